@@ -1,0 +1,406 @@
+"""The site library: one TOML file per site, a validated schema and a loader.
+
+A site file holds where the site is, its monthly climate normals, its electricity tariff,
+grid CO2 factor, policy PUE limit and the facts that published sources report about
+facilities there. Every number sits in a table that has a ``source`` string; a number that
+no source gives says ``assumption`` in that string, so a reader always knows which is which.
+
+The schema (``schema = 1``) is documented in the README ("Site files"); :func:`parse_site`
+checks it and raises :class:`SiteError` naming the file, the field, the value and what is
+allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "SITE_PATH_ENV",
+    "Grid",
+    "Location",
+    "Normals",
+    "Policy",
+    "Reported",
+    "Site",
+    "SiteError",
+    "Tariff",
+    "available",
+    "load",
+    "parse_site",
+    "site_files",
+]
+
+SITE_PATH_ENV = "TWIN_SITE_PATH"
+"""Environment variable: extra directories of site TOML files, separated by ``os.pathsep``."""
+
+BUILTIN_DIR = Path(__file__).with_name("data")
+
+
+class SiteError(ValueError):
+    """A site file or a site name is not valid; the message names the file and field."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the site is. Angles in degrees (east and north positive), elevation in m."""
+
+    latitude_deg: float
+    longitude_deg: float
+    elevation_m: float
+    utc_offset_h: float
+    station: str
+    wmo: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Normals:
+    """Twelve monthly climate normals (January first).
+
+    ``t_*`` in °C (monthly mean, mean of daily maxima, mean of daily minima, mean dew point),
+    ``rh_mean_pct`` in %, ``wind10m_mean_ms`` in m/s at 10 m, ``ghi_kwh_m2`` monthly global
+    horizontal irradiation in kWh/m².
+    """
+
+    t_mean_c: tuple[float, ...]
+    t_max_daily_mean_c: tuple[float, ...]
+    t_min_daily_mean_c: tuple[float, ...]
+    rh_mean_pct: tuple[float, ...]
+    t_dew_mean_c: tuple[float, ...]
+    wind10m_mean_ms: tuple[float, ...]
+    ghi_kwh_m2: tuple[float, ...]
+    source: str
+
+    @property
+    def annual_mean_temperature_c(self) -> float:
+        """Day-weighted annual mean dry bulb, °C (non-leap year)."""
+        days = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+        return sum(t * d for t, d in zip(self.t_mean_c, days, strict=True)) / 365.0
+
+
+@dataclass(frozen=True)
+class Tariff:
+    """Electricity price paid by a large data centre, CNY/kWh (flat, before any subsidy)."""
+
+    price_cny_per_kwh: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Grid emission factor of the site's province or grid region, kgCO2/kWh."""
+
+    co2_kg_per_kwh: float
+    region: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The PUE limit that applies to a new large data centre at the site (None: no limit)."""
+
+    pue_limit: float | None
+    basis: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A figure that a published source reports for a facility at the site."""
+
+    metric: str
+    value: float
+    unit: str
+    what: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """One site of the library; see the README section "Site files" for the schema."""
+
+    key: str
+    name: str
+    name_zh: str
+    region: str
+    country: str
+    location: Location
+    normals: Normals
+    tariff: Tariff
+    grid: Grid
+    policy: Policy
+    reported: tuple[Reported, ...] = ()
+    aliases: tuple[str, ...] = ()
+    variability: Mapping[str, Any] | None = None
+    """Day-to-day weather statistics derived from the site's hourly record (read-only mapping
+    with the fields of :class:`weather.generator.Variability`); None: generator default."""
+    path: str = field(default="", compare=False)
+
+    def reported_value(self, metric: str) -> float | None:
+        """The first reported value of ``metric`` (e.g. ``"pue"``), or None."""
+        for r in self.reported:
+            if r.metric == metric:
+                return r.value
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# schema: field -> (type, (lo, hi) or None, required)
+_MONTHLY_RANGES = {
+    "t_mean_c": (-60.0, 50.0),
+    "t_max_daily_mean_c": (-60.0, 60.0),
+    "t_min_daily_mean_c": (-70.0, 50.0),
+    "rh_mean_pct": (0.0, 100.0),
+    "t_dew_mean_c": (-70.0, 35.0),
+    "wind10m_mean_ms": (0.0, 40.0),
+    "ghi_kwh_m2": (0.0, 400.0),
+}
+_VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
+    "t_daily_sd_c": (list, (0.0, 20.0), True),
+    "t_dew_daily_sd_c": (list, (0.0, 20.0), True),
+    "t_daily_lag1": (float, (0.0, 0.95), True),
+    "t_dew_daily_lag1": (float, (0.0, 0.95), True),
+    "t_dew_corr": (list, (-1.0, 1.0), True),
+    "t_dew_hourly_sd_c": (float, (0.0, 10.0), True),
+    "t_dew_skew": (list, (-1.5, 1.5), True),
+    "source": (str, None, True),
+}
+_TOP = {"schema", "key", "name", "name_zh", "region", "country", "aliases"}
+_TABLES: dict[str, dict[str, tuple[type, tuple[float, float] | None, bool]]] = {
+    "location": {
+        "latitude_deg": (float, (-90.0, 90.0), True),
+        "longitude_deg": (float, (-180.0, 180.0), True),
+        "elevation_m": (float, (-500.0, 6000.0), True),
+        "utc_offset_h": (float, (-12.0, 14.0), True),
+        "station": (str, None, False),
+        "wmo": (str, None, False),
+        "source": (str, None, True),
+    },
+    "normals": {
+        **{k: (list, r, True) for k, r in _MONTHLY_RANGES.items()},
+        "source": (str, None, True),
+    },
+    "tariff": {"price_cny_per_kwh": (float, (0.0, 10.0), True), "source": (str, None, True)},
+    "grid": {
+        "co2_kg_per_kwh": (float, (0.0, 2.0), True),
+        "region": (str, None, True),
+        "source": (str, None, True),
+    },
+    "policy": {
+        "pue_limit": (float, (1.0, 3.0), False),
+        "basis": (str, None, True),
+        "source": (str, None, True),
+    },
+}
+_REPORTED = {
+    "metric": (str, None, True),
+    "value": (float, None, True),
+    "unit": (str, None, True),
+    "what": (str, None, True),
+    "source": (str, None, True),
+}
+
+
+def normalize_name(name: str) -> str:
+    """Canonical form of a site name: lower case, spaces and hyphens to ``_``, other marks dropped.
+
+    ``"Gui'an"`` → ``"guian"``, ``"US Dulles"`` → ``"us_dulles"``.
+    """
+    return re.sub(r"[^0-9a-z_]", "", re.sub(r"[\s\-]+", "_", name.strip().lower()))
+
+
+def _check_table(
+    path: str, where: str, table: Any, spec: Mapping[str, tuple[type, tuple[float, float] | None, bool]]
+) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise SiteError(f"{path}: [{where}] must be a table, got {type(table).__name__}")
+    unknown = sorted(set(table) - set(spec))
+    if unknown:
+        raise SiteError(f"{path}: unknown field {where}.{unknown[0]}; allowed fields are {', '.join(spec)}")
+    out: dict[str, Any] = {}
+    for key, (typ, rng, required) in spec.items():
+        name = f"{where}.{key}"
+        if key not in table:
+            if required:
+                raise SiteError(f"{path}: missing field {name}")
+            out[key] = None
+            continue
+        value = table[key]
+        if typ is str:
+            if not isinstance(value, str) or (key == "source" and not value.strip()):
+                raise SiteError(f"{path}: {name} must be a non-empty string, got {value!r}")
+            out[key] = value
+        elif typ is float:
+            out[key] = _number(path, name, value, rng)
+        elif typ is list:
+            if not isinstance(value, list) or len(value) != 12:
+                n = len(value) if isinstance(value, list) else type(value).__name__
+                raise SiteError(f"{path}: {name} must be a list of 12 monthly values, got {n}")
+            out[key] = tuple(_number(path, f"{name}[{i + 1}]", v, rng) for i, v in enumerate(value))
+    return out
+
+
+def _number(path: str, name: str, value: Any, rng: tuple[float, float] | None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SiteError(f"{path}: {name} must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise SiteError(f"{path}: {name} must be finite, got {value!r}")
+    if rng is not None and not rng[0] <= v <= rng[1]:
+        raise SiteError(f"{path}: {name} = {v:g} is out of range; allowed {rng[0]:g} … {rng[1]:g}")
+    return v
+
+
+def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
+    """Validate the contents of one site TOML file and build a :class:`Site`.
+
+    Parameters
+    ----------
+    data : mapping
+        The parsed TOML document.
+    path : str
+        File name used in error messages.
+
+    Raises
+    ------
+    SiteError
+        Unknown or missing fields, wrong types, values out of range, or monthly normals that
+        contradict each other (daily minimum above mean, dew point above mean, ...).
+    """
+    allowed = _TOP | set(_TABLES) | {"reported", "variability"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SiteError(
+            f"{path}: unknown field {unknown[0]}; allowed top-level fields are {', '.join(sorted(allowed))}"
+        )
+    if data.get("schema") != 1:
+        raise SiteError(f"{path}: schema = {data.get('schema')!r}; this version reads schema = 1")
+    for key in ("key", "name", "name_zh", "region", "country"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise SiteError(f"{path}: missing field {key} (a non-empty string)")
+    key = data["key"]
+    if normalize_name(key) != key:
+        raise SiteError(f"{path}: key = {key!r} must be lower-case letters, digits and _ only")
+    aliases = data.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise SiteError(f"{path}: aliases must be a list of strings, got {aliases!r}")
+    tables = {}
+    for name, spec in _TABLES.items():
+        if name not in data:
+            raise SiteError(f"{path}: missing table [{name}]")
+        tables[name] = _check_table(path, name, data[name], spec)
+    n = tables["normals"]
+    for m in range(12):
+        lo, mid, hi = n["t_min_daily_mean_c"][m], n["t_mean_c"][m], n["t_max_daily_mean_c"][m]
+        if not lo <= mid <= hi:
+            raise SiteError(
+                f"{path}: normals for month {m + 1}: need t_min_daily_mean_c ≤ t_mean_c ≤ "
+                f"t_max_daily_mean_c, got {lo:g}, {mid:g}, {hi:g}"
+            )
+        if n["t_dew_mean_c"][m] > mid:
+            raise SiteError(
+                f"{path}: normals.t_dew_mean_c[{m + 1}] = {n['t_dew_mean_c'][m]:g} is above "
+                f"t_mean_c = {mid:g}; the mean dew point cannot exceed the mean dry bulb"
+            )
+    reported = data.get("reported", [])
+    if not isinstance(reported, list):
+        raise SiteError(f"{path}: reported must be an array of tables ([[reported]])")
+    rep = tuple(Reported(**_check_table(path, f"reported[{i + 1}]", r, _REPORTED)) for i, r in enumerate(reported))
+    variability = None
+    if "variability" in data:
+        variability = MappingProxyType(_check_table(path, "variability", data["variability"], _VARIABILITY))
+    loc = tables["location"]
+    loc["station"] = loc["station"] or ""
+    loc["wmo"] = loc["wmo"] or ""
+    return Site(
+        key=key,
+        name=data["name"],
+        name_zh=data["name_zh"],
+        region=data["region"],
+        country=data["country"],
+        location=Location(**loc),
+        normals=Normals(**n),
+        tariff=Tariff(**tables["tariff"]),
+        grid=Grid(**tables["grid"]),
+        policy=Policy(**tables["policy"]),
+        reported=rep,
+        aliases=tuple(normalize_name(a) for a in aliases),
+        variability=variability,
+        path=path,
+    )
+
+
+def _dirs(extra_dirs: Iterable[str | os.PathLike[str]] | None) -> list[Path]:
+    """Search order: directories given by the caller, then $TWIN_SITE_PATH, then built-ins."""
+    dirs = [Path(d) for d in (extra_dirs or [])]
+    env = os.environ.get(SITE_PATH_ENV, "")
+    dirs += [Path(d) for d in env.split(os.pathsep) if d]
+    for d in dirs:
+        if not d.is_dir():
+            raise SiteError(f"site directory {d} does not exist or is not a directory")
+    return [*dirs, BUILTIN_DIR]
+
+
+def read_site_file(path: str | os.PathLike[str]) -> Site:
+    """Read and validate one site TOML file."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise SiteError(f"{p}: cannot read site file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteError(f"{p}: not valid TOML: {exc}") from None
+    site = parse_site(data, str(p))
+    if p.stem != site.key:
+        raise SiteError(f"{p}: key = {site.key!r} must match the file name {p.stem!r}")
+    return site
+
+
+def site_files(extra_dirs: Iterable[str | os.PathLike[str]] | None = None) -> dict[str, Path]:
+    """Map each site key to the file that defines it; earlier directories win."""
+    found: dict[str, Path] = {}
+    for d in _dirs(extra_dirs):
+        for f in sorted(d.glob("*.toml")):
+            found.setdefault(f.stem, f)
+    return found
+
+
+def available(extra_dirs: Iterable[str | os.PathLike[str]] | None = None) -> list[str]:
+    """Sorted keys of all sites: built-in, ``$TWIN_SITE_PATH`` and ``extra_dirs``."""
+    return sorted(site_files(extra_dirs))
+
+
+def load(name: str, extra_dirs: Iterable[str | os.PathLike[str]] | None = None) -> Site:
+    """Load a site by key, name or alias ("karamay", "Gui'an", "minning", ...).
+
+    Parameters
+    ----------
+    name : str
+        Site key or alias; case, spaces and punctuation are ignored.
+    extra_dirs : iterable of path, optional
+        Directories with user site files, searched before ``$TWIN_SITE_PATH`` and the
+        built-in library (a user file with a built-in key overrides the built-in site).
+
+    Raises
+    ------
+    SiteError
+        Unknown site (the message lists the known ones) or an invalid site file.
+    """
+    files = site_files(extra_dirs)
+    want = normalize_name(name)
+    if want in files:
+        return read_site_file(files[want])
+    for f in files.values():
+        site = read_site_file(f)
+        if want in site.aliases or want == normalize_name(site.name):
+            return site
+    raise SiteError(f"unknown site {name!r}; known sites: {', '.join(sorted(files))}")

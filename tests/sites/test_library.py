@@ -1,0 +1,134 @@
+"""The site library: built-in sites, sources on every number, user sites and validation errors."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import sites
+from sites.library import BUILTIN_DIR
+
+REQUIRED = ["karamay", "qingyang", "guian", "yinchuan", "ulanqab", "beijing", "shanghai", "guangzhou", "us_dulles"]
+
+
+def test_required_sites_are_built_in():
+    assert set(REQUIRED) <= set(sites.available())
+
+
+@pytest.mark.parametrize("key", sites.available())
+def test_every_site_loads_and_every_table_has_a_source(key):
+    s = sites.load(key)
+    assert s.key == key
+    for part in (s.location, s.normals, s.tariff, s.grid, s.policy, *s.reported):
+        assert part.source.strip()
+    assert len(s.normals.t_mean_c) == 12
+
+
+def test_seed_figures_are_in_the_library():
+    assert sites.load("karamay").tariff.price_cny_per_kwh == 0.45
+    assert sites.load("qingyang").tariff.price_cny_per_kwh == 0.398
+    assert sites.load("us_dulles").tariff.price_cny_per_kwh == 0.63
+    assert sites.load("karamay").reported_value("pue") == 1.08
+    assert sites.load("guian").reported_value("pue") == 1.12
+    assert sites.load("qingyang").reported_value("green_share") == 80.0
+    assert sites.load("qingyang").location.elevation_m == 1421.0
+
+
+def test_tariffs_without_a_source_say_assumption():
+    seeded = {"karamay", "qingyang", "us_dulles"}
+    for key in set(sites.available()) - seeded:
+        assert "assumption" in sites.load(key).tariff.source
+
+
+def test_grid_factors_match_reference_facts():
+    # reference-facts.md, MEE/NBS notice 2025 No. 47 (2023 data), kgCO2/kWh
+    expected = {"karamay": 0.6021, "qingyang": 0.4471, "yinchuan": 0.6187, "guian": 0.5683, "ulanqab": 0.6479}
+    for key, factor in expected.items():
+        assert sites.load(key).grid.co2_kg_per_kwh == factor
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Gui'an", "guian"),
+        ("Minning", "yinchuan"),
+        ("Shenzhen", "guangzhou"),
+        ("US Dulles", "us_dulles"),
+        ("KARAMAY", "karamay"),
+    ],
+)
+def test_names_and_aliases(name, key):
+    assert sites.load(name).key == key
+
+
+def test_unknown_site_lists_known_ones():
+    with pytest.raises(sites.SiteError, match="unknown site 'atlantis'; known sites: beijing"):
+        sites.load("atlantis")
+
+
+def _copy_site(tmp_path: Path, key: str = "karamay", new_key: str = "mysite") -> Path:
+    text = (BUILTIN_DIR / f"{key}.toml").read_text(encoding="utf-8").replace(f'key = "{key}"', f'key = "{new_key}"')
+    p = tmp_path / f"{new_key}.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_user_site_directory(tmp_path, monkeypatch):
+    _copy_site(tmp_path)
+    assert "mysite" in sites.available([tmp_path])
+    assert sites.load("mysite", [tmp_path]).location.latitude_deg == 45.62
+    monkeypatch.setenv(sites.SITE_PATH_ENV, str(tmp_path))
+    assert sites.load("mysite").key == "mysite"
+
+
+def test_user_site_overrides_builtin_of_same_key(tmp_path):
+    p = tmp_path / "karamay.toml"
+    shutil.copy(BUILTIN_DIR / "karamay.toml", p)
+    p.write_text(p.read_text(encoding="utf-8").replace("price_cny_per_kwh = 0.45", "price_cny_per_kwh = 0.41"))
+    assert sites.load("karamay", [tmp_path]).tariff.price_cny_per_kwh == 0.41
+    assert sites.load("karamay").tariff.price_cny_per_kwh == 0.45
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("latitude_deg = 45.62", "latitude_deg = 95", r"location.latitude_deg = 95 is out of range; allowed -90 … 90"),
+        ("latitude_deg = 45.62", "lattitude_deg = 45.62", r"unknown field location.lattitude_deg"),
+        ("elevation_m = 449.5\n", "", r"missing field location.elevation_m"),
+        ("price_cny_per_kwh = 0.45", 'price_cny_per_kwh = "cheap"', r"tariff.price_cny_per_kwh must be a number"),
+        (
+            "rh_mean_pct = [77,",
+            "rh_mean_pct = [177,",
+            r"normals.rh_mean_pct\[1\] = 177 is out of range; allowed 0 … 100",
+        ),
+        ("ghi_kwh_m2 = [50, ", "ghi_kwh_m2 = [", r"normals.ghi_kwh_m2 must be a list of 12 monthly values, got 11"),
+        ("t_mean_c = [-14.3,", "t_mean_c = [-24.3,", r"month 1: need t_min_daily_mean_c ≤ t_mean_c"),
+        ("schema = 1", "schema = 2", r"schema = 2; this version reads schema = 1"),
+        ('key = "mysite"', 'key = "other"', r"must match the file name"),
+    ],
+)
+def test_invalid_site_files_name_file_field_value(tmp_path, old, new, message):
+    p = _copy_site(tmp_path)
+    text = p.read_text(encoding="utf-8")
+    assert old in text, old
+    p.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(sites.SiteError, match=message) as info:
+        sites.load("mysite", [tmp_path])
+    assert str(p) in str(info.value)
+
+
+def test_broken_toml_and_missing_directory(tmp_path):
+    (tmp_path / "bad.toml").write_text("schema = \n", encoding="utf-8")
+    with pytest.raises(sites.SiteError, match=r"bad.toml: not valid TOML"):
+        sites.load("bad", [tmp_path])
+    with pytest.raises(sites.SiteError, match="does not exist"):
+        sites.available([tmp_path / "nope"])
+
+
+def test_site_files_are_plain_toml_with_schema_1():
+    for f in BUILTIN_DIR.glob("*.toml"):
+        with f.open("rb") as fh:
+            assert tomllib.load(fh)["schema"] == 1

@@ -1,0 +1,166 @@
+"""The typical-year generator: determinism, exact monthly means, invariants, and fidelity to real files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import signal
+
+import sites
+from tests.conftest import EPW_FILES
+from twin import site_weather
+from weather import generator as gen
+from weather.validation import compare_ensemble, hour_counts
+
+SEEDS = range(5)
+
+
+@pytest.fixture(scope="module")
+def qingyang_year():
+    return site_weather(sites.load("qingyang"), seed=0)
+
+
+def test_same_seed_same_year_other_seed_other_year():
+    s = sites.load("karamay")
+    a, _ = site_weather(s, seed=3)
+    b, _ = site_weather(s, seed=3)
+    c, _ = site_weather(s, seed=4)
+    for v in a.data_vars:
+        np.testing.assert_array_equal(a[v], b[v])
+    assert not np.allclose(a["t_db"], c["t_db"])
+    assert hour_counts(a) != hour_counts(c)
+
+
+def test_monthly_means_equal_the_normals(qingyang_year):
+    ds, meta = qingyang_year
+    n = sites.load("qingyang").normals
+    np.testing.assert_allclose(ds["t_db"].groupby("time.month").mean(), n.t_mean_c, atol=1e-9)
+    np.testing.assert_allclose(ds["t_dp"].groupby("time.month").mean(), n.t_dew_mean_c, atol=0.05)
+    np.testing.assert_allclose(ds["ghi"].groupby("time.month").sum() / 1000.0, n.ghi_kwh_m2, rtol=1e-9)
+    np.testing.assert_allclose(ds["wind_speed"].groupby("time.month").mean(), n.wind10m_mean_ms, rtol=1e-9)
+    tmax = ds["t_db"].resample(time="D").max().groupby("time.month").mean()
+    tmin = ds["t_db"].resample(time="D").min().groupby("time.month").mean()
+    np.testing.assert_allclose(tmax - tmin, np.subtract(n.t_max_daily_mean_c, n.t_min_daily_mean_c), atol=1.0)
+    assert meta["format"] == "generated" and meta["seed"] == 0
+
+
+def test_physical_invariants(qingyang_year):
+    ds, _ = qingyang_year
+    assert (ds["t_dp"] <= ds["t_db"]).all()
+    assert float(ds["rh"].min()) > 0 and float(ds["rh"].max()) <= 100.0
+    assert float(ds["ghi"].min()) >= 0 and float(ds["wind_speed"].min()) >= 0
+    # No sun at local midnight; the sun is up at local solar noon.
+    hour = ds["time"].dt.hour
+    assert float(ds["ghi"].where(hour == 0).max()) == 0.0
+    assert float(ds["ghi"].where(hour == 13).mean()) > 200.0
+    assert ds.attrs["seed"] == 0
+
+
+def test_leap_year_has_8784_hours():
+    ds, _ = site_weather(sites.load("yinchuan"), seed=1, year=2024)
+    assert ds.sizes["time"] == 8784
+    assert str(ds["time"].values[-1])[:13] == "2024-12-31T23"
+
+
+def test_generic_site_uses_default_variability():
+    s = sites.load("beijing")
+    assert s.variability is None
+    _, meta = site_weather(s)
+    assert "assumption" in meta["variability_source"]
+
+
+def test_mean_preserving_daily_is_exact():
+    monthly = np.array([-10.0, -5, 3, 10, 17, 22, 25, 23, 17, 9, 0, -7])
+    daily = gen.mean_preserving_daily(monthly, 2021)
+    mon = gen._month_of_day(2021)
+    np.testing.assert_allclose(np.bincount(mon, weights=daily) / np.bincount(mon), monthly, atol=1e-6)
+    assert np.max(np.abs(np.diff(daily))) < 1.0  # smooth: no monthly steps
+
+
+def test_running_mean_inflation_against_simulation():
+    rng = np.random.default_rng(0)
+    phi = 0.75
+    x = signal.lfilter([np.sqrt(1 - phi**2)], [1, -phi], rng.standard_normal(400_000))
+    rm = np.convolve(x, np.ones(31) / 31, mode="same")
+    ratio = np.std(x[100:-100]) / np.std((x - rm)[100:-100])
+    assert gen._running_mean_inflation(phi) == pytest.approx(ratio, rel=0.01)
+
+
+def test_skew_transform_has_unit_variance_and_requested_sign():
+    z = np.random.default_rng(1).standard_normal(200_000)
+    y = gen._skewed(z, -0.5)
+    assert np.mean(y) == pytest.approx(0.0, abs=0.01)
+    assert np.std(y) == pytest.approx(1.0, abs=0.01)
+    assert np.mean(y**3) < -0.3
+
+
+def test_bad_variability_is_rejected():
+    good = gen.DEFAULT_VARIABILITY
+    with pytest.raises(gen.WeatherError, match=r"t_daily_lag1 = 1\.2; allowed"):
+        gen.Variability(**{**good.__dict__, "t_daily_lag1": 1.2})
+    with pytest.raises(gen.WeatherError, match="t_daily_sd_c must be 12 values"):
+        gen.Variability(**{**good.__dict__, "t_daily_sd_c": (1.0,) * 11})
+
+
+@pytest.mark.parametrize("key", list(EPW_FILES))
+def test_site_variability_is_what_the_record_gives(key, real_weather):
+    """The [variability] tables in the site files are derived from the real records, not tuned."""
+    real, _ = real_weather(key)
+    derived = gen.variability_from_record(real, "x")
+    stored = gen.as_variability(sites.load(key).variability)
+    for field in ("t_daily_sd_c", "t_dew_daily_sd_c", "t_dew_corr", "t_dew_skew"):
+        np.testing.assert_allclose(getattr(stored, field), getattr(derived, field), atol=0.011)
+    for field in ("t_daily_lag1", "t_dew_daily_lag1", "t_dew_hourly_sd_c"):
+        assert getattr(stored, field) == pytest.approx(getattr(derived, field), abs=0.011)
+
+
+# The generator against the real hourly files (the issue's fidelity criteria), on the mean of
+# five seeds: a single generated year differs from the climate by sampling noise, and so does
+# the one real year. Known misses are listed, with the reason, and must stay misses (strict).
+KNOWN_MISSES = {
+    ("guian", "t_wb>21"): (
+        "the Guiyang record holds a warm, humid spell in early September (days 244-253, dew point "
+        "+2 to +3 K for ten days) worth 123 of its 896 h; the generator's mean is 14 % lower"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def fidelity(real_weather):
+    out = {}
+    for key in EPW_FILES:
+        real, _ = real_weather(key)
+        gens = [site_weather(sites.load(key), seed=s)[0] for s in SEEDS]
+        out[key] = compare_ensemble(gens, real)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", list(EPW_FILES))
+def test_monthly_mean_dry_bulb_within_0_3_k(key, fidelity):
+    assert fidelity[key]["dt_month_max"] <= 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", list(EPW_FILES))
+def test_annual_ghi_within_3_percent(key, fidelity):
+    assert abs(fidelity[key]["ghi_rel"]) <= 0.03
+
+
+COUNT_KEYS = ["t_db>18", "t_db>24", "t_db>27", "t_wb>15", "t_wb>19", "t_wb>21", "t_dp>15"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("key", "count"),
+    [
+        pytest.param(k, c, marks=pytest.mark.xfail(reason=KNOWN_MISSES[(k, c)], strict=True))
+        if (k, c) in KNOWN_MISSES
+        else (k, c)
+        for k in EPW_FILES
+        for c in COUNT_KEYS
+    ],
+)
+def test_hours_above_thresholds_within_10_percent_or_100_h(key, count, fidelity):
+    mean, sd, real, ok = fidelity[key]["counts"][count]
+    assert ok, f"{key} {count}: generated {mean:.0f} ± {sd:.0f} h, real {real} h"

@@ -1,0 +1,401 @@
+"""The one weather Dataset that every reader and the generator produce, and its checks.
+
+Names, units and meaning (pvlib-style names; one unit per quantity):
+
+=============  =======  ==============================================================
+variable       units    meaning
+=============  =======  ==============================================================
+t_db           degC     dry-bulb air temperature
+t_dp           degC     dew-point temperature (frost point below 0 °C)
+rh             %        relative humidity (over ice below 0 °C)
+p_air          Pa       barometric (station) pressure
+ghi            W m-2    global horizontal irradiance, mean over the hour
+dni            W m-2    direct normal irradiance, mean over the hour
+dhi            W m-2    diffuse horizontal irradiance, mean over the hour
+wind_speed     m s-1    wind speed at ``wind_height_m`` (attribute) above ground
+=============  =======  ==============================================================
+
+Time is the site's **local standard time** (no daylight saving), naive, labelling the
+**start** of each hourly interval (``00:00`` is the hour 00:00–01:00); the UTC offset is in
+``attrs['utc_offset_h']``. A year has 8760 steps, or 8784 in a leap year.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from weather import psychrometrics as psy
+
+__all__ = [
+    "MAX_GAP_HOURS",
+    "VARIABLES",
+    "WeatherError",
+    "WeatherWarning",
+    "build_dataset",
+    "fill_gaps",
+    "solar_position",
+]
+
+MAX_GAP_HOURS = 3
+"""Gaps of up to this many consecutive missing hours are interpolated (with a warning)."""
+
+
+class WeatherError(ValueError):
+    """Weather input that cannot be used: the message names the file, line or field."""
+
+
+class WeatherWarning(UserWarning):
+    """Weather input that was repaired (gap interpolated, irradiance re-split, ...)."""
+
+
+VARIABLES: dict[str, tuple[str, str, tuple[float, float]]] = {
+    # name: (units, long_name, physically plausible range)
+    "t_db": ("degC", "dry-bulb air temperature", (-70.0, 60.0)),
+    "t_dp": ("degC", "dew-point temperature", (-90.0, 40.0)),
+    "rh": ("%", "relative humidity", (0.0, 100.0)),
+    "p_air": ("Pa", "barometric pressure", (40_000.0, 110_000.0)),
+    "ghi": ("W m-2", "global horizontal irradiance", (0.0, 1500.0)),
+    "dni": ("W m-2", "direct normal irradiance", (0.0, 1500.0)),
+    "dhi": ("W m-2", "diffuse horizontal irradiance", (0.0, 1000.0)),
+    "wind_speed": ("m s-1", "wind speed", (0.0, 80.0)),
+}
+RH_SLACK = 10.0
+"""Station files report RH a little above 100 % in fog (CSWD: 102 %); up to 100 + RH_SLACK is
+accepted and clipped to 100 %, above that the value is taken as a wrong unit or column."""
+
+
+def solar_position(time: pd.DatetimeIndex, latitude: float, longitude: float, utc_offset_h: float) -> pd.DataFrame:
+    """Solar position at the middle of each hourly interval (pvlib's NREL SPA).
+
+    Parameters
+    ----------
+    time : pandas.DatetimeIndex
+        Naive local standard time labelling interval starts.
+    latitude, longitude : float
+        Degrees north / east.
+    utc_offset_h : float
+        Hours east of UTC.
+
+    Returns
+    -------
+    pandas.DataFrame
+        pvlib's columns (``apparent_zenith``, ``zenith``, ``azimuth``, ...) on ``time``.
+    """
+    import pvlib
+
+    mid = time + pd.Timedelta(minutes=30) - pd.Timedelta(hours=utc_offset_h)
+    sp = pvlib.solarposition.get_solarposition(mid.tz_localize("UTC"), latitude, longitude)
+    sp.index = time
+    return sp
+
+
+def fill_gaps(
+    df: pd.DataFrame, source: str, line_of_row: Any = None, max_gap: int = MAX_GAP_HOURS
+) -> tuple[pd.DataFrame, list[str]]:
+    """Interpolate runs of NaN up to ``max_gap`` hours; fail on longer runs.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Hourly data; NaN marks missing values.
+    source : str
+        File name for messages.
+    line_of_row : callable, optional
+        Maps a row index to the file line number for messages.
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        The filled frame and one note per interpolated gap.
+
+    Raises
+    ------
+    WeatherError
+        A gap longer than ``max_gap`` hours, or one at the start or end of the record (no
+        neighbour to interpolate from); the message names the variable, time and line.
+    """
+    notes: list[str] = []
+    out = df.copy()
+    for col in df.columns:
+        miss = df[col].isna().to_numpy()
+        if not miss.any():
+            continue
+        edges = np.diff(np.concatenate(([0], miss.astype(np.int8), [0])))
+        starts = np.flatnonzero(edges == 1)
+        ends = np.flatnonzero(edges == -1)  # exclusive
+        for s, e in zip(starts, ends, strict=True):
+            where = f"{source}: {col} missing for {e - s} h from {df.index[s]}{_at_line(line_of_row, s)}"
+            if e - s > max_gap:
+                raise WeatherError(f"{where}; gaps longer than {max_gap} h are not filled")
+            if s == 0 or e == len(df):
+                raise WeatherError(f"{where}; a gap at the start or end of the record cannot be interpolated")
+            notes.append(f"{col}: {e - s} h gap from {df.index[s]} interpolated linearly")
+        out[col] = df[col].interpolate(method="linear", limit_area="inside")
+    for n in notes:
+        warnings.warn(f"{source}: {n}", WeatherWarning, stacklevel=3)
+    return out, notes
+
+
+def _at_line(line_of_row: Any, row: int) -> str:
+    """`` (line N)`` for messages, or nothing when the source has no lines."""
+    return f" (line {line_of_row(row)})" if line_of_row is not None else ""
+
+
+def _check_hourly(index: pd.DatetimeIndex, source: str, line_of_row: Any = None) -> None:
+    if len(index) < 24:
+        raise WeatherError(f"{source}: {len(index)} rows; at least one day of hourly data is needed")
+    if index.has_duplicates:
+        i = int(np.flatnonzero(index.duplicated())[0])
+        raise WeatherError(f"{source}: duplicate timestamp {index[i]}{_at_line(line_of_row, i)}")
+    step = np.diff(index.to_numpy().astype("datetime64[s]").astype(np.int64)) / 3600.0
+    bad = np.flatnonzero(step != 1.0)
+    if bad.size:
+        i = int(bad[0])
+        raise WeatherError(
+            f"{source}: data must be hourly and contiguous; step of {step[i]:g} h between "
+            f"{index[i]} and {index[i + 1]}{_at_line(line_of_row, i + 1)}"
+        )
+
+
+def build_dataset(
+    df: pd.DataFrame,
+    meta: Mapping[str, Any],
+    source: str,
+    line_of_row: Any = None,
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Turn a frame of standard-named columns into the checked weather Dataset.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Index: naive local standard time, interval start. Columns: any of
+        :data:`VARIABLES` (NaN = missing). ``t_db`` and one of ``rh``/``t_dp`` are required;
+        ``p_air`` defaults to the standard atmosphere at ``meta['elevation']``.
+    meta : mapping
+        At least ``latitude``, ``longitude``, ``elevation``, ``utc_offset_h``,
+        ``wind_height_m``; copied into the returned metadata and the Dataset attrs.
+    source : str
+        File name for messages.
+    line_of_row : callable, optional
+        Row index → file line, for messages.
+
+    Returns
+    -------
+    (xarray.Dataset, dict)
+        The Dataset and the metadata (with ``notes`` describing every repair made).
+    """
+    meta = dict(meta)
+    notes: list[str] = list(meta.pop("notes", []))
+    _check_hourly(df.index, source, line_of_row)
+    if "t_db" not in df:
+        raise WeatherError(f"{source}: no dry-bulb temperature (t_db) column")
+    if "rh" not in df and "t_dp" not in df:
+        raise WeatherError(f"{source}: need relative humidity (rh) or dew point (t_dp)")
+    df = df.astype(float)
+    if "p_air" not in df:
+        df["p_air"] = float(psy.pressure_from_elevation(meta["elevation"]))
+        notes.append("p_air: not in the file; standard atmosphere at the site elevation")
+    # Range checks before filling, so a wrong unit is caught, not interpolated around.
+    for col in df.columns:
+        lo, hi = VARIABLES[col][2]
+        v = df[col].to_numpy()
+        bad = np.flatnonzero((v < lo - 1e-9) | (v > hi + (RH_SLACK if col == "rh" else 0.0)))
+        if bad.size:
+            i = int(bad[0])
+            raise WeatherError(
+                f"{source}: {col} = {v[i]:g} {VARIABLES[col][0]} at {df.index[i]}{_at_line(line_of_row, i)} is outside "
+                f"{lo:g} … {hi:g}; check the units or the column mapping"
+            )
+    df, gap_notes = fill_gaps(df, source, line_of_row)
+    notes += gap_notes
+    p = df["p_air"].to_numpy()
+    t = df["t_db"].to_numpy()
+    if "t_dp" in df and "rh" not in df:
+        df["t_dp"] = np.minimum(df["t_dp"], t)
+        df["rh"] = np.minimum(psy.relative_humidity_from_dew_point(t, df["t_dp"].to_numpy(), p), 100.0)
+    elif "rh" in df:
+        rh = np.clip(df["rh"].to_numpy(), 0.5, 100.0)
+        df["rh"] = rh
+        td_from_rh = psy.dew_point(t, rh, p)
+        if "t_dp" not in df:
+            df["t_dp"] = td_from_rh
+        else:
+            # Files often round RH and dew point independently; keep the dew point (the
+            # conserved quantity) and make RH consistent with it, noting the size of the fix.
+            td = np.minimum(df["t_dp"].to_numpy(), t)
+            diff = np.abs(td - td_from_rh)
+            df["t_dp"] = td
+            df["rh"] = np.minimum(psy.relative_humidity_from_dew_point(t, td, p), 100.0)
+            if np.nanmax(diff) > 1.0:
+                notes.append(
+                    f"rh recomputed from t_db and t_dp (file RH and dew point disagree by up to {np.nanmax(diff):.1f} K)"
+                )
+    if "ghi" in df:
+        df = _complete_irradiance(df, meta, notes)
+    if "wind_speed" not in df:
+        notes.append("wind_speed: not in the file")
+    meta["notes"] = notes
+    meta["n_hours"] = len(df)
+    ds = xr.Dataset(
+        {c: ("time", df[c].to_numpy(dtype=float)) for c in VARIABLES if c in df},
+        coords={"time": df.index.to_numpy()},
+    )
+    for name in ds.data_vars:
+        units, long_name, _ = VARIABLES[name]
+        ds[name].attrs = {"units": units, "long_name": long_name}
+    if "wind_speed" in ds:
+        ds["wind_speed"].attrs["height_m"] = float(meta["wind_height_m"])
+    ds["time"].attrs = {"long_name": "local standard time, start of hourly interval"}
+    ds.attrs = {k: v for k, v in meta.items() if isinstance(v, str | int | float) and v is not None}
+    ds.attrs["notes"] = "; ".join(notes)
+    return ds, meta
+
+
+# Closure of DNI·cos(z) + DHI against GHI above this relative error triggers a re-split.
+CLOSURE_TOLERANCE = 0.05
+# Irradiance is kept while the sun is less than this far below the horizon at mid-interval
+# (half an hour of hour angle is 7.5°, so the sun is up during part of the hour).
+NIGHT_ZENITH_DEG = 97.0
+# An irradiance series whose best alignment with the sun is this many minutes or more away
+# from its stamps is moved by whole hours to match (CSWD files: Guiyang and Yinchuan -60 min).
+LAG_SHIFT_MINUTES = 45
+
+
+def irradiance_lag_minutes(
+    ghi: np.ndarray, time: pd.DatetimeIndex, latitude: float, longitude: float, utc_offset_h: float
+) -> int:
+    """Time lag of an irradiance series against solar geometry, minutes (multiple of 15).
+
+    Parameters
+    ----------
+    ghi : numpy.ndarray
+        Hourly GHI, W/m², on ``time`` (interval starts, local standard time).
+    time : pandas.DatetimeIndex
+        The stamps.
+    latitude, longitude, utc_offset_h : float
+        Site.
+
+    Returns
+    -------
+    int
+        The shift ``s`` in −120 … 120 min that maximises the correlation of GHI with
+        ``max(cos z, 0)`` evaluated at mid-interval + ``s``. About 0 for a well-stamped file;
+        −60 means each value belongs to the hour before its stamp.
+
+    Notes
+    -----
+    Uses the fast analytical solar geometry of pvlib (Spencer 1971 declination and equation
+    of time), which is ample for a lag to the nearest 15 minutes.
+    """
+    import pvlib
+
+    doy = time.day_of_year.to_numpy()
+    decl = pvlib.solarposition.declination_spencer71(doy)
+    eot = pvlib.solarposition.equation_of_time_spencer71(doy)
+    lat = np.radians(latitude)
+    base = time.hour.to_numpy() + 0.5
+    best, best_r = 0, -np.inf
+    for s in range(-120, 121, 15):
+        solar_time = base + s / 60.0 + (longitude - 15.0 * utc_offset_h) / 15.0 + eot / 60.0
+        ha = np.radians(15.0 * (solar_time - 12.0))
+        cosz = np.sin(lat) * np.sin(decl) + np.cos(lat) * np.cos(decl) * np.cos(ha)
+        r = np.corrcoef(ghi, np.clip(cosz, 0.0, None))[0, 1]
+        if r > best_r + 1e-9 or (abs(r - best_r) <= 1e-9 and abs(s) < abs(best)):
+            best, best_r = s, r
+    return best
+
+
+def _dni_clear_bound(zenith: np.ndarray, doy: np.ndarray, elevation: float) -> np.ndarray:
+    """Upper bound on hourly DNI, W/m²: 1.1 × the Meinel clear-sky beam with Laue's altitude term.
+
+    ``DNI = E0 [(1 − 0.14 h) 0.7^(AM^0.678) + 0.14 h]`` with ``h`` the elevation in km and AM
+    the Kasten–Young relative air mass (Meinel & Meinel 1976; Laue 1970). The 10 % margin
+    covers very clear days.
+    """
+    import pvlib
+
+    am = np.nan_to_num(
+        np.asarray(pvlib.atmosphere.get_relative_airmass(np.minimum(zenith, 89.9)), dtype=float), nan=40.0
+    )
+    e0 = np.asarray(pvlib.irradiance.get_extra_radiation(doy), dtype=float)
+    h = max(elevation, 0.0) / 1000.0
+    return 1.1 * e0 * ((1.0 - 0.14 * h) * 0.7 ** (am**0.678) + 0.14 * h)
+
+
+def _complete_irradiance(df: pd.DataFrame, meta: dict[str, Any], notes: list[str]) -> pd.DataFrame:
+    """Check DNI/DHI against GHI; re-split GHI with the Erbs model where they do not close.
+
+    Notes
+    -----
+    A typical-year file's irradiance is first checked for a time lag against the sun
+    (:func:`irradiance_lag_minutes`) and moved by whole hours when it is 45 min or more off.
+    The closure error is ``Σ|DNI cos z + DHI − GHI| / Σ GHI`` over hours with the sun above
+    the horizon. Above 5 % (CSWD files show 8–16 %, reference-facts.md) the components are
+    replaced by the Erbs et al. (1982) decomposition of GHI (pvlib.irradiance.erbs), and the
+    metadata says so. Irradiance is zeroed when the sun is more than 7° below the horizon at
+    mid-interval (it is up for no part of the hour).
+    """
+    import pvlib
+
+    if meta.get("typical_year") and meta.get("format") != "generated":
+        lag = irradiance_lag_minutes(
+            df["ghi"].to_numpy(), df.index, meta["latitude"], meta["longitude"], meta["utc_offset_h"]
+        )
+        meta["irradiance_lag_min"] = lag
+        if abs(lag) >= LAG_SHIFT_MINUTES:
+            hours = round(lag / 60.0)
+            for col in ("ghi", "dni", "dhi"):
+                if col in df:
+                    df[col] = np.roll(df[col].to_numpy(), hours)
+            notes.append(
+                f"irradiance: best aligned with the sun {lag:+d} min from its stamps; moved {hours:+d} h "
+                "(wrapping round the typical year)"
+            )
+    sp = solar_position(df.index, meta["latitude"], meta["longitude"], meta["utc_offset_h"])
+    zen = sp["zenith"].to_numpy()
+    cosz = np.cos(np.radians(zen))
+    day = zen < NIGHT_ZENITH_DEG
+    ghi = np.where(day, df["ghi"].to_numpy(), 0.0)
+    lost = float(df["ghi"].to_numpy().sum() - ghi.sum())
+    if lost > 0.001 * max(float(ghi.sum()), 1.0):
+        notes.append(
+            f"ghi: {100 * lost / float(df['ghi'].sum()):.1f} % of the annual total fell in night hours and was dropped"
+        )
+    df["ghi"] = ghi
+    split = False
+    if "dni" in df and "dhi" in df:
+        comp = df["dni"].to_numpy() * np.clip(cosz, 0, None) + df["dhi"].to_numpy()
+        day = zen < 90.0
+        total = ghi[day].sum()
+        err = float(np.abs(comp - ghi)[day].sum() / total) if total > 0 else 0.0
+        meta["irradiance_closure_error"] = round(err, 4)
+        if err > CLOSURE_TOLERANCE:
+            split = True
+            notes.append(
+                f"dni/dhi: DNI·cos(z)+DHI does not close against GHI ({100 * err:.1f} % > "
+                f"{100 * CLOSURE_TOLERANCE:.0f} %); re-split GHI with the Erbs decomposition"
+            )
+    else:
+        split = True
+        notes.append("dni/dhi: not in the file; split from GHI with the Erbs decomposition")
+    if split:
+        doy = df.index.day_of_year.to_numpy()
+        parts = pvlib.irradiance.erbs(ghi, zen, doy)
+        # Erbs gives DNI = 0 and DHI = GHI with the sun below the horizon (twilight hours).
+        dni = np.nan_to_num(np.asarray(parts["dni"], dtype=float))
+        # Near the horizon a file's GHI stamped a little late divides by a tiny cos z; no beam
+        # exceeds the clear-sky beam (Meinel & Meinel 1976 with Laue's 1970 altitude term),
+        # so DNI is capped there and the diffuse part takes the rest, keeping the closure.
+        dni = np.minimum(dni, _dni_clear_bound(zen, doy, meta["elevation"]))
+        df["dni"] = dni
+        df["dhi"] = ghi - dni * np.clip(cosz, 0.0, None)
+        meta["irradiance_resplit"] = "erbs"
+    else:
+        meta["irradiance_resplit"] = "none"
+    return df

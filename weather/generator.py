@@ -1,0 +1,441 @@
+"""Typical-year generator: a seeded, deterministic hourly year from monthly climate normals.
+
+No weather may be downloaded at run time, so this is the twin's built-in weather. From a
+site's twelve monthly normals (mean, mean daily maximum and minimum, dew point, RH, 10 m wind,
+monthly GHI) and its location it builds an hourly year whose monthly means equal the normals
+and whose hour-to-hour, day-to-day and diurnal variation is that of real weather. Different
+seeds give different plausible years (for P50/P90 ensembles); the same seed always gives the
+same year.
+
+Model (each step vectorised over the year; the only sequential parts are AR(1) recursions
+over 365 days, done with ``scipy.signal.lfilter``):
+
+1. **Climatology.** Daily climatological values of every monthly normal by a periodic cubic
+   spline through mid-month knots, with the knots adjusted until the monthly means of the daily
+   curve equal the normals (mean-preserving interpolation).
+2. **Cloudiness.** Clear-sky GHI by pvlib's Ineichen–Perez model with the site's monthly Linke
+   turbidity (pvlib's bundled climatology). A daily clearness ``k_d`` (beta-distributed, AR(1)
+   persistent through a Gaussian copula) modulates it; each month is rescaled so its GHI equals
+   the normal. DNI/DHI from the Erbs decomposition.
+3. **Temperature.** Daily mean = climatology + an AR(1) anomaly with the month's standard
+   deviation ``t_daily_sd_c`` and lag-1 correlation ``t_daily_lag1``. Diurnal cycle: half-cosine
+   rise from the minimum at sunrise to the maximum at ``T_MAX_SOLAR_HOUR`` (solar time), half-
+   cosine fall to the next sunrise; its range is the normal's mean daily range, wider on clear
+   days and narrower on overcast ones (factor ``0.6 + 0.8 k_d / K_month``, renormalised per
+   month). The half-cosine cycle has zero mean, so the daily mean is kept.
+4. **Humidity.** Daily mean dew point = climatology + an anomaly correlated with the temperature
+   anomaly (``t_dew_corr``) with its own monthly SD ``t_dew_daily_sd_c``; hourly dew point never
+   exceeds the dry bulb; monthly means are restored after that cap.
+5. **Wind.** Weibull (k = 2) hourly speeds through a Gaussian copula of an hourly AR(1)
+   (φ = 0.9), a diurnal modulation peaking in mid-afternoon (± 25 %), scaled to the monthly
+   means. **Pressure**: the standard atmosphere at the elevation, with a ± 0.6 % synoptic AR(1).
+
+``Variability`` holds the day-to-day statistics. A site with an hourly station record carries
+its own (derived by :func:`variability_from_record`, stored in its site file); other sites use
+:data:`DEFAULT_VARIABILITY`, the month-by-month mean of the five reference records — an
+assumption for them, stated as such.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import interpolate, signal, stats
+
+from weather import psychrometrics as psy
+from weather.dataset import WeatherError, build_dataset, solar_position
+
+__all__ = [
+    "DEFAULT_VARIABILITY",
+    "T_MAX_SOLAR_HOUR",
+    "MonthlyNormals",
+    "Variability",
+    "as_variability",
+    "typical_year",
+    "variability_from_record",
+]
+
+T_MAX_SOLAR_HOUR = 14.5
+"""Solar time of the daily maximum temperature, h (assumption: 14–15 h is the usual range,
+e.g. Parton & Logan 1981)."""
+
+
+class MonthlyNormals(Protocol):
+    """Twelve monthly values each (January first); :class:`sites.Normals` is one."""
+
+    t_mean_c: Any
+    t_max_daily_mean_c: Any
+    t_min_daily_mean_c: Any
+    rh_mean_pct: Any
+    t_dew_mean_c: Any
+    wind10m_mean_ms: Any
+    ghi_kwh_m2: Any
+
+
+@dataclass(frozen=True)
+class Variability:
+    """Day-to-day variability statistics of a site's weather.
+
+    Attributes
+    ----------
+    t_daily_sd_c : tuple of 12 float
+        SD of the daily-mean dry bulb about its 31-day running mean, per month, K.
+    t_dew_daily_sd_c : tuple of 12 float
+        The same for the daily-mean dew point, K.
+    t_daily_lag1, t_dew_daily_lag1 : float
+        Lag-1 (day-to-day) autocorrelation of the daily temperature / dew-point anomaly.
+    t_dew_corr : tuple of 12 float
+        Correlation of daily dew-point and temperature anomalies, per month.
+    t_dew_hourly_sd_c : float
+        SD of hourly dew point about its daily mean (within-day variation), K.
+    t_dew_skew : tuple of 12 float
+        Skewness of the hourly dew-point anomaly about its 31-day running mean, per month
+        (humid summers are negatively skewed: long tails of dry air, a bulk near saturation).
+    source : str
+        Where the numbers come from.
+    """
+
+    t_daily_sd_c: tuple[float, ...]
+    t_dew_daily_sd_c: tuple[float, ...]
+    t_daily_lag1: float
+    t_dew_daily_lag1: float
+    t_dew_corr: tuple[float, ...]
+    t_dew_hourly_sd_c: float
+    t_dew_skew: tuple[float, ...]
+    source: str
+
+    def __post_init__(self) -> None:
+        for name in ("t_daily_sd_c", "t_dew_daily_sd_c"):
+            v = getattr(self, name)
+            if len(v) != 12 or not all(0.0 <= float(x) <= 20.0 for x in v):
+                raise WeatherError(f"variability.{name} must be 12 values in 0 … 20 K, got {v!r}")
+        for name in ("t_daily_lag1", "t_dew_daily_lag1"):
+            if not 0.0 <= getattr(self, name) < 0.95:
+                raise WeatherError(f"variability.{name} = {getattr(self, name)!r}; allowed 0 ≤ value < 0.95")
+        if len(self.t_dew_corr) != 12 or not all(-1.0 <= float(x) <= 1.0 for x in self.t_dew_corr):
+            raise WeatherError(f"variability.t_dew_corr must be 12 values in −1 … 1, got {self.t_dew_corr!r}")
+        if len(self.t_dew_skew) != 12 or not all(-1.5 <= float(x) <= 1.5 for x in self.t_dew_skew):
+            raise WeatherError(f"variability.t_dew_skew must be 12 values in −1.5 … 1.5, got {self.t_dew_skew!r}")
+        if not 0.0 <= self.t_dew_hourly_sd_c <= 10.0:
+            raise WeatherError(f"variability.t_dew_hourly_sd_c = {self.t_dew_hourly_sd_c!r}; allowed 0 … 10 K")
+
+
+DEFAULT_VARIABILITY = Variability(
+    t_daily_sd_c=(3.52, 3.7, 4.14, 3.88, 2.95, 2.71, 2.33, 2.47, 2.93, 3.71, 3.35, 2.73),
+    t_dew_daily_sd_c=(4.26, 4.39, 4.05, 4.61, 4.15, 2.72, 2.12, 2.38, 3.43, 3.73, 4.45, 3.45),
+    t_daily_lag1=0.693,
+    t_dew_daily_lag1=0.653,
+    t_dew_corr=(0.73, 0.75, 0.74, 0.64, 0.37, 0.07, 0.09, 0.31, 0.35, 0.69, 0.75, 0.72),
+    t_dew_hourly_sd_c=1.9,
+    t_dew_skew=(0.12, 0.07, 0.06, 0.01, -0.45, -0.28, -0.67, -0.44, -0.23, -0.36, -0.11, -0.03),
+    source=(
+        "assumption for sites without an hourly record: month-by-month mean of the five reference "
+        "records (Karamay, Xifeng, Guiyang, Yinchuan CSWD; Dulles TMYx) by variability_from_record"
+    ),
+)
+
+
+def as_variability(obj: Variability | Mapping[str, Any]) -> Variability:
+    """A :class:`Variability` from itself or a mapping of its fields (e.g. a site's table)."""
+    if isinstance(obj, Variability):
+        return obj
+    fields = [f for f in Variability.__dataclass_fields__]
+    missing = [f for f in fields if f not in obj]
+    if missing:
+        raise WeatherError(f"variability: missing field {missing[0]!r}; needs {', '.join(fields)}")
+    extra = sorted(set(obj) - set(fields))
+    if extra:
+        raise WeatherError(f"variability: unknown field {extra[0]!r}; allowed {', '.join(fields)}")
+    return Variability(**{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in obj.items()})
+
+
+def _month_of_day(year: int) -> np.ndarray:
+    return np.concatenate([np.full(calendar.monthrange(year, m)[1], m - 1) for m in range(1, 13)])
+
+
+def mean_preserving_daily(monthly: Any, year: int, iterations: int = 30) -> np.ndarray:
+    """Smooth daily curve whose monthly means equal ``monthly`` (periodic over the year).
+
+    Parameters
+    ----------
+    monthly : array_like, shape (12,)
+        Monthly mean values.
+    year : int
+        Calendar year (month lengths).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_days,)
+        Daily values; ``mean over month m == monthly[m]`` to < 1e-6.
+
+    Notes
+    -----
+    Periodic cubic spline through mid-month knots; the knot values are corrected by the
+    residual monthly means until they vanish (a fixed-point iteration that converges
+    geometrically because each knot dominates its own month).
+    """
+    target = np.asarray(monthly, dtype=float)
+    mon = _month_of_day(year)
+    n = mon.size
+    lengths = np.bincount(mon, minlength=12)
+    mid = np.cumsum(lengths) - lengths / 2.0
+    x = np.concatenate([mid - n, mid, mid + n])
+    day = np.arange(n) + 0.5
+    knots = target.copy()
+    for _ in range(iterations):
+        cs = interpolate.CubicSpline(x, np.tile(knots, 3))
+        daily = cs(day)
+        means = np.bincount(mon, weights=daily, minlength=12) / lengths
+        resid = target - means
+        knots = knots + resid
+        if np.max(np.abs(resid)) < 1e-9:
+            break
+    return daily
+
+
+def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    """Unit-variance AR(1) series of length n: x[t] = φ x[t−1] + √(1−φ²) ε[t]."""
+    e = rng.standard_normal(n + 1)
+    # Start from a stationary state: the initial condition is φ·x[−1] with x[−1] ~ N(0, 1).
+    return signal.lfilter([np.sqrt(1.0 - phi**2)], [1.0, -phi], e[1:], zi=[phi * e[0]])[0]
+
+
+def _running_mean_inflation(phi: float, window: int = 31) -> float:
+    """Ratio SD(x) / SD(x − running mean of x) for an AR(1) series with lag-1 correlation φ.
+
+    The variability statistics are SDs of anomalies about a centred ``window``-day running
+    mean, which removes part of the variance of a persistent series; the generator's AR(1)
+    needs its full SD. With ``ρ_k = φ^|k|``, ``Var(x − m) = σ² (1 − 2 S/w + S2/w²)`` where
+    ``S = Σ_k ρ_k`` over the window and ``S2 = Σ_j Σ_k ρ_{j−k}``.
+    """
+    k = np.arange(window) - window // 2
+    s1 = np.sum(phi ** np.abs(k))
+    s2 = np.sum(phi ** np.abs(k[:, None] - k[None, :]))
+    return float(1.0 / np.sqrt(1.0 - 2.0 * s1 / window + s2 / window**2))
+
+
+def _skewed(z: np.ndarray, skew: np.ndarray) -> np.ndarray:
+    """Standard-normal values → zero-mean, unit-variance values with skewness ≈ ``skew``.
+
+    Cornish–Fisher expansion to first order, ``y = z + γ (z² − 1) / 6``, rescaled to unit
+    variance (``Var y = 1 + γ²/18``); accurate for |γ| ≲ 1.
+    """
+    g = np.asarray(skew, dtype=float)
+    return (z + g * (z**2 - 1.0) / 6.0) / np.sqrt(1.0 + g**2 / 18.0)
+
+
+def _monthly_shift(
+    values: np.ndarray, month: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Add a constant per month so that the monthly (weighted) means equal ``target``."""
+    w = np.ones_like(values) if weights is None else weights
+    means = np.bincount(month, weights=values * w, minlength=12) / np.bincount(month, weights=w, minlength=12)
+    return values + (target - means)[month]
+
+
+def typical_year(
+    normals: MonthlyNormals,
+    *,
+    latitude: float,
+    longitude: float,
+    elevation: float,
+    utc_offset_h: float,
+    seed: int = 0,
+    year: int = 2021,
+    variability: Variability | None = None,
+    name: str = "generated",
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Generate an hourly weather year from monthly normals.
+
+    Parameters
+    ----------
+    normals : MonthlyNormals
+        Twelve monthly values of ``t_mean_c``, ``t_max_daily_mean_c``, ``t_min_daily_mean_c``
+        (°C), ``t_dew_mean_c`` (°C), ``rh_mean_pct`` (%, informative only), ``wind10m_mean_ms``
+        (m/s) and ``ghi_kwh_m2`` (kWh/m² per month).
+    latitude, longitude : float
+        Degrees north / east.
+    elevation : float
+        m above sea level (pressure, clear-sky irradiance).
+    utc_offset_h : float
+        Local standard time offset, h.
+    seed : int
+        Random seed; the same seed gives the same year, bit for bit.
+    year : int
+        Calendar year of the time axis (a leap year gives 8784 h).
+    variability : Variability, optional
+        Day-to-day statistics; default :data:`DEFAULT_VARIABILITY`.
+    name : str
+        Name stored in the metadata.
+
+    Returns
+    -------
+    (xarray.Dataset, dict)
+        The standard weather Dataset (see :mod:`weather.dataset`) and metadata
+        (``format = "generated"``, ``seed``, ``variability_source``).
+    """
+    import pvlib
+
+    var = as_variability(variability) if variability is not None else DEFAULT_VARIABILITY
+    rng = np.random.default_rng(seed)
+    g = {k: np.asarray(getattr(normals, k), dtype=float) for k in MonthlyNormals.__annotations__}
+    for k, v in g.items():
+        if v.shape != (12,) or not np.all(np.isfinite(v)):
+            raise WeatherError(f"normals.{k} must be 12 finite monthly values, got {v!r}")
+
+    mon_d = _month_of_day(year)
+    n_days = mon_d.size
+    time = pd.date_range(f"{year}-01-01", periods=24 * n_days, freq="h")
+    mon_h = np.repeat(mon_d, 24)
+    hour = np.tile(np.arange(24.0), n_days)
+    doy = np.repeat(np.arange(1, n_days + 1), 24)
+
+    # --- sun and clear sky (hourly, mid-interval) --------------------------------------------
+    sp = solar_position(time, latitude, longitude, utc_offset_h)
+    zen = sp["apparent_zenith"].to_numpy()
+    mid_utc = (time + pd.Timedelta(minutes=30) - pd.Timedelta(hours=utc_offset_h)).tz_localize("UTC")
+    linke = pvlib.clearsky.lookup_linke_turbidity(mid_utc, latitude, longitude).to_numpy()
+    am = pvlib.atmosphere.get_relative_airmass(zen)
+    am_abs = pvlib.atmosphere.get_absolute_airmass(am, float(psy.pressure_from_elevation(elevation)))
+    dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(doy), dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the sun below the horizon gives NaN
+        cs = pvlib.clearsky.ineichen(zen, am_abs, linke, altitude=elevation, dni_extra=dni_extra)
+    ghi_clear = np.nan_to_num(np.asarray(cs["ghi"], dtype=float))
+
+    # --- daily clearness ----------------------------------------------------------------------
+    clear_day = ghi_clear.reshape(n_days, 24).sum(axis=1)  # Wh/m2 per day
+    clear_month = np.bincount(mon_d, weights=clear_day, minlength=12) / 1000.0  # kWh/m2
+    k_month = np.clip(g["ghi_kwh_m2"] / np.maximum(clear_month, 1e-9), 0.02, 1.0)
+    kd_mean = k_month[mon_d]
+    nu = 3.0  # beta concentration: SD of daily clearness ≈ √(K(1−K)/4), assumption
+    a_par, b_par = kd_mean * nu, (1.0 - np.minimum(kd_mean, 0.985)) * nu
+    u = stats.norm.cdf(_ar1(rng, n_days, 0.3))
+    k_d = stats.beta.ppf(u, a_par, b_par)
+    for _ in range(10):  # each month's clear-sky-weighted mean clearness = K_month, k ≤ 1
+        num = np.bincount(mon_d, weights=k_d * clear_day, minlength=12)
+        k_d = np.clip(
+            k_d * (k_month * np.bincount(mon_d, weights=clear_day, minlength=12) / np.maximum(num, 1e-9))[mon_d],
+            0.02,
+            1.0,
+        )
+    # Hourly fluctuation on partly cloudy days (lognormal, mean 1).
+    sig_h = 0.6 * np.repeat(k_d * (1.0 - k_d), 24)
+    z_h = _ar1(rng, time.size, 0.6)
+    ghi = ghi_clear * np.repeat(k_d, 24) * np.exp(sig_h * z_h - 0.5 * sig_h**2)
+    ghi = np.minimum(ghi, 1.05 * ghi_clear)
+    month_sum = np.bincount(mon_h, weights=ghi, minlength=12) / 1000.0
+    ghi = ghi * (g["ghi_kwh_m2"] / np.maximum(month_sum, 1e-9))[mon_h]
+
+    # --- temperature ----------------------------------------------------------------------------
+    t_clim = mean_preserving_daily(g["t_mean_c"], year)
+    dtr_clim = np.maximum(mean_preserving_daily(g["t_max_daily_mean_c"] - g["t_min_daily_mean_c"], year), 0.5)
+    sd_t = mean_preserving_daily(var.t_daily_sd_c, year) * _running_mean_inflation(var.t_daily_lag1)
+    z_t = _ar1(rng, n_days, var.t_daily_lag1)
+    anom_t = z_t * sd_t
+    rel = 0.6 + 0.8 * k_d / np.maximum(kd_mean, 1e-6)
+    rel = rel / (np.bincount(mon_d, weights=rel, minlength=12) / np.bincount(mon_d, minlength=12))[mon_d]
+    dtr = dtr_clim * rel
+    t_day = t_clim + anom_t
+
+    # Diurnal shape in solar time: minimum at sunrise, maximum at T_MAX_SOLAR_HOUR.
+    decl = np.radians(23.45) * np.sin(2 * np.pi * (284 + np.arange(1, n_days + 1)) / 365.0)
+    cos_w0 = np.clip(-np.tan(np.radians(latitude)) * np.tan(decl), -1.0, 1.0)
+    sunrise = 12.0 - np.degrees(np.arccos(cos_w0)) / 15.0  # solar hours
+    sunrise = np.clip(sunrise, 3.0, T_MAX_SOLAR_HOUR - 4.0)
+    eot = pvlib.solarposition.equation_of_time_spencer71(doy)  # minutes
+    solar_hour = (hour + 0.5 + (longitude - 15.0 * utc_offset_h) / 15.0 + eot / 60.0) % 24.0
+    rise = np.repeat(sunrise, 24)
+    hmax = T_MAX_SOLAR_HOUR
+    rising = (solar_hour >= rise) & (solar_hour < hmax)
+    phase_rise = (solar_hour - rise) / (hmax - rise)
+    fall_len = 24.0 - (hmax - rise)
+    phase_fall = ((solar_hour - hmax) % 24.0) / fall_len
+    shape = np.where(rising, -0.5 * np.cos(np.pi * phase_rise), 0.5 * np.cos(np.pi * phase_fall))
+    # Day-to-day level: interpolate daily means between noons so there is no jump at midnight.
+    hours_axis = np.arange(time.size) + 0.5
+    noons = np.arange(n_days) * 24.0 + 12.0
+    level = np.interp(hours_axis, noons, t_day)
+    t_db = level + np.repeat(dtr, 24) * shape + 0.4 * _ar1(rng, time.size, 0.8)
+    t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
+
+    # --- dew point ------------------------------------------------------------------------------
+    td_clim = mean_preserving_daily(g["t_dew_mean_c"], year)
+    sd_td = mean_preserving_daily(var.t_dew_daily_sd_c, year) * _running_mean_inflation(var.t_dew_daily_lag1)
+    rho = mean_preserving_daily(var.t_dew_corr, year).clip(-0.99, 0.99)
+    z_td = rho * z_t + np.sqrt(1.0 - rho**2) * _ar1(rng, n_days, var.t_dew_daily_lag1)
+    # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
+    # the month's skewness (Cornish–Fisher), scaled back.
+    anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, 0.9)
+    sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
+    skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
+    td = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
+    target_td = g["t_dew_mean_c"]
+    for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
+        td = np.minimum(_monthly_shift(td, mon_h, target_td), t_db)
+    td = np.minimum(td, t_db)
+
+    # --- wind and pressure ----------------------------------------------------------------------
+    uw = stats.norm.cdf(_ar1(rng, time.size, 0.9))
+    wind = stats.weibull_min.ppf(uw, 2.0)
+    wind = wind * (1.0 + 0.25 * np.cos(2 * np.pi * (solar_hour - 15.0) / 24.0))
+    wmean = np.bincount(mon_h, weights=wind, minlength=12) / np.bincount(mon_h, minlength=12)
+    wind = wind * (g["wind10m_mean_ms"] / wmean)[mon_h]
+    p_air = float(psy.pressure_from_elevation(elevation)) * (1.0 + 0.006 * _ar1(rng, time.size, 0.98))
+
+    df = pd.DataFrame(
+        {"t_db": t_db, "t_dp": td, "p_air": p_air, "ghi": ghi, "wind_speed": wind},
+        index=time,
+    )
+    meta = {
+        "name": name,
+        "source_file": "",
+        "format": "generated",
+        "latitude": float(latitude),
+        "longitude": float(longitude),
+        "elevation": float(elevation),
+        "utc_offset_h": float(utc_offset_h),
+        "wind_height_m": 10.0,
+        "typical_year": True,
+        "seed": int(seed),
+        "variability_source": var.source,
+        "notes": [f"generated from monthly normals, seed {seed}"],
+    }
+    return build_dataset(df, meta, f"generated year ({name}, seed {seed})")
+
+
+def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
+    """Derive the day-to-day statistics of :class:`Variability` from an hourly record.
+
+    Anomalies are daily means minus their centred 31-day running mean; the SD is taken per
+    calendar month, the lag-1 autocorrelation and the dew-point/temperature correlation over
+    the year.
+    """
+    t = ds["t_db"].to_series().resample("D").mean()
+    d = ds["t_dp"].to_series().resample("D").mean()
+    at = t - t.rolling(31, center=True, min_periods=1).mean()
+    ad = d - d.rolling(31, center=True, min_periods=1).mean()
+    sd_t = at.groupby(at.index.month).std().to_numpy()
+    sd_d = ad.groupby(ad.index.month).std().to_numpy()
+    lag1 = float(np.corrcoef(at.to_numpy()[1:], at.to_numpy()[:-1])[0, 1])
+    lag1_d = float(np.corrcoef(ad.to_numpy()[1:], ad.to_numpy()[:-1])[0, 1])
+    corr = [float(np.corrcoef(at[at.index.month == m], ad[ad.index.month == m])[0, 1]) for m in range(1, 13)]
+    hourly = ds["t_dp"].to_series()
+    ah = hourly - hourly.rolling(31 * 24, center=True, min_periods=1).mean()
+    skew = [float(stats.skew(ah[ah.index.month == m])) for m in range(1, 13)]
+    within = float((hourly - hourly.groupby(hourly.index.floor("D")).transform("mean")).std())
+    return Variability(
+        t_daily_sd_c=tuple(round(float(x), 2) for x in sd_t),
+        t_dew_daily_sd_c=tuple(round(float(x), 2) for x in sd_d),
+        t_daily_lag1=round(min(max(lag1, 0.0), 0.9), 3),
+        t_dew_daily_lag1=round(min(max(lag1_d, 0.0), 0.9), 3),
+        t_dew_corr=tuple(round(c, 3) for c in corr),
+        t_dew_hourly_sd_c=round(within, 2),
+        t_dew_skew=tuple(round(float(np.clip(x, -1.5, 1.5)), 2) for x in skew),
+        source=source,
+    )
