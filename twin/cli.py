@@ -207,7 +207,9 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", weather.WeatherWarning)
             real, _ = weather.read_epw(f)
-            gens = [site_weather(site, seed=s)[0] for s in range(args.seeds)]
+            gens = [
+                site_weather(site, seed=s, site_variability=not args.default_variability)[0] for s in range(args.seeds)
+            ]
         res = compare_ensemble(gens, real)
         row = [site.key, f"{res['dt_month_max']:.2f}", f"{100 * res['ghi_rel']:+.1f} %"]
         for k in count_keys:
@@ -255,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("weather-validate", help="compare generated years with real hourly files (EPW)")
     v.add_argument("--dir", default="../shared/weather", help="folder of .epw files (default ../shared/weather)")
     v.add_argument("--seeds", type=int, default=5, help="number of generated years per site (default 5)")
+    v.add_argument(
+        "--default-variability",
+        action="store_true",
+        help="ignore the sites' own [variability] tables (as for a site without an hourly record)",
+    )
     v.add_argument("--markdown", action="store_true", help="print a Markdown table")
     v.set_defaults(func=cmd_weather_validate)
     return p

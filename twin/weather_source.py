@@ -20,6 +20,7 @@ def site_weather(
     seed: int = 0,
     year: int = 2021,
     file: str | os.PathLike[str] | None = None,
+    site_variability: bool = True,
     **reader_kwargs: Any,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Hourly weather for a site.
@@ -35,6 +36,9 @@ def site_weather(
     file : path, optional
         A weather file to read instead (``.epw``, ``.nc``, PVGIS ``.json``; see
         :func:`weather.read`); ``reader_kwargs`` go to the reader.
+    site_variability : bool
+        Use the site file's ``[variability]`` table (derived from its station record) if it has
+        one; ``False`` uses the generator's default, as for a site without a record.
 
     Returns
     -------
@@ -52,6 +56,6 @@ def site_weather(
         utc_offset_h=loc.utc_offset_h,
         seed=seed,
         year=year,
-        variability=site.variability,
+        variability=site.variability if site_variability else None,
         name=site.key,
     )

@@ -252,7 +252,8 @@ def build_dataset(
     if "wind_speed" in ds:
         ds["wind_speed"].attrs["height_m"] = float(meta["wind_height_m"])
     ds["time"].attrs = {"long_name": "local standard time, start of hourly interval"}
-    ds.attrs = {k: v for k, v in meta.items() if isinstance(v, str | int | float) and v is not None}
+    # NetCDF attributes: strings and numbers only (booleans as 0/1).
+    ds.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in meta.items() if isinstance(v, str | int | float)}
     ds.attrs["notes"] = "; ".join(notes)
     return ds, meta
 

@@ -1,0 +1,109 @@
+"""The twin command line, run as a user would: exit codes, one-line errors, files written safely."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+from tests.conftest import epw_path
+from twin import cli
+from twin.io import OutputError, atomic_write
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("twin", path=str(Path(sys.executable).parent))
+    cmd = [exe] if exe else [sys.executable, "-m", "twin.cli"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_help_lists_commands():
+    r = run("--help")
+    assert r.returncode == 0
+    for c in ("sites", "weather", "weather-validate"):
+        assert c in r.stdout
+
+
+def test_sites_lists_the_library():
+    r = run("sites")
+    assert r.returncode == 0, r.stderr
+    for key in ("karamay", "qingyang", "guian", "yinchuan", "ulanqab", "us_dulles"):
+        assert key in r.stdout
+    assert "1.08" in r.stdout  # Karamay's reported PUE
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["weather", "--site", "atlantis"], "unknown site 'atlantis'"),
+        (["weather", "--file", "/nonexistent/x.epw"], "no such weather file"),
+        (["weather", "--seed", "x", "--site", "karamay"], "invalid int value"),
+        (["frobnicate"], "invalid choice"),
+        (["--site-dir", "/nonexistent", "sites"], "does not exist"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(args, message):
+    r = run(*args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("twin: error:") and message in lines[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_weather_generate_writes_netcdf_and_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "karamay.nc"
+    assert cli.main(["weather", "--site", "karamay", "--seed", "2", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "karamay (generated, seed 2)" in text and "hours above" in text
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    assert ds.sizes["time"] == 8760 and ds["t_db"].attrs["units"] == "degC"
+    ds.close()
+    before = out.read_bytes()
+    assert cli.main(["weather", "--site", "karamay", "-o", str(out)]) == 2
+    assert "exists; choose another name or pass --force" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert cli.main(["weather", "--site", "karamay", "-o", str(out), "--force", "--csv", str(tmp_path / "k.csv")]) == 0
+    assert (tmp_path / "k.csv").read_text().splitlines()[0].startswith("time,t_db [degC]")
+
+
+def test_weather_reads_a_real_file(capsys):
+    path = epw_path("qingyang")
+    assert cli.main(["weather", "--file", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "8760 h" in out and "Erbs" in out
+
+
+def test_truncated_file_is_one_line_exit_2(tmp_path):
+    lines = epw_path("karamay").read_text(encoding="latin-1").splitlines()[:100]
+    p = tmp_path / "cut.epw"
+    p.write_text("\n".join(lines) + "\n", encoding="latin-1")
+    r = run("weather", "--file", str(p))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "92 hourly data rows" in r.stderr
+
+
+def test_atomic_write_leaves_old_file_when_interrupted(tmp_path):
+    target = tmp_path / "result.nc"
+    target.write_text("good")
+
+    def boom(p: Path) -> None:
+        p.write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, boom, force=True)
+    assert target.read_text() == "good"
+    assert [f.name for f in tmp_path.iterdir()] == ["result.nc"]
+    with pytest.raises(OutputError, match=r"directory .* does not exist"):
+        atomic_write(tmp_path / "no" / "x.nc", lambda p: None)
+
+
+def test_derive_prints_a_site_table(capsys):
+    assert cli.main(["weather", "--file", str(epw_path("yinchuan")), "--derive"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[variability]") and "t_dew_skew = [" in out
