@@ -16,8 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/twin sites
-	$(BIN)/twin weather --site karamay --site qingyang --site guian --site yinchuan --site ulanqab
+	$(BIN)/twin compare --sites karamay qingyang guian yinchuan ulanqab beijing shanghai guangzhou us_dulles --no-output
 
 test: install
 	$(BIN)/python -m pytest -q

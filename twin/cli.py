@@ -18,9 +18,10 @@ import numpy as np
 import sites
 import weather
 from twin.io import OutputError, write_csv, write_netcdf
+from twin.params import ConfigError
 from twin.weather_source import site_weather
 
-USER_ERRORS: tuple[type[Exception], ...] = (sites.SiteError, weather.WeatherError, OutputError)
+USER_ERRORS: tuple[type[Exception], ...] = (sites.SiteError, weather.WeatherError, OutputError, ConfigError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -222,6 +223,117 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _free_name(stem: str, suffix: str, folder: Path) -> Path:
+    """``folder/stem.suffix``, or ``stem-2.suffix``, ``stem-3`` … — never an existing file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / f"{stem}{suffix}"
+    k = 2
+    while p.exists():
+        p = folder / f"{stem}-{k}{suffix}"
+        k += 1
+    return p
+
+
+KPI_COLUMNS = [
+    ("pue", "PUE", "{:.3f}"),
+    ("overhead_share", "non-IT %", "{:.1%}"),
+    ("ppue_cooling", "pPUE cool", "{:.3f}"),
+    ("wue", "WUE L/kWh", "{:.2f}"),
+    ("hours_out_of_envelope", "h out", "{:.0f}"),
+    ("energy_cooling", "cooling MWh", "{:,.0f}"),
+    ("energy_it", "IT MWh", "{:,.0f}"),
+    ("energy_facility", "facility MWh", "{:,.0f}"),
+    ("gb40879_grade", "GB40879", "{:.0f}"),
+    ("policy_pue_limit", "limit", "{:.2f}"),
+]
+
+
+def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
+    n = ds.sizes.get("case", 1) if "case" in ds.dims else 1
+    swept = [c for c in ds.coords if c not in ("time", "case", "site", "design")]
+    rows = []
+    for i in range(n):
+        sel = {"case": i} if "case" in ds.dims else {}
+        kk = k.isel(sel) if sel else k
+        row = [
+            str(ds["site"].values if not sel else ds["site"].values[i]),
+            str(ds["design"].values if not sel else ds["design"].values[i]),
+        ]
+        row += [f"{(ds[c].values if not sel else ds[c].values[i])}" for c in swept]
+        for var, _, fmt in KPI_COLUMNS:
+            v = float(kk[var])
+            row.append("-" if np.isnan(v) else fmt.format(v))
+        rows.append(row)
+    return rows, ["site", "design", *swept, *[h for _, h, _ in KPI_COLUMNS]]
+
+
+def _run_and_report(scenario, args: argparse.Namespace, stem: str) -> int:
+    from twin import kpis, simulate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", weather.WeatherWarning)
+        ds = simulate(scenario)
+    k = kpis(ds)
+    rows, header = _kpi_rows(ds, k)
+    print(_table(rows, header, args.markdown))
+    print(
+        "PUE is energy-weighted over the year; non-IT % = 1 − 1/PUE; GB40879 grade thresholds unverified; limit = site policy PUE"
+    )
+    if args.output or not args.no_output:
+        out = Path(args.output) if args.output else _free_name(stem, ".nc", Path(args.out_dir))
+        write_netcdf(ds, out, force=args.force)
+        print(f"wrote {out}")
+        if args.csv:
+            csv = Path(args.csv)
+            write_csv(ds, csv, force=args.force)
+            print(f"wrote {csv}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from twin.config import Scenario, WeatherSource, load_scenario
+
+    if args.scenario:
+        if args.site or args.cooling:
+            raise ConfigError("give a scenario file or --site/--cooling, not both")
+        sc = load_scenario(args.scenario)
+        stem = Path(args.scenario).stem
+    else:
+        if not args.site or not args.cooling:
+            raise ConfigError("give a scenario file, or both --site and --cooling")
+        ws = WeatherSource(source=args.weather or "typical", seed=args.seed)
+        sc = Scenario(sites=(args.site,), designs=(args.cooling,), name=f"{args.site}-{args.cooling}", weather=ws)
+        stem = sc.name
+    if args.save:
+        from twin.config import save_scenario
+
+        save_scenario(sc, args.save, force=args.force)
+        print(f"wrote {args.save}")
+    return _run_and_report(sc, args, stem)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from twin.config import Scenario, WeatherSource
+
+    sc = Scenario(
+        sites=tuple(args.sites),
+        designs=tuple(args.cooling),
+        name="compare",
+        weather=WeatherSource(seed=args.seed),
+    )
+    return _run_and_report(sc, args, "compare")
+
+
+def _output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", help="NetCDF file for the hourly Dataset (default: a new name in --out-dir)")
+    p.add_argument("--out-dir", default="out", help="folder for the default output name (default ./out)")
+    p.add_argument("--no-output", action="store_true", help="print the table only")
+    p.add_argument("--csv", help="also write the hourly data to this CSV file")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated weather year (default 0)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="twin", description="Data-centre energy, PUE and green-power digital twin.")
     p.add_argument("--version", action="version", version="twin 0.1.0")
@@ -253,6 +365,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--markdown", action="store_true", help="print Markdown tables")
     w.set_defaults(func=cmd_weather)
+
+    from twin.cooling import DESIGNS
+
+    r = sub.add_parser("run", help="simulate a scenario (TOML file, or --site and --cooling) and print its KPIs")
+    r.add_argument("scenario", nargs="?", help="scenario TOML file")
+    r.add_argument("--site", help="site key or name")
+    r.add_argument("--cooling", choices=list(DESIGNS), help="cooling design")
+    r.add_argument("--weather", help="weather file instead of the generated typical year")
+    r.add_argument("--save", help="also save the scenario as TOML here")
+    _output_args(r)
+    r.set_defaults(func=cmd_run)
+
+    c = sub.add_parser("compare", help="sites × cooling designs in one vectorised run; KPI table")
+    c.add_argument(
+        "--sites", nargs="+", default=["karamay", "qingyang", "guian", "yinchuan", "us_dulles"], help="site keys"
+    )
+    c.add_argument("--cooling", nargs="+", default=list(DESIGNS), choices=list(DESIGNS), help="cooling designs")
+    _output_args(c)
+    c.set_defaults(func=cmd_compare)
 
     v = sub.add_parser("weather-validate", help="compare generated years with real hourly files (EPW)")
     v.add_argument("--dir", default="../shared/weather", help="folder of .epw files (default ../shared/weather)")

@@ -1,0 +1,201 @@
+"""Direct air-side economiser ("free air") with evaporative assist and mechanical trim.
+
+Outdoor air is drawn through the data hall. Each hour the controls pick, in order of cost:
+
+0. **mix** — outdoor air colder than the supply setpoint is mixed with return air to reach it
+   (humidified to the envelope's minimum dew point if it is too dry);
+1. **outdoor** — 100 % outdoor air, supplied as it is, while it is within the supply band;
+2. **evaporative** — too warm: direct evaporative cooling (saturation effectiveness ε) down
+   to the band's top, as far as the envelope's dew-point and RH limits allow;
+3. **evaporative + trim** / 4. **outdoor + trim** — mechanical (DX) cooling of what is left;
+5. **closed** — outdoor air too humid (dew point above the envelope): dampers close and the
+   DX unit cools recirculated air (sensible only; IT adds no moisture).
+
+Air mass flow follows the heat and the server air temperature rise: ``ṁ = Q / (c_p ΔT_IT)``.
+Hours in which the supply leaves the chosen ASHRAE envelope (trim capacity too small, no
+humidifier, too humid with no DX) are flagged ``out_of_envelope``, not hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.cooling.components import CP_AIR, ENVELOPES, H_FG, fan_power, vapour_compression_power
+from twin.it_load import DT_CHIP_AIR
+from twin.params import ConfigError, Params, param
+from weather import psychrometrics as psy
+
+__all__ = ["FreeAirParams", "simulate_free_air"]
+
+MODES = ("mix", "outdoor", "evaporative", "evaporative+trim", "outdoor+trim", "closed")
+
+
+@dataclass(frozen=True)
+class FreeAirParams(Params):
+    """Parameters of the free-air design."""
+
+    section = "cooling.free_air"
+
+    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE TC9.9 5th ed. Table 2.1")
+    t_supply_setpoint: float = param(22.0, 5.0, 45.0, units="°C", source="assumption: within the recommended 18–27 °C")
+    t_supply_max: float = param(
+        27.0, 5.0, 45.0, units="°C", source="assumption: top of the recommended band; ≤ envelope maximum"
+    )
+    delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise 10–15 K")
+    evaporative: bool = param(True)
+    evap_effectiveness: float = param(
+        0.85, 0.0, 1.0, source="Wang, Handbook of Air Conditioning and Refrigeration §9.8: 0.75–0.95"
+    )
+    trim_capacity: float = param(
+        1.0, 0.0, 2.0, source="mechanical trim capacity / design heat (assumption: full backup)"
+    )
+    humidifier: bool = param(True)
+    humidifier_kwh_per_kg: float = param(
+        0.08, 0.0, 1.0, units="kWh/kg", source="assumption: ultrasonic/adiabatic humidifier"
+    )
+    fan_pressure_pa: float = param(
+        350.0, 50.0, 3000.0, units="Pa", source="assumption: low-velocity air handlers with filter walls, 250–500 Pa"
+    )
+    fan_efficiency: float = param(0.65, 0.1, 1.0, source="assumption: fan × motor × drive (EC fan arrays)")
+    refrigerant: str = param("R410A", source="CoolProp fluid of the DX trim")
+    eta_isentropic: float = param(0.7, 0.3, 1.0, source="assumption: scroll compressor")
+    eta_motor: float = param(0.9, 0.5, 1.0, source="assumption")
+    evaporator_approach: float = param(8.0, 1.0, 20.0, units="K", source="assumption: T_evap below supply air")
+    condenser_approach: float = param(
+        12.0, 3.0, 30.0, units="K", source="assumption: air-cooled condenser over dry bulb"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        lo, hi = ENVELOPES[self.envelope][:2]
+        for name in ("t_supply_setpoint", "t_supply_max"):
+            v = getattr(self, name)
+            if not lo <= v <= hi:
+                raise ConfigError(
+                    f"{self.section}.{name} = {v:g} °C is outside the {self.envelope} envelope ({lo:g} … {hi:g} °C)"
+                )
+        if self.t_supply_setpoint > self.t_supply_max:
+            raise ConfigError(
+                f"{self.section}.t_supply_setpoint = {self.t_supply_setpoint:g} must not exceed t_supply_max = {self.t_supply_max:g}"
+            )
+
+
+def _w_limit(t: np.ndarray, dp_max: float, rh_max: float, p: np.ndarray) -> np.ndarray:
+    """Highest humidity ratio allowed at dry bulb t by the envelope's dew point and RH limits."""
+    return np.minimum(psy.humidity_ratio_from_dew_point(dp_max, p), psy.humidity_ratio(t, rh_max, p))
+
+
+def simulate_free_air(
+    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, q_other: np.ndarray, q_design: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Hourly free-air cooling for all cases of this design at once.
+
+    Parameters
+    ----------
+    wx : dict
+        Weather arrays ``t_db``, ``t_wb``, ``w`` (kg/kg), ``p_air`` (Pa), broadcastable to
+        (case, time).
+    p : dict
+        :class:`FreeAirParams` fields as (case, 1) arrays (``envelope`` etc. as scalars per
+        group: one envelope per call).
+    it_fn : callable
+        ``it_fn(t_inlet, t_chip, has_server_fans) -> dict`` giving ``p_it`` (kW).
+    q_other : array_like
+        Heat other than IT that this system removes (electrical losses, lighting), kW.
+    q_design : array_like
+        Design heat, kW (sizes the trim).
+
+    Returns
+    -------
+    dict
+        Component powers (kW), water (L/h), mode (index into :data:`MODES`), supply
+        conditions and ``out_of_envelope``; also the IT results from ``it_fn``.
+    """
+    t_o, w_o, pa = wx["t_db"], wx["w"], wx["p_air"]
+    env = ENVELOPES[p["envelope"]]
+    t_lo, t_hi, dp_lo, dp_hi, rh_lo, rh_hi = env
+    ts, tmax = p["t_supply_setpoint"], p["t_supply_max"]
+    dp_o = wx["t_dp"]
+    w_max_at_tmax = _w_limit(tmax, dp_hi, rh_hi, pa)
+    too_humid = (dp_o > dp_hi) | (w_o > _w_limit(np.maximum(t_o, ts), dp_hi, rh_hi, pa))
+
+    # Supply air temperature and humidity without capacity limits.
+    mix = (~too_humid) & (t_o <= ts)
+    outdoor = (~too_humid) & (t_o > ts) & (t_o <= tmax)
+    warm = (~too_humid) & (t_o > tmax)
+    # Evaporative: how far can we cool before hitting the humidity limit at tmax?
+    dw_to_tmax = CP_AIR * (t_o - tmax) / H_FG
+    w_evap_full = w_o + CP_AIR * p["evap_effectiveness"] * (t_o - wx["t_wb"]) / H_FG
+    dw_possible = np.where(p["evaporative"], np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_o, 0.0), 0.0)
+    dw = np.minimum(dw_to_tmax, dw_possible)
+    t_after_evap = t_o - dw * H_FG / CP_AIR
+    evap_only = warm & (dw_to_tmax <= dw_possible + 1e-12)
+    mode = np.select(
+        [too_humid, mix, outdoor, evap_only & (dw > 0), warm & (dw > 0), warm],
+        [5, 0, 1, 2, 3, 4],
+        default=0,
+    )
+    t_supply = np.select([too_humid, mix, outdoor, warm], [ts, ts, t_o, tmax], default=ts)
+    # Server inlet temperature is known before the load: compute IT power now.
+    it = it_fn(t_supply, t_supply + DT_CHIP_AIR, True)
+    q = it["p_it"] + q_other
+    m_air = q / (CP_AIR * p["delta_t_it"])
+    # Mechanical loads.
+    q_trim = np.where(warm, m_air * CP_AIR * (t_after_evap - tmax), 0.0)
+    q_closed = np.where(too_humid, q, 0.0)
+    q_mech = q_trim + q_closed
+    cap = p["trim_capacity"] * q_design
+    short = np.maximum(q_mech - cap, 0.0)
+    q_mech = q_mech - short
+    t_supply = t_supply + short / np.maximum(m_air * CP_AIR, 1e-12)
+    t_evap = t_supply - p["evaporator_approach"]
+    t_cond = t_o + p["condenser_approach"]
+    p_mech, cop = vapour_compression_power(
+        q_mech, t_evap, t_cond, p["refrigerant"], p["eta_isentropic"], p["eta_motor"]
+    )
+    # Humidity of the supply and humidification.
+    w_supply = np.where(warm, w_o + dw, w_o)
+    w_min = np.maximum(psy.humidity_ratio_from_dew_point(dp_lo, pa), psy.humidity_ratio(t_supply, rh_lo, pa))
+    need_h = (~too_humid) & (w_supply < w_min)
+    # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
+    frac_oa = np.where(mix, np.clip(p["delta_t_it"] / np.maximum(ts + p["delta_t_it"] - t_o, 1e-9), 0.0, 1.0), 1.0)
+    m_humid = np.where(need_h & p["humidifier"], frac_oa * m_air * (w_min - w_supply), 0.0)  # kg/s
+    w_supply = np.where(need_h & p["humidifier"], w_min, w_supply)
+    w_supply = np.where(too_humid, np.minimum(w_o, w_max_at_tmax), w_supply)
+    m_evap = np.where(warm, m_air * dw, 0.0)  # kg/s
+    rho = psy.moist_air_density(t_supply, w_supply, pa)
+    p_fans = fan_power(m_air, rho, p["fan_pressure_pa"], p["fan_efficiency"])
+    dp_s = psy.dew_point_from_humidity_ratio(np.maximum(w_supply, 1e-7), pa)
+    rh_s = np.minimum(_rh(t_supply, w_supply, pa), 100.0)
+    out = (
+        (t_supply > t_hi + 1e-6)
+        | (t_supply < t_lo - 1e-6)
+        | (dp_s > dp_hi + 0.05)
+        | (dp_s < dp_lo - 0.05)
+        | (rh_s > rh_hi + 0.5)
+    )
+    zeros = np.zeros_like(q)
+    return {
+        **it,
+        "q_cooling": q,
+        "p_cooling_fans": p_fans,
+        "p_pumps": zeros,
+        "p_compressor": p_mech,
+        "p_heat_rejection": zeros,
+        "p_humidification": m_humid * 3600.0 * p["humidifier_kwh_per_kg"],
+        "water": (m_evap + m_humid) * 3600.0,
+        "mode": mode + 0 * zeros.astype(int),
+        "t_supply": t_supply,
+        "dp_supply": dp_s,
+        "rh_supply": rh_s,
+        "cop_mech": np.where(q_mech > 0, cop, np.nan),
+        "out_of_envelope": out,
+    }
+
+
+def _rh(t: np.ndarray, w: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """RH, %, of air at dry bulb t (°C) with humidity ratio w at pressure p (ratio of mole fractions)."""
+    ws = psy.humidity_ratio_saturated(t, p)
+    return 100.0 * (w / (0.621945 + w)) / (ws / (0.621945 + ws))

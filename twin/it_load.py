@@ -1,0 +1,131 @@
+"""IT load: server power with utilisation, inlet-temperature-driven fans and chip leakage.
+
+Units: power kW, temperature °C, utilisation 0–1. Arrays broadcast (``(case, time)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.params import ConfigError, Params, param
+
+__all__ = ["ITParams", "it_power", "utilisation_profile"]
+
+T_INLET_REF = 27.0
+"""Server inlet temperature at which the fan share and leakage are referenced, °C (the top of
+the ASHRAE recommended band; the Dell R410 test starts there)."""
+DT_CHIP_AIR = 40.0
+"""Chip temperature above the server inlet air, K (assumption: ~67 °C die at 27 °C inlet)."""
+
+
+@dataclass(frozen=True)
+class ITParams(Params):
+    """IT equipment of the facility."""
+
+    section = "facility"
+
+    it_capacity_kw: float = param(
+        10_000.0, 0.0, 1e7, units="kW", source="assumption: a 10 MW hall; set racks × kW/rack instead"
+    )
+    racks: int = param(0, 0, 1e6, units="racks", source="0 = use it_capacity_kw")
+    kw_per_rack: float = param(
+        18.0, 0.1, 200.0, units="kW", source="seed 002: Qingyang's high-density hall, 18 kW/rack"
+    )
+    utilisation: float = param(0.7, 0.0, 1.0, source="assumption (seed 004: Gui'an supercomputer > 80 %)")
+    profile: str = param("flat", choices=("flat", "diurnal"))
+    diurnal_amplitude: float = param(0.1, 0.0, 0.5, source="assumption: ± utilisation swing, peak at 14:00")
+    idle_fraction: float = param(
+        0.4, 0.0, 1.0, source="assumption: server idle power / full-load power (SPECpower class servers 0.3–0.5)"
+    )
+    fan_share: float = param(
+        0.10, 0.0, 0.3, source="reference-facts: server fans 10–15 % of server power (eWeek 2009), low end"
+    )
+    fan_speed_per_k: float = param(
+        0.0216,
+        0.0,
+        0.2,
+        units="1/K",
+        source="calibrated: with leakage_per_k, server power +12 % from 27 to 37 °C inlet (Dell R410, GRC 2016)",
+    )
+    leakage_per_k: float = param(
+        0.004, 0.0, 0.05, units="1/K", source="assumption: leakage + 0.4 %/K of chip temperature"
+    )
+    performance_factor: float = param(
+        1.0, 0.1, 10.0, source="compute per server relative to nominal (seed 004: 5 servers → 3 is 5/3)"
+    )
+    overclock_power_factor: float = param(
+        1.0, 0.5, 3.0, source="server power relative to nominal when overclocked (assumption)"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.design_kw <= 0:
+            raise ConfigError("facility.it_capacity_kw must be > 0 (or give racks and kw_per_rack)")
+
+    @property
+    def design_kw(self) -> float:
+        """Design IT power at full utilisation and reference inlet, kW."""
+        return self.racks * self.kw_per_rack if self.racks > 0 else self.it_capacity_kw
+
+
+def utilisation_profile(hour: np.ndarray, utilisation: np.ndarray, profile: str, amplitude: np.ndarray) -> np.ndarray:
+    """Hourly utilisation (0–1): flat, or diurnal ``u (1 + a cos(2π (h − 14)/24))`` clipped to [0, 1]."""
+    if profile == "flat":
+        return np.broadcast_to(utilisation, np.broadcast_shapes(np.shape(hour), np.shape(utilisation))).astype(float)
+    return np.clip(utilisation * (1.0 + amplitude * np.cos(2 * np.pi * (hour + 0.5 - 14.0) / 24.0)), 0.0, 1.0)
+
+
+def it_power(
+    design_kw: np.ndarray,
+    u: np.ndarray,
+    t_inlet: np.ndarray,
+    t_chip: np.ndarray,
+    *,
+    idle_fraction: np.ndarray,
+    fan_share: np.ndarray,
+    fan_speed_per_k: np.ndarray,
+    leakage_per_k: np.ndarray,
+    performance_factor: np.ndarray,
+    overclock_power_factor: np.ndarray,
+    has_server_fans: bool,
+) -> dict[str, np.ndarray]:
+    """IT power and its parts, kW.
+
+    Parameters
+    ----------
+    design_kw : array_like
+        Design IT power (full load, reference inlet, fans included), kW.
+    u : array_like
+        Utilisation 0–1 (compute demand relative to design).
+    t_inlet : array_like
+        Server inlet air temperature, °C (air-cooled designs; ignored without server fans).
+    t_chip : array_like
+        Chip temperature, °C.
+    has_server_fans : bool
+        False for spray and immersion designs: server fans are removed.
+
+    Returns
+    -------
+    dict
+        ``p_it`` (total), ``p_server_fans``, ``p_leakage`` (leakage change against the
+        reference, may be negative), ``compute`` (kW of nominal compute delivered).
+
+    Notes
+    -----
+    ``P_core = D (1 − s_f) (i + (1 − i) u) · k_oc / k_perf`` — servers needed fall with the
+    performance factor; ``P_fan = D s_f (i + (1 − i) u)/k_perf · n³`` with fan speed ratio
+    ``n = 1 + k_n max(T_in − 27, 0)`` (affinity law P ∝ N³); leakage
+    ``ΔP = P_core k_l (T_chip − T_chip,ref)`` with ``T_chip,ref = 27 + 40 °C``.
+    """
+    load = (idle_fraction + (1.0 - idle_fraction) * u) / performance_factor
+    p_core = design_kw * (1.0 - fan_share) * load * overclock_power_factor
+    p_leak = p_core * leakage_per_k * (t_chip - (T_INLET_REF + DT_CHIP_AIR))
+    if has_server_fans:
+        speed = 1.0 + fan_speed_per_k * np.maximum(t_inlet - T_INLET_REF, 0.0)
+        p_fans = design_kw * fan_share * load * speed**3
+    else:
+        p_fans = np.zeros(np.broadcast_shapes(np.shape(p_core), np.shape(t_inlet)))
+    p_it = p_core + p_leak + p_fans
+    return {"p_it": p_it, "p_server_fans": p_fans, "p_leakage": p_leak, "compute": design_kw * u + 0.0 * p_it}

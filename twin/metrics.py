@@ -1,0 +1,111 @@
+"""Annual KPIs as a function of the hourly Dataset, so they can never disagree with it.
+
+Definitions (reference-facts.md):
+
+* PUE (ISO/IEC 30134-2) = annual facility energy / annual IT energy — energy-weighted, never
+  the mean of hourly PUE; overhead share = 1 − 1/PUE (7.4 % at PUE 1.08).
+* pPUE of cooling = (IT + cooling energy) / IT energy.
+* WUE (ISO/IEC 30134-9) = site water (L) / IT energy (kWh).
+* ASHRAE 90.4: MLC = cooling energy / IT energy; ELC = electrical-chain losses / IT energy.
+* GB 40879-2021 grades by PUE: 1 ≤ 1.20, 2 ≤ 1.30, 3 ≤ 1.50 (thresholds commonly cited,
+  unverified against the standard text; data in :data:`GB40879_THRESHOLDS`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+import sites
+
+__all__ = ["GB40879_THRESHOLDS", "gb40879_grade", "kpis"]
+
+GB40879_THRESHOLDS = ((1, 1.20), (2, 1.30), (3, 1.50))
+"""(grade, maximum PUE); status: commonly cited, unverified against GB 40879-2021's text."""
+
+UPTIME_GLOBAL_PUE_2024 = 1.56
+"""Uptime Institute global average PUE, 2024 survey (reference-facts.md)."""
+
+
+def gb40879_grade(pue: np.ndarray) -> np.ndarray:
+    """GB 40879 energy-efficiency grade for a PUE (1 best, 3 the limit; 0 = fails grade 3)."""
+    pue = np.asarray(pue, dtype=float)
+    grade = np.zeros(pue.shape, dtype=int)
+    for g, limit in reversed(GB40879_THRESHOLDS):
+        grade = np.where(pue <= limit, g, grade)
+    return grade
+
+
+def kpis(ds: xr.Dataset) -> xr.Dataset:
+    """Annual figures per case from an hourly Dataset of :func:`twin.simulate`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Per case: energies (MWh), ``pue`` (energy-weighted), ``overhead_share``,
+        ``ppue_cooling``, ``wue`` (L/kWh), ``mlc``, ``elc``, ``hours_out_of_envelope``,
+        ``water_m3``, ``pue_max_hourly``, ``gb40879_grade``, ``policy_pue_limit`` and
+        ``meets_policy``.
+    """
+    dt_h = 1.0
+    e = {
+        k: ds[k].sum("time") * dt_h / 1000.0
+        for k in (
+            "p_facility",
+            "p_it",
+            "p_cooling",
+            "p_ups_loss",
+            "p_dist_loss",
+            "p_transformer_loss",
+            "p_misc",
+            "compute",
+        )
+    }
+    pue = e["p_facility"] / e["p_it"]
+    out = xr.Dataset(
+        {
+            "energy_facility": e["p_facility"],
+            "energy_it": e["p_it"],
+            "energy_cooling": e["p_cooling"],
+            "energy_electrical_losses": e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"],
+            "compute_delivered": e["compute"],
+            "pue": pue,
+            "overhead_share": 1.0 - 1.0 / pue,
+            "ppue_cooling": (e["p_it"] + e["p_cooling"]) / e["p_it"],
+            "mlc": e["p_cooling"] / e["p_it"],
+            "elc": (e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"]) / e["p_it"],
+            "wue": ds["water"].sum("time") * dt_h / (e["p_it"] * 1000.0),
+            "water_m3": ds["water"].sum("time") * dt_h / 1000.0,
+            "hours_out_of_envelope": ds["out_of_envelope"].sum("time"),
+            "pue_max_hourly": ds["pue"].max("time"),
+            "energy_per_compute": e["p_facility"] / e["compute"],
+        }
+    )
+    out["gb40879_grade"] = xr.apply_ufunc(gb40879_grade, out["pue"])
+    limits = [sites.load(str(s)).policy.pue_limit for s in np.atleast_1d(ds["site"].values)]
+    lim = np.array([np.nan if x is None else x for x in limits])
+    out["policy_pue_limit"] = out["pue"].copy(data=lim.reshape(out["pue"].shape))
+    out["meets_policy"] = (out["pue"] <= out["policy_pue_limit"]) | np.isnan(out["policy_pue_limit"])
+    units = {
+        "energy_facility": ("MWh", "annual facility energy"),
+        "energy_it": ("MWh", "annual IT energy"),
+        "energy_cooling": ("MWh", "annual cooling energy"),
+        "energy_electrical_losses": ("MWh", "annual electrical-chain losses"),
+        "compute_delivered": ("MWh", "annual compute delivered (nominal-server MWh)"),
+        "pue": ("1", "annual PUE (energy-weighted)"),
+        "overhead_share": ("1", "non-IT share of facility energy, 1 − 1/PUE"),
+        "ppue_cooling": ("1", "partial PUE of cooling"),
+        "mlc": ("1", "ASHRAE 90.4 mechanical load component"),
+        "elc": ("1", "ASHRAE 90.4 electrical loss component"),
+        "wue": ("L kWh-1", "water usage effectiveness (site water per IT kWh)"),
+        "water_m3": ("m3", "annual site water"),
+        "hours_out_of_envelope": ("h", "hours outside the design's envelope"),
+        "pue_max_hourly": ("1", "highest hourly PUE"),
+        "energy_per_compute": ("1", "facility energy per unit of compute delivered"),
+        "gb40879_grade": ("1", "GB 40879 grade (1 best; 0 fails grade 3; thresholds unverified)"),
+        "policy_pue_limit": ("1", "the site's policy PUE limit"),
+        "meets_policy": ("1", "annual PUE within the site's policy limit"),
+    }
+    for k, (u, ln) in units.items():
+        out[k].attrs.update(units=u, long_name=ln)
+    return out

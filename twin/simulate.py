@@ -1,0 +1,184 @@
+"""The orchestrator: a scenario in, an hourly ``xarray.Dataset`` out.
+
+Work that does not depend on the design (weather, psychrometrics) is done once per site.
+Cases are grouped by design (and by the text parameters that pick tables, e.g. the
+refrigerant); each group is one vectorised call on ``(case, time)`` arrays, parameters as
+``(case, 1)`` columns. There is no loop over time and none over cases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+import sites
+from twin.config import Case, Scenario
+from twin.cooling import get_design
+from twin.electrical import electrical_losses
+from twin.it_load import it_power, utilisation_profile
+from twin.params import ConfigError
+from twin.variables import annotate
+from twin.weather_source import site_weather
+from weather import psychrometrics as psy
+
+__all__ = ["prepare_weather", "simulate"]
+
+POWER_PARTS = ("p_it", "p_cooling", "p_ups_loss", "p_dist_loss", "p_transformer_loss", "p_misc")
+COOLING_PARTS = ("p_cooling_fans", "p_pumps", "p_compressor", "p_heat_rejection", "p_humidification")
+
+
+def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str, Any], sites.Site]]:
+    """Weather and derived psychrometrics per site, once: ``{site_key: (ds, meta, site)}``."""
+    out = {}
+    for name in scenario.sites:
+        site = sites.load(name)
+        w = scenario.weather
+        ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None)
+        p = ds["p_air"].to_numpy()
+        ds["w"] = ("time", psy.humidity_ratio(ds["t_db"].to_numpy(), ds["rh"].to_numpy(), p))
+        ds["t_wb"] = ("time", psy.wet_bulb_from_humidity_ratio(ds["t_db"].to_numpy(), ds["w"].to_numpy(), p))
+        out[site.key] = (ds, meta, site)
+    lengths = {k: v[0].sizes["time"] for k, v in out.items()}
+    if len(set(lengths.values())) > 1:
+        raise ConfigError(f"sites have weather years of different lengths {lengths}; use one calendar year")
+    return out
+
+
+def _stack(objs: list[Any]) -> dict[str, Any]:
+    """Stack the fields of parameter objects into (n, 1) arrays; text fields must agree."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(objs[0]):
+        vals = [getattr(o, f.name) for o in objs]
+        if isinstance(vals[0], str):
+            out[f.name] = vals[0]
+        else:
+            out[f.name] = np.asarray(vals, dtype=float if not isinstance(vals[0], bool) else bool)[:, None]
+    return out
+
+
+def _group_key(c: Case) -> tuple:
+    texts = tuple(
+        (f.name, getattr(c.cooling, f.name))
+        for f in dataclasses.fields(c.cooling)
+        if isinstance(getattr(c.cooling, f.name), str)
+    )
+    return (c.design, c.facility.profile, texts)
+
+
+def simulate(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
+    """Run every case of a scenario for every hour of the weather year.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Sites, designs, parameters and sweep.
+    weather : dict, optional
+        The result of :func:`prepare_weather` (to reuse it across calls).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``case`` and ``time`` (``case`` dropped when there is one case); hourly power
+        by component (kW), water (L/h), modes, supply conditions, out-of-envelope flags, hourly
+        PUE; coordinates ``site``, ``design`` and one per swept parameter. Every variable has
+        ``units`` and ``long_name``. Annual figures: :func:`twin.kpis`.
+    """
+    wx_all = weather if weather is not None else prepare_weather(scenario)
+    cases = scenario.cases()
+    keys = list(wx_all)
+    first = wx_all[keys[0]][0]
+    time = first["time"].to_numpy()
+    n, nt = len(cases), time.size
+    hour = pd.DatetimeIndex(time).hour.to_numpy()[None, :]
+    wvars = ("t_db", "t_dp", "rh", "p_air", "w", "t_wb", "ghi", "wind_speed")
+    wstack = {v: np.stack([wx_all[k][0][v].to_numpy() for k in keys]) for v in wvars if v in first}
+    site_index = np.array(
+        [
+            keys.index(sites.normalize_name(c.site))
+            if sites.normalize_name(c.site) in keys
+            else keys.index(sites.load(c.site).key)
+            for c in cases
+        ]
+    )
+
+    results: dict[str, np.ndarray] = {}
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, c in enumerate(cases):
+        groups[_group_key(c)].append(i)
+    for key, idx in groups.items():
+        design = get_design(key[0])
+        g = [cases[i] for i in idx]
+        si = site_index[idx]
+        same_site = bool(np.all(si == si[0]))
+        wx = {v: (a[si[0] : si[0] + 1] if same_site else a[si]) for v, a in wstack.items()}
+        fac = _stack([c.facility for c in g])
+        ele = _stack([c.electrical for c in g])
+        coo = _stack([c.cooling for c in g])
+        design_kw = np.asarray([c.facility.design_kw for c in g], dtype=float)[:, None]
+        u = utilisation_profile(hour, fac["utilisation"], key[1], fac["diurnal_amplitude"])
+
+        def it_fn(t_inlet, t_chip, has_fans, fac=fac, u=u, design_kw=design_kw):
+            return {
+                **it_power(
+                    design_kw,
+                    u,
+                    t_inlet,
+                    t_chip,
+                    idle_fraction=fac["idle_fraction"],
+                    fan_share=fac["fan_share"],
+                    fan_speed_per_k=fac["fan_speed_per_k"],
+                    leakage_per_k=fac["leakage_per_k"],
+                    performance_factor=fac["performance_factor"],
+                    overclock_power_factor=fac["overclock_power_factor"],
+                    has_server_fans=has_fans,
+                ),
+                "utilisation": u,
+            }
+
+        # Heat other than IT (electrical losses inside, lighting): estimated from the design
+        # IT load's UPS and distribution losses at this utilisation (it does not depend on
+        # the cooling), then recomputed exactly below for the power balance.
+        est = electrical_losses(
+            design_kw * (fac["idle_fraction"] + (1 - fac["idle_fraction"]) * u), 0.0, design_kw, ele
+        )
+        q_other = est["p_dist_loss"] + est["p_ups_loss"] + est["p_misc"]
+        q_design = design_kw * (1.0 + ele["distribution_loss"] + ele["lighting_misc"] + 0.05)
+        r = design.simulate(wx, coo, it_fn, q_other, q_design)
+        r["p_cooling"] = sum(r[k] for k in COOLING_PARTS)
+        r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele))
+        r["p_facility"] = sum(r[k] for k in POWER_PARTS)
+        r["pue"] = r["p_facility"] / r["p_it"]
+        for name, arr in r.items():
+            arr = np.broadcast_to(np.asarray(arr), (len(idx), nt))
+            if name not in results:
+                dtype = bool if arr.dtype == bool else (np.int16 if name == "mode" else float)
+                results[name] = np.full(
+                    (n, nt), False if dtype is bool else (-1 if dtype is np.int16 else np.nan), dtype=dtype
+                )
+            results[name][idx] = arr
+    ds = xr.Dataset({k: (("case", "time"), v) for k, v in results.items()}, coords={"time": time, "case": np.arange(n)})
+    for v in ("t_db", "t_wb", "rh", "ghi", "wind_speed"):
+        if v in wstack:
+            ds[v] = (("case", "time"), wstack[v][site_index])
+    ds = ds.assign_coords(
+        site=("case", [sites.load(c.site).key for c in cases]),
+        design=("case", [c.design for c in cases]),
+    )
+    for k, _ in scenario.sweep:
+        ds = ds.assign_coords({k: ("case", [dict(c.swept).get(k, np.nan) for c in cases])})
+    annotate(ds)
+    ds.attrs.update(
+        scenario=scenario.name,
+        weather_source=scenario.weather.source,
+        weather_seed=scenario.weather.seed,
+        modes="; ".join(f"{d}: {', '.join(get_design(d).modes)}" for d in scenario.designs),
+        conventions="hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
+    )
+    for key, (_, meta, _) in wx_all.items():
+        ds.attrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
+    return ds.squeeze("case", drop=False) if n == 1 else ds

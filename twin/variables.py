@@ -1,0 +1,75 @@
+"""The variable registry: one place for the name, units, long name and meaning of every output.
+
+It labels the simulated Dataset (``units`` and ``long_name`` on every variable), the KPI
+tables and the dashboard's axes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import xarray as xr
+
+from weather.dataset import VARIABLES as WEATHER_VARIABLES
+
+__all__ = ["REGISTRY", "Variable", "annotate"]
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A registered variable."""
+
+    name: str
+    units: str
+    long_name: str
+    description: str = ""
+
+
+_V = [
+    # facility power, kW (hourly mean power = energy in kWh per hour)
+    Variable(
+        "p_facility", "kW", "facility power", "everything the site draws: IT + cooling + electrical losses + misc"
+    ),
+    Variable("p_it", "kW", "IT power", "servers including their fans (what PUE divides by)"),
+    Variable("p_server_fans", "kW", "server fan power", "part of IT power; zero for liquid designs"),
+    Variable("p_leakage", "kW", "chip leakage change", "part of IT power, against a 67 °C reference chip"),
+    Variable("p_cooling", "kW", "cooling power", "fans + pumps + compressors + heat rejection + humidification"),
+    Variable("p_cooling_fans", "kW", "cooling air fans", "AHU/CRAH fans"),
+    Variable("p_pumps", "kW", "pumps", "chilled-water, condenser-water, coolant and water-loop pumps"),
+    Variable("p_compressor", "kW", "compressors", "chiller or DX trim"),
+    Variable("p_heat_rejection", "kW", "heat rejection fans", "cooling tower or dry cooler fans"),
+    Variable("p_humidification", "kW", "humidification", ""),
+    Variable("p_ups_loss", "kW", "UPS losses", ""),
+    Variable("p_dist_loss", "kW", "distribution losses", "PDU and cabling"),
+    Variable("p_transformer_loss", "kW", "transformer losses", ""),
+    Variable("p_misc", "kW", "lighting and miscellaneous", ""),
+    Variable("q_cooling", "kW", "heat removed", "IT heat plus electrical losses and lighting inside"),
+    Variable("compute", "kW", "compute delivered", "nominal-server kW of work done (performance factor applied)"),
+    Variable("utilisation", "1", "IT utilisation", ""),
+    Variable("ups_load_fraction", "1", "UPS load fraction", ""),
+    Variable("pue", "1", "hourly PUE", "p_facility / p_it"),
+    Variable("water", "L h-1", "site water use", "evaporation, tower blowdown, humidification"),
+    Variable("fluid_loss", "kg h-1", "dielectric fluid loss", "two-phase immersion vapour loss"),
+    Variable("mode", "1", "operating mode", "index into the design's mode names (attrs['modes'])"),
+    Variable("t_supply", "degC", "supply temperature", "air to servers, or liquid coolant supply"),
+    Variable("dp_supply", "degC", "supply dew point", "free air only"),
+    Variable("rh_supply", "%", "supply relative humidity", "free air only"),
+    Variable("cop_mech", "1", "mechanical cooling COP", "chiller or DX, when running"),
+    Variable("out_of_envelope", "1", "out of envelope", "true when the design cannot hold its supply limits"),
+    Variable("economiser_fraction", "1", "water-side economiser share", "chilled water only"),
+    Variable("t_water", "degC", "water loop supply temperature", "liquid designs"),
+    Variable("t_wb", "degC", "outdoor wet-bulb temperature", ""),
+]
+REGISTRY: dict[str, Variable] = {v.name: v for v in _V}
+for _name, (_units, _long, _) in WEATHER_VARIABLES.items():
+    REGISTRY.setdefault(_name, Variable(_name, _units, f"outdoor {_long}"))
+
+
+def annotate(ds: xr.Dataset) -> xr.Dataset:
+    """Set ``units`` and ``long_name`` on every data variable from the registry (KeyError if missing)."""
+    for name in ds.data_vars:
+        v = REGISTRY[str(name)]
+        ds[name].attrs.update(units=v.units, long_name=v.long_name)
+        if v.description:
+            ds[name].attrs["description"] = v.description
+    return ds
