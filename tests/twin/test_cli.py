@@ -24,7 +24,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_commands():
     r = run("--help")
     assert r.returncode == 0
-    for c in ("sites", "weather", "weather-validate"):
+    for c in ("sites", "weather", "weather-validate", "run", "compare"):
         assert c in r.stdout
 
 
@@ -107,3 +107,61 @@ def test_derive_prints_a_site_table(capsys):
     assert cli.main(["weather", "--file", str(epw_path("yinchuan")), "--derive"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("[variability]") and "t_dew_skew = [" in out
+
+
+# ----------------------------------------------------------------------------- run / compare
+def test_run_with_site_and_cooling_writes_a_new_file_each_time(tmp_path, capsys):
+    args = ["run", "--site", "karamay", "--cooling", "free_air", "--out-dir", str(tmp_path)]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "karamay" in out and "free_air" in out and "PUE" in out
+    assert cli.main(args) == 0
+    files = sorted(f.name for f in tmp_path.iterdir())
+    assert files == ["karamay-free_air-2.nc", "karamay-free_air.nc"]
+    ds = xr.open_dataset(tmp_path / "karamay-free_air.nc", engine="h5netcdf")
+    assert ds["p_facility"].attrs["units"] == "kW" and ds.sizes["time"] == 8760
+    ds.close()
+
+
+def test_run_scenario_file_and_save(tmp_path, capsys):
+    root = Path(__file__).resolve().parents[2]
+    saved = tmp_path / "copy.toml"
+    assert (
+        cli.main(["run", str(root / "examples" / "qingyang_evap_sweep.toml"), "--no-output", "--save", str(saved)]) == 0
+    )
+    out = capsys.readouterr().out
+    assert out.count("qingyang") >= 5 and saved.exists()
+
+
+def test_compare_is_one_table(capsys):
+    assert (
+        cli.main(
+            ["compare", "--sites", "karamay", "guian", "--cooling", "free_air", "spray", "--no-output", "--markdown"]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.count("| karamay |") == 2 and out.count("| guian |") == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--site", "karamay", "--cooling", "ice_pond"], "invalid choice: 'ice_pond'"),
+        (["run", "--site", "atlantis", "--cooling", "spray", "--no-output"], "unknown site 'atlantis'"),
+        (["run", "/nonexistent/s.toml"], "cannot read scenario"),
+        (["run"], "give a scenario file, or both --site and --cooling"),
+    ],
+)
+def test_run_errors_are_one_line(args, message):
+    r = run(*args)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and message in r.stderr
+
+
+def test_run_typo_in_scenario_file_is_one_line(tmp_path):
+    p = tmp_path / "typo.toml"
+    p.write_text('site = "karamay"\ndesign = "free_air"\n[facility]\nutilization = 0.5\n')
+    r = run("run", str(p), "--no-output")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "unknown field facility.utilization" in r.stderr

@@ -1,0 +1,168 @@
+"""Each cooling design against a hand calculation for a cold-dry and a hot-humid weather hour.
+
+The hand calculations use only the textbook relations written out here (ṁ = Q/(c_p ΔT),
+P = V̇ Δp/η, ...) and the psychrometric functions (tested against CoolProp on their own).
+IT power is held at 1000 kW so that every number can be followed by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin import fluids
+from twin.cooling import DESIGNS
+from weather import psychrometrics as psy
+
+P = 97_000.0
+Q_IT = 1000.0
+
+
+def weather(t_db, rh):
+    t = np.array([t_db], dtype=float)[None, :]
+    r = np.array([rh], dtype=float)[None, :]
+    w = psy.humidity_ratio(t, r, P)
+    return {
+        "t_db": t,
+        "rh": r,
+        "p_air": np.full_like(t, P),
+        "w": w,
+        "t_dp": psy.dew_point_from_humidity_ratio(w, P),
+        "t_wb": psy.wet_bulb_from_humidity_ratio(t, w, P),
+    }
+
+
+def params(design):
+    return DESIGNS[design].params().to_dict()
+
+
+def it_fn(t_inlet, t_chip, fans):
+    return {"p_it": np.full(np.shape(t_inlet), Q_IT)}
+
+
+def run(design, t_db, rh, q_design=Q_IT):
+    return DESIGNS[design].simulate(weather(t_db, rh), params(design), it_fn, np.zeros((1, 1)), np.array([[q_design]]))
+
+
+def v(x):
+    return float(np.asarray(x).ravel()[0])
+
+
+# ----------------------------------------------------------------------------- free air
+def test_free_air_cold_dry_hour_mixes_and_humidifies():
+    r = run("free_air", -10.0, 60.0)
+    m_air = Q_IT / (1.006 * 12.0)  # 82.84 kg/s
+    assert v(r["mode"]) == 0 and v(r["t_supply"]) == pytest.approx(22.0)
+    w_o = v(psy.humidity_ratio(-10.0, 60.0, P))
+    w_min = max(v(psy.humidity_ratio_from_dew_point(-12.0, P)), v(psy.humidity_ratio(22.0, 8.0, P)))
+    f_oa = 12.0 / (22.0 + 12.0 - (-10.0))  # (T_return − T_supply)/(T_return − T_outdoor)
+    m_h = f_oa * m_air * (w_min - w_o)
+    assert v(r["water"]) == pytest.approx(m_h * 3600.0, rel=1e-9)
+    assert v(r["p_humidification"]) == pytest.approx(m_h * 3600.0 * 0.08, rel=1e-9)
+    rho = v(psy.moist_air_density(22.0, w_min, P))
+    assert v(r["p_cooling_fans"]) == pytest.approx(m_air / rho * 350.0 / 0.65 / 1000.0, rel=1e-9)
+    assert v(r["p_compressor"]) == 0.0 and not r["out_of_envelope"].any()
+
+
+def test_free_air_hot_humid_hour_closes_and_runs_dx():
+    r = run("free_air", 32.0, 62.0)  # dew point ≈ 24 °C, above A1's 17 °C
+    assert v(r["mode"]) == 5 and v(r["t_supply"]) == pytest.approx(22.0)
+    cop = fluids.cycle_table("R410A", 1.0)(22.0 - 8.0, 32.0 + 12.0) * 0.7 * 0.9
+    assert v(r["p_compressor"]) == pytest.approx(Q_IT / cop, rel=1e-9)
+    assert 3.0 < cop < 8.0
+    assert v(r["water"]) == 0.0
+
+
+def test_free_air_hot_dry_hour_cools_evaporatively_to_band_top():
+    r = run("free_air", 35.0, 20.0)
+    m_air = Q_IT / (1.006 * 12.0)
+    dw = 1.006 * (35.0 - 27.0) / 2450.0
+    assert v(r["mode"]) == 2 and v(r["t_supply"]) == pytest.approx(27.0)
+    assert v(r["water"]) == pytest.approx(m_air * dw * 3600.0, rel=1e-9)
+    assert v(r["p_compressor"]) == 0.0
+
+
+def test_free_air_without_trim_reports_out_of_envelope():
+    p = params("free_air") | {"trim_capacity": 0.0}
+    r = DESIGNS["free_air"].simulate(weather(32.0, 62.0), p, it_fn, np.zeros((1, 1)), np.array([[Q_IT]]))
+    m_air = Q_IT / (1.006 * 12.0)
+    assert v(r["t_supply"]) == pytest.approx(22.0 + Q_IT / (m_air * 1.006))  # heat stays in the air
+    assert r["out_of_envelope"].all()
+
+
+# ----------------------------------------------------------------------------- chilled water
+def _pumps_by_hand(q, q_rej):
+    chw = q / (4.186 * 6.0) / 997.0 * 250_000.0 / 0.7 / 1000.0
+    cw = q_rej / (4.186 * 5.6) / 997.0 * 200_000.0 / 0.7 / 1000.0
+    return chw + cw
+
+
+def test_chilled_water_cold_hour_is_free_cooling():
+    r = run("chilled_water", -5.0, 70.0)
+    # tower water max(T_wb + 4, 5) = 5 °C; economiser 7 °C < CHW return 18 °C → all free.
+    assert v(r["mode"]) == 0 and v(r["p_compressor"]) == 0.0
+    assert v(r["p_pumps"]) == pytest.approx(_pumps_by_hand(Q_IT, Q_IT), rel=1e-9)
+    assert v(r["p_heat_rejection"]) == pytest.approx(0.01 * Q_IT)
+    assert v(r["water"]) == pytest.approx(0.85 * Q_IT / 2450.0 * 3600.0 * (1 + 1 / 4), rel=1e-9)
+
+
+def test_chilled_water_hot_humid_hour_runs_the_chiller():
+    w = weather(32.0, 62.0)
+    r = run("chilled_water", 32.0, 62.0)
+    t_tower = v(w["t_wb"]) + 4.0
+    cop = fluids.cycle_table("R134a", 1.0)(12.0 - 2.0, t_tower + 5.6 + 2.0) * 0.75 * 0.93
+    p_comp = Q_IT / cop
+    assert v(r["mode"]) == 2
+    assert v(r["p_compressor"]) == pytest.approx(p_comp, rel=1e-9)
+    assert v(r["p_pumps"]) == pytest.approx(_pumps_by_hand(Q_IT, Q_IT + p_comp), rel=1e-9)
+    assert v(r["p_heat_rejection"]) == pytest.approx(0.01 * (Q_IT + p_comp), rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- liquid designs
+def _liquid_by_hand(design, t_db, rh, target):
+    p = params(design)
+    w = weather(t_db, rh)
+    q = p["capture"] * Q_IT
+    need = p["drycooler_approach"] * 1.0  # at design load
+    t_air = t_db
+    pad = False
+    if target - t_db < need:
+        pad = True
+        t_air = t_db - p["adiabatic_effectiveness"] * (t_db - v(w["t_wb"]))
+    r_fan = min(max(need / (target - t_air), 0.1), 1.0)
+    fans = p["drycooler_fan_kw_per_kw"] * q * r_fan**3
+    water = (r_fan * q / (1.006 * 10.0)) * 1.006 * (t_db - t_air) / 2450.0 * 3600.0 if pad else 0.0
+    return q, fans, water, pad
+
+
+@pytest.mark.parametrize(("t_db", "rh"), [(0.0, 50.0), (35.0, 40.0)])
+def test_spray_by_hand(t_db, rh):
+    r = run("spray", t_db, rh)
+    q, fans, water, pad = _liquid_by_hand("spray", t_db, rh, 40.0 - 3.0)
+    assert v(r["p_heat_rejection"]) == pytest.approx(fans, rel=1e-9)
+    tab = fluids.liquid_table("INCOMP::HFE2")
+    coolant = q / (tab.heat_capacity(45.0) / 1000.0 * 10.0) / tab.density(45.0) * 200_000.0 / 0.7 / 1000.0
+    water_pump = q / (4.186 * 8.0) / 997.0 * 150_000.0 / 0.7 / 1000.0
+    assert v(r["p_pumps"]) == pytest.approx(float(coolant) + water_pump, rel=1e-9)
+    assert v(r["water"]) >= water  # plus any of the auxiliary air system
+    assert v(r["mode"]) == (1 if pad else 0)
+    assert v(r["p_server_fans"]) == 0.0 if "p_server_fans" in r else True
+
+
+@pytest.mark.parametrize(("t_db", "rh"), [(0.0, 50.0), (35.0, 40.0)])
+def test_two_phase_by_hand(t_db, rh):
+    r = run("immersion_2p", t_db, rh)
+    t_sat, _ = fluids.saturation("Novec649")
+    q, fans, water, pad = _liquid_by_hand("immersion_2p", t_db, rh, t_sat - 8.0)
+    assert v(r["p_heat_rejection"]) == pytest.approx(fans, rel=1e-9)
+    water_pump = q / (4.186 * 8.0) / 997.0 * 150_000.0 / 0.7 / 1000.0
+    assert v(r["p_pumps"]) == pytest.approx(water_pump, rel=1e-9)  # no liquid pump: it boils
+    assert v(r["t_supply"]) == pytest.approx(t_sat)
+    assert v(r["fluid_loss"]) == pytest.approx(0.01 * Q_IT / 1000.0)
+
+
+def test_immersion_1p_hot_humid_hour_short_of_water_temperature():
+    # 40 °C and humid: pads cannot bring the water to 37 °C -> out of envelope, coolant warmer.
+    r = run("immersion_1p", 40.0, 70.0)
+    assert r["out_of_envelope"].all() and v(r["mode"]) == 2
+    assert v(r["t_supply"]) > 40.0

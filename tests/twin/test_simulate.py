@@ -1,0 +1,209 @@
+"""The orchestrator and KPIs: energy balance, PUE ≥ 1, vectorised sweeps equal single runs, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from twin import ConfigError, Scenario, kpis, load_scenario, save_scenario, simulate
+from twin.config import WeatherSource
+from twin.cooling import DESIGNS
+from twin.electrical import ElectricalParams
+from twin.it_load import ITParams
+from twin.simulate import POWER_PARTS, prepare_weather
+from twin.variables import REGISTRY
+
+ALL = tuple(DESIGNS)
+
+
+@pytest.fixture(scope="module")
+def five_designs():
+    sc = Scenario(sites=("karamay", "guian"), designs=ALL)
+    return sc, simulate(sc)
+
+
+def test_dataset_shape_and_labels(five_designs):
+    sc, ds = five_designs
+    assert ds.sizes["case"] == 10 and ds.sizes["time"] == 8760
+    assert list(ds["site"].values[:5]) == ["karamay"] * 5
+    for name in ds.data_vars:
+        assert ds[name].attrs["units"] == REGISTRY[name].units
+        assert ds[name].attrs["long_name"]
+
+
+def test_energy_balance_closes_every_hour(five_designs):
+    _, ds = five_designs
+    total = sum(ds[k] for k in POWER_PARTS)
+    assert float(np.max(np.abs(total / ds["p_facility"] - 1.0))) < 1e-9
+    cooling = sum(ds[k] for k in ("p_cooling_fans", "p_pumps", "p_compressor", "p_heat_rejection", "p_humidification"))
+    assert float(np.max(np.abs(cooling - ds["p_cooling"]))) < 1e-9 * float(ds["p_facility"].max())
+    assert float(ds["pue"].min()) >= 1.0
+
+
+def test_annual_pue_is_energy_weighted_not_mean_of_hours(five_designs):
+    _, ds = five_designs
+    k = kpis(ds)
+    by_hand = ds["p_facility"].sum("time") / ds["p_it"].sum("time")
+    np.testing.assert_allclose(k["pue"], by_hand, rtol=1e-12)
+    assert not np.allclose(k["pue"], ds["pue"].mean("time"), rtol=1e-9, atol=0)
+    np.testing.assert_allclose(k["overhead_share"], 1 - 1 / k["pue"])
+
+
+def test_liquid_designs_remove_server_fans(five_designs):
+    _, ds = five_designs
+    fans = ds["p_server_fans"].sum("time")
+    for i, d in enumerate(ds["design"].values):
+        assert (float(fans[i]) == 0.0) == (d in ("spray", "immersion_1p", "immersion_2p"))
+
+
+def test_sweep_in_one_call_equals_separate_runs():
+    sweep = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(("cooling.free_air.evap_effectiveness", (0.5, 0.9)), ("facility.utilisation", (0.4, 0.8))),
+    )
+    ds = simulate(sweep)
+    assert ds.sizes["case"] == 4
+    wx = prepare_weather(sweep)
+    for i, case in enumerate(sweep.cases()):
+        single = Scenario(
+            sites=("qingyang",), designs=("free_air",), facility=case.facility, cooling={"free_air": case.cooling}
+        )
+        one = simulate(single, weather=wx)
+        np.testing.assert_allclose(ds["p_facility"][i], one["p_facility"], rtol=1e-12)
+
+
+def test_performance_factor_cuts_it_energy_for_the_same_compute():
+    base = ITParams(it_capacity_kw=1000.0)
+    sc = Scenario(
+        sites=("guian",), designs=("spray",), facility=base, sweep=(("facility.performance_factor", (1.0, 5 / 3)),)
+    )
+    k = kpis(simulate(sc))
+    np.testing.assert_allclose(k["compute_delivered"][0], k["compute_delivered"][1])
+    assert float(k["energy_it"][1]) == pytest.approx(float(k["energy_it"][0]) * 0.6, rel=0.02)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    design=st.sampled_from(ALL),
+    u=st.floats(0.05, 1.0),
+    idle=st.floats(0.0, 0.9),
+    ups=st.floats(1.0, 3.0),
+    misc=st.floats(0.0, 0.1),
+    seed=st.integers(0, 3),
+)
+def test_balance_and_pue_invariants_over_parameters(design, u, idle, ups, misc, seed, shared_weather_cache):
+    sc = Scenario(
+        sites=("yinchuan",),
+        designs=(design,),
+        weather=WeatherSource(seed=seed),
+        facility=ITParams(utilisation=u, idle_fraction=idle),
+        electrical=ElectricalParams(ups_redundancy=ups, lighting_misc=misc),
+    )
+    ds = simulate(sc, weather=shared_weather_cache(seed))
+    total = sum(ds[k] for k in POWER_PARTS)
+    assert float(np.max(np.abs(total / ds["p_facility"] - 1.0))) < 1e-9
+    assert float(ds["pue"].min()) >= 1.0
+    assert float(kpis(ds)["pue"]) >= 1.0
+    assert float(ds["water"].min()) >= 0.0
+
+
+@pytest.fixture(scope="module")
+def shared_weather_cache():
+    cache = {}
+
+    def get(seed):
+        if seed not in cache:
+            cache[seed] = prepare_weather(Scenario(sites=("yinchuan",), weather=WeatherSource(seed=seed)))
+        return cache[seed]
+
+    return get
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: ITParams(it_capacity_kw=-5.0), r"facility.it_capacity_kw = -5 is out of range; allowed 0 … 1e\+07 kW"),
+        (
+            lambda: DESIGNS["free_air"].params(evap_effectiveness=1.2),
+            r"cooling.free_air.evap_effectiveness = 1.2 is out of range; allowed 0 … 1",
+        ),
+        (
+            lambda: DESIGNS["free_air"].params(t_supply_setpoint=12.0),
+            r"t_supply_setpoint = 12 °C is outside the A1 envelope \(15 … 32 °C\)",
+        ),
+        (
+            lambda: Scenario(designs=("ice_pond",)),
+            r"unknown cooling design 'ice_pond'; choose one of free_air, chilled_water",
+        ),
+        (
+            lambda: Scenario(sweep=(("cooling.free_air.evap_efectiveness", (0.5,)),)),
+            r"unknown field 'evap_efectiveness'",
+        ),
+        (
+            lambda: Scenario(sweep=(("facility.utilisation", (0.5, 1.5)),)),
+            r"sweep facility.utilisation: facility.utilisation = 1.5 is out of range",
+        ),
+        (
+            lambda: DESIGNS["chilled_water"].params(refrigerant="R134a", envelope="B9"),
+            r"envelope = 'B9' is not allowed; choose one of recommended, A1",
+        ),
+    ],
+)
+def test_bad_input_names_the_field(build, message):
+    with pytest.raises(ConfigError, match=message):
+        build()
+
+
+def test_scenario_toml_round_trip_and_typo(tmp_path):
+    sc = Scenario(
+        sites=("qingyang", "karamay"),
+        designs=("free_air", "spray"),
+        name="round trip",
+        facility=ITParams(racks=100, kw_per_rack=18.0),
+        cooling={"free_air": DESIGNS["free_air"].params(evap_effectiveness=0.9)},
+        sweep=(("facility.utilisation", (0.5, 0.7)),),
+    )
+    p = save_scenario(sc, tmp_path / "s.toml")
+    back = load_scenario(p)
+    assert back == sc
+    with pytest.raises(Exception, match="exists"):
+        save_scenario(sc, p)
+    text = p.read_text().replace("evap_effectiveness", "evap_efectiveness")
+    bad = tmp_path / "typo.toml"
+    bad.write_text(text)
+    with pytest.raises(
+        ConfigError, match=r"typo.toml: unknown field cooling.free_air.evap_efectiveness; allowed fields are envelope"
+    ):
+        load_scenario(bad)
+
+
+def test_example_scenarios_load_and_run():
+    from pathlib import Path
+
+    for f in sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.toml")):
+        sc = load_scenario(f)
+        assert len(sc.cases()) >= 1, f
+
+
+def test_real_weather_file_scenario(real_weather):
+    from tests.conftest import epw_path
+
+    sc = Scenario(sites=("karamay",), designs=("free_air",), weather=WeatherSource(source=str(epw_path("karamay"))))
+    ds = simulate(sc)
+    assert "Erbs" in ds.attrs["weather_karamay"]
+    assert 1.0 < float(kpis(ds)["pue"]) < 1.5
+
+
+def test_one_file_for_several_sites_is_refused():
+    with pytest.raises(ConfigError, match="is one file, but 2 sites were given"):
+        Scenario(sites=("karamay", "guian"), weather=WeatherSource(source="x.epw"))
+
+
+def test_dataclasses_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ITParams().utilisation = 0.1  # type: ignore[misc]
