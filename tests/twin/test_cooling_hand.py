@@ -153,7 +153,7 @@ def test_spray_by_hand(t_db, rh):
 def test_two_phase_by_hand(t_db, rh):
     r = run("immersion_2p", t_db, rh)
     t_sat, _ = fluids.saturation("Novec649")
-    q, fans, water, pad = _liquid_by_hand("immersion_2p", t_db, rh, t_sat - 8.0)
+    q, fans, _water, _pad = _liquid_by_hand("immersion_2p", t_db, rh, t_sat - 8.0)
     assert v(r["p_heat_rejection"]) == pytest.approx(fans, rel=1e-9)
     water_pump = q / (4.186 * 8.0) / 997.0 * 150_000.0 / 0.7 / 1000.0
     assert v(r["p_pumps"]) == pytest.approx(water_pump, rel=1e-9)  # no liquid pump: it boils

@@ -27,7 +27,7 @@ def five_designs():
 
 
 def test_dataset_shape_and_labels(five_designs):
-    sc, ds = five_designs
+    _, ds = five_designs
     assert ds.sizes["case"] == 10 and ds.sizes["time"] == 8760
     assert list(ds["site"].values[:5]) == ["karamay"] * 5
     for name in ds.data_vars:
