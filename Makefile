@@ -33,6 +33,7 @@ validate: install
 	$(BIN)/twin weather-validate --dir ../shared/weather
 
 bench: install
+	$(BIN)/python -m pip install --quiet nrel-pysam   # PV speed reference, bench environment only
 	$(BIN)/python bench/run.py
 
 clean:

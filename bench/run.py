@@ -39,9 +39,74 @@ def main() -> None:
     epw = Path(__file__).resolve().parents[2] / "shared" / "weather" / "CHN_Gansu.Xifengzhen.539230_CSWD.epw"
     if epw.is_file():
         rows.append(("reader: EPW year (Xifeng CSWD)", best(lambda: weather.read_epw(epw), 5)))
+    rows += engine_benchmarks()
     width = max(len(r[0]) for r in rows)
     for name, sec in rows:
         print(f"{name:<{width}}  {sec * 1e3:9.2f} ms")
+
+
+def pvwatts_year(ds) -> object:
+    """A PySAM Pvwattsv8 PV-only year on the same weather (the speed reference of issue 4)."""
+    import pandas as pd
+    import PySAM.Pvwattsv8 as pvwatts
+
+    t = pd.DatetimeIndex(ds["time"].to_numpy())
+    data = {
+        "lat": float(ds.attrs["latitude"]),
+        "lon": float(ds.attrs["longitude"]),
+        "tz": float(ds.attrs["utc_offset_h"]),
+        "elev": float(ds.attrs["elevation"]),
+        "year": list(t.year),
+        "month": list(t.month),
+        "day": list(t.day),
+        "hour": list(t.hour),
+        "minute": [30] * len(t),
+        "dn": list(ds["dni"].to_numpy()),
+        "df": list(ds["dhi"].to_numpy()),
+        "gh": list(ds["ghi"].to_numpy()),
+        "tdry": list(ds["t_db"].to_numpy()),
+        "wspd": list(ds["wind_speed"].to_numpy()),
+    }
+    m = pvwatts.default("PVWattsNone")
+    m.SolarResource.solar_resource_data = data
+    m.SystemDesign.system_capacity = 1000.0
+    m.SystemDesign.tilt = 30.0
+    m.SystemDesign.azimuth = 180.0
+    m.execute(0)
+    return m
+
+
+def engine_benchmarks() -> list[tuple[str, float]]:
+    import numpy as np
+
+    import sites
+    from twin import Scenario, kpis, simulate, site_weather
+    from twin.simulate import KPI_VARIABLES, prepare_weather
+
+    sc = Scenario(sites=("qingyang",), designs=("free_air",))
+    wx = prepare_weather(sc)
+    rows = [("engine: one facility-year, free air (Qingyang), warm", best(lambda: simulate(sc, weather=wx), 10))]
+    cw = Scenario(sites=("qingyang",), designs=("chilled_water",))
+    rows.append(("engine: one facility-year, chilled water, warm", best(lambda: simulate(cw, weather=wx), 10)))
+    sweep = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(
+            ("facility.utilisation", tuple(np.linspace(0.3, 1.0, 100).round(4))),
+            ("cooling.free_air.evap_effectiveness", (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)),
+        ),
+    )
+    t_sweep = best(lambda: kpis(simulate(sweep, weather=wx, keep=KPI_VARIABLES)), 2)
+    rows.append(("engine: sweep of 1,000 free-air cases + KPIs (one call)", t_sweep))
+    rows.append((f"  = {1000 / t_sweep:,.0f} design-years per second (goal ≥ 2,000)", 0.0))
+    try:
+        ds, _ = site_weather(sites.load("qingyang"))
+        t_pv = best(lambda: pvwatts_year(ds), 5)
+        rows.append(("PySAM Pvwattsv8: one PV-only year (same weather)", t_pv))
+        rows.append((f"  = facility-year is {t_pv / rows[0][1]:.1f}× faster than the PV-only year (goal ≥ 15×)", 0.0))
+    except ImportError:
+        rows.append(("PySAM not installed (pip install nrel-pysam): no PV reference", 0.0))
+    return rows
 
 
 if __name__ == "__main__":

@@ -220,7 +220,49 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     header = ["site", "max ΔT month K", "ΔGHI year", *[f"h {k.replace('>', ' > ')} °C" for k in count_keys]]
     print(_table(rows, header, args.markdown))
     print(f"generated: mean ± SD over seeds 0…{args.seeds - 1} / real file; ✗ outside ±10 % (or ±100 h)")
+    if args.pue:
+        print()
+        _pue_real_vs_generated(files, by_wmo, args)
     return 0
+
+
+def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Namespace) -> None:
+    """Annual PUE of every design on the real file and on generated years of the same site."""
+    from twin import Scenario, kpis, simulate
+    from twin.config import WeatherSource
+    from twin.cooling import DESIGNS
+    from twin.simulate import KPI_VARIABLES
+
+    designs = tuple(DESIGNS)
+    rows = []
+    for f in files:
+        wmo = f.read_text(encoding="latin-1").split("\n", 1)[0].split(",")[5].strip()
+        site = by_wmo.get(wmo)
+        if site is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", weather.WeatherWarning)
+            real = kpis(
+                simulate(
+                    Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(source=str(f))),
+                    keep=KPI_VARIABLES,
+                )
+            )
+            gen = [
+                kpis(
+                    simulate(
+                        Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(seed=s)), keep=KPI_VARIABLES
+                    )
+                )
+                for s in range(args.seeds)
+            ]
+        row = [site.key]
+        for i in range(len(designs)):
+            g = np.array([float(k["pue"][i]) for k in gen])
+            row.append(f"{float(real['pue'][i]):.3f} / {g.mean():.3f}±{g.std():.3f}")
+        rows.append(row)
+    print(_table(rows, ["site", *[f"{d}: real / generated" for d in designs]], args.markdown))
+    print(f"annual PUE on the real file / mean ± SD over generated seeds 0…{args.seeds - 1}")
 
 
 def _free_name(stem: str, suffix: str, folder: Path) -> Path:
@@ -392,6 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--default-variability",
         action="store_true",
         help="ignore the sites' own [variability] tables (as for a site without an hourly record)",
+    )
+    v.add_argument(
+        "--pue", action="store_true", help="also compare annual PUE of every design on real and generated weather"
     )
     v.add_argument("--markdown", action="store_true", help="print a Markdown table")
     v.set_defaults(func=cmd_weather_validate)

@@ -82,7 +82,8 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
         }
     )
     out["gb40879_grade"] = xr.apply_ufunc(gb40879_grade, out["pue"])
-    limits = [sites.load(str(s)).policy.pue_limit for s in np.atleast_1d(ds["site"].values)]
+    limit_of = {str(s): sites.load(str(s)).policy.pue_limit for s in np.unique(ds["site"].values)}
+    limits = [limit_of[str(s)] for s in np.atleast_1d(ds["site"].values)]
     lim = np.array([np.nan if x is None else x for x in limits])
     out["policy_pue_limit"] = out["pue"].copy(data=lim.reshape(out["pue"].shape))
     out["meets_policy"] = (out["pue"] <= out["policy_pue_limit"]) | np.isnan(out["policy_pue_limit"])

@@ -26,7 +26,7 @@ from twin.variables import annotate
 from twin.weather_source import site_weather
 from weather import psychrometrics as psy
 
-__all__ = ["prepare_weather", "simulate"]
+__all__ = ["KPI_VARIABLES", "prepare_weather", "simulate"]
 
 POWER_PARTS = ("p_it", "p_cooling", "p_ups_loss", "p_dist_loss", "p_transformer_loss", "p_misc")
 COOLING_PARTS = ("p_cooling_fans", "p_pumps", "p_compressor", "p_heat_rejection", "p_humidification")
@@ -70,7 +70,11 @@ def _group_key(c: Case) -> tuple:
     return (c.design, c.facility.profile, texts)
 
 
-def simulate(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
+KPI_VARIABLES = (*POWER_PARTS, "p_facility", "compute", "water", "out_of_envelope", "pue")
+"""The hourly variables :func:`twin.kpis` needs: ``simulate(..., keep=KPI_VARIABLES)`` for big sweeps."""
+
+
+def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, ...] | None = None) -> xr.Dataset:
     """Run every case of a scenario for every hour of the weather year.
 
     Parameters
@@ -79,6 +83,9 @@ def simulate(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
         Sites, designs, parameters and sweep.
     weather : dict, optional
         The result of :func:`prepare_weather` (to reuse it across calls).
+    keep : tuple of str, optional
+        Hourly variables to keep (default: all). ``KPI_VARIABLES`` keeps what the annual KPIs
+        need — a 1000-case sweep then holds 11 instead of ~30 arrays of case × 8760.
 
     Returns
     -------
@@ -97,14 +104,8 @@ def simulate(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
     hour = pd.DatetimeIndex(time).hour.to_numpy()[None, :]
     wvars = ("t_db", "t_dp", "rh", "p_air", "w", "t_wb", "ghi", "wind_speed")
     wstack = {v: np.stack([wx_all[k][0][v].to_numpy() for k in keys]) for v in wvars if v in first}
-    site_index = np.array(
-        [
-            keys.index(sites.normalize_name(c.site))
-            if sites.normalize_name(c.site) in keys
-            else keys.index(sites.load(c.site).key)
-            for c in cases
-        ]
-    )
+    key_of = {name: sites.load(name).key for name in {c.site for c in cases}}
+    site_index = np.array([keys.index(key_of[c.site]) for c in cases])
 
     results: dict[str, np.ndarray] = {}
     groups: dict[tuple, list[int]] = defaultdict(list)
@@ -154,6 +155,8 @@ def simulate(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
         r["p_facility"] = sum(r[k] for k in POWER_PARTS)
         r["pue"] = r["p_facility"] / r["p_it"]
         for name, arr in r.items():
+            if keep is not None and name not in keep:
+                continue
             arr = np.broadcast_to(np.asarray(arr), (len(idx), nt))
             if name not in results:
                 dtype = bool if arr.dtype == bool else (np.int16 if name == "mode" else float)
@@ -163,10 +166,10 @@ def simulate(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
             results[name][idx] = arr
     ds = xr.Dataset({k: (("case", "time"), v) for k, v in results.items()}, coords={"time": time, "case": np.arange(n)})
     for v in ("t_db", "t_wb", "rh", "ghi", "wind_speed"):
-        if v in wstack:
+        if v in wstack and (keep is None or v in keep):
             ds[v] = (("case", "time"), wstack[v][site_index])
     ds = ds.assign_coords(
-        site=("case", [sites.load(c.site).key for c in cases]),
+        site=("case", [key_of[c.site] for c in cases]),
         design=("case", [c.design for c in cases]),
     )
     for k, _ in scenario.sweep:

@@ -82,9 +82,36 @@ class FreeAirParams(Params):
             )
 
 
-def _w_limit(t: np.ndarray, dp_max: float, rh_max: float, p: np.ndarray) -> np.ndarray:
-    """Highest humidity ratio allowed at dry bulb t by the envelope's dew point and RH limits."""
-    return np.minimum(psy.humidity_ratio_from_dew_point(dp_max, p), psy.humidity_ratio(t, rh_max, p))
+def _x_sat(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Vapour mole fraction at saturation (over ice below 0 °C), at t °C and p Pa."""
+    return psy.vapor_mole_fraction(t, 100.0, p)
+
+
+def _w_of_x(x: np.ndarray) -> np.ndarray:
+    return 0.621945 * x / (1.0 - x)
+
+
+def _x_of_w(w: np.ndarray) -> np.ndarray:
+    return w / (0.621945 + w)
+
+
+def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """x_sat at the supply temperature, reusing values at temperatures already evaluated.
+
+    The supply temperature of every hour is one of a few arrays (setpoint and band top per
+    case, outdoor temperature per hour); their saturation values cost (case + time) work
+    instead of case × time. Only the remaining hours (trim shortfall) are evaluated directly.
+    """
+    out = np.full(np.broadcast_shapes(t_supply.shape, pa.shape), np.nan)
+    for t_ref, x_ref in known:
+        hit = np.isnan(out) & (t_supply == t_ref)
+        out = np.where(hit, x_ref, out)
+    rest = np.isnan(out)
+    if rest.any():
+        pb = np.broadcast_to(pa, out.shape)
+        tb = np.broadcast_to(t_supply, out.shape)
+        out[rest] = _x_sat(tb[rest], pb[rest])
+    return out
 
 
 def simulate_free_air(
@@ -117,9 +144,13 @@ def simulate_free_air(
     env = ENVELOPES[p["envelope"]]
     t_lo, t_hi, dp_lo, dp_hi, rh_lo, rh_hi = env
     ts, tmax = p["t_supply_setpoint"], p["t_supply_max"]
-    dp_o = wx["t_dp"]
-    w_max_at_tmax = _w_limit(tmax, dp_hi, rh_hi, pa)
-    too_humid = (dp_o > dp_hi) | (w_o > _w_limit(np.maximum(t_o, ts), dp_hi, rh_hi, pa))
+    # Saturation at the few temperatures the supply can take (per case or per hour).
+    xs_o, xs_ts, xs_tmax = _x_sat(t_o, pa), _x_sat(ts, pa), _x_sat(tmax, pa)
+    w_dp_hi = psy.humidity_ratio_from_dew_point(dp_hi, pa)
+    w_dp_lo = psy.humidity_ratio_from_dew_point(dp_lo, pa)
+    w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
+    # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
+    too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.maximum(xs_o, xs_ts)))
 
     # Supply air temperature and humidity without capacity limits.
     mix = (~too_humid) & (t_o <= ts)
@@ -155,25 +186,33 @@ def simulate_free_air(
     p_mech, cop = vapour_compression_power(
         q_mech, t_evap, t_cond, p["refrigerant"], p["eta_isentropic"], p["eta_motor"]
     )
+    xs_s = _x_sat_supply(t_supply, pa, [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)])
     # Humidity of the supply and humidification.
     w_supply = np.where(warm, w_o + dw, w_o)
-    w_min = np.maximum(psy.humidity_ratio_from_dew_point(dp_lo, pa), psy.humidity_ratio(t_supply, rh_lo, pa))
+    w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
     need_h = (~too_humid) & (w_supply < w_min)
     # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
     frac_oa = np.where(mix, np.clip(p["delta_t_it"] / np.maximum(ts + p["delta_t_it"] - t_o, 1e-9), 0.0, 1.0), 1.0)
-    m_humid = np.where(need_h & p["humidifier"], frac_oa * m_air * (w_min - w_supply), 0.0)  # kg/s
-    w_supply = np.where(need_h & p["humidifier"], w_min, w_supply)
+    humidify = need_h & p["humidifier"]
+    m_humid = np.where(humidify, frac_oa * m_air * (w_min - w_supply), 0.0)  # kg/s
+    w_supply = np.where(humidify, w_min, w_supply)
     w_supply = np.where(too_humid, np.minimum(w_o, w_max_at_tmax), w_supply)
     m_evap = np.where(warm, m_air * dw, 0.0)  # kg/s
     rho = psy.moist_air_density(t_supply, w_supply, pa)
     p_fans = fan_power(m_air, rho, p["fan_pressure_pa"], p["fan_efficiency"])
-    dp_s = psy.dew_point_from_humidity_ratio(np.maximum(w_supply, 1e-7), pa)
-    rh_s = np.minimum(_rh(t_supply, w_supply, pa), 100.0)
+    # Supply dew point: the outdoor one unless water was added or removed.
+    changed = np.broadcast_to(w_supply != w_o, w_supply.shape)
+    dp_s = np.broadcast_to(wx["t_dp"], w_supply.shape).copy()
+    if changed.any():
+        dp_s[changed] = psy.dew_point_from_humidity_ratio(
+            w_supply[changed], np.broadcast_to(pa, w_supply.shape)[changed]
+        )
+    rh_s = np.minimum(100.0 * _x_of_w(w_supply) / xs_s, 100.0)
     out = (
         (t_supply > t_hi + 1e-6)
         | (t_supply < t_lo - 1e-6)
-        | (dp_s > dp_hi + 0.05)
-        | (dp_s < dp_lo - 0.05)
+        | (w_supply > w_dp_hi * 1.0005)
+        | (w_supply < w_dp_lo * 0.9995)
         | (rh_s > rh_hi + 0.5)
     )
     zeros = np.zeros_like(q)
@@ -193,9 +232,3 @@ def simulate_free_air(
         "cop_mech": np.where(q_mech > 0, cop, np.nan),
         "out_of_envelope": out,
     }
-
-
-def _rh(t: np.ndarray, w: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """RH, %, of air at dry bulb t (°C) with humidity ratio w at pressure p (ratio of mole fractions)."""
-    ws = psy.humidity_ratio_saturated(t, p)
-    return 100.0 * (w / (0.621945 + w)) / (ws / (0.621945 + ws))
