@@ -12,6 +12,7 @@ allowed.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -350,7 +351,17 @@ def _dirs(extra_dirs: Iterable[str | os.PathLike[str]] | None) -> list[Path]:
 
 
 def read_site_file(path: str | os.PathLike[str]) -> Site:
-    """Read and validate one site TOML file."""
+    """Read and validate one site TOML file (cached while the file is unchanged)."""
+    p = Path(path)
+    try:
+        stamp = p.stat().st_mtime_ns
+    except OSError:
+        stamp = -1
+    return _read_site_file_cached(str(p), stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_site_file_cached(path: str, mtime_ns: int) -> Site:
     p = Path(path)
     try:
         with p.open("rb") as fh:

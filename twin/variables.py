@@ -12,7 +12,7 @@ import xarray as xr
 
 from weather.dataset import VARIABLES as WEATHER_VARIABLES
 
-__all__ = ["REGISTRY", "Variable", "annotate"]
+__all__ = ["REGISTRY", "Variable", "annotate", "attrs"]
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,17 @@ for _name, (_units, _long, _) in WEATHER_VARIABLES.items():
     REGISTRY.setdefault(_name, Variable(_name, _units, f"outdoor {_long}"))
 
 
+def attrs(name: str) -> dict[str, str]:
+    """``units``, ``long_name`` (and ``description``) of a registered variable (KeyError if not)."""
+    v = REGISTRY[name]
+    out = {"units": v.units, "long_name": v.long_name}
+    if v.description:
+        out["description"] = v.description
+    return out
+
+
 def annotate(ds: xr.Dataset) -> xr.Dataset:
     """Set ``units`` and ``long_name`` on every data variable from the registry (KeyError if missing)."""
     for name in ds.data_vars:
-        v = REGISTRY[str(name)]
-        ds[name].attrs.update(units=v.units, long_name=v.long_name)
-        if v.description:
-            ds[name].attrs["description"] = v.description
+        ds[name].attrs.update(attrs(str(name)))
     return ds

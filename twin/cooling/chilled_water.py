@@ -127,7 +127,7 @@ def simulate_chilled_water(
         "t_supply": t_sup,
         "dp_supply": np.full_like(q, np.nan),
         "rh_supply": np.full_like(q, np.nan),
-        "cop_mech": np.where(q_chiller > 0, cop, np.nan),
+        "cop_mech": cop,
         "out_of_envelope": (t_sup > env[1]) | (t_sup < env[0]),
         "economiser_fraction": frac_free,
     }

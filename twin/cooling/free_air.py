@@ -145,7 +145,8 @@ def simulate_free_air(
     t_lo, t_hi, dp_lo, dp_hi, rh_lo, rh_hi = env
     ts, tmax = p["t_supply_setpoint"], p["t_supply_max"]
     # Saturation at the few temperatures the supply can take (per case or per hour).
-    xs_o, xs_ts, xs_tmax = _x_sat(t_o, pa), _x_sat(ts, pa), _x_sat(tmax, pa)
+    xs_o = wx["x_sat"] if "x_sat" in wx else _x_sat(t_o, pa)
+    xs_ts, xs_tmax = _x_sat(ts, pa), _x_sat(tmax, pa)
     w_dp_hi = psy.humidity_ratio_from_dew_point(dp_hi, pa)
     w_dp_lo = psy.humidity_ratio_from_dew_point(dp_lo, pa)
     w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
@@ -201,8 +202,11 @@ def simulate_free_air(
     rho = psy.moist_air_density(t_supply, w_supply, pa)
     p_fans = fan_power(m_air, rho, p["fan_pressure_pa"], p["fan_efficiency"])
     # Supply dew point: the outdoor one unless water was added or removed.
-    changed = np.broadcast_to(w_supply != w_o, w_supply.shape)
-    dp_s = np.broadcast_to(wx["t_dp"], w_supply.shape).copy()
+    shape = w_supply.shape
+    dp_s = np.broadcast_to(wx["t_dp"], shape).copy()
+    at_dp_lo = np.broadcast_to(humidify & (w_supply == w_dp_lo), shape)
+    dp_s[at_dp_lo] = dp_lo  # humidified exactly to the envelope's minimum dew point
+    changed = np.broadcast_to(w_supply != w_o, shape) & ~at_dp_lo
     if changed.any():
         dp_s[changed] = psy.dew_point_from_humidity_ratio(
             w_supply[changed], np.broadcast_to(pa, w_supply.shape)[changed]
@@ -229,6 +233,6 @@ def simulate_free_air(
         "t_supply": t_supply,
         "dp_supply": dp_s,
         "rh_supply": rh_s,
-        "cop_mech": np.where(q_mech > 0, cop, np.nan),
+        "cop_mech": cop,
         "out_of_envelope": out,
     }
