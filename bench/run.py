@@ -45,8 +45,8 @@ def main() -> None:
         print(f"{name:<{width}}  {sec * 1e3:9.2f} ms")
 
 
-def pvwatts_year(ds) -> object:
-    """A PySAM Pvwattsv8 PV-only year on the same weather (the speed reference of issue 4)."""
+def pvwatts_year(ds, tracking: bool = False, tilt: float = 30.0, dc_ac_ratio: float = 1.2) -> object:
+    """A PySAM Pvwattsv8 PV-only year on the same weather and settings as twin.pv's defaults."""
     import pandas as pd
     import PySAM.Pvwattsv8 as pvwatts
 
@@ -70,8 +70,13 @@ def pvwatts_year(ds) -> object:
     m = pvwatts.default("PVWattsNone")
     m.SolarResource.solar_resource_data = data
     m.SystemDesign.system_capacity = 1000.0
-    m.SystemDesign.tilt = 30.0
+    m.SystemDesign.array_type = 3 if tracking else 0  # 1-axis backtracked / fixed open rack
+    m.SystemDesign.tilt = 0.0 if tracking else tilt
     m.SystemDesign.azimuth = 180.0
+    m.SystemDesign.gcr = 0.35
+    m.SystemDesign.dc_ac_ratio = dc_ac_ratio
+    m.SystemDesign.inv_eff = 96.0
+    m.SystemDesign.losses = 14.08
     m.execute(0)
     return m
 

@@ -38,10 +38,32 @@ from pathlib import Path
 from typing import Any
 
 from twin.cooling import DESIGNS, get_design
+from twin.economics import EconomicsParams
 from twin.electrical import ElectricalParams
 from twin.io import atomic_write
 from twin.it_load import ITParams
 from twin.params import ConfigError, Params, param
+from twin.pv import PVParams
+from twin.storage import MINNING, StorageParams
+from twin.wind import WindParams
+
+STORAGE_PRESETS = {"minning": MINNING}
+"""Named storage plants: ``[green.storage] preset = "minning"`` (fields given beside it override)."""
+
+
+@dataclass(frozen=True)
+class DispatchParams(Params):
+    """How the storage is dispatched."""
+
+    section = "green"
+
+    strategy: str = param(
+        "green_first",
+        choices=("green_first", "lp"),
+        source="green_first: store surplus, discharge on deficit; lp: perfect-foresight optimum (HiGHS)",
+    )
+    grid_charging: bool = param(False, source="lp only: may the battery charge from the grid (time-of-use arbitrage)")
+
 
 __all__ = ["Case", "Scenario", "WeatherSource", "load_scenario", "save_scenario"]
 
@@ -70,6 +92,10 @@ class Case:
     facility: ITParams
     electrical: ElectricalParams
     cooling: Params
+    pv: PVParams = field(default_factory=PVParams)
+    wind: WindParams = field(default_factory=WindParams)
+    storage: StorageParams = field(default_factory=StorageParams)
+    economics: EconomicsParams = field(default_factory=EconomicsParams)
     swept: tuple[tuple[str, Any], ...] = ()
 
 
@@ -84,6 +110,11 @@ class Scenario:
     facility: ITParams = field(default_factory=ITParams)
     electrical: ElectricalParams = field(default_factory=ElectricalParams)
     cooling: Mapping[str, Params] = field(default_factory=dict)
+    pv: PVParams = field(default_factory=PVParams)
+    wind: WindParams = field(default_factory=WindParams)
+    storage: StorageParams = field(default_factory=StorageParams)
+    dispatch: DispatchParams = field(default_factory=DispatchParams)
+    economics: EconomicsParams = field(default_factory=EconomicsParams)
     sweep: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     def __post_init__(self) -> None:
@@ -121,13 +152,18 @@ class Scenario:
 
     def _check_sweep_key(self, key: str) -> None:
         parts = key.split(".")
-        if parts[0] in ("facility", "electrical") and len(parts) == 2:
-            cls = ITParams if parts[0] == "facility" else ElectricalParams
+        simple = {"facility": ITParams, "electrical": ElectricalParams, "economics": EconomicsParams}
+        green = {"pv": PVParams, "wind": WindParams, "storage": StorageParams}
+        if parts[0] in simple and len(parts) == 2:
+            cls = simple[parts[0]]
         elif parts[0] == "cooling" and len(parts) == 3 and parts[1] in DESIGNS:
             cls = DESIGNS[parts[1]].params
+        elif parts[0] == "green" and len(parts) == 3 and parts[1] in green:
+            cls = green[parts[1]]
         else:
             raise ConfigError(
-                f"sweep key {key!r} is not a parameter; use facility.NAME, electrical.NAME or cooling.DESIGN.NAME"
+                f"sweep key {key!r} is not a parameter; use facility.NAME, electrical.NAME, economics.NAME, "
+                "cooling.DESIGN.NAME or green.pv|wind|storage.NAME"
             )
         names = [f.name for f in dataclasses.fields(cls)]
         if parts[-1] not in names:
@@ -141,23 +177,41 @@ class Scenario:
         for site in self.sites:
             for design in self.designs:
                 for combo in combos:
-                    fac, ele, coo = self.facility, self.electrical, self.cooling[design]
+                    parts_of = {
+                        "facility": self.facility,
+                        "electrical": self.electrical,
+                        "economics": self.economics,
+                        "cooling": self.cooling[design],
+                        "pv": self.pv,
+                        "wind": self.wind,
+                        "storage": self.storage,
+                    }
                     swept = []
                     for key, value in zip(keys, combo, strict=True):
                         parts = key.split(".")
+                        if parts[0] == "cooling" and parts[1] != design:
+                            continue
+                        target = parts[1] if parts[0] in ("cooling", "green") else parts[0]
+                        target = "cooling" if parts[0] == "cooling" else target
                         try:
-                            if parts[0] == "facility":
-                                fac = dataclasses.replace(fac, **{parts[1]: value})
-                            elif parts[0] == "electrical":
-                                ele = dataclasses.replace(ele, **{parts[1]: value})
-                            elif parts[1] == design:
-                                coo = dataclasses.replace(coo, **{parts[2]: value})
-                            else:
-                                continue
+                            parts_of[target] = dataclasses.replace(parts_of[target], **{parts[-1]: value})
                         except ConfigError as exc:
                             raise ConfigError(f"sweep {key}: {exc}") from None
                         swept.append((key, value))
-                    out.append(Case(site, design, fac, ele, coo, tuple(swept)))
+                    out.append(
+                        Case(
+                            site,
+                            design,
+                            parts_of["facility"],
+                            parts_of["electrical"],
+                            parts_of["cooling"],
+                            parts_of["pv"],
+                            parts_of["wind"],
+                            parts_of["storage"],
+                            parts_of["economics"],
+                            tuple(swept),
+                        )
+                    )
         return out
 
     @classmethod
@@ -173,6 +227,8 @@ class Scenario:
             "facility",
             "electrical",
             "cooling",
+            "green",
+            "economics",
             "sweep",
         }
         unknown = sorted(set(data) - allowed)
@@ -186,6 +242,19 @@ class Scenario:
         cooling = {}
         for name, table in cooling_tables.items():
             cooling[name] = get_design(name).params.from_dict(table, f"cooling.{name}")
+        green = dict(data.get("green", {}))
+        pv = PVParams.from_dict(green.pop("pv", None))
+        wind = WindParams.from_dict(green.pop("wind", None))
+        st = dict(green.pop("storage", {}) or {})
+        preset = st.pop("preset", None)
+        if preset is not None:
+            if preset not in STORAGE_PRESETS:
+                raise ConfigError(
+                    f"green.storage.preset = {preset!r} is unknown; presets: {', '.join(STORAGE_PRESETS)}"
+                )
+            st = {**STORAGE_PRESETS[preset].to_dict(), **st}
+        storage = StorageParams.from_dict(st)
+        dispatch = DispatchParams.from_dict(green)
         try:
             return cls(
                 sites=tuple([sites] if isinstance(sites, str) else sites),
@@ -195,6 +264,11 @@ class Scenario:
                 facility=ITParams.from_dict(data.get("facility")),
                 electrical=ElectricalParams.from_dict(data.get("electrical")),
                 cooling=cooling,
+                pv=pv,
+                wind=wind,
+                storage=storage,
+                dispatch=dispatch,
+                economics=EconomicsParams.from_dict(data.get("economics")),
                 sweep=tuple(
                     (k, tuple(v) if isinstance(v, list | tuple) else (v,))
                     for k, v in dict(data.get("sweep", {})).items()
@@ -213,6 +287,13 @@ class Scenario:
             "facility": self.facility.to_dict(),
             "electrical": self.electrical.to_dict(),
             "cooling": {k: v.to_dict() for k, v in self.cooling.items()},
+            "green": {
+                **self.dispatch.to_dict(),
+                "pv": self.pv.to_dict(),
+                "wind": self.wind.to_dict(),
+                "storage": self.storage.to_dict(),
+            },
+            "economics": self.economics.to_dict(),
         }
         if self.sweep:
             d["sweep"] = {k: list(v) for k, v in self.sweep}
@@ -262,6 +343,12 @@ def save_scenario(scenario: Scenario, path: str | os.PathLike[str], *, force: bo
         lines += ["", f"[{section}]"] + [f"{k} = {_toml_value(v)}" for k, v in d[section].items()]
     for design, table in d["cooling"].items():
         lines += ["", f"[cooling.{design}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    green = dict(d["green"])
+    subs = {k: green.pop(k) for k in ("pv", "wind", "storage")}
+    lines += ["", "[green]"] + [f"{k} = {_toml_value(v)}" for k, v in green.items()]
+    for name, table in subs.items():
+        lines += ["", f"[green.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    lines += ["", "[economics]"] + [f"{k} = {_toml_value(v)}" for k, v in d["economics"].items()]
     if "sweep" in d:
         lines += ["", "[sweep]"] + [f'"{k}" = {_toml_value(v)}' for k, v in d["sweep"].items()]
     text = "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ import sites
 from twin.config import Case, Scenario
 from twin.cooling import get_design
 from twin.electrical import electrical_losses
+from twin.green import green_power
 from twin.it_load import it_power, utilisation_profile
 from twin.params import ConfigError
 from twin.variables import attrs
@@ -74,7 +75,21 @@ def _group_key(c: Case) -> tuple:
 CASE_BLOCK = 32
 """Cases per vectorised block (see :func:`simulate`); results do not depend on it."""
 
-KPI_VARIABLES = (*POWER_PARTS, "p_facility", "compute", "water", "out_of_envelope", "pue")
+KPI_VARIABLES = (
+    *POWER_PARTS,
+    "p_facility",
+    "compute",
+    "water",
+    "out_of_envelope",
+    "pue",
+    "p_green",
+    "p_green_direct",
+    "p_discharge",
+    "p_grid_charge",
+    "p_grid_import",
+    "p_surplus",
+    "price",
+)
 """The hourly variables :func:`twin.kpis` needs: ``simulate(..., keep=KPI_VARIABLES)`` for big sweeps."""
 
 
@@ -163,7 +178,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         r["p_facility"] = sum(r[k] for k in POWER_PARTS)
         r["pue"] = r["p_facility"] / r["p_it"]
         for name, arr in r.items():
-            if keep is not None and name not in keep:
+            if keep is not None and name not in keep and name != "p_facility":
                 continue
             arr = np.broadcast_to(np.asarray(arr), (len(idx), nt))
             if name not in results:
@@ -172,6 +187,12 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
                     (n, nt), False if dtype is bool else (-1 if dtype is np.int16 else np.nan), dtype=dtype
                 )
             results[name][idx] = arr
+    hourly, per_case = green_power(
+        cases, [key_of[c.site] for c in cases], wx_all, results["p_facility"], scenario.dispatch
+    )
+    for name, arr in hourly.items():
+        if keep is None or name in keep:
+            results[name] = arr
     for v in ("t_db", "t_wb", "rh", "ghi", "wind_speed"):
         if v in wstack and (keep is None or v in keep):
             results[v] = wstack[v][site_index] if len(keys) > 1 else np.broadcast_to(wstack[v], (n, nt))
@@ -183,7 +204,9 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     }
     for k, _ in scenario.sweep:
         coords[k] = ("case", [dict(c.swept).get(k, np.nan) for c in cases])
-    ds = xr.Dataset({k: (("case", "time"), v, attrs(k)) for k, v in results.items()}, coords=coords)
+    data = {k: (("case", "time"), v, attrs(k)) for k, v in results.items()}
+    data.update({k: (("case",), v, attrs(k)) for k, v in per_case.items()})
+    ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(
         scenario=scenario.name,
         weather_source=scenario.weather.source,

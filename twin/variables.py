@@ -59,6 +59,30 @@ _V = [
     Variable("economiser_fraction", "1", "water-side economiser share", "chilled water only"),
     Variable("t_water", "degC", "water loop supply temperature", "liquid designs"),
     Variable("t_wb", "degC", "outdoor wet-bulb temperature", ""),
+    # green-power base
+    Variable("p_pv", "kW", "PV output", "AC, after losses and degradation"),
+    Variable("p_wind", "kW", "wind-farm output", "after park losses"),
+    Variable("p_green", "kW", "green supply", "PV + wind"),
+    Variable("p_green_direct", "kW", "green power used directly", ""),
+    Variable("p_charge", "kW", "storage charging", "from green surplus (and from the grid with LP grid charging)"),
+    Variable("p_grid_charge", "kW", "storage charging from the grid", "LP with grid charging only"),
+    Variable("p_discharge", "kW", "storage discharging", ""),
+    Variable("soc", "MWh", "storage state of charge", "at the end of the hour"),
+    Variable("p_grid_import", "kW", "grid import", "load not met by green power and storage (plus grid charging)"),
+    Variable("p_surplus", "kW", "green surplus", "exported if paid for, else curtailed"),
+    Variable("price", "CNY kWh-1", "grid electricity price", ""),
+    # per-case economics
+    Variable("capex", "CNY", "green-power capital cost", "PV + wind + storage"),
+    Variable("capex_annual", "CNY yr-1", "annualised green capex and O&M", "capital recovery factor × capex + O&M"),
+    Variable("ppa_price", "CNY kWh-1", "green PPA / direct-supply price", "0 when the green plant is owned"),
+    Variable("export_price", "CNY kWh-1", "export price", ""),
+    Variable("demand_charge", "CNY kW-1 month-1", "demand (capacity) charge", ""),
+    Variable(
+        "green_subsidy_pct", "%", "green-power subsidy", "share of the green electricity cost refunded (Karamay 15 %)"
+    ),
+    Variable("grid_co2", "kg kWh-1", "grid emission factor", "site's provincial factor"),
+    Variable("other_spend", "CNY yr-1", "other annual spend", "for electricity's share of spend"),
+    Variable("storage_energy_mwh", "MWh", "storage energy rating", ""),
 ]
 REGISTRY: dict[str, Variable] = {v.name: v for v in _V}
 for _name, (_units, _long, _) in WEATHER_VARIABLES.items():
