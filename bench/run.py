@@ -56,16 +56,17 @@ def pvwatts_year(ds, tracking: bool = False, tilt: float = 30.0, dc_ac_ratio: fl
         "lon": float(ds.attrs["longitude"]),
         "tz": float(ds.attrs["utc_offset_h"]),
         "elev": float(ds.attrs["elevation"]),
-        "year": list(t.year),
-        "month": list(t.month),
-        "day": list(t.day),
-        "hour": list(t.hour),
+        # plain Python numbers for SSC
+        "year": t.year.tolist(),
+        "month": t.month.tolist(),
+        "day": t.day.tolist(),
+        "hour": t.hour.tolist(),
         "minute": [30] * len(t),
-        "dn": list(ds["dni"].to_numpy()),
-        "df": list(ds["dhi"].to_numpy()),
-        "gh": list(ds["ghi"].to_numpy()),
-        "tdry": list(ds["t_db"].to_numpy()),
-        "wspd": list(ds["wind_speed"].to_numpy()),
+        "dn": ds["dni"].to_numpy().tolist(),
+        "df": ds["dhi"].to_numpy().tolist(),
+        "gh": ds["ghi"].to_numpy().tolist(),
+        "tdry": ds["t_db"].to_numpy().tolist(),
+        "wspd": ds["wind_speed"].to_numpy().tolist(),
     }
     m = pvwatts.default("PVWattsNone")
     m.SolarResource.solar_resource_data = data
@@ -114,5 +115,25 @@ def engine_benchmarks() -> list[tuple[str, float]]:
     return rows
 
 
+def pvwatts_reference_cli() -> None:
+    """``python bench/run.py --pvwatts SITE TRACKING``: PySAM annual kWh per kWdc (own process)."""
+    import sys
+
+    import sites
+    from twin import site_weather
+
+    key, tracking = sys.argv[2], sys.argv[3] == "1"
+    ds, _ = site_weather(sites.load(key))
+    # Keep the model referenced while reading its outputs: a temporary is freed first
+    # and its outputs with it (PySAM then reports them "not assigned" or crashes).
+    model = pvwatts_year(ds, tracking=tracking)
+    print(model.Outputs.ac_annual / 1000.0)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == "--pvwatts":
+        pvwatts_reference_cli()
+    else:
+        main()

@@ -290,8 +290,25 @@ KPI_COLUMNS = [
 ]
 
 
+GREEN_COLUMNS = [
+    ("green_share_annual", "green annual", "{:.1%}"),
+    ("green_share_hourly", "green hourly", "{:.1%}"),
+    ("islanded_hours", "islanded h", "{:.0f}"),
+    ("green_days_24h", "24h-green d", "{:.0f}"),
+]
+MONEY_COLUMNS = [
+    ("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}"),
+    ("co2", "CO2 t", "{:,.0f}"),
+]
+
+
 def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
     n = ds.sizes.get("case", 1) if "case" in ds.dims else 1
+    columns = list(KPI_COLUMNS)
+    if "energy_green" in k and float(k["energy_green"].sum()) > 0:
+        columns += GREEN_COLUMNS
+    if "co2" in k:
+        columns += MONEY_COLUMNS
     swept = [c for c in ds.coords if c not in ("time", "case", "site", "design")]
     rows = []
     for i in range(n):
@@ -302,11 +319,11 @@ def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
             str(ds["design"].values if not sel else ds["design"].values[i]),
         ]
         row += [f"{(ds[c].values if not sel else ds[c].values[i])}" for c in swept]
-        for var, _, fmt in KPI_COLUMNS:
+        for var, _, fmt in columns:
             v = float(kk[var])
             row.append("-" if np.isnan(v) else fmt.format(v))
         rows.append(row)
-    return rows, ["site", "design", *swept, *[h for _, h, _ in KPI_COLUMNS]]
+    return rows, ["site", "design", *swept, *[h for _, h, _ in columns]]
 
 
 def _run_and_report(scenario, args: argparse.Namespace, stem: str) -> int:

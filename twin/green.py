@@ -17,7 +17,7 @@ import pandas as pd
 import sites
 from twin.config import Case, DispatchParams
 from twin.economics import capital_recovery_factor, hourly_price
-from twin.pv import pv_unit_profile
+from twin.pv import pv_profile
 from twin.storage import dispatch_green_first, dispatch_lp
 from twin.wind import wind_unit_profile
 from weather.dataset import solar_position
@@ -65,19 +65,10 @@ def green_power(
         if c.pv.capacity_mw > 0:
             k = (key, _key(c.pv))
             if k not in pv_cache:
-                t = pd.DatetimeIndex(ds["time"].to_numpy())
                 if key not in sun:  # solar position once per site
+                    t = pd.DatetimeIndex(ds["time"].to_numpy())
                     sun[key] = solar_position(t, meta["latitude"], meta["longitude"], meta["utc_offset_h"])
-                pv_cache[k] = pv_unit_profile(
-                    t,
-                    sun[key],
-                    ds["ghi"].to_numpy(),
-                    ds["dni"].to_numpy(),
-                    ds["dhi"].to_numpy(),
-                    ds["t_db"].to_numpy(),
-                    ds["wind_speed"].to_numpy(),
-                    c.pv,
-                )
+                pv_cache[k] = pv_profile(ds, c.pv, sun[key])
             p_pv[i] = pv_cache[k] * c.pv.capacity_mw * 1000.0
         if c.wind.capacity_mw > 0:
             k = (key, _key(c.wind))
@@ -126,16 +117,19 @@ def green_power(
         "p_surplus": d["surplus"],
         "price": price,
     }
-    capex = np.array(
+    owned = np.array([c.economics.green_procurement == "owned" for c in cases])
+    gen_capex = np.array(
         [
             (c.pv.capacity_mw * c.economics.pv_capex_cny_per_w + c.wind.capacity_mw * c.economics.wind_capex_cny_per_w)
             * 1e6
-            + c.storage.energy_mwh * c.economics.storage_capex_cny_per_wh * 1e6
             for c in cases
         ]
     )
+    sto_capex = np.array([c.storage.energy_mwh * c.economics.storage_capex_cny_per_wh * 1e6 for c in cases])
+    # With a PPA the generators are someone else's; the storage is the site's own either way.
+    capex = np.where(owned, gen_capex, 0.0) + sto_capex
     crf = np.array([capital_recovery_factor(c.economics.discount_rate, c.economics.lifetime_years) for c in cases])
-    owned = np.array([c.economics.green_procurement == "owned" for c in cases])
+    opex = np.array([c.economics.opex_pct_of_capex for c in cases]) / 100.0
     subsidy = []
     for c, key in zip(cases, site_keys, strict=True):
         pct = c.economics.green_subsidy_pct
@@ -144,9 +138,7 @@ def green_power(
         subsidy.append(pct)
     per_case = {
         "capex": capex,
-        "capex_annual": np.where(
-            owned, capex * (crf + np.array([c.economics.opex_pct_of_capex for c in cases]) / 100.0), 0.0
-        ),
+        "capex_annual": capex * (crf + opex),
         "ppa_price": np.where(owned, 0.0, np.array([c.economics.ppa_cny_per_kwh for c in cases])),
         "export_price": np.array([c.economics.export_cny_per_kwh for c in cases]),
         "demand_charge": np.array([c.economics.demand_charge_cny_per_kw_month for c in cases]),

@@ -23,7 +23,7 @@ import pandas as pd
 
 from twin.params import Params, param
 
-__all__ = ["PVParams", "pv_unit_profile"]
+__all__ = ["PVParams", "pv_profile", "pv_unit_profile"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,25 @@ def pv_unit_profile(
     pac = pvlib.inverter.pvwatts(pdc, 1.0 / p.dc_ac_ratio, eta_inv_nom=p.inverter_efficiency)
     fade = (1.0 - p.degradation_pct_per_year / 100.0) ** p.age_years
     return np.maximum(np.nan_to_num(np.asarray(pac, dtype=float)), 0.0) * fade
+
+
+def pv_profile(ds, p: PVParams, solpos: pd.DataFrame | None = None) -> np.ndarray:
+    """:func:`pv_unit_profile` from a weather Dataset (its attrs give the location).
+
+    ``solpos`` may be passed to reuse a site's solar position; it is computed otherwise.
+    """
+    from weather.dataset import solar_position
+
+    t = pd.DatetimeIndex(ds["time"].to_numpy())
+    if solpos is None:
+        solpos = solar_position(t, ds.attrs["latitude"], ds.attrs["longitude"], ds.attrs["utc_offset_h"])
+    return pv_unit_profile(
+        t,
+        solpos,
+        ds["ghi"].to_numpy(),
+        ds["dni"].to_numpy(),
+        ds["dhi"].to_numpy(),
+        ds["t_db"].to_numpy(),
+        ds["wind_speed"].to_numpy(),
+        p,
+    )

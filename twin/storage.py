@@ -2,9 +2,11 @@
 
 Bookkeeping as PyPSA does it, with an explicit step ``dt`` (h) and the recursion
 
-``soc[t+1] = soc[t] (1 − σ dt) + η_c p_charge[t] dt − p_discharge[t] dt / η_d``
+``soc[t+1] = soc_min + (soc[t] − soc_min)(1 − σ dt) + η_c p_charge[t] dt − p_discharge[t] dt / η_d``
 
-(energy in kWh, power in kW). The green-first rule is the only loop over time in the twin;
+(energy in kWh, power in kW). Self-discharge acts on the usable energy above the reserve
+``soc_min`` (an approximation: it keeps the state of charge inside its limits when the
+battery stands idle; the reserve is topped up by the battery management, not modelled). The green-first rule is the only loop over time in the twin;
 it runs over all cases at once.
 """
 
@@ -107,7 +109,7 @@ def dispatch_green_first(
     for t in range(nt):
         if t % round(24 / dt_h) == 0:
             used_today[:] = 0.0
-        s = soc * keep
+        s = lo + (soc - lo) * keep
         net = green[:, t] - load[:, t]
         c = np.clip(np.minimum(np.minimum(net, p_cap), (hi - s) / (eta * dt_h)), 0.0, None)
         room = np.maximum(daily_cap - used_today, 0.0)
@@ -157,8 +159,11 @@ def dispatch_lp(
 
     nt = load_kw.size
     price = np.ones(nt) if price is None else np.asarray(price, dtype=float)
-    e_cap = p.energy_mwh * 1000.0 * fade_factor(p.age_years)
-    p_cap = p.power_mw * 1000.0
+    # Solved in MW and MWh (values near 1 help the solver); results are returned in kW, kWh.
+    green_kw = np.asarray(green_kw, dtype=float) / 1000.0
+    load_kw = np.asarray(load_kw, dtype=float) / 1000.0
+    e_cap = p.energy_mwh * fade_factor(p.age_years)
+    p_cap = p.power_mw
     eta = np.sqrt(p.round_trip_efficiency)
     keep = 1.0 - p.self_discharge_per_h * dt_h
     # variables: c_g (charge from green), c_n (charge from grid), d, soc, imp, spill; each nt long
@@ -182,7 +187,8 @@ def dispatch_lp(
         vals += [coef] * nt
     b += list(load_kw - green_kw)
     r += nt
-    # soc recursion: soc[t] − keep·soc[t−1] − η dt (cg + cn) + dt/η d = 0 (soc[−1] = initial)
+    # soc recursion: soc[t] − keep·soc[t−1] − η dt (cg + cn) + dt/η d = (1 − keep) soc_min
+    # (soc[−1] = initial)
     rows += list(r + t)
     cols += list(k["soc"] + t)
     vals += [1.0] * nt
@@ -193,8 +199,8 @@ def dispatch_lp(
         rows += list(r + t)
         cols += list(k[nm] + t)
         vals += [coef] * nt
-    rhs = np.zeros(nt)
-    rhs[0] = keep * p.soc_initial * e_cap
+    rhs = np.full(nt, (1.0 - keep) * p.soc_min * e_cap)
+    rhs[0] += keep * p.soc_initial * e_cap
     b += list(rhs)
     r += nt
     a_eq = coo_matrix((vals, (rows, cols)), shape=(r, nv)).tocsr()
@@ -219,12 +225,21 @@ def dispatch_lp(
             bounds += [(0.0, float(g)) for g in np.maximum(green_kw, 0.0)]
         else:
             bounds += [(0.0, None)] * nt
-    res = linprog(cost, A_ub=a_ub, b_ub=np.array(bi), A_eq=a_eq, b_eq=np.array(b), bounds=bounds, method="highs")
+    res = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=np.array(bi),
+        A_eq=a_eq,
+        b_eq=np.array(b),
+        bounds=bounds,
+        method="highs-ds",
+        options={"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9},
+    )
     if not res.success:
         raise ConfigError(f"storage LP did not solve: {res.message}")
-    x = res.x
-    g = {nm: x[k[nm] : k[nm] + nt] for nm in names}
-    direct = green_kw - g["cg"] - g["spill"]
+    x = res.x * 1000.0  # MW -> kW, MWh -> kWh
+    g = {nm: np.maximum(x[k[nm] : k[nm] + nt], 0.0) for nm in names}
+    direct = green_kw * 1000.0 - g["cg"] - g["spill"]
     return {
         "charge": g["cg"] + g["cn"],
         "grid_charge": g["cn"],
@@ -233,5 +248,5 @@ def dispatch_lp(
         "green_direct": direct,
         "grid_import": g["imp"],
         "surplus": g["spill"],
-        "objective": np.array(res.fun),
+        "objective": np.array(res.fun * 1000.0),
     }

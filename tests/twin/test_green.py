@@ -1,0 +1,204 @@
+"""Green-power base: balances, state of charge, dispatch optimality, Minning, green shares, PV vs PySAM."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sites
+from twin import ConfigError, Scenario, kpis, load_scenario, simulate, site_weather
+from twin.config import WeatherSource
+from twin.it_load import ITParams
+from twin.pv import PVParams
+from twin.storage import MINNING, StorageParams, dispatch_green_first, dispatch_lp
+from twin.wind import WindParams
+
+
+@pytest.fixture(scope="module")
+def yinchuan_base():
+    sc = Scenario(
+        sites=("yinchuan",),
+        designs=("free_air",),
+        facility=ITParams(it_capacity_kw=50_000.0),
+        pv=PVParams(capacity_mw=150.0, tracking=True),
+        wind=WindParams(capacity_mw=100.0, hub_mean_speed_ms=7.0),
+        storage=MINNING,
+        sweep=(("green.storage.energy_mwh", (200.0, 400.0)),),
+    )
+    return sc, simulate(sc)
+
+
+def test_hourly_balances_close(yinchuan_base):
+    _, ds = yinchuan_base
+    load = ds["p_green_direct"] + ds["p_discharge"] + ds["p_grid_import"] - ds["p_grid_charge"]
+    assert float(np.max(np.abs(load - ds["p_facility"]) / ds["p_facility"])) < 1e-9
+    green = ds["p_green_direct"] + (ds["p_charge"] - ds["p_grid_charge"]) + ds["p_surplus"]
+    assert float(np.max(np.abs(green - ds["p_green"]))) <= 1e-9 * float(ds["p_green"].max())
+    for v in ("p_charge", "p_discharge", "p_grid_import", "p_surplus", "p_green_direct"):
+        assert float(ds[v].min()) >= -1e-6
+
+
+def test_soc_within_limits_and_minning_cycles(yinchuan_base):
+    _, ds = yinchuan_base
+    e = ds["storage_energy_mwh"]
+    assert bool((ds["soc"] >= 0.05 * e - 1e-6).all()) and bool((ds["soc"] <= 0.95 * e + 1e-6).all())
+    # One full (usable) cycle a day at most: daily discharge ≤ 0.9 × energy rating.
+    daily = ds["p_discharge"].resample(time="1D").sum() / 1000.0
+    assert bool((daily <= 0.9 * e + 1e-6).all())
+    k = kpis(ds)
+    assert float(k["storage_cycles_per_day"].max()) <= 1.0
+
+
+def test_hourly_share_below_annual_and_doubling_storage_helps(yinchuan_base):
+    _, ds = yinchuan_base
+    k = kpis(ds)
+    assert bool((k["green_share_hourly"] <= k["green_share_annual"] + 1e-12).all())
+    assert float(k["green_share_hourly"][1]) > float(k["green_share_hourly"][0])
+    assert float(k["co2"][1]) < float(k["co2"][0])
+    assert int(k["green_days_24h"][1]) >= int(k["green_days_24h"][0])
+
+
+def test_green_first_equals_lp_minimum_import_on_real_weather(real_weather):
+    from twin.pv import pv_profile
+
+    ds, _ = real_weather("yinchuan")
+    green = 60_000.0 * pv_profile(ds, PVParams())
+    load = np.full(ds.sizes["time"], 20_000.0)
+    p = StorageParams(power_mw=20.0, energy_mwh=60.0)
+    gf = dispatch_green_first(green[None], load[None], p.to_dict())
+    lp = dispatch_lp(green, load, p)
+    assert gf["grid_import"].sum() == pytest.approx(lp["grid_import"].sum(), rel=1e-6)
+    both = (lp["charge"] > 1e-6) & (lp["discharge"] > 1e-6)
+    assert not both.any()
+
+
+def test_lp_arbitrage_never_charges_and_discharges_together():
+    rng = np.random.default_rng(5)
+    nt = 24 * 14
+    hour = np.arange(nt) % 24
+    price = np.where((hour >= 8) & (hour < 22), 1.0, 0.3)
+    green = np.clip(rng.normal(5_000, 4_000, nt), 0, None)
+    load = np.full(nt, 8_000.0)
+    res = dispatch_lp(green, load, StorageParams(power_mw=5.0, energy_mwh=20.0), price=price, grid_charging=True)
+    assert not ((res["charge"] > 1e-6) & (res["discharge"] > 1e-6)).any()
+    assert res["grid_charge"][hour[:] < 8].sum() > 0  # it does buy cheap valley power
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pv=st.floats(0, 200),
+    wind=st.floats(0, 200),
+    power=st.floats(0, 100),
+    hours=st.floats(0.5, 6),
+    rte=st.floats(0.6, 1.0),
+)
+def test_invariants_over_sizes(pv, wind, power, hours, rte, unit_profiles):
+    pv_u, wind_u, load = unit_profiles
+    green = (pv * pv_u + wind * wind_u)[None] * 1000.0
+    p = StorageParams(power_mw=power, energy_mwh=power * hours, round_trip_efficiency=rte).to_dict()
+    d = dispatch_green_first(green, load[None], p)
+    assert np.max(np.abs(d["green_direct"] + d["discharge"] + d["grid_import"] - load)) < 1e-6
+    e = power * hours * 1000.0
+    assert d["soc"].min() >= 0.05 * e - 1e-6 and d["soc"].max() <= 0.95 * e + 1e-6
+    clean = np.minimum(d["green_direct"] + d["discharge"], load).sum()
+    # The energy stored at the start of the year (soc_initial) is counted as green: it was
+    # charged from green power in the year before.
+    initial = (0.5 - 0.05) * e * np.sqrt(rte)
+    assert clean <= min(green.sum(), load.sum()) + initial + 1e-6
+
+
+@pytest.fixture(scope="module")
+def unit_profiles():
+    from twin.pv import pv_profile
+    from twin.wind import wind_unit_profile
+
+    ds, _ = site_weather(sites.load("qingyang"))
+    pv_u = pv_profile(ds, PVParams())
+    wind_u = wind_unit_profile(
+        ds["wind_speed"].values, ds["t_db"].values, ds["p_air"].values, WindParams(hub_mean_speed_ms=7.0)
+    )
+    return pv_u, wind_u, np.full(ds.sizes["time"], 60_000.0)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: StorageParams(power_mw=-1.0), r"green.storage.power_mw = -1 is out of range"),
+        (
+            lambda: StorageParams(round_trip_efficiency=1.2),
+            r"round_trip_efficiency = 1.2 is out of range; allowed 0.5 … 1",
+        ),
+        (lambda: StorageParams(soc_min=0.8, soc_max=0.5, soc_initial=0.6), r"soc_min = 0.8 is above soc_max = 0.5"),
+        (
+            lambda: WindParams(turbine_type="V-999/1"),
+            r"turbine_type = 'V-999/1' is not in windpowerlib's library; known types: AD116/5000",
+        ),
+        (lambda: PVParams(capacity_mw=-5.0), r"green.pv.capacity_mw = -5 is out of range"),
+    ],
+)
+def test_bad_green_input_names_the_field(build, message):
+    with pytest.raises(ConfigError, match=message):
+        build()
+
+
+def test_scenario_file_with_minning_preset(tmp_path):
+    p = tmp_path / "g.toml"
+    p.write_text(
+        'site = "yinchuan"\ndesign = "free_air"\n[green]\nstrategy = "green_first"\n'
+        '[green.pv]\ncapacity_mw = 20\n[green.storage]\npreset = "minning"\nenergy_mwh = 300\n'
+    )
+    sc = load_scenario(p)
+    assert sc.storage.power_mw == 100.0 and sc.storage.energy_mwh == 300.0 and sc.storage.max_cycles_per_day == 1.0
+    p.write_text('site = "yinchuan"\n[green.storage]\npreset = "tesla"\n')
+    with pytest.raises(ConfigError, match="preset = 'tesla' is unknown; presets: minning"):
+        load_scenario(p)
+
+
+# PV against NREL PySAM Pvwattsv8 on the same weather and settings. Runs where nrel-pysam is
+# installed (make bench installs it); PySAM runs in its own process (bench/run.py --pvwatts),
+# since its extension has crashed the interpreter when loaded beside the test suite.
+PV_KNOWN_MISSES = {"guian": "cloudy Guiyang: twin.pv is 2.7–2.8 % above PVWatts v8 (fixed and tracking); see README"}
+
+
+@pytest.mark.parametrize("key", ["qingyang", "karamay", "yinchuan", "guian", "us_dulles"])
+@pytest.mark.parametrize("tracking", [False, True])
+def test_pv_within_2_percent_of_pysam(key, tracking, request):
+    import importlib.util
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec("PySAM") is None:
+        pytest.skip("nrel-pysam not installed (make bench installs it)")
+    if key in PV_KNOWN_MISSES:
+        request.applymarker(pytest.mark.xfail(reason=PV_KNOWN_MISSES[key], strict=True))
+    from twin.pv import pv_profile
+
+    ds, _ = site_weather(sites.load(key))
+    ours = pv_profile(ds, PVParams(tracking=tracking)).sum()
+    bench = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+    out = subprocess.run(
+        [sys.executable, str(bench), "--pvwatts", key, "1" if tracking else "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-500:]
+    ref = float(out.stdout.strip().splitlines()[-1])
+    assert ours == pytest.approx(ref, rel=0.02)
+
+
+def test_real_weather_scenario_reports_green_kpis(real_weather):
+    from tests.conftest import epw_path
+
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=("spray",),
+        weather=WeatherSource(source=str(epw_path("qingyang"))),
+        pv=PVParams(capacity_mw=30.0),
+    )
+    k = kpis(simulate(sc))
+    assert 0.0 < float(k["green_share_hourly"]) <= float(k["green_share_annual"]) <= 1.0
+    assert float(k["co2"]) > 0 and float(k["cost_total"]) > 0
