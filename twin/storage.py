@@ -92,7 +92,9 @@ def dispatch_green_first(
     ``min(deficit, P, available η_d / dt, daily throughput left)``. With no cycle limit this
     rule minimises grid import (tests check it against :func:`dispatch_lp`).
     """
-    n, nt = load_kw.shape
+    nt = load_kw.shape[-1]
+    # Cases come from the load, the supply or the storage sizes (one profile, many sizes).
+    n = max(np.shape(load_kw)[0], np.shape(green_kw)[0], *(np.size(v) for v in p.values()))
     q = _arrays(p, n)
     fade = np.array([fade_factor(a) for a in q["age_years"]])
     e_cap = q["energy_mwh"] * 1000.0 * fade
@@ -103,20 +105,29 @@ def dispatch_green_first(
     keep = 1.0 - q["self_discharge_per_h"] * dt_h
     daily_cap = np.where(q["max_cycles_per_day"] > 0, q["max_cycles_per_day"] * (hi - lo), np.inf)
     out = {k: np.zeros((n, nt)) for k in ("charge", "discharge", "soc")}
-    used_today = np.zeros(n)
     green = np.broadcast_to(green_kw, (n, nt))
     load = np.broadcast_to(load_kw, (n, nt))
-    for t in range(nt):
-        if t % round(24 / dt_h) == 0:
-            used_today[:] = 0.0
-        s = lo + (soc - lo) * keep
-        net = green[:, t] - load[:, t]
-        c = np.clip(np.minimum(np.minimum(net, p_cap), (hi - s) / (eta * dt_h)), 0.0, None)
-        room = np.maximum(daily_cap - used_today, 0.0)
-        d = np.clip(np.minimum(np.minimum(-net, p_cap), np.minimum((s - lo) * eta / dt_h, room / dt_h)), 0.0, None)
-        soc = s + eta * c * dt_h - d * dt_h / eta
-        used_today += d * dt_h
-        out["charge"][:, t], out["discharge"][:, t], out["soc"][:, t] = c, d, soc
+    # Only cases with a battery need the time loop; it runs over all of them at once.
+    idx = np.flatnonzero(e_cap > 0)
+    if idx.size:
+        net_all = green[idx] - load[idx]
+        p_cap, eta, lo, hi, keep, daily_cap = p_cap[idx], eta[idx], lo[idx], hi[idx], keep[idx], daily_cap[idx]
+        soc = soc[idx]
+        used_today = np.zeros(idx.size)
+        steps_per_day = round(24 / dt_h)
+        ch, dis, so = (np.zeros((idx.size, nt)) for _ in range(3))
+        for t in range(nt):
+            if t % steps_per_day == 0:
+                used_today[:] = 0.0
+            s = lo + (soc - lo) * keep
+            net = net_all[:, t]
+            c = np.clip(np.minimum(np.minimum(net, p_cap), (hi - s) / (eta * dt_h)), 0.0, None)
+            room = np.maximum(daily_cap - used_today, 0.0)
+            d = np.clip(np.minimum(np.minimum(-net, p_cap), np.minimum((s - lo) * eta / dt_h, room / dt_h)), 0.0, None)
+            soc = s + eta * c * dt_h - d * dt_h / eta
+            used_today += d * dt_h
+            ch[:, t], dis[:, t], so[:, t] = c, d, soc
+        out["charge"][idx], out["discharge"][idx], out["soc"][idx] = ch, dis, so
     direct = np.minimum(green, load)
     out["green_direct"] = direct
     out["grid_import"] = load - direct - out["discharge"]
