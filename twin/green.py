@@ -22,7 +22,35 @@ from twin.storage import dispatch_green_first, dispatch_lp
 from twin.wind import wind_unit_profile
 from weather.dataset import solar_position
 
-__all__ = ["green_power"]
+__all__ = ["green_power", "read_profile"]
+
+
+def read_profile(path: str, n_hours: int, what: str) -> np.ndarray:
+    """A measured hourly profile, kW per kW installed (capacity-factor series), from a CSV.
+
+    The file has a header row and a column named ``cf`` (or a single numeric column); its
+    length must equal the weather year's. Errors name the file, the rows found and expected.
+    """
+    from twin.params import ConfigError
+
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{what}.profile_csv = {path!r}: cannot read ({exc})") from None
+    col = "cf" if "cf" in df.columns else (df.columns[0] if df.shape[1] == 1 else None)
+    if col is None:
+        raise ConfigError(
+            f"{path}: needs a column 'cf' (kW per kW installed); columns are {', '.join(map(str, df.columns))}"
+        )
+    values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+    if values.size != n_hours:
+        raise ConfigError(f"{path}: {values.size} hourly rows, the weather year has {n_hours}; give one value per hour")
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0) | (values > 1.5))
+    if bad.size:
+        raise ConfigError(
+            f"{path}: line {bad[0] + 2}: {col} = {df[col].iloc[bad[0]]!r} is not a capacity factor in 0 … 1.5"
+        )
+    return values
 
 
 def _key(p: Any) -> tuple:
@@ -64,6 +92,8 @@ def green_power(
         ds, meta, _ = weather[key]
         if c.pv.capacity_mw > 0:
             k = (key, _key(c.pv))
+            if k not in pv_cache and c.pv.profile_csv:
+                pv_cache[k] = read_profile(c.pv.profile_csv, nt, "green.pv")
             if k not in pv_cache:
                 if key not in sun:  # solar position once per site
                     t = pd.DatetimeIndex(ds["time"].to_numpy())
@@ -72,6 +102,8 @@ def green_power(
             p_pv[i] = pv_cache[k] * c.pv.capacity_mw * 1000.0
         if c.wind.capacity_mw > 0:
             k = (key, _key(c.wind))
+            if k not in wind_cache and c.wind.profile_csv:
+                wind_cache[k] = read_profile(c.wind.profile_csv, nt, "green.wind")
             if k not in wind_cache:
                 wind_cache[k] = wind_unit_profile(
                     ds["wind_speed"].to_numpy(),

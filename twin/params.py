@@ -58,7 +58,7 @@ class Params:
                 raise ConfigError(f"{name} must be true or false, got {value!r}")
             return
         if isinstance(f.default, str):
-            if not isinstance(value, str) or not value:
+            if not isinstance(value, str) or (not value and f.default):
                 raise ConfigError(f"{name} must be a non-empty string, got {value!r}")
             return
         if isinstance(f.default, int | float):

@@ -48,6 +48,9 @@ class PVParams(Params):
         0.5, 0.0, 3.0, units="%/yr", source="assumption: crystalline silicon median"
     )
     age_years: float = param(0.0, 0.0, 40.0, units="yr", source="year of operation simulated (0 = first)")
+    profile_csv: str = param(
+        "", source="measured hourly output (column 'cf', kW per kW installed) instead of the model"
+    )
 
 
 @functools.lru_cache(maxsize=1)

@@ -7,7 +7,9 @@ hub-height resource (station data understate wind-farm resource, reference-facts
 air density at hub height comes from the barometric formula at the site's pressure and
 temperature (``windpowerlib.density.barometric``), and the turbine's power curve is applied
 with density correction (``windpowerlib.power_output.power_curve``, IEC 61400-12 method).
-Park losses (wakes, availability, electrical) are one factor.
+Park losses (wakes, availability, electrical) are one factor. Instead of a mean speed, a target
+capacity factor can be given: the hourly shape is then scaled (bisection on the speed factor)
+until the farm reaches it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ class WindParams(Params):
     park_losses_pct: float = param(
         12.0, 0.0, 50.0, units="%", source="assumption: wakes, availability, electrical losses"
     )
+    target_capacity_factor: float = param(
+        0.0, 0.0, 0.8, source="0 = off; else scale the hub-height wind so the farm reaches this capacity factor"
+    )
+    profile_csv: str = param(
+        "", source="measured hourly output (column 'cf', kW per kW installed) instead of the model"
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -83,7 +91,29 @@ def wind_unit_profile(
     t_hub = t_air + 273.15 - 0.0065 * (p.hub_height_m - 2.0)  # K, standard lapse rate
     rho = np.asarray(density.barometric(p_air, 2.0, p.hub_height_m, t_hub), dtype=float)
     curve = turbine.power_curve
-    out = power_output.power_curve(
-        v_hub, curve["wind_speed"].to_numpy(), curve["value"].to_numpy(), density=rho, density_correction=True
-    )
-    return np.clip(np.asarray(out, dtype=float) / turbine.nominal_power, 0.0, 1.0) * (1.0 - p.park_losses_pct / 100.0)
+    losses = 1.0 - p.park_losses_pct / 100.0
+
+    def farm(scale: float) -> np.ndarray:
+        out = power_output.power_curve(
+            v_hub * scale,
+            curve["wind_speed"].to_numpy(),
+            curve["value"].to_numpy(),
+            density=rho,
+            density_correction=True,
+        )
+        return np.clip(np.asarray(out, dtype=float) / turbine.nominal_power, 0.0, 1.0) * losses
+
+    if p.target_capacity_factor <= 0:
+        return farm(1.0)
+    # Capacity factor rises with the scale until storms pass cut-out: search up to a 15 m/s mean.
+    top = 15.0 / max(float(v_hub.mean()), 1e-6)
+    if farm(top).mean() < p.target_capacity_factor:
+        raise ConfigError(
+            f"green.wind.target_capacity_factor = {p.target_capacity_factor:g} cannot be reached with {p.turbine_type} "
+            f"and {p.park_losses_pct:g} % park losses"
+        )
+    lo, hi = 0.0, top  # bisection on the wind-speed scale factor
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if farm(mid).mean() < p.target_capacity_factor else (lo, mid)
+    return farm(hi)

@@ -202,3 +202,28 @@ def test_real_weather_scenario_reports_green_kpis(real_weather):
     k = kpis(simulate(sc))
     assert 0.0 < float(k["green_share_hourly"]) <= float(k["green_share_annual"]) <= 1.0
     assert float(k["co2"]) > 0 and float(k["cost_total"]) > 0
+
+
+def test_wind_target_capacity_factor_is_reached_and_impossible_one_refused():
+    from twin.wind import wind_unit_profile
+
+    ds, _ = site_weather(sites.load("yinchuan"))
+    args = (ds["wind_speed"].values, ds["t_db"].values, ds["p_air"].values)
+    assert wind_unit_profile(*args, WindParams(target_capacity_factor=0.3)).mean() == pytest.approx(0.3, abs=1e-6)
+    with pytest.raises(ConfigError, match=r"target_capacity_factor = 0\.79 cannot be reached"):
+        wind_unit_profile(*args, WindParams(target_capacity_factor=0.79))
+
+
+def test_measured_profile_csv_replaces_the_model_and_wrong_length_is_refused(tmp_path):
+    cf = np.zeros(8760)
+    cf[10:20] = 0.5
+    good = tmp_path / "pv.csv"
+    good.write_text("cf\n" + "\n".join(f"{x:g}" for x in cf) + "\n")
+    sc = Scenario(sites=("karamay",), designs=("free_air",), pv=PVParams(capacity_mw=10.0, profile_csv=str(good)))
+    ds = simulate(sc)
+    np.testing.assert_allclose(ds["p_pv"].values, cf * 10_000.0)
+    short = tmp_path / "short.csv"
+    short.write_text("cf\n" + "\n".join("0.1" for _ in range(100)) + "\n")
+    sc = Scenario(sites=("karamay",), designs=("free_air",), wind=WindParams(capacity_mw=10.0, profile_csv=str(short)))
+    with pytest.raises(ConfigError, match=r"short.csv: 100 hourly rows, the weather year has 8760"):
+        simulate(sc)
