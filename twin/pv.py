@@ -9,7 +9,8 @@ irradiance, Perez transposition (``pvlib.irradiance.get_total_irradiance``) → 
 loss, Fresnel with AR coating (``pvlib.iam.physical``; on diffuse light integrated by
 ``pvlib.iam.marion_diffuse``) → cell temperature, SAPM
 open-rack model (``pvlib.temperature.sapm_cell``) → PVWatts DC (``pvlib.pvsystem.pvwatts_dc``)
-→ PVWatts system losses (``pvlib.pvsystem.pvwatts_losses``) → PVWatts inverter with the DC/AC
+(or the CEC single-diode model of a module from pvlib's bundled CEC library:
+``pvlib.pvsystem.calcparams_cec`` + ``max_power_point``) → PVWatts system losses (``pvlib.pvsystem.pvwatts_losses``) → PVWatts inverter with the DC/AC
 ratio (``pvlib.inverter.pvwatts``) → degradation per year of age.
 """
 
@@ -51,6 +52,53 @@ class PVParams(Params):
     profile_csv: str = param(
         "", source="measured hourly output (column 'cf', kW per kW installed) instead of the model"
     )
+    module_model: str = param(
+        "pvwatts",
+        choices=("pvwatts", "cec"),
+        source="pvwatts: linear DC model; cec: single-diode model of a CEC-library module",
+    )
+    cec_module: str = param(
+        "Canadian_Solar_Inc__CS6X_300M", source="a module of pvlib's bundled CEC library (SAM 2019-03-05)"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.module_model == "cec" and self.cec_module not in _cec_modules().columns:
+            from twin.params import ConfigError
+
+            near = [m for m in _cec_modules().columns if m.lower().startswith(self.cec_module[:8].lower())][:5]
+            raise ConfigError(
+                f"green.pv.cec_module = {self.cec_module!r} is not in pvlib's CEC library"
+                + (f"; similar: {', '.join(near)}" if near else "")
+            )
+
+
+@functools.lru_cache(maxsize=1)
+def _cec_modules() -> pd.DataFrame:
+    """pvlib's bundled CEC module library (read once)."""
+    import pvlib
+
+    return pvlib.pvsystem.retrieve_sam("CECMod")
+
+
+def _cec_dc_per_kw(effective: np.ndarray, t_cell: np.ndarray, name: str) -> np.ndarray:
+    """DC power at maximum power point per kW of STC nameplate, single-diode (De Soto/CEC) model."""
+    import pvlib
+
+    m = _cec_modules()[name]
+    il, i0, rs, rsh, nnsvth = pvlib.pvsystem.calcparams_cec(
+        effective,
+        t_cell,
+        alpha_sc=m["alpha_sc"],
+        a_ref=m["a_ref"],
+        I_L_ref=m["I_L_ref"],
+        I_o_ref=m["I_o_ref"],
+        R_sh_ref=m["R_sh_ref"],
+        R_s=m["R_s"],
+        Adjust=m["Adjust"],
+    )
+    mpp = pvlib.pvsystem.max_power_point(il, i0, rs, rsh, nnsvth, method="newton")
+    return np.nan_to_num(np.asarray(mpp["p_mp"], dtype=float)) / float(m["STC"])
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,7 +180,10 @@ def pv_unit_profile(
     t_cell = pvlib.temperature.sapm_cell(
         np.nan_to_num(np.asarray(poa["poa_global"], dtype=float)), t_air, wind, a=-3.56, b=-0.075, deltaT=3
     )
-    pdc = pvlib.pvsystem.pvwatts_dc(effective, t_cell, 1.0, p.gamma_pdc)
+    if p.module_model == "cec":
+        pdc = _cec_dc_per_kw(effective, np.asarray(t_cell, dtype=float), p.cec_module)
+    else:
+        pdc = pvlib.pvsystem.pvwatts_dc(effective, t_cell, 1.0, p.gamma_pdc)
     pdc = pdc * (1.0 - p.losses_pct / 100.0)
     pac = pvlib.inverter.pvwatts(pdc, 1.0 / p.dc_ac_ratio, eta_inv_nom=p.inverter_efficiency)
     fade = (1.0 - p.degradation_pct_per_year / 100.0) ** p.age_years

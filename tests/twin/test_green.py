@@ -227,3 +227,17 @@ def test_measured_profile_csv_replaces_the_model_and_wrong_length_is_refused(tmp
     sc = Scenario(sites=("karamay",), designs=("free_air",), wind=WindParams(capacity_mw=10.0, profile_csv=str(short)))
     with pytest.raises(ConfigError, match=r"short.csv: 100 hourly rows, the weather year has 8760"):
         simulate(sc)
+
+
+def test_cec_single_diode_module_agrees_with_pvwatts_dc_model():
+    from twin.pv import pv_profile
+
+    ds, _ = site_weather(sites.load("qingyang"))
+    linear = pv_profile(ds, PVParams()).sum()
+    diode = pv_profile(ds, PVParams(module_model="cec")).sum()
+    assert diode == pytest.approx(linear, rel=0.03)  # two DC models of a 300 W mono-Si module
+    with pytest.raises(
+        ConfigError,
+        match=r"cec_module = 'Canadian_Solar_XYZ' is not in pvlib's CEC library; similar: Canadian_Solar_Inc__",
+    ):
+        PVParams(module_model="cec", cec_module="Canadian_Solar_XYZ")
