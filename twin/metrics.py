@@ -27,6 +27,12 @@ UPTIME_GLOBAL_PUE_2024 = 1.56
 """Uptime Institute global average PUE, 2024 survey (reference-facts.md)."""
 
 
+def _label(ds: xr.Dataset, units: dict[str, tuple[str, str]]) -> None:
+    """Set ``units`` and ``long_name`` of KPI variables."""
+    for k, (u, ln) in units.items():
+        ds[k].attrs.update(units=u, long_name=ln)
+
+
 def gb40879_grade(pue: np.ndarray) -> np.ndarray:
     """GB 40879 energy-efficiency grade for a PUE (1 best, 3 the limit; 0 = fails grade 3)."""
     pue = np.asarray(pue, dtype=float)
@@ -109,8 +115,7 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
         "policy_pue_limit": ("1", "the site's policy PUE limit"),
         "meets_policy": ("1", "annual PUE within the site's policy limit"),
     }
-    for k, (u, ln) in units.items():
-        out[k].attrs.update(units=u, long_name=ln)
+    _label(out, units)
     return out
 
 
@@ -189,6 +194,5 @@ def _green_kpis(ds: xr.Dataset, e_load: xr.DataArray, e_it: xr.DataArray) -> xr.
         "co2": ("t", "annual CO2 from grid electricity"),
         "cue": ("kg kWh-1", "carbon usage effectiveness (kg CO2 per IT kWh)"),
     }
-    for k, (u, ln) in units.items():
-        out[k].attrs.update(units=u, long_name=ln)
+    _label(out, units)
     return out
