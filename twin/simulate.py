@@ -204,8 +204,13 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     }
     for k, _ in scenario.sweep:
         coords[k] = ("case", [dict(c.swept).get(k, np.nan) for c in cases])
-    data = {k: (("case", "time"), v, attrs(k)) for k, v in results.items()}
-    data.update({k: (("case",), v, attrs(k)) for k, v in per_case.items()})
+    if n == 1:  # one case: no case dimension (built directly; squeezing a Dataset is slow)
+        data = {k: (("time",), np.asarray(v)[0], attrs(k)) for k, v in results.items()}
+        data.update({k: ((), np.asarray(v)[0], attrs(k)) for k, v in per_case.items()})
+        coords = {k: (v[1][0] if isinstance(v, tuple) else (v[0] if k == "case" else v)) for k, v in coords.items()}
+    else:
+        data = {k: (("case", "time"), v, attrs(k)) for k, v in results.items()}
+        data.update({k: (("case",), v, attrs(k)) for k, v in per_case.items()})
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(
         scenario=scenario.name,
@@ -216,4 +221,4 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     )
     for key, (_, meta, _) in wx_all.items():
         ds.attrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
-    return ds.squeeze("case", drop=False) if n == 1 else ds
+    return ds
