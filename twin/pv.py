@@ -49,6 +49,7 @@ class PVParams(Params):
         0.5, 0.0, 3.0, units="%/yr", source="assumption: crystalline silicon median"
     )
     age_years: float = param(0.0, 0.0, 40.0, units="yr", source="year of operation simulated (0 = first)")
+    albedo: float = param(0.2, 0.0, 1.0, source="ground reflectance; PVWatts default 0.2")
     profile_csv: str = param(
         "", source="measured hourly output (column 'cf', kW per kW installed) instead of the model"
     )
@@ -166,6 +167,7 @@ def pv_unit_profile(
             dhi,
             dni_extra=dni_extra,
             airmass=am,
+            albedo=p.albedo,
             model="perez",
         )
     beam = np.nan_to_num(np.asarray(poa["poa_direct"], dtype=float))
