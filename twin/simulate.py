@@ -164,15 +164,14 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
                 "utilisation": u,
             }
 
-        # Heat other than IT (electrical losses inside, lighting): estimated from the design
-        # IT load's UPS and distribution losses at this utilisation (it does not depend on
-        # the cooling), then recomputed exactly below for the power balance.
-        est = electrical_losses(
-            design_kw * (fac["idle_fraction"] + (1 - fac["idle_fraction"]) * u), 0.0, design_kw, ele
-        )
-        q_other = est["p_dist_loss"] + est["p_ups_loss"] + est["p_misc"]
-        q_design = design_kw * (1.0 + ele["distribution_loss"] + ele["lighting_misc"] + 0.05)
-        r = design.simulate(wx, coo, it_fn, q_other, q_design)
+        def heat_other(p_it, ele=ele, design_kw=design_kw):
+            """UPS and distribution losses and lighting (indoors) from the hour's IT power, kW."""
+            loss = electrical_losses(p_it, 0.0, design_kw, ele)
+            return loss["p_dist_loss"] + loss["p_ups_loss"] + loss["p_misc"]
+
+        # Design heat (sizes trim and dry coolers): design IT power plus its indoor losses.
+        q_design = design_kw + heat_other(design_kw)
+        r = design.simulate(wx, coo, it_fn, heat_other, q_design)
         r["p_cooling"] = sum(r[k] for k in COOLING_PARTS)
         r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele))
         r["p_facility"] = sum(r[k] for k in POWER_PARTS)

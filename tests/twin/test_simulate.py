@@ -44,6 +44,12 @@ def test_energy_balance_closes_every_hour(five_designs):
     assert float(ds["pue"].min()) >= 1.0
 
 
+def test_cooling_removes_it_heat_plus_indoor_electrical_losses(five_designs):
+    _, ds = five_designs
+    heat = ds["p_it"] + ds["p_ups_loss"] + ds["p_dist_loss"] + ds["p_misc"]
+    assert float(np.max(np.abs(ds["q_cooling"] / heat - 1.0))) < 1e-12
+
+
 def test_annual_pue_is_energy_weighted_not_mean_of_hours(five_designs):
     _, ds = five_designs
     k = kpis(ds)
@@ -182,7 +188,7 @@ def test_scenario_toml_round_trip_and_typo(tmp_path):
         load_scenario(bad)
 
 
-def test_example_scenarios_load_and_run():
+def test_example_scenarios_load():
     from pathlib import Path
 
     for f in sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.toml")):

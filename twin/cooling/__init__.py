@@ -1,7 +1,7 @@
 """Cooling designs, chosen by name from :data:`DESIGNS`.
 
 Each design is a parameter class (frozen, validated, every default with its source) and a
-vectorised ``simulate(wx, params, it_fn, q_other, q_design)`` that returns hourly component
+vectorised ``simulate(wx, params, it_fn, heat_other, q_design)`` that returns hourly component
 powers (kW), water (L/h), operating mode, supply conditions and out-of-envelope flags for all
 cases of that design at once.
 """

@@ -82,7 +82,7 @@ class ChilledWaterParams(Params):
 
 
 def simulate_chilled_water(
-    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, q_other: np.ndarray, q_design: np.ndarray
+    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Hourly chilled-water plant for all cases of this design at once (see module notes).
 
@@ -90,7 +90,7 @@ def simulate_chilled_water(
     """
     t_sup = p["t_supply_air"] + 0.0 * wx["t_db"]
     it = it_fn(t_sup, t_sup + DT_CHIP_AIR, True)
-    q = it["p_it"] + q_other
+    q = it["p_it"] + heat_other(it["p_it"])
     m_air = q / (CP_AIR * p["delta_t_it"])
     rho = psy.moist_air_density(t_sup, psy.humidity_ratio(t_sup, 50.0, wx["p_air"]), wx["p_air"])
     p_crah = fan_power(m_air, rho, p["crah_fan_pressure_pa"], p["fan_efficiency"])

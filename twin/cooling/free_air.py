@@ -115,7 +115,7 @@ def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.nda
 
 
 def simulate_free_air(
-    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, q_other: np.ndarray, q_design: np.ndarray
+    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Hourly free-air cooling for all cases of this design at once.
 
@@ -129,8 +129,9 @@ def simulate_free_air(
         group: one envelope per call).
     it_fn : callable
         ``it_fn(t_inlet, t_chip, has_server_fans) -> dict`` giving ``p_it`` (kW).
-    q_other : array_like
-        Heat other than IT that this system removes (electrical losses, lighting), kW.
+    heat_other : callable
+        ``heat_other(p_it) -> kW``: heat other than IT that this system removes (UPS and
+        distribution losses, lighting), from the hour's actual IT power.
     q_design : array_like
         Design heat, kW (sizes the trim).
 
@@ -172,7 +173,7 @@ def simulate_free_air(
     t_supply = np.select([too_humid, mix, outdoor, warm], [ts, ts, t_o, tmax], default=ts)
     # Server inlet temperature is known before the load: compute IT power now.
     it = it_fn(t_supply, t_supply + DT_CHIP_AIR, True)
-    q = it["p_it"] + q_other
+    q = it["p_it"] + heat_other(it["p_it"])
     m_air = q / (CP_AIR * p["delta_t_it"])
     # Mechanical loads.
     q_trim = np.where(warm, m_air * CP_AIR * (t_after_evap - tmax), 0.0)

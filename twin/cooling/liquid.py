@@ -111,7 +111,7 @@ class Immersion2pParams(LiquidParams):
 
 
 def simulate_liquid(
-    kind: str, wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, q_other: np.ndarray, q_design: np.ndarray
+    kind: str, wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Hourly liquid cooling of ``kind`` (``spray``, ``immersion_1p``, ``immersion_2p``) for all cases.
 
@@ -139,7 +139,7 @@ def simulate_liquid(
     )
     it = it_fn(t_coolant, t_coolant + p["dt_chip"], False)
     q_liquid = p["capture"] * it["p_it"]
-    q_air = (1.0 - p["capture"]) * it["p_it"] + q_other
+    q_air = (1.0 - p["capture"]) * it["p_it"] + heat_other(it["p_it"])
     q_liquid_design = p["capture"] * q_design
     dc = dry_cooler(
         wx["t_db"],
@@ -174,13 +174,13 @@ def simulate_liquid(
         )
         fluid_loss = np.zeros_like(q_liquid)
     # Auxiliary air system for the heat the liquid does not take.
-    aux_p = {k: v for k, v in FreeAirParams().to_dict().items()}
+    # (its trim is sized for the year's peak residual heat; the heat is passed as its "IT")
     aux = simulate_free_air(
         wx,
-        aux_p,
+        FreeAirParams().to_dict(),
         lambda t_in, t_chip, fans: {"p_it": q_air},
-        np.zeros_like(q_air),
-        q_design * 0.0 + np.max(q_air, axis=-1, keepdims=True),
+        lambda p_it: 0.0 * p_it,
+        np.max(q_air, axis=-1, keepdims=True),
     )
     mode = np.where(dc["short"], 2, np.where(dc["adiabatic_on"], 1, 0))
     return {
