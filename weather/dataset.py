@@ -22,6 +22,7 @@ Time is the site's **local standard time** (no daylight saving), naive, labellin
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -85,14 +86,38 @@ def solar_position(time: pd.DatetimeIndex, latitude: float, longitude: float, ut
     Returns
     -------
     pandas.DataFrame
-        pvlib's columns (``apparent_zenith``, ``zenith``, ``azimuth``, ...) on ``time``.
+        pvlib's columns (``apparent_zenith``, ``zenith``, ``azimuth``, ...) on ``time``; treat
+        it as read-only.
+
+    Notes
+    -----
+    A site-year costs ~60 ms, and the generator, the irradiance check and the PV model all need
+    the same one: results for regular hourly axes are cached by (first stamp, length, place).
     """
+    time = pd.DatetimeIndex(time)
+    step = np.diff(time.to_numpy()[:2]).astype("timedelta64[s]").astype(np.int64)
+    regular = (
+        time.size > 1 and step.size and step[0] == 3600 and time[-1] - time[0] == pd.Timedelta(hours=time.size - 1)
+    )
+    if regular:
+        return _solar_position_cached(time[0], time.size, float(latitude), float(longitude), float(utc_offset_h))
+    return _solar_position(time, latitude, longitude, utc_offset_h)
+
+
+def _solar_position(time: pd.DatetimeIndex, latitude: float, longitude: float, utc_offset_h: float) -> pd.DataFrame:
     import pvlib
 
     mid = time + pd.Timedelta(minutes=30) - pd.Timedelta(hours=utc_offset_h)
     sp = pvlib.solarposition.get_solarposition(mid.tz_localize("UTC"), latitude, longitude)
     sp.index = time
     return sp
+
+
+@functools.lru_cache(maxsize=32)
+def _solar_position_cached(
+    start: pd.Timestamp, n: int, latitude: float, longitude: float, utc_offset_h: float
+) -> pd.DataFrame:
+    return _solar_position(pd.date_range(start, periods=n, freq="h"), latitude, longitude, utc_offset_h)
 
 
 def fill_gaps(
