@@ -3,7 +3,8 @@
 Work that does not depend on the design (weather, psychrometrics) is done once per site.
 Cases are grouped by design (and by the text parameters that pick tables, e.g. the
 refrigerant); each group is one vectorised call on ``(case, time)`` arrays, parameters as
-``(case, 1)`` columns. There is no loop over time and none over cases.
+``(case, 1)`` columns; large groups run in blocks of :data:`CASE_BLOCK` cases to stay in
+cache. The only loop over time is the storage recursion (:mod:`twin.storage`), over all cases.
 """
 
 from __future__ import annotations

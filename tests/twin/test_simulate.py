@@ -199,10 +199,15 @@ def test_example_scenarios_load():
 def test_real_weather_file_scenario(real_weather):
     from tests.conftest import epw_path
 
-    sc = Scenario(sites=("karamay",), designs=("free_air",), weather=WeatherSource(source=str(epw_path("karamay"))))
-    ds = simulate(sc)
-    assert "Erbs" in ds.attrs["weather_karamay"]
-    assert 1.0 < float(kpis(ds)["pue"]) < 1.5
+    designs = ("free_air", "chilled_water", "immersion_1p")
+    real = simulate(
+        Scenario(sites=("karamay",), designs=designs, weather=WeatherSource(source=str(epw_path("karamay"))))
+    )
+    assert "Erbs" in real.attrs["weather_karamay"]
+    # The generator's fidelity where it matters: annual PUE on the generated typical year within
+    # 0.005 of the real file's (measured: ≤ 0.002 at all five sites, README).
+    gen = simulate(Scenario(sites=("karamay",), designs=designs))
+    np.testing.assert_allclose(kpis(gen)["pue"], kpis(real)["pue"], atol=0.005)
 
 
 def test_one_file_for_several_sites_is_refused():
