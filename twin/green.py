@@ -58,6 +58,28 @@ def _key(p: Any) -> tuple:
     return tuple((f.name, getattr(p, f.name)) for f in dataclasses.fields(p) if f.name != "capacity_mw")
 
 
+def _scaled_profiles(cases: list[Case], site_keys: list[str], kind: str, unit, zeros: np.ndarray) -> np.ndarray:
+    """Hourly output (kW) of each case's PV or wind plant: its unit profile × its capacity.
+
+    A unit profile is computed once per site and set of non-capacity parameters; with no
+    plant in any case the result is ``zeros`` itself (no memory).
+    """
+    cap = np.array([getattr(c, kind).capacity_mw for c in cases]) * 1000.0
+    if not np.any(cap > 0):
+        return zeros
+    profiles: dict[tuple, int] = {}
+    units: list[np.ndarray] = []
+    which = np.zeros(len(cases), dtype=int)
+    for i, (c, key) in enumerate(zip(cases, site_keys, strict=True)):
+        if cap[i] > 0:
+            k = (key, _key(getattr(c, kind)))
+            if k not in profiles:
+                profiles[k] = len(units)
+                units.append(unit(c, key))
+            which[i] = profiles[k]
+    return np.stack(units)[which] * cap[:, None]
+
+
 def green_power(
     cases: list[Case], site_keys: list[str], weather: dict[str, Any], load_kw: np.ndarray, dispatch: DispatchParams
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -82,51 +104,56 @@ def green_power(
         Hourly (case, time) arrays and per-case scalars (capex annuity, CO2 factor, ...).
     """
     n, nt = load_kw.shape
-    pv_cache: dict[tuple, np.ndarray] = {}
-    wind_cache: dict[tuple, np.ndarray] = {}
+    zeros = np.broadcast_to(0.0, (n, nt))  # one read-only zero array for every empty part
     sun: dict[str, pd.DataFrame] = {}
-    green = np.zeros((n, nt))
-    p_pv = np.zeros((n, nt))
-    p_wind = np.zeros((n, nt))
-    for i, (c, key) in enumerate(zip(cases, site_keys, strict=True)):
+
+    def pv_unit(c: Case, key: str) -> np.ndarray:
         ds, meta, _ = weather[key]
-        if c.pv.capacity_mw > 0:
-            k = (key, _key(c.pv))
-            if k not in pv_cache and c.pv.profile_csv:
-                pv_cache[k] = read_profile(c.pv.profile_csv, nt, "green.pv")
-            if k not in pv_cache:
-                if key not in sun:  # solar position once per site
-                    t = pd.DatetimeIndex(ds["time"].to_numpy())
-                    sun[key] = solar_position(t, meta["latitude"], meta["longitude"], meta["utc_offset_h"])
-                pv_cache[k] = pv_profile(ds, c.pv, sun[key])
-            p_pv[i] = pv_cache[k] * c.pv.capacity_mw * 1000.0
-        if c.wind.capacity_mw > 0:
-            k = (key, _key(c.wind))
-            if k not in wind_cache and c.wind.profile_csv:
-                wind_cache[k] = read_profile(c.wind.profile_csv, nt, "green.wind")
-            if k not in wind_cache:
-                wind_cache[k] = wind_unit_profile(
-                    ds["wind_speed"].to_numpy(),
-                    ds["t_db"].to_numpy(),
-                    ds["p_air"].to_numpy(),
-                    c.wind,
-                    float(ds["wind_speed"].attrs.get("height_m", 10.0)),
-                )
-            p_wind[i] = wind_cache[k] * c.wind.capacity_mw * 1000.0
-    green = p_pv + p_wind
+        if c.pv.profile_csv:
+            return read_profile(c.pv.profile_csv, nt, "green.pv")
+        if key not in sun:  # solar position once per site
+            t = pd.DatetimeIndex(ds["time"].to_numpy())
+            sun[key] = solar_position(t, meta["latitude"], meta["longitude"], meta["utc_offset_h"])
+        return pv_profile(ds, c.pv, sun[key])
+
+    def wind_unit(c: Case, key: str) -> np.ndarray:
+        ds = weather[key][0]
+        if c.wind.profile_csv:
+            return read_profile(c.wind.profile_csv, nt, "green.wind")
+        return wind_unit_profile(
+            ds["wind_speed"].to_numpy(),
+            ds["t_db"].to_numpy(),
+            ds["p_air"].to_numpy(),
+            c.wind,
+            float(ds["wind_speed"].attrs.get("height_m", 10.0)),
+        )
+
+    p_pv = _scaled_profiles(cases, site_keys, "pv", pv_unit, zeros)
+    p_wind = _scaled_profiles(cases, site_keys, "wind", wind_unit, zeros)
+    green = p_pv if p_wind is zeros else (p_wind if p_pv is zeros else p_pv + p_wind)
     hour = pd.DatetimeIndex(next(iter(weather.values()))[0]["time"].to_numpy()).hour.to_numpy()
     site_objs = {k: sites.load(k) for k in set(site_keys)}
-    price = np.empty((n, nt))
+    # One price row per distinct tariff, indexed per case (a broadcast view when all agree).
+    tariff: dict[tuple, tuple[float, Any]] = {}
+    which = np.empty(n, dtype=int)
     for i, (c, key) in enumerate(zip(cases, site_keys, strict=True)):
         flat = c.economics.tariff_cny_per_kwh or site_objs[key].tariff.price_cny_per_kwh
-        price[i] = hourly_price(hour, flat, c.economics)
+        k = (flat, _key(c.economics))
+        tariff.setdefault(k, (flat, c.economics))
+        which[i] = list(tariff).index(k)
+    table = np.stack([hourly_price(hour, flat, e) for flat, e in tariff.values()])
+    price = np.broadcast_to(table[0], (n, nt)) if len(tariff) == 1 else table[which]
     st = {
         f.name: np.array([getattr(c.storage, f.name) for c in cases], dtype=float)
         for f in dataclasses.fields(cases[0].storage)
     }
-    if dispatch.strategy == "green_first":
+    if green is zeros and not np.any(st["energy_mwh"] > 0):
+        # Nothing to dispatch: every kWh comes from the grid.
+        d = {k: zeros for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "surplus")}
+        d["grid_import"] = load_kw
+    elif dispatch.strategy == "green_first":
         d = dispatch_green_first(green, load_kw, st)
-        d["grid_charge"] = np.zeros((n, nt))
+        d["grid_charge"] = zeros
     else:
         parts = [
             dispatch_lp(green[i], load_kw[i], c.storage, price=price[i], grid_charging=dispatch.grid_charging)

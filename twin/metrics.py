@@ -33,6 +33,24 @@ def _label(ds: xr.Dataset, units: dict[str, tuple[str, str]]) -> None:
         ds[k].attrs.update(units=u, long_name=ln)
 
 
+def _annual(da: xr.DataArray) -> xr.DataArray:
+    """Sum over time. NaN propagates: an hourly NaN is a defect to show, not a value to skip."""
+    return da.sum("time", skipna=False)
+
+
+def _calendar_reduce(da: xr.DataArray, period: str, op: np.ufunc) -> xr.DataArray:
+    """``op``-reduce each calendar day or month of an hourly (…, time) array: (…, period).
+
+    ``numpy.ufunc.reduceat`` at the period starts: one pass, no resampling machinery.
+    """
+    t = da["time"].to_numpy()
+    key = t.astype("datetime64[D]" if period == "day" else "datetime64[M]")
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    da = da.transpose(..., "time")
+    coords = {k: v for k, v in da.coords.items() if "time" not in v.dims}
+    return xr.DataArray(op.reduceat(np.asarray(da.data), starts, axis=-1), dims=(*da.dims[:-1], period), coords=coords)
+
+
 def gb40879_grade(pue: np.ndarray) -> np.ndarray:
     """GB 40879 energy-efficiency grade for a PUE (1 best, 3 the limit; 0 = fails grade 3)."""
     pue = np.asarray(pue, dtype=float)
@@ -55,7 +73,7 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
     """
     dt_h = 1.0
     e = {
-        k: ds[k].sum("time") * dt_h / 1000.0
+        k: _annual(ds[k]) * dt_h / 1000.0
         for k in (
             "p_facility",
             "p_it",
@@ -80,10 +98,10 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
             "ppue_cooling": (e["p_it"] + e["p_cooling"]) / e["p_it"],
             "mlc": e["p_cooling"] / e["p_it"],
             "elc": (e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"]) / e["p_it"],
-            "wue": ds["water"].sum("time") * dt_h / (e["p_it"] * 1000.0),
-            "water_m3": ds["water"].sum("time") * dt_h / 1000.0,
-            "hours_out_of_envelope": ds["out_of_envelope"].sum("time"),
-            "pue_max_hourly": ds["pue"].max("time"),
+            "wue": _annual(ds["water"]) * dt_h / (e["p_it"] * 1000.0),
+            "water_m3": _annual(ds["water"]) * dt_h / 1000.0,
+            "hours_out_of_envelope": _annual(ds["out_of_envelope"]),
+            "pue_max_hourly": ds["pue"].max("time", skipna=False),
             "energy_per_compute": e["p_facility"] / e["compute"],
         }
     )
@@ -136,37 +154,34 @@ def _green_kpis(ds: xr.Dataset, e_load: xr.DataArray, e_it: xr.DataArray) -> xr.
     """
     load = ds["p_facility"]
     grid_charge = ds["p_grid_charge"] if "p_grid_charge" in ds else 0.0 * load
-    charge_total = (ds["p_discharge"].sum("time") > 0) * 1.0
-    green_share_of_charge = (
-        1.0 - grid_charge.sum("time") / np.maximum(ds["p_discharge"].sum("time"), 1e-9) * charge_total
-    )
+    e_discharge = _annual(ds["p_discharge"])
+    green_share_of_charge = 1.0 - _annual(grid_charge) / np.maximum(e_discharge, 1e-9) * (e_discharge > 0)
     clean = ds["p_green_direct"] + ds["p_discharge"] * green_share_of_charge.clip(0.0, 1.0)
-    e_green = ds["p_green"].sum("time") / 1000.0
-    cfe = np.minimum(clean, load).sum("time") / 1000.0 / e_load
+    e_green = _annual(ds["p_green"]) / 1000.0
+    cfe = _annual(np.minimum(clean, load)) / 1000.0 / e_load
     annual = np.minimum(e_green, e_load) / e_load
     imp = ds["p_grid_import"]
     no_import = imp <= 1e-6 * load
-    days = no_import.resample(time="1D").min()
-    e_import = imp.sum("time") / 1000.0
-    energy_cost = (imp * ds["price"]).sum("time")
-    demand = (imp.resample(time="1MS").max().sum("time")) * ds["demand_charge"]
-    green_used = clean.sum("time")
+    e_import = _annual(imp) / 1000.0
+    energy_cost = _annual(imp * ds["price"])
+    demand = _calendar_reduce(imp, "month", np.maximum).sum("month") * ds["demand_charge"]
+    green_used = _annual(clean)
     ppa = green_used * ds["ppa_price"]
-    export = ds["p_surplus"].sum("time") * ds["export_price"]
+    export = _annual(ds["p_surplus"]) * ds["export_price"]
     before = energy_cost + demand + ppa + ds["capex_annual"] - export
     subsidy = before * cfe * ds["green_subsidy_pct"] / 100.0
     cost = before - subsidy
-    co2 = (imp * ds["grid_co2"]).sum("time") / 1000.0  # t
+    co2 = e_import * ds["grid_co2"]  # t
     out = xr.Dataset(
         {
             "energy_green": e_green,
             "energy_grid_import": e_import,
-            "energy_surplus": ds["p_surplus"].sum("time") / 1000.0,
+            "energy_surplus": _annual(ds["p_surplus"]) / 1000.0,
             "green_share_annual": annual,
             "green_share_hourly": cfe,
-            "islanded_hours": no_import.sum("time"),
-            "green_days_24h": days.sum("time"),
-            "storage_cycles_per_day": ds["p_discharge"].sum("time")
+            "islanded_hours": _annual(no_import),
+            "green_days_24h": _calendar_reduce(no_import, "day", np.minimum).sum("day"),
+            "storage_cycles_per_day": e_discharge
             / 1000.0
             / np.maximum(ds["storage_energy_mwh"], 1e-9)
             / (ds.sizes["time"] / 24.0),

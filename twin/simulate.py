@@ -53,14 +53,20 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
 
 
 def _stack(objs: list[Any]) -> dict[str, Any]:
-    """Stack the fields of parameter objects into (n, 1) arrays; text fields must agree."""
+    """Stack the fields of parameter objects into (n, 1) columns; text fields must agree.
+
+    A field with one value in every case becomes a (1, 1) array instead: broadcasting then
+    computes whatever depends only on such fields (and the weather) once per hour, not once
+    per case and hour — a sweep pays for the parameters it varies, not for the others.
+    """
     out: dict[str, Any] = {}
     for f in dataclasses.fields(objs[0]):
         vals = [getattr(o, f.name) for o in objs]
         if isinstance(vals[0], str):
             out[f.name] = vals[0]
         else:
-            out[f.name] = np.asarray(vals, dtype=float if not isinstance(vals[0], bool) else bool)[:, None]
+            col = np.asarray(vals, dtype=float if not isinstance(vals[0], bool) else bool)[:, None]
+            out[f.name] = col[:1] if np.all(col == col[0]) else col
     return out
 
 
@@ -134,6 +140,14 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     # Large groups run in blocks of CASE_BLOCK cases: every block is one vectorised call on
     # (block, time) arrays small enough to stay in the CPU cache, instead of streaming each of
     # ~100 intermediate (1000, 8760) arrays through memory.
+    # Cases are ordered by site and cooling parameters first, so that a block mostly shares
+    # them: those become (1, 1) columns (see _stack) and the cooling state is computed once
+    # per hour for the block; only what depends on the varying parameters is per case.
+    def order(i: int) -> tuple:
+        c = cases[i]
+        return (site_index[i], tuple(repr(getattr(c.cooling, f.name)) for f in dataclasses.fields(c.cooling)))
+
+    groups = {key: sorted(idx, key=order) for key, idx in groups.items()}
     blocks = [(key, idx[s : s + CASE_BLOCK]) for key, idx in groups.items() for s in range(0, len(idx), CASE_BLOCK)]
     for key, idx in blocks:
         design = get_design(key[0])
@@ -145,6 +159,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         ele = _stack([c.electrical for c in g])
         coo = _stack([c.cooling for c in g])
         design_kw = np.asarray([c.facility.design_kw for c in g], dtype=float)[:, None]
+        design_kw = design_kw[:1] if np.all(design_kw == design_kw[0]) else design_kw
         u = utilisation_profile(hour, fac["utilisation"], key[1], fac["diurnal_amplitude"])
 
         def it_fn(t_inlet, t_chip, has_fans, fac=fac, u=u, design_kw=design_kw):
@@ -180,6 +195,8 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         for name, arr in r.items():
             if keep is not None and name not in keep and name != "p_facility":
                 continue
+            if callable(arr):  # a diagnostic the design computes only on demand
+                arr = arr()
             arr = np.broadcast_to(np.asarray(arr), (len(idx), nt))
             if name not in results:
                 dtype = bool if arr.dtype == bool else (np.int16 if name == "mode" else float)

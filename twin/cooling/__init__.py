@@ -3,7 +3,8 @@
 Each design is a parameter class (frozen, validated, every default with its source) and a
 vectorised ``simulate(wx, params, it_fn, heat_other, q_design)`` that returns hourly component
 powers (kW), water (L/h), operating mode, supply conditions and out-of-envelope flags for all
-cases of that design at once.
+cases of that design at once. A costly diagnostic may be returned as a function of no
+arguments; :func:`twin.simulate` calls it only when the variable is kept.
 """
 
 from __future__ import annotations

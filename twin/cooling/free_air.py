@@ -202,16 +202,20 @@ def simulate_free_air(
     m_evap = np.where(warm, m_air * dw, 0.0)  # kg/s
     rho = psy.moist_air_density(t_supply, w_supply, pa)
     p_fans = fan_power(m_air, rho, p["fan_pressure_pa"], p["fan_efficiency"])
-    # Supply dew point: the outdoor one unless water was added or removed.
-    shape = w_supply.shape
-    dp_s = np.broadcast_to(wx["t_dp"], shape).copy()
-    at_dp_lo = np.broadcast_to(humidify & (w_supply == w_dp_lo), shape)
-    dp_s[at_dp_lo] = dp_lo  # humidified exactly to the envelope's minimum dew point
-    changed = np.broadcast_to(w_supply != w_o, shape) & ~at_dp_lo
-    if changed.any():
-        dp_s[changed] = psy.dew_point_from_humidity_ratio(
-            w_supply[changed], np.broadcast_to(pa, w_supply.shape)[changed]
-        )
+
+    def supply_dew_point() -> np.ndarray:
+        """Supply dew point: the outdoor one unless water was added or removed (diagnostic)."""
+        shape = w_supply.shape
+        dp_s = np.broadcast_to(wx["t_dp"], shape).copy()
+        at_dp_lo = np.broadcast_to(humidify & (w_supply == w_dp_lo), shape)
+        dp_s[at_dp_lo] = dp_lo  # humidified exactly to the envelope's minimum dew point
+        changed = np.broadcast_to(w_supply != w_o, shape) & ~at_dp_lo
+        if changed.any():
+            dp_s[changed] = psy.dew_point_from_humidity_ratio(
+                w_supply[changed], np.broadcast_to(pa, w_supply.shape)[changed]
+            )
+        return dp_s
+
     rh_s = np.minimum(100.0 * _x_of_w(w_supply) / xs_s, 100.0)
     out = (
         (t_supply > t_hi + 1e-6)
@@ -232,7 +236,7 @@ def simulate_free_air(
         "water": (m_evap + m_humid) * 3600.0,
         "mode": mode + 0 * zeros.astype(int),
         "t_supply": t_supply,
-        "dp_supply": dp_s,
+        "dp_supply": supply_dew_point,  # computed only if kept
         "rh_supply": rh_s,
         "cop_mech": cop,
         "out_of_envelope": out,
