@@ -228,10 +228,10 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
 
 def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Namespace) -> None:
     """Annual PUE of every design on the real file and on generated years of the same site."""
-    from twin import Scenario, kpis, simulate
+    from twin import Scenario
     from twin.config import WeatherSource
     from twin.cooling import DESIGNS
-    from twin.simulate import KPI_VARIABLES
+    from twin.simulate import annual_kpis
 
     designs = tuple(DESIGNS)
     rows = []
@@ -242,18 +242,9 @@ def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Names
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", weather.WeatherWarning)
-            real = kpis(
-                simulate(
-                    Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(source=str(f))),
-                    keep=KPI_VARIABLES,
-                )
-            )
+            real = annual_kpis(Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(source=str(f))))
             gen = [
-                kpis(
-                    simulate(
-                        Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(seed=s)), keep=KPI_VARIABLES
-                    )
-                )
+                annual_kpis(Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(seed=s)))
                 for s in range(args.seeds)
             ]
         row = [site.key]
@@ -461,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from twin.runtime import keep_freed_memory
+
+    keep_freed_memory()  # the CLI owns its process: let glibc reuse freed arrays (twin/runtime.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

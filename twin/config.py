@@ -174,6 +174,7 @@ class Scenario:
         keys = [k for k, _ in self.sweep]
         combos = list(itertools.product(*[v for _, v in self.sweep])) or [()]
         out = []
+        replaced: dict[tuple, Any] = {}  # each distinct replacement is built (and validated) once
         for site in self.sites:
             for design in self.designs:
                 for combo in combos:
@@ -193,10 +194,13 @@ class Scenario:
                             continue
                         target = parts[1] if parts[0] in ("cooling", "green") else parts[0]
                         target = "cooling" if parts[0] == "cooling" else target
-                        try:
-                            parts_of[target] = dataclasses.replace(parts_of[target], **{parts[-1]: value})
-                        except ConfigError as exc:
-                            raise ConfigError(f"sweep {key}: {exc}") from None
+                        memo = (id(parts_of[target]), parts[-1], value)
+                        if memo not in replaced:
+                            try:
+                                replaced[memo] = dataclasses.replace(parts_of[target], **{parts[-1]: value})
+                            except ConfigError as exc:
+                                raise ConfigError(f"sweep {key}: {exc}") from None
+                        parts_of[target] = replaced[memo]
                         swept.append((key, value))
                     out.append(
                         Case(

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.arrays import total
 from twin.params import Params, param
 
-__all__ = ["ElectricalParams", "electrical_losses", "ups_efficiency"]
+__all__ = ["ElectricalParams", "electrical_losses", "indoor_losses", "ups_efficiency"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,47 @@ def ups_efficiency(load_fraction: np.ndarray, c0: float, c1: float, c2: float) -
     return x / (x + c0 + c1 * x + c2 * x**2)
 
 
+def indoor_losses(p_it: np.ndarray, design_kw: np.ndarray, e: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Losses inside the hall, kW: distribution, UPS and lighting/misc (heat the cooling removes).
+
+    Parameters
+    ----------
+    p_it : array_like
+        IT power, kW.
+    design_kw : array_like
+        Design IT power, kW (sizes the UPS).
+    e : mapping
+        :class:`ElectricalParams` fields as arrays.
+
+    Returns
+    -------
+    dict
+        ``p_dist_loss``, ``p_ups_loss``, ``p_misc`` (shape of ``design_kw``: it does not follow
+        the IT load) and ``ups_load_fraction``.
+
+    Notes
+    -----
+    UPS input = IT + distribution loss; UPS loss = R (c0 + c1 x + c2 x²) with x the load
+    fraction of the rating R = redundancy × design IT.
+    """
+    p_dist = p_it * e["distribution_loss"]
+    rating = e["ups_redundancy"] * design_kw
+    x = p_it * ((1.0 + e["distribution_loss"]) / rating)
+    # R (c0 + c1 x + c2 x²) in Horner form, in place (arrays of case × hour: few temporaries)
+    p_ups = x * (rating * e["ups_loss_square"])
+    p_ups += rating * e["ups_loss_linear"]
+    p_ups *= x
+    p_ups += rating * e["ups_loss_no_load"]
+    p_misc = e["lighting_misc"] * design_kw
+    return {"p_dist_loss": p_dist, "p_ups_loss": p_ups, "p_misc": p_misc, "ups_load_fraction": x}
+
+
 def electrical_losses(
-    p_it: np.ndarray, p_cooling: np.ndarray, design_kw: np.ndarray, e: dict[str, np.ndarray]
+    p_it: np.ndarray,
+    p_cooling: np.ndarray,
+    design_kw: np.ndarray,
+    e: dict[str, np.ndarray],
+    indoor: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Losses of the chain, kW.
 
@@ -63,6 +103,8 @@ def electrical_losses(
         Design IT power, kW (sizes the UPS and transformer).
     e : mapping
         :class:`ElectricalParams` fields as arrays.
+    indoor : dict, optional
+        :func:`indoor_losses` of the same ``p_it``, if already computed.
 
     Returns
     -------
@@ -72,23 +114,15 @@ def electrical_losses(
 
     Notes
     -----
-    UPS input = IT + distribution loss; UPS loss = R (c0 + c1 x + c2 x²) with x the load
-    fraction of the rating R = redundancy × design IT. The transformer carries everything;
-    its loss is R_t (n0 + n_l (P/R_t)²) evaluated on the power it delivers (the loss's own
-    share of its load, < 0.1 %, is neglected).
+    The transformer carries everything; its loss is R_t (n0 + n_l (P/R_t)²) evaluated on the
+    power it delivers (the loss's own share of its load, < 0.1 %, is neglected).
     """
-    p_dist = p_it * e["distribution_loss"]
-    rating = e["ups_redundancy"] * design_kw
-    x = (p_it + p_dist) / rating
-    p_ups = rating * (e["ups_loss_no_load"] + e["ups_loss_linear"] * x + e["ups_loss_square"] * x**2)
-    p_misc = e["lighting_misc"] * design_kw + 0.0 * p_it
-    through = p_it + p_dist + p_ups + p_cooling + p_misc
+    out = dict(indoor if indoor is not None else indoor_losses(p_it, design_kw, e))
+    through = total(p_it, out["p_dist_loss"], out["p_ups_loss"], p_cooling, out["p_misc"])
     rating_t = e["transformer_rating_factor"] * design_kw
-    p_tx = rating_t * (e["transformer_no_load"] + e["transformer_load_loss"] * (through / rating_t) ** 2)
-    return {
-        "p_dist_loss": p_dist,
-        "p_ups_loss": p_ups,
-        "p_misc": p_misc,
-        "p_transformer_loss": p_tx,
-        "ups_load_fraction": x,
-    }
+    # R_t (n0 + n_l (P/R_t)²) = n_l/R_t · P² + R_t n0, in place
+    through *= through
+    through *= e["transformer_load_loss"] / rating_t
+    through += rating_t * e["transformer_no_load"]
+    out["p_transformer_loss"] = through
+    return out

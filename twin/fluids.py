@@ -10,6 +10,8 @@ Temperatures in °C here (the project's unit); CoolProp is called in K and Pa.
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +28,21 @@ __all__ = [
 ]
 
 _T0 = 273.15
+
+
+_COOLPROP_LOCK = threading.RLock()
+
+
+def _one_at_a_time(fn):
+    """Serialise calls of a cached table builder: CoolProp is not thread-safe, and
+    :func:`twin.simulate` runs blocks of cases on several threads."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _COOLPROP_LOCK:
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def cop_vapour_compression(
@@ -143,6 +160,7 @@ def _isentropic_enthalpy(state: object, p: float, s_target: float, t_sat: float)
     return float(state.hmass())  # type: ignore[attr-defined]
 
 
+@_one_at_a_time
 @lru_cache(maxsize=16)
 def cycle_table(refrigerant: str, eta_isentropic: float, step: float = 1.0) -> CycleTable:
     """Tabulate the cycle of :func:`cop_vapour_compression` once (cached per fluid and efficiency).
@@ -212,6 +230,7 @@ class LiquidTable:
         return np.interp(t, self.t, self.cp)
 
 
+@_one_at_a_time
 @lru_cache(maxsize=16)
 def liquid_table(fluid: str, t_min: float = 5.0, t_max: float = 80.0) -> LiquidTable:
     """Tabulate a liquid's ρ and c_p every 1 K at 101 325 Pa (CoolProp; ``INCOMP::`` fluids too).
@@ -242,6 +261,7 @@ def liquid_table(fluid: str, t_min: float = 5.0, t_max: float = 80.0) -> LiquidT
     return LiquidTable(fluid, t, rho, cp)
 
 
+@_one_at_a_time
 @lru_cache(maxsize=16)
 def saturation(fluid: str, p: float = 101_325.0) -> tuple[float, float]:
     """Saturation temperature (°C) and latent heat (J/kg) of a pure fluid at pressure ``p`` Pa."""

@@ -9,48 +9,21 @@ Hourly balance (kW), closed by construction and checked by the tests::
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-import sites
 from twin.config import Case, DispatchParams
 from twin.economics import capital_recovery_factor, hourly_price
+from twin.io import read_hourly_csv
 from twin.pv import pv_profile
 from twin.storage import dispatch_green_first, dispatch_lp
 from twin.wind import wind_unit_profile
-from weather.dataset import solar_position
+from weather.dataset import hour_of_day, solar_position
 
-__all__ = ["green_power", "read_profile"]
-
-
-def read_profile(path: str, n_hours: int, what: str) -> np.ndarray:
-    """A measured hourly profile, kW per kW installed (capacity-factor series), from a CSV.
-
-    The file has a header row and a column named ``cf`` (or a single numeric column); its
-    length must equal the weather year's. Errors name the file, the rows found and expected.
-    """
-    from twin.params import ConfigError
-
-    try:
-        df = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{what}.profile_csv = {path!r}: cannot read ({exc})") from None
-    col = "cf" if "cf" in df.columns else (df.columns[0] if df.shape[1] == 1 else None)
-    if col is None:
-        raise ConfigError(
-            f"{path}: needs a column 'cf' (kW per kW installed); columns are {', '.join(map(str, df.columns))}"
-        )
-    values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-    if values.size != n_hours:
-        raise ConfigError(f"{path}: {values.size} hourly rows, the weather year has {n_hours}; give one value per hour")
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0) | (values > 1.5))
-    if bad.size:
-        raise ConfigError(
-            f"{path}: line {bad[0] + 2}: {col} = {df[col].iloc[bad[0]]!r} is not a capacity factor in 0 … 1.5"
-        )
-    return values
+__all__ = ["green_power"]
 
 
 def _key(p: Any) -> tuple:
@@ -58,30 +31,40 @@ def _key(p: Any) -> tuple:
     return tuple((f.name, getattr(p, f.name)) for f in dataclasses.fields(p) if f.name != "capacity_mw")
 
 
-def _scaled_profiles(cases: list[Case], site_keys: list[str], kind: str, unit, zeros: np.ndarray) -> np.ndarray:
+_PROFILES_LOCK = threading.Lock()
+
+
+def _scaled_profiles(
+    cases: list[Case], site_keys: list[str], kind: str, unit, zeros: np.ndarray, profiles: dict
+) -> np.ndarray:
     """Hourly output (kW) of each case's PV or wind plant: its unit profile × its capacity.
 
-    A unit profile is computed once per site and set of non-capacity parameters; with no
-    plant in any case the result is ``zeros`` itself (no memory).
+    A unit profile is computed once per site and set of non-capacity parameters (kept in
+    ``profiles``, which callers may share between calls); with no plant in any case the
+    result is ``zeros`` itself (no memory).
     """
     cap = np.array([getattr(c, kind).capacity_mw for c in cases]) * 1000.0
     if not np.any(cap > 0):
         return zeros
-    profiles: dict[tuple, int] = {}
-    units: list[np.ndarray] = []
+    order: dict[tuple, int] = {}
     which = np.zeros(len(cases), dtype=int)
     for i, (c, key) in enumerate(zip(cases, site_keys, strict=True)):
         if cap[i] > 0:
-            k = (key, _key(getattr(c, kind)))
-            if k not in profiles:
-                profiles[k] = len(units)
-                units.append(unit(c, key))
-            which[i] = profiles[k]
-    return np.stack(units)[which] * cap[:, None]
+            k = (kind, key, _key(getattr(c, kind)))
+            with _PROFILES_LOCK:  # blocks may run on several threads: compute each profile once
+                if k not in profiles:
+                    profiles[k] = unit(c, key)
+            which[i] = order.setdefault(k, len(order))
+    return np.stack([profiles[k] for k in order])[which] * cap[:, None]
 
 
 def green_power(
-    cases: list[Case], site_keys: list[str], weather: dict[str, Any], load_kw: np.ndarray, dispatch: DispatchParams
+    cases: list[Case],
+    site_keys: list[str],
+    weather: dict[str, Any],
+    load_kw: np.ndarray,
+    dispatch: DispatchParams,
+    profiles: dict | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Supply, dispatch and prices for every case.
 
@@ -97,6 +80,8 @@ def green_power(
         Facility power, kW.
     dispatch : DispatchParams
         Strategy (green-first or LP) and grid charging.
+    profiles : dict, optional
+        Cache of PV and wind unit profiles to share between calls (block-wise runs).
 
     Returns
     -------
@@ -110,7 +95,7 @@ def green_power(
     def pv_unit(c: Case, key: str) -> np.ndarray:
         ds, meta, _ = weather[key]
         if c.pv.profile_csv:
-            return read_profile(c.pv.profile_csv, nt, "green.pv")
+            return read_hourly_csv(c.pv.profile_csv, nt, "green.pv.profile_csv", "cf", 1.5)
         if key not in sun:  # solar position once per site
             t = pd.DatetimeIndex(ds["time"].to_numpy())
             sun[key] = solar_position(t, meta["latitude"], meta["longitude"], meta["utc_offset_h"])
@@ -119,7 +104,7 @@ def green_power(
     def wind_unit(c: Case, key: str) -> np.ndarray:
         ds = weather[key][0]
         if c.wind.profile_csv:
-            return read_profile(c.wind.profile_csv, nt, "green.wind")
+            return read_hourly_csv(c.wind.profile_csv, nt, "green.wind.profile_csv", "cf", 1.5)
         return wind_unit_profile(
             ds["wind_speed"].to_numpy(),
             ds["t_db"].to_numpy(),
@@ -128,11 +113,12 @@ def green_power(
             float(ds["wind_speed"].attrs.get("height_m", 10.0)),
         )
 
-    p_pv = _scaled_profiles(cases, site_keys, "pv", pv_unit, zeros)
-    p_wind = _scaled_profiles(cases, site_keys, "wind", wind_unit, zeros)
+    profiles = {} if profiles is None else profiles
+    p_pv = _scaled_profiles(cases, site_keys, "pv", pv_unit, zeros, profiles)
+    p_wind = _scaled_profiles(cases, site_keys, "wind", wind_unit, zeros, profiles)
     green = p_pv if p_wind is zeros else (p_wind if p_pv is zeros else p_pv + p_wind)
-    hour = pd.DatetimeIndex(next(iter(weather.values()))[0]["time"].to_numpy()).hour.to_numpy()
-    site_objs = {k: sites.load(k) for k in set(site_keys)}
+    hour = hour_of_day(next(iter(weather.values()))[0]["time"].values)
+    site_objs = {k: weather[k][2] for k in set(site_keys)}
     # One price row per distinct tariff, indexed per case (a broadcast view when all agree).
     tariff: dict[tuple, tuple[float, Any]] = {}
     which = np.empty(n, dtype=int)
@@ -171,7 +157,7 @@ def green_power(
         "p_charge": d["charge"],
         "p_grid_charge": d["grid_charge"],
         "p_discharge": d["discharge"],
-        "soc": d["soc"] / 1000.0,
+        "soc": zeros if d["soc"] is zeros else d["soc"] / 1000.0,
         "p_grid_import": d["grid_import"],
         "p_surplus": d["surplus"],
         "price": price,

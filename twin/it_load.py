@@ -34,7 +34,10 @@ class ITParams(Params):
         18.0, 0.1, 200.0, units="kW", source="seed 002: Qingyang's high-density hall, 18 kW/rack"
     )
     utilisation: float = param(0.7, 0.0, 1.0, source="assumption (seed 004: Gui'an supercomputer > 80 %)")
-    profile: str = param("flat", choices=("flat", "diurnal"))
+    profile: str = param("flat", choices=("flat", "diurnal", "csv"))
+    profile_csv: str = param(
+        "", source="profile = 'csv': hourly utilisation 0–1 (column 'utilisation', one row per hour of the year)"
+    )
     diurnal_amplitude: float = param(0.1, 0.0, 0.5, source="assumption: ± utilisation swing, peak at 14:00")
     idle_fraction: float = param(
         0.4, 0.0, 1.0, source="assumption: server idle power / full-load power (SPECpower class servers 0.3–0.5)"
@@ -61,6 +64,11 @@ class ITParams(Params):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if (self.profile == "csv") != bool(self.profile_csv):
+            raise ConfigError(
+                f"facility.profile = {self.profile!r} with profile_csv = {self.profile_csv!r}: "
+                "an hourly utilisation file goes with profile = 'csv', and only with it"
+            )
         if self.design_kw <= 0:
             raise ConfigError("facility.it_capacity_kw must be > 0 (or give racks and kw_per_rack)")
 
@@ -70,10 +78,21 @@ class ITParams(Params):
         return self.racks * self.kw_per_rack if self.racks > 0 else self.it_capacity_kw
 
 
-def utilisation_profile(hour: np.ndarray, utilisation: np.ndarray, profile: str, amplitude: np.ndarray) -> np.ndarray:
-    """Hourly utilisation (0–1): flat, or diurnal ``u (1 + a cos(2π (h − 14)/24))`` clipped to [0, 1]."""
+def utilisation_profile(
+    hour: np.ndarray, utilisation: np.ndarray, profile: str, amplitude: np.ndarray, series: np.ndarray | None = None
+) -> np.ndarray:
+    """Hourly utilisation (0–1): flat, diurnal ``u (1 + a cos(2π (h − 14)/24))`` clipped to
+    [0, 1], or a user's hourly ``series`` (profile ``"csv"``; ``utilisation`` is then unused).
+
+    Broadcastable to (case, hour): a flat profile is returned as ``utilisation`` itself, so
+    what follows from it is computed per case, not per case and hour.
+    """
     if profile == "flat":
-        return np.broadcast_to(utilisation, np.broadcast_shapes(np.shape(hour), np.shape(utilisation))).astype(float)
+        return np.asarray(utilisation, dtype=float)
+    if profile == "csv":
+        if series is None:
+            raise ValueError("profile 'csv' needs the hourly series")
+        return np.asarray(series, dtype=float)[None, :]
     return np.clip(utilisation * (1.0 + amplitude * np.cos(2 * np.pi * (hour + 0.5 - 14.0) / 24.0)), 0.0, 1.0)
 
 
@@ -128,4 +147,5 @@ def it_power(
     else:
         p_fans = np.zeros(np.broadcast_shapes(np.shape(p_core), np.shape(t_inlet)))
     p_it = p_core + p_leak + p_fans
-    return {"p_it": p_it, "p_server_fans": p_fans, "p_leakage": p_leak, "compute": design_kw * u + 0.0 * p_it}
+    compute = np.broadcast_to(design_kw * u, np.shape(p_it))  # a view: it does not vary with temperature
+    return {"p_it": p_it, "p_server_fans": p_fans, "p_leakage": p_leak, "compute": compute}

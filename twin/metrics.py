@@ -33,22 +33,15 @@ def _label(ds: xr.Dataset, units: dict[str, tuple[str, str]]) -> None:
         ds[k].attrs.update(units=u, long_name=ln)
 
 
-def _annual(da: xr.DataArray) -> xr.DataArray:
-    """Sum over time. NaN propagates: an hourly NaN is a defect to show, not a value to skip."""
-    return da.sum("time", skipna=False)
+def _constant(a: np.ndarray) -> bool:
+    """True for an array that is a broadcast view of a single value (all strides 0)."""
+    return isinstance(a, np.ndarray) and a.ndim > 0 and a.size > 0 and not any(a.strides)
 
 
-def _calendar_reduce(da: xr.DataArray, period: str, op: np.ufunc) -> xr.DataArray:
-    """``op``-reduce each calendar day or month of an hourly (…, time) array: (…, period).
-
-    ``numpy.ufunc.reduceat`` at the period starts: one pass, no resampling machinery.
-    """
-    t = da["time"].to_numpy()
-    key = t.astype("datetime64[D]" if period == "day" else "datetime64[M]")
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    da = da.transpose(..., "time")
-    coords = {k: v for k, v in da.coords.items() if "time" not in v.dims}
-    return xr.DataArray(op.reduceat(np.asarray(da.data), starts, axis=-1), dims=(*da.dims[:-1], period), coords=coords)
+def _calendar_starts(time: np.ndarray, period: str) -> np.ndarray:
+    """Indices where each calendar day or month of an hourly time axis starts."""
+    key = np.asarray(time).astype("datetime64[D]" if period == "day" else "datetime64[M]")
+    return np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
 
 
 def gb40879_grade(pue: np.ndarray) -> np.ndarray:
@@ -60,84 +53,99 @@ def gb40879_grade(pue: np.ndarray) -> np.ndarray:
     return grade
 
 
-def kpis(ds: xr.Dataset) -> xr.Dataset:
-    """Annual figures per case from an hourly Dataset of :func:`twin.simulate`.
+HOURLY_NEEDS = (
+    "p_facility",
+    "p_it",
+    "p_cooling",
+    "p_ups_loss",
+    "p_dist_loss",
+    "p_transformer_loss",
+    "p_misc",
+    "compute",
+    "water",
+    "out_of_envelope",
+    "pue",
+)
+GREEN_HOURLY_NEEDS = (
+    "p_green",
+    "p_green_direct",
+    "p_discharge",
+    "p_grid_charge",
+    "p_grid_import",
+    "p_surplus",
+    "price",
+)
+GREEN_PER_CASE_NEEDS = (
+    "capex_annual",
+    "ppa_price",
+    "export_price",
+    "demand_charge",
+    "green_subsidy_pct",
+    "grid_co2",
+    "other_spend",
+    "storage_energy_mwh",
+)
+
+
+def annual_figures(
+    hourly: dict[str, np.ndarray], per_case: dict[str, np.ndarray], time: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The annual KPIs of every case from its hourly arrays: the one place they are defined.
+
+    Parameters
+    ----------
+    hourly : dict
+        (case, time) arrays, kW (or L/h, flags), at least :data:`HOURLY_NEEDS`; with
+        :data:`GREEN_HOURLY_NEEDS` too, the green-power KPIs are added.
+    per_case : dict
+        (case,) arrays of :data:`GREEN_PER_CASE_NEEDS` (with the green KPIs).
+    time : numpy.ndarray
+        The hourly time axis (day and month boundaries).
 
     Returns
     -------
-    xarray.Dataset
-        Per case: energies (MWh), ``pue`` (energy-weighted), ``overhead_share``,
-        ``ppue_cooling``, ``wue`` (L/kWh), ``mlc``, ``elc``, ``hours_out_of_envelope``,
-        ``water_m3``, ``pue_max_hourly``, ``gb40879_grade``, ``policy_pue_limit`` and
-        ``meets_policy``.
+    dict of (case,) arrays
+        See :func:`kpis` for the names, units and definitions.
+
+    Notes
+    -----
+    Sums run over the full year and propagate NaN: an hourly NaN is a defect to show, not a
+    value to skip.
     """
     dt_h = 1.0
-    e = {
-        k: _annual(ds[k]) * dt_h / 1000.0
-        for k in (
-            "p_facility",
-            "p_it",
-            "p_cooling",
-            "p_ups_loss",
-            "p_dist_loss",
-            "p_transformer_loss",
-            "p_misc",
-            "compute",
-        )
-    }
+
+    def annual(a: np.ndarray) -> np.ndarray:
+        if _constant(a):  # a broadcast view of one value (e.g. no green plant): no pass needed
+            return np.full(np.shape(a)[:-1], a.flat[0] * np.shape(a)[-1] * dt_h)
+        return np.sum(a, axis=-1) * dt_h
+
+    e = {k: annual(hourly[k]) / 1000.0 for k in HOURLY_NEEDS[:8]}
+    losses = e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"]
+    water = annual(hourly["water"])
     pue = e["p_facility"] / e["p_it"]
-    out = xr.Dataset(
-        {
-            "energy_facility": e["p_facility"],
-            "energy_it": e["p_it"],
-            "energy_cooling": e["p_cooling"],
-            "energy_electrical_losses": e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"],
-            "compute_delivered": e["compute"],
-            "pue": pue,
-            "overhead_share": 1.0 - 1.0 / pue,
-            "ppue_cooling": (e["p_it"] + e["p_cooling"]) / e["p_it"],
-            "mlc": e["p_cooling"] / e["p_it"],
-            "elc": (e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"]) / e["p_it"],
-            "wue": _annual(ds["water"]) * dt_h / (e["p_it"] * 1000.0),
-            "water_m3": _annual(ds["water"]) * dt_h / 1000.0,
-            "hours_out_of_envelope": _annual(ds["out_of_envelope"]),
-            "pue_max_hourly": ds["pue"].max("time", skipna=False),
-            "energy_per_compute": e["p_facility"] / e["compute"],
-        }
-    )
-    if "p_grid_import" in ds:
-        out = out.merge(_green_kpis(ds, e["p_facility"], e["p_it"]))
-    out["gb40879_grade"] = xr.apply_ufunc(gb40879_grade, out["pue"])
-    limit_of = {str(s): sites.load(str(s)).policy.pue_limit for s in np.unique(ds["site"].values)}
-    limits = [limit_of[str(s)] for s in np.atleast_1d(ds["site"].values)]
-    lim = np.array([np.nan if x is None else x for x in limits])
-    out["policy_pue_limit"] = out["pue"].copy(data=lim.reshape(out["pue"].shape))
-    out["meets_policy"] = (out["pue"] <= out["policy_pue_limit"]) | np.isnan(out["policy_pue_limit"])
-    units = {
-        "energy_facility": ("MWh", "annual facility energy"),
-        "energy_it": ("MWh", "annual IT energy"),
-        "energy_cooling": ("MWh", "annual cooling energy"),
-        "energy_electrical_losses": ("MWh", "annual electrical-chain losses"),
-        "compute_delivered": ("MWh", "annual compute delivered (nominal-server MWh)"),
-        "pue": ("1", "annual PUE (energy-weighted)"),
-        "overhead_share": ("1", "non-IT share of facility energy, 1 − 1/PUE"),
-        "ppue_cooling": ("1", "partial PUE of cooling"),
-        "mlc": ("1", "ASHRAE 90.4 mechanical load component"),
-        "elc": ("1", "ASHRAE 90.4 electrical loss component"),
-        "wue": ("L kWh-1", "water usage effectiveness (site water per IT kWh)"),
-        "water_m3": ("m3", "annual site water"),
-        "hours_out_of_envelope": ("h", "hours outside the design's envelope"),
-        "pue_max_hourly": ("1", "highest hourly PUE"),
-        "energy_per_compute": ("1", "facility energy per unit of compute delivered"),
-        "gb40879_grade": ("1", "GB 40879 grade (1 best; 0 fails grade 3; thresholds unverified)"),
-        "policy_pue_limit": ("1", "the site's policy PUE limit"),
-        "meets_policy": ("1", "annual PUE within the site's policy limit"),
+    out = {
+        "energy_facility": e["p_facility"],
+        "energy_it": e["p_it"],
+        "energy_cooling": e["p_cooling"],
+        "energy_electrical_losses": losses,
+        "compute_delivered": e["compute"],
+        "pue": pue,
+        "overhead_share": 1.0 - 1.0 / pue,
+        "ppue_cooling": (e["p_it"] + e["p_cooling"]) / e["p_it"],
+        "mlc": e["p_cooling"] / e["p_it"],
+        "elc": losses / e["p_it"],
+        "wue": water / (e["p_it"] * 1000.0),
+        "water_m3": water / 1000.0,
+        "hours_out_of_envelope": np.sum(hourly["out_of_envelope"], axis=-1),
+        "pue_max_hourly": np.max(hourly["pue"], axis=-1),
+        "energy_per_compute": e["p_facility"] / e["compute"],
     }
-    _label(out, units)
+    if all(k in hourly for k in GREEN_HOURLY_NEEDS):
+        out.update(_green_figures(hourly, per_case, time, e["p_facility"], e["p_it"], annual))
     return out
 
 
-def _green_kpis(ds: xr.Dataset, e_load: xr.DataArray, e_it: xr.DataArray) -> xr.Dataset:
+def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
     """Green share both ways, islanding, cost and carbon (energies in MWh, money in CNY).
 
     * annual matching (REF-style): min(Σ green, Σ load) / Σ load;
@@ -152,62 +160,122 @@ def _green_kpis(ds: xr.Dataset, e_load: xr.DataArray, e_it: xr.DataArray) -> xr.
       the load (interpretation; stated in the README);
     * CO2: grid import × the site's grid factor; CUE = kg CO2 per IT kWh.
     """
-    load = ds["p_facility"]
-    grid_charge = ds["p_grid_charge"] if "p_grid_charge" in ds else 0.0 * load
-    e_discharge = _annual(ds["p_discharge"])
-    green_share_of_charge = 1.0 - _annual(grid_charge) / np.maximum(e_discharge, 1e-9) * (e_discharge > 0)
-    clean = ds["p_green_direct"] + ds["p_discharge"] * green_share_of_charge.clip(0.0, 1.0)
-    e_green = _annual(ds["p_green"]) / 1000.0
-    cfe = _annual(np.minimum(clean, load)) / 1000.0 / e_load
-    annual = np.minimum(e_green, e_load) / e_load
-    imp = ds["p_grid_import"]
+    load, imp, price = h["p_facility"], h["p_grid_import"], h["price"]
+    e_discharge = annual(h["p_discharge"])
+    share = 1.0 - annual(h["p_grid_charge"]) / np.maximum(e_discharge, 1e-9) * (e_discharge > 0)
+    if _constant(h["p_green_direct"]) and _constant(h["p_discharge"]):  # no green supply: no pass
+        clean = np.broadcast_to(h["p_green_direct"].flat[0] + h["p_discharge"].flat[0], np.shape(load))
+    else:
+        clean = h["p_green_direct"] + h["p_discharge"] * np.clip(share, 0.0, 1.0)[..., None]
+    e_green = annual(h["p_green"]) / 1000.0
+    cfe = (annual(clean) if _constant(clean) and clean.flat[0] == 0.0 else annual(np.minimum(clean, load))) / 1000.0
+    cfe = cfe / e_load
     no_import = imp <= 1e-6 * load
-    e_import = _annual(imp) / 1000.0
-    energy_cost = _annual(imp * ds["price"])
-    demand = _calendar_reduce(imp, "month", np.maximum).sum("month") * ds["demand_charge"]
-    green_used = _annual(clean)
-    ppa = green_used * ds["ppa_price"]
-    export = _annual(ds["p_surplus"]) * ds["export_price"]
-    before = energy_cost + demand + ppa + ds["capex_annual"] - export
-    subsidy = before * cfe * ds["green_subsidy_pct"] / 100.0
+    e_import = annual(imp) / 1000.0
+    energy_cost = annual(imp) * price.flat[0] if _constant(price) else annual(imp * price)
+    months, days = _calendar_starts(time, "month"), _calendar_starts(time, "day")
+    demand = np.maximum.reduceat(imp, months, axis=-1).sum(axis=-1) * pc["demand_charge"]
+    ppa = annual(clean) * pc["ppa_price"]
+    e_surplus = annual(h["p_surplus"])
+    before = energy_cost + demand + ppa + pc["capex_annual"] - e_surplus * pc["export_price"]
+    subsidy = before * cfe * pc["green_subsidy_pct"] / 100.0
     cost = before - subsidy
-    co2 = e_import * ds["grid_co2"]  # t
-    out = xr.Dataset(
-        {
-            "energy_green": e_green,
-            "energy_grid_import": e_import,
-            "energy_surplus": _annual(ds["p_surplus"]) / 1000.0,
-            "green_share_annual": annual,
-            "green_share_hourly": cfe,
-            "islanded_hours": _annual(no_import),
-            "green_days_24h": _calendar_reduce(no_import, "day", np.minimum).sum("day"),
-            "storage_cycles_per_day": e_discharge
-            / 1000.0
-            / np.maximum(ds["storage_energy_mwh"], 1e-9)
-            / (ds.sizes["time"] / 24.0),
-            "cost_total": cost,
-            "cost_per_mwh_it": cost / e_it,
-            "green_subsidy": subsidy,
-            "electricity_share_of_spend": xr.where(ds["other_spend"] > 0, cost / (cost + ds["other_spend"]), np.nan),
-            "co2": co2,
-            "cue": co2 * 1000.0 / (e_it * 1000.0),
-        }
-    )
-    units = {
-        "energy_green": ("MWh", "annual green generation"),
-        "energy_grid_import": ("MWh", "annual grid import"),
-        "energy_surplus": ("MWh", "annual green surplus (exported or curtailed)"),
-        "green_share_annual": ("1", "green share, annual matching (REF-style)"),
-        "green_share_hourly": ("1", "green share, hourly matching (24/7 CFE score)"),
-        "islanded_hours": ("h", "hours without grid import"),
-        "green_days_24h": ("d", "days with 24-hour green supply"),
-        "storage_cycles_per_day": ("1", "equivalent full storage cycles per day"),
-        "cost_total": ("CNY", "annual electricity cost incl. green capex annuity"),
-        "cost_per_mwh_it": ("CNY MWh-1", "electricity cost per MWh of IT energy"),
-        "green_subsidy": ("CNY", "green-power subsidy"),
-        "electricity_share_of_spend": ("1", "electricity's share of total spend"),
-        "co2": ("t", "annual CO2 from grid electricity"),
-        "cue": ("kg kWh-1", "carbon usage effectiveness (kg CO2 per IT kWh)"),
+    co2 = e_import * pc["grid_co2"]  # t
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spend_share = np.where(pc["other_spend"] > 0, cost / (cost + pc["other_spend"]), np.nan)
+    return {
+        "energy_green": e_green,
+        "energy_grid_import": e_import,
+        "energy_surplus": e_surplus / 1000.0,
+        "green_share_annual": np.minimum(e_green, e_load) / e_load,
+        "green_share_hourly": cfe,
+        "islanded_hours": np.sum(no_import, axis=-1),
+        "green_days_24h": np.minimum.reduceat(no_import, days, axis=-1).sum(axis=-1),
+        "storage_cycles_per_day": e_discharge
+        / 1000.0
+        / np.maximum(pc["storage_energy_mwh"], 1e-9)
+        / (np.shape(load)[-1] / 24.0),
+        "cost_total": cost,
+        "cost_per_mwh_it": cost / e_it,
+        "green_subsidy": subsidy,
+        "electricity_share_of_spend": spend_share,
+        "co2": co2,
+        "cue": co2 * 1000.0 / (e_it * 1000.0),
     }
-    _label(out, units)
-    return out
+
+
+KPI_LABELS = {
+    "energy_facility": ("MWh", "annual facility energy"),
+    "energy_it": ("MWh", "annual IT energy"),
+    "energy_cooling": ("MWh", "annual cooling energy"),
+    "energy_electrical_losses": ("MWh", "annual electrical-chain losses"),
+    "compute_delivered": ("MWh", "annual compute delivered (nominal-server MWh)"),
+    "pue": ("1", "annual PUE (energy-weighted)"),
+    "overhead_share": ("1", "non-IT share of facility energy, 1 − 1/PUE"),
+    "ppue_cooling": ("1", "partial PUE of cooling"),
+    "mlc": ("1", "ASHRAE 90.4 mechanical load component"),
+    "elc": ("1", "ASHRAE 90.4 electrical loss component"),
+    "wue": ("L kWh-1", "water usage effectiveness (site water per IT kWh)"),
+    "water_m3": ("m3", "annual site water"),
+    "hours_out_of_envelope": ("h", "hours outside the design's envelope"),
+    "pue_max_hourly": ("1", "highest hourly PUE"),
+    "energy_per_compute": ("1", "facility energy per unit of compute delivered"),
+    "energy_green": ("MWh", "annual green generation"),
+    "energy_grid_import": ("MWh", "annual grid import"),
+    "energy_surplus": ("MWh", "annual green surplus (exported or curtailed)"),
+    "green_share_annual": ("1", "green share, annual matching (REF-style)"),
+    "green_share_hourly": ("1", "green share, hourly matching (24/7 CFE score)"),
+    "islanded_hours": ("h", "hours without grid import"),
+    "green_days_24h": ("d", "days with 24-hour green supply"),
+    "storage_cycles_per_day": ("1", "equivalent full storage cycles per day"),
+    "cost_total": ("CNY", "annual electricity cost incl. green capex annuity"),
+    "cost_per_mwh_it": ("CNY MWh-1", "electricity cost per MWh of IT energy"),
+    "green_subsidy": ("CNY", "green-power subsidy"),
+    "electricity_share_of_spend": ("1", "electricity's share of total spend"),
+    "co2": ("t", "annual CO2 from grid electricity"),
+    "cue": ("kg kWh-1", "carbon usage effectiveness (kg CO2 per IT kWh)"),
+    "gb40879_grade": ("1", "GB 40879 grade (1 best; 0 fails grade 3; thresholds unverified)"),
+    "policy_pue_limit": ("1", "the site's policy PUE limit"),
+    "meets_policy": ("1", "annual PUE within the site's policy limit"),
+}
+"""Units and long names of every KPI."""
+
+
+def kpi_dataset(
+    figures: dict[str, np.ndarray], coords: dict, site_keys: list[str], dims: tuple[str, ...]
+) -> xr.Dataset:
+    """The KPI Dataset from :func:`annual_figures`: policy grade and limits added, every variable labelled."""
+    out = dict(figures)
+    out["gb40879_grade"] = gb40879_grade(out["pue"])
+    limit_of = {k: sites.load(k).policy.pue_limit for k in set(site_keys)}
+    lim = np.array([np.nan if limit_of[k] is None else limit_of[k] for k in site_keys]).reshape(np.shape(out["pue"]))
+    out["policy_pue_limit"] = lim
+    out["meets_policy"] = (out["pue"] <= lim) | np.isnan(lim)
+    ds = xr.Dataset({k: (dims, np.asarray(v)) for k, v in out.items()}, coords=coords)
+    for k in ds.data_vars:
+        u, ln = KPI_LABELS[k]
+        ds[k].attrs.update(units=u, long_name=ln)
+    return ds
+
+
+def kpis(ds: xr.Dataset) -> xr.Dataset:
+    """Annual figures per case from an hourly Dataset of :func:`twin.simulate`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Per case: energies (MWh), ``pue`` (energy-weighted), ``overhead_share``,
+        ``ppue_cooling``, ``wue`` (L/kWh), ``mlc``, ``elc``, ``hours_out_of_envelope``,
+        ``water_m3``, ``pue_max_hourly``, ``gb40879_grade``, ``policy_pue_limit`` and
+        ``meets_policy``; with the green-power base also the green shares, islanded hours,
+        24-hour-green days, storage cycles, cost, CO2 and CUE (:data:`KPI_LABELS`).
+        Formulas: :func:`annual_figures`.
+    """
+    green = all(k in ds for k in GREEN_HOURLY_NEEDS + GREEN_PER_CASE_NEEDS)
+    names = HOURLY_NEEDS + (GREEN_HOURLY_NEEDS if green else ())
+    hourly = {k: np.asarray(ds[k].transpose(..., "time").data) for k in names}
+    per_case = {k: np.asarray(ds[k].data) for k in GREEN_PER_CASE_NEEDS} if green else {}
+    figures = annual_figures(hourly, per_case, ds["time"].to_numpy())
+    dims = tuple(d for d in ds["p_facility"].dims if d != "time")
+    coords = {k: v for k, v in ds.coords.items() if "time" not in v.dims}
+    return kpi_dataset(figures, coords, [str(s) for s in np.atleast_1d(ds["site"].values)], dims)

@@ -40,6 +40,7 @@ __all__ = [
     "WeatherWarning",
     "build_dataset",
     "fill_gaps",
+    "hour_of_day",
     "solar_position",
 ]
 
@@ -69,6 +70,12 @@ VARIABLES: dict[str, tuple[str, str, tuple[float, float]]] = {
 RH_SLACK = 10.0
 """Station files report RH a little above 100 % in fog (CSWD: 102 %); up to 100 + RH_SLACK is
 accepted and clipped to 100 %, above that the value is taken as a wrong unit or column."""
+
+
+def hour_of_day(time: np.ndarray) -> np.ndarray:
+    """Hour of the day (0–23, int) of each time stamp, from the datetime64 values directly."""
+    t = np.asarray(time, dtype="datetime64[ns]")
+    return ((t - t.astype("datetime64[D]")) // np.timedelta64(1, "h")).astype(int)
 
 
 def solar_position(time: pd.DatetimeIndex, latitude: float, longitude: float, utc_offset_h: float) -> pd.DataFrame:

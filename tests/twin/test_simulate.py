@@ -218,3 +218,64 @@ def test_one_file_for_several_sites_is_refused():
 def test_dataclasses_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         ITParams().utilisation = 0.1  # type: ignore[misc]
+
+
+def _same_kpis(a, b, rtol=1e-12):
+    assert list(a.data_vars) == list(b.data_vars) and a.sizes == b.sizes
+    for v in a.data_vars:
+        x, y = np.asarray(a[v].values, dtype=float), np.asarray(b[v].values, dtype=float)
+        np.testing.assert_allclose(y, x, rtol=rtol, atol=1e-9, err_msg=v)
+
+
+def test_annual_kpis_equal_kpis_of_the_hourly_dataset():
+    from twin.pv import PVParams
+    from twin.simulate import annual_kpis
+    from twin.storage import MINNING
+
+    sc = Scenario(
+        sites=("qingyang", "guangzhou"),
+        designs=("free_air", "chilled_water", "spray"),
+        pv=PVParams(capacity_mw=8.0),
+        storage=MINNING,
+        sweep=(("facility.utilisation", (0.4, 0.9)), ("green.storage.energy_mwh", (0.0, 20.0))),
+    )
+    wx = prepare_weather(sc)
+    _same_kpis(kpis(simulate(sc, weather=wx)), annual_kpis(sc, weather=wx))
+    one = Scenario(sites=("karamay",), designs=("free_air",))
+    _same_kpis(kpis(simulate(one)), annual_kpis(one))  # one case: no case dimension either way
+
+
+def test_results_do_not_depend_on_block_size_or_threads(monkeypatch):
+    import sys
+
+    sim = sys.modules["twin.simulate"]
+    sc = Scenario(
+        sites=("karamay",),
+        designs=("free_air", "immersion_1p"),
+        sweep=(("facility.utilisation", (0.3, 0.6, 0.9)), ("cooling.free_air.t_supply_max", (24.0, 27.0))),
+    )
+    wx = prepare_weather(sc)
+    big = simulate(sc, weather=wx)
+    monkeypatch.setattr(sim, "CASE_BLOCK", 2)  # many blocks, mixed cooling parameters, two threads
+    small = simulate(sc, weather=wx)
+    for v in ("p_facility", "p_cooling", "water", "t_supply", "out_of_envelope"):
+        np.testing.assert_array_equal(small[v].values, big[v].values, err_msg=v)
+
+
+def test_hourly_utilisation_series_from_csv(tmp_path):
+    flat = Scenario(sites=("karamay",), designs=("free_air",), facility=ITParams(utilisation=0.6))
+    f = tmp_path / "u.csv"
+    f.write_text("utilisation\n" + "0.6\n" * 8760)
+    series = Scenario(sites=("karamay",), designs=("free_air",), facility=ITParams(profile="csv", profile_csv=str(f)))
+    np.testing.assert_allclose(simulate(series)["p_facility"].values, simulate(flat)["p_facility"].values, rtol=1e-12)
+    u = np.where(np.arange(8760) % 24 < 8, 0.2, 0.9)  # a night trough
+    f.write_text("utilisation\n" + "\n".join(f"{x:g}" for x in u) + "\n")
+    ds = simulate(series)
+    np.testing.assert_allclose(ds["utilisation"].values, u)
+    np.testing.assert_allclose(ds["compute"].values, 10_000.0 * u)  # compute follows the series
+    assert ds["p_it"].values[2] < 0.6 * ds["p_it"].values[12]  # idle power 0.4: (0.4 + 0.6·0.2)/(0.4 + 0.6·0.9) = 0.55
+    with pytest.raises(ConfigError, match="profile = 'csv' with profile_csv = ''"):
+        ITParams(profile="csv")
+    f.write_text("utilisation\n" + "0.5\n" * 100 + "1.2\n" + "0.5\n" * 8659)
+    with pytest.raises(ConfigError, match=r"u.csv: line 102: utilisation = 1.2 is outside 0 … 1"):
+        simulate(series)

@@ -104,7 +104,7 @@ def simulate_chilled_water(
     t_evap = p["t_chw_supply"] - p["evaporator_approach"]
     t_cond = t_tower + p["tower_range"] + p["condenser_approach"]
     p_comp, cop = vapour_compression_power(
-        q_chiller, t_evap + 0.0 * t_cond, t_cond, p["refrigerant"], p["eta_isentropic"], p["eta_motor"]
+        q_chiller, t_evap, t_cond, p["refrigerant"], p["eta_isentropic"], p["eta_motor"]
     )
     q_rej = q + p_comp
     p_cw = pump_power(q_rej, p["tower_range"], RHO_WATER, CP_WATER, p["cw_pump_head_pa"], p["pump_efficiency"])
@@ -127,7 +127,7 @@ def simulate_chilled_water(
         "t_supply": t_sup,
         "dp_supply": np.full_like(q, np.nan),
         "rh_supply": np.full_like(q, np.nan),
-        "cop_mech": cop,
+        "cop_mech": lambda: np.where(q_chiller > 0.0, cop, np.nan),  # hours it runs; only if kept
         "out_of_envelope": (t_sup > env[1]) | (t_sup < env[0]),
         "economiser_fraction": frac_free,
     }

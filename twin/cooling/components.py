@@ -78,21 +78,13 @@ def vapour_compression_power(
 
     COP from the CoolProp cycle table with an isentropic compressor
     (:func:`twin.fluids.cycle_table`), times the isentropic efficiency — exact, since
-    ``h2 − h1 = (h2s − h1)/η`` — and times the motor and drive efficiency. COP is NaN (and
-    power 0) in hours without mechanical cooling; the table is evaluated only where it runs.
+    ``h2 − h1 = (h2s − h1)/η`` — and times the motor and drive efficiency. The COP does not
+    depend on the load, so the table is evaluated on the temperatures' own shape (per hour,
+    not per case and hour when the cases share them) and returned so, for every hour; mask it
+    with ``q_kw > 0`` for the hours the compressor runs. Negative ``q_kw`` counts as 0.
     """
-    shape = np.broadcast_shapes(
-        np.shape(q_kw), np.shape(t_evap), np.shape(t_cond), np.shape(eta_isentropic), np.shape(eta_motor)
-    )
-    q = np.broadcast_to(q_kw, shape)
-    on = q > 0.0  # evaluate the table only where the compressor runs
-    cop = np.full(shape, np.nan)
-    if on.any():
-        b = lambda a: np.broadcast_to(a, shape)[on]  # noqa: E731
-        cop[on] = fluids.cycle_table(refrigerant, 1.0)(b(t_evap), b(t_cond)) * b(eta_isentropic) * b(eta_motor)
-    power = np.zeros(shape)
-    power[on] = q[on] / cop[on]
-    return power, cop
+    cop = fluids.cycle_table(refrigerant, 1.0)(t_evap, t_cond) * eta_isentropic * eta_motor
+    return np.maximum(q_kw, 0.0) / cop, cop
 
 
 def dry_cooler(

@@ -171,37 +171,62 @@ def simulate_free_air(
         default=0,
     )
     t_supply = np.select([too_humid, mix, outdoor, warm], [ts, ts, t_o, tmax], default=ts)
-    # Server inlet temperature is known before the load: compute IT power now.
+    known_sat = [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)]
+    w_pre = np.where(warm, w_o + dw, w_o)  # supply humidity before humidification
+    # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
+    frac_oa = np.where(mix, np.clip(p["delta_t_it"] / np.maximum(ts + p["delta_t_it"] - t_o, 1e-9), 0.0, 1.0), 1.0)
+
+    def supply_air(t_sup: np.ndarray) -> dict[str, np.ndarray]:
+        """Humidification and the supply air's humidity, density, RH and envelope check at t_sup.
+
+        Depends on the state only (weather and cooling parameters), not on the load: it is
+        evaluated on the state's shape, and again per case only in hours of trim shortfall.
+        """
+        xs_s = _x_sat_supply(t_sup, pa, known_sat)
+        w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
+        humidify = (~too_humid) & (w_pre < w_min) & p["humidifier"]
+        w_sup = np.where(humidify, w_min, w_pre)
+        w_sup = np.where(too_humid, np.minimum(w_o, w_max_at_tmax), w_sup)
+        rh_s = np.minimum(100.0 * _x_of_w(w_sup) / xs_s, 100.0)
+        out = (
+            (t_sup > t_hi + 1e-6)
+            | (t_sup < t_lo - 1e-6)
+            | (w_sup > w_dp_hi * 1.0005)
+            | (w_sup < w_dp_lo * 0.9995)
+            | (rh_s > rh_hi + 0.5)
+        )
+        dw_humid = np.where(humidify, frac_oa * (w_min - w_pre), 0.0)  # kg water per kg supply air
+        rho = psy.moist_air_density(t_sup, w_sup, pa)
+        return {
+            "w": w_sup,
+            "rh": rh_s,
+            "out": out,
+            "humidify": humidify,
+            # per kg/s of supply air: fan kW, humidifier kW, water L/h
+            "fan_kw": fan_power(1.0, rho, p["fan_pressure_pa"], p["fan_efficiency"]),
+            "humid_kw": dw_humid * 3600.0 * p["humidifier_kwh_per_kg"],
+            "water": (np.where(warm, dw, 0.0) + dw_humid) * 3600.0,
+        }
+
+    sup = supply_air(t_supply)
+    # Server inlet temperature is known before the load: compute IT power now. From here on
+    # the load only sets the air mass flow; what happens per kg of air is the state above.
     it = it_fn(t_supply, t_supply + DT_CHIP_AIR, True)
     q = it["p_it"] + heat_other(it["p_it"])
-    m_air = q / (CP_AIR * p["delta_t_it"])
-    # Mechanical loads.
-    q_trim = np.where(warm, m_air * CP_AIR * (t_after_evap - tmax), 0.0)
-    q_closed = np.where(too_humid, q, 0.0)
-    q_mech = q_trim + q_closed
-    cap = p["trim_capacity"] * q_design
-    short = np.maximum(q_mech - cap, 0.0)
-    q_mech = q_mech - short
-    t_supply = t_supply + short / np.maximum(m_air * CP_AIR, 1e-12)
+    m_air = q * (1.0 / (CP_AIR * p["delta_t_it"]))
+    # Mechanical loads: trim of the evaporatively cooled air, or all the heat when closed.
+    q_mech = m_air * np.where(warm, CP_AIR * (t_after_evap - tmax), 0.0) + q * too_humid
+    short = np.maximum(q_mech - p["trim_capacity"] * q_design, 0.0)
+    if np.any(short > 0.0):  # the trim cannot hold the setpoint: the supply runs warmer
+        q_mech = q_mech - short
+        t_supply = t_supply + short / np.maximum(m_air * CP_AIR, 1e-12)
+        sup = supply_air(t_supply)
     t_evap = t_supply - p["evaporator_approach"]
     t_cond = t_o + p["condenser_approach"]
     p_mech, cop = vapour_compression_power(
         q_mech, t_evap, t_cond, p["refrigerant"], p["eta_isentropic"], p["eta_motor"]
     )
-    xs_s = _x_sat_supply(t_supply, pa, [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)])
-    # Humidity of the supply and humidification.
-    w_supply = np.where(warm, w_o + dw, w_o)
-    w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
-    need_h = (~too_humid) & (w_supply < w_min)
-    # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
-    frac_oa = np.where(mix, np.clip(p["delta_t_it"] / np.maximum(ts + p["delta_t_it"] - t_o, 1e-9), 0.0, 1.0), 1.0)
-    humidify = need_h & p["humidifier"]
-    m_humid = np.where(humidify, frac_oa * m_air * (w_min - w_supply), 0.0)  # kg/s
-    w_supply = np.where(humidify, w_min, w_supply)
-    w_supply = np.where(too_humid, np.minimum(w_o, w_max_at_tmax), w_supply)
-    m_evap = np.where(warm, m_air * dw, 0.0)  # kg/s
-    rho = psy.moist_air_density(t_supply, w_supply, pa)
-    p_fans = fan_power(m_air, rho, p["fan_pressure_pa"], p["fan_efficiency"])
+    w_supply, humidify = sup["w"], sup["humidify"]
 
     def supply_dew_point() -> np.ndarray:
         """Supply dew point: the outdoor one unless water was added or removed (diagnostic)."""
@@ -216,28 +241,19 @@ def simulate_free_air(
             )
         return dp_s
 
-    rh_s = np.minimum(100.0 * _x_of_w(w_supply) / xs_s, 100.0)
-    out = (
-        (t_supply > t_hi + 1e-6)
-        | (t_supply < t_lo - 1e-6)
-        | (w_supply > w_dp_hi * 1.0005)
-        | (w_supply < w_dp_lo * 0.9995)
-        | (rh_s > rh_hi + 0.5)
-    )
-    zeros = np.zeros_like(q)
     return {
         **it,
         "q_cooling": q,
-        "p_cooling_fans": p_fans,
-        "p_pumps": zeros,
+        "p_cooling_fans": m_air * sup["fan_kw"],
+        "p_pumps": 0.0,
         "p_compressor": p_mech,
-        "p_heat_rejection": zeros,
-        "p_humidification": m_humid * 3600.0 * p["humidifier_kwh_per_kg"],
-        "water": (m_evap + m_humid) * 3600.0,
-        "mode": mode + 0 * zeros.astype(int),
+        "p_heat_rejection": 0.0,
+        "p_humidification": m_air * sup["humid_kw"],
+        "water": m_air * sup["water"],
+        "mode": mode,
         "t_supply": t_supply,
         "dp_supply": supply_dew_point,  # computed only if kept
-        "rh_supply": rh_s,
-        "cop_mech": cop,
-        "out_of_envelope": out,
+        "rh_supply": sup["rh"],
+        "cop_mech": lambda: np.where(q_mech > 0.0, cop, np.nan),  # hours it runs; only if kept
+        "out_of_envelope": sup["out"],
     }
