@@ -10,6 +10,7 @@ cache. The only loop over time is the storage recursion (:mod:`twin.storage`), o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import threading
 from collections import defaultdict
@@ -66,14 +67,21 @@ def _stack(objs: list[Any]) -> dict[str, Any]:
     per case and hour — a sweep pays for the parameters it varies, not for the others.
     """
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(objs[0]):
-        vals = [getattr(o, f.name) for o in objs]
-        if isinstance(vals[0], str):
-            out[f.name] = vals[0]
+    for name in _field_names(type(objs[0])):
+        vals = [getattr(o, name) for o in objs]
+        v0 = vals[0]
+        if isinstance(v0, str):
+            out[name] = v0
+        elif len(vals) == 1 or all(v == v0 for v in vals):
+            out[name] = np.full((1, 1), v0, dtype=bool if isinstance(v0, bool) else float)
         else:
-            col = np.asarray(vals, dtype=float if not isinstance(vals[0], bool) else bool)[:, None]
-            out[f.name] = col[:1] if np.all(col == col[0]) else col
+            out[name] = np.asarray(vals, dtype=bool if isinstance(v0, bool) else float)[:, None]
     return out
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _group_key(c: Case) -> tuple:
@@ -266,8 +274,16 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     lock = threading.Lock()
 
     def run_block(key: tuple, idx: list[int]) -> None:
+        whole = len(plan.blocks) == 1 and list(idx) == list(range(n))  # one block, all cases in order
+        kept: set[int] = set()  # arrays already stored (two variables never share memory)
         for name, arr in _block(plan, key, idx, keep).items():
-            arr = np.broadcast_to(np.asarray(arr), (len(idx), nt))
+            arr = np.asarray(arr)
+            if whole and name != "mode" and arr.shape == (n, nt) and arr.flags.owndata and id(arr) not in kept:
+                results[name] = arr  # already the full result: keep it, no copy
+                kept.add(id(arr))
+                written[name] = np.ones(n, dtype=bool)
+                continue
+            arr = np.broadcast_to(arr, (len(idx), nt))
             with lock:
                 if name not in results:
                     dtype = bool if arr.dtype == bool else (np.int16 if name == "mode" else float)

@@ -52,7 +52,12 @@ _V = [
     Variable("fluid_loss", "kg h-1", "dielectric fluid loss", "two-phase immersion vapour loss"),
     Variable("mode", "1", "operating mode", "index into the design's mode names (attrs['modes'])"),
     Variable("t_supply", "degC", "supply temperature", "air to servers, or liquid coolant supply"),
-    Variable("dp_supply", "degC", "supply dew point", "free air only"),
+    Variable(
+        "w_supply",
+        "kg kg-1",
+        "supply humidity ratio (dew point: weather.psychrometrics.dew_point_from_humidity_ratio)",
+        "free air only",
+    ),
     Variable("rh_supply", "%", "supply relative humidity", "free air only"),
     Variable("cop_mech", "1", "mechanical cooling COP", "chiller or DX, when running"),
     Variable("out_of_envelope", "1", "out of envelope", "true when the design cannot hold its supply limits"),

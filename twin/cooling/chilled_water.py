@@ -125,8 +125,6 @@ def simulate_chilled_water(
         "water": water,
         "mode": mode,
         "t_supply": t_sup,
-        "dp_supply": np.full_like(q, np.nan),
-        "rh_supply": np.full_like(q, np.nan),
         "cop_mech": lambda: np.where(q_chiller > 0.0, cop, np.nan),  # hours it runs; only if kept
         "out_of_envelope": (t_sup > env[1]) | (t_sup < env[0]),
         "economiser_fraction": frac_free,

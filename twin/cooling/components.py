@@ -80,11 +80,26 @@ def vapour_compression_power(
     (:func:`twin.fluids.cycle_table`), times the isentropic efficiency — exact, since
     ``h2 − h1 = (h2s − h1)/η`` — and times the motor and drive efficiency. The COP does not
     depend on the load, so the table is evaluated on the temperatures' own shape (per hour,
-    not per case and hour when the cases share them) and returned so, for every hour; mask it
-    with ``q_kw > 0`` for the hours the compressor runs. Negative ``q_kw`` counts as 0.
+    not per case and hour when the cases share them), and only in the hours in which some case
+    runs the compressor; the returned COP is +inf in the others (mask it with ``q_kw > 0``).
+    Negative ``q_kw`` counts as 0.
     """
-    cop = fluids.cycle_table(refrigerant, 1.0)(t_evap, t_cond) * eta_isentropic * eta_motor
-    return np.maximum(q_kw, 0.0) / cop, cop
+    q = np.asarray(q_kw, dtype=float)
+    te, tc, ei, em = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (t_evap, t_cond, eta_isentropic, eta_motor))
+    )
+    table = fluids.cycle_table(refrigerant, 1.0)
+    if te.ndim == 0 or te.shape[-1] == 1 or q.ndim == 0:  # no hourly axis to thin out
+        cop = table(te, tc) * ei * em
+    else:
+        # the hours (last axis) in which any case runs
+        runs = np.broadcast_to((q > 0.0).reshape(-1, q.shape[-1]).any(axis=0), te.shape[-1:])
+        hours = np.flatnonzero(runs)
+        cop = np.full(te.shape, np.inf)
+        if hours.size:
+            sel = (..., hours)
+            cop[sel] = table(te[sel], tc[sel]) * ei[sel] * em[sel]
+    return np.maximum(q, 0.0) / cop, cop
 
 
 def dry_cooler(

@@ -147,9 +147,8 @@ def simulate_free_air(
     ts, tmax = p["t_supply_setpoint"], p["t_supply_max"]
     # Saturation at the few temperatures the supply can take (per case or per hour).
     xs_o = wx["x_sat"] if "x_sat" in wx else _x_sat(t_o, pa)
-    xs_ts, xs_tmax = _x_sat(ts, pa), _x_sat(tmax, pa)
-    w_dp_hi = psy.humidity_ratio_from_dew_point(dp_hi, pa)
-    w_dp_lo = psy.humidity_ratio_from_dew_point(dp_lo, pa)
+    xs_ts, xs_tmax = _x_sat(np.stack(np.broadcast_arrays(np.atleast_2d(ts), np.atleast_2d(tmax))), pa)  # one call
+    w_dp_hi, w_dp_lo = _w_of_x(_x_sat(np.array([[[dp_hi]], [[dp_lo]]]), pa))
     w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
     # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
     too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.maximum(xs_o, xs_ts)))
@@ -165,12 +164,13 @@ def simulate_free_air(
     dw = np.minimum(dw_to_tmax, dw_possible)
     t_after_evap = t_o - dw * H_FG / CP_AIR
     evap_only = warm & (dw_to_tmax <= dw_possible + 1e-12)
-    mode = np.select(
-        [too_humid, mix, outdoor, evap_only & (dw > 0), warm & (dw > 0), warm],
-        [5, 0, 1, 2, 3, 4],
-        default=0,
+    # (np.where chains: np.select is several times slower on hourly arrays)
+    mode = np.where(
+        too_humid,
+        5,
+        np.where(mix, 0, np.where(outdoor, 1, np.where(warm, np.where(dw > 0, np.where(evap_only, 2, 3), 4), 0))),
     )
-    t_supply = np.select([too_humid, mix, outdoor, warm], [ts, ts, t_o, tmax], default=ts)
+    t_supply = np.where(outdoor, t_o, np.where(warm, tmax, ts))  # too humid and mix: the setpoint
     known_sat = [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)]
     w_pre = np.where(warm, w_o + dw, w_o)  # supply humidity before humidification
     # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
@@ -226,20 +226,7 @@ def simulate_free_air(
     p_mech, cop = vapour_compression_power(
         q_mech, t_evap, t_cond, p["refrigerant"], p["eta_isentropic"], p["eta_motor"]
     )
-    w_supply, humidify = sup["w"], sup["humidify"]
-
-    def supply_dew_point() -> np.ndarray:
-        """Supply dew point: the outdoor one unless water was added or removed (diagnostic)."""
-        shape = w_supply.shape
-        dp_s = np.broadcast_to(wx["t_dp"], shape).copy()
-        at_dp_lo = np.broadcast_to(humidify & (w_supply == w_dp_lo), shape)
-        dp_s[at_dp_lo] = dp_lo  # humidified exactly to the envelope's minimum dew point
-        changed = np.broadcast_to(w_supply != w_o, shape) & ~at_dp_lo
-        if changed.any():
-            dp_s[changed] = psy.dew_point_from_humidity_ratio(
-                w_supply[changed], np.broadcast_to(pa, w_supply.shape)[changed]
-            )
-        return dp_s
+    w_supply = sup["w"]
 
     return {
         **it,
@@ -252,7 +239,7 @@ def simulate_free_air(
         "water": m_air * sup["water"],
         "mode": mode,
         "t_supply": t_supply,
-        "dp_supply": supply_dew_point,  # computed only if kept
+        "w_supply": w_supply,
         "rh_supply": sup["rh"],
         "cop_mech": lambda: np.where(q_mech > 0.0, cop, np.nan),  # hours it runs; only if kept
         "out_of_envelope": sup["out"],

@@ -194,8 +194,6 @@ def simulate_liquid(
         "water": dc["water"] + aux["water"],
         "mode": mode,
         "t_supply": t_coolant_reached,
-        "dp_supply": np.full_like(q_liquid, np.nan),
-        "rh_supply": np.full_like(q_liquid, np.nan),
         "cop_mech": aux["cop_mech"],
         "out_of_envelope": dc["short"] | aux["out_of_envelope"],
         "t_water": dc["t_water"],
