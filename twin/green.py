@@ -65,6 +65,7 @@ def green_power(
     load_kw: np.ndarray,
     dispatch: DispatchParams,
     profiles: dict | None = None,
+    hour: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Supply, dispatch and prices for every case.
 
@@ -82,6 +83,8 @@ def green_power(
         Strategy (green-first or LP) and grid charging.
     profiles : dict, optional
         Cache of PV and wind unit profiles to share between calls (block-wise runs).
+    hour : numpy.ndarray, optional
+        Hour of the day of each time step, if the caller has it.
 
     Returns
     -------
@@ -117,7 +120,8 @@ def green_power(
     p_pv = _scaled_profiles(cases, site_keys, "pv", pv_unit, zeros, profiles)
     p_wind = _scaled_profiles(cases, site_keys, "wind", wind_unit, zeros, profiles)
     green = p_pv if p_wind is zeros else (p_wind if p_pv is zeros else p_pv + p_wind)
-    hour = hour_of_day(next(iter(weather.values()))[0]["time"].values)
+    if hour is None:
+        hour = hour_of_day(next(iter(weather.values()))[0].indexes["time"].values)
     site_objs = {k: weather[k][2] for k in set(site_keys)}
     # One price row per distinct tariff, indexed per case (a broadcast view when all agree).
     tariff: dict[tuple, tuple[float, Any]] = {}

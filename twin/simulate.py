@@ -297,7 +297,9 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         if not rows.all():
             a = results[name]
             a[~rows] = False if a.dtype == bool else (-1 if a.dtype == np.int16 else np.nan)
-    hourly, per_case = green_power(cases, plan.site_keys, plan.wx_all, results["p_facility"], scenario.dispatch)
+    hourly, per_case = green_power(
+        cases, plan.site_keys, plan.wx_all, results["p_facility"], scenario.dispatch, hour=plan.hour[0]
+    )
     for name, arr in hourly.items():
         if keep is None or name in keep:
             results[name] = arr
@@ -371,6 +373,7 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
             np.ascontiguousarray(hourly["p_facility"]),
             scenario.dispatch,
             profiles=profiles,
+            hour=plan.hour[0],
         )
         f = annual_figures({**hourly, **green}, per_case, plan.time)
         with lock:

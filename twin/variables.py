@@ -95,12 +95,17 @@ for _name, (_units, _long, _) in WEATHER_VARIABLES.items():
 
 
 def attrs(name: str) -> dict[str, str]:
-    """``units``, ``long_name`` (and ``description``) of a registered variable (KeyError if not)."""
-    v = REGISTRY[name]
-    out = {"units": v.units, "long_name": v.long_name}
-    if v.description:
-        out["description"] = v.description
-    return out
+    """``units``, ``long_name`` (and ``description``) of a registered variable (KeyError if not).
+
+    A new dict each call, so that a caller editing a variable's attrs changes nothing else.
+    """
+    return dict(_ATTRS[name])
+
+
+_ATTRS = {
+    v.name: {"units": v.units, "long_name": v.long_name, **({"description": v.description} if v.description else {})}
+    for v in REGISTRY.values()
+}
 
 
 def annotate(ds: xr.Dataset) -> xr.Dataset:
