@@ -1,10 +1,14 @@
-"""The orchestrator: a scenario in, an hourly ``xarray.Dataset`` out.
+"""The orchestrator: a scenario in, an hourly ``xarray.Dataset`` (or its annual KPIs) out.
 
 Work that does not depend on the design (weather, psychrometrics) is done once per site.
 Cases are grouped by design (and by the text parameters that pick tables, e.g. the
-refrigerant); each group is one vectorised call on ``(case, time)`` arrays, parameters as
-``(case, 1)`` columns; large groups run in blocks of :data:`CASE_BLOCK` cases to stay in
-cache. The only loop over time is the storage recursion (:mod:`twin.storage`), over all cases.
+refrigerant) and run in blocks of up to :data:`CASE_BLOCK` cases of one site and equal cooling
+parameters: one vectorised call per block on ``(case, time)`` arrays, varying parameters as
+``(case, 1)`` columns and shared ones as ``(1, 1)``, so what depends only on the weather and the
+shared parameters is computed per hour, not per case and hour. Blocks run on a thread pool.
+The only loop over time is the storage recursion (:mod:`twin.storage`), over all cases.
+:func:`simulate` assembles the hourly Dataset; :func:`annual_kpis` reduces each block to its
+annual figures instead.
 """
 
 from __future__ import annotations
