@@ -243,6 +243,17 @@ def test_annual_kpis_equal_kpis_of_the_hourly_dataset():
     _same_kpis(kpis(simulate(sc, weather=wx)), annual_kpis(sc, weather=wx))
     one = Scenario(sites=("karamay",), designs=("free_air",))
     _same_kpis(kpis(simulate(one)), annual_kpis(one))  # one case: no case dimension either way
+    from twin.config import DispatchParams
+    from twin.wind import WindParams
+
+    lp = dataclasses.replace(
+        one,
+        wind=WindParams(capacity_mw=6.0, hub_mean_speed_ms=7.0),
+        storage=MINNING,
+        dispatch=DispatchParams(strategy="lp", grid_charging=True),
+        sweep=(("green.storage.energy_mwh", (10.0, 30.0)),),
+    )
+    _same_kpis(kpis(simulate(lp)), annual_kpis(lp), rtol=1e-9)  # the LP per case, in blocks
 
 
 def test_results_do_not_depend_on_block_size_or_threads(monkeypatch):
