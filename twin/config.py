@@ -319,12 +319,20 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     except ConfigError as exc:
         msg = str(exc)
         raise ConfigError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
-    if sc.weather.is_file and not Path(sc.weather.source).is_absolute():
-        # A relative weather path is relative to the scenario file.
-        sc = dataclasses.replace(
-            sc, weather=dataclasses.replace(sc.weather, source=str((p.parent / sc.weather.source).resolve()))
-        )
-    return sc
+
+    # A relative file path (weather, measured PV/wind output, hourly utilisation) is relative to
+    # the scenario file, wherever the command runs.
+    def near(name: str) -> str:
+        return name if not name or Path(name).is_absolute() else str((p.parent / name).resolve())
+
+    changes: dict[str, Any] = {}
+    if sc.weather.is_file:
+        changes["weather"] = dataclasses.replace(sc.weather, source=near(sc.weather.source))
+    for part in ("facility", "pv", "wind"):
+        obj = getattr(sc, part)
+        if obj.profile_csv:
+            changes[part] = dataclasses.replace(obj, profile_csv=near(obj.profile_csv))
+    return dataclasses.replace(sc, **changes) if changes else sc
 
 
 def _toml_value(v: Any) -> str:

@@ -290,3 +290,22 @@ def test_hourly_utilisation_series_from_csv(tmp_path):
     f.write_text("utilisation\n" + "0.5\n" * 100 + "1.2\n" + "0.5\n" * 8659)
     with pytest.raises(ConfigError, match=r"u.csv: line 102: utilisation = 1.2 is outside 0 … 1"):
         simulate(series)
+
+
+def test_relative_csv_paths_are_relative_to_the_scenario_file(tmp_path, monkeypatch):
+    d = tmp_path / "study"
+    d.mkdir()
+    (d / "u.csv").write_text("utilisation\n" + "0.5\n" * 8760)
+    (d / "pv.csv").write_text("cf\n" + "0.2\n" * 8760)
+    f = d / "s.toml"
+    f.write_text(
+        'sites = ["karamay"]\ndesigns = ["free_air"]\n'
+        '[facility]\nprofile = "csv"\nprofile_csv = "u.csv"\n'
+        '[green.pv]\ncapacity_mw = 1.0\nprofile_csv = "pv.csv"\n'
+    )
+    monkeypatch.chdir(tmp_path)  # not the scenario's directory
+    sc = load_scenario(f)
+    assert sc.facility.profile_csv == str(d / "u.csv") and sc.pv.profile_csv == str(d / "pv.csv")
+    ds = simulate(sc)
+    np.testing.assert_allclose(ds["utilisation"].values, 0.5)
+    np.testing.assert_allclose(ds["p_pv"].values, 200.0)
