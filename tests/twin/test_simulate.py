@@ -309,3 +309,32 @@ def test_relative_csv_paths_are_relative_to_the_scenario_file(tmp_path, monkeypa
     ds = simulate(sc)
     np.testing.assert_allclose(ds["utilisation"].values, 0.5)
     np.testing.assert_allclose(ds["p_pv"].values, 200.0)
+
+
+def test_trim_shortfall_warms_the_inlet_and_it_power_follows():
+    # With too little trim the supply runs warmer than the band: the servers then see that
+    # warmer air, and their power must be the one at the reported supply temperature.
+    from twin.cooling.free_air import FreeAirParams
+    from twin.it_load import DT_CHIP_AIR, it_power
+
+    fac = ITParams()
+    sc = Scenario(sites=("guangzhou",), designs=("free_air",), facility=fac)
+    sc = dataclasses.replace(sc, cooling={**sc.cooling, "free_air": FreeAirParams(trim_capacity=0.2)})
+    ds = simulate(sc)
+    t = ds["t_supply"].values
+    short = t > 27.0 + 1e-6
+    assert short.sum() > 100  # the case really is short of trim
+    kw = {k: getattr(fac, k) for k in ("idle_fraction", "fan_share", "fan_speed_per_k", "leakage_per_k")}
+    expected = it_power(
+        fac.design_kw,
+        fac.utilisation,
+        t,
+        t + DT_CHIP_AIR,
+        performance_factor=fac.performance_factor,
+        overclock_power_factor=fac.overclock_power_factor,
+        has_server_fans=True,
+        **kw,
+    )["p_it"]
+    np.testing.assert_allclose(ds["p_it"].values, expected, rtol=1e-8)
+    assert ds["p_it"].values[short].mean() > ds["p_it"].values[~short].mean()  # fans speed up
+    assert ds["out_of_envelope"].values[short & (t > 32.0)].all()

@@ -209,17 +209,36 @@ def simulate_free_air(
         }
 
     sup = supply_air(t_supply)
-    # Server inlet temperature is known before the load: compute IT power now. From here on
-    # the load only sets the air mass flow; what happens per kg of air is the state above.
-    it = it_fn(t_supply, t_supply + DT_CHIP_AIR, True)
-    q = it["p_it"] + heat_other(it["p_it"])
-    m_air = q * (1.0 / (CP_AIR * p["delta_t_it"]))
-    # Mechanical loads: trim of the evaporatively cooled air, or all the heat when closed.
-    q_mech = m_air * np.where(warm, CP_AIR * (t_after_evap - tmax), 0.0) + q * too_humid
-    short = np.maximum(q_mech - p["trim_capacity"] * q_design, 0.0)
-    if np.any(short > 0.0):  # the trim cannot hold the setpoint: the supply runs warmer
+    trim_per_kg = np.where(warm, CP_AIR * (t_after_evap - tmax), 0.0)  # kJ/kg to bring evap air to tmax
+    cap = p["trim_capacity"] * q_design
+    t_target = t_supply
+
+    def load(t_inlet: np.ndarray) -> tuple:
+        """IT power at this inlet, heat, airflow, and mechanical cooling asked for (kW, kg/s)."""
+        it = it_fn(t_inlet, t_inlet + DT_CHIP_AIR, True)
+        q = it["p_it"] + heat_other(it["p_it"])
+        m_air = q * (1.0 / (CP_AIR * p["delta_t_it"]))
+        # trim of the evaporatively cooled air, or all the heat when closed
+        return it, q, m_air, m_air * trim_per_kg + q * too_humid
+
+    # The supply temperature is known before the load: IT power follows from it, and from
+    # here on the load only sets the air mass flow (what happens per kg of air is the state).
+    it, q, m_air, q_mech = load(t_supply)
+    short = np.maximum(q_mech - cap, 0.0)
+    if np.any(short > 0.0):
+        # The trim cannot hold the setpoint: the supply (and server inlet) runs warmer, the
+        # servers' fans and leakage add heat, the shortfall grows. Fixed point on the supply
+        # temperature (contraction ≈ 0.1 per step with the default IT parameters).
+        for _ in range(30):
+            t_new = t_target + short / np.maximum(m_air * CP_AIR, 1e-12)
+            it, q, m_air, q_mech = load(t_new)
+            short_new = np.maximum(q_mech - cap, 0.0)
+            done = np.allclose(short_new, short, rtol=1e-10, atol=1e-9)
+            short = short_new
+            if done:
+                break
         q_mech = q_mech - short
-        t_supply = t_supply + short / np.maximum(m_air * CP_AIR, 1e-12)
+        t_supply = t_target + short / np.maximum(m_air * CP_AIR, 1e-12)
         sup = supply_air(t_supply)
     t_evap = t_supply - p["evaporator_approach"]
     t_cond = t_o + p["condenser_approach"]
