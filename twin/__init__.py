@@ -3,16 +3,26 @@
 The engine layer. It builds on :mod:`weather` and :mod:`sites` (which know nothing of it) and
 is used by :mod:`dashboards`.
 
->>> from twin import Scenario, simulate, kpis
+>>> from twin import Scenario, simulate, kpis, annual_kpis
 >>> ds = simulate(Scenario(sites=("karamay",), designs=("free_air",)))   # doctest: +SKIP
 >>> float(kpis(ds)["pue"])                                                 # doctest: +SKIP
+>>> annual_kpis(big_sweep)        # the same KPIs, block by block, no hourly arrays  # doctest: +SKIP
 """
 
 from twin.config import Scenario, load_scenario, save_scenario
 from twin.metrics import kpis
 from twin.params import ConfigError
-from twin.simulate import simulate
+from twin.simulate import annual_kpis, simulate
 from twin.weather_source import site_weather
 
-__all__ = ["ConfigError", "Scenario", "kpis", "load_scenario", "save_scenario", "simulate", "site_weather"]
+__all__ = [
+    "ConfigError",
+    "Scenario",
+    "annual_kpis",
+    "kpis",
+    "load_scenario",
+    "save_scenario",
+    "simulate",
+    "site_weather",
+]
 __version__ = "0.1.0"
