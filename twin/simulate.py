@@ -125,6 +125,11 @@ class _Plan:
         return [self.key_of[c.site] for c in self.cases]
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False  # the physics must never write into the shared weather
+    return a
+
+
 def _plan(scenario: Scenario, weather: dict | None) -> _Plan:
     wx_all = weather if weather is not None else prepare_weather(scenario)
     cases = scenario.cases()
@@ -133,7 +138,10 @@ def _plan(scenario: Scenario, weather: dict | None) -> _Plan:
     time = first.indexes["time"].values
     hour = hour_of_day(time)[None, :]
     wvars = ("t_db", "t_dp", "rh", "p_air", "w", "t_wb", "x_sat", "ghi", "wind_speed")
-    wstack = {v: np.stack([wx_all[k][0].variables[v].values for k in keys]) for v in wvars if v in first}
+    if len(keys) == 1:  # one site: read-only (1, time) views of its arrays, no copies
+        wstack = {v: _read_only(first.variables[v].values[None, :]) for v in wvars if v in first}
+    else:
+        wstack = {v: np.stack([wx_all[k][0].variables[v].values for k in keys]) for v in wvars if v in first}
     # The weather was loaded per site: map each case's site name to its key without reloading.
     known = {k: k for k in keys} | {site.name: k for k, (_, _, site) in wx_all.items()}
     key_of = {name: known.get(name) or sites.load(name).key for name in {c.site for c in cases}}
