@@ -236,12 +236,24 @@ def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None
     return out
 
 
+def threads() -> int:
+    """Threads a run may use: ``$TWIN_THREADS`` if set (e.g. 1 in a busy web server), else all cores."""
+    value = os.environ.get("TWIN_THREADS", "").strip()
+    if not value:
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"TWIN_THREADS = {value!r} must be a whole number ≥ 1 (or unset: all cores)")
+    return int(value)
+
+
 def _run_blocks(plan: _Plan, fn) -> None:
-    """``fn(key, idx)`` for every block; on all cores (numpy releases the GIL in its loops)."""
-    if len(plan.blocks) == 1:
-        fn(*plan.blocks[0])
+    """``fn(key, idx)`` for every block; on :func:`threads` threads (numpy releases the GIL in its loops)."""
+    workers = min(len(plan.blocks), threads())
+    if workers == 1:
+        for key, idx in plan.blocks:
+            fn(key, idx)
         return
-    with ThreadPoolExecutor(max_workers=min(len(plan.blocks), os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         for f in [pool.submit(fn, key, idx) for key, idx in plan.blocks]:
             f.result()  # re-raises a block's error here
 

@@ -268,9 +268,16 @@ def test_results_do_not_depend_on_block_size_or_threads(monkeypatch):
     wx = prepare_weather(sc)
     big = simulate(sc, weather=wx)
     monkeypatch.setattr(sim, "CASE_BLOCK", 2)  # many blocks, mixed cooling parameters, two threads
+    monkeypatch.setenv("TWIN_THREADS", "2")
     small = simulate(sc, weather=wx)
+    monkeypatch.setenv("TWIN_THREADS", "1")
+    serial = simulate(sc, weather=wx)
     for v in ("p_facility", "p_cooling", "water", "t_supply", "out_of_envelope"):
         np.testing.assert_array_equal(small[v].values, big[v].values, err_msg=v)
+        np.testing.assert_array_equal(serial[v].values, big[v].values, err_msg=v)
+    monkeypatch.setenv("TWIN_THREADS", "two")
+    with pytest.raises(ConfigError, match=r"TWIN_THREADS = 'two' must be a whole number ≥ 1"):
+        simulate(sc, weather=wx)
 
 
 def test_hourly_utilisation_series_from_csv(tmp_path):
