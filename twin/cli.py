@@ -58,8 +58,8 @@ def cmd_sites(args: argparse.Namespace) -> int:
                 f"{s.location.elevation_m:.0f}",
                 f"{s.normals.annual_mean_temperature_c:.1f}",
                 f"{sum(s.normals.ghi_kwh_m2):.0f}",
-                f"{s.tariff.price_cny_per_kwh:.3f}" + ("*" if "assumption" in s.tariff.source else ""),
-                f"{s.grid.co2_kg_per_kwh:.3f}",
+                f"{s.tariff.price_cny_per_kwh:.3f}" + _assumed(s.tariff.source),
+                f"{s.grid.co2_kg_per_kwh:.3f}" + _assumed(s.grid.source),
                 lim,
                 f"{rep:g}" if rep is not None else "-",
             ]
@@ -78,8 +78,13 @@ def cmd_sites(args: argparse.Namespace) -> int:
         "PUE reported",
     ]
     print(_table(rows, header, args.markdown))
-    print("* tariff is an assumption (no source gives it); override it in a site file")
+    print("* an assumption (no source gives the tariff or grid factor); override it in a site file")
     return 0
+
+
+def _assumed(source: str) -> str:
+    """``*`` for a value whose source says it is an assumption."""
+    return "*" if source.lower().startswith("assumption") else ""
 
 
 def _load_weather(args: argparse.Namespace) -> tuple[Any, dict[str, Any], str]:

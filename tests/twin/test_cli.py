@@ -34,6 +34,8 @@ def test_sites_lists_the_library():
     for key in ("karamay", "qingyang", "guian", "yinchuan", "ulanqab", "us_dulles"):
         assert key in r.stdout
     assert "1.08" in r.stdout  # Karamay's reported PUE
+    dulles = next(line for line in r.stdout.splitlines() if line.startswith("us_dulles"))
+    assert "0.300*" in dulles and "0.630*" not in dulles  # assumed grid factor marked, sourced tariff not
 
 
 @pytest.mark.parametrize(
