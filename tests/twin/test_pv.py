@@ -68,7 +68,7 @@ def test_row_shading_costs_energy_and_can_be_switched_off(qingyang):
 def test_cec_single_diode_module_agrees_with_pvwatts_dc_model(qingyang):
     linear = pv_profile(qingyang, PVParams()).sum()
     diode = pv_profile(qingyang, PVParams(module_model="cec")).sum()
-    assert diode == pytest.approx(linear, rel=0.03)  # two DC models of a 300 W mono-Si module
+    assert diode == pytest.approx(linear, rel=0.01)  # two DC models of one 300 W module (measured −0.26 %)
     with pytest.raises(
         ConfigError,
         match=r"cec_module = 'Canadian_Solar_XYZ' is not in pvlib's CECMod library; similar: Canadian_Solar_Inc__",
@@ -80,7 +80,7 @@ def test_sandia_module_agrees_with_pvwatts_dc_model(qingyang):
     linear = pv_profile(qingyang, PVParams()).sum()
     sapm = pv_profile(qingyang, PVParams(module_model="sandia"))
     # the same 300 W mono-Si module in Sandia's library; SAPM adds its spectral factor
-    assert sapm.sum() == pytest.approx(linear, rel=0.04)
+    assert sapm.sum() == pytest.approx(linear, rel=0.01)  # measured +0.04 % at Qingyang
     assert np.all(sapm >= 0.0) and sapm.max() <= 1.0 / 1.2 + 1e-9  # clipped at the inverter's AC rating
     with pytest.raises(ConfigError, match=r"sandia_module = 'nope' is not in pvlib's SandiaMod library"):
         PVParams(module_model="sandia", sandia_module="nope")

@@ -90,7 +90,8 @@ def test_performance_factor_cuts_it_energy_for_the_same_compute():
     )
     k = kpis(simulate(sc))
     np.testing.assert_allclose(k["compute_delivered"][0], k["compute_delivered"][1])
-    assert float(k["energy_it"][1]) == pytest.approx(float(k["energy_it"][0]) * 0.6, rel=0.02)
+    # the coolant temperatures do not depend on the load here, so IT power scales as 1/k_perf exactly
+    assert float(k["energy_it"][1]) == pytest.approx(float(k["energy_it"][0]) * 0.6, rel=1e-9)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,0 +1,46 @@
+"""IT load: the calibrated inlet-temperature response and the utilisation profiles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.it_load import DT_CHIP_AIR, ITParams, it_power, utilisation_profile
+
+
+def _p_it(t_inlet: float, f: ITParams) -> float:
+    return float(
+        it_power(
+            1.0,
+            1.0,
+            t_inlet,
+            t_inlet + DT_CHIP_AIR,
+            idle_fraction=f.idle_fraction,
+            fan_share=f.fan_share,
+            fan_speed_per_k=f.fan_speed_per_k,
+            leakage_per_k=f.leakage_per_k,
+            performance_factor=1.0,
+            overclock_power_factor=1.0,
+            has_server_fans=True,
+        )["p_it"]
+    )
+
+
+def test_server_power_rises_about_12_percent_from_27_to_37_c_inlet():
+    # The one calibrated pair (fan_speed_per_k with leakage_per_k) against Dell R410, GRC 2016:
+    # +12 %; the defaults give +11.6 %.
+    f = ITParams()
+    assert _p_it(37.0, f) / _p_it(27.0, f) - 1.0 == pytest.approx(0.12, abs=0.005)
+    assert _p_it(20.0, f) < _p_it(27.0, f)  # colder chips leak less; fans stay at base speed
+
+
+def test_flat_profile_stays_one_value_per_case_and_diurnal_peaks_at_14h():
+    hour = np.arange(24)[None, :]
+    u = np.array([[0.5], [0.8]])
+    assert utilisation_profile(hour, u, "flat", 0.1).shape == (2, 1)
+    d = utilisation_profile(hour, u, "diurnal", np.array([[0.1]]))
+    assert d.shape == (2, 24)
+    # peak at 14:00: the hours either side of it (mid-points 13:30 and 14:30) are the highest
+    np.testing.assert_allclose(d[:, 13], d.max(axis=1))
+    np.testing.assert_allclose(d[:, 14], d.max(axis=1))
+    np.testing.assert_allclose(d.mean(axis=1), [0.5, 0.8], rtol=1e-12)
