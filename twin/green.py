@@ -124,15 +124,18 @@ def green_power(
         hour = hour_of_day(next(iter(weather.values()))[0].indexes["time"].values)
     site_objs = {k: weather[k][2] for k in set(site_keys)}
     # One price row per distinct tariff, indexed per case (a broadcast view when all agree).
-    tariff: dict[tuple, tuple[float, Any]] = {}
+    row_of: dict[tuple, int] = {}
+    rows: list[np.ndarray] = []
     which = np.empty(n, dtype=int)
     for i, (c, key) in enumerate(zip(cases, site_keys, strict=True)):
-        flat = c.economics.tariff_cny_per_kwh or site_objs[key].tariff.price_cny_per_kwh
-        k = (flat, _key(c.economics))
-        tariff.setdefault(k, (flat, c.economics))
-        which[i] = list(tariff).index(k)
-    table = np.stack([hourly_price(hour, flat, e) for flat, e in tariff.values()])
-    price = np.broadcast_to(table[0], (n, nt)) if len(tariff) == 1 else table[which]
+        e = c.economics
+        flat = e.tariff_cny_per_kwh or site_objs[key].tariff.price_cny_per_kwh
+        k = (flat, e.tariff, e.tou_peak_factor, e.tou_valley_factor)  # what hourly_price reads
+        if k not in row_of:
+            row_of[k] = len(rows)
+            rows.append(hourly_price(hour, flat, e))
+        which[i] = row_of[k]
+    price = np.broadcast_to(rows[0], (n, nt)) if len(rows) == 1 else np.stack(rows)[which]
     st = {
         f.name: np.array([getattr(c.storage, f.name) for c in cases], dtype=float)
         for f in dataclasses.fields(cases[0].storage)
