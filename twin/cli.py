@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import warnings
 from collections.abc import Sequence
@@ -353,10 +354,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError("give a scenario file or --site/--cooling, not both")
         sc = load_scenario(args.scenario)
         stem = Path(args.scenario).stem
+        if args.weather or args.seed is not None:  # the command line overrides the file's weather
+            ws = WeatherSource(
+                source=args.weather or sc.weather.source,
+                seed=sc.weather.seed if args.seed is None else args.seed,
+                year=sc.weather.year,
+            )
+            sc = dataclasses.replace(sc, weather=ws)
     else:
         if not args.site or not args.cooling:
             raise ConfigError("give a scenario file, or both --site and --cooling")
-        ws = WeatherSource(source=args.weather or "typical", seed=args.seed)
+        ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
         sc = Scenario(sites=(args.site,), designs=(args.cooling,), name=f"{args.site}-{args.cooling}", weather=ws)
         stem = sc.name
     if args.save:
@@ -374,7 +382,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         sites=tuple(args.sites),
         designs=tuple(args.cooling),
         name="compare",
-        weather=WeatherSource(seed=args.seed),
+        weather=WeatherSource(seed=args.seed or 0),
     )
     return _run_and_report(sc, args, "compare")
 
@@ -386,7 +394,9 @@ def _output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--csv", help="also write the hourly data to this CSV file")
     p.add_argument("--force", action="store_true", help="replace existing output files")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated weather year (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=None, help="seed of the generated weather year (default 0, or the scenario's)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -427,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", nargs="?", help="scenario TOML file")
     r.add_argument("--site", help="site key or name")
     r.add_argument("--cooling", choices=list(DESIGNS), help="cooling design")
-    r.add_argument("--weather", help="weather file instead of the generated typical year")
+    r.add_argument("--weather", help="weather file instead of the generated typical year (also over a scenario's)")
     r.add_argument("--save", help="also save the scenario as TOML here")
     _output_args(r)
     r.set_defaults(func=cmd_run)

@@ -167,3 +167,16 @@ def test_run_typo_in_scenario_file_is_one_line(tmp_path):
     r = run("run", str(p), "--no-output")
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert "unknown field facility.utilization" in r.stderr
+
+
+def test_weather_option_overrides_a_scenario_files_weather(capsys):
+    # A scenario file with the generated year, run with --weather: the real file must be used,
+    # not silently ignored (it was).
+    example = str(Path(__file__).resolve().parents[2] / "examples" / "karamay_free_air.toml")
+    assert cli.main(["run", example, "--no-output"]) == 0
+    generated = capsys.readouterr().out
+    assert cli.main(["run", example, "--weather", str(epw_path("karamay")), "--no-output"]) == 0
+    real = capsys.readouterr().out
+    assert generated != real
+    assert cli.main(["run", example, "--seed", "3", "--no-output"]) == 0
+    assert capsys.readouterr().out not in (generated, real)
