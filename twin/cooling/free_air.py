@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.cooling.components import CP_AIR, ENVELOPES, H_FG, fan_power, vapour_compression_power
+from twin.fluids import fluid_error
 from twin.it_load import DT_CHIP_AIR
 from twin.params import ConfigError, Params, param
 from weather import psychrometrics as psy
@@ -59,7 +60,7 @@ class FreeAirParams(Params):
         350.0, 50.0, 3000.0, units="Pa", source="assumption: low-velocity air handlers with filter walls, 250–500 Pa"
     )
     fan_efficiency: float = param(0.65, 0.1, 1.0, source="assumption: fan × motor × drive (EC fan arrays)")
-    refrigerant: str = param("R410A", source="CoolProp fluid of the DX trim")
+    refrigerant: str = param("R410A", source="CoolProp fluid of the DX trim", check=fluid_error)
     eta_isentropic: float = param(0.7, 0.3, 1.0, source="assumption: scroll compressor")
     eta_motor: float = param(0.9, 0.5, 1.0, source="assumption")
     evaporator_approach: float = param(8.0, 1.0, 20.0, units="K", source="assumption: T_evap below supply air")
