@@ -28,6 +28,7 @@ import sites
 from twin.arrays import total
 from twin.config import Case, Scenario
 from twin.cooling import get_design
+from twin.cooling.free_air import ConvergenceError
 from twin.electrical import electrical_losses, indoor_losses
 from twin.green import green_power
 from twin.io import read_hourly_csv
@@ -222,7 +223,12 @@ def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None
 
     # Design heat (sizes trim and dry coolers): design IT power plus its indoor losses.
     q_design = design_kw + heat_other(design_kw)
-    r = design.simulate(wx, coo, it_fn, heat_other, q_design)
+    try:
+        r = design.simulate(wx, coo, it_fn, heat_other, q_design)
+    except ConvergenceError as exc:
+        cases = [g[i] if len(g) > 1 else g[0] for i in exc.rows] or g
+        named = "; ".join(f"{c.site} {c.design} {dict(c.swept) or ''}".rstrip() for c in cases[:5])
+        raise ConfigError(f"{exc} (cases: {named})") from None
     r["p_cooling"] = total(*(r[k] for k in COOLING_PARTS))
     indoor = last["loss"] if last.get("p_it") is r["p_it"] else None
     r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele, indoor))
