@@ -346,6 +346,13 @@ def _run_and_report(scenario, args: argparse.Namespace, stem: str) -> int:
     return 0
 
 
+def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
+    """A scenario with the command line's site folders (``--site-dir``) and ``--set`` overrides."""
+    if args.site_dir:
+        sc = dataclasses.replace(sc, site_dirs=(*args.site_dir, *sc.site_dirs))
+    return sc.with_overrides(args.set)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from twin.config import Scenario, WeatherSource, load_scenario
 
@@ -367,6 +374,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
         sc = Scenario(sites=(args.site,), designs=(args.cooling,), name=f"{args.site}-{args.cooling}", weather=ws)
         stem = sc.name
+    sc = _scenario_from_args(sc, args)
     if args.save:
         from twin.config import save_scenario
 
@@ -384,7 +392,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         name="compare",
         weather=WeatherSource(seed=args.seed or 0),
     )
-    return _run_and_report(sc, args, "compare")
+    return _run_and_report(_scenario_from_args(sc, args), args, "compare")
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:
@@ -396,6 +404,14 @@ def _output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument(
         "--seed", type=int, default=None, help="seed of the generated weather year (default 0, or the scenario's)"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.NAME=VALUE",
+        help="override one parameter, e.g. facility.it_capacity_kw=50000 or green.pv.capacity_mw=150 "
+        "(repeatable; VALUE is a TOML literal; validated as in a scenario file)",
     )
 
 

@@ -273,3 +273,37 @@ def saturation(fluid: str, p: float = 101_325.0) -> tuple[float, float]:
     except ValueError as exc:
         raise ValueError(f"fluid {fluid!r}: CoolProp has no saturation state at {p:g} Pa ({exc})") from None
     return t - _T0, hfg
+
+
+@lru_cache(maxsize=1)
+def _fluid_names() -> tuple[frozenset[str], frozenset[str]]:
+    """CoolProp's fluid names and aliases (HEOS), and its incompressible fluids and solutions."""
+    import CoolProp.CoolProp as CP
+
+    with _COOLPROP_LOCK:
+        pure = CP.get_global_param_string("FluidsList").split(",")
+        names = set(pure)
+        for f in pure:
+            names.update(CP.get_aliases(f))
+        incomp = set(CP.get_global_param_string("incompressible_list_pure").split(","))
+        incomp |= set(CP.get_global_param_string("incompressible_list_solution").split(","))
+    return frozenset(names), frozenset(incomp)
+
+
+def fluid_error(name: str) -> str | None:
+    """Why CoolProp does not know a fluid name, or ``None`` if it does.
+
+    Accepted: a CoolProp fluid or alias (``R134a``, ``R1234ze(E)``, ``Novec649``, optionally
+    ``HEOS::`` before it) or an incompressible fluid ``INCOMP::NAME`` (a solution with its
+    concentration, ``INCOMP::MEG-30%``). Used by the parameter classes to refuse a bad name
+    when the scenario is read, not during the run.
+    """
+    names, incomp = _fluid_names()
+    if name.startswith("INCOMP::"):
+        base = name.removeprefix("INCOMP::").split("-")[0].split("[")[0]
+        if base in incomp:
+            return None
+        return "CoolProp has no such incompressible fluid; e.g. INCOMP::HFE2, INCOMP::PNF2, INCOMP::MEG-30%"
+    if name.removeprefix("HEOS::") in names:
+        return None
+    return "not a CoolProp fluid; e.g. R134a, R410A, R1234ze(E), Novec649 (CoolProp's FluidsList)"

@@ -13,6 +13,8 @@ Definitions (reference-facts.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 
@@ -241,13 +243,26 @@ KPI_LABELS = {
 """Units and long names of every KPI."""
 
 
+POLICY_ATTR = "policy_pue_limit_"
+"""Prefix of the hourly Dataset's attributes holding each site's policy PUE limit (NaN: none)."""
+
+
 def kpi_dataset(
-    figures: dict[str, np.ndarray], coords: dict, site_keys: list[str], dims: tuple[str, ...]
+    figures: dict[str, np.ndarray],
+    coords: dict,
+    site_keys: list[str],
+    dims: tuple[str, ...],
+    limits: Mapping[str, float | None] | None = None,
 ) -> xr.Dataset:
-    """The KPI Dataset from :func:`annual_figures`: policy grade and limits added, every variable labelled."""
+    """The KPI Dataset from :func:`annual_figures`: policy grade and limits added, every variable labelled.
+
+    ``limits`` maps each site key to its policy PUE limit (``None``: no limit); a site missing
+    from it is looked up in the built-in library.
+    """
     out = dict(figures)
     out["gb40879_grade"] = gb40879_grade(out["pue"])
-    limit_of = {k: sites.load(k).policy.pue_limit for k in set(site_keys)}
+    limits = dict(limits or {})
+    limit_of = {k: limits[k] if k in limits else sites.load(k).policy.pue_limit for k in set(site_keys)}
     lim = np.array([np.nan if limit_of[k] is None else limit_of[k] for k in site_keys]).reshape(np.shape(out["pue"]))
     out["policy_pue_limit"] = lim
     out["meets_policy"] = (out["pue"] <= lim) | np.isnan(lim)
@@ -278,4 +293,9 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
     figures = annual_figures(hourly, per_case, ds["time"].to_numpy())
     dims = tuple(d for d in ds["p_facility"].dims if d != "time")
     coords = {k: v for k, v in ds.coords.items() if "time" not in v.dims}
-    return kpi_dataset(figures, coords, [str(s) for s in np.atleast_1d(ds["site"].values)], dims)
+    limits = {
+        k[len(POLICY_ATTR) :]: (None if np.isnan(v) else float(v))
+        for k, v in ds.attrs.items()
+        if k.startswith(POLICY_ATTR)
+    }
+    return kpi_dataset(figures, coords, [str(s) for s in np.atleast_1d(ds["site"].values)], dims, limits)

@@ -1,19 +1,28 @@
 """Frozen, validated parameter dataclasses: one piece of code checks every config field.
 
-A parameter is declared with :func:`param` (default, allowed range, units, source); the base
-class :class:`Params` validates ranges and types in ``__post_init__`` and builds instances from
-TOML tables with :meth:`Params.from_dict`, rejecting unknown keys. Errors are
+A parameter is declared once with :func:`param`: default, allowed range or choices, units
+(UDUNITS strings, ``"1"`` for a ratio), source (a reference key of ``docs/references.md`` or
+the word assumption), and, for a field whose ``None`` means "take it from elsewhere", what it
+inherits (``inherit="site.tariff.price_cny_per_kwh"``, or a phrase such as ``"no limit"``).
+The base class :class:`Params` validates every field in ``__post_init__`` by the field's
+annotated type (an ``int`` refuses ``1.5``; NumPy scalars count as Python numbers), and builds
+instances from TOML tables with :meth:`Params.from_dict`, rejecting unknown keys. Errors are
 :class:`ConfigError` (a ``ValueError``) naming the field, the value and what is allowed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self
 
-__all__ = ["ConfigError", "Params", "param"]
+import numpy as np
+
+__all__ = ["ConfigError", "ParamInfo", "Params", "param"]
 
 
 class ConfigError(ValueError):
@@ -25,14 +34,84 @@ def param(
     lo: float | None = None,
     hi: float | None = None,
     *,
-    units: str = "-",
+    units: str = "1",
     source: str = "assumption",
     choices: tuple[str, ...] | None = None,
+    inherit: str | None = None,
+    check: Callable[[Any], str | None] | None = None,
 ) -> Any:
-    """Declare a parameter: default, inclusive range [lo, hi] (or choices), units and source."""
+    """Declare a parameter.
+
+    Parameters
+    ----------
+    default : Any
+        The default value; ``None`` only together with ``inherit``.
+    lo, hi : float, optional
+        Inclusive range of a number.
+    units : str
+        UDUNITS units of a number (``"1"`` for a ratio or a count).
+    source : str
+        Reference key(s) of ``docs/references.md`` and what they give, or ``"assumption: …"``.
+    choices : tuple of str, optional
+        The allowed values of a text field.
+    inherit : str, optional
+        What ``None`` means: ``"site.<path>"`` (the site's value, see :meth:`Params.inherited`)
+        or a phrase (``"no limit"``, ``"off"``). Only a field with ``inherit`` may be ``None``.
+    check : callable, optional
+        ``check(value)`` returns an error text (what is allowed) or ``None`` for a valid value.
+    """
     return dataclasses.field(
-        default=default, metadata={"lo": lo, "hi": hi, "units": units, "source": source, "choices": choices}
+        default=default,
+        metadata={
+            "lo": lo,
+            "hi": hi,
+            "units": units,
+            "source": source,
+            "choices": choices,
+            "inherit": inherit,
+            "check": check,
+        },
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamInfo:
+    """What a form or a table needs to show one parameter."""
+
+    name: str
+    kind: type
+    default: Any
+    lo: float | None
+    hi: float | None
+    units: str
+    source: str
+    choices: tuple[str, ...] | None
+    inherit: str | None
+
+
+@functools.cache
+def _kinds(cls: type) -> dict[str, tuple[type, bool]]:
+    """``{field: (base type, None allowed)}`` from the class annotations."""
+    hints = typing.get_type_hints(cls)
+    out = {}
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        args = typing.get_args(tp) if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union else ()
+        optional = type(None) in args
+        base = next((a for a in args if a is not type(None)), tp) if args else tp
+        out[f.name] = (base, optional)
+    return out
+
+
+def _plain(value: Any, kind: type) -> Any:
+    """A NumPy scalar as the Python number it is (``np.int64(3)`` → 3); other values unchanged."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,56 +121,126 @@ class Params:
     section: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
+        kinds = _kinds(type(self))
         for f in dataclasses.fields(self):
-            self._check(f, getattr(self, f.name))
+            kind, optional = kinds[f.name]
+            value = _plain(getattr(self, f.name), kind)
+            value = self._check(f, value, kind, optional)
+            object.__setattr__(self, f.name, value)
 
-    def _check(self, f: dataclasses.Field, value: Any) -> None:
-        name = f"{self.section}.{f.name}" if self.section else f.name
+    def _name(self, field: str) -> str:
+        return f"{self.section}.{field}" if self.section else field
+
+    def _check(self, f: dataclasses.Field, value: Any, kind: type, optional: bool) -> Any:
+        """The validated value (an ``int`` given for a ``float`` becomes a float)."""
+        name = self._name(f.name)
         md = f.metadata
+        if value is None:
+            if optional and md.get("inherit"):
+                return None
+            raise ConfigError(f"{name} must be given (no value)")
         choices = md.get("choices")
         if choices is not None:
             if value not in choices:
                 raise ConfigError(f"{name} = {value!r} is not allowed; choose one of {', '.join(choices)}")
-            return
-        if isinstance(f.default, bool):
+            return value
+        if kind is bool:
             if not isinstance(value, bool):
                 raise ConfigError(f"{name} must be true or false, got {value!r}")
-            return
-        if isinstance(f.default, str):
+            return value
+        if kind is str:
             if not isinstance(value, str) or (not value and f.default):
                 raise ConfigError(f"{name} must be a non-empty string, got {value!r}")
-            return
-        if isinstance(f.default, int | float):
+            check = md.get("check")
+            if value and check is not None and (why := check(value)) is not None:
+                raise ConfigError(f"{name} = {value!r} is not allowed; {why}")
+            return value
+        if kind is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{name} must be a whole number, got {value!r}")
+        elif kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{name} must be a number, got {value!r}")
             if not math.isfinite(value):
                 raise ConfigError(f"{name} must be finite, got {value!r}")
-            lo, hi = md.get("lo"), md.get("hi")
-            if (lo is not None and value < lo) or (hi is not None and value > hi):
-                rng = f"{'-∞' if lo is None else f'{lo:g}'} … {'∞' if hi is None else f'{hi:g}'}"
-                raise ConfigError(f"{name} = {value:g} is out of range; allowed {rng} {md.get('units', '')}".rstrip())
+            value = float(value)
+        else:  # pragma: no cover - a declaration error, not a user's
+            raise TypeError(f"{name}: parameters are bool, int, float or str, not {kind}")
+        lo, hi = md.get("lo"), md.get("hi")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            rng = f"{'-∞' if lo is None else f'{lo:g}'} … {'∞' if hi is None else f'{hi:g}'}"
+            units = md.get("units", "1")
+            raise ConfigError(f"{name} = {value:g} is out of range; allowed {rng}{'' if units == '1' else ' ' + units}")
+        return value
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None, where: str = "") -> Self:
-        """Build from a mapping (a TOML table); unknown keys are an error naming them."""
-        data = dict(data or {})
+    def from_dict(cls, data: Any, where: str = "") -> Self:
+        """Build from a mapping (a TOML table); unknown keys and non-tables are errors naming them."""
+        prefix = where or cls.section
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"[{prefix}] must be a table of fields, got {data!r}")
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(data) - set(names))
         if unknown:
-            prefix = where or cls.section
             raise ConfigError(
                 f"unknown field {prefix + '.' if prefix else ''}{unknown[0]}; allowed fields are {', '.join(names)}"
             )
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as a plain mapping (for TOML)."""
+        """The fields as a plain mapping (``None`` for an inherited value)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def to_toml(self) -> dict[str, Any]:
+        """The fields for a TOML table: an inherited (``None``) field is left out."""
+        return {k: v for k, v in self.to_dict().items() if v is not None}
+
+    @classmethod
+    def info(cls) -> list[ParamInfo]:
+        """Declaration of every parameter (type, default, range, units, source, inheritance)."""
+        kinds = _kinds(cls)
+        return [
+            ParamInfo(
+                f.name,
+                kinds[f.name][0],
+                f.default,
+                f.metadata.get("lo"),
+                f.metadata.get("hi"),
+                f.metadata.get("units", "1"),
+                f.metadata.get("source", ""),
+                f.metadata.get("choices"),
+                f.metadata.get("inherit"),
+            )
+            for f in dataclasses.fields(cls)
+        ]
 
     @classmethod
     def describe(cls) -> list[tuple[str, Any, str, str]]:
         """(name, default, units, source) of every parameter, for documentation."""
-        return [
-            (f.name, f.default, f.metadata.get("units", "-"), f.metadata.get("source", ""))
-            for f in dataclasses.fields(cls)
-        ]
+        return [(i.name, i.default, i.units, i.source) for i in cls.info()]
+
+    @classmethod
+    def inherited(cls, name: str, site: Any) -> Any:
+        """The value a ``None`` field takes from a site (``None`` if it inherits no site value).
+
+        ``inherit="site.tariff.price_cny_per_kwh"`` reads ``site.tariff.price_cny_per_kwh``;
+        ``"site.reported.METRIC"`` reads ``site.reported_value("METRIC")``. A form shows it as
+        "site default: 0.45 CNY/kWh".
+        """
+        inherit = {f.name: f.metadata.get("inherit") for f in dataclasses.fields(cls)}[name]
+        if not inherit or not inherit.startswith("site."):
+            return None
+        parts = inherit.split(".")[1:]
+        if parts[0] == "reported":
+            return site.reported_value(parts[1])
+        value = site
+        for p in parts:
+            value = getattr(value, p)
+        return value
+
+    def resolved(self, name: str, site: Any) -> Any:
+        """The field's value, or what it inherits from the site when it is ``None``."""
+        value = getattr(self, name)
+        return self.inherited(name, site) if value is None else value

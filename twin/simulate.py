@@ -28,11 +28,12 @@ import sites
 from twin.arrays import total
 from twin.config import Case, Scenario
 from twin.cooling import get_design
+from twin.cooling.free_air import ConvergenceError
 from twin.electrical import electrical_losses, indoor_losses
 from twin.green import green_power
 from twin.io import read_hourly_csv
 from twin.it_load import it_power, utilisation_profile
-from twin.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset
+from twin.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, POLICY_ATTR, annual_figures, kpi_dataset
 from twin.params import ConfigError
 from twin.variables import attrs
 from twin.weather_source import site_weather
@@ -49,7 +50,7 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
     """Weather and derived psychrometrics per site, once: ``{site_key: (ds, meta, site)}``."""
     out = {}
     for name in scenario.sites:
-        site = sites.load(name)
+        site = sites.load(name, scenario.site_dirs)
         w = scenario.weather
         ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None)
         p = ds["p_air"].to_numpy()
@@ -144,7 +145,7 @@ def _plan(scenario: Scenario, weather: dict | None) -> _Plan:
         wstack = {v: np.stack([wx_all[k][0].variables[v].values for k in keys]) for v in wvars if v in first}
     # The weather was loaded per site: map each case's site name to its key without reloading.
     known = {k: k for k in keys} | {site.name: k for k, (_, _, site) in wx_all.items()}
-    key_of = {name: known.get(name) or sites.load(name).key for name in {c.site for c in cases}}
+    key_of = {name: known.get(name) or sites.load(name, scenario.site_dirs).key for name in {c.site for c in cases}}
     site_index = np.array([keys.index(key_of[c.site]) for c in cases])
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, c in enumerate(cases):
@@ -222,7 +223,12 @@ def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None
 
     # Design heat (sizes trim and dry coolers): design IT power plus its indoor losses.
     q_design = design_kw + heat_other(design_kw)
-    r = design.simulate(wx, coo, it_fn, heat_other, q_design)
+    try:
+        r = design.simulate(wx, coo, it_fn, heat_other, q_design)
+    except ConvergenceError as exc:
+        cases = [g[i] if len(g) > 1 else g[0] for i in exc.rows] or g
+        named = "; ".join(f"{c.site} {c.design} {dict(c.swept) or ''}".rstrip() for c in cases[:5])
+        raise ConfigError(f"{exc} (cases: {named})") from None
     r["p_cooling"] = total(*(r[k] for k in COOLING_PARTS))
     indoor = last["loss"] if last.get("p_it") is r["p_it"] else None
     r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele, indoor))
@@ -355,8 +361,9 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         modes="; ".join(f"{d}: {', '.join(get_design(d).modes)}" for d in scenario.designs),
         conventions="hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
     )
-    for key, (_, meta, _) in plan.wx_all.items():
+    for key, (_, meta, site) in plan.wx_all.items():
         ds.attrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
+        ds.attrs[f"{POLICY_ATTR}{key}"] = np.nan if site.policy.pue_limit is None else site.policy.pue_limit
     return ds
 
 
@@ -408,7 +415,8 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
 
     _run_blocks(plan, run_block)
     coords = _case_coords(scenario, plan)
+    limits = {k: site.policy.pue_limit for k, (_, _, site) in plan.wx_all.items()}
     if n == 1:
         coords = {k: (v[1][0] if isinstance(v, tuple) else v[0]) for k, v in coords.items()}
-        return kpi_dataset({k: v[0] for k, v in figures.items()}, coords, keys, ())
-    return kpi_dataset(figures, coords, keys, ("case",))
+        return kpi_dataset({k: v[0] for k, v in figures.items()}, coords, keys, (), limits)
+    return kpi_dataset(figures, coords, keys, ("case",), limits)

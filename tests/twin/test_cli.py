@@ -180,3 +180,45 @@ def test_weather_option_overrides_a_scenario_files_weather(capsys):
     assert generated != real
     assert cli.main(["run", example, "--seed", "3", "--no-output"]) == 0
     assert capsys.readouterr().out not in (generated, real)
+
+
+def _column(out: str, name: str) -> str:
+    """A column of the one-row Markdown KPI table."""
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("|")]
+    return rows[2][rows[0].index(name)]
+
+
+def test_site_dir_overrides_a_built_in_site_in_run_and_compare(tmp_path, capsys):
+    user = tmp_path / "sites"
+    user.mkdir()
+    text = (Path(cli.__file__).parents[1] / "sites" / "data" / "karamay.toml").read_text(encoding="utf-8")
+    lines = [
+        ("price_cny_per_kwh = 4.5" if line.startswith("price_cny_per_kwh") else line) for line in text.splitlines()
+    ]
+    (user / "karamay.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    base = ["run", "--site", "karamay", "--cooling", "spray", "--no-output", "--markdown"]
+    compare = ["compare", "--sites", "karamay", "--cooling", "spray", "--no-output", "--markdown"]
+    outs = []
+    for argv in (base, ["--site-dir", str(user), *base], ["--site-dir", str(user), *compare]):
+        assert cli.main(argv) == 0
+        outs.append(float(_column(capsys.readouterr().out, "CNY/MWh IT").replace(",", "")))
+    assert outs[1] == outs[2] and outs[1] == pytest.approx(outs[0] * 10, rel=0.01)  # tariff 0.45 → 4.5
+
+
+def test_set_overrides_parameters_and_names_a_bad_key(capsys):
+    args = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output", "--markdown"]
+    assert cli.main([*args, "--set", "facility.it_capacity_kw=50000", "--set", "green.pv.capacity_mw=150"]) == 0
+    out = capsys.readouterr().out
+    assert _column(out, "IT MWh") != "61,546" and "green annual" in out  # 50 MW IT, and a PV plant
+    assert cli.main([*args, "--set", "facility.it_capacity_kw=5e4", "--set", "green.pv.capacity_mw=150.0"]) == 0
+    assert capsys.readouterr().out == out
+    for bad, message in [
+        ("facility.nope=1", "unknown field 'nope'"),
+        ("weather.seed=1.5", "weather.seed must be a whole number"),
+        ("green.pv.capacity_mw=-1", "green.pv.capacity_mw = -1 is out of range"),
+        ("nosuch.x=1", "'nosuch.x' is not a parameter"),
+        ("facility.utilisation", "SECTION.NAME=VALUE"),
+    ]:
+        assert cli.main([*args, "--set", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err

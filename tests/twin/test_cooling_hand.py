@@ -174,3 +174,19 @@ def test_immersion_1p_hot_humid_hour_short_of_water_temperature():
     r = run("immersion_1p", 40.0, 70.0)
     assert r["out_of_envelope"].all() and v(r["mode"]) == 2
     assert v(r["t_supply"]) > 40.0
+
+
+def test_free_air_fixed_point_that_does_not_settle_is_an_error_naming_cases_and_hours(monkeypatch):
+    from twin import ConfigError, Scenario, simulate
+    from twin.cooling import free_air
+    from twin.cooling.free_air import FreeAirParams
+
+    monkeypatch.setattr(free_air, "MAX_ITERATIONS", 1)
+    sc = Scenario(
+        sites=("guangzhou",),
+        designs=("free_air",),
+        cooling={"free_air": FreeAirParams(trim_capacity=0.0)},
+        sweep=(("facility.utilisation", (0.5, 0.9)),),
+    )
+    with pytest.raises(ConfigError, match=r"did not settle in 1 iterations in \d+ hours.*guangzhou free_air"):
+        simulate(sc)

@@ -27,6 +27,7 @@ from twin.cooling.components import (
     pump_power,
     vapour_compression_power,
 )
+from twin.fluids import fluid_error
 from twin.it_load import DT_CHIP_AIR
 from twin.params import ConfigError, Params, param
 from weather import psychrometrics as psy
@@ -54,7 +55,7 @@ class ChilledWaterParams(Params):
     chw_pump_head_pa: float = param(250_000.0, 10_000.0, 1e6, units="Pa", source="assumption")
     cw_pump_head_pa: float = param(200_000.0, 10_000.0, 1e6, units="Pa", source="assumption")
     pump_efficiency: float = param(0.7, 0.1, 1.0, source="assumption: pump × motor")
-    refrigerant: str = param("R134a", source="CoolProp fluid (R1234ze(E) is a lower-GWP option)")
+    refrigerant: str = param("R134a", source="CoolProp fluid (R1234ze(E) is a lower-GWP option)", check=fluid_error)
     eta_isentropic: float = param(0.75, 0.3, 1.0, source="assumption: centrifugal/screw compressor")
     eta_motor: float = param(0.93, 0.5, 1.0, source="assumption: motor and VFD")
     evaporator_approach: float = param(2.0, 0.5, 10.0, units="K", source="assumption")

@@ -23,11 +23,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.cooling.components import CP_AIR, ENVELOPES, H_FG, fan_power, vapour_compression_power
+from twin.fluids import fluid_error
 from twin.it_load import DT_CHIP_AIR
 from twin.params import ConfigError, Params, param
 from weather import psychrometrics as psy
 
-__all__ = ["FreeAirParams", "simulate_free_air"]
+__all__ = ["ConvergenceError", "FreeAirParams", "simulate_free_air"]
+
+MAX_ITERATIONS = 50
+"""Iterations of the supply-temperature fixed point with too little trim (it contracts ≈ 10× per step)."""
+
+
+class ConvergenceError(ConfigError):
+    """The fixed point did not settle; ``rows`` are the cases of the block (row indices) concerned."""
+
+    def __init__(self, message: str, rows: np.ndarray) -> None:
+        super().__init__(message)
+        self.rows = rows
+
 
 MODES = ("mix", "outdoor", "evaporative", "evaporative+trim", "outdoor+trim", "closed")
 
@@ -59,7 +72,7 @@ class FreeAirParams(Params):
         350.0, 50.0, 3000.0, units="Pa", source="assumption: low-velocity air handlers with filter walls, 250–500 Pa"
     )
     fan_efficiency: float = param(0.65, 0.1, 1.0, source="assumption: fan × motor × drive (EC fan arrays)")
-    refrigerant: str = param("R410A", source="CoolProp fluid of the DX trim")
+    refrigerant: str = param("R410A", source="CoolProp fluid of the DX trim", check=fluid_error)
     eta_isentropic: float = param(0.7, 0.3, 1.0, source="assumption: scroll compressor")
     eta_motor: float = param(0.9, 0.5, 1.0, source="assumption")
     evaporator_approach: float = param(8.0, 1.0, 20.0, units="K", source="assumption: T_evap below supply air")
@@ -229,14 +242,24 @@ def simulate_free_air(
         # The trim cannot hold the setpoint: the supply (and server inlet) runs warmer, the
         # servers' fans and leakage add heat, the shortfall grows. Fixed point on the supply
         # temperature (contraction ≈ 0.1 per step with the default IT parameters).
-        for _ in range(30):
+        for _ in range(MAX_ITERATIONS):
             t_new = t_target + short / np.maximum(m_air * CP_AIR, 1e-12)
             it, q, m_air, q_mech = load(t_new)
             short_new = np.maximum(q_mech - cap, 0.0)
             done = np.allclose(short_new, short, rtol=1e-10, atol=1e-9)
-            short = short_new
+            short, previous = short_new, short
             if done:
                 break
+        else:
+            rows, hours = np.nonzero(~np.isclose(*np.broadcast_arrays(short, previous), rtol=1e-10, atol=1e-9))
+            raise ConvergenceError(
+                f"free air: the supply temperature with too little trim did not settle in {MAX_ITERATIONS} "
+                f"iterations in {np.unique(hours).size} hours (the first, counted from 0 at the start of the year: "
+                f"{', '.join(map(str, np.unique(hours)[:5]))}); the server fans' and leakage's heat grows faster "
+                "than the air removes it: raise cooling.free_air.trim_capacity or lower facility.fan_speed_per_k "
+                "/ leakage_per_k",
+                rows=np.unique(rows),
+            )
         q_mech = q_mech - short
         t_supply = t_target + short / np.maximum(m_air * CP_AIR, 1e-12)
         sup = supply_air(t_supply)

@@ -39,7 +39,9 @@ class LiquidParams(Params):
 
     section = "cooling.spray"
 
-    fluid: str = param("INCOMP::HFE2", source="reference-facts: HFE-7100 is INCOMP::HFE2 (not INCOMP::HFE)")
+    fluid: str = param(
+        "INCOMP::HFE2", source="reference-facts: HFE-7100 is INCOMP::HFE2 (not INCOMP::HFE)", check=fluids.fluid_error
+    )
     t_coolant_supply_max: float = param(
         40.0,
         15.0,
@@ -84,7 +86,9 @@ class Immersion1pParams(LiquidParams):
 
     section = "cooling.immersion_1p"
 
-    fluid: str = param("INCOMP::PNF2", source="reference-facts: nearest CoolProp entry to a mineral/PAO oil")
+    fluid: str = param(
+        "INCOMP::PNF2", source="reference-facts: nearest CoolProp entry to a mineral/PAO oil", check=fluids.fluid_error
+    )
     t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="°C", source="assumption: oil to the tanks")
     dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: natural/forced convection in oil")
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
@@ -99,7 +103,11 @@ class Immersion2pParams(LiquidParams):
 
     section = "cooling.immersion_2p"
 
-    fluid: str = param("Novec649", source="reference-facts: CoolProp Novec649, T_sat 49.1 °C, h_fg 87.9 kJ/kg at 1 atm")
+    fluid: str = param(
+        "Novec649",
+        source="reference-facts: CoolProp Novec649, T_sat 49.1 °C, h_fg 87.9 kJ/kg at 1 atm",
+        check=fluids.fluid_error,
+    )
     dt_chip: float = param(15.0, 2.0, 50.0, units="K", source="assumption: boiling on the chip lid")
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
     coolant_pump_head_pa: float = param(

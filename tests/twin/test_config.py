@@ -1,0 +1,161 @@
+"""Scenario and parameter contracts: types, names, tables, round trips, hashing, overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin import ConfigError, Scenario, load_scenario, save_scenario
+from twin.config import SECTIONS, Case, WeatherSource, param_class, parse_override
+from twin.cooling.chilled_water import ChilledWaterParams
+from twin.cooling.free_air import FreeAirParams
+from twin.cooling.liquid import Immersion1pParams, Immersion2pParams, SprayParams
+from twin.it_load import ITParams
+
+
+def _write(tmp_path, text: str, name: str = "s.toml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_an_integer_refuses_a_float_and_names_the_field(tmp_path):
+    with pytest.raises(ConfigError, match=r"weather\.seed must be a whole number, got 1\.5"):
+        load_scenario(_write(tmp_path, "[weather]\nseed = 1.5\n"))
+    with pytest.raises(ConfigError, match=r"facility\.racks must be a whole number"):
+        ITParams(racks=2.5)
+
+
+def test_numpy_scalars_are_numbers():
+    assert WeatherSource(seed=np.int64(3)).seed == 3 and type(WeatherSource(seed=np.int64(3)).seed) is int
+    assert ITParams(utilisation=np.float32(0.5)).utilisation == 0.5
+    assert ITParams(it_capacity_kw=np.int32(5000)).it_capacity_kw == 5000.0
+    assert FreeAirParams(evaporative=np.bool_(False)).evaporative is False
+
+
+@pytest.mark.parametrize(
+    ("cls", "field", "bad"),
+    [
+        (ChilledWaterParams, "refrigerant", "R9999"),
+        (FreeAirParams, "refrigerant", "R9999"),
+        (SprayParams, "fluid", "INCOMP::NOPE"),
+        (Immersion1pParams, "fluid", "INCOMP::NOPE"),
+        (Immersion2pParams, "fluid", "NotAFluid"),
+    ],
+)
+def test_unknown_coolprop_fluid_is_a_config_error(cls, field, bad):
+    with pytest.raises(ConfigError, match=rf"{cls.section}\.{field} = '{bad}' is not allowed"):
+        cls(**{field: bad})
+
+
+def test_known_fluids_accepted():
+    assert ChilledWaterParams(refrigerant="R1234ze(E)").refrigerant == "R1234ze(E)"
+    assert ChilledWaterParams(refrigerant="HEOS::R134a").refrigerant == "HEOS::R134a"
+    assert SprayParams(fluid="INCOMP::MEG-30%").fluid == "INCOMP::MEG-30%"
+
+
+def test_bad_refrigerant_in_a_scenario_file_is_one_line(tmp_path):
+    p = _write(tmp_path, 'design = "chilled_water"\n[cooling.chilled_water]\nrefrigerant = "R9999"\n')
+    with pytest.raises(ConfigError, match=r"cooling\.chilled_water\.refrigerant = 'R9999'"):
+        load_scenario(p)
+
+
+def test_scenario_default_is_valid():
+    assert Scenario().cases()
+
+
+@pytest.mark.parametrize(
+    "text", ["green = 5\n", "facility = 3\n", "[green]\npv = 1\n", "cooling = 2\n", "weather = [1]\n"]
+)
+def test_a_section_that_is_not_a_table_is_a_config_error(tmp_path, text):
+    with pytest.raises(ConfigError, match="must be a table"):
+        load_scenario(_write(tmp_path, text))
+
+
+def test_utf16_and_non_utf8_files_are_config_errors(tmp_path):
+    p = tmp_path / "u16.toml"
+    p.write_bytes('name = "x"\n'.encode("utf-16"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_scenario(p)
+    p = tmp_path / "latin.toml"
+    p.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_scenario(p)
+
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_two_loads_are_equal_and_hash_equal(path):
+    a, b = load_scenario(path), load_scenario(path)
+    assert a == b and hash(a) == hash(b)
+    assert len({a, b}) == 1
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_save_and_load_round_trip(path, tmp_path):
+    sc = load_scenario(path)
+    out = save_scenario(sc, tmp_path / "copy.toml")
+    assert load_scenario(out) == sc
+
+
+def test_a_name_with_a_newline_and_quotes_round_trips(tmp_path):
+    sc = Scenario(name='two\nlines "quoted" \\ back')
+    assert load_scenario(save_scenario(sc, tmp_path / "n.toml")).name == sc.name
+
+
+def test_scenario_is_read_only():
+    sc = Scenario(designs=("free_air", "spray"))
+    with pytest.raises(TypeError):
+        sc.cooling["spray"] = None  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sc.name = "x"  # type: ignore[misc]
+    assert hash(sc) == hash(Scenario(designs=("free_air", "spray")))
+    assert hash(sc) != hash(Scenario(designs=("free_air",)))
+
+
+def test_section_table_agrees_with_scenario_and_case():
+    fields = {f.name: f for f in dataclasses.fields(Scenario)}
+    case_fields = {f.name for f in dataclasses.fields(Case)}
+    for s in SECTIONS:
+        assert isinstance(getattr(Scenario(), s.attr), s.cls), s
+        assert s.cls.section == s.path, s
+        assert (s.attr in case_fields) == s.per_case, s
+    assert set(fields) - {s.attr for s in SECTIONS} == {"sites", "designs", "name", "cooling", "sweep", "site_dirs"}
+
+
+def test_every_section_can_be_swept_or_set():
+    for s in SECTIONS:
+        name = dataclasses.fields(s.cls)[0].name
+        assert param_class(f"{s.path}.{name}") == (s.cls, name)
+        if s.per_case:
+            assert param_class(f"{s.path}.{name}", sweep=True) == (s.cls, name)
+        else:
+            with pytest.raises(ConfigError, match="not a parameter"):
+                param_class(f"{s.path}.{name}", sweep=True)
+
+
+def test_overrides_are_validated_like_the_file():
+    sc = Scenario().with_overrides(
+        ["facility.it_capacity_kw=50000", "green.pv.capacity_mw=150", "cooling.free_air.envelope='A2'"]
+    )
+    assert sc.facility.it_capacity_kw == 50000.0 and sc.pv.capacity_mw == 150.0
+    assert sc.cooling["free_air"].envelope == "A2"
+    assert parse_override("cooling.chilled_water.refrigerant=R1234ze(E)") == (
+        "cooling.chilled_water.refrigerant",
+        "R1234ze(E)",
+    )
+    with pytest.raises(ConfigError, match=r"weather\.seed must be a whole number"):
+        Scenario().with_overrides(["weather.seed=1.5"])
+
+
+def test_storage_preset_expands_and_fields_beside_it_override(tmp_path):
+    p = _write(tmp_path, '[green.storage]\npreset = "minning"\nenergy_mwh = 400\n')
+    sc = load_scenario(p)
+    assert sc.storage.power_mw == 100.0 and sc.storage.energy_mwh == 400.0
+    with pytest.raises(ConfigError, match=r"green\.storage\.preset = 'nope' is unknown"):
+        load_scenario(_write(tmp_path, '[green.storage]\npreset = "nope"\n', "b.toml"))
