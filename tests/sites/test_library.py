@@ -110,7 +110,11 @@ def test_user_site_overrides_builtin_of_same_key(tmp_path):
         ('key = "mysite"', 'key = "other"', r"must match the file name"),
         ('tou_hours = ["valley"', 'tou_hours = ["night"', r"tariff.tou_hours must be a list of 24 names from valley"),
         ("peak = 1.5 }", "sharp = 1.5 }", r"tariff.tou_factors has no factor for period 'peak'"),
-        ("clean_share = [0.24,", "clean_share = [1.24,", r"grid.clean_share\[1\] = 1.24 is out of range; allowed 0 … 1"),
+        (
+            "clean_share = [0.24,",
+            "clean_share = [1.24,",
+            r"grid.clean_share\[1\] = 1.24 is out of range; allowed 0 … 1",
+        ),
         ("mean_speed_ms = 6.5", "mean_speed_ms = -2", r"wind.mean_speed_ms = -2 is out of range"),
     ],
 )
