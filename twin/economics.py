@@ -24,6 +24,7 @@ __all__ = [
     "annual_cost",
     "capital_recovery_factor",
     "demand_cost",
+    "emissions_t",
     "hourly_price",
     "replacement_annuity",
     "subsidy",
@@ -168,6 +169,11 @@ def demand_cost(import_kw: np.ndarray, month_starts: np.ndarray, charge: np.ndar
         CNY per kW of the month's peak, per month.
     """
     return np.maximum.reduceat(import_kw, month_starts, axis=-1).sum(axis=-1) * charge
+
+
+def emissions_t(grid_energy_mwh: np.ndarray, factor_kg_per_kwh: np.ndarray) -> np.ndarray:
+    """CO2 of grid electricity, t: MWh × kg/kWh (the site's provincial factor; t per MWh = kg per kWh)."""
+    return grid_energy_mwh * factor_kg_per_kwh
 
 
 def subsidy(cost_before: np.ndarray, green_share: np.ndarray, pct: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from twin.economics import annual_cost, demand_cost
+from twin.economics import annual_cost, demand_cost, emissions_t
 
 __all__ = ["GB40879_THRESHOLDS", "gb40879_grade", "kpis"]
 
@@ -226,7 +226,7 @@ def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
         subsidy_pct=pc["green_subsidy_pct"],
     )
     cost = money["cost_total"]
-    co2 = e_import * pc["grid_co2"]  # t
+    co2 = emissions_t(e_import, pc["grid_co2"])
     with np.errstate(invalid="ignore", divide="ignore"):
         spend_share = np.where(pc["other_spend"] > 0, cost / (cost + pc["other_spend"]), np.nan)
         cf_pv = np.where(

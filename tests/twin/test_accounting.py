@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from twin import Scenario, annual_kpis
 from twin.it_load import ITParams
@@ -172,3 +174,26 @@ def test_kpis_take_the_policy_limit_from_the_dataset_not_the_site_library(monkey
 
     monkeypatch.setattr(sites, "load", no_library)
     assert float(kpis(ds)["policy_pue_limit"]) == 1.3
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    pv=st.floats(0, 300),
+    hours=st.floats(0, 8),
+    contract=st.booleans(),
+    clean=st.floats(0, 1),
+    rte=st.floats(0.6, 1.0),
+)
+def test_share_invariants_over_random_bases(pv, hours, contract, clean, rte):
+    day = np.arange(NT) % 24
+    sun = np.clip(np.sin((day - 6) / 12 * np.pi), 0, None)
+    green = pv * sun
+    p = StorageParams(power_mw=0.01, energy_mwh=0.01 * hours, round_trip_efficiency=rte).to_dict()
+    d = dispatch_green_first(green[None], np.full((1, NT), 100.0), p)
+    f = _case(green, 100.0, contract=contract, clean=clean, charge=d["charge"], discharge=d["discharge"])
+    hourly, annual, cfe = (float(f[k][0]) for k in ("green_share_hourly", "green_share_annual", "cfe_score"))
+    assert 0.0 <= hourly <= annual + 1e-12 <= 1.0 + 1e-12
+    assert hourly <= cfe + 1e-12 <= 1.0 + 1e-12
+    assert float(f["energy_curtailed"][0]) >= -1e-12
+    if not contract:
+        assert annual == pytest.approx(hourly, abs=1e-12)

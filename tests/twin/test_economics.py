@@ -13,6 +13,7 @@ from twin.economics import (
     annual_cost,
     capital_recovery_factor,
     demand_cost,
+    emissions_t,
     hourly_price,
     replacement_annuity,
     subsidy,
@@ -96,3 +97,7 @@ def test_capacity_fade_reproduces_blast_lite_and_continues_with_throughput():
     life = years_to_end_of_life(1.0)
     assert fade_factor(life) == pytest.approx(END_OF_LIFE_RETENTION, abs=1e-9)
     assert 15.0 < life < 20.0
+
+
+def test_emissions_by_hand():
+    assert emissions_t(np.array([1000.0]), np.array([0.6187])) == pytest.approx([618.7])  # 1 GWh in Ningxia
