@@ -198,13 +198,16 @@ def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
     f_clean = np.where(has_store, (e_charge - e_grid_charge + grid_charge_clean + deficit_clean) / safe, 0.0)
     f_green, f_clean = np.clip(f_green, 0.0, 1.0), np.clip(f_clean, 0.0, 1.0)
     no_supply = _constant(h["p_green_direct"]) and _constant(h["p_discharge"])
-    if no_supply and h["p_green_direct"].flat[0] == 0.0 and h["p_discharge"].flat[0] == 0.0:
+    no_supply = no_supply and h["p_green_direct"].flat[0] == 0.0 and h["p_discharge"].flat[0] == 0.0
+    if no_supply:  # all from the grid (no pass over the hours where the clean share is one number)
         green_used = np.zeros(np.shape(load)[:-1])
+        s = h["grid_clean_share"]
+        cfe = np.full(np.shape(load)[:-1], s.flat[0]) if _constant(s) else annual(load * s) / 1000.0 / e_load
     else:
         green_used = annual(np.minimum(h["p_green_direct"] + h["p_discharge"] * f_green[..., None], load))
-    from_grid = imp - h["p_grid_charge"]
-    cfe_supply = h["p_green_direct"] + h["p_discharge"] * f_clean[..., None] + from_grid * h["grid_clean_share"]
-    cfe = annual(np.minimum(cfe_supply, load)) / 1000.0 / e_load
+        from_grid = imp - h["p_grid_charge"]
+        cfe_supply = h["p_green_direct"] + h["p_discharge"] * f_clean[..., None] + from_grid * h["grid_clean_share"]
+        cfe = annual(np.minimum(cfe_supply, load)) / 1000.0 / e_load
     hourly_share = green_used / 1000.0 / e_load
     e_surplus = annual(h["p_surplus"])
     exported = e_surplus * (pc["export_contract"] > 0)

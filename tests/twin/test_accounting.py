@@ -197,3 +197,9 @@ def test_share_invariants_over_random_bases(pv, hours, contract, clean, rte):
     assert float(f["energy_curtailed"][0]) >= -1e-12
     if not contract:
         assert annual == pytest.approx(hourly, abs=1e-12)
+
+
+def test_cfe_without_green_supply_is_the_grid_clean_share():
+    f = _case(np.zeros(NT), clean=0.45)
+    assert float(f["cfe_score"][0]) == pytest.approx(0.45, rel=1e-12)
+    assert float(f["green_share_hourly"][0]) == 0.0
