@@ -33,6 +33,7 @@ __all__ = [
     "Site",
     "SiteError",
     "Tariff",
+    "WindResource",
     "available",
     "load",
     "parse_site",
@@ -87,12 +88,30 @@ class Normals:
         return sum(t * d for t, d in zip(self.t_mean_c, days, strict=True)) / 365.0
 
 
+TOU_PERIODS = ("valley", "flat", "peak", "sharp")
+"""Names a time-of-use hour may have (``tariff.tou_hours``)."""
+
+
 @dataclass(frozen=True)
 class Tariff:
-    """Electricity price paid by a large data centre, CNY/kWh (flat, before any subsidy)."""
+    """Electricity price paid by a large data centre, CNY/kWh (flat, before any subsidy).
+
+    Optional, each with its ``*_source``: ``tou_hours`` (24 period names, hour 0 first, from
+    :data:`TOU_PERIODS`) and ``tou_factors`` (price of each period / flat price) for a
+    time-of-use tariff; ``demand_charge_cny_per_kw_month`` (two-part tariff: charge on each
+    month's peak import); ``green_subsidy_pct`` (share of the cost of green-powered load the
+    site refunds, e.g. Karamay's 15 %).
+    """
 
     price_cny_per_kwh: float
     source: str
+    tou_hours: tuple[str, ...] | None = None
+    tou_factors: Mapping[str, float] | None = None
+    tou_source: str = ""
+    demand_charge_cny_per_kw_month: float = 0.0
+    demand_charge_source: str = ""
+    green_subsidy_pct: float = 0.0
+    green_subsidy_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,19 @@ class Grid:
 
     co2_kg_per_kwh: float
     region: str
+    source: str
+    clean_share: tuple[float, ...] | None = None
+    """Carbon-free share of the grid's electricity, 12 monthly values (January first); None: unknown (0 is used)."""
+    clean_share_source: str = ""
+
+
+@dataclass(frozen=True)
+class WindResource:
+    """Hub-height wind resource of the site: annual mean speed (m/s) at ``height_m``, Weibull shape."""
+
+    mean_speed_ms: float
+    height_m: float
+    weibull_k: float | None
     source: str
 
 
@@ -139,6 +171,7 @@ class Site:
     grid: Grid
     policy: Policy
     reported: tuple[Reported, ...] = ()
+    wind: WindResource | None = None
     aliases: tuple[str, ...] = ()
     variability: Mapping[str, Any] | None = None
     """Day-to-day weather statistics derived from the site's hourly record (read-only mapping
@@ -189,17 +222,35 @@ _TABLES: dict[str, dict[str, tuple[type, tuple[float, float] | None, bool]]] = {
         **{k: (list, r, True) for k, r in _MONTHLY_RANGES.items()},
         "source": (str, None, True),
     },
-    "tariff": {"price_cny_per_kwh": (float, (0.0, 10.0), True), "source": (str, None, True)},
+    "tariff": {
+        "price_cny_per_kwh": (float, (0.0, 10.0), True),
+        "source": (str, None, True),
+        "tou_hours": (tuple, (24, TOU_PERIODS), False),
+        "tou_factors": (dict, (0.0, 10.0), False),
+        "tou_source": (str, None, False),
+        "demand_charge_cny_per_kw_month": (float, (0.0, 500.0), False),
+        "demand_charge_source": (str, None, False),
+        "green_subsidy_pct": (float, (0.0, 100.0), False),
+        "green_subsidy_source": (str, None, False),
+    },
     "grid": {
         "co2_kg_per_kwh": (float, (0.0, 2.0), True),
         "region": (str, None, True),
         "source": (str, None, True),
+        "clean_share": (list, (0.0, 1.0), False),
+        "clean_share_source": (str, None, False),
     },
     "policy": {
         "pue_limit": (float, (1.0, 3.0), False),
         "basis": (str, None, True),
         "source": (str, None, True),
     },
+}
+_WIND = {
+    "mean_speed_ms": (float, (0.0, 30.0), True),
+    "height_m": (float, (10.0, 300.0), True),
+    "weibull_k": (float, (1.0, 5.0), False),
+    "source": (str, None, True),
 }
 _REPORTED = {
     "metric": (str, None, True),
@@ -246,6 +297,15 @@ def _check_table(
                 n = len(value) if isinstance(value, list) else type(value).__name__
                 raise SiteError(f"{path}: {name} must be a list of 12 monthly values, got {n}")
             out[key] = tuple(_number(path, f"{name}[{i + 1}]", v, rng) for i, v in enumerate(value))
+        elif typ is tuple:  # a fixed-length list of names: rng = (length, allowed names)
+            n, names = rng
+            if not isinstance(value, list) or len(value) != n or not all(v in names for v in value):
+                raise SiteError(f"{path}: {name} must be a list of {n} names from {', '.join(names)}, got {value!r}")
+            out[key] = tuple(value)
+        elif typ is dict:  # a table of numbers
+            if not isinstance(value, dict):
+                raise SiteError(f"{path}: {name} must be a table of numbers, got {value!r}")
+            out[key] = MappingProxyType({k: _number(path, f"{name}.{k}", v, rng) for k, v in value.items()})
     return out
 
 
@@ -276,7 +336,7 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         Unknown or missing fields, wrong types, values out of range, or monthly normals that
         contradict each other (daily minimum above mean, dew point above mean, ...).
     """
-    allowed = _TOP | set(_TABLES) | {"reported", "variability"}
+    allowed = _TOP | set(_TABLES) | {"reported", "variability", "wind"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise SiteError(
@@ -315,6 +375,16 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
     if not isinstance(reported, list):
         raise SiteError(f"{path}: reported must be an array of tables ([[reported]])")
     rep = tuple(Reported(**_check_table(path, f"reported[{i + 1}]", r, _REPORTED)) for i, r in enumerate(reported))
+    tariff = {k: v for k, v in tables["tariff"].items() if v is not None}
+    hours = tariff.get("tou_hours")
+    if hours is not None:
+        missing = sorted(set(hours) - set(tariff.get("tou_factors") or {}))
+        if missing:
+            raise SiteError(
+                f"{path}: tariff.tou_factors has no factor for period {missing[0]!r} used in tariff.tou_hours"
+            )
+    grid = {k: v for k, v in tables["grid"].items() if v is not None}
+    wind = WindResource(**_check_table(path, "wind", data["wind"], _WIND)) if "wind" in data else None
     variability = None
     if "variability" in data:
         variability = MappingProxyType(_check_table(path, "variability", data["variability"], _VARIABILITY))
@@ -329,10 +399,11 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         country=data["country"],
         location=Location(**loc),
         normals=Normals(**n),
-        tariff=Tariff(**tables["tariff"]),
-        grid=Grid(**tables["grid"]),
+        tariff=Tariff(**tariff),
+        grid=Grid(**grid),
         policy=Policy(**tables["policy"]),
         reported=rep,
+        wind=wind,
         aliases=tuple(normalize_name(a) for a in aliases),
         variability=variability,
         path=path,

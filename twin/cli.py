@@ -21,6 +21,7 @@ import weather
 from twin.io import OutputError, write_csv, write_netcdf
 from twin.params import ConfigError
 from twin.weather_source import site_weather
+from twin.wind import LOW_CAPACITY_FACTOR
 
 USER_ERRORS: tuple[type[Exception], ...] = (sites.SiteError, weather.WeatherError, OutputError, ConfigError)
 
@@ -288,8 +289,12 @@ KPI_COLUMNS = [
 
 
 GREEN_COLUMNS = [
-    ("green_share_annual", "green annual", "{:.1%}"),
     ("green_share_hourly", "green hourly", "{:.1%}"),
+    ("green_share_annual", "green annual", "{:.1%}"),
+    ("cfe_score", "24/7 CFE", "{:.1%}"),
+    ("energy_curtailed", "curtailed MWh", "{:,.0f}"),
+    ("pv_capacity_factor", "PV CF", "{:.1%}"),
+    ("wind_capacity_factor", "wind CF", "{:.1%}"),
     ("islanded_hours", "islanded h", "{:.0f}"),
     ("green_days_24h", "24h-green d", "{:.0f}"),
 ]
@@ -335,6 +340,20 @@ def _run_and_report(scenario, args: argparse.Namespace, stem: str) -> int:
     print(
         "PUE is energy-weighted over the year; non-IT % = 1 − 1/PUE; GB40879 grade thresholds unverified; limit = site policy PUE"
     )
+    if "energy_green" in k and float(k["energy_green"].sum()) > 0:
+        print(
+            "green hourly = green energy used in the hour it is made (incl. storage); green annual adds only "
+            "contracted export; 24/7 CFE counts grid imports at the province's clean share; curtailed is never green"
+        )
+        cf = np.atleast_1d(k["wind_capacity_factor"].values)
+        low = cf[cf < LOW_CAPACITY_FACTOR]
+        if low.size:
+            print(
+                f"twin: warning: wind-farm capacity factor {float(low.min()):.1%} is below "
+                f"{LOW_CAPACITY_FACTOR:.0%}: check the hub-height wind resource ([wind] of the site file, "
+                "green.wind.hub_mean_speed_ms) before rejecting wind",
+                file=sys.stderr,
+            )
     if args.output or not args.no_output:
         out = Path(args.output) if args.output else _free_name(stem, ".nc", Path(args.out_dir))
         write_netcdf(ds, out, force=args.force)

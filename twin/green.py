@@ -4,22 +4,28 @@ Hourly balance (kW), closed by construction and checked by the tests::
 
     load      = green_direct + discharge + grid_import − grid_charge
     green     = green_direct + charge_from_green + surplus     (surplus: exported or curtailed)
+
+The supply step receives its parameters as the cooling designs do: one parameter object per
+case and section (``pv``, ``wind``, ``storage``, ``economics``), stacked into columns here; it
+never reads the scenario. What it needs of a site (tariff table, grid factor and clean share,
+wind resource) comes with the weather mapping.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from twin.config import Case, DispatchParams
-from twin.economics import capital_recovery_factor, hourly_price
+from twin.economics import SiteTariff, capital_recovery_factor, hourly_price, replacement_annuity
 from twin.io import read_hourly_csv
+from twin.params import Params
 from twin.pv import pv_profile
-from twin.storage import dispatch_green_first, dispatch_lp
+from twin.storage import dispatch_green_first, dispatch_lp, fade_factor, years_to_end_of_life
 from twin.wind import wind_unit_profile
 from weather.dataset import hour_of_day, solar_position
 
@@ -35,7 +41,7 @@ _PROFILES_LOCK = threading.Lock()
 
 
 def _scaled_profiles(
-    cases: list[Case], site_keys: list[str], kind: str, unit, zeros: np.ndarray, profiles: dict
+    plants: Sequence[Any], site_keys: list[str], kind: str, unit, zeros: np.ndarray, profiles: dict
 ) -> np.ndarray:
     """Hourly output (kW) of each case's PV or wind plant: its unit profile × its capacity.
 
@@ -43,27 +49,58 @@ def _scaled_profiles(
     ``profiles``, which callers may share between calls); with no plant in any case the
     result is ``zeros`` itself (no memory).
     """
-    cap = np.array([getattr(c, kind).capacity_mw for c in cases]) * 1000.0
+    cap = np.array([p.capacity_mw for p in plants]) * 1000.0
     if not np.any(cap > 0):
         return zeros
     order: dict[tuple, int] = {}
-    which = np.zeros(len(cases), dtype=int)
-    for i, (c, key) in enumerate(zip(cases, site_keys, strict=True)):
+    which = np.zeros(len(plants), dtype=int)
+    for i, (p, key) in enumerate(zip(plants, site_keys, strict=True)):
         if cap[i] > 0:
-            k = (kind, key, _key(getattr(c, kind)))
+            k = (kind, key, _key(p))
             with _PROFILES_LOCK:  # blocks may run on several threads: compute each profile once
                 if k not in profiles:
-                    profiles[k] = unit(c, key)
+                    profiles[k] = unit(p, key)
             which[i] = order.setdefault(k, len(order))
     return np.stack([profiles[k] for k in order])[which] * cap[:, None]
 
 
+def site_tariff(site: Any) -> SiteTariff:
+    """The money side's view of a site's tariff table."""
+    t = site.tariff
+    return SiteTariff(
+        price_cny_per_kwh=t.price_cny_per_kwh,
+        tou_hours=t.tou_hours,
+        tou_factors=t.tou_factors,
+        demand_charge_cny_per_kw_month=t.demand_charge_cny_per_kw_month,
+        green_subsidy_pct=t.green_subsidy_pct,
+    )
+
+
+def _rows(keys: Sequence[Any], make) -> tuple[list[np.ndarray], np.ndarray]:
+    """One row per distinct key (``make(key)``) and the row index of each case."""
+    row_of: dict[Any, int] = {}
+    rows: list[np.ndarray] = []
+    which = np.empty(len(keys), dtype=int)
+    for i, k in enumerate(keys):
+        if k not in row_of:
+            row_of[k] = len(rows)
+            rows.append(make(k))
+        which[i] = row_of[k]
+    return rows, which
+
+
+def _per_case_rows(keys: Sequence[Any], make, n: int, nt: int) -> np.ndarray:
+    """(case, time) array of the rows ``make(key)``: a broadcast view when all cases agree."""
+    rows, which = _rows(keys, make)
+    return np.broadcast_to(rows[0], (n, nt)) if len(rows) == 1 else np.stack(rows)[which]
+
+
 def green_power(
-    cases: list[Case],
+    params: Mapping[str, Sequence[Params]],
     site_keys: list[str],
     weather: dict[str, Any],
     load_kw: np.ndarray,
-    dispatch: DispatchParams,
+    dispatch: Any,
     profiles: dict | None = None,
     hour: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -71,8 +108,10 @@ def green_power(
 
     Parameters
     ----------
-    cases : list of Case
-        The cases, in order.
+    params : mapping
+        ``{"pv": [...], "wind": [...], "storage": [...], "economics": [...]}``: one
+        :class:`~twin.pv.PVParams`, :class:`~twin.wind.WindParams`,
+        :class:`~twin.storage.StorageParams` and :class:`~twin.economics.EconomicsParams` per case.
     site_keys : list of str
         The site key of each case.
     weather : dict
@@ -91,70 +130,74 @@ def green_power(
     (hourly, per_case)
         Hourly (case, time) arrays and per-case scalars (capex annuity, CO2 factor, ...).
     """
+    pvs, winds, stores, econ = (list(params[k]) for k in ("pv", "wind", "storage", "economics"))
     n, nt = load_kw.shape
     zeros = np.broadcast_to(0.0, (n, nt))  # one read-only zero array for every empty part
     sun: dict[str, pd.DataFrame] = {}
 
-    def pv_unit(c: Case, key: str) -> np.ndarray:
+    def pv_unit(p: Any, key: str) -> np.ndarray:
         ds, meta, _ = weather[key]
-        if c.pv.profile_csv:
-            return read_hourly_csv(c.pv.profile_csv, nt, "green.pv.profile_csv", "cf", 1.5)
+        if p.profile_csv:
+            return read_hourly_csv(p.profile_csv, nt, "green.pv.profile_csv", "cf", 1.5)
         if key not in sun:  # solar position once per site
             t = pd.DatetimeIndex(ds["time"].to_numpy())
             sun[key] = solar_position(t, meta["latitude"], meta["longitude"], meta["utc_offset_h"])
-        return pv_profile(ds, c.pv, sun[key])
+        return pv_profile(ds, p, sun[key])
 
-    def wind_unit(c: Case, key: str) -> np.ndarray:
-        ds = weather[key][0]
-        if c.wind.profile_csv:
-            return read_hourly_csv(c.wind.profile_csv, nt, "green.wind.profile_csv", "cf", 1.5)
+    def wind_unit(p: Any, key: str) -> np.ndarray:
+        ds, _, site = weather[key]
+        if p.profile_csv:
+            return read_hourly_csv(p.profile_csv, nt, "green.wind.profile_csv", "cf", 1.5)
         return wind_unit_profile(
             ds["wind_speed"].to_numpy(),
             ds["t_db"].to_numpy(),
             ds["p_air"].to_numpy(),
-            c.wind,
+            p,
             float(ds["wind_speed"].attrs.get("height_m", 10.0)),
+            ghi=ds["ghi"].to_numpy() if "ghi" in ds else None,
+            resource=getattr(site, "wind", None),
         )
 
     profiles = {} if profiles is None else profiles
-    p_pv = _scaled_profiles(cases, site_keys, "pv", pv_unit, zeros, profiles)
-    p_wind = _scaled_profiles(cases, site_keys, "wind", wind_unit, zeros, profiles)
+    p_pv = _scaled_profiles(pvs, site_keys, "pv", pv_unit, zeros, profiles)
+    p_wind = _scaled_profiles(winds, site_keys, "wind", wind_unit, zeros, profiles)
     green = p_pv if p_wind is zeros else (p_wind if p_pv is zeros else p_pv + p_wind)
+    time = next(iter(weather.values()))[0].indexes["time"].values
     if hour is None:
-        hour = hour_of_day(next(iter(weather.values()))[0].indexes["time"].values)
+        hour = hour_of_day(time)
     site_objs = {k: weather[k][2] for k in set(site_keys)}
-    # One price row per distinct tariff, indexed per case (a broadcast view when all agree).
-    row_of: dict[tuple, int] = {}
-    rows: list[np.ndarray] = []
-    which = np.empty(n, dtype=int)
-    for i, (c, key) in enumerate(zip(cases, site_keys, strict=True)):
-        e = c.economics
-        flat = e.tariff_cny_per_kwh or site_objs[key].tariff.price_cny_per_kwh
-        k = (flat, e.tariff, e.tou_peak_factor, e.tou_valley_factor)  # what hourly_price reads
-        if k not in row_of:
-            row_of[k] = len(rows)
-            rows.append(hourly_price(hour, flat, e))
-        which[i] = row_of[k]
-    price = np.broadcast_to(rows[0], (n, nt)) if len(rows) == 1 else np.stack(rows)[which]
-    st = {
-        f.name: np.array([getattr(c.storage, f.name) for c in cases], dtype=float)
-        for f in dataclasses.fields(cases[0].storage)
-    }
+    tariffs = {k: site_tariff(s) for k, s in site_objs.items()}
+    # One price row per distinct (tariff choice, site table), indexed per case.
+    price = _per_case_rows(
+        [(e, key) for e, key in zip(econ, site_keys, strict=True)],
+        lambda k: hourly_price(hour, k[0], tariffs[k[1]]),
+        n,
+        nt,
+    )
+    month = np.asarray(time).astype("datetime64[M]").astype(int) % 12
+
+    def clean_row(key: str) -> np.ndarray:
+        share = site_objs[key].grid.clean_share
+        return np.zeros(nt) if share is None else np.asarray(share, dtype=float)[month]
+
+    clean = _per_case_rows(site_keys, clean_row, n, nt)
+    st = {f.name: np.array([getattr(s, f.name) for s in stores], dtype=float) for f in dataclasses.fields(stores[0])}
     if green is zeros and not np.any(st["energy_mwh"] > 0):
         # Nothing to dispatch: every kWh comes from the grid.
         d = {k: zeros for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "surplus")}
         d["grid_import"] = load_kw
+        d["deficit"] = np.zeros(n)
     elif dispatch.strategy == "green_first":
         d = dispatch_green_first(green, load_kw, st)
         d["grid_charge"] = zeros
     else:
         parts = [
-            dispatch_lp(green[i], load_kw[i], c.storage, price=price[i], grid_charging=dispatch.grid_charging)
-            for i, c in enumerate(cases)
+            dispatch_lp(green[i], load_kw[i], s, price=price[i], grid_charging=dispatch.grid_charging)
+            for i, s in enumerate(stores)
         ]
         d = {
             k: np.stack([p[k] for p in parts])
-            for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "grid_import", "surplus")
+            for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "grid_import", "surplus", "deficit")
         }
     hourly = {
         "p_pv": p_pv,
@@ -168,35 +211,54 @@ def green_power(
         "p_grid_import": d["grid_import"],
         "p_surplus": d["surplus"],
         "price": price,
+        "grid_clean_share": clean,
     }
-    owned = np.array([c.economics.green_procurement == "owned" for c in cases])
+    owned = np.array([e.green_procurement == "owned" for e in econ])
     gen_capex = np.array(
         [
-            (c.pv.capacity_mw * c.economics.pv_capex_cny_per_w + c.wind.capacity_mw * c.economics.wind_capex_cny_per_w)
-            * 1e6
-            for c in cases
+            (pv.capacity_mw * e.pv_capex_cny_per_w + w.capacity_mw * e.wind_capex_cny_per_w) * 1e6
+            for pv, w, e in zip(pvs, winds, econ, strict=True)
         ]
     )
-    sto_capex = np.array([c.storage.energy_mwh * c.economics.storage_capex_cny_per_wh * 1e6 for c in cases])
+    sto_capex = np.array([s.energy_mwh * e.storage_capex_cny_per_wh * 1e6 for s, e in zip(stores, econ, strict=True)])
     # With a PPA the generators are someone else's; the storage is the site's own either way.
     capex = np.where(owned, gen_capex, 0.0) + sto_capex
-    crf = np.array([capital_recovery_factor(c.economics.discount_rate, c.economics.lifetime_years) for c in cases])
-    opex = np.array([c.economics.opex_pct_of_capex for c in cases]) / 100.0
-    subsidy = []
-    for c, key in zip(cases, site_keys, strict=True):
-        pct = c.economics.green_subsidy_pct
-        if pct < 0:
-            pct = site_objs[key].reported_value("green_power_subsidy") or 0.0
-        subsidy.append(pct)
+    crf = np.array([capital_recovery_factor(e.discount_rate, e.lifetime_years) for e in econ])
+    opex = np.array([e.opex_pct_of_capex for e in econ]) / 100.0
+    life = np.array([years_to_end_of_life(s.duty_cycles_per_day) for s in stores])
+    replace = np.array(
+        [
+            replacement_annuity(c, e.discount_rate, e.lifetime_years, y)
+            for c, e, y in zip(sto_capex, econ, life, strict=True)
+        ]
+    )
+
+    def site_or(value: float, site_value: float) -> float:
+        return site_value if value < 0 else value
+
     per_case = {
         "capex": capex,
-        "capex_annual": capex * (crf + opex),
-        "ppa_price": np.where(owned, 0.0, np.array([c.economics.ppa_cny_per_kwh for c in cases])),
-        "export_price": np.array([c.economics.export_cny_per_kwh for c in cases]),
-        "demand_charge": np.array([c.economics.demand_charge_cny_per_kw_month for c in cases]),
-        "green_subsidy_pct": np.array(subsidy, dtype=float),
+        "capex_annual": capex * (crf + opex) + replace,
+        "storage_replacement_annual": replace,
+        "storage_life_years": life,
+        "storage_capacity_share": np.array([fade_factor(s.age_years, s.duty_cycles_per_day) for s in stores]),
+        "storage_deficit": np.asarray(d["deficit"], dtype=float) / 1000.0,
+        "ppa_price": np.where(owned, 0.0, np.array([e.ppa_cny_per_kwh for e in econ])),
+        "export_contract": np.array([e.export_contract for e in econ], dtype=float),
+        "export_price": np.array([e.export_cny_per_kwh for e in econ]),
+        "demand_charge": np.array(
+            [
+                site_or(e.demand_charge_cny_per_kw_month, tariffs[k].demand_charge_cny_per_kw_month)
+                for e, k in zip(econ, site_keys, strict=True)
+            ]
+        ),
+        "green_subsidy_pct": np.array(
+            [site_or(e.green_subsidy_pct, tariffs[k].green_subsidy_pct) for e, k in zip(econ, site_keys, strict=True)]
+        ),
         "grid_co2": np.array([site_objs[k].grid.co2_kg_per_kwh for k in site_keys]),
-        "other_spend": np.array([c.economics.other_spend_cny_per_year for c in cases]),
-        "storage_energy_mwh": np.array([c.storage.energy_mwh for c in cases]),
+        "other_spend": np.array([e.other_spend_cny_per_year for e in econ]),
+        "storage_energy_mwh": np.array([s.energy_mwh for s in stores]),
+        "pv_capacity_mw": np.array([p.capacity_mw for p in pvs]),
+        "wind_capacity_mw": np.array([w.capacity_mw for w in winds]),
     }
     return hourly, per_case

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-import sites
+from twin.economics import annual_cost, demand_cost, emissions_t
 
 __all__ = ["GB40879_THRESHOLDS", "gb40879_grade", "kpis"]
 
@@ -69,23 +69,31 @@ HOURLY_NEEDS = (
     "pue",
 )
 GREEN_HOURLY_NEEDS = (
+    "p_pv",
+    "p_wind",
     "p_green",
     "p_green_direct",
+    "p_charge",
     "p_discharge",
     "p_grid_charge",
     "p_grid_import",
     "p_surplus",
     "price",
+    "grid_clean_share",
 )
 GREEN_PER_CASE_NEEDS = (
     "capex_annual",
     "ppa_price",
+    "export_contract",
     "export_price",
     "demand_charge",
     "green_subsidy_pct",
     "grid_co2",
     "other_spend",
     "storage_energy_mwh",
+    "storage_deficit",
+    "pv_capacity_mw",
+    "wind_capacity_mw",
 )
 
 
@@ -148,62 +156,123 @@ def annual_figures(
 
 
 def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
-    """Green share both ways, islanding, cost and carbon (energies in MWh, money in CNY).
+    """Green shares, islanding, cost and carbon (energies in MWh, money in CNY).
 
-    * annual matching (REF-style): min(Σ green, Σ load) / Σ load;
-    * hourly carbon-free-energy score: Σ_t min(clean supply_t, load_t) / Σ load, with clean
-      supply = green used directly + storage discharge charged from green (grid-charged
-      energy is not clean). Always ≤ the annual matching;
+    Storage: the year is cyclic (:mod:`twin.storage`), so every kWh discharged was charged
+    in the same year; what a battery still ends below its start (``storage_deficit``) is
+    bought from the grid. The stored energy's green fraction is ``f_g = Σ charge from green /
+    (Σ charge + deficit)``, its clean fraction ``f_c`` counts grid charging (and the deficit)
+    at the grid's clean share.
+
+    * **physical hourly green share** (the headline): ``Σ_t min(green_direct_t + f_g
+      discharge_t, load_t) / Σ load`` — green energy consumed in the hour it is generated or
+      through storage. Curtailed and exported energy never count.
+    * **annual matching**: ``min(green consumed + exported, Σ load) / Σ load`` where exported
+      energy counts only under an export or certificate contract (``economics.export_contract``);
+      without one it equals the hourly share, with one it is ≥ it. (Not the REF of ISO/IEC
+      30134-3, which counts all renewable energy bought, wherever it goes.)
+    * **24/7 CFE score** (Google, "24/7 Carbon-Free Energy: Methodologies and Metrics", 2021;
+      Riepin & Brown, PyPSA 24/7 CFE study, 2022/2024): ``Σ_t min(green_direct_t + f_c
+      discharge_t + s_t (grid_import_t − grid_charge_t), load_t) / Σ load`` with ``s_t`` the
+      grid's clean share in that hour (``[grid] clean_share`` of the site); 100 % with a fully
+      clean grid.
+    * curtailed energy = surplus not exported; reported, never green.
     * islanded hours: no grid import (grid-forming operation on green + storage);
-      24-hour-green days: days without any grid import;
-    * cost: Σ import × price + monthly peak import × demand charge + green PPA energy × PPA price
-      + annualised green capex/O&M − surplus × export price − subsidy; the subsidy (Karamay's
-      15 %, seed 000) is read as that share of the electricity cost of the green-powered part of
-      the load (interpretation; stated in the README);
-    * CO2: grid import × the site's grid factor; CUE = kg CO2 per IT kWh.
+      24-hour-green days: days without any grid import.
+    * cost: :func:`twin.economics.annual_cost`; CO2 = (grid import + deficit) × the site's grid
+      factor; CUE = kg CO2 per IT kWh.
     """
     load, imp, price = h["p_facility"], h["p_grid_import"], h["price"]
-    e_discharge = annual(h["p_discharge"])
-    share = 1.0 - annual(h["p_grid_charge"]) / np.maximum(e_discharge, 1e-9) * (e_discharge > 0)
-    if _constant(h["p_green_direct"]) and _constant(h["p_discharge"]):  # no green supply: no pass
-        clean = np.broadcast_to(h["p_green_direct"].flat[0] + h["p_discharge"].flat[0], np.shape(load))
+    e_charge = annual(h["p_charge"])
+    e_grid_charge = annual(h["p_grid_charge"])
+    deficit = pc["storage_deficit"] * 1000.0  # kWh
+    into_store = e_charge + deficit
+    has_store = into_store > 0
+    safe = np.where(has_store, into_store, 1.0)
+    f_green = np.where(has_store, (e_charge - e_grid_charge) / safe, 0.0)
+    if _constant(h["p_grid_charge"]) and h["p_grid_charge"].flat[0] == 0.0:
+        grid_charge_clean = np.zeros_like(e_charge)
     else:
-        clean = h["p_green_direct"] + h["p_discharge"] * np.clip(share, 0.0, 1.0)[..., None]
-    e_green = annual(h["p_green"]) / 1000.0
-    cfe = (annual(clean) if _constant(clean) and clean.flat[0] == 0.0 else annual(np.minimum(clean, load))) / 1000.0
-    cfe = cfe / e_load
-    no_import = imp <= 1e-6 * load
-    e_import = annual(imp) / 1000.0
-    energy_cost = annual(imp) * price.flat[0] if _constant(price) else annual(imp * price)
-    months, days = _calendar_starts(time, "month"), _calendar_starts(time, "day")
-    demand = np.maximum.reduceat(imp, months, axis=-1).sum(axis=-1) * pc["demand_charge"]
-    ppa = annual(clean) * pc["ppa_price"]
+        grid_charge_clean = annual(h["p_grid_charge"] * h["grid_clean_share"])
+    deficit_clean = deficit * _mean_last_axis(h["grid_clean_share"])
+    f_clean = np.where(has_store, (e_charge - e_grid_charge + grid_charge_clean + deficit_clean) / safe, 0.0)
+    f_green, f_clean = np.clip(f_green, 0.0, 1.0), np.clip(f_clean, 0.0, 1.0)
+    no_supply = _constant(h["p_green_direct"]) and _constant(h["p_discharge"])
+    no_supply = no_supply and h["p_green_direct"].flat[0] == 0.0 and h["p_discharge"].flat[0] == 0.0
+    if no_supply:  # all from the grid (no pass over the hours where the clean share is one number)
+        green_used = np.zeros(np.shape(load)[:-1])
+        s = h["grid_clean_share"]
+        cfe = np.full(np.shape(load)[:-1], s.flat[0]) if _constant(s) else annual(load * s) / 1000.0 / e_load
+    else:
+        green_used = annual(np.minimum(h["p_green_direct"] + h["p_discharge"] * f_green[..., None], load))
+        from_grid = imp - h["p_grid_charge"]
+        cfe_supply = h["p_green_direct"] + h["p_discharge"] * f_clean[..., None] + from_grid * h["grid_clean_share"]
+        cfe = annual(np.minimum(cfe_supply, load)) / 1000.0 / e_load
+    hourly_share = green_used / 1000.0 / e_load
     e_surplus = annual(h["p_surplus"])
-    before = energy_cost + demand + ppa + pc["capex_annual"] - e_surplus * pc["export_price"]
-    subsidy = before * cfe * pc["green_subsidy_pct"] / 100.0
-    cost = before - subsidy
-    co2 = e_import * pc["grid_co2"]  # t
+    exported = e_surplus * (pc["export_contract"] > 0)
+    annual_share = np.minimum(green_used + exported, e_load * 1000.0) / 1000.0 / e_load
+    no_import = imp <= 1e-6 * load
+    e_import = (annual(imp) + deficit) / 1000.0
+    mean_price = _mean_last_axis(price)
+    energy_cost = (annual(imp) * price.flat[0] if _constant(price) else annual(imp * price)) + deficit * mean_price
+    months, days = _calendar_starts(time, "month"), _calendar_starts(time, "day")
+    money = annual_cost(
+        energy_cost=energy_cost,
+        demand=demand_cost(imp, months, pc["demand_charge"]),
+        green_used_kwh=green_used,
+        ppa_price=pc["ppa_price"],
+        capex_annual=pc["capex_annual"],
+        exported_kwh=exported,
+        export_price=pc["export_price"],
+        green_share=hourly_share,
+        subsidy_pct=pc["green_subsidy_pct"],
+    )
+    cost = money["cost_total"]
+    co2 = emissions_t(e_import, pc["grid_co2"])
     with np.errstate(invalid="ignore", divide="ignore"):
         spend_share = np.where(pc["other_spend"] > 0, cost / (cost + pc["other_spend"]), np.nan)
+        cf_pv = np.where(
+            pc["pv_capacity_mw"] > 0, annual(h["p_pv"]) / (pc["pv_capacity_mw"] * 1000.0 * _hours(load)), np.nan
+        )
+        cf_wind = np.where(
+            pc["wind_capacity_mw"] > 0, annual(h["p_wind"]) / (pc["wind_capacity_mw"] * 1000.0 * _hours(load)), np.nan
+        )
     return {
-        "energy_green": e_green,
+        "energy_green": annual(h["p_green"]) / 1000.0,
+        "energy_green_used": green_used / 1000.0,
         "energy_grid_import": e_import,
         "energy_surplus": e_surplus / 1000.0,
-        "green_share_annual": np.minimum(e_green, e_load) / e_load,
-        "green_share_hourly": cfe,
+        "energy_exported": exported / 1000.0,
+        "energy_curtailed": (e_surplus - exported) / 1000.0,
+        "energy_storage_deficit": deficit / 1000.0,
+        "green_share_annual": annual_share,
+        "green_share_hourly": hourly_share,
+        "cfe_score": cfe,
+        "pv_capacity_factor": cf_pv,
+        "wind_capacity_factor": cf_wind,
         "islanded_hours": np.sum(no_import, axis=-1),
         "green_days_24h": np.minimum.reduceat(no_import, days, axis=-1).sum(axis=-1),
-        "storage_cycles_per_day": e_discharge
+        "storage_cycles_per_day": annual(h["p_discharge"])
         / 1000.0
         / np.maximum(pc["storage_energy_mwh"], 1e-9)
-        / (np.shape(load)[-1] / 24.0),
-        "cost_total": cost,
+        / (_hours(load) / 24.0),
+        **money,
         "cost_per_mwh_it": cost / e_it,
-        "green_subsidy": subsidy,
         "electricity_share_of_spend": spend_share,
         "co2": co2,
         "cue": co2 * 1000.0 / (e_it * 1000.0),
     }
+
+
+def _hours(a: np.ndarray) -> int:
+    return int(np.shape(a)[-1])
+
+
+def _mean_last_axis(a: np.ndarray) -> np.ndarray:
+    if _constant(a):
+        return np.full(np.shape(a)[:-1], a.flat[0])
+    return np.mean(a, axis=-1)
 
 
 KPI_LABELS = {
@@ -224,13 +293,24 @@ KPI_LABELS = {
     "energy_per_compute": ("1", "facility energy per unit of compute delivered"),
     "energy_green": ("MWh", "annual green generation"),
     "energy_grid_import": ("MWh", "annual grid import"),
+    "energy_green_used": ("MWh", "annual green energy consumed (directly and through storage)"),
     "energy_surplus": ("MWh", "annual green surplus (exported or curtailed)"),
-    "green_share_annual": ("1", "green share, annual matching (REF-style)"),
-    "green_share_hourly": ("1", "green share, hourly matching (24/7 CFE score)"),
+    "energy_exported": ("MWh", "annual green energy exported under a contract"),
+    "energy_curtailed": ("MWh", "annual green energy curtailed (never counted as green)"),
+    "energy_storage_deficit": ("MWh", "storage energy the year ends short of its start, bought from the grid"),
+    "green_share_annual": ("1", "green share, annual matching (consumed + contracted export)"),
+    "green_share_hourly": ("1", "green share, physical hourly (consumed in the hour, incl. storage)"),
+    "cfe_score": ("1", "24/7 carbon-free energy score (grid imports at the grid's clean share)"),
+    "pv_capacity_factor": ("1", "PV capacity factor (AC energy / DC nameplate × hours)"),
+    "wind_capacity_factor": ("1", "wind-farm capacity factor"),
     "islanded_hours": ("h", "hours without grid import"),
     "green_days_24h": ("d", "days with 24-hour green supply"),
     "storage_cycles_per_day": ("1", "equivalent full storage cycles per day"),
     "cost_total": ("CNY", "annual electricity cost incl. green capex annuity"),
+    "cost_grid_energy": ("CNY", "grid energy cost"),
+    "cost_demand": ("CNY", "demand (capacity) charges"),
+    "cost_ppa": ("CNY", "green PPA / direct-supply cost"),
+    "export_revenue": ("CNY", "revenue from contracted export"),
     "cost_per_mwh_it": ("CNY MWh-1", "electricity cost per MWh of IT energy"),
     "green_subsidy": ("CNY", "green-power subsidy"),
     "electricity_share_of_spend": ("1", "electricity's share of total spend"),
@@ -244,7 +324,12 @@ KPI_LABELS = {
 
 
 POLICY_ATTR = "policy_pue_limit_"
-"""Prefix of the hourly Dataset's attributes holding each site's policy PUE limit (NaN: none)."""
+"""Prefix of the Dataset attributes that carry each site's policy PUE limit (NaN: none)."""
+
+
+def policy_attrs(limits: Mapping[str, float | None]) -> dict[str, float]:
+    """Dataset attributes holding the policy PUE limit of each site key."""
+    return {f"{POLICY_ATTR}{k}": float("nan") if v is None else float(v) for k, v in limits.items()}
 
 
 def kpi_dataset(
@@ -256,14 +341,14 @@ def kpi_dataset(
 ) -> xr.Dataset:
     """The KPI Dataset from :func:`annual_figures`: policy grade and limits added, every variable labelled.
 
-    ``limits`` maps each site key to its policy PUE limit (``None``: no limit); a site missing
-    from it is looked up in the built-in library.
+    ``limits`` maps each site key to its policy PUE limit (None or absent: no limit).
     """
     out = dict(figures)
     out["gb40879_grade"] = gb40879_grade(out["pue"])
-    limits = dict(limits or {})
-    limit_of = {k: limits[k] if k in limits else sites.load(k).policy.pue_limit for k in set(site_keys)}
-    lim = np.array([np.nan if limit_of[k] is None else limit_of[k] for k in site_keys]).reshape(np.shape(out["pue"]))
+    limit_of = dict(limits or {})
+    lim = np.array([np.nan if limit_of.get(k) is None else limit_of[k] for k in site_keys]).reshape(
+        np.shape(out["pue"])
+    )
     out["policy_pue_limit"] = lim
     out["meets_policy"] = (out["pue"] <= lim) | np.isnan(lim)
     ds = xr.Dataset({k: (dims, np.asarray(v)) for k, v in out.items()}, coords=coords)
@@ -293,9 +378,6 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
     figures = annual_figures(hourly, per_case, ds["time"].to_numpy())
     dims = tuple(d for d in ds["p_facility"].dims if d != "time")
     coords = {k: v for k, v in ds.coords.items() if "time" not in v.dims}
-    limits = {
-        k[len(POLICY_ATTR) :]: (None if np.isnan(v) else float(v))
-        for k, v in ds.attrs.items()
-        if k.startswith(POLICY_ATTR)
-    }
+    limits = {k[len(POLICY_ATTR) :]: v for k, v in ds.attrs.items() if k.startswith(POLICY_ATTR)}
+    limits = {k: None if np.isnan(v) else float(v) for k, v in limits.items()}
     return kpi_dataset(figures, coords, [str(s) for s in np.atleast_1d(ds["site"].values)], dims, limits)

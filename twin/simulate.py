@@ -33,7 +33,7 @@ from twin.electrical import electrical_losses, indoor_losses
 from twin.green import green_power
 from twin.io import read_hourly_csv
 from twin.it_load import it_power, utilisation_profile
-from twin.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, POLICY_ATTR, annual_figures, kpi_dataset
+from twin.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset, policy_attrs
 from twin.params import ConfigError
 from twin.variables import attrs
 from twin.weather_source import site_weather
@@ -328,7 +328,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
             a = results[name]
             a[~rows] = False if a.dtype == bool else (-1 if a.dtype == np.int16 else np.nan)
     hourly, per_case = green_power(
-        cases, plan.site_keys, plan.wx_all, results["p_facility"], scenario.dispatch, hour=plan.hour[0]
+        _supply_params(cases), plan.site_keys, plan.wx_all, results["p_facility"], scenario.dispatch, hour=plan.hour[0]
     )
     for name, arr in hourly.items():
         if keep is None or name in keep:
@@ -361,9 +361,9 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         modes="; ".join(f"{d}: {', '.join(get_design(d).modes)}" for d in scenario.designs),
         conventions="hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
     )
-    for key, (_, meta, site) in plan.wx_all.items():
+    for key, (_, meta, _) in plan.wx_all.items():
         ds.attrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
-        ds.attrs[f"{POLICY_ATTR}{key}"] = np.nan if site.policy.pue_limit is None else site.policy.pue_limit
+    ds.attrs.update(policy_attrs(_limits(plan)))
     return ds
 
 
@@ -398,7 +398,7 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
         m = len(idx)
         hourly = {k: np.broadcast_to(np.asarray(v), (m, nt)) for k, v in _block(plan, key, idx, KPI_VARIABLES).items()}
         green, per_case = green_power(
-            [plan.cases[i] for i in idx],
+            _supply_params([plan.cases[i] for i in idx]),
             [keys[i] for i in idx],
             plan.wx_all,
             np.ascontiguousarray(hourly["p_facility"]),
@@ -415,8 +415,17 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
 
     _run_blocks(plan, run_block)
     coords = _case_coords(scenario, plan)
-    limits = {k: site.policy.pue_limit for k, (_, _, site) in plan.wx_all.items()}
     if n == 1:
         coords = {k: (v[1][0] if isinstance(v, tuple) else v[0]) for k, v in coords.items()}
-        return kpi_dataset({k: v[0] for k, v in figures.items()}, coords, keys, (), limits)
-    return kpi_dataset(figures, coords, keys, ("case",), limits)
+        return kpi_dataset({k: v[0] for k, v in figures.items()}, coords, keys, (), _limits(plan))
+    return kpi_dataset(figures, coords, keys, ("case",), _limits(plan))
+
+
+def _supply_params(cases: list[Case]) -> dict[str, list[Any]]:
+    """The supply step's parameters: one object per case and section."""
+    return {k: [getattr(c, k) for c in cases] for k in ("pv", "wind", "storage", "economics")}
+
+
+def _limits(plan: _Plan) -> dict[str, float | None]:
+    """Policy PUE limit of each site of the run (from the sites already loaded)."""
+    return {k: site.policy.pue_limit for k, (_, _, site) in plan.wx_all.items()}

@@ -6,28 +6,86 @@ Bookkeeping as PyPSA does it, with an explicit step ``dt`` (h) and the recursion
 
 (energy in kWh, power in kW). Self-discharge acts on the usable energy above the reserve
 ``soc_min`` (an approximation: it keeps the state of charge inside its limits when the
-battery stands idle; the reserve is topped up by the battery management, not modelled). The green-first rule is the only loop over time in the twin;
-it runs over all cases at once.
+battery stands idle; the reserve is topped up by the battery management, not modelled).
+
+**The year ends where it began** (PyPSA's ``cyclic_state_of_charge``): the state of charge at
+the start of the year equals the state at its end, so every kWh discharged was charged in the
+same year and no energy comes from nowhere. The LP states it as a constraint; green-first
+runs the year again from the end state of the pass before (the end state no longer depends
+on the start once the battery has been full or empty at some hour, so a second pass usually
+settles it; a pass stops as soon as its trajectory meets the previous one). Whatever a
+battery that never fills or empties still ends below its start after :data:`CYCLIC_PASSES`
+passes is returned as ``deficit`` (kWh), which the accounting buys from the grid.
+
+The green-first rule is the only loop over time in the twin; it runs over all cases at once.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from twin.params import ConfigError, Params, param
 
-__all__ = ["MINNING", "StorageParams", "dispatch_green_first", "dispatch_lp", "fade_factor"]
+__all__ = [
+    "MINNING",
+    "StorageParams",
+    "dispatch_green_first",
+    "dispatch_lp",
+    "fade_factor",
+    "years_to_end_of_life",
+]
 
-# LFP capacity retention at 1 cycle/day, 25 °C, 100 % DoD (NREL BLAST-Lite, reference-facts.md)
-_FADE_YEARS = (0.0, 1.0, 5.0, 10.0)
-_FADE_RETENTION = (1.0, 0.976, 0.925, 0.876)
+# LFP capacity retention at 1 cycle/day, 25 °C, 100 % DoD (NREL BLAST-Lite, reference-facts.md):
+# 0.976 after 1 year, 0.925 after 5, 0.876 after 10. Fitted (exactly at 1 and 10 years, 0.927
+# against 0.925 at 5) by a calendar term ∝ √t and a cycling term ∝ equivalent full cycles:
+FADE_CALENDAR_PER_SQRT_YEAR = 0.01697
+"""Calendar capacity loss, share per √year (fit to the BLAST-Lite LFP points above)."""
+FADE_PER_CYCLE = 1.927e-5
+"""Cycling capacity loss, share per equivalent full cycle (same fit; 365 cycles a year)."""
+END_OF_LIFE_RETENTION = 0.8
+"""Capacity share at which the battery is replaced (assumption: the usual LFP warranty end of life)."""
+CYCLIC_PASSES = 8
+"""Most green-first passes over the year to reach the cyclic state of charge."""
 
 
-def fade_factor(age_years: float) -> float:
-    """Remaining capacity share after ``age_years`` (LFP, linear between BLAST-Lite points)."""
-    return float(np.interp(age_years, _FADE_YEARS, _FADE_RETENTION, right=_FADE_RETENTION[-1]))
+def fade_factor(age_years: float | np.ndarray, cycles_per_day: float | np.ndarray = 1.0) -> np.ndarray | float:
+    """Remaining capacity share after ``age_years`` at ``cycles_per_day`` equivalent full cycles.
+
+    Parameters
+    ----------
+    age_years : float or array
+        Years of operation.
+    cycles_per_day : float or array
+        Equivalent full cycles a day (throughput / usable energy).
+
+    Returns
+    -------
+    float or array
+        ``1 − a √t − b · 365 · n · t`` with ``a`` = :data:`FADE_CALENDAR_PER_SQRT_YEAR` and
+        ``b`` = :data:`FADE_PER_CYCLE`, floored at 0.
+
+    Notes
+    -----
+    Calendar ageing of LFP grows with the square root of time (SEI growth) and cycling
+    ageing with the throughput (Smith et al., NREL BLAST-Lite); the two coefficients are
+    fitted to the BLAST-Lite points at one cycle a day and extrapolate beyond year 10 and to
+    other duties (an approximation: temperature and depth of discharge are not modelled).
+    """
+    t = np.asarray(age_years, dtype=float)
+    n = np.asarray(cycles_per_day, dtype=float)
+    r = np.maximum(1.0 - FADE_CALENDAR_PER_SQRT_YEAR * np.sqrt(t) - FADE_PER_CYCLE * 365.0 * n * t, 0.0)
+    return float(r) if r.ndim == 0 else r
+
+
+def years_to_end_of_life(cycles_per_day: float, retention: float = END_OF_LIFE_RETENTION) -> float:
+    """Years until :func:`fade_factor` falls to ``retention`` (solves the quadratic in √t)."""
+    a, b = FADE_CALENDAR_PER_SQRT_YEAR, FADE_PER_CYCLE * 365.0 * cycles_per_day
+    loss = 1.0 - retention
+    x = loss / a if b == 0 else (-a + math.sqrt(a * a + 4.0 * b * loss)) / (2.0 * b)
+    return x * x
 
 
 @dataclass(frozen=True)
@@ -41,11 +99,27 @@ class StorageParams(Params):
     round_trip_efficiency: float = param(0.88, 0.5, 1.0, source="reference-facts: 85–90 % AC-AC (unverified)")
     soc_min: float = param(0.05, 0.0, 1.0, source="assumption: share of energy rating")
     soc_max: float = param(0.95, 0.0, 1.0, source="assumption: share of energy rating")
-    soc_initial: float = param(0.5, 0.0, 1.0, source="assumption: share of energy rating at the start of the year")
-    self_discharge_per_h: float = param(0.0001, 0.0, 0.01, units="1/h", source="assumption: LFP ≈ 2–3 %/month")
+    soc_initial: float = param(
+        0.5,
+        0.0,
+        1.0,
+        source="assumption: share of energy rating where green-first's first pass starts; "
+        "the year is cyclic (end state = start state), so results do not depend on it once the battery fills or empties",
+    )
+    self_discharge_per_h: float = param(
+        3e-5,
+        0.0,
+        0.01,
+        units="1/h",
+        source="assumption: LFP loses about 2–3 % a month standing (typical cell data); 3e-5/h = 2.2 %/month",
+    )
     max_cycles_per_day: float = param(0.0, 0.0, 10.0, source="0 = no limit; Minning: one full cycle a day (seed 000)")
     age_years: float = param(
-        0.0, 0.0, 30.0, units="yr", source="capacity fade by BLAST-Lite LFP figures (reference-facts.md)"
+        0.0,
+        0.0,
+        30.0,
+        units="yr",
+        source="capacity fade: calendar √t + throughput terms fitted to BLAST-Lite LFP figures (reference-facts.md)",
     )
 
     def __post_init__(self) -> None:
@@ -55,6 +129,11 @@ class StorageParams(Params):
         if not self.soc_min <= self.soc_initial <= self.soc_max:
             raise ConfigError(f"green.storage.soc_initial = {self.soc_initial:g} must lie within soc_min … soc_max")
 
+    @property
+    def duty_cycles_per_day(self) -> float:
+        """Cycles a day the capacity fade assumes: the cycle limit, else one (the BLAST-Lite duty)."""
+        return self.max_cycles_per_day if self.max_cycles_per_day > 0 else 1.0
+
 
 MINNING = StorageParams(power_mw=100.0, energy_mwh=200.0, max_cycles_per_day=1.0)
 """Datang Minning shared storage station, Yinchuan (seed 000): 100 MW / 200 MWh, one full
@@ -63,6 +142,13 @@ charge and one full discharge a day. Efficiency and SOC window are the defaults 
 
 def _arrays(p: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     return {k: np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (n,)).copy() for k, v in p.items()}
+
+
+def _usable(q: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Faded energy rating, lowest and highest state of charge (kWh) of stacked parameters."""
+    duty = np.where(q["max_cycles_per_day"] > 0, q["max_cycles_per_day"], 1.0)
+    e_cap = q["energy_mwh"] * 1000.0 * fade_factor(q["age_years"], duty)
+    return e_cap, q["soc_min"] * e_cap, q["soc_max"] * e_cap
 
 
 def dispatch_green_first(
@@ -82,52 +168,68 @@ def dispatch_green_first(
 
     Returns
     -------
-    dict of (case, time) arrays, kW or kWh
-        ``charge``, ``discharge``, ``soc`` (kWh at the end of each step), ``green_direct``,
-        ``grid_import``, ``surplus`` (green neither used nor stored).
+    dict of arrays, kW or kWh
+        (case, time): ``charge``, ``discharge``, ``soc`` (kWh at the end of each step),
+        ``green_direct``, ``grid_import``, ``surplus`` (green neither used nor stored);
+        (case,): ``deficit``, kWh the cyclic year still ends below its start (module notes).
 
     Notes
     -----
     Charging takes ``min(surplus, P, headroom / (η_c dt))``; discharging
-    ``min(deficit, P, available η_d / dt, daily throughput left)``. With no cycle limit this
-    rule minimises grid import (tests check it against :func:`dispatch_lp`).
+    ``min(deficit, P, available η_d / dt, daily throughput left)`` with the daily throughput
+    ``max_cycles_per_day × (soc_max − soc_min) × E``. With no cycle limit this rule minimises
+    grid import (tests check it against :func:`dispatch_lp`).
     """
     nt = load_kw.shape[-1]
     # Cases come from the load, the supply or the storage sizes (one profile, many sizes).
     n = max(np.shape(load_kw)[0], np.shape(green_kw)[0], *(np.size(v) for v in p.values()))
     q = _arrays(p, n)
-    fade = np.array([fade_factor(a) for a in q["age_years"]])
-    e_cap = q["energy_mwh"] * 1000.0 * fade
-    p_cap = q["power_mw"] * 1000.0
-    eta = np.sqrt(q["round_trip_efficiency"])
-    lo, hi = q["soc_min"] * e_cap, q["soc_max"] * e_cap
-    soc = q["soc_initial"] * e_cap
-    keep = 1.0 - q["self_discharge_per_h"] * dt_h
-    daily_cap = np.where(q["max_cycles_per_day"] > 0, q["max_cycles_per_day"] * (hi - lo), np.inf)
+    e_cap, lo_all, hi_all = _usable(q)
     out = {k: np.zeros((n, nt)) for k in ("charge", "discharge", "soc")}
+    out["deficit"] = np.zeros(n)
     green = np.broadcast_to(green_kw, (n, nt))
     load = np.broadcast_to(load_kw, (n, nt))
     # Only cases with a battery need the time loop; it runs over all of them at once.
     idx = np.flatnonzero(e_cap > 0)
     if idx.size:
         net_all = green[idx] - load[idx]
-        p_cap, eta, lo, hi, keep, daily_cap = p_cap[idx], eta[idx], lo[idx], hi[idx], keep[idx], daily_cap[idx]
-        soc = soc[idx]
-        used_today = np.zeros(idx.size)
+        p_cap = q["power_mw"][idx] * 1000.0
+        eta = np.sqrt(q["round_trip_efficiency"][idx])
+        lo, hi = lo_all[idx], hi_all[idx]
+        keep = 1.0 - q["self_discharge_per_h"][idx] * dt_h
+        daily_cap = np.where(q["max_cycles_per_day"][idx] > 0, q["max_cycles_per_day"][idx] * (hi - lo), np.inf)
         steps_per_day = round(24 / dt_h)
-        ch, dis, so = (np.zeros((idx.size, nt)) for _ in range(3))
-        for t in range(nt):
-            if t % steps_per_day == 0:
-                used_today[:] = 0.0
-            s = lo + (soc - lo) * keep
-            net = net_all[:, t]
-            c = np.clip(np.minimum(np.minimum(net, p_cap), (hi - s) / (eta * dt_h)), 0.0, None)
-            room = np.maximum(daily_cap - used_today, 0.0)
-            d = np.clip(np.minimum(np.minimum(-net, p_cap), np.minimum((s - lo) * eta / dt_h, room / dt_h)), 0.0, None)
-            soc = s + eta * c * dt_h - d * dt_h / eta
-            used_today += d * dt_h
-            ch[:, t], dis[:, t], so[:, t] = c, d, soc
-        out["charge"][idx], out["discharge"][idx], out["soc"][idx] = ch, dis, so
+        tol = 1e-9 * (hi - lo)
+        start = q["soc_initial"][idx] * e_cap[idx]
+        prev = None
+        for _ in range(CYCLIC_PASSES):
+            ch, dis, so = (np.zeros((idx.size, nt)) for _ in range(3))
+            soc = start.copy()
+            used_today = np.zeros(idx.size)
+            for t in range(nt):
+                if t % steps_per_day == 0:
+                    # From a day start on, a pass that has met the previous one repeats it.
+                    if prev is not None and t > 0 and np.all(np.abs(soc - prev[2][:, t - 1]) <= tol):
+                        ch[:, t:], dis[:, t:], so[:, t:] = prev[0][:, t:], prev[1][:, t:], prev[2][:, t:]
+                        break
+                    used_today[:] = 0.0
+                s = lo + (soc - lo) * keep
+                net = net_all[:, t]
+                c = np.clip(np.minimum(np.minimum(net, p_cap), (hi - s) / (eta * dt_h)), 0.0, None)
+                room = np.maximum(daily_cap - used_today, 0.0)
+                d = np.clip(
+                    np.minimum(np.minimum(-net, p_cap), np.minimum((s - lo) * eta / dt_h, room / dt_h)), 0.0, None
+                )
+                soc = s + eta * c * dt_h - d * dt_h / eta
+                used_today += d * dt_h
+                ch[:, t], dis[:, t], so[:, t] = c, d, soc
+            prev = (ch, dis, so)
+            end = so[:, -1]
+            if np.all(np.abs(end - start) <= tol):
+                break
+            start = end
+        out["charge"][idx], out["discharge"][idx], out["soc"][idx] = prev
+        out["deficit"][idx] = np.maximum(start - prev[2][:, -1], 0.0)
     direct = np.minimum(green, load)
     out["green_direct"] = direct
     out["grid_import"] = load - direct - out["discharge"]
@@ -163,7 +265,14 @@ def dispatch_lp(
     Returns
     -------
     dict of (time,) arrays
-        As :func:`dispatch_green_first` (``grid_charge`` too), plus ``objective``.
+        As :func:`dispatch_green_first` (``grid_charge`` too; ``deficit`` is 0), plus ``objective``.
+
+    Notes
+    -----
+    Constraints: the hourly balance, the state-of-charge recursion of the module notes with
+    a cyclic year (the state before the first hour is the state after the last), the SOC
+    window, the power rating, and — with ``max_cycles_per_day`` > 0 — the daily discharge
+    ``Σ_day d dt ≤ max_cycles_per_day × (soc_max − soc_min) × E``, as in green-first.
     """
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
@@ -173,7 +282,7 @@ def dispatch_lp(
     # Solved in MW and MWh (values near 1 help the solver); results are returned in kW, kWh.
     green_kw = np.asarray(green_kw, dtype=float) / 1000.0
     load_kw = np.asarray(load_kw, dtype=float) / 1000.0
-    e_cap = p.energy_mwh * fade_factor(p.age_years)
+    e_cap = p.energy_mwh * fade_factor(p.age_years, p.duty_cycles_per_day)
     p_cap = p.power_mw
     eta = np.sqrt(p.round_trip_efficiency)
     keep = 1.0 - p.self_discharge_per_h * dt_h
@@ -198,30 +307,34 @@ def dispatch_lp(
         vals += [coef] * nt
     b += list(load_kw - green_kw)
     r += nt
-    # soc recursion: soc[t] − keep·soc[t−1] − η dt (cg + cn) + dt/η d = (1 − keep) soc_min
-    # (soc[−1] = initial)
+    # soc recursion, cyclic: soc[t] − keep·soc[t−1] − η dt (cg + cn) + dt/η d = (1 − keep) soc_min,
+    # with soc[−1] = soc[nt − 1]
     rows += list(r + t)
     cols += list(k["soc"] + t)
     vals += [1.0] * nt
-    rows += list(r + t[1:])
-    cols += list(k["soc"] + t[:-1])
-    vals += [-keep] * (nt - 1)
+    rows += list(r + t)
+    cols += list(k["soc"] + (t - 1) % nt)
+    vals += [-keep] * nt
     for nm, coef in (("cg", -eta * dt_h), ("cn", -eta * dt_h), ("d", dt_h / eta)):
         rows += list(r + t)
         cols += list(k[nm] + t)
         vals += [coef] * nt
-    rhs = np.full(nt, (1.0 - keep) * p.soc_min * e_cap)
-    rhs[0] += keep * p.soc_initial * e_cap
-    b += list(rhs)
+    b += list(np.full(nt, (1.0 - keep) * p.soc_min * e_cap))
     r += nt
     a_eq = coo_matrix((vals, (rows, cols)), shape=(r, nv)).tocsr()
-    # inequalities: cg + cn ≤ P, d ≤ P, cg ≤ green
-    ri, ci, vi, bi = [], [], [], []
-    ri += list(t) + list(t)
-    ci += list(k["cg"] + t) + list(k["cn"] + t)
-    vi += [1.0] * (2 * nt)
-    bi += [p_cap] * nt
-    a_ub = coo_matrix((vi, (ri, ci)), shape=(nt, nv)).tocsr()
+    # inequalities: cg + cn ≤ P; with a cycle limit, each day's discharge ≤ N × usable energy
+    ri, ci, vi, bi = list(t) + list(t), list(k["cg"] + t) + list(k["cn"] + t), [1.0] * (2 * nt), [p_cap] * nt
+    nrow = nt
+    if p.max_cycles_per_day > 0:
+        steps = round(24 / dt_h)
+        day = t // steps
+        ri += list(nrow + day)
+        ci += list(k["d"] + t)
+        vi += [dt_h] * nt
+        nday = int(day[-1]) + 1
+        bi += [p.max_cycles_per_day * (p.soc_max - p.soc_min) * e_cap] * nday
+        nrow += nday
+    a_ub = coo_matrix((vi, (ri, ci)), shape=(nrow, nv)).tocsr()
     bounds = []
     for nm in names:
         if nm == "cg":
@@ -259,5 +372,6 @@ def dispatch_lp(
         "green_direct": direct,
         "grid_import": g["imp"],
         "surplus": g["spill"],
+        "deficit": np.array(0.0),
         "objective": np.array(res.fun * 1000.0),
     }

@@ -76,6 +76,9 @@ _V = [
     Variable("p_grid_import", "kW", "grid import", "load not met by green power and storage (plus grid charging)"),
     Variable("p_surplus", "kW", "green surplus", "exported if paid for, else curtailed"),
     Variable("price", "CNY kWh-1", "grid electricity price", ""),
+    Variable(
+        "grid_clean_share", "1", "grid carbon-free share", "site's provincial figure by month ([grid] clean_share)"
+    ),
     # per-case economics
     Variable("capex", "CNY", "green-power capital cost", "PV + wind + storage"),
     Variable("capex_annual", "CNY yr-1", "annualised green capex and O&M", "capital recovery factor × capex + O&M"),
@@ -88,6 +91,13 @@ _V = [
     Variable("grid_co2", "kg kWh-1", "grid emission factor", "site's provincial factor"),
     Variable("other_spend", "CNY yr-1", "other annual spend", "for electricity's share of spend"),
     Variable("storage_energy_mwh", "MWh", "storage energy rating", ""),
+    Variable("storage_replacement_annual", "CNY yr-1", "annualised storage replacement", "part of capex_annual"),
+    Variable("storage_life_years", "yr", "years until storage capacity falls to 80 %", "fade model, twin.storage"),
+    Variable("storage_capacity_share", "1", "remaining storage capacity at the simulated age", ""),
+    Variable("storage_deficit", "MWh", "energy the cyclic year ends short of its start", "bought from the grid"),
+    Variable("export_contract", "1", "surplus exported under a contract (1) or curtailed (0)", ""),
+    Variable("pv_capacity_mw", "MW", "PV capacity (DC)", ""),
+    Variable("wind_capacity_mw", "MW", "wind-farm capacity", ""),
 ]
 REGISTRY: dict[str, Variable] = {v.name: v for v in _V}
 for _name, (_units, _long, _) in WEATHER_VARIABLES.items():

@@ -1,9 +1,17 @@
 """Wind-farm output with windpowerlib and its offline turbine library.
 
-A unit profile (kW per kW of installed turbines), computed once per site and turbine choice:
-the station wind (10 m) is carried to hub height with the Hellman power law
-(``windpowerlib.wind_speed.hellman``), optionally rescaled so that its annual mean equals a
-hub-height resource (station data understate wind-farm resource, reference-facts.md), the
+A unit profile (kW per kW of installed turbines), computed once per site and turbine choice.
+The station wind (10 m) is carried to hub height with the Hellman power law
+``v(z) = v(z_r) (z / z_r)^α``. By default the exponent
+follows the stability of the surface layer over land: ``α`` ≈ 0.10 by day (sun up: a
+convective, well-mixed layer) and ≈ 0.30 at night (a stable layer decoupled from the
+surface), so that hub-height wind peaks at night while the 10 m wind peaks in the afternoon,
+as observed over land (Touma 1977, J. Appl. Meteor. 16, 1070–1080; Emeis 2013, *Wind Energy
+Meteorology*, ch. 3). The wind is then rescaled so that its annual mean at the height of the
+site's hub-height resource (``[wind]`` of the site file: mean speed at a stated height, e.g.
+100 m) equals that mean — station data understate wind-farm resource (reference-facts.md) —
+and, where the site gives a Weibull shape ``k``, mapped quantile by quantile onto the Weibull
+distribution of that mean and shape (hour order kept; mean = ``c Γ(1 + 1/k)``). The
 air density at hub height comes from the barometric formula at the site's pressure and
 temperature (``windpowerlib.density.barometric``), and the turbine's power curve is applied
 with density correction (``windpowerlib.power_output.power_curve``, IEC 61400-12 method).
@@ -15,13 +23,26 @@ until the farm reaches it.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from twin.params import ConfigError, Params, param
 
-__all__ = ["WindParams", "turbine_types", "wind_unit_profile"]
+__all__ = [
+    "LOW_CAPACITY_FACTOR",
+    "WindParams",
+    "hub_wind",
+    "stability_shear",
+    "turbine_types",
+    "weibull_quantile_map",
+    "wind_unit_profile",
+]
+
+LOW_CAPACITY_FACTOR = 0.15
+"""Below this annual capacity factor a wind farm is flagged (onshore farms in China's west run at 0.2–0.3)."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,9 +63,26 @@ class WindParams(Params):
     capacity_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input")
     turbine_type: str = param("E-126/4200", source="windpowerlib offline library (reference-facts.md example)")
     hub_height_m: float = param(135.0, 20.0, 250.0, units="m", source="assumption: modern onshore hub")
-    hellman_exponent: float = param(1 / 7, 0.05, 0.6, source="open terrain, 1/7 power law (assumption)")
+    shear: str = param(
+        "stability",
+        choices=("stability", "constant"),
+        source="stability: day/night Hellman exponents below (hub wind peaks at night over land); "
+        "constant: hellman_exponent every hour",
+    )
+    hellman_exponent: float = param(1 / 7, 0.05, 0.6, source="shear = 'constant': open terrain, 1/7 power law")
+    hellman_exponent_day: float = param(
+        0.10, 0.0, 0.6, source="unstable/neutral daytime layer over land (Touma 1977; Emeis 2013): about 0.1"
+    )
+    hellman_exponent_night: float = param(
+        0.30, 0.0, 0.8, source="stable night layer over land (Touma 1977; Emeis 2013): 0.25–0.4 (assumption: 0.3)"
+    )
     hub_mean_speed_ms: float = param(
-        0.0, 0.0, 20.0, units="m/s", source="0 = no rescaling; else the hub-height annual mean to scale to"
+        -1.0,
+        -1.0,
+        20.0,
+        units="m/s",
+        source="-1 = the site's hub-height resource ([wind] of the site file); 0 = no rescaling; "
+        "else the annual mean at hub height to scale to",
     )
     park_losses_pct: float = param(
         12.0, 0.0, 50.0, units="%", source="assumption: wakes, availability, electrical losses"
@@ -64,8 +102,74 @@ class WindParams(Params):
             )
 
 
+def stability_shear(is_day: np.ndarray, day: float, night: float) -> np.ndarray:
+    """Hellman exponent of each hour: ``day`` while the sun is up, ``night`` otherwise."""
+    return np.where(np.asarray(is_day, dtype=bool), day, night)
+
+
+def weibull_quantile_map(v: np.ndarray, mean: float, k: float) -> np.ndarray:
+    """Map ``v`` onto a Weibull distribution of ``mean`` and shape ``k``, keeping the order of the hours.
+
+    The hour of rank ``i`` (of ``n``) gets the Weibull quantile ``c (−ln(1 − p))^{1/k}`` at
+    ``p = (i + 0.5) / n``, with scale ``c = mean / Γ(1 + 1/k)``.
+    """
+    v = np.asarray(v, dtype=float)
+    c = mean / math.gamma(1.0 + 1.0 / k)
+    p = (np.arange(v.size) + 0.5) / v.size
+    out = np.empty(v.size)
+    out[np.argsort(v, kind="stable")] = c * (-np.log1p(-p)) ** (1.0 / k)
+    return out.reshape(v.shape)
+
+
+def hub_wind(
+    wind_ref: np.ndarray,
+    p: WindParams,
+    ref_height_m: float = 10.0,
+    is_day: np.ndarray | None = None,
+    resource: Any = None,
+) -> np.ndarray:
+    """Hourly wind speed at hub height, m/s (module notes: shear, rescaling, Weibull shape).
+
+    Parameters
+    ----------
+    wind_ref : numpy.ndarray
+        Wind speed at ``ref_height_m``, m/s.
+    p : WindParams
+        Hub height, shear and scaling.
+    is_day : numpy.ndarray of bool, optional
+        Sun up in each hour (stability shear); without it the night exponent is never used.
+    resource : sites.WindResource, optional
+        The site's hub-height resource (``mean_speed_ms`` at ``height_m``, ``weibull_k``).
+    """
+    if p.shear == "constant" or is_day is None:
+        alpha: Any = p.hellman_exponent
+    else:
+        alpha = stability_shear(is_day, p.hellman_exponent_day, p.hellman_exponent_night)
+    v_ref = np.asarray(wind_ref, dtype=float)
+    v_hub = v_ref * (p.hub_height_m / ref_height_m) ** alpha
+    target = p.hub_mean_speed_ms
+    if target < 0:  # the site's resource, carried from its height to the hub with the same shear
+        if resource is None:
+            return v_hub
+        at_resource = v_ref * (resource.height_m / ref_height_m) ** alpha
+        if at_resource.mean() > 0:
+            v_hub = v_hub * (resource.mean_speed_ms / at_resource.mean())
+        if getattr(resource, "weibull_k", None):
+            v_hub = weibull_quantile_map(v_hub, float(v_hub.mean()), resource.weibull_k)
+    elif target > 0 and v_hub.mean() > 0:
+        v_hub = v_hub * (target / v_hub.mean())
+    return v_hub
+
+
 def wind_unit_profile(
-    wind_10m: np.ndarray, t_air: np.ndarray, p_air: np.ndarray, p: WindParams, wind_height_m: float = 10.0
+    wind_10m: np.ndarray,
+    t_air: np.ndarray,
+    p_air: np.ndarray,
+    p: WindParams,
+    wind_height_m: float = 10.0,
+    *,
+    ghi: np.ndarray | None = None,
+    resource: Any = None,
 ) -> np.ndarray:
     """Wind-farm output per kW installed, kW/kW, hourly.
 
@@ -79,15 +183,15 @@ def wind_unit_profile(
         Station pressure, Pa.
     p : WindParams
         Turbine, hub height, shear, scaling and losses.
+    ghi : numpy.ndarray, optional
+        Global horizontal irradiance, W/m²: the sun is up where it is > 0 (stability shear).
+    resource : sites.WindResource, optional
+        The site's hub-height wind resource (used when ``p.hub_mean_speed_ms`` is -1).
     """
-    from windpowerlib import WindTurbine, density, power_output, wind_speed
+    from windpowerlib import WindTurbine, density, power_output
 
     turbine = WindTurbine(turbine_type=p.turbine_type, hub_height=p.hub_height_m)
-    v_hub = np.asarray(
-        wind_speed.hellman(wind_10m, wind_height_m, p.hub_height_m, hellman_exponent=p.hellman_exponent), dtype=float
-    )
-    if p.hub_mean_speed_ms > 0 and v_hub.mean() > 0:
-        v_hub = v_hub * (p.hub_mean_speed_ms / v_hub.mean())
+    v_hub = hub_wind(wind_10m, p, wind_height_m, None if ghi is None else np.asarray(ghi) > 0, resource)
     t_hub = t_air + 273.15 - 0.0065 * (p.hub_height_m - 2.0)  # K, standard lapse rate
     rho = np.asarray(density.barometric(p_air, 2.0, p.hub_height_m, t_hub), dtype=float)
     curve = turbine.power_curve

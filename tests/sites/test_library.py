@@ -108,6 +108,14 @@ def test_user_site_overrides_builtin_of_same_key(tmp_path):
         ("t_mean_c = [-14.3,", "t_mean_c = [-24.3,", r"month 1: need t_min_daily_mean_c ≤ t_mean_c"),
         ("schema = 1", "schema = 2", r"schema = 2; this version reads schema = 1"),
         ('key = "mysite"', 'key = "other"', r"must match the file name"),
+        ('tou_hours = ["valley"', 'tou_hours = ["night"', r"tariff.tou_hours must be a list of 24 names from valley"),
+        ("peak = 1.5 }", "sharp = 1.5 }", r"tariff.tou_factors has no factor for period 'peak'"),
+        (
+            "clean_share = [0.24,",
+            "clean_share = [1.24,",
+            r"grid.clean_share\[1\] = 1.24 is out of range; allowed 0 … 1",
+        ),
+        ("mean_speed_ms = 6.5", "mean_speed_ms = -2", r"wind.mean_speed_ms = -2 is out of range"),
     ],
 )
 def test_invalid_site_files_name_file_field_value(tmp_path, old, new, message):
@@ -132,3 +140,12 @@ def test_site_files_are_plain_toml_with_schema_1():
     for f in BUILTIN_DIR.glob("*.toml"):
         with f.open("rb") as fh:
             assert tomllib.load(fh)["schema"] == 1
+
+
+def test_every_built_in_site_has_a_clean_share_wind_resource_and_tariff_sources():
+    for key in sites.available():
+        s = sites.load(key)
+        assert s.grid.clean_share is not None and len(s.grid.clean_share) == 12 and s.grid.clean_share_source
+        assert s.wind is not None and s.wind.source and s.wind.height_m > 10
+        assert s.tariff.demand_charge_source
+        assert s.tariff.tou_hours is None or s.tariff.tou_source

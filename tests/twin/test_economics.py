@@ -1,0 +1,103 @@
+"""Money: every formula of twin.economics against a hand figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sites
+from twin import ConfigError
+from twin.economics import (
+    EconomicsParams,
+    SiteTariff,
+    annual_cost,
+    capital_recovery_factor,
+    demand_cost,
+    emissions_t,
+    hourly_price,
+    replacement_annuity,
+    subsidy,
+)
+from twin.green import site_tariff
+from twin.storage import END_OF_LIFE_RETENTION, fade_factor, years_to_end_of_life
+
+
+def test_annuity_against_a_hand_figure():
+    # 0.06 × 1.06^20 / (1.06^20 − 1) = 0.06 × 3.207135 / 2.207135
+    assert capital_recovery_factor(0.06, 20) == pytest.approx(0.0871846, rel=1e-6)
+    assert capital_recovery_factor(0.0, 20) == 0.05
+
+
+def test_time_of_use_price_of_a_known_hour_from_the_site_table():
+    t = site_tariff(sites.load("yinchuan"))
+    price = hourly_price(np.array([3, 7, 9, 19, 23]), EconomicsParams(), t)
+    assert price == pytest.approx([0.18, 0.36, 0.54, 0.54, 0.18])  # valley 0.5×, flat, peak 1.5× of 0.36
+    flat = hourly_price(np.array([9]), EconomicsParams(tariff="flat"), t)
+    assert flat == pytest.approx([0.36])
+    mine = hourly_price(np.array([9, 3]), EconomicsParams(tariff="tou", tou_peak_factor=2.0, tou_valley_factor=0.25), t)
+    assert mine == pytest.approx([0.72, 0.09])
+
+
+def test_tou_without_site_hours_is_refused_and_site_choice_falls_back_to_flat():
+    t = SiteTariff(price_cny_per_kwh=0.63)
+    assert hourly_price(np.array([9]), EconomicsParams(), t) == pytest.approx([0.63])
+    with pytest.raises(ConfigError, match="tou_hours"):
+        hourly_price(np.array([9]), EconomicsParams(tariff="tou"), t)
+
+
+def test_demand_charge_of_a_known_month():
+    imp = np.array([[1.0, 5.0, 2.0, 7.0, 3.0]])  # month 1: hours 0–2 (peak 5), month 2: hours 3–4 (peak 7)
+    assert demand_cost(imp, np.array([0, 3]), np.array([30.0])) == pytest.approx([360.0])
+
+
+def test_export_revenue_and_subsidy_rule():
+    m = annual_cost(
+        energy_cost=np.array([800.0]),
+        demand=np.array([100.0]),
+        green_used_kwh=np.array([1000.0]),
+        ppa_price=np.array([0.1]),
+        capex_annual=np.array([200.0]),
+        exported_kwh=np.array([1000.0]),
+        export_price=np.array([0.2]),
+        green_share=np.array([0.5]),
+        subsidy_pct=np.array([15.0]),
+    )
+    assert m["export_revenue"] == pytest.approx([200.0])
+    before = 800 + 100 + 100 + 200 - 200
+    assert m["green_subsidy"] == pytest.approx([before * 0.5 * 0.15])
+    assert m["cost_total"] == pytest.approx([before * (1 - 0.075)])
+    assert subsidy(np.array([1000.0]), np.array([0.5]), np.array([15.0])) == pytest.approx([75.0])
+
+
+def test_karamay_subsidy_comes_from_its_tariff_table_not_its_reported_facts():
+    k = sites.load("karamay")
+    assert site_tariff(k).green_subsidy_pct == 15.0
+    assert site_tariff(sites.load("qingyang")).green_subsidy_pct == 0.0
+
+
+def test_export_price_without_a_contract_is_refused():
+    with pytest.raises(ConfigError, match=r"export_cny_per_kwh = 0\.3 needs economics\.export_contract = true"):
+        EconomicsParams(export_cny_per_kwh=0.3)
+
+
+def test_replacement_annuity_by_hand():
+    # rate 0: replacements at 8 and 16 years of a 20-year life, 100 each, spread over 20 years
+    assert replacement_annuity(100.0, 0.0, 20.0, 8.0) == pytest.approx(10.0)
+    assert replacement_annuity(100.0, 0.0, 20.0, 25.0) == 0.0
+    # rate 6 %: one replacement at year 10 of 20: 100 / 1.06^10 × CRF
+    assert replacement_annuity(100.0, 0.06, 20.0, 10.0) == pytest.approx(100 / 1.06**10 * 0.0871846, rel=1e-6)
+
+
+def test_capacity_fade_reproduces_blast_lite_and_continues_with_throughput():
+    assert fade_factor(1.0) == pytest.approx(0.976, abs=5e-4)
+    assert fade_factor(5.0) == pytest.approx(0.925, abs=3e-3)
+    assert fade_factor(10.0) == pytest.approx(0.876, abs=5e-4)
+    assert fade_factor(15.0) < fade_factor(10.0) - 0.03  # fade does not stop at year 10
+    assert fade_factor(10.0, 2.0) < fade_factor(10.0, 1.0)  # more throughput, more fade
+    life = years_to_end_of_life(1.0)
+    assert fade_factor(life) == pytest.approx(END_OF_LIFE_RETENTION, abs=1e-9)
+    assert 15.0 < life < 20.0
+
+
+def test_emissions_by_hand():
+    assert emissions_t(np.array([1000.0]), np.array([0.6187])) == pytest.approx([618.7])  # 1 GWh in Ningxia

@@ -1,0 +1,80 @@
+"""Wind resource: shear against hand calculations, the Weibull mapping, night-time hub wind, low-CF warning."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import sites
+from twin import site_weather
+from twin.wind import WindParams, hub_wind, weibull_quantile_map, wind_unit_profile
+
+
+def test_constant_power_law_shear_by_hand():
+    p = WindParams(shear="constant", hub_mean_speed_ms=0.0, hub_height_m=100.0)
+    assert hub_wind(np.array([5.0]), p)[0] == pytest.approx(5.0 * 10 ** (1 / 7), rel=1e-12)  # 6.9747
+
+
+def test_stability_shear_by_hand_day_and_night():
+    p = WindParams(hub_mean_speed_ms=0.0, hub_height_m=100.0)
+    v = hub_wind(np.array([5.0, 5.0]), p, is_day=np.array([True, False]))
+    assert v == pytest.approx([5.0 * 10**0.1, 5.0 * 10**0.3], rel=1e-12)  # 6.295, 9.976
+
+
+def test_weibull_mapping_has_the_weibull_mean_and_keeps_the_hour_order():
+    rng = np.random.default_rng(0)
+    v = rng.gamma(3.0, 2.0, 8760)
+    out = weibull_quantile_map(v, 7.0, 2.0)
+    assert out.mean() == pytest.approx(7.0, rel=2e-3)
+    c = 7.0 / math.gamma(1.5)  # mean = c Γ(1 + 1/k)
+    assert np.median(out) == pytest.approx(c * math.log(2) ** 0.5, rel=2e-3)
+    assert np.array_equal(np.argsort(out, kind="stable"), np.argsort(v, kind="stable"))
+
+
+def test_site_resource_sets_the_mean_at_its_height():
+    res = sites.WindResource(mean_speed_ms=6.0, height_m=100.0, weibull_k=None, source="test")
+    rng = np.random.default_rng(2)
+    v10 = rng.gamma(2.0, 1.5, 8760)
+    day = (np.arange(8760) % 24 >= 7) & (np.arange(8760) % 24 < 19)
+    p = WindParams(hub_height_m=100.0)
+    assert hub_wind(v10, p, is_day=day, resource=res).mean() == pytest.approx(6.0, rel=1e-12)
+    higher = hub_wind(v10, WindParams(hub_height_m=135.0), is_day=day, resource=res)
+    assert higher.mean() > 6.0  # carried above the resource height with the same shear
+
+
+def test_hub_wind_peaks_at_night_while_the_station_wind_peaks_by_day():
+    ds, _ = site_weather(sites.load("yinchuan"))
+    v10 = ds["wind_speed"].to_numpy()
+    ghi = ds["ghi"].to_numpy()
+    hub = hub_wind(v10, WindParams(), is_day=ghi > 0, resource=sites.load("yinchuan").wind)
+    hour = np.arange(v10.size) % 24
+    by_hour_10 = np.array([v10[hour == h].mean() for h in range(24)])
+    by_hour_hub = np.array([hub[hour == h].mean() for h in range(24)])
+    assert 10 <= int(np.argmax(by_hour_10)) <= 18  # surface wind: afternoon
+    night = ghi.reshape(-1, 24).mean(axis=0) == 0
+    assert night[int(np.argmax(by_hour_hub))]
+
+
+def test_site_resource_is_the_default_and_gives_a_farm_like_capacity_factor():
+    site = sites.load("yinchuan")
+    ds, _ = site_weather(site)
+    args = (ds["wind_speed"].to_numpy(), ds["t_db"].to_numpy(), ds["p_air"].to_numpy())
+    cf_site = wind_unit_profile(*args, WindParams(), ghi=ds["ghi"].to_numpy(), resource=site.wind).mean()
+    cf_raw = wind_unit_profile(*args, WindParams(hub_mean_speed_ms=0.0, shear="constant")).mean()
+    assert cf_raw < 0.15 < cf_site  # the 10 m station wind alone understates the farm
+
+
+def test_low_capacity_factor_warns_in_the_cli(tmp_path, capsys):
+    from twin.cli import main
+
+    p = tmp_path / "w.toml"
+    p.write_text(
+        'site = "guian"\ndesign = "free_air"\n[facility]\nit_capacity_kw = 1000\n'
+        "[green.wind]\ncapacity_mw = 2\nhub_mean_speed_ms = 3.0\n"
+    )
+    assert main(["run", str(p), "--no-output"]) == 0
+    out = capsys.readouterr()
+    assert "wind CF" in out.out
+    assert "warning: wind-farm capacity factor" in out.err and "below 15%" in out.err
