@@ -27,6 +27,7 @@ from twin.cooling.components import (
     pump_power,
     vapour_compression_power,
 )
+from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
 from twin.it_load import DT_CHIP_AIR
 from twin.params import ConfigError, Params, param
 from weather import psychrometrics as psy
@@ -82,8 +83,8 @@ class ChilledWaterParams(Params):
 
 
 def simulate_chilled_water(
-    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
-) -> dict[str, np.ndarray]:
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
     """Hourly chilled-water plant for all cases of this design at once (see module notes).
 
     Same arguments and outputs as :func:`twin.cooling.free_air.simulate_free_air`.

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.cooling.components import CP_AIR, ENVELOPES, H_FG, fan_power, vapour_compression_power
+from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
 from twin.it_load import DT_CHIP_AIR
 from twin.params import ConfigError, Params, param
 from weather import psychrometrics as psy
@@ -115,8 +116,8 @@ def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.nda
 
 
 def simulate_free_air(
-    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
-) -> dict[str, np.ndarray]:
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
     """Hourly free-air cooling for all cases of this design at once.
 
     Parameters

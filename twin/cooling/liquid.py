@@ -25,10 +25,20 @@ import numpy as np
 
 from twin import fluids
 from twin.cooling.components import CP_WATER, RHO_WATER, dry_cooler, pump_power
+from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
 from twin.cooling.free_air import FreeAirParams, simulate_free_air
 from twin.params import Params, param
 
-__all__ = ["Immersion1pParams", "Immersion2pParams", "LiquidParams", "SprayParams", "simulate_liquid"]
+__all__ = [
+    "Immersion1pParams",
+    "Immersion2pParams",
+    "LiquidParams",
+    "SprayParams",
+    "simulate_immersion_1p",
+    "simulate_immersion_2p",
+    "simulate_liquid",
+    "simulate_spray",
+]
 
 MODES = ("dry", "adiabatic", "short")
 
@@ -111,8 +121,8 @@ class Immersion2pParams(LiquidParams):
 
 
 def simulate_liquid(
-    kind: str, wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
-) -> dict[str, np.ndarray]:
+    kind: str, wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
     """Hourly liquid cooling of ``kind`` (``spray``, ``immersion_1p``, ``immersion_2p``) for all cases.
 
     Same arguments and outputs as :func:`twin.cooling.free_air.simulate_free_air`, plus
@@ -199,3 +209,24 @@ def simulate_liquid(
         "t_water": dc["t_water"],
         "fluid_loss": fluid_loss,
     }
+
+
+def simulate_spray(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Spray liquid cooling: :func:`simulate_liquid` of kind ``"spray"``."""
+    return simulate_liquid("spray", wx, p, it_fn, heat_other, q_design)
+
+
+def simulate_immersion_1p(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Single-phase immersion: :func:`simulate_liquid` of kind ``"immersion_1p"``."""
+    return simulate_liquid("immersion_1p", wx, p, it_fn, heat_other, q_design)
+
+
+def simulate_immersion_2p(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Two-phase immersion: :func:`simulate_liquid` of kind ``"immersion_2p"``."""
+    return simulate_liquid("immersion_2p", wx, p, it_fn, heat_other, q_design)
