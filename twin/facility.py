@@ -28,12 +28,14 @@ from twin.cooling import Design, get_design
 from twin.cooling.contract import Columns, HeatOther, ITFunction, ITResult, check_outputs
 from twin.electrical import ElectricalParams, electrical_losses, indoor_losses
 from twin.it_load import ITParams, it_power, utilisation_profile
-from twin.params import Params
+from twin.params import ConfigError, Params
 from weather import psychrometrics as psy
 
 __all__ = [
     "COOLING_PARTS",
     "POWER_PARTS",
+    "PhysicalBoundsError",
+    "check_bounds",
     "derive_psychrometrics",
     "facility_block",
     "facility_chain",
@@ -132,6 +134,7 @@ def facility_chain(
                 fan_share=fac["fan_share"],
                 fan_speed_per_k=fac["fan_speed_per_k"],
                 leakage_per_k=fac["leakage_per_k"],
+                leakage_share=fac["leakage_share"],
                 performance_factor=fac["performance_factor"],
                 overclock_power_factor=fac["overclock_power_factor"],
                 has_server_fans=has_fans,
@@ -154,7 +157,56 @@ def facility_chain(
     r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele))
     r["p_facility"] = total(*(r[k] for k in POWER_PARTS))
     r["pue"] = r["p_facility"] / r["p_it"]
+    check_bounds(design.name, r, fac, coo)
     return r
+
+
+class PhysicalBoundsError(ConfigError):
+    """A result outside its physical bounds: the parameters that set it are not a physical combination."""
+
+
+_CAUSES = {
+    "p_it": ("facility", ("utilisation", "idle_fraction", "leakage_per_k", "leakage_share", "fan_share")),
+}
+
+
+def check_bounds(design: str, r: Mapping[str, Any], fac: Columns, coo: Columns) -> None:
+    """Refuse results outside their physical bounds, naming the parameters behind them.
+
+    IT power > 0 and finite; every power and the water ≥ 0; hourly PUE ≥ 1. The physics keeps
+    these by construction for parameters within their declared ranges; this is the guard that
+    a combination of them (or a user's hourly series) cannot slip through as a silent result.
+    """
+
+    def row_values(section: str, names: tuple[str, ...], cols: Columns, where: np.ndarray) -> str:
+        i = int(np.unravel_index(int(np.argmax(where)), where.shape)[0])
+        vals = []
+        for n in names:
+            if n in cols and not isinstance(cols[n], str):
+                a = np.asarray(cols[n])
+                vals.append(f"{section}.{n} = {float(a[min(i, a.shape[0] - 1), 0]):g}")
+        return ", ".join(vals)
+
+    p_it = np.asarray(r["p_it"])
+    bad = ~(p_it > 0.0) | ~np.isfinite(p_it)
+    if bad.any():
+        sec, names = _CAUSES["p_it"]
+        raise PhysicalBoundsError(
+            f"design {design!r}: IT power is not positive in {int(bad.sum())} case-hours "
+            f"(lowest {float(np.nanmin(p_it)):.4g} kW) with {row_values(sec, names, fac, bad)}; "
+            "this combination cannot be physical: raise the utilisation or idle fraction, or lower leakage_per_k"
+        )
+    for name in (*POWER_PARTS, *COOLING_PARTS, "water"):
+        a = np.asarray(r[name])
+        scale = 1e-9 * float(np.max(np.abs(p_it)))
+        if np.any(a < -scale) or not np.all(np.isfinite(a)):
+            raise PhysicalBoundsError(
+                f"design {design!r}: {name} is negative or not finite (lowest {float(np.nanmin(a)):.4g}); "
+                f"cooling parameters {row_values('cooling.' + design, tuple(coo), coo, a < -scale)}"
+            )
+    pue = np.asarray(r["pue"])
+    if np.any(pue < 1.0 - 1e-12):
+        raise PhysicalBoundsError(f"design {design!r}: hourly PUE {float(pue.min()):.6g} < 1 (the balance is broken)")
 
 
 def facility_block(

@@ -55,6 +55,13 @@ class ITParams(Params):
     leakage_per_k: float = param(
         0.004, 0.0, 0.05, units="1/K", source="assumption: leakage + 0.4 %/K of chip temperature"
     )
+    leakage_share: float = param(
+        0.2,
+        0.0,
+        0.6,
+        source="assumption: static (leakage) share of server core power at the 67 °C reference chip, "
+        "10–30 % for current CPUs; the leakage saved by a cooler chip cannot exceed it",
+    )
     performance_factor: float = param(
         1.0, 0.1, 10.0, source="compute per server relative to nominal (seed 004: 5 servers → 3 is 5/3)"
     )
@@ -71,6 +78,11 @@ class ITParams(Params):
             )
         if self.design_kw <= 0:
             raise ConfigError("facility.it_capacity_kw must be > 0 (or give racks and kw_per_rack)")
+        if self.utilisation == 0 and self.idle_fraction == 0 and self.profile != "csv":
+            raise ConfigError(
+                "facility.utilisation = 0 with facility.idle_fraction = 0: the servers would draw no power "
+                "and PUE is undefined; give a utilisation > 0 or an idle fraction > 0"
+            )
 
     @property
     def design_kw(self) -> float:
@@ -106,6 +118,7 @@ def it_power(
     fan_share: np.ndarray,
     fan_speed_per_k: np.ndarray,
     leakage_per_k: np.ndarray,
+    leakage_share: np.ndarray | float = 1.0,
     performance_factor: np.ndarray,
     overclock_power_factor: np.ndarray,
     has_server_fans: bool,
@@ -122,6 +135,9 @@ def it_power(
         Server inlet air temperature, °C (air-cooled designs; ignored without server fans).
     t_chip : array_like
         Chip temperature, °C.
+    leakage_share : array_like
+        Static (leakage) share of core power at the reference chip temperature: the most a
+        cooler chip can save (default 1: no floor below the core power itself).
     has_server_fans : bool
         False for spray and immersion designs: server fans are removed.
 
@@ -136,11 +152,13 @@ def it_power(
     ``P_core = D (1 − s_f) (i + (1 − i) u) · k_oc / k_perf`` — servers needed fall with the
     performance factor; ``P_fan = D s_f (i + (1 − i) u)/k_perf · n³`` with fan speed ratio
     ``n = 1 + k_n max(T_in − 27, 0)`` (affinity law P ∝ N³); leakage
-    ``ΔP = P_core k_l (T_chip − T_chip,ref)`` with ``T_chip,ref = 27 + 40 °C``.
+    ``ΔP = P_core max(k_l (T_chip − T_chip,ref), −s_l)`` with ``T_chip,ref = 27 + 40 °C``: a
+    cooler chip saves at most the leakage share ``s_l`` of its core power (leakage cannot go
+    below zero).
     """
     load = (idle_fraction + (1.0 - idle_fraction) * u) / performance_factor
     p_core = design_kw * (1.0 - fan_share) * load * overclock_power_factor
-    p_leak = p_core * leakage_per_k * (t_chip - (T_INLET_REF + DT_CHIP_AIR))
+    p_leak = p_core * np.maximum(leakage_per_k * (t_chip - (T_INLET_REF + DT_CHIP_AIR)), -leakage_share)
     if has_server_fans:
         speed = 1.0 + fan_speed_per_k * np.maximum(t_inlet - T_INLET_REF, 0.0)
         p_fans = design_kw * fan_share * load * speed**3

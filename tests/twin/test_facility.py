@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin import Scenario, facility_block, simulate
+from twin import ConfigError, Scenario, facility_block, simulate
 from twin.cooling import DESIGNS, Design, free_air
 from twin.cooling.contract import REQUIRED_OUTPUTS, DesignContractError
-from twin.facility import POWER_PARTS
+from twin.facility import COOLING_PARTS, POWER_PARTS, PhysicalBoundsError, check_bounds
 from twin.it_load import ITParams
 from twin.simulate import prepare_weather
 
@@ -80,3 +80,40 @@ def test_every_design_returns_every_required_output():
     for name in DESIGNS:
         r = facility_block(weather, name)
         assert REQUIRED_OUTPUTS <= set(r), name
+
+
+# ----------------------------------------------------------------------------- physical bounds
+def test_chip_leakage_has_a_floor_so_a_cold_coolant_cannot_make_it_power_negative():
+    # yinchuan-like hours, spray at 15 °C coolant and 3 %/K leakage: was PUE 0.656, negative IT energy
+    weather = {"t_db": [-15.0, 5.0, 25.0], "rh": [50.0, 50.0, 40.0], "p_air": [89_000.0] * 3}
+    f = ITParams(leakage_per_k=0.03)
+    r = facility_block(weather, "spray", facility=f, cooling=DESIGNS["spray"].params(t_coolant_supply_max=15.0))
+    assert np.all(r["p_it"] > 0.0)
+    assert np.all(r["pue"] >= 1.0)
+    # the saving is at most the leakage share of core power
+    core = f.design_kw * (1.0 - f.fan_share) * (f.idle_fraction + (1.0 - f.idle_fraction) * f.utilisation)
+    np.testing.assert_allclose(r["p_leakage"].min(), -f.leakage_share * core, rtol=1e-12)
+
+
+def test_zero_utilisation_with_zero_idle_power_is_refused():
+    with pytest.raises(ConfigError, match=r"facility.utilisation = 0 with facility.idle_fraction = 0"):
+        ITParams(utilisation=0.0, idle_fraction=0.0)
+
+
+def test_bounds_check_names_the_parameters_behind_a_non_positive_it_power():
+    fac = {"utilisation": np.array([[0.5], [0.0]]), "idle_fraction": np.array([[0.4], [0.0]])}
+    r = {"p_it": np.array([[10.0, 10.0], [0.0, 0.0]])}
+    with pytest.raises(
+        PhysicalBoundsError, match=r"in 2 case-hours .* facility.utilisation = 0, facility.idle_fraction = 0"
+    ):
+        check_bounds("free_air", r, fac, {})
+
+
+def test_bounds_check_refuses_a_negative_part_and_a_pue_below_one():
+    ones = np.ones((1, 2))
+    r = {k: 0.0 * ones for k in (*POWER_PARTS, *COOLING_PARTS, "water")} | {"p_it": ones, "pue": ones}
+    check_bounds("free_air", r, {}, {})
+    with pytest.raises(PhysicalBoundsError, match="p_pumps is negative"):
+        check_bounds("free_air", r | {"p_pumps": -ones}, {}, {})
+    with pytest.raises(PhysicalBoundsError, match=r"hourly PUE 0\.5 < 1"):
+        check_bounds("free_air", r | {"pue": 0.5 * ones}, {}, {})
