@@ -26,6 +26,7 @@ import numpy as np
 from twin import fluids
 from twin.cooling.components import CP_WATER, RHO_WATER, dry_cooler, pump_power
 from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
+from twin.cooling.curves import part_load_power
 from twin.cooling.free_air import FreeAirParams, simulate_free_air
 from twin.params import Params, param
 
@@ -75,6 +76,12 @@ class LiquidParams(Params):
     coolant_pump_head_pa: float = param(200_000.0, 0.0, 1e6, units="Pa", source="assumption: nozzles and manifolds")
     water_pump_head_pa: float = param(150_000.0, 10_000.0, 1e6, units="Pa", source="assumption")
     pump_efficiency: float = param(0.7, 0.1, 1.0, source="assumption: pump × motor")
+    pump_control: str = param(
+        "vsd",
+        choices=("vsd", "constant"),
+        source="vsd: variable speed with DP reset (openstudio-standards curve); constant: constant flow",
+    )
+    pump_min_flow: float = param(0.3, 0.0, 1.0, source="assumption: minimum pump flow / design flow")
     condenser_approach: float = param(
         8.0, 1.0, 30.0, units="K", source="two-phase only: fluid saturation minus water supply (assumption)"
     )
@@ -133,8 +140,9 @@ def simulate_liquid(
     Coolant supply limit: single phase ``t_coolant_supply_max``; two phase the water must
     condense the vapour, ``T_water ≤ T_sat − condenser_approach``. Water loop target
     ``T_water = T_coolant − hx_approach`` (single phase). Chip temperature ``T_coolant + dt_chip``
-    (``T_sat + dt_chip`` for two phase) sets the leakage. Pumps: ``P = V̇ Δp / η`` with
-    ``V̇ = Q / (ρ c_p ΔT)``, coolant properties from CoolProp (tabulated).
+    (``T_sat + dt_chip`` for two phase) sets the leakage. Pumps: design power ``P = V̇ Δp / η``
+    with ``V̇ = Q_d / (ρ c_p ΔT)`` (coolant properties from CoolProp, tabulated), at part load
+    on the variable-speed pump curve (:func:`twin.cooling.curves.part_load_power`).
     """
     two_phase = kind == "immersion_2p"
     if two_phase:
@@ -165,8 +173,17 @@ def simulate_liquid(
     # If the water comes back warmer than the target, the coolant does too.
     excess = np.maximum(dc["t_water"] - t_water_target, 0.0)
     t_coolant_reached = t_coolant + excess
-    p_water_pump = pump_power(
-        q_liquid, p["delta_t_water"], RHO_WATER, CP_WATER, p["water_pump_head_pa"], p["pump_efficiency"]
+
+    def pumps(p_design: np.ndarray) -> np.ndarray:
+        """Part load of a pump sized for the design heat (flow ∝ heat at the design ΔT)."""
+        return part_load_power(
+            q_liquid / q_liquid_design, p_design, str(p["pump_control"]), min_flow=p["pump_min_flow"], kind="pump"
+        )
+
+    p_water_pump = pumps(
+        pump_power(
+            q_liquid_design, p["delta_t_water"], RHO_WATER, CP_WATER, p["water_pump_head_pa"], p["pump_efficiency"]
+        )
     )
     if two_phase:
         p_coolant_pump = np.zeros_like(q_liquid)
@@ -174,13 +191,15 @@ def simulate_liquid(
     else:
         tab = fluids.liquid_table(str(p["fluid"]))
         t_mean = t_coolant + 0.5 * p["delta_t_coolant"]
-        p_coolant_pump = pump_power(
-            q_liquid,
-            p["delta_t_coolant"],
-            tab.density(t_mean),
-            tab.heat_capacity(t_mean) / 1000.0,
-            p["coolant_pump_head_pa"],
-            p["pump_efficiency"],
+        p_coolant_pump = pumps(
+            pump_power(
+                q_liquid_design,
+                p["delta_t_coolant"],
+                tab.density(t_mean),
+                tab.heat_capacity(t_mean) / 1000.0,
+                p["coolant_pump_head_pa"],
+                p["pump_efficiency"],
+            )
         )
         fluid_loss = np.zeros_like(q_liquid)
     # Auxiliary air system for the heat the liquid does not take.
