@@ -27,7 +27,7 @@ from twin.arrays import total
 from twin.cooling import Design, get_design
 from twin.cooling.contract import Columns, HeatOther, ITFunction, ITResult, check_outputs
 from twin.electrical import ElectricalParams, electrical_losses, indoor_losses
-from twin.it_load import ITParams, it_power, utilisation_profile
+from twin.it_load import ITParams, it_power, occupancy_profile, utilisation_profile
 from twin.params import ConfigError, Params
 from weather import psychrometrics as psy
 
@@ -111,7 +111,8 @@ def facility_chain(
         :class:`~twin.it_load.ITParams`, :class:`~twin.electrical.ElectricalParams` and the
         design's parameter fields as columns (:func:`stack_columns`).
     design_kw : array_like
-        Design IT power, kW, (case, 1) or (1, 1).
+        Design IT power of the hall, kW, (case, 1) or (1, 1): it sizes the plant; the IT
+        installed is ``occupancy`` of it.
     u : array_like
         Utilisation 0–1, broadcastable to (case, time).
 
@@ -123,10 +124,18 @@ def facility_chain(
         ``p_facility`` and hourly ``pue``.
     """
 
+    occupancy = fac["occupancy"]
+    if np.any(fac["occupancy_ramp"]):
+        ramp = occupancy_profile(
+            np.shape(wx["t_db"])[-1], occupancy, fac["occupancy_end"], fac["ramp_years"], fac["operating_year"]
+        )
+        occupancy = np.where(fac["occupancy_ramp"], ramp, occupancy)
+    installed_kw = design_kw * occupancy
+
     def it_fn(t_inlet: np.ndarray, t_chip: np.ndarray, has_fans: bool) -> ITResult:
         r: ITResult = {
             **it_power(
-                design_kw,
+                installed_kw,
                 u,
                 t_inlet,
                 t_chip,

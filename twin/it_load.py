@@ -11,7 +11,7 @@ import numpy as np
 
 from twin.params import ConfigError, Params, param
 
-__all__ = ["ITParams", "it_power", "utilisation_profile"]
+__all__ = ["ITParams", "it_power", "occupancy_profile", "utilisation_profile"]
 
 T_INLET_REF = 27.0
 """Server inlet temperature at which the fan share and leakage are referenced, °C (the top of
@@ -34,6 +34,19 @@ class ITParams(Params):
         18.0, 0.1, 200.0, units="kW", source="seed 002: Qingyang's high-density hall, 18 kW/rack"
     )
     utilisation: float = param(0.7, 0.0, 1.0, source="assumption (seed 004: Gui'an supercomputer > 80 %)")
+    occupancy: float = param(
+        1.0,
+        0.01,
+        1.0,
+        source="share of the hall's design IT capacity installed (the plant is sized for the whole hall); "
+        "with occupancy_ramp, the first year's start",
+    )
+    occupancy_ramp: bool = param(False, source="true: occupancy rises linearly from occupancy to occupancy_end")
+    occupancy_end: float = param(
+        0.85, 0.01, 1.0, source="assumption: a western hub hall filling from 20 % to 85 % (issue 13)"
+    )
+    ramp_years: float = param(5.0, 0.1, 50.0, units="years", source="assumption: years the ramp takes")
+    operating_year: int = param(1, 1, 50, units="years", source="year of operation simulated (1 = the first)")
     profile: str = param("flat", choices=("flat", "diurnal", "csv"))
     profile_csv: str = param(
         "", source="profile = 'csv': hourly utilisation 0–1 (column 'utilisation', one row per hour of the year)"
@@ -78,6 +91,8 @@ class ITParams(Params):
             )
         if self.design_kw <= 0:
             raise ConfigError("facility.it_capacity_kw must be > 0 (or give racks and kw_per_rack)")
+        if self.occupancy_ramp and self.profile == "csv":
+            raise ConfigError("facility.occupancy_ramp with profile = 'csv': give the hourly series the ramp instead")
         if self.utilisation == 0 and self.idle_fraction == 0 and self.profile != "csv":
             raise ConfigError(
                 "facility.utilisation = 0 with facility.idle_fraction = 0: the servers would draw no power "
@@ -106,6 +121,19 @@ def utilisation_profile(
             raise ValueError("profile 'csv' needs the hourly series")
         return np.asarray(series, dtype=float)[None, :]
     return np.clip(utilisation * (1.0 + amplitude * np.cos(2 * np.pi * (hour + 0.5 - 14.0) / 24.0)), 0.0, 1.0)
+
+
+def occupancy_profile(
+    n_hours: int, occupancy: np.ndarray, end: np.ndarray, years: np.ndarray, year: np.ndarray
+) -> np.ndarray:
+    """Installed share of the hall's design IT capacity each hour of a year of an occupancy ramp.
+
+    A straight line from ``occupancy`` at the start of year 1 to ``end`` after ``years`` years,
+    then flat; year ``year`` is the stretch of it that the weather year covers, hour by hour:
+    ``o(t) = o_0 + (o_end − o_0) min((year − 1 + t/n)/years, 1)``.
+    """
+    t = np.arange(n_hours)[None, :] / n_hours
+    return occupancy + (end - occupancy) * np.minimum((year - 1.0 + t) / years, 1.0)
 
 
 def it_power(

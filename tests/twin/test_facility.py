@@ -9,7 +9,7 @@ from twin import ConfigError, Scenario, facility_block, simulate
 from twin.cooling import DESIGNS, Design, free_air
 from twin.cooling.contract import REQUIRED_OUTPUTS, DesignContractError
 from twin.facility import COOLING_PARTS, POWER_PARTS, PhysicalBoundsError, check_bounds
-from twin.it_load import ITParams
+from twin.it_load import ITParams, occupancy_profile
 from twin.simulate import prepare_weather
 
 
@@ -117,3 +117,30 @@ def test_bounds_check_refuses_a_negative_part_and_a_pue_below_one():
         check_bounds("free_air", r | {"p_pumps": -ones}, {}, {})
     with pytest.raises(PhysicalBoundsError, match=r"hourly PUE 0\.5 < 1"):
         check_bounds("free_air", r | {"pue": 0.5 * ones}, {}, {})
+
+
+# ----------------------------------------------------------------------------- occupancy and part load
+def test_occupancy_ramp_from_its_start_to_its_end():
+    n = 8760
+    o = occupancy_profile(n, np.array([[0.2]]), np.array([[0.85]]), np.array([[5.0]]), np.array([[1.0], [5.0], [6.0]]))
+    assert o[0, 0] == pytest.approx(0.2)
+    assert o[0, -1] == pytest.approx(0.2 + 0.65 * (1.0 - 1.0 / n) / 5.0)
+    assert o[1, -1] == pytest.approx(0.85, abs=1e-4)
+    np.testing.assert_allclose(o[2], 0.85)  # the hall is full: flat
+
+
+def test_occupancy_installs_part_of_the_it_but_the_plant_is_sized_for_the_hall():
+    weather = {"t_db": [10.0, 30.0], "rh": [50.0, 40.0], "p_air": [90_000.0] * 2}
+    full = facility_block(weather, "free_air")
+    half = facility_block(weather, "free_air", facility=ITParams(occupancy=0.5))
+    np.testing.assert_allclose(half["p_it"], 0.5 * full["p_it"], rtol=1e-12)
+    np.testing.assert_allclose(half["p_misc"], full["p_misc"])  # lighting of the whole hall
+    assert np.all(half["pue"] > full["pue"])
+
+
+@pytest.mark.parametrize("design", tuple(DESIGNS))
+def test_a_hall_filled_to_20_percent_has_a_higher_pue(design):
+    weather = {"t_db": [-5.0, 12.0, 28.0], "rh": [50.0, 60.0, 50.0], "p_air": [90_000.0] * 3}
+    low = facility_block(weather, design, facility=ITParams(occupancy=0.2))
+    full = facility_block(weather, design)
+    assert np.sum(low["p_facility"]) / np.sum(low["p_it"]) > np.sum(full["p_facility"]) / np.sum(full["p_it"])
