@@ -132,7 +132,7 @@ def facility_chain(
         occupancy = np.where(fac["occupancy_ramp"], ramp, occupancy)
     installed_kw = design_kw * occupancy
 
-    def it_fn(t_inlet: np.ndarray, t_chip: np.ndarray, has_fans: bool) -> ITResult:
+    def it_fn(t_inlet: np.ndarray, t_chip: np.ndarray, has_fans: bool | np.ndarray) -> ITResult:
         r: ITResult = {
             **it_power(
                 installed_kw,

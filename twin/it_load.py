@@ -149,7 +149,7 @@ def it_power(
     leakage_share: np.ndarray | float = 1.0,
     performance_factor: np.ndarray,
     overclock_power_factor: np.ndarray,
-    has_server_fans: bool,
+    has_server_fans: bool | np.ndarray,
 ) -> dict[str, np.ndarray]:
     """IT power and its parts, kW.
 
@@ -166,8 +166,9 @@ def it_power(
     leakage_share : array_like
         Static (leakage) share of core power at the reference chip temperature: the most a
         cooler chip can save (default 1: no floor below the core power itself).
-    has_server_fans : bool
-        False for spray and immersion designs: server fans are removed.
+    has_server_fans : bool or array_like
+        False for spray and immersion designs: server fans are removed; a number 0–1 keeps
+        that share of them (cold plates: the air-cooled rest of the server).
 
     Returns
     -------
@@ -187,9 +188,11 @@ def it_power(
     load = (idle_fraction + (1.0 - idle_fraction) * u) / performance_factor
     p_core = design_kw * (1.0 - fan_share) * load * overclock_power_factor
     p_leak = p_core * np.maximum(leakage_per_k * (t_chip - (T_INLET_REF + DT_CHIP_AIR)), -leakage_share)
-    if has_server_fans:
+    if np.any(has_server_fans):
         speed = 1.0 + fan_speed_per_k * np.maximum(t_inlet - T_INLET_REF, 0.0)
         p_fans = design_kw * fan_share * load * speed**3
+        if has_server_fans is not True:
+            p_fans = p_fans * has_server_fans  # the share of the fans kept (cold plates)
     else:
         p_fans = np.zeros(np.broadcast_shapes(np.shape(p_core), np.shape(t_inlet)))
     p_it = p_core + p_leak + p_fans

@@ -206,3 +206,55 @@ def test_immersion_1p_hot_humid_hour_short_of_water_temperature():
     r = run("immersion_1p", 40.0, 70.0)
     assert r["out_of_envelope"].all() and v(r["mode"]) == 2
     assert v(r["t_supply"]) > 40.0
+
+
+@pytest.mark.parametrize(("t_db", "rh"), [(0.0, 50.0), (35.0, 40.0)])
+def test_cold_plate_by_hand(t_db, rh):
+    r = run("cold_plate", t_db, rh)
+    q, fans, water, pad = _liquid_by_hand("cold_plate", t_db, rh, 40.0 - 3.0)
+    assert q == pytest.approx(750.0)  # 75 % of the heat to the liquid
+    assert v(r["p_heat_rejection"]) == pytest.approx(fans, rel=1e-9)
+    tab = fluids.liquid_table("INCOMP::MPG-25%")
+    coolant = q / (tab.heat_capacity(45.0) / 1000.0 * 10.0) / tab.density(45.0) * 150_000.0 / 0.7 / 1000.0
+    water_pump = q / (4.186 * 8.0) / 997.0 * 150_000.0 / 0.7 / 1000.0
+    assert v(r["p_pumps"]) == pytest.approx((float(coolant) + water_pump) * PUMP_AT_DESIGN, rel=1e-9)
+    assert v(r["water"]) >= water
+    assert v(r["mode"]) == (1 if pad else 0)
+    assert FANS_SEEN[-1] == pytest.approx(0.25)  # the servers keep a quarter of their fans
+    assert v(r["q_cooling"]) == pytest.approx(Q_IT)
+
+
+# ----------------------------------------------------------------------------- indirect evaporative
+def _fan_array(m, rho, dp, x_full=10.0 / 11.0):
+    x = x_full
+    return m / rho * dp / 0.65 / 1000.0 * (0.0013 + 0.1470 * x + 0.9506 * x**2 - 0.0998 * x**3) * 11.0 / 10.0
+
+
+def test_indirect_evap_cold_dry_hour_runs_dry_with_slow_scavenger_fans():
+    w = weather(-5.0, 40.0)
+    r = run("indirect_evap", -5.0, 40.0)
+    m_air = Q_IT / (1.006 * 12.0)
+    t_dry = 36.0 - 0.6 * (36.0 - -5.0)  # return air 24 + 12 °C through the dry exchanger: 11.4 °C
+    assert t_dry < 24.0 and v(r["mode"]) == 0 and v(r["t_supply"]) == pytest.approx(24.0)
+    rho_in = v(psy.moist_air_density(24.0, psy.humidity_ratio(24.0, 50.0, P), P))
+    assert v(r["p_cooling_fans"]) == pytest.approx(_fan_array(m_air, rho_in, 450.0), rel=1e-9)
+    ratio = (36.0 - 24.0) / (36.0 - t_dry)  # the scavenger air slowed to what the setpoint needs
+    rho_out = v(psy.moist_air_density(-5.0, w["w"], P))
+    assert v(r["p_heat_rejection"]) == pytest.approx(
+        _fan_array(m_air, rho_out, 350.0, ratio * 10.0 / 11.0) * 1.0, rel=1e-9
+    )
+    assert v(r["water"]) == 0.0 and v(r["p_compressor"]) == 0.0 and not r["out_of_envelope"].any()
+
+
+def test_indirect_evap_hot_humid_hour_runs_wet_with_dx_trim():
+    w = weather(32.0, 62.0)
+    r = run("indirect_evap", 32.0, 62.0)
+    m_air = Q_IT / (1.006 * 12.0)
+    t_wet = 36.0 - 0.7 * (36.0 - v(w["t_wb"]))
+    assert t_wet > 24.0 and v(r["mode"]) == 2
+    q_trim = m_air * 1.006 * (t_wet - 24.0)
+    cop = fluids.cycle_table("R410A", 1.0)(24.0 - 8.0, 32.0 + 12.0) * 0.7 * 0.9
+    assert v(r["p_compressor"]) == pytest.approx(q_trim / cop, rel=1e-9)
+    evap = m_air * 1.006 * (36.0 - t_wet) / 2450.0 * 3600.0
+    assert v(r["water"]) == pytest.approx(evap * (1.0 + 1.0 / 4.0), rel=1e-9)
+    assert v(r["t_supply"]) == pytest.approx(24.0) and not r["out_of_envelope"].any()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twin.cooling import chilled_water, free_air, liquid
+from twin.cooling import chilled_water, free_air, indirect_evap, liquid
 from twin.cooling.contract import CoolingModel
 from twin.params import ConfigError, Params
 
@@ -48,7 +48,21 @@ DESIGNS: dict[str, Design] = {
         chilled_water.simulate_chilled_water,
         chilled_water.MODES,
     ),
+    "indirect_evap": Design(
+        "indirect_evap",
+        "indirect evaporative (air-to-air HX, dry / wet / DX trim)",
+        indirect_evap.IndirectEvapParams,
+        indirect_evap.simulate_indirect_evap,
+        indirect_evap.MODES,
+    ),
     "spray": Design("spray", "spray liquid cooling", liquid.SprayParams, liquid.simulate_spray, liquid.MODES),
+    "cold_plate": Design(
+        "cold_plate",
+        "direct-to-chip cold plates (liquid + air for the rest)",
+        liquid.ColdPlateParams,
+        liquid.simulate_cold_plate,
+        liquid.MODES,
+    ),
     "immersion_1p": Design(
         "immersion_1p",
         "single-phase immersion",

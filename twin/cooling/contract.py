@@ -47,9 +47,10 @@ class ITResult(TypedDict):
 
 
 class ITFunction(Protocol):
-    """IT power at a server inlet and chip temperature (°C), with or without server fans."""
+    """IT power at a server inlet and chip temperature (°C), with the server fans (True), without
+    them (False) or with a share of them (a number 0–1, broadcastable to (case, 1))."""
 
-    def __call__(self, t_inlet: np.ndarray, t_chip: np.ndarray, has_server_fans: bool, /) -> ITResult: ...
+    def __call__(self, t_inlet: np.ndarray, t_chip: np.ndarray, has_server_fans: bool | np.ndarray, /) -> ITResult: ...
 
 
 class HeatOther(Protocol):

@@ -1,11 +1,15 @@
-"""Liquid cooling: spray, single-phase immersion and two-phase immersion.
+"""Liquid cooling: spray, cold plates, single-phase immersion and two-phase immersion.
 
 All three take the IT heat into a dielectric liquid and reject it through a water loop and a
-dry cooler with adiabatic pre-cooling in hot hours; server fans are removed. They differ in
+dry cooler with adiabatic pre-cooling in hot hours; server fans are removed (cold plates keep
+a share). They differ in
 how the liquid works:
 
 * **spray** — dielectric coolant (default ``INCOMP::HFE2``, HFE-7100) sprayed onto the chips
   and collected warm (45–55 °C class, seed 004), pumped through a plate heat exchanger;
+* **cold_plate** — direct-to-chip: water-glycol (default ``INCOMP::MPG-25%``) through cold
+  plates on the processors takes ``capture`` (75 %) of the server heat through a CDU; the
+  servers keep the share ``1 − capture`` of their fans for the rest, which goes to the air;
 * **immersion_1p** — servers in tanks of dielectric oil (default ``INCOMP::PNF2``, the
   nearest CoolProp entry to a mineral oil), pumped through a CDU heat exchanger;
 * **immersion_2p** — servers in a boiling fluid (default ``Novec649``, T_sat 49 °C at 1 atm):
@@ -31,10 +35,12 @@ from twin.cooling.free_air import FreeAirParams, simulate_free_air
 from twin.params import Params, param
 
 __all__ = [
+    "ColdPlateParams",
     "Immersion1pParams",
     "Immersion2pParams",
     "LiquidParams",
     "SprayParams",
+    "simulate_cold_plate",
     "simulate_immersion_1p",
     "simulate_immersion_2p",
     "simulate_liquid",
@@ -111,6 +117,29 @@ class Immersion1pParams(LiquidParams):
 
 
 @dataclass(frozen=True)
+class ColdPlateParams(LiquidParams):
+    """Direct-to-chip cold plates: liquid for the chips, air (and the servers' own fans) for the rest."""
+
+    section = "cooling.cold_plate"
+
+    fluid: str = param("INCOMP::MPG-25%", source="assumption: 25 % propylene glycol, the usual TCS coolant")
+    t_coolant_supply_max: float = param(
+        40.0,
+        15.0,
+        70.0,
+        units="°C",
+        source="assumption: TCS supply 40 °C on facility water ≤ 37 °C (ASHRAE TC9.9 liquid class W40)",
+    )
+    dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: cold-plate thermal resistance at load")
+    capture: float = param(
+        0.75, 0.3, 1.0, source="assumption: cold plates on CPUs/GPUs take 70–80 % of server heat (vendor figures)"
+    )
+    coolant_pump_head_pa: float = param(
+        150_000.0, 0.0, 1e6, units="Pa", source="assumption: CDU, manifolds and cold-plate channels"
+    )
+
+
+@dataclass(frozen=True)
 class Immersion2pParams(LiquidParams):
     """Two-phase immersion: boiling fluid, water-cooled condenser."""
 
@@ -155,7 +184,12 @@ def simulate_liquid(
     t_coolant = np.broadcast_to(t_coolant, np.broadcast_shapes(np.shape(t_coolant), np.shape(t_water_target))).astype(
         float
     )
-    it = it_fn(t_coolant, t_coolant + p["dt_chip"], False)
+    aux_params = FreeAirParams()
+    if kind == "cold_plate":  # the servers keep fans for the share of heat that goes to air
+        t_air = np.broadcast_to(aux_params.t_supply_setpoint, t_coolant.shape)
+        it = it_fn(t_air, t_coolant + p["dt_chip"], 1.0 - p["capture"])
+    else:
+        it = it_fn(t_coolant, t_coolant + p["dt_chip"], False)
     q_liquid = p["capture"] * it["p_it"]
     q_air = (1.0 - p["capture"]) * it["p_it"] + heat_other(it["p_it"])
     q_liquid_design = p["capture"] * q_design
@@ -206,7 +240,7 @@ def simulate_liquid(
     # (its trim is sized for the year's peak residual heat; the heat is passed as its "IT")
     aux = simulate_free_air(
         wx,
-        FreeAirParams().to_dict(),
+        aux_params.to_dict(),
         lambda t_in, t_chip, fans: {"p_it": q_air},
         lambda p_it: 0.0 * p_it,
         np.max(q_air, axis=-1, keepdims=True),
@@ -249,3 +283,10 @@ def simulate_immersion_2p(
 ) -> CoolingResult:
     """Two-phase immersion: :func:`simulate_liquid` of kind ``"immersion_2p"``."""
     return simulate_liquid("immersion_2p", wx, p, it_fn, heat_other, q_design)
+
+
+def simulate_cold_plate(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Direct-to-chip cold plates: :func:`simulate_liquid` of kind ``"cold_plate"``."""
+    return simulate_liquid("cold_plate", wx, p, it_fn, heat_other, q_design)
