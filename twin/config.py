@@ -7,6 +7,7 @@ all in one vectorised call.
 TOML layout::
 
     name = "Karamay free air"
+    preset = "legacy"                   # optional: twin.presets.BASELINES, under the tables below
     sites = ["karamay"]                 # or site = "karamay"
     designs = ["free_air"]              # or design = "free_air"
 
@@ -43,6 +44,7 @@ from twin.electrical import ElectricalParams
 from twin.io import atomic_write
 from twin.it_load import ITParams
 from twin.params import ConfigError, Params, param
+from twin.presets import apply_preset
 from twin.pv import PVParams
 from twin.storage import MINNING, StorageParams
 from twin.wind import WindParams
@@ -221,6 +223,7 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "scenario") -> Scenario:
         """Build from a TOML document; unknown keys are errors naming them."""
+        data = apply_preset(data, where)
         allowed = {
             "name",
             "site",
