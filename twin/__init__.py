@@ -10,6 +10,7 @@ is used by :mod:`dashboards`.
 """
 
 from twin.config import Scenario, load_scenario, save_scenario
+from twin.facility import facility_block
 from twin.metrics import kpis
 from twin.params import ConfigError
 from twin.simulate import annual_kpis, simulate
@@ -19,6 +20,7 @@ __all__ = [
     "ConfigError",
     "Scenario",
     "annual_kpis",
+    "facility_block",
     "kpis",
     "load_scenario",
     "save_scenario",

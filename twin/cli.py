@@ -376,8 +376,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from twin.config import Scenario, WeatherSource, load_scenario
 
     if args.scenario:
-        if args.site or args.cooling:
-            raise ConfigError("give a scenario file or --site/--cooling, not both")
+        if args.site or args.cooling or args.preset:
+            raise ConfigError("give a scenario file or --site/--cooling/--preset, not both")
         sc = load_scenario(args.scenario)
         stem = Path(args.scenario).stem
         if args.weather or args.seed is not None:  # the command line overrides the file's weather
@@ -391,7 +391,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.site or not args.cooling:
             raise ConfigError("give a scenario file, or both --site and --cooling")
         ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
-        sc = Scenario(sites=(args.site,), designs=(args.cooling,), name=f"{args.site}-{args.cooling}", weather=ws)
+        name = f"{args.site}-{args.cooling}" + (f"-{args.preset}" if args.preset else "")
+        sc = Scenario.from_dict({"sites": [args.site], "designs": [args.cooling], "name": name, "preset": args.preset})
+        sc = dataclasses.replace(sc, weather=ws)
         stem = sc.name
     sc = _scenario_from_args(sc, args)
     if args.save:
@@ -405,12 +407,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from twin.config import Scenario, WeatherSource
 
-    sc = Scenario(
-        sites=tuple(args.sites),
-        designs=tuple(args.cooling),
-        name="compare",
-        weather=WeatherSource(seed=args.seed or 0),
+    sc = Scenario.from_dict(
+        {"sites": list(args.sites), "designs": list(args.cooling), "name": "compare", "preset": args.preset}
     )
+    sc = dataclasses.replace(sc, weather=WeatherSource(seed=args.seed or 0))
     return _run_and_report(_scenario_from_args(sc, args), args, "compare")
 
 
@@ -467,12 +467,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=cmd_weather)
 
     from twin.cooling import DESIGNS
+    from twin.presets import BASELINES
 
     r = sub.add_parser("run", help="simulate a scenario (TOML file, or --site and --cooling) and print its KPIs")
     r.add_argument("scenario", nargs="?", help="scenario TOML file")
     r.add_argument("--site", help="site key or name")
     r.add_argument("--cooling", choices=list(DESIGNS), help="cooling design")
     r.add_argument("--weather", help="weather file instead of the generated typical year (also over a scenario's)")
+    r.add_argument("--preset", choices=list(BASELINES), help="facility baseline (with --site/--cooling)")
     r.add_argument("--save", help="also save the scenario as TOML here")
     _output_args(r)
     r.set_defaults(func=cmd_run)
@@ -482,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sites", nargs="+", default=["karamay", "qingyang", "guian", "yinchuan", "us_dulles"], help="site keys"
     )
     c.add_argument("--cooling", nargs="+", default=list(DESIGNS), choices=list(DESIGNS), help="cooling designs")
+    c.add_argument("--preset", choices=list(BASELINES), help="facility baseline: legacy or best_practice (default)")
     _output_args(c)
     c.set_defaults(func=cmd_compare)
 

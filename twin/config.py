@@ -7,6 +7,7 @@ all in one vectorised call.
 TOML layout::
 
     name = "Karamay free air"
+    preset = "legacy"                   # optional: twin.presets.BASELINES, under the tables below
     sites = ["karamay"]                 # or site = "karamay"
     designs = ["free_air"]              # or design = "free_air"
 
@@ -51,6 +52,7 @@ from twin.electrical import ElectricalParams
 from twin.io import atomic_write
 from twin.it_load import ITParams
 from twin.params import ConfigError, Params, param
+from twin.presets import apply_preset
 from twin.pv import PVParams
 from twin.storage import MINNING, StorageParams
 from twin.wind import WindParams
@@ -131,7 +133,7 @@ SECTIONS: tuple[Section, ...] = (
 COOLING = "cooling"
 """The section of the design parameter tables: ``[cooling.DESIGN]``, one class per design."""
 
-TOP_LEVEL = ("name", "site", "sites", "design", "designs", "site_dirs", "sweep", COOLING)
+TOP_LEVEL = ("name", "site", "sites", "design", "designs", "preset", "site_dirs", "sweep", COOLING)
 """Keys of a scenario file outside the sections."""
 
 _BY_PATH = {s.path: s for s in SECTIONS}
@@ -310,6 +312,7 @@ class Scenario:
         """Build from a TOML document; unknown keys and sections that are not tables are errors naming them."""
         if not isinstance(data, Mapping):
             raise ConfigError(f"{where}: a scenario is a table of fields, got {data!r}")
+        data = apply_preset(data, where)
         allowed = sorted(set(TOP_LEVEL) | {s.path.split(".")[0] for s in SECTIONS})
         unknown = sorted(set(data) - set(allowed))
         if unknown:

@@ -11,7 +11,7 @@ import numpy as np
 
 from twin.params import ConfigError, Params, param
 
-__all__ = ["ITParams", "it_power", "utilisation_profile"]
+__all__ = ["ITParams", "it_power", "occupancy_profile", "utilisation_profile"]
 
 T_INLET_REF = 27.0
 """Server inlet temperature at which the fan share and leakage are referenced, °C (the top of
@@ -34,6 +34,19 @@ class ITParams(Params):
         18.0, 0.1, 200.0, units="kW", source="seed 002: Qingyang's high-density hall, 18 kW/rack"
     )
     utilisation: float = param(0.7, 0.0, 1.0, source="assumption (seed 004: Gui'an supercomputer > 80 %)")
+    occupancy: float = param(
+        1.0,
+        0.01,
+        1.0,
+        source="share of the hall's design IT capacity installed (the plant is sized for the whole hall); "
+        "with occupancy_ramp, the first year's start",
+    )
+    occupancy_ramp: bool = param(False, source="true: occupancy rises linearly from occupancy to occupancy_end")
+    occupancy_end: float = param(
+        0.85, 0.01, 1.0, source="assumption: a western hub hall filling from 20 % to 85 % (issue 13)"
+    )
+    ramp_years: float = param(5.0, 0.1, 50.0, units="years", source="assumption: years the ramp takes")
+    operating_year: int = param(1, 1, 50, units="years", source="year of operation simulated (1 = the first)")
     profile: str = param("flat", choices=("flat", "diurnal", "csv"))
     profile_csv: str = param(
         "", source="profile = 'csv': hourly utilisation 0–1 (column 'utilisation', one row per hour of the year)"
@@ -55,6 +68,13 @@ class ITParams(Params):
     leakage_per_k: float = param(
         0.004, 0.0, 0.05, units="1/K", source="assumption: leakage + 0.4 %/K of chip temperature"
     )
+    leakage_share: float = param(
+        0.2,
+        0.0,
+        0.6,
+        source="assumption: static (leakage) share of server core power at the 67 °C reference chip, "
+        "10–30 % for current CPUs; the leakage saved by a cooler chip cannot exceed it",
+    )
     performance_factor: float = param(
         1.0, 0.1, 10.0, source="compute per server relative to nominal (seed 004: 5 servers → 3 is 5/3)"
     )
@@ -71,6 +91,13 @@ class ITParams(Params):
             )
         if self.design_kw <= 0:
             raise ConfigError("facility.it_capacity_kw must be > 0 (or give racks and kw_per_rack)")
+        if self.occupancy_ramp and self.profile == "csv":
+            raise ConfigError("facility.occupancy_ramp with profile = 'csv': give the hourly series the ramp instead")
+        if self.utilisation == 0 and self.idle_fraction == 0 and self.profile != "csv":
+            raise ConfigError(
+                "facility.utilisation = 0 with facility.idle_fraction = 0: the servers would draw no power "
+                "and PUE is undefined; give a utilisation > 0 or an idle fraction > 0"
+            )
 
     @property
     def design_kw(self) -> float:
@@ -96,6 +123,19 @@ def utilisation_profile(
     return np.clip(utilisation * (1.0 + amplitude * np.cos(2 * np.pi * (hour + 0.5 - 14.0) / 24.0)), 0.0, 1.0)
 
 
+def occupancy_profile(
+    n_hours: int, occupancy: np.ndarray, end: np.ndarray, years: np.ndarray, year: np.ndarray
+) -> np.ndarray:
+    """Installed share of the hall's design IT capacity each hour of a year of an occupancy ramp.
+
+    A straight line from ``occupancy`` at the start of year 1 to ``end`` after ``years`` years,
+    then flat; year ``year`` is the stretch of it that the weather year covers, hour by hour:
+    ``o(t) = o_0 + (o_end − o_0) min((year − 1 + t/n)/years, 1)``.
+    """
+    t = np.arange(n_hours)[None, :] / n_hours
+    return occupancy + (end - occupancy) * np.minimum((year - 1.0 + t) / years, 1.0)
+
+
 def it_power(
     design_kw: np.ndarray,
     u: np.ndarray,
@@ -106,9 +146,10 @@ def it_power(
     fan_share: np.ndarray,
     fan_speed_per_k: np.ndarray,
     leakage_per_k: np.ndarray,
+    leakage_share: np.ndarray | float = 1.0,
     performance_factor: np.ndarray,
     overclock_power_factor: np.ndarray,
-    has_server_fans: bool,
+    has_server_fans: bool | np.ndarray,
 ) -> dict[str, np.ndarray]:
     """IT power and its parts, kW.
 
@@ -122,8 +163,12 @@ def it_power(
         Server inlet air temperature, °C (air-cooled designs; ignored without server fans).
     t_chip : array_like
         Chip temperature, °C.
-    has_server_fans : bool
-        False for spray and immersion designs: server fans are removed.
+    leakage_share : array_like
+        Static (leakage) share of core power at the reference chip temperature: the most a
+        cooler chip can save (default 1: no floor below the core power itself).
+    has_server_fans : bool or array_like
+        False for spray and immersion designs: server fans are removed; a number 0–1 keeps
+        that share of them (cold plates: the air-cooled rest of the server).
 
     Returns
     -------
@@ -136,14 +181,18 @@ def it_power(
     ``P_core = D (1 − s_f) (i + (1 − i) u) · k_oc / k_perf`` — servers needed fall with the
     performance factor; ``P_fan = D s_f (i + (1 − i) u)/k_perf · n³`` with fan speed ratio
     ``n = 1 + k_n max(T_in − 27, 0)`` (affinity law P ∝ N³); leakage
-    ``ΔP = P_core k_l (T_chip − T_chip,ref)`` with ``T_chip,ref = 27 + 40 °C``.
+    ``ΔP = P_core max(k_l (T_chip − T_chip,ref), −s_l)`` with ``T_chip,ref = 27 + 40 °C``: a
+    cooler chip saves at most the leakage share ``s_l`` of its core power (leakage cannot go
+    below zero).
     """
     load = (idle_fraction + (1.0 - idle_fraction) * u) / performance_factor
     p_core = design_kw * (1.0 - fan_share) * load * overclock_power_factor
-    p_leak = p_core * leakage_per_k * (t_chip - (T_INLET_REF + DT_CHIP_AIR))
-    if has_server_fans:
+    p_leak = p_core * np.maximum(leakage_per_k * (t_chip - (T_INLET_REF + DT_CHIP_AIR)), -leakage_share)
+    if np.any(has_server_fans):
         speed = 1.0 + fan_speed_per_k * np.maximum(t_inlet - T_INLET_REF, 0.0)
         p_fans = design_kw * fan_share * load * speed**3
+        if has_server_fans is not True:
+            p_fans = p_fans * has_server_fans  # the share of the fans kept (cold plates)
     else:
         p_fans = np.zeros(np.broadcast_shapes(np.shape(p_core), np.shape(t_inlet)))
     p_it = p_core + p_leak + p_fans

@@ -14,7 +14,6 @@ annual figures instead.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import threading
 from collections import defaultdict
@@ -25,25 +24,20 @@ import numpy as np
 import xarray as xr
 
 import sites
-from twin.arrays import total
 from twin.config import Case, Scenario
 from twin.cooling import get_design
 from twin.cooling.free_air import ConvergenceError
-from twin.electrical import electrical_losses, indoor_losses
+from twin.facility import COOLING_PARTS, POWER_PARTS, derive_psychrometrics, facility_chain, stack_columns
 from twin.green import green_power
 from twin.io import read_hourly_csv
-from twin.it_load import it_power, utilisation_profile
+from twin.it_load import utilisation_profile
 from twin.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset, policy_attrs
 from twin.params import ConfigError
 from twin.variables import attrs
 from twin.weather_source import site_weather
-from weather import psychrometrics as psy
 from weather.dataset import hour_of_day
 
-__all__ = ["KPI_VARIABLES", "annual_kpis", "prepare_weather", "simulate"]
-
-POWER_PARTS = ("p_it", "p_cooling", "p_ups_loss", "p_dist_loss", "p_transformer_loss", "p_misc")
-COOLING_PARTS = ("p_cooling_fans", "p_pumps", "p_compressor", "p_heat_rejection", "p_humidification")
+__all__ = ["COOLING_PARTS", "KPI_VARIABLES", "POWER_PARTS", "annual_kpis", "prepare_weather", "simulate"]
 
 
 def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str, Any], sites.Site]]:
@@ -53,40 +47,14 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
         site = sites.load(name, scenario.site_dirs)
         w = scenario.weather
         ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None)
-        p = ds["p_air"].to_numpy()
-        ds["w"] = ("time", psy.humidity_ratio(ds["t_db"].to_numpy(), ds["rh"].to_numpy(), p))
-        ds["t_wb"] = ("time", psy.wet_bulb_from_humidity_ratio(ds["t_db"].to_numpy(), ds["w"].to_numpy(), p))
-        ds["x_sat"] = ("time", psy.vapor_mole_fraction(ds["t_db"].to_numpy(), 100.0, p))
+        derived = derive_psychrometrics(ds["t_db"].to_numpy(), ds["rh"].to_numpy(), ds["p_air"].to_numpy())
+        for k, a in derived.items():
+            ds[k] = ("time", a)
         out[site.key] = (ds, meta, site)
     lengths = {k: v[0].sizes["time"] for k, v in out.items()}
     if len(set(lengths.values())) > 1:
         raise ConfigError(f"sites have weather years of different lengths {lengths}; use one calendar year")
     return out
-
-
-def _stack(objs: list[Any]) -> dict[str, Any]:
-    """Stack the fields of parameter objects into (n, 1) columns; text fields must agree.
-
-    A field with one value in every case becomes a (1, 1) array instead: broadcasting then
-    computes whatever depends only on such fields (and the weather) once per hour, not once
-    per case and hour — a sweep pays for the parameters it varies, not for the others.
-    """
-    out: dict[str, Any] = {}
-    for name in _field_names(type(objs[0])):
-        vals = [getattr(o, name) for o in objs]
-        v0 = vals[0]
-        if isinstance(v0, str):
-            out[name] = v0
-        elif len(vals) == 1 or all(v == v0 for v in vals):
-            out[name] = np.full((1, 1), v0, dtype=bool if isinstance(v0, bool) else float)
-        else:
-            out[name] = np.asarray(vals, dtype=bool if isinstance(v0, bool) else float)[:, None]
-    return out
-
-
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _group_key(c: Case) -> tuple:
@@ -185,55 +153,21 @@ def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None
     si = plan.site_index[idx]
     same_site = bool(np.all(si == si[0]))
     wx = {v: (a[si[0] : si[0] + 1] if same_site else a[si]) for v, a in plan.wstack.items()}
-    fac = _stack([c.facility for c in g])
-    ele = _stack([c.electrical for c in g])
-    coo = _stack([c.cooling for c in g])
+    fac = stack_columns([c.facility for c in g])
+    ele = stack_columns([c.electrical for c in g])
+    coo = stack_columns([c.cooling for c in g])
     design_kw = np.asarray([c.facility.design_kw for c in g], dtype=float)[:, None]
     design_kw = design_kw[:1] if np.all(design_kw == design_kw[0]) else design_kw
     series = None
     if key[1] == "csv":
         series = read_hourly_csv(key[3], plan.time.size, "facility.profile_csv", "utilisation", 1.0)
     u = utilisation_profile(plan.hour, fac["utilisation"], key[1], fac["diurnal_amplitude"], series)
-
-    def it_fn(t_inlet, t_chip, has_fans):
-        return {
-            **it_power(
-                design_kw,
-                u,
-                t_inlet,
-                t_chip,
-                idle_fraction=fac["idle_fraction"],
-                fan_share=fac["fan_share"],
-                fan_speed_per_k=fac["fan_speed_per_k"],
-                leakage_per_k=fac["leakage_per_k"],
-                performance_factor=fac["performance_factor"],
-                overclock_power_factor=fac["overclock_power_factor"],
-                has_server_fans=has_fans,
-            ),
-            "utilisation": u,
-        }
-
-    last: dict[str, Any] = {}
-
-    def heat_other(p_it):
-        """UPS and distribution losses and lighting (indoors) from the hour's IT power, kW."""
-        loss = indoor_losses(p_it, design_kw, ele)
-        last.update(p_it=p_it, loss=loss)  # reused for the chain below if it is the same IT power
-        return loss["p_dist_loss"] + loss["p_ups_loss"] + loss["p_misc"]
-
-    # Design heat (sizes trim and dry coolers): design IT power plus its indoor losses.
-    q_design = design_kw + heat_other(design_kw)
     try:
-        r = design.simulate(wx, coo, it_fn, heat_other, q_design)
+        r = facility_chain(design, wx, fac, ele, coo, design_kw, u)
     except ConvergenceError as exc:
         cases = [g[i] if len(g) > 1 else g[0] for i in exc.rows] or g
         named = "; ".join(f"{c.site} {c.design} {dict(c.swept) or ''}".rstrip() for c in cases[:5])
         raise ConfigError(f"{exc} (cases: {named})") from None
-    r["p_cooling"] = total(*(r[k] for k in COOLING_PARTS))
-    indoor = last["loss"] if last.get("p_it") is r["p_it"] else None
-    r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele, indoor))
-    r["p_facility"] = total(*(r[k] for k in POWER_PARTS))
-    r["pue"] = r["p_facility"] / r["p_it"]
     out = {}
     for name, arr in r.items():
         if keep is not None and name not in keep and name != "p_facility":

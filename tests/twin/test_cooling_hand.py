@@ -12,6 +12,7 @@ import pytest
 
 from twin import fluids
 from twin.cooling import DESIGNS
+from twin.cooling.curves import tower_approach, york_design_lg
 from weather import psychrometrics as psy
 
 P = 97_000.0
@@ -68,7 +69,10 @@ def test_free_air_cold_dry_hour_mixes_and_humidifies():
     assert v(r["water"]) == pytest.approx(m_h * 3600.0, rel=1e-9)
     assert v(r["p_humidification"]) == pytest.approx(m_h * 3600.0 * 0.08, rel=1e-9)
     rho = v(psy.moist_air_density(22.0, w_min, P))
-    assert v(r["p_cooling_fans"]) == pytest.approx(m_air / rho * 350.0 / 0.65 / 1000.0, rel=1e-9)
+    # 10 + 1 fans share the design airflow: each at 10/11 on the ASHRAE 90.1 App. G VSD curve
+    x = 10.0 / 11.0
+    part_load = (0.0013 + 0.1470 * x + 0.9506 * x**2 - 0.0998 * x**3) * 11.0 / 10.0
+    assert v(r["p_cooling_fans"]) == pytest.approx(m_air / rho * 350.0 / 0.65 / 1000.0 * part_load, rel=1e-9)
     assert v(r["p_compressor"]) == 0.0 and not r["out_of_envelope"].any()
 
 
@@ -99,31 +103,59 @@ def test_free_air_without_trim_reports_out_of_envelope():
 
 
 # ----------------------------------------------------------------------------- chilled water
-def _pumps_by_hand(q, q_rej):
-    chw = q / (4.186 * 6.0) / 997.0 * 250_000.0 / 0.7 / 1000.0
-    cw = q_rej / (4.186 * 5.6) / 997.0 * 200_000.0 / 0.7 / 1000.0
+PUMP_AT_DESIGN = 0.0205 + 0.4101 + 0.5753  # VSD pump curve at full flow (openstudio-standards)
+Q_REJ = Q_IT * (1.0 + 1.0 / 6.03)  # design heat rejected with the default chiller's reference COP
+
+
+def _biquad(c, x, y):
+    return c[0] + c[1] * x + c[2] * x * x + c[3] * y + c[4] * y * y + c[5] * x * y
+
+
+# McQuay PFH 2124 kW / 6.03 COP / vanes, EnergyPlus Chillers.idf
+CAPFT = (1.040134, -1.745650e-02, 1.084856e-03, 6.629328e-03, -8.008991e-04, 1.567769e-03)
+EIRFT = (1.157799, -3.621524e-02, -3.684818e-03, -1.202959e-02, -7.378548e-05, 3.787365e-03)
+EIRFPLR = (1.051419e-01, 2.033679e-01, 6.902026e-01)
+
+
+def _pumps_at_design():
+    chw = Q_IT / (4.186 * 6.0) / 997.0 * 250_000.0 / 0.7 / 1000.0 * PUMP_AT_DESIGN
+    cw = Q_REJ / (4.186 * 5.6) / 997.0 * 200_000.0 / 0.7 / 1000.0  # constant speed, all 4 cells at full load
     return chw + cw
 
 
+def _tower_full_speed(t_wb):
+    lg = york_design_lg(25.6, 5.6, 4.0)  # the tower scaled to its design point
+    return t_wb + v(tower_approach(t_wb, 5.6, lg))
+
+
 def test_chilled_water_cold_hour_is_free_cooling():
+    w = weather(-5.0, 70.0)
     r = run("chilled_water", -5.0, 70.0)
-    # tower water max(T_wb + 4, 5) = 5 °C; economiser 7 °C < CHW return 18 °C → all free.
+    # Tower at full speed cannot reach 5 °C: its YorkCalc approach at this wet bulb is ~13 K.
+    t_tower = max(_tower_full_speed(v(w["t_wb"])), 5.0)
+    assert 12.0 + 6.0 - (t_tower + 2.0) >= 6.0  # economiser carries the whole load
     assert v(r["mode"]) == 0 and v(r["p_compressor"]) == 0.0
-    assert v(r["p_pumps"]) == pytest.approx(_pumps_by_hand(Q_IT, Q_IT), rel=1e-9)
-    assert v(r["p_heat_rejection"]) == pytest.approx(0.01 * Q_IT)
+    assert v(r["p_pumps"]) == pytest.approx(_pumps_at_design(), rel=1e-9)
+    assert v(r["p_heat_rejection"]) == pytest.approx(0.01 * Q_REJ, rel=1e-9)
     assert v(r["water"]) == pytest.approx(0.85 * Q_IT / 2450.0 * 3600.0 * (1 + 1 / 4), rel=1e-9)
 
 
-def test_chilled_water_hot_humid_hour_runs_the_chiller():
+def test_chilled_water_hot_humid_hour_runs_staged_chillers_on_their_curves():
     w = weather(32.0, 62.0)
     r = run("chilled_water", 32.0, 62.0)
-    t_tower = v(w["t_wb"]) + 4.0
-    cop = fluids.cycle_table("R134a", 1.0)(12.0 - 2.0, t_tower + 5.6 + 2.0) * 0.75 * 0.93
-    p_comp = Q_IT / cop
-    assert v(r["mode"]) == 2
+    t_cw = min(max(_tower_full_speed(v(w["t_wb"])), 12.78), 29.44)
+    t_chw = 8.89  # 12 °C leaving chilled water, clipped to the record's data (5.56 … 8.89 °C)
+    q_ref = Q_IT / (4 * _biquad(CAPFT, t_chw, min(25.6 + 4.0, 29.44)))  # sized at the tower's design point
+    q_avail = q_ref * _biquad(CAPFT, t_chw, t_cw)
+    n = np.ceil(Q_IT / q_avail)
+    plr = Q_IT / (n * q_avail)
+    eirfplr = EIRFPLR[0] + EIRFPLR[1] * plr + EIRFPLR[2] * plr**2
+    p_comp = n * q_avail * _biquad(EIRFT, t_chw, t_cw) * eirfplr / 6.03
+    assert v(r["mode"]) == 2 and n == 4
     assert v(r["p_compressor"]) == pytest.approx(p_comp, rel=1e-9)
-    assert v(r["p_pumps"]) == pytest.approx(_pumps_by_hand(Q_IT, Q_IT + p_comp), rel=1e-9)
-    assert v(r["p_heat_rejection"]) == pytest.approx(0.01 * (Q_IT + p_comp), rel=1e-9)
+    assert 4.5 < Q_IT / p_comp < 7.0
+    assert v(r["p_pumps"]) == pytest.approx(_pumps_at_design(), rel=1e-9)
+    assert v(r["p_heat_rejection"]) == pytest.approx(0.01 * Q_REJ, rel=1e-9)  # fans at full speed
 
 
 # ----------------------------------------------------------------------------- liquid designs
@@ -151,7 +183,7 @@ def test_spray_by_hand(t_db, rh):
     tab = fluids.liquid_table("INCOMP::HFE2")
     coolant = q / (tab.heat_capacity(45.0) / 1000.0 * 10.0) / tab.density(45.0) * 200_000.0 / 0.7 / 1000.0
     water_pump = q / (4.186 * 8.0) / 997.0 * 150_000.0 / 0.7 / 1000.0
-    assert v(r["p_pumps"]) == pytest.approx(float(coolant) + water_pump, rel=1e-9)
+    assert v(r["p_pumps"]) == pytest.approx((float(coolant) + water_pump) * PUMP_AT_DESIGN, rel=1e-9)
     assert v(r["water"]) >= water  # plus any of the auxiliary air system
     assert v(r["mode"]) == (1 if pad else 0)
     assert FANS_SEEN[-1] is False  # the design asked for IT power without server fans
@@ -164,7 +196,7 @@ def test_two_phase_by_hand(t_db, rh):
     q, fans, _water, _pad = _liquid_by_hand("immersion_2p", t_db, rh, t_sat - 8.0)
     assert v(r["p_heat_rejection"]) == pytest.approx(fans, rel=1e-9)
     water_pump = q / (4.186 * 8.0) / 997.0 * 150_000.0 / 0.7 / 1000.0
-    assert v(r["p_pumps"]) == pytest.approx(water_pump, rel=1e-9)  # no liquid pump: it boils
+    assert v(r["p_pumps"]) == pytest.approx(water_pump * PUMP_AT_DESIGN, rel=1e-9)  # no liquid pump: it boils
     assert v(r["t_supply"]) == pytest.approx(t_sat)
     assert v(r["fluid_loss"]) == pytest.approx(0.01 * Q_IT / 1000.0)
 
@@ -190,3 +222,55 @@ def test_free_air_fixed_point_that_does_not_settle_is_an_error_naming_cases_and_
     )
     with pytest.raises(ConfigError, match=r"did not settle in 1 iterations in \d+ hours.*guangzhou free_air"):
         simulate(sc)
+
+
+@pytest.mark.parametrize(("t_db", "rh"), [(0.0, 50.0), (35.0, 40.0)])
+def test_cold_plate_by_hand(t_db, rh):
+    r = run("cold_plate", t_db, rh)
+    q, fans, water, pad = _liquid_by_hand("cold_plate", t_db, rh, 40.0 - 3.0)
+    assert q == pytest.approx(750.0)  # 75 % of the heat to the liquid
+    assert v(r["p_heat_rejection"]) == pytest.approx(fans, rel=1e-9)
+    tab = fluids.liquid_table("INCOMP::MPG-25%")
+    coolant = q / (tab.heat_capacity(45.0) / 1000.0 * 10.0) / tab.density(45.0) * 150_000.0 / 0.7 / 1000.0
+    water_pump = q / (4.186 * 8.0) / 997.0 * 150_000.0 / 0.7 / 1000.0
+    assert v(r["p_pumps"]) == pytest.approx((float(coolant) + water_pump) * PUMP_AT_DESIGN, rel=1e-9)
+    assert v(r["water"]) >= water
+    assert v(r["mode"]) == (1 if pad else 0)
+    assert FANS_SEEN[-1] == pytest.approx(0.25)  # the servers keep a quarter of their fans
+    assert v(r["q_cooling"]) == pytest.approx(Q_IT)
+
+
+# ----------------------------------------------------------------------------- indirect evaporative
+def _fan_array(m, rho, dp, x_full=10.0 / 11.0):
+    x = x_full
+    return m / rho * dp / 0.65 / 1000.0 * (0.0013 + 0.1470 * x + 0.9506 * x**2 - 0.0998 * x**3) * 11.0 / 10.0
+
+
+def test_indirect_evap_cold_dry_hour_runs_dry_with_slow_scavenger_fans():
+    w = weather(-5.0, 40.0)
+    r = run("indirect_evap", -5.0, 40.0)
+    m_air = Q_IT / (1.006 * 12.0)
+    t_dry = 36.0 - 0.6 * (36.0 - -5.0)  # return air 24 + 12 °C through the dry exchanger: 11.4 °C
+    assert t_dry < 24.0 and v(r["mode"]) == 0 and v(r["t_supply"]) == pytest.approx(24.0)
+    rho_in = v(psy.moist_air_density(24.0, psy.humidity_ratio(24.0, 50.0, P), P))
+    assert v(r["p_cooling_fans"]) == pytest.approx(_fan_array(m_air, rho_in, 450.0), rel=1e-9)
+    ratio = (36.0 - 24.0) / (36.0 - t_dry)  # the scavenger air slowed to what the setpoint needs
+    rho_out = v(psy.moist_air_density(-5.0, w["w"], P))
+    assert v(r["p_heat_rejection"]) == pytest.approx(
+        _fan_array(m_air, rho_out, 350.0, ratio * 10.0 / 11.0) * 1.0, rel=1e-9
+    )
+    assert v(r["water"]) == 0.0 and v(r["p_compressor"]) == 0.0 and not r["out_of_envelope"].any()
+
+
+def test_indirect_evap_hot_humid_hour_runs_wet_with_dx_trim():
+    w = weather(32.0, 62.0)
+    r = run("indirect_evap", 32.0, 62.0)
+    m_air = Q_IT / (1.006 * 12.0)
+    t_wet = 36.0 - 0.7 * (36.0 - v(w["t_wb"]))
+    assert t_wet > 24.0 and v(r["mode"]) == 2
+    q_trim = m_air * 1.006 * (t_wet - 24.0)
+    cop = fluids.cycle_table("R410A", 1.0)(24.0 - 8.0, 32.0 + 12.0) * 0.7 * 0.9
+    assert v(r["p_compressor"]) == pytest.approx(q_trim / cop, rel=1e-9)
+    evap = m_air * 1.006 * (36.0 - t_wet) / 2450.0 * 3600.0
+    assert v(r["water"]) == pytest.approx(evap * (1.0 + 1.0 / 4.0), rel=1e-9)
+    assert v(r["t_supply"]) == pytest.approx(24.0) and not r["out_of_envelope"].any()

@@ -1,20 +1,22 @@
 """Cooling designs, chosen by name from :data:`DESIGNS`.
 
 Each design is a parameter class (frozen, validated, every default with its source) and a
-vectorised ``simulate(wx, params, it_fn, heat_other, q_design)`` that returns hourly component
-powers (kW), water (L/h), operating mode, supply conditions and out-of-envelope flags for all
-cases of that design at once. A costly diagnostic may be returned as a function of no
-arguments; :func:`twin.simulate` calls it only when the variable is kept.
+vectorised model following :class:`twin.cooling.contract.CoolingModel`:
+``simulate(wx, params, it_fn, heat_other, q_design)`` returns the outputs declared in
+:class:`~twin.cooling.contract.CoolingResult` (component powers in kW, water in L/h, operating
+mode, supply conditions, out-of-envelope flags) for all cases of a block at once. A costly
+diagnostic may be returned as a function of no arguments; :func:`twin.simulate` calls it only
+when the variable is kept.
+
+A new design is one module (its parameter class and model) and one entry in :data:`DESIGNS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
-from twin.cooling import chilled_water, free_air, liquid
+from twin.cooling import chilled_water, free_air, indirect_evap, liquid
+from twin.cooling.contract import CoolingModel
 from twin.params import ConfigError, Params
 
 __all__ = ["DESIGNS", "Design", "get_design"]
@@ -27,7 +29,7 @@ class Design:
     name: str
     label: str
     params: type[Params]
-    simulate: Callable[..., dict[str, Any]]
+    simulate: CoolingModel
     modes: tuple[str, ...]
 
 
@@ -46,21 +48,33 @@ DESIGNS: dict[str, Design] = {
         chilled_water.simulate_chilled_water,
         chilled_water.MODES,
     ),
-    "spray": Design(
-        "spray", "spray liquid cooling", liquid.SprayParams, partial(liquid.simulate_liquid, "spray"), liquid.MODES
+    "indirect_evap": Design(
+        "indirect_evap",
+        "indirect evaporative (air-to-air HX, dry / wet / DX trim)",
+        indirect_evap.IndirectEvapParams,
+        indirect_evap.simulate_indirect_evap,
+        indirect_evap.MODES,
+    ),
+    "spray": Design("spray", "spray liquid cooling", liquid.SprayParams, liquid.simulate_spray, liquid.MODES),
+    "cold_plate": Design(
+        "cold_plate",
+        "direct-to-chip cold plates (liquid + air for the rest)",
+        liquid.ColdPlateParams,
+        liquid.simulate_cold_plate,
+        liquid.MODES,
     ),
     "immersion_1p": Design(
         "immersion_1p",
         "single-phase immersion",
         liquid.Immersion1pParams,
-        partial(liquid.simulate_liquid, "immersion_1p"),
+        liquid.simulate_immersion_1p,
         liquid.MODES,
     ),
     "immersion_2p": Design(
         "immersion_2p",
         "two-phase immersion",
         liquid.Immersion2pParams,
-        partial(liquid.simulate_liquid, "immersion_2p"),
+        liquid.simulate_immersion_2p,
         liquid.MODES,
     ),
 }

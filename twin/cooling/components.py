@@ -6,15 +6,21 @@ functions are vectorised and broadcast over ``(case, time)`` arrays.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from twin import fluids
+from twin.cooling.curves import part_load_power
+from twin.params import Params, param
 
 __all__ = [
     "CP_AIR",
     "ENVELOPES",
     "H_FG",
+    "FanArrayParams",
     "dry_cooler",
+    "fan_array_power",
     "fan_power",
     "pump_power",
     "vapour_compression_power",
@@ -48,6 +54,39 @@ def fan_power(
     Lower air density at altitude means more volume for the same mass, so more power.
     """
     return mass_flow / density * pressure_rise / efficiency / 1000.0
+
+
+@dataclass(frozen=True)
+class FanArrayParams(Params):
+    """The air movers of an air design: N + R identical fans sharing the airflow."""
+
+    fan_units: int = param(10, 1, 1000, units="fans", source="assumption: N duty fan walls / CRAH units per hall")
+    fan_redundant_units: int = param(1, 0, 100, units="fans", source="assumption: N+1, the spare runs too")
+    fan_min_flow: float = param(
+        0.2, 0.0, 1.0, source="ASHRAE 90.1 App. G VSD fan minimum flow fraction (openstudio-standards)"
+    )
+    fan_control: str = param(
+        "vsd",
+        choices=("vsd", "constant"),
+        source="vsd: ASHRAE 90.1 App. G part-load curve; constant: fixed-speed fans at design power",
+    )
+
+
+def fan_array_power(m_air: np.ndarray, m_design: np.ndarray, kw_per_kg_s: np.ndarray, p: dict) -> np.ndarray:
+    """Power of the fan array, kW, moving ``m_air`` (kg/s) of air sized for ``m_design``.
+
+    ``kw_per_kg_s`` is the power per kg/s at the design pressure rise (:func:`fan_power` of 1
+    kg/s); the part load follows :func:`twin.cooling.curves.part_load_power` with the
+    :class:`FanArrayParams` fields in ``p``.
+    """
+    return part_load_power(
+        m_air / np.maximum(m_design, 1e-12),
+        m_design * kw_per_kg_s,
+        str(p["fan_control"]),
+        units=p["fan_units"],
+        redundant=p["fan_redundant_units"],
+        min_flow=p["fan_min_flow"],
+    )
 
 
 def pump_power(

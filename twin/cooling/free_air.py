@@ -11,7 +11,9 @@ Outdoor air is drawn through the data hall. Each hour the controls pick, in orde
 5. **closed** — outdoor air too humid (dew point above the envelope): dampers close and the
    DX unit cools recirculated air (sensible only; IT adds no moisture).
 
-Air mass flow follows the heat and the server air temperature rise: ``ṁ = Q / (c_p ΔT_IT)``.
+Air mass flow follows the heat and the server air temperature rise: ``ṁ = Q / (c_p ΔT_IT)``;
+the fans are N + R units sized for the design heat, at part load on the ASHRAE 90.1
+Appendix G curve with a minimum speed (:func:`twin.cooling.components.fan_array_power`).
 Hours in which the supply leaves the chosen ASHRAE envelope (trim capacity too small, no
 humidifier, too humid with no DX) are flagged ``out_of_envelope``, not hidden.
 """
@@ -22,10 +24,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.cooling.components import CP_AIR, ENVELOPES, H_FG, fan_power, vapour_compression_power
+from twin.cooling.components import (
+    CP_AIR,
+    ENVELOPES,
+    H_FG,
+    FanArrayParams,
+    fan_array_power,
+    fan_power,
+    vapour_compression_power,
+)
+from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
 from twin.fluids import fluid_error
 from twin.it_load import DT_CHIP_AIR
-from twin.params import ConfigError, Params, param
+from twin.params import ConfigError, param
 from weather import psychrometrics as psy
 
 __all__ = ["ConvergenceError", "FreeAirParams", "simulate_free_air"]
@@ -46,7 +57,7 @@ MODES = ("mix", "outdoor", "evaporative", "evaporative+trim", "outdoor+trim", "c
 
 
 @dataclass(frozen=True)
-class FreeAirParams(Params):
+class FreeAirParams(FanArrayParams):
     """Parameters of the free-air design."""
 
     section = "cooling.free_air"
@@ -128,8 +139,8 @@ def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.nda
 
 
 def simulate_free_air(
-    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
-) -> dict[str, np.ndarray]:
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
     """Hourly free-air cooling for all cases of this design at once.
 
     Parameters
@@ -273,7 +284,7 @@ def simulate_free_air(
     return {
         **it,
         "q_cooling": q,
-        "p_cooling_fans": m_air * sup["fan_kw"],
+        "p_cooling_fans": fan_array_power(m_air, q_design / (CP_AIR * p["delta_t_it"]), sup["fan_kw"], p),
         "p_pumps": 0.0,
         "p_compressor": p_mech,
         "p_heat_rejection": 0.0,

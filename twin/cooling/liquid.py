@@ -1,11 +1,15 @@
-"""Liquid cooling: spray, single-phase immersion and two-phase immersion.
+"""Liquid cooling: spray, cold plates, single-phase immersion and two-phase immersion.
 
 All three take the IT heat into a dielectric liquid and reject it through a water loop and a
-dry cooler with adiabatic pre-cooling in hot hours; server fans are removed. They differ in
+dry cooler with adiabatic pre-cooling in hot hours; server fans are removed (cold plates keep
+a share). They differ in
 how the liquid works:
 
 * **spray** — dielectric coolant (default ``INCOMP::HFE2``, HFE-7100) sprayed onto the chips
   and collected warm (45–55 °C class, seed 004), pumped through a plate heat exchanger;
+* **cold_plate** — direct-to-chip: water-glycol (default ``INCOMP::MPG-25%``) through cold
+  plates on the processors takes ``capture`` (75 %) of the server heat through a CDU; the
+  servers keep the share ``1 − capture`` of their fans for the rest, which goes to the air;
 * **immersion_1p** — servers in tanks of dielectric oil (default ``INCOMP::PNF2``, the
   nearest CoolProp entry to a mineral oil), pumped through a CDU heat exchanger;
 * **immersion_2p** — servers in a boiling fluid (default ``Novec649``, T_sat 49 °C at 1 atm):
@@ -25,10 +29,23 @@ import numpy as np
 
 from twin import fluids
 from twin.cooling.components import CP_WATER, RHO_WATER, dry_cooler, pump_power
+from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
+from twin.cooling.curves import part_load_power
 from twin.cooling.free_air import FreeAirParams, simulate_free_air
 from twin.params import Params, param
 
-__all__ = ["Immersion1pParams", "Immersion2pParams", "LiquidParams", "SprayParams", "simulate_liquid"]
+__all__ = [
+    "ColdPlateParams",
+    "Immersion1pParams",
+    "Immersion2pParams",
+    "LiquidParams",
+    "SprayParams",
+    "simulate_cold_plate",
+    "simulate_immersion_1p",
+    "simulate_immersion_2p",
+    "simulate_liquid",
+    "simulate_spray",
+]
 
 MODES = ("dry", "adiabatic", "short")
 
@@ -67,6 +84,12 @@ class LiquidParams(Params):
     coolant_pump_head_pa: float = param(200_000.0, 0.0, 1e6, units="Pa", source="assumption: nozzles and manifolds")
     water_pump_head_pa: float = param(150_000.0, 10_000.0, 1e6, units="Pa", source="assumption")
     pump_efficiency: float = param(0.7, 0.1, 1.0, source="assumption: pump × motor")
+    pump_control: str = param(
+        "vsd",
+        choices=("vsd", "constant"),
+        source="vsd: variable speed with DP reset (openstudio-standards curve); constant: constant flow",
+    )
+    pump_min_flow: float = param(0.3, 0.0, 1.0, source="assumption: minimum pump flow / design flow")
     condenser_approach: float = param(
         8.0, 1.0, 30.0, units="K", source="two-phase only: fluid saturation minus water supply (assumption)"
     )
@@ -98,6 +121,29 @@ class Immersion1pParams(LiquidParams):
 
 
 @dataclass(frozen=True)
+class ColdPlateParams(LiquidParams):
+    """Direct-to-chip cold plates: liquid for the chips, air (and the servers' own fans) for the rest."""
+
+    section = "cooling.cold_plate"
+
+    fluid: str = param("INCOMP::MPG-25%", source="assumption: 25 % propylene glycol, the usual TCS coolant")
+    t_coolant_supply_max: float = param(
+        40.0,
+        15.0,
+        70.0,
+        units="°C",
+        source="assumption: TCS supply 40 °C on facility water ≤ 37 °C (ASHRAE TC9.9 liquid class W40)",
+    )
+    dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: cold-plate thermal resistance at load")
+    capture: float = param(
+        0.75, 0.3, 1.0, source="assumption: cold plates on CPUs/GPUs take 70–80 % of server heat (vendor figures)"
+    )
+    coolant_pump_head_pa: float = param(
+        150_000.0, 0.0, 1e6, units="Pa", source="assumption: CDU, manifolds and cold-plate channels"
+    )
+
+
+@dataclass(frozen=True)
 class Immersion2pParams(LiquidParams):
     """Two-phase immersion: boiling fluid, water-cooled condenser."""
 
@@ -119,8 +165,8 @@ class Immersion2pParams(LiquidParams):
 
 
 def simulate_liquid(
-    kind: str, wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
-) -> dict[str, np.ndarray]:
+    kind: str, wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
     """Hourly liquid cooling of ``kind`` (``spray``, ``immersion_1p``, ``immersion_2p``) for all cases.
 
     Same arguments and outputs as :func:`twin.cooling.free_air.simulate_free_air`, plus
@@ -131,8 +177,9 @@ def simulate_liquid(
     Coolant supply limit: single phase ``t_coolant_supply_max``; two phase the water must
     condense the vapour, ``T_water ≤ T_sat − condenser_approach``. Water loop target
     ``T_water = T_coolant − hx_approach`` (single phase). Chip temperature ``T_coolant + dt_chip``
-    (``T_sat + dt_chip`` for two phase) sets the leakage. Pumps: ``P = V̇ Δp / η`` with
-    ``V̇ = Q / (ρ c_p ΔT)``, coolant properties from CoolProp (tabulated).
+    (``T_sat + dt_chip`` for two phase) sets the leakage. Pumps: design power ``P = V̇ Δp / η``
+    with ``V̇ = Q_d / (ρ c_p ΔT)`` (coolant properties from CoolProp, tabulated), at part load
+    on the variable-speed pump curve (:func:`twin.cooling.curves.part_load_power`).
     """
     two_phase = kind == "immersion_2p"
     if two_phase:
@@ -145,7 +192,12 @@ def simulate_liquid(
     t_coolant = np.broadcast_to(t_coolant, np.broadcast_shapes(np.shape(t_coolant), np.shape(t_water_target))).astype(
         float
     )
-    it = it_fn(t_coolant, t_coolant + p["dt_chip"], False)
+    aux_params = FreeAirParams()
+    if kind == "cold_plate":  # the servers keep fans for the share of heat that goes to air
+        t_air = np.broadcast_to(aux_params.t_supply_setpoint, t_coolant.shape)
+        it = it_fn(t_air, t_coolant + p["dt_chip"], 1.0 - p["capture"])
+    else:
+        it = it_fn(t_coolant, t_coolant + p["dt_chip"], False)
     q_liquid = p["capture"] * it["p_it"]
     q_air = (1.0 - p["capture"]) * it["p_it"] + heat_other(it["p_it"])
     q_liquid_design = p["capture"] * q_design
@@ -163,8 +215,17 @@ def simulate_liquid(
     # If the water comes back warmer than the target, the coolant does too.
     excess = np.maximum(dc["t_water"] - t_water_target, 0.0)
     t_coolant_reached = t_coolant + excess
-    p_water_pump = pump_power(
-        q_liquid, p["delta_t_water"], RHO_WATER, CP_WATER, p["water_pump_head_pa"], p["pump_efficiency"]
+
+    def pumps(p_design: np.ndarray) -> np.ndarray:
+        """Part load of a pump sized for the design heat (flow ∝ heat at the design ΔT)."""
+        return part_load_power(
+            q_liquid / q_liquid_design, p_design, str(p["pump_control"]), min_flow=p["pump_min_flow"], kind="pump"
+        )
+
+    p_water_pump = pumps(
+        pump_power(
+            q_liquid_design, p["delta_t_water"], RHO_WATER, CP_WATER, p["water_pump_head_pa"], p["pump_efficiency"]
+        )
     )
     if two_phase:
         p_coolant_pump = np.zeros_like(q_liquid)
@@ -172,20 +233,22 @@ def simulate_liquid(
     else:
         tab = fluids.liquid_table(str(p["fluid"]))
         t_mean = t_coolant + 0.5 * p["delta_t_coolant"]
-        p_coolant_pump = pump_power(
-            q_liquid,
-            p["delta_t_coolant"],
-            tab.density(t_mean),
-            tab.heat_capacity(t_mean) / 1000.0,
-            p["coolant_pump_head_pa"],
-            p["pump_efficiency"],
+        p_coolant_pump = pumps(
+            pump_power(
+                q_liquid_design,
+                p["delta_t_coolant"],
+                tab.density(t_mean),
+                tab.heat_capacity(t_mean) / 1000.0,
+                p["coolant_pump_head_pa"],
+                p["pump_efficiency"],
+            )
         )
         fluid_loss = np.zeros_like(q_liquid)
     # Auxiliary air system for the heat the liquid does not take.
     # (its trim is sized for the year's peak residual heat; the heat is passed as its "IT")
     aux = simulate_free_air(
         wx,
-        FreeAirParams().to_dict(),
+        aux_params.to_dict(),
         lambda t_in, t_chip, fans: {"p_it": q_air},
         lambda p_it: 0.0 * p_it,
         np.max(q_air, axis=-1, keepdims=True),
@@ -207,3 +270,31 @@ def simulate_liquid(
         "t_water": dc["t_water"],
         "fluid_loss": fluid_loss,
     }
+
+
+def simulate_spray(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Spray liquid cooling: :func:`simulate_liquid` of kind ``"spray"``."""
+    return simulate_liquid("spray", wx, p, it_fn, heat_other, q_design)
+
+
+def simulate_immersion_1p(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Single-phase immersion: :func:`simulate_liquid` of kind ``"immersion_1p"``."""
+    return simulate_liquid("immersion_1p", wx, p, it_fn, heat_other, q_design)
+
+
+def simulate_immersion_2p(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Two-phase immersion: :func:`simulate_liquid` of kind ``"immersion_2p"``."""
+    return simulate_liquid("immersion_2p", wx, p, it_fn, heat_other, q_design)
+
+
+def simulate_cold_plate(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Direct-to-chip cold plates: :func:`simulate_liquid` of kind ``"cold_plate"``."""
+    return simulate_liquid("cold_plate", wx, p, it_fn, heat_other, q_design)
