@@ -54,7 +54,7 @@ def test_export_revenue_and_subsidy_rule():
     m = annual_cost(
         energy_cost=np.array([800.0]),
         demand=np.array([100.0]),
-        green_used_kwh=np.array([1000.0]),
+        green_taken_kwh=np.array([1000.0]),
         ppa_price=np.array([0.1]),
         capex_annual=np.array([200.0]),
         exported_kwh=np.array([1000.0]),
