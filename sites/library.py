@@ -208,7 +208,7 @@ _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
     "source": (str, None, True),
 }
 _TOP = {"schema", "key", "name", "name_zh", "region", "country", "aliases"}
-_TABLES: dict[str, dict[str, tuple[type, tuple[float, float] | None, bool]]] = {
+_TABLES: dict[str, dict[str, tuple[type, Any, bool]]] = {
     "location": {
         "latitude_deg": (float, (-90.0, 90.0), True),
         "longitude_deg": (float, (-180.0, 180.0), True),
@@ -269,9 +269,7 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[^0-9a-z_]", "", re.sub(r"[\s\-]+", "_", name.strip().lower()))
 
 
-def _check_table(
-    path: str, where: str, table: Any, spec: Mapping[str, tuple[type, tuple[float, float] | None, bool]]
-) -> dict[str, Any]:
+def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[type, Any, bool]]) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise SiteError(f"{path}: [{where}] must be a table, got {type(table).__name__}")
     unknown = sorted(set(table) - set(spec))

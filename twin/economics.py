@@ -189,7 +189,7 @@ def annual_cost(
     *,
     energy_cost: np.ndarray,
     demand: np.ndarray,
-    green_used_kwh: np.ndarray,
+    green_taken_kwh: np.ndarray,
     ppa_price: np.ndarray,
     capex_annual: np.ndarray,
     exported_kwh: np.ndarray,
@@ -200,9 +200,10 @@ def annual_cost(
     """The annual electricity cost of each case, CNY, and its parts.
 
     ``cost = grid energy + demand charge + PPA energy + capex annuity and O&M − export revenue − subsidy``;
-    the PPA is paid on the green energy used (direct and through storage).
+    the PPA is paid on the green energy taken from the plant (used directly or stored; the
+    storage losses are the buyer's), never on curtailed energy (as-available, not take-or-pay: an assumption).
     """
-    ppa = green_used_kwh * ppa_price
+    ppa = green_taken_kwh * ppa_price
     revenue = exported_kwh * export_price
     before = energy_cost + demand + ppa + capex_annual - revenue
     sub = subsidy(before, green_share, subsidy_pct)

@@ -15,21 +15,29 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
-from twin.economics import SiteTariff, capital_recovery_factor, hourly_price, replacement_annuity
+from twin.economics import EconomicsParams, SiteTariff, capital_recovery_factor, hourly_price, replacement_annuity
 from twin.io import read_hourly_csv
-from twin.params import Params
-from twin.pv import pv_profile
-from twin.storage import dispatch_green_first, dispatch_lp, fade_factor, years_to_end_of_life
-from twin.wind import wind_unit_profile
+from twin.pv import PVParams, pv_profile
+from twin.storage import StorageParams, dispatch_green_first, dispatch_lp, fade_factor, years_to_end_of_life
+from twin.wind import WindParams, wind_unit_profile
 from weather.dataset import hour_of_day, solar_position
 
-__all__ = ["green_power"]
+__all__ = ["SupplyParams", "green_power", "site_tariff"]
+
+
+class SupplyParams(TypedDict):
+    """The supply step's parameters: one object per case and section, in case order."""
+
+    pv: Sequence[PVParams]
+    wind: Sequence[WindParams]
+    storage: Sequence[StorageParams]
+    economics: Sequence[EconomicsParams]
 
 
 def _key(p: Any) -> tuple:
@@ -96,7 +104,7 @@ def _per_case_rows(keys: Sequence[Any], make, n: int, nt: int) -> np.ndarray:
 
 
 def green_power(
-    params: Mapping[str, Sequence[Params]],
+    params: SupplyParams,
     site_keys: list[str],
     weather: dict[str, Any],
     load_kw: np.ndarray,
@@ -108,7 +116,7 @@ def green_power(
 
     Parameters
     ----------
-    params : mapping
+    params : SupplyParams
         ``{"pv": [...], "wind": [...], "storage": [...], "economics": [...]}``: one
         :class:`~twin.pv.PVParams`, :class:`~twin.wind.WindParams`,
         :class:`~twin.storage.StorageParams` and :class:`~twin.economics.EconomicsParams` per case.
@@ -130,7 +138,7 @@ def green_power(
     (hourly, per_case)
         Hourly (case, time) arrays and per-case scalars (capex annuity, CO2 factor, ...).
     """
-    pvs, winds, stores, econ = (list(params[k]) for k in ("pv", "wind", "storage", "economics"))
+    pvs, winds, stores, econ = params["pv"], params["wind"], params["storage"], params["economics"]
     n, nt = load_kw.shape
     zeros = np.broadcast_to(0.0, (n, nt))  # one read-only zero array for every empty part
     sun: dict[str, pd.DataFrame] = {}
@@ -244,7 +252,7 @@ def green_power(
         "storage_capacity_share": np.array([fade_factor(s.age_years, s.duty_cycles_per_day) for s in stores]),
         "storage_deficit": np.asarray(d["deficit"], dtype=float) / 1000.0,
         "ppa_price": np.where(owned, 0.0, np.array([e.ppa_cny_per_kwh for e in econ])),
-        "export_contract": np.array([e.export_contract for e in econ], dtype=float),
+        "export_contract": np.array([float(e.export_contract) for e in econ]),
         "export_price": np.array([e.export_cny_per_kwh for e in econ]),
         "demand_charge": np.array(
             [

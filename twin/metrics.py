@@ -220,7 +220,7 @@ def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
     money = annual_cost(
         energy_cost=energy_cost,
         demand=demand_cost(imp, months, pc["demand_charge"]),
-        green_used_kwh=green_used,
+        green_taken_kwh=annual(h["p_green_direct"]) + e_charge - e_grid_charge,
         ppa_price=pc["ppa_price"],
         capex_annual=pc["capex_annual"],
         exported_kwh=exported,

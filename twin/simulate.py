@@ -28,7 +28,7 @@ from twin.config import Case, Scenario
 from twin.cooling import get_design
 from twin.cooling.free_air import ConvergenceError
 from twin.facility import COOLING_PARTS, POWER_PARTS, derive_psychrometrics, facility_chain, stack_columns
-from twin.green import green_power
+from twin.green import SupplyParams, green_power
 from twin.io import read_hourly_csv
 from twin.it_load import utilisation_profile
 from twin.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset, policy_attrs
@@ -355,9 +355,14 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
     return kpi_dataset(figures, coords, keys, ("case",), _limits(plan))
 
 
-def _supply_params(cases: list[Case]) -> dict[str, list[Any]]:
+def _supply_params(cases: list[Case]) -> SupplyParams:
     """The supply step's parameters: one object per case and section."""
-    return {k: [getattr(c, k) for c in cases] for k in ("pv", "wind", "storage", "economics")}
+    return SupplyParams(
+        pv=[c.pv for c in cases],
+        wind=[c.wind for c in cases],
+        storage=[c.storage for c in cases],
+        economics=[c.economics for c in cases],
+    )
 
 
 def _limits(plan: _Plan) -> dict[str, float | None]:

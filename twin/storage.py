@@ -201,7 +201,7 @@ def dispatch_green_first(
         steps_per_day = round(24 / dt_h)
         tol = 1e-9 * (hi - lo)
         start = q["soc_initial"][idx] * e_cap[idx]
-        prev = None
+        prev: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         for _ in range(CYCLIC_PASSES):
             ch, dis, so = (np.zeros((idx.size, nt)) for _ in range(3))
             soc = start.copy()
@@ -228,6 +228,7 @@ def dispatch_green_first(
             if np.all(np.abs(end - start) <= tol):
                 break
             start = end
+        assert prev is not None  # CYCLIC_PASSES ≥ 1
         out["charge"][idx], out["discharge"][idx], out["soc"][idx] = prev
         out["deficit"][idx] = np.maximum(start - prev[2][:, -1], 0.0)
     direct = np.minimum(green, load)
@@ -282,7 +283,7 @@ def dispatch_lp(
     # Solved in MW and MWh (values near 1 help the solver); results are returned in kW, kWh.
     green_kw = np.asarray(green_kw, dtype=float) / 1000.0
     load_kw = np.asarray(load_kw, dtype=float) / 1000.0
-    e_cap = p.energy_mwh * fade_factor(p.age_years, p.duty_cycles_per_day)
+    e_cap = p.energy_mwh * float(fade_factor(p.age_years, p.duty_cycles_per_day))
     p_cap = p.power_mw
     eta = np.sqrt(p.round_trip_efficiency)
     keep = 1.0 - p.self_discharge_per_h * dt_h
@@ -335,7 +336,7 @@ def dispatch_lp(
         bi += [p.max_cycles_per_day * (p.soc_max - p.soc_min) * e_cap] * nday
         nrow += nday
     a_ub = coo_matrix((vi, (ri, ci)), shape=(nrow, nv)).tocsr()
-    bounds = []
+    bounds: list[tuple[float, float | None]] = []
     for nm in names:
         if nm == "cg":
             bounds += [(0.0, float(min(p_cap, g))) for g in np.maximum(green_kw, 0.0)]

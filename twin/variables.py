@@ -74,7 +74,12 @@ _V = [
     Variable("p_discharge", "kW", "storage discharging", ""),
     Variable("soc", "MWh", "storage state of charge", "at the end of the hour"),
     Variable("p_grid_import", "kW", "grid import", "load not met by green power and storage (plus grid charging)"),
-    Variable("p_surplus", "kW", "green surplus", "exported if paid for, else curtailed"),
+    Variable(
+        "p_surplus",
+        "kW",
+        "green surplus",
+        "exported under an export contract (economics.export_contract), else curtailed",
+    ),
     Variable("price", "CNY kWh-1", "grid electricity price", ""),
     Variable(
         "grid_clean_share", "1", "grid carbon-free share", "site's provincial figure by month ([grid] clean_share)"

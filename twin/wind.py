@@ -7,7 +7,7 @@ follows the stability of the surface layer over land: ``α`` ≈ 0.10 by day (su
 convective, well-mixed layer) and ≈ 0.30 at night (a stable layer decoupled from the
 surface), so that hub-height wind peaks at night while the 10 m wind peaks in the afternoon,
 as observed over land (Touma 1977, J. Appl. Meteor. 16, 1070–1080; Emeis 2013, *Wind Energy
-Meteorology*, ch. 3). The wind is then rescaled so that its annual mean at the height of the
+Meteorology*). The wind is then rescaled so that its annual mean at the height of the
 site's hub-height resource (``[wind]`` of the site file: mean speed at a stated height, e.g.
 100 m) equals that mean — station data understate wind-farm resource (reference-facts.md) —
 and, where the site gives a Weibull shape ``k``, mapped quantile by quantile onto the Weibull

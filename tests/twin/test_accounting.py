@@ -203,3 +203,24 @@ def test_cfe_without_green_supply_is_the_grid_clean_share():
     f = _case(np.zeros(NT), clean=0.45)
     assert float(f["cfe_score"][0]) == pytest.approx(0.45, rel=1e-12)
     assert float(f["green_share_hourly"][0]) == 0.0
+
+
+def test_monthly_clean_share_of_the_site_file_reaches_each_hour(tmp_path, monkeypatch):
+    import re
+
+    from sites.library import BUILTIN_DIR
+    from twin import simulate
+
+    text = (BUILTIN_DIR / "yinchuan.toml").read_text(encoding="utf-8")
+    months = [round(0.05 * (m + 1), 2) for m in range(12)]
+    text = re.sub(r"clean_share = \[[^\]]*\]", f"clean_share = {months}", text)
+    text = text.replace('key = "yinchuan"', 'key = "cleantest"').replace(
+        'aliases = ["minning", "ningxia", "yinchuan_minning"]', ""
+    )
+    (tmp_path / "cleantest.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("TWIN_SITE_PATH", str(tmp_path))
+    ds = simulate(Scenario(sites=("cleantest",), designs=("free_air",), facility=ITParams(it_capacity_kw=1000.0)))
+    s = ds["grid_clean_share"]
+    assert float(s.sel(time="2021-01-15T12").squeeze()) == 0.05
+    assert float(s.sel(time="2021-07-15T12").squeeze()) == 0.35
+    assert float(s.sel(time="2021-12-31T23").squeeze()) == 0.6

@@ -54,7 +54,7 @@ def test_export_revenue_and_subsidy_rule():
     m = annual_cost(
         energy_cost=np.array([800.0]),
         demand=np.array([100.0]),
-        green_used_kwh=np.array([1000.0]),
+        green_taken_kwh=np.array([1000.0]),
         ppa_price=np.array([0.1]),
         capex_annual=np.array([200.0]),
         exported_kwh=np.array([1000.0]),
@@ -101,3 +101,25 @@ def test_capacity_fade_reproduces_blast_lite_and_continues_with_throughput():
 
 def test_emissions_by_hand():
     assert emissions_t(np.array([1000.0]), np.array([0.6187])) == pytest.approx([618.7])  # 1 GWh in Ningxia
+
+
+def test_storage_replacement_enters_the_annual_cost_only_within_the_project_life():
+    from twin import Scenario, simulate
+    from twin.it_load import ITParams
+    from twin.storage import MINNING
+
+    sc = Scenario(
+        sites=("karamay",),
+        designs=("free_air",),
+        facility=ITParams(it_capacity_kw=1000.0),
+        storage=MINNING,
+        sweep=(("economics.lifetime_years", (10.0, 30.0)),),
+    )
+    ds = simulate(sc)
+    capex = 200.0 * 0.465 * 1e6  # 200 MWh at 0.465 CNY/Wh
+    life = years_to_end_of_life(1.0)  # one cycle a day (the Minning limit)
+    rep = ds["storage_replacement_annual"].values
+    assert rep[0] == 0.0  # 10-year project: the battery outlives it
+    assert rep[1] == pytest.approx(capex / 1.06**life * capital_recovery_factor(0.06, 30.0), rel=1e-9)
+    crf = np.array([capital_recovery_factor(0.06, 10.0), capital_recovery_factor(0.06, 30.0)])
+    assert ds["capex_annual"].values == pytest.approx(capex * (crf + 0.015) + rep, rel=1e-12)
