@@ -124,6 +124,12 @@ def facility_chain(
         ``p_facility`` and hourly ``pue``.
     """
 
+    if "max_kw_per_rack" in coo and np.any(fac["kw_per_rack"] > coo["max_kw_per_rack"]):
+        raise ConfigError(
+            f"facility.kw_per_rack = {float(np.max(fac['kw_per_rack'])):g} kW is above "
+            f"cooling.{design.name}.max_kw_per_rack = {float(np.min(coo['max_kw_per_rack'])):g} kW: "
+            "air cannot carry that density; choose cold_plate, spray or immersion, or raise the limit"
+        )
     occupancy = fac["occupancy"]
     if np.any(fac["occupancy_ramp"]):
         ramp = occupancy_profile(
