@@ -27,7 +27,7 @@ from twin.arrays import total
 from twin.cooling import Design, get_design
 from twin.cooling.contract import Columns, HeatOther, ITFunction, ITResult, check_outputs
 from twin.electrical import ElectricalParams, electrical_losses, indoor_losses
-from twin.it_load import ITParams, it_power, occupancy_profile, utilisation_profile
+from twin.it_load import ITParams, it_power, occupancy_profile, overclock_power, utilisation_profile
 from twin.params import ConfigError, Params
 from weather import psychrometrics as psy
 
@@ -124,6 +124,12 @@ def facility_chain(
         ``p_facility`` and hourly ``pue``.
     """
 
+    if "max_kw_per_rack" in coo and np.any(fac["kw_per_rack"] > coo["max_kw_per_rack"]):
+        raise ConfigError(
+            f"facility.kw_per_rack = {float(np.max(fac['kw_per_rack'])):g} kW is above "
+            f"cooling.{design.name}.max_kw_per_rack = {float(np.min(coo['max_kw_per_rack'])):g} kW: "
+            "air cannot carry that density; choose cold_plate, spray or immersion, or raise the limit"
+        )
     occupancy = fac["occupancy"]
     if np.any(fac["occupancy_ramp"]):
         ramp = occupancy_profile(
@@ -131,6 +137,7 @@ def facility_chain(
         )
         occupancy = np.where(fac["occupancy_ramp"], ramp, occupancy)
     installed_kw = design_kw * occupancy
+    overclock = overclock_power(fac["performance_factor"], str(fac["overclock_law"]), fac["overclock_power_factor"])
 
     def it_fn(t_inlet: np.ndarray, t_chip: np.ndarray, has_fans: bool | np.ndarray) -> ITResult:
         r: ITResult = {
@@ -145,7 +152,7 @@ def facility_chain(
                 leakage_per_k=fac["leakage_per_k"],
                 leakage_share=fac["leakage_share"],
                 performance_factor=fac["performance_factor"],
-                overclock_power_factor=fac["overclock_power_factor"],
+                overclock_power_factor=overclock,
                 has_server_fans=has_fans,
             ),  # type: ignore[typeddict-item]
             "utilisation": u,

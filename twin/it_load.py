@@ -11,7 +11,7 @@ import numpy as np
 
 from twin.params import ConfigError, Params, param
 
-__all__ = ["ITParams", "it_power", "occupancy_profile", "utilisation_profile"]
+__all__ = ["ITParams", "it_power", "occupancy_profile", "overclock_power", "utilisation_profile"]
 
 T_INLET_REF = 27.0
 """Server inlet temperature at which the fan share and leakage are referenced, °C (the top of
@@ -78,8 +78,14 @@ class ITParams(Params):
     performance_factor: float = param(
         1.0, 0.1, 10.0, source="compute per server relative to nominal (seed 004: 5 servers → 3 is 5/3)"
     )
+    overclock_law: str = param(
+        "linear",
+        choices=("linear", "fV2", "given"),
+        source="server core power against performance_factor k: linear ∝ k (frequency at constant voltage), "
+        "fV2 ∝ k³ (dynamic power f·V² with V ∝ f), given: overclock_power_factor as set",
+    )
     overclock_power_factor: float = param(
-        1.0, 0.5, 3.0, source="server power relative to nominal when overclocked (assumption)"
+        1.0, 0.5, 30.0, source="overclock_law = 'given' only: server power relative to nominal (input)"
     )
 
     def __post_init__(self) -> None:
@@ -121,6 +127,21 @@ def utilisation_profile(
             raise ValueError("profile 'csv' needs the hourly series")
         return np.asarray(series, dtype=float)[None, :]
     return np.clip(utilisation * (1.0 + amplitude * np.cos(2 * np.pi * (hour + 0.5 - 14.0) / 24.0)), 0.0, 1.0)
+
+
+def overclock_power(performance_factor: np.ndarray, law: str, given: np.ndarray) -> np.ndarray:
+    """Core power of a server relative to nominal when it runs ``performance_factor`` faster.
+
+    ``linear``: ``k`` (frequency raised at constant voltage, P_dyn ∝ f); ``fV2``: ``k³``
+    (dynamic power ∝ f V² with the voltage raised in proportion to the frequency, the usual
+    overclocking regime); ``given``: ``given``. The law applies to the whole core power
+    (static power is not separated): compute is never free.
+    """
+    if law == "linear":
+        return np.asarray(performance_factor, dtype=float)
+    if law == "fV2":
+        return np.asarray(performance_factor, dtype=float) ** 3
+    return np.asarray(given, dtype=float)
 
 
 def occupancy_profile(

@@ -57,13 +57,13 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
     return out
 
 
+def _texts(p: Any) -> tuple:
+    """The text fields of a parameter object (they pick tables and laws: one value per block)."""
+    return tuple((f.name, getattr(p, f.name)) for f in dataclasses.fields(p) if isinstance(getattr(p, f.name), str))
+
+
 def _group_key(c: Case) -> tuple:
-    texts = tuple(
-        (f.name, getattr(c.cooling, f.name))
-        for f in dataclasses.fields(c.cooling)
-        if isinstance(getattr(c.cooling, f.name), str)
-    )
-    return (c.design, c.facility.profile, texts, c.facility.profile_csv)
+    return (c.design, c.facility.profile, _texts(c.cooling), c.facility.profile_csv, _texts(c.facility))
 
 
 CASE_BLOCK = 128

@@ -144,3 +144,12 @@ def test_a_hall_filled_to_20_percent_has_a_higher_pue(design):
     low = facility_block(weather, design, facility=ITParams(occupancy=0.2))
     full = facility_block(weather, design)
     assert np.sum(low["p_facility"]) / np.sum(low["p_it"]) > np.sum(full["p_facility"]) / np.sum(full["p_it"])
+
+
+def test_air_designs_refuse_a_rack_density_air_cannot_carry():
+    weather = {"t_db": [20.0], "rh": [50.0], "p_air": [90_000.0]}
+    dense = ITParams(racks=300, kw_per_rack=43.0)
+    for design in ("free_air", "chilled_water", "indirect_evap"):
+        with pytest.raises(ConfigError, match=rf"kw_per_rack = 43 kW is above cooling.{design}.max_kw_per_rack = 30"):
+            facility_block(weather, design, facility=dense)
+    assert facility_block(weather, "cold_plate", facility=dense)["p_it"][0, 0] > 0.0

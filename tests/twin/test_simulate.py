@@ -28,8 +28,8 @@ def five_designs():
 
 def test_dataset_shape_and_labels(five_designs):
     _, ds = five_designs
-    assert ds.sizes["case"] == 10 and ds.sizes["time"] == 8760
-    assert list(ds["site"].values[:5]) == ["karamay"] * 5
+    assert ds.sizes["case"] == 2 * len(ALL) and ds.sizes["time"] == 8760
+    assert list(ds["site"].values[: len(ALL)]) == ["karamay"] * len(ALL)
     for name in ds.data_vars:
         assert ds[name].attrs["units"] == REGISTRY[name].units
         assert ds[name].attrs["long_name"]
@@ -83,15 +83,19 @@ def test_sweep_in_one_call_equals_separate_runs():
         np.testing.assert_allclose(ds["p_facility"][i], one["p_facility"], rtol=1e-12)
 
 
-def test_performance_factor_cuts_it_energy_for_the_same_compute():
+def test_faster_servers_cost_power_so_compute_is_never_free():
     base = ITParams(it_capacity_kw=1000.0)
-    sc = Scenario(
-        sites=("guian",), designs=("spray",), facility=base, sweep=(("facility.performance_factor", (1.0, 5 / 3)),)
-    )
-    k = kpis(simulate(sc))
-    np.testing.assert_allclose(k["compute_delivered"][0], k["compute_delivered"][1])
-    # the coolant temperatures do not depend on the load here, so IT power scales as 1/k_perf exactly
-    assert float(k["energy_it"][1]) == pytest.approx(float(k["energy_it"][0]) * 0.6, rel=1e-9)
+    sweep = (("facility.performance_factor", (1.0, 5 / 3)), ("facility.overclock_law", ("given", "linear", "fV2")))
+    k = kpis(simulate(Scenario(sites=("guian",), designs=("spray",), facility=base, sweep=sweep)))
+    np.testing.assert_allclose(k["compute_delivered"], k["compute_delivered"][0])
+    e = k["energy_it"].to_numpy()  # cases: (k=1: given, linear, fV2), (k=5/3: given, linear, fV2)
+    np.testing.assert_allclose(e[:3], e[0], rtol=1e-12)  # at nominal speed every law is nominal power
+    # "given" with overclock_power_factor = 1: 5 servers' work on 3 at nominal power each (the old default)
+    assert e[3] == pytest.approx(e[0] * 0.6, rel=1e-9)
+    # power ∝ frequency: the same energy for the same work (spray: no server fans to save)
+    assert e[4] == pytest.approx(e[0], rel=1e-9)
+    # power ∝ f·V² ∝ k³: (5/3)² more energy for the same work
+    assert e[5] == pytest.approx(e[0] * (5 / 3) ** 2, rel=1e-9)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -70,6 +70,13 @@ class FanArrayParams(Params):
         choices=("vsd", "constant"),
         source="vsd: ASHRAE 90.1 App. G part-load curve; constant: fixed-speed fans at design power",
     )
+    max_kw_per_rack: float = param(
+        30.0,
+        5.0,
+        100.0,
+        units="kW",
+        source="assumption: air cooling stops being practical above 25–30 kW/rack even with containment",
+    )
 
 
 def fan_array_power(m_air: np.ndarray, m_design: np.ndarray, kw_per_kg_s: np.ndarray, p: dict) -> np.ndarray:

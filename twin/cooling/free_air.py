@@ -9,7 +9,9 @@ Outdoor air is drawn through the data hall. Each hour the controls pick, in orde
    to the band's top, as far as the envelope's dew-point and RH limits allow;
 3. **evaporative + trim** / 4. **outdoor + trim** — mechanical (DX) cooling of what is left;
 5. **closed** — outdoor air too humid (dew point above the envelope): dampers close and the
-   DX unit cools recirculated air (sensible only; IT adds no moisture).
+   DX unit cools recirculated air, drying it to the envelope's limit at the setpoint; the
+   minimum outdoor air still drawn (``closed_outdoor_air``) adds its sensible and latent heat
+   (dehumidification is not free).
 
 Air mass flow follows the heat and the server air temperature rise: ``ṁ = Q / (c_p ΔT_IT)``;
 the fans are N + R units sized for the design heat, at part load on the ASHRAE 90.1
@@ -74,6 +76,12 @@ class FreeAirParams(FanArrayParams):
     )
     trim_capacity: float = param(
         1.0, 0.0, 2.0, source="mechanical trim capacity / design heat (assumption: full backup)"
+    )
+    closed_outdoor_air: float = param(
+        0.02,
+        0.0,
+        0.3,
+        source="assumption: outdoor air still drawn when closed (pressurisation, ventilation), share of supply",
     )
     humidifier: bool = param(True)
     humidifier_kwh_per_kg: float = param(
@@ -174,6 +182,8 @@ def simulate_free_air(
     xs_ts, xs_tmax = _x_sat(np.stack(np.broadcast_arrays(np.atleast_2d(ts), np.atleast_2d(tmax))), pa)  # one call
     w_dp_hi, w_dp_lo = _w_of_x(_x_sat(np.array([[[dp_hi]], [[dp_lo]]]), pa))
     w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
+    # Closed: the DX coil dries the air to the envelope's limit at the setpoint it supplies.
+    w_closed = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_ts))
     # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
     too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.maximum(xs_o, xs_ts)))
 
@@ -210,7 +220,7 @@ def simulate_free_air(
         w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
         humidify = (~too_humid) & (w_pre < w_min) & p["humidifier"]
         w_sup = np.where(humidify, w_min, w_pre)
-        w_sup = np.where(too_humid, np.minimum(w_o, w_max_at_tmax), w_sup)
+        w_sup = np.where(too_humid, np.minimum(w_o, w_closed), w_sup)
         rh_s = np.minimum(100.0 * _x_of_w(w_sup) / xs_s, 100.0)
         out = (
             (t_sup > t_hi + 1e-6)
@@ -234,6 +244,12 @@ def simulate_free_air(
 
     sup = supply_air(t_supply)
     trim_per_kg = np.where(warm, CP_AIR * (t_after_evap - tmax), 0.0)  # kJ/kg to bring evap air to tmax
+    # Closed: the minimum outdoor air replaces return air; the coil takes its sensible and latent heat.
+    closed_oa_per_kg = np.where(
+        too_humid,
+        p["closed_outdoor_air"] * (CP_AIR * (t_o - ts - p["delta_t_it"]) + H_FG * np.maximum(w_o - w_closed, 0.0)),
+        0.0,
+    )
     cap = p["trim_capacity"] * q_design
     t_target = t_supply
 
@@ -243,7 +259,7 @@ def simulate_free_air(
         q = it["p_it"] + heat_other(it["p_it"])
         m_air = q * (1.0 / (CP_AIR * p["delta_t_it"]))
         # trim of the evaporatively cooled air, or all the heat when closed
-        return it, q, m_air, m_air * trim_per_kg + q * too_humid
+        return it, q, m_air, m_air * (trim_per_kg + closed_oa_per_kg) + q * too_humid
 
     # The supply temperature is known before the load: IT power follows from it, and from
     # here on the load only sets the air mass flow (what happens per kg of air is the state).

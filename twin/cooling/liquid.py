@@ -12,8 +12,11 @@ how the liquid works:
   servers keep the share ``1 − capture`` of their fans for the rest, which goes to the air;
 * **immersion_1p** — servers in tanks of dielectric oil (default ``INCOMP::PNF2``, the
   nearest CoolProp entry to a mineral oil), pumped through a CDU heat exchanger;
-* **immersion_2p** — servers in a boiling fluid (default ``Novec649``, T_sat 49 °C at 1 atm):
-  latent heat goes to a water-cooled condenser, no liquid pump; vapour loss is an input.
+* **immersion_2p** — servers in a boiling fluid (default ``Novec649``, T_sat 49 °C at 1 atm,
+  boiling at the site's mean pressure: 44–46 °C at the western hubs' altitude): latent heat goes
+  to a water-cooled condenser, no liquid pump, but condenser and vapour-recovery auxiliaries
+  (``vapour_recovery_kw_per_kw``); vapour loss is an input. Novec 649 is being discontinued (3M's
+  PFAS exit, end of 2025): another CoolProp fluid can be set (``R1336mzz(Z)``, T_sat 33.5 °C).
 
 A share of the heat (``capture`` < 1 for spray: power supplies, disks) and the electrical
 losses and lighting go to an auxiliary air system, modelled as free air with its defaults.
@@ -162,6 +165,14 @@ class Immersion2pParams(LiquidParams):
     vapour_loss_kg_per_mwh: float = param(
         0.01, 0.0, 10.0, units="kg/MWh", source="assumption: input, set from the vendor's figure"
     )
+    vapour_recovery_kw_per_kw: float = param(
+        0.01,
+        0.0,
+        0.1,
+        units="kW/kW",
+        source="assumption: condenser coils' pumps, vapour-recovery unit and tank controls per kW boiled "
+        "(brings cooling pPUE to the ~1.02 published floor)",
+    )
 
 
 def simulate_liquid(
@@ -183,8 +194,10 @@ def simulate_liquid(
     """
     two_phase = kind == "immersion_2p"
     if two_phase:
-        t_sat, _ = fluids.saturation(str(p["fluid"]))
-        t_coolant = np.full_like(wx["t_db"], t_sat)
+        # The tank is vented through its vapour-recovery unit: the fluid boils at the site's pressure.
+        p_site = np.mean(np.broadcast_to(wx["p_air"], np.shape(wx["t_db"])), axis=-1, keepdims=True)
+        t_sat = np.array([[fluids.saturation(str(p["fluid"]), round(float(x), -1))[0] for x in row] for row in p_site])
+        t_coolant = np.broadcast_to(t_sat, np.shape(wx["t_db"])).astype(float)
         t_water_target = t_sat - p["condenser_approach"]
     else:
         t_coolant = p["t_coolant_supply_max"] + 0.0 * wx["t_db"]
@@ -228,7 +241,7 @@ def simulate_liquid(
         )
     )
     if two_phase:
-        p_coolant_pump = np.zeros_like(q_liquid)
+        p_coolant_pump = p["vapour_recovery_kw_per_kw"] * q_liquid
         fluid_loss = p["vapour_loss_kg_per_mwh"] * it["p_it"] / 1000.0
     else:
         tab = fluids.liquid_table(str(p["fluid"]))
