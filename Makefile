@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/twin compare --sites karamay qingyang guian yinchuan ulanqab beijing shanghai guangzhou us_dulles --no-output
+	$(BIN)/twin dash   # default study table, then the app on http://127.0.0.1:8050 until Ctrl-C
 
 test: install
 	$(BIN)/python -m pytest -q
