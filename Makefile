@@ -35,6 +35,7 @@ validate: install
 bench: install
 	$(BIN)/python -m pip install --quiet nrel-pysam   # PV speed reference, bench environment only
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/dash.py   # the Dash app: slider re-run, 20 concurrent users on loopback
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

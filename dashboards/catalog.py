@@ -218,6 +218,14 @@ _TEXT = {
     "surplus": ("surplus", "余电"),
     "soc": ("state of charge", "荷电状态"),
     "discharge": ("discharged per day", "日放电量"),
+    "col_metric": ("metric", "指标"),
+    "col_reported": ("reported", "报道值"),
+    "col_what": ("what", "说明"),
+    "col_source": ("source", "来源"),
+    "col_field": ("field", "参数"),
+    "col_value": ("value", "取值"),
+    "col_default": ("default", "默认值"),
+    "col_units": ("units", "单位"),
 }
 
 

@@ -100,7 +100,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
         parts += [
             f"<h2>{_esc(t('reported', lang))}</h2>",
             _table(
-                ["metric", "reported", t("modelled", lang), "what", "source"],
+                [t(h, lang) for h in ("col_metric", "col_reported", "modelled", "col_what", "col_source")],
                 [[r["metric"], r["reported"], r["modelled"], r["what"], r["source"]] for r in reported],
                 num_from=1,
             ),
@@ -108,7 +108,11 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
     parts += [
         divs,
         f"<h2>{_esc(t('sources', lang))}</h2>",
-        _table(["field", "value", "default", "units", "source"], [list(r) for r in params], num_from=9)
+        _table(
+            [t(f"col_{h}", lang) for h in ("field", "value", "default", "units", "source")],
+            [list(r) for r in params],
+            num_from=9,
+        )
         if params
         else "<p>all defaults</p>",
         f"<h2>{_esc(t('assumptions', lang))}</h2>",

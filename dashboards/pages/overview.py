@@ -102,7 +102,11 @@ def render(d, case, pflop, gflop, lang):
     rows = views.reported_rows(k, key)
     reported = (
         html.Table(
-            [html.Tr([html.Th(h) for h in ("metric", "reported", t("modelled", lang), "what", "source")])]
+            [
+                html.Tr(
+                    [html.Th(t(h, lang)) for h in ("col_metric", "col_reported", "modelled", "col_what", "col_source")]
+                )
+            ]
             + [html.Tr([html.Td(r[h]) for h in ("metric", "reported", "modelled", "what", "source")]) for r in rows],
             className="table",
         )

@@ -54,15 +54,16 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     Output("sc-text", "value"),
     Output("sc-sources", "children"),
     Input("scenario", "data"),
+    State("sc-lang", "data"),
 )
-def show(d):
+def show(d, lang):
     try:
         sc = data.from_dict(d)
     except views.USER_ERRORS as exc:
         return dash.no_update, views.error_box(exc)
     rows = views.non_default_params(sc)
     table = html.Table(
-        [html.Tr([html.Th(h) for h in ("field", "value", "default", "units", "source")])]
+        [html.Tr([html.Th(t(f"col_{h}", lang)) for h in ("field", "value", "default", "units", "source")])]
         + [html.Tr([html.Td(c) for c in r]) for r in rows],
         className="table small",
     )
