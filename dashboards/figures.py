@@ -9,10 +9,12 @@ a year of a time series is reduced to daily means (365 points).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import xarray as xr
 
 from dashboards.catalog import COMPONENTS, DISPATCH, GREYS, PALETTE, t, unit_of, var_label
@@ -41,26 +43,45 @@ FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'Microsoft YaH
 SPANS = {"week": 7, "month": 30, "year": 365}
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 15}},
-        font={"family": FONT, "size": 12},
-        template="plotly_white",
-        colorway=list(PALETTE),
-        height=height,
-        margin={"l": 60, "r": 20, "t": 50, "b": 45},
-        legend={"orientation": "h", "y": -0.18},
-    )
-    return fig
+@functools.cache
+def _template() -> dict:
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def _figure(traces: list[dict], title: str, height: int = 380, **layout: object) -> go.Figure:
+    """A figure from trace and layout dicts, built without plotly's per-property validation.
+
+    Validating a week of hourly traces costs plotly.py about 0.1 s per trace; the dicts here
+    are written to plotly.js's schema (tests render them in a browser), so it is skipped.
+    """
+    base = {
+        "title": {"text": title, "x": 0.01, "font": {"size": 15}},
+        "font": {"family": FONT, "size": 12},
+        "template": _template(),
+        "colorway": list(PALETTE),
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 45},
+        "legend": {"orientation": "h", "y": -0.18},
+    }
+    return go.Figure(data=traces, layout={**base, **layout}, _validate=False)
+
+
+def _axis(title: str, **kw: object) -> dict:
+    return {"title": {"text": title}, **kw}
 
 
 def message_figure(text: str, title: str = "", height: int = 300) -> go.Figure:
     """An empty figure carrying a message (an error, or "not yet computed")."""
-    fig = go.Figure()
-    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 14})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _layout(fig, title, height)
+    note = {
+        "text": text,
+        "showarrow": False,
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "font": {"size": 14},
+    }
+    return _figure([], title, height, annotations=[note], xaxis={"visible": False}, yaxis={"visible": False})
 
 
 def day_hour(values: np.ndarray, hours_per_day: int = 24) -> np.ndarray:
@@ -76,21 +97,18 @@ def daily_mean(values: np.ndarray) -> np.ndarray:
 
 def _heatmap(z: np.ndarray, title: str, cbar: str, lang: str, colorscale: str, zmin=None, zmax=None) -> go.Figure:
     dh = day_hour(z).T  # hour (rows) × day (columns)
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.round(dh, 4),
-            x=np.arange(1, dh.shape[1] + 1),
-            y=np.arange(24),
-            colorscale=colorscale,
-            zmin=zmin,
-            zmax=zmax,
-            colorbar={"title": {"text": cbar}},
-            hovertemplate="day %{x}, %{y}:00<br>%{z}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(title_text=t("day_of_year", lang))
-    fig.update_yaxes(title_text=t("hour_of_day", lang), dtick=6)
-    return _layout(fig, title)
+    trace = {
+        "type": "heatmap",
+        "z": np.round(dh, 4),
+        "x": np.arange(1, dh.shape[1] + 1),
+        "y": np.arange(24),
+        "colorscale": colorscale,
+        "colorbar": {"title": {"text": cbar}},
+        "hovertemplate": "day %{x}, %{y}:00<br>%{z}<extra></extra>",
+    }
+    if zmin is not None:
+        trace.update(zmin=zmin, zmax=zmax)
+    return _figure([trace], title, xaxis=_axis(t("day_of_year", lang)), yaxis=_axis(t("hour_of_day", lang), dtick=6))
 
 
 def pue_heatmap(ds: xr.Dataset, lang: str = "en") -> go.Figure:
@@ -119,21 +137,20 @@ def cfe_heatmap(ds: xr.Dataset, lang: str = "en") -> go.Figure:
 def power_stack(ds: xr.Dataset, lang: str = "en", parts: Sequence[str] = COMPONENTS) -> go.Figure:
     """Facility power by component, daily means, stacked (their sum is the facility power)."""
     time = ds["time"].to_numpy()[::24][: ds.sizes["time"] // 24]
-    fig = go.Figure()
     colours = PALETTE + GREYS
-    for i, name in enumerate(p for p in parts if p in ds):
-        fig.add_trace(
-            go.Scatter(
-                x=time,
-                y=np.round(daily_mean(ds[name].to_numpy()) / 1000.0, 4),
-                name=var_label(name, lang, unit=""),
-                stackgroup="one",
-                mode="none",
-                fillcolor=colours[i % len(colours)],
-            )
-        )
-    fig.update_yaxes(title_text=var_label("p_facility", lang, unit="MW"))
-    return _layout(fig, t("stack", lang), 420)
+    traces = [
+        {
+            "type": "scatter",
+            "x": time,
+            "y": np.round(daily_mean(ds[name].to_numpy()) / 1000.0, 4),
+            "name": var_label(name, lang, unit=""),
+            "stackgroup": "one",
+            "mode": "none",
+            "fillcolor": colours[i % len(colours)],
+        }
+        for i, name in enumerate(p for p in parts if p in ds)
+    ]
+    return _figure(traces, t("stack", lang), 420, yaxis=_axis(var_label("p_facility", lang, unit="MW")))
 
 
 def _mwh(ds: xr.Dataset, name: str) -> float:
@@ -185,19 +202,18 @@ def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         PALETTE[3],
         "#999999",
     ]
-    fig = go.Figure(
-        go.Sankey(
-            valueformat=",.0f",
-            valuesuffix=" MWh",
-            node={"label": nodes, "color": colours, "pad": 18, "thickness": 16},
-            link={
-                "source": [s for s, _, _ in links],
-                "target": [d for _, d, _ in links],
-                "value": [round(v, 1) for _, _, v in links],
-            },
-        )
-    )
-    return _layout(fig, t("sankey", lang) + " (MWh)", 420)
+    trace = {
+        "type": "sankey",
+        "valueformat": ",.0f",
+        "valuesuffix": " MWh",
+        "node": {"label": nodes, "color": colours, "pad": 18, "thickness": 16},
+        "link": {
+            "source": [a for a, _, _ in links],
+            "target": [b for _, b, _ in links],
+            "value": [round(v, 1) for _, _, v in links],
+        },
+    }
+    return _figure([trace], t("sankey", lang) + " (MWh)", 420)
 
 
 def psychrometric_chart(
@@ -233,45 +249,53 @@ def psychrometric_chart(
     tdb = ds["t_db"].to_numpy()
     w = 1000.0 * psy.humidity_ratio(tdb, ds["rh"].to_numpy(), p)
     mode = ds["mode"].to_numpy().astype(int) if "mode" in ds else np.zeros(tdb.size, int)
-    fig = go.Figure()
+    traces = []
     for m, name in enumerate(modes):
         sel = mode == m
-        if not sel.any():
-            continue
-        fig.add_trace(
-            go.Scattergl(
-                x=np.round(tdb[sel], 2),
-                y=np.round(w[sel], 3),
-                mode="markers",
-                name=f"{name} ({int(sel.sum())} h)",
-                marker={"size": 3, "color": PALETTE[m % len(PALETTE)], "opacity": 0.6},
+        if sel.any():
+            traces.append(
+                {
+                    "type": "scattergl",
+                    "x": np.round(tdb[sel], 2),
+                    "y": np.round(w[sel], 3),
+                    "mode": "markers",
+                    "name": f"{name} ({int(sel.sum())} h)",
+                    "marker": {"size": 3, "color": PALETTE[m % len(PALETTE)], "opacity": 0.6},
+                }
             )
-        )
     ts = np.linspace(min(-20.0, float(np.nanmin(tdb))), max(45.0, float(np.nanmax(tdb))), 80)
-    fig.add_trace(
-        go.Scatter(
-            x=ts, y=1000.0 * psy.humidity_ratio(ts, 100.0, p), name="RH 100 %", line={"color": "#555", "width": 1}
-        )
+    line = {"type": "scatter", "mode": "lines"}
+    traces.append(
+        {
+            **line,
+            "x": np.round(ts, 2),
+            "y": np.round(1000.0 * psy.humidity_ratio(ts, 100.0, p), 3),
+            "name": "RH 100 %",
+            "line": {"color": "#555", "width": 1},
+        }
     )
     if envelope is not None:
         t0, t1, dp0, dp1, rh0, rh1 = envelope
         tt = np.linspace(t0, t1, 40)
         lo = np.maximum(1000.0 * psy.humidity_ratio(dp0, 100.0, p), 1000.0 * psy.humidity_ratio(tt, rh0, p))
         hi = np.minimum(1000.0 * psy.humidity_ratio(dp1, 100.0, p), 1000.0 * psy.humidity_ratio(tt, rh1, p))
-        x = np.r_[tt, tt[::-1], tt[:1]]
-        y = np.r_[lo, hi[::-1], lo[:1]]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=np.round(y, 3),
-                name=t("envelope", lang, env=envelope_name),
-                line={"color": PALETTE[7], "width": 2, "dash": "dash"},
-            )
+        traces.append(
+            {
+                **line,
+                "x": np.r_[tt, tt[::-1], tt[:1]],
+                "y": np.round(np.r_[lo, hi[::-1], lo[:1]], 3),
+                "name": t("envelope", lang, env=envelope_name),
+                "line": {"color": PALETTE[7], "width": 2, "dash": "dash"},
+            }
         )
-    fig.update_xaxes(title_text=var_label("t_db", lang))
-    fig.update_yaxes(title_text=("含湿量" if lang == "zh" else "humidity ratio") + ", g/kg", rangemode="tozero")
-    fig.update_layout(yaxis_range=[0, max(30.0, float(np.nanmax(w)) * 1.1)])
-    return _layout(fig, f"{t('psychro', lang)} ({p / 1000:.1f} kPa)", 460)
+    ylabel = ("含湿量" if lang == "zh" else "humidity ratio") + ", g/kg"
+    return _figure(
+        traces,
+        f"{t('psychro', lang)} ({p / 1000:.1f} kPa)",
+        460,
+        xaxis=_axis(var_label("t_db", lang)),
+        yaxis=_axis(ylabel, range=[0, max(30.0, float(np.nanmax(w)) * 1.1)]),
+    )
 
 
 def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str = "en") -> go.Figure:
@@ -298,7 +322,6 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
             return ds[name].to_numpy()[sl]
 
         time = ds["time"].to_numpy()[sl]
-    fig = go.Figure()
     colour = {
         "p_green_direct": PALETTE[2],
         "p_discharge": PALETTE[4],
@@ -306,44 +329,50 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         "p_charge": PALETTE[5],
         "p_surplus": "#c8c8c8",
     }
-    for name, sign, group in DISPATCH:
-        if name not in ds:
-            continue
-        fig.add_trace(
-            go.Scatter(
-                x=time,
-                y=np.round(sign * series(name) / 1000.0, 3),
-                name=var_label(name, lang, unit=""),
-                stackgroup=group,
-                mode="none",
-                fillcolor=colour[name],
-            )
-        )
-    for name, c in (("p_pv", PALETTE[1]), ("p_wind", PALETTE[0]), ("p_facility", PALETTE[3])):
-        if name in ds:
-            fig.add_trace(
-                go.Scatter(
-                    x=time,
-                    y=np.round(series(name) / 1000.0, 3),
-                    name=var_label(name, lang, unit=""),
-                    line={"color": c, "width": 1.5, "dash": "dot" if name == "p_facility" else "solid"},
-                )
-            )
+    traces = [
+        {
+            "type": "scatter",
+            "x": time,
+            "y": np.round(sign * series(name) / 1000.0, 3),
+            "name": var_label(name, lang, unit=""),
+            "stackgroup": group,
+            "mode": "none",
+            "fillcolor": colour[name],
+        }
+        for name, sign, group in DISPATCH
+        if name in ds
+    ]
+    traces += [
+        {
+            "type": "scatter",
+            "x": time,
+            "y": np.round(series(name) / 1000.0, 3),
+            "name": var_label(name, lang, unit=""),
+            "mode": "lines",
+            "line": {"color": c, "width": 1.5, "dash": "dot" if name == "p_facility" else "solid"},
+        }
+        for name, c in (("p_pv", PALETTE[1]), ("p_wind", PALETTE[0]), ("p_facility", PALETTE[3]))
+        if name in ds
+    ]
     if "soc" in ds:
-        fig.add_trace(
-            go.Scatter(
-                x=time,
-                y=np.round(series("soc"), 3),
-                name=var_label("soc", lang),
-                yaxis="y2",
-                line={"color": PALETTE[7], "width": 1.2, "dash": "dash"},
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": time,
+                "y": np.round(series("soc"), 3),
+                "name": var_label("soc", lang),
+                "yaxis": "y2",
+                "mode": "lines",
+                "line": {"color": PALETTE[7], "width": 1.2, "dash": "dash"},
+            }
         )
-    fig.update_layout(
-        yaxis={"title": {"text": ("功率" if lang == "zh" else "power") + ", MW"}},
-        yaxis2={"title": {"text": var_label("soc", lang)}, "overlaying": "y", "side": "right", "showgrid": False},
+    return _figure(
+        traces,
+        f"{t('dispatch', lang)}: {t(span if span in SPANS else 'week', lang)}",
+        460,
+        yaxis=_axis(("功率" if lang == "zh" else "power") + ", MW"),
+        yaxis2=_axis(var_label("soc", lang), overlaying="y", side="right", showgrid=False),
     )
-    return _layout(fig, f"{t('dispatch', lang)}: {t(span if span in SPANS else 'week', lang)}", 460)
 
 
 def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
@@ -351,29 +380,29 @@ def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
     time = ds["time"].to_numpy()[::24][: ds.sizes["time"] // 24]
     dis = day_hour(ds["p_discharge"].to_numpy()).sum(axis=1) / 1000.0
     soc = day_hour(ds["soc"].to_numpy())
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=time,
-            y=np.round(dis, 2),
-            name=t("discharge", lang) + ", MWh",
-            fill="tozeroy",
-            mode="none",
-            fillcolor="rgba(204, 121, 167, 0.55)",
+    traces = [
+        {
+            "type": "scatter",
+            "x": time,
+            "y": np.round(dis, 2),
+            "name": t("discharge", lang) + ", MWh",
+            "fill": "tozeroy",
+            "mode": "none",
+            "fillcolor": "rgba(204, 121, 167, 0.55)",
+        }
+    ]
+    for f, label, c in ((np.max, "max", PALETTE[2]), (np.min, "min", PALETTE[1])):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": time,
+                "y": np.round(f(soc, axis=1), 2),
+                "name": f"{label} SOC, " + unit_of("soc"),
+                "mode": "lines",
+                "line": {"color": c},
+            }
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=time, y=np.round(soc.max(axis=1), 2), name="max SOC, " + unit_of("soc"), line={"color": PALETTE[2]}
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=time, y=np.round(soc.min(axis=1), 2), name="min SOC, " + unit_of("soc"), line={"color": PALETTE[1]}
-        )
-    )
-    fig.update_yaxes(title_text="MWh")
-    return _layout(fig, t("cycles", lang))
+    return _figure(traces, t("cycles", lang), yaxis=_axis("MWh"))
 
 
 def design_comparison(
@@ -384,22 +413,43 @@ def design_comparison(
     names = [str(d) for d in np.asarray(k["design"].values)[sel]]
     pue = np.asarray(k["pue"].values)[sel]
     ppue = np.asarray(k["ppue_cooling"].values)[sel]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=np.round(pue, 4),
-            name="PUE",
-            marker_color=[PALETTE[1] if n == current else PALETTE[0] for n in names],
-            text=[f"{v:.3f}" for v in pue],
-            textposition="outside",
-        )
-    )
-    fig.add_trace(go.Scatter(x=names, y=np.round(ppue, 4), name="pPUE (cooling)", mode="markers", marker_size=10))
+    traces = [
+        {
+            "type": "bar",
+            "x": names,
+            "y": np.round(pue, 4),
+            "name": "PUE",
+            "marker": {"color": [PALETTE[1] if n == current else PALETTE[0] for n in names]},
+            "text": [f"{v:.3f}" for v in pue],
+            "textposition": "outside",
+        },
+        {
+            "type": "scatter",
+            "x": names,
+            "y": np.round(ppue, 4),
+            "name": "pPUE (cooling)",
+            "mode": "markers",
+            "marker": {"size": 10, "color": PALETTE[2]},
+        },
+    ]
+    extra: dict = {}
     if limit is not None:
-        fig.add_hline(y=limit, line_dash="dash", line_color=PALETTE[3], annotation_text=f"{t('limit', lang)} {limit:g}")
-    fig.update_yaxes(title_text="PUE", range=[1.0, max(float(np.max(pue)) if pue.size else 1.3, limit or 0) + 0.05])
-    return _layout(fig, t("design_cmp", lang))
+        line = {"dash": "dash", "color": PALETTE[3]}
+        extra["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": limit, "y1": limit, "line": line}]
+        label = f"{t('limit', lang)} {limit:g}"
+        extra["annotations"] = [
+            {
+                "text": label,
+                "xref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "y": limit,
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+        ]
+    top = max(float(np.max(pue)) if pue.size else 1.3, limit or 0) + 0.05
+    return _figure(traces, t("design_cmp", lang), yaxis=_axis("PUE", range=[1.0, top]), **extra)
 
 
 def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Figure:
@@ -422,39 +472,38 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Fig
         "line": {"width": 1, "color": "#333"},
     }
     if not geo:
-        fig = go.Figure(
-            go.Scatter(x=lon, y=lat, mode="markers+text", text=text, marker=marker, textposition="top center")
+        trace = {"type": "scatter", "x": lon, "y": lat, "mode": "markers+text", "text": text, "marker": marker}
+        return _figure(
+            [{**trace, "textposition": "top center"}],
+            t("map", lang),
+            460,
+            xaxis=_axis("longitude, °E"),
+            yaxis=_axis("latitude, °N", scaleanchor="x"),
         )
-        fig.update_xaxes(title_text="longitude, °E")
-        fig.update_yaxes(title_text="latitude, °N", scaleanchor="x")
-        return _layout(fig, t("map", lang), 460)
-    fig = go.Figure(
-        go.Scattergeo(
-            lat=lat,
-            lon=lon,
-            text=[r["name"] for r in rows],
-            hovertext=text,
-            hoverinfo="text",
-            mode="markers+text",
-            textposition="top center",
-            marker=marker,
-        )
-    )
-    fig.update_geos(
-        scope="asia",
-        resolution=50,
-        lonaxis_range=[72, 136],
-        lataxis_range=[17, 54],
-        showcountries=True,
-        countrycolor="#888",
-        showland=True,
-        landcolor="#f2f2f2",
-        showocean=True,
-        oceancolor="#e6f0f7",
-        showlakes=False,
-        projection_type="mercator",
-    )
-    fig.update_layout(geo={"bgcolor": "rgba(0,0,0,0)"})
-    _layout(fig, t("map", lang), 460)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 10})
-    return fig
+    trace = {
+        "type": "scattergeo",
+        "lat": lat,
+        "lon": lon,
+        "text": [r["name"] for r in rows],
+        "hovertext": text,
+        "hoverinfo": "text",
+        "mode": "markers+text",
+        "textposition": "top center",
+        "marker": marker,
+    }
+    geo_layout = {
+        "scope": "asia",
+        "resolution": 50,
+        "lonaxis": {"range": [72, 136]},
+        "lataxis": {"range": [17, 54]},
+        "showcountries": True,
+        "countrycolor": "#888",
+        "showland": True,
+        "landcolor": "#f2f2f2",
+        "showocean": True,
+        "oceancolor": "#e6f0f7",
+        "showlakes": False,
+        "projection": {"type": "mercator"},
+        "bgcolor": "rgba(0,0,0,0)",
+    }
+    return _figure([trace], t("map", lang), 460, geo=geo_layout, margin={"l": 10, "r": 10, "t": 50, "b": 10})
