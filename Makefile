@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/twin compare --sites karamay qingyang guian yinchuan ulanqab beijing shanghai guangzhou us_dulles --no-output
+	$(BIN)/twin dash   # default study table, then the app on http://127.0.0.1:8050 until Ctrl-C
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -35,6 +35,7 @@ validate: install
 bench: install
 	$(BIN)/python -m pip install --quiet nrel-pysam   # PV speed reference, bench environment only
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/dash.py   # the Dash app: slider re-run, 20 concurrent users on loopback
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

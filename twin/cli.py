@@ -414,6 +414,51 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return _run_and_report(_scenario_from_args(sc, args), args, "compare")
 
 
+def _study_tables(scenario, args: argparse.Namespace) -> None:
+    """Print the default study (built-in sites × designs) and the scenario's KPIs."""
+    from dashboards import data
+
+    study = data.study()
+    rows, header = _kpi_rows(study, study)
+    print("Default study: every built-in site × every cooling design (generated typical year, seed 0)")
+    print(_table(rows, header, getattr(args, "markdown", False)))
+    k = data.scenario_kpis(scenario)
+    rows, header = _kpi_rows(k, k)
+    print()
+    print(f"Scenario {scenario.name!r}:")
+    print(_table(rows, header, getattr(args, "markdown", False)))
+
+
+def _load_scenario_arg(path: str | None):
+    from dashboards import data
+
+    return data.default_scenario(path)
+
+
+def cmd_dash(args: argparse.Namespace) -> int:
+    sc = _load_scenario_arg(args.scenario)
+    if not 0 < args.port < 65536:
+        raise ConfigError(f"--port {args.port} is not a TCP port; allowed 1 … 65535")
+    from dashboards.app import create_app, serve
+
+    _study_tables(sc, args)
+    app = create_app(sc.to_dict())
+    serve(app, host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from twin.io import atomic_write
+
+    sc = _load_scenario_arg(args.scenario)
+    from dashboards.report import build_report
+
+    text = build_report(sc, 0, args.lang)
+    out = atomic_write(args.output, lambda p: p.write_text(text, encoding="utf-8"), force=args.force)
+    print(f"wrote {out} ({len(text) / 1e6:.1f} MB, {len(sc.cases())} case(s))")
+    return 0
+
+
 def _output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", help="NetCDF file for the hourly Dataset (default: a new name in --out-dir)")
     p.add_argument("--out-dir", default="out", help="folder for the default output name (default ./out)")
@@ -487,6 +532,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--preset", choices=list(BASELINES), help="facility baseline: legacy or best_practice (default)")
     _output_args(c)
     c.set_defaults(func=cmd_compare)
+
+    d = sub.add_parser("dash", help="serve the Dash app for a scenario (default: the Minning green-power example)")
+    d.add_argument("scenario", nargs="?", help="scenario TOML file")
+    d.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    d.add_argument("--port", type=int, default=8050, help="TCP port (default 8050)")
+    d.add_argument("--debug", action="store_true", help="Dash's development server with hot reload (not waitress)")
+    d.set_defaults(func=cmd_dash)
+
+    rp = sub.add_parser("report", help="write a self-contained HTML report of a scenario")
+    rp.add_argument("scenario", help="scenario TOML file")
+    rp.add_argument("-o", "--output", required=True, help="HTML file to write")
+    rp.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels (default en)")
+    rp.add_argument("--force", action="store_true", help="replace an existing file")
+    rp.set_defaults(func=cmd_report)
 
     v = sub.add_parser("weather-validate", help="compare generated years with real hourly files (EPW)")
     v.add_argument("--dir", default="../shared/weather", help="folder of .epw files (default ../shared/weather)")

@@ -1,0 +1,137 @@
+"""The Dash app: a ``use_pages`` shell (one page per audience in ``dashboards/pages``).
+
+State a user changes lives in the browser: the scenario (``dcc.Store`` "scenario", the
+mapping of :meth:`twin.Scenario.to_dict`), the chosen case and the language. The server keeps
+no per-user state; it memoises results in the bounded caches of :mod:`dashboards.data`.
+Everything the page loads comes from this server: Dash's own scripts (``serve_locally``),
+the app's style sheet and the map shapes in ``dashboards/assets``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import Dash, Input, Output, State, ctx, dcc, html
+
+from dashboards import data
+from dashboards.catalog import LANGS, t
+
+__all__ = ["PAGES", "TOPOJSON_PATH", "create_app", "serve"]
+
+HERE = Path(__file__).resolve().parent
+TOPOJSON_PATH = "assets/topojson/"
+"""Where the app serves plotly's map shapes (``asia_50m.json``), relative to its root."""
+
+PAGES = (("overview", "/"), ("cooling", "/cooling"), ("green", "/green"), ("scenario", "/scenario"))
+
+_DEFAULT: dict[str, Any] = {}
+
+
+def default_scenario_dict() -> dict[str, Any]:
+    """The scenario a new browser session starts with (set by :func:`create_app`)."""
+    return _DEFAULT["scenario"]
+
+
+def _shell() -> html.Div:
+    return html.Div(
+        [
+            dcc.Location(id="url"),
+            dcc.Store(id="scenario", storage_type="session", data=default_scenario_dict()),
+            dcc.Store(id="case", storage_type="session", data=0),
+            dcc.Store(id="lang", storage_type="local", data="en"),
+            html.Header(
+                [
+                    html.Span(id="app-title", className="app-title"),
+                    html.Nav(id="nav", className="nav"),
+                    html.Div(
+                        [
+                            html.Label(id="case-label", htmlFor="case-select"),
+                            dcc.Dropdown(id="case-select", clearable=False, className="case-select"),
+                        ],
+                        className="case-box",
+                    ),
+                    html.Button(id="lang-toggle", n_clicks=0, className="lang-toggle"),
+                ],
+                className="topbar",
+            ),
+            html.Main(dash.page_container, className="main"),
+        ]
+    )
+
+
+def create_app(scenario_dict: dict[str, Any] | None = None, url_base: str = "/") -> Dash:
+    """Build the app for a scenario mapping (default: the Minning green-power example)."""
+    _DEFAULT["scenario"] = scenario_dict or data.default_scenario().to_dict()
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        serve_locally=True,
+        title="PUE twin",
+        suppress_callback_exceptions=True,
+        update_title=None,
+        url_base_pathname=url_base,
+        routing_callback_inputs={"lang": Input("lang", "data")},
+    )
+    app.layout = _shell
+    _shell_callbacks(app)
+    return app
+
+
+def _shell_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output("nav", "children"),
+        Output("app-title", "children"),
+        Output("lang-toggle", "children"),
+        Output("case-label", "children"),
+        Input("lang", "data"),
+        Input("url", "pathname"),
+    )
+    def nav(lang: str, pathname: str):
+        links = [
+            dcc.Link(t(key, lang), href=app.get_relative_path(path), className="nav-link", id=f"nav-{key}")
+            for key, path in PAGES
+        ]
+        return links, t("title", lang), t("lang", lang), t("case", lang)
+
+    @app.callback(
+        Output("lang", "data"), Input("lang-toggle", "n_clicks"), State("lang", "data"), prevent_initial_call=True
+    )
+    def toggle(_n: int, lang: str):
+        return LANGS[(LANGS.index(lang if lang in LANGS else "en") + 1) % len(LANGS)]
+
+    @app.callback(
+        Output("case-select", "options"),
+        Output("case-select", "value"),
+        Input("scenario", "data"),
+        State("case", "data"),
+    )
+    def cases(d: dict, case: int):
+        try:
+            labels = data.case_labels(data.from_dict(d))
+        except ValueError:
+            return [], None
+        i = case if isinstance(case, int) and 0 <= case < len(labels) else 0
+        return [{"label": s, "value": j} for j, s in enumerate(labels)], i
+
+    @app.callback(Output("case", "data"), Input("case-select", "value"), prevent_initial_call=True)
+    def pick(i: int | None):
+        if ctx.triggered_id is None or i is None:
+            return dash.no_update
+        return int(i)
+
+
+def serve(app: Dash, host: str = "127.0.0.1", port: int = 8050, debug: bool = False, threads: int = 8) -> None:
+    """Serve with waitress (production WSGI server), or Dash's dev server when ``debug``."""
+    if debug:
+        app.run(host=host, port=port, debug=True, dev_tools_disable_version_check=True)
+        return
+    import waitress
+
+    os.environ.setdefault("TWIN_THREADS", "1")  # one engine thread per request: the server has many
+    print(f"serving on http://{host}:{port}/ (waitress, {threads} threads; Ctrl-C stops)", flush=True)
+    waitress.serve(app.server, host=host, port=port, threads=threads, ident="twin")

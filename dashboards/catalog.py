@@ -1,0 +1,279 @@
+"""What the app shows, in one place: KPI and variable names → labels, formats, colours, texts.
+
+Every other module of :mod:`dashboards` reads engine names through this module, so a renamed
+KPI or variable in :mod:`twin` is a one-line change here. Units come from the engine's own
+registries (:data:`twin.variables.REGISTRY` for hourly variables, the KPI Dataset's ``units``
+attribute for KPIs); labels are given in English and Chinese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twin.variables import REGISTRY
+
+__all__ = [
+    "COMPONENTS",
+    "COMPUTE_ASSUMPTIONS",
+    "DISPATCH",
+    "GREYS",
+    "KPI_CARDS",
+    "LANGS",
+    "LATENCY",
+    "PALETTE",
+    "TABLE_KPIS",
+    "Kpi",
+    "t",
+    "unit_of",
+    "var_label",
+]
+
+LANGS = ("en", "zh")
+
+# Okabe & Ito (2008) colour-blind-safe palette, in the order plots use it.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+GREYS = ("#999999", "#555555")
+"""Beyond the palette's eight: neutral greys (still told apart by colour-blind readers)."""
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """How one annual KPI is shown: engine name, labels, scale to the shown unit, format."""
+
+    name: str
+    en: str
+    zh: str
+    fmt: str = "{:.3f}"
+    scale: float = 1.0
+    unit: str | None = None  # shown unit when scaled; None: the KPI's own units attribute
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def format(self, value: float) -> str:
+        if value != value:  # NaN
+            return "–"
+        return self.fmt.format(value * self.scale)
+
+
+KPI_CARDS = (
+    Kpi("pue", "Annual PUE", "年均 PUE"),
+    Kpi("green_share_hourly", "Green share, hourly (24/7 CFE)", "逐时绿电占比（24/7 CFE）", "{:.1f}", 100.0, "%"),
+    Kpi("green_share_annual", "Green share, annual matching", "年度绿电匹配占比", "{:.1f}", 100.0, "%"),
+    Kpi("cost_per_mwh_it", "Energy cost per MWh IT", "单位 IT 电量能源成本", "{:,.0f}", 1.0, "CNY/MWh"),
+    Kpi("co2", "CO2 from grid power", "电网购电 CO2 排放", "{:,.0f}", 1.0, "t"),
+    Kpi("cue", "CUE", "碳利用效率 CUE", "{:.3f}", 1.0, "kg/kWh"),
+    Kpi("wue", "WUE", "水利用效率 WUE", "{:.2f}", 1.0, "L/kWh"),
+)
+"""The Overview's KPI cards, headline first (the hourly green share is the physical figure)."""
+
+TABLE_KPIS = (
+    KPI_CARDS[0],
+    Kpi("gb40879_grade", "GB 40879 grade", "GB 40879 等级", "{:.0f}"),
+    Kpi("policy_pue_limit", "Policy PUE limit", "政策 PUE 限值", "{:.2f}"),
+    *KPI_CARDS[1:],
+    Kpi("energy_facility", "Facility energy", "设施总能耗", "{:,.0f}", 1.0, "MWh"),
+    Kpi("energy_it", "IT energy", "IT 能耗", "{:,.0f}", 1.0, "MWh"),
+    Kpi("energy_cooling", "Cooling energy", "制冷能耗", "{:,.0f}", 1.0, "MWh"),
+    Kpi("hours_out_of_envelope", "Hours out of envelope", "超出温湿度范围小时数", "{:.0f}", 1.0, "h"),
+    Kpi("energy_green", "Green generation", "绿电发电量", "{:,.0f}", 1.0, "MWh"),
+    Kpi("energy_grid_import", "Grid import", "电网购电量", "{:,.0f}", 1.0, "MWh"),
+    Kpi("cost_total", "Annual electricity cost", "年电费", "{:,.0f}", 1e-6, "M CNY"),
+)
+"""KPI table of the report and the comparison (in this order)."""
+
+KPI_BY_NAME = {k.name: k for k in TABLE_KPIS}
+
+# Facility power by component (stacked area, Sankey sinks): engine variable names, in order.
+COMPONENTS = (
+    "p_it",
+    "p_cooling_fans",
+    "p_pumps",
+    "p_compressor",
+    "p_heat_rejection",
+    "p_humidification",
+    "p_ups_loss",
+    "p_dist_loss",
+    "p_transformer_loss",
+    "p_misc",
+)
+
+# Dispatch plot: (variable, sign shown, stack group) — supply up, withdrawal down.
+DISPATCH = (
+    ("p_green_direct", 1, "supply"),
+    ("p_discharge", 1, "supply"),
+    ("p_grid_import", 1, "supply"),
+    ("p_charge", -1, "use"),
+    ("p_surplus", -1, "use"),
+)
+
+# Network latency to the eastern demand centres, as the sources give it (kept as data).
+LATENCY = (
+    ("qingyang", "Beijing-Tianjin-Hebei", "京津冀", 8.0, "seed 003"),
+    ("qingyang", "Yangtze River Delta", "长三角", 12.0, "seed 003"),
+    ("qingyang", "Greater Bay Area", "粤港澳大湾区", 15.0, "seed 003"),
+    ("guian", "Shenzhen (Greater Bay Area)", "深圳（粤港澳大湾区）", 10.0, "seed 004"),
+)
+
+# Cost of compute: stated assumptions a user can edit in the page (name, default, en, zh, source).
+COMPUTE_ASSUMPTIONS = (
+    (
+        "pflop_h_per_mwh",
+        320.0,
+        "Compute per nominal-server MWh, PFLOP-h",
+        "每 MWh 标称服务器算力，PFLOP·h",
+        "assumption: ~0.8 PFLOP/s dense FP16 per kW of accelerator server × 40 % utilisation",
+    ),
+    (
+        "gflop_per_token",
+        140.0,
+        "Work per token, GFLOP",
+        "每 token 计算量，GFLOP",
+        "assumption: 2 × parameters for a 70-billion-parameter dense model (inference)",
+    ),
+)
+
+_TEXT = {
+    "title": ("PUE twin", "数据中心能效数字孪生"),
+    "overview": ("Overview", "总览"),
+    "cooling": ("Cooling", "制冷"),
+    "green": ("Green power", "绿电"),
+    "scenario": ("Scenario", "情景"),
+    "case": ("Case", "工况"),
+    "site": ("Site", "站点"),
+    "design": ("Cooling design", "制冷方案"),
+    "policy": ("Policy", "政策"),
+    "limit": ("site PUE limit", "站点 PUE 限值"),
+    "grade": ("GB 40879 grade", "GB 40879 等级"),
+    "meets": ("meets the limit", "满足限值"),
+    "fails": ("above the limit", "超出限值"),
+    "no_limit": ("no limit applies", "无适用限值"),
+    "reported": ("Reported by the sources", "资料报道值"),
+    "modelled": ("modelled", "模型"),
+    "comparison": ("Site comparison: East Data, West Computing", "站点对比：东数西算"),
+    "latency": ("Network latency (sources)", "网络时延（资料）"),
+    "compute_cost": ("Electricity cost of compute", "算力电费成本"),
+    "per_pflop_h": ("CNY per PFLOP-hour", "元/PFLOP·h"),
+    "per_mtok": ("CNY per million tokens", "元/百万 token"),
+    "map": ("Sites", "站点分布"),
+    "rank": ("Ranked by", "排序依据"),
+    "design_cmp": ("Design comparison at this site", "本站点各制冷方案对比"),
+    "pue_heatmap": ("Hourly PUE", "逐时 PUE"),
+    "psychro": ("Weather hours by operating mode", "按运行模式划分的气象小时"),
+    "stack": ("Facility power by component (daily mean)", "设施分项功率（日均）"),
+    "sankey": ("Annual energy flow", "年度能量流"),
+    "dispatch": ("Dispatch", "调度"),
+    "week": ("week", "周"),
+    "month": ("month", "月"),
+    "year": ("year", "年"),
+    "start_day": ("first day of year", "起始日"),
+    "cfe_heatmap": ("Hourly carbon-free share", "逐时无碳电力占比"),
+    "cycles": ("Storage: daily discharge and state of charge", "储能：日放电量与荷电状态"),
+    "pv_mw": ("PV, MW", "光伏 MW"),
+    "wind_mw": ("Wind, MW", "风电 MW"),
+    "st_mw": ("Storage power, MW", "储能功率 MW"),
+    "st_mwh": ("Storage energy, MWh", "储能容量 MWh"),
+    "pareto": ("Optimiser: Pareto frontier", "优化器：帕累托前沿"),
+    "not_computed": (
+        "not yet computed: the sizing optimiser (twin size) does not exist yet",
+        "尚未计算：容量优化器（twin size）尚未实现",
+    ),
+    "no_green": (
+        "This case has no green-power base: add PV, wind or storage on the Scenario page or with the sliders.",
+        "此工况没有绿电配置：请在“情景”页或用滑块添加光伏、风电或储能。",
+    ),
+    "edit": ("Edit the scenario (TOML)", "编辑情景（TOML）"),
+    "apply": ("Apply", "应用"),
+    "applied": ("Applied: {n} case(s).", "已应用：{n} 个工况。"),
+    "upload": ("Upload an EPW weather file (max {mb} MB)", "上传 EPW 气象文件（最大 {mb} MB）"),
+    "epw_ok": ("Weather file read: {n} hours, {notes}", "气象文件已读取：{n} 小时，{notes}"),
+    "downloads": ("Downloads", "下载"),
+    "csv": ("Hourly CSV", "逐时 CSV"),
+    "netcdf": ("NetCDF", "NetCDF"),
+    "report": ("HTML report", "HTML 报告"),
+    "sources": ("Non-default parameters and their sources", "非默认参数及其来源"),
+    "assumptions": ("Assumptions", "假设"),
+    "lang": ("中文", "English"),
+    "error": ("Error", "错误"),
+    "modes": ("operating mode", "运行模式"),
+    "envelope": ("ASHRAE {env} envelope", "ASHRAE {env} 允许范围"),
+    "day_of_year": ("day of year", "年内日序"),
+    "hour_of_day": ("hour of day", "时刻"),
+    "latency_src": ("Latency as the sources give it; blank where no source gives one.", "时延取自资料；无资料处留空。"),
+    "grid": ("grid", "电网"),
+    "green_supply": ("green supply", "绿电"),
+    "losses": ("losses and misc", "损耗及其他"),
+    "cooling_sink": ("cooling", "制冷"),
+    "it": ("IT", "IT"),
+    "storage_loss": ("storage losses", "储能损耗"),
+    "surplus": ("surplus", "余电"),
+    "soc": ("state of charge", "荷电状态"),
+    "discharge": ("discharged per day", "日放电量"),
+    "col_metric": ("metric", "指标"),
+    "col_reported": ("reported", "报道值"),
+    "col_what": ("what", "说明"),
+    "col_source": ("source", "来源"),
+    "col_field": ("field", "参数"),
+    "col_value": ("value", "取值"),
+    "col_default": ("default", "默认值"),
+    "col_units": ("units", "单位"),
+}
+
+
+def t(key: str, lang: str = "en", **fmt: object) -> str:
+    """The text ``key`` in ``lang`` ('en' or 'zh'), formatted with ``fmt``."""
+    en, zh = _TEXT[key]
+    s = zh if lang == "zh" else en
+    return s.format(**fmt) if fmt else s
+
+
+_VAR_ZH = {
+    "p_facility": "设施功率",
+    "p_it": "IT 功率",
+    "p_cooling": "制冷功率",
+    "p_cooling_fans": "空调风机",
+    "p_pumps": "水泵",
+    "p_compressor": "压缩机",
+    "p_heat_rejection": "散热风机",
+    "p_humidification": "加湿",
+    "p_ups_loss": "UPS 损耗",
+    "p_dist_loss": "配电损耗",
+    "p_transformer_loss": "变压器损耗",
+    "p_misc": "照明及其他",
+    "pue": "逐时 PUE",
+    "p_pv": "光伏出力",
+    "p_wind": "风电出力",
+    "p_green": "绿电供应",
+    "p_green_direct": "绿电直供",
+    "p_charge": "储能充电",
+    "p_discharge": "储能放电",
+    "p_grid_import": "电网购电",
+    "p_surplus": "余电（弃电或上网）",
+    "soc": "储能荷电状态",
+    "t_db": "室外干球温度",
+    "w": "含湿量",
+}
+
+_UNIT_SHOW = {"degC": "°C", "1": "", "kg kg-1": "kg/kg", "L h-1": "L/h", "CNY kWh-1": "CNY/kWh"}
+
+
+def unit_of(name: str) -> str:
+    """The shown unit of a registered hourly variable ('' for dimensionless)."""
+    u = REGISTRY[name].units
+    return _UNIT_SHOW.get(u, u)
+
+
+def var_label(name: str, lang: str = "en", unit: str | None = None) -> str:
+    """Axis or legend label of an hourly variable: its long name (or Chinese name) and unit."""
+    base = _VAR_ZH.get(name, REGISTRY[name].long_name) if lang == "zh" else REGISTRY[name].long_name
+    u = unit_of(name) if unit is None else unit
+    return f"{base}, {u}" if u else base

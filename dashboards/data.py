@@ -1,0 +1,305 @@
+"""The app's only door to the engine: scenarios in, cached Datasets out.
+
+Uses the engine's public API only (:class:`twin.Scenario`, :func:`twin.simulate`,
+:func:`twin.kpis`, :func:`twin.annual_kpis`, :func:`twin.load_scenario`, :mod:`sites`).
+Nothing here holds per-user state: a browser sends its scenario (as the mapping of
+:meth:`twin.Scenario.to_dict`) with every request; results are memoised in bounded LRU caches
+keyed by that mapping, so many users share the work and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+import sites
+import weather
+from twin import Scenario, annual_kpis, kpis, load_scenario, simulate
+from twin.config import WeatherSource
+from twin.cooling import DESIGNS
+from twin.cooling.components import ENVELOPES
+from twin.simulate import prepare_weather
+
+__all__ = [
+    "EPW_MAX_BYTES",
+    "LRU",
+    "case_labels",
+    "case_scenario",
+    "comparison",
+    "default_scenario",
+    "designs",
+    "designs_at_site",
+    "from_dict",
+    "key_of",
+    "run_case",
+    "site_names",
+    "study",
+    "upload_epw",
+]
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "yinchuan_minning_green.toml"
+EPW_MAX_BYTES = 5 * 1024 * 1024
+"""Largest accepted EPW upload (a year of EPW is about 1.6 MB)."""
+
+
+class LRU:
+    """A thread-safe least-recently-used memo of at most ``maxsize`` results.
+
+    Concurrent callers asking for the same missing key compute it once (per-key lock).
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pending: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+            klock = self._pending.setdefault(key, threading.Lock())
+        with klock:
+            with self._lock:
+                if key in self._data:
+                    return self._data[key]
+            value = make()
+            with self._lock:
+                self._data[key] = value
+                self._data.move_to_end(key)
+                while len(self._data) > self.maxsize:
+                    self._data.popitem(last=False)
+                self._pending.pop(key, None)
+            return value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+_WEATHER = LRU(12)
+_CASES = LRU(16)
+_STUDIES = LRU(4)
+
+
+def key_of(d: dict[str, Any]) -> str:
+    """A stable text key of a scenario mapping (what the caches are keyed by)."""
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def from_dict(d: dict[str, Any]) -> Scenario:
+    """A scenario from the mapping a browser holds (raises ConfigError as the CLI would)."""
+    return Scenario.from_dict(d)
+
+
+def default_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
+    """The scenario the app opens with: a file, or the Minning green-power example."""
+    return load_scenario(path or EXAMPLE)
+
+
+def designs() -> list[str]:
+    """Names of the cooling designs."""
+    return list(DESIGNS)
+
+
+def design_label(name: str) -> str:
+    """The engine's one-line label of a cooling design."""
+    return DESIGNS[name].label
+
+
+def design_modes(name: str) -> tuple[str, ...]:
+    """Names of a design's operating modes (the hourly ``mode`` indexes them)."""
+    return DESIGNS[name].modes
+
+
+def envelope(name: str) -> tuple[float, float, float, float, float, float] | None:
+    """ASHRAE envelope limits (dry bulb min, max °C, dew point min, max °C, RH min, max %)."""
+    return ENVELOPES.get(name)
+
+
+def site_key(name: str) -> str:
+    """The key of a site given by key, name or alias."""
+    return sites.load(name).key
+
+
+def site_names(key: str) -> tuple[str, str]:
+    """English and Chinese name of a site."""
+    s = sites.load(key)
+    return s.name, s.name_zh
+
+
+def case_labels(sc: Scenario) -> list[str]:
+    """One label per case: site · design (· swept values)."""
+    out = []
+    for c in sc.cases():
+        extra = ", ".join(f"{k.split('.')[-1]}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in c.swept)
+        out.append(f"{sites.load(c.site).key} · {c.design}" + (f" · {extra}" if extra else ""))
+    return out
+
+
+def case_scenario(sc: Scenario, i: int) -> Scenario:
+    """Case ``i`` of a scenario as a one-case scenario (same weather and dispatch)."""
+    cases = sc.cases()
+    if not 0 <= i < len(cases):
+        i = 0
+    c = cases[i]
+    return Scenario(
+        sites=(c.site,),
+        designs=(c.design,),
+        name=sc.name,
+        weather=sc.weather,
+        facility=c.facility,
+        electrical=c.electrical,
+        cooling={c.design: c.cooling},
+        pv=c.pv,
+        wind=c.wind,
+        storage=c.storage,
+        dispatch=sc.dispatch,
+        economics=c.economics,
+    )
+
+
+def _weather_of(sc: Scenario) -> dict:
+    """Prepared weather of a one-site scenario, shared between runs (read-only)."""
+    w = sc.weather
+    key = (sites.load(sc.sites[0]).key, w.source, w.seed, w.year)
+
+    def make() -> dict:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", weather.WeatherWarning)
+            return prepare_weather(sc)
+
+    return _WEATHER.get(key, make)
+
+
+def run_case(sc: Scenario, i: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
+    """Hourly Dataset and KPIs of case ``i`` (memoised by the case's parameters)."""
+    one = case_scenario(sc, i)
+    key = key_of(one.to_dict())
+
+    def make() -> tuple[xr.Dataset, xr.Dataset]:
+        with np.errstate(all="ignore"):
+            ds = simulate(one, weather=_weather_of(one))
+            return ds, kpis(ds)
+
+    return _CASES.get(key, make)
+
+
+def study(seed: int = 0) -> xr.Dataset:
+    """Annual KPIs of every built-in site × every cooling design (default parameters)."""
+
+    def make() -> xr.Dataset:
+        sc = Scenario(sites=tuple(sites.available()), designs=tuple(DESIGNS), name="study", weather=_seed(seed))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", weather.WeatherWarning)
+            return annual_kpis(sc)
+
+    return _STUDIES.get(("study", seed), make)
+
+
+def _seed(seed: int) -> WeatherSource:
+    return WeatherSource(seed=seed)
+
+
+def comparison(sc: Scenario, i: int = 0) -> xr.Dataset:
+    """Annual KPIs of case ``i``'s facility and green base placed at every built-in site.
+
+    Generated typical weather (the case's seed) at every site, so the sites compare like for like.
+    """
+    one = case_scenario(sc, i)
+    all_sites = tuple(sites.available())
+    d = one.to_dict()
+    d.pop("sites", None)
+    d["sites"] = list(all_sites)
+    d["weather"] = {**d["weather"], "source": "typical"}
+    key = "cmp" + key_of(d)
+
+    def make() -> xr.Dataset:
+        s = Scenario.from_dict(d)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", weather.WeatherWarning)
+            return annual_kpis(s)
+
+    return _STUDIES.get(key, make)
+
+
+def designs_at_site(sc: Scenario, i: int = 0) -> xr.Dataset:
+    """Annual KPIs of case ``i`` with every cooling design (the scenario's own design tables)."""
+    one = case_scenario(sc, i)
+    d = one.to_dict()
+    d["designs"] = list(DESIGNS)
+    d["cooling"] = {name: p.to_dict() for name, p in sc.cooling.items()}
+    key = "designs" + key_of(d)
+
+    def make() -> xr.Dataset:
+        s = Scenario.from_dict(d)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", weather.WeatherWarning)
+            return annual_kpis(s, weather=_weather_of(one))
+
+    return _STUDIES.get(key, make)
+
+
+_UPLOAD_DIR: tempfile.TemporaryDirectory | None = None
+_UPLOADS: OrderedDict[str, Path] = OrderedDict()
+_UPLOAD_LOCK = threading.Lock()
+UPLOADS_KEPT = 8
+
+
+def upload_epw(content: bytes, filename: str = "upload.epw") -> tuple[str, xr.Dataset, dict[str, Any]]:
+    """Check an uploaded EPW file; return the path a scenario can use, its Dataset and metadata.
+
+    The reader takes a path, so the bytes go to a private temporary directory (memory-backed
+    ``/dev/shm`` where there is one) under their content hash; at most :data:`UPLOADS_KEPT`
+    files are kept, the oldest removed first. Raises :class:`weather.WeatherError` (too large,
+    not an EPW, a malformed line: the reader's own message).
+    """
+    global _UPLOAD_DIR
+    name = Path(filename).name or "upload.epw"
+    if len(content) > EPW_MAX_BYTES:
+        raise weather.WeatherError(
+            f"{name}: {len(content) / 1e6:.1f} MB is too large; an EPW year is about 1.6 MB (limit {EPW_MAX_BYTES / 1e6:.0f} MB)"
+        )
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    with _UPLOAD_LOCK:
+        if _UPLOAD_DIR is None:
+            base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+            _UPLOAD_DIR = tempfile.TemporaryDirectory(prefix="twin-dash-", dir=base)
+        path = Path(_UPLOAD_DIR.name) / f"{digest}.epw"
+        path.write_bytes(content)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", weather.WeatherWarning)
+            ds, meta = weather.read_epw(path)
+    except weather.WeatherError as exc:
+        path.unlink(missing_ok=True)
+        raise weather.WeatherError(str(exc).replace(str(path), name)) from None
+    with _UPLOAD_LOCK:
+        _UPLOADS[digest] = path
+        _UPLOADS.move_to_end(digest)
+        while len(_UPLOADS) > UPLOADS_KEPT:
+            _, old = _UPLOADS.popitem(last=False)
+            old.unlink(missing_ok=True)
+    return str(path), ds, meta
+
+
+def scenario_kpis(sc: Scenario) -> xr.Dataset:
+    """Annual KPIs of every case of a scenario (memoised)."""
+
+    def make() -> xr.Dataset:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", weather.WeatherWarning)
+            return annual_kpis(sc)
+
+    return _STUDIES.get("kpis" + key_of(sc.to_dict()), make)

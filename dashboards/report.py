@@ -1,0 +1,124 @@
+"""A self-contained HTML report of a scenario: KPI table, key figures, assumptions and sources.
+
+One file: plotly.js is inlined once, every figure is a ``<div>`` drawn by it, the style is in
+the page; it makes no request when opened (no map, no web font), so it can be mailed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html as _html
+
+import plotly.offline
+
+import sites
+from dashboards import data, figures, views
+from dashboards.catalog import TABLE_KPIS, t
+from twin import Scenario
+
+__all__ = ["build_report"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans CJK SC','Microsoft YaHei',sans-serif;
+margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+table{border-collapse:collapse;margin:1em 0;font-size:13px}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}td.num{text-align:right}
+th{background:#f0f4f8}h1{font-size:22px}h2{font-size:18px;margin-top:1.6em}.small{font-size:12px;color:#555}
+"""
+
+
+def _esc(x: object) -> str:
+    return _html.escape(str(x))
+
+
+def _table(header: list[str], rows: list[list[str]], num_from: int = 1) -> str:
+    head = "<tr>" + "".join(f"<th>{_esc(h)}</th>" for h in header) + "</tr>"
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td class='num'>{_esc(c)}</td>" if j >= num_from else f"<td>{_esc(c)}</td>" for j, c in enumerate(r)
+        )
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table>{head}{body}</table>"
+
+
+def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
+    """The report of a scenario as one HTML document; figures are those of case ``case``.
+
+    The KPI table covers every case of the scenario (one column each).
+    """
+    cases = sc.cases()
+    labels = data.case_labels(sc)
+    results = [data.run_case(sc, i)[1] for i in range(len(cases))]
+    kpi_rows = []
+    for kpi in TABLE_KPIS:
+        if not any(kpi.name in k for k in results):
+            continue
+        unit = kpi.unit or results[0][kpi.name].attrs.get("units", "")
+        unit = "" if unit == "1" else unit
+        kpi_rows.append(
+            [f"{kpi.label(lang)}" + (f" ({unit})" if unit else "")]
+            + [kpi.format(views.value(k, kpi.name)) for k in results]
+        )
+    i = case if 0 <= case < len(cases) else 0
+    c = cases[i]
+    ds, k = data.run_case(sc, i)
+    key = str(k["site"].values)
+    site = sites.load(key)
+    figs = views.case_figures(ds, c.design, key, c.cooling, lang)
+    if float(ds["p_green"].max()) > 0 or float(ds["p_discharge"].max()) > 0:
+        figs["dispatch"] = figures.dispatch(ds, "week", 172, lang)
+        figs["dispatch_year"] = figures.dispatch(ds, "year", 1, lang)
+        figs["cfe"] = figures.cfe_heatmap(ds, lang)
+    divs = "".join(
+        f.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}) for f in figs.values()
+    )
+    params = views.non_default_params(sc)
+    reported = views.reported_rows(k, key)
+    generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    weather = sc.weather.source if sc.weather.is_file else f"generated typical year, seed {sc.weather.seed}"
+    parts = [
+        "<!DOCTYPE html><html lang='" + ("zh" if lang == "zh" else "en") + "'><head><meta charset='utf-8'>",
+        f"<title>{_esc(sc.name)} — PUE twin report</title><style>{_CSS}</style>",
+        f"<script type='text/javascript'>{plotly.offline.get_plotlyjs()}</script></head><body>",
+        f"<h1>{_esc(sc.name)}: {_esc(t('title', lang))}</h1>",
+        f"<p class='small'>twin report · {generated} · {len(cases)} case(s) · weather: {_esc(weather)}</p>",
+        "<h2>KPIs</h2>",
+        _table(["", *labels], kpi_rows),
+        "<p class='small'>PUE is energy-weighted over the year; green share hourly = 24/7 carbon-free score, "
+        "annual = annual matching; cost includes the green plant's annuity or PPA; CO2 from grid electricity "
+        "with the site's provincial factor; GB 40879 thresholds unverified against the standard's text.</p>",
+        f"<h2>{_esc(site.name)} {_esc(site.name_zh)} · {_esc(data.design_label(c.design))}</h2>",
+        f"<p>{_esc(t('limit', lang))}: {site.policy.pue_limit if site.policy.pue_limit is not None else '–'} "
+        f"({_esc(site.policy.basis)}; {_esc(site.policy.source)}). "
+        f"Tariff {site.tariff.price_cny_per_kwh:g} CNY/kWh ({_esc(site.tariff.source)}); "
+        f"grid {site.grid.co2_kg_per_kwh:g} kg CO2/kWh ({_esc(site.grid.source)}).</p>",
+    ]
+    if reported:
+        parts += [
+            f"<h2>{_esc(t('reported', lang))}</h2>",
+            _table(
+                [t(h, lang) for h in ("col_metric", "col_reported", "modelled", "col_what", "col_source")],
+                [[r["metric"], r["reported"], r["modelled"], r["what"], r["source"]] for r in reported],
+                num_from=1,
+            ),
+        ]
+    parts += [
+        divs,
+        f"<h2>{_esc(t('sources', lang))}</h2>",
+        _table(
+            [t(f"col_{h}", lang) for h in ("field", "value", "default", "units", "source")],
+            [list(r) for r in params],
+            num_from=9,
+        )
+        if params
+        else "<p>all defaults</p>",
+        f"<h2>{_esc(t('assumptions', lang))}</h2>",
+        "<p class='small'>Every default parameter's value, units and source (or the word assumption) is declared "
+        "once in the twin's parameter classes (<code>twin.params.param</code>); the table above lists those this "
+        "scenario changes. Site data and their sources: <code>sites/data/" + _esc(key) + ".toml</code>.</p>",
+        "</body></html>",
+    ]
+    return "".join(parts)

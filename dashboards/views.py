@@ -1,0 +1,321 @@
+"""What the pages' callbacks compute, as plain functions (unit-tested without a server).
+
+Each function takes plain data (a scenario mapping, a case index, the language, control
+values) and returns Dash components, figures or file contents. User errors (a bad TOML
+value, a malformed weather file) come back as a message in the page, never as an exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from dash import html
+
+import sites
+import weather
+from dashboards import data, figures
+from dashboards.catalog import COMPUTE_ASSUMPTIONS, KPI_CARDS, LATENCY, t
+from twin import Scenario, save_scenario
+from twin.io import write_csv, write_netcdf
+from twin.params import ConfigError, Params
+
+__all__ = [
+    "USER_ERRORS",
+    "apply_toml",
+    "comparison_rows",
+    "compute_cost",
+    "csv_bytes",
+    "kpi_cards",
+    "netcdf_bytes",
+    "non_default_params",
+    "policy_badge",
+    "reported_rows",
+    "scenario_toml",
+    "with_capacities",
+]
+
+USER_ERRORS = (ConfigError, sites.SiteError, weather.WeatherError)
+
+
+def value(k: xr.Dataset, name: str) -> float:
+    """A KPI of one case as a float (NaN when the scenario has no such KPI)."""
+    return float(k[name]) if name in k else float("nan")
+
+
+def _unit(kpi, k: xr.Dataset) -> str:
+    if kpi.unit is not None:
+        return kpi.unit
+    u = k[kpi.name].attrs.get("units", "") if kpi.name in k else ""
+    return "" if u == "1" else u
+
+
+def kpi_cards(k: xr.Dataset, lang: str = "en") -> list[html.Div]:
+    """The Overview's KPI cards (headline first)."""
+    out = []
+    for i, kpi in enumerate(KPI_CARDS):
+        out.append(
+            html.Div(
+                [
+                    html.Div(kpi.label(lang), className="kpi-label"),
+                    html.Div(
+                        [
+                            html.Span(kpi.format(value(k, kpi.name)), className="kpi-value", id=f"kpi-{kpi.name}"),
+                            html.Span(" " + _unit(kpi, k), className="kpi-unit"),
+                        ]
+                    ),
+                ],
+                className="kpi-card headline" if i == 1 else "kpi-card",
+            )
+        )
+    return out
+
+
+def policy_badge(k: xr.Dataset, site_key: str, lang: str = "en") -> html.Div:
+    """Site PUE limit, whether the case meets it, and its GB 40879 grade."""
+    lim = value(k, "policy_pue_limit")
+    grade = value(k, "gb40879_grade")
+    if lim != lim:
+        status, cls = t("no_limit", lang), "badge neutral"
+    elif value(k, "pue") <= lim:
+        status, cls = f"{t('meets', lang)} ({t('limit', lang)} {lim:g})", "badge ok"
+    else:
+        status, cls = f"{t('fails', lang)} ({t('limit', lang)} {lim:g})", "badge bad"
+    site = sites.load(site_key)
+    return html.Div(
+        [
+            html.Span(f"{t('policy', lang)}: ", className="badge-title"),
+            html.Span(status, className=cls),
+            html.Span(f"{t('grade', lang)}: {grade:.0f}", className="badge neutral"),
+            html.Div(site.policy.basis, className="small"),
+        ],
+        className="policy",
+    )
+
+
+REPORTED_KPI = {"pue": "pue", "green_share": "green_share_annual"}
+"""Reported metric of a site file → the modelled KPI shown beside it."""
+
+
+def reported_rows(k: xr.Dataset, site_key: str) -> list[dict[str, str]]:
+    """Every figure the sources report for the site, beside the modelled value where the twin computes one."""
+    site = sites.load(site_key)
+    rows = []
+    for r in site.reported:
+        kpi = REPORTED_KPI.get(r.metric)
+        scale = 100.0 if r.unit == "%" else 1.0
+        v = value(k, kpi) * scale if kpi else float("nan")
+        rows.append(
+            {
+                "metric": r.metric,
+                "reported": f"{r.value:g} {'' if r.unit == '-' else r.unit}".strip(),
+                "modelled": "–" if v != v else (f"{v:.3f}" if scale == 1.0 else f"{v:.1f} %"),
+                "what": r.what,
+                "source": r.source,
+            }
+        )
+    return rows
+
+
+def latency_text(site_key: str, lang: str = "en") -> str:
+    """Latencies the sources give from a site to the eastern demand centres ('' if none)."""
+    parts = [f"{zh if lang == 'zh' else en} {ms:g} ms ({src})" for s, en, zh, ms, src in LATENCY if s == site_key]
+    return "; ".join(parts)
+
+
+def comparison_rows(cmp: xr.Dataset, rank_by: str = "pue", lang: str = "en") -> list[dict[str, Any]]:
+    """One row per site of :func:`dashboards.data.comparison`, ranked (best first)."""
+    rows = []
+    for i, key in enumerate(np.asarray(cmp["site"].values)):
+        s = sites.load(str(key))
+        row = {
+            "key": s.key,
+            "name": f"{s.name} {s.name_zh}",
+            "lat": s.location.latitude_deg,
+            "lon": s.location.longitude_deg,
+            "latency": latency_text(s.key, lang),
+        }
+        for name in ("pue", "cost_per_mwh_it", "co2", "green_share_hourly", "green_share_annual"):
+            row[name] = float(cmp[name].values[i]) if name in cmp else float("nan")
+        rows.append(row)
+    higher_better = rank_by in ("green_share_hourly", "green_share_annual")
+    rows.sort(key=lambda r: -r[rank_by] if higher_better else r[rank_by])
+    return rows
+
+
+def compute_cost(k: xr.Dataset, pflop_h_per_mwh: float, gflop_per_token: float) -> tuple[float, float]:
+    """Electricity cost of compute: CNY per PFLOP-hour and CNY per million tokens.
+
+    PFLOP-h = compute delivered (nominal-server MWh, performance factor applied) × the
+    assumed PFLOP-h per nominal-server MWh; tokens = PFLOP-h × 3.6e18 FLOP / FLOP per token.
+    Only the electricity (and green-plant annuity) cost of :func:`twin.kpis` is counted, not
+    servers or buildings. Non-positive assumptions give NaN.
+    """
+    cost = value(k, "cost_total")
+    pflop_h = value(k, "compute_delivered") * pflop_h_per_mwh
+    if not (pflop_h_per_mwh > 0 and gflop_per_token > 0 and pflop_h > 0):
+        return float("nan"), float("nan")
+    per_pflop_h = cost / pflop_h
+    tokens_per_pflop_h = 3.6e18 / (gflop_per_token * 1e9)
+    return per_pflop_h, per_pflop_h / tokens_per_pflop_h * 1e6
+
+
+def assumption_defaults() -> dict[str, float]:
+    """The compute-cost assumptions' defaults."""
+    return {name: default for name, default, *_ in COMPUTE_ASSUMPTIONS}
+
+
+def scenario_toml(sc: Scenario) -> str:
+    """A scenario as the TOML text :func:`twin.save_scenario` writes."""
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "scenario.toml"
+        save_scenario(sc, p)
+        return p.read_text(encoding="utf-8")
+
+
+def apply_toml(text: str) -> tuple[dict[str, Any] | None, str]:
+    """Parse and validate scenario TOML: (the scenario mapping, '') or (None, the error message).
+
+    The message is the one ``twin run`` prints after ``twin: error:`` for the same file content.
+    """
+    try:
+        doc = tomllib.loads(text or "")
+    except tomllib.TOMLDecodeError as exc:
+        return None, f"scenario: not valid TOML: {exc}"
+    try:
+        sc = Scenario.from_dict(doc, "scenario")
+    except USER_ERRORS as exc:
+        msg = str(exc)
+        return None, msg if msg.startswith("scenario") else f"scenario: {msg}"
+    return sc.to_dict(), ""
+
+
+def with_capacities(d: dict[str, Any], case: int, pv_mw, wind_mw, st_mw, st_mwh) -> tuple[dict[str, Any], str]:
+    """Case ``case`` of the scenario with new PV, wind and storage ratings (one case, no sweep).
+
+    Returns (mapping, '') or (the unchanged mapping, the error message).
+    """
+    try:
+        one = data.case_scenario(data.from_dict(d), case)
+        sc = dataclasses.replace(
+            one,
+            pv=dataclasses.replace(one.pv, capacity_mw=float(pv_mw or 0)),
+            wind=dataclasses.replace(one.wind, capacity_mw=float(wind_mw or 0)),
+            storage=dataclasses.replace(one.storage, power_mw=float(st_mw or 0), energy_mwh=float(st_mwh or 0)),
+        )
+    except USER_ERRORS as exc:
+        return d, str(exc)
+    return sc.to_dict(), ""
+
+
+def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
+    """(field, value, default, units, source) of every parameter that differs from its default."""
+    parts: list[tuple[str, Params]] = [
+        ("weather", sc.weather),
+        ("facility", sc.facility),
+        ("electrical", sc.electrical),
+        *[(f"cooling.{name}", p) for name, p in sc.cooling.items()],
+        ("green", sc.dispatch),
+        ("green.pv", sc.pv),
+        ("green.wind", sc.wind),
+        ("green.storage", sc.storage),
+        ("economics", sc.economics),
+    ]
+    rows = []
+    for section, p in parts:
+        for name, default, units, source in type(p).describe():
+            v = getattr(p, name)
+            if v != default:
+                rows.append((f"{section}.{name}", f"{v}", f"{default}", units, source))
+    for key, values in sc.sweep:
+        rows.append((f"sweep.{key}", ", ".join(f"{v}" for v in values), "-", "-", "sweep (scenario)"))
+    return rows
+
+
+def _file_bytes(write, ds: xr.Dataset, suffix: str) -> bytes:
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / f"out{suffix}"
+        write(ds, p)
+        return p.read_bytes()
+
+
+def csv_bytes(ds: xr.Dataset) -> bytes:
+    """The hourly CSV that ``twin run --csv`` writes, as bytes."""
+    return _file_bytes(write_csv, ds, ".csv")
+
+
+def netcdf_bytes(ds: xr.Dataset) -> bytes:
+    """The NetCDF file that ``twin run -o`` writes, as bytes."""
+    return _file_bytes(write_netcdf, ds, ".nc")
+
+
+def case_figures(ds: xr.Dataset, design: str, site_key: str, cooling: Params, lang: str = "en") -> dict:
+    """The Cooling page's per-case figures (also the report's)."""
+    env_name = getattr(cooling, "envelope", "A1")
+    return {
+        "heatmap": figures.pue_heatmap(ds, lang),
+        "psychro": figures.psychrometric_chart(
+            ds,
+            data.design_modes(design),
+            data.envelope(env_name),
+            env_name,
+            sites.load(site_key).location.elevation_m,
+            lang,
+        ),
+        "stack": figures.power_stack(ds, lang),
+        "sankey": figures.sankey(ds, lang),
+    }
+
+
+def load_case(d: dict[str, Any], i: int | None) -> tuple[Scenario, int, xr.Dataset, xr.Dataset]:
+    """The scenario of a browser's store, the case index (0 when out of range), its hourly Dataset and KPIs."""
+    sc = data.from_dict(d)
+    n = len(sc.cases())
+    i = i if isinstance(i, int) and 0 <= i < n else 0
+    ds, k = data.run_case(sc, i)
+    return sc, i, ds, k
+
+
+def error_box(exc: Exception | str, lang: str = "en") -> html.Div:
+    """A user error shown in the page (the message the CLI would print)."""
+    return html.Div(f"{t('error', lang)}: {exc}", className="error", role="alert")
+
+
+def use_uploaded_epw(d: dict[str, Any], contents: str | None, filename: str | None) -> tuple[dict | None, str]:
+    """An uploaded EPW (a data: URL from ``dcc.Upload``) as the scenario's weather.
+
+    Returns (the new scenario mapping, a summary) or (None, the error message): an
+    unreadable upload, a file the EPW reader rejects (its message, naming the line), or a
+    scenario with several sites (one weather file is one site).
+    """
+    name = Path(filename or "upload.epw").name
+    if not contents or "," not in contents:
+        return None, f"{name}: empty upload"
+    try:
+        raw = base64.b64decode(contents.split(",", 1)[1], validate=True)
+    except (binascii.Error, ValueError):
+        return None, f"{name}: the upload could not be decoded"
+    try:
+        sc = data.from_dict(d)
+        if len(sc.sites) > 1:
+            raise ConfigError(f"{name}: a weather file is one site, but the scenario has {len(sc.sites)} sites")
+        path, ds, meta = data.upload_epw(raw, name)
+        new = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, source=path))
+    except USER_ERRORS as exc:
+        return None, str(exc)
+    notes = "; ".join(meta.get("notes", [])) or "-"
+    return new.to_dict(), f"{name}: {ds.sizes['time']} h, {meta.get('name', '')} ({notes})"
+
+
+def file_stem(sc: Scenario, i: int) -> str:
+    """A file name stem for case ``i`` of a scenario."""
+    label = data.case_labels(sc)[i].split(" · ")
+    raw = "-".join([sc.name, *label[:2]])
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in raw)

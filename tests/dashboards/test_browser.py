@@ -1,0 +1,216 @@
+"""End-to-end: the app under waitress on loopback, driven by Debian's headless Chromium (Playwright).
+
+Every request the browser makes is recorded; none may leave 127.0.0.1. Screenshots of every
+page go to ``out/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "out" / "screenshots"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """``twin dash`` (waitress) on a free loopback port, for this module."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium (Debian package chromium; .ci/run installs it)")
+    pytest.importorskip("playwright")
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twin.cli", "dash", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("twin dash exited: " + (proc.stdout.read() if proc.stdout else ""))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("twin dash did not open its port")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page; every request URL is recorded in ``page.requested``."""
+    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.requested = []
+    pg.on("request", lambda r: pg.requested.append(r.url))
+    pg.set_default_timeout(90_000)
+    yield pg
+    hosts = {urlparse(u).hostname for u in pg.requested if not u.startswith(("data:", "blob:", "file:"))}
+    ctx.close()
+    assert hosts <= {"127.0.0.1"}, f"requests left loopback: {sorted(hosts)}"
+
+
+def _settle(pg) -> None:
+    pg.wait_for_load_state("networkidle")
+    pg.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
+
+
+def _shot(pg, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_every_page_loads_offline(page, server):
+    page.goto(server + "/")
+    page.wait_for_selector("#kpi-pue")
+    page.wait_for_selector("#ov-rank-table")
+    page.wait_for_selector("#ov-map .geo")  # the map drew its shapes (from the app's own assets)
+    _settle(page)
+    assert page.inner_text("#kpi-pue").startswith("1.")
+    _shot(page, "overview")
+    for name in ("cooling", "green", "scenario"):
+        page.click(f"#nav-{name}")
+        page.wait_for_url(f"**/{name}")
+        if name == "cooling":
+            page.wait_for_selector("#cool-sankey .sankey")
+        if name == "green":
+            page.wait_for_selector("#green-kpi-green_share_hourly")
+            page.wait_for_selector("#green-dispatch .scatterlayer")
+        if name == "scenario":
+            page.wait_for_function(
+                "() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')"
+            )
+        _settle(page)
+        _shot(page, name)
+        errors = page.locator(".error")
+        assert errors.count() == 0, errors.first.inner_text()
+    assert any("topojson/asia_50m.json" in u for u in page.requested)
+
+
+def test_slider_reruns_the_year(page, server):
+    page.goto(server + "/green")
+    kpi = page.locator("#green-kpi-green_share_hourly")
+    kpi.wait_for()
+    _settle(page)
+    before = kpi.inner_text()
+    handle = page.locator("#green-st-mwh [role=slider]").first
+    handle.focus()
+    for _ in range(10):  # +10 steps of 20 MWh: 200 → 400 MWh
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "(b) => { const e = document.querySelector('#green-kpi-green_share_hourly'); return e && e.innerText !== b; }",
+        arg=before,
+    )
+    after = float(kpi.inner_text())
+    assert after > float(before)  # more storage: more of the load is green hour by hour
+    _settle(page)
+    _shot(page, "green-after-slider")
+
+
+def test_language_switch(page, server):
+    page.goto(server + "/")
+    page.wait_for_selector("#kpi-pue")
+    assert page.inner_text("#nav-overview") == "Overview"
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#nav-overview').innerText === '总览'")
+    page.wait_for_selector("text=年均 PUE")
+    page.wait_for_selector("#ov-rank-table")
+    _settle(page)
+    assert "银川" in page.inner_text("#ov-title")
+    _shot(page, "overview-zh")
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#nav-overview').innerText === 'Overview'")
+
+
+def test_malformed_epw_upload_shows_the_message(page, server):
+    page.goto(server + "/scenario")
+    page.wait_for_selector("#sc-upload")
+    bad = b"LOCATION,Nowhere,,,,000000,35,107,8,1400\n" + b"x\n" * 7 + b"2021,1,1,1,0,?,1,2\n"
+    page.set_input_files(
+        "#sc-upload input[type=file]", files=[{"name": "bad.epw", "mimeType": "text/plain", "buffer": bad}]
+    )
+    err = page.locator("#sc-upload-message .error")
+    err.wait_for()
+    assert "bad.epw" in err.inner_text()
+    assert "line 9" in err.inner_text()
+    _shot(page, "scenario-bad-epw")
+
+
+def test_bad_value_shows_the_cli_message(page, server):
+    page.goto(server + "/scenario")
+    page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+    text = page.input_value("#sc-text").replace("utilisation = 0.7", "utilisation = 7.0")
+    page.fill("#sc-text", text)
+    page.click("#sc-apply")
+    err = page.locator("#sc-message .error")
+    err.wait_for()
+    assert "facility.utilisation = 7 is out of range" in err.inner_text()
+
+
+def test_downloads_open(page, server, tmp_path):
+    page.goto(server + "/scenario")
+    page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+    with page.expect_download() as dl:
+        page.click("#sc-dl-csv")
+    csv = tmp_path / "case.csv"
+    dl.value.save_as(csv)
+    head = csv.read_text(encoding="utf-8").splitlines()[:2]
+    assert "p_facility" in head[0]
+    with page.expect_download() as dl:
+        page.click("#sc-dl-report")
+    report = tmp_path / "report.html"
+    dl.value.save_as(report)
+    page.goto(report.as_uri())
+    page.wait_for_selector(".plotly-graph-div .main-svg")
+    assert "KPIs" in page.inner_text("body")
+    outside = [u for u in page.requested if urlparse(u).scheme not in ("file", "data", "blob", "http")]
+    assert not outside

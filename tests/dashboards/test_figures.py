@@ -1,0 +1,123 @@
+"""Figure builders called directly on a simulated year (no server)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dashboards import data, figures
+from dashboards.catalog import GREYS, PALETTE, unit_of, var_label
+
+
+@pytest.fixture(scope="module")
+def green_case():
+    """The Minning example, first case: hourly Dataset and KPIs."""
+    return data.run_case(data.default_scenario(), 0)
+
+
+def _y(fig, name):
+    return np.concatenate([np.asarray(tr.y, dtype=float) for tr in fig.data if tr.name == name])
+
+
+def test_day_hour_and_daily_mean():
+    v = np.arange(48.0)
+    assert figures.day_hour(v).shape == (2, 24)
+    np.testing.assert_allclose(figures.daily_mean(v), [11.5, 35.5])
+
+
+def test_pue_heatmap_is_the_hourly_pue_by_day_and_hour(green_case):
+    ds, _ = green_case
+    fig = figures.pue_heatmap(ds)
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert z.shape == (24, 365)
+    np.testing.assert_allclose(z[13, 100], ds["pue"].values[100 * 24 + 13], atol=1e-4)
+    assert fig.layout.xaxis.title.text == "day of year"
+
+
+def test_power_stack_sums_to_facility_power(green_case):
+    ds, _ = green_case
+    fig = figures.power_stack(ds)
+    total = sum(np.asarray(tr.y, dtype=float) for tr in fig.data)
+    np.testing.assert_allclose(total, figures.daily_mean(ds["p_facility"].values) / 1000.0, rtol=1e-5, atol=1e-3)
+    assert fig.layout.yaxis.title.text.endswith(", MW")
+    colours = [tr.fillcolor for tr in fig.data]
+    assert len(set(colours)) == len(colours) and set(colours) <= set(PALETTE + GREYS)
+
+
+def test_sankey_balances_at_the_facility_node(green_case):
+    ds, k = green_case
+    s = figures.sankey(ds).data[0]
+    src, dst, val = np.asarray(s.link.source), np.asarray(s.link.target), np.asarray(s.link.value, dtype=float)
+    inflow, outflow = val[dst == 3].sum(), val[src == 3].sum()
+    assert inflow == pytest.approx(float(k["energy_facility"]), rel=1e-5)
+    assert outflow == pytest.approx(inflow, rel=1e-5)
+
+
+def test_hourly_cfe_weighted_by_load_is_the_hourly_green_share(green_case):
+    ds, k = green_case
+    cfe = figures.hourly_cfe(ds)
+    assert 0.0 <= cfe.min() and cfe.max() <= 1.0
+    load = ds["p_facility"].values
+    assert (cfe * load).sum() / load.sum() == pytest.approx(float(k["green_share_hourly"]), rel=1e-9)
+    assert figures.cfe_heatmap(ds).data[0].zmax == 100.0
+
+
+@pytest.mark.parametrize(("span", "points"), [("week", 168), ("month", 720), ("year", 365)])
+def test_dispatch_sends_what_it_shows_and_supply_meets_load(green_case, span, points):
+    ds, _ = green_case
+    fig = figures.dispatch(ds, span, 200)
+    names = {var_label(n, unit="") for n in ("p_green_direct", "p_discharge", "p_grid_import", "p_facility")}
+    assert names <= {tr.name for tr in fig.data}
+    assert all(len(tr.y) == points for tr in fig.data)
+    supply = sum(_y(fig, var_label(n, unit="")) for n in ("p_green_direct", "p_discharge", "p_grid_import"))
+    # no grid charging in this case: supply = load (3 decimals of MW sent)
+    np.testing.assert_allclose(supply, _y(fig, var_label("p_facility", unit="")), atol=5e-3)
+
+
+def test_dispatch_window_is_clipped_to_the_year(green_case):
+    ds, _ = green_case
+    fig = figures.dispatch(ds, "week", 400)
+    assert str(fig.data[0].x[-1])[:10] == "2021-12-31"
+
+
+def test_psychrometric_chart_has_every_hour_and_the_envelope(green_case):
+    ds, _ = green_case
+    env = data.envelope("A1")
+    fig = figures.psychrometric_chart(ds, data.design_modes("free_air"), env, "A1", 1111.0)
+    hours = sum(len(tr.x) for tr in fig.data if tr.type == "scattergl")
+    assert hours == ds.sizes["time"]
+    poly = next(tr for tr in fig.data if "A1" in tr.name)
+    assert min(poly.x) == pytest.approx(env[0]) and max(poly.x) == pytest.approx(env[1])
+    # top edge = dew point 17 °C: hand calculation with ASHRAE's table p_ws(17 °C) = 1.9393 kPa at the
+    # standard-atmosphere pressure of 1111 m, 101.325 (1 − 2.25577e-5 z)^5.2559 = 88.69 kPa
+    p = 101.325 * (1 - 2.25577e-5 * 1111.0) ** 5.2559
+    assert max(poly.y) == pytest.approx(1000 * 0.621945 * 1.9393 / (p - 1.9393), abs=0.1)
+    assert fig.layout.xaxis.title.text == var_label("t_db")
+    assert unit_of("t_db") == "°C"
+
+
+def test_storage_cycles_per_day(green_case):
+    ds, _ = green_case
+    fig = figures.storage_cycles(ds)
+    daily = np.asarray(fig.data[0].y, dtype=float)
+    assert daily.size == 365
+    assert daily.sum() == pytest.approx(float(ds["p_discharge"].sum()) / 1000.0, rel=1e-4)
+
+
+def test_design_comparison_and_site_map():
+    k = data.study()
+    fig = figures.design_comparison(k, "guian", 1.2, current="spray")
+    bars = fig.data[0]
+    sel = np.asarray(k["site"].values) == "guian"
+    np.testing.assert_allclose(np.asarray(bars.y, dtype=float), np.asarray(k["pue"].values)[sel], atol=1e-4)
+    assert bars.marker.color[list(bars.x).index("spray")] == PALETTE[1]
+    rows = [{"lat": 26.6, "lon": 106.7, "name": "Gui'an 贵安", "pue": 1.1}]
+    geo = figures.site_map(rows)
+    assert geo.data[0].type == "scattergeo" and geo.layout.geo.scope == "asia" and geo.layout.geo.resolution == 50
+    assert figures.site_map(rows, geo=False).data[0].type == "scatter"
+
+
+def test_chinese_labels():
+    assert var_label("p_it", "zh") == "IT 功率, kW"
+    fig = figures.message_figure("尚未计算")
+    assert fig.layout.annotations[0].text == "尚未计算"

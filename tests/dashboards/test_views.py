@@ -1,0 +1,189 @@
+"""What the callbacks compute (plain functions), the report, the caches and the CLI commands."""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+
+import numpy as np
+import pytest
+
+from dashboards import data, report, views
+from tests.conftest import epw_path
+from twin.cli import main
+
+
+@pytest.fixture(scope="module")
+def example():
+    sc = data.default_scenario()
+    ds, k = data.run_case(sc, 0)
+    return sc, ds, k
+
+
+def test_apply_toml_gives_the_cli_message(tmp_path, capsys, example):
+    sc, _, _ = example
+    text = views.scenario_toml(sc).replace("utilisation = 0.7", "utilisation = 7.0")
+    new, msg = views.apply_toml(text)
+    assert new is None
+    f = tmp_path / "bad.toml"
+    f.write_text(text, encoding="utf-8")
+    assert main(["run", str(f), "--no-output"]) == 2
+    cli = capsys.readouterr().err.strip()
+    assert cli == f"twin: error: {f}: " + msg.removeprefix("scenario: ")
+    assert "facility.utilisation = 7 is out of range" in msg
+
+
+def test_apply_toml_round_trips_and_reports_syntax(example):
+    sc, _, _ = example
+    new, msg = views.apply_toml(views.scenario_toml(sc))
+    assert msg == "" and data.from_dict(new) == sc
+    assert views.apply_toml("name = ")[1].startswith("scenario: not valid TOML")
+    assert "unknown field 'bogus'" in views.apply_toml("bogus = 1")[1]
+
+
+def test_with_capacities_makes_the_case_the_scenario(example):
+    sc, _, _ = example
+    new, err = views.with_capacities(sc.to_dict(), 1, 200, 50, 100, 300)
+    assert err == ""
+    one = data.from_dict(new)
+    assert len(one.cases()) == 1 and not one.sweep
+    assert (one.pv.capacity_mw, one.wind.capacity_mw, one.storage.energy_mwh) == (200.0, 50.0, 300.0)
+    kept, err = views.with_capacities(sc.to_dict(), 0, -5, 0, 0, 0)
+    assert err.startswith("green.pv.capacity_mw = -5 is out of range") and kept == sc.to_dict()
+
+
+def test_kpi_cards_and_policy(example):
+    _, _, k = example
+    cards = views.kpi_cards(k)
+    text = str(cards)
+    assert "Green share, hourly" in text and f"{float(k['pue']):.3f}" in text
+    badge = str(views.policy_badge(k, "yinchuan"))
+    assert "meets the limit" in badge and "1.2" in badge
+    assert "满足限值" in str(views.policy_badge(k, "yinchuan", "zh"))
+
+
+def test_reported_figures_beside_the_model():
+    k = data.study()
+    kk = k.isel(case=int(np.argmax((k["site"].values == "karamay") & (k["design"].values == "free_air"))))
+    rows = views.reported_rows(kk, "karamay")
+    pue = next(r for r in rows if r["metric"] == "pue")
+    assert (
+        pue["reported"] == "1.08" and pue["modelled"] == f"{float(kk['pue']):.3f}" and pue["source"].startswith("seed")
+    )
+
+
+def test_comparison_rows_rank_and_latency(example):
+    sc, _, _ = example
+    rows = views.comparison_rows(data.comparison(sc, 0), "pue")
+    pues = [r["pue"] for r in rows]
+    assert pues == sorted(pues) and len(rows) == len(data.sites.available())
+    q = next(r for r in rows if r["key"] == "qingyang")
+    assert "Beijing-Tianjin-Hebei 8 ms (seed 003)" in q["latency"]
+    assert "Shenzhen" in next(r for r in rows if r["key"] == "guian")["latency"]
+    green = views.comparison_rows(data.comparison(sc, 0), "green_share_hourly")
+    assert [r["green_share_hourly"] for r in green] == sorted((r["green_share_hourly"] for r in green), reverse=True)
+
+
+def test_compute_cost_by_hand(example):
+    _, _, k = example
+    per_pflop, per_mtok = views.compute_cost(k, 320.0, 140.0)
+    assert per_pflop == pytest.approx(float(k["cost_total"]) / (float(k["compute_delivered"]) * 320.0))
+    # 1 PFLOP-h = 3.6e18 FLOP = 3.6e18 / 1.4e11 tokens
+    assert per_mtok == pytest.approx(per_pflop * 1e6 * 1.4e11 / 3.6e18)
+    assert views.compute_cost(k, 0.0, 140.0)[0] != views.compute_cost(k, 0.0, 140.0)[0]  # NaN
+
+
+def test_non_default_parameters_carry_their_source(example):
+    sc, _, _ = example
+    rows = {r[0]: r for r in views.non_default_params(sc)}
+    assert rows["facility.it_capacity_kw"][1] == "50000"
+    assert rows["green.pv.capacity_mw"][4]
+    assert "sweep.green.storage.energy_mwh" in rows
+    assert "facility.idle_fraction" not in rows  # left at its default
+
+
+def _data_url(b: bytes) -> str:
+    return "data:application/octet-stream;base64," + base64.b64encode(b).decode()
+
+
+def test_malformed_epw_upload_is_a_message(example):
+    sc, _, _ = example
+    d = sc.to_dict()
+    bad = b"LOCATION,Nowhere,,,,000000,35,107,8,1400\n" + b"x\n" * 7 + b"2021,1,1,1,0,?,1,2\n"
+    new, msg = views.use_uploaded_epw(d, _data_url(bad), "bad.epw")
+    assert new is None and msg.startswith("bad.epw: line 9 has")
+    new, msg = views.use_uploaded_epw(d, _data_url(b"hello"), "x.epw")
+    assert new is None and "not an EPW file" in msg
+    new, msg = views.use_uploaded_epw(d, "data:;base64,@@@", "y.epw")
+    assert new is None and "could not be decoded" in msg
+    new, msg = views.use_uploaded_epw(d, _data_url(b"0" * (data.EPW_MAX_BYTES + 1)), "big.epw")
+    assert new is None and "too large" in msg
+    two = {**d, "sites": ["karamay", "qingyang"]}
+    new, msg = views.use_uploaded_epw(two, _data_url(bad), "bad.epw")
+    assert new is None and "one site" in msg
+
+
+def test_real_epw_upload_becomes_the_weather(example):
+    sc, _, _ = example
+    raw = epw_path("yinchuan").read_bytes()
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "yinchuan.epw")
+    assert new is not None, msg
+    assert "8760 h" in msg
+    assert data.from_dict(new).weather.is_file
+
+
+def test_csv_and_netcdf_downloads(example):
+    _, ds, _ = example
+    head = views.csv_bytes(ds).split(b"\n", 1)[0].decode()
+    assert "p_facility" in head
+    assert views.netcdf_bytes(ds)[:4] == b"\x89HDF"
+
+
+def test_report_is_self_contained(example):
+    sc, _, k = example
+    text = report.build_report(sc, 0)
+    assert text.count("<script type='text/javascript'>") == 1  # plotly.js inlined once
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", text)  # nothing loaded from elsewhere
+    assert f"{float(k['pue']):.3f}" in text and "green.pv.capacity_mw" in text
+    assert text.count("plotly-graph-div") >= 5
+    assert "年均 PUE" in report.build_report(sc, 0, "zh")
+
+
+def test_lru_is_bounded_and_computes_once():
+    cache = data.LRU(2)
+    calls = []
+
+    def make(x):
+        def f():
+            calls.append(x)
+            return x * 2
+
+        return f
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get("a", make(1)))) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results == [2] * 8 and calls == [1]
+    cache.get("b", make(2))
+    cache.get("c", make(3))
+    assert len(cache) == 2
+    cache.get("a", make(1))
+    assert calls == [1, 2, 3, 1]
+
+
+def test_cli_report_and_dash_errors(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", "examples/karamay_free_air.toml", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert main(["report", "examples/karamay_free_air.toml", "-o", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main(["report", "missing.toml", "-o", str(tmp_path / "x.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error: missing.toml") and err.count("\n") == 1
+    assert main(["dash", "missing.toml"]) == 2
+    assert main(["dash", "--port", "70000"]) == 2
+    assert "--port 70000" in capsys.readouterr().err
