@@ -436,6 +436,10 @@ def cmd_size(args: argparse.Namespace) -> int:
         if args.site:
             raise ConfigError("give a scenario file or --site, not both")
         sc = load_scenario(args.scenario)
+        if sc.sweep:
+            swept = ", ".join(k for k, _ in sc.sweep)
+            print(f"note: the scenario's [sweep] ({swept}) is ignored: twin size runs one facility and sizes its base")
+            sc = dataclasses.replace(sc, sweep=())
         if designs:
             sc = dataclasses.replace(sc, designs=designs)
         if args.weather or args.seed is not None:

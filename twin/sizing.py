@@ -834,8 +834,11 @@ def size_design(
     The LP solves on :attr:`SizingParams.representative_days`; the engine then runs the base
     on the full year with its own dispatch (``check_dispatch``). While the engine's measure falls
     short of the target, the LP's target is raised by the shortfall (and lowered by an overshoot
-    of more than 0.2 points or one day), at most five times, keeping the cheapest base the engine
-    confirms. If none is confirmed, the full-year LP is solved instead (slow, exact).
+    of more than 0.2 points or one day), keeping the cheapest base the engine confirms, at most
+    six rounds. If none is confirmed — typically when the LP already asks for the most it can
+    (100 %, or every day) and the engine still falls short, because a day's storage is cyclic in
+    the reduced model while the real year carries energy from one day into the next — the
+    full-year LP is solved instead (slow, exact).
     """
     t0 = time.perf_counter()
     prof = inp.profiles[i]
@@ -847,24 +850,30 @@ def size_design(
     x = target.value
     tried: list[tuple[float, float, float]] = []
     best: tuple[LPResult, dict, float] | None = None
-    for _ in range(5):
+    for _ in range(6):
         r = lp.solve(Target(target.kind, x))
         chk = engine_check(inp, i, r.base, sp)
         got = _measure(chk["shares"], target.kind)
         tried.append((x, got, chk["cost"]))
-        if got >= target.value - 1e-6 and (best is None or chk["cost"] < best[1]["cost"]):
+        short = got < target.value - 1e-6
+        if not short and (best is None or chk["cost"] < best[1]["cost"]):
             best = (r, chk, x)
-        if got >= target.value - 1e-6 and got - target.value <= slack:
+        if not short and got - target.value <= slack:
             break
         step = target.value - got
         if target.kind == "days":
             step = float(np.ceil(step)) if step > 0 else float(np.floor(step / 2))
         nx = float(np.clip(x + step, 0.0, top))
         if nx == x or any(abs(nx - t[0]) < 1e-9 for t in tried):
-            if best is not None or x >= top:
-                break
+            break
         x = nx
     note = ""
+    if best is None and lp.chain:
+        raise InfeasibleError(
+            f"infeasible: the engine's {sp.check_dispatch} dispatch of the optimal base reaches "
+            f"{_fmt_measure(target.kind, tried[-1][1])}, short of {target} (the LP assumes perfect foresight; "
+            "try --check-dispatch lp)"
+        )
     if best is None:
         full = SizingLP(prof, target.kind, sp, case.storage, inp.scenario.economics, subsidy_pct=inp.subsidy_pct).solve(
             target
@@ -896,8 +905,7 @@ def build_lp(inp: SizingInputs, i: int, kind: str, sp: SizingParams) -> SizingLP
     """The reduced sizing LP of design ``i`` on its representative days."""
     prof = inp.profiles[i]
     days, weights = representative_days(prof, sp.representative_days)
-    nd = prof.load.size // 24
-    chain = days.size == nd
+    chain = days.size == prof.load.size // 24
     return SizingLP(
         prof,
         kind,
