@@ -544,7 +544,8 @@ class SizingLP:
         if status == ms.kTimeLimit:
             if info.primal_solution_status != 2:
                 raise InfeasibleError(
-                    f"time limit: no feasible base found within size.time_limit_s = {self.sp.time_limit_s:g} s"
+                    f"time limit: no feasible base found within size.time_limit_s = {self.sp.time_limit_s:g} s; "
+                    "raise it (--time-limit) or solve on fewer representative days (--rep-days)"
                 )
             bound = float(info.mip_dual_bound) if self.kind == "days" else float("nan")
             note = f"solver time limit ({self.sp.time_limit_s:g} s) reached: best base found, not proven optimal" + (

@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from twin import Scenario, kpis, simulate
 from twin.cli import main
@@ -248,6 +250,43 @@ def test_cli_size_errors_one_line(argv, message, capsys):
     assert main(["size", "--site", "qingyang", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("twin: error:") and message in err and err.count("\n") == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=hs.integers(0, 10_000), clean=hs.floats(0.0, 1.0), cap=hs.floats(-1.0, 5.0))
+def test_green_shares_invariants(seed, clean, cap):
+    """0 ≤ hourly ≤ CFE ≤ 1, hourly ≤ annual ≤ 1; a fully clean grid gives CFE = 1; no import = every day green."""
+    rng = np.random.default_rng(seed)
+    load = rng.uniform(1.0, 10.0, 48)
+    imp = load * rng.uniform(0.0, 1.0, 48) * (rng.uniform(size=48) < 0.5)
+    surplus = rng.uniform(0.0, 3.0, 48)
+    day = np.arange(48) // 24
+    s = green_shares(load, imp, surplus, day, clean_share=clean, export_credit=True, export_cap=cap)
+    assert 0.0 <= s["hourly"] <= s["cfe"] <= 1.0 + 1e-12
+    assert s["hourly"] <= s["annual"] <= 1.0
+    assert green_shares(load, imp, surplus, day, clean_share=1.0)["cfe"] == pytest.approx(1.0)
+    assert green_shares(load, 0 * imp, surplus, day)["days"] == 2.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=hs.integers(0, 10_000), e1=hs.floats(0.0, 20.0), extra=hs.floats(0.0, 20.0))
+def test_outage_survival_grows_with_storage(seed, e1, extra):
+    """More stored energy never shortens a ride-through."""
+    rng = np.random.default_rng(seed)
+    green, load = rng.uniform(0, 2000, 72), rng.uniform(500, 1500, 72)
+
+    def hours(e):
+        st = dataclasses.replace(IDEAL, power_mw=5.0, energy_mwh=e)
+        return outage_survival(green, load, np.full(72, 1000.0 * e), st, max_hours=72)
+
+    assert np.all(hours(e1 + extra) >= hours(e1))
+
+
+def test_cli_size_never_overwrites_output(tmp_path, capsys):
+    out = tmp_path / "frontier.nc"
+    out.write_text("keep me")
+    assert main(["size", "--site", "qingyang", "--target", "hourly:0.5", "-o", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err and out.read_text() == "keep me"
 
 
 def test_parse_target():
