@@ -322,12 +322,19 @@ def _bound(v: float) -> float:
     return float("inf") if v < 0 else float(v)
 
 
+_HIGHS_BANNER = [True]  # HiGHS prints a banner on stdout when the process makes its first instance
+
+
 @contextlib.contextmanager
 def _quiet_stdout():
-    """Silence C-level writes to stdout (HiGHS prints a banner when its first instance is made)."""
+    """Silence C-level writes to stdout while the first HiGHS instance is made (its banner), once."""
     import os
     import sys
 
+    if not _HIGHS_BANNER[0]:
+        yield
+        return
+    _HIGHS_BANNER[0] = False
     sys.stdout.flush()
     saved = os.dup(1)
     try:
