@@ -459,6 +459,116 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size_params(args: argparse.Namespace) -> Any:
+    from twin.sizing import SizingParams
+
+    return SizingParams(
+        pv_type=args.pv,
+        wind=not args.no_wind,
+        pv_max_mw=args.pv_max_mw,
+        wind_max_mw=args.wind_max_mw,
+        storage_max_mw=args.storage_max_mw,
+        storage_max_mwh=args.storage_max_mwh,
+        grid_cap_mw=args.grid_cap_mw,
+        export_cap_mw=args.export_cap_mw,
+        export_credit=args.export_credit,
+        grid_clean_share=args.clean_share,
+        representative_days=args.rep_days,
+        check_dispatch=args.check_dispatch,
+        time_limit_s=args.time_limit,
+    )
+
+
+def _pareto_values(text: str, kind: str) -> np.ndarray:
+    parts = text.split(":")
+    try:
+        lo, hi, step = (float(x) for x in parts)
+    except ValueError:
+        raise ConfigError(f"--pareto {text!r} must be START:STOP:STEP, e.g. 0.5:1.0:0.05") from None
+    if not (step > 0 and hi >= lo):
+        raise ConfigError(f"--pareto {text!r}: STEP must be > 0 and STOP ≥ START")
+    n = int(np.floor((hi - lo) / step + 1e-9)) + 1
+    if n > 200:
+        raise ConfigError(f"--pareto {text!r} asks for {n} points; at most 200")
+    return np.round(lo + step * np.arange(n), 10)
+
+
+def cmd_size(args: argparse.Namespace) -> int:
+    from twin import sizing
+    from twin.config import Scenario, WeatherSource, load_scenario
+    from twin.cooling import DESIGNS
+
+    sp = _size_params(args)
+    target = sizing.parse_target(args.target)
+    designs = tuple(DESIGNS) if args.cooling and "all" in args.cooling else tuple(args.cooling or ())
+    for d in designs:
+        if d not in DESIGNS:
+            raise ConfigError(f"--cooling {d!r} is not a design; choose from {', '.join(DESIGNS)} or all")
+    if args.scenario:
+        if args.site:
+            raise ConfigError("give a scenario file or --site, not both")
+        sc = load_scenario(args.scenario)
+        if sc.sweep:
+            swept = ", ".join(k for k, _ in sc.sweep)
+            print(f"note: the scenario's [sweep] ({swept}) is ignored: twin size runs one facility and sizes its base")
+            sc = dataclasses.replace(sc, sweep=())
+        if designs:
+            sc = dataclasses.replace(sc, designs=designs)
+        if args.weather or args.seed is not None:
+            sc = dataclasses.replace(
+                sc,
+                weather=WeatherSource(
+                    source=args.weather or sc.weather.source,
+                    seed=sc.weather.seed if args.seed is None else args.seed,
+                    year=sc.weather.year,
+                ),
+            )
+    else:
+        if not args.site:
+            raise ConfigError("give a scenario file, or --site (and --cooling DESIGN, or all)")
+        ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
+        sc = Scenario(sites=(args.site,), designs=designs or ("free_air",), name=f"{args.site}-size", weather=ws)
+    if args.output and not args.force and Path(args.output).exists():
+        raise OutputError(f"{args.output} exists; choose another name or pass --force to replace it")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", weather.WeatherWarning)
+        inp = sizing.sizing_inputs(sc, sp)
+        if args.pareto:
+            values = _pareto_values(args.pareto, target.kind)
+            ds = sizing.pareto(inp, target.kind, values, sp)
+            rows, header, note = sizing.frontier_rows(ds)
+            print(_table(rows, header, args.markdown))
+            print(note)
+            if args.output:
+                write_netcdf(ds, args.output, force=args.force)
+                print(f"wrote {args.output}")
+            return 0
+        results = [sizing.size_design(inp, i, target, sp) for i in range(len(inp.cases))]
+    rows, header, note = sizing.results_rows(results)
+    print(_table(rows, header, args.markdown))
+    print(note)
+    best = min(results, key=lambda r: r.cost)
+    if len(results) > 1:
+        print(f"cheapest for {target}: {best.design} with {sizing.describe_base(best.base)}")
+    for r in results:
+        if r.note:
+            print(f"note ({r.design}): {r.note}")
+    if args.resilience:
+        print()
+        rows, header, note = sizing.resilience_rows(inp, results)
+        print(_table(rows, header, args.markdown))
+        print(note)
+    if args.save:
+        from twin.config import save_scenario
+
+        save_scenario(sizing.sized_scenario(sc, best, sp), args.save, force=args.force)
+        print(f"wrote {args.save} (the cheapest base; run it with: twin run {args.save})")
+    if args.output:
+        write_netcdf(sizing.results_dataset(results), args.output, force=args.force)
+        print(f"wrote {args.output}")
+    return 0
+
+
 def _output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", help="NetCDF file for the hourly Dataset (default: a new name in --out-dir)")
     p.add_argument("--out-dir", default="out", help="folder for the default output name (default ./out)")
@@ -546,6 +656,46 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels (default en)")
     rp.add_argument("--force", action="store_true", help="replace an existing file")
     rp.set_defaults(func=cmd_report)
+    z = sub.add_parser(
+        "size",
+        help="the cheapest PV + wind + storage base for a green target (LP/MILP, checked by the engine)",
+        description="Size the green-power base of one site's facility for a green target: "
+        "hourly:X (physical hourly share), cfe:X (24/7 CFE, grid credited --clean-share), "
+        "annual:X (annual matching), days:N (24-hour green days). See README 'Sizing the green-power base'.",
+    )
+    z.add_argument("scenario", nargs="?", help="scenario TOML file (facility, storage and economics parameters)")
+    z.add_argument("--site", help="site key or name")
+    z.add_argument(
+        "--cooling", "--designs", nargs="+", metavar="DESIGN", help="cooling design(s), or all (default free_air)"
+    )
+    z.add_argument("--target", required=True, help="hourly:0.8, cfe:0.9, annual:1.0 or days:100")
+    z.add_argument("--pareto", metavar="START:STOP:STEP", help="cost against target values, e.g. 0.5:1.0:0.05")
+    z.add_argument("--pv", choices=["fixed", "tracking", "none"], default="fixed", help="PV plant type (default fixed)")
+    z.add_argument("--no-wind", action="store_true", help="no wind in the base")
+    for name, unit in (
+        ("pv-max-mw", "MW"),
+        ("wind-max-mw", "MW"),
+        ("storage-max-mw", "MW"),
+        ("storage-max-mwh", "MWh"),
+        ("grid-cap-mw", "MW"),
+        ("export-cap-mw", "MW"),
+    ):
+        z.add_argument(f"--{name}", type=float, default=-1.0, metavar=unit, help="upper bound (default none)")
+    z.add_argument("--export-credit", action="store_true", help="annual matching counts exported green energy")
+    z.add_argument("--clean-share", type=float, default=0.0, help="clean share of grid imports for cfe: (default 0)")
+    z.add_argument("--rep-days", type=int, default=36, help="representative days the LP solves on (0 = full year)")
+    z.add_argument(
+        "--check-dispatch", choices=["green_first", "lp"], default="green_first", help="engine dispatch of the check"
+    )
+    z.add_argument("--time-limit", type=float, default=120.0, help="solver time limit per solve, s (default 120)")
+    z.add_argument("--resilience", action="store_true", help="also print outage ride-through of the sized bases")
+    z.add_argument("--weather", help="weather file instead of the generated typical year")
+    z.add_argument("--seed", type=int, default=None, help="seed of the generated weather year")
+    z.add_argument("-o", "--output", help="NetCDF file of the result or the frontier")
+    z.add_argument("--save", help="save the cheapest sized scenario as TOML (for twin run)")
+    z.add_argument("--force", action="store_true", help="replace existing output files")
+    z.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    z.set_defaults(func=cmd_size)
 
     v = sub.add_parser("weather-validate", help="compare generated years with real hourly files (EPW)")
     v.add_argument("--dir", default="../shared/weather", help="folder of .epw files (default ../shared/weather)")

@@ -1,0 +1,294 @@
+"""twin.sizing: the sizing LP/MILP against hand-built cases and brute force, checked by the engine."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from twin import Scenario, kpis, simulate
+from twin.cli import main
+from twin.economics import EconomicsParams
+from twin.simulate import prepare_weather
+from twin.sizing import (
+    InfeasibleError,
+    Profiles,
+    SizingLP,
+    SizingParams,
+    Target,
+    annual_cost,
+    engine_check,
+    frontier_figure,
+    green_shares,
+    outage_survival,
+    pareto,
+    parse_target,
+    representative_days,
+    size_design,
+    sized_scenario,
+    sizing_inputs,
+    unit_costs,
+)
+from twin.storage import StorageParams
+from twin.wind import WindParams
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+ECON = EconomicsParams()
+IDEAL = StorageParams(round_trip_efficiency=1.0, soc_min=0.0, soc_max=1.0, soc_initial=0.0, self_discharge_per_h=0.0)
+
+
+def _sun_first(days: int = 1, pv_level: float = 1.0) -> Profiles:
+    """Load 1 MW; PV at ``pv_level`` in hours 0–11 of every day, dark 12–23; no wind."""
+    n = 24 * days
+    h = np.arange(n) % 24
+    return Profiles(
+        load=np.ones(n),
+        pv=np.where(h < 12, pv_level, 0.0),
+        wind=np.zeros(n),
+        price=np.full(n, 0.4),
+        month=np.zeros(n, dtype=int),
+    )
+
+
+# ------------------------------------------------------------------ hand-built LP cases
+def test_lp_hand_built_day():
+    """100 % hourly green over one day: PV covers the day and charges the night.
+
+    By hand, with η = √rte: the night needs 12 MWh discharged, 12/η stored, 12/η² charged over
+    12 h, so PV = 1 + 1/η² MW, storage 12/η MWh, storage power 1/η² MW (the charging rate).
+    """
+    st = dataclasses.replace(IDEAL, round_trip_efficiency=0.81)
+    eta = 0.9
+    r = SizingLP(_sun_first(), "hourly", SizingParams(), st, ECON).solve(Target("hourly", 1.0))
+    assert r.base["pv_mw"] == pytest.approx(1 + 1 / eta**2, rel=1e-6)
+    assert r.base["wind_mw"] == pytest.approx(0.0, abs=1e-9)
+    assert r.base["storage_mwh"] == pytest.approx(12 / eta, rel=1e-6)
+    assert r.base["storage_mw"] == pytest.approx(max(1 / eta**2, 1.0), rel=1e-6)
+    u = unit_costs(ECON)
+    assert r.objective == pytest.approx(r.base["pv_mw"] * u["pv"] + r.base["storage_mwh"] * u["storage_mwh"], rel=1e-9)
+    assert r.hourly["imp"].sum() == pytest.approx(0.0, abs=1e-7)
+    assert r.hourly["soc"][0, -1] == pytest.approx(0.0, abs=1e-7)  # terminal SOC = initial
+
+
+def test_lp_cycle_limit_hand_built():
+    """Half a cycle a day: discharging 12 MWh needs 24 MWh of storage."""
+    st = dataclasses.replace(IDEAL, max_cycles_per_day=0.5)
+    r = SizingLP(_sun_first(3), "hourly", SizingParams(), st, ECON).solve(Target("hourly", 1.0))
+    assert r.base["storage_mwh"] == pytest.approx(24.0, rel=1e-6)
+    assert r.hourly["discharge"].sum(axis=1) == pytest.approx(np.full(3, 12.0), rel=1e-6)
+
+
+def test_lp_annual_matching_with_export_credit_counts_exports_only():
+    """With export credit, green exported in the day counts toward annual matching; curtailment never."""
+    sp = SizingParams(export_credit=True, storage_max_mwh=0.0)
+    r = SizingLP(_sun_first(), "annual", sp, IDEAL, ECON).solve(Target("annual", 1.0))
+    # PV only, no storage: 12 MWh used directly, 12 MWh must be exported to match the night
+    assert r.base["pv_mw"] == pytest.approx(2.0, rel=1e-6)
+    r2 = SizingLP(_sun_first(), "hourly", sp, IDEAL, ECON)
+    with pytest.raises(InfeasibleError, match=r"infeasible: target hourly ≥ 100.0 % .*storage ≤ 0 MWh.*50.0 %"):
+        r2.solve(Target("hourly", 1.0))
+
+
+def test_lp_cfe_credits_the_clean_grid():
+    """A fully clean grid meets any CFE target with no plant at all."""
+    sp = SizingParams(grid_clean_share=1.0)
+    r = SizingLP(_sun_first(), "cfe", sp, IDEAL, ECON).solve(Target("cfe", 1.0))
+    assert sum(r.base.values()) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_grid_cap_infeasible_names_it():
+    sp = SizingParams(grid_cap_mw=0.5, pv_type="none", wind=False)
+    with pytest.raises(InfeasibleError, match=r"infeasible: grid connection cap 0\.5 MW"):
+        SizingLP(_sun_first(), "hourly", sp, IDEAL, ECON).solve(Target("hourly", 0.0))
+
+
+# ------------------------------------------------------------------ days MILP vs brute force
+def _toy_fortnight() -> Profiles:
+    rng = np.random.default_rng(7)
+    n = 24 * 14
+    h = np.arange(n) % 24
+    sun = np.clip(np.sin((h - 6) / 12 * np.pi), 0, None) * rng.uniform(0.2, 1.0, 14).repeat(24)
+    wind = np.clip(rng.normal(0.35, 0.2, 14).repeat(24) + rng.normal(0, 0.1, n), 0, 1)
+    return Profiles(load=np.full(n, 10.0), pv=sun, wind=wind, price=np.full(n, 0.4), month=np.zeros(n, dtype=int))
+
+
+def test_days_milp_equals_brute_force():
+    """At least 13 fully green days: the MILP's cost equals the cheapest LP over every set of 13 days."""
+    n_days = 13
+    prof = _toy_fortnight()
+    sp = SizingParams()
+    milp = SizingLP(prof, "days", sp, StorageParams(), ECON).solve(Target("days", n_days))
+    lp = SizingLP(prof, "hourly", sp, StorageParams(), ECON)
+    imp = lp.cols["imp"]
+    best = np.inf
+    for chosen in itertools.combinations(range(14), n_days):
+        cols = imp[list(chosen)].ravel()
+        lp.h.changeColsBounds(cols.size, cols.astype(np.int32), np.zeros(cols.size), np.zeros(cols.size))
+        best = min(best, lp.solve(Target("hourly", 0.0)).objective)
+        lp.h.changeColsBounds(cols.size, cols.astype(np.int32), np.zeros(cols.size), np.full(cols.size, np.inf))
+    assert milp.objective == pytest.approx(best, rel=1e-4)  # the MILP's relative gap is 1e-4
+    day = np.arange(prof.load.size) // 24
+    assert green_shares(prof.load, milp.hourly["imp"].ravel(), milp.hourly["spill"].ravel(), day)["days"] >= n_days
+
+
+# ------------------------------------------------------------------ the engine checks the LP
+@pytest.fixture(scope="module")
+def short_year():
+    """Qingyang, generated weather, the first four weeks (a toy year the full LP solves fast)."""
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        wind=WindParams(hub_mean_speed_ms=7.0),
+        storage=StorageParams(soc_initial=0.05, self_discharge_per_h=0.0),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wx = prepare_weather(sc)
+    wx = {k: (ds.isel(time=slice(0, 24 * 28)), meta, site) for k, (ds, meta, site) in wx.items()}
+    return sc, wx
+
+
+def test_engine_cost_equals_full_lp_objective(short_year):
+    """The full-horizon LP's objective is the engine's cost of its base to 0.1 % (same bookkeeping)."""
+    sc, wx = short_year
+    sp = SizingParams(representative_days=0)
+    inp = sizing_inputs(sc, sp, weather=wx)
+    target = Target("hourly", 0.7)
+    r = SizingLP(inp.profiles[0], "hourly", sp, inp.cases[0].storage, inp.scenario.economics).solve(target)
+    sized = sized_scenario(sc, _result_stub(r, target), sp)
+    ds = simulate(sized, weather=wx)
+    k = kpis(ds)
+    assert float(k["cost_total"]) == pytest.approx(r.objective, rel=1e-3)
+    assert float(k["green_share_hourly"]) >= target.value - 1e-6
+    # and the sizing's cost function books the engine's hourly results as the engine does
+    terms = annual_cost(
+        r.base,
+        inp.scenario.economics,
+        energy_cost=float((ds["p_grid_import"] * ds["price"]).sum()),
+        peaks_mw=ds["p_grid_import"].resample(time="MS").max().to_numpy() / 1000.0,
+        export_mwh=0.0,
+        green_share=float(k["green_share_hourly"]),
+        subsidy_pct=0.0,
+    )
+    assert terms["total"] == pytest.approx(float(k["cost_total"]), rel=1e-9)
+
+
+def _result_stub(r, target):
+    from twin.sizing import SizingResult
+
+    return SizingResult("free_air", target, r.base, 0.0, {}, 0.0, {}, r, target.value, [], 0.0)
+
+
+def test_sized_base_meets_target_when_resimulated(short_year):
+    """Representative days + correction: the engine's own run of the answer meets the target."""
+    sc, wx = short_year
+    sp = SizingParams(representative_days=8)
+    inp = sizing_inputs(sc, sp, weather=wx)
+    target = Target("hourly", 0.8)
+    res = size_design(inp, 0, target, sp)
+    k = kpis(simulate(sized_scenario(sc, res, sp), weather=wx))
+    assert float(k["green_share_hourly"]) >= target.value - 1e-9
+    assert float(k["green_share_hourly"]) == pytest.approx(res.shares["hourly"], rel=1e-12)
+    assert float(k["cost_total"]) == pytest.approx(res.cost, rel=1e-9)
+    # the reduced model's error against the full-horizon LP (README: measured on the site-year)
+    full = SizingLP(inp.profiles[0], "hourly", sp, inp.cases[0].storage, inp.scenario.economics).solve(target)
+    full_cost = engine_check(inp, 0, full.base, sp)["cost"]
+    assert res.cost == pytest.approx(full_cost, rel=0.05)
+
+
+def test_representative_days_weights_cover_the_year():
+    prof = _toy_fortnight()
+    days, w = representative_days(prof, 5)
+    assert days.size <= 5 and w.sum() == 14 and np.all(np.diff(days) > 0)
+    days, w = representative_days(prof, 0)
+    assert days.tolist() == list(range(14)) and np.all(w == 1)
+
+
+# ------------------------------------------------------------------ frontier, resilience, CLI
+def test_pareto_frontier_dataset_and_figure(short_year):
+    sc, wx = short_year
+    sp = SizingParams(representative_days=6)
+    inp = sizing_inputs(sc, sp, weather=wx)
+    ds = pareto(inp, "hourly", np.array([0.5, 0.7, 0.9]), sp)
+    assert all("units" in ds[v].attrs and "long_name" in ds[v].attrs for v in ds.variables)
+    cost = ds["cost"].sel(design="free_air").values
+    assert np.all(ds["achieved"].values >= ds["target"].values - 1e-9)
+    assert cost[0] <= cost[-1]
+    fig = frontier_figure(ds)
+    assert len(fig.data) == 2 and list(fig.data[0].x) == [50.0, 70.0, 90.0]
+
+
+def test_outage_survival_hand_case():
+    """Storage of 5 MWh usable, load 1 MW, no green: every start rides through 5 hours; sun adds hours."""
+    st = dataclasses.replace(IDEAL, power_mw=2.0, energy_mwh=5.0)
+    n = 48
+    soc = np.full(n, 5000.0)  # kWh, full
+    hours = outage_survival(np.zeros(n), np.full(n, 1000.0), soc, st, max_hours=48)
+    assert hours[0] == 0 and np.all(hours[1:] == 5)  # hour 0 starts from soc_initial = 0
+    green = np.where(np.arange(n) % 24 < 12, 1000.0, 0.0)  # green covers the load half the day
+    hours = outage_survival(green, np.full(n, 1000.0), soc, st, max_hours=48)
+    assert hours[0] == 12 and hours[1] == 11 + 5 and hours[12] == 5
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--target", "hourly:1.5"], "out of range"),
+        (["--target", "weekly:0.5"], "kind 'weekly' is unknown"),
+        (["--target", "hourly"], "not KIND:VALUE"),
+        (["--target", "hourly:0.5", "--pareto", "1:0.5:0.1"], "STOP ≥ START"),
+        (["--target", "hourly:0.5", "--cooling", "ice"], "not a design"),
+    ],
+)
+def test_cli_size_errors_one_line(argv, message, capsys):
+    assert main(["size", "--site", "qingyang", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error:") and message in err and err.count("\n") == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=hs.integers(0, 10_000), clean=hs.floats(0.0, 1.0), cap=hs.floats(-1.0, 5.0))
+def test_green_shares_invariants(seed, clean, cap):
+    """0 ≤ hourly ≤ CFE ≤ 1, hourly ≤ annual ≤ 1; a fully clean grid gives CFE = 1; no import = every day green."""
+    rng = np.random.default_rng(seed)
+    load = rng.uniform(1.0, 10.0, 48)
+    imp = load * rng.uniform(0.0, 1.0, 48) * (rng.uniform(size=48) < 0.5)
+    surplus = rng.uniform(0.0, 3.0, 48)
+    day = np.arange(48) // 24
+    s = green_shares(load, imp, surplus, day, clean_share=clean, export_credit=True, export_cap=cap)
+    assert 0.0 <= s["hourly"] <= s["cfe"] <= 1.0 + 1e-12
+    assert s["hourly"] <= s["annual"] <= 1.0
+    assert green_shares(load, imp, surplus, day, clean_share=1.0)["cfe"] == pytest.approx(1.0)
+    assert green_shares(load, 0 * imp, surplus, day)["days"] == 2.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=hs.integers(0, 10_000), e1=hs.floats(0.0, 20.0), extra=hs.floats(0.0, 20.0))
+def test_outage_survival_grows_with_storage(seed, e1, extra):
+    """More stored energy never shortens a ride-through."""
+    rng = np.random.default_rng(seed)
+    green, load = rng.uniform(0, 2000, 72), rng.uniform(500, 1500, 72)
+
+    def hours(e):
+        st = dataclasses.replace(IDEAL, power_mw=5.0, energy_mwh=e)
+        return outage_survival(green, load, np.full(72, 1000.0 * e), st, max_hours=72)
+
+    assert np.all(hours(e1 + extra) >= hours(e1))
+
+
+def test_cli_size_never_overwrites_output(tmp_path, capsys):
+    out = tmp_path / "frontier.nc"
+    out.write_text("keep me")
+    assert main(["size", "--site", "qingyang", "--target", "hourly:0.5", "-o", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err and out.read_text() == "keep me"
+
+
+def test_parse_target():
+    assert parse_target("days:100") == Target("days", 100.0)
+    assert str(parse_target("hourly:0.8")) == "hourly ≥ 80.0 %"
