@@ -39,7 +39,7 @@ from twin.weather_source import site_weather
 from weather import psychrometrics as psy
 from weather.dataset import hour_of_day
 
-__all__ = ["KPI_VARIABLES", "annual_kpis", "prepare_weather", "simulate"]
+__all__ = ["KPI_VARIABLES", "annual_kpis", "prepare_weather", "simulate", "with_psychrometrics"]
 
 POWER_PARTS = ("p_it", "p_cooling", "p_ups_loss", "p_dist_loss", "p_transformer_loss", "p_misc")
 COOLING_PARTS = ("p_cooling_fans", "p_pumps", "p_compressor", "p_heat_rejection", "p_humidification")
@@ -52,15 +52,20 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
         site = sites.load(name)
         w = scenario.weather
         ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None)
-        p = ds["p_air"].to_numpy()
-        ds["w"] = ("time", psy.humidity_ratio(ds["t_db"].to_numpy(), ds["rh"].to_numpy(), p))
-        ds["t_wb"] = ("time", psy.wet_bulb_from_humidity_ratio(ds["t_db"].to_numpy(), ds["w"].to_numpy(), p))
-        ds["x_sat"] = ("time", psy.vapor_mole_fraction(ds["t_db"].to_numpy(), 100.0, p))
-        out[site.key] = (ds, meta, site)
+        out[site.key] = (with_psychrometrics(ds), meta, site)
     lengths = {k: v[0].sizes["time"] for k, v in out.items()}
     if len(set(lengths.values())) > 1:
         raise ConfigError(f"sites have weather years of different lengths {lengths}; use one calendar year")
     return out
+
+
+def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
+    """Add what the physics needs from a weather Dataset: humidity ratio, wet bulb, saturation mole fraction."""
+    p = ds["p_air"].to_numpy()
+    ds["w"] = ("time", psy.humidity_ratio(ds["t_db"].to_numpy(), ds["rh"].to_numpy(), p))
+    ds["t_wb"] = ("time", psy.wet_bulb_from_humidity_ratio(ds["t_db"].to_numpy(), ds["w"].to_numpy(), p))
+    ds["x_sat"] = ("time", psy.vapor_mole_fraction(ds["t_db"].to_numpy(), 100.0, p))
+    return ds
 
 
 def _stack(objs: list[Any]) -> dict[str, Any]:
@@ -130,9 +135,9 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _plan(scenario: Scenario, weather: dict | None) -> _Plan:
+def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = None) -> _Plan:
     wx_all = weather if weather is not None else prepare_weather(scenario)
-    cases = scenario.cases()
+    cases = scenario.cases() if cases is None else list(cases)
     keys = list(wx_all)
     first = wx_all[keys[0]][0]
     time = first.indexes["time"].values
@@ -360,7 +365,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     return ds
 
 
-def annual_kpis(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
+def annual_kpis(scenario: Scenario, weather: dict | None = None, cases: list[Case] | None = None) -> xr.Dataset:
     """The annual KPIs of every case, block by block, without holding hourly arrays.
 
     Equal to ``kpis(simulate(scenario))`` (the same physics and the same
@@ -374,13 +379,16 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
         Sites, designs, parameters and sweep.
     weather : dict, optional
         The result of :func:`prepare_weather` (to reuse it across calls).
+    cases : list of Case, optional
+        Run these cases instead of ``scenario.cases()`` (e.g. one slice of them: a block of
+        :mod:`twin.sweep`); their sites must be in ``weather``.
 
     Returns
     -------
     xarray.Dataset
         As :func:`twin.kpis`: one value per case (no ``case`` dimension for a single case).
     """
-    plan = _plan(scenario, weather)
+    plan = _plan(scenario, weather, cases)
     n, nt = len(plan.cases), plan.time.size
     keys = plan.site_keys
     figures: dict[str, np.ndarray] = {}
