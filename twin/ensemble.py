@@ -1,9 +1,9 @@
 """Weather ensembles: many generated years (seeds) and warmer normals → P10/P50/P90 of the KPIs.
 
 Each member is one generated year of every site (:func:`weather.generator.typical_year` with
-a seed) from the site's monthly normals, optionally warmed by ΔT. One member is one block: all
-cases of the scenario (sites × designs × sweep) in one :func:`twin.simulate.annual_kpis` call
-on that weather. :mod:`twin.study` runs the blocks (checkpointed, optionally on Dask).
+a seed) from the site's monthly normals, optionally warmed by ΔT. One block is one member at
+one site: all the scenario's cases there (designs × sweep) in one
+:func:`twin.simulate.annual_kpis` call on that year. :mod:`twin.study` runs the blocks (checkpointed, optionally on Dask).
 
 Warming (:func:`warmed_normals`): the monthly mean, mean daily maximum and mean daily minimum
 dry bulb all rise by ΔT (the diurnal range is kept); the monthly mean dew point rises so the
@@ -70,14 +70,14 @@ def warmed_normals(site: sites.Site, warming_k: float) -> sites.Site:
     return dataclasses.replace(site, normals=warmed)
 
 
-def member_block(scenario: Scenario, site_objs: tuple[sites.Site, ...], seed: int, warming_k: float) -> dict:
-    """Annual KPIs of every case of the scenario on one generated (and warmed) year (a Dask task)."""
-    wx = {}
-    for s in site_objs:
-        warm = warmed_normals(s, warming_k)
-        ds, meta = site_weather(warm, seed=seed, year=scenario.weather.year)
-        wx[s.key] = (with_psychrometrics(ds), meta, warm)
-    return kpi_block(scenario, wx, scenario.cases())
+def member_block(scenario: Scenario, j: int, site: sites.Site, seed: int, warming_k: float) -> dict:
+    """Annual KPIs of the cases at ``scenario.sites[j]`` (``site``) on one generated, warmed year (a Dask task)."""
+    warm = warmed_normals(site, warming_k)
+    ds, meta = site_weather(warm, seed=seed, year=scenario.weather.year)
+    cases = scenario.cases()
+    m = len(cases) // len(scenario.sites)  # cases() runs sites × designs × sweep: site j is one slice
+    cases = cases[j * m : (j + 1) * m]
+    return kpi_block(scenario, {site.key: (with_psychrometrics(ds), meta, warm)}, cases)
 
 
 def percentiles(ds: xr.Dataset, names: Sequence[str] = ENSEMBLE_KPIS) -> xr.Dataset:
@@ -122,16 +122,17 @@ def run_ensemble(
     if out is not None and out.exists() and not force:
         raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
     site_objs = tuple(sites.load(s) for s in scenario.sites)
-    blocks = [(s, w) for w in warming for s in seeds]
+    blocks = [(j, site, s, w) for w in warming for s in seeds for j, site in enumerate(site_objs)]
     ckpt = None
     if out is not None:
         spec = {"kind": "ensemble", "scenario": scenario.to_dict(), "seeds": seeds, "warming": warming}
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
-    bar = Progress(len(blocks), f"ensemble {len(blocks)} years × {len(scenario.cases())} cases") if progress else None
+    label = f"ensemble {len(seeds) * len(warming)} years × {len(scenario.cases())} cases"
+    bar = Progress(len(blocks), label) if progress else None
     results = run_blocks(
         member_block,
         blocks,
-        shared=(scenario, site_objs),
+        shared=(scenario,),
         checkpoint=ckpt,
         client=client,
         progress=bar,

@@ -14,7 +14,7 @@ from twin.ensemble import run_ensemble, warmed_normals
 from twin.params import ConfigError
 from weather import psychrometrics as psy
 
-SC = Scenario(sites=("karamay",), designs=("free_air", "chilled_water"))
+SC = Scenario(sites=("karamay", "qingyang"), designs=("free_air", "chilled_water"))
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,11 @@ def test_bad_ensembles_are_refused(tmp_path):
     f = tmp_path / "w.epw"
     f.write_text("")
     with pytest.raises(ConfigError, match="generated years"):
-        run_ensemble(dataclasses.replace(SC, weather=WeatherSource(source=str(f))), seeds=(0,), progress=False)
+        run_ensemble(
+            dataclasses.replace(SC, sites=("karamay",), weather=WeatherSource(source=str(f))),
+            seeds=(0,),
+            progress=False,
+        )
 
 
 def test_cli_ensemble(tmp_path, capsys):
