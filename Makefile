@@ -35,6 +35,7 @@ validate: install
 bench: install
 	$(BIN)/python -m pip install --quiet nrel-pysam   # PV speed reference, bench environment only
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scale.py   # sweeps: Dask against serial, CPU per case-year, memory per case
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

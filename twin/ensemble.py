@@ -70,13 +70,10 @@ def warmed_normals(site: sites.Site, warming_k: float) -> sites.Site:
     return dataclasses.replace(site, normals=warmed)
 
 
-def member_block(scenario: Scenario, j: int, site: sites.Site, seed: int, warming_k: float) -> dict:
-    """Annual KPIs of the cases at ``scenario.sites[j]`` (``site``) on one generated, warmed year (a Dask task)."""
+def member_block(scenario: Scenario, site: sites.Site, cases: list, seed: int, warming_k: float) -> dict:
+    """Annual KPIs of the cases at one site on one generated, warmed year (a Dask task)."""
     warm = warmed_normals(site, warming_k)
     ds, meta = site_weather(warm, seed=seed, year=scenario.weather.year)
-    cases = scenario.cases()
-    m = len(cases) // len(scenario.sites)  # cases() runs sites × designs × sweep: site j is one slice
-    cases = cases[j * m : (j + 1) * m]
     return kpi_block(scenario, {site.key: (with_psychrometrics(ds), meta, warm)}, cases)
 
 
@@ -122,12 +119,15 @@ def run_ensemble(
     if out is not None and out.exists() and not force:
         raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
     site_objs = tuple(sites.load(s) for s in scenario.sites)
-    blocks = [(j, site, s, w) for w in warming for s in seeds for j, site in enumerate(site_objs)]
+    cases = scenario.cases()
+    m = len(cases) // len(site_objs)  # cases() runs sites × designs × sweep: one slice per site
+    per_site = [(site, cases[j * m : (j + 1) * m]) for j, site in enumerate(site_objs)]
+    blocks = [(site, c, s, w) for w in warming for s in seeds for site, c in per_site]
     ckpt = None
     if out is not None:
         spec = {"kind": "ensemble", "scenario": scenario.to_dict(), "seeds": seeds, "warming": warming}
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
-    label = f"ensemble {len(seeds) * len(warming)} years × {len(scenario.cases())} cases"
+    label = f"ensemble {len(seeds) * len(warming)} years × {len(cases)} cases"
     bar = Progress(len(blocks), label) if progress else None
     results = run_blocks(
         member_block,

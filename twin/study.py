@@ -125,10 +125,14 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
     ----------
     workers : int, optional
         Start a ``LocalCluster`` of this many single-threaded worker processes on 127.0.0.1
-        (never on a public interface), with ``TWIN_THREADS=1`` so a worker uses one core.
+        (never on a public interface), with ``TWIN_THREADS=1`` so a worker uses one core, and
+        :func:`twin.runtime.keep_freed_memory` in each (Dask's nanny otherwise makes glibc
+        return every freed temporary to the kernel, and each new one pays its page faults).
     scheduler : str, optional
         Address of a running scheduler, ``tcp://host:port``; its workers need ``twin``
-        installed. Unreachable within ``timeout_s`` → :class:`ClusterError`.
+        installed (their processes are not ours to tune: start them with
+        ``MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824`` for the same
+        effect). Unreachable within ``timeout_s`` → :class:`ClusterError`.
     """
     if workers is not None and scheduler is not None:
         raise ClusterError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
@@ -167,6 +171,9 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
         ) as lc,
         Client(lc) as client,
     ):
+        from twin.runtime import keep_freed_memory
+
+        client.run(keep_freed_memory)  # processes this cluster owns: as the CLI does for its own
         yield client
 
 
