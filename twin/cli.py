@@ -190,7 +190,7 @@ def cmd_weather(args: argparse.Namespace) -> int:
 
 
 def cmd_weather_validate(args: argparse.Namespace) -> int:
-    from weather.validation import THRESHOLDS, compare_ensemble
+    from weather.validation import THRESHOLDS, compare_design_conditions, compare_ensemble, record_problems
 
     folder = Path(args.dir)
     if not folder.is_dir():
@@ -203,7 +203,7 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
         s = sites.load(key, args.site_dir)
         if s.location.wmo:
             by_wmo[s.location.wmo] = s
-    rows = []
+    rows, design_rows, problems = [], [], []
     count_keys = [f"{k}>{x:g}" for k, xs in THRESHOLDS.items() for x in xs]
     for f in files:
         wmo = f.read_text(encoding="latin-1").split("\n", 1)[0].split(",")[5].strip()
@@ -218,6 +218,10 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
                 site_weather(site, seed=s, site_variability=not args.default_variability)[0] for s in range(args.seeds)
             ]
         res = compare_ensemble(gens, real)
+        if args.design:
+            dc = compare_design_conditions(gens, real)
+            design_rows.append([site.key, *[_design_cell(*dc[k]) for k in DESIGN_COLUMNS]])
+            problems += [f"{f.name}: {p}" for p in record_problems(real)]
         row = [site.key, f"{res['dt_month_max']:.2f}", f"{100 * res['ghi_rel']:+.1f} %"]
         for k in count_keys:
             gm, sd, r, ok = res["counts"][k]
@@ -226,10 +230,35 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     header = ["site", "max ΔT month K", "ΔGHI year", *[f"h {k.replace('>', ' > ')} °C" for k in count_keys]]
     print(_table(rows, header, args.markdown))
     print(f"generated: mean ± SD over seeds 0…{args.seeds - 1} / real file; ✗ outside ±10 % (or ±100 h)")
+    if args.design:
+        print()
+        print(_table(design_rows, ["site", *DESIGN_COLUMNS.values()], args.markdown))
+        print(
+            "ASHRAE-style design conditions, °C (percentiles of the hourly year; MCWB = mean wet bulb at that dry bulb "
+            f"±0.5 K): generated mean ± SD over seeds 0…{args.seeds - 1} / real file; ✗ gap of the mean > 0.5 K"
+        )
+        for line in problems or ["no impossible or implausible records in the real files"]:
+            print(f"record check: {line}")
     if args.pue:
         print()
         _pue_real_vs_generated(files, by_wmo, args)
     return 0
+
+
+DESIGN_COLUMNS = {
+    "db_0.4": "DB 0.4 %",
+    "mcwb_0.4": "MCWB 0.4 %",
+    "db_1": "DB 1 %",
+    "mcwb_1": "MCWB 1 %",
+    "wb_0.4": "WB 0.4 %",
+    "wb_1": "WB 1 %",
+    "db_99.6": "DB 99.6 %",
+    "db_99": "DB 99 %",
+}
+
+
+def _design_cell(mean: float, sd: float, real: float) -> str:
+    return f"{mean:.1f}±{sd:.1f} / {real:.1f}" + (" ✗" if abs(mean - real) > 0.5 else "")
 
 
 def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Namespace) -> None:
@@ -581,6 +610,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     v.add_argument(
         "--pue", action="store_true", help="also compare annual PUE of every design on real and generated weather"
+    )
+    v.add_argument(
+        "--design",
+        action="store_true",
+        help="also compare ASHRAE-style design conditions and check the real files for impossible records",
     )
     v.add_argument("--markdown", action="store_true", help="print a Markdown table")
     v.set_defaults(func=cmd_weather_validate)
