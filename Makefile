@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python -m pip install --quiet nrel-pysam   # PV speed reference, bench environment only
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/dash.py   # the Dash app: slider re-run, 20 concurrent users on loopback
+	$(BIN)/python bench/scale.py   # sweeps: Dask against serial, CPU per case-year, memory per case
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

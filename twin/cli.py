@@ -191,7 +191,7 @@ def cmd_weather(args: argparse.Namespace) -> int:
 
 
 def cmd_weather_validate(args: argparse.Namespace) -> int:
-    from weather.validation import THRESHOLDS, compare_ensemble
+    from weather.validation import THRESHOLDS, compare_design_conditions, compare_ensemble, record_problems
 
     folder = Path(args.dir)
     if not folder.is_dir():
@@ -204,7 +204,7 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
         s = sites.load(key, args.site_dir)
         if s.location.wmo:
             by_wmo[s.location.wmo] = s
-    rows = []
+    rows, design_rows, problems = [], [], []
     count_keys = [f"{k}>{x:g}" for k, xs in THRESHOLDS.items() for x in xs]
     for f in files:
         wmo = f.read_text(encoding="latin-1").split("\n", 1)[0].split(",")[5].strip()
@@ -219,6 +219,10 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
                 site_weather(site, seed=s, site_variability=not args.default_variability)[0] for s in range(args.seeds)
             ]
         res = compare_ensemble(gens, real)
+        if args.design:
+            dc = compare_design_conditions(gens, real)
+            design_rows.append([site.key, *[_design_cell(*dc[k]) for k in DESIGN_COLUMNS]])
+            problems += [f"{f.name}: {p}" for p in record_problems(real)]
         row = [site.key, f"{res['dt_month_max']:.2f}", f"{100 * res['ghi_rel']:+.1f} %"]
         for k in count_keys:
             gm, sd, r, ok = res["counts"][k]
@@ -227,10 +231,35 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     header = ["site", "max ΔT month K", "ΔGHI year", *[f"h {k.replace('>', ' > ')} °C" for k in count_keys]]
     print(_table(rows, header, args.markdown))
     print(f"generated: mean ± SD over seeds 0…{args.seeds - 1} / real file; ✗ outside ±10 % (or ±100 h)")
+    if args.design:
+        print()
+        print(_table(design_rows, ["site", *DESIGN_COLUMNS.values()], args.markdown))
+        print(
+            "ASHRAE-style design conditions, °C (percentiles of the hourly year; MCWB = mean wet bulb at that dry bulb "
+            f"±0.5 K): generated mean ± SD over seeds 0…{args.seeds - 1} / real file; ✗ gap of the mean > 0.5 K"
+        )
+        for line in problems or ["no impossible or implausible records in the real files"]:
+            print(f"record check: {line}")
     if args.pue:
         print()
         _pue_real_vs_generated(files, by_wmo, args)
     return 0
+
+
+DESIGN_COLUMNS = {
+    "db_0.4": "DB 0.4 %",
+    "mcwb_0.4": "MCWB 0.4 %",
+    "db_1": "DB 1 %",
+    "mcwb_1": "MCWB 1 %",
+    "wb_0.4": "WB 0.4 %",
+    "wb_1": "WB 1 %",
+    "db_99.6": "DB 99.6 %",
+    "db_99": "DB 99 %",
+}
+
+
+def _design_cell(mean: float, sd: float, real: float) -> str:
+    return f"{mean:.1f}±{sd:.1f} / {real:.1f}" + (" ✗" if abs(mean - real) > 0.5 else "")
 
 
 def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Namespace) -> None:
@@ -569,6 +598,112 @@ def cmd_size(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
+    """The base scenario of ``twin sweep`` / ``twin ensemble``: a file, or --site and --cooling."""
+    from twin.config import Scenario, WeatherSource, load_scenario
+
+    if args.scenario:
+        if args.site or args.cooling:
+            raise ConfigError("give a scenario file or --site/--cooling, not both")
+        sc = load_scenario(args.scenario)
+        if args.seed is not None:
+            sc = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, seed=args.seed))
+        return sc, Path(args.scenario).stem
+    if not args.site or not args.cooling:
+        raise ConfigError("give a scenario file, or --site and --cooling (each takes one or more names)")
+    sc = Scenario(sites=tuple(args.site), designs=tuple(args.cooling), weather=WeatherSource(seed=args.seed or 0))
+    return sc, "-".join([*args.site, *args.cooling])
+
+
+def _study_output(args: argparse.Namespace, stem: str) -> Path:
+    """``-o`` or the first free ``out/STEM.nc`` (an unfinished study keeps its name: its file is not there yet)."""
+    return Path(args.output) if args.output else _free_name(stem, ".nc", Path(args.out_dir))
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from twin.study import cluster
+    from twin.sweep import parse_grid, read_case_list, run_sweep
+
+    base, stem = _study_scenario(args)
+    grid = [parse_grid(g) for g in args.grid]
+    case_list = read_case_list(args.list) if args.list else None
+    out = _study_output(args, f"{stem}-sweep")
+    with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client:
+        warnings.simplefilter("ignore", weather.WeatherWarning)
+        ds = run_sweep(base, grid, case_list, output=out, force=args.force, block=args.block, client=client)
+    rows = []
+    for s in ds["site"].values:
+        for d in ds["design"].values:
+            pue = ds["pue"].sel(site=s, design=d)
+            at = ", ".join(f"{k}={v}" for k, v in _where_lowest(pue).items())
+            rows.append([s, d, f"{float(pue.min()):.3f}", f"{float(pue.median()):.3f}", f"{float(pue.max()):.3f}", at])
+    print(_table(rows, ["site", "design", "PUE min", "median", "max", "lowest PUE at"], args.markdown))
+    print(f"{ds.attrs['cases']} cases; every KPI in {out}")
+    return 0
+
+
+def _where_lowest(da: Any) -> dict[str, str]:
+    """Coordinates of the lowest value per dimension; ``any`` where every value of a dimension ties."""
+    at = np.argwhere(da.to_numpy() == float(da.min()))
+    out = {}
+    for j, dim in enumerate(da.dims):
+        vals = np.unique(at[:, j])
+        out[dim] = "any" if vals.size == da.sizes[dim] > 1 else f"{da[dim].values[vals[0]]:g}"
+    return out
+
+
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    from twin.ensemble import run_ensemble
+    from twin.study import cluster
+    from twin.sweep import parse_grid, sweep_scenario
+
+    base, stem = _study_scenario(args)
+    base = sweep_scenario(base, [parse_grid(g) for g in args.grid])
+    if args.seeds < 1:
+        raise ConfigError(f"--seeds = {args.seeds} must be ≥ 1")
+    try:
+        warming = [float(w) for w in parse_grid(f"warming={args.warming}")[1]]
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("--grid 'warming=", "--warming '")) from None
+    out = _study_output(args, f"{stem}-ensemble")
+    with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client:
+        warnings.simplefilter("ignore", weather.WeatherWarning)
+        _, q = run_ensemble(base, range(args.seeds), warming, output=out, force=args.force, client=client)
+    cols = [("pue", "PUE", "{:.3f}"), ("wue", "WUE", "{:.2f}"), ("green_share_annual", "green", "{:.1%}")]
+    cols.append(("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}"))
+    flat = q.stack(case=[d for d in q["pue"].dims if d != "quantile"])
+    rows = []
+    for i in range(flat.sizes["case"]):
+        c = flat.isel(case=i)
+        row = [f"{c[d].item():g}" if d == "warming" else str(c[d].item()) for d in flat.indexes["case"].names]
+        for var, _, fmt in cols:
+            row.append(" / ".join(fmt.format(float(v)) for v in c[var].values))
+        rows.append(row)
+    names = ["ΔT K" if d == "warming" else d for d in flat.indexes["case"].names]
+    print(_table(rows, [*names, *[f"{h} P10/P50/P90" for _, h, _ in cols]], args.markdown))
+    print(f"over {args.seeds} generated years (seeds 0…{args.seeds - 1}); every member and KPI in {out}")
+    return 0
+
+
+def _study_args(p: argparse.ArgumentParser, designs: list[str]) -> None:
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
+    p.add_argument("--site", nargs="+", help="site keys or names")
+    p.add_argument("--cooling", nargs="+", choices=designs, help="cooling designs")
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=VALUES",
+        help="a swept parameter: KEY=v1,v2,... or KEY=start:stop:step (stop included); repeatable",
+    )
+    p.add_argument("-o", "--output", help="NetCDF file of the results (default: a new name in --out-dir)")
+    p.add_argument("--out-dir", default="out", help="folder for the default output name (default ./out)")
+    p.add_argument("--force", action="store_true", help="replace an existing output (and a stale checkpoint)")
+    p.add_argument("--workers", type=int, help="run on a local Dask cluster of N worker processes (127.0.0.1)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+
+
 def _output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", help="NetCDF file for the hourly Dataset (default: a new name in --out-dir)")
     p.add_argument("--out-dir", default="out", help="folder for the default output name (default ./out)")
@@ -696,6 +831,20 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--force", action="store_true", help="replace existing output files")
     z.add_argument("--markdown", action="store_true", help="print Markdown tables")
     z.set_defaults(func=cmd_size)
+    sw = sub.add_parser("sweep", help="a grid or list of parameter values in blocks; resumable; one NetCDF")
+    _study_args(sw, list(DESIGNS))
+    sw.add_argument("--list", metavar="FILE.csv", help="cases from a CSV file: a header of keys, one case per row")
+    sw.add_argument("--block", type=int, default=256, help="cases per block / checkpoint / Dask task (default 256)")
+    sw.add_argument("--seed", type=int, default=None, help="seed of the generated weather year")
+    sw.set_defaults(func=cmd_sweep)
+
+    en = sub.add_parser("ensemble", help="P10/P50/P90 of the KPIs over generated years and warmer normals")
+    _study_args(en, list(DESIGNS))
+    en.add_argument("--seeds", type=int, default=10, help="generated years per warming: seeds 0…N−1 (default 10)")
+    en.add_argument(
+        "--warming", default="0", help="K added to the monthly temperature normals: 0,1,2 or 0:2:0.5 (default 0)"
+    )
+    en.set_defaults(func=cmd_ensemble, seed=None)
 
     v = sub.add_parser("weather-validate", help="compare generated years with real hourly files (EPW)")
     v.add_argument("--dir", default="../shared/weather", help="folder of .epw files (default ../shared/weather)")
@@ -707,6 +856,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     v.add_argument(
         "--pue", action="store_true", help="also compare annual PUE of every design on real and generated weather"
+    )
+    v.add_argument(
+        "--design",
+        action="store_true",
+        help="also compare ASHRAE-style design conditions and check the real files for impossible records",
     )
     v.add_argument("--markdown", action="store_true", help="print a Markdown table")
     v.set_defaults(func=cmd_weather_validate)

@@ -37,7 +37,15 @@ from twin.variables import attrs
 from twin.weather_source import site_weather
 from weather.dataset import hour_of_day
 
-__all__ = ["COOLING_PARTS", "KPI_VARIABLES", "POWER_PARTS", "annual_kpis", "prepare_weather", "simulate"]
+__all__ = [
+    "COOLING_PARTS",
+    "KPI_VARIABLES",
+    "POWER_PARTS",
+    "annual_kpis",
+    "prepare_weather",
+    "simulate",
+    "with_psychrometrics",
+]
 
 
 def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str, Any], sites.Site]]:
@@ -47,10 +55,7 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
         site = sites.load(name, scenario.site_dirs)
         w = scenario.weather
         ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None)
-        derived = derive_psychrometrics(ds["t_db"].to_numpy(), ds["rh"].to_numpy(), ds["p_air"].to_numpy())
-        for k, a in derived.items():
-            ds[k] = ("time", a)
-        out[site.key] = (ds, meta, site)
+        out[site.key] = (with_psychrometrics(ds), meta, site)
     lengths = {k: v[0].sizes["time"] for k, v in out.items()}
     if len(set(lengths.values())) > 1:
         raise ConfigError(f"sites have weather years of different lengths {lengths}; use one calendar year")
@@ -60,6 +65,14 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
 def _texts(p: Any) -> tuple:
     """The text fields of a parameter object (they pick tables and laws: one value per block)."""
     return tuple((f.name, getattr(p, f.name)) for f in dataclasses.fields(p) if isinstance(getattr(p, f.name), str))
+
+
+def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
+    """Add what the physics needs from a weather Dataset: humidity ratio, wet bulb, saturation mole fraction."""
+    derived = derive_psychrometrics(ds["t_db"].to_numpy(), ds["rh"].to_numpy(), ds["p_air"].to_numpy())
+    for k, a in derived.items():
+        ds[k] = ("time", a)
+    return ds
 
 
 def _group_key(c: Case) -> tuple:
@@ -99,9 +112,9 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _plan(scenario: Scenario, weather: dict | None) -> _Plan:
+def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = None) -> _Plan:
     wx_all = weather if weather is not None else prepare_weather(scenario)
-    cases = scenario.cases()
+    cases = scenario.cases() if cases is None else list(cases)
     keys = list(wx_all)
     first = wx_all[keys[0]][0]
     time = first.indexes["time"].values
@@ -123,7 +136,7 @@ def _plan(scenario: Scenario, weather: dict | None) -> _Plan:
     # (block, time) arrays, instead of streaming each of ~50 intermediate (1000, 8760) arrays
     # through memory.
     # A block holds cases of one site with the same cooling parameters: those become (1, 1)
-    # columns (see _stack) and the cooling state is computed once per hour for the block;
+    # columns (see twin.facility.stack_columns) and the cooling state is computed once per hour for the block;
     # only what depends on the varying parameters (load, electrical chain) is per case.
     def order(i: int) -> tuple:
         c = cases[i]
@@ -301,7 +314,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     return ds
 
 
-def annual_kpis(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
+def annual_kpis(scenario: Scenario, weather: dict | None = None, cases: list[Case] | None = None) -> xr.Dataset:
     """The annual KPIs of every case, block by block, without holding hourly arrays.
 
     Equal to ``kpis(simulate(scenario))`` (the same physics and the same
@@ -315,13 +328,16 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None) -> xr.Dataset:
         Sites, designs, parameters and sweep.
     weather : dict, optional
         The result of :func:`prepare_weather` (to reuse it across calls).
+    cases : list of Case, optional
+        Run these cases instead of ``scenario.cases()`` (e.g. one slice of them: a block of
+        :mod:`twin.sweep`); their sites must be in ``weather``.
 
     Returns
     -------
     xarray.Dataset
         As :func:`twin.kpis`: one value per case (no ``case`` dimension for a single case).
     """
-    plan = _plan(scenario, weather)
+    plan = _plan(scenario, weather, cases)
     n, nt = len(plan.cases), plan.time.size
     keys = plan.site_keys
     figures: dict[str, np.ndarray] = {}

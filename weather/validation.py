@@ -9,7 +9,17 @@ import xarray as xr
 
 from weather import psychrometrics as psy
 
-__all__ = ["THRESHOLDS", "compare", "compare_ensemble", "hour_counts", "within_tolerance"]
+__all__ = [
+    "DESIGN_LEVELS",
+    "THRESHOLDS",
+    "compare",
+    "compare_design_conditions",
+    "compare_ensemble",
+    "design_conditions",
+    "hour_counts",
+    "record_problems",
+    "within_tolerance",
+]
 
 THRESHOLDS: dict[str, tuple[float, ...]] = {"t_db": (18.0, 24.0, 27.0), "t_wb": (15.0, 19.0, 21.0), "t_dp": (15.0,)}
 """Hour-count thresholds, °C: dry bulb (ASHRAE recommended band edges and economiser limits),
@@ -82,3 +92,95 @@ def compare_ensemble(generated: list[xr.Dataset], real: xr.Dataset) -> dict[str,
         "ghi_rel": float(np.mean([r["ghi_rel"] for r in results])),
         "counts": counts,
     }
+
+
+DESIGN_LEVELS = {
+    "db_0.4": ("t_db", 99.6),
+    "db_1": ("t_db", 99.0),
+    "wb_0.4": ("t_wb", 99.6),
+    "wb_1": ("t_wb", 99.0),
+    "db_99.6": ("t_db", 0.4),
+    "db_99": ("t_db", 1.0),
+}
+"""ASHRAE-style annual design conditions (ASHRAE Handbook — Fundamentals, ch. 14): cooling dry
+bulb exceeded 0.4 % and 1 % of the hours of the year, evaporation wet bulb exceeded 0.4 % and
+1 %, heating dry bulb exceeded 99.6 % and 99 % of the hours (the 0.4th and 1st percentiles);
+name → (variable, percentile of the hourly values)."""
+
+
+def design_conditions(ds: xr.Dataset) -> dict[str, float]:
+    """ASHRAE-style design conditions of one hourly year, °C.
+
+    Returns
+    -------
+    dict
+        :data:`DESIGN_LEVELS` (percentiles of the hourly values, linear interpolation) and
+        ``mcwb_0.4`` / ``mcwb_1``: the mean coincident wet bulb, the mean wet bulb of the hours
+        whose dry bulb is within ±0.5 K of the 0.4 % (1 %) cooling dry bulb.
+
+    Notes
+    -----
+    ASHRAE derives the values from 25 or more years of record with bin counts; here one year
+    (or the mean over generated years) stands in, so these are the file's own percentiles,
+    not the published design values of the station.
+    """
+    series = {"t_db": ds["t_db"].to_numpy(), "t_wb": wet_bulb_of(ds)}
+    out = {k: float(np.percentile(series[v], q)) for k, (v, q) in DESIGN_LEVELS.items()}
+    for lvl in ("0.4", "1"):
+        near = np.abs(series["t_db"] - out[f"db_{lvl}"]) <= 0.5
+        out[f"mcwb_{lvl}"] = float(series["t_wb"][near].mean())
+    return out
+
+
+def compare_design_conditions(generated: list[xr.Dataset], real: xr.Dataset) -> dict[str, tuple[float, float, float]]:
+    """``{name: (mean over generated years, SD, real)}`` of :func:`design_conditions`, °C."""
+    gens = [design_conditions(g) for g in generated]
+    r = design_conditions(real)
+    return {k: (float(np.mean([g[k] for g in gens])), float(np.std([g[k] for g in gens])), r[k]) for k in r}
+
+
+STEP_LIMIT_K = 10.0
+"""Largest credible change of dry bulb or dew point from one hour to the next, K (a step test as
+in station quality control, e.g. Meek & Hatfield 1994, Agric. For. Meteorol. 69, 85; fronts and
+föhn rarely exceed it)."""
+
+
+def record_problems(ds: xr.Dataset, step_k: float = STEP_LIMIT_K) -> list[str]:
+    """Physically impossible or implausible hours of a real record, one line each kind.
+
+    * dew point above the dry bulb by more than 0.05 K (supersaturation a station cannot
+      measure; readers keep the dew point and clip RH at 100 %);
+    * an hour-to-hour change of dry bulb or dew point larger than ``step_k`` (reported apart
+      when it falls in the first three hours of a month, where typical years join months of
+      different years).
+
+    Returns
+    -------
+    list of str
+        Empty for a clean record; else e.g. ``"dew point above dry bulb: 12 h (first
+        2021-03-04T05:00, by up to 1.3 K)"``.
+    """
+    out = []
+    time = ds["time"].to_numpy()
+    t, td = ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()
+    over = td - t
+    bad = np.flatnonzero(over > 0.05)
+    if bad.size:
+        out.append(
+            f"dew point above dry bulb: {bad.size} h (first {str(time[bad[0]])[:16]}, by up to {over[bad].max():.1f} K)"
+        )
+    # A typical year splices months of different years: a jump in the first hours of a month
+    # is a splice, said so, not a faulty measurement.
+    stamp = time.astype("datetime64[h]")
+    splice = (stamp - stamp.astype("datetime64[M]")).astype(int) <= 2
+    for name, a in (("dry bulb", t), ("dew point", td)):
+        step = np.abs(np.diff(a))
+        for where, mask in (("", ~splice[1:]), (" at a month boundary (typical-year splice)", splice[1:])):
+            jumps = np.flatnonzero((step > step_k) & mask)
+            if jumps.size:
+                i = jumps[np.argmax(step[jumps])]
+                out.append(
+                    f"{name} jumps more than {step_k:g} K in an hour{where}: {jumps.size} times "
+                    f"(largest {step[i]:.1f} K at {str(time[i + 1])[:16]})"
+                )
+    return out

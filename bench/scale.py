@@ -1,0 +1,168 @@
+"""Scale benchmarks (`make bench`, or `python bench/scale.py [dask|cost|memory]`).
+
+* **dask**: the same sweep serially (this process, the engine's threads) and on a warm
+  LocalCluster of 2 single-threaded workers, in interleaved pairs; wall and CPU time (this
+  process plus every worker and nanny process), median and range.
+* **cost**: CPU seconds per case-year of :func:`twin.annual_kpis` on one thread, per design,
+  with and without a green plant (PV + wind + storage) — the per-case cost of the national-
+  study arithmetic in the README.
+* **memory**: peak traced allocation (tracemalloc; numpy reports its buffers to it) of
+  ``simulate`` (all hourly variables, or ``keep=KPI_VARIABLES``) and ``annual_kpis`` at two
+  case counts; the difference per case gives cases per GB.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+PAIRS = 5
+
+
+def _cpu_of(client) -> float:
+    """CPU seconds (user + system) of this process and of every worker and nanny process."""
+    import psutil
+
+    def cpu() -> float:
+        t = psutil.Process().cpu_times()
+        return t.user + t.system
+
+    own = psutil.Process().cpu_times()
+    total = own.user + own.system
+    if client is not None:
+        total += sum(client.run(cpu).values()) + sum(client.run(cpu, nanny=True).values())
+    return total
+
+
+def _stats(xs: list[float]) -> str:
+    a = np.sort(np.asarray(xs))
+    return f"{np.median(a):7.2f} s ({a[0]:.2f}–{a[-1]:.2f})"
+
+
+def bench_dask() -> None:
+    from twin import Scenario
+    from twin.study import cluster
+    from twin.sweep import run_sweep
+
+    studies = {
+        "64 cases (one block)": (("facility.utilisation", tuple(np.linspace(0.3, 0.93, 64).round(4))),),
+        "512 cases (2 blocks)": (("facility.utilisation", tuple(np.linspace(0.3, 0.95, 512).round(5))),),
+        "2,048 cases (8 blocks)": (
+            ("facility.utilisation", tuple(np.linspace(0.3, 0.95, 256).round(5))),
+            ("facility.idle_fraction", (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)),
+        ),
+    }
+    base = Scenario(sites=("qingyang",), designs=("free_air",))
+    t0 = time.perf_counter()
+    with cluster(workers=2) as client:
+        up = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run_sweep(base, studies["64 cases (one block)"], block=32, progress=False, client=client)  # warm workers
+        warm = time.perf_counter() - t0
+        print(f"LocalCluster(2 workers) start {up:.1f} s; first study (worker cold start) {warm:.1f} s")
+        print(f"{'study':<24} {'serial wall':>22} {'dask wall':>22} {'serial CPU':>22} {'dask CPU':>22}")
+        for name, grid in studies.items():
+            run_sweep(base, grid, progress=False)  # warm this process too
+            res: dict[str, list[float]] = {"sw": [], "dw": [], "sc": [], "dc": []}
+            for _ in range(PAIRS):
+                for mode in ("s", "d"):
+                    c = client if mode == "d" else None
+                    cpu0, w0 = _cpu_of(c), time.perf_counter()
+                    run_sweep(base, grid, progress=False, client=c)
+                    res[mode + "w"].append(time.perf_counter() - w0)
+                    res[mode + "c"].append(_cpu_of(c) - cpu0)
+            print(
+                f"{name:<24} {_stats(res['sw']):>22} {_stats(res['dw']):>22} {_stats(res['sc']):>22} {_stats(res['dc']):>22}"
+            )
+    print(f"median (range) of {PAIRS} interleaved pairs; serial = this process on {os.cpu_count()} threads")
+
+
+def bench_cost() -> None:
+    from twin import Scenario
+    from twin.config import load_scenario
+    from twin.cooling import DESIGNS
+    from twin.simulate import annual_kpis, prepare_weather
+
+    os.environ["TWIN_THREADS"] = "1"
+    n = 256
+    util = ("facility.utilisation", tuple(np.linspace(0.3, 0.95, n).round(5)))
+    print(f"CPU per case-year, annual_kpis, {n} cases in one call, one thread (median of 3; range)")
+    for design in DESIGNS:
+        sc = Scenario(sites=("qingyang",), designs=(design,), sweep=(util,))
+        _cost_row(design, sc, n, annual_kpis, prepare_weather(sc))
+    green = load_scenario(os.path.join(os.path.dirname(__file__), "..", "examples", "yinchuan_minning_green.toml"))
+    sizes = ("green.storage.energy_mwh", tuple(np.linspace(50.0, 800.0, n).round(3)))
+    import dataclasses
+
+    green = dataclasses.replace(green, sweep=(sizes,))
+    _cost_row(
+        "free_air + PV + wind + storage (green_first), storage sizes", green, n, annual_kpis, prepare_weather(green)
+    )
+
+
+def _cost_row(label, sc, n, fn, wx) -> None:
+    fn(sc, weather=wx)
+    ts = []
+    for _ in range(3):
+        c0 = time.process_time()
+        fn(sc, weather=wx)
+        ts.append((time.process_time() - c0) / n)
+    a = np.sort(ts) * 1e3
+    print(
+        f"  {label:<62} {np.median(a):6.3f} ms ({a[0]:.3f}–{a[-1]:.3f}) = {1e3 / np.median(a):,.0f} case-years/core-s"
+    )
+
+
+def bench_memory() -> None:
+    from twin import Scenario
+    from twin.simulate import KPI_VARIABLES, annual_kpis, prepare_weather, simulate
+
+    os.environ["TWIN_THREADS"] = "1"
+    sizes = (128, 512)
+    runs = {
+        "simulate (all hourly variables)": lambda sc, wx: simulate(sc, weather=wx),
+        "simulate (keep=KPI_VARIABLES)": lambda sc, wx: simulate(sc, weather=wx, keep=KPI_VARIABLES),
+        "annual_kpis": lambda sc, wx: annual_kpis(sc, weather=wx),
+    }
+    print(f"peak traced memory (tracemalloc), Qingyang, {sizes[0]} and {sizes[1]} cases, one thread")
+    for design in ("free_air", "chilled_water"):
+        for label, fn in runs.items():
+            peaks = []
+            for n in sizes:
+                sc = Scenario(
+                    sites=("qingyang",),
+                    designs=(design,),
+                    sweep=(("facility.utilisation", tuple(np.linspace(0.3, 0.95, n).round(5))),),
+                )
+                wx = prepare_weather(sc)
+                fn(sc, wx)  # tables and caches built outside the measurement
+                tracemalloc.start()
+                out = fn(sc, wx)
+                peaks.append(tracemalloc.get_traced_memory()[1])
+                tracemalloc.stop()
+                del out
+            per_case = (peaks[1] - peaks[0]) / (sizes[1] - sizes[0])
+            head = f"  {design:<14} {label:<34} {peaks[0] / 2**20:7.1f} / {peaks[1] / 2**20:7.1f} MiB;"
+            if per_case < 0.02 * peaks[1] / sizes[1]:  # bounded by a block, not by the cases
+                print(f"{head} does not grow with the cases (one block at a time)")
+            else:
+                print(f"{head} {per_case / 2**20:6.3f} MiB per extra case = {2**30 / per_case:,.0f} cases per GiB")
+
+
+def main(which: list[str]) -> None:
+    from twin.runtime import keep_freed_memory
+
+    keep_freed_memory()
+    warnings.simplefilter("ignore")
+    for name in which or ["cost", "memory", "dask"]:
+        {"dask": bench_dask, "cost": bench_cost, "memory": bench_memory}[name]()
+        print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,84 @@
+"""twin ensemble: generated years × warmer normals → percentiles of the KPIs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import sites
+from twin import Scenario, annual_kpis, cli
+from twin.config import WeatherSource
+from twin.ensemble import run_ensemble, warmed_normals
+from twin.params import ConfigError
+from weather import psychrometrics as psy
+
+SC = Scenario(sites=("karamay", "qingyang"), designs=("free_air", "chilled_water"))
+
+
+@pytest.fixture(scope="module")
+def ensemble():
+    return run_ensemble(SC, seeds=(0, 1, 2), warming=(0.0, 3.0), progress=False)
+
+
+def test_warming_keeps_the_relative_humidity_of_the_monthly_means():
+    site = sites.load("guian")
+    warm = warmed_normals(site, 2.0)
+    n0, n1 = site.normals, warm.normals
+    np.testing.assert_allclose(np.subtract(n1.t_mean_c, n0.t_mean_c), 2.0, atol=1e-12)
+    np.testing.assert_allclose(np.subtract(n1.t_max_daily_mean_c, n0.t_max_daily_mean_c), 2.0, atol=1e-12)
+    np.testing.assert_allclose(np.subtract(n1.t_min_daily_mean_c, n0.t_min_daily_mean_c), 2.0, atol=1e-12)
+    p = float(psy.pressure_from_elevation(site.location.elevation_m))
+    rh0 = psy.relative_humidity_from_dew_point(np.array(n0.t_mean_c), np.array(n0.t_dew_mean_c), p)
+    rh1 = psy.relative_humidity_from_dew_point(np.array(n1.t_mean_c), np.array(n1.t_dew_mean_c), p)
+    np.testing.assert_allclose(rh1, rh0, rtol=1e-6)
+    # Clausius-Clapeyron: at constant RH the dew point rises a little less than the dry bulb
+    dtd = np.subtract(n1.t_dew_mean_c, n0.t_dew_mean_c)
+    assert np.all((dtd > 1.6) & (dtd < 2.0))
+    assert n1.ghi_kwh_m2 == n0.ghi_kwh_m2 and n1.wind10m_mean_ms == n0.wind10m_mean_ms
+    assert warmed_normals(site, 0.0) is site
+
+
+def test_members_equal_single_runs_and_percentiles_are_ordered(ensemble):
+    members, q = ensemble
+    assert members["pue"].dims == ("warming", "seed", "site", "design")
+    for seed in (0, 2):
+        one = annual_kpis(dataclasses.replace(SC, weather=WeatherSource(seed=seed)))
+        np.testing.assert_array_equal(members["pue"].sel(warming=0.0, seed=seed).to_numpy().ravel(), one["pue"])
+    pue = members["pue"].to_numpy()
+    np.testing.assert_allclose(q["pue"].to_numpy(), np.percentile(pue, [10, 50, 90], axis=1), rtol=0, atol=0)
+    assert np.all(np.diff(q["pue"].to_numpy(), axis=0) >= 0)
+    assert q["pue"].attrs["units"] == "1" and q["quantile"].attrs["long_name"]
+
+
+def test_warmer_normals_raise_the_cooling_energy(ensemble):
+    members, _ = ensemble
+    cool = members["energy_cooling"].sel(site="karamay")
+    assert np.all(cool.sel(warming=3.0).to_numpy() > cool.sel(warming=0.0).to_numpy())
+
+
+def test_bad_ensembles_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="seeds"):
+        run_ensemble(SC, seeds=(0, 0), progress=False)
+    with pytest.raises(ConfigError, match="warming"):
+        run_ensemble(SC, seeds=(0,), warming=(20.0,), progress=False)
+    f = tmp_path / "w.epw"
+    f.write_text("")
+    with pytest.raises(ConfigError, match="generated years"):
+        run_ensemble(
+            dataclasses.replace(SC, sites=("karamay",), weather=WeatherSource(source=str(f))),
+            seeds=(0,),
+            progress=False,
+        )
+
+
+def test_cli_ensemble(tmp_path, capsys):
+    out = tmp_path / "e.nc"
+    args = ["ensemble", "--site", "karamay", "--cooling", "spray", "--seeds", "2", "--warming", "0,2", "-o", str(out)]
+    assert cli.main(args) == 0
+    text = capsys.readouterr().out
+    assert "PUE P10/P50/P90" in text and "over 2 generated years" in text
+    assert out.exists()
+    assert cli.main([*args[:-2], "--warming", "0:x", "-o", str(tmp_path / "f.nc")]) == 2
+    assert capsys.readouterr().err.startswith("twin: error:")

@@ -1,0 +1,68 @@
+"""Running studies: progress bar, Dask clusters (local, unreachable) give the serial results exactly."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import xarray as xr
+
+from twin import Scenario, cli
+from twin.ensemble import run_ensemble
+from twin.study import ClusterError, Progress, cluster
+from twin.sweep import run_sweep
+
+BASE = Scenario(sites=("karamay", "qingyang"), designs=("free_air", "immersion_1p"))
+GRID = (("facility.utilisation", (0.4, 0.6, 0.8)),)
+ONE = Scenario(sites=("karamay",), designs=("spray",))
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal():
+    quiet, tty = io.StringIO(), Tty()
+    for stream in (quiet, tty):
+        bar = Progress(4, "sweep", stream)
+        for k in range(5):
+            bar.show(k)
+    assert quiet.getvalue() == ""
+    assert "4/4 blocks" in tty.getvalue() and tty.getvalue().endswith("\n")
+
+
+def test_local_cluster_of_two_workers_equals_the_serial_run():
+    pytest.importorskip("dask.distributed")
+    serial = run_sweep(BASE, GRID, block=4, progress=False)
+    serial_m, serial_q = run_ensemble(ONE, seeds=(0, 1), progress=False)
+    with cluster(workers=2) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        assert all(a.startswith("tcp://127.0.0.1:") for a in client.scheduler_info()["workers"])
+        dask = run_sweep(BASE, GRID, block=4, progress=False, client=client)
+        dask_m, dask_q = run_ensemble(ONE, seeds=(0, 1), progress=False, client=client)
+    xr.testing.assert_identical(dask, serial)  # 12 cases in 3 tasks of 4: bit-for-bit the same
+    xr.testing.assert_identical(dask_m, serial_m)
+    xr.testing.assert_identical(dask_q, serial_q)
+
+
+def test_unreachable_scheduler_is_one_clear_error(capsys, tmp_path):
+    pytest.importorskip("dask.distributed")
+    with (
+        pytest.raises(ClusterError, match="no scheduler answered"),
+        cluster(scheduler="tcp://127.0.0.1:9", timeout_s=1),
+    ):
+        pass
+    args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5"]
+    assert cli.main([*args, "--scheduler", "tcp://127.0.0.1:9", "-o", str(tmp_path / "x.nc")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error: --scheduler tcp://127.0.0.1:9") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"workers": 2, "scheduler": "tcp://h:1"}, "not both"), ({"workers": 0}, "≥ 1"), ({"scheduler": "h:1"}, "tcp://")],
+)
+def test_bad_cluster_options(kwargs, match):
+    with pytest.raises(ClusterError, match=match), cluster(**kwargs):
+        pass

@@ -1,0 +1,139 @@
+"""twin sweep: grids and lists of cases in blocks, one labelled NetCDF, resumable after an interruption."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from twin import Scenario, annual_kpis, cli
+from twin.io import OutputError
+from twin.params import ConfigError
+from twin.sweep import parse_grid, read_case_list, run_sweep
+
+BASE = Scenario(sites=("karamay", "guian"), designs=("free_air", "spray"))
+GRID = (("facility.utilisation", (0.3, 0.6, 0.9)), ("cooling.free_air.evap_effectiveness", (0.7, 0.9)))
+
+
+@pytest.fixture(scope="module")
+def grid_result():
+    return run_sweep(BASE, GRID, block=5, progress=False)
+
+
+def test_parse_grid_list_and_inclusive_range():
+    assert parse_grid("facility.utilisation=0.3,0.5") == ("facility.utilisation", (0.3, 0.5))
+    key, values = parse_grid("facility.utilisation=0.3:0.9:0.1")
+    assert key == "facility.utilisation"
+    assert values == (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # stop included, no 0.30000000000000004
+    assert parse_grid("cooling.chilled_water.refrigerant=R134a,R1234ze(E)")[1] == ("R134a", "R1234ze(E)")
+    assert parse_grid("green.storage.enabled=true,false")[1] == (True, False)
+
+
+@pytest.mark.parametrize("spec", ["facility.utilisation", "=1,2", "k=1:2", "k=2:1:0.5", "k=0:1:0", "k=1,1", "k=a:b:c"])
+def test_parse_grid_rejects_malformed(spec):
+    with pytest.raises(ConfigError, match="--grid"):
+        parse_grid(spec)
+
+
+def test_grid_equals_one_engine_call_with_the_same_sweep(grid_result):
+    ref = annual_kpis(Scenario(sites=BASE.sites, designs=BASE.designs, sweep=GRID))
+    ds = grid_result
+    assert ds["pue"].dims == ("site", "design", "facility.utilisation", "cooling.free_air.evap_effectiveness")
+    assert ds["pue"].shape == (2, 2, 3, 2)
+    for name in ref.data_vars:  # same physics, same order; blocks of 5 do not change a bit
+        np.testing.assert_array_equal(ds[name].to_numpy().ravel(), ref[name].to_numpy())
+    assert list(ds["facility.utilisation"].values) == [0.3, 0.6, 0.9]
+    # the swept utilisation moves PUE (fixed losses spread over more IT energy)
+    pue = ds["pue"].sel(site="karamay", design="free_air")
+    assert float(pue.sel({"facility.utilisation": 0.9}).max()) < float(pue.sel({"facility.utilisation": 0.3}).min())
+
+
+def test_every_variable_and_coordinate_is_labelled(grid_result):
+    for name, v in {**grid_result.data_vars, **grid_result.coords}.items():
+        assert v.attrs.get("long_name"), name
+        if name not in ("site", "design"):
+            assert "units" in v.attrs, name
+    assert grid_result["facility.utilisation"].attrs["units"] == "-"
+    assert grid_result["pue"].attrs["units"] == "1"
+
+
+def test_case_list_rows(tmp_path):
+    f = tmp_path / "cases.csv"
+    f.write_text("facility.utilisation,facility.it_capacity_kw\n0.5,5000\n0.8,20000\n0.5,20000\n")
+    keys, rows = read_case_list(f)
+    assert keys == ("facility.utilisation", "facility.it_capacity_kw") and rows[1] == (0.8, 20000)
+    base = Scenario(sites=("karamay",), designs=("free_air", "spray"))
+    ds = run_sweep(base, case_list=(keys, rows), block=2, progress=False)
+    assert ds["pue"].dims == ("site", "design", "row")
+    assert list(ds["facility.it_capacity_kw"].values) == [5000, 20000, 20000]
+    for r, row in enumerate(rows):
+        one = annual_kpis(
+            Scenario(
+                sites=base.sites, designs=base.designs, sweep=tuple((k, (v,)) for k, v in zip(keys, row, strict=True))
+            )
+        )
+        np.testing.assert_array_equal(ds["pue"].isel(row=r).to_numpy().ravel(), one["pue"].to_numpy())
+
+
+def test_case_list_errors_name_the_line(tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text("facility.utilisation\n0.5\n1.5\n")
+    with pytest.raises(ConfigError, match=r"line 3.*utilisation = 1\.5"):
+        run_sweep(BASE, case_list=read_case_list(f), progress=False)
+    f.write_text("facility.utilisation,facility.idle_fraction\n0.5\n")
+    with pytest.raises(ConfigError, match="line 2 has 1 values"):
+        read_case_list(f)
+
+
+class Stop(Exception):
+    pass
+
+
+def test_interrupted_sweep_resumes_without_recomputing(tmp_path, grid_result):
+    out = tmp_path / "s.nc"
+    k = 2
+
+    def interrupt(i):
+        if i == k - 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_sweep(BASE, GRID, output=out, block=5, progress=False, on_block=interrupt)
+    ckpt = tmp_path / "s.nc.checkpoint"
+    assert not out.exists() and len(list(ckpt.glob("block-*.npz"))) == k
+    computed = []
+    ds = run_sweep(BASE, GRID, output=out, block=5, progress=False, on_block=computed.append)
+    assert computed == list(range(k, 5))  # 24 cases in blocks of 5: blocks 0 and 1 loaded, not run
+    xr.testing.assert_identical(ds, grid_result.assign_attrs(ds.attrs))
+    xr.testing.assert_identical(xr.load_dataset(out, engine="h5netcdf"), ds)
+    assert not ckpt.exists()  # removed once the file is written
+
+
+def test_output_and_foreign_checkpoint_are_never_replaced_silently(tmp_path):
+    out = tmp_path / "s.nc"
+    out.write_text("mine")
+    with pytest.raises(OutputError, match="exists"):
+        run_sweep(BASE, GRID, output=out, progress=False)
+    assert out.read_text() == "mine"
+    other = tmp_path / "t.nc"
+    with pytest.raises(Stop):
+        run_sweep(BASE, GRID, output=other, block=5, progress=False, on_block=lambda i: (_ for _ in ()).throw(Stop))
+    changed = (("facility.utilisation", (0.4, 0.6)),)
+    with pytest.raises(OutputError, match="checkpoint of another study"):
+        run_sweep(BASE, changed, output=other, block=5, progress=False)
+    ds = run_sweep(BASE, changed, output=other, block=5, progress=False, force=True)
+    assert ds["pue"].shape == (2, 2, 2)
+
+
+def test_cli_sweep(tmp_path, capsys):
+    out = tmp_path / "c.nc"
+    args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.4:0.8:0.2"]
+    assert cli.main([*args, "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "facility.utilisation=0.8" in text and "3 cases" in text
+    assert xr.load_dataset(out, engine="h5netcdf")["pue"].shape == (1, 1, 3)
+    assert cli.main([*args, "-o", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert cli.main([*args[:-1], "facility.utilisatio=0.5", "-o", str(tmp_path / "d.nc")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error:") and "utilisatio" in err and err.count("\n") == 1

@@ -1,0 +1,96 @@
+"""Design conditions and record checks of weather.validation, by hand and on the real files."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import sites
+from tests.conftest import EPW_FILES, epw_path
+from twin.weather_source import site_weather
+from weather.validation import compare_design_conditions, design_conditions, record_problems
+
+
+def _year(t_db: np.ndarray, t_dp: np.ndarray, rh: float = 100.0) -> xr.Dataset:
+    time = pd.date_range("2021-01-01", periods=t_db.size, freq="h")
+    return xr.Dataset(
+        {
+            "t_db": ("time", t_db),
+            "t_dp": ("time", t_dp),
+            "rh": ("time", np.full(t_db.size, rh)),
+            "p_air": ("time", np.full(t_db.size, 101325.0)),
+        },
+        coords={"time": time},
+    )
+
+
+def test_design_conditions_by_hand():
+    # Dry bulb −20 … +40 °C in 8760 equal steps, shuffled, saturated air: every percentile is
+    # known (the 0.4 % level is at 0.996 of the span), the wet bulb equals the dry bulb, and the
+    # coincident wet bulb is the mean dry bulb of the ±0.5 K band.
+    d = 60.0 / 8760
+    t = np.random.default_rng(1).permutation(-20.0 + np.arange(8760) * d)
+    dc = design_conditions(_year(t, t))
+
+    def level(q):
+        return -20.0 + q * 8759 * d
+
+    assert dc["db_0.4"] == pytest.approx(level(0.996), abs=1e-9)
+    assert dc["db_1"] == pytest.approx(level(0.99), abs=1e-9)
+    assert dc["db_99.6"] == pytest.approx(level(0.004), abs=1e-9)
+    assert dc["wb_0.4"] == pytest.approx(dc["db_0.4"], abs=0.01)
+    assert dc["mcwb_1"] == pytest.approx(dc["db_1"], abs=0.01)  # band 38.9 … 39.9 °C, inside the range
+    top = t[t >= dc["db_0.4"] - 0.5]  # the band of the 0.4 % level is cut at the year's maximum
+    assert dc["mcwb_0.4"] == pytest.approx(top.mean(), abs=0.01)
+
+
+def test_record_problems_names_impossible_and_implausible_hours():
+    t = 10.0 + 5.0 * np.sin(np.arange(8760) * 2 * np.pi / 24)
+    td = t - 5.0
+    assert record_problems(_year(t, td, 70.0)) == []
+    td2 = td.copy()
+    td2[100:103] = t[100:103] + 1.2  # supersaturated: dew point above the dry bulb
+    t2 = t.copy()
+    t2[5000] += 15.0  # a spike mid-month (2021-07-28)
+    t2[744] -= 12.0  # 1 February 00:00, where a typical year joins two months (dew point now above it too)
+    lines = record_problems(_year(t2, td2, 70.0))
+    assert any(line.startswith("dew point above dry bulb: 4 h (first 2021-01-05T04:00") for line in lines)
+    assert any("dry bulb jumps more than 10 K in an hour: 2 times" in line for line in lines)
+    assert any("month boundary" in line and "2021-02-01" in line for line in lines)
+
+
+@pytest.mark.parametrize("key", sorted(EPW_FILES))
+def test_generated_design_conditions_against_real_files(key, real_weather):
+    """Measured gaps (generated mean of 5 seeds − real file), stated in the README.
+
+    The generator reproduces the hot-season wet bulb (0.4 %/1 %) within 0.5 K at Qingyang and
+    Karamay, but its winter minima are 0.6–2.3 K too cold and its coincident wet bulb at the
+    hottest hours 0.5–1.7 K too humid at most sites; the issue's 0.5 K goal is not met. This
+    test pins that the comparison runs and its figures stay physical; it does not pretend the
+    goal is met.
+    """
+    epw_path(key)
+    real, _ = real_weather(key)
+    site = sites.load(key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gens = [site_weather(site, seed=s)[0] for s in range(5)]
+    dc = compare_design_conditions(gens, real)
+    for name, (mean, sd, r) in dc.items():
+        assert np.isfinite(mean) and np.isfinite(r) and sd >= 0, name
+    for g in (lambda k: dc[k][0], lambda k: dc[k][2]):  # generated and real alike
+        assert g("db_99.6") < g("db_99") < g("db_1") < g("db_0.4")
+        assert g("wb_1") <= g("wb_0.4") and g("mcwb_0.4") <= g("db_0.4")
+    assert abs(dc["db_0.4"][0] - dc["db_0.4"][2]) < 1.5  # the hot tail is within 1.5 K everywhere
+    assert abs(dc["db_99.6"][0] - dc["db_99.6"][2]) < 3.0  # the cold tail is the worst, up to 2.3 K
+
+
+def test_real_records_are_checked(real_weather):
+    epw_path("guian")
+    lines = record_problems(real_weather("guian")[0])
+    # Guiyang's CSWD file: 10.9 K fall of the dry bulb within the hour at 2021-02-23 18:00
+    assert any("dry bulb jumps" in line and "2021-02-23T18:00" in line for line in lines)
