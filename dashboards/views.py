@@ -215,6 +215,11 @@ def with_capacities(d: dict[str, Any], case: int, pv_mw, wind_mw, st_mw, st_mwh)
     return sc.to_dict(), ""
 
 
+def _value_text(v: Any) -> str:
+    """A parameter value as a person writes it (50000, not 50000.0)."""
+    return f"{v:g}" if isinstance(v, float) else f"{v}"
+
+
 def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
     """(field, value, default, units, source) of every parameter that differs from its default."""
     parts: list[tuple[str, Params]] = [
@@ -233,7 +238,7 @@ def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
         for name, default, units, source in type(p).describe():
             v = getattr(p, name)
             if v != default:
-                rows.append((f"{section}.{name}", f"{v}", f"{default}", units, source))
+                rows.append((f"{section}.{name}", _value_text(v), _value_text(default), units, source))
     for key, values in sc.sweep:
         rows.append((f"sweep.{key}", ", ".join(f"{v}" for v in values), "-", "-", "sweep (scenario)"))
     return rows
