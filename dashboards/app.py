@@ -18,8 +18,9 @@ from dash import Dash, Input, Output, State, ctx, dcc, html
 
 from dashboards import data
 from dashboards.catalog import LANGS, t
+from twin.params import ConfigError
 
-__all__ = ["PAGES", "TOPOJSON_PATH", "create_app", "serve"]
+__all__ = ["PAGES", "TOPOJSON_PATH", "bind", "create_app", "serve"]
 
 HERE = Path(__file__).resolve().parent
 TOPOJSON_PATH = "assets/topojson/"
@@ -125,13 +126,26 @@ def _shell_callbacks(app: Dash) -> None:
         return int(i)
 
 
-def serve(app: Dash, host: str = "127.0.0.1", port: int = 8050, debug: bool = False, threads: int = 8) -> None:
-    """Serve with waitress (production WSGI server), or Dash's dev server when ``debug``."""
+def bind(app: Dash, host: str = "127.0.0.1", port: int = 8050, threads: int = 8):
+    """A waitress server for the app, listening on ``host:port`` (ConfigError if it cannot)."""
+    from waitress.server import create_server
+
+    os.environ.setdefault("TWIN_THREADS", "1")  # one engine thread per request: the server has many
+    try:
+        return create_server(app.server, host=host, port=port, threads=threads, ident="twin")
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"cannot serve on {host}:{port}: {reason}") from None
+
+
+def serve(app: Dash, host: str = "127.0.0.1", port: int = 8050, debug: bool = False, server=None) -> None:
+    """Serve with waitress (production WSGI server), or Dash's dev server when ``debug``.
+
+    ``server``: one made by :func:`bind` (already listening), else one is made here.
+    """
     if debug:
         app.run(host=host, port=port, debug=True, dev_tools_disable_version_check=True)
         return
-    import waitress
-
-    os.environ.setdefault("TWIN_THREADS", "1")  # one engine thread per request: the server has many
-    print(f"serving on http://{host}:{port}/ (waitress, {threads} threads; Ctrl-C stops)", flush=True)
-    waitress.serve(app.server, host=host, port=port, threads=threads, ident="twin")
+    server = server or bind(app, host, port)
+    print(f"serving on http://{host}:{port}/ (waitress; Ctrl-C stops)", flush=True)
+    server.run()

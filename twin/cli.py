@@ -468,11 +468,12 @@ def cmd_dash(args: argparse.Namespace) -> int:
     sc = _load_scenario_arg(args.scenario)
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port {args.port} is not a TCP port; allowed 1 … 65535")
-    from dashboards.app import create_app, serve
+    from dashboards.app import bind, create_app, serve
 
-    _study_tables(sc, args)
     app = create_app(sc.to_dict())
-    serve(app, host=args.host, port=args.port, debug=args.debug)
+    server = None if args.debug else bind(app, args.host, args.port)  # a busy port fails before the study
+    _study_tables(sc, args)
+    serve(app, host=args.host, port=args.port, debug=args.debug, server=server)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import socket
 import threading
 
 import numpy as np
@@ -187,3 +188,9 @@ def test_cli_report_and_dash_errors(tmp_path, capsys):
     assert main(["dash", "missing.toml"]) == 2
     assert main(["dash", "--port", "70000"]) == 2
     assert "--port 70000" in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["dash", "--port", str(port)]) == 2  # fails before computing anything
+    assert capsys.readouterr().err == f"twin: error: cannot serve on 127.0.0.1:{port}: Address already in use\n"
