@@ -461,12 +461,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _where_lowest(da: Any) -> dict[str, str]:
-    """Coordinates of the lowest value per dimension; ``any`` where every value of a dimension ties."""
+    """Coordinates of the lowest value per dimension: the first of those that tie, ``any`` if all do."""
     at = np.argwhere(da.to_numpy() == float(da.min()))
     out = {}
     for j, dim in enumerate(da.dims):
         vals = np.unique(at[:, j])
-        out[dim] = "any" if vals.size == da.sizes[dim] > 1 else f"{da[dim].values[vals[0]]:g}"
+        first = f"{da[dim].values[vals[0]]:g}"
+        if vals.size > 1:
+            first = "any" if vals.size == da.sizes[dim] else f"{first} (+{vals.size - 1} tied)"
+        out[dim] = first
     return out
 
 
