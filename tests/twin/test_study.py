@@ -41,6 +41,9 @@ def test_local_cluster_of_two_workers_equals_the_serial_run():
         assert all(a.startswith("tcp://127.0.0.1:") for a in client.scheduler_info()["workers"])
         dask = run_sweep(BASE, GRID, block=4, progress=False, client=client)
         dask_m, dask_q = run_ensemble(ONE, seeds=(0, 1), progress=False, client=client)
+        with cluster(scheduler=client.scheduler.address) as remote:  # as --scheduler tcp://… does
+            via_address = run_sweep(BASE, GRID, block=4, progress=False, client=remote)
+    xr.testing.assert_identical(via_address, serial)
     xr.testing.assert_identical(dask, serial)  # 12 cases in 3 tasks of 4: bit-for-bit the same
     xr.testing.assert_identical(dask_m, serial_m)
     xr.testing.assert_identical(dask_q, serial_q)
