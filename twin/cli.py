@@ -7,10 +7,11 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -621,6 +622,18 @@ def _study_output(args: argparse.Namespace, stem: str) -> Path:
     return Path(args.output) if args.output else _free_name(stem, ".nc", Path(args.out_dir))
 
 
+@contextlib.contextmanager
+def _resumable(out: Path) -> Iterator[None]:
+    """On Ctrl-C, say where the finished blocks are and how to resume."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        ckpt = out.with_name(out.name + ".checkpoint")
+        if ckpt.is_dir():
+            print(f"twin: finished blocks are kept in {ckpt}; run the same command to resume", file=sys.stderr)
+        raise
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from twin.study import cluster
     from twin.sweep import parse_grid, read_case_list, run_sweep
@@ -629,7 +642,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     grid = [parse_grid(g) for g in args.grid]
     case_list = read_case_list(args.list) if args.list else None
     out = _study_output(args, f"{stem}-sweep")
-    with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client:
+    with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
         warnings.simplefilter("ignore", weather.WeatherWarning)
         ds = run_sweep(base, grid, case_list, output=out, force=args.force, block=args.block, client=client)
     rows = []
@@ -644,12 +657,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _where_lowest(da: Any) -> dict[str, str]:
-    """Coordinates of the lowest value per dimension; ``any`` where every value of a dimension ties."""
+    """Coordinates of the lowest value per dimension: the first of those that tie, ``any`` if all do."""
     at = np.argwhere(da.to_numpy() == float(da.min()))
     out = {}
     for j, dim in enumerate(da.dims):
         vals = np.unique(at[:, j])
-        out[dim] = "any" if vals.size == da.sizes[dim] > 1 else f"{da[dim].values[vals[0]]:g}"
+        first = f"{da[dim].values[vals[0]]:g}"
+        if vals.size > 1:
+            first = "any" if vals.size == da.sizes[dim] else f"{first} (+{vals.size - 1} tied)"
+        out[dim] = first
     return out
 
 
@@ -667,7 +683,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("--grid 'warming=", "--warming '")) from None
     out = _study_output(args, f"{stem}-ensemble")
-    with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client:
+    with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
         warnings.simplefilter("ignore", weather.WeatherWarning)
         _, q = run_ensemble(base, range(args.seeds), warming, output=out, force=args.force, client=client)
     cols = [("pue", "PUE", "{:.3f}"), ("wue", "WUE", "{:.2f}"), ("green_share_annual", "green", "{:.1%}")]

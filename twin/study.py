@@ -165,7 +165,8 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # the HTTP servers too: never on a public interface
+            worker_dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
             env={"TWIN_THREADS": "1"},
         ) as lc,

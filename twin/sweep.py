@@ -123,6 +123,10 @@ class Layout:
 def _param_attrs(key: str, scenario: Scenario) -> dict[str, str]:
     """``units`` and ``long_name`` of a swept dotted key, from the parameter's declaration."""
     parts = key.split(".")
+    if parts[0] == "cooling" and parts[1] not in scenario.designs:
+        raise ConfigError(
+            f"sweep key {key!r} varies a design this study does not run; designs: {', '.join(scenario.designs)}"
+        )
     obj = scenario.cooling[parts[1]] if parts[0] == "cooling" else getattr(scenario, parts[-2])
     f = next(f for f in dataclasses.fields(obj) if f.name == parts[-1])
     return {"units": str(f.metadata.get("units", "-")), "long_name": f"{key} ({f.metadata.get('source', '')})"[:200]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
@@ -32,6 +33,20 @@ def test_progress_bar_only_on_a_terminal():
     assert "4/4 blocks" in tty.getvalue() and tty.getvalue().endswith("\n")
 
 
+def _listening_addresses() -> set[str]:
+    """IP addresses this process and its children listen on."""
+    import os
+
+    import psutil
+
+    procs = [psutil.Process(os.getpid()), *psutil.Process().children(recursive=True)]
+    out = set()
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            out |= {c.laddr.ip for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+    return out
+
+
 def test_local_cluster_of_two_workers_equals_the_serial_run():
     pytest.importorskip("dask.distributed")
     serial = run_sweep(BASE, GRID, block=4, progress=False)
@@ -39,8 +54,12 @@ def test_local_cluster_of_two_workers_equals_the_serial_run():
     with cluster(workers=2) as client:
         assert len(client.scheduler_info()["workers"]) == 2
         assert all(a.startswith("tcp://127.0.0.1:") for a in client.scheduler_info()["workers"])
+        assert _listening_addresses() == {"127.0.0.1"}  # scheduler, workers and HTTP servers alike
         dask = run_sweep(BASE, GRID, block=4, progress=False, client=client)
         dask_m, dask_q = run_ensemble(ONE, seeds=(0, 1), progress=False, client=client)
+        with cluster(scheduler=client.scheduler.address) as remote:  # as --scheduler tcp://… does
+            via_address = run_sweep(BASE, GRID, block=4, progress=False, client=remote)
+    xr.testing.assert_identical(via_address, serial)
     xr.testing.assert_identical(dask, serial)  # 12 cases in 3 tasks of 4: bit-for-bit the same
     xr.testing.assert_identical(dask_m, serial_m)
     xr.testing.assert_identical(dask_q, serial_q)

@@ -85,6 +85,11 @@ def test_case_list_errors_name_the_line(tmp_path):
         read_case_list(f)
 
 
+def test_a_design_key_needs_its_design():
+    with pytest.raises(ConfigError, match="design this study does not run; designs: spray"):
+        run_sweep(Scenario(designs=("spray",)), (("cooling.free_air.evap_effectiveness", (0.7, 0.8)),), progress=False)
+
+
 class Stop(Exception):
     pass
 
