@@ -67,8 +67,16 @@ class Kpi:
 
 KPI_CARDS = (
     Kpi("pue", "Annual PUE", "年均 PUE"),
-    Kpi("green_share_hourly", "Green share, hourly (24/7 CFE)", "逐时绿电占比（24/7 CFE）", "{:.1f}", 100.0, "%"),
+    Kpi("green_share_hourly", "Green share, physical hourly", "逐时绿电占比（物理）", "{:.1f}", 100.0, "%"),
     Kpi("green_share_annual", "Green share, annual matching", "年度绿电匹配占比", "{:.1f}", 100.0, "%"),
+    Kpi(
+        "cfe_score",
+        "24/7 CFE score (grid's clean share credited)",
+        "24/7 无碳电力得分（计入电网清洁电力）",
+        "{:.1f}",
+        100.0,
+        "%",
+    ),
     Kpi("cost_per_mwh_it", "Energy cost per MWh IT", "单位 IT 电量能源成本", "{:,.0f}", 1.0, "CNY/MWh"),
     Kpi("co2", "CO2 from grid power", "电网购电 CO2 排放", "{:,.0f}", 1.0, "t"),
     Kpi("cue", "CUE", "碳利用效率 CUE", "{:.3f}", 1.0, "kg/kWh"),
@@ -184,9 +192,10 @@ _TEXT = {
     "st_mwh": ("Storage energy, MWh", "储能容量 MWh"),
     "pareto": ("Optimiser: Pareto frontier", "优化器：帕累托前沿"),
     "not_computed": (
-        "not yet computed: the sizing optimiser (twin size) does not exist yet",
-        "尚未计算：容量优化器（twin size）尚未实现",
+        "not yet computed: press the button to size the base for 50–90 % hourly green share (twin size)",
+        "尚未计算：点击按钮，按 50–90 % 逐时绿电占比优化配置（twin size）",
     ),
+    "run_pareto": ("Compute the frontier (about a minute)", "计算帕累托前沿（约一分钟）"),
     "no_green": (
         "This case has no green-power base: add PV, wind or storage on the Scenario page or with the sliders.",
         "此工况没有绿电配置：请在“情景”页或用滑块添加光伏、风电或储能。",

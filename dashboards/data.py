@@ -84,6 +84,11 @@ class LRU:
                 self._pending.pop(key, None)
             return value
 
+    def peek(self, key: Hashable) -> Any | None:
+        """The memoised result of ``key`` if there is one (never computes)."""
+        with self._lock:
+            return self._data.get(key)
+
     def __len__(self) -> int:
         return len(self._data)
 
@@ -91,6 +96,10 @@ class LRU:
 _WEATHER = LRU(12)
 _CASES = LRU(16)
 _STUDIES = LRU(4)
+_FRONTIERS = LRU(4)
+
+FRONTIER_TARGETS = (0.5, 0.6, 0.7, 0.8, 0.9)
+"""Physical hourly green-share targets of the Green page's Pareto frontier (``twin size --pareto``)."""
 
 
 def key_of(d: dict[str, Any]) -> str:
@@ -173,7 +182,7 @@ def case_scenario(sc: Scenario, i: int) -> Scenario:
 def _weather_of(sc: Scenario) -> dict:
     """Prepared weather of a one-site scenario, shared between runs (read-only)."""
     w = sc.weather
-    key = (sites.load(sc.sites[0]).key, w.source, w.seed, w.year)
+    key = (sites.load(sc.sites[0], sc.site_dirs).key, w.source, w.seed, w.year, sc.site_dirs)
 
     def make() -> dict:
         with warnings.catch_warnings():
@@ -194,6 +203,31 @@ def run_case(sc: Scenario, i: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
             return ds, kpis(ds)
 
     return _CASES.get(key, make)
+
+
+def frontier(sc: Scenario, i: int = 0, compute: bool = True) -> xr.Dataset | None:
+    """Cost of the cheapest green-power base against the physical hourly green share, for case ``i``.
+
+    What ``twin size --pareto 0.5:0.9:0.1`` computes (:func:`twin.sizing.pareto`: one LP on
+    representative days per target, each answer checked and corrected by the engine on the
+    full year). It takes tens of seconds, so the page asks for it; ``compute=False`` returns
+    the memoised frontier or None.
+    """
+    one = case_scenario(sc, i)
+    key = key_of(one.to_dict())
+    if not compute:
+        return _FRONTIERS.peek(key)
+
+    def make() -> xr.Dataset:
+        from twin import sizing
+
+        sp = sizing.SizingParams()
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", weather.WeatherWarning)
+            inp = sizing.sizing_inputs(one, sp, weather=_weather_of(one))
+            return sizing.pareto(inp, "hourly", np.asarray(FRONTIER_TARGETS), sp)
+
+    return _FRONTIERS.get(key, make)
 
 
 def study(seed: int = 0) -> xr.Dataset:

@@ -288,6 +288,15 @@ def load_case(d: dict[str, Any], i: int | None) -> tuple[Scenario, int, xr.Datas
     return sc, i, ds, k
 
 
+def frontier_figure(ds: xr.Dataset) -> Any:
+    """The optimiser's Pareto frontier (:func:`twin.sizing.frontier_figure`) in the app's layout."""
+    from twin.sizing import frontier_figure as build
+
+    fig = build(ds)
+    fig.update_layout(height=420, margin={"l": 60, "r": 60, "t": 60, "b": 40})
+    return fig
+
+
 def error_box(exc: Exception | str, lang: str = "en") -> html.Div:
     """A user error shown in the page (the message the CLI would print)."""
     return html.Div(f"{t('error', lang)}: {exc}", className="error", role="alert")

@@ -16,7 +16,7 @@ SLIDERS = (  # id, text key, max, step, marks step
     ("green-st-mw", "st_mw", 400, 10, 100),
     ("green-st-mwh", "st_mwh", 1600, 20, 400),
 )
-CARDS = ("green_share_hourly", "green_share_annual", "energy_grid_import", "cost_per_mwh_it", "co2")
+CARDS = ("green_share_hourly", "green_share_annual", "cfe_score", "energy_grid_import", "cost_per_mwh_it", "co2")
 CONFIG = {"displaylogo": False}
 
 
@@ -70,8 +70,16 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                 html.Div(
                     [dcc.Graph(id=g, config=CONFIG) for g in ("green-dispatch", "green-cfe", "green-cycles")]
                     + [
-                        dcc.Graph(
-                            id="green-pareto", figure=figures.message_figure(t("not_computed", lang), t("pareto", lang))
+                        html.Div(
+                            [
+                                html.Button(t("run_pareto", lang), id="green-pareto-run", n_clicks=0),
+                                html.Div(id="green-pareto-error"),
+                                dcc.Graph(
+                                    id="green-pareto",
+                                    config=CONFIG,
+                                    figure=figures.message_figure(t("not_computed", lang), t("pareto", lang)),
+                                ),
+                            ]
                         )
                     ],
                     className="grid",
@@ -160,3 +168,25 @@ def render(d, case, span, start, lang):
         figures.cfe_heatmap(ds, lang),
         figures.storage_cycles(ds, lang),
     )
+
+
+@callback(
+    Output("green-pareto", "figure"),
+    Output("green-pareto-error", "children"),
+    Input("green-pareto-run", "n_clicks"),
+    Input("scenario", "data"),
+    Input("case", "data"),
+    State("green-lang", "data"),
+)
+def pareto(n_clicks, d, case, lang):
+    """The optimiser's frontier for the chosen case: computed on request, shown from the cache after."""
+    asked = ctx.triggered_id == "green-pareto-run"
+    try:
+        sc = views.data.from_dict(d)
+        i = case if isinstance(case, int) and 0 <= case < len(sc.cases()) else 0
+        ds = views.data.frontier(sc, i, compute=asked)
+    except views.USER_ERRORS as exc:
+        return figures.message_figure(str(exc), t("pareto", lang)), views.error_box(exc, lang)
+    if ds is None:
+        return figures.message_figure(t("not_computed", lang), t("pareto", lang)), ""
+    return views.frontier_figure(ds), ""

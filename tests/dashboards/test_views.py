@@ -58,7 +58,7 @@ def test_kpi_cards_and_policy(example):
     _, _, k = example
     cards = views.kpi_cards(k)
     text = str(cards)
-    assert "Green share, hourly" in text and f"{float(k['pue']):.3f}" in text
+    assert "Green share, physical hourly" in text and "24/7 CFE score" in text and f"{float(k['pue']):.3f}" in text
     badge = str(views.policy_badge(k, "yinchuan"))
     assert "meets the limit" in badge and "1.2" in badge
     assert "满足限值" in str(views.policy_badge(k, "yinchuan", "zh"))
@@ -194,3 +194,30 @@ def test_cli_report_and_dash_errors(tmp_path, capsys):
         port = busy.getsockname()[1]
         assert main(["dash", "--port", str(port)]) == 2  # fails before computing anything
     assert capsys.readouterr().err == f"twin: error: cannot serve on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_frontier_is_computed_on_request_and_drawn_from_the_cache(example):
+    import xarray as xr
+
+    sc, _, _ = example
+    assert data.frontier(sc, 0, compute=False) is None  # never computed behind the user's back
+    targets = np.asarray(data.FRONTIER_TARGETS)
+    cost = np.array([[10.0, 11.0, 13.0, 16.0, 20.0]]) * 1e6
+    fake = xr.Dataset(
+        {
+            "cost": (("design", "target"), cost),
+            "marginal_cost": (("design", "target"), np.c_[[np.nan], np.diff(cost) / 10.0]),
+            **{
+                k: (("design", "target"), np.ones_like(cost)) for k in ("pv_mw", "wind_mw", "storage_mw", "storage_mwh")
+            },
+        },
+        coords={"design": ["free_air"], "target": targets},
+        attrs={"target_kind": "hourly"},
+    )
+    one = data.case_scenario(sc, 0)
+    data._FRONTIERS.get(data.key_of(one.to_dict()), lambda: fake)
+    got = data.frontier(sc, 0, compute=False)
+    assert got is fake
+    fig = views.frontier_figure(got)
+    line = next(tr for tr in fig.data if tr.type == "scatter")
+    assert list(line.x) == pytest.approx(list(targets * 100)) and list(line.y) == pytest.approx(list(cost[0] / 1e6))
