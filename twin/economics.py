@@ -21,7 +21,9 @@ class EconomicsParams(Params):
 
     section = "economics"
 
-    tariff_cny_per_kwh: float = param(0.0, 0.0, 10.0, units="CNY/kWh", source="0 = the site file's tariff")
+    tariff_cny_per_kwh: float | None = param(
+        None, 0.0, 10.0, units="CNY/kWh", source="input", inherit="site.tariff.price_cny_per_kwh"
+    )
     tariff: str = param("flat", choices=("flat", "tou"))
     tou_peak_factor: float = param(
         1.6, 1.0, 5.0, source="assumption: peak/flat price (NDRC 2021 asks peak/valley ≥ 3:1 or 4:1)"
@@ -47,12 +49,13 @@ class EconomicsParams(Params):
     opex_pct_of_capex: float = param(1.5, 0.0, 10.0, units="%/yr", source="assumption")
     lifetime_years: float = param(20.0, 1.0, 50.0, units="yr", source="assumption")
     discount_rate: float = param(0.06, 0.0, 0.3, source="assumption: real discount rate")
-    green_subsidy_pct: float = param(
-        -1.0,
-        -1.0,
+    green_subsidy_pct: float | None = param(
+        None,
+        0.0,
         100.0,
         units="%",
-        source="-1 = the site's reported green_power_subsidy (Karamay 15 %, seed 000), else this",
+        source="input (Karamay 15 %, seed 000)",
+        inherit="site.reported.green_power_subsidy",
     )
     other_spend_cny_per_year: float = param(
         0.0, 0.0, 1e12, units="CNY/yr", source="input: non-electricity spend, for electricity's share of spend"

@@ -129,7 +129,7 @@ def green_power(
     which = np.empty(n, dtype=int)
     for i, (c, key) in enumerate(zip(cases, site_keys, strict=True)):
         e = c.economics
-        flat = e.tariff_cny_per_kwh or site_objs[key].tariff.price_cny_per_kwh
+        flat = e.resolved("tariff_cny_per_kwh", site_objs[key])
         k = (flat, e.tariff, e.tou_peak_factor, e.tou_valley_factor)  # what hourly_price reads
         if k not in row_of:
             row_of[k] = len(rows)
@@ -184,10 +184,7 @@ def green_power(
     opex = np.array([c.economics.opex_pct_of_capex for c in cases]) / 100.0
     subsidy = []
     for c, key in zip(cases, site_keys, strict=True):
-        pct = c.economics.green_subsidy_pct
-        if pct < 0:
-            pct = site_objs[key].reported_value("green_power_subsidy") or 0.0
-        subsidy.append(pct)
+        subsidy.append(c.economics.resolved("green_subsidy_pct", site_objs[key]) or 0.0)
     per_case = {
         "capex": capex,
         "capex_annual": capex * (crf + opex),

@@ -29,7 +29,9 @@ class ITParams(Params):
     it_capacity_kw: float = param(
         10_000.0, 0.0, 1e7, units="kW", source="assumption: a 10 MW hall; set racks × kW/rack instead"
     )
-    racks: int = param(0, 0, 1e6, units="racks", source="0 = use it_capacity_kw")
+    racks: int | None = param(
+        None, 1, 1e6, source="input: racks × kw_per_rack instead of it_capacity_kw", inherit="it_capacity_kw"
+    )
     kw_per_rack: float = param(
         18.0, 0.1, 200.0, units="kW", source="seed 002: Qingyang's high-density hall, 18 kW/rack"
     )
@@ -75,7 +77,7 @@ class ITParams(Params):
     @property
     def design_kw(self) -> float:
         """Design IT power at full utilisation and reference inlet, kW."""
-        return self.racks * self.kw_per_rack if self.racks > 0 else self.it_capacity_kw
+        return self.racks * self.kw_per_rack if self.racks is not None else self.it_capacity_kw
 
 
 def utilisation_profile(
