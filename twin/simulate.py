@@ -27,7 +27,7 @@ import xarray as xr
 import sites
 from twin.arrays import total
 from twin.config import Case, Scenario
-from twin.cooling import get_design
+from twin.cooling import DESIGNS, get_design
 from twin.cooling.free_air import ConvergenceError
 from twin.electrical import electrical_losses, indoor_losses
 from twin.green import green_power
@@ -102,6 +102,21 @@ CASE_BLOCK = 128
 """Cases per vectorised block (see :func:`simulate`); results do not depend on it. Measured on
 the CI machine, 1,000-case free-air sweep (``make bench``): 8 → 1.1 s, 32 → 0.5 s,
 128 → 0.36 s, 256 → 0.75 s (Python overhead per block against arrays leaving the cache)."""
+
+
+def _mode_codes() -> tuple[dict[str, int], tuple[str, ...]]:
+    """Each design's first mode code, and the CF flag meaning of every code (``free_air_mix`` …)."""
+    offset, meanings = {}, []
+    for name, design in DESIGNS.items():
+        offset[name] = len(meanings)
+        meanings += [f"{name}_{m}".replace("+", "_and_").replace(" ", "_") for m in design.modes]
+    return offset, tuple(meanings)
+
+
+MODE_OFFSET, MODE_MEANINGS = _mode_codes()
+"""The hourly ``mode`` is ``MODE_OFFSET[design] + index into the design's modes``: one code table
+for all designs (free air's codes are its indices 0–5), so a Dataset of several designs can
+carry CF ``flag_values`` / ``flag_meanings``."""
 
 KPI_VARIABLES = (*HOURLY_NEEDS, *GREEN_HOURLY_NEEDS)
 """The hourly variables :func:`twin.kpis` needs: ``simulate(..., keep=KPI_VARIABLES)`` for big sweeps."""
@@ -319,7 +334,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
                     dtype = bool if arr.dtype == bool else (np.int16 if name == "mode" else float)
                     results[name] = np.empty((n, nt), dtype=dtype)
                     written[name] = np.zeros(n, dtype=bool)
-            results[name][idx] = arr
+            results[name][idx] = arr + MODE_OFFSET[key[0]] if name == "mode" else arr
             written[name][idx] = True
 
     _run_blocks(plan, run_block)
@@ -354,13 +369,20 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     if one:
         coords = {k: (v[1][0] if isinstance(v, tuple) else (v[0] if k == "case" else v)) for k, v in coords.items()}
     ds = xr.Dataset(data, coords=coords)
+    if "mode" in ds:
+        ds["mode"].attrs.update(
+            flag_values=np.arange(len(MODE_MEANINGS), dtype=np.int16), flag_meanings=" ".join(MODE_MEANINGS)
+        )
+    offsets = {round(float(meta.get("utc_offset_h", np.nan)), 6) for _, meta, _ in plan.wx_all.values()}
     ds.attrs.update(
         scenario=scenario.name,
         weather_source=scenario.weather.source,
         weather_seed=scenario.weather.seed,
         modes="; ".join(f"{d}: {', '.join(get_design(d).modes)}" for d in scenario.designs),
-        conventions="hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
+        comment="hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
     )
+    if len(offsets) == 1 and not np.isnan(next(iter(offsets))):
+        ds.attrs["utc_offset_h"] = next(iter(offsets))
     for key, (_, meta, site) in plan.wx_all.items():
         ds.attrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
         ds.attrs[f"{POLICY_ATTR}{key}"] = np.nan if site.policy.pue_limit is None else site.policy.pue_limit
