@@ -34,17 +34,17 @@ class EconomicsParams(Params):
     )
     green_procurement: str = param("owned", choices=("owned", "ppa"))
     ppa_cny_per_kwh: float = param(
-        0.398, 0.0, 10.0, units="CNY/kWh", source="seed 002/003: Qingyang green direct supply 0.398"
+        0.398, 0.0, 10.0, units="CNY/kWh", source="Qingyang2025a/b: Qingyang green direct supply 0.398"
     )
     export_cny_per_kwh: float = param(0.0, 0.0, 10.0, units="CNY/kWh", source="input; 0 = surplus is curtailed unpaid")
     pv_capex_cny_per_w: float = param(
-        3.0, 0.0, 20.0, units="CNY/W", source="assumption (reference-facts: PV capex unverified)"
+        3.0, 0.0, 20.0, units="CNY/W", source="assumption (no verified source: Brief2025)"
     )
     wind_capex_cny_per_w: float = param(
-        4.5, 0.0, 20.0, units="CNY/W", source="assumption (reference-facts: wind capex unverified)"
+        4.5, 0.0, 20.0, units="CNY/W", source="assumption (no verified source: Brief2025)"
     )
     storage_capex_cny_per_wh: float = param(
-        0.465, 0.0, 10.0, units="CNY/Wh", source="CEEC June 2025: 2 h systems average 0.465 CNY/Wh"
+        0.465, 0.0, 10.0, units="CNY/Wh", source="CEEC2025: 2 h systems average 0.465 CNY/Wh"
     )
     opex_pct_of_capex: float = param(1.5, 0.0, 10.0, units="%/yr", source="assumption")
     lifetime_years: float = param(20.0, 1.0, 50.0, units="yr", source="assumption")
@@ -54,7 +54,7 @@ class EconomicsParams(Params):
         0.0,
         100.0,
         units="%",
-        source="input (Karamay 15 %, seed 000)",
+        source="input (Karamay 15 %, Karamay2025)",
         inherit="site.reported.green_power_subsidy",
     )
     other_spend_cny_per_year: float = param(

@@ -33,9 +33,9 @@ class ITParams(Params):
         None, 1, 1e6, source="input: racks × kw_per_rack instead of it_capacity_kw", inherit="it_capacity_kw"
     )
     kw_per_rack: float = param(
-        18.0, 0.1, 200.0, units="kW", source="seed 002: Qingyang's high-density hall, 18 kW/rack"
+        18.0, 0.1, 200.0, units="kW", source="Qingyang2025a: Qingyang's high-density hall, 18 kW/rack"
     )
-    utilisation: float = param(0.7, 0.0, 1.0, source="assumption (seed 004: Gui'an supercomputer > 80 %)")
+    utilisation: float = param(0.7, 0.0, 1.0, source="assumption (Guian2025: Gui'an supercomputer > 80 %)")
     profile: str = param("flat", choices=("flat", "diurnal", "csv"))
     profile_csv: str = param(
         "", source="profile = 'csv': hourly utilisation 0–1 (column 'utilisation', one row per hour of the year)"
@@ -44,21 +44,19 @@ class ITParams(Params):
     idle_fraction: float = param(
         0.4, 0.0, 1.0, source="assumption: server idle power / full-load power (SPECpower class servers 0.3–0.5)"
     )
-    fan_share: float = param(
-        0.10, 0.0, 0.3, source="reference-facts: server fans 10–15 % of server power (eWeek 2009), low end"
-    )
+    fan_share: float = param(0.10, 0.0, 0.3, source="eWeek2009: server fans 10–15 % of server power, low end")
     fan_speed_per_k: float = param(
         0.0216,
         0.0,
         0.2,
         units="1/K",
-        source="calibrated: with leakage_per_k, server power +12 % from 27 to 37 °C inlet (Dell R410, GRC 2016)",
+        source="calibrated: with leakage_per_k, server power +12 % from 27 to 37 °C inlet (Dell R410, GRC2016)",
     )
     leakage_per_k: float = param(
         0.004, 0.0, 0.05, units="1/K", source="assumption: leakage + 0.4 %/K of chip temperature"
     )
     performance_factor: float = param(
-        1.0, 0.1, 10.0, source="compute per server relative to nominal (seed 004: 5 servers → 3 is 5/3)"
+        1.0, 0.1, 10.0, source="compute per server relative to nominal (Guian2025: 5 servers → 3 is 5/3)"
     )
     overclock_power_factor: float = param(
         1.0, 0.5, 3.0, source="server power relative to nominal when overclocked (assumption)"

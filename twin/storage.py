@@ -20,7 +20,7 @@ from twin.params import ConfigError, Params, param
 
 __all__ = ["MINNING", "StorageParams", "dispatch_green_first", "dispatch_lp", "fade_factor"]
 
-# LFP capacity retention at 1 cycle/day, 25 °C, 100 % DoD (NREL BLAST-Lite, reference-facts.md)
+# LFP capacity retention at 1 cycle/day, 25 °C, 100 % DoD (BLASTLite)
 _FADE_YEARS = (0.0, 1.0, 5.0, 10.0)
 _FADE_RETENTION = (1.0, 0.976, 0.925, 0.876)
 
@@ -38,15 +38,15 @@ class StorageParams(Params):
 
     power_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input")
     energy_mwh: float = param(0.0, 0.0, 1e6, units="MWh", source="input")
-    round_trip_efficiency: float = param(0.88, 0.5, 1.0, source="reference-facts: 85–90 % AC-AC (unverified)")
+    round_trip_efficiency: float = param(0.88, 0.5, 1.0, source="Brief2025: 85–90 % AC-AC (unverified)")
     soc_min: float = param(0.05, 0.0, 1.0, source="assumption: share of energy rating")
     soc_max: float = param(0.95, 0.0, 1.0, source="assumption: share of energy rating")
     soc_initial: float = param(0.5, 0.0, 1.0, source="assumption: share of energy rating at the start of the year")
     self_discharge_per_h: float = param(0.0001, 0.0, 0.01, units="1/h", source="assumption: LFP ≈ 2–3 %/month")
-    max_cycles_per_day: float = param(0.0, 0.0, 10.0, source="0 = no limit; Minning: one full cycle a day (seed 000)")
-    age_years: float = param(
-        0.0, 0.0, 30.0, units="yr", source="capacity fade by BLAST-Lite LFP figures (reference-facts.md)"
+    max_cycles_per_day: float = param(
+        0.0, 0.0, 10.0, source="0 = no limit; Minning: one full cycle a day (Karamay2025)"
     )
+    age_years: float = param(0.0, 0.0, 30.0, units="yr", source="BLASTLite: LFP capacity fade")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -57,7 +57,7 @@ class StorageParams(Params):
 
 
 MINNING = StorageParams(power_mw=100.0, energy_mwh=200.0, max_cycles_per_day=1.0)
-"""Datang Minning shared storage station, Yinchuan (seed 000): 100 MW / 200 MWh, one full
+"""Datang Minning shared storage station, Yinchuan (Karamay2025): 100 MW / 200 MWh, one full
 charge and one full discharge a day. Efficiency and SOC window are the defaults (assumptions)."""
 
 

@@ -3,7 +3,7 @@
 A unit profile (kW per kW of installed turbines), computed once per site and turbine choice:
 the station wind (10 m) is carried to hub height with the Hellman power law
 (``windpowerlib.wind_speed.hellman``), optionally rescaled so that its annual mean equals a
-hub-height resource (station data understate wind-farm resource, reference-facts.md), the
+hub-height resource (station data understate wind-farm resource, Brief2025), the
 air density at hub height comes from the barometric formula at the site's pressure and
 temperature (``windpowerlib.density.barometric``), and the turbine's power curve is applied
 with density correction (``windpowerlib.power_output.power_curve``, IEC 61400-12 method).
@@ -40,7 +40,7 @@ class WindParams(Params):
     section = "green.wind"
 
     capacity_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input")
-    turbine_type: str = param("E-126/4200", source="windpowerlib offline library (reference-facts.md example)")
+    turbine_type: str = param("E-126/4200", source="windpowerlib: offline turbine library (windpowerlib)")
     hub_height_m: float = param(135.0, 20.0, 250.0, units="m", source="assumption: modern onshore hub")
     hellman_exponent: float = param(1 / 7, 0.05, 0.6, source="open terrain, 1/7 power law (assumption)")
     hub_mean_speed_ms: float = param(

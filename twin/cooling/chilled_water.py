@@ -43,7 +43,7 @@ class ChilledWaterParams(Params):
 
     section = "cooling.chilled_water"
 
-    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE TC9.9 5th ed. Table 2.1")
+    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
     t_supply_air: float = param(22.0, 10.0, 35.0, units="°C", source="assumption: CRAH supply air")
     delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise")
     crah_fan_pressure_pa: float = param(400.0, 50.0, 3000.0, units="Pa", source="assumption")
@@ -60,8 +60,8 @@ class ChilledWaterParams(Params):
     eta_motor: float = param(0.93, 0.5, 1.0, source="assumption: motor and VFD")
     evaporator_approach: float = param(2.0, 0.5, 10.0, units="K", source="assumption")
     condenser_approach: float = param(2.0, 0.5, 10.0, units="K", source="assumption")
-    tower_approach: float = param(4.0, 1.0, 15.0, units="K", source="vendor data 2.8–5.6 K (reference-facts.md)")
-    tower_range: float = param(5.6, 2.0, 15.0, units="K", source="vendor data 5.6–8.3 K (reference-facts.md)")
+    tower_approach: float = param(4.0, 1.0, 15.0, units="K", source="Brief2025: vendor data 2.8–5.6 K")
+    tower_range: float = param(5.6, 2.0, 15.0, units="K", source="Brief2025: vendor data 5.6–8.3 K")
     tower_min_water: float = param(5.0, 0.0, 20.0, units="°C", source="assumption: freeze protection")
     tower_fan_kw_per_kw: float = param(
         0.01, 0.0, 0.1, units="kW/kW", source="assumption: tower fans per kW of heat rejected"

@@ -29,7 +29,7 @@ RHO_WATER = 997.0
 H_FG = 2450.0
 """Latent heat of evaporation of water near 20 °C, kJ/kg."""
 
-# ASHRAE TC9.9 Thermal Guidelines, 5th ed. (2021), Table 2.1 (reference-facts.md):
+# ASHRAE TC9.9 Thermal Guidelines, 5th ed. (2021), Table 2.1 (ASHRAE2021):
 # class: (dry bulb min, max °C, dew point min, max °C, RH min, max %)
 ENVELOPES: dict[str, tuple[float, float, float, float, float, float]] = {
     "recommended": (18.0, 27.0, -9.0, 15.0, 0.0, 70.0),
