@@ -28,8 +28,8 @@ def five_designs():
 
 def test_dataset_shape_and_labels(five_designs):
     _, ds = five_designs
-    assert ds.sizes["case"] == 10 and ds.sizes["time"] == 8760
-    assert list(ds["site"].values[:5]) == ["karamay"] * 5
+    assert ds.sizes["case"] == 2 * len(ALL) and ds.sizes["time"] == 8760
+    assert list(ds["site"].values[: len(ALL)]) == ["karamay"] * len(ALL)
     for name in ds.data_vars:
         assert ds[name].attrs["units"] == REGISTRY[name].units
         assert ds[name].attrs["long_name"]
