@@ -19,8 +19,10 @@ import numpy as np
 
 import sites
 import weather
+from twin import __version__
 from twin.io import OutputError, write_csv, write_netcdf
 from twin.params import ConfigError
+from twin.variables import format_value, label
 from twin.weather_source import site_weather
 from twin.wind import LOW_CAPACITY_FACTOR
 
@@ -304,34 +306,30 @@ def _free_name(stem: str, suffix: str, folder: Path) -> Path:
     return p
 
 
-KPI_COLUMNS = [
-    ("pue", "PUE", "{:.3f}"),
-    ("overhead_share", "non-IT %", "{:.1%}"),
-    ("ppue_cooling", "pPUE cool", "{:.3f}"),
-    ("wue", "WUE L/kWh", "{:.2f}"),
-    ("hours_out_of_envelope", "h out", "{:.0f}"),
-    ("energy_cooling", "cooling MWh", "{:,.0f}"),
-    ("energy_it", "IT MWh", "{:,.0f}"),
-    ("energy_facility", "facility MWh", "{:,.0f}"),
-    ("gb40879_grade", "GB40879", "{:.0f}"),
-    ("policy_pue_limit", "limit", "{:.2f}"),
-]
-
-
-GREEN_COLUMNS = [
-    ("green_share_hourly", "green hourly", "{:.1%}"),
-    ("green_share_annual", "green annual", "{:.1%}"),
-    ("cfe_score", "24/7 CFE", "{:.1%}"),
-    ("energy_curtailed", "curtailed MWh", "{:,.0f}"),
-    ("pv_capacity_factor", "PV CF", "{:.1%}"),
-    ("wind_capacity_factor", "wind CF", "{:.1%}"),
-    ("islanded_hours", "islanded h", "{:.0f}"),
-    ("green_days_24h", "24h-green d", "{:.0f}"),
-]
-MONEY_COLUMNS = [
-    ("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}"),
-    ("co2", "CO2 t", "{:,.0f}"),
-]
+KPI_COLUMNS = (
+    "pue",
+    "overhead_share",
+    "ppue_cooling",
+    "wue",
+    "hours_out_of_envelope",
+    "energy_cooling",
+    "energy_it",
+    "energy_facility",
+    "gb40879_grade",
+    "policy_pue_limit",
+)
+"""KPIs of the run/compare table; headers and formats from :mod:`twin.variables`."""
+GREEN_COLUMNS = (
+    "green_share_hourly",
+    "green_share_annual",
+    "cfe_score",
+    "energy_curtailed",
+    "pv_capacity_factor",
+    "wind_capacity_factor",
+    "islanded_hours",
+    "green_days_24h",
+)
+MONEY_COLUMNS = ("cost_per_mwh_it", "co2")
 
 
 def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
@@ -351,11 +349,9 @@ def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
             str(ds["design"].values if not sel else ds["design"].values[i]),
         ]
         row += [f"{(ds[c].values if not sel else ds[c].values[i])}" for c in swept]
-        for var, _, fmt in columns:
-            v = float(kk[var])
-            row.append("-" if np.isnan(v) else fmt.format(v))
+        row += [format_value(var, kk[var]) for var in columns]
         rows.append(row)
-    return rows, ["site", "design", *swept, *[h for _, h, _ in columns]]
+    return rows, ["site", "design", *swept, *[label(var) for var in columns]]
 
 
 def _run_and_report(scenario, args: argparse.Namespace, stem: str) -> int:
@@ -743,7 +739,7 @@ def _output_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="twin", description="Data-centre energy, PUE and green-power digital twin.")
-    p.add_argument("--version", action="version", version="twin 0.1.0")
+    p.add_argument("--version", action="version", version=f"twin {__version__}")
     p.add_argument(
         "--site-dir",
         action="append",

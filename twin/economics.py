@@ -38,7 +38,14 @@ class EconomicsParams(Params):
 
     section = "economics"
 
-    tariff_cny_per_kwh: float = param(0.0, 0.0, 10.0, units="CNY/kWh", source="0 = the site file's flat price")
+    tariff_cny_per_kwh: float | None = param(
+        None,
+        0.0,
+        10.0,
+        units="CNY/kWh",
+        source="input: one flat price (0 = free)",
+        inherit="site.tariff.price_cny_per_kwh",
+    )
     tariff: str = param(
         "site",
         choices=("site", "flat", "tou"),
@@ -47,18 +54,19 @@ class EconomicsParams(Params):
     )
     tou_peak_factor: float = param(1.5, 1.0, 5.0, source="tariff = 'tou' only: peak/flat price (assumption)")
     tou_valley_factor: float = param(
-        0.5, 0.05, 1.0, source="tariff = 'tou' only: valley/flat price (assumption; NDRC 2021 asks peak/valley ≥ 3:1)"
+        0.5, 0.05, 1.0, source="tariff = 'tou' only: valley/flat price (assumption; NDRC2021 asks peak/valley ≥ 3:1)"
     )
-    demand_charge_cny_per_kw_month: float = param(
-        -1.0,
-        -1.0,
+    demand_charge_cny_per_kw_month: float | None = param(
+        None,
+        0.0,
         500.0,
         units="CNY/kW/month",
-        source="-1 = the site's tariff table; else this charge on each month's peak grid import (two-part tariff)",
+        source="input: charge on each month's peak grid import (two-part tariff)",
+        inherit="site.tariff.demand_charge_cny_per_kw_month",
     )
     green_procurement: str = param("owned", choices=("owned", "ppa"))
     ppa_cny_per_kwh: float = param(
-        0.398, 0.0, 10.0, units="CNY/kWh", source="seed 002/003: Qingyang green direct supply 0.398"
+        0.398, 0.0, 10.0, units="CNY/kWh", source="Qingyang2025a/b: Qingyang green direct supply 0.398"
     )
     export_contract: bool = param(
         False,
@@ -69,23 +77,24 @@ class EconomicsParams(Params):
         0.0, 0.0, 10.0, units="CNY/kWh", source="input; paid only with export_contract = true"
     )
     pv_capex_cny_per_w: float = param(
-        3.0, 0.0, 20.0, units="CNY/W", source="assumption (reference-facts: PV capex unverified)"
+        3.0, 0.0, 20.0, units="CNY/W", source="assumption (no verified source: Brief2025)"
     )
     wind_capex_cny_per_w: float = param(
-        4.5, 0.0, 20.0, units="CNY/W", source="assumption (reference-facts: wind capex unverified)"
+        4.5, 0.0, 20.0, units="CNY/W", source="assumption (no verified source: Brief2025)"
     )
     storage_capex_cny_per_wh: float = param(
-        0.465, 0.0, 10.0, units="CNY/Wh", source="CEEC June 2025: 2 h systems average 0.465 CNY/Wh"
+        0.465, 0.0, 10.0, units="CNY/Wh", source="CEEC2025: 2 h systems average 0.465 CNY/Wh"
     )
     opex_pct_of_capex: float = param(1.5, 0.0, 10.0, units="%/yr", source="assumption")
     lifetime_years: float = param(20.0, 1.0, 50.0, units="yr", source="assumption: project life")
     discount_rate: float = param(0.06, 0.0, 0.3, source="assumption: real discount rate")
-    green_subsidy_pct: float = param(
-        -1.0,
-        -1.0,
+    green_subsidy_pct: float | None = param(
+        None,
+        0.0,
         100.0,
         units="%",
-        source="-1 = the site's tariff table (Karamay 15 %, seed 000), else this",
+        source="input (Karamay 15 %, Karamay2025): share of the electricity cost of the green-powered load refunded",
+        inherit="site.tariff.green_subsidy_pct",
     )
     other_spend_cny_per_year: float = param(
         0.0, 0.0, 1e12, units="CNY/yr", source="input: non-electricity spend, for electricity's share of spend"
@@ -144,7 +153,7 @@ def tou_price(hour: np.ndarray, flat: float, periods: Sequence[str], factors: Ma
 
 def hourly_price(hour: np.ndarray, e: EconomicsParams, site: SiteTariff) -> np.ndarray:
     """Grid price per hour, CNY/kWh, as ``e.tariff`` says (site table, flat or time-of-use)."""
-    flat = e.tariff_cny_per_kwh or site.price_cny_per_kwh
+    flat = site.price_cny_per_kwh if e.tariff_cny_per_kwh is None else e.tariff_cny_per_kwh
     if e.tariff == "flat" or (e.tariff == "site" and site.tou_hours is None):
         return np.full(np.shape(hour), flat)
     if site.tou_hours is None:
@@ -179,7 +188,7 @@ def emissions_t(grid_energy_mwh: np.ndarray, factor_kg_per_kwh: np.ndarray) -> n
 def subsidy(cost_before: np.ndarray, green_share: np.ndarray, pct: np.ndarray) -> np.ndarray:
     """Green subsidy, CNY: ``pct`` % of the electricity cost of the green-powered share of the load.
 
-    Karamay's "15 % tax incentive and subsidy for servers powered by green energy" (seed 000)
+    Karamay's "15 % tax incentive and subsidy for servers powered by green energy" (Karamay2025)
     read as that share of the cost times the physical hourly green share (an interpretation).
     """
     return cost_before * green_share * pct / 100.0

@@ -25,7 +25,7 @@ class ElectricalParams(Params):
     section = "electrical"
 
     ups_redundancy: float = param(
-        2.0, 1.0, 4.0, source="2N: UPS rated at twice the design IT load (LBNL/Ecos 2005: 2N runs at 20–40 %)"
+        2.0, 1.0, 4.0, source="2N: UPS rated at twice the design IT load (LBNL2005: 2N runs at 20–40 %)"
     )
     ups_loss_no_load: float = param(
         0.006, 0.0, 0.1, source="assumption: modern double-conversion UPS, losses as a share of rating"

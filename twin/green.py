@@ -241,9 +241,6 @@ def green_power(
         ]
     )
 
-    def site_or(value: float, site_value: float) -> float:
-        return site_value if value < 0 else value
-
     per_case = {
         "capex": capex,
         "capex_annual": capex * (crf + opex) + replace,
@@ -255,13 +252,12 @@ def green_power(
         "export_contract": np.array([float(e.export_contract) for e in econ]),
         "export_price": np.array([e.export_cny_per_kwh for e in econ]),
         "demand_charge": np.array(
-            [
-                site_or(e.demand_charge_cny_per_kw_month, tariffs[k].demand_charge_cny_per_kw_month)
-                for e, k in zip(econ, site_keys, strict=True)
-            ]
+            [e.resolved("demand_charge_cny_per_kw_month", site_objs[k]) for e, k in zip(econ, site_keys, strict=True)],
+            dtype=float,
         ),
         "green_subsidy_pct": np.array(
-            [site_or(e.green_subsidy_pct, tariffs[k].green_subsidy_pct) for e, k in zip(econ, site_keys, strict=True)]
+            [e.resolved("green_subsidy_pct", site_objs[k]) for e, k in zip(econ, site_keys, strict=True)],
+            dtype=float,
         ),
         "grid_co2": np.array([site_objs[k].grid.co2_kg_per_kwh for k in site_keys]),
         "other_spend": np.array([e.other_spend_cny_per_year for e in econ]),

@@ -29,24 +29,26 @@ class ITParams(Params):
     it_capacity_kw: float = param(
         10_000.0, 0.0, 1e7, units="kW", source="assumption: a 10 MW hall; set racks × kW/rack instead"
     )
-    racks: int = param(0, 0, 1e6, units="racks", source="0 = use it_capacity_kw")
-    kw_per_rack: float = param(
-        18.0, 0.1, 200.0, units="kW", source="seed 002: Qingyang's high-density hall, 18 kW/rack"
+    racks: int | None = param(
+        None, 1, 1e6, source="input: racks × kw_per_rack instead of it_capacity_kw", inherit="it_capacity_kw"
     )
-    utilisation: float = param(0.7, 0.0, 1.0, source="assumption (seed 004: Gui'an supercomputer > 80 %)")
+    kw_per_rack: float = param(
+        18.0, 0.1, 200.0, units="kW", source="Qingyang2025a: Qingyang's high-density hall, 18 kW/rack"
+    )
+    utilisation: float = param(0.7, 0.0, 1.0, source="assumption (Guian2025: Gui'an supercomputer > 80 %)")
     occupancy: float = param(
         1.0,
         0.01,
         1.0,
-        source="share of the hall's design IT capacity installed (the plant is sized for the whole hall); "
+        source="input: share of the hall's design IT capacity installed (the plant is sized for the whole hall); "
         "with occupancy_ramp, the first year's start",
     )
-    occupancy_ramp: bool = param(False, source="true: occupancy rises linearly from occupancy to occupancy_end")
+    occupancy_ramp: bool = param(False, source="input: true: occupancy rises linearly from occupancy to occupancy_end")
     occupancy_end: float = param(
         0.85, 0.01, 1.0, source="assumption: a western hub hall filling from 20 % to 85 % (issue 13)"
     )
     ramp_years: float = param(5.0, 0.1, 50.0, units="years", source="assumption: years the ramp takes")
-    operating_year: int = param(1, 1, 50, units="years", source="year of operation simulated (1 = the first)")
+    operating_year: int = param(1, 1, 50, units="years", source="input: year of operation simulated (1 = the first)")
     profile: str = param("flat", choices=("flat", "diurnal", "csv"))
     profile_csv: str = param(
         "", source="profile = 'csv': hourly utilisation 0–1 (column 'utilisation', one row per hour of the year)"
@@ -55,15 +57,13 @@ class ITParams(Params):
     idle_fraction: float = param(
         0.4, 0.0, 1.0, source="assumption: server idle power / full-load power (SPECpower class servers 0.3–0.5)"
     )
-    fan_share: float = param(
-        0.10, 0.0, 0.3, source="reference-facts: server fans 10–15 % of server power (eWeek 2009), low end"
-    )
+    fan_share: float = param(0.10, 0.0, 0.3, source="eWeek2009: server fans 10–15 % of server power, low end")
     fan_speed_per_k: float = param(
         0.0216,
         0.0,
         0.2,
         units="1/K",
-        source="calibrated: with leakage_per_k, server power +12 % from 27 to 37 °C inlet (Dell R410, GRC 2016)",
+        source="calibrated: with leakage_per_k, server power +12 % from 27 to 37 °C inlet (Dell R410, GRC2016)",
     )
     leakage_per_k: float = param(
         0.004, 0.0, 0.05, units="1/K", source="assumption: leakage + 0.4 %/K of chip temperature"
@@ -76,7 +76,7 @@ class ITParams(Params):
         "10–30 % for current CPUs; the leakage saved by a cooler chip cannot exceed it",
     )
     performance_factor: float = param(
-        1.0, 0.1, 10.0, source="compute per server relative to nominal (seed 004: 5 servers → 3 is 5/3)"
+        1.0, 0.1, 10.0, source="compute per server relative to nominal (Guian2025: 5 servers → 3 is 5/3)"
     )
     overclock_law: str = param(
         "linear",
@@ -108,7 +108,7 @@ class ITParams(Params):
     @property
     def design_kw(self) -> float:
         """Design IT power at full utilisation and reference inlet, kW."""
-        return self.racks * self.kw_per_rack if self.racks > 0 else self.it_capacity_kw
+        return self.racks * self.kw_per_rack if self.racks is not None else self.it_capacity_kw
 
 
 def utilisation_profile(

@@ -1,6 +1,6 @@
 """Annual KPIs as a function of the hourly Dataset, so they can never disagree with it.
 
-Definitions (reference-facts.md):
+Definitions (keys of docs/references.md: ISO30134, ASHRAE904, GB40879, GoogleCFE2021):
 
 * PUE (ISO/IEC 30134-2) = annual facility energy / annual IT energy — energy-weighted, never
   the mean of hourly PUE; overhead share = 1 − 1/PUE (7.4 % at PUE 1.08).
@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from twin.economics import annual_cost, demand_cost, emissions_t
+from twin.variables import annotate
 
 __all__ = ["GB40879_THRESHOLDS", "gb40879_grade", "kpis"]
 
@@ -26,13 +27,7 @@ GB40879_THRESHOLDS = ((1, 1.20), (2, 1.30), (3, 1.50))
 """(grade, maximum PUE); status: commonly cited, unverified against GB 40879-2021's text."""
 
 UPTIME_GLOBAL_PUE_2024 = 1.56
-"""Uptime Institute global average PUE, 2024 survey (reference-facts.md)."""
-
-
-def _label(ds: xr.Dataset, units: dict[str, tuple[str, str]]) -> None:
-    """Set ``units`` and ``long_name`` of KPI variables."""
-    for k, (u, ln) in units.items():
-        ds[k].attrs.update(units=u, long_name=ln)
+"""Uptime Institute global average PUE, 2024 survey (Uptime2024)."""
 
 
 def _constant(a: np.ndarray) -> bool:
@@ -171,7 +166,7 @@ def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
       energy counts only under an export or certificate contract (``economics.export_contract``);
       without one it equals the hourly share, with one it is ≥ it. (Not the REF of ISO/IEC
       30134-3, which counts all renewable energy bought, wherever it goes.)
-    * **24/7 CFE score** (Google, "24/7 Carbon-Free Energy: Methodologies and Metrics", 2021;
+    * **24/7 CFE score** (GoogleCFE2021;
       Riepin & Brown, PyPSA 24/7 CFE study, 2022/2024): ``Σ_t min(green_direct_t + f_c
       discharge_t + s_t (grid_import_t − grid_charge_t), load_t) / Σ load`` with ``s_t`` the
       grid's clean share in that hour (``[grid] clean_share`` of the site); 100 % with a fully
@@ -275,54 +270,6 @@ def _mean_last_axis(a: np.ndarray) -> np.ndarray:
     return np.mean(a, axis=-1)
 
 
-KPI_LABELS = {
-    "energy_facility": ("MWh", "annual facility energy"),
-    "energy_it": ("MWh", "annual IT energy"),
-    "energy_cooling": ("MWh", "annual cooling energy"),
-    "energy_electrical_losses": ("MWh", "annual electrical-chain losses"),
-    "compute_delivered": ("MWh", "annual compute delivered (nominal-server MWh)"),
-    "pue": ("1", "annual PUE (energy-weighted)"),
-    "overhead_share": ("1", "non-IT share of facility energy, 1 − 1/PUE"),
-    "ppue_cooling": ("1", "partial PUE of cooling"),
-    "mlc": ("1", "ASHRAE 90.4 mechanical load component"),
-    "elc": ("1", "ASHRAE 90.4 electrical loss component"),
-    "wue": ("L kWh-1", "water usage effectiveness (site water per IT kWh)"),
-    "water_m3": ("m3", "annual site water"),
-    "hours_out_of_envelope": ("h", "hours outside the design's envelope"),
-    "pue_max_hourly": ("1", "highest hourly PUE"),
-    "energy_per_compute": ("1", "facility energy per unit of compute delivered"),
-    "energy_green": ("MWh", "annual green generation"),
-    "energy_grid_import": ("MWh", "annual grid import"),
-    "energy_green_used": ("MWh", "annual green energy consumed (directly and through storage)"),
-    "energy_surplus": ("MWh", "annual green surplus (exported or curtailed)"),
-    "energy_exported": ("MWh", "annual green energy exported under a contract"),
-    "energy_curtailed": ("MWh", "annual green energy curtailed (never counted as green)"),
-    "energy_storage_deficit": ("MWh", "storage energy the year ends short of its start, bought from the grid"),
-    "green_share_annual": ("1", "green share, annual matching (consumed + contracted export)"),
-    "green_share_hourly": ("1", "green share, physical hourly (consumed in the hour, incl. storage)"),
-    "cfe_score": ("1", "24/7 carbon-free energy score (grid imports at the grid's clean share)"),
-    "pv_capacity_factor": ("1", "PV capacity factor (AC energy / DC nameplate × hours)"),
-    "wind_capacity_factor": ("1", "wind-farm capacity factor"),
-    "islanded_hours": ("h", "hours without grid import"),
-    "green_days_24h": ("d", "days with 24-hour green supply"),
-    "storage_cycles_per_day": ("1", "equivalent full storage cycles per day"),
-    "cost_total": ("CNY", "annual electricity cost incl. green capex annuity"),
-    "cost_grid_energy": ("CNY", "grid energy cost"),
-    "cost_demand": ("CNY", "demand (capacity) charges"),
-    "cost_ppa": ("CNY", "green PPA / direct-supply cost"),
-    "export_revenue": ("CNY", "revenue from contracted export"),
-    "cost_per_mwh_it": ("CNY MWh-1", "electricity cost per MWh of IT energy"),
-    "green_subsidy": ("CNY", "green-power subsidy"),
-    "electricity_share_of_spend": ("1", "electricity's share of total spend"),
-    "co2": ("t", "annual CO2 from grid electricity"),
-    "cue": ("kg kWh-1", "carbon usage effectiveness (kg CO2 per IT kWh)"),
-    "gb40879_grade": ("1", "GB 40879 grade (1 best; 0 fails grade 3; thresholds unverified)"),
-    "policy_pue_limit": ("1", "the site's policy PUE limit"),
-    "meets_policy": ("1", "annual PUE within the site's policy limit"),
-}
-"""Units and long names of every KPI."""
-
-
 POLICY_ATTR = "policy_pue_limit_"
 """Prefix of the Dataset attributes that carry each site's policy PUE limit (NaN: none)."""
 
@@ -352,10 +299,7 @@ def kpi_dataset(
     out["policy_pue_limit"] = lim
     out["meets_policy"] = (out["pue"] <= lim) | np.isnan(lim)
     ds = xr.Dataset({k: (dims, np.asarray(v)) for k, v in out.items()}, coords=coords)
-    for k in ds.data_vars:
-        u, ln = KPI_LABELS[k]
-        ds[k].attrs.update(units=u, long_name=ln)
-    return ds
+    return annotate(ds, kpi=True)
 
 
 def kpis(ds: xr.Dataset) -> xr.Dataset:
@@ -368,7 +312,8 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
         ``ppue_cooling``, ``wue`` (L/kWh), ``mlc``, ``elc``, ``hours_out_of_envelope``,
         ``water_m3``, ``pue_max_hourly``, ``gb40879_grade``, ``policy_pue_limit`` and
         ``meets_policy``; with the green-power base also the green shares, islanded hours,
-        24-hour-green days, storage cycles, cost, CO2 and CUE (:data:`KPI_LABELS`).
+        24-hour-green days, storage cycles, cost, CO2 and CUE (units and names:
+        :data:`twin.variables.KPI_REGISTRY`).
         Formulas: :func:`annual_figures`.
     """
     green = all(k in ds for k in GREEN_HOURLY_NEEDS + GREEN_PER_CASE_NEEDS)

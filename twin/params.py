@@ -237,7 +237,9 @@ class Params:
             return site.reported_value(parts[1])
         value = site
         for p in parts:
-            value = getattr(value, p)
+            value = getattr(value, p, None)
+            if value is None:  # an optional site table the site does not have (e.g. [wind])
+                return None
         return value
 
     def resolved(self, name: str, site: Any) -> Any:

@@ -55,14 +55,14 @@ class PVParams(Params):
     row_shading: bool = param(
         True,
         source="interior row of a large array: row-to-row beam shading and reduced sky/ground view "
-        "(pvlib infinite sheds, Mikofski et al. 2019); False = a lone, unshaded row",
+        "(pvlib infinite sheds, Mikofski2019); False = a lone, unshaded row",
     )
     collector_width_m: float = param(
         2.0, 0.3, 10.0, units="m", source="slant width of a row; one 2 m module in portrait (assumption)"
     )
     row_height_m: float = param(1.5, 0.2, 10.0, units="m", source="height of the row centre above ground (assumption)")
     max_angle_deg: float = param(60.0, 10.0, 90.0, units="°", source="tracker rotation limit")
-    gamma_pdc: float = param(-0.0037, -0.01, 0.0, units="1/K", source="PVWatts v8 standard module")
+    gamma_pdc: float = param(-0.0037, -0.01, 0.0, units="1/K", source="PVWatts: v8 standard module")
     dc_ac_ratio: float = param(1.2, 0.5, 2.5, source="PVWatts default")
     inverter_efficiency: float = param(0.96, 0.8, 1.0, source="PVWatts default (nominal)")
     losses_pct: float = param(14.08, 0.0, 50.0, units="%", source="PVWatts default system losses")

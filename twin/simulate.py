@@ -25,7 +25,7 @@ import xarray as xr
 
 import sites
 from twin.config import Case, Scenario
-from twin.cooling import get_design
+from twin.cooling import DESIGNS, get_design
 from twin.cooling.free_air import ConvergenceError
 from twin.facility import COOLING_PARTS, POWER_PARTS, derive_psychrometrics, facility_chain, stack_columns
 from twin.green import SupplyParams, green_power
@@ -83,6 +83,23 @@ CASE_BLOCK = 128
 """Cases per vectorised block (see :func:`simulate`); results do not depend on it. Measured on
 the CI machine, 1,000-case free-air sweep (``make bench``): 8 → 1.1 s, 32 → 0.5 s,
 128 → 0.36 s, 256 → 0.75 s (Python overhead per block against arrays leaving the cache)."""
+
+
+def mode_codes() -> tuple[dict[str, int], tuple[str, ...]]:
+    """The one ``mode`` code table over the registered designs (:data:`twin.cooling.DESIGNS`).
+
+    Returns each design's first code and the CF flag meaning of every code (``free_air_mix`` …):
+    the hourly ``mode`` is ``offset[design] + index into the design's modes``, so a Dataset of
+    several designs can carry CF ``flag_values`` / ``flag_meanings`` (free air's codes are its
+    indices 0–5). Read at each run, so a design registered later gets codes too.
+    """
+    offset: dict[str, int] = {}
+    meanings: list[str] = []
+    for name, design in DESIGNS.items():
+        offset[name] = len(meanings)
+        meanings += [f"{name}_{m}".replace("+", "_and_").replace(" ", "_") for m in design.modes]
+    return offset, tuple(meanings)
+
 
 KPI_VARIABLES = (*HOURLY_NEEDS, *GREEN_HOURLY_NEEDS)
 """The hourly variables :func:`twin.kpis` needs: ``simulate(..., keep=KPI_VARIABLES)`` for big sweeps."""
@@ -244,6 +261,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         ``units`` and ``long_name``. Annual figures: :func:`twin.kpis`.
     """
     plan = _plan(scenario, weather)
+    mode_offset, mode_meanings = mode_codes()
     cases, time, wstack = plan.cases, plan.time, plan.wstack
     n, nt = len(cases), time.size
     results: dict[str, np.ndarray] = {}
@@ -266,7 +284,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
                     dtype = bool if arr.dtype == bool else (np.int16 if name == "mode" else float)
                     results[name] = np.empty((n, nt), dtype=dtype)
                     written[name] = np.zeros(n, dtype=bool)
-            results[name][idx] = arr
+            results[name][idx] = arr + mode_offset[key[0]] if name == "mode" else arr
             written[name][idx] = True
 
     _run_blocks(plan, run_block)
@@ -301,13 +319,20 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     if one:
         coords = {k: (v[1][0] if isinstance(v, tuple) else (v[0] if k == "case" else v)) for k, v in coords.items()}
     ds = xr.Dataset(data, coords=coords)
+    if "mode" in ds:
+        ds["mode"].attrs.update(
+            flag_values=np.arange(len(mode_meanings), dtype=np.int16), flag_meanings=" ".join(mode_meanings)
+        )
+    offsets = {round(float(meta.get("utc_offset_h", np.nan)), 6) for _, meta, _ in plan.wx_all.values()}
     ds.attrs.update(
         scenario=scenario.name,
         weather_source=scenario.weather.source,
         weather_seed=scenario.weather.seed,
         modes="; ".join(f"{d}: {', '.join(get_design(d).modes)}" for d in scenario.designs),
-        conventions="hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
+        comment="hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
     )
+    if len(offsets) == 1 and not np.isnan(next(iter(offsets))):
+        ds.attrs["utc_offset_h"] = next(iter(offsets))
     for key, (_, meta, _) in plan.wx_all.items():
         ds.attrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
     ds.attrs.update(policy_attrs(_limits(plan)))

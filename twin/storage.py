@@ -38,7 +38,7 @@ __all__ = [
     "years_to_end_of_life",
 ]
 
-# LFP capacity retention at 1 cycle/day, 25 °C, 100 % DoD (NREL BLAST-Lite, reference-facts.md):
+# LFP capacity retention at 1 cycle/day, 25 °C, 100 % DoD (BLASTLite):
 # 0.976 after 1 year, 0.925 after 5, 0.876 after 10. Fitted (exactly at 1 and 10 years, 0.927
 # against 0.925 at 5) by a calendar term ∝ √t and a cycling term ∝ equivalent full cycles:
 FADE_CALENDAR_PER_SQRT_YEAR = 0.01697
@@ -96,7 +96,7 @@ class StorageParams(Params):
 
     power_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input")
     energy_mwh: float = param(0.0, 0.0, 1e6, units="MWh", source="input")
-    round_trip_efficiency: float = param(0.88, 0.5, 1.0, source="reference-facts: 85–90 % AC-AC (unverified)")
+    round_trip_efficiency: float = param(0.88, 0.5, 1.0, source="Brief2025: 85–90 % AC-AC (unverified)")
     soc_min: float = param(0.05, 0.0, 1.0, source="assumption: share of energy rating")
     soc_max: float = param(0.95, 0.0, 1.0, source="assumption: share of energy rating")
     soc_initial: float = param(
@@ -113,13 +113,15 @@ class StorageParams(Params):
         units="1/h",
         source="assumption: LFP loses about 2–3 % a month standing (typical cell data); 3e-5/h = 2.2 %/month",
     )
-    max_cycles_per_day: float = param(0.0, 0.0, 10.0, source="0 = no limit; Minning: one full cycle a day (seed 000)")
+    max_cycles_per_day: float = param(
+        0.0, 0.0, 10.0, source="0 = no limit; Minning: one full cycle a day (Karamay2025)"
+    )
     age_years: float = param(
         0.0,
         0.0,
         30.0,
         units="yr",
-        source="capacity fade: calendar √t + throughput terms fitted to BLAST-Lite LFP figures (reference-facts.md)",
+        source="BLASTLite: capacity fade, calendar √t + throughput terms fitted to its LFP figures",
     )
 
     def __post_init__(self) -> None:
@@ -136,7 +138,7 @@ class StorageParams(Params):
 
 
 MINNING = StorageParams(power_mw=100.0, energy_mwh=200.0, max_cycles_per_day=1.0)
-"""Datang Minning shared storage station, Yinchuan (seed 000): 100 MW / 200 MWh, one full
+"""Datang Minning shared storage station, Yinchuan (Karamay2025): 100 MW / 200 MWh, one full
 charge and one full discharge a day. Efficiency and SOC window are the defaults (assumptions)."""
 
 

@@ -2,22 +2,21 @@
 
 A unit profile (kW per kW of installed turbines), computed once per site and turbine choice.
 The station wind (10 m) is carried to hub height with the Hellman power law
-``v(z) = v(z_r) (z / z_r)^α``. By default the exponent
-follows the stability of the surface layer over land: ``α`` ≈ 0.10 by day (sun up: a
-convective, well-mixed layer) and ≈ 0.30 at night (a stable layer decoupled from the
-surface), so that hub-height wind peaks at night while the 10 m wind peaks in the afternoon,
-as observed over land (Touma 1977, J. Appl. Meteor. 16, 1070–1080; Emeis 2013, *Wind Energy
-Meteorology*). The wind is then rescaled so that its annual mean at the height of the
-site's hub-height resource (``[wind]`` of the site file: mean speed at a stated height, e.g.
-100 m) equals that mean — station data understate wind-farm resource (reference-facts.md) —
-and, where the site gives a Weibull shape ``k``, mapped quantile by quantile onto the Weibull
-distribution of that mean and shape (hour order kept; mean = ``c Γ(1 + 1/k)``). The
-air density at hub height comes from the barometric formula at the site's pressure and
-temperature (``windpowerlib.density.barometric``), and the turbine's power curve is applied
-with density correction (``windpowerlib.power_output.power_curve``, IEC 61400-12 method).
-Park losses (wakes, availability, electrical) are one factor. Instead of a mean speed, a target
-capacity factor can be given: the hourly shape is then scaled (bisection on the speed factor)
-until the farm reaches it.
+``v(z) = v(z_r) (z / z_r)^α``. By default the exponent follows the stability of the surface
+layer over land: ``α`` ≈ 0.10 by day (sun up: a convective, well-mixed layer) and ≈ 0.30 at
+night (a stable layer decoupled from the surface), so that hub-height wind peaks at night while
+the 10 m wind peaks in the afternoon, as observed over land (Touma1977, Emeis2013). The wind is
+then rescaled so that its annual mean at the height of the site's hub-height resource
+(``[wind]`` of the site file: mean speed at a stated height, e.g. 100 m) equals that mean —
+station data understate wind-farm resource (Brief2025) — and, where the site gives a Weibull
+shape ``k``, mapped quantile by quantile onto the Weibull distribution of that mean and shape
+(hour order kept; mean = ``c Γ(1 + 1/k)``). The air density at hub height comes from the
+barometric formula at the site's pressure and temperature
+(``windpowerlib.density.barometric``), and the turbine's power curve is applied with density
+correction (``windpowerlib.power_output.power_curve``, IEC 61400-12 method). Park losses
+(wakes, availability, electrical) are one factor. Instead of a mean speed, a target capacity
+factor can be given: the hourly shape is then scaled (bisection on the speed factor) until the
+farm reaches it.
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ class WindParams(Params):
     section = "green.wind"
 
     capacity_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input")
-    turbine_type: str = param("E-126/4200", source="windpowerlib offline library (reference-facts.md example)")
+    turbine_type: str = param("E-126/4200", source="windpowerlib: offline turbine library (windpowerlib)")
     hub_height_m: float = param(135.0, 20.0, 250.0, units="m", source="assumption: modern onshore hub")
     shear: str = param(
         "stability",
@@ -71,18 +70,18 @@ class WindParams(Params):
     )
     hellman_exponent: float = param(1 / 7, 0.05, 0.6, source="shear = 'constant': open terrain, 1/7 power law")
     hellman_exponent_day: float = param(
-        0.10, 0.0, 0.6, source="unstable/neutral daytime layer over land (Touma 1977; Emeis 2013): about 0.1"
+        0.10, 0.0, 0.6, source="unstable/neutral daytime layer over land (Touma1977; Emeis2013): about 0.1"
     )
     hellman_exponent_night: float = param(
-        0.30, 0.0, 0.8, source="stable night layer over land (Touma 1977; Emeis 2013): 0.25–0.4 (assumption: 0.3)"
+        0.30, 0.0, 0.8, source="stable night layer over land (Touma1977; Emeis2013): 0.25–0.4 (assumption: 0.3)"
     )
-    hub_mean_speed_ms: float = param(
-        -1.0,
-        -1.0,
+    hub_mean_speed_ms: float | None = param(
+        None,
+        0.0,
         20.0,
         units="m/s",
-        source="-1 = the site's hub-height resource ([wind] of the site file); 0 = no rescaling; "
-        "else the annual mean at hub height to scale to",
+        source="input: the annual mean at hub height to scale to; 0 = no rescaling (the raw station wind)",
+        inherit="site.wind.mean_speed_ms",
     )
     park_losses_pct: float = param(
         12.0, 0.0, 50.0, units="%", source="assumption: wakes, availability, electrical losses"
@@ -148,7 +147,7 @@ def hub_wind(
     v_ref = np.asarray(wind_ref, dtype=float)
     v_hub = v_ref * (p.hub_height_m / ref_height_m) ** alpha
     target = p.hub_mean_speed_ms
-    if target < 0:  # the site's resource, carried from its height to the hub with the same shear
+    if target is None:  # the site's resource, carried from its height to the hub with the same shear
         if resource is None:
             return v_hub
         at_resource = v_ref * (resource.height_m / ref_height_m) ** alpha
@@ -186,7 +185,7 @@ def wind_unit_profile(
     ghi : numpy.ndarray, optional
         Global horizontal irradiance, W/m²: the sun is up where it is > 0 (stability shear).
     resource : sites.WindResource, optional
-        The site's hub-height wind resource (used when ``p.hub_mean_speed_ms`` is -1).
+        The site's hub-height wind resource (used when ``p.hub_mean_speed_ms`` is None).
     """
     from windpowerlib import WindTurbine, density, power_output
 

@@ -369,7 +369,7 @@ def _complete_irradiance(df: pd.DataFrame, meta: dict[str, Any], notes: list[str
     A typical-year file's irradiance is first checked for a time lag against the sun
     (:func:`irradiance_lag_minutes`) and moved by whole hours when it is 45 min or more off.
     The closure error is ``Σ|DNI cos z + DHI − GHI| / Σ GHI`` over hours with the sun above
-    the horizon. Above 5 % (CSWD files show 8–16 %, reference-facts.md) the components are
+    the horizon. Above 5 % (CSWD files show 8–16 %) the components are
     replaced by the Erbs et al. (1982) decomposition of GHI (pvlib.irradiance.erbs), and the
     metadata says so. Irradiance is zeroed when the sun is more than 7° below the horizon at
     mid-interval (it is up for no part of the hour).

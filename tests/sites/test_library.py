@@ -44,7 +44,7 @@ def test_tariffs_without_a_source_say_assumption():
 
 
 def test_grid_factors_match_reference_facts():
-    # reference-facts.md, MEE/NBS notice 2025 No. 47 (2023 data), kgCO2/kWh
+    # MEE2025 (docs/references.md), MEE/NBS notice 2025 No. 47 (2023 data), kgCO2/kWh
     expected = {"karamay": 0.6021, "qingyang": 0.4471, "yinchuan": 0.6187, "guian": 0.5683, "ulanqab": 0.6479}
     for key, factor in expected.items():
         assert sites.load(key).grid.co2_kg_per_kwh == factor

@@ -159,3 +159,22 @@ def test_storage_preset_expands_and_fields_beside_it_override(tmp_path):
     assert sc.storage.power_mw == 100.0 and sc.storage.energy_mwh == 400.0
     with pytest.raises(ConfigError, match=r"green\.storage\.preset = 'nope' is unknown"):
         load_scenario(_write(tmp_path, '[green.storage]\npreset = "nope"\n', "b.toml"))
+
+
+def test_inherited_values_are_declared_and_resolved_from_the_site():
+    import sites
+    from twin.economics import EconomicsParams
+
+    karamay = sites.load("karamay")
+    info = {i.name: i for i in EconomicsParams.info()}
+    assert info["tariff_cny_per_kwh"].inherit == "site.tariff.price_cny_per_kwh"
+    assert EconomicsParams().tariff_cny_per_kwh is None
+    assert EconomicsParams.inherited("tariff_cny_per_kwh", karamay) == 0.45
+    assert EconomicsParams.inherited("green_subsidy_pct", karamay) == 15.0
+    assert EconomicsParams(tariff_cny_per_kwh=0.3).resolved("tariff_cny_per_kwh", karamay) == 0.3
+    free = EconomicsParams(tariff_cny_per_kwh=0)  # a free tariff, not "the site's"
+    assert free.resolved("tariff_cny_per_kwh", karamay) == 0.0
+    assert ITParams(racks=10, kw_per_rack=20.0).design_kw == 200.0 and ITParams().racks is None
+    with pytest.raises(ConfigError, match=r"economics\.green_subsidy_pct = -1 is out of range"):
+        EconomicsParams(green_subsidy_pct=-1)
+    assert "tariff_cny_per_kwh" not in Scenario().to_dict()["economics"]  # None is not written

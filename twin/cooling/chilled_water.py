@@ -64,7 +64,7 @@ class ChilledWaterParams(FanArrayParams):
 
     section = "cooling.chilled_water"
 
-    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE TC9.9 5th ed. Table 2.1")
+    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
     t_supply_air: float = param(22.0, 10.0, 35.0, units="°C", source="assumption: CRAH supply air")
     delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise")
     crah_fan_pressure_pa: float = param(400.0, 50.0, 3000.0, units="Pa", source="assumption")
@@ -79,16 +79,16 @@ class ChilledWaterParams(FanArrayParams):
     pump_control: str = param(
         "vsd",
         choices=("vsd", "constant"),
-        source="vsd: chilled-water pumps with DP reset (openstudio-standards curve); constant: constant flow",
+        source="vsd: chilled-water pumps with DP reset (OpenStudioStandards curve); constant: constant flow",
     )
     pump_min_flow: float = param(0.3, 0.0, 1.0, source="assumption: chiller evaporator minimum flow, 30–40 % of design")
     chiller_model: str = param(
         "eir",
         choices=("eir", "cycle"),
-        source="eir: EnergyPlus Chiller:Electric:EIR curves; cycle: CoolProp vapour-compression cycle",
+        source="eir: Chiller:Electric:EIR curves (EnergyPlus); cycle: vapour-compression cycle (CoolProp)",
     )
     chiller: str = param(
-        "mcquay_pfh_2124kw", choices=tuple(CHILLERS), source="EnergyPlus DataSets/Chillers.idf records"
+        "mcquay_pfh_2124kw", choices=tuple(CHILLERS), source="EnergyPlus: DataSets/Chillers.idf records"
     )
     chiller_count: int = param(4, 1, 100, units="chillers", source="assumption: duty chillers, staged on with the load")
     t_cond_water_min: float = param(
@@ -109,16 +109,14 @@ class ChilledWaterParams(FanArrayParams):
         1.5,
         15.0,
         units="K",
-        source="design approach at the design wet bulb; vendor data 2.8–5.6 K (reference-facts.md)",
+        source="Brief2025: design approach at the design wet bulb; vendor data 2.8–5.6 K",
     )
-    tower_range: float = param(
-        5.6, 2.0, 15.0, units="K", source="design range; vendor data 5.6–8.3 K (reference-facts.md)"
-    )
+    tower_range: float = param(5.6, 2.0, 15.0, units="K", source="Brief2025: design range; vendor data 5.6–8.3 K")
     tower_design_wet_bulb: float = param(
-        25.6, 10.0, 32.0, units="°C", source="CTI rating condition 35/29.4/25.6 °C (95/85/78 °F)"
+        25.6, 10.0, 32.0, units="°C", source="CTI: rating condition 35/29.4/25.6 °C (95/85/78 °F)"
     )
     tower_min_air_flow: float = param(
-        0.2, 0.05, 1.0, source="EnergyPlus CoolingTower:VariableSpeed default minimum air flow ratio"
+        0.2, 0.05, 1.0, source="EnergyPlus: CoolingTower:VariableSpeed default minimum air flow ratio"
     )
     tower_min_water: float = param(5.0, 0.0, 20.0, units="°C", source="assumption: freeze protection")
     tower_fan_kw_per_kw: float = param(

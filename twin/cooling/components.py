@@ -35,7 +35,7 @@ RHO_WATER = 997.0
 H_FG = 2450.0
 """Latent heat of evaporation of water near 20 °C, kJ/kg."""
 
-# ASHRAE TC9.9 Thermal Guidelines, 5th ed. (2021), Table 2.1 (reference-facts.md):
+# ASHRAE TC9.9 Thermal Guidelines, 5th ed. (2021), Table 2.1 (ASHRAE2021):
 # class: (dry bulb min, max °C, dew point min, max °C, RH min, max %)
 ENVELOPES: dict[str, tuple[float, float, float, float, float, float]] = {
     "recommended": (18.0, 27.0, -9.0, 15.0, 0.0, 70.0),
@@ -63,12 +63,12 @@ class FanArrayParams(Params):
     fan_units: int = param(10, 1, 1000, units="fans", source="assumption: N duty fan walls / CRAH units per hall")
     fan_redundant_units: int = param(1, 0, 100, units="fans", source="assumption: N+1, the spare runs too")
     fan_min_flow: float = param(
-        0.2, 0.0, 1.0, source="ASHRAE 90.1 App. G VSD fan minimum flow fraction (openstudio-standards)"
+        0.2, 0.0, 1.0, source="ASHRAE901: App. G VSD fan minimum flow fraction (OpenStudioStandards)"
     )
     fan_control: str = param(
         "vsd",
         choices=("vsd", "constant"),
-        source="vsd: ASHRAE 90.1 App. G part-load curve; constant: fixed-speed fans at design power",
+        source="vsd: ASHRAE901 App. G part-load curve; constant: fixed-speed fans at design power",
     )
     max_kw_per_rack: float = param(
         30.0,

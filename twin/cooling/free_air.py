@@ -64,16 +64,14 @@ class FreeAirParams(FanArrayParams):
 
     section = "cooling.free_air"
 
-    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE TC9.9 5th ed. Table 2.1")
+    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
     t_supply_setpoint: float = param(22.0, 5.0, 45.0, units="°C", source="assumption: within the recommended 18–27 °C")
     t_supply_max: float = param(
         27.0, 5.0, 45.0, units="°C", source="assumption: top of the recommended band; ≤ envelope maximum"
     )
     delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise 10–15 K")
     evaporative: bool = param(True)
-    evap_effectiveness: float = param(
-        0.85, 0.0, 1.0, source="Wang, Handbook of Air Conditioning and Refrigeration §9.8: 0.75–0.95"
-    )
+    evap_effectiveness: float = param(0.85, 0.0, 1.0, source="Wang2001 §9.8: 0.75–0.95")
     trim_capacity: float = param(
         1.0, 0.0, 2.0, source="mechanical trim capacity / design heat (assumption: full backup)"
     )

@@ -50,15 +50,14 @@ class IndirectEvapParams(FanArrayParams):
 
     section = "cooling.indirect_evap"
 
-    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE TC9.9 5th ed. Table 2.1")
+    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
     t_supply_setpoint: float = param(24.0, 10.0, 35.0, units="°C", source="assumption: within the recommended 18–27 °C")
     delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise 10–15 K")
     effectiveness_wet: float = param(
         0.7,
         0.3,
         0.95,
-        source="wet-bulb effectiveness; indirect stage 0.6–0.8 (ASHRAE Handbook HVAC Systems & Equipment ch. 41; "
-        "reference-facts: unverified)",
+        source="ASHRAEHVAC2020: wet-bulb effectiveness; indirect stage 0.6–0.8 (unverified)",
     )
     effectiveness_dry: float = param(
         0.6, 0.3, 0.9, source="assumption: plate air-to-air heat exchanger at balanced flows, 0.5–0.7"

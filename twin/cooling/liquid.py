@@ -6,7 +6,7 @@ a share). They differ in
 how the liquid works:
 
 * **spray** — dielectric coolant (default ``INCOMP::HFE2``, HFE-7100) sprayed onto the chips
-  and collected warm (45–55 °C class, seed 004), pumped through a plate heat exchanger;
+  and collected warm (45–55 °C class, Guian2025), pumped through a plate heat exchanger;
 * **cold_plate** — direct-to-chip: water-glycol (default ``INCOMP::MPG-25%``) through cold
   plates on the processors takes ``capture`` (75 %) of the server heat through a CDU; the
   servers keep the share ``1 − capture`` of their fans for the rest, which goes to the air;
@@ -60,14 +60,14 @@ class LiquidParams(Params):
     section = "cooling.spray"
 
     fluid: str = param(
-        "INCOMP::HFE2", source="reference-facts: HFE-7100 is INCOMP::HFE2 (not INCOMP::HFE)", check=fluids.fluid_error
+        "INCOMP::HFE2", source="CoolProp: HFE-7100 is INCOMP::HFE2 (not INCOMP::HFE)", check=fluids.fluid_error
     )
     t_coolant_supply_max: float = param(
         40.0,
         15.0,
         70.0,
         units="°C",
-        source="assumption: returns at 50 °C with ΔT 10 K (seed 004: collected at 45–55 °C)",
+        source="assumption: returns at 50 °C with ΔT 10 K (Guian2025: collected at 45–55 °C)",
     )
     delta_t_coolant: float = param(10.0, 2.0, 30.0, units="K", source="assumption")
     dt_chip: float = param(15.0, 2.0, 50.0, units="K", source="assumption: chip above coolant supply")
@@ -75,14 +75,14 @@ class LiquidParams(Params):
     hx_approach: float = param(3.0, 0.5, 15.0, units="K", source="assumption: plate heat exchanger / CDU")
     delta_t_water: float = param(8.0, 2.0, 20.0, units="K", source="assumption")
     drycooler_approach: float = param(
-        8.0, 2.0, 20.0, units="K", source="reference-facts: dry cooler approach 5–15 K (unverified)"
+        8.0, 2.0, 20.0, units="K", source="Brief2025: dry cooler approach 5–15 K (unverified)"
     )
     drycooler_fan_kw_per_kw: float = param(
         0.015, 0.0, 0.1, units="kW/kW", source="assumption: dry-cooler fans at full speed per kW of design heat"
     )
     adiabatic: bool = param(True)
     adiabatic_effectiveness: float = param(
-        0.8, 0.0, 1.0, source="assumption: wetted pads (reference-facts: direct evaporative 0.75–0.95)"
+        0.8, 0.0, 1.0, source="assumption: wetted pads (Wang2001: direct evaporative 0.75–0.95)"
     )
     coolant_pump_head_pa: float = param(200_000.0, 0.0, 1e6, units="Pa", source="assumption: nozzles and manifolds")
     water_pump_head_pa: float = param(150_000.0, 10_000.0, 1e6, units="Pa", source="assumption")
@@ -90,7 +90,7 @@ class LiquidParams(Params):
     pump_control: str = param(
         "vsd",
         choices=("vsd", "constant"),
-        source="vsd: variable speed with DP reset (openstudio-standards curve); constant: constant flow",
+        source="vsd: variable speed with DP reset (OpenStudioStandards curve); constant: constant flow",
     )
     pump_min_flow: float = param(0.3, 0.0, 1.0, source="assumption: minimum pump flow / design flow")
     condenser_approach: float = param(
@@ -112,9 +112,7 @@ class Immersion1pParams(LiquidParams):
 
     section = "cooling.immersion_1p"
 
-    fluid: str = param(
-        "INCOMP::PNF2", source="reference-facts: nearest CoolProp entry to a mineral/PAO oil", check=fluids.fluid_error
-    )
+    fluid: str = param("INCOMP::PNF2", source="CoolProp: nearest entry to a mineral/PAO oil", check=fluids.fluid_error)
     t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="°C", source="assumption: oil to the tanks")
     dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: natural/forced convection in oil")
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
@@ -154,7 +152,7 @@ class Immersion2pParams(LiquidParams):
 
     fluid: str = param(
         "Novec649",
-        source="reference-facts: CoolProp Novec649, T_sat 49.1 °C, h_fg 87.9 kJ/kg at 1 atm",
+        source="CoolProp: Novec649, T_sat 49.1 °C, h_fg 87.9 kJ/kg at 1 atm",
         check=fluids.fluid_error,
     )
     dt_chip: float = param(15.0, 2.0, 50.0, units="K", source="assumption: boiling on the chip lid")
