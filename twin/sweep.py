@@ -23,10 +23,10 @@ import xarray as xr
 
 from twin.config import Case, Scenario
 from twin.io import OutputError, write_netcdf
-from twin.metrics import KPI_LABELS
 from twin.params import ConfigError
 from twin.simulate import annual_kpis, prepare_weather
 from twin.study import Checkpoint, Progress, fingerprint, run_blocks
+from twin.variables import attrs
 
 __all__ = ["BLOCK", "Layout", "kpi_block", "layout", "parse_grid", "read_case_list", "run_sweep", "sweep_scenario"]
 
@@ -157,8 +157,7 @@ def assemble(results: list[dict[str, np.ndarray]], lay: Layout) -> xr.Dataset:
     data = {}
     for name in results[0]:
         flat = np.concatenate([r[name] for r in results])
-        units, long_name = KPI_LABELS[name]
-        data[name] = (lay.dims, flat.reshape(lay.shape), {"units": units, "long_name": long_name})
+        data[name] = (lay.dims, flat.reshape(lay.shape), attrs(name, kpi=True))
     return xr.Dataset(data, coords=lay.coords)
 
 
