@@ -46,6 +46,7 @@ from twin.params import ConfigError, Params, param
 from twin.pv import PVParams
 from twin.storage import MINNING, StorageParams
 from twin.wind import WindParams
+from weather.readers import FORMATS
 
 STORAGE_PRESETS = {"minning": MINNING}
 """Named storage plants: ``[green.storage] preset = "minning"`` (fields given beside it override)."""
@@ -77,6 +78,9 @@ class WeatherSource(Params):
     source: str = param("typical", source="'typical' (generated from the site's normals) or a weather file path")
     seed: int = param(0, 0, 2**31 - 1, source="seed of the generated year")
     year: int = param(2021, 1900, 2100, source="calendar year of the generated year")
+    format: str = param(
+        "auto", choices=("auto", *FORMATS), source="format of the weather file (weather.FORMATS); auto: detected"
+    )
 
     @property
     def is_file(self) -> bool:

@@ -51,7 +51,7 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
     for name in scenario.sites:
         site = sites.load(name)
         w = scenario.weather
-        ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None)
+        ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None, format=w.format)
         p = ds["p_air"].to_numpy()
         ds["w"] = ("time", psy.humidity_ratio(ds["t_db"].to_numpy(), ds["rh"].to_numpy(), p))
         ds["t_wb"] = ("time", psy.wet_bulb_from_humidity_ratio(ds["t_db"].to_numpy(), ds["w"].to_numpy(), p))
