@@ -22,9 +22,16 @@ import sites
 import weather
 from twin.io import OutputError, OutputExists, check_output, write_csv, write_netcdf
 from twin.params import ConfigError
+from twin.runtime import ResourceError
 from twin.weather_source import site_weather
 
-USER_ERRORS: tuple[type[Exception], ...] = (sites.SiteError, weather.WeatherError, OutputError, ConfigError)
+USER_ERRORS: tuple[type[Exception], ...] = (
+    sites.SiteError,
+    weather.WeatherError,
+    OutputError,
+    ConfigError,
+    ResourceError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -454,7 +461,7 @@ def _number_in(kind: type, lo: float, hi: float) -> Any:
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
         if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{v:g} is outside {lo:g} … {hi:g}")
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo} … {hi}")
         return v
 
     return parse

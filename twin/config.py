@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,7 @@ from twin.io import atomic_write
 from twin.it_load import ITParams
 from twin.params import ConfigError, Params, param
 from twin.pv import PVParams
+from twin.runtime import check_cases
 from twin.storage import MINNING, StorageParams
 from twin.wind import WindParams
 from weather.readers import FORMATS
@@ -152,6 +154,7 @@ class Scenario:
                 raise ConfigError(f"sweep.{key} has no values")
             self._check_sweep_key(key)
         object.__setattr__(self, "sweep", sweep)
+        check_cases(len(self.sites) * len(self.designs) * math.prod(len(v) for _, v in sweep))
         self.cases()  # validates every swept value now, with the field named
 
     def _check_sweep_key(self, key: str) -> None:

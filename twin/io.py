@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import secrets
@@ -226,8 +227,22 @@ def _commit(tmp: Path, dest: Path, force: bool) -> None:
 
 
 def write_netcdf(ds: xr.Dataset, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Write a Dataset to NetCDF4 (h5netcdf engine) atomically."""
-    return atomic_write(path, lambda p: ds.to_netcdf(p, engine="h5netcdf"), force=force)
+    """Write a Dataset to NetCDF4 (h5netcdf engine) atomically.
+
+    Notes
+    -----
+    The file is built in memory and written with plain file I/O: when the disk is full or a
+    file-size limit is reached, HDF5 writing straight to the file leaves its library state
+    broken (a segmentation fault at exit); a failed plain write is only an ``OSError``.
+    """
+
+    def write(p: Path) -> None:
+        buf = io.BytesIO()
+        ds.to_netcdf(buf, engine="h5netcdf")
+        with p.open("wb") as fh:
+            fh.write(buf.getbuffer())
+
+    return atomic_write(path, write, force=force)
 
 
 def write_csv(ds: xr.Dataset, path: str | os.PathLike[str], *, force: bool = False) -> Path:

@@ -34,6 +34,7 @@ from twin.io import read_hourly_csv
 from twin.it_load import it_power, utilisation_profile
 from twin.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset
 from twin.params import ConfigError
+from twin.runtime import HOURLY_VARIABLES, check_memory
 from twin.variables import attrs
 from twin.weather_source import site_weather
 from weather import psychrometrics as psy
@@ -254,8 +255,14 @@ def _run_blocks(plan: _Plan, fn) -> None:
             fn(key, idx)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for f in [pool.submit(fn, key, idx) for key, idx in plan.blocks]:
-            f.result()  # re-raises a block's error here
+        futures = [pool.submit(fn, key, idx) for key, idx in plan.blocks]
+        try:
+            for f in futures:
+                f.result()  # re-raises a block's error here
+        except BaseException:
+            for f in futures:  # the first failed block stops the run: no block that has not started starts
+                f.cancel()
+            raise
 
 
 def _case_coords(scenario: Scenario, plan: _Plan) -> dict[str, Any]:
@@ -293,6 +300,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     plan = _plan(scenario, weather)
     cases, time, wstack = plan.cases, plan.time, plan.wstack
     n, nt = len(cases), time.size
+    check_memory(n, nt, len(keep) if keep is not None else HOURLY_VARIABLES)
     results: dict[str, np.ndarray] = {}
     written: dict[str, np.ndarray] = {}
     lock = threading.Lock()

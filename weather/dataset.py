@@ -246,7 +246,7 @@ def check_location(latitude: float, longitude: float, utc_offset_h: float, sourc
         return (
             f"{source}: utc_offset_h = {utc_offset_h:g} h does not fit longitude {longitude:g}° "
             f"(solar time is UTC{solar:+.1f} h; allowed within ±{MAX_UTC_OFFSET_FROM_LONGITUDE_H:g} h): "
-            "a sign or zone error? (--utc-offset overrides a file's offset)"
+            "a sign or zone error?"
         )
     return None
 
@@ -305,7 +305,7 @@ def build_dataset(
     steps = _repair_steps(repair)
     problem = check_location(meta["latitude"], meta["longitude"], meta["utc_offset_h"], source)
     if problem:
-        raise WeatherError(problem)
+        raise WeatherError(f"{problem} (a file's offset is replaced with utc_offset_h=, --utc-offset)")
     _check_hourly(df.index, source, line_of_row)
     if "t_db" not in df:
         raise WeatherError(f"{source}: no dry-bulb temperature (t_db) column")

@@ -255,7 +255,7 @@ def read_epw(
     )
     problem = check_location(location["latitude"], location["longitude"], location["utc_offset_h"], source)
     if problem:
-        raise WeatherError(problem)
+        raise WeatherError(f"{problem} (a file's offset is replaced with utc_offset_h=, --utc-offset)")
     # pvlib localises its index with the header's offset; the stamps here come from the
     # columns (below), so a neutral offset keeps a wrong header from failing the parse.
     lines = [",".join([*loc[:8], "0", *loc[9:]]) if len(loc) > 9 else lines[0], *lines[1:]]
