@@ -98,8 +98,6 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     """
     dest = Path(path)
     folder = dest.parent
-    if dest.is_dir():
-        raise OutputError(f"{dest} is a directory; give a file name")
     if not folder.is_dir():
         raise OutputError(f"{dest}: directory {folder} does not exist")
     if len(os.fsencode(dest.name)) > _name_max(folder):
@@ -107,6 +105,8 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
             f"{dest.name[:40]}…: a file name of {len(os.fsencode(dest.name))} bytes; "
             f"this file system allows {_name_max(folder)}"
         )
+    if dest.is_dir():
+        raise OutputError(f"{dest} is a directory; give a file name")
     if dest.exists() and not force:
         raise OutputExists(f"{dest} exists; choose another name or pass --force to replace it")
     if not os.access(folder, os.W_OK | os.X_OK):

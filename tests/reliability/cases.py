@@ -224,7 +224,9 @@ def reader_cases() -> list[Case]:
             "readers/epw-29-february-in-365-days",
             ["weather", "--file", "w.epw"],
             names=("w.epw", f"line {feb + 1}", "day 29 of month 2", "29 February"),
-            setup=_lines_file("w.epw", _edit(epw_text, {feb: (1, "2"), feb + 0: (2, "29")})),
+            setup=_lines_file(
+                "w.epw", lambda: [*epw_text()[:feb], _set(epw_text()[feb], {1: "2", 2: "29"}), *epw_text()[feb + 1 :]]
+            ),
         )
     )
     ranges = [
