@@ -23,6 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from weather.dataset import check_location
+
 __all__ = [
     "SITE_PATH_ENV",
     "Grid",
@@ -356,6 +358,10 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         if name not in data:
             raise SiteError(f"{path}: missing table [{name}]")
         tables[name] = _check_table(path, name, data[name], spec)
+    loc = tables["location"]
+    problem = check_location(loc["latitude_deg"], loc["longitude_deg"], loc["utc_offset_h"], f"{path}: location")
+    if problem:
+        raise SiteError(problem)
     n = tables["normals"]
     for m in range(12):
         lo, mid, hi = n["t_min_daily_mean_c"][m], n["t_mean_c"][m], n["t_max_daily_mean_c"][m]
@@ -386,7 +392,6 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
     variability = None
     if "variability" in data:
         variability = MappingProxyType(_check_table(path, "variability", data["variability"], _VARIABILITY))
-    loc = tables["location"]
     loc["station"] = loc["station"] or ""
     loc["wmo"] = loc["wmo"] or ""
     return Site(
@@ -439,6 +444,8 @@ def _read_site_file_cached(path: str, mtime_ns: int) -> Site:
         raise SiteError(f"{p}: cannot read site file ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise SiteError(f"{p}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SiteError(f"{p}: not UTF-8 text (byte {exc.start}); save the site file as UTF-8") from None
     site = parse_site(data, str(p))
     if p.stem != site.key:
         raise SiteError(f"{p}: key = {site.key!r} must match the file name {p.stem!r}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import os
+import signal
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -20,13 +22,20 @@ import numpy as np
 import sites
 import weather
 from twin import __version__
-from twin.io import OutputError, write_csv, write_netcdf
+from twin.io import OutputError, OutputExists, check_output, write_csv, write_netcdf
 from twin.params import ConfigError
+from twin.runtime import ResourceError
 from twin.variables import format_value, label
 from twin.weather_source import site_weather
 from twin.wind import LOW_CAPACITY_FACTOR
 
-USER_ERRORS: tuple[type[Exception], ...] = (sites.SiteError, weather.WeatherError, OutputError, ConfigError)
+USER_ERRORS: tuple[type[Exception], ...] = (
+    sites.SiteError,
+    weather.WeatherError,
+    OutputError,
+    ConfigError,
+    ResourceError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,24 +103,14 @@ def _assumed(source: str) -> str:
 
 def _load_weather(args: argparse.Namespace) -> tuple[Any, dict[str, Any], str]:
     if args.file:
-        kwargs: dict[str, Any] = {}
+        options: dict[str, Any] = {}
         if args.utc_offset is not None:
-            kwargs["utc_offset_h"] = args.utc_offset
-        fmt = args.format or Path(args.file).suffix.lower().lstrip(".")
-        readers = {
-            "epw": weather.read_epw,
-            "tmy3": weather.read_tmy3,
-            "pvgis": weather.read_pvgis_tmy,
-            "json": weather.read_pvgis_tmy,
-            "nc": weather.read_netcdf,
-            "netcdf": weather.read_netcdf,
-        }
-        if fmt not in readers:
-            raise weather.WeatherError(
-                f"{args.file}: format {fmt!r} unknown; pass --format with one of epw, tmy3, pvgis, netcdf "
-                "(CSV files with a column mapping are read from Python: weather.read_csv)"
-            )
-        ds, meta = readers[fmt](args.file, **kwargs)
+            options["utc_offset_h"] = args.utc_offset
+        if args.site:  # read for a site: its location completes the file and is checked against it
+            site = sites.load(args.site[0], args.site_dir)
+            ds, meta = site_weather(site, file=args.file, format=args.format, repair=not args.no_repair, **options)
+        else:
+            ds, meta = weather.read(args.file, args.format, repair=not args.no_repair, **options)
         return ds, meta, Path(args.file).name
     site = sites.load(args.site[0], args.site_dir)
     ds, meta = site_weather(site, seed=args.seed, year=args.year)
@@ -152,6 +151,9 @@ def cmd_weather(args: argparse.Namespace) -> int:
     if not args.file and not args.site:
         raise weather.WeatherError("give --site NAME (generated typical year) or --file PATH")
     targets = [None] if args.file else args.site
+    if len(targets) > 1 and (args.output or args.csv):
+        raise OutputError("-o/--csv write one file: give one --site (or run once per site)")
+    outputs = _check_outputs(args, [("-o", args.output), ("--csv", args.csv)])
     for i, name in enumerate(targets):
         if name is not None:
             args.site = [name]
@@ -184,12 +186,7 @@ def cmd_weather(args: argparse.Namespace) -> int:
         for note in meta.get("notes", []):
             print(f"note: {note}")
         del caught
-        if args.output:
-            write_netcdf(ds, args.output, force=args.force)
-            print(f"wrote {args.output}")
-        if args.csv:
-            write_csv(ds, args.csv, force=args.force)
-            print(f"wrote {args.csv}")
+        _write_outputs(ds, outputs, args.force)
     return 0
 
 
@@ -197,6 +194,8 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     from weather.validation import THRESHOLDS, compare_design_conditions, compare_ensemble, record_problems
 
     folder = Path(args.dir)
+    if args.seeds < 1:
+        raise weather.WeatherError(f"--seeds {args.seeds}: at least 1 generated year is needed")
     if not folder.is_dir():
         raise weather.WeatherError(f"{folder}: no such directory of weather files")
     files = sorted(folder.glob("*.epw"))
@@ -297,13 +296,55 @@ def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Names
 
 def _free_name(stem: str, suffix: str, folder: Path) -> Path:
     """``folder/stem.suffix``, or ``stem-2.suffix``, ``stem-3`` … — never an existing file."""
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the output folder {folder} ({exc.strerror}); pass -o FILE or --out-dir DIR"
+        ) from None
     p = folder / f"{stem}{suffix}"
     k = 2
     while p.exists():
         p = folder / f"{stem}-{k}{suffix}"
         k += 1
     return p
+
+
+def _check_outputs(args: argparse.Namespace, named: list[tuple[str, str | None]]) -> list[tuple[Path, str]]:
+    """Check every output before the run: writable, not existing unless --force, no two the same.
+
+    Returns ``(path, kind)`` pairs, kind ``"nc"``, ``"csv"`` or ``"auto"`` (a free name in
+    --out-dir, chosen again at the end if another run took it meanwhile).
+    """
+    out: list[tuple[Path, str]] = []
+    seen: dict[str, str] = {}
+    for option, value in named:
+        if not value:
+            continue
+        p = Path(value)
+        key = os.path.realpath(p)
+        if key in seen:
+            raise OutputError(f"{seen[key]} and {option} name the same file {p}; give each output its own name")
+        seen[key] = option
+        check_output(p, force=args.force)
+        out.append((p, "csv" if option == "--csv" else "nc"))
+    return out
+
+
+def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool) -> None:
+    for path, kind in outputs:
+        if kind == "auto":
+            while True:  # another run may take the free name between the check and the write
+                try:
+                    write_netcdf(ds, path)
+                    break
+                except OutputExists:
+                    path = _free_name(path.stem.rsplit("-", 1)[0], path.suffix, path.parent)
+        elif kind == "csv":
+            write_csv(ds, path, force=force)
+        else:
+            write_netcdf(ds, path, force=force)
+        print(f"wrote {path}")
 
 
 KPI_COLUMNS = (
@@ -354,7 +395,20 @@ def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
     return rows, ["site", "design", *swept, *[label(var) for var in columns]]
 
 
-def _run_and_report(scenario, args: argparse.Namespace, stem: str) -> int:
+def _planned_outputs(args: argparse.Namespace, stem: str) -> list[tuple[Path, str]]:
+    """The run's output files, checked before it starts (see :func:`_check_outputs`)."""
+    if args.output and args.no_output:
+        raise OutputError("-o and --no-output contradict each other; give one")
+    outputs = _check_outputs(args, [("-o", args.output), ("--csv", args.csv), ("--save", getattr(args, "save", None))])
+    outputs = [o for o in outputs if o[0] != Path(getattr(args, "save", None) or "\0")]
+    if not args.output and not args.no_output:
+        auto = _free_name(stem, ".nc", Path(args.out_dir))
+        check_output(auto)
+        outputs.insert(0, (auto, "auto"))
+    return outputs
+
+
+def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path, str]]) -> int:
     from twin import kpis, simulate
 
     with warnings.catch_warnings():
@@ -380,14 +434,7 @@ def _run_and_report(scenario, args: argparse.Namespace, stem: str) -> int:
                 "green.wind.hub_mean_speed_ms) before rejecting wind",
                 file=sys.stderr,
             )
-    if args.output or not args.no_output:
-        out = Path(args.output) if args.output else _free_name(stem, ".nc", Path(args.out_dir))
-        write_netcdf(ds, out, force=args.force)
-        print(f"wrote {out}")
-        if args.csv:
-            csv = Path(args.csv)
-            write_csv(ds, csv, force=args.force)
-            print(f"wrote {csv}")
+    _write_outputs(ds, outputs, args.force)
     return 0
 
 
@@ -406,28 +453,30 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError("give a scenario file or --site/--cooling/--preset, not both")
         sc = load_scenario(args.scenario)
         stem = Path(args.scenario).stem
-        if args.weather or args.seed is not None:  # the command line overrides the file's weather
+        if args.weather or args.seed is not None or args.weather_format:  # the command line overrides the file's
             ws = WeatherSource(
                 source=args.weather or sc.weather.source,
                 seed=sc.weather.seed if args.seed is None else args.seed,
                 year=sc.weather.year,
+                format=args.weather_format or (sc.weather.format if not args.weather else "auto"),
             )
             sc = dataclasses.replace(sc, weather=ws)
     else:
         if not args.site or not args.cooling:
             raise ConfigError("give a scenario file, or both --site and --cooling")
-        ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
+        ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0, format=args.weather_format or "auto")
         name = f"{args.site}-{args.cooling}" + (f"-{args.preset}" if args.preset else "")
         sc = Scenario.from_dict({"sites": [args.site], "designs": [args.cooling], "name": name, "preset": args.preset})
         sc = dataclasses.replace(sc, weather=ws)
         stem = sc.name
     sc = _scenario_from_args(sc, args)
+    outputs = _planned_outputs(args, stem)
     if args.save:
         from twin.config import save_scenario
 
         save_scenario(sc, args.save, force=args.force)
         print(f"wrote {args.save}")
-    return _run_and_report(sc, args, stem)
+    return _run_and_report(sc, args, outputs)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -437,7 +486,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         {"sites": list(args.sites), "designs": list(args.cooling), "name": "compare", "preset": args.preset}
     )
     sc = dataclasses.replace(sc, weather=WeatherSource(seed=args.seed or 0))
-    return _run_and_report(_scenario_from_args(sc, args), args, "compare")
+    return _run_and_report(_scenario_from_args(sc, args), args, _planned_outputs(args, "compare"))
 
 
 def _study_tables(scenario, args: argparse.Namespace) -> None:
@@ -725,7 +774,10 @@ def _output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="replace existing output files")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument(
-        "--seed", type=int, default=None, help="seed of the generated weather year (default 0, or the scenario's)"
+        "--seed",
+        type=_int_in(0, 2**31 - 1),
+        default=None,
+        help="seed of the generated weather year (default 0, or the scenario's)",
     )
     p.add_argument(
         "--set",
@@ -735,6 +787,30 @@ def _output_args(p: argparse.ArgumentParser) -> None:
         help="override one parameter, e.g. facility.it_capacity_kw=50000 or green.pv.capacity_mw=150 "
         "(repeatable; VALUE is a TOML literal; validated as in a scenario file)",
     )
+
+
+def _number_in(kind: type, lo: float, hi: float) -> Any:
+    """An argparse type: a number of ``kind`` (int or float) within lo … hi."""
+    what = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> Any:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo} … {hi}")
+        return v
+
+    return parse
+
+
+def _int_in(lo: int, hi: int) -> Any:
+    return _number_in(int, lo, hi)
+
+
+def _float_in(lo: float, hi: float) -> Any:
+    return _number_in(float, lo, hi)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -756,10 +832,15 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("weather", help="generate a typical year for a site, or read a weather file; print a summary")
     w.add_argument("--site", action="append", help="site key or name (repeatable)")
     w.add_argument("--file", help="weather file to read instead (.epw, TMY3 .csv, PVGIS .csv/.json, ERA5 .nc)")
-    w.add_argument("--format", choices=["epw", "tmy3", "pvgis", "netcdf"], help="format of --file")
-    w.add_argument("--utc-offset", type=float, help="site UTC offset for PVGIS / NetCDF files, h")
-    w.add_argument("--seed", type=int, default=0, help="seed of the generated year (default 0)")
-    w.add_argument("--year", type=int, default=2021, help="calendar year of the generated year")
+    w.add_argument("--format", choices=list(weather.FORMATS), help="format of --file (default: detected)")
+    w.add_argument(
+        "--utc-offset",
+        type=_float_in(-12.0, 14.0),
+        help="UTC offset for PVGIS / NetCDF / CSV files, or to replace a file's, h",
+    )
+    w.add_argument("--no-repair", action="store_true", help="show the file as it is (no repairs: weather.REPAIRS)")
+    w.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=0, help="seed of the generated year (default 0)")
+    w.add_argument("--year", type=_int_in(1900, 2100), default=2021, help="calendar year of the generated year")
     w.add_argument("-o", "--output", help="write the hourly Dataset to this NetCDF file")
     w.add_argument("--csv", help="write the hourly data to this CSV file")
     w.add_argument("--force", action="store_true", help="replace existing output files")
@@ -778,6 +859,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cooling", choices=list(DESIGNS), help="cooling design")
     r.add_argument("--weather", help="weather file instead of the generated typical year (also over a scenario's)")
     r.add_argument("--preset", choices=list(BASELINES), help="facility baseline (with --site/--cooling)")
+    r.add_argument("--weather-format", choices=list(weather.FORMATS), help="format of --weather (default: detected)")
     r.add_argument("--save", help="also save the scenario as TOML here")
     _output_args(r)
     r.set_defaults(func=cmd_run)
@@ -861,7 +943,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("weather-validate", help="compare generated years with real hourly files (EPW)")
     v.add_argument("--dir", default="../shared/weather", help="folder of .epw files (default ../shared/weather)")
-    v.add_argument("--seeds", type=int, default=5, help="number of generated years per site (default 5)")
+    v.add_argument("--seeds", type=_int_in(1, 1000), default=5, help="number of generated years per site (default 5)")
     v.add_argument(
         "--default-variability",
         action="store_true",
@@ -880,10 +962,73 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _PipeSafe:
+    """stdout that stops writing, without an error, when the reader goes away (``twin … | head``)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._broke()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._broke()
+
+    def _broke(self) -> None:
+        self.broken = True
+        try:  # later flushes of the real stdout (at exit) go nowhere instead of failing
+            fd = self._stream.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"twin: warning: {message}", file=sys.stderr)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: temporary files are removed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from twin.runtime import keep_freed_memory
 
     keep_freed_memory()  # the CLI owns its process: let glibc reuse freed arrays (twin/runtime.py)
+    stdout, showwarning = sys.stdout, warnings.showwarning
+    sys.stdout = _PipeSafe(stdout)
+    warnings.showwarning = _show_warning
+    handlers = {}
+    try:  # a file-size limit makes writes fail (EFBIG) instead of killing the process
+        for sig, handler in ((signal.SIGXFSZ, signal.SIG_IGN), (signal.SIGTERM, _on_sigterm)):
+            handlers[sig] = signal.signal(sig, handler)
+    except (ValueError, AttributeError, OSError):  # not the main thread, or no such signal here
+        pass
+    try:
+        return _main(argv)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        sys.stdout.flush()
+        sys.stdout, warnings.showwarning = stdout, showwarning
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -893,11 +1038,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         with np.errstate(all="ignore"):
             return int(args.func(args))
     except USER_ERRORS as exc:
-        print(f"twin: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
+    except OSError as exc:
+        name = f"{exc.filename}: " if exc.filename else ""
+        return _error(f"{name}{exc.strerror or exc}")
+    except MemoryError:
+        return _error("out of memory; use fewer cases, or twin.annual_kpis for a large sweep")
     except KeyboardInterrupt:
         print("twin: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a defect of the twin, not of the input: one line, and how to see more
+        if os.environ.get("TWIN_DEBUG"):
+            raise
+        print(
+            f"twin: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+            "(please report it; TWIN_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 70
+
+
+def _error(message: str) -> int:
+    text = " ".join(message.split())  # one line, whatever the message held
+    print(f"twin: error: {text}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import os
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
@@ -54,8 +55,10 @@ from twin.it_load import ITParams
 from twin.params import ConfigError, Params, param
 from twin.presets import apply_preset
 from twin.pv import PVParams
+from twin.runtime import check_cases
 from twin.storage import MINNING, StorageParams
 from twin.wind import WindParams
+from weather.readers import FORMATS
 
 STORAGE_PRESETS: Mapping[str, Params] = MappingProxyType({"minning": MINNING})
 """Named storage plants: ``[green.storage] preset = "minning"`` (fields given beside it override)."""
@@ -97,6 +100,9 @@ class WeatherSource(Params):
     source: str = param("typical", source="'typical' (generated from the site's normals) or a weather file path")
     seed: int = param(0, 0, 2**31 - 1, source="seed of the generated year")
     year: int = param(2021, 1900, 2100, source="calendar year of the generated year")
+    format: str = param(
+        "auto", choices=("auto", *FORMATS), source="format of the weather file (weather.FORMATS); auto: detected"
+    )
 
     @property
     def is_file(self) -> bool:
@@ -273,6 +279,7 @@ class Scenario:
                 raise ConfigError(f"sweep.{key} has no values")
             param_class(key, sweep=True)
         object.__setattr__(self, "sweep", sweep)
+        check_cases(len(self.sites) * len(self.designs) * math.prod(len(v) for _, v in sweep))
         self.cases()  # validates every swept value now, with the field named
 
     def cases(self) -> list[Case]:

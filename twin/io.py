@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import errno
+import io
 import os
-import tempfile
+import re
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +15,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["OutputError", "atomic_write", "cf_dataset", "read_hourly_csv", "write_csv", "write_netcdf"]
+__all__ = [
+    "OutputError",
+    "OutputExists",
+    "atomic_write",
+    "cf_dataset",
+    "check_output",
+    "clean_stale_parts",
+    "read_hourly_csv",
+    "write_csv",
+    "write_netcdf",
+]
 
 
 class OutputError(ValueError):
@@ -61,8 +74,82 @@ def read_hourly_csv(path: str, n_hours: int, field: str, column: str, upper: flo
     return values
 
 
+class OutputExists(OutputError):
+    """The output file exists (or was created by another run meanwhile) and ``force`` was not given."""
+
+
+_PART = re.compile(r"^\.twin-(\d+)-[0-9a-z_]+\.part$")
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return 255
+
+
+def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Check before a run that an output file can be written; return its path.
+
+    Raises
+    ------
+    OutputError
+        The path is a directory, its directory is missing or not writable, its name is longer
+        than the file system allows, or it exists and ``force`` was not given
+        (:class:`OutputExists`).
+    """
+    dest = Path(path)
+    folder = dest.parent
+    if not folder.is_dir():
+        raise OutputError(f"{dest}: directory {folder} does not exist")
+    if len(os.fsencode(dest.name)) > _name_max(folder):
+        raise OutputError(
+            f"{dest.name[:40]}…: a file name of {len(os.fsencode(dest.name))} bytes; "
+            f"this file system allows {_name_max(folder)}"
+        )
+    if dest.is_dir():
+        raise OutputError(f"{dest} is a directory; give a file name")
+    if dest.exists() and not force:
+        raise OutputExists(f"{dest} exists; choose another name or pass --force to replace it")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{dest}: directory {folder} is not writable")
+    return dest
+
+
+def clean_stale_parts(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove temporary ``.twin-PID-*.part`` files of runs that are no longer alive (killed runs).
+
+    Returns the removed paths. Temporary files of a live process are left alone.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _PART.match(e.name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # alive (or not ours to signal): leave it
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        try:
+            os.unlink(e.path)
+            removed.append(Path(e.path))
+        except OSError:
+            pass
+    return removed
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None], *, force: bool = False) -> Path:
-    """Write a file through a temporary file in the same directory, then rename it into place.
+    """Write a file through a temporary file in the same directory, then commit it in one step.
 
     Parameters
     ----------
@@ -74,27 +161,71 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None], *,
         Replace an existing file. Without it an existing file is an error, so nothing a user
         saved is overwritten.
 
+    Raises
+    ------
+    OutputError
+        See :func:`check_output`; a write that fails (disk full, file-size limit, permission)
+        names the file and the reason; :class:`OutputExists` if another run created the file
+        meanwhile.
+
     Notes
     -----
-    ``os.replace`` is atomic on POSIX: a reader sees the old file or the new one, never half
-    a file, and an interrupted run leaves the old file untouched (the temporary file is
-    removed).
+    The temporary file ``.twin-PID-RANDOM.part`` is created exclusively with mode 0666 less
+    the umask (so the result has the permissions of any file the user creates). Without
+    ``force`` the commit is ``link(2)``, which fails if the name exists: of two runs writing
+    the same name exactly one wins and the other says so; with ``force`` it is
+    ``rename(2)``. Either way a reader sees the old file or the new one, never part of one;
+    on any error or interruption the temporary file is removed, and temporary files of
+    killed runs are removed by the next write into the directory (:func:`clean_stale_parts`).
     """
-    dest = Path(path)
-    if dest.exists() and not force:
-        raise OutputError(f"{dest} exists; choose another name or pass --force to replace it")
-    if not dest.parent.is_dir():
-        raise OutputError(f"{dest}: directory {dest.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    dest = check_output(path, force=force)
+    clean_stale_parts(dest.parent)
+    tmp = None
+    for _ in range(100):
+        cand = dest.parent / f".twin-{os.getpid()}-{secrets.token_hex(4)}.part"
+        try:
+            fd = os.open(cand, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"{dest}: cannot create a file in {dest.parent} ({exc.strerror})") from None
+        os.close(fd)
+        tmp = cand
+        break
+    if tmp is None:
+        raise OutputError(f"{dest}: cannot create a temporary file in {dest.parent}")
     try:
-        write(tmp_path)
-        os.replace(tmp_path, dest)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+        write(tmp)
+        _commit(tmp, dest, force)
+    except OSError as exc:
+        reason = exc.strerror or str(exc).splitlines()[0]
+        raise OutputError(
+            f"{dest}: cannot write ({reason}); nothing was written, an existing file is unchanged"
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return dest
+
+
+def _commit(tmp: Path, dest: Path, force: bool) -> None:
+    if force:
+        os.replace(tmp, dest)
+        return
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise OutputExists(f"{dest} was created by another run meanwhile; this run's result was not written") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        # No hard links here: reserve the name exclusively, then move the file into it.
+        try:
+            os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            raise OutputExists(
+                f"{dest} was created by another run meanwhile; this run's result was not written"
+            ) from None
+        os.replace(tmp, dest)
 
 
 CF_VERSION = "CF-1.10"
@@ -175,9 +306,23 @@ def cf_dataset(ds: xr.Dataset, *, title: str | None = None) -> xr.Dataset:
 
 
 def write_netcdf(ds: xr.Dataset, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Write a Dataset to NetCDF4 (h5netcdf engine) atomically, laid out by :func:`cf_dataset`."""
+    """Write a Dataset to NetCDF4 (h5netcdf engine) atomically, laid out by :func:`cf_dataset`.
+
+    Notes
+    -----
+    The file is built in memory and written with plain file I/O: when the disk is full or a
+    file-size limit is reached, HDF5 writing straight to the file leaves its library state
+    broken (a segmentation fault at exit); a failed plain write is only an ``OSError``.
+    """
     cf = cf_dataset(ds)
-    return atomic_write(path, lambda p: cf.to_netcdf(p, engine="h5netcdf"), force=force)
+
+    def write(p: Path) -> None:
+        buf = io.BytesIO()
+        cf.to_netcdf(buf, engine="h5netcdf")
+        with p.open("wb") as fh:
+            fh.write(buf.getbuffer())
+
+    return atomic_write(path, write, force=force)
 
 
 def write_csv(ds: xr.Dataset, path: str | os.PathLike[str], *, force: bool = False) -> Path:

@@ -26,6 +26,7 @@ light of a lone module. Without it the model was 2.5 % above PVWatts v8 at cloud
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -48,7 +49,13 @@ class PVParams(Params):
     tilt_deg: float = param(
         30.0, 0.0, 90.0, units="°", source="fixed tilt; default ≈ latitude-5° for 35 °N (assumption)"
     )
-    azimuth_deg: float = param(180.0, 0.0, 360.0, units="°", source="pvlib convention: 180 = south")
+    azimuth_deg: float = param(
+        -1.0,
+        -1.0,
+        360.0,
+        units="°",
+        source="pvlib convention (180 = south); -1: facing the equator (180 north of it, 0 south of it)",
+    )
     gcr: float = param(
         0.35, 0.05, 0.9, source="ground coverage ratio of rows and trackers (assumption; PVWatts v8 default 0.3)"
     )
@@ -262,6 +269,8 @@ def pv_unit_profile(
     """
     import pvlib
 
+    if p.azimuth_deg < 0:
+        raise ValueError("azimuth_deg = -1 (face the equator) needs the site's latitude: call pv_profile")
     zen = solpos["apparent_zenith"].to_numpy()
     azi = solpos["azimuth"].to_numpy()
     if p.tracking:
@@ -323,6 +332,8 @@ def pv_profile(ds, p: PVParams, solpos: pd.DataFrame | None = None) -> np.ndarra
     t = pd.DatetimeIndex(ds["time"].to_numpy())
     if solpos is None:
         solpos = solar_position(t, ds.attrs["latitude"], ds.attrs["longitude"], ds.attrs["utc_offset_h"])
+    if p.azimuth_deg < 0:  # the default: face the equator
+        p = dataclasses.replace(p, azimuth_deg=180.0 if ds.attrs["latitude"] >= 0 else 0.0)
     return pv_unit_profile(
         t,
         solpos,

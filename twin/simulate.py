@@ -33,6 +33,7 @@ from twin.io import read_hourly_csv
 from twin.it_load import utilisation_profile
 from twin.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset, policy_attrs
 from twin.params import ConfigError
+from twin.runtime import HOURLY_VARIABLES, check_memory
 from twin.variables import attrs
 from twin.weather_source import site_weather
 from weather.dataset import hour_of_day
@@ -54,7 +55,7 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
     for name in scenario.sites:
         site = sites.load(name, scenario.site_dirs)
         w = scenario.weather
-        ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None)
+        ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None, format=w.format)
         out[site.key] = (with_psychrometrics(ds), meta, site)
     lengths = {k: v[0].sizes["time"] for k, v in out.items()}
     if len(set(lengths.values())) > 1:
@@ -224,8 +225,14 @@ def _run_blocks(plan: _Plan, fn) -> None:
             fn(key, idx)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for f in [pool.submit(fn, key, idx) for key, idx in plan.blocks]:
-            f.result()  # re-raises a block's error here
+        futures = [pool.submit(fn, key, idx) for key, idx in plan.blocks]
+        try:
+            for f in futures:
+                f.result()  # re-raises a block's error here
+        except BaseException:
+            for f in futures:  # the first failed block stops the run: no block that has not started starts
+                f.cancel()
+            raise
 
 
 def _case_coords(scenario: Scenario, plan: _Plan) -> dict[str, Any]:
@@ -264,6 +271,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     mode_offset, mode_meanings = mode_codes()
     cases, time, wstack = plan.cases, plan.time, plan.wstack
     n, nt = len(cases), time.size
+    check_memory(n, nt, len(keep) if keep is not None else HOURLY_VARIABLES)
     results: dict[str, np.ndarray] = {}
     written: dict[str, np.ndarray] = {}
     lock = threading.Lock()

@@ -1,8 +1,10 @@
-"""Weather for a site: the built-in generated typical year, or a weather file."""
+"""Weather for a site: the built-in generated typical year, or a weather file checked against the site."""
 
 from __future__ import annotations
 
+import math
 import os
+import warnings
 from typing import Any
 
 import xarray as xr
@@ -11,7 +13,80 @@ import sites
 import weather
 from weather.generator import typical_year
 
-__all__ = ["site_weather"]
+__all__ = [
+    "STATION_REFUSE_KM",
+    "STATION_REFUSE_M",
+    "STATION_WARN_KM",
+    "STATION_WARN_M",
+    "StationWarning",
+    "check_station",
+    "site_weather",
+]
+
+STATION_WARN_KM = 50.0
+"""A weather file whose location is farther than this from the site gets a warning (an
+assumption: the library's sites sit at their stations, 0 km; a city and its airport or
+suburban station are within a few tens of km, beyond that the record is of another place,
+though it may still be the best one available)."""
+STATION_REFUSE_KM = 300.0
+"""Farther than this the file is refused (an assumption: neighbouring hub sites such as
+Qingyang and Yinchuan are 330 km apart, Karamay and Gui'an 2,870 km). Another station's file
+can still be run: make a site file with its location (``--site-dir``)."""
+STATION_WARN_M = 300.0
+"""Elevation difference that gets a warning: 300 m is about 2 K of mean temperature (lapse rate
+6.5 K/km) and 3.5 % of air pressure."""
+STATION_REFUSE_M = 1000.0
+"""Elevation difference that is refused: 1,000 m is about 6.5 K and 11 % of air density."""
+
+
+class StationWarning(UserWarning):
+    """A weather file from a station some way from the site (printed by the CLI as ``twin: warning:``)."""
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance, km (haversine, mean Earth radius 6371 km)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2.0 * 6371.0 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def check_station(meta: dict[str, Any], site: sites.Site, source: str) -> None:
+    """Refuse (``WeatherError``) or warn (:class:`StationWarning`) a file far from the site.
+
+    Parameters
+    ----------
+    meta : dict
+        Weather metadata with ``latitude``, ``longitude``, ``elevation``.
+    site : sites.Site
+        The site the weather is run for.
+    source : str
+        The file, for messages.
+
+    Notes
+    -----
+    Thresholds: :data:`STATION_WARN_KM`, :data:`STATION_REFUSE_KM`, :data:`STATION_WARN_M`,
+    :data:`STATION_REFUSE_M` (reasons in their docstrings).
+    """
+    loc = site.location
+    km = _distance_km(meta["latitude"], meta["longitude"], loc.latitude_deg, loc.longitude_deg)
+    dz = abs(float(meta["elevation"]) - loc.elevation_m)
+    where = (
+        f"{source}: the file's location ({meta['latitude']:.2f}, {meta['longitude']:.2f}, {meta['elevation']:.0f} m) "
+        f"is {km:,.0f} km and {dz:,.0f} m in height from site {site.key!r} "
+        f"({loc.latitude_deg:.2f}, {loc.longitude_deg:.2f}, {loc.elevation_m:.0f} m)"
+    )
+    if km > STATION_REFUSE_KM or dz > STATION_REFUSE_M:
+        raise weather.WeatherError(
+            f"{where}; more than {STATION_REFUSE_KM:g} km or {STATION_REFUSE_M:g} m is another climate: "
+            "run the file for its own site (a site file with its location, --site-dir)"
+        )
+    if km > STATION_WARN_KM or dz > STATION_WARN_M:
+        warnings.warn(
+            f"{where}; beyond {STATION_WARN_KM:g} km or {STATION_WARN_M:g} m the file may not describe the site",
+            StationWarning,
+            stacklevel=3,
+        )
 
 
 def site_weather(
@@ -20,8 +95,10 @@ def site_weather(
     seed: int = 0,
     year: int = 2021,
     file: str | os.PathLike[str] | None = None,
+    format: str | None = None,
     site_variability: bool = True,
-    **reader_kwargs: Any,
+    repair: bool | Any = True,
+    **reader_options: Any,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Hourly weather for a site.
 
@@ -34,20 +111,46 @@ def site_weather(
     year : int
         Calendar year of the generated year.
     file : path, optional
-        A weather file to read instead (``.epw``, ``.nc``, PVGIS ``.json``; see
-        :func:`weather.read`); ``reader_kwargs`` go to the reader.
+        A weather file to read instead, of any format in :data:`weather.FORMATS`; what the
+        format does not carry (a CSV's location, ERA5's and PVGIS's UTC offset) is the site's.
+    format : str, optional
+        A :data:`weather.FORMATS` key; default: detected from the file.
     site_variability : bool
         Use the site file's ``[variability]`` table (derived from its station record) if it has
         one; ``False`` uses the generator's default, as for a site without a record.
+    repair : bool or sequence of str
+        The reader's repairs (:data:`weather.REPAIRS`).
+    **reader_options
+        Passed to the reader (e.g. ``utc_offset_h``).
 
     Returns
     -------
     (xarray.Dataset, dict)
         The standard weather Dataset and its metadata.
+
+    Raises
+    ------
+    weather.WeatherError
+        An unreadable file, a file from a station far from the site (:func:`check_station`) or
+        one that is not a whole year (8760 or 8784 hours): the annual figures need one.
     """
-    if file is not None:
-        return weather.read(file, **reader_kwargs)
     loc = site.location
+    if file is not None:
+        location = {
+            "latitude": loc.latitude_deg,
+            "longitude": loc.longitude_deg,
+            "elevation": loc.elevation_m,
+            "utc_offset_h": loc.utc_offset_h,
+        }
+        ds, meta = weather.read(file, format, location=location, repair=repair, **reader_options)
+        n = ds.sizes["time"]
+        if n not in (8760, 8784):
+            raise weather.WeatherError(
+                f"{file}: {n} hours from {str(ds['time'].values[0])[:16]}; a run needs one whole year "
+                "(8760 hours, or 8784 in a leap year)"
+            )
+        check_station(meta, site, str(file))
+        return ds, meta
     return typical_year(
         site.normals,
         latitude=loc.latitude_deg,

@@ -4,17 +4,32 @@ Every source gives one ``xarray.Dataset`` on an hourly local-standard-time axis 
 and units of :mod:`weather.dataset`.
 """
 
-from weather.dataset import VARIABLES, WeatherError, WeatherWarning
-from weather.readers import read, read_csv, read_epw, read_netcdf, read_pvgis_tmy, read_tmy3
+from weather.dataset import REPAIRS, VARIABLES, WeatherError, WeatherWarning, repair
+from weather.readers import (
+    FORMATS,
+    Format,
+    detect_format,
+    read,
+    read_csv,
+    read_epw,
+    read_netcdf,
+    read_pvgis_tmy,
+    read_tmy3,
+)
 
 __all__ = [
+    "FORMATS",
+    "REPAIRS",
     "VARIABLES",
+    "Format",
     "WeatherError",
     "WeatherWarning",
+    "detect_format",
     "read",
     "read_csv",
     "read_epw",
     "read_netcdf",
     "read_pvgis_tmy",
     "read_tmy3",
+    "repair",
 ]

@@ -35,12 +35,15 @@ from weather import psychrometrics as psy
 
 __all__ = [
     "MAX_GAP_HOURS",
+    "REPAIRS",
     "VARIABLES",
     "WeatherError",
     "WeatherWarning",
     "build_dataset",
+    "check_location",
     "fill_gaps",
     "hour_of_day",
+    "repair",
     "solar_position",
 ]
 
@@ -195,11 +198,77 @@ def _check_hourly(index: pd.DatetimeIndex, source: str, line_of_row: Any = None)
         )
 
 
+REPAIRS: dict[str, str] = {
+    "gaps": f"runs of up to {MAX_GAP_HOURS} missing hours interpolated linearly (longer runs are an error)",
+    "humidity": "dew point capped at the dry bulb, RH clipped to 0.5 … 100 % and recomputed from the dew point",
+    "irradiance_timing": "irradiance of a typical year moved by whole hours when it is 45 min or more off the sun",
+    "irradiance_night": "irradiance zeroed when the sun is more than 7° below the horizon for the whole hour",
+    "irradiance_split": "DNI/DHI re-split from GHI (Erbs) where DNI·cos z + DHI does not close against GHI within 5 %",
+}
+"""The repairs a reader applies by default, in this order (``weather.read(..., repair=False)`` or a
+subset turns them off; :func:`repair` applies them to a Dataset read without them). Each repair
+made is said in ``meta['notes']``; ``meta['repairs']`` lists the steps that were applied."""
+
+MAX_UTC_OFFSET_FROM_LONGITUDE_H = 3.5
+"""Largest accepted ``|utc_offset_h − longitude/15|``, h. Standard time zones depart from solar
+time by up to about 3 h (China's UTC+8 at Kashgar, 76 °E: 2.9 h); 3.5 h leaves a margin and
+still refuses a sign or zone error such as −5 h at 107 °E (12.1 h)."""
+
+
+def check_location(latitude: float, longitude: float, utc_offset_h: float, source: str) -> str | None:
+    """The first problem with a location's metadata, or None.
+
+    Parameters
+    ----------
+    latitude, longitude : float
+        Degrees north / east.
+    utc_offset_h : float
+        Hours east of UTC.
+    source : str
+        File or field named in the message.
+
+    Returns
+    -------
+    str or None
+        A message naming the value and what is allowed: latitude outside −90 … 90, longitude
+        outside −180 … 180, a UTC offset outside −12 … 14, or an offset that differs from
+        ``longitude / 15`` by more than :data:`MAX_UTC_OFFSET_FROM_LONGITUDE_H`.
+    """
+    for name, v, lo, hi in (
+        ("latitude", latitude, -90.0, 90.0),
+        ("longitude", longitude, -180.0, 180.0),
+        ("utc_offset_h", utc_offset_h, -12.0, 14.0),
+    ):
+        if not (np.isfinite(v) and lo <= v <= hi):
+            return f"{source}: {name} = {v:g} is outside {lo:g} … {hi:g}"
+    solar = longitude / 15.0
+    if abs(utc_offset_h - solar) > MAX_UTC_OFFSET_FROM_LONGITUDE_H:
+        return (
+            f"{source}: utc_offset_h = {utc_offset_h:g} h does not fit longitude {longitude:g}° "
+            f"(solar time is UTC{solar:+.1f} h; allowed within ±{MAX_UTC_OFFSET_FROM_LONGITUDE_H:g} h): "
+            "a sign or zone error?"
+        )
+    return None
+
+
+def _repair_steps(repair: bool | Any) -> tuple[str, ...]:
+    if repair is True:
+        return tuple(REPAIRS)
+    if repair is False or repair is None:
+        return ()
+    steps = tuple(repair)
+    unknown = [s for s in steps if s not in REPAIRS]
+    if unknown:
+        raise WeatherError(f"repair step {unknown[0]!r} is unknown; steps are {', '.join(REPAIRS)}")
+    return steps
+
+
 def build_dataset(
     df: pd.DataFrame,
     meta: Mapping[str, Any],
     source: str,
     line_of_row: Any = None,
+    repair: bool | Any = True,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Turn a frame of standard-named columns into the checked weather Dataset.
 
@@ -216,14 +285,27 @@ def build_dataset(
         File name for messages.
     line_of_row : callable, optional
         Row index → file line, for messages.
+    repair : bool or sequence of str
+        The :data:`REPAIRS` to apply (True: all, False: none).
 
     Returns
     -------
     (xarray.Dataset, dict)
         The Dataset and the metadata (with ``notes`` describing every repair made).
+
+    Notes
+    -----
+    Reading checks (location, hourly axis, units by range, irradiance against the
+    extraterrestrial value) and completes what the file lacks (pressure from elevation, the
+    other one of RH and dew point, DNI/DHI from GHI); repairs are the separate, optional step
+    :data:`REPAIRS`.
     """
     meta = dict(meta)
     notes: list[str] = list(meta.pop("notes", []))
+    steps = _repair_steps(repair)
+    problem = check_location(meta["latitude"], meta["longitude"], meta["utc_offset_h"], source)
+    if problem:
+        raise WeatherError(f"{problem} (a file's offset is replaced with utc_offset_h=, --utc-offset)")
     _check_hourly(df.index, source, line_of_row)
     if "t_db" not in df:
         raise WeatherError(f"{source}: no dry-bulb temperature (t_db) column")
@@ -244,10 +326,80 @@ def build_dataset(
                 f"{source}: {col} = {v[i]:g} {VARIABLES[col][0]} at {df.index[i]}{_at_line(line_of_row, i)} is outside "
                 f"{lo:g} … {hi:g}; check the units or the column mapping"
             )
-    df, gap_notes = fill_gaps(df, source, line_of_row)
-    notes += gap_notes
+    _check_extraterrestrial(df, source, line_of_row)
+    return _finish(df, meta, notes, source, line_of_row, steps)
+
+
+def _finish(
+    df: pd.DataFrame, meta: dict[str, Any], notes: list[str], source: str, line_of_row: Any, steps: tuple[str, ...]
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Repairs (``steps``) and completion of a checked frame, then the Dataset."""
+    if "gaps" in steps:
+        df, gap_notes = fill_gaps(df, source, line_of_row)
+        notes += gap_notes
+    _humidity(df, notes, "humidity" in steps)
+    if "ghi" in df:
+        df = _complete_irradiance(df, meta, notes, steps)
+    if "wind_speed" not in df:
+        notes.append("wind_speed: not in the file")
+    meta["notes"] = notes
+    meta["repairs"] = list(steps)
+    meta["n_hours"] = len(df)
+    ds = xr.Dataset(
+        {c: ("time", df[c].to_numpy(dtype=float)) for c in VARIABLES if c in df},
+        coords={"time": df.index.to_numpy()},
+    )
+    for name in ds.data_vars:
+        units, long_name, _ = VARIABLES[name]
+        ds[name].attrs = {"units": units, "long_name": long_name}
+    if "wind_speed" in ds:
+        ds["wind_speed"].attrs["height_m"] = float(meta["wind_height_m"])
+    ds["time"].attrs = {"long_name": "local standard time, start of hourly interval"}
+    # NetCDF attributes: strings and numbers only (booleans as 0/1).
+    ds.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in meta.items() if isinstance(v, str | int | float)}
+    ds.attrs["notes"] = "; ".join(notes)
+    ds.attrs["repairs"] = ", ".join(steps) or "none"
+    return ds, meta
+
+
+def repair(
+    ds: xr.Dataset, meta: Mapping[str, Any], steps: bool | Any = True, source: str | None = None
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Apply the :data:`REPAIRS` to weather read without them (``weather.read(..., repair=False)``).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A weather Dataset in the standard form.
+    meta : mapping
+        Its metadata (location, ``typical_year``, ``format``, ``notes``).
+    steps : bool or sequence of str
+        Which repairs (True: all, in the order of :data:`REPAIRS`).
+    source : str, optional
+        Name for messages (default ``meta['source_file']``).
+
+    Returns
+    -------
+    (xarray.Dataset, dict)
+        The repaired Dataset and metadata; ``notes`` lists what each step changed.
+    """
+    meta = dict(meta)
+    notes = list(meta.pop("notes", []))
+    df = ds[[v for v in VARIABLES if v in ds]].to_dataframe()
+    df.index = pd.DatetimeIndex(df.index)
+    return _finish(df, meta, notes, source or str(meta.get("source_file", "weather")), None, _repair_steps(steps))
+
+
+def _humidity(df: pd.DataFrame, notes: list[str], repair: bool) -> None:
+    """Complete the missing one of RH and dew point; with ``repair``, make the two consistent."""
     p = df["p_air"].to_numpy()
     t = df["t_db"].to_numpy()
+    if not repair:
+        if "t_dp" not in df:
+            df["t_dp"] = psy.dew_point(t, df["rh"].to_numpy(), p)
+        elif "rh" not in df:
+            df["rh"] = psy.relative_humidity_from_dew_point(t, df["t_dp"].to_numpy(), p)
+        return
     if "t_dp" in df and "rh" not in df:
         df["t_dp"] = np.minimum(df["t_dp"], t)
         df["rh"] = np.minimum(psy.relative_humidity_from_dew_point(t, df["t_dp"].to_numpy(), p), 100.0)
@@ -268,26 +420,25 @@ def build_dataset(
                 notes.append(
                     f"rh recomputed from t_db and t_dp (file RH and dew point disagree by up to {np.nanmax(diff):.1f} K)"
                 )
-    if "ghi" in df:
-        df = _complete_irradiance(df, meta, notes)
-    if "wind_speed" not in df:
-        notes.append("wind_speed: not in the file")
-    meta["notes"] = notes
-    meta["n_hours"] = len(df)
-    ds = xr.Dataset(
-        {c: ("time", df[c].to_numpy(dtype=float)) for c in VARIABLES if c in df},
-        coords={"time": df.index.to_numpy()},
-    )
-    for name in ds.data_vars:
-        units, long_name, _ = VARIABLES[name]
-        ds[name].attrs = {"units": units, "long_name": long_name}
-    if "wind_speed" in ds:
-        ds["wind_speed"].attrs["height_m"] = float(meta["wind_height_m"])
-    ds["time"].attrs = {"long_name": "local standard time, start of hourly interval"}
-    # NetCDF attributes: strings and numbers only (booleans as 0/1).
-    ds.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in meta.items() if isinstance(v, str | int | float)}
-    ds.attrs["notes"] = "; ".join(notes)
-    return ds, meta
+
+
+def _check_extraterrestrial(df: pd.DataFrame, source: str, line_of_row: Any) -> None:
+    """No hourly GHI or DNI above the extraterrestrial normal irradiance of its day."""
+    import pvlib
+
+    cols = [c for c in ("ghi", "dni") if c in df]
+    if not cols:
+        return
+    e0 = np.asarray(pvlib.irradiance.get_extra_radiation(df.index.day_of_year.to_numpy()), dtype=float)
+    for col in cols:
+        v = df[col].to_numpy()
+        bad = np.flatnonzero(v > e0)
+        if bad.size:
+            i = int(bad[0])
+            raise WeatherError(
+                f"{source}: {col} = {v[i]:g} W m-2 at {df.index[i]}{_at_line(line_of_row, i)} is above the "
+                f"extraterrestrial irradiance of that day ({e0[i]:.0f} W m-2); check the units or the column"
+            )
 
 
 # Closure of DNI·cos(z) + DHI against GHI above this relative error triggers a re-split.
@@ -361,7 +512,9 @@ def _dni_clear_bound(zenith: np.ndarray, doy: np.ndarray, elevation: float) -> n
     return 1.1 * e0 * ((1.0 - 0.14 * h) * 0.7 ** (am**0.678) + 0.14 * h)
 
 
-def _complete_irradiance(df: pd.DataFrame, meta: dict[str, Any], notes: list[str]) -> pd.DataFrame:
+def _complete_irradiance(
+    df: pd.DataFrame, meta: dict[str, Any], notes: list[str], steps: tuple[str, ...] = tuple(REPAIRS)
+) -> pd.DataFrame:
     """Check DNI/DHI against GHI; re-split GHI with the Erbs model where they do not close.
 
     Notes
@@ -376,7 +529,7 @@ def _complete_irradiance(df: pd.DataFrame, meta: dict[str, Any], notes: list[str
     """
     import pvlib
 
-    if meta.get("typical_year") and meta.get("format") != "generated":
+    if "irradiance_timing" in steps and meta.get("typical_year") and meta.get("format") != "generated":
         lag = irradiance_lag_minutes(
             df["ghi"].to_numpy(), df.index, meta["latitude"], meta["longitude"], meta["utc_offset_h"]
         )
@@ -393,7 +546,7 @@ def _complete_irradiance(df: pd.DataFrame, meta: dict[str, Any], notes: list[str
     sp = solar_position(df.index, meta["latitude"], meta["longitude"], meta["utc_offset_h"])
     zen = sp["zenith"].to_numpy()
     cosz = np.cos(np.radians(zen))
-    day = zen < NIGHT_ZENITH_DEG
+    day = zen < NIGHT_ZENITH_DEG if "irradiance_night" in steps else np.ones(zen.shape, dtype=bool)
     ghi = np.where(day, df["ghi"].to_numpy(), 0.0)
     lost = float(df["ghi"].to_numpy().sum() - ghi.sum())
     if lost > 0.001 * max(float(ghi.sum()), 1.0):
@@ -408,7 +561,7 @@ def _complete_irradiance(df: pd.DataFrame, meta: dict[str, Any], notes: list[str
         total = ghi[day].sum()
         err = float(np.abs(comp - ghi)[day].sum() / total) if total > 0 else 0.0
         meta["irradiance_closure_error"] = round(err, 4)
-        if err > CLOSURE_TOLERANCE:
+        if err > CLOSURE_TOLERANCE and "irradiance_split" in steps:
             split = True
             notes.append(
                 f"dni/dhi: DNI·cos(z)+DHI does not close against GHI ({100 * err:.1f} % > "

@@ -6,14 +6,17 @@ file and the line or field. Repairs (gaps of ≤ 3 h interpolated, irradiance re
 listed in ``metadata['notes']`` and warned as :class:`WeatherWarning`.
 
 Readers: :func:`read_epw`, :func:`read_tmy3`, :func:`read_pvgis_tmy`, :func:`read_csv`,
-:func:`read_netcdf` (ERA5 variable names), and :func:`read` which picks one by extension.
+:func:`read_netcdf` (ERA5 variable names), registered in :data:`FORMATS`; :func:`read` reads
+any of them (the format given or detected). Readers parse, check and name; the repairs
+(:data:`weather.dataset.REPAIRS`) are a separate step they apply unless ``repair=False``.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +24,20 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from weather.dataset import VARIABLES, WeatherError, build_dataset
+from weather.dataset import VARIABLES, WeatherError, build_dataset, check_location
 
-__all__ = ["TYPICAL_YEAR", "read", "read_csv", "read_epw", "read_netcdf", "read_pvgis_tmy", "read_tmy3"]
+__all__ = [
+    "FORMATS",
+    "TYPICAL_YEAR",
+    "Format",
+    "detect_format",
+    "read",
+    "read_csv",
+    "read_epw",
+    "read_netcdf",
+    "read_pvgis_tmy",
+    "read_tmy3",
+]
 
 TYPICAL_YEAR = 2021
 """Calendar year given to typical-year files whose rows carry placeholder years (non-leap);
@@ -53,6 +67,17 @@ _EPW_MAP = {
     "wind_speed": "wind_speed",
 }
 _EPW_MIN_FIELDS = 22  # up to and including wind speed (field 22)
+# (0-based column, pvlib name) of the EPW data fields that are read
+_EPW_FIELDS = (
+    (6, "temp_air"),
+    (7, "temp_dew"),
+    (8, "relative_humidity"),
+    (9, "atmospheric_pressure"),
+    (13, "ghi"),
+    (14, "dni"),
+    (15, "dhi"),
+    (21, "wind_speed"),
+)
 _TYPICAL_MARKERS = ("CSWD", "TMY", "IWEC", "CTYW", "SWERA", "TRY")
 
 
@@ -61,6 +86,31 @@ def _exists(path: PathLike) -> Path:
     if not p.is_file():
         raise WeatherError(f"{p}: no such weather file")
     return p
+
+
+def _header_location(
+    meta: Mapping[str, Any],
+    keys: tuple[str, str, str, str],
+    source: str,
+    where: str,
+    utc_offset_h: float | None,
+    notes: list[str],
+) -> dict[str, float]:
+    """Latitude, longitude, elevation and UTC offset from a file header (``keys`` in that order).
+
+    A value that is missing or not a number is an error naming the header field; a given
+    ``utc_offset_h`` replaces the file's, with a note.
+    """
+    out = {}
+    for std, key in zip(("latitude", "longitude", "elevation", "utc_offset_h"), keys, strict=True):
+        try:
+            out[std] = float(meta[key])
+        except (KeyError, TypeError, ValueError):
+            raise WeatherError(f"{source}: {where}: {key} = {meta.get(key)!r} is not a number") from None
+    if utc_offset_h is not None and float(utc_offset_h) != out["utc_offset_h"]:
+        notes.append(f"utc_offset_h: the file says {out['utc_offset_h']:g} h; {float(utc_offset_h):g} h given and used")
+        out["utc_offset_h"] = float(utc_offset_h)
+    return out
 
 
 def _coerce_year(index: pd.DatetimeIndex, year: int | None) -> pd.DatetimeIndex:
@@ -85,6 +135,48 @@ def _interval_starts(
     return pd.DatetimeIndex(days + pd.to_timedelta(np.asarray(hour_ending, int) - 1, unit="h"))
 
 
+def _where(line_of_row: Any, i: int) -> str:
+    """``line N`` of row ``i`` (or the place ``line_of_row`` names, for files without lines)."""
+    at = line_of_row(i)
+    return f"line {at}" if isinstance(at, int) else str(at)
+
+
+def _numbers(values: Any, source: str, what: str, line_of_row: Any) -> np.ndarray:
+    """Float values of a parsed column; a text that is not a number is an error naming its line."""
+    s = pd.Series(np.asarray(values, dtype=object))
+    v = pd.to_numeric(s, errors="coerce")
+    bad = v.isna() & s.notna() & (s.astype(str).str.strip().str.lower() != "nan")
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise WeatherError(f"{source}: {_where(line_of_row, i)}: {what} = {s.iloc[i]!r} is not a number")
+    return v.to_numpy(dtype=float)
+
+
+def _calendar(
+    year: np.ndarray, month: np.ndarray, day: np.ndarray, hour_ending: np.ndarray, source: str, line_of_row: Any
+) -> None:
+    """Month 1…12, a day that exists in its month and year, an hour ending 1…24; else the line."""
+    checks = (
+        ("month", month, (month >= 1) & (month <= 12), "1 … 12"),
+        ("hour", hour_ending, (hour_ending >= 1) & (hour_ending <= 24), "1 … 24 (hour ending)"),
+    )
+    for name, v, ok, allowed in checks:
+        bad = np.flatnonzero(~ok | (v != np.round(v)))
+        if bad.size:
+            i = int(bad[0])
+            raise WeatherError(f"{source}: {_where(line_of_row, i)}: {name} = {v[i]:g}; allowed {allowed}")
+    y = year.astype(int)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    days_in = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month.astype(int) - 1] + (leap & (month == 2))
+    bad = np.flatnonzero((day < 1) | (day > days_in) | (day != np.round(day)))
+    if bad.size:
+        i = int(bad[0])
+        extra = " (29 February in a year of 8760 hours; a leap year has 8784)" if month[i] == 2 and day[i] == 29 else ""
+        raise WeatherError(
+            f"{source}: {_where(line_of_row, i)}: day {day[i]:g} of month {month[i]:g} does not exist in {y[i]}{extra}"
+        )
+
+
 def _year_length_check(n: int, source: str) -> None:
     if n not in (8760, 8784):
         raise WeatherError(
@@ -92,7 +184,9 @@ def _year_length_check(n: int, source: str) -> None:
         )
 
 
-def read_epw(path: PathLike, year: int | None = None) -> tuple[xr.Dataset, dict[str, Any]]:
+def read_epw(
+    path: PathLike, year: int | None = None, *, utc_offset_h: float | None = None, repair: bool | Any = True
+) -> tuple[xr.Dataset, dict[str, Any]]:
     """Read an EnergyPlus weather (EPW) file.
 
     Parameters
@@ -103,6 +197,10 @@ def read_epw(path: PathLike, year: int | None = None) -> tuple[xr.Dataset, dict[
         Calendar year for a typical-year file (CSWD, TMY, TMYx, IWEC, ...), whose rows carry
         placeholder years; default 2021 (2020 for an 8784-row file). Files of one real
         year keep their year.
+    utc_offset_h : float, optional
+        Replaces the file's UTC offset (said in the notes), for a file whose header is wrong.
+    repair : bool or sequence of str
+        :data:`weather.dataset.REPAIRS` to apply (default all).
 
     Returns
     -------
@@ -142,14 +240,32 @@ def read_epw(path: PathLike, year: int | None = None) -> tuple[xr.Dataset, dict[
                 f"{source}: line {i + 9} has {k} fields, expected {n_fields} (truncated or malformed line)"
             )
     _year_length_check(len(data_lines), source)
+    cols = pd.DataFrame([ln.split(",") for ln in data_lines])
+    epw_line = lambda i: i + 9  # noqa: E731
+    num = {
+        i: _numbers(cols[i], source, name, epw_line)
+        for i, name in ((0, "year"), (1, "month"), (2, "day"), (3, "hour"), *_EPW_FIELDS)
+    }
     loc = lines[0].split(",")
     src_kind = loc[4] if len(loc) > 4 else ""
+    notes: list[str] = []
+    header = dict(zip(("latitude", "longitude", "TZ", "altitude"), [f.strip() for f in loc[6:10]], strict=False))
+    location = _header_location(
+        header, ("latitude", "longitude", "altitude", "TZ"), source, "line 1", utc_offset_h, notes
+    )
+    problem = check_location(location["latitude"], location["longitude"], location["utc_offset_h"], source)
+    if problem:
+        raise WeatherError(f"{problem} (a file's offset is replaced with utc_offset_h=, --utc-offset)")
+    # pvlib localises its index with the header's offset; the stamps here come from the
+    # columns (below), so a neutral offset keeps a wrong header from failing the parse.
+    lines = [",".join([*loc[:8], "0", *loc[9:]]) if len(loc) > 9 else lines[0], *lines[1:]]
     years = {ln.split(",", 1)[0] for ln in data_lines}
     typical = any(m in src_kind.upper() for m in _TYPICAL_MARKERS) or len(years) > 1
+    y = year if year is not None else (2020 if len(data_lines) == 8784 else TYPICAL_YEAR)
+    _calendar(np.full(len(data_lines), y) if typical else num[0], num[1], num[2], num[3], source, epw_line)
     if typical:
         # Placeholder years may not admit the file's days (29 February in a CSWD "2005"):
         # give every row one calendar year before parsing.
-        y = year if year is not None else (2020 if len(data_lines) == 8784 else TYPICAL_YEAR)
         data_lines = [f"{y}," + ln.split(",", 1)[1] for ln in data_lines]
     try:
         # A buffer, never the path: pvlib treats a name starting with "http" as a URL.
@@ -163,7 +279,6 @@ def read_epw(path: PathLike, year: int | None = None) -> tuple[xr.Dataset, dict[
     for col, std in _EPW_MAP.items():
         v = df[col].to_numpy(dtype=float)
         out[std] = np.where(v >= _EPW_MISSING[col], np.nan, v)
-    notes = []
     if typical:
         notes.append(f"typical year ({src_kind or 'mixed years'}): placeholder years set to {idx[0].year}")
     meta_out = {
@@ -171,18 +286,29 @@ def read_epw(path: PathLike, year: int | None = None) -> tuple[xr.Dataset, dict[
         "source_file": p.name,
         "format": "epw",
         "data_source": src_kind,
-        "latitude": float(meta["latitude"]),
-        "longitude": float(meta["longitude"]),
-        "elevation": float(meta["altitude"]),
-        "utc_offset_h": float(meta["TZ"]),
+        **location,
         "wind_height_m": 10.0,
         "typical_year": bool(typical),
         "notes": notes,
     }
-    return build_dataset(out, meta_out, source, line_of_row=lambda i: i + 9)
+    return build_dataset(out, meta_out, source, line_of_row=epw_line, repair=repair)
 
 
-def read_tmy3(path: PathLike, year: int | None = None) -> tuple[xr.Dataset, dict[str, Any]]:
+_TMY3_COLUMNS = {
+    "t_db": ("Dry-bulb (C)", 1.0),
+    "t_dp": ("Dew-point (C)", 1.0),
+    "rh": ("RHum (%)", 1.0),
+    "p_air": ("Pressure (mbar)", 100.0),
+    "ghi": ("GHI (W/m^2)", 1.0),
+    "dni": ("DNI (W/m^2)", 1.0),
+    "dhi": ("DHI (W/m^2)", 1.0),
+    "wind_speed": ("Wspd (m/s)", 1.0),
+}
+
+
+def read_tmy3(
+    path: PathLike, year: int | None = None, *, utc_offset_h: float | None = None, repair: bool | Any = True
+) -> tuple[xr.Dataset, dict[str, Any]]:
     """Read an NREL TMY3 CSV file (e.g. pvlib's bundled ``723170TYA.CSV``).
 
     Parameters
@@ -191,50 +317,65 @@ def read_tmy3(path: PathLike, year: int | None = None) -> tuple[xr.Dataset, dict
         The TMY3 ``.csv`` file.
     year : int, optional
         Calendar year for the typical year (default 2021).
+    utc_offset_h : float, optional
+        Replaces the file's UTC offset (said in the notes).
+    repair : bool or sequence of str
+        :data:`weather.dataset.REPAIRS` to apply (default all).
 
     Notes
     -----
-    Parsed by pvlib.iotools.read_tmy3. Pressure in the file is in mbar and becomes Pa;
-    hour-ending stamps become interval starts, as for EPW.
+    The layout of NREL's TMY3 user manual (Wilcox & Marion 2008, NREL/TP-581-43156): line 1
+    station metadata (USAF, name, state, UTC offset, latitude, longitude, elevation), line 2
+    column names, then one line per hour; the column names are those pvlib.iotools.read_tmy3
+    reads. Pressure in the file is in mbar and becomes Pa; hour-ending stamps become interval
+    starts, as for EPW. Every value is checked here so that a bad one names its line.
     """
-    import pvlib
-
     p = _exists(path)
     source = str(p)
     try:
-        df, meta = pvlib.iotools.read_tmy3(str(p), map_variables=True)
-    except Exception as exc:
-        raise WeatherError(f"{source}: cannot parse TMY3 data ({exc})") from None
+        lines = p.read_text(encoding="latin-1").splitlines()
+    except OSError as exc:
+        raise WeatherError(f"{source}: cannot read ({exc.strerror})") from None
+    head = lines[0].split(",") if lines else []
+    if len(head) < 7 or len(lines) < 2 or not lines[1].startswith("Date (MM/DD/YYYY)"):
+        raise WeatherError(
+            f"{source}: not a TMY3 file (line 1: station metadata with 7 fields; line 2 starting 'Date (MM/DD/YYYY)')"
+        )
+    try:
+        df = pd.read_csv(io.StringIO("\n".join(lines[1:])), dtype=str, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise WeatherError(f"{source}: cannot parse TMY3 data ({str(exc).splitlines()[0]})") from None
     _year_length_check(len(df), source)
-    hour = df["Time (HH:MM)"].str.slice(0, 2).astype(int)
-    date = pd.to_datetime(df["Date (MM/DD/YYYY)"], format="%m/%d/%Y")
-    idx = _interval_starts(date.dt.year, date.dt.month, date.dt.day, hour, year, True)
+    missing = [c for c, _ in [("Date (MM/DD/YYYY)", 0), ("Time (HH:MM)", 0), *_TMY3_COLUMNS.values()] if c not in df]
+    if missing:
+        raise WeatherError(f"{source}: line 2: TMY3 column {missing[0]!r} is missing")
+    tmy_line = lambda i: i + 3  # noqa: E731
+    date = df["Date (MM/DD/YYYY)"].str.split("/", expand=True).reindex(columns=range(3))
+    month = _numbers(date[0], source, "month", tmy_line)
+    day = _numbers(date[1], source, "day", tmy_line)
+    hour = _numbers(df["Time (HH:MM)"].str.split(":").str[0], source, "hour", tmy_line)
+    for what, v in (("date", np.isnan(month) | np.isnan(day)), ("time", np.isnan(hour))):
+        if v.any():
+            i = int(np.flatnonzero(v)[0])
+            raise WeatherError(f"{source}: line {tmy_line(i)}: {what} is empty or not MM/DD/YYYY, HH:MM")
+    y = year if year is not None else (2020 if len(df) == 8784 else TYPICAL_YEAR)
+    _calendar(np.full(len(df), y), month, day, hour, source, tmy_line)
+    idx = _interval_starts(np.full(len(df), y), month, day, hour, y, True)
     out = pd.DataFrame(
-        {
-            "t_db": df["temp_air"].to_numpy(float),
-            "t_dp": df["temp_dew"].to_numpy(float),
-            "rh": df["relative_humidity"].to_numpy(float),
-            "p_air": df["pressure"].to_numpy(float) * 100.0,
-            "ghi": df["ghi"].to_numpy(float),
-            "dni": df["dni"].to_numpy(float),
-            "dhi": df["dhi"].to_numpy(float),
-            "wind_speed": df["wind_speed"].to_numpy(float),
-        },
-        index=idx,
+        {std: _numbers(df[col], source, col, tmy_line) * k for std, (col, k) in _TMY3_COLUMNS.items()}, index=idx
     )
+    notes = [f"typical year (TMY3): placeholder years set to {idx[0].year}"]
+    meta = dict(zip(("USAF", "Name", "State", "TZ", "latitude", "longitude", "altitude"), head[:7], strict=True))
     meta_out = {
-        "name": str(meta.get("Name", "")).strip('"'),
+        "name": meta["Name"].strip().strip('"'),
         "source_file": p.name,
         "format": "tmy3",
-        "latitude": float(meta["latitude"]),
-        "longitude": float(meta["longitude"]),
-        "elevation": float(meta["altitude"]),
-        "utc_offset_h": float(meta["TZ"]),
+        **_header_location(meta, ("latitude", "longitude", "altitude", "TZ"), source, "line 1", utc_offset_h, notes),
         "wind_height_m": 10.0,
         "typical_year": True,
-        "notes": [f"typical year (TMY3): placeholder years set to {idx[0].year}"],
+        "notes": notes,
     }
-    return build_dataset(out, meta_out, source, line_of_row=lambda i: i + 3)
+    return build_dataset(out, meta_out, source, line_of_row=tmy_line, repair=repair)
 
 
 def _utc_to_local_year(index_utc: pd.DatetimeIndex, utc_offset_h: float, year: int | None) -> pd.DatetimeIndex:
@@ -247,8 +388,19 @@ def _utc_to_local_year(index_utc: pd.DatetimeIndex, utc_offset_h: float, year: i
     return _coerce_year(pd.DatetimeIndex(local), year)
 
 
+_PVGIS_COLUMNS = {
+    "t_db": "temp_air",
+    "rh": "relative_humidity",
+    "p_air": "pressure",
+    "ghi": "ghi",
+    "dni": "dni",
+    "dhi": "dhi",
+    "wind_speed": "wind_speed",
+}
+
+
 def read_pvgis_tmy(
-    path: PathLike, utc_offset_h: float | None = None, year: int | None = None
+    path: PathLike, utc_offset_h: float | None = None, year: int | None = None, *, repair: bool | Any = True
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Read a PVGIS typical meteorological year saved as ``.csv`` or ``.json``.
 
@@ -258,15 +410,19 @@ def read_pvgis_tmy(
         A file saved from PVGIS's TMY tool (csv or json output format).
     utc_offset_h : float, optional
         The site's standard-time offset, h; PVGIS gives UTC. Default ``round(lon / 15)``,
-        which is wrong for China west of 112.5 °E (China uses UTC+8 everywhere): pass 8 there.
+        which is wrong for China west of 112.5 °E (China uses UTC+8 everywhere): pass 8 there
+        (``weather.read`` passes the site's offset).
     year : int, optional
         Calendar year of the typical year (default 2021).
+    repair : bool or sequence of str
+        :data:`weather.dataset.REPAIRS` to apply (default all).
 
     Notes
     -----
     Parsed by pvlib.iotools.read_pvgis_tmy. PVGIS has no dew point; it is derived from
-    temperature and RH. Hours that the time-zone shift carries past 31 December wrap round
-    to 1 January of the same typical year.
+    temperature and RH. A file without pressure (``SP``) gets the standard atmosphere at its
+    elevation (said in the notes); temperature and RH are required. Hours that the time-zone
+    shift carries past 31 December wrap round to 1 January of the same typical year.
     """
     import pvlib
 
@@ -277,56 +433,73 @@ def read_pvgis_tmy(
     try:
         df, meta = pvlib.iotools.read_pvgis_tmy(str(p), map_variables=True)
     except Exception as exc:
-        raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({exc})") from None
+        raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({_first_line(exc)})") from None
     _year_length_check(len(df), source)
-    inputs = meta.get("inputs", {})
-    loc = inputs.get("location", inputs)
-    lat, lon, elev = float(loc["latitude"]), float(loc["longitude"]), float(loc["elevation"])
-    notes = []
+    if p.suffix.lower() == ".csv":
+        head = p.read_text(encoding="latin-1").splitlines()
+        first = next((k for k, ln in enumerate(head) if ln.startswith("time(UTC)")), 0) + 2
+        row_at: Any = lambda i: first + i  # noqa: E731
+    else:
+        row_at = lambda i: f"outputs.tmy_hourly[{i}]"  # noqa: E731
+    inputs = meta.get("inputs", {}) if isinstance(meta, dict) else {}
+    loc = inputs.get("location", inputs) if isinstance(inputs, dict) else {}
+    notes: list[str] = []
+    where = "inputs.location" if p.suffix.lower() == ".json" else "header"
+    location = _header_location(loc, ("latitude", "longitude", "elevation", "elevation"), source, where, None, notes)
     if utc_offset_h is None:
-        utc_offset_h = float(round(lon / 15.0))
+        utc_offset_h = float(round(location["longitude"] / 15.0))
         notes.append(f"utc_offset_h not given; assumed round(lon/15) = {utc_offset_h:g}")
+    location["utc_offset_h"] = float(utc_offset_h)
+    for std in ("t_db", "rh"):
+        if _PVGIS_COLUMNS[std] not in df:
+            raise WeatherError(f"{source}: PVGIS column for {VARIABLES[std][1]} ({std}) is missing")
     local = _utc_to_local_year(pd.DatetimeIndex(df.index), utc_offset_h, year)
     out = pd.DataFrame(
-        {
-            "t_db": df["temp_air"].to_numpy(float),
-            "rh": df["relative_humidity"].to_numpy(float),
-            "p_air": df["pressure"].to_numpy(float),
-            "ghi": df["ghi"].to_numpy(float),
-            "dni": df["dni"].to_numpy(float),
-            "dhi": df["dhi"].to_numpy(float),
-            "wind_speed": df["wind_speed"].to_numpy(float),
-        },
+        {std: _numbers(df[col], source, col, row_at) for std, col in _PVGIS_COLUMNS.items() if col in df},
         index=local,
     ).sort_index()
     notes.append(f"typical year (PVGIS): UTC shifted by {utc_offset_h:+g} h, year set to {local[0].year}")
     meta_out = {
         "name": p.stem,
         "source_file": p.name,
-        "format": "pvgis_tmy",
-        "latitude": lat,
-        "longitude": lon,
-        "elevation": elev,
-        "utc_offset_h": float(utc_offset_h),
+        "format": "pvgis",
+        **location,
         "wind_height_m": 10.0,
         "typical_year": True,
         "notes": notes,
     }
-    return build_dataset(out, meta_out, source)
+    return build_dataset(out, meta_out, source, repair=repair)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (pandas adds multi-line hints)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _auto_columns(header: list[str]) -> dict[str, str]:
+    """Standard name → column for columns named by a standard name (``t_db`` or ``t_db [degC]``)."""
+    found: dict[str, str] = {}
+    for col in header:
+        base = str(col).split("[", 1)[0].strip().lower()
+        if base in VARIABLES and base not in found:
+            found[base] = str(col)
+    return found
 
 
 def read_csv(
     path: PathLike,
-    columns: Mapping[str, str],
+    columns: Mapping[str, str] | None = None,
     *,
-    time_column: str,
-    latitude: float,
-    longitude: float,
-    elevation: float,
-    utc_offset_h: float,
+    time_column: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    elevation: float | None = None,
+    utc_offset_h: float | None = None,
     wind_height_m: float = 10.0,
     time_label: str = "start",
     time_format: str | None = None,
+    repair: bool | Any = True,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Read hourly weather from a CSV file with a user-given column mapping.
 
@@ -334,70 +507,94 @@ def read_csv(
     ----------
     path : path
         The CSV file (header row first).
-    columns : mapping
+    columns : mapping, optional
         Standard name → the file's column name, e.g. ``{"t_db": "Temp_C", "rh": "RH"}``.
         Standard names: ``t_db`` (°C), ``t_dp`` (°C), ``rh`` (%), ``p_air`` (Pa), ``ghi``,
         ``dni``, ``dhi`` (W/m²), ``wind_speed`` (m/s). ``t_db`` and ``rh`` or ``t_dp`` are
         required. Values must already be in these units (a range check catches K or hPa).
-    time_column : str
-        Column holding timestamps. Naive times are taken as local standard time; times with
-        a UTC offset are converted to local standard time with ``utc_offset_h``.
+        Default: the columns named by a standard name, alone or followed by ``[units]`` (as
+        ``twin weather --csv`` writes them).
+    time_column : str, optional
+        Column holding timestamps (default ``time``, else the first column). Naive times are
+        taken as local standard time; times with a UTC offset are converted to local
+        standard time with ``utc_offset_h``.
     latitude, longitude, elevation, utc_offset_h : float
-        Site location (degrees, m, hours east of UTC).
+        Site location (degrees, m, hours east of UTC); required (a CSV file has no header
+        for them; ``weather.read`` passes the site's).
     wind_height_m : float
         Height of the wind measurement, m.
     time_label : {"start", "end"}
         Whether a timestamp labels the start or the end of its hour.
     time_format : str, optional
         strftime format of the timestamps (default: inferred).
+    repair : bool or sequence of str
+        :data:`weather.dataset.REPAIRS` to apply (default all).
     """
     p = _exists(path)
     source = str(p)
-    unknown = sorted(set(columns) - set(VARIABLES))
-    if unknown:
+    given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
+    absent = [k for k, v in given.items() if v is None]
+    if absent:
         raise WeatherError(
-            f"{source}: column mapping names unknown variable {unknown[0]!r}; allowed: {', '.join(VARIABLES)}"
+            f"{source}: a CSV weather file carries no location; {absent[0]} is needed "
+            "(run it for a site: --site NAME, or pass latitude, longitude, elevation and utc_offset_h)"
         )
+    if columns is not None:
+        unknown = sorted(set(columns) - set(VARIABLES))
+        if unknown:
+            raise WeatherError(
+                f"{source}: column mapping names unknown variable {unknown[0]!r}; allowed: {', '.join(VARIABLES)}"
+            )
     if time_label not in ("start", "end"):
         raise WeatherError(f"time_label = {time_label!r}; allowed: 'start', 'end'")
     try:
-        raw = pd.read_csv(p)
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
     except Exception as exc:
-        raise WeatherError(f"{source}: cannot parse CSV ({exc})") from None
+        raise WeatherError(f"{source}: cannot parse CSV ({_first_line(exc)})") from None
+    header = [str(c) for c in raw.columns]
+    if columns is None:
+        columns = _auto_columns(header)
+        if "t_db" not in columns:
+            raise WeatherError(
+                f"{source}: no column named t_db (or 't_db [degC]'); columns are {', '.join(header)}; "
+                "name the columns by the standard names or pass a mapping to weather.read_csv"
+            )
+    if time_column is None:
+        time_column = next((c for c in header if c.strip().lower() == "time"), header[0])
     for col in [time_column, *columns.values()]:
         if col not in raw.columns:
             raise WeatherError(
-                f"{source}: column {col!r} of the mapping is not in the file; columns are {', '.join(map(str, raw.columns))}"
+                f"{source}: column {col!r} of the mapping is not in the file; columns are {', '.join(header)}"
             )
-    try:
-        t = pd.to_datetime(raw[time_column], format=time_format)
-    except (ValueError, TypeError) as exc:
-        raise WeatherError(f"{source}: column {time_column!r} is not a timestamp column ({exc})") from None
+    csv_line = lambda i: i + 2  # noqa: E731
+    stamps = raw[time_column]
+    empty = np.flatnonzero(stamps.isna().to_numpy())
+    if empty.size:
+        raise WeatherError(f"{source}: line {csv_line(int(empty[0]))}: column {time_column!r} is empty")
+    t = pd.to_datetime(stamps, format=time_format, errors="coerce")
+    bad = np.flatnonzero(pd.isna(t).to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise WeatherError(
+            f"{source}: line {csv_line(i)}: column {time_column!r} value {stamps.iloc[i]!r} is not a timestamp"
+        )
     idx = pd.DatetimeIndex(t)
     if idx.tz is not None:
-        idx = idx.tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=utc_offset_h)
+        idx = idx.tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=float(utc_offset_h))  # type: ignore[arg-type]
     if time_label == "end":
         idx = idx - pd.Timedelta(hours=1)
     out = pd.DataFrame(index=idx)
     for std, col in columns.items():
-        v = pd.to_numeric(raw[col], errors="coerce")
-        bad = v.isna() & raw[col].notna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise WeatherError(f"{source}: line {i + 2}: column {col!r} value {raw[col].iloc[i]!r} is not a number")
-        out[std] = v.to_numpy(float)
+        out[std] = _numbers(raw[col], source, f"column {col!r}", csv_line)
     meta = {
         "name": p.stem,
         "source_file": p.name,
         "format": "csv",
-        "latitude": float(latitude),
-        "longitude": float(longitude),
-        "elevation": float(elevation),
-        "utc_offset_h": float(utc_offset_h),
+        **{k: float(v) for k, v in given.items()},  # type: ignore[arg-type]
         "wind_height_m": float(wind_height_m),
         "typical_year": False,
     }
-    return build_dataset(out, meta, source, line_of_row=lambda i: i + 2)
+    return build_dataset(out, meta, source, line_of_row=csv_line, repair=repair)
 
 
 # ERA5 short names (Copernicus CDS, single levels): name -> meaning, units.
@@ -414,10 +611,11 @@ _ERA5 = {
 def read_netcdf(
     path: PathLike,
     *,
-    utc_offset_h: float,
+    utc_offset_h: float | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
     elevation: float | None = None,
+    repair: bool | Any = True,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Read an hourly NetCDF file in ERA5's variable names.
 
@@ -429,11 +627,14 @@ def read_netcdf(
         ``time`` or ``valid_time`` axis in UTC. A grid is reduced to the point nearest
         ``latitude``/``longitude``.
     utc_offset_h : float
-        Local standard time offset of the site, h.
+        Local standard time offset of the site, h (required: ERA5 is in UTC; ``weather.read``
+        passes the site's).
     latitude, longitude : float, optional
         Point to extract; required when the file holds more than one grid point.
     elevation : float, optional
         Site elevation, m; default: from geopotential ``z`` if present, else 0 with a note.
+    repair : bool or sequence of str
+        :data:`weather.dataset.REPAIRS` to apply (default all).
 
     Notes
     -----
@@ -443,61 +644,70 @@ def read_netcdf(
     """
     p = _exists(path)
     source = str(p)
+    if utc_offset_h is None:
+        raise WeatherError(
+            f"{source}: an ERA5 NetCDF file is in UTC; the site's UTC offset is needed (--utc-offset H or --site NAME)"
+        )
     try:
         raw = xr.open_dataset(p, engine="h5netcdf")
     except Exception as exc:
-        raise WeatherError(f"{source}: cannot open NetCDF ({exc})") from None
-    with raw:
-        tname = "valid_time" if "valid_time" in raw.dims else "time"
-        if tname not in raw.dims:
-            raise WeatherError(f"{source}: no 'time' or 'valid_time' dimension; dims are {dict(raw.sizes)}")
-        missing = [v for v in ("t2m", "d2m", "u10", "v10") if v not in raw]
-        if missing:
-            raise WeatherError(
-                f"{source}: ERA5 variable {missing[0]!r} ({_ERA5[missing[0]]}) is missing; "
-                f"found {', '.join(map(str, raw.data_vars))}"
-            )
-        notes: list[str] = []
-        latn = "latitude" if "latitude" in raw.dims else ("lat" if "lat" in raw.dims else None)
-        lonn = "longitude" if "longitude" in raw.dims else ("lon" if "lon" in raw.dims else None)
-        pt = raw
-        if latn and lonn and (raw.sizes[latn] > 1 or raw.sizes[lonn] > 1):
-            if latitude is None or longitude is None:
-                raise WeatherError(f"{source}: the file is a grid; give latitude and longitude of the site")
-            pt = raw.sel({latn: latitude, lonn: longitude}, method="nearest")
-        elif latn and lonn:
-            pt = raw.isel({latn: 0, lonn: 0})
-        lat = float(pt[latn]) if latn else latitude
-        lon = float(pt[lonn]) if lonn else longitude
-        if lat is None or lon is None:
-            raise WeatherError(f"{source}: no latitude/longitude in the file; pass them")
-        if elevation is None:
-            if "z" in pt:
-                elevation = float(np.asarray(pt["z"]).ravel()[0]) / 9.80665
-            else:
-                elevation = 0.0
-                notes.append("elevation unknown; 0 m assumed (pass elevation)")
-        pt = pt.squeeze(drop=True)
-        time_utc = pd.DatetimeIndex(pt[tname].to_numpy())
-        local = time_utc + pd.Timedelta(hours=utc_offset_h)
-        out = pd.DataFrame(index=local)
-        out["t_db"] = pt["t2m"].to_numpy() - 273.15
-        out["t_dp"] = pt["d2m"].to_numpy() - 273.15
-        if "sp" in pt:
-            out["p_air"] = pt["sp"].to_numpy().astype(float)
-        out["wind_speed"] = np.hypot(pt["u10"].to_numpy(), pt["v10"].to_numpy())
-        if "ssrd" in pt:
-            ghi = pd.Series(pt["ssrd"].to_numpy() / 3600.0, index=local)
-            # accumulation over the hour ending at t -> interval starting at t - 1 h
-            ghi.index = ghi.index - pd.Timedelta(hours=1)
-            out["ghi"] = ghi.reindex(out.index).to_numpy()
-            if np.isnan(out["ghi"].iloc[-1]):
-                out = out.iloc[:-1]
-            notes.append("ghi: ERA5 ssrd/3600 of the hour ending at each stamp")
+        raise WeatherError(f"{source}: cannot open NetCDF ({_first_line(exc)})") from None
+    try:
+        with raw:
+            tname = "valid_time" if "valid_time" in raw.dims else "time"
+            if tname not in raw.dims:
+                raise WeatherError(f"{source}: no 'time' or 'valid_time' dimension; dims are {dict(raw.sizes)}")
+            missing = [v for v in ("t2m", "d2m", "u10", "v10") if v not in raw]
+            if missing:
+                raise WeatherError(
+                    f"{source}: ERA5 variable {missing[0]!r} ({_ERA5[missing[0]]}) is missing; "
+                    f"found {', '.join(map(str, raw.data_vars))}"
+                )
+            notes: list[str] = []
+            latn = "latitude" if "latitude" in raw.dims else ("lat" if "lat" in raw.dims else None)
+            lonn = "longitude" if "longitude" in raw.dims else ("lon" if "lon" in raw.dims else None)
+            pt = raw
+            if latn and lonn and (raw.sizes[latn] > 1 or raw.sizes[lonn] > 1):
+                if latitude is None or longitude is None:
+                    raise WeatherError(f"{source}: the file is a grid; give latitude and longitude of the site")
+                pt = raw.sel({latn: latitude, lonn: longitude}, method="nearest")
+            elif latn and lonn:
+                pt = raw.isel({latn: 0, lonn: 0})
+            lat = float(pt[latn]) if latn else latitude
+            lon = float(pt[lonn]) if lonn else longitude
+            if lat is None or lon is None:
+                raise WeatherError(f"{source}: no latitude/longitude in the file; pass them")
+            if elevation is None:
+                if "z" in pt:
+                    elevation = float(np.asarray(pt["z"]).ravel()[0]) / 9.80665
+                else:
+                    elevation = 0.0
+                    notes.append("elevation unknown; 0 m assumed (pass elevation)")
+            pt = pt.squeeze(drop=True)
+            time_utc = pd.DatetimeIndex(pt[tname].to_numpy())
+            local = time_utc + pd.Timedelta(hours=utc_offset_h)
+            out = pd.DataFrame(index=local)
+            out["t_db"] = pt["t2m"].to_numpy() - 273.15
+            out["t_dp"] = pt["d2m"].to_numpy() - 273.15
+            if "sp" in pt:
+                out["p_air"] = pt["sp"].to_numpy().astype(float)
+            out["wind_speed"] = np.hypot(pt["u10"].to_numpy(), pt["v10"].to_numpy())
+            if "ssrd" in pt:
+                ghi = pd.Series(pt["ssrd"].to_numpy() / 3600.0, index=local)
+                # accumulation over the hour ending at t -> interval starting at t - 1 h
+                ghi.index = ghi.index - pd.Timedelta(hours=1)
+                out["ghi"] = ghi.reindex(out.index).to_numpy()
+                if np.isnan(out["ghi"].iloc[-1]):
+                    out = out.iloc[:-1]
+                notes.append("ghi: ERA5 ssrd/3600 of the hour ending at each stamp")
+    except WeatherError:
+        raise
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise WeatherError(f"{source}: cannot read the ERA5 variables ({_first_line(exc)})") from None
     meta = {
         "name": p.stem,
         "source_file": p.name,
-        "format": "era5_netcdf",
+        "format": "netcdf",
         "latitude": float(lat),
         "longitude": float(lon),
         "elevation": float(elevation),
@@ -506,22 +716,166 @@ def read_netcdf(
         "typical_year": False,
         "notes": notes,
     }
-    return build_dataset(out, meta, source)
+    return build_dataset(out, meta, source, repair=repair)
 
 
-def read(path: PathLike, **kwargs: Any) -> tuple[xr.Dataset, dict[str, Any]]:
-    """Read a weather file, choosing the reader by extension (``.epw``, ``.nc``, ``.json``).
+@dataclass(frozen=True)
+class Format:
+    """A readable weather format: its reader and how a file of it is recognised.
 
-    ``.csv`` files are ambiguous (TMY3, PVGIS, or user data): call :func:`read_tmy3`,
-    :func:`read_pvgis_tmy` or :func:`read_csv` directly.
+    Attributes
+    ----------
+    name : str
+        Key in :data:`FORMATS` (``--format`` on the command line, ``[weather] format`` in a
+        scenario).
+    reader : callable
+        ``reader(path, **options) -> (Dataset, meta)``; every reader takes ``repair``.
+    suffixes : tuple of str
+        File name endings of the format (lower case, with the dot).
+    description : str
+        One line for help texts and the README.
+    from_site : tuple of str
+        Location fields the file does not carry and the reader takes from the site
+        (``latitude``, ``longitude``, ``elevation``, ``utc_offset_h``).
+    options : tuple of str
+        Keyword options the reader accepts besides ``repair`` and ``from_site``.
+    sniff : callable, optional
+        ``sniff(first_two_lines) -> bool``: recognises a file whose suffix is shared.
     """
-    suffix = Path(path).suffix.lower()
-    if suffix == ".epw":
-        return read_epw(path, **kwargs)
-    if suffix in (".nc", ".nc4", ".netcdf"):
-        return read_netcdf(path, **kwargs)
-    if suffix == ".json":
-        return read_pvgis_tmy(path, **kwargs)
-    raise WeatherError(
-        f"{path}: cannot tell the format from {suffix!r}; use read_epw, read_tmy3, read_pvgis_tmy, read_csv or read_netcdf"
+
+    name: str
+    reader: Callable[..., tuple[xr.Dataset, dict[str, Any]]]
+    suffixes: tuple[str, ...]
+    description: str
+    from_site: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    sniff: Callable[[list[str]], bool] | None = None
+
+
+_LOCATION = ("latitude", "longitude", "elevation", "utc_offset_h")
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            "epw",
+            read_epw,
+            (".epw",),
+            "EnergyPlus EPW (CSWD, TMYx, IWEC ...)",
+            options=("year", "utc_offset_h"),
+            sniff=lambda head: head[0].startswith("LOCATION,"),
+        ),
+        Format(
+            "tmy3",
+            read_tmy3,
+            (".csv",),
+            "NREL TMY3 CSV",
+            options=("year", "utc_offset_h"),
+            sniff=lambda head: len(head) > 1 and head[1].startswith("Date (MM/DD/YYYY)"),
+        ),
+        Format(
+            "pvgis",
+            read_pvgis_tmy,
+            (".json", ".csv"),
+            "PVGIS TMY, csv or json (UTC; the site's offset is used)",
+            from_site=("utc_offset_h",),
+            options=("year",),
+            sniff=lambda head: head[0].startswith("Latitude (decimal degrees):") or head[0].lstrip().startswith("{"),
+        ),
+        Format(
+            "netcdf",
+            read_netcdf,
+            (".nc", ".nc4", ".netcdf"),
+            "NetCDF with ERA5 names (UTC; the point nearest the site)",
+            from_site=_LOCATION,
+            sniff=lambda head: head[0].startswith(("CDF", "\x89HDF")),
+        ),
+        Format(
+            "csv",
+            read_csv,
+            (".csv",),
+            "hourly CSV, columns named t_db, rh, ... (the site's location)",
+            from_site=_LOCATION,
+            options=("columns", "time_column", "wind_height_m", "time_label", "time_format"),
+            sniff=lambda head: True,
+        ),
     )
+}
+"""The weather formats, by name: :func:`read`, ``twin weather --file/--format``, ``twin run
+--weather`` and a scenario's ``[weather] format`` all choose from here. Adding a format is a
+reader function plus one entry (see the README, "How to add a weather format")."""
+
+
+def _head(path: Path) -> list[str]:
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(4096)
+    except OSError as exc:
+        raise WeatherError(f"{path}: cannot read ({exc.strerror})") from None
+    lines = raw.decode("latin-1").splitlines() or [""]
+    return lines[:2]
+
+
+def detect_format(path: PathLike) -> str:
+    """The :data:`FORMATS` key of a file: by its suffix, and by its first lines where a suffix is shared."""
+    p = _exists(path)
+    suffix = p.suffix.lower()
+    candidates = [f for f in FORMATS.values() if suffix in f.suffixes]
+    if len(candidates) == 1:
+        return candidates[0].name
+    head = _head(p)
+    for f in candidates or [f for f in FORMATS.values() if f.name != "csv"]:  # unknown suffix: no CSV fallback
+        if f.sniff is not None and f.sniff(head):
+            return f.name
+    raise WeatherError(
+        f"{p}: cannot tell the weather format from {suffix or 'the name'!r} or the first line; "
+        f"pass the format: one of {', '.join(FORMATS)}"
+    )
+
+
+def read(
+    path: PathLike,
+    format: str | None = None,
+    *,
+    location: Mapping[str, float] | None = None,
+    repair: bool | Any = True,
+    **options: Any,
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Read a weather file of any format in :data:`FORMATS`.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    format : str, optional
+        A :data:`FORMATS` key; default: :func:`detect_format`.
+    location : mapping, optional
+        The site's ``latitude``, ``longitude``, ``elevation`` and ``utc_offset_h``: given to
+        the reader for what the format does not carry (``Format.from_site``); ignored for
+        formats whose files carry their own location.
+    repair : bool or sequence of str
+        :data:`weather.dataset.REPAIRS` to apply (default all; ``False`` to inspect the file
+        as it is, then :func:`weather.repair`).
+    **options
+        Reader options (``Format.options``), e.g. ``utc_offset_h`` or ``columns``.
+
+    Returns
+    -------
+    (xarray.Dataset, dict)
+        The standard weather Dataset and its metadata (``meta['format']`` is the format).
+    """
+    name = format if format not in (None, "auto") else detect_format(path)
+    if name not in FORMATS:
+        raise WeatherError(f"{path}: weather format {name!r} is unknown; formats are {', '.join(FORMATS)}")
+    fmt = FORMATS[name]
+    allowed = set(fmt.options) | set(fmt.from_site)
+    for key in options:
+        if key not in allowed:
+            raise WeatherError(
+                f"{path}: the {name} reader takes no option {key!r}; it takes {', '.join(sorted(allowed)) or 'none'}"
+            )
+    kwargs = {k: v for k, v in options.items() if v is not None}
+    for key in fmt.from_site:
+        if location is not None and key not in kwargs and location.get(key) is not None:
+            kwargs[key] = location[key]
+    return fmt.reader(path, repair=repair, **kwargs)

@@ -43,7 +43,7 @@ def test_sites_lists_the_library():
     [
         (["weather", "--site", "atlantis"], "unknown site 'atlantis'"),
         (["weather", "--file", "/nonexistent/x.epw"], "no such weather file"),
-        (["weather", "--seed", "x", "--site", "karamay"], "invalid int value"),
+        (["weather", "--seed", "x", "--site", "karamay"], "--seed: 'x' is not a whole number"),
         (["frobnicate"], "invalid choice"),
         (["--site-dir", "/nonexistent", "sites"], "does not exist"),
     ],
@@ -223,3 +223,47 @@ def test_set_overrides_parameters_and_names_a_bad_key(capsys):
         assert cli.main([*args, "--set", bad]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
+
+
+# ----------------------------------------------------------------------------- every weather format drives a run
+@pytest.fixture(scope="module")
+def weather_files(tmp_path_factory):
+    """A generated Qingyang year written in every format the readers take."""
+    from tests.weather import writers
+
+    d = tmp_path_factory.mktemp("formats")
+    ds, meta = writers.generated_year("qingyang", 0)
+    return {
+        "epw": writers.write_epw(d / "q.epw", ds, meta),
+        "tmy3": writers.write_tmy3(d / "q_tmy3.csv", ds, meta),
+        "csv": writers.write_csv(d / "q.csv", ds),
+        "netcdf": writers.write_era5(d / "q.nc", ds, meta),
+        "pvgis": writers.write_pvgis_json(d / "q.json", ds, meta),
+    }
+
+
+@pytest.mark.parametrize("fmt", ["epw", "tmy3", "csv", "netcdf", "pvgis"])
+def test_every_weather_format_drives_twin_run(fmt, weather_files, capsys, tmp_path):
+    assert cli.main(["run", "--site", "qingyang", "--cooling", "spray", "--no-output"]) == 0
+    generated = capsys.readouterr().out.splitlines()[2].split()[2]
+    path = str(weather_files[fmt])
+    assert cli.main(["run", "--site", "qingyang", "--cooling", "spray", "--weather", path, "--no-output"]) == 0
+    pue = capsys.readouterr().out.splitlines()[2].split()[2]
+    assert pue == generated  # the generated year written in every format gives its own PUE back
+    sc = tmp_path / "s.toml"
+    sc.write_text(f'site = "qingyang"\ndesign = "spray"\n[weather]\nsource = "{path}"\nformat = "{fmt}"\n')
+    assert cli.main(["run", str(sc), "--no-output"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split()[2] == generated
+
+
+def test_weather_from_another_station_is_refused(weather_files, capsys):
+    path = str(weather_files["epw"])
+    assert cli.main(["run", "--site", "guian", "--cooling", "spray", "--weather", path, "--no-output"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "1,021 km and 197 m in height from site 'guian'" in err
+
+
+def test_utc_offset_option_reads_every_format(weather_files, capsys):
+    for fmt in ("epw", "tmy3", "netcdf", "pvgis"):
+        assert cli.main(["weather", "--file", str(weather_files[fmt]), "--utc-offset", "8"]) == 0, fmt
+    assert "8760 h" in capsys.readouterr().out

@@ -1,0 +1,161 @@
+"""Faults: concurrent writers, a full disk, a file-size limit, an interrupted run, the umask."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from twin.io import OutputError, OutputExists, atomic_write
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _twin(*args: str, cwd: Path, preexec=None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "twin.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=preexec,
+    )
+
+
+def _parts(folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob("*.part")]
+
+
+def test_concurrent_writers_exactly_one_wins(tmp_path):
+    """Both writers pass the existence check and hold a temporary file before either commits."""
+    target = tmp_path / "same.nc"
+    barrier = threading.Barrier(2)
+    outcome: dict[str, object] = {}
+
+    def writer(name: str) -> None:
+        def write(p: Path) -> None:
+            p.write_text(name)
+            barrier.wait(timeout=30)  # both are past the check, both have written
+
+        try:
+            atomic_write(target, write)
+            outcome[name] = "wrote"
+        except OutputExists as exc:
+            outcome[name] = str(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [n for n, o in outcome.items() if o == "wrote"]
+    assert len(winners) == 1, outcome
+    loser = "b" if winners == ["a"] else "a"
+    assert "created by another run meanwhile" in str(outcome[loser])
+    assert target.read_text() == winners[0]  # the winner's result, whole
+    assert _parts(tmp_path) == []
+
+
+def test_concurrent_cli_runs_one_wins_the_other_says_so(tmp_path):
+    procs = [_twin("weather", "--site", "qingyang", "-o", "same.nc", cwd=tmp_path) for _ in range(2)]
+    results = [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in procs]
+    ok = [r for r in results if r[0] == 0]
+    refused = [r for r in results if r[0] == 2]
+    assert len(ok) == 1 and len(refused) == 1, results
+    assert "wrote same.nc" in ok[0][1]
+    err = refused[0][2].strip().splitlines()
+    assert len(err) == 1 and ("exists" in err[0] or "created by another run meanwhile" in err[0]), err
+    assert (tmp_path / "same.nc").read_bytes()[:4] == b"\x89HDF" and _parts(tmp_path) == []
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 kB tmpfs (root, Linux); skipped where the machine does not allow mounting."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(
+            f"cannot mount a small tmpfs here ({r.stderr.decode().strip()}); the file-size-limit test covers it"
+        )
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_full_disk_keeps_the_old_file_and_leaves_no_partial_file(small_disk):
+    old = small_disk / "w.nc"
+    old.write_text("the user's old file\n")
+    p = _twin("weather", "--site", "qingyang", "-o", str(old), "--force", cwd=small_disk.parent)
+    rc, out, err = p.wait(timeout=600), p.stdout.read(), p.stderr.read()
+    assert rc == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("twin: error: ") and "No space left" in lines[0], err
+    assert old.read_text() == "the user's old file\n"
+    assert sorted(f.name for f in small_disk.iterdir()) == ["w.nc"]
+
+
+def test_file_size_limit_keeps_the_old_file_and_leaves_no_partial_file(tmp_path):
+    import resource
+
+    old = tmp_path / "w.nc"
+    old.write_text("the user's old file\n")
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    p = _twin("weather", "--site", "qingyang", "-o", "w.nc", "--force", cwd=tmp_path, preexec=limit)
+    rc, err = p.wait(timeout=600), p.stderr.read()
+    assert rc == 2 and rc != -signal.SIGSEGV, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "File too large" in lines[0], err
+    assert old.read_text() == "the user's old file\n" and _parts(tmp_path) == []
+
+
+def test_interrupted_run_leaves_nothing(tmp_path):
+    p = _twin("run", "--site", "qingyang", "--cooling", "spray", "--save", "s.toml", "-o", "r.nc", cwd=tmp_path)
+    for _ in range(6000):  # the scenario is saved just before the run starts
+        if (tmp_path / "s.toml").exists() or p.poll() is not None:
+            break
+        time.sleep(0.01)
+    p.send_signal(signal.SIGTERM)
+    rc, err = p.wait(timeout=600), p.stderr.read()
+    if rc == 0:
+        pytest.skip("the run finished before the signal")
+    assert rc == 130 and "interrupted" in err and "Traceback" not in err, (rc, err)
+    assert _parts(tmp_path) == [] and not (tmp_path / "r.nc").exists()
+
+
+def test_output_follows_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        atomic_write(tmp_path / "x.txt", lambda p: p.write_text("x"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "x.txt").stat().st_mode) == 0o640
+
+
+def test_read_only_directory_is_refused_before_writing(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)], capture_output=True)
+    if r.returncode != 0:
+        if os.geteuid() == 0:
+            pytest.skip("root ignores permissions and cannot mount here")
+        ro.chmod(0o555)
+    try:
+        with pytest.raises(OutputError, match=r"cannot write|not writable|Read-only"):
+            atomic_write(ro / "x.nc", lambda p: p.write_text("x"))
+    finally:
+        if r.returncode == 0:
+            subprocess.run(["umount", str(ro)], check=False)
+        else:
+            ro.chmod(0o755)
