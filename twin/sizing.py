@@ -1307,7 +1307,8 @@ def outage_survival(
         Green supply and facility load (IT + cooling + losses), kW.
     soc_kwh : numpy.ndarray, shape (time,)
         Stored energy at the end of each hour in normal operation (the engine's dispatch); an
-        outage starting at hour ``s`` starts from ``soc[s − 1]`` (``soc_initial`` for ``s = 0``).
+        outage starting at hour ``s`` starts from ``soc[s − 1]`` (the last hour's for ``s = 0``:
+        the engine's year is cyclic).
     storage : StorageParams
         The battery (its ``power_mw`` and ``energy_mwh`` sized).
     max_hours : int
@@ -1333,7 +1334,7 @@ def outage_survival(
     eta = float(np.sqrt(storage.round_trip_efficiency))
     keep = 1.0 - storage.self_discharge_per_h
     start = np.arange(nt)
-    soc = np.r_[storage.soc_initial * e, soc_kwh[:-1]].astype(float)
+    soc = np.roll(np.asarray(soc_kwh, dtype=float), 1)
     alive = np.ones(nt, dtype=bool)
     hours = np.zeros(nt, dtype=int)
     for k in range(max_hours):

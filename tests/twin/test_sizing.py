@@ -264,8 +264,9 @@ def test_outage_survival_hand_case():
     st = dataclasses.replace(IDEAL, power_mw=2.0, energy_mwh=5.0)
     n = 48
     soc = np.full(n, 5000.0)  # kWh, full
+    soc[-1] = 0.0  # the cyclic year: hour 0 starts from the last hour's state
     hours = outage_survival(np.zeros(n), np.full(n, 1000.0), soc, st, max_hours=48)
-    assert hours[0] == 0 and np.all(hours[1:] == 5)  # hour 0 starts from soc_initial = 0
+    assert hours[0] == 0 and np.all(hours[1:] == 5)
     green = np.where(np.arange(n) % 24 < 12, 1000.0, 0.0)  # green covers the load half the day
     hours = outage_survival(green, np.full(n, 1000.0), soc, st, max_hours=48)
     assert hours[0] == 12 and hours[1] == 11 + 5 and hours[12] == 5
