@@ -24,14 +24,24 @@ Definitions (all energies hourly, kWh = kW × 1 h; ``L`` load, ``imp`` grid impo
   never counts (it is neither consumed nor sold);
 * **24-hour green day**: a calendar day without any grid import (seed 000's "24-hour green power");
 * storage: ``soc[t] = soc_min E + (soc[t−1] − soc_min E)(1 − σ) + η c_t − d_t / η`` as in
-  :mod:`twin.storage` (η = √round-trip efficiency), state of charge at the end of the year equal to
-  the start (``soc_initial``), discharge per calendar day ≤ ``max_cycles_per_day`` × usable energy;
-* cost per year (CNY), as :func:`twin.metrics.annual_figures` books it for owned plant:
-  capex × (capital recovery factor + O&M share) for PV, wind and storage energy
-  (:class:`twin.economics.EconomicsParams`), grid energy × hourly price, monthly peak import ×
-  demand charge, minus exported energy × export price, minus the green subsidy (that share of the
-  cost × the hourly green share). Storage replacement within the life is not in the engine's cost
-  yet and so not here either.
+  :mod:`twin.storage` (η = √round-trip efficiency, E the energy rating × the capacity fade at the
+  storage's duty), the year cyclic (the state before the first hour is the state after the last,
+  as the engine's dispatch), discharge per calendar day ≤ ``max_cycles_per_day`` × (soc_max −
+  soc_min) × E, the engine's cycle limit;
+* cost per year (CNY), booked by :mod:`twin.economics` as :func:`twin.metrics.annual_figures`
+  books it for owned plant (:func:`annual_cost`): capex × (capital recovery factor + O&M share)
+  for PV, wind and storage energy plus the annuity of the storage's replacements within the
+  project life, grid energy × the engine's hourly (site time-of-use) price, each month's peak
+  import × the site's demand charge, minus surplus × export price under an export contract only,
+  minus the green subsidy (that share of the cost × the hourly green share). The site's demand
+  charge and subsidy are the engine's resolution of them (:func:`sizing_inputs`). The LP
+  minimises the cost before the subsidy (the subsidy multiplies the cost by the share the
+  target row holds).
+
+The LP dispatches with perfect foresight against the time-of-use price and the monthly peak;
+the engine's green-first rule imports the same energy (both minimise import) but not at the
+same hours, so with a time-of-use tariff or a demand charge the engine's cost of the same base is
+higher than the LP's objective (measured in the README); the engine's cost is the one reported.
 
 Speed (the reduced model): a full hourly year has about 44,000 columns and takes HiGHS 16–29 s
 here. :func:`size_base` solves instead on **representative days** — the calendar days clustered
@@ -53,9 +63,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from twin.economics import EconomicsParams, capital_recovery_factor
+from twin.economics import EconomicsParams, capital_recovery_factor, demand_cost, replacement_annuity
+from twin.economics import annual_cost as economics_annual_cost
 from twin.params import ConfigError, Params, param
-from twin.storage import StorageParams, fade_factor
+from twin.storage import StorageParams, fade_factor, years_to_end_of_life
 
 __all__ = [
     "TARGET_KINDS",
@@ -150,13 +161,20 @@ class SizingParams(Params):
 
 @dataclass(frozen=True)
 class Profiles:
-    """Hourly inputs of one sizing (whole days): load MW, unit profiles MW/MW, price CNY/kWh, month 0…11."""
+    """Inputs of one sizing: hourly (whole days) load MW, unit profiles MW/MW, price CNY/kWh, month 0…11.
+
+    ``demand_charge`` (CNY/kW/month, on each month's peak grid import) and ``subsidy_pct`` (%)
+    are the site's values as the engine resolves them (:func:`sizing_inputs` takes them from
+    :func:`twin.green.green_power`); a hand-built profile without a site has neither.
+    """
 
     load: np.ndarray
     pv: np.ndarray
     wind: np.ndarray
     price: np.ndarray
     month: np.ndarray
+    demand_charge: float = 0.0
+    subsidy_pct: float = 0.0
 
     def __post_init__(self) -> None:
         n = np.size(self.load)
@@ -168,27 +186,40 @@ class Profiles:
 
 
 # ----------------------------------------------------------------------------------------------
-# Cost: one bookkeeping for the LP objective and the engine's hourly results
+# Cost: the engine's bookkeeping (twin.economics) for the LP objective and the engine's results
 # ----------------------------------------------------------------------------------------------
-def unit_costs(e: EconomicsParams) -> dict[str, float]:
-    """Annual cost per MW (PV, wind), per MWh (storage energy) and per MWh of grid energy scale, CNY.
+def unit_costs(e: EconomicsParams, storage: StorageParams) -> dict[str, float]:
+    """Annual cost per MW (PV, wind) and per MWh (storage energy) of owned plant, CNY/yr.
 
-    Capex (CNY/W → CNY/MW) × (capital recovery factor + O&M share), as the engine annualises owned plant.
+    Capex (CNY/W → CNY/MW) × (capital recovery factor + O&M share), and for storage the
+    annuity of its replacements within the project life at the storage's duty
+    (:func:`twin.economics.capital_recovery_factor`, :func:`twin.economics.replacement_annuity`,
+    :func:`twin.storage.years_to_end_of_life`), as :func:`twin.green.green_power` books it; each
+    is linear in the size, so the LP's cost coefficients are these values.
     """
     k = capital_recovery_factor(e.discount_rate, e.lifetime_years) + e.opex_pct_of_capex / 100.0
+    per_mwh = e.storage_capex_cny_per_wh * 1e6
+    life = years_to_end_of_life(storage.duty_cycles_per_day)
     return {
         "pv": e.pv_capex_cny_per_w * 1e6 * k,
         "wind": e.wind_capex_cny_per_w * 1e6 * k,
-        "storage_mwh": e.storage_capex_cny_per_wh * 1e6 * k,
+        "storage_mwh": per_mwh * k + replacement_annuity(per_mwh, e.discount_rate, e.lifetime_years, life),
     }
+
+
+def export_price(e: EconomicsParams) -> float:
+    """CNY/kWh paid for surplus green energy: the export price under an export contract, else 0 (curtailed)."""
+    return float(e.export_cny_per_kwh) if e.export_contract else 0.0
 
 
 def annual_cost(
     base: dict[str, float],
     e: EconomicsParams,
+    storage: StorageParams,
     *,
     energy_cost: float,
     peaks_mw: np.ndarray,
+    demand_charge: float,
     export_mwh: float,
     green_share: float,
     subsidy_pct: float,
@@ -200,17 +231,21 @@ def annual_cost(
     base : dict
         ``pv_mw``, ``wind_mw``, ``storage_mwh`` (and ``storage_mw``, which costs nothing apart).
     e : EconomicsParams
-        Prices and capital costs.
+        Capital costs, export contract and price.
+    storage : StorageParams
+        The battery's duty (its replacement interval).
     energy_cost : float
         Σ grid import × hourly price, CNY.
     peaks_mw : numpy.ndarray
-        Peak import of each month, MW (demand charge).
+        Peak import of each month, MW.
+    demand_charge : float
+        The site's demand charge as the engine resolves it, CNY/kW/month (:attr:`Profiles.demand_charge`).
     export_mwh : float
-        Green energy paid at the export price, MWh.
+        Surplus green energy offered for export, MWh (paid only under an export contract).
     green_share : float
         The hourly green share the subsidy multiplies (0…1).
     subsidy_pct : float
-        Green subsidy, % of the cost of the green-powered part of the load.
+        Green subsidy as the engine resolves it, % (:attr:`Profiles.subsidy_pct`).
 
     Returns
     -------
@@ -219,22 +254,32 @@ def annual_cost(
 
     Notes
     -----
-    The same terms as :func:`twin.metrics.annual_figures` for owned plant without a PPA; the test
-    ``test_engine_cost_is_annual_cost`` holds the two to rounding.
+    The terms are put together by :func:`twin.economics.annual_cost` (no PPA: the base is
+    owned) with :func:`twin.economics.demand_cost` on the monthly peaks and :func:`unit_costs`
+    for the capital, as :func:`twin.metrics.annual_figures` does on the engine's hourly results.
     """
-    u = unit_costs(e)
+    u = unit_costs(e, storage)
     capex = base["pv_mw"] * u["pv"] + base["wind_mw"] * u["wind"] + base["storage_mwh"] * u["storage_mwh"]
-    demand = float(np.sum(peaks_mw)) * 1000.0 * e.demand_charge_cny_per_kw_month
-    revenue = export_mwh * 1000.0 * e.export_cny_per_kwh
-    before = capex + energy_cost + demand - revenue
-    subsidy = before * green_share * subsidy_pct / 100.0
+    peaks_kw = np.asarray(peaks_mw, dtype=float).reshape(-1) * 1000.0
+    demand = float(demand_cost(peaks_kw, np.arange(peaks_kw.size), np.float64(demand_charge))) if peaks_kw.size else 0.0
+    money = economics_annual_cost(
+        energy_cost=np.float64(energy_cost),
+        demand=np.float64(demand),
+        green_taken_kwh=np.float64(0.0),
+        ppa_price=np.float64(0.0),
+        capex_annual=np.float64(capex),
+        exported_kwh=np.float64(export_mwh * 1000.0 if e.export_contract else 0.0),
+        export_price=np.float64(export_price(e)),
+        green_share=np.float64(green_share),
+        subsidy_pct=np.float64(subsidy_pct),
+    )
     return {
         "capex_annual": capex,
-        "energy": energy_cost,
+        "energy": float(energy_cost),
         "demand": demand,
-        "export_revenue": revenue,
-        "subsidy": subsidy,
-        "total": before - subsidy,
+        "export_revenue": float(money["export_revenue"]),
+        "subsidy": float(money["green_subsidy"]),
+        "total": float(money["cost_total"]),
     }
 
 
@@ -367,8 +412,10 @@ class SizingLP:
     days, weights : numpy.ndarray, optional
         Days to solve on and how many days each stands for. Default: the full year,
         chronological, one storage state chained through it; given: each day's storage cyclic.
-    subsidy_pct : float
-        Green subsidy, % (applied to the cost as the engine does; it scales, not steers, the optimum).
+    subsidy_pct : float, optional
+        Green subsidy, % (default the profile's, :attr:`Profiles.subsidy_pct`); subtracted from the
+        reported cost as the engine does, not part of the minimised objective (it multiplies the
+        cost by the green share, which the target row holds).
     objective : str
         ``"cost"``; ``"share"`` maximises the target's measure within the bounds (diagnosis of an
         infeasible target).
@@ -384,7 +431,7 @@ class SizingLP:
         *,
         days: np.ndarray | None = None,
         weights: np.ndarray | None = None,
-        subsidy_pct: float = 0.0,
+        subsidy_pct: float | None = None,
         objective: str = "cost",
     ) -> None:
         import linopy
@@ -392,7 +439,7 @@ class SizingLP:
 
         t0 = time.perf_counter()
         self.prof, self.kind, self.sp, self.storage, self.econ = prof, kind, sp, storage, econ
-        self.subsidy_pct = subsidy_pct
+        self.subsidy_pct = prof.subsidy_pct if subsidy_pct is None else float(subsidy_pct)
         nd = prof.load.size // 24
         self.chain = days is None
         self.days = np.arange(nd) if days is None else np.asarray(days)
@@ -407,7 +454,7 @@ class SizingLP:
 
         wd = xr.DataArray(self.w, coords={"period": coords["period"]}, dims=("period",))
         load, u_pv, u_wind, price = da(prof.load[idx]), da(prof.pv[idx]), da(prof.wind[idx]), da(prof.price[idx])
-        fade = fade_factor(storage.age_years)
+        fade = float(fade_factor(storage.age_years, storage.duty_cycles_per_day))
         eta = float(np.sqrt(storage.round_trip_efficiency))
         keep = 1.0 - storage.self_discharge_per_h
 
@@ -441,24 +488,15 @@ class SizingLP:
         first = step.sel(hour=0, drop=True)
         last = soc.sel(hour=23, drop=True)
         if self.chain:
-            is_first = (np.arange(self.days.size) == 0).astype(float)
-            pdim = {"coords": {"period": coords["period"]}, "dims": ("period",)}
-            init = storage.soc_initial * fade
-            # hour 0 follows the previous day's hour 23; the first day starts at soc_initial
-            m.add_constraints(
-                first
-                - keep * xr.DataArray(1.0 - is_first, **pdim) * last.roll(period=1)
-                - keep * init * xr.DataArray(is_first, **pdim) * s_mwh
-                == 0.0,
-                name="soc_day_start",
-            )
-            m.add_constraints(last.sel(period=self.days.size - 1, drop=True) - init * s_mwh == 0.0, name="soc_terminal")
+            # hour 0 follows the previous day's hour 23, the first day the last (the cyclic year of twin.storage)
+            m.add_constraints(first - keep * last.roll(period=1) == 0.0, name="soc_day_start")
         else:
             m.add_constraints(first - keep * last == 0.0, name="soc_cyclic")
         if storage.max_cycles_per_day > 0:
             usable = storage.max_cycles_per_day * (storage.soc_max - storage.soc_min) * fade
             m.add_constraints(dis.sum("hour") - usable * s_mwh <= 0.0, name="cycles_per_day")
-        if sp.export_credit or econ.export_cny_per_kwh > 0:
+        paid = export_price(econ)
+        if sp.export_credit or paid > 0:
             v["exp"] = m.add_variables(
                 lower=0.0, upper=xr.full_like(load, _bound(sp.export_cap_mw)), coords=coords, name="exp"
             )
@@ -481,7 +519,7 @@ class SizingLP:
         # whole: one peak, charged for every month (an approximation the engine's full-year
         # check replaces).
         n_month = 1.0
-        if econ.demand_charge_cny_per_kw_month > 0:
+        if prof.demand_charge > 0:
             months = prof.month[idx[:, 0]] if self.chain else np.zeros(self.days.size, dtype=int)
             mlist = np.unique(months)
             v["peak"] = m.add_variables(lower=0.0, coords={"month": pd.Index(mlist, name="month")}, name="peak")
@@ -489,12 +527,12 @@ class SizingLP:
                 sel = xr.DataArray(months == mo, coords={"period": coords["period"]}, dims=("period",))
                 m.add_constraints(imp - v["peak"].sel(month=mo) <= 0.0, name=f"peak_{mo}", mask=sel)
             n_month = 1.0 if self.chain else float(np.unique(prof.month).size)
-        u = unit_costs(econ)
+        u = unit_costs(econ, storage)
         cost = pv * u["pv"] + wind * u["wind"] + s_mwh * u["storage_mwh"] + (imp * price * wd).sum() * 1000.0
         if "peak" in v:
-            cost = cost + v["peak"].sum() * (1000.0 * econ.demand_charge_cny_per_kw_month * n_month)
-        if "exp" in v and econ.export_cny_per_kwh > 0:
-            cost = cost - (v["exp"] * wd).sum() * (1000.0 * econ.export_cny_per_kwh)
+            cost = cost + v["peak"].sum() * (1000.0 * prof.demand_charge * n_month)
+        if "exp" in v and paid > 0:
+            cost = cost - (v["exp"] * wd).sum() * (1000.0 * paid)
         # A tiny price on throughput removes simultaneous charge and discharge from the optimum.
         cost = cost + ((charge + dis) * wd).sum() * 1e-3
         if objective == "share":
@@ -588,13 +626,15 @@ class SizingLP:
             peaks = np.array([imp[day_month == mo].max() for mo in months])
         else:
             peaks = np.full(months.size, imp.max())
-        export = float(np.sum(exp * wh)) if exp is not None and self.econ.export_cny_per_kwh > 0 else 0.0
+        export = float(np.sum(exp * wh)) if exp is not None and export_price(self.econ) > 0 else 0.0
         share = 1.0 - float(np.sum(imp * wh)) / self.e_load
         return annual_cost(
             base,
             self.econ,
+            self.storage,
             energy_cost=energy,
             peaks_mw=peaks,
+            demand_charge=self.prof.demand_charge,
             export_mwh=export,
             green_share=share,
             subsidy_pct=self.subsidy_pct,
@@ -681,7 +721,6 @@ class SizingInputs:
     cases: list
     site_key: str
     profiles: list[Profiles]
-    subsidy_pct: float
     hour: np.ndarray
     day: np.ndarray
     time: np.ndarray
@@ -701,6 +740,8 @@ def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) 
     weather : dict, optional
         :func:`twin.simulate.prepare_weather` of the scenario, to reuse.
     """
+    from twin.config import DispatchParams
+    from twin.green import green_power
     from twin.simulate import prepare_weather, simulate
 
     if len(scenario.sites) != 1:
@@ -723,6 +764,19 @@ def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) 
     if nt % 24:
         raise ConfigError(f"sizing needs whole days of hourly weather; the year has {nt} hours")
     month = np.asarray(t.month) - 1
+    key = next(iter(wx))
+    cases = unit_sc.cases()
+    cache: dict = {}
+    # The site's demand charge and subsidy as the engine resolves them (its per-case money).
+    _, money = green_power(
+        _supply(cases),
+        [key] * len(cases),
+        wx,
+        ds["p_facility"].to_numpy(),
+        DispatchParams(),
+        profiles=cache,
+        hour=np.asarray(t.hour),
+    )
     profiles = []
     for i in range(ds.sizes["case"]):
         c = ds.isel(case=i)
@@ -733,25 +787,34 @@ def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) 
                 wind=c["p_wind"].to_numpy() / 1000.0,
                 price=np.broadcast_to(c["price"].to_numpy(), (nt,)).copy(),
                 month=month,
+                demand_charge=float(money["demand_charge"][i]),
+                subsidy_pct=float(money["green_subsidy_pct"][i]),
             )
         )
-    key = next(iter(wx))
-    site = wx[key][2]
-    pct = econ.green_subsidy_pct
-    if pct < 0:
-        pct = site.reported_value("green_power_subsidy") or 0.0
     tv = t.values
     return SizingInputs(
         scenario=unit_sc,
         weather=wx,
         unit=ds,
-        cases=unit_sc.cases(),
+        cases=cases,
         site_key=key,
         profiles=profiles,
-        subsidy_pct=float(pct),
         hour=np.asarray(t.hour),
         day=tv.astype("datetime64[D]").astype(np.int64),
         time=tv,
+        cache=cache,
+    )
+
+
+def _supply(cases: list) -> Any:
+    """The engine's supply parameters (:class:`twin.green.SupplyParams`) of some cases."""
+    from twin.green import SupplyParams
+
+    return SupplyParams(
+        pv=[c.pv for c in cases],
+        wind=[c.wind for c in cases],
+        storage=[c.storage for c in cases],
+        economics=[c.economics for c in cases],
     )
 
 
@@ -766,11 +829,19 @@ def _case_with(case: Any, base: dict[str, float]) -> Any:
     )
 
 
-def engine_check(inp: SizingInputs, i: int, base: dict[str, float], sp: SizingParams) -> dict[str, Any]:
+def engine_check(
+    inp: SizingInputs, i: int, base: dict[str, float], sp: SizingParams, dispatch: LPResult | None = None
+) -> dict[str, Any]:
     """The base of design ``i`` run by the engine on the full year: shares, cost, hourly dispatch.
 
     Uses :func:`twin.green.green_power` (the engine's supply, dispatch and prices) and
     :func:`twin.metrics.annual_figures` (its KPIs and cost) on the facility load of the unit run.
+
+    Parameters
+    ----------
+    dispatch : LPResult, optional
+        A full-year LP answer whose own hourly dispatch the engine books instead of dispatching
+        the base itself (the LP's perfect-foresight dispatch against ``check_dispatch``).
     """
     from twin.config import DispatchParams
     from twin.green import green_power
@@ -779,7 +850,7 @@ def engine_check(inp: SizingInputs, i: int, base: dict[str, float], sp: SizingPa
     case = _case_with(inp.cases[i], base)
     load_kw = inp.unit["p_facility"].isel(case=i).to_numpy()[None, :]
     hourly, per_case = green_power(
-        [case],
+        _supply([case]),
         [inp.site_key],
         inp.weather,
         load_kw,
@@ -787,6 +858,21 @@ def engine_check(inp: SizingInputs, i: int, base: dict[str, float], sp: SizingPa
         profiles=inp.cache,
         hour=inp.hour,
     )
+    if dispatch is not None:
+        if dispatch.hourly["imp"].size != load_kw.size:
+            raise ValueError("engine_check books an LP dispatch of the full hourly year only")
+        lp = {k: dispatch.hourly[k].reshape(1, -1) * 1000.0 for k in ("charge", "discharge", "soc", "imp", "spill")}
+        hourly = {
+            **hourly,
+            "p_green_direct": hourly["p_green"] - lp["charge"] - lp["spill"],
+            "p_charge": lp["charge"],
+            "p_grid_charge": np.zeros_like(lp["imp"]),
+            "p_discharge": lp["discharge"],
+            "soc": lp["soc"] / 1000.0,
+            "p_grid_import": load_kw - (hourly["p_green"] - lp["charge"] - lp["spill"]) - lp["discharge"],
+            "p_surplus": lp["spill"],
+        }
+        per_case = {**per_case, "storage_deficit": np.zeros(1)}
     fac = {k: inp.unit[k].isel(case=i).to_numpy()[None, :] for k in HOURLY_NEEDS}
     figs = annual_figures({**fac, **hourly}, per_case, inp.time)
     shares = green_shares(
@@ -883,9 +969,7 @@ def size_design(
             "try --check-dispatch lp)"
         )
     if best is None:
-        full = SizingLP(prof, target.kind, sp, case.storage, inp.scenario.economics, subsidy_pct=inp.subsidy_pct).solve(
-            target
-        )
+        full = SizingLP(prof, target.kind, sp, case.storage, case.economics).solve(target)
         chk = engine_check(inp, i, full.base, sp)
         best = (full, chk, target.value)
         tried.append((target.value, _measure(chk["shares"], target.kind), chk["cost"]))
@@ -919,10 +1003,9 @@ def build_lp(inp: SizingInputs, i: int, kind: str, sp: SizingParams) -> SizingLP
         kind,
         sp,
         inp.cases[i].storage,
-        inp.scenario.economics,
+        inp.cases[i].economics,
         days=None if chain else days,
         weights=None if chain else weights,
-        subsidy_pct=inp.subsidy_pct,
     )
 
 
@@ -1224,7 +1307,8 @@ def outage_survival(
         Green supply and facility load (IT + cooling + losses), kW.
     soc_kwh : numpy.ndarray, shape (time,)
         Stored energy at the end of each hour in normal operation (the engine's dispatch); an
-        outage starting at hour ``s`` starts from ``soc[s − 1]`` (``soc_initial`` for ``s = 0``).
+        outage starting at hour ``s`` starts from ``soc[s − 1]`` (the last hour's for ``s = 0``:
+        the engine's year is cyclic).
     storage : StorageParams
         The battery (its ``power_mw`` and ``energy_mwh`` sized).
     max_hours : int
@@ -1244,13 +1328,13 @@ def outage_survival(
     the ride-through (no load shedding).
     """
     nt = load_kw.size
-    e = storage.energy_mwh * 1000.0 * fade_factor(storage.age_years)
+    e = storage.energy_mwh * 1000.0 * float(fade_factor(storage.age_years, storage.duty_cycles_per_day))
     lo, hi = storage.soc_min * e, storage.soc_max * e
     p = storage.power_mw * 1000.0
     eta = float(np.sqrt(storage.round_trip_efficiency))
     keep = 1.0 - storage.self_discharge_per_h
     start = np.arange(nt)
-    soc = np.r_[storage.soc_initial * e, soc_kwh[:-1]].astype(float)
+    soc = np.roll(np.asarray(soc_kwh, dtype=float), 1)
     alive = np.ones(nt, dtype=bool)
     hours = np.zeros(nt, dtype=int)
     for k in range(max_hours):

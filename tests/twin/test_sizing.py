@@ -70,7 +70,7 @@ def test_lp_hand_built_day():
     assert r.base["wind_mw"] == pytest.approx(0.0, abs=1e-9)
     assert r.base["storage_mwh"] == pytest.approx(12 / eta, rel=1e-6)
     assert r.base["storage_mw"] == pytest.approx(max(1 / eta**2, 1.0), rel=1e-6)
-    u = unit_costs(ECON)
+    u = unit_costs(ECON, st)
     assert r.objective == pytest.approx(r.base["pv_mw"] * u["pv"] + r.base["storage_mwh"] * u["storage_mwh"], rel=1e-9)
     assert r.hourly["imp"].sum() == pytest.approx(0.0, abs=1e-7)
     assert r.hourly["soc"][0, -1] == pytest.approx(0.0, abs=1e-7)  # terminal SOC = initial
@@ -155,26 +155,61 @@ def short_year():
 
 
 def test_engine_cost_equals_full_lp_objective(short_year):
-    """The full-horizon LP's objective is the engine's cost of its base to 0.1 % (same bookkeeping)."""
+    """The full-horizon LP's objective is the engine's cost of its re-simulated base to 0.1 %.
+
+    A flat price and no demand charge: every import-minimal dispatch then costs the same, so the
+    engine's green-first dispatch and the LP's perfect-foresight dispatch cost the same and the
+    comparison tests the cost model (capex annuity, O&M, storage replacement, grid energy).
+    """
     sc, wx = short_year
+    sc = dataclasses.replace(sc, economics=EconomicsParams(tariff="flat", demand_charge_cny_per_kw_month=0.0))
     sp = SizingParams(representative_days=0)
     inp = sizing_inputs(sc, sp, weather=wx)
     target = Target("hourly", 0.7)
     r = SizingLP(inp.profiles[0], "hourly", sp, inp.cases[0].storage, inp.scenario.economics).solve(target)
+    assert r.base["storage_mwh"] > 1.0  # the storage (and its replacement) is part of the cost
     sized = sized_scenario(sc, _result_stub(r, target), sp)
     ds = simulate(sized, weather=wx)
     k = kpis(ds)
     assert float(k["cost_total"]) == pytest.approx(r.objective, rel=1e-3)
     assert float(k["green_share_hourly"]) >= target.value - 1e-6
+
+
+def test_lp_objective_is_the_engines_bookkeeping_with_tou_and_demand(short_year):
+    """Site time-of-use price and demand charge: the engine books the LP's dispatch at the LP's objective.
+
+    The engine's green-first dispatch of the same base imports the same energy (both minimise
+    import) and meets the target; it cannot cost less than the LP's optimum, which also times
+    the imports against the price and the monthly peak.
+    """
+    sc, wx = short_year
+    sp = SizingParams(representative_days=0)
+    inp = sizing_inputs(sc, sp, weather=wx)
+    prof = inp.profiles[0]
+    assert prof.demand_charge == 28.0  # Qingyang's tariff table, as the engine resolves it
+    assert np.ptp(prof.price) > 0  # its time-of-use hours
+    target = Target("hourly", 0.7)
+    r = SizingLP(prof, "hourly", sp, inp.cases[0].storage, inp.scenario.economics).solve(target)
+    booked = engine_check(inp, 0, r.base, sp, dispatch=r)
+    assert booked["cost"] == pytest.approx(r.objective, rel=1e-6)
+    assert booked["figures"]["cost_demand"] == pytest.approx(r.cost["demand"], rel=1e-6)
+    assert booked["shares"]["hourly"] == pytest.approx(target.value, abs=1e-6)
+    ds = simulate(sized_scenario(sc, _result_stub(r, target), sp), weather=wx)
+    k = kpis(ds)
+    assert float(k["green_share_hourly"]) >= target.value - 1e-6
+    assert float(k["energy_grid_import"]) == pytest.approx(float(np.sum(r.hourly["imp"])), rel=1e-6)
+    assert float(k["cost_total"]) >= r.objective * (1 - 1e-6)
     # and the sizing's cost function books the engine's hourly results as the engine does
     terms = annual_cost(
         r.base,
         inp.scenario.economics,
+        inp.cases[0].storage,
         energy_cost=float((ds["p_grid_import"] * ds["price"]).sum()),
         peaks_mw=ds["p_grid_import"].resample(time="MS").max().to_numpy() / 1000.0,
+        demand_charge=prof.demand_charge,
         export_mwh=0.0,
         green_share=float(k["green_share_hourly"]),
-        subsidy_pct=0.0,
+        subsidy_pct=prof.subsidy_pct,
     )
     assert terms["total"] == pytest.approx(float(k["cost_total"]), rel=1e-9)
 
@@ -229,8 +264,9 @@ def test_outage_survival_hand_case():
     st = dataclasses.replace(IDEAL, power_mw=2.0, energy_mwh=5.0)
     n = 48
     soc = np.full(n, 5000.0)  # kWh, full
+    soc[-1] = 0.0  # the cyclic year: hour 0 starts from the last hour's state
     hours = outage_survival(np.zeros(n), np.full(n, 1000.0), soc, st, max_hours=48)
-    assert hours[0] == 0 and np.all(hours[1:] == 5)  # hour 0 starts from soc_initial = 0
+    assert hours[0] == 0 and np.all(hours[1:] == 5)
     green = np.where(np.arange(n) % 24 < 12, 1000.0, 0.0)  # green covers the load half the day
     hours = outage_survival(green, np.full(n, 1000.0), soc, st, max_hours=48)
     assert hours[0] == 12 and hours[1] == 11 + 5 and hours[12] == 5
