@@ -126,10 +126,10 @@ DISPATCH = (
 
 # Network latency to the eastern demand centres, as the sources give it (kept as data).
 LATENCY = (
-    ("qingyang", "Beijing-Tianjin-Hebei", "京津冀", 8.0, "seed 003"),
-    ("qingyang", "Yangtze River Delta", "长三角", 12.0, "seed 003"),
-    ("qingyang", "Greater Bay Area", "粤港澳大湾区", 15.0, "seed 003"),
-    ("guian", "Shenzhen (Greater Bay Area)", "深圳（粤港澳大湾区）", 10.0, "seed 004"),
+    ("qingyang", "Beijing-Tianjin-Hebei", "京津冀", 8.0, "Qingyang2025b"),
+    ("qingyang", "Yangtze River Delta", "长三角", 12.0, "Qingyang2025b"),
+    ("qingyang", "Greater Bay Area", "粤港澳大湾区", 15.0, "Qingyang2025b"),
+    ("guian", "Shenzhen (Greater Bay Area)", "深圳（粤港澳大湾区）", 10.0, "Guian2025"),
 )
 
 # Cost of compute: stated assumptions a user can edit in the page (name, default, en, zh, source).

@@ -70,7 +70,9 @@ def test_reported_figures_beside_the_model():
     rows = views.reported_rows(kk, "karamay")
     pue = next(r for r in rows if r["metric"] == "pue")
     assert (
-        pue["reported"] == "1.08" and pue["modelled"] == f"{float(kk['pue']):.3f}" and pue["source"].startswith("seed")
+        pue["reported"] == "1.08"
+        and pue["modelled"] == f"{float(kk['pue']):.3f}"
+        and pue["source"] == "Karamay2025"  # a key of docs/references.md
     )
 
 
@@ -80,7 +82,7 @@ def test_comparison_rows_rank_and_latency(example):
     pues = [r["pue"] for r in rows]
     assert pues == sorted(pues) and len(rows) == len(data.sites.available())
     q = next(r for r in rows if r["key"] == "qingyang")
-    assert "Beijing-Tianjin-Hebei 8 ms (seed 003)" in q["latency"]
+    assert "Beijing-Tianjin-Hebei 8 ms (Qingyang2025b)" in q["latency"]
     assert "Shenzhen" in next(r for r in rows if r["key"] == "guian")["latency"]
     green = views.comparison_rows(data.comparison(sc, 0), "green_share_hourly")
     assert [r["green_share_hourly"] for r in green] == sorted((r["green_share_hourly"] for r in green), reverse=True)
