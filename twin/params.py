@@ -13,7 +13,6 @@ instances from TOML tables with :meth:`Params.from_dict`, rejecting unknown keys
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import types
 import typing
@@ -89,9 +88,13 @@ class ParamInfo:
     inherit: str | None
 
 
-@functools.cache
+_KINDS: dict[type, dict[str, tuple[type, bool]]] = {}
+
+
 def _kinds(cls: type) -> dict[str, tuple[type, bool]]:
-    """``{field: (base type, None allowed)}`` from the class annotations."""
+    """``{field: (base type, None allowed)}`` from the class annotations (once per class)."""
+    if cls in _KINDS:
+        return _KINDS[cls]
     hints = typing.get_type_hints(cls)
     out = {}
     for f in dataclasses.fields(cls):
@@ -100,6 +103,7 @@ def _kinds(cls: type) -> dict[str, tuple[type, bool]]:
         optional = type(None) in args
         base = next((a for a in args if a is not type(None)), tp) if args else tp
         out[f.name] = (base, optional)
+    _KINDS[cls] = out
     return out
 
 

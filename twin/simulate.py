@@ -72,7 +72,7 @@ def _stack(objs: list[Any]) -> dict[str, Any]:
     per case and hour — a sweep pays for the parameters it varies, not for the others.
     """
     out: dict[str, Any] = {}
-    for name in _field_names(type(objs[0])):
+    for name in _field_names(type(objs[0])):  # type: ignore[arg-type]
         vals = [getattr(o, name) for o in objs]
         v0 = vals[0]
         if isinstance(v0, str):
@@ -106,7 +106,8 @@ the CI machine, 1,000-case free-air sweep (``make bench``): 8 → 1.1 s, 32 → 
 
 def _mode_codes() -> tuple[dict[str, int], tuple[str, ...]]:
     """Each design's first mode code, and the CF flag meaning of every code (``free_air_mix`` …)."""
-    offset, meanings = {}, []
+    offset: dict[str, int] = {}
+    meanings: list[str] = []
     for name, design in DESIGNS.items():
         offset[name] = len(meanings)
         meanings += [f"{name}_{m}".replace("+", "_and_").replace(" ", "_") for m in design.modes]

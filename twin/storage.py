@@ -222,7 +222,7 @@ def dispatch_lp(
     vi += [1.0] * (2 * nt)
     bi += [p_cap] * nt
     a_ub = coo_matrix((vi, (ri, ci)), shape=(nt, nv)).tocsr()
-    bounds = []
+    bounds: list[tuple[float, float | None]] = []
     for nm in names:
         if nm == "cg":
             bounds += [(0.0, float(min(p_cap, g))) for g in np.maximum(green_kw, 0.0)]

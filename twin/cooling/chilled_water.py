@@ -14,6 +14,7 @@ tabulated once (:func:`twin.fluids.cycle_table`), times a motor/drive efficiency
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ class ChilledWaterParams(Params):
 
 
 def simulate_chilled_water(
-    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
+    wx: dict[str, np.ndarray], p: dict[str, Any], it_fn, heat_other, q_design: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Hourly chilled-water plant for all cases of this design at once (see module notes).
 

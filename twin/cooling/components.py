@@ -10,6 +10,9 @@ import numpy as np
 
 from twin import fluids
 
+Num = np.ndarray | float
+"""An array or a plain number (a parameter equal in every case may be either)."""
+
 __all__ = [
     "CP_AIR",
     "ENVELOPES",
@@ -40,9 +43,7 @@ ENVELOPES: dict[str, tuple[float, float, float, float, float, float]] = {
 }
 
 
-def fan_power(
-    mass_flow: np.ndarray, density: np.ndarray, pressure_rise: np.ndarray, efficiency: np.ndarray
-) -> np.ndarray:
+def fan_power(mass_flow: Num, density: Num, pressure_rise: Num, efficiency: Num) -> Num:
     """Fan electric power, kW: ``V̇ Δp / η`` with ``V̇ = ṁ / ρ`` (m³/s).
 
     Lower air density at altitude means more volume for the same mass, so more power.
@@ -50,14 +51,7 @@ def fan_power(
     return mass_flow / density * pressure_rise / efficiency / 1000.0
 
 
-def pump_power(
-    heat_kw: np.ndarray,
-    delta_t: np.ndarray,
-    rho: np.ndarray,
-    cp_kj: np.ndarray,
-    head_pa: np.ndarray,
-    efficiency: np.ndarray,
-) -> np.ndarray:
+def pump_power(heat_kw: Num, delta_t: Num, rho: Num, cp_kj: Num, head_pa: Num, efficiency: Num) -> Num:
     """Pump electric power, kW, for a liquid loop carrying ``heat_kw`` with temperature rise ``delta_t``.
 
     ``ṁ = Q / (c_p ΔT)``, ``V̇ = ṁ / ρ``, ``P = V̇ Δp / η``.

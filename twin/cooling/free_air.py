@@ -19,6 +19,7 @@ humidifier, too humid with no DX) are flagged ``out_of_envelope``, not hidden.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -126,7 +127,7 @@ def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.nda
 
 
 def simulate_free_air(
-    wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
+    wx: dict[str, np.ndarray], p: dict[str, Any], it_fn, heat_other, q_design: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Hourly free-air cooling for all cases of this design at once.
 
@@ -249,7 +250,8 @@ def simulate_free_air(
             if done:
                 break
         else:
-            rows, hours = np.nonzero(~np.isclose(*np.broadcast_arrays(short, previous), rtol=1e-10, atol=1e-9))
+            now, before = np.broadcast_arrays(short, previous)
+            rows, hours = np.nonzero(~np.isclose(now, before, rtol=1e-10, atol=1e-9))
             raise ConvergenceError(
                 f"free air: the supply temperature with too little trim did not settle in {MAX_ITERATIONS} "
                 f"iterations in {np.unique(hours).size} hours (the first, counted from 0 at the start of the year: "

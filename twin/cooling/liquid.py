@@ -20,6 +20,7 @@ cool the water enough are ``out_of_envelope``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,7 @@ class Immersion2pParams(LiquidParams):
 
 
 def simulate_liquid(
-    kind: str, wx: dict[str, np.ndarray], p: dict[str, np.ndarray], it_fn, heat_other, q_design: np.ndarray
+    kind: str, wx: dict[str, np.ndarray], p: dict[str, Any], it_fn, heat_other, q_design: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Hourly liquid cooling of ``kind`` (``spray``, ``immersion_1p``, ``immersion_2p``) for all cases.
 
