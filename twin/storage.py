@@ -43,8 +43,8 @@ class StorageParams(Params):
     soc_max: float = param(0.95, 0.0, 1.0, source="assumption: share of energy rating")
     soc_initial: float = param(0.5, 0.0, 1.0, source="assumption: share of energy rating at the start of the year")
     self_discharge_per_h: float = param(0.0001, 0.0, 0.01, units="1/h", source="assumption: LFP ≈ 2–3 %/month")
-    max_cycles_per_day: float = param(
-        0.0, 0.0, 10.0, source="0 = no limit; Minning: one full cycle a day (Karamay2025)"
+    max_cycles_per_day: float | None = param(
+        None, 0.01, 10.0, source="input (Minning: one full cycle a day, Karamay2025)", inherit="no limit"
     )
     age_years: float = param(0.0, 0.0, 30.0, units="yr", source="BLASTLite: LFP capacity fade")
 

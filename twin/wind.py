@@ -43,14 +43,18 @@ class WindParams(Params):
     turbine_type: str = param("E-126/4200", source="windpowerlib: offline turbine library (windpowerlib)")
     hub_height_m: float = param(135.0, 20.0, 250.0, units="m", source="assumption: modern onshore hub")
     hellman_exponent: float = param(1 / 7, 0.05, 0.6, source="open terrain, 1/7 power law (assumption)")
-    hub_mean_speed_ms: float = param(
-        0.0, 0.0, 20.0, units="m/s", source="0 = no rescaling; else the hub-height annual mean to scale to"
+    hub_mean_speed_ms: float | None = param(
+        None, 0.5, 20.0, units="m/s", source="input: the hub-height annual mean to scale to", inherit="no rescaling"
     )
     park_losses_pct: float = param(
         12.0, 0.0, 50.0, units="%", source="assumption: wakes, availability, electrical losses"
     )
-    target_capacity_factor: float = param(
-        0.0, 0.0, 0.8, source="0 = off; else scale the hub-height wind so the farm reaches this capacity factor"
+    target_capacity_factor: float | None = param(
+        None,
+        0.01,
+        0.8,
+        source="input: scale the hub-height wind so the farm reaches this capacity factor",
+        inherit="off",
     )
     profile_csv: str = param(
         "", source="measured hourly output (column 'cf', kW per kW installed) instead of the model"
@@ -86,7 +90,7 @@ def wind_unit_profile(
     v_hub = np.asarray(
         wind_speed.hellman(wind_10m, wind_height_m, p.hub_height_m, hellman_exponent=p.hellman_exponent), dtype=float
     )
-    if p.hub_mean_speed_ms > 0 and v_hub.mean() > 0:
+    if p.hub_mean_speed_ms is not None and v_hub.mean() > 0:
         v_hub = v_hub * (p.hub_mean_speed_ms / v_hub.mean())
     t_hub = t_air + 273.15 - 0.0065 * (p.hub_height_m - 2.0)  # K, standard lapse rate
     rho = np.asarray(density.barometric(p_air, 2.0, p.hub_height_m, t_hub), dtype=float)
@@ -103,7 +107,7 @@ def wind_unit_profile(
         )
         return np.clip(np.asarray(out, dtype=float) / turbine.nominal_power, 0.0, 1.0) * losses
 
-    if p.target_capacity_factor <= 0:
+    if p.target_capacity_factor is None:
         return farm(1.0)
     # Capacity factor rises with the scale until storms pass cut-out: search up to a 15 m/s mean.
     top = 15.0 / max(float(v_hub.mean()), 1e-6)

@@ -178,3 +178,20 @@ def test_inherited_values_are_declared_and_resolved_from_the_site():
     with pytest.raises(ConfigError, match=r"economics\.green_subsidy_pct = -1 is out of range"):
         EconomicsParams(green_subsidy_pct=-1)
     assert "tariff_cny_per_kwh" not in Scenario().to_dict()["economics"]  # None is not written
+
+
+def test_off_and_no_limit_are_none_not_zero():
+    from twin.storage import MINNING, StorageParams
+    from twin.wind import WindParams
+
+    assert WindParams().hub_mean_speed_ms is None and WindParams().target_capacity_factor is None
+    assert StorageParams().max_cycles_per_day is None and MINNING.max_cycles_per_day == 1.0
+    info = {i.name: i.inherit for i in WindParams.info()} | {i.name: i.inherit for i in StorageParams.info()}
+    assert info["hub_mean_speed_ms"] == "no rescaling" and info["max_cycles_per_day"] == "no limit"
+    for cls, field in [
+        (WindParams, "hub_mean_speed_ms"),
+        (WindParams, "target_capacity_factor"),
+        (StorageParams, "max_cycles_per_day"),
+    ]:
+        with pytest.raises(ConfigError, match=rf"{cls.section}\.{field} = 0 is out of range"):
+            cls(**{field: 0})
