@@ -22,7 +22,7 @@ class EconomicsParams(Params):
     section = "economics"
 
     tariff_cny_per_kwh: float | None = param(
-        None, 0.0, 10.0, units="CNY/kWh", source="input", inherit="site.tariff.price_cny_per_kwh"
+        None, 0.0, 10.0, units="kW-1 h-1", currency="CNY", source="input", inherit="site.tariff.price_cny_per_kwh"
     )
     tariff: str = param("flat", choices=("flat", "tou"))
     tou_peak_factor: float = param(
@@ -30,24 +30,31 @@ class EconomicsParams(Params):
     )
     tou_valley_factor: float = param(0.4, 0.05, 1.0, source="assumption: valley/flat price")
     demand_charge_cny_per_kw_month: float = param(
-        0.0, 0.0, 200.0, units="CNY/kW/month", source="input (capacity charge on the month's peak import)"
+        0.0,
+        0.0,
+        200.0,
+        units="kW-1 month-1",
+        currency="CNY",
+        source="input (capacity charge on the month's peak import)",
     )
     green_procurement: str = param("owned", choices=("owned", "ppa"))
     ppa_cny_per_kwh: float = param(
-        0.398, 0.0, 10.0, units="CNY/kWh", source="Qingyang2025a/b: Qingyang green direct supply 0.398"
+        0.398, 0.0, 10.0, units="kW-1 h-1", currency="CNY", source="Qingyang2025a/b: Qingyang green direct supply 0.398"
     )
-    export_cny_per_kwh: float = param(0.0, 0.0, 10.0, units="CNY/kWh", source="input; 0 = surplus is curtailed unpaid")
+    export_cny_per_kwh: float = param(
+        0.0, 0.0, 10.0, units="kW-1 h-1", currency="CNY", source="input; 0 = surplus is curtailed unpaid"
+    )
     pv_capex_cny_per_w: float = param(
-        3.0, 0.0, 20.0, units="CNY/W", source="assumption (no verified source: Brief2025)"
+        3.0, 0.0, 20.0, units="W-1", currency="CNY", source="assumption (no verified source: Brief2025)"
     )
     wind_capex_cny_per_w: float = param(
-        4.5, 0.0, 20.0, units="CNY/W", source="assumption (no verified source: Brief2025)"
+        4.5, 0.0, 20.0, units="W-1", currency="CNY", source="assumption (no verified source: Brief2025)"
     )
     storage_capex_cny_per_wh: float = param(
-        0.465, 0.0, 10.0, units="CNY/Wh", source="CEEC2025: 2 h systems average 0.465 CNY/Wh"
+        0.465, 0.0, 10.0, units="W-1 h-1", currency="CNY", source="CEEC2025: 2 h systems average 0.465 CNY/Wh"
     )
-    opex_pct_of_capex: float = param(1.5, 0.0, 10.0, units="%/yr", source="assumption")
-    lifetime_years: float = param(20.0, 1.0, 50.0, units="yr", source="assumption")
+    opex_pct_of_capex: float = param(1.5, 0.0, 10.0, units="% year-1", source="assumption")
+    lifetime_years: float = param(20.0, 1.0, 50.0, units="year", source="assumption")
     discount_rate: float = param(0.06, 0.0, 0.3, source="assumption: real discount rate")
     green_subsidy_pct: float | None = param(
         None,
@@ -58,7 +65,12 @@ class EconomicsParams(Params):
         inherit="site.reported.green_power_subsidy",
     )
     other_spend_cny_per_year: float = param(
-        0.0, 0.0, 1e12, units="CNY/yr", source="input: non-electricity spend, for electricity's share of spend"
+        0.0,
+        0.0,
+        1e12,
+        units="year-1",
+        currency="CNY",
+        source="input: non-electricity spend, for electricity's share of spend",
     )
 
 

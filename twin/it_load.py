@@ -49,11 +49,11 @@ class ITParams(Params):
         0.0216,
         0.0,
         0.2,
-        units="1/K",
+        units="K-1",
         source="calibrated: with leakage_per_k, server power +12 % from 27 to 37 °C inlet (Dell R410, GRC2016)",
     )
     leakage_per_k: float = param(
-        0.004, 0.0, 0.05, units="1/K", source="assumption: leakage + 0.4 %/K of chip temperature"
+        0.004, 0.0, 0.05, units="K-1", source="assumption: leakage + 0.4 %/K of chip temperature"
     )
     performance_factor: float = param(
         1.0, 0.1, 10.0, source="compute per server relative to nominal (Guian2025: 5 servers → 3 is 5/3)"

@@ -37,16 +37,16 @@ class StorageParams(Params):
     section = "green.storage"
 
     power_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input")
-    energy_mwh: float = param(0.0, 0.0, 1e6, units="MWh", source="input")
+    energy_mwh: float = param(0.0, 0.0, 1e6, units="MW h", source="input")
     round_trip_efficiency: float = param(0.88, 0.5, 1.0, source="Brief2025: 85–90 % AC-AC (unverified)")
     soc_min: float = param(0.05, 0.0, 1.0, source="assumption: share of energy rating")
     soc_max: float = param(0.95, 0.0, 1.0, source="assumption: share of energy rating")
     soc_initial: float = param(0.5, 0.0, 1.0, source="assumption: share of energy rating at the start of the year")
-    self_discharge_per_h: float = param(0.0001, 0.0, 0.01, units="1/h", source="assumption: LFP ≈ 2–3 %/month")
+    self_discharge_per_h: float = param(0.0001, 0.0, 0.01, units="h-1", source="assumption: LFP ≈ 2–3 %/month")
     max_cycles_per_day: float | None = param(
         None, 0.01, 10.0, source="input (Minning: one full cycle a day, Karamay2025)", inherit="no limit"
     )
-    age_years: float = param(0.0, 0.0, 30.0, units="yr", source="BLASTLite: LFP capacity fade")
+    age_years: float = param(0.0, 0.0, 30.0, units="year", source="BLASTLite: LFP capacity fade")
 
     def __post_init__(self) -> None:
         super().__post_init__()

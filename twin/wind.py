@@ -44,7 +44,7 @@ class WindParams(Params):
     hub_height_m: float = param(135.0, 20.0, 250.0, units="m", source="assumption: modern onshore hub")
     hellman_exponent: float = param(1 / 7, 0.05, 0.6, source="open terrain, 1/7 power law (assumption)")
     hub_mean_speed_ms: float | None = param(
-        None, 0.5, 20.0, units="m/s", source="input: the hub-height annual mean to scale to", inherit="no rescaling"
+        None, 0.5, 20.0, units="m s-1", source="input: the hub-height annual mean to scale to", inherit="no rescaling"
     )
     park_losses_pct: float = param(
         12.0, 0.0, 50.0, units="%", source="assumption: wakes, availability, electrical losses"

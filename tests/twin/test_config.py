@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,31 @@ def test_off_and_no_limit_are_none_not_zero():
     ]:
         with pytest.raises(ConfigError, match=rf"{cls.section}\.{field} = 0 is out of range"):
             cls(**{field: 0})
+
+
+def _declared_units():
+    from twin.cooling import DESIGNS
+    from twin.variables import KPI_REGISTRY, REGISTRY
+
+    classes = [s.cls for s in SECTIONS] + [d.params for d in DESIGNS.values()]
+    params = [(f"{c.section}.{i.name}", i.units) for c in classes for i in c.info()]
+    outputs = [(v.name, v.units) for v in (*REGISTRY.values(), *KPI_REGISTRY.values())]
+    return params + outputs
+
+
+def test_units_are_udunits_strings_and_money_is_a_currency():
+    for where, units in _declared_units():
+        assert not re.search(r"[/°]|CNY|MWh|kWh|yr\b", units), f"{where}: {units!r} is not a UDUNITS string"
+    from twin.economics import EconomicsParams
+
+    shown = {i.name: i.display_units for i in EconomicsParams.info()}
+    assert shown["tariff_cny_per_kwh"] == "CNY/kWh" and shown["storage_capex_cny_per_wh"] == "CNY/Wh"
+
+
+def test_units_parse_with_udunits():
+    try:
+        from cfunits import Units
+    except Exception as exc:  # cfunits needs the UDUNITS-2 C library
+        pytest.skip(f"cfunits cannot run here ({exc}); apt-get install libudunits2-0")
+    bad = [(where, u) for where, u in _declared_units() if not Units(u).isvalid]
+    assert not bad, bad

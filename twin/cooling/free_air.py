@@ -53,9 +53,11 @@ class FreeAirParams(Params):
     section = "cooling.free_air"
 
     envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
-    t_supply_setpoint: float = param(22.0, 5.0, 45.0, units="°C", source="assumption: within the recommended 18–27 °C")
+    t_supply_setpoint: float = param(
+        22.0, 5.0, 45.0, units="degC", source="assumption: within the recommended 18–27 °C"
+    )
     t_supply_max: float = param(
-        27.0, 5.0, 45.0, units="°C", source="assumption: top of the recommended band; ≤ envelope maximum"
+        27.0, 5.0, 45.0, units="degC", source="assumption: top of the recommended band; ≤ envelope maximum"
     )
     delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise 10–15 K")
     evaporative: bool = param(True)
@@ -65,7 +67,7 @@ class FreeAirParams(Params):
     )
     humidifier: bool = param(True)
     humidifier_kwh_per_kg: float = param(
-        0.08, 0.0, 1.0, units="kWh/kg", source="assumption: ultrasonic/adiabatic humidifier"
+        0.08, 0.0, 1.0, units="kW h kg-1", source="assumption: ultrasonic/adiabatic humidifier"
     )
     fan_pressure_pa: float = param(
         350.0, 50.0, 3000.0, units="Pa", source="assumption: low-velocity air handlers with filter walls, 250–500 Pa"

@@ -47,7 +47,7 @@ class LiquidParams(Params):
         40.0,
         15.0,
         70.0,
-        units="°C",
+        units="degC",
         source="assumption: returns at 50 °C with ΔT 10 K (Guian2025: collected at 45–55 °C)",
     )
     delta_t_coolant: float = param(10.0, 2.0, 30.0, units="K", source="assumption")
@@ -59,7 +59,7 @@ class LiquidParams(Params):
         8.0, 2.0, 20.0, units="K", source="Brief2025: dry cooler approach 5–15 K (unverified)"
     )
     drycooler_fan_kw_per_kw: float = param(
-        0.015, 0.0, 0.1, units="kW/kW", source="assumption: dry-cooler fans at full speed per kW of design heat"
+        0.015, 0.0, 0.1, units="1", source="assumption: dry-cooler fans at full speed per kW of design heat"
     )
     adiabatic: bool = param(True)
     adiabatic_effectiveness: float = param(
@@ -72,7 +72,7 @@ class LiquidParams(Params):
         8.0, 1.0, 30.0, units="K", source="two-phase only: fluid saturation minus water supply (assumption)"
     )
     vapour_loss_kg_per_mwh: float = param(
-        0.0, 0.0, 10.0, units="kg/MWh", source="two-phase only: fluid lost per MWh of IT energy (input)"
+        0.0, 0.0, 10.0, units="kg MW-1 h-1", source="two-phase only: fluid lost per MWh of IT energy (input)"
     )
 
 
@@ -88,7 +88,7 @@ class Immersion1pParams(LiquidParams):
     section = "cooling.immersion_1p"
 
     fluid: str = param("INCOMP::PNF2", source="CoolProp: nearest entry to a mineral/PAO oil", check=fluids.fluid_error)
-    t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="°C", source="assumption: oil to the tanks")
+    t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="degC", source="assumption: oil to the tanks")
     dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: natural/forced convection in oil")
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
     coolant_pump_head_pa: float = param(
@@ -113,7 +113,7 @@ class Immersion2pParams(LiquidParams):
         0.0, 0.0, 1e6, units="Pa", source="the fluid circulates by boiling and condensing"
     )
     vapour_loss_kg_per_mwh: float = param(
-        0.01, 0.0, 10.0, units="kg/MWh", source="assumption: input, set from the vendor's figure"
+        0.01, 0.0, 10.0, units="kg MW-1 h-1", source="assumption: input, set from the vendor's figure"
     )
 
 
