@@ -10,7 +10,7 @@ import argparse
 import dataclasses
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -97,7 +97,7 @@ def _load_weather(args: argparse.Namespace) -> tuple[Any, dict[str, Any], str]:
         if args.utc_offset is not None:
             kwargs["utc_offset_h"] = args.utc_offset
         fmt = args.format or Path(args.file).suffix.lower().lstrip(".")
-        readers = {
+        readers: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
             "epw": weather.read_epw,
             "tmy3": weather.read_tmy3,
             "pvgis": weather.read_pvgis_tmy,
@@ -130,7 +130,7 @@ def _monthly_summary(ds: Any) -> list[list[str]]:
     for i, m in enumerate(t["month"].to_numpy()):
         rows.append(
             [
-                int(m),
+                str(int(m)),
                 f"{float(t['t_db'][i]):.1f}",
                 f"{float(tmax[i]):.1f}",
                 f"{float(tmin[i]):.1f}",
@@ -364,7 +364,8 @@ def _run_and_report(scenario, args: argparse.Namespace, stem: str) -> int:
 def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
     """A scenario with the command line's site folders (``--site-dir``) and ``--set`` overrides."""
     if args.site_dir:
-        sc = dataclasses.replace(sc, site_dirs=(*args.site_dir, *sc.site_dirs))
+        here = tuple(str(Path(d).resolve()) for d in args.site_dir)  # a saved scenario finds them anywhere
+        sc = dataclasses.replace(sc, site_dirs=(*here, *sc.site_dirs))
     return sc.with_overrides(args.set)
 
 

@@ -49,7 +49,7 @@ def site_weather(
         return weather.read(file, **reader_kwargs)
     loc = site.location
     return typical_year(
-        site.normals,
+        site.normals,  # type: ignore[arg-type]  # frozen sites.Normals: read-only fields of the Protocol
         latitude=loc.latitude_deg,
         longitude=loc.longitude_deg,
         elevation=loc.elevation_m,

@@ -162,7 +162,7 @@ def fill_gaps(
         starts = np.flatnonzero(edges == 1)
         ends = np.flatnonzero(edges == -1)  # exclusive
         for s, e in zip(starts, ends, strict=True):
-            where = f"{source}: {col} missing for {e - s} h from {df.index[s]}{_at_line(line_of_row, s)}"
+            where = f"{source}: {col} missing for {e - s} h from {df.index[s]}{_at_line(line_of_row, int(s))}"
             if e - s > max_gap:
                 raise WeatherError(f"{where}; gaps longer than {max_gap} h are not filled")
             if s == 0 or e == len(df):
@@ -279,7 +279,7 @@ def build_dataset(
         coords={"time": df.index.to_numpy()},
     )
     for name in ds.data_vars:
-        units, long_name, _ = VARIABLES[name]
+        units, long_name, _ = VARIABLES[str(name)]
         ds[name].attrs = {"units": units, "long_name": long_name}
     if "wind_speed" in ds:
         ds["wind_speed"].attrs["height_m"] = float(meta["wind_height_m"])

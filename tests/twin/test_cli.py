@@ -223,3 +223,19 @@ def test_set_overrides_parameters_and_names_a_bad_key(capsys):
         assert cli.main([*args, "--set", bad]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
+
+
+def test_saved_scenario_keeps_the_site_folder(tmp_path, monkeypatch, capsys):
+    user = tmp_path / "sites"
+    user.mkdir()
+    text = (Path(cli.__file__).parents[1] / "sites" / "data" / "karamay.toml").read_text(encoding="utf-8")
+    (user / "karamay.toml").write_text(
+        text.replace("price_cny_per_kwh = 0.45", "price_cny_per_kwh = 4.5"), encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--site", "karamay", "--cooling", "spray", "--no-output", "--markdown"]
+    assert cli.main(["--site-dir", "sites", *args, "--save", "s.toml"]) == 0
+    direct = _column(capsys.readouterr().out, "CNY/MWh IT")
+    monkeypatch.chdir(Path(cli.__file__).parents[1])  # elsewhere: the saved folder is absolute
+    assert cli.main(["run", str(tmp_path / "s.toml"), "--no-output", "--markdown"]) == 0
+    assert _column(capsys.readouterr().out, "CNY/MWh IT") == direct
