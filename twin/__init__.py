@@ -28,3 +28,4 @@ __all__ = [
     "site_weather",
 ]
 __version__ = "0.1.0"
+"""The one version string: pyproject.toml reads it from here (setuptools dynamic version)."""

@@ -130,7 +130,7 @@ def _monthly_summary(ds: Any) -> list[list[str]]:
     for i, m in enumerate(t["month"].to_numpy()):
         rows.append(
             [
-                int(m),
+                str(int(m)),
                 f"{float(t['t_db'][i]):.1f}",
                 f"{float(tmax[i]):.1f}",
                 f"{float(tmin[i]):.1f}",
@@ -441,7 +441,8 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
 def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
     """A scenario with the command line's site folders (``--site-dir``) and ``--set`` overrides."""
     if args.site_dir:
-        sc = dataclasses.replace(sc, site_dirs=(*args.site_dir, *sc.site_dirs))
+        here = tuple(str(Path(d).resolve()) for d in args.site_dir)  # a saved scenario finds them anywhere
+        sc = dataclasses.replace(sc, site_dirs=(*here, *sc.site_dirs))
     return sc.with_overrides(args.set)
 
 

@@ -42,7 +42,8 @@ class EconomicsParams(Params):
         None,
         0.0,
         10.0,
-        units="CNY/kWh",
+        units="kW-1 h-1",
+        currency="CNY",
         source="input: one flat price (0 = free)",
         inherit="site.tariff.price_cny_per_kwh",
     )
@@ -60,13 +61,14 @@ class EconomicsParams(Params):
         None,
         0.0,
         500.0,
-        units="CNY/kW/month",
+        units="kW-1 month-1",
+        currency="CNY",
         source="input: charge on each month's peak grid import (two-part tariff)",
         inherit="site.tariff.demand_charge_cny_per_kw_month",
     )
     green_procurement: str = param("owned", choices=("owned", "ppa"))
     ppa_cny_per_kwh: float = param(
-        0.398, 0.0, 10.0, units="CNY/kWh", source="Qingyang2025a/b: Qingyang green direct supply 0.398"
+        0.398, 0.0, 10.0, units="kW-1 h-1", currency="CNY", source="Qingyang2025a/b: Qingyang green direct supply 0.398"
     )
     export_contract: bool = param(
         False,
@@ -74,19 +76,19 @@ class EconomicsParams(Params):
         "export_cny_per_kwh and counted in the annual-matching share; false: it is curtailed",
     )
     export_cny_per_kwh: float = param(
-        0.0, 0.0, 10.0, units="CNY/kWh", source="input; paid only with export_contract = true"
+        0.0, 0.0, 10.0, units="kW-1 h-1", currency="CNY", source="input; paid only with export_contract = true"
     )
     pv_capex_cny_per_w: float = param(
-        3.0, 0.0, 20.0, units="CNY/W", source="assumption (no verified source: Brief2025)"
+        3.0, 0.0, 20.0, units="W-1", currency="CNY", source="assumption (no verified source: Brief2025)"
     )
     wind_capex_cny_per_w: float = param(
-        4.5, 0.0, 20.0, units="CNY/W", source="assumption (no verified source: Brief2025)"
+        4.5, 0.0, 20.0, units="W-1", currency="CNY", source="assumption (no verified source: Brief2025)"
     )
     storage_capex_cny_per_wh: float = param(
-        0.465, 0.0, 10.0, units="CNY/Wh", source="CEEC2025: 2 h systems average 0.465 CNY/Wh"
+        0.465, 0.0, 10.0, units="W-1 h-1", currency="CNY", source="CEEC2025: 2 h systems average 0.465 CNY/Wh"
     )
-    opex_pct_of_capex: float = param(1.5, 0.0, 10.0, units="%/yr", source="assumption")
-    lifetime_years: float = param(20.0, 1.0, 50.0, units="yr", source="assumption: project life")
+    opex_pct_of_capex: float = param(1.5, 0.0, 10.0, units="% year-1", source="assumption")
+    lifetime_years: float = param(20.0, 1.0, 50.0, units="year", source="assumption: project life")
     discount_rate: float = param(0.06, 0.0, 0.3, source="assumption: real discount rate")
     green_subsidy_pct: float | None = param(
         None,
@@ -97,7 +99,12 @@ class EconomicsParams(Params):
         inherit="site.tariff.green_subsidy_pct",
     )
     other_spend_cny_per_year: float = param(
-        0.0, 0.0, 1e12, units="CNY/yr", source="input: non-electricity spend, for electricity's share of spend"
+        0.0,
+        0.0,
+        1e12,
+        units="year-1",
+        currency="CNY",
+        source="input: non-electricity spend, for electricity's share of spend",
     )
 
     def __post_init__(self) -> None:

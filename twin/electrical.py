@@ -8,7 +8,9 @@ balance closes to rounding:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +53,7 @@ def ups_efficiency(load_fraction: np.ndarray, c0: float, c1: float, c2: float) -
     return x / (x + c0 + c1 * x + c2 * x**2)
 
 
-def indoor_losses(p_it: np.ndarray, design_kw: np.ndarray, e: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def indoor_losses(p_it: np.ndarray, design_kw: np.ndarray, e: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """Losses inside the hall, kW: distribution, UPS and lighting/misc (heat the cooling removes).
 
     Parameters
@@ -90,7 +92,7 @@ def electrical_losses(
     p_it: np.ndarray,
     p_cooling: np.ndarray,
     design_kw: np.ndarray,
-    e: dict[str, np.ndarray],
+    e: Mapping[str, Any],
     indoor: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Losses of the chain, kW.

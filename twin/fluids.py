@@ -10,6 +10,7 @@ Temperatures in °C here (the project's unit); CoolProp is called in K and Pa.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ class CycleTable:
     t_evap: np.ndarray
     t_cond: np.ndarray
     cop: np.ndarray  # shape (len(t_evap), len(t_cond))
+    _fraction: np.ndarray = dataclasses.field(init=False, repr=False, compare=False)
 
     @property
     def carnot_fraction(self) -> np.ndarray:
@@ -223,11 +225,11 @@ class LiquidTable:
 
     def density(self, t: ArrayLike) -> np.ndarray:
         """Density, kg/m³, at temperature °C (linear interpolation, clipped to the grid)."""
-        return np.interp(t, self.t, self.rho)
+        return np.interp(np.asarray(t, dtype=float), self.t, self.rho)
 
     def heat_capacity(self, t: ArrayLike) -> np.ndarray:
         """Specific heat capacity, J/(kg K), at temperature °C."""
-        return np.interp(t, self.t, self.cp)
+        return np.interp(np.asarray(t, dtype=float), self.t, self.cp)
 
 
 @_one_at_a_time

@@ -189,7 +189,10 @@ def green_power(
         return np.zeros(nt) if share is None else np.asarray(share, dtype=float)[month]
 
     clean = _per_case_rows(site_keys, clean_row, n, nt)
-    st = {f.name: np.array([getattr(s, f.name) for s in stores], dtype=float) for f in dataclasses.fields(stores[0])}
+    st = {  # stacked per case; a None field (max_cycles_per_day: no limit) is NaN
+        f.name: np.array([np.nan if (v := getattr(s, f.name)) is None else v for s in stores], dtype=float)
+        for f in dataclasses.fields(stores[0])
+    }
     if green is zeros and not np.any(st["energy_mwh"] > 0):
         # Nothing to dispatch: every kWh comes from the grid.
         d = {k: zeros for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "surplus")}

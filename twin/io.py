@@ -8,7 +8,7 @@ import io
 import os
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import numpy as np
@@ -148,7 +148,7 @@ def clean_stale_parts(folder: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None], *, force: bool = False) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object], *, force: bool = False) -> Path:
     """Write a file through a temporary file in the same directory, then commit it in one step.
 
     Parameters
@@ -261,14 +261,14 @@ def cf_dataset(ds: xr.Dataset, *, title: str | None = None) -> xr.Dataset:
 
     out = ds.copy(deep=False)
     out.attrs = dict(ds.attrs)
-    for name, extra in COORD_ATTRS.items():
-        if name in out.variables:
-            out[name].attrs.update(extra)
+    for coord, extra in COORD_ATTRS.items():
+        if coord in out.variables:
+            out[coord].attrs.update(extra)
     for name in list(out.variables):
         if out[name].dtype.kind in "OU":
             out[name] = out[name].astype(str)
             out[name].encoding["dtype"] = "S1"
-    renames = {}
+    renames: dict[Hashable, str] = {}
     for name in out.coords:
         if name not in COORD_ATTRS and name != "time":  # a swept parameter, named SECTION.NAME
             out[name].attrs.setdefault("long_name", f"swept parameter {name}")

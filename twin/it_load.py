@@ -47,8 +47,8 @@ class ITParams(Params):
     occupancy_end: float = param(
         0.85, 0.01, 1.0, source="assumption: a western hub hall filling from 20 % to 85 % (issue 13)"
     )
-    ramp_years: float = param(5.0, 0.1, 50.0, units="years", source="assumption: years the ramp takes")
-    operating_year: int = param(1, 1, 50, units="years", source="input: year of operation simulated (1 = the first)")
+    ramp_years: float = param(5.0, 0.1, 50.0, units="year", source="assumption: years the ramp takes")
+    operating_year: int = param(1, 1, 50, source="input: year of operation simulated (1 = the first)")
     profile: str = param("flat", choices=("flat", "diurnal", "csv"))
     profile_csv: str = param(
         "", source="profile = 'csv': hourly utilisation 0–1 (column 'utilisation', one row per hour of the year)"
@@ -62,11 +62,11 @@ class ITParams(Params):
         0.0216,
         0.0,
         0.2,
-        units="1/K",
+        units="K-1",
         source="calibrated: with leakage_per_k, server power +12 % from 27 to 37 °C inlet (Dell R410, GRC2016)",
     )
     leakage_per_k: float = param(
-        0.004, 0.0, 0.05, units="1/K", source="assumption: leakage + 0.4 %/K of chip temperature"
+        0.004, 0.0, 0.05, units="K-1", source="assumption: leakage + 0.4 %/K of chip temperature"
     )
     leakage_share: float = param(
         0.2,

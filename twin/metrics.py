@@ -321,7 +321,7 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
     hourly = {k: np.asarray(ds[k].transpose(..., "time").data) for k in names}
     per_case = {k: np.asarray(ds[k].data) for k in GREEN_PER_CASE_NEEDS} if green else {}
     figures = annual_figures(hourly, per_case, ds["time"].to_numpy())
-    dims = tuple(d for d in ds["p_facility"].dims if d != "time")
+    dims = tuple(str(d) for d in ds["p_facility"].dims if d != "time")
     coords = {k: v for k, v in ds.coords.items() if "time" not in v.dims}
     limits = {k[len(POLICY_ATTR) :]: v for k, v in ds.attrs.items() if k.startswith(POLICY_ATTR)}
     limits = {k: None if np.isnan(v) else float(v) for k, v in limits.items()}

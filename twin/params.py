@@ -13,7 +13,6 @@ instances from TOML tables with :meth:`Params.from_dict`, rejecting unknown keys
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import types
 import typing
@@ -22,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-__all__ = ["ConfigError", "ParamInfo", "Params", "param"]
+__all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "param"]
 
 
 class ConfigError(ValueError):
@@ -39,6 +38,7 @@ def param(
     choices: tuple[str, ...] | None = None,
     inherit: str | None = None,
     check: Callable[[Any], str | None] | None = None,
+    currency: str | None = None,
 ) -> Any:
     """Declare a parameter.
 
@@ -49,7 +49,8 @@ def param(
     lo, hi : float, optional
         Inclusive range of a number.
     units : str
-        UDUNITS units of a number (``"1"`` for a ratio or a count).
+        UDUNITS-2 units of a number (``"1"`` for a ratio or a count); for money, the units
+        besides the currency (``"kW-1 h-1"`` for a price per kWh).
     source : str
         Reference key(s) of ``docs/references.md`` and what they give, or ``"assumption: …"``.
     choices : tuple of str, optional
@@ -59,6 +60,8 @@ def param(
         or a phrase (``"no limit"``, ``"off"``). Only a field with ``inherit`` may be ``None``.
     check : callable, optional
         ``check(value)`` returns an error text (what is allowed) or ``None`` for a valid value.
+    currency : str, optional
+        The currency of a money parameter (``"CNY"``); money is not a UDUNITS unit.
     """
     return dataclasses.field(
         default=default,
@@ -70,6 +73,7 @@ def param(
             "choices": choices,
             "inherit": inherit,
             "check": check,
+            "currency": currency,
         },
     )
 
@@ -87,11 +91,33 @@ class ParamInfo:
     source: str
     choices: tuple[str, ...] | None
     inherit: str | None
+    currency: str | None = None
+
+    @property
+    def display_units(self) -> str:
+        """Units as a form shows them (``CNY/kWh``, ``°C``)."""
+        return display_units(self.units, self.currency)
 
 
-@functools.cache
+_SHOWN = {"degC": "°C", "degree": "°", "1": "", "m s-1": "m/s", "K-1": "1/K", "h-1": "1/h"}
+_MONEY_SHOWN = {"": "", "1": "", "kW-1 h-1": "/kWh", "MW-1 h-1": "/MWh", "W-1": "/W", "W-1 h-1": "/Wh"}
+_MONEY_SHOWN |= {"year-1": "/yr", "kW-1 month-1": "/kW/month"}
+
+
+def display_units(units: str, currency: str | None = None) -> str:
+    """UDUNITS units (and a currency) as a table or form shows them: ``("kW-1 h-1", "CNY")`` → ``CNY/kWh``."""
+    if currency:
+        return currency + _MONEY_SHOWN.get(units, f" {units}")
+    return _SHOWN.get(units, units)
+
+
+_KINDS: dict[type, dict[str, tuple[type, bool]]] = {}
+
+
 def _kinds(cls: type) -> dict[str, tuple[type, bool]]:
-    """``{field: (base type, None allowed)}`` from the class annotations."""
+    """``{field: (base type, None allowed)}`` from the class annotations (once per class)."""
+    if cls in _KINDS:
+        return _KINDS[cls]
     hints = typing.get_type_hints(cls)
     out = {}
     for f in dataclasses.fields(cls):
@@ -100,6 +126,7 @@ def _kinds(cls: type) -> dict[str, tuple[type, bool]]:
         optional = type(None) in args
         base = next((a for a in args if a is not type(None)), tp) if args else tp
         out[f.name] = (base, optional)
+    _KINDS[cls] = out
     return out
 
 
@@ -169,8 +196,8 @@ class Params:
         lo, hi = md.get("lo"), md.get("hi")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             rng = f"{'-∞' if lo is None else f'{lo:g}'} … {'∞' if hi is None else f'{hi:g}'}"
-            units = md.get("units", "1")
-            raise ConfigError(f"{name} = {value:g} is out of range; allowed {rng}{'' if units == '1' else ' ' + units}")
+            units = display_units(md.get("units", "1"), md.get("currency"))
+            raise ConfigError(f"{name} = {value:g} is out of range; allowed {rng}{' ' + units if units else ''}")
         return value
 
     @classmethod
@@ -212,6 +239,7 @@ class Params:
                 f.metadata.get("source", ""),
                 f.metadata.get("choices"),
                 f.metadata.get("inherit"),
+                f.metadata.get("currency"),
             )
             for f in dataclasses.fields(cls)
         ]

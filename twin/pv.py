@@ -44,17 +44,18 @@ class PVParams(Params):
 
     section = "green.pv"
 
-    capacity_mw: float = param(0.0, 0.0, 1e5, units="MWdc", source="input")
+    capacity_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input")
     tracking: bool = param(False)
     tilt_deg: float = param(
-        30.0, 0.0, 90.0, units="°", source="fixed tilt; default ≈ latitude-5° for 35 °N (assumption)"
+        30.0, 0.0, 90.0, units="degree", source="fixed tilt; default ≈ latitude-5° for 35 °N (assumption)"
     )
-    azimuth_deg: float = param(
-        -1.0,
-        -1.0,
+    azimuth_deg: float | None = param(
+        None,
+        0.0,
         360.0,
-        units="°",
-        source="pvlib convention (180 = south); -1: facing the equator (180 north of it, 0 south of it)",
+        units="degree",
+        source="pvlib convention (180 = south); None: facing the equator (180 north of it, 0 south of it)",
+        inherit="facing the equator",
     )
     gcr: float = param(
         0.35, 0.05, 0.9, source="ground coverage ratio of rows and trackers (assumption; PVWatts v8 default 0.3)"
@@ -68,15 +69,15 @@ class PVParams(Params):
         2.0, 0.3, 10.0, units="m", source="slant width of a row; one 2 m module in portrait (assumption)"
     )
     row_height_m: float = param(1.5, 0.2, 10.0, units="m", source="height of the row centre above ground (assumption)")
-    max_angle_deg: float = param(60.0, 10.0, 90.0, units="°", source="tracker rotation limit")
-    gamma_pdc: float = param(-0.0037, -0.01, 0.0, units="1/K", source="PVWatts: v8 standard module")
+    max_angle_deg: float = param(60.0, 10.0, 90.0, units="degree", source="tracker rotation limit")
+    gamma_pdc: float = param(-0.0037, -0.01, 0.0, units="K-1", source="PVWatts: v8 standard module")
     dc_ac_ratio: float = param(1.2, 0.5, 2.5, source="PVWatts default")
     inverter_efficiency: float = param(0.96, 0.8, 1.0, source="PVWatts default (nominal)")
     losses_pct: float = param(14.08, 0.0, 50.0, units="%", source="PVWatts default system losses")
     degradation_pct_per_year: float = param(
-        0.5, 0.0, 3.0, units="%/yr", source="assumption: crystalline silicon median"
+        0.5, 0.0, 3.0, units="% year-1", source="assumption: crystalline silicon median"
     )
-    age_years: float = param(0.0, 0.0, 40.0, units="yr", source="year of operation simulated (0 = first)")
+    age_years: float = param(0.0, 0.0, 40.0, units="year", source="year of operation simulated (0 = first)")
     albedo: float = param(0.2, 0.0, 1.0, source="ground reflectance; PVWatts default 0.2")
     profile_csv: str = param(
         "", source="measured hourly output (column 'cf', kW per kW installed) instead of the model"
@@ -269,8 +270,8 @@ def pv_unit_profile(
     """
     import pvlib
 
-    if p.azimuth_deg < 0:
-        raise ValueError("azimuth_deg = -1 (face the equator) needs the site's latitude: call pv_profile")
+    if p.azimuth_deg is None:
+        raise ValueError("azimuth_deg = None (face the equator) needs the site's latitude: call pv_profile")
     zen = solpos["apparent_zenith"].to_numpy()
     azi = solpos["azimuth"].to_numpy()
     if p.tracking:
@@ -332,7 +333,7 @@ def pv_profile(ds, p: PVParams, solpos: pd.DataFrame | None = None) -> np.ndarra
     t = pd.DatetimeIndex(ds["time"].to_numpy())
     if solpos is None:
         solpos = solar_position(t, ds.attrs["latitude"], ds.attrs["longitude"], ds.attrs["utc_offset_h"])
-    if p.azimuth_deg < 0:  # the default: face the equator
+    if p.azimuth_deg is None:  # the default: face the equator
         p = dataclasses.replace(p, azimuth_deg=180.0 if ds.attrs["latitude"] >= 0 else 0.0)
     return pv_unit_profile(
         t,

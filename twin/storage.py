@@ -95,7 +95,7 @@ class StorageParams(Params):
     section = "green.storage"
 
     power_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input")
-    energy_mwh: float = param(0.0, 0.0, 1e6, units="MWh", source="input")
+    energy_mwh: float = param(0.0, 0.0, 1e6, units="MW h", source="input")
     round_trip_efficiency: float = param(0.88, 0.5, 1.0, source="Brief2025: 85–90 % AC-AC (unverified)")
     soc_min: float = param(0.05, 0.0, 1.0, source="assumption: share of energy rating")
     soc_max: float = param(0.95, 0.0, 1.0, source="assumption: share of energy rating")
@@ -110,17 +110,17 @@ class StorageParams(Params):
         3e-5,
         0.0,
         0.01,
-        units="1/h",
+        units="h-1",
         source="assumption: LFP loses about 2–3 % a month standing (typical cell data); 3e-5/h = 2.2 %/month",
     )
-    max_cycles_per_day: float = param(
-        0.0, 0.0, 10.0, source="0 = no limit; Minning: one full cycle a day (Karamay2025)"
+    max_cycles_per_day: float | None = param(
+        None, 0.01, 10.0, source="input (Minning: one full cycle a day, Karamay2025)", inherit="no limit"
     )
     age_years: float = param(
         0.0,
         0.0,
         30.0,
-        units="yr",
+        units="year",
         source="BLASTLite: capacity fade, calendar √t + throughput terms fitted to its LFP figures",
     )
 
@@ -134,7 +134,7 @@ class StorageParams(Params):
     @property
     def duty_cycles_per_day(self) -> float:
         """Cycles a day the capacity fade assumes: the cycle limit, else one (the BLAST-Lite duty)."""
-        return self.max_cycles_per_day if self.max_cycles_per_day > 0 else 1.0
+        return 1.0 if self.max_cycles_per_day is None else self.max_cycles_per_day
 
 
 MINNING = StorageParams(power_mw=100.0, energy_mwh=200.0, max_cycles_per_day=1.0)
@@ -148,7 +148,8 @@ def _arrays(p: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
 
 def _usable(q: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Faded energy rating, lowest and highest state of charge (kWh) of stacked parameters."""
-    duty = np.where(q["max_cycles_per_day"] > 0, q["max_cycles_per_day"], 1.0)
+    limit = q["max_cycles_per_day"]
+    duty = np.where(np.isnan(limit), 1.0, limit)
     e_cap = q["energy_mwh"] * 1000.0 * fade_factor(q["age_years"], duty)
     return e_cap, q["soc_min"] * e_cap, q["soc_max"] * e_cap
 
@@ -164,7 +165,8 @@ def dispatch_green_first(
         Green supply and site load, kW.
     p : dict
         :class:`StorageParams` fields, each a scalar or an array of shape (case,) or (case, 1),
-        with ``power_mw``/``energy_mwh`` already in MW/MWh.
+        with ``power_mw``/``energy_mwh`` already in MW/MWh; ``max_cycles_per_day`` NaN (a
+        ``None`` field) is no limit.
     dt_h : float
         Time step, h.
 
@@ -199,7 +201,8 @@ def dispatch_green_first(
         eta = np.sqrt(q["round_trip_efficiency"][idx])
         lo, hi = lo_all[idx], hi_all[idx]
         keep = 1.0 - q["self_discharge_per_h"][idx] * dt_h
-        daily_cap = np.where(q["max_cycles_per_day"][idx] > 0, q["max_cycles_per_day"][idx] * (hi - lo), np.inf)
+        limit = q["max_cycles_per_day"][idx]
+        daily_cap = np.where(np.isnan(limit), np.inf, limit * (hi - lo))
         steps_per_day = round(24 / dt_h)
         tol = 1e-9 * (hi - lo)
         start = q["soc_initial"][idx] * e_cap[idx]
@@ -274,7 +277,7 @@ def dispatch_lp(
     -----
     Constraints: the hourly balance, the state-of-charge recursion of the module notes with
     a cyclic year (the state before the first hour is the state after the last), the SOC
-    window, the power rating, and — with ``max_cycles_per_day`` > 0 — the daily discharge
+    window, the power rating, and — with ``max_cycles_per_day`` given — the daily discharge
     ``Σ_day d dt ≤ max_cycles_per_day × (soc_max − soc_min) × E``, as in green-first.
     """
     from scipy.optimize import linprog
@@ -328,7 +331,7 @@ def dispatch_lp(
     # inequalities: cg + cn ≤ P; with a cycle limit, each day's discharge ≤ N × usable energy
     ri, ci, vi, bi = list(t) + list(t), list(k["cg"] + t) + list(k["cn"] + t), [1.0] * (2 * nt), [p_cap] * nt
     nrow = nt
-    if p.max_cycles_per_day > 0:
+    if p.max_cycles_per_day is not None:
         steps = round(24 / dt_h)
         day = t // steps
         ri += list(nrow + day)

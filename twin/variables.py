@@ -24,6 +24,7 @@ from typing import Any
 
 import xarray as xr
 
+from twin.params import display_units
 from weather.dataset import VARIABLES as WEATHER_VARIABLES
 
 __all__ = [
@@ -83,9 +84,7 @@ class Variable:
 
 def _money(name: str, per: str, long_name: str, description: str = "", **kw: Any) -> Variable:
     """A money variable: ``per`` is the UDUNITS part besides the currency ("" for an amount)."""
-    shown = {"": CNY, "kW-1 h-1": "CNY/kWh", "MW-1 h-1": "CNY/MWh", "year-1": "CNY/yr", "kW-1 month-1": "CNY/kW/month"}[
-        per
-    ]
+    shown = display_units(per, CNY)
     return Variable(name, per or "1", f"{long_name} in {CNY}", description, currency=CNY, display_units=shown, **kw)
 
 

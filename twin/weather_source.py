@@ -152,7 +152,7 @@ def site_weather(
         check_station(meta, site, str(file))
         return ds, meta
     return typical_year(
-        site.normals,
+        site.normals,  # type: ignore[arg-type]  # frozen sites.Normals: read-only fields of the Protocol
         latitude=loc.latitude_deg,
         longitude=loc.longitude_deg,
         elevation=loc.elevation_m,

@@ -77,17 +77,27 @@ class WindParams(Params):
     )
     hub_mean_speed_ms: float | None = param(
         None,
-        0.0,
+        0.5,
         20.0,
-        units="m/s",
-        source="input: the annual mean at hub height to scale to; 0 = no rescaling (the raw station wind)",
+        units="m s-1",
+        source="input: the annual mean at hub height to scale to; None: the site's [wind] resource "
+        "(its mean at its stated height, carried to the hub with the shear)",
         inherit="site.wind.mean_speed_ms",
+    )
+    site_resource: bool = param(
+        True,
+        source="input: true: without hub_mean_speed_ms, scale to the site's [wind] resource; "
+        "false: the station wind carried up by the shear alone (no rescaling)",
     )
     park_losses_pct: float = param(
         12.0, 0.0, 50.0, units="%", source="assumption: wakes, availability, electrical losses"
     )
-    target_capacity_factor: float = param(
-        0.0, 0.0, 0.8, source="0 = off; else scale the hub-height wind so the farm reaches this capacity factor"
+    target_capacity_factor: float | None = param(
+        None,
+        0.01,
+        0.8,
+        source="input: scale the hub-height wind so the farm reaches this capacity factor",
+        inherit="off",
     )
     profile_csv: str = param(
         "", source="measured hourly output (column 'cf', kW per kW installed) instead of the model"
@@ -95,6 +105,11 @@ class WindParams(Params):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not self.site_resource and self.hub_mean_speed_ms is not None:
+            raise ConfigError(
+                f"green.wind.hub_mean_speed_ms = {self.hub_mean_speed_ms:g} scales the wind, but "
+                "green.wind.site_resource = false asks for the unscaled station wind; give one of them"
+            )
         if self.turbine_type not in turbine_types():
             raise ConfigError(
                 f"green.wind.turbine_type = {self.turbine_type!r} is not in windpowerlib's library; known types: {', '.join(turbine_types())}"
@@ -148,14 +163,14 @@ def hub_wind(
     v_hub = v_ref * (p.hub_height_m / ref_height_m) ** alpha
     target = p.hub_mean_speed_ms
     if target is None:  # the site's resource, carried from its height to the hub with the same shear
-        if resource is None:
+        if resource is None or not p.site_resource:
             return v_hub
         at_resource = v_ref * (resource.height_m / ref_height_m) ** alpha
         if at_resource.mean() > 0:
             v_hub = v_hub * (resource.mean_speed_ms / at_resource.mean())
         if getattr(resource, "weibull_k", None):
             v_hub = weibull_quantile_map(v_hub, float(v_hub.mean()), resource.weibull_k)
-    elif target > 0 and v_hub.mean() > 0:
+    elif v_hub.mean() > 0:
         v_hub = v_hub * (target / v_hub.mean())
     return v_hub
 
@@ -185,7 +200,7 @@ def wind_unit_profile(
     ghi : numpy.ndarray, optional
         Global horizontal irradiance, W/m²: the sun is up where it is > 0 (stability shear).
     resource : sites.WindResource, optional
-        The site's hub-height wind resource (used when ``p.hub_mean_speed_ms`` is None).
+        The site's hub-height wind resource (used when ``p.hub_mean_speed_ms`` is None and ``p.site_resource``).
     """
     from windpowerlib import WindTurbine, density, power_output
 
@@ -206,7 +221,7 @@ def wind_unit_profile(
         )
         return np.clip(np.asarray(out, dtype=float) / turbine.nominal_power, 0.0, 1.0) * losses
 
-    if p.target_capacity_factor <= 0:
+    if p.target_capacity_factor is None:
         return farm(1.0)
     # Capacity factor rises with the scale until storms pass cut-out: search up to a 15 m/s mean.
     top = 15.0 / max(float(v_hub.mean()), 1e-6)

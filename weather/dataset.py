@@ -165,7 +165,7 @@ def fill_gaps(
         starts = np.flatnonzero(edges == 1)
         ends = np.flatnonzero(edges == -1)  # exclusive
         for s, e in zip(starts, ends, strict=True):
-            where = f"{source}: {col} missing for {e - s} h from {df.index[s]}{_at_line(line_of_row, s)}"
+            where = f"{source}: {col} missing for {e - s} h from {df.index[s]}{_at_line(line_of_row, int(s))}"
             if e - s > max_gap:
                 raise WeatherError(f"{where}; gaps longer than {max_gap} h are not filled")
             if s == 0 or e == len(df):

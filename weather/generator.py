@@ -152,7 +152,7 @@ def as_variability(obj: Variability | Mapping[str, Any]) -> Variability:
     extra = sorted(set(obj) - set(fields))
     if extra:
         raise WeatherError(f"variability: unknown field {extra[0]!r}; allowed {', '.join(fields)}")
-    return Variability(**{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in obj.items()})
+    return Variability(**{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in obj.items()})  # type: ignore[arg-type]
 
 
 def _month_of_day(year: int) -> np.ndarray:
@@ -248,7 +248,7 @@ def typical_year(
     utc_offset_h: float,
     seed: int = 0,
     year: int = 2021,
-    variability: Variability | None = None,
+    variability: Variability | Mapping[str, Any] | None = None,
     name: str = "generated",
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Generate an hourly weather year from monthly normals.

@@ -267,3 +267,19 @@ def test_utc_offset_option_reads_every_format(weather_files, capsys):
     for fmt in ("epw", "tmy3", "netcdf", "pvgis"):
         assert cli.main(["weather", "--file", str(weather_files[fmt]), "--utc-offset", "8"]) == 0, fmt
     assert "8760 h" in capsys.readouterr().out
+
+
+def test_saved_scenario_keeps_the_site_folder(tmp_path, monkeypatch, capsys):
+    user = tmp_path / "sites"
+    user.mkdir()
+    text = (Path(cli.__file__).parents[1] / "sites" / "data" / "karamay.toml").read_text(encoding="utf-8")
+    (user / "karamay.toml").write_text(
+        text.replace("price_cny_per_kwh = 0.45", "price_cny_per_kwh = 4.5"), encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--site", "karamay", "--cooling", "spray", "--no-output", "--markdown"]
+    assert cli.main(["--site-dir", "sites", *args, "--save", "s.toml"]) == 0
+    direct = _column(capsys.readouterr().out, "CNY/MWh IT")
+    monkeypatch.chdir(Path(cli.__file__).parents[1])  # elsewhere: the saved folder is absolute
+    assert cli.main(["run", str(tmp_path / "s.toml"), "--no-output", "--markdown"]) == 0
+    assert _column(capsys.readouterr().out, "CNY/MWh IT") == direct

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +179,52 @@ def test_inherited_values_are_declared_and_resolved_from_the_site():
     with pytest.raises(ConfigError, match=r"economics\.green_subsidy_pct = -1 is out of range"):
         EconomicsParams(green_subsidy_pct=-1)
     assert "tariff_cny_per_kwh" not in Scenario().to_dict()["economics"]  # None is not written
+
+
+def test_off_and_no_limit_are_none_not_zero():
+    from twin.storage import MINNING, StorageParams
+    from twin.wind import WindParams
+
+    assert WindParams().hub_mean_speed_ms is None and WindParams().target_capacity_factor is None
+    assert StorageParams().max_cycles_per_day is None and MINNING.max_cycles_per_day == 1.0
+    info = {i.name: i.inherit for i in WindParams.info()} | {i.name: i.inherit for i in StorageParams.info()}
+    assert info["hub_mean_speed_ms"] == "site.wind.mean_speed_ms" and info["max_cycles_per_day"] == "no limit"
+    with pytest.raises(
+        ConfigError, match=r"green\.wind\.hub_mean_speed_ms = 7 scales the wind, but green\.wind\.site_resource"
+    ):
+        WindParams(hub_mean_speed_ms=7.0, site_resource=False)
+    for cls, field in [
+        (WindParams, "hub_mean_speed_ms"),
+        (WindParams, "target_capacity_factor"),
+        (StorageParams, "max_cycles_per_day"),
+    ]:
+        with pytest.raises(ConfigError, match=rf"{cls.section}\.{field} = 0 is out of range"):
+            cls(**{field: 0})
+
+
+def _declared_units():
+    from twin.cooling import DESIGNS
+    from twin.variables import KPI_REGISTRY, REGISTRY
+
+    classes = [s.cls for s in SECTIONS] + [d.params for d in DESIGNS.values()]
+    params = [(f"{c.section}.{i.name}", i.units) for c in classes for i in c.info()]
+    outputs = [(v.name, v.units) for v in (*REGISTRY.values(), *KPI_REGISTRY.values())]
+    return params + outputs
+
+
+def test_units_are_udunits_strings_and_money_is_a_currency():
+    for where, units in _declared_units():
+        assert not re.search(r"[/°]|CNY|MWh|kWh|yr\b", units), f"{where}: {units!r} is not a UDUNITS string"
+    from twin.economics import EconomicsParams
+
+    shown = {i.name: i.display_units for i in EconomicsParams.info()}
+    assert shown["tariff_cny_per_kwh"] == "CNY/kWh" and shown["storage_capex_cny_per_wh"] == "CNY/Wh"
+
+
+def test_units_parse_with_udunits():
+    try:
+        from cfunits import Units
+    except Exception as exc:  # cfunits needs the UDUNITS-2 C library
+        pytest.skip(f"cfunits cannot run here ({exc}); apt-get install libudunits2-0")
+    bad = [(where, u) for where, u in _declared_units() if not Units(u).isvalid]
+    assert not bad, bad

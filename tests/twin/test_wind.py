@@ -13,12 +13,12 @@ from twin.wind import WindParams, hub_wind, weibull_quantile_map, wind_unit_prof
 
 
 def test_constant_power_law_shear_by_hand():
-    p = WindParams(shear="constant", hub_mean_speed_ms=0.0, hub_height_m=100.0)
+    p = WindParams(shear="constant", site_resource=False, hub_height_m=100.0)
     assert hub_wind(np.array([5.0]), p)[0] == pytest.approx(5.0 * 10 ** (1 / 7), rel=1e-12)  # 6.9747
 
 
 def test_stability_shear_by_hand_day_and_night():
-    p = WindParams(hub_mean_speed_ms=0.0, hub_height_m=100.0)
+    p = WindParams(site_resource=False, hub_height_m=100.0)
     v = hub_wind(np.array([5.0, 5.0]), p, is_day=np.array([True, False]))
     assert v == pytest.approx([5.0 * 10**0.1, 5.0 * 10**0.3], rel=1e-12)  # 6.295, 9.976
 
@@ -62,7 +62,7 @@ def test_site_resource_is_the_default_and_gives_a_farm_like_capacity_factor():
     ds, _ = site_weather(site)
     args = (ds["wind_speed"].to_numpy(), ds["t_db"].to_numpy(), ds["p_air"].to_numpy())
     cf_site = wind_unit_profile(*args, WindParams(), ghi=ds["ghi"].to_numpy(), resource=site.wind).mean()
-    cf_raw = wind_unit_profile(*args, WindParams(hub_mean_speed_ms=0.0, shear="constant")).mean()
+    cf_raw = wind_unit_profile(*args, WindParams(site_resource=False, shear="constant")).mean()
     assert cf_raw < 0.15 < cf_site  # the 10 m station wind alone understates the farm
 
 

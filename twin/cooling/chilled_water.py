@@ -65,12 +65,12 @@ class ChilledWaterParams(FanArrayParams):
     section = "cooling.chilled_water"
 
     envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
-    t_supply_air: float = param(22.0, 10.0, 35.0, units="°C", source="assumption: CRAH supply air")
+    t_supply_air: float = param(22.0, 10.0, 35.0, units="degC", source="assumption: CRAH supply air")
     delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise")
     crah_fan_pressure_pa: float = param(400.0, 50.0, 3000.0, units="Pa", source="assumption")
     fan_efficiency: float = param(0.6, 0.1, 1.0, source="assumption: fan × motor × drive")
     t_chw_supply: float = param(
-        12.0, 4.0, 25.0, units="°C", source="assumption: elevated chilled water, 10–15 °C common"
+        12.0, 4.0, 25.0, units="degC", source="assumption: elevated chilled water, 10–15 °C common"
     )
     delta_t_chw: float = param(6.0, 2.0, 15.0, units="K", source="assumption")
     chw_pump_head_pa: float = param(250_000.0, 10_000.0, 1e6, units="Pa", source="assumption")
@@ -90,12 +90,12 @@ class ChilledWaterParams(FanArrayParams):
     chiller: str = param(
         "mcquay_pfh_2124kw", choices=tuple(CHILLERS), source="EnergyPlus: DataSets/Chillers.idf records"
     )
-    chiller_count: int = param(4, 1, 100, units="chillers", source="assumption: duty chillers, staged on with the load")
+    chiller_count: int = param(4, 1, 100, units="1", source="assumption: duty chillers, staged on with the load")
     t_cond_water_min: float = param(
         12.78,
         5.0,
         30.0,
-        units="°C",
+        units="degC",
         source="lowest entering condenser water of the default chiller's data (Chillers.idf); "
         "manufacturers' minimum 13–18 °C (assumption)",
     )
@@ -113,14 +113,14 @@ class ChilledWaterParams(FanArrayParams):
     )
     tower_range: float = param(5.6, 2.0, 15.0, units="K", source="Brief2025: design range; vendor data 5.6–8.3 K")
     tower_design_wet_bulb: float = param(
-        25.6, 10.0, 32.0, units="°C", source="CTI: rating condition 35/29.4/25.6 °C (95/85/78 °F)"
+        25.6, 10.0, 32.0, units="degC", source="CTI: rating condition 35/29.4/25.6 °C (95/85/78 °F)"
     )
     tower_min_air_flow: float = param(
         0.2, 0.05, 1.0, source="EnergyPlus: CoolingTower:VariableSpeed default minimum air flow ratio"
     )
-    tower_min_water: float = param(5.0, 0.0, 20.0, units="°C", source="assumption: freeze protection")
+    tower_min_water: float = param(5.0, 0.0, 20.0, units="degC", source="assumption: freeze protection")
     tower_fan_kw_per_kw: float = param(
-        0.01, 0.0, 0.1, units="kW/kW", source="assumption: tower fans at full speed per kW of design heat rejected"
+        0.01, 0.0, 0.1, units="1", source="assumption: tower fans at full speed per kW of design heat rejected"
     )
     tower_latent_fraction: float = param(
         0.85, 0.5, 1.0, source="assumption: share of tower heat rejected by evaporation"

@@ -6,13 +6,18 @@ functions are vectorised and broadcast over ``(case, time)`` arrays.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from twin import fluids
 from twin.cooling.curves import part_load_power
 from twin.params import Params, param
+
+Num = np.ndarray | float
+"""An array or a plain number (a parameter equal in every case may be either)."""
 
 __all__ = [
     "CP_AIR",
@@ -46,9 +51,7 @@ ENVELOPES: dict[str, tuple[float, float, float, float, float, float]] = {
 }
 
 
-def fan_power(
-    mass_flow: np.ndarray, density: np.ndarray, pressure_rise: np.ndarray, efficiency: np.ndarray
-) -> np.ndarray:
+def fan_power(mass_flow: Num, density: Num, pressure_rise: Num, efficiency: Num) -> Num:
     """Fan electric power, kW: ``V̇ Δp / η`` with ``V̇ = ṁ / ρ`` (m³/s).
 
     Lower air density at altitude means more volume for the same mass, so more power.
@@ -60,8 +63,8 @@ def fan_power(
 class FanArrayParams(Params):
     """The air movers of an air design: N + R identical fans sharing the airflow."""
 
-    fan_units: int = param(10, 1, 1000, units="fans", source="assumption: N duty fan walls / CRAH units per hall")
-    fan_redundant_units: int = param(1, 0, 100, units="fans", source="assumption: N+1, the spare runs too")
+    fan_units: int = param(10, 1, 1000, units="1", source="assumption: N duty fan walls / CRAH units per hall")
+    fan_redundant_units: int = param(1, 0, 100, units="1", source="assumption: N+1, the spare runs too")
     fan_min_flow: float = param(
         0.2, 0.0, 1.0, source="ASHRAE901: App. G VSD fan minimum flow fraction (OpenStudioStandards)"
     )
@@ -79,7 +82,7 @@ class FanArrayParams(Params):
     )
 
 
-def fan_array_power(m_air: np.ndarray, m_design: np.ndarray, kw_per_kg_s: np.ndarray, p: dict) -> np.ndarray:
+def fan_array_power(m_air: np.ndarray, m_design: np.ndarray, kw_per_kg_s: Num, p: Mapping[str, Any]) -> np.ndarray:
     """Power of the fan array, kW, moving ``m_air`` (kg/s) of air sized for ``m_design``.
 
     ``kw_per_kg_s`` is the power per kg/s at the design pressure rise (:func:`fan_power` of 1
@@ -96,14 +99,7 @@ def fan_array_power(m_air: np.ndarray, m_design: np.ndarray, kw_per_kg_s: np.nda
     )
 
 
-def pump_power(
-    heat_kw: np.ndarray,
-    delta_t: np.ndarray,
-    rho: np.ndarray,
-    cp_kj: np.ndarray,
-    head_pa: np.ndarray,
-    efficiency: np.ndarray,
-) -> np.ndarray:
+def pump_power(heat_kw: Num, delta_t: Num, rho: Num, cp_kj: Num, head_pa: Num, efficiency: Num) -> Num:
     """Pump electric power, kW, for a liquid loop carrying ``heat_kw`` with temperature rise ``delta_t``.
 
     ``ṁ = Q / (c_p ΔT)``, ``V̇ = ṁ / ρ``, ``P = V̇ Δp / η``.

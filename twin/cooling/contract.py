@@ -63,15 +63,16 @@ class HeatOther(Protocol):
 class CoolingResult(ITResult):
     """The hourly outputs of a cooling design (the IT callback's results passed through).
 
-    Powers kW, water L/h, temperatures °C. A costly diagnostic (``cop_mech``) may be a function
-    of no arguments, evaluated only when the variable is kept.
+    Powers kW, water L/h, temperatures °C. A design without pumps or heat-rejection fans (free
+    air) returns 0.0 for them. A costly diagnostic (``cop_mech``) may be a function of no
+    arguments, evaluated only when the variable is kept.
     """
 
     q_cooling: np.ndarray
     p_cooling_fans: np.ndarray
-    p_pumps: np.ndarray
+    p_pumps: np.ndarray | float
     p_compressor: np.ndarray
-    p_heat_rejection: np.ndarray
+    p_heat_rejection: np.ndarray | float
     p_humidification: np.ndarray
     water: np.ndarray
     mode: np.ndarray

@@ -22,6 +22,7 @@ Sources
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def cubic(coeffs: tuple[float, ...], x: np.ndarray) -> np.ndarray:
 
 def part_load_power(
     flow_ratio: np.ndarray,
-    p_design: np.ndarray,
+    p_design: np.ndarray | float,
     curve: str,
     *,
     units: np.ndarray | float = 1.0,
@@ -228,7 +229,15 @@ YORKCALC = np.array(
     ]
 )
 """YorkCalc approach coefficients ``c[lg, range, wb]`` (EnergyPlus Engineering Reference)."""
-YORKCALC_BOUNDS = {"t_wb": (-34.4, 26.7), "range": (1.1, 22.2), "lg_max": 8.0}
+
+
+class _YorkCalcBounds(TypedDict):
+    t_wb: tuple[float, float]
+    range: tuple[float, float]
+    lg_max: float
+
+
+YORKCALC_BOUNDS: _YorkCalcBounds = {"t_wb": (-34.4, 26.7), "range": (1.1, 22.2), "lg_max": 8.0}
 """Validity of the YorkCalc correlation (°C, K, liquid-to-gas ratio)."""
 
 
@@ -274,7 +283,7 @@ def tower_air_flow_ratio(
     lg = np.where(
         approach_wanted <= app_lo,
         lo,
-        np.where(approach_wanted >= app_hi, hi, np.clip(np.nan_to_num(root, nan=lo), lo, hi)),
+        np.where(approach_wanted >= app_hi, hi, np.clip(np.where(np.isnan(root), lo, root), lo, hi)),
     )
     return lg_design / lg, tower_approach(t_wb, t_range, lg)
 

@@ -35,7 +35,7 @@ from twin.cooling.components import (
     fan_power,
     vapour_compression_power,
 )
-from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
+from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, ITResult, Weather
 from twin.fluids import fluid_error
 from twin.it_load import DT_CHIP_AIR
 from twin.params import ConfigError, param
@@ -65,9 +65,11 @@ class FreeAirParams(FanArrayParams):
     section = "cooling.free_air"
 
     envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
-    t_supply_setpoint: float = param(22.0, 5.0, 45.0, units="°C", source="assumption: within the recommended 18–27 °C")
+    t_supply_setpoint: float = param(
+        22.0, 5.0, 45.0, units="degC", source="assumption: within the recommended 18–27 °C"
+    )
     t_supply_max: float = param(
-        27.0, 5.0, 45.0, units="°C", source="assumption: top of the recommended band; ≤ envelope maximum"
+        27.0, 5.0, 45.0, units="degC", source="assumption: top of the recommended band; ≤ envelope maximum"
     )
     delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise 10–15 K")
     evaporative: bool = param(True)
@@ -83,7 +85,7 @@ class FreeAirParams(FanArrayParams):
     )
     humidifier: bool = param(True)
     humidifier_kwh_per_kg: float = param(
-        0.08, 0.0, 1.0, units="kWh/kg", source="assumption: ultrasonic/adiabatic humidifier"
+        0.08, 0.0, 1.0, units="kW h kg-1", source="assumption: ultrasonic/adiabatic humidifier"
     )
     fan_pressure_pa: float = param(
         350.0, 50.0, 3000.0, units="Pa", source="assumption: low-velocity air handlers with filter walls, 250–500 Pa"
@@ -251,7 +253,7 @@ def simulate_free_air(
     cap = p["trim_capacity"] * q_design
     t_target = t_supply
 
-    def load(t_inlet: np.ndarray) -> tuple:
+    def load(t_inlet: np.ndarray) -> tuple[ITResult, np.ndarray, np.ndarray, np.ndarray]:
         """IT power at this inlet, heat, airflow, and mechanical cooling asked for (kW, kg/s)."""
         it = it_fn(t_inlet, t_inlet + DT_CHIP_AIR, True)
         q = it["p_it"] + heat_other(it["p_it"])
@@ -276,7 +278,8 @@ def simulate_free_air(
             if done:
                 break
         else:
-            rows, hours = np.nonzero(~np.isclose(*np.broadcast_arrays(short, previous), rtol=1e-10, atol=1e-9))
+            now, before = np.broadcast_arrays(short, previous)
+            rows, hours = np.nonzero(~np.isclose(now, before, rtol=1e-10, atol=1e-9))
             raise ConvergenceError(
                 f"free air: the supply temperature with too little trim did not settle in {MAX_ITERATIONS} "
                 f"iterations in {np.unique(hours).size} hours (the first, counted from 0 at the start of the year: "

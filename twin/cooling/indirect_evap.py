@@ -51,7 +51,9 @@ class IndirectEvapParams(FanArrayParams):
     section = "cooling.indirect_evap"
 
     envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
-    t_supply_setpoint: float = param(24.0, 10.0, 35.0, units="°C", source="assumption: within the recommended 18–27 °C")
+    t_supply_setpoint: float = param(
+        24.0, 10.0, 35.0, units="degC", source="assumption: within the recommended 18–27 °C"
+    )
     delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise 10–15 K")
     effectiveness_wet: float = param(
         0.7,

@@ -32,7 +32,7 @@ import numpy as np
 
 from twin import fluids
 from twin.cooling.components import CP_WATER, RHO_WATER, dry_cooler, pump_power
-from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
+from twin.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, ITResult, Weather
 from twin.cooling.curves import part_load_power
 from twin.cooling.free_air import FreeAirParams, simulate_free_air
 from twin.params import Params, param
@@ -66,7 +66,7 @@ class LiquidParams(Params):
         40.0,
         15.0,
         70.0,
-        units="°C",
+        units="degC",
         source="assumption: returns at 50 °C with ΔT 10 K (Guian2025: collected at 45–55 °C)",
     )
     delta_t_coolant: float = param(10.0, 2.0, 30.0, units="K", source="assumption")
@@ -78,7 +78,7 @@ class LiquidParams(Params):
         8.0, 2.0, 20.0, units="K", source="Brief2025: dry cooler approach 5–15 K (unverified)"
     )
     drycooler_fan_kw_per_kw: float = param(
-        0.015, 0.0, 0.1, units="kW/kW", source="assumption: dry-cooler fans at full speed per kW of design heat"
+        0.015, 0.0, 0.1, units="1", source="assumption: dry-cooler fans at full speed per kW of design heat"
     )
     adiabatic: bool = param(True)
     adiabatic_effectiveness: float = param(
@@ -97,7 +97,7 @@ class LiquidParams(Params):
         8.0, 1.0, 30.0, units="K", source="two-phase only: fluid saturation minus water supply (assumption)"
     )
     vapour_loss_kg_per_mwh: float = param(
-        0.0, 0.0, 10.0, units="kg/MWh", source="two-phase only: fluid lost per MWh of IT energy (input)"
+        0.0, 0.0, 10.0, units="kg MW-1 h-1", source="two-phase only: fluid lost per MWh of IT energy (input)"
     )
 
 
@@ -113,7 +113,7 @@ class Immersion1pParams(LiquidParams):
     section = "cooling.immersion_1p"
 
     fluid: str = param("INCOMP::PNF2", source="CoolProp: nearest entry to a mineral/PAO oil", check=fluids.fluid_error)
-    t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="°C", source="assumption: oil to the tanks")
+    t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="degC", source="assumption: oil to the tanks")
     dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: natural/forced convection in oil")
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
     coolant_pump_head_pa: float = param(
@@ -132,7 +132,7 @@ class ColdPlateParams(LiquidParams):
         40.0,
         15.0,
         70.0,
-        units="°C",
+        units="degC",
         source="assumption: TCS supply 40 °C on facility water ≤ 37 °C (ASHRAE TC9.9 liquid class W40)",
     )
     dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: cold-plate thermal resistance at load")
@@ -161,7 +161,7 @@ class Immersion2pParams(LiquidParams):
         0.0, 0.0, 1e6, units="Pa", source="the fluid circulates by boiling and condensing"
     )
     vapour_loss_kg_per_mwh: float = param(
-        0.01, 0.0, 10.0, units="kg/MWh", source="assumption: input, set from the vendor's figure"
+        0.01, 0.0, 10.0, units="kg MW-1 h-1", source="assumption: input, set from the vendor's figure"
     )
     vapour_recovery_kw_per_kw: float = param(
         0.01,
@@ -227,7 +227,7 @@ def simulate_liquid(
     excess = np.maximum(dc["t_water"] - t_water_target, 0.0)
     t_coolant_reached = t_coolant + excess
 
-    def pumps(p_design: np.ndarray) -> np.ndarray:
+    def pumps(p_design: np.ndarray | float) -> np.ndarray:
         """Part load of a pump sized for the design heat (flow ∝ heat at the design ΔT)."""
         return part_load_power(
             q_liquid / q_liquid_design, p_design, str(p["pump_control"]), min_flow=p["pump_min_flow"], kind="pump"
@@ -257,10 +257,14 @@ def simulate_liquid(
         fluid_loss = np.zeros_like(q_liquid)
     # Auxiliary air system for the heat the liquid does not take.
     # (its trim is sized for the year's peak residual heat; the heat is passed as its "IT")
+
+    def residual_heat(t_in: np.ndarray, t_chip: np.ndarray, fans: bool | np.ndarray, /) -> ITResult:
+        return {"p_it": q_air}
+
     aux = simulate_free_air(
         wx,
         aux_params.to_dict(),
-        lambda t_in, t_chip, fans: {"p_it": q_air},
+        residual_heat,
         lambda p_it: 0.0 * p_it,
         np.max(q_air, axis=-1, keepdims=True),
     )
