@@ -65,7 +65,7 @@ def green_first_reference(
     charge, discharge, soc : numpy.ndarray, shape (case, time)
         kW, kW and kWh at the end of each step.
     start : numpy.ndarray, shape (case,)
-        The start state of the last pass, kWh.
+        The start state of the last pass, kWh (above the end state by what the year still lacks).
 
     Notes
     -----
@@ -77,7 +77,7 @@ def green_first_reference(
     """
     m, nt = net.shape
     prev: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    for _ in range(passes):
+    for k in range(passes):
         ch, dis, so = (np.zeros((m, nt)) for _ in range(3))
         soc = start.copy()
         used_today = np.zeros(m)
@@ -98,8 +98,8 @@ def green_first_reference(
             ch[:, t], dis[:, t], so[:, t] = c, d, soc
         prev = (ch, dis, so)
         end = so[:, -1]
-        if np.all(np.abs(end - start) <= tol):
-            break
+        if k == passes - 1 or np.all(np.abs(end - start) <= tol):
+            break  # the last pass's start stays: the caller compares it with the end
         start = end
     assert prev is not None  # passes ≥ 1
     return prev[0], prev[1], prev[2], start
@@ -114,7 +114,7 @@ def _loop(net, p_cap, eta, lo, hi, keep, daily_cap, start, tol, steps_per_day, d
     start = start.copy()
     cur = 1
     have_prev = False
-    for _ in range(passes):
+    for k in range(passes):
         cur = 1 - cur
         ch, dis, so = bufs[cur, 0], bufs[cur, 1], bufs[cur, 2]
         pch, pdis, pso = bufs[1 - cur, 0], bufs[1 - cur, 1], bufs[1 - cur, 2]
@@ -156,7 +156,7 @@ def _loop(net, p_cap, eta, lo, hi, keep, daily_cap, start, tol, steps_per_day, d
             if not abs(so[i, nt - 1] - start[i]) <= tol[i]:
                 done = False
                 break
-        if done:
+        if done or k == passes - 1:
             break
         for i in range(m):
             start[i] = so[i, nt - 1]

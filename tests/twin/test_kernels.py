@@ -172,3 +172,17 @@ def test_unit_profiles_are_reused_between_calls_and_missed_on_a_shape_change():
         t = simulate(tilted, weather=wx)  # a shape parameter: a new profile
         assert calls == [1]
         assert not np.array_equal(t["p_pv"].values, first["p_pv"].values)
+
+
+def test_a_year_that_never_settles_reports_its_deficit():
+    """A battery that neither fills nor empties ends below its start: the shortfall is the deficit."""
+    nt = 8760
+    green, load = np.full((1, nt), 100.0), np.full((1, nt), 100.5)  # 0.5 kW short every hour
+    p = StorageParams(power_mw=1.0, energy_mwh=100000.0, soc_min=0.0, soc_max=1.0, self_discharge_per_h=0.0)
+    eta = np.sqrt(p.round_trip_efficiency)
+    for d in (dispatch_green_first(green, load, p.to_dict()), reference(green, load, p.to_dict())):
+        start = d["soc"][0, 0] + d["discharge"][0, 0] / eta  # state before the first hour
+        assert float(d["deficit"][0]) == pytest.approx(start - d["soc"][0, -1], rel=1e-9)
+        assert float(d["deficit"][0]) == pytest.approx(
+            0.5 * nt / eta, rel=1e-7
+        )  # 4,669 kWh out of the store (rounding at 5e7 kWh)
