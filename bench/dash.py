@@ -113,6 +113,7 @@ def concurrent_users() -> dict[bool, tuple[list[float], list[float], int, float]
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError("twin dash did not start") from None
                 time.sleep(0.5)
+        _get(base + "/")  # the port is bound before the start-up study: wait until pages are served
         scenario = data.default_scenario().to_dict()
         outputs = ("green-cards.children", "green-dispatch.figure", "green-cfe.figure", "green-cycles.figure")
 
