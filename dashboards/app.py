@@ -74,7 +74,7 @@ def create_app(scenario_dict: dict[str, Any] | None = None, url_base: str = "/")
         serve_locally=True,
         title="PUE twin",
         suppress_callback_exceptions=True,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash documents None: no 'Updating…' title
         url_base_pathname=url_base,
         routing_callback_inputs={"lang": Input("lang", "data")},
     )

@@ -16,7 +16,6 @@ import tempfile
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from twin import Scenario, annual_kpis, kpis, load_scenario, simulate
 from twin.config import WeatherSource
 from twin.cooling import DESIGNS
 from twin.cooling.components import ENVELOPES
+from twin.memo import LRU
 from twin.simulate import prepare_weather
 
 __all__ = [
@@ -51,46 +51,6 @@ __all__ = [
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "yinchuan_minning_green.toml"
 EPW_MAX_BYTES = 5 * 1024 * 1024
 """Largest accepted EPW upload (a year of EPW is about 1.6 MB)."""
-
-
-class LRU:
-    """A thread-safe least-recently-used memo of at most ``maxsize`` results.
-
-    Concurrent callers asking for the same missing key compute it once (per-key lock).
-    """
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._data: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self._pending: dict[Hashable, threading.Lock] = {}
-
-    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
-            klock = self._pending.setdefault(key, threading.Lock())
-        with klock:
-            with self._lock:
-                if key in self._data:
-                    return self._data[key]
-            value = make()
-            with self._lock:
-                self._data[key] = value
-                self._data.move_to_end(key)
-                while len(self._data) > self.maxsize:
-                    self._data.popitem(last=False)
-                self._pending.pop(key, None)
-            return value
-
-    def peek(self, key: Hashable) -> Any | None:
-        """The memoised result of ``key`` if there is one (never computes)."""
-        with self._lock:
-            return self._data.get(key)
-
-    def __len__(self) -> int:
-        return len(self._data)
 
 
 _WEATHER = LRU(12)

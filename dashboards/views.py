@@ -146,7 +146,7 @@ def comparison_rows(cmp: xr.Dataset, rank_by: str = "pue", lang: str = "en") -> 
             row[name] = float(cmp[name].values[i]) if name in cmp else float("nan")
         rows.append(row)
     higher_better = rank_by in ("green_share_hourly", "green_share_annual")
-    rows.sort(key=lambda r: -r[rank_by] if higher_better else r[rank_by])
+    rows.sort(key=lambda r: -float(r[rank_by]) if higher_better else float(r[rank_by]))  # type: ignore[arg-type]
     return rows
 
 

@@ -1023,8 +1023,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+        for sig, previous in handlers.items():
+            signal.signal(sig, previous)
         sys.stdout.flush()
         sys.stdout, warnings.showwarning = stdout, showwarning
 

@@ -156,7 +156,7 @@ def run_ensemble(
         warming="dry-bulb normals + ΔT; dew point at constant RH of the monthly means (twin.ensemble)",
     )
     q = percentiles(members)
-    if out is not None:
+    if out is not None and ckpt is not None:
         both = members.merge(q.rename({n: f"{n}_quantile" for n in q.data_vars}))
         write_netcdf(both, out, force=force)
         ckpt.remove()

@@ -14,8 +14,11 @@ wind resource) comes with the weather mapping.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
 import numpy as np
@@ -23,6 +26,7 @@ import pandas as pd
 
 from twin.economics import EconomicsParams, SiteTariff, capital_recovery_factor, hourly_price, replacement_annuity
 from twin.io import read_hourly_csv
+from twin.memo import LRU
 from twin.pv import PVParams, pv_profile
 from twin.storage import StorageParams, dispatch_green_first, dispatch_lp, fade_factor, years_to_end_of_life
 from twin.wind import WindParams, wind_unit_profile
@@ -47,15 +51,54 @@ def _key(p: Any) -> tuple:
 
 _PROFILES_LOCK = threading.Lock()
 
+UNIT_PROFILES = LRU(32)
+"""PV and wind unit profiles kept between calls (a Dash slider that moves only MW ratings
+reuses them): at most 32, 70 kB each for a year of hours."""
+
+
+def weather_identity(ds: Any, meta: dict[str, Any], site: Any) -> str:
+    """A fingerprint of what a site's unit profiles depend on besides the plant's parameters.
+
+    Every numeric weather variable and the time axis (bytes), the location, the wind
+    measurement height and the site's wind resource.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    h.update(np.ascontiguousarray(ds.indexes["time"].values).tobytes())
+    for name in sorted(ds.data_vars):
+        a = ds[name].values
+        if a.dtype.kind in "biuf":
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(a).tobytes())
+    where = tuple(meta.get(k) for k in ("latitude", "longitude", "utc_offset_h"))
+    height = ds["wind_speed"].attrs.get("height_m") if "wind_speed" in ds else None
+    h.update(repr((where, height, getattr(site, "wind", None))).encode())
+    return h.hexdigest()
+
+
+def _file_stamp(path: str) -> tuple:
+    """Size and modification time of a profile file (a changed file is a new profile)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path,)
+    return (path, st.st_size, st.st_mtime_ns)
+
 
 def _scaled_profiles(
-    plants: Sequence[Any], site_keys: list[str], kind: str, unit, zeros: np.ndarray, profiles: dict
+    plants: Sequence[Any],
+    site_keys: list[str],
+    kind: str,
+    unit,
+    zeros: np.ndarray,
+    profiles: dict,
+    ident: Callable[[str], str],
 ) -> np.ndarray:
     """Hourly output (kW) of each case's PV or wind plant: its unit profile × its capacity.
 
-    A unit profile is computed once per site and set of non-capacity parameters (kept in
-    ``profiles``, which callers may share between calls); with no plant in any case the
-    result is ``zeros`` itself (no memory).
+    A unit profile is computed once per site weather (``ident(site_key)``: :func:`weather_identity`) and
+    set of non-capacity parameters, kept in ``profiles`` (which callers may share between
+    calls) and in :data:`UNIT_PROFILES` (between all calls of the process); with no plant in
+    any case the result is ``zeros`` itself (no memory).
     """
     cap = np.array([p.capacity_mw for p in plants]) * 1000.0
     if not np.any(cap > 0):
@@ -64,12 +107,24 @@ def _scaled_profiles(
     which = np.zeros(len(plants), dtype=int)
     for i, (p, key) in enumerate(zip(plants, site_keys, strict=True)):
         if cap[i] > 0:
-            k = (kind, key, _key(p))
+            csv = _file_stamp(p.profile_csv) if p.profile_csv else ()
+            k = (kind, key, ident(key), _key(p), csv)
             with _PROFILES_LOCK:  # blocks may run on several threads: compute each profile once
                 if k not in profiles:
-                    profiles[k] = unit(p, key)
+                    profiles[k] = UNIT_PROFILES.get(k, functools.partial(_profile_of, unit, p, key))
             which[i] = order.setdefault(k, len(order))
     return np.stack([profiles[k] for k in order])[which] * cap[:, None]
+
+
+def _profile_of(unit: Any, p: Any, key: str) -> np.ndarray:
+    """A unit profile computed once and made read-only (what the cache holds)."""
+    return _read_only(unit(p, key))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    a.flags.writeable = False  # shared between calls: nobody writes into a cached profile
+    return a
 
 
 def site_tariff(site: Any) -> SiteTariff:
@@ -167,8 +222,15 @@ def green_power(
         )
 
     profiles = {} if profiles is None else profiles
-    p_pv = _scaled_profiles(pvs, site_keys, "pv", pv_unit, zeros, profiles)
-    p_wind = _scaled_profiles(winds, site_keys, "wind", wind_unit, zeros, profiles)
+    ids: dict[str, str] = {}
+
+    def ident(key: str) -> str:
+        if key not in ids:  # hashed only when a plant at the site needs its profile
+            ids[key] = weather_identity(*weather[key])
+        return ids[key]
+
+    p_pv = _scaled_profiles(pvs, site_keys, "pv", pv_unit, zeros, profiles, ident)
+    p_wind = _scaled_profiles(winds, site_keys, "wind", wind_unit, zeros, profiles, ident)
     green = p_pv if p_wind is zeros else (p_wind if p_pv is zeros else p_pv + p_wind)
     time = next(iter(weather.values()))[0].indexes["time"].values
     if hour is None:

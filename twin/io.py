@@ -121,7 +121,7 @@ def clean_stale_parts(folder: str | os.PathLike[str]) -> list[Path]:
 
     Returns the removed paths. Temporary files of a live process are left alone.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

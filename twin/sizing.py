@@ -212,6 +212,11 @@ def export_price(e: EconomicsParams) -> float:
     return float(e.export_cny_per_kwh) if e.export_contract else 0.0
 
 
+def _a(x: float) -> np.ndarray:
+    """A number as the 0-d array the economics functions take."""
+    return np.asarray(x, dtype=float)
+
+
 def annual_cost(
     base: dict[str, float],
     e: EconomicsParams,
@@ -261,17 +266,17 @@ def annual_cost(
     u = unit_costs(e, storage)
     capex = base["pv_mw"] * u["pv"] + base["wind_mw"] * u["wind"] + base["storage_mwh"] * u["storage_mwh"]
     peaks_kw = np.asarray(peaks_mw, dtype=float).reshape(-1) * 1000.0
-    demand = float(demand_cost(peaks_kw, np.arange(peaks_kw.size), np.float64(demand_charge))) if peaks_kw.size else 0.0
+    demand = float(demand_cost(peaks_kw, np.arange(peaks_kw.size), _a(demand_charge))) if peaks_kw.size else 0.0
     money = economics_annual_cost(
-        energy_cost=np.float64(energy_cost),
-        demand=np.float64(demand),
-        green_taken_kwh=np.float64(0.0),
-        ppa_price=np.float64(0.0),
-        capex_annual=np.float64(capex),
-        exported_kwh=np.float64(export_mwh * 1000.0 if e.export_contract else 0.0),
-        export_price=np.float64(export_price(e)),
-        green_share=np.float64(green_share),
-        subsidy_pct=np.float64(subsidy_pct),
+        energy_cost=_a(energy_cost),
+        demand=_a(demand),
+        green_taken_kwh=_a(0.0),
+        ppa_price=_a(0.0),
+        capex_annual=_a(capex),
+        exported_kwh=_a(export_mwh * 1000.0 if e.export_contract else 0.0),
+        export_price=_a(export_price(e)),
+        green_share=_a(green_share),
+        subsidy_pct=_a(subsidy_pct),
     )
     return {
         "capex_annual": capex,
@@ -492,7 +497,7 @@ class SizingLP:
             m.add_constraints(first - keep * last.roll(period=1) == 0.0, name="soc_day_start")
         else:
             m.add_constraints(first - keep * last == 0.0, name="soc_cyclic")
-        if storage.max_cycles_per_day > 0:
+        if storage.max_cycles_per_day is not None:  # None: no limit
             usable = storage.max_cycles_per_day * (storage.soc_max - storage.soc_min) * fade
             m.add_constraints(dis.sum("hour") - usable * s_mwh <= 0.0, name="cycles_per_day")
         paid = export_price(econ)

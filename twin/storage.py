@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.kernels import green_first
 from twin.params import ConfigError, Params, param
 
 __all__ = [
@@ -206,36 +207,11 @@ def dispatch_green_first(
         steps_per_day = round(24 / dt_h)
         tol = 1e-9 * (hi - lo)
         start = q["soc_initial"][idx] * e_cap[idx]
-        prev: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        for _ in range(CYCLIC_PASSES):
-            ch, dis, so = (np.zeros((idx.size, nt)) for _ in range(3))
-            soc = start.copy()
-            used_today = np.zeros(idx.size)
-            for t in range(nt):
-                if t % steps_per_day == 0:
-                    # From a day start on, a pass that has met the previous one repeats it.
-                    if prev is not None and t > 0 and np.all(np.abs(soc - prev[2][:, t - 1]) <= tol):
-                        ch[:, t:], dis[:, t:], so[:, t:] = prev[0][:, t:], prev[1][:, t:], prev[2][:, t:]
-                        break
-                    used_today[:] = 0.0
-                s = lo + (soc - lo) * keep
-                net = net_all[:, t]
-                c = np.clip(np.minimum(np.minimum(net, p_cap), (hi - s) / (eta * dt_h)), 0.0, None)
-                room = np.maximum(daily_cap - used_today, 0.0)
-                d = np.clip(
-                    np.minimum(np.minimum(-net, p_cap), np.minimum((s - lo) * eta / dt_h, room / dt_h)), 0.0, None
-                )
-                soc = s + eta * c * dt_h - d * dt_h / eta
-                used_today += d * dt_h
-                ch[:, t], dis[:, t], so[:, t] = c, d, soc
-            prev = (ch, dis, so)
-            end = so[:, -1]
-            if np.all(np.abs(end - start) <= tol):
-                break
-            start = end
-        assert prev is not None  # CYCLIC_PASSES ≥ 1
-        out["charge"][idx], out["discharge"][idx], out["soc"][idx] = prev
-        out["deficit"][idx] = np.maximum(start - prev[2][:, -1], 0.0)
+        ch, dis, so, start = green_first(
+            net_all, p_cap, eta, lo, hi, keep, daily_cap, start, tol, steps_per_day, dt_h, CYCLIC_PASSES
+        )
+        out["charge"][idx], out["discharge"][idx], out["soc"][idx] = ch, dis, so
+        out["deficit"][idx] = np.maximum(start - so[:, -1], 0.0)
     direct = np.minimum(green, load)
     out["green_direct"] = direct
     out["grid_import"] = load - direct - out["discharge"]

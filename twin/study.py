@@ -81,7 +81,7 @@ class Checkpoint:
 
         def write(p: Path) -> None:
             with p.open("wb") as fh:
-                np.savez(fh, **result)
+                np.savez(fh, **result)  # type: ignore[arg-type]
 
         atomic_write(self._file(i), write, force=True)
 
@@ -211,7 +211,7 @@ def run_blocks(
     done = checkpoint.done() if checkpoint is not None else set()
     for i in sorted(done):
         if i < len(blocks):
-            results[i] = checkpoint.load(i)
+            results[i] = checkpoint.load(i)  # type: ignore[union-attr]  # done is empty without one
     todo = [i for i in range(len(blocks)) if results[i] is None]
     count = len(blocks) - len(todo)
     if progress is not None:

@@ -149,7 +149,7 @@ def kpi_block(scenario: Scenario, weather: dict, cases: list[Case]) -> dict[str,
     used = {c.site for c in cases}
     wx = {k: v for k, v in weather.items() if k in used or v[2].name in used}
     ds = annual_kpis(scenario, wx or weather, cases)
-    return {k: np.atleast_1d(ds[k].to_numpy()) for k in ds.data_vars}
+    return {str(k): np.atleast_1d(ds[k].to_numpy()) for k in ds.data_vars}
 
 
 def assemble(results: list[dict[str, np.ndarray]], lay: Layout) -> xr.Dataset:
@@ -257,7 +257,7 @@ def run_sweep(
         block_cases=block,
         conventions="annual KPIs per case (twin.kpis); swept parameters are coordinates",
     )
-    if out is not None:
+    if out is not None and ckpt is not None:
         write_netcdf(ds, out, force=force)
         ckpt.remove()
     return ds

@@ -350,7 +350,7 @@ def _finish(
         coords={"time": df.index.to_numpy()},
     )
     for name in ds.data_vars:
-        units, long_name, _ = VARIABLES[name]
+        units, long_name, _ = VARIABLES[str(name)]
         ds[name].attrs = {"units": units, "long_name": long_name}
     if "wind_speed" in ds:
         ds["wind_speed"].attrs["height_m"] = float(meta["wind_height_m"])

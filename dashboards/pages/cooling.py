@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
@@ -10,7 +12,7 @@ from dashboards import data, figures, views
 dash.register_page(__name__, path="/cooling", name="Cooling", order=1)
 
 GRAPHS = ("cool-designs", "cool-heatmap", "cool-psychro", "cool-stack", "cool-sankey")
-CONFIG = {"displaylogo": False}
+CONFIG: Any = {"displaylogo": False}  # a dcc.Graph config (Dash types it as its own TypedDict)
 
 
 def layout(lang: str = "en", **_kwargs) -> html.Div:

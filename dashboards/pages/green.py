@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 from dash import Input, Output, State, callback, ctx, dcc, html
 
@@ -17,7 +19,7 @@ SLIDERS = (  # id, text key, max, step, marks step
     ("green-st-mwh", "st_mwh", 1600, 20, 400),
 )
 CARDS = ("green_share_hourly", "green_share_annual", "cfe_score", "energy_grid_import", "cost_per_mwh_it", "co2")
-CONFIG = {"displaylogo": False}
+CONFIG: Any = {"displaylogo": False}  # a dcc.Graph config (Dash types it as its own TypedDict)
 
 
 def layout(lang: str = "en", **_kwargs) -> html.Div:
@@ -68,8 +70,8 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             ),
             dcc.Loading(
                 html.Div(
-                    [dcc.Graph(id=g, config=CONFIG) for g in ("green-dispatch", "green-cfe", "green-cycles")]
-                    + [
+                    [
+                        *(dcc.Graph(id=g, config=CONFIG) for g in ("green-dispatch", "green-cfe", "green-cycles")),
                         html.Div(
                             [
                                 html.Button(t("run_pareto", lang), id="green-pareto-run", n_clicks=0),
@@ -80,7 +82,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                                     figure=figures.message_figure(t("not_computed", lang), t("pareto", lang)),
                                 ),
                             ]
-                        )
+                        ),
                     ],
                     className="grid",
                 ),
