@@ -942,7 +942,7 @@ def site_cases() -> list[Case]:
         ("key-mismatch", variant('key = "mysite"', 'key = "other"'), ("mysite.toml", "other")),
         ("key-bad-chars", variant('key = "mysite"', 'key = "My Site!"'), ("My Site!",)),
         ("aliases-not-list", variant("aliases = []", 'aliases = "x"'), ("aliases",)),
-        ("source-empty", variant('source = "seeds 002/003', 'source = "" #'), ("tariff.source",)),
+        ("source-empty", variant('source = "Qingyang2025a/b: green', 'source = "" #'), ("tariff.source",)),
         ("toml-syntax", variant("[tariff]", "[tariff"), ("mysite.toml", "TOML")),
         ("reported-not-array", base + "\nreported = 5\n", ("reported",)),
         ("lag-0.99", variant("t_daily_lag1 = 0.731", "t_daily_lag1 = 0.99"), ("t_daily_lag1", "0.99")),
