@@ -22,7 +22,7 @@ Definitions (all energies hourly, kWh = kW × 1 h; ``L`` load, ``imp`` grid impo
 * **annual matching** = (green consumed + green exported under a declared export or certificate
   contract) / Σ L; without such a contract it equals the physical hourly share. Curtailed energy
   never counts (it is neither consumed nor sold);
-* **24-hour green day**: a calendar day without any grid import (seed 000's "24-hour green power");
+* **24-hour green day**: a calendar day without any grid import (Karamay2025: Minning's "24-hour green power");
 * storage: ``soc[t] = soc_min E + (soc[t−1] − soc_min E)(1 − σ) + η c_t − d_t / η`` as in
   :mod:`twin.storage` (η = √round-trip efficiency, E the energy rating × the capacity fade at the
   storage's duty), the year cyclic (the state before the first hour is the state after the last,

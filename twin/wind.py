@@ -34,6 +34,7 @@ __all__ = [
     "LOW_CAPACITY_FACTOR",
     "WindParams",
     "hub_wind",
+    "rotor_diameter_m",
     "stability_shear",
     "turbine_types",
     "weibull_quantile_map",
@@ -45,6 +46,14 @@ LOW_CAPACITY_FACTOR = 0.15
 
 
 @functools.lru_cache(maxsize=1)
+@functools.cache
+def rotor_diameter_m(turbine_type: str) -> float:
+    """Rotor diameter of a turbine of windpowerlib's offline library, m."""
+    from windpowerlib import WindTurbine
+
+    return float(WindTurbine(turbine_type=turbine_type, hub_height=250.0).rotor_diameter)
+
+
 def turbine_types() -> tuple[str, ...]:
     """Turbine types with a power curve in windpowerlib's offline library."""
     from windpowerlib import get_turbine_types
@@ -113,6 +122,12 @@ class WindParams(Params):
         if self.turbine_type not in turbine_types():
             raise ConfigError(
                 f"green.wind.turbine_type = {self.turbine_type!r} is not in windpowerlib's library; known types: {', '.join(turbine_types())}"
+            )
+        half = rotor_diameter_m(self.turbine_type) / 2.0
+        if self.hub_height_m < half:
+            raise ConfigError(
+                f"green.wind.hub_height_m = {self.hub_height_m:g} is below half the rotor diameter of "
+                f"{self.turbine_type} ({half:g} m): its blades would reach the ground; allowed {half:g} … 250 m"
             )
 
 

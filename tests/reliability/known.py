@@ -6,8 +6,5 @@ run (strict), and must then be removed from this list.
 
 from __future__ import annotations
 
-_CONTRACTS = "contracts (twin/config.py, twin/params.py)"
-KNOWN: dict[str, str] = {
-    "scenario/wind-hub-height-20": f"{_CONTRACTS}: a hub height inside its range that windpowerlib rejects",
-}
+KNOWN: dict[str, str] = {}
 """Case id → "owner area: what is wrong"."""

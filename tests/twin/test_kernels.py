@@ -96,14 +96,14 @@ def test_cyclic_year_and_cycle_limit_hold_in_the_kernel():
     rng = np.random.default_rng(3)
     green, load, p = _random_case(rng, 4, 60)
     p["energy_mwh"] = np.full(4, 4.0)
-    p["max_cycles_per_day"] = np.array([0.0, 1.0, 0.5, 2.0])
+    p["max_cycles_per_day"] = np.array([np.nan, 1.0, 0.5, 2.0])  # NaN: a None field, no limit
     d = dispatch_green_first(green, load, p)
-    s = {k: StorageParams(**{f: float(v[i]) for f, v in p.items()}) for i, k in enumerate(range(4))}
+    s = {i: StorageParams(**{f: None if np.isnan(v[i]) else float(v[i]) for f, v in p.items()}) for i in range(4)}
     for i, sp in s.items():
         e = sp.energy_mwh * 1000.0 * twin.storage.fade_factor(sp.age_years, sp.duty_cycles_per_day)
         lo, hi = sp.soc_min * e, sp.soc_max * e
         assert np.all(d["soc"][i] >= lo - 1e-6) and np.all(d["soc"][i] <= hi + 1e-6)
-        if sp.max_cycles_per_day > 0:
+        if sp.max_cycles_per_day is not None:
             daily = d["discharge"][i].reshape(-1, 24).sum(axis=1)
             assert np.all(daily <= sp.max_cycles_per_day * (hi - lo) * (1 + 1e-12))
     balance = d["green_direct"] + d["discharge"] + d["grid_import"] - load

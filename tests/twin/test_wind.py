@@ -78,3 +78,14 @@ def test_low_capacity_factor_warns_in_the_cli(tmp_path, capsys):
     out = capsys.readouterr()
     assert "wind CF" in out.out
     assert "warning: wind-farm capacity factor" in out.err and "below 15%" in out.err
+
+
+def test_hub_height_below_half_the_rotor_is_refused_naming_it():
+    from twin.params import ConfigError
+    from twin.wind import WindParams, rotor_diameter_m
+
+    d = rotor_diameter_m("E-126/4200")
+    assert d == pytest.approx(127.0)  # windpowerlib's turbine library
+    WindParams(hub_height_m=d / 2)
+    with pytest.raises(ConfigError, match=r"green.wind.hub_height_m = 20 is below half the rotor diameter"):
+        WindParams(hub_height_m=20.0)

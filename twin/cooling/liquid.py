@@ -167,7 +167,7 @@ class Immersion2pParams(LiquidParams):
         0.01,
         0.0,
         0.1,
-        units="kW/kW",
+        units="1",
         source="assumption: condenser coils' pumps, vapour-recovery unit and tank controls per kW boiled "
         "(brings cooling pPUE to the ~1.02 published floor)",
     )
