@@ -168,6 +168,11 @@ _TEXT = {
     "reported": ("Reported by the sources", "资料报道值"),
     "modelled": ("modelled", "模型"),
     "comparison": ("Site comparison: East Data, West Computing", "站点对比：东数西算"),
+    "comparison_note": (
+        "Every site runs the chosen case: its facility, cooling design and green base (MW and MWh) on the "
+        "site's generated typical year, with the site's tariff and grid.",
+        "每个站点均运行所选工况：相同的设施、制冷方案与绿电配置（MW、MWh），采用该站点的典型气象年、电价与电网参数。",
+    ),
     "latency": ("Network latency (sources)", "网络时延（资料）"),
     "compute_cost": ("Electricity cost of compute", "算力电费成本"),
     "per_pflop_h": ("CNY per PFLOP-hour", "元/PFLOP·h"),

@@ -47,6 +47,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             ),
             html.Div(id="ov-compute", className="compute"),
             html.H3(t("comparison", lang)),
+            html.P(t("comparison_note", lang), className="note"),
             html.Div(
                 [
                     html.Label(t("rank", lang), htmlFor="ov-rank"),
