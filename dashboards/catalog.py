@@ -197,8 +197,8 @@ _TEXT = {
     "st_mwh": ("Storage energy, MWh", "储能容量 MWh"),
     "pareto": ("Optimiser: Pareto frontier", "优化器：帕累托前沿"),
     "not_computed": (
-        "not yet computed: press the button to size the base for 50–90 % hourly green share (twin size)",
-        "尚未计算：点击按钮，按 50–90 % 逐时绿电占比优化配置（twin size）",
+        "not yet computed: press the button (twin size, 50–90 % hourly green)",
+        "尚未计算：请点击按钮（twin size，逐时绿电 50–90 %）",
     ),
     "run_pareto": ("Compute the frontier (about a minute)", "计算帕累托前沿（约一分钟）"),
     "no_green": (
