@@ -37,8 +37,8 @@ def slider_rerun(pairs: int = 12) -> dict[str, list[float]]:
     cache); ``twin`` runs as shipped. Every run has a new PV size (no result from the app's cache).
     """
     from dashboards import data
-    from twin import green, kernels, storage
-    from twin.memo import LRU
+    from twin.core.memo import LRU
+    from twin.supply import green, kernels, storage
 
     sc = data.default_scenario()
     data.run_case(sc, 0)  # warm: weather, CoolProp tables, imports, compiled kernel

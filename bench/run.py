@@ -17,9 +17,9 @@ def best(fn, repeat: int = 7, number: int = 1) -> float:
 
 
 def main() -> None:
-    from twin.runtime import keep_freed_memory
+    from twin.core.runtime import keep_freed_memory
 
-    keep_freed_memory()  # as the twin CLI does: reuse freed arrays (see twin/runtime.py)
+    keep_freed_memory()  # as the twin CLI does: reuse freed arrays (see twin/core/runtime.py)
     import sites
     import weather
     from twin import site_weather
@@ -72,7 +72,7 @@ def pvwatts_data(ds) -> dict:
 
 
 def pvwatts_run(data: dict, tracking: bool = False, tilt: float = 30.0, dc_ac_ratio: float = 1.2) -> object:
-    """A PySAM Pvwattsv8 PV-only year on prepared weather, with twin.pv's default settings."""
+    """A PySAM Pvwattsv8 PV-only year on prepared weather, with twin.supply.pv's default settings."""
     import PySAM.Pvwattsv8 as pvwatts
 
     m = pvwatts.default("PVWattsNone")
@@ -90,7 +90,7 @@ def pvwatts_run(data: dict, tracking: bool = False, tilt: float = 30.0, dc_ac_ra
 
 
 def pvwatts_year(ds, tracking: bool = False, tilt: float = 30.0, dc_ac_ratio: float = 1.2) -> object:
-    """A PySAM Pvwattsv8 PV-only year on the same weather and settings as twin.pv's defaults."""
+    """A PySAM Pvwattsv8 PV-only year on the same weather and settings as twin.supply.pv's defaults."""
     return pvwatts_run(pvwatts_data(ds), tracking, tilt, dc_ac_ratio)
 
 
@@ -98,8 +98,8 @@ def dispatch_benchmarks(wx) -> list[tuple[str, float]]:
     """A year of green-first dispatch for 1,000 storage sizes at once, and one LP year."""
     import numpy as np
 
-    from twin.pv import PVParams, pv_profile
-    from twin.storage import StorageParams, dispatch_green_first, dispatch_lp
+    from twin.supply.pv import PVParams, pv_profile
+    from twin.supply.storage import StorageParams, dispatch_green_first, dispatch_lp
 
     ds = wx["qingyang"][0]
     green = 80_000.0 * pv_profile(ds, PVParams())
@@ -130,10 +130,10 @@ def cpu_runs(fn, repeat: int) -> np.ndarray:
 def sizing_benchmarks() -> list[tuple[str, float]]:
     """twin size: one sizing of a site-year, a 10-point frontier, the resilience curve (CPU time)."""
     from twin import Scenario
-    from twin.simulate import prepare_weather
-    from twin.sizing import SizingParams, Target, build_lp, pareto, resilience, size_design, sizing_inputs
-    from twin.storage import MINNING
-    from twin.wind import WindParams
+    from twin.engine.simulate import prepare_weather
+    from twin.studies.sizing import SizingParams, Target, build_lp, pareto, resilience, size_design, sizing_inputs
+    from twin.supply.storage import MINNING
+    from twin.supply.wind import WindParams
 
     sc = Scenario(sites=("qingyang",), designs=("free_air",), wind=WindParams(hub_mean_speed_ms=7.0), storage=MINNING)
     sp = SizingParams()
@@ -168,7 +168,7 @@ def engine_benchmarks() -> list[tuple[str, float]]:
 
     import sites
     from twin import Scenario, kpis, simulate, site_weather
-    from twin.simulate import KPI_VARIABLES, annual_kpis, prepare_weather
+    from twin.engine.simulate import KPI_VARIABLES, annual_kpis, prepare_weather
 
     sc = Scenario(sites=("qingyang",), designs=("free_air",))
     wx = prepare_weather(sc)

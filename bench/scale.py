@@ -46,8 +46,8 @@ def _stats(xs: list[float]) -> str:
 
 def bench_dask() -> None:
     from twin import Scenario
-    from twin.study import cluster
-    from twin.sweep import run_sweep
+    from twin.studies.study import cluster
+    from twin.studies.sweep import run_sweep
 
     studies = {
         "64 cases (one block)": (("facility.utilisation", tuple(np.linspace(0.3, 0.93, 64).round(4))),),
@@ -84,9 +84,9 @@ def bench_dask() -> None:
 
 def bench_cost() -> None:
     from twin import Scenario
-    from twin.config import load_scenario
-    from twin.cooling import DESIGNS
-    from twin.simulate import annual_kpis, prepare_weather
+    from twin.building.cooling import DESIGNS
+    from twin.engine.config import load_scenario
+    from twin.engine.simulate import annual_kpis, prepare_weather
 
     os.environ["TWIN_THREADS"] = "1"
     n = 256
@@ -120,7 +120,7 @@ def _cost_row(label, sc, n, fn, wx) -> None:
 
 def bench_memory() -> None:
     from twin import Scenario
-    from twin.simulate import KPI_VARIABLES, annual_kpis, prepare_weather, simulate
+    from twin.engine.simulate import KPI_VARIABLES, annual_kpis, prepare_weather, simulate
 
     os.environ["TWIN_THREADS"] = "1"
     sizes = (128, 512)
@@ -155,7 +155,7 @@ def bench_memory() -> None:
 
 
 def main(which: list[str]) -> None:
-    from twin.runtime import keep_freed_memory
+    from twin.core.runtime import keep_freed_memory
 
     keep_freed_memory()
     warnings.simplefilter("ignore")

@@ -18,7 +18,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html
 
 from dashboards import data
 from dashboards.catalog import LANGS, t
-from twin.params import ConfigError
+from twin.core.params import ConfigError
 
 __all__ = ["PAGES", "TOPOJSON_PATH", "bind", "create_app", "serve"]
 

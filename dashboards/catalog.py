@@ -2,7 +2,7 @@
 
 Every other module of :mod:`dashboards` reads engine names through this module, so a renamed
 KPI or variable in :mod:`twin` is a one-line change here. Units come from the engine's own
-registries (:data:`twin.variables.REGISTRY` for hourly variables, the KPI Dataset's ``units``
+registries (:data:`twin.core.variables.REGISTRY` for hourly variables, the KPI Dataset's ``units``
 attribute for KPIs); labels are given in English and Chinese.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twin.variables import REGISTRY
+from twin.core.variables import REGISTRY
 
 __all__ = [
     "COMPONENTS",

@@ -25,11 +25,11 @@ import xarray as xr
 import sites
 import weather
 from twin import Scenario, annual_kpis, kpis, load_scenario, simulate
-from twin.config import WeatherSource
-from twin.cooling import DESIGNS
-from twin.cooling.components import ENVELOPES
-from twin.memo import LRU
-from twin.simulate import prepare_weather
+from twin.building.cooling import DESIGNS
+from twin.building.cooling.components import ENVELOPES
+from twin.core.memo import LRU
+from twin.engine.config import WeatherSource
+from twin.engine.simulate import prepare_weather
 
 __all__ = [
     "EPW_MAX_BYTES",
@@ -168,7 +168,7 @@ def run_case(sc: Scenario, i: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
 def frontier(sc: Scenario, i: int = 0, compute: bool = True) -> xr.Dataset | None:
     """Cost of the cheapest green-power base against the physical hourly green share, for case ``i``.
 
-    What ``twin size --pareto 0.5:0.9:0.1`` computes (:func:`twin.sizing.pareto`: one LP on
+    What ``twin size --pareto 0.5:0.9:0.1`` computes (:func:`twin.studies.sizing.pareto`: one LP on
     representative days per target, each answer checked and corrected by the engine on the
     full year). It takes tens of seconds, so the page asks for it; ``compute=False`` returns
     the memoised frontier or None.
@@ -179,7 +179,7 @@ def frontier(sc: Scenario, i: int = 0, compute: bool = True) -> xr.Dataset | Non
         return _FRONTIERS.peek(key)
 
     def make() -> xr.Dataset:
-        from twin import sizing
+        from twin.studies import sizing
 
         sp = sizing.SizingParams()
         with warnings.catch_warnings(), np.errstate(all="ignore"):

@@ -117,7 +117,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
         else "<p>all defaults</p>",
         f"<h2>{_esc(t('assumptions', lang))}</h2>",
         "<p class='small'>Every default parameter's value, units and source (or the word assumption) is declared "
-        "once in the twin's parameter classes (<code>twin.params.param</code>); the table above lists those this "
+        "once in the twin's parameter classes (<code>twin.core.params.param</code>); the table above lists those this "
         "scenario changes. Site data and their sources: <code>sites/data/" + _esc(key) + ".toml</code>.</p>",
         "</body></html>",
     ]

@@ -24,8 +24,8 @@ import weather
 from dashboards import data, figures
 from dashboards.catalog import COMPUTE_ASSUMPTIONS, KPI_CARDS, LATENCY, t
 from twin import Scenario, save_scenario
-from twin.io import write_csv, write_netcdf
-from twin.params import ConfigError, Params
+from twin.core.io import write_csv, write_netcdf
+from twin.core.params import ConfigError, Params
 
 __all__ = [
     "USER_ERRORS",
@@ -289,8 +289,8 @@ def load_case(d: dict[str, Any], i: int | None) -> tuple[Scenario, int, xr.Datas
 
 
 def frontier_figure(ds: xr.Dataset) -> Any:
-    """The optimiser's Pareto frontier (:func:`twin.sizing.frontier_figure`) in the app's layout."""
-    from twin.sizing import frontier_figure as build
+    """The optimiser's Pareto frontier (:func:`twin.studies.sizing.frontier_figure`) in the app's layout."""
+    from twin.studies.sizing import frontier_figure as build
 
     fig = build(ds)
     fig.update_layout(height=420, margin={"l": 60, "r": 60, "t": 60, "b": 40})

@@ -26,7 +26,7 @@ SWEEP_SITES = ("qingyang", "guian")
 def scenarios() -> dict:
     """``{label: Scenario}``: every example and all five designs at two sites."""
     from twin import Scenario, load_scenario
-    from twin.cooling import DESIGNS
+    from twin.building.cooling import DESIGNS
 
     out = {p.name: load_scenario(p) for p in sorted((ROOT / "examples").glob("*.toml"))}
     out["sweep:five-designs"] = Scenario(sites=SWEEP_SITES, designs=tuple(DESIGNS), name="five-designs")

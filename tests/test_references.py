@@ -6,8 +6,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from twin.config import SECTIONS
-from twin.cooling import DESIGNS
+from twin.building.cooling import DESIGNS
+from twin.engine.config import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = set(

@@ -9,12 +9,12 @@ is used by :mod:`dashboards`.
 >>> annual_kpis(big_sweep)        # the same KPIs, block by block, no hourly arrays  # doctest: +SKIP
 """
 
-from twin.config import Scenario, load_scenario, save_scenario
-from twin.facility import facility_block
-from twin.metrics import kpis
-from twin.params import ConfigError
-from twin.simulate import annual_kpis, simulate
-from twin.weather_source import site_weather
+from twin.building.facility import facility_block
+from twin.core.params import ConfigError
+from twin.engine.config import Scenario, load_scenario, save_scenario
+from twin.engine.metrics import kpis
+from twin.engine.simulate import annual_kpis, simulate
+from twin.engine.weather_source import site_weather
 
 __all__ = [
     "ConfigError",

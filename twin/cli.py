@@ -22,12 +22,12 @@ import numpy as np
 import sites
 import weather
 from twin import __version__
-from twin.io import OutputError, OutputExists, check_output, write_csv, write_netcdf
-from twin.params import ConfigError
-from twin.runtime import ResourceError
-from twin.variables import format_value, label
-from twin.weather_source import site_weather
-from twin.wind import LOW_CAPACITY_FACTOR
+from twin.core.io import OutputError, OutputExists, check_output, write_csv, write_netcdf
+from twin.core.params import ConfigError
+from twin.core.runtime import ResourceError
+from twin.core.variables import format_value, label
+from twin.engine.weather_source import site_weather
+from twin.supply.wind import LOW_CAPACITY_FACTOR
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     sites.SiteError,
@@ -267,9 +267,9 @@ def _design_cell(mean: float, sd: float, real: float) -> str:
 def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Namespace) -> None:
     """Annual PUE of every design on the real file and on generated years of the same site."""
     from twin import Scenario
-    from twin.config import WeatherSource
-    from twin.cooling import DESIGNS
-    from twin.simulate import annual_kpis
+    from twin.building.cooling import DESIGNS
+    from twin.engine.config import WeatherSource
+    from twin.engine.simulate import annual_kpis
 
     designs = tuple(DESIGNS)
     rows = []
@@ -359,7 +359,7 @@ KPI_COLUMNS = (
     "gb40879_grade",
     "policy_pue_limit",
 )
-"""KPIs of the run/compare table; headers and formats from :mod:`twin.variables`."""
+"""KPIs of the run/compare table; headers and formats from :mod:`twin.core.variables`."""
 GREEN_COLUMNS = (
     "green_share_hourly",
     "green_share_annual",
@@ -447,7 +447,7 @@ def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from twin.config import Scenario, WeatherSource, load_scenario
+    from twin.engine.config import Scenario, WeatherSource, load_scenario
 
     if args.scenario:
         if args.site or args.cooling or args.preset:
@@ -473,7 +473,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sc = _scenario_from_args(sc, args)
     outputs = _planned_outputs(args, stem)
     if args.save:
-        from twin.config import save_scenario
+        from twin.engine.config import save_scenario
 
         save_scenario(sc, args.save, force=args.force)
         print(f"wrote {args.save}")
@@ -481,7 +481,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from twin.config import Scenario, WeatherSource
+    from twin.engine.config import Scenario, WeatherSource
 
     sc = Scenario.from_dict(
         {"sites": list(args.sites), "designs": list(args.cooling), "name": "compare", "preset": args.preset}
@@ -525,7 +525,7 @@ def cmd_dash(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from twin.io import atomic_write
+    from twin.core.io import atomic_write
 
     sc = _load_scenario_arg(args.scenario)
     from dashboards.report import build_report
@@ -537,7 +537,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _size_params(args: argparse.Namespace) -> Any:
-    from twin.sizing import SizingParams
+    from twin.studies.sizing import SizingParams
 
     return SizingParams(
         pv_type=args.pv,
@@ -571,9 +571,9 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
-    from twin import sizing
-    from twin.config import Scenario, WeatherSource, load_scenario
-    from twin.cooling import DESIGNS
+    from twin.building.cooling import DESIGNS
+    from twin.engine.config import Scenario, WeatherSource, load_scenario
+    from twin.studies import sizing
 
     sp = _size_params(args)
     target = sizing.parse_target(args.target)
@@ -636,7 +636,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         print(_table(rows, header, args.markdown))
         print(note)
     if args.save:
-        from twin.config import save_scenario
+        from twin.engine.config import save_scenario
 
         save_scenario(sizing.sized_scenario(sc, best, sp), args.save, force=args.force)
         print(f"wrote {args.save} (the cheapest base; run it with: twin run {args.save})")
@@ -648,7 +648,7 @@ def cmd_size(args: argparse.Namespace) -> int:
 
 def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
     """The base scenario of ``twin sweep`` / ``twin ensemble``: a file, or --site and --cooling."""
-    from twin.config import Scenario, WeatherSource, load_scenario
+    from twin.engine.config import Scenario, WeatherSource, load_scenario
 
     if args.scenario:
         if args.site or args.cooling:
@@ -681,8 +681,8 @@ def _resumable(out: Path) -> Iterator[None]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from twin.study import cluster
-    from twin.sweep import parse_grid, read_case_list, run_sweep
+    from twin.studies.study import cluster
+    from twin.studies.sweep import parse_grid, read_case_list, run_sweep
 
     base, stem = _study_scenario(args)
     grid = [parse_grid(g) for g in args.grid]
@@ -716,9 +716,9 @@ def _where_lowest(da: Any) -> dict[str, str]:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
-    from twin.ensemble import run_ensemble
-    from twin.study import cluster
-    from twin.sweep import parse_grid, sweep_scenario
+    from twin.studies.ensemble import run_ensemble
+    from twin.studies.study import cluster
+    from twin.studies.sweep import parse_grid, sweep_scenario
 
     base, stem = _study_scenario(args)
     base = sweep_scenario(base, [parse_grid(g) for g in args.grid])
@@ -851,8 +851,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--markdown", action="store_true", help="print Markdown tables")
     w.set_defaults(func=cmd_weather)
 
-    from twin.cooling import DESIGNS
-    from twin.presets import BASELINES
+    from twin.building.cooling import DESIGNS
+    from twin.engine.presets import BASELINES
 
     r = sub.add_parser("run", help="simulate a scenario (TOML file, or --site and --cooling) and print its KPIs")
     r.add_argument("scenario", nargs="?", help="scenario TOML file")
@@ -1008,9 +1008,9 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from twin.runtime import keep_freed_memory
+    from twin.core.runtime import keep_freed_memory
 
-    keep_freed_memory()  # the CLI owns its process: let glibc reuse freed arrays (twin/runtime.py)
+    keep_freed_memory()  # the CLI owns its process: let glibc reuse freed arrays (twin/core/runtime.py)
     stdout, showwarning = sys.stdout, warnings.showwarning
     sys.stdout = _PipeSafe(stdout)
     warnings.showwarning = _show_warning

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from twin.io import OutputError, OutputExists, atomic_write
+from twin.core.io import OutputError, OutputExists, atomic_write
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,10 +13,10 @@ import pytest
 
 from tests.reliability.known import KNOWN
 from twin import Scenario, annual_kpis, kpis, simulate
-from twin.config import DispatchParams
-from twin.cooling import DESIGNS
-from twin.simulate import COOLING_PARTS, POWER_PARTS
-from twin.storage import StorageParams
+from twin.building.cooling import DESIGNS
+from twin.engine.config import DispatchParams
+from twin.engine.simulate import COOLING_PARTS, POWER_PARTS
+from twin.supply.storage import StorageParams
 
 SITES = ("karamay", "qingyang", "guian", "yinchuan", "us_dulles", "beijing", "shanghai", "guangzhou", "hohhot")
 

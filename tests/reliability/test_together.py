@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from tests.weather import writers
-from twin.pv import PVParams, pv_profile
+from twin.supply.pv import PVParams, pv_profile
 
 
 def test_default_pv_faces_the_equator_in_both_hemispheres():

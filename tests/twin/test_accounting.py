@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twin import Scenario, annual_kpis
-from twin.it_load import ITParams
-from twin.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures
-from twin.storage import MINNING, StorageParams, dispatch_green_first, dispatch_lp
+from twin.building.it_load import ITParams
+from twin.engine.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures
+from twin.supply.storage import MINNING, StorageParams, dispatch_green_first, dispatch_lp
 
 NT = 48
 TIME = np.arange("2021-01-01T00", "2021-01-03T00", dtype="datetime64[h]")

@@ -12,7 +12,7 @@ import xarray as xr
 
 from tests.conftest import epw_path
 from twin import cli
-from twin.io import OutputError, atomic_write
+from twin.core.io import OutputError, atomic_write
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

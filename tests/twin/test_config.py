@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from twin import ConfigError, Scenario, load_scenario, save_scenario
-from twin.config import SECTIONS, Case, WeatherSource, param_class, parse_override
-from twin.cooling.chilled_water import ChilledWaterParams
-from twin.cooling.free_air import FreeAirParams
-from twin.cooling.liquid import Immersion1pParams, Immersion2pParams, SprayParams
-from twin.it_load import ITParams
+from twin.building.cooling.chilled_water import ChilledWaterParams
+from twin.building.cooling.free_air import FreeAirParams
+from twin.building.cooling.liquid import Immersion1pParams, Immersion2pParams, SprayParams
+from twin.building.it_load import ITParams
+from twin.engine.config import SECTIONS, Case, WeatherSource, param_class, parse_override
 
 
 def _write(tmp_path, text: str, name: str = "s.toml"):
@@ -164,7 +164,7 @@ def test_storage_preset_expands_and_fields_beside_it_override(tmp_path):
 
 def test_inherited_values_are_declared_and_resolved_from_the_site():
     import sites
-    from twin.economics import EconomicsParams
+    from twin.money.economics import EconomicsParams
 
     karamay = sites.load("karamay")
     info = {i.name: i for i in EconomicsParams.info()}
@@ -182,8 +182,8 @@ def test_inherited_values_are_declared_and_resolved_from_the_site():
 
 
 def test_off_and_no_limit_are_none_not_zero():
-    from twin.storage import MINNING, StorageParams
-    from twin.wind import WindParams
+    from twin.supply.storage import MINNING, StorageParams
+    from twin.supply.wind import WindParams
 
     assert WindParams().hub_mean_speed_ms is None and WindParams().target_capacity_factor is None
     assert StorageParams().max_cycles_per_day is None and MINNING.max_cycles_per_day == 1.0
@@ -203,8 +203,8 @@ def test_off_and_no_limit_are_none_not_zero():
 
 
 def _declared_units():
-    from twin.cooling import DESIGNS
-    from twin.variables import KPI_REGISTRY, REGISTRY
+    from twin.building.cooling import DESIGNS
+    from twin.core.variables import KPI_REGISTRY, REGISTRY
 
     classes = [s.cls for s in SECTIONS] + [d.params for d in DESIGNS.values()]
     params = [(f"{c.section}.{i.name}", i.units) for c in classes for i in c.info()]
@@ -215,7 +215,7 @@ def _declared_units():
 def test_units_are_udunits_strings_and_money_is_a_currency():
     for where, units in _declared_units():
         assert not re.search(r"[/°]|CNY|MWh|kWh|yr\b", units), f"{where}: {units!r} is not a UDUNITS string"
-    from twin.economics import EconomicsParams
+    from twin.money.economics import EconomicsParams
 
     shown = {i.name: i.display_units for i in EconomicsParams.info()}
     assert shown["tariff_cny_per_kwh"] == "CNY/kWh" and shown["storage_capex_cny_per_wh"] == "CNY/Wh"

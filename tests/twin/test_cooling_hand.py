@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin import fluids
-from twin.cooling import DESIGNS
-from twin.cooling.curves import tower_approach, york_design_lg
+from twin.building import fluids
+from twin.building.cooling import DESIGNS
+from twin.building.cooling.curves import tower_approach, york_design_lg
 from weather import psychrometrics as psy
 
 P = 97_000.0
@@ -234,8 +234,8 @@ def test_immersion_1p_hot_humid_hour_short_of_water_temperature():
 
 def test_free_air_fixed_point_that_does_not_settle_is_an_error_naming_cases_and_hours(monkeypatch):
     from twin import ConfigError, Scenario, simulate
-    from twin.cooling import free_air
-    from twin.cooling.free_air import FreeAirParams
+    from twin.building.cooling import free_air
+    from twin.building.cooling.free_air import FreeAirParams
 
     monkeypatch.setattr(free_air, "MAX_ITERATIONS", 1)
     sc = Scenario(

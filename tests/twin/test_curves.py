@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.cooling import curves as c
+from twin.building.cooling import curves as c
 
 
 def test_fan_and_pump_curves_are_the_published_coefficients():

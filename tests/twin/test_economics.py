@@ -1,4 +1,4 @@
-"""Money: every formula of twin.economics against a hand figure."""
+"""Money: every formula of twin.money.economics against a hand figure."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 import sites
 from twin import ConfigError
-from twin.economics import (
+from twin.money.economics import (
     EconomicsParams,
     SiteTariff,
     annual_cost,
@@ -18,8 +18,8 @@ from twin.economics import (
     replacement_annuity,
     subsidy,
 )
-from twin.green import site_tariff
-from twin.storage import END_OF_LIFE_RETENTION, fade_factor, years_to_end_of_life
+from twin.supply.green import site_tariff
+from twin.supply.storage import END_OF_LIFE_RETENTION, fade_factor, years_to_end_of_life
 
 
 def test_annuity_against_a_hand_figure():
@@ -105,8 +105,8 @@ def test_emissions_by_hand():
 
 def test_storage_replacement_enters_the_annual_cost_only_within_the_project_life():
     from twin import Scenario, simulate
-    from twin.it_load import ITParams
-    from twin.storage import MINNING
+    from twin.building.it_load import ITParams
+    from twin.supply.storage import MINNING
 
     sc = Scenario(
         sites=("karamay",),

@@ -9,9 +9,9 @@ import pytest
 
 import sites
 from twin import Scenario, annual_kpis, cli
-from twin.config import WeatherSource
-from twin.ensemble import run_ensemble, warmed_normals
-from twin.params import ConfigError
+from twin.core.params import ConfigError
+from twin.engine.config import WeatherSource
+from twin.studies.ensemble import run_ensemble, warmed_normals
 from weather import psychrometrics as psy
 
 SC = Scenario(sites=("karamay", "qingyang"), designs=("free_air", "chilled_water"))

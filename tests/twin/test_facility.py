@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from twin import ConfigError, Scenario, facility_block, simulate
-from twin.cooling import DESIGNS, Design, free_air
-from twin.cooling.contract import REQUIRED_OUTPUTS, DesignContractError
-from twin.facility import COOLING_PARTS, POWER_PARTS, PhysicalBoundsError, check_bounds
-from twin.it_load import ITParams, occupancy_profile
-from twin.simulate import prepare_weather
+from twin.building.cooling import DESIGNS, Design, free_air
+from twin.building.cooling.contract import REQUIRED_OUTPUTS, DesignContractError
+from twin.building.facility import COOLING_PARTS, POWER_PARTS, PhysicalBoundsError, check_bounds
+from twin.building.it_load import ITParams, occupancy_profile
+from twin.engine.simulate import prepare_weather
 
 
 @pytest.mark.parametrize("design", tuple(DESIGNS))

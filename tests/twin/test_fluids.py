@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from CoolProp.CoolProp import PropsSI
 
-from twin import fluids
+from twin.building import fluids
 
 
 @pytest.mark.parametrize("refrigerant", ["R134a", "R1234ze(E)", "R410A"])

@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 import sites
 from twin import ConfigError, Scenario, kpis, load_scenario, simulate, site_weather
-from twin.config import WeatherSource
-from twin.it_load import ITParams
-from twin.pv import PVParams
-from twin.storage import MINNING, StorageParams, dispatch_green_first, dispatch_lp
-from twin.wind import WindParams
+from twin.building.it_load import ITParams
+from twin.engine.config import WeatherSource
+from twin.supply.pv import PVParams
+from twin.supply.storage import MINNING, StorageParams, dispatch_green_first, dispatch_lp
+from twin.supply.wind import WindParams
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_hourly_share_below_annual_and_doubling_storage_helps(yinchuan_base):
 
 
 def test_green_first_equals_lp_minimum_import_on_real_weather(real_weather):
-    from twin.pv import pv_profile
+    from twin.supply.pv import pv_profile
 
     ds, _ = real_weather("yinchuan")
     green = 60_000.0 * pv_profile(ds, PVParams())
@@ -110,8 +110,8 @@ def test_invariants_over_sizes(pv, wind, power, hours, rte, unit_profiles):
 
 @pytest.fixture(scope="module")
 def unit_profiles():
-    from twin.pv import pv_profile
-    from twin.wind import wind_unit_profile
+    from twin.supply.pv import pv_profile
+    from twin.supply.wind import wind_unit_profile
 
     ds, _ = site_weather(sites.load("qingyang"))
     pv_u = pv_profile(ds, PVParams())
@@ -169,7 +169,7 @@ def test_pv_within_2_percent_of_pysam(key, tracking):
 
     if importlib.util.find_spec("PySAM") is None:
         pytest.skip("nrel-pysam not installed (make bench installs it)")
-    from twin.pv import pv_profile
+    from twin.supply.pv import pv_profile
 
     ds, _ = site_weather(sites.load(key))
     ours = pv_profile(ds, PVParams(tracking=tracking)).sum()
@@ -200,7 +200,7 @@ def test_real_weather_scenario_reports_green_kpis(real_weather):
 
 
 def test_wind_target_capacity_factor_is_reached_and_impossible_one_refused():
-    from twin.wind import wind_unit_profile
+    from twin.supply.wind import wind_unit_profile
 
     ds, _ = site_weather(sites.load("yinchuan"))
     args = (ds["wind_speed"].values, ds["t_db"].values, ds["p_air"].values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.it_load import DT_CHIP_AIR, ITParams, it_power, utilisation_profile
+from twin.building.it_load import DT_CHIP_AIR, ITParams, it_power, utilisation_profile
 
 
 def _p_it(t_inlet: float, f: ITParams) -> float:

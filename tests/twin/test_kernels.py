@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import twin.storage
-from twin import kernels
-from twin.storage import CYCLIC_PASSES, StorageParams, dispatch_green_first
+import twin.supply.storage
+from twin.supply import kernels
+from twin.supply.storage import CYCLIC_PASSES, StorageParams, dispatch_green_first
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def _random_case(rng: np.random.Generator, m: int, days: int) -> tuple[np.ndarra
 def reference(*args, **kw) -> dict[str, np.ndarray]:
     """``dispatch_green_first`` running the numpy reference instead of the compiled kernel."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(twin.storage, "green_first", kernels.green_first_reference)
+        mp.setattr(twin.supply.storage, "green_first", kernels.green_first_reference)
         return dispatch_green_first(*args, **kw)
 
 
@@ -100,7 +100,7 @@ def test_cyclic_year_and_cycle_limit_hold_in_the_kernel():
     d = dispatch_green_first(green, load, p)
     s = {i: StorageParams(**{f: None if np.isnan(v[i]) else float(v[i]) for f, v in p.items()}) for i in range(4)}
     for i, sp in s.items():
-        e = sp.energy_mwh * 1000.0 * twin.storage.fade_factor(sp.age_years, sp.duty_cycles_per_day)
+        e = sp.energy_mwh * 1000.0 * twin.supply.storage.fade_factor(sp.age_years, sp.duty_cycles_per_day)
         lo, hi = sp.soc_min * e, sp.soc_max * e
         assert np.all(d["soc"][i] >= lo - 1e-6) and np.all(d["soc"][i] <= hi + 1e-6)
         if sp.max_cycles_per_day is not None:
@@ -113,7 +113,7 @@ def test_cyclic_year_and_cycle_limit_hold_in_the_kernel():
 def test_compiled_code_is_cached_on_disk_for_a_read_only_package(tmp_path):
     """A second process loads the kernel from NUMBA_CACHE_DIR instead of compiling it."""
     code = (
-        "import numpy as np, numba; from twin import kernels\n"
+        "import numpy as np, numba; from twin.supply import kernels\n"
         "z = np.zeros(2); e = np.full(2, 100.0)\n"
         "kernels.green_first(np.ones((2, 48)), e, np.ones(2), z, e, np.ones(2), np.full(2, np.inf), z, z, 24, 1.0, 2)\n"
         "f = kernels._compiled(); print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
@@ -133,10 +133,10 @@ def test_compiled_code_is_cached_on_disk_for_a_read_only_package(tmp_path):
 
 def test_unit_profiles_are_reused_between_calls_and_missed_on_a_shape_change():
     from twin import Scenario, simulate
-    from twin.green import UNIT_PROFILES
-    from twin.pv import PVParams
-    from twin.simulate import prepare_weather
-    from twin.wind import WindParams
+    from twin.engine.simulate import prepare_weather
+    from twin.supply.green import UNIT_PROFILES
+    from twin.supply.pv import PVParams
+    from twin.supply.wind import WindParams
 
     sc = Scenario(
         sites=("yinchuan",),
@@ -149,16 +149,16 @@ def test_unit_profiles_are_reused_between_calls_and_missed_on_a_shape_change():
     first = simulate(sc, weather=wx)
     before = len(UNIT_PROFILES)
     calls = []
-    import twin.green
+    import twin.supply.green
 
-    real_pv = twin.green.pv_profile
+    real_pv = twin.supply.green.pv_profile
 
     def counting(*a, **kw):
         calls.append(1)
         return real_pv(*a, **kw)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(twin.green, "pv_profile", counting)
+        mp.setattr(twin.supply.green, "pv_profile", counting)
         again = simulate(sc, weather=wx)  # same everything: from the cache
         assert calls == []
         for v in ("p_pv", "p_wind", "p_grid_import", "soc"):

@@ -19,8 +19,8 @@ import pytest
 import xarray as xr
 
 from twin import Scenario, load_scenario, simulate
-from twin.io import write_netcdf
-from twin.variables import REGISTRY
+from twin.core.io import write_netcdf
+from twin.core.variables import REGISTRY
 
 CF_TABLES = Path(__file__).parents[1] / "data" / "cf"
 EXAMPLE = Path(__file__).parents[2] / "examples" / "qingyang_green_ppa.toml"

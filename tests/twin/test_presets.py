@@ -6,7 +6,7 @@ import pytest
 
 from twin import ConfigError, Scenario, annual_kpis, load_scenario, save_scenario
 from twin.cli import main
-from twin.presets import BASELINES, apply_preset
+from twin.engine.presets import BASELINES, apply_preset
 
 
 def test_a_preset_lies_under_the_scenarios_own_values():

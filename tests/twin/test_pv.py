@@ -7,7 +7,7 @@ import pytest
 
 import sites
 from twin import ConfigError, site_weather
-from twin.pv import PVParams, pv_profile, row_shading_factors
+from twin.supply.pv import PVParams, pv_profile, row_shading_factors
 
 
 def _factors(zenith: float, azimuth: float, tilt: float, gcr: float) -> tuple[float, float, float]:

@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from twin import ConfigError, Scenario, kpis, load_scenario, save_scenario, simulate
-from twin.config import WeatherSource
-from twin.cooling import DESIGNS
-from twin.electrical import ElectricalParams
-from twin.it_load import ITParams
-from twin.simulate import POWER_PARTS, prepare_weather
-from twin.variables import REGISTRY
+from twin.building.cooling import DESIGNS
+from twin.building.electrical import ElectricalParams
+from twin.building.it_load import ITParams
+from twin.core.variables import REGISTRY
+from twin.engine.config import WeatherSource
+from twin.engine.simulate import POWER_PARTS, prepare_weather
 
 ALL = tuple(DESIGNS)
 
@@ -233,9 +233,9 @@ def _same_kpis(a, b, rtol=1e-12):
 
 
 def test_annual_kpis_equal_kpis_of_the_hourly_dataset():
-    from twin.pv import PVParams
-    from twin.simulate import annual_kpis
-    from twin.storage import MINNING
+    from twin.engine.simulate import annual_kpis
+    from twin.supply.pv import PVParams
+    from twin.supply.storage import MINNING
 
     sc = Scenario(
         sites=("qingyang", "guangzhou"),
@@ -248,8 +248,8 @@ def test_annual_kpis_equal_kpis_of_the_hourly_dataset():
     _same_kpis(kpis(simulate(sc, weather=wx)), annual_kpis(sc, weather=wx))
     one = Scenario(sites=("karamay",), designs=("free_air",))
     _same_kpis(kpis(simulate(one)), annual_kpis(one))  # one case: no case dimension either way
-    from twin.config import DispatchParams
-    from twin.wind import WindParams
+    from twin.engine.config import DispatchParams
+    from twin.supply.wind import WindParams
 
     lp = dataclasses.replace(
         one,
@@ -264,7 +264,7 @@ def test_annual_kpis_equal_kpis_of_the_hourly_dataset():
 def test_results_do_not_depend_on_block_size_or_threads(monkeypatch):
     import sys
 
-    sim = sys.modules["twin.simulate"]
+    sim = sys.modules["twin.engine.simulate"]
     sc = Scenario(
         sites=("karamay",),
         designs=("free_air", "immersion_1p"),
@@ -326,8 +326,8 @@ def test_relative_csv_paths_are_relative_to_the_scenario_file(tmp_path, monkeypa
 def test_trim_shortfall_warms_the_inlet_and_it_power_follows():
     # With too little trim the supply runs warmer than the band: the servers then see that
     # warmer air, and their power must be the one at the reported supply temperature.
-    from twin.cooling.free_air import FreeAirParams
-    from twin.it_load import DT_CHIP_AIR, it_power
+    from twin.building.cooling.free_air import FreeAirParams
+    from twin.building.it_load import DT_CHIP_AIR, it_power
 
     fac = ITParams()
     sc = Scenario(sites=("guangzhou",), designs=("free_air",), facility=fac)

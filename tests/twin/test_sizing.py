@@ -1,4 +1,4 @@
-"""twin.sizing: the sizing LP/MILP against hand-built cases and brute force, checked by the engine."""
+"""twin.studies.sizing: the sizing LP/MILP against hand-built cases and brute force, checked by the engine."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import strategies as hs
 
 from twin import Scenario, kpis, simulate
 from twin.cli import main
-from twin.economics import EconomicsParams
-from twin.simulate import prepare_weather
-from twin.sizing import (
+from twin.engine.simulate import prepare_weather
+from twin.money.economics import EconomicsParams
+from twin.studies.sizing import (
     InfeasibleError,
     Profiles,
     SizingLP,
@@ -34,8 +34,8 @@ from twin.sizing import (
     sizing_inputs,
     unit_costs,
 )
-from twin.storage import StorageParams
-from twin.wind import WindParams
+from twin.supply.storage import StorageParams
+from twin.supply.wind import WindParams
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -215,7 +215,7 @@ def test_lp_objective_is_the_engines_bookkeeping_with_tou_and_demand(short_year)
 
 
 def _result_stub(r, target):
-    from twin.sizing import SizingResult
+    from twin.studies.sizing import SizingResult
 
     return SizingResult("free_air", target, r.base, 0.0, {}, 0.0, {}, r, target.value, [], 0.0)
 

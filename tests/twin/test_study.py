@@ -9,9 +9,9 @@ import pytest
 import xarray as xr
 
 from twin import Scenario, cli
-from twin.ensemble import run_ensemble
-from twin.study import ClusterError, Progress, cluster
-from twin.sweep import run_sweep
+from twin.studies.ensemble import run_ensemble
+from twin.studies.study import ClusterError, Progress, cluster
+from twin.studies.sweep import run_sweep
 
 BASE = Scenario(sites=("karamay", "qingyang"), designs=("free_air", "immersion_1p"))
 GRID = (("facility.utilisation", (0.4, 0.6, 0.8)),)

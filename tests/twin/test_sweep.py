@@ -7,9 +7,9 @@ import pytest
 import xarray as xr
 
 from twin import Scenario, annual_kpis, cli
-from twin.io import OutputError
-from twin.params import ConfigError
-from twin.sweep import parse_grid, read_case_list, run_sweep
+from twin.core.io import OutputError
+from twin.core.params import ConfigError
+from twin.studies.sweep import parse_grid, read_case_list, run_sweep
 
 BASE = Scenario(sites=("karamay", "guian"), designs=("free_air", "spray"))
 GRID = (("facility.utilisation", (0.3, 0.6, 0.9)), ("cooling.free_air.evap_effectiveness", (0.7, 0.9)))

@@ -9,7 +9,7 @@ import pytest
 
 import sites
 from twin import site_weather
-from twin.wind import WindParams, hub_wind, weibull_quantile_map, wind_unit_profile
+from twin.supply.wind import WindParams, hub_wind, weibull_quantile_map, wind_unit_profile
 
 
 def test_constant_power_law_shear_by_hand():
@@ -81,8 +81,8 @@ def test_low_capacity_factor_warns_in_the_cli(tmp_path, capsys):
 
 
 def test_hub_height_below_half_the_rotor_is_refused_naming_it():
-    from twin.params import ConfigError
-    from twin.wind import WindParams, rotor_diameter_m
+    from twin.core.params import ConfigError
+    from twin.supply.wind import WindParams, rotor_diameter_m
 
     d = rotor_diameter_m("E-126/4200")
     assert d == pytest.approx(127.0)  # windpowerlib's turbine library

@@ -11,7 +11,7 @@ import xarray as xr
 
 import sites
 from tests.conftest import EPW_FILES, epw_path
-from twin.weather_source import site_weather
+from twin.engine.weather_source import site_weather
 from weather.validation import compare_design_conditions, design_conditions, record_problems
 
 

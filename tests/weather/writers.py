@@ -20,7 +20,7 @@ EPW_FIELDS = 35
 
 def generated_year(key: str = "qingyang", seed: int = 0, year: int = 2021) -> tuple[xr.Dataset, dict]:
     """A generated typical year for a library site: ``(Dataset, meta)``."""
-    from twin.weather_source import site_weather
+    from twin.engine.weather_source import site_weather
 
     return site_weather(sites.load(key), seed=seed, year=year)
 

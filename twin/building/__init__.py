@@ -1,0 +1,1 @@
+"""The building: IT load, electrical chain, fluids, cooling designs and the facility block."""

@@ -1,0 +1,316 @@
+"""Direct air-side economiser ("free air") with evaporative assist and mechanical trim.
+
+Outdoor air is drawn through the data hall. Each hour the controls pick, in order of cost:
+
+0. **mix** — outdoor air colder than the supply setpoint is mixed with return air to reach it
+   (humidified to the envelope's minimum dew point if it is too dry);
+1. **outdoor** — 100 % outdoor air, supplied as it is, while it is within the supply band;
+2. **evaporative** — too warm: direct evaporative cooling (saturation effectiveness ε) down
+   to the band's top, as far as the envelope's dew-point and RH limits allow;
+3. **evaporative + trim** / 4. **outdoor + trim** — mechanical (DX) cooling of what is left;
+5. **closed** — outdoor air too humid (dew point above the envelope): dampers close and the
+   DX unit cools recirculated air, drying it to the envelope's limit at the setpoint; the
+   minimum outdoor air still drawn (``closed_outdoor_air``) adds its sensible and latent heat
+   (dehumidification is not free).
+
+Air mass flow follows the heat and the server air temperature rise: ``ṁ = Q / (c_p ΔT_IT)``;
+the fans are N + R units sized for the design heat, at part load on the ASHRAE 90.1
+Appendix G curve with a minimum speed (:func:`twin.building.cooling.components.fan_array_power`).
+Hours in which the supply leaves the chosen ASHRAE envelope (trim capacity too small, no
+humidifier, too humid with no DX) are flagged ``out_of_envelope``, not hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.building.cooling.components import (
+    CP_AIR,
+    ENVELOPES,
+    H_FG,
+    FanArrayParams,
+    fan_array_power,
+    fan_power,
+    vapour_compression_power,
+)
+from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, ITResult, Weather
+from twin.building.fluids import fluid_error
+from twin.building.it_load import DT_CHIP_AIR
+from twin.core.params import ConfigError, param
+from weather import psychrometrics as psy
+
+__all__ = ["ConvergenceError", "FreeAirParams", "simulate_free_air"]
+
+MAX_ITERATIONS = 50
+"""Iterations of the supply-temperature fixed point with too little trim (it contracts ≈ 10× per step)."""
+
+
+class ConvergenceError(ConfigError):
+    """The fixed point did not settle; ``rows`` are the cases of the block (row indices) concerned."""
+
+    def __init__(self, message: str, rows: np.ndarray) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+MODES = ("mix", "outdoor", "evaporative", "evaporative+trim", "outdoor+trim", "closed")
+
+
+@dataclass(frozen=True)
+class FreeAirParams(FanArrayParams):
+    """Parameters of the free-air design."""
+
+    section = "cooling.free_air"
+
+    envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
+    t_supply_setpoint: float = param(
+        22.0, 5.0, 45.0, units="degC", source="assumption: within the recommended 18–27 °C"
+    )
+    t_supply_max: float = param(
+        27.0, 5.0, 45.0, units="degC", source="assumption: top of the recommended band; ≤ envelope maximum"
+    )
+    delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise 10–15 K")
+    evaporative: bool = param(True)
+    evap_effectiveness: float = param(0.85, 0.0, 1.0, source="Wang2001 §9.8: 0.75–0.95")
+    trim_capacity: float = param(
+        1.0, 0.0, 2.0, source="mechanical trim capacity / design heat (assumption: full backup)"
+    )
+    closed_outdoor_air: float = param(
+        0.02,
+        0.0,
+        0.3,
+        source="assumption: outdoor air still drawn when closed (pressurisation, ventilation), share of supply",
+    )
+    humidifier: bool = param(True)
+    humidifier_kwh_per_kg: float = param(
+        0.08, 0.0, 1.0, units="kW h kg-1", source="assumption: ultrasonic/adiabatic humidifier"
+    )
+    fan_pressure_pa: float = param(
+        350.0, 50.0, 3000.0, units="Pa", source="assumption: low-velocity air handlers with filter walls, 250–500 Pa"
+    )
+    fan_efficiency: float = param(0.65, 0.1, 1.0, source="assumption: fan × motor × drive (EC fan arrays)")
+    refrigerant: str = param("R410A", source="CoolProp fluid of the DX trim", check=fluid_error)
+    eta_isentropic: float = param(0.7, 0.3, 1.0, source="assumption: scroll compressor")
+    eta_motor: float = param(0.9, 0.5, 1.0, source="assumption")
+    evaporator_approach: float = param(8.0, 1.0, 20.0, units="K", source="assumption: T_evap below supply air")
+    condenser_approach: float = param(
+        12.0, 3.0, 30.0, units="K", source="assumption: air-cooled condenser over dry bulb"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        lo, hi = ENVELOPES[self.envelope][:2]
+        for name in ("t_supply_setpoint", "t_supply_max"):
+            v = getattr(self, name)
+            if not lo <= v <= hi:
+                raise ConfigError(
+                    f"{self.section}.{name} = {v:g} °C is outside the {self.envelope} envelope ({lo:g} … {hi:g} °C)"
+                )
+        if self.t_supply_setpoint > self.t_supply_max:
+            raise ConfigError(
+                f"{self.section}.t_supply_setpoint = {self.t_supply_setpoint:g} must not exceed t_supply_max = {self.t_supply_max:g}"
+            )
+
+
+def _x_sat(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Vapour mole fraction at saturation (over ice below 0 °C), at t °C and p Pa."""
+    return psy.vapor_mole_fraction(t, 100.0, p)
+
+
+def _w_of_x(x: np.ndarray) -> np.ndarray:
+    return 0.621945 * x / (1.0 - x)
+
+
+def _x_of_w(w: np.ndarray) -> np.ndarray:
+    return w / (0.621945 + w)
+
+
+def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """x_sat at the supply temperature, reusing values at temperatures already evaluated.
+
+    The supply temperature of every hour is one of a few arrays (setpoint and band top per
+    case, outdoor temperature per hour); their saturation values cost (case + time) work
+    instead of case × time. Only the remaining hours (trim shortfall) are evaluated directly.
+    """
+    out = np.full(np.broadcast_shapes(t_supply.shape, pa.shape), np.nan)
+    for t_ref, x_ref in known:
+        hit = np.isnan(out) & (t_supply == t_ref)
+        out = np.where(hit, x_ref, out)
+    rest = np.isnan(out)
+    if rest.any():
+        pb = np.broadcast_to(pa, out.shape)
+        tb = np.broadcast_to(t_supply, out.shape)
+        out[rest] = _x_sat(tb[rest], pb[rest])
+    return out
+
+
+def simulate_free_air(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Hourly free-air cooling for all cases of this design at once.
+
+    Parameters
+    ----------
+    wx : dict
+        Weather arrays ``t_db``, ``t_wb``, ``w`` (kg/kg), ``p_air`` (Pa), broadcastable to
+        (case, time).
+    p : dict
+        :class:`FreeAirParams` fields as (case, 1) arrays (``envelope`` etc. as scalars per
+        group: one envelope per call).
+    it_fn : callable
+        ``it_fn(t_inlet, t_chip, has_server_fans) -> dict`` giving ``p_it`` (kW).
+    heat_other : callable
+        ``heat_other(p_it) -> kW``: heat other than IT that this system removes (UPS and
+        distribution losses, lighting), from the hour's actual IT power.
+    q_design : array_like
+        Design heat, kW (sizes the trim).
+
+    Returns
+    -------
+    dict
+        Component powers (kW), water (L/h), mode (index into :data:`MODES`), supply
+        conditions and ``out_of_envelope``; also the IT results from ``it_fn``.
+    """
+    t_o, w_o, pa = wx["t_db"], wx["w"], wx["p_air"]
+    env = ENVELOPES[p["envelope"]]
+    t_lo, t_hi, dp_lo, dp_hi, rh_lo, rh_hi = env
+    ts, tmax = p["t_supply_setpoint"], p["t_supply_max"]
+    # Saturation at the few temperatures the supply can take (per case or per hour).
+    xs_o = wx["x_sat"] if "x_sat" in wx else _x_sat(t_o, pa)
+    xs_ts, xs_tmax = _x_sat(np.stack(np.broadcast_arrays(np.atleast_2d(ts), np.atleast_2d(tmax))), pa)  # one call
+    w_dp_hi, w_dp_lo = _w_of_x(_x_sat(np.array([[[dp_hi]], [[dp_lo]]]), pa))
+    w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
+    # Closed: the DX coil dries the air to the envelope's limit at the setpoint it supplies.
+    w_closed = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_ts))
+    # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
+    too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.maximum(xs_o, xs_ts)))
+
+    # Supply air temperature and humidity without capacity limits.
+    mix = (~too_humid) & (t_o <= ts)
+    outdoor = (~too_humid) & (t_o > ts) & (t_o <= tmax)
+    warm = (~too_humid) & (t_o > tmax)
+    # Evaporative: how far can we cool before hitting the humidity limit at tmax?
+    dw_to_tmax = CP_AIR * (t_o - tmax) / H_FG
+    w_evap_full = w_o + CP_AIR * p["evap_effectiveness"] * (t_o - wx["t_wb"]) / H_FG
+    dw_possible = np.where(p["evaporative"], np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_o, 0.0), 0.0)
+    dw = np.minimum(dw_to_tmax, dw_possible)
+    t_after_evap = t_o - dw * H_FG / CP_AIR
+    evap_only = warm & (dw_to_tmax <= dw_possible + 1e-12)
+    # (np.where chains: np.select is several times slower on hourly arrays)
+    mode = np.where(
+        too_humid,
+        5,
+        np.where(mix, 0, np.where(outdoor, 1, np.where(warm, np.where(dw > 0, np.where(evap_only, 2, 3), 4), 0))),
+    )
+    t_supply = np.where(outdoor, t_o, np.where(warm, tmax, ts))  # too humid and mix: the setpoint
+    known_sat = [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)]
+    w_pre = np.where(warm, w_o + dw, w_o)  # supply humidity before humidification
+    # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
+    frac_oa = np.where(mix, np.clip(p["delta_t_it"] / np.maximum(ts + p["delta_t_it"] - t_o, 1e-9), 0.0, 1.0), 1.0)
+
+    def supply_air(t_sup: np.ndarray) -> dict[str, np.ndarray]:
+        """Humidification and the supply air's humidity, density, RH and envelope check at t_sup.
+
+        Depends on the state only (weather and cooling parameters), not on the load: it is
+        evaluated on the state's shape, and again per case only in hours of trim shortfall.
+        """
+        xs_s = _x_sat_supply(t_sup, pa, known_sat)
+        w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
+        humidify = (~too_humid) & (w_pre < w_min) & p["humidifier"]
+        w_sup = np.where(humidify, w_min, w_pre)
+        w_sup = np.where(too_humid, np.minimum(w_o, w_closed), w_sup)
+        rh_s = np.minimum(100.0 * _x_of_w(w_sup) / xs_s, 100.0)
+        out = (
+            (t_sup > t_hi + 1e-6)
+            | (t_sup < t_lo - 1e-6)
+            | (w_sup > w_dp_hi * 1.0005)
+            | (w_sup < w_dp_lo * 0.9995)
+            | (rh_s > rh_hi + 0.5)
+        )
+        dw_humid = np.where(humidify, frac_oa * (w_min - w_pre), 0.0)  # kg water per kg supply air
+        rho = psy.moist_air_density(t_sup, w_sup, pa)
+        return {
+            "w": w_sup,
+            "rh": rh_s,
+            "out": out,
+            "humidify": humidify,
+            # per kg/s of supply air: fan kW, humidifier kW, water L/h
+            "fan_kw": fan_power(1.0, rho, p["fan_pressure_pa"], p["fan_efficiency"]),
+            "humid_kw": dw_humid * 3600.0 * p["humidifier_kwh_per_kg"],
+            "water": (np.where(warm, dw, 0.0) + dw_humid) * 3600.0,
+        }
+
+    sup = supply_air(t_supply)
+    trim_per_kg = np.where(warm, CP_AIR * (t_after_evap - tmax), 0.0)  # kJ/kg to bring evap air to tmax
+    # Closed: the minimum outdoor air replaces return air; the coil takes its sensible and latent heat.
+    closed_oa_per_kg = np.where(
+        too_humid,
+        p["closed_outdoor_air"] * (CP_AIR * (t_o - ts - p["delta_t_it"]) + H_FG * np.maximum(w_o - w_closed, 0.0)),
+        0.0,
+    )
+    cap = p["trim_capacity"] * q_design
+    t_target = t_supply
+
+    def load(t_inlet: np.ndarray) -> tuple[ITResult, np.ndarray, np.ndarray, np.ndarray]:
+        """IT power at this inlet, heat, airflow, and mechanical cooling asked for (kW, kg/s)."""
+        it = it_fn(t_inlet, t_inlet + DT_CHIP_AIR, True)
+        q = it["p_it"] + heat_other(it["p_it"])
+        m_air = q * (1.0 / (CP_AIR * p["delta_t_it"]))
+        # trim of the evaporatively cooled air, or all the heat when closed
+        return it, q, m_air, m_air * (trim_per_kg + closed_oa_per_kg) + q * too_humid
+
+    # The supply temperature is known before the load: IT power follows from it, and from
+    # here on the load only sets the air mass flow (what happens per kg of air is the state).
+    it, q, m_air, q_mech = load(t_supply)
+    short = np.maximum(q_mech - cap, 0.0)
+    if np.any(short > 0.0):
+        # The trim cannot hold the setpoint: the supply (and server inlet) runs warmer, the
+        # servers' fans and leakage add heat, the shortfall grows. Fixed point on the supply
+        # temperature (contraction ≈ 0.1 per step with the default IT parameters).
+        for _ in range(MAX_ITERATIONS):
+            t_new = t_target + short / np.maximum(m_air * CP_AIR, 1e-12)
+            it, q, m_air, q_mech = load(t_new)
+            short_new = np.maximum(q_mech - cap, 0.0)
+            done = np.allclose(short_new, short, rtol=1e-10, atol=1e-9)
+            short, previous = short_new, short
+            if done:
+                break
+        else:
+            now, before = np.broadcast_arrays(short, previous)
+            rows, hours = np.nonzero(~np.isclose(now, before, rtol=1e-10, atol=1e-9))
+            raise ConvergenceError(
+                f"free air: the supply temperature with too little trim did not settle in {MAX_ITERATIONS} "
+                f"iterations in {np.unique(hours).size} hours (the first, counted from 0 at the start of the year: "
+                f"{', '.join(map(str, np.unique(hours)[:5]))}); the server fans' and leakage's heat grows faster "
+                "than the air removes it: raise cooling.free_air.trim_capacity or lower facility.fan_speed_per_k "
+                "/ leakage_per_k",
+                rows=np.unique(rows),
+            )
+        q_mech = q_mech - short
+        t_supply = t_target + short / np.maximum(m_air * CP_AIR, 1e-12)
+        sup = supply_air(t_supply)
+    t_evap = t_supply - p["evaporator_approach"]
+    t_cond = t_o + p["condenser_approach"]
+    p_mech, cop = vapour_compression_power(
+        q_mech, t_evap, t_cond, p["refrigerant"], p["eta_isentropic"], p["eta_motor"]
+    )
+    w_supply = sup["w"]
+
+    return {
+        **it,
+        "q_cooling": q,
+        "p_cooling_fans": fan_array_power(m_air, q_design / (CP_AIR * p["delta_t_it"]), sup["fan_kw"], p),
+        "p_pumps": 0.0,
+        "p_compressor": p_mech,
+        "p_heat_rejection": 0.0,
+        "p_humidification": m_air * sup["humid_kw"],
+        "water": m_air * sup["water"],
+        "mode": mode,
+        "t_supply": t_supply,
+        "w_supply": w_supply,
+        "rh_supply": sup["rh"],
+        "cop_mech": lambda: np.where(q_mech > 0.0, cop, np.nan),  # hours it runs; only if kept
+        "out_of_envelope": sup["out"],
+    }

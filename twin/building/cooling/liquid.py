@@ -1,0 +1,315 @@
+"""Liquid cooling: spray, cold plates, single-phase immersion and two-phase immersion.
+
+All three take the IT heat into a dielectric liquid and reject it through a water loop and a
+dry cooler with adiabatic pre-cooling in hot hours; server fans are removed (cold plates keep
+a share). They differ in
+how the liquid works:
+
+* **spray** — dielectric coolant (default ``INCOMP::HFE2``, HFE-7100) sprayed onto the chips
+  and collected warm (45–55 °C class, Guian2025), pumped through a plate heat exchanger;
+* **cold_plate** — direct-to-chip: water-glycol (default ``INCOMP::MPG-25%``) through cold
+  plates on the processors takes ``capture`` (75 %) of the server heat through a CDU; the
+  servers keep the share ``1 − capture`` of their fans for the rest, which goes to the air;
+* **immersion_1p** — servers in tanks of dielectric oil (default ``INCOMP::PNF2``, the
+  nearest CoolProp entry to a mineral oil), pumped through a CDU heat exchanger;
+* **immersion_2p** — servers in a boiling fluid (default ``Novec649``, T_sat 49 °C at 1 atm,
+  boiling at the site's mean pressure: 44–46 °C at the western hubs' altitude): latent heat goes
+  to a water-cooled condenser, no liquid pump, but condenser and vapour-recovery auxiliaries
+  (``vapour_recovery_kw_per_kw``); vapour loss is an input. Novec 649 is being discontinued (3M's
+  PFAS exit, end of 2025): another CoolProp fluid can be set (``R1336mzz(Z)``, T_sat 33.5 °C).
+
+A share of the heat (``capture`` < 1 for spray: power supplies, disks) and the electrical
+losses and lighting go to an auxiliary air system, modelled as free air with its defaults.
+The coolant must reach its supply limit; hours in which the dry cooler (pads included) cannot
+cool the water enough are ``out_of_envelope``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.building import fluids
+from twin.building.cooling.components import CP_WATER, RHO_WATER, dry_cooler, pump_power
+from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, ITResult, Weather
+from twin.building.cooling.curves import part_load_power
+from twin.building.cooling.free_air import FreeAirParams, simulate_free_air
+from twin.core.params import Params, param
+
+__all__ = [
+    "ColdPlateParams",
+    "Immersion1pParams",
+    "Immersion2pParams",
+    "LiquidParams",
+    "SprayParams",
+    "simulate_cold_plate",
+    "simulate_immersion_1p",
+    "simulate_immersion_2p",
+    "simulate_liquid",
+    "simulate_spray",
+]
+
+MODES = ("dry", "adiabatic", "short")
+
+
+@dataclass(frozen=True)
+class LiquidParams(Params):
+    """Parameters common to the liquid designs (defaults are the spray design's)."""
+
+    section = "cooling.spray"
+
+    fluid: str = param(
+        "INCOMP::HFE2", source="CoolProp: HFE-7100 is INCOMP::HFE2 (not INCOMP::HFE)", check=fluids.fluid_error
+    )
+    t_coolant_supply_max: float = param(
+        40.0,
+        15.0,
+        70.0,
+        units="degC",
+        source="assumption: returns at 50 °C with ΔT 10 K (Guian2025: collected at 45–55 °C)",
+    )
+    delta_t_coolant: float = param(10.0, 2.0, 30.0, units="K", source="assumption")
+    dt_chip: float = param(15.0, 2.0, 50.0, units="K", source="assumption: chip above coolant supply")
+    capture: float = param(0.9, 0.5, 1.0, source="assumption: share of IT heat taken by the liquid")
+    hx_approach: float = param(3.0, 0.5, 15.0, units="K", source="assumption: plate heat exchanger / CDU")
+    delta_t_water: float = param(8.0, 2.0, 20.0, units="K", source="assumption")
+    drycooler_approach: float = param(
+        8.0, 2.0, 20.0, units="K", source="Brief2025: dry cooler approach 5–15 K (unverified)"
+    )
+    drycooler_fan_kw_per_kw: float = param(
+        0.015, 0.0, 0.1, units="1", source="assumption: dry-cooler fans at full speed per kW of design heat"
+    )
+    adiabatic: bool = param(True)
+    adiabatic_effectiveness: float = param(
+        0.8, 0.0, 1.0, source="assumption: wetted pads (Wang2001: direct evaporative 0.75–0.95)"
+    )
+    coolant_pump_head_pa: float = param(200_000.0, 0.0, 1e6, units="Pa", source="assumption: nozzles and manifolds")
+    water_pump_head_pa: float = param(150_000.0, 10_000.0, 1e6, units="Pa", source="assumption")
+    pump_efficiency: float = param(0.7, 0.1, 1.0, source="assumption: pump × motor")
+    pump_control: str = param(
+        "vsd",
+        choices=("vsd", "constant"),
+        source="vsd: variable speed with DP reset (OpenStudioStandards curve); constant: constant flow",
+    )
+    pump_min_flow: float = param(0.3, 0.0, 1.0, source="assumption: minimum pump flow / design flow")
+    condenser_approach: float = param(
+        8.0, 1.0, 30.0, units="K", source="two-phase only: fluid saturation minus water supply (assumption)"
+    )
+    vapour_loss_kg_per_mwh: float = param(
+        0.0, 0.0, 10.0, units="kg MW-1 h-1", source="two-phase only: fluid lost per MWh of IT energy (input)"
+    )
+
+
+@dataclass(frozen=True)
+class SprayParams(LiquidParams):
+    """Spray liquid cooling (the spray defaults of :class:`LiquidParams`)."""
+
+
+@dataclass(frozen=True)
+class Immersion1pParams(LiquidParams):
+    """Single-phase immersion in dielectric oil."""
+
+    section = "cooling.immersion_1p"
+
+    fluid: str = param("INCOMP::PNF2", source="CoolProp: nearest entry to a mineral/PAO oil", check=fluids.fluid_error)
+    t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="degC", source="assumption: oil to the tanks")
+    dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: natural/forced convection in oil")
+    capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
+    coolant_pump_head_pa: float = param(
+        150_000.0, 0.0, 1e6, units="Pa", source="assumption: CDU and tank manifolds, viscous oil"
+    )
+
+
+@dataclass(frozen=True)
+class ColdPlateParams(LiquidParams):
+    """Direct-to-chip cold plates: liquid for the chips, air (and the servers' own fans) for the rest."""
+
+    section = "cooling.cold_plate"
+
+    fluid: str = param("INCOMP::MPG-25%", source="assumption: 25 % propylene glycol, the usual TCS coolant")
+    t_coolant_supply_max: float = param(
+        40.0,
+        15.0,
+        70.0,
+        units="degC",
+        source="assumption: TCS supply 40 °C on facility water ≤ 37 °C (ASHRAE TC9.9 liquid class W40)",
+    )
+    dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: cold-plate thermal resistance at load")
+    capture: float = param(
+        0.75, 0.3, 1.0, source="assumption: cold plates on CPUs/GPUs take 70–80 % of server heat (vendor figures)"
+    )
+    coolant_pump_head_pa: float = param(
+        150_000.0, 0.0, 1e6, units="Pa", source="assumption: CDU, manifolds and cold-plate channels"
+    )
+
+
+@dataclass(frozen=True)
+class Immersion2pParams(LiquidParams):
+    """Two-phase immersion: boiling fluid, water-cooled condenser."""
+
+    section = "cooling.immersion_2p"
+
+    fluid: str = param(
+        "Novec649",
+        source="CoolProp: Novec649, T_sat 49.1 °C, h_fg 87.9 kJ/kg at 1 atm",
+        check=fluids.fluid_error,
+    )
+    dt_chip: float = param(15.0, 2.0, 50.0, units="K", source="assumption: boiling on the chip lid")
+    capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
+    coolant_pump_head_pa: float = param(
+        0.0, 0.0, 1e6, units="Pa", source="the fluid circulates by boiling and condensing"
+    )
+    vapour_loss_kg_per_mwh: float = param(
+        0.01, 0.0, 10.0, units="kg MW-1 h-1", source="assumption: input, set from the vendor's figure"
+    )
+    vapour_recovery_kw_per_kw: float = param(
+        0.01,
+        0.0,
+        0.1,
+        units="1",
+        source="assumption: condenser coils' pumps, vapour-recovery unit and tank controls per kW boiled "
+        "(brings cooling pPUE to the ~1.02 published floor)",
+    )
+
+
+def simulate_liquid(
+    kind: str, wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Hourly liquid cooling of ``kind`` (``spray``, ``immersion_1p``, ``immersion_2p``) for all cases.
+
+    Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`, plus
+    ``fluid_loss`` (kg/h, two-phase) and ``t_water`` (water loop supply, °C).
+
+    Notes
+    -----
+    Coolant supply limit: single phase ``t_coolant_supply_max``; two phase the water must
+    condense the vapour, ``T_water ≤ T_sat − condenser_approach``. Water loop target
+    ``T_water = T_coolant − hx_approach`` (single phase). Chip temperature ``T_coolant + dt_chip``
+    (``T_sat + dt_chip`` for two phase) sets the leakage. Pumps: design power ``P = V̇ Δp / η``
+    with ``V̇ = Q_d / (ρ c_p ΔT)`` (coolant properties from CoolProp, tabulated), at part load
+    on the variable-speed pump curve (:func:`twin.building.cooling.curves.part_load_power`).
+    """
+    two_phase = kind == "immersion_2p"
+    if two_phase:
+        # The tank is vented through its vapour-recovery unit: the fluid boils at the site's pressure.
+        p_site = np.mean(np.broadcast_to(wx["p_air"], np.shape(wx["t_db"])), axis=-1, keepdims=True)
+        t_sat = np.array([[fluids.saturation(str(p["fluid"]), round(float(x), -1))[0] for x in row] for row in p_site])
+        t_coolant = np.broadcast_to(t_sat, np.shape(wx["t_db"])).astype(float)
+        t_water_target = t_sat - p["condenser_approach"]
+    else:
+        t_coolant = p["t_coolant_supply_max"] + 0.0 * wx["t_db"]
+        t_water_target = p["t_coolant_supply_max"] - p["hx_approach"]
+    t_coolant = np.broadcast_to(t_coolant, np.broadcast_shapes(np.shape(t_coolant), np.shape(t_water_target))).astype(
+        float
+    )
+    aux_params = FreeAirParams()
+    if kind == "cold_plate":  # the servers keep fans for the share of heat that goes to air
+        t_air = np.broadcast_to(aux_params.t_supply_setpoint, t_coolant.shape)
+        it = it_fn(t_air, t_coolant + p["dt_chip"], 1.0 - p["capture"])
+    else:
+        it = it_fn(t_coolant, t_coolant + p["dt_chip"], False)
+    q_liquid = p["capture"] * it["p_it"]
+    q_air = (1.0 - p["capture"]) * it["p_it"] + heat_other(it["p_it"])
+    q_liquid_design = p["capture"] * q_design
+    dc = dry_cooler(
+        wx["t_db"],
+        wx["t_wb"],
+        q_liquid,
+        q_liquid_design,
+        t_water_target,
+        approach_design=p["drycooler_approach"],
+        fan_specific_power=p["drycooler_fan_kw_per_kw"],
+        adiabatic=p["adiabatic"],
+        adiabatic_effectiveness=p["adiabatic_effectiveness"],
+    )
+    # If the water comes back warmer than the target, the coolant does too.
+    excess = np.maximum(dc["t_water"] - t_water_target, 0.0)
+    t_coolant_reached = t_coolant + excess
+
+    def pumps(p_design: np.ndarray | float) -> np.ndarray:
+        """Part load of a pump sized for the design heat (flow ∝ heat at the design ΔT)."""
+        return part_load_power(
+            q_liquid / q_liquid_design, p_design, str(p["pump_control"]), min_flow=p["pump_min_flow"], kind="pump"
+        )
+
+    p_water_pump = pumps(
+        pump_power(
+            q_liquid_design, p["delta_t_water"], RHO_WATER, CP_WATER, p["water_pump_head_pa"], p["pump_efficiency"]
+        )
+    )
+    if two_phase:
+        p_coolant_pump = p["vapour_recovery_kw_per_kw"] * q_liquid
+        fluid_loss = p["vapour_loss_kg_per_mwh"] * it["p_it"] / 1000.0
+    else:
+        tab = fluids.liquid_table(str(p["fluid"]))
+        t_mean = t_coolant + 0.5 * p["delta_t_coolant"]
+        p_coolant_pump = pumps(
+            pump_power(
+                q_liquid_design,
+                p["delta_t_coolant"],
+                tab.density(t_mean),
+                tab.heat_capacity(t_mean) / 1000.0,
+                p["coolant_pump_head_pa"],
+                p["pump_efficiency"],
+            )
+        )
+        fluid_loss = np.zeros_like(q_liquid)
+    # Auxiliary air system for the heat the liquid does not take.
+    # (its trim is sized for the year's peak residual heat; the heat is passed as its "IT")
+
+    def residual_heat(t_in: np.ndarray, t_chip: np.ndarray, fans: bool | np.ndarray, /) -> ITResult:
+        return {"p_it": q_air}
+
+    aux = simulate_free_air(
+        wx,
+        aux_params.to_dict(),
+        residual_heat,
+        lambda p_it: 0.0 * p_it,
+        np.max(q_air, axis=-1, keepdims=True),
+    )
+    mode = np.where(dc["short"], 2, np.where(dc["adiabatic_on"], 1, 0))
+    return {
+        **it,
+        "q_cooling": q_liquid + q_air,
+        "p_cooling_fans": aux["p_cooling_fans"],
+        "p_pumps": p_coolant_pump + p_water_pump,
+        "p_compressor": aux["p_compressor"],
+        "p_heat_rejection": dc["p_fans"],
+        "p_humidification": aux["p_humidification"],
+        "water": dc["water"] + aux["water"],
+        "mode": mode,
+        "t_supply": t_coolant_reached,
+        "cop_mech": aux["cop_mech"],
+        "out_of_envelope": dc["short"] | aux["out_of_envelope"],
+        "t_water": dc["t_water"],
+        "fluid_loss": fluid_loss,
+    }
+
+
+def simulate_spray(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Spray liquid cooling: :func:`simulate_liquid` of kind ``"spray"``."""
+    return simulate_liquid("spray", wx, p, it_fn, heat_other, q_design)
+
+
+def simulate_immersion_1p(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Single-phase immersion: :func:`simulate_liquid` of kind ``"immersion_1p"``."""
+    return simulate_liquid("immersion_1p", wx, p, it_fn, heat_other, q_design)
+
+
+def simulate_immersion_2p(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Two-phase immersion: :func:`simulate_liquid` of kind ``"immersion_2p"``."""
+    return simulate_liquid("immersion_2p", wx, p, it_fn, heat_other, q_design)
+
+
+def simulate_cold_plate(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Direct-to-chip cold plates: :func:`simulate_liquid` of kind ``"cold_plate"``."""
+    return simulate_liquid("cold_plate", wx, p, it_fn, heat_other, q_design)

@@ -1,0 +1,290 @@
+"""The facility chain of one block of cases: IT load → cooling design → electrical chain.
+
+:func:`facility_chain` is what :func:`twin.simulate` runs for every block (parameters as stacked
+columns); :func:`facility_block` is the same chain for a user's weather arrays and parameter
+objects, without a scenario, sites or a weather library — e.g. to try one design on a few
+hours::
+
+    import numpy as np
+    from twin import facility_block
+    r = facility_block({"t_db": np.array([5.0, 30.0]), "rh": np.array([40.0, 70.0]),
+                        "p_air": np.array([90_000.0, 90_000.0])}, "free_air")
+    r["pue"]
+
+Units: power kW, temperature °C, pressure Pa.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from twin.building.cooling import Design, get_design
+from twin.building.cooling.contract import Columns, HeatOther, ITFunction, ITResult, check_outputs
+from twin.building.electrical import ElectricalParams, electrical_losses, indoor_losses
+from twin.building.it_load import ITParams, it_power, occupancy_profile, overclock_power, utilisation_profile
+from twin.core.arrays import total
+from twin.core.params import ConfigError, Params
+from weather import psychrometrics as psy
+
+__all__ = [
+    "COOLING_PARTS",
+    "POWER_PARTS",
+    "PhysicalBoundsError",
+    "check_bounds",
+    "derive_psychrometrics",
+    "facility_block",
+    "facility_chain",
+    "stack_columns",
+]
+
+POWER_PARTS = ("p_it", "p_cooling", "p_ups_loss", "p_dist_loss", "p_transformer_loss", "p_misc")
+"""The parts whose sum is the facility power (the energy balance)."""
+COOLING_PARTS = ("p_cooling_fans", "p_pumps", "p_compressor", "p_heat_rejection", "p_humidification")
+"""The parts whose sum is the cooling power."""
+
+
+def derive_psychrometrics(t_db: np.ndarray, rh: np.ndarray, p_air: np.ndarray) -> dict[str, np.ndarray]:
+    """Humidity ratio ``w`` (kg/kg), wet bulb ``t_wb`` (°C) and the saturation mole fraction ``x_sat``.
+
+    The derived weather every design reads, from dry bulb (°C), relative humidity (%) and
+    pressure (Pa).
+    """
+    w = psy.humidity_ratio(t_db, rh, p_air)
+    return {
+        "w": w,
+        "t_wb": psy.wet_bulb_from_humidity_ratio(t_db, w, p_air),
+        "x_sat": psy.vapor_mole_fraction(t_db, 100.0, p_air),
+    }
+
+
+def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
+    """Stack the fields of parameter objects into (n, 1) columns; text fields must agree.
+
+    A field with one value in every case becomes a (1, 1) array instead: broadcasting then
+    computes whatever depends only on such fields (and the weather) once per hour, not once
+    per case and hour — a sweep pays for the parameters it varies, not for the others.
+    """
+    out: dict[str, Any] = {}
+    for name in _field_names(type(objs[0])):
+        vals = [getattr(o, name) for o in objs]
+        v0 = vals[0]
+        if isinstance(v0, str):
+            if any(v != v0 for v in vals):
+                raise ValueError(f"{objs[0].section}.{name}: one block needs one value, got {sorted(set(vals))}")
+            out[name] = v0
+        elif len(vals) == 1 or all(v == v0 for v in vals):
+            out[name] = np.full((1, 1), v0, dtype=bool if isinstance(v0, bool) else float)
+        else:
+            out[name] = np.asarray(vals, dtype=bool if isinstance(v0, bool) else float)[:, None]
+    return out
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return _FIELD_NAMES[cls]
+
+
+def facility_chain(
+    design: Design,
+    wx: Mapping[str, np.ndarray],
+    fac: Columns,
+    ele: Columns,
+    coo: Columns,
+    design_kw: np.ndarray,
+    u: np.ndarray,
+) -> dict[str, Any]:
+    """Hourly facility physics of one block: IT load, the design's cooling, the electrical chain.
+
+    Parameters
+    ----------
+    design : Design
+        The cooling design (all cases of the block share it).
+    wx : mapping
+        Weather arrays broadcastable to (case, time): ``t_db``, ``t_wb`` (°C), ``w`` (kg/kg),
+        ``p_air`` (Pa), optionally ``x_sat``.
+    fac, ele, coo : mapping
+        :class:`~twin.building.it_load.ITParams`, :class:`~twin.building.electrical.ElectricalParams` and the
+        design's parameter fields as columns (:func:`stack_columns`).
+    design_kw : array_like
+        Design IT power of the hall, kW, (case, 1) or (1, 1): it sizes the plant; the IT
+        installed is ``occupancy`` of it.
+    u : array_like
+        Utilisation 0–1, broadcastable to (case, time).
+
+    Returns
+    -------
+    dict
+        The design's outputs (:class:`~twin.building.cooling.contract.CoolingResult`; a diagnostic may
+        still be a function of no arguments), ``p_cooling``, the electrical losses,
+        ``p_facility`` and hourly ``pue``.
+    """
+
+    if "max_kw_per_rack" in coo and np.any(fac["kw_per_rack"] > coo["max_kw_per_rack"]):
+        raise ConfigError(
+            f"facility.kw_per_rack = {float(np.max(fac['kw_per_rack'])):g} kW is above "
+            f"cooling.{design.name}.max_kw_per_rack = {float(np.min(coo['max_kw_per_rack'])):g} kW: "
+            "air cannot carry that density; choose cold_plate, spray or immersion, or raise the limit"
+        )
+    occupancy = fac["occupancy"]
+    if np.any(fac["occupancy_ramp"]):
+        ramp = occupancy_profile(
+            np.shape(wx["t_db"])[-1], occupancy, fac["occupancy_end"], fac["ramp_years"], fac["operating_year"]
+        )
+        occupancy = np.where(fac["occupancy_ramp"], ramp, occupancy)
+    installed_kw = design_kw * occupancy
+    overclock = overclock_power(fac["performance_factor"], str(fac["overclock_law"]), fac["overclock_power_factor"])
+
+    def it_fn(t_inlet: np.ndarray, t_chip: np.ndarray, has_fans: bool | np.ndarray) -> ITResult:
+        r: ITResult = {
+            **it_power(
+                installed_kw,
+                u,
+                t_inlet,
+                t_chip,
+                idle_fraction=fac["idle_fraction"],
+                fan_share=fac["fan_share"],
+                fan_speed_per_k=fac["fan_speed_per_k"],
+                leakage_per_k=fac["leakage_per_k"],
+                leakage_share=fac["leakage_share"],
+                performance_factor=fac["performance_factor"],
+                overclock_power_factor=overclock,
+                has_server_fans=has_fans,
+            ),  # type: ignore[typeddict-item]
+            "utilisation": u,
+        }
+        return r
+
+    def heat_other(p_it: np.ndarray) -> np.ndarray:
+        loss = indoor_losses(p_it, design_kw, ele)
+        return loss["p_dist_loss"] + loss["p_ups_loss"] + loss["p_misc"]
+
+    _it: ITFunction = it_fn
+    _heat: HeatOther = heat_other
+    # Design heat (sizes trim, chillers and dry coolers): design IT power plus its indoor losses.
+    q_design = design_kw + heat_other(design_kw)
+    r: dict[str, Any] = dict(design.simulate(wx, coo, _it, _heat, q_design))
+    check_outputs(design.name, r)
+    r["p_cooling"] = total(*(r[k] for k in COOLING_PARTS))
+    r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele))
+    r["p_facility"] = total(*(r[k] for k in POWER_PARTS))
+    r["pue"] = r["p_facility"] / r["p_it"]
+    check_bounds(design.name, r, fac, coo)
+    return r
+
+
+class PhysicalBoundsError(ConfigError):
+    """A result outside its physical bounds: the parameters that set it are not a physical combination."""
+
+
+_CAUSES = {
+    "p_it": ("facility", ("utilisation", "idle_fraction", "leakage_per_k", "leakage_share", "fan_share")),
+}
+
+
+def check_bounds(design: str, r: Mapping[str, Any], fac: Columns, coo: Columns) -> None:
+    """Refuse results outside their physical bounds, naming the parameters behind them.
+
+    IT power > 0 and finite; every power and the water ≥ 0; hourly PUE ≥ 1. The physics keeps
+    these by construction for parameters within their declared ranges; this is the guard that
+    a combination of them (or a user's hourly series) cannot slip through as a silent result.
+    """
+
+    def row_values(section: str, names: tuple[str, ...], cols: Columns, where: np.ndarray) -> str:
+        i = int(np.unravel_index(int(np.argmax(where)), where.shape)[0])
+        vals = []
+        for n in names:
+            if n in cols and not isinstance(cols[n], str):
+                a = np.asarray(cols[n])
+                vals.append(f"{section}.{n} = {float(a[min(i, a.shape[0] - 1), 0]):g}")
+        return ", ".join(vals)
+
+    p_it = np.asarray(r["p_it"])
+    bad = ~(p_it > 0.0) | ~np.isfinite(p_it)
+    if bad.any():
+        sec, names = _CAUSES["p_it"]
+        raise PhysicalBoundsError(
+            f"design {design!r}: IT power is not positive in {int(bad.sum())} case-hours "
+            f"(lowest {float(np.nanmin(p_it)):.4g} kW) with {row_values(sec, names, fac, bad)}; "
+            "this combination cannot be physical: raise the utilisation or idle fraction, or lower leakage_per_k"
+        )
+    for name in (*POWER_PARTS, *COOLING_PARTS, "water"):
+        a = np.asarray(r[name])
+        scale = 1e-9 * float(np.max(np.abs(p_it)))
+        if np.any(a < -scale) or not np.all(np.isfinite(a)):
+            raise PhysicalBoundsError(
+                f"design {design!r}: {name} is negative or not finite (lowest {float(np.nanmin(a)):.4g}); "
+                f"cooling parameters {row_values('cooling.' + design, tuple(coo), coo, a < -scale)}"
+            )
+    pue = np.asarray(r["pue"])
+    if np.any(pue < 1.0 - 1e-12):
+        raise PhysicalBoundsError(f"design {design!r}: hourly PUE {float(pue.min()):.6g} < 1 (the balance is broken)")
+
+
+def facility_block(
+    weather: Mapping[str, Any],
+    design: str,
+    *,
+    facility: ITParams | Sequence[ITParams] | None = None,
+    electrical: ElectricalParams | Sequence[ElectricalParams] | None = None,
+    cooling: Params | Sequence[Params] | None = None,
+    hour: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The facility chain for weather arrays and parameter objects, outside :func:`twin.simulate`.
+
+    Parameters
+    ----------
+    weather : mapping
+        Hourly ``t_db`` (°C), ``p_air`` (Pa) and either ``rh`` (%) or both ``w`` (kg/kg) and
+        ``t_wb`` (°C); 1-D (time) or 2-D (case, time).
+    design : str
+        A cooling design name (:data:`twin.building.cooling.DESIGNS`).
+    facility, electrical, cooling : parameter object or sequence of them, optional
+        One object for every case, or one per case (cases along the first axis); defaults
+        are the classes' defaults.
+    hour : array_like, optional
+        Hour of day of each time step (the diurnal profile); default ``arange(n) % 24``.
+
+    Returns
+    -------
+    dict
+        Every output of :func:`facility_chain` as an array (diagnostics evaluated), with a
+        leading case axis.
+    """
+    d = get_design(design)
+    wx = {k: np.atleast_2d(np.asarray(v, dtype=float)) for k, v in weather.items()}
+    missing = [k for k in ("t_db", "p_air") if k not in wx]
+    if missing or ("rh" not in wx and not {"w", "t_wb"} <= set(wx)):
+        raise ValueError("facility_block: weather needs t_db, p_air and rh (or w and t_wb)")
+    if "w" not in wx or "t_wb" not in wx:
+        wx.update(derive_psychrometrics(wx["t_db"], wx["rh"], wx["p_air"]))
+    nt = wx["t_db"].shape[-1]
+
+    def listed(x: Any, default: Params) -> list[Any]:
+        if x is None:
+            return [default]
+        return list(x) if isinstance(x, Sequence) else [x]
+
+    facs = listed(facility, ITParams())
+    eles = listed(electrical, ElectricalParams())
+    coos = listed(cooling, d.params())
+    for c in coos:
+        if not isinstance(c, d.params):
+            raise ValueError(f"facility_block: cooling parameters for {design!r} must be {d.params.__name__}")
+    profiles = {f.profile for f in facs}
+    if profiles - {"flat", "diurnal"} or len(profiles) > 1:
+        raise ValueError("facility_block: one utilisation profile per call, 'flat' or 'diurnal'")
+    fac, ele, coo = stack_columns(facs), stack_columns(eles), stack_columns(coos)
+    kw = np.asarray([f.design_kw for f in facs], dtype=float)[:, None]
+    h = (np.arange(nt) % 24 if hour is None else np.asarray(hour))[None, :]
+    u = utilisation_profile(h, fac["utilisation"], facs[0].profile, fac["diurnal_amplitude"])
+    r = facility_chain(d, wx, fac, ele, coo, kw, u)
+    n = max(len(facs), len(eles), len(coos), wx["t_db"].shape[0])
+    return {k: np.broadcast_to(v() if callable(v) else v, (n, nt)) for k, v in r.items()}

@@ -1,0 +1,379 @@
+"""The output registry: name, units, label, display format and kind of every output, in one place.
+
+Hourly variables of :func:`twin.simulate`, per-case inputs it echoes, annual KPIs of
+:func:`twin.kpis` and the outdoor weather are all registered here. The Dataset attributes
+(``units``, ``long_name``, ``description``, ``currency``), the CLI's KPI tables, the NetCDF
+files (CF conventions, :mod:`twin.core.io`) and the dashboard render from this registry.
+
+Public names, kept stable for the renderers: :class:`Variable`, :data:`REGISTRY`, :data:`KINDS`,
+:func:`attrs`, :func:`annotate`, :func:`label`, :func:`format_value`, :func:`of_kind`.
+
+Units are UDUNITS-2 strings as CF asks (``kW``, ``MW h``, ``degC``, ``L kW-1 h-1``, ``1`` for a
+ratio or a count). Money is not a unit: a price per kWh has units ``kW-1 h-1`` and the
+attribute ``currency = "CNY"``; an amount of money has units ``1`` and the same attribute.
+``display_units`` is what a table header shows (``CNY/kWh``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import xarray as xr
+
+from twin.core.params import display_units
+from weather.dataset import VARIABLES as WEATHER_VARIABLES
+
+__all__ = [
+    "KINDS",
+    "REGISTRY",
+    "Variable",
+    "annotate",
+    "attrs",
+    "format_value",
+    "label",
+    "of_kind",
+]
+
+KINDS = ("hourly", "case", "kpi", "weather")
+"""``hourly``: (case, time) results; ``case``: per-case inputs echoed in the Dataset; ``kpi``:
+annual figures of :func:`twin.kpis`; ``weather``: outdoor conditions."""
+
+CNY = "CNY"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A registered output.
+
+    Attributes
+    ----------
+    name : str
+        Variable name in the Datasets.
+    units : str
+        UDUNITS-2 units (CF); ``"1"`` for ratios and counts.
+    long_name : str
+        Descriptive name (CF ``long_name``).
+    description : str
+        What it includes or how it is defined.
+    kind : str
+        One of :data:`KINDS`.
+    label : str
+        Short table header (default: the name).
+    fmt : str
+        ``str.format`` pattern of a displayed value.
+    display_units : str
+        Units as a table shows them (default: ``units``).
+    currency : str or None
+        Currency of a money variable (its ``units`` then exclude the money).
+    """
+
+    name: str
+    units: str
+    long_name: str
+    description: str = ""
+    kind: str = "hourly"
+    label: str = ""
+    fmt: str = "{:.4g}"
+    display_units: str = ""
+    currency: str | None = None
+
+
+def _money(name: str, per: str, long_name: str, description: str = "", **kw: Any) -> Variable:
+    """A money variable: ``per`` is the UDUNITS part besides the currency ("" for an amount)."""
+    shown = display_units(per, CNY)
+    return Variable(name, per or "1", f"{long_name} in {CNY}", description, currency=CNY, display_units=shown, **kw)
+
+
+_V = [
+    # facility power, kW (hourly mean power = energy in kWh per hour)
+    Variable(
+        "p_facility", "kW", "facility power", "everything the site draws: IT + cooling + electrical losses + misc"
+    ),
+    Variable("p_it", "kW", "IT power", "servers including their fans (what PUE divides by)"),
+    Variable("p_server_fans", "kW", "server fan power", "part of IT power; zero for liquid designs"),
+    Variable("p_leakage", "kW", "chip leakage change", "part of IT power, against a 67 °C reference chip"),
+    Variable("p_cooling", "kW", "cooling power", "fans + pumps + compressors + heat rejection + humidification"),
+    Variable("p_cooling_fans", "kW", "cooling air fans", "AHU/CRAH fans"),
+    Variable("p_pumps", "kW", "pumps", "chilled-water, condenser-water, coolant and water-loop pumps"),
+    Variable("p_compressor", "kW", "compressors", "chiller or DX trim"),
+    Variable("p_heat_rejection", "kW", "heat rejection fans", "cooling tower or dry cooler fans"),
+    Variable("p_humidification", "kW", "humidification", ""),
+    Variable("p_ups_loss", "kW", "UPS losses", ""),
+    Variable("p_dist_loss", "kW", "distribution losses", "PDU and cabling"),
+    Variable("p_transformer_loss", "kW", "transformer losses", ""),
+    Variable("p_misc", "kW", "lighting and miscellaneous", ""),
+    Variable("q_cooling", "kW", "heat removed", "IT heat plus electrical losses and lighting inside"),
+    Variable("compute", "kW", "compute delivered", "nominal-server kW of work done (performance factor applied)"),
+    Variable("utilisation", "1", "IT utilisation", ""),
+    Variable("ups_load_fraction", "1", "UPS load fraction", ""),
+    Variable("pue", "1", "hourly PUE", "p_facility / p_it"),
+    Variable("water", "L h-1", "site water use", "evaporation, tower blowdown, humidification"),
+    Variable("fluid_loss", "kg h-1", "dielectric fluid loss", "two-phase immersion vapour loss"),
+    Variable("mode", "1", "operating mode", "code of the design's mode (flag_values / flag_meanings)"),
+    Variable("t_supply", "degC", "supply temperature", "air to servers, or liquid coolant supply"),
+    Variable(
+        "w_supply",
+        "kg kg-1",
+        "supply humidity ratio (dew point: weather.psychrometrics.dew_point_from_humidity_ratio)",
+        "free air only",
+    ),
+    Variable("rh_supply", "%", "supply relative humidity", "free air only"),
+    Variable("cop_mech", "1", "mechanical cooling COP", "chiller or DX, when running"),
+    Variable("out_of_envelope", "1", "out of envelope", "true when the design cannot hold its supply limits"),
+    Variable("economiser_fraction", "1", "water-side economiser share", "chilled water only"),
+    Variable("t_water", "degC", "water loop supply temperature", "liquid designs"),
+    Variable("t_wb", "degC", "outdoor wet-bulb temperature", "", kind="weather"),
+    # green-power base
+    Variable("p_pv", "kW", "PV output", "AC, after losses and degradation"),
+    Variable("p_wind", "kW", "wind-farm output", "after park losses"),
+    Variable("p_green", "kW", "green supply", "PV + wind"),
+    Variable("p_green_direct", "kW", "green power used directly", ""),
+    Variable("p_charge", "kW", "storage charging", "from green surplus (and from the grid with LP grid charging)"),
+    Variable("p_grid_charge", "kW", "storage charging from the grid", "LP with grid charging only"),
+    Variable("p_discharge", "kW", "storage discharging", ""),
+    Variable("soc", "MW h", "storage state of charge", "at the end of the hour"),
+    Variable("p_grid_import", "kW", "grid import", "load not met by green power and storage (plus grid charging)"),
+    Variable(
+        "p_surplus",
+        "kW",
+        "green surplus",
+        "exported under an export contract (economics.export_contract), else curtailed",
+    ),
+    _money("price", "kW-1 h-1", "grid electricity price"),
+    Variable(
+        "grid_clean_share", "1", "grid carbon-free share", "site's provincial figure by month ([grid] clean_share)"
+    ),
+    # per-case economics
+    _money("capex", "", "green-power capital cost", "PV + wind + storage", kind="case"),
+    _money(
+        "capex_annual",
+        "year-1",
+        "annualised green capex and O&M",
+        "capital recovery factor × capex + O&M",
+        kind="case",
+    ),
+    _money("ppa_price", "kW-1 h-1", "green PPA / direct-supply price", "0 when the green plant is owned", kind="case"),
+    _money("export_price", "kW-1 h-1", "export price", kind="case"),
+    _money("demand_charge", "kW-1 month-1", "demand (capacity) charge", kind="case"),
+    Variable(
+        "green_subsidy_pct",
+        "%",
+        "green-power subsidy",
+        "share of the green electricity cost refunded (Karamay 15 %)",
+        kind="case",
+    ),
+    Variable("grid_co2", "kg kW-1 h-1", "grid emission factor", "site's provincial factor", kind="case"),
+    _money("other_spend", "year-1", "other annual spend", "for electricity's share of spend", kind="case"),
+    Variable("storage_energy_mwh", "MW h", "storage energy rating", "", kind="case"),
+    _money(
+        "storage_replacement_annual", "year-1", "annualised storage replacement", "part of capex_annual", kind="case"
+    ),
+    Variable(
+        "storage_life_years",
+        "year",
+        "years until storage capacity falls to 80 %",
+        "fade model, twin.supply.storage",
+        kind="case",
+    ),
+    Variable("storage_capacity_share", "1", "remaining storage capacity at the simulated age", kind="case"),
+    Variable(
+        "storage_deficit", "MW h", "energy the cyclic year ends short of its start", "bought from the grid", kind="case"
+    ),
+    Variable("export_contract", "1", "surplus exported under a contract (1) or curtailed (0)", kind="case"),
+    Variable("pv_capacity_mw", "MW", "PV capacity (DC)", kind="case"),
+    Variable("wind_capacity_mw", "MW", "wind-farm capacity", kind="case"),
+    # annual KPIs (twin.engine.metrics.annual_figures)
+    Variable("energy_facility", "MW h", "annual facility energy", kind="kpi", label="facility MWh", fmt="{:,.0f}"),
+    Variable("energy_it", "MW h", "annual IT energy", kind="kpi", label="IT MWh", fmt="{:,.0f}"),
+    Variable("energy_cooling", "MW h", "annual cooling energy", kind="kpi", label="cooling MWh", fmt="{:,.0f}"),
+    Variable("energy_electrical_losses", "MW h", "annual electrical-chain losses", kind="kpi", fmt="{:,.0f}"),
+    Variable("compute_delivered", "MW h", "annual compute delivered (nominal-server MWh)", kind="kpi", fmt="{:,.0f}"),
+    Variable("pue", "1", "annual PUE (energy-weighted)", kind="kpi", label="PUE", fmt="{:.3f}"),
+    Variable(
+        "overhead_share", "1", "non-IT share of facility energy, 1 − 1/PUE", kind="kpi", label="non-IT %", fmt="{:.1%}"
+    ),
+    Variable("ppue_cooling", "1", "partial PUE of cooling", kind="kpi", label="pPUE cool", fmt="{:.3f}"),
+    Variable("mlc", "1", "ASHRAE 90.4 mechanical load component", kind="kpi", fmt="{:.3f}"),
+    Variable("elc", "1", "ASHRAE 90.4 electrical loss component", kind="kpi", fmt="{:.3f}"),
+    Variable(
+        "wue",
+        "L kW-1 h-1",
+        "water usage effectiveness (site water per IT kWh)",
+        kind="kpi",
+        label="WUE L/kWh",
+        fmt="{:.2f}",
+        display_units="L/kWh",
+    ),
+    Variable("water_m3", "m3", "annual site water", kind="kpi", fmt="{:,.0f}"),
+    Variable(
+        "hours_out_of_envelope", "h", "hours outside the design's envelope", kind="kpi", label="h out", fmt="{:.0f}"
+    ),
+    Variable("pue_max_hourly", "1", "highest hourly PUE", kind="kpi", fmt="{:.3f}"),
+    Variable("energy_per_compute", "1", "facility energy per unit of compute delivered", kind="kpi", fmt="{:.3f}"),
+    Variable("energy_green", "MW h", "annual green generation", kind="kpi", fmt="{:,.0f}"),
+    Variable("energy_grid_import", "MW h", "annual grid import", kind="kpi", fmt="{:,.0f}"),
+    Variable(
+        "energy_green_used",
+        "MW h",
+        "annual green energy consumed (directly and through storage)",
+        kind="kpi",
+        fmt="{:,.0f}",
+    ),
+    Variable("energy_surplus", "MW h", "annual green surplus (exported or curtailed)", kind="kpi", fmt="{:,.0f}"),
+    Variable("energy_exported", "MW h", "annual green energy exported under a contract", kind="kpi", fmt="{:,.0f}"),
+    Variable(
+        "energy_curtailed",
+        "MW h",
+        "annual green energy curtailed (never counted as green)",
+        kind="kpi",
+        label="curtailed MWh",
+        fmt="{:,.0f}",
+    ),
+    Variable(
+        "energy_storage_deficit",
+        "MW h",
+        "storage energy the year ends short of its start, bought from the grid",
+        kind="kpi",
+        fmt="{:,.0f}",
+    ),
+    Variable(
+        "green_share_annual",
+        "1",
+        "green share, annual matching (consumed + contracted export)",
+        kind="kpi",
+        label="green annual",
+        fmt="{:.1%}",
+    ),
+    Variable(
+        "green_share_hourly",
+        "1",
+        "green share, physical hourly (consumed in the hour, incl. storage)",
+        kind="kpi",
+        label="green hourly",
+        fmt="{:.1%}",
+    ),
+    Variable(
+        "cfe_score",
+        "1",
+        "24/7 carbon-free energy score (grid imports at the grid's clean share)",
+        kind="kpi",
+        label="24/7 CFE",
+        fmt="{:.1%}",
+    ),
+    Variable(
+        "pv_capacity_factor",
+        "1",
+        "PV capacity factor (AC energy / DC nameplate × hours)",
+        kind="kpi",
+        label="PV CF",
+        fmt="{:.1%}",
+    ),
+    Variable("wind_capacity_factor", "1", "wind-farm capacity factor", kind="kpi", label="wind CF", fmt="{:.1%}"),
+    Variable("islanded_hours", "h", "hours without grid import", kind="kpi", label="islanded h", fmt="{:.0f}"),
+    Variable("green_days_24h", "d", "days with 24-hour green supply", kind="kpi", label="24h-green d", fmt="{:.0f}"),
+    Variable("storage_cycles_per_day", "1", "equivalent full storage cycles per day", kind="kpi", fmt="{:.2f}"),
+    _money("cost_total", "", "annual electricity cost incl. green capex annuity", kind="kpi", fmt="{:,.0f}"),
+    _money("cost_grid_energy", "", "grid energy cost", kind="kpi", fmt="{:,.0f}"),
+    _money("cost_demand", "", "demand (capacity) charges", kind="kpi", fmt="{:,.0f}"),
+    _money("cost_ppa", "", "green PPA / direct-supply cost", kind="kpi", fmt="{:,.0f}"),
+    _money("export_revenue", "", "revenue from contracted export", kind="kpi", fmt="{:,.0f}"),
+    _money(
+        "cost_per_mwh_it",
+        "MW-1 h-1",
+        "electricity cost per MWh of IT energy",
+        kind="kpi",
+        label="CNY/MWh IT",
+        fmt="{:,.0f}",
+    ),
+    _money("green_subsidy", "", "green-power subsidy", kind="kpi", fmt="{:,.0f}"),
+    Variable("electricity_share_of_spend", "1", "electricity's share of total spend", kind="kpi", fmt="{:.1%}"),
+    Variable("co2", "t", "annual CO2 from grid electricity", kind="kpi", label="CO2 t", fmt="{:,.0f}"),
+    Variable(
+        "cue",
+        "kg kW-1 h-1",
+        "carbon usage effectiveness (kg CO2 per IT kWh)",
+        kind="kpi",
+        fmt="{:.3f}",
+        display_units="kg/kWh",
+    ),
+    Variable(
+        "gb40879_grade",
+        "1",
+        "GB 40879 grade (1 best; 0 fails grade 3; thresholds unverified)",
+        kind="kpi",
+        label="GB40879",
+        fmt="{:.0f}",
+    ),
+    Variable("policy_pue_limit", "1", "the site's policy PUE limit", kind="kpi", label="limit", fmt="{:.2f}"),
+    Variable("meets_policy", "1", "annual PUE within the site's policy limit", kind="kpi", fmt="{:.0f}"),
+]
+
+_HOURLY: dict[str, Variable] = {}
+_KPI: dict[str, Variable] = {}
+for _v in _V:
+    (_KPI if _v.kind == "kpi" else _HOURLY)[_v.name] = _v
+for _name, (_units, _long, _) in WEATHER_VARIABLES.items():
+    _HOURLY.setdefault(_name, Variable(_name, _units, f"outdoor {_long}", kind="weather"))
+
+REGISTRY: Mapping[str, Variable] = MappingProxyType(_HOURLY)
+"""Variables of the hourly Dataset (kinds hourly, case, weather) by name."""
+
+KPI_REGISTRY: Mapping[str, Variable] = MappingProxyType(_KPI)
+"""Annual KPIs by name (``pue`` is both an hourly variable and a KPI, so they are two tables)."""
+
+
+def of_kind(kind: str) -> tuple[Variable, ...]:
+    """The registered variables of one kind, in registry order."""
+    if kind not in KINDS:
+        raise KeyError(f"kind {kind!r}; kinds are {', '.join(KINDS)}")
+    table = KPI_REGISTRY if kind == "kpi" else REGISTRY
+    return tuple(v for v in table.values() if v.kind == kind)
+
+
+def _lookup(name: str, kpi: bool) -> Variable:
+    return (KPI_REGISTRY if kpi else REGISTRY)[name]
+
+
+def _attrs(v: Variable) -> dict[str, str]:
+    out = {"units": v.units, "long_name": v.long_name}
+    if v.description:
+        out["description"] = v.description
+    if v.currency:
+        out["currency"] = v.currency
+    return out
+
+
+_ATTRS = {v.name: _attrs(v) for v in REGISTRY.values()}
+_KPI_ATTRS = {v.name: _attrs(v) for v in KPI_REGISTRY.values()}
+
+
+def attrs(name: str, *, kpi: bool = False) -> dict[str, str]:
+    """``units``, ``long_name`` (``description``, ``currency``) of a registered variable (KeyError if not).
+
+    A new dict each call, so that a caller editing a variable's attrs changes nothing else.
+    """
+    return dict((_KPI_ATTRS if kpi else _ATTRS)[name])
+
+
+def annotate(ds: xr.Dataset, *, kpi: bool = False) -> xr.Dataset:
+    """Set the registry's attributes on every data variable (KeyError if one is missing)."""
+    for name in ds.data_vars:
+        ds[name].attrs.update(attrs(str(name), kpi=kpi))
+    return ds
+
+
+def label(name: str, *, kpi: bool = True) -> str:
+    """Short table header of a variable (its name if it has no label)."""
+    return _lookup(name, kpi).label or name
+
+
+def format_value(name: str, value: float, *, kpi: bool = True) -> str:
+    """A value as a table shows it, by the registry's format; ``-`` for NaN."""
+    value = float(value)
+    if math.isnan(value):
+        return "-"
+    return _lookup(name, kpi).fmt.format(value)

@@ -1,0 +1,1 @@
+"""The engine: scenario configuration, presets, weather source, simulation and metrics."""

@@ -1,0 +1,474 @@
+"""Scenario: site(s) + weather source + facility + cooling design(s) + electrical chain (+ sweep).
+
+Frozen, validated dataclasses, loadable from and savable to TOML. A scenario with several
+sites, several designs or a ``sweep`` expands into *cases*; :func:`twin.simulate` runs them
+all in one vectorised call.
+
+TOML layout::
+
+    name = "Karamay free air"
+    preset = "legacy"                   # optional: twin.engine.presets.BASELINES, under the tables below
+    sites = ["karamay"]                 # or site = "karamay"
+    designs = ["free_air"]              # or design = "free_air"
+
+    [weather]
+    source = "typical"                  # or a weather file path (.epw, .nc, PVGIS .json)
+    seed = 0
+
+    [facility]                          # twin.building.it_load.ITParams
+    it_capacity_kw = 10000
+
+    [electrical]                        # twin.building.electrical.ElectricalParams
+
+    [cooling.free_air]                  # the design's parameter class
+    evap_effectiveness = 0.9
+
+    [sweep]                             # each entry multiplies the cases
+    "cooling.free_air.evap_effectiveness" = [0.7, 0.8, 0.9]
+
+One table, :data:`SECTIONS`, maps every section to its parameter class; reading and writing
+TOML, sweep keys, ``--set`` overrides, presets and the expansion into :class:`Case` all loop over
+it. A new section is one line there plus its typed attribute on :class:`Scenario` and
+:class:`Case` (a test checks that they agree).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import os
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import tomli_w
+
+from twin.building.cooling import DESIGNS, get_design
+from twin.building.electrical import ElectricalParams
+from twin.building.it_load import ITParams
+from twin.core.io import atomic_write
+from twin.core.params import ConfigError, Params, param
+from twin.core.runtime import check_cases
+from twin.engine.presets import apply_preset
+from twin.money.economics import EconomicsParams
+from twin.supply.pv import PVParams
+from twin.supply.storage import MINNING, StorageParams
+from twin.supply.wind import WindParams
+from weather.readers import FORMATS
+
+STORAGE_PRESETS: Mapping[str, Params] = MappingProxyType({"minning": MINNING})
+"""Named storage plants: ``[green.storage] preset = "minning"`` (fields given beside it override)."""
+
+
+@dataclass(frozen=True)
+class DispatchParams(Params):
+    """How the storage is dispatched."""
+
+    section = "green"
+
+    strategy: str = param(
+        "green_first",
+        choices=("green_first", "lp"),
+        source="green_first: store surplus, discharge on deficit; lp: perfect-foresight optimum (HiGHS)",
+    )
+    grid_charging: bool = param(False, source="lp only: may the battery charge from the grid (time-of-use arbitrage)")
+
+
+__all__ = [
+    "SECTIONS",
+    "Case",
+    "FrozenMap",
+    "Scenario",
+    "Section",
+    "WeatherSource",
+    "load_scenario",
+    "parse_override",
+    "save_scenario",
+]
+
+
+@dataclass(frozen=True)
+class WeatherSource(Params):
+    """Where the hourly weather comes from: the built-in generated year or a file."""
+
+    section = "weather"
+
+    source: str = param("typical", source="'typical' (generated from the site's normals) or a weather file path")
+    seed: int = param(0, 0, 2**31 - 1, source="seed of the generated year")
+    year: int = param(2021, 1900, 2100, source="calendar year of the generated year")
+    format: str = param(
+        "auto", choices=("auto", *FORMATS), source="format of the weather file (weather.FORMATS); auto: detected"
+    )
+
+    @property
+    def is_file(self) -> bool:
+        return self.source != "typical"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One scenario section: its TOML path, its attribute on :class:`Scenario`, its parameter class.
+
+    ``per_case`` sections are part of every :class:`Case` and can be swept; ``presets`` are
+    named parameter sets a table can start from (``preset = "minning"``).
+    """
+
+    path: str
+    attr: str
+    cls: type[Params]
+    per_case: bool = True
+    presets: Mapping[str, Params] = field(default_factory=lambda: MappingProxyType({}))
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("weather", "weather", WeatherSource, per_case=False),
+    Section("facility", "facility", ITParams),
+    Section("electrical", "electrical", ElectricalParams),
+    Section("green", "dispatch", DispatchParams, per_case=False),
+    Section("green.pv", "pv", PVParams),
+    Section("green.wind", "wind", WindParams),
+    Section("green.storage", "storage", StorageParams, presets=STORAGE_PRESETS),
+    Section("economics", "economics", EconomicsParams),
+)
+"""Every scenario section but the cooling designs' (``cooling.DESIGN``, from :data:`twin.building.cooling.DESIGNS`)."""
+
+COOLING = "cooling"
+"""The section of the design parameter tables: ``[cooling.DESIGN]``, one class per design."""
+
+TOP_LEVEL = ("name", "site", "sites", "design", "designs", "preset", "site_dirs", "sweep", COOLING)
+"""Keys of a scenario file outside the sections."""
+
+_BY_PATH = {s.path: s for s in SECTIONS}
+
+
+class FrozenMap(Mapping[str, Any]):
+    """A read-only, hashable mapping (the design parameter tables of a :class:`Scenario`)."""
+
+    __slots__ = ("_d", "_h")
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._d = dict(data or {})
+        self._h: int | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._d[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __hash__(self) -> int:
+        if self._h is None:
+            self._h = hash(frozenset(self._d.items()))
+        return self._h
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._d!r})"
+
+
+def param_class(key: str, *, sweep: bool = False) -> tuple[type[Params], str]:
+    """The parameter class and field a dotted key names (``green.pv.capacity_mw``).
+
+    Raises
+    ------
+    ConfigError
+        Not a parameter (or, with ``sweep``, not one that can be swept); the message lists the
+        sections and, for a known section, its fields.
+    """
+    section, _, name = key.rpartition(".")
+    head, _, design = section.partition(".")
+    if head == COOLING and design:
+        if design not in DESIGNS:
+            raise ConfigError(f"{key!r}: unknown cooling design {design!r}; designs: {', '.join(DESIGNS)}")
+        cls: type[Params] = DESIGNS[design].params
+    elif section in _BY_PATH and (_BY_PATH[section].per_case or not sweep):
+        cls = _BY_PATH[section].cls
+    else:
+        allowed = [s.path for s in SECTIONS if s.per_case or not sweep] + ["cooling.DESIGN"]
+        what = "sweep key" if sweep else "key"
+        raise ConfigError(
+            f"{what} {key!r} is not a parameter; use SECTION.NAME with SECTION one of {', '.join(allowed)}"
+        )
+    names = [f.name for f in dataclasses.fields(cls)]
+    if name not in names:
+        raise ConfigError(f"{key!r}: unknown field {name!r}; allowed: {', '.join(names)}")
+    return cls, name
+
+
+@dataclass(frozen=True)
+class Case:
+    """One expanded case: a site, a design and the parameter sets it runs with."""
+
+    site: str
+    design: str
+    facility: ITParams
+    electrical: ElectricalParams
+    cooling: Params
+    pv: PVParams = field(default_factory=PVParams)
+    wind: WindParams = field(default_factory=WindParams)
+    storage: StorageParams = field(default_factory=StorageParams)
+    economics: EconomicsParams = field(default_factory=EconomicsParams)
+    swept: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A facility at one or more sites with one or more cooling designs (see module docs).
+
+    Immutable and hashable: equal scenarios (two loads of one file) compare and hash equal, so
+    a server can memoise runs by scenario.
+    """
+
+    sites: tuple[str, ...] = ("karamay",)
+    designs: tuple[str, ...] = ("free_air",)
+    name: str = "scenario"
+    weather: WeatherSource = field(default_factory=WeatherSource)
+    facility: ITParams = field(default_factory=ITParams)
+    electrical: ElectricalParams = field(default_factory=ElectricalParams)
+    cooling: Mapping[str, Params] = field(default_factory=FrozenMap)
+    pv: PVParams = field(default_factory=PVParams)
+    wind: WindParams = field(default_factory=WindParams)
+    storage: StorageParams = field(default_factory=StorageParams)
+    dispatch: DispatchParams = field(default_factory=DispatchParams)
+    economics: EconomicsParams = field(default_factory=EconomicsParams)
+    sweep: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    site_dirs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("sites", "designs", "site_dirs"):
+            value = getattr(self, name)
+            if isinstance(value, str | os.PathLike):
+                value = (value,)
+            if not isinstance(value, Sequence) or not all(isinstance(v, str | os.PathLike) for v in value):
+                raise ConfigError(f"{name} must be a list of names, got {value!r}")
+            object.__setattr__(self, name, tuple(str(v) for v in value))
+        if not isinstance(self.name, str):
+            raise ConfigError(f"name must be text, got {self.name!r}")
+        if not self.sites:
+            raise ConfigError("sites must name at least one site")
+        if not self.designs:
+            raise ConfigError("designs must name at least one cooling design")
+        for s in SECTIONS:
+            if not isinstance(getattr(self, s.attr), s.cls):
+                raise ConfigError(f"{s.path} must be {s.cls.__name__}, got {type(getattr(self, s.attr)).__name__}")
+        for d in self.designs:
+            get_design(d)
+        cooling = dict(self.cooling)
+        for name, p in cooling.items():
+            design = get_design(name)
+            if not isinstance(p, design.params):
+                raise ConfigError(f"cooling.{name} must be {design.params.__name__}, got {type(p).__name__}")
+        for d in self.designs:
+            cooling.setdefault(d, get_design(d).params())
+        object.__setattr__(self, "cooling", FrozenMap(cooling))
+        if self.weather.is_file and len(self.sites) > 1:
+            raise ConfigError(
+                f"weather.source = {self.weather.source!r} is one file, but {len(self.sites)} sites were given; use one site"
+            )
+        sweep = tuple(
+            (str(k), tuple(v)) for k, v in (self.sweep.items() if isinstance(self.sweep, Mapping) else self.sweep)
+        )
+        for key, values in sweep:
+            if not values:
+                raise ConfigError(f"sweep.{key} has no values")
+            param_class(key, sweep=True)
+        object.__setattr__(self, "sweep", sweep)
+        check_cases(len(self.sites) * len(self.designs) * math.prod(len(v) for _, v in sweep))
+        self.cases()  # validates every swept value now, with the field named
+
+    def cases(self) -> list[Case]:
+        """The cases: sites × designs × every combination of swept values (in that order)."""
+        keys = [k for k, _ in self.sweep]
+        combos = list(itertools.product(*[v for _, v in self.sweep])) or [()]
+        per_case = {s.path: s.attr for s in SECTIONS if s.per_case}
+        out = []
+        replaced: dict[tuple, Any] = {}  # each distinct replacement is built (and validated) once
+        for site in self.sites:
+            for design in self.designs:
+                for combo in combos:
+                    parts_of: dict[str, Params] = {a: getattr(self, a) for a in per_case.values()}
+                    parts_of[COOLING] = self.cooling[design]
+                    swept = []
+                    for key, value in zip(keys, combo, strict=True):
+                        section, _, name = key.rpartition(".")
+                        if section.startswith(COOLING + "."):
+                            if section != f"{COOLING}.{design}":
+                                continue
+                            target = COOLING
+                        else:
+                            target = per_case[section]
+                        memo = (id(parts_of[target]), name, value)
+                        if memo not in replaced:
+                            try:
+                                replaced[memo] = dataclasses.replace(parts_of[target], **{name: value})
+                            except ConfigError as exc:
+                                raise ConfigError(f"sweep {key}: {exc}") from None
+                        parts_of[target] = replaced[memo]
+                        swept.append((key, value))
+                    out.append(Case(site, design, swept=tuple(swept), **parts_of))  # type: ignore[arg-type]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "scenario") -> Scenario:
+        """Build from a TOML document; unknown keys and sections that are not tables are errors naming them."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{where}: a scenario is a table of fields, got {data!r}")
+        data = apply_preset(data, where)
+        allowed = sorted(set(TOP_LEVEL) | {s.path.split(".")[0] for s in SECTIONS})
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise ConfigError(f"{where}: unknown field {unknown[0]!r}; allowed fields are {', '.join(allowed)}")
+        kwargs: dict[str, Any] = {}
+        for s in SECTIONS:
+            kwargs[s.attr] = _section(data, s)
+        cooling_tables = data.get(COOLING, {})
+        if not isinstance(cooling_tables, Mapping):
+            raise ConfigError(f"[{COOLING}] must be a table of design tables, e.g. [cooling.free_air]")
+        kwargs[COOLING] = {
+            name: get_design(name).params.from_dict(table, f"{COOLING}.{name}")
+            for name, table in cooling_tables.items()
+        }
+        sweep = data.get("sweep", {})
+        if not isinstance(sweep, Mapping):
+            raise ConfigError(f"[sweep] must be a table of 'SECTION.NAME' = [values], got {sweep!r}")
+        sites = data.get("sites", data.get("site", "karamay"))
+        designs = data.get("designs", data.get("design", "free_air"))
+        try:
+            return cls(
+                sites=sites,
+                designs=designs,
+                name=data.get("name", "scenario"),
+                sweep=tuple((k, tuple(v) if isinstance(v, list | tuple) else (v,)) for k, v in sweep.items()),
+                site_dirs=data.get("site_dirs", ()),
+                **kwargs,
+            )
+        except TypeError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A TOML-ready mapping that :meth:`from_dict` reads back to an equal scenario."""
+        d: dict[str, Any] = {"name": self.name, "sites": list(self.sites), "designs": list(self.designs)}
+        if self.site_dirs:
+            d["site_dirs"] = list(self.site_dirs)
+        for s in SECTIONS:
+            *parents, last = s.path.split(".")
+            table = d
+            for p in parents:
+                table = table.setdefault(p, {})
+            table.setdefault(last, {}).update(getattr(self, s.attr).to_toml())
+        d[COOLING] = {k: v.to_toml() for k, v in self.cooling.items()}
+        if self.sweep:
+            d["sweep"] = {k: list(v) for k, v in self.sweep}
+        return d
+
+    def with_overrides(self, overrides: Sequence[str]) -> Scenario:
+        """This scenario with ``SECTION.NAME=VALUE`` overrides (``--set``), validated as a file would be."""
+        if not overrides:
+            return self
+        d = self.to_dict()
+        for text in overrides:
+            key, value = parse_override(text)
+            table = d
+            *parents, name = key.split(".")
+            for p in parents:
+                table = table.setdefault(p, {})
+            table[name] = value
+            if key in ("site", "design"):
+                d.pop(key + "s", None)
+        try:
+            return Scenario.from_dict(d, "--set")
+        except ConfigError as exc:
+            raise ConfigError(f"--set: {exc}") from None
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"green.pv.capacity_mw=150"`` → ``("green.pv.capacity_mw", 150)``.
+
+    The value is a TOML literal (``150``, ``true``, ``"R134a"``, ``[0.5, 0.7]``); text that is
+    not one is taken as a string. The key must name a parameter or a top-level field.
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {text!r}: write SECTION.NAME=VALUE, e.g. facility.it_capacity_kw=50000")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    if key not in TOP_LEVEL or key in (COOLING, "sweep"):
+        try:
+            param_class(key)
+        except ConfigError as exc:
+            raise ConfigError(f"--set {text}: {exc}") from None
+    return key, value
+
+
+def _section(data: Mapping[str, Any], s: Section) -> Params:
+    """The parameter set of one section from a TOML document (a preset expanded)."""
+    table: Any = data
+    for i, part in enumerate(s.path.split(".")):
+        table = table.get(part, {}) if isinstance(table, Mapping) else table
+        if not isinstance(table, Mapping):
+            where = ".".join(s.path.split(".")[: i + 1])
+            raise ConfigError(f"[{where}] must be a table of fields, got {table!r}")
+    children = {p.split(".")[-1] for p in _BY_PATH if p.startswith(s.path + ".")}
+    own = {k: v for k, v in table.items() if k not in children}
+    if s.presets and "preset" in own:
+        preset = own.pop("preset")
+        if preset not in s.presets:
+            raise ConfigError(f"{s.path}.preset = {preset!r} is unknown; presets: {', '.join(s.presets)}")
+        own = {**s.presets[preset].to_dict(), **own}
+    return s.cls.from_dict(own, s.path)
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario TOML file (UTF-8); errors name the file and the field."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read scenario ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{p}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8: save it as UTF-8 and try again"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    try:
+        sc = Scenario.from_dict(data, str(p))
+    except ConfigError as exc:
+        msg = str(exc)
+        raise ConfigError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
+
+    # A relative file path (weather, measured PV/wind output, hourly utilisation, site folders)
+    # is relative to the scenario file, wherever the command runs.
+    def near(name: str) -> str:
+        return name if not name or Path(name).is_absolute() else str((p.parent / name).resolve())
+
+    changes: dict[str, Any] = {}
+    if sc.weather.is_file:
+        changes["weather"] = dataclasses.replace(sc.weather, source=near(sc.weather.source))
+    for s in SECTIONS:
+        obj = getattr(sc, s.attr)
+        if getattr(obj, "profile_csv", ""):
+            changes[s.attr] = dataclasses.replace(obj, profile_csv=near(obj.profile_csv))
+    if sc.site_dirs:
+        changes["site_dirs"] = tuple(near(d) for d in sc.site_dirs)
+    return dataclasses.replace(sc, **changes) if changes else sc
+
+
+def save_scenario(scenario: Scenario, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Write a scenario as TOML (``tomli-w``), atomically; an existing file needs ``force``."""
+    text = tomli_w.dumps(scenario.to_dict())
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), force=force)

@@ -1,0 +1,328 @@
+"""Annual KPIs as a function of the hourly Dataset, so they can never disagree with it.
+
+Definitions (keys of docs/references.md: ISO30134, ASHRAE904, GB40879, GoogleCFE2021):
+
+* PUE (ISO/IEC 30134-2) = annual facility energy / annual IT energy — energy-weighted, never
+  the mean of hourly PUE; overhead share = 1 − 1/PUE (7.4 % at PUE 1.08).
+* pPUE of cooling = (IT + cooling energy) / IT energy.
+* WUE (ISO/IEC 30134-9) = site water (L) / IT energy (kWh).
+* ASHRAE 90.4: MLC = cooling energy / IT energy; ELC = electrical-chain losses / IT energy.
+* GB 40879-2021 grades by PUE: 1 ≤ 1.20, 2 ≤ 1.30, 3 ≤ 1.50 (thresholds commonly cited,
+  unverified against the standard text; data in :data:`GB40879_THRESHOLDS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import xarray as xr
+
+from twin.core.variables import annotate
+from twin.money.economics import annual_cost, demand_cost, emissions_t
+
+__all__ = ["GB40879_THRESHOLDS", "gb40879_grade", "kpis"]
+
+GB40879_THRESHOLDS = ((1, 1.20), (2, 1.30), (3, 1.50))
+"""(grade, maximum PUE); status: commonly cited, unverified against GB 40879-2021's text."""
+
+UPTIME_GLOBAL_PUE_2024 = 1.56
+"""Uptime Institute global average PUE, 2024 survey (Uptime2024)."""
+
+
+def _constant(a: np.ndarray) -> bool:
+    """True for an array that is a broadcast view of a single value (all strides 0)."""
+    return isinstance(a, np.ndarray) and a.ndim > 0 and a.size > 0 and not any(a.strides)
+
+
+def _calendar_starts(time: np.ndarray, period: str) -> np.ndarray:
+    """Indices where each calendar day or month of an hourly time axis starts."""
+    key = np.asarray(time).astype("datetime64[D]" if period == "day" else "datetime64[M]")
+    return np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+
+
+def gb40879_grade(pue: np.ndarray) -> np.ndarray:
+    """GB 40879 energy-efficiency grade for a PUE (1 best, 3 the limit; 0 = fails grade 3)."""
+    pue = np.asarray(pue, dtype=float)
+    grade = np.zeros(pue.shape, dtype=int)
+    for g, limit in reversed(GB40879_THRESHOLDS):
+        grade = np.where(pue <= limit, g, grade)
+    return grade
+
+
+HOURLY_NEEDS = (
+    "p_facility",
+    "p_it",
+    "p_cooling",
+    "p_ups_loss",
+    "p_dist_loss",
+    "p_transformer_loss",
+    "p_misc",
+    "compute",
+    "water",
+    "out_of_envelope",
+    "pue",
+)
+GREEN_HOURLY_NEEDS = (
+    "p_pv",
+    "p_wind",
+    "p_green",
+    "p_green_direct",
+    "p_charge",
+    "p_discharge",
+    "p_grid_charge",
+    "p_grid_import",
+    "p_surplus",
+    "price",
+    "grid_clean_share",
+)
+GREEN_PER_CASE_NEEDS = (
+    "capex_annual",
+    "ppa_price",
+    "export_contract",
+    "export_price",
+    "demand_charge",
+    "green_subsidy_pct",
+    "grid_co2",
+    "other_spend",
+    "storage_energy_mwh",
+    "storage_deficit",
+    "pv_capacity_mw",
+    "wind_capacity_mw",
+)
+
+
+def annual_figures(
+    hourly: dict[str, np.ndarray], per_case: dict[str, np.ndarray], time: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The annual KPIs of every case from its hourly arrays: the one place they are defined.
+
+    Parameters
+    ----------
+    hourly : dict
+        (case, time) arrays, kW (or L/h, flags), at least :data:`HOURLY_NEEDS`; with
+        :data:`GREEN_HOURLY_NEEDS` too, the green-power KPIs are added.
+    per_case : dict
+        (case,) arrays of :data:`GREEN_PER_CASE_NEEDS` (with the green KPIs).
+    time : numpy.ndarray
+        The hourly time axis (day and month boundaries).
+
+    Returns
+    -------
+    dict of (case,) arrays
+        See :func:`kpis` for the names, units and definitions.
+
+    Notes
+    -----
+    Sums run over the full year and propagate NaN: an hourly NaN is a defect to show, not a
+    value to skip.
+    """
+    dt_h = 1.0
+
+    def annual(a: np.ndarray) -> np.ndarray:
+        if _constant(a):  # a broadcast view of one value (e.g. no green plant): no pass needed
+            return np.full(np.shape(a)[:-1], a.flat[0] * np.shape(a)[-1] * dt_h)
+        return np.sum(a, axis=-1) * dt_h
+
+    e = {k: annual(hourly[k]) / 1000.0 for k in HOURLY_NEEDS[:8]}
+    losses = e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"]
+    water = annual(hourly["water"])
+    pue = e["p_facility"] / e["p_it"]
+    out = {
+        "energy_facility": e["p_facility"],
+        "energy_it": e["p_it"],
+        "energy_cooling": e["p_cooling"],
+        "energy_electrical_losses": losses,
+        "compute_delivered": e["compute"],
+        "pue": pue,
+        "overhead_share": 1.0 - 1.0 / pue,
+        "ppue_cooling": (e["p_it"] + e["p_cooling"]) / e["p_it"],
+        "mlc": e["p_cooling"] / e["p_it"],
+        "elc": losses / e["p_it"],
+        "wue": water / (e["p_it"] * 1000.0),
+        "water_m3": water / 1000.0,
+        "hours_out_of_envelope": np.sum(hourly["out_of_envelope"], axis=-1),
+        "pue_max_hourly": np.max(hourly["pue"], axis=-1),
+        "energy_per_compute": e["p_facility"] / e["compute"],
+    }
+    if all(k in hourly for k in GREEN_HOURLY_NEEDS):
+        out.update(_green_figures(hourly, per_case, time, e["p_facility"], e["p_it"], annual))
+    return out
+
+
+def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
+    """Green shares, islanding, cost and carbon (energies in MWh, money in CNY).
+
+    Storage: the year is cyclic (:mod:`twin.supply.storage`), so every kWh discharged was charged
+    in the same year; what a battery still ends below its start (``storage_deficit``) is
+    bought from the grid. The stored energy's green fraction is ``f_g = Σ charge from green /
+    (Σ charge + deficit)``, its clean fraction ``f_c`` counts grid charging (and the deficit)
+    at the grid's clean share.
+
+    * **physical hourly green share** (the headline): ``Σ_t min(green_direct_t + f_g
+      discharge_t, load_t) / Σ load`` — green energy consumed in the hour it is generated or
+      through storage. Curtailed and exported energy never count.
+    * **annual matching**: ``min(green consumed + exported, Σ load) / Σ load`` where exported
+      energy counts only under an export or certificate contract (``economics.export_contract``);
+      without one it equals the hourly share, with one it is ≥ it. (Not the REF of ISO/IEC
+      30134-3, which counts all renewable energy bought, wherever it goes.)
+    * **24/7 CFE score** (GoogleCFE2021;
+      Riepin & Brown, PyPSA 24/7 CFE study, 2022/2024): ``Σ_t min(green_direct_t + f_c
+      discharge_t + s_t (grid_import_t − grid_charge_t), load_t) / Σ load`` with ``s_t`` the
+      grid's clean share in that hour (``[grid] clean_share`` of the site); 100 % with a fully
+      clean grid.
+    * curtailed energy = surplus not exported; reported, never green.
+    * islanded hours: no grid import (grid-forming operation on green + storage);
+      24-hour-green days: days without any grid import.
+    * cost: :func:`twin.money.economics.annual_cost`; CO2 = (grid import + deficit) × the site's grid
+      factor; CUE = kg CO2 per IT kWh.
+    """
+    load, imp, price = h["p_facility"], h["p_grid_import"], h["price"]
+    e_charge = annual(h["p_charge"])
+    e_grid_charge = annual(h["p_grid_charge"])
+    deficit = pc["storage_deficit"] * 1000.0  # kWh
+    into_store = e_charge + deficit
+    has_store = into_store > 0
+    safe = np.where(has_store, into_store, 1.0)
+    f_green = np.where(has_store, (e_charge - e_grid_charge) / safe, 0.0)
+    if _constant(h["p_grid_charge"]) and h["p_grid_charge"].flat[0] == 0.0:
+        grid_charge_clean = np.zeros_like(e_charge)
+    else:
+        grid_charge_clean = annual(h["p_grid_charge"] * h["grid_clean_share"])
+    deficit_clean = deficit * _mean_last_axis(h["grid_clean_share"])
+    f_clean = np.where(has_store, (e_charge - e_grid_charge + grid_charge_clean + deficit_clean) / safe, 0.0)
+    f_green, f_clean = np.clip(f_green, 0.0, 1.0), np.clip(f_clean, 0.0, 1.0)
+    no_supply = _constant(h["p_green_direct"]) and _constant(h["p_discharge"])
+    no_supply = no_supply and h["p_green_direct"].flat[0] == 0.0 and h["p_discharge"].flat[0] == 0.0
+    if no_supply:  # all from the grid (no pass over the hours where the clean share is one number)
+        green_used = np.zeros(np.shape(load)[:-1])
+        s = h["grid_clean_share"]
+        cfe = np.full(np.shape(load)[:-1], s.flat[0]) if _constant(s) else annual(load * s) / 1000.0 / e_load
+    else:
+        green_used = annual(np.minimum(h["p_green_direct"] + h["p_discharge"] * f_green[..., None], load))
+        from_grid = imp - h["p_grid_charge"]
+        cfe_supply = h["p_green_direct"] + h["p_discharge"] * f_clean[..., None] + from_grid * h["grid_clean_share"]
+        cfe = annual(np.minimum(cfe_supply, load)) / 1000.0 / e_load
+    hourly_share = green_used / 1000.0 / e_load
+    e_surplus = annual(h["p_surplus"])
+    exported = e_surplus * (pc["export_contract"] > 0)
+    annual_share = np.minimum(green_used + exported, e_load * 1000.0) / 1000.0 / e_load
+    no_import = imp <= 1e-6 * load
+    e_import = (annual(imp) + deficit) / 1000.0
+    mean_price = _mean_last_axis(price)
+    energy_cost = (annual(imp) * price.flat[0] if _constant(price) else annual(imp * price)) + deficit * mean_price
+    months, days = _calendar_starts(time, "month"), _calendar_starts(time, "day")
+    money = annual_cost(
+        energy_cost=energy_cost,
+        demand=demand_cost(imp, months, pc["demand_charge"]),
+        green_taken_kwh=annual(h["p_green_direct"]) + e_charge - e_grid_charge,
+        ppa_price=pc["ppa_price"],
+        capex_annual=pc["capex_annual"],
+        exported_kwh=exported,
+        export_price=pc["export_price"],
+        green_share=hourly_share,
+        subsidy_pct=pc["green_subsidy_pct"],
+    )
+    cost = money["cost_total"]
+    co2 = emissions_t(e_import, pc["grid_co2"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spend_share = np.where(pc["other_spend"] > 0, cost / (cost + pc["other_spend"]), np.nan)
+        cf_pv = np.where(
+            pc["pv_capacity_mw"] > 0, annual(h["p_pv"]) / (pc["pv_capacity_mw"] * 1000.0 * _hours(load)), np.nan
+        )
+        cf_wind = np.where(
+            pc["wind_capacity_mw"] > 0, annual(h["p_wind"]) / (pc["wind_capacity_mw"] * 1000.0 * _hours(load)), np.nan
+        )
+    return {
+        "energy_green": annual(h["p_green"]) / 1000.0,
+        "energy_green_used": green_used / 1000.0,
+        "energy_grid_import": e_import,
+        "energy_surplus": e_surplus / 1000.0,
+        "energy_exported": exported / 1000.0,
+        "energy_curtailed": (e_surplus - exported) / 1000.0,
+        "energy_storage_deficit": deficit / 1000.0,
+        "green_share_annual": annual_share,
+        "green_share_hourly": hourly_share,
+        "cfe_score": cfe,
+        "pv_capacity_factor": cf_pv,
+        "wind_capacity_factor": cf_wind,
+        "islanded_hours": np.sum(no_import, axis=-1),
+        "green_days_24h": np.minimum.reduceat(no_import, days, axis=-1).sum(axis=-1),
+        "storage_cycles_per_day": annual(h["p_discharge"])
+        / 1000.0
+        / np.maximum(pc["storage_energy_mwh"], 1e-9)
+        / (_hours(load) / 24.0),
+        **money,
+        "cost_per_mwh_it": cost / e_it,
+        "electricity_share_of_spend": spend_share,
+        "co2": co2,
+        "cue": co2 * 1000.0 / (e_it * 1000.0),
+    }
+
+
+def _hours(a: np.ndarray) -> int:
+    return int(np.shape(a)[-1])
+
+
+def _mean_last_axis(a: np.ndarray) -> np.ndarray:
+    if _constant(a):
+        return np.full(np.shape(a)[:-1], a.flat[0])
+    return np.mean(a, axis=-1)
+
+
+POLICY_ATTR = "policy_pue_limit_"
+"""Prefix of the Dataset attributes that carry each site's policy PUE limit (NaN: none)."""
+
+
+def policy_attrs(limits: Mapping[str, float | None]) -> dict[str, float]:
+    """Dataset attributes holding the policy PUE limit of each site key."""
+    return {f"{POLICY_ATTR}{k}": float("nan") if v is None else float(v) for k, v in limits.items()}
+
+
+def kpi_dataset(
+    figures: dict[str, np.ndarray],
+    coords: dict,
+    site_keys: list[str],
+    dims: tuple[str, ...],
+    limits: Mapping[str, float | None] | None = None,
+) -> xr.Dataset:
+    """The KPI Dataset from :func:`annual_figures`: policy grade and limits added, every variable labelled.
+
+    ``limits`` maps each site key to its policy PUE limit (None or absent: no limit).
+    """
+    out = dict(figures)
+    out["gb40879_grade"] = gb40879_grade(out["pue"])
+    limit_of = dict(limits or {})
+    lim = np.array([np.nan if limit_of.get(k) is None else limit_of[k] for k in site_keys]).reshape(
+        np.shape(out["pue"])
+    )
+    out["policy_pue_limit"] = lim
+    out["meets_policy"] = (out["pue"] <= lim) | np.isnan(lim)
+    ds = xr.Dataset({k: (dims, np.asarray(v)) for k, v in out.items()}, coords=coords)
+    return annotate(ds, kpi=True)
+
+
+def kpis(ds: xr.Dataset) -> xr.Dataset:
+    """Annual figures per case from an hourly Dataset of :func:`twin.simulate`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Per case: energies (MWh), ``pue`` (energy-weighted), ``overhead_share``,
+        ``ppue_cooling``, ``wue`` (L/kWh), ``mlc``, ``elc``, ``hours_out_of_envelope``,
+        ``water_m3``, ``pue_max_hourly``, ``gb40879_grade``, ``policy_pue_limit`` and
+        ``meets_policy``; with the green-power base also the green shares, islanded hours,
+        24-hour-green days, storage cycles, cost, CO2 and CUE (units and names:
+        :data:`twin.core.variables.KPI_REGISTRY`).
+        Formulas: :func:`annual_figures`.
+    """
+    green = all(k in ds for k in GREEN_HOURLY_NEEDS + GREEN_PER_CASE_NEEDS)
+    names = HOURLY_NEEDS + (GREEN_HOURLY_NEEDS if green else ())
+    hourly = {k: np.asarray(ds[k].transpose(..., "time").data) for k in names}
+    per_case = {k: np.asarray(ds[k].data) for k in GREEN_PER_CASE_NEEDS} if green else {}
+    figures = annual_figures(hourly, per_case, ds["time"].to_numpy())
+    dims = tuple(str(d) for d in ds["p_facility"].dims if d != "time")
+    coords = {k: v for k, v in ds.coords.items() if "time" not in v.dims}
+    limits = {k[len(POLICY_ATTR) :]: v for k, v in ds.attrs.items() if k.startswith(POLICY_ATTR)}
+    limits = {k: None if np.isnan(v) else float(v) for k, v in limits.items()}
+    return kpi_dataset(figures, coords, [str(s) for s in np.atleast_1d(ds["site"].values)], dims, limits)

@@ -1,0 +1,1 @@
+"""The money: capital, operating cost and tariffs."""

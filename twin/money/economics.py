@@ -1,0 +1,233 @@
+"""Money in one place: tariffs, annualised capital cost, storage replacement, subsidy, CO2.
+
+Prices in CNY, energy in kWh, power in kW. Each function is a plain formula with a value test
+(``tests/twin/test_economics.py``); :func:`annual_cost` is the one place the annual
+electricity cost of a case is put together, and :func:`twin.engine.metrics.annual_figures` calls it.
+
+Where the defaults come from: the site's tariff table (``sites/data/*.toml``: flat price,
+time-of-use hours and factors, demand charge, green subsidy, each with its source) unless the
+scenario's ``[economics]`` overrides it; capital costs are parameters here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.core.params import ConfigError, Params, param
+
+__all__ = [
+    "EconomicsParams",
+    "SiteTariff",
+    "annual_cost",
+    "capital_recovery_factor",
+    "demand_cost",
+    "emissions_t",
+    "hourly_price",
+    "replacement_annuity",
+    "subsidy",
+    "tou_price",
+]
+
+
+@dataclass(frozen=True)
+class EconomicsParams(Params):
+    """Electricity prices and capital costs (the site's tariff table unless overridden)."""
+
+    section = "economics"
+
+    tariff_cny_per_kwh: float | None = param(
+        None,
+        0.0,
+        10.0,
+        units="kW-1 h-1",
+        currency="CNY",
+        source="input: one flat price (0 = free)",
+        inherit="site.tariff.price_cny_per_kwh",
+    )
+    tariff: str = param(
+        "site",
+        choices=("site", "flat", "tou"),
+        source="site: the site's tariff table (time-of-use where it gives hours, else flat); flat: one price; "
+        "tou: the site's time-of-use hours with the factors below",
+    )
+    tou_peak_factor: float = param(1.5, 1.0, 5.0, source="tariff = 'tou' only: peak/flat price (assumption)")
+    tou_valley_factor: float = param(
+        0.5, 0.05, 1.0, source="tariff = 'tou' only: valley/flat price (assumption; NDRC2021 asks peak/valley ≥ 3:1)"
+    )
+    demand_charge_cny_per_kw_month: float | None = param(
+        None,
+        0.0,
+        500.0,
+        units="kW-1 month-1",
+        currency="CNY",
+        source="input: charge on each month's peak grid import (two-part tariff)",
+        inherit="site.tariff.demand_charge_cny_per_kw_month",
+    )
+    green_procurement: str = param("owned", choices=("owned", "ppa"))
+    ppa_cny_per_kwh: float = param(
+        0.398, 0.0, 10.0, units="kW-1 h-1", currency="CNY", source="Qingyang2025a/b: Qingyang green direct supply 0.398"
+    )
+    export_contract: bool = param(
+        False,
+        source="true: surplus green energy is exported under a contract (or certificates), paid at "
+        "export_cny_per_kwh and counted in the annual-matching share; false: it is curtailed",
+    )
+    export_cny_per_kwh: float = param(
+        0.0, 0.0, 10.0, units="kW-1 h-1", currency="CNY", source="input; paid only with export_contract = true"
+    )
+    pv_capex_cny_per_w: float = param(
+        3.0, 0.0, 20.0, units="W-1", currency="CNY", source="assumption (no verified source: Brief2025)"
+    )
+    wind_capex_cny_per_w: float = param(
+        4.5, 0.0, 20.0, units="W-1", currency="CNY", source="assumption (no verified source: Brief2025)"
+    )
+    storage_capex_cny_per_wh: float = param(
+        0.465, 0.0, 10.0, units="W-1 h-1", currency="CNY", source="CEEC2025: 2 h systems average 0.465 CNY/Wh"
+    )
+    opex_pct_of_capex: float = param(1.5, 0.0, 10.0, units="% year-1", source="assumption")
+    lifetime_years: float = param(20.0, 1.0, 50.0, units="year", source="assumption: project life")
+    discount_rate: float = param(0.06, 0.0, 0.3, source="assumption: real discount rate")
+    green_subsidy_pct: float | None = param(
+        None,
+        0.0,
+        100.0,
+        units="%",
+        source="input (Karamay 15 %, Karamay2025): share of the electricity cost of the green-powered load refunded",
+        inherit="site.tariff.green_subsidy_pct",
+    )
+    other_spend_cny_per_year: float = param(
+        0.0,
+        0.0,
+        1e12,
+        units="year-1",
+        currency="CNY",
+        source="input: non-electricity spend, for electricity's share of spend",
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.export_cny_per_kwh > 0 and not self.export_contract:
+            raise ConfigError(
+                f"economics.export_cny_per_kwh = {self.export_cny_per_kwh:g} needs economics.export_contract = true "
+                "(without a contract the surplus is curtailed, unpaid)"
+            )
+
+
+@dataclass(frozen=True)
+class SiteTariff:
+    """What the money side needs of a site's tariff table (built from ``sites.Tariff``)."""
+
+    price_cny_per_kwh: float
+    tou_hours: tuple[str, ...] | None = None
+    tou_factors: Mapping[str, float] | None = None
+    demand_charge_cny_per_kw_month: float = 0.0
+    green_subsidy_pct: float = 0.0
+
+
+def capital_recovery_factor(rate: float, years: float) -> float:
+    """CRF = r (1 + r)^n / ((1 + r)^n − 1); 1/n when r = 0.
+
+    The annuity that repays a capital of 1 over ``years`` at ``rate`` (e.g. 0.08718 at 6 %
+    over 20 years).
+    """
+    if rate == 0:
+        return 1.0 / years
+    f = (1.0 + rate) ** years
+    return rate * f / (f - 1.0)
+
+
+def replacement_annuity(capex: float, rate: float, life_years: float, replace_every_years: float) -> float:
+    """Annualised cost of replacing a part every ``replace_every_years`` within the project life, CNY/yr.
+
+    Each replacement at year ``k · T < life`` costs ``capex`` (today's price: an assumption)
+    discounted to today; the sum is spread over the life by :func:`capital_recovery_factor`.
+    """
+    if replace_every_years <= 0 or replace_every_years >= life_years:
+        return 0.0
+    years = np.arange(replace_every_years, life_years, replace_every_years)
+    present = float(np.sum(capex / (1.0 + rate) ** years))
+    return present * capital_recovery_factor(rate, life_years)
+
+
+def tou_price(hour: np.ndarray, flat: float, periods: Sequence[str], factors: Mapping[str, float]) -> np.ndarray:
+    """Time-of-use price of each hour, CNY/kWh: ``flat × factors[periods[hour]]``."""
+    table = np.array([flat * factors[p] for p in periods])
+    return table[np.asarray(hour, dtype=int)]
+
+
+def hourly_price(hour: np.ndarray, e: EconomicsParams, site: SiteTariff) -> np.ndarray:
+    """Grid price per hour, CNY/kWh, as ``e.tariff`` says (site table, flat or time-of-use)."""
+    flat = site.price_cny_per_kwh if e.tariff_cny_per_kwh is None else e.tariff_cny_per_kwh
+    if e.tariff == "flat" or (e.tariff == "site" and site.tou_hours is None):
+        return np.full(np.shape(hour), flat)
+    if site.tou_hours is None:
+        raise ConfigError("economics.tariff = 'tou' needs time-of-use hours in the site's tariff table (tou_hours)")
+    if e.tariff == "tou":
+        factors = {"peak": e.tou_peak_factor, "sharp": e.tou_peak_factor, "flat": 1.0, "valley": e.tou_valley_factor}
+    else:
+        factors = dict(site.tou_factors or {})
+    return tou_price(hour, flat, site.tou_hours, factors)
+
+
+def demand_cost(import_kw: np.ndarray, month_starts: np.ndarray, charge: np.ndarray) -> np.ndarray:
+    """Demand (capacity) charge of a year, CNY: Σ over months of the month's peak import × charge.
+
+    Parameters
+    ----------
+    import_kw : numpy.ndarray, shape (..., time)
+        Hourly grid import, kW.
+    month_starts : numpy.ndarray
+        Index of the first hour of each month.
+    charge : numpy.ndarray, shape (...)
+        CNY per kW of the month's peak, per month.
+    """
+    return np.maximum.reduceat(import_kw, month_starts, axis=-1).sum(axis=-1) * charge
+
+
+def emissions_t(grid_energy_mwh: np.ndarray, factor_kg_per_kwh: np.ndarray) -> np.ndarray:
+    """CO2 of grid electricity, t: MWh × kg/kWh (the site's provincial factor; t per MWh = kg per kWh)."""
+    return grid_energy_mwh * factor_kg_per_kwh
+
+
+def subsidy(cost_before: np.ndarray, green_share: np.ndarray, pct: np.ndarray) -> np.ndarray:
+    """Green subsidy, CNY: ``pct`` % of the electricity cost of the green-powered share of the load.
+
+    Karamay's "15 % tax incentive and subsidy for servers powered by green energy" (Karamay2025)
+    read as that share of the cost times the physical hourly green share (an interpretation).
+    """
+    return cost_before * green_share * pct / 100.0
+
+
+def annual_cost(
+    *,
+    energy_cost: np.ndarray,
+    demand: np.ndarray,
+    green_taken_kwh: np.ndarray,
+    ppa_price: np.ndarray,
+    capex_annual: np.ndarray,
+    exported_kwh: np.ndarray,
+    export_price: np.ndarray,
+    green_share: np.ndarray,
+    subsidy_pct: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The annual electricity cost of each case, CNY, and its parts.
+
+    ``cost = grid energy + demand charge + PPA energy + capex annuity and O&M − export revenue − subsidy``;
+    the PPA is paid on the green energy taken from the plant (used directly or stored; the
+    storage losses are the buyer's), never on curtailed energy (as-available, not take-or-pay: an assumption).
+    """
+    ppa = green_taken_kwh * ppa_price
+    revenue = exported_kwh * export_price
+    before = energy_cost + demand + ppa + capex_annual - revenue
+    sub = subsidy(before, green_share, subsidy_pct)
+    return {
+        "cost_total": before - sub,
+        "cost_grid_energy": energy_cost,
+        "cost_demand": demand,
+        "cost_ppa": ppa,
+        "export_revenue": revenue,
+        "green_subsidy": sub,
+    }

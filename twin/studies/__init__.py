@@ -1,0 +1,1 @@
+"""Studies on top of the engine: sizing, sweeps, study tables and ensembles."""

@@ -1,0 +1,163 @@
+"""Weather ensembles: many generated years (seeds) and warmer normals → P10/P50/P90 of the KPIs.
+
+Each member is one generated year of every site (:func:`weather.generator.typical_year` with
+a seed) from the site's monthly normals, optionally warmed by ΔT. One block is one member at
+one site: all the scenario's cases there (designs × sweep) in one
+:func:`twin.engine.simulate.annual_kpis` call on that year. :mod:`twin.studies.study` runs the blocks (checkpointed, optionally on Dask).
+
+Warming (:func:`warmed_normals`): the monthly mean, mean daily maximum and mean daily minimum
+dry bulb all rise by ΔT (the diurnal range is kept); the monthly mean dew point rises so the
+relative humidity of the monthly mean pair (T, T_dew) stays the same — constant relative
+humidity, the behaviour of the lower troposphere under warming in climate models (Held &
+Soden 2006, J. Climate 19, 5686), about +6 to 7 % water vapour per K. Irradiation, wind and the
+day-to-day variability statistics are unchanged. This is a uniform sensitivity shift, not a
+downscaled climate projection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+import sites
+from twin.core.io import OutputError, write_netcdf
+from twin.core.params import ConfigError
+from twin.engine.config import Scenario
+from twin.engine.simulate import with_psychrometrics
+from twin.engine.weather_source import site_weather
+from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
+from twin.studies.sweep import assemble, kpi_block, layout
+from weather import psychrometrics as psy
+
+__all__ = ["ENSEMBLE_KPIS", "QUANTILES", "member_block", "percentiles", "run_ensemble", "warmed_normals"]
+
+QUANTILES = (0.1, 0.5, 0.9)
+"""P10, P50, P90: linear interpolation between order statistics (numpy's default, Hyndman &
+Fan type 7). With N seeds, P10 and P90 rest on the two lowest and highest members: N ≥ 20 gives
+tails worth quoting, N = 5 only a spread."""
+
+ENSEMBLE_KPIS = ("pue", "wue", "green_share_annual", "green_share_hourly", "cost_per_mwh_it", "cost_total", "co2")
+"""The KPIs whose percentiles are tabulated (all KPIs are kept per member in the NetCDF)."""
+
+
+def warmed_normals(site: sites.Site, warming_k: float) -> sites.Site:
+    """The site with its monthly normals warmed by ``warming_k`` at constant relative humidity.
+
+    Dry-bulb normals (mean, mean daily max and min) + ΔT; dew point such that the relative
+    humidity of (monthly mean T, monthly mean T_dew) at the site's standard pressure is kept;
+    ``rh_mean_pct``, irradiation, wind and variability unchanged (see the module docs).
+    """
+    if warming_k == 0:
+        return site
+    n = site.normals
+    p = float(psy.pressure_from_elevation(site.location.elevation_m))
+    t = np.asarray(n.t_mean_c, dtype=float)
+    rh = psy.relative_humidity_from_dew_point(t, np.asarray(n.t_dew_mean_c, dtype=float), p)
+    dew = psy.dew_point(t + warming_k, rh, p)
+    warmed = dataclasses.replace(
+        n,
+        t_mean_c=tuple(float(x) for x in t + warming_k),
+        t_max_daily_mean_c=tuple(float(x) + warming_k for x in n.t_max_daily_mean_c),
+        t_min_daily_mean_c=tuple(float(x) + warming_k for x in n.t_min_daily_mean_c),
+        t_dew_mean_c=tuple(float(x) for x in dew),
+        source=f"{n.source}; warmed by {warming_k:+g} K at constant relative humidity (twin.studies.ensemble)",
+    )
+    return dataclasses.replace(site, normals=warmed)
+
+
+def member_block(scenario: Scenario, site: sites.Site, cases: list, seed: int, warming_k: float) -> dict:
+    """Annual KPIs of the cases at one site on one generated, warmed year (a Dask task)."""
+    warm = warmed_normals(site, warming_k)
+    ds, meta = site_weather(warm, seed=seed, year=scenario.weather.year)
+    return kpi_block(scenario, {site.key: (with_psychrometrics(ds), meta, warm)}, cases)
+
+
+def percentiles(ds: xr.Dataset, names: Sequence[str] = ENSEMBLE_KPIS) -> xr.Dataset:
+    """P10/P50/P90 over ``seed`` of the named KPIs: a ``quantile`` dimension, labels kept."""
+    q = ds[[n for n in names if n in ds]].quantile(list(QUANTILES), dim="seed")
+    for n in q.data_vars:
+        q[n].attrs = dict(ds[n].attrs)
+    q["quantile"].attrs.update(units="1", long_name="quantile over generated years (P10, P50, P90)")
+    return q
+
+
+def run_ensemble(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    warming: Sequence[float] = (0.0,),
+    *,
+    output: str | Path | None = None,
+    force: bool = False,
+    client: Any = None,
+    progress: bool = True,
+    on_block: Callable[[int], None] | None = None,
+) -> tuple[xr.Dataset, xr.Dataset]:
+    """Run every case on ``len(seeds) × len(warming)`` generated years.
+
+    Returns
+    -------
+    (members, percentiles) : (xarray.Dataset, xarray.Dataset)
+        Every KPI with dimensions ``warming, seed, site, design, *swept keys``; and
+        :func:`percentiles` of :data:`ENSEMBLE_KPIS` over ``seed``. With ``output``, both go to
+        one NetCDF (the percentiles as ``NAME_quantile``); a checkpoint ``OUTPUT.checkpoint``
+        keeps finished members until it is written.
+    """
+    if scenario.weather.is_file:
+        raise ConfigError(f"weather.source = {scenario.weather.source!r}: an ensemble needs generated years (typical)")
+    seeds = [int(s) for s in seeds]
+    warming = [float(w) for w in warming]
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ConfigError(f"--seeds: need distinct seeds ≥ 0, got {seeds}")
+    if not warming or len(set(warming)) != len(warming) or not all(-10 <= w <= 10 for w in warming):
+        raise ConfigError(f"--warming = {warming}: need distinct values within -10 … 10 K")
+    out = Path(output) if output is not None else None
+    if out is not None and out.exists() and not force:
+        raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
+    site_objs = tuple(sites.load(s) for s in scenario.sites)
+    cases = scenario.cases()
+    m = len(cases) // len(site_objs)  # cases() runs sites × designs × sweep: one slice per site
+    per_site = [(site, cases[j * m : (j + 1) * m]) for j, site in enumerate(site_objs)]
+    blocks = [(site, c, s, w) for w in warming for s in seeds for site, c in per_site]
+    ckpt = None
+    if out is not None:
+        spec = {"kind": "ensemble", "scenario": scenario.to_dict(), "seeds": seeds, "warming": warming}
+        ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
+    label = f"ensemble {len(seeds) * len(warming)} years × {len(cases)} cases"
+    bar = Progress(len(blocks), label) if progress else None
+    results = run_blocks(
+        member_block,
+        blocks,
+        shared=(scenario,),
+        checkpoint=ckpt,
+        client=client,
+        progress=bar,
+        on_block=on_block,
+    )
+    case_lay = layout(scenario)
+    lay = dataclasses.replace(
+        case_lay,
+        dims=("warming", "seed", *case_lay.dims),
+        shape=(len(warming), len(seeds), *case_lay.shape),
+        coords={
+            "warming": ("warming", warming, {"units": "K", "long_name": "warming of the monthly dry-bulb normals"}),
+            "seed": ("seed", seeds, {"long_name": "seed of the generated year"}),
+            **case_lay.coords,
+        },
+    )
+    members = assemble(results, lay)
+    members.attrs.update(
+        scenario=scenario.name,
+        weather_year=scenario.weather.year,
+        warming="dry-bulb normals + ΔT; dew point at constant RH of the monthly means (twin.studies.ensemble)",
+    )
+    q = percentiles(members)
+    if out is not None and ckpt is not None:
+        both = members.merge(q.rename({n: f"{n}_quantile" for n in q.data_vars}))
+        write_netcdf(both, out, force=force)
+        ckpt.remove()
+    return members, q

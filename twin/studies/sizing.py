@@ -1,0 +1,1389 @@
+"""Sizing the green-power base: the cheapest PV, wind and storage for a green target (``twin size``).
+
+The load is the engine's hourly facility power (:func:`twin.simulate`: IT + cooling + electrical
+losses of the chosen cooling design, so a design with a lower PUE needs a smaller base); the PV
+and wind unit profiles (MW per MW installed) and the hourly grid price come from the same engine
+run. A linear programme (a MILP for a days target), built with linopy and solved by HiGHS,
+chooses PV MW (fixed or tracking), wind MW, storage MW and MWh and the hourly dispatch
+(charge, discharge, state of charge, grid import, surplus exported or curtailed) that minimise the
+annualised cost subject to a green target and optional bounds.
+
+Definitions (all energies hourly, kWh = kW × 1 h; ``L`` load, ``imp`` grid import):
+
+* **physical hourly green share** = Σ_t min(L_t, green delivered to the load at t, storage
+  discharge included) / Σ_t L_t. The storage charges from green surplus only (no grid charging
+  in a sized base), so every discharged kWh is green and the share is 1 − Σ imp / Σ L.
+  Google's 24/7 CFE methodology (Google, "24/7 Carbon-Free Energy: Methodologies and Metrics",
+  2021) and the PyPSA 24/7 CFE study (Riepin & Brown, "Means, costs and system-level impacts of
+  24/7 carbon-free energy procurement", Energy Strategy Reviews 54, 2024) define the hourly
+  score so;
+* **24/7 CFE score** = the same, with grid imports credited with the grid's clean share ``c``:
+  (Σ (L − imp) + c Σ imp) / Σ L (Google 2021; Riepin & Brown 2024);
+* **annual matching** = (green consumed + green exported under a declared export or certificate
+  contract) / Σ L; without such a contract it equals the physical hourly share. Curtailed energy
+  never counts (it is neither consumed nor sold);
+* **24-hour green day**: a calendar day without any grid import (Karamay2025: Minning's "24-hour green power");
+* storage: ``soc[t] = soc_min E + (soc[t−1] − soc_min E)(1 − σ) + η c_t − d_t / η`` as in
+  :mod:`twin.supply.storage` (η = √round-trip efficiency, E the energy rating × the capacity fade at the
+  storage's duty), the year cyclic (the state before the first hour is the state after the last,
+  as the engine's dispatch), discharge per calendar day ≤ ``max_cycles_per_day`` × (soc_max −
+  soc_min) × E, the engine's cycle limit;
+* cost per year (CNY), booked by :mod:`twin.money.economics` as :func:`twin.engine.metrics.annual_figures`
+  books it for owned plant (:func:`annual_cost`): capex × (capital recovery factor + O&M share)
+  for PV, wind and storage energy plus the annuity of the storage's replacements within the
+  project life, grid energy × the engine's hourly (site time-of-use) price, each month's peak
+  import × the site's demand charge, minus surplus × export price under an export contract only,
+  minus the green subsidy (that share of the cost × the hourly green share). The site's demand
+  charge and subsidy are the engine's resolution of them (:func:`sizing_inputs`). The LP
+  minimises the cost before the subsidy (the subsidy multiplies the cost by the share the
+  target row holds).
+
+The LP dispatches with perfect foresight against the time-of-use price and the monthly peak;
+the engine's green-first rule imports the same energy (both minimise import) but not at the
+same hours, so with a time-of-use tariff or a demand charge the engine's cost of the same base is
+higher than the LP's objective (measured in the README); the engine's cost is the one reported.
+
+Speed (the reduced model): a full hourly year has about 44,000 columns and takes HiGHS 16–29 s
+here. :func:`size_base` solves instead on **representative days** — the calendar days clustered
+by k-means on their hourly load, PV and wind profiles, each cluster represented by its medoid
+(a real day) weighted by the number of days it stands for, the storage cyclic within each day —
+then checks the answer on the full year with the engine's own dispatch and corrects the target
+until the engine's share meets it (:func:`size_base`, ``correction`` in the result). The error this
+costs against the full-year LP is measured in the README and tested on a short toy year.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from twin.core.params import ConfigError, Params, param
+from twin.money.economics import EconomicsParams, capital_recovery_factor, demand_cost, replacement_annuity
+from twin.money.economics import annual_cost as economics_annual_cost
+from twin.supply.storage import StorageParams, fade_factor, years_to_end_of_life
+
+__all__ = [
+    "TARGET_KINDS",
+    "InfeasibleError",
+    "Profiles",
+    "SizingParams",
+    "Target",
+    "annual_cost",
+    "frontier_figure",
+    "green_shares",
+    "outage_survival",
+    "parse_target",
+    "representative_days",
+    "solve_lp",
+]
+
+TARGET_KINDS = ("hourly", "cfe", "annual", "days")
+"""Green targets: physical hourly share, 24/7 CFE score, annual matching (shares 0…1), or a number of 24-hour green days."""
+
+
+class InfeasibleError(ConfigError):
+    """No base within the bounds meets the target; the message names the constraint."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A green target: ``kind`` in :data:`TARGET_KINDS` and its value (a share 0…1, or days)."""
+
+    kind: str
+    value: float
+
+    def __post_init__(self) -> None:
+        if self.kind not in TARGET_KINDS:
+            raise ConfigError(f"target kind {self.kind!r} is unknown; use one of {', '.join(TARGET_KINDS)}")
+        top = 366.0 if self.kind == "days" else 1.0
+        if not np.isfinite(self.value) or not 0.0 <= self.value <= top:
+            what = "a number of days 0 … 366" if self.kind == "days" else "a share 0 … 1 (e.g. 0.8)"
+            raise ConfigError(f"target {self.kind}:{self.value:g} is out of range; give {what}")
+
+    def __str__(self) -> str:
+        return f"{self.value:g} days" if self.kind == "days" else f"{self.kind} ≥ {100 * self.value:.1f} %"
+
+
+def parse_target(text: str) -> Target:
+    """``'hourly:0.8'``, ``'cfe:0.9'``, ``'annual:1'`` or ``'days:100'`` → :class:`Target`."""
+    kind, sep, value = str(text).partition(":")
+    try:
+        v = float(value)
+    except ValueError:
+        v = float("nan")
+    if not sep or not np.isfinite(v):
+        raise ConfigError(
+            f"target {text!r} is not KIND:VALUE; use hourly:0.8, cfe:0.9, annual:1.0 or days:100 "
+            f"(kinds: {', '.join(TARGET_KINDS)})"
+        )
+    return Target(kind.strip(), v)
+
+
+@dataclass(frozen=True)
+class SizingParams(Params):
+    """What the optimiser may choose and within which bounds (−1 = no bound)."""
+
+    section = "size"
+
+    pv_type: str = param("fixed", choices=("fixed", "tracking", "none"), source="PV plant: fixed tilt, tracking, none")
+    wind: bool = param(True, source="may the base include wind")
+    pv_max_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input: land bound on PV; −1 = none")
+    wind_max_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input; −1 = none")
+    storage_max_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input; −1 = none")
+    storage_max_mwh: float = param(-1.0, -1.0, 1e6, units="MWh", source="input; −1 = none")
+    grid_cap_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input: grid connection (import) cap; −1 = none")
+    export_cap_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input: grid export cap; −1 = none")
+    export_credit: bool = param(
+        False, source="annual matching counts exported green energy (a declared export or certificate contract)"
+    )
+    grid_clean_share: float = param(
+        0.0,
+        0.0,
+        1.0,
+        source="input: clean share of grid imports credited in the 24/7 CFE score (Google 2021); 0 = none",
+    )
+    representative_days: int = param(
+        36, 0, 366, units="d", source="days the LP solves on (k-means medoids); 0 = the full hourly year"
+    )
+    check_dispatch: str = param(
+        "green_first",
+        choices=("green_first", "lp"),
+        source="the engine's dispatch that checks the answer on the full year (twin.supply.storage)",
+    )
+    time_limit_s: float = param(120.0, 1.0, 86400.0, units="s", source="solver time limit per solve")
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Inputs of one sizing: hourly (whole days) load MW, unit profiles MW/MW, price CNY/kWh, month 0…11.
+
+    ``demand_charge`` (CNY/kW/month, on each month's peak grid import) and ``subsidy_pct`` (%)
+    are the site's values as the engine resolves them (:func:`sizing_inputs` takes them from
+    :func:`twin.supply.green.green_power`); a hand-built profile without a site has neither.
+    """
+
+    load: np.ndarray
+    pv: np.ndarray
+    wind: np.ndarray
+    price: np.ndarray
+    month: np.ndarray
+    demand_charge: float = 0.0
+    subsidy_pct: float = 0.0
+
+    def __post_init__(self) -> None:
+        n = np.size(self.load)
+        if n % 24 or n == 0:
+            raise ConfigError(f"sizing needs whole days of hourly data; got {n} hours")
+        for name in ("pv", "wind", "price", "month"):
+            if np.size(getattr(self, name)) != n:
+                raise ConfigError(f"sizing profile {name!r} has {np.size(getattr(self, name))} hours, the load {n}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Cost: the engine's bookkeeping (twin.money.economics) for the LP objective and the engine's results
+# ----------------------------------------------------------------------------------------------
+def unit_costs(e: EconomicsParams, storage: StorageParams) -> dict[str, float]:
+    """Annual cost per MW (PV, wind) and per MWh (storage energy) of owned plant, CNY/yr.
+
+    Capex (CNY/W → CNY/MW) × (capital recovery factor + O&M share), and for storage the
+    annuity of its replacements within the project life at the storage's duty
+    (:func:`twin.money.economics.capital_recovery_factor`, :func:`twin.money.economics.replacement_annuity`,
+    :func:`twin.supply.storage.years_to_end_of_life`), as :func:`twin.supply.green.green_power` books it; each
+    is linear in the size, so the LP's cost coefficients are these values.
+    """
+    k = capital_recovery_factor(e.discount_rate, e.lifetime_years) + e.opex_pct_of_capex / 100.0
+    per_mwh = e.storage_capex_cny_per_wh * 1e6
+    life = years_to_end_of_life(storage.duty_cycles_per_day)
+    return {
+        "pv": e.pv_capex_cny_per_w * 1e6 * k,
+        "wind": e.wind_capex_cny_per_w * 1e6 * k,
+        "storage_mwh": per_mwh * k + replacement_annuity(per_mwh, e.discount_rate, e.lifetime_years, life),
+    }
+
+
+def export_price(e: EconomicsParams) -> float:
+    """CNY/kWh paid for surplus green energy: the export price under an export contract, else 0 (curtailed)."""
+    return float(e.export_cny_per_kwh) if e.export_contract else 0.0
+
+
+def _a(x: float) -> np.ndarray:
+    """A number as the 0-d array the economics functions take."""
+    return np.asarray(x, dtype=float)
+
+
+def annual_cost(
+    base: dict[str, float],
+    e: EconomicsParams,
+    storage: StorageParams,
+    *,
+    energy_cost: float,
+    peaks_mw: np.ndarray,
+    demand_charge: float,
+    export_mwh: float,
+    green_share: float,
+    subsidy_pct: float,
+) -> dict[str, float]:
+    """The annual cost of a base and its operation, term by term (CNY/yr).
+
+    Parameters
+    ----------
+    base : dict
+        ``pv_mw``, ``wind_mw``, ``storage_mwh`` (and ``storage_mw``, which costs nothing apart).
+    e : EconomicsParams
+        Capital costs, export contract and price.
+    storage : StorageParams
+        The battery's duty (its replacement interval).
+    energy_cost : float
+        Σ grid import × hourly price, CNY.
+    peaks_mw : numpy.ndarray
+        Peak import of each month, MW.
+    demand_charge : float
+        The site's demand charge as the engine resolves it, CNY/kW/month (:attr:`Profiles.demand_charge`).
+    export_mwh : float
+        Surplus green energy offered for export, MWh (paid only under an export contract).
+    green_share : float
+        The hourly green share the subsidy multiplies (0…1).
+    subsidy_pct : float
+        Green subsidy as the engine resolves it, % (:attr:`Profiles.subsidy_pct`).
+
+    Returns
+    -------
+    dict
+        ``capex_annual``, ``energy``, ``demand``, ``export_revenue``, ``subsidy``, ``total``.
+
+    Notes
+    -----
+    The terms are put together by :func:`twin.money.economics.annual_cost` (no PPA: the base is
+    owned) with :func:`twin.money.economics.demand_cost` on the monthly peaks and :func:`unit_costs`
+    for the capital, as :func:`twin.engine.metrics.annual_figures` does on the engine's hourly results.
+    """
+    u = unit_costs(e, storage)
+    capex = base["pv_mw"] * u["pv"] + base["wind_mw"] * u["wind"] + base["storage_mwh"] * u["storage_mwh"]
+    peaks_kw = np.asarray(peaks_mw, dtype=float).reshape(-1) * 1000.0
+    demand = float(demand_cost(peaks_kw, np.arange(peaks_kw.size), _a(demand_charge))) if peaks_kw.size else 0.0
+    money = economics_annual_cost(
+        energy_cost=_a(energy_cost),
+        demand=_a(demand),
+        green_taken_kwh=_a(0.0),
+        ppa_price=_a(0.0),
+        capex_annual=_a(capex),
+        exported_kwh=_a(export_mwh * 1000.0 if e.export_contract else 0.0),
+        export_price=_a(export_price(e)),
+        green_share=_a(green_share),
+        subsidy_pct=_a(subsidy_pct),
+    )
+    return {
+        "capex_annual": capex,
+        "energy": float(energy_cost),
+        "demand": demand,
+        "export_revenue": float(money["export_revenue"]),
+        "subsidy": float(money["green_subsidy"]),
+        "total": float(money["cost_total"]),
+    }
+
+
+def green_shares(
+    load: np.ndarray,
+    grid_import: np.ndarray,
+    surplus: np.ndarray,
+    day: np.ndarray,
+    *,
+    clean_share: float = 0.0,
+    export_credit: bool = False,
+    export_cap: float = -1.0,
+) -> dict[str, float]:
+    """The green targets' measures of one hourly result (MW or kW, one unit throughout).
+
+    ``hourly`` = 1 − Σ imp / Σ L; ``cfe`` = hourly + c Σ imp / Σ L; ``annual`` = hourly + exported
+    surplus (≤ the export cap each hour) / Σ L when exports are credited, capped at 1; ``days`` =
+    calendar days (``day`` index per hour) without grid import (≤ 10⁻⁶ of the load, as the engine).
+    """
+    total = float(np.sum(load))
+    e_imp = float(np.sum(grid_import))
+    hourly = 1.0 - e_imp / total
+    exported = np.minimum(surplus, export_cap) if export_cap >= 0 else surplus
+    annual = min(1.0, hourly + float(np.sum(exported)) / total) if export_credit else hourly
+    no_import = grid_import <= 1e-6 * load
+    green_days = int(np.sum(np.minimum.reduceat(no_import, np.flatnonzero(np.r_[True, day[1:] != day[:-1]]))))
+    return {"hourly": hourly, "cfe": hourly + clean_share * e_imp / total, "annual": annual, "days": float(green_days)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Representative days
+# ----------------------------------------------------------------------------------------------
+def representative_days(prof: Profiles, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster the calendar days and return (day indices of the medoids, weights = days represented).
+
+    Features: each day's 24 hourly values of load / peak load, PV and wind unit output (k-means,
+    scipy's ``kmeans2`` with k-means++ seeding and a fixed seed); each cluster is represented by
+    the real day nearest its centre, weighted by the cluster's size (Σ weights = days in the year).
+    ``k ≥`` the number of days returns every day with weight 1.
+    """
+    from scipy.cluster.vq import kmeans2
+
+    nd = prof.load.size // 24
+    if k <= 0 or k >= nd:
+        return np.arange(nd), np.ones(nd)
+    feats = np.hstack(
+        [
+            (prof.load / max(float(np.max(prof.load)), 1e-12)).reshape(nd, 24),
+            prof.pv.reshape(nd, 24),
+            prof.wind.reshape(nd, 24),
+        ]
+    )
+    centres, label = kmeans2(feats, k, seed=seed, minit="++")
+    days, weights = [], []
+    for c in range(k):
+        members = np.flatnonzero(label == c)
+        if members.size == 0:
+            continue
+        d2 = np.sum((feats[members] - centres[c]) ** 2, axis=1)
+        days.append(members[np.argmin(d2)])
+        weights.append(members.size)
+    order = np.argsort(days)
+    return np.asarray(days)[order], np.asarray(weights, dtype=float)[order]
+
+
+# ----------------------------------------------------------------------------------------------
+# The LP / MILP
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class LPResult:
+    """The optimiser's answer on the days it solved (MW, MWh, CNY/yr)."""
+
+    base: dict[str, float]
+    objective: float
+    cost: dict[str, float]
+    hourly: dict[str, np.ndarray]
+    status: str
+    note: str = ""
+    bound: float = float("nan")
+    seconds: float = 0.0
+    columns: int = 0
+
+
+def _bound(v: float) -> float:
+    return float("inf") if v < 0 else float(v)
+
+
+_HIGHS_BANNER = [True]  # HiGHS prints a banner on stdout when the process makes its first instance
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Silence C-level writes to stdout while the first HiGHS instance is made (its banner), once."""
+    import os
+    import sys
+
+    if not _HIGHS_BANNER[0]:
+        yield
+        return
+    _HIGHS_BANNER[0] = False
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class SizingLP:
+    """The sizing LP (a MILP for a days target), built once with linopy and solved by HiGHS.
+
+    The target's right-hand side is a row bound of the HiGHS model: :meth:`solve` changes it and
+    re-solves from the previous basis (the correction loop and the Pareto frontier).
+
+    Parameters
+    ----------
+    prof : Profiles
+        Load (MW), PV and wind unit output (MW/MW), price (CNY/kWh), month of every hour.
+    kind : str
+        Target kind (:data:`TARGET_KINDS`).
+    sp : SizingParams
+        Choices and bounds.
+    storage : StorageParams
+        Efficiency, SOC window, self-discharge, cycle limit, age (its sizes are decided here).
+    econ : EconomicsParams
+        Prices and capital costs.
+    days, weights : numpy.ndarray, optional
+        Days to solve on and how many days each stands for. Default: the full year,
+        chronological, one storage state chained through it; given: each day's storage cyclic.
+    subsidy_pct : float, optional
+        Green subsidy, % (default the profile's, :attr:`Profiles.subsidy_pct`); subtracted from the
+        reported cost as the engine does, not part of the minimised objective (it multiplies the
+        cost by the green share, which the target row holds).
+    objective : str
+        ``"cost"``; ``"share"`` maximises the target's measure within the bounds (diagnosis of an
+        infeasible target).
+    """
+
+    def __init__(
+        self,
+        prof: Profiles,
+        kind: str,
+        sp: SizingParams,
+        storage: StorageParams,
+        econ: EconomicsParams,
+        *,
+        days: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+        subsidy_pct: float | None = None,
+        objective: str = "cost",
+    ) -> None:
+        import linopy
+        import pandas as pd
+
+        t0 = time.perf_counter()
+        self.prof, self.kind, self.sp, self.storage, self.econ = prof, kind, sp, storage, econ
+        self.subsidy_pct = prof.subsidy_pct if subsidy_pct is None else float(subsidy_pct)
+        nd = prof.load.size // 24
+        self.chain = days is None
+        self.days = np.arange(nd) if days is None else np.asarray(days)
+        self.w = np.ones(self.days.size) if weights is None else np.asarray(weights, dtype=float)
+        idx = self.days[:, None] * 24 + np.arange(24)[None, :]
+        self.idx = idx
+        dims = ("period", "hour")
+        coords = {"period": pd.RangeIndex(self.days.size, name="period"), "hour": pd.RangeIndex(24, name="hour")}
+
+        def da(a: np.ndarray) -> xr.DataArray:
+            return xr.DataArray(np.asarray(a, dtype=float), coords=coords, dims=dims)
+
+        wd = xr.DataArray(self.w, coords={"period": coords["period"]}, dims=("period",))
+        load, u_pv, u_wind, price = da(prof.load[idx]), da(prof.pv[idx]), da(prof.wind[idx]), da(prof.price[idx])
+        fade = float(fade_factor(storage.age_years, storage.duty_cycles_per_day))
+        eta = float(np.sqrt(storage.round_trip_efficiency))
+        keep = 1.0 - storage.self_discharge_per_h
+
+        m = linopy.Model()
+        pv_hi = 0.0 if sp.pv_type == "none" else _bound(sp.pv_max_mw)
+        wind_hi = _bound(sp.wind_max_mw) if sp.wind else 0.0
+        v = {
+            "pv_mw": m.add_variables(lower=0.0, upper=pv_hi, name="pv_mw"),
+            "wind_mw": m.add_variables(lower=0.0, upper=wind_hi, name="wind_mw"),
+            "storage_mw": m.add_variables(lower=0.0, upper=_bound(sp.storage_max_mw), name="storage_mw"),
+            "storage_mwh": m.add_variables(lower=0.0, upper=_bound(sp.storage_max_mwh), name="storage_mwh"),
+        }
+        for name in ("charge", "discharge", "soc", "spill"):
+            v[name] = m.add_variables(lower=0.0, coords=coords, name=name)
+        v["imp"] = m.add_variables(
+            lower=0.0, upper=xr.full_like(load, _bound(sp.grid_cap_mw)), coords=coords, name="imp"
+        )
+        pv, wind, s_mw, s_mwh = v["pv_mw"], v["wind_mw"], v["storage_mw"], v["storage_mwh"]
+        charge, dis, soc, imp, spill = v["charge"], v["discharge"], v["soc"], v["imp"], v["spill"]
+        green = pv * u_pv + wind * u_wind
+        m.add_constraints(green - charge - spill + dis + imp == load, name="balance")
+        m.add_constraints(charge + spill - green <= 0.0, name="green_split")
+        m.add_constraints(charge - s_mw <= 0.0, name="charge_power")
+        m.add_constraints(dis - s_mw <= 0.0, name="discharge_power")
+        m.add_constraints(soc - storage.soc_max * fade * s_mwh <= 0.0, name="soc_max")
+        m.add_constraints(soc - storage.soc_min * fade * s_mwh >= 0.0, name="soc_min")
+        floor = (1.0 - keep) * storage.soc_min * fade
+        step = soc - eta * charge + dis / eta - floor * s_mwh
+        later = xr.DataArray(np.arange(24) > 0, coords={"hour": coords["hour"]}, dims=("hour",))
+        m.add_constraints(step - keep * soc.roll(hour=1) == 0.0, name="soc_step", mask=later)
+        first = step.sel(hour=0, drop=True)
+        last = soc.sel(hour=23, drop=True)
+        if self.chain:
+            # hour 0 follows the previous day's hour 23, the first day the last (the cyclic year of twin.supply.storage)
+            m.add_constraints(first - keep * last.roll(period=1) == 0.0, name="soc_day_start")
+        else:
+            m.add_constraints(first - keep * last == 0.0, name="soc_cyclic")
+        if storage.max_cycles_per_day is not None:  # None: no limit
+            usable = storage.max_cycles_per_day * (storage.soc_max - storage.soc_min) * fade
+            m.add_constraints(dis.sum("hour") - usable * s_mwh <= 0.0, name="cycles_per_day")
+        paid = export_price(econ)
+        if sp.export_credit or paid > 0:
+            v["exp"] = m.add_variables(
+                lower=0.0, upper=xr.full_like(load, _bound(sp.export_cap_mw)), coords=coords, name="exp"
+            )
+            m.add_constraints(v["exp"] - spill <= 0.0, name="export_from_surplus")
+        self.e_load = float((load * wd).sum())
+        # The target row: measure ≥ rhs (a share of the load, or days); its bound changes per solve.
+        if kind in ("hourly", "cfe") or (kind == "annual" and not sp.export_credit):
+            c = sp.grid_clean_share if kind == "cfe" else 0.0
+            measure = -((1.0 - c) * imp * wd).sum()
+        elif kind == "annual":
+            measure = -(imp * wd).sum() + (v["exp"] * wd).sum()
+        else:
+            v["green_day"] = m.add_variables(binary=True, coords={"period": coords["period"]}, name="green_day")
+            m.add_constraints(imp + load * v["green_day"] <= load, name="green_day_no_import")
+            measure = (v["green_day"] * wd).sum()
+        self.objective_kind = objective
+        if objective == "cost":
+            m.add_constraints(measure >= 0.0, name="target")
+        # Demand charge: the monthly peak import. On representative days the months are not
+        # whole: one peak, charged for every month (an approximation the engine's full-year
+        # check replaces).
+        n_month = 1.0
+        if prof.demand_charge > 0:
+            months = prof.month[idx[:, 0]] if self.chain else np.zeros(self.days.size, dtype=int)
+            mlist = np.unique(months)
+            v["peak"] = m.add_variables(lower=0.0, coords={"month": pd.Index(mlist, name="month")}, name="peak")
+            for mo in mlist:
+                sel = xr.DataArray(months == mo, coords={"period": coords["period"]}, dims=("period",))
+                m.add_constraints(imp - v["peak"].sel(month=mo) <= 0.0, name=f"peak_{mo}", mask=sel)
+            n_month = 1.0 if self.chain else float(np.unique(prof.month).size)
+        u = unit_costs(econ, storage)
+        cost = pv * u["pv"] + wind * u["wind"] + s_mwh * u["storage_mwh"] + (imp * price * wd).sum() * 1000.0
+        if "peak" in v:
+            cost = cost + v["peak"].sum() * (1000.0 * prof.demand_charge * n_month)
+        if "exp" in v and paid > 0:
+            cost = cost - (v["exp"] * wd).sum() * (1000.0 * paid)
+        # A tiny price on throughput removes simultaneous charge and discharge from the optimum.
+        cost = cost + ((charge + dis) * wd).sum() * 1e-3
+        if objective == "share":
+            m.add_objective(measure, sense="max")
+        else:
+            m.add_objective(cost)
+        from linopy.solvers import Highs
+
+        mat = m.matrices
+        with _quiet_stdout():
+            self.h = Highs._build_solver_model(m, set_names=False)
+        for key, val in {
+            "output_flag": False,
+            "time_limit": float(sp.time_limit_s),
+            "mip_rel_gap": 1e-4,
+            "threads": 1,
+        }.items():
+            self.h.setOptionValue(key, val)
+        inv = np.full(int(max(mat.vlabels.max(), 0)) + 1, -1)
+        inv[mat.vlabels] = np.arange(mat.vlabels.size)
+        self.cols = {k: inv[np.asarray(var.labels.values)] for k, var in v.items()}
+        self.columns = int(mat.vlabels.size)
+        self.row = None
+        if objective == "cost":
+            cinv = {int(lab): i for i, lab in enumerate(mat.clabels)}
+            self.row = cinv[int(m.constraints["target"].labels.values)]
+        self.build_seconds = time.perf_counter() - t0
+
+    def rhs(self, target: Target) -> float:
+        """The target row's lower bound for a target value (measure ≥ rhs)."""
+        if self.kind == "days":
+            return float(target.value)
+        if self.kind == "annual" and self.sp.export_credit:
+            return (target.value - 1.0) * self.e_load  # −Σ imp + Σ exp ≥ (X − 1) Σ L
+        return -(1.0 - target.value) * self.e_load
+
+    def solve(self, target: Target) -> LPResult:
+        """Solve for one target value (re-using the last basis); raises :class:`InfeasibleError`."""
+        import highspy
+
+        t0 = time.perf_counter()
+        if self.row is not None:
+            self.h.changeRowBounds(self.row, self.rhs(target), highspy.kHighsInf)
+        self.h.run()
+        status = self.h.getModelStatus()
+        seconds = time.perf_counter() - t0
+        ms = highspy.HighsModelStatus
+        info = self.h.getInfo()
+        note, bound = "", float("nan")
+        if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+            if self.objective_kind == "share":
+                raise InfeasibleError(_grid_cap_message(self.prof, self.sp))
+            raise InfeasibleError(self._target_message(target))
+        if status == ms.kTimeLimit:
+            if info.primal_solution_status != 2:
+                raise InfeasibleError(
+                    f"time limit: no feasible base found within size.time_limit_s = {self.sp.time_limit_s:g} s; "
+                    "raise it (--time-limit) or solve on fewer representative days (--rep-days)"
+                )
+            bound = float(info.mip_dual_bound) if self.kind == "days" else float("nan")
+            note = f"solver time limit ({self.sp.time_limit_s:g} s) reached: best base found, not proven optimal" + (
+                f"; the optimum costs at least {bound / 1e6:,.2f} M CNY/yr" if np.isfinite(bound) else ""
+            )
+        elif status != ms.kOptimal:
+            raise InfeasibleError(f"solver stopped: {self.h.modelStatusToString(status)}")
+        x = np.asarray(self.h.getSolution().col_value)
+        val = {k: x[c] for k, c in self.cols.items()}
+        base = {k: max(float(val[k]), 0.0) for k in ("pv_mw", "wind_mw", "storage_mw", "storage_mwh")}
+        hourly = {k: np.maximum(val[k], 0.0) for k in ("charge", "discharge", "soc", "imp", "spill")}
+        return LPResult(
+            base=base,
+            objective=self._cost(base, hourly, val.get("exp"))["total"],
+            cost=self._cost(base, hourly, val.get("exp")),
+            hourly=hourly,
+            status=self.h.modelStatusToString(status),
+            note=note,
+            bound=bound,
+            seconds=seconds,
+            columns=self.columns,
+        )
+
+    def _cost(self, base: dict[str, float], hourly: dict[str, np.ndarray], exp: np.ndarray | None) -> dict[str, float]:
+        """The annual cost of the solution by :func:`annual_cost` (the days weighted)."""
+        prof, idx = self.prof, self.idx
+        wh = self.w[:, None]
+        imp = hourly["imp"]
+        energy = float(np.sum(imp * prof.price[idx] * wh)) * 1000.0
+        months = np.unique(prof.month)
+        if self.chain:
+            day_month = prof.month[idx[:, 0]]
+            peaks = np.array([imp[day_month == mo].max() for mo in months])
+        else:
+            peaks = np.full(months.size, imp.max())
+        export = float(np.sum(exp * wh)) if exp is not None and export_price(self.econ) > 0 else 0.0
+        share = 1.0 - float(np.sum(imp * wh)) / self.e_load
+        return annual_cost(
+            base,
+            self.econ,
+            self.storage,
+            energy_cost=energy,
+            peaks_mw=peaks,
+            demand_charge=self.prof.demand_charge,
+            export_mwh=export,
+            green_share=share,
+            subsidy_pct=self.subsidy_pct,
+        )
+
+    def _target_message(self, target: Target) -> str:
+        """Why a target is infeasible: the most the bounds allow (or the grid cap alone fails)."""
+        best = SizingLP(
+            self.prof,
+            self.kind,
+            self.sp,
+            self.storage,
+            self.econ,
+            days=None if self.chain else self.days,
+            weights=None if self.chain else self.w,
+            objective="share",
+        ).solve(target)
+        imp = best.hourly["imp"]
+        wh = self.w[:, None]
+        hourly = 1.0 - float(np.sum(imp * wh)) / self.e_load
+        if self.kind == "days":
+            no_imp = np.all(imp <= 1e-6 * self.prof.load[self.idx], axis=1)
+            reach = f"{float(np.sum(self.w * no_imp)):.0f} days"
+        elif self.kind == "cfe":
+            reach = f"{100 * (hourly + self.sp.grid_clean_share * (1 - hourly)):.1f} %"
+        else:
+            reach = f"{100 * hourly:.1f} %"
+        where = "" if self.chain else " (on the representative days)"
+        return (
+            f"infeasible: target {target} cannot be met with {_describe_bounds(self.sp)}; "
+            f"the most these bounds allow is {reach}{where}"
+        )
+
+
+def solve_lp(
+    prof: Profiles,
+    target: Target,
+    sp: SizingParams,
+    storage: StorageParams,
+    econ: EconomicsParams,
+    **kwargs: Any,
+) -> LPResult:
+    """Build and solve :class:`SizingLP` once (keyword arguments as its constructor)."""
+    return SizingLP(prof, target.kind, sp, storage, econ, **kwargs).solve(target)
+
+
+def _describe_bounds(sp: SizingParams) -> str:
+    parts = []
+    for name, label, unit in (
+        ("pv_max_mw", "PV", "MW"),
+        ("wind_max_mw", "wind", "MW"),
+        ("storage_max_mw", "storage", "MW"),
+        ("storage_max_mwh", "storage", "MWh"),
+        ("grid_cap_mw", "grid import", "MW"),
+        ("export_cap_mw", "export", "MW"),
+    ):
+        v = getattr(sp, name)
+        if v >= 0:
+            parts.append(f"{label} ≤ {v:g} {unit}")
+    if sp.pv_type == "none":
+        parts.append("no PV")
+    if not sp.wind:
+        parts.append("no wind")
+    return ", ".join(parts) or "no bounds"
+
+
+def _grid_cap_message(prof: Profiles, sp: SizingParams) -> str:
+    return (
+        f"infeasible: grid connection cap {sp.grid_cap_mw:g} MW: the load (peak {float(np.max(prof.load)):,.1f} MW) "
+        f"cannot be met within the other bounds ({_describe_bounds(sp)})"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# The engine around the LP: inputs, the full-year check, the correction loop
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class SizingInputs:
+    """What every sizing of one scenario shares: the engine's unit run and the weather."""
+
+    scenario: Any
+    weather: dict
+    unit: xr.Dataset
+    cases: list
+    site_key: str
+    profiles: list[Profiles]
+    hour: np.ndarray
+    day: np.ndarray
+    time: np.ndarray
+    cache: dict = field(default_factory=dict)
+
+
+def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) -> SizingInputs:
+    """Run the engine once with 1 MW of PV and 1 MW of wind per design: load, unit profiles, price.
+
+    Parameters
+    ----------
+    scenario : twin.Scenario
+        One site, one or more designs, no sweep; its PV/wind/storage/economics parameters are
+        used apart from the sizes (the plant is owned: the optimiser decides what to build).
+    sp : SizingParams
+        The PV type and whether wind may be built.
+    weather : dict, optional
+        :func:`twin.engine.simulate.prepare_weather` of the scenario, to reuse.
+    """
+    from twin.engine.config import DispatchParams
+    from twin.engine.simulate import prepare_weather, simulate
+    from twin.supply.green import green_power
+
+    if len(scenario.sites) != 1:
+        raise ConfigError(f"twin size sizes one site at a time; the scenario has {len(scenario.sites)}")
+    if scenario.sweep:
+        raise ConfigError("twin size takes one facility; remove the scenario's [sweep] (the optimiser sizes the base)")
+    pv = dataclasses.replace(
+        scenario.pv, capacity_mw=0.0 if sp.pv_type == "none" else 1.0, tracking=sp.pv_type == "tracking"
+    )
+    wind = dataclasses.replace(scenario.wind, capacity_mw=1.0 if sp.wind else 0.0)
+    storage = dataclasses.replace(scenario.storage, power_mw=0.0, energy_mwh=0.0)
+    econ = dataclasses.replace(scenario.economics, green_procurement="owned")
+    unit_sc = dataclasses.replace(scenario, pv=pv, wind=wind, storage=storage, economics=econ)
+    wx = weather if weather is not None else prepare_weather(unit_sc)
+    ds = simulate(unit_sc, weather=wx)
+    if "case" not in ds.dims:
+        ds = ds.expand_dims("case")
+    t = ds.indexes["time"]
+    nt = t.size
+    if nt % 24:
+        raise ConfigError(f"sizing needs whole days of hourly weather; the year has {nt} hours")
+    month = np.asarray(t.month) - 1
+    key = next(iter(wx))
+    cases = unit_sc.cases()
+    cache: dict = {}
+    # The site's demand charge and subsidy as the engine resolves them (its per-case money).
+    _, money = green_power(
+        _supply(cases),
+        [key] * len(cases),
+        wx,
+        ds["p_facility"].to_numpy(),
+        DispatchParams(),
+        profiles=cache,
+        hour=np.asarray(t.hour),
+    )
+    profiles = []
+    for i in range(ds.sizes["case"]):
+        c = ds.isel(case=i)
+        profiles.append(
+            Profiles(
+                load=c["p_facility"].to_numpy() / 1000.0,
+                pv=c["p_pv"].to_numpy() / 1000.0,
+                wind=c["p_wind"].to_numpy() / 1000.0,
+                price=np.broadcast_to(c["price"].to_numpy(), (nt,)).copy(),
+                month=month,
+                demand_charge=float(money["demand_charge"][i]),
+                subsidy_pct=float(money["green_subsidy_pct"][i]),
+            )
+        )
+    tv = t.values
+    return SizingInputs(
+        scenario=unit_sc,
+        weather=wx,
+        unit=ds,
+        cases=cases,
+        site_key=key,
+        profiles=profiles,
+        hour=np.asarray(t.hour),
+        day=tv.astype("datetime64[D]").astype(np.int64),
+        time=tv,
+        cache=cache,
+    )
+
+
+def _supply(cases: list) -> Any:
+    """The engine's supply parameters (:class:`twin.supply.green.SupplyParams`) of some cases."""
+    from twin.supply.green import SupplyParams
+
+    return SupplyParams(
+        pv=[c.pv for c in cases],
+        wind=[c.wind for c in cases],
+        storage=[c.storage for c in cases],
+        economics=[c.economics for c in cases],
+    )
+
+
+def _case_with(case: Any, base: dict[str, float]) -> Any:
+    """The engine's case with a sized base (sizes below 1 W/1 Wh are none)."""
+    b = {k: (v if v > 1e-6 else 0.0) for k, v in base.items()}
+    return dataclasses.replace(
+        case,
+        pv=dataclasses.replace(case.pv, capacity_mw=b["pv_mw"]),
+        wind=dataclasses.replace(case.wind, capacity_mw=b["wind_mw"]),
+        storage=dataclasses.replace(case.storage, power_mw=b["storage_mw"], energy_mwh=b["storage_mwh"]),
+    )
+
+
+def engine_check(
+    inp: SizingInputs, i: int, base: dict[str, float], sp: SizingParams, dispatch: LPResult | None = None
+) -> dict[str, Any]:
+    """The base of design ``i`` run by the engine on the full year: shares, cost, hourly dispatch.
+
+    Uses :func:`twin.supply.green.green_power` (the engine's supply, dispatch and prices) and
+    :func:`twin.engine.metrics.annual_figures` (its KPIs and cost) on the facility load of the unit run.
+
+    Parameters
+    ----------
+    dispatch : LPResult, optional
+        A full-year LP answer whose own hourly dispatch the engine books instead of dispatching
+        the base itself (the LP's perfect-foresight dispatch against ``check_dispatch``).
+    """
+    from twin.engine.config import DispatchParams
+    from twin.engine.metrics import HOURLY_NEEDS, annual_figures
+    from twin.supply.green import green_power
+
+    case = _case_with(inp.cases[i], base)
+    load_kw = inp.unit["p_facility"].isel(case=i).to_numpy()[None, :]
+    hourly, per_case = green_power(
+        _supply([case]),
+        [inp.site_key],
+        inp.weather,
+        load_kw,
+        DispatchParams(strategy=sp.check_dispatch),
+        profiles=inp.cache,
+        hour=inp.hour,
+    )
+    if dispatch is not None:
+        if dispatch.hourly["imp"].size != load_kw.size:
+            raise ValueError("engine_check books an LP dispatch of the full hourly year only")
+        lp = {k: dispatch.hourly[k].reshape(1, -1) * 1000.0 for k in ("charge", "discharge", "soc", "imp", "spill")}
+        hourly = {
+            **hourly,
+            "p_green_direct": hourly["p_green"] - lp["charge"] - lp["spill"],
+            "p_charge": lp["charge"],
+            "p_grid_charge": np.zeros_like(lp["imp"]),
+            "p_discharge": lp["discharge"],
+            "soc": lp["soc"] / 1000.0,
+            "p_grid_import": load_kw - (hourly["p_green"] - lp["charge"] - lp["spill"]) - lp["discharge"],
+            "p_surplus": lp["spill"],
+        }
+        per_case = {**per_case, "storage_deficit": np.zeros(1)}
+    fac = {k: inp.unit[k].isel(case=i).to_numpy()[None, :] for k in HOURLY_NEEDS}
+    figs = annual_figures({**fac, **hourly}, per_case, inp.time)
+    shares = green_shares(
+        load_kw[0],
+        np.asarray(hourly["p_grid_import"])[0],
+        np.asarray(hourly["p_surplus"])[0],
+        inp.day,
+        clean_share=sp.grid_clean_share,
+        export_credit=sp.export_credit,
+        export_cap=sp.export_cap_mw * 1000.0 if sp.export_cap_mw >= 0 else -1.0,
+    )
+    return {
+        "shares": shares,
+        "cost": float(figs["cost_total"][0]),
+        "figures": {k: float(np.asarray(v)[0]) for k, v in figs.items()},
+        "hourly": {k: np.asarray(v)[0] for k, v in hourly.items()},
+    }
+
+
+@dataclass
+class SizingResult:
+    """A sized base for one design, checked by the engine on the full year."""
+
+    design: str
+    target: Target
+    base: dict[str, float]
+    achieved: float
+    shares: dict[str, float]
+    cost: float
+    figures: dict[str, float]
+    lp: LPResult
+    lp_target: float
+    iterations: list[tuple[float, float, float]]
+    seconds: float
+    note: str = ""
+    hourly: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def lp_error(self) -> float:
+        """The reduced LP's cost estimate against the engine's full-year cost, relative."""
+        return self.lp.objective / self.cost - 1.0
+
+
+def _measure(shares: dict[str, float], kind: str) -> float:
+    return shares[kind]
+
+
+def size_design(
+    inp: SizingInputs, i: int, target: Target, sp: SizingParams, lp: SizingLP | None = None
+) -> SizingResult:
+    """Size the base of design ``i`` for a target: reduced LP, engine check, target correction.
+
+    The LP solves on :attr:`SizingParams.representative_days`; the engine then runs the base
+    on the full year with its own dispatch (``check_dispatch``). While the engine's measure falls
+    short of the target, the LP's target is raised by the shortfall (and lowered by an overshoot
+    of more than 0.2 points or one day), keeping the cheapest base the engine confirms, at most
+    six rounds. If none is confirmed — typically when the LP already asks for the most it can
+    (100 %, or every day) and the engine still falls short, because a day's storage is cyclic in
+    the reduced model while the real year carries energy from one day into the next — the
+    full-year LP is solved instead (slow, exact).
+    """
+    t0 = time.perf_counter()
+    prof = inp.profiles[i]
+    case = inp.cases[i]
+    if lp is None:
+        lp = build_lp(inp, i, target.kind, sp)
+    top = float(np.sum(lp.w)) if target.kind == "days" else 1.0
+    slack = 1.0 if target.kind == "days" else 0.002
+    x = target.value
+    tried: list[tuple[float, float, float]] = []
+    best: tuple[LPResult, dict, float] | None = None
+    for _ in range(6):
+        r = lp.solve(Target(target.kind, x))
+        chk = engine_check(inp, i, r.base, sp)
+        got = _measure(chk["shares"], target.kind)
+        tried.append((x, got, chk["cost"]))
+        short = got < target.value - 1e-6
+        if not short and (best is None or chk["cost"] < best[1]["cost"]):
+            best = (r, chk, x)
+        if not short and got - target.value <= slack:
+            break
+        step = target.value - got
+        if target.kind == "days":
+            step = float(np.ceil(step)) if step > 0 else float(np.floor(step / 2))
+        nx = float(np.clip(x + step, 0.0, top))
+        if nx == x or any(abs(nx - t[0]) < 1e-9 for t in tried):
+            break
+        x = nx
+    note = ""
+    if best is None and lp.chain:
+        raise InfeasibleError(
+            f"infeasible: the engine's {sp.check_dispatch} dispatch of the optimal base reaches "
+            f"{_fmt_measure(target.kind, tried[-1][1])}, short of {target} (the LP assumes perfect foresight; "
+            "try --check-dispatch lp)"
+        )
+    if best is None:
+        full = SizingLP(prof, target.kind, sp, case.storage, case.economics).solve(target)
+        chk = engine_check(inp, i, full.base, sp)
+        best = (full, chk, target.value)
+        tried.append((target.value, _measure(chk["shares"], target.kind), chk["cost"]))
+        note = "the representative days could not reach the target; solved on the full hourly year"
+    r, chk, x = best
+    note = "; ".join(n for n in (note, r.note) if n)
+    return SizingResult(
+        design=case.design,
+        target=target,
+        base={k: (v if v > 1e-6 else 0.0) for k, v in r.base.items()},
+        achieved=_measure(chk["shares"], target.kind),
+        shares=chk["shares"],
+        cost=chk["cost"],
+        figures=chk["figures"],
+        lp=r,
+        lp_target=x,
+        iterations=tried,
+        seconds=time.perf_counter() - t0,
+        note=note,
+        hourly=chk["hourly"],
+    )
+
+
+def build_lp(inp: SizingInputs, i: int, kind: str, sp: SizingParams) -> SizingLP:
+    """The reduced sizing LP of design ``i`` on its representative days."""
+    prof = inp.profiles[i]
+    days, weights = representative_days(prof, sp.representative_days)
+    chain = days.size == prof.load.size // 24
+    return SizingLP(
+        prof,
+        kind,
+        sp,
+        inp.cases[i].storage,
+        inp.cases[i].economics,
+        days=None if chain else days,
+        weights=None if chain else weights,
+    )
+
+
+def size_base(
+    scenario: Any, target: Target, sp: SizingParams | None = None, weather: dict | None = None
+) -> list[SizingResult]:
+    """The cheapest base for a target, for every design of a one-site scenario (see module docs).
+
+    Returns
+    -------
+    list of SizingResult
+        One per design, in the scenario's order; ``cost`` and ``shares`` are the engine's on the
+        full year.
+    """
+    sp = sp or SizingParams()
+    inp = sizing_inputs(scenario, sp, weather)
+    return [size_design(inp, i, target, sp) for i in range(len(inp.cases))]
+
+
+def sized_scenario(scenario: Any, result: SizingResult, sp: SizingParams) -> Any:
+    """The scenario with the sized base and the checking dispatch, one design: run it with ``twin run``."""
+    from twin.engine.config import DispatchParams
+
+    base = result.base
+    return dataclasses.replace(
+        scenario,
+        name=f"{scenario.name}-sized",
+        designs=(result.design,),
+        pv=dataclasses.replace(scenario.pv, capacity_mw=base["pv_mw"], tracking=sp.pv_type == "tracking"),
+        wind=dataclasses.replace(scenario.wind, capacity_mw=base["wind_mw"]),
+        storage=dataclasses.replace(scenario.storage, power_mw=base["storage_mw"], energy_mwh=base["storage_mwh"]),
+        dispatch=DispatchParams(strategy=sp.check_dispatch),
+        economics=dataclasses.replace(scenario.economics, green_procurement="owned"),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables and Datasets
+# ----------------------------------------------------------------------------------------------
+def describe_base(base: dict[str, float]) -> str:
+    """``'31 MW PV + 15 MW wind + 22 MW / 93 MWh storage'``."""
+    return (
+        f"{base['pv_mw']:,.1f} MW PV + {base['wind_mw']:,.1f} MW wind + "
+        f"{base['storage_mw']:,.1f} MW / {base['storage_mwh']:,.1f} MWh storage"
+    )
+
+
+def _fmt_measure(kind: str, v: float) -> str:
+    return f"{v:.0f} d" if kind == "days" else f"{100 * v:.1f} %"
+
+
+def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str], str]:
+    """(rows, header, note) of a table, one row per design: the base, the engine's measure and cost, the LP's estimate."""
+    rows = []
+    for r in results:
+        f = r.figures
+        rows.append(
+            [
+                r.design,
+                f"{f['pue']:.3f}",
+                f"{r.base['pv_mw']:,.1f}",
+                f"{r.base['wind_mw']:,.1f}",
+                f"{r.base['storage_mw']:,.1f}",
+                f"{r.base['storage_mwh']:,.1f}",
+                _fmt_measure(r.target.kind, r.achieved),
+                f"{100 * r.shares['hourly']:.1f} %",
+                f"{f['energy_surplus'] / max(f['energy_green'], 1e-9):.1%}",
+                f"{r.cost / 1e6:,.2f}",
+                f"{f['cost_per_mwh_it']:,.0f}",
+                f"{100 * r.lp_error:+.2f} %",
+                f"{r.seconds:.1f}",
+            ]
+        )
+    header = [
+        "design",
+        "PUE",
+        "PV MW",
+        "wind MW",
+        "storage MW",
+        "storage MWh",
+        f"{r.target.kind} (engine)",
+        "hourly green",
+        "surplus",
+        "M CNY/yr",
+        "CNY/MWh IT",
+        "LP vs engine",
+        "s",
+    ]
+    note = (
+        f"target {results[0].target}; measured by the engine on the full year; surplus = share of green "
+        "generation exported or curtailed (never counted green); LP vs engine = the reduced LP's cost estimate "
+        "against the engine's full-year cost"
+    )
+    return rows, header, note
+
+
+_RESULT_VARS = {
+    "pv_mw": ("MW", "sized PV capacity (DC)"),
+    "wind_mw": ("MW", "sized wind capacity"),
+    "storage_mw": ("MW", "sized storage power"),
+    "storage_mwh": ("MWh", "sized storage energy"),
+    "achieved": ("1", "the target's measure, engine on the full year (share 0-1, or days)"),
+    "green_share_hourly": ("1", "physical hourly green share, engine"),
+    "cost": ("CNY yr-1", "annual cost of the sized base and grid energy, engine"),
+    "cost_per_mwh_it": ("CNY MWh-1", "annual cost per MWh of IT energy, engine"),
+    "cost_lp": ("CNY yr-1", "the reduced LP's estimate of the annual cost"),
+    "lp_target": ("1", "target value the LP was given after the engine's correction"),
+    "pue": ("1", "annual PUE of the design"),
+    "energy_surplus": ("MWh", "green energy exported or curtailed, engine"),
+    "energy_grid_import": ("MWh", "grid import, engine"),
+    "seconds": ("s", "wall time of the sizing"),
+}
+
+
+def _result_values(r: SizingResult) -> dict[str, float]:
+    return {
+        **r.base,
+        "achieved": r.achieved,
+        "green_share_hourly": r.shares["hourly"],
+        "cost": r.cost,
+        "cost_per_mwh_it": r.figures["cost_per_mwh_it"],
+        "cost_lp": r.lp.objective,
+        "lp_target": r.lp_target,
+        "pue": r.figures["pue"],
+        "energy_surplus": r.figures["energy_surplus"],
+        "energy_grid_import": r.figures["energy_grid_import"],
+        "seconds": r.seconds,
+    }
+
+
+def _label(ds: xr.Dataset, table: dict[str, tuple[str, str]]) -> xr.Dataset:
+    for k, (u, ln) in table.items():
+        if k in ds:
+            ds[k].attrs.update(units=u, long_name=ln)
+    return ds
+
+
+def results_dataset(results: list[SizingResult]) -> xr.Dataset:
+    """The sized bases of several designs as a Dataset (dimension ``design``)."""
+    vals = [_result_values(r) for r in results]
+    ds = xr.Dataset(
+        {k: ("design", [v[k] for v in vals]) for k in _RESULT_VARS},
+        coords={"design": [r.design for r in results]},
+    )
+    ds.attrs.update(target=str(results[0].target), target_kind=results[0].target.kind)
+    return _label(ds, _RESULT_VARS)
+
+
+# ----------------------------------------------------------------------------------------------
+# Pareto frontier
+# ----------------------------------------------------------------------------------------------
+def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -> xr.Dataset:
+    """Cost against the green target for every design of ``inp``: the Pareto frontier.
+
+    One LP per design is built once; each target value re-solves it from the previous basis and
+    is checked and corrected by the engine (:func:`size_design`). The marginal cost is the cost
+    difference to the previous point per percentage point (per day for a days target); the
+    cost of the last percent (day) is solved as its own point one percent (day) below the top.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``design`` × ``target``; every variable has ``units`` and ``long_name``.
+        Infeasible points are NaN.
+    """
+    values = np.asarray(values, dtype=float)
+    unit = 1.0 if kind == "days" else 0.01
+    rows: list[list[dict[str, float]]] = []
+    last: list[float] = []
+    for i in range(len(inp.cases)):
+        lp = build_lp(inp, i, kind, sp)
+        row = []
+        for v in values:
+            try:
+                row.append(_result_values(size_design(inp, i, Target(kind, float(v)), sp, lp)))
+            except InfeasibleError:
+                row.append(dict.fromkeys(_RESULT_VARS, np.nan))
+        rows.append(row)
+        top = float(values[-1])
+        below = top - unit
+        try:
+            c_below = size_design(inp, i, Target(kind, below), sp, lp).cost if below >= 0 else np.nan
+        except InfeasibleError:
+            c_below = np.nan
+        last.append(row[-1]["cost"] - c_below)
+    ds = xr.Dataset(
+        {k: (("design", "target"), np.array([[p[k] for p in row] for row in rows])) for k in _RESULT_VARS},
+        coords={"design": [c.design for c in inp.cases], "target": values},
+    )
+    step = np.diff(values) / unit
+    marginal = np.full(ds["cost"].shape, np.nan)
+    marginal[:, 1:] = np.diff(ds["cost"].values, axis=1) / step
+    ds["marginal_cost"] = (("design", "target"), marginal)
+    ds["last_unit_cost"] = ("design", np.asarray(last))
+    per = "day" if kind == "days" else "percentage point"
+    table = {
+        **_RESULT_VARS,
+        "marginal_cost": ("CNY yr-1", f"annual cost of the step from the previous target, per {per}"),
+        "last_unit_cost": ("CNY yr-1", f"annual cost of the last {per} of the highest target"),
+    }
+    ds["target"].attrs.update(
+        units="d" if kind == "days" else "1",
+        long_name={"hourly": "physical hourly green share target", "cfe": "24/7 CFE score target"}.get(
+            kind, "annual matching target" if kind == "annual" else "24-hour green days target"
+        ),
+    )
+    ds["design"].attrs.update(units="1", long_name="cooling design")
+    ds.attrs.update(target_kind=kind, site=inp.site_key, check_dispatch=sp.check_dispatch)
+    return _label(ds, table)
+
+
+def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
+    """(rows, header, note) of the frontier table: one row per design and target."""
+    kind = ds.attrs.get("target_kind", "hourly")
+    rows = []
+    for d in ds["design"].values:
+        p = ds.sel(design=d)
+        for j, t in enumerate(p["target"].values):
+            q = p.isel(target=j)
+            if not np.isfinite(float(q["cost"])):
+                rows.append([str(d), _fmt_measure(kind, float(t)), *(["infeasible"] + ["-"] * 6)])
+                continue
+            mc = float(q["marginal_cost"])
+            rows.append(
+                [
+                    str(d),
+                    _fmt_measure(kind, float(t)),
+                    f"{float(q['pv_mw']):,.1f}",
+                    f"{float(q['wind_mw']):,.1f}",
+                    f"{float(q['storage_mw']):,.1f} / {float(q['storage_mwh']):,.1f}",
+                    _fmt_measure(kind, float(q["achieved"])),
+                    f"{float(q['cost']) / 1e6:,.2f}",
+                    f"{float(q['cost_per_mwh_it']):,.0f}",
+                    "-" if not np.isfinite(mc) else f"{mc / 1e6:,.3f}",
+                ]
+            )
+    per = "day" if kind == "days" else "point"
+    header = ["design", "target", "PV MW", "wind MW", "storage MW / MWh", "engine", "M CNY/yr", "CNY/MWh IT"]
+    header.append(f"marginal M CNY/yr per {per}")
+    last = ", ".join(
+        f"{d}: {float(v) / 1e6:,.3f} M CNY/yr"
+        for d, v in zip(ds["design"].values, ds["last_unit_cost"].values, strict=True)
+    )
+    return rows, header, f"cost of the last {per} of the highest target: {last}"
+
+
+def frontier_figure(ds: xr.Dataset):
+    """A plotly figure of the frontier Dataset of :func:`pareto`: cost and marginal cost against the target.
+
+    A pure function of the Dataset (for the dashboard): one line per design (annual cost, M CNY/yr,
+    left axis) and the marginal cost per percentage point (or day) as bars on the right axis; the
+    hover text names the base.
+    """
+    import plotly.graph_objects as go
+
+    kind = ds.attrs.get("target_kind", "hourly")
+    scale = 1.0 if kind == "days" else 100.0
+    fig = go.Figure()
+    for d in ds["design"].values:
+        p = ds.sel(design=d)
+        x = p["target"].values * scale
+        hover = [
+            f"{float(a):,.0f} MW PV, {float(b):,.0f} MW wind, {float(c):,.0f} MW / {float(e):,.0f} MWh"
+            for a, b, c, e in zip(
+                p["pv_mw"].values, p["wind_mw"].values, p["storage_mw"].values, p["storage_mwh"].values, strict=True
+            )
+        ]
+        fig.add_trace(
+            go.Scatter(x=x, y=p["cost"].values / 1e6, mode="lines+markers", name=f"{d}: cost", hovertext=hover)
+        )
+        fig.add_trace(go.Bar(x=x, y=p["marginal_cost"].values / 1e6, name=f"{d}: marginal", yaxis="y2", opacity=0.4))
+    per = "day" if kind == "days" else "point"
+    fig.update_layout(
+        title=f"Cost of the green-power base against the {ds['target'].attrs.get('long_name', 'target')}",
+        xaxis_title="target (days)" if kind == "days" else "target (%)",
+        yaxis={"title": "annual cost (M CNY/yr)"},
+        yaxis2={"title": f"marginal cost (M CNY/yr per {per})", "overlaying": "y", "side": "right"},
+        barmode="group",
+        legend={"orientation": "h"},
+    )
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Resilience: outage ride-through
+# ----------------------------------------------------------------------------------------------
+def outage_survival(
+    green_kw: np.ndarray,
+    load_kw: np.ndarray,
+    soc_kwh: np.ndarray,
+    storage: StorageParams,
+    max_hours: int = 336,
+) -> np.ndarray:
+    """Hours the load rides through a grid outage starting at each hour, on renewables and storage alone.
+
+    Parameters
+    ----------
+    green_kw, load_kw : numpy.ndarray, shape (time,)
+        Green supply and facility load (IT + cooling + losses), kW.
+    soc_kwh : numpy.ndarray, shape (time,)
+        Stored energy at the end of each hour in normal operation (the engine's dispatch); an
+        outage starting at hour ``s`` starts from ``soc[s − 1]`` (the last hour's for ``s = 0``:
+        the engine's year is cyclic).
+    storage : StorageParams
+        The battery (its ``power_mw`` and ``energy_mwh`` sized).
+    max_hours : int
+        Longest outage followed, h.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (time,)
+        Hours fully supplied from each start hour (``max_hours`` = at least that long).
+
+    Notes
+    -----
+    All start hours are followed at once, one step per elapsed hour (REopt's outage simulator
+    question, NREL REopt documentation). During the outage the storage charges from any surplus
+    and discharges whatever the deficit needs within its power and the SOC window; the daily
+    cycle limit is waived (an emergency); the year wraps around. A deficit it cannot cover ends
+    the ride-through (no load shedding).
+    """
+    nt = load_kw.size
+    e = storage.energy_mwh * 1000.0 * float(fade_factor(storage.age_years, storage.duty_cycles_per_day))
+    lo, hi = storage.soc_min * e, storage.soc_max * e
+    p = storage.power_mw * 1000.0
+    eta = float(np.sqrt(storage.round_trip_efficiency))
+    keep = 1.0 - storage.self_discharge_per_h
+    start = np.arange(nt)
+    soc = np.roll(np.asarray(soc_kwh, dtype=float), 1)
+    alive = np.ones(nt, dtype=bool)
+    hours = np.zeros(nt, dtype=int)
+    for k in range(max_hours):
+        t = (start + k) % nt
+        net = green_kw[t] - load_kw[t]
+        s = lo + (soc - lo) * keep
+        c = np.clip(np.minimum(np.minimum(net, p), (hi - s) / eta), 0.0, None)
+        need = np.clip(-net, 0.0, None)
+        ok = need <= np.minimum(p, (s - lo) * eta) * (1.0 + 1e-9) + 1e-9
+        alive &= ok
+        hours += alive
+        soc = np.where(alive, s + eta * c - need / eta, soc)
+        if not alive.any():
+            break
+    return hours
+
+
+def resilience(inp: SizingInputs, r: SizingResult, i: int, max_hours: int = 336) -> np.ndarray:
+    """:func:`outage_survival` of a sized base with the engine's hourly dispatch."""
+    case = _case_with(inp.cases[i], r.base)
+    h = r.hourly
+    load = inp.unit["p_facility"].isel(case=i).to_numpy()
+    return outage_survival(np.asarray(h["p_green"]), load, np.asarray(h["soc"]) * 1000.0, case.storage, max_hours)
+
+
+def resilience_rows(
+    inp: SizingInputs, results: list[SizingResult], max_hours: int = 336
+) -> tuple[list[list[str]], list[str], str]:
+    """(rows, header, note): ride-through statistics of each sized base over all start hours."""
+    rows = []
+    for i, r in enumerate(results):
+        h = resilience(inp, r, i, max_hours)
+        rows.append(
+            [
+                r.design,
+                f"{np.min(h)}",
+                f"{np.median(h):.0f}",
+                f"{np.mean(h):.1f}",
+                *(f"{np.mean(h >= d):.0%}" for d in (4, 12, 24, 72)),
+            ]
+        )
+    header = ["design", "min h", "median h", "mean h", "≥ 4 h", "≥ 12 h", "≥ 24 h", "≥ 72 h"]
+    note = (
+        f"grid outage starting at each of the {inp.time.size} hours: hours the facility (IT + cooling) runs on "
+        f"renewables and storage alone (followed up to {max_hours} h; share of start hours that last at least …)"
+    )
+    return rows, header, note

@@ -1,0 +1,263 @@
+"""Sweeps: a grid or a list of parameter values, run in blocks to one labelled NetCDF.
+
+A *grid* is the Scenario ``[sweep]`` mechanism (every combination of the values of each
+dotted key, ``cooling.free_air.evap_effectiveness`` …); its result has one dimension per
+site, design and swept key, the swept values as coordinates. A *list* (a CSV file, one case
+per row, a column per dotted key) has a ``row`` dimension instead, the values as coordinates
+along it. Cases are cut into blocks of :data:`BLOCK` cases, each one
+:func:`twin.engine.simulate.annual_kpis` call (:mod:`twin.studies.study` runs them, checkpoints them and can
+send them to Dask).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from twin.core.io import OutputError, write_netcdf
+from twin.core.params import ConfigError
+from twin.core.variables import attrs
+from twin.engine.config import Case, Scenario
+from twin.engine.simulate import annual_kpis, prepare_weather
+from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
+
+__all__ = ["BLOCK", "Layout", "kpi_block", "layout", "parse_grid", "read_case_list", "run_sweep", "sweep_scenario"]
+
+BLOCK = 256
+"""Cases per block (one engine call, one checkpoint file, one Dask task): two of the engine's
+128-case blocks, so a serial run keeps both threads busy; results do not depend on it."""
+
+
+def _value(text: str) -> Any:
+    """A value as written on the command line or in a CSV cell: bool, int, float or text."""
+    t = text.strip()
+    if t.lower() in ("true", "false"):
+        return t.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(t)
+        except ValueError:
+            pass
+    return t
+
+
+def parse_grid(spec: str) -> tuple[str, tuple[Any, ...]]:
+    """``KEY=v1,v2,…`` or ``KEY=start:stop:step`` (stop included) → ``(key, values)``.
+
+    Raises
+    ------
+    ConfigError
+        A malformed specification, an empty or non-finite range, repeated values.
+    """
+    key, eq, rhs = spec.partition("=")
+    key = key.strip()
+    if not eq or not key or not rhs.strip():
+        raise ConfigError(f"--grid {spec!r}: write KEY=v1,v2,... or KEY=start:stop:step")
+    if ":" in rhs:
+        parts = rhs.split(":")
+        nums = [_value(p) for p in parts]
+        if len(parts) != 3 or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in nums):
+            raise ConfigError(f"--grid {spec!r}: a range is start:stop:step with three numbers")
+        start, stop, step = (float(x) for x in nums)
+        if not all(map(math.isfinite, (start, stop, step))) or step <= 0 or stop < start:
+            raise ConfigError(f"--grid {spec!r}: need start ≤ stop and step > 0")
+        n = math.floor((stop - start) / step + 1e-9) + 1
+        if n > 100_000:
+            raise ConfigError(f"--grid {spec!r}: {n} values; at most 100,000 per key")
+        values: tuple[Any, ...] = tuple(round(start + i * step, 12) for i in range(n))
+    else:
+        values = tuple(_value(v) for v in rhs.split(","))
+    if len(set(values)) != len(values):
+        raise ConfigError(f"--grid {spec!r}: a value is repeated")
+    return key, values
+
+
+def read_case_list(path: str | Path) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """A CSV file of cases: a header of dotted keys, one case per row → ``(keys, rows)``."""
+    p = Path(path)
+    try:
+        with p.open(newline="", encoding="utf-8") as fh:
+            lines = list(csv.reader(fh))
+    except OSError as exc:
+        raise ConfigError(f"--list {p}: cannot read ({exc.strerror})") from None
+    lines = [r for r in lines if any(c.strip() for c in r)]
+    if len(lines) < 2:
+        raise ConfigError(f"--list {p}: needs a header of parameter keys and at least one row")
+    keys = tuple(k.strip() for k in lines[0])
+    if len(set(keys)) != len(keys) or not all(keys):
+        raise ConfigError(f"--list {p}: header {','.join(keys)} has an empty or repeated key")
+    rows = []
+    for n, r in enumerate(lines[1:], start=2):
+        if len(r) != len(keys):
+            raise ConfigError(f"--list {p}: line {n} has {len(r)} values, the header {len(keys)}")
+        rows.append(tuple(_value(c) for c in r))
+    return keys, rows
+
+
+def sweep_scenario(base: Scenario, grid: Sequence[tuple[str, Sequence[Any]]]) -> Scenario:
+    """The base scenario with ``grid`` added to its own sweep (a key given twice is an error)."""
+    keys = [k for k, _ in base.sweep]
+    for k, _ in grid:
+        if k in keys:
+            raise ConfigError(f"sweep key {k!r} is given twice (scenario file and --grid, or two --grid)")
+        keys.append(k)
+    return dataclasses.replace(base, sweep=(*base.sweep, *((k, tuple(v)) for k, v in grid)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Where the cases of a study go in the result: its dimensions and coordinates."""
+
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    coords: dict[str, Any]
+
+
+def _param_attrs(key: str, scenario: Scenario) -> dict[str, str]:
+    """``units`` and ``long_name`` of a swept dotted key, from the parameter's declaration."""
+    parts = key.split(".")
+    if parts[0] == "cooling" and parts[1] not in scenario.designs:
+        raise ConfigError(
+            f"sweep key {key!r} varies a design this study does not run; designs: {', '.join(scenario.designs)}"
+        )
+    obj = scenario.cooling[parts[1]] if parts[0] == "cooling" else getattr(scenario, parts[-2])
+    f = next(f for f in dataclasses.fields(obj) if f.name == parts[-1])
+    return {"units": str(f.metadata.get("units", "-")), "long_name": f"{key} ({f.metadata.get('source', '')})"[:200]}
+
+
+def layout(scenario: Scenario) -> Layout:
+    """Dimensions ``site, design, *swept keys`` of a scenario's cases, in the order of ``cases()``."""
+    dims = ("site", "design", *(k for k, _ in scenario.sweep))
+    coords: dict[str, Any] = {
+        "site": ("site", list(scenario.sites), {"long_name": "site"}),
+        "design": ("design", list(scenario.designs), {"long_name": "cooling design"}),
+    }
+    for k, v in scenario.sweep:
+        coords[k] = (k, list(v), _param_attrs(k, scenario))
+    return Layout(dims, tuple(len(coords[d][1]) for d in dims), coords)
+
+
+def kpi_block(scenario: Scenario, weather: dict, cases: list[Case]) -> dict[str, np.ndarray]:
+    """Annual KPIs of one block of cases: ``{name: (len(cases),) array}`` (a Dask task)."""
+    used = {c.site for c in cases}
+    wx = {k: v for k, v in weather.items() if k in used or v[2].name in used}
+    ds = annual_kpis(scenario, wx or weather, cases)
+    return {str(k): np.atleast_1d(ds[k].to_numpy()) for k in ds.data_vars}
+
+
+def assemble(results: list[dict[str, np.ndarray]], lay: Layout) -> xr.Dataset:
+    """One labelled Dataset from the blocks' results (in case order)."""
+    data = {}
+    for name in results[0]:
+        flat = np.concatenate([r[name] for r in results])
+        data[name] = (lay.dims, flat.reshape(lay.shape), attrs(name, kpi=True))
+    return xr.Dataset(data, coords=lay.coords)
+
+
+def _list_cases(base: Scenario, keys: Sequence[str], rows: Sequence[tuple]) -> tuple[list[Case], Layout]:
+    """Cases of a list study in (site, design, row) order, and its layout."""
+    per_row = []
+    for n, row in enumerate(rows, start=2):
+        try:
+            sc = dataclasses.replace(base, sweep=tuple((k, (v,)) for k, v in zip(keys, row, strict=True)))
+        except ConfigError as exc:
+            raise ConfigError(f"--list line {n}: {exc}") from None
+        per_row.append(sc.cases())
+    n_sd = len(per_row[0])
+    cases = [per_row[r][j] for j in range(n_sd) for r in range(len(rows))]
+    coords: dict[str, Any] = {
+        "site": ("site", list(base.sites), {"long_name": "site"}),
+        "design": ("design", list(base.designs), {"long_name": "cooling design"}),
+        "row": ("row", np.arange(len(rows)), {"long_name": "row of the case list (0 = first data line)"}),
+    }
+    for j, k in enumerate(keys):
+        coords[k] = ("row", [r[j] for r in rows], _param_attrs(k, base))
+    dims = ("site", "design", "row")
+    return cases, Layout(dims, (len(base.sites), len(base.designs), len(rows)), coords)
+
+
+def run_sweep(
+    base: Scenario,
+    grid: Sequence[tuple[str, Sequence[Any]]] = (),
+    case_list: tuple[Sequence[str], Sequence[tuple]] | None = None,
+    *,
+    output: str | Path | None = None,
+    force: bool = False,
+    block: int = BLOCK,
+    client: Any = None,
+    progress: bool = True,
+    on_block: Callable[[int], None] | None = None,
+) -> xr.Dataset:
+    """Run a grid or a list of cases and return (and write) the annual KPIs.
+
+    Parameters
+    ----------
+    base : Scenario
+        Sites, designs, parameters; its own ``sweep`` (if any) is part of the grid.
+    grid : sequence of (key, values)
+        Dotted keys and their values (see :func:`parse_grid`); every combination runs.
+    case_list : (keys, rows), optional
+        Explicit cases instead (see :func:`read_case_list`); not with ``grid``.
+    output : path, optional
+        NetCDF file; the checkpoint is the directory ``OUTPUT.checkpoint`` beside it, removed
+        once the file is written. An existing file needs ``force``.
+    block : int
+        Cases per block.
+    client : dask.distributed.Client, optional
+        Run the blocks on this cluster (:func:`twin.studies.study.cluster`).
+    progress : bool
+        A progress bar on stderr (only if it is a terminal).
+    on_block : callable, optional
+        Called with each finished block's index.
+
+    Returns
+    -------
+    xarray.Dataset
+        Every KPI of :func:`twin.kpis` with dimensions ``site, design`` and one per swept key
+        (grid) or ``row`` (list); coordinates the swept values, with units and long names.
+    """
+    if block < 1:
+        raise ConfigError(f"--block = {block} must be ≥ 1")
+    if case_list is not None and (grid or base.sweep):
+        raise ConfigError("give a grid (--grid, or a scenario's [sweep]) or a case list (--list), not both")
+    out = Path(output) if output is not None else None
+    if out is not None and out.exists() and not force:
+        raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
+    if case_list is not None:
+        scenario = base
+        cases, lay = _list_cases(base, *case_list)
+        spec_cases: Any = [list(case_list[0]), [list(r) for r in case_list[1]]]
+    else:
+        scenario = sweep_scenario(base, grid)
+        cases, lay = scenario.cases(), layout(scenario)
+        spec_cases = None
+    blocks = [(cases[s : s + block],) for s in range(0, len(cases), block)]
+    ckpt = None
+    if out is not None:
+        spec = {"kind": "sweep", "scenario": scenario.to_dict(), "list": spec_cases, "block": block}
+        ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
+    weather = prepare_weather(scenario)
+    bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
+    results = run_blocks(
+        kpi_block, blocks, shared=(scenario, weather), checkpoint=ckpt, client=client, progress=bar, on_block=on_block
+    )
+    ds = assemble(results, lay)
+    ds.attrs.update(
+        scenario=scenario.name,
+        weather_source=scenario.weather.source,
+        weather_seed=scenario.weather.seed,
+        cases=len(cases),
+        block_cases=block,
+        conventions="annual KPIs per case (twin.kpis); swept parameters are coordinates",
+    )
+    if out is not None and ckpt is not None:
+        write_netcdf(ds, out, force=force)
+        ckpt.remove()
+    return ds

@@ -1,0 +1,1 @@
+"""The supply: PV, wind, storage, green-power accounting and the compiled storage kernels."""

@@ -1,0 +1,333 @@
+"""The green-power base for all cases at once: PV and wind supply, storage dispatch, prices.
+
+Hourly balance (kW), closed by construction and checked by the tests::
+
+    load      = green_direct + discharge + grid_import − grid_charge
+    green     = green_direct + charge_from_green + surplus     (surplus: exported or curtailed)
+
+The supply step receives its parameters as the cooling designs do: one parameter object per
+case and section (``pv``, ``wind``, ``storage``, ``economics``), stacked into columns here; it
+never reads the scenario. What it needs of a site (tariff table, grid factor and clean share,
+wind resource) comes with the weather mapping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypedDict
+
+import numpy as np
+import pandas as pd
+
+from twin.core.io import read_hourly_csv
+from twin.core.memo import LRU
+from twin.money.economics import EconomicsParams, SiteTariff, capital_recovery_factor, hourly_price, replacement_annuity
+from twin.supply.pv import PVParams, pv_profile
+from twin.supply.storage import StorageParams, dispatch_green_first, dispatch_lp, fade_factor, years_to_end_of_life
+from twin.supply.wind import WindParams, wind_unit_profile
+from weather.dataset import hour_of_day, solar_position
+
+__all__ = ["SupplyParams", "green_power", "site_tariff"]
+
+
+class SupplyParams(TypedDict):
+    """The supply step's parameters: one object per case and section, in case order."""
+
+    pv: Sequence[PVParams]
+    wind: Sequence[WindParams]
+    storage: Sequence[StorageParams]
+    economics: Sequence[EconomicsParams]
+
+
+def _key(p: Any) -> tuple:
+    """Parameters that shape a unit profile (everything but the capacity)."""
+    return tuple((f.name, getattr(p, f.name)) for f in dataclasses.fields(p) if f.name != "capacity_mw")
+
+
+_PROFILES_LOCK = threading.Lock()
+
+UNIT_PROFILES = LRU(32)
+"""PV and wind unit profiles kept between calls (a Dash slider that moves only MW ratings
+reuses them): at most 32, 70 kB each for a year of hours."""
+
+
+def weather_identity(ds: Any, meta: dict[str, Any], site: Any) -> str:
+    """A fingerprint of what a site's unit profiles depend on besides the plant's parameters.
+
+    Every numeric weather variable and the time axis (bytes), the location, the wind
+    measurement height and the site's wind resource.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    h.update(np.ascontiguousarray(ds.indexes["time"].values).tobytes())
+    for name in sorted(ds.data_vars):
+        a = ds[name].values
+        if a.dtype.kind in "biuf":
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(a).tobytes())
+    where = tuple(meta.get(k) for k in ("latitude", "longitude", "utc_offset_h"))
+    height = ds["wind_speed"].attrs.get("height_m") if "wind_speed" in ds else None
+    h.update(repr((where, height, getattr(site, "wind", None))).encode())
+    return h.hexdigest()
+
+
+def _file_stamp(path: str) -> tuple:
+    """Size and modification time of a profile file (a changed file is a new profile)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path,)
+    return (path, st.st_size, st.st_mtime_ns)
+
+
+def _scaled_profiles(
+    plants: Sequence[Any],
+    site_keys: list[str],
+    kind: str,
+    unit,
+    zeros: np.ndarray,
+    profiles: dict,
+    ident: Callable[[str], str],
+) -> np.ndarray:
+    """Hourly output (kW) of each case's PV or wind plant: its unit profile × its capacity.
+
+    A unit profile is computed once per site weather (``ident(site_key)``: :func:`weather_identity`) and
+    set of non-capacity parameters, kept in ``profiles`` (which callers may share between
+    calls) and in :data:`UNIT_PROFILES` (between all calls of the process); with no plant in
+    any case the result is ``zeros`` itself (no memory).
+    """
+    cap = np.array([p.capacity_mw for p in plants]) * 1000.0
+    if not np.any(cap > 0):
+        return zeros
+    order: dict[tuple, int] = {}
+    which = np.zeros(len(plants), dtype=int)
+    for i, (p, key) in enumerate(zip(plants, site_keys, strict=True)):
+        if cap[i] > 0:
+            csv = _file_stamp(p.profile_csv) if p.profile_csv else ()
+            k = (kind, key, ident(key), _key(p), csv)
+            with _PROFILES_LOCK:  # blocks may run on several threads: compute each profile once
+                if k not in profiles:
+                    profiles[k] = UNIT_PROFILES.get(k, functools.partial(_profile_of, unit, p, key))
+            which[i] = order.setdefault(k, len(order))
+    return np.stack([profiles[k] for k in order])[which] * cap[:, None]
+
+
+def _profile_of(unit: Any, p: Any, key: str) -> np.ndarray:
+    """A unit profile computed once and made read-only (what the cache holds)."""
+    return _read_only(unit(p, key))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    a.flags.writeable = False  # shared between calls: nobody writes into a cached profile
+    return a
+
+
+def site_tariff(site: Any) -> SiteTariff:
+    """The money side's view of a site's tariff table."""
+    t = site.tariff
+    return SiteTariff(
+        price_cny_per_kwh=t.price_cny_per_kwh,
+        tou_hours=t.tou_hours,
+        tou_factors=t.tou_factors,
+        demand_charge_cny_per_kw_month=t.demand_charge_cny_per_kw_month,
+        green_subsidy_pct=t.green_subsidy_pct,
+    )
+
+
+def _rows(keys: Sequence[Any], make) -> tuple[list[np.ndarray], np.ndarray]:
+    """One row per distinct key (``make(key)``) and the row index of each case."""
+    row_of: dict[Any, int] = {}
+    rows: list[np.ndarray] = []
+    which = np.empty(len(keys), dtype=int)
+    for i, k in enumerate(keys):
+        if k not in row_of:
+            row_of[k] = len(rows)
+            rows.append(make(k))
+        which[i] = row_of[k]
+    return rows, which
+
+
+def _per_case_rows(keys: Sequence[Any], make, n: int, nt: int) -> np.ndarray:
+    """(case, time) array of the rows ``make(key)``: a broadcast view when all cases agree."""
+    rows, which = _rows(keys, make)
+    return np.broadcast_to(rows[0], (n, nt)) if len(rows) == 1 else np.stack(rows)[which]
+
+
+def green_power(
+    params: SupplyParams,
+    site_keys: list[str],
+    weather: dict[str, Any],
+    load_kw: np.ndarray,
+    dispatch: Any,
+    profiles: dict | None = None,
+    hour: np.ndarray | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Supply, dispatch and prices for every case.
+
+    Parameters
+    ----------
+    params : SupplyParams
+        ``{"pv": [...], "wind": [...], "storage": [...], "economics": [...]}``: one
+        :class:`~twin.supply.pv.PVParams`, :class:`~twin.supply.wind.WindParams`,
+        :class:`~twin.supply.storage.StorageParams` and :class:`~twin.money.economics.EconomicsParams` per case.
+    site_keys : list of str
+        The site key of each case.
+    weather : dict
+        ``{site_key: (ds, meta, site)}`` from :func:`twin.engine.simulate.prepare_weather`.
+    load_kw : numpy.ndarray, shape (case, time)
+        Facility power, kW.
+    dispatch : DispatchParams
+        Strategy (green-first or LP) and grid charging.
+    profiles : dict, optional
+        Cache of PV and wind unit profiles to share between calls (block-wise runs).
+    hour : numpy.ndarray, optional
+        Hour of the day of each time step, if the caller has it.
+
+    Returns
+    -------
+    (hourly, per_case)
+        Hourly (case, time) arrays and per-case scalars (capex annuity, CO2 factor, ...).
+    """
+    pvs, winds, stores, econ = params["pv"], params["wind"], params["storage"], params["economics"]
+    n, nt = load_kw.shape
+    zeros = np.broadcast_to(0.0, (n, nt))  # one read-only zero array for every empty part
+    sun: dict[str, pd.DataFrame] = {}
+
+    def pv_unit(p: Any, key: str) -> np.ndarray:
+        ds, meta, _ = weather[key]
+        if p.profile_csv:
+            return read_hourly_csv(p.profile_csv, nt, "green.pv.profile_csv", "cf", 1.5)
+        if key not in sun:  # solar position once per site
+            t = pd.DatetimeIndex(ds["time"].to_numpy())
+            sun[key] = solar_position(t, meta["latitude"], meta["longitude"], meta["utc_offset_h"])
+        return pv_profile(ds, p, sun[key])
+
+    def wind_unit(p: Any, key: str) -> np.ndarray:
+        ds, _, site = weather[key]
+        if p.profile_csv:
+            return read_hourly_csv(p.profile_csv, nt, "green.wind.profile_csv", "cf", 1.5)
+        return wind_unit_profile(
+            ds["wind_speed"].to_numpy(),
+            ds["t_db"].to_numpy(),
+            ds["p_air"].to_numpy(),
+            p,
+            float(ds["wind_speed"].attrs.get("height_m", 10.0)),
+            ghi=ds["ghi"].to_numpy() if "ghi" in ds else None,
+            resource=getattr(site, "wind", None),
+        )
+
+    profiles = {} if profiles is None else profiles
+    ids: dict[str, str] = {}
+
+    def ident(key: str) -> str:
+        if key not in ids:  # hashed only when a plant at the site needs its profile
+            ids[key] = weather_identity(*weather[key])
+        return ids[key]
+
+    p_pv = _scaled_profiles(pvs, site_keys, "pv", pv_unit, zeros, profiles, ident)
+    p_wind = _scaled_profiles(winds, site_keys, "wind", wind_unit, zeros, profiles, ident)
+    green = p_pv if p_wind is zeros else (p_wind if p_pv is zeros else p_pv + p_wind)
+    time = next(iter(weather.values()))[0].indexes["time"].values
+    if hour is None:
+        hour = hour_of_day(time)
+    site_objs = {k: weather[k][2] for k in set(site_keys)}
+    tariffs = {k: site_tariff(s) for k, s in site_objs.items()}
+    # One price row per distinct (tariff choice, site table), indexed per case.
+    price = _per_case_rows(
+        [(e, key) for e, key in zip(econ, site_keys, strict=True)],
+        lambda k: hourly_price(hour, k[0], tariffs[k[1]]),
+        n,
+        nt,
+    )
+    month = np.asarray(time).astype("datetime64[M]").astype(int) % 12
+
+    def clean_row(key: str) -> np.ndarray:
+        share = site_objs[key].grid.clean_share
+        return np.zeros(nt) if share is None else np.asarray(share, dtype=float)[month]
+
+    clean = _per_case_rows(site_keys, clean_row, n, nt)
+    st = {  # stacked per case; a None field (max_cycles_per_day: no limit) is NaN
+        f.name: np.array([np.nan if (v := getattr(s, f.name)) is None else v for s in stores], dtype=float)
+        for f in dataclasses.fields(stores[0])
+    }
+    if green is zeros and not np.any(st["energy_mwh"] > 0):
+        # Nothing to dispatch: every kWh comes from the grid.
+        d = {k: zeros for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "surplus")}
+        d["grid_import"] = load_kw
+        d["deficit"] = np.zeros(n)
+    elif dispatch.strategy == "green_first":
+        d = dispatch_green_first(green, load_kw, st)
+        d["grid_charge"] = zeros
+    else:
+        parts = [
+            dispatch_lp(green[i], load_kw[i], s, price=price[i], grid_charging=dispatch.grid_charging)
+            for i, s in enumerate(stores)
+        ]
+        d = {
+            k: np.stack([p[k] for p in parts])
+            for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "grid_import", "surplus", "deficit")
+        }
+    hourly = {
+        "p_pv": p_pv,
+        "p_wind": p_wind,
+        "p_green": green,
+        "p_green_direct": d["green_direct"],
+        "p_charge": d["charge"],
+        "p_grid_charge": d["grid_charge"],
+        "p_discharge": d["discharge"],
+        "soc": zeros if d["soc"] is zeros else d["soc"] / 1000.0,
+        "p_grid_import": d["grid_import"],
+        "p_surplus": d["surplus"],
+        "price": price,
+        "grid_clean_share": clean,
+    }
+    owned = np.array([e.green_procurement == "owned" for e in econ])
+    gen_capex = np.array(
+        [
+            (pv.capacity_mw * e.pv_capex_cny_per_w + w.capacity_mw * e.wind_capex_cny_per_w) * 1e6
+            for pv, w, e in zip(pvs, winds, econ, strict=True)
+        ]
+    )
+    sto_capex = np.array([s.energy_mwh * e.storage_capex_cny_per_wh * 1e6 for s, e in zip(stores, econ, strict=True)])
+    # With a PPA the generators are someone else's; the storage is the site's own either way.
+    capex = np.where(owned, gen_capex, 0.0) + sto_capex
+    crf = np.array([capital_recovery_factor(e.discount_rate, e.lifetime_years) for e in econ])
+    opex = np.array([e.opex_pct_of_capex for e in econ]) / 100.0
+    life = np.array([years_to_end_of_life(s.duty_cycles_per_day) for s in stores])
+    replace = np.array(
+        [
+            replacement_annuity(c, e.discount_rate, e.lifetime_years, y)
+            for c, e, y in zip(sto_capex, econ, life, strict=True)
+        ]
+    )
+
+    per_case = {
+        "capex": capex,
+        "capex_annual": capex * (crf + opex) + replace,
+        "storage_replacement_annual": replace,
+        "storage_life_years": life,
+        "storage_capacity_share": np.array([fade_factor(s.age_years, s.duty_cycles_per_day) for s in stores]),
+        "storage_deficit": np.asarray(d["deficit"], dtype=float) / 1000.0,
+        "ppa_price": np.where(owned, 0.0, np.array([e.ppa_cny_per_kwh for e in econ])),
+        "export_contract": np.array([float(e.export_contract) for e in econ]),
+        "export_price": np.array([e.export_cny_per_kwh for e in econ]),
+        "demand_charge": np.array(
+            [e.resolved("demand_charge_cny_per_kw_month", site_objs[k]) for e, k in zip(econ, site_keys, strict=True)],
+            dtype=float,
+        ),
+        "green_subsidy_pct": np.array(
+            [e.resolved("green_subsidy_pct", site_objs[k]) for e, k in zip(econ, site_keys, strict=True)],
+            dtype=float,
+        ),
+        "grid_co2": np.array([site_objs[k].grid.co2_kg_per_kwh for k in site_keys]),
+        "other_spend": np.array([e.other_spend_cny_per_year for e in econ]),
+        "storage_energy_mwh": np.array([s.energy_mwh for s in stores]),
+        "pv_capacity_mw": np.array([p.capacity_mw for p in pvs]),
+        "wind_capacity_mw": np.array([w.capacity_mw for w in winds]),
+    }
+    return hourly, per_case

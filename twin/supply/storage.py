@@ -1,0 +1,359 @@
+"""Battery storage: parameters, the Minning preset, green-first dispatch and an LP optimum.
+
+Bookkeeping as PyPSA does it, with an explicit step ``dt`` (h) and the recursion
+
+``soc[t+1] = soc_min + (soc[t] − soc_min)(1 − σ dt) + η_c p_charge[t] dt − p_discharge[t] dt / η_d``
+
+(energy in kWh, power in kW). Self-discharge acts on the usable energy above the reserve
+``soc_min`` (an approximation: it keeps the state of charge inside its limits when the
+battery stands idle; the reserve is topped up by the battery management, not modelled).
+
+**The year ends where it began** (PyPSA's ``cyclic_state_of_charge``): the state of charge at
+the start of the year equals the state at its end, so every kWh discharged was charged in the
+same year and no energy comes from nowhere. The LP states it as a constraint; green-first
+runs the year again from the end state of the pass before (the end state no longer depends
+on the start once the battery has been full or empty at some hour, so a second pass usually
+settles it; a pass stops as soon as its trajectory meets the previous one). Whatever a
+battery that never fills or empties still ends below its start after :data:`CYCLIC_PASSES`
+passes is returned as ``deficit`` (kWh), which the accounting buys from the grid.
+
+The green-first rule is the only loop over time in the twin; it runs over all cases at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.core.params import ConfigError, Params, param
+from twin.supply.kernels import green_first
+
+__all__ = [
+    "MINNING",
+    "StorageParams",
+    "dispatch_green_first",
+    "dispatch_lp",
+    "fade_factor",
+    "years_to_end_of_life",
+]
+
+# LFP capacity retention at 1 cycle/day, 25 °C, 100 % DoD (BLASTLite):
+# 0.976 after 1 year, 0.925 after 5, 0.876 after 10. Fitted (exactly at 1 and 10 years, 0.927
+# against 0.925 at 5) by a calendar term ∝ √t and a cycling term ∝ equivalent full cycles:
+FADE_CALENDAR_PER_SQRT_YEAR = 0.01697
+"""Calendar capacity loss, share per √year (fit to the BLAST-Lite LFP points above)."""
+FADE_PER_CYCLE = 1.927e-5
+"""Cycling capacity loss, share per equivalent full cycle (same fit; 365 cycles a year)."""
+END_OF_LIFE_RETENTION = 0.8
+"""Capacity share at which the battery is replaced (assumption: the usual LFP warranty end of life)."""
+CYCLIC_PASSES = 8
+"""Most green-first passes over the year to reach the cyclic state of charge."""
+
+
+def fade_factor(age_years: float | np.ndarray, cycles_per_day: float | np.ndarray = 1.0) -> np.ndarray | float:
+    """Remaining capacity share after ``age_years`` at ``cycles_per_day`` equivalent full cycles.
+
+    Parameters
+    ----------
+    age_years : float or array
+        Years of operation.
+    cycles_per_day : float or array
+        Equivalent full cycles a day (throughput / usable energy).
+
+    Returns
+    -------
+    float or array
+        ``1 − a √t − b · 365 · n · t`` with ``a`` = :data:`FADE_CALENDAR_PER_SQRT_YEAR` and
+        ``b`` = :data:`FADE_PER_CYCLE`, floored at 0.
+
+    Notes
+    -----
+    Calendar ageing of LFP grows with the square root of time (SEI growth) and cycling
+    ageing with the throughput (Smith et al., NREL BLAST-Lite); the two coefficients are
+    fitted to the BLAST-Lite points at one cycle a day and extrapolate beyond year 10 and to
+    other duties (an approximation: temperature and depth of discharge are not modelled).
+    """
+    t = np.asarray(age_years, dtype=float)
+    n = np.asarray(cycles_per_day, dtype=float)
+    r = np.maximum(1.0 - FADE_CALENDAR_PER_SQRT_YEAR * np.sqrt(t) - FADE_PER_CYCLE * 365.0 * n * t, 0.0)
+    return float(r) if r.ndim == 0 else r
+
+
+def years_to_end_of_life(cycles_per_day: float, retention: float = END_OF_LIFE_RETENTION) -> float:
+    """Years until :func:`fade_factor` falls to ``retention`` (solves the quadratic in √t)."""
+    a, b = FADE_CALENDAR_PER_SQRT_YEAR, FADE_PER_CYCLE * 365.0 * cycles_per_day
+    loss = 1.0 - retention
+    x = loss / a if b == 0 else (-a + math.sqrt(a * a + 4.0 * b * loss)) / (2.0 * b)
+    return x * x
+
+
+@dataclass(frozen=True)
+class StorageParams(Params):
+    """A battery energy storage system."""
+
+    section = "green.storage"
+
+    power_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input")
+    energy_mwh: float = param(0.0, 0.0, 1e6, units="MW h", source="input")
+    round_trip_efficiency: float = param(0.88, 0.5, 1.0, source="Brief2025: 85–90 % AC-AC (unverified)")
+    soc_min: float = param(0.05, 0.0, 1.0, source="assumption: share of energy rating")
+    soc_max: float = param(0.95, 0.0, 1.0, source="assumption: share of energy rating")
+    soc_initial: float = param(
+        0.5,
+        0.0,
+        1.0,
+        source="assumption: share of energy rating where green-first's first pass starts; "
+        "the year is cyclic (end state = start state), so results do not depend on it once the battery fills or empties",
+    )
+    self_discharge_per_h: float = param(
+        3e-5,
+        0.0,
+        0.01,
+        units="h-1",
+        source="assumption: LFP loses about 2–3 % a month standing (typical cell data); 3e-5/h = 2.2 %/month",
+    )
+    max_cycles_per_day: float | None = param(
+        None, 0.01, 10.0, source="input (Minning: one full cycle a day, Karamay2025)", inherit="no limit"
+    )
+    age_years: float = param(
+        0.0,
+        0.0,
+        30.0,
+        units="year",
+        source="BLASTLite: capacity fade, calendar √t + throughput terms fitted to its LFP figures",
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.soc_min > self.soc_max:
+            raise ConfigError(f"green.storage.soc_min = {self.soc_min:g} is above soc_max = {self.soc_max:g}")
+        if not self.soc_min <= self.soc_initial <= self.soc_max:
+            raise ConfigError(f"green.storage.soc_initial = {self.soc_initial:g} must lie within soc_min … soc_max")
+
+    @property
+    def duty_cycles_per_day(self) -> float:
+        """Cycles a day the capacity fade assumes: the cycle limit, else one (the BLAST-Lite duty)."""
+        return 1.0 if self.max_cycles_per_day is None else self.max_cycles_per_day
+
+
+MINNING = StorageParams(power_mw=100.0, energy_mwh=200.0, max_cycles_per_day=1.0)
+"""Datang Minning shared storage station, Yinchuan (Karamay2025): 100 MW / 200 MWh, one full
+charge and one full discharge a day. Efficiency and SOC window are the defaults (assumptions)."""
+
+
+def _arrays(p: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    return {k: np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (n,)).copy() for k, v in p.items()}
+
+
+def _usable(q: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Faded energy rating, lowest and highest state of charge (kWh) of stacked parameters."""
+    limit = q["max_cycles_per_day"]
+    duty = np.where(np.isnan(limit), 1.0, limit)
+    e_cap = q["energy_mwh"] * 1000.0 * fade_factor(q["age_years"], duty)
+    return e_cap, q["soc_min"] * e_cap, q["soc_max"] * e_cap
+
+
+def dispatch_green_first(
+    green_kw: np.ndarray, load_kw: np.ndarray, p: dict[str, np.ndarray], dt_h: float = 1.0
+) -> dict[str, np.ndarray]:
+    """Store surplus green power, discharge on deficit; all cases in one time loop.
+
+    Parameters
+    ----------
+    green_kw, load_kw : numpy.ndarray, shape (case, time)
+        Green supply and site load, kW.
+    p : dict
+        :class:`StorageParams` fields, each a scalar or an array of shape (case,) or (case, 1),
+        with ``power_mw``/``energy_mwh`` already in MW/MWh; ``max_cycles_per_day`` NaN (a
+        ``None`` field) is no limit.
+    dt_h : float
+        Time step, h.
+
+    Returns
+    -------
+    dict of arrays, kW or kWh
+        (case, time): ``charge``, ``discharge``, ``soc`` (kWh at the end of each step),
+        ``green_direct``, ``grid_import``, ``surplus`` (green neither used nor stored);
+        (case,): ``deficit``, kWh the cyclic year still ends below its start (module notes).
+
+    Notes
+    -----
+    Charging takes ``min(surplus, P, headroom / (η_c dt))``; discharging
+    ``min(deficit, P, available η_d / dt, daily throughput left)`` with the daily throughput
+    ``max_cycles_per_day × (soc_max − soc_min) × E``. With no cycle limit this rule minimises
+    grid import (tests check it against :func:`dispatch_lp`).
+    """
+    nt = load_kw.shape[-1]
+    # Cases come from the load, the supply or the storage sizes (one profile, many sizes).
+    n = max(np.shape(load_kw)[0], np.shape(green_kw)[0], *(np.size(v) for v in p.values()))
+    q = _arrays(p, n)
+    e_cap, lo_all, hi_all = _usable(q)
+    out = {k: np.zeros((n, nt)) for k in ("charge", "discharge", "soc")}
+    out["deficit"] = np.zeros(n)
+    green = np.broadcast_to(green_kw, (n, nt))
+    load = np.broadcast_to(load_kw, (n, nt))
+    # Only cases with a battery need the time loop; it runs over all of them at once.
+    idx = np.flatnonzero(e_cap > 0)
+    if idx.size:
+        net_all = green[idx] - load[idx]
+        p_cap = q["power_mw"][idx] * 1000.0
+        eta = np.sqrt(q["round_trip_efficiency"][idx])
+        lo, hi = lo_all[idx], hi_all[idx]
+        keep = 1.0 - q["self_discharge_per_h"][idx] * dt_h
+        limit = q["max_cycles_per_day"][idx]
+        daily_cap = np.where(np.isnan(limit), np.inf, limit * (hi - lo))
+        steps_per_day = round(24 / dt_h)
+        tol = 1e-9 * (hi - lo)
+        start = q["soc_initial"][idx] * e_cap[idx]
+        ch, dis, so, start = green_first(
+            net_all, p_cap, eta, lo, hi, keep, daily_cap, start, tol, steps_per_day, dt_h, CYCLIC_PASSES
+        )
+        out["charge"][idx], out["discharge"][idx], out["soc"][idx] = ch, dis, so
+        out["deficit"][idx] = np.maximum(start - so[:, -1], 0.0)
+    direct = np.minimum(green, load)
+    out["green_direct"] = direct
+    out["grid_import"] = load - direct - out["discharge"]
+    out["surplus"] = green - direct - out["charge"]
+    return out
+
+
+def dispatch_lp(
+    green_kw: np.ndarray,
+    load_kw: np.ndarray,
+    p: StorageParams,
+    *,
+    price: np.ndarray | None = None,
+    grid_charging: bool = False,
+    dt_h: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """Perfect-foresight dispatch of one case as a linear programme (HiGHS via scipy).
+
+    Minimises ``Σ price · grid_import · dt`` (price 1 → minimum import) plus a tiny penalty on
+    throughput that removes simultaneous charge and discharge from the optimum.
+
+    Parameters
+    ----------
+    green_kw, load_kw : numpy.ndarray, shape (time,)
+        Green supply and load, kW.
+    p : StorageParams
+        The battery.
+    price : numpy.ndarray, optional
+        Grid price per hour (CNY/kWh); default 1 (minimise import).
+    grid_charging : bool
+        Whether the battery may charge from the grid (arbitrage).
+
+    Returns
+    -------
+    dict of (time,) arrays
+        As :func:`dispatch_green_first` (``grid_charge`` too; ``deficit`` is 0), plus ``objective``.
+
+    Notes
+    -----
+    Constraints: the hourly balance, the state-of-charge recursion of the module notes with
+    a cyclic year (the state before the first hour is the state after the last), the SOC
+    window, the power rating, and — with ``max_cycles_per_day`` given — the daily discharge
+    ``Σ_day d dt ≤ max_cycles_per_day × (soc_max − soc_min) × E``, as in green-first.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    nt = load_kw.size
+    price = np.ones(nt) if price is None else np.asarray(price, dtype=float)
+    # Solved in MW and MWh (values near 1 help the solver); results are returned in kW, kWh.
+    green_kw = np.asarray(green_kw, dtype=float) / 1000.0
+    load_kw = np.asarray(load_kw, dtype=float) / 1000.0
+    e_cap = p.energy_mwh * float(fade_factor(p.age_years, p.duty_cycles_per_day))
+    p_cap = p.power_mw
+    eta = np.sqrt(p.round_trip_efficiency)
+    keep = 1.0 - p.self_discharge_per_h * dt_h
+    # variables: c_g (charge from green), c_n (charge from grid), d, soc, imp, spill; each nt long
+    names = ("cg", "cn", "d", "soc", "imp", "spill")
+    k = {nm: i * nt for i, nm in enumerate(names)}
+    nv = len(names) * nt
+    eps = 1e-6 * (float(np.max(price)) if price.size else 1.0)
+    cost = np.zeros(nv)
+    cost[k["imp"] : k["imp"] + nt] = price * dt_h
+    cost[k["cg"] : k["cg"] + nt] = eps
+    cost[k["cn"] : k["cn"] + nt] = eps
+    cost[k["d"] : k["d"] + nt] = eps
+    rows, cols, vals, b = [], [], [], []
+    r = 0
+    t = np.arange(nt)
+    # green balance: cg + direct + spill = green; load balance: direct + d + imp − cn = load
+    # with direct = green − cg − spill → (green − cg − spill) + d + imp − cn = load
+    for nm, coef in (("cg", -1.0), ("spill", -1.0), ("d", 1.0), ("imp", 1.0), ("cn", -1.0)):
+        rows += list(r + t)
+        cols += list(k[nm] + t)
+        vals += [coef] * nt
+    b += list(load_kw - green_kw)
+    r += nt
+    # soc recursion, cyclic: soc[t] − keep·soc[t−1] − η dt (cg + cn) + dt/η d = (1 − keep) soc_min,
+    # with soc[−1] = soc[nt − 1]
+    rows += list(r + t)
+    cols += list(k["soc"] + t)
+    vals += [1.0] * nt
+    rows += list(r + t)
+    cols += list(k["soc"] + (t - 1) % nt)
+    vals += [-keep] * nt
+    for nm, coef in (("cg", -eta * dt_h), ("cn", -eta * dt_h), ("d", dt_h / eta)):
+        rows += list(r + t)
+        cols += list(k[nm] + t)
+        vals += [coef] * nt
+    b += list(np.full(nt, (1.0 - keep) * p.soc_min * e_cap))
+    r += nt
+    a_eq = coo_matrix((vals, (rows, cols)), shape=(r, nv)).tocsr()
+    # inequalities: cg + cn ≤ P; with a cycle limit, each day's discharge ≤ N × usable energy
+    ri, ci, vi, bi = list(t) + list(t), list(k["cg"] + t) + list(k["cn"] + t), [1.0] * (2 * nt), [p_cap] * nt
+    nrow = nt
+    if p.max_cycles_per_day is not None:
+        steps = round(24 / dt_h)
+        day = t // steps
+        ri += list(nrow + day)
+        ci += list(k["d"] + t)
+        vi += [dt_h] * nt
+        nday = int(day[-1]) + 1
+        bi += [p.max_cycles_per_day * (p.soc_max - p.soc_min) * e_cap] * nday
+        nrow += nday
+    a_ub = coo_matrix((vi, (ri, ci)), shape=(nrow, nv)).tocsr()
+    bounds: list[tuple[float, float | None]] = []
+    for nm in names:
+        if nm == "cg":
+            bounds += [(0.0, float(min(p_cap, g))) for g in np.maximum(green_kw, 0.0)]
+        elif nm == "cn":
+            bounds += [(0.0, p_cap if grid_charging else 0.0)] * nt
+        elif nm == "d":
+            bounds += [(0.0, p_cap)] * nt
+        elif nm == "soc":
+            bounds += [(p.soc_min * e_cap, p.soc_max * e_cap)] * nt
+        elif nm == "spill":
+            bounds += [(0.0, float(g)) for g in np.maximum(green_kw, 0.0)]
+        else:
+            bounds += [(0.0, None)] * nt
+    res = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=np.array(bi),
+        A_eq=a_eq,
+        b_eq=np.array(b),
+        bounds=bounds,
+        method="highs-ds",
+        options={"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9},
+    )
+    if not res.success:
+        raise ConfigError(f"storage LP did not solve: {res.message}")
+    x = res.x * 1000.0  # MW -> kW, MWh -> kWh
+    g = {nm: np.maximum(x[k[nm] : k[nm] + nt], 0.0) for nm in names}
+    direct = green_kw * 1000.0 - g["cg"] - g["spill"]
+    return {
+        "charge": g["cg"] + g["cn"],
+        "grid_charge": g["cn"],
+        "discharge": g["d"],
+        "soc": g["soc"],
+        "green_direct": direct,
+        "grid_import": g["imp"],
+        "surplus": g["spill"],
+        "deficit": np.array(0.0),
+        "objective": np.array(res.fun * 1000.0),
+    }
