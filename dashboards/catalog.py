@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twin.core.params import display_units
 from twin.core.variables import REGISTRY
 
 __all__ = [
@@ -277,13 +278,11 @@ _VAR_ZH = {
     "w": "含湿量",
 }
 
-_UNIT_SHOW = {"degC": "°C", "1": "", "kg kg-1": "kg/kg", "L h-1": "L/h", "CNY kWh-1": "CNY/kWh"}
-
 
 def unit_of(name: str) -> str:
-    """The shown unit of a registered hourly variable ('' for dimensionless)."""
-    u = REGISTRY[name].units
-    return _UNIT_SHOW.get(u, u)
+    """The shown unit of a registered hourly variable ('' for dimensionless), as twin's tables show it."""
+    v = REGISTRY[name]
+    return display_units(v.units, v.currency)
 
 
 def var_label(name: str, lang: str = "en", unit: str | None = None) -> str:
