@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from twin.core.version import __version__
+
 __all__ = [
     "OutputError",
     "OutputExists",
@@ -257,8 +259,6 @@ def cf_dataset(ds: xr.Dataset, *, title: str | None = None) -> xr.Dataset:
       ``parameter`` attribute keeps the key);
     * units from :mod:`twin.core.variables` (UDUNITS), ``flag_values`` / ``flag_meanings`` on ``mode``.
     """
-    from twin import __version__
-
     out = ds.copy(deep=False)
     out.attrs = dict(ds.attrs)
     for coord, extra in COORD_ATTRS.items():
