@@ -31,7 +31,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     ),
     "twin.building": ("twin.engine", "twin.studies", "twin.cli", "sites"),
     "twin.supply": ("twin.engine", "twin.studies", "twin.cli", "sites"),
-    "twin.money": ("twin.building", "twin.supply", "twin.engine", "twin.studies", "twin.cli", "sites"),
+    "twin.money": ("twin.building", "twin.supply", "twin.engine", "twin.studies", "twin.cli", "sites", "weather"),
     "twin.engine": ("twin.studies", "twin.cli"),
     "twin.studies": ("twin.cli",),
 }
