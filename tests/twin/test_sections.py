@@ -94,3 +94,18 @@ def test_a_scenario_wide_section_is_one_line(tmp_path, monkeypatch):
 
 def test_the_real_module_has_no_trial_section():
     assert "trial" not in {s.path for s in config.SECTIONS}  # the copy changed nothing
+
+
+def test_a_preset_given_by_set_is_laid_over_the_scenario_first():
+    sc = config.Scenario(designs=("chilled_water",))
+    legacy = sc.with_overrides(["electrical.ups_loss_linear=0.05", "preset=legacy"])
+    assert legacy.cooling["chilled_water"].t_chw_supply == 7.0  # the baseline's value replaced the default
+    assert legacy.electrical.ups_loss_no_load == 0.025 and legacy.electrical.ups_loss_linear == 0.05
+    minning = sc.with_overrides(["green.storage.energy_mwh=400", "green.storage.preset=minning"])
+    assert minning.storage == dataclasses.replace(config.STORAGE_PRESETS["minning"], energy_mwh=400.0)
+    with pytest.raises(ConfigError, match=r"preset = 'nope' is unknown; choose one of best_practice, legacy"):
+        sc.with_overrides(["preset=nope"])
+    with pytest.raises(ConfigError, match=r"green\.storage\.preset = 'nope' is unknown; presets: minning"):
+        sc.with_overrides(["green.storage.preset=nope"])
+    with pytest.raises(ConfigError, match=r"'green\.pv\.preset': unknown field 'preset'"):
+        sc.with_overrides(["green.pv.preset=x"])

@@ -55,7 +55,7 @@ from twin.building.it_load import ITParams
 from twin.core.io import atomic_write
 from twin.core.params import ConfigError, Params, param
 from twin.core.runtime import check_cases
-from twin.engine.presets import apply_preset
+from twin.engine.presets import BASELINES, apply_preset
 from twin.money.economics import EconomicsParams
 from twin.supply.pv import PVParams
 from twin.supply.storage import MINNING, StorageParams
@@ -390,14 +390,21 @@ class Scenario(CaseSections):
         return d
 
     def with_overrides(self, overrides: Sequence[str]) -> Scenario:
-        """This scenario with ``SECTION.NAME=VALUE`` overrides (``--set``), validated as a file would be."""
+        """This scenario with ``SECTION.NAME=VALUE`` overrides (``--set``), validated as a file would be.
+
+        A preset (``preset=legacy``, ``green.storage.preset=minning``) is laid over the scenario's
+        values first, whatever its place among the overrides; the other values then win over it.
+        """
         if not overrides:
             return self
         d = self.to_dict()
-        for text in overrides:
-            key, value = parse_override(text)
-            table = d
+        parsed = [parse_override(text) for text in overrides]
+        for key, value in sorted(parsed, key=lambda kv: kv[0].rpartition(".")[2] != "preset"):
             *parents, name = key.split(".")
+            if name == "preset":
+                _lay_preset(d, ".".join(parents), value)
+                continue
+            table = d
             for p in parents:
                 table = table.setdefault(p, {})
             table[name] = value
@@ -443,12 +450,43 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    section, _, name = key.rpartition(".")
+    if name == "preset" and section in _BY_PATH and _BY_PATH[section].presets:
+        return key, value
     if key not in TOP_LEVEL or key in (COOLING, "sweep"):
         try:
             param_class(key)
         except ConfigError as exc:
             raise ConfigError(f"--set {text}: {exc}") from None
     return key, value
+
+
+def _table(d: dict[str, Any], path: str) -> dict[str, Any]:
+    """The (new if absent) table at a dotted path of a scenario mapping."""
+    for part in path.split("."):
+        d = d.setdefault(part, {})
+    return d
+
+
+def _lay_preset(d: dict[str, Any], section: str, name: Any) -> None:
+    """Lay a preset over a full scenario mapping (:meth:`Scenario.to_dict`): its values replace the scenario's.
+
+    ``section`` is ``""`` for a facility baseline (``preset = "legacy"``) or the path of a section
+    with presets (``green.storage``), whose own fields then restart from the preset.
+    """
+    if not section:
+        if name not in BASELINES:
+            raise ConfigError(f"--set preset = {name!r} is unknown; choose one of {', '.join(BASELINES)}")
+        for path, values in BASELINES[name].items():
+            _table(d, path).update(values)
+        return
+    s = _BY_PATH[section]
+    if name not in s.presets:
+        raise ConfigError(f"--set {section}.preset = {name!r} is unknown; presets: {', '.join(s.presets)}")
+    table = _table(d, section)
+    for f in dataclasses.fields(s.cls):
+        table.pop(f.name, None)
+    table["preset"] = name
 
 
 def _section(data: Mapping[str, Any], s: Section) -> Params:
