@@ -234,3 +234,17 @@ def test_units_parse_with_udunits():
     bad = [(where, u) for where, u in _declared_units() if invalid(u)]
     assert not bad, bad
     assert invalid("CNY kW-1 h-1") and invalid("MWh")  # the check can fail
+
+
+def test_every_fluid_name_of_every_design_is_checked_when_read():
+    from twin.building.cooling import DESIGNS
+
+    named = 0
+    for design in DESIGNS.values():
+        for f in dataclasses.fields(design.params):
+            if f.name in ("fluid", "refrigerant"):
+                named += 1
+                bad = "INCOMP::NOPE" if str(f.default).startswith("INCOMP::") else "R9999"
+                with pytest.raises(ConfigError, match=rf"{design.params.section}\.{f.name} = '{re.escape(bad)}'"):
+                    design.params(**{f.name: bad})
+    assert named >= 7
