@@ -122,21 +122,7 @@ def case_scenario(sc: Scenario, i: int) -> Scenario:
     cases = sc.cases()
     if not 0 <= i < len(cases):
         i = 0
-    c = cases[i]
-    return Scenario(
-        sites=(c.site,),
-        designs=(c.design,),
-        name=sc.name,
-        weather=sc.weather,
-        facility=c.facility,
-        electrical=c.electrical,
-        cooling={c.design: c.cooling},
-        pv=c.pv,
-        wind=c.wind,
-        storage=c.storage,
-        dispatch=sc.dispatch,
-        economics=c.economics,
-    )
+    return sc.one_case(cases[i])
 
 
 def _weather_of(sc: Scenario) -> dict:

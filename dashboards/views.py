@@ -26,6 +26,7 @@ from dashboards.catalog import COMPUTE_ASSUMPTIONS, KPI_CARDS, LATENCY, t
 from twin import Scenario, save_scenario
 from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
+from twin.engine.config import SECTIONS
 
 __all__ = [
     "USER_ERRORS",
@@ -222,17 +223,8 @@ def _value_text(v: Any) -> str:
 
 def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
     """(field, value, default, units, source) of every parameter that differs from its default."""
-    parts: list[tuple[str, Params]] = [
-        ("weather", sc.weather),
-        ("facility", sc.facility),
-        ("electrical", sc.electrical),
-        *[(f"cooling.{name}", p) for name, p in sc.cooling.items()],
-        ("green", sc.dispatch),
-        ("green.pv", sc.pv),
-        ("green.wind", sc.wind),
-        ("green.storage", sc.storage),
-        ("economics", sc.economics),
-    ]
+    parts: list[tuple[str, Params]] = [(s.path, getattr(sc, s.attr)) for s in SECTIONS]
+    parts += [(f"cooling.{name}", p) for name, p in sc.cooling.items()]
     rows = []
     for section, p in parts:
         for name, default, units, source in type(p).describe():

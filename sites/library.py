@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from weather.dataset import check_location
+from weather.dataset import VARIABILITY_RANGES, check_location
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -200,13 +200,13 @@ _MONTHLY_RANGES = {
     "ghi_kwh_m2": (0.0, 400.0),
 }
 _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
-    "t_daily_sd_c": (list, (0.0, 20.0), True),
-    "t_dew_daily_sd_c": (list, (0.0, 20.0), True),
-    "t_daily_lag1": (float, (0.0, 0.95), True),
-    "t_dew_daily_lag1": (float, (0.0, 0.95), True),
-    "t_dew_corr": (list, (-1.0, 1.0), True),
-    "t_dew_hourly_sd_c": (float, (0.0, 10.0), True),
-    "t_dew_skew": (list, (-1.5, 1.5), True),
+    "t_daily_sd_c": (list, VARIABILITY_RANGES["t_daily_sd_c"], True),
+    "t_dew_daily_sd_c": (list, VARIABILITY_RANGES["t_dew_daily_sd_c"], True),
+    "t_daily_lag1": (float, VARIABILITY_RANGES["t_daily_lag1"], True),
+    "t_dew_daily_lag1": (float, VARIABILITY_RANGES["t_dew_daily_lag1"], True),
+    "t_dew_corr": (list, VARIABILITY_RANGES["t_dew_corr"], True),
+    "t_dew_hourly_sd_c": (float, VARIABILITY_RANGES["t_dew_hourly_sd_c"], True),
+    "t_dew_skew": (list, VARIABILITY_RANGES["t_dew_skew"], True),
     "source": (str, None, True),
 }
 _TOP = {"schema", "key", "name", "name_zh", "region", "country", "aliases"}

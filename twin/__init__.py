@@ -11,6 +11,7 @@ is used by :mod:`dashboards`.
 
 from twin.building.facility import facility_block
 from twin.core.params import ConfigError
+from twin.core.version import __version__
 from twin.engine.config import Scenario, load_scenario, save_scenario
 from twin.engine.metrics import kpis
 from twin.engine.simulate import annual_kpis, simulate
@@ -19,6 +20,7 @@ from twin.engine.weather_source import site_weather
 __all__ = [
     "ConfigError",
     "Scenario",
+    "__version__",
     "annual_kpis",
     "facility_block",
     "kpis",
@@ -27,5 +29,3 @@ __all__ = [
     "simulate",
     "site_weather",
 ]
-__version__ = "0.1.0"
-"""The one version string: pyproject.toml reads it from here (setuptools dynamic version)."""

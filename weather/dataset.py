@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from weather import psychrometrics as psy
 __all__ = [
     "MAX_GAP_HOURS",
     "REPAIRS",
+    "VARIABILITY_RANGES",
     "VARIABLES",
     "WeatherError",
     "WeatherWarning",
@@ -208,6 +210,21 @@ REPAIRS: dict[str, str] = {
 """The repairs a reader applies by default, in this order (``weather.read(..., repair=False)`` or a
 subset turns them off; :func:`repair` applies them to a Dataset read without them). Each repair
 made is said in ``meta['notes']``; ``meta['repairs']`` lists the steps that were applied."""
+
+VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        "t_daily_sd_c": (0.0, 20.0),
+        "t_dew_daily_sd_c": (0.0, 20.0),
+        "t_daily_lag1": (0.0, 0.95),
+        "t_dew_daily_lag1": (0.0, 0.95),
+        "t_dew_corr": (-1.0, 1.0),
+        "t_dew_hourly_sd_c": (0.0, 10.0),
+        "t_dew_skew": (-1.5, 1.5),
+    }
+)
+"""The one schema of the day-to-day weather statistics (:class:`weather.generator.Variability`,
+a site file's ``[variability]`` table): inclusive bounds of each value (K for the SDs). A lag-1
+correlation up to 0.95 keeps the generator's AR(1) anomaly stationary (assumption)."""
 
 MAX_UTC_OFFSET_FROM_LONGITUDE_H = 3.5
 """Largest accepted ``|utc_offset_h − longitude/15|``, h. Standard time zones depart from solar

@@ -49,7 +49,7 @@ import xarray as xr
 from scipy import interpolate, signal, stats
 
 from weather import psychrometrics as psy
-from weather.dataset import WeatherError, build_dataset, solar_position
+from weather.dataset import VARIABILITY_RANGES, WeatherError, build_dataset, solar_position
 
 __all__ = [
     "DEFAULT_VARIABILITY",
@@ -111,19 +111,15 @@ class Variability:
     source: str
 
     def __post_init__(self) -> None:
-        for name in ("t_daily_sd_c", "t_dew_daily_sd_c"):
+        units = {"t_daily_sd_c": " K", "t_dew_daily_sd_c": " K", "t_dew_hourly_sd_c": " K"}
+        for name, (lo, hi) in VARIABILITY_RANGES.items():
             v = getattr(self, name)
-            if len(v) != 12 or not all(0.0 <= float(x) <= 20.0 for x in v):
-                raise WeatherError(f"variability.{name} must be 12 values in 0 … 20 K, got {v!r}")
-        for name in ("t_daily_lag1", "t_dew_daily_lag1"):
-            if not 0.0 <= getattr(self, name) < 0.95:
-                raise WeatherError(f"variability.{name} = {getattr(self, name)!r}; allowed 0 ≤ value < 0.95")
-        if len(self.t_dew_corr) != 12 or not all(-1.0 <= float(x) <= 1.0 for x in self.t_dew_corr):
-            raise WeatherError(f"variability.t_dew_corr must be 12 values in −1 … 1, got {self.t_dew_corr!r}")
-        if len(self.t_dew_skew) != 12 or not all(-1.5 <= float(x) <= 1.5 for x in self.t_dew_skew):
-            raise WeatherError(f"variability.t_dew_skew must be 12 values in −1.5 … 1.5, got {self.t_dew_skew!r}")
-        if not 0.0 <= self.t_dew_hourly_sd_c <= 10.0:
-            raise WeatherError(f"variability.t_dew_hourly_sd_c = {self.t_dew_hourly_sd_c!r}; allowed 0 … 10 K")
+            allowed = f"{lo:g} … {hi:g}{units.get(name, '')}"
+            if isinstance(v, tuple):
+                if len(v) != 12 or not all(lo <= float(x) <= hi for x in v):
+                    raise WeatherError(f"variability.{name} must be 12 values in {allowed}, got {v!r}")
+            elif not lo <= v <= hi:
+                raise WeatherError(f"variability.{name} = {v!r}; allowed {allowed}")
 
 
 DEFAULT_VARIABILITY = Variability(

@@ -149,3 +149,19 @@ def test_every_built_in_site_has_a_clean_share_wind_resource_and_tariff_sources(
         assert s.wind is not None and s.wind.source and s.wind.height_m > 10
         assert s.tariff.demand_charge_source
         assert s.tariff.tou_hours is None or s.tariff.tou_source
+
+
+@pytest.mark.parametrize(("lag", "ok"), [(0.95, True), (0.951, False)])
+def test_variability_has_one_schema_with_the_generator(tmp_path, lag, ok):
+    from weather import generator
+
+    p = _copy_site(tmp_path)
+    p.write_text(p.read_text(encoding="utf-8").replace("t_daily_lag1 = 0.785", f"t_daily_lag1 = {lag}"), "utf-8")
+    if not ok:
+        with pytest.raises(sites.SiteError, match=rf"mysite\.toml: variability\.t_daily_lag1 = {lag} is out of range"):
+            sites.load("mysite", [tmp_path])
+        with pytest.raises(generator.WeatherError, match=rf"t_daily_lag1 = {lag}; allowed 0 … 0\.95"):
+            generator.Variability(**{**generator.DEFAULT_VARIABILITY.__dict__, "t_daily_lag1": lag})
+        return
+    site = sites.load("mysite", [tmp_path])  # what the site file accepts, the generator uses
+    assert generator.as_variability(site.variability).t_daily_lag1 == lag

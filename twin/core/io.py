@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from twin.core.version import __version__
+
 __all__ = [
     "OutputError",
     "OutputExists",
@@ -255,10 +257,9 @@ def cf_dataset(ds: xr.Dataset, *, title: str | None = None) -> xr.Dataset:
     * text coordinates (``site``, ``design``) as character arrays, coordinates named; a swept
       parameter's coordinate ``green.pv.capacity_mw`` becomes ``green__pv__capacity_mw`` (its
       ``parameter`` attribute keeps the key);
-    * units from :mod:`twin.core.variables` (UDUNITS), ``flag_values`` / ``flag_meanings`` on ``mode``.
+    * units from :mod:`twin.core.variables` (UDUNITS), ``flag_values`` / ``flag_meanings`` on ``mode``;
+    * no ``_FillValue`` on coordinates (CF 2.5.1: a coordinate has no missing values).
     """
-    from twin import __version__
-
     out = ds.copy(deep=False)
     out.attrs = dict(ds.attrs)
     for coord, extra in COORD_ATTRS.items():
@@ -292,6 +293,9 @@ def cf_dataset(ds: xr.Dataset, *, title: str | None = None) -> xr.Dataset:
         else:
             attrs["comment"] = "local standard time of each case's site (the sites have different UTC offsets)"
         out = out.assign_coords(time=("time", hours, {"units": units, **attrs}))
+    for name in out.coords:
+        if out[name].dtype.kind in "fiu":
+            out[name].encoding["_FillValue"] = None  # CF 2.5.1: coordinates have no missing values
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     out.attrs.update(
         Conventions=CF_VERSION,

@@ -26,10 +26,12 @@ TOML layout::
     [sweep]                             # each entry multiplies the cases
     "cooling.free_air.evap_effectiveness" = [0.7, 0.8, 0.9]
 
-One table, :data:`SECTIONS`, maps every section to its parameter class; reading and writing
-TOML, sweep keys, ``--set`` overrides, presets and the expansion into :class:`Case` all loop over
-it. A new section is one line there plus its typed attribute on :class:`Scenario` and
-:class:`Case` (a test checks that they agree).
+Every section is declared once, as a typed field ``attr: Cls = section(Cls)``: the per-case
+sections in :class:`CaseSections`, which both :class:`Scenario` and :class:`Case` inherit, the
+scenario-wide ones (``weather``, ``green``) on :class:`Scenario`. The TOML path is the parameter
+class's own ``section``. :data:`SECTIONS` is derived from those fields; reading and writing TOML,
+sweep keys, ``--set`` overrides, presets and the expansion into :class:`Case` all loop over it,
+so a new section is that one line.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import tomli_w
 
@@ -53,14 +55,14 @@ from twin.building.it_load import ITParams
 from twin.core.io import atomic_write
 from twin.core.params import ConfigError, Params, param
 from twin.core.runtime import check_cases
-from twin.engine.presets import apply_preset
+from twin.engine.presets import BASELINES, apply_preset
 from twin.money.economics import EconomicsParams
 from twin.supply.pv import PVParams
 from twin.supply.storage import MINNING, StorageParams
 from twin.supply.wind import WindParams
 from weather.readers import FORMATS
 
-STORAGE_PRESETS: Mapping[str, Params] = MappingProxyType({"minning": MINNING})
+STORAGE_PRESETS: Mapping[str, StorageParams] = MappingProxyType({"minning": MINNING})
 """Named storage plants: ``[green.storage] preset = "minning"`` (fields given beside it override)."""
 
 
@@ -81,6 +83,7 @@ class DispatchParams(Params):
 __all__ = [
     "SECTIONS",
     "Case",
+    "CaseSections",
     "FrozenMap",
     "Scenario",
     "Section",
@@ -88,6 +91,7 @@ __all__ = [
     "load_scenario",
     "parse_override",
     "save_scenario",
+    "section",
 ]
 
 
@@ -124,25 +128,35 @@ class Section:
     presets: Mapping[str, Params] = field(default_factory=lambda: MappingProxyType({}))
 
 
-SECTIONS: tuple[Section, ...] = (
-    Section("weather", "weather", WeatherSource, per_case=False),
-    Section("facility", "facility", ITParams),
-    Section("electrical", "electrical", ElectricalParams),
-    Section("green", "dispatch", DispatchParams, per_case=False),
-    Section("green.pv", "pv", PVParams),
-    Section("green.wind", "wind", WindParams),
-    Section("green.storage", "storage", StorageParams, presets=STORAGE_PRESETS),
-    Section("economics", "economics", EconomicsParams),
-)
-"""Every scenario section but the cooling designs' (``cooling.DESIGN``, from :data:`twin.building.cooling.DESIGNS`)."""
+P = TypeVar("P", bound=Params)
+
+_SECTION = "twin.section"
+"""Metadata key of a section field: ``(parameter class, presets)``."""
+
+
+def section(cls: type[P], *, presets: Mapping[str, P] | None = None) -> P:
+    """Declare a scenario section as a typed field: ``pv: PVParams = section(PVParams)``.
+
+    The TOML path is ``cls.section`` (``"green.pv"``); the field's default is ``cls()``.
+    Declared in :class:`CaseSections` the section is part of every :class:`Case` and can be
+    swept; declared on :class:`Scenario` it is scenario-wide.
+
+    Parameters
+    ----------
+    cls : type of Params
+        The section's parameter class; its ``section`` names the TOML table.
+    presets : mapping of str to Params, optional
+        Named parameter sets a table can start from (``preset = "minning"``).
+    """
+    meta = {_SECTION: (cls, MappingProxyType(dict(presets or {})))}
+    return cast(P, field(default_factory=cls, metadata=meta))
+
 
 COOLING = "cooling"
 """The section of the design parameter tables: ``[cooling.DESIGN]``, one class per design."""
 
 TOP_LEVEL = ("name", "site", "sites", "design", "designs", "preset", "site_dirs", "sweep", COOLING)
 """Keys of a scenario file outside the sections."""
-
-_BY_PATH = {s.path: s for s in SECTIONS}
 
 
 class FrozenMap(Mapping[str, Any]):
@@ -201,24 +215,30 @@ def param_class(key: str, *, sweep: bool = False) -> tuple[type[Params], str]:
     return cls, name
 
 
+@dataclass(frozen=True, kw_only=True)
+class CaseSections:
+    """The per-case sections, one line each: part of every :class:`Case`, swept by key."""
+
+    facility: ITParams = section(ITParams)
+    electrical: ElectricalParams = section(ElectricalParams)
+    pv: PVParams = section(PVParams)
+    wind: WindParams = section(WindParams)
+    storage: StorageParams = section(StorageParams, presets=STORAGE_PRESETS)
+    economics: EconomicsParams = section(EconomicsParams)
+
+
 @dataclass(frozen=True)
-class Case:
+class Case(CaseSections):
     """One expanded case: a site, a design and the parameter sets it runs with."""
 
     site: str
     design: str
-    facility: ITParams
-    electrical: ElectricalParams
     cooling: Params
-    pv: PVParams = field(default_factory=PVParams)
-    wind: WindParams = field(default_factory=WindParams)
-    storage: StorageParams = field(default_factory=StorageParams)
-    economics: EconomicsParams = field(default_factory=EconomicsParams)
     swept: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
-class Scenario:
+class Scenario(CaseSections):
     """A facility at one or more sites with one or more cooling designs (see module docs).
 
     Immutable and hashable: equal scenarios (two loads of one file) compare and hash equal, so
@@ -228,15 +248,9 @@ class Scenario:
     sites: tuple[str, ...] = ("karamay",)
     designs: tuple[str, ...] = ("free_air",)
     name: str = "scenario"
-    weather: WeatherSource = field(default_factory=WeatherSource)
-    facility: ITParams = field(default_factory=ITParams)
-    electrical: ElectricalParams = field(default_factory=ElectricalParams)
+    weather: WeatherSource = section(WeatherSource)
     cooling: Mapping[str, Params] = field(default_factory=FrozenMap)
-    pv: PVParams = field(default_factory=PVParams)
-    wind: WindParams = field(default_factory=WindParams)
-    storage: StorageParams = field(default_factory=StorageParams)
-    dispatch: DispatchParams = field(default_factory=DispatchParams)
-    economics: EconomicsParams = field(default_factory=EconomicsParams)
+    dispatch: DispatchParams = section(DispatchParams)
     sweep: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     site_dirs: tuple[str, ...] = ()
 
@@ -314,6 +328,14 @@ class Scenario:
                     out.append(Case(site, design, swept=tuple(swept), **parts_of))  # type: ignore[arg-type]
         return out
 
+    def one_case(self, case: Case) -> Scenario:
+        """``case`` as a scenario of its own: its site, design and sections, this scenario's name,
+        site folders and scenario-wide sections (weather, dispatch)."""
+        parts = {s.attr: getattr(case, s.attr) for s in SECTIONS if s.per_case}
+        return dataclasses.replace(
+            self, sites=(case.site,), designs=(case.design,), cooling={case.design: case.cooling}, sweep=(), **parts
+        )
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "scenario") -> Scenario:
         """Build from a TOML document; unknown keys and sections that are not tables are errors naming them."""
@@ -368,14 +390,21 @@ class Scenario:
         return d
 
     def with_overrides(self, overrides: Sequence[str]) -> Scenario:
-        """This scenario with ``SECTION.NAME=VALUE`` overrides (``--set``), validated as a file would be."""
+        """This scenario with ``SECTION.NAME=VALUE`` overrides (``--set``), validated as a file would be.
+
+        A preset (``preset=legacy``, ``green.storage.preset=minning``) is laid over the scenario's
+        values first, whatever its place among the overrides; the other values then win over it.
+        """
         if not overrides:
             return self
         d = self.to_dict()
-        for text in overrides:
-            key, value = parse_override(text)
-            table = d
+        parsed = [parse_override(text) for text in overrides]
+        for key, value in sorted(parsed, key=lambda kv: kv[0].rpartition(".")[2] != "preset"):
             *parents, name = key.split(".")
+            if name == "preset":
+                _lay_preset(d, ".".join(parents), value)
+                continue
+            table = d
             for p in parents:
                 table = table.setdefault(p, {})
             table[name] = value
@@ -385,6 +414,25 @@ class Scenario:
             return Scenario.from_dict(d, "--set")
         except ConfigError as exc:
             raise ConfigError(f"--set: {exc}") from None
+
+
+def _sections() -> tuple[Section, ...]:
+    """The section table, from the :func:`section` fields of :class:`Scenario` and :class:`Case`."""
+    per_case = {f.name for f in dataclasses.fields(Case)}
+    out = []
+    for f in dataclasses.fields(Scenario):
+        if _SECTION in f.metadata:
+            cls, presets = f.metadata[_SECTION]
+            if not cls.section:  # pragma: no cover - a declaration error, not a user's
+                raise TypeError(f"Scenario.{f.name}: {cls.__name__}.section names no TOML table")
+            out.append(Section(cls.section, f.name, cls, f.name in per_case, presets))
+    return tuple(sorted(out, key=lambda s: s.per_case))  # scenario-wide first: [weather] heads a saved file
+
+
+SECTIONS: tuple[Section, ...] = _sections()
+"""Every scenario section but the cooling designs' (``cooling.DESIGN``, from :data:`twin.building.cooling.DESIGNS`)."""
+
+_BY_PATH = {s.path: s for s in SECTIONS}
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -402,12 +450,43 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    section, _, name = key.rpartition(".")
+    if name == "preset" and section in _BY_PATH and _BY_PATH[section].presets:
+        return key, value
     if key not in TOP_LEVEL or key in (COOLING, "sweep"):
         try:
             param_class(key)
         except ConfigError as exc:
             raise ConfigError(f"--set {text}: {exc}") from None
     return key, value
+
+
+def _table(d: dict[str, Any], path: str) -> dict[str, Any]:
+    """The (new if absent) table at a dotted path of a scenario mapping."""
+    for part in path.split("."):
+        d = d.setdefault(part, {})
+    return d
+
+
+def _lay_preset(d: dict[str, Any], section: str, name: Any) -> None:
+    """Lay a preset over a full scenario mapping (:meth:`Scenario.to_dict`): its values replace the scenario's.
+
+    ``section`` is ``""`` for a facility baseline (``preset = "legacy"``) or the path of a section
+    with presets (``green.storage``), whose own fields then restart from the preset.
+    """
+    if not section:
+        if name not in BASELINES:
+            raise ConfigError(f"--set preset = {name!r} is unknown; choose one of {', '.join(BASELINES)}")
+        for path, values in BASELINES[name].items():
+            _table(d, path).update(values)
+        return
+    s = _BY_PATH[section]
+    if name not in s.presets:
+        raise ConfigError(f"--set {section}.preset = {name!r} is unknown; presets: {', '.join(s.presets)}")
+    table = _table(d, section)
+    for f in dataclasses.fields(s.cls):
+        table.pop(f.name, None)
+    table["preset"] = name
 
 
 def _section(data: Mapping[str, Any], s: Section) -> Params:

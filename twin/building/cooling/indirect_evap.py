@@ -35,6 +35,7 @@ from twin.building.cooling.components import (
     vapour_compression_power,
 )
 from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
+from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
@@ -75,7 +76,7 @@ class IndirectEvapParams(FanArrayParams):
     trim_capacity: float = param(
         1.0, 0.0, 2.0, source="mechanical trim capacity / design heat (assumption: full backup)"
     )
-    refrigerant: str = param("R410A", source="CoolProp fluid of the DX trim")
+    refrigerant: str = param("R410A", source="CoolProp fluid of the DX trim", check=fluid_error)
     eta_isentropic: float = param(0.7, 0.3, 1.0, source="assumption: scroll compressor")
     eta_motor: float = param(0.9, 0.5, 1.0, source="assumption")
     evaporator_approach: float = param(8.0, 1.0, 20.0, units="K", source="assumption: T_evap below supply air")

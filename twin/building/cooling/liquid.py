@@ -127,7 +127,9 @@ class ColdPlateParams(LiquidParams):
 
     section = "cooling.cold_plate"
 
-    fluid: str = param("INCOMP::MPG-25%", source="assumption: 25 % propylene glycol, the usual TCS coolant")
+    fluid: str = param(
+        "INCOMP::MPG-25%", source="assumption: 25 % propylene glycol, the usual TCS coolant", check=fluids.fluid_error
+    )
     t_coolant_supply_max: float = param(
         40.0,
         15.0,
