@@ -106,7 +106,8 @@ def test_return_approach_sets_the_mixing_return_temperature():
     t_sup, t_ret = 22.0 - 8.3, 22.0 - 8.3 + 12.0 + 8.3 - 6.7
     assert v(r["t_supply"]) == pytest.approx(t_sup)
     w_o = v(psy.humidity_ratio(-10.0, 60.0, P))
-    w_min = max(v(psy.humidity_ratio_from_dew_point(-12.0, P)), v(psy.humidity_ratio(t_sup, 8.0, P)))
+    # RH limit at the server inlet (22 °C), the dew-point limit as it is
+    w_min = max(v(psy.humidity_ratio_from_dew_point(-12.0, P)), v(psy.humidity_ratio(22.0, 8.0, P)))
     m_h = v(r["q_cooling"]) / (CP * (t_ret - (-10.0))) * (w_min - w_o)
     assert v(r["water"]) == pytest.approx(m_h * 3600.0, rel=1e-9)
 

@@ -23,6 +23,7 @@ humidifier, too humid with no DX) are flagged ``out_of_envelope``, not hidden.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -134,8 +135,11 @@ def _x_of_w(w: np.ndarray) -> np.ndarray:
     return w / (0.621945 + w)
 
 
-def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """x_sat at the supply temperature, reusing values at temperatures already evaluated.
+def _x_sat_supply(
+    t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.ndarray, np.ndarray]], offset: Any = 0.0
+) -> np.ndarray:
+    """x_sat at the supply temperature plus ``offset`` (the server inlet), reusing values at
+    temperatures already evaluated.
 
     The supply temperature of every hour is one of a few arrays (setpoint and band top per
     case, outdoor temperature per hour); their saturation values cost (case + time) work
@@ -149,7 +153,7 @@ def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.nda
     if rest.any():
         pb = np.broadcast_to(pa, out.shape)
         tb = np.broadcast_to(t_supply, out.shape)
-        out[rest] = _x_sat(tb[rest], pb[rest])
+        out[rest] = _x_sat(tb[rest] + np.broadcast_to(offset, out.shape)[rest], pb[rest])
     return out
 
 
@@ -187,8 +191,11 @@ def simulate_free_air(
     d_s, dt_units, dp_racks = from_columns(p)
     ts, tmax = p["t_supply_setpoint"] - d_s, p["t_supply_max"] - d_s
     # Saturation at the few temperatures the supply can take (per case or per hour).
-    xs_o = wx["x_sat"] if "x_sat" in wx else _x_sat(t_o, pa)
-    xs_ts, xs_tmax = _x_sat(np.stack(np.broadcast_arrays(np.atleast_2d(ts), np.atleast_2d(tmax))), pa)  # one call
+    # The envelope's humidity limits hold at the server inlet, the supply approach warmer.
+    xs_o = wx["x_sat"] if "x_sat" in wx and not np.any(d_s) else _x_sat(t_o + d_s, pa)
+    xs_ts, xs_tmax = _x_sat(
+        np.stack(np.broadcast_arrays(np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s))), pa
+    )  # one call
     w_dp_hi, w_dp_lo = _w_of_x(_x_sat(np.array([[[dp_hi]], [[dp_lo]]]), pa))
     w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
     # Closed: the DX coil dries the air to the envelope's limit at the setpoint it supplies.
@@ -225,7 +232,7 @@ def simulate_free_air(
         Depends on the state only (weather and cooling parameters), not on the load: it is
         evaluated on the state's shape, and again per case only in hours of trim shortfall.
         """
-        xs_s = _x_sat_supply(t_sup, pa, known_sat)
+        xs_s = _x_sat_supply(t_sup, pa, known_sat, d_s)
         w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
         humidify = (~too_humid) & (w_pre < w_min) & p["humidifier"]
         w_sup = np.where(humidify, w_min, w_pre)
