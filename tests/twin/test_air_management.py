@@ -215,3 +215,11 @@ def test_tower_basin_heaters_by_hand():
         warm, {**p, "basin_heater_w_per_k": 0.0}, it_fn, no_other_heat, np.array([[2 * Q_IT]])
     )
     assert v(a["p_heat_rejection"]) == v(b["p_heat_rejection"])
+
+
+def test_indirect_evap_exchanger_idle_when_the_wet_bulb_is_above_the_return():
+    """Open hall: return 24 − 8.3 + 13.6 = 29.3 °C; an outdoor wet bulb above it cannot cool the
+    exchanger's air, so it stays dry and idle and the trim takes Q = ṁ c_p (T_ret − T_sup) = all of it."""
+    r = facility_block(hour(38.0, 90.0), "indirect_evap", facility=ITParams(containment="none"))
+    assert v(r["water"]) == 0.0 and v(r["mode"]) == 2
+    assert v(r["t_supply"]) == pytest.approx(24.0 - 8.3)

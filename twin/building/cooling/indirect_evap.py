@@ -120,7 +120,9 @@ def simulate_indirect_evap(
     t_wet = t_ret - p["effectiveness_wet"] * (t_ret - t_wb)
     dry = t_dry <= t_set
     wet_only = ~dry & (t_wet <= t_set)
-    t_after = np.where(dry, t_set, np.maximum(t_wet, t_set))  # primary air leaving the HX
+    # primary air leaving the HX (never warmer than it came: an outdoor wet bulb above the return
+    # leaves the exchanger idle and the trim takes all)
+    t_after = np.minimum(np.where(dry, t_set, np.maximum(t_wet, t_set)), t_ret)
     mode = np.where(dry, 0, np.where(wet_only, 1, 2))
     # Scavenger air: slowed in dry hours to what the setpoint needs (HX duty ∝ flow, first order).
     secondary_ratio = np.where(dry, (t_ret - t_set) / np.maximum(t_ret - t_dry, 1e-9), 1.0)
