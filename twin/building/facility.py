@@ -192,7 +192,7 @@ def hall_air(design: str, fac: Columns, coo: Columns, p_air: np.ndarray) -> dict
     """
     air_design = "delta_t_it" in coo
     dt_it = coo["delta_t_it"] if air_design else FreeAirParams().delta_t_it
-    share = 1.0 if air_design else 1.0 - coo["capture"]
+    share = 1.0 if air_design else 1.0 - coo.get("capture", 1.0)
     t_in = coo.get("t_supply_setpoint", coo.get("t_supply_air", FreeAirParams().t_supply_setpoint))
     air = air_side(fac, dt_it, share, p_air, t_in)
     if np.any(air["dt_units"] < 1.0):
