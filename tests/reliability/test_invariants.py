@@ -14,6 +14,7 @@ import pytest
 from tests.reliability.known import KNOWN
 from twin import Scenario, annual_kpis, kpis, simulate
 from twin.building.cooling import DESIGNS
+from twin.building.it_load import ITParams
 from twin.engine.config import DispatchParams
 from twin.engine.simulate import COOLING_PARTS, POWER_PARTS
 from twin.supply.storage import StorageParams
@@ -29,10 +30,16 @@ def _scenario(seed: int, strategy: str = "green_first") -> Scenario:
     pv = float(np.round(rng.uniform(1, 80), 1))
     wind = float(np.round(rng.uniform(1, 60), 1))
     energy = float(np.round(rng.uniform(5, 200), 1))
+    facility = ITParams(
+        kw_per_rack=float(np.round(rng.uniform(2, 30), 1)),
+        containment=str(rng.choice(["none", "cold_aisle", "hot_aisle", "chimney"])),
+        rack_open_fraction=float(np.round(rng.uniform(0.2, 0.7), 2)),
+    )
     return Scenario(
         sites=sites,
         designs=tuple(DESIGNS),
         name=f"invariants-{seed}",
+        facility=facility,
         storage=StorageParams(power_mw=float(np.round(rng.uniform(1, 50), 1)), energy_mwh=energy),
         dispatch=DispatchParams(strategy=strategy),
         sweep=(

@@ -208,7 +208,7 @@ def test_spray_by_hand(t_db, rh):
     assert v(r["p_pumps"]) == pytest.approx((float(coolant) + water_pump) * PUMP_AT_DESIGN, rel=1e-9)
     assert v(r["water"]) >= water  # plus any of the auxiliary air system
     assert v(r["mode"]) == (1 if pad else 0)
-    assert FANS_SEEN[-1] is False  # the design asked for IT power without server fans
+    assert FANS_SEEN[-1] == pytest.approx(0.1)  # the servers keep fans for the 10 % of heat still in air
 
 
 @pytest.mark.parametrize(("t_db", "rh"), [(0.0, 50.0), (35.0, 40.0)])

@@ -59,11 +59,14 @@ def test_annual_pue_is_energy_weighted_not_mean_of_hours(five_designs):
     np.testing.assert_allclose(k["overhead_share"], 1 - 1 / k["pue"])
 
 
-def test_liquid_designs_remove_server_fans(five_designs):
+def test_liquid_designs_keep_server_fans_only_for_their_air_share(five_designs):
     _, ds = five_designs
     fans = ds["p_server_fans"].sum("time")
+    air = {float(fans[i]) for i, d in enumerate(ds["design"].values) if d == "free_air"}
     for i, d in enumerate(ds["design"].values):
-        assert (float(fans[i]) == 0.0) == (d in ("spray", "immersion_1p", "immersion_2p"))
+        assert (float(fans[i]) == 0.0) == (d in ("immersion_1p", "immersion_2p"))
+        if d in ("spray", "cold_plate"):
+            assert float(fans[i]) < 0.3 * max(air)
 
 
 def test_sweep_in_one_call_equals_separate_runs():
@@ -86,13 +89,13 @@ def test_sweep_in_one_call_equals_separate_runs():
 def test_faster_servers_cost_power_so_compute_is_never_free():
     base = ITParams(it_capacity_kw=1000.0)
     sweep = (("facility.performance_factor", (1.0, 5 / 3)), ("facility.overclock_law", ("given", "linear", "fV2")))
-    k = kpis(simulate(Scenario(sites=("guian",), designs=("spray",), facility=base, sweep=sweep)))
+    k = kpis(simulate(Scenario(sites=("guian",), designs=("immersion_1p",), facility=base, sweep=sweep)))
     np.testing.assert_allclose(k["compute_delivered"], k["compute_delivered"][0])
     e = k["energy_it"].to_numpy()  # cases: (k=1: given, linear, fV2), (k=5/3: given, linear, fV2)
     np.testing.assert_allclose(e[:3], e[0], rtol=1e-12)  # at nominal speed every law is nominal power
     # "given" with overclock_power_factor = 1: 5 servers' work on 3 at nominal power each (the old default)
     assert e[3] == pytest.approx(e[0] * 0.6, rel=1e-9)
-    # power ∝ frequency: the same energy for the same work (spray: no server fans to save)
+    # power ∝ frequency: the same energy for the same work (immersion: no server fans to save)
     assert e[4] == pytest.approx(e[0], rel=1e-9)
     # power ∝ f·V² ∝ k³: (5/3)² more energy for the same work
     assert e[5] == pytest.approx(e[0] * (5 / 3) ** 2, rel=1e-9)
@@ -106,13 +109,26 @@ def test_faster_servers_cost_power_so_compute_is_never_free():
     ups=st.floats(1.0, 3.0),
     misc=st.floats(0.0, 0.1),
     seed=st.integers(0, 3),
+    kw_rack=st.floats(1.0, 30.0),
+    containment=st.sampled_from(("none", "cold_aisle", "hot_aisle", "chimney")),
+    approach=st.one_of(st.none(), st.tuples(st.floats(0.0, 10.0), st.floats(-8.0, 2.0))),
 )
-def test_balance_and_pue_invariants_over_parameters(design, u, idle, ups, misc, seed, shared_weather_cache):
+def test_balance_and_pue_invariants_over_parameters(
+    design, u, idle, ups, misc, seed, kw_rack, containment, approach, shared_weather_cache
+):
+    s, r = approach if approach is not None else (None, None)
     sc = Scenario(
         sites=("yinchuan",),
         designs=(design,),
         weather=WeatherSource(seed=seed),
-        facility=ITParams(utilisation=u, idle_fraction=idle),
+        facility=ITParams(
+            utilisation=u,
+            idle_fraction=idle,
+            kw_per_rack=kw_rack,
+            containment=containment,
+            supply_approach=s,
+            return_approach=r,
+        ),
         electrical=ElectricalParams(ups_redundancy=ups, lighting_misc=misc),
     )
     ds = simulate(sc, weather=shared_weather_cache(seed))
@@ -325,7 +341,8 @@ def test_relative_csv_paths_are_relative_to_the_scenario_file(tmp_path, monkeypa
 
 def test_trim_shortfall_warms_the_inlet_and_it_power_follows():
     # With too little trim the supply runs warmer than the band: the servers then see that
-    # warmer air, and their power must be the one at the reported supply temperature.
+    # warmer air (plus the supply approach), and their power must be the one at that inlet.
+    from twin.building.cooling.air_management import CONTAINMENT
     from twin.building.cooling.free_air import FreeAirParams
     from twin.building.it_load import DT_CHIP_AIR, it_power
 
@@ -333,7 +350,7 @@ def test_trim_shortfall_warms_the_inlet_and_it_power_follows():
     sc = Scenario(sites=("guangzhou",), designs=("free_air",), facility=fac)
     sc = dataclasses.replace(sc, cooling={**sc.cooling, "free_air": FreeAirParams(trim_capacity=0.2)})
     ds = simulate(sc)
-    t = ds["t_supply"].values
+    t = ds["t_supply"].values + CONTAINMENT["cold_aisle"][0]  # server inlet: supply + supply approach
     short = t > 27.0 + 1e-6
     assert short.sum() > 100  # the case really is short of trim
     kw = {k: getattr(fac, k) for k in ("idle_fraction", "fan_share", "fan_speed_per_k", "leakage_per_k")}

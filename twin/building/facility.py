@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from twin.building.cooling import Design, get_design
+from twin.building.cooling.air_management import air_side
 from twin.building.cooling.contract import Columns, HeatOther, ITFunction, ITResult, check_outputs
+from twin.building.cooling.free_air import FreeAirParams
 from twin.building.electrical import ElectricalParams, electrical_losses, indoor_losses
 from twin.building.it_load import ITParams, it_power, occupancy_profile, overclock_power, utilisation_profile
 from twin.core.arrays import total
@@ -170,6 +172,7 @@ def facility_chain(
     _heat: HeatOther = heat_other
     # Design heat (sizes trim, chillers and dry coolers): design IT power plus its indoor losses.
     q_design = design_kw + heat_other(design_kw)
+    coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}
     r: dict[str, Any] = dict(design.simulate(wx, coo, _it, _heat, q_design))
     check_outputs(design.name, r)
     r["p_cooling"] = total(*(r[k] for k in COOLING_PARTS))
@@ -178,6 +181,28 @@ def facility_chain(
     r["pue"] = r["p_facility"] / r["p_it"]
     check_bounds(design.name, r, fac, coo)
     return r
+
+
+def hall_air(design: str, fac: Columns, coo: Columns, p_air: np.ndarray) -> dict[str, np.ndarray]:
+    """The hall's air-management columns for a design (:func:`twin.building.cooling.air_management.air_side`).
+
+    Air designs carry the whole rack heat in air at their ``delta_t_it``; liquid designs only
+    ``1 − capture`` of it, through their auxiliary air system (free air at its defaults). The
+    approaches must leave the air warming across the cooling units.
+    """
+    air_design = "delta_t_it" in coo
+    dt_it = coo["delta_t_it"] if air_design else FreeAirParams().delta_t_it
+    share = 1.0 if air_design else 1.0 - coo.get("capture", 1.0)
+    t_in = coo.get("t_supply_setpoint", coo.get("t_supply_air", FreeAirParams().t_supply_setpoint))
+    air = air_side(fac, dt_it, share, p_air, t_in)
+    if np.any(air["dt_units"] < 1.0):
+        raise ConfigError(
+            f"facility.supply_approach + facility.return_approach = "
+            f"{float(np.min(air['supply_approach'] + air['return_approach'])):g} K with cooling.{design}'s "
+            f"server air rise {float(np.min(dt_it)):g} K leaves the air warming by less than 1 K across the "
+            "cooling units: the return approach must stay above -(delta_t_it + supply_approach) + 1"
+        )
+    return air
 
 
 class PhysicalBoundsError(ConfigError):

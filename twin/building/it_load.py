@@ -35,6 +35,41 @@ class ITParams(Params):
     kw_per_rack: float = param(
         18.0, 0.1, 200.0, units="kW", source="Qingyang2025a: Qingyang's high-density hall, 18 kW/rack"
     )
+    containment: str = param(
+        "cold_aisle",
+        choices=("none", "cold_aisle", "hot_aisle", "chimney"),
+        source="assumption: closed cold aisles, the usual build of new Chinese halls; "
+        "sets the supply and return approach (twin.building.cooling.air_management.CONTAINMENT)",
+    )
+    supply_approach: float | None = param(
+        None,
+        -2.0,
+        20.0,
+        units="K",
+        source="EnergyPlusITE: supply approach, server inlet minus supply air; by containment: OpenStudioDC (none), assumption (others)",
+        inherit="the containment's value",
+    )
+    return_approach: float | None = param(
+        None,
+        -20.0,
+        5.0,
+        units="K",
+        source="EnergyPlusITE: return approach, return air minus server exhaust (negative: bypass); by containment as supply_approach",
+        inherit="the containment's value",
+    )
+    rack_opening_m2: float = param(
+        0.36,
+        0.01,
+        5.0,
+        units="m2",
+        source="assumption: one 600 × 600 mm floor tile (or return grille) per rack",
+    )
+    rack_open_fraction: float = param(
+        0.56,
+        0.05,
+        0.95,
+        source="assumption: high-flow grate, 56 % open (perforated tiles 25 %); loss coefficient from Idelchik1994",
+    )
     utilisation: float = param(0.7, 0.0, 1.0, source="assumption (Guian2025: Gui'an supercomputer > 80 %)")
     occupancy: float = param(
         1.0,

@@ -94,7 +94,12 @@ _V = [
         "p_facility", "kW", "facility power", "everything the site draws: IT + cooling + electrical losses + misc"
     ),
     Variable("p_it", "kW", "IT power", "servers including their fans (what PUE divides by)"),
-    Variable("p_server_fans", "kW", "server fan power", "part of IT power; zero for liquid designs"),
+    Variable(
+        "p_server_fans",
+        "kW",
+        "server fan power",
+        "part of IT power; liquid designs keep the fans of the heat still in air, none when immersed",
+    ),
     Variable("p_leakage", "kW", "chip leakage change", "part of IT power, against a 67 °C reference chip"),
     Variable("p_cooling", "kW", "cooling power", "fans + pumps + compressors + heat rejection + humidification"),
     Variable("p_cooling_fans", "kW", "cooling air fans", "AHU/CRAH fans"),
@@ -121,7 +126,9 @@ _V = [
         "supply humidity ratio (dew point: weather.psychrometrics.dew_point_from_humidity_ratio)",
         "free air only",
     ),
-    Variable("rh_supply", "%", "supply relative humidity", "free air only"),
+    Variable(
+        "rh_supply", "%", "supply relative humidity", "free air only; at the server inlet (supply + supply approach)"
+    ),
     Variable("cop_mech", "1", "mechanical cooling COP", "chiller or DX, when running"),
     Variable("out_of_envelope", "1", "out of envelope", "true when the design cannot hold its supply limits"),
     Variable("economiser_fraction", "1", "water-side economiser share", "chilled water only"),

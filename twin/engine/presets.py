@@ -9,8 +9,10 @@ Sources of the legacy figures: 7 °C chilled water, no economiser and constant-s
 pumps are the pre-2010 practice that ASHRAE 90.1 Appendix G's older baselines describe; the
 DOE-2 default centrifugal chiller is EnergyPlus's; the UPS efficiency (≈ 0.90 at 40 % load)
 sits in the range LBNL/Ecos (2005) measured for double-conversion units (0.86–0.92 at 20–40 %);
-the air-management figures (16 °C supply, 8 K across the CRAH because of bypass air) and the
-transformer and distribution losses are assumptions.
+the open hall's supply and return approach (8.3 K, −6.7 K) are openstudio-standards' "fully open"
+data-centre prototype values; the other air-management figures (24 °C at the server inlet, so
+15.7 °C supply air; 8 K across older servers) and the transformer and distribution losses are
+assumptions.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from twin.core.params import ConfigError
 __all__ = ["BASELINES", "apply_preset"]
 
 _LEGACY_CRAH = {
-    "t_supply_air": 16.0,  # cold supply to overcome recirculation (assumption)
-    "delta_t_it": 8.0,  # bypass air dilutes the return: a low ΔT at the CRAH (assumption)
+    "t_supply_air": 24.0,  # inlets at 24 °C: with an open hall's 8.3 K recirculation, 15.7 °C supply air (assumption)
+    "delta_t_it": 8.0,  # older servers move more air per kW (assumption)
     "crah_fan_pressure_pa": 500.0,
     "fan_efficiency": 0.5,  # belt-driven centrifugal fans (assumption)
     "fan_control": "constant",
@@ -42,6 +44,7 @@ BASELINES: dict[str, dict[str, dict[str, Any]]] = {
             "pump_control": "constant",
             "t_cond_water_min": 24.0,  # fixed condenser-water setpoint (assumption)
         },
+        "facility": {"containment": "none"},  # open hot and cold aisles (bypass and recirculation)
         "electrical": {
             "ups_loss_no_load": 0.025,
             "ups_loss_linear": 0.03,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.building.cooling.air_management import from_columns
 from twin.building.cooling.components import (
     CP_AIR,
     CP_WATER,
@@ -48,6 +49,7 @@ from twin.building.cooling.curves import (
     tower_air_flow_ratio,
     york_design_lg,
 )
+from twin.building.cooling.freeze import basin_heater_power
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
 from twin.core.params import ConfigError, param
@@ -65,9 +67,25 @@ class ChilledWaterParams(FanArrayParams):
     section = "cooling.chilled_water"
 
     envelope: str = param("A1", choices=tuple(ENVELOPES), source="ASHRAE2021: Table 2.1")
-    t_supply_air: float = param(22.0, 10.0, 35.0, units="degC", source="assumption: CRAH supply air")
+    t_supply_air: float = param(
+        22.0,
+        10.0,
+        35.0,
+        units="degC",
+        source="assumption: server inlet the CRAHs hold (they supply it minus facility.supply_approach)",
+    )
+    coil_approach: float = param(
+        4.0, 1.0, 15.0, units="K", source="assumption: CRAH supply air above the chilled water supply"
+    )
     delta_t_it: float = param(12.0, 3.0, 25.0, units="K", source="assumption: server air temperature rise")
-    crah_fan_pressure_pa: float = param(400.0, 50.0, 3000.0, units="Pa", source="assumption")
+    crah_fan_pressure_pa: float = param(
+        400.0,
+        50.0,
+        3000.0,
+        units="Pa",
+        source="assumption: the CRAHs' own pressure rise; the racks' openings add theirs. At altitude the same Δp "
+        "moves the larger volume (filters and coils taken as enlarged for the site's air density)",
+    )
     fan_efficiency: float = param(0.6, 0.1, 1.0, source="assumption: fan × motor × drive")
     t_chw_supply: float = param(
         12.0, 4.0, 25.0, units="degC", source="assumption: elevated chilled water, 10–15 °C common"
@@ -119,6 +137,17 @@ class ChilledWaterParams(FanArrayParams):
         0.2, 0.05, 1.0, source="EnergyPlus: CoolingTower:VariableSpeed default minimum air flow ratio"
     )
     tower_min_water: float = param(5.0, 0.0, 20.0, units="degC", source="assumption: freeze protection")
+    basin_heater_w_per_k: float = param(
+        0.2,
+        0.0,
+        5.0,
+        units="W K-1 kW-1",
+        source="assumption: tower basin heater capacity (EnergyPlus 'Basin Heater Capacity', W/K) per kW of "
+        "design heat rejected",
+    )
+    basin_heater_setpoint: float = param(
+        2.0, 0.0, 10.0, units="degC", source="EnergyPlusTower: basin heater setpoint default"
+    )
     tower_fan_kw_per_kw: float = param(
         0.01, 0.0, 0.1, units="1", source="assumption: tower fans at full speed per kW of design heat rejected"
     )
@@ -154,14 +183,20 @@ def simulate_chilled_water(
 
     Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`.
     """
-    t_sup = p["t_supply_air"] + 0.0 * wx["t_db"]
-    it = it_fn(t_sup, t_sup + DT_CHIP_AIR, True)
+    # The CRAHs hold the server inlet at t_supply_air: they supply the supply approach colder air.
+    d_s, dt_units, dp_racks = from_columns(p)
+    t_in = p["t_supply_air"] + 0.0 * wx["t_db"]
+    t_sup = t_in - d_s
+    it = it_fn(t_in, t_in + DT_CHIP_AIR, True)
     q = it["p_it"] + heat_other(it["p_it"])
     load = q / q_design
-    m_air = q / (CP_AIR * p["delta_t_it"])
+    m_air = q / (CP_AIR * dt_units)
     rho = psy.moist_air_density(t_sup, psy.humidity_ratio(t_sup, 50.0, wx["p_air"]), wx["p_air"])
-    kw_per_kg = fan_power(1.0, rho, p["crah_fan_pressure_pa"], p["fan_efficiency"])
-    p_crah = fan_array_power(m_air, q_design / (CP_AIR * p["delta_t_it"]), kw_per_kg, p)
+    kw_per_kg = fan_power(1.0, rho, p["crah_fan_pressure_pa"] + dp_racks, p["fan_efficiency"])
+    p_crah = fan_array_power(m_air, q_design / (CP_AIR * dt_units), kw_per_kg, p)
+    # Chilled water cold enough for the coils to reach the supply air: a hall that needs colder
+    # supply air (recirculation) needs colder water.
+    t_chw = np.minimum(p["t_chw_supply"], p["t_supply_air"] - d_s - p["coil_approach"])
     chw_design = pump_power(
         q_design, p["delta_t_chw"], RHO_WATER, CP_WATER, p["chw_pump_head_pa"], p["pump_efficiency"]
     )
@@ -177,7 +212,7 @@ def simulate_chilled_water(
     cells = np.where(p["pump_control"] == "constant", 1.0, np.maximum(np.ceil(rej_ratio * n - 1e-9), 1.0) / n)
     t_range = p["tower_range"] * rej_ratio / cells
     lg_design = york_design_lg(p["tower_design_wet_bulb"], p["tower_range"], p["tower_approach"])
-    t_chw_ret = p["t_chw_supply"] + p["delta_t_chw"]
+    t_chw_ret = t_chw + p["delta_t_chw"]
     # Tower water wanted: as cold as allowed while the economiser can use it, else the chillers' minimum.
     _, app_full = tower_air_flow_ratio(wx["t_wb"], t_range, 0.0 * t_range, lg_design, 1.0)
     econ_useful = p["economiser"] & (wx["t_wb"] + app_full + p["economiser_approach"] < t_chw_ret)
@@ -192,13 +227,13 @@ def simulate_chilled_water(
         t_cw_design = p["tower_design_wet_bulb"] + p["tower_approach"]
         cap_design = biquadratic(
             chiller.capft,
-            np.clip(p["t_chw_supply"], *chiller.t_chw_range),
+            np.clip(t_chw, *chiller.t_chw_range),
             np.clip(t_cw_design, *chiller.t_cw_range),
         )
-        ch = chiller_power(q_chiller, q_design / (n * cap_design), n, p["t_chw_supply"], t_cw, chiller)
+        ch = chiller_power(q_chiller, q_design / (n * cap_design), n, t_chw, t_cw, chiller)
         p_comp, cop, short = ch["power"], ch["cop"], ch["short"]
     else:
-        t_evap = p["t_chw_supply"] - p["evaporator_approach"]
+        t_evap = t_chw - p["evaporator_approach"]
         t_cond = t_cw + p["tower_range"] + p["condenser_approach"]
         p_comp, cop = vapour_compression_power(
             q_chiller, t_evap, t_cond, str(p["refrigerant"]), p["eta_isentropic"], p["eta_motor"]
@@ -209,6 +244,9 @@ def simulate_chilled_water(
         q_rej_design, p["tower_range"], RHO_WATER, CP_WATER, p["cw_pump_head_pa"], p["pump_efficiency"]
     )
     p_tower = p["tower_fan_kw_per_kw"] * q_rej_design * cells * air_ratio**3
+    p_basin = basin_heater_power(
+        wx["t_db"], 1.0 - cells, p["basin_heater_w_per_k"] * q_rej_design / 1000.0, p["basin_heater_setpoint"]
+    )
     evap = p["tower_latent_fraction"] * q_rej / H_FG * 3600.0  # kg/h
     water = evap * (1.0 + 1.0 / (p["cycles_of_concentration"] - 1.0))
     mode = np.where(frac_free >= 1.0, 0, np.where(frac_free > 0.0, 1, 2))
@@ -220,12 +258,12 @@ def simulate_chilled_water(
         "p_cooling_fans": p_crah,
         "p_pumps": p_chw + p_cw,
         "p_compressor": p_comp,
-        "p_heat_rejection": p_tower,
+        "p_heat_rejection": p_tower + p_basin,
         "p_humidification": zeros,
         "water": water,
         "mode": mode,
         "t_supply": t_sup,
         "cop_mech": lambda: np.where(q_chiller > 0.0, cop, np.nan),  # hours it runs; only if kept
-        "out_of_envelope": (t_sup > env[1]) | (t_sup < env[0]) | short,
+        "out_of_envelope": (t_in > env[1]) | (t_in < env[0]) | short,
         "economiser_fraction": frac_free,
     }

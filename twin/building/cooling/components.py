@@ -54,7 +54,11 @@ ENVELOPES: dict[str, tuple[float, float, float, float, float, float]] = {
 def fan_power(mass_flow: Num, density: Num, pressure_rise: Num, efficiency: Num) -> Num:
     """Fan electric power, kW: ``V̇ Δp / η`` with ``V̇ = ṁ / ρ`` (m³/s).
 
-    Lower air density at altitude means more volume for the same mass, so more power.
+    Lower air density at altitude means more volume for the same mass, so more power. The
+    pressure rise is taken as the same at any altitude: at fixed geometry it would grow as
+    ``1/ρ`` (``Δp ∝ ρ w²`` with ``w ∝ 1/ρ``), so the designs' filters and coils are taken as
+    enlarged for the site's density (an assumption their ``*_pressure_pa`` parameters state);
+    the racks' openings (:mod:`twin.building.cooling.air_management`) do feel the density.
     """
     return mass_flow / density * pressure_rise / efficiency / 1000.0
 

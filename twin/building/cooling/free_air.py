@@ -23,9 +23,11 @@ humidifier, too humid with no DX) are flagged ``out_of_envelope``, not hidden.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from twin.building.cooling.air_management import from_columns
 from twin.building.cooling.components import (
     CP_AIR,
     ENVELOPES,
@@ -88,7 +90,13 @@ class FreeAirParams(FanArrayParams):
         0.08, 0.0, 1.0, units="kW h kg-1", source="assumption: ultrasonic/adiabatic humidifier"
     )
     fan_pressure_pa: float = param(
-        350.0, 50.0, 3000.0, units="Pa", source="assumption: low-velocity air handlers with filter walls, 250–500 Pa"
+        350.0,
+        50.0,
+        3000.0,
+        units="Pa",
+        source="assumption: the air handlers' own pressure rise (filter walls, coils, casing), 250–500 Pa; the "
+        "racks' openings add theirs (facility.kw_per_rack, containment). At altitude the same Δp moves the larger "
+        "volume: filters and coils are taken as enlarged for the site's air density",
     )
     fan_efficiency: float = param(0.65, 0.1, 1.0, source="assumption: fan × motor × drive (EC fan arrays)")
     refrigerant: str = param("R410A", source="CoolProp fluid of the DX trim", check=fluid_error)
@@ -127,8 +135,11 @@ def _x_of_w(w: np.ndarray) -> np.ndarray:
     return w / (0.621945 + w)
 
 
-def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """x_sat at the supply temperature, reusing values at temperatures already evaluated.
+def _x_sat_supply(
+    t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.ndarray, np.ndarray]], offset: Any = 0.0
+) -> np.ndarray:
+    """x_sat at the supply temperature plus ``offset`` (the server inlet), reusing values at
+    temperatures already evaluated.
 
     The supply temperature of every hour is one of a few arrays (setpoint and band top per
     case, outdoor temperature per hour); their saturation values cost (case + time) work
@@ -142,7 +153,7 @@ def _x_sat_supply(t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.nda
     if rest.any():
         pb = np.broadcast_to(pa, out.shape)
         tb = np.broadcast_to(t_supply, out.shape)
-        out[rest] = _x_sat(tb[rest], pb[rest])
+        out[rest] = _x_sat(tb[rest] + np.broadcast_to(offset, out.shape)[rest], pb[rest])
     return out
 
 
@@ -176,10 +187,15 @@ def simulate_free_air(
     t_o, w_o, pa = wx["t_db"], wx["w"], wx["p_air"]
     env = ENVELOPES[p["envelope"]]
     t_lo, t_hi, dp_lo, dp_hi, rh_lo, rh_hi = env
-    ts, tmax = p["t_supply_setpoint"], p["t_supply_max"]
+    # The setpoints hold the server inlet: the air is supplied the supply approach colder.
+    d_s, dt_units, dp_racks = from_columns(p)
+    ts, tmax = p["t_supply_setpoint"] - d_s, p["t_supply_max"] - d_s
     # Saturation at the few temperatures the supply can take (per case or per hour).
-    xs_o = wx["x_sat"] if "x_sat" in wx else _x_sat(t_o, pa)
-    xs_ts, xs_tmax = _x_sat(np.stack(np.broadcast_arrays(np.atleast_2d(ts), np.atleast_2d(tmax))), pa)  # one call
+    # The envelope's humidity limits hold at the server inlet, the supply approach warmer.
+    xs_o = wx["x_sat"] if "x_sat" in wx and not np.any(d_s) else _x_sat(t_o + d_s, pa)
+    xs_ts, xs_tmax = _x_sat(
+        np.stack(np.broadcast_arrays(np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s))), pa
+    )  # one call
     w_dp_hi, w_dp_lo = _w_of_x(_x_sat(np.array([[[dp_hi]], [[dp_lo]]]), pa))
     w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
     # Closed: the DX coil dries the air to the envelope's limit at the setpoint it supplies.
@@ -208,7 +224,7 @@ def simulate_free_air(
     known_sat = [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)]
     w_pre = np.where(warm, w_o + dw, w_o)  # supply humidity before humidification
     # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
-    frac_oa = np.where(mix, np.clip(p["delta_t_it"] / np.maximum(ts + p["delta_t_it"] - t_o, 1e-9), 0.0, 1.0), 1.0)
+    frac_oa = np.where(mix, np.clip(dt_units / np.maximum(ts + dt_units - t_o, 1e-9), 0.0, 1.0), 1.0)
 
     def supply_air(t_sup: np.ndarray) -> dict[str, np.ndarray]:
         """Humidification and the supply air's humidity, density, RH and envelope check at t_sup.
@@ -216,15 +232,15 @@ def simulate_free_air(
         Depends on the state only (weather and cooling parameters), not on the load: it is
         evaluated on the state's shape, and again per case only in hours of trim shortfall.
         """
-        xs_s = _x_sat_supply(t_sup, pa, known_sat)
+        xs_s = _x_sat_supply(t_sup, pa, known_sat, d_s)
         w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
         humidify = (~too_humid) & (w_pre < w_min) & p["humidifier"]
         w_sup = np.where(humidify, w_min, w_pre)
         w_sup = np.where(too_humid, np.minimum(w_o, w_closed), w_sup)
         rh_s = np.minimum(100.0 * _x_of_w(w_sup) / xs_s, 100.0)
         out = (
-            (t_sup > t_hi + 1e-6)
-            | (t_sup < t_lo - 1e-6)
+            (t_sup + d_s > t_hi + 1e-6)  # the envelope is the server inlet's
+            | (t_sup + d_s < t_lo - 1e-6)
             | (w_sup > w_dp_hi * 1.0005)
             | (w_sup < w_dp_lo * 0.9995)
             | (rh_s > rh_hi + 0.5)
@@ -237,7 +253,7 @@ def simulate_free_air(
             "out": out,
             "humidify": humidify,
             # per kg/s of supply air: fan kW, humidifier kW, water L/h
-            "fan_kw": fan_power(1.0, rho, p["fan_pressure_pa"], p["fan_efficiency"]),
+            "fan_kw": fan_power(1.0, rho, p["fan_pressure_pa"] + dp_racks, p["fan_efficiency"]),
             "humid_kw": dw_humid * 3600.0 * p["humidifier_kwh_per_kg"],
             "water": (np.where(warm, dw, 0.0) + dw_humid) * 3600.0,
         }
@@ -247,17 +263,18 @@ def simulate_free_air(
     # Closed: the minimum outdoor air replaces return air; the coil takes its sensible and latent heat.
     closed_oa_per_kg = np.where(
         too_humid,
-        p["closed_outdoor_air"] * (CP_AIR * (t_o - ts - p["delta_t_it"]) + H_FG * np.maximum(w_o - w_closed, 0.0)),
+        p["closed_outdoor_air"] * (CP_AIR * (t_o - ts - dt_units) + H_FG * np.maximum(w_o - w_closed, 0.0)),
         0.0,
     )
     cap = p["trim_capacity"] * q_design
     t_target = t_supply
 
-    def load(t_inlet: np.ndarray) -> tuple[ITResult, np.ndarray, np.ndarray, np.ndarray]:
-        """IT power at this inlet, heat, airflow, and mechanical cooling asked for (kW, kg/s)."""
+    def load(t_sup: np.ndarray) -> tuple[ITResult, np.ndarray, np.ndarray, np.ndarray]:
+        """IT power at this supply air, heat, airflow, and mechanical cooling asked for (kW, kg/s)."""
+        t_inlet = t_sup + d_s
         it = it_fn(t_inlet, t_inlet + DT_CHIP_AIR, True)
         q = it["p_it"] + heat_other(it["p_it"])
-        m_air = q * (1.0 / (CP_AIR * p["delta_t_it"]))
+        m_air = q * (1.0 / (CP_AIR * dt_units))
         # trim of the evaporatively cooled air, or all the heat when closed
         return it, q, m_air, m_air * (trim_per_kg + closed_oa_per_kg) + q * too_humid
 
@@ -301,7 +318,7 @@ def simulate_free_air(
     return {
         **it,
         "q_cooling": q,
-        "p_cooling_fans": fan_array_power(m_air, q_design / (CP_AIR * p["delta_t_it"]), sup["fan_kw"], p),
+        "p_cooling_fans": fan_array_power(m_air, q_design / (CP_AIR * dt_units), sup["fan_kw"], p),
         "p_pumps": 0.0,
         "p_compressor": p_mech,
         "p_heat_rejection": 0.0,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.building.cooling.air_management import from_columns
 from twin.building.cooling.components import (
     CP_AIR,
     ENVELOPES,
@@ -66,7 +67,12 @@ class IndirectEvapParams(FanArrayParams):
         0.6, 0.3, 0.9, source="assumption: plate air-to-air heat exchanger at balanced flows, 0.5–0.7"
     )
     primary_pressure_pa: float = param(
-        450.0, 50.0, 3000.0, units="Pa", source="assumption: hall air through HX, coil and filters"
+        450.0,
+        50.0,
+        3000.0,
+        units="Pa",
+        source="assumption: hall air through HX, coil and filters (sized for the site's air density); "
+        "the racks' openings add theirs",
     )
     secondary_pressure_pa: float = param(
         350.0, 50.0, 3000.0, units="Pa", source="assumption: outdoor air through HX and spray section"
@@ -105,21 +111,27 @@ def simulate_indirect_evap(
     Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`.
     """
     t_o, t_wb, pa = wx["t_db"], wx["t_wb"], wx["p_air"]
-    t_set = p["t_supply_setpoint"] + 0.0 * t_o
-    t_ret = t_set + p["delta_t_it"]
+    # The setpoint holds the server inlet: the units supply the supply approach colder air, and
+    # the return reaches them at T_supply + ΔT_units (bypass and recirculation included).
+    d_s, dt_units, dp_racks = from_columns(p)
+    t_in = p["t_supply_setpoint"] + 0.0 * t_o
+    t_set = t_in - d_s
+    t_ret = t_set + dt_units
     t_dry = t_ret - p["effectiveness_dry"] * (t_ret - t_o)
     t_wet = t_ret - p["effectiveness_wet"] * (t_ret - t_wb)
     dry = t_dry <= t_set
     wet_only = ~dry & (t_wet <= t_set)
-    t_after = np.where(dry, t_set, np.maximum(t_wet, t_set))  # primary air leaving the HX
+    # primary air leaving the HX (never warmer than it came: an outdoor wet bulb above the return
+    # leaves the exchanger idle and the trim takes all)
+    t_after = np.minimum(np.where(dry, t_set, np.maximum(t_wet, t_set)), t_ret)
     mode = np.where(dry, 0, np.where(wet_only, 1, 2))
     # Scavenger air: slowed in dry hours to what the setpoint needs (HX duty ∝ flow, first order).
     secondary_ratio = np.where(dry, (t_ret - t_set) / np.maximum(t_ret - t_dry, 1e-9), 1.0)
 
-    it = it_fn(t_set, t_set + DT_CHIP_AIR, True)
+    it = it_fn(t_in, t_in + DT_CHIP_AIR, True)
     q = it["p_it"] + heat_other(it["p_it"])
-    m_air = q / (CP_AIR * p["delta_t_it"])
-    m_design = q_design / (CP_AIR * p["delta_t_it"])
+    m_air = q / (CP_AIR * dt_units)
+    m_design = q_design / (CP_AIR * dt_units)
     q_trim_wanted = m_air * CP_AIR * (t_after - t_set)
     q_trim = np.minimum(q_trim_wanted, p["trim_capacity"] * q_design)
     short = q_trim_wanted - q_trim
@@ -135,7 +147,7 @@ def simulate_indirect_evap(
     rho_in = psy.moist_air_density(t_set, psy.humidity_ratio(t_set, 50.0, pa), pa)
     rho_out = psy.moist_air_density(t_o, wx["w"], pa)
     p_primary = fan_array_power(
-        m_air, m_design, fan_power(1.0, rho_in, p["primary_pressure_pa"], p["fan_efficiency"]), p
+        m_air, m_design, fan_power(1.0, rho_in, p["primary_pressure_pa"] + dp_racks, p["fan_efficiency"]), p
     )
     m_sec = m_air * p["secondary_flow_ratio"] * secondary_ratio
     p_secondary = fan_array_power(
@@ -162,5 +174,5 @@ def simulate_indirect_evap(
         "mode": mode,
         "t_supply": t_supply,
         "cop_mech": lambda: np.where(q_trim > 0.0, cop, np.nan),
-        "out_of_envelope": (t_supply > env[1] + 1e-6) | (t_supply < env[0] - 1e-6),
+        "out_of_envelope": (t_supply + d_s > env[1] + 1e-6) | (t_supply + d_s < env[0] - 1e-6),
     }

@@ -1,8 +1,9 @@
 """Liquid cooling: spray, cold plates, single-phase immersion and two-phase immersion.
 
-All three take the IT heat into a dielectric liquid and reject it through a water loop and a
-dry cooler with adiabatic pre-cooling in hot hours; server fans are removed (cold plates keep
-a share). They differ in
+All take the IT heat into a liquid and reject it through a water loop and a dry cooler with
+adiabatic pre-cooling in hot hours; the servers keep the share ``1 − capture`` of their fans
+for the heat still carried by air (none when immersed). Where the weather falls below 0 °C the
+outdoor water loop holds ethylene glycol (:mod:`twin.building.cooling.freeze`). They differ in
 how the liquid works:
 
 * **spray** — dielectric coolant (default ``INCOMP::HFE2``, HFE-7100) sprayed onto the chips
@@ -31,10 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.building import fluids
+from twin.building.cooling.air_management import AIR_COLUMNS
 from twin.building.cooling.components import CP_WATER, RHO_WATER, dry_cooler, pump_power
 from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, ITResult, Weather
 from twin.building.cooling.curves import part_load_power
 from twin.building.cooling.free_air import FreeAirParams, simulate_free_air
+from twin.building.cooling.freeze import glycol_for_site
 from twin.core.params import Params, param
 
 __all__ = [
@@ -98,6 +101,20 @@ class LiquidParams(Params):
     )
     vapour_loss_kg_per_mwh: float = param(
         0.0, 0.0, 10.0, units="kg MW-1 h-1", source="two-phase only: fluid lost per MWh of IT energy (input)"
+    )
+    freeze_protection: str = param(
+        "auto",
+        choices=("auto", "off"),
+        source="auto: ethylene glycol in the outdoor dry-cooler loop where the weather falls below 0 °C",
+    )
+    glycol_margin: float = param(
+        5.0, 0.0, 20.0, units="K", source="assumption: glycol freezing point below the year's lowest dry bulb"
+    )
+    liquid_side_resistance: float = param(
+        0.25,
+        0.0,
+        1.0,
+        source="assumption: liquid side's share of a finned-tube dry cooler's thermal resistance (air side dominates)",
     )
 
 
@@ -206,21 +223,28 @@ def simulate_liquid(
         float
     )
     aux_params = FreeAirParams()
-    if kind == "cold_plate":  # the servers keep fans for the share of heat that goes to air
-        t_air = np.broadcast_to(aux_params.t_supply_setpoint, t_coolant.shape)
-        it = it_fn(t_air, t_coolant + p["dt_chip"], 1.0 - p["capture"])
-    else:
-        it = it_fn(t_coolant, t_coolant + p["dt_chip"], False)
+    # The servers keep fans for the share of their heat that still goes to air (spray: power
+    # supplies, disks; cold plates: memory, VRMs): fan power in proportion to that air at the
+    # same pressure and temperature rise; immersed servers (capture 1) have none.
+    t_air = np.broadcast_to(aux_params.t_supply_setpoint, t_coolant.shape)
+    it = it_fn(t_air, t_coolant + p["dt_chip"], 1.0 - p["capture"])
     q_liquid = p["capture"] * it["p_it"]
     q_air = (1.0 - p["capture"]) * it["p_it"] + heat_other(it["p_it"])
     q_liquid_design = p["capture"] * q_design
+    glycol = glycol_for_site(
+        wx["t_db"],
+        t_water_target + 0.5 * p["delta_t_water"],
+        p["glycol_margin"],
+        p["liquid_side_resistance"],
+        p["freeze_protection"] == "auto",
+    )
     dc = dry_cooler(
         wx["t_db"],
         wx["t_wb"],
         q_liquid,
         q_liquid_design,
         t_water_target,
-        approach_design=p["drycooler_approach"],
+        approach_design=p["drycooler_approach"] * glycol["approach"],
         fan_specific_power=p["drycooler_fan_kw_per_kw"],
         adiabatic=p["adiabatic"],
         adiabatic_effectiveness=p["adiabatic_effectiveness"],
@@ -236,7 +260,8 @@ def simulate_liquid(
         )
 
     p_water_pump = pumps(
-        pump_power(
+        glycol["pump"]
+        * pump_power(
             q_liquid_design, p["delta_t_water"], RHO_WATER, CP_WATER, p["water_pump_head_pa"], p["pump_efficiency"]
         )
     )
@@ -265,7 +290,7 @@ def simulate_liquid(
 
     aux = simulate_free_air(
         wx,
-        aux_params.to_dict(),
+        {**aux_params.to_dict(), **{k: p[k] for k in AIR_COLUMNS if k in p}},
         residual_heat,
         lambda p_it: 0.0 * p_it,
         np.max(q_air, axis=-1, keepdims=True),
