@@ -136,6 +136,7 @@ def case_scenario(sc: Scenario, i: int) -> Scenario:
         storage=c.storage,
         dispatch=sc.dispatch,
         economics=c.economics,
+        heat_reuse=c.heat_reuse,
     )
 
 

@@ -232,6 +232,7 @@ def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
         ("green.wind", sc.wind),
         ("green.storage", sc.storage),
         ("economics", sc.economics),
+        ("heat_reuse", sc.heat_reuse),
     ]
     rows = []
     for section, p in parts:

@@ -23,6 +23,9 @@ TOML layout::
     [cooling.free_air]                  # the design's parameter class
     evap_effectiveness = 0.9
 
+    [heat_reuse]                        # twin.building.heat_reuse.HeatReuseParams
+    demand_kw_per_k = 200
+
     [sweep]                             # each entry multiplies the cases
     "cooling.free_air.evap_effectiveness" = [0.7, 0.8, 0.9]
 
@@ -49,6 +52,7 @@ import tomli_w
 
 from twin.building.cooling import DESIGNS, get_design
 from twin.building.electrical import ElectricalParams
+from twin.building.heat_reuse import HeatReuseParams
 from twin.building.it_load import ITParams
 from twin.core.io import atomic_write
 from twin.core.params import ConfigError, Params, param
@@ -133,6 +137,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("green.wind", "wind", WindParams),
     Section("green.storage", "storage", StorageParams, presets=STORAGE_PRESETS),
     Section("economics", "economics", EconomicsParams),
+    Section("heat_reuse", "heat_reuse", HeatReuseParams),
 )
 """Every scenario section but the cooling designs' (``cooling.DESIGN``, from :data:`twin.building.cooling.DESIGNS`)."""
 
@@ -214,6 +219,7 @@ class Case:
     wind: WindParams = field(default_factory=WindParams)
     storage: StorageParams = field(default_factory=StorageParams)
     economics: EconomicsParams = field(default_factory=EconomicsParams)
+    heat_reuse: HeatReuseParams = field(default_factory=HeatReuseParams)
     swept: tuple[tuple[str, Any], ...] = ()
 
 
@@ -237,6 +243,7 @@ class Scenario:
     storage: StorageParams = field(default_factory=StorageParams)
     dispatch: DispatchParams = field(default_factory=DispatchParams)
     economics: EconomicsParams = field(default_factory=EconomicsParams)
+    heat_reuse: HeatReuseParams = field(default_factory=HeatReuseParams)
     sweep: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     site_dirs: tuple[str, ...] = ()
 
