@@ -371,6 +371,10 @@ GREEN_COLUMNS = (
     "green_days_24h",
 )
 MONEY_COLUMNS = ("cost_per_mwh_it", "co2")
+REUSE_COLUMNS = ("erf", "energy_reused")
+"""Shown when a heat customer is set ([heat_reuse])."""
+FLUID_COLUMNS = ("fluid_lost_kg", "co2e_fluid_t", "cost_fluid_makeup")
+"""Shown when an immersion fluid is lost."""
 
 
 def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
@@ -380,6 +384,10 @@ def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
         columns += GREEN_COLUMNS
     if "co2" in k:
         columns += MONEY_COLUMNS
+    if float(k["energy_heat_demand"].sum()) > 0:
+        columns += REUSE_COLUMNS
+    if float(k["fluid_lost_kg"].sum()) > 0:
+        columns += FLUID_COLUMNS
     swept = [c for c in ds.coords if c not in ("time", "case", "site", "design")]
     rows = []
     for i in range(n):

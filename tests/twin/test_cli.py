@@ -46,6 +46,23 @@ def test_sites_lists_the_library():
         (["weather", "--seed", "x", "--site", "karamay"], "--seed: 'x' is not a whole number"),
         (["frobnicate"], "invalid choice"),
         (["--site-dir", "/nonexistent", "sites"], "does not exist"),
+        (
+            [
+                "run",
+                "--site",
+                "qingyang",
+                "--cooling",
+                "immersion_2p",
+                "--no-output",
+                "--set",
+                "cooling.immersion_2p.fluid=x",
+            ],
+            "'x' is not allowed; not a two-phase immersion fluid; allowed: novec649 (discontinued), fc72",
+        ),
+        (
+            ["run", "--site", "qingyang", "--cooling", "spray", "--no-output", "--set", "heat_reuse.t_return_min=5"],
+            "heat_reuse.t_return_min = 5 is out of range",
+        ),
     ],
 )
 def test_user_errors_exit_2_with_one_line(args, message):

@@ -14,6 +14,7 @@ from twin.money.economics import (
     capital_recovery_factor,
     demand_cost,
     emissions_t,
+    fluid_makeup_cost,
     hourly_price,
     replacement_annuity,
     subsidy,
@@ -101,6 +102,14 @@ def test_capacity_fade_reproduces_blast_lite_and_continues_with_throughput():
 
 def test_emissions_by_hand():
     assert emissions_t(np.array([1000.0]), np.array([0.6187])) == pytest.approx([618.7])  # 1 GWh in Ningxia
+
+
+def test_fluid_makeup_cost_by_hand():
+    # 10 MW two-phase hall: 6 kg/kW × 10,500 kW design heat = 63 t of Novec 649; 2 %/yr lost = 1,260 kg
+    lost_kg = 6.0 * 10_500.0 * 0.02
+    assert lost_kg == pytest.approx(1260.0)
+    assert fluid_makeup_cost(np.array([lost_kg]), 450.0) == pytest.approx([567_000.0])
+    assert fluid_makeup_cost(np.array([0.0, 100.0]), np.array([450.0, 20.0])) == pytest.approx([0.0, 2000.0])
 
 
 def test_storage_replacement_enters_the_annual_cost_only_within_the_project_life():

@@ -102,7 +102,8 @@ class ParamInfo:
 _SHOWN = {"degC": "°C", "degree": "°", "1": "", "m s-1": "m/s", "K-1": "1/K", "h-1": "1/h"}
 _SHOWN |= {"MW h": "MWh", "kW h": "kWh", "L h-1": "L/h", "kg kg-1": "kg/kg", "W m-2": "W/m²", "L kW-1 h-1": "L/kWh"}
 _MONEY_SHOWN = {"": "", "1": "", "kW-1 h-1": "/kWh", "MW-1 h-1": "/MWh", "W-1": "/W", "W-1 h-1": "/Wh"}
-_MONEY_SHOWN |= {"year-1": "/yr", "kW-1 month-1": "/kW/month"}
+_MONEY_SHOWN |= {"year-1": "/yr", "kW-1 month-1": "/kW/month", "h-1": "/h", "kg-1": "/kg"}
+_SHOWN |= {"kg kW-1": "kg/kW", "% year-1": "%/yr", "kW K-1": "kW/K", "kg h-1": "kg/h"}
 
 
 def display_units(units: str, currency: str | None = None) -> str:

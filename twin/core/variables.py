@@ -117,7 +117,20 @@ _V = [
     Variable("ups_load_fraction", "1", "UPS load fraction", ""),
     Variable("pue", "1", "hourly PUE", "p_facility / p_it"),
     Variable("water", "L h-1", "site water use", "evaporation, tower blowdown, humidification"),
-    Variable("fluid_loss", "kg h-1", "dielectric fluid loss", "two-phase immersion vapour loss"),
+    Variable(
+        "fluid_loss",
+        "kg h-1",
+        "immersion fluid lost",
+        "vapour or drag-out, the yearly loss rate of the charge spread over the hours; 0 without immersion fluid",
+    ),
+    Variable("fluid_co2e", "kg h-1", "CO2-equivalent of the immersion fluid lost", "fluid_loss × the fluid's GWP100"),
+    _money("fluid_cost", "h-1", "make-up cost of the immersion fluid lost", "fluid_loss × make-up price"),
+    Variable(
+        "t_return", "degC", "water temperature leaving the CDU or condenser", "liquid designs: what heat reuse can take"
+    ),
+    Variable("q_recoverable", "kW", "heat carried by the water loop", "liquid designs; 0 for the air designs"),
+    Variable("q_heat_demand", "kW", "heat customer's demand", "heat_reuse: base + per K below t_balance"),
+    Variable("q_reused", "kW", "heat reused", "min(q_recoverable, q_heat_demand) when t_return ≥ t_return_min"),
     Variable("mode", "1", "operating mode", "code of the design's mode (flag_values / flag_meanings)"),
     Variable("t_supply", "degC", "supply temperature", "air to servers, or liquid coolant supply"),
     Variable(
@@ -221,6 +234,34 @@ _V = [
     ),
     Variable("pue_max_hourly", "1", "highest hourly PUE", kind="kpi", fmt="{:.3f}"),
     Variable("energy_per_compute", "1", "facility energy per unit of compute delivered", kind="kpi", fmt="{:.3f}"),
+    Variable("energy_heat_recoverable", "MW h", "annual heat carried by the water loop", kind="kpi", fmt="{:,.0f}"),
+    Variable("energy_heat_demand", "MW h", "annual heat demand of the heat customer", kind="kpi", fmt="{:,.0f}"),
+    Variable("energy_reused", "MW h", "annual heat reused", kind="kpi", label="reused MWh", fmt="{:,.0f}"),
+    Variable(
+        "erf",
+        "1",
+        "energy reuse factor, ISO/IEC 30134-6 (heat reused / facility energy)",
+        kind="kpi",
+        label="ERF",
+        fmt="{:.3f}",
+    ),
+    Variable("fluid_lost_kg", "kg", "annual immersion fluid lost", kind="kpi", label="fluid lost kg", fmt="{:,.0f}"),
+    Variable(
+        "co2e_fluid_t",
+        "t",
+        "annual CO2e of the immersion fluid lost (GWP100 × kg; not in co2 or CUE)",
+        kind="kpi",
+        label="fluid CO2e t",
+        fmt="{:,.1f}",
+    ),
+    _money(
+        "cost_fluid_makeup",
+        "",
+        "annual make-up cost of the immersion fluid lost (not in cost_total)",
+        kind="kpi",
+        label="fluid CNY/yr",
+        fmt="{:,.0f}",
+    ),
     Variable("energy_green", "MW h", "annual green generation", kind="kpi", fmt="{:,.0f}"),
     Variable("energy_grid_import", "MW h", "annual grid import", kind="kpi", fmt="{:,.0f}"),
     Variable(
@@ -302,7 +343,8 @@ _V = [
     Variable(
         "cue",
         "kg kW-1 h-1",
-        "carbon usage effectiveness (kg CO2 per IT kWh)",
+        "carbon usage effectiveness, ISO/IEC 30134-8 (kg CO2 of grid electricity per IT kWh; "
+        "excludes the immersion fluid's CO2e, co2e_fluid_t)",
         kind="kpi",
         fmt="{:.3f}",
         display_units="kg/kWh",

@@ -23,6 +23,9 @@ TOML layout::
     [cooling.free_air]                  # the design's parameter class
     evap_effectiveness = 0.9
 
+    [heat_reuse]                        # twin.building.heat_reuse.HeatReuseParams
+    demand_kw_per_k = 200
+
     [sweep]                             # each entry multiplies the cases
     "cooling.free_air.evap_effectiveness" = [0.7, 0.8, 0.9]
 
@@ -51,6 +54,7 @@ import tomli_w
 
 from twin.building.cooling import DESIGNS, get_design
 from twin.building.electrical import ElectricalParams
+from twin.building.heat_reuse import HeatReuseParams
 from twin.building.it_load import ITParams
 from twin.core.io import atomic_write
 from twin.core.params import ConfigError, Params, param
@@ -225,6 +229,7 @@ class CaseSections:
     wind: WindParams = section(WindParams)
     storage: StorageParams = section(StorageParams, presets=STORAGE_PRESETS)
     economics: EconomicsParams = section(EconomicsParams)
+    heat_reuse: HeatReuseParams = section(HeatReuseParams)
 
 
 @dataclass(frozen=True)

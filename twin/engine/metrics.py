@@ -7,6 +7,9 @@ Definitions (keys of docs/references.md: ISO30134, ASHRAE904, GB40879, GoogleCFE
 * pPUE of cooling = (IT + cooling energy) / IT energy.
 * WUE (ISO/IEC 30134-9) = site water (L) / IT energy (kWh).
 * ASHRAE 90.4: MLC = cooling energy / IT energy; ELC = electrical-chain losses / IT energy.
+* ERF (ISO/IEC 30134-6) = heat reused / annual facility energy (:mod:`twin.building.heat_reuse`).
+* Fluid loss: kg of immersion fluid lost, its CO2e (GWP100 × kg, t) and make-up cost (CNY) —
+  reported apart from the grid's CO2 and from CUE (ISO/IEC 30134-8 counts the energy's CO2 only).
 * GB 40879-2021 grades by PUE: 1 ≤ 1.20, 2 ≤ 1.30, 3 ≤ 1.50 (thresholds commonly cited,
   unverified against the standard text; data in :data:`GB40879_THRESHOLDS`).
 """
@@ -62,6 +65,12 @@ HOURLY_NEEDS = (
     "water",
     "out_of_envelope",
     "pue",
+    "q_recoverable",
+    "q_heat_demand",
+    "q_reused",
+    "fluid_loss",
+    "fluid_co2e",
+    "fluid_cost",
 )
 GREEN_HOURLY_NEEDS = (
     "p_pv",
@@ -144,6 +153,13 @@ def annual_figures(
         "hours_out_of_envelope": np.sum(hourly["out_of_envelope"], axis=-1),
         "pue_max_hourly": np.max(hourly["pue"], axis=-1),
         "energy_per_compute": e["p_facility"] / e["compute"],
+        "energy_heat_recoverable": annual(hourly["q_recoverable"]) / 1000.0,
+        "energy_heat_demand": annual(hourly["q_heat_demand"]) / 1000.0,
+        "energy_reused": annual(hourly["q_reused"]) / 1000.0,
+        "erf": annual(hourly["q_reused"]) / 1000.0 / e["p_facility"],
+        "fluid_lost_kg": annual(hourly["fluid_loss"]),
+        "co2e_fluid_t": annual(hourly["fluid_co2e"]) / 1000.0,
+        "cost_fluid_makeup": annual(hourly["fluid_cost"]),
     }
     if all(k in hourly for k in GREEN_HOURLY_NEEDS):
         out.update(_green_figures(hourly, per_case, time, e["p_facility"], e["p_it"], annual))
@@ -175,7 +191,8 @@ def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
     * islanded hours: no grid import (grid-forming operation on green + storage);
       24-hour-green days: days without any grid import.
     * cost: :func:`twin.money.economics.annual_cost`; CO2 = (grid import + deficit) × the site's grid
-      factor; CUE = kg CO2 per IT kWh.
+      factor; CUE = kg CO2 per IT kWh (ISO/IEC 30134-8: the energy's CO2; the immersion fluid's
+      CO2e is ``co2e_fluid_t``, not in CUE).
     """
     load, imp, price = h["p_facility"], h["p_grid_import"], h["price"]
     e_charge = annual(h["p_charge"])

@@ -27,6 +27,7 @@ import sites
 from twin.building.cooling import DESIGNS, get_design
 from twin.building.cooling.free_air import ConvergenceError
 from twin.building.facility import COOLING_PARTS, POWER_PARTS, derive_psychrometrics, facility_chain, stack_columns
+from twin.building.heat_reuse import heat_demand, reused_heat
 from twin.building.it_load import utilisation_profile
 from twin.core.io import read_hourly_csv
 from twin.core.params import ConfigError
@@ -199,6 +200,13 @@ def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None
         cases = [g[i] if len(g) > 1 else g[0] for i in exc.rows] or g
         named = "; ".join(f"{c.site} {c.design} {dict(c.swept) or ''}".rstrip() for c in cases[:5])
         raise ConfigError(f"{exc} (cases: {named})") from None
+    for name in ("q_recoverable", "fluid_loss", "fluid_co2e", "fluid_cost"):  # designs without them: none
+        r.setdefault(name, np.zeros((1, 1)))
+    hr = stack_columns([c.heat_reuse for c in g])
+    r["q_heat_demand"] = heat_demand(wx["t_db"], hr["demand_base_kw"], hr["demand_kw_per_k"], hr["t_balance"])
+    r["q_reused"] = reused_heat(
+        r["q_recoverable"], r.get("t_return", np.full((1, 1), np.nan)), r["q_heat_demand"], hr["t_return_min"]
+    )
     out = {}
     for name, arr in r.items():
         if keep is not None and name not in keep and name != "p_facility":

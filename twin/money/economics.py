@@ -25,6 +25,7 @@ __all__ = [
     "capital_recovery_factor",
     "demand_cost",
     "emissions_t",
+    "fluid_makeup_cost",
     "hourly_price",
     "replacement_annuity",
     "subsidy",
@@ -190,6 +191,15 @@ def demand_cost(import_kw: np.ndarray, month_starts: np.ndarray, charge: np.ndar
 def emissions_t(grid_energy_mwh: np.ndarray, factor_kg_per_kwh: np.ndarray) -> np.ndarray:
     """CO2 of grid electricity, t: MWh × kg/kWh (the site's provincial factor; t per MWh = kg per kWh)."""
     return grid_energy_mwh * factor_kg_per_kwh
+
+
+def fluid_makeup_cost(fluid_lost_kg: np.ndarray, price_cny_per_kg: np.ndarray) -> np.ndarray:
+    """Cost of topping up the immersion fluid that was lost, CNY: kg lost × make-up price (CNY/kg).
+
+    The charge bought with the tanks is capital; what escapes (vapour, drag-out) is bought again
+    each year — an operating cost beside the electricity, not part of :func:`annual_cost`.
+    """
+    return np.asarray(fluid_lost_kg, dtype=float) * price_cny_per_kg
 
 
 def subsidy(cost_before: np.ndarray, green_share: np.ndarray, pct: np.ndarray) -> np.ndarray:

@@ -83,7 +83,11 @@ class CoolingResult(ITResult):
     rh_supply: NotRequired[np.ndarray]
     economiser_fraction: NotRequired[np.ndarray]
     t_water: NotRequired[np.ndarray]
+    t_return: NotRequired[np.ndarray]
+    q_recoverable: NotRequired[np.ndarray]
     fluid_loss: NotRequired[np.ndarray]
+    fluid_co2e: NotRequired[np.ndarray]
+    fluid_cost: NotRequired[np.ndarray]
 
 
 class CoolingModel(Protocol):

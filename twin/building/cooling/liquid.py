@@ -11,13 +11,20 @@ how the liquid works:
 * **cold_plate** — direct-to-chip: water-glycol (default ``INCOMP::MPG-25%``) through cold
   plates on the processors takes ``capture`` (75 %) of the server heat through a CDU; the
   servers keep the share ``1 − capture`` of their fans for the rest, which goes to the air;
-* **immersion_1p** — servers in tanks of dielectric oil (default ``INCOMP::PNF2``, the
-  nearest CoolProp entry to a mineral oil), pumped through a CDU heat exchanger;
-* **immersion_2p** — servers in a boiling fluid (default ``Novec649``, T_sat 49 °C at 1 atm,
+* **immersion_1p** — servers in tanks of dielectric oil (default ``mineral_oil``, CoolProp's
+  ``INCOMP::PNF2``), pumped through a CDU heat exchanger;
+* **immersion_2p** — servers in a boiling fluid (default ``novec649``, T_sat 49 °C at 1 atm,
   boiling at the site's mean pressure: 44–46 °C at the western hubs' altitude): latent heat goes
   to a water-cooled condenser, no liquid pump, but condenser and vapour-recovery auxiliaries
-  (``vapour_recovery_kw_per_kw``); vapour loss is an input. Novec 649 is being discontinued (3M's
-  PFAS exit, end of 2025): another CoolProp fluid can be set (``R1336mzz(Z)``, T_sat 33.5 °C).
+  (``vapour_recovery_kw_per_kw``).
+
+The immersion fluids are chosen from :data:`twin.building.dielectrics.DIELECTRICS` (GWP, price,
+loss rate, and whether still made: Novec 649 is discontinued with 3M's PFAS exit at the end of
+2025; ``hfo1336mzz_z`` is a current two-phase fluid). The charge (kg per kW of the design heat
+the fluid takes) loses ``fluid_loss_pct_per_year`` a year, spread evenly over the hours:
+``fluid_loss`` (kg/h), its CO2e (× GWP100) and its make-up cost are hourly outputs.
+Every liquid design reports the heat its water loop carries (``q_recoverable``) and the
+temperature the water leaves the CDU or condenser at (``t_return``), for heat reuse.
 
 A share of the heat (``capture`` < 1 for spray: power supplies, disks) and the electrical
 losses and lighting go to an auxiliary air system, modelled as free air with its defaults.
@@ -38,7 +45,9 @@ from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, IT
 from twin.building.cooling.curves import part_load_power
 from twin.building.cooling.free_air import FreeAirParams, simulate_free_air
 from twin.building.cooling.freeze import glycol_for_site
+from twin.building.dielectrics import DIELECTRICS, Dielectric, dielectric, fluid_choice_error
 from twin.core.params import Params, param
+from twin.money.economics import fluid_makeup_cost
 
 __all__ = [
     "ColdPlateParams",
@@ -99,9 +108,6 @@ class LiquidParams(Params):
     condenser_approach: float = param(
         8.0, 1.0, 30.0, units="K", source="two-phase only: fluid saturation minus water supply (assumption)"
     )
-    vapour_loss_kg_per_mwh: float = param(
-        0.0, 0.0, 10.0, units="kg MW-1 h-1", source="two-phase only: fluid lost per MWh of IT energy (input)"
-    )
     freeze_protection: str = param(
         "auto",
         choices=("auto", "off"),
@@ -118,6 +124,49 @@ class LiquidParams(Params):
     )
 
 
+HOURS_PER_YEAR = 8760.0
+"""A yearly loss rate is spread over this many hours."""
+
+IMMERSION_PHASE = {"immersion_1p": "single_phase", "immersion_2p": "two_phase"}
+"""The fluid phase of each immersion design (:data:`twin.building.dielectrics.PHASES`)."""
+
+
+def _fluid_param(default: str, phase: str) -> str:
+    d = DIELECTRICS[default]
+    return param(
+        default,
+        source=f"twin.building.dielectrics: {d.label}, {d.status}; other {phase.replace('_', '-')} fluids there",
+        check=fluid_choice_error(phase),
+    )
+
+
+def _charge_param(default: float, why: str) -> float:
+    return param(default, 0.0, 100.0, units="kg kW-1", source=f"assumption: fluid charge per kW of design heat ({why})")
+
+
+def _loss_param() -> float | None:
+    return param(
+        None,
+        0.0,
+        100.0,
+        units="% year-1",
+        source="charge lost and topped up each year (vapour, drag-out)",
+        inherit="the fluid's loss_pct_per_year in twin.building.dielectrics",
+    )
+
+
+def _price_param() -> float | None:
+    return param(
+        None,
+        0.0,
+        10_000.0,
+        units="kg-1",
+        currency="CNY",
+        source="make-up fluid price",
+        inherit="the fluid's price_cny_per_kg in twin.building.dielectrics",
+    )
+
+
 @dataclass(frozen=True)
 class SprayParams(LiquidParams):
     """Spray liquid cooling (the spray defaults of :class:`LiquidParams`)."""
@@ -129,13 +178,16 @@ class Immersion1pParams(LiquidParams):
 
     section = "cooling.immersion_1p"
 
-    fluid: str = param("INCOMP::PNF2", source="CoolProp: nearest entry to a mineral/PAO oil", check=fluids.fluid_error)
+    fluid: str = _fluid_param("mineral_oil", "single_phase")
     t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="degC", source="assumption: oil to the tanks")
     dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: natural/forced convection in oil")
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
     coolant_pump_head_pa: float = param(
         150_000.0, 0.0, 1e6, units="Pa", source="assumption: CDU and tank manifolds, viscous oil"
     )
+    fluid_charge_kg_per_kw: float = _charge_param(12.0, "oil tanks, about 1 m³ per 70 kW")
+    fluid_loss_pct_per_year: float | None = _loss_param()
+    fluid_price_cny_per_kg: float | None = _price_param()
 
 
 @dataclass(frozen=True)
@@ -169,19 +221,15 @@ class Immersion2pParams(LiquidParams):
 
     section = "cooling.immersion_2p"
 
-    fluid: str = param(
-        "Novec649",
-        source="CoolProp: Novec649, T_sat 49.1 °C, h_fg 87.9 kJ/kg at 1 atm",
-        check=fluids.fluid_error,
-    )
+    fluid: str = _fluid_param("novec649", "two_phase")
     dt_chip: float = param(15.0, 2.0, 50.0, units="K", source="assumption: boiling on the chip lid")
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
     coolant_pump_head_pa: float = param(
         0.0, 0.0, 1e6, units="Pa", source="the fluid circulates by boiling and condensing"
     )
-    vapour_loss_kg_per_mwh: float = param(
-        0.01, 0.0, 10.0, units="kg MW-1 h-1", source="assumption: input, set from the vendor's figure"
-    )
+    fluid_charge_kg_per_kw: float = _charge_param(6.0, "two-phase tanks, about 1 m³ of fluid per 250 kW")
+    fluid_loss_pct_per_year: float | None = _loss_param()
+    fluid_price_cny_per_kg: float | None = _price_param()
     vapour_recovery_kw_per_kw: float = param(
         0.01,
         0.0,
@@ -198,7 +246,9 @@ def simulate_liquid(
     """Hourly liquid cooling of ``kind`` (``spray``, ``immersion_1p``, ``immersion_2p``) for all cases.
 
     Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`, plus
-    ``fluid_loss`` (kg/h, two-phase) and ``t_water`` (water loop supply, °C).
+    ``t_water`` (water loop supply, °C), ``t_return`` (water leaving the CDU or condenser, °C),
+    ``q_recoverable`` (heat into the water loop, kW) and, for immersion, ``fluid_loss`` (kg/h),
+    ``fluid_co2e`` (kg CO2e/h) and ``fluid_cost`` (CNY/h).
 
     Notes
     -----
@@ -208,12 +258,17 @@ def simulate_liquid(
     (``T_sat + dt_chip`` for two phase) sets the leakage. Pumps: design power ``P = V̇ Δp / η``
     with ``V̇ = Q_d / (ρ c_p ΔT)`` (coolant properties from CoolProp, tabulated), at part load
     on the variable-speed pump curve (:func:`twin.building.cooling.curves.part_load_power`).
+    Return water ``T_water + ΔT_water · (Q/Q_d) / f`` with ``f`` the pump's flow fraction
+    (``max(Q/Q_d, pump_min_flow)`` with variable speed, 1 at constant flow). Fluid loss
+    ``charge · Q_d,liquid · loss % / 100 / 8760`` kg/h.
     """
     two_phase = kind == "immersion_2p"
+    fluid = dielectric(str(p["fluid"]), IMMERSION_PHASE[kind]) if kind in IMMERSION_PHASE else None
+    coolprop = fluid.coolprop if fluid is not None else str(p["fluid"])
     if two_phase:
         # The tank is vented through its vapour-recovery unit: the fluid boils at the site's pressure.
         p_site = np.mean(np.broadcast_to(wx["p_air"], np.shape(wx["t_db"])), axis=-1, keepdims=True)
-        t_sat = np.array([[fluids.saturation(str(p["fluid"]), round(float(x), -1))[0] for x in row] for row in p_site])
+        t_sat = np.array([[fluids.saturation(coolprop, round(float(x), -1))[0] for x in row] for row in p_site])
         t_coolant = np.broadcast_to(t_sat, np.shape(wx["t_db"])).astype(float)
         t_water_target = t_sat - p["condenser_approach"]
     else:
@@ -267,9 +322,8 @@ def simulate_liquid(
     )
     if two_phase:
         p_coolant_pump = p["vapour_recovery_kw_per_kw"] * q_liquid
-        fluid_loss = p["vapour_loss_kg_per_mwh"] * it["p_it"] / 1000.0
     else:
-        tab = fluids.liquid_table(str(p["fluid"]))
+        tab = fluids.liquid_table(coolprop)
         t_mean = t_coolant + 0.5 * p["delta_t_coolant"]
         p_coolant_pump = pumps(
             pump_power(
@@ -281,7 +335,9 @@ def simulate_liquid(
                 p["pump_efficiency"],
             )
         )
-        fluid_loss = np.zeros_like(q_liquid)
+    lost = fluid_lost(fluid, p, q_liquid_design, np.shape(q_liquid))
+    flow = 1.0 if str(p["pump_control"]) == "constant" else np.maximum(q_liquid / q_liquid_design, p["pump_min_flow"])
+    t_return = dc["t_water"] + p["delta_t_water"] * (q_liquid / q_liquid_design) / flow
     # Auxiliary air system for the heat the liquid does not take.
     # (its trim is sized for the year's peak residual heat; the heat is passed as its "IT")
 
@@ -310,7 +366,38 @@ def simulate_liquid(
         "cop_mech": aux["cop_mech"],
         "out_of_envelope": dc["short"] | aux["out_of_envelope"],
         "t_water": dc["t_water"],
-        "fluid_loss": fluid_loss,
+        "t_return": t_return,
+        "q_recoverable": q_liquid,
+        "fluid_loss": lost["fluid_loss"],
+        "fluid_co2e": lost["fluid_co2e"],
+        "fluid_cost": lost["fluid_cost"],
+    }
+
+
+def fluid_lost(
+    fluid: Dielectric | None, p: Columns, q_liquid_design: np.ndarray, shape: tuple[int, ...]
+) -> dict[str, np.ndarray]:
+    """Hourly fluid loss (kg/h), its CO2e (kg/h) and make-up cost (CNY/h); zeros without an immersion fluid.
+
+    The charge is ``fluid_charge_kg_per_kw`` per kW of the design heat the fluid takes; a
+    scenario's ``fluid_loss_pct_per_year`` and ``fluid_price_cny_per_kg`` (NaN when not given)
+    override the fluid's own figures in :data:`twin.building.dielectrics.DIELECTRICS`.
+    """
+    if fluid is None:
+        zero = np.zeros(shape)
+        return {"fluid_loss": zero, "fluid_co2e": zero, "fluid_cost": zero}
+
+    def given(name: str, default: float) -> np.ndarray:
+        col = np.asarray(p[name], dtype=float)
+        return np.where(np.isnan(col), default, col)
+
+    charge_kg = p["fluid_charge_kg_per_kw"] * q_liquid_design
+    kg_h = charge_kg * given("fluid_loss_pct_per_year", fluid.loss_pct_per_year) / 100.0 / HOURS_PER_YEAR
+    kg_h = np.broadcast_to(kg_h, shape)
+    return {
+        "fluid_loss": kg_h,
+        "fluid_co2e": kg_h * fluid.gwp100,
+        "fluid_cost": fluid_makeup_cost(kg_h, given("fluid_price_cny_per_kg", fluid.price_cny_per_kg)),
     }
 
 
