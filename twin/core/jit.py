@@ -33,10 +33,11 @@ KERNELS = ("auto", "numba", "reference")
 
 AUTO_MIN_CASE_YEARS = 1000
 """Smallest run (case-years) that ``kernel="auto"`` compiles, unless the kernel is already loaded
-in this process. Measured on the 2-core bench machine (CPU time, ``python bench/run.py
-kernel-cost``): importing numba ≈ 0.35–0.45 s and loading the cached free-air kernel ≈ 0.3 s,
-once per process, against ≈ 0.5 ms saved per free-air case-year (``make bench``): the compiled
-path pays off from about 1,000–1,500 case-years in a fresh process."""
+in this process. Measured on the 2-core bench machine (CPU time; ``python bench/run.py
+kernel-cost engine``): importing numba 0.15–0.45 s and loading the cached free-air kernel
+0.4–0.6 s, once per process, against ≈ 0.5 ms saved per free-air case-year (about 1,900 against
+950 case-years per core-second): the compiled path pays off from about 1,000–2,000 case-years
+in a fresh process."""
 
 _COMPILED: dict[Callable[..., Any], Callable[..., Any]] = {}
 _LOCK = threading.Lock()
