@@ -247,6 +247,7 @@ def bench_pysam() -> None:
         print("PySAM not installed (pip install nrel-pysam): no PV reference")
         return
     sc = Scenario(sites=("qingyang",), designs=("free_air",))
+    cw = Scenario(sites=("qingyang",), designs=("chilled_water",))
     wx = prepare_weather(sc)
     green = load_scenario(HERE.parent / "examples" / "yinchuan_minning_green.toml")
     green = dataclasses.replace(green, designs=green.designs[:1], sweep=())
@@ -261,6 +262,7 @@ def bench_pysam() -> None:
     t = interleaved(
         {
             "facility": lambda: simulate(sc, weather=wx),
+            "chilled": lambda: simulate(cw, weather=wx),
             "green": lambda: simulate(green, weather=gwx),
             "green_computed": green_computed,
             "pysam": lambda: pvwatts_run(data),
@@ -268,6 +270,7 @@ def bench_pysam() -> None:
     )
     print(f"one year against PySAM Pvwattsv8's PV-only year (CPU ms, median (range) of {PAIRS} interleaved rounds):")
     row("twin: one facility-year, free air (Qingyang), full hourly Dataset", stats(t["facility"], 1e3, ".1f"))
+    row("twin: one facility-year, chilled water (Qingyang), full hourly Dataset", stats(t["chilled"], 1e3, ".1f"))
     row(
         "twin: one green year (Yinchuan Minning: PV + wind + storage), PV/wind profiles computed",
         stats(t["green_computed"], 1e3, ".1f"),

@@ -50,10 +50,9 @@ T_CHIP_REF = T_INLET_REF + DT_CHIP_AIR
 
 
 def free_air_loop(
-    # (time or 1, case): utilisation and installed IT power, kW
+    # (case, time): utilisation, installed IT kW, then the free-air state per hour
     u,
     installed,
-    # (state row, time): the free-air state; cases lo[r] … hi[r] − 1 read row r
     t_supply,
     too_humid,
     trim_per_kg,
@@ -63,8 +62,6 @@ def free_air_loop(
     water_per_kg,
     out,
     cop,
-    lo,
-    hi,
     # (case,): IT parameters (twin.building.it_load.it_power)
     idle,
     fan_share,
@@ -92,95 +89,100 @@ def free_air_loop(
     fan_redundant,
     fan_min_flow,
     curve,
-    # outputs: (time, case) facility power kW, (len(SUMS), case) annual sums
+    # outputs
     p_fac,
     sums,
 ):
     """Free air, no trim shortfall: :func:`~twin.building.cooling.free_air.simulate_free_air`'s
     load part, :func:`~twin.building.electrical.electrical_losses` and the annual sums, per case
-    and hour. Hours outside, cases inside (contiguous: vector instructions); returns the status."""
-    nt, m = p_fac.shape
+    and hour. Writes ``p_fac`` (case, time) kW and ``sums`` (case, len(SUMS)); returns the status."""
+    m, nt = p_fac.shape
     a0, a1, a2, a3 = curve[0], curve[1], curve[2], curve[3]
-    # per-case constants of the chain
-    rating = ups_redundancy * design_kw
-    ups_x = (1.0 + dist_loss) / rating
-    p_misc = lighting_misc * design_kw
-    rating_t = tr_factor * design_kw
-    tr_k = tr_load_loss / rating_t
-    tr_0 = rating_t * tr_no_load
-    per_kg = 1.0 / (CP_AIR * delta_t_it)
-    share = fan_units / (fan_units + fan_redundant)
-    m_des = np.maximum(m_design, 1e-12)
-    part = np.zeros((8, m))  # sums of the current chunk of hours (rounding as numpy's pairwise sums)
-    sums[:] = 0.0
-    sums[10, :] = -math.inf
-    short = False
-    bad = False
-    for t in range(nt):
-        tu = t if u.shape[0] > 1 else 0
-        ti = t if installed.shape[0] > 1 else 0
-        for r in range(lo.size):
-            t_in = t_supply[r, t]  # IT power at the supply temperature (it_power; chip = inlet + DT_CHIP_AIR)
-            d_chip = t_in + DT_CHIP_AIR - T_CHIP_REF
-            warm = max(t_in - T_INLET_REF, 0.0)
-            k_mech = trim_per_kg[r, t] + closed_oa_per_kg[r, t]
-            humid = 1.0 if too_humid[r, t] else 0.0
-            c = cop[r, t]
-            no_cop = not c < math.inf  # the compressor must not run in this hour
-            f_kw, h_kw, w_kg = fan_kw[r, t], humid_kw[r, t], water_per_kg[r, t]
-            n_out = 1.0 if out[r, t] else 0.0
-            for i in range(lo[r], hi[r]):
-                load = (idle[i] + (1.0 - idle[i]) * u[tu, i]) / performance[i]
-                p_core = installed[ti, i] * (1.0 - fan_share[i]) * load * overclock[i]
-                p_leak = p_core * max(leakage_per_k[i] * d_chip, -leakage_share[i])
-                speed = 1.0 + fan_speed_per_k[i] * warm
-                p_sfan = installed[ti, i] * fan_share[i] * load * (speed * speed * speed)
+    for i in range(m):
+        rating = ups_redundancy[i] * design_kw[i]
+        ups_x = (1.0 + dist_loss[i]) / rating
+        p_misc = lighting_misc[i] * design_kw[i]
+        rating_t = tr_factor[i] * design_kw[i]
+        tr_k = tr_load_loss[i] / rating_t
+        tr_0 = rating_t * tr_no_load[i]
+        per_kg = 1.0 / (CP_AIR * delta_t_it[i])
+        share = fan_units[i] / (fan_units[i] + fan_redundant[i])
+        m_des = max(m_design[i], 1e-12)
+        e_fac = e_it = e_cool = e_ups = e_dist = e_tr = e_comp = e_water = 0.0
+        n_out = 0.0
+        pue_max = -math.inf
+        for t0 in range(0, nt, CHUNK):  # sums per chunk of hours, then of chunks (rounding as numpy's)
+            f_fac = f_it = f_cool = f_ups = f_dist = f_tr = f_comp = f_water = 0.0
+            for t in range(t0, min(t0 + CHUNK, nt)):
+                # IT power at the supply temperature (it_power; chip = inlet + DT_CHIP_AIR)
+                t_in = t_supply[i, t]
+                load = (idle[i] + (1.0 - idle[i]) * u[i, t]) / performance[i]
+                p_core = installed[i, t] * (1.0 - fan_share[i]) * load * overclock[i]
+                p_leak = p_core * max(leakage_per_k[i] * (t_in + DT_CHIP_AIR - T_CHIP_REF), -leakage_share[i])
+                speed = 1.0 + fan_speed_per_k[i] * max(t_in - T_INLET_REF, 0.0)
+                p_sfan = installed[i, t] * fan_share[i] * load * speed**3
                 p_it = p_core + p_leak + p_sfan
                 # indoor losses (indoor_losses): distribution, UPS R (c0 + c1 x + c2 x²)
                 p_dist = p_it * dist_loss[i]
-                x = p_it * ups_x[i]
-                p_ups = (x * (rating[i] * ups_c2[i]) + rating[i] * ups_c1[i]) * x + rating[i] * ups_c0[i]
-                q = p_it + (p_dist + p_ups + p_misc[i])
+                x = p_it * ups_x
+                p_ups = (x * (rating * ups_c2[i]) + rating * ups_c1[i]) * x + rating * ups_c0[i]
+                q = p_it + (p_dist + p_ups + p_misc)
                 # free air's load: air mass flow, mechanical cooling asked for, capacity
-                m_air = q * per_kg[i]
-                q_mech = m_air * k_mech + q * humid
-                short |= q_mech - trim_cap[i] > 0.0
-                bad |= no_cop & (q_mech > 0.0)
-                p_mech = max(q_mech, 0.0) / c
-                xf = max(m_air / m_des[i] * share[i], fan_min_flow[i])
-                p_fans = m_design[i] * f_kw / share[i] * (((a3 * xf + a2) * xf + a1) * xf + a0)
-                p_hum = m_air * h_kw
-                water = m_air * w_kg
+                m_air = q * per_kg
+                q_mech = m_air * (trim_per_kg[i, t] + closed_oa_per_kg[i, t])
+                if too_humid[i, t]:
+                    q_mech += q
+                if q_mech - trim_cap[i] > 0.0:
+                    return 1
+                p_mech = max(q_mech, 0.0) / cop[i, t]
+                if q_mech > 0.0 and not cop[i, t] < math.inf:
+                    return 2  # no COP where the compressor runs: the reference decides
+                xf = max(m_air / m_des * share, fan_min_flow[i])
+                p_fans = m_design[i] * fan_kw[i, t] / share * (((a3 * xf + a2) * xf + a1) * xf + a0)
+                p_hum = m_air * humid_kw[i, t]
+                water = m_air * water_per_kg[i, t]
                 p_cool = p_fans + p_mech + p_hum
                 # electrical_losses: the transformer carries everything, R_t (n0 + n_l (P/R_t)²)
-                through = p_it + p_dist + p_ups + p_cool + p_misc[i]
-                p_tr = through * through * tr_k[i] + tr_0[i]
-                p_f = p_it + p_cool + p_ups + p_dist + p_tr + p_misc[i]
+                through = p_it + p_dist + p_ups + p_cool + p_misc
+                p_tr = through * through * tr_k + tr_0
+                p_f = p_it + p_cool + p_ups + p_dist + p_tr + p_misc
                 pue = p_f / p_it
-                # bounds (& without short-circuit: no branches in the loop); check_bounds decides on failure
-                ok = (p_it > 0.0) & (p_fans >= 0.0) & (p_mech >= 0.0) & (p_hum >= 0.0) & (water >= 0.0)
-                ok &= (p_ups >= 0.0) & (p_dist >= 0.0) & (p_tr >= 0.0) & (p_misc[i] >= 0.0)
-                ok &= (pue >= 1.0 - 1e-12) & (p_f < math.inf) & (water < math.inf)
-                bad |= not ok
-                p_fac[t, i] = p_f
-                part[0, i] += p_f
-                part[1, i] += p_it
-                part[2, i] += p_cool
-                part[3, i] += p_ups
-                part[4, i] += p_dist
-                part[5, i] += p_tr
-                part[6, i] += installed[ti, i] * u[tu, i]
-                part[7, i] += water
-                sums[9, i] += n_out
-                sums[10, i] = max(sums[10, i], pue)
-        if (t + 1) % CHUNK == 0 or t == nt - 1:
-            for k in range(8):
-                for i in range(m):
-                    sums[k if k < 6 else k + 1, i] += part[k, i]
-                    part[k, i] = 0.0
-    for i in range(m):
-        sums[6, i] = p_misc[i] * nt
-    return 1 if short else (2 if bad else 0)
+                ok = p_it > 0.0 and p_fans >= 0.0 and p_mech >= 0.0 and p_hum >= 0.0 and water >= 0.0
+                ok = ok and p_ups >= 0.0 and p_dist >= 0.0 and p_tr >= 0.0 and p_misc >= 0.0
+                if not (ok and pue >= 1.0 - 1e-12 and p_f < math.inf and water < math.inf):
+                    return 2
+                p_fac[i, t] = p_f
+                f_fac += p_f
+                f_it += p_it
+                f_cool += p_cool
+                f_ups += p_ups
+                f_dist += p_dist
+                f_tr += p_tr
+                f_comp += installed[i, t] * u[i, t]
+                f_water += water
+                if out[i, t]:
+                    n_out += 1.0
+                pue_max = max(pue_max, pue)
+            e_fac += f_fac
+            e_it += f_it
+            e_cool += f_cool
+            e_ups += f_ups
+            e_dist += f_dist
+            e_tr += f_tr
+            e_comp += f_comp
+            e_water += f_water
+        sums[i, 0] = e_fac
+        sums[i, 1] = e_it
+        sums[i, 2] = e_cool
+        sums[i, 3] = e_ups
+        sums[i, 4] = e_dist
+        sums[i, 5] = e_tr
+        sums[i, 6] = p_misc * nt
+        sums[i, 7] = e_comp
+        sums[i, 8] = e_water
+        sums[i, 9] = n_out
+        sums[i, 10] = pue_max
+    return 0
 
 
 def _free_air(
@@ -198,29 +200,27 @@ def _free_air(
     _, cop = vapour_compression_power(
         may_run, t_evap, t_cond, coo["refrigerant"], coo["eta_isentropic"], coo["eta_motor"]
     )
-    state = [st[k] for k in STATE] + [cop]
-    rows = max(np.shape(a)[0] if np.ndim(a) == 2 else 1 for a in state)  # 1: every case reads one row
 
-    def by_row(a: Any) -> np.ndarray:
-        dtype = bool if np.asarray(a).dtype == bool else float
-        return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=dtype), (rows, nt)))
-
-    def by_hour(a: Any) -> np.ndarray:  # (time or 1, case)
-        a = np.asarray(a, dtype=float)
-        return np.ascontiguousarray(np.broadcast_to(a, (m, nt if np.shape(a)[-1] > 1 else 1)).T)
+    def hourly(a: Any, dtype: type = float) -> np.ndarray:
+        return np.broadcast_to(np.asarray(a, dtype=dtype), (m, nt))
 
     def case(a: Any) -> np.ndarray:
-        return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=float), (m, 1))[:, 0])
+        return np.broadcast_to(np.asarray(a, dtype=float), (m, 1))[:, 0]
 
-    lo, hi = (np.array([0]), np.array([m])) if rows == 1 else (np.arange(m), np.arange(1, m + 1))
-    p_fac = np.empty((nt, m))
-    sums = np.empty((len(SUMS), m))
+    p_fac = np.empty((m, nt))
+    sums = np.empty((m, len(SUMS)))
     status = compiled(free_air_loop)(
-        by_hour(u),
-        by_hour(installed),
-        *(by_row(a) for a in state),
-        lo,
-        hi,
+        hourly(u),
+        hourly(installed),
+        hourly(st["t_supply"]),
+        hourly(st["too_humid"], bool),
+        hourly(st["trim_per_kg"]),
+        hourly(st["closed_oa_per_kg"]),
+        hourly(st["fan_kw"]),
+        hourly(st["humid_kw"]),
+        hourly(st["water"]),
+        hourly(st["out_of_envelope"], bool),
+        hourly(cop),
         *(case(fac[k]) for k in ("idle_fraction", "fan_share", "fan_speed_per_k", "leakage_per_k", "leakage_share")),
         case(fac["performance_factor"]),
         case(overclock),
@@ -239,20 +239,7 @@ def _free_air(
     )
     if status != 0:
         return None
-    return {"p_facility": p_fac.T, **{f"sum_{k}": sums[j] for j, k in enumerate(SUMS)}}
-
-
-STATE = (
-    "t_supply",
-    "too_humid",
-    "trim_per_kg",
-    "closed_oa_per_kg",
-    "fan_kw",
-    "humid_kw",
-    "water",
-    "out_of_envelope",
-)
-"""The free-air state the kernel reads (:func:`~twin.building.cooling.free_air.free_air_state`), then the COP."""
+    return {"p_facility": p_fac, **{f"sum_{k}": sums[:, j] for j, k in enumerate(SUMS)}}
 
 
 COMPILED_DESIGNS = {"free_air": _free_air}
