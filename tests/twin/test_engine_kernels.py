@@ -271,3 +271,15 @@ def test_free_air_kernel_is_cached_on_disk(tmp_path):
 
     assert run() == [0, 1]
     assert run() == [1, 0]
+
+
+def test_a_big_sweep_loads_the_kernel_for_its_blocks():
+    """twin sweep runs blocks of 256 cases: a study of ≥ AUTO_MIN_CASE_YEARS loads the kernel first."""
+    code = (
+        "from twin.core.jit import use_compiled, AUTO_MIN_CASE_YEARS as n\n"
+        "from twin.engine.kernels import free_air_loop, load_for\n"
+        "load_for(n - 1); a = use_compiled('auto', 256, free_air_loop)\n"
+        "load_for(n); print(a, use_compiled('auto', 256, free_air_loop))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

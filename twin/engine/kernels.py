@@ -33,10 +33,10 @@ from twin.building.cooling.free_air import free_air_state
 from twin.building.electrical import indoor_losses
 from twin.building.facility import installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
-from twin.core.jit import compiled
+from twin.core.jit import compiled, use_compiled
 from twin.engine.metrics import HOURLY_NEEDS
 
-__all__ = ["COMPILED_DESIGNS", "SUMS", "facility_year", "free_air_loop"]
+__all__ = ["COMPILED_DESIGNS", "SUMS", "facility_year", "free_air_loop", "load_for"]
 
 SUMS = HOURLY_NEEDS
 """Columns of a kernel's ``sums``: annual kWh (L for water, hours for ``out_of_envelope``) and,
@@ -258,3 +258,11 @@ def facility_year(
     """
     fn = COMPILED_DESIGNS.get(design.name)
     return None if fn is None else fn(design, wx, fac, ele, coo, design_kw, u, m)
+
+
+def load_for(case_years: float) -> None:
+    """Load the kernels for a study of ``case_years`` run in blocks, if ``kernel="auto"`` would
+    compile the whole study at once (:func:`twin.core.jit.use_compiled`): every block's
+    :func:`~twin.engine.simulate.annual_kpis` then runs them, whatever the block's size."""
+    if use_compiled("auto", case_years):
+        compiled(free_air_loop)
