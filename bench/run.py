@@ -1,51 +1,97 @@
 """Benchmarks (`make bench`): speed goals are measured here, never asserted in tests.
 
-Prints one line per benchmark: best of N repeats, warm (first call excluded).
+Every figure is CPU time (``time.process_time``: this process and all its threads, so
+core-seconds), warm (first call excluded), as a median and range over repeated runs; every
+comparison times both sides interleaved in one run (pairs, the order alternating), so that the
+shared machine's drift falls on both. The machine (CPU model, cores, load) is printed first.
+
+``python bench/run.py [machine] [engine] [pysam] [micro] [storage] [sizing] [kernel-cost]``
+(default: all).
 """
 
 from __future__ import annotations
 
-import timeit
+import os
+import sys
+import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
+PAIRS = 9
+"""Interleaved pairs (or runs) per figure."""
 
-def best(fn, repeat: int = 7, number: int = 1) -> float:
-    fn()  # warm
-    return min(timeit.repeat(fn, repeat=repeat, number=number)) / number
+HERE = Path(__file__).resolve().parent
 
 
-def main() -> None:
-    from twin.core.runtime import keep_freed_memory
+def machine() -> str:
+    """CPU model, cores and load average of this machine."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return f"{model}, {os.cpu_count()} cores (load average {load}), Python {sys.version.split()[0]}"
 
-    keep_freed_memory()  # as the twin CLI does: reuse freed arrays (see twin/core/runtime.py)
+
+def cpu(fn) -> float:
+    """CPU seconds of one call of ``fn``."""
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
+def interleaved(fns: dict, n: int = PAIRS) -> dict[str, np.ndarray]:
+    """CPU seconds of each function over ``n`` rounds, run in turn (order alternating), after one warm call."""
+    for f in fns.values():
+        f()
+    out: dict[str, list[float]] = {k: [] for k in fns}
+    names = list(fns)
+    for r in range(n):
+        for k in names if r % 2 == 0 else names[::-1]:
+            out[k].append(cpu(fns[k]))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def runs(fn, n: int = PAIRS) -> np.ndarray:
+    return interleaved({"x": fn}, n)["x"]
+
+
+def stats(a: np.ndarray, scale: float = 1.0, fmt: str = ".2f") -> str:
+    """``median (min–max)`` of ``a × scale``."""
+    a = np.sort(np.asarray(a) * scale)
+    return f"{np.median(a):{fmt}} ({a[0]:{fmt}}–{a[-1]:{fmt}})"
+
+
+def row(name: str, value: str) -> None:
+    print(f"  {name:<72} {value}")
+
+
+def bench_micro() -> None:
     import sites
     import weather
     from twin import site_weather
     from weather import psychrometrics as psy
 
-    warnings.simplefilter("ignore")
+    print("micro (CPU ms per call, median (range) of 9):")
     rng = np.random.default_rng(0)
     n = 8760
     t, rh, p = rng.uniform(-30, 45, n), rng.uniform(5, 100, n), rng.uniform(6e4, 1.013e5, n)
-    rows = [
-        ("psychrometrics: wet bulb, one year (8760 h)", best(lambda: psy.wet_bulb(t, rh, p), 20)),
-        (
-            "psychrometrics: humidity ratio + enthalpy, one year",
-            best(lambda: psy.enthalpy(t, psy.humidity_ratio(t, rh, p)), 20),
-        ),
-        ("generator: one typical year (Qingyang)", best(lambda: site_weather(sites.load("qingyang"), seed=1), 5)),
-    ]
-    from pathlib import Path
-
-    epw = Path(__file__).resolve().parents[2] / "shared" / "weather" / "CHN_Gansu.Xifengzhen.539230_CSWD.epw"
+    row("psychrometrics: wet bulb, one year (8760 h)", stats(runs(lambda: psy.wet_bulb(t, rh, p)), 1e3))
+    row(
+        "psychrometrics: humidity ratio + enthalpy, one year",
+        stats(runs(lambda: psy.enthalpy(t, psy.humidity_ratio(t, rh, p))), 1e3),
+    )
+    site = sites.load("qingyang")
+    row("generator: one typical year (Qingyang)", stats(runs(lambda: site_weather(site, seed=1)), 1e3, ".0f"))
+    epw = HERE.parents[1] / "shared" / "weather" / "CHN_Gansu.Xifengzhen.539230_CSWD.epw"
     if epw.is_file():
-        rows.append(("reader: EPW year (Xifeng CSWD)", best(lambda: weather.read_epw(epw), 5)))
-    rows += engine_benchmarks()
-    width = max(len(r[0]) for r in rows)
-    for name, sec in rows:
-        print(f"{name:<{width}}  {sec * 1e3:9.2f} ms")
+        row("reader: EPW year (Xifeng CSWD)", stats(runs(lambda: weather.read_epw(epw)), 1e3, ".0f"))
 
 
 def pvwatts_data(ds) -> dict:
@@ -94,40 +140,28 @@ def pvwatts_year(ds, tracking: bool = False, tilt: float = 30.0, dc_ac_ratio: fl
     return pvwatts_run(pvwatts_data(ds), tracking, tilt, dc_ac_ratio)
 
 
-def dispatch_benchmarks(wx) -> list[tuple[str, float]]:
+def bench_storage() -> None:
     """A year of green-first dispatch for 1,000 storage sizes at once, and one LP year."""
-    import numpy as np
-
+    from twin import Scenario
+    from twin.engine.simulate import prepare_weather
     from twin.supply.pv import PVParams, pv_profile
     from twin.supply.storage import StorageParams, dispatch_green_first, dispatch_lp
 
-    ds = wx["qingyang"][0]
+    print("storage (CPU s, median (range)):")
+    ds = prepare_weather(Scenario(sites=("qingyang",), designs=("free_air",)))["qingyang"][0]
     green = 80_000.0 * pv_profile(ds, PVParams())
     load = np.full(green.size, 30_000.0)
     sizes = np.linspace(1.0, 400.0, 1000)
     p = StorageParams().to_dict() | {"power_mw": sizes / 2.0, "energy_mwh": sizes}
-    t_gf = best(lambda: dispatch_green_first(green[None, :], load[None, :], p), 3)
-    t_lp = best(lambda: dispatch_lp(green, load, StorageParams(power_mw=50.0, energy_mwh=100.0)), 2)
-    return [
-        ("storage: green-first year, 1,000 sizes at once", t_gf),
-        ("storage: one LP year (HiGHS, 8760 h)", t_lp),
-    ]
+    row(
+        "green-first year, 1,000 sizes at once (compiled)",
+        stats(runs(lambda: dispatch_green_first(green[None, :], load[None, :], p), 5)),
+    )
+    lp = StorageParams(power_mw=50.0, energy_mwh=100.0)
+    row("one LP year (HiGHS, 8760 h)", stats(runs(lambda: dispatch_lp(green, load, lp), 3)))
 
 
-def cpu_runs(fn, repeat: int) -> np.ndarray:
-    """CPU seconds of ``repeat`` calls (after one warm call): the machine is shared, CPU time is steadier."""
-    import time
-
-    fn()
-    out = []
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        out.append(time.process_time() - t)
-    return np.sort(out)
-
-
-def sizing_benchmarks() -> list[tuple[str, float]]:
+def bench_sizing() -> None:
     """twin size: one sizing of a site-year, a 10-point frontier, the resilience curve (CPU time)."""
     from twin import Scenario
     from twin.engine.simulate import prepare_weather
@@ -135,6 +169,7 @@ def sizing_benchmarks() -> list[tuple[str, float]]:
     from twin.supply.storage import MINNING
     from twin.supply.wind import WindParams
 
+    print("sizing (CPU s, median (range)):")
     sc = Scenario(sites=("qingyang",), designs=("free_air",), wind=WindParams(hub_mean_speed_ms=7.0), storage=MINNING)
     sp = SizingParams()
     wx = prepare_weather(sc)
@@ -145,69 +180,132 @@ def sizing_benchmarks() -> list[tuple[str, float]]:
         return inp, size_design(inp, 0, target, sp)
 
     inp, res = one()
-    rows = []
-    t = cpu_runs(one, 5)
-    rows.append(
-        ("sizing: one site-year, engine run + LP + check (Qingyang free air, hourly ≥ 80 %), CPU", float(np.median(t)))
-    )
-    rows.append((f"  CPU median of 5 runs, range {t[0]:.2f}–{t[-1]:.2f} s (goal ≤ 5 s)", 0.0))
-    t = cpu_runs(lambda: build_lp(inp, 0, "hourly", sp), 5)
-    rows.append((f"  of which the linopy build of the LP: median {np.median(t):.2f} s, {t[0]:.2f}–{t[-1]:.2f} s", 0.0))
+    row("one site-year, engine run + LP + check (hourly ≥ 80 %) (goal ≤ 5 s)", stats(runs(one, 5)))
+    row("  of which the linopy build of the LP", stats(runs(lambda: build_lp(inp, 0, "hourly", sp), 5)))
     values = np.round(np.linspace(0.5, 0.95, 10), 4)
-    t = cpu_runs(lambda: pareto(inp, "hourly", values, sp), 3)
-    rows.append(("sizing: 10-point frontier 50…95 % hourly (+ the last-percent point), CPU", float(np.median(t))))
-    rows.append((f"  CPU median of 3 runs, range {t[0]:.2f}–{t[-1]:.2f} s (goal ≤ 30 s)", 0.0))
-    t = cpu_runs(lambda: resilience(inp, res, 0), 5)
-    rows.append(("sizing: outage ride-through from all 8760 start hours (up to 336 h), CPU", float(np.median(t))))
-    rows.append((f"  CPU median of 5 runs, range {t[0] * 1e3:.0f}–{t[-1] * 1e3:.0f} ms", 0.0))
-    return rows
+    row("10-point frontier 50…95 % hourly (goal ≤ 30 s)", stats(runs(lambda: pareto(inp, "hourly", values, sp), 3)))
+    row(
+        "outage ride-through from all 8760 start hours",
+        stats(runs(lambda: resilience(inp, res, 0), 5), 1e3, ".0f") + " ms",
+    )
 
 
-def engine_benchmarks() -> list[tuple[str, float]]:
-    import numpy as np
+SWEEP_U = np.linspace(0.3, 1.0, 100).round(4)
+SWEEP_EFF = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
-    import sites
-    from twin import Scenario, kpis, simulate, site_weather
-    from twin.engine.simulate import KPI_VARIABLES, annual_kpis, prepare_weather
 
-    sc = Scenario(sites=("qingyang",), designs=("free_air",))
-    wx = prepare_weather(sc)
-    rows = [("engine: one facility-year, free air (Qingyang), warm", best(lambda: simulate(sc, weather=wx), 30))]
-    cw = Scenario(sites=("qingyang",), designs=("chilled_water",))
-    rows.append(("engine: one facility-year, chilled water, warm", best(lambda: simulate(cw, weather=wx), 10)))
+def bench_engine() -> None:
+    """The 1,000-case free-air sweep: the twin (compiled and numpy) against the fused reference loop."""
+    sys.path.insert(0, str(HERE))
+    import fused
+
+    from twin import Scenario
+    from twin.engine.simulate import annual_kpis, prepare_weather
+
     sweep = Scenario(
         sites=("qingyang",),
         designs=("free_air",),
-        sweep=(
-            ("facility.utilisation", tuple(np.linspace(0.3, 1.0, 100).round(4))),
-            ("cooling.free_air.evap_effectiveness", (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)),
-        ),
+        sweep=(("facility.utilisation", tuple(SWEEP_U)), ("cooling.free_air.evap_effectiveness", SWEEP_EFF)),
     )
-    t_sweep = best(lambda: annual_kpis(sweep, weather=wx), 5)
-    rows.append(("engine: sweep of 1,000 free-air cases → annual KPIs (annual_kpis)", t_sweep))
-    rows.append((f"  = {1000 / t_sweep:,.0f} design-years per second (goal ≥ 2,000)", 0.0))
-    t_hourly = best(lambda: kpis(simulate(sweep, weather=wx, keep=KPI_VARIABLES)), 2)
-    rows.append(("engine: same sweep, hourly results kept, then kpis()", t_hourly))
-    rows += dispatch_benchmarks(wx)
-    rows += sizing_benchmarks()
+    n = 1000
+    wxa = prepare_weather(sweep)
+    wx = fused.prepare(wxa, "qingyang")
+    worst = fused.check(annual_kpis(sweep, weather=wxa), fused.sweep(wx, SWEEP_U, np.array(SWEEP_EFF)))
+    t = interleaved(
+        {
+            "twin": lambda: annual_kpis(sweep, weather=wxa, kernel="numba"),
+            "fused": lambda: fused.sweep(wx, SWEEP_U, np.array(SWEEP_EFF)),
+            "reference": lambda: annual_kpis(sweep, weather=wxa, kernel="reference"),
+        }
+    )
+    print("engine: 1,000 free-air cases (100 utilisations × 10 evaporative effectivenesses, Qingyang) → annual KPIs")
+    print(
+        f"  (case-years per core-second, median (range) of {PAIRS} interleaved rounds; fused loop = twin to {worst:.1e})"
+    )
+    row("twin, annual_kpis(kernel='numba') (what 'auto' runs at 1,000 cases)", stats(n / t["twin"], 1.0, ",.0f"))
+    row("twin, annual_kpis(kernel='reference') (numpy)", stats(n / t["reference"], 1.0, ",.0f"))
+    row("fused reference loop (bench/fused.py)", stats(n / t["fused"], 1.0, ",.0f"))
+    ratio = t["twin"] / t["fused"]
+    row("fused loop / twin, per round (goal ≤ 2×)", stats(ratio, 1.0, ".1f") + "×")
+    row("twin / goal of 16,000 case-years per core-second", stats(n / t["twin"] / 16_000.0, 1.0, ".2f"))
+
+
+def bench_pysam() -> None:
+    """One facility-year and one green year (PV + wind + storage) against PySAM's PV-only year."""
+    import dataclasses
+
+    import sites
+    import twin.supply.green as green_mod
+    from twin import Scenario, simulate, site_weather
+    from twin.core.memo import LRU
+    from twin.engine.config import load_scenario
+    from twin.engine.simulate import prepare_weather
+
     try:
-        ds, _ = site_weather(sites.load("qingyang"))
-        data = pvwatts_data(ds)  # both sides time the model on weather prepared beforehand
-        t_pv = best(lambda: pvwatts_run(data), 10)
-        rows.append(("PySAM Pvwattsv8: one PV-only year (same weather, prepared)", t_pv))
-        rows.append((f"  = facility-year is {t_pv / rows[0][1]:.1f}× faster than the PV-only year (goal ≥ 15×)", 0.0))
-        # The machine's speed drifts between seconds: pair each PySAM year with facility-years
-        # timed right beside it, and report the median of the pairs' ratios as well.
-        ratios = []
-        for _ in range(9):
-            t_f = min(timeit.repeat(lambda: simulate(sc, weather=wx), repeat=5, number=1))
-            t_p = min(timeit.repeat(lambda: pvwatts_run(data), repeat=1, number=1))
-            ratios.append(t_p / t_f)
-        r = np.sort(ratios)
-        rows.append((f"  paired: median {np.median(r):.1f}× (9 pairs, {r[0]:.1f}–{r[-1]:.1f}×)", 0.0))
+        import PySAM.Pvwattsv8  # noqa: F401
     except ImportError:
-        rows.append(("PySAM not installed (pip install nrel-pysam): no PV reference", 0.0))
-    return rows
+        print("PySAM not installed (pip install nrel-pysam): no PV reference")
+        return
+    sc = Scenario(sites=("qingyang",), designs=("free_air",))
+    cw = Scenario(sites=("qingyang",), designs=("chilled_water",))
+    wx = prepare_weather(sc)
+    green = load_scenario(HERE.parent / "examples" / "yinchuan_minning_green.toml")
+    green = dataclasses.replace(green, designs=green.designs[:1], sweep=())
+    gwx = prepare_weather(green)
+    ds, _ = site_weather(sites.load("qingyang"))
+    data = pvwatts_data(ds)  # both sides run on weather prepared beforehand
+
+    def green_computed():
+        green_mod.UNIT_PROFILES = LRU(32)  # PV and wind computed from the weather, as PySAM computes its PV
+        return simulate(green, weather=gwx)
+
+    t = interleaved(
+        {
+            "facility": lambda: simulate(sc, weather=wx),
+            "chilled": lambda: simulate(cw, weather=wx),
+            "green": lambda: simulate(green, weather=gwx),
+            "green_computed": green_computed,
+            "pysam": lambda: pvwatts_run(data),
+        }
+    )
+    print(f"one year against PySAM Pvwattsv8's PV-only year (CPU ms, median (range) of {PAIRS} interleaved rounds):")
+    row("twin: one facility-year, free air (Qingyang), full hourly Dataset", stats(t["facility"], 1e3, ".1f"))
+    row("twin: one facility-year, chilled water (Qingyang), full hourly Dataset", stats(t["chilled"], 1e3, ".1f"))
+    row(
+        "twin: one green year (Yinchuan Minning: PV + wind + storage), PV/wind profiles computed",
+        stats(t["green_computed"], 1e3, ".1f"),
+    )
+    row("  the same, PV/wind unit profiles cached (a re-run: dashboard slider, sweep)", stats(t["green"], 1e3, ".1f"))
+    row("PySAM Pvwattsv8: one PV-only year (same weather, prepared)", stats(t["pysam"], 1e3, ".1f"))
+    row("PV year / facility-year, per round (goal ≥ 15×)", stats(t["pysam"] / t["facility"], 1.0, ".1f") + "×")
+    row(
+        "PV year / green year (profiles computed), per round (goal > 1×)",
+        stats(t["pysam"] / t["green_computed"], 1.0, ".2f") + "×",
+    )
+    row("PV year / green year (profiles cached), per round", stats(t["pysam"] / t["green"], 1.0, ".2f") + "×")
+
+
+def bench_kernel_cost() -> None:
+    """What a fresh process pays for the compiled kernel: importing numba and loading the cached kernel."""
+    import subprocess
+
+    code = (
+        "import time, warnings; warnings.simplefilter('ignore')\n"
+        "from twin import Scenario; from twin.engine.simulate import annual_kpis, prepare_weather\n"
+        "sc = Scenario(sites=('qingyang',), designs=('free_air',)); wx = prepare_weather(sc)\n"
+        "c = time.process_time(); import numba; a = time.process_time() - c\n"
+        "c = time.process_time(); annual_kpis(sc, weather=wx, kernel='numba'); b = time.process_time() - c\n"
+        "c = time.process_time(); annual_kpis(sc, weather=wx, kernel='numba'); d = time.process_time() - c\n"
+        "print(a, b - d)\n"
+    )
+    out = []
+    for _ in range(4):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=HERE.parent)
+        out.append([float(x) for x in r.stdout.split()])
+    a = np.array(out[1:])  # the first run may compile (and write the cache)
+    print("fresh process, compiled kernel (CPU s, median (range) of 3 processes after a first that fills the cache):")
+    row("import numba", stats(a[:, 0]))
+    row("load the cached free-air kernel (first call minus a second call)", stats(a[:, 1]))
 
 
 def pvwatts_reference_cli() -> None:
@@ -225,10 +323,30 @@ def pvwatts_reference_cli() -> None:
     print(model.Outputs.ac_annual / 1000.0)
 
 
-if __name__ == "__main__":
-    import sys
+BENCHES = {
+    "engine": bench_engine,
+    "pysam": bench_pysam,
+    "micro": bench_micro,
+    "storage": bench_storage,
+    "sizing": bench_sizing,
+    "kernel-cost": bench_kernel_cost,
+}
 
+
+def main(which: list[str]) -> None:
+    from twin.core.runtime import keep_freed_memory
+
+    keep_freed_memory()  # as the twin CLI does: reuse freed arrays (see twin/core/runtime.py)
+    warnings.simplefilter("ignore")
+    print("machine:", machine(), "— shared with other jobs: read medians and ranges, not single runs")
+    for name in which or list(BENCHES):
+        if name != "machine":
+            BENCHES[name]()
+        print()
+
+
+if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--pvwatts":
         pvwatts_reference_cli()
     else:
-        main()
+        main(sys.argv[1:])

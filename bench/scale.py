@@ -1,4 +1,4 @@
-"""Scale benchmarks (`make bench`, or `python bench/scale.py [dask|cost|memory]`).
+"""Scale benchmarks (`make bench`, or `python bench/scale.py [dask|cost|memory|memory-kernel]`).
 
 * **dask**: the same sweep serially (this process, the engine's threads) and on a warm
   LocalCluster of 2 single-threaded workers, in interleaved pairs; wall and CPU time (this
@@ -9,6 +9,7 @@
 * **memory**: peak traced allocation (tracemalloc; numpy reports its buffers to it) of
   ``simulate`` (all hourly variables, or ``keep=KPI_VARIABLES``) and ``annual_kpis`` at two
   case counts; the difference per case gives cases per GB.
+* **memory-kernel**: the same for ``annual_kpis`` with the compiled kernel and with numpy.
 """
 
 from __future__ import annotations
@@ -154,13 +155,37 @@ def bench_memory() -> None:
                 print(f"{head} {per_case / 2**20:6.3f} MiB per extra case = {2**30 / per_case:,.0f} cases per GiB")
 
 
+def bench_memory_kernel() -> None:
+    """Peak traced memory of annual_kpis on free air, compiled kernel against numpy reference."""
+    from twin import Scenario
+    from twin.engine.simulate import annual_kpis, prepare_weather
+
+    os.environ["TWIN_THREADS"] = "1"
+    print("peak traced memory (tracemalloc) of annual_kpis, free air, Qingyang, one thread")
+    for kernel in ("numba", "reference"):
+        peaks = []
+        for n in (128, 512):
+            sc = Scenario(
+                sites=("qingyang",),
+                designs=("free_air",),
+                sweep=(("facility.utilisation", tuple(np.linspace(0.3, 0.95, n).round(5))),),
+            )
+            wx = prepare_weather(sc)
+            annual_kpis(sc, weather=wx, kernel=kernel)
+            tracemalloc.start()
+            annual_kpis(sc, weather=wx, kernel=kernel)
+            peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+            tracemalloc.stop()
+        print(f"  kernel={kernel:<10} 128 cases {peaks[0]:7.1f} MiB, 512 cases {peaks[1]:7.1f} MiB")
+
+
 def main(which: list[str]) -> None:
     from twin.core.runtime import keep_freed_memory
 
     keep_freed_memory()
     warnings.simplefilter("ignore")
     for name in which or ["cost", "memory", "dask"]:
-        {"dask": bench_dask, "cost": bench_cost, "memory": bench_memory}[name]()
+        {"dask": bench_dask, "cost": bench_cost, "memory": bench_memory, "memory-kernel": bench_memory_kernel}[name]()
         print()
 
 

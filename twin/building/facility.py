@@ -94,6 +94,25 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return _FIELD_NAMES[cls]
 
 
+def installed_it(design: Design, fac: Columns, coo: Columns, design_kw: np.ndarray, n_hours: int) -> tuple[Any, Any]:
+    """Installed IT power (kW; hourly with an occupancy ramp) and the overclock power factor of a block.
+
+    Refuses a rack density above what the design's air can carry (``max_kw_per_rack``).
+    """
+    if "max_kw_per_rack" in coo and np.any(fac["kw_per_rack"] > coo["max_kw_per_rack"]):
+        raise ConfigError(
+            f"facility.kw_per_rack = {float(np.max(fac['kw_per_rack'])):g} kW is above "
+            f"cooling.{design.name}.max_kw_per_rack = {float(np.min(coo['max_kw_per_rack'])):g} kW: "
+            "air cannot carry that density; choose cold_plate, spray or immersion, or raise the limit"
+        )
+    occupancy = fac["occupancy"]
+    if np.any(fac["occupancy_ramp"]):
+        ramp = occupancy_profile(n_hours, occupancy, fac["occupancy_end"], fac["ramp_years"], fac["operating_year"])
+        occupancy = np.where(fac["occupancy_ramp"], ramp, occupancy)
+    overclock = overclock_power(fac["performance_factor"], str(fac["overclock_law"]), fac["overclock_power_factor"])
+    return design_kw * occupancy, overclock
+
+
 def facility_chain(
     design: Design,
     wx: Mapping[str, np.ndarray],
@@ -128,21 +147,7 @@ def facility_chain(
         still be a function of no arguments), ``p_cooling``, the electrical losses,
         ``p_facility`` and hourly ``pue``.
     """
-
-    if "max_kw_per_rack" in coo and np.any(fac["kw_per_rack"] > coo["max_kw_per_rack"]):
-        raise ConfigError(
-            f"facility.kw_per_rack = {float(np.max(fac['kw_per_rack'])):g} kW is above "
-            f"cooling.{design.name}.max_kw_per_rack = {float(np.min(coo['max_kw_per_rack'])):g} kW: "
-            "air cannot carry that density; choose cold_plate, spray or immersion, or raise the limit"
-        )
-    occupancy = fac["occupancy"]
-    if np.any(fac["occupancy_ramp"]):
-        ramp = occupancy_profile(
-            np.shape(wx["t_db"])[-1], occupancy, fac["occupancy_end"], fac["ramp_years"], fac["operating_year"]
-        )
-        occupancy = np.where(fac["occupancy_ramp"], ramp, occupancy)
-    installed_kw = design_kw * occupancy
-    overclock = overclock_power(fac["performance_factor"], str(fac["overclock_law"]), fac["overclock_power_factor"])
+    installed_kw, overclock = installed_it(design, fac, coo, design_kw, np.shape(wx["t_db"])[-1])
 
     def it_fn(t_inlet: np.ndarray, t_chip: np.ndarray, has_fans: bool | np.ndarray) -> ITResult:
         r: ITResult = {

@@ -102,7 +102,10 @@ GREEN_PER_CASE_NEEDS = (
 
 
 def annual_figures(
-    hourly: dict[str, np.ndarray], per_case: dict[str, np.ndarray], time: np.ndarray
+    hourly: dict[str, np.ndarray],
+    per_case: dict[str, np.ndarray],
+    time: np.ndarray,
+    sums: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """The annual KPIs of every case from its hourly arrays: the one place they are defined.
 
@@ -115,6 +118,10 @@ def annual_figures(
         (case,) arrays of :data:`GREEN_PER_CASE_NEEDS` (with the green KPIs).
     time : numpy.ndarray
         The hourly time axis (day and month boundaries).
+    sums : dict, optional
+        The year's sums of :data:`HOURLY_NEEDS` (kWh; L of water; hours out of envelope; the
+        highest hourly PUE under ``pue``) when a compiled kernel has already taken them
+        (:mod:`twin.engine.kernels`); ``hourly`` then needs only what the green KPIs read.
 
     Returns
     -------
@@ -133,9 +140,13 @@ def annual_figures(
             return np.full(np.shape(a)[:-1], a.flat[0] * np.shape(a)[-1] * dt_h)
         return np.sum(a, axis=-1) * dt_h
 
-    e = {k: annual(hourly[k]) / 1000.0 for k in HOURLY_NEEDS[:8]}
+    if sums is None:
+        sums = {k: annual(hourly[k]) for k in (*HOURLY_NEEDS[:8], "water")}
+        sums["out_of_envelope"] = np.sum(hourly["out_of_envelope"], axis=-1)
+        sums["pue"] = np.max(hourly["pue"], axis=-1)
+    e = {k: sums[k] / 1000.0 for k in HOURLY_NEEDS[:8]}
     losses = e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"]
-    water = annual(hourly["water"])
+    water = sums["water"]
     pue = e["p_facility"] / e["p_it"]
     out = {
         "energy_facility": e["p_facility"],
@@ -150,8 +161,8 @@ def annual_figures(
         "elc": losses / e["p_it"],
         "wue": water / (e["p_it"] * 1000.0),
         "water_m3": water / 1000.0,
-        "hours_out_of_envelope": np.sum(hourly["out_of_envelope"], axis=-1),
-        "pue_max_hourly": np.max(hourly["pue"], axis=-1),
+        "hours_out_of_envelope": np.asarray(sums["out_of_envelope"]).astype(np.int64),
+        "pue_max_hourly": sums["pue"],
         "energy_per_compute": e["p_facility"] / e["compute"],
         "energy_heat_recoverable": annual(hourly["q_recoverable"]) / 1000.0,
         "energy_heat_demand": annual(hourly["q_heat_demand"]) / 1000.0,

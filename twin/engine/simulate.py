@@ -30,10 +30,12 @@ from twin.building.facility import COOLING_PARTS, POWER_PARTS, derive_psychromet
 from twin.building.heat_reuse import heat_demand, reused_heat
 from twin.building.it_load import utilisation_profile
 from twin.core.io import read_hourly_csv
+from twin.core.jit import use_compiled
 from twin.core.params import ConfigError
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
 from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
+from twin.engine.kernels import COMPILED_DESIGNS, SUMS, facility_year, free_air_loop
 from twin.engine.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset, policy_attrs
 from twin.engine.weather_source import site_weather
 from twin.supply.green import SupplyParams, green_power
@@ -178,8 +180,8 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
     return _Plan(wx_all, cases, keys, time, hour, wstack, key_of, site_index, blocks)
 
 
-def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None) -> dict[str, Any]:
-    """Facility physics of one block of cases: arrays broadcastable to (len(idx), time)."""
+def _inputs(plan: _Plan, key: tuple, idx: list[int]) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """The arguments of :func:`~twin.building.facility.facility_chain` for one block of cases."""
     design = get_design(key[0])
     g = [plan.cases[i] for i in idx]
     si = plan.site_index[idx]
@@ -194,8 +196,14 @@ def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None
     if key[1] == "csv":
         series = read_hourly_csv(key[3], plan.time.size, "facility.profile_csv", "utilisation", 1.0)
     u = utilisation_profile(plan.hour, fac["utilisation"], key[1], fac["diurnal_amplitude"], series)
+    return design, wx, fac, ele, coo, design_kw, u
+
+
+def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None) -> dict[str, Any]:
+    """Facility physics of one block of cases: arrays broadcastable to (len(idx), time)."""
+    g = [plan.cases[i] for i in idx]
     try:
-        r = facility_chain(design, wx, fac, ele, coo, design_kw, u)
+        r = facility_chain(*_inputs(plan, key, idx))
     except ConvergenceError as exc:
         cases = [g[i] if len(g) > 1 else g[0] for i in exc.rows] or g
         named = "; ".join(f"{c.site} {c.design} {dict(c.swept) or ''}".rstrip() for c in cases[:5])
@@ -355,7 +363,9 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     return ds
 
 
-def annual_kpis(scenario: Scenario, weather: dict | None = None, cases: list[Case] | None = None) -> xr.Dataset:
+def annual_kpis(
+    scenario: Scenario, weather: dict | None = None, cases: list[Case] | None = None, kernel: str = "auto"
+) -> xr.Dataset:
     """The annual KPIs of every case, block by block, without holding hourly arrays.
 
     Equal to ``kpis(simulate(scenario))`` (the same physics and the same
@@ -372,6 +382,14 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None, cases: list[Cas
     cases : list of Case, optional
         Run these cases instead of ``scenario.cases()`` (e.g. one slice of them: a block of
         :mod:`twin.studies.sweep`); their sites must be in ``weather``.
+    kernel : {"auto", "numba", "reference"}
+        ``"numba"``: the fused compiled kernels of :mod:`twin.engine.kernels` for the designs
+        that have one (free air), the numpy reference for the others and for blocks the kernel
+        hands back (trim shortfall, a value out of bounds); ``"reference"``: numpy only;
+        ``"auto"``: compiled for runs of at least :data:`twin.core.jit.AUTO_MIN_CASE_YEARS`
+        case-years or when the kernel is already loaded in this process
+        (:func:`twin.core.jit.use_compiled`).
+        Results agree to 1e-12 (tested).
 
     Returns
     -------
@@ -384,10 +402,19 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None, cases: list[Cas
     figures: dict[str, np.ndarray] = {}
     lock = threading.Lock()
     profiles: dict = {}  # PV and wind unit profiles, shared by the blocks
+    fused = use_compiled(kernel, n * nt / 8760.0, free_air_loop)
 
     def run_block(key: tuple, idx: list[int]) -> None:
         m = len(idx)
-        hourly = {k: np.broadcast_to(np.asarray(v), (m, nt)) for k, v in _block(plan, key, idx, KPI_VARIABLES).items()}
+        sums = None
+        r = facility_year(*_inputs(plan, key, idx), m) if fused and key[0] in COMPILED_DESIGNS else None
+        if r is not None:
+            hourly = {"p_facility": r["p_facility"]}
+            sums = {k: r[f"sum_{k}"] for k in SUMS}
+        else:
+            hourly = {
+                k: np.broadcast_to(np.asarray(v), (m, nt)) for k, v in _block(plan, key, idx, KPI_VARIABLES).items()
+            }
         green, per_case = green_power(
             _supply_params([plan.cases[i] for i in idx]),
             [keys[i] for i in idx],
@@ -397,7 +424,7 @@ def annual_kpis(scenario: Scenario, weather: dict | None = None, cases: list[Cas
             profiles=profiles,
             hour=plan.hour[0],
         )
-        f = annual_figures({**hourly, **green}, per_case, plan.time)
+        f = annual_figures({**hourly, **green}, per_case, plan.time, sums)
         with lock:
             for k, v in f.items():
                 if k not in figures:

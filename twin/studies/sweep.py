@@ -25,6 +25,7 @@ from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
 from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
+from twin.engine.kernels import load_for
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
 
@@ -244,6 +245,7 @@ def run_sweep(
         spec = {"kind": "sweep", "scenario": scenario.to_dict(), "list": spec_cases, "block": block}
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
     weather = prepare_weather(scenario)
+    load_for(len(cases))  # blocks of a big study run the compiled kernels, as one call would
     bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
     results = run_blocks(
         kpi_block, blocks, shared=(scenario, weather), checkpoint=ckpt, client=client, progress=bar, on_block=on_block

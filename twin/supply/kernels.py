@@ -6,20 +6,17 @@ operations in the same order, compiled by numba (``cache=True``: the machine cod
 to disk at the first call, so a later process loads it instead of compiling again). The
 tests hold the kernel equal to the reference to 1e-12 on random cases.
 
-Where the compiled code lives: numba's ``__pycache__`` beside this file when that directory
-is writable; otherwise numba falls back to its per-user cache directory
-(``$XDG_CACHE_HOME/numba``, by default ``~/.cache/numba``); ``NUMBA_CACHE_DIR`` overrides
-both. With none of them writable, each process compiles once in memory (about a second).
-numba is imported at the first call, not with the package (it takes a few tenths of a second).
+Where the compiled code lives and when numba is imported: :mod:`twin.core.jit`.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from twin.core.jit import compiled
 
 __all__ = ["green_first", "green_first_reference"]
 
@@ -163,21 +160,8 @@ def _loop(net, p_cap, eta, lo, hi, keep, daily_cap, start, tol, steps_per_day, d
     return bufs[cur, 0].copy(), bufs[cur, 1].copy(), bufs[cur, 2].copy(), start
 
 
-_COMPILED: dict[str, Callable[..., Result]] = {}
-_COMPILE_LOCK = threading.Lock()
-
-
 def _compiled() -> Callable[..., Result]:
-    with _COMPILE_LOCK:
-        if "green_first" not in _COMPILED:
-            import numba
-
-            try:
-                f = numba.njit(cache=True, nogil=True)(_loop)
-            except RuntimeError:  # no writable cache directory anywhere: compile in memory
-                f = numba.njit(nogil=True)(_loop)
-            _COMPILED["green_first"] = f
-        return _COMPILED["green_first"]
+    return compiled(_loop)
 
 
 def green_first(*args: Any) -> Result:

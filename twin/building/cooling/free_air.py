@@ -43,7 +43,7 @@ from twin.building.it_load import DT_CHIP_AIR
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
-__all__ = ["ConvergenceError", "FreeAirParams", "simulate_free_air"]
+__all__ = ["ConvergenceError", "FreeAirParams", "free_air_state", "simulate_free_air"]
 
 MAX_ITERATIONS = 50
 """Iterations of the supply-temperature fixed point with too little trim (it contracts ≈ 10× per step)."""
@@ -157,10 +157,22 @@ def _x_sat_supply(
     return out
 
 
+def free_air_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
+    """What happens per kg of supply air each hour: the part of :func:`simulate_free_air` before the load.
+
+    Arrays broadcastable to (case, time), independent of the IT load: ``mode``, ``too_humid``,
+    ``t_supply`` (°C, before any trim shortfall), ``trim_per_kg`` and ``closed_oa_per_kg``
+    (kJ per kg of supply air the DX coil removes), ``fan_kw``, ``humid_kw`` (kW per kg/s),
+    ``water`` (L/h per kg/s), ``out_of_envelope``, ``w_supply`` (kg/kg), ``rh_supply`` (%).
+    The compiled kernel (:mod:`twin.engine.kernels`) takes the load part from here.
+    """
+    return _simulate(wx, p, None, None, None)
+
+
 def simulate_free_air(
     wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
 ) -> CoolingResult:
-    """Hourly free-air cooling for all cases of this design at once.
+    """Hourly free-air cooling for all cases of this design at once (the numpy reference).
 
     Parameters
     ----------
@@ -184,6 +196,13 @@ def simulate_free_air(
         Component powers (kW), water (L/h), mode (index into :data:`MODES`), supply
         conditions and ``out_of_envelope``; also the IT results from ``it_fn``.
     """
+    return _simulate(wx, p, it_fn, heat_other, q_design)
+
+
+def _simulate(
+    wx: Weather, p: Columns, it_fn: ITFunction | None, heat_other: HeatOther | None, q_design: np.ndarray | None
+) -> Any:
+    """:func:`simulate_free_air`; with ``it_fn`` None, :func:`free_air_state` (the state, no load)."""
     t_o, w_o, pa = wx["t_db"], wx["w"], wx["p_air"]
     env = ENVELOPES[p["envelope"]]
     t_lo, t_hi, dp_lo, dp_hi, rh_lo, rh_hi = env
@@ -266,6 +285,20 @@ def simulate_free_air(
         p["closed_outdoor_air"] * (CP_AIR * (t_o - ts - dt_units) + H_FG * np.maximum(w_o - w_closed, 0.0)),
         0.0,
     )
+    if it_fn is None or heat_other is None or q_design is None:
+        return {
+            "mode": mode,
+            "too_humid": too_humid,
+            "t_supply": t_supply,
+            "trim_per_kg": trim_per_kg,
+            "closed_oa_per_kg": closed_oa_per_kg,
+            "fan_kw": sup["fan_kw"],
+            "humid_kw": sup["humid_kw"],
+            "water": sup["water"],
+            "out_of_envelope": sup["out"],
+            "w_supply": sup["w"],
+            "rh_supply": sup["rh"],
+        }
     cap = p["trim_capacity"] * q_design
     t_target = t_supply
 

@@ -1,0 +1,285 @@
+"""The fused free-air kernel (twin.engine.kernels) against the numpy reference, to 1e-12."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import twin.engine.simulate
+from twin import Scenario
+from twin.building.cooling import get_design
+from twin.building.cooling.components import ENVELOPES
+from twin.building.cooling.free_air import FreeAirParams, free_air_state
+from twin.building.electrical import ElectricalParams
+from twin.building.facility import derive_psychrometrics, facility_chain, stack_columns
+from twin.building.it_load import ITParams, utilisation_profile
+from twin.core.jit import AUTO_MIN_CASE_YEARS, use_compiled
+from twin.core.params import ConfigError
+from twin.engine.kernels import SUMS, facility_year
+from twin.engine.simulate import annual_kpis, prepare_weather
+
+ROOT = Path(__file__).resolve().parents[2]
+RTOL = 1e-12
+
+
+def _weather(rng: np.random.Generator, nt: int) -> dict[str, np.ndarray]:
+    """Hours from −30 to 42 °C, 5–100 % RH at 60–101 kPa: every economiser mode and both edges."""
+    t_db = rng.uniform(-30.0, 42.0, nt)
+    rh = rng.uniform(5.0, 100.0, nt)
+    p_air = np.full(nt, rng.uniform(60_000.0, 101_325.0))
+    wx = {"t_db": t_db[None, :], "rh": rh[None, :], "p_air": p_air[None, :]}
+    wx.update(derive_psychrometrics(t_db, rh, p_air))
+    return {k: np.atleast_2d(v) for k, v in wx.items()}
+
+
+def _cooling(rng: np.random.Generator) -> FreeAirParams:
+    env = str(rng.choice(["A1", "A2", "A3", "recommended"]))
+    lo, hi = ENVELOPES[env][:2]
+    ts = float(rng.uniform(lo, hi))
+    return FreeAirParams(
+        envelope=env,
+        t_supply_setpoint=ts,
+        t_supply_max=float(rng.uniform(ts, hi)),
+        delta_t_it=float(rng.uniform(5.0, 20.0)),
+        evaporative=bool(rng.random() < 0.8),
+        evap_effectiveness=float(rng.uniform(0.0, 1.0)),
+        trim_capacity=float(rng.choice([0.3, 1.0, 2.0])),
+        closed_outdoor_air=float(rng.uniform(0.0, 0.3)),
+        humidifier=bool(rng.random() < 0.8),
+        fan_pressure_pa=float(rng.uniform(100.0, 1500.0)),
+        fan_efficiency=float(rng.uniform(0.3, 0.9)),
+        fan_units=int(rng.integers(1, 20)),
+        fan_redundant_units=int(rng.integers(0, 3)),
+        fan_min_flow=float(rng.uniform(0.0, 0.5)),
+        fan_control=str(rng.choice(["vsd", "constant"])),
+        evaporator_approach=float(rng.uniform(2.0, 15.0)),
+        condenser_approach=float(rng.uniform(5.0, 20.0)),
+    )
+
+
+def _facility(rng: np.random.Generator) -> ITParams:
+    return ITParams(
+        it_capacity_kw=float(rng.uniform(100.0, 50_000.0)),
+        utilisation=float(rng.uniform(0.05, 1.0)),
+        idle_fraction=float(rng.uniform(0.1, 0.6)),
+        fan_share=float(rng.uniform(0.0, 0.2)),
+        fan_speed_per_k=float(rng.uniform(0.0, 0.05)),
+        leakage_per_k=float(rng.uniform(0.0, 0.01)),
+        leakage_share=float(rng.uniform(0.0, 0.5)),
+        performance_factor=float(rng.uniform(0.5, 3.0)),
+        occupancy=float(rng.uniform(0.2, 1.0)),
+        profile=str(rng.choice(["flat", "diurnal"])),
+    )
+
+
+def _electrical(rng: np.random.Generator) -> ElectricalParams:
+    return ElectricalParams(
+        ups_redundancy=float(rng.uniform(1.0, 3.0)),
+        ups_loss_no_load=float(rng.uniform(0.0, 0.02)),
+        ups_loss_linear=float(rng.uniform(0.0, 0.03)),
+        ups_loss_square=float(rng.uniform(0.0, 0.03)),
+        distribution_loss=float(rng.uniform(0.0, 0.05)),
+        transformer_rating_factor=float(rng.uniform(1.0, 3.0)),
+        lighting_misc=float(rng.uniform(0.0, 0.05)),
+    )
+
+
+def _reference_sums(r: dict) -> dict[str, np.ndarray]:
+    """What annual_figures sums from the reference's hourly arrays."""
+    m, nt = np.broadcast_shapes(np.shape(r["p_facility"]), np.shape(r["p_it"]))
+    h = {k: np.broadcast_to(np.asarray(r[k], dtype=float), (m, nt)) for k in SUMS if k != "out_of_envelope"}
+    out = {k: h[k].sum(axis=-1) for k in h}
+    out["out_of_envelope"] = np.broadcast_to(r["out_of_envelope"], (m, nt)).sum(axis=-1)
+    out["pue"] = h["pue"].max(axis=-1)
+    return out
+
+
+def _compare(wx, facs, eles, coos, m):
+    """Kernel against reference on one block; returns whether the kernel handled it."""
+    d = get_design("free_air")
+    fac, ele, coo = stack_columns(facs), stack_columns(eles), stack_columns(coos)
+    kw = np.asarray([f.design_kw for f in facs], dtype=float)[:, None]
+    nt = wx["t_db"].shape[-1]
+    hour = (np.arange(nt) % 24)[None, :]
+    u = utilisation_profile(hour, fac["utilisation"], facs[0].profile, fac["diurnal_amplitude"])
+    got = facility_year(d, wx, fac, ele, coo, kw, u, m)
+    try:
+        ref = facility_chain(d, wx, fac, ele, coo, kw, u)
+    except ConfigError:
+        assert got is None  # the reference refuses (bounds, no convergence): the kernel handed it back
+        return False
+    if got is None:
+        return False
+    want = _reference_sums(ref)
+    np.testing.assert_allclose(got["p_facility"], np.broadcast_to(ref["p_facility"], (m, nt)), rtol=RTOL)
+    for k in SUMS:
+        np.testing.assert_allclose(got[f"sum_{k}"], want[k], rtol=RTOL, err_msg=k)
+    return True
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 5), nt=st.sampled_from([24, 96, 240]))
+def test_kernel_equals_reference_on_random_blocks(seed, m, nt):
+    """Random weather hours and parameters, one cooling parameter set per block, cases varying."""
+    rng = np.random.default_rng(seed)
+    wx = _weather(rng, nt)
+    profile = str(rng.choice(["flat", "diurnal"]))
+    law = str(rng.choice(["linear", "fV2"]))
+    facs = [dataclasses.replace(_facility(rng), profile=profile, overclock_law=law) for _ in range(m)]
+    eles = [_electrical(rng) for _ in range(m)]
+    _compare(wx, facs, eles, [_cooling(rng)], m)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(2, 4))
+def test_kernel_equals_reference_with_cooling_varying_per_case(seed, m):
+    """A packed block: every case its own cooling parameters (the state is per case and hour)."""
+    rng = np.random.default_rng(seed)
+    wx = _weather(rng, 96)
+    coos = [_cooling(rng) for _ in range(m)]
+    env, fc = coos[0].envelope, coos[0].fan_control
+    coos = [
+        dataclasses.replace(
+            c,
+            envelope=env,
+            fan_control=fc,
+            t_supply_setpoint=ENVELOPES[env][0],
+            t_supply_max=ENVELOPES[env][1],
+        )
+        for c in coos
+    ]
+    _compare(wx, [ITParams()] * m, [ElectricalParams()] * m, coos, m)
+
+
+def test_every_mode_and_edge_is_covered_and_equal():
+    """A designed day: mix, outdoor, evaporative, evaporative + trim, outdoor + trim, closed, out of envelope."""
+    t = np.array([-20.0, 5.0, 18.0, 24.0, 29.0, 33.0, 38.0, 42.0, 30.0, 35.0, 26.0, 15.0] * 2)
+    rh = np.array([20.0, 60.0, 40.0, 50.0, 30.0, 20.0, 15.0, 10.0, 95.0, 80.0, 100.0, 3.0] * 2)
+    p_air = np.full(t.size, 85_000.0)
+    wx = {"t_db": t[None, :], "rh": rh[None, :], "p_air": p_air[None, :]}
+    wx.update({k: np.atleast_2d(v) for k, v in derive_psychrometrics(t, rh, p_air).items()})
+    wet, dry = (
+        FreeAirParams(evap_effectiveness=0.6),
+        FreeAirParams(evaporative=False, humidifier=False),
+    )  # outdoor + trim, too dry
+    states = [free_air_state(wx, stack_columns([c])) for c in (wet, dry)]
+    assert set(np.unique(np.concatenate([s["mode"].ravel() for s in states]))) == {0, 1, 2, 3, 4, 5}
+    assert states[1]["out_of_envelope"].any()
+    facs = [ITParams(utilisation=u) for u in (0.1, 0.3, 0.5)]  # more: 42 °C with no evaporation outruns the trim
+    for coo in (wet, dry):
+        assert _compare(wx, facs, [ElectricalParams()] * 3, [coo], 3)
+    # too little trim: the kernel hands the block to the reference (fixed point on the supply)
+    assert not _compare(wx, facs, [ElectricalParams()] * 3, [dataclasses.replace(wet, trim_capacity=0.05)], 3)
+
+
+def _assert_kpis_equal(a, b) -> None:
+    assert set(a.data_vars) == set(b.data_vars)
+    for k in b.data_vars:
+        x, y = np.asarray(a[k], dtype=float), np.asarray(b[k], dtype=float)
+        np.testing.assert_array_equal(np.isnan(x), np.isnan(y), err_msg=k)
+        np.testing.assert_allclose(x, y, rtol=RTOL, err_msg=k)
+        assert a[k].dtype == b[k].dtype, k
+
+
+def _fused_and_reference(sc) -> list[bool]:
+    """annual_kpis with the kernel against the reference; returns which blocks the kernel took."""
+    wx = prepare_weather(sc)
+    handled = []
+    real = twin.engine.simulate.facility_year
+
+    def counting(*args):
+        r = real(*args)
+        handled.append(r is not None)
+        return r
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(twin.engine.simulate, "facility_year", counting)
+        fused = annual_kpis(sc, weather=wx, kernel="numba")
+    _assert_kpis_equal(fused, annual_kpis(sc, weather=wx, kernel="reference"))
+    return handled
+
+
+@pytest.mark.parametrize("site", ["qingyang", "guiyang"])
+def test_annual_kpis_numba_equals_reference_on_a_generated_year(site):
+    """A generated year, a sweep over facility and cooling (diurnal profile, occupancy ramp)."""
+    grid = (
+        ("facility.utilisation", (0.2, 0.6, 0.8)),
+        ("facility.profile", ("flat", "diurnal")),
+        ("facility.occupancy_ramp", (False, True)),
+        ("cooling.free_air.evap_effectiveness", (0.0, 0.85)),
+    )
+    handled = _fused_and_reference(Scenario(sites=(site,), designs=("free_air",), sweep=grid))
+    if site == "qingyang":  # dry: the trim always holds, the kernel takes every block
+        assert handled and all(handled)
+    # too little trim in some cases: their block goes to the reference, results unchanged
+    short = (*grid, ("cooling.free_air.trim_capacity", (0.02, 1.0)))
+    assert not all(_fused_and_reference(Scenario(sites=(site,), designs=("free_air",), sweep=short)))
+
+
+def test_annual_kpis_numba_equals_reference_on_a_real_year():
+    epw = ROOT.parent / "shared" / "weather"
+    files = sorted(epw.glob("*.epw")) if epw.is_dir() else []
+    if not files:
+        pytest.skip("no real weather files in ../shared/weather")
+    from twin.engine.config import WeatherSource
+
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=("free_air", "chilled_water"),
+        weather=WeatherSource(source=str(files[0])),
+        sweep=(("facility.utilisation", (0.3, 0.7, 1.0)),),
+    )
+    wx = prepare_weather(sc)
+    _assert_kpis_equal(annual_kpis(sc, weather=wx, kernel="numba"), annual_kpis(sc, weather=wx, kernel="reference"))
+
+
+def test_kernel_switch():
+    assert use_compiled("numba", 1) and not use_compiled("reference", 10**6)
+    with pytest.raises(ConfigError, match="kernel = 'fast'"):
+        use_compiled("fast", 1)
+    code = (
+        "import sys; from twin.core.jit import use_compiled, AUTO_MIN_CASE_YEARS as n\n"
+        "print(use_compiled('auto', n - 1), use_compiled('auto', n), 'numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "False"]  # a fresh small run does not import numba
+    assert AUTO_MIN_CASE_YEARS >= 1
+
+
+def test_free_air_kernel_is_cached_on_disk(tmp_path):
+    """A second process loads the fused kernel from NUMBA_CACHE_DIR instead of compiling it."""
+    code = (
+        "import numpy as np; from twin import Scenario; from twin.engine.simulate import annual_kpis\n"
+        "from twin.core.jit import compiled; from twin.engine.kernels import free_air_loop\n"
+        "annual_kpis(Scenario(sites=('qingyang',), designs=('free_air',)), kernel='numba')\n"
+        "f = compiled(free_air_loop); print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+
+    def run() -> list[int]:
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return [int(x) for x in out.stdout.split()]
+
+    assert run() == [0, 1]
+    assert run() == [1, 0]
+
+
+def test_a_big_sweep_loads_the_kernel_for_its_blocks():
+    """twin sweep runs blocks of 256 cases: a study of ≥ AUTO_MIN_CASE_YEARS loads the kernel first."""
+    code = (
+        "from twin.core.jit import use_compiled, AUTO_MIN_CASE_YEARS as n\n"
+        "from twin.engine.kernels import free_air_loop, load_for\n"
+        "load_for(n - 1); a = use_compiled('auto', 256, free_air_loop)\n"
+        "load_for(n); print(a, use_compiled('auto', 256, free_air_loop))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
