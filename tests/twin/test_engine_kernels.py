@@ -77,6 +77,7 @@ def _facility(rng: np.random.Generator) -> ITParams:
         performance_factor=float(rng.uniform(0.5, 3.0)),
         occupancy=float(rng.uniform(0.2, 1.0)),
         profile=str(rng.choice(["flat", "diurnal"])),
+        kw_per_rack=float(rng.uniform(2.0, 30.0)),
     )
 
 
@@ -133,7 +134,8 @@ def test_kernel_equals_reference_on_random_blocks(seed, m, nt):
     wx = _weather(rng, nt)
     profile = str(rng.choice(["flat", "diurnal"]))
     law = str(rng.choice(["linear", "fV2"]))
-    facs = [dataclasses.replace(_facility(rng), profile=profile, overclock_law=law) for _ in range(m)]
+    hall = str(rng.choice(["none", "cold_aisle", "hot_aisle", "chimney"]))  # text: one per block
+    facs = [dataclasses.replace(_facility(rng), profile=profile, overclock_law=law, containment=hall) for _ in range(m)]
     eles = [_electrical(rng) for _ in range(m)]
     _compare(wx, facs, eles, [_cooling(rng)], m)
 
@@ -209,12 +211,13 @@ def _fused_and_reference(sc) -> list[bool]:
 
 @pytest.mark.parametrize("site", ["qingyang", "guiyang"])
 def test_annual_kpis_numba_equals_reference_on_a_generated_year(site):
-    """A generated year, a sweep over facility and cooling (diurnal profile, occupancy ramp)."""
+    """A generated year, a sweep over facility, cooling and heat demand (diurnal profile, occupancy ramp)."""
     grid = (
         ("facility.utilisation", (0.2, 0.6, 0.8)),
         ("facility.profile", ("flat", "diurnal")),
         ("facility.occupancy_ramp", (False, True)),
         ("cooling.free_air.evap_effectiveness", (0.0, 0.85)),
+        ("heat_reuse.demand_kw_per_k", (0.0, 250.0)),  # a heat customer: free air reuses nothing
     )
     handled = _fused_and_reference(Scenario(sites=(site,), designs=("free_air",), sweep=grid))
     if site == "qingyang":  # dry: the trim always holds, the kernel takes every block

@@ -27,18 +27,19 @@ from typing import Any
 import numpy as np
 
 from twin.building.cooling import Design
+from twin.building.cooling.air_management import from_columns
 from twin.building.cooling.components import CP_AIR, vapour_compression_power
 from twin.building.cooling.curves import FAN_CURVES
 from twin.building.cooling.free_air import free_air_state
 from twin.building.electrical import indoor_losses
-from twin.building.facility import installed_it
+from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import compiled, use_compiled
-from twin.engine.metrics import HOURLY_NEEDS
+from twin.engine.metrics import FACILITY_SUMS
 
 __all__ = ["COMPILED_DESIGNS", "SUMS", "facility_year", "free_air_loop", "load_for"]
 
-SUMS = HOURLY_NEEDS
+SUMS = FACILITY_SUMS
 """Columns of a kernel's ``sums``: annual kWh (L for water, hours for ``out_of_envelope``) and,
 for ``pue``, the highest hourly PUE."""
 
@@ -81,8 +82,10 @@ def free_air_loop(
     tr_factor,
     tr_no_load,
     tr_load_loss,
-    # (case,): free air's own (twin.building.cooling.free_air, components.fan_array_power)
-    delta_t_it,
+    # (case,): free air's own (twin.building.cooling.free_air, components.fan_array_power) and the
+    # hall's air management (twin.building.cooling.air_management: inlet = supply + approach)
+    supply_approach,
+    dt_units,
     trim_cap,
     m_design,
     fan_units,
@@ -105,7 +108,7 @@ def free_air_loop(
         rating_t = tr_factor[i] * design_kw[i]
         tr_k = tr_load_loss[i] / rating_t
         tr_0 = rating_t * tr_no_load[i]
-        per_kg = 1.0 / (CP_AIR * delta_t_it[i])
+        per_kg = 1.0 / (CP_AIR * dt_units[i])
         share = fan_units[i] / (fan_units[i] + fan_redundant[i])
         m_des = max(m_design[i], 1e-12)
         e_fac = e_it = e_cool = e_ups = e_dist = e_tr = e_comp = e_water = 0.0
@@ -114,8 +117,8 @@ def free_air_loop(
         for t0 in range(0, nt, CHUNK):  # sums per chunk of hours, then of chunks (rounding as numpy's)
             f_fac = f_it = f_cool = f_ups = f_dist = f_tr = f_comp = f_water = 0.0
             for t in range(t0, min(t0 + CHUNK, nt)):
-                # IT power at the supply temperature (it_power; chip = inlet + DT_CHIP_AIR)
-                t_in = t_supply[i, t]
+                # IT power at the server inlet (it_power; chip = inlet + DT_CHIP_AIR)
+                t_in = t_supply[i, t] + supply_approach[i]
                 load = (idle[i] + (1.0 - idle[i]) * u[i, t]) / performance[i]
                 p_core = installed[i, t] * (1.0 - fan_share[i]) * load * overclock[i]
                 p_leak = p_core * max(leakage_per_k[i] * (t_in + DT_CHIP_AIR - T_CHIP_REF), -leakage_share[i])
@@ -190,6 +193,8 @@ def _free_air(
 ) -> dict[str, np.ndarray] | None:
     nt = int(np.shape(wx["t_db"])[-1])
     installed, overclock = installed_it(design, fac, coo, design_kw, nt)
+    coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}  # as facility_chain does
+    d_s, dt_units, _ = from_columns(coo)
     st = free_air_state(wx, coo)
     indoor = indoor_losses(design_kw, design_kw, ele)
     q_design = design_kw + (indoor["p_dist_loss"] + indoor["p_ups_loss"] + indoor["p_misc"])
@@ -229,9 +234,10 @@ def _free_air(
         case(ele["ups_loss_square"]),
         *(case(ele[k]) for k in ("lighting_misc", "transformer_rating_factor", "transformer_no_load")),
         case(ele["transformer_load_loss"]),
-        case(coo["delta_t_it"]),
+        case(d_s),
+        case(dt_units),
         case(coo["trim_capacity"] * q_design),
-        case(q_design / (CP_AIR * coo["delta_t_it"])),
+        case(q_design / (CP_AIR * dt_units)),
         *(case(coo[k]) for k in ("fan_units", "fan_redundant_units", "fan_min_flow")),
         np.asarray(FAN_CURVES[str(coo["fan_control"])], dtype=float),
         p_fac,

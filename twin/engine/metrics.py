@@ -53,7 +53,7 @@ def gb40879_grade(pue: np.ndarray) -> np.ndarray:
     return grade
 
 
-HOURLY_NEEDS = (
+FACILITY_SUMS = (
     "p_facility",
     "p_it",
     "p_cooling",
@@ -65,6 +65,11 @@ HOURLY_NEEDS = (
     "water",
     "out_of_envelope",
     "pue",
+)
+"""What a compiled kernel sums over the year (:mod:`twin.engine.kernels`): annual kWh, L of
+water, hours out of envelope and, for ``pue``, the highest hourly PUE."""
+HOURLY_NEEDS = (
+    *FACILITY_SUMS,
     "q_recoverable",
     "q_heat_demand",
     "q_reused",
@@ -119,7 +124,7 @@ def annual_figures(
     time : numpy.ndarray
         The hourly time axis (day and month boundaries).
     sums : dict, optional
-        The year's sums of :data:`HOURLY_NEEDS` (kWh; L of water; hours out of envelope; the
+        The year's sums of :data:`FACILITY_SUMS` (kWh; L of water; hours out of envelope; the
         highest hourly PUE under ``pue``) when a compiled kernel has already taken them
         (:mod:`twin.engine.kernels`); ``hourly`` then needs only what the green KPIs read.
 

@@ -180,13 +180,19 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
     return _Plan(wx_all, cases, keys, time, hour, wstack, key_of, site_index, blocks)
 
 
+def _inputs_weather(plan: _Plan, idx: list[int]) -> dict[str, np.ndarray]:
+    """The weather of a block of cases: one row when they share a site, else one per case."""
+    si = plan.site_index[idx]
+    if bool(np.all(si == si[0])):
+        return {v: a[si[0] : si[0] + 1] for v, a in plan.wstack.items()}
+    return {v: a[si] for v, a in plan.wstack.items()}
+
+
 def _inputs(plan: _Plan, key: tuple, idx: list[int]) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
     """The arguments of :func:`~twin.building.facility.facility_chain` for one block of cases."""
     design = get_design(key[0])
     g = [plan.cases[i] for i in idx]
-    si = plan.site_index[idx]
-    same_site = bool(np.all(si == si[0]))
-    wx = {v: (a[si[0] : si[0] + 1] if same_site else a[si]) for v, a in plan.wstack.items()}
+    wx = _inputs_weather(plan, idx)
     fac = stack_columns([c.facility for c in g])
     ele = stack_columns([c.electrical for c in g])
     coo = stack_columns([c.cooling for c in g])
@@ -199,6 +205,21 @@ def _inputs(plan: _Plan, key: tuple, idx: list[int]) -> tuple[Any, Any, Any, Any
     return design, wx, fac, ele, coo, design_kw, u
 
 
+def _heat_reuse(r: dict[str, Any], plan: _Plan, key: tuple, idx: list[int]) -> None:
+    """Add the heat customer's demand and the heat reused to a block's results, in place.
+
+    Designs that recover no heat or lose no fluid get zeros for those variables.
+    """
+    for name in ("q_recoverable", "fluid_loss", "fluid_co2e", "fluid_cost"):
+        r.setdefault(name, np.zeros((1, 1)))
+    hr = stack_columns([plan.cases[i].heat_reuse for i in idx])
+    t_db = _inputs_weather(plan, idx)["t_db"]
+    r["q_heat_demand"] = heat_demand(t_db, hr["demand_base_kw"], hr["demand_kw_per_k"], hr["t_balance"])
+    r["q_reused"] = reused_heat(
+        r["q_recoverable"], r.get("t_return", np.full((1, 1), np.nan)), r["q_heat_demand"], hr["t_return_min"]
+    )
+
+
 def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None) -> dict[str, Any]:
     """Facility physics of one block of cases: arrays broadcastable to (len(idx), time)."""
     g = [plan.cases[i] for i in idx]
@@ -208,13 +229,7 @@ def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None
         cases = [g[i] if len(g) > 1 else g[0] for i in exc.rows] or g
         named = "; ".join(f"{c.site} {c.design} {dict(c.swept) or ''}".rstrip() for c in cases[:5])
         raise ConfigError(f"{exc} (cases: {named})") from None
-    for name in ("q_recoverable", "fluid_loss", "fluid_co2e", "fluid_cost"):  # designs without them: none
-        r.setdefault(name, np.zeros((1, 1)))
-    hr = stack_columns([c.heat_reuse for c in g])
-    r["q_heat_demand"] = heat_demand(wx["t_db"], hr["demand_base_kw"], hr["demand_kw_per_k"], hr["t_balance"])
-    r["q_reused"] = reused_heat(
-        r["q_recoverable"], r.get("t_return", np.full((1, 1), np.nan)), r["q_heat_demand"], hr["t_return_min"]
-    )
+    _heat_reuse(r, plan, key, idx)
     out = {}
     for name, arr in r.items():
         if keep is not None and name not in keep and name != "p_facility":
@@ -411,6 +426,7 @@ def annual_kpis(
         if r is not None:
             hourly = {"p_facility": r["p_facility"]}
             sums = {k: r[f"sum_{k}"] for k in SUMS}
+            _heat_reuse(hourly, plan, key, idx)
         else:
             hourly = {
                 k: np.broadcast_to(np.asarray(v), (m, nt)) for k, v in _block(plan, key, idx, KPI_VARIABLES).items()
