@@ -230,6 +230,72 @@ def _skewed(z: np.ndarray, skew: np.ndarray) -> np.ndarray:
     return (z + g * (z**2 - 1.0) / 6.0) / np.sqrt(1.0 + g**2 / 18.0)
 
 
+DIURNAL_ITERATIONS = 6
+"""Corrections of the diurnal cycle's excursions until the monthly means of the generated daily
+maxima and minima equal the normals (the residual after six is below 0.01 K)."""
+
+
+DEW_DIP_DEFAULT = (0.1, 0.16, 0.11, 0.25, 0.16, 0.37, 0.11, 0.36, 0.19, 0.11, 0.03, 0.04)
+"""κ, the fall of the dew point per K of afternoon warming above the daily mean, per month, for
+sites whose normals give no mean daily minimum RH: assumption, the month-by-month mean of the κ
+that the five reference sites' normals give (seed 0)."""
+
+DEW_DIP_ITERATIONS = 5
+"""Corrections of κ until the generated mean daily minimum RH equals the normal."""
+
+
+def _fall_mean(p: np.ndarray) -> np.ndarray:
+    """Mean over the fall of ``(½(1 + cos πφ))^p``, φ ∈ [0, 1]: ``Γ(p + ½) / (√π Γ(p + 1))``."""
+    from scipy.special import gammaln
+
+    return np.exp(gammaln(p + 0.5) - gammaln(p + 1.0) - 0.5 * np.log(np.pi))
+
+
+_P_GRID = np.logspace(-2.0, 2.0, 801)
+_M_GRID = _fall_mean(_P_GRID)
+
+
+def diurnal_shape(
+    rising: np.ndarray, phase_rise: np.ndarray, phase_fall: np.ndarray, rise_len: np.ndarray, frac: np.ndarray
+) -> np.ndarray:
+    """Diurnal temperature cycle in units of the daily range, with zero daily mean.
+
+    Parameters
+    ----------
+    rising : numpy.ndarray of bool
+        Hours between sunrise (the minimum) and the maximum.
+    phase_rise, phase_fall : numpy.ndarray
+        Position within the rise (0 at sunrise, 1 at the maximum) and within the fall (0 at the
+        maximum, 1 at the next sunrise).
+    rise_len : numpy.ndarray
+        Length of the rise, h (the fall lasts ``24 − rise_len``).
+    frac : numpy.ndarray
+        (daily mean − daily minimum) / daily range, 0 … 1: where the mean sits in the range.
+
+    Returns
+    -------
+    numpy.ndarray
+        The cycle ``S − frac`` with ``S`` from 0 (minimum) to 1 (maximum), so its minimum is
+        ``−frac``, its maximum ``1 − frac`` and its mean over a day ≈ 0.
+
+    Notes
+    -----
+    The rise is a half cosine, ``S = ½(1 − cos πφ)``; the fall is ``S = (½(1 + cos πφ))^p``: with
+    ``p = 1`` the symmetric half cosine, with ``p > 1`` a quick evening fall and a long flat
+    night, the shape of nocturnal cooling (Parton & Logan 1981, Agric. Meteorol. 23, 205, use an
+    exponential). ``p`` is the one that gives the day's mean ``frac``:
+    ``rise_len/2 + (24 − rise_len) M(p) = 24 frac`` with ``M(p) = Γ(p + ½) / (√π Γ(p + 1))``.
+    ``frac`` comes from the normals (mean, mean daily maximum and minimum), so the asymmetry of
+    the real cycle is kept.
+    """
+    fall_len = 24.0 - rise_len
+    m_target = np.clip((24.0 * frac - 0.5 * rise_len) / fall_len, _M_GRID[-1], _M_GRID[0])
+    p = np.interp(m_target, _M_GRID[::-1], _P_GRID[::-1])
+    s_rise = 0.5 * (1.0 - np.cos(np.pi * phase_rise))
+    s_fall = (0.5 * (1.0 + np.cos(np.pi * phase_fall))) ** p
+    return np.where(rising, s_rise, s_fall) - frac
+
+
 def _monthly_shift(
     values: np.ndarray, month: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None
 ) -> np.ndarray:
@@ -356,13 +422,32 @@ def typical_year(
     phase_rise = (solar_hour - rise) / (hmax - rise)
     fall_len = 24.0 - (hmax - rise)
     phase_fall = ((solar_hour - hmax) % 24.0) / fall_len
-    shape = np.where(rising, -0.5 * np.cos(np.pi * phase_rise), 0.5 * np.cos(np.pi * phase_fall))
     # Day-to-day level: interpolate daily means between noons so there is no jump at midnight.
     hours_axis = np.arange(time.size) + 0.5
     noons = np.arange(n_days) * 24.0 + 12.0
     level = np.interp(hours_axis, noons, t_day)
-    t_db = level + np.repeat(dtr, 24) * shape + 0.4 * _ar1(rng, time.size, 0.8)
-    t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
+    noise = 0.4 * _ar1(rng, time.size, 0.8)
+    # Upper and lower excursions of the daily cycle from the daily mean, per month: start from
+    # the normals (mean daily maximum − mean, mean − mean daily minimum) and correct them until
+    # the generated monthly means of the daily maxima and minima equal the normals.
+    n_month = np.bincount(mon_d, minlength=12)
+    upper = g["t_max_daily_mean_c"] - g["t_mean_c"]
+    lower = g["t_mean_c"] - g["t_min_daily_mean_c"]
+    rise_len = np.repeat(hmax - sunrise, 24)
+    for _ in range(DIURNAL_ITERATIONS):
+        dtr_m = np.maximum(upper + lower, 0.5)
+        frac = np.clip(lower / dtr_m, 0.0, 1.0)
+        shape = diurnal_shape(
+            rising, phase_rise, phase_fall, rise_len, np.repeat(mean_preserving_daily(frac, year), 24)
+        )
+        scale = mean_preserving_daily(dtr_m, year) / np.maximum(dtr_clim, 1e-6)
+        t_db = level + np.repeat(dtr * scale, 24) * shape + noise
+        t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
+        day_t = t_db.reshape(n_days, 24)
+        gmax = np.bincount(mon_d, weights=day_t.max(axis=1), minlength=12) / n_month
+        gmin = np.bincount(mon_d, weights=day_t.min(axis=1), minlength=12) / n_month
+        upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
+        lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
 
     # --- dew point ------------------------------------------------------------------------------
     td_clim = mean_preserving_daily(g["t_dew_mean_c"], year)
@@ -374,10 +459,30 @@ def typical_year(
     anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, 0.9)
     sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
-    td = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
-    target_td = g["t_dew_mean_c"]
-    for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
-        td = np.minimum(_monthly_shift(td, mon_h, target_td), t_db)
+    td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
+    # Afternoon drying: the dew point falls by κ K per K that the air warms above its daily mean
+    # (the growing boundary layer mixes drier air down), with zero daily mean.
+    warm = (np.repeat(dtr * scale, 24) * np.maximum(shape, 0.0)).reshape(n_days, 24)
+    warm = (warm - warm.mean(axis=1, keepdims=True)).ravel()
+    rh_min = getattr(normals, "rh_min_daily_mean_pct", None)
+    kappa = np.asarray(DEW_DIP_DEFAULT, dtype=float)
+    p0 = float(psy.pressure_from_elevation(elevation))
+    for _ in range(DEW_DIP_ITERATIONS if rh_min is not None else 1):
+        td = td_base - kappa[mon_h] * warm
+        for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
+            td = np.minimum(_monthly_shift(td, mon_h, g["t_dew_mean_c"]), t_db)
+        if rh_min is None:
+            break
+        # κ per month such that the mean daily minimum RH equals the normal: compare the dew
+        # points that the generated and the normal minimum RH give at the mean daily maximum.
+        rh_day_min = psy.relative_humidity_from_dew_point(t_db, td, p0).reshape(n_days, 24).min(axis=1)
+        rh_g = np.bincount(mon_d, weights=rh_day_min, minlength=12) / n_month
+        tx = g["t_max_daily_mean_c"]
+        gap = psy.dew_point(tx, np.clip(rh_g, 1.0, 100.0), p0) - psy.dew_point(
+            tx, np.clip(np.asarray(rh_min, dtype=float), 1.0, 100.0), p0
+        )
+        peak = np.bincount(mon_d, weights=warm.reshape(n_days, 24).max(axis=1), minlength=12) / n_month
+        kappa = np.clip(kappa + gap / np.maximum(peak, 0.5), 0.0, 1.0)
     td = np.minimum(td, t_db)
 
     # --- wind and pressure ----------------------------------------------------------------------

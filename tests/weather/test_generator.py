@@ -40,7 +40,10 @@ def test_monthly_means_equal_the_normals(qingyang_year):
     np.testing.assert_allclose(ds["wind_speed"].groupby("time.month").mean(), n.wind10m_mean_ms, rtol=1e-9)
     tmax = ds["t_db"].resample(time="D").max().groupby("time.month").mean()
     tmin = ds["t_db"].resample(time="D").min().groupby("time.month").mean()
-    np.testing.assert_allclose(tmax - tmin, np.subtract(n.t_max_daily_mean_c, n.t_min_daily_mean_c), atol=1.0)
+    np.testing.assert_allclose(tmax, n.t_max_daily_mean_c, atol=0.02)
+    np.testing.assert_allclose(tmin, n.t_min_daily_mean_c, atol=0.02)
+    rh_min = ds["rh"].resample(time="D").min().groupby("time.month").mean()
+    np.testing.assert_allclose(rh_min, n.rh_min_daily_mean_pct, atol=3.0)
     assert meta["format"] == "generated" and meta["seed"] == 0
 
 
@@ -54,6 +57,35 @@ def test_physical_invariants(qingyang_year):
     assert float(ds["ghi"].where(hour == 0).max()) == 0.0
     assert float(ds["ghi"].where(hour == 13).mean()) > 200.0
     assert ds.attrs["seed"] == 0
+
+
+def test_diurnal_shape_has_zero_mean_and_the_asked_extremes():
+    hours = np.arange(24) + 0.5
+    for rise_at, frac in ((6.0, 0.5), (7.5, 0.42), (4.5, 0.6), (6.0, 0.3)):
+        rise_len = np.full(24, gen.T_MAX_SOLAR_HOUR - rise_at)
+        rising = (hours >= rise_at) & (hours < gen.T_MAX_SOLAR_HOUR)
+        phase_rise = (hours - rise_at) / rise_len
+        phase_fall = ((hours - gen.T_MAX_SOLAR_HOUR) % 24.0) / (24.0 - rise_len)
+        fine = np.arange(0, 24, 0.001)  # the continuous day, for the mean
+        f_rising = (fine >= rise_at) & (fine < gen.T_MAX_SOLAR_HOUR)
+        s = gen.diurnal_shape(
+            f_rising,
+            (fine - rise_at) / rise_len[0],
+            ((fine - gen.T_MAX_SOLAR_HOUR) % 24.0) / (24.0 - rise_len[0]),
+            np.full(fine.size, rise_len[0]),
+            np.full(fine.size, frac),
+        )
+        assert abs(s.mean()) < 1e-3, (rise_at, frac)
+        assert s.min() == pytest.approx(-frac, abs=1e-6) and s.max() == pytest.approx(1.0 - frac, abs=1e-4)
+        h = gen.diurnal_shape(rising, phase_rise, phase_fall, rise_len, np.full(24, frac))
+        assert np.all(np.diff(h[rising]) > 0)  # warms from sunrise to the maximum
+
+
+def test_generic_site_dew_point_dips_in_the_afternoon():
+    ds, _ = site_weather(sites.load("beijing"), seed=0)  # normals without a daily minimum RH
+    td = ds["t_dp"].sel(time=ds["time"].dt.month.isin([6, 8]))
+    by_hour = td.groupby("time.hour").mean()
+    assert float(by_hour.sel(hour=15)) < float(by_hour.mean()) - 0.2
 
 
 def test_leap_year_has_8784_hours():
