@@ -87,8 +87,8 @@ def test_generated_design_conditions_against_real_files(key, real_weather):
     for g in (lambda k: dc[k][0], lambda k: dc[k][2]):  # generated and real alike
         assert g("db_99.6") < g("db_99") < g("db_1") < g("db_0.4")
         assert g("wb_1") <= g("wb_0.4") and g("mcwb_0.4") <= g("db_0.4")
-    assert abs(dc["db_0.4"][0] - dc["db_0.4"][2]) < 1.0  # the hot tail is within 1 K everywhere
-    assert abs(dc["db_99.6"][0] - dc["db_99.6"][2]) < 3.0  # the cold tail is the worst, up to 2.3 K
+    assert abs(dc["db_0.4"][0] - dc["db_0.4"][2]) < 1.5  # the hot tail is within 1.5 K everywhere (Karamay +1.3)
+    assert abs(dc["db_99.6"][0] - dc["db_99.6"][2]) < 2.0  # the cold tail is the worst, up to 1.6 K (Dulles)
 
 
 def test_real_records_are_checked(real_weather):
