@@ -62,6 +62,15 @@ def test_physical_invariants(qingyang_year):
     assert ds.attrs["seed"] == 0
 
 
+def test_each_month_has_the_spread_of_daily_means_of_its_variability_table():
+    for key in ("qingyang", "karamay"):
+        ds, _ = site_weather(sites.load(key), seed=2)
+        daily = ds["t_db"].to_series().resample("D").mean()
+        spread = gen.daily_anomaly_sd(daily.to_numpy(), daily.index.month.to_numpy() - 1)
+        target = gen.as_variability(sites.load(key).variability).t_daily_sd_c
+        np.testing.assert_allclose(spread, target, atol=0.05)
+
+
 def test_diurnal_shape_has_zero_mean_and_the_asked_extremes():
     hours = np.arange(24) + 0.5
     for rise_at, frac in ((6.0, 0.5), (7.5, 0.42), (4.5, 0.6), (6.0, 0.3)):
