@@ -71,7 +71,10 @@ class Normals:
 
     ``t_*`` in °C (monthly mean, mean of daily maxima, mean of daily minima, mean dew point),
     ``rh_mean_pct`` in %, ``wind10m_mean_ms`` in m/s at 10 m, ``ghi_kwh_m2`` monthly global
-    horizontal irradiation in kWh/m².
+    horizontal irradiation in kWh/m². Optional ``rh_min_daily_mean_pct``: mean of the daily
+    minimum relative humidity, % (a standard element of national normals, e.g. CMA's monthly
+    surface normals; the afternoon humidity), which sets how far the dew point falls in the hot
+    hours (:func:`weather.generator.typical_year`).
     """
 
     t_mean_c: tuple[float, ...]
@@ -82,6 +85,7 @@ class Normals:
     wind10m_mean_ms: tuple[float, ...]
     ghi_kwh_m2: tuple[float, ...]
     source: str
+    rh_min_daily_mean_pct: tuple[float, ...] | None = None
 
     @property
     def annual_mean_temperature_c(self) -> float:
@@ -222,6 +226,7 @@ _TABLES: dict[str, dict[str, tuple[type, Any, bool]]] = {
     },
     "normals": {
         **{k: (list, r, True) for k, r in _MONTHLY_RANGES.items()},
+        "rh_min_daily_mean_pct": (list, (0.0, 100.0), False),
         "source": (str, None, True),
     },
     "tariff": {
@@ -374,6 +379,12 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
             raise SiteError(
                 f"{path}: normals.t_dew_mean_c[{m + 1}] = {n['t_dew_mean_c'][m]:g} is above "
                 f"t_mean_c = {mid:g}; the mean dew point cannot exceed the mean dry bulb"
+            )
+        rh_min = n["rh_min_daily_mean_pct"]
+        if rh_min is not None and rh_min[m] > n["rh_mean_pct"][m]:
+            raise SiteError(
+                f"{path}: normals.rh_min_daily_mean_pct[{m + 1}] = {rh_min[m]:g} is above "
+                f"rh_mean_pct = {n['rh_mean_pct'][m]:g}; the mean daily minimum cannot exceed the mean"
             )
     reported = data.get("reported", [])
     if not isinstance(reported, list):

@@ -108,9 +108,18 @@ def _load_weather(args: argparse.Namespace) -> tuple[Any, dict[str, Any], str]:
             options["utc_offset_h"] = args.utc_offset
         if args.site:  # read for a site: its location completes the file and is checked against it
             site = sites.load(args.site[0], args.site_dir)
-            ds, meta = site_weather(site, file=args.file, format=args.format, repair=not args.no_repair, **options)
+            ds, meta = site_weather(
+                site,
+                file=args.file,
+                format=args.format,
+                repair=not args.no_repair,
+                bad_records=args.bad_records,
+                **options,
+            )
         else:
-            ds, meta = weather.read(args.file, args.format, repair=not args.no_repair, **options)
+            ds, meta = weather.read(
+                args.file, args.format, repair=not args.no_repair, bad_records=args.bad_records, **options
+            )
         return ds, meta, Path(args.file).name
     site = sites.load(args.site[0], args.site_dir)
     ds, meta = site_weather(site, seed=args.seed, year=args.year)
@@ -185,13 +194,15 @@ def cmd_weather(args: argparse.Namespace) -> int:
         print(f"annual: T {float(ds['t_db'].mean()):.2f} °C, GHI {ghi:.0f} kWh/m²")
         for note in meta.get("notes", []):
             print(f"note: {note}")
+        if args.file and not meta.get("flags"):
+            print("record check: no impossible or implausible records")
         del caught
         _write_outputs(ds, outputs, args.force)
     return 0
 
 
 def cmd_weather_validate(args: argparse.Namespace) -> int:
-    from weather.validation import THRESHOLDS, compare_design_conditions, compare_ensemble, record_problems
+    from weather.validation import THRESHOLDS, compare_design_conditions, compare_ensemble
 
     folder = Path(args.dir)
     if args.seeds < 1:
@@ -216,7 +227,8 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", weather.WeatherWarning)
-            real, _ = weather.read_epw(f)
+            real, real_meta = weather.read_epw(f)
+            problems += [f"{f.name}: {flag}" for flag in real_meta["flags"]] or [f"{f.name}: no bad records"]
             gens = [
                 site_weather(site, seed=s, site_variability=not args.default_variability)[0] for s in range(args.seeds)
             ]
@@ -224,7 +236,6 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
         if args.design:
             dc = compare_design_conditions(gens, real)
             design_rows.append([site.key, *[_design_cell(*dc[k]) for k in DESIGN_COLUMNS]])
-            problems += [f"{f.name}: {p}" for p in record_problems(real)]
         row = [site.key, f"{res['dt_month_max']:.2f}", f"{100 * res['ghi_rel']:+.1f} %"]
         for k in count_keys:
             gm, sd, r, ok = res["counts"][k]
@@ -240,8 +251,9 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
             "ASHRAE-style design conditions, °C (percentiles of the hourly year; MCWB = mean wet bulb at that dry bulb "
             f"±0.5 K): generated mean ± SD over seeds 0…{args.seeds - 1} / real file; ✗ gap of the mean > 0.5 K"
         )
-        for line in problems or ["no impossible or implausible records in the real files"]:
-            print(f"record check: {line}")
+    print()
+    for line in problems:
+        print(f"record check: {line}")
     if args.pue:
         print()
         _pue_real_vs_generated(files, by_wmo, args)
@@ -848,6 +860,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="UTC offset for PVGIS / NetCDF / CSV files, or to replace a file's, h",
     )
     w.add_argument("--no-repair", action="store_true", help="show the file as it is (no repairs: weather.REPAIRS)")
+    w.add_argument(
+        "--bad-records",
+        choices=weather.BAD_RECORDS,
+        default="repair",
+        help="impossible or implausible records (weather.RECORD_CHECKS): repair and report them (default), or refuse the file",
+    )
     w.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=0, help="seed of the generated year (default 0)")
     w.add_argument("--year", type=_int_in(1900, 2100), default=2021, help="calendar year of the generated year")
     w.add_argument("-o", "--output", help="write the hourly Dataset to this NetCDF file")
@@ -964,7 +982,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--design",
         action="store_true",
-        help="also compare ASHRAE-style design conditions and check the real files for impossible records",
+        help="also compare ASHRAE-style design conditions (the real files' bad records are always listed)",
     )
     v.add_argument("--markdown", action="store_true", help="print a Markdown table")
     v.set_defaults(func=cmd_weather_validate)

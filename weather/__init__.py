@@ -4,7 +4,17 @@ Every source gives one ``xarray.Dataset`` on an hourly local-standard-time axis 
 and units of :mod:`weather.dataset`.
 """
 
-from weather.dataset import REPAIRS, VARIABLES, WeatherError, WeatherWarning, repair
+from weather.dataset import (
+    BAD_RECORDS,
+    RECORD_CHECKS,
+    REPAIRS,
+    VARIABLES,
+    RecordFlag,
+    WeatherError,
+    WeatherWarning,
+    record_flags,
+    repair,
+)
 from weather.readers import (
     FORMATS,
     Format,
@@ -18,10 +28,13 @@ from weather.readers import (
 )
 
 __all__ = [
+    "BAD_RECORDS",
     "FORMATS",
+    "RECORD_CHECKS",
     "REPAIRS",
     "VARIABLES",
     "Format",
+    "RecordFlag",
     "WeatherError",
     "WeatherWarning",
     "detect_format",
@@ -31,5 +44,6 @@ __all__ = [
     "read_netcdf",
     "read_pvgis_tmy",
     "read_tmy3",
+    "record_flags",
     "repair",
 ]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -72,6 +73,9 @@ VARIABLES: dict[str, tuple[str, str, tuple[float, float]]] = {
     "dhi": ("W m-2", "diffuse horizontal irradiance", (0.0, 1000.0)),
     "wind_speed": ("m s-1", "wind speed", (0.0, 80.0)),
 }
+NEGATIVE_IRRADIANCE_LIMIT = 50.0
+"""Irradiance down to −this, W m-2, is a flagged record (a thermopile's night offset is a few
+W m-2) and is set to 0; below it the column is refused as a unit or mapping error."""
 RH_SLACK = 10.0
 """Station files report RH a little above 100 % in fog (CSWD: 102 %); up to 100 + RH_SLACK is
 accepted and clipped to 100 %, above that the value is taken as a wrong unit or column."""
@@ -268,6 +272,138 @@ def check_location(latitude: float, longitude: float, utc_offset_h: float, sourc
     return None
 
 
+RH_TOLERANCE = 3.0
+"""RH up to 100 + this, %, is the hygrometer's tolerance near saturation (capacitive sensors:
+±2–3 %, WMO-No. 8, 2018, ch. 4); above it an hour is flagged."""
+
+STEP_LIMIT_K = 10.0
+"""Largest credible change of dry bulb or dew point from one hour to the next, K (a step test as
+in station quality control, e.g. Meek & Hatfield 1994, Agric. For. Meteorol. 69, 85; fronts and
+föhn rarely exceed it)."""
+
+DEW_POINT_TOLERANCE_K = 0.1
+"""A dew point above the dry bulb by more than this, K, is flagged (files round both to 0.1 K)."""
+
+BAD_RECORDS = ("repair", "refuse")
+"""What reading does with flagged records (:func:`record_flags`): ``repair`` (default) reports
+them and goes on with the repairs of :data:`REPAIRS` (dew point capped at the dry bulb, RH
+clipped, negative irradiance set to 0; a jump is kept and reported); ``refuse`` raises
+:class:`WeatherError` naming them."""
+
+RECORD_CHECKS: dict[str, str] = {
+    "dew_point_above_dry_bulb": f"dew point above the dry bulb by more than {DEW_POINT_TOLERANCE_K:g} K",
+    "rh_above_100": f"relative humidity above 100 + {RH_TOLERANCE:g} %",
+    "dry_bulb_jump": f"dry bulb changes more than {STEP_LIMIT_K:g} K in an hour",
+    "dew_point_jump": f"dew point changes more than {STEP_LIMIT_K:g} K in an hour",
+    "negative_irradiance": "GHI, DNI or DHI below 0",
+}
+"""Physically impossible or implausible records that reading flags (``meta['flags']``). DNI or
+GHI above the extraterrestrial irradiance and values far outside :data:`VARIABLES` ranges are
+refused outright (a unit or column error more likely than a bad hour)."""
+
+
+@dataclass(frozen=True)
+class RecordFlag:
+    """One kind of bad record found in a file.
+
+    Attributes
+    ----------
+    kind : str
+        A :data:`RECORD_CHECKS` key.
+    count : int
+        Hours (or hour-to-hour steps) flagged.
+    first : tuple of str
+        Timestamps of the first three, ``YYYY-MM-DDTHH:MM``.
+    worst : float
+        The largest excess (K, % or W m-2 by kind).
+    splice : bool
+        A jump in the first three hours of a month of a typical year, where months of different
+        years are joined: reported apart, never refused.
+    """
+
+    kind: str
+    count: int
+    first: tuple[str, ...]
+    worst: float
+    splice: bool = False
+
+    def __str__(self) -> str:
+        where = " at a month boundary (typical-year splice)" if self.splice else ""
+        unit = {"rh_above_100": "%", "negative_irradiance": "W m-2"}.get(self.kind, "K")
+        return (
+            f"{RECORD_CHECKS[self.kind]}{where}: {self.count} h (first {', '.join(self.first)}; "
+            f"worst {self.worst:.1f} {unit})"
+        )
+
+
+def record_flags(df: pd.DataFrame, typical_year: bool = True) -> list[RecordFlag]:
+    """Flag physically impossible or implausible records of an hourly frame (before repairs).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Standard-named columns (:data:`VARIABLES`), hourly index.
+    typical_year : bool
+        The record joins months of different years: jumps in the first three hours of a month
+        are flagged as splices.
+
+    Returns
+    -------
+    list of RecordFlag
+        One per kind found (:data:`RECORD_CHECKS`), empty for a clean record.
+    """
+    stamps = np.asarray(df.index.to_numpy(), dtype="datetime64[m]")
+
+    def flag(kind: str, mask: np.ndarray, excess: np.ndarray, splice: bool = False) -> list[RecordFlag]:
+        idx = np.flatnonzero(mask)
+        if not idx.size:
+            return []
+        first = tuple(str(stamps[i])[:16] for i in idx[:3])
+        return [RecordFlag(kind, int(idx.size), first, float(np.nanmax(excess[idx])), splice)]
+
+    out: list[RecordFlag] = []
+    t = df["t_db"].to_numpy(dtype=float)
+    if "t_dp" in df:
+        over = df["t_dp"].to_numpy(dtype=float) - t
+        out += flag("dew_point_above_dry_bulb", over > DEW_POINT_TOLERANCE_K + 1e-9, over)
+    if "rh" in df:
+        rh = df["rh"].to_numpy(dtype=float)
+        out += flag("rh_above_100", rh > 100.0 + RH_TOLERANCE, rh - 100.0)
+    hour_in_month = (stamps.astype("datetime64[h]") - stamps.astype("datetime64[M]")).astype(int)
+    splice = (hour_in_month <= 2) if typical_year else np.zeros(t.size, dtype=bool)
+    for kind, col in (("dry_bulb_jump", "t_db"), ("dew_point_jump", "t_dp")):
+        if col not in df:
+            continue
+        step = np.zeros(t.size)
+        step[1:] = np.abs(np.diff(df[col].to_numpy(dtype=float)))
+        big = step > STEP_LIMIT_K
+        out += flag(kind, big & ~splice, step) + flag(kind, big & splice, step, splice=True)
+    irr = [c for c in ("ghi", "dni", "dhi") if c in df]
+    if irr:
+        lowest = np.nanmin(df[irr].to_numpy(dtype=float), axis=1)
+        out += flag("negative_irradiance", lowest < 0.0, -lowest)
+    return out
+
+
+def apply_bad_records(meta: Mapping[str, Any], bad_records: str, source: str) -> None:
+    """Carry out :data:`BAD_RECORDS` on what reading flagged (``meta['flags']``).
+
+    ``repair`` does nothing more (the reader has repaired and said so); ``refuse`` raises
+    :class:`WeatherError` naming every kind flagged (splices excepted), its count and first hours.
+    """
+    if bad_records not in BAD_RECORDS:
+        raise WeatherError(f"bad_records = {bad_records!r}; allowed {', '.join(BAD_RECORDS)}")
+    if bad_records == "repair":
+        return
+    bad = [f for f in meta.get("flags", []) if not f.splice]
+    if bad:
+        raise WeatherError(
+            f"{source}: bad records ({len(bad)} kind{'s' if len(bad) > 1 else ''}): "
+            + "; ".join(str(f) for f in bad)
+            + " (read with bad_records='repair', --bad-records repair, to repair and go on)"
+        )
+
+
 def _repair_steps(repair: bool | Any) -> tuple[str, ...]:
     if repair is True:
         return tuple(REPAIRS)
@@ -308,7 +444,8 @@ def build_dataset(
     Returns
     -------
     (xarray.Dataset, dict)
-        The Dataset and the metadata (with ``notes`` describing every repair made).
+        The Dataset and the metadata (with ``notes`` describing every repair made and
+        ``flags``, the :class:`RecordFlag` list).
 
     Notes
     -----
@@ -335,6 +472,7 @@ def build_dataset(
     # Range checks before filling, so a wrong unit is caught, not interpolated around.
     for col in df.columns:
         lo, hi = VARIABLES[col][2]
+        lo = -NEGATIVE_IRRADIANCE_LIMIT if col in ("ghi", "dni", "dhi") else lo
         v = df[col].to_numpy()
         bad = np.flatnonzero((v < lo - 1e-9) | (v > hi + (RH_SLACK if col == "rh" else 0.0)))
         if bad.size:
@@ -344,6 +482,12 @@ def build_dataset(
                 f"{lo:g} … {hi:g}; check the units or the column mapping"
             )
     _check_extraterrestrial(df, source, line_of_row)
+    flags = record_flags(df, bool(meta.get("typical_year", True)))
+    meta["flags"] = flags
+    notes += [f"flagged: {f}" for f in flags]
+    irr = [c for c in ("ghi", "dni", "dhi") if c in df]
+    if irr:
+        df[irr] = df[irr].clip(lower=0.0)
     return _finish(df, meta, notes, source, line_of_row, steps)
 
 

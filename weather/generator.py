@@ -17,15 +17,22 @@ over 365 days, done with ``scipy.signal.lfilter``):
    turbidity (pvlib's bundled climatology). A daily clearness ``k_d`` (beta-distributed, AR(1)
    persistent through a Gaussian copula) modulates it; each month is rescaled so its GHI equals
    the normal. DNI/DHI from the Erbs decomposition.
-3. **Temperature.** Daily mean = climatology + an AR(1) anomaly with the month's standard
-   deviation ``t_daily_sd_c`` and lag-1 correlation ``t_daily_lag1``. Diurnal cycle: half-cosine
-   rise from the minimum at sunrise to the maximum at ``T_MAX_SOLAR_HOUR`` (solar time), half-
-   cosine fall to the next sunrise; its range is the normal's mean daily range, wider on clear
-   days and narrower on overcast ones (factor ``0.6 + 0.8 k_d / K_month``, renormalised per
-   month). The half-cosine cycle has zero mean, so the daily mean is kept.
+3. **Temperature.** Daily mean = climatology + an AR(1) anomaly with lag-1 correlation
+   ``t_daily_lag1``, rescaled per month until the spread of the generated daily means about
+   their 31-day running mean equals the record's ``t_daily_sd_c`` (a typical year's months are
+   chosen for daily values distributed as in the long record). Diurnal cycle
+   (:func:`diurnal_shape`): half-cosine rise from the minimum at sunrise to the maximum at
+   ``T_MAX_SOLAR_HOUR`` (solar time), a fall ``(½(1 + cos πφ))^p`` to the next sunrise whose
+   exponent puts the daily mean where the normals put it between the mean daily minimum and
+   maximum; its range follows cloudiness (factor ``0.6 + 0.8 k_d / K_month``), and its upper and
+   lower excursions are corrected until the monthly means of the daily maxima and minima equal
+   the normals. The temperature does not fall below the air's dew point (condensation).
 4. **Humidity.** Daily mean dew point = climatology + an anomaly correlated with the temperature
-   anomaly (``t_dew_corr``) with its own monthly SD ``t_dew_daily_sd_c``; hourly dew point never
-   exceeds the dry bulb; monthly means are restored after that cap.
+   anomaly (``t_dew_corr``) with its own monthly SD ``t_dew_daily_sd_c``; in the hot hours it
+   falls by κ K per K of warming above the daily mean (the growing boundary layer mixes drier
+   air down; 0 ≤ κ ≤ 1), κ per month set so that the mean daily minimum RH equals the normal
+   ``rh_min_daily_mean_pct`` (:data:`DEW_DIP_DEFAULT` where the normals lack it); hourly dew
+   point never exceeds the dry bulb; monthly means are restored after that cap.
 5. **Wind.** Weibull (k = 2) hourly speeds through a Gaussian copula of an hourly AR(1)
    (φ = 0.9), a diurnal modulation peaking in mid-afternoon (± 25 %), scaled to the monthly
    means. **Pressure**: the standard atmosphere at the elevation, with a ± 0.6 % synoptic AR(1).
@@ -226,6 +233,84 @@ def _skewed(z: np.ndarray, skew: np.ndarray) -> np.ndarray:
     return (z + g * (z**2 - 1.0) / 6.0) / np.sqrt(1.0 + g**2 / 18.0)
 
 
+DIURNAL_ITERATIONS = 6
+"""Corrections of the diurnal cycle's excursions until the monthly means of the generated daily
+maxima and minima equal the normals (the residual after six is below 0.01 K)."""
+
+
+DEW_DIP_DEFAULT = (0.06, 0.15, 0.11, 0.37, 0.16, 0.3, 0.12, 0.32, 0.18, 0.14, 0.02, 0.03)
+"""κ, the fall of the dew point per K of afternoon warming above the daily mean, per month, for
+sites whose normals give no mean daily minimum RH: assumption, the month-by-month mean of the κ
+that the five reference sites' normals give (seed 0)."""
+
+DEW_DIP_ITERATIONS = 5
+"""Corrections of κ until the generated mean daily minimum RH equals the normal."""
+
+
+def _fall_mean(p: np.ndarray) -> np.ndarray:
+    """Mean over the fall of ``(½(1 + cos πφ))^p``, φ ∈ [0, 1]: ``Γ(p + ½) / (√π Γ(p + 1))``."""
+    from scipy.special import gammaln
+
+    return np.exp(gammaln(p + 0.5) - gammaln(p + 1.0) - 0.5 * np.log(np.pi))
+
+
+_P_GRID = np.logspace(-2.0, 2.0, 801)
+_M_GRID = _fall_mean(_P_GRID)
+
+
+def diurnal_shape(
+    rising: np.ndarray, phase_rise: np.ndarray, phase_fall: np.ndarray, rise_len: np.ndarray, frac: np.ndarray
+) -> np.ndarray:
+    """Diurnal temperature cycle in units of the daily range, with zero daily mean.
+
+    Parameters
+    ----------
+    rising : numpy.ndarray of bool
+        Hours between sunrise (the minimum) and the maximum.
+    phase_rise, phase_fall : numpy.ndarray
+        Position within the rise (0 at sunrise, 1 at the maximum) and within the fall (0 at the
+        maximum, 1 at the next sunrise).
+    rise_len : numpy.ndarray
+        Length of the rise, h (the fall lasts ``24 − rise_len``).
+    frac : numpy.ndarray
+        (daily mean − daily minimum) / daily range, 0 … 1: where the mean sits in the range.
+
+    Returns
+    -------
+    numpy.ndarray
+        The cycle ``S − frac`` with ``S`` from 0 (minimum) to 1 (maximum), so its minimum is
+        ``−frac``, its maximum ``1 − frac`` and its mean over a day ≈ 0.
+
+    Notes
+    -----
+    The rise is a half cosine, ``S = ½(1 − cos πφ)``; the fall is ``S = (½(1 + cos πφ))^p``: with
+    ``p = 1`` the symmetric half cosine, with ``p > 1`` a quick evening fall and a long flat
+    night, the shape of nocturnal cooling (Parton & Logan 1981, Agric. Meteorol. 23, 205, use an
+    exponential). ``p`` is the one that gives the day's mean ``frac``:
+    ``rise_len/2 + (24 − rise_len) M(p) = 24 frac`` with ``M(p) = Γ(p + ½) / (√π Γ(p + 1))``.
+    ``frac`` comes from the normals (mean, mean daily maximum and minimum), so the asymmetry of
+    the real cycle is kept.
+    """
+    fall_len = 24.0 - rise_len
+    m_target = np.clip((24.0 * frac - 0.5 * rise_len) / fall_len, _M_GRID[-1], _M_GRID[0])
+    p = np.interp(m_target, _M_GRID[::-1], _P_GRID[::-1])
+    s_rise = 0.5 * (1.0 - np.cos(np.pi * phase_rise))
+    s_fall = (0.5 * (1.0 + np.cos(np.pi * phase_fall))) ** p
+    return np.where(rising, s_rise, s_fall) - frac
+
+
+def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """SD per month of daily values about their centred 31-day running mean, shape (12,).
+
+    The running mean is cut at the ends of the series (as pandas' ``min_periods=1``); the SD has
+    ``ddof = 1``. This is the day-to-day spread of :class:`Variability` (``t_daily_sd_c``,
+    ``t_dew_daily_sd_c``).
+    """
+    s = pd.Series(np.asarray(daily, dtype=float))
+    anomaly = (s - s.rolling(31, center=True, min_periods=1).mean()).to_numpy()
+    return np.array([np.std(anomaly[month == m], ddof=1) for m in range(12)])
+
+
 def _monthly_shift(
     values: np.ndarray, month: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None
 ) -> np.ndarray:
@@ -337,7 +422,6 @@ def typical_year(
     rel = 0.6 + 0.8 * k_d / np.maximum(kd_mean, 1e-6)
     rel = rel / (np.bincount(mon_d, weights=rel, minlength=12) / np.bincount(mon_d, minlength=12))[mon_d]
     dtr = dtr_clim * rel
-    t_day = t_clim + anom_t
 
     # Diurnal shape in solar time: minimum at sunrise, maximum at T_MAX_SOLAR_HOUR.
     decl = np.radians(23.45) * np.sin(2 * np.pi * (284 + np.arange(1, n_days + 1)) / 365.0)
@@ -352,14 +436,10 @@ def typical_year(
     phase_rise = (solar_hour - rise) / (hmax - rise)
     fall_len = 24.0 - (hmax - rise)
     phase_fall = ((solar_hour - hmax) % 24.0) / fall_len
-    shape = np.where(rising, -0.5 * np.cos(np.pi * phase_rise), 0.5 * np.cos(np.pi * phase_fall))
     # Day-to-day level: interpolate daily means between noons so there is no jump at midnight.
     hours_axis = np.arange(time.size) + 0.5
     noons = np.arange(n_days) * 24.0 + 12.0
-    level = np.interp(hours_axis, noons, t_day)
-    t_db = level + np.repeat(dtr, 24) * shape + 0.4 * _ar1(rng, time.size, 0.8)
-    t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
-
+    noise = 0.4 * _ar1(rng, time.size, 0.8)
     # --- dew point ------------------------------------------------------------------------------
     td_clim = mean_preserving_daily(g["t_dew_mean_c"], year)
     sd_td = mean_preserving_daily(var.t_dew_daily_sd_c, year) * _running_mean_inflation(var.t_dew_daily_lag1)
@@ -370,10 +450,62 @@ def typical_year(
     anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, 0.9)
     sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
-    td = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
-    target_td = g["t_dew_mean_c"]
-    for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
-        td = np.minimum(_monthly_shift(td, mon_h, target_td), t_db)
+    td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
+    # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
+    # the temperature at the air's dew point, so the night cannot cool below it.
+    td_air = _monthly_shift(td_base, mon_h, g["t_dew_mean_c"])
+    # Upper and lower excursions of the daily cycle from the daily mean, per month: start from
+    # the normals (mean daily maximum − mean, mean − mean daily minimum) and correct them until
+    # the generated monthly means of the daily maxima and minima equal the normals.
+    n_month = np.bincount(mon_d, minlength=12)
+    upper = g["t_max_daily_mean_c"] - g["t_mean_c"]
+    lower = g["t_mean_c"] - g["t_min_daily_mean_c"]
+    rise_len = np.repeat(hmax - sunrise, 24)
+    # Like a typical year's months, chosen for daily values distributed as in the long record,
+    # each month's spread of daily means is the record's (t_daily_sd_c): the anomaly is rescaled
+    # in the same loop until the generated spread equals it.
+    target_sd = np.asarray(var.t_daily_sd_c, dtype=float)
+    for _ in range(DIURNAL_ITERATIONS):
+        level = np.interp(hours_axis, noons, t_clim + anom_t)
+        dtr_m = np.maximum(upper + lower, 0.5)
+        frac = np.clip(lower / dtr_m, 0.0, 1.0)
+        shape = diurnal_shape(
+            rising, phase_rise, phase_fall, rise_len, np.repeat(mean_preserving_daily(frac, year), 24)
+        )
+        scale = mean_preserving_daily(dtr_m, year) / np.maximum(dtr_clim, 1e-6)
+        t_db = np.maximum(level + np.repeat(dtr * scale, 24) * shape + noise, td_air)
+        t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
+        day_t = t_db.reshape(n_days, 24)
+        gmax = np.bincount(mon_d, weights=day_t.max(axis=1), minlength=12) / n_month
+        gmin = np.bincount(mon_d, weights=day_t.min(axis=1), minlength=12) / n_month
+        upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
+        lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
+        spread = daily_anomaly_sd(day_t.mean(axis=1), mon_d)
+        anom_t = anom_t * mean_preserving_daily(target_sd / np.maximum(spread, 0.05), year)
+
+    # Afternoon drying: the dew point falls by κ K per K that the air warms above its daily mean
+    # (the growing boundary layer mixes drier air down), with zero daily mean.
+    warm = (np.repeat(dtr * scale, 24) * np.maximum(shape, 0.0)).reshape(n_days, 24)
+    warm = (warm - warm.mean(axis=1, keepdims=True)).ravel()
+    rh_min = getattr(normals, "rh_min_daily_mean_pct", None)
+    kappa = np.asarray(DEW_DIP_DEFAULT, dtype=float)
+    p0 = float(psy.pressure_from_elevation(elevation))
+    for _ in range(DEW_DIP_ITERATIONS if rh_min is not None else 1):
+        td = td_base - kappa[mon_h] * warm
+        for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
+            td = np.minimum(_monthly_shift(td, mon_h, g["t_dew_mean_c"]), t_db)
+        if rh_min is None:
+            break
+        # κ per month such that the mean daily minimum RH equals the normal: compare the dew
+        # points that the generated and the normal minimum RH give at the mean daily maximum.
+        rh_day_min = psy.relative_humidity_from_dew_point(t_db, td, p0).reshape(n_days, 24).min(axis=1)
+        rh_g = np.bincount(mon_d, weights=rh_day_min, minlength=12) / n_month
+        tx = g["t_max_daily_mean_c"]
+        gap = psy.dew_point(tx, np.clip(rh_g, 1.0, 100.0), p0) - psy.dew_point(
+            tx, np.clip(np.asarray(rh_min, dtype=float), 1.0, 100.0), p0
+        )
+        peak = np.bincount(mon_d, weights=warm.reshape(n_days, 24).max(axis=1), minlength=12) / n_month
+        kappa = np.clip(kappa + gap / np.maximum(peak, 0.5), 0.0, 1.0)
     td = np.minimum(td, t_db)
 
     # --- wind and pressure ----------------------------------------------------------------------
@@ -416,8 +548,8 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     d = ds["t_dp"].to_series().resample("D").mean()
     at = t - t.rolling(31, center=True, min_periods=1).mean()
     ad = d - d.rolling(31, center=True, min_periods=1).mean()
-    sd_t = at.groupby(at.index.month).std().to_numpy()
-    sd_d = ad.groupby(ad.index.month).std().to_numpy()
+    sd_t = daily_anomaly_sd(t.to_numpy(), t.index.month.to_numpy() - 1)
+    sd_d = daily_anomaly_sd(d.to_numpy(), d.index.month.to_numpy() - 1)
     lag1 = float(np.corrcoef(at.to_numpy()[1:], at.to_numpy()[:-1])[0, 1])
     lag1_d = float(np.corrcoef(ad.to_numpy()[1:], ad.to_numpy()[:-1])[0, 1])
     corr = [float(np.corrcoef(at[at.index.month == m], ad[ad.index.month == m])[0, 1]) for m in range(1, 13)]

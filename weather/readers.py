@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from weather.dataset import VARIABLES, WeatherError, build_dataset, check_location
+from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_location
 
 __all__ = [
     "FORMATS",
@@ -839,6 +839,7 @@ def read(
     *,
     location: Mapping[str, float] | None = None,
     repair: bool | Any = True,
+    bad_records: str = "repair",
     **options: Any,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Read a weather file of any format in :data:`FORMATS`.
@@ -856,6 +857,9 @@ def read(
     repair : bool or sequence of str
         :data:`weather.dataset.REPAIRS` to apply (default all; ``False`` to inspect the file
         as it is, then :func:`weather.repair`).
+    bad_records : {"repair", "refuse"}
+        What to do with physically impossible or implausible records
+        (:data:`weather.dataset.BAD_RECORDS`); they are always listed in ``meta['flags']``.
     **options
         Reader options (``Format.options``), e.g. ``utc_offset_h`` or ``columns``.
 
@@ -878,4 +882,8 @@ def read(
     for key in fmt.from_site:
         if location is not None and key not in kwargs and location.get(key) is not None:
             kwargs[key] = location[key]
-    return fmt.reader(path, repair=repair, **kwargs)
+    if bad_records not in ("repair", "refuse"):
+        apply_bad_records({}, bad_records, str(path))  # names the allowed values
+    ds, meta = fmt.reader(path, repair=repair, **kwargs)
+    apply_bad_records(meta, bad_records, str(path))
+    return ds, meta

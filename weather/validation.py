@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from weather import psychrometrics as psy
+from weather.dataset import record_flags
 
 __all__ = [
     "DESIGN_LEVELS",
@@ -139,48 +140,18 @@ def compare_design_conditions(generated: list[xr.Dataset], real: xr.Dataset) -> 
     return {k: (float(np.mean([g[k] for g in gens])), float(np.std([g[k] for g in gens])), r[k]) for k in r}
 
 
-STEP_LIMIT_K = 10.0
-"""Largest credible change of dry bulb or dew point from one hour to the next, K (a step test as
-in station quality control, e.g. Meek & Hatfield 1994, Agric. For. Meteorol. 69, 85; fronts and
-föhn rarely exceed it)."""
+def record_problems(ds: xr.Dataset) -> list[str]:
+    """Physically impossible or implausible hours of a record, one line per kind.
 
-
-def record_problems(ds: xr.Dataset, step_k: float = STEP_LIMIT_K) -> list[str]:
-    """Physically impossible or implausible hours of a real record, one line each kind.
-
-    * dew point above the dry bulb by more than 0.05 K (supersaturation a station cannot
-      measure; readers keep the dew point and clip RH at 100 %);
-    * an hour-to-hour change of dry bulb or dew point larger than ``step_k`` (reported apart
-      when it falls in the first three hours of a month, where typical years join months of
-      different years).
+    The checks of :func:`weather.dataset.record_flags` on a Dataset (reading runs them on the
+    file's values before any repair and keeps them in ``meta['flags']``; on a repaired Dataset
+    a capped dew point no longer shows).
 
     Returns
     -------
     list of str
-        Empty for a clean record; else e.g. ``"dew point above dry bulb: 12 h (first
-        2021-03-04T05:00, by up to 1.3 K)"``.
+        Empty for a clean record; else e.g. ``"dew point above the dry bulb by more than 0.1 K:
+        12 h (first 2021-03-04T05:00, …; worst 1.3 K)"``.
     """
-    out = []
-    time = ds["time"].to_numpy()
-    t, td = ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()
-    over = td - t
-    bad = np.flatnonzero(over > 0.05)
-    if bad.size:
-        out.append(
-            f"dew point above dry bulb: {bad.size} h (first {str(time[bad[0]])[:16]}, by up to {over[bad].max():.1f} K)"
-        )
-    # A typical year splices months of different years: a jump in the first hours of a month
-    # is a splice, said so, not a faulty measurement.
-    stamp = time.astype("datetime64[h]")
-    splice = (stamp - stamp.astype("datetime64[M]")).astype(int) <= 2
-    for name, a in (("dry bulb", t), ("dew point", td)):
-        step = np.abs(np.diff(a))
-        for where, mask in (("", ~splice[1:]), (" at a month boundary (typical-year splice)", splice[1:])):
-            jumps = np.flatnonzero((step > step_k) & mask)
-            if jumps.size:
-                i = jumps[np.argmax(step[jumps])]
-                out.append(
-                    f"{name} jumps more than {step_k:g} K in an hour{where}: {jumps.size} times "
-                    f"(largest {step[i]:.1f} K at {str(time[i + 1])[:16]})"
-                )
-    return out
+    frame = ds[[v for v in ("t_db", "t_dp", "rh", "ghi", "dni", "dhi") if v in ds]].to_dataframe()
+    return [str(f) for f in record_flags(frame, bool(ds.attrs.get("typical_year", True)))]

@@ -281,6 +281,16 @@ def reader_cases() -> list[Case]:
                 setup=_lines_file("w.epw", _edit(epw_text, {4008: (f, value)})),
             )
         )
+    # a dew point above the dry bulb (line 4009, 2021-06-16 16:00): refused when asked
+    bad_dew = _edit(epw_text, {4008: (7, "39")})
+    cases.append(
+        Case(
+            "readers/epw-bad-records-refused",
+            ["weather", "--file", "w.epw", "--bad-records", "refuse"],
+            names=("w.epw", "bad records", "dew point above the dry bulb", "2021-06-16T16:00"),
+            setup=_lines_file("w.epw", bad_dew),
+        )
+    )
     header = [
         (6, "95", "latitude = 95"),
         (6, "-91", "latitude = -91"),

@@ -116,6 +116,16 @@ def test_user_site_overrides_builtin_of_same_key(tmp_path):
             r"grid.clean_share\[1\] = 1.24 is out of range; allowed 0 … 1",
         ),
         ("mean_speed_ms = 6.5", "mean_speed_ms = -2", r"wind.mean_speed_ms = -2 is out of range"),
+        (
+            "rh_min_daily_mean_pct = [70,",
+            "rh_min_daily_mean_pct = [80,",
+            r"normals.rh_min_daily_mean_pct\[1\] = 80 is above rh_mean_pct = 77",
+        ),
+        (
+            "rh_min_daily_mean_pct = [70,",
+            "rh_min_daily_mean_pct = [-1,",
+            r"normals.rh_min_daily_mean_pct\[1\] = -1 is out of range; allowed 0 … 100",
+        ),
     ],
 )
 def test_invalid_site_files_name_file_field_value(tmp_path, old, new, message):

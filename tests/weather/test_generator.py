@@ -40,7 +40,13 @@ def test_monthly_means_equal_the_normals(qingyang_year):
     np.testing.assert_allclose(ds["wind_speed"].groupby("time.month").mean(), n.wind10m_mean_ms, rtol=1e-9)
     tmax = ds["t_db"].resample(time="D").max().groupby("time.month").mean()
     tmin = ds["t_db"].resample(time="D").min().groupby("time.month").mean()
-    np.testing.assert_allclose(tmax - tmin, np.subtract(n.t_max_daily_mean_c, n.t_min_daily_mean_c), atol=1.0)
+    np.testing.assert_allclose(tmax, n.t_max_daily_mean_c, atol=0.02)
+    np.testing.assert_allclose(tmin, n.t_min_daily_mean_c, atol=0.02)
+    rh_min = ds["rh"].resample(time="D").min().groupby("time.month").mean()
+    # κ ≥ 0: where the generated afternoons are drier than the normal without any dip (κ = 0),
+    # the mean daily minimum RH stays below it; elsewhere it is matched
+    gap = rh_min.to_numpy() - np.asarray(n.rh_min_daily_mean_pct)
+    assert np.all(gap <= 3.0) and np.sum(np.abs(gap) <= 3.0) >= 9, gap
     assert meta["format"] == "generated" and meta["seed"] == 0
 
 
@@ -54,6 +60,44 @@ def test_physical_invariants(qingyang_year):
     assert float(ds["ghi"].where(hour == 0).max()) == 0.0
     assert float(ds["ghi"].where(hour == 13).mean()) > 200.0
     assert ds.attrs["seed"] == 0
+
+
+def test_each_month_has_the_spread_of_daily_means_of_its_variability_table():
+    for key in ("qingyang", "karamay"):
+        ds, _ = site_weather(sites.load(key), seed=2)
+        daily = ds["t_db"].to_series().resample("D").mean()
+        spread = gen.daily_anomaly_sd(daily.to_numpy(), daily.index.month.to_numpy() - 1)
+        target = gen.as_variability(sites.load(key).variability).t_daily_sd_c
+        np.testing.assert_allclose(spread, target, atol=0.05)
+
+
+def test_diurnal_shape_has_zero_mean_and_the_asked_extremes():
+    hours = np.arange(24) + 0.5
+    for rise_at, frac in ((6.0, 0.5), (7.5, 0.42), (4.5, 0.6), (6.0, 0.3)):
+        rise_len = np.full(24, gen.T_MAX_SOLAR_HOUR - rise_at)
+        rising = (hours >= rise_at) & (hours < gen.T_MAX_SOLAR_HOUR)
+        phase_rise = (hours - rise_at) / rise_len
+        phase_fall = ((hours - gen.T_MAX_SOLAR_HOUR) % 24.0) / (24.0 - rise_len)
+        fine = np.arange(0, 24, 0.001)  # the continuous day, for the mean
+        f_rising = (fine >= rise_at) & (fine < gen.T_MAX_SOLAR_HOUR)
+        s = gen.diurnal_shape(
+            f_rising,
+            (fine - rise_at) / rise_len[0],
+            ((fine - gen.T_MAX_SOLAR_HOUR) % 24.0) / (24.0 - rise_len[0]),
+            np.full(fine.size, rise_len[0]),
+            np.full(fine.size, frac),
+        )
+        assert abs(s.mean()) < 1e-3, (rise_at, frac)
+        assert s.min() == pytest.approx(-frac, abs=1e-6) and s.max() == pytest.approx(1.0 - frac, abs=1e-4)
+        h = gen.diurnal_shape(rising, phase_rise, phase_fall, rise_len, np.full(24, frac))
+        assert np.all(np.diff(h[rising]) > 0)  # warms from sunrise to the maximum
+
+
+def test_generic_site_dew_point_dips_in_the_afternoon():
+    ds, _ = site_weather(sites.load("beijing"), seed=0)  # normals without a daily minimum RH
+    td = ds["t_dp"].sel(time=ds["time"].dt.month.isin([6, 8]))
+    by_hour = td.groupby("time.hour").mean()
+    assert float(by_hour.sel(hour=15)) < float(by_hour.mean()) - 0.2
 
 
 def test_leap_year_has_8784_hours():
@@ -120,7 +164,7 @@ def test_site_variability_is_what_the_record_gives(key, real_weather):
 KNOWN_MISSES = {
     ("guian", "t_wb>21"): (
         "the Guiyang record holds a warm, humid spell in early September (days 244-253, dew point "
-        "+2 to +3 K for ten days) worth 123 of its 896 h; the generator's five-seed mean is about 15 % lower"
+        "+2 to +3 K for ten days) worth 123 of its 896 h; the generator's five-seed mean is about 19 % lower"
     ),
 }
 

@@ -430,3 +430,64 @@ def test_csv_leap_year_has_8784_hours(tmp_path):
         p, {"t_db": "T", "t_dp": "Td"}, time_column="time", latitude=36, longitude=107, elevation=0, utc_offset_h=8
     )
     _check_standard(ds, 8784)
+
+
+def _plant_bad_records(lines: list[str]) -> list[str]:
+    lines = list(lines)
+    row = 8 + 1000  # 2021-02-11 16:00: dew point 2 K above the dry bulb
+    t = float(lines[row].split(",")[6])
+    lines[row] = _set_field(lines[row], 7, f"{t + 2.0:.1f}")
+    lines[8 + 2000] = _set_field(lines[8 + 2000], 8, "108")  # RH 108 %, beyond the sensor's tolerance
+    row = 8 + 3000  # 2021-05-06 00:00: a 15 K spike of the dry bulb
+    lines[row] = _set_field(lines[row], 6, f"{float(lines[row].split(',')[6]) + 15.0:.1f}")
+    lines[8 + 3] = _set_field(lines[8 + 3], 13, "-5")  # a night GHI below zero (sensor offset)
+    return lines
+
+
+def test_bad_records_are_flagged_and_repaired(tmp_path, epw_text):
+    ds, meta = weather.read_epw(_write_epw(tmp_path / "bad.epw", _plant_bad_records(epw_text)))
+    flags = {f.kind: f for f in meta["flags"] if not f.splice}
+    # raising the dew point to above the dry bulb on a dry afternoon is also a dew-point jump
+    assert set(flags) == {
+        "dew_point_above_dry_bulb",
+        "dew_point_jump",
+        "rh_above_100",
+        "dry_bulb_jump",
+        "negative_irradiance",
+    }
+    assert flags["dew_point_above_dry_bulb"].count == 1 and flags["dew_point_above_dry_bulb"].first == (
+        "2021-02-11T16:00",
+    )
+    assert flags["dew_point_above_dry_bulb"].worst == pytest.approx(2.0, abs=0.06)
+    assert flags["rh_above_100"].first == ("2021-03-25T08:00",) and flags["rh_above_100"].worst == pytest.approx(8.0)
+    # the spike is two steps: up into the hour and down out of it
+    assert flags["dry_bulb_jump"].count == 2 and flags["dry_bulb_jump"].first[0] == "2021-05-06T00:00"
+    assert flags["negative_irradiance"].first == ("2021-01-01T03:00",)
+    assert any(n.startswith("flagged: dew point above the dry bulb") for n in meta["notes"])
+    assert (ds["t_dp"] <= ds["t_db"]).all() and float(ds["rh"].max()) <= 100.0 and float(ds["ghi"].min()) >= 0.0
+
+
+def test_bad_records_can_be_refused(tmp_path, epw_text):
+    path = _write_epw(tmp_path / "bad.epw", _plant_bad_records(epw_text))
+    with pytest.raises(
+        weather.WeatherError, match=r"bad.epw: bad records \(5 kinds\): dew point above the dry bulb .*"
+    ):
+        weather.read(path, bad_records="refuse")
+    with pytest.raises(weather.WeatherError, match=r"bad_records = 'ignore'; allowed repair, refuse"):
+        weather.read(path, bad_records="ignore")
+    clean = _write_epw(tmp_path / "clean.epw", list(epw_text))
+    _, meta = weather.read(clean, bad_records="refuse")  # a clean file reads as before
+    assert meta["flags"] == []
+
+
+def test_far_negative_irradiance_is_still_a_unit_error(tmp_path, epw_text):
+    lines = list(epw_text)
+    lines[8 + 3] = _set_field(lines[8 + 3], 13, "-80")
+    with pytest.raises(weather.WeatherError, match=r"ghi = -80 W m-2 .* is outside -50 … 1500"):
+        weather.read_epw(_write_epw(tmp_path / "neg.epw", lines))
+
+
+def test_generated_years_have_no_bad_records():
+    for key in ("guian", "karamay", "beijing"):
+        _, meta = writers.generated_year(key, seed=1)
+        assert meta["flags"] == [], key
