@@ -33,19 +33,21 @@ NO_DASK = "import sys; sys.modules['dask'] = None; from twin.cli import main; sy
 CLI = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str]]]:
+def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
+    """(label, ``-c`` code and arguments, environment, also run on ``--baseline``)."""
     run = ["run", "--site", "qingyang", "--cooling", "free_air"]
     green = ["run", str(ROOT / "examples" / "yinchuan_minning_green.toml"), "--no-output"]
     off = {"TWIN_CACHE_DIR": "off"}
+    nc = ["-o", str(out / "q.nc"), "--force"]
     return [
-        ("twin --version", [CLI, "--version"], {}),
-        ("twin --help", [CLI, "--help"], {}),
-        ("run --site qingyang --cooling free_air (writes .nc)", [CLI, *run, "-o", str(out / "q.nc"), "--force"], {}),
-        ("  the same, --no-output", [CLI, *run, "--no-output"], {}),
-        ("  the same, --no-output, no dask", [NO_DASK, *run, "--no-output"], {}),
-        ("  the same, --no-output, no cache", [CLI, *run, "--no-output"], off),
-        ("run examples/yinchuan_minning_green.toml", [CLI, *green], {}),
-        ("  the same, no cache", [CLI, *green], off),
+        ("twin --version", [CLI, "--version"], {}, True),
+        ("twin --help", [CLI, "--help"], {}, True),
+        ("run --site qingyang --cooling free_air (writes .nc)", [CLI, *run, *nc], {}, True),
+        ("  the same, --no-output", [CLI, *run, "--no-output"], {}, True),
+        ("  the same, --no-output, no dask", [NO_DASK, *run, "--no-output"], {}, False),
+        ("  the same, --no-output, no cache", [CLI, *run, "--no-output"], off, False),
+        ("run examples/yinchuan_minning_green.toml", [CLI, *green], {}, True),
+        ("  the same, no cache", [CLI, *green], off, False),
     ]
 
 
