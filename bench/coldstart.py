@@ -75,16 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=9, help="fresh processes per command (default 9)")
     ap.add_argument("--baseline", help="another checkout of the code, run interleaved with this one")
     args = ap.parse_args(argv)
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
     with tempfile.TemporaryDirectory(prefix="twin-coldstart-") as tmp:
         out = Path(tmp)
         base_env = {**os.environ, "TWIN_CACHE_DIR": str(out / "cache")}
         base_env.pop("PYTHONPATH", None)
-        variants = [("", base_env)]
+        rows = [(label, cmd, {**base_env, **extra}) for label, cmd, extra, _ in _commands(out)]
         if args.baseline:
-            variants.append(("before: ", {**base_env, "PYTHONPATH": str(Path(args.baseline).resolve())}))
-        rows = [
-            (prefix + label, cmd, {**env, **extra}) for prefix, env in variants for label, cmd, extra in _commands(out)
-        ]
+            before = {**base_env, "PYTHONPATH": str(Path(args.baseline).resolve())}
+            rows += [
+                ("before: " + label, cmd, {**before, **extra}) for label, cmd, extra, also in _commands(out) if also
+            ]
         for _, cmd, env in rows:  # the first run on this machine: fills the cache
             _once(cmd, env)
         cpu: dict[str, list[float]] = {label: [] for label, _, _ in rows}
