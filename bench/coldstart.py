@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -51,11 +52,12 @@ def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
     ]
 
 
-def _once(code_and_args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(CPU s, wall s) of one fresh process."""
+def _once(code_and_args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(CPU s, wall s) of one fresh process, run in ``cwd`` (with ``-c`` the current folder comes
+    first on ``sys.path``: not this checkout's, so that ``--baseline`` runs its own code)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", *code_and_args], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-c", *code_and_args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=9, help="fresh processes per command (default 9)")
     ap.add_argument("--baseline", help="another checkout of the code, run interleaved with this one")
+    ap.add_argument("--only", metavar="REGEX", help="only the commands whose label matches")
     args = ap.parse_args(argv)
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
@@ -87,14 +90,16 @@ def main(argv: list[str] | None = None) -> int:
             rows += [
                 ("before: " + label, cmd, {**before, **extra}) for label, cmd, extra, also in _commands(out) if also
             ]
+        if args.only:
+            rows = [row for row in rows if re.search(args.only, row[0])]
         for _, cmd, env in rows:  # the first run on this machine: fills the cache
-            _once(cmd, env)
+            _once(cmd, env, out)
         cpu: dict[str, list[float]] = {label: [] for label, _, _ in rows}
         wall: dict[str, list[float]] = {label: [] for label, _, _ in rows}
         for r in range(args.rounds):
             order = rows if r % 2 == 0 else rows[::-1]  # alternate the order: no row always runs first
             for label, cmd, env in order:
-                c, w = _once(cmd, env)
+                c, w = _once(cmd, env, out)
                 cpu[label].append(c)
                 wall[label].append(w)
     width = max(len(label) for label in cpu)
