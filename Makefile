@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/dash.py   # the Dash app: slider re-run, 20 concurrent users on loopback
 	$(BIN)/python bench/scale.py   # sweeps: Dask against serial, CPU per case-year, memory per case
+	$(BIN)/python bench/coldstart.py   # cold start: fresh twin processes, CPU and wall, median and range
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

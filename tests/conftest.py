@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
 import pytest
+
+# The disk cache (twin.core.diskcache) of the test session: a fresh folder, never the user's,
+# removed at the end; the CLI's subprocesses inherit it.
+_CACHE = tempfile.mkdtemp(prefix="pue-twin-test-cache-")
+os.environ["TWIN_CACHE_DIR"] = _CACHE
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_CACHE, ignore_errors=True)
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_WEATHER = ROOT.parent / "shared" / "weather"

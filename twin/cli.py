@@ -13,29 +13,85 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
-
-import sites
-import weather
 from twin import __version__
-from twin.core.io import OutputError, OutputExists, check_output, write_csv, write_netcdf
-from twin.core.params import ConfigError
-from twin.core.runtime import ResourceError
-from twin.core.variables import format_value, label
-from twin.engine.weather_source import site_weather
-from twin.supply.wind import LOW_CAPACITY_FACTOR
 
-USER_ERRORS: tuple[type[Exception], ...] = (
-    sites.SiteError,
-    weather.WeatherError,
-    OutputError,
-    ConfigError,
-    ResourceError,
-)
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors of bad input: one line ``twin: error: ...`` and exit status 2."""
+    import sites
+    import weather
+    from twin.core.io import OutputError
+    from twin.core.params import ConfigError
+    from twin.core.runtime import ResourceError
+
+    return (sites.SiteError, weather.WeatherError, OutputError, ConfigError, ResourceError)
+
+
+class _Choices(Sequence[str]):
+    """Choices of an option read from a registry at first use (``twin --help`` and ``--version``
+    do not import the engine). Options with them name a ``metavar``: argparse lists the
+    choices of an option without one when the option is added."""
+
+    def __init__(self, names: Callable[[], Sequence[str]]) -> None:
+        self._names = names
+        self._cache: list[str] | None = None
+
+    def _list(self) -> list[str]:
+        if self._cache is None:
+            self._cache = list(self._names())
+        return self._cache
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._list()[i]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._list()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._list())
+
+    def __repr__(self) -> str:
+        return repr(self._list())
+
+
+def _designs() -> list[str]:
+    from twin.building.cooling import DESIGNS
+
+    return list(DESIGNS)
+
+
+def _baselines() -> list[str]:
+    from twin.engine.presets import BASELINES
+
+    return list(BASELINES)
+
+
+def _formats() -> list[str]:
+    from weather.readers import FORMATS
+
+    return list(FORMATS)
+
+
+def _bad_records() -> list[str]:
+    from weather.dataset import BAD_RECORDS
+
+    return list(BAD_RECORDS)
+
+
+DESIGN_CHOICES = _Choices(_designs)
+BASELINE_CHOICES = _Choices(_baselines)
+FORMAT_CHOICES = _Choices(_formats)
+BAD_RECORD_CHOICES = _Choices(_bad_records)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,6 +114,8 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str], markdown: bool 
 
 # ---------------------------------------------------------------------------------------------
 def cmd_sites(args: argparse.Namespace) -> int:
+    import sites
+
     rows = []
     for key in sites.available(args.site_dir):
         s = sites.load(key, args.site_dir)
@@ -102,6 +160,10 @@ def _assumed(source: str) -> str:
 
 
 def _load_weather(args: argparse.Namespace) -> tuple[Any, dict[str, Any], str]:
+    import sites
+    import weather
+    from twin.engine.weather_source import site_weather
+
     if args.file:
         options: dict[str, Any] = {}
         if args.utc_offset is not None:
@@ -154,6 +216,8 @@ def _monthly_summary(ds: Any) -> list[list[str]]:
 
 
 def cmd_weather(args: argparse.Namespace) -> int:
+    import weather
+    from twin.core.io import OutputError
     from weather.generator import variability_from_record
     from weather.validation import hour_counts
 
@@ -202,6 +266,9 @@ def cmd_weather(args: argparse.Namespace) -> int:
 
 
 def cmd_weather_validate(args: argparse.Namespace) -> int:
+    import sites
+    import weather
+    from twin.engine.weather_source import site_weather
     from weather.validation import THRESHOLDS, compare_design_conditions, compare_ensemble
 
     folder = Path(args.dir)
@@ -278,6 +345,9 @@ def _design_cell(mean: float, sd: float, real: float) -> str:
 
 def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Namespace) -> None:
     """Annual PUE of every design on the real file and on generated years of the same site."""
+    import numpy as np
+
+    import weather
     from twin import Scenario
     from twin.building.cooling import DESIGNS
     from twin.engine.config import WeatherSource
@@ -308,6 +378,8 @@ def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Names
 
 def _free_name(stem: str, suffix: str, folder: Path) -> Path:
     """``folder/stem.suffix``, or ``stem-2.suffix``, ``stem-3`` … — never an existing file."""
+    from twin.core.io import OutputError
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -328,6 +400,8 @@ def _check_outputs(args: argparse.Namespace, named: list[tuple[str, str | None]]
     Returns ``(path, kind)`` pairs, kind ``"nc"``, ``"csv"`` or ``"auto"`` (a free name in
     --out-dir, chosen again at the end if another run took it meanwhile).
     """
+    from twin.core.io import OutputError, check_output
+
     out: list[tuple[Path, str]] = []
     seen: dict[str, str] = {}
     for option, value in named:
@@ -344,6 +418,8 @@ def _check_outputs(args: argparse.Namespace, named: list[tuple[str, str | None]]
 
 
 def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool) -> None:
+    from twin.core.io import OutputExists, write_csv, write_netcdf
+
     for path, kind in outputs:
         if kind == "auto":
             while True:  # another run may take the free name between the check and the write
@@ -390,6 +466,8 @@ FLUID_COLUMNS = ("fluid_lost_kg", "co2e_fluid_t", "cost_fluid_makeup")
 
 
 def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
+    from twin.core.variables import format_value, label
+
     n = ds.sizes.get("case", 1) if "case" in ds.dims else 1
     columns = list(KPI_COLUMNS)
     if "energy_green" in k and float(k["energy_green"].sum()) > 0:
@@ -417,6 +495,8 @@ def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
 
 def _planned_outputs(args: argparse.Namespace, stem: str) -> list[tuple[Path, str]]:
     """The run's output files, checked before it starts (see :func:`_check_outputs`)."""
+    from twin.core.io import OutputError, check_output
+
     if args.output and args.no_output:
         raise OutputError("-o and --no-output contradict each other; give one")
     outputs = _check_outputs(args, [("-o", args.output), ("--csv", args.csv), ("--save", getattr(args, "save", None))])
@@ -429,7 +509,11 @@ def _planned_outputs(args: argparse.Namespace, stem: str) -> list[tuple[Path, st
 
 
 def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path, str]]) -> int:
+    import numpy as np
+
+    import weather
     from twin import kpis, simulate
+    from twin.supply.wind import LOW_CAPACITY_FACTOR
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", weather.WeatherWarning)
@@ -467,6 +551,7 @@ def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from twin.core.params import ConfigError
     from twin.engine.config import Scenario, WeatherSource, load_scenario
 
     if args.scenario:
@@ -532,6 +617,8 @@ def _load_scenario_arg(path: str | None):
 
 
 def cmd_dash(args: argparse.Namespace) -> int:
+    from twin.core.params import ConfigError
+
     sc = _load_scenario_arg(args.scenario)
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port {args.port} is not a TCP port; allowed 1 … 65535")
@@ -577,6 +664,10 @@ def _size_params(args: argparse.Namespace) -> Any:
 
 
 def _pareto_values(text: str, kind: str) -> np.ndarray:
+    import numpy as np
+
+    from twin.core.params import ConfigError
+
     parts = text.split(":")
     try:
         lo, hi, step = (float(x) for x in parts)
@@ -591,7 +682,10 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
+    import weather
     from twin.building.cooling import DESIGNS
+    from twin.core.io import OutputError, write_netcdf
+    from twin.core.params import ConfigError
     from twin.engine.config import Scenario, WeatherSource, load_scenario
     from twin.studies import sizing
 
@@ -668,6 +762,7 @@ def cmd_size(args: argparse.Namespace) -> int:
 
 def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
     """The base scenario of ``twin sweep`` / ``twin ensemble``: a file, or --site and --cooling."""
+    from twin.core.params import ConfigError
     from twin.engine.config import Scenario, WeatherSource, load_scenario
 
     if args.scenario:
@@ -701,6 +796,7 @@ def _resumable(out: Path) -> Iterator[None]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    import weather
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, read_case_list, run_sweep
 
@@ -724,6 +820,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _where_lowest(da: Any) -> dict[str, str]:
     """Coordinates of the lowest value per dimension: the first of those that tie, ``any`` if all do."""
+    import numpy as np
+
     at = np.argwhere(da.to_numpy() == float(da.min()))
     out = {}
     for j, dim in enumerate(da.dims):
@@ -736,6 +834,8 @@ def _where_lowest(da: Any) -> dict[str, str]:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
+    import weather
+    from twin.core.params import ConfigError
     from twin.studies.ensemble import run_ensemble
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, sweep_scenario
@@ -768,10 +868,10 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
-def _study_args(p: argparse.ArgumentParser, designs: list[str]) -> None:
+def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
     p.add_argument("scenario", nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
     p.add_argument("--site", nargs="+", help="site keys or names")
-    p.add_argument("--cooling", nargs="+", choices=designs, help="cooling designs")
+    p.add_argument("--cooling", nargs="+", choices=designs, metavar="DESIGN", help="cooling designs: %(choices)s")
     p.add_argument(
         "--grid",
         action="append",
@@ -835,6 +935,7 @@ def _float_in(lo: float, hi: float) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
+
     p = _Parser(prog="twin", description="Data-centre energy, PUE and green-power digital twin.")
     p.add_argument("--version", action="version", version=f"twin {__version__}")
     p.add_argument(
@@ -853,7 +954,9 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("weather", help="generate a typical year for a site, or read a weather file; print a summary")
     w.add_argument("--site", action="append", help="site key or name (repeatable)")
     w.add_argument("--file", help="weather file to read instead (.epw, TMY3 .csv, PVGIS .csv/.json, ERA5 .nc)")
-    w.add_argument("--format", choices=list(weather.FORMATS), help="format of --file (default: detected)")
+    w.add_argument(
+        "--format", choices=FORMAT_CHOICES, metavar="FORMAT", help="format of --file: %(choices)s (default: detected)"
+    )
     w.add_argument(
         "--utc-offset",
         type=_float_in(-12.0, 14.0),
@@ -862,9 +965,11 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--no-repair", action="store_true", help="show the file as it is (no repairs: weather.REPAIRS)")
     w.add_argument(
         "--bad-records",
-        choices=weather.BAD_RECORDS,
+        choices=BAD_RECORD_CHOICES,
         default="repair",
-        help="impossible or implausible records (weather.RECORD_CHECKS): repair and report them (default), or refuse the file",
+        metavar="ACTION",
+        help="impossible or implausible records (weather.RECORD_CHECKS): %(choices)s; repair and report them "
+        "(default), or refuse the file",
     )
     w.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=0, help="seed of the generated year (default 0)")
     w.add_argument("--year", type=_int_in(1900, 2100), default=2021, help="calendar year of the generated year")
@@ -877,16 +982,23 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--markdown", action="store_true", help="print Markdown tables")
     w.set_defaults(func=cmd_weather)
 
-    from twin.building.cooling import DESIGNS
-    from twin.engine.presets import BASELINES
-
     r = sub.add_parser("run", help="simulate a scenario (TOML file, or --site and --cooling) and print its KPIs")
     r.add_argument("scenario", nargs="?", help="scenario TOML file")
     r.add_argument("--site", help="site key or name")
-    r.add_argument("--cooling", choices=list(DESIGNS), help="cooling design")
+    r.add_argument("--cooling", choices=DESIGN_CHOICES, metavar="DESIGN", help="cooling design: %(choices)s")
     r.add_argument("--weather", help="weather file instead of the generated typical year (also over a scenario's)")
-    r.add_argument("--preset", choices=list(BASELINES), help="facility baseline (with --site/--cooling)")
-    r.add_argument("--weather-format", choices=list(weather.FORMATS), help="format of --weather (default: detected)")
+    r.add_argument(
+        "--preset",
+        choices=BASELINE_CHOICES,
+        metavar="BASELINE",
+        help="facility baseline (with --site/--cooling): %(choices)s",
+    )
+    r.add_argument(
+        "--weather-format",
+        choices=FORMAT_CHOICES,
+        metavar="FORMAT",
+        help="format of --weather: %(choices)s (default: detected)",
+    )
     r.add_argument("--save", help="also save the scenario as TOML here")
     _output_args(r)
     r.set_defaults(func=cmd_run)
@@ -895,8 +1007,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--sites", nargs="+", default=["karamay", "qingyang", "guian", "yinchuan", "us_dulles"], help="site keys"
     )
-    c.add_argument("--cooling", nargs="+", default=list(DESIGNS), choices=list(DESIGNS), help="cooling designs")
-    c.add_argument("--preset", choices=list(BASELINES), help="facility baseline: legacy or best_practice (default)")
+    c.add_argument(
+        "--cooling",
+        nargs="+",
+        default=DESIGN_CHOICES,
+        choices=DESIGN_CHOICES,
+        metavar="DESIGN",
+        help="cooling designs: %(choices)s",
+    )
+    c.add_argument(
+        "--preset",
+        choices=BASELINE_CHOICES,
+        metavar="BASELINE",
+        help="facility baseline: %(choices)s (default best_practice)",
+    )
     _output_args(c)
     c.set_defaults(func=cmd_compare)
 
@@ -954,14 +1078,14 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--markdown", action="store_true", help="print Markdown tables")
     z.set_defaults(func=cmd_size)
     sw = sub.add_parser("sweep", help="a grid or list of parameter values in blocks; resumable; one NetCDF")
-    _study_args(sw, list(DESIGNS))
+    _study_args(sw, DESIGN_CHOICES)
     sw.add_argument("--list", metavar="FILE.csv", help="cases from a CSV file: a header of keys, one case per row")
     sw.add_argument("--block", type=int, default=256, help="cases per block / checkpoint / Dask task (default 256)")
     sw.add_argument("--seed", type=int, default=None, help="seed of the generated weather year")
     sw.set_defaults(func=cmd_sweep)
 
     en = sub.add_parser("ensemble", help="P10/P50/P90 of the KPIs over generated years and warmer normals")
-    _study_args(en, list(DESIGNS))
+    _study_args(en, DESIGN_CHOICES)
     en.add_argument("--seeds", type=int, default=10, help="generated years per warming: seeds 0…N−1 (default 10)")
     en.add_argument(
         "--warming", default="0", help="K added to the monthly temperature normals: 0,1,2 or 0:2:0.5 (default 0)"
@@ -1061,10 +1185,12 @@ def _main(argv: Sequence[str] | None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
+    import numpy as np
+
     try:
         with np.errstate(all="ignore"):
             return int(args.func(args))
-    except USER_ERRORS as exc:
+    except _user_errors() as exc:
         return _error(str(exc))
     except OSError as exc:
         name = f"{exc.filename}: " if exc.filename else ""

@@ -4,28 +4,57 @@ Every source gives one ``xarray.Dataset`` on an hourly local-standard-time axis 
 and units of :mod:`weather.dataset`.
 """
 
-from weather.dataset import (
-    BAD_RECORDS,
-    RECORD_CHECKS,
-    REPAIRS,
-    VARIABLES,
-    RecordFlag,
-    WeatherError,
-    WeatherWarning,
-    record_flags,
-    repair,
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from weather.dataset import (
+        BAD_RECORDS,
+        RECORD_CHECKS,
+        REPAIRS,
+        VARIABLES,
+        RecordFlag,
+        WeatherError,
+        WeatherWarning,
+        record_flags,
+        repair,
+    )
+    from weather.readers import (
+        FORMATS,
+        Format,
+        detect_format,
+        read,
+        read_csv,
+        read_epw,
+        read_netcdf,
+        read_pvgis_tmy,
+        read_tmy3,
+    )
+
+_DATASET = (
+    "BAD_RECORDS",
+    "RECORD_CHECKS",
+    "REPAIRS",
+    "VARIABLES",
+    "RecordFlag",
+    "WeatherError",
+    "WeatherWarning",
+    "record_flags",
+    "repair",
 )
-from weather.readers import (
-    FORMATS,
-    Format,
-    detect_format,
-    read,
-    read_csv,
-    read_epw,
-    read_netcdf,
-    read_pvgis_tmy,
-    read_tmy3,
-)
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported at first use (PEP 562): ``weather.psychrometrics`` alone
+    needs only numpy, and ``import weather`` does not load pandas and xarray."""
+    if name not in __all__:
+        raise AttributeError(f"module 'weather' has no attribute {name!r}")
+    value = getattr(importlib.import_module("weather.dataset" if name in _DATASET else "weather.readers"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BAD_RECORDS",

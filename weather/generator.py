@@ -53,7 +53,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import interpolate, signal, stats
 
 from weather import psychrometrics as psy
 from weather.dataset import VARIABILITY_RANGES, WeatherError, build_dataset, solar_position
@@ -183,6 +182,8 @@ def mean_preserving_daily(monthly: Any, year: int, iterations: int = 30) -> np.n
     residual monthly means until they vanish (a fixed-point iteration that converges
     geometrically because each knot dominates its own month).
     """
+    from scipy import interpolate  # imported when needed: scipy's modules cost tenths of a second
+
     target = np.asarray(monthly, dtype=float)
     mon = _month_of_day(year)
     n = mon.size
@@ -204,6 +205,8 @@ def mean_preserving_daily(monthly: Any, year: int, iterations: int = 30) -> np.n
 
 def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
     """Unit-variance AR(1) series of length n: x[t] = φ x[t−1] + √(1−φ²) ε[t]."""
+    from scipy import signal
+
     e = rng.standard_normal(n + 1)
     # Start from a stationary state: the initial condition is φ·x[−1] with x[−1] ~ N(0, 1).
     return signal.lfilter([np.sqrt(1.0 - phi**2)], [1.0, -phi], e[1:], zi=[phi * e[0]])[0]
@@ -362,6 +365,7 @@ def typical_year(
         (``format = "generated"``, ``seed``, ``variability_source``).
     """
     import pvlib
+    from scipy import stats
 
     var = as_variability(variability) if variability is not None else DEFAULT_VARIABILITY
     rng = np.random.default_rng(seed)
@@ -544,6 +548,8 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     calendar month, the lag-1 autocorrelation and the dew-point/temperature correlation over
     the year.
     """
+    from scipy import stats
+
     t = ds["t_db"].to_series().resample("D").mean()
     d = ds["t_dp"].to_series().resample("D").mean()
     at = t - t.rolling(31, center=True, min_periods=1).mean()

@@ -19,6 +19,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import ArrayLike
 
+from twin.core.diskcache import cached
+
 __all__ = [
     "CycleTable",
     "LiquidTable",
@@ -32,6 +34,12 @@ _T0 = 273.15
 
 
 _COOLPROP_LOCK = threading.RLock()
+
+
+def _cached(kind: str, inputs: dict, compute, encode, decode):
+    """A table from the disk cache (:mod:`twin.core.diskcache`), keyed by its inputs, CoolProp's
+    version and this module's source: a new process need not import CoolProp (about 2 s)."""
+    return cached(kind, inputs, compute, encode, decode, libraries=("CoolProp",), sources=(__file__,))
 
 
 def _one_at_a_time(fn):
@@ -170,8 +178,19 @@ def cycle_table(refrigerant: str, eta_isentropic: float, step: float = 1.0) -> C
     The grid spans T_evap −15…25 °C and T_cond 10…70 °C in ``step`` K; points with a lift below
     5 K take the COP at a 5 K lift (compressors do not run below a minimum lift). Evaporator and
     condenser states are computed once per grid line, so only the compressor discharge state
-    is evaluated per grid point (about 2 500 CoolProp calls, a fraction of a second).
+    is evaluated per grid point (about 2 500 CoolProp calls, a fraction of a second). The table
+    is kept in the disk cache (:mod:`twin.core.diskcache`).
     """
+    return _cached(
+        "cycle",
+        {"refrigerant": refrigerant, "eta_isentropic": eta_isentropic, "step": step},
+        lambda: _cycle_table(refrigerant, eta_isentropic, step),
+        lambda tab: {"t_evap": tab.t_evap, "t_cond": tab.t_cond, "cop": tab.cop},
+        lambda a: CycleTable(refrigerant, eta_isentropic, a["t_evap"], a["t_cond"], a["cop"]),
+    )
+
+
+def _cycle_table(refrigerant: str, eta_isentropic: float, step: float) -> CycleTable:
     from CoolProp.CoolProp import PropsSI
 
     try:
@@ -243,7 +262,21 @@ def liquid_table(fluid: str, t_min: float = 5.0, t_max: float = 80.0) -> LiquidT
     ------
     ValueError
         A fluid CoolProp does not know, or one that is not liquid over the range.
+
+    Notes
+    -----
+    The table is kept in the disk cache (:mod:`twin.core.diskcache`).
     """
+    return _cached(
+        "liquid",
+        {"fluid": fluid, "t_min": t_min, "t_max": t_max},
+        lambda: _liquid_table(fluid, t_min, t_max),
+        lambda tab: {"t": tab.t, "rho": tab.rho, "cp": tab.cp},
+        lambda a: LiquidTable(fluid, a["t"], a["rho"], a["cp"]),
+    )
+
+
+def _liquid_table(fluid: str, t_min: float, t_max: float) -> LiquidTable:
     from CoolProp.CoolProp import PropsSI
 
     try:
@@ -266,7 +299,17 @@ def liquid_table(fluid: str, t_min: float = 5.0, t_max: float = 80.0) -> LiquidT
 @_one_at_a_time
 @lru_cache(maxsize=16)
 def saturation(fluid: str, p: float = 101_325.0) -> tuple[float, float]:
-    """Saturation temperature (°C) and latent heat (J/kg) of a pure fluid at pressure ``p`` Pa."""
+    """Saturation temperature (°C) and latent heat (J/kg) of a pure fluid at pressure ``p`` Pa (disk-cached)."""
+    return _cached(
+        "saturation",
+        {"fluid": fluid, "p": p},
+        lambda: _saturation(fluid, p),
+        lambda th: {"t_hfg": np.array(th, dtype=float)},
+        lambda a: (float(a["t_hfg"][0]), float(a["t_hfg"][1])),
+    )
+
+
+def _saturation(fluid: str, p: float) -> tuple[float, float]:
     from CoolProp.CoolProp import PropsSI
 
     try:
@@ -279,7 +322,17 @@ def saturation(fluid: str, p: float = 101_325.0) -> tuple[float, float]:
 
 @lru_cache(maxsize=1)
 def _fluid_names() -> tuple[frozenset[str], frozenset[str]]:
-    """CoolProp's fluid names and aliases (HEOS), and its incompressible fluids and solutions."""
+    """CoolProp's fluid names and aliases (HEOS), and its incompressible fluids and solutions (disk-cached)."""
+    return _cached(
+        "fluid-names",
+        {},
+        _coolprop_names,
+        lambda ni: {"names": np.array(sorted(ni[0]), dtype=str), "incomp": np.array(sorted(ni[1]), dtype=str)},
+        lambda a: (frozenset(a["names"].tolist()), frozenset(a["incomp"].tolist())),
+    )
+
+
+def _coolprop_names() -> tuple[frozenset[str], frozenset[str]]:
     import CoolProp.CoolProp as CP
 
     with _COOLPROP_LOCK:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import os
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 import sites
 import weather
-from weather.generator import typical_year
+import weather.dataset
+import weather.generator
+import weather.psychrometrics
+from twin.core.diskcache import cached
+from weather.generator import MonthlyNormals, as_variability, typical_year
 
 __all__ = [
     "STATION_REFUSE_KM",
@@ -20,6 +28,7 @@ __all__ = [
     "STATION_WARN_M",
     "StationWarning",
     "check_station",
+    "generated_year",
     "site_weather",
 ]
 
@@ -151,14 +160,75 @@ def site_weather(
             )
         check_station(meta, site, str(file))
         return ds, meta
-    return typical_year(
-        site.normals,  # type: ignore[arg-type]  # frozen sites.Normals: read-only fields of the Protocol
-        latitude=loc.latitude_deg,
-        longitude=loc.longitude_deg,
-        elevation=loc.elevation_m,
-        utc_offset_h=loc.utc_offset_h,
-        seed=seed,
-        year=year,
-        variability=site.variability if site_variability else None,
-        name=site.key,
+    return generated_year(site, seed=seed, year=year, site_variability=site_variability)
+
+
+_GENERATOR_FILES = tuple(str(m.__file__) for m in (weather.generator, weather.dataset, weather.psychrometrics))
+_GENERATOR_LIBRARIES = ("numpy", "scipy", "pandas", "pvlib")
+
+
+def generated_year(
+    site: sites.Site, *, seed: int = 0, year: int = 2021, site_variability: bool = True
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """The site's generated typical year (:func:`weather.generator.typical_year`), disk-cached.
+
+    The cache (:mod:`twin.core.diskcache`) is keyed by every input of the generator (the
+    site's normals, location, variability table, the seed and the year), the versions of the
+    libraries it calls and a digest of the generator's source files; a cached year is the
+    generated one bit for bit, with the same attributes and metadata.
+    """
+    loc = site.location
+    var = as_variability(site.variability) if site_variability and site.variability is not None else None
+    args: dict[str, Any] = {
+        "latitude": loc.latitude_deg,
+        "longitude": loc.longitude_deg,
+        "elevation": loc.elevation_m,
+        "utc_offset_h": loc.utc_offset_h,
+        "seed": seed,
+        "year": year,
+        "name": site.key,
+    }
+    inputs = {
+        "normals": {k: [float(x) for x in getattr(site.normals, k)] for k in MonthlyNormals.__annotations__},
+        "args": args,
+        "variability": dataclasses.asdict(var) if var is not None else None,
+    }
+    return cached(
+        "year",
+        inputs,
+        lambda: typical_year(site.normals, variability=var, **args),  # type: ignore[arg-type]  # frozen sites.Normals
+        _year_arrays,
+        _year_from_arrays,
+        libraries=_GENERATOR_LIBRARIES,
+        sources=(__file__, *_GENERATOR_FILES),
     )
+
+
+def _year_arrays(result: tuple[xr.Dataset, dict[str, Any]]) -> dict[str, np.ndarray] | None:
+    """A weather Dataset and its metadata as named arrays (a JSON layout beside the data), or
+    ``None`` when it does not come back identical (attributes JSON cannot spell exactly)."""
+    ds, meta = result
+    layout = {
+        "variables": [[str(n), list(map(str, v.dims)), v.attrs, n in ds.coords] for n, v in ds.variables.items()],
+        "attrs": ds.attrs,
+        "meta": meta,
+    }
+    try:
+        text = json.dumps(layout)
+    except (TypeError, ValueError):
+        return None
+    arrays = {f"var{i}": ds.variables[n].values for i, n in enumerate(ds.variables)}
+    arrays["layout"] = np.array(text)
+    back, back_meta = _year_from_arrays(arrays)
+    if not (back.identical(ds) and repr(back_meta) == repr(meta) and repr(back.attrs) == repr(ds.attrs)):
+        return None
+    return arrays
+
+
+def _year_from_arrays(arrays: Mapping[str, np.ndarray]) -> tuple[xr.Dataset, dict[str, Any]]:
+    layout = json.loads(str(arrays["layout"]))
+    data: dict[str, Any] = {}
+    coords: dict[str, Any] = {}
+    for i, (name, dims, attrs, is_coord) in enumerate(layout["variables"]):
+        (coords if is_coord else data)[name] = (tuple(dims), arrays[f"var{i}"], attrs)
+    return xr.Dataset(data, coords=coords, attrs=layout["attrs"]), layout["meta"]

@@ -24,12 +24,17 @@ from typing import Any, TypedDict
 import numpy as np
 import pandas as pd
 
+from twin.core.diskcache import cached
 from twin.core.io import read_hourly_csv
 from twin.core.memo import LRU
 from twin.money.economics import EconomicsParams, SiteTariff, capital_recovery_factor, hourly_price, replacement_annuity
+from twin.supply import pv as pv_model
+from twin.supply import wind as wind_model
 from twin.supply.pv import PVParams, pv_profile
 from twin.supply.storage import StorageParams, dispatch_green_first, dispatch_lp, fade_factor, years_to_end_of_life
 from twin.supply.wind import WindParams, wind_unit_profile
+from weather import dataset as weather_dataset
+from weather import psychrometrics
 from weather.dataset import hour_of_day, solar_position
 
 __all__ = ["SupplyParams", "green_power", "site_tariff"]
@@ -111,14 +116,37 @@ def _scaled_profiles(
             k = (kind, key, ident(key), _key(p), csv)
             with _PROFILES_LOCK:  # blocks may run on several threads: compute each profile once
                 if k not in profiles:
-                    profiles[k] = UNIT_PROFILES.get(k, functools.partial(_profile_of, unit, p, key))
+                    disk = None if csv else {"kind": kind, "weather": k[2], "plant": repr(k[3])}
+                    profiles[k] = UNIT_PROFILES.get(k, functools.partial(_profile_of, unit, p, key, disk))
             which[i] = order.setdefault(k, len(order))
     return np.stack([profiles[k] for k in order])[which] * cap[:, None]
 
 
-def _profile_of(unit: Any, p: Any, key: str) -> np.ndarray:
-    """A unit profile computed once and made read-only (what the cache holds)."""
-    return _read_only(unit(p, key))
+_PROFILE_SOURCES = (__file__, *(str(m.__file__) for m in (pv_model, wind_model, weather_dataset, psychrometrics)))
+_PROFILE_LIBRARIES = ("numpy", "pandas", "scipy", "pvlib", "windpowerlib")
+
+
+def _profile_of(unit: Any, p: Any, key: str, disk: dict[str, str] | None) -> np.ndarray:
+    """A unit profile computed once and made read-only (what the cache holds).
+
+    With ``disk`` (the plant's kind, the :func:`weather_identity` of its site and its
+    non-capacity parameters) the profile is also kept in the disk cache
+    (:mod:`twin.core.diskcache`, keyed as well by the versions of pvlib and windpowerlib and
+    the source of the models), so a new process runs a green scenario without them.
+    """
+    if disk is None:
+        return _read_only(unit(p, key))
+    return _read_only(
+        cached(
+            "unit-profile",
+            disk,
+            lambda: np.asarray(unit(p, key), dtype=float),
+            lambda a: {"profile": a},
+            lambda a: a["profile"],
+            libraries=_PROFILE_LIBRARIES,
+            sources=_PROFILE_SOURCES,
+        )
+    )
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:

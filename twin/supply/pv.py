@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from twin.core.diskcache import cached
 from twin.core.params import Params, param
 
 __all__ = ["PVParams", "pv_profile", "pv_unit_profile"]
@@ -155,12 +156,25 @@ def _cec_dc_per_kw(effective: np.ndarray, t_cell: np.ndarray, name: str) -> np.n
 
 @functools.lru_cache(maxsize=1)
 def _diffuse_iam_table() -> tuple[np.ndarray, np.ndarray]:
-    """Sky and ground diffuse IAM for tilts 0…90° in whole degrees (the integration is costly)."""
-    import pvlib
+    """Sky and ground diffuse IAM for tilts 0…90° in whole degrees (the integration is costly:
+    kept in the disk cache, :mod:`twin.core.diskcache`, keyed by pvlib's version)."""
 
-    d = pvlib.iam.marion_diffuse("physical", np.arange(91.0))
-    return np.nan_to_num(np.asarray(d["sky"], dtype=float), nan=1.0), np.nan_to_num(
-        np.asarray(d["ground"], dtype=float), nan=0.0
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        import pvlib
+
+        d = pvlib.iam.marion_diffuse("physical", np.arange(91.0))
+        return np.nan_to_num(np.asarray(d["sky"], dtype=float), nan=1.0), np.nan_to_num(
+            np.asarray(d["ground"], dtype=float), nan=0.0
+        )
+
+    return cached(
+        "diffuse-iam",
+        {"model": "physical", "tilts": "0:90:1"},
+        compute,
+        lambda sg: {"sky": sg[0], "ground": sg[1]},
+        lambda a: (a["sky"], a["ground"]),
+        libraries=("pvlib",),
+        sources=(__file__,),
     )
 
 

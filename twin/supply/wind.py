@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from twin.core.diskcache import cached
 from twin.core.params import ConfigError, Params, param
 
 __all__ = [
@@ -45,21 +46,48 @@ LOW_CAPACITY_FACTOR = 0.15
 """Below this annual capacity factor a wind farm is flagged (onshore farms in China's west run at 0.2–0.3)."""
 
 
-@functools.lru_cache(maxsize=1)
+_LIBRARY = {"libraries": ("windpowerlib",), "sources": (__file__,)}
+"""Disk-cache key (:mod:`twin.core.diskcache`) of values read from windpowerlib's offline turbine
+library: a new process checks a scenario's turbine without reading the library."""
+
+
 @functools.cache
 def rotor_diameter_m(turbine_type: str) -> float:
-    """Rotor diameter of a turbine of windpowerlib's offline library, m."""
-    from windpowerlib import WindTurbine
+    """Rotor diameter of a turbine of windpowerlib's offline library, m (disk-cached)."""
 
-    return float(WindTurbine(turbine_type=turbine_type, hub_height=250.0).rotor_diameter)
+    def compute() -> float:
+        from windpowerlib import WindTurbine
+
+        return float(WindTurbine(turbine_type=turbine_type, hub_height=250.0).rotor_diameter)
+
+    return cached(
+        "rotor",
+        {"turbine_type": turbine_type},
+        compute,
+        lambda d: {"d": np.array(d)},
+        lambda a: float(a["d"]),
+        **_LIBRARY,
+    )
 
 
+@functools.cache
 def turbine_types() -> tuple[str, ...]:
-    """Turbine types with a power curve in windpowerlib's offline library."""
-    from windpowerlib import get_turbine_types
+    """Turbine types with a power curve in windpowerlib's offline library (disk-cached)."""
 
-    df = get_turbine_types(print_out=False)
-    return tuple(sorted(df[df["has_power_curve"]]["turbine_type"]))
+    def compute() -> tuple[str, ...]:
+        from windpowerlib import get_turbine_types
+
+        df = get_turbine_types(print_out=False)
+        return tuple(sorted(df[df["has_power_curve"]]["turbine_type"]))
+
+    return cached(
+        "turbines",
+        {},
+        compute,
+        lambda t: {"types": np.array(t, dtype=str)},
+        lambda a: tuple(a["types"].tolist()),
+        **_LIBRARY,
+    )
 
 
 @dataclass(frozen=True)

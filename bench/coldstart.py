@@ -1,0 +1,116 @@
+"""Cold start of the ``twin`` command (`make bench`): fresh processes, measured here, never asserted.
+
+Every command runs in a new Python process, in interleaved rounds (each round runs every
+command once, in turn), and the child's own CPU time (user + system, from ``wait4``) and wall
+time are reported as median and range over the rounds — not best-of.
+
+* ``warm``: the disk cache (``twin.core.diskcache``) filled by an earlier run, as on a machine
+  where ``twin`` has run once: CoolProp's tables, the generated year and the PV/wind unit
+  profiles are read, not computed;
+* ``no cache``: ``TWIN_CACHE_DIR=off``, every table computed in the process (the first run on a
+  machine, and what every run cost before the cache);
+* ``no dask``: ``dask`` made unimportable, as in an install without the ``[dask]`` extra: with
+  dask installed, xarray imports ``dask.array`` (and scipy with it) at its first Variable.
+
+``python bench/coldstart.py --rounds 9 [--baseline DIR]``: ``--baseline`` adds the same commands
+run on another checkout of the code (``PYTHONPATH=DIR``, e.g. ``git archive`` of an older commit),
+interleaved with this one, for a before/after comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NO_DASK = "import sys; sys.modules['dask'] = None; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
+    """(label, ``-c`` code and arguments, environment, also run on ``--baseline``)."""
+    run = ["run", "--site", "qingyang", "--cooling", "free_air"]
+    green = ["run", str(ROOT / "examples" / "yinchuan_minning_green.toml"), "--no-output"]
+    off = {"TWIN_CACHE_DIR": "off"}
+    nc = ["-o", str(out / "q.nc"), "--force"]
+    return [
+        ("twin --version", [CLI, "--version"], {}, True),
+        ("twin --help", [CLI, "--help"], {}, True),
+        ("run --site qingyang --cooling free_air (writes .nc)", [CLI, *run, *nc], {}, True),
+        ("  the same, --no-output", [CLI, *run, "--no-output"], {}, True),
+        ("  the same, --no-output, no dask", [NO_DASK, *run, "--no-output"], {}, False),
+        ("  the same, --no-output, no cache", [CLI, *run, "--no-output"], off, False),
+        ("run examples/yinchuan_minning_green.toml", [CLI, *green], {}, True),
+        ("  the same, no cache", [CLI, *green], off, False),
+    ]
+
+
+def _once(code_and_args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(CPU s, wall s) of one fresh process, run in ``cwd`` (with ``-c`` the current folder comes
+    first on ``sys.path``: not this checkout's, so that ``--baseline`` runs its own code)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", *code_and_args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode:
+        raise SystemExit(f"{code_and_args[1:]} failed ({proc.returncode}): {err.strip()[-500:]}")
+    return usage.ru_utime + usage.ru_stime, wall
+
+
+def _summary(values: list[float]) -> str:
+    return f"{statistics.median(values):5.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=9, help="fresh processes per command (default 9)")
+    ap.add_argument("--baseline", help="another checkout of the code, run interleaved with this one")
+    ap.add_argument("--only", metavar="REGEX", help="only the commands whose label matches")
+    args = ap.parse_args(argv)
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="twin-coldstart-") as tmp:
+        out = Path(tmp)
+        base_env = {**os.environ, "TWIN_CACHE_DIR": str(out / "cache")}
+        base_env.pop("PYTHONPATH", None)
+        rows = [(label, cmd, {**base_env, **extra}) for label, cmd, extra, _ in _commands(out)]
+        if args.baseline:
+            before = {**base_env, "PYTHONPATH": str(Path(args.baseline).resolve())}
+            rows += [
+                ("before: " + label, cmd, {**before, **extra}) for label, cmd, extra, also in _commands(out) if also
+            ]
+        if args.only:
+            rows = [row for row in rows if re.search(args.only, row[0])]
+        for _, cmd, env in rows:  # the first run on this machine: fills the cache
+            _once(cmd, env, out)
+        cpu: dict[str, list[float]] = {label: [] for label, _, _ in rows}
+        wall: dict[str, list[float]] = {label: [] for label, _, _ in rows}
+        for r in range(args.rounds):
+            order = rows if r % 2 == 0 else rows[::-1]  # alternate the order: no row always runs first
+            for label, cmd, env in order:
+                c, w = _once(cmd, env, out)
+                cpu[label].append(c)
+                wall[label].append(w)
+    width = max(len(label) for label in cpu)
+    print(
+        f"Cold start: fresh processes, {args.rounds} interleaved rounds, median (range), seconds; {os.cpu_count()} cores"
+    )
+    print(f"{'command':<{width}}  {'CPU':>17}  {'wall':>17}")
+    for label in cpu:
+        print(f"{label:<{width}}  {_summary(cpu[label]):>17}  {_summary(wall[label]):>17}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The disk cache of derived tables (twin.core.diskcache) and what the cold path imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sites
+from twin.building import fluids
+from twin.core import diskcache
+from twin.engine import weather_source
+from weather.generator import typical_year
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _uncached(fn):
+    """The table builder under its thread lock and in-process memo: every call reaches the disk cache."""
+    return fn.__wrapped__.__wrapped__
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache" / "nested"  # not there yet: the first store creates it
+    monkeypatch.setenv(diskcache.CACHE_ENV, str(folder))
+    return folder
+
+
+def _entries(folder: Path, kind: str) -> list[Path]:
+    return sorted(folder.glob(f"{kind}-*.npz")) if folder.is_dir() else []
+
+
+def test_cycle_table_hit_equals_computed_bit_for_bit(cache, monkeypatch):
+    build = _uncached(fluids.cycle_table)
+    fresh = fluids._cycle_table("R134a", 0.7, 2.0)
+    first = build("R134a", 0.7, 2.0)  # a miss: computed and stored
+    assert len(_entries(cache, "cycle")) == 1
+
+    def fail(*args):
+        raise AssertionError("computed again: the entry was not read")
+
+    monkeypatch.setattr(fluids, "_cycle_table", fail)
+    hit = build("R134a", 0.7, 2.0)
+    for name in ("t_evap", "t_cond", "cop", "_fraction"):
+        assert _same_bits(getattr(hit, name), getattr(fresh, name))
+        assert _same_bits(getattr(first, name), getattr(fresh, name))
+    assert hit.refrigerant == "R134a" and hit.eta_isentropic == 0.7
+    # Another input is another entry.
+    monkeypatch.undo()
+    monkeypatch.setenv(diskcache.CACHE_ENV, str(cache))
+    build("R134a", 0.75, 2.0)
+    assert len(_entries(cache, "cycle")) == 2
+
+
+def test_liquid_saturation_and_fluid_names_round_trip(cache):
+    for _ in range(2):  # miss, then hit
+        tab = _uncached(fluids.liquid_table)("INCOMP::MPG-25%", 5.0, 80.0)
+        sat = _uncached(fluids.saturation)("Novec649", 85_000.0)
+        names = fluids._fluid_names.__wrapped__()
+        ref = fluids._liquid_table("INCOMP::MPG-25%", 5.0, 80.0)
+        assert _same_bits(tab.rho, ref.rho) and _same_bits(tab.cp, ref.cp) and _same_bits(tab.t, ref.t)
+        assert sat == fluids._saturation("Novec649", 85_000.0)
+        assert names == fluids._coolprop_names()
+    assert {p.name.split("-")[0] for p in cache.iterdir()} >= {"liquid", "saturation", "fluid"}
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other_key"])
+def test_damaged_entry_is_recomputed_and_replaced(cache, damage):
+    build = _uncached(fluids.liquid_table)
+    ref = build("INCOMP::PNF2", 20.0, 60.0)
+    (path,) = _entries(cache, "liquid")
+    whole = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"\x00not a zip file" * 100)
+    elif damage == "truncated":
+        path.write_bytes(whole[: len(whole) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:  # a whole entry of another key under this name (e.g. a hash collision)
+        np.savez(path, **{diskcache._KEY: np.array("{}")}, t=np.zeros(3), rho=np.zeros(3), cp=np.zeros(3))
+    again = build("INCOMP::PNF2", 20.0, 60.0)
+    assert _same_bits(again.rho, ref.rho) and _same_bits(again.cp, ref.cp)
+    assert path.read_bytes() == whole  # rewritten whole
+    assert not list(cache.glob("*.part"))
+
+
+def test_unusable_folder_means_computing(tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(diskcache.CACHE_ENV, str(blocker / "cache"))  # cannot be created (root or not)
+    tab = _uncached(fluids.liquid_table)("INCOMP::PNF2", 20.0, 60.0)
+    ref = fluids._liquid_table("INCOMP::PNF2", 20.0, 60.0)
+    assert _same_bits(tab.rho, ref.rho)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_read_only_folder_means_computing(tmp_path, monkeypatch):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    monkeypatch.setenv(diskcache.CACHE_ENV, str(folder))
+    try:
+        tab = _uncached(fluids.liquid_table)("INCOMP::PNF2", 20.0, 60.0)
+        assert _same_bits(tab.rho, fluids._liquid_table("INCOMP::PNF2", 20.0, 60.0).rho)
+        assert not list(folder.iterdir())
+    finally:
+        folder.chmod(0o755)
+
+
+def test_off_never_touches_the_disk(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(diskcache.CACHE_ENV, "off")
+    assert diskcache.cache_dir() is None
+    calls = []
+    for _ in range(2):
+        diskcache.cached("t", {}, lambda: calls.append(1) or 1.0, lambda v: {"v": np.array(v)}, lambda a: float(a["v"]))
+    assert len(calls) == 2 and not list(tmp_path.iterdir())
+
+
+def test_default_folder_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv(diskcache.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert diskcache.cache_dir() == tmp_path / "pue-twin"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # invalid by the XDG spec: ignored
+    assert diskcache.cache_dir() == Path.home() / ".cache" / "pue-twin"
+
+
+def test_version_or_source_change_invalidates(cache, monkeypatch, tmp_path):
+    src = tmp_path / "model.py"
+    src.write_text("A = 1\n")
+    calls = []
+
+    def run() -> float:
+        diskcache.source_digest.cache_clear()
+        return diskcache.cached(
+            "t",
+            {"x": 1.5},
+            lambda: calls.append(1) or 2.5,
+            lambda v: {"v": np.array(v)},
+            lambda a: float(a["v"]),
+            libraries=("CoolProp",),
+            sources=(str(src),),
+        )
+
+    assert run() == 2.5 and run() == 2.5
+    assert len(calls) == 1
+    real = diskcache.package_version
+    monkeypatch.setattr(diskcache, "package_version", lambda name: real(name) + ".post1")
+    run()
+    assert len(calls) == 2  # a new CoolProp: computed again
+    src.write_text("A = 2\n")
+    run()
+    assert len(calls) == 3  # the computing code changed: computed again
+    assert len(_entries(cache, "t")) == 3
+
+
+def test_input_json_cannot_spell_is_not_cached(cache):
+    calls = []
+    for _ in range(2):
+        diskcache.cached("t", {"x": float("nan")}, lambda: calls.append(1) or 1.0, lambda v: {}, lambda a: 0.0)
+    assert len(calls) == 2 and not _entries(cache, "t")
+
+
+def test_generated_year_from_cache_is_the_generated_year(cache, monkeypatch):
+    site = sites.load("guian")
+    loc = site.location
+    fresh, fresh_meta = typical_year(
+        site.normals,
+        latitude=loc.latitude_deg,
+        longitude=loc.longitude_deg,
+        elevation=loc.elevation_m,
+        utc_offset_h=loc.utc_offset_h,
+        seed=3,
+        variability=site.variability,
+        name=site.key,
+    )
+    weather_source.generated_year(site, seed=3)
+    assert len(_entries(cache, "year")) == 1
+
+    def fail(*args, **kwargs):
+        raise AssertionError("generated again: the entry was not read")
+
+    monkeypatch.setattr(weather_source, "typical_year", fail)
+    ds, meta = weather_source.generated_year(site, seed=3)
+    assert ds.identical(fresh)
+    assert repr(ds.attrs) == repr(fresh.attrs) and repr(meta) == repr(fresh_meta)
+    for name in fresh.variables:
+        assert _same_bits(ds[name].values, fresh[name].values), name
+        assert ds[name].attrs == fresh[name].attrs
+    with pytest.raises(AssertionError, match="generated again"):  # another seed is another year
+        weather_source.generated_year(site, seed=4)
+
+
+HEAVY = ("dash", "plotly", "scipy", "CoolProp", "pvlib", "numba", "windpowerlib", "linopy", "h5py")
+
+
+def _imports_after(code: str, env: dict[str, str], watched: tuple[str, ...] = HEAVY) -> set[str]:
+    probe = f"import sys\n{code}\nprint('imported:', *(m for m in {watched!r} if sys.modules.get(m) is not None))"
+    # dask hidden as in an install without the [dask] extra: xarray imports dask.array (and with it
+    # scipy) at its first Variable when dask is installed, whatever the twin does.
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['dask'] = None\n" + probe],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    return set(out.stdout.splitlines()[-1].split()[1:])
+
+
+def test_cli_import_and_warm_run_import_no_heavy_module(tmp_path):
+    env = {**os.environ, diskcache.CACHE_ENV: str(tmp_path / "cache")}
+    # twin --help / --version: the parser is built without the engine, numpy, pandas or xarray.
+    parser = "import twin.cli\ntwin.cli.build_parser().format_help()"
+    assert _imports_after(parser, env, (*HEAVY, "numpy", "pandas", "xarray", "twin.engine.simulate")) == set()
+    run = "from twin.cli import main\nmain(['run', '--site', 'qingyang', '--cooling', 'free_air', '--no-output'])"
+    first = _imports_after(run, env)  # fills the cache
+    assert {"CoolProp", "scipy"} <= first
+    assert _imports_after(run, env) == set()
+    green = f"from twin.cli import main\nmain(['run', {str(ROOT / 'examples' / 'qingyang_green_ppa.toml')!r}, '--no-output'])"
+    _imports_after(green, env)
+    warm = _imports_after(green, env)  # pvlib and windpowerlib profiles cached; numba (and the scipy
+    assert warm <= {"numba", "scipy"}  # numba imports to check its version) runs the storage kernel
+    assert "scipy" not in warm or "numba" in warm
