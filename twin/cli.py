@@ -826,7 +826,8 @@ def _where_lowest(da: Any) -> dict[str, str]:
     out = {}
     for j, dim in enumerate(da.dims):
         vals = np.unique(at[:, j])
-        first = f"{da[dim].values[vals[0]]:g}"
+        v = da[dim].values[vals[0]]
+        first = str(v) if isinstance(v, str | np.str_ | bytes) else f"{v:g}"
         if vals.size > 1:
             first = "any" if vals.size == da.sizes[dim] else f"{first} (+{vals.size - 1} tied)"
         out[dim] = first

@@ -46,6 +46,7 @@ assumption for them, stated as such.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -258,7 +259,13 @@ def _fall_mean(p: np.ndarray) -> np.ndarray:
 
 
 _P_GRID = np.logspace(-2.0, 2.0, 801)
-_M_GRID = _fall_mean(_P_GRID)
+
+
+@functools.cache
+def _m_grid() -> np.ndarray:
+    """:func:`_fall_mean` on :data:`_P_GRID` (decreasing), computed at first use: scipy is not
+    imported with the module."""
+    return _fall_mean(_P_GRID)
 
 
 def diurnal_shape(
@@ -295,8 +302,9 @@ def diurnal_shape(
     the real cycle is kept.
     """
     fall_len = 24.0 - rise_len
-    m_target = np.clip((24.0 * frac - 0.5 * rise_len) / fall_len, _M_GRID[-1], _M_GRID[0])
-    p = np.interp(m_target, _M_GRID[::-1], _P_GRID[::-1])
+    m_grid = _m_grid()
+    m_target = np.clip((24.0 * frac - 0.5 * rise_len) / fall_len, m_grid[-1], m_grid[0])
+    p = np.interp(m_target, m_grid[::-1], _P_GRID[::-1])
     s_rise = 0.5 * (1.0 - np.cos(np.pi * phase_rise))
     s_fall = (0.5 * (1.0 + np.cos(np.pi * phase_fall))) ** p
     return np.where(rising, s_rise, s_fall) - frac

@@ -227,6 +227,9 @@ def test_cli_import_and_warm_run_import_no_heavy_module(tmp_path):
     first = _imports_after(run, env)  # fills the cache
     assert {"CoolProp", "scipy"} <= first
     assert _imports_after(run, env) == set()
+    frost = "from twin.cli import main\nmain(['run', '--site', 'qingyang', '--cooling', 'spray', '--no-output'])"
+    _imports_after(frost, env)  # a liquid design at a site that freezes: glycol properties cached too
+    assert "CoolProp" not in _imports_after(frost, env)
     green = f"from twin.cli import main\nmain(['run', {str(ROOT / 'examples' / 'qingyang_green_ppa.toml')!r}, '--no-output'])"
     _imports_after(green, env)
     warm = _imports_after(green, env)  # pvlib and windpowerlib profiles cached; numba (and the scipy

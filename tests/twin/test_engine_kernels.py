@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import twin.engine.simulate
+import twin.studies.sweep
 from twin import Scenario
 from twin.building.cooling import get_design
 from twin.building.cooling.components import ENVELOPES
@@ -23,8 +24,9 @@ from twin.building.facility import derive_psychrometrics, facility_chain, stack_
 from twin.building.it_load import ITParams, utilisation_profile
 from twin.core.jit import AUTO_MIN_CASE_YEARS, use_compiled
 from twin.core.params import ConfigError
-from twin.engine.kernels import SUMS, facility_year
+from twin.engine.kernels import SUMS, facility_year, kernel_for
 from twin.engine.simulate import annual_kpis, prepare_weather
+from twin.studies.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 RTOL = 1e-12
@@ -276,13 +278,21 @@ def test_free_air_kernel_is_cached_on_disk(tmp_path):
     assert run() == [1, 0]
 
 
-def test_a_big_sweep_loads_the_kernel_for_its_blocks():
-    """twin sweep runs blocks of 256 cases: a study of ≥ AUTO_MIN_CASE_YEARS loads the kernel first."""
-    code = (
-        "from twin.core.jit import use_compiled, AUTO_MIN_CASE_YEARS as n\n"
-        "from twin.engine.kernels import free_air_loop, load_for\n"
-        "load_for(n - 1); a = use_compiled('auto', 256, free_air_loop)\n"
-        "load_for(n); print(a, use_compiled('auto', 256, free_air_loop))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True"]
+def test_a_study_chooses_the_kernel_once_for_all_its_blocks(monkeypatch):
+    """twin sweep runs blocks of 256 cases: the study's size picks the kernel, and every block,
+    in this process or a Dask worker's, runs that one (results never depend on a process's past)."""
+    assert kernel_for(AUTO_MIN_CASE_YEARS - 1) == "reference"
+    assert kernel_for(AUTO_MIN_CASE_YEARS) == "numba"
+    assert not use_compiled("auto", 256)  # a block alone would not compile, whatever ran before
+    seen = []
+    real = twin.studies.sweep.annual_kpis
+
+    def spy(*args, kernel="auto", **kw):
+        seen.append(kernel)
+        return real(*args, kernel=kernel, **kw)
+
+    monkeypatch.setattr(twin.studies.sweep, "annual_kpis", spy)
+    monkeypatch.setattr(twin.studies.sweep, "kernel_for", lambda n: "numba")
+    base = Scenario(sites=("qingyang",), designs=("free_air",))
+    run_sweep(base, (("facility.utilisation", (0.3, 0.5, 0.7)),), block=1, progress=False)
+    assert seen == ["numba"] * 3

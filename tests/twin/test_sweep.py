@@ -148,3 +148,15 @@ def test_cli_sweep(tmp_path, capsys):
     assert cli.main([*args[:-1], "facility.utilisatio=0.5", "-o", str(tmp_path / "d.nc")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("twin: error:") and "utilisatio" in err and err.count("\n") == 1
+
+
+def test_cli_sweep_over_a_text_parameter(tmp_path, capsys):
+    """A swept text value (containment, a fluid) is named as it is in the summary (it crashed)."""
+    out = tmp_path / "t.nc"
+    grid = ["--grid", "facility.containment=none,hot_aisle", "--grid", "cooling.free_air.evap_effectiveness=0.7,0.9"]
+    assert cli.main(["sweep", "--site", "qingyang", "--cooling", "free_air", *grid, "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    ds = xr.load_dataset(out, engine="h5netcdf")
+    i = np.unravel_index(int(np.argmin(ds["pue"].data)), ds["pue"].shape)
+    best = str(ds["pue"].isel(dict(zip(ds["pue"].dims, i, strict=True)))["facility__containment"].values)
+    assert best in {"none", "hot_aisle"} and f"facility.containment={best}" in text

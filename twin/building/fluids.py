@@ -36,10 +36,11 @@ _T0 = 273.15
 _COOLPROP_LOCK = threading.RLock()
 
 
-def _cached(kind: str, inputs: dict, compute, encode, decode):
+def _cached(kind: str, inputs: dict, compute, encode, decode, sources: tuple[str, ...] = ()):
     """A table from the disk cache (:mod:`twin.core.diskcache`), keyed by its inputs, CoolProp's
-    version and this module's source: a new process need not import CoolProp (about 2 s)."""
-    return cached(kind, inputs, compute, encode, decode, libraries=("CoolProp",), sources=(__file__,))
+    version and the source of this module (and of ``sources``, the caller's module): a new
+    process need not import CoolProp (about 2 s)."""
+    return cached(kind, inputs, compute, encode, decode, libraries=("CoolProp",), sources=(__file__, *sources))
 
 
 def _one_at_a_time(fn):

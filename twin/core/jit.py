@@ -13,9 +13,12 @@ by default ``~/.cache/numba``); ``NUMBA_CACHE_DIR`` overrides both. With none of
 writable, each process compiles once in memory (a few seconds).
 
 Which implementation runs: ``kernel="numba"`` (compiled), ``"reference"`` (numpy) or
-``"auto"``: compiled when the run is at least :data:`AUTO_MIN_CASE_YEARS` case-years or the
-kernel is already loaded in this process; a small run in a fresh process stays on numpy, since
-importing numba and loading the cached kernel costs more than it saves there.
+``"auto"``: compiled when the run is at least :data:`AUTO_MIN_CASE_YEARS` case-years; a small
+run stays on numpy, since importing numba and loading the cached kernel costs more than it saves
+there. The choice depends on the run alone, never on what the process ran before, so a result
+does not change in its last digits with the history of a server or a Dask worker; a study run
+in blocks decides once for the whole study (:func:`twin.studies.sweep.run_sweep`) and passes
+``"numba"`` or ``"reference"`` to every block.
 """
 
 from __future__ import annotations
@@ -32,8 +35,7 @@ KERNELS = ("auto", "numba", "reference")
 """The values of ``kernel=``."""
 
 AUTO_MIN_CASE_YEARS = 1000
-"""Smallest run (case-years) that ``kernel="auto"`` compiles, unless the kernel is already loaded
-in this process. Measured on the 2-core bench machine (CPU time; ``python bench/run.py
+"""Smallest run (case-years) that ``kernel="auto"`` compiles. Measured on the 2-core bench machine (CPU time; ``python bench/run.py
 kernel-cost engine``): importing numba 0.15–0.45 s and loading the cached free-air kernel
 0.4–0.6 s, once per process, against ≈ 0.5 ms saved per free-air case-year (about 1,900 against
 950 case-years per core-second): the compiled path pays off from about 1,000–2,000 case-years
@@ -58,13 +60,13 @@ def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
         return f
 
 
-def use_compiled(kernel: str, case_years: float, fn: Callable[..., Any] | None = None) -> bool:
-    """Whether a run of ``case_years`` runs the compiled kernel ``fn``, for ``kernel`` in :data:`KERNELS`.
+def use_compiled(kernel: str, case_years: float) -> bool:
+    """Whether a run of ``case_years`` runs the compiled kernels, for ``kernel`` in :data:`KERNELS`.
 
-    ``"auto"``: at least :data:`AUTO_MIN_CASE_YEARS` case-years, or ``fn`` already loaded here.
+    ``"auto"``: at least :data:`AUTO_MIN_CASE_YEARS` case-years.
     """
     if kernel not in KERNELS:
         raise ConfigError(f"kernel = {kernel!r} is not one of {', '.join(KERNELS)}")
     if kernel == "auto":
-        return case_years >= AUTO_MIN_CASE_YEARS or (fn is not None and fn in _COMPILED)
+        return case_years >= AUTO_MIN_CASE_YEARS
     return kernel == "numba"

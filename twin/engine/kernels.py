@@ -37,7 +37,7 @@ from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import compiled, use_compiled
 from twin.engine.metrics import FACILITY_SUMS
 
-__all__ = ["COMPILED_DESIGNS", "SUMS", "facility_year", "free_air_loop", "load_for"]
+__all__ = ["COMPILED_DESIGNS", "SUMS", "facility_year", "free_air_loop", "kernel_for"]
 
 SUMS = FACILITY_SUMS
 """Columns of a kernel's ``sums``: annual kWh (L for water, hours for ``out_of_envelope``) and,
@@ -266,9 +266,8 @@ def facility_year(
     return None if fn is None else fn(design, wx, fac, ele, coo, design_kw, u, m)
 
 
-def load_for(case_years: float) -> None:
-    """Load the kernels for a study of ``case_years`` run in blocks, if ``kernel="auto"`` would
-    compile the whole study at once (:func:`twin.core.jit.use_compiled`): every block's
-    :func:`~twin.engine.simulate.annual_kpis` then runs them, whatever the block's size."""
-    if use_compiled("auto", case_years):
-        compiled(free_air_loop)
+def kernel_for(case_years: float) -> str:
+    """``"numba"`` or ``"reference"``: what ``kernel="auto"`` picks for a whole study of
+    ``case_years`` (:func:`twin.core.jit.use_compiled`), for each of its blocks to run with
+    whatever the block's size and whichever process runs it."""
+    return "numba" if use_compiled("auto", case_years) else "reference"

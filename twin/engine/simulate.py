@@ -35,7 +35,7 @@ from twin.core.params import ConfigError
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
 from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
-from twin.engine.kernels import COMPILED_DESIGNS, SUMS, facility_year, free_air_loop
+from twin.engine.kernels import COMPILED_DESIGNS, SUMS, facility_year
 from twin.engine.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset, policy_attrs
 from twin.engine.weather_source import site_weather
 from twin.supply.green import SupplyParams, green_power
@@ -417,7 +417,7 @@ def annual_kpis(
     figures: dict[str, np.ndarray] = {}
     lock = threading.Lock()
     profiles: dict = {}  # PV and wind unit profiles, shared by the blocks
-    fused = use_compiled(kernel, n * nt / 8760.0, free_air_loop)
+    fused = use_compiled(kernel, n * nt / 8760.0)
 
     def run_block(key: tuple, idx: list[int]) -> None:
         m = len(idx)

@@ -25,7 +25,7 @@ from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
 from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
-from twin.engine.kernels import load_for
+from twin.engine.kernels import kernel_for
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
 
@@ -145,11 +145,14 @@ def layout(scenario: Scenario) -> Layout:
     return Layout(dims, tuple(len(coords[d][1]) for d in dims), coords)
 
 
-def kpi_block(scenario: Scenario, weather: dict, cases: list[Case]) -> dict[str, np.ndarray]:
-    """Annual KPIs of one block of cases: ``{name: (len(cases),) array}`` (a Dask task)."""
+def kpi_block(scenario: Scenario, weather: dict, cases: list[Case], kernel: str = "auto") -> dict[str, np.ndarray]:
+    """Annual KPIs of one block of cases: ``{name: (len(cases),) array}`` (a Dask task).
+
+    ``kernel`` as :func:`~twin.engine.simulate.annual_kpis`'s; a study passes the one it chose
+    for all its blocks (:func:`~twin.engine.kernels.kernel_for`)."""
     used = {c.site for c in cases}
     wx = {k: v for k, v in weather.items() if k in used or v[2].name in used}
-    ds = annual_kpis(scenario, wx or weather, cases)
+    ds = annual_kpis(scenario, wx or weather, cases, kernel=kernel)
     return {str(k): np.atleast_1d(ds[k].to_numpy()) for k in ds.data_vars}
 
 
@@ -239,13 +242,13 @@ def run_sweep(
         scenario = sweep_scenario(base, grid)
         cases, lay = scenario.cases(), layout(scenario)
         spec_cases = None
-    blocks = [(cases[s : s + block],) for s in range(0, len(cases), block)]
+    kernel = kernel_for(len(cases))  # one choice for the study, whichever process runs a block
+    blocks = [(cases[s : s + block], kernel) for s in range(0, len(cases), block)]
     ckpt = None
     if out is not None:
         spec = {"kind": "sweep", "scenario": scenario.to_dict(), "list": spec_cases, "block": block}
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
     weather = prepare_weather(scenario)
-    load_for(len(cases))  # blocks of a big study run the compiled kernels, as one call would
     bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
     results = run_blocks(
         kpi_block, blocks, shared=(scenario, weather), checkpoint=ckpt, client=client, progress=bar, on_block=on_block

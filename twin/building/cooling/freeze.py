@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from twin.building.fluids import _COOLPROP_LOCK
+from twin.building.fluids import _COOLPROP_LOCK, _cached
 
 __all__ = ["GLYCOL_FRACTIONS", "basin_heater_power", "glycol_for_site", "glycol_fraction", "glycol_penalties"]
 
@@ -39,10 +39,22 @@ _T0 = 273.15
 
 @lru_cache(maxsize=16)
 def _freeze_point(fraction: float) -> float:
-    from CoolProp.CoolProp import PropsSI
+    """Freezing point of the glycol, °C (CoolProp; disk-cached like the fluid tables)."""
 
-    with _COOLPROP_LOCK:
-        return PropsSI("T_freeze", glycol_name(fraction)) - _T0
+    def compute() -> float:
+        from CoolProp.CoolProp import PropsSI
+
+        with _COOLPROP_LOCK:
+            return PropsSI("T_freeze", glycol_name(fraction)) - _T0
+
+    return _cached(
+        "glycol_freeze",
+        {"fraction": fraction},
+        compute,
+        lambda t: {"t": np.array([t], dtype=float)},
+        lambda a: float(a["t"][0]),
+        sources=(__file__,),
+    )
 
 
 def glycol_name(fraction: float) -> str:
@@ -72,17 +84,35 @@ def glycol_penalties(fraction: float, t_mean: float, liquid_share: float) -> tup
     """
     if fraction <= 0.0:
         return 1.0, 1.0
-    from CoolProp.CoolProp import PropsSI
-
-    t = t_mean + _T0
-    with _COOLPROP_LOCK:
-        g = [PropsSI(k, "T", t, "P", 2e5, glycol_name(fraction)) for k in ("D", "C", "V", "L")]
-        w = [PropsSI(k, "T", t, "P", 2e5, "Water") for k in ("D", "C", "V", "L")]
-    rho, cp, mu, k = (a / b for a, b in zip(g, w, strict=True))
+    rho, cp, mu, k = _property_ratios(fraction, t_mean)
     flow = 1.0 / (rho * cp)
     head = rho**0.8 * mu**0.2 * flow**1.8
     r_h = k**0.6 * cp**-0.4 * mu**-0.4
     return flow * head, (1.0 - liquid_share) + liquid_share / r_h
+
+
+def _property_ratios(fraction: float, t_mean: float) -> tuple[float, float, float, float]:
+    """Density, heat capacity, viscosity and conductivity of the glycol over water's at
+    ``t_mean`` °C and 2 bar (CoolProp; disk-cached like the fluid tables)."""
+
+    def compute() -> tuple[float, float, float, float]:
+        from CoolProp.CoolProp import PropsSI
+
+        t = t_mean + _T0
+        with _COOLPROP_LOCK:
+            g = [PropsSI(k, "T", t, "P", 2e5, glycol_name(fraction)) for k in ("D", "C", "V", "L")]
+            w = [PropsSI(k, "T", t, "P", 2e5, "Water") for k in ("D", "C", "V", "L")]
+        rho, cp, mu, k = (a / b for a, b in zip(g, w, strict=True))
+        return rho, cp, mu, k
+
+    return _cached(
+        "glycol_ratios",
+        {"fraction": fraction, "t_mean": t_mean},
+        compute,
+        lambda r: {"ratios": np.array(r, dtype=float)},
+        lambda a: tuple(float(x) for x in a["ratios"]),
+        sources=(__file__,),
+    )
 
 
 def glycol_for_site(
