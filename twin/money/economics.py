@@ -1,7 +1,7 @@
 """Money in one place: tariffs, annualised capital cost, storage replacement, subsidy, CO2.
 
 Prices in CNY, energy in kWh, power in kW. Each function is a plain formula with a value test
-(``tests/twin/test_economics.py``); :func:`annual_cost` is the one place the annual
+(``tests/twin/money/test_economics.py``); :func:`annual_cost` is the one place the annual
 electricity cost of a case is put together, and :func:`twin.engine.metrics.annual_figures` calls it.
 
 Where the defaults come from: the site's tariff table (``sites/data/*.toml``: flat price,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from CoolProp.CoolProp import PropsSI
 
-from tests.twin.test_cooling_hand import Q_IT, P, it_fn, no_other_heat, weather
+from tests.twin.building.cooling.test_cooling_hand import Q_IT, P, it_fn, no_other_heat, weather
 from twin import ConfigError, Scenario, facility_block
 from twin.building.cooling import DESIGNS
 from twin.building.cooling.air_management import CONTAINMENT, distribution_pressure, perforated_plate_loss

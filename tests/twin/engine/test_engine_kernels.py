@@ -28,7 +28,7 @@ from twin.engine.kernels import SUMS, facility_year, kernel_for
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.sweep import run_sweep
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RTOL = 1e-12
 
 

@@ -87,7 +87,7 @@ def test_utf16_and_non_utf8_files_are_config_errors(tmp_path):
         load_scenario(p)
 
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.toml"))
+EXAMPLES = sorted((Path(__file__).parents[3] / "examples").glob("*.toml"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -173,7 +173,7 @@ def test_pv_within_2_percent_of_pysam(key, tracking):
 
     ds, _ = site_weather(sites.load(key))
     ours = pv_profile(ds, PVParams(tracking=tracking)).sum()
-    bench = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+    bench = Path(__file__).resolve().parents[3] / "bench" / "run.py"
     out = subprocess.run(
         [sys.executable, str(bench), "--pvwatts", key, "1" if tracking else "0"],
         capture_output=True,

@@ -212,7 +212,7 @@ def test_scenario_toml_round_trip_and_typo(tmp_path):
 def test_example_scenarios_load():
     from pathlib import Path
 
-    for f in sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.toml")):
+    for f in sorted((Path(__file__).resolve().parents[3] / "examples").glob("*.toml")):
         sc = load_scenario(f)
         assert len(sc.cases()) >= 1, f
 

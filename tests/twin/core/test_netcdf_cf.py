@@ -24,8 +24,8 @@ from twin import Scenario, load_scenario, simulate, site_weather
 from twin.core.io import write_netcdf
 from twin.core.variables import REGISTRY
 
-CF_TABLES = Path(__file__).parents[1] / "data" / "cf"
-EXAMPLE = Path(__file__).parents[2] / "examples" / "qingyang_green_ppa.toml"
+CF_TABLES = Path(__file__).parents[2] / "data" / "cf"
+EXAMPLE = Path(__file__).parents[3] / "examples" / "qingyang_green_ppa.toml"
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 

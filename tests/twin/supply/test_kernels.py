@@ -17,7 +17,7 @@ import twin.supply.storage
 from twin.supply import kernels
 from twin.supply.storage import CYCLIC_PASSES, StorageParams, dispatch_green_first
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _random_case(rng: np.random.Generator, m: int, days: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:

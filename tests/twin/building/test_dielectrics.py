@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from CoolProp.CoolProp import PropsSI
 
-from tests.twin.test_cooling_hand import Q_IT, P, it_fn, no_other_heat, v, weather
+from tests.twin.building.cooling.test_cooling_hand import Q_IT, P, it_fn, no_other_heat, v, weather
 from twin import ConfigError, Scenario
 from twin.building import fluids
 from twin.building.cooling import DESIGNS
@@ -69,7 +69,7 @@ def test_single_phase_fluid_properties_set_the_pump_power(key):
 
 
 def _water_pump(r) -> float:
-    from tests.twin.test_cooling_hand import PUMP_AT_DESIGN
+    from tests.twin.building.cooling.test_cooling_hand import PUMP_AT_DESIGN
 
     return Q_IT / (4.186 * 8.0) / 997.0 * 150_000.0 / 0.7 / 1000.0 * PUMP_AT_DESIGN
 

@@ -16,7 +16,7 @@ from twin.core import diskcache
 from twin.engine import weather_source
 from weather.generator import typical_year
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _uncached(fn):
