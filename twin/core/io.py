@@ -24,6 +24,7 @@ __all__ = [
     "cf_dataset",
     "check_output",
     "clean_stale_parts",
+    "local_time",
     "read_hourly_csv",
     "write_csv",
     "write_netcdf",
@@ -306,6 +307,26 @@ def cf_dataset(ds: xr.Dataset, *, title: str | None = None) -> xr.Dataset:
         + f"{stamp} written by twin {__version__}",
         references="docs/references.md of the pue-twin repository (keys in each parameter's source)",
     )
+    return out
+
+
+def local_time(ds: xr.Dataset) -> xr.Dataset:
+    """A results Dataset read back from a file of :func:`write_netcdf`, its time local standard time again.
+
+    The file's time units carry the site's UTC offset (``hours since 2021-01-01 00:00:00
+    +08:00``), so a CF reader such as ``xarray.load_dataset`` decodes the stamps to UTC; the
+    twin's days, months and time-of-use hours are the site's. A Dataset whose time was not
+    decoded from such units (a run in memory, a file of several offsets) is returned as it is.
+    """
+    if "time" not in ds.coords:
+        return ds
+    units = str(ds["time"].encoding.get("units", ""))
+    offset = ds.attrs.get("utc_offset_h")
+    if offset is None or not np.isfinite(offset) or not units.endswith(_utc_offset_text(float(offset))):
+        return ds
+    stamps = ds.indexes["time"] + pd.Timedelta(hours=float(offset))
+    out = ds.assign_coords(time=("time", stamps, dict(ds["time"].attrs)))
+    out["time"].encoding = {k: v for k, v in ds["time"].encoding.items() if k not in ("units", "calendar")}
     return out
 
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
+from twin.core.io import local_time
 from twin.core.variables import annotate
 from twin.money.economics import annual_cost, demand_cost, emissions_t
 
@@ -336,7 +337,8 @@ def kpi_dataset(
 
 
 def kpis(ds: xr.Dataset) -> xr.Dataset:
-    """Annual figures per case from an hourly Dataset of :func:`twin.simulate`.
+    """Annual figures per case from an hourly Dataset of :func:`twin.simulate`, or of its
+    NetCDF file read back (its time is put back in local standard time: :func:`twin.core.io.local_time`).
 
     Returns
     -------
@@ -349,6 +351,7 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
         :data:`twin.core.variables.KPI_REGISTRY`).
         Formulas: :func:`annual_figures`.
     """
+    ds = local_time(ds)
     green = all(k in ds for k in GREEN_HOURLY_NEEDS + GREEN_PER_CASE_NEEDS)
     names = HOURLY_NEEDS + (GREEN_HOURLY_NEEDS if green else ())
     hourly = {k: np.asarray(ds[k].transpose(..., "time").data) for k in names}

@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
 import sites
-from twin import Scenario, load_scenario, simulate, site_weather
-from twin.core.io import write_netcdf
+from twin import Scenario, kpis, load_scenario, simulate, site_weather
+from twin.core.io import local_time, write_netcdf
 from twin.core.variables import REGISTRY
 
 CF_TABLES = Path(__file__).parents[2] / "data" / "cf"
@@ -89,3 +90,23 @@ def test_cf_rules_without_the_checker(files):
     decoded = xr.open_dataset(files[0], engine="h5netcdf")
     assert decoded["time"].values[0] == np.datetime64("2020-12-31T16:00")  # 00:00 at UTC+8, as UTC
     assert decoded["site"].values[0] == "qingyang"
+
+
+def test_kpis_of_a_file_read_back_equal_the_run(files):
+    """CF readers decode the offset time units to UTC; kpis puts the site's local time back, so
+    days, months and time-of-use hours (24-hour-green days, demand charge) are the run's."""
+    ppa, two = files
+    for path, scenario in ((ppa, load_scenario(EXAMPLE)), (two, None)):
+        back = xr.load_dataset(path, engine="h5netcdf")
+        if scenario is None:  # two sites with different UTC offsets: local per case, as written
+            assert "comment" in back["time"].attrs
+            continue
+        run = kpis(simulate(scenario))
+        assert back.indexes["time"][0] == pd.Timestamp("2020-12-31 16:00")  # UTC, as CF decodes it
+        got = kpis(back)
+        for k in run.data_vars:
+            x, y = np.asarray(got[k], dtype=float), np.asarray(run[k], dtype=float)
+            np.testing.assert_allclose(x, y, rtol=1e-12, equal_nan=True, err_msg=k)
+        local = local_time(back)
+        assert local.indexes["time"][0] == pd.Timestamp("2021-01-01 00:00")
+        assert local_time(local) is local  # no offset left to undo
