@@ -559,18 +559,24 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError("give a scenario file or --site/--cooling/--preset, not both")
         sc = load_scenario(args.scenario)
         stem = Path(args.scenario).stem
-        if args.weather or args.seed is not None or args.weather_format:  # the command line overrides the file's
+        if args.weather or args.seed is not None or args.weather_format or args.bad_records:  # the command line wins
             ws = WeatherSource(
                 source=args.weather or sc.weather.source,
                 seed=sc.weather.seed if args.seed is None else args.seed,
                 year=sc.weather.year,
                 format=args.weather_format or (sc.weather.format if not args.weather else "auto"),
+                bad_records=args.bad_records or sc.weather.bad_records,
             )
             sc = dataclasses.replace(sc, weather=ws)
     else:
         if not args.site or not args.cooling:
             raise ConfigError("give a scenario file, or both --site and --cooling")
-        ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0, format=args.weather_format or "auto")
+        ws = WeatherSource(
+            source=args.weather or "typical",
+            seed=args.seed or 0,
+            format=args.weather_format or "auto",
+            bad_records=args.bad_records or "repair",
+        )
         name = f"{args.site}-{args.cooling}" + (f"-{args.preset}" if args.preset else "")
         sc = Scenario.from_dict({"sites": [args.site], "designs": [args.cooling], "name": name, "preset": args.preset})
         sc = dataclasses.replace(sc, weather=ws)
@@ -999,6 +1005,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=FORMAT_CHOICES,
         metavar="FORMAT",
         help="format of --weather: %(choices)s (default: detected)",
+    )
+    r.add_argument(
+        "--bad-records",
+        choices=BAD_RECORD_CHOICES,
+        metavar="ACTION",
+        help="impossible or implausible records of --weather: %(choices)s (default: the scenario's, repair)",
     )
     r.add_argument("--save", help="also save the scenario as TOML here")
     _output_args(r)

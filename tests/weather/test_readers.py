@@ -491,3 +491,22 @@ def test_generated_years_have_no_bad_records():
     for key in ("guian", "karamay", "beijing"):
         _, meta = writers.generated_year(key, seed=1)
         assert meta["flags"] == [], key
+
+
+def test_a_run_on_a_file_with_bad_records_repairs_or_refuses(tmp_path, epw_text, capsys):
+    """`twin run --weather F --bad-records refuse` (or `[weather] bad_records = "refuse"`) refuses
+    the file in one line; by default the run repairs, reports and goes on."""
+    from twin import cli
+
+    path = _write_epw(tmp_path / "bad.epw", _plant_bad_records(epw_text))
+    run = ["run", "--site", "qingyang", "--cooling", "free_air", "--weather", str(path), "--no-output"]
+    assert cli.main([*run, "--bad-records", "refuse"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error:") and "dew point above the dry bulb" in err and err.count("\n") == 1
+    assert cli.main(run) == 0
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        f'sites = ["qingyang"]\ndesigns = ["free_air"]\n[weather]\nsource = "{path.as_posix()}"\nbad_records = "refuse"\n'
+    )
+    assert cli.main(["run", str(scenario), "--no-output"]) == 2
+    assert cli.main(["run", str(scenario), "--no-output", "--bad-records", "repair"]) == 0

@@ -64,6 +64,7 @@ from twin.money.economics import EconomicsParams
 from twin.supply.pv import PVParams
 from twin.supply.storage import MINNING, StorageParams
 from twin.supply.wind import WindParams
+from weather.dataset import BAD_RECORDS
 from weather.readers import FORMATS
 
 STORAGE_PRESETS: Mapping[str, StorageParams] = MappingProxyType({"minning": MINNING})
@@ -110,6 +111,11 @@ class WeatherSource(Params):
     year: int = param(2021, 1900, 2100, source="calendar year of the generated year")
     format: str = param(
         "auto", choices=("auto", *FORMATS), source="format of the weather file (weather.FORMATS); auto: detected"
+    )
+    bad_records: str = param(
+        "repair",
+        choices=BAD_RECORDS,
+        source="a file's impossible or implausible records (weather.RECORD_CHECKS): repair and report, or refuse the file",
     )
 
     @property

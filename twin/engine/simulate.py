@@ -58,7 +58,14 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
     for name in scenario.sites:
         site = sites.load(name, scenario.site_dirs)
         w = scenario.weather
-        ds, meta = site_weather(site, seed=w.seed, year=w.year, file=w.source if w.is_file else None, format=w.format)
+        ds, meta = site_weather(
+            site,
+            seed=w.seed,
+            year=w.year,
+            file=w.source if w.is_file else None,
+            format=w.format,
+            bad_records=w.bad_records,  # a reader option: used with a file only
+        )
         out[site.key] = (with_psychrometrics(ds), meta, site)
     lengths = {k: v[0].sizes["time"] for k, v in out.items()}
     if len(set(lengths.values())) > 1:
