@@ -474,6 +474,8 @@ def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
         columns += GREEN_COLUMNS
     if "co2" in k:
         columns += MONEY_COLUMNS
+    if "cost_servers" in k:
+        columns.append("cost_servers")
     if float(k["energy_heat_demand"].sum()) > 0:
         columns += REUSE_COLUMNS
     if float(k["fluid_lost_kg"].sum()) > 0:

@@ -25,7 +25,7 @@ from twin.core.io import local_time
 from twin.core.variables import annotate
 from twin.money.economics import annual_cost, demand_cost, emissions_t
 
-__all__ = ["GB40879_THRESHOLDS", "gb40879_grade", "kpis"]
+__all__ = ["FACILITY_PER_CASE_NEEDS", "GB40879_THRESHOLDS", "gb40879_grade", "kpis"]
 
 GB40879_THRESHOLDS = ((1, 1.20), (2, 1.30), (3, 1.50))
 """(grade, maximum PUE); status: commonly cited, unverified against GB 40879-2021's text."""
@@ -91,6 +91,9 @@ GREEN_HOURLY_NEEDS = (
     "price",
     "grid_clean_share",
 )
+FACILITY_PER_CASE_NEEDS = ("server_capex_annual",)
+"""(case,) figures of the facility itself (:func:`twin.engine.simulate.server_capex`): the KPI
+``cost_servers`` is added when ``per_case`` holds them."""
 GREEN_PER_CASE_NEEDS = (
     "capex_annual",
     "ppa_price",
@@ -121,7 +124,8 @@ def annual_figures(
         (case, time) arrays, kW (or L/h, flags), at least :data:`HOURLY_NEEDS`; with
         :data:`GREEN_HOURLY_NEEDS` too, the green-power KPIs are added.
     per_case : dict
-        (case,) arrays of :data:`GREEN_PER_CASE_NEEDS` (with the green KPIs).
+        (case,) arrays of :data:`GREEN_PER_CASE_NEEDS` (with the green KPIs) and of
+        :data:`FACILITY_PER_CASE_NEEDS` (with ``cost_servers``).
     time : numpy.ndarray
         The hourly time axis (day and month boundaries).
     sums : dict, optional
@@ -178,6 +182,8 @@ def annual_figures(
         "co2e_fluid_t": annual(hourly["fluid_co2e"]) / 1000.0,
         "cost_fluid_makeup": annual(hourly["fluid_cost"]),
     }
+    if "server_capex_annual" in per_case:
+        out["cost_servers"] = np.asarray(per_case["server_capex_annual"], dtype=float)
     if all(k in hourly for k in GREEN_HOURLY_NEEDS):
         out.update(_green_figures(hourly, per_case, time, e["p_facility"], e["p_it"], annual))
     return out
@@ -356,6 +362,7 @@ def kpis(ds: xr.Dataset) -> xr.Dataset:
     names = HOURLY_NEEDS + (GREEN_HOURLY_NEEDS if green else ())
     hourly = {k: np.asarray(ds[k].transpose(..., "time").data) for k in names}
     per_case = {k: np.asarray(ds[k].data) for k in GREEN_PER_CASE_NEEDS} if green else {}
+    per_case.update({k: np.asarray(ds[k].data) for k in FACILITY_PER_CASE_NEEDS if k in ds})
     figures = annual_figures(hourly, per_case, ds["time"].to_numpy())
     dims = tuple(str(d) for d in ds["p_facility"].dims if d != "time")
     coords = {k: v for k, v in ds.coords.items() if "time" not in v.dims}

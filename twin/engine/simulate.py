@@ -38,6 +38,7 @@ from twin.engine.config import Case, Scenario
 from twin.engine.kernels import COMPILED_DESIGNS, SUMS, facility_year
 from twin.engine.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset, policy_attrs
 from twin.engine.weather_source import site_weather
+from twin.money.economics import server_capex_annual
 from twin.supply.green import SupplyParams, green_power
 from weather.dataset import hour_of_day
 
@@ -47,6 +48,7 @@ __all__ = [
     "POWER_PARTS",
     "annual_kpis",
     "prepare_weather",
+    "server_capex",
     "simulate",
     "with_psychrometrics",
 ]
@@ -341,6 +343,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     hourly, per_case = green_power(
         _supply_params(cases), plan.site_keys, plan.wx_all, results["p_facility"], scenario.dispatch, hour=plan.hour[0]
     )
+    per_case = {**per_case, "server_capex_annual": server_capex(cases)}
     for name, arr in hourly.items():
         if keep is None or name in keep:
             results[name] = arr
@@ -447,6 +450,7 @@ def annual_kpis(
             profiles=profiles,
             hour=plan.hour[0],
         )
+        per_case = {**per_case, "server_capex_annual": server_capex([plan.cases[i] for i in idx])}
         f = annual_figures({**hourly, **green}, per_case, plan.time, sums)
         with lock:
             for k, v in f.items():
@@ -460,6 +464,28 @@ def annual_kpis(
         coords = {k: (v[1][0] if isinstance(v, tuple) else v[0]) for k, v in coords.items()}
         return kpi_dataset({k: v[0] for k, v in figures.items()}, coords, keys, (), _limits(plan))
     return kpi_dataset(figures, coords, keys, ("case",), _limits(plan))
+
+
+def server_capex(cases: list[Case]) -> np.ndarray:
+    """Annualised server capex of each case, CNY/yr (:func:`twin.money.economics.server_capex_annual`).
+
+    The hall's design IT kW over ``economics.server_kw`` nominal servers, divided by
+    ``facility.performance_factor`` (servers that each do k times the work: 1/k as many).
+    """
+    return np.array(
+        [
+            server_capex_annual(
+                c.facility.design_kw,
+                c.economics.server_kw,
+                c.facility.performance_factor,
+                c.economics.server_price_cny,
+                c.economics.discount_rate,
+                c.economics.server_life_years,
+            )
+            for c in cases
+        ],
+        dtype=float,
+    )
 
 
 def _supply_params(cases: list[Case]) -> SupplyParams:

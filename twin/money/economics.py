@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from twin.core.params import ConfigError, Params, param
 
@@ -28,6 +29,7 @@ __all__ = [
     "fluid_makeup_cost",
     "hourly_price",
     "replacement_annuity",
+    "server_capex_annual",
     "subsidy",
     "tou_price",
 ]
@@ -99,6 +101,22 @@ class EconomicsParams(Params):
         source="input (Karamay 15 %, Karamay2025): share of the electricity cost of the green-powered load refunded",
         inherit="site.tariff.green_subsidy_pct",
     )
+    server_price_cny: float = param(
+        60000.0,
+        0.0,
+        1e7,
+        currency="CNY",
+        source="assumption: one dual-socket x86 server (AI servers cost 10–50× more: set it)",
+    )
+    server_kw: float = param(
+        0.5,
+        0.05,
+        20.0,
+        units="kW",
+        source="assumption: nominal power of one server at full load (AI servers 5–10 kW: set it); "
+        "servers bought = facility design IT kW / server_kw / facility.performance_factor",
+    )
+    server_life_years: float = param(5.0, 1.0, 20.0, units="year", source="assumption: server refresh cycle")
     other_spend_cny_per_year: float = param(
         0.0,
         0.0,
@@ -151,6 +169,39 @@ def replacement_annuity(capex: float, rate: float, life_years: float, replace_ev
     years = np.arange(replace_every_years, life_years, replace_every_years)
     present = float(np.sum(capex / (1.0 + rate) ** years))
     return present * capital_recovery_factor(rate, life_years)
+
+
+def server_capex_annual(
+    design_kw: ArrayLike,
+    server_kw: ArrayLike,
+    performance_factor: ArrayLike,
+    price_cny: ArrayLike,
+    rate: float,
+    life_years: float,
+) -> np.ndarray:
+    """Annualised capital cost of the servers a hall buys, CNY/yr.
+
+    Parameters
+    ----------
+    design_kw : array_like
+        The facility's design IT power, kW (the hall filled with nominal servers).
+    server_kw : array_like
+        Nominal power of one server, kW.
+    performance_factor : array_like
+        Compute per server relative to nominal (``facility.performance_factor``, k).
+    price_cny : array_like
+        Price of one server, CNY.
+    rate, life_years : float
+        Discount rate and server life, years (:func:`capital_recovery_factor`).
+
+    Notes
+    -----
+    ``servers = design_kw / server_kw / k``: the same work on servers k times faster needs 1/k
+    as many (as :func:`twin.building.it_load.it_power` divides load and idle power by k), so
+    ``capex = servers × price × CRF(rate, life)``. Reported apart from the electricity cost.
+    """
+    servers = np.asarray(design_kw, dtype=float) / np.asarray(server_kw) / np.asarray(performance_factor)
+    return servers * np.asarray(price_cny) * capital_recovery_factor(rate, life_years)
 
 
 def tou_price(hour: np.ndarray, flat: float, periods: Sequence[str], factors: Mapping[str, float]) -> np.ndarray:

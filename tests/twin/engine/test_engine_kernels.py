@@ -229,6 +229,13 @@ def test_annual_kpis_numba_equals_reference_on_a_generated_year(site):
     assert not all(_fused_and_reference(Scenario(sites=(site,), designs=("free_air",), sweep=short)))
 
 
+def test_server_capex_is_the_same_on_both_kernel_paths():
+    sc = Scenario(sites=("qingyang",), designs=("free_air",), sweep=(("facility.performance_factor", (1.0, 5 / 3)),))
+    assert all(_fused_and_reference(sc))  # the kernel took every block, and every KPI agrees
+    cost = annual_kpis(sc, kernel="numba")["cost_servers"].to_numpy()
+    assert cost[1] == pytest.approx(cost[0] * 3 / 5, rel=1e-12)
+
+
 def test_annual_kpis_numba_equals_reference_on_a_real_year():
     epw = ROOT.parent / "shared" / "weather"
     files = sorted(epw.glob("*.epw")) if epw.is_dir() else []

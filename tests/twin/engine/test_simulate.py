@@ -101,6 +101,32 @@ def test_faster_servers_cost_power_so_compute_is_never_free():
     assert e[5] == pytest.approx(e[0] * (5 / 3) ** 2, rel=1e-9)
 
 
+def test_five_servers_to_three_buy_fewer_servers_not_free_energy():
+    from twin.money.economics import EconomicsParams, capital_recovery_factor
+
+    base = ITParams(it_capacity_kw=1000.0)
+    sweep = (("facility.performance_factor", (1.0, 5 / 3)),)
+    k = kpis(simulate(Scenario(sites=("guian",), designs=("spray",), facility=base, sweep=sweep)))
+    e = EconomicsParams()
+    hand = 1000.0 / e.server_kw * e.server_price_cny * capital_recovery_factor(e.discount_rate, e.server_life_years)
+    cost = k["cost_servers"].to_numpy()
+    assert cost[0] == pytest.approx(hand, rel=1e-12)
+    assert cost[1] == pytest.approx(cost[0] * 3 / 5, rel=1e-12)  # 5 servers → 3
+    energy = k["energy_facility"].to_numpy()
+    assert abs(energy[1] / energy[0] - 1.0) < 0.01  # linear overclock: the same work costs the same energy
+    assert k["cost_servers"].attrs["units"] and "not in cost_total" in k["cost_servers"].attrs["long_name"]
+    assert float(k["cost_total"][0]) == pytest.approx(float(k["cost_grid_energy"][0] + k["cost_demand"][0]))
+
+
+def test_every_design_reports_its_server_capex():
+    from twin.engine.simulate import annual_kpis
+
+    sc = Scenario(sites=("qingyang",), designs=ALL, facility=ITParams(it_capacity_kw=2000.0))
+    k = annual_kpis(sc)
+    np.testing.assert_allclose(k["cost_servers"], k["cost_servers"][0], rtol=1e-12)
+    assert float(k["cost_servers"][0]) > 0
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     design=st.sampled_from(ALL),

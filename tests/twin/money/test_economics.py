@@ -17,6 +17,7 @@ from twin.money.economics import (
     fluid_makeup_cost,
     hourly_price,
     replacement_annuity,
+    server_capex_annual,
     subsidy,
 )
 from twin.supply.green import site_tariff
@@ -102,6 +103,15 @@ def test_capacity_fade_reproduces_blast_lite_and_continues_with_throughput():
 
 def test_emissions_by_hand():
     assert emissions_t(np.array([1000.0]), np.array([0.6187])) == pytest.approx([618.7])  # 1 GWh in Ningxia
+
+
+def test_server_capex_by_hand():
+    # 10 MW of 0.5 kW servers = 20,000 servers at 60,000 CNY; CRF(6 %, 5 yr) = 0.06 × 1.06^5 / (1.06^5 − 1)
+    # = 0.0802935 / 0.3382256 = 0.2373964; 1.2e9 CNY × 0.2373964 = 284.88 M CNY/yr
+    k = np.array([1.0, 5.0 / 3.0])
+    capex = server_capex_annual(10_000.0, 0.5, k, 60_000.0, 0.06, 5.0)
+    assert capex == pytest.approx([284_875_680.0, 170_925_408.0], rel=1e-8)  # 5 servers → 3: 12,000 servers
+    assert server_capex_annual(1000.0, 0.5, 1.0, 1000.0, 0.0, 4.0) == pytest.approx(2000 * 1000.0 / 4.0)
 
 
 def test_fluid_makeup_cost_by_hand():
