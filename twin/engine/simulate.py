@@ -466,16 +466,25 @@ def annual_kpis(
     return kpi_dataset(figures, coords, keys, ("case",), _limits(plan))
 
 
+def _installed_share(f: Any) -> float:
+    """Share of the design IT installed by the end of the simulated year (:func:`server_capex`)."""
+    if not f.occupancy_ramp:
+        return float(f.occupancy)
+    return float(f.occupancy + (f.occupancy_end - f.occupancy) * min(f.operating_year / f.ramp_years, 1.0))
+
+
 def server_capex(cases: list[Case]) -> np.ndarray:
     """Annualised server capex of each case, CNY/yr (:func:`twin.money.economics.server_capex_annual`).
 
-    The hall's design IT kW over ``economics.server_kw`` nominal servers, divided by
-    ``facility.performance_factor`` (servers that each do k times the work: 1/k as many).
+    The hall's installed IT kW over ``economics.server_kw`` nominal servers, divided by
+    ``facility.performance_factor`` (servers that each do k times the work: 1/k as many). The
+    installed IT is the design IT times ``facility.occupancy``, or with an occupancy ramp the
+    share installed by the end of the simulated year (the servers bought by then).
     """
     return np.array(
         [
             server_capex_annual(
-                c.facility.design_kw,
+                c.facility.design_kw * _installed_share(c.facility),
                 c.economics.server_kw,
                 c.facility.performance_factor,
                 c.economics.server_price_cny,

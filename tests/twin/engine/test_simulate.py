@@ -118,6 +118,21 @@ def test_five_servers_to_three_buy_fewer_servers_not_free_energy():
     assert float(k["cost_total"][0]) == pytest.approx(float(k["cost_grid_energy"][0] + k["cost_demand"][0]))
 
 
+def test_servers_are_bought_for_the_installed_part_of_the_hall():
+    """Occupancy 0.4 buys 40 % of the servers; on a ramp from 0.2 to 0.8 over 4 years, year 2 has
+    bought those installed by its end (0.5)."""
+    from twin.engine.simulate import annual_kpis
+
+    def cost(**facility) -> float:
+        sc = Scenario(sites=("qingyang",), designs=("spray",), facility=ITParams(it_capacity_kw=2000.0, **facility))
+        return float(annual_kpis(sc)["cost_servers"])
+
+    full = cost()
+    assert cost(occupancy=0.4) == pytest.approx(0.4 * full, rel=1e-12)
+    ramp = {"occupancy": 0.2, "occupancy_ramp": True, "occupancy_end": 0.8, "ramp_years": 4.0, "operating_year": 2}
+    assert cost(**ramp) == pytest.approx(0.5 * full, rel=1e-12)
+
+
 def test_every_design_reports_its_server_capex():
     from twin.engine.simulate import annual_kpis
 
