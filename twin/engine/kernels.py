@@ -46,9 +46,6 @@ for ``pue``, the highest hourly PUE."""
 CHUNK = 128
 """Hours summed before a partial sum joins the year's (as numpy's pairwise sums keep rounding small)."""
 
-T_CHIP_REF = T_INLET_REF + DT_CHIP_AIR
-"""Chip temperature at the reference inlet, °C (:func:`twin.building.it_load.it_power`)."""
-
 
 def free_air_loop(
     # (case, time): utilisation, installed IT kW, then the free-air state per hour
@@ -92,6 +89,9 @@ def free_air_loop(
     fan_redundant,
     fan_min_flow,
     curve,
+    # physical constants, passed in (numba's disk cache would keep values frozen from other modules):
+    # c_p of air kJ/(kg K), the servers' reference inlet °C, chip minus inlet K
+    consts,
     # outputs
     p_fac,
     sums,
@@ -101,6 +101,8 @@ def free_air_loop(
     and hour. Writes ``p_fac`` (case, time) kW and ``sums`` (case, len(SUMS)); returns the status."""
     m, nt = p_fac.shape
     a0, a1, a2, a3 = curve[0], curve[1], curve[2], curve[3]
+    cp_air, t_inlet_ref, dt_chip = consts[0], consts[1], consts[2]
+    t_chip_ref = t_inlet_ref + dt_chip
     for i in range(m):
         rating = ups_redundancy[i] * design_kw[i]
         ups_x = (1.0 + dist_loss[i]) / rating
@@ -108,7 +110,7 @@ def free_air_loop(
         rating_t = tr_factor[i] * design_kw[i]
         tr_k = tr_load_loss[i] / rating_t
         tr_0 = rating_t * tr_no_load[i]
-        per_kg = 1.0 / (CP_AIR * dt_units[i])
+        per_kg = 1.0 / (cp_air * dt_units[i])
         share = fan_units[i] / (fan_units[i] + fan_redundant[i])
         m_des = max(m_design[i], 1e-12)
         e_fac = e_it = e_cool = e_ups = e_dist = e_tr = e_comp = e_water = 0.0
@@ -117,12 +119,12 @@ def free_air_loop(
         for t0 in range(0, nt, CHUNK):  # sums per chunk of hours, then of chunks (rounding as numpy's)
             f_fac = f_it = f_cool = f_ups = f_dist = f_tr = f_comp = f_water = 0.0
             for t in range(t0, min(t0 + CHUNK, nt)):
-                # IT power at the server inlet (it_power; chip = inlet + DT_CHIP_AIR)
+                # IT power at the server inlet (it_power; chip = inlet + dt_chip)
                 t_in = t_supply[i, t] + supply_approach[i]
                 load = (idle[i] + (1.0 - idle[i]) * u[i, t]) / performance[i]
                 p_core = installed[i, t] * (1.0 - fan_share[i]) * load * overclock[i]
-                p_leak = p_core * max(leakage_per_k[i] * (t_in + DT_CHIP_AIR - T_CHIP_REF), -leakage_share[i])
-                speed = 1.0 + fan_speed_per_k[i] * max(t_in - T_INLET_REF, 0.0)
+                p_leak = p_core * max(leakage_per_k[i] * (t_in + dt_chip - t_chip_ref), -leakage_share[i])
+                speed = 1.0 + fan_speed_per_k[i] * max(t_in - t_inlet_ref, 0.0)
                 p_sfan = installed[i, t] * fan_share[i] * load * speed**3
                 p_it = p_core + p_leak + p_sfan
                 # indoor losses (indoor_losses): distribution, UPS R (c0 + c1 x + c2 x²)
@@ -240,6 +242,7 @@ def _free_air(
         case(q_design / (CP_AIR * dt_units)),
         *(case(coo[k]) for k in ("fan_units", "fan_redundant_units", "fan_min_flow")),
         np.asarray(FAN_CURVES[str(coo["fan_control"])], dtype=float),
+        np.array([CP_AIR, T_INLET_REF, DT_CHIP_AIR]),
         p_fac,
         sums,
     )

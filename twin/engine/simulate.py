@@ -412,8 +412,7 @@ def annual_kpis(
         that have one (free air), the numpy reference for the others and for blocks the kernel
         hands back (trim shortfall, a value out of bounds); ``"reference"``: numpy only;
         ``"auto"``: compiled for runs of at least :data:`twin.core.jit.AUTO_MIN_CASE_YEARS`
-        case-years or when the kernel is already loaded in this process
-        (:func:`twin.core.jit.use_compiled`).
+        case-years, by the run's size alone (:func:`twin.core.jit.use_compiled`).
         Results agree to 1e-12 (tested).
 
     Returns

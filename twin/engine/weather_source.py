@@ -167,6 +167,20 @@ _GENERATOR_FILES = tuple(str(m.__file__) for m in (weather.generator, weather.da
 _GENERATOR_LIBRARIES = ("numpy", "scipy", "pandas", "pvlib")
 
 
+def _normals_key(normals: Any) -> dict[str, Any]:
+    """Every field of a site's normals the generator may read (the optional ones too, ``None``
+    when absent), as the disk cache's key: a changed or added normal is a new year."""
+    fields = dataclasses.fields(normals) if dataclasses.is_dataclass(normals) else ()
+    names = [f.name for f in fields] or list(MonthlyNormals.__annotations__)
+    out: dict[str, Any] = {}
+    for k in names:
+        v = getattr(normals, k, None)
+        if isinstance(v, str):
+            continue  # the source text: not an input of the generator
+        out[k] = None if v is None else [float(x) for x in v]
+    return out
+
+
 def generated_year(
     site: sites.Site, *, seed: int = 0, year: int = 2021, site_variability: bool = True
 ) -> tuple[xr.Dataset, dict[str, Any]]:
@@ -189,7 +203,7 @@ def generated_year(
         "name": site.key,
     }
     inputs = {
-        "normals": {k: [float(x) for x in getattr(site.normals, k)] for k in MonthlyNormals.__annotations__},
+        "normals": _normals_key(site.normals),
         "args": args,
         "variability": dataclasses.asdict(var) if var is not None else None,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -198,6 +199,9 @@ def test_generated_year_from_cache_is_the_generated_year(cache, monkeypatch):
         assert ds[name].attrs == fresh[name].attrs
     with pytest.raises(AssertionError, match="generated again"):  # another seed is another year
         weather_source.generated_year(site, seed=4)
+    other = dataclasses.replace(site, normals=dataclasses.replace(site.normals, rh_min_daily_mean_pct=(20.0,) * 12))
+    with pytest.raises(AssertionError, match="generated again"):  # an optional normal is part of the key
+        weather_source.generated_year(other, seed=3)
 
 
 HEAVY = ("dash", "plotly", "scipy", "CoolProp", "pvlib", "numba", "windpowerlib", "linopy", "h5py")

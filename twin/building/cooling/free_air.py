@@ -217,8 +217,9 @@ def _simulate(
     )  # one call
     w_dp_hi, w_dp_lo = _w_of_x(_x_sat(np.array([[[dp_hi]], [[dp_lo]]]), pa))
     w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
-    # Closed: the DX coil dries the air to the envelope's limit at the setpoint it supplies.
-    w_closed = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_ts))
+    # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most
+    # to saturation at the (colder) supply temperature it delivers.
+    w_closed = np.minimum(np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_ts)), _w_of_x(_x_sat(ts, pa)))
     # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
     too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.maximum(xs_o, xs_ts)))
 

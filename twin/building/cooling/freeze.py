@@ -10,7 +10,8 @@ heaters, which follow the hour's dry bulb.
   temperature difference:
 
   - pump power ``× (V̇_g/V̇_w) (Δp_g/Δp_w)``, with ``V̇ ∝ 1/(ρ c_p)`` and the loop's head all
-    turbulent friction (Blasius, ``Δp ∝ ρ^0.8 μ^0.2 V̇^1.8``);
+    turbulent friction (smooth pipe, Darcy ``f = 0.184 Re^-0.2`` (McAdams), so
+    ``Δp ∝ ρ^0.8 μ^0.2 V̇^1.8``);
   - heat transfer: the liquid-side film coefficient (Dittus–Boelter at the same duty,
     ``h ∝ k^0.6 c_p^-0.4 μ^-0.4``) falls to ``r_h`` of water's; with the liquid side a share
     ``s`` of the dry cooler's thermal resistance the approach grows by ``(1 − s) + s / r_h``.

@@ -99,6 +99,16 @@ def test_server_inlet_is_supply_plus_supply_approach():
     assert v(r["p_server_fans"]) == pytest.approx(10_000.0 * 0.1 * LOAD * speed**3, rel=1e-9)
 
 
+def test_closed_mode_supply_air_is_not_supersaturated_in_an_open_hall():
+    """Too humid outside (28 °C, 90 %): the DX coil supplies 8.3 K below the inlet setpoint in an
+    open hall; its air can hold at most saturation at that colder supply temperature."""
+    r = facility_block(hour(28.0, 90.0), "free_air", facility=ITParams(containment="none"))
+    assert v(r["mode"]) == 5
+    t_sup, p_air = v(r["t_supply"]), P
+    w_sat = psy.humidity_ratio(np.array(t_sup), np.array(100.0), np.array(p_air))
+    assert v(r["w_supply"]) <= float(w_sat) * (1 + 1e-9)
+
+
 def test_return_approach_sets_the_mixing_return_temperature():
     """Open hall: supply 22 − 8.3 = 13.7 °C, return 13.7 + 12 + 8.3 − 6.7 = 27.3 °C; outdoor share
     (T_ret − T_sup)/(T_ret − T_o) of an air flow Q/(c_p (T_ret − T_sup)) is humidified."""
