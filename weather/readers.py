@@ -14,7 +14,9 @@ any of them (the format given or detected). Readers parse, check and name; the r
 from __future__ import annotations
 
 import io
+import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -608,6 +610,53 @@ _ERA5 = {
 }
 
 
+_OFFSET_UNITS = re.compile(r"[+-]\d{1,2}(:\d\d)?$")
+"""A CF time ``units`` string ending in a UTC offset (``hours since 2021-01-01 00:00:00 +08:00``)."""
+
+
+def _read_standard_netcdf(
+    raw: xr.Dataset,
+    tname: str,
+    source: str,
+    utc_offset_h: float | None,
+    latitude: float | None,
+    longitude: float | None,
+    elevation: float | None,
+    repair: bool | Any,
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """A NetCDF file of the standard weather variables (what ``twin weather -o`` writes).
+
+    Its time is local standard time, stored with the offset in the units; a CF reader decodes
+    it to UTC, so the file's ``utc_offset_h`` (else the site's) puts it back. Location and wind
+    height come from the file's attributes, else from the arguments.
+    """
+    attrs = raw.attrs
+    offset = attrs.get("utc_offset_h", utc_offset_h)
+    stamps = pd.DatetimeIndex(raw[tname].to_numpy())
+    if _OFFSET_UNITS.search(str(raw[tname].encoding.get("units", "")).strip()):
+        if offset is None:
+            raise WeatherError(f"{source}: time is in UTC and the file has no utc_offset_h; pass the site's")
+        stamps = stamps + pd.Timedelta(hours=float(offset))
+    meta: dict[str, Any] = {
+        "name": str(attrs.get("name", Path(source).stem)),
+        "latitude": float(attrs.get("latitude", latitude if latitude is not None else np.nan)),
+        "longitude": float(attrs.get("longitude", longitude if longitude is not None else np.nan)),
+        "elevation": float(attrs.get("elevation", elevation if elevation is not None else 0.0)),
+        "utc_offset_h": float(offset) if offset is not None else np.nan,
+        "wind_height_m": float(attrs.get("wind_height_m", 10.0)),
+        "source_file": source,
+        "format": "netcdf",
+    }
+    missing = [k for k in ("latitude", "longitude", "utc_offset_h") if not math.isfinite(meta[k])]
+    if missing:
+        raise WeatherError(f"{source}: no {missing[0]} in the file's attributes; pass it (or --site NAME)")
+    df = pd.DataFrame(
+        {v: raw[v].to_numpy().astype(float) for v in VARIABLES if v in raw.data_vars},
+        index=stamps,
+    )
+    return build_dataset(df, meta, source, repair=repair)
+
+
 def read_netcdf(
     path: PathLike,
     *,
@@ -617,7 +666,8 @@ def read_netcdf(
     elevation: float | None = None,
     repair: bool | Any = True,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
-    """Read an hourly NetCDF file in ERA5's variable names.
+    """Read an hourly NetCDF file: ERA5's variable names, or the weather Dataset's own
+    (:data:`weather.dataset.VARIABLES`, as ``twin weather -o FILE.nc`` writes it).
 
     Parameters
     ----------
@@ -644,10 +694,6 @@ def read_netcdf(
     """
     p = _exists(path)
     source = str(p)
-    if utc_offset_h is None:
-        raise WeatherError(
-            f"{source}: an ERA5 NetCDF file is in UTC; the site's UTC offset is needed (--utc-offset H or --site NAME)"
-        )
     try:
         raw = xr.open_dataset(p, engine="h5netcdf")
     except Exception as exc:
@@ -657,6 +703,13 @@ def read_netcdf(
             tname = "valid_time" if "valid_time" in raw.dims else "time"
             if tname not in raw.dims:
                 raise WeatherError(f"{source}: no 'time' or 'valid_time' dimension; dims are {dict(raw.sizes)}")
+            if "t_db" in raw.data_vars and ("rh" in raw.data_vars or "t_dp" in raw.data_vars):
+                return _read_standard_netcdf(raw, tname, source, utc_offset_h, latitude, longitude, elevation, repair)
+            if utc_offset_h is None:
+                raise WeatherError(
+                    f"{source}: an ERA5 NetCDF file is in UTC; the site's UTC offset is needed "
+                    "(--utc-offset H or --site NAME)"
+                )
             missing = [v for v in ("t2m", "d2m", "u10", "v10") if v not in raw]
             if missing:
                 raise WeatherError(

@@ -510,3 +510,24 @@ def test_a_run_on_a_file_with_bad_records_repairs_or_refuses(tmp_path, epw_text,
     )
     assert cli.main(["run", str(scenario), "--no-output"]) == 2
     assert cli.main(["run", str(scenario), "--no-output", "--bad-records", "repair"]) == 0
+
+
+def test_a_file_written_by_twin_weather_reads_back_and_drives_a_run(tmp_path, capsys):
+    """`twin weather --site S -o F.nc` then `twin run --weather F.nc`: the standard variables are
+    read as they are, the time put back from the offset units (CF decodes them to UTC) to local."""
+    from twin import cli
+
+    out = tmp_path / "w.nc"
+    assert cli.main(["weather", "--site", "qingyang", "-o", str(out)]) == 0
+    capsys.readouterr()
+    year, _ = writers.generated_year("qingyang")
+    ds, meta = weather.read(out)
+    assert meta["format"] == "netcdf" and meta["utc_offset_h"] == 8.0
+    assert ds.indexes["time"][0] == pd.Timestamp("2021-01-01 00:00")
+    for name in ("t_db", "rh", "p_air", "ghi", "dni", "dhi", "wind_speed"):
+        np.testing.assert_allclose(ds[name].values, year[name].values, rtol=1e-12, atol=1e-9, err_msg=name)
+    run = ["run", "--site", "qingyang", "--cooling", "free_air", "--no-output"]
+    assert cli.main([*run, "--weather", str(out)]) == 0
+    on_file = capsys.readouterr().out
+    assert cli.main(run) == 0
+    assert capsys.readouterr().out.splitlines()[:4] == on_file.splitlines()[:4]  # the same KPI rows
