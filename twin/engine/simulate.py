@@ -214,31 +214,36 @@ def _inputs(plan: _Plan, key: tuple, idx: list[int]) -> tuple[Any, Any, Any, Any
     return design, wx, fac, ele, coo, design_kw, u
 
 
-def _heat_reuse(r: dict[str, Any], plan: _Plan, key: tuple, idx: list[int]) -> None:
+def _heat_reuse(r: dict[str, Any], plan: _Plan, idx: list[int], t_db: np.ndarray) -> None:
     """Add the heat customer's demand and the heat reused to a block's results, in place.
 
-    Designs that recover no heat or lose no fluid get zeros for those variables.
+    ``t_db`` is the block's dry bulb (from :func:`_inputs`). Designs that recover no heat or
+    lose no fluid get zeros for those variables.
     """
     for name in ("q_recoverable", "fluid_loss", "fluid_co2e", "fluid_cost"):
         r.setdefault(name, np.zeros((1, 1)))
     hr = stack_columns([plan.cases[i].heat_reuse for i in idx])
-    t_db = _inputs_weather(plan, idx)["t_db"]
     r["q_heat_demand"] = heat_demand(t_db, hr["demand_base_kw"], hr["demand_kw_per_k"], hr["t_balance"])
     r["q_reused"] = reused_heat(
         r["q_recoverable"], r.get("t_return", np.full((1, 1), np.nan)), r["q_heat_demand"], hr["t_return_min"]
     )
 
 
-def _block(plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None) -> dict[str, Any]:
-    """Facility physics of one block of cases: arrays broadcastable to (len(idx), time)."""
+def _block(
+    plan: _Plan, key: tuple, idx: list[int], keep: tuple[str, ...] | None, inputs: tuple | None = None
+) -> dict[str, Any]:
+    """Facility physics of one block of cases: arrays broadcastable to (len(idx), time).
+
+    ``inputs``: the block's :func:`_inputs`, when the caller has them already."""
     g = [plan.cases[i] for i in idx]
     try:
-        r = facility_chain(*_inputs(plan, key, idx))
+        inputs = inputs or _inputs(plan, key, idx)
+        r = facility_chain(*inputs)
     except ConvergenceError as exc:
         cases = [g[i] if len(g) > 1 else g[0] for i in exc.rows] or g
         named = "; ".join(f"{c.site} {c.design} {dict(c.swept) or ''}".rstrip() for c in cases[:5])
         raise ConfigError(f"{exc} (cases: {named})") from None
-    _heat_reuse(r, plan, key, idx)
+    _heat_reuse(r, plan, idx, inputs[1]["t_db"])
     out = {}
     for name, arr in r.items():
         if keep is not None and name not in keep and name != "p_facility":
@@ -431,14 +436,16 @@ def annual_kpis(
     def run_block(key: tuple, idx: list[int]) -> None:
         m = len(idx)
         sums = None
-        r = facility_year(*_inputs(plan, key, idx), m) if fused and key[0] in COMPILED_DESIGNS else None
+        inputs = _inputs(plan, key, idx)
+        r = facility_year(*inputs, m) if fused and key[0] in COMPILED_DESIGNS else None
         if r is not None:
             hourly = {"p_facility": r["p_facility"]}
             sums = {k: r[f"sum_{k}"] for k in SUMS}
-            _heat_reuse(hourly, plan, key, idx)
+            _heat_reuse(hourly, plan, idx, inputs[1]["t_db"])
         else:
             hourly = {
-                k: np.broadcast_to(np.asarray(v), (m, nt)) for k, v in _block(plan, key, idx, KPI_VARIABLES).items()
+                k: np.broadcast_to(np.asarray(v), (m, nt))
+                for k, v in _block(plan, key, idx, KPI_VARIABLES, inputs).items()
             }
         green, per_case = green_power(
             _supply_params([plan.cases[i] for i in idx]),
