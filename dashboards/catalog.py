@@ -23,6 +23,7 @@ __all__ = [
     "LATENCY",
     "PALETTE",
     "TABLE_KPIS",
+    "WHEN_NONZERO",
     "Kpi",
     "t",
     "unit_of",
@@ -97,10 +98,20 @@ TABLE_KPIS = (
     Kpi("energy_green", "Green generation", "绿电发电量", "{:,.0f}", 1.0, "MWh"),
     Kpi("energy_grid_import", "Grid import", "电网购电量", "{:,.0f}", 1.0, "MWh"),
     Kpi("cost_total", "Annual electricity cost", "年电费", "{:,.0f}", 1e-6, "M CNY"),
+    Kpi("cost_servers", "Server capex, annualised", "服务器年化投资", "{:,.1f}", 1e-6, "M CNY/yr"),
+    Kpi("erf", "Energy reuse factor ERF", "能源再利用系数 ERF", "{:.3f}", 1.0, ""),
+    Kpi("energy_reused", "Heat reused", "余热利用量", "{:,.0f}", 1.0, "MWh"),
+    Kpi("fluid_lost_kg", "Coolant fluid lost", "冷却液损耗", "{:,.0f}", 1.0, "kg/yr"),
+    Kpi("co2e_fluid_t", "CO2e of fluid lost", "冷却液损耗 CO2e", "{:,.1f}", 1.0, "t/yr"),
+    Kpi("cost_fluid_makeup", "Fluid make-up cost", "冷却液补充费用", "{:,.2f}", 1e-6, "M CNY/yr"),
 )
-"""KPI table of the report and the comparison (in this order)."""
+"""KPI table of the report and the comparison (in this order). Heat reuse and fluid rows are
+shown when some case has them (a heat customer, a fluid that is lost)."""
 
 KPI_BY_NAME = {k.name: k for k in TABLE_KPIS}
+
+WHEN_NONZERO = frozenset({"erf", "energy_reused", "fluid_lost_kg", "co2e_fluid_t", "cost_fluid_makeup"})
+"""Rows of :data:`TABLE_KPIS` left out when they are zero in every case (no heat customer, no fluid lost)."""
 
 # Facility power by component (stacked area, Sankey sinks): engine variable names, in order.
 COMPONENTS = (

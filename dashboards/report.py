@@ -13,7 +13,7 @@ import plotly.offline
 
 import sites
 from dashboards import data, figures, views
-from dashboards.catalog import TABLE_KPIS, t
+from dashboards.catalog import TABLE_KPIS, WHEN_NONZERO, t
 from twin import Scenario
 
 __all__ = ["build_report"]
@@ -55,6 +55,8 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
     kpi_rows = []
     for kpi in TABLE_KPIS:
         if not any(kpi.name in k for k in results):
+            continue
+        if kpi.name in WHEN_NONZERO and not any(views.value(k, kpi.name) for k in results):
             continue
         unit = kpi.unit or results[0][kpi.name].attrs.get("units", "")
         unit = "" if unit == "1" else unit

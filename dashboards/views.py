@@ -227,10 +227,11 @@ def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
     parts += [(f"cooling.{name}", p) for name, p in sc.cooling.items()]
     rows = []
     for section, p in parts:
-        for name, default, units, source in type(p).describe():
-            v = getattr(p, name)
-            if v != default:
-                rows.append((f"{section}.{name}", _value_text(v), _value_text(default), units, source))
+        for info in type(p).info():
+            v = getattr(p, info.name)
+            if v != info.default:
+                default = "site's" if info.default is None else _value_text(info.default)
+                rows.append((f"{section}.{info.name}", _value_text(v), default, info.display_units, info.source))
     for key, values in sc.sweep:
         rows.append((f"sweep.{key}", ", ".join(f"{v}" for v in values), "-", "-", "sweep (scenario)"))
     return rows

@@ -881,7 +881,9 @@ def detect_format(path: PathLike) -> str:
         if f.sniff is not None and f.sniff(head):
             return f.name
     raise WeatherError(
-        f"{p}: cannot tell the weather format from {suffix or 'the name'!r} or the first line; "
+        f"{p}: cannot tell the weather format from "
+        + (f"the suffix {suffix!r}" if suffix else "a name without a suffix")
+        + " or the first line; "
         f"pass the format: one of {', '.join(FORMATS)}"
     )
 

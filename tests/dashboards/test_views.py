@@ -104,6 +104,20 @@ def test_non_default_parameters_carry_their_source(example):
     assert rows["green.pv.capacity_mw"][4]
     assert "sweep.green.storage.energy_mwh" in rows
     assert "facility.idle_fraction" not in rows  # left at its default
+    shown = {r[3] for r in rows.values()}
+    assert not shown & {"m s-1", "MW h", "degC", "1"}  # units as the tables show them (m/s, MWh, °C)
+    assert all(r[2] != "None" for r in rows.values())  # an inherited default is the site's, not "None"
+
+
+def test_report_shows_heat_reuse_and_fluid_rows_only_when_there_are_some():
+    from twin import Scenario
+    from twin.building.heat_reuse import HeatReuseParams
+
+    sc = Scenario(sites=("qingyang",), designs=("immersion_1p",), heat_reuse=HeatReuseParams(demand_base_kw=500.0))
+    text = report.build_report(sc, 0)
+    assert "Energy reuse factor ERF" in text and "Coolant fluid lost" in text and "Server capex" in text
+    plain = report.build_report(Scenario(sites=("qingyang",), designs=("free_air",)), 0)
+    assert "Energy reuse factor ERF" not in plain and "Coolant fluid lost" not in plain
 
 
 def _data_url(b: bytes) -> str:
