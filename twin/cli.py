@@ -524,7 +524,7 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
     rows, header = _kpi_rows(ds, k)
     print(_table(rows, header, args.markdown))
     print(
-        "PUE is energy-weighted over the year; non-IT % = 1 − 1/PUE; GB40879 grade thresholds unverified; limit = site policy PUE"
+        "PUE is energy-weighted over the year; non-IT % = 1 − 1/PUE; GB40879 grade 1 best, 0 = fails grade 3 (thresholds unverified); limit = site policy PUE"
     )
     if "energy_green" in k and float(k["energy_green"].sum()) > 0:
         print(
