@@ -1066,7 +1066,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     z.add_argument("--target", required=True, help="hourly:0.8, cfe:0.9, annual:1.0 or days:100")
     z.add_argument("--pareto", metavar="START:STOP:STEP", help="cost against target values, e.g. 0.5:1.0:0.05")
-    z.add_argument("--pv", choices=["fixed", "tracking", "none"], default="fixed", help="PV plant type (default fixed)")
+    z.add_argument(
+        "--pv", choices=["fixed", "tracking", "none"], help="PV plant type (default: the scenario's green.pv.tracking)"
+    )
     z.add_argument("--no-wind", action="store_true", help="no wind in the base")
     for name, unit in (
         ("pv-max-mw", "MW"),

@@ -131,7 +131,12 @@ class SizingParams(Params):
 
     section = "size"
 
-    pv_type: str = param("fixed", choices=("fixed", "tracking", "none"), source="PV plant: fixed tilt, tracking, none")
+    pv_type: str | None = param(
+        None,
+        choices=("fixed", "tracking", "none"),
+        source="PV plant: fixed tilt, tracking, none",
+        inherit="the scenario's green.pv.tracking (tracking or fixed)",
+    )
     wind: bool = param(True, source="may the base include wind")
     pv_max_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input: land bound on PV; −1 = none")
     wind_max_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input; −1 = none")
@@ -732,6 +737,11 @@ class SizingInputs:
     cache: dict = field(default_factory=dict)
 
 
+def _tracking(scenario: Any, sp: SizingParams) -> bool:
+    """Whether the sized PV tracks: ``pv_type`` if given, else the scenario's own PV."""
+    return scenario.pv.tracking if sp.pv_type is None else sp.pv_type == "tracking"
+
+
 def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) -> SizingInputs:
     """Run the engine once with 1 MW of PV and 1 MW of wind per design: load, unit profiles, price.
 
@@ -754,7 +764,7 @@ def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) 
     if scenario.sweep:
         raise ConfigError("twin size takes one facility; remove the scenario's [sweep] (the optimiser sizes the base)")
     pv = dataclasses.replace(
-        scenario.pv, capacity_mw=0.0 if sp.pv_type == "none" else 1.0, tracking=sp.pv_type == "tracking"
+        scenario.pv, capacity_mw=0.0 if sp.pv_type == "none" else 1.0, tracking=_tracking(scenario, sp)
     )
     wind = dataclasses.replace(scenario.wind, capacity_mw=1.0 if sp.wind else 0.0)
     storage = dataclasses.replace(scenario.storage, power_mw=0.0, energy_mwh=0.0)
@@ -1039,7 +1049,7 @@ def sized_scenario(scenario: Any, result: SizingResult, sp: SizingParams) -> Any
         scenario,
         name=f"{scenario.name}-sized",
         designs=(result.design,),
-        pv=dataclasses.replace(scenario.pv, capacity_mw=base["pv_mw"], tracking=sp.pv_type == "tracking"),
+        pv=dataclasses.replace(scenario.pv, capacity_mw=base["pv_mw"], tracking=_tracking(scenario, sp)),
         wind=dataclasses.replace(scenario.wind, capacity_mw=base["wind_mw"]),
         storage=dataclasses.replace(scenario.storage, power_mw=base["storage_mw"], energy_mwh=base["storage_mwh"]),
         dispatch=DispatchParams(strategy=sp.check_dispatch),

@@ -328,3 +328,15 @@ def test_cli_size_never_overwrites_output(tmp_path, capsys):
 def test_parse_target():
     assert parse_target("days:100") == Target("days", 100.0)
     assert str(parse_target("hourly:0.8")) == "hourly ≥ 80.0 %"
+
+
+def test_sized_pv_follows_the_scenario_unless_told():
+    """`twin size SCENARIO` sizes the scenario's own PV (tracking stays tracking); --pv overrides."""
+    from twin import Scenario
+    from twin.studies.sizing import SizingParams, _tracking
+    from twin.supply.pv import PVParams
+
+    tracking = Scenario(sites=("yinchuan",), pv=PVParams(tracking=True))
+    assert _tracking(tracking, SizingParams()) is True
+    assert _tracking(Scenario(sites=("yinchuan",)), SizingParams()) is False
+    assert _tracking(tracking, SizingParams(pv_type="fixed")) is False
