@@ -449,7 +449,9 @@ def design_comparison(
             }
         ]
     top = max(float(np.max(pue)) if pue.size else 1.3, limit or 0) + 0.05
-    return _figure(traces, t("design_cmp", lang), yaxis=_axis("PUE", range=[1.0, top]), **extra)
+    # seven design names side by side overlap when slanted: two short lines each, level
+    xaxis = {"tickangle": 0, "tickvals": names, "ticktext": [n.replace("_", "<br>") for n in names]}
+    return _figure(traces, t("design_cmp", lang), yaxis=_axis("PUE", range=[1.0, top]), xaxis=xaxis, **extra)
 
 
 def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Figure:
