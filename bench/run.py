@@ -237,9 +237,11 @@ def bench_pysam() -> None:
     import sites
     import twin.supply.green as green_mod
     from twin import Scenario, simulate, site_weather
+    from twin.core.diskcache import CACHE_ENV
     from twin.core.memo import LRU
     from twin.engine.config import load_scenario
     from twin.engine.simulate import prepare_weather
+    from weather import dataset as weather_dataset
 
     try:
         import PySAM.Pvwattsv8  # noqa: F401
@@ -256,8 +258,19 @@ def bench_pysam() -> None:
     data = pvwatts_data(ds)  # both sides run on weather prepared beforehand
 
     def green_computed():
-        green_mod.UNIT_PROFILES = LRU(32)  # PV and wind computed from the weather, as PySAM computes its PV
-        return simulate(green, weather=gwx)
+        # PV (solar position included) and wind computed from the weather, as PySAM computes its
+        # PV: the in-memory profiles and solar positions cleared, the disk cache off for the call.
+        green_mod.UNIT_PROFILES = LRU(32)
+        weather_dataset._solar_position_cached.cache_clear()
+        saved = os.environ.get(CACHE_ENV)
+        os.environ[CACHE_ENV] = "off"
+        try:
+            return simulate(green, weather=gwx)
+        finally:
+            if saved is None:
+                del os.environ[CACHE_ENV]
+            else:
+                os.environ[CACHE_ENV] = saved
 
     t = interleaved(
         {

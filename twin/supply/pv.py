@@ -181,6 +181,138 @@ def _diffuse_iam_table() -> tuple[np.ndarray, np.ndarray]:
 _PEREZ_PARTS = ("poa_isotropic", "poa_circumsolar", "poa_horizon")
 
 
+def _dist(p: tuple, q: tuple) -> np.ndarray:
+    return ((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2) ** 0.5
+
+
+def _angle(p: tuple, q: tuple) -> np.ndarray:
+    return np.arctan2(q[1] - p[1], q[0] - p[0])
+
+
+def _obstructed(
+    p: tuple, q: tuple, ob_left: tuple, ob_right: tuple, to_left: tuple | None = None, to_right: tuple | None = None
+) -> np.ndarray:
+    """Length of the string from ``p`` to ``q`` pulled around the obstructions (Hottel's method).
+
+    Where the straight line from ``p`` passes beyond ``ob_left`` (its polar angle larger by
+    more than 1e-8 rad) or ``ob_right`` (smaller), the string runs over that obstruction.
+    ``to_left`` / ``to_right``: the polar angle and distance from ``p`` to each obstruction,
+    if already known.
+    """
+    ang = _angle(p, q)
+    ang_l, dist_l = (_angle(p, ob_left), _dist(p, ob_left)) if to_left is None else to_left
+    ang_r, dist_r = (_angle(p, ob_right), _dist(p, ob_right)) if to_right is None else to_right
+    out = np.where(ang - ang_l > 1e-8, dist_l + _dist(ob_left, q), _dist(p, q))
+    return np.where(ang_r - ang > 1e-8, dist_r + _dist(ob_right, q), out)
+
+
+def vf_row_ground(tilt: np.ndarray, gcr: float, max_rows: int = 20) -> np.ndarray:
+    """View factor from the front of an interior row to the ground, integrated over the row.
+
+    Parameters
+    ----------
+    tilt : numpy.ndarray
+        Row tilt, degrees (a tracker's rotation: negative tilts mirror the row).
+    gcr : float
+        Ground coverage ratio.
+    max_rows : int
+        Ground segments of one pitch counted on each side.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``tilt``.
+
+    Notes
+    -----
+    Hottel's crossed strings between the row (ends ``a``, ``b``) and each ground segment
+    ``[k, k+1]`` pitches (``k = −max_rows … max_rows−1``), the strings pulled around the lower
+    edges of the neighbouring rows, summed over the segments where positive: the analytic
+    integral of pvlib ≥ 0.16 (``pvlib.bifacial.utils.vf_row_ground_2d_integ`` with the whole
+    row and segment; Anderson2026). Neighbouring segments share their boundary point, so the
+    obstructed string from ``a`` and from ``b`` to each boundary point is computed once (pvlib
+    computes it for both segments it bounds); tested equal to pvlib to 1e-12.
+    """
+    height, pitch = 1.0, 1.0 / gcr  # the whole row and segment: the result depends on tilt and gcr only
+    width = pitch * gcr
+    tilt = np.asarray(tilt, dtype=float)
+    tilt = np.where(tilt == 180, 179.9999, np.where(tilt == -180, -179.9999, tilt))[None, :]
+    lc, ls = width * np.cos(np.radians(tilt)), width * np.sin(np.radians(tilt))
+    ob_right = (-pitch - 0.5001 * lc, height - 0.5001 * np.abs(ls))
+    ob_left = (ob_right[0] + pitch, ob_right[1])
+    invert = tilt < 0
+    ob_right, ob_left = (
+        (np.where(invert, -ob_left[0], ob_right[0]), ob_right[1]),
+        (
+            np.where(invert, -ob_right[0], ob_left[0]),
+            ob_left[1],
+        ),
+    )
+    a = (-0.5 * lc, height - 0.5 * ls)
+    b = (0.5 * lc, height + 0.5 * ls)
+    ground = (np.arange(-max_rows, max_rows + 1, dtype=float)[:, None] * pitch, 0.0)  # segment boundaries
+    from_a = _obstructed(a, ground, ob_left, ob_right)
+    from_b = _obstructed(b, ground, ob_left, ob_right)
+    ac, ad, bc, bd = from_a[:-1], from_a[1:], from_b[:-1], from_b[1:]
+    slats = 1 / (2 * 1.0 * width) * ((ac + bd) - (bc + ad))
+    return np.sum(np.maximum(slats, 0), axis=0)
+
+
+def vf_ground_sky(tilt: np.ndarray, gcr: float, height: float, pitch: float, max_rows: float) -> np.ndarray:
+    """View factor from the ground between two interior rows to the sky, averaged over the ground.
+
+    Parameters
+    ----------
+    tilt : numpy.ndarray
+        Row rotation, degrees.
+    gcr : float
+        Ground coverage ratio.
+    height, pitch : float
+        Height of the row centre and row spacing, same unit.
+    max_rows : float
+        Sky gaps counted on each side.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ground's average view factor to the sky (0…1), one per tilt.
+
+    Notes
+    -----
+    Hottel's crossed strings between the ground segment (``a`` = 0, ``b`` = one pitch) and each
+    gap of sky between the upper edges of rows ``k`` and ``k+1``, pulled around whichever edge
+    of the rows beside the gap hides more of it: pvlib ≥ 0.16
+    (``pvlib.bifacial.utils.vf_ground_sky_2d_integ``, Anderson2026). The polar angles
+    and distances from ``a`` and ``b`` to every row edge are computed once and shared by the
+    two gaps each edge bounds; tested equal to pvlib to 1e-12.
+    """
+    tilt = np.asarray(tilt, dtype=float)[None, :]
+    k = np.arange(-max_rows, max_rows + 1)[:, None]
+    width = pitch * gcr
+    lc, ls = width * np.cos(np.radians(tilt)), width * np.sin(np.radians(tilt))
+    a, b = (0.0 * pitch, 0), (1.0 * pitch, 0)
+    sign = np.sign(tilt)
+    c = ((k + 1) * pitch + sign * 0.5 * lc, height + sign * 0.5 * ls)
+    d = (c[0] - pitch, c[1])
+    left = (k * pitch - 0.5 * lc, height - 0.5 * ls)
+    right = (k * pitch + 0.5 * lc, height + 0.5 * ls)
+    left_a, right_a = _angle(a, left), _angle(a, right)
+    ob_left = tuple(np.where(left_a > right_a, r, lft) for r, lft in zip(right, left, strict=True))
+    left1 = (left[0] + pitch, left[1])
+    right1 = (right[0] + pitch, right[1])
+    left_b, right_b = _angle(b, left1), _angle(b, right1)
+    ob_right = tuple(np.where(left_b > right_b, lft, r) for r, lft in zip(right1, left1, strict=True))
+    # The obstruction seen from a (b) has the smaller (larger) of the two edges' angles.
+    from_a = (np.minimum(left_a, right_a), _dist(a, ob_left)), (_angle(a, ob_right), _dist(a, ob_right))
+    from_b = (_angle(b, ob_left), _dist(b, ob_left)), (np.maximum(left_b, right_b), _dist(b, ob_right))
+    ac = _obstructed(a, c, ob_left, ob_right, *from_a)
+    ad = _obstructed(a, d, ob_left, ob_right, *from_a)
+    bc = _obstructed(b, c, ob_left, ob_right, *from_b)
+    bd = _obstructed(b, d, ob_left, ob_right, *from_b)
+    slats = 0.5 * (1 / ((1 - 0) * pitch)) * ((ac + bd) - (bc + ad))
+    return np.sum(np.maximum(slats, 0), axis=0)
+
+
 def row_shading_factors(
     tilt: np.ndarray,
     surface_azimuth: np.ndarray,
@@ -231,30 +363,42 @@ def row_shading_factors(
     """
     import pvlib
 
-    rows = pvlib.bifacial.infinite_sheds.get_irradiance_poa(
-        tilt,
-        surface_azimuth,
-        zenith,
-        azimuth,
-        gcr,
-        height,
-        collector_width / gcr,
-        ghi,
-        dhi,
-        dni,
-        albedo,
-        model="isotropic",
+    tilt, surface_azimuth, zenith, azimuth, ghi, dni, dhi = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (tilt, surface_azimuth, zenith, azimuth, ghi, dni, dhi))
     )
+    factors = np.ones((3, *ghi.shape))
+    lit = (ghi > 0) | (dni > 0) | (dhi > 0)  # no light: every reference is 0 and every factor 1
+    if not lit.any():
+        return factors[0], factors[1], factors[2]
+    tilt, surface_azimuth, zenith, azimuth, ghi, dni, dhi = (
+        a[lit] for a in (tilt, surface_azimuth, zenith, azimuth, ghi, dni, dhi)
+    )
+    # pvlib.bifacial.infinite_sheds.get_irradiance_poa (isotropic sky, front side, no IAM),
+    # step by step; its two view-factor integrals by the shared-string versions above.
+    from pvlib.bifacial import infinite_sheds, utils
+
+    # The view factors depend on the tilt alone: once per distinct tilt (a fixed rack has one).
+    tilts, of_hour = np.unique(tilt, return_inverse=True)
+    pitch = collector_width / gcr
+    max_rows = np.ceil(height / (pitch * np.tan(np.radians(5.0))))
+    phi = np.degrees(np.arctan(utils._solar_projection_tangent(zenith, azimuth, surface_azimuth)))
+    f_gnd_beam = utils._unshaded_ground_fraction(tilt, phi, gcr)
+    vf_gnd_sky = vf_ground_sky(tilts, gcr, height, pitch, max_rows)[of_hour]
+    f_x = infinite_sheds._shaded_fraction(zenith, azimuth, tilt, surface_azimuth, gcr)
+    vf_sky = utils.vf_row_sky_2d_integ(tilt, gcr, x0=0.0, x1=1.0)
+    ground_diffuse = albedo * (f_gnd_beam * (ghi - dhi) + vf_gnd_sky * dhi)
+    poa_ground = ground_diffuse * vf_row_ground(tilts, gcr)[of_hour]
     cos_t = np.cos(np.radians(tilt))
     with np.errstate(invalid="ignore", divide="ignore"):
         beam = np.asarray(pvlib.irradiance.beam_component(tilt, surface_azimuth, zenith, azimuth, dni), dtype=float)
         ratios = (
-            np.asarray(rows["poa_direct"], dtype=float) / beam,
-            np.asarray(rows["poa_sky_diffuse"], dtype=float) / (dhi * (1.0 + cos_t) / 2.0),
-            np.asarray(rows["poa_ground_diffuse"], dtype=float) / (albedo * ghi * (1.0 - cos_t) / 2.0),
+            beam * (1 - f_x) / beam,
+            dhi * vf_sky / (dhi * (1.0 + cos_t) / 2.0),
+            poa_ground / (albedo * ghi * (1.0 - cos_t) / 2.0),
         )
-    f_beam, f_sky, f_ground = (np.clip(np.nan_to_num(r, nan=1.0, posinf=1.0), 0.0, 1.0) for r in ratios)
-    return f_beam, f_sky, f_ground
+    for f, r in zip(factors, ratios, strict=True):
+        f[lit] = np.clip(np.nan_to_num(r, nan=1.0, posinf=1.0), 0.0, 1.0)
+    return factors[0], factors[1], factors[2]
 
 
 def pv_unit_profile(
