@@ -185,25 +185,55 @@ def _dist(p: tuple, q: tuple) -> np.ndarray:
     return ((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2) ** 0.5
 
 
-def _angle(p: tuple, q: tuple) -> np.ndarray:
-    return np.arctan2(q[1] - p[1], q[0] - p[0])
+def _turns(p: tuple, u: tuple, v: tuple, du: np.ndarray, dv: np.ndarray, threshold: float) -> np.ndarray:
+    """Whether the polar angle of ``v − p`` exceeds that of ``u − p`` by more than ``threshold`` rad.
+
+    The test pvlib makes on ``arctan2`` values (``_angle(p, v) − _angle(p, u) > threshold``),
+    decided by direction cosines where they are sure (``du``, ``dv``: the vectors' lengths).
+    For two vectors pointing below ``p`` the polar angle is ``−arccos(x/|·|)``, for two above
+    it is ``arccos(x/|·|)``: monotone in the cosine and changing at least as fast (slope
+    1/sin ≥ 1). So a cosine gap beyond the threshold is a yes, a gap of the other sign a no;
+    the rest (within the threshold, or vectors not both above or both below) takes pvlib's two
+    ``arctan2``, so every answer is pvlib's.
+    """
+    ux, uy = u[0] - p[0], u[1] - p[1]
+    vx, vy = v[0] - p[0], v[1] - p[1]
+    below, above = (uy < 0) & (vy < 0), (uy > 0) & (vy > 0)
+    gap = vx / dv - ux / du
+    gap = np.where(below, gap, -gap)
+    known = below | above
+    yes = known & (gap > threshold + 1e-12)
+    unsure = ~(yes | (known & (gap < -1e-12)))
+    if unsure.any():
+        shape = unsure.shape
+
+        def pick(z: np.ndarray) -> np.ndarray:
+            return np.broadcast_to(z, shape)[unsure]
+
+        yes = np.array(np.broadcast_to(yes, shape))
+        yes[unsure] = np.arctan2(pick(vy), pick(vx)) - np.arctan2(pick(uy), pick(ux)) > threshold
+    return yes
 
 
 def _obstructed(
-    p: tuple, q: tuple, ob_left: tuple, ob_right: tuple, to_left: tuple | None = None, to_right: tuple | None = None
+    q: tuple,
+    ob_left: tuple,
+    ob_right: tuple,
+    straight: np.ndarray,
+    dist_left: np.ndarray,
+    dist_right: np.ndarray,
+    past_left: np.ndarray,
+    past_right: np.ndarray,
 ) -> np.ndarray:
-    """Length of the string from ``p`` to ``q`` pulled around the obstructions (Hottel's method).
+    """Length of the string from a point ``p`` to ``q`` pulled around the obstructions (Hottel's method).
 
-    Where the straight line from ``p`` passes beyond ``ob_left`` (its polar angle larger by
-    more than 1e-8 rad) or ``ob_right`` (smaller), the string runs over that obstruction.
-    ``to_left`` / ``to_right``: the polar angle and distance from ``p`` to each obstruction,
-    if already known.
+    ``straight``, ``dist_left``, ``dist_right``: distances from ``p`` to ``q`` and to each
+    obstruction. Where the straight line from ``p`` passes beyond ``ob_left`` (``past_left``:
+    its polar angle larger by more than 1e-8 rad) or ``ob_right`` (``past_right``: smaller),
+    the string runs over that obstruction, as in pvlib's ``_obstructed_string_lengths``.
     """
-    ang = _angle(p, q)
-    ang_l, dist_l = (_angle(p, ob_left), _dist(p, ob_left)) if to_left is None else to_left
-    ang_r, dist_r = (_angle(p, ob_right), _dist(p, ob_right)) if to_right is None else to_right
-    out = np.where(ang - ang_l > 1e-8, dist_l + _dist(ob_left, q), _dist(p, q))
-    return np.where(ang_r - ang > 1e-8, dist_r + _dist(ob_right, q), out)
+    out = np.where(past_left, dist_left + _dist(ob_left, q), straight)
+    return np.where(past_right, dist_right + _dist(ob_right, q), out)
 
 
 def vf_row_ground(tilt: np.ndarray, gcr: float, max_rows: int = 20) -> np.ndarray:
@@ -251,8 +281,14 @@ def vf_row_ground(tilt: np.ndarray, gcr: float, max_rows: int = 20) -> np.ndarra
     a = (-0.5 * lc, height - 0.5 * ls)
     b = (0.5 * lc, height + 0.5 * ls)
     ground = (np.arange(-max_rows, max_rows + 1, dtype=float)[:, None] * pitch, 0.0)  # segment boundaries
-    from_a = _obstructed(a, ground, ob_left, ob_right)
-    from_b = _obstructed(b, ground, ob_left, ob_right)
+
+    def strings(p: tuple) -> np.ndarray:
+        straight, dist_left, dist_right = _dist(p, ground), _dist(p, ob_left), _dist(p, ob_right)
+        past_left = _turns(p, ob_left, ground, dist_left, straight, 1e-8)
+        past_right = _turns(p, ground, ob_right, straight, dist_right, 1e-8)
+        return _obstructed(ground, ob_left, ob_right, straight, dist_left, dist_right, past_left, past_right)
+
+    from_a, from_b = strings(a), strings(b)
     ac, ad, bc, bd = from_a[:-1], from_a[1:], from_b[:-1], from_b[1:]
     slats = 1 / (2 * 1.0 * width) * ((ac + bd) - (bc + ad))
     return np.sum(np.maximum(slats, 0), axis=0)
@@ -282,9 +318,9 @@ def vf_ground_sky(tilt: np.ndarray, gcr: float, height: float, pitch: float, max
     Hottel's crossed strings between the ground segment (``a`` = 0, ``b`` = one pitch) and each
     gap of sky between the upper edges of rows ``k`` and ``k+1``, pulled around whichever edge
     of the rows beside the gap hides more of it: pvlib ≥ 0.16
-    (``pvlib.bifacial.utils.vf_ground_sky_2d_integ``, Anderson2026). The polar angles
-    and distances from ``a`` and ``b`` to every row edge are computed once and shared by the
-    two gaps each edge bounds; tested equal to pvlib to 1e-12.
+    (``pvlib.bifacial.utils.vf_ground_sky_2d_integ``, Anderson2026). Which edge hides, and
+    whether a string bends, is decided as pvlib decides it (:func:`_turns`, ``arctan2`` only
+    where a cross product cannot tell); tested equal to pvlib to 1e-12.
     """
     tilt = np.asarray(tilt, dtype=float)[None, :]
     k = np.arange(-max_rows, max_rows + 1)[:, None]
@@ -296,19 +332,28 @@ def vf_ground_sky(tilt: np.ndarray, gcr: float, height: float, pitch: float, max
     d = (c[0] - pitch, c[1])
     left = (k * pitch - 0.5 * lc, height - 0.5 * ls)
     right = (k * pitch + 0.5 * lc, height + 0.5 * ls)
-    left_a, right_a = _angle(a, left), _angle(a, right)
-    ob_left = tuple(np.where(left_a > right_a, r, lft) for r, lft in zip(right, left, strict=True))
+    # From a, the obstruction is the edge of row k with the smaller polar angle; from b, the
+    # edge of row k+1 with the larger.
+    to_left, to_right = _dist(a, left), _dist(a, right)
+    pick = _turns(a, right, left, to_right, to_left, 0.0)
+    ob_left = tuple(np.where(pick, r, lft) for r, lft in zip(right, left, strict=True))
+    dist_a_left = np.where(pick, to_right, to_left)
     left1 = (left[0] + pitch, left[1])
     right1 = (right[0] + pitch, right[1])
-    left_b, right_b = _angle(b, left1), _angle(b, right1)
-    ob_right = tuple(np.where(left_b > right_b, lft, r) for r, lft in zip(right1, left1, strict=True))
-    # The obstruction seen from a (b) has the smaller (larger) of the two edges' angles.
-    from_a = (np.minimum(left_a, right_a), _dist(a, ob_left)), (_angle(a, ob_right), _dist(a, ob_right))
-    from_b = (_angle(b, ob_left), _dist(b, ob_left)), (np.maximum(left_b, right_b), _dist(b, ob_right))
-    ac = _obstructed(a, c, ob_left, ob_right, *from_a)
-    ad = _obstructed(a, d, ob_left, ob_right, *from_a)
-    bc = _obstructed(b, c, ob_left, ob_right, *from_b)
-    bd = _obstructed(b, d, ob_left, ob_right, *from_b)
+    to_left, to_right = _dist(b, left1), _dist(b, right1)
+    pick = _turns(b, right1, left1, to_right, to_left, 0.0)
+    ob_right = tuple(np.where(pick, lft, r) for r, lft in zip(right1, left1, strict=True))
+    dist_b_right = np.where(pick, to_left, to_right)
+    dist_a_right, dist_b_left = _dist(a, ob_right), _dist(b, ob_left)
+
+    def strings(p: tuple, q: tuple, dist_left: np.ndarray, dist_right: np.ndarray) -> np.ndarray:
+        straight = _dist(p, q)
+        past_left = _turns(p, ob_left, q, dist_left, straight, 1e-8)
+        past_right = _turns(p, q, ob_right, straight, dist_right, 1e-8)
+        return _obstructed(q, ob_left, ob_right, straight, dist_left, dist_right, past_left, past_right)
+
+    ac, ad = strings(a, c, dist_a_left, dist_a_right), strings(a, d, dist_a_left, dist_a_right)
+    bc, bd = strings(b, c, dist_b_left, dist_b_right), strings(b, d, dist_b_left, dist_b_right)
     slats = 0.5 * (1 / ((1 - 0) * pitch)) * ((ac + bd) - (bc + ad))
     return np.sum(np.maximum(slats, 0), axis=0)
 
@@ -430,8 +475,14 @@ def pv_unit_profile(
 
     if p.azimuth_deg is None:
         raise ValueError("azimuth_deg = None (face the equator) needs the site's latitude: call pv_profile")
-    zen = solpos["apparent_zenith"].to_numpy()
-    azi = solpos["azimuth"].to_numpy()
+    # Without light every component, and so the output, is 0: the chain runs on the lit hours.
+    ghi, dni, dhi = (np.asarray(a, dtype=float) for a in (ghi, dni, dhi))
+    lit = (ghi > 0) | (dni > 0) | (dhi > 0)
+    out = np.zeros(ghi.shape)
+    ghi, dni, dhi, t_air, wind = (np.asarray(a, dtype=float)[lit] for a in (ghi, dni, dhi, t_air, wind))
+    zen = solpos["apparent_zenith"].to_numpy()[lit]
+    azi = solpos["azimuth"].to_numpy()[lit]
+    zenith = solpos["zenith"].to_numpy()[lit]
     if p.tracking:
         tr = pvlib.tracking.singleaxis(
             zen, azi, axis_tilt=0.0, axis_azimuth=180.0, max_angle=p.max_angle_deg, backtrack=True, gcr=p.gcr
@@ -442,9 +493,8 @@ def pv_unit_profile(
     else:
         tilt = np.full(zen.shape, p.tilt_deg)
         surf_az = np.full(zen.shape, p.azimuth_deg)
-        aoi = pvlib.irradiance.aoi(tilt, surf_az, solpos["zenith"].to_numpy(), azi)
-    doy = time.day_of_year.to_numpy()
-    zenith = solpos["zenith"].to_numpy()
+        aoi = pvlib.irradiance.aoi(tilt, surf_az, zenith, azi)
+    doy = time.day_of_year.to_numpy()[lit]
     dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(doy), dtype=float)
     am = np.asarray(pvlib.atmosphere.get_relative_airmass(zen), dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -478,7 +528,8 @@ def pv_unit_profile(
     pdc = pdc * (1.0 - p.losses_pct / 100.0)
     pac = pvlib.inverter.pvwatts(pdc, 1.0 / p.dc_ac_ratio, eta_inv_nom=p.inverter_efficiency)
     fade = (1.0 - p.degradation_pct_per_year / 100.0) ** p.age_years
-    return np.maximum(np.nan_to_num(np.asarray(pac, dtype=float)), 0.0) * fade
+    out[lit] = np.maximum(np.nan_to_num(np.asarray(pac, dtype=float)), 0.0) * fade
+    return out
 
 
 def pv_profile(ds, p: PVParams, solpos: pd.DataFrame | None = None) -> np.ndarray:

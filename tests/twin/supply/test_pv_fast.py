@@ -132,3 +132,55 @@ def test_pv_output_is_between_zero_and_the_inverter_rating(real_weather, tilt, t
     assert np.all(np.isfinite(out))
     assert np.all(out >= 0.0)
     assert np.all(out <= 1.0 / dc_ac * (1 + 1e-12))  # AC nameplate per kW DC
+
+
+def reference_profile(time, solpos, ghi, dni, dhi, t_air, wind, p):
+    """The PV chain on every hour with pvlib's infinite sheds (the model before the fast path)."""
+    from twin.supply import pv
+
+    zen, azi, zenith = (solpos[c].to_numpy() for c in ("apparent_zenith", "azimuth", "zenith"))
+    if p.tracking:
+        tr = pvlib.tracking.singleaxis(zen, azi, max_angle=p.max_angle_deg, backtrack=True, gcr=p.gcr)
+        tilt = np.nan_to_num(np.asarray(tr["surface_tilt"], dtype=float))
+        surf_az = np.nan_to_num(np.asarray(tr["surface_azimuth"], dtype=float), nan=180.0)
+        aoi = np.nan_to_num(np.asarray(tr["aoi"], dtype=float), nan=90.0)
+    else:
+        tilt, surf_az = np.full(zen.shape, p.tilt_deg), np.full(zen.shape, p.azimuth_deg)
+        aoi = pvlib.irradiance.aoi(tilt, surf_az, zenith, azi)
+    dni_extra = pvlib.irradiance.get_extra_radiation(time.day_of_year.to_numpy())
+    am = pvlib.atmosphere.get_relative_airmass(zen)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        comp = pvlib.irradiance.perez(tilt, surf_az, dhi, dni, dni_extra, zenith, azi, am, return_components=True)
+        beam = np.nan_to_num(pvlib.irradiance.beam_component(tilt, surf_az, zenith, azi, dni))
+    iso, circ, hor = (np.nan_to_num(np.asarray(comp[k], dtype=float)) for k in pv._PEREZ_PARTS)
+    ground = pvlib.irradiance.get_ground_diffuse(tilt, ghi, p.albedo)
+    f_b, f_s, f_g = reference_factors(
+        tilt, surf_az, zenith, azi, ghi, dni, dhi, p.gcr, p.collector_width_m, p.row_height_m, p.albedo
+    )
+    beam, circ, iso, hor, ground = beam * f_b, circ * f_b, iso * f_s, hor * f_s, ground * f_g
+    sky = np.maximum(iso + circ + hor, 0.0)
+    sky_tab, ground_tab = pv._diffuse_iam_table()
+    t_deg = np.clip(np.round(tilt).astype(int), 0, 90)
+    iam = np.nan_to_num(pvlib.iam.physical(aoi))
+    effective = np.maximum(beam * iam + sky * sky_tab[t_deg] + ground * ground_tab[t_deg], 0.0)
+    t_cell = pvlib.temperature.sapm_cell(beam + sky + ground, t_air, wind, a=-3.56, b=-0.075, deltaT=3)
+    if p.module_model == "cec":
+        pdc = pv._cec_dc_per_kw(effective, t_cell, p.cec_module)
+    elif p.module_model == "sandia":
+        am_abs = np.nan_to_num(pvlib.atmosphere.get_absolute_airmass(am), nan=40.0)
+        pdc = pv._sandia_dc_per_kw(effective, t_cell, am_abs, p.sandia_module)
+    else:
+        pdc = pvlib.pvsystem.pvwatts_dc(effective, t_cell, 1.0, p.gamma_pdc)
+    pac = pvlib.inverter.pvwatts(
+        pdc * (1.0 - p.losses_pct / 100.0), 1.0 / p.dc_ac_ratio, eta_inv_nom=p.inverter_efficiency
+    )
+    return np.maximum(np.nan_to_num(np.asarray(pac, dtype=float)), 0.0)
+
+
+@pytest.mark.parametrize("model", ["pvwatts", "cec", "sandia"])
+@pytest.mark.parametrize("tracking", [False, True])
+def test_pv_profile_equals_the_every_hour_pvlib_chain_on_a_real_year(real_weather, model, tracking):
+    t, sun, cols = _year(real_weather, "yinchuan")
+    p = PVParams(tracking=tracking, azimuth_deg=180.0, module_model=model)
+    with np.errstate(all="ignore"):
+        _close(pv_unit_profile(t, sun, *cols, p), reference_profile(t, sun, *cols, p))
