@@ -216,24 +216,22 @@ def _turns(p: tuple, u: tuple, v: tuple, du: np.ndarray, dv: np.ndarray, thresho
 
 
 def _obstructed(
-    q: tuple,
-    ob_left: tuple,
-    ob_right: tuple,
     straight: np.ndarray,
-    dist_left: np.ndarray,
-    dist_right: np.ndarray,
+    via_left: tuple[np.ndarray, np.ndarray],
+    via_right: tuple[np.ndarray, np.ndarray],
     past_left: np.ndarray,
     past_right: np.ndarray,
 ) -> np.ndarray:
-    """Length of the string from a point ``p`` to ``q`` pulled around the obstructions (Hottel's method).
+    """Length of a string from ``p`` to ``q`` pulled around the obstructions (Hottel's method).
 
-    ``straight``, ``dist_left``, ``dist_right``: distances from ``p`` to ``q`` and to each
-    obstruction. Where the straight line from ``p`` passes beyond ``ob_left`` (``past_left``:
-    its polar angle larger by more than 1e-8 rad) or ``ob_right`` (``past_right``: smaller),
-    the string runs over that obstruction, as in pvlib's ``_obstructed_string_lengths``.
+    ``straight``: the distance from ``p`` to ``q``; ``via_left`` / ``via_right``: the distances
+    from ``p`` to an obstruction and from it to ``q``. Where the straight line from ``p`` passes
+    beyond the left obstruction (``past_left``: its polar angle larger by more than 1e-8 rad)
+    or the right one (``past_right``: smaller), the string runs over that obstruction, as in
+    pvlib's ``_obstructed_string_lengths``.
     """
-    out = np.where(past_left, dist_left + _dist(ob_left, q), straight)
-    return np.where(past_right, dist_right + _dist(ob_right, q), out)
+    out = np.where(past_left, via_left[0] + via_left[1], straight)
+    return np.where(past_right, via_right[0] + via_right[1], out)
 
 
 def vf_row_ground(tilt: np.ndarray, gcr: float, max_rows: int = 20) -> np.ndarray:
@@ -282,11 +280,13 @@ def vf_row_ground(tilt: np.ndarray, gcr: float, max_rows: int = 20) -> np.ndarra
     b = (0.5 * lc, height + 0.5 * ls)
     ground = (np.arange(-max_rows, max_rows + 1, dtype=float)[:, None] * pitch, 0.0)  # segment boundaries
 
+    left_ground, right_ground = _dist(ob_left, ground), _dist(ob_right, ground)  # shared by a and b
+
     def strings(p: tuple) -> np.ndarray:
         straight, dist_left, dist_right = _dist(p, ground), _dist(p, ob_left), _dist(p, ob_right)
         past_left = _turns(p, ob_left, ground, dist_left, straight, 1e-8)
         past_right = _turns(p, ground, ob_right, straight, dist_right, 1e-8)
-        return _obstructed(ground, ob_left, ob_right, straight, dist_left, dist_right, past_left, past_right)
+        return _obstructed(straight, (dist_left, left_ground), (dist_right, right_ground), past_left, past_right)
 
     from_a, from_b = strings(a), strings(b)
     ac, ad, bc, bd = from_a[:-1], from_a[1:], from_b[:-1], from_b[1:]
@@ -346,14 +346,18 @@ def vf_ground_sky(tilt: np.ndarray, gcr: float, height: float, pitch: float, max
     dist_b_right = np.where(pick, to_left, to_right)
     dist_a_right, dist_b_left = _dist(a, ob_right), _dist(b, ob_left)
 
-    def strings(p: tuple, q: tuple, dist_left: np.ndarray, dist_right: np.ndarray) -> np.ndarray:
-        straight = _dist(p, q)
-        past_left = _turns(p, ob_left, q, dist_left, straight, 1e-8)
-        past_right = _turns(p, q, ob_right, straight, dist_right, 1e-8)
-        return _obstructed(q, ob_left, ob_right, straight, dist_left, dist_right, past_left, past_right)
+    # Distances from the obstructions to the gap's ends, shared by the strings from a and b.
+    c_ends, d_ends = (_dist(ob_left, c), _dist(ob_right, c)), (_dist(ob_left, d), _dist(ob_right, d))
 
-    ac, ad = strings(a, c, dist_a_left, dist_a_right), strings(a, d, dist_a_left, dist_a_right)
-    bc, bd = strings(b, c, dist_b_left, dist_b_right), strings(b, d, dist_b_left, dist_b_right)
+    def strings(p: tuple, q: tuple, to_obs: tuple, obs_to_q: tuple) -> np.ndarray:
+        straight = _dist(p, q)
+        past_left = _turns(p, ob_left, q, to_obs[0], straight, 1e-8)
+        past_right = _turns(p, q, ob_right, straight, to_obs[1], 1e-8)
+        return _obstructed(straight, (to_obs[0], obs_to_q[0]), (to_obs[1], obs_to_q[1]), past_left, past_right)
+
+    from_a, from_b = (dist_a_left, dist_a_right), (dist_b_left, dist_b_right)
+    ac, ad = strings(a, c, from_a, c_ends), strings(a, d, from_a, d_ends)
+    bc, bd = strings(b, c, from_b, c_ends), strings(b, d, from_b, d_ends)
     slats = 0.5 * (1 / ((1 - 0) * pitch)) * ((ac + bd) - (bc + ad))
     return np.sum(np.maximum(slats, 0), axis=0)
 
