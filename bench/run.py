@@ -234,6 +234,9 @@ def bench_pysam() -> None:
     """One facility-year and one green year (PV + wind + storage) against PySAM's PV-only year."""
     import dataclasses
 
+    import pandas as pd
+    import pvlib
+
     import sites
     import twin.supply.green as green_mod
     from twin import Scenario, simulate, site_weather
@@ -242,6 +245,7 @@ def bench_pysam() -> None:
     from twin.engine.config import load_scenario
     from twin.engine.simulate import prepare_weather
     from weather import dataset as weather_dataset
+    from weather.solar import spa_regular
 
     try:
         import PySAM.Pvwattsv8  # noqa: F401
@@ -296,6 +300,15 @@ def bench_pysam() -> None:
         stats(t["pysam"] / t["green_computed"], 1.0, ".2f") + "×",
     )
     row("PV year / green year (profiles cached), per round", stats(t["pysam"] / t["green"], 1.0, ".2f") + "×")
+    mid = pd.date_range("2021-01-01 00:30", periods=8760, freq="h", tz="UTC")
+    sun = interleaved(
+        {
+            "fast": lambda: spa_regular(mid, 38.47, 106.27),
+            "pvlib": lambda: pvlib.solarposition.spa_python(mid, 38.47, 106.27),
+        }
+    )
+    row("solar position, one site-year: weather.solar (SPA, series by blocks)", stats(sun["fast"], 1e3, ".1f"))
+    row("  the same with pvlib's spa_python (numpy)", stats(sun["pvlib"], 1e3, ".1f"))
 
 
 def bench_kernel_cost() -> None:
