@@ -3,7 +3,7 @@
 :func:`spa_regular` returns what ``pvlib.solarposition.spa_python`` returns (same algorithm,
 same coefficients, same defaults) for times ``t0 + k·step``, ``k = 0 … n−1``. Nearly all of
 pvlib's cost is in SPA's periodic series — the Earth's heliocentric longitude, latitude and
-radius (VSOP87 terms ``A cos(B + C τ)``, 196 of them) and the nutation (63 terms) — evaluated
+radius (VSOP87 terms ``A cos(B + C τ)``, 195 of them) and the nutation (63 terms) — evaluated
 at every instant. On a regular axis the instant is ``τ = τ_d + δ_h`` with ``k = d·m + h``
 (``m`` instants per block), so by the angle-addition theorem
 

@@ -48,11 +48,11 @@ def test_view_factors_equal_pvlib(tilts, gcr, height, width):
     tilt = np.array([*tilts, 0.0, 90.0, -90.0])
     pitch = width / gcr
     max_rows = np.ceil(height / (pitch * np.tan(np.radians(5.0))))
-    _close(vf_row_ground(tilt, gcr), utils.vf_row_ground_2d_integ(tilt, gcr, x0=0.0, x1=1.0, g0=0.0, g1=1.0))
-    _close(
-        vf_ground_sky(tilt, gcr, height, pitch, max_rows),
-        utils.vf_ground_sky_2d_integ(tilt, gcr, height, pitch, max_rows=max_rows),
-    )
+    row_ground, ground_sky = vf_row_ground(tilt, gcr), vf_ground_sky(tilt, gcr, height, pitch, max_rows)
+    _close(row_ground, utils.vf_row_ground_2d_integ(tilt, gcr, x0=0.0, x1=1.0, g0=0.0, g1=1.0))
+    _close(ground_sky, utils.vf_ground_sky_2d_integ(tilt, gcr, height, pitch, max_rows=max_rows))
+    for vf in (row_ground, ground_sky):  # view factors
+        assert np.all((vf >= 0.0) & (vf <= 1.0 + 1e-12))
 
 
 @settings(max_examples=40, deadline=None)
