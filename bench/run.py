@@ -234,12 +234,18 @@ def bench_pysam() -> None:
     """One facility-year and one green year (PV + wind + storage) against PySAM's PV-only year."""
     import dataclasses
 
+    import pandas as pd
+    import pvlib
+
     import sites
     import twin.supply.green as green_mod
     from twin import Scenario, simulate, site_weather
+    from twin.core.diskcache import CACHE_ENV
     from twin.core.memo import LRU
     from twin.engine.config import load_scenario
     from twin.engine.simulate import prepare_weather
+    from weather import dataset as weather_dataset
+    from weather.solar import spa_regular
 
     try:
         import PySAM.Pvwattsv8  # noqa: F401
@@ -256,8 +262,19 @@ def bench_pysam() -> None:
     data = pvwatts_data(ds)  # both sides run on weather prepared beforehand
 
     def green_computed():
-        green_mod.UNIT_PROFILES = LRU(32)  # PV and wind computed from the weather, as PySAM computes its PV
-        return simulate(green, weather=gwx)
+        # PV (solar position included) and wind computed from the weather, as PySAM computes its
+        # PV: the in-memory profiles and solar positions cleared, the disk cache off for the call.
+        green_mod.UNIT_PROFILES = LRU(32)
+        weather_dataset._solar_position_cached.cache_clear()
+        saved = os.environ.get(CACHE_ENV)
+        os.environ[CACHE_ENV] = "off"
+        try:
+            return simulate(green, weather=gwx)
+        finally:
+            if saved is None:
+                del os.environ[CACHE_ENV]
+            else:
+                os.environ[CACHE_ENV] = saved
 
     t = interleaved(
         {
@@ -283,6 +300,15 @@ def bench_pysam() -> None:
         stats(t["pysam"] / t["green_computed"], 1.0, ".2f") + "×",
     )
     row("PV year / green year (profiles cached), per round", stats(t["pysam"] / t["green"], 1.0, ".2f") + "×")
+    mid = pd.date_range("2021-01-01 00:30", periods=8760, freq="h", tz="UTC")
+    sun = interleaved(
+        {
+            "fast": lambda: spa_regular(mid, 38.47, 106.27),
+            "pvlib": lambda: pvlib.solarposition.spa_python(mid, 38.47, 106.27),
+        }
+    )
+    row("solar position, one site-year: weather.solar (SPA, series by blocks)", stats(sun["fast"], 1e3, ".1f"))
+    row("  the same with pvlib's spa_python (numpy)", stats(sun["pvlib"], 1e3, ".1f"))
 
 
 def bench_kernel_cost() -> None:

@@ -181,6 +181,187 @@ def _diffuse_iam_table() -> tuple[np.ndarray, np.ndarray]:
 _PEREZ_PARTS = ("poa_isotropic", "poa_circumsolar", "poa_horizon")
 
 
+def _dist(p: tuple, q: tuple) -> np.ndarray:
+    return ((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2) ** 0.5
+
+
+def _turns(p: tuple, u: tuple, v: tuple, du: np.ndarray, dv: np.ndarray, threshold: float) -> np.ndarray:
+    """Whether the polar angle of ``v − p`` exceeds that of ``u − p`` by more than ``threshold`` rad.
+
+    The test pvlib makes on ``arctan2`` values (``_angle(p, v) − _angle(p, u) > threshold``),
+    decided by direction cosines where they are sure (``du``, ``dv``: the vectors' lengths).
+    For two vectors pointing below ``p`` the polar angle is ``−arccos(x/|·|)``, for two above
+    it is ``arccos(x/|·|)``: monotone in the cosine and changing at least as fast (slope
+    1/sin ≥ 1). So a cosine gap beyond the threshold is a yes, a gap of the other sign a no;
+    the rest (within the threshold, or vectors not both above or both below) takes pvlib's two
+    ``arctan2``, so every answer is pvlib's.
+    """
+    ux, uy = u[0] - p[0], u[1] - p[1]
+    vx, vy = v[0] - p[0], v[1] - p[1]
+    below, above = (uy < 0) & (vy < 0), (uy > 0) & (vy > 0)
+    gap = vx / dv - ux / du
+    gap = np.where(below, gap, -gap)
+    known = below | above
+    yes = known & (gap > threshold + 1e-12)
+    unsure = ~(yes | (known & (gap < -1e-12)))
+    if unsure.any():
+        shape = unsure.shape
+
+        def pick(z: np.ndarray) -> np.ndarray:
+            return np.broadcast_to(z, shape)[unsure]
+
+        yes = np.array(np.broadcast_to(yes, shape))
+        yes[unsure] = np.arctan2(pick(vy), pick(vx)) - np.arctan2(pick(uy), pick(ux)) > threshold
+    return yes
+
+
+def _obstructed(
+    straight: np.ndarray,
+    via_left: tuple[np.ndarray, np.ndarray],
+    via_right: tuple[np.ndarray, np.ndarray],
+    past_left: np.ndarray,
+    past_right: np.ndarray,
+) -> np.ndarray:
+    """Length of a string from ``p`` to ``q`` pulled around the obstructions (Hottel's method).
+
+    ``straight``: the distance from ``p`` to ``q``; ``via_left`` / ``via_right``: the distances
+    from ``p`` to an obstruction and from it to ``q``. Where the straight line from ``p`` passes
+    beyond the left obstruction (``past_left``: its polar angle larger by more than 1e-8 rad)
+    or the right one (``past_right``: smaller), the string runs over that obstruction, as in
+    pvlib's ``_obstructed_string_lengths``.
+    """
+    out = np.where(past_left, via_left[0] + via_left[1], straight)
+    return np.where(past_right, via_right[0] + via_right[1], out)
+
+
+def vf_row_ground(tilt: np.ndarray, gcr: float, max_rows: int = 20) -> np.ndarray:
+    """View factor from the front of an interior row to the ground, integrated over the row.
+
+    Parameters
+    ----------
+    tilt : numpy.ndarray
+        Row tilt, degrees (a tracker's rotation: negative tilts mirror the row).
+    gcr : float
+        Ground coverage ratio.
+    max_rows : int
+        Ground segments of one pitch counted on each side.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``tilt``.
+
+    Notes
+    -----
+    Hottel's crossed strings between the row (ends ``a``, ``b``) and each ground segment
+    ``[k, k+1]`` pitches (``k = −max_rows … max_rows−1``), the strings pulled around the lower
+    edges of the neighbouring rows, summed over the segments where positive: the analytic
+    integral of pvlib ≥ 0.16 (``pvlib.bifacial.utils.vf_row_ground_2d_integ`` with the whole
+    row and segment; Anderson2026). Neighbouring segments share their boundary point, so the
+    obstructed string from ``a`` and from ``b`` to each boundary point is computed once (pvlib
+    computes it for both segments it bounds); tested equal to pvlib to 1e-12.
+    """
+    height, pitch = 1.0, 1.0 / gcr  # the whole row and segment: the result depends on tilt and gcr only
+    width = pitch * gcr
+    tilt = np.asarray(tilt, dtype=float)
+    tilt = np.where(tilt == 180, 179.9999, np.where(tilt == -180, -179.9999, tilt))[None, :]
+    lc, ls = width * np.cos(np.radians(tilt)), width * np.sin(np.radians(tilt))
+    ob_right = (-pitch - 0.5001 * lc, height - 0.5001 * np.abs(ls))
+    ob_left = (ob_right[0] + pitch, ob_right[1])
+    invert = tilt < 0
+    ob_right, ob_left = (
+        (np.where(invert, -ob_left[0], ob_right[0]), ob_right[1]),
+        (
+            np.where(invert, -ob_right[0], ob_left[0]),
+            ob_left[1],
+        ),
+    )
+    a = (-0.5 * lc, height - 0.5 * ls)
+    b = (0.5 * lc, height + 0.5 * ls)
+    ground = (np.arange(-max_rows, max_rows + 1, dtype=float)[:, None] * pitch, 0.0)  # segment boundaries
+
+    left_ground, right_ground = _dist(ob_left, ground), _dist(ob_right, ground)  # shared by a and b
+
+    def strings(p: tuple) -> np.ndarray:
+        straight, dist_left, dist_right = _dist(p, ground), _dist(p, ob_left), _dist(p, ob_right)
+        past_left = _turns(p, ob_left, ground, dist_left, straight, 1e-8)
+        past_right = _turns(p, ground, ob_right, straight, dist_right, 1e-8)
+        return _obstructed(straight, (dist_left, left_ground), (dist_right, right_ground), past_left, past_right)
+
+    from_a, from_b = strings(a), strings(b)
+    ac, ad, bc, bd = from_a[:-1], from_a[1:], from_b[:-1], from_b[1:]
+    slats = 1 / (2 * 1.0 * width) * ((ac + bd) - (bc + ad))
+    return np.sum(np.maximum(slats, 0), axis=0)
+
+
+def vf_ground_sky(tilt: np.ndarray, gcr: float, height: float, pitch: float, max_rows: float) -> np.ndarray:
+    """View factor from the ground between two interior rows to the sky, averaged over the ground.
+
+    Parameters
+    ----------
+    tilt : numpy.ndarray
+        Row rotation, degrees.
+    gcr : float
+        Ground coverage ratio.
+    height, pitch : float
+        Height of the row centre and row spacing, same unit.
+    max_rows : float
+        Sky gaps counted on each side.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ground's average view factor to the sky (0…1), one per tilt.
+
+    Notes
+    -----
+    Hottel's crossed strings between the ground segment (``a`` = 0, ``b`` = one pitch) and each
+    gap of sky between the upper edges of rows ``k`` and ``k+1``, pulled around whichever edge
+    of the rows beside the gap hides more of it: pvlib ≥ 0.16
+    (``pvlib.bifacial.utils.vf_ground_sky_2d_integ``, Anderson2026). Which edge hides, and
+    whether a string bends, is decided as pvlib decides it (:func:`_turns`, ``arctan2`` only
+    where a cross product cannot tell); tested equal to pvlib to 1e-12.
+    """
+    tilt = np.asarray(tilt, dtype=float)[None, :]
+    k = np.arange(-max_rows, max_rows + 1)[:, None]
+    width = pitch * gcr
+    lc, ls = width * np.cos(np.radians(tilt)), width * np.sin(np.radians(tilt))
+    a, b = (0.0 * pitch, 0), (1.0 * pitch, 0)
+    sign = np.sign(tilt)
+    c = ((k + 1) * pitch + sign * 0.5 * lc, height + sign * 0.5 * ls)
+    d = (c[0] - pitch, c[1])
+    left = (k * pitch - 0.5 * lc, height - 0.5 * ls)
+    right = (k * pitch + 0.5 * lc, height + 0.5 * ls)
+    # From a, the obstruction is the edge of row k with the smaller polar angle; from b, the
+    # edge of row k+1 with the larger.
+    to_left, to_right = _dist(a, left), _dist(a, right)
+    pick = _turns(a, right, left, to_right, to_left, 0.0)
+    ob_left = tuple(np.where(pick, r, lft) for r, lft in zip(right, left, strict=True))
+    dist_a_left = np.where(pick, to_right, to_left)
+    left1 = (left[0] + pitch, left[1])
+    right1 = (right[0] + pitch, right[1])
+    to_left, to_right = _dist(b, left1), _dist(b, right1)
+    pick = _turns(b, right1, left1, to_right, to_left, 0.0)
+    ob_right = tuple(np.where(pick, lft, r) for r, lft in zip(right1, left1, strict=True))
+    dist_b_right = np.where(pick, to_left, to_right)
+    dist_a_right, dist_b_left = _dist(a, ob_right), _dist(b, ob_left)
+
+    # Distances from the obstructions to the gap's ends, shared by the strings from a and b.
+    c_ends, d_ends = (_dist(ob_left, c), _dist(ob_right, c)), (_dist(ob_left, d), _dist(ob_right, d))
+
+    def strings(p: tuple, q: tuple, to_obs: tuple, obs_to_q: tuple) -> np.ndarray:
+        straight = _dist(p, q)
+        past_left = _turns(p, ob_left, q, to_obs[0], straight, 1e-8)
+        past_right = _turns(p, q, ob_right, straight, to_obs[1], 1e-8)
+        return _obstructed(straight, (to_obs[0], obs_to_q[0]), (to_obs[1], obs_to_q[1]), past_left, past_right)
+
+    from_a, from_b = (dist_a_left, dist_a_right), (dist_b_left, dist_b_right)
+    ac, ad = strings(a, c, from_a, c_ends), strings(a, d, from_a, d_ends)
+    bc, bd = strings(b, c, from_b, c_ends), strings(b, d, from_b, d_ends)
+    slats = 0.5 * (1 / ((1 - 0) * pitch)) * ((ac + bd) - (bc + ad))
+    return np.sum(np.maximum(slats, 0), axis=0)
+
+
 def row_shading_factors(
     tilt: np.ndarray,
     surface_azimuth: np.ndarray,
@@ -231,30 +412,42 @@ def row_shading_factors(
     """
     import pvlib
 
-    rows = pvlib.bifacial.infinite_sheds.get_irradiance_poa(
-        tilt,
-        surface_azimuth,
-        zenith,
-        azimuth,
-        gcr,
-        height,
-        collector_width / gcr,
-        ghi,
-        dhi,
-        dni,
-        albedo,
-        model="isotropic",
+    tilt, surface_azimuth, zenith, azimuth, ghi, dni, dhi = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (tilt, surface_azimuth, zenith, azimuth, ghi, dni, dhi))
     )
+    factors = np.ones((3, *ghi.shape))
+    lit = (ghi > 0) | (dni > 0) | (dhi > 0)  # no light: every reference is 0 and every factor 1
+    if not lit.any():
+        return factors[0], factors[1], factors[2]
+    tilt, surface_azimuth, zenith, azimuth, ghi, dni, dhi = (
+        a[lit] for a in (tilt, surface_azimuth, zenith, azimuth, ghi, dni, dhi)
+    )
+    # pvlib.bifacial.infinite_sheds.get_irradiance_poa (isotropic sky, front side, no IAM),
+    # step by step; its two view-factor integrals by the shared-string versions above.
+    from pvlib.bifacial import infinite_sheds, utils
+
+    # The view factors depend on the tilt alone: once per distinct tilt (a fixed rack has one).
+    tilts, of_hour = np.unique(tilt, return_inverse=True)
+    pitch = collector_width / gcr
+    max_rows = np.ceil(height / (pitch * np.tan(np.radians(5.0))))
+    phi = np.degrees(np.arctan(utils._solar_projection_tangent(zenith, azimuth, surface_azimuth)))
+    f_gnd_beam = utils._unshaded_ground_fraction(tilt, phi, gcr)
+    vf_gnd_sky = vf_ground_sky(tilts, gcr, height, pitch, max_rows)[of_hour]
+    f_x = infinite_sheds._shaded_fraction(zenith, azimuth, tilt, surface_azimuth, gcr)
+    vf_sky = utils.vf_row_sky_2d_integ(tilt, gcr, x0=0.0, x1=1.0)
+    ground_diffuse = albedo * (f_gnd_beam * (ghi - dhi) + vf_gnd_sky * dhi)
+    poa_ground = ground_diffuse * vf_row_ground(tilts, gcr)[of_hour]
     cos_t = np.cos(np.radians(tilt))
     with np.errstate(invalid="ignore", divide="ignore"):
         beam = np.asarray(pvlib.irradiance.beam_component(tilt, surface_azimuth, zenith, azimuth, dni), dtype=float)
         ratios = (
-            np.asarray(rows["poa_direct"], dtype=float) / beam,
-            np.asarray(rows["poa_sky_diffuse"], dtype=float) / (dhi * (1.0 + cos_t) / 2.0),
-            np.asarray(rows["poa_ground_diffuse"], dtype=float) / (albedo * ghi * (1.0 - cos_t) / 2.0),
+            beam * (1 - f_x) / beam,
+            dhi * vf_sky / (dhi * (1.0 + cos_t) / 2.0),
+            poa_ground / (albedo * ghi * (1.0 - cos_t) / 2.0),
         )
-    f_beam, f_sky, f_ground = (np.clip(np.nan_to_num(r, nan=1.0, posinf=1.0), 0.0, 1.0) for r in ratios)
-    return f_beam, f_sky, f_ground
+    for f, r in zip(factors, ratios, strict=True):
+        f[lit] = np.clip(np.nan_to_num(r, nan=1.0, posinf=1.0), 0.0, 1.0)
+    return factors[0], factors[1], factors[2]
 
 
 def pv_unit_profile(
@@ -286,8 +479,14 @@ def pv_unit_profile(
 
     if p.azimuth_deg is None:
         raise ValueError("azimuth_deg = None (face the equator) needs the site's latitude: call pv_profile")
-    zen = solpos["apparent_zenith"].to_numpy()
-    azi = solpos["azimuth"].to_numpy()
+    # Without light every component, and so the output, is 0: the chain runs on the lit hours.
+    ghi, dni, dhi = (np.asarray(a, dtype=float) for a in (ghi, dni, dhi))
+    lit = (ghi > 0) | (dni > 0) | (dhi > 0)
+    out = np.zeros(ghi.shape)
+    ghi, dni, dhi, t_air, wind = (np.asarray(a, dtype=float)[lit] for a in (ghi, dni, dhi, t_air, wind))
+    zen = solpos["apparent_zenith"].to_numpy()[lit]
+    azi = solpos["azimuth"].to_numpy()[lit]
+    zenith = solpos["zenith"].to_numpy()[lit]
     if p.tracking:
         tr = pvlib.tracking.singleaxis(
             zen, azi, axis_tilt=0.0, axis_azimuth=180.0, max_angle=p.max_angle_deg, backtrack=True, gcr=p.gcr
@@ -298,9 +497,8 @@ def pv_unit_profile(
     else:
         tilt = np.full(zen.shape, p.tilt_deg)
         surf_az = np.full(zen.shape, p.azimuth_deg)
-        aoi = pvlib.irradiance.aoi(tilt, surf_az, solpos["zenith"].to_numpy(), azi)
-    doy = time.day_of_year.to_numpy()
-    zenith = solpos["zenith"].to_numpy()
+        aoi = pvlib.irradiance.aoi(tilt, surf_az, zenith, azi)
+    doy = time.day_of_year.to_numpy()[lit]
     dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(doy), dtype=float)
     am = np.asarray(pvlib.atmosphere.get_relative_airmass(zen), dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -334,7 +532,8 @@ def pv_unit_profile(
     pdc = pdc * (1.0 - p.losses_pct / 100.0)
     pac = pvlib.inverter.pvwatts(pdc, 1.0 / p.dc_ac_ratio, eta_inv_nom=p.inverter_efficiency)
     fade = (1.0 - p.degradation_pct_per_year / 100.0) ** p.age_years
-    return np.maximum(np.nan_to_num(np.asarray(pac, dtype=float)), 0.0) * fade
+    out[lit] = np.maximum(np.nan_to_num(np.asarray(pac, dtype=float)), 0.0) * fade
+    return out
 
 
 def pv_profile(ds, p: PVParams, solpos: pd.DataFrame | None = None) -> np.ndarray:

@@ -34,9 +34,12 @@ from twin.core.params import ConfigError, Params, param
 __all__ = [
     "LOW_CAPACITY_FACTOR",
     "WindParams",
+    "density_corrected_curves",
     "hub_wind",
+    "interp_rows",
     "rotor_diameter_m",
     "stability_shear",
+    "turbine_power_curve",
     "turbine_types",
     "weibull_quantile_map",
     "wind_unit_profile",
@@ -159,6 +162,88 @@ class WindParams(Params):
             )
 
 
+@functools.cache
+def turbine_power_curve(turbine_type: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Power curve of a turbine of windpowerlib's offline library, read once per process.
+
+    Returns
+    -------
+    wind_speed : numpy.ndarray
+        Wind speeds of the curve's points, m/s (read-only).
+    power : numpy.ndarray
+        Power at those speeds, W (read-only).
+    nominal_power : float
+        Rated power, W.
+    """
+    from windpowerlib import WindTurbine
+
+    turbine = WindTurbine(turbine_type=turbine_type, hub_height=250.0)  # the curve does not depend on the hub
+    curve = turbine.power_curve
+    ws, power = (np.array(curve[c].to_numpy(), dtype=float) for c in ("wind_speed", "value"))
+    ws.flags.writeable = power.flags.writeable = False
+    return ws, power, float(turbine.nominal_power)
+
+
+def density_corrected_curves(curve_wind_speed: np.ndarray, density: np.ndarray) -> np.ndarray:
+    """Wind speeds of a power curve's points corrected to each hour's air density, m/s.
+
+    Parameters
+    ----------
+    curve_wind_speed : numpy.ndarray, shape (m,)
+        Wind speeds of the standard power curve (air density 1.225 kg/m³), m/s.
+    density : numpy.ndarray, shape (n,)
+        Air density at hub height, kg/m³.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m)
+        ``v_site = v_std (ρ₀ / ρ)^p(v_std)``, one row per hour.
+
+    Notes
+    -----
+    The IEC 61400-12 style correction of Svenningsen2010 as windpowerlib applies it
+    (``windpowerlib.power_output.power_curve_density_correction``): ``ρ₀`` = 1.225 kg/m³,
+    ``p`` = 1/3 up to 7.5 m/s, 2/3 from 12.5 m/s, linear between.
+    """
+    exponent = np.interp(curve_wind_speed, [7.5, 12.5], [1 / 3, 2 / 3])
+    ratio = (1.225 / np.asarray(density, dtype=float)).reshape(-1, 1)
+    # Most points share the exponent 1/3 or 2/3: one power per distinct exponent.
+    values, which = np.unique(exponent, return_inverse=True)
+    return (ratio**values)[:, which] * curve_wind_speed
+
+
+def interp_rows(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(x[i], xp[i], fp, left=0, right=0)`` for every row ``i`` at once.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (n,)
+        Points to evaluate.
+    xp : numpy.ndarray, shape (n, m)
+        One increasing abscissa per point.
+    fp : numpy.ndarray, shape (m,)
+        Ordinates shared by all rows.
+
+    Notes
+    -----
+    The same arithmetic as NumPy's ``interp``: the segment is the last ``j`` with
+    ``xp[j] <= x``; a point on a knot takes the knot's value, otherwise
+    ``fp[j] + (fp[j+1] − fp[j]) / (xp[j+1] − xp[j]) · (x − xp[j])``; 0 outside the curve
+    (``x == xp[-1]`` takes ``fp[-1]``).
+    """
+    x = np.asarray(x, dtype=float)
+    rows = np.arange(x.size)
+    m = xp.shape[1]
+    j = np.clip(np.count_nonzero(xp <= x[:, None], axis=1) - 1, 0, m - 2)
+    x0, x1 = xp[rows, j], xp[rows, j + 1]
+    y0, y1 = fp[j], fp[j + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (y1 - y0) / (x1 - x0) * (x - x0) + y0
+    out = np.where(x == x0, y0, out)
+    out = np.where(x == xp[:, -1], fp[-1], out)
+    return np.where((x < xp[:, 0]) | (x > xp[:, -1]), 0.0, out)
+
+
 def stability_shear(is_day: np.ndarray, day: float, night: float) -> np.ndarray:
     """Hellman exponent of each hour: ``day`` while the sun is up, ``night`` otherwise."""
     return np.where(np.asarray(is_day, dtype=bool), day, night)
@@ -245,24 +330,18 @@ def wind_unit_profile(
     resource : sites.WindResource, optional
         The site's hub-height wind resource (used when ``p.hub_mean_speed_ms`` is None and ``p.site_resource``).
     """
-    from windpowerlib import WindTurbine, density, power_output
+    from windpowerlib import density
 
-    turbine = WindTurbine(turbine_type=p.turbine_type, hub_height=p.hub_height_m)
+    ws, values, nominal = turbine_power_curve(p.turbine_type)
     v_hub = hub_wind(wind_10m, p, wind_height_m, None if ghi is None else np.asarray(ghi) > 0, resource)
     t_hub = t_air + 273.15 - 0.0065 * (p.hub_height_m - 2.0)  # K, standard lapse rate
     rho = np.asarray(density.barometric(p_air, 2.0, p.hub_height_m, t_hub), dtype=float)
-    curve = turbine.power_curve
+    curves = density_corrected_curves(ws, rho)  # one corrected curve per hour, whatever the scale
     losses = 1.0 - p.park_losses_pct / 100.0
 
     def farm(scale: float) -> np.ndarray:
-        out = power_output.power_curve(
-            v_hub * scale,
-            curve["wind_speed"].to_numpy(),
-            curve["value"].to_numpy(),
-            density=rho,
-            density_correction=True,
-        )
-        return np.clip(np.asarray(out, dtype=float) / turbine.nominal_power, 0.0, 1.0) * losses
+        out = interp_rows(v_hub * scale, curves, values)
+        return np.clip(out / nominal, 0.0, 1.0) * losses
 
     if p.target_capacity_factor is None:
         return farm(1.0)

@@ -253,7 +253,8 @@ def test_pareto_frontier_dataset_and_figure(short_year):
     ds = pareto(inp, "hourly", np.array([0.5, 0.7, 0.9]), sp)
     assert all("units" in ds[v].attrs and "long_name" in ds[v].attrs for v in ds.variables)
     cost = ds["cost"].sel(design="free_air").values
-    assert np.all(ds["achieved"].values >= ds["target"].values - 1e-9)
+    # size_design confirms a base the engine finds short by at most 1e-6 (the LP solver's tolerance).
+    assert np.all(ds["achieved"].values >= ds["target"].values - 1e-6)
     assert cost[0] <= cost[-1]
     fig = frontier_figure(ds)
     assert len(fig.data) == 2 and list(fig.data[0].x) == [50.0, 70.0, 90.0]

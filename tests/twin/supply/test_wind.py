@@ -1,4 +1,5 @@
-"""Wind resource: shear against hand calculations, the Weibull mapping, night-time hub wind, low-CF warning."""
+"""Wind resource: shear against hand calculations, the Weibull mapping, night-time hub wind, low-CF warning;
+the vectorised density-corrected power curve against windpowerlib."""
 
 from __future__ import annotations
 
@@ -6,10 +7,22 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from windpowerlib import power_output
 
 import sites
 from twin import site_weather
-from twin.supply.wind import WindParams, hub_wind, weibull_quantile_map, wind_unit_profile
+from twin.supply.wind import (
+    WindParams,
+    density_corrected_curves,
+    hub_wind,
+    interp_rows,
+    turbine_power_curve,
+    turbine_types,
+    weibull_quantile_map,
+    wind_unit_profile,
+)
 
 
 def test_constant_power_law_shear_by_hand():
@@ -89,3 +102,48 @@ def test_hub_height_below_half_the_rotor_is_refused_naming_it():
     WindParams(hub_height_m=d / 2)
     with pytest.raises(ConfigError, match=r"green.wind.hub_height_m = 20 is below half the rotor diameter"):
         WindParams(hub_height_m=20.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    turbine=st.sampled_from(turbine_types()),
+    speeds=st.lists(st.floats(0.0, 40.0), min_size=1, max_size=50),
+    density=st.floats(0.8, 1.5),
+)
+def test_vectorised_density_corrected_power_equals_windpowerlib(turbine, speeds, density):
+    ws, values, _ = turbine_power_curve(turbine)
+    v = np.concatenate([np.array(speeds), ws, ws * (1.225 / density) ** (1 / 3)])  # knots, corrected knots
+    rho = np.full(v.size, density)
+    rho[::2] = 1.225
+    ref = power_output.power_curve(v, ws, values, density=rho, density_correction=True)
+    got = interp_rows(v, density_corrected_curves(ws, rho), values)
+    assert np.max(np.abs(got - np.asarray(ref))) <= 1e-12 * values.max()
+
+
+def test_wind_profile_of_a_real_year_equals_windpowerlibs_chain(real_weather):
+    from windpowerlib import WindTurbine, density
+
+    ds, _ = real_weather("yinchuan")
+    v, t_air, p_air, ghi = (ds[k].to_numpy() for k in ("wind_speed", "t_db", "p_air", "ghi"))
+    for p in (WindParams(), WindParams(turbine_type="V90/2000", hub_height_m=100.0, target_capacity_factor=0.3)):
+        got = wind_unit_profile(v, t_air, p_air, p, ghi=ghi)
+        turbine = WindTurbine(turbine_type=p.turbine_type, hub_height=p.hub_height_m)
+        v_hub = hub_wind(v, p, 10.0, ghi > 0)
+        rho = density.barometric(p_air, 2.0, p.hub_height_m, t_air + 273.15 - 0.0065 * (p.hub_height_m - 2.0))
+        curve = turbine.power_curve
+        scale = 1.0
+        if p.target_capacity_factor is not None:  # the same bisection, on windpowerlib's curve
+            lo, hi = 0.0, 15.0 / v_hub.mean()
+            for _ in range(40):
+                mid = 0.5 * (lo + hi)
+                out = power_output.power_curve(
+                    v_hub * mid, curve["wind_speed"], curve["value"], density=rho, density_correction=True
+                )
+                cf = np.clip(np.asarray(out) / turbine.nominal_power, 0, 1).mean() * (1 - p.park_losses_pct / 100)
+                lo, hi = (mid, hi) if cf < p.target_capacity_factor else (lo, mid)
+            scale = hi
+        ref = power_output.power_curve(
+            v_hub * scale, curve["wind_speed"], curve["value"], density=rho, density_correction=True
+        )
+        ref = np.clip(np.asarray(ref) / turbine.nominal_power, 0.0, 1.0) * (1 - p.park_losses_pct / 100)
+        assert np.max(np.abs(got - ref)) <= 1e-12
