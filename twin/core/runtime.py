@@ -216,7 +216,10 @@ class _ThenCall(importlib.abc.Loader):
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
-    """Call ``after(module)`` when the module ``name`` is first imported (then step aside)."""
+    """Call ``after(module)`` when the module ``name`` has been imported, then step aside.
+
+    A spec asked for without an import (``importlib.util.find_spec``) leaves the hook in place.
+    """
 
     def __init__(self, name: str, after: Callable[[ModuleType], None]) -> None:
         self._name, self._after, self._busy = name, after, False
@@ -229,11 +232,14 @@ class _AfterImport(importlib.abc.MetaPathFinder):
             spec = importlib.util.find_spec(fullname)
         finally:
             self._busy = False
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenCall(spec.loader, self._imported)
+        return spec
+
+    def _imported(self, module: ModuleType) -> None:
         if self in sys.meta_path:
             sys.meta_path.remove(self)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _ThenCall(spec.loader, self._after)
-        return spec
+        self._after(module)
 
 
 def defer_dask_in_xarray() -> None:

@@ -81,3 +81,19 @@ def test_without_the_private_helpers_it_does_nothing():
         print(all(len(vars(sys.modules[m])) == len(vars(types.ModuleType(m))) for m in sys.modules if m.startswith("xarray")))
     """
     assert _run(code) == "True"
+
+
+def test_a_spec_asked_for_before_the_import_leaves_the_hook():
+    """Something asks whether xarray is installed (importlib.util.find_spec) before importing it:
+    the deferral still applies at the import."""
+    code = """
+        import importlib.util, sys
+        from twin.core.runtime import defer_dask_in_xarray
+        defer_dask_in_xarray()
+        assert importlib.util.find_spec("xarray") is not None and "xarray" not in sys.modules
+        import numpy as np, xarray as xr
+        xr.Dataset({"a": ("t", np.arange(3.0))}, coords={"t": np.arange(3)})
+        hooked = any(type(f).__name__ == "_AfterImport" for f in sys.meta_path)
+        print(sorted(m for m in ("dask", "dask.array", "scipy") if m in sys.modules), hooked)
+    """
+    assert _run(code) == "[] False"  # no dask, and the hook stepped aside once xarray was imported
