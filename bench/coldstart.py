@@ -9,10 +9,21 @@ time are reported as median and range over the rounds — not best-of.
   profiles are read, not computed;
 * ``no cache``: ``TWIN_CACHE_DIR=off``, every table computed in the process (the first run on a
   machine, and what every run cost before the cache);
-* ``no dask``: ``dask`` made unimportable, as in an install without the ``[dask]`` extra: with
-  dask installed, xarray imports ``dask.array`` (and scipy with it) at its first Variable.
+* ``no dask``: ``dask`` made unimportable, as in an install without the ``[dask]`` extra (the
+  ``twin`` command keeps xarray from importing dask when it is installed,
+  :func:`twin.core.runtime.defer_dask_in_xarray`, so the two rows should agree);
+* ``floor``: a process that only imports numpy, or numpy, pandas and xarray (what any run that
+  returns an ``xarray.Dataset`` pays before the twin does anything).
 
-``python bench/coldstart.py --rounds 9 [--baseline DIR]``: ``--baseline`` adds the same commands
+Python's bytecode is written by the first run, as on a user's machine (``PYTHONDONTWRITEBYTECODE``
+is removed from the children's environment; without it the twin's own modules would be compiled
+from source in every process, about 0.1 s more).
+
+``--phases``: where a warm ``twin run --site qingyang --cooling free_air`` spends its CPU, step by
+step in one fresh process (interpreter start, importing numpy, pandas, xarray, the twin's
+modules, then the run's steps), median and range over the rounds.
+
+``python bench/coldstart.py --rounds 9 [--baseline DIR] [--phases]``: ``--baseline`` adds the same commands
 run on another checkout of the code (``PYTHONPATH=DIR``, e.g. ``git archive`` of an older commit),
 interleaved with this one, for a before/after comparison.
 """
@@ -20,6 +31,7 @@ interleaved with this one, for a before/after comparison.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -32,6 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NO_DASK = "import sys; sys.modules['dask'] = None; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
 CLI = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
+FLOOR = "import numpy"
+FLOOR_XR = "import numpy, pandas, xarray"
 
 
 def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
@@ -49,7 +63,57 @@ def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
         ("  the same, --no-output, no cache", [CLI, *run, "--no-output"], off, False),
         ("run examples/yinchuan_minning_green.toml", [CLI, *green], {}, True),
         ("  the same, no cache", [CLI, *green], off, False),
+        ("floor: python -c 'import numpy'", [FLOOR], {}, False),
+        ("floor: python -c 'import numpy, pandas, xarray'", [FLOOR_XR], {}, False),
     ]
+
+
+PHASES = """
+import json, sys, time
+marks = [("python start", time.process_time())]
+def mark(name):
+    marks.append((name, time.process_time()))
+from twin.core.runtime import defer_dask_in_xarray
+defer_dask_in_xarray()
+import numpy; mark("import numpy")
+import pandas; mark("import pandas")
+import xarray; mark("import xarray")
+import twin.cli, twin.engine.metrics, twin.engine.simulate; mark("import the twin's modules")
+from twin.engine.config import Scenario
+sc = Scenario.from_dict({"sites": ["qingyang"], "designs": ["free_air"], "name": "qingyang-free_air"}); mark("scenario")
+from twin.engine.simulate import prepare_weather, simulate
+weather = prepare_weather(sc); mark("weather year (disk cache) and psychrometrics")
+ds = simulate(sc, weather); mark("simulate: one facility-year, the Dataset")
+from twin.engine.metrics import kpis
+k = kpis(ds); mark("kpis")
+twin.cli._kpi_rows(ds, k); mark("the table")
+from twin.core.io import write_netcdf
+write_netcdf(ds, sys.argv[1], force=True); mark("write the NetCDF file")
+print(json.dumps([(n, b - a) for (_, a), (n, b) in zip([("", 0.0), *marks], marks)]))
+"""
+"""One warm run in steps, CPU s per step (``--phases``)."""
+
+
+def _phases(rounds: int, env: dict[str, str], out: Path) -> None:
+    steps: dict[str, list[float]] = {}
+    for r in range(rounds + 1):  # the first fills the cache and writes the bytecode
+        proc = subprocess.run(
+            [sys.executable, "-c", PHASES, str(out / "phases.nc")],
+            env=env,
+            cwd=out,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        if r:
+            for name, cpu in json.loads(proc.stdout.splitlines()[-1]):
+                steps.setdefault(name, []).append(cpu)
+    width = max(len(name) for name in steps)
+    print(f"A warm run in steps: fresh processes, {rounds} rounds, CPU s, median (range)")
+    for name, values in steps.items():
+        print(f"{name:<{width}}  {_summary(values, 3):>20}")
+    totals = [sum(v[i] for v in steps.values()) for i in range(rounds)]
+    print(f"{'total':<{width}}  {_summary(totals, 3):>20}")
 
 
 def _once(code_and_args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
@@ -68,8 +132,8 @@ def _once(code_and_args: list[str], env: dict[str, str], cwd: Path) -> tuple[flo
     return usage.ru_utime + usage.ru_stime, wall
 
 
-def _summary(values: list[float]) -> str:
-    return f"{statistics.median(values):5.2f} ({min(values):.2f}–{max(values):.2f})"
+def _summary(values: list[float], digits: int = 2) -> str:
+    return f"{statistics.median(values):5.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=9, help="fresh processes per command (default 9)")
     ap.add_argument("--baseline", help="another checkout of the code, run interleaved with this one")
     ap.add_argument("--only", metavar="REGEX", help="only the commands whose label matches")
+    ap.add_argument("--phases", action="store_true", help="instead: one warm run's CPU, step by step")
     args = ap.parse_args(argv)
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
@@ -84,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(tmp)
         base_env = {**os.environ, "TWIN_CACHE_DIR": str(out / "cache")}
         base_env.pop("PYTHONPATH", None)
+        base_env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode written by the first run, as for a user
+        if args.phases:
+            _phases(args.rounds, base_env, out)
+            return 0
         rows = [(label, cmd, {**base_env, **extra}) for label, cmd, extra, _ in _commands(out)]
         if args.baseline:
             before = {**base_env, "PYTHONPATH": str(Path(args.baseline).resolve())}

@@ -1175,9 +1175,10 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from twin.core.runtime import keep_freed_memory
+    from twin.core.runtime import defer_dask_in_xarray, keep_freed_memory
 
     keep_freed_memory()  # the CLI owns its process: let glibc reuse freed arrays (twin/core/runtime.py)
+    defer_dask_in_xarray()  # and xarray import dask only if the command uses it
     stdout, showwarning = sys.stdout, warnings.showwarning
     sys.stdout = _PipeSafe(stdout)
     warnings.showwarning = _show_warning

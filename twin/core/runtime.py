@@ -1,18 +1,35 @@
 """Process-level tuning for the applications built on the twin (the CLI, the benchmark).
 
-Libraries should not change the allocator of the process that imports them, so nothing here
-runs on import: :func:`keep_freed_memory` is called by ``twin``'s command line and by
-``bench/run.py``, which own their processes.
+Libraries should not change the allocator of the process that imports them, or how a library
+it imports behaves, so nothing here runs on import: :func:`keep_freed_memory` and
+:func:`defer_dask_in_xarray` are called by ``twin``'s command line (and the first by
+``bench/run.py``), which own their processes.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
+import importlib.abc
+import importlib.util
 import math
 import os
+import sys
+from collections.abc import Callable
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+from typing import Any
 
-__all__ = ["MAX_CASES", "ResourceError", "available_memory", "check_cases", "check_memory", "keep_freed_memory"]
+__all__ = [
+    "MAX_CASES",
+    "ResourceError",
+    "available_memory",
+    "check_cases",
+    "check_memory",
+    "defer_dask_in_xarray",
+    "keep_freed_memory",
+]
 
 MAX_CASES = 200_000
 """Most cases one scenario may expand to. Expanding costs about 1 kB and 0.3–2 ms per case (the
@@ -107,3 +124,137 @@ def keep_freed_memory(threshold_bytes: int = 256 * 2**20) -> bool:
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     ok = mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)) == 1
     return ok and mallopt(_M_TRIM_THRESHOLD, int(4 * threshold_bytes)) == 1
+
+
+class _DeferredDask:
+    """xarray's record of dask as a duck-array library, looked up only once dask is in use.
+
+    For every Variable it builds, xarray asks whether the data is a ``dask.array.Array`` and
+    answers by importing ``dask.array`` (and scipy with it: 0.15–0.6 s), even for numpy data.
+    No object is a dask array before ``dask.array`` has defined the class, so until then the
+    answer is "no dask type", afterwards the class. ``module``, ``version`` and ``available``
+    come from xarray's own record, built at first use.
+    """
+
+    def __init__(self, pycompat: ModuleType) -> None:
+        self._pycompat = pycompat
+
+    @property
+    def type(self) -> tuple[type, ...]:
+        array = getattr(sys.modules.get("dask.array"), "Array", None)
+        return () if array is None else (array,)
+
+    def __getattr__(self, name: str) -> Any:
+        real = self._pycompat.DuckArrayModule("dask")
+        self._pycompat._cached_duck_array_modules["dask"] = real
+        return getattr(real, name)
+
+
+def _without_dask_import(is_dask_collection: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """xarray's ``is_dask_collection`` (it imports ``dask`` whenever dask is installed), answering
+    ``False`` without the import for what has no callable ``__dask_graph__``: dask's own first test."""
+
+    @functools.wraps(is_dask_collection)
+    def check(x: Any) -> bool:
+        if isinstance(x, type) or not callable(getattr(x, "__dask_graph__", None)):
+            return False
+        return is_dask_collection(x)
+
+    return check
+
+
+def _no_scheduler_without_dask(get_dask_scheduler: Callable[..., str | None]) -> Callable[..., str | None]:
+    """xarray's ``get_dask_scheduler`` (it imports ``dask.distributed`` to ask, at every NetCDF
+    write), answering ``None`` — "no dask scheduler is active", its documented answer — while
+    the process has not imported dask."""
+
+    @functools.wraps(get_dask_scheduler)
+    def scheduler(get: Any = None, collection: Any = None) -> str | None:
+        if "dask" not in sys.modules:
+            return None
+        return get_dask_scheduler(get, collection)
+
+    return scheduler
+
+
+_DASK_PROBES = (
+    ("xarray.namedarray.utils", "is_dask_collection", _without_dask_import),
+    ("xarray.backends.locks", "get_dask_scheduler", _no_scheduler_without_dask),
+    ("xarray.backends.writers", "get_dask_scheduler", _no_scheduler_without_dask),
+)
+"""Where xarray imports dask to ask about it: (module, function, the wrapper that asks first
+whether the process uses dask at all)."""
+
+
+def _defer_dask(_: ModuleType | None = None) -> None:
+    pycompat = sys.modules.get("xarray.namedarray.pycompat")
+    cache = getattr(pycompat, "_cached_duck_array_modules", None)
+    if isinstance(cache, dict) and "dask" not in cache and hasattr(pycompat, "DuckArrayModule"):
+        cache["dask"] = _DeferredDask(pycompat)  # type: ignore[arg-type]
+    for module_name, name, wrap in _DASK_PROBES:
+        module = sys.modules.get(module_name)
+        function = getattr(module, name, None)
+        if callable(function) and not hasattr(function, "__wrapped__"):
+            setattr(module, name, wrap(function))
+
+
+class _ThenCall(importlib.abc.Loader):
+    """A module's own loader, then ``after(module)`` once the module has run."""
+
+    def __init__(self, loader: Any, after: Callable[[ModuleType], None]) -> None:
+        self._loader, self._after = loader, after
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._after(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Call ``after(module)`` when the module ``name`` has been imported, then step aside.
+
+    A spec asked for without an import (``importlib.util.find_spec``) leaves the hook in place.
+    """
+
+    def __init__(self, name: str, after: Callable[[ModuleType], None]) -> None:
+        self._name, self._after, self._busy = name, after, False
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> ModuleSpec | None:
+        if fullname != self._name or self._busy:
+            return None
+        self._busy = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self._busy = False
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenCall(spec.loader, self._imported)
+        return spec
+
+    def _imported(self, module: ModuleType) -> None:
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        self._after(module)
+
+
+def defer_dask_in_xarray() -> None:
+    """Let xarray import dask only when the process uses dask.
+
+    With dask installed (the ``[dask]`` and dev extras) xarray imports ``dask.array`` and scipy
+    at the first Variable it builds, and ``dask.distributed`` at every NetCDF write, which is
+    most of a short run's time. Three of xarray's questions about dask are answered without the
+    import while the process has not imported dask (:class:`_DeferredDask`,
+    :data:`_DASK_PROBES`): the answers are the same, so no result changes. This reaches into
+    xarray's private helpers and does nothing where they are not there (another xarray); like
+    :func:`keep_freed_memory` it is called by the ``twin`` command, which owns its process,
+    before or after xarray is imported (then when xarray has been imported).
+    """
+    if "xarray" in sys.modules:
+        _defer_dask()
+    elif not any(isinstance(f, _AfterImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport("xarray", _defer_dask))

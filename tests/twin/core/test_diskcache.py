@@ -207,12 +207,14 @@ def test_generated_year_from_cache_is_the_generated_year(cache, monkeypatch):
 HEAVY = ("dash", "plotly", "scipy", "CoolProp", "pvlib", "numba", "windpowerlib", "linopy", "h5py")
 
 
-def _imports_after(code: str, env: dict[str, str], watched: tuple[str, ...] = HEAVY) -> set[str]:
+def _imports_after(
+    code: str, env: dict[str, str], watched: tuple[str, ...] = HEAVY, *, hide_dask: bool = True
+) -> set[str]:
     probe = f"import sys\n{code}\nprint('imported:', *(m for m in {watched!r} if sys.modules.get(m) is not None))"
-    # dask hidden as in an install without the [dask] extra: xarray imports dask.array (and with it
-    # scipy) at its first Variable when dask is installed, whatever the twin does.
+    # dask hidden as in an install without the [dask] extra (hide_dask): what the twin imports itself.
+    hide = "import sys; sys.modules['dask'] = None\n" if hide_dask else ""
     out = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.modules['dask'] = None\n" + probe],
+        [sys.executable, "-c", hide + probe],
         capture_output=True,
         text=True,
         env=env,
@@ -239,3 +241,21 @@ def test_cli_import_and_warm_run_import_no_heavy_module(tmp_path):
     warm = _imports_after(green, env)  # pvlib and windpowerlib profiles cached; numba (and the scipy
     assert warm <= {"numba", "scipy"}  # numba imports to check its version) runs the storage kernel
     assert "scipy" not in warm or "numba" in warm
+
+
+def test_warm_run_with_dask_installed_imports_neither_dask_nor_scipy(tmp_path):
+    """With dask installed (the dev and [dask] extras) xarray would import dask.array and scipy at
+    its first Variable and dask.distributed at the NetCDF write; the CLI defers that
+    (twin.core.runtime.defer_dask_in_xarray), so a warm run, table only or writing its file, imports
+    neither."""
+    pytest.importorskip("dask.array", reason="dask is not installed: the run cannot import it anyway")
+    env = {**os.environ, diskcache.CACHE_ENV: str(tmp_path / "cache")}
+    watched = ("dask", "dask.array", "distributed", "scipy", "scipy.sparse", "CoolProp", "numba")
+    run = ["run", "--site", "qingyang", "--cooling", "free_air"]
+    table = f"from twin.cli import main\nmain({[*run, '--no-output']!r})"
+    _imports_after(table, env, watched, hide_dask=False)  # the first run on the machine fills the cache
+    assert _imports_after(table, env, watched, hide_dask=False) == set()
+    out = tmp_path / "q.nc"
+    written = f"from twin.cli import main\nmain({[*run, '-o', str(out)]!r})"
+    assert _imports_after(written, env, watched, hide_dask=False) == set()
+    assert out.stat().st_size > 0

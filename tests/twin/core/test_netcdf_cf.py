@@ -22,7 +22,7 @@ import xarray as xr
 
 import sites
 from twin import Scenario, kpis, load_scenario, simulate, site_weather
-from twin.core.io import local_time, write_netcdf
+from twin.core.io import cf_dataset, local_time, write_netcdf
 from twin.core.variables import REGISTRY
 
 CF_TABLES = Path(__file__).parents[2] / "data" / "cf"
@@ -110,3 +110,21 @@ def test_kpis_of_a_file_read_back_equal_the_run(files):
         local = local_time(back)
         assert local.indexes["time"][0] == pd.Timestamp("2021-01-01 00:00")
         assert local_time(local) is local  # no offset left to undo
+
+
+def test_file_reads_back_as_the_h5netcdf_file(tmp_path):
+    """write_netcdf uses netCDF-C (the netcdf4 engine, for speed); its file reads back identical,
+    decoded or not, to the same CF Dataset written by h5netcdf (a pure-Python HDF5 writer)."""
+    ds = simulate(Scenario(sites=("karamay", "us_dulles"), designs=("free_air", "immersion_2p")))
+    mine = write_netcdf(ds, tmp_path / "c.nc")
+    other = tmp_path / "h5.nc"
+    cf_dataset(ds).to_netcdf(other, engine="h5netcdf")
+    for decode in (False, True):
+        a = xr.load_dataset(mine, engine="h5netcdf", decode_times=decode)
+        b = xr.load_dataset(other, engine="h5netcdf", decode_times=decode)
+        for x in (a, b):
+            x.attrs.pop("history")  # the time of writing
+        assert a.identical(b)
+        assert {k: a[k].encoding.get("dtype") for k in a.variables} == {
+            k: b[k].encoding.get("dtype") for k in b.variables
+        }

@@ -1,0 +1,99 @@
+"""Process-level tuning of twin.core.runtime: xarray asks about dask without importing it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+pytest.importorskip("dask.array", reason="dask is not installed (the [dask] extra): nothing to defer")
+
+
+def _run(code: str) -> str:
+    """``code`` in a fresh process (the deferral changes process state); its last printed line."""
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ},
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("xarray_first", [False, True], ids=["before-xarray", "after-xarray"])
+def test_numpy_datasets_and_netcdf_import_no_dask(xarray_first):
+    first = "import xarray" if xarray_first else "pass"
+    code = f"""
+        import io, sys
+        {first}
+        from twin.core.runtime import defer_dask_in_xarray
+        defer_dask_in_xarray()
+        defer_dask_in_xarray()  # twice is once
+        import numpy as np, xarray as xr
+        ds = xr.Dataset({{"a": ("t", np.arange(4.0))}}, coords={{"t": np.arange(4)}})
+        ds.to_netcdf(io.BytesIO(), engine="h5netcdf")
+        print(sorted(m for m in ("dask", "dask.array", "distributed", "scipy") if m in sys.modules))
+    """
+    assert _run(code) == "[]"
+
+
+def test_dask_arrays_are_still_dask_arrays(tmp_path):
+    """Once the process uses dask, xarray sees dask arrays as before: chunked, lazy, computed,
+    written to NetCDF (xarray's dask scheduler lookup and lock)."""
+    path = tmp_path / "chunked.nc"
+    code = f"""
+        from twin.core.runtime import defer_dask_in_xarray
+        defer_dask_in_xarray()
+        import numpy as np, xarray as xr
+        plain = xr.DataArray(np.arange(6.0), dims="t")  # before dask: no dask type yet
+        import dask.array as da
+        from xarray.namedarray.pycompat import array_type, is_chunked_array, mod_version
+        lazy = xr.DataArray(da.arange(6.0, chunks=3), dims="t")
+        chunked = plain.chunk(2)
+        assert array_type("dask") == (da.Array,) and str(mod_version("dask")) > "0"
+        assert isinstance(lazy.data, da.Array) and lazy.chunks == ((3, 3),) and is_chunked_array(lazy.data)
+        assert isinstance(chunked.data, da.Array) and chunked.chunks == ((2, 2, 2),)
+        assert float((lazy * 2).sum().compute()) == 30.0 and not isinstance(plain.data, da.Array)
+        xr.Dataset({{"x": lazy}}).to_netcdf({str(path)!r}, engine="h5netcdf")
+        back = xr.load_dataset({str(path)!r}, engine="h5netcdf")
+        print(back["x"].values.tolist())
+    """
+    assert _run(code) == "[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]"
+
+
+def test_without_the_private_helpers_it_does_nothing():
+    """Another xarray without the helpers the deferral wraps: nothing is changed, nothing fails."""
+    code = """
+        import sys, types
+        from twin.core import runtime
+        sys.modules["xarray"] = types.ModuleType("xarray")
+        for name in ("xarray.namedarray.pycompat", "xarray.namedarray.utils", "xarray.backends.locks"):
+            sys.modules[name] = types.ModuleType(name)
+        runtime.defer_dask_in_xarray()
+        print(all(len(vars(sys.modules[m])) == len(vars(types.ModuleType(m))) for m in sys.modules if m.startswith("xarray")))
+    """
+    assert _run(code) == "True"
+
+
+def test_a_spec_asked_for_before_the_import_leaves_the_hook():
+    """Something asks whether xarray is installed (importlib.util.find_spec) before importing it:
+    the deferral still applies at the import."""
+    code = """
+        import importlib.util, sys
+        from twin.core.runtime import defer_dask_in_xarray
+        defer_dask_in_xarray()
+        assert importlib.util.find_spec("xarray") is not None and "xarray" not in sys.modules
+        import numpy as np, xarray as xr
+        xr.Dataset({"a": ("t", np.arange(3.0))}, coords={"t": np.arange(3)})
+        hooked = any(type(f).__name__ == "_AfterImport" for f in sys.meta_path)
+        print(sorted(m for m in ("dask", "dask.array", "scipy") if m in sys.modules), hooked)
+    """
+    assert _run(code) == "[] False"  # no dask, and the hook stepped aside once xarray was imported
