@@ -24,6 +24,7 @@ from twin.building.facility import derive_psychrometrics, facility_chain, stack_
 from twin.building.it_load import ITParams, utilisation_profile
 from twin.core.jit import AUTO_MIN_CASE_YEARS, use_compiled
 from twin.core.params import ConfigError
+from twin.engine.kernel_parts import GridYear
 from twin.engine.kernels import SUMS, facility_year, kernel_for
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.sweep import run_sweep
@@ -113,18 +114,36 @@ def _compare(wx, facs, eles, coos, m):
     nt = wx["t_db"].shape[-1]
     hour = (np.arange(nt) % 24)[None, :]
     u = utilisation_profile(hour, fac["utilisation"], facs[0].profile, fac["diurnal_amplitude"])
+    # the grid year: an hourly price per case, a clean share per hour, months and days cut short
+    rng = np.random.default_rng(nt + m)
+    price = rng.uniform(0.2, 1.2, (m, nt))
+    clean = rng.uniform(0.0, 1.0, (1, nt))
+    months, days = np.array([0, nt // 3, nt // 2]), np.arange(0, nt, 24)
+    grid = GridYear.of(price, clean, months, days, m)
     got = facility_year(d, wx, fac, ele, coo, kw, u, m)
+    got_grid = facility_year(d, wx, fac, ele, coo, kw, u, m, grid, want_hourly=False)
     try:
         ref = facility_chain(d, wx, fac, ele, coo, kw, u)
     except ConfigError:
-        assert got is None  # the reference refuses (bounds, no convergence): the kernel handed it back
+        assert got is None and got_grid is None  # the reference refuses (bounds, no convergence): handed back
         return False
     if got is None:
+        assert got_grid is None
         return False
     want = _reference_sums(ref)
-    np.testing.assert_allclose(got["p_facility"], np.broadcast_to(ref["p_facility"], (m, nt)), rtol=RTOL)
+    p = np.broadcast_to(ref["p_facility"], (m, nt))
+    np.testing.assert_allclose(got["p_facility"], p, rtol=RTOL)
+    assert "p_facility" not in got_grid and "peaks" not in got
     for k in SUMS:
-        np.testing.assert_allclose(got[f"sum_{k}"], want[k], rtol=RTOL, err_msg=k)
+        np.testing.assert_allclose(got["sums"][k], want[k], rtol=RTOL, err_msg=k)
+        np.testing.assert_allclose(got_grid["sums"][k], want[k], rtol=RTOL, err_msg=k)
+    no_import = p <= 1e-6 * p
+    g = got_grid["sums"]
+    np.testing.assert_allclose(g["import_price"], np.sum(p * price, axis=-1), rtol=RTOL)
+    np.testing.assert_allclose(g["load_clean"], np.sum(p * clean, axis=-1), rtol=RTOL)
+    np.testing.assert_allclose(got_grid["peaks"], np.maximum.reduceat(p, months, axis=-1), rtol=RTOL)
+    np.testing.assert_array_equal(g["islanded_hours"], no_import.sum(axis=-1))
+    np.testing.assert_array_equal(g["green_days_24h"], np.minimum.reduceat(no_import, days, axis=-1).sum(axis=-1))
     return True
 
 
@@ -199,8 +218,8 @@ def _fused_and_reference(sc) -> list[bool]:
     handled = []
     real = twin.engine.simulate.facility_year
 
-    def counting(*args):
-        r = real(*args)
+    def counting(*args, **kw):
+        r = real(*args, **kw)
         handled.append(r is not None)
         return r
 
@@ -303,3 +322,63 @@ def test_a_study_chooses_the_kernel_once_for_all_its_blocks(monkeypatch):
     base = Scenario(sites=("qingyang",), designs=("free_air",))
     run_sweep(base, (("facility.utilisation", (0.3, 0.5, 0.7)),), block=1, progress=False)
     assert seen == ["numba"] * 3
+
+
+def test_kernel_hands_a_non_finite_hour_back_to_the_reference():
+    """A NaN in the weather: the reference refuses the block, the kernel returns None (it never raises)."""
+    rng = np.random.default_rng(7)
+    wx = _weather(rng, 48)
+    wx = {k: v.copy() for k, v in wx.items()}
+    for k in ("t_db", "t_wb", "w", "x_sat"):
+        wx[k][0, 20] = np.nan
+    assert not _compare(wx, [ITParams()] * 2, [ElectricalParams()] * 2, [FreeAirParams()], 2)
+
+
+def _site_with_hourly_grid(tmp_path: Path) -> Path:
+    """Qingyang as a site file of its own with a clean share that changes every month."""
+    text = (ROOT / "sites" / "data" / "qingyang.toml").read_text()
+    shares = ", ".join(f"{0.3 + 0.04 * k:.2f}" for k in range(12))
+    text = text.replace('key = "qingyang"', 'key = "qingyang_grid"').replace(
+        'name = "Qingyang"', 'name = "QingyangGrid"'
+    )
+    text = text.replace('aliases = ["xifeng", "xifengzhen"]', "aliases = []")
+    lines = [f"clean_share = [{shares}]" if line.startswith("clean_share = ") else line for line in text.splitlines()]
+    (tmp_path / "qingyang_grid.toml").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def test_grid_sums_equal_the_reference(tmp_path):
+    """Time-of-use price, a monthly clean share and a demand charge; blocks with and without
+    green supply (the kernel's grid sums against the reference's hourly KPIs); per-case design
+    IT, diurnal and flat profiles, an occupancy ramp; every KPI (cost, CFE, islanded hours, green days)."""
+    d = _site_with_hourly_grid(tmp_path)
+    grid = (
+        ("facility.utilisation", (0.3, 0.8)),
+        ("facility.profile", ("flat", "diurnal")),
+        ("facility.occupancy_ramp", (False, True)),
+        ("facility.it_capacity_kw", (2_000.0, 10_000.0)),
+        ("green.pv.capacity_mw", (0.0, 4.0)),
+    )
+    sc = Scenario(sites=("qingyang_grid",), designs=("free_air",), site_dirs=(str(d),), sweep=grid)
+    handled = _fused_and_reference(sc)
+    assert handled and all(handled)
+    ds = annual_kpis(sc, kernel="numba")
+    plantless = ds["green.pv.capacity_mw"].to_numpy() == 0.0
+    assert plantless.any() and np.all(ds["cost_demand"].to_numpy()[plantless] > 0)
+    cfe = ds["cfe_score"].to_numpy()[plantless]
+    assert np.all((cfe > 0.3) & (cfe < 0.75)) and np.ptp(cfe) > 0  # the monthly shares, weighted by load
+
+
+def test_grid_sums_with_a_csv_utilisation(tmp_path):
+    """An hourly utilisation series (per hour, shared by the cases) on the fused path."""
+    f = tmp_path / "u.csv"
+    u = np.where(np.arange(8760) % 24 < 8, 0.2, 0.9)
+    f.write_text("utilisation\n" + "\n".join(f"{x:g}" for x in u) + "\n")
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        facility=ITParams(profile="csv", profile_csv=str(f)),
+        sweep=(("electrical.ups_redundancy", (1.0, 2.0)), ("facility.it_capacity_kw", (1_000.0, 5_000.0))),
+    )
+    handled = _fused_and_reference(sc)
+    assert handled and all(handled)
