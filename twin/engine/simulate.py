@@ -17,6 +17,7 @@ import dataclasses
 import os
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -88,8 +89,9 @@ def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _group_key(c: Case) -> tuple:
-    return (c.design, c.facility.profile, _texts(c.cooling), c.facility.profile_csv, _texts(c.facility))
+def _group_key(c: Case, texts: Callable[[Any], tuple] = _texts) -> tuple:
+    """What the cases of one block share: design, utilisation profile and the text fields."""
+    return (c.design, c.facility.profile, texts(c.cooling), c.facility.profile_csv, texts(c.facility))
 
 
 CASE_BLOCK = 128
@@ -157,30 +159,44 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
     # The weather was loaded per site: map each case's site name to its key without reloading.
     known = {k: k for k in keys} | {site.name: k for k, (_, _, site) in wx_all.items()}
     key_of = {name: known.get(name) or sites.load(name, scenario.site_dirs).key for name in {c.site for c in cases}}
-    site_index = np.array([keys.index(key_of[c.site]) for c in cases])
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for i, c in enumerate(cases):
-        groups[_group_key(c)].append(i)
-
+    index_of = {name: keys.index(key) for name, key in key_of.items()}
+    site_of = [index_of[c.site] for c in cases]
+    site_index = np.array(site_of, dtype=int)
     # Large groups run in blocks of CASE_BLOCK cases: every block is one vectorised call on
     # (block, time) arrays, instead of streaming each of ~50 intermediate (1000, 8760) arrays
     # through memory.
     # A block holds cases of one site with the same cooling parameters: those become (1, 1)
-    # columns (see twin.building.facility.stack_columns) and the cooling state is computed once per hour for the block;
-    # only what depends on the varying parameters (load, electrical chain) is per case.
-    def order(i: int) -> tuple:
-        c = cases[i]
-        return (site_index[i], tuple(repr(getattr(c.cooling, f.name)) for f in dataclasses.fields(c.cooling)))
+    # columns (see twin.building.facility.stack_columns) and the cooling state is computed once
+    # per hour for the block; only what depends on the varying parameters (load, electrical
+    # chain) is per case. Cases share their parameter objects (Scenario.cases): the keys are
+    # computed once per distinct (design, cooling, facility) object, not per case.
+    group_of: dict[tuple, tuple] = {}  # (design, id(cooling), id(facility)) -> group key
+    order_of: dict[int, tuple] = {}  # id(cooling) -> its fields' reprs
+    texts_of: dict[int, tuple] = {}  # id(parameter object) -> its text fields
 
-    runs: dict[tuple, list[int]] = defaultdict(list)  # cases sharing site and cooling parameters
-    for key, idx in groups.items():
-        for i in idx:
-            runs[(key, order(i))].append(i)
+    def texts(p: Any) -> tuple:
+        t = texts_of.get(id(p))
+        if t is None:
+            t = texts_of[id(p)] = _texts(p)
+        return t
+
+    # group key -> (site, cooling fields) -> cases sharing site and cooling parameters
+    runs: dict[tuple, dict[tuple, list[int]]] = {}
+    for i, c in enumerate(cases):
+        ids = (c.design, id(c.cooling), id(c.facility))
+        key = group_of.get(ids)
+        if key is None:
+            key = group_of[ids] = _group_key(c, texts)
+        order = order_of.get(ids[1])
+        if order is None:
+            order = order_of[ids[1]] = tuple(repr(getattr(c.cooling, f.name)) for f in dataclasses.fields(c.cooling))
+        runs.setdefault(key, {}).setdefault((site_of[i], order), []).append(i)
+
     # Runs of at least half a block get blocks of their own; shorter ones (a sweep of a cooling
     # parameter) are packed together, so a block is never left with a handful of cases.
     blocks: list[tuple[tuple, list[int]]] = []
     packed: dict[tuple, list[int]] = defaultdict(list)
-    for (key, _), idx in runs.items():
+    for key, idx in ((key, idx) for key, sub in runs.items() for idx in sub.values()):
         if len(idx) >= CASE_BLOCK // 2:
             blocks += [(key, idx[s : s + CASE_BLOCK]) for s in range(0, len(idx), CASE_BLOCK)]
         else:
@@ -205,7 +221,7 @@ def _inputs(plan: _Plan, key: tuple, idx: list[int]) -> tuple[Any, Any, Any, Any
     fac = stack_columns([c.facility for c in g])
     ele = stack_columns([c.electrical for c in g])
     coo = stack_columns([c.cooling for c in g])
-    design_kw = np.asarray([c.facility.design_kw for c in g], dtype=float)[:, None]
+    design_kw = np.asarray(_each(g, lambda c: id(c.facility), lambda c: c.facility.design_kw), dtype=float)[:, None]
     design_kw = design_kw[:1] if np.all(design_kw == design_kw[0]) else design_kw
     series = None
     if key[1] == "csv":
@@ -488,19 +504,32 @@ def server_capex(cases: list[Case]) -> np.ndarray:
     share installed by the end of the simulated year (the servers bought by then).
     """
     return np.array(
-        [
-            server_capex_annual(
+        _each(
+            cases,
+            lambda c: (id(c.facility), id(c.economics)),
+            lambda c: server_capex_annual(
                 c.facility.design_kw * _installed_share(c.facility),
                 c.economics.server_kw,
                 c.facility.performance_factor,
                 c.economics.server_price_cny,
                 c.economics.discount_rate,
                 c.economics.server_life_years,
-            )
-            for c in cases
-        ],
+            ),
+        ),
         dtype=float,
     )
+
+
+def _each(items: list[Any], key: Callable[[Any], Hashable], fn: Callable[[Any], Any]) -> list[Any]:
+    """``[fn(x) for x in items]``, computed once per distinct ``key(x)`` (cases share their parameter objects)."""
+    memo: dict[Hashable, Any] = {}
+    out = []
+    for x in items:
+        k = key(x)
+        if k not in memo:
+            memo[k] = fn(x)
+        out.append(memo[k])
+    return out
 
 
 def _supply_params(cases: list[Case]) -> SupplyParams:
