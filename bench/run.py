@@ -5,7 +5,7 @@ core-seconds), warm (first call excluded), as a median and range over repeated r
 comparison times both sides interleaved in one run (pairs, the order alternating), so that the
 shared machine's drift falls on both. The machine (CPU model, cores, load) is printed first.
 
-``python bench/run.py [machine] [engine] [pysam] [micro] [storage] [sizing] [kernel-cost]``
+``python bench/run.py [machine] [engine] [overhead] [pysam] [micro] [storage] [sizing] [kernel-cost]``
 (default: all).
 """
 
@@ -230,6 +230,78 @@ def bench_engine() -> None:
     row("twin / goal of 16,000 case-years per core-second", stats(n / t["twin"] / 16_000.0, 1.0, ".2f"))
 
 
+def sweep_scenario(n_u: int, n_eff: int = 10):
+    """The bench sweep with ``n_u`` utilisations × ``n_eff`` evaporative effectivenesses (Qingyang, free air)."""
+    from twin import Scenario
+
+    u = tuple(np.linspace(0.3, 1.0, n_u).round(6))
+    eff = tuple(np.linspace(0.5, 0.95, n_eff).round(6))
+    return Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(("facility.utilisation", u), ("cooling.free_air.evap_effectiveness", eff)),
+    )
+
+
+def engine_overhead(scenario, weather) -> None:
+    """The engine's Python work around the physics for every case of ``scenario``, as annual_kpis does it.
+
+    ``Scenario.cases()``, the block plan, each block's inputs (``stack_columns`` of the
+    facility, electrical, cooling and heat-reuse parameters, design power), server capex and
+    the supply parameters, the case coordinates, and the KPI Dataset: everything of
+    ``annual_kpis`` but the facility physics, the green step and the annual reduction.
+    """
+    from twin.building.facility import stack_columns
+    from twin.engine import simulate as sim
+    from twin.engine.metrics import kpi_dataset
+
+    cases = scenario.cases()
+    plan = sim._plan(scenario, weather, cases)
+    n = len(cases)
+    for key, idx in plan.blocks:
+        sim._inputs(plan, key, idx)
+        block = [cases[i] for i in idx]
+        stack_columns([c.heat_reuse for c in block])
+        sim.server_capex(block)
+        sim._supply_params(block)
+    figures = {"pue": np.full(n, 1.2)}
+    kpi_dataset(figures, sim._case_coords(scenario, plan), plan.site_keys, ("case",), sim._limits(plan))
+
+
+def bench_overhead() -> None:
+    """The engine's Python overhead per case (CPU µs), the cost of building a swept Scenario and its cases."""
+    import tracemalloc
+
+    from twin.engine.simulate import prepare_weather
+
+    print(f"engine overhead, free-air sweep (Qingyang), CPU µs per case, median (range) of {PAIRS} rounds:")
+    wx = prepare_weather(sweep_scenario(1))
+    for n_u in (100, 1000):
+        sc = sweep_scenario(n_u)
+        n = len(sc.cases())
+        t = interleaved(
+            {"overhead": lambda sc=sc: engine_overhead(sc, wx), "build": lambda n_u=n_u: sweep_scenario(n_u)}
+        )
+        row(
+            f"{n:,} cases: plan, block inputs, capex, coordinates, KPI Dataset (goal ≤ 20 µs)",
+            stats(t["overhead"], 1e6 / n, ".1f"),
+        )
+        row(
+            f"{n:,} cases: building the swept Scenario (each parameter set validated once)",
+            stats(t["build"], 1e6 / n, ".1f"),
+        )
+    sc = sweep_scenario(1000, 100)
+    n = len(sc.cases())
+    t = runs(sc.cases, 5)
+    row(f"{n:,} cases: Scenario.cases()", stats(t, 1e6 / n, ".2f") + " µs")
+    tracemalloc.start()
+    cases = sc.cases()
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    row(f"{n:,} cases: memory the Case list holds (tracemalloc)", f"{held / n:.0f} B per case")
+    del cases
+
+
 def bench_pysam() -> None:
     """One facility-year and one green year (PV + wind + storage) against PySAM's PV-only year."""
     import dataclasses
@@ -325,6 +397,7 @@ def pvwatts_reference_cli() -> None:
 
 BENCHES = {
     "engine": bench_engine,
+    "overhead": bench_overhead,
     "pysam": bench_pysam,
     "micro": bench_micro,
     "storage": bench_storage,

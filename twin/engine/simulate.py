@@ -522,21 +522,21 @@ def server_capex(cases: list[Case]) -> np.ndarray:
     installed IT is the design IT times ``facility.occupancy``, or with an occupancy ramp the
     share installed by the end of the simulated year (the servers bought by then).
     """
-    return np.array(
-        _each(
-            cases,
-            lambda c: (id(c.facility), id(c.economics)),
-            lambda c: server_capex_annual(
-                c.facility.design_kw * _installed_share(c.facility),
-                c.economics.server_kw,
-                c.facility.performance_factor,
-                c.economics.server_price_cny,
-                c.economics.discount_rate,
-                c.economics.server_life_years,
-            ),
-        ),
-        dtype=float,
-    )
+    installed = _each(cases, lambda c: id(c.facility), lambda c: c.facility.design_kw * _installed_share(c.facility))
+    out = np.empty(len(cases))
+    by_annuity: dict[tuple[float, float], list[int]] = {}  # one call per discount rate and server life
+    for i, c in enumerate(cases):
+        by_annuity.setdefault((c.economics.discount_rate, c.economics.server_life_years), []).append(i)
+    for (rate, life), idx in by_annuity.items():
+        out[idx] = server_capex_annual(
+            np.array([installed[i] for i in idx], dtype=float),
+            np.array([cases[i].economics.server_kw for i in idx], dtype=float),
+            np.array([cases[i].facility.performance_factor for i in idx], dtype=float),
+            np.array([cases[i].economics.server_price_cny for i in idx], dtype=float),
+            rate,
+            life,
+        )
+    return out
 
 
 def _each(items: list[Any], key: Callable[[Any], Hashable], fn: Callable[[Any], Any]) -> list[Any]:
