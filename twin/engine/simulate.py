@@ -424,7 +424,7 @@ def _dataset(data: dict[str, xr.Variable], coords: dict[str, Any]) -> xr.Dataset
     fits = all(sizes.get(d) == n for v in data.values() for d, n in zip(v.dims, v.shape, strict=True))
     if construct is None or not fits or set(data) & set(base.variables):
         return xr.Dataset(data, coords=coords)
-    variables = {**data, **base.variables}
+    variables: dict[Any, xr.Variable] = {**data, **base.variables}
     return construct(variables, set(base.coords), sizes, indexes=dict(base.xindexes))
 
 
