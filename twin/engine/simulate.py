@@ -34,7 +34,7 @@ from twin.core.io import read_hourly_csv
 from twin.core.jit import use_compiled
 from twin.core.params import ConfigError
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
-from twin.core.variables import attrs
+from twin.core.variables import attrs, build_dataset
 from twin.engine.config import Case, Scenario
 from twin.engine.kernels import COMPILED_DESIGNS, SUMS, facility_year
 from twin.engine.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset, policy_attrs
@@ -388,7 +388,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     )
     if one:
         coords = {k: (v[1][0] if isinstance(v, tuple) else (v[0] if k == "case" else v)) for k, v in coords.items()}
-    ds = _dataset(data, coords)
+    ds = build_dataset(data, coords)
     if "mode" in ds:
         ds["mode"].attrs.update(
             flag_values=np.arange(len(mode_meanings), dtype=np.int16), flag_meanings=" ".join(mode_meanings)
@@ -407,25 +407,6 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         ds.attrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
     ds.attrs.update(policy_attrs(_limits(plan)))
     return ds
-
-
-def _dataset(data: dict[str, xr.Variable], coords: dict[str, Any]) -> xr.Dataset:
-    """``xr.Dataset(data, coords=coords)`` for data variables already built on the coordinates' dimensions.
-
-    The coordinates are merged and indexed the public way; the data variables, one per
-    hourly result (about 60), are added without xarray's merge, which would copy and align
-    each of them again (most of the Dataset's cost for one case). Anything unexpected (a
-    dimension the coordinates do not have, a size that differs, an xarray without the
-    constructor) takes the public constructor.
-    """
-    base = xr.Dataset(coords=coords)
-    sizes = dict(base.sizes)
-    construct = getattr(xr.Dataset, "_construct_direct", None)
-    fits = all(sizes.get(d) == n for v in data.values() for d, n in zip(v.dims, v.shape, strict=True))
-    if construct is None or not fits or set(data) & set(base.variables):
-        return xr.Dataset(data, coords=coords)
-    variables: dict[Any, xr.Variable] = {**data, **base.variables}
-    return construct(variables, set(base.coords), sizes, indexes=dict(base.xindexes))
 
 
 def annual_kpis(

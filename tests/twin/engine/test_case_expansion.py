@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from twin import ConfigError, Scenario
 from twin.building.it_load import ITParams
+from twin.core.variables import build_dataset
 from twin.engine import simulate as sim
 from twin.engine.config import COOLING, SECTIONS, Case
 from twin.money.economics import EconomicsParams, server_capex_annual
@@ -220,10 +221,10 @@ def test_the_dataset_is_identical_to_xarrays_own_construction():
         "capex": xr.Variable(("case",), rng.random(3), {"units": "CNY"}),
     }
     coords = {"time": time, "case": np.arange(3), "site": ("case", ["a", "b", "a"])}
-    fast, plain = sim._dataset(data, coords), xr.Dataset(data, coords=coords)
+    fast, plain = build_dataset(data, coords), xr.Dataset(data, coords=coords)
     assert fast.identical(plain)
     assert list(fast.variables) == list(plain.variables) and dict(fast.sizes) == dict(plain.sizes)
     assert fast.sel(time="2021-01-01T05")["pue"].shape == (3,)  # the time index works
     # A variable on a dimension the coordinates do not size takes the public constructor.
     odd = {**data, "x": xr.Variable(("other",), np.zeros(2))}
-    assert sim._dataset(odd, coords).identical(xr.Dataset(odd, coords=coords))
+    assert build_dataset(odd, coords).identical(xr.Dataset(odd, coords=coords))
