@@ -338,7 +338,12 @@ def kpi_dataset(
     )
     out["policy_pue_limit"] = lim
     out["meets_policy"] = (out["pue"] <= lim) | np.isnan(lim)
-    return build_dataset({k: xr.Variable(dims, np.asarray(v), attrs(k, kpi=True)) for k, v in out.items()}, coords)
+    arrays = {k: np.asarray(v) for k, v in out.items()}
+    # plain numbers need none of xarray's conversions (fastpath); anything else gets them
+    return build_dataset(
+        {k: xr.Variable(dims, a, attrs(k, kpi=True), fastpath=a.dtype.kind in "biuf") for k, a in arrays.items()},
+        coords,
+    )
 
 
 def kpis(ds: xr.Dataset) -> xr.Dataset:

@@ -89,9 +89,9 @@ def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _group_key(c: Case, texts: Callable[[Any], tuple] = _texts) -> tuple:
+def _group_key(c: Case) -> tuple:
     """What the cases of one block share: design, utilisation profile and the text fields."""
-    return (c.design, c.facility.profile, texts(c.cooling), c.facility.profile_csv, texts(c.facility))
+    return (c.design, c.facility.profile, _texts(c.cooling), c.facility.profile_csv, _texts(c.facility))
 
 
 CASE_BLOCK = 128
@@ -168,35 +168,39 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
     # A block holds cases of one site with the same cooling parameters: those become (1, 1)
     # columns (see twin.building.facility.stack_columns) and the cooling state is computed once
     # per hour for the block; only what depends on the varying parameters (load, electrical
-    # chain) is per case. Cases share their parameter objects (Scenario.cases): the keys are
-    # computed once per distinct (design, cooling, facility) object, not per case.
-    group_of: dict[tuple, tuple] = {}  # (design, id(cooling), id(facility)) -> group key
-    order_of: dict[int, tuple] = {}  # id(cooling) -> its fields' reprs
-    texts_of: dict[int, tuple] = {}  # id(parameter object) -> its text fields
-
-    def texts(p: Any) -> tuple:
-        t = texts_of.get(id(p))
-        if t is None:
-            t = texts_of[id(p)] = _texts(p)
-        return t
-
-    # group key -> (site, cooling fields) -> cases sharing site and cooling parameters
+    # chain) is per case. Cases share their parameter objects (Scenario.cases): the text and
+    # field keys are computed once per distinct facility and cooling object, not per case, and
+    # cases are grouped by small interned ids.
+    interned: dict[tuple, int] = {}  # facility / cooling text fields and cooling fields -> a small id
+    fac_id: dict[int, int] = {}  # id(facility) -> interned (profile, profile_csv, text fields)
+    cool_id: dict[int, tuple[int, int]] = {}  # id(cooling) -> interned (text fields), (all fields)
+    group_key: dict[tuple, tuple] = {}  # (design, facility id, cooling id) -> the group key
+    # group -> (site, cooling fields) -> cases sharing site and cooling parameters
     runs: dict[tuple, dict[tuple, list[int]]] = {}
     for i, c in enumerate(cases):
-        ids = (c.design, id(c.cooling), id(c.facility))
-        key = group_of.get(ids)
-        if key is None:
-            key = group_of[ids] = _group_key(c, texts)
-        order = order_of.get(ids[1])
-        if order is None:
-            order = order_of[ids[1]] = tuple(repr(getattr(c.cooling, f.name)) for f in dataclasses.fields(c.cooling))
-        runs.setdefault(key, {}).setdefault((site_of[i], order), []).append(i)
+        f = fac_id.get(id(c.facility))
+        if f is None:
+            texts = ("facility", c.facility.profile, c.facility.profile_csv, _texts(c.facility))
+            f = fac_id[id(c.facility)] = interned.setdefault(texts, len(interned))
+        k = cool_id.get(id(c.cooling))
+        if k is None:
+            fields = tuple(repr(getattr(c.cooling, fld.name)) for fld in dataclasses.fields(c.cooling))
+            k = cool_id[id(c.cooling)] = (
+                interned.setdefault(("cooling", _texts(c.cooling)), len(interned)),
+                interned.setdefault(("fields", fields), len(interned)),
+            )
+        group = (c.design, f, k[0])
+        sub = runs.get(group)
+        if sub is None:
+            sub = runs[group] = {}
+            group_key[group] = _group_key(c)
+        sub.setdefault((site_of[i], k[1]), []).append(i)
 
     # Runs of at least half a block get blocks of their own; shorter ones (a sweep of a cooling
     # parameter) are packed together, so a block is never left with a handful of cases.
     blocks: list[tuple[tuple, list[int]]] = []
     packed: dict[tuple, list[int]] = defaultdict(list)
-    for key, idx in ((key, idx) for key, sub in runs.items() for idx in sub.values()):
+    for key, idx in ((group_key[g], idx) for g, sub in runs.items() for idx in sub.values()):
         if len(idx) >= CASE_BLOCK // 2:
             blocks += [(key, idx[s : s + CASE_BLOCK]) for s in range(0, len(idx), CASE_BLOCK)]
         else:
@@ -302,8 +306,9 @@ def _case_coords(scenario: Scenario, plan: _Plan) -> dict[str, Any]:
         "site": ("case", plan.site_keys),
         "design": ("case", [c.design for c in plan.cases]),
     }
+    swept = [dict(c.swept) for c in plan.cases] if scenario.sweep else []
     for k, _ in scenario.sweep:
-        coords[k] = ("case", [dict(c.swept).get(k, np.nan) for c in plan.cases])
+        coords[k] = ("case", [sw.get(k, np.nan) for sw in swept])
     return coords
 
 
