@@ -261,10 +261,11 @@ def check_bounds(design: str, r: Mapping[str, Any], fac: Columns, coo: Columns) 
             f"(lowest {float(np.nanmin(p_it)):.4g} kW) with {row_values(sec, names, fac, bad)}; "
             "this combination cannot be physical: raise the utilisation or idle fraction, or lower leakage_per_k"
         )
+    scale = 1e-9 * float(np.max(np.abs(p_it)))
     for name in (*POWER_PARTS, *COOLING_PARTS, "water"):
         a = np.asarray(r[name])
-        scale = 1e-9 * float(np.max(np.abs(p_it)))
-        if np.any(a < -scale) or not np.all(np.isfinite(a)):
+        # min ≥ −scale holds for no NaN and no −inf; max < inf for no +inf: all finite and ≥ −scale
+        if not (np.min(a) >= -scale and np.max(a) < np.inf):
             raise PhysicalBoundsError(
                 f"design {design!r}: {name} is negative or not finite (lowest {float(np.nanmin(a)):.4g}); "
                 f"cooling parameters {row_values('cooling.' + design, tuple(coo), coo, a < -scale)}"
