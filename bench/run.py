@@ -5,7 +5,7 @@ core-seconds), warm (first call excluded), as a median and range over repeated r
 comparison times both sides interleaved in one run (pairs, the order alternating), so that the
 shared machine's drift falls on both. The machine (CPU model, cores, load) is printed first.
 
-``python bench/run.py [machine] [engine] [pysam] [micro] [storage] [sizing] [kernel-cost]``
+``python bench/run.py [machine] [engine] [overhead] [pysam] [micro] [storage] [sizing] [kernel-cost]``
 (default: all).
 """
 
@@ -230,6 +230,96 @@ def bench_engine() -> None:
     row("twin / goal of 16,000 case-years per core-second", stats(n / t["twin"] / 16_000.0, 1.0, ".2f"))
 
 
+def sweep_scenario(n_u: int, n_eff: int = 10):
+    """The bench sweep with ``n_u`` utilisations × ``n_eff`` evaporative effectivenesses (Qingyang, free air)."""
+    from twin import Scenario
+
+    u = tuple(np.linspace(0.3, 1.0, n_u).round(6))
+    eff = tuple(np.linspace(0.5, 0.95, n_eff).round(6))
+    return Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(("facility.utilisation", u), ("cooling.free_air.evap_effectiveness", eff)),
+    )
+
+
+def engine_overhead(scenario, weather, names: list[str], block: int | None = None) -> None:
+    """The engine's Python work around the physics for every case of ``scenario``, as annual_kpis does it.
+
+    ``Scenario.cases()``, then per call (one for all cases, or one per ``block`` cases as
+    ``twin sweep`` makes them): the block plan, each block's inputs (``stack_columns`` of the
+    facility, electrical, cooling and heat-reuse parameters, design power), server capex and
+    the supply parameters, the case coordinates, and the KPI Dataset of the KPIs ``names``:
+    everything of ``annual_kpis`` but the facility physics, the green step and the annual
+    reduction.
+    """
+    from twin.building.facility import stack_columns
+    from twin.engine import simulate as sim
+    from twin.engine.metrics import kpi_dataset
+
+    cases = scenario.cases()
+    step = block or len(cases)
+    for s in range(0, len(cases), step):
+        part = cases[s : s + step]
+        plan = sim._plan(scenario, weather, part)
+        for key, idx in plan.blocks:
+            sim._inputs(plan, key, idx)
+            g = [part[i] for i in idx]
+            stack_columns([c.heat_reuse for c in g])
+            sim.server_capex(g)
+            sim._supply_params(g)
+        figures = {k: np.zeros(len(part)) for k in names}
+        kpi_dataset(figures, sim._case_coords(scenario, plan), plan.site_keys, ("case",), sim._limits(plan))
+
+
+def kpi_names(weather) -> list[str]:
+    """The KPIs annual_kpis returns, without the three kpi_dataset adds (grade and policy)."""
+    from twin.engine.simulate import annual_kpis
+
+    ds = annual_kpis(sweep_scenario(2), weather=weather, kernel="reference")
+    return [str(k) for k in ds.data_vars if k not in ("gb40879_grade", "policy_pue_limit", "meets_policy")]
+
+
+def bench_overhead() -> None:
+    """The engine's Python overhead per case (CPU µs), the cost of building a swept Scenario and its cases."""
+    import tracemalloc
+
+    from twin.engine.simulate import prepare_weather
+
+    print(f"engine overhead, free-air sweep (Qingyang), CPU µs per case, median (range) of {PAIRS} rounds:")
+    wx = prepare_weather(sweep_scenario(1))
+    names = kpi_names(wx)
+    for n_u, block in ((100, None), (1000, None), (1000, 256)):
+        sc = sweep_scenario(n_u)
+        n = len(sc.cases())
+        t = interleaved(
+            {
+                "overhead": lambda sc=sc, block=block: engine_overhead(sc, wx, names, block),
+                "build": lambda n_u=n_u: sweep_scenario(n_u),
+            }
+        )
+        how = "one call" if block is None else f"calls of {block} (twin sweep)"
+        row(
+            f"{n:,} cases, {how}: cases, plan, inputs, capex, KPI Dataset (goal ≤ 20 µs)",
+            stats(t["overhead"], 1e6 / n, ".1f"),
+        )
+        if block is None:
+            row(
+                f"{n:,} cases: building the swept Scenario (each value validated once)",
+                stats(t["build"], 1e6 / n, ".1f"),
+            )
+    sc = sweep_scenario(1000, 100)
+    n = len(sc.cases())
+    t = runs(sc.cases, 5)
+    row(f"{n:,} cases: Scenario.cases()", stats(t, 1e6 / n, ".2f") + " µs")
+    tracemalloc.start()
+    cases = sc.cases()
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    row(f"{n:,} cases: memory the Case list holds (tracemalloc)", f"{held / n:.0f} B per case")
+    del cases
+
+
 def bench_pysam() -> None:
     """One facility-year and one green year (PV + wind + storage) against PySAM's PV-only year."""
     import dataclasses
@@ -351,6 +441,7 @@ def pvwatts_reference_cli() -> None:
 
 BENCHES = {
     "engine": bench_engine,
+    "overhead": bench_overhead,
     "pysam": bench_pysam,
     "micro": bench_micro,
     "storage": bench_storage,

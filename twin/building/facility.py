@@ -17,6 +17,7 @@ Units: power kW, temperature °C, pressure Pa.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -69,19 +70,34 @@ def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
     A field with one value in every case becomes a (1, 1) array instead: broadcasting then
     computes whatever depends only on such fields (and the weather) once per hour, not once
     per case and hour — a sweep pays for the parameters it varies, not for the others.
+    Cases share parameter objects (:meth:`twin.engine.config.Scenario.cases`): each field is
+    read once per distinct object, and a column of varying values is gathered from them.
     """
+    index: dict[int, int] = {}  # id of a distinct object -> its position in `distinct`
+    distinct: list[Params] = []
+    rows = []
+    for o in objs:
+        i = index.get(id(o))
+        if i is None:
+            i = index[id(o)] = len(distinct)
+            distinct.append(o)
+        rows.append(i)
     out: dict[str, Any] = {}
-    for name in _field_names(type(objs[0])):
-        vals = [getattr(o, name) for o in objs]
+    names = _field_names(type(objs[0]))
+    if not names:
+        return out
+    get = operator.attrgetter(*names)
+    table = [get(o) for o in distinct] if len(names) > 1 else [(get(o),) for o in distinct]
+    for name, vals in zip(names, zip(*table, strict=True), strict=True):
         v0 = vals[0]
         if isinstance(v0, str):
-            if any(v != v0 for v in vals):
+            if vals.count(v0) != len(vals):
                 raise ValueError(f"{objs[0].section}.{name}: one block needs one value, got {sorted(set(vals))}")
             out[name] = v0
-        elif len(vals) == 1 or all(v == v0 for v in vals):
+        elif vals.count(v0) == len(vals):  # (values are validated: no NaN, equal to itself)
             out[name] = np.full((1, 1), v0, dtype=bool if isinstance(v0, bool) else float)
         else:
-            out[name] = np.asarray(vals, dtype=bool if isinstance(v0, bool) else float)[:, None]
+            out[name] = np.asarray(vals, dtype=bool if isinstance(v0, bool) else float)[rows][:, None]
     return out
 
 
@@ -245,10 +261,11 @@ def check_bounds(design: str, r: Mapping[str, Any], fac: Columns, coo: Columns) 
             f"(lowest {float(np.nanmin(p_it)):.4g} kW) with {row_values(sec, names, fac, bad)}; "
             "this combination cannot be physical: raise the utilisation or idle fraction, or lower leakage_per_k"
         )
+    scale = 1e-9 * float(np.max(np.abs(p_it)))
     for name in (*POWER_PARTS, *COOLING_PARTS, "water"):
         a = np.asarray(r[name])
-        scale = 1e-9 * float(np.max(np.abs(p_it)))
-        if np.any(a < -scale) or not np.all(np.isfinite(a)):
+        # min ≥ −scale holds for no NaN and no −inf; max < inf for no +inf: all finite and ≥ −scale
+        if not (np.min(a) >= -scale and np.max(a) < np.inf):
             raise PhysicalBoundsError(
                 f"design {design!r}: {name} is negative or not finite (lowest {float(np.nanmin(a)):.4g}); "
                 f"cooling parameters {row_values('cooling.' + design, tuple(coo), coo, a < -scale)}"

@@ -132,6 +132,33 @@ def _kinds(cls: type) -> dict[str, tuple[type, bool]]:
     return out
 
 
+_INHERITS: dict[type, dict[str, str | None]] = {}
+"""``{field: inherit}`` of each class (:meth:`Params.inherited`)."""
+
+_SPECS: dict[type, tuple[tuple[dataclasses.Field, type, bool, bool, Any, Any], ...]] = {}
+
+
+def _specs(cls: type) -> tuple[tuple[dataclasses.Field, type, bool, bool, Any, Any], ...]:
+    """``(field, base type, None allowed, plain float, lo, hi)`` of every field (once per class).
+
+    A plain float is a ``float`` field without choices: a finite float within ``lo … hi`` is
+    valid as it is, which :meth:`Params.__post_init__` checks without :meth:`Params._check`.
+    """
+    if cls not in _SPECS:
+        kinds = _kinds(cls)
+        _SPECS[cls] = tuple(
+            (
+                f,
+                *kinds[f.name],
+                kinds[f.name][0] is float and f.metadata.get("choices") is None,
+                f.metadata.get("lo"),
+                f.metadata.get("hi"),
+            )
+            for f in dataclasses.fields(cls)
+        )
+    return _SPECS[cls]
+
+
 def _plain(value: Any, kind: type) -> Any:
     """A NumPy scalar as the Python number it is (``np.int64(3)`` → 3); other values unchanged."""
     if isinstance(value, np.bool_):
@@ -150,12 +177,17 @@ class Params:
     section: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
-        kinds = _kinds(type(self))
-        for f in dataclasses.fields(self):
-            kind, optional = kinds[f.name]
-            value = _plain(getattr(self, f.name), kind)
-            value = self._check(f, value, kind, optional)
-            object.__setattr__(self, f.name, value)
+        for f, kind, optional, plain_float, lo, hi in _specs(type(self)):
+            value = getattr(self, f.name)
+            if (
+                plain_float
+                and type(value) is float
+                and math.isfinite(value)
+                and (lo is None or value >= lo)
+                and (hi is None or value <= hi)
+            ):
+                continue  # a valid float, as _check would return it
+            object.__setattr__(self, f.name, self._check(f, _plain(value, kind), kind, optional))
 
     def _name(self, field: str) -> str:
         return f"{self.section}.{field}" if self.section else field
@@ -259,7 +291,9 @@ class Params:
         ``"site.reported.METRIC"`` reads ``site.reported_value("METRIC")``. A form shows it as
         "site default: 0.45 CNY/kWh".
         """
-        inherit = {f.name: f.metadata.get("inherit") for f in dataclasses.fields(cls)}[name]
+        if cls not in _INHERITS:
+            _INHERITS[cls] = {f.name: f.metadata.get("inherit") for f in dataclasses.fields(cls)}
+        inherit = _INHERITS[cls][name]
         if not inherit or not inherit.startswith("site."):
             return None
         parts = inherit.split(".")[1:]

@@ -33,6 +33,7 @@ __all__ = [
     "Variable",
     "annotate",
     "attrs",
+    "build_dataset",
     "format_value",
     "label",
     "of_kind",
@@ -442,3 +443,22 @@ def format_value(name: str, value: float, *, kpi: bool = True) -> str:
     if math.isnan(value):
         return "-"
     return _lookup(name, kpi).fmt.format(value)
+
+
+def build_dataset(data: Mapping[str, xr.Variable], coords: Mapping[str, Any]) -> xr.Dataset:
+    """``xr.Dataset(data, coords=coords)`` for data variables already built on the coordinates' dimensions.
+
+    The coordinates are merged and indexed the public way; the data variables (about 60 hourly
+    results of :func:`twin.simulate`, 50 KPIs) are added without xarray's merge, which would
+    copy and align each of them again: most of the Dataset's cost for one case or one block.
+    Anything unexpected (a dimension the coordinates do not size, a size that differs, a name
+    taken by a coordinate, an xarray without the constructor) takes the public constructor.
+    """
+    base = xr.Dataset(coords=coords)
+    sizes = dict(base.sizes)
+    construct = getattr(xr.Dataset, "_construct_direct", None)
+    fits = all(sizes.get(d) == n for v in data.values() for d, n in zip(v.dims, v.shape, strict=True))
+    if construct is None or not fits or set(data) & set(base.variables):
+        return xr.Dataset(dict(data), coords=dict(coords))
+    variables: dict[Any, xr.Variable] = {**data, **base.variables}
+    return construct(variables, set(base.coords), sizes, indexes=dict(base.xindexes))

@@ -42,6 +42,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import operator
 import os
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
@@ -305,38 +306,76 @@ class Scenario(CaseSections):
             param_class(key, sweep=True)
         object.__setattr__(self, "sweep", sweep)
         check_cases(len(self.sites) * len(self.designs) * math.prod(len(v) for _, v in sweep))
-        self.cases()  # validates every swept value now, with the field named
+        # Every distinct parameter set the sweep makes is built (and validated, the field
+        # named) once, here; cases() only combines them.
+        object.__setattr__(self, "_swept_sets", self._parameter_sets())
+
+    def _parameter_sets(self) -> dict[str, list[tuple[str, tuple[int, ...], dict[Any, Params]]]]:
+        """Per design, the sections the sweep replaces: ``(attr, swept key indices, {value index: object})``.
+
+        A section swept by one key gets one object per value; by several keys, one per
+        combination of their values (keyed by the tuple of indices: its own checks may relate
+        the fields). Objects of a section other than the cooling design's serve every design.
+        """
+        per_case = {s.path: s.attr for s in SECTIONS if s.per_case}
+        values = [v for _, v in self.sweep]
+        shared: dict[str, dict[Any, Params]] = {}
+        out = {}
+        for design in self.designs:
+            by_target: dict[str, list[int]] = {}
+            for j, (key, _) in enumerate(self.sweep):
+                section = key.rpartition(".")[0]
+                if section.startswith(COOLING + "."):
+                    if section == f"{COOLING}.{design}":
+                        by_target.setdefault(COOLING, []).append(j)
+                else:
+                    by_target.setdefault(per_case[section], []).append(j)
+            tables = []
+            for attr, js in by_target.items():
+                table = shared.get(attr) if attr != COOLING else None
+                if table is None:
+                    base = self.cooling[design] if attr == COOLING else getattr(self, attr)
+                    table = {}
+                    for sub in itertools.product(*(range(len(values[j])) for j in js)):
+                        changes = {
+                            self.sweep[j][0].rpartition(".")[2]: values[j][i] for j, i in zip(js, sub, strict=True)
+                        }
+                        try:
+                            obj = dataclasses.replace(base, **changes)
+                        except ConfigError as exc:
+                            raise ConfigError(f"sweep {', '.join(self.sweep[j][0] for j in js)}: {exc}") from None
+                        table[sub[0] if len(js) == 1 else sub] = obj
+                    if attr != COOLING:
+                        shared[attr] = table
+                tables.append((attr, tuple(js), table))
+            out[design] = tables
+        return out
 
     def cases(self) -> list[Case]:
-        """The cases: sites × designs × every combination of swept values (in that order)."""
-        keys = [k for k, _ in self.sweep]
-        combos = list(itertools.product(*[v for _, v in self.sweep])) or [()]
-        per_case = {s.path: s.attr for s in SECTIONS if s.per_case}
-        out = []
-        replaced: dict[tuple, Any] = {}  # each distinct replacement is built (and validated) once
+        """The cases: sites × designs × every combination of swept values (in that order).
+
+        Built from the parameter sets :meth:`__post_init__` made (and validated) once each;
+        cases of a swept value share its parameter object.
+        """
+        sets = cast(dict[str, list[tuple[str, tuple[int, ...], dict[Any, Params]]]], self.__dict__["_swept_sets"])
+        sections = {s.attr: getattr(self, s.attr) for s in SECTIONS if s.per_case}
+        pairs = [[(k, v) for v in vs] for k, vs in self.sweep]
+        combos = list(itertools.product(*(range(len(v)) for _, v in self.sweep)))  # [()] without a sweep
+        swept_of: dict[tuple[int, ...], list[tuple[tuple[str, Any], ...]]] = {}  # shared by sites and designs
+        out: list[Case] = []
         for site in self.sites:
             for design in self.designs:
-                for combo in combos:
-                    parts_of: dict[str, Params] = {a: getattr(self, a) for a in per_case.values()}
-                    parts_of[COOLING] = self.cooling[design]
-                    swept = []
-                    for key, value in zip(keys, combo, strict=True):
-                        section, _, name = key.rpartition(".")
-                        if section.startswith(COOLING + "."):
-                            if section != f"{COOLING}.{design}":
-                                continue
-                            target = COOLING
-                        else:
-                            target = per_case[section]
-                        memo = (id(parts_of[target]), name, value)
-                        if memo not in replaced:
-                            try:
-                                replaced[memo] = dataclasses.replace(parts_of[target], **{name: value})
-                            except ConfigError as exc:
-                                raise ConfigError(f"sweep {key}: {exc}") from None
-                        parts_of[target] = replaced[memo]
-                        swept.append((key, value))
-                    out.append(Case(site, design, swept=tuple(swept), **parts_of))  # type: ignore[arg-type]
+                tables = [(attr, operator.itemgetter(*js), table) for attr, js, table in sets[design]]
+                applicable = tuple(sorted(j for _, js, _ in sets[design] for j in js))
+                if applicable not in swept_of:
+                    swept_of[applicable] = [tuple(pairs[j][c[j]] for j in applicable) for c in combos]
+                base = {**sections, COOLING: self.cooling[design], "site": site, "design": design}
+                for attr, _, _ in tables:
+                    del base[attr]
+                out += [
+                    Case(**base, **{attr: table[get(c)] for attr, get, table in tables}, swept=swept)  # type: ignore[arg-type]
+                    for c, swept in zip(combos, swept_of[applicable], strict=True)
+                ]
         return out
 
     def one_case(self, case: Case) -> Scenario:

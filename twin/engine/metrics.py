@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from twin.core.io import local_time
-from twin.core.variables import annotate
+from twin.core.variables import attrs, build_dataset
 from twin.money.economics import annual_cost, demand_cost, emissions_t
 
 __all__ = ["FACILITY_PER_CASE_NEEDS", "GB40879_THRESHOLDS", "calendar_starts", "gb40879_grade", "kpis"]
@@ -359,8 +359,12 @@ def kpi_dataset(
     )
     out["policy_pue_limit"] = lim
     out["meets_policy"] = (out["pue"] <= lim) | np.isnan(lim)
-    ds = xr.Dataset({k: (dims, np.asarray(v)) for k, v in out.items()}, coords=coords)
-    return annotate(ds, kpi=True)
+    arrays = {k: np.asarray(v) for k, v in out.items()}
+    # plain numbers need none of xarray's conversions (fastpath); anything else gets them
+    return build_dataset(
+        {k: xr.Variable(dims, a, attrs(k, kpi=True), fastpath=a.dtype.kind in "biuf") for k, a in arrays.items()},
+        coords,
+    )
 
 
 def kpis(ds: xr.Dataset) -> xr.Dataset:

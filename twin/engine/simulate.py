@@ -17,6 +17,7 @@ import dataclasses
 import os
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,7 +34,7 @@ from twin.core.io import read_hourly_csv
 from twin.core.jit import use_compiled
 from twin.core.params import ConfigError
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
-from twin.core.variables import attrs
+from twin.core.variables import attrs, build_dataset
 from twin.engine.config import Case, Scenario
 from twin.engine.kernel_parts import GridYear
 from twin.engine.kernels import COMPILED_DESIGNS, facility_year
@@ -97,6 +98,7 @@ def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _group_key(c: Case) -> tuple:
+    """What the cases of one block share: design, utilisation profile and the text fields."""
     return (c.design, c.facility.profile, _texts(c.cooling), c.facility.profile_csv, _texts(c.facility))
 
 
@@ -165,30 +167,48 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
     # The weather was loaded per site: map each case's site name to its key without reloading.
     known = {k: k for k in keys} | {site.name: k for k, (_, _, site) in wx_all.items()}
     key_of = {name: known.get(name) or sites.load(name, scenario.site_dirs).key for name in {c.site for c in cases}}
-    site_index = np.array([keys.index(key_of[c.site]) for c in cases])
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for i, c in enumerate(cases):
-        groups[_group_key(c)].append(i)
-
+    index_of = {name: keys.index(key) for name, key in key_of.items()}
+    site_of = [index_of[c.site] for c in cases]
+    site_index = np.array(site_of, dtype=int)
     # Large groups run in blocks of CASE_BLOCK cases: every block is one vectorised call on
     # (block, time) arrays, instead of streaming each of ~50 intermediate (1000, 8760) arrays
     # through memory.
     # A block holds cases of one site with the same cooling parameters: those become (1, 1)
-    # columns (see twin.building.facility.stack_columns) and the cooling state is computed once per hour for the block;
-    # only what depends on the varying parameters (load, electrical chain) is per case.
-    def order(i: int) -> tuple:
-        c = cases[i]
-        return (site_index[i], tuple(repr(getattr(c.cooling, f.name)) for f in dataclasses.fields(c.cooling)))
+    # columns (see twin.building.facility.stack_columns) and the cooling state is computed once
+    # per hour for the block; only what depends on the varying parameters (load, electrical
+    # chain) is per case. Cases share their parameter objects (Scenario.cases): the text and
+    # field keys are computed once per distinct facility and cooling object, not per case, and
+    # cases are grouped by small interned ids.
+    interned: dict[tuple, int] = {}  # facility / cooling text fields and cooling fields -> a small id
+    fac_id: dict[int, int] = {}  # id(facility) -> interned (profile, profile_csv, text fields)
+    cool_id: dict[int, tuple[int, int]] = {}  # id(cooling) -> interned (text fields), (all fields)
+    group_key: dict[tuple, tuple] = {}  # (design, facility id, cooling id) -> the group key
+    # group -> (site, cooling fields) -> cases sharing site and cooling parameters
+    runs: dict[tuple, dict[tuple, list[int]]] = {}
+    for i, c in enumerate(cases):
+        f = fac_id.get(id(c.facility))
+        if f is None:
+            texts = ("facility", c.facility.profile, c.facility.profile_csv, _texts(c.facility))
+            f = fac_id[id(c.facility)] = interned.setdefault(texts, len(interned))
+        k = cool_id.get(id(c.cooling))
+        if k is None:
+            fields = tuple(repr(getattr(c.cooling, fld.name)) for fld in dataclasses.fields(c.cooling))
+            k = cool_id[id(c.cooling)] = (
+                interned.setdefault(("cooling", _texts(c.cooling)), len(interned)),
+                interned.setdefault(("fields", fields), len(interned)),
+            )
+        group = (c.design, f, k[0])
+        sub = runs.get(group)
+        if sub is None:
+            sub = runs[group] = {}
+            group_key[group] = _group_key(c)
+        sub.setdefault((site_of[i], k[1]), []).append(i)
 
-    runs: dict[tuple, list[int]] = defaultdict(list)  # cases sharing site and cooling parameters
-    for key, idx in groups.items():
-        for i in idx:
-            runs[(key, order(i))].append(i)
     # Runs of at least half a block get blocks of their own; shorter ones (a sweep of a cooling
     # parameter) are packed together, so a block is never left with a handful of cases.
     blocks: list[tuple[tuple, list[int]]] = []
     packed: dict[tuple, list[int]] = defaultdict(list)
-    for (key, _), idx in runs.items():
+    for key, idx in ((group_key[g], idx) for g, sub in runs.items() for idx in sub.values()):
         if len(idx) >= CASE_BLOCK // 2:
             blocks += [(key, idx[s : s + CASE_BLOCK]) for s in range(0, len(idx), CASE_BLOCK)]
         else:
@@ -213,7 +233,7 @@ def _inputs(plan: _Plan, key: tuple, idx: list[int]) -> tuple[Any, Any, Any, Any
     fac = stack_columns([c.facility for c in g])
     ele = stack_columns([c.electrical for c in g])
     coo = stack_columns([c.cooling for c in g])
-    design_kw = np.asarray([c.facility.design_kw for c in g], dtype=float)[:, None]
+    design_kw = np.asarray(_each(g, lambda c: id(c.facility), lambda c: c.facility.design_kw), dtype=float)[:, None]
     design_kw = design_kw[:1] if np.all(design_kw == design_kw[0]) else design_kw
     series = None
     if key[1] == "csv":
@@ -294,8 +314,9 @@ def _case_coords(scenario: Scenario, plan: _Plan) -> dict[str, Any]:
         "site": ("case", plan.site_keys),
         "design": ("case", [c.design for c in plan.cases]),
     }
+    swept = [dict(c.swept) for c in plan.cases] if scenario.sweep else []
     for k, _ in scenario.sweep:
-        coords[k] = ("case", [dict(c.swept).get(k, np.nan) for c in plan.cases])
+        coords[k] = ("case", [sw.get(k, np.nan) for sw in swept])
     return coords
 
 
@@ -380,7 +401,7 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     )
     if one:
         coords = {k: (v[1][0] if isinstance(v, tuple) else (v[0] if k == "case" else v)) for k, v in coords.items()}
-    ds = xr.Dataset(data, coords=coords)
+    ds = build_dataset(data, coords)
     if "mode" in ds:
         ds["mode"].attrs.update(
             flag_values=np.arange(len(mode_meanings), dtype=np.int16), flag_meanings=" ".join(mode_meanings)
@@ -510,20 +531,33 @@ def server_capex(cases: list[Case]) -> np.ndarray:
     installed IT is the design IT times ``facility.occupancy``, or with an occupancy ramp the
     share installed by the end of the simulated year (the servers bought by then).
     """
-    return np.array(
-        [
-            server_capex_annual(
-                c.facility.design_kw * _installed_share(c.facility),
-                c.economics.server_kw,
-                c.facility.performance_factor,
-                c.economics.server_price_cny,
-                c.economics.discount_rate,
-                c.economics.server_life_years,
-            )
-            for c in cases
-        ],
-        dtype=float,
-    )
+    installed = _each(cases, lambda c: id(c.facility), lambda c: c.facility.design_kw * _installed_share(c.facility))
+    out = np.empty(len(cases))
+    by_annuity: dict[tuple[float, float], list[int]] = {}  # one call per discount rate and server life
+    for i, c in enumerate(cases):
+        by_annuity.setdefault((c.economics.discount_rate, c.economics.server_life_years), []).append(i)
+    for (rate, life), idx in by_annuity.items():
+        out[idx] = server_capex_annual(
+            np.array([installed[i] for i in idx], dtype=float),
+            np.array([cases[i].economics.server_kw for i in idx], dtype=float),
+            np.array([cases[i].facility.performance_factor for i in idx], dtype=float),
+            np.array([cases[i].economics.server_price_cny for i in idx], dtype=float),
+            rate,
+            life,
+        )
+    return out
+
+
+def _each(items: list[Any], key: Callable[[Any], Hashable], fn: Callable[[Any], Any]) -> list[Any]:
+    """``[fn(x) for x in items]``, computed once per distinct ``key(x)`` (cases share their parameter objects)."""
+    memo: dict[Hashable, Any] = {}
+    out = []
+    for x in items:
+        k = key(x)
+        if k not in memo:
+            memo[k] = fn(x)
+        out.append(memo[k])
+    return out
 
 
 def _has_green_supply(cases: list[Case]) -> bool:

@@ -1,0 +1,230 @@
+"""The fast paths of the engine's Python side equal the straightforward constructions they replace.
+
+``Scenario.cases()`` combines parameter sets built once at construction; the block plan keys
+each distinct parameter object once; server capex is one vectorised call per annuity; the
+hourly Dataset skips xarray's merge. Each is compared here with the plain construction, field
+by field or bit for bit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from twin import ConfigError, Scenario
+from twin.building.it_load import ITParams
+from twin.core.variables import build_dataset
+from twin.engine import simulate as sim
+from twin.engine.config import COOLING, SECTIONS, Case
+from twin.money.economics import EconomicsParams, server_capex_annual
+
+KEYS = {
+    "facility.utilisation": (0.2, 1.0),
+    "facility.occupancy": (0.3, 1.0),
+    "electrical.distribution_loss": (0.0, 0.05),
+    "economics.discount_rate": (0.0, 0.12),
+    "cooling.free_air.evap_effectiveness": (0.0, 1.0),
+    "cooling.free_air.t_supply_setpoint": (15.0, 22.0),
+    "cooling.chilled_water.t_supply_air": (18.0, 24.0),
+}
+
+
+def straightforward_cases(sc: Scenario) -> list[Case]:
+    """The cases as a loop over every case would build them: one replace per swept key and case."""
+    per_case = {s.path: s.attr for s in SECTIONS if s.per_case}
+    out = []
+    for site in sc.sites:
+        for design in sc.designs:
+            for combo in itertools.product(*[v for _, v in sc.sweep]):
+                parts = {a: getattr(sc, a) for a in per_case.values()}
+                parts[COOLING] = sc.cooling[design]
+                swept = []
+                for (key, _), value in zip(sc.sweep, combo, strict=True):
+                    section, _, name = key.rpartition(".")
+                    if section.startswith(COOLING + "."):
+                        if section != f"{COOLING}.{design}":
+                            continue
+                        target = COOLING
+                    else:
+                        target = per_case[section]
+                    parts[target] = dataclasses.replace(parts[target], **{name: value})
+                    swept.append((key, value))
+                out.append(Case(site, design, swept=tuple(swept), **parts))
+    return out
+
+
+@st.composite
+def sweeps(draw):
+    keys = draw(st.lists(st.sampled_from(sorted(KEYS)), min_size=0, max_size=4, unique=True))
+    sweep = []
+    for k in keys:
+        lo, hi = KEYS[k]
+        values = draw(st.lists(st.floats(lo, hi), min_size=1, max_size=4))
+        sweep.append((k, tuple(values)))
+    sites = draw(st.sampled_from([("qingyang",), ("qingyang", "karamay")]))
+    designs = draw(st.sampled_from([("free_air",), ("chilled_water",), ("free_air", "chilled_water")]))
+    return Scenario(sites=sites, designs=designs, sweep=tuple(sweep))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sweeps())
+def test_cases_equal_the_straightforward_construction_field_by_field(sc):
+    fast, plain = sc.cases(), straightforward_cases(sc)
+    assert len(fast) == len(plain)
+    for a, b in zip(fast, plain, strict=True):
+        for f in dataclasses.fields(Case):
+            assert getattr(a, f.name) == getattr(b, f.name), f.name
+            assert type(getattr(a, f.name)) is type(getattr(b, f.name))
+    assert sc.cases() == fast  # the same list again (nothing consumed)
+
+
+def test_each_swept_value_is_validated_once_not_once_per_case(monkeypatch):
+    built = []
+    original, default = ITParams.__post_init__, ITParams().utilisation
+
+    def counting(self):
+        built.append(self.utilisation)
+        original(self)
+
+    monkeypatch.setattr(ITParams, "__post_init__", counting)
+    u = tuple(np.linspace(0.3, 1.0, 50).round(4))
+    sc = Scenario(
+        sites=("qingyang", "karamay"),
+        designs=("free_air", "chilled_water"),
+        sweep=(("facility.utilisation", u), ("cooling.free_air.evap_effectiveness", (0.6, 0.7, 0.8, 0.9))),
+    )
+    n_built = len(built)
+    assert built == [default, *u]  # the scenario's default facility, then one per value
+    cases = sc.cases()
+    assert len(cases) == 2 * 2 * 50 * 4 and len(built) == n_built  # cases() validates nothing again
+    assert len({id(c.facility) for c in cases}) == 50  # cases of one value share its object
+
+
+def test_a_bad_swept_value_names_the_key_the_field_and_the_value():
+    with pytest.raises(ConfigError, match=r"sweep facility\.utilisation: facility\.utilisation = 1\.5 is out of range"):
+        Scenario(sites=("qingyang",), sweep=(("facility.utilisation", (0.5, 1.5)),))
+    with pytest.raises(ConfigError, match=r"sweep cooling\.free_air\.evap_effectiveness: .*evap_effectiveness = -0\.1"):
+        Scenario(
+            sites=("qingyang",),
+            sweep=(("facility.utilisation", (0.5,)), ("cooling.free_air.evap_effectiveness", (0.8, -0.1))),
+        )
+
+
+def test_keys_of_one_section_are_validated_together():
+    # Each alone would break t_supply_setpoint <= t_supply_max against the other's default;
+    # together they are valid, and a combination that is not names both keys.
+    sc = Scenario(
+        sites=("qingyang",),
+        sweep=(("cooling.free_air.t_supply_setpoint", (28.0,)), ("cooling.free_air.t_supply_max", (30.0,))),
+    )
+    (case,) = sc.cases()
+    assert (case.cooling.t_supply_setpoint, case.cooling.t_supply_max) == (28.0, 30.0)
+    with pytest.raises(
+        ConfigError,
+        match=r"sweep cooling\.free_air\.t_supply_setpoint, cooling\.free_air\.t_supply_max: .*must not exceed",
+    ):
+        Scenario(
+            sites=("qingyang",),
+            sweep=(
+                ("cooling.free_air.t_supply_setpoint", (20.0, 28.0)),
+                ("cooling.free_air.t_supply_max", (25.0, 30.0)),
+            ),
+        )
+
+
+def straightforward_blocks(cases: list[Case], site_index: np.ndarray) -> list[tuple[tuple, list[int]]]:
+    """The block plan keyed case by case, from the parameter values (no shared objects assumed)."""
+
+    def texts(p):
+        return tuple((f.name, getattr(p, f.name)) for f in dataclasses.fields(p) if isinstance(getattr(p, f.name), str))
+
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, c in enumerate(cases):
+        groups[(c.design, c.facility.profile, texts(c.cooling), c.facility.profile_csv, texts(c.facility))].append(i)
+    runs: dict[tuple, list[int]] = defaultdict(list)
+    for key, idx in groups.items():
+        for i in idx:
+            c = cases[i]
+            order = (site_index[i], tuple(repr(getattr(c.cooling, f.name)) for f in dataclasses.fields(c.cooling)))
+            runs[(key, order)].append(i)
+    blocks, packed = [], defaultdict(list)
+    for (key, _), idx in runs.items():
+        if len(idx) >= sim.CASE_BLOCK // 2:
+            blocks += [(key, idx[s : s + sim.CASE_BLOCK]) for s in range(0, len(idx), sim.CASE_BLOCK)]
+        else:
+            packed[key] += idx
+    return blocks + [(k, idx[s : s + sim.CASE_BLOCK]) for k, idx in packed.items() for s in range(0, len(idx), 128)]
+
+
+@pytest.fixture(scope="module")
+def weather():
+    return sim.prepare_weather(Scenario(sites=("qingyang", "karamay")))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(sweeps(), st.randoms(use_true_random=False))
+def test_the_block_plan_equals_the_case_by_case_plan(weather, sc, rnd):
+    cases = sc.cases()
+    # Cases from several scenarios mixed, equal values in distinct objects, any order.
+    cases += [
+        dataclasses.replace(c, facility=dataclasses.replace(c.facility)) for c in rnd.sample(cases, len(cases) // 3)
+    ]
+    rnd.shuffle(cases)
+    plan = sim._plan(sc, weather, cases)
+    assert plan.blocks == straightforward_blocks(cases, plan.site_index)
+
+
+def test_server_capex_equals_the_case_by_case_annuity_bit_for_bit():
+    rng = np.random.default_rng(3)
+    facs = [
+        ITParams(occupancy=o, performance_factor=k)
+        for o, k in zip(rng.uniform(0.3, 1, 4), (1.0, 1.3, 2.0, 1.0), strict=True)
+    ]
+    facs.append(ITParams(occupancy_ramp=True, occupancy=0.3, occupancy_end=0.9, ramp_years=3.0, operating_year=2))
+    econs = [
+        EconomicsParams(discount_rate=r, server_life_years=life) for r, life in ((0.06, 5.0), (0.0, 4.0), (0.08, 5.0))
+    ]
+    base = Scenario(sites=("qingyang",)).cases()[0]
+    cases = [dataclasses.replace(base, facility=facs[i % 5], economics=econs[i % 3]) for i in range(40)]
+    want = np.array(
+        [
+            server_capex_annual(
+                c.facility.design_kw * sim._installed_share(c.facility),
+                c.economics.server_kw,
+                c.facility.performance_factor,
+                c.economics.server_price_cny,
+                c.economics.discount_rate,
+                c.economics.server_life_years,
+            )
+            for c in cases
+        ],
+        dtype=float,
+    )
+    assert sim.server_capex(cases).tobytes() == want.tobytes()
+
+
+def test_the_dataset_is_identical_to_xarrays_own_construction():
+    time = xr.date_range("2021-01-01", periods=24, freq="h", use_cftime=False)
+    rng = np.random.default_rng(0)
+    data = {
+        "p_it": xr.Variable(("case", "time"), rng.random((3, 24)), {"units": "kW"}),
+        "pue": xr.Variable(("case", "time"), 1 + rng.random((3, 24)), {"units": "1"}),
+        "capex": xr.Variable(("case",), rng.random(3), {"units": "CNY"}),
+    }
+    coords = {"time": time, "case": np.arange(3), "site": ("case", ["a", "b", "a"])}
+    fast, plain = build_dataset(data, coords), xr.Dataset(data, coords=coords)
+    assert fast.identical(plain)
+    assert list(fast.variables) == list(plain.variables) and dict(fast.sizes) == dict(plain.sizes)
+    assert fast.sel(time="2021-01-01T05")["pue"].shape == (3,)  # the time index works
+    # A variable on a dimension the coordinates do not size takes the public constructor.
+    odd = {**data, "x": xr.Variable(("other",), np.zeros(2))}
+    assert build_dataset(odd, coords).identical(xr.Dataset(odd, coords=coords))
