@@ -278,6 +278,13 @@ def _daily_anomaly(rng: np.random.Generator, n: int, lag1: float, lag2: float | 
     return _ar2(rng, n, phi1, phi2), _running_mean_inflation(phi1, phi2=phi2)
 
 
+def _daily_mean_variance_fraction(phi: float, hours: int = 24) -> float:
+    """Share of a unit-variance hourly AR(1)'s variance that is in its means over ``hours``:
+    ``Σ_i Σ_j φ^|i−j| / n²`` (0.50 for φ = 0.9 over a day)."""
+    k = np.arange(hours)
+    return float(np.sum(phi ** np.abs(k[:, None] - k[None, :])) / hours**2)
+
+
 def _running_mean_inflation(phi: float, window: int = 31, phi2: float = 0.0) -> float:
     """Ratio SD(x) / SD(x − running mean of x) for an AR(1) (``phi2 = 0``) or AR(2) series.
 
@@ -309,6 +316,10 @@ DIURNAL_ITERATIONS = 14
 maxima and minima equal the normals, and of the daily anomaly's spread for what the dew-point
 floor takes from it (after fourteen both residuals are below 0.02 K in most months; up to
 0.1–0.3 K for the minima in humid months where the floor holds the nights up, e.g. Guangzhou)."""
+
+
+DEW_HOURLY_LAG1 = 0.9
+"""Hour-to-hour autocorrelation of the within-day dew-point fluctuation (assumption)."""
 
 
 DEW_POINT_MAX_C = 35.0
@@ -544,12 +555,16 @@ def typical_year(
     # --- dew point ------------------------------------------------------------------------------
     td_clim = mean_preserving_daily(g["t_dew_mean_c"], year)
     z_dew, inflation = _daily_anomaly(rng, n_days, var.t_dew_daily_lag1, var.t_dew_daily_lag2)
-    sd_td = mean_preserving_daily(var.t_dew_daily_sd_c, year) * inflation
+    # The hourly AR(1) below has memory (φ = DEW_HOURLY_LAG1), so part of its variance is in its
+    # daily means; the daily anomaly carries only the rest of the record's daily spread.
+    leak = var.t_dew_hourly_sd_c**2 * _daily_mean_variance_fraction(DEW_HOURLY_LAG1)
+    target_td = np.asarray(var.t_dew_daily_sd_c, dtype=float)
+    sd_td = mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year) * inflation
     rho = mean_preserving_daily(var.t_dew_corr, year).clip(-0.99, 0.99)
     z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
     # the month's skewness (Cornish–Fisher), scaled back.
-    anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, 0.9)
+    anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, DEW_HOURLY_LAG1)
     sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
     td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
