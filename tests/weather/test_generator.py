@@ -293,3 +293,21 @@ def test_ar2_has_the_asked_autocorrelations():
     # a lag-2 correlation no stationary process has is brought inside the range
     phi1, phi2 = gen.ar2_coefficients(0.9, -0.5)
     assert abs(phi2) < 1 and phi1 + phi2 < 1 and phi2 - phi1 < 1
+
+
+def test_lag2_is_optional_and_checked():
+    table = {k: v for k, v in sites.load("karamay").variability.items() if "lag2" not in k}
+    var = gen.as_variability(table)  # a table written before the AR(2): the AR(1) of before
+    assert var.t_daily_lag2 is None and var.t_dew_daily_lag2 is None
+    a, _ = gen.typical_year(
+        sites.load("karamay").normals,
+        latitude=45.6,
+        longitude=84.9,
+        elevation=450.0,
+        utc_offset_h=8.0,
+        seed=1,
+        variability=var,
+    )
+    assert np.isfinite(a["t_db"]).all()
+    with pytest.raises(gen.WeatherError, match=r"t_daily_lag2 = 1\.5; allowed -0\.9 … 0\.95"):
+        dataclasses.replace(var, t_daily_lag2=1.5)

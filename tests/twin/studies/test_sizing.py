@@ -228,7 +228,7 @@ def test_sized_base_meets_target_when_resimulated(short_year):
     target = Target("hourly", 0.8)
     res = size_design(inp, 0, target, sp)
     k = kpis(simulate(sized_scenario(sc, res, sp), weather=wx))
-    assert float(k["green_share_hourly"]) >= target.value - 1e-9
+    assert float(k["green_share_hourly"]) >= target.value - 1e-6  # size_design's own acceptance (LP tolerance)
     assert float(k["green_share_hourly"]) == pytest.approx(res.shares["hourly"], rel=1e-12)
     assert float(k["cost_total"]) == pytest.approx(res.cost, rel=1e-9)
     # the reduced model's error against the full-horizon LP (README: measured on the site-year)
@@ -253,7 +253,7 @@ def test_pareto_frontier_dataset_and_figure(short_year):
     ds = pareto(inp, "hourly", np.array([0.5, 0.7, 0.9]), sp)
     assert all("units" in ds[v].attrs and "long_name" in ds[v].attrs for v in ds.variables)
     cost = ds["cost"].sel(design="free_air").values
-    assert np.all(ds["achieved"].values >= ds["target"].values - 1e-9)
+    assert np.all(ds["achieved"].values >= ds["target"].values - 1e-6)  # size_design's acceptance
     assert cost[0] <= cost[-1]
     fig = frontier_figure(ds)
     assert len(fig.data) == 2 and list(fig.data[0].x) == [50.0, 70.0, 90.0]
