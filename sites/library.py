@@ -211,6 +211,8 @@ _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
     "t_dew_corr": (list, VARIABILITY_RANGES["t_dew_corr"], True),
     "t_dew_hourly_sd_c": (float, VARIABILITY_RANGES["t_dew_hourly_sd_c"], True),
     "t_dew_skew": (list, VARIABILITY_RANGES["t_dew_skew"], True),
+    "t_daily_lag2": (float, VARIABILITY_RANGES["t_daily_lag2"], False),
+    "t_dew_daily_lag2": (float, VARIABILITY_RANGES["t_dew_daily_lag2"], False),
     "source": (str, None, True),
 }
 _TOP = {"schema", "key", "name", "name_zh", "region", "country", "aliases"}

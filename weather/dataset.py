@@ -234,11 +234,15 @@ VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         "t_dew_corr": (-1.0, 1.0),
         "t_dew_hourly_sd_c": (0.0, 10.0),
         "t_dew_skew": (-1.5, 1.5),
+        "t_daily_lag2": (-0.9, 0.95),
+        "t_dew_daily_lag2": (-0.9, 0.95),
     }
 )
 """The one schema of the day-to-day weather statistics (:class:`weather.generator.Variability`,
 a site file's ``[variability]`` table): inclusive bounds of each value (K for the SDs). A lag-1
-correlation up to 0.95 keeps the generator's AR(1) anomaly stationary (assumption)."""
+correlation up to 0.95 keeps the generator's AR(1) anomaly stationary (assumption); a lag-2
+correlation outside what a stationary AR(2) allows (``2 r1² − 1 < r2 < 1``) is brought inside it
+by the generator."""
 
 MAX_UTC_OFFSET_FROM_LONGITUDE_H = 3.5
 """Largest accepted ``|utc_offset_h − longitude/15|``, h. Standard time zones depart from solar

@@ -7,8 +7,8 @@ and whose hour-to-hour, day-to-day and diurnal variation is that of real weather
 seeds give different plausible years (for P50/P90 ensembles); the same seed always gives the
 same year.
 
-Model (each step vectorised over the year; the only sequential parts are AR(1) recursions
-over 365 days, done with ``scipy.signal.lfilter``):
+Model (each step vectorised over the year; the only sequential parts are AR(1) and AR(2)
+recursions over 365 days, done with ``scipy.signal.lfilter``):
 
 1. **Climatology.** Daily climatological values of every monthly normal by a periodic cubic
    spline through mid-month knots, with the knots adjusted until the monthly means of the daily
@@ -17,8 +17,9 @@ over 365 days, done with ``scipy.signal.lfilter``):
    turbidity (pvlib's bundled climatology). A daily clearness ``k_d`` (beta-distributed, AR(1)
    persistent through a Gaussian copula) modulates it; each month is rescaled so its GHI equals
    the normal. DNI/DHI from the Erbs decomposition.
-3. **Temperature.** Daily mean = climatology + an AR(1) anomaly with lag-1 correlation
-   ``t_daily_lag1``, rescaled per month until the spread of the generated daily means about
+3. **Temperature.** Daily mean = climatology + an AR(2) anomaly with the lag-1 and lag-2
+   correlations ``t_daily_lag1``, ``t_daily_lag2`` (Yule–Walker; an AR(1) when the lag-2 one is
+   not given), rescaled per month until the spread of the generated daily means about
    their 31-day running mean equals the record's ``t_daily_sd_c`` (a typical year's months are
    chosen for daily values distributed as in the long record). Diurnal cycle
    (:func:`diurnal_shape`): half-cosine rise from the minimum at sunrise to the maximum at
@@ -28,7 +29,8 @@ over 365 days, done with ``scipy.signal.lfilter``):
    lower excursions are corrected until the monthly means of the daily maxima and minima equal
    the normals. The temperature does not fall below the air's dew point (condensation).
 4. **Humidity.** Daily mean dew point = climatology + an anomaly correlated with the temperature
-   anomaly (``t_dew_corr``) with its own monthly SD ``t_dew_daily_sd_c``; in the hot hours it
+   anomaly (``t_dew_corr``) with its own monthly SD ``t_dew_daily_sd_c`` and persistence
+   (``t_dew_daily_lag1``, ``t_dew_daily_lag2``, as for the temperature); in the hot hours it
    falls by κ K per K of warming above the daily mean (the growing boundary layer mixes drier
    air down; 0 ≤ κ ≤ 1), κ per month set so that the mean daily minimum RH equals the normal
    ``rh_min_daily_mean_pct`` (:data:`DEW_DIP_DEFAULT` where the normals lack it); hourly dew
@@ -46,6 +48,7 @@ assumption for them, stated as such.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -106,6 +109,12 @@ class Variability:
         (humid summers are negatively skewed: long tails of dry air, a bulk near saturation).
     source : str
         Where the numbers come from.
+    t_daily_lag2, t_dew_daily_lag2 : float, optional
+        Lag-2 autocorrelation of the daily temperature / dew-point anomaly. Given, the anomaly
+        is an AR(2) process (Yule–Walker, :func:`ar2_coefficients`); absent (``None``), an AR(1)
+        with ``ρ2 = ρ1²``. The records' lag-2 correlation is below ρ1² (synoptic spells end
+        faster than an AR(1) lets them), so an AR(1) puts too much of the variance into
+        spells of weeks, which a month's mean does not remove: its tails come out too wide.
     """
 
     t_daily_sd_c: tuple[float, ...]
@@ -116,11 +125,15 @@ class Variability:
     t_dew_hourly_sd_c: float
     t_dew_skew: tuple[float, ...]
     source: str
+    t_daily_lag2: float | None = None
+    t_dew_daily_lag2: float | None = None
 
     def __post_init__(self) -> None:
         units = {"t_daily_sd_c": " K", "t_dew_daily_sd_c": " K", "t_dew_hourly_sd_c": " K"}
         for name, (lo, hi) in VARIABILITY_RANGES.items():
             v = getattr(self, name)
+            if v is None:
+                continue
             allowed = f"{lo:g} … {hi:g}{units.get(name, '')}"
             if isinstance(v, tuple):
                 if len(v) != 12 or not all(lo <= float(x) <= hi for x in v):
@@ -137,6 +150,8 @@ DEFAULT_VARIABILITY = Variability(
     t_dew_corr=(0.73, 0.75, 0.74, 0.64, 0.37, 0.07, 0.09, 0.31, 0.35, 0.69, 0.75, 0.72),
     t_dew_hourly_sd_c=1.9,
     t_dew_skew=(0.12, 0.07, 0.06, 0.01, -0.45, -0.28, -0.67, -0.44, -0.23, -0.36, -0.11, -0.03),
+    t_daily_lag2=0.36,
+    t_dew_daily_lag2=0.301,
     source=(
         "assumption for sites without an hourly record: month-by-month mean of the five reference "
         "records (Karamay, Xifeng, Guiyang, Yinchuan CSWD; Dulles TMYx) by variability_from_record"
@@ -149,7 +164,8 @@ def as_variability(obj: Variability | Mapping[str, Any]) -> Variability:
     if isinstance(obj, Variability):
         return obj
     fields = [f for f in Variability.__dataclass_fields__]
-    missing = [f for f in fields if f not in obj]
+    optional = {k for k, f in Variability.__dataclass_fields__.items() if f.default is not dataclasses.MISSING}
+    missing = [f for f in fields if f not in obj and f not in optional]
     if missing:
         raise WeatherError(f"variability: missing field {missing[0]!r}; needs {', '.join(fields)}")
     extra = sorted(set(obj) - set(fields))
@@ -213,17 +229,75 @@ def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
     return signal.lfilter([np.sqrt(1.0 - phi**2)], [1.0, -phi], e[1:], zi=[phi * e[0]])[0]
 
 
-def _running_mean_inflation(phi: float, window: int = 31) -> float:
-    """Ratio SD(x) / SD(x − running mean of x) for an AR(1) series with lag-1 correlation φ.
+def ar2_coefficients(r1: float, r2: float) -> tuple[float, float]:
+    """Yule–Walker AR(2) coefficients ``(φ1, φ2)`` from the lag-1 and lag-2 autocorrelations.
+
+    ``φ1 = r1 (1 − r2) / (1 − r1²)``, ``φ2 = (r2 − r1²) / (1 − r1²)`` (Box & Jenkins). ``r2`` is
+    first brought into the range a stationary process allows, ``2 r1² − 1 < r2 < 1``; with
+    ``r2 = r1²`` the result is the AR(1) ``(r1, 0)``.
+    """
+    r2 = float(np.clip(r2, 2.0 * r1**2 - 1.0 + 1e-6, 1.0 - 1e-6))
+    den = 1.0 - r1**2
+    return r1 * (1.0 - r2) / den, (r2 - r1**2) / den
+
+
+def _ar2_acf(phi1: float, phi2: float, n: int) -> np.ndarray:
+    """Autocorrelations ρ_0 … ρ_{n−1} of a stationary AR(2): ``ρ_k = φ1 ρ_{k−1} + φ2 ρ_{k−2}``."""
+    rho = np.empty(n)
+    rho[0] = 1.0
+    if n > 1:
+        rho[1] = phi1 / (1.0 - phi2)
+    for k in range(2, n):
+        rho[k] = phi1 * rho[k - 1] + phi2 * rho[k - 2]
+    return rho
+
+
+def _ar2(rng: np.random.Generator, n: int, phi1: float, phi2: float, spin_up: int = 60) -> np.ndarray:
+    """Unit-variance AR(2) series of length n, ``x[t] = φ1 x[t−1] + φ2 x[t−2] + σ ε[t]``.
+
+    ``σ² = 1 − φ1 ρ1 − φ2 ρ2`` gives unit variance; the first ``spin_up`` values are dropped so
+    the series starts from a stationary state (the memory of an AR(2) with the records' φ decays
+    within ten days).
+    """
+    from scipy import signal
+
+    rho = _ar2_acf(phi1, phi2, 3)
+    sigma = np.sqrt(max(1.0 - phi1 * rho[1] - phi2 * rho[2], 1e-12))
+    e = rng.standard_normal(n + spin_up)
+    return signal.lfilter([sigma], [1.0, -phi1, -phi2], e)[spin_up:]
+
+
+def _daily_anomaly(rng: np.random.Generator, n: int, lag1: float, lag2: float | None) -> tuple[np.ndarray, float]:
+    """Unit-variance daily anomaly series and its :func:`_running_mean_inflation`.
+
+    An AR(2) with the lag-1 and lag-2 autocorrelations when ``lag2`` is given, else an AR(1).
+    """
+    if lag2 is None:
+        return _ar1(rng, n, lag1), _running_mean_inflation(lag1)
+    phi1, phi2 = ar2_coefficients(lag1, lag2)
+    return _ar2(rng, n, phi1, phi2), _running_mean_inflation(phi1, phi2=phi2)
+
+
+def _daily_mean_variance_fraction(phi: float, hours: int = 24) -> float:
+    """Share of a unit-variance hourly AR(1)'s variance that is in its means over ``hours``:
+    ``Σ_i Σ_j φ^|i−j| / n²`` (0.50 for φ = 0.9 over a day)."""
+    k = np.arange(hours)
+    return float(np.sum(phi ** np.abs(k[:, None] - k[None, :])) / hours**2)
+
+
+def _running_mean_inflation(phi: float, window: int = 31, phi2: float = 0.0) -> float:
+    """Ratio SD(x) / SD(x − running mean of x) for an AR(1) (``phi2 = 0``) or AR(2) series.
 
     The variability statistics are SDs of anomalies about a centred ``window``-day running
-    mean, which removes part of the variance of a persistent series; the generator's AR(1)
-    needs its full SD. With ``ρ_k = φ^|k|``, ``Var(x − m) = σ² (1 − 2 S/w + S2/w²)`` where
-    ``S = Σ_k ρ_k`` over the window and ``S2 = Σ_j Σ_k ρ_{j−k}``.
+    mean, which removes part of the variance of a persistent series; the generator's series
+    needs its full SD. With the autocorrelations ``ρ_k`` (``φ^|k|`` for an AR(1)),
+    ``Var(x − m) = σ² (1 − 2 S/w + S2/w²)`` where ``S = Σ_k ρ_k`` over the window and
+    ``S2 = Σ_j Σ_k ρ_{j−k}``.
     """
     k = np.arange(window) - window // 2
-    s1 = np.sum(phi ** np.abs(k))
-    s2 = np.sum(phi ** np.abs(k[:, None] - k[None, :]))
+    rho = _ar2_acf(phi, phi2, window)
+    s1 = np.sum(rho[np.abs(k)])
+    s2 = np.sum(rho[np.abs(k[:, None] - k[None, :])])
     return float(1.0 / np.sqrt(1.0 - 2.0 * s1 / window + s2 / window**2))
 
 
@@ -237,9 +311,27 @@ def _skewed(z: np.ndarray, skew: np.ndarray) -> np.ndarray:
     return (z + g * (z**2 - 1.0) / 6.0) / np.sqrt(1.0 + g**2 / 18.0)
 
 
-DIURNAL_ITERATIONS = 6
+DIURNAL_ITERATIONS = 14
 """Corrections of the diurnal cycle's excursions until the monthly means of the generated daily
-maxima and minima equal the normals (the residual after six is below 0.01 K)."""
+maxima and minima equal the normals, and of the daily anomaly's spread for what the dew-point
+floor takes from it (after fourteen both residuals are below 0.02 K in most months; up to
+0.1–0.3 K for the minima in humid months where the floor holds the nights up, e.g. Guangzhou)."""
+
+
+DEW_HOURLY_LAG1 = 0.9
+"""Hour-to-hour autocorrelation of the within-day dew-point fluctuation (assumption)."""
+
+
+DEW_POINT_MAX_C = 35.0
+"""Upper bound of the generated dew point, °C: the highest dew point reported anywhere, 35 °C at
+Dhahran on 8 July 2003 (assumption: the widely cited figure, not checked against the WMO archive
+of weather extremes). A Gaussian anomaly has no bound; the air's moisture has one."""
+
+
+SPREAD_ITERATIONS = 20
+"""Rescalings of the daily temperature anomaly until each month's spread of daily means equals
+``t_daily_sd_c``, before the diurnal cycle is fitted (the month-to-month smoothing of the scale
+factor makes this a slow fixed point; twenty bring it within 0.01 K)."""
 
 
 DEW_DIP_DEFAULT = (0.06, 0.15, 0.11, 0.37, 0.16, 0.3, 0.12, 0.32, 0.18, 0.14, 0.02, 0.03)
@@ -428,9 +520,17 @@ def typical_year(
     # --- temperature ----------------------------------------------------------------------------
     t_clim = mean_preserving_daily(g["t_mean_c"], year)
     dtr_clim = np.maximum(mean_preserving_daily(g["t_max_daily_mean_c"] - g["t_min_daily_mean_c"], year), 0.5)
-    sd_t = mean_preserving_daily(var.t_daily_sd_c, year) * _running_mean_inflation(var.t_daily_lag1)
-    z_t = _ar1(rng, n_days, var.t_daily_lag1)
+    z_t, inflation = _daily_anomaly(rng, n_days, var.t_daily_lag1, var.t_daily_lag2)
+    sd_t = mean_preserving_daily(var.t_daily_sd_c, year) * inflation
     anom_t = z_t * sd_t
+    # Like a typical year's months, chosen for daily values distributed as in the long record,
+    # each month's spread of daily means is the record's (t_daily_sd_c): the anomaly is rescaled
+    # until the spread of the daily means (each month shifted to its normal) equals it, first
+    # here and then, for what the diurnal cycle and the dew-point floor add, in the loop below.
+    target_sd = np.asarray(var.t_daily_sd_c, dtype=float)
+    for _ in range(SPREAD_ITERATIONS):
+        spread = daily_anomaly_sd(_monthly_shift(t_clim + anom_t, mon_d, g["t_mean_c"]), mon_d)
+        anom_t = anom_t * mean_preserving_daily(target_sd / np.maximum(spread, 0.05), year)
     rel = 0.6 + 0.8 * k_d / np.maximum(kd_mean, 1e-6)
     rel = rel / (np.bincount(mon_d, weights=rel, minlength=12) / np.bincount(mon_d, minlength=12))[mon_d]
     dtr = dtr_clim * rel
@@ -454,15 +554,21 @@ def typical_year(
     noise = 0.4 * _ar1(rng, time.size, 0.8)
     # --- dew point ------------------------------------------------------------------------------
     td_clim = mean_preserving_daily(g["t_dew_mean_c"], year)
-    sd_td = mean_preserving_daily(var.t_dew_daily_sd_c, year) * _running_mean_inflation(var.t_dew_daily_lag1)
+    z_dew, inflation = _daily_anomaly(rng, n_days, var.t_dew_daily_lag1, var.t_dew_daily_lag2)
+    # The hourly AR(1) below has memory (φ = DEW_HOURLY_LAG1), so part of its variance is in its
+    # daily means; the daily anomaly carries only the rest of the record's daily spread.
+    leak = var.t_dew_hourly_sd_c**2 * _daily_mean_variance_fraction(DEW_HOURLY_LAG1)
+    target_td = np.asarray(var.t_dew_daily_sd_c, dtype=float)
+    sd_td = mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year) * inflation
     rho = mean_preserving_daily(var.t_dew_corr, year).clip(-0.99, 0.99)
-    z_td = rho * z_t + np.sqrt(1.0 - rho**2) * _ar1(rng, n_days, var.t_dew_daily_lag1)
+    z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
     # the month's skewness (Cornish–Fisher), scaled back.
-    anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, 0.9)
+    anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, DEW_HOURLY_LAG1)
     sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
     td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
+    td_base = np.minimum(td_base, DEW_POINT_MAX_C)
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
     td_air = _monthly_shift(td_base, mon_h, g["t_dew_mean_c"])
@@ -473,10 +579,6 @@ def typical_year(
     upper = g["t_max_daily_mean_c"] - g["t_mean_c"]
     lower = g["t_mean_c"] - g["t_min_daily_mean_c"]
     rise_len = np.repeat(hmax - sunrise, 24)
-    # Like a typical year's months, chosen for daily values distributed as in the long record,
-    # each month's spread of daily means is the record's (t_daily_sd_c): the anomaly is rescaled
-    # in the same loop until the generated spread equals it.
-    target_sd = np.asarray(var.t_daily_sd_c, dtype=float)
     for _ in range(DIURNAL_ITERATIONS):
         level = np.interp(hours_axis, noons, t_clim + anom_t)
         dtr_m = np.maximum(upper + lower, 0.5)
@@ -505,7 +607,7 @@ def typical_year(
     for _ in range(DEW_DIP_ITERATIONS if rh_min is not None else 1):
         td = td_base - kappa[mon_h] * warm
         for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
-            td = np.minimum(_monthly_shift(td, mon_h, g["t_dew_mean_c"]), t_db)
+            td = np.minimum(_monthly_shift(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
         if rh_min is None:
             break
         # κ per month such that the mean daily minimum RH equals the normal: compare the dew
@@ -553,8 +655,8 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     """Derive the day-to-day statistics of :class:`Variability` from an hourly record.
 
     Anomalies are daily means minus their centred 31-day running mean; the SD is taken per
-    calendar month, the lag-1 autocorrelation and the dew-point/temperature correlation over
-    the year.
+    calendar month, the lag-1 and lag-2 autocorrelations over the year and the
+    dew-point/temperature correlation per month.
     """
     from scipy import stats
 
@@ -564,8 +666,8 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     ad = d - d.rolling(31, center=True, min_periods=1).mean()
     sd_t = daily_anomaly_sd(t.to_numpy(), t.index.month.to_numpy() - 1)
     sd_d = daily_anomaly_sd(d.to_numpy(), d.index.month.to_numpy() - 1)
-    lag1 = float(np.corrcoef(at.to_numpy()[1:], at.to_numpy()[:-1])[0, 1])
-    lag1_d = float(np.corrcoef(ad.to_numpy()[1:], ad.to_numpy()[:-1])[0, 1])
+    lag1, lag2 = (float(np.corrcoef(at.to_numpy()[k:], at.to_numpy()[:-k])[0, 1]) for k in (1, 2))
+    lag1_d, lag2_d = (float(np.corrcoef(ad.to_numpy()[k:], ad.to_numpy()[:-k])[0, 1]) for k in (1, 2))
     corr = [float(np.corrcoef(at[at.index.month == m], ad[ad.index.month == m])[0, 1]) for m in range(1, 13)]
     hourly = ds["t_dp"].to_series()
     ah = hourly - hourly.rolling(31 * 24, center=True, min_periods=1).mean()
@@ -580,4 +682,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_hourly_sd_c=round(within, 2),
         t_dew_skew=tuple(round(float(np.clip(x, -1.5, 1.5)), 2) for x in skew),
         source=source,
+        t_daily_lag2=round(min(max(lag2, -0.9), 0.95), 3),
+        t_dew_daily_lag2=round(min(max(lag2_d, -0.9), 0.95), 3),
     )

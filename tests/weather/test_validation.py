@@ -70,10 +70,11 @@ def test_record_problems_names_impossible_and_implausible_hours():
 def test_generated_design_conditions_against_real_files(key, real_weather):
     """Measured gaps (generated mean of 5 seeds − real file), stated in the README.
 
-    23 of 40 figures are within the issue's 0.5 K; the winter minima stay up to 2.2 K too cold
-    at Karamay (README, "Are the generated extremes right?"). This test pins that the
-    comparison runs, its figures stay physical and the hot tail within 1 K; it does not
-    pretend the goal is met everywhere.
+    28 of 40 figures are within the issue's 0.5 K on these five seeds; the largest gaps are
+    Karamay's coincident wet bulb (+1.3 K) and the 99.6 % dry bulb of Dulles and Karamay
+    (−1.0 K) (README, "Are the generated extremes right?"). This test pins that the comparison runs, its figures stay
+    physical and the hot, cold and humid tails within the bounds below; it does not pretend the
+    goal is met everywhere.
     """
     epw_path(key)
     real, _ = real_weather(key)
@@ -87,8 +88,9 @@ def test_generated_design_conditions_against_real_files(key, real_weather):
     for g in (lambda k: dc[k][0], lambda k: dc[k][2]):  # generated and real alike
         assert g("db_99.6") < g("db_99") < g("db_1") < g("db_0.4")
         assert g("wb_1") <= g("wb_0.4") and g("mcwb_0.4") <= g("db_0.4")
-    assert abs(dc["db_0.4"][0] - dc["db_0.4"][2]) < 1.5  # the hot tail is within 1.5 K everywhere (Karamay +1.3)
-    assert abs(dc["db_99.6"][0] - dc["db_99.6"][2]) < 2.0  # the cold tail is the worst, up to 1.6 K (Dulles)
+    assert abs(dc["db_0.4"][0] - dc["db_0.4"][2]) < 1.2  # the hot tail: at most +0.8 K (Karamay)
+    assert abs(dc["db_99.6"][0] - dc["db_99.6"][2]) < 1.2  # the cold tail: at most −1.0 K (Dulles, Karamay)
+    assert abs(dc["wb_0.4"][0] - dc["wb_0.4"][2]) < 1.0  # the humid tail: at most +0.65 K (Dulles)
 
 
 def test_real_records_are_checked(real_weather):

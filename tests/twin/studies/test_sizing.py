@@ -228,7 +228,7 @@ def test_sized_base_meets_target_when_resimulated(short_year):
     target = Target("hourly", 0.8)
     res = size_design(inp, 0, target, sp)
     k = kpis(simulate(sized_scenario(sc, res, sp), weather=wx))
-    assert float(k["green_share_hourly"]) >= target.value - 1e-9
+    assert float(k["green_share_hourly"]) >= target.value - 1e-6  # size_design's own acceptance (LP tolerance)
     assert float(k["green_share_hourly"]) == pytest.approx(res.shares["hourly"], rel=1e-12)
     assert float(k["cost_total"]) == pytest.approx(res.cost, rel=1e-9)
     # the reduced model's error against the full-horizon LP (README: measured on the site-year)
