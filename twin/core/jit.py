@@ -15,7 +15,9 @@ first and compiles the kernel against a copy of its module's globals in which th
 the compiled helpers; the kernel's source is untouched and still runs as plain Python. numba's
 disk cache detects a change in the kernel's own file only; the key of a kernel's cache entry
 therefore also holds a digest of the source files of every helper it reaches, so a changed
-helper is recompiled, never loaded stale. Module constants a kernel reads are frozen into it
+helper is recompiled, never loaded stale. That key is extended through numba's
+``FunctionCache._index_key``, a private method (numba 0.60–0.68); a numba without it compiles
+such kernels in memory in each process instead (slower to start, same results). Module constants a kernel reads are frozen into it
 at compilation: pass physical constants in as arguments instead.
 
 Where the compiled code lives: numba's ``__pycache__`` beside the kernel's module when that
@@ -140,8 +142,8 @@ def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
                     f._cache = _cached(py_func, _source_digest(reached))  # type: ignore[attr-defined]
                 else:
                     f.enable_caching()
-            except RuntimeError:  # no writable cache directory anywhere: compile in memory
-                pass
+            except (RuntimeError, ImportError, AttributeError, TypeError):
+                pass  # no writable cache directory anywhere, or a numba without this cache API: compile in memory
             _COMPILED[fn] = f
         return f
 
