@@ -5,8 +5,9 @@ trim, fans, humidifier, water, transformer, facility power) and its annual sums,
 the fastest simple loop: hours outside, cases inside (contiguous, so the compiler can use
 vector instructions), every per-hour value loaded once, no hourly arrays, no orchestration.
 The hourly state (mode, supply temperature, per-kg figures, COP) is the twin's own
-(:func:`twin.building.cooling.free_air.free_air_state`), computed once per cooling parameter
-set inside the timed region, as the twin does. Default facility and electrical parameters,
+(:func:`twin.building.cooling.free_air.free_air_state`, with the hall's air management:
+supply approach, air rise across the units, rack pressure drop), computed once per cooling
+parameter set inside the timed region, as the twin does. Default facility and electrical parameters,
 flat utilisation; :func:`check` holds its KPIs equal to the twin's to 1e-12.
 """
 
@@ -22,19 +23,19 @@ def _loop(u, t_sup, humid, trim, closed, fan_kw, hum_kw, water_kg, out, cop, sc,
     m = u.size
     nt = t_sup.size
     (idle, fan_share, fan_k, leak_k, leak_share, design, dist, red, c0, c1, c2, misc, trf, n0, nl) = sc[:15]
-    dt_it, cap, m_design, share, min_flow = sc[15:20]
+    dt_units, cap, m_design, share, min_flow, d_s = sc[15:21]
     rating = red * design
     ups_x = (1.0 + dist) / rating
     p_misc = misc * design
     rating_t = trf * design
     tr_k = nl / rating_t
     tr_0 = rating_t * n0
-    per_kg = 1.0 / (CP_AIR * dt_it)
+    per_kg = 1.0 / (CP_AIR * dt_units)
     m_des = max(m_design, 1e-12)
     a0, a1, a2, a3 = curve[0], curve[1], curve[2], curve[3]
     bad = 0
     for t in range(nt):
-        t_in = t_sup[t]
+        t_in = t_sup[t] + d_s
         leak = max(leak_k * (t_in + 40.0 - 67.0), -leak_share)
         speed = 1.0 + fan_k * max(t_in - 27.0, 0.0)
         s3 = speed**3
@@ -90,11 +91,12 @@ def sweep(wx: dict, utilisation: np.ndarray, effectiveness: np.ndarray) -> dict[
     Returns (len(effectiveness) × len(utilisation),) arrays: ``pue``, ``energy_facility`` (MWh),
     ``wue`` (L/kWh), ``hours_out_of_envelope``, ``pue_max_hourly``.
     """
+    from twin.building.cooling.air_management import from_columns
     from twin.building.cooling.components import vapour_compression_power
     from twin.building.cooling.curves import FAN_CURVES
     from twin.building.cooling.free_air import FreeAirParams, free_air_state
     from twin.building.electrical import ElectricalParams
-    from twin.building.facility import stack_columns
+    from twin.building.facility import hall_air, stack_columns
     from twin.building.it_load import ITParams
 
     f, e = ITParams(), ElectricalParams()
@@ -109,6 +111,8 @@ def sweep(wx: dict, utilisation: np.ndarray, effectiveness: np.ndarray) -> dict[
     for eff in effectiveness:
         p = FreeAirParams(evap_effectiveness=float(eff))
         col = stack_columns([p])
+        col = {**col, **hall_air("free_air", stack_columns([f]), col, wx["p_air"])}  # the hall's air management
+        d_s, dt_units, _ = (float(np.asarray(v).ravel()[0]) for v in from_columns(col))
         st = free_air_state(wx, col)
         design = f.design_kw
         rating = e.ups_redundancy * design
@@ -142,11 +146,12 @@ def sweep(wx: dict, utilisation: np.ndarray, effectiveness: np.ndarray) -> dict[
                 e.transformer_rating_factor,
                 e.transformer_no_load,
                 e.transformer_load_loss,
-                p.delta_t_it,
+                dt_units,
                 p.trim_capacity * q_design,
-                q_design / (CP_AIR * p.delta_t_it),
+                q_design / (CP_AIR * dt_units),
                 p.fan_units / (p.fan_units + p.fan_redundant_units),
                 p.fan_min_flow,
+                d_s,
             ]
         )
         sums = np.zeros((6, u.size))

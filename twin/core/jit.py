@@ -7,6 +7,17 @@ call, so a later process loads it instead of compiling again; ``nogil``: blocks 
 threads compute in parallel). numba is imported at the first compiled call, never with the
 package.
 
+**Helpers shared between kernels.** A plain function marked :func:`kernel_helper` (IT power,
+the electrical chain, the annual accumulation: :mod:`twin.engine.kernel_parts`) is called by
+name from a kernel, like any module-level function. When :func:`compiled` compiles a kernel it
+finds the helpers among the kernel's global names (and theirs, transitively), compiles them
+first and compiles the kernel against a copy of its module's globals in which those names are
+the compiled helpers; the kernel's source is untouched and still runs as plain Python. numba's
+disk cache detects a change in the kernel's own file only; the key of a kernel's cache entry
+therefore also holds a digest of the source files of every helper it reaches, so a changed
+helper is recompiled, never loaded stale. Module constants a kernel reads are frozen into it
+at compilation: pass physical constants in as arguments instead.
+
 Where the compiled code lives: numba's ``__pycache__`` beside the kernel's module when that
 directory is writable; otherwise numba's per-user cache directory (``$XDG_CACHE_HOME/numba``,
 by default ``~/.cache/numba``); ``NUMBA_CACHE_DIR`` overrides both. With none of them
@@ -23,13 +34,16 @@ in blocks decides once for the whole study (:func:`twin.studies.sweep.run_sweep`
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
 from twin.core.params import ConfigError
 
-__all__ = ["AUTO_MIN_CASE_YEARS", "KERNELS", "compiled", "use_compiled"]
+__all__ = ["AUTO_MIN_CASE_YEARS", "KERNELS", "compiled", "helpers_of", "kernel_helper", "use_compiled"]
 
 KERNELS = ("auto", "numba", "reference")
 """The values of ``kernel=``."""
@@ -41,21 +55,93 @@ kernel-cost engine``): importing numba 0.15–0.45 s and loading the cached free
 950 case-years per core-second): the compiled path pays off from about 1,000–2,000 case-years
 in a fresh process."""
 
+_HELPER = "__twin_kernel_helper__"
 _COMPILED: dict[Callable[..., Any], Callable[..., Any]] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
+
+
+def kernel_helper(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a plain function as a helper that compiled kernels call (compiled with them, see the module)."""
+    setattr(fn, _HELPER, True)
+    return fn
+
+
+def helpers_of(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    """The :func:`kernel_helper` functions ``fn`` calls by global name: ``{name: function}``."""
+    names: set[str] = set()
+    stack = [fn.__code__]
+    while stack:  # nested code objects too (comprehensions)
+        code = stack.pop()
+        names.update(code.co_names)
+        stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    found = {n: fn.__globals__.get(n) for n in sorted(names)}
+    return {n: f for n, f in found.items() if f is not None and getattr(f, _HELPER, False)}
+
+
+def _source_digest(fns: list[Callable[..., Any]]) -> str:
+    """Digest of the source files that define ``fns`` (their code when a file cannot be read)."""
+    h = hashlib.sha256()
+    for path in sorted({inspect.getsourcefile(f) or "" for f in fns}):
+        try:
+            with open(path, "rb") as fh:
+                h.update(fh.read())
+        except OSError:
+            h.update(path.encode())
+    for f in fns:
+        h.update(f.__code__.co_code)
+        h.update(repr(f.__code__.co_consts).encode())
+    return h.hexdigest()
+
+
+def _against_helpers(fn: Callable[..., Any], reached: list[Callable[..., Any]]) -> Callable[..., Any]:
+    """``fn`` with its helpers' names bound to their compiled versions (``fn`` itself without helpers)."""
+    helpers = helpers_of(fn)
+    if not helpers:
+        return fn
+    bound = {}
+    for name, h in helpers.items():
+        reached.append(h)
+        if h not in _COMPILED:
+            import numba
+
+            _COMPILED[h] = numba.njit(nogil=True, error_model="numpy")(_against_helpers(h, reached))
+        else:
+            _against_helpers(h, reached)  # its own helpers count in the digest
+        bound[name] = _COMPILED[h]
+    g = types.FunctionType(fn.__code__, {**fn.__globals__, **bound}, fn.__name__, fn.__defaults__, fn.__closure__)
+    g.__qualname__, g.__module__, g.__doc__ = fn.__qualname__, fn.__module__, fn.__doc__
+    return g
+
+
+def _cached(py_func: Callable[..., Any], salt: str) -> Any:
+    """numba's function cache, its key extended by ``salt`` (the helpers' digest)."""
+    from numba.core.caching import FunctionCache
+
+    class HelperAwareCache(FunctionCache):
+        def _index_key(self, sig: Any, codegen: Any) -> tuple:
+            return (*super()._index_key(sig, codegen), salt)
+
+    return HelperAwareCache(py_func)
 
 
 def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` compiled by numba (once per process; from the disk cache after the first process)."""
+    """``fn`` compiled by numba (once per process; from the disk cache after the first process),
+    with the :func:`kernel_helper` functions it calls compiled first."""
     with _LOCK:
         f = _COMPILED.get(fn)
         if f is None:
             import numba
 
+            reached: list[Callable[..., Any]] = []
+            py_func = _against_helpers(fn, reached)
+            f = numba.njit(nogil=True, error_model="numpy")(py_func)
             try:
-                f = numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+                if reached:
+                    f._cache = _cached(py_func, _source_digest(reached))  # type: ignore[attr-defined]
+                else:
+                    f.enable_caching()
             except RuntimeError:  # no writable cache directory anywhere: compile in memory
-                f = numba.njit(nogil=True, error_model="numpy")(fn)
+                pass
             _COMPILED[fn] = f
         return f
 

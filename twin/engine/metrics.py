@@ -25,7 +25,7 @@ from twin.core.io import local_time
 from twin.core.variables import annotate
 from twin.money.economics import annual_cost, demand_cost, emissions_t
 
-__all__ = ["FACILITY_PER_CASE_NEEDS", "GB40879_THRESHOLDS", "gb40879_grade", "kpis"]
+__all__ = ["FACILITY_PER_CASE_NEEDS", "GB40879_THRESHOLDS", "calendar_starts", "gb40879_grade", "kpis"]
 
 GB40879_THRESHOLDS = ((1, 1.20), (2, 1.30), (3, 1.50))
 """(grade, maximum PUE); status: commonly cited, unverified against GB 40879-2021's text."""
@@ -39,7 +39,7 @@ def _constant(a: np.ndarray) -> bool:
     return isinstance(a, np.ndarray) and a.ndim > 0 and a.size > 0 and not any(a.strides)
 
 
-def _calendar_starts(time: np.ndarray, period: str) -> np.ndarray:
+def calendar_starts(time: np.ndarray, period: str) -> np.ndarray:
     """Indices where each calendar day or month of an hourly time axis starts."""
     key = np.asarray(time).astype("datetime64[D]" if period == "day" else "datetime64[M]")
     return np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
@@ -69,6 +69,10 @@ FACILITY_SUMS = (
 )
 """What a compiled kernel sums over the year (:mod:`twin.engine.kernels`): annual kWh, L of
 water, hours out of envelope and, for ``pue``, the highest hourly PUE."""
+GRID_SUMS = ("import_price", "load_clean", "islanded_hours", "green_days_24h")
+"""What a compiled kernel sums for a block without green supply (the grid import is then the
+facility power): Σ p·price (CNY), Σ p·clean share (kWh), hours with no grid import, days
+without any; with them ``peaks`` (case, month), each month's highest facility power (kW)."""
 HOURLY_NEEDS = (
     *FACILITY_SUMS,
     "q_recoverable",
@@ -185,11 +189,12 @@ def annual_figures(
     if "server_capex_annual" in per_case:
         out["cost_servers"] = np.asarray(per_case["server_capex_annual"], dtype=float)
     if all(k in hourly for k in GREEN_HOURLY_NEEDS):
-        out.update(_green_figures(hourly, per_case, time, e["p_facility"], e["p_it"], annual))
+        grid = sums if "import_price" in sums else None
+        out.update(_green_figures(hourly, per_case, time, e["p_facility"], e["p_it"], annual, grid))
     return out
 
 
-def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
+def _green_figures(h, pc, time, e_load, e_it, annual, grid=None) -> dict[str, np.ndarray]:
     """Green shares, islanding, cost and carbon (energies in MWh, money in CNY).
 
     Storage: the year is cyclic (:mod:`twin.supply.storage`), so every kWh discharged was charged
@@ -217,7 +222,8 @@ def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
       factor; CUE = kg CO2 per IT kWh (ISO/IEC 30134-8: the energy's CO2; the immersion fluid's
       CO2e is ``co2e_fluid_t``, not in CUE).
     """
-    load, imp, price = h["p_facility"], h["p_grid_import"], h["price"]
+    imp, price, s = h["p_grid_import"], h["price"], h["grid_clean_share"]
+    nt = np.size(time)
     e_charge = annual(h["p_charge"])
     e_grid_charge = annual(h["p_grid_charge"])
     deficit = pc["storage_deficit"] * 1000.0  # kWh
@@ -228,33 +234,50 @@ def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
     if _constant(h["p_grid_charge"]) and h["p_grid_charge"].flat[0] == 0.0:
         grid_charge_clean = np.zeros_like(e_charge)
     else:
-        grid_charge_clean = annual(h["p_grid_charge"] * h["grid_clean_share"])
-    deficit_clean = deficit * _mean_last_axis(h["grid_clean_share"])
+        grid_charge_clean = annual(h["p_grid_charge"] * s)
+    deficit_clean = deficit * _mean_last_axis(s)
     f_clean = np.where(has_store, (e_charge - e_grid_charge + grid_charge_clean + deficit_clean) / safe, 0.0)
     f_green, f_clean = np.clip(f_green, 0.0, 1.0), np.clip(f_clean, 0.0, 1.0)
     no_supply = _constant(h["p_green_direct"]) and _constant(h["p_discharge"])
     no_supply = no_supply and h["p_green_direct"].flat[0] == 0.0 and h["p_discharge"].flat[0] == 0.0
+    # The grid's figures: sums over the hours, from the hourly import or (no green supply: the
+    # import is the facility power) as a compiled kernel took them (GRID_SUMS).
+    months, days = calendar_starts(time, "month"), calendar_starts(time, "day")
+    if grid is not None:
+        if not no_supply:
+            raise ValueError("annual_figures: grid sums are the import's only without green supply")
+        e_imp, load_clean = grid["p_facility"], grid["load_clean"]
+        imp_price = e_imp * price.flat[0] if _constant(price) else grid["import_price"]
+        peaks = grid["peaks"]
+        demand = demand_cost(peaks, np.arange(np.shape(peaks)[-1]), pc["demand_charge"])
+        islanded = np.asarray(grid["islanded_hours"]).astype(np.int64)
+        green_days = np.asarray(grid["green_days_24h"]).astype(np.int64)
+    else:
+        load = h["p_facility"]
+        e_imp = annual(imp)
+        imp_price = e_imp * price.flat[0] if _constant(price) else annual(imp * price)
+        load_clean = None if _constant(s) or not no_supply else annual(load * s)
+        demand = demand_cost(imp, months, pc["demand_charge"])
+        no_import = imp <= 1e-6 * load
+        islanded = np.sum(no_import, axis=-1)
+        green_days = np.minimum.reduceat(no_import, days, axis=-1).sum(axis=-1)
     if no_supply:  # all from the grid (no pass over the hours where the clean share is one number)
-        green_used = np.zeros(np.shape(load)[:-1])
-        s = h["grid_clean_share"]
-        cfe = np.full(np.shape(load)[:-1], s.flat[0]) if _constant(s) else annual(load * s) / 1000.0 / e_load
+        green_used = np.zeros(np.shape(e_load))
+        cfe = np.full(np.shape(e_load), s.flat[0]) if _constant(s) else load_clean / 1000.0 / e_load
     else:
         green_used = annual(np.minimum(h["p_green_direct"] + h["p_discharge"] * f_green[..., None], load))
         from_grid = imp - h["p_grid_charge"]
-        cfe_supply = h["p_green_direct"] + h["p_discharge"] * f_clean[..., None] + from_grid * h["grid_clean_share"]
+        cfe_supply = h["p_green_direct"] + h["p_discharge"] * f_clean[..., None] + from_grid * s
         cfe = annual(np.minimum(cfe_supply, load)) / 1000.0 / e_load
     hourly_share = green_used / 1000.0 / e_load
     e_surplus = annual(h["p_surplus"])
     exported = e_surplus * (pc["export_contract"] > 0)
     annual_share = np.minimum(green_used + exported, e_load * 1000.0) / 1000.0 / e_load
-    no_import = imp <= 1e-6 * load
-    e_import = (annual(imp) + deficit) / 1000.0
-    mean_price = _mean_last_axis(price)
-    energy_cost = (annual(imp) * price.flat[0] if _constant(price) else annual(imp * price)) + deficit * mean_price
-    months, days = _calendar_starts(time, "month"), _calendar_starts(time, "day")
+    e_import = (e_imp + deficit) / 1000.0
+    energy_cost = imp_price + deficit * _mean_last_axis(price)
     money = annual_cost(
         energy_cost=energy_cost,
-        demand=demand_cost(imp, months, pc["demand_charge"]),
+        demand=demand,
         green_taken_kwh=annual(h["p_green_direct"]) + e_charge - e_grid_charge,
         ppa_price=pc["ppa_price"],
         capex_annual=pc["capex_annual"],
@@ -267,11 +290,9 @@ def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
     co2 = emissions_t(e_import, pc["grid_co2"])
     with np.errstate(invalid="ignore", divide="ignore"):
         spend_share = np.where(pc["other_spend"] > 0, cost / (cost + pc["other_spend"]), np.nan)
-        cf_pv = np.where(
-            pc["pv_capacity_mw"] > 0, annual(h["p_pv"]) / (pc["pv_capacity_mw"] * 1000.0 * _hours(load)), np.nan
-        )
+        cf_pv = np.where(pc["pv_capacity_mw"] > 0, annual(h["p_pv"]) / (pc["pv_capacity_mw"] * 1000.0 * nt), np.nan)
         cf_wind = np.where(
-            pc["wind_capacity_mw"] > 0, annual(h["p_wind"]) / (pc["wind_capacity_mw"] * 1000.0 * _hours(load)), np.nan
+            pc["wind_capacity_mw"] > 0, annual(h["p_wind"]) / (pc["wind_capacity_mw"] * 1000.0 * nt), np.nan
         )
     return {
         "energy_green": annual(h["p_green"]) / 1000.0,
@@ -286,12 +307,12 @@ def _green_figures(h, pc, time, e_load, e_it, annual) -> dict[str, np.ndarray]:
         "cfe_score": cfe,
         "pv_capacity_factor": cf_pv,
         "wind_capacity_factor": cf_wind,
-        "islanded_hours": np.sum(no_import, axis=-1),
-        "green_days_24h": np.minimum.reduceat(no_import, days, axis=-1).sum(axis=-1),
+        "islanded_hours": islanded,
+        "green_days_24h": green_days,
         "storage_cycles_per_day": annual(h["p_discharge"])
         / 1000.0
         / np.maximum(pc["storage_energy_mwh"], 1e-9)
-        / (_hours(load) / 24.0),
+        / (nt / 24.0),
         **money,
         "cost_per_mwh_it": cost / e_it,
         "electricity_share_of_spend": spend_share,

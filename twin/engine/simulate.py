@@ -35,8 +35,16 @@ from twin.core.params import ConfigError
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
 from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
-from twin.engine.kernels import COMPILED_DESIGNS, SUMS, facility_year
-from twin.engine.metrics import GREEN_HOURLY_NEEDS, HOURLY_NEEDS, annual_figures, kpi_dataset, policy_attrs
+from twin.engine.kernel_parts import GridYear
+from twin.engine.kernels import COMPILED_DESIGNS, facility_year
+from twin.engine.metrics import (
+    GREEN_HOURLY_NEEDS,
+    HOURLY_NEEDS,
+    annual_figures,
+    calendar_starts,
+    kpi_dataset,
+    policy_attrs,
+)
 from twin.engine.weather_source import site_weather
 from twin.money.economics import server_capex_annual
 from twin.supply.green import SupplyParams, green_power
@@ -433,31 +441,46 @@ def annual_kpis(
     lock = threading.Lock()
     profiles: dict = {}  # PV and wind unit profiles, shared by the blocks
     fused = use_compiled(kernel, n * nt / 8760.0)
+    hour = plan.hour[0]
+    months, days = calendar_starts(plan.time, "month"), calendar_starts(plan.time, "day")
 
     def run_block(key: tuple, idx: list[int]) -> None:
         m = len(idx)
-        sums = None
+        block = [plan.cases[i] for i in idx]
+        supply = _supply_params(block)
+        block_keys = [keys[i] for i in idx]
         inputs = _inputs(plan, key, idx)
-        r = facility_year(*inputs, m) if fused and key[0] in COMPILED_DESIGNS else None
+        r = green = None
+        if fused and key[0] in COMPILED_DESIGNS:
+            grid = None
+            if not _has_green_supply(block):  # the grid's sums in the kernel: no (case, time) array
+                green, per_case = green_power(
+                    supply, block_keys, plan.wx_all, np.broadcast_to(0.0, (m, nt)), scenario.dispatch, profiles, hour
+                )
+                grid = GridYear.of(green["price"], green["grid_clean_share"], months, days, m)
+            r = facility_year(*inputs, m, grid, want_hourly=grid is None)
+        sums = None
         if r is not None:
-            hourly = {"p_facility": r["p_facility"]}
-            sums = {k: r[f"sum_{k}"] for k in SUMS}
+            sums = {**r["sums"], **({"peaks": r["peaks"]} if "peaks" in r else {})}
+            hourly = {"p_facility": r["p_facility"]} if "p_facility" in r else {}
             _heat_reuse(hourly, plan, idx, inputs[1]["t_db"])
         else:
             hourly = {
                 k: np.broadcast_to(np.asarray(v), (m, nt))
                 for k, v in _block(plan, key, idx, KPI_VARIABLES, inputs).items()
             }
-        green, per_case = green_power(
-            _supply_params([plan.cases[i] for i in idx]),
-            [keys[i] for i in idx],
-            plan.wx_all,
-            np.ascontiguousarray(hourly["p_facility"]),
-            scenario.dispatch,
-            profiles=profiles,
-            hour=plan.hour[0],
-        )
-        per_case = {**per_case, "server_capex_annual": server_capex([plan.cases[i] for i in idx])}
+        if r is None or "p_facility" in hourly:
+            green, per_case = green_power(
+                supply,
+                block_keys,
+                plan.wx_all,
+                np.ascontiguousarray(hourly["p_facility"]),
+                scenario.dispatch,
+                profiles=profiles,
+                hour=hour,
+            )
+        assert green is not None
+        per_case = {**per_case, "server_capex_annual": server_capex(block)}
         f = annual_figures({**hourly, **green}, per_case, plan.time, sums)
         with lock:
             for k, v in f.items():
@@ -502,6 +525,11 @@ def server_capex(cases: list[Case]) -> np.ndarray:
         ],
         dtype=float,
     )
+
+
+def _has_green_supply(cases: list[Case]) -> bool:
+    """Whether any case has a PV or wind plant or storage (:func:`twin.supply.green.green_power` dispatches)."""
+    return any(c.pv.capacity_mw > 0 or c.wind.capacity_mw > 0 or c.storage.energy_mwh > 0 for c in cases)
 
 
 def _supply_params(cases: list[Case]) -> SupplyParams:
