@@ -30,6 +30,10 @@ from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.engine.kernel_parts import (
+    H_COOL,
+    H_IT,
+    H_OUT,
+    H_WATER,
     HOUR_ROWS,
     SHARED_ROWS,
     Block,
@@ -199,6 +203,11 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     the chiller record: CAPFT (6), EIRFT (6), EIRFPLR (3), minimum and unloading part-load
     ratio, reference COP, chilled- and condenser-water ranges (°C, 2 each). Returns the status
     (0, 2 out of bounds).
+
+    Each hour runs three loops over the cases (the heat; the air side, pumps and tower; the
+    chillers), each reading at most ~25 rows of ``P``: with more, the compiler does not
+    vectorise the loop. Every value a loop reads is read before any branch, so the branches
+    become selects.
     """
     m = P.shape[1]
     nt = S.shape[1]
@@ -217,6 +226,7 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     pr = np.empty(m)
     cl = np.empty(m)
     H = np.empty((len(HOUR_ROWS), m))
+    X = np.empty((3, m))  # the heat, the tower water and the chillers' load of the hour, per case
     part = np.zeros(acc.shape)
     day_ok = np.ones(m)
     for t in range(nt):
@@ -229,70 +239,77 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
         y00, y01, y02, y10, y11, y12 = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
         y20, y21, y22 = S[10, t], S[11, t], S[12, t]
         n_bad = 0
-        for i in range(m):
+        for i in range(m):  # IT power and the heat the plant removes
             p_it, _ = it_power(P, i, inst[i], u[i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
             p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
-            q = p_it + (p_dist + p_ups + p_misc)
-            # CRAH fans and chilled-water pumps
-            q_design, m_design, share = P[r, i], P[r + 2, i], P[r + 3, i]
+            H[H_IT, i] = p_it
+            X[0, i] = p_it + (p_dist + p_ups + p_misc)
+        for i in range(m):  # CRAH fans, pumps, tower cells and their fans, economiser
+            q, q_design, cp_dt, m_design, share = X[0, i], P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
+            x_min, p_chw_d, pump_min, rej_factor = P[r + 4, i], P[r + 5, i], P[r + 6, i], P[r + 7, i]
+            q_rej_d, n_ch, constant, range_d = P[r + 8, i], P[r + 9, i], P[r + 10, i], P[r + 11, i]
+            lo, hi, econ, econ_app, t_chw_ret = P[r + 12, i], P[r + 13, i], P[r + 14, i], P[r + 15, i], P[r + 17, i]
+            t_min_water, t_cw_min, dt_chw, p_cw_cell = P[r + 18, i], P[r + 19, i], P[r + 20, i], P[r + 22, i]
+            p_tower_d, basin_k, basin_set = P[r + 23, i], P[r + 24, i], P[r + 25, i]
             load = q / q_design
-            m_air = q / P[r + 1, i]
-            xf = max(m_air / max(m_design, 1e-12) * share, P[r + 4, i])
+            m_air = q / cp_dt
+            xf = max(m_air / max(m_design, 1e-12) * share, x_min)
             p_crah = m_design * kw_per_kg / share * (((f3 * xf + f2) * xf + f1) * xf + f0)
-            xp = max(load, P[r + 6, i])
-            p_chw = P[r + 5, i] * (((g3 * xp + g2) * xp + g1) * xp + g0)
+            xp = max(load, pump_min)
+            p_chw = p_chw_d * (((g3 * xp + g2) * xp + g1) * xp + g0)
             # tower cells staged with the heat, YorkCalc's coefficients at their range
-            n_ch = P[r + 9, i]
-            rej = min(load * P[r + 7, i] * q_design / P[r + 8, i], 1.0)
-            cells = 1.0 if P[r + 10, i] > 0.0 else max(np.ceil(rej * n_ch - 1e-9), 1.0) / n_ch
-            rng = min(max(P[r + 11, i] * rej / cells, 1.1), 22.2)
+            rej = min(load * rej_factor * q_design / q_rej_d, 1.0)
+            staged = max(np.ceil(rej * n_ch - 1e-9), 1.0) / n_ch
+            cells = 1.0 if constant > 0.0 else staged
+            rng = min(max(range_d * rej / cells, 1.1), 22.2)
             c0 = y00 + rng * (y01 + rng * y02)
             c1 = y10 + rng * (y11 + rng * y12)
             c2 = y20 + rng * (y21 + rng * y22)
-            lo, hi = P[r + 12, i], P[r + 13, i]
             g = min(lo, 8.0)
-            econ = P[r + 14, i] > 0.0
-            econ_app, t_chw_ret = P[r + 15, i], P[r + 17, i]
             # tower water wanted: as cold as allowed while the economiser can use it
-            useful = econ & (wb + (c0 + g * (c1 + g * c2)) + econ_app < t_chw_ret)
-            target = P[r + 18, i] if useful else P[r + 19, i]
+            useful = (econ > 0.0) & (wb + (c0 + g * (c1 + g * c2)) + econ_app < t_chw_ret)
+            target = t_min_water if useful else t_cw_min
             wanted = target - wb
-            # the air-flow ratio giving that approach (the quadratic's root in [lo, hi])
+            # the air-flow ratio giving that approach (the quadratic's root in [lo, hi], else lo)
             disc = c1 * c1 - 4.0 * c2 * (c0 - wanted)
-            sq = math.sqrt(disc) if disc >= 0.0 else math.nan
-            root = (-c1 + sq) / (2.0 * c2)
-            if not ((root >= lo) & (root <= hi)):
-                root = (-c1 - sq) / (2.0 * c2)
-            if wanted <= c0 + lo * (c1 + lo * c2):
-                lg = lo
-            elif wanted >= c0 + hi * (c1 + hi * c2):
-                lg = hi
-            else:
-                lg = min(max(lo if math.isnan(root) else root, lo), hi)
+            sq = math.sqrt(max(disc, 0.0))
+            r1 = (-c1 + sq) / (2.0 * c2)
+            r2 = (-c1 - sq) / (2.0 * c2)
+            root = r1 if (r1 >= lo) & (r1 <= hi) else r2
+            root = lo if (disc < 0.0) | (root != root) else root
+            clipped = min(max(root, lo), hi)
+            app_hi = c0 + hi * (c1 + hi * c2)
+            lg = lo if wanted <= c0 + lo * (c1 + lo * c2) else (hi if wanted >= app_hi else clipped)
             air_ratio = lo / lg
             gl = min(lg, 8.0)
             t_tower = max(wb + (c0 + gl * (c1 + gl * c2)), target)
-            frac = min(max((t_chw_ret - (t_tower + econ_app)) / P[r + 20, i], 0.0), 1.0) if econ else 0.0
-            # chillers (EIR record), staged on
-            q_ch = max(q * (1.0 - frac), 0.0)
-            x = P[r + 16, i]
-            y = min(max(max(t_tower, P[r + 19, i]), cw_lo), cw_hi)
-            q_avail = P[r + 21, i] * (cap0 + x * (cap1 + cap2 * x) + y * (cap3 + cap4 * y) + cap5 * x * y)
+            frac_econ = min(max((t_chw_ret - (t_tower + econ_app)) / dt_chw, 0.0), 1.0)
+            frac = frac_econ if econ > 0.0 else 0.0
+            # condenser pumps, tower fans, basin heaters of the idle cells
+            p_pumps = p_chw + cells * p_cw_cell
+            p_hr = p_tower_d * cells * (air_ratio * air_ratio * air_ratio)
+            p_hr = p_hr + basin_k * (1.0 - cells) * max(basin_set - t_db, 0.0)
+            ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_hr >= 0.0)
+            n_bad += 0 if ok else 1
+            H[H_COOL, i] = p_crah + p_pumps + p_hr
+            X[1, i] = t_tower
+            X[2, i] = max(q * (1.0 - frac), 0.0)
+        for i in range(m):  # chillers (EIR record), staged on; the tower's water
+            q, t_tower, q_ch = X[0, i], X[1, i], X[2, i]
+            n_ch, x, t_cw_min, q_ref = P[r + 9, i], P[r + 16, i], P[r + 19, i], P[r + 21, i]
+            latent, water_factor, out_env = P[r + 26, i], P[r + 27, i], P[r + 28, i]
+            y = min(max(max(t_tower, t_cw_min), cw_lo), cw_hi)
+            q_avail = q_ref * (cap0 + x * (cap1 + cap2 * x) + y * (cap3 + cap4 * y) + cap5 * x * y)
             running = min(max(np.ceil(q_ch / q_avail - 1e-9), 0.0), n_ch)
-            short = q_ch > n_ch * q_avail * (1.0 + 1e-9)
-            plr = min(q_ch / max(running * q_avail, 1e-12), 1.0) if running > 0.0 else 0.0
+            plr_on = min(q_ch / max(running * q_avail, 1e-12), 1.0)
+            plr = plr_on if running > 0.0 else 0.0
             pl = max(plr, plr_unload)
             eirft = eir0 + x * (eir1 + eir2 * x) + y * (eir3 + eir4 * y) + eir5 * x * y
             p_comp = running * q_avail * (eirft * ((plr2 * pl + plr1) * pl + plr0)) / cop_ref * min(plr / plr_min, 1.0)
-            # heat rejection: condenser pumps, tower fans, basin heaters of the idle cells
-            p_pumps = p_chw + cells * P[r + 22, i]
-            p_hr = P[r + 23, i] * cells * (air_ratio * air_ratio * air_ratio)
-            p_hr = p_hr + P[r + 24, i] * (1.0 - cells) * max(P[r + 25, i] - t_db, 0.0)
-            water = P[r + 26, i] * (q + p_comp) / h_fg * 3600.0 * P[r + 27, i]
-            out = 1.0 if (P[r + 28, i] > 0.0) | short else 0.0
-            ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_comp >= 0.0) & (p_hr >= 0.0)
-            n_bad += 0 if ok else 1
-            record_cooling(H, i, p_it, p_crah + p_pumps + p_comp + p_hr, water, out)
+            n_bad += 0 if p_comp >= 0.0 else 1
+            H[H_COOL, i] = H[H_COOL, i] + p_comp
+            H[H_WATER, i] = latent * (q + p_comp) / h_fg * 3600.0 * water_factor
+            H[H_OUT, i] = 1.0 if (out_env > 0.0) | (q_ch > n_ch * q_avail * (1.0 + 1e-9)) else 0.0
         electrical_hour(P, H)
         if accumulate_hour(t, H, u, inst, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out) or n_bad > 0:
             return 2
