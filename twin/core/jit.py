@@ -49,11 +49,12 @@ KERNELS = ("auto", "numba", "reference")
 """The values of ``kernel=``."""
 
 AUTO_MIN_CASE_YEARS = 1000
-"""Smallest run (case-years) that ``kernel="auto"`` compiles. Measured on the 2-core bench machine (CPU time; ``python bench/run.py
-kernel-cost engine``): importing numba 0.15–0.45 s and loading the cached free-air kernel
-0.4–0.6 s, once per process, against ≈ 0.5 ms saved per free-air case-year (about 1,900 against
-950 case-years per core-second): the compiled path pays off from about 1,000–2,000 case-years
-in a fresh process."""
+"""Smallest run (case-years) that ``kernel="auto"`` compiles. Measured on the 2-core bench
+machine (CPU time; ``python bench/run.py kernel-cost engine``, 2026-11-26): importing numba
+0.13–0.15 s and loading the cached free-air kernel 0.31–0.34 s, once per process, against
+≈ 0.66 ms saved per free-air case-year (about 3,900 against 1,100 case-years per core-second):
+the compiled path pays off from about 700 case-years in a fresh process; 1,000 keeps a margin
+for the shared machine's spread."""
 
 _HELPER = "__twin_kernel_helper__"
 _COMPILED: dict[Callable[..., Any], Callable[..., Any]] = {}

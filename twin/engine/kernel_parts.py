@@ -42,9 +42,10 @@ from twin.engine.metrics import FACILITY_SUMS, GRID_SUMS
 
 __all__ = [
     "ACC_NAMES",
+    "CHAIN_ROWS",
     "CHUNK",
+    "DESIGN_ROWS",
     "ELECTRICAL_ROWS",
-    "HOUR_ROWS",
     "IT_ROWS",
     "SHARED_ROWS",
     "Block",
@@ -72,30 +73,35 @@ IT_ROWS = (
     "fan_speed_per_k",
     "leakage_per_k",
     "leakage_share",
-    "performance_factor",
+    "inv_performance",
     "overclock",
 )
-"""Rows 0… of ``P``: :func:`twin.building.it_load.it_power`'s parameters (``overclock``: its
-``overclock_power_factor``)."""
+"""Rows 0… of ``P``: :func:`twin.building.it_load.it_power`'s parameters (``inv_performance``:
+1 / ``performance_factor``; ``overclock``: its ``overclock_power_factor``)."""
 ELECTRICAL_ROWS = ("distribution_loss", "ups_x", "ups_r0", "ups_r1", "ups_r2", "p_misc", "tr_k", "tr_0")
 """The next rows: the electrical chain per case (:func:`shared_rows`): ``ups_x = (1 + d) / R``,
 ``ups_r<k> = R c<k>`` (R the UPS rating), ``p_misc`` kW, ``tr_k = n_l / R_t``, ``tr_0 = R_t n_0``."""
 SHARED_ROWS = IT_ROWS + ELECTRICAL_ROWS
 """The rows every kernel's ``P`` starts with; a design's own rows follow from ``len(SHARED_ROWS)``."""
 
-(R_IDLE, R_FAN_SHARE, R_FAN_K, R_LEAK_K, R_LEAK_SHARE, R_PERF, R_OVERCLOCK) = range(7)
+(R_IDLE, R_FAN_SHARE, R_FAN_K, R_LEAK_K, R_LEAK_SHARE, R_INV_PERF, R_OVERCLOCK) = range(7)
 (R_DIST, R_UPS_X, R_UPS_R0, R_UPS_R1, R_UPS_R2, R_MISC, R_TR_K, R_TR_0) = range(7, 15)
 
-HOUR_ROWS = (*FACILITY_SUMS[:6], "water", "out_of_envelope")
-"""Rows of the hour matrix ``H``: a design kernel writes ``p_it``, ``p_cooling``, ``water`` and
-``out_of_envelope`` (:func:`record_cooling`), :func:`electrical_hour` the rest."""
-H_FAC, H_IT, H_COOL, H_UPS, H_DIST, H_TR, H_WATER, H_OUT = range(8)
+DESIGN_ROWS = ("p_it", "p_cooling", "water", "out_of_envelope")
+"""Rows of the matrix ``C`` (4, case) a design kernel's loop writes for the hour (:func:`record_cooling`)."""
+CHAIN_ROWS = ("p_facility", "p_ups_loss", "p_transformer_loss")
+"""Rows of the matrix ``E`` (4, case) :func:`electrical_hour` writes for the hour. Two matrices,
+not one: a loop that reads rows of an array and writes other rows of it is not vectorised (the
+distance between the rows is not known when compiling)."""
+C_IT, C_COOL, C_WATER, C_OUT = range(4)
+E_FAC, E_UPS, E_TR = range(3)
 
 ACC_NAMES = (*FACILITY_SUMS, *GRID_SUMS)
 """Rows of ``acc``: :data:`twin.engine.metrics.FACILITY_SUMS` (``pue``: the highest hourly PUE),
 then :data:`twin.engine.metrics.GRID_SUMS`."""
-_HOUR_TO_ACC = (0, 1, 2, 3, 4, 5, 8, 9)
-A_COMPUTE, A_PUE, A_PRICE, A_CLEAN, A_ISLAND, A_DAYS = 7, 10, 11, 12, 13, 14
+_DESIGN_TO_ACC = (1, 2, 8, 9)
+_CHAIN_TO_ACC = (0, 3, 5)
+A_IT, A_DIST, A_COMPUTE, A_PUE, A_PRICE, A_CLEAN, A_ISLAND, A_DAYS = 1, 4, 7, 10, 11, 12, 13, 14
 
 
 @kernel_helper
@@ -118,7 +124,7 @@ def it_power(P, i, installed, u, t_inlet, t_chip, fans_kept, t_inlet_ref, t_chip
     ``installed`` kW and ``u`` this hour; inlet and chip °C; ``fans_kept`` the share of server
     fans (1 air-cooled, 0 none); the reference inlet and chip temperatures °C.
     """
-    load = (P[R_IDLE, i] + (1.0 - P[R_IDLE, i]) * u) / P[R_PERF, i]
+    load = (P[R_IDLE, i] + (1.0 - P[R_IDLE, i]) * u) * P[R_INV_PERF, i]
     p_core = installed * (1.0 - P[R_FAN_SHARE, i]) * load * P[R_OVERCLOCK, i]
     p_leak = p_core * max(P[R_LEAK_K, i] * (t_chip - t_chip_ref), -P[R_LEAK_SHARE, i])
     speed = 1.0 + P[R_FAN_K, i] * max(t_inlet - t_inlet_ref, 0.0)
@@ -145,87 +151,94 @@ def facility_power(P, i, p_it, p_dist, p_ups, p_misc, p_cool):
 
 
 @kernel_helper
-def record_cooling(H, i, p_it, p_cool, water, out):
-    """Write case ``i``'s IT power, cooling power (kW), water (L/h) and out-of-envelope flag (0/1) into ``H``.
+def record_cooling(C, i, p_it, p_cool, water, out):
+    """Write case ``i``'s IT power, cooling power (kW), water (L/h) and out-of-envelope flag (0/1) into ``C``.
 
     A design kernel's loop over the cases writes these four rows and no more: a loop that
-    writes more rows of different arrays is not vectorised (too many runtime overlap checks).
+    writes more rows is not vectorised (too many runtime overlap checks).
     """
-    H[H_IT, i] = p_it
-    H[H_COOL, i] = p_cool
-    H[H_WATER, i] = water
-    H[H_OUT, i] = out
+    C[C_IT, i] = p_it
+    C[C_COOL, i] = p_cool
+    C[C_WATER, i] = water
+    C[C_OUT, i] = out
 
 
 @kernel_helper
-def electrical_hour(P, H):
-    """The electrical chain of every case of the hour: from ``H``'s IT and cooling power, its
+def electrical_hour(P, C, E):
+    """The electrical chain of every case of the hour: from ``C``'s IT and cooling power, into ``E`` its
     distribution, UPS and transformer losses and the facility power (:func:`indoor_losses`,
-    :func:`facility_power`)."""
-    for i in range(H.shape[1]):
-        p_it = H[H_IT, i]
+    :func:`facility_power`). Returns how many cases are out of bounds (the reference decides,
+    :func:`twin.building.facility.check_bounds`): IT power not positive, a part negative, PUE
+    below 1, the facility power not finite."""
+    n_bad = 0
+    for i in range(C.shape[1]):
+        p_it = C[C_IT, i]
+        p_cool = C[C_COOL, i]
         p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
-        p_tr, p_f = facility_power(P, i, p_it, p_dist, p_ups, p_misc, H[H_COOL, i])
-        H[H_FAC, i] = p_f
-        H[H_UPS, i] = p_ups
-        H[H_DIST, i] = p_dist
-        H[H_TR, i] = p_tr
+        p_tr, p_f = facility_power(P, i, p_it, p_dist, p_ups, p_misc, p_cool)
+        E[E_FAC, i] = p_f
+        E[E_UPS, i] = p_ups
+        E[E_TR, i] = p_tr
+        ok = (p_it > 0.0) & (p_cool >= 0.0) & (p_ups >= 0.0) & (p_dist >= 0.0) & (p_tr >= 0.0) & (p_misc >= 0.0)
+        ok = ok & (p_f >= (1.0 - 1e-12) * p_it) & (p_f < math.inf)
+        n_bad += 0 if ok else 1
+    return n_bad
 
 
 @kernel_helper
-def accumulate_hour(t, H, u, inst, part, acc, price, clean, month, day_end, grid, peaks, day_ok, p_out):
-    """Add hour ``t`` (the hour matrix ``H``, utilisation ``u`` and installed IT ``inst``) to the
-    year's sums; returns True if a value is out of bounds.
+def accumulate_hour(t, C, E, part, acc, price, clean, month, day_end, grid, peaks, day_ok, p_out):
+    """Add hour ``t`` (the hour's ``C`` and ``E``) to the year's sums.
 
     Sums run per chunk of :data:`CHUNK` hours in ``part`` (zeros, shaped as ``acc``; ``day_ok``
-    ones, case-long) and join ``acc`` at the chunk's end.
-    Out of bounds (the reference decides, see :func:`twin.building.facility.check_bounds`): IT
-    power not positive, a part negative, PUE below 1, a power or the water not finite. With
-    ``grid`` also Σ p·price, Σ p·clean, the month's peak, islanded hours (no import:
-    ``p ≤ 1e-6 p``) and 24-hour-green days, the import being the facility power.
+    ones, one more than the cases) and join ``acc`` at the chunk's end; the highest hourly PUE; ``p_out[t]``
+    the facility power when ``p_out`` has a row per hour. With ``grid`` also Σ p·price,
+    Σ p·clean, the month's peak, islanded hours (no import: ``p ≤ 1e-6 p``) and 24-hour-green
+    days, the import being the facility power.
     """
-    m = H.shape[1]
+    m = C.shape[1]
     nt = month.size
-    tw = t if p_out.shape[0] > 1 else 0
-    n_bad = 0
     for i in range(m):
-        p_f = H[H_FAC, i]
-        p_it = H[H_IT, i]
-        pue = p_f / p_it
-        ok = (p_it > 0.0) & (H[H_COOL, i] >= 0.0) & (H[H_UPS, i] >= 0.0) & (H[H_DIST, i] >= 0.0)
-        ok = ok & (H[H_TR, i] >= 0.0) & (H[H_WATER, i] >= 0.0) & (pue >= 1.0 - 1e-12)
-        ok = ok & (p_f < math.inf) & (H[H_WATER, i] < math.inf)
-        n_bad += 0 if ok else 1
-        acc[A_PUE, i] = max(acc[A_PUE, i], pue)
-        p_out[tw, i] = p_f
-    for k in range(len(HOUR_ROWS)):  # part's rows are acc's
-        a = _HOUR_TO_ACC[k]
+        acc[A_PUE, i] = max(acc[A_PUE, i], E[E_FAC, i] / C[C_IT, i])
+    if p_out.shape[0] > 1:
         for i in range(m):
-            part[a, i] += H[k, i]
-    for i in range(m):
-        part[A_COMPUTE, i] += inst[i] * u[i]
+            p_out[t, i] = E[E_FAC, i]
+    for k in range(len(DESIGN_ROWS)):  # part's rows are acc's
+        a = _DESIGN_TO_ACC[k]
+        for i in range(m):
+            part[a, i] += C[k, i]
+    for k in range(len(CHAIN_ROWS)):
+        a = _CHAIN_TO_ACC[k]
+        for i in range(m):
+            part[a, i] += E[k, i]
     if grid:
         mo = month[t]
         for i in range(m):
-            p_f = H[H_FAC, i]
-            part[A_PRICE, i] += p_f * price[i]
-            part[A_CLEAN, i] += p_f * clean[i]
+            part[A_PRICE, i] += E[E_FAC, i] * price[i]
         for i in range(m):
-            p_f = H[H_FAC, i]
-            island = 1.0 if p_f <= 1e-6 * p_f else 0.0
-            part[A_ISLAND, i] += island
-            day_ok[i] = min(day_ok[i], island)
-            peaks[mo, i] = max(peaks[mo, i], p_f)
-        if day_end[t]:
+            part[A_CLEAN, i] += E[E_FAC, i] * clean[i]
+        for i in range(m):
+            peaks[mo, i] = max(peaks[mo, i], E[E_FAC, i])
+        n_island = 0
+        for i in range(m):
+            n_island += 1 if E[E_FAC, i] <= 1e-6 * E[E_FAC, i] else 0
+        if n_island == 0:  # no case islanded: no case's day is green (day_ok[m]: that flag)
+            day_ok[m] = 0.0
+        else:
             for i in range(m):
-                acc[A_DAYS, i] += day_ok[i]
+                island = 1.0 if E[E_FAC, i] <= 1e-6 * E[E_FAC, i] else 0.0
+                part[A_ISLAND, i] += island
+                day_ok[i] = min(day_ok[i], island)
+        if day_end[t]:
+            if day_ok[m] > 0.0:
+                for i in range(m):
+                    acc[A_DAYS, i] += day_ok[i]
+            for i in range(m + 1):
                 day_ok[i] = 1.0
     if (t + 1) % CHUNK == 0 or t == nt - 1:
         for a in range(A_ISLAND + 1):
             for i in range(m):
                 acc[a, i] += part[a, i]
                 part[a, i] = 0.0
-    return n_bad > 0
 
 
 def shared_rows(fac: Any, ele: Any, design_kw: Any, overclock: Any) -> list[Any]:
@@ -233,7 +246,8 @@ def shared_rows(fac: Any, ele: Any, design_kw: Any, overclock: Any) -> list[Any]
     rating = ele["ups_redundancy"] * design_kw
     rating_t = ele["transformer_rating_factor"] * design_kw
     return [
-        *(fac[k] for k in IT_ROWS[:-1]),
+        *(fac[k] for k in IT_ROWS[:5]),
+        1.0 / np.asarray(fac["performance_factor"], dtype=float),
         overclock,
         ele["distribution_loss"],
         (1.0 + ele["distribution_loss"]) / rating,
@@ -321,6 +335,11 @@ def _rows_of(a: Any) -> np.ndarray:
 Kernel = Callable[..., int]
 
 
+def _year_sum(a: np.ndarray, nt: int) -> np.ndarray:
+    """Sum over the year of a :func:`by_hour` array, per case (one value: times the hours)."""
+    return np.ascontiguousarray(a.T).sum(axis=-1) if a.shape[0] > 1 else a[0] * nt  # pairwise, as numpy's
+
+
 class Block(NamedTuple):
     """What a design's kernel driver (:data:`twin.engine.kernels.COMPILED_DESIGNS`) receives for one block."""
 
@@ -404,6 +423,8 @@ def run_kernel(
         if status != 0:
             return None
         acc[ACC_NAMES.index("p_misc")] = sub[R_MISC] * nt
+        acc[A_DIST] = sub[R_DIST] * acc[A_IT]  # p_dist = d p_it each hour
+        acc[A_COMPUTE] = _year_sum(cols(by_hour(hourly[1] * hourly[0], m, nt)), nt)
         acc_all[:, idx] = acc
         peaks_all[:, idx] = peaks
         if p_all is not None:

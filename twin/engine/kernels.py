@@ -27,6 +27,7 @@ codes, :data:`COMPILED_DESIGNS`): :func:`facility_year` and :mod:`twin.engine.ke
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,8 @@ from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import use_compiled
 from twin.engine.design_kernels import chilled_water_kernel, indirect_evap_kernel
 from twin.engine.kernel_parts import (
-    HOUR_ROWS,
+    CHAIN_ROWS,
+    DESIGN_ROWS,
     SHARED_ROWS,
     Block,
     GridYear,
@@ -98,9 +100,10 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out
     inst = np.empty(m)
     pr = np.empty(m)
     cl = np.empty(m)
-    H = np.empty((len(HOUR_ROWS), m))
+    C = np.empty((len(DESIGN_ROWS), m))
+    E = np.empty((len(CHAIN_ROWS), m))
     part = np.zeros(acc.shape)
-    day_ok = np.ones(m)
+    day_ok = np.ones(m + 1)
     for t in range(nt):
         fill_column(U, t, u)
         fill_column(IT, t, inst)
@@ -124,14 +127,16 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out
             p_fans = P[r + 5, i] * fan_kw * (((a3 * xf + a2) * xf + a1) * xf + a0)
             p_hum = m_air * hum_kw
             water = m_air * water_kg
-            ok = (p_fans >= 0.0) & (p_hum >= 0.0) & (water >= 0.0) & ((q_mech <= 0.0) | (no_cop == 0.0))
+            ok = (p_fans >= 0.0) & (p_hum >= 0.0) & (water >= 0.0) & (water < math.inf)
+            ok = ok & ((q_mech <= 0.0) | (no_cop == 0.0))
             n_bad += 0 if ok else 1
-            record_cooling(H, i, p_it, p_fans + p_mech + p_hum, water, out)
+            record_cooling(C, i, p_it, p_fans + p_mech + p_hum, water, out)
         if n_short > 0:
             return 1
-        electrical_hour(P, H)
-        if accumulate_hour(t, H, u, inst, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out) or n_bad > 0:
+        n_bad += electrical_hour(P, C, E)
+        if n_bad > 0:
             return 2
+        accumulate_hour(t, C, E, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out)
     return 0
 
 

@@ -303,3 +303,63 @@ def test_a_study_chooses_the_kernel_once_for_all_its_blocks(monkeypatch):
     base = Scenario(sites=("qingyang",), designs=("free_air",))
     run_sweep(base, (("facility.utilisation", (0.3, 0.5, 0.7)),), block=1, progress=False)
     assert seen == ["numba"] * 3
+
+
+def test_kernel_hands_a_non_finite_hour_back_to_the_reference():
+    """A NaN in the weather: the reference refuses the block, the kernel returns None (it never raises)."""
+    rng = np.random.default_rng(7)
+    wx = _weather(rng, 48)
+    wx = {k: v.copy() for k, v in wx.items()}
+    for k in ("t_db", "t_wb", "w", "x_sat"):
+        wx[k][0, 20] = np.nan
+    assert not _compare(wx, [ITParams()] * 2, [ElectricalParams()] * 2, [FreeAirParams()], 2)
+
+
+def _site_with_hourly_grid(tmp_path: Path) -> Path:
+    """Qingyang as a site file of its own with a clean share that changes every month."""
+    text = (ROOT / "sites" / "data" / "qingyang.toml").read_text()
+    shares = ", ".join(f"{0.3 + 0.04 * k:.2f}" for k in range(12))
+    text = text.replace('key = "qingyang"', 'key = "qingyang_grid"').replace(
+        'name = "Qingyang"', 'name = "QingyangGrid"'
+    )
+    text = text.replace('aliases = ["xifeng", "xifengzhen"]', "aliases = []")
+    lines = [f"clean_share = [{shares}]" if line.startswith("clean_share = ") else line for line in text.splitlines()]
+    (tmp_path / "qingyang_grid.toml").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def test_grid_sums_equal_the_reference(tmp_path):
+    """Time-of-use price, a monthly clean share and a demand charge; blocks with and without
+    green supply (the kernel's grid sums against the reference's hourly KPIs); per-case design
+    IT, diurnal and flat profiles, an occupancy ramp; every KPI (cost, CFE, islanded hours, green days)."""
+    d = _site_with_hourly_grid(tmp_path)
+    grid = (
+        ("facility.utilisation", (0.3, 0.8)),
+        ("facility.profile", ("flat", "diurnal")),
+        ("facility.occupancy_ramp", (False, True)),
+        ("facility.it_capacity_kw", (2_000.0, 10_000.0)),
+        ("green.pv.capacity_mw", (0.0, 4.0)),
+    )
+    sc = Scenario(sites=("qingyang_grid",), designs=("free_air",), site_dirs=(str(d),), sweep=grid)
+    handled = _fused_and_reference(sc)
+    assert handled and all(handled)
+    ds = annual_kpis(sc, kernel="numba")
+    plantless = ds["green.pv.capacity_mw"].to_numpy() == 0.0
+    assert plantless.any() and np.all(ds["cost_demand"].to_numpy()[plantless] > 0)
+    cfe = ds["cfe_score"].to_numpy()[plantless]
+    assert np.all((cfe > 0.3) & (cfe < 0.75)) and np.ptp(cfe) > 0  # the monthly shares, weighted by load
+
+
+def test_grid_sums_with_a_csv_utilisation(tmp_path):
+    """An hourly utilisation series (per hour, shared by the cases) on the fused path."""
+    f = tmp_path / "u.csv"
+    u = np.where(np.arange(8760) % 24 < 8, 0.2, 0.9)
+    f.write_text("utilisation\n" + "\n".join(f"{x:g}" for x in u) + "\n")
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        facility=ITParams(profile="csv", profile_csv=str(f)),
+        sweep=(("electrical.ups_redundancy", (1.0, 2.0)), ("facility.it_capacity_kw", (1_000.0, 5_000.0))),
+    )
+    handled = _fused_and_reference(sc)
+    assert handled and all(handled)

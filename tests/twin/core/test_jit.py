@@ -1,0 +1,75 @@
+"""twin.core.jit: kernel helpers compiled with the kernels that call them, and the disk cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from twin.core.jit import helpers_of, kernel_helper
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@kernel_helper
+def _double(x):
+    return 2.0 * x
+
+
+def _kernel(a, out):
+    for i in range(a.size):
+        out[i] = _double(a[i])
+    return 0
+
+
+def test_helpers_are_found_by_global_name_and_the_kernel_still_runs_as_python():
+    assert helpers_of(_kernel) == {"_double": _double}
+    assert helpers_of(_double) == {}
+    out = np.empty(3)
+    _kernel(np.arange(3.0), out)
+    np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
+
+
+def test_a_changed_helper_is_recompiled_never_loaded_stale(tmp_path):
+    """The kernel's cache entry is keyed on its helpers' source: editing a helper in another
+    file recompiles the kernel (numba alone would load the stale one)."""
+    (tmp_path / "helpers_mod.py").write_text(
+        "from twin.core.jit import kernel_helper\n\n@kernel_helper\ndef scale(x):\n    return x * 2.0\n"
+    )
+    (tmp_path / "kernel_mod.py").write_text(
+        textwrap.dedent(
+            """
+            from helpers_mod import scale
+
+            def kern(a, out):
+                for i in range(a.size):
+                    out[i] = scale(a[i]) + 1.0
+                return 0
+            """
+        )
+    )
+    code = (
+        "import numpy as np, kernel_mod\nfrom twin.core.jit import compiled\n"
+        "f = compiled(kernel_mod.kern); o = np.empty(2); f(np.array([1.0, 2.0]), o)\n"
+        "print(o[1], sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
+    )
+    env = {
+        **os.environ,
+        "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)]),
+    }
+
+    def run() -> list[float]:
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return [float(x) for x in out.stdout.split()]
+
+    assert run() == [5.0, 0.0, 1.0]  # compiled and cached
+    assert run() == [5.0, 1.0, 0.0]  # loaded from the cache
+    helpers = tmp_path / "helpers_mod.py"
+    helpers.write_text(helpers.read_text().replace("x * 2.0", "x * 3.0"))
+    assert run() == [7.0, 0.0, 1.0]  # the helper changed: compiled again, the new result
