@@ -30,11 +30,8 @@ from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.engine.kernel_parts import (
-    H_COOL,
-    H_IT,
-    H_OUT,
-    H_WATER,
-    HOUR_ROWS,
+    CHAIN_ROWS,
+    DESIGN_ROWS,
     SHARED_ROWS,
     Block,
     accumulate_hour,
@@ -152,9 +149,10 @@ def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     inst = np.empty(m)
     pr = np.empty(m)
     cl = np.empty(m)
-    H = np.empty((len(HOUR_ROWS), m))
+    C = np.empty((len(DESIGN_ROWS), m))
+    E = np.empty((len(CHAIN_ROWS), m))
     part = np.zeros(acc.shape)
-    day_ok = np.ones(m)
+    day_ok = np.ones(m + 1)
     for t in range(nt):
         fill_column(U, t, u)
         fill_column(IT, t, inst)
@@ -183,12 +181,14 @@ def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
             water = wet * (m_air * cp_air * (t_ret - t_after) / h_fg * 3600.0) * P[r + 7, i]
             t_inlet = t_sup + P[r + 1, i]
             out = 1.0 if (t_inlet > env_hi + 1e-6) | (t_inlet < env_lo - 1e-6) else 0.0
-            ok = (p_pri >= 0.0) & (p_sec >= 0.0) & (p_mech >= 0.0) & ((q_trim <= 0.0) | (no_cop == 0.0))
+            ok = (p_pri >= 0.0) & (p_sec >= 0.0) & (p_mech >= 0.0) & (water >= 0.0) & (water < math.inf)
+            ok = ok & ((q_trim <= 0.0) | (no_cop == 0.0))
             n_bad += 0 if ok else 1
-            record_cooling(H, i, p_it, p_pri + p_mech + p_sec, water, out)
-        electrical_hour(P, H)
-        if accumulate_hour(t, H, u, inst, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out) or n_bad > 0:
+            record_cooling(C, i, p_it, p_pri + p_mech + p_sec, water, out)
+        n_bad += electrical_hour(P, C, E)
+        if n_bad > 0:
             return 2
+        accumulate_hour(t, C, E, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out)
     return 0
 
 
@@ -205,8 +205,8 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     (0, 2 out of bounds).
 
     Each hour runs three loops over the cases (the heat; the air side, pumps and tower; the
-    chillers), each reading at most ~25 rows of ``P``: with more, the compiler does not
-    vectorise the loop. Every value a loop reads is read before any branch, so the branches
+    chillers), each reading at most ~25 rows of ``P`` and writing its own arrays: with more
+    rows, or rows of an array it also writes, the compiler does not vectorise the loop. Every value a loop reads is read before any branch, so the branches
     become selects.
     """
     m = P.shape[1]
@@ -225,10 +225,17 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     inst = np.empty(m)
     pr = np.empty(m)
     cl = np.empty(m)
-    H = np.empty((len(HOUR_ROWS), m))
-    X = np.empty((3, m))  # the heat, the tower water and the chillers' load of the hour, per case
+    C = np.empty((len(DESIGN_ROWS), m))
+    E = np.empty((len(CHAIN_ROWS), m))
+    # the hour's IT power, heat, cooling before the chillers, tower water and the chillers' load
+    # (one array each: a loop reading rows of an array it writes other rows of is not vectorised)
+    p_its = np.empty(m)
+    heat = np.empty(m)
+    p_part = np.empty(m)
+    t_towers = np.empty(m)
+    q_chillers = np.empty(m)
     part = np.zeros(acc.shape)
-    day_ok = np.ones(m)
+    day_ok = np.ones(m + 1)
     for t in range(nt):
         fill_column(U, t, u)
         fill_column(IT, t, inst)
@@ -242,10 +249,10 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
         for i in range(m):  # IT power and the heat the plant removes
             p_it, _ = it_power(P, i, inst[i], u[i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
             p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
-            H[H_IT, i] = p_it
-            X[0, i] = p_it + (p_dist + p_ups + p_misc)
+            p_its[i] = p_it
+            heat[i] = p_it + (p_dist + p_ups + p_misc)
         for i in range(m):  # CRAH fans, pumps, tower cells and their fans, economiser
-            q, q_design, cp_dt, m_design, share = X[0, i], P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
+            q, q_design, cp_dt, m_design, share = heat[i], P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
             x_min, p_chw_d, pump_min, rej_factor = P[r + 4, i], P[r + 5, i], P[r + 6, i], P[r + 7, i]
             q_rej_d, n_ch, constant, range_d = P[r + 8, i], P[r + 9, i], P[r + 10, i], P[r + 11, i]
             lo, hi, econ, econ_app, t_chw_ret = P[r + 12, i], P[r + 13, i], P[r + 14, i], P[r + 15, i], P[r + 17, i]
@@ -291,11 +298,11 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
             p_hr = p_hr + basin_k * (1.0 - cells) * max(basin_set - t_db, 0.0)
             ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_hr >= 0.0)
             n_bad += 0 if ok else 1
-            H[H_COOL, i] = p_crah + p_pumps + p_hr
-            X[1, i] = t_tower
-            X[2, i] = max(q * (1.0 - frac), 0.0)
+            p_part[i] = p_crah + p_pumps + p_hr
+            t_towers[i] = t_tower
+            q_chillers[i] = max(q * (1.0 - frac), 0.0)
         for i in range(m):  # chillers (EIR record), staged on; the tower's water
-            q, t_tower, q_ch = X[0, i], X[1, i], X[2, i]
+            q, t_tower, q_ch = heat[i], t_towers[i], q_chillers[i]
             n_ch, x, t_cw_min, q_ref = P[r + 9, i], P[r + 16, i], P[r + 19, i], P[r + 21, i]
             latent, water_factor, out_env = P[r + 26, i], P[r + 27, i], P[r + 28, i]
             y = min(max(max(t_tower, t_cw_min), cw_lo), cw_hi)
@@ -306,13 +313,14 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
             pl = max(plr, plr_unload)
             eirft = eir0 + x * (eir1 + eir2 * x) + y * (eir3 + eir4 * y) + eir5 * x * y
             p_comp = running * q_avail * (eirft * ((plr2 * pl + plr1) * pl + plr0)) / cop_ref * min(plr / plr_min, 1.0)
-            n_bad += 0 if p_comp >= 0.0 else 1
-            H[H_COOL, i] = H[H_COOL, i] + p_comp
-            H[H_WATER, i] = latent * (q + p_comp) / h_fg * 3600.0 * water_factor
-            H[H_OUT, i] = 1.0 if (out_env > 0.0) | (q_ch > n_ch * q_avail * (1.0 + 1e-9)) else 0.0
-        electrical_hour(P, H)
-        if accumulate_hour(t, H, u, inst, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out) or n_bad > 0:
+            water = latent * (q + p_comp) / h_fg * 3600.0 * water_factor
+            out = 1.0 if (out_env > 0.0) | (q_ch > n_ch * q_avail * (1.0 + 1e-9)) else 0.0
+            n_bad += 0 if (p_comp >= 0.0) & (water >= 0.0) & (water < math.inf) else 1
+            record_cooling(C, i, p_its[i], p_part[i] + p_comp, water, out)
+        n_bad += electrical_hour(P, C, E)
+        if n_bad > 0:
             return 2
+        accumulate_hour(t, C, E, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out)
     return 0
 
 
