@@ -15,7 +15,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.twin.engine.test_engine_kernels import _compare, _electrical, _facility, _fused_and_reference, _weather
+from tests.twin.engine.test_engine_kernels import (
+    _compare,
+    _electrical,
+    _facility,
+    _fused_and_reference,
+    _site_with_hourly_grid,
+    _weather,
+)
 from twin import Scenario
 from twin.building.cooling.chilled_water import ChilledWaterParams
 from twin.building.cooling.components import ENVELOPES
@@ -210,6 +217,22 @@ def test_annual_kpis_numba_equals_reference_on_a_generated_year(design, site):
         *SWEEPS[design],
     )
     handled = _fused_and_reference(Scenario(sites=(site,), designs=(design,), sweep=grid))
+    assert handled and all(handled)
+
+
+@pytest.mark.parametrize("design", list(COOLING))
+def test_grid_sums_and_green_supply_equal_the_reference(design, tmp_path):
+    """Time-of-use price, monthly clean shares and a demand charge; blocks without green supply
+    (the kernel's grid sums) and with PV (its hourly facility power): every KPI."""
+    d = _site_with_hourly_grid(tmp_path)
+    grid = (
+        ("facility.utilisation", (0.3, 0.8)),
+        ("facility.profile", ("flat", "diurnal")),
+        ("green.pv.capacity_mw", (0.0, 4.0)),
+        SWEEPS[design][0],
+    )
+    sc = Scenario(sites=("qingyang_grid",), designs=(design,), site_dirs=(str(d),), sweep=grid)
+    handled = _fused_and_reference(sc)
     assert handled and all(handled)
 
 
