@@ -8,6 +8,9 @@ reference's to 1e-12 (relative), and blocks the kernel cannot do exactly go to t
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +281,22 @@ def test_the_kernel_is_what_auto_runs_for_a_big_study():
     a, b = annual_kpis(sc, weather=wx), annual_kpis(sc, weather=wx, kernel="reference")
     np.testing.assert_allclose(a["pue"], b["pue"], rtol=1e-12)
     np.testing.assert_allclose(a["wue"], b["wue"], rtol=1e-12)
+
+
+def test_design_kernels_are_cached_on_disk(tmp_path):
+    """A second process loads both kernels from NUMBA_CACHE_DIR instead of compiling them."""
+    code = (
+        "from twin import Scenario; from twin.engine.simulate import annual_kpis\n"
+        "from twin.core.jit import compiled; from twin.engine import design_kernels as k\n"
+        "annual_kpis(Scenario(sites=('qingyang',), designs=('chilled_water', 'indirect_evap')), kernel='numba')\n"
+        "for f in (compiled(k.chilled_water_loop), compiled(k.indirect_evap_loop)):\n"
+        "    print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True) for _ in "12"
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr
+    first, second = ([int(x) for x in r.stdout.split()] for r in runs)
+    assert first == [0, 1, 0, 1]  # (hits, misses) of each kernel: compiled and written
+    assert second == [1, 0, 1, 0]  # loaded
