@@ -51,10 +51,9 @@ KERNELS = ("auto", "numba", "reference")
 AUTO_MIN_CASE_YEARS = 1000
 """Smallest run (case-years) that ``kernel="auto"`` compiles. Measured on the 2-core bench
 machine (CPU time; ``python bench/run.py kernel-cost engine``, 2026-11-26): importing numba
-0.13–0.15 s and loading the cached free-air kernel 0.31–0.34 s, once per process, against
-≈ 0.66 ms saved per free-air case-year (about 3,900 against 1,100 case-years per core-second):
-the compiled path pays off from about 700 case-years in a fresh process; 1,000 keeps a margin
-for the shared machine's spread."""
+0.13–0.16 s and loading the cached free-air kernel 0.29–0.33 s, once per process, against
+0.4–0.66 ms saved per free-air case-year (about 4,500 against 1,100–1,650 case-years per
+core-second): the compiled path pays off from about 700–1,200 case-years in a fresh process."""
 
 _HELPER = "__twin_kernel_helper__"
 _COMPILED: dict[Callable[..., Any], Callable[..., Any]] = {}

@@ -190,7 +190,7 @@ def accumulate_hour(t, C, E, part, acc, price, clean, month, day_end, grid, peak
     """Add hour ``t`` (the hour's ``C`` and ``E``) to the year's sums.
 
     Sums run per chunk of :data:`CHUNK` hours in ``part`` (zeros, shaped as ``acc``; ``day_ok``
-    ones, one more than the cases) and join ``acc`` at the chunk's end; the highest hourly PUE; ``p_out[t]``
+    ones, case-long) and join ``acc`` at the chunk's end; the highest hourly PUE; ``p_out[t]``
     the facility power when ``p_out`` has a row per hour. With ``grid`` also Σ p·price,
     Σ p·clean, the month's peak, islanded hours (no import: ``p ≤ 1e-6 p``) and 24-hour-green
     days, the import being the facility power.
@@ -218,21 +218,13 @@ def accumulate_hour(t, C, E, part, acc, price, clean, month, day_end, grid, peak
             part[A_CLEAN, i] += E[E_FAC, i] * clean[i]
         for i in range(m):
             peaks[mo, i] = max(peaks[mo, i], E[E_FAC, i])
-        n_island = 0
         for i in range(m):
-            n_island += 1 if E[E_FAC, i] <= 1e-6 * E[E_FAC, i] else 0
-        if n_island == 0:  # no case islanded: no case's day is green (day_ok[m]: that flag)
-            day_ok[m] = 0.0
-        else:
-            for i in range(m):
-                island = 1.0 if E[E_FAC, i] <= 1e-6 * E[E_FAC, i] else 0.0
-                part[A_ISLAND, i] += island
-                day_ok[i] = min(day_ok[i], island)
+            island = 1.0 if E[E_FAC, i] <= 1e-6 * E[E_FAC, i] else 0.0
+            part[A_ISLAND, i] += island
+            day_ok[i] = min(day_ok[i], island)
         if day_end[t]:
-            if day_ok[m] > 0.0:
-                for i in range(m):
-                    acc[A_DAYS, i] += day_ok[i]
-            for i in range(m + 1):
+            for i in range(m):
+                acc[A_DAYS, i] += day_ok[i]
                 day_ok[i] = 1.0
     if (t + 1) % CHUNK == 0 or t == nt - 1:
         for a in range(A_ISLAND + 1):

@@ -103,7 +103,7 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out
     C = np.empty((len(DESIGN_ROWS), m))
     E = np.empty((len(CHAIN_ROWS), m))
     part = np.zeros(acc.shape)
-    day_ok = np.ones(m + 1)
+    day_ok = np.ones(m)
     for t in range(nt):
         fill_column(U, t, u)
         fill_column(IT, t, inst)

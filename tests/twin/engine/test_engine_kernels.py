@@ -24,6 +24,7 @@ from twin.building.facility import derive_psychrometrics, facility_chain, stack_
 from twin.building.it_load import ITParams, utilisation_profile
 from twin.core.jit import AUTO_MIN_CASE_YEARS, use_compiled
 from twin.core.params import ConfigError
+from twin.engine.kernel_parts import GridYear
 from twin.engine.kernels import SUMS, facility_year, kernel_for
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.sweep import run_sweep
@@ -113,18 +114,36 @@ def _compare(wx, facs, eles, coos, m):
     nt = wx["t_db"].shape[-1]
     hour = (np.arange(nt) % 24)[None, :]
     u = utilisation_profile(hour, fac["utilisation"], facs[0].profile, fac["diurnal_amplitude"])
+    # the grid year: an hourly price per case, a clean share per hour, months and days cut short
+    rng = np.random.default_rng(nt + m)
+    price = rng.uniform(0.2, 1.2, (m, nt))
+    clean = rng.uniform(0.0, 1.0, (1, nt))
+    months, days = np.array([0, nt // 3, nt // 2]), np.arange(0, nt, 24)
+    grid = GridYear.of(price, clean, months, days, m)
     got = facility_year(d, wx, fac, ele, coo, kw, u, m)
+    got_grid = facility_year(d, wx, fac, ele, coo, kw, u, m, grid, want_hourly=False)
     try:
         ref = facility_chain(d, wx, fac, ele, coo, kw, u)
     except ConfigError:
-        assert got is None  # the reference refuses (bounds, no convergence): the kernel handed it back
+        assert got is None and got_grid is None  # the reference refuses (bounds, no convergence): handed back
         return False
     if got is None:
+        assert got_grid is None
         return False
     want = _reference_sums(ref)
-    np.testing.assert_allclose(got["p_facility"], np.broadcast_to(ref["p_facility"], (m, nt)), rtol=RTOL)
+    p = np.broadcast_to(ref["p_facility"], (m, nt))
+    np.testing.assert_allclose(got["p_facility"], p, rtol=RTOL)
+    assert "p_facility" not in got_grid and "peaks" not in got
     for k in SUMS:
         np.testing.assert_allclose(got["sums"][k], want[k], rtol=RTOL, err_msg=k)
+        np.testing.assert_allclose(got_grid["sums"][k], want[k], rtol=RTOL, err_msg=k)
+    no_import = p <= 1e-6 * p
+    g = got_grid["sums"]
+    np.testing.assert_allclose(g["import_price"], np.sum(p * price, axis=-1), rtol=RTOL)
+    np.testing.assert_allclose(g["load_clean"], np.sum(p * clean, axis=-1), rtol=RTOL)
+    np.testing.assert_allclose(got_grid["peaks"], np.maximum.reduceat(p, months, axis=-1), rtol=RTOL)
+    np.testing.assert_array_equal(g["islanded_hours"], no_import.sum(axis=-1))
+    np.testing.assert_array_equal(g["green_days_24h"], np.minimum.reduceat(no_import, days, axis=-1).sum(axis=-1))
     return True
 
 
