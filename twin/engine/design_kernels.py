@@ -152,7 +152,7 @@ def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     C = np.empty((len(DESIGN_ROWS), m))
     E = np.empty((len(CHAIN_ROWS), m))
     part = np.zeros(acc.shape)
-    day_ok = np.ones(m + 1)
+    day_ok = np.ones(m)
     for t in range(nt):
         fill_column(U, t, u)
         fill_column(IT, t, inst)
@@ -235,7 +235,7 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     t_towers = np.empty(m)
     q_chillers = np.empty(m)
     part = np.zeros(acc.shape)
-    day_ok = np.ones(m + 1)
+    day_ok = np.ones(m)
     for t in range(nt):
         fill_column(U, t, u)
         fill_column(IT, t, inst)
