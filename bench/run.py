@@ -5,7 +5,7 @@ core-seconds), warm (first call excluded), as a median and range over repeated r
 comparison times both sides interleaved in one run (pairs, the order alternating), so that the
 shared machine's drift falls on both. The machine (CPU model, cores, load) is printed first.
 
-``python bench/run.py [machine] [engine] [overhead] [pysam] [micro] [storage] [sizing] [kernel-cost]``
+``python bench/run.py [machine] [engine] [designs] [overhead] [pysam] [micro] [storage] [sizing] [kernel-cost]``
 (default: all).
 """
 
@@ -320,6 +320,42 @@ def bench_overhead() -> None:
     del cases
 
 
+DESIGN_SWEEPS = {
+    "chilled_water": ("cooling.chilled_water.t_chw_supply", (8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0)),
+    "indirect_evap": ("cooling.indirect_evap.effectiveness_wet", SWEEP_EFF),
+}
+"""One cooling parameter per design, 10 values, swept against :data:`SWEEP_U` (1,000 cases)."""
+
+
+def bench_designs() -> None:
+    """1,000-case sweeps of the other designs with a kernel: numba against the numpy reference."""
+    from twin import Scenario
+    from twin.engine.simulate import annual_kpis, prepare_weather
+
+    print("designs: 1,000 cases (100 utilisations × 10 values of one cooling parameter, Qingyang) → annual KPIs")
+    print(f"  (case-years per core-second, median (range) of {PAIRS} interleaved rounds)")
+    for design, (name, values) in DESIGN_SWEEPS.items():
+        sweep = Scenario(
+            sites=("qingyang",), designs=(design,), sweep=(("facility.utilisation", tuple(SWEEP_U)), (name, values))
+        )
+        n = len(SWEEP_U) * len(values)
+        wxa = prepare_weather(sweep)
+        a, b = annual_kpis(sweep, weather=wxa, kernel="numba"), annual_kpis(sweep, weather=wxa, kernel="reference")
+        worst = max(float(np.max(np.abs(a[k] - b[k]) / np.abs(b[k]))) for k in ("pue", "wue", "energy_facility"))
+        t = interleaved(
+            {
+                "numba": lambda sc=sweep, w=wxa: annual_kpis(sc, weather=w, kernel="numba"),
+                "reference": lambda sc=sweep, w=wxa: annual_kpis(sc, weather=w, kernel="reference"),
+            }
+        )
+        row(f"{design} ({name.split('.')[-1]}), annual_kpis(kernel='numba')", stats(n / t["numba"], 1.0, ",.0f"))
+        row(f"{design}, annual_kpis(kernel='reference') (numpy)", stats(n / t["reference"], 1.0, ",.0f"))
+        row(
+            f"{design}, reference / numba, per round (KPIs agree to {worst:.1e})",
+            stats(t["reference"] / t["numba"], 1.0, ".1f") + "×",
+        )
+
+
 def bench_pysam() -> None:
     """One facility-year and one green year (PV + wind + storage) against PySAM's PV-only year."""
     import dataclasses
@@ -442,6 +478,7 @@ def pvwatts_reference_cli() -> None:
 BENCHES = {
     "engine": bench_engine,
     "overhead": bench_overhead,
+    "designs": bench_designs,
     "pysam": bench_pysam,
     "micro": bench_micro,
     "storage": bench_storage,

@@ -1,5 +1,8 @@
 """Fused compiled kernels: a block's per-case-hour physics and its annual sums in one pass.
 
+Designs with a kernel (:data:`COMPILED_DESIGNS`): free air (here, the worked example), chilled
+water with EIR chillers and indirect evaporative cooling (:mod:`twin.engine.design_kernels`).
+
 The numpy functions stay the documented reference; each kernel here is a plain Python
 function of scalar loops doing their arithmetic, compiled by numba
 (:func:`twin.core.jit.compiled`, cached on disk). What depends only on the weather and the
@@ -38,6 +41,7 @@ from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import use_compiled
+from twin.engine.design_kernels import chilled_water_kernel, indirect_evap_kernel
 from twin.engine.kernel_parts import (
     CHAIN_ROWS,
     DESIGN_ROWS,
@@ -182,7 +186,7 @@ def _free_air(block: Block) -> dict[str, Any] | None:
     return run_kernel(free_air_loop, P, state, (u, installed), consts, nt, grid, want_hourly)
 
 
-COMPILED_DESIGNS = {"free_air": _free_air}
+COMPILED_DESIGNS = {"free_air": _free_air, "chilled_water": chilled_water_kernel, "indirect_evap": indirect_evap_kernel}
 """Designs with a fused kernel: ``{name: fn(block) -> result or None}`` with ``block`` a
 :class:`~twin.engine.kernel_parts.Block`, the result as :func:`facility_year`'s
 (:func:`~twin.engine.kernel_parts.run_kernel` returns it)."""

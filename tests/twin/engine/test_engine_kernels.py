@@ -1,4 +1,4 @@
-"""The fused free-air kernel (twin.engine.kernels) against the numpy reference, to 1e-12."""
+"""The fused kernels (twin.engine.kernels) against the numpy reference, to 1e-12."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def _reference_sums(r: dict) -> dict[str, np.ndarray]:
 
 def _compare(wx, facs, eles, coos, m):
     """Kernel against reference on one block; returns whether the kernel handled it."""
-    d = get_design("free_air")
+    d = get_design(coos[0].section.split(".")[1])
     fac, ele, coo = stack_columns(facs), stack_columns(eles), stack_columns(coos)
     kw = np.asarray([f.design_kw for f in facs], dtype=float)[:, None]
     nt = wx["t_db"].shape[-1]

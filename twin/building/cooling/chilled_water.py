@@ -24,6 +24,7 @@ Part load (every component follows a published curve, :mod:`twin.building.coolin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,7 @@ from twin.building.cooling.curves import (
     part_load_power,
     tower_air_flow_ratio,
     york_design_lg,
+    york_wet_bulb_terms,
 )
 from twin.building.cooling.freeze import basin_heater_power
 from twin.building.fluids import fluid_error
@@ -55,7 +57,7 @@ from twin.building.it_load import DT_CHIP_AIR
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
-__all__ = ["ChilledWaterParams", "simulate_chilled_water"]
+__all__ = ["ChilledWaterParams", "chilled_water_plant", "chilled_water_state", "simulate_chilled_water"]
 
 MODES = ("free cooling", "partial economiser", "chiller")
 
@@ -176,53 +178,51 @@ class ChilledWaterParams(FanArrayParams):
             raise ConfigError(f"{self.section}.tower_approach: {exc}") from None
 
 
-def simulate_chilled_water(
-    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
-) -> CoolingResult:
-    """Hourly chilled-water plant for all cases of this design at once (see module notes).
+def chilled_water_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
+    """What each hour sets before the load: the part of :func:`simulate_chilled_water` that depends
+    only on the weather and the cooling parameters.
 
-    Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`.
+    Arrays broadcastable to (case, time): ``t_in`` (server inlet the CRAHs hold, °C),
+    ``t_supply`` (CRAH supply air, °C), ``kw_per_kg`` (CRAH fan kW per kg/s), ``t_chw`` and
+    ``t_chw_return`` (chilled water, °C), ``york_wb`` (the wet-bulb terms of the tower's
+    YorkCalc approach, :func:`~twin.building.cooling.curves.york_wet_bulb_terms`), and the hall's
+    ``d_s`` (supply approach, K) and ``dt_units`` (K). The compiled kernel
+    (:mod:`twin.engine.kernels`) takes the load part from here.
     """
     # The CRAHs hold the server inlet at t_supply_air: they supply the supply approach colder air.
     d_s, dt_units, dp_racks = from_columns(p)
     t_in = p["t_supply_air"] + 0.0 * wx["t_db"]
     t_sup = t_in - d_s
-    it = it_fn(t_in, t_in + DT_CHIP_AIR, True)
-    q = it["p_it"] + heat_other(it["p_it"])
-    load = q / q_design
-    m_air = q / (CP_AIR * dt_units)
     rho = psy.moist_air_density(t_sup, psy.humidity_ratio(t_sup, 50.0, wx["p_air"]), wx["p_air"])
-    kw_per_kg = fan_power(1.0, rho, p["crah_fan_pressure_pa"] + dp_racks, p["fan_efficiency"])
-    p_crah = fan_array_power(m_air, q_design / (CP_AIR * dt_units), kw_per_kg, p)
     # Chilled water cold enough for the coils to reach the supply air: a hall that needs colder
     # supply air (recirculation) needs colder water.
     t_chw = np.minimum(p["t_chw_supply"], p["t_supply_air"] - d_s - p["coil_approach"])
-    chw_design = pump_power(
-        q_design, p["delta_t_chw"], RHO_WATER, CP_WATER, p["chw_pump_head_pa"], p["pump_efficiency"]
-    )
-    p_chw = part_load_power(load, chw_design, str(p["pump_control"]), min_flow=p["pump_min_flow"], kind="pump")
+    return {
+        "t_in": t_in,
+        "t_supply": t_sup,
+        "kw_per_kg": fan_power(1.0, rho, p["crah_fan_pressure_pa"] + dp_racks, p["fan_efficiency"]),
+        "t_chw": t_chw,
+        "t_chw_return": t_chw + p["delta_t_chw"],
+        "york_wb": york_wet_bulb_terms(wx["t_wb"]),
+        "d_s": d_s,
+        "dt_units": dt_units,
+    }
 
-    # Heat rejection: tower cells staged with the heat (one constant-speed condenser pump each).
+
+def chilled_water_plant(p: Columns, q_design: np.ndarray, t_chw: np.ndarray) -> dict[str, Any]:
+    """The plant sized for the design heat ``q_design`` (kW), per case: what the hours share.
+
+    ``eir`` (bool: the chillers follow their EIR record), ``chiller`` (the record),
+    ``cop_design`` (sizes the heat rejection), ``q_rej_design`` (kW), ``lg_design`` (the tower's
+    liquid-to-gas ratio at its design point), ``q_ref`` (reference capacity of one chiller, kW;
+    EIR only), ``p_chw_design``, ``p_cw_cell`` (condenser pump of one tower cell),
+    ``p_tower_design`` (tower fans at full speed) and ``basin_kw_per_k``, kW.
+    """
     eir = p["chiller_model"] == "eir"
     chiller = CHILLERS[str(p["chiller"])]
     cop_design = chiller.cop_ref if eir else 5.0  # sizes the heat rejection only
     q_rej_design = q_design * (1.0 + 1.0 / cop_design)
-    n = p["chiller_count"]
-    rej_ratio = np.minimum(load * (1.0 + 1.0 / cop_design) * q_design / q_rej_design, 1.0)
-    cells = np.where(p["pump_control"] == "constant", 1.0, np.maximum(np.ceil(rej_ratio * n - 1e-9), 1.0) / n)
-    t_range = p["tower_range"] * rej_ratio / cells
-    lg_design = york_design_lg(p["tower_design_wet_bulb"], p["tower_range"], p["tower_approach"])
-    t_chw_ret = t_chw + p["delta_t_chw"]
-    # Tower water wanted: as cold as allowed while the economiser can use it, else the chillers' minimum.
-    _, app_full = tower_air_flow_ratio(wx["t_wb"], t_range, 0.0 * t_range, lg_design, 1.0)
-    econ_useful = p["economiser"] & (wx["t_wb"] + app_full + p["economiser_approach"] < t_chw_ret)
-    target = np.where(econ_useful, p["tower_min_water"], p["t_cond_water_min"])
-    air_ratio, app = tower_air_flow_ratio(wx["t_wb"], t_range, target - wx["t_wb"], lg_design, p["tower_min_air_flow"])
-    t_tower = np.maximum(wx["t_wb"] + app, target)
-    t_econ = t_tower + p["economiser_approach"]
-    frac_free = np.where(p["economiser"], np.clip((t_chw_ret - t_econ) / p["delta_t_chw"], 0.0, 1.0), 0.0)
-    q_chiller = q * (1.0 - frac_free)
-    t_cw = np.maximum(t_tower, p["t_cond_water_min"])  # entering condenser water
+    q_ref = None
     if eir:
         t_cw_design = p["tower_design_wet_bulb"] + p["tower_approach"]
         cap_design = biquadratic(
@@ -230,7 +230,64 @@ def simulate_chilled_water(
             np.clip(t_chw, *chiller.t_chw_range),
             np.clip(t_cw_design, *chiller.t_cw_range),
         )
-        ch = chiller_power(q_chiller, q_design / (n * cap_design), n, t_chw, t_cw, chiller)
+        q_ref = q_design / (p["chiller_count"] * cap_design)
+    return {
+        "eir": eir,
+        "chiller": chiller,
+        "cop_design": cop_design,
+        "q_rej_design": q_rej_design,
+        "lg_design": york_design_lg(p["tower_design_wet_bulb"], p["tower_range"], p["tower_approach"]),
+        "q_ref": q_ref,
+        "p_chw_design": pump_power(
+            q_design, p["delta_t_chw"], RHO_WATER, CP_WATER, p["chw_pump_head_pa"], p["pump_efficiency"]
+        ),
+        "p_cw_cell": pump_power(
+            q_rej_design, p["tower_range"], RHO_WATER, CP_WATER, p["cw_pump_head_pa"], p["pump_efficiency"]
+        ),
+        "p_tower_design": p["tower_fan_kw_per_kw"] * q_rej_design,
+        "basin_kw_per_k": p["basin_heater_w_per_k"] * q_rej_design / 1000.0,
+    }
+
+
+def simulate_chilled_water(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Hourly chilled-water plant for all cases of this design at once (see module notes).
+
+    Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`.
+    """
+    st = chilled_water_state(wx, p)
+    t_in, t_chw, t_chw_ret, dt_units = st["t_in"], st["t_chw"], st["t_chw_return"], st["dt_units"]
+    it = it_fn(t_in, t_in + DT_CHIP_AIR, True)
+    q = it["p_it"] + heat_other(it["p_it"])
+    load = q / q_design
+    m_air = q / (CP_AIR * dt_units)
+    p_crah = fan_array_power(m_air, q_design / (CP_AIR * dt_units), st["kw_per_kg"], p)
+    plant = chilled_water_plant(p, q_design, t_chw)
+    p_chw = part_load_power(
+        load, plant["p_chw_design"], str(p["pump_control"]), min_flow=p["pump_min_flow"], kind="pump"
+    )
+
+    # Heat rejection: tower cells staged with the heat (one constant-speed condenser pump each).
+    cop_design, q_rej_design, lg_design = plant["cop_design"], plant["q_rej_design"], plant["lg_design"]
+    n = p["chiller_count"]
+    rej_ratio = np.minimum(load * (1.0 + 1.0 / cop_design) * q_design / q_rej_design, 1.0)
+    cells = np.where(p["pump_control"] == "constant", 1.0, np.maximum(np.ceil(rej_ratio * n - 1e-9), 1.0) / n)
+    t_range = p["tower_range"] * rej_ratio / cells
+    # Tower water wanted: as cold as allowed while the economiser can use it, else the chillers' minimum.
+    _, app_full = tower_air_flow_ratio(wx["t_wb"], t_range, 0.0 * t_range, lg_design, 1.0, st["york_wb"])
+    econ_useful = p["economiser"] & (wx["t_wb"] + app_full + p["economiser_approach"] < t_chw_ret)
+    target = np.where(econ_useful, p["tower_min_water"], p["t_cond_water_min"])
+    air_ratio, app = tower_air_flow_ratio(
+        wx["t_wb"], t_range, target - wx["t_wb"], lg_design, p["tower_min_air_flow"], st["york_wb"]
+    )
+    t_tower = np.maximum(wx["t_wb"] + app, target)
+    t_econ = t_tower + p["economiser_approach"]
+    frac_free = np.where(p["economiser"], np.clip((t_chw_ret - t_econ) / p["delta_t_chw"], 0.0, 1.0), 0.0)
+    q_chiller = q * (1.0 - frac_free)
+    t_cw = np.maximum(t_tower, p["t_cond_water_min"])  # entering condenser water
+    if plant["eir"]:
+        ch = chiller_power(q_chiller, plant["q_ref"], n, t_chw, t_cw, plant["chiller"])
         p_comp, cop, short = ch["power"], ch["cop"], ch["short"]
     else:
         t_evap = t_chw - p["evaporator_approach"]
@@ -240,13 +297,9 @@ def simulate_chilled_water(
         )
         short = np.zeros(np.shape(p_comp), dtype=bool)
     q_rej = q + p_comp
-    p_cw = cells * pump_power(
-        q_rej_design, p["tower_range"], RHO_WATER, CP_WATER, p["cw_pump_head_pa"], p["pump_efficiency"]
-    )
-    p_tower = p["tower_fan_kw_per_kw"] * q_rej_design * cells * air_ratio**3
-    p_basin = basin_heater_power(
-        wx["t_db"], 1.0 - cells, p["basin_heater_w_per_k"] * q_rej_design / 1000.0, p["basin_heater_setpoint"]
-    )
+    p_cw = cells * plant["p_cw_cell"]
+    p_tower = plant["p_tower_design"] * cells * air_ratio**3
+    p_basin = basin_heater_power(wx["t_db"], 1.0 - cells, plant["basin_kw_per_k"], p["basin_heater_setpoint"])
     evap = p["tower_latent_fraction"] * q_rej / H_FG * 3600.0  # kg/h
     water = evap * (1.0 + 1.0 / (p["cycles_of_concentration"] - 1.0))
     mode = np.where(frac_free >= 1.0, 0, np.where(frac_free > 0.0, 1, 2))
@@ -262,7 +315,7 @@ def simulate_chilled_water(
         "p_humidification": zeros,
         "water": water,
         "mode": mode,
-        "t_supply": t_sup,
+        "t_supply": st["t_supply"],
         "cop_mech": lambda: np.where(q_chiller > 0.0, cop, np.nan),  # hours it runs; only if kept
         "out_of_envelope": (t_in > env[1]) | (t_in < env[0]) | short,
         "economiser_fraction": frac_free,

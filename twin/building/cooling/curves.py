@@ -38,6 +38,7 @@ __all__ = [
     "part_load_power",
     "tower_air_flow_ratio",
     "tower_approach",
+    "york_wet_bulb_terms",
 ]
 
 FAN_CURVES: dict[str, tuple[float, float, float, float]] = {
@@ -241,21 +242,30 @@ YORKCALC_BOUNDS: _YorkCalcBounds = {"t_wb": (-34.4, 26.7), "range": (1.1, 22.2),
 """Validity of the YorkCalc correlation (°C, K, liquid-to-gas ratio)."""
 
 
-def _york_lg_coeffs(t_wb: np.ndarray, t_range: np.ndarray) -> list[np.ndarray]:
-    """Approach = a0 + a1 LG + a2 LG²: the coefficients at this wet bulb and range."""
+def york_wet_bulb_terms(t_wb: np.ndarray) -> np.ndarray:
+    """The wet-bulb part of YorkCalc: ``W[k, j] = c[k, j, 0] + wb (c[k, j, 1] + wb c[k, j, 2])``.
+
+    Shape ``(3, 3, *shape of t_wb)``; the wet bulb clipped to the correlation's bounds. It
+    depends on the weather only, so a tower computes it once per hour for all its loads.
+    """
     wb = np.clip(t_wb, *YORKCALC_BOUNDS["t_wb"])
+    return np.array([[c[j, 0] + wb * (c[j, 1] + wb * c[j, 2]) for j in range(3)] for c in YORKCALC])
+
+
+def _york_lg_coeffs(wb_terms: np.ndarray, t_range: np.ndarray) -> list[np.ndarray]:
+    """Approach = a0 + a1 LG + a2 LG²: the coefficients at the wet bulb of ``wb_terms``
+    (:func:`york_wet_bulb_terms`) and this range."""
     r = np.clip(t_range, *YORKCALC_BOUNDS["range"])
-    out = []
-    for k in range(3):
-        c = YORKCALC[k]
-        rows = [c[j, 0] + wb * (c[j, 1] + wb * c[j, 2]) for j in range(3)]
-        out.append(rows[0] + r * (rows[1] + r * rows[2]))
-    return out
+    return [rows[0] + r * (rows[1] + r * rows[2]) for rows in wb_terms]
 
 
 def tower_approach(t_wb: np.ndarray, t_range: np.ndarray, lg: np.ndarray) -> np.ndarray:
     """YorkCalc approach temperature, K, at wet bulb (°C), range (K) and liquid-to-gas ratio."""
-    a0, a1, a2 = _york_lg_coeffs(t_wb, t_range)
+    return _approach(_york_lg_coeffs(york_wet_bulb_terms(t_wb), t_range), lg)
+
+
+def _approach(coeffs: list[np.ndarray], lg: np.ndarray) -> np.ndarray:
+    a0, a1, a2 = coeffs
     g = np.minimum(lg, YORKCALC_BOUNDS["lg_max"])
     return a0 + g * (a1 + g * a2)
 
@@ -266,15 +276,18 @@ def tower_air_flow_ratio(
     approach_wanted: np.ndarray,
     lg_design: np.ndarray | float,
     min_ratio: np.ndarray | float,
+    wb_terms: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fan air-flow ratio that gives ``approach_wanted``, and the approach reached, K.
 
     The approach grows with the liquid-to-gas ratio ``LG = LG_d / air ratio``; with the
     approach quadratic in LG, the ratio follows from the quadratic's root, clipped to
     ``[min_ratio, 1]`` (a colder request runs the fans at full speed; a warmer one at the
-    minimum, with the water colder than asked).
+    minimum, with the water colder than asked). ``wb_terms``: :func:`york_wet_bulb_terms` of
+    ``t_wb``, when the caller has them.
     """
-    a0, a1, a2 = _york_lg_coeffs(t_wb, t_range)
+    coeffs = _york_lg_coeffs(york_wet_bulb_terms(t_wb) if wb_terms is None else wb_terms, t_range)
+    a0, a1, a2 = coeffs
     lo = lg_design
     hi = np.minimum(np.divide(lg_design, min_ratio), YORKCALC_BOUNDS["lg_max"])
     root = _root_in(a0 - approach_wanted, a1, a2, lo, hi)
@@ -285,7 +298,7 @@ def tower_air_flow_ratio(
         lo,
         np.where(approach_wanted >= app_hi, hi, np.clip(np.where(np.isnan(root), lo, root), lo, hi)),
     )
-    return lg_design / lg, tower_approach(t_wb, t_range, lg)
+    return lg_design / lg, _approach(coeffs, lg)
 
 
 def _root_in(c: np.ndarray, b: np.ndarray, a: np.ndarray, lo: np.ndarray | float, hi: np.ndarray | float) -> np.ndarray:
@@ -300,7 +313,7 @@ def _root_in(c: np.ndarray, b: np.ndarray, a: np.ndarray, lo: np.ndarray | float
 def york_design_lg(t_wb: np.ndarray | float, t_range: np.ndarray | float, approach: np.ndarray | float) -> np.ndarray:
     """The liquid-to-gas ratio at which YorkCalc gives the design approach at full air flow
     (EnergyPlus scales a tower to its design point the same way); ValueError if none does."""
-    a0, a1, a2 = _york_lg_coeffs(np.asarray(t_wb, dtype=float), np.asarray(t_range, dtype=float))
+    a0, a1, a2 = _york_lg_coeffs(york_wet_bulb_terms(np.asarray(t_wb, dtype=float)), np.asarray(t_range, dtype=float))
     lg = _root_in(a0 - approach, a1, a2, 0.0, YORKCALC_BOUNDS["lg_max"])
     if np.any(~np.isfinite(lg) | (lg <= 0.0) | (lg > YORKCALC_BOUNDS["lg_max"])):
         raise ValueError(

@@ -41,7 +41,7 @@ from twin.building.it_load import DT_CHIP_AIR
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
-__all__ = ["MODES", "IndirectEvapParams", "simulate_indirect_evap"]
+__all__ = ["MODES", "IndirectEvapParams", "indirect_evap_state", "simulate_indirect_evap"]
 
 MODES = ("dry", "wet", "wet+trim")
 
@@ -103,12 +103,16 @@ class IndirectEvapParams(FanArrayParams):
             )
 
 
-def simulate_indirect_evap(
-    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
-) -> CoolingResult:
-    """Hourly indirect evaporative cooling for all cases of this design at once (see module notes).
+def indirect_evap_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
+    """What each hour asks of the exchanger, before the load: the part of :func:`simulate_indirect_evap`
+    that depends only on the weather and the cooling parameters.
 
-    Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`.
+    Arrays broadcastable to (case, time): ``t_in`` (server inlet, °C), ``t_set`` (supply air
+    held, °C), ``t_ret`` (air returning to the units, °C), ``t_after`` (primary air leaving the
+    exchanger, °C), ``dry`` (bool), ``mode``, ``secondary_ratio`` (scavenger flow / its design
+    share), ``kw_primary`` and ``kw_secondary`` (fan kW per kg/s at the design pressure rise),
+    ``t_evap`` and ``t_cond`` (°C, of the DX trim), and the hall's ``d_s`` (supply approach, K)
+    and ``dt_units`` (K). The compiled kernel (:mod:`twin.engine.kernels`) takes the load part from here.
     """
     t_o, t_wb, pa = wx["t_db"], wx["t_wb"], wx["p_air"]
     # The setpoint holds the server inlet: the units supply the supply approach colder air, and
@@ -127,7 +131,35 @@ def simulate_indirect_evap(
     mode = np.where(dry, 0, np.where(wet_only, 1, 2))
     # Scavenger air: slowed in dry hours to what the setpoint needs (HX duty ∝ flow, first order).
     secondary_ratio = np.where(dry, (t_ret - t_set) / np.maximum(t_ret - t_dry, 1e-9), 1.0)
+    rho_in = psy.moist_air_density(t_set, psy.humidity_ratio(t_set, 50.0, pa), pa)
+    rho_out = psy.moist_air_density(t_o, wx["w"], pa)
+    return {
+        "t_in": t_in,
+        "t_set": t_set,
+        "t_ret": t_ret,
+        "t_after": t_after,
+        "dry": dry,
+        "mode": mode,
+        "secondary_ratio": secondary_ratio,
+        "kw_primary": fan_power(1.0, rho_in, p["primary_pressure_pa"] + dp_racks, p["fan_efficiency"]),
+        "kw_secondary": fan_power(1.0, rho_out, p["secondary_pressure_pa"], p["fan_efficiency"]),
+        "t_evap": t_set - p["evaporator_approach"],
+        "t_cond": t_o + p["condenser_approach"],
+        "d_s": d_s,
+        "dt_units": dt_units,
+    }
 
+
+def simulate_indirect_evap(
+    wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
+) -> CoolingResult:
+    """Hourly indirect evaporative cooling for all cases of this design at once (see module notes).
+
+    Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`.
+    """
+    st = indirect_evap_state(wx, p)
+    t_in, t_set, t_ret, t_after, dry = st["t_in"], st["t_set"], st["t_ret"], st["t_after"], st["dry"]
+    d_s, dt_units = st["d_s"], st["dt_units"]
     it = it_fn(t_in, t_in + DT_CHIP_AIR, True)
     q = it["p_it"] + heat_other(it["p_it"])
     m_air = q / (CP_AIR * dt_units)
@@ -137,25 +169,11 @@ def simulate_indirect_evap(
     short = q_trim_wanted - q_trim
     t_supply = t_set + short / np.maximum(m_air * CP_AIR, 1e-12)
     p_comp, cop = vapour_compression_power(
-        q_trim,
-        t_set - p["evaporator_approach"],
-        t_o + p["condenser_approach"],
-        str(p["refrigerant"]),
-        p["eta_isentropic"],
-        p["eta_motor"],
+        q_trim, st["t_evap"], st["t_cond"], str(p["refrigerant"]), p["eta_isentropic"], p["eta_motor"]
     )
-    rho_in = psy.moist_air_density(t_set, psy.humidity_ratio(t_set, 50.0, pa), pa)
-    rho_out = psy.moist_air_density(t_o, wx["w"], pa)
-    p_primary = fan_array_power(
-        m_air, m_design, fan_power(1.0, rho_in, p["primary_pressure_pa"] + dp_racks, p["fan_efficiency"]), p
-    )
-    m_sec = m_air * p["secondary_flow_ratio"] * secondary_ratio
-    p_secondary = fan_array_power(
-        m_sec,
-        m_design * p["secondary_flow_ratio"],
-        fan_power(1.0, rho_out, p["secondary_pressure_pa"], p["fan_efficiency"]),
-        p,
-    )
+    p_primary = fan_array_power(m_air, m_design, st["kw_primary"], p)
+    m_sec = m_air * p["secondary_flow_ratio"] * st["secondary_ratio"]
+    p_secondary = fan_array_power(m_sec, m_design * p["secondary_flow_ratio"], st["kw_secondary"], p)
     # Wet hours: the heat moved in the exchanger leaves the scavenger air as latent heat.
     q_hx = m_air * CP_AIR * (t_ret - t_after)
     evap = np.where(dry, 0.0, q_hx / H_FG * 3600.0)  # kg/h
@@ -171,7 +189,7 @@ def simulate_indirect_evap(
         "p_heat_rejection": p_secondary,
         "p_humidification": zeros,
         "water": water,
-        "mode": mode,
+        "mode": st["mode"],
         "t_supply": t_supply,
         "cop_mech": lambda: np.where(q_trim > 0.0, cop, np.nan),
         "out_of_envelope": (t_supply + d_s > env[1] + 1e-6) | (t_supply + d_s < env[0] - 1e-6),

@@ -1,0 +1,443 @@
+"""Fused compiled kernels of chilled water (EIR chillers) and indirect evaporative cooling.
+
+The same contract as free air's (:mod:`twin.engine.kernels`, :mod:`twin.engine.kernel_parts`):
+hours outside, the block's cases inside; the hour's state (what depends on the weather and the
+cooling parameters only) computed by the reference code once per hour
+(:func:`~twin.building.cooling.chilled_water.chilled_water_state`,
+:func:`~twin.building.cooling.indirect_evap.indirect_evap_state`) into an ``(n_state, time)``
+matrix; per case the design's load part written here, the IT power, electrical chain and the
+annual sums by the shared helpers. Each load part does the reference's arithmetic on scalars;
+the tests hold every KPI equal to the reference's to 1e-12.
+
+Chilled water with ``chiller_model = "cycle"`` has no kernel: the CoolProp cycle's COP depends
+on the condenser water, so on the load, per case and hour (the reference runs). Status ``2``
+(out of bounds, or a DX trim running in an hour without a finite COP) hands a block to the
+reference as for free air.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from twin.building.cooling.chilled_water import chilled_water_plant, chilled_water_state
+from twin.building.cooling.components import CP_AIR, ENVELOPES, H_FG, vapour_compression_power
+from twin.building.cooling.curves import FAN_CURVES, PUMP_CURVES
+from twin.building.cooling.indirect_evap import indirect_evap_state
+from twin.building.electrical import indoor_losses as indoor_losses_reference
+from twin.building.facility import hall_air, installed_it
+from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
+from twin.engine.kernel_parts import (
+    CHAIN_ROWS,
+    DESIGN_ROWS,
+    SHARED_ROWS,
+    Block,
+    accumulate_hour,
+    case_matrix,
+    electrical_hour,
+    fill_column,
+    indoor_losses,
+    it_power,
+    record_cooling,
+    run_kernel,
+    shared_rows,
+)
+
+__all__ = [
+    "CHILLED_WATER_ROWS",
+    "CHILLED_WATER_STATE",
+    "INDIRECT_EVAP_ROWS",
+    "INDIRECT_EVAP_STATE",
+    "chilled_water_kernel",
+    "chilled_water_loop",
+    "indirect_evap_kernel",
+    "indirect_evap_loop",
+]
+
+INDIRECT_EVAP_STATE = (
+    "t_in",
+    "t_set",
+    "t_ret",
+    "t_after",
+    "dry",
+    "secondary_ratio",
+    "kw_primary",
+    "kw_secondary",
+    "inv_cop",
+    "no_cop",
+)
+"""Rows of indirect evaporative cooling's state ``S``: server inlet, supply held, return and
+primary air after the exchanger °C, 0/1, scavenger flow share, fan kW per kg/s (primary,
+secondary), 1/COP of the trim (0 where none), 0/1 (no finite COP)."""
+INDIRECT_EVAP_ROWS = (
+    "cp_dt",
+    "supply_approach",
+    "trim_cap",
+    "m_design",
+    "share",
+    "fan_min_flow",
+    "secondary_flow",
+    "water_factor",
+)
+"""Its rows of ``P`` after :data:`~twin.engine.kernel_parts.SHARED_ROWS`: kJ/(s K) per kg/s × K
+(c_p ΔT_units), K, kW, kg/s, N/(N + R), —, —, 1 + 1/(CoC − 1)."""
+
+CHILLED_WATER_STATE = ("t_in", "kw_per_kg", "t_wb", "t_db", *(f"york_{k}{j}" for k in range(3) for j in range(3)))
+"""Rows of chilled water's state ``S``: server inlet °C, CRAH fan kW per kg/s, outdoor wet and
+dry bulb °C, YorkCalc's wet-bulb terms (:func:`~twin.building.cooling.curves.york_wet_bulb_terms`)."""
+CHILLED_WATER_ROWS = (
+    "q_design",
+    "cp_dt",
+    "m_design",
+    "share",
+    "fan_min_flow",
+    "p_chw_design",
+    "pump_min_flow",
+    "rej_factor",
+    "q_rej_design",
+    "chiller_count",
+    "constant_flow",
+    "tower_range",
+    "lg_design",
+    "lg_min_air",
+    "economiser",
+    "economiser_approach",
+    "t_chw",
+    "t_chw_return",
+    "tower_min_water",
+    "t_cond_water_min",
+    "delta_t_chw",
+    "q_ref",
+    "p_cw_cell",
+    "p_tower_design",
+    "basin_kw_per_k",
+    "basin_setpoint",
+    "latent_fraction",
+    "water_factor",
+    "out_of_envelope",
+)
+"""Its rows of ``P`` after :data:`~twin.engine.kernel_parts.SHARED_ROWS` (the plant per case,
+:func:`~twin.building.cooling.chilled_water.chilled_water_plant`; ``t_chw`` clipped to the
+chiller record's range, ``lg_min_air`` the liquid-to-gas ratio at the tower's minimum air)."""
+
+
+def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out, acc, peaks):
+    """Indirect evaporative cooling: :func:`~twin.building.cooling.indirect_evap.simulate_indirect_evap`'s
+    load part (primary and scavenger fans, DX trim and its shortfall, spray water), the
+    electrical chain and the annual sums, hours outside and cases inside.
+
+    ``consts``: c_p of air kJ/(kg K), the servers' reference inlet °C, chip minus inlet K,
+    h_fg kJ/kg, the envelope's lowest and highest inlet °C, the fan curve's four coefficients.
+    Returns the status (0, 2 out of bounds or a trim without a COP).
+    """
+    m = P.shape[1]
+    nt = S.shape[1]
+    cp_air, t_inlet_ref, dt_chip, h_fg, env_lo, env_hi = (
+        consts[0],
+        consts[1],
+        consts[2],
+        consts[3],
+        consts[4],
+        consts[5],
+    )
+    a0, a1, a2, a3 = consts[6], consts[7], consts[8], consts[9]
+    t_chip_ref = t_inlet_ref + dt_chip
+    r = len(SHARED_ROWS)
+    u = np.empty(m)
+    inst = np.empty(m)
+    pr = np.empty(m)
+    cl = np.empty(m)
+    C = np.empty((len(DESIGN_ROWS), m))
+    E = np.empty((len(CHAIN_ROWS), m))
+    part = np.zeros(acc.shape)
+    day_ok = np.ones(m)
+    for t in range(nt):
+        fill_column(U, t, u)
+        fill_column(IT, t, inst)
+        if grid:
+            fill_column(price, t, pr)
+            fill_column(clean, t, cl)
+        t_in, t_set, t_ret, t_after, dry = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
+        sec_ratio, kw_pri, kw_sec, inv_cop, no_cop = S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
+        n_bad = 0
+        for i in range(m):
+            p_it, _ = it_power(P, i, inst[i], u[i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+            p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
+            q = p_it + (p_dist + p_ups + p_misc)
+            m_air = q / P[r, i]
+            q_want = m_air * cp_air * (t_after - t_set)
+            q_trim = min(q_want, P[r + 2, i])
+            t_sup = t_set + (q_want - q_trim) / max(m_air * cp_air, 1e-12)
+            p_mech = max(q_trim, 0.0) * inv_cop
+            m_design, share, x_min = P[r + 3, i], P[r + 4, i], P[r + 5, i]
+            xf = max(m_air / max(m_design, 1e-12) * share, x_min)
+            p_pri = m_design * kw_pri / share * (((a3 * xf + a2) * xf + a1) * xf + a0)
+            m_des_s = m_design * P[r + 6, i]
+            xs = max(m_air * P[r + 6, i] * sec_ratio / max(m_des_s, 1e-12) * share, x_min)
+            p_sec = m_des_s * kw_sec / share * (((a3 * xs + a2) * xs + a1) * xs + a0)
+            wet = 1.0 - dry
+            water = wet * (m_air * cp_air * (t_ret - t_after) / h_fg * 3600.0) * P[r + 7, i]
+            t_inlet = t_sup + P[r + 1, i]
+            out = 1.0 if (t_inlet > env_hi + 1e-6) | (t_inlet < env_lo - 1e-6) else 0.0
+            ok = (p_pri >= 0.0) & (p_sec >= 0.0) & (p_mech >= 0.0) & (water >= 0.0) & (water < math.inf)
+            ok = ok & ((q_trim <= 0.0) | (no_cop == 0.0))
+            n_bad += 0 if ok else 1
+            record_cooling(C, i, p_it, p_pri + p_mech + p_sec, water, out)
+        n_bad += electrical_hour(P, C, E)
+        if n_bad > 0:
+            return 2
+        accumulate_hour(t, C, E, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out)
+    return 0
+
+
+def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out, acc, peaks):
+    """Chilled water with EIR chillers: :func:`~twin.building.cooling.chilled_water.simulate_chilled_water`'s
+    load part (CRAH fans, chilled-water pumps, tower cells staged with the heat and their
+    YorkCalc fan speed, economiser, staged chillers, condenser pumps, basin heaters, tower
+    water), the electrical chain and the annual sums, hours outside and cases inside.
+
+    ``consts``: c_p of air kJ/(kg K), the servers' reference inlet °C, chip minus inlet K,
+    h_fg kJ/kg, the CRAH fan curve's and the chilled-water pump curve's four coefficients, then
+    the chiller record: CAPFT (6), EIRFT (6), EIRFPLR (3), minimum and unloading part-load
+    ratio, reference COP, chilled- and condenser-water ranges (°C, 2 each). Returns the status
+    (0, 2 out of bounds).
+
+    Each hour runs three loops over the cases (the heat; the air side, pumps and tower; the
+    chillers), each reading at most ~25 rows of ``P`` and writing its own arrays: with more
+    rows, or rows of an array it also writes, the compiler does not vectorise the loop. Every value a loop reads is read before any branch, so the branches
+    become selects.
+    """
+    m = P.shape[1]
+    nt = S.shape[1]
+    t_inlet_ref, dt_chip, h_fg = consts[1], consts[2], consts[3]
+    f0, f1, f2, f3 = consts[4], consts[5], consts[6], consts[7]
+    g0, g1, g2, g3 = consts[8], consts[9], consts[10], consts[11]
+    cap0, cap1, cap2, cap3, cap4, cap5 = consts[12], consts[13], consts[14], consts[15], consts[16], consts[17]
+    eir0, eir1, eir2, eir3, eir4, eir5 = consts[18], consts[19], consts[20], consts[21], consts[22], consts[23]
+    plr0, plr1, plr2 = consts[24], consts[25], consts[26]
+    plr_min, plr_unload, cop_ref = consts[27], consts[28], consts[29]
+    cw_lo, cw_hi = consts[32], consts[33]
+    t_chip_ref = t_inlet_ref + dt_chip
+    r = len(SHARED_ROWS)
+    u = np.empty(m)
+    inst = np.empty(m)
+    pr = np.empty(m)
+    cl = np.empty(m)
+    C = np.empty((len(DESIGN_ROWS), m))
+    E = np.empty((len(CHAIN_ROWS), m))
+    # the hour's IT power, heat, cooling before the chillers, tower water and the chillers' load
+    # (one array each: a loop reading rows of an array it writes other rows of is not vectorised)
+    p_its = np.empty(m)
+    heat = np.empty(m)
+    p_part = np.empty(m)
+    t_towers = np.empty(m)
+    q_chillers = np.empty(m)
+    part = np.zeros(acc.shape)
+    day_ok = np.ones(m)
+    for t in range(nt):
+        fill_column(U, t, u)
+        fill_column(IT, t, inst)
+        if grid:
+            fill_column(price, t, pr)
+            fill_column(clean, t, cl)
+        t_in, kw_per_kg, wb, t_db = S[0, t], S[1, t], S[2, t], S[3, t]
+        y00, y01, y02, y10, y11, y12 = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
+        y20, y21, y22 = S[10, t], S[11, t], S[12, t]
+        n_bad = 0
+        for i in range(m):  # IT power and the heat the plant removes
+            p_it, _ = it_power(P, i, inst[i], u[i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+            p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
+            p_its[i] = p_it
+            heat[i] = p_it + (p_dist + p_ups + p_misc)
+        for i in range(m):  # CRAH fans, pumps, tower cells and their fans, economiser
+            q, q_design, cp_dt, m_design, share = heat[i], P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
+            x_min, p_chw_d, pump_min, rej_factor = P[r + 4, i], P[r + 5, i], P[r + 6, i], P[r + 7, i]
+            q_rej_d, n_ch, constant, range_d = P[r + 8, i], P[r + 9, i], P[r + 10, i], P[r + 11, i]
+            lo, hi, econ, econ_app, t_chw_ret = P[r + 12, i], P[r + 13, i], P[r + 14, i], P[r + 15, i], P[r + 17, i]
+            t_min_water, t_cw_min, dt_chw, p_cw_cell = P[r + 18, i], P[r + 19, i], P[r + 20, i], P[r + 22, i]
+            p_tower_d, basin_k, basin_set = P[r + 23, i], P[r + 24, i], P[r + 25, i]
+            load = q / q_design
+            m_air = q / cp_dt
+            xf = max(m_air / max(m_design, 1e-12) * share, x_min)
+            p_crah = m_design * kw_per_kg / share * (((f3 * xf + f2) * xf + f1) * xf + f0)
+            xp = max(load, pump_min)
+            p_chw = p_chw_d * (((g3 * xp + g2) * xp + g1) * xp + g0)
+            # tower cells staged with the heat, YorkCalc's coefficients at their range
+            rej = min(load * rej_factor * q_design / q_rej_d, 1.0)
+            staged = max(np.ceil(rej * n_ch - 1e-9), 1.0) / n_ch
+            cells = 1.0 if constant > 0.0 else staged
+            rng = min(max(range_d * rej / cells, 1.1), 22.2)
+            c0 = y00 + rng * (y01 + rng * y02)
+            c1 = y10 + rng * (y11 + rng * y12)
+            c2 = y20 + rng * (y21 + rng * y22)
+            g = min(lo, 8.0)
+            # tower water wanted: as cold as allowed while the economiser can use it
+            useful = (econ > 0.0) & (wb + (c0 + g * (c1 + g * c2)) + econ_app < t_chw_ret)
+            target = t_min_water if useful else t_cw_min
+            wanted = target - wb
+            # the air-flow ratio giving that approach (the quadratic's root in [lo, hi], else lo)
+            disc = c1 * c1 - 4.0 * c2 * (c0 - wanted)
+            sq = math.sqrt(max(disc, 0.0))
+            r1 = (-c1 + sq) / (2.0 * c2)
+            r2 = (-c1 - sq) / (2.0 * c2)
+            root = r1 if (r1 >= lo) & (r1 <= hi) else r2
+            root = lo if (disc < 0.0) | (root != root) else root
+            clipped = min(max(root, lo), hi)
+            app_hi = c0 + hi * (c1 + hi * c2)
+            lg = lo if wanted <= c0 + lo * (c1 + lo * c2) else (hi if wanted >= app_hi else clipped)
+            air_ratio = lo / lg
+            gl = min(lg, 8.0)
+            t_tower = max(wb + (c0 + gl * (c1 + gl * c2)), target)
+            frac_econ = min(max((t_chw_ret - (t_tower + econ_app)) / dt_chw, 0.0), 1.0)
+            frac = frac_econ if econ > 0.0 else 0.0
+            # condenser pumps, tower fans, basin heaters of the idle cells
+            p_pumps = p_chw + cells * p_cw_cell
+            p_hr = p_tower_d * cells * (air_ratio * air_ratio * air_ratio)
+            p_hr = p_hr + basin_k * (1.0 - cells) * max(basin_set - t_db, 0.0)
+            ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_hr >= 0.0)
+            n_bad += 0 if ok else 1
+            p_part[i] = p_crah + p_pumps + p_hr
+            t_towers[i] = t_tower
+            q_chillers[i] = max(q * (1.0 - frac), 0.0)
+        for i in range(m):  # chillers (EIR record), staged on; the tower's water
+            q, t_tower, q_ch = heat[i], t_towers[i], q_chillers[i]
+            n_ch, x, t_cw_min, q_ref = P[r + 9, i], P[r + 16, i], P[r + 19, i], P[r + 21, i]
+            latent, water_factor, out_env = P[r + 26, i], P[r + 27, i], P[r + 28, i]
+            y = min(max(max(t_tower, t_cw_min), cw_lo), cw_hi)
+            q_avail = q_ref * (cap0 + x * (cap1 + cap2 * x) + y * (cap3 + cap4 * y) + cap5 * x * y)
+            running = min(max(np.ceil(q_ch / q_avail - 1e-9), 0.0), n_ch)
+            plr_on = min(q_ch / max(running * q_avail, 1e-12), 1.0)
+            plr = plr_on if running > 0.0 else 0.0
+            pl = max(plr, plr_unload)
+            eirft = eir0 + x * (eir1 + eir2 * x) + y * (eir3 + eir4 * y) + eir5 * x * y
+            p_comp = running * q_avail * (eirft * ((plr2 * pl + plr1) * pl + plr0)) / cop_ref * min(plr / plr_min, 1.0)
+            water = latent * (q + p_comp) / h_fg * 3600.0 * water_factor
+            out = 1.0 if (out_env > 0.0) | (q_ch > n_ch * q_avail * (1.0 + 1e-9)) else 0.0
+            n_bad += 0 if (p_comp >= 0.0) & (water >= 0.0) & (water < math.inf) else 1
+            record_cooling(C, i, p_its[i], p_part[i] + p_comp, water, out)
+        n_bad += electrical_hour(P, C, E)
+        if n_bad > 0:
+            return 2
+        accumulate_hour(t, C, E, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out)
+    return 0
+
+
+def _design_heat(design_kw: Any, ele: Any) -> Any:
+    """Design heat, kW: design IT plus its indoor losses (as :func:`~twin.building.facility.facility_chain` sizes the plant)."""
+    indoor = indoor_losses_reference(design_kw, design_kw, ele)
+    return design_kw + (indoor["p_dist_loss"] + indoor["p_ups_loss"] + indoor["p_misc"])
+
+
+def _inv_cop(cop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``1/COP`` (0 where there is none) and the flag of no finite COP."""
+    finite = np.isfinite(cop)
+    return np.where(finite, 1.0 / np.where(finite, cop, 1.0), 0.0), ~finite
+
+
+def indirect_evap_kernel(block: Block) -> dict[str, Any] | None:
+    """Indirect evaporative cooling's entry of :data:`twin.engine.kernels.COMPILED_DESIGNS`."""
+    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block
+    nt = int(np.shape(wx["t_db"])[-1])
+    installed, overclock = installed_it(design, fac, coo, design_kw, nt)
+    coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}  # as facility_chain does
+    st = indirect_evap_state(wx, coo)
+    q_design = _design_heat(design_kw, ele)
+    may_run = (st["t_after"] > st["t_set"]).astype(float)  # the hours any case may run the DX trim
+    _, cop = vapour_compression_power(
+        may_run, st["t_evap"], st["t_cond"], str(coo["refrigerant"]), coo["eta_isentropic"], coo["eta_motor"]
+    )
+    P = case_matrix(
+        [
+            *shared_rows(fac, ele, design_kw, overclock),
+            CP_AIR * st["dt_units"],
+            st["d_s"],
+            coo["trim_capacity"] * q_design,
+            q_design / (CP_AIR * st["dt_units"]),
+            coo["fan_units"] / (coo["fan_units"] + coo["fan_redundant_units"]),
+            coo["fan_min_flow"],
+            coo["secondary_flow_ratio"],
+            1.0 + 1.0 / (coo["cycles_of_concentration"] - 1.0),
+        ],
+        m,
+    )
+    state = [*(st[k] for k in INDIRECT_EVAP_STATE[:8]), *_inv_cop(cop)]
+    lo, hi = ENVELOPES[str(coo["envelope"])][:2]
+    consts = np.array(
+        [CP_AIR, T_INLET_REF, DT_CHIP_AIR, H_FG, lo, hi, *FAN_CURVES[str(coo["fan_control"])]], dtype=float
+    )
+    return run_kernel(indirect_evap_loop, P, state, (u, installed), consts, nt, grid, want_hourly)
+
+
+def chilled_water_kernel(block: Block) -> dict[str, Any] | None:
+    """Chilled water's entry of :data:`twin.engine.kernels.COMPILED_DESIGNS` (None for cycle chillers)."""
+    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block
+    if coo["chiller_model"] != "eir":
+        return None
+    nt = int(np.shape(wx["t_db"])[-1])
+    installed, overclock = installed_it(design, fac, coo, design_kw, nt)
+    coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}
+    st = chilled_water_state(wx, coo)
+    q_design = _design_heat(design_kw, ele)
+    plant = chilled_water_plant(coo, q_design, st["t_chw"])
+    ch = plant["chiller"]
+    lo, hi = ENVELOPES[str(coo["envelope"])][:2]
+    t_in = np.asarray(st["t_in"])[..., :1]  # the inlet the CRAHs hold: one value per case
+    P = case_matrix(
+        [
+            *shared_rows(fac, ele, design_kw, overclock),
+            q_design,
+            CP_AIR * st["dt_units"],
+            q_design / (CP_AIR * st["dt_units"]),
+            coo["fan_units"] / (coo["fan_units"] + coo["fan_redundant_units"]),
+            coo["fan_min_flow"],
+            plant["p_chw_design"],
+            coo["pump_min_flow"],
+            1.0 + 1.0 / plant["cop_design"],
+            plant["q_rej_design"],
+            coo["chiller_count"],
+            float(coo["pump_control"] == "constant"),
+            coo["tower_range"],
+            plant["lg_design"],
+            np.minimum(plant["lg_design"] / coo["tower_min_air_flow"], 8.0),
+            coo["economiser"],
+            coo["economiser_approach"],
+            np.clip(st["t_chw"], *ch.t_chw_range),
+            st["t_chw_return"],
+            coo["tower_min_water"],
+            coo["t_cond_water_min"],
+            coo["delta_t_chw"],
+            plant["q_ref"],
+            plant["p_cw_cell"],
+            plant["p_tower_design"],
+            plant["basin_kw_per_k"],
+            coo["basin_heater_setpoint"],
+            coo["tower_latent_fraction"],
+            1.0 + 1.0 / (coo["cycles_of_concentration"] - 1.0),
+            (t_in > hi) | (t_in < lo),
+        ],
+        m,
+    )
+    york = np.asarray(st["york_wb"])
+    state = [st["t_in"], st["kw_per_kg"], wx["t_wb"], wx["t_db"], *york.reshape(9, *york.shape[2:])]
+    consts = np.array(
+        [
+            CP_AIR,
+            T_INLET_REF,
+            DT_CHIP_AIR,
+            H_FG,
+            *FAN_CURVES[str(coo["fan_control"])],
+            *PUMP_CURVES[str(coo["pump_control"])],
+            *ch.capft,
+            *ch.eirft,
+            *ch.eirfplr,
+            ch.plr_min,
+            ch.plr_min_unload,
+            ch.cop_ref,
+            *ch.t_chw_range,
+            *ch.t_cw_range,
+        ],
+        dtype=float,
+    )
+    return run_kernel(chilled_water_loop, P, state, (u, installed), consts, nt, grid, want_hourly)
