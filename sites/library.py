@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from weather.dataset import VARIABILITY_RANGES, check_location
+from weather.dataset import VARIABILITY_RANGES, check_location, lag_pair_problem
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -405,6 +405,9 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
     variability = None
     if "variability" in data:
         variability = MappingProxyType(_check_table(path, "variability", data["variability"], _VARIABILITY))
+        problem = lag_pair_problem(variability)
+        if problem:
+            raise SiteError(f"{path}: {problem}")
     loc["station"] = loc["station"] or ""
     loc["wmo"] = loc["wmo"] or ""
     return Site(

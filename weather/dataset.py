@@ -46,6 +46,7 @@ __all__ = [
     "check_location",
     "fill_gaps",
     "hour_of_day",
+    "lag_pair_problem",
     "repair",
     "solar_position",
 ]
@@ -240,9 +241,37 @@ VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
 )
 """The one schema of the day-to-day weather statistics (:class:`weather.generator.Variability`,
 a site file's ``[variability]`` table): inclusive bounds of each value (K for the SDs). A lag-1
-correlation up to 0.95 keeps the generator's AR(1) anomaly stationary (assumption); a lag-2
-correlation outside what a stationary AR(2) allows (``2 r1² − 1 < r2 < 1``) is brought inside it
-by the generator."""
+correlation up to 0.95 keeps the generator's AR(1) anomaly stationary (assumption); each pair of
+lag-1 and lag-2 correlations must also be one a stationary process has (:func:`lag_pair_problem`)."""
+
+
+def lag_pair_problem(values: Mapping[str, Any], where: str = "variability") -> str | None:
+    """What is wrong with the lag-1/lag-2 autocorrelation pairs of a variability table, or None.
+
+    Parameters
+    ----------
+    values : mapping
+        At least ``t_daily_lag1`` and ``t_dew_daily_lag1``; the optional lag-2 fields absent or
+        None are an AR(1) and pass.
+    where : str
+        Prefix of the field names in the message.
+
+    Notes
+    -----
+    A pair ``(ρ1, ρ2)`` is the autocorrelation of a stationary process (the 3 × 3 autocorrelation
+    matrix positive definite; the Yule–Walker AR(2) stationary) only if ``|ρ1| < 1``, ``|ρ2| < 1``
+    and ``ρ2 > 2 ρ1² − 1`` (Box & Jenkins). The ranges of :data:`VARIABILITY_RANGES` give the first
+    two; each field in range does not give the third (ρ1 = 0.65, ρ2 = −0.87).
+    """
+    for lag1, lag2 in (("t_daily_lag1", "t_daily_lag2"), ("t_dew_daily_lag1", "t_dew_daily_lag2")):
+        r1, r2 = values.get(lag1), values.get(lag2)
+        if r1 is not None and r2 is not None and not r2 > 2.0 * r1**2 - 1.0:
+            return (
+                f"{where}.{lag1} = {r1!r} with {where}.{lag2} = {r2!r}: no stationary process has these "
+                f"autocorrelations; allowed {lag2} > 2·{lag1}² − 1 = {2.0 * r1**2 - 1.0:.3f} (Box & Jenkins)"
+            )
+    return None
+
 
 MAX_UTC_OFFSET_FROM_LONGITUDE_H = 3.5
 """Largest accepted ``|utc_offset_h − longitude/15|``, h. Standard time zones depart from solar

@@ -59,7 +59,7 @@ import pandas as pd
 import xarray as xr
 
 from weather import psychrometrics as psy
-from weather.dataset import VARIABILITY_RANGES, WeatherError, build_dataset, solar_position
+from weather.dataset import VARIABILITY_RANGES, WeatherError, build_dataset, lag_pair_problem, solar_position
 
 __all__ = [
     "DEFAULT_VARIABILITY",
@@ -140,6 +140,9 @@ class Variability:
                     raise WeatherError(f"variability.{name} must be 12 values in {allowed}, got {v!r}")
             elif not lo <= v <= hi:
                 raise WeatherError(f"variability.{name} = {v!r}; allowed {allowed}")
+        problem = lag_pair_problem(dataclasses.asdict(self))
+        if problem:
+            raise WeatherError(problem)
 
 
 DEFAULT_VARIABILITY = Variability(
@@ -316,6 +319,17 @@ DIURNAL_ITERATIONS = 14
 maxima and minima equal the normals, and of the daily anomaly's spread for what the dew-point
 floor takes from it (after fourteen both residuals are below 0.02 K in most months; up to
 0.1–0.3 K for the minima in humid months where the floor holds the nights up, e.g. Guangzhou)."""
+
+
+SPREAD_GAIN_MAX = 4.0
+"""Bound of the product of the diurnal loop's rescalings of the daily temperature anomaly (each
+way). That loop only restores the spread of daily means which the diurnal cycle and the dew-point
+floor take from the anomaly already scaled to ``t_daily_sd_c``; it is no contraction: where the
+floor holds a month's nights, rescaling cannot restore the spread, and the anomaly, monthly mean
+included, grows until the monthly shift lifts its one warm day out of any climate (64.6 °C in a
+May with a monthly mean of 8 °C: temperature lags 0.24/0.79 with a dew-point pair no process has,
+0.653/−0.866, which the AR(2) clipped to a nearly undamped series of SD 0.016). The ten library
+sites, seeds 0–2, need 0.48 … 2.4 (assumption: 4 leaves room)."""
 
 
 DEW_HOURLY_LAG1 = 0.9
@@ -579,6 +593,7 @@ def typical_year(
     upper = g["t_max_daily_mean_c"] - g["t_mean_c"]
     lower = g["t_mean_c"] - g["t_min_daily_mean_c"]
     rise_len = np.repeat(hmax - sunrise, 24)
+    gain = np.ones(n_days)
     for _ in range(DIURNAL_ITERATIONS):
         level = np.interp(hours_axis, noons, t_clim + anom_t)
         dtr_m = np.maximum(upper + lower, 0.5)
@@ -595,7 +610,11 @@ def typical_year(
         upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
         lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
         spread = daily_anomaly_sd(day_t.mean(axis=1), mon_d)
-        anom_t = anom_t * mean_preserving_daily(target_sd / np.maximum(spread, 0.05), year)
+        factor = mean_preserving_daily(target_sd / np.maximum(spread, 0.05), year)
+        bounded = np.clip(gain * factor, 1.0 / SPREAD_GAIN_MAX, SPREAD_GAIN_MAX)
+        factor = np.where(bounded != gain * factor, bounded / gain, factor)
+        gain = gain * factor
+        anom_t = anom_t * factor
 
     # Afternoon drying: the dew point falls by κ K per K that the air warms above its daily mean
     # (the growing boundary layer mixes drier air down), with zero daily mean.

@@ -166,7 +166,8 @@ def test_variability_has_one_schema_with_the_generator(tmp_path, lag, ok):
     from weather import generator
 
     p = _copy_site(tmp_path)
-    p.write_text(p.read_text(encoding="utf-8").replace("t_daily_lag1 = 0.785", f"t_daily_lag1 = {lag}"), "utf-8")
+    text = p.read_text(encoding="utf-8").replace("t_daily_lag1 = 0.785", f"t_daily_lag1 = {lag}")
+    p.write_text(text.replace("t_daily_lag2 = 0.479", "t_daily_lag2 = 0.9"), "utf-8")  # a pair that exists
     if not ok:
         with pytest.raises(sites.SiteError, match=rf"mysite\.toml: variability\.t_daily_lag1 = {lag} is out of range"):
             sites.load("mysite", [tmp_path])
@@ -175,3 +176,19 @@ def test_variability_has_one_schema_with_the_generator(tmp_path, lag, ok):
         return
     site = sites.load("mysite", [tmp_path])  # what the site file accepts, the generator uses
     assert generator.as_variability(site.variability).t_daily_lag1 == lag
+
+
+def test_a_lag_pair_no_process_has_is_refused_by_the_site_file_and_the_generator(tmp_path):
+    """Both values in range, ρ2 = −0.5 ≤ 2·0.703² − 1 = −0.012: one SiteError naming both."""
+    from weather import generator
+
+    p = _copy_site(tmp_path)
+    p.write_text(p.read_text(encoding="utf-8").replace("t_dew_daily_lag2 = 0.415", "t_dew_daily_lag2 = -0.5"), "utf-8")
+    with pytest.raises(
+        sites.SiteError,
+        match=r"mysite\.toml: variability\.t_dew_daily_lag1 = 0\.703 with variability\.t_dew_daily_lag2 = -0\.5: "
+        r"no stationary process .* allowed t_dew_daily_lag2 > 2·t_dew_daily_lag1² − 1 = -0\.012",
+    ):
+        sites.load("mysite", [tmp_path])
+    with pytest.raises(generator.WeatherError, match=r"variability\.t_dew_daily_lag2 = -0\.5"):
+        generator.as_variability({**sites.load("karamay").variability, "t_dew_daily_lag2": -0.5})

@@ -245,12 +245,13 @@ def _climates(draw):
         wind10m_mean_ms=tuple(np.full(12, draw(st.floats(0.3, 8.0)))),
         ghi_kwh_m2=tuple(ghi),
     )
-    lag1 = draw(st.floats(0.0, 0.9))
+    lag1, lag1_dew = draw(st.floats(0.0, 0.9)), draw(st.floats(0.0, 0.9))
     var = dataclasses.replace(
         gen.DEFAULT_VARIABILITY,
         t_daily_lag1=lag1,
-        t_daily_lag2=draw(st.floats(-0.9, 0.95)),
-        t_dew_daily_lag2=draw(st.one_of(st.none(), st.floats(-0.9, 0.95))),
+        t_daily_lag2=draw(st.floats(max(-0.9, 2 * lag1**2 - 0.99), 0.95)),
+        t_dew_daily_lag1=lag1_dew,
+        t_dew_daily_lag2=draw(st.one_of(st.none(), st.floats(max(-0.9, 2 * lag1_dew**2 - 0.99), 0.95))),
     )
     return normals, var, lat, draw(st.floats(-180.0, 180.0)), draw(st.integers(0, 2**31))
 
@@ -261,8 +262,8 @@ def _climates(draw):
 @given(_climates())
 def test_generated_years_are_physical_for_any_normals(climate):
     """Dew point ≤ dry bulb, RH in (0, 100], irradiance ≥ 0 and ≤ extraterrestrial, the monthly
-    means of the normals kept, whatever the normals and the persistence (an AR(2) lag-2
-    correlation outside the stationary range is brought inside it)."""
+    means of the normals kept, whatever the normals and the persistence (any lag-1/lag-2 pair a stationary process
+    has, strong two-day oscillations included)."""
     import pvlib
 
     normals, var, lat, lon, seed = climate
@@ -311,3 +312,39 @@ def test_lag2_is_optional_and_checked():
     assert np.isfinite(a["t_db"]).all()
     with pytest.raises(gen.WeatherError, match=r"t_daily_lag2 = 1\.5; allowed -0\.9 … 0\.95"):
         dataclasses.replace(var, t_daily_lag2=1.5)
+
+
+def test_an_impossible_lag_pair_is_refused():
+    """Each lag-2 value is in range, but ρ2 ≤ 2ρ1² − 1: no stationary process has the pair."""
+    with pytest.raises(
+        gen.WeatherError,
+        match=r"t_dew_daily_lag1 = 0\.653 with variability\.t_dew_daily_lag2 = -0\.866.*allowed t_dew_daily_lag2 > .* = -0\.147",
+    ):
+        dataclasses.replace(gen.DEFAULT_VARIABILITY, t_dew_daily_lag2=-0.866)
+    with pytest.raises(gen.WeatherError, match=r"t_daily_lag1 = 0\.9 with variability\.t_daily_lag2 = 0\.6"):
+        gen.as_variability({**sites.load("karamay").variability, "t_daily_lag1": 0.9, "t_daily_lag2": 0.6})
+
+
+def test_the_diurnal_rescaling_stays_bounded_where_the_dew_point_floor_holds():
+    """The pair the validation now refuses (dew point 0.653/−0.866), set past it as the generator
+    used to receive it, with temperature lags 0.24/0.79 (the hypothesis example that produced a
+    64.6 °C May afternoon in a climate whose May mean is 8 °C)."""
+    season = np.cos(2 * np.pi * np.arange(12) / 12.0)
+    t = -16.72 * season
+    normals = sites.Normals(
+        source="hypothesis",
+        t_mean_c=tuple(t),
+        t_max_daily_mean_c=tuple(t + 4.67),
+        t_min_daily_mean_c=tuple(t - 3.67),
+        rh_mean_pct=tuple(np.full(12, 60.0)),
+        t_dew_mean_c=tuple(t - 3.41),
+        wind10m_mean_ms=tuple(np.full(12, 4.87)),
+        ghi_kwh_m2=tuple(np.asarray(sites.load("qingyang").normals.ghi_kwh_m2) * 0.79),
+    )
+    var = dataclasses.replace(gen.DEFAULT_VARIABILITY, t_daily_lag1=0.2388, t_daily_lag2=0.7926)
+    object.__setattr__(var, "t_dew_daily_lag2", -0.866)
+    ds, _ = gen.typical_year(
+        normals, latitude=29.34, longitude=123.96, elevation=500.0, utc_offset_h=8.0, seed=3323, variability=var
+    )
+    may = ds["t_db"].sel(time=ds["time.month"] == 5)
+    assert float(may.max()) < 8.4 + 4.67 + 6 * 2.95  # the mean daily maximum + 6 SD of daily means
