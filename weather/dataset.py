@@ -130,11 +130,15 @@ def _solar_position(
     import pvlib
 
     mid = (time + pd.Timedelta(minutes=30) - pd.Timedelta(hours=utc_offset_h)).tz_localize("UTC")
+    sp = None
     if regular and not pvlib.spa.USE_NUMBA:  # the same SPA, its series summed by blocks (weather.solar)
         from weather.solar import spa_regular
 
-        sp = spa_regular(mid, latitude, longitude)
-    else:
+        try:
+            sp = spa_regular(mid, latitude, longitude)
+        except AttributeError:  # a pvlib whose spa module no longer has the tables and steps it reuses
+            sp = None
+    if sp is None:
         sp = pvlib.solarposition.get_solarposition(mid, latitude, longitude)
     sp.index = time
     return sp

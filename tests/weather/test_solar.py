@@ -97,3 +97,17 @@ def test_solar_position_of_a_real_year_agrees_with_pvlib(real_weather):
     ref = pvlib.solarposition.get_solarposition(mid, meta["latitude"], meta["longitude"])
     for col in ("apparent_zenith", "zenith", "azimuth"):
         assert _angle_gap(got[col], ref[col]) < TOL_DEG
+
+
+def test_a_pvlib_without_the_reused_spa_steps_falls_back_to_pvlib(monkeypatch):
+    import weather.dataset as wd
+    import weather.solar
+
+    def renamed(*args, **kwargs):
+        raise AttributeError("module 'pvlib.spa' has no attribute 'heliocentric_longitude'")
+
+    monkeypatch.setattr(weather.solar, "spa_regular", renamed)
+    time = pd.date_range("2021-03-01", periods=48, freq="h")
+    got = wd._solar_position(time, 38.0, 106.0, 8.0, regular=True)
+    ref = pvlib.solarposition.get_solarposition(time + pd.Timedelta(minutes=30) - pd.Timedelta(hours=8), 38.0, 106.0)
+    assert np.array_equal(got["zenith"].to_numpy(), ref["zenith"].to_numpy())

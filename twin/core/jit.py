@@ -119,6 +119,9 @@ def _cached(py_func: Callable[..., Any], salt: str) -> Any:
     """numba's function cache, its key extended by ``salt`` (the helpers' digest)."""
     from numba.core.caching import FunctionCache
 
+    if not callable(getattr(FunctionCache, "_index_key", None)):
+        raise RuntimeError("this numba's FunctionCache has no _index_key: no disk cache for kernels with helpers")
+
     class HelperAwareCache(FunctionCache):
         def _index_key(self, sig: Any, codegen: Any) -> tuple:
             return (*super()._index_key(sig, codegen), salt)

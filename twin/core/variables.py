@@ -461,4 +461,7 @@ def build_dataset(data: Mapping[str, xr.Variable], coords: Mapping[str, Any]) ->
     if construct is None or not fits or set(data) & set(base.variables):
         return xr.Dataset(dict(data), coords=dict(coords))
     variables: dict[Any, xr.Variable] = {**data, **base.variables}
-    return construct(variables, set(base.coords), sizes, indexes=dict(base.xindexes))
+    try:
+        return construct(variables, set(base.coords), sizes, indexes=dict(base.xindexes))
+    except (TypeError, ValueError):  # the private constructor's signature changed
+        return xr.Dataset(dict(data), coords=dict(coords))

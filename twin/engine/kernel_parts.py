@@ -90,7 +90,7 @@ SHARED_ROWS = IT_ROWS + ELECTRICAL_ROWS
 DESIGN_ROWS = ("p_it", "p_cooling", "water", "out_of_envelope")
 """Rows of the matrix ``C`` (4, case) a design kernel's loop writes for the hour (:func:`record_cooling`)."""
 CHAIN_ROWS = ("p_facility", "p_ups_loss", "p_transformer_loss")
-"""Rows of the matrix ``E`` (4, case) :func:`electrical_hour` writes for the hour. Two matrices,
+"""Rows of the matrix ``E`` (3, case) :func:`electrical_hour` writes for the hour. Two matrices,
 not one: a loop that reads rows of an array and writes other rows of it is not vectorised (the
 distance between the rows is not known when compiling)."""
 C_IT, C_COOL, C_WATER, C_OUT = range(4)

@@ -73,3 +73,21 @@ def test_a_changed_helper_is_recompiled_never_loaded_stale(tmp_path):
     helpers = tmp_path / "helpers_mod.py"
     helpers.write_text(helpers.read_text().replace("x * 2.0", "x * 3.0"))
     assert run() == [7.0, 0.0, 1.0]  # the helper changed: compiled again, the new result
+
+
+def test_a_numba_without_the_cache_key_method_compiles_in_memory(tmp_path):
+    """The helper digest extends numba's private ``FunctionCache._index_key``: a numba without
+    it must still run the kernel (compiled in memory, no disk cache), never fail at the call."""
+    code = (
+        "import numpy as np\nfrom numba.core import caching\n"
+        "for k in caching.FunctionCache.__mro__:\n"
+        "    if '_index_key' in vars(k): delattr(k, '_index_key')\n"
+        "from tests.twin.core.test_jit import _kernel\nfrom twin.core.jit import compiled\n"
+        "f = compiled(_kernel); o = np.empty(2); f(np.array([1.0, 2.0]), o)\n"
+        "print(o[1])\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["4.0"]
+    assert not list((tmp_path / "cache").rglob("*.nbi"))  # compiled in memory: nothing written to the cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -228,3 +229,18 @@ def test_the_dataset_is_identical_to_xarrays_own_construction():
     # A variable on a dimension the coordinates do not size takes the public constructor.
     odd = {**data, "x": xr.Variable(("other",), np.zeros(2))}
     assert build_dataset(odd, coords).identical(xr.Dataset(odd, coords=coords))
+
+
+def test_a_changed_private_constructor_falls_back_to_the_public_one(monkeypatch):
+    original = xr.Dataset._construct_direct
+
+    def changed(*args, **kwargs):  # xarray's own calls keep working; build_dataset's call does not fit
+        if sys._getframe(1).f_code.co_name == "build_dataset":
+            raise TypeError("unexpected keyword argument 'indexes'")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(xr.Dataset, "_construct_direct", changed)
+    time = xr.date_range("2021-01-01", periods=4, freq="h", use_cftime=False)
+    data = {"p_it": xr.Variable(("case", "time"), np.ones((2, 4)), {"units": "kW"})}
+    coords = {"time": time, "case": np.arange(2)}
+    assert build_dataset(data, coords).identical(xr.Dataset(data, coords=coords))
