@@ -182,12 +182,22 @@ class _Distinct:
         """The first case of each distinct combination of the columns ``names`` and each case's combination."""
         if names not in self._memo:
             if len(names) == 1:
-                first: dict[int, int] = {}
-                which = np.array([first.setdefault(id(o), len(first)) for o in self.columns[names[0]]], dtype=np.intp)
-                picks = np.unique(which, return_index=True)[1]  # codes are numbered in order of first case
+                col = self.columns[names[0]]
+                if all(o is col[0] for o in col):  # a sweep's block: one object
+                    picks, which = np.zeros(1, dtype=np.intp), np.zeros(len(col), dtype=np.intp)
+                else:
+                    first: dict[int, int] = {}
+                    which = np.array([first.setdefault(id(o), len(first)) for o in col], dtype=np.intp)
+                    picks = np.unique(which, return_index=True)[1]  # codes numbered in order of first case
             else:
-                codes = np.stack([self(name)[1] for name in names], axis=1)
-                _, picks, which = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+                parts = [self(name) for name in names]
+                if all(len(p) == 1 for p, _ in parts):
+                    picks, which = parts[0]
+                else:
+                    code = np.zeros(len(parts[0][1]), dtype=np.intp)
+                    for p, w in parts:  # one integer per combination of codes
+                        code = code * len(p) + w
+                    _, picks, which = np.unique(code, return_index=True, return_inverse=True)
             self._memo[names] = (picks, which.reshape(-1))
         return self._memo[names]
 
