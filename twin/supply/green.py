@@ -167,23 +167,67 @@ def site_tariff(site: Any) -> SiteTariff:
     )
 
 
-def _rows(keys: Sequence[Any], make) -> tuple[list[np.ndarray], np.ndarray]:
-    """One row per distinct key (``make(key)``) and the row index of each case."""
-    row_of: dict[Any, int] = {}
-    rows: list[np.ndarray] = []
-    which = np.empty(len(keys), dtype=int)
-    for i, k in enumerate(keys):
-        if k not in row_of:
-            row_of[k] = len(rows)
-            rows.append(make(k))
-        which[i] = row_of[k]
-    return rows, which
+class _Distinct:
+    """The distinct parameter objects among a block's cases, per named per-case column.
 
+    Objects are compared by identity (the cases of a sweep share their parameter objects), so
+    what depends only on them is computed once per distinct object or combination of objects.
+    """
 
-def _per_case_rows(keys: Sequence[Any], make, n: int, nt: int) -> np.ndarray:
-    """(case, time) array of the rows ``make(key)``: a broadcast view when all cases agree."""
-    rows, which = _rows(keys, make)
-    return np.broadcast_to(rows[0], (n, nt)) if len(rows) == 1 else np.stack(rows)[which]
+    def __init__(self, **columns: Sequence[Any]) -> None:
+        self.columns = columns
+        self._memo: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, *names: str) -> tuple[np.ndarray, np.ndarray]:
+        """The first case of each distinct combination of the columns ``names`` and each case's combination."""
+        if names not in self._memo:
+            if len(names) == 1:
+                col = self.columns[names[0]]
+                if all(o is col[0] for o in col):  # a sweep's block: one object
+                    picks, which = np.zeros(1, dtype=np.intp), np.zeros(len(col), dtype=np.intp)
+                else:
+                    first: dict[int, int] = {}
+                    which = np.array([first.setdefault(id(o), len(first)) for o in col], dtype=np.intp)
+                    picks = np.unique(which, return_index=True)[1]  # codes numbered in order of first case
+            else:
+                parts = [self(name) for name in names]
+                if all(len(p) == 1 for p, _ in parts):
+                    picks, which = parts[0]
+                else:
+                    code = np.zeros(len(parts[0][1]), dtype=np.intp)
+                    for p, w in parts:  # one integer per combination of codes
+                        code = code * len(p) + w
+                    _, picks, which = np.unique(code, return_index=True, return_inverse=True)
+            self._memo[names] = (picks, which.reshape(-1))
+        return self._memo[names]
+
+    def each(self, make: Callable[..., Any], *names: str, dtype: type = float) -> np.ndarray:
+        """``make(*objects)`` of every case (an array of ``dtype``), computed once per distinct combination."""
+        picks, which = self(*names)
+        cols = [self.columns[name] for name in names]
+        return np.array([make(*(c[i] for c in cols)) for i in picks], dtype=dtype)[which]
+
+    def field(self, name: str, attr: str) -> np.ndarray:
+        """A field of every case's object in column ``name`` as floats (``None``: NaN)."""
+        return self.each(lambda o: np.nan if (v := getattr(o, attr)) is None else v, name)
+
+    def rows(self, make: Callable[..., np.ndarray], nt: int, *names: str) -> np.ndarray:
+        """(case, time) array of the rows ``make(*objects)``: a broadcast view when all cases' objects are equal.
+
+        ``make`` runs once per distinct combination of equal objects (hashed once per distinct object).
+        """
+        picks, which = self(*names)
+        cols = [self.columns[name] for name in names]
+        row_of: dict[tuple, int] = {}
+        rows: list[np.ndarray] = []
+        of_pick = np.empty(len(picks), dtype=np.intp)
+        for j, i in enumerate(picks):
+            k = tuple(c[i] for c in cols)
+            if k not in row_of:
+                row_of[k] = len(rows)
+                rows.append(make(*k))
+            of_pick[j] = row_of[k]
+        return np.broadcast_to(rows[0], (len(which), nt)) if len(rows) == 1 else np.stack(rows)[of_pick[which]]
 
 
 def green_power(
@@ -222,6 +266,7 @@ def green_power(
         Hourly (case, time) arrays and per-case scalars (capex annuity, CO2 factor, ...).
     """
     pvs, winds, stores, econ = params["pv"], params["wind"], params["storage"], params["economics"]
+    of = _Distinct(pv=pvs, wind=winds, storage=stores, economics=econ, site=site_keys)
     n, nt = load_kw.shape
     zeros = np.broadcast_to(0.0, (n, nt))  # one read-only zero array for every empty part
     sun: dict[str, pd.DataFrame] = {}
@@ -266,23 +311,17 @@ def green_power(
     site_objs = {k: weather[k][2] for k in set(site_keys)}
     tariffs = {k: site_tariff(s) for k, s in site_objs.items()}
     # One price row per distinct (tariff choice, site table), indexed per case.
-    price = _per_case_rows(
-        [(e, key) for e, key in zip(econ, site_keys, strict=True)],
-        lambda k: hourly_price(hour, k[0], tariffs[k[1]]),
-        n,
-        nt,
-    )
-    month = np.asarray(time).astype("datetime64[M]").astype(int) % 12
+    price = of.rows(lambda e, key: hourly_price(hour, e, tariffs[key]), nt, "economics", "site")
 
     def clean_row(key: str) -> np.ndarray:
         share = site_objs[key].grid.clean_share
-        return np.zeros(nt) if share is None else np.asarray(share, dtype=float)[month]
+        if share is None:
+            return np.zeros(nt)
+        return np.asarray(share, dtype=float)[np.asarray(time).astype("datetime64[M]").astype(int) % 12]
 
-    clean = _per_case_rows(site_keys, clean_row, n, nt)
-    st = {  # stacked per case; a None field (max_cycles_per_day: no limit) is NaN
-        f.name: np.array([np.nan if (v := getattr(s, f.name)) is None else v for s in stores], dtype=float)
-        for f in dataclasses.fields(stores[0])
-    }
+    clean = of.rows(clean_row, nt, "site")
+    # Stacked per case; a None field (max_cycles_per_day: no limit) is NaN.
+    st = {f.name: of.field("storage", f.name) for f in dataclasses.fields(stores[0])}
     if green is zeros and not np.any(st["energy_mwh"] > 0):
         # Nothing to dispatch: every kWh comes from the grid.
         d = {k: zeros for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "surplus")}
@@ -314,48 +353,52 @@ def green_power(
         "price": price,
         "grid_clean_share": clean,
     }
-    owned = np.array([e.green_procurement == "owned" for e in econ])
-    gen_capex = np.array(
-        [
-            (pv.capacity_mw * e.pv_capex_cny_per_w + w.capacity_mw * e.wind_capex_cny_per_w) * 1e6
-            for pv, w, e in zip(pvs, winds, econ, strict=True)
-        ]
+    # Per-case figures, each computed once per distinct parameter object (or pair of objects).
+    owned = of.each(lambda e: e.green_procurement == "owned", "economics", dtype=bool)
+    pv_mw, wind_mw, sto_mwh = (
+        of.field("pv", "capacity_mw"),
+        of.field("wind", "capacity_mw"),
+        of.field("storage", "energy_mwh"),
     )
-    sto_capex = np.array([s.energy_mwh * e.storage_capex_cny_per_wh * 1e6 for s, e in zip(stores, econ, strict=True)])
+    gen_capex = (
+        pv_mw * of.field("economics", "pv_capex_cny_per_w") + wind_mw * of.field("economics", "wind_capex_cny_per_w")
+    ) * 1e6
+    sto_capex = sto_mwh * of.field("economics", "storage_capex_cny_per_wh") * 1e6
     # With a PPA the generators are someone else's; the storage is the site's own either way.
     capex = np.where(owned, gen_capex, 0.0) + sto_capex
-    crf = np.array([capital_recovery_factor(e.discount_rate, e.lifetime_years) for e in econ])
-    opex = np.array([e.opex_pct_of_capex for e in econ]) / 100.0
-    life = np.array([years_to_end_of_life(s.duty_cycles_per_day) for s in stores])
-    replace = np.array(
-        [
-            replacement_annuity(c, e.discount_rate, e.lifetime_years, y)
-            for c, e, y in zip(sto_capex, econ, life, strict=True)
-        ]
+    crf = of.each(lambda e: capital_recovery_factor(e.discount_rate, e.lifetime_years), "economics")
+    opex = of.field("economics", "opex_pct_of_capex") / 100.0
+    life = of.each(lambda s: years_to_end_of_life(s.duty_cycles_per_day), "storage")
+    replace = of.each(
+        lambda s, e: replacement_annuity(
+            s.energy_mwh * e.storage_capex_cny_per_wh * 1e6,
+            e.discount_rate,
+            e.lifetime_years,
+            years_to_end_of_life(s.duty_cycles_per_day),
+        ),
+        "storage",
+        "economics",
     )
+
+    def from_site(name: str) -> np.ndarray:
+        return of.each(lambda e, k: e.resolved(name, site_objs[k]), "economics", "site")
 
     per_case = {
         "capex": capex,
         "capex_annual": capex * (crf + opex) + replace,
         "storage_replacement_annual": replace,
         "storage_life_years": life,
-        "storage_capacity_share": np.array([fade_factor(s.age_years, s.duty_cycles_per_day) for s in stores]),
+        "storage_capacity_share": of.each(lambda s: fade_factor(s.age_years, s.duty_cycles_per_day), "storage"),
         "storage_deficit": np.asarray(d["deficit"], dtype=float) / 1000.0,
-        "ppa_price": np.where(owned, 0.0, np.array([e.ppa_cny_per_kwh for e in econ])),
-        "export_contract": np.array([float(e.export_contract) for e in econ]),
-        "export_price": np.array([e.export_cny_per_kwh for e in econ]),
-        "demand_charge": np.array(
-            [e.resolved("demand_charge_cny_per_kw_month", site_objs[k]) for e, k in zip(econ, site_keys, strict=True)],
-            dtype=float,
-        ),
-        "green_subsidy_pct": np.array(
-            [e.resolved("green_subsidy_pct", site_objs[k]) for e, k in zip(econ, site_keys, strict=True)],
-            dtype=float,
-        ),
-        "grid_co2": np.array([site_objs[k].grid.co2_kg_per_kwh for k in site_keys]),
-        "other_spend": np.array([e.other_spend_cny_per_year for e in econ]),
-        "storage_energy_mwh": np.array([s.energy_mwh for s in stores]),
-        "pv_capacity_mw": np.array([p.capacity_mw for p in pvs]),
-        "wind_capacity_mw": np.array([w.capacity_mw for w in winds]),
+        "ppa_price": np.where(owned, 0.0, of.field("economics", "ppa_cny_per_kwh")),
+        "export_contract": of.field("economics", "export_contract"),
+        "export_price": of.field("economics", "export_cny_per_kwh"),
+        "demand_charge": from_site("demand_charge_cny_per_kw_month"),
+        "green_subsidy_pct": from_site("green_subsidy_pct"),
+        "grid_co2": of.each(lambda k: site_objs[k].grid.co2_kg_per_kwh, "site"),
+        "other_spend": of.field("economics", "other_spend_cny_per_year"),
+        "storage_energy_mwh": sto_mwh,
+        "pv_capacity_mw": pv_mw,
+        "wind_capacity_mw": wind_mw,
     }
     return hourly, per_case

@@ -11,6 +11,7 @@ import sites
 from twin import ConfigError, Scenario, kpis, load_scenario, simulate, site_weather
 from twin.building.it_load import ITParams
 from twin.engine.config import WeatherSource
+from twin.money.economics import EconomicsParams
 from twin.supply.pv import PVParams
 from twin.supply.storage import MINNING, StorageParams, dispatch_green_first, dispatch_lp
 from twin.supply.wind import WindParams
@@ -222,3 +223,101 @@ def test_measured_profile_csv_replaces_the_model_and_wrong_length_is_refused(tmp
     sc = Scenario(sites=("karamay",), designs=("free_air",), wind=WindParams(capacity_mw=10.0, profile_csv=str(short)))
     with pytest.raises(ConfigError, match=r"short.csv: 100 hourly rows, the weather year has 8760"):
         simulate(sc)
+
+
+@pytest.fixture(scope="module")
+def two_sites():
+    from twin.engine.simulate import prepare_weather
+
+    sc = Scenario(sites=("qingyang", "guian"), designs=("free_air",))
+    return sc, prepare_weather(sc)
+
+
+_ECONOMICS = [
+    EconomicsParams(),
+    EconomicsParams(tariff_cny_per_kwh=0.31, demand_charge_cny_per_kw_month=40.0, green_subsidy_pct=5.0),
+    EconomicsParams(tariff="tou", green_procurement="ppa", ppa_cny_per_kwh=0.28, export_contract=True),
+    EconomicsParams(tariff="flat", discount_rate=0.0, lifetime_years=12.0, storage_capex_cny_per_wh=0.9),
+]
+_STORAGE = [
+    StorageParams(),
+    StorageParams(power_mw=5.0, energy_mwh=20.0, max_cycles_per_day=1.5, age_years=4.0),
+    StorageParams(power_mw=2.0, energy_mwh=4.0, max_cycles_per_day=1.0),
+]
+_PV = [PVParams(), PVParams(capacity_mw=3.0)]
+_WIND = [WindParams(), WindParams(capacity_mw=2.0, hub_mean_speed_ms=7.0)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.integers(0, 1), st.integers(0, 2), st.integers(0, 3), st.integers(0, 1)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_per_case_figures_equal_the_per_case_construction(two_sites, picks, copies):
+    """green_power builds its per-case figures once per distinct object: the same bits as case by case.
+
+    ``copies``: some cases get equal but distinct objects (``dataclasses.replace``), as hand-built
+    case lists may.
+    """
+    import dataclasses
+
+    from twin.money.economics import capital_recovery_factor, hourly_price, replacement_annuity
+    from twin.supply.green import green_power, site_tariff
+    from twin.supply.storage import fade_factor, years_to_end_of_life
+
+    sc, wx = two_sites
+    keys = ("qingyang", "guian")
+
+    def pick(pool, j, i):
+        return dataclasses.replace(pool[j]) if copies and i % 2 else pool[j]
+
+    pvs = [pick(_PV, c[0], i) for i, c in enumerate(picks)]
+    winds = [pick(_WIND, c[1], i) for i, c in enumerate(picks)]
+    stores = [pick(_STORAGE, c[2], i) for i, c in enumerate(picks)]
+    econ = [pick(_ECONOMICS, c[3], i) for i, c in enumerate(picks)]
+    site_keys = ["".join(keys[c[4]]) for c in picks]  # equal strings, not always the same object
+    nt = next(iter(wx.values()))[0].sizes["time"]
+    load = np.full((len(picks), nt), 4000.0)
+    params = {"pv": pvs, "wind": winds, "storage": stores, "economics": econ}
+    hourly, per_case = green_power(params, site_keys, wx, load, sc.dispatch)
+
+    time = next(iter(wx.values()))[0].indexes["time"]
+    for i, (pv, w, s, e, k) in enumerate(zip(pvs, winds, stores, econ, site_keys, strict=True)):
+        site = wx[k][2]
+        owned = e.green_procurement == "owned"
+        gen = (pv.capacity_mw * e.pv_capex_cny_per_w + w.capacity_mw * e.wind_capex_cny_per_w) * 1e6
+        sto = s.energy_mwh * e.storage_capex_cny_per_wh * 1e6
+        capex = (gen if owned else 0.0) + sto
+        life = years_to_end_of_life(s.duty_cycles_per_day)
+        replace = replacement_annuity(sto, e.discount_rate, e.lifetime_years, life)
+        crf = capital_recovery_factor(e.discount_rate, e.lifetime_years)
+        expected = {
+            "capex": capex,
+            "capex_annual": capex * (crf + e.opex_pct_of_capex / 100.0) + replace,
+            "storage_replacement_annual": replace,
+            "storage_life_years": life,
+            "storage_capacity_share": fade_factor(s.age_years, s.duty_cycles_per_day),
+            "ppa_price": 0.0 if owned else e.ppa_cny_per_kwh,
+            "export_contract": float(e.export_contract),
+            "export_price": e.export_cny_per_kwh,
+            "demand_charge": e.resolved("demand_charge_cny_per_kw_month", site),
+            "green_subsidy_pct": e.resolved("green_subsidy_pct", site),
+            "grid_co2": site.grid.co2_kg_per_kwh,
+            "other_spend": e.other_spend_cny_per_year,
+            "storage_energy_mwh": s.energy_mwh,
+            "pv_capacity_mw": pv.capacity_mw,
+            "wind_capacity_mw": w.capacity_mw,
+        }
+        for name, value in expected.items():
+            assert per_case[name][i] == float(value), (name, i)
+        hour = np.asarray(time.hour)
+        np.testing.assert_array_equal(hourly["price"][i], hourly_price(hour, e, site_tariff(site)))
+        month = np.asarray(time.month) - 1
+        share = site.grid.clean_share
+        np.testing.assert_array_equal(hourly["grid_clean_share"][i], 0.0 if share is None else np.asarray(share)[month])
+    same = all(e == econ[0] for e in econ) and len(set(site_keys)) == 1
+    assert (hourly["price"].strides[0] == 0) == same  # one row shared when every case's tariff is the same
