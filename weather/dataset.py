@@ -266,6 +266,13 @@ def lag_pair_problem(values: Mapping[str, Any], where: str = "variability") -> s
     matrix positive definite; the Yule–Walker AR(2) stationary) only if ``|ρ1| < 1``, ``|ρ2| < 1``
     and ``ρ2 > 2 ρ1² − 1`` (Box & Jenkins). The ranges of :data:`VARIABILITY_RANGES` give the first
     two; each field in range does not give the third (ρ1 = 0.65, ρ2 = −0.87).
+
+    The generator also needs ``ρ2 ≤ ρ1²``: the Yule–Walker lag-2 coefficient
+    ``φ2 = (ρ2 − ρ1²) / (1 − ρ1²)`` at most 0, a second day that damps the first day's memory, as
+    in all five reference records (ρ2 0.24–0.48 against ρ1² 0.36–0.62). With ``φ2 > 0`` the
+    anomaly wanders for weeks, each month's spread of daily means is a small part of its variance,
+    and rescaling that spread to the site's inflates the year (0.8 / 0.8 gave 49 °C in a Karamay
+    July; 0.3 / 0.95 gave 61 °C): a domain of validity, not a law of nature (assumption).
     """
     for lag1, lag2 in (("t_daily_lag1", "t_daily_lag2"), ("t_dew_daily_lag1", "t_dew_daily_lag2")):
         r1, r2 = values.get(lag1), values.get(lag2)
@@ -273,6 +280,12 @@ def lag_pair_problem(values: Mapping[str, Any], where: str = "variability") -> s
             return (
                 f"{where}.{lag1} = {r1!r} with {where}.{lag2} = {r2!r}: no stationary process has these "
                 f"autocorrelations; allowed {lag2} > 2·{lag1}² − 1 = {2.0 * r1**2 - 1.0:.3f} (Box & Jenkins)"
+            )
+        if r1 is not None and r2 is not None and r2 > r1**2:
+            return (
+                f"{where}.{lag1} = {r1!r} with {where}.{lag2} = {r2!r}: the generator is valid for "
+                f"{lag2} ≤ {lag1}² = {r1**2:.3f} (a lag-2 term that damps, as in every reference record); "
+                f"leave {lag2} out for the AR(1) model"
             )
     return None
 
@@ -524,9 +537,14 @@ def build_dataset(
         bad = np.flatnonzero((v < lo - 1e-9) | (v > hi + (RH_SLACK if col == "rh" else 0.0)))
         if bad.size:
             i = int(bad[0])
+            hint = (
+                "the site's normals and [variability] table give an implausible year"
+                if source.startswith("generated year")
+                else "check the units or the column mapping"
+            )
             raise WeatherError(
                 f"{source}: {col} = {v[i]:g} {VARIABLES[col][0]} at {df.index[i]}{_at_line(line_of_row, i)} is outside "
-                f"{lo:g} … {hi:g}; check the units or the column mapping"
+                f"{lo:g} … {hi:g}; {hint}"
             )
     _check_extraterrestrial(df, source, line_of_row)
     flags = record_flags(df, bool(meta.get("typical_year", True)))

@@ -50,6 +50,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -675,7 +676,9 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
 
     Anomalies are daily means minus their centred 31-day running mean; the SD is taken per
     calendar month, the lag-1 and lag-2 autocorrelations over the year and the
-    dew-point/temperature correlation per month.
+    dew-point/temperature correlation per month. Each lag-2 is kept at most its lag-1 squared,
+    the generator's domain (:func:`weather.dataset.lag_pair_problem`; every reference record is
+    inside it).
     """
     from scipy import stats
 
@@ -692,15 +695,21 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     ah = hourly - hourly.rolling(31 * 24, center=True, min_periods=1).mean()
     skew = [float(stats.skew(ah[ah.index.month == m])) for m in range(1, 13)]
     within = float((hourly - hourly.groupby(hourly.index.floor("D")).transform("mean")).std())
+    r1, r1_d = round(min(max(lag1, 0.0), 0.9), 3), round(min(max(lag1_d, 0.0), 0.9), 3)
+
+    def lag2_in_domain(r2: float, r1: float) -> float:
+        """ρ2 within its range and at most ρ1² (the generator's domain: weather.dataset.lag_pair_problem)."""
+        return min(round(min(max(r2, -0.9), 0.95), 3), math.floor(r1**2 * 1000.0) / 1000.0)
+
     return Variability(
         t_daily_sd_c=tuple(round(float(x), 2) for x in sd_t),
         t_dew_daily_sd_c=tuple(round(float(x), 2) for x in sd_d),
-        t_daily_lag1=round(min(max(lag1, 0.0), 0.9), 3),
-        t_dew_daily_lag1=round(min(max(lag1_d, 0.0), 0.9), 3),
+        t_daily_lag1=r1,
+        t_dew_daily_lag1=r1_d,
         t_dew_corr=tuple(round(c, 3) for c in corr),
         t_dew_hourly_sd_c=round(within, 2),
         t_dew_skew=tuple(round(float(np.clip(x, -1.5, 1.5)), 2) for x in skew),
         source=source,
-        t_daily_lag2=round(min(max(lag2, -0.9), 0.95), 3),
-        t_dew_daily_lag2=round(min(max(lag2_d, -0.9), 0.95), 3),
+        t_daily_lag2=lag2_in_domain(lag2, r1),
+        t_dew_daily_lag2=lag2_in_domain(lag2_d, r1_d),
     )

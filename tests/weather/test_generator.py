@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
+import xarray as xr
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from scipy import signal
@@ -249,9 +251,11 @@ def _climates(draw):
     var = dataclasses.replace(
         gen.DEFAULT_VARIABILITY,
         t_daily_lag1=lag1,
-        t_daily_lag2=draw(st.floats(max(-0.9, 2 * lag1**2 - 0.99), 0.95)),
+        t_daily_lag2=draw(st.floats(max(-0.9, 2 * lag1**2 - 0.99), min(0.95, lag1**2))),
         t_dew_daily_lag1=lag1_dew,
-        t_dew_daily_lag2=draw(st.one_of(st.none(), st.floats(max(-0.9, 2 * lag1_dew**2 - 0.99), 0.95))),
+        t_dew_daily_lag2=draw(
+            st.one_of(st.none(), st.floats(max(-0.9, 2 * lag1_dew**2 - 0.99), min(0.95, lag1_dew**2)))
+        ),
     )
     return normals, var, lat, draw(st.floats(-180.0, 180.0)), draw(st.integers(0, 2**31))
 
@@ -341,10 +345,41 @@ def test_the_diurnal_rescaling_stays_bounded_where_the_dew_point_floor_holds():
         wind10m_mean_ms=tuple(np.full(12, 4.87)),
         ghi_kwh_m2=tuple(np.asarray(sites.load("qingyang").normals.ghi_kwh_m2) * 0.79),
     )
-    var = dataclasses.replace(gen.DEFAULT_VARIABILITY, t_daily_lag1=0.2388, t_daily_lag2=0.7926)
+    var = dataclasses.replace(gen.DEFAULT_VARIABILITY)
+    object.__setattr__(var, "t_daily_lag1", 0.2388)  # both pairs are refused by the check: forced past it
+    object.__setattr__(var, "t_daily_lag2", 0.7926)
     object.__setattr__(var, "t_dew_daily_lag2", -0.866)
     ds, _ = gen.typical_year(
         normals, latitude=29.34, longitude=123.96, elevation=500.0, utc_offset_h=8.0, seed=3323, variability=var
     )
     may = ds["t_db"].sel(time=ds["time.month"] == 5)
     assert float(may.max()) < 8.4 + 4.67 + 6 * 2.95  # the mean daily maximum + 6 SD of daily means
+
+
+@pytest.mark.parametrize(("lag1", "lag2"), [(0.3, 0.95), (0.8, 0.8), (0.9, 0.85)])
+def test_a_lag_pair_outside_the_generators_domain_is_refused(lag1, lag2):
+    """Stationary pairs with a lag-2 term that does not damp (ρ2 > ρ1²) made years of 49–61 °C
+    (a newcomer's check, Karamay's normals); they are refused, naming both fields."""
+    table = {**sites.load("karamay").variability, "t_daily_lag1": lag1, "t_daily_lag2": lag2}
+    with pytest.raises(
+        gen.WeatherError,
+        match=rf"t_daily_lag1 = {lag1} with variability\.t_daily_lag2 = {lag2}: "
+        r"the generator is valid for t_daily_lag2 ≤ t_daily_lag1²",
+    ):
+        gen.as_variability(table)
+
+
+def test_a_derived_table_stays_in_the_generators_domain():
+    """A record whose lag-2 autocorrelation exceeds its lag-1 squared (a synthetic AR(2) with
+    φ2 > 0) gives a table the generator accepts: lag-2 kept at lag-1²."""
+    rng = np.random.default_rng(1)
+    n = 3 * 365
+    a = np.zeros(n)
+    for k in range(2, n):
+        a[k] = 0.3 * a[k - 1] + 0.6 * a[k - 2] + rng.normal()
+    time = pd.date_range("2021-01-01", periods=n * 24, freq="h")
+    t_db = np.repeat(10.0 + 3.0 * a, 24) + 5.0 * np.sin(2 * np.pi * (np.arange(n * 24) % 24) / 24)
+    ds = xr.Dataset({"t_db": ("time", t_db), "t_dp": ("time", t_db - 8.0)}, coords={"time": time})
+    var = gen.variability_from_record(ds, "synthetic")
+    assert var.t_daily_lag2 <= var.t_daily_lag1**2
+    assert var.t_daily_lag2 == pytest.approx(var.t_daily_lag1**2, abs=2e-3)  # the record's own exceeded it
