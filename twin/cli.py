@@ -549,7 +549,17 @@ def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
     if args.site_dir:
         here = tuple(str(Path(d).resolve()) for d in args.site_dir)  # a saved scenario finds them anywhere
         sc = dataclasses.replace(sc, site_dirs=(*here, *sc.site_dirs))
-    return sc.with_overrides(args.set)
+    sc = sc.with_overrides(args.set)
+    for text in args.set or ():
+        parts = text.split("=", 1)[0].strip().split(".")
+        if len(parts) == 3 and parts[0] == "cooling" and parts[1] not in sc.designs:
+            import warnings
+
+            warnings.warn(
+                f"--set {text}: {parts[1]} is not among the designs run ({', '.join(sc.designs)}); it changes nothing",
+                stacklevel=2,
+            )
+    return sc
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -300,3 +300,12 @@ def test_saved_scenario_keeps_the_site_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(Path(cli.__file__).parents[1])  # elsewhere: the saved folder is absolute
     assert cli.main(["run", str(tmp_path / "s.toml"), "--no-output", "--markdown"]) == 0
     assert _column(capsys.readouterr().out, "CNY/MWh IT") == direct
+
+
+def test_a_set_for_a_design_not_run_is_said_to_change_nothing(capsys):
+    args = ["run", "--site", "qingyang", "--cooling", "free_air", "--no-output"]
+    assert cli.main([*args, "--set", "cooling.chilled_water.t_chw_supply=10"]) == 0
+    err = capsys.readouterr().err
+    assert "twin: warning: --set cooling.chilled_water.t_chw_supply=10: chilled_water is not among" in err
+    assert cli.main([*args, "--set", "cooling.free_air.t_supply_max=30"]) == 0
+    assert "warning" not in capsys.readouterr().err
