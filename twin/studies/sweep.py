@@ -153,7 +153,7 @@ def kpi_block(scenario: Scenario, weather: dict, cases: list[Case], kernel: str 
     used = {c.site for c in cases}
     wx = {k: v for k, v in weather.items() if k in used or v[2].name in used}
     ds = annual_kpis(scenario, wx or weather, cases, kernel=kernel)
-    return {str(k): np.atleast_1d(ds[k].to_numpy()) for k in ds.data_vars}
+    return {str(k): np.atleast_1d(ds.variables[k].to_numpy()) for k in ds.data_vars}  # no DataArray per KPI
 
 
 def assemble(results: list[dict[str, np.ndarray]], lay: Layout) -> xr.Dataset:
