@@ -123,19 +123,32 @@ def _random_block(design: str, seed: int, m: int, nt: int, per_case_cooling: boo
 
 
 @pytest.mark.parametrize("design", list(COOLING))
-@settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 5), nt=st.sampled_from([24, 96, 240]))
-def test_kernel_equals_reference_on_random_blocks(design, seed, m, nt):
-    """Random weather hours from −30 to 42 °C, random IT, electrical and cooling parameters."""
-    _random_block(design, seed, m, nt, per_case_cooling=False)
+def test_kernel_equals_reference_on_random_blocks(design):
+    """Random weather hours from −30 to 42 °C, random IT, electrical and cooling parameters; the
+    kernel takes most blocks (a kernel handing every block back would pass every comparison)."""
+    handled: list[bool] = []
+
+    @settings(max_examples=30, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 5), nt=st.sampled_from([24, 96, 240]))
+    def check(seed, m, nt):
+        handled.append(_random_block(design, seed, m, nt, per_case_cooling=False))
+
+    check()
+    assert sum(handled) >= 0.5 * len(handled), f"the kernel took {sum(handled)} of {len(handled)} blocks"
 
 
 @pytest.mark.parametrize("design", list(COOLING))
-@settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), m=st.integers(2, 4))
-def test_kernel_equals_reference_with_cooling_varying_per_case(design, seed, m):
+def test_kernel_equals_reference_with_cooling_varying_per_case(design):
     """A packed block: every case its own cooling parameters (the state is per case and hour)."""
-    _random_block(design, seed, m, 96, per_case_cooling=True)
+    handled: list[bool] = []
+
+    @settings(max_examples=15, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), m=st.integers(2, 4))
+    def check(seed, m):
+        handled.append(_random_block(design, seed, m, 96, per_case_cooling=True))
+
+    check()
+    assert sum(handled) >= 0.5 * len(handled), f"the kernel took {sum(handled)} of {len(handled)} blocks"
 
 
 def _designed_day(t: list[float], rh: list[float], p_air: float = 85_000.0) -> dict[str, np.ndarray]:

@@ -147,24 +147,50 @@ def _compare(wx, facs, eles, coos, m):
     return True
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 5), nt=st.sampled_from([24, 96, 240]))
-def test_kernel_equals_reference_on_random_blocks(seed, m, nt):
+def _mostly_handled(handled: list[bool], share: float) -> None:
+    """The kernel took at least ``share`` of the random blocks: a kernel handing every block back
+    to the reference would pass every comparison of :func:`_compare`."""
+    assert sum(handled) >= share * len(handled), f"the kernel took {sum(handled)} of {len(handled)} blocks"
+
+
+def test_kernel_equals_reference_on_random_blocks():
     """Random weather hours and parameters, one cooling parameter set per block, cases varying."""
-    rng = np.random.default_rng(seed)
-    wx = _weather(rng, nt)
-    profile = str(rng.choice(["flat", "diurnal"]))
-    law = str(rng.choice(["linear", "fV2"]))
-    hall = str(rng.choice(["none", "cold_aisle", "hot_aisle", "chimney"]))  # text: one per block
-    facs = [dataclasses.replace(_facility(rng), profile=profile, overclock_law=law, containment=hall) for _ in range(m)]
-    eles = [_electrical(rng) for _ in range(m)]
-    _compare(wx, facs, eles, [_cooling(rng)], m)
+    handled: list[bool] = []
+
+    @settings(max_examples=40, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 5), nt=st.sampled_from([24, 96, 240]))
+    def check(seed, m, nt):
+        rng = np.random.default_rng(seed)
+        wx = _weather(rng, nt)
+        profile = str(rng.choice(["flat", "diurnal"]))
+        law = str(rng.choice(["linear", "fV2"]))
+        hall = str(rng.choice(["none", "cold_aisle", "hot_aisle", "chimney"]))  # text: one per block
+        facs = [
+            dataclasses.replace(_facility(rng), profile=profile, overclock_law=law, containment=hall) for _ in range(m)
+        ]
+        eles = [_electrical(rng) for _ in range(m)]
+        handled.append(_compare(wx, facs, eles, [_cooling(rng)], m))
+
+    check()
+    # A trim of 0.3 × the design heat cannot hold the setpoint in the hottest random hours: such
+    # blocks go to the reference by design (status 1); about 40 % are taken (17 of 40 seen).
+    _mostly_handled(handled, 0.2)
 
 
-@settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), m=st.integers(2, 4))
-def test_kernel_equals_reference_with_cooling_varying_per_case(seed, m):
+def test_kernel_equals_reference_with_cooling_varying_per_case():
     """A packed block: every case its own cooling parameters (the state is per case and hour)."""
+    handled: list[bool] = []
+
+    @settings(max_examples=15, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), m=st.integers(2, 4))
+    def check(seed, m):
+        handled.append(_packed_block(seed, m))
+
+    check()
+    _mostly_handled(handled, 0.5)
+
+
+def _packed_block(seed: int, m: int) -> bool:
     rng = np.random.default_rng(seed)
     wx = _weather(rng, 96)
     coos = [_cooling(rng) for _ in range(m)]
@@ -176,10 +202,11 @@ def test_kernel_equals_reference_with_cooling_varying_per_case(seed, m):
             fan_control=fc,
             t_supply_setpoint=ENVELOPES[env][0],
             t_supply_max=ENVELOPES[env][1],
+            trim_capacity=2.0,  # enough trim for every hour, so the kernel takes the packed block
         )
         for c in coos
     ]
-    _compare(wx, [ITParams()] * m, [ElectricalParams()] * m, coos, m)
+    return _compare(wx, [ITParams()] * m, [ElectricalParams()] * m, coos, m)
 
 
 def test_every_mode_and_edge_is_covered_and_equal():
