@@ -30,14 +30,13 @@ from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.engine.kernel_parts import (
-    CHAIN_ROWS,
-    DESIGN_ROWS,
     SHARED_ROWS,
     Block,
     accumulate_hour,
     case_matrix,
     electrical_hour,
-    fill_column,
+    fill_hour,
+    hour_scratch,
     indoor_losses,
     it_power,
     record_cooling,
@@ -145,20 +144,9 @@ def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     a0, a1, a2, a3 = consts[6], consts[7], consts[8], consts[9]
     t_chip_ref = t_inlet_ref + dt_chip
     r = len(SHARED_ROWS)
-    u = np.empty(m)
-    inst = np.empty(m)
-    pr = np.empty(m)
-    cl = np.empty(m)
-    C = np.empty((len(DESIGN_ROWS), m))
-    E = np.empty((len(CHAIN_ROWS), m))
-    part = np.zeros(acc.shape)
-    day_ok = np.ones(m)
+    u, inst, pr, cl, C, E, part, day_ok = hour_scratch(m, acc)
     for t in range(nt):
-        fill_column(U, t, u)
-        fill_column(IT, t, inst)
-        if grid:
-            fill_column(price, t, pr)
-            fill_column(clean, t, cl)
+        fill_hour(t, U, IT, price, clean, grid, u, inst, pr, cl)
         t_in, t_set, t_ret, t_after, dry = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
         sec_ratio, kw_pri, kw_sec, inv_cop, no_cop = S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
         n_bad = 0
@@ -221,12 +209,7 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     cw_lo, cw_hi = consts[32], consts[33]
     t_chip_ref = t_inlet_ref + dt_chip
     r = len(SHARED_ROWS)
-    u = np.empty(m)
-    inst = np.empty(m)
-    pr = np.empty(m)
-    cl = np.empty(m)
-    C = np.empty((len(DESIGN_ROWS), m))
-    E = np.empty((len(CHAIN_ROWS), m))
+    u, inst, pr, cl, C, E, part, day_ok = hour_scratch(m, acc)
     # the hour's IT power, heat, cooling before the chillers, tower water and the chillers' load
     # (one array each: a loop reading rows of an array it writes other rows of is not vectorised)
     p_its = np.empty(m)
@@ -234,14 +217,8 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     p_part = np.empty(m)
     t_towers = np.empty(m)
     q_chillers = np.empty(m)
-    part = np.zeros(acc.shape)
-    day_ok = np.ones(m)
     for t in range(nt):
-        fill_column(U, t, u)
-        fill_column(IT, t, inst)
-        if grid:
-            fill_column(price, t, pr)
-            fill_column(clean, t, cl)
+        fill_hour(t, U, IT, price, clean, grid, u, inst, pr, cl)
         t_in, kw_per_kg, wb, t_db = S[0, t], S[1, t], S[2, t], S[3, t]
         y00, y01, y02, y10, y11, y12 = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
         y20, y21, y22 = S[10, t], S[11, t], S[12, t]

@@ -105,6 +105,27 @@ A_IT, A_DIST, A_COMPUTE, A_PUE, A_PRICE, A_CLEAN, A_ISLAND, A_DAYS = 1, 4, 7, 10
 
 
 @kernel_helper
+def hour_scratch(m, acc):
+    """What every design kernel fills each hour: utilisation, installed IT, price and clean share
+    (case,); the matrices ``C`` and ``E``; the chunk's partial sums (as ``acc``); the day's
+    all-islanded flags."""
+    C = np.empty((len(DESIGN_ROWS), m))
+    E = np.empty((len(CHAIN_ROWS), m))
+    return np.empty(m), np.empty(m), np.empty(m), np.empty(m), C, E, np.zeros(acc.shape), np.ones(m)
+
+
+@kernel_helper
+def fill_hour(t, U, IT, price, clean, grid, u, inst, pr, cl):
+    """Hour ``t``'s utilisation and installed IT into ``u``, ``inst`` (and, with ``grid``, its
+    price and clean share into ``pr``, ``cl``), one value per case (:func:`fill_column`)."""
+    fill_column(U, t, u)
+    fill_column(IT, t, inst)
+    if grid:
+        fill_column(price, t, pr)
+        fill_column(clean, t, cl)
+
+
+@kernel_helper
 def fill_column(a, t, out):
     """``out[:] = a[t]`` for a ``(time or 1, case or 1)`` array (a shared row or value broadcast)."""
     row = t if a.shape[0] > 1 else 0

@@ -43,15 +43,14 @@ from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import use_compiled
 from twin.engine.design_kernels import chilled_water_kernel, indirect_evap_kernel
 from twin.engine.kernel_parts import (
-    CHAIN_ROWS,
-    DESIGN_ROWS,
     SHARED_ROWS,
     Block,
     GridYear,
     accumulate_hour,
     case_matrix,
     electrical_hour,
-    fill_column,
+    fill_hour,
+    hour_scratch,
     indoor_losses,
     it_power,
     record_cooling,
@@ -96,20 +95,9 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out
     t_chip_ref = t_inlet_ref + dt_chip
     a0, a1, a2, a3 = consts[3], consts[4], consts[5], consts[6]
     r = len(SHARED_ROWS)
-    u = np.empty(m)
-    inst = np.empty(m)
-    pr = np.empty(m)
-    cl = np.empty(m)
-    C = np.empty((len(DESIGN_ROWS), m))
-    E = np.empty((len(CHAIN_ROWS), m))
-    part = np.zeros(acc.shape)
-    day_ok = np.ones(m)
+    u, inst, pr, cl, C, E, part, day_ok = hour_scratch(m, acc)
     for t in range(nt):
-        fill_column(U, t, u)
-        fill_column(IT, t, inst)
-        if grid:
-            fill_column(price, t, pr)
-            fill_column(clean, t, cl)
+        fill_hour(t, U, IT, price, clean, grid, u, inst, pr, cl)
         t_sup, humid, mech, fan_kw = S[0, t], S[1, t], S[2, t], S[3, t]
         hum_kw, water_kg, out, inv_cop, no_cop = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t]
         n_short = 0
