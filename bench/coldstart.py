@@ -13,15 +13,17 @@ time are reported as median and range over the rounds — not best-of.
   ``twin`` command keeps xarray from importing dask when it is installed,
   :func:`twin.core.runtime.defer_dask_in_xarray`, so the two rows should agree);
 * ``floor``: a process that only imports numpy, or numpy, pandas and xarray (what any run that
-  returns an ``xarray.Dataset`` pays before the twin does anything).
+  builds an ``xarray.Dataset`` — one writing its file — pays before the twin does anything), or
+  numpy and netCDF4 (what a file written without xarray would pay).
 
 Python's bytecode is written by the first run, as on a user's machine (``PYTHONDONTWRITEBYTECODE``
 is removed from the children's environment; without it the twin's own modules would be compiled
 from source in every process, about 0.1 s more).
 
 ``--phases``: where a warm ``twin run --site qingyang --cooling free_air`` spends its CPU, step by
-step in one fresh process (interpreter start, importing numpy, pandas, xarray, the twin's
-modules, then the run's steps), median and range over the rounds.
+step in one fresh process (interpreter start, importing numpy and the twin's modules, the run's
+steps to the table — all a ``--no-output`` run does — then what writing the file adds: pandas,
+xarray, the Dataset and the NetCDF write), median and range over the rounds.
 
 ``python bench/coldstart.py --rounds 9 [--baseline DIR] [--phases]``: ``--baseline`` adds the same commands
 run on another checkout of the code (``PYTHONPATH=DIR``, e.g. ``git archive`` of an older commit),
@@ -46,6 +48,7 @@ NO_DASK = "import sys; sys.modules['dask'] = None; from twin.cli import main; sy
 CLI = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
 FLOOR = "import numpy"
 FLOOR_XR = "import numpy, pandas, xarray"
+FLOOR_NC = "import numpy, netCDF4"
 
 
 def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
@@ -65,6 +68,7 @@ def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
         ("  the same, no cache", [CLI, *green], off, False),
         ("floor: python -c 'import numpy'", [FLOOR], {}, False),
         ("floor: python -c 'import numpy, pandas, xarray'", [FLOOR_XR], {}, False),
+        ("floor: python -c 'import numpy, netCDF4'", [FLOOR_NC], {}, False),
     ]
 
 
@@ -76,17 +80,17 @@ def mark(name):
 from twin.core.runtime import defer_dask_in_xarray
 defer_dask_in_xarray()
 import numpy; mark("import numpy")
-import pandas; mark("import pandas")
-import xarray; mark("import xarray")
 import twin.cli, twin.engine.metrics, twin.engine.simulate; mark("import the twin's modules")
 from twin.engine.config import Scenario
 sc = Scenario.from_dict({"sites": ["qingyang"], "designs": ["free_air"], "name": "qingyang-free_air"}); mark("scenario")
-from twin.engine.simulate import prepare_weather, simulate
-weather = prepare_weather(sc); mark("weather year (disk cache) and psychrometrics")
-ds = simulate(sc, weather); mark("simulate: one facility-year, the Dataset")
-from twin.engine.metrics import kpis
-k = kpis(ds); mark("kpis")
-twin.cli._kpi_rows(ds, k); mark("the table")
+from twin.engine.simulate import prepare_years, run_dataset, simulate_arrays
+weather = prepare_years(sc); mark("weather year (disk cache, arrays) and psychrometrics")
+run = simulate_arrays(sc, weather); mark("simulate: one facility-year, arrays")
+k = run.figures(); mark("kpis (figures)")
+twin.cli._table_rows(run.case_coords(), k, not run.one); mark("the table")
+import pandas; mark("import pandas (the file only)")
+import xarray; mark("import xarray (the file only)")
+ds = run_dataset(run); mark("the Dataset (the file only)")
 from twin.core.io import write_netcdf
 write_netcdf(ds, sys.argv[1], force=True); mark("write the NetCDF file")
 print(json.dumps([(n, b - a) for (_, a), (n, b) in zip([("", 0.0), *marks], marks)]))
@@ -112,8 +116,11 @@ def _phases(rounds: int, env: dict[str, str], out: Path) -> None:
     print(f"A warm run in steps: fresh processes, {rounds} rounds, CPU s, median (range)")
     for name, values in steps.items():
         print(f"{name:<{width}}  {_summary(values, 3):>20}")
-    totals = [sum(v[i] for v in steps.values()) for i in range(rounds)]
-    print(f"{'total':<{width}}  {_summary(totals, 3):>20}")
+    names = list(steps)
+    table = names[: names.index("the table") + 1]  # a --no-output run ends with the table
+    for label, part in (("total, table only (--no-output)", table), ("total, writing the file", names)):
+        totals = [sum(steps[n][i] for n in part) for i in range(rounds)]
+        print(f"{label:<{width}}  {_summary(totals, 3):>20}")
 
 
 def _once(code_and_args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:

@@ -466,31 +466,43 @@ FLUID_COLUMNS = ("fluid_lost_kg", "co2e_fluid_t", "cost_fluid_makeup")
 
 
 def _kpi_rows(ds, k) -> tuple[list[list[str]], list[str]]:
+    """The table's rows and header from a run's Dataset and its KPI Dataset (:func:`_table_rows`)."""
+    coords = {str(c): ds[c].values for c in ds.coords if c not in ("time", "case")}
+    return _table_rows(coords, {str(v): k[v].values for v in k.data_vars}, "case" in ds.dims)
+
+
+def _table_rows(coords: dict[str, Any], k: dict[str, Any], many: bool) -> tuple[list[list[str]], list[str]]:
+    """The table's rows and header: one row per case.
+
+    ``coords``: ``site``, ``design`` and the swept parameters, ``k``: the KPIs
+    (:func:`twin.engine.metrics.kpi_figures`), numpy arrays with a value per case when ``many``,
+    0-d for one case.
+    """
+    import numpy as np
+
     from twin.core.variables import format_value, label
 
-    n = ds.sizes.get("case", 1) if "case" in ds.dims else 1
+    n = len(coords["site"]) if many else 1
     columns = list(KPI_COLUMNS)
-    if "energy_green" in k and float(k["energy_green"].sum()) > 0:
+    if "energy_green" in k and float(np.nansum(k["energy_green"])) > 0:
         columns += GREEN_COLUMNS
     if "co2" in k:
         columns += MONEY_COLUMNS
     if "cost_servers" in k:
         columns.append("cost_servers")
-    if float(k["energy_heat_demand"].sum()) > 0:
+    if float(np.nansum(k["energy_heat_demand"])) > 0:
         columns += REUSE_COLUMNS
-    if float(k["fluid_lost_kg"].sum()) > 0:
+    if float(np.nansum(k["fluid_lost_kg"])) > 0:
         columns += FLUID_COLUMNS
-    swept = [c for c in ds.coords if c not in ("time", "case", "site", "design")]
+    swept = [c for c in coords if c not in ("site", "design")]
     rows = []
     for i in range(n):
-        sel = {"case": i} if "case" in ds.dims else {}
-        kk = k.isel(sel) if sel else k
         row = [
-            str(ds["site"].values if not sel else ds["site"].values[i]),
-            str(ds["design"].values if not sel else ds["design"].values[i]),
+            str(coords["site"][i] if many else coords["site"]),
+            str(coords["design"][i] if many else coords["design"]),
         ]
-        row += [f"{(ds[c].values if not sel else ds[c].values[i])}" for c in swept]
-        row += [format_value(var, kk[var]) for var in columns]
+        row += [f"{coords[c][i] if many else coords[c]}" for c in swept]
+        row += [format_value(var, k[var][i] if many else k[var]) for var in columns]
         rows.append(row)
     return rows, ["site", "design", *swept, *[label(var) for var in columns]]
 
@@ -514,24 +526,24 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
     import numpy as np
 
     import weather
-    from twin import kpis, simulate
+    from twin.engine.simulate import run_dataset, simulate_arrays
     from twin.supply.wind import LOW_CAPACITY_FACTOR
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", weather.WeatherWarning)
-        ds = simulate(scenario)
-    k = kpis(ds)
-    rows, header = _kpi_rows(ds, k)
+        run = simulate_arrays(scenario)
+    k = run.figures()  # the KPIs of twin.kpis(simulate(scenario)), without building the Dataset
+    rows, header = _table_rows(run.case_coords(), k, not run.one)
     print(_table(rows, header, args.markdown))
     print(
         "PUE is energy-weighted over the year; non-IT % = 1 − 1/PUE; GB40879 grade 1 best, 0 = fails grade 3 (thresholds unverified); limit = site policy PUE"
     )
-    if "energy_green" in k and float(k["energy_green"].sum()) > 0:
+    if "energy_green" in k and float(np.nansum(k["energy_green"])) > 0:
         print(
             "green hourly = green energy used in the hour it is made (incl. storage); green annual adds only "
             "contracted export; 24/7 CFE counts grid imports at the province's clean share; curtailed is never green"
         )
-        cf = np.atleast_1d(k["wind_capacity_factor"].values)
+        cf = np.atleast_1d(k["wind_capacity_factor"])
         low = cf[cf < LOW_CAPACITY_FACTOR]
         if low.size:
             print(
@@ -540,7 +552,8 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
                 "green.wind.hub_mean_speed_ms) before rejecting wind",
                 file=sys.stderr,
             )
-    _write_outputs(ds, outputs, args.force)
+    if outputs:
+        _write_outputs(run_dataset(run), outputs, args.force)
     return 0
 
 

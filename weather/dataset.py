@@ -27,13 +27,16 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import xarray as xr
 
 from weather import psychrometrics as psy
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
 
 __all__ = [
     "MAX_GAP_HOURS",
@@ -114,6 +117,8 @@ def solar_position(time: pd.DatetimeIndex, latitude: float, longitude: float, ut
     model all need the same one: those results are cached by (first stamp, length, place).
     Other axes run pvlib's ``spa_python``.
     """
+    import pandas as pd
+
     time = pd.DatetimeIndex(time)
     step = np.diff(time.to_numpy()[:2]).astype("timedelta64[s]").astype(np.int64)
     regular = (
@@ -127,6 +132,7 @@ def solar_position(time: pd.DatetimeIndex, latitude: float, longitude: float, ut
 def _solar_position(
     time: pd.DatetimeIndex, latitude: float, longitude: float, utc_offset_h: float, regular: bool = False
 ) -> pd.DataFrame:
+    import pandas as pd
     import pvlib
 
     mid = (time + pd.Timedelta(minutes=30) - pd.Timedelta(hours=utc_offset_h)).tz_localize("UTC")
@@ -148,6 +154,8 @@ def _solar_position(
 def _solar_position_cached(
     start: pd.Timestamp, n: int, latitude: float, longitude: float, utc_offset_h: float
 ) -> pd.DataFrame:
+    import pandas as pd
+
     return _solar_position(pd.date_range(start, periods=n, freq="h"), latitude, longitude, utc_offset_h, regular=True)
 
 
@@ -560,6 +568,8 @@ def _finish(
     df: pd.DataFrame, meta: dict[str, Any], notes: list[str], source: str, line_of_row: Any, steps: tuple[str, ...]
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Repairs (``steps``) and completion of a checked frame, then the Dataset."""
+    import xarray as xr
+
     if "gaps" in steps:
         df, gap_notes = fill_gaps(df, source, line_of_row)
         notes += gap_notes
@@ -609,6 +619,8 @@ def repair(
     (xarray.Dataset, dict)
         The repaired Dataset and metadata; ``notes`` lists what each step changed.
     """
+    import pandas as pd
+
     meta = dict(meta)
     notes = list(meta.pop("notes", []))
     df = ds[[v for v in VARIABLES if v in ds]].to_dataframe()

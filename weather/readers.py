@@ -20,13 +20,16 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import xarray as xr
 
 from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_location
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
 
 __all__ = [
     "FORMATS",
@@ -117,6 +120,8 @@ def _header_location(
 
 def _coerce_year(index: pd.DatetimeIndex, year: int | None) -> pd.DatetimeIndex:
     """Give a typical year one calendar year, keeping month, day and hour of each row."""
+    import pandas as pd
+
     if year is None:
         year = 2020 if len(index) == 8784 else TYPICAL_YEAR
     return pd.DatetimeIndex(
@@ -130,6 +135,8 @@ def _interval_starts(
     year: Any, month: Any, day: Any, hour_ending: Any, coerce: int | None, typical: bool
 ) -> pd.DatetimeIndex:
     """Interval-start stamps from hour-ending columns (hour 1 … 24 of each day)."""
+    import pandas as pd
+
     y = np.asarray(year, dtype=int)
     if typical:
         y = np.full_like(y, coerce if coerce is not None else (2020 if len(y) == 8784 else TYPICAL_YEAR))
@@ -145,6 +152,8 @@ def _where(line_of_row: Any, i: int) -> str:
 
 def _numbers(values: Any, source: str, what: str, line_of_row: Any) -> np.ndarray:
     """Float values of a parsed column; a text that is not a number is an error naming its line."""
+    import pandas as pd
+
     s = pd.Series(np.asarray(values, dtype=object))
     v = pd.to_numeric(s, errors="coerce")
     bad = v.isna() & s.notna() & (s.astype(str).str.strip().str.lower() != "nan")
@@ -219,6 +228,7 @@ def read_epw(
     EPW missing codes (99.9 °C, 999 %, 999999 Pa, 9999 W/m², 999 m/s) become gaps.
     CSWD files' direct/diffuse split does not close against GHI; it is re-split (Erbs).
     """
+    import pandas as pd
     import pvlib
 
     p = _exists(path)
@@ -332,6 +342,8 @@ def read_tmy3(
     reads. Pressure in the file is in mbar and becomes Pa; hour-ending stamps become interval
     starts, as for EPW. Every value is checked here so that a bad one names its line.
     """
+    import pandas as pd
+
     p = _exists(path)
     source = str(p)
     try:
@@ -386,6 +398,8 @@ def _utc_to_local_year(index_utc: pd.DatetimeIndex, utc_offset_h: float, year: i
     Shifting a UTC year by +8 h moves its last 8 hours into the next January; in a typical
     year they take the same calendar position in the one year (1 January, 00:00–07:00).
     """
+    import pandas as pd
+
     local = index_utc.tz_convert(None) + pd.Timedelta(hours=utc_offset_h)
     return _coerce_year(pd.DatetimeIndex(local), year)
 
@@ -426,6 +440,7 @@ def read_pvgis_tmy(
     elevation (said in the notes); temperature and RH are required. Hours that the time-zone
     shift carries past 31 December wrap round to 1 January of the same typical year.
     """
+    import pandas as pd
     import pvlib
 
     p = _exists(path)
@@ -532,6 +547,8 @@ def read_csv(
     repair : bool or sequence of str
         :data:`weather.dataset.REPAIRS` to apply (default all).
     """
+    import pandas as pd
+
     p = _exists(path)
     source = str(p)
     given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
@@ -630,6 +647,8 @@ def _read_standard_netcdf(
     it to UTC, so the file's ``utc_offset_h`` (else the site's) puts it back. Location and wind
     height come from the file's attributes, else from the arguments.
     """
+    import pandas as pd
+
     attrs = raw.attrs
     offset = attrs.get("utc_offset_h", utc_offset_h)
     stamps = pd.DatetimeIndex(raw[tname].to_numpy())
@@ -692,6 +711,9 @@ def read_netcdf(
     one hour earlier; the other variables are instantaneous at the stamp and are used as
     they are. DNI and DHI come from the Erbs decomposition of GHI.
     """
+    import pandas as pd
+    import xarray as xr
+
     p = _exists(path)
     source = str(p)
     try:

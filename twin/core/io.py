@@ -9,12 +9,15 @@ import re
 import secrets
 from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import xarray as xr
 
 from twin.core.version import __version__
+
+if TYPE_CHECKING:
+    import xarray as xr
+
 
 __all__ = [
     "OutputError",
@@ -56,6 +59,8 @@ def read_hourly_csv(path: str, n_hours: int, field: str, column: str, upper: flo
         Unreadable file, missing column, wrong length, or a value outside 0 … ``upper``; the
         message names the file and the first bad line.
     """
+    import pandas as pd
+
     from twin.core.params import ConfigError
 
     try:
@@ -260,6 +265,8 @@ def cf_dataset(ds: xr.Dataset, *, title: str | None = None) -> xr.Dataset:
     * units from :mod:`twin.core.variables` (UDUNITS), ``flag_values`` / ``flag_meanings`` on ``mode``;
     * no ``_FillValue`` on coordinates (CF 2.5.1: a coordinate has no missing values).
     """
+    import pandas as pd
+
     out = ds.copy(deep=False)
     out.attrs = dict(ds.attrs)
     for coord, extra in COORD_ATTRS.items():
@@ -317,6 +324,8 @@ def local_time(ds: xr.Dataset) -> xr.Dataset:
     twin's days, months and time-of-use hours are the site's. A Dataset whose time was not
     decoded from such units (a run in memory, a file of several offsets) is returned as it is.
     """
+    import pandas as pd
+
     if "time" not in ds.coords:
         return ds
     units = str(ds["time"].encoding.get("units", ""))

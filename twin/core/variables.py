@@ -20,12 +20,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
-
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from twin.core.params import display_units
 from weather.dataset import VARIABLES as WEATHER_VARIABLES
+
+if TYPE_CHECKING:
+    import xarray as xr
+
 
 __all__ = [
     "KINDS",
@@ -454,6 +456,8 @@ def build_dataset(data: Mapping[str, xr.Variable], coords: Mapping[str, Any]) ->
     Anything unexpected (a dimension the coordinates do not size, a size that differs, a name
     taken by a coordinate, an xarray without the constructor) takes the public constructor.
     """
+    import xarray as xr
+
     base = xr.Dataset(coords=coords)
     sizes = dict(base.sizes)
     construct = getattr(xr.Dataset, "_construct_direct", None)

@@ -17,15 +17,26 @@ Definitions (keys of docs/references.md: ISO30134, ASHRAE904, GB40879, GoogleCFE
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from twin.core.io import local_time
 from twin.core.variables import attrs, build_dataset
 from twin.money.economics import annual_cost, demand_cost, emissions_t
 
-__all__ = ["FACILITY_PER_CASE_NEEDS", "GB40879_THRESHOLDS", "calendar_starts", "gb40879_grade", "kpis"]
+if TYPE_CHECKING:
+    import xarray as xr
+
+
+__all__ = [
+    "FACILITY_PER_CASE_NEEDS",
+    "GB40879_THRESHOLDS",
+    "calendar_starts",
+    "gb40879_grade",
+    "kpi_figures",
+    "kpis",
+]
 
 GB40879_THRESHOLDS = ((1, 1.20), (2, 1.30), (3, 1.50))
 """(grade, maximum PUE); status: commonly cited, unverified against GB 40879-2021's text."""
@@ -340,14 +351,10 @@ def policy_attrs(limits: Mapping[str, float | None]) -> dict[str, float]:
     return {f"{POLICY_ATTR}{k}": float("nan") if v is None else float(v) for k, v in limits.items()}
 
 
-def kpi_dataset(
-    figures: dict[str, np.ndarray],
-    coords: dict,
-    site_keys: list[str],
-    dims: tuple[str, ...],
-    limits: Mapping[str, float | None] | None = None,
-) -> xr.Dataset:
-    """The KPI Dataset from :func:`annual_figures`: policy grade and limits added, every variable labelled.
+def kpi_figures(
+    figures: dict[str, np.ndarray], site_keys: list[str], limits: Mapping[str, float | None] | None = None
+) -> dict[str, np.ndarray]:
+    """:func:`annual_figures` with the policy grade and limits added: the KPIs as numpy arrays.
 
     ``limits`` maps each site key to its policy PUE limit (None or absent: no limit).
     """
@@ -359,7 +366,20 @@ def kpi_dataset(
     )
     out["policy_pue_limit"] = lim
     out["meets_policy"] = (out["pue"] <= lim) | np.isnan(lim)
-    arrays = {k: np.asarray(v) for k, v in out.items()}
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def kpi_dataset(
+    figures: dict[str, np.ndarray],
+    coords: dict,
+    site_keys: list[str],
+    dims: tuple[str, ...],
+    limits: Mapping[str, float | None] | None = None,
+) -> xr.Dataset:
+    """The KPI Dataset of :func:`kpi_figures`, every variable labelled."""
+    import xarray as xr
+
+    arrays = kpi_figures(figures, site_keys, limits)
     # plain numbers need none of xarray's conversions (fastpath); anything else gets them
     return build_dataset(
         {k: xr.Variable(dims, a, attrs(k, kpi=True), fastpath=a.dtype.kind in "biuf") for k, a in arrays.items()},

@@ -19,10 +19,9 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 import sites
 from twin.building.cooling import DESIGNS, get_design
@@ -44,32 +43,45 @@ from twin.engine.metrics import (
     annual_figures,
     calendar_starts,
     kpi_dataset,
+    kpi_figures,
     policy_attrs,
 )
-from twin.engine.weather_source import site_weather
+from twin.engine.weather_source import site_year
 from twin.money.economics import server_capex_annual
 from twin.supply.green import SupplyParams, green_power
 from weather.dataset import hour_of_day
+from weather.year import WeatherYear, as_year
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "COOLING_PARTS",
     "KPI_VARIABLES",
     "POWER_PARTS",
+    "HourlyRun",
     "annual_kpis",
     "prepare_weather",
+    "prepare_years",
     "server_capex",
     "simulate",
+    "simulate_arrays",
     "with_psychrometrics",
 ]
 
 
 def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str, Any], sites.Site]]:
     """Weather and derived psychrometrics per site, once: ``{site_key: (ds, meta, site)}``."""
+    return {k: (year.to_dataset(), meta, site) for k, (year, meta, site) in prepare_years(scenario).items()}
+
+
+def prepare_years(scenario: Scenario) -> dict[str, tuple[WeatherYear, dict[str, Any], sites.Site]]:
+    """:func:`prepare_weather` as named arrays (:class:`weather.year.WeatherYear`), without xarray."""
     out = {}
     for name in scenario.sites:
         site = sites.load(name, scenario.site_dirs)
         w = scenario.weather
-        ds, meta = site_weather(
+        year, meta = site_year(
             site,
             seed=w.seed,
             year=w.year,
@@ -77,8 +89,10 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
             format=w.format,
             bad_records=w.bad_records,  # a reader option: used with a file only
         )
-        out[site.key] = (with_psychrometrics(ds), meta, site)
-    lengths = {k: v[0].sizes["time"] for k, v in out.items()}
+        for k, a in derive_psychrometrics(year["t_db"], year["rh"], year["p_air"]).items():
+            year.assign(k, a)
+        out[site.key] = (year, meta, site)
+    lengths = {k: v[0].time.size for k, v in out.items()}
     if len(set(lengths.values())) > 1:
         raise ConfigError(f"sites have weather years of different lengths {lengths}; use one calendar year")
     return out
@@ -91,7 +105,9 @@ def _texts(p: Any) -> tuple:
 
 def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
     """Add what the physics needs from a weather Dataset: humidity ratio, wet bulb, saturation mole fraction."""
-    derived = derive_psychrometrics(ds["t_db"].to_numpy(), ds["rh"].to_numpy(), ds["p_air"].to_numpy())
+    derived = derive_psychrometrics(
+        ds["t_db"].to_numpy(), ds["rh"].to_numpy(), ds["p_air"].to_numpy()
+    )  # as prepare_years
     for k, a in derived.items():
         ds[k] = ("time", a)
     return ds
@@ -153,17 +169,18 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 
 def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = None) -> _Plan:
-    wx_all = weather if weather is not None else prepare_weather(scenario)
+    wx_all = weather if weather is not None else prepare_years(scenario)
+    wx_all = {k: (as_year(year), meta, site) for k, (year, meta, site) in wx_all.items()}  # Datasets: views
     cases = scenario.cases() if cases is None else list(cases)
     keys = list(wx_all)
     first = wx_all[keys[0]][0]
-    time = first.indexes["time"].values
+    time = first.time
     hour = hour_of_day(time)[None, :]
     wvars = ("t_db", "t_dp", "rh", "p_air", "w", "t_wb", "x_sat", "ghi", "wind_speed")
     if len(keys) == 1:  # one site: read-only (1, time) views of its arrays, no copies
-        wstack = {v: _read_only(first.variables[v].values[None, :]) for v in wvars if v in first}
+        wstack = {v: _read_only(first[v][None, :]) for v in wvars if v in first}
     else:
-        wstack = {v: np.stack([wx_all[k][0].variables[v].values for k in keys]) for v in wvars if v in first}
+        wstack = {v: np.stack([wx_all[k][0][v] for k in keys]) for v in wvars if v in first}
     # The weather was loaded per site: map each case's site name to its key without reloading.
     known = {k: k for k in keys} | {site.name: k for k, (_, _, site) in wx_all.items()}
     key_of = {name: known.get(name) or sites.load(name, scenario.site_dirs).key for name in {c.site for c in cases}}
@@ -341,8 +358,50 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         PUE; coordinates ``site``, ``design`` and one per swept parameter. Every variable has
         ``units`` and ``long_name``. Annual figures: :func:`twin.kpis`.
     """
+    return run_dataset(simulate_arrays(scenario, weather, keep))
+
+
+@dataclasses.dataclass
+class HourlyRun:
+    """A run's hourly results as numpy arrays, before they become :func:`simulate`'s Dataset.
+
+    ``results``: (case, time) arrays by variable name; ``per_case``: (case,) arrays. What a
+    caller that hands no Dataset to its user reads (:meth:`figures`: the table of ``twin run``).
+    """
+
+    scenario: Scenario
+    plan: _Plan
+    results: dict[str, np.ndarray]
+    per_case: dict[str, np.ndarray]
+
+    @property
+    def one(self) -> bool:
+        """One case: the Dataset has no ``case`` dimension."""
+        return len(self.plan.cases) == 1
+
+    def case_coords(self) -> dict[str, np.ndarray]:
+        """The case coordinates (``site``, ``design``, swept parameters) as numpy arrays, 0-d for one case."""
+        coords = _case_coords(self.scenario, self.plan)
+        return {k: np.asarray(v[1][0] if self.one else v[1]) for k, v in coords.items() if isinstance(v, tuple)}
+
+    def figures(self) -> dict[str, np.ndarray]:
+        """The annual KPIs, as :func:`twin.kpis` of the Dataset computes them (the same arrays in,
+        the same :func:`~twin.engine.metrics.annual_figures`), with the policy grade and limit."""
+        pick = (lambda v: np.asarray(v)[0, ...]) if self.one else np.asarray
+        hourly = {k: pick(v) for k, v in self.results.items() if k in KPI_VARIABLES}
+        per_case = {k: pick(v) for k, v in self.per_case.items()}
+        figures = annual_figures(hourly, per_case, self.plan.time)
+        return kpi_figures(figures, self.plan.site_keys, _limits(self.plan))
+
+
+def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple[str, ...] | None = None) -> HourlyRun:
+    """:func:`simulate`'s hourly results as numpy arrays (:class:`HourlyRun`), without xarray.
+
+    ``weather``: the result of :func:`prepare_weather` or :func:`prepare_years` (default: the
+    latter, computed here).
+    """
     plan = _plan(scenario, weather)
-    mode_offset, mode_meanings = mode_codes()
+    mode_offset, _ = mode_codes()
     cases, time, wstack = plan.cases, plan.time, plan.wstack
     n, nt = len(cases), time.size
     check_memory(n, nt, len(keep) if keep is not None else HOURLY_VARIABLES)
@@ -384,7 +443,17 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     for v in ("t_db", "t_wb", "rh", "ghi", "wind_speed"):
         if v in wstack and (keep is None or v in keep):
             results[v] = wstack[v][plan.site_index] if len(plan.keys) > 1 else np.broadcast_to(wstack[v], (n, nt))
-    coords = {"time": plan.wx_all[plan.keys[0]][0].indexes["time"], **_case_coords(scenario, plan)}
+    return HourlyRun(scenario, plan, results, per_case)
+
+
+def run_dataset(run: HourlyRun) -> xr.Dataset:
+    """:func:`simulate`'s Dataset from a run's arrays (:func:`simulate_arrays`)."""
+    import xarray as xr
+
+    scenario, plan, results, per_case = run.scenario, run.plan, run.results, run.per_case
+    n = len(plan.cases)
+    _, mode_meanings = mode_codes()
+    coords = {"time": plan.time, **_case_coords(scenario, plan)}
     # Variables built directly from the numpy arrays (fastpath: no conversion or checks);
     # one case has no case dimension (built so: squeezing a Dataset is slow).
     one = n == 1

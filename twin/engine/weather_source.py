@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import math
 import os
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 import sites
 import weather
-import weather.dataset
-import weather.generator
-import weather.psychrometrics
 from twin.core.diskcache import cached
-from weather.generator import MonthlyNormals, as_variability, typical_year
+from weather.year import WeatherYear
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "STATION_REFUSE_KM",
@@ -29,7 +29,9 @@ __all__ = [
     "StationWarning",
     "check_station",
     "generated_year",
+    "generated_year_arrays",
     "site_weather",
+    "site_year",
 ]
 
 STATION_WARN_KM = 50.0
@@ -98,7 +100,7 @@ def check_station(meta: dict[str, Any], site: sites.Site, source: str) -> None:
         )
 
 
-def site_weather(
+def site_year(
     site: sites.Site,
     *,
     seed: int = 0,
@@ -108,8 +110,8 @@ def site_weather(
     site_variability: bool = True,
     repair: bool | Any = True,
     **reader_options: Any,
-) -> tuple[xr.Dataset, dict[str, Any]]:
-    """Hourly weather for a site.
+) -> tuple[WeatherYear, dict[str, Any]]:
+    """Hourly weather for a site, as named arrays (:func:`site_weather` gives the Dataset).
 
     Parameters
     ----------
@@ -134,8 +136,8 @@ def site_weather(
 
     Returns
     -------
-    (xarray.Dataset, dict)
-        The standard weather Dataset and its metadata.
+    (weather.year.WeatherYear, dict)
+        The standard weather variables and their metadata.
 
     Raises
     ------
@@ -159,11 +161,24 @@ def site_weather(
                 "(8760 hours, or 8784 in a leap year)"
             )
         check_station(meta, site, str(file))
-        return ds, meta
-    return generated_year(site, seed=seed, year=year, site_variability=site_variability)
+        return WeatherYear.from_dataset(ds), meta
+    return generated_year_arrays(site, seed=seed, year=year, site_variability=site_variability)
 
 
-_GENERATOR_FILES = tuple(str(m.__file__) for m in (weather.generator, weather.dataset, weather.psychrometrics))
+def site_weather(site: sites.Site, **options: Any) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Hourly weather for a site: the standard weather Dataset and its metadata.
+
+    The options and errors are those of :func:`site_year`.
+    """
+    year, meta = site_year(site, **options)
+    return year.to_dataset(), meta
+
+
+_GENERATOR_FILES = tuple(
+    str(getattr(importlib.util.find_spec(f"weather.{m}"), "origin", m))
+    for m in ("generator", "dataset", "psychrometrics")
+)
+"""The generator's source files (found without importing the generator: it loads pandas and xarray)."""
 _GENERATOR_LIBRARIES = ("numpy", "scipy", "pandas", "pvlib")
 
 
@@ -171,7 +186,12 @@ def _normals_key(normals: Any) -> dict[str, Any]:
     """Every field of a site's normals the generator may read (the optional ones too, ``None``
     when absent), as the disk cache's key: a changed or added normal is a new year."""
     fields = dataclasses.fields(normals) if dataclasses.is_dataclass(normals) else ()
-    names = [f.name for f in fields] or list(MonthlyNormals.__annotations__)
+    if not fields:
+        from weather.generator import MonthlyNormals
+
+        names = list(MonthlyNormals.__annotations__)
+    else:
+        names = [f.name for f in fields]
     out: dict[str, Any] = {}
     for k in names:
         v = getattr(normals, k, None)
@@ -181,18 +201,48 @@ def _normals_key(normals: Any) -> dict[str, Any]:
     return out
 
 
+def typical_year(normals: Any, **options: Any) -> tuple[xr.Dataset, dict[str, Any]]:
+    """:func:`weather.generator.typical_year`, imported at first use (it loads pandas and xarray)."""
+    from weather.generator import typical_year as generate
+
+    return generate(normals, **options)
+
+
+def _variability_key(table: Any) -> dict[str, Any] | None:
+    """A site's variability table as the disk cache's key (its fields as given; the generator
+    checks them and fills the optional ones, the same for the same table)."""
+    if table is None:
+        return None
+    is_instance = dataclasses.is_dataclass(table) and not isinstance(table, type)
+    items = dataclasses.asdict(table).items() if is_instance else dict(table).items()
+    return {k: list(v) if isinstance(v, list | tuple) else v for k, v in items}
+
+
 def generated_year(
     site: sites.Site, *, seed: int = 0, year: int = 2021, site_variability: bool = True
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """The site's generated typical year (:func:`weather.generator.typical_year`), disk-cached.
 
+    The Dataset of :func:`generated_year_arrays`; a cached year is the generated one bit for
+    bit, with the same attributes and metadata.
+    """
+    arrays, meta = generated_year_arrays(site, seed=seed, year=year, site_variability=site_variability)
+    return arrays.to_dataset(), meta
+
+
+def generated_year_arrays(
+    site: sites.Site, *, seed: int = 0, year: int = 2021, site_variability: bool = True
+) -> tuple[WeatherYear, dict[str, Any]]:
+    """The site's generated typical year as named arrays, disk-cached.
+
     The cache (:mod:`twin.core.diskcache`) is keyed by every input of the generator (the
     site's normals, location, variability table, the seed and the year), the versions of the
-    libraries it calls and a digest of the generator's source files; a cached year is the
-    generated one bit for bit, with the same attributes and metadata.
+    libraries it calls and a digest of the generator's source files. A year read from the
+    cache needs neither the generator nor pandas and xarray; its
+    :meth:`~weather.year.WeatherYear.to_dataset` is the generated Dataset, identical.
     """
     loc = site.location
-    var = as_variability(site.variability) if site_variability and site.variability is not None else None
+    table = site.variability if site_variability else None
     args: dict[str, Any] = {
         "latitude": loc.latitude_deg,
         "longitude": loc.longitude_deg,
@@ -202,15 +252,19 @@ def generated_year(
         "year": year,
         "name": site.key,
     }
-    inputs = {
-        "normals": _normals_key(site.normals),
-        "args": args,
-        "variability": dataclasses.asdict(var) if var is not None else None,
-    }
+    inputs = {"normals": _normals_key(site.normals), "args": args, "variability": _variability_key(table)}
+
+    def generate() -> tuple[WeatherYear, dict[str, Any]]:
+        from weather.generator import as_variability
+
+        var = as_variability(table) if table is not None else None
+        ds, meta = typical_year(site.normals, variability=var, **args)
+        return WeatherYear.from_dataset(ds), meta
+
     return cached(
         "year",
         inputs,
-        lambda: typical_year(site.normals, variability=var, **args),  # type: ignore[arg-type]  # frozen sites.Normals
+        generate,
         _year_arrays,
         _year_from_arrays,
         libraries=_GENERATOR_LIBRARIES,
@@ -218,31 +272,33 @@ def generated_year(
     )
 
 
-def _year_arrays(result: tuple[xr.Dataset, dict[str, Any]]) -> dict[str, np.ndarray] | None:
-    """A weather Dataset and its metadata as named arrays (a JSON layout beside the data), or
+def _year_arrays(result: tuple[WeatherYear, dict[str, Any]]) -> dict[str, np.ndarray] | None:
+    """A weather year and its metadata as named arrays (a JSON layout beside the data), or
     ``None`` when it does not come back identical (attributes JSON cannot spell exactly)."""
-    ds, meta = result
+    year, meta = result
+    ds = year.to_dataset()
     layout = {
-        "variables": [[str(n), list(map(str, v.dims)), v.attrs, n in ds.coords] for n, v in ds.variables.items()],
-        "attrs": ds.attrs,
+        "variables": [[n, list(dims), attrs, n in year.coords] for n, (dims, _, attrs) in year.variables.items()],
+        "attrs": year.attrs,
         "meta": meta,
     }
     try:
         text = json.dumps(layout)
     except (TypeError, ValueError):
         return None
-    arrays = {f"var{i}": ds.variables[n].values for i, n in enumerate(ds.variables)}
+    arrays = {f"var{i}": a for i, (_, a, _) in enumerate(year.variables.values())}
     arrays["layout"] = np.array(text)
     back, back_meta = _year_from_arrays(arrays)
-    if not (back.identical(ds) and repr(back_meta) == repr(meta) and repr(back.attrs) == repr(ds.attrs)):
+    back_ds = back.to_dataset()
+    if not (back_ds.identical(ds) and repr(back_meta) == repr(meta) and repr(back_ds.attrs) == repr(ds.attrs)):
         return None
     return arrays
 
 
-def _year_from_arrays(arrays: Mapping[str, np.ndarray]) -> tuple[xr.Dataset, dict[str, Any]]:
+def _year_from_arrays(arrays: Mapping[str, np.ndarray]) -> tuple[WeatherYear, dict[str, Any]]:
     layout = json.loads(str(arrays["layout"]))
-    data: dict[str, Any] = {}
-    coords: dict[str, Any] = {}
-    for i, (name, dims, attrs, is_coord) in enumerate(layout["variables"]):
-        (coords if is_coord else data)[name] = (tuple(dims), arrays[f"var{i}"], attrs)
-    return xr.Dataset(data, coords=coords, attrs=layout["attrs"]), layout["meta"]
+    variables = {
+        name: (tuple(dims), arrays[f"var{i}"], attrs) for i, (name, dims, attrs, _) in enumerate(layout["variables"])
+    }
+    coords = [name for name, _, _, is_coord in layout["variables"] if is_coord]
+    return WeatherYear(variables, coords, layout["attrs"]), layout["meta"]

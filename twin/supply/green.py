@@ -19,10 +19,9 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
-import pandas as pd
 
 from twin.core.diskcache import cached
 from twin.core.io import read_hourly_csv
@@ -36,6 +35,11 @@ from twin.supply.wind import WindParams, wind_unit_profile
 from weather import dataset as weather_dataset
 from weather import psychrometrics
 from weather.dataset import hour_of_day, solar_position
+from weather.year import as_year
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 __all__ = ["SupplyParams", "green_power", "site_tariff"]
 
@@ -65,17 +69,19 @@ def weather_identity(ds: Any, meta: dict[str, Any], site: Any) -> str:
     """A fingerprint of what a site's unit profiles depend on besides the plant's parameters.
 
     Every numeric weather variable and the time axis (bytes), the location, the wind
-    measurement height and the site's wind resource.
+    measurement height and the site's wind resource. ``ds``: a weather Dataset or
+    :class:`weather.year.WeatherYear` (the same fingerprint).
     """
+    year = as_year(ds)
     h = hashlib.blake2b(digest_size=16)
-    h.update(np.ascontiguousarray(ds.indexes["time"].values).tobytes())
-    for name in sorted(ds.data_vars):
-        a = ds[name].values
+    h.update(np.ascontiguousarray(year.time).tobytes())
+    for name in sorted(year.data_vars):
+        a = year[name]
         if a.dtype.kind in "biuf":
             h.update(name.encode())
             h.update(np.ascontiguousarray(a).tobytes())
     where = tuple(meta.get(k) for k in ("latitude", "longitude", "utc_offset_h"))
-    height = ds["wind_speed"].attrs.get("height_m") if "wind_speed" in ds else None
+    height = year.var_attrs("wind_speed").get("height_m") if "wind_speed" in year else None
     h.update(repr((where, height, getattr(site, "wind", None))).encode())
     return h.hexdigest()
 
@@ -250,7 +256,8 @@ def green_power(
     site_keys : list of str
         The site key of each case.
     weather : dict
-        ``{site_key: (ds, meta, site)}`` from :func:`twin.engine.simulate.prepare_weather`.
+        ``{site_key: (ds, meta, site)}`` from :func:`twin.engine.simulate.prepare_weather` (or
+        :func:`~twin.engine.simulate.prepare_years`: a :class:`weather.year.WeatherYear` for ``ds``).
     load_kw : numpy.ndarray, shape (case, time)
         Facility power, kW.
     dispatch : DispatchParams
@@ -265,6 +272,7 @@ def green_power(
     (hourly, per_case)
         Hourly (case, time) arrays and per-case scalars (capex annuity, CO2 factor, ...).
     """
+    weather = {k: (as_year(year), meta, site) for k, (year, meta, site) in weather.items()}
     pvs, winds, stores, econ = params["pv"], params["wind"], params["storage"], params["economics"]
     of = _Distinct(pv=pvs, wind=winds, storage=stores, economics=econ, site=site_keys)
     n, nt = load_kw.shape
@@ -276,7 +284,9 @@ def green_power(
         if p.profile_csv:
             return read_hourly_csv(p.profile_csv, nt, "green.pv.profile_csv", "cf", 1.5)
         if key not in sun:  # solar position once per site
-            t = pd.DatetimeIndex(ds["time"].to_numpy())
+            import pandas as pd
+
+            t = pd.DatetimeIndex(ds.time)
             sun[key] = solar_position(t, meta["latitude"], meta["longitude"], meta["utc_offset_h"])
         return pv_profile(ds, p, sun[key])
 
@@ -285,12 +295,12 @@ def green_power(
         if p.profile_csv:
             return read_hourly_csv(p.profile_csv, nt, "green.wind.profile_csv", "cf", 1.5)
         return wind_unit_profile(
-            ds["wind_speed"].to_numpy(),
-            ds["t_db"].to_numpy(),
-            ds["p_air"].to_numpy(),
+            ds["wind_speed"],
+            ds["t_db"],
+            ds["p_air"],
             p,
-            float(ds["wind_speed"].attrs.get("height_m", 10.0)),
-            ghi=ds["ghi"].to_numpy() if "ghi" in ds else None,
+            float(ds.var_attrs("wind_speed").get("height_m", 10.0)),
+            ghi=ds["ghi"] if "ghi" in ds else None,
             resource=getattr(site, "wind", None),
         )
 
@@ -305,7 +315,7 @@ def green_power(
     p_pv = _scaled_profiles(pvs, site_keys, "pv", pv_unit, zeros, profiles, ident)
     p_wind = _scaled_profiles(winds, site_keys, "wind", wind_unit, zeros, profiles, ident)
     green = p_pv if p_wind is zeros else (p_wind if p_pv is zeros else p_pv + p_wind)
-    time = next(iter(weather.values()))[0].indexes["time"].values
+    time = next(iter(weather.values()))[0].time
     if hour is None:
         hour = hour_of_day(time)
     site_objs = {k: weather[k][2] for k in set(site_keys)}

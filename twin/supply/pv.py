@@ -29,12 +29,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from twin.core.diskcache import cached
 from twin.core.params import Params, param
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 __all__ = ["PVParams", "pv_profile", "pv_unit_profile"]
 
@@ -537,13 +541,15 @@ def pv_unit_profile(
 
 
 def pv_profile(ds, p: PVParams, solpos: pd.DataFrame | None = None) -> np.ndarray:
-    """:func:`pv_unit_profile` from a weather Dataset (its attrs give the location).
+    """:func:`pv_unit_profile` from a weather Dataset or :class:`weather.year.WeatherYear` (its attrs give the location).
 
     ``solpos`` may be passed to reuse a site's solar position; it is computed otherwise.
     """
+    import pandas as pd
+
     from weather.dataset import solar_position
 
-    t = pd.DatetimeIndex(ds["time"].to_numpy())
+    t = pd.DatetimeIndex(np.asarray(ds["time"]))
     if solpos is None:
         solpos = solar_position(t, ds.attrs["latitude"], ds.attrs["longitude"], ds.attrs["utc_offset_h"])
     if p.azimuth_deg is None:  # the default: face the equator
@@ -551,10 +557,10 @@ def pv_profile(ds, p: PVParams, solpos: pd.DataFrame | None = None) -> np.ndarra
     return pv_unit_profile(
         t,
         solpos,
-        ds["ghi"].to_numpy(),
-        ds["dni"].to_numpy(),
-        ds["dhi"].to_numpy(),
-        ds["t_db"].to_numpy(),
-        ds["wind_speed"].to_numpy(),
+        np.asarray(ds["ghi"]),
+        np.asarray(ds["dni"]),
+        np.asarray(ds["dhi"]),
+        np.asarray(ds["t_db"]),
+        np.asarray(ds["wind_speed"]),
         p,
     )
