@@ -157,11 +157,17 @@ def _mwh(ds: xr.Dataset, name: str) -> float:
     return float(ds[name].sum()) / 1000.0 if name in ds else 0.0
 
 
+SANKEY_LABEL_SHARE = 0.02
+"""A Sankey node carrying less than this share of the facility's energy has no label (its
+name and value are in the hover): the thin nodes' labels were drawn over each other."""
+
+
 def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
     """Annual energy flow, MWh: grid and green supply (via storage) to IT, cooling and losses.
 
     The facility node balances exactly: grid for the load + green used directly + storage
-    discharge = facility energy = IT + cooling + electrical losses + misc.
+    discharge = facility energy = IT + cooling + electrical losses + misc. Nodes under
+    :data:`SANKEY_LABEL_SHARE` of the facility energy are drawn unlabelled (named in the hover).
     """
     e = {k: _mwh(ds, k) for k in (*COMPONENTS, "p_cooling", "p_facility")}
     g = {k: _mwh(ds, k) for k in ("p_green_direct", "p_discharge", "p_charge", "p_grid_charge", "p_surplus")}
@@ -191,6 +197,12 @@ def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         (1, 8, g["p_surplus"]),
     ]
     links = [lk for lk in links if lk[2] > 1e-6]
+    through = np.zeros(len(nodes))
+    for a, b, v in links:
+        through[a] += v
+        through[b] += v
+    small = through / 2.0 < SANKEY_LABEL_SHARE * max(e["p_facility"], 1e-9)
+    shown = ["" if tiny else name for name, tiny in zip(nodes, small, strict=True)]
     colours = [
         PALETTE[7],
         PALETTE[2],
@@ -206,7 +218,14 @@ def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         "type": "sankey",
         "valueformat": ",.0f",
         "valuesuffix": " MWh",
-        "node": {"label": nodes, "color": colours, "pad": 18, "thickness": 16},
+        "node": {
+            "label": shown,
+            "customdata": nodes,
+            "hovertemplate": "%{customdata}: %{value}<extra></extra>",
+            "color": colours,
+            "pad": 18,
+            "thickness": 16,
+        },
         "link": {
             "source": [a for a, _, _ in links],
             "target": [b for _, b, _ in links],
@@ -354,12 +373,16 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         for name, c in (("p_pv", PALETTE[1]), ("p_wind", PALETTE[0]), ("p_facility", PALETTE[3]))
         if name in ds
     ]
+    right = _axis(var_label("soc", lang), overlaying="y", side="right", showgrid=False)
     if "soc" in ds:
+        soc = np.round(series("soc"), 3)
+        ticks = nice_ticks(0.0, float(soc.max()) if soc.size else 1.0)
+        right.update(tickmode="array", tickvals=ticks, range=[ticks[0], ticks[-1]], zeroline=False)
         traces.append(
             {
                 "type": "scatter",
                 "x": time,
-                "y": np.round(series("soc"), 3),
+                "y": soc,
                 "name": var_label("soc", lang),
                 "yaxis": "y2",
                 "mode": "lines",
@@ -371,8 +394,23 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         f"{t('dispatch', lang)}: {t(span if span in SPANS else 'week', lang)}",
         460,
         yaxis=_axis(("功率" if lang == "zh" else "power") + ", MW"),
-        yaxis2=_axis(var_label("soc", lang), overlaying="y", side="right", showgrid=False),
+        yaxis2=right,
     )
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
+    """About ``n`` round tick values covering ``[lo, hi]``: a step of 1, 2, 2.5 or 5 × 10^k.
+
+    The first and last ticks lie at or beyond ``lo`` and ``hi``, so they can be the axis range.
+    """
+    lo, hi = float(min(lo, hi)), float(max(lo, hi))
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo < 1e-9:
+        hi = lo + 1.0
+    raw = (hi - lo) / max(n - 1, 1)
+    mag = 10.0 ** np.floor(np.log10(raw))
+    step = mag * next(m for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * mag >= raw * (1 - 1e-9))
+    first, last = np.floor(lo / step + 1e-9), np.ceil(hi / step - 1e-9)
+    return np.round(np.arange(first, last + 1) * step, 10)
 
 
 def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:

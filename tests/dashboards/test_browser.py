@@ -214,3 +214,18 @@ def test_downloads_open(page, server, tmp_path):
     assert "KPIs" in page.inner_text("body")
     outside = [u for u in page.requested if urlparse(u).scheme not in ("file", "data", "blob", "http")]
     assert not outside
+
+
+def test_unknown_path_is_a_404_listing_the_pages(page, server):
+    response = page.goto(server + "/nonexistent")
+    assert response is not None and response.status == 404
+    links = page.locator("a")
+    assert links.count() == 4 and "Cooling" in page.inner_text("body") and "/nonexistent" in page.inner_text("h1")
+    _shot(page, "not-found")
+    page.click("text=Cooling")
+    page.wait_for_url("**/cooling")
+    page.wait_for_selector("#cool-sankey .sankey")
+    for path in ("/", "/cooling", "/green", "/scenario", "/_dash-layout", "/_dash-dependencies", "/assets/style.css"):
+        assert page.request.get(server + path).status == 200, path
+    assert page.request.get(server + "/cooling/nope").status == 404
+    assert page.request.get(server + "/assets/nope.css").status == 404  # Flask's own 404 for a missing file
