@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -29,6 +30,8 @@ __all__ = [
     "dispatch",
     "hourly_cfe",
     "message_figure",
+    "nice_ticks",
+    "place_labels",
     "power_stack",
     "psychrometric_chart",
     "pue_heatmap",
@@ -492,6 +495,100 @@ def design_comparison(
     return _figure(traces, t("design_cmp", lang), yaxis=_axis("PUE", range=[1.0, top]), xaxis=xaxis, **extra)
 
 
+LABEL_POSITIONS = (
+    "top center",
+    "bottom center",
+    "middle right",
+    "middle left",
+    "top right",
+    "top left",
+    "bottom right",
+    "bottom left",
+)
+"""Where a map label may sit around its marker, in the order tried."""
+
+
+def _text_width(text: str, size: float = 12.0) -> float:
+    """Estimated width of a label in px: CJK characters a full em, the others about 0.57 em."""
+    return sum(size if ord(ch) >= 0x2E80 else 0.57 * size for ch in text)
+
+
+def label_boxes(
+    x: Sequence[float], y: Sequence[float], texts: Sequence[str], positions: Sequence[str], size: float = 12.0
+) -> list[tuple[float, float, float, float]]:
+    """Boxes ``(x0, y0, x1, y1)`` in px (y down) of labels placed at ``positions`` around markers at (x, y)."""
+    r, h, gap = 7.0, 1.25 * size, 2.0
+    out = []
+    for xi, yi, text, pos in zip(x, y, texts, positions, strict=True):
+        w = _text_width(text, size)
+        vert, horiz = pos.split()
+        d = r * 0.7 if vert != "middle" and horiz != "center" else r
+        x0 = {"left": xi - d - gap - w, "center": xi - w / 2, "right": xi + d + gap}[horiz]
+        y0 = {"top": yi - d - gap - h, "middle": yi - h / 2, "bottom": yi + d + gap}[vert]
+        out.append((x0, y0, x0 + w, y0 + h))
+    return out
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def place_labels(
+    x: Sequence[float],
+    y: Sequence[float],
+    texts: Sequence[str],
+    bounds: tuple[float, float, float, float] | None = None,
+    size: float = 12.0,
+) -> list[str]:
+    """A text position per marker so that labels overlap neither each other nor the markers.
+
+    Greedy: the most crowded markers first (most neighbours within 150 px), each taking the
+    first of :data:`LABEL_POSITIONS` whose box is clear of the labels placed so far, of every
+    marker and of ``bounds`` (px, y down); where none is clear, the one overlapping least.
+    """
+    n = len(x)
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    dist = np.hypot(xs[:, None] - xs[None, :], ys[:, None] - ys[None, :])
+    order = sorted(range(n), key=lambda i: (-int((dist[i] < 150).sum()), i))
+    markers = [(xs[i] - 7, ys[i] - 7, xs[i] + 7, ys[i] + 7) for i in range(n)]
+    placed: list[tuple[float, float, float, float]] = []
+    out = [LABEL_POSITIONS[0]] * n
+    for i in order:
+        best, best_cost = LABEL_POSITIONS[0], np.inf
+        for pos in LABEL_POSITIONS:
+            box = label_boxes([xs[i]], [ys[i]], [texts[i]], [pos], size)[0]
+            cost = sum(_overlap(box, b) for b in placed) + sum(_overlap(box, m) for m in markers)
+            if bounds is not None:
+                area = (box[2] - box[0]) * (box[3] - box[1])
+                cost += area - _overlap(box, bounds)
+            if cost < best_cost - 1e-9:
+                best, best_cost = pos, cost
+            if cost <= 0:
+                break
+        out[i] = best
+        placed.append(label_boxes([xs[i]], [ys[i]], [texts[i]], [best], size)[0])
+    return out
+
+
+MAP_LON = (72.0, 136.0)
+MAP_LAT = (17.0, 54.0)
+MAP_WIDTH_PX = 540.0
+"""The map's longitude and latitude ranges, and the width its plot area has on a 1400 px page
+(half of the Overview's width): the scale :func:`site_map` places labels at."""
+
+
+def map_pixels(lon: Sequence[float], lat: Sequence[float]) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Marker positions in px (y down) on the Mercator map of :func:`site_map`, and its bounds."""
+    k = MAP_WIDTH_PX / np.radians(MAP_LON[1] - MAP_LON[0])
+
+    def merc(phi: Any) -> Any:
+        return np.log(np.tan(np.pi / 4 + np.radians(phi) / 2))
+
+    x = k * np.radians(np.asarray(lon, dtype=float) - MAP_LON[0])
+    y = k * (merc(MAP_LAT[1]) - merc(np.asarray(lat, dtype=float)))
+    return x, y, (0.0, 0.0, MAP_WIDTH_PX, float(k * (merc(MAP_LAT[1]) - merc(MAP_LAT[0]))))
+
+
 def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Figure:
     """The sites on a map of China and its neighbours, coloured by annual PUE.
 
@@ -528,14 +625,14 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Fig
         "hovertext": text,
         "hoverinfo": "text",
         "mode": "markers+text",
-        "textposition": "top center",
+        "textposition": place_labels(*map_pixels(lon, lat)[:2], [r["name"] for r in rows], map_pixels([], [])[2]),
         "marker": marker,
     }
     geo_layout = {
         "scope": "asia",
         "resolution": 50,
-        "lonaxis": {"range": [72, 136]},
-        "lataxis": {"range": [17, 54]},
+        "lonaxis": {"range": list(MAP_LON)},
+        "lataxis": {"range": list(MAP_LAT)},
         "showcountries": True,
         "countrycolor": "#888",
         "showland": True,
