@@ -514,7 +514,11 @@ def _text_width(text: str, size: float = 12.0) -> float:
 
 
 def label_boxes(
-    x: Sequence[float], y: Sequence[float], texts: Sequence[str], positions: Sequence[str], size: float = 12.0
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
+    texts: Sequence[str],
+    positions: Sequence[str],
+    size: float = 12.0,
 ) -> list[tuple[float, float, float, float]]:
     """Boxes ``(x0, y0, x1, y1)`` in px (y down) of labels placed at ``positions`` around markers at (x, y)."""
     r, h, gap = 7.0, 1.25 * size, 2.0
@@ -534,8 +538,8 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 
 def place_labels(
-    x: Sequence[float],
-    y: Sequence[float],
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
     texts: Sequence[str],
     bounds: tuple[float, float, float, float] | None = None,
     size: float = 12.0,
@@ -617,6 +621,7 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Fig
             xaxis=_axis("longitude, °E"),
             yaxis=_axis("latitude, °N", scaleanchor="x"),
         )
+    px, py, bounds = map_pixels(lon, lat)
     trace = {
         "type": "scattergeo",
         "lat": lat,
@@ -625,7 +630,7 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Fig
         "hovertext": text,
         "hoverinfo": "text",
         "mode": "markers+text",
-        "textposition": place_labels(*map_pixels(lon, lat)[:2], [r["name"] for r in rows], map_pixels([], [])[2]),
+        "textposition": place_labels(px, py, [r["name"] for r in rows], bounds),
         "marker": marker,
     }
     geo_layout = {
