@@ -10,9 +10,9 @@ upgrading CoolProp or editing the generator invalidates the entries it touches.
 Where: ``$TWIN_CACHE_DIR`` if set (``off`` turns the cache off), else
 ``$XDG_CACHE_HOME/pue-twin``, else ``~/.cache/pue-twin``. Deleting the folder is always safe.
 
-Size: at most ``$TWIN_CACHE_MAX_MB`` megabytes (default :data:`DEFAULT_MAX_MB`). After each new
-entry the least recently used entries (by modification time, which a read refreshes) are
-removed until the folder fits, except entries used in the last :data:`IN_USE_S` seconds (another
+Size: at most ``$TWIN_CACHE_MAX_MB`` megabytes (default :data:`DEFAULT_MAX_MB`). After a new
+entry (when the folder may be over the bound: :data:`RESCAN_S`) the least recently used entries
+(by modification time, which a read refreshes) are removed until the folder fits, except entries used in the last :data:`IN_USE_S` seconds (another
 process may be reading them) and the temporary files of writers (``.part``; one older than a
 day is a dead writer's and is removed). One process prunes at a time (a lock file); a reader
 whose entry disappears under it computes the result again. ``twin cache info`` / ``clear``.
@@ -58,8 +58,9 @@ CACHE_ENV = "TWIN_CACHE_DIR"
 MAX_ENV = "TWIN_CACHE_MAX_MB"
 """Environment variable bounding the cache folder's size, in megabytes (10⁶ bytes)."""
 DEFAULT_MAX_MB = 500.0
-"""Default bound: a few hundred generated years and profiles (a year is ≈ 0.5 MB, the tables
-of a run ≈ 2–5 MB); a busy developer's folder held ≈ 150 MB after a day of work."""
+"""Default bound: several hundred generated years and profiles (a generated year is ≈ 0.65 MB,
+the other tables are small); a developer's folder held ≈ 190 MB in ≈ 500 entries after a day
+of work (``twin cache info``)."""
 IN_USE_S = 60.0
 """An entry read or written this recently is never pruned (a read takes milliseconds)."""
 STALE_PART_S = 86400.0
@@ -145,12 +146,17 @@ def max_bytes() -> int:
 def _entries(folder: Path) -> list[tuple[float, int, Path]]:
     """``(mtime, size, path)`` of the folder's entries, oldest first (gone ones left out)."""
     out = []
-    for p in folder.glob("*.npz"):
-        try:
-            st = p.stat()
-        except OSError:
-            continue
-        out.append((st.st_mtime, st.st_size, p))
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.endswith(".npz") and not entry.name.startswith("."):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    out.append((st.st_mtime, st.st_size, Path(entry.path)))
+    except OSError:
+        return []
     return sorted(out)
 
 
@@ -187,12 +193,15 @@ def prune(folder: Path | None = None, limit: int | None = None, *, now: float | 
     folder = cache_dir() if folder is None else folder
     if folder is None or not folder.is_dir():
         return 0
-    limit = max_bytes() if limit is None else limit
-    now = time.time() if now is None else now
-    removed = 0
+    return _prune(folder, max_bytes() if limit is None else limit, time.time() if now is None else now)[0]
+
+
+def _prune(folder: Path, limit: int, now: float) -> tuple[int, int]:
+    """:func:`prune`: ``(bytes removed, bytes left)``; ``(0, 0)`` when another process is pruning."""
+    removed = total = 0
     with _prune_lock(folder) as mine:
         if not mine:
-            return 0
+            return 0, 0
         for part in folder.glob(".*.part"):
             try:
                 if now - part.stat().st_mtime > STALE_PART_S:
@@ -214,7 +223,7 @@ def prune(folder: Path | None = None, limit: int | None = None, *, now: float | 
                 continue
             total -= size
             removed += size
-    return removed
+    return removed, total
 
 
 def cache_info(folder: Path | None = None) -> dict[str, Any]:
@@ -267,6 +276,25 @@ def _load(path: Path, text: str) -> dict[str, np.ndarray] | None:
         return None
 
 
+_SEEN: dict[Path, tuple[float, int]] = {}
+"""Per folder: when this process last scanned it (monotonic s) and the bytes it held then plus
+those this process stored since."""
+RESCAN_S = 60.0
+"""A process rescans the folder at its first store, when its own estimate passes the bound, or
+this long after its last scan (other processes store too): one scan costs ≈ 5 ms per 500 entries."""
+
+
+def _after_store(folder: Path, size: int) -> None:
+    """Prune after a store when the folder may be over its bound (see :data:`RESCAN_S`)."""
+    limit = max_bytes()
+    last, held = _SEEN.get(folder, (-np.inf, 0))
+    now = time.monotonic()
+    if held + size <= limit and now - last < RESCAN_S:
+        _SEEN[folder] = (last, held + size)
+        return
+    _SEEN[folder] = (now, _prune(folder, limit, time.time())[1])
+
+
 def _store(path: Path, text: str, arrays: Mapping[str, np.ndarray]) -> None:
     tmp = None
     try:
@@ -274,9 +302,10 @@ def _store(path: Path, text: str, arrays: Mapping[str, np.ndarray]) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **{_KEY: np.array(text), **arrays})  # type: ignore[arg-type]  # names are keywords
+        size = os.stat(tmp).st_size
         os.replace(tmp, path)
         tmp = None
-        prune(path.parent, max_bytes())
+        _after_store(path.parent, size)
     except OSError:  # read-only, full or missing folder: the result stands, uncached
         pass
     finally:
