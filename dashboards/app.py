@@ -80,7 +80,51 @@ def create_app(scenario_dict: dict[str, Any] | None = None, url_base: str = "/")
     )
     app.layout = _shell
     _shell_callbacks(app)
+    _not_found(app)
     return app
+
+
+def _not_found(app: Dash) -> None:
+    """A 404 status and a page listing the app's pages for a path that is none of them.
+
+    Dash answers every path with its page shell (status 200) and lets the page router draw
+    nothing; this hook on the Flask server checks a page request (a GET of a path not starting
+    with ``_`` or ``assets/``: Dash's own routes and files pass untouched) against
+    ``dash.page_registry``.
+    """
+    import flask
+
+    base = app.config.url_base_pathname or "/"
+
+    @app.server.before_request
+    def _page_or_404():
+        path = flask.request.path
+        if flask.request.method != "GET" or not path.startswith(base):
+            return None
+        rel = path[len(base) :]
+        if rel.startswith(("_", "assets/")):
+            return None
+        known = {str(page["path"]).strip("/") for page in dash.page_registry.values()}
+        if rel.strip("/") in known:
+            return None
+        return flask.Response(_not_found_html(app, path), status=404, mimetype="text/html")
+
+
+def _not_found_html(app: Dash, path: str) -> str:
+    """The 404 page: what was asked for and a link to each page, in both languages."""
+    from html import escape
+
+    items = "".join(
+        f'<li><a href="{escape(app.get_relative_path(p))}">{escape(t(key, "en"))} · {escape(t(key, "zh"))}</a>'
+        f" <code>{escape(p)}</code></li>"
+        for key, p in PAGES
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not found · PUE twin</title>'
+        f'<link rel="stylesheet" href="{escape(app.get_asset_url("style.css"))}"></head>'
+        f'<body><main class="main not-found"><h1>404: no page {escape(path)}</h1>'
+        f"<p>This app has these pages · 本应用的页面:</p><ul>{items}</ul></main></body></html>"
+    )
 
 
 def _shell_callbacks(app: Dash) -> None:

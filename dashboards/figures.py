@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -29,6 +30,8 @@ __all__ = [
     "dispatch",
     "hourly_cfe",
     "message_figure",
+    "nice_ticks",
+    "place_labels",
     "power_stack",
     "psychrometric_chart",
     "pue_heatmap",
@@ -157,11 +160,17 @@ def _mwh(ds: xr.Dataset, name: str) -> float:
     return float(ds[name].sum()) / 1000.0 if name in ds else 0.0
 
 
+SANKEY_LABEL_SHARE = 0.02
+"""A Sankey node carrying less than this share of the facility's energy has no label (its
+name and value are in the hover): the thin nodes' labels were drawn over each other."""
+
+
 def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
     """Annual energy flow, MWh: grid and green supply (via storage) to IT, cooling and losses.
 
     The facility node balances exactly: grid for the load + green used directly + storage
-    discharge = facility energy = IT + cooling + electrical losses + misc.
+    discharge = facility energy = IT + cooling + electrical losses + misc. Nodes under
+    :data:`SANKEY_LABEL_SHARE` of the facility energy are drawn unlabelled (named in the hover).
     """
     e = {k: _mwh(ds, k) for k in (*COMPONENTS, "p_cooling", "p_facility")}
     g = {k: _mwh(ds, k) for k in ("p_green_direct", "p_discharge", "p_charge", "p_grid_charge", "p_surplus")}
@@ -191,6 +200,12 @@ def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         (1, 8, g["p_surplus"]),
     ]
     links = [lk for lk in links if lk[2] > 1e-6]
+    through = np.zeros(len(nodes))
+    for a, b, v in links:
+        through[a] += v
+        through[b] += v
+    small = through / 2.0 < SANKEY_LABEL_SHARE * max(e["p_facility"], 1e-9)
+    shown = ["" if tiny else name for name, tiny in zip(nodes, small, strict=True)]
     colours = [
         PALETTE[7],
         PALETTE[2],
@@ -206,7 +221,14 @@ def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         "type": "sankey",
         "valueformat": ",.0f",
         "valuesuffix": " MWh",
-        "node": {"label": nodes, "color": colours, "pad": 18, "thickness": 16},
+        "node": {
+            "label": shown,
+            "customdata": nodes,
+            "hovertemplate": "%{customdata}: %{value}<extra></extra>",
+            "color": colours,
+            "pad": 18,
+            "thickness": 16,
+        },
         "link": {
             "source": [a for a, _, _ in links],
             "target": [b for _, b, _ in links],
@@ -354,12 +376,16 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         for name, c in (("p_pv", PALETTE[1]), ("p_wind", PALETTE[0]), ("p_facility", PALETTE[3]))
         if name in ds
     ]
+    right = _axis(var_label("soc", lang), overlaying="y", side="right", showgrid=False)
     if "soc" in ds:
+        soc = np.round(series("soc"), 3)
+        ticks = nice_ticks(0.0, float(soc.max()) if soc.size else 1.0)
+        right.update(tickmode="array", tickvals=ticks, range=[ticks[0], ticks[-1]], zeroline=False)
         traces.append(
             {
                 "type": "scatter",
                 "x": time,
-                "y": np.round(series("soc"), 3),
+                "y": soc,
                 "name": var_label("soc", lang),
                 "yaxis": "y2",
                 "mode": "lines",
@@ -371,8 +397,23 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         f"{t('dispatch', lang)}: {t(span if span in SPANS else 'week', lang)}",
         460,
         yaxis=_axis(("功率" if lang == "zh" else "power") + ", MW"),
-        yaxis2=_axis(var_label("soc", lang), overlaying="y", side="right", showgrid=False),
+        yaxis2=right,
     )
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
+    """About ``n`` round tick values covering ``[lo, hi]``: a step of 1, 2, 2.5 or 5 × 10^k.
+
+    The first and last ticks lie at or beyond ``lo`` and ``hi``, so they can be the axis range.
+    """
+    lo, hi = float(min(lo, hi)), float(max(lo, hi))
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo < 1e-9:
+        hi = lo + 1.0
+    raw = (hi - lo) / max(n - 1, 1)
+    mag = 10.0 ** np.floor(np.log10(raw))
+    step = mag * next(m for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * mag >= raw * (1 - 1e-9))
+    first, last = np.floor(lo / step + 1e-9), np.ceil(hi / step - 1e-9)
+    return np.round(np.arange(first, last + 1) * step, 10)
 
 
 def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
@@ -454,6 +495,104 @@ def design_comparison(
     return _figure(traces, t("design_cmp", lang), yaxis=_axis("PUE", range=[1.0, top]), xaxis=xaxis, **extra)
 
 
+LABEL_POSITIONS = (
+    "top center",
+    "bottom center",
+    "middle right",
+    "middle left",
+    "top right",
+    "top left",
+    "bottom right",
+    "bottom left",
+)
+"""Where a map label may sit around its marker, in the order tried."""
+
+
+def _text_width(text: str, size: float = 12.0) -> float:
+    """Estimated width of a label in px: CJK characters a full em, the others about 0.57 em."""
+    return sum(size if ord(ch) >= 0x2E80 else 0.57 * size for ch in text)
+
+
+def label_boxes(
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
+    texts: Sequence[str],
+    positions: Sequence[str],
+    size: float = 12.0,
+) -> list[tuple[float, float, float, float]]:
+    """Boxes ``(x0, y0, x1, y1)`` in px (y down) of labels placed at ``positions`` around markers at (x, y)."""
+    r, h, gap = 7.0, 1.25 * size, 2.0
+    out = []
+    for xi, yi, text, pos in zip(x, y, texts, positions, strict=True):
+        w = _text_width(text, size)
+        vert, horiz = pos.split()
+        d = r * 0.7 if vert != "middle" and horiz != "center" else r
+        x0 = {"left": xi - d - gap - w, "center": xi - w / 2, "right": xi + d + gap}[horiz]
+        y0 = {"top": yi - d - gap - h, "middle": yi - h / 2, "bottom": yi + d + gap}[vert]
+        out.append((x0, y0, x0 + w, y0 + h))
+    return out
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def place_labels(
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
+    texts: Sequence[str],
+    bounds: tuple[float, float, float, float] | None = None,
+    size: float = 12.0,
+) -> list[str]:
+    """A text position per marker so that labels overlap neither each other nor the markers.
+
+    Greedy: the most crowded markers first (most neighbours within 150 px), each taking the
+    first of :data:`LABEL_POSITIONS` whose box is clear of the labels placed so far, of every
+    marker and of ``bounds`` (px, y down); where none is clear, the one overlapping least.
+    """
+    n = len(x)
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    dist = np.hypot(xs[:, None] - xs[None, :], ys[:, None] - ys[None, :])
+    order = sorted(range(n), key=lambda i: (-int((dist[i] < 150).sum()), i))
+    markers = [(xs[i] - 7, ys[i] - 7, xs[i] + 7, ys[i] + 7) for i in range(n)]
+    placed: list[tuple[float, float, float, float]] = []
+    out = [LABEL_POSITIONS[0]] * n
+    for i in order:
+        best, best_cost = LABEL_POSITIONS[0], np.inf
+        for pos in LABEL_POSITIONS:
+            box = label_boxes([xs[i]], [ys[i]], [texts[i]], [pos], size)[0]
+            cost = sum(_overlap(box, b) for b in placed) + sum(_overlap(box, m) for m in markers)
+            if bounds is not None:
+                area = (box[2] - box[0]) * (box[3] - box[1])
+                cost += area - _overlap(box, bounds)
+            if cost < best_cost - 1e-9:
+                best, best_cost = pos, cost
+            if cost <= 0:
+                break
+        out[i] = best
+        placed.append(label_boxes([xs[i]], [ys[i]], [texts[i]], [best], size)[0])
+    return out
+
+
+MAP_LON = (72.0, 136.0)
+MAP_LAT = (17.0, 54.0)
+MAP_WIDTH_PX = 540.0
+"""The map's longitude and latitude ranges, and the width its plot area has on a 1400 px page
+(half of the Overview's width): the scale :func:`site_map` places labels at."""
+
+
+def map_pixels(lon: Sequence[float], lat: Sequence[float]) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Marker positions in px (y down) on the Mercator map of :func:`site_map`, and its bounds."""
+    k = MAP_WIDTH_PX / np.radians(MAP_LON[1] - MAP_LON[0])
+
+    def merc(phi: Any) -> Any:
+        return np.log(np.tan(np.pi / 4 + np.radians(phi) / 2))
+
+    x = k * np.radians(np.asarray(lon, dtype=float) - MAP_LON[0])
+    y = k * (merc(MAP_LAT[1]) - merc(np.asarray(lat, dtype=float)))
+    return x, y, (0.0, 0.0, MAP_WIDTH_PX, float(k * (merc(MAP_LAT[1]) - merc(MAP_LAT[0]))))
+
+
 def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Figure:
     """The sites on a map of China and its neighbours, coloured by annual PUE.
 
@@ -482,6 +621,7 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Fig
             xaxis=_axis("longitude, °E"),
             yaxis=_axis("latitude, °N", scaleanchor="x"),
         )
+    px, py, bounds = map_pixels(lon, lat)
     trace = {
         "type": "scattergeo",
         "lat": lat,
@@ -490,14 +630,14 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Fig
         "hovertext": text,
         "hoverinfo": "text",
         "mode": "markers+text",
-        "textposition": "top center",
+        "textposition": place_labels(px, py, [r["name"] for r in rows], bounds),
         "marker": marker,
     }
     geo_layout = {
         "scope": "asia",
         "resolution": 50,
-        "lonaxis": {"range": [72, 136]},
-        "lataxis": {"range": [17, 54]},
+        "lonaxis": {"range": list(MAP_LON)},
+        "lataxis": {"range": list(MAP_LAT)},
         "showcountries": True,
         "countrycolor": "#888",
         "showland": True,

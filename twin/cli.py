@@ -557,6 +557,24 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
     return 0
 
 
+def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
+    """A scenario with the command line's ``--weather``, ``--seed``, ``--weather-format`` and
+    ``--bad-records`` laid over its own ``[weather]`` (the command line wins; a new file's
+    format is detected unless ``--weather-format`` names it)."""
+    from twin.engine.config import WeatherSource
+
+    if not (args.weather or args.seed is not None or args.weather_format or args.bad_records):
+        return sc
+    ws = WeatherSource(
+        source=args.weather or sc.weather.source,
+        seed=sc.weather.seed if args.seed is None else args.seed,
+        year=sc.weather.year,
+        format=args.weather_format or (sc.weather.format if not args.weather else "auto"),
+        bad_records=args.bad_records or sc.weather.bad_records,
+    )
+    return dataclasses.replace(sc, weather=ws)
+
+
 def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
     """A scenario with the command line's site folders (``--site-dir``) and ``--set`` overrides."""
     if args.site_dir:
@@ -577,36 +595,20 @@ def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from twin.core.params import ConfigError
-    from twin.engine.config import Scenario, WeatherSource, load_scenario
+    from twin.engine.config import Scenario, load_scenario
 
     if args.scenario:
         if args.site or args.cooling or args.preset:
             raise ConfigError("give a scenario file or --site/--cooling/--preset, not both")
         sc = load_scenario(args.scenario)
         stem = Path(args.scenario).stem
-        if args.weather or args.seed is not None or args.weather_format or args.bad_records:  # the command line wins
-            ws = WeatherSource(
-                source=args.weather or sc.weather.source,
-                seed=sc.weather.seed if args.seed is None else args.seed,
-                year=sc.weather.year,
-                format=args.weather_format or (sc.weather.format if not args.weather else "auto"),
-                bad_records=args.bad_records or sc.weather.bad_records,
-            )
-            sc = dataclasses.replace(sc, weather=ws)
     else:
         if not args.site or not args.cooling:
             raise ConfigError("give a scenario file, or both --site and --cooling")
-        ws = WeatherSource(
-            source=args.weather or "typical",
-            seed=args.seed or 0,
-            format=args.weather_format or "auto",
-            bad_records=args.bad_records or "repair",
-        )
         name = f"{args.site}-{args.cooling}" + (f"-{args.preset}" if args.preset else "")
         sc = Scenario.from_dict({"sites": [args.site], "designs": [args.cooling], "name": name, "preset": args.preset})
-        sc = dataclasses.replace(sc, weather=ws)
         stem = sc.name
-    sc = _scenario_from_args(sc, args)
+    sc = _scenario_from_args(_weather_from_args(sc, args), args)
     outputs = _planned_outputs(args, stem)
     if args.save:
         from twin.engine.config import save_scenario
@@ -617,13 +619,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from twin.engine.config import Scenario, WeatherSource
+    from twin.engine.config import Scenario
 
     sc = Scenario.from_dict(
         {"sites": list(args.sites), "designs": list(args.cooling), "name": "compare", "preset": args.preset}
     )
-    sc = dataclasses.replace(sc, weather=WeatherSource(seed=args.seed or 0))
-    return _run_and_report(_scenario_from_args(sc, args), args, _planned_outputs(args, "compare"))
+    sc = _scenario_from_args(_weather_from_args(sc, args), args)
+    return _run_and_report(sc, args, _planned_outputs(args, "compare"))
 
 
 def _study_tables(scenario, args: argparse.Namespace) -> None:
@@ -802,11 +804,25 @@ def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
         sc = load_scenario(args.scenario)
         if args.seed is not None:
             sc = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, seed=args.seed))
-        return sc, Path(args.scenario).stem
-    if not args.site or not args.cooling:
-        raise ConfigError("give a scenario file, or --site and --cooling (each takes one or more names)")
-    sc = Scenario(sites=tuple(args.site), designs=tuple(args.cooling), weather=WeatherSource(seed=args.seed or 0))
-    return sc, "-".join([*args.site, *args.cooling])
+        stem = Path(args.scenario).stem
+    else:
+        if not args.site or not args.cooling:
+            raise ConfigError("give a scenario file, or --site and --cooling (each takes one or more names)")
+        sc = Scenario(sites=tuple(args.site), designs=tuple(args.cooling), weather=WeatherSource(seed=args.seed or 0))
+        stem = "-".join([*args.site, *args.cooling])
+    return _scenario_from_args(sc, args), stem
+
+
+def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
+    """Refuse a ``--set`` of a key the study also varies (the swept values would hide it)."""
+    from twin.core.params import ConfigError
+
+    for text in args.set:
+        key = text.split("=", 1)[0].strip()
+        if key in swept:
+            raise ConfigError(
+                f"--set {text}: {key} is also swept (--grid, --list or the scenario's [sweep]); give it once"
+            )
 
 
 def _study_output(args: argparse.Namespace, stem: str) -> Path:
@@ -834,6 +850,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     base, stem = _study_scenario(args)
     grid = [parse_grid(g) for g in args.grid]
     case_list = read_case_list(args.list) if args.list else None
+    _set_not_swept(args, [k for k, _ in (*base.sweep, *grid)] + list(case_list[0] if case_list else ()))
     out = _study_output(args, f"{stem}-sweep")
     with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
         warnings.simplefilter("ignore", weather.WeatherWarning)
@@ -845,6 +862,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             at = ", ".join(f"{k}={v}" for k, v in _where_lowest(pue).items())
             rows.append([s, d, f"{float(pue.min()):.3f}", f"{float(pue.median()):.3f}", f"{float(pue.max()):.3f}", at])
     print(_table(rows, ["site", "design", "PUE min", "median", "max", "lowest PUE at"], args.markdown))
+    print(f"kernel: {ds.attrs['kernel']}", file=sys.stderr)
     print(f"{ds.attrs['cases']} cases; every KPI in {out}")
     return 0
 
@@ -874,6 +892,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
     base, stem = _study_scenario(args)
     base = sweep_scenario(base, [parse_grid(g) for g in args.grid])
+    _set_not_swept(args, [k for k, _ in base.sweep])
     if args.seeds < 1:
         raise ConfigError(f"--seeds = {args.seeds} must be ≥ 1")
     try:
@@ -900,6 +919,30 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    from twin.core import diskcache
+
+    info = diskcache.cache_info()
+    folder = info["folder"]
+    if folder is None:
+        print(f"the disk cache is off ({diskcache.CACHE_ENV}={os.environ.get(diskcache.CACHE_ENV, '')!r})")
+        return 0
+    if args.action == "clear":
+        n, size = diskcache.clear(folder)
+        print(f"removed {n} entries ({size / 1e6:.1f} MB) from {folder}")
+        return 0
+    rows = [[kind, f"{n:,}", f"{size / 1e6:.1f}"] for kind, (n, size) in info["kinds"].items()]
+    print(f"folder: {folder} ({diskcache.CACHE_ENV})")
+    print(
+        f"size: {info['bytes'] / 1e6:.1f} MB in {info['entries']:,} entries; "
+        f"limit {info['limit'] / 1e6:g} MB ({diskcache.MAX_ENV}, default {diskcache.DEFAULT_MAX_MB:g}; "
+        "least recently used entries are removed first)"
+    )
+    if rows:
+        print(_table(rows, ["kind", "entries", "MB"], args.markdown))
+    return 0
+
+
 def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
     p.add_argument("scenario", nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
     p.add_argument("--site", nargs="+", help="site keys or names")
@@ -917,6 +960,7 @@ def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
     p.add_argument("--workers", type=int, help="run on a local Dask cluster of N worker processes (127.0.0.1)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    _set_arg(p)
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:
@@ -932,6 +976,10 @@ def _output_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="seed of the generated weather year (default 0, or the scenario's)",
     )
+    _set_arg(p)
+
+
+def _set_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set",
         action="append",
@@ -939,6 +987,22 @@ def _output_args(p: argparse.ArgumentParser) -> None:
         metavar="SECTION.NAME=VALUE",
         help="override one parameter, e.g. facility.it_capacity_kw=50000 or green.pv.capacity_mw=150 "
         "(repeatable; VALUE is a TOML literal; validated as in a scenario file)",
+    )
+
+
+def _weather_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weather", help="weather file instead of the generated typical year (also over a scenario's)")
+    p.add_argument(
+        "--weather-format",
+        choices=FORMAT_CHOICES,
+        metavar="FORMAT",
+        help="format of --weather: %(choices)s (default: detected)",
+    )
+    p.add_argument(
+        "--bad-records",
+        choices=BAD_RECORD_CHOICES,
+        metavar="ACTION",
+        help="impossible or implausible records of --weather: %(choices)s (default: the scenario's, repair)",
     )
 
 
@@ -1018,25 +1082,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", nargs="?", help="scenario TOML file")
     r.add_argument("--site", help="site key or name")
     r.add_argument("--cooling", choices=DESIGN_CHOICES, metavar="DESIGN", help="cooling design: %(choices)s")
-    r.add_argument("--weather", help="weather file instead of the generated typical year (also over a scenario's)")
     r.add_argument(
         "--preset",
         choices=BASELINE_CHOICES,
         metavar="BASELINE",
         help="facility baseline (with --site/--cooling): %(choices)s",
     )
-    r.add_argument(
-        "--weather-format",
-        choices=FORMAT_CHOICES,
-        metavar="FORMAT",
-        help="format of --weather: %(choices)s (default: detected)",
-    )
-    r.add_argument(
-        "--bad-records",
-        choices=BAD_RECORD_CHOICES,
-        metavar="ACTION",
-        help="impossible or implausible records of --weather: %(choices)s (default: the scenario's, repair)",
-    )
+    _weather_args(r)
     r.add_argument("--save", help="also save the scenario as TOML here")
     _output_args(r)
     r.set_defaults(func=cmd_run)
@@ -1059,6 +1111,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BASELINE",
         help="facility baseline: %(choices)s (default best_practice)",
     )
+    _weather_args(c)
     _output_args(c)
     c.set_defaults(func=cmd_compare)
 
@@ -1131,6 +1184,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--warming", default="0", help="K added to the monthly temperature normals: 0,1,2 or 0:2:0.5 (default 0)"
     )
     en.set_defaults(func=cmd_ensemble, seed=None)
+
+    ca = sub.add_parser("cache", help="the disk cache of derived tables: its size and entries, or clear it")
+    ca.add_argument(
+        "action",
+        choices=["info", "clear"],
+        help="info: folder, size, limit, entries per kind; clear: remove every entry",
+    )
+    ca.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ca.set_defaults(func=cmd_cache)
 
     v = sub.add_parser("weather-validate", help="compare generated years with real hourly files (EPW)")
     v.add_argument("--dir", default="../shared/weather", help="folder of .epw files (default ../shared/weather)")
@@ -1228,7 +1290,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
     import numpy as np
 
+    from twin.core.diskcache import max_bytes
+
     try:
+        max_bytes()  # a bad TWIN_CACHE_MAX_MB is said at once, not at the first cache miss
         with np.errstate(all="ignore"):
             return int(args.func(args))
     except _user_errors() as exc:

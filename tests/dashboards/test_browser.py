@@ -214,3 +214,47 @@ def test_downloads_open(page, server, tmp_path):
     assert "KPIs" in page.inner_text("body")
     outside = [u for u in page.requested if urlparse(u).scheme not in ("file", "data", "blob", "http")]
     assert not outside
+
+
+def test_unknown_path_is_a_404_listing_the_pages(page, server):
+    response = page.goto(server + "/nonexistent")
+    assert response is not None and response.status == 404
+    links = page.locator("a")
+    assert links.count() == 4 and "Cooling" in page.inner_text("body") and "/nonexistent" in page.inner_text("h1")
+    _shot(page, "not-found")
+    page.click("text=Cooling")
+    page.wait_for_url("**/cooling")
+    page.wait_for_selector("#cool-sankey .sankey")
+    for path in ("/", "/cooling", "/green", "/scenario", "/_dash-layout", "/_dash-dependencies", "/assets/style.css"):
+        assert page.request.get(server + path).status == 200, path
+    assert page.request.get(server + "/cooling/nope").status == 404
+    assert page.request.get(server + "/assets/nope.css").status == 404  # Flask's own 404 for a missing file
+
+
+def test_map_labels_and_dispatch_ticks_as_drawn(page, server):
+    """In the browser: no two site labels on the map overlap; the storage axis ticks are round."""
+    page.goto(server + "/")
+    labels = "els => els.filter(e => !e.getAttribute('class') && !e.parentNode.getAttribute('class'))"
+    page.wait_for_selector("#ov-map .geo")
+    page.wait_for_function(f"() => ({labels})([...document.querySelectorAll('#ov-map text')]).length >= 8")
+    _settle(page)
+    boxes = page.eval_on_selector_all(  # the site labels: plotly draws them as bare <text> in bare <g>
+        "#ov-map text",
+        f"els => ({labels})(els).map(e => {{ const r = e.getBoundingClientRect(); "
+        "return [r.left, r.top, r.right, r.bottom]; })",
+    )
+    assert len(boxes) >= 8
+    clash = [
+        (i, j)
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if min(boxes[i][2], boxes[j][2]) > max(boxes[i][0], boxes[j][0]) + 1
+        and min(boxes[i][3], boxes[j][3]) > max(boxes[i][1], boxes[j][1]) + 1
+    ]
+    assert clash == [], clash
+    page.goto(server + "/green")
+    page.wait_for_selector("#green-dispatch .y2tick text", state="attached")
+    _settle(page)
+    ticks = page.eval_on_selector_all("#green-dispatch .y2tick text", "els => els.map(e => e.textContent)")
+    values = [float(v.replace(",", "").replace("−", "-")) for v in ticks]
+    assert len(values) >= 3 and all(v % 10 == 0 or v in (2.5, 5, 7.5) for v in values), ticks

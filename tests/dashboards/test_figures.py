@@ -121,3 +121,77 @@ def test_chinese_labels():
     assert var_label("p_it", "zh") == "IT 功率, kW"
     fig = figures.message_figure("尚未计算")
     assert fig.layout.annotations[0].text == "尚未计算"
+
+
+def test_sankey_labels_only_the_nodes_worth_reading(green_case):
+    ds, k = green_case
+    s = figures.sankey(ds).data[0]
+    src, dst, val = np.asarray(s.link.source), np.asarray(s.link.target), np.asarray(s.link.value, dtype=float)
+    names, shown = list(s.node.customdata), list(s.node.label)
+    share = np.array([(val[src == i].sum() + val[dst == i].sum()) / 2 for i in range(len(names))])
+    share /= float(k["energy_facility"])
+    small = share < figures.SANKEY_LABEL_SHARE
+    assert small.any() and (~small).sum() >= 5  # the Minning example has a thin storage-loss node
+    for name, label, tiny in zip(names, shown, small, strict=True):
+        assert label == ("" if tiny else name)  # a thin node unlabelled, its name in the hover
+    assert "%{customdata}" in s.node.hovertemplate
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0, 179.2), (0, 1), (0, 0.37), (0, 1234.5), (3.3, 7.1), (0, 200), (5, 5)])
+def test_nice_ticks_are_round_and_cover_the_range(lo, hi):
+    ticks = figures.nice_ticks(lo, hi)
+    step = ticks[1] - ticks[0]
+    mag = 10 ** np.floor(np.log10(step))
+    assert any(np.isclose(step, m * mag) for m in (1, 2, 2.5, 5))
+    assert np.allclose(np.diff(ticks), step) and np.allclose(ticks / step, np.round(ticks / step))
+    assert ticks[0] <= lo and ticks[-1] >= hi and 3 <= ticks.size <= 8
+
+
+def test_dispatch_state_of_charge_axis_has_round_ticks(green_case):
+    ds, _ = green_case
+    for span in ("week", "year"):
+        fig = figures.dispatch(ds, span, 172)
+        y2 = fig.layout.yaxis2
+        soc = np.asarray(next(tr for tr in fig.data if tr.yaxis == "y2").y, dtype=float)
+        ticks = np.asarray(y2.tickvals, dtype=float)
+        assert y2.tickmode == "array" and ticks[0] == 0 and ticks[-1] >= soc.max()
+        assert list(y2.range) == [ticks[0], ticks[-1]]
+        assert all(f"{v:g}" == f"{v:.4g}" and len(f"{v:g}") <= 5 for v in ticks)  # 0, 50, 100 …, not 43.2
+
+
+def _site_rows() -> list[dict]:
+    import sites
+
+    rows = []
+    for key in sites.available():
+        s = sites.load(key)
+        if 70 < s.location.longitude_deg < 140:
+            name = f"{s.name} {s.name_zh}"
+            rows.append({"name": name, "lat": s.location.latitude_deg, "lon": s.location.longitude_deg, "pue": 1.1})
+    return rows
+
+
+def _overlaps(boxes) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if min(boxes[i][2], boxes[j][2]) > max(boxes[i][0], boxes[j][0])
+        and min(boxes[i][3], boxes[j][3]) > max(boxes[i][1], boxes[j][1])
+    ]
+
+
+def test_map_labels_do_not_overlap():
+    rows = _site_rows()
+    names = [r["name"] for r in rows]
+    x, y, bounds = figures.map_pixels([r["lon"] for r in rows], [r["lat"] for r in rows])
+    fig = figures.site_map(rows)
+    pos = list(fig.data[0].textposition)
+    boxes = figures.label_boxes(x, y, names, pos)
+    assert _overlaps(boxes) == [] and len(set(pos)) > 1  # with one position for all they did overlap
+    assert _overlaps(figures.label_boxes(x, y, names, ["top center"] * len(names)))
+    markers = [(a - 7, b - 7, a + 7, b + 7) for a, b in zip(x, y, strict=True)]
+    assert not [(i, j) for i, j in _overlaps([*boxes, *markers]) if i < len(boxes) <= j]  # no label on a marker
+    assert all(bounds[0] <= b[0] and b[2] <= bounds[2] and bounds[1] <= b[1] and b[3] <= bounds[3] for b in boxes)
+    cx, cy, names = [100, 112, 124, 106], [100, 104, 98, 115], ["Alpha", "Beta 北", "Gamma", "Delta"]
+    assert _overlaps(figures.label_boxes(cx, cy, names, figures.place_labels(cx, cy, names))) == []

@@ -309,3 +309,30 @@ def test_a_set_for_a_design_not_run_is_said_to_change_nothing(capsys):
     assert "twin: warning: --set cooling.chilled_water.t_chw_supply=10: chilled_water is not among" in err
     assert cli.main([*args, "--set", "cooling.free_air.t_supply_max=30"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_compare_takes_weather_as_run_does(weather_files, tmp_path, capsys):
+    path = str(weather_files["epw"])
+    run = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output", "--markdown", "--seed", "4"]
+    compare = ["compare", "--sites", "qingyang", "--cooling", "spray", "--no-output", "--markdown", "--seed", "4"]
+
+    def row(out: str) -> str:
+        return next(line for line in out.splitlines() if line.startswith("| qingyang"))
+
+    assert cli.main(compare) == 0
+    generated = row(capsys.readouterr().out)
+    for extra in (["--weather", path], ["--weather", path, "--weather-format", "epw", "--bad-records", "refuse"]):
+        assert cli.main([*run, *extra]) == 0
+        want = row(capsys.readouterr().out)
+        assert cli.main([*compare, *extra]) == 0
+        assert row(capsys.readouterr().out) == want
+    assert want != generated  # seed 4's generated year is not the file's (seed 0's) year
+    bad = tmp_path / "bad.epw"
+    bad.write_text("LOCATION,nowhere\n")
+    for argv in (run, compare):
+        assert cli.main([*argv, "--weather", str(bad)]) == 2
+    errs = capsys.readouterr().err.splitlines()
+    assert len(errs) == 2 and errs[0] == errs[1] and errs[0].startswith("twin: error:")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*compare, "--weather", path, "--weather-format", "nosuch"])
+    assert exit_.value.code == 2 and "--weather-format" in capsys.readouterr().err

@@ -10,6 +10,13 @@ upgrading CoolProp or editing the generator invalidates the entries it touches.
 Where: ``$TWIN_CACHE_DIR`` if set (``off`` turns the cache off), else
 ``$XDG_CACHE_HOME/pue-twin``, else ``~/.cache/pue-twin``. Deleting the folder is always safe.
 
+Size: at most ``$TWIN_CACHE_MAX_MB`` megabytes (default :data:`DEFAULT_MAX_MB`). After a new
+entry (when the folder may be over the bound: :data:`RESCAN_S`) the least recently used entries
+(by modification time, which a read refreshes) are removed until the folder fits, except entries used in the last :data:`IN_USE_S` seconds (another
+process may be reading them) and the temporary files of writers (``.part``; one older than a
+day is a dead writer's and is removed). One process prunes at a time (a lock file); a reader
+whose entry disappears under it computes the result again. ``twin cache info`` / ``clear``.
+
 Rules: the cache never changes a result (an entry holds the computed arrays bit for bit, in
 NumPy's ``.npz`` format, read without pickle); it never makes a run fail (a missing,
 unwritable or read-only folder means computing, a corrupt or truncated entry is computed
@@ -19,21 +26,46 @@ sees the whole file or none.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["CACHE_ENV", "cache_dir", "cached", "package_version", "source_digest"]
+__all__ = [
+    "CACHE_ENV",
+    "DEFAULT_MAX_MB",
+    "MAX_ENV",
+    "cache_dir",
+    "cache_info",
+    "cached",
+    "clear",
+    "max_bytes",
+    "package_version",
+    "prune",
+    "source_digest",
+]
 
 CACHE_ENV = "TWIN_CACHE_DIR"
 """Environment variable naming the cache folder; ``off`` (or empty) turns the cache off."""
+MAX_ENV = "TWIN_CACHE_MAX_MB"
+"""Environment variable bounding the cache folder's size, in megabytes (10⁶ bytes)."""
+DEFAULT_MAX_MB = 500.0
+"""Default bound: several hundred generated years and profiles (a generated year is ≈ 0.65 MB,
+the other tables are small); a developer's folder held ≈ 190 MB in ≈ 500 entries after a day
+of work (``twin cache info``)."""
+IN_USE_S = 60.0
+"""An entry read or written this recently is never pruned (a read takes milliseconds)."""
+STALE_PART_S = 86400.0
+"""A writer's temporary file this old belongs to a process that died; pruning removes it."""
+_LOCK = ".prune.lock"
 FORMAT = 1
 """Layout of an entry; part of every key."""
 _KEY = "__key__"
@@ -89,7 +121,150 @@ def _path(kind: str, text: str) -> Path | None:
     return folder / f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:32]}.npz"
 
 
+def max_bytes() -> int:
+    """The cache's bound in bytes: ``$TWIN_CACHE_MAX_MB`` or :data:`DEFAULT_MAX_MB`.
+
+    Raises
+    ------
+    ConfigError
+        The variable is not a positive number of megabytes (the message names it).
+    """
+    from twin.core.params import ConfigError
+
+    text = os.environ.get(MAX_ENV, "").strip()
+    if not text:
+        return int(DEFAULT_MAX_MB * 1e6)
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = float("nan")
+    if not (mb > 0 and np.isfinite(mb)):
+        raise ConfigError(f"{MAX_ENV} = {text!r} is not a size; allowed: megabytes > 0, e.g. 500 or 0.5")
+    return max(1, int(mb * 1e6))
+
+
+def _entries(folder: Path) -> list[tuple[float, int, Path]]:
+    """``(mtime, size, path)`` of the folder's entries, oldest first (gone ones left out)."""
+    out = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.endswith(".npz") and not entry.name.startswith("."):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    out.append((st.st_mtime, st.st_size, Path(entry.path)))
+    except OSError:
+        return []
+    return sorted(out)
+
+
+@contextlib.contextmanager
+def _prune_lock(folder: Path) -> Iterator[bool]:
+    """Whether this process holds the folder's pruning lock (another pruning: False, skip)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: prune without the lock (unlink fails on open files there)
+        yield True
+        return
+    try:
+        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def prune(folder: Path | None = None, limit: int | None = None, *, now: float | None = None) -> int:
+    """Remove least recently used entries until the folder fits ``limit`` bytes; bytes removed.
+
+    Entries used in the last :data:`IN_USE_S` seconds and writers' temporary files younger than
+    :data:`STALE_PART_S` are kept, whatever the size. Never raises for the folder's state.
+    """
+    folder = cache_dir() if folder is None else folder
+    if folder is None or not folder.is_dir():
+        return 0
+    return _prune(folder, max_bytes() if limit is None else limit, time.time() if now is None else now)[0]
+
+
+def _prune(folder: Path, limit: int, now: float) -> tuple[int, int]:
+    """:func:`prune`: ``(bytes removed, bytes left)``; ``(0, 0)`` when another process is pruning."""
+    removed = total = 0
+    with _prune_lock(folder) as mine:
+        if not mine:
+            return 0, 0
+        for part in folder.glob(".*.part"):
+            try:
+                if now - part.stat().st_mtime > STALE_PART_S:
+                    part.unlink()
+            except OSError:
+                pass
+        entries = _entries(folder)
+        total = sum(size for _, size, _ in entries)
+        for mtime, size, path in entries:
+            if total <= limit:
+                break
+            if now - mtime < IN_USE_S:
+                break  # this one and every newer one are in use
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue
+            total -= size
+            removed += size
+    return removed, total
+
+
+def cache_info(folder: Path | None = None) -> dict[str, Any]:
+    """The cache folder, its bound, and the count and bytes of its entries in total and per kind."""
+    folder = cache_dir() if folder is None else folder
+    kinds: dict[str, list[int]] = {}
+    entries = _entries(folder) if folder is not None and folder.is_dir() else []
+    for _, size, path in entries:
+        k = kinds.setdefault(path.name.rsplit("-", 1)[0], [0, 0])
+        k[0] += 1
+        k[1] += size
+    return {
+        "folder": folder,
+        "limit": max_bytes(),
+        "entries": len(entries),
+        "bytes": sum(size for _, size, _ in entries),
+        "kinds": {k: tuple(v) for k, v in sorted(kinds.items())},
+    }
+
+
+def clear(folder: Path | None = None) -> tuple[int, int]:
+    """Remove every entry; ``(count, bytes)`` removed. Writers' temporary files are left alone."""
+    folder = cache_dir() if folder is None else folder
+    n = size_sum = 0
+    for _, size, path in _entries(folder) if folder is not None and folder.is_dir() else []:
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        n += 1
+        size_sum += size
+    return n, size_sum
+
+
 def _load(path: Path, text: str) -> dict[str, np.ndarray] | None:
+    try:
+        os.utime(path)  # used now: the pruning of other processes keeps it (before the read, not after)
+    except FileNotFoundError:
+        return None
+    except OSError:  # a read-only folder: reading still works
+        pass
     try:
         with np.load(path, allow_pickle=False) as z:
             if _KEY not in z.files or str(z[_KEY]) != text:
@@ -101,6 +276,25 @@ def _load(path: Path, text: str) -> dict[str, np.ndarray] | None:
         return None
 
 
+_SEEN: dict[Path, tuple[float, int]] = {}
+"""Per folder: when this process last scanned it (monotonic s) and the bytes it held then plus
+those this process stored since."""
+RESCAN_S = 60.0
+"""A process rescans the folder at its first store, when its own estimate passes the bound, or
+this long after its last scan (other processes store too): one scan costs ≈ 5 ms per 500 entries."""
+
+
+def _after_store(folder: Path, size: int) -> None:
+    """Prune after a store when the folder may be over its bound (see :data:`RESCAN_S`)."""
+    limit = max_bytes()
+    last, held = _SEEN.get(folder, (-np.inf, 0))
+    now = time.monotonic()
+    if held + size <= limit and now - last < RESCAN_S:
+        _SEEN[folder] = (last, held + size)
+        return
+    _SEEN[folder] = (now, _prune(folder, limit, time.time())[1])
+
+
 def _store(path: Path, text: str, arrays: Mapping[str, np.ndarray]) -> None:
     tmp = None
     try:
@@ -108,8 +302,10 @@ def _store(path: Path, text: str, arrays: Mapping[str, np.ndarray]) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **{_KEY: np.array(text), **arrays})  # type: ignore[arg-type]  # names are keywords
+        size = os.stat(tmp).st_size
         os.replace(tmp, path)
         tmp = None
+        _after_store(path.parent, size)
     except OSError:  # read-only, full or missing folder: the result stands, uncached
         pass
     finally:

@@ -25,11 +25,21 @@ from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
 from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
-from twin.engine.kernels import kernel_for
+from twin.engine.kernels import COMPILED_DESIGNS, kernel_for
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
 
-__all__ = ["BLOCK", "Layout", "kpi_block", "layout", "parse_grid", "read_case_list", "run_sweep", "sweep_scenario"]
+__all__ = [
+    "BLOCK",
+    "Layout",
+    "kernel_summary",
+    "kpi_block",
+    "layout",
+    "parse_grid",
+    "read_case_list",
+    "run_sweep",
+    "sweep_scenario",
+]
 
 BLOCK = 256
 """Cases per block (one engine call, one checkpoint file, one Dask task): two of the engine's
@@ -143,6 +153,20 @@ def layout(scenario: Scenario) -> Layout:
     for k, v in scenario.sweep:
         coords[k] = (k, list(v), _param_attrs(k, scenario))
     return Layout(dims, tuple(len(coords[d][1]) for d in dims), coords)
+
+
+def kernel_summary(kernel: str, designs: Sequence[str]) -> str:
+    """Which implementation a study's designs run on, e.g. ``numba (free_air), reference (spray)``.
+
+    ``kernel`` is the study's choice (:func:`~twin.engine.kernels.kernel_for`): with ``"numba"``
+    the designs of :data:`~twin.engine.kernels.COMPILED_DESIGNS` run compiled and the others on
+    the numpy reference; a block a kernel hands back (trim shortfall, a value out of the kernel's
+    bounds) runs on the reference too, with the same results to 1e-12.
+    """
+    on = [d for d in designs if kernel == "numba" and d in COMPILED_DESIGNS]
+    off = [d for d in designs if d not in on]
+    parts = [f"{name} ({', '.join(ds)})" for name, ds in (("numba", on), ("reference", off)) if ds]
+    return ", ".join(parts)
 
 
 def kpi_block(scenario: Scenario, weather: dict, cases: list[Case], kernel: str = "auto") -> dict[str, np.ndarray]:
@@ -260,7 +284,8 @@ def run_sweep(
         weather_seed=scenario.weather.seed,
         cases=len(cases),
         block_cases=block,
-        conventions="annual KPIs per case (twin.kpis); swept parameters are coordinates",
+        kernel=kernel_summary(kernel, scenario.designs),
+        comment="annual KPIs per case (twin.kpis); swept parameters are coordinates",
     )
     if out is not None and ckpt is not None:
         write_netcdf(ds, out, force=force)

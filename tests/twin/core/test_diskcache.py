@@ -264,3 +264,122 @@ def test_warm_run_with_dask_installed_imports_neither_dask_nor_scipy(tmp_path):
     written = f"from twin.cli import main\nmain({[*run, '-o', str(out)]!r})"
     assert _imports_after(written, env, watched, hide_dask=False) == set()
     assert out.stat().st_size > 0
+
+
+# ----------------------------------------------------------------------------- bounded size, LRU pruning
+def _put(name: str, n: int = 1000) -> np.ndarray:
+    """A cached table of ``n`` float64 values (≈ 8 kB for 1,000), keyed by ``name``."""
+    value = np.arange(n, dtype=float) + len(name)
+    return diskcache.cached("t", {"name": name, "n": n}, lambda: value, lambda v: {"v": v}, lambda a: a["v"])
+
+
+def _age(folder: Path, seconds: float) -> None:
+    """Make every entry look last used ``seconds`` ago (older than ``IN_USE_S``)."""
+    for i, p in enumerate(sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime)):
+        t = p.stat().st_mtime - seconds + i  # keep their order
+        os.utime(p, (t, t))
+
+
+def test_a_tiny_limit_keeps_the_cache_small_and_drops_the_least_recently_used(cache, monkeypatch):
+    monkeypatch.setenv(diskcache.MAX_ENV, "0.03")  # 30 kB: three 8 kB entries fit
+    for name in ("a", "b", "c"):
+        _put(name)
+        _age(cache, 600)
+    _put("a")  # a read: 'a' becomes the most recently used
+    _age(cache, 600)
+    _put("d")  # a new entry: over the limit, the oldest unused ('b') goes
+    names = {str(np.load(p)["__key__"]).split('"name": "')[1][0] for p in cache.glob("t-*.npz")}
+    assert names == {"a", "c", "d"}
+    assert sum(p.stat().st_size for p in cache.glob("*.npz")) <= 30_000
+    for entry in cache.glob("*.npz"):
+        os.utime(entry)  # every entry used within IN_USE_S: nothing is pruned, another process may read it
+    _put("e")
+    assert len(list(cache.glob("t-*.npz"))) == 4
+
+
+def test_pruning_keeps_writers_files_and_entries_in_use(cache, monkeypatch):
+    monkeypatch.setenv(diskcache.MAX_ENV, "0.001")
+    _put("a")
+    part = cache / ".t-x-writing.part"
+    part.write_bytes(b"\0" * 50_000)  # another process is writing this entry
+    dead = cache / ".t-y-dead.part"
+    dead.write_bytes(b"\0" * 10)
+    os.utime(dead, (0, 0))  # a writer that died long ago
+    assert diskcache.prune(cache, 1) == 0  # 'a' was used just now
+    assert part.exists() and not dead.exists()
+    with np.load(next(cache.glob("t-*.npz"))) as z:  # a reader holding the entry open
+        _age(cache, 600)
+        assert diskcache.prune(cache, 1) > 0 and not list(cache.glob("t-*.npz"))
+        assert z["v"][3] == 4.0  # POSIX: the open file is still read whole
+    assert part.exists()
+
+
+def test_cache_size_setting_is_checked(cache, monkeypatch, capsys):
+    from twin import cli
+
+    for bad in ("abc", "0", "-5", "nan"):
+        monkeypatch.setenv(diskcache.MAX_ENV, bad)
+        assert cli.main(["cache", "info"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"TWIN_CACHE_MAX_MB = '{bad}' is not a size" in err
+    monkeypatch.setenv(diskcache.MAX_ENV, "2.5")
+    assert diskcache.max_bytes() == 2_500_000
+    monkeypatch.delenv(diskcache.MAX_ENV)
+    assert diskcache.max_bytes() == diskcache.DEFAULT_MAX_MB * 1e6
+
+
+def test_cli_cache_info_and_clear(cache, capsys, monkeypatch):
+    from twin import cli
+
+    _put("a")
+    _put("b", 2000)
+    part = cache / ".t-z.part"
+    part.write_bytes(b"x")
+    assert cli.main(["cache", "info", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert str(cache) in out and "in 2 entries" in out and "limit 500 MB" in out and "| t " in out
+    assert cli.main(["cache", "clear"]) == 0
+    assert f"removed 2 entries (0.0 MB) from {cache}" in capsys.readouterr().out
+    assert not list(cache.glob("*.npz")) and part.exists()
+    monkeypatch.setenv(diskcache.CACHE_ENV, "off")
+    assert cli.main(["cache", "clear"]) == 0 and "off" in capsys.readouterr().out
+
+
+_WORKER = """
+import os, sys, numpy as np
+from twin.core import diskcache
+seed = int(sys.argv[1])
+rng = np.random.default_rng(seed)
+for i in range(200):
+    name = str(int(rng.integers(0, 400)))
+    n = 500 + int(name)
+    want = np.arange(n, dtype=float) * int(name)
+    got = diskcache.cached("c", {"name": name}, lambda: want, lambda v: {"v": v}, lambda a: a["v"])
+    assert got.tobytes() == want.tobytes(), (name, i)
+    if i % 20 == 0:  # entries age: most are no longer in use, pruning has work to do
+        for p in diskcache.cache_dir().glob("*.npz"):
+            try:
+                os.utime(p, (p.stat().st_mtime - 120,) * 2)
+            except OSError:
+                pass
+print("ok")
+"""
+
+
+def test_two_processes_share_a_tiny_cache(cache):
+    """Two processes reading, writing and pruning one folder with a 40 kB bound: every value read
+    is the computed one, nothing fails, and the folder ends within the bound plus the entries used
+    in the last minute."""
+    env = {**os.environ, diskcache.CACHE_ENV: str(cache), diskcache.MAX_ENV: "0.04"}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, str(s)], env=env, stdout=subprocess.PIPE, text=True)
+        for s in (1, 2)
+    ]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0] and outs == ["ok\n", "ok\n"]
+    held = sum(p.stat().st_size for p in cache.glob("*.npz"))
+    assert 0 < held <= 40_000 + 40 * 8_000  # unpruned, the ≈ 300 distinct entries would hold ≈ 1.8 MB
+    assert not list(cache.glob(".*.part"))
+    _age(cache, 600)
+    diskcache.prune(cache, 40_000)
+    assert 0 < sum(p.stat().st_size for p in cache.glob("*.npz")) <= 40_000

@@ -45,6 +45,42 @@ def weather_file(tmp_path_factory):
     return write_netcdf(ds, tmp_path_factory.mktemp("cfw") / "wx.nc")
 
 
+@pytest.fixture(scope="module")
+def study_files(tmp_path_factory):
+    """What ``twin sweep`` and ``twin ensemble`` write (small studies)."""
+    from twin.studies.ensemble import run_ensemble
+    from twin.studies.sweep import run_sweep
+
+    d = tmp_path_factory.mktemp("cfs")
+    sc = Scenario(sites=("qingyang",), designs=("free_air", "spray"))
+    run_sweep(sc, (("facility.utilisation", (0.5, 0.8)),), output=d / "sweep.nc", progress=False)
+    run_ensemble(sc, seeds=(0, 1), warming=(0.0, 1.0), output=d / "ens.nc", progress=False)
+    return d / "sweep.nc", d / "ens.nc"
+
+
+def test_one_conventions_attribute_in_every_file(files, weather_file, study_files):
+    """CF's ``Conventions`` names the conventions; no other attribute spelt alike (a free-text
+    lowercase ``conventions`` sat beside it in the sweep file)."""
+    for f in (*files, weather_file, *study_files):
+        attrs = xr.open_dataset(f, engine="h5netcdf").attrs
+        assert [k for k in attrs if k.lower() == "conventions"] == ["Conventions"], f
+    assert "swept parameters are coordinates" in xr.open_dataset(study_files[0], engine="h5netcdf").attrs["comment"]
+
+
+def test_cf_checker_passes_the_study_files(study_files):
+    exe = _checker()
+    env = {**os.environ, "CF_STANDARD_NAME_TABLE": str(CF_TABLES / "cf-standard-name-table.xml")}
+    for f in study_files:
+        r = subprocess.run(
+            [exe, "--test", "cf:1.10", "--criteria", "strict", "--format", "text", str(f)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+        assert r.returncode == 0 and "All tests passed!" in r.stdout, r.stdout[-3000:] + r.stderr[-2000:]
+
+
 def _checker() -> str:
     exe = shutil.which("cchecker.py", path=str(Path(sys.executable).parent))
     if exe is None:

@@ -160,3 +160,53 @@ def test_cli_sweep_over_a_text_parameter(tmp_path, capsys):
     i = np.unravel_index(int(np.argmin(ds["pue"].data)), ds["pue"].shape)
     best = str(ds["pue"].isel(dict(zip(ds["pue"].dims, i, strict=True)))["facility__containment"].values)
     assert best in {"none", "hot_aisle"} and f"facility.containment={best}" in text
+
+
+def test_cli_sweep_set_applies_to_every_case_as_run_does(tmp_path, capsys):
+    """``--set`` on a sweep is ``twin run``'s: every case gets it, the same messages and warning."""
+    grid = ["--grid", "facility.utilisation=0.5,0.8"]
+    args = ["sweep", "--site", "qingyang", "--cooling", "free_air", "spray", *grid]
+    assert cli.main([*args, "-o", str(tmp_path / "a.nc")]) == 0
+    capsys.readouterr()
+    setting = ["--set", "facility.it_capacity_kw=50000", "--set", "cooling.chilled_water.t_chw_supply=10"]
+    assert cli.main([*args, *setting, "-o", str(tmp_path / "b.nc")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("twin: warning: --set cooling.chilled_water.t_chw_supply=10: chilled_water is not among") == 1
+    a, b = (xr.load_dataset(tmp_path / f, engine="h5netcdf") for f in ("a.nc", "b.nc"))
+    ratio = b["energy_it"] / a["energy_it"]
+    assert ratio.shape == (1, 2, 2) and np.allclose(ratio, 50000 / Scenario().cases()[0].facility.it_capacity_kw)
+    ref = annual_kpis(
+        Scenario(
+            sites=("qingyang",), designs=("free_air", "spray"), sweep=(("facility.utilisation", (0.5, 0.8)),)
+        ).with_overrides(["facility.it_capacity_kw=50000"])
+    )
+    np.testing.assert_allclose(b["pue"].values.ravel(), ref["pue"].values, rtol=1e-12)
+    run = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output"]
+    for bad in ("facility.nope=1", "green.pv.capacity_mw=-1", "nosuch.x=1", "facility.utilisation"):
+        assert cli.main([*run, "--set", bad]) == 2
+        want = capsys.readouterr().err
+        assert cli.main([*args, "--set", bad, "-o", str(tmp_path / "c.nc")]) == 2
+        assert capsys.readouterr().err == want  # the same one line as twin run's
+    assert cli.main([*args, "--set", "facility.utilisation=0.3", "-o", str(tmp_path / "d.nc")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "facility.utilisation is also swept" in err
+
+
+def test_cli_sweep_says_which_kernel_ran(tmp_path, capsys):
+    grid = ["--grid", "facility.utilisation=0.5,0.8"]
+    args = ["sweep", "--site", "qingyang", "--cooling", "free_air", "spray", *grid, "-o", str(tmp_path / "k.nc")]
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert "kernel: reference (free_air, spray)\n" in err  # 4 case-years: below kernel="auto"'s threshold
+    assert xr.load_dataset(tmp_path / "k.nc", engine="h5netcdf").attrs["kernel"] == "reference (free_air, spray)"
+
+
+def test_kernel_summary_names_each_designs_implementation(monkeypatch):
+    from twin.studies import sweep
+
+    monkeypatch.setattr(sweep, "COMPILED_DESIGNS", {"free_air": None, "chilled_water": None})
+    assert sweep.kernel_summary("numba", ["free_air", "spray", "chilled_water"]) == (
+        "numba (free_air, chilled_water), reference (spray)"
+    )
+    assert sweep.kernel_summary("reference", ["free_air", "spray"]) == "reference (free_air, spray)"
+    assert sweep.kernel_summary("numba", ["free_air"]) == "numba (free_air)"
