@@ -204,6 +204,10 @@ def facility_chain(
     return r
 
 
+_FREE_AIR = FreeAirParams()
+"""Free air at its defaults: the auxiliary air system of the liquid designs."""
+
+
 def hall_air(design: str, fac: Columns, coo: Columns, p_air: np.ndarray) -> dict[str, np.ndarray]:
     """The hall's air-management columns for a design (:func:`twin.building.cooling.air_management.air_side`).
 
@@ -212,9 +216,11 @@ def hall_air(design: str, fac: Columns, coo: Columns, p_air: np.ndarray) -> dict
     approaches must leave the air warming across the cooling units.
     """
     air_design = "delta_t_it" in coo
-    dt_it = coo["delta_t_it"] if air_design else FreeAirParams().delta_t_it
+    dt_it = coo["delta_t_it"] if air_design else _FREE_AIR.delta_t_it
     share = 1.0 if air_design else 1.0 - coo.get("capture", 1.0)
-    t_in = coo.get("t_supply_setpoint", coo.get("t_supply_air", FreeAirParams().t_supply_setpoint))
+    t_in = (
+        coo["t_supply_setpoint"] if "t_supply_setpoint" in coo else coo.get("t_supply_air", _FREE_AIR.t_supply_setpoint)
+    )
     air = air_side(fac, dt_it, share, p_air, t_in)
     if np.any(air["dt_units"] < 1.0):
         raise ConfigError(
