@@ -401,6 +401,10 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         k: xr.Variable(hourly_dims, np.asarray(v)[0, ...] if one else v, attrs(k), fastpath=True)
         for k, v in results.items()
     }
+    if "mode" in data:
+        data["mode"].attrs.update(
+            flag_values=np.arange(len(mode_meanings), dtype=np.int16), flag_meanings=" ".join(mode_meanings)
+        )
     data.update(
         {
             k: xr.Variable(case_dims, np.asarray(v)[0, ...] if one else np.asarray(v), attrs(k), fastpath=True)
@@ -410,10 +414,6 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
     if one:
         coords = {k: (v[1][0] if isinstance(v, tuple) else (v[0] if k == "case" else v)) for k, v in coords.items()}
     ds = build_dataset(data, coords)
-    if "mode" in ds:
-        ds["mode"].attrs.update(
-            flag_values=np.arange(len(mode_meanings), dtype=np.int16), flag_meanings=" ".join(mode_meanings)
-        )
     offsets = {round(float(meta.get("utc_offset_h", np.nan)), 6) for _, meta, _ in plan.wx_all.values()}
     ds.attrs.update(
         scenario=scenario.name,
