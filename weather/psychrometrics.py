@@ -45,8 +45,6 @@ J. Res. NBS 80A, 41–44.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -174,21 +172,23 @@ def enhancement_factor(t: ArrayLike, p_air: ArrayLike) -> np.ndarray:
 
 def _enhancement(t: np.ndarray, p: np.ndarray, es: np.ndarray) -> np.ndarray:
     T = t + _T0
-    ice = t < 0.0
-    A: tuple[Any, ...]
-    B: tuple[Any, ...]
-    if not ice.any():  # one set of coefficients: scalars, no per-element selection
-        A, B = _F_WATER_A, _F_WATER_B
-    elif ice.all():
-        A, B = _F_ICE_A, _F_ICE_B
-    else:
-        A = tuple(np.where(ice, ai, aw) for ai, aw in zip(_F_ICE_A, _F_WATER_A, strict=True))
-        B = tuple(np.where(ice, bi, bw) for bi, bw in zip(_F_ICE_B, _F_WATER_B, strict=True))
     T2 = T * T
     T3 = T2 * T
-    alpha = A[0] + A[1] * T + A[2] * T2 + A[3] * T3
-    beta = np.exp(B[0] + B[1] * T + B[2] * T2 + B[3] * T3)
-    return np.exp(alpha * (1.0 - es / p) + beta * (p / es - 1.0))
+    alpha = _cubic(_F_WATER_A, T, T2, T3)
+    ln_beta = _cubic(_F_WATER_B, T, T2, T3)
+    ice = t < 0.0
+    if alpha.ndim == 0 or ice.all():
+        alpha = np.where(ice, _cubic(_F_ICE_A, T, T2, T3), alpha)
+        ln_beta = np.where(ice, _cubic(_F_ICE_B, T, T2, T3), ln_beta)
+    elif ice.any():  # the ice coefficients only where t < 0 °C
+        Ti, T2i, T3i = T[ice], T2[ice], T3[ice]
+        alpha[ice] = _cubic(_F_ICE_A, Ti, T2i, T3i)
+        ln_beta[ice] = _cubic(_F_ICE_B, Ti, T2i, T3i)
+    return np.exp(alpha * (1.0 - es / p) + np.exp(ln_beta) * (p / es - 1.0))
+
+
+def _cubic(c: tuple[float, ...], T: np.ndarray, T2: np.ndarray, T3: np.ndarray) -> np.ndarray:
+    return c[0] + c[1] * T + c[2] * T2 + c[3] * T3
 
 
 def pressure_from_elevation(elevation: ArrayLike) -> np.ndarray:

@@ -185,8 +185,11 @@ def facility_chain(
         }
         return r
 
+    last: dict[str, Any] = {}  # the indoor losses of the IT power the design asked for last
+
     def heat_other(p_it: np.ndarray) -> np.ndarray:
         loss = indoor_losses(p_it, design_kw, ele)
+        last.update(p_it=p_it, loss=loss)
         return loss["p_dist_loss"] + loss["p_ups_loss"] + loss["p_misc"]
 
     _it: ITFunction = it_fn
@@ -197,7 +200,8 @@ def facility_chain(
     r: dict[str, Any] = dict(design.simulate(wx, coo, _it, _heat, q_design))
     check_outputs(design.name, r)
     r["p_cooling"] = total(*(r[k] for k in COOLING_PARTS))
-    r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele))
+    indoor = last["loss"] if last.get("p_it") is r["p_it"] else None  # the design's final IT power: not again
+    r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele, indoor))
     r["p_facility"] = total(*(r[k] for k in POWER_PARTS))
     r["pue"] = r["p_facility"] / r["p_it"]
     check_bounds(design.name, r, fac, coo)
