@@ -260,7 +260,10 @@ def simulate_chilled_water(
     Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`.
     """
     st = chilled_water_state(wx, p)
-    t_in, t_chw, t_chw_ret, dt_units = st["t_in"], st["t_chw"], st["t_chw_return"], st["dt_units"]
+    t_chw, t_chw_ret, dt_units = st["t_chw"], st["t_chw_return"], st["dt_units"]
+    # The CRAHs hold the inlet: the IT power and what follows from it (heat, air, pumps) are
+    # computed per case, hourly only where the utilisation or the weather makes them so.
+    t_in = p["t_supply_air"]
     it = it_fn(t_in, t_in + DT_CHIP_AIR, True)
     q = it["p_it"] + heat_other(it["p_it"])
     load = q / q_design
