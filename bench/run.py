@@ -430,6 +430,7 @@ def bench_pysam() -> None:
     row("  the same, PV/wind unit profiles cached (a re-run: dashboard slider, sweep)", stats(t["green"], 1e3, ".1f"))
     row("PySAM Pvwattsv8: one PV-only year (same weather, prepared)", stats(t["pysam"], 1e3, ".1f"))
     row("PV year / facility-year, per round (goal ≥ 15×)", stats(t["pysam"] / t["facility"], 1.0, ".1f") + "×")
+    row("PV year / chilled-water facility-year, per round", stats(t["pysam"] / t["chilled"], 1.0, ".1f") + "×")
     row(
         "PV year / green year (profiles computed), per round (goal > 1×)",
         stats(t["pysam"] / t["green_computed"], 1.0, ".2f") + "×",

@@ -88,12 +88,23 @@ def _asfloat(x: ArrayLike) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
-def _hw_ln(T: np.ndarray, c: tuple[float, ...]) -> np.ndarray:
-    return c[0] / T + c[1] + c[2] * T + c[3] * T**2 + c[4] * T**3 + c[5] * T**4 + c[6] * np.log(T)
+def _hw_ln(T: np.ndarray, c: tuple[float, ...], ln_T: np.ndarray) -> np.ndarray:
+    """``ln p_ws`` of eq. (5) or (6) at T (K), given ``ln T``; a zero coefficient's term is skipped (it adds 0)."""
+    T2 = T * T
+    out = c[0] / T
+    out += c[1]
+    out += c[2] * T
+    out += c[3] * T2
+    out += c[4] * (T2 * T)  # products, not ``**``: numpy's float power calls pow() per element
+    if c[5]:
+        out += c[5] * (T2 * T2)
+    out += c[6] * ln_T
+    return out
 
 
 def _hw_dln(T: np.ndarray, c: tuple[float, ...]) -> np.ndarray:
-    return -c[0] / T**2 + c[2] + 2 * c[3] * T + 3 * c[4] * T**2 + 4 * c[5] * T**3 + c[6] / T
+    T2 = T * T
+    return -c[0] / T2 + c[2] + 2 * c[3] * T + 3 * c[4] * T2 + 4 * c[5] * (T2 * T) + c[6] / T
 
 
 def saturation_vapor_pressure(t: ArrayLike, over_ice: bool = True) -> np.ndarray:
@@ -114,14 +125,20 @@ def saturation_vapor_pressure(t: ArrayLike, over_ice: bool = True) -> np.ndarray
 
     Notes
     -----
-    Hyland & Wexler (1983) as given in ASHRAE Fundamentals (2017) ch. 1 eqs. (5)–(6).
+    Hyland & Wexler (1983) as given in ASHRAE Fundamentals (2017) ch. 1 eqs. (5)–(6); the ice
+    formula is evaluated only where t < 0 °C.
     """
     t = _asfloat(t)
     T = t + _T0
-    ln_w = _hw_ln(T, _WATER)
-    if not over_ice:
-        return np.exp(ln_w)
-    return np.exp(np.where(t < 0.0, _hw_ln(T, _ICE), ln_w))
+    ln_T = np.log(T)
+    ln = _hw_ln(T, _WATER, ln_T)
+    if over_ice:
+        ice = t < 0.0
+        if ln.ndim == 0 or ice.all():
+            ln = np.where(ice, _hw_ln(T, _ICE, ln_T), ln)
+        elif ice.any():
+            ln[ice] = _hw_ln(T[ice], _ICE, ln_T[ice])
+    return np.exp(ln, out=ln) if ln.ndim else np.exp(ln)
 
 
 def _dln_pws_dT(t: np.ndarray) -> np.ndarray:
@@ -155,12 +172,23 @@ def enhancement_factor(t: ArrayLike, p_air: ArrayLike) -> np.ndarray:
 
 def _enhancement(t: np.ndarray, p: np.ndarray, es: np.ndarray) -> np.ndarray:
     T = t + _T0
+    T2 = T * T
+    T3 = T2 * T
+    alpha = _cubic(_F_WATER_A, T, T2, T3)
+    ln_beta = _cubic(_F_WATER_B, T, T2, T3)
     ice = t < 0.0
-    A = [np.where(ice, ai, aw) for ai, aw in zip(_F_ICE_A, _F_WATER_A, strict=True)]
-    B = [np.where(ice, bi, bw) for bi, bw in zip(_F_ICE_B, _F_WATER_B, strict=True)]
-    alpha = A[0] + A[1] * T + A[2] * T**2 + A[3] * T**3
-    beta = np.exp(B[0] + B[1] * T + B[2] * T**2 + B[3] * T**3)
-    return np.exp(alpha * (1.0 - es / p) + beta * (p / es - 1.0))
+    if alpha.ndim == 0 or ice.all():
+        alpha = np.where(ice, _cubic(_F_ICE_A, T, T2, T3), alpha)
+        ln_beta = np.where(ice, _cubic(_F_ICE_B, T, T2, T3), ln_beta)
+    elif ice.any():  # the ice coefficients only where t < 0 °C
+        Ti, T2i, T3i = T[ice], T2[ice], T3[ice]
+        alpha[ice] = _cubic(_F_ICE_A, Ti, T2i, T3i)
+        ln_beta[ice] = _cubic(_F_ICE_B, Ti, T2i, T3i)
+    return np.exp(alpha * (1.0 - es / p) + np.exp(ln_beta) * (p / es - 1.0))
+
+
+def _cubic(c: tuple[float, ...], T: np.ndarray, T2: np.ndarray, T3: np.ndarray) -> np.ndarray:
+    return c[0] + c[1] * T + c[2] * T2 + c[3] * T3
 
 
 def pressure_from_elevation(elevation: ArrayLike) -> np.ndarray:

@@ -185,8 +185,11 @@ def facility_chain(
         }
         return r
 
+    last: dict[str, Any] = {}  # the indoor losses of the IT power the design asked for last
+
     def heat_other(p_it: np.ndarray) -> np.ndarray:
         loss = indoor_losses(p_it, design_kw, ele)
+        last.update(p_it=p_it, loss=loss)
         return loss["p_dist_loss"] + loss["p_ups_loss"] + loss["p_misc"]
 
     _it: ITFunction = it_fn
@@ -197,11 +200,16 @@ def facility_chain(
     r: dict[str, Any] = dict(design.simulate(wx, coo, _it, _heat, q_design))
     check_outputs(design.name, r)
     r["p_cooling"] = total(*(r[k] for k in COOLING_PARTS))
-    r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele))
+    indoor = last["loss"] if last.get("p_it") is r["p_it"] else None  # the design's final IT power: not again
+    r.update(electrical_losses(r["p_it"], r["p_cooling"], design_kw, ele, indoor))
     r["p_facility"] = total(*(r[k] for k in POWER_PARTS))
     r["pue"] = r["p_facility"] / r["p_it"]
     check_bounds(design.name, r, fac, coo)
     return r
+
+
+_FREE_AIR = FreeAirParams()
+"""Free air at its defaults: the auxiliary air system of the liquid designs."""
 
 
 def hall_air(design: str, fac: Columns, coo: Columns, p_air: np.ndarray) -> dict[str, np.ndarray]:
@@ -212,9 +220,11 @@ def hall_air(design: str, fac: Columns, coo: Columns, p_air: np.ndarray) -> dict
     approaches must leave the air warming across the cooling units.
     """
     air_design = "delta_t_it" in coo
-    dt_it = coo["delta_t_it"] if air_design else FreeAirParams().delta_t_it
+    dt_it = coo["delta_t_it"] if air_design else _FREE_AIR.delta_t_it
     share = 1.0 if air_design else 1.0 - coo.get("capture", 1.0)
-    t_in = coo.get("t_supply_setpoint", coo.get("t_supply_air", FreeAirParams().t_supply_setpoint))
+    t_in = (
+        coo["t_supply_setpoint"] if "t_supply_setpoint" in coo else coo.get("t_supply_air", _FREE_AIR.t_supply_setpoint)
+    )
     air = air_side(fac, dt_it, share, p_air, t_in)
     if np.any(air["dt_units"] < 1.0):
         raise ConfigError(

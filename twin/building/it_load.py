@@ -246,7 +246,7 @@ def it_power(
     p_leak = p_core * np.maximum(leakage_per_k * (t_chip - (T_INLET_REF + DT_CHIP_AIR)), -leakage_share)
     if np.any(has_server_fans):
         speed = 1.0 + fan_speed_per_k * np.maximum(t_inlet - T_INLET_REF, 0.0)
-        p_fans = design_kw * fan_share * load * speed**3
+        p_fans = design_kw * fan_share * load * (speed * speed * speed)  # not **3: pow() per element
         if has_server_fans is not True:
             p_fans = p_fans * has_server_fans  # the share of the fans kept (cold plates)
     else:

@@ -447,25 +447,63 @@ def format_value(name: str, value: float, *, kpi: bool = True) -> str:
     return _lookup(name, kpi).fmt.format(value)
 
 
+def _coordinates(coords: Mapping[str, Any]) -> tuple[dict[Any, xr.Variable], dict[Any, Any]] | None:
+    """The coordinate variables and default indexes xarray would build, or None for a kind not handled here.
+
+    Handled: a ``pandas.Index`` or a 1-D array named by its own dimension (an indexed dimension
+    coordinate, as xarray's default ``PandasIndex``), ``(dims, values)`` and a plain scalar.
+    """
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+    from xarray.core.indexes import PandasIndex
+
+    variables: dict[Any, xr.Variable] = {}
+    indexes: dict[Any, Any] = {}
+    for name, value in coords.items():
+        if isinstance(value, tuple):
+            var = xr.Variable(*value)
+        elif isinstance(value, (pd.Index, np.ndarray)) and np.ndim(value) == 1:
+            var = xr.Variable((name,), value)
+        elif isinstance(value, (str, int, float, np.generic)):
+            var = xr.Variable((), value)
+        else:
+            return None
+        if var.dims == (name,):
+            index = PandasIndex.from_variables({name: var}, options={})
+            indexes[name] = index
+            var = index.create_variables({name: var})[name]
+        variables[name] = var
+    return variables, indexes
+
+
 def build_dataset(data: Mapping[str, xr.Variable], coords: Mapping[str, Any]) -> xr.Dataset:
     """``xr.Dataset(data, coords=coords)`` for data variables already built on the coordinates' dimensions.
 
-    The coordinates are merged and indexed the public way; the data variables (about 60 hourly
-    results of :func:`twin.simulate`, 50 KPIs) are added without xarray's merge, which would
-    copy and align each of them again: most of the Dataset's cost for one case or one block.
-    Anything unexpected (a dimension the coordinates do not size, a size that differs, a name
-    taken by a coordinate, an xarray without the constructor) takes the public constructor.
+    The coordinate variables and their indexes are built as xarray's constructor builds them
+    (:func:`_coordinates`) and the data variables (about 60 hourly results of
+    :func:`twin.simulate`, 50 KPIs) added without xarray's merge, which would copy and align each
+    of them again: most of the Dataset's cost for one case or one block. Anything unexpected (a
+    coordinate of another kind, dimensions of different sizes, a dimension the coordinates do not
+    size, a name taken by a coordinate, an xarray without the constructor) takes the public
+    constructor.
     """
     import xarray as xr
 
-    base = xr.Dataset(coords=coords)
-    sizes = dict(base.sizes)
+    built = _coordinates(coords)
     construct = getattr(xr.Dataset, "_construct_direct", None)
-    fits = all(sizes.get(d) == n for v in data.values() for d, n in zip(v.dims, v.shape, strict=True))
-    if construct is None or not fits or set(data) & set(base.variables):
+    if built is None or construct is None or set(data) & set(built[0]):
         return xr.Dataset(dict(data), coords=dict(coords))
-    variables: dict[Any, xr.Variable] = {**data, **base.variables}
+    coord_vars, indexes = built
+    sizes: dict[Any, int] = {}
+    for v in coord_vars.values():
+        for d, n in zip(v.dims, v.shape, strict=True):
+            if sizes.setdefault(d, n) != n:
+                return xr.Dataset(dict(data), coords=dict(coords))
+    layouts = {(v.dims, v.shape) for v in data.values()}  # a few distinct ones among ~60 variables
+    if not all(sizes.get(d) == n for dims, shape in layouts for d, n in zip(dims, shape, strict=True)):
+        return xr.Dataset(dict(data), coords=dict(coords))
     try:
-        return construct(variables, set(base.coords), sizes, indexes=dict(base.xindexes))
+        return construct({**data, **coord_vars}, set(coord_vars), sizes, indexes=indexes)
     except (TypeError, ValueError):  # the private constructor's signature changed
         return xr.Dataset(dict(data), coords=dict(coords))

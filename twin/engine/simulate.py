@@ -325,6 +325,16 @@ def _run_blocks(plan: _Plan, fn) -> None:
             raise
 
 
+def _rows(idx: list[int]) -> slice | list[int]:
+    """``idx`` as a slice when the cases are consecutive: rows copied by a slice, not a fancy index (~4× faster)."""
+    if len(idx) == 0:
+        return idx
+    first, last = int(idx[0]), int(idx[-1])
+    if last - first == len(idx) - 1 and list(idx) == list(range(first, last + 1)):
+        return slice(first, last + 1)
+    return idx
+
+
 def _case_coords(scenario: Scenario, plan: _Plan) -> dict[str, Any]:
     coords: dict[str, Any] = {
         "case": np.arange(len(plan.cases)),
@@ -411,6 +421,7 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
 
     def run_block(key: tuple, idx: list[int]) -> None:
         whole = len(plan.blocks) == 1 and list(idx) == list(range(n))  # one block, all cases in order
+        rows = _rows(idx)
         kept: set[int] = set()  # arrays already stored (two variables never share memory)
         for name, arr in _block(plan, key, idx, keep).items():
             arr = np.asarray(arr)
@@ -425,8 +436,8 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
                     dtype = bool if arr.dtype == bool else (np.int16 if name == "mode" else float)
                     results[name] = np.empty((n, nt), dtype=dtype)
                     written[name] = np.zeros(n, dtype=bool)
-            results[name][idx] = arr + mode_offset[key[0]] if name == "mode" else arr
-            written[name][idx] = True
+            results[name][rows] = arr + mode_offset[key[0]] if name == "mode" else arr
+            written[name][rows] = True
 
     _run_blocks(plan, run_block)
     for name, rows in written.items():  # a variable some designs do not have: missing, not garbage
@@ -462,6 +473,10 @@ def run_dataset(run: HourlyRun) -> xr.Dataset:
         k: xr.Variable(hourly_dims, np.asarray(v)[0, ...] if one else v, attrs(k), fastpath=True)
         for k, v in results.items()
     }
+    if "mode" in data:
+        data["mode"].attrs.update(
+            flag_values=np.arange(len(mode_meanings), dtype=np.int16), flag_meanings=" ".join(mode_meanings)
+        )
     data.update(
         {
             k: xr.Variable(case_dims, np.asarray(v)[0, ...] if one else np.asarray(v), attrs(k), fastpath=True)
@@ -471,10 +486,6 @@ def run_dataset(run: HourlyRun) -> xr.Dataset:
     if one:
         coords = {k: (v[1][0] if isinstance(v, tuple) else (v[0] if k == "case" else v)) for k, v in coords.items()}
     ds = build_dataset(data, coords)
-    if "mode" in ds:
-        ds["mode"].attrs.update(
-            flag_values=np.arange(len(mode_meanings), dtype=np.int16), flag_meanings=" ".join(mode_meanings)
-        )
     offsets = {round(float(meta.get("utc_offset_h", np.nan)), 6) for _, meta, _ in plan.wx_all.values()}
     ds.attrs.update(
         scenario=scenario.name,

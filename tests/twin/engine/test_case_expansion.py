@@ -231,6 +231,29 @@ def test_the_dataset_is_identical_to_xarrays_own_construction():
     assert build_dataset(odd, coords).identical(xr.Dataset(odd, coords=coords))
 
 
+def test_the_coordinates_are_built_as_xarray_builds_them():
+    """One case (scalar coordinates), a swept coordinate with a gap, and kinds left to xarray."""
+    time = xr.date_range("2021-01-01", periods=24, freq="h", use_cftime=False)
+    rng = np.random.default_rng(1)
+    one = {"p_it": xr.Variable(("time",), rng.random(24), {"units": "kW"}), "capex": xr.Variable((), 2.0)}
+    for data, coords in (
+        (one, {"time": time, "case": 0, "site": "qingyang", "design": "free_air", "cooling.x": np.nan}),
+        (
+            {"p_it": xr.Variable(("case", "time"), rng.random((2, 24)))},
+            {"time": time, "case": np.arange(2), "cooling.x": ("case", [1.5, np.nan]), "design": ("case", ["a", "b"])},
+        ),
+        (one, {"time": time, "case": [0]}),  # a list: not handled here, xarray's constructor
+        (one, {"time": time, "label": xr.DataArray(1.0)}),
+    ):
+        fast, plain = build_dataset(data, coords), xr.Dataset(data, coords=coords)
+        assert fast.identical(plain)
+        assert list(fast.variables) == list(plain.variables) and list(fast.xindexes) == list(plain.xindexes)
+        assert (
+            fast.indexes["time"].equals(plain.indexes["time"])
+            and fast.indexes["time"].freq == plain.indexes["time"].freq
+        )
+
+
 def test_a_changed_private_constructor_falls_back_to_the_public_one(monkeypatch):
     original = xr.Dataset._construct_direct
 

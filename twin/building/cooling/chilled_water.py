@@ -193,7 +193,10 @@ def chilled_water_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
     d_s, dt_units, dp_racks = from_columns(p)
     t_in = p["t_supply_air"] + 0.0 * wx["t_db"]
     t_sup = t_in - d_s
-    rho = psy.moist_air_density(t_sup, psy.humidity_ratio(t_sup, 50.0, wx["p_air"]), wx["p_air"])
+    # the supply air's density at its (per-case) temperature: the saturation's temperature terms
+    # once per case, only its pressure terms per hour
+    t_col = p["t_supply_air"] - d_s
+    rho = psy.moist_air_density(t_col, psy.humidity_ratio(t_col, 50.0, wx["p_air"]), wx["p_air"])
     # Chilled water cold enough for the coils to reach the supply air: a hall that needs colder
     # supply air (recirculation) needs colder water.
     t_chw = np.minimum(p["t_chw_supply"], p["t_supply_air"] - d_s - p["coil_approach"])
@@ -257,7 +260,10 @@ def simulate_chilled_water(
     Same arguments and outputs as :func:`twin.building.cooling.free_air.simulate_free_air`.
     """
     st = chilled_water_state(wx, p)
-    t_in, t_chw, t_chw_ret, dt_units = st["t_in"], st["t_chw"], st["t_chw_return"], st["dt_units"]
+    t_chw, t_chw_ret, dt_units = st["t_chw"], st["t_chw_return"], st["dt_units"]
+    # The CRAHs hold the inlet: the IT power and what follows from it (heat, air, pumps) are
+    # computed per case, hourly only where the utilisation or the weather makes them so.
+    t_in = p["t_supply_air"]
     it = it_fn(t_in, t_in + DT_CHIP_AIR, True)
     q = it["p_it"] + heat_other(it["p_it"])
     load = q / q_design

@@ -135,6 +135,11 @@ def _x_of_w(w: np.ndarray) -> np.ndarray:
     return w / (0.621945 + w)
 
 
+def _hours(a: Any, hours: np.ndarray) -> Any:
+    """The columns ``hours`` of an array broadcastable to (case, time); a column without a time axis as it is."""
+    return a[..., hours] if np.ndim(a) and np.shape(a)[-1] != 1 else a
+
+
 def _x_sat_supply(
     t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.ndarray, np.ndarray]], offset: Any = 0.0
 ) -> np.ndarray:
@@ -217,11 +222,18 @@ def _simulate(
     )  # one call
     w_dp_hi, w_dp_lo = _w_of_x(_x_sat(np.array([[[dp_hi]], [[dp_lo]]]), pa))
     w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
-    # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most
-    # to saturation at the (colder) supply temperature it delivers.
-    w_closed = np.minimum(np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_ts)), _w_of_x(_x_sat(ts, pa)))
     # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
     too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.maximum(xs_o, xs_ts)))
+    # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most
+    # to saturation at the (colder) supply temperature it delivers. Only too-humid hours read it
+    # (NaN in the others).
+    humid_hours = np.flatnonzero(np.reshape(too_humid, (-1, np.shape(too_humid)[-1])).any(axis=0))
+    w_closed = np.full(np.broadcast_shapes(np.shape(ts), np.shape(pa), np.shape(xs_ts)), np.nan)
+    if humid_hours.size:
+        xs_ts_h, pa_h, w_dp_hi_h = (_hours(a, humid_hours) for a in (xs_ts, pa, w_dp_hi))
+        w_closed[..., humid_hours] = np.minimum(
+            np.minimum(w_dp_hi_h, _w_of_x(rh_hi / 100.0 * xs_ts_h)), _w_of_x(_x_sat(ts, pa_h))
+        )
 
     # Supply air temperature and humidity without capacity limits.
     mix = (~too_humid) & (t_o <= ts)
@@ -242,17 +254,18 @@ def _simulate(
     )
     t_supply = np.where(outdoor, t_o, np.where(warm, tmax, ts))  # too humid and mix: the setpoint
     known_sat = [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)]
+    xs_supply = np.where(outdoor, xs_o, np.where(warm, xs_tmax, xs_ts))  # x_sat at t_supply + d_s
     w_pre = np.where(warm, w_o + dw, w_o)  # supply humidity before humidification
     # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
-    frac_oa = np.where(mix, np.clip(dt_units / np.maximum(ts + dt_units - t_o, 1e-9), 0.0, 1.0), 1.0)
+    frac_oa = np.where(mix, np.minimum(np.maximum(dt_units / np.maximum(ts + dt_units - t_o, 1e-9), 0.0), 1.0), 1.0)
 
-    def supply_air(t_sup: np.ndarray) -> dict[str, np.ndarray]:
-        """Humidification and the supply air's humidity, density, RH and envelope check at t_sup.
+    def supply_air(t_sup: np.ndarray, xs_s: np.ndarray) -> dict[str, np.ndarray]:
+        """Humidification and the supply air's humidity, density, RH and envelope check at t_sup
+        (``xs_s``: x_sat at the server inlet, t_sup + d_s).
 
         Depends on the state only (weather and cooling parameters), not on the load: it is
         evaluated on the state's shape, and again per case only in hours of trim shortfall.
         """
-        xs_s = _x_sat_supply(t_sup, pa, known_sat, d_s)
         w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
         humidify = (~too_humid) & (w_pre < w_min) & p["humidifier"]
         w_sup = np.where(humidify, w_min, w_pre)
@@ -278,7 +291,7 @@ def _simulate(
             "water": (np.where(warm, dw, 0.0) + dw_humid) * 3600.0,
         }
 
-    sup = supply_air(t_supply)
+    sup = supply_air(t_supply, xs_supply)
     trim_per_kg = np.where(warm, CP_AIR * (t_after_evap - tmax), 0.0)  # kJ/kg to bring evap air to tmax
     # Closed: the minimum outdoor air replaces return air; the coil takes its sensible and latent heat.
     closed_oa_per_kg = np.where(
@@ -341,7 +354,7 @@ def _simulate(
             )
         q_mech = q_mech - short
         t_supply = t_target + short / np.maximum(m_air * CP_AIR, 1e-12)
-        sup = supply_air(t_supply)
+        sup = supply_air(t_supply, _x_sat_supply(t_supply, pa, known_sat, d_s))
     t_evap = t_supply - p["evaporator_approach"]
     t_cond = t_o + p["condenser_approach"]
     p_mech, cop = vapour_compression_power(
