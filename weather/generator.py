@@ -33,8 +33,11 @@ recursions over 365 days, done with ``scipy.signal.lfilter``):
    (``t_dew_daily_lag1``, ``t_dew_daily_lag2``, as for the temperature); in the hot hours it
    falls by κ K per K of warming above the daily mean (the growing boundary layer mixes drier
    air down; 0 ≤ κ ≤ 1), κ per month set so that the mean daily minimum RH equals the normal
-   ``rh_min_daily_mean_pct`` (:data:`DEW_DIP_DEFAULT` where the normals lack it); hourly dew
-   point never exceeds the dry bulb; monthly means are restored after that cap.
+   ``rh_min_daily_mean_pct`` (:data:`DEW_DIP_DEFAULT` where the normals lack it); in the
+   month's hottest hours (the dry bulb in its top tenth) it falls by a further λ K per K above
+   that level, λ per month such that the mean dew point of the top 3 % of hours is the record's
+   (``t_dew_hot_c``, when the variability table has it); hourly dew point never exceeds the dry
+   bulb; monthly means are restored after that cap.
 5. **Wind.** Weibull (k = 2) hourly speeds through a Gaussian copula of an hourly AR(1)
    (φ = 0.9), a diurnal modulation peaking in mid-afternoon (± 25 %), scaled to the monthly
    means. **Pressure**: the standard atmosphere at the elevation, with a ± 0.6 % synoptic AR(1).
@@ -116,6 +119,10 @@ class Variability:
         with ``ρ2 = ρ1²``. The records' lag-2 correlation is below ρ1² (synoptic spells end
         faster than an AR(1) lets them), so an AR(1) puts too much of the variance into
         spells of weeks, which a month's mean does not remove: its tails come out too wide.
+    t_dew_hot_c : tuple of 12 float, optional
+        Mean dew point of the month's hottest hours (:func:`hot_hour_dew_anomaly`) minus the
+        month's mean dew point, K. Given, the hot hours' dew point is drawn to it
+        (:func:`typical_year`, step 4); absent, only the afternoon dip κ acts.
     """
 
     t_daily_sd_c: tuple[float, ...]
@@ -128,6 +135,7 @@ class Variability:
     source: str
     t_daily_lag2: float | None = None
     t_dew_daily_lag2: float | None = None
+    t_dew_hot_c: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         units = {"t_daily_sd_c": " K", "t_dew_daily_sd_c": " K", "t_dew_hourly_sd_c": " K"}
@@ -355,7 +363,59 @@ sites whose normals give no mean daily minimum RH: assumption, the month-by-mont
 that the five reference sites' normals give (seed 0)."""
 
 DEW_DIP_ITERATIONS = 5
-"""Corrections of κ until the generated mean daily minimum RH equals the normal."""
+"""Corrections of κ until the generated mean daily minimum RH equals the normal (and of λ until
+the hottest hours' dew point is the record's ``t_dew_hot_c``)."""
+
+HOT_HOURS_PERCENTILE = 97.0
+"""A month's hottest hours are those with the dry bulb at or above this percentile of the month's
+hours: the top 3 %, about 22 h, the afternoons of its two or three hottest days (assumption: the
+hours that make a year's 0.4 % cooling dry bulb, 35 h, lie in the hottest month or two)."""
+
+HOT_RAMP_PERCENTILE = 90.0
+"""The hot hours' extra fall of the dew point grows linearly with the dry bulb above this
+percentile of the month's hours and is zero below it (assumption: a ramp over the top tenth, not
+a step at the top 3 %)."""
+
+
+HOT_DEW_SLOPE_MAX = 1.0
+"""Bound of λ, the hot hours' extra change of the dew point per K of dry bulb above the month's top
+tenth, each way: the bound of κ (assumption: the dew point changes at most as fast as the dry
+bulb). Where it binds, the hottest hours' dew point stays off the record's: Qingyang, seed 0, in
+seven months by 1.3–5.8 K (in the other five within 0.2 K); the other four sites' years (seed 0)
+within 0.5 K in 41 of their 48 months."""
+
+
+def _monthly_percentile(values: np.ndarray, month: np.ndarray, q: float) -> np.ndarray:
+    """Percentile ``q`` of ``values`` within each month, shape (12,)."""
+    return np.array([np.percentile(values[month == m], q) for m in range(12)])
+
+
+def hot_hour_dew_anomaly(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Mean dew point of each month's hottest hours minus the month's mean dew point, K, shape (12,).
+
+    Parameters
+    ----------
+    t_db, t_dp : numpy.ndarray
+        Hourly dry bulb and dew point, °C.
+    month : numpy.ndarray of int
+        Month of each hour, 0 … 11.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per month; the hottest hours have the dry bulb at or above the month's
+        :data:`HOT_HOURS_PERCENTILE`. On a record it is ``t_dew_hot_c`` of :class:`Variability`;
+        on a generated year, what the generator draws to it. Negative in arid summers (the
+        hottest afternoons mix the driest air down), positive in winter (warm spells are
+        advected moist air).
+    """
+    hot = t_db >= _monthly_percentile(t_db, month, HOT_HOURS_PERCENTILE)[month]
+    n = np.bincount(month, minlength=12)
+    n_hot = np.bincount(month, weights=hot, minlength=12)
+    return (
+        np.bincount(month, weights=t_dp * hot, minlength=12) / n_hot
+        - np.bincount(month, weights=t_dp, minlength=12) / n
+    )
 
 
 def _fall_mean(p: np.ndarray) -> np.ndarray:
@@ -624,12 +684,22 @@ def typical_year(
     rh_min = getattr(normals, "rh_min_daily_mean_pct", None)
     kappa = np.asarray(DEW_DIP_DEFAULT, dtype=float)
     p0 = float(psy.pressure_from_elevation(elevation))
-    for _ in range(DEW_DIP_ITERATIONS if rh_min is not None else 1):
-        td = td_base - kappa[mon_h] * warm
+    # The hottest hours: the dew point falls by a further λ K per K of dry bulb above the month's
+    # top tenth, λ per month drawn so that their mean dew point is the record's (t_dew_hot_c).
+    excess = np.maximum(t_db - _monthly_percentile(t_db, mon_h, HOT_RAMP_PERCENTILE)[mon_h], 0.0)
+    hot = t_db >= _monthly_percentile(t_db, mon_h, HOT_HOURS_PERCENTILE)[mon_h]
+    hot_excess = np.bincount(mon_h, weights=excess * hot, minlength=12) / np.bincount(mon_h, weights=hot, minlength=12)
+    lam = np.zeros(12)
+    fitted = rh_min is not None or var.t_dew_hot_c is not None
+    for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
+        td = td_base - kappa[mon_h] * warm - lam[mon_h] * excess
         for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
             td = np.minimum(_monthly_shift(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
+        if var.t_dew_hot_c is not None:
+            gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
+            lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
         if rh_min is None:
-            break
+            continue
         # κ per month such that the mean daily minimum RH equals the normal: compare the dew
         # points that the generated and the normal minimum RH give at the mean daily maximum.
         rh_day_min = psy.relative_humidity_from_dew_point(t_db, td, p0).reshape(n_days, 24).min(axis=1)
@@ -696,6 +766,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     skew = [float(stats.skew(ah[ah.index.month == m])) for m in range(1, 13)]
     within = float((hourly - hourly.groupby(hourly.index.floor("D")).transform("mean")).std())
     r1, r1_d = round(min(max(lag1, 0.0), 0.9), 3), round(min(max(lag1_d, 0.0), 0.9), 3)
+    dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
 
     def lag2_in_domain(r2: float, r1: float) -> float:
         """ρ2 within its range and at most ρ1² (the generator's domain: weather.dataset.lag_pair_problem)."""
@@ -712,4 +783,5 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         source=source,
         t_daily_lag2=lag2_in_domain(lag2, r1),
         t_dew_daily_lag2=lag2_in_domain(lag2_d, r1_d),
+        t_dew_hot_c=tuple(round(float(x), 2) for x in dew_hot),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ __all__ = [
     "compare_ensemble",
     "design_conditions",
     "hour_counts",
+    "published_design_conditions",
     "record_problems",
     "within_tolerance",
 ]
@@ -155,3 +157,40 @@ def record_problems(ds: xr.Dataset) -> list[str]:
     """
     frame = ds[[v for v in ("t_db", "t_dp", "rh", "ghi", "dni", "dhi") if v in ds]].to_dataframe()
     return [str(f) for f in record_flags(frame, bool(ds.attrs.get("typical_year", True)))]
+
+
+def published_design_conditions(path: str | Path) -> dict[str, float]:
+    """The ASHRAE design conditions an EPW file's header carries, °C (empty dict when none).
+
+    EPW files from climate.onebuilding.org hold, on their second line (``DESIGN CONDITIONS``), the
+    station's values from the ASHRAE Handbook — Fundamentals, ch. 14 (2009 or 2021 edition):
+    computed from many years of hourly observations (about 25–30), not from the typical year the
+    file holds — an independent source for the generator's tails.
+
+    Returns
+    -------
+    dict
+        ``db_99.6``, ``db_99`` (heating dry bulb), ``db_0.4``, ``mcwb_0.4``, ``db_1``, ``mcwb_1``
+        (cooling dry bulb and mean coincident wet bulb), ``wb_0.4``, ``wb_1`` (evaporation wet
+        bulb) and ``edition`` is not returned; keys as :func:`design_conditions`.
+
+    Notes
+    -----
+    Field order of the EPW header (EnergyPlus Auxiliary Programs, "Design Conditions"): after
+    ``Heating``: coldest month, 99.6 % and 99 % dry bulb, …; after ``Cooling``: hottest month, its
+    mean daily range, 0.4 % dry bulb and MCWB, 1 % dry bulb and MCWB, 2 % dry bulb and MCWB, 0.4 %
+    wet bulb and MCDB, 1 % wet bulb and MCDB, ….
+    """
+    with open(path, encoding="latin-1") as f:
+        f.readline()
+        fields = [x.strip() for x in f.readline().split(",")]
+    if not fields or fields[0].upper() != "DESIGN CONDITIONS" or "Heating" not in fields or "Cooling" not in fields:
+        return {}
+    h, c = fields.index("Heating"), fields.index("Cooling")
+    try:
+        heat = [float(fields[h + i]) for i in (2, 3)]
+        cool = [float(fields[c + i]) for i in (3, 4, 5, 6, 9, 11)]
+    except (IndexError, ValueError):
+        return {}
+    names = ("db_0.4", "mcwb_0.4", "db_1", "mcwb_1", "wb_0.4", "wb_1")
+    return {"db_99.6": heat[0], "db_99": heat[1], **dict(zip(names, cool, strict=True))}

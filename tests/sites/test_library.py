@@ -192,3 +192,34 @@ def test_a_lag_pair_no_process_has_is_refused_by_the_site_file_and_the_generator
         sites.load("mysite", [tmp_path])
     with pytest.raises(generator.WeatherError, match=r"variability\.t_dew_daily_lag2 = -0\.5"):
         generator.as_variability({**sites.load("karamay").variability, "t_dew_daily_lag2": -0.5})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[1.0, 2.0]", r"variability\.t_dew_hot_c must be a list of 12 monthly values, got 2"),
+        (
+            "[" + ", ".join(["0.0"] * 11) + ", 25.0]",
+            r"variability\.t_dew_hot_c\[12\] = 25 is out of range; allowed -20 … 20",
+        ),
+    ],
+)
+def test_a_bad_hot_hour_dew_point_table_is_refused_in_one_line(tmp_path, value, message):
+    p = _copy_site(tmp_path)
+    text = p.read_text(encoding="utf-8")
+    start = text.index("t_dew_hot_c = ")
+    end = text.index("\n", start)
+    p.write_text(text[:start] + f"t_dew_hot_c = {value}" + text[end:], "utf-8")
+    with pytest.raises(sites.SiteError, match=rf"mysite\.toml: {message}") as err:
+        sites.load("mysite", [tmp_path])
+    assert "\n" not in str(err.value)
+
+
+def test_the_hot_hour_dew_point_table_is_optional(tmp_path):
+    from weather import generator
+
+    p = _copy_site(tmp_path)
+    text = p.read_text(encoding="utf-8")
+    start = text.index("t_dew_hot_c = ")
+    p.write_text(text[:start] + text[text.index("\n", start) + 1 :], "utf-8")
+    assert generator.as_variability(sites.load("mysite", [tmp_path]).variability).t_dew_hot_c is None

@@ -1,0 +1,113 @@
+"""The generator's design conditions against the real files, in and out of sample (README figures).
+
+``python -m tests.weather.design_report --seeds 20`` prints, for the sites with a real EPW file in
+``../shared/weather``:
+
+1. in sample: the gap of the mean over seeds 0…N−1 of each ASHRAE-style design condition
+   (``weather.validation.design_conditions``) against the file, and how many of the 40 are
+   within 0.5 K (what ``twin weather-validate --design`` shows for one N);
+2. split sample: ``t_dew_hot_c`` derived from the days 1–15 of each month only and the generated
+   years' coincident wet bulbs compared with the other days (16–31) of the record, with and
+   without the field;
+3. another source: the generated and the file's figures against the station's published ASHRAE
+   design conditions in the file's header (many years of observations, not the typical year).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import warnings
+
+import numpy as np
+
+import sites
+import weather
+from tests.conftest import EPW_FILES, SHARED_WEATHER
+from twin.engine.weather_source import site_weather
+from weather import generator as gen
+from weather.validation import design_conditions, published_design_conditions
+
+FIGURES = ("db_0.4", "mcwb_0.4", "db_1", "mcwb_1", "wb_0.4", "wb_1", "db_99.6", "db_99")
+WEATHER = SHARED_WEATHER
+
+
+def _mean_conditions(years: list) -> dict[str, float]:
+    per_year = [design_conditions(y) for y in years]
+    return {k: float(np.mean([d[k] for d in per_year])) for k in FIGURES}
+
+
+def year_with(site: sites.Site, var: gen.Variability, seed: int = 0):
+    """The site's generated year with another variability table (not cached)."""
+    loc = site.location
+    return gen.typical_year(
+        site.normals,
+        latitude=loc.latitude_deg,
+        longitude=loc.longitude_deg,
+        elevation=loc.elevation_m,
+        utc_offset_h=loc.utc_offset_h,
+        seed=seed,
+        variability=var,
+    )[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the three comparisons; returns 0."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--split-seeds", type=int, default=10)
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    within, total = 0, 0.0
+    print(f"1. in sample: generated mean (seeds 0…{args.seeds - 1}) − real file, K; * outside 0.5 K")
+    print("| site | " + " | ".join(FIGURES) + " |")
+    rows_pub, rows_split = [], []
+    for key, name in EPW_FILES.items():
+        real, _ = weather.read_epw(WEATHER / name)
+        site = sites.load(key)
+        gens = [site_weather(site, seed=s)[0] for s in range(args.seeds)]
+        g, r = _mean_conditions(gens), design_conditions(real)
+        gaps = {k: g[k] - r[k] for k in FIGURES}
+        within += sum(abs(v) <= 0.5 for v in gaps.values())
+        total += sum(abs(v) for v in gaps.values())
+        print(f"| {key} | " + " | ".join(f"{v:+.2f}" + ("" if abs(v) <= 0.5 else " *") for v in gaps.values()) + " |")
+        pub = published_design_conditions(WEATHER / name)
+        if pub:
+            rows_pub.append((key, {k: (g[k] - pub[k], r[k] - pub[k]) for k in FIGURES}))
+        # split sample: the field from the first half of each month's days, checked on the second
+        day = real["time"].dt.day.to_numpy()
+        month = real["time"].dt.month.to_numpy() - 1
+        first = day <= 15
+        t, td = real["t_db"].to_numpy(), real["t_dp"].to_numpy()
+        var = gen.as_variability(site.variability)
+        half = dataclasses.replace(
+            var, t_dew_hot_c=tuple(gen.hot_hour_dew_anomaly(t[first], td[first], month[first]).round(2))
+        )
+        held_out = design_conditions(real.isel(time=np.flatnonzero(~first)))
+        split = {}
+        for label, v in (("with", half), ("without", dataclasses.replace(var, t_dew_hot_c=None))):
+            gm = _mean_conditions([year_with(site, v, s) for s in range(args.split_seeds)])
+            split[label] = {k: gm[k] - held_out[k] for k in ("mcwb_0.4", "mcwb_1", "wb_0.4", "wb_1")}
+        rows_split.append((key, split))
+    print(f"{within} of {5 * len(FIGURES)} within 0.5 K; sum of |gap| {total:.1f} K")
+    print()
+    print(
+        f"2. split sample: t_dew_hot_c from days 1–15 of each month; generated mean (seeds 0…{args.split_seeds - 1}) − "
+        "the record's days 16–31, K: with the field / without it"
+    )
+    print("| site | MCWB 0.4 % | MCWB 1 % | WB 0.4 % | WB 1 % |")
+    for key, split in rows_split:
+        cells = [f"{split['with'][k]:+.2f} / {split['without'][k]:+.2f}" for k in split["with"]]
+        print(f"| {key} | " + " | ".join(cells) + " |")
+    print()
+    print(
+        "3. against the published ASHRAE design conditions in the file's header, K: generated − ASHRAE / file − ASHRAE"
+    )
+    print("| site | " + " | ".join(FIGURES) + " |")
+    for key, cells in rows_pub:
+        print(f"| {key} | " + " | ".join(f"{a:+.1f} / {b:+.1f}" for a, b in cells.values()) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
