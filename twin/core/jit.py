@@ -11,7 +11,9 @@ package.
 the electrical chain, the annual accumulation: :mod:`twin.engine.kernel_parts`) is called by
 name from a kernel, like any module-level function. When :func:`compiled` compiles a kernel it
 finds the helpers among the kernel's global names (and theirs, transitively), compiles them
-first and compiles the kernel against a copy of its module's globals in which those names are
+first (``inline="always"``: numba inlines them into the caller before compiling it, so a
+helper called several times in a loop does not stay a call, which the compiler cannot
+vectorise) and compiles the kernel against a copy of its module's globals in which those names are
 the compiled helpers; the kernel's source is untouched and still runs as plain Python. numba's
 disk cache detects a change in the kernel's own file only; the key of a kernel's cache entry
 therefore also holds a digest of the source files of every helper it reaches, so a changed
@@ -58,7 +60,7 @@ machine (CPU time; ``python bench/run.py kernel-cost engine``, 2026-11-26): impo
 core-second): the compiled path pays off from about 700–1,200 case-years in a fresh process."""
 
 _HELPER = "__twin_kernel_helper__"
-_COMPILED: dict[Callable[..., Any], Callable[..., Any]] = {}
+_COMPILED: dict[Any, Callable[..., Any]] = {}
 _LOCK = threading.RLock()
 
 
@@ -106,7 +108,7 @@ def _against_helpers(fn: Callable[..., Any], reached: list[Callable[..., Any]]) 
         if h not in _COMPILED:
             import numba
 
-            _COMPILED[h] = numba.njit(nogil=True, error_model="numpy")(_against_helpers(h, reached))
+            _COMPILED[h] = numba.njit(nogil=True, error_model="numpy", inline="always")(_against_helpers(h, reached))
         else:
             _against_helpers(h, reached)  # its own helpers count in the digest
         bound[name] = _COMPILED[h]
@@ -129,25 +131,51 @@ def _cached(py_func: Callable[..., Any], salt: str) -> Any:
     return HelperAwareCache(py_func)
 
 
-def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
+def _noalias_pipeline() -> Any:
+    """numba's standard compiler with the ``noalias`` flag: every array argument's data marked
+    as not overlapping any other argument's (numba sets it for its own parallel kernels)."""
+    from numba.core.compiler import Compiler
+
+    class NoAliasCompiler(Compiler):
+        def __init__(
+            self, typingctx: Any, targetctx: Any, library: Any, args: Any, return_type: Any, flags: Any, locals: Any
+        ) -> None:
+            flags.noalias = True
+            super().__init__(typingctx, targetctx, library, args, return_type, flags, locals)
+
+    return NoAliasCompiler
+
+
+def compiled(fn: Callable[..., Any], noalias: bool = False) -> Callable[..., Any]:
     """``fn`` compiled by numba (once per process; from the disk cache after the first process),
-    with the :func:`kernel_helper` functions it calls compiled first."""
+    with the :func:`kernel_helper` functions it calls compiled first.
+
+    ``noalias``: the caller promises that no array ``fn`` writes overlaps another of its array
+    arguments (each call gets arrays of its own), so the compiler needs no runtime overlap
+    checks and vectorises loops that write many arrays (a compilation of its own, in memory and
+    on disk).
+    """
+    key = (fn, "noalias") if noalias else fn
     with _LOCK:
-        f = _COMPILED.get(fn)
+        f = _COMPILED.get(key)
         if f is None:
             import numba
 
             reached: list[Callable[..., Any]] = []
             py_func = _against_helpers(fn, reached)
-            f = numba.njit(nogil=True, error_model="numpy")(py_func)
+            from numba.core.compiler import Compiler
+
+            pipeline = _noalias_pipeline() if noalias else Compiler
+            f = numba.njit(nogil=True, error_model="numpy", pipeline_class=pipeline)(py_func)
             try:
                 if reached:
-                    f._cache = _cached(py_func, _source_digest(reached))  # type: ignore[attr-defined]
+                    salt = _source_digest(reached) + (" noalias" if noalias else "")
+                    f._cache = _cached(py_func, salt)  # type: ignore[attr-defined]
                 else:
                     f.enable_caching()
             except (RuntimeError, ImportError, AttributeError, TypeError):
                 pass  # no writable cache directory anywhere, or a numba without this cache API: compile in memory
-            _COMPILED[fn] = f
+            _COMPILED[key] = f
         return f
 
 

@@ -30,16 +30,21 @@ from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.engine.kernel_parts import (
+    MAX_FLOAT,
     SHARED_ROWS,
     Block,
-    accumulate_hour,
+    add_hour,
     case_matrix,
-    electrical_hour,
+    close_sums,
+    electrical_case,
+    electrical_chain,
+    end_chunk,
     fill_hour,
-    hour_scratch,
     indoor_losses,
+    it_case,
     it_power,
-    record_cooling,
+    kernel_scratch,
+    open_sums,
     run_kernel,
     shared_rows,
 )
@@ -122,10 +127,11 @@ CHILLED_WATER_ROWS = (
 chiller record's range, ``lg_min_air`` the liquid-to-gas ratio at the tower's minimum air)."""
 
 
-def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out, acc, peaks):
+def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
     """Indirect evaporative cooling: :func:`~twin.building.cooling.indirect_evap.simulate_indirect_evap`'s
     load part (primary and scavenger fans, DX trim and its shortfall, spray water), the
-    electrical chain and the annual sums, hours outside and cases inside.
+    electrical chain and the annual sums; hours outside, the cases inside, one loop per hour
+    (as :func:`twin.engine.kernels.free_air_loop`).
 
     ``consts``: c_p of air kJ/(kg K), the servers' reference inlet °C, chip minus inlet K,
     h_fg kJ/kg, the envelope's lowest and highest inlet °C, the fan curve's four coefficients.
@@ -144,58 +150,65 @@ def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     a0, a1, a2, a3 = consts[6], consts[7], consts[8], consts[9]
     t_chip_ref = t_inlet_ref + dt_chip
     r = len(SHARED_ROWS)
-    u, inst, pr, cl, C, E, part, day_ok = hour_scratch(m, acc)
-    for t in range(nt):
-        fill_hour(t, U, IT, price, clean, grid, u, inst, pr, cl)
-        t_in, t_set, t_ret, t_after, dry = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
-        sec_ratio, kw_pri, kw_sec, inv_cop, no_cop = S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
+    H, segs, hourly = kernel_scratch(month, p_out, m)
+    for k in range(segs.size - 1):
+        t0, t1 = segs[k], segs[k + 1]
+        mo = month[t0]
         n_bad = 0
-        for i in range(m):
-            p_it, _ = it_power(P, i, inst[i], u[i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
-            p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
-            q = p_it + (p_dist + p_ups + p_misc)
-            m_air = q / P[r, i]
-            q_want = m_air * cp_air * (t_after - t_set)
-            q_trim = min(q_want, P[r + 2, i])
-            t_sup = t_set + (q_want - q_trim) / max(m_air * cp_air, 1e-12)
-            p_mech = max(q_trim, 0.0) * inv_cop
-            m_design, share, x_min = P[r + 3, i], P[r + 4, i], P[r + 5, i]
-            xf = max(m_air / max(m_design, 1e-12) * share, x_min)
-            p_pri = m_design * kw_pri / share * (((a3 * xf + a2) * xf + a1) * xf + a0)
-            m_des_s = m_design * P[r + 6, i]
-            xs = max(m_air * P[r + 6, i] * sec_ratio / max(m_des_s, 1e-12) * share, x_min)
-            p_sec = m_des_s * kw_sec / share * (((a3 * xs + a2) * xs + a1) * xs + a0)
-            wet = 1.0 - dry
-            water = wet * (m_air * cp_air * (t_ret - t_after) / h_fg * 3600.0) * P[r + 7, i]
-            t_inlet = t_sup + P[r + 1, i]
-            out = 1.0 if (t_inlet > env_hi + 1e-6) | (t_inlet < env_lo - 1e-6) else 0.0
-            ok = (p_pri >= 0.0) & (p_sec >= 0.0) & (p_mech >= 0.0) & (water >= 0.0) & (water < math.inf)
-            ok = ok & ((q_trim <= 0.0) | (no_cop == 0.0))
-            n_bad += 0 if ok else 1
-            record_cooling(C, i, p_it, p_pri + p_mech + p_sec, water, out)
-        n_bad += electrical_hour(P, C, E)
+        for t in range(t0, t1):
+            fill_hour(t, U, IT, price, clean, H)
+            t_in, t_set, t_ret, t_after, dry = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
+            sec_ratio, kw_pri, kw_sec, inv_cop, no_cop = S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
+            row = t * hourly
+            for i in range(m):
+                it = it_case(P, i)
+                el = electrical_case(P, i)
+                cp_dt, d_s, trim_cap, m_design = P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
+                share, x_min, sec_flow, water_factor = P[r + 4, i], P[r + 5, i], P[r + 6, i], P[r + 7, i]
+                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_dist, p_ups, p_misc = indoor_losses(el, p_it)
+                q = p_it + (p_dist + p_ups + p_misc)
+                m_air = q / cp_dt
+                q_want = m_air * cp_air * (t_after - t_set)
+                q_trim = min(q_want, trim_cap)
+                t_sup = t_set + (q_want - q_trim) / max(m_air * cp_air, 1e-12)
+                p_mech = max(q_trim, 0.0) * inv_cop
+                xf = max(m_air / max(m_design, 1e-12) * share, x_min)
+                p_pri = m_design * kw_pri / share * (((a3 * xf + a2) * xf + a1) * xf + a0)
+                m_des_s = m_design * sec_flow
+                xs = max(m_air * sec_flow * sec_ratio / max(m_des_s, 1e-12) * share, x_min)
+                p_sec = m_des_s * kw_sec / share * (((a3 * xs + a2) * xs + a1) * xs + a0)
+                wet = 1.0 - dry
+                water = wet * (m_air * cp_air * (t_ret - t_after) / h_fg * 3600.0) * water_factor
+                t_inlet = t_sup + d_s
+                out = 1.0 if (t_inlet > env_hi + 1e-6) | (t_inlet < env_lo - 1e-6) else 0.0
+                ok = (p_pri >= 0.0) & (p_sec >= 0.0) & (p_mech >= 0.0) & (water >= 0.0) & (water <= MAX_FLOAT)
+                ok = ok & ((q_trim <= 0.0) | (no_cop == 0.0))
+                p_cool = p_pri + p_mech + p_sec
+                p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
+                n_bad += bad + (0 if ok else 1)
+                s = open_sums(part, acc, peaks, mo, i)
+                s = add_hour(s, p_it, p_cool, water, out, p_f, p_ups, p_tr, H[2, i], H[3, i])
+                close_sums(part, acc, peaks, mo, i, s)
+                p_out[row, i] = p_f
+        end_chunk(part, acc, t1, nt)
         if n_bad > 0:
             return 2
-        accumulate_hour(t, C, E, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out)
     return 0
 
 
-def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out, acc, peaks):
+def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
     """Chilled water with EIR chillers: :func:`~twin.building.cooling.chilled_water.simulate_chilled_water`'s
     load part (CRAH fans, chilled-water pumps, tower cells staged with the heat and their
     YorkCalc fan speed, economiser, staged chillers, condenser pumps, basin heaters, tower
-    water), the electrical chain and the annual sums, hours outside and cases inside.
+    water), the electrical chain and the annual sums; hours outside, the cases inside, one loop
+    per hour (as :func:`twin.engine.kernels.free_air_loop`).
 
     ``consts``: c_p of air kJ/(kg K), the servers' reference inlet °C, chip minus inlet K,
     h_fg kJ/kg, the CRAH fan curve's and the chilled-water pump curve's four coefficients, then
     the chiller record: CAPFT (6), EIRFT (6), EIRFPLR (3), minimum and unloading part-load
     ratio, reference COP, chilled- and condenser-water ranges (°C, 2 each). Returns the status
     (0, 2 out of bounds).
-
-    Each hour runs three loops over the cases (the heat; the air side, pumps and tower; the
-    chillers), each reading at most ~25 rows of ``P`` and writing its own arrays: with more
-    rows, or rows of an array it also writes, the compiler does not vectorise the loop. Every value a loop reads is read before any branch, so the branches
-    become selects.
     """
     m = P.shape[1]
     nt = S.shape[1]
@@ -209,95 +222,96 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, 
     cw_lo, cw_hi = consts[32], consts[33]
     t_chip_ref = t_inlet_ref + dt_chip
     r = len(SHARED_ROWS)
-    u, inst, pr, cl, C, E, part, day_ok = hour_scratch(m, acc)
-    # the hour's IT power, heat, cooling before the chillers, tower water and the chillers' load
-    # (one array each: a loop reading rows of an array it writes other rows of is not vectorised)
-    p_its = np.empty(m)
-    heat = np.empty(m)
-    p_part = np.empty(m)
-    t_towers = np.empty(m)
-    q_chillers = np.empty(m)
-    for t in range(nt):
-        fill_hour(t, U, IT, price, clean, grid, u, inst, pr, cl)
-        t_in, kw_per_kg, wb, t_db = S[0, t], S[1, t], S[2, t], S[3, t]
-        y00, y01, y02, y10, y11, y12 = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
-        y20, y21, y22 = S[10, t], S[11, t], S[12, t]
+    H, segs, hourly = kernel_scratch(month, p_out, m)
+    for k in range(segs.size - 1):
+        t0, t1 = segs[k], segs[k + 1]
+        mo = month[t0]
         n_bad = 0
-        for i in range(m):  # IT power and the heat the plant removes
-            p_it, _ = it_power(P, i, inst[i], u[i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
-            p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
-            p_its[i] = p_it
-            heat[i] = p_it + (p_dist + p_ups + p_misc)
-        for i in range(m):  # CRAH fans, pumps, tower cells and their fans, economiser
-            q, q_design, cp_dt, m_design, share = heat[i], P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
-            x_min, p_chw_d, pump_min, rej_factor = P[r + 4, i], P[r + 5, i], P[r + 6, i], P[r + 7, i]
-            q_rej_d, n_ch, constant, range_d = P[r + 8, i], P[r + 9, i], P[r + 10, i], P[r + 11, i]
-            lo, hi, econ, econ_app, t_chw_ret = P[r + 12, i], P[r + 13, i], P[r + 14, i], P[r + 15, i], P[r + 17, i]
-            t_min_water, t_cw_min, dt_chw, p_cw_cell = P[r + 18, i], P[r + 19, i], P[r + 20, i], P[r + 22, i]
-            p_tower_d, basin_k, basin_set = P[r + 23, i], P[r + 24, i], P[r + 25, i]
-            load = q / q_design
-            m_air = q / cp_dt
-            xf = max(m_air / max(m_design, 1e-12) * share, x_min)
-            p_crah = m_design * kw_per_kg / share * (((f3 * xf + f2) * xf + f1) * xf + f0)
-            xp = max(load, pump_min)
-            p_chw = p_chw_d * (((g3 * xp + g2) * xp + g1) * xp + g0)
-            # tower cells staged with the heat, YorkCalc's coefficients at their range
-            rej = min(load * rej_factor * q_design / q_rej_d, 1.0)
-            staged = max(np.ceil(rej * n_ch - 1e-9), 1.0) / n_ch
-            cells = 1.0 if constant > 0.0 else staged
-            rng = min(max(range_d * rej / cells, 1.1), 22.2)
-            c0 = y00 + rng * (y01 + rng * y02)
-            c1 = y10 + rng * (y11 + rng * y12)
-            c2 = y20 + rng * (y21 + rng * y22)
-            g = min(lo, 8.0)
-            # tower water wanted: as cold as allowed while the economiser can use it
-            useful = (econ > 0.0) & (wb + (c0 + g * (c1 + g * c2)) + econ_app < t_chw_ret)
-            target = t_min_water if useful else t_cw_min
-            wanted = target - wb
-            # the air-flow ratio giving that approach (the quadratic's root in [lo, hi], else lo)
-            disc = c1 * c1 - 4.0 * c2 * (c0 - wanted)
-            sq = math.sqrt(max(disc, 0.0))
-            r1 = (-c1 + sq) / (2.0 * c2)
-            r2 = (-c1 - sq) / (2.0 * c2)
-            root = r1 if (r1 >= lo) & (r1 <= hi) else r2
-            root = lo if (disc < 0.0) | (root != root) else root
-            clipped = min(max(root, lo), hi)
-            app_hi = c0 + hi * (c1 + hi * c2)
-            lg = lo if wanted <= c0 + lo * (c1 + lo * c2) else (hi if wanted >= app_hi else clipped)
-            air_ratio = lo / lg
-            gl = min(lg, 8.0)
-            t_tower = max(wb + (c0 + gl * (c1 + gl * c2)), target)
-            frac_econ = min(max((t_chw_ret - (t_tower + econ_app)) / dt_chw, 0.0), 1.0)
-            frac = frac_econ if econ > 0.0 else 0.0
-            # condenser pumps, tower fans, basin heaters of the idle cells
-            p_pumps = p_chw + cells * p_cw_cell
-            p_hr = p_tower_d * cells * (air_ratio * air_ratio * air_ratio)
-            p_hr = p_hr + basin_k * (1.0 - cells) * max(basin_set - t_db, 0.0)
-            ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_hr >= 0.0)
-            n_bad += 0 if ok else 1
-            p_part[i] = p_crah + p_pumps + p_hr
-            t_towers[i] = t_tower
-            q_chillers[i] = max(q * (1.0 - frac), 0.0)
-        for i in range(m):  # chillers (EIR record), staged on; the tower's water
-            q, t_tower, q_ch = heat[i], t_towers[i], q_chillers[i]
-            n_ch, x, t_cw_min, q_ref = P[r + 9, i], P[r + 16, i], P[r + 19, i], P[r + 21, i]
-            latent, water_factor, out_env = P[r + 26, i], P[r + 27, i], P[r + 28, i]
-            y = min(max(max(t_tower, t_cw_min), cw_lo), cw_hi)
-            q_avail = q_ref * (cap0 + x * (cap1 + cap2 * x) + y * (cap3 + cap4 * y) + cap5 * x * y)
-            running = min(max(np.ceil(q_ch / q_avail - 1e-9), 0.0), n_ch)
-            plr_on = min(q_ch / max(running * q_avail, 1e-12), 1.0)
-            plr = plr_on if running > 0.0 else 0.0
-            pl = max(plr, plr_unload)
-            eirft = eir0 + x * (eir1 + eir2 * x) + y * (eir3 + eir4 * y) + eir5 * x * y
-            p_comp = running * q_avail * (eirft * ((plr2 * pl + plr1) * pl + plr0)) / cop_ref * min(plr / plr_min, 1.0)
-            water = latent * (q + p_comp) / h_fg * 3600.0 * water_factor
-            out = 1.0 if (out_env > 0.0) | (q_ch > n_ch * q_avail * (1.0 + 1e-9)) else 0.0
-            n_bad += 0 if (p_comp >= 0.0) & (water >= 0.0) & (water < math.inf) else 1
-            record_cooling(C, i, p_its[i], p_part[i] + p_comp, water, out)
-        n_bad += electrical_hour(P, C, E)
+        for t in range(t0, t1):
+            fill_hour(t, U, IT, price, clean, H)
+            t_in, kw_per_kg, wb, t_db = S[0, t], S[1, t], S[2, t], S[3, t]
+            y00, y01, y02, y10, y11, y12 = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
+            y20, y21, y22 = S[10, t], S[11, t], S[12, t]
+            row = t * hourly
+            for i in range(m):
+                it = it_case(P, i)
+                el = electrical_case(P, i)
+                q_design, cp_dt, m_design, share = P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
+                x_min, p_chw_d, pump_min, rej_factor = P[r + 4, i], P[r + 5, i], P[r + 6, i], P[r + 7, i]
+                q_rej_d, n_ch, constant, range_d = P[r + 8, i], P[r + 9, i], P[r + 10, i], P[r + 11, i]
+                lo, hi, econ, econ_app, x = P[r + 12, i], P[r + 13, i], P[r + 14, i], P[r + 15, i], P[r + 16, i]
+                t_chw_ret, t_min_water, t_cw_min, dt_chw = P[r + 17, i], P[r + 18, i], P[r + 19, i], P[r + 20, i]
+                q_ref, p_cw_cell, p_tower_d, basin_k = P[r + 21, i], P[r + 22, i], P[r + 23, i], P[r + 24, i]
+                basin_set, latent, water_factor, out_env = P[r + 25, i], P[r + 26, i], P[r + 27, i], P[r + 28, i]
+                # IT power and the heat the plant removes
+                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_dist, p_ups, p_misc = indoor_losses(el, p_it)
+                q = p_it + (p_dist + p_ups + p_misc)
+                # CRAH fans, pumps, tower cells and their fans, economiser
+                load = q / q_design
+                m_air = q / cp_dt
+                xf = max(m_air / max(m_design, 1e-12) * share, x_min)
+                p_crah = m_design * kw_per_kg / share * (((f3 * xf + f2) * xf + f1) * xf + f0)
+                xp = max(load, pump_min)
+                p_chw = p_chw_d * (((g3 * xp + g2) * xp + g1) * xp + g0)
+                # tower cells staged with the heat, YorkCalc's coefficients at their range
+                rej = min(load * rej_factor * q_design / q_rej_d, 1.0)
+                staged = max(np.ceil(rej * n_ch - 1e-9), 1.0) / n_ch
+                cells = 1.0 if constant > 0.0 else staged
+                rng = min(max(range_d * rej / cells, 1.1), 22.2)
+                c0 = y00 + rng * (y01 + rng * y02)
+                c1 = y10 + rng * (y11 + rng * y12)
+                c2 = y20 + rng * (y21 + rng * y22)
+                g = min(lo, 8.0)
+                # tower water wanted: as cold as allowed while the economiser can use it
+                useful = (econ > 0.0) & (wb + (c0 + g * (c1 + g * c2)) + econ_app < t_chw_ret)
+                target = t_min_water if useful else t_cw_min
+                wanted = target - wb
+                # the air-flow ratio giving that approach (the quadratic's root in [lo, hi], else lo)
+                disc = c1 * c1 - 4.0 * c2 * (c0 - wanted)
+                sq = math.sqrt(max(disc, 0.0))
+                r1 = (-c1 + sq) / (2.0 * c2)
+                r2 = (-c1 - sq) / (2.0 * c2)
+                root = r1 if (r1 >= lo) & (r1 <= hi) else r2
+                root = lo if (disc < 0.0) | (root != root) else root
+                clipped = min(max(root, lo), hi)
+                app_hi = c0 + hi * (c1 + hi * c2)
+                lg = lo if wanted <= c0 + lo * (c1 + lo * c2) else (hi if wanted >= app_hi else clipped)
+                air_ratio = lo / lg
+                gl = min(lg, 8.0)
+                t_tower = max(wb + (c0 + gl * (c1 + gl * c2)), target)
+                frac_econ = min(max((t_chw_ret - (t_tower + econ_app)) / dt_chw, 0.0), 1.0)
+                frac = frac_econ if econ > 0.0 else 0.0
+                # condenser pumps, tower fans, basin heaters of the idle cells
+                p_pumps = p_chw + cells * p_cw_cell
+                p_hr = p_tower_d * cells * (air_ratio * air_ratio * air_ratio)
+                p_hr = p_hr + basin_k * (1.0 - cells) * max(basin_set - t_db, 0.0)
+                q_ch = max(q * (1.0 - frac), 0.0)
+                # chillers (EIR record), staged on; the tower's water
+                y = min(max(max(t_tower, t_cw_min), cw_lo), cw_hi)
+                q_avail = q_ref * (cap0 + x * (cap1 + cap2 * x) + y * (cap3 + cap4 * y) + cap5 * x * y)
+                running = min(max(np.ceil(q_ch / q_avail - 1e-9), 0.0), n_ch)
+                plr_on = min(q_ch / max(running * q_avail, 1e-12), 1.0)
+                plr = plr_on if running > 0.0 else 0.0
+                pl = max(plr, plr_unload)
+                eirft = eir0 + x * (eir1 + eir2 * x) + y * (eir3 + eir4 * y) + eir5 * x * y
+                p_comp = (
+                    running * q_avail * (eirft * ((plr2 * pl + plr1) * pl + plr0)) / cop_ref * min(plr / plr_min, 1.0)
+                )
+                water = latent * (q + p_comp) / h_fg * 3600.0 * water_factor
+                out = 1.0 if (out_env > 0.0) | (q_ch > n_ch * q_avail * (1.0 + 1e-9)) else 0.0
+                ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_hr >= 0.0)
+                ok = ok & (p_comp >= 0.0) & (water >= 0.0) & (water <= MAX_FLOAT)
+                p_cool = (p_crah + p_pumps + p_hr) + p_comp
+                p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
+                n_bad += bad + (0 if ok else 1)
+                s = open_sums(part, acc, peaks, mo, i)
+                s = add_hour(s, p_it, p_cool, water, out, p_f, p_ups, p_tr, H[2, i], H[3, i])
+                close_sums(part, acc, peaks, mo, i, s)
+                p_out[row, i] = p_f
+        end_chunk(part, acc, t1, nt)
         if n_bad > 0:
             return 2
-        accumulate_hour(t, C, E, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out)
     return 0
 
 

@@ -1,14 +1,26 @@
 """The compiled building blocks every design kernel shares, and the arrays they work on.
 
-A design kernel (:mod:`twin.engine.kernels`) runs hours outside and cases inside: per hour it
-reads the block's hourly *state* (what depends on the weather and the cooling parameters only:
-one column of an ``(n_state, time)`` matrix), then for every case of the block computes the
-IT power, the design's own load part, the indoor losses and the transformer with the
-:func:`~twin.core.jit.kernel_helper` functions below, and writes the hour's parts into the
-rows of a small ``(N_HOUR, case)`` matrix; :func:`accumulate_hour` then adds that hour to the
-year's sums. Every inner loop runs over contiguous case rows, so the compiler can use vector
-instructions; nothing in them branches per element (flags are accumulated, the status is
-decided after the hour).
+A design kernel (:mod:`twin.engine.kernels`) walks the year in *segments* of hours
+(:func:`segment_starts`: each within one :data:`CHUNK` and one calendar month), hours outside
+and the block's cases inside, **one loop over the cases per hour**. Per hour it reads the
+hourly *state* (what depends on the weather and the cooling parameters only: one column of an
+``(n_state, time)`` matrix) into scalars and fills the hour's utilisation, installed IT, price
+and clean share per case (:func:`fill_hour`); then for every case, in one straight-line body,
+it reads the case's parameters (:func:`it_case`, :func:`electrical_case`, its own rows of
+``P``), computes the IT power, the design's own load part, the indoor losses, the transformer
+and the facility power, and adds the hour to the case's sums (:func:`open_sums`,
+:func:`add_hour`, :func:`close_sums`): no intermediate arrays, no branches per element (flags
+are counted, the status is decided after the segment), so the compiler vectorises the loop.
+At a chunk's end :func:`end_chunk` adds the partial sums to the year's.
+
+Why this shape (measured): a loop that writes rows of one 2-D array is vectorised only up to
+about four rows (the distance between rows is not known when compiling: runtime overlap
+checks); the sums are therefore separate arrays (``part``, a tuple) and the kernel is compiled
+with its array arguments declared not to overlap (:func:`twin.core.jit.compiled` ``noalias``),
+so no checks are needed. Helpers are inlined by numba (``inline="always"``); one that takes
+arrays is called by the kernel itself, never by another helper (nested, or with the stores of
+:func:`open_sums`, :func:`add_hour`, :func:`close_sums` merged into one helper, the loop was
+no longer vectorised: 32 against 9 ns per case-hour).
 
 Arrays a kernel receives (all C-contiguous float64 unless said):
 
@@ -17,13 +29,14 @@ Arrays a kernel receives (all C-contiguous float64 unless said):
 * ``S`` ``(n_state, time)``: the hourly state, shared by the cases of the call (a block whose
   state differs between cases runs once per group of equal state: :func:`state_groups`).
 * ``U``, ``I``: utilisation (0–1) and installed IT (kW) as ``(time or 1, case or 1)``
-  (:func:`by_hour`); :func:`fill_column` copies the hour's values into a case-long scratch row.
-* the grid year (:class:`GridYear`): ``price`` and ``clean`` as ``(time or 1, case or 1)``,
-  ``month`` (int64, time) the month's index from 0, ``day_end`` (bool, time) the last hour of
-  each day, ``grid`` whether to take the grid sums at all.
+  (:func:`by_hour`); :func:`fill_hour` copies one hour's into ``H``.
+* the grid year (:class:`GridYear`): ``price`` and ``clean`` as ``(time or 1, case or 1)``
+  (zeros ``(1, 1)`` for a block without one), ``month`` (int64, time) the month's index from 0.
 * outputs: ``p_out`` ``(time, case)`` the hourly facility power (``(1, case)`` scratch when
-  the caller does not need it), ``acc`` ``(N_ACC, case)`` the year's sums (rows
-  :data:`ACC_NAMES`), ``peaks`` ``(n_months, case)`` each month's highest facility power.
+  the caller does not need it), ``acc`` ``(len(ACC_NAMES), case)`` the year's sums (rows
+  :data:`ACC_NAMES`; the kernel fills the highest hourly PUE and, by :func:`end_chunk`, the
+  :data:`PART_ROWS`; :func:`run_kernel` the rest), ``peaks`` ``(n_months, case)`` each month's
+  highest facility power, ``part`` the :data:`PART_ROWS` as a tuple of case-long zeros.
 
 Physical constants are arguments (a module constant is frozen into the compiled code).
 """
@@ -31,7 +44,6 @@ Physical constants are arguments (a module constant is frozen into the compiled 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -42,24 +54,31 @@ from twin.engine.metrics import FACILITY_SUMS, GRID_SUMS
 
 __all__ = [
     "ACC_NAMES",
-    "CHAIN_ROWS",
     "CHUNK",
-    "DESIGN_ROWS",
     "ELECTRICAL_ROWS",
     "IT_ROWS",
+    "MAX_FLOAT",
+    "PART_ROWS",
     "SHARED_ROWS",
     "Block",
     "GridYear",
-    "accumulate_hour",
+    "add_hour",
     "by_hour",
     "case_matrix",
-    "electrical_hour",
-    "facility_power",
+    "close_sums",
+    "compiled_kernel",
+    "electrical_case",
+    "electrical_chain",
+    "end_chunk",
     "fill_column",
+    "fill_hour",
     "indoor_losses",
+    "it_case",
     "it_power",
-    "record_cooling",
+    "kernel_scratch",
+    "open_sums",
     "run_kernel",
+    "segment_starts",
     "shared_rows",
     "state_groups",
 ]
@@ -87,42 +106,64 @@ SHARED_ROWS = IT_ROWS + ELECTRICAL_ROWS
 (R_IDLE, R_FAN_SHARE, R_FAN_K, R_LEAK_K, R_LEAK_SHARE, R_INV_PERF, R_OVERCLOCK) = range(7)
 (R_DIST, R_UPS_X, R_UPS_R0, R_UPS_R1, R_UPS_R2, R_MISC, R_TR_K, R_TR_0) = range(7, 15)
 
-DESIGN_ROWS = ("p_it", "p_cooling", "water", "out_of_envelope")
-"""Rows of the matrix ``C`` (4, case) a design kernel's loop writes for the hour (:func:`record_cooling`)."""
-CHAIN_ROWS = ("p_facility", "p_ups_loss", "p_transformer_loss")
-"""Rows of the matrix ``E`` (3, case) :func:`electrical_hour` writes for the hour. Two matrices,
-not one: a loop that reads rows of an array and writes other rows of it is not vectorised (the
-distance between the rows is not known when compiling)."""
-C_IT, C_COOL, C_WATER, C_OUT = range(4)
-E_FAC, E_UPS, E_TR = range(3)
+MAX_FLOAT = float(np.finfo(float).max)
+"""The largest finite float: ``x <= MAX_FLOAT`` is "finite" for ``x ≥ 0`` (``x < inf`` beside
+another comparison becomes a floating-point class test that the compiler does not vectorise)."""
 
 ACC_NAMES = (*FACILITY_SUMS, *GRID_SUMS)
 """Rows of ``acc``: :data:`twin.engine.metrics.FACILITY_SUMS` (``pue``: the highest hourly PUE),
 then :data:`twin.engine.metrics.GRID_SUMS`."""
-_DESIGN_TO_ACC = (1, 2, 8, 9)
-_CHAIN_TO_ACC = (0, 3, 5)
-A_IT, A_DIST, A_COMPUTE, A_PUE, A_PRICE, A_CLEAN, A_ISLAND, A_DAYS = 1, 4, 7, 10, 11, 12, 13, 14
+A_FAC, A_IT, A_COOL, A_UPS, A_DIST, A_TR, A_MISC, A_COMPUTE, A_WATER, A_OUT, A_PUE = range(11)
+A_PRICE, A_CLEAN, A_ISLAND, A_DAYS = range(11, 15)
+
+PART_ROWS = (
+    "p_it",
+    "p_cooling",
+    "water",
+    "out_of_envelope",
+    "p_ups_loss",
+    "p_transformer_loss",
+    "import_price",
+    "load_clean",
+)
+"""The sums a kernel adds every hour, per case: ``part``, a tuple of case-long arrays (one
+argument each, so that the compiler knows they do not overlap), the current chunk's partial
+sums (:func:`end_chunk` adds them to ``acc``). The facility power's sum is not among them: it
+is the sum of its parts' sums (:func:`run_kernel`)."""
+_PART_TO_ACC = (A_IT, A_COOL, A_WATER, A_OUT, A_UPS, A_TR, A_PRICE, A_CLEAN)
 
 
 @kernel_helper
-def hour_scratch(m, acc):
-    """What every design kernel fills each hour: utilisation, installed IT, price and clean share
-    (case,); the matrices ``C`` and ``E``; the chunk's partial sums (as ``acc``); the day's
-    all-islanded flags."""
-    C = np.empty((len(DESIGN_ROWS), m))
-    E = np.empty((len(CHAIN_ROWS), m))
-    return np.empty(m), np.empty(m), np.empty(m), np.empty(m), C, E, np.zeros(acc.shape), np.ones(m)
+def segment_starts(month):
+    """Where the hour segments of a kernel start, and the year's end: every :data:`CHUNK` hours
+    and every month start (``month`` int64, time); a segment lies within one chunk and one month."""
+    nt = month.size
+    out = np.empty(nt + 1, dtype=np.int64)
+    n = 0
+    for t in range(nt):
+        if (t % CHUNK == 0) or (month[t] != month[t - 1]):
+            out[n] = t
+            n += 1
+    out[n] = nt
+    return out[: n + 1]
 
 
 @kernel_helper
-def fill_hour(t, U, IT, price, clean, grid, u, inst, pr, cl):
-    """Hour ``t``'s utilisation and installed IT into ``u``, ``inst`` (and, with ``grid``, its
-    price and clean share into ``pr``, ``cl``), one value per case (:func:`fill_column`)."""
-    fill_column(U, t, u)
-    fill_column(IT, t, inst)
-    if grid:
-        fill_column(price, t, pr)
-        fill_column(clean, t, cl)
+def kernel_scratch(month, p_out, m):
+    """What a kernel's loops need: ``H`` ``(4, m)`` the hour's utilisation, installed IT, price
+    and clean share per case (:func:`fill_hour`), the segments (:func:`segment_starts`), and 1
+    when ``p_out`` has a row per hour (0: one row of scratch)."""
+    return np.empty((4, m)), segment_starts(month), 1 if p_out.shape[0] > 1 else 0
+
+
+@kernel_helper
+def fill_hour(t, U, IT, price, clean, H):
+    """Hour ``t``'s utilisation, installed IT, price and clean share into the rows of ``H``
+    (:func:`kernel_scratch`), one value per case (:func:`fill_column`)."""
+    fill_column(U, t, H[0])
+    fill_column(IT, t, H[1])
+    fill_column(price, t, H[2])
+    fill_column(clean, t, H[3])
 
 
 @kernel_helper
@@ -139,119 +180,128 @@ def fill_column(a, t, out):
 
 
 @kernel_helper
-def it_power(P, i, installed, u, t_inlet, t_chip, fans_kept, t_inlet_ref, t_chip_ref):
-    """IT power of case ``i`` (:func:`twin.building.it_load.it_power`), kW: ``(p_it, p_server_fans)``.
+def it_case(P, i):
+    """Case ``i``'s :data:`IT_ROWS` of ``P`` as a tuple of scalars (for :func:`it_power`)."""
+    return (
+        P[R_IDLE, i],
+        P[R_FAN_SHARE, i],
+        P[R_FAN_K, i],
+        P[R_LEAK_K, i],
+        P[R_LEAK_SHARE, i],
+        P[R_INV_PERF, i],
+        P[R_OVERCLOCK, i],
+    )
 
-    ``installed`` kW and ``u`` this hour; inlet and chip °C; ``fans_kept`` the share of server
-    fans (1 air-cooled, 0 none); the reference inlet and chip temperatures °C.
+
+@kernel_helper
+def electrical_case(P, i):
+    """Case ``i``'s :data:`ELECTRICAL_ROWS` of ``P`` as a tuple of scalars (for :func:`indoor_losses`,
+    :func:`electrical_chain`)."""
+    return (
+        P[R_DIST, i],
+        P[R_UPS_X, i],
+        P[R_UPS_R0, i],
+        P[R_UPS_R1, i],
+        P[R_UPS_R2, i],
+        P[R_MISC, i],
+        P[R_TR_K, i],
+        P[R_TR_0, i],
+    )
+
+
+@kernel_helper
+def it_power(it, installed, u, t_inlet, t_chip, fans_kept, t_inlet_ref, t_chip_ref):
+    """IT power of one case (:func:`twin.building.it_load.it_power`), kW: ``(p_it, p_server_fans)``.
+
+    ``it`` the case's :func:`it_case`; ``installed`` kW and ``u`` this hour; inlet and chip °C;
+    ``fans_kept`` the share of server fans (1 air-cooled, 0 none); the reference inlet and chip
+    temperatures °C.
     """
-    load = (P[R_IDLE, i] + (1.0 - P[R_IDLE, i]) * u) * P[R_INV_PERF, i]
-    p_core = installed * (1.0 - P[R_FAN_SHARE, i]) * load * P[R_OVERCLOCK, i]
-    p_leak = p_core * max(P[R_LEAK_K, i] * (t_chip - t_chip_ref), -P[R_LEAK_SHARE, i])
-    speed = 1.0 + P[R_FAN_K, i] * max(t_inlet - t_inlet_ref, 0.0)
-    p_fans = installed * P[R_FAN_SHARE, i] * load * (speed * speed * speed) * fans_kept
+    idle, fan_share, fan_k, leak_k, leak_share, inv_perf, overclock = it
+    load = (idle + (1.0 - idle) * u) * inv_perf
+    p_core = installed * (1.0 - fan_share) * load * overclock
+    p_leak = p_core * max(leak_k * (t_chip - t_chip_ref), -leak_share)
+    speed = 1.0 + fan_k * max(t_inlet - t_inlet_ref, 0.0)
+    p_fans = installed * fan_share * load * (speed * speed * speed) * fans_kept
     return p_core + p_leak + p_fans, p_fans
 
 
 @kernel_helper
-def indoor_losses(P, i, p_it):
-    """Distribution, UPS and lighting/misc losses of case ``i`` at ``p_it`` kW
-    (:func:`twin.building.electrical.indoor_losses`): ``(p_dist, p_ups, p_misc)``."""
-    x = p_it * P[R_UPS_X, i]
-    p_ups = (x * P[R_UPS_R2, i] + P[R_UPS_R1, i]) * x + P[R_UPS_R0, i]
-    return p_it * P[R_DIST, i], p_ups, P[R_MISC, i]
+def indoor_losses(el, p_it):
+    """Distribution, UPS and lighting/misc losses of one case at ``p_it`` kW (``el`` its
+    :func:`electrical_case`; :func:`twin.building.electrical.indoor_losses`): ``(p_dist, p_ups, p_misc)``."""
+    dist, ups_x, r0, r1, r2, misc = el[0], el[1], el[2], el[3], el[4], el[5]
+    x = p_it * ups_x
+    p_ups = (x * r2 + r1) * x + r0
+    return p_it * dist, p_ups, misc
 
 
 @kernel_helper
-def facility_power(P, i, p_it, p_dist, p_ups, p_misc, p_cool):
-    """Transformer loss and facility power of case ``i``, kW (:func:`twin.building.electrical.electrical_losses`,
-    :data:`twin.building.facility.POWER_PARTS` summed in their order): ``(p_tr, p_facility)``."""
+def electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool):
+    """Transformer loss and facility power of one case, kW (:func:`twin.building.electrical.electrical_losses`,
+    :data:`twin.building.facility.POWER_PARTS` summed in their order), and 1 when the hour is out
+    of bounds (the reference decides, :func:`twin.building.facility.check_bounds`: IT power not
+    positive, a part negative, PUE below 1, the facility power not finite), else 0:
+    ``(p_tr, p_facility, bad)``."""
+    tr_k, tr_0 = el[6], el[7]
     through = p_it + p_dist + p_ups + p_cool + p_misc
-    p_tr = through * through * P[R_TR_K, i] + P[R_TR_0, i]
-    return p_tr, p_it + p_cool + p_ups + p_dist + p_tr + p_misc
+    p_tr = through * through * tr_k + tr_0
+    p_f = p_it + p_cool + p_ups + p_dist + p_tr + p_misc
+    ok = (p_it > 0.0) & (p_cool >= 0.0) & (p_ups >= 0.0) & (p_dist >= 0.0) & (p_tr >= 0.0) & (p_misc >= 0.0)
+    ok = ok & (p_f >= (1.0 - 1e-12) * p_it) & (p_f <= MAX_FLOAT)
+    return p_tr, p_f, 0 if ok else 1
 
 
 @kernel_helper
-def record_cooling(C, i, p_it, p_cool, water, out):
-    """Write case ``i``'s IT power, cooling power (kW), water (L/h) and out-of-envelope flag (0/1) into ``C``.
-
-    A design kernel's loop over the cases writes these four rows and no more: a loop that
-    writes more rows is not vectorised (too many runtime overlap checks).
-    """
-    C[C_IT, i] = p_it
-    C[C_COOL, i] = p_cool
-    C[C_WATER, i] = water
-    C[C_OUT, i] = out
+def open_sums(part, acc, peaks, mo, i):
+    """Case ``i``'s running sums: the :data:`PART_ROWS` of ``part``, the highest hourly PUE
+    (``acc``'s row) and the peak of month ``mo`` (``peaks``), a tuple of scalars for :func:`add_hour`."""
+    s_it, s_cool, s_w, s_out, s_ups, s_tr, s_pr, s_cl = part
+    return (s_it[i], s_cool[i], s_w[i], s_out[i], s_ups[i], s_tr[i], s_pr[i], s_cl[i], acc[A_PUE, i], peaks[mo, i])
 
 
 @kernel_helper
-def electrical_hour(P, C, E):
-    """The electrical chain of every case of the hour: from ``C``'s IT and cooling power, into ``E`` its
-    distribution, UPS and transformer losses and the facility power (:func:`indoor_losses`,
-    :func:`facility_power`). Returns how many cases are out of bounds (the reference decides,
-    :func:`twin.building.facility.check_bounds`): IT power not positive, a part negative, PUE
-    below 1, the facility power not finite."""
-    n_bad = 0
-    for i in range(C.shape[1]):
-        p_it = C[C_IT, i]
-        p_cool = C[C_COOL, i]
-        p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
-        p_tr, p_f = facility_power(P, i, p_it, p_dist, p_ups, p_misc, p_cool)
-        E[E_FAC, i] = p_f
-        E[E_UPS, i] = p_ups
-        E[E_TR, i] = p_tr
-        ok = (p_it > 0.0) & (p_cool >= 0.0) & (p_ups >= 0.0) & (p_dist >= 0.0) & (p_tr >= 0.0) & (p_misc >= 0.0)
-        ok = ok & (p_f >= (1.0 - 1e-12) * p_it) & (p_f < math.inf)
-        n_bad += 0 if ok else 1
-    return n_bad
+def add_hour(s, p_it, p_cool, water, out, p_f, p_ups, p_tr, price, clean):
+    """The running sums ``s`` (:func:`open_sums`) with one more hour of one case: IT, cooling,
+    UPS and transformer power kW, water L/h, out of envelope 0/1, Σ p·price and Σ p·clean share
+    (the import being the facility power ``p_f``; both 0 without a grid year), the highest
+    hourly PUE, the month's peak."""
+    s_it, s_cool, s_w, s_out, s_ups, s_tr, s_pr, s_cl, pue, peak = s
+    return (
+        s_it + p_it,
+        s_cool + p_cool,
+        s_w + water,
+        s_out + out,
+        s_ups + p_ups,
+        s_tr + p_tr,
+        s_pr + p_f * price,
+        s_cl + p_f * clean,
+        max(pue, p_f / p_it),
+        max(peak, p_f),
+    )
 
 
 @kernel_helper
-def accumulate_hour(t, C, E, part, acc, price, clean, month, day_end, grid, peaks, day_ok, p_out):
-    """Add hour ``t`` (the hour's ``C`` and ``E``) to the year's sums.
+def close_sums(part, acc, peaks, mo, i, s):
+    """Store case ``i``'s running sums ``s`` (the inverse of :func:`open_sums`)."""
+    s_it, s_cool, s_w, s_out, s_ups, s_tr, s_pr, s_cl = part
+    s_it[i], s_cool[i], s_w[i], s_out[i] = s[0], s[1], s[2], s[3]
+    s_ups[i], s_tr[i], s_pr[i], s_cl[i] = s[4], s[5], s[6], s[7]
+    acc[A_PUE, i], peaks[mo, i] = s[8], s[9]
 
-    Sums run per chunk of :data:`CHUNK` hours in ``part`` (zeros, shaped as ``acc``; ``day_ok``
-    ones, case-long) and join ``acc`` at the chunk's end; the highest hourly PUE; ``p_out[t]``
-    the facility power when ``p_out`` has a row per hour. With ``grid`` also Σ p·price,
-    Σ p·clean, the month's peak, islanded hours (no import: ``p ≤ 1e-6 p``) and 24-hour-green
-    days, the import being the facility power.
-    """
-    m = C.shape[1]
-    nt = month.size
-    for i in range(m):
-        acc[A_PUE, i] = max(acc[A_PUE, i], E[E_FAC, i] / C[C_IT, i])
-    if p_out.shape[0] > 1:
-        for i in range(m):
-            p_out[t, i] = E[E_FAC, i]
-    for k in range(len(DESIGN_ROWS)):  # part's rows are acc's
-        a = _DESIGN_TO_ACC[k]
-        for i in range(m):
-            part[a, i] += C[k, i]
-    for k in range(len(CHAIN_ROWS)):
-        a = _CHAIN_TO_ACC[k]
-        for i in range(m):
-            part[a, i] += E[k, i]
-    if grid:
-        mo = month[t]
-        for i in range(m):
-            part[A_PRICE, i] += E[E_FAC, i] * price[i]
-        for i in range(m):
-            part[A_CLEAN, i] += E[E_FAC, i] * clean[i]
-        for i in range(m):
-            peaks[mo, i] = max(peaks[mo, i], E[E_FAC, i])
-        for i in range(m):
-            island = 1.0 if E[E_FAC, i] <= 1e-6 * E[E_FAC, i] else 0.0
-            part[A_ISLAND, i] += island
-            day_ok[i] = min(day_ok[i], island)
-        if day_end[t]:
-            for i in range(m):
-                acc[A_DAYS, i] += day_ok[i]
-                day_ok[i] = 1.0
-    if (t + 1) % CHUNK == 0 or t == nt - 1:
-        for a in range(A_ISLAND + 1):
-            for i in range(m):
-                acc[a, i] += part[a, i]
-                part[a, i] = 0.0
+
+@kernel_helper
+def end_chunk(part, acc, t_end, nt):
+    """At a chunk's end (the segment ending before hour ``t_end`` of ``nt`` closes one: every
+    :data:`CHUNK` hours, as numpy's pairwise sums keep rounding small) add the partial sums to
+    the year's ``acc`` and clear them."""
+    if (t_end % CHUNK == 0) or (t_end == nt):
+        for k in range(len(_PART_TO_ACC)):
+            row = acc[_PART_TO_ACC[k]]
+            p = part[k]
+            for i in range(p.size):
+                row[i] += p[i]
+                p[i] = 0.0
 
 
 def shared_rows(fac: Any, ele: Any, design_kw: Any, overclock: Any) -> list[Any]:
@@ -317,7 +367,7 @@ def state_groups(state: Sequence[Any], m: int, nt: int) -> list[tuple[np.ndarray
 
 @dataclasses.dataclass(frozen=True)
 class GridYear:
-    """The grid's hourly inputs of a block without green supply (:func:`accumulate_hour`)."""
+    """The grid's hourly inputs of a block without green supply (:func:`run_kernel`)."""
 
     price: np.ndarray
     """CNY/kWh, ``(time or 1, case or 1)``."""
@@ -326,7 +376,7 @@ class GridYear:
     month: np.ndarray
     """int64 (time,): index of each hour's calendar month, from 0."""
     day_end: np.ndarray
-    """bool (time,): the last hour of each calendar day."""
+    """bool (time,): the last hour of each calendar day (a kernel needs no day: see :func:`run_kernel`)."""
 
     @classmethod
     def of(cls, price: Any, clean: Any, month_starts: np.ndarray, day_starts: np.ndarray, m: int) -> GridYear:
@@ -346,6 +396,12 @@ def _rows_of(a: Any) -> np.ndarray:
 
 
 Kernel = Callable[..., int]
+
+
+def compiled_kernel(kernel: Kernel) -> Callable[..., int]:
+    """A design kernel as :func:`run_kernel` runs it: compiled (:func:`twin.core.jit.compiled`)
+    with its array arguments declared not to overlap (run_kernel gives each call its own)."""
+    return compiled(kernel, noalias=True)
 
 
 def _year_sum(a: np.ndarray, nt: int) -> np.ndarray:
@@ -390,13 +446,20 @@ def run_kernel(
 ) -> dict[str, Any] | None:
     """Run a design kernel over a block, once per group of equal state (:func:`state_groups`).
 
-    ``kernel(P, S, U, I, consts, price, clean, month, day_end, grid, p_out, acc, peaks) -> status``
+    ``kernel(P, S, U, I, consts, price, clean, month, p_out, acc, peaks, part) -> status``
     (:mod:`twin.engine.kernels`); ``hourly`` = (utilisation, installed IT), broadcastable to
     (case, time). Returns ``sums`` ``{name: (case,)}`` for :data:`ACC_NAMES` (grid sums only
     with ``grid``), ``peaks`` (case, month) with ``grid``, and ``p_facility`` (case, time) with
     ``want_hourly`` (a transposed view); None when a group's status is not 0 (the reference runs).
+
+    The kernel is compiled with its array arguments declared not to overlap (``noalias``): each
+    call gets arrays of its own. What the kernel does not sum: the facility power's sum is its
+    parts' (IT, cooling, UPS, distribution, transformer, lighting/misc, as the hourly value is
+    summed); the distribution loss is ``d`` × Σ IT power; islanded hours and 24-hour-green days
+    are 0, because a block the kernel completes has a positive facility power in every hour
+    (the bounds it checks: IT power > 0, PUE ≥ 1), all of it imported.
     """
-    f = compiled(kernel)
+    f = compiled_kernel(kernel)
     m = P.shape[1]
     if grid is None:
         g = GridYear(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(nt, dtype=np.int64), np.zeros(nt, dtype=bool))
@@ -416,27 +479,15 @@ def run_kernel(
         U, inst = (cols(by_hour(a, m, nt)) for a in hourly)
         p_out = np.empty((nt, idx.size)) if want_hourly else np.empty((1, idx.size))
         acc = np.zeros((len(ACC_NAMES), idx.size))
-        acc[ACC_NAMES.index("pue")] = -np.inf
+        acc[A_PUE] = -np.inf
         peaks = np.full((n_months, idx.size), -np.inf)
-        status = f(
-            sub,
-            S,
-            U,
-            inst,
-            consts,
-            cols(g.price),
-            cols(g.clean),
-            g.month,
-            g.day_end,
-            grid is not None,
-            p_out,
-            acc,
-            peaks,
-        )
+        part = tuple(np.zeros(idx.size) for _ in PART_ROWS)
+        status = f(sub, S, U, inst, consts, cols(g.price), cols(g.clean), g.month, p_out, acc, peaks, part)
         if status != 0:
             return None
-        acc[ACC_NAMES.index("p_misc")] = sub[R_MISC] * nt
+        acc[A_MISC] = sub[R_MISC] * nt
         acc[A_DIST] = sub[R_DIST] * acc[A_IT]  # p_dist = d p_it each hour
+        acc[A_FAC] = acc[A_IT] + acc[A_COOL] + acc[A_UPS] + acc[A_DIST] + acc[A_TR] + acc[A_MISC]
         acc[A_COMPUTE] = _year_sum(cols(by_hour(hourly[1] * hourly[0], m, nt)), nt)
         acc_all[:, idx] = acc
         peaks_all[:, idx] = peaks

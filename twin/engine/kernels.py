@@ -8,13 +8,13 @@ function of scalar loops doing their arithmetic, compiled by numba
 (:func:`twin.core.jit.compiled`, cached on disk). What depends only on the weather and the
 cooling parameters (the hour's *state*: mode, supply temperature, per-kg figures, COP) is
 still computed by the reference code, once per hour, into an ``(n_state, time)`` matrix; the
-kernel runs hours outside and the block's cases inside (contiguous rows, so the compiler
-vectorises them) and does the rest for every case and hour without intermediate arrays: IT
-power, the load part of the design, the electrical chain (the shared helpers of
+kernel runs hours outside and the block's cases inside, one loop over the cases per hour whose
+body does everything for the case-hour in scalars (the compiler vectorises it): IT power, the
+load part of the design, the electrical chain (the shared helpers of
 :mod:`twin.engine.kernel_parts`) and the sums :func:`twin.engine.metrics.annual_figures` needs.
 It writes the hourly facility power only when the caller asks (a block with a green plant: the
 supply step's input); for a block without, it takes the grid's sums too (Σ p·price, Σ p·clean
-share, monthly peaks, islanded hours, green days), and no (case, time) array is formed.
+share, monthly peaks), and no (case, time) array is formed.
 
 A kernel returns a status instead of raising: ``0`` done; ``1`` the trim cannot hold the
 setpoint (the reference's fixed point on the supply temperature is needed); ``2`` a value
@@ -27,7 +27,6 @@ codes, :data:`COMPILED_DESIGNS`): :func:`facility_year` and :mod:`twin.engine.ke
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -43,17 +42,22 @@ from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import use_compiled
 from twin.engine.design_kernels import chilled_water_kernel, indirect_evap_kernel
 from twin.engine.kernel_parts import (
+    MAX_FLOAT,
     SHARED_ROWS,
     Block,
     GridYear,
-    accumulate_hour,
+    add_hour,
     case_matrix,
-    electrical_hour,
+    close_sums,
+    electrical_case,
+    electrical_chain,
+    end_chunk,
     fill_hour,
-    hour_scratch,
     indoor_losses,
+    it_case,
     it_power,
-    record_cooling,
+    kernel_scratch,
+    open_sums,
     run_kernel,
     shared_rows,
 )
@@ -82,9 +86,10 @@ FREE_AIR_ROWS = ("supply_approach", "per_kg", "trim_cap", "flow_x", "fan_min_flo
 """free air's rows of ``P`` after :data:`SHARED_ROWS`: K, kg/s per kW, kW, 1/(kg/s), —, kg/s."""
 
 
-def free_air_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out, acc, peaks):
+def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
     """Free air, no trim shortfall: :func:`~twin.building.cooling.free_air.simulate_free_air`'s
-    load part, the electrical chain and the annual sums, hours outside and cases inside.
+    load part, the electrical chain and the annual sums; hours outside, the cases inside, one
+    loop per hour (:mod:`twin.engine.kernel_parts`).
 
     ``consts``: c_p of air kJ/(kg K), the servers' reference inlet °C, chip minus inlet K, the
     fan curve's four coefficients. Returns the status (0, 1 trim short, 2 out of bounds).
@@ -95,36 +100,48 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out
     t_chip_ref = t_inlet_ref + dt_chip
     a0, a1, a2, a3 = consts[3], consts[4], consts[5], consts[6]
     r = len(SHARED_ROWS)
-    u, inst, pr, cl, C, E, part, day_ok = hour_scratch(m, acc)
-    for t in range(nt):
-        fill_hour(t, U, IT, price, clean, grid, u, inst, pr, cl)
-        t_sup, humid, mech, fan_kw = S[0, t], S[1, t], S[2, t], S[3, t]
-        hum_kw, water_kg, out, inv_cop, no_cop = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t]
+    H, segs, hourly = kernel_scratch(month, p_out, m)
+    for k in range(segs.size - 1):
+        t0, t1 = segs[k], segs[k + 1]
+        mo = month[t0]
         n_short = 0
         n_bad = 0
-        for i in range(m):
-            t_in = t_sup + P[r, i]
-            p_it, _ = it_power(P, i, inst[i], u[i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
-            p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
-            q = p_it + (p_dist + p_ups + p_misc)
-            m_air = q * P[r + 1, i]
-            q_mech = m_air * mech + q * humid
-            n_short += 1 if q_mech - P[r + 2, i] > 0.0 else 0
-            p_mech = max(q_mech, 0.0) * inv_cop
-            xf = max(m_air * P[r + 3, i], P[r + 4, i])
-            p_fans = P[r + 5, i] * fan_kw * (((a3 * xf + a2) * xf + a1) * xf + a0)
-            p_hum = m_air * hum_kw
-            water = m_air * water_kg
-            ok = (p_fans >= 0.0) & (p_hum >= 0.0) & (water >= 0.0) & (water < math.inf)
-            ok = ok & ((q_mech <= 0.0) | (no_cop == 0.0))
-            n_bad += 0 if ok else 1
-            record_cooling(C, i, p_it, p_fans + p_mech + p_hum, water, out)
+        for t in range(t0, t1):
+            fill_hour(t, U, IT, price, clean, H)
+            t_sup, humid, mech, fan_kw = S[0, t], S[1, t], S[2, t], S[3, t]
+            hum_kw, water_kg, out, inv_cop, no_cop = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t]
+            row = t * hourly
+            for i in range(m):
+                it = it_case(P, i)
+                el = electrical_case(P, i)
+                d_s, per_kg, cap = P[r, i], P[r + 1, i], P[r + 2, i]
+                flow_x, x_min, fan_scale = P[r + 3, i], P[r + 4, i], P[r + 5, i]
+                t_in = t_sup + d_s
+                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_dist, p_ups, p_misc = indoor_losses(el, p_it)
+                q = p_it + (p_dist + p_ups + p_misc)
+                m_air = q * per_kg
+                q_mech = m_air * mech + q * humid
+                n_short += 1 if q_mech - cap > 0.0 else 0
+                p_mech = max(q_mech, 0.0) * inv_cop
+                xf = max(m_air * flow_x, x_min)
+                p_fans = fan_scale * fan_kw * (((a3 * xf + a2) * xf + a1) * xf + a0)
+                p_hum = m_air * hum_kw
+                water = m_air * water_kg
+                ok = (p_fans >= 0.0) & (p_hum >= 0.0) & (water >= 0.0) & (water <= MAX_FLOAT)
+                ok = ok & ((q_mech <= 0.0) | (no_cop == 0.0))
+                p_cool = p_fans + p_mech + p_hum
+                p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
+                n_bad += bad + (0 if ok else 1)
+                s = open_sums(part, acc, peaks, mo, i)
+                s = add_hour(s, p_it, p_cool, water, out, p_f, p_ups, p_tr, H[2, i], H[3, i])
+                close_sums(part, acc, peaks, mo, i, s)
+                p_out[row, i] = p_f
+        end_chunk(part, acc, t1, nt)
         if n_short > 0:
             return 1
-        n_bad += electrical_hour(P, C, E)
         if n_bad > 0:
             return 2
-        accumulate_hour(t, C, E, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out)
     return 0
 
 

@@ -300,9 +300,9 @@ def test_design_kernels_are_cached_on_disk(tmp_path):
     """A second process loads both kernels from NUMBA_CACHE_DIR instead of compiling them."""
     code = (
         "from twin import Scenario; from twin.engine.simulate import annual_kpis\n"
-        "from twin.core.jit import compiled; from twin.engine import design_kernels as k\n"
+        "from twin.engine.kernel_parts import compiled_kernel; from twin.engine import design_kernels as k\n"
         "annual_kpis(Scenario(sites=('qingyang',), designs=('chilled_water', 'indirect_evap')), kernel='numba')\n"
-        "for f in (compiled(k.chilled_water_loop), compiled(k.indirect_evap_loop)):\n"
+        "for f in (compiled_kernel(k.chilled_water_loop), compiled_kernel(k.indirect_evap_loop)):\n"
         "    print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
     )
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}

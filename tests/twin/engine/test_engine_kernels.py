@@ -319,9 +319,9 @@ def test_free_air_kernel_is_cached_on_disk(tmp_path):
     """A second process loads the fused kernel from NUMBA_CACHE_DIR instead of compiling it."""
     code = (
         "import numpy as np; from twin import Scenario; from twin.engine.simulate import annual_kpis\n"
-        "from twin.core.jit import compiled; from twin.engine.kernels import free_air_loop\n"
+        "from twin.engine.kernel_parts import compiled_kernel; from twin.engine.kernels import free_air_loop\n"
         "annual_kpis(Scenario(sites=('qingyang',), designs=('free_air',)), kernel='numba')\n"
-        "f = compiled(free_air_loop); print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
+        "f = compiled_kernel(free_air_loop); print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
     )
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
 
