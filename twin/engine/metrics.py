@@ -51,9 +51,17 @@ def _constant(a: np.ndarray) -> bool:
 
 
 def calendar_starts(time: np.ndarray, period: str) -> np.ndarray:
-    """Indices where each calendar day or month of an hourly time axis starts."""
-    key = np.asarray(time).astype("datetime64[D]" if period == "day" else "datetime64[M]")
-    return np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    """Indices where each calendar day or month of an hourly time axis starts.
+
+    A month changes only where the day changes, so the months are read from the day starts'
+    dates (a few hundred values) instead of converting every hour to a month.
+    """
+    day = np.asarray(time).astype("datetime64[D]")
+    days = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+    if period == "day":
+        return days
+    month = day[days].astype("datetime64[M]")
+    return days[np.r_[True, month[1:] != month[:-1]]]
 
 
 def gb40879_grade(pue: np.ndarray) -> np.ndarray:
