@@ -18,6 +18,7 @@ from twin.core.io import CF_VERSION, COORD_ATTRS, _utc_offset_text, write_netcdf
 from twin.core.version import __version__
 from twin.engine.config import Scenario, load_scenario
 from twin.engine.simulate import run_content, run_dataset, simulate_arrays
+from twin.studies.ensemble import run_ensemble
 from twin.studies.sweep import run_sweep
 
 from .test_diskcache import ROOT, _imports_after
@@ -114,6 +115,30 @@ def test_sweep_file_is_the_file_xarray_wrote(tmp_path):
         base, [("cooling.free_air.evap_effectiveness", (0.5, 0.9))], output=tmp_path / "s.nc", progress=False
     )
     assert_same_file(tmp_path / "s.nc", xarray_file(ds, tmp_path / "ref.nc"))
+
+
+def test_ensemble_file_is_the_file_xarray_wrote(tmp_path):
+    base = Scenario(sites=("qingyang",), designs=("free_air", "spray"))
+    members, q = run_ensemble(base, (1, 2), (0.0, 1.5), output=tmp_path / "e.nc", progress=False)
+    both = members.merge(q.rename({n: f"{n}_quantile" for n in q.data_vars}))
+    assert_same_file(tmp_path / "e.nc", xarray_file(both, tmp_path / "ref.nc"))
+
+
+def test_dataset_of_every_kind_of_variable_is_the_file_xarray_wrote(tmp_path):
+    """Text as a dimension's coordinate (a sizing file's ``design``) and as data, booleans,
+    integers, floats with NaN, a 0-d variable, attributes of several types."""
+    ds = xr.Dataset(
+        {
+            "cost": ("design", [1.5, np.nan, 3.0], {"units": "1", "currency": "CNY"}),
+            "feasible": ("design", [True, False, True]),
+            "note": ("design", ["ok", "", "ünïcode"]),
+            "count": (("design", "target"), np.arange(6).reshape(3, 2)),
+            "total": ((), 2.5),
+        },
+        coords={"design": ["free_air", "spray", "immersion_2p"], "target": ("target", [0.5, 0.9])},
+        attrs={"target": "0.9", "seeds": np.array([1, 2]), "limit": float("nan"), "cases": 3},
+    )
+    assert_same_file(write_netcdf(ds, tmp_path / "d.nc"), xarray_file(ds, tmp_path / "ref.nc"))
 
 
 def test_warm_run_writing_its_file_imports_neither_pandas_nor_xarray(tmp_path):
