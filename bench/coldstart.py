@@ -13,8 +13,8 @@ time are reported as median and range over the rounds — not best-of.
   ``twin`` command keeps xarray from importing dask when it is installed,
   :func:`twin.core.runtime.defer_dask_in_xarray`, so the two rows should agree);
 * ``floor``: a process that only imports numpy, or numpy, pandas and xarray (what any run that
-  builds an ``xarray.Dataset`` — one writing its file — pays before the twin does anything), or
-  numpy and netCDF4 (what a file written without xarray would pay).
+  builds an ``xarray.Dataset`` pays before the twin does anything), or numpy and netCDF4 (what
+  a run writing its file pays: it writes without xarray).
 
 Python's bytecode is written by the first run, as on a user's machine (``PYTHONDONTWRITEBYTECODE``
 is removed from the children's environment; without it the twin's own modules would be compiled
@@ -22,8 +22,9 @@ from source in every process, about 0.1 s more).
 
 ``--phases``: where a warm ``twin run --site qingyang --cooling free_air`` spends its CPU, step by
 step in one fresh process (interpreter start, importing numpy and the twin's modules, the run's
-steps to the table — all a ``--no-output`` run does — then what writing the file adds: pandas,
-xarray, the Dataset and the NetCDF write), median and range over the rounds.
+steps to the table — all a ``--no-output`` run does — then what writing the file adds: the
+file's arrays, importing netCDF4 and the NetCDF write; neither pandas nor xarray), median and
+range over the rounds.
 
 ``python bench/coldstart.py --rounds 9 [--baseline DIR] [--phases]``: ``--baseline`` adds the same commands
 run on another checkout of the code (``PYTHONPATH=DIR``, e.g. ``git archive`` of an older commit),
@@ -83,16 +84,15 @@ import numpy; mark("import numpy")
 import twin.cli, twin.engine.metrics, twin.engine.simulate; mark("import the twin's modules")
 from twin.engine.config import Scenario
 sc = Scenario.from_dict({"sites": ["qingyang"], "designs": ["free_air"], "name": "qingyang-free_air"}); mark("scenario")
-from twin.engine.simulate import prepare_years, run_dataset, simulate_arrays
+from twin.engine.simulate import prepare_years, run_content, simulate_arrays
 weather = prepare_years(sc); mark("weather year (disk cache, arrays) and psychrometrics")
 run = simulate_arrays(sc, weather); mark("simulate: one facility-year, arrays")
 k = run.figures(); mark("kpis (figures)")
 twin.cli._table_rows(run.case_coords(), k, not run.one); mark("the table")
-import pandas; mark("import pandas (the file only)")
-import xarray; mark("import xarray (the file only)")
-ds = run_dataset(run); mark("the Dataset (the file only)")
+content = run_content(run); mark("the file's arrays (the file only)")
+import netCDF4; mark("import netCDF4 (the file only)")
 from twin.core.io import write_netcdf
-write_netcdf(ds, sys.argv[1], force=True); mark("write the NetCDF file")
+write_netcdf(content, sys.argv[1], force=True); mark("write the NetCDF file")
 print(json.dumps([(n, b - a) for (_, a), (n, b) in zip([("", 0.0), *marks], marks)]))
 """
 """One warm run in steps, CPU s per step (``--phases``)."""

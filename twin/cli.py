@@ -417,7 +417,9 @@ def _check_outputs(args: argparse.Namespace, named: list[tuple[str, str | None]]
     return out
 
 
-def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool) -> None:
+def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, dataset: Any = None) -> None:
+    """Write ``ds`` (a Dataset, or a run's :class:`~twin.core.io.NcContent`) to each output;
+    a CSV file from ``dataset()`` when given (building the Dataset only for a CSV file)."""
     from twin.core.io import OutputExists, write_csv, write_netcdf
 
     for path, kind in outputs:
@@ -429,7 +431,7 @@ def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool) -> Non
                 except OutputExists:
                     path = _free_name(path.stem.rsplit("-", 1)[0], path.suffix, path.parent)
         elif kind == "csv":
-            write_csv(ds, path, force=force)
+            write_csv(dataset() if dataset is not None else ds, path, force=force)
         else:
             write_netcdf(ds, path, force=force)
         print(f"wrote {path}")
@@ -526,7 +528,7 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
     import numpy as np
 
     import weather
-    from twin.engine.simulate import run_dataset, simulate_arrays
+    from twin.engine.simulate import run_content, run_dataset, simulate_arrays
     from twin.supply.wind import LOW_CAPACITY_FACTOR
 
     with warnings.catch_warnings():
@@ -553,7 +555,7 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
                 file=sys.stderr,
             )
     if outputs:
-        _write_outputs(run_dataset(run), outputs, args.force)
+        _write_outputs(run_content(run), outputs, args.force, dataset=lambda: run_dataset(run))
     return 0
 
 

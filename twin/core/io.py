@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import errno
 import os
@@ -9,7 +10,7 @@ import re
 import secrets
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,12 +21,15 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "NcContent",
+    "NcVariable",
     "OutputError",
     "OutputExists",
     "atomic_write",
-    "cf_dataset",
+    "cf_content",
     "check_output",
     "clean_stale_parts",
+    "dataset_content",
     "local_time",
     "read_hourly_csv",
     "write_csv",
@@ -251,69 +255,158 @@ def _utc_offset_text(hours: float) -> str:
     return f"{'-' if hours < 0 else '+'}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def cf_dataset(ds: xr.Dataset, *, title: str | None = None) -> xr.Dataset:
-    """A copy of a Dataset laid out as the CF conventions (1.10) ask, for a NetCDF file.
+@dataclasses.dataclass
+class NcVariable:
+    """One variable of a file: dimension names, values (numpy) and attributes."""
+
+    dims: tuple[str, ...]
+    data: np.ndarray
+    attrs: dict[str, Any]
+
+
+@dataclasses.dataclass
+class NcContent:
+    """What :func:`write_netcdf` writes, as numpy arrays: data variables, coordinates, global attributes.
+
+    A coordinate named after its dimension (``time``, ``case``) indexes it; ``time`` holds
+    ``datetime64`` stamps. The form of a Dataset without xarray: :func:`dataset_content`.
+    """
+
+    data_vars: dict[str, NcVariable]
+    coords: dict[str, NcVariable]
+    attrs: dict[str, Any]
+
+
+def dataset_content(ds: xr.Dataset) -> NcContent:
+    """A Dataset's variables, coordinates and attributes as an :class:`NcContent` (encodings are not kept)."""
+
+    def part(name: Hashable) -> NcVariable:
+        v = ds.variables[name]
+        return NcVariable(tuple(map(str, v.dims)), v.values, dict(v.attrs))
+
+    return NcContent({str(k): part(k) for k in ds.data_vars}, {str(k): part(k) for k in ds.coords}, dict(ds.attrs))
+
+
+def _chars(data: np.ndarray) -> np.ndarray:
+    """Text as UTF-8 bytes, one character per element along a last axis (a NetCDF ``char`` array)."""
+    encoded = np.array([str(x).encode("utf-8") for x in data.ravel()], dtype=bytes).reshape(data.shape)
+    return encoded.reshape((*encoded.shape, 1)).view("S1")
+
+
+def cf_content(content: NcContent, *, title: str | None = None) -> tuple[dict[str, NcVariable], dict[str, Any]]:
+    """The variables and global attributes of the NetCDF file of ``content``, laid out as CF (1.10) asks.
 
     * global ``Conventions``, ``title``, ``institution``, ``source``, ``history``, ``references``;
     * time as hours since the first stamp, with the UTC offset in the units
       (``hours since 2021-01-01 00:00:00 +08:00``: the stamps are local standard time) when the
-      Dataset has one (``attrs["utc_offset_h"]``); a run of sites with different offsets says so
+      content has one (``attrs["utc_offset_h"]``); a run of sites with different offsets says so
       in the time variable's ``comment`` instead;
-    * text coordinates (``site``, ``design``) as character arrays, coordinates named; a swept
-      parameter's coordinate ``green.pv.capacity_mw`` becomes ``green__pv__capacity_mw`` (its
-      ``parameter`` attribute keeps the key);
-    * units from :mod:`twin.core.variables` (UDUNITS), ``flag_values`` / ``flag_meanings`` on ``mode``;
+    * text (``site``, ``design``) as UTF-8 character arrays (``_Encoding``) on a dimension
+      ``stringN``; a swept parameter's coordinate ``green.pv.capacity_mw`` becomes
+      ``green__pv__capacity_mw`` (its ``parameter`` attribute keeps the key);
+    * a data variable names the coordinates on its dimensions in ``coordinates``; booleans are
+      ``int8`` with ``dtype = "bool"``; a floating data variable has ``_FillValue`` NaN;
     * no ``_FillValue`` on coordinates (CF 2.5.1: a coordinate has no missing values).
-    """
-    import pandas as pd
 
-    out = ds.copy(deep=False)
-    out.attrs = dict(ds.attrs)
-    for coord, extra in COORD_ATTRS.items():
-        if coord in out.variables:
-            out[coord].attrs.update(extra)
-    for name in list(out.variables):
-        if out[name].dtype.kind in "OU":
-            out[name] = out[name].astype(str)
-            out[name].encoding["dtype"] = "S1"
-    renames: dict[Hashable, str] = {}
-    for name in out.coords:
-        if name not in COORD_ATTRS and name != "time":  # a swept parameter, named SECTION.NAME
-            out[name].attrs.setdefault("long_name", f"swept parameter {name}")
-            out[name].attrs["parameter"] = str(name)
-            renames[name] = str(name).replace(".", "__")  # CF names: letters, digits, underscores
-    out = out.rename({k: v for k, v in renames.items() if k != v})
-    if "time" in out.indexes:
-        t = out.indexes["time"]
-        t0 = t[0]
-        hours = np.asarray((t - t0) / pd.Timedelta(hours=1), dtype=float)
-        offset = ds.attrs.get("utc_offset_h")
-        units = f"hours since {t0:%Y-%m-%d %H:%M:%S}"
+    This is the encoding xarray's ``to_netcdf`` (netcdf4 engine) gives the same Dataset, so the
+    file reads back through xarray identical to one xarray writes (tests/twin/core/test_ncwrite.py).
+    """
+    cf_name = {k: k.replace(".", "__") for k in content.coords if k not in COORD_ATTRS and k != "time"}
+
+    def dims_of(v: NcVariable) -> tuple[str, ...]:  # a swept parameter's dimension takes its new name
+        return tuple(cf_name.get(d, d) for d in v.dims)
+
+    coords: dict[str, NcVariable] = {}
+    for name, v in content.coords.items():
+        attrs = dict(v.attrs)
+        if name in COORD_ATTRS:
+            attrs.update(COORD_ATTRS[name])
+        elif name != "time":  # a swept parameter, named SECTION.NAME
+            attrs.setdefault("long_name", f"swept parameter {name}")
+            attrs["parameter"] = name
+        coords[cf_name.get(name, name)] = NcVariable(dims_of(v), np.asarray(v.data), attrs)
+    if "time" in coords and coords["time"].dims == ("time",):
+        t = coords["time"].data
+        units = f"hours since {t[0].astype('datetime64[s]').item():%Y-%m-%d %H:%M:%S}"
         attrs = {
             "standard_name": "time",
             "long_name": "time, local standard time, start of the hour",
             "calendar": "standard",
             "axis": "T",
         }
+        offset = content.attrs.get("utc_offset_h")
         if offset is not None and np.isfinite(offset):
             units += f" {_utc_offset_text(float(offset))}"
         else:
             attrs["comment"] = "local standard time of each case's site (the sites have different UTC offsets)"
-        out = out.assign_coords(time=("time", hours, {"units": units, **attrs}))
-    for name in out.coords:
-        if out[name].dtype.kind in "fiu":
-            out[name].encoding["_FillValue"] = None  # CF 2.5.1: coordinates have no missing values
+        hours = ((t - t[0]) / np.timedelta64(1, "h")).astype(float)
+        coords["time"] = NcVariable(("time",), hours, {"units": units, **attrs})
+    aux = {k: v.dims for k, v in coords.items() if k not in v.dims}  # not a dimension's own coordinate
+    attached: set[str] = set()
+    out: dict[str, NcVariable] = {}
+    data_vars = {k: NcVariable(dims_of(v), v.data, v.attrs) for k, v in content.data_vars.items()}
+    for name, v in [*data_vars.items(), *coords.items()]:
+        attrs, data, dims = dict(v.attrs), np.asarray(v.data), v.dims
+        if name in data_vars:
+            on = sorted(k for k, d in aux.items() if name not in dims and set(d) <= set(dims))
+            if on and "coordinates" not in attrs:
+                attrs["coordinates"] = " ".join(on)
+            attached.update(str(attrs.get("coordinates", "")).split())
+            if data.dtype.kind == "f" and "_FillValue" not in attrs:
+                attrs["_FillValue"] = data.dtype.type(np.nan)
+        if data.dtype.kind in "OU":
+            data = _chars(data.astype(str))
+            dims = (*dims, f"string{data.shape[-1]}")
+            attrs["_Encoding"] = "utf-8"
+        elif data.dtype == bool:
+            data, attrs["dtype"] = data.astype(np.int8), "bool"
+        out[name] = NcVariable(dims, data, attrs)
+    gattrs = dict(content.attrs)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    out.attrs.update(
+    gattrs.update(
         Conventions=CF_VERSION,
-        title=title or f"PUE twin: {ds.attrs.get('scenario', 'hourly data')}",
+        title=title or f"PUE twin: {content.attrs.get('scenario', 'hourly data')}",
         institution="pue-twin, an open-source data-centre energy twin",
         source=f"pue-twin {__version__}: hourly data-centre energy, PUE and green-power model",
-        history=(f"{ds.attrs['history']}\n" if "history" in ds.attrs else "")
+        history=(f"{content.attrs['history']}\n" if "history" in content.attrs else "")
         + f"{stamp} written by twin {__version__}",
         references="docs/references.md of the pue-twin repository (keys in each parameter's source)",
     )
-    return out
+    free = set(aux) - attached
+    if free:
+        gattrs["coordinates"] = " ".join(sorted(free))
+    return out, gattrs
+
+
+def _netcdf_bytes(variables: dict[str, NcVariable], attrs: dict[str, Any]) -> bytes:
+    """A NETCDF4 file of encoded variables (:func:`cf_content`), built in memory by netCDF-C."""
+    import netCDF4
+
+    nc = netCDF4.Dataset("<twin-in-memory-write>", "w", format="NETCDF4", memory=0, diskless=False)
+    try:
+        for key, value in attrs.items():
+            if isinstance(value, list | tuple) and value and all(isinstance(x, str) for x in value):
+                nc.setncattr_string(key, value)
+            else:
+                nc.setncattr(key, value)
+        sizes: dict[str, int] = {}
+        for v in variables.values():
+            sizes.update(zip(v.dims, v.data.shape, strict=True))
+        for dim, size in sizes.items():
+            nc.createDimension(dim, size)
+        for name, v in variables.items():
+            attrs = dict(v.attrs)
+            fill = attrs.pop("_FillValue", None)
+            dtype = "S1" if v.data.dtype.kind == "S" else v.data.dtype
+            var = nc.createVariable(name, dtype, v.dims, fill_value=fill, contiguous=False, endian="native")
+            var.setncatts(attrs)
+            var.set_auto_maskandscale(False)
+            var.set_auto_chartostring(False)
+            var[...] = v.data
+    except BaseException:
+        nc.close()
+        raise
+    return bytes(nc.close())
 
 
 def local_time(ds: xr.Dataset) -> xr.Dataset:
@@ -338,24 +431,25 @@ def local_time(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def write_netcdf(ds: xr.Dataset, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Write a Dataset to NetCDF4 (the netCDF-C library) atomically, laid out by :func:`cf_dataset`.
+def write_netcdf(data: xr.Dataset | NcContent, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Write a Dataset (or a run's arrays, :class:`NcContent`) to NetCDF4 atomically, laid out by :func:`cf_content`.
 
     Notes
     -----
-    The file is built in memory and written with plain file I/O: when the disk is full or a
-    file-size limit is reached, HDF5 writing straight to the file leaves its library state
-    broken (a segmentation fault at exit); a failed plain write is only an ``OSError``.
-    netCDF-C (the ``netcdf4`` engine) writes the same CF file as h5netcdf about five times
-    faster (0.07 s against 0.35 s for a one-case year of 59 variables: h5netcdf's cost is its
-    Python layer per variable and attribute); files are read with either engine.
+    The file is built in memory by netCDF-C (through ``netCDF4``, without xarray or pandas: a
+    run's file costs no import of either) and written with plain file I/O: when the disk is
+    full or a file-size limit is reached, HDF5 writing straight to the file leaves its library
+    state broken (a segmentation fault at exit); a failed plain write is only an ``OSError``.
+    A Dataset is first taken apart by :func:`dataset_content`, so every file goes through the
+    same layout and writer. Files are read with either engine (netcdf4, h5netcdf).
     """
-    cf = cf_dataset(ds)
+    content = data if isinstance(data, NcContent) else dataset_content(data)
+    variables, attrs = cf_content(content)
 
     def write(p: Path) -> None:
-        data = cf.to_netcdf(engine="netcdf4")  # no path: the file's bytes, built in memory
+        raw = _netcdf_bytes(variables, attrs)
         with p.open("wb") as fh:
-            fh.write(data)
+            fh.write(raw)
 
     return atomic_write(path, write, force=force)
 

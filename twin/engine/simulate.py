@@ -29,7 +29,7 @@ from twin.building.cooling.free_air import ConvergenceError
 from twin.building.facility import COOLING_PARTS, POWER_PARTS, derive_psychrometrics, facility_chain, stack_columns
 from twin.building.heat_reuse import heat_demand, reused_heat
 from twin.building.it_load import utilisation_profile
-from twin.core.io import read_hourly_csv
+from twin.core.io import NcContent, NcVariable, read_hourly_csv
 from twin.core.jit import use_compiled
 from twin.core.params import ConfigError
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
@@ -457,48 +457,49 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
     return HourlyRun(scenario, plan, results, per_case)
 
 
-def run_dataset(run: HourlyRun) -> xr.Dataset:
-    """:func:`simulate`'s Dataset from a run's arrays (:func:`simulate_arrays`)."""
-    import xarray as xr
-
+def run_content(run: HourlyRun) -> NcContent:
+    """:func:`simulate`'s variables, coordinates and attributes as numpy arrays (what its file holds), without xarray."""
     scenario, plan, results, per_case = run.scenario, run.plan, run.results, run.per_case
-    n = len(plan.cases)
     _, mode_meanings = mode_codes()
-    coords = {"time": plan.time, **_case_coords(scenario, plan)}
-    # Variables built directly from the numpy arrays (fastpath: no conversion or checks);
-    # one case has no case dimension (built so: squeezing a Dataset is slow).
-    one = n == 1
+    # one case has no case dimension (built so: squeezing a Dataset is slow)
+    one = run.one
     hourly_dims, case_dims = (("time",), ()) if one else (("case", "time"), ("case",))
-    data = {
-        k: xr.Variable(hourly_dims, np.asarray(v)[0, ...] if one else v, attrs(k), fastpath=True)
-        for k, v in results.items()
-    }
+    pick = (lambda v: np.asarray(v)[0, ...]) if one else np.asarray
+    data = {k: NcVariable(hourly_dims, pick(v), attrs(k)) for k, v in results.items()}
+    data.update({k: NcVariable(case_dims, pick(v), attrs(k)) for k, v in per_case.items()})
     if "mode" in data:
         data["mode"].attrs.update(
             flag_values=np.arange(len(mode_meanings), dtype=np.int16), flag_meanings=" ".join(mode_meanings)
         )
-    data.update(
-        {
-            k: xr.Variable(case_dims, np.asarray(v)[0, ...] if one else np.asarray(v), attrs(k), fastpath=True)
-            for k, v in per_case.items()
-        }
-    )
-    if one:
-        coords = {k: (v[1][0] if isinstance(v, tuple) else (v[0] if k == "case" else v)) for k, v in coords.items()}
-    ds = build_dataset(data, coords)
+    coords = {"time": NcVariable(("time",), np.asarray(plan.time), {})}
+    for k, v in _case_coords(scenario, plan).items():
+        values = np.asarray(v[1] if isinstance(v, tuple) else v)
+        coords[k] = NcVariable(case_dims, np.asarray(values[0]) if one else values, {})
     offsets = {round(float(meta.get("utc_offset_h", np.nan)), 6) for _, meta, _ in plan.wx_all.values()}
-    ds.attrs.update(
-        scenario=scenario.name,
-        weather_source=scenario.weather.source,
-        weather_seed=scenario.weather.seed,
-        modes="; ".join(f"{d}: {', '.join(get_design(d).modes)}" for d in scenario.designs),
-        comment="hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
-    )
+    gattrs: dict[str, Any] = {
+        "scenario": scenario.name,
+        "weather_source": scenario.weather.source,
+        "weather_seed": scenario.weather.seed,
+        "modes": "; ".join(f"{d}: {', '.join(get_design(d).modes)}" for d in scenario.designs),
+        "comment": "hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
+    }
     if len(offsets) == 1 and not np.isnan(next(iter(offsets))):
-        ds.attrs["utc_offset_h"] = next(iter(offsets))
+        gattrs["utc_offset_h"] = next(iter(offsets))
     for key, (_, meta, _) in plan.wx_all.items():
-        ds.attrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
-    ds.attrs.update(policy_attrs(_limits(plan)))
+        gattrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
+    gattrs.update(policy_attrs(_limits(plan)))
+    return NcContent(data, coords, gattrs)
+
+
+def run_dataset(run: HourlyRun) -> xr.Dataset:
+    """:func:`simulate`'s Dataset from a run's arrays (:func:`simulate_arrays`, :func:`run_content`)."""
+    import xarray as xr
+
+    content = run_content(run)
+    # Variables built directly from the numpy arrays (fastpath: no conversion or checks)
+    data = {k: xr.Variable(v.dims, v.data, v.attrs, fastpath=True) for k, v in content.data_vars.items()}
+    ds = build_dataset(data, {k: (v.dims, v.data) for k, v in content.coords.items()})
+    ds.attrs.update(content.attrs)
     return ds
 
 

@@ -22,8 +22,10 @@ import xarray as xr
 
 import sites
 from twin import Scenario, kpis, load_scenario, simulate, site_weather
-from twin.core.io import cf_dataset, local_time, write_netcdf
+from twin.core.io import local_time, write_netcdf
 from twin.core.variables import REGISTRY
+
+from .test_ncwrite import xarray_file
 
 CF_TABLES = Path(__file__).parents[2] / "data" / "cf"
 EXAMPLE = Path(__file__).parents[3] / "examples" / "qingyang_green_ppa.toml"
@@ -154,7 +156,7 @@ def test_file_reads_back_as_the_h5netcdf_file(tmp_path):
     ds = simulate(Scenario(sites=("karamay", "us_dulles"), designs=("free_air", "immersion_2p")))
     mine = write_netcdf(ds, tmp_path / "c.nc")
     other = tmp_path / "h5.nc"
-    cf_dataset(ds).to_netcdf(other, engine="h5netcdf")
+    xarray_file(ds, other, engine="h5netcdf")
     for decode in (False, True):
         a = xr.load_dataset(mine, engine="h5netcdf", decode_times=decode)
         b = xr.load_dataset(other, engine="h5netcdf", decode_times=decode)
