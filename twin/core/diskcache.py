@@ -14,7 +14,8 @@ Size: at most ``$TWIN_CACHE_MAX_MB`` megabytes (default :data:`DEFAULT_MAX_MB`).
 entry (when the folder may be over the bound: :data:`RESCAN_S`) the least recently used entries
 (by modification time, which a read refreshes) are removed until the folder fits, except entries used in the last :data:`IN_USE_S` seconds (another
 process may be reading them) and the temporary files of writers (``.part``; one older than a
-day is a dead writer's and is removed). One process prunes at a time (a lock file); a reader
+day is a dead writer's and is removed). Only files named as the cache names them are pruned or
+cleared: a user's own files in the folder are never touched. One process prunes at a time (a lock file); a reader
 whose entry disappears under it computes the result again. ``twin cache info`` / ``clear``.
 
 Rules: the cache never changes a result (an entry holds the computed arrays bit for bit, in
@@ -31,6 +32,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -69,6 +71,12 @@ _LOCK = ".prune.lock"
 FORMAT = 1
 """Layout of an entry; part of every key."""
 _KEY = "__key__"
+_KIND = "[a-z_-]+"
+"""A kind of table: the first part of an entry's name (the name is ``KIND-DIGEST.npz``)."""
+_ENTRY = re.compile(rf"{_KIND}-[0-9a-f]{{32}}\.npz")
+"""An entry's file name (:func:`_path`); nothing else in the folder is pruned or cleared."""
+_PART = re.compile(rf"\.{_KIND}-[0-9a-f]{{32}}-[a-z0-9_]+\.part")
+"""A writer's temporary file name (:func:`_store`: ``.`` + the entry's stem + ``-`` + random)."""
 
 T = TypeVar("T")
 
@@ -115,6 +123,8 @@ def source_digest(*files: str) -> str:
 
 
 def _path(kind: str, text: str) -> Path | None:
+    if not re.fullmatch(_KIND, kind):
+        raise ValueError(f"cache kind {kind!r} must match {_KIND} (lower-case letters, '_' and '-')")
     folder = cache_dir()
     if folder is None:
         return None
@@ -149,7 +159,7 @@ def _entries(folder: Path) -> list[tuple[float, int, Path]]:
     try:
         with os.scandir(folder) as it:
             for entry in it:
-                if entry.name.endswith(".npz") and not entry.name.startswith("."):
+                if _ENTRY.fullmatch(entry.name):
                     try:
                         st = entry.stat()
                     except OSError:
@@ -203,6 +213,8 @@ def _prune(folder: Path, limit: int, now: float) -> tuple[int, int]:
         if not mine:
             return 0, 0
         for part in folder.glob(".*.part"):
+            if not _PART.fullmatch(part.name):
+                continue  # not a writer's file of this cache: never touched
             try:
                 if now - part.stat().st_mtime > STALE_PART_S:
                     part.unlink()

@@ -300,9 +300,9 @@ def test_a_tiny_limit_keeps_the_cache_small_and_drops_the_least_recently_used(ca
 def test_pruning_keeps_writers_files_and_entries_in_use(cache, monkeypatch):
     monkeypatch.setenv(diskcache.MAX_ENV, "0.001")
     _put("a")
-    part = cache / ".t-x-writing.part"
+    part = cache / f".t-{'1' * 32}-k2j_9x0a.part"
     part.write_bytes(b"\0" * 50_000)  # another process is writing this entry
-    dead = cache / ".t-y-dead.part"
+    dead = cache / f".t-{'2' * 32}-z8y7x6w5.part"
     dead.write_bytes(b"\0" * 10)
     os.utime(dead, (0, 0))  # a writer that died long ago
     assert diskcache.prune(cache, 1) == 0  # 'a' was used just now
@@ -312,6 +312,32 @@ def test_pruning_keeps_writers_files_and_entries_in_use(cache, monkeypatch):
         assert diskcache.prune(cache, 1) > 0 and not list(cache.glob("t-*.npz"))
         assert z["v"][3] == 4.0  # POSIX: the open file is still read whole
     assert part.exists()
+
+
+def test_pruning_and_clearing_touch_only_the_caches_own_files(cache, monkeypatch):
+    """A user's files in the folder (TWIN_CACHE_DIR pointing at their own folder) are never removed."""
+    monkeypatch.setenv(diskcache.MAX_ENV, "0.001")
+    _put("a")
+    (entry,) = cache.glob("t-*.npz")
+    assert diskcache._ENTRY.fullmatch(entry.name)
+    foreign = [cache / "results.npz", cache / "T-0123.npz", cache / f"x-{'a' * 32}.npz.bak", cache / "a-b.npz"]
+    for f in foreign:
+        with open(f, "wb") as fh:
+            np.savez(fh, big=np.zeros(20_000))  # older and bigger than the bound
+    parts = [cache / ".x.part", cache / ".my-notes.part", cache / f".t-{'0' * 32}.part"]
+    for f in parts:
+        f.write_bytes(b"mine")
+    for f in (*foreign, *parts):
+        os.utime(f, (0, 0))
+    _age(cache, 600)
+    size = entry.stat().st_size
+    assert diskcache.prune(cache, 1) == size and not entry.exists()
+    assert diskcache.cache_info(cache)["entries"] == 0
+    _put("b")
+    assert diskcache.clear(cache)[0] == 1
+    assert all(f.exists() for f in (*foreign, *parts))
+    with pytest.raises(ValueError, match="cache kind"):
+        diskcache.cached("Bad Kind", {}, lambda: 1.0, lambda v: {"v": np.array(v)}, lambda a: float(a["v"]))
 
 
 def test_cache_size_setting_is_checked(cache, monkeypatch, capsys):
