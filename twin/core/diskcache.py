@@ -148,8 +148,10 @@ def max_bytes() -> int:
         mb = float(text)
     except ValueError:
         mb = float("nan")
-    if not (mb > 0 and np.isfinite(mb)):
-        raise ConfigError(f"{MAX_ENV} = {text!r} is not a size; allowed: megabytes > 0, e.g. 500 or 0.5")
+    if not 0 < mb < 1e300:  # NaN fails too; the bytes (mb × 10⁶) stay finite
+        raise ConfigError(
+            f"{MAX_ENV} = {text!r} is not a size; allowed: megabytes > 0 and below 1e300, e.g. 500 or 0.5"
+        )
     return max(1, int(mb * 1e6))
 
 

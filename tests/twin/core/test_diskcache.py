@@ -343,7 +343,7 @@ def test_pruning_and_clearing_touch_only_the_caches_own_files(cache, monkeypatch
 def test_cache_size_setting_is_checked(cache, monkeypatch, capsys):
     from twin import cli
 
-    for bad in ("abc", "0", "-5", "nan"):
+    for bad in ("abc", "0", "-5", "nan", "inf", "1e303"):
         monkeypatch.setenv(diskcache.MAX_ENV, bad)
         assert cli.main(["cache", "info"]) == 2
         err = capsys.readouterr().err
