@@ -35,6 +35,7 @@ import os
 import re
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -298,9 +299,27 @@ RESCAN_S = 60.0
 this long after its last scan (other processes store too): one scan costs ≈ 5 ms per 500 entries."""
 
 
+_WARNED: set[str] = set()
+"""The bad ``$TWIN_CACHE_MAX_MB`` values this process has warned about."""
+
+
+def _limit() -> int:
+    """:func:`max_bytes`, or the default with one warning when the variable is bad (a run never fails for it)."""
+    from twin.core.params import ConfigError
+
+    try:
+        return max_bytes()
+    except ConfigError as exc:
+        text = os.environ.get(MAX_ENV, "")
+        if text not in _WARNED:
+            _WARNED.add(text)
+            warnings.warn(f"{exc}; the cache uses the default {DEFAULT_MAX_MB:g} MB", stacklevel=2)
+        return int(DEFAULT_MAX_MB * 1e6)
+
+
 def _after_store(folder: Path, size: int) -> None:
     """Prune after a store when the folder may be over its bound (see :data:`RESCAN_S`)."""
-    limit = max_bytes()
+    limit = _limit()
     last, held = _SEEN.get(folder, (-np.inf, 0))
     now = time.monotonic()
     if held + size <= limit and now - last < RESCAN_S:

@@ -354,6 +354,18 @@ def test_cache_size_setting_is_checked(cache, monkeypatch, capsys):
     assert diskcache.max_bytes() == diskcache.DEFAULT_MAX_MB * 1e6
 
 
+def test_bad_size_setting_never_fails_a_library_run(cache, monkeypatch):
+    """The CLI refuses a bad TWIN_CACHE_MAX_MB (above); a library run warns once and uses the default."""
+    monkeypatch.setenv(diskcache.MAX_ENV, "abc")
+    monkeypatch.setattr(diskcache, "_SEEN", {})
+    monkeypatch.setattr(diskcache, "_WARNED", set(), raising=False)
+    with pytest.warns(UserWarning, match="TWIN_CACHE_MAX_MB = 'abc' is not a size.*default 500 MB") as caught:
+        assert _put("a")[3] == 4.0
+        assert _put("b")[3] == 4.0
+    assert len([w for w in caught if "TWIN_CACHE_MAX_MB" in str(w.message)]) == 1
+    assert len(list(cache.glob("t-*.npz"))) == 2
+
+
 def test_cli_cache_info_and_clear(cache, capsys, monkeypatch):
     from twin import cli
 
