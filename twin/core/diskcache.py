@@ -181,11 +181,14 @@ def _prune_lock(folder: Path) -> Iterator[bool]:
     except ImportError:  # pragma: no cover - not POSIX: prune without the lock (unlink fails on open files there)
         yield True
         return
-    try:
-        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:  # 0o666 less the umask: another user of a shared folder can lock it too
+        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError:
-        yield False
-        return
+        try:  # another user's lock file, not writable by this one: flock needs only a read
+            fd = os.open(folder / _LOCK, os.O_RDONLY)
+        except OSError:
+            yield False
+            return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -340,6 +340,28 @@ def test_pruning_and_clearing_touch_only_the_caches_own_files(cache, monkeypatch
         diskcache.cached("Bad Kind", {}, lambda: 1.0, lambda v: {"v": np.array(v)}, lambda a: float(a["v"]))
 
 
+@pytest.mark.skipif(os.name != "posix", reason="flock and file modes are POSIX")
+def test_prune_lock_is_usable_by_other_users(cache, monkeypatch):
+    cache.mkdir(parents=True)
+    with diskcache._prune_lock(cache) as mine:
+        assert mine
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (cache / diskcache._LOCK).stat().st_mode & 0o777 == 0o666 & ~umask
+    real = os.open
+
+    def not_writable(path, flags, *args):  # another user's 0644 lock file (root could write it anyway)
+        if flags & (os.O_RDWR | os.O_WRONLY):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", not_writable)
+    with diskcache._prune_lock(cache) as mine:
+        assert mine
+        with diskcache._prune_lock(cache) as other:  # a second opener is still excluded
+            assert not other
+
+
 def test_cache_size_setting_is_checked(cache, monkeypatch, capsys):
     from twin import cli
 
