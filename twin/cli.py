@@ -927,9 +927,24 @@ def cmd_cache(args: argparse.Namespace) -> int:
     if folder is None:
         print(f"the disk cache is off ({diskcache.CACHE_ENV}={os.environ.get(diskcache.CACHE_ENV, '')!r})")
         return 0
+    if info["state"] == "not a folder":
+        from twin.core.params import ConfigError
+
+        raise ConfigError(f"{diskcache.CACHE_ENV} = {str(folder)!r} is not a folder: nothing is cached (runs compute)")
+    if info["state"] == "missing":
+        print(f"folder: {folder} ({diskcache.CACHE_ENV}) does not exist yet: nothing is cached")
+        return 0
     if args.action == "clear":
-        n, size = diskcache.clear(folder)
+        n, size, failed = diskcache.clear(folder)
         print(f"removed {n} entries ({size / 1e6:.1f} MB) from {folder}")
+        if failed:
+            first = failed[0]
+            print(
+                f"twin: error: {len(failed)} entries could not be removed "
+                f"(first: {first.filename}: {first.strerror or first})",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     rows = [[kind, f"{n:,}", f"{size / 1e6:.1f}"] for kind, (n, size) in info["kinds"].items()]
     print(f"folder: {folder} ({diskcache.CACHE_ENV})")

@@ -244,17 +244,29 @@ def _prune(folder: Path, limit: int, now: float) -> tuple[int, int]:
     return removed, total
 
 
+def _state(folder: Path | None) -> str:
+    """``"off"``, ``"missing"`` (nothing cached yet), ``"not a folder"`` or ``"ok"``."""
+    if folder is None:
+        return "off"
+    if folder.is_dir():
+        return "ok"
+    return "not a folder" if os.path.lexists(folder) else "missing"
+
+
 def cache_info(folder: Path | None = None) -> dict[str, Any]:
-    """The cache folder, its bound, and the count and bytes of its entries in total and per kind."""
+    """The cache folder, its state (:func:`_state`), its bound, and the count and bytes of its
+    entries in total and per kind."""
     folder = cache_dir() if folder is None else folder
+    state = _state(folder)
     kinds: dict[str, list[int]] = {}
-    entries = _entries(folder) if folder is not None and folder.is_dir() else []
+    entries = _entries(folder) if folder is not None and state == "ok" else []
     for _, size, path in entries:
         k = kinds.setdefault(path.name.rsplit("-", 1)[0], [0, 0])
         k[0] += 1
         k[1] += size
     return {
         "folder": folder,
+        "state": state,
         "limit": max_bytes(),
         "entries": len(entries),
         "bytes": sum(size for _, size, _ in entries),
@@ -262,18 +274,25 @@ def cache_info(folder: Path | None = None) -> dict[str, Any]:
     }
 
 
-def clear(folder: Path | None = None) -> tuple[int, int]:
-    """Remove every entry; ``(count, bytes)`` removed. Writers' temporary files are left alone."""
+def clear(folder: Path | None = None) -> tuple[int, int, list[OSError]]:
+    """Remove every entry; ``(count, bytes)`` removed and the errors of those that could not be.
+
+    Writers' temporary files are left alone; an entry gone meanwhile counts as neither.
+    """
     folder = cache_dir() if folder is None else folder
     n = size_sum = 0
-    for _, size, path in _entries(folder) if folder is not None and folder.is_dir() else []:
+    failed: list[OSError] = []
+    for _, size, path in _entries(folder) if folder is not None and _state(folder) == "ok" else []:
         try:
             path.unlink()
-        except OSError:
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            failed.append(exc)
             continue
         n += 1
         size_sum += size
-    return n, size_sum
+    return n, size_sum, failed
 
 
 def _load(path: Path, text: str) -> dict[str, np.ndarray] | None:

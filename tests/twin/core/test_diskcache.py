@@ -334,7 +334,7 @@ def test_pruning_and_clearing_touch_only_the_caches_own_files(cache, monkeypatch
     assert diskcache.prune(cache, 1) == size and not entry.exists()
     assert diskcache.cache_info(cache)["entries"] == 0
     _put("b")
-    assert diskcache.clear(cache)[0] == 1
+    assert diskcache.clear(cache)[:2] == (1, size)
     assert all(f.exists() for f in (*foreign, *parts))
     with pytest.raises(ValueError, match="cache kind"):
         diskcache.cached("Bad Kind", {}, lambda: 1.0, lambda v: {"v": np.array(v)}, lambda a: float(a["v"]))
@@ -403,6 +403,41 @@ def test_cli_cache_info_and_clear(cache, capsys, monkeypatch):
     assert not list(cache.glob("*.npz")) and part.exists()
     monkeypatch.setenv(diskcache.CACHE_ENV, "off")
     assert cli.main(["cache", "clear"]) == 0 and "off" in capsys.readouterr().out
+
+
+def test_cli_cache_clear_reports_what_it_could_not_remove(cache, capsys, monkeypatch):
+    from twin import cli
+
+    for name in ("a", "b", "c"):
+        _put(name)
+    stuck = sorted(cache.glob("t-*.npz"))[1]
+    real = Path.unlink
+
+    def unlink(self, *args, **kwargs):  # e.g. another user's entry in a sticky folder
+        if self == stuck:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    assert cli.main(["cache", "clear"]) == 1
+    out, err = capsys.readouterr()
+    assert "removed 2 entries" in out
+    assert err == f"twin: error: 1 entries could not be removed (first: {stuck}: Permission denied)\n"
+    assert list(cache.glob("t-*.npz")) == [stuck]
+
+
+def test_cli_cache_on_a_missing_folder_or_a_file(cache, capsys, monkeypatch):
+    from twin import cli
+
+    for action in ("info", "clear"):
+        assert cli.main(["cache", action]) == 0
+        assert f"folder: {cache} (TWIN_CACHE_DIR) does not exist yet: nothing is cached" in capsys.readouterr().out
+    cache.parent.mkdir(parents=True)
+    cache.write_text("a file")
+    for action in ("info", "clear"):
+        assert cli.main(["cache", action]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"TWIN_CACHE_DIR = '{cache}' is not a folder" in err
 
 
 _WORKER = """
