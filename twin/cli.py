@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -813,8 +813,9 @@ def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
     return _scenario_from_args(sc, args), stem
 
 
-def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
-    """Refuse a ``--set`` of a key the study also varies (the swept values would hide it)."""
+def _set_not_swept(args: argparse.Namespace, swept: Sequence[str], set_by: Mapping[str, str] | None = None) -> None:
+    """Refuse a ``--set`` of a key the study also varies (the swept values would hide it), or of
+    a key the study sets itself (``set_by``: key → the option that sets it)."""
     from twin.core.params import ConfigError
 
     for text in args.set:
@@ -823,6 +824,8 @@ def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
             raise ConfigError(
                 f"--set {text}: {key} is also swept (--grid, --list or the scenario's [sweep]); give it once"
             )
+        if set_by and key in set_by:
+            raise ConfigError(f"--set {text}: the {args.command} sets {key} itself; use {set_by[key]}")
 
 
 def _study_output(args: argparse.Namespace, stem: str) -> Path:
@@ -883,6 +886,10 @@ def _where_lowest(da: Any) -> dict[str, str]:
     return out
 
 
+ENSEMBLE_SETS = {"weather.seed": "--seeds N (seeds 0 … N-1)"}
+"""Scenario keys ``twin ensemble`` sets itself (``--warming`` changes the sites' normals, no key)."""
+
+
 def cmd_ensemble(args: argparse.Namespace) -> int:
     import weather
     from twin.core.params import ConfigError
@@ -892,7 +899,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
     base, stem = _study_scenario(args)
     base = sweep_scenario(base, [parse_grid(g) for g in args.grid])
-    _set_not_swept(args, [k for k, _ in base.sweep])
+    _set_not_swept(args, [k for k, _ in base.sweep], ENSEMBLE_SETS)
     if args.seeds < 1:
         raise ConfigError(f"--seeds = {args.seeds} must be ≥ 1")
     try:

@@ -82,3 +82,14 @@ def test_cli_ensemble(tmp_path, capsys):
     assert out.exists()
     assert cli.main([*args[:-2], "--warming", "0:x", "-o", str(tmp_path / "f.nc")]) == 2
     assert capsys.readouterr().err.startswith("twin: error:")
+
+
+def test_cli_ensemble_refuses_a_set_of_what_it_sets_itself(tmp_path, capsys):
+    args = ["ensemble", "--site", "karamay", "--cooling", "spray", "--seeds", "2", "-o", str(tmp_path / "e.nc")]
+    assert cli.main([*args, "--set", "weather.seed=5"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "twin: error: --set weather.seed=5: the ensemble sets weather.seed itself; use --seeds N (seeds 0 … N-1)\n"
+    )
+    assert not (tmp_path / "e.nc").exists()
