@@ -909,7 +909,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     out = _study_output(args, f"{stem}-ensemble")
     with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
         warnings.simplefilter("ignore", weather.WeatherWarning)
-        _, q = run_ensemble(base, range(args.seeds), warming, output=out, force=args.force, client=client)
+        members, q = run_ensemble(base, range(args.seeds), warming, output=out, force=args.force, client=client)
     cols = [("pue", "PUE", "{:.3f}"), ("wue", "WUE", "{:.2f}"), ("green_share_annual", "green", "{:.1%}")]
     cols.append(("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}"))
     flat = q.stack(case=[d for d in q["pue"].dims if d != "quantile"])
@@ -922,6 +922,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         rows.append(row)
     names = ["ΔT K" if d == "warming" else d for d in flat.indexes["case"].names]
     print(_table(rows, [*names, *[f"{h} P10/P50/P90" for _, h, _ in cols]], args.markdown))
+    print(f"kernel: {members.attrs['kernel']}", file=sys.stderr)
     print(f"over {args.seeds} generated years (seeds 0…{args.seeds - 1}); every member and KPI in {out}")
     return 0
 
