@@ -561,10 +561,18 @@ def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
     """A scenario with the command line's ``--weather``, ``--seed``, ``--weather-format`` and
     ``--bad-records`` laid over its own ``[weather]`` (the command line wins; a new file's
     format is detected unless ``--weather-format`` names it)."""
+    from twin.core.params import ConfigError
     from twin.engine.config import WeatherSource
 
     if not (args.weather or args.seed is not None or args.weather_format or args.bad_records):
         return sc
+    if not (args.weather or sc.weather.is_file):
+        for option, value in (("--weather-format", args.weather_format), ("--bad-records", args.bad_records)):
+            if value:
+                raise ConfigError(
+                    f"{option} {value}: there is no weather file to read (the generated typical year); "
+                    "give --weather FILE, or a scenario whose [weather] source is a file"
+                )
     ws = WeatherSource(
         source=args.weather or sc.weather.source,
         seed=sc.weather.seed if args.seed is None else args.seed,
