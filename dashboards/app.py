@@ -88,9 +88,9 @@ def _not_found(app: Dash) -> None:
     """A 404 status and a page listing the app's pages for a path that is none of them.
 
     Dash answers every path with its page shell (status 200) and lets the page router draw
-    nothing; this hook on the Flask server checks a page request (a GET of a path not starting
-    with ``_`` or ``assets/``: Dash's own routes and files pass untouched) against
-    ``dash.page_registry``.
+    nothing; this hook on the Flask server checks a page request (a GET or HEAD of a path not
+    starting with ``_`` or ``assets/``: Dash's own routes and files pass untouched) against
+    ``dash.page_registry`` as Dash's router does (:func:`_is_page`).
     """
     import flask
 
@@ -99,15 +99,26 @@ def _not_found(app: Dash) -> None:
     @app.server.before_request
     def _page_or_404():
         path = flask.request.path
-        if flask.request.method != "GET" or not path.startswith(base):
+        if flask.request.method not in ("GET", "HEAD") or not path.startswith(base):
             return None
         rel = path[len(base) :]
-        if rel.startswith(("_", "assets/")):
-            return None
-        known = {str(page["path"]).strip("/") for page in dash.page_registry.values()}
-        if rel.strip("/") in known:
+        if rel.startswith(("_", "assets/")) or _is_page(rel.strip("/")):
             return None
         return flask.Response(_not_found_html(app, path), status=404, mimetype="text/html")
+
+
+def _is_page(path_id: str) -> bool:
+    """Whether Dash's page router draws a page for ``path_id`` (a path below the app's base,
+    without its outer slashes): a page's ``path`` or ``path_template`` (Dash's own matching,
+    ``dash._pages._path_to_page``, where the installed Dash has it) or a ``redirect_from``."""
+    try:
+        from dash._pages import _path_to_page
+    except ImportError:  # pragma: no cover - another Dash: the exact paths
+        found = any(path_id == str(page["path"]).strip("/") for page in dash.page_registry.values())
+    else:
+        found = bool(_path_to_page(path_id)[0])
+    redirects = {str(r).strip("/") for page in dash.page_registry.values() for r in page.get("redirect_from") or ()}
+    return found or path_id in redirects
 
 
 def _not_found_html(app: Dash, path: str) -> str:

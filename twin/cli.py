@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -563,10 +563,18 @@ def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
     """A scenario with the command line's ``--weather``, ``--seed``, ``--weather-format`` and
     ``--bad-records`` laid over its own ``[weather]`` (the command line wins; a new file's
     format is detected unless ``--weather-format`` names it)."""
+    from twin.core.params import ConfigError
     from twin.engine.config import WeatherSource
 
     if not (args.weather or args.seed is not None or args.weather_format or args.bad_records):
         return sc
+    if not (args.weather or sc.weather.is_file):
+        for option, value in (("--weather-format", args.weather_format), ("--bad-records", args.bad_records)):
+            if value:
+                raise ConfigError(
+                    f"{option} {value}: there is no weather file to read (the generated typical year); "
+                    "give --weather FILE, or a scenario whose [weather] source is a file"
+                )
     ws = WeatherSource(
         source=args.weather or sc.weather.source,
         seed=sc.weather.seed if args.seed is None else args.seed,
@@ -815,8 +823,9 @@ def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
     return _scenario_from_args(sc, args), stem
 
 
-def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
-    """Refuse a ``--set`` of a key the study also varies (the swept values would hide it)."""
+def _set_not_swept(args: argparse.Namespace, swept: Sequence[str], set_by: Mapping[str, str] | None = None) -> None:
+    """Refuse a ``--set`` of a key the study also varies (the swept values would hide it), or of
+    a key the study sets itself (``set_by``: key → the option that sets it)."""
     from twin.core.params import ConfigError
 
     for text in args.set:
@@ -825,6 +834,8 @@ def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
             raise ConfigError(
                 f"--set {text}: {key} is also swept (--grid, --list or the scenario's [sweep]); give it once"
             )
+        if set_by and key in set_by:
+            raise ConfigError(f"--set {text}: the {args.command} sets {key} itself; use {set_by[key]}")
 
 
 def _study_output(args: argparse.Namespace, stem: str) -> Path:
@@ -885,6 +896,10 @@ def _where_lowest(da: Any) -> dict[str, str]:
     return out
 
 
+ENSEMBLE_SETS = {"weather.seed": "--seeds N (seeds 0 … N-1)"}
+"""Scenario keys ``twin ensemble`` sets itself (``--warming`` changes the sites' normals, no key)."""
+
+
 def cmd_ensemble(args: argparse.Namespace) -> int:
     import weather
     from twin.core.params import ConfigError
@@ -894,7 +909,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
     base, stem = _study_scenario(args)
     base = sweep_scenario(base, [parse_grid(g) for g in args.grid])
-    _set_not_swept(args, [k for k, _ in base.sweep])
+    _set_not_swept(args, [k for k, _ in base.sweep], ENSEMBLE_SETS)
     if args.seeds < 1:
         raise ConfigError(f"--seeds = {args.seeds} must be ≥ 1")
     try:
@@ -904,7 +919,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     out = _study_output(args, f"{stem}-ensemble")
     with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
         warnings.simplefilter("ignore", weather.WeatherWarning)
-        _, q = run_ensemble(base, range(args.seeds), warming, output=out, force=args.force, client=client)
+        members, q = run_ensemble(base, range(args.seeds), warming, output=out, force=args.force, client=client)
     cols = [("pue", "PUE", "{:.3f}"), ("wue", "WUE", "{:.2f}"), ("green_share_annual", "green", "{:.1%}")]
     cols.append(("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}"))
     flat = q.stack(case=[d for d in q["pue"].dims if d != "quantile"])
@@ -917,6 +932,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         rows.append(row)
     names = ["ΔT K" if d == "warming" else d for d in flat.indexes["case"].names]
     print(_table(rows, [*names, *[f"{h} P10/P50/P90" for _, h, _ in cols]], args.markdown))
+    print(f"kernel: {members.attrs['kernel']}", file=sys.stderr)
     print(f"over {args.seeds} generated years (seeds 0…{args.seeds - 1}); every member and KPI in {out}")
     return 0
 
@@ -929,9 +945,24 @@ def cmd_cache(args: argparse.Namespace) -> int:
     if folder is None:
         print(f"the disk cache is off ({diskcache.CACHE_ENV}={os.environ.get(diskcache.CACHE_ENV, '')!r})")
         return 0
+    if info["state"] == "not a folder":
+        from twin.core.params import ConfigError
+
+        raise ConfigError(f"{diskcache.CACHE_ENV} = {str(folder)!r} is not a folder: nothing is cached (runs compute)")
+    if info["state"] == "missing":
+        print(f"folder: {folder} ({diskcache.CACHE_ENV}) does not exist yet: nothing is cached")
+        return 0
     if args.action == "clear":
-        n, size = diskcache.clear(folder)
+        n, size, failed = diskcache.clear(folder)
         print(f"removed {n} entries ({size / 1e6:.1f} MB) from {folder}")
+        if failed:
+            first = failed[0]
+            print(
+                f"twin: error: {len(failed)} entries could not be removed "
+                f"(first: {first.filename}: {first.strerror or first})",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     rows = [[kind, f"{n:,}", f"{size / 1e6:.1f}"] for kind, (n, size) in info["kinds"].items()]
     print(f"folder: {folder} ({diskcache.CACHE_ENV})")

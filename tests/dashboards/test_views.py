@@ -237,3 +237,26 @@ def test_frontier_is_computed_on_request_and_drawn_from_the_cache(example):
     fig = views.frontier_figure(got)
     line = next(tr for tr in fig.data if tr.type == "scatter")
     assert list(line.x) == pytest.approx(list(targets * 100)) and list(line.y) == pytest.approx(list(cost[0] / 1e6))
+
+
+def test_unknown_page_is_a_404_for_get_and_head_and_dash_routes_pass(monkeypatch):
+    """The 404 hook matches pages as Dash's router does: paths, path templates, redirects."""
+    import dash
+
+    from dashboards.app import create_app
+
+    client = create_app().server.test_client()
+    for path in ("/", "/green", "/green/", "/cooling", "/_dash-layout", "/assets/style.css"):
+        assert client.get(path).status_code == 200, path
+        assert client.head(path).status_code == 200, path
+    for path in ("/nope", "/Green", "/cooling/nope"):
+        assert client.get(path).status_code == 404, path
+        assert client.head(path).status_code == 404, path
+    monkeypatch.setitem(
+        dash.page_registry,
+        "pages.tmp_report",
+        {"path": "/report/none", "path_template": "/report/<site>", "redirect_from": ["/old-report"]},
+    )
+    assert client.head("/report/karamay").status_code != 404
+    assert client.get("/old-report").status_code != 404
+    assert client.get("/reports/karamay").status_code == 404

@@ -1065,6 +1065,16 @@ def option_cases() -> list[Case]:
         Case(
             "options/weather-format-unknown", [*QUICK, "--weather-format", "grib"], names=("--weather-format", "grib")
         ),
+        Case(
+            "options/weather-format-without-weather",
+            [*QUICK, "--weather-format", "epw"],
+            names=("--weather-format", "epw"),
+        ),
+        Case(
+            "options/bad-records-without-weather",
+            ["compare", "--sites", "qingyang", "--cooling", "spray", "--no-output", "--bad-records", "refuse"],
+            names=("--bad-records", "refuse", "--weather"),
+        ),
         Case("options/scenario-and-site", ["run", "s.toml", "--site", "qingyang"], names=("scenario file",)),
         Case("options/site-without-cooling", ["run", "--site", "qingyang"], names=("--cooling",)),
         Case("options/compare-unknown-site", ["compare", "--sites", "atlantis", "--no-output"], names=("atlantis",)),

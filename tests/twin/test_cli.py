@@ -336,3 +336,18 @@ def test_compare_takes_weather_as_run_does(weather_files, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main([*compare, "--weather", path, "--weather-format", "nosuch"])
     assert exit_.value.code == 2 and "--weather-format" in capsys.readouterr().err
+
+
+def test_weather_file_options_without_a_weather_file_are_refused(capsys, tmp_path):
+    """--weather-format / --bad-records read a file: over the generated year they would change nothing."""
+    run = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output"]
+    compare = ["compare", "--sites", "qingyang", "--cooling", "spray", "--no-output"]
+    for argv in (run, compare):
+        for extra in (["--weather-format", "epw"], ["--bad-records", "refuse"]):
+            assert cli.main([*argv, *extra]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"twin: error: {extra[0]} {extra[1]}: there is no weather file" in err
+    scenario = tmp_path / "s.toml"  # a scenario's own file: the options apply to it (read, then refused here)
+    scenario.write_text('sites = ["qingyang"]\ndesigns = ["spray"]\n[weather]\nsource = "missing.epw"\n')
+    assert cli.main(["run", str(scenario), "--no-output", "--weather-format", "epw"]) == 2
+    assert "no weather file" not in capsys.readouterr().err

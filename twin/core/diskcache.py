@@ -14,7 +14,8 @@ Size: at most ``$TWIN_CACHE_MAX_MB`` megabytes (default :data:`DEFAULT_MAX_MB`).
 entry (when the folder may be over the bound: :data:`RESCAN_S`) the least recently used entries
 (by modification time, which a read refreshes) are removed until the folder fits, except entries used in the last :data:`IN_USE_S` seconds (another
 process may be reading them) and the temporary files of writers (``.part``; one older than a
-day is a dead writer's and is removed). One process prunes at a time (a lock file); a reader
+day is a dead writer's and is removed). Only files named as the cache names them are pruned or
+cleared: a user's own files in the folder are never touched. One process prunes at a time (a lock file); a reader
 whose entry disappears under it computes the result again. ``twin cache info`` / ``clear``.
 
 Rules: the cache never changes a result (an entry holds the computed arrays bit for bit, in
@@ -31,8 +32,10 @@ import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,6 +72,12 @@ _LOCK = ".prune.lock"
 FORMAT = 1
 """Layout of an entry; part of every key."""
 _KEY = "__key__"
+_KIND = "[a-z_-]+"
+"""A kind of table: the first part of an entry's name (the name is ``KIND-DIGEST.npz``)."""
+_ENTRY = re.compile(rf"{_KIND}-[0-9a-f]{{32}}\.npz")
+"""An entry's file name (:func:`_path`); nothing else in the folder is pruned or cleared."""
+_PART = re.compile(rf"\.{_KIND}-[0-9a-f]{{32}}-[a-z0-9_]+\.part")
+"""A writer's temporary file name (:func:`_store`: ``.`` + the entry's stem + ``-`` + random)."""
 
 T = TypeVar("T")
 
@@ -115,6 +124,8 @@ def source_digest(*files: str) -> str:
 
 
 def _path(kind: str, text: str) -> Path | None:
+    if not re.fullmatch(_KIND, kind):
+        raise ValueError(f"cache kind {kind!r} must match {_KIND} (lower-case letters, '_' and '-')")
     folder = cache_dir()
     if folder is None:
         return None
@@ -138,8 +149,10 @@ def max_bytes() -> int:
         mb = float(text)
     except ValueError:
         mb = float("nan")
-    if not (mb > 0 and np.isfinite(mb)):
-        raise ConfigError(f"{MAX_ENV} = {text!r} is not a size; allowed: megabytes > 0, e.g. 500 or 0.5")
+    if not 0 < mb < 1e300:  # NaN fails too; the bytes (mb × 10⁶) stay finite
+        raise ConfigError(
+            f"{MAX_ENV} = {text!r} is not a size; allowed: megabytes > 0 and below 1e300, e.g. 500 or 0.5"
+        )
     return max(1, int(mb * 1e6))
 
 
@@ -149,7 +162,7 @@ def _entries(folder: Path) -> list[tuple[float, int, Path]]:
     try:
         with os.scandir(folder) as it:
             for entry in it:
-                if entry.name.endswith(".npz") and not entry.name.startswith("."):
+                if _ENTRY.fullmatch(entry.name):
                     try:
                         st = entry.stat()
                     except OSError:
@@ -168,11 +181,14 @@ def _prune_lock(folder: Path) -> Iterator[bool]:
     except ImportError:  # pragma: no cover - not POSIX: prune without the lock (unlink fails on open files there)
         yield True
         return
-    try:
-        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:  # 0o666 less the umask: another user of a shared folder can lock it too
+        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError:
-        yield False
-        return
+        try:  # another user's lock file, not writable by this one: flock needs only a read
+            fd = os.open(folder / _LOCK, os.O_RDONLY)
+        except OSError:
+            yield False
+            return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -203,6 +219,8 @@ def _prune(folder: Path, limit: int, now: float) -> tuple[int, int]:
         if not mine:
             return 0, 0
         for part in folder.glob(".*.part"):
+            if not _PART.fullmatch(part.name):
+                continue  # not a writer's file of this cache: never touched
             try:
                 if now - part.stat().st_mtime > STALE_PART_S:
                     part.unlink()
@@ -226,17 +244,29 @@ def _prune(folder: Path, limit: int, now: float) -> tuple[int, int]:
     return removed, total
 
 
+def _state(folder: Path | None) -> str:
+    """``"off"``, ``"missing"`` (nothing cached yet), ``"not a folder"`` or ``"ok"``."""
+    if folder is None:
+        return "off"
+    if folder.is_dir():
+        return "ok"
+    return "not a folder" if os.path.lexists(folder) else "missing"
+
+
 def cache_info(folder: Path | None = None) -> dict[str, Any]:
-    """The cache folder, its bound, and the count and bytes of its entries in total and per kind."""
+    """The cache folder, its state (:func:`_state`), its bound, and the count and bytes of its
+    entries in total and per kind."""
     folder = cache_dir() if folder is None else folder
+    state = _state(folder)
     kinds: dict[str, list[int]] = {}
-    entries = _entries(folder) if folder is not None and folder.is_dir() else []
+    entries = _entries(folder) if folder is not None and state == "ok" else []
     for _, size, path in entries:
         k = kinds.setdefault(path.name.rsplit("-", 1)[0], [0, 0])
         k[0] += 1
         k[1] += size
     return {
         "folder": folder,
+        "state": state,
         "limit": max_bytes(),
         "entries": len(entries),
         "bytes": sum(size for _, size, _ in entries),
@@ -244,18 +274,25 @@ def cache_info(folder: Path | None = None) -> dict[str, Any]:
     }
 
 
-def clear(folder: Path | None = None) -> tuple[int, int]:
-    """Remove every entry; ``(count, bytes)`` removed. Writers' temporary files are left alone."""
+def clear(folder: Path | None = None) -> tuple[int, int, list[OSError]]:
+    """Remove every entry; ``(count, bytes)`` removed and the errors of those that could not be.
+
+    Writers' temporary files are left alone; an entry gone meanwhile counts as neither.
+    """
     folder = cache_dir() if folder is None else folder
     n = size_sum = 0
-    for _, size, path in _entries(folder) if folder is not None and folder.is_dir() else []:
+    failed: list[OSError] = []
+    for _, size, path in _entries(folder) if folder is not None and _state(folder) == "ok" else []:
         try:
             path.unlink()
-        except OSError:
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            failed.append(exc)
             continue
         n += 1
         size_sum += size
-    return n, size_sum
+    return n, size_sum, failed
 
 
 def _load(path: Path, text: str) -> dict[str, np.ndarray] | None:
@@ -284,9 +321,27 @@ RESCAN_S = 60.0
 this long after its last scan (other processes store too): one scan costs ≈ 5 ms per 500 entries."""
 
 
+_WARNED: set[str] = set()
+"""The bad ``$TWIN_CACHE_MAX_MB`` values this process has warned about."""
+
+
+def _limit() -> int:
+    """:func:`max_bytes`, or the default with one warning when the variable is bad (a run never fails for it)."""
+    from twin.core.params import ConfigError
+
+    try:
+        return max_bytes()
+    except ConfigError as exc:
+        text = os.environ.get(MAX_ENV, "")
+        if text not in _WARNED:
+            _WARNED.add(text)
+            warnings.warn(f"{exc}; the cache uses the default {DEFAULT_MAX_MB:g} MB", stacklevel=2)
+        return int(DEFAULT_MAX_MB * 1e6)
+
+
 def _after_store(folder: Path, size: int) -> None:
     """Prune after a store when the folder may be over its bound (see :data:`RESCAN_S`)."""
-    limit = max_bytes()
+    limit = _limit()
     last, held = _SEEN.get(folder, (-np.inf, 0))
     now = time.monotonic()
     if held + size <= limit and now - last < RESCAN_S:

@@ -450,8 +450,9 @@ def format_value(name: str, value: float, *, kpi: bool = True) -> str:
 def _coordinates(coords: Mapping[str, Any]) -> tuple[dict[Any, xr.Variable], dict[Any, Any]] | None:
     """The coordinate variables and default indexes xarray would build, or None for a kind not handled here.
 
-    Handled: a ``pandas.Index`` or a 1-D array named by its own dimension (an indexed dimension
-    coordinate, as xarray's default ``PandasIndex``), ``(dims, values)`` and a plain scalar.
+    Handled: a ``pandas.Index`` (unnamed or named as its key, not a ``MultiIndex``) or a 1-D
+    array named by its own dimension (an indexed dimension coordinate, as xarray's default
+    ``PandasIndex``), ``(dims, values)`` and a plain scalar.
     """
     import numpy as np
     import pandas as pd
@@ -461,6 +462,10 @@ def _coordinates(coords: Mapping[str, Any]) -> tuple[dict[Any, xr.Variable], dic
     variables: dict[Any, xr.Variable] = {}
     indexes: dict[Any, Any] = {}
     for name, value in coords.items():
+        if any(isinstance(v, pd.MultiIndex) for v in (value, *(value if isinstance(value, tuple) else ()))):
+            return None  # xarray's PandasMultiIndex and its level coordinates
+        if isinstance(value, pd.Index) and value.name is not None and value.name != name:
+            return None  # xarray names the dimension after the index (another coordinate)
         if isinstance(value, tuple):
             var = xr.Variable(*value)
         elif isinstance(value, (pd.Index, np.ndarray)) and np.ndim(value) == 1:

@@ -28,10 +28,11 @@ import sites
 from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
 from twin.engine.config import Scenario
+from twin.engine.kernels import kernel_for
 from twin.engine.simulate import with_psychrometrics
 from twin.engine.weather_source import site_weather
 from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
-from twin.studies.sweep import assemble, kpi_block, layout
+from twin.studies.sweep import assemble, kernel_summary, kpi_block, layout
 from weather import psychrometrics as psy
 
 __all__ = ["ENSEMBLE_KPIS", "QUANTILES", "member_block", "percentiles", "run_ensemble", "warmed_normals"]
@@ -70,11 +71,14 @@ def warmed_normals(site: sites.Site, warming_k: float) -> sites.Site:
     return dataclasses.replace(site, normals=warmed)
 
 
-def member_block(scenario: Scenario, site: sites.Site, cases: list, seed: int, warming_k: float) -> dict:
-    """Annual KPIs of the cases at one site on one generated, warmed year (a Dask task)."""
+def member_block(
+    scenario: Scenario, site: sites.Site, cases: list, seed: int, warming_k: float, kernel: str = "auto"
+) -> dict:
+    """Annual KPIs of the cases at one site on one generated, warmed year (a Dask task);
+    ``kernel`` as :func:`~twin.studies.sweep.kpi_block`'s."""
     warm = warmed_normals(site, warming_k)
     ds, meta = site_weather(warm, seed=seed, year=scenario.weather.year)
-    return kpi_block(scenario, {site.key: (with_psychrometrics(ds), meta, warm)}, cases)
+    return kpi_block(scenario, {site.key: (with_psychrometrics(ds), meta, warm)}, cases, kernel)
 
 
 def percentiles(ds: xr.Dataset, names: Sequence[str] = ENSEMBLE_KPIS) -> xr.Dataset:
@@ -122,7 +126,8 @@ def run_ensemble(
     cases = scenario.cases()
     m = len(cases) // len(site_objs)  # cases() runs sites × designs × sweep: one slice per site
     per_site = [(site, cases[j * m : (j + 1) * m]) for j, site in enumerate(site_objs)]
-    blocks = [(site, c, s, w) for w in warming for s in seeds for site, c in per_site]
+    kernel = kernel_for(len(cases) * len(seeds) * len(warming))  # one choice for the ensemble's case-years
+    blocks = [(site, c, s, w, kernel) for w in warming for s in seeds for site, c in per_site]
     ckpt = None
     if out is not None:
         spec = {"kind": "ensemble", "scenario": scenario.to_dict(), "seeds": seeds, "warming": warming}
@@ -154,6 +159,7 @@ def run_ensemble(
         scenario=scenario.name,
         weather_year=scenario.weather.year,
         warming="dry-bulb normals + ΔT; dew point at constant RH of the monthly means (twin.studies.ensemble)",
+        kernel=kernel_summary(kernel, scenario.designs),
     )
     q = percentiles(members)
     if out is not None and ckpt is not None:

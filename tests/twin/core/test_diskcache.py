@@ -300,9 +300,9 @@ def test_a_tiny_limit_keeps_the_cache_small_and_drops_the_least_recently_used(ca
 def test_pruning_keeps_writers_files_and_entries_in_use(cache, monkeypatch):
     monkeypatch.setenv(diskcache.MAX_ENV, "0.001")
     _put("a")
-    part = cache / ".t-x-writing.part"
+    part = cache / f".t-{'1' * 32}-k2j_9x0a.part"
     part.write_bytes(b"\0" * 50_000)  # another process is writing this entry
-    dead = cache / ".t-y-dead.part"
+    dead = cache / f".t-{'2' * 32}-z8y7x6w5.part"
     dead.write_bytes(b"\0" * 10)
     os.utime(dead, (0, 0))  # a writer that died long ago
     assert diskcache.prune(cache, 1) == 0  # 'a' was used just now
@@ -314,10 +314,58 @@ def test_pruning_keeps_writers_files_and_entries_in_use(cache, monkeypatch):
     assert part.exists()
 
 
+def test_pruning_and_clearing_touch_only_the_caches_own_files(cache, monkeypatch):
+    """A user's files in the folder (TWIN_CACHE_DIR pointing at their own folder) are never removed."""
+    monkeypatch.setenv(diskcache.MAX_ENV, "0.001")
+    _put("a")
+    (entry,) = cache.glob("t-*.npz")
+    assert diskcache._ENTRY.fullmatch(entry.name)
+    foreign = [cache / "results.npz", cache / "T-0123.npz", cache / f"x-{'a' * 32}.npz.bak", cache / "a-b.npz"]
+    for f in foreign:
+        with open(f, "wb") as fh:
+            np.savez(fh, big=np.zeros(20_000))  # older and bigger than the bound
+    parts = [cache / ".x.part", cache / ".my-notes.part", cache / f".t-{'0' * 32}.part"]
+    for f in parts:
+        f.write_bytes(b"mine")
+    for f in (*foreign, *parts):
+        os.utime(f, (0, 0))
+    _age(cache, 600)
+    size = entry.stat().st_size
+    assert diskcache.prune(cache, 1) == size and not entry.exists()
+    assert diskcache.cache_info(cache)["entries"] == 0
+    _put("b")
+    assert diskcache.clear(cache)[:2] == (1, size)
+    assert all(f.exists() for f in (*foreign, *parts))
+    with pytest.raises(ValueError, match="cache kind"):
+        diskcache.cached("Bad Kind", {}, lambda: 1.0, lambda v: {"v": np.array(v)}, lambda a: float(a["v"]))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock and file modes are POSIX")
+def test_prune_lock_is_usable_by_other_users(cache, monkeypatch):
+    cache.mkdir(parents=True)
+    with diskcache._prune_lock(cache) as mine:
+        assert mine
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (cache / diskcache._LOCK).stat().st_mode & 0o777 == 0o666 & ~umask
+    real = os.open
+
+    def not_writable(path, flags, *args):  # another user's 0644 lock file (root could write it anyway)
+        if flags & (os.O_RDWR | os.O_WRONLY):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", not_writable)
+    with diskcache._prune_lock(cache) as mine:
+        assert mine
+        with diskcache._prune_lock(cache) as other:  # a second opener is still excluded
+            assert not other
+
+
 def test_cache_size_setting_is_checked(cache, monkeypatch, capsys):
     from twin import cli
 
-    for bad in ("abc", "0", "-5", "nan"):
+    for bad in ("abc", "0", "-5", "nan", "inf", "1e303"):
         monkeypatch.setenv(diskcache.MAX_ENV, bad)
         assert cli.main(["cache", "info"]) == 2
         err = capsys.readouterr().err
@@ -326,6 +374,18 @@ def test_cache_size_setting_is_checked(cache, monkeypatch, capsys):
     assert diskcache.max_bytes() == 2_500_000
     monkeypatch.delenv(diskcache.MAX_ENV)
     assert diskcache.max_bytes() == diskcache.DEFAULT_MAX_MB * 1e6
+
+
+def test_bad_size_setting_never_fails_a_library_run(cache, monkeypatch):
+    """The CLI refuses a bad TWIN_CACHE_MAX_MB (above); a library run warns once and uses the default."""
+    monkeypatch.setenv(diskcache.MAX_ENV, "abc")
+    monkeypatch.setattr(diskcache, "_SEEN", {})
+    monkeypatch.setattr(diskcache, "_WARNED", set(), raising=False)
+    with pytest.warns(UserWarning, match="TWIN_CACHE_MAX_MB = 'abc' is not a size.*default 500 MB") as caught:
+        assert _put("a")[3] == 4.0
+        assert _put("b")[3] == 4.0
+    assert len([w for w in caught if "TWIN_CACHE_MAX_MB" in str(w.message)]) == 1
+    assert len(list(cache.glob("t-*.npz"))) == 2
 
 
 def test_cli_cache_info_and_clear(cache, capsys, monkeypatch):
@@ -343,6 +403,41 @@ def test_cli_cache_info_and_clear(cache, capsys, monkeypatch):
     assert not list(cache.glob("*.npz")) and part.exists()
     monkeypatch.setenv(diskcache.CACHE_ENV, "off")
     assert cli.main(["cache", "clear"]) == 0 and "off" in capsys.readouterr().out
+
+
+def test_cli_cache_clear_reports_what_it_could_not_remove(cache, capsys, monkeypatch):
+    from twin import cli
+
+    for name in ("a", "b", "c"):
+        _put(name)
+    stuck = sorted(cache.glob("t-*.npz"))[1]
+    real = Path.unlink
+
+    def unlink(self, *args, **kwargs):  # e.g. another user's entry in a sticky folder
+        if self == stuck:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    assert cli.main(["cache", "clear"]) == 1
+    out, err = capsys.readouterr()
+    assert "removed 2 entries" in out
+    assert err == f"twin: error: 1 entries could not be removed (first: {stuck}: Permission denied)\n"
+    assert list(cache.glob("t-*.npz")) == [stuck]
+
+
+def test_cli_cache_on_a_missing_folder_or_a_file(cache, capsys, monkeypatch):
+    from twin import cli
+
+    for action in ("info", "clear"):
+        assert cli.main(["cache", action]) == 0
+        assert f"folder: {cache} (TWIN_CACHE_DIR) does not exist yet: nothing is cached" in capsys.readouterr().out
+    cache.parent.mkdir(parents=True)
+    cache.write_text("a file")
+    for action in ("info", "clear"):
+        assert cli.main(["cache", action]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"TWIN_CACHE_DIR = '{cache}' is not a folder" in err
 
 
 _WORKER = """

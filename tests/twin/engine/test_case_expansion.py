@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import sys
+import warnings
 from collections import defaultdict
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from hypothesis import HealthCheck, given, settings
@@ -252,6 +254,78 @@ def test_the_coordinates_are_built_as_xarray_builds_them():
             fast.indexes["time"].equals(plain.indexes["time"])
             and fast.indexes["time"].freq == plain.indexes["time"].freq
         )
+
+
+_N = 4
+_KINDS = {
+    "datetime": pd.date_range("2021-01-01", periods=_N, freq="h"),
+    "datetime_tz": pd.date_range("2021-01-01", periods=_N, freq="h", tz="Asia/Shanghai"),
+    "multi": pd.MultiIndex.from_product([["a", "b"], [1, 2]], names=["s", "d"]),
+    "categorical": pd.CategoricalIndex(list("abab")),
+    "range": pd.RangeIndex(_N),
+    "named_index": pd.Index([1, 2, 3, 4], name="other"),
+    "named_as_key": pd.Index([1, 2, 3, 4], name="time"),
+    "dt64h": np.arange("2021-01-01T00", "2021-01-01T04", dtype="datetime64[h]"),
+    "dt64s": np.arange(_N).astype("datetime64[s]"),
+    "str": np.array(list("wxyz")),
+    "object": np.array(list("wxyz"), dtype=object),
+    "float16": np.arange(_N, dtype=np.float16),
+    "timedelta": np.arange(_N).astype("timedelta64[h]"),
+    "period": pd.period_range("2021-01", periods=_N, freq="M"),
+    "interval": pd.interval_range(0, _N),
+}
+_SCALARS = {
+    "str": "a",
+    "int": 3,
+    "bool": True,
+    "np_datetime": np.datetime64("2021-01-01T00", "h"),
+    "np_str": np.str_("q"),
+    "float": 1.5,
+    "float32": np.float32(1.5),
+    "timedelta": np.timedelta64(1, "h"),
+}
+_X = {"x": xr.Variable(("time",), np.arange(_N, dtype=float))}
+_CASES = [
+    *[pytest.param({"time": v}, _X, id=k) for k, v in _KINDS.items()],
+    *[pytest.param({"time": ("time", v, {"units": "u"})}, _X, id=f"{k}-tuple") for k, v in _KINDS.items()],
+    *[pytest.param({"time": np.arange(_N), "lab": ("time", v)}, _X, id=f"{k}-nondim") for k, v in _KINDS.items()],
+    *[pytest.param({"time": np.arange(_N), "sc": v}, _X, id=f"scalar-{k}") for k, v in _SCALARS.items()],
+    pytest.param({"time": np.arange(_N), "lab": ("time", np.arange(_N + 1))}, _X, id="size-mismatch"),
+    pytest.param({"time": np.arange(_N)}, {"x": xr.Variable(("case",), np.arange(2.0))}, id="data-dim-unsized"),
+    pytest.param({"time": np.arange(_N), "m": (("time", "case"), np.zeros((_N, 2)))}, _X, id="2d-coordinate"),
+    pytest.param({"x": np.arange(_N)}, {"y": xr.Variable(("x",), np.arange(_N, dtype=float))}, id="dim-named-x"),
+    pytest.param({"time": ("time", np.zeros((2, 2)))}, {}, id="bad-tuple"),
+    pytest.param({}, {}, id="empty"),
+]
+
+
+@pytest.mark.parametrize(("coords", "data"), _CASES)
+def test_build_dataset_is_xarrays_dataset_for_every_kind_of_coordinate(coords, data):
+    """The fast path or the public constructor: the same Dataset, indexes (type, dtype, freq)
+    and dtypes as ``xr.Dataset``, or the same kind of error."""
+
+    def build(fn):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return fn(dict(data), coords=dict(coords)), None
+            except Exception as exc:
+                return None, type(exc)
+
+    (ref, ref_error), (got, got_error) = build(xr.Dataset), build(build_dataset)
+    assert got_error is ref_error
+    if ref is None:
+        return
+    assert got.identical(ref) and dict(got.sizes) == dict(ref.sizes)
+    assert list(got.xindexes) == list(ref.xindexes)
+    for k, a in ref.xindexes.items():
+        b = got.xindexes[k]
+        assert type(b) is type(a)
+        ia, ib = getattr(a, "index", None), getattr(b, "index", None)
+        if ia is not None:
+            assert type(ib) is type(ia) and ib.dtype == ia.dtype and ib.equals(ia)
+            assert getattr(ib, "freq", None) == getattr(ia, "freq", None)
+    assert all(got[k].dtype == ref[k].dtype for k in ref.variables)
 
 
 def test_a_changed_private_constructor_falls_back_to_the_public_one(monkeypatch):

@@ -10,7 +10,8 @@ import pytest
 from twin import kpis, simulate
 from twin.cli import _kpi_rows, _table_rows
 from twin.engine.config import Scenario, load_scenario
-from twin.engine.simulate import prepare_weather, prepare_years, simulate_arrays
+from twin.engine.simulate import prepare_weather, prepare_years, simulate_arrays, with_psychrometrics
+from twin.engine.weather_source import site_weather
 from weather.year import WeatherYear, as_year
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -51,13 +52,20 @@ def test_figures_and_table_equal_the_dataset_path(make):
 
 
 def test_weather_years_are_the_weather_datasets():
+    """prepare_years' arrays (psychrometrics derived on arrays) against the Dataset path:
+    site_weather's Dataset with the psychrometrics added on it (with_psychrometrics)."""
     sc = Scenario.from_dict({"sites": ["qingyang", "karamay"], "designs": ["free_air"]})
     years, datasets = prepare_years(sc), prepare_weather(sc)
     assert list(years) == list(datasets)
     for key, (year, meta, site) in years.items():
         ds, ds_meta, ds_site = datasets[key]
         assert isinstance(year, WeatherYear) and meta == ds_meta and site == ds_site
-        assert year.to_dataset().identical(ds)
+        ref, ref_meta = site_weather(site, seed=sc.weather.seed, year=sc.weather.year)
+        ref = with_psychrometrics(ref)
+        assert repr(ref_meta) == repr(meta) and year.to_dataset().identical(ref) and ds.identical(ref)
+        assert list(year.data_vars) == list(ref.data_vars) and _same_bits(year.time, ref["time"].values)
+        for name in ref.data_vars:
+            assert _same_bits(year[str(name)], ref[name].values), name
         assert {"w", "t_wb", "x_sat"} <= set(year.data_vars)
         for name in ds.variables:
             assert _same_bits(year.variables[str(name)][1], ds[name].values), name

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import sites
 from twin import Scenario, annual_kpis, cli
@@ -77,8 +78,20 @@ def test_cli_ensemble(tmp_path, capsys):
     out = tmp_path / "e.nc"
     args = ["ensemble", "--site", "karamay", "--cooling", "spray", "--seeds", "2", "--warming", "0,2", "-o", str(out)]
     assert cli.main(args) == 0
-    text = capsys.readouterr().out
+    text, err = capsys.readouterr()
     assert "PUE P10/P50/P90" in text and "over 2 generated years" in text
-    assert out.exists()
+    assert "kernel: reference (spray)\n" in err  # as twin sweep says it (the same kernel_summary)
+    assert xr.load_dataset(out, engine="h5netcdf").attrs["kernel"] == "reference (spray)"
     assert cli.main([*args[:-2], "--warming", "0:x", "-o", str(tmp_path / "f.nc")]) == 2
     assert capsys.readouterr().err.startswith("twin: error:")
+
+
+def test_cli_ensemble_refuses_a_set_of_what_it_sets_itself(tmp_path, capsys):
+    args = ["ensemble", "--site", "karamay", "--cooling", "spray", "--seeds", "2", "-o", str(tmp_path / "e.nc")]
+    assert cli.main([*args, "--set", "weather.seed=5"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "twin: error: --set weather.seed=5: the ensemble sets weather.seed itself; use --seeds N (seeds 0 … N-1)\n"
+    )
+    assert not (tmp_path / "e.nc").exists()
