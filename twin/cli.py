@@ -937,6 +937,11 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(n: int, one: str, many: str) -> str:
+    """``n`` with the noun in the singular for 1, else the plural."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     from twin.core import diskcache
 
@@ -954,11 +959,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
         return 0
     if args.action == "clear":
         n, size, failed = diskcache.clear(folder)
-        print(f"removed {n} entries ({size / 1e6:.1f} MB) from {folder}")
+        print(f"removed {_count(n, 'entry', 'entries')} ({size / 1e6:.1f} MB) from {folder}")
         if failed:
             first = failed[0]
             print(
-                f"twin: error: {len(failed)} entries could not be removed "
+                f"twin: error: {_count(len(failed), 'entry', 'entries')} could not be removed "
                 f"(first: {first.filename}: {first.strerror or first})",
                 file=sys.stderr,
             )

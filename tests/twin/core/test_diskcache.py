@@ -422,7 +422,7 @@ def test_cli_cache_clear_reports_what_it_could_not_remove(cache, capsys, monkeyp
     assert cli.main(["cache", "clear"]) == 1
     out, err = capsys.readouterr()
     assert "removed 2 entries" in out
-    assert err == f"twin: error: 1 entries could not be removed (first: {stuck}: Permission denied)\n"
+    assert err == f"twin: error: 1 entry could not be removed (first: {stuck}: Permission denied)\n"
     assert list(cache.glob("t-*.npz")) == [stuck]
 
 
