@@ -914,8 +914,10 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         raise ConfigError(f"--seeds = {args.seeds} must be ≥ 1")
     try:
         warming = [float(w) for w in parse_grid(f"warming={args.warming}")[1]]
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("--grid 'warming=", "--warming '")) from None
+    except (ConfigError, TypeError, ValueError):
+        raise ConfigError(
+            f"--warming {args.warming!r}: write kelvin values w1,w2,... or start:stop:step (each within -10 … 10 K)"
+        ) from None
     out = _study_output(args, f"{stem}-ensemble")
     with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
         warnings.simplefilter("ignore", weather.WeatherWarning)

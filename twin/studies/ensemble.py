@@ -17,6 +17,7 @@ downscaled climate projection.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,14 @@ def percentiles(ds: xr.Dataset, names: Sequence[str] = ENSEMBLE_KPIS) -> xr.Data
     return q
 
 
+MAX_SEEDS = 1000
+"""Most seeds (generated years per site and warming) of one ensemble: the limit ``twin weather-validate`` has (assumption)."""
+
+MAX_MEMBERS = 2_000_000
+"""Most case-years of one ensemble (cases × seeds × warmings; assumption: the national study of
+issue 14, 4 hubs × 7 designs × 1,000 sizes × 50 years = 1.4 M, fits; its KPIs hold ≈ 0.4 kB each)."""
+
+
 def run_ensemble(
     scenario: Scenario,
     seeds: Sequence[int],
@@ -113,6 +122,15 @@ def run_ensemble(
     """
     if scenario.weather.is_file:
         raise ConfigError(f"weather.source = {scenario.weather.source!r}: an ensemble needs generated years (typical)")
+    if len(seeds) > MAX_SEEDS:
+        raise ConfigError(f"--seeds: {len(seeds):,} seeds; at most {MAX_SEEDS:,} generated years per site and warming")
+    n_cases = len(scenario.sites) * len(scenario.designs) * math.prod(len(v) for _, v in scenario.sweep)
+    if n_cases * len(seeds) * len(warming) > MAX_MEMBERS:
+        raise ConfigError(
+            f"the ensemble has {n_cases:,} cases × {len(seeds):,} seeds × {len(warming):,} warmings = "
+            f"{n_cases * len(seeds) * len(warming):,} case-years; at most {MAX_MEMBERS:,}: "
+            "use fewer seeds, warmings or swept values, or split the study"
+        )
     seeds = [int(s) for s in seeds]
     warming = [float(w) for w in warming]
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:

@@ -86,6 +86,24 @@ def test_cli_ensemble(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("twin: error:")
 
 
+def test_too_big_an_ensemble_is_refused_before_anything_is_built():
+    """100 million seeds (or a grid of that many case-years) is one line, not hours of memory growth."""
+    with pytest.raises(ConfigError, match=r"--seeds: 100,000,000 seeds; at most 1,000"):
+        run_ensemble(SC, seeds=range(100_000_000), progress=False)
+    with pytest.raises(ConfigError, match=r"case-years; at most 2,000,000"):
+        run_ensemble(SC, seeds=range(1000), warming=tuple(np.arange(-10.0, 10.0, 0.01)), progress=False)
+
+
+@pytest.mark.parametrize("warming", ["0,abc", "0,,1", "", "0,1,1", "0:x"])
+def test_cli_ensemble_refuses_a_bad_warming_in_one_line(tmp_path, capsys, warming):
+    args = ["ensemble", "--site", "karamay", "--cooling", "spray", "--seeds", "2", "-o", str(tmp_path / "e.nc")]
+    assert cli.main([*args, "--warming", warming]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"twin: error: --warming {warming!r}: write kelvin values w1,w2,... or start:stop:step (each within -10 … 10 K)\n"
+    )
+
+
 def test_cli_ensemble_refuses_a_set_of_what_it_sets_itself(tmp_path, capsys):
     args = ["ensemble", "--site", "karamay", "--cooling", "spray", "--seeds", "2", "-o", str(tmp_path / "e.nc")]
     assert cli.main([*args, "--set", "weather.seed=5"]) == 2
