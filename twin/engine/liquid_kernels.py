@@ -5,10 +5,10 @@ hours outside, the block's cases inside; the hour's state (what depends on the w
 cooling parameters only) computed by the reference code once per hour
 (:func:`~twin.building.cooling.liquid.liquid_state` for the coolant, the water target and the
 pumps' design power; :func:`~twin.building.cooling.free_air.free_air_state` for the auxiliary air
-system) into an ``(n_state, time)`` matrix; per case the load part here (:func:`liquid_case`:
-IT power at the coolant's chip temperature, the heat into the liquid and into the air, the dry
-cooler with its pads, the coolant and water pumps, the return water), the IT power, electrical
-chain and annual sums by the shared helpers.
+system) into an ``(n_state, time)`` matrix; per case the load part here (:func:`liquid_heat`:
+IT power at the coolant's chip temperature, the heat into the liquid and into the air;
+:func:`drycooler_case`: the dry cooler with its pads; :func:`liquid_load`: with the coolant and
+water pumps), the IT power, electrical chain and annual sums by the shared helpers.
 
 Two passes per block. The auxiliary air system's trim is sized for each case's peak residual
 heat over the year (``q_design`` of :func:`~twin.building.cooling.free_air.simulate_free_air`
@@ -17,12 +17,18 @@ peak (and writes each case's hourly recoverable heat and return water temperatur
 reuse needs), then :func:`liquid_loop` runs the year with the air system sized. The heat reused
 (:func:`twin.building.heat_reuse.reused_heat`) is computed from those hourly arrays by the
 reference's numpy function where the block's heat customer is known
-(:func:`twin.engine.simulate.annual_kpis`); the fluid loss, its CO2e and make-up cost are
-constant per case (:func:`~twin.building.cooling.liquid.fluid_lost`, the reference itself).
+(:func:`twin.engine.simulate.annual_kpis`: a block carries no heat customer into the kernel);
+the fluid loss, its CO2e and make-up cost are constant per case
+(:func:`~twin.building.cooling.liquid.fluid_lost`, the reference itself).
 
-A status hands the block to the reference: ``1`` the auxiliary trim cannot hold its setpoint in
-some hour (the reference's fixed point on the supply temperature), ``2`` a value out of bounds
-(or the trim running in an hour without a finite COP).
+In hours in which the auxiliary trim falls short of its setpoint in some case (humid hours near
+the residual heat's peak: the trim is sized for that peak, the closed air system's outdoor air
+adds to it), the supply runs warmer, which changes the air's density, humidity, envelope and the
+trim's COP per case: :func:`_trim_short` runs the reference's air system on those hours'
+columns only and the kernel takes its fans, compressor, humidifier, water and envelope there.
+
+A status hands the block to the reference: ``1`` the trim short in an hour not so given, ``2``
+a value out of bounds (or the trim running in an hour without a finite COP).
 """
 
 from __future__ import annotations
