@@ -18,7 +18,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.twin.engine.test_design_kernels import _designed_day
+from tests.twin.engine.test_design_kernels import _designed_day, _two_processes
 from tests.twin.engine.test_engine_kernels import (
     RTOL,
     _compare,
@@ -289,3 +289,17 @@ def test_a_constant_it_power_year_sums_as_numpy(tmp_path):
     grid = (("facility.utilisation", (0.3, 0.8)), ("cooling.immersion_2p.condenser_approach", (5.0, 10.0)))
     sc = Scenario(sites=("qingyang_grid",), designs=("immersion_2p",), site_dirs=(str(d),), sweep=grid)
     assert all(_fused_and_reference(sc))
+
+
+def test_liquid_kernels_are_cached_on_disk(tmp_path):
+    """A second process loads both passes from NUMBA_CACHE_DIR instead of compiling them."""
+    code = (
+        "from twin import Scenario; from twin.engine.simulate import annual_kpis\n"
+        "from twin.core.jit import compiled; from twin.engine import liquid_kernels as k\n"
+        "annual_kpis(Scenario(sites=('qingyang',), designs=('cold_plate',)), kernel='numba')\n"
+        "for f in (compiled(k.liquid_peak_loop), compiled(k.liquid_loop)):\n"
+        "    print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
+    )
+    first, second = _two_processes(code, tmp_path)
+    assert first == [0, 1, 0, 1]  # (hits, misses) of each pass: compiled and written
+    assert second == [1, 0, 1, 0]  # loaded
