@@ -1,7 +1,8 @@
 """Fused compiled kernels: a block's per-case-hour physics and its annual sums in one pass.
 
 Designs with a kernel (:data:`COMPILED_DESIGNS`): free air (here, the worked example), chilled
-water with EIR chillers and indirect evaporative cooling (:mod:`twin.engine.design_kernels`).
+water with EIR chillers and indirect evaporative cooling (:mod:`twin.engine.design_kernels`),
+the liquid designs (:mod:`twin.engine.liquid_kernels`).
 
 The numpy functions stay the documented reference; each kernel here is a plain Python
 function of scalar loops doing their arithmetic, compiled by numba
@@ -61,6 +62,7 @@ from twin.engine.kernel_parts import (
     run_kernel,
     shared_rows,
 )
+from twin.engine.liquid_kernels import LIQUID_DESIGNS, liquid_kernel
 from twin.engine.metrics import FACILITY_SUMS
 
 __all__ = ["COMPILED_DESIGNS", "SUMS", "facility_year", "free_air_loop", "kernel_for"]
@@ -191,7 +193,12 @@ def _free_air(block: Block) -> dict[str, Any] | None:
     return run_kernel(free_air_loop, P, state, (u, installed), consts, nt, grid, want_hourly)
 
 
-COMPILED_DESIGNS = {"free_air": _free_air, "chilled_water": chilled_water_kernel, "indirect_evap": indirect_evap_kernel}
+COMPILED_DESIGNS = {
+    "free_air": _free_air,
+    "chilled_water": chilled_water_kernel,
+    "indirect_evap": indirect_evap_kernel,
+    **dict.fromkeys(LIQUID_DESIGNS, liquid_kernel),
+}
 """Designs with a fused kernel: ``{name: fn(block) -> result or None}`` with ``block`` a
 :class:`~twin.engine.kernel_parts.Block`, the result as :func:`facility_year`'s
 (:func:`~twin.engine.kernel_parts.run_kernel` returns it)."""
@@ -220,8 +227,10 @@ def facility_year(
     dict or None
         ``sums``: ``{name: (case,)}`` for :data:`SUMS` (and with ``grid``
         :data:`twin.engine.kernel_parts.GRID_SUMS`); ``peaks`` (case, month) kW with ``grid``;
-        ``p_facility`` (case, time) kW with ``want_hourly``. None when the design has no kernel
-        or the block needs the reference (trim shortfall, a value out of bounds).
+        ``p_facility`` (case, time) kW with ``want_hourly``; for the liquid designs ``hourly``,
+        the (case, time) arrays heat reuse and the fluid KPIs read (``q_recoverable``,
+        ``t_return``, ``fluid_loss``, ``fluid_co2e``, ``fluid_cost``). None when the design has
+        no kernel or the block needs the reference (trim shortfall, a value out of bounds).
     """
     fn = COMPILED_DESIGNS.get(design.name)
     return None if fn is None else fn(Block(design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly))
