@@ -33,15 +33,12 @@ from typing import Any
 import numpy as np
 
 from twin.building.cooling import Design
-from twin.building.cooling.air_management import from_columns
-from twin.building.cooling.components import CP_AIR, vapour_compression_power
+from twin.building.cooling.components import CP_AIR
 from twin.building.cooling.curves import FAN_CURVES
-from twin.building.cooling.free_air import free_air_state
-from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import use_compiled
-from twin.engine.design_kernels import chilled_water_kernel, indirect_evap_kernel
+from twin.engine.design_kernels import _design_heat, air_rows, air_state, chilled_water_kernel, indirect_evap_kernel
 from twin.engine.kernel_parts import (
     MAX_FLOAT,
     SHARED_ROWS,
@@ -152,43 +149,9 @@ def _free_air(block: Block) -> dict[str, Any] | None:
     nt = int(np.shape(wx["t_db"])[-1])
     installed, overclock = installed_it(design, fac, coo, design_kw, nt)
     coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}  # as facility_chain does
-    d_s, dt_units, _ = from_columns(coo)
-    st = free_air_state(wx, coo)
-    indoor = indoor_losses_reference(design_kw, design_kw, ele)
-    q_design = design_kw + (indoor["p_dist_loss"] + indoor["p_ups_loss"] + indoor["p_misc"])
-    # COP in the hours any case may run the compressor (too humid, or trim after evaporation)
-    may_run = (st["too_humid"] | (st["trim_per_kg"] > 0.0)).astype(float)
-    t_evap = st["t_supply"] - coo["evaporator_approach"]
-    t_cond = wx["t_db"] + coo["condenser_approach"]
-    _, cop = vapour_compression_power(
-        may_run, t_evap, t_cond, coo["refrigerant"], coo["eta_isentropic"], coo["eta_motor"]
-    )
-    finite = np.isfinite(cop)
-    share = coo["fan_units"] / (coo["fan_units"] + coo["fan_redundant_units"])
-    m_design = q_design / (CP_AIR * dt_units)
-    P = case_matrix(
-        [
-            *shared_rows(fac, ele, design_kw, overclock),
-            d_s,
-            1.0 / (CP_AIR * dt_units),
-            coo["trim_capacity"] * q_design,
-            share / np.maximum(m_design, 1e-12),
-            coo["fan_min_flow"],
-            m_design / share,
-        ],
-        m,
-    )
-    state = [
-        st["t_supply"],
-        st["too_humid"],
-        st["trim_per_kg"] + st["closed_oa_per_kg"],
-        st["fan_kw"],
-        st["humid_kw"],
-        st["water"],
-        st["out_of_envelope"],
-        np.where(finite, 1.0 / np.where(finite, cop, 1.0), 0.0),
-        ~finite,
-    ]
+    state, d_s, dt_units = air_state(wx, coo)
+    q_design = _design_heat(design_kw, ele)
+    P = case_matrix([*shared_rows(fac, ele, design_kw, overclock), d_s, *air_rows(coo, q_design, dt_units)], m)
     consts = np.array([CP_AIR, T_INLET_REF, DT_CHIP_AIR, *FAN_CURVES[str(coo["fan_control"])]], dtype=float)
     return run_kernel(free_air_loop, P, state, (u, installed), consts, nt, grid, want_hourly)
 

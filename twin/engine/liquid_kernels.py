@@ -39,29 +39,34 @@ from typing import Any
 
 import numpy as np
 
-from twin.building.cooling.air_management import from_columns
-from twin.building.cooling.components import CP_AIR, H_FG, dry_cooler, vapour_compression_power
+from twin.building.cooling.components import CP_AIR, H_FG, dry_cooler
 from twin.building.cooling.curves import FAN_CURVES, PUMP_CURVES
-from twin.building.cooling.free_air import FreeAirParams, free_air_state, simulate_free_air
+from twin.building.cooling.free_air import FreeAirParams, simulate_free_air
 from twin.building.cooling.liquid import fluid_lost, liquid_state
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
-from twin.core.jit import compiled, kernel_helper
+from twin.core.jit import kernel_helper
 from twin.core.params import ConfigError
-from twin.engine.design_kernels import _design_heat, _inv_cop
+from twin.engine.design_kernels import _design_heat, air_rows, air_state
 from twin.engine.kernel_parts import (
+    MAX_FLOAT,
     SHARED_ROWS,
     Block,
-    accumulate_hour,
+    add_hour,
     by_hour,
     case_matrix,
-    electrical_hour,
+    close_sums,
+    compiled_kernel,
+    electrical_case,
+    electrical_chain,
+    end_chunk,
     fill_column,
     fill_hour,
-    hour_scratch,
     indoor_losses,
+    it_case,
     it_power,
-    record_cooling,
+    kernel_scratch,
+    open_sums,
     run_kernel,
     shared_rows,
     state_groups,
@@ -73,6 +78,7 @@ __all__ = [
     "LIQUID_ROWS",
     "LIQUID_STATE",
     "drycooler_case",
+    "liquid_case",
     "liquid_heat",
     "liquid_kernel",
     "liquid_load",
@@ -128,15 +134,37 @@ _DRY_COOLER_AIR_DT = inspect.signature(dry_cooler).parameters["air_delta_t_desig
 
 
 @kernel_helper
-def liquid_heat(P, i, installed, u, t_cool, t_air, t_inlet_ref, t_chip_ref):
-    """IT power of case ``i`` with its chips at the coolant's temperature, and the heat left to
-    the air and taken by the liquid (:func:`~twin.building.cooling.liquid.simulate_liquid`), kW:
-    ``(p_it, q_air, q_liquid)``. ``t_cool`` the coolant supply, ``t_air`` the servers' inlet °C."""
+def liquid_case(P, i):
+    """Case ``i``'s :data:`LIQUID_ROWS` of ``P`` as a tuple of scalars (for :func:`liquid_heat`, :func:`liquid_load`)."""
     r = len(SHARED_ROWS)
-    fans_kept, dt_chip, capture = P[r, i], P[r + 1, i], P[r + 2, i]
-    p_it, _ = it_power(P, i, installed, u, t_air, t_cool + dt_chip, fans_kept, t_inlet_ref, t_chip_ref)
-    p_dist, p_ups, p_misc = indoor_losses(P, i, p_it)
-    return p_it, fans_kept * p_it + (p_dist + p_ups + p_misc), capture * p_it
+    return (
+        P[r, i],
+        P[r + 1, i],
+        P[r + 2, i],
+        P[r + 3, i],
+        P[r + 4, i],
+        P[r + 5, i],
+        P[r + 6, i],
+        P[r + 7, i],
+        P[r + 8, i],
+        P[r + 9, i],
+        P[r + 10, i],
+        P[r + 11, i],
+        P[r + 12, i],
+    )
+
+
+@kernel_helper
+def liquid_heat(it, el, lq, installed, u, t_cool, t_air, t_inlet_ref, t_chip_ref):
+    """IT power of one case with its chips at the coolant's temperature, its indoor losses, and
+    the heat left to the air and taken by the liquid (:func:`~twin.building.cooling.liquid.simulate_liquid`),
+    kW: ``(p_it, p_dist, p_ups, p_misc, q_air, q_liquid)``. ``it``, ``el``, ``lq`` the case's
+    :func:`~twin.engine.kernel_parts.it_case`, :func:`~twin.engine.kernel_parts.electrical_case`,
+    :func:`liquid_case`; ``t_cool`` the coolant supply, ``t_air`` the servers' inlet °C."""
+    fans_kept, dt_chip, capture = lq[0], lq[1], lq[2]
+    p_it, _ = it_power(it, installed, u, t_air, t_cool + dt_chip, fans_kept, t_inlet_ref, t_chip_ref)
+    p_dist, p_ups, p_misc = indoor_losses(el, p_it)
+    return p_it, p_dist, p_ups, p_misc, fans_kept * p_it + (p_dist + p_ups + p_misc), capture * p_it
 
 
 @kernel_helper
@@ -153,24 +181,23 @@ def drycooler_case(need, adiabatic, t_target, t_db, t_pad):
 
 
 @kernel_helper
-def liquid_load(P, i, installed, u, t_cool, t_wt, t_db, t_pad, p_cool_design, c):
-    """The liquid part of case ``i`` for one hour (:func:`~twin.building.cooling.liquid.simulate_liquid`):
-    ``(p_it, q_air, p_pumps, p_drycooler, water, short)``: kW, the heat left to the air kW, the
+def liquid_load(lq, q_liq, t_wt, t_db, t_pad, p_cool_design, pump, two_phase):
+    """The liquid part of one case and hour (:func:`~twin.building.cooling.liquid.simulate_liquid`)
+    at ``q_liq`` kW into the liquid: ``(p_pumps, p_drycooler, water, short, load, t_water)``: the
     pumps and dry-cooler fans kW, pad water L/h, 1.0 where the dry cooler cannot reach the water
-    target (else 0.0). The state's coolant supply, water target, dry bulb and padded air °C and
-    the coolant pump's design kW; ``c`` :func:`liquid_loop`'s ``consts``."""
-    r = len(SHARED_ROWS)
-    q_liq_d, approach, p_dc_d, adiabatic = P[r + 3, i], P[r + 4, i], P[r + 5, i], P[r + 6, i]
-    p_water_d, min_flow, vapour = P[r + 7, i], P[r + 8, i], P[r + 11, i]
-    p_it, q_air, q_liq = liquid_heat(P, i, installed, u, t_cool, c[0], c[1], c[2])
+    target (else 0.0), the liquid's part load and the water supply reached °C. ``lq`` the case's
+    :func:`liquid_case`; the state's water target, dry bulb and padded air °C and the coolant
+    pump's design kW; ``pump`` the pump curve's four coefficients, ``two_phase`` 1.0 or 0.0."""
+    q_liq_d, approach, p_dc_d, adiabatic = lq[3], lq[4], lq[5], lq[6]
+    p_water_d, min_flow, vapour, pad_water = lq[7], lq[8], lq[11], lq[12]
     load = q_liq / q_liq_d
     ratio, t_water, t_in = drycooler_case(approach * load, adiabatic, t_wt, t_db, t_pad)
-    water = ratio * P[r + 12, i] * (t_db - t_in)  # 0 without the pads
+    water = ratio * pad_water * (t_db - t_in)  # 0 without the pads
     x = max(load, min_flow)
-    curve = ((c[10] * x + c[9]) * x + c[8]) * x + c[7]
-    p_coolant = vapour * q_liq if c[11] > 0.0 else p_cool_design * curve
+    curve = ((pump[3] * x + pump[2]) * x + pump[1]) * x + pump[0]
+    p_coolant = vapour * q_liq if two_phase > 0.0 else p_cool_design * curve
     short = 1.0 if t_water > t_wt + 1e-6 else 0.0
-    return p_it, q_air, p_coolant + p_water_d * curve, p_dc_d * (ratio * ratio * ratio), water, short
+    return p_coolant + p_water_d * curve, p_dc_d * (ratio * ratio * ratio), water, short, load, t_water
 
 
 def liquid_peak_loop(P, S, U, IT, consts, q_peak, q_rec, t_ret, q_res):
@@ -179,8 +206,9 @@ def liquid_peak_loop(P, S, U, IT, consts, q_peak, q_rec, t_ret, q_res):
     ``q_res`` (kW), each (time, case). ``consts`` as :func:`liquid_loop`'s."""
     m = P.shape[1]
     nt = S.shape[1]
-    r = len(SHARED_ROWS)
     t_air, t_inlet_ref, t_chip_ref = consts[0], consts[1], consts[2]
+    pump = (consts[7], consts[8], consts[9], consts[10])
+    two_phase = consts[11]
     u = np.empty(m)
     inst = np.empty(m)
     for i in range(m):
@@ -188,23 +216,25 @@ def liquid_peak_loop(P, S, U, IT, consts, q_peak, q_rec, t_ret, q_res):
     for t in range(nt):
         fill_column(U, t, u)
         fill_column(IT, t, inst)
-        t_cool, t_wt, t_db, t_pad = S[0, t], S[1, t], S[2, t], S[3, t]
+        t_cool, t_wt, t_db, t_pad, p_cool_d = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
         for i in range(m):
-            q_liq_d, approach, adiabatic = P[r + 3, i], P[r + 4, i], P[r + 6, i]
-            min_flow, constant, dt_water = P[r + 8, i], P[r + 9, i], P[r + 10, i]
-            _, q_air, q_liq = liquid_heat(P, i, inst[i], u[i], t_cool, t_air, t_inlet_ref, t_chip_ref)
-            load = q_liq / q_liq_d
-            _, t_water, _ = drycooler_case(approach * load, adiabatic, t_wt, t_db, t_pad)
-            flow = 1.0 if constant > 0.0 else max(load, min_flow)
+            it = it_case(P, i)
+            el = electrical_case(P, i)
+            lq = liquid_case(P, i)
+            _, _, _, _, q_air, q_liq = liquid_heat(it, el, lq, inst[i], u[i], t_cool, t_air, t_inlet_ref, t_chip_ref)
+            _, _, _, _, load, t_water = liquid_load(lq, q_liq, t_wt, t_db, t_pad, p_cool_d, pump, two_phase)
+            flow = 1.0 if lq[9] > 0.0 else max(load, lq[8])
             q_peak[i] = max(q_peak[i], q_air)
             q_rec[t, i] = q_liq
-            t_ret[t, i] = t_water + dt_water * load / flow
+            t_ret[t, i] = t_water + lq[10] * load / flow
             q_res[t, i] = q_air
 
 
-def liquid_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out, acc, peaks):
-    """Second pass: :func:`liquid_case`, the auxiliary free-air system sized for the case's peak
-    residual heat (fans, trim, humidifier, water), the electrical chain and the annual sums.
+def liquid_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
+    """Second pass: the liquid part (:func:`liquid_heat`, :func:`liquid_load`), the auxiliary
+    free-air system sized for the case's peak residual heat (fans, trim, humidifier, water), the
+    electrical chain and the annual sums; hours outside, the cases inside, one loop per hour (as
+    :func:`twin.engine.kernels.free_air_loop`).
 
     ``consts``: the servers' inlet (the air system's setpoint), reference inlet and chip °C; the
     fan curve's four coefficients; the pump curve's four; 1.0 for two-phase (else 0.0); then the hours in
@@ -217,89 +247,76 @@ def liquid_loop(P, S, U, IT, consts, price, clean, month, day_end, grid, p_out, 
     """
     m = P.shape[1]
     nt = S.shape[1]
+    t_air, t_inlet_ref, t_chip_ref = consts[0], consts[1], consts[2]
     a0, a1, a2, a3 = consts[3], consts[4], consts[5], consts[6]
-    c = consts
+    pump = (consts[7], consts[8], consts[9], consts[10])
+    two_phase = consts[11]
     ra = len(SHARED_ROWS) + len(LIQUID_ROWS)
     n_given, n_block = int(consts[12]), int(consts[13])
     base = 14 + n_given
     j = 0
-    u, inst, pr, cl, C, E, part, day_ok = hour_scratch(m, acc)
-    for t in range(nt):
-        fill_hour(t, U, IT, price, clean, grid, u, inst, pr, cl)
-        t_cool, t_wt, t_db, t_pad, p_cool_d = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
-        humid, mech, fan_kw, hum_kw, water_kg = S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
-        out_aux, inv_cop, no_cop = S[10, t], S[11, t], S[12, t]
+    G = np.zeros((5, m))  # a given hour's air system per case: fans, compressor, humidifier, water, out
+    H, segs, hourly = kernel_scratch(month, p_out, m)
+    for k in range(segs.size - 1):
+        t0, t1 = segs[k], segs[k + 1]
+        mo = month[t0]
         n_short = 0
         n_bad = 0
-        for i in range(m):
-            p_it, q, p_pumps, p_dc, water_dc, short = liquid_load(
-                P, i, inst[i], u[i], t_cool, t_wt, t_db, t_pad, p_cool_d, c
-            )
-            m_air = q * P[ra, i]
-            q_mech = m_air * mech + q * humid
-            n_short += 1 if q_mech - P[ra + 1, i] > 0.0 else 0
-            p_mech = max(q_mech, 0.0) * inv_cop
-            xf = max(m_air * P[ra + 2, i], P[ra + 3, i])
-            p_fans = P[ra + 4, i] * fan_kw * (((a3 * xf + a2) * xf + a1) * xf + a0)
-            p_hum = m_air * hum_kw
-            water = water_dc + m_air * water_kg
-            out = 1.0 if (short > 0.0) | (out_aux > 0.0) else 0.0
-            ok = (p_fans >= 0.0) & (p_pumps >= 0.0) & (p_dc >= 0.0) & (p_hum >= 0.0)
-            ok = ok & (water >= 0.0) & (water < math.inf) & ((q_mech <= 0.0) | (no_cop == 0.0))
-            n_bad += 0 if ok else 1
-            record_cooling(C, i, p_it, p_fans + p_pumps + p_mech + p_dc + p_hum, water, out)
-        if j < n_given and int(consts[14 + j]) == t:  # the trim short in some case: the reference's air system
-            n_short = 0
+        for t in range(t0, t1):
+            fill_hour(t, U, IT, price, clean, H)
+            t_cool, t_wt, t_db, t_pad, p_cool_d = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
+            humid, mech, fan_kw, hum_kw, water_kg = S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
+            out_aux, inv_cop, no_cop = S[10, t], S[11, t], S[12, t]
+            given = (j < n_given) and (int(consts[14 + j]) == t)  # the trim short in some case: the reference's
+            if given:
+                for i in range(m):
+                    o = base + j * 5 * n_block + int(P[ra + 5, i])
+                    for q in range(5):
+                        G[q, i] = consts[o + q * n_block]
+                j += 1
+            row = t * hourly
             for i in range(m):
-                p_it, _, p_pumps, p_dc, water_dc, short = liquid_load(
-                    P, i, inst[i], u[i], t_cool, t_wt, t_db, t_pad, p_cool_d, c
+                it = it_case(P, i)
+                el = electrical_case(P, i)
+                lq = liquid_case(P, i)
+                per_kg, cap, flow_x, x_min, fan_scale = P[ra, i], P[ra + 1, i], P[ra + 2, i], P[ra + 3, i], P[ra + 4, i]
+                p_it, p_dist, p_ups, p_misc, q, q_liq = liquid_heat(
+                    it, el, lq, H[1, i], H[0, i], t_cool, t_air, t_inlet_ref, t_chip_ref
                 )
-                o = base + j * 5 * n_block + int(P[ra + 5, i])
-                p_fans, p_mech, p_hum = consts[o], consts[o + n_block], consts[o + 2 * n_block]
-                water_aux, out_aux = consts[o + 3 * n_block], consts[o + 4 * n_block]
-                ok = (p_fans >= 0.0) & (p_mech >= 0.0) & (p_hum >= 0.0) & (water_aux >= 0.0) & (water_aux < math.inf)
-                n_bad += 0 if ok else 1
-                out = 1.0 if (short > 0.0) | (out_aux > 0.0) else 0.0
-                record_cooling(C, i, p_it, p_fans + p_pumps + p_mech + p_dc + p_hum, water_dc + water_aux, out)
-            j += 1
+                p_pumps, p_dc, water_dc, short, _, _ = liquid_load(
+                    lq, q_liq, t_wt, t_db, t_pad, p_cool_d, pump, two_phase
+                )
+                m_air = q * per_kg
+                q_mech = m_air * mech + q * humid
+                xf = max(m_air * flow_x, x_min)
+                p_fans = G[0, i] if given else fan_scale * fan_kw * (((a3 * xf + a2) * xf + a1) * xf + a0)
+                p_mech = G[1, i] if given else max(q_mech, 0.0) * inv_cop
+                p_hum = G[2, i] if given else m_air * hum_kw
+                water = water_dc + (G[3, i] if given else m_air * water_kg)
+                out_a = G[4, i] if given else out_aux
+                n_short += 0 if given else (1 if q_mech - cap > 0.0 else 0)
+                out = 1.0 if (short > 0.0) | (out_a > 0.0) else 0.0
+                ok = (p_fans >= 0.0) & (p_pumps >= 0.0) & (p_dc >= 0.0) & (p_hum >= 0.0) & (p_mech >= 0.0)
+                ok = ok & (water >= 0.0) & (water <= MAX_FLOAT) & (given | (q_mech <= 0.0) | (no_cop == 0.0))
+                p_cool = p_fans + p_pumps + p_mech + p_dc + p_hum
+                p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
+                n_bad += bad + (0 if ok else 1)
+                s = open_sums(part, acc, peaks, mo, i)
+                s = add_hour(s, p_it, p_cool, water, out, p_f, p_ups, p_tr, H[2, i], H[3, i])
+                close_sums(part, acc, peaks, mo, i, s)
+                p_out[row, i] = p_f
+        end_chunk(part, acc, t1, nt)
         if n_short > 0:
             return 1
-        n_bad += electrical_hour(P, C, E)
         if n_bad > 0:
             return 2
-        accumulate_hour(t, C, E, part, acc, pr, cl, month, day_end, grid, peaks, day_ok, p_out)
     return 0
-
-
-def _aux_air(wx: Any, aux: Any) -> tuple[list[Any], list[Any]]:
-    """The auxiliary free-air system's state rows and its ``(per_kg, dt_units)`` (free air's state)."""
-    _, dt_units, _ = from_columns(aux)
-    st = free_air_state(wx, aux)
-    may_run = (st["too_humid"] | (st["trim_per_kg"] > 0.0)).astype(float)
-    _, cop = vapour_compression_power(
-        may_run,
-        st["t_supply"] - aux["evaporator_approach"],
-        wx["t_db"] + aux["condenser_approach"],
-        str(aux["refrigerant"]),
-        aux["eta_isentropic"],
-        aux["eta_motor"],
-    )
-    state = [
-        st["too_humid"],
-        st["trim_per_kg"] + st["closed_oa_per_kg"],
-        st["fan_kw"],
-        st["humid_kw"],
-        st["water"],
-        st["out_of_envelope"],
-        *_inv_cop(cop),
-    ]
-    return state, [1.0 / (CP_AIR * dt_units), dt_units]
 
 
 def _peaks(P: np.ndarray, state: list[Any], hourly: tuple[Any, Any], consts: np.ndarray, m: int, nt: int) -> tuple:
     """The first pass over every group of equal state: ``q_peak`` (case,), ``q_rec`` and ``t_ret``
     (case, time; C-contiguous, as the reference's, for its sums), ``q_res`` (time, case)."""
-    f = compiled(liquid_peak_loop)
+    f = compiled_kernel(liquid_peak_loop)
     q_peak, out = np.empty(m), [np.empty((nt, m)) for _ in range(3)]
     U, inst = (by_hour(a, m, nt) for a in hourly)
     for idx, S in state_groups(state, m, nt):
@@ -371,7 +388,8 @@ def liquid_kernel(block: Block) -> dict[str, Any] | None:
     st = liquid_state(kind, wx, coo, q_design)
     two_phase = st["p_coolant_pump_design"] is None
     aux = st["aux"]
-    aux_state, (per_kg, dt_units) = _aux_air(wx, aux)
+    air, _, dt_units = air_state(wx, aux)
+    aux_state = air[1:]  # the air system's "IT" is the residual heat: no supply temperature in it
     t_pad = wx["t_db"] - coo["adiabatic_effectiveness"] * (wx["t_db"] - wx["t_wb"])
     state = [
         st["t_coolant"],
@@ -411,22 +429,10 @@ def liquid_kernel(block: Block) -> dict[str, Any] | None:
     P0 = case_matrix(liquid_rows, m)
     q_peak, q_rec, t_ret, q_res = _peaks(P0, state, (u, installed), consts, m, nt)
     q_aux = q_peak[:, None]  # the air system's design heat: the case's peak residual heat
-    share = aux["fan_units"] / (aux["fan_units"] + aux["fan_redundant_units"])
-    m_design = q_aux / (CP_AIR * dt_units)
-    P = case_matrix(
-        [
-            *liquid_rows,
-            per_kg,
-            aux["trim_capacity"] * q_aux,
-            share / np.maximum(m_design, 1e-12),
-            aux["fan_min_flow"],
-            m_design / share,
-            np.arange(m)[:, None],
-        ],
-        m,
-    )
+    air_p = air_rows(aux, q_aux, dt_units)
+    P = case_matrix([*liquid_rows, *air_p, np.arange(m)[:, None]], m)
     try:
-        given_hours = _trim_short(wx, aux, aux_state, per_kg, q_aux, q_res)
+        given_hours = _trim_short(wx, aux, aux_state, air_p[0], q_aux, q_res)
     except ConfigError:  # (the reference's air system does not settle: the reference reports it)
         return None
     consts = np.concatenate([consts, given_hours])

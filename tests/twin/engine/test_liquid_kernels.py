@@ -280,9 +280,10 @@ def test_annual_kpis_numba_equals_reference_on_a_real_year(site, station):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="kernel_parts.accumulate_hour sums each hour into chunks one after another: for an IT power "
-    "constant over the year (two-phase immersion, flat utilisation: no weather in it) that sum drifts "
-    "by up to 1e-13 from numpy's pairwise sum, and overhead_share = 1 - 1/PUE amplifies it to 1.2e-12",
+    reason="the kernels sum each case's hours one after another within chunks of 128 hours (kernel_parts."
+    "add_hour, end_chunk): for an IT power constant over the year (two-phase immersion, flat utilisation: "
+    "no weather in it) that sum drifts by up to 1e-13 from numpy's pairwise sum, and overhead_share = "
+    "1 - 1/PUE amplifies it to 1.2e-12",
 )
 def test_a_constant_it_power_year_sums_as_numpy(tmp_path):
     d = _site_with_hourly_grid(tmp_path)
@@ -295,9 +296,9 @@ def test_liquid_kernels_are_cached_on_disk(tmp_path):
     """A second process loads both passes from NUMBA_CACHE_DIR instead of compiling them."""
     code = (
         "from twin import Scenario; from twin.engine.simulate import annual_kpis\n"
-        "from twin.core.jit import compiled; from twin.engine import liquid_kernels as k\n"
+        "from twin.engine.kernel_parts import compiled_kernel; from twin.engine import liquid_kernels as k\n"
         "annual_kpis(Scenario(sites=('qingyang',), designs=('cold_plate',)), kernel='numba')\n"
-        "for f in (compiled(k.liquid_peak_loop), compiled(k.liquid_loop)):\n"
+        "for f in (compiled_kernel(k.liquid_peak_loop), compiled_kernel(k.liquid_loop)):\n"
         "    print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
     )
     first, second = _two_processes(code, tmp_path)
