@@ -340,9 +340,18 @@ def bench_overhead() -> None:
     del cases
 
 
+def _ten(lo: float, hi: float) -> tuple[float, ...]:
+    """Ten evenly spaced values from ``lo`` to ``hi``."""
+    return tuple(float(x) for x in np.linspace(lo, hi, 10).round(3))
+
+
 DESIGN_SWEEPS = {
     "chilled_water": ("cooling.chilled_water.t_chw_supply", (8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0)),
     "indirect_evap": ("cooling.indirect_evap.effectiveness_wet", SWEEP_EFF),
+    "spray": ("cooling.spray.capture", _ten(0.5, 0.95)),
+    "cold_plate": ("cooling.cold_plate.t_coolant_supply_max", _ten(30.0, 48.0)),
+    "immersion_1p": ("cooling.immersion_1p.t_coolant_supply_max", _ten(30.0, 48.0)),
+    "immersion_2p": ("cooling.immersion_2p.condenser_approach", _ten(3.0, 12.0)),
 }
 """One cooling parameter per design, 10 values, swept against :data:`SWEEP_U` (1,000 cases)."""
 
@@ -361,7 +370,8 @@ def bench_designs() -> None:
         n = len(SWEEP_U) * len(values)
         wxa = prepare_weather(sweep)
         a, b = annual_kpis(sweep, weather=wxa, kernel="numba"), annual_kpis(sweep, weather=wxa, kernel="reference")
-        worst = max(float(np.max(np.abs(a[k] - b[k]) / np.abs(b[k]))) for k in ("pue", "wue", "energy_facility"))
+        kpis = ("pue", "wue", "energy_facility", "energy_heat_recoverable")
+        worst = max(float(np.max(np.abs(a[k] - b[k]) / np.maximum(np.abs(b[k]), 1e-300))) for k in kpis)
         t = interleaved(
             {
                 "numba": lambda sc=sweep, w=wxa: annual_kpis(sc, weather=w, kernel="numba"),

@@ -22,9 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from twin.building.cooling.air_management import from_columns
 from twin.building.cooling.chilled_water import chilled_water_plant, chilled_water_state
 from twin.building.cooling.components import CP_AIR, ENVELOPES, H_FG, vapour_compression_power
 from twin.building.cooling.curves import FAN_CURVES, PUMP_CURVES
+from twin.building.cooling.free_air import free_air_state
 from twin.building.cooling.indirect_evap import indirect_evap_state
 from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
@@ -54,6 +56,8 @@ __all__ = [
     "CHILLED_WATER_STATE",
     "INDIRECT_EVAP_ROWS",
     "INDIRECT_EVAP_STATE",
+    "air_rows",
+    "air_state",
     "chilled_water_kernel",
     "chilled_water_loop",
     "indirect_evap_kernel",
@@ -325,6 +329,49 @@ def _inv_cop(cop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``1/COP`` (0 where there is none) and the flag of no finite COP."""
     finite = np.isfinite(cop)
     return np.where(finite, 1.0 / np.where(finite, cop, 1.0), 0.0), ~finite
+
+
+def air_state(wx: Any, coo: Any) -> tuple[list[Any], Any, Any]:
+    """Free air's hourly state rows (:data:`twin.engine.kernels.FREE_AIR_STATE`), with the DX
+    trim's COP in the hours any case may run it (too humid, or trim after evaporation), and the
+    hall's supply approach and ΔT units K (:func:`~twin.building.cooling.air_management.from_columns`).
+    Free air's and the liquid designs' auxiliary air system's."""
+    d_s, dt_units, _ = from_columns(coo)
+    st = free_air_state(wx, coo)
+    may_run = (st["too_humid"] | (st["trim_per_kg"] > 0.0)).astype(float)
+    _, cop = vapour_compression_power(
+        may_run,
+        st["t_supply"] - coo["evaporator_approach"],
+        wx["t_db"] + coo["condenser_approach"],
+        str(coo["refrigerant"]),
+        coo["eta_isentropic"],
+        coo["eta_motor"],
+    )
+    state = [
+        st["t_supply"],
+        st["too_humid"],
+        st["trim_per_kg"] + st["closed_oa_per_kg"],
+        st["fan_kw"],
+        st["humid_kw"],
+        st["water"],
+        st["out_of_envelope"],
+        *_inv_cop(cop),
+    ]
+    return state, d_s, dt_units
+
+
+def air_rows(coo: Any, q_design: Any, dt_units: Any) -> list[Any]:
+    """Free air's rows of ``P`` after the supply approach (:data:`twin.engine.kernels.FREE_AIR_ROWS`
+    from ``per_kg``) for an air system sized for ``q_design`` kW."""
+    share = coo["fan_units"] / (coo["fan_units"] + coo["fan_redundant_units"])
+    m_design = q_design / (CP_AIR * dt_units)
+    return [
+        1.0 / (CP_AIR * dt_units),
+        coo["trim_capacity"] * q_design,
+        share / np.maximum(m_design, 1e-12),
+        coo["fan_min_flow"],
+        m_design / share,
+    ]
 
 
 def indirect_evap_kernel(block: Block) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """Fused compiled kernels: a block's per-case-hour physics and its annual sums in one pass.
 
 Designs with a kernel (:data:`COMPILED_DESIGNS`): free air (here, the worked example), chilled
-water with EIR chillers and indirect evaporative cooling (:mod:`twin.engine.design_kernels`).
+water with EIR chillers and indirect evaporative cooling (:mod:`twin.engine.design_kernels`),
+the liquid designs (:mod:`twin.engine.liquid_kernels`).
 
 The numpy functions stay the documented reference; each kernel here is a plain Python
 function of scalar loops doing their arithmetic, compiled by numba
@@ -32,15 +33,12 @@ from typing import Any
 import numpy as np
 
 from twin.building.cooling import Design
-from twin.building.cooling.air_management import from_columns
-from twin.building.cooling.components import CP_AIR, vapour_compression_power
+from twin.building.cooling.components import CP_AIR
 from twin.building.cooling.curves import FAN_CURVES
-from twin.building.cooling.free_air import free_air_state
-from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import use_compiled
-from twin.engine.design_kernels import chilled_water_kernel, indirect_evap_kernel
+from twin.engine.design_kernels import _design_heat, air_rows, air_state, chilled_water_kernel, indirect_evap_kernel
 from twin.engine.kernel_parts import (
     MAX_FLOAT,
     SHARED_ROWS,
@@ -61,6 +59,7 @@ from twin.engine.kernel_parts import (
     run_kernel,
     shared_rows,
 )
+from twin.engine.liquid_kernels import LIQUID_DESIGNS, liquid_kernel
 from twin.engine.metrics import FACILITY_SUMS
 
 __all__ = ["COMPILED_DESIGNS", "SUMS", "facility_year", "free_air_loop", "kernel_for"]
@@ -150,48 +149,19 @@ def _free_air(block: Block) -> dict[str, Any] | None:
     nt = int(np.shape(wx["t_db"])[-1])
     installed, overclock = installed_it(design, fac, coo, design_kw, nt)
     coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}  # as facility_chain does
-    d_s, dt_units, _ = from_columns(coo)
-    st = free_air_state(wx, coo)
-    indoor = indoor_losses_reference(design_kw, design_kw, ele)
-    q_design = design_kw + (indoor["p_dist_loss"] + indoor["p_ups_loss"] + indoor["p_misc"])
-    # COP in the hours any case may run the compressor (too humid, or trim after evaporation)
-    may_run = (st["too_humid"] | (st["trim_per_kg"] > 0.0)).astype(float)
-    t_evap = st["t_supply"] - coo["evaporator_approach"]
-    t_cond = wx["t_db"] + coo["condenser_approach"]
-    _, cop = vapour_compression_power(
-        may_run, t_evap, t_cond, coo["refrigerant"], coo["eta_isentropic"], coo["eta_motor"]
-    )
-    finite = np.isfinite(cop)
-    share = coo["fan_units"] / (coo["fan_units"] + coo["fan_redundant_units"])
-    m_design = q_design / (CP_AIR * dt_units)
-    P = case_matrix(
-        [
-            *shared_rows(fac, ele, design_kw, overclock),
-            d_s,
-            1.0 / (CP_AIR * dt_units),
-            coo["trim_capacity"] * q_design,
-            share / np.maximum(m_design, 1e-12),
-            coo["fan_min_flow"],
-            m_design / share,
-        ],
-        m,
-    )
-    state = [
-        st["t_supply"],
-        st["too_humid"],
-        st["trim_per_kg"] + st["closed_oa_per_kg"],
-        st["fan_kw"],
-        st["humid_kw"],
-        st["water"],
-        st["out_of_envelope"],
-        np.where(finite, 1.0 / np.where(finite, cop, 1.0), 0.0),
-        ~finite,
-    ]
+    state, d_s, dt_units = air_state(wx, coo)
+    q_design = _design_heat(design_kw, ele)
+    P = case_matrix([*shared_rows(fac, ele, design_kw, overclock), d_s, *air_rows(coo, q_design, dt_units)], m)
     consts = np.array([CP_AIR, T_INLET_REF, DT_CHIP_AIR, *FAN_CURVES[str(coo["fan_control"])]], dtype=float)
     return run_kernel(free_air_loop, P, state, (u, installed), consts, nt, grid, want_hourly)
 
 
-COMPILED_DESIGNS = {"free_air": _free_air, "chilled_water": chilled_water_kernel, "indirect_evap": indirect_evap_kernel}
+COMPILED_DESIGNS = {
+    "free_air": _free_air,
+    "chilled_water": chilled_water_kernel,
+    "indirect_evap": indirect_evap_kernel,
+    **dict.fromkeys(LIQUID_DESIGNS, liquid_kernel),
+}
 """Designs with a fused kernel: ``{name: fn(block) -> result or None}`` with ``block`` a
 :class:`~twin.engine.kernel_parts.Block`, the result as :func:`facility_year`'s
 (:func:`~twin.engine.kernel_parts.run_kernel` returns it)."""
@@ -220,8 +190,10 @@ def facility_year(
     dict or None
         ``sums``: ``{name: (case,)}`` for :data:`SUMS` (and with ``grid``
         :data:`twin.engine.kernel_parts.GRID_SUMS`); ``peaks`` (case, month) kW with ``grid``;
-        ``p_facility`` (case, time) kW with ``want_hourly``. None when the design has no kernel
-        or the block needs the reference (trim shortfall, a value out of bounds).
+        ``p_facility`` (case, time) kW with ``want_hourly``; for the liquid designs ``hourly``,
+        the (case, time) arrays heat reuse and the fluid KPIs read (``q_recoverable``,
+        ``t_return``, ``fluid_loss``, ``fluid_co2e``, ``fluid_cost``). None when the design has
+        no kernel or the block needs the reference (trim shortfall, a value out of bounds).
     """
     fn = COMPILED_DESIGNS.get(design.name)
     return None if fn is None else fn(Block(design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly))

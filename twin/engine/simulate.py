@@ -524,9 +524,10 @@ def annual_kpis(
         :mod:`twin.studies.sweep`); their sites must be in ``weather``.
     kernel : {"auto", "numba", "reference"}
         ``"numba"``: the fused compiled kernels of :mod:`twin.engine.kernels` for the designs
-        that have one (free air, chilled water with EIR chillers, indirect evaporative), the
-        numpy reference for the others and for blocks the kernel hands back (trim shortfall, a
-        value out of bounds); ``"reference"``: numpy only;
+        that have one (free air, chilled water with EIR chillers, indirect evaporative, spray,
+        cold plates, single- and two-phase immersion), the numpy reference for the others and
+        for blocks the kernel hands back (trim shortfall, a value out of bounds); ``"reference"``:
+        numpy only;
         ``"auto"``: compiled for runs of at least :data:`twin.core.jit.AUTO_MIN_CASE_YEARS`
         case-years, by the run's size alone (:func:`twin.core.jit.use_compiled`).
         Results agree to 1e-12 (tested).
@@ -564,7 +565,7 @@ def annual_kpis(
         sums = None
         if r is not None:
             sums = {**r["sums"], **({"peaks": r["peaks"]} if "peaks" in r else {})}
-            hourly = {"p_facility": r["p_facility"]} if "p_facility" in r else {}
+            hourly = {**r.get("hourly", {}), **({"p_facility": r["p_facility"]} if "p_facility" in r else {})}
             _heat_reuse(hourly, plan, idx, inputs[1]["t_db"])
         else:
             hourly = {

@@ -305,11 +305,16 @@ def test_design_kernels_are_cached_on_disk(tmp_path):
         "for f in (compiled_kernel(k.chilled_water_loop), compiled_kernel(k.indirect_evap_loop)):\n"
         "    print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
     )
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    first, second = _two_processes(code, tmp_path)
+    assert first == [0, 1, 0, 1]  # (hits, misses) of each kernel: compiled and written
+    assert second == [1, 0, 1, 0]  # loaded
+
+
+def _two_processes(code: str, cache_dir: Path) -> list[list[int]]:
+    """The whole numbers ``code`` prints in each of two processes sharing ``NUMBA_CACHE_DIR``."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir)}
     runs = [
         subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True) for _ in "12"
     ]
     assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr
-    first, second = ([int(x) for x in r.stdout.split()] for r in runs)
-    assert first == [0, 1, 0, 1]  # (hits, misses) of each kernel: compiled and written
-    assert second == [1, 0, 1, 0]  # loaded
+    return [[int(x) for x in r.stdout.split()] for r in runs]

@@ -35,6 +35,7 @@ cool the water enough are ``out_of_envelope``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,7 @@ __all__ = [
     "Immersion2pParams",
     "LiquidParams",
     "SprayParams",
+    "liquid_state",
     "simulate_cold_plate",
     "simulate_immersion_1p",
     "simulate_immersion_2p",
@@ -240,6 +242,69 @@ class Immersion2pParams(LiquidParams):
     )
 
 
+def liquid_state(kind: str, wx: Weather, p: Columns, q_design: np.ndarray) -> dict[str, Any]:
+    """What :func:`simulate_liquid` computes before the load: weather and cooling parameters only.
+
+    Returns ``fluid`` (the :class:`~twin.building.dielectrics.Dielectric` or None), ``t_coolant``
+    (coolant supply, °C, broadcastable to (case, time)), ``t_water_target`` (°C), ``t_air`` (the
+    servers' inlet, the auxiliary air system's setpoint, °C), ``q_liquid_design`` (kW),
+    ``glycol`` (:func:`~twin.building.cooling.freeze.glycol_for_site`), the pumps' design power
+    (kW: ``p_water_pump_design``; ``p_coolant_pump_design``, None for two-phase) and ``aux`` (the
+    auxiliary free-air system's parameter columns). The compiled kernel
+    (:mod:`twin.engine.liquid_kernels`) takes the load part from here.
+    """
+    two_phase = kind == "immersion_2p"
+    fluid = dielectric(str(p["fluid"]), IMMERSION_PHASE[kind]) if kind in IMMERSION_PHASE else None
+    coolprop = fluid.coolprop if fluid is not None else str(p["fluid"])
+    if two_phase:
+        # The tank is vented through its vapour-recovery unit: the fluid boils at the site's pressure.
+        p_site = np.mean(np.broadcast_to(wx["p_air"], np.shape(wx["t_db"])), axis=-1, keepdims=True)
+        t_sat = np.array([[fluids.saturation(coolprop, round(float(x), -1))[0] for x in row] for row in p_site])
+        t_coolant = np.broadcast_to(t_sat, np.shape(wx["t_db"])).astype(float)
+        t_water_target = t_sat - p["condenser_approach"]
+    else:
+        t_coolant = p["t_coolant_supply_max"] + 0.0 * wx["t_db"]
+        t_water_target = p["t_coolant_supply_max"] - p["hx_approach"]
+    t_coolant = np.broadcast_to(t_coolant, np.broadcast_shapes(np.shape(t_coolant), np.shape(t_water_target))).astype(
+        float
+    )
+    aux_params = FreeAirParams()
+    q_liquid_design = p["capture"] * q_design
+    glycol = glycol_for_site(
+        wx["t_db"],
+        t_water_target + 0.5 * p["delta_t_water"],
+        p["glycol_margin"],
+        p["liquid_side_resistance"],
+        p["freeze_protection"] == "auto",
+    )
+    p_water_pump_design = glycol["pump"] * pump_power(
+        q_liquid_design, p["delta_t_water"], RHO_WATER, CP_WATER, p["water_pump_head_pa"], p["pump_efficiency"]
+    )
+    p_coolant_pump_design = None
+    if not two_phase:
+        tab = fluids.liquid_table(coolprop)
+        t_mean = t_coolant + 0.5 * p["delta_t_coolant"]
+        p_coolant_pump_design = pump_power(
+            q_liquid_design,
+            p["delta_t_coolant"],
+            tab.density(t_mean),
+            tab.heat_capacity(t_mean) / 1000.0,
+            p["coolant_pump_head_pa"],
+            p["pump_efficiency"],
+        )
+    return {
+        "fluid": fluid,
+        "t_coolant": t_coolant,
+        "t_water_target": t_water_target,
+        "t_air": np.broadcast_to(aux_params.t_supply_setpoint, t_coolant.shape),
+        "q_liquid_design": q_liquid_design,
+        "glycol": glycol,
+        "p_water_pump_design": p_water_pump_design,
+        "p_coolant_pump_design": p_coolant_pump_design,
+        "aux": {**aux_params.to_dict(), **{k: p[k] for k in AIR_COLUMNS if k in p}},
+    }
+
+
 def simulate_liquid(
     kind: str, wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray
 ) -> CoolingResult:
@@ -262,37 +327,15 @@ def simulate_liquid(
     (``max(Q/Q_d, pump_min_flow)`` with variable speed, 1 at constant flow). Fluid loss
     ``charge · Q_d,liquid · loss % / 100 / 8760`` kg/h.
     """
-    two_phase = kind == "immersion_2p"
-    fluid = dielectric(str(p["fluid"]), IMMERSION_PHASE[kind]) if kind in IMMERSION_PHASE else None
-    coolprop = fluid.coolprop if fluid is not None else str(p["fluid"])
-    if two_phase:
-        # The tank is vented through its vapour-recovery unit: the fluid boils at the site's pressure.
-        p_site = np.mean(np.broadcast_to(wx["p_air"], np.shape(wx["t_db"])), axis=-1, keepdims=True)
-        t_sat = np.array([[fluids.saturation(coolprop, round(float(x), -1))[0] for x in row] for row in p_site])
-        t_coolant = np.broadcast_to(t_sat, np.shape(wx["t_db"])).astype(float)
-        t_water_target = t_sat - p["condenser_approach"]
-    else:
-        t_coolant = p["t_coolant_supply_max"] + 0.0 * wx["t_db"]
-        t_water_target = p["t_coolant_supply_max"] - p["hx_approach"]
-    t_coolant = np.broadcast_to(t_coolant, np.broadcast_shapes(np.shape(t_coolant), np.shape(t_water_target))).astype(
-        float
-    )
-    aux_params = FreeAirParams()
+    st = liquid_state(kind, wx, p, q_design)
+    fluid, t_coolant, t_water_target, glycol = st["fluid"], st["t_coolant"], st["t_water_target"], st["glycol"]
     # The servers keep fans for the share of their heat that still goes to air (spray: power
     # supplies, disks; cold plates: memory, VRMs): fan power in proportion to that air at the
     # same pressure and temperature rise; immersed servers (capture 1) have none.
-    t_air = np.broadcast_to(aux_params.t_supply_setpoint, t_coolant.shape)
-    it = it_fn(t_air, t_coolant + p["dt_chip"], 1.0 - p["capture"])
+    it = it_fn(st["t_air"], t_coolant + p["dt_chip"], 1.0 - p["capture"])
     q_liquid = p["capture"] * it["p_it"]
     q_air = (1.0 - p["capture"]) * it["p_it"] + heat_other(it["p_it"])
-    q_liquid_design = p["capture"] * q_design
-    glycol = glycol_for_site(
-        wx["t_db"],
-        t_water_target + 0.5 * p["delta_t_water"],
-        p["glycol_margin"],
-        p["liquid_side_resistance"],
-        p["freeze_protection"] == "auto",
-    )
+    q_liquid_design = st["q_liquid_design"]
     dc = dry_cooler(
         wx["t_db"],
         wx["t_wb"],
@@ -314,27 +357,11 @@ def simulate_liquid(
             q_liquid / q_liquid_design, p_design, str(p["pump_control"]), min_flow=p["pump_min_flow"], kind="pump"
         )
 
-    p_water_pump = pumps(
-        glycol["pump"]
-        * pump_power(
-            q_liquid_design, p["delta_t_water"], RHO_WATER, CP_WATER, p["water_pump_head_pa"], p["pump_efficiency"]
-        )
-    )
-    if two_phase:
+    p_water_pump = pumps(st["p_water_pump_design"])
+    if st["p_coolant_pump_design"] is None:
         p_coolant_pump = p["vapour_recovery_kw_per_kw"] * q_liquid
     else:
-        tab = fluids.liquid_table(coolprop)
-        t_mean = t_coolant + 0.5 * p["delta_t_coolant"]
-        p_coolant_pump = pumps(
-            pump_power(
-                q_liquid_design,
-                p["delta_t_coolant"],
-                tab.density(t_mean),
-                tab.heat_capacity(t_mean) / 1000.0,
-                p["coolant_pump_head_pa"],
-                p["pump_efficiency"],
-            )
-        )
+        p_coolant_pump = pumps(st["p_coolant_pump_design"])
     lost = fluid_lost(fluid, p, q_liquid_design, np.shape(q_liquid))
     flow = 1.0 if str(p["pump_control"]) == "constant" else np.maximum(q_liquid / q_liquid_design, p["pump_min_flow"])
     t_return = dc["t_water"] + p["delta_t_water"] * (q_liquid / q_liquid_design) / flow
@@ -346,7 +373,7 @@ def simulate_liquid(
 
     aux = simulate_free_air(
         wx,
-        {**aux_params.to_dict(), **{k: p[k] for k in AIR_COLUMNS if k in p}},
+        st["aux"],
         residual_heat,
         lambda p_it: 0.0 * p_it,
         np.max(q_air, axis=-1, keepdims=True),
