@@ -20,11 +20,9 @@ from hypothesis import strategies as st
 
 from tests.twin.engine.test_engine_kernels import (
     _compare,
-    _electrical,
-    _facility,
     _fused_and_reference,
+    _random_hall,
     _site_with_hourly_grid,
-    _weather,
 )
 from twin import Scenario
 from twin.building.cooling.chilled_water import ChilledWaterParams
@@ -106,12 +104,7 @@ COOLING = {"chilled_water": _chilled_water, "indirect_evap": _indirect_evap}
 
 def _random_block(design: str, seed: int, m: int, nt: int, per_case_cooling: bool) -> bool:
     rng = np.random.default_rng(seed)
-    wx = _weather(rng, nt)
-    profile = str(rng.choice(["flat", "diurnal"]))
-    law = str(rng.choice(["linear", "fV2"]))
-    hall = str(rng.choice(["none", "cold_aisle", "hot_aisle", "chimney"]))
-    facs = [dataclasses.replace(_facility(rng), profile=profile, overclock_law=law, containment=hall) for _ in range(m)]
-    eles = [_electrical(rng) for _ in range(m)]
+    wx, facs, eles = _random_hall(rng, m, nt)
     try:
         coos = [COOLING[design](rng) for _ in range(m if per_case_cooling else 1)]
         text = ("envelope", "pump_control", "chiller", "fan_control", "chiller_model")

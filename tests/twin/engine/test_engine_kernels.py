@@ -96,6 +96,18 @@ def _electrical(rng: np.random.Generator) -> ElectricalParams:
     )
 
 
+def _random_hall(rng: np.random.Generator, m: int, nt: int) -> tuple[dict, list[ITParams], list[ElectricalParams]]:
+    """Random weather hours and ``m`` random facilities and electrical chains; the facility's text
+    fields (profile, overclock law, containment) one per block, as the engine's blocks have them."""
+    wx = _weather(rng, nt)
+    profile = str(rng.choice(["flat", "diurnal"]))
+    law = str(rng.choice(["linear", "fV2"]))
+    hall = str(rng.choice(["none", "cold_aisle", "hot_aisle", "chimney"]))
+    facs = [dataclasses.replace(_facility(rng), profile=profile, overclock_law=law, containment=hall) for _ in range(m)]
+    eles = [_electrical(rng) for _ in range(m)]
+    return wx, facs, eles
+
+
 def _reference_sums(r: dict) -> dict[str, np.ndarray]:
     """What annual_figures sums from the reference's hourly arrays."""
     m, nt = np.broadcast_shapes(np.shape(r["p_facility"]), np.shape(r["p_it"]))
@@ -161,14 +173,7 @@ def test_kernel_equals_reference_on_random_blocks():
     @given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 5), nt=st.sampled_from([24, 96, 240]))
     def check(seed, m, nt):
         rng = np.random.default_rng(seed)
-        wx = _weather(rng, nt)
-        profile = str(rng.choice(["flat", "diurnal"]))
-        law = str(rng.choice(["linear", "fV2"]))
-        hall = str(rng.choice(["none", "cold_aisle", "hot_aisle", "chimney"]))  # text: one per block
-        facs = [
-            dataclasses.replace(_facility(rng), profile=profile, overclock_law=law, containment=hall) for _ in range(m)
-        ]
-        eles = [_electrical(rng) for _ in range(m)]
+        wx, facs, eles = _random_hall(rng, m, nt)
         handled.append(_compare(wx, facs, eles, [_cooling(rng)], m))
 
     check()

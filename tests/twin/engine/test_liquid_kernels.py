@@ -22,11 +22,9 @@ from tests.twin.engine.test_design_kernels import _designed_day, _two_processes
 from tests.twin.engine.test_engine_kernels import (
     RTOL,
     _compare,
-    _electrical,
-    _facility,
     _fused_and_reference,
+    _random_hall,
     _site_with_hourly_grid,
-    _weather,
 )
 from twin import Scenario
 from twin.building.cooling import get_design
@@ -115,12 +113,7 @@ def _compare_liquid(wx, facs, eles, coos, m) -> bool:
 
 def _random_block(design: str, seed: int, m: int, nt: int, per_case_cooling: bool) -> bool:
     rng = np.random.default_rng(seed)
-    wx = _weather(rng, nt)
-    profile = str(rng.choice(["flat", "diurnal"]))
-    law = str(rng.choice(["linear", "fV2"]))
-    hall = str(rng.choice(["none", "cold_aisle", "hot_aisle", "chimney"]))
-    facs = [dataclasses.replace(_facility(rng), profile=profile, overclock_law=law, containment=hall) for _ in range(m)]
-    eles = [_electrical(rng) for _ in range(m)]
+    wx, facs, eles = _random_hall(rng, m, nt)
     try:
         coos = [_liquid(design, rng) for _ in range(m if per_case_cooling else 1)]
         first = {k: getattr(coos[0], k) for k in ("fluid", "pump_control", "freeze_protection")}
