@@ -285,8 +285,9 @@ def chilled_water_plant_hour(cw, hr, curves, q):
 
     ``cw`` the case's :func:`chilled_water_case`, ``hr`` the hour's :func:`chilled_water_hour`,
     ``curves`` the CRAH fan curve's and the chilled-water pump curve's four coefficients, ``q``
-    the heat removed kW. Returns ``(p_crah, p_pumps, p_heat_rejection, q_chiller, t_tower)``:
-    kW, kW, kW, the chillers' heat kW (not negative) and the tower's water °C.
+    the heat removed kW. Returns ``(p_plant, ok, q_chiller, t_tower)``: the power of the CRAH
+    fans, pumps and heat rejection kW (summed in that order), whether each is not negative, the
+    chillers' heat kW (not negative) and the tower's water °C.
     """
     f0, f1, f2, f3, g0, g1, g2, g3 = curves
     _, kw_per_kg, wb, t_db, y00, y01, y02, y10, y11, y12, y20, y21, y22 = hr
@@ -351,20 +352,19 @@ def chilled_water_plant_hour(cw, hr, curves, q):
     p_pumps = p_chw + cells * p_cw_cell
     p_hr = p_tower_d * cells * (air_ratio * air_ratio * air_ratio)
     p_hr = p_hr + basin_k * (1.0 - cells) * max(basin_set - t_db, 0.0)
-    return p_crah, p_pumps, p_hr, max(q * (1.0 - frac), 0.0), t_tower
+    ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_hr >= 0.0)
+    return p_crah + p_pumps + p_hr, ok, max(q * (1.0 - frac), 0.0), t_tower
 
 
 @kernel_helper
-def chilled_water_total(cw, h_fg, q, p_crah, p_pumps, p_hr, p_comp):
-    """One case-hour's cooling power kW (fans, pumps, heat rejection, chillers), tower water L/h
-    (evaporation and blowdown of the heat and the chillers' power) and whether every part is
-    within its bounds: ``(p_cooling, water, ok)``. ``cw`` the case's :func:`chilled_water_case`,
-    ``h_fg`` kJ/kg, the rest kW."""
+def chilled_water_total(cw, h_fg, q, p_plant, p_comp):
+    """One case-hour's cooling power kW (the plant's :func:`chilled_water_plant_hour` and the
+    chillers'), tower water L/h (evaporation and blowdown of the heat and the chillers' power)
+    and whether both are within their bounds: ``(p_cooling, water, ok)``. ``cw`` the case's
+    :func:`chilled_water_case`, ``h_fg`` kJ/kg, the rest kW."""
     latent, water_factor = cw[26], cw[27]
     water = latent * (q + p_comp) / h_fg * 3600.0 * water_factor
-    ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_hr >= 0.0)
-    ok = ok & (p_comp >= 0.0) & (water >= 0.0) & (water <= MAX_FLOAT)
-    return (p_crah + p_pumps + p_hr) + p_comp, water, ok
+    return p_plant + p_comp, water, (p_comp >= 0.0) & (water >= 0.0) & (water <= MAX_FLOAT)
 
 
 def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
@@ -408,7 +408,7 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
                 p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
                 p_dist, p_ups, p_misc = indoor_losses(el, p_it)
                 q = p_it + (p_dist + p_ups + p_misc)
-                p_crah, p_pumps, p_hr, q_ch, t_tower = chilled_water_plant_hour(cw, hr, curves, q)
+                p_plant, ok_plant, q_ch, t_tower = chilled_water_plant_hour(cw, hr, curves, q)
                 # chillers (EIR record), staged on; the tower's water
                 y = min(max(max(t_tower, t_cw_min), cw_lo), cw_hi)
                 q_avail = q_ref * (cap0 + x * (cap1 + cap2 * x) + y * (cap3 + cap4 * y) + cap5 * x * y)
@@ -421,7 +421,8 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
                     running * q_avail * (eirft * ((plr2 * pl + plr1) * pl + plr0)) / cop_ref * min(plr / plr_min, 1.0)
                 )
                 out = 1.0 if (out_env > 0.0) | (q_ch > n_ch * q_avail * (1.0 + 1e-9)) else 0.0
-                p_cool, water, ok = chilled_water_total(cw, h_fg, q, p_crah, p_pumps, p_hr, p_comp)
+                p_cool, water, ok = chilled_water_total(cw, h_fg, q, p_plant, p_comp)
+                ok = ok & ok_plant
                 p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
                 n_bad += bad + (0 if ok else 1)
                 s = open_sums(part, acc, peaks, mo, i)
@@ -482,6 +483,14 @@ def chilled_water_cycle_loop(P, S, U, IT, consts, price, clean, month, p_out, ac
     ``T_cond = max(T_tower, T_cw,min) + range + condenser approach``, the evaporator at the
     chilled water minus its approach; never short of capacity.
 
+    Three loops over the cases per hour (measured on the bench's 1,000-case sweep): the plant
+    (:func:`chilled_water_plant_hour`), keeping its power, the chillers' heat and the condenser
+    temperature per case; the COP alone (:func:`cycle_cop` reads the table at indices that
+    differ per case, which the compiler does not vectorise: in one body with the rest it kept
+    the whole body scalar, 2.5× slower); then the IT power and losses again (cheaper than a
+    fourth kept array, with which the first loop was no longer vectorised), the chillers, the
+    electrical chain and the sums.
+
     ``consts``: as :func:`chilled_water_loop`'s first twelve, then :func:`cycle_consts`. ``P``:
     :data:`CHILLED_WATER_ROWS`, then :data:`CYCLE_ROWS`. Returns the status (0, 2 out of bounds).
     """
@@ -493,6 +502,7 @@ def chilled_water_cycle_loop(P, S, U, IT, consts, price, clean, month, p_out, ac
     t_chip_ref = t_inlet_ref + dt_chip
     r = len(SHARED_ROWS) + len(CHILLED_WATER_ROWS)
     H, segs, hourly = kernel_scratch(month, p_out, m)
+    w_cond, w_plant, w_ch = np.empty(m), np.empty(m), np.empty(m)
     for k in range(segs.size - 1):
         t0, t1 = segs[k], segs[k + 1]
         mo = month[t0]
@@ -502,22 +512,31 @@ def chilled_water_cycle_loop(P, S, U, IT, consts, price, clean, month, p_out, ac
             hr = chilled_water_hour(S, t)
             t_in = hr[0]
             row = t * hourly
-            for i in range(m):
+            for i in range(m):  # the plant, up to the condenser
                 it = it_case(P, i)
                 el = electrical_case(P, i)
                 cw = chilled_water_case(P, i)
-                range_d, t_cw_min = cw[11], cw[19]
-                t_evap, cond_app, eta_is, eta_motor = P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
-                # IT power and the heat the plant removes
                 p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
                 p_dist, p_ups, p_misc = indoor_losses(el, p_it)
                 q = p_it + (p_dist + p_ups + p_misc)
-                p_crah, p_pumps, p_hr, q_ch, t_tower = chilled_water_plant_hour(cw, hr, curves, q)
-                # the cycle's chillers at the entering condenser water
-                t_cond = max(t_tower, t_cw_min) + range_d + cond_app
-                p_comp = q_ch / (cycle_cop(tab, t_evap, t_cond) * eta_is * eta_motor)
+                p_plant, ok_plant, q_ch, t_tower = chilled_water_plant_hour(cw, hr, curves, q)
+                n_bad += 0 if ok_plant else 1
+                w_plant[i] = p_plant
+                w_ch[i] = q_ch
+                w_cond[i] = max(t_tower, cw[19]) + cw[11] + P[r + 1, i]  # entering water + range + approach
+            for i in range(m):  # the cycle's COP at T_evap, T_cond, times the compressor's and motor's efficiencies
+                w_cond[i] = cycle_cop(tab, P[r, i], w_cond[i]) * P[r + 2, i] * P[r + 3, i]
+            for i in range(m):  # the chillers, the electrical chain, the sums
+                it = it_case(P, i)
+                el = electrical_case(P, i)
+                cw = chilled_water_case(P, i)
+                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_dist, p_ups, p_misc = indoor_losses(el, p_it)
+                q = p_it + (p_dist + p_ups + p_misc)
+                p_plant = w_plant[i]
+                p_comp = w_ch[i] / w_cond[i]
                 out = 1.0 if cw[28] > 0.0 else 0.0  # never short of capacity
-                p_cool, water, ok = chilled_water_total(cw, h_fg, q, p_crah, p_pumps, p_hr, p_comp)
+                p_cool, water, ok = chilled_water_total(cw, h_fg, q, p_plant, p_comp)
                 p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
                 n_bad += bad + (0 if ok else 1)
                 s = open_sums(part, acc, peaks, mo, i)
