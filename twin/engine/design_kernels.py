@@ -1,4 +1,4 @@
-"""Fused compiled kernels of chilled water (EIR chillers) and indirect evaporative cooling.
+"""Fused compiled kernels of chilled water (EIR or cycle chillers) and indirect evaporative cooling.
 
 The same contract as free air's (:mod:`twin.engine.kernels`, :mod:`twin.engine.kernel_parts`):
 hours outside, the block's cases inside; the hour's state (what depends on the weather and the
@@ -9,8 +9,11 @@ matrix; per case the design's load part written here, the IT power, electrical c
 annual sums by the shared helpers. Each load part does the reference's arithmetic on scalars;
 the tests hold every KPI equal to the reference's to 1e-12.
 
-Chilled water with ``chiller_model = "cycle"`` has no kernel: the CoolProp cycle's COP depends
-on the condenser water, so on the load, per case and hour (the reference runs). Status ``2``
+Chilled water has one kernel per chiller model on the same plant (:func:`chilled_water_plant_hour`:
+fans, pumps, tower, economiser): EIR records (:func:`chilled_water_loop`) and the CoolProp
+cycle (:func:`chilled_water_cycle_loop`), whose COP depends on each case-hour's condenser water
+and is interpolated in the kernel from the reference's cycle table (:func:`cycle_cop`, the same
+arithmetic as :class:`~twin.building.fluids.CycleTable`). Status ``2``
 (out of bounds, or a DX trim running in an hour without a finite COP) hands a block to the
 reference as for free air.
 """
@@ -30,7 +33,9 @@ from twin.building.cooling.free_air import free_air_state
 from twin.building.cooling.indirect_evap import indirect_evap_state
 from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
+from twin.building.fluids import _T0, CycleTable, cycle_table
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
+from twin.core.jit import kernel_helper
 from twin.engine.kernel_parts import (
     MAX_FLOAT,
     SHARED_ROWS,
@@ -54,12 +59,20 @@ from twin.engine.kernel_parts import (
 __all__ = [
     "CHILLED_WATER_ROWS",
     "CHILLED_WATER_STATE",
+    "CYCLE_ROWS",
     "INDIRECT_EVAP_ROWS",
     "INDIRECT_EVAP_STATE",
     "air_rows",
     "air_state",
+    "chilled_water_case",
+    "chilled_water_cycle_loop",
+    "chilled_water_hour",
     "chilled_water_kernel",
     "chilled_water_loop",
+    "chilled_water_plant_hour",
+    "chilled_water_total",
+    "cycle_consts",
+    "cycle_cop",
     "indirect_evap_kernel",
     "indirect_evap_loop",
 ]
@@ -129,6 +142,10 @@ CHILLED_WATER_ROWS = (
 """Its rows of ``P`` after :data:`~twin.engine.kernel_parts.SHARED_ROWS` (the plant per case,
 :func:`~twin.building.cooling.chilled_water.chilled_water_plant`; ``t_chw`` clipped to the
 chiller record's range, ``lg_min_air`` the liquid-to-gas ratio at the tower's minimum air)."""
+CYCLE_ROWS = ("t_evap", "condenser_approach", "eta_isentropic", "eta_motor")
+"""The cycle chillers' rows of ``P`` after :data:`CHILLED_WATER_ROWS`: evaporating temperature °C
+(the chilled water minus the evaporator approach), condenser approach K, the compressor's
+isentropic and the motor's efficiency."""
 
 
 def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
@@ -201,12 +218,160 @@ def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
     return 0
 
 
+@kernel_helper
+def chilled_water_case(P, i):
+    """Case ``i``'s :data:`CHILLED_WATER_ROWS` of ``P`` (from row ``len(SHARED_ROWS)``) as a tuple
+    of scalars (for :func:`chilled_water_plant_hour`)."""
+    r = len(SHARED_ROWS)
+    return (
+        P[r, i],
+        P[r + 1, i],
+        P[r + 2, i],
+        P[r + 3, i],
+        P[r + 4, i],
+        P[r + 5, i],
+        P[r + 6, i],
+        P[r + 7, i],
+        P[r + 8, i],
+        P[r + 9, i],
+        P[r + 10, i],
+        P[r + 11, i],
+        P[r + 12, i],
+        P[r + 13, i],
+        P[r + 14, i],
+        P[r + 15, i],
+        P[r + 16, i],
+        P[r + 17, i],
+        P[r + 18, i],
+        P[r + 19, i],
+        P[r + 20, i],
+        P[r + 21, i],
+        P[r + 22, i],
+        P[r + 23, i],
+        P[r + 24, i],
+        P[r + 25, i],
+        P[r + 26, i],
+        P[r + 27, i],
+        P[r + 28, i],
+    )
+
+
+@kernel_helper
+def chilled_water_hour(S, t):
+    """Hour ``t``'s :data:`CHILLED_WATER_STATE` (column ``t`` of ``S``) as a tuple of scalars."""
+    return (
+        S[0, t],
+        S[1, t],
+        S[2, t],
+        S[3, t],
+        S[4, t],
+        S[5, t],
+        S[6, t],
+        S[7, t],
+        S[8, t],
+        S[9, t],
+        S[10, t],
+        S[11, t],
+        S[12, t],
+    )
+
+
+@kernel_helper
+def chilled_water_plant_hour(cw, hr, curves, q):
+    """The chilled-water plant of one case-hour before its chillers
+    (:func:`~twin.building.cooling.chilled_water.simulate_chilled_water`): CRAH fans, chilled-water
+    pumps, tower cells staged with the heat and their YorkCalc fan speed, economiser, condenser
+    pumps, basin heaters of the idle cells.
+
+    ``cw`` the case's :func:`chilled_water_case`, ``hr`` the hour's :func:`chilled_water_hour`,
+    ``curves`` the CRAH fan curve's and the chilled-water pump curve's four coefficients, ``q``
+    the heat removed kW. Returns ``(p_plant, ok, q_chiller, t_tower)``: the power of the CRAH
+    fans, pumps and heat rejection kW (summed in that order), whether each is not negative, the
+    chillers' heat kW (not negative) and the tower's water °C.
+    """
+    f0, f1, f2, f3, g0, g1, g2, g3 = curves
+    _, kw_per_kg, wb, t_db, y00, y01, y02, y10, y11, y12, y20, y21, y22 = hr
+    q_design, cp_dt, m_design, share, x_min, p_chw_d, pump_min, rej_factor = (
+        cw[0],
+        cw[1],
+        cw[2],
+        cw[3],
+        cw[4],
+        cw[5],
+        cw[6],
+        cw[7],
+    )
+    q_rej_d, n_ch, constant, range_d, lo, hi, econ, econ_app = (
+        cw[8],
+        cw[9],
+        cw[10],
+        cw[11],
+        cw[12],
+        cw[13],
+        cw[14],
+        cw[15],
+    )
+    t_chw_ret, t_min_water, t_cw_min, dt_chw = cw[17], cw[18], cw[19], cw[20]
+    p_cw_cell, p_tower_d, basin_k, basin_set = cw[22], cw[23], cw[24], cw[25]
+    # CRAH fans, pumps
+    load = q / q_design
+    m_air = q / cp_dt
+    xf = max(m_air / max(m_design, 1e-12) * share, x_min)
+    p_crah = m_design * kw_per_kg / share * (((f3 * xf + f2) * xf + f1) * xf + f0)
+    xp = max(load, pump_min)
+    p_chw = p_chw_d * (((g3 * xp + g2) * xp + g1) * xp + g0)
+    # tower cells staged with the heat, YorkCalc's coefficients at their range
+    rej = min(load * rej_factor * q_design / q_rej_d, 1.0)
+    staged = max(np.ceil(rej * n_ch - 1e-9), 1.0) / n_ch
+    cells = 1.0 if constant > 0.0 else staged
+    rng = min(max(range_d * rej / cells, 1.1), 22.2)
+    c0 = y00 + rng * (y01 + rng * y02)
+    c1 = y10 + rng * (y11 + rng * y12)
+    c2 = y20 + rng * (y21 + rng * y22)
+    g = min(lo, 8.0)
+    # tower water wanted: as cold as allowed while the economiser can use it
+    useful = (econ > 0.0) & (wb + (c0 + g * (c1 + g * c2)) + econ_app < t_chw_ret)
+    target = t_min_water if useful else t_cw_min
+    wanted = target - wb
+    # the air-flow ratio giving that approach (the quadratic's root in [lo, hi], else lo)
+    disc = c1 * c1 - 4.0 * c2 * (c0 - wanted)
+    sq = math.sqrt(max(disc, 0.0))
+    r1 = (-c1 + sq) / (2.0 * c2)
+    r2 = (-c1 - sq) / (2.0 * c2)
+    root = r1 if (r1 >= lo) & (r1 <= hi) else r2
+    root = lo if (disc < 0.0) | (root != root) else root
+    clipped = min(max(root, lo), hi)
+    app_hi = c0 + hi * (c1 + hi * c2)
+    lg = lo if wanted <= c0 + lo * (c1 + lo * c2) else (hi if wanted >= app_hi else clipped)
+    air_ratio = lo / lg
+    gl = min(lg, 8.0)
+    t_tower = max(wb + (c0 + gl * (c1 + gl * c2)), target)
+    frac_econ = min(max((t_chw_ret - (t_tower + econ_app)) / dt_chw, 0.0), 1.0)
+    frac = frac_econ if econ > 0.0 else 0.0
+    # condenser pumps, tower fans, basin heaters of the idle cells
+    p_pumps = p_chw + cells * p_cw_cell
+    p_hr = p_tower_d * cells * (air_ratio * air_ratio * air_ratio)
+    p_hr = p_hr + basin_k * (1.0 - cells) * max(basin_set - t_db, 0.0)
+    ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_hr >= 0.0)
+    return p_crah + p_pumps + p_hr, ok, max(q * (1.0 - frac), 0.0), t_tower
+
+
+@kernel_helper
+def chilled_water_total(cw, h_fg, q, p_plant, p_comp):
+    """One case-hour's cooling power kW (the plant's :func:`chilled_water_plant_hour` and the
+    chillers'), tower water L/h (evaporation and blowdown of the heat and the chillers' power)
+    and whether both are within their bounds: ``(p_cooling, water, ok)``. ``cw`` the case's
+    :func:`chilled_water_case`, ``h_fg`` kJ/kg, the rest kW."""
+    latent, water_factor = cw[26], cw[27]
+    water = latent * (q + p_comp) / h_fg * 3600.0 * water_factor
+    return p_plant + p_comp, water, (p_comp >= 0.0) & (water >= 0.0) & (water <= MAX_FLOAT)
+
+
 def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
     """Chilled water with EIR chillers: :func:`~twin.building.cooling.chilled_water.simulate_chilled_water`'s
-    load part (CRAH fans, chilled-water pumps, tower cells staged with the heat and their
-    YorkCalc fan speed, economiser, staged chillers, condenser pumps, basin heaters, tower
-    water), the electrical chain and the annual sums; hours outside, the cases inside, one loop
-    per hour (as :func:`twin.engine.kernels.free_air_loop`).
+    load part (:func:`chilled_water_plant_hour`, then the staged chillers of the EIR record and
+    the tower's water), the electrical chain and the annual sums; hours outside, the cases
+    inside, one loop per hour (as :func:`twin.engine.kernels.free_air_loop`).
 
     ``consts``: c_p of air kJ/(kg K), the servers' reference inlet °C, chip minus inlet K,
     h_fg kJ/kg, the CRAH fan curve's and the chilled-water pump curve's four coefficients, then
@@ -217,15 +382,13 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
     m = P.shape[1]
     nt = S.shape[1]
     t_inlet_ref, dt_chip, h_fg = consts[1], consts[2], consts[3]
-    f0, f1, f2, f3 = consts[4], consts[5], consts[6], consts[7]
-    g0, g1, g2, g3 = consts[8], consts[9], consts[10], consts[11]
+    curves = (consts[4], consts[5], consts[6], consts[7], consts[8], consts[9], consts[10], consts[11])
     cap0, cap1, cap2, cap3, cap4, cap5 = consts[12], consts[13], consts[14], consts[15], consts[16], consts[17]
     eir0, eir1, eir2, eir3, eir4, eir5 = consts[18], consts[19], consts[20], consts[21], consts[22], consts[23]
     plr0, plr1, plr2 = consts[24], consts[25], consts[26]
     plr_min, plr_unload, cop_ref = consts[27], consts[28], consts[29]
     cw_lo, cw_hi = consts[32], consts[33]
     t_chip_ref = t_inlet_ref + dt_chip
-    r = len(SHARED_ROWS)
     H, segs, hourly = kernel_scratch(month, p_out, m)
     for k in range(segs.size - 1):
         t0, t1 = segs[k], segs[k + 1]
@@ -233,64 +396,19 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
         n_bad = 0
         for t in range(t0, t1):
             fill_hour(t, U, IT, price, clean, H)
-            t_in, kw_per_kg, wb, t_db = S[0, t], S[1, t], S[2, t], S[3, t]
-            y00, y01, y02, y10, y11, y12 = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
-            y20, y21, y22 = S[10, t], S[11, t], S[12, t]
+            hr = chilled_water_hour(S, t)
+            t_in = hr[0]
             row = t * hourly
             for i in range(m):
                 it = it_case(P, i)
                 el = electrical_case(P, i)
-                q_design, cp_dt, m_design, share = P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
-                x_min, p_chw_d, pump_min, rej_factor = P[r + 4, i], P[r + 5, i], P[r + 6, i], P[r + 7, i]
-                q_rej_d, n_ch, constant, range_d = P[r + 8, i], P[r + 9, i], P[r + 10, i], P[r + 11, i]
-                lo, hi, econ, econ_app, x = P[r + 12, i], P[r + 13, i], P[r + 14, i], P[r + 15, i], P[r + 16, i]
-                t_chw_ret, t_min_water, t_cw_min, dt_chw = P[r + 17, i], P[r + 18, i], P[r + 19, i], P[r + 20, i]
-                q_ref, p_cw_cell, p_tower_d, basin_k = P[r + 21, i], P[r + 22, i], P[r + 23, i], P[r + 24, i]
-                basin_set, latent, water_factor, out_env = P[r + 25, i], P[r + 26, i], P[r + 27, i], P[r + 28, i]
+                cw = chilled_water_case(P, i)
+                n_ch, x, t_cw_min, q_ref, out_env = cw[9], cw[16], cw[19], cw[21], cw[28]
                 # IT power and the heat the plant removes
                 p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
                 p_dist, p_ups, p_misc = indoor_losses(el, p_it)
                 q = p_it + (p_dist + p_ups + p_misc)
-                # CRAH fans, pumps, tower cells and their fans, economiser
-                load = q / q_design
-                m_air = q / cp_dt
-                xf = max(m_air / max(m_design, 1e-12) * share, x_min)
-                p_crah = m_design * kw_per_kg / share * (((f3 * xf + f2) * xf + f1) * xf + f0)
-                xp = max(load, pump_min)
-                p_chw = p_chw_d * (((g3 * xp + g2) * xp + g1) * xp + g0)
-                # tower cells staged with the heat, YorkCalc's coefficients at their range
-                rej = min(load * rej_factor * q_design / q_rej_d, 1.0)
-                staged = max(np.ceil(rej * n_ch - 1e-9), 1.0) / n_ch
-                cells = 1.0 if constant > 0.0 else staged
-                rng = min(max(range_d * rej / cells, 1.1), 22.2)
-                c0 = y00 + rng * (y01 + rng * y02)
-                c1 = y10 + rng * (y11 + rng * y12)
-                c2 = y20 + rng * (y21 + rng * y22)
-                g = min(lo, 8.0)
-                # tower water wanted: as cold as allowed while the economiser can use it
-                useful = (econ > 0.0) & (wb + (c0 + g * (c1 + g * c2)) + econ_app < t_chw_ret)
-                target = t_min_water if useful else t_cw_min
-                wanted = target - wb
-                # the air-flow ratio giving that approach (the quadratic's root in [lo, hi], else lo)
-                disc = c1 * c1 - 4.0 * c2 * (c0 - wanted)
-                sq = math.sqrt(max(disc, 0.0))
-                r1 = (-c1 + sq) / (2.0 * c2)
-                r2 = (-c1 - sq) / (2.0 * c2)
-                root = r1 if (r1 >= lo) & (r1 <= hi) else r2
-                root = lo if (disc < 0.0) | (root != root) else root
-                clipped = min(max(root, lo), hi)
-                app_hi = c0 + hi * (c1 + hi * c2)
-                lg = lo if wanted <= c0 + lo * (c1 + lo * c2) else (hi if wanted >= app_hi else clipped)
-                air_ratio = lo / lg
-                gl = min(lg, 8.0)
-                t_tower = max(wb + (c0 + gl * (c1 + gl * c2)), target)
-                frac_econ = min(max((t_chw_ret - (t_tower + econ_app)) / dt_chw, 0.0), 1.0)
-                frac = frac_econ if econ > 0.0 else 0.0
-                # condenser pumps, tower fans, basin heaters of the idle cells
-                p_pumps = p_chw + cells * p_cw_cell
-                p_hr = p_tower_d * cells * (air_ratio * air_ratio * air_ratio)
-                p_hr = p_hr + basin_k * (1.0 - cells) * max(basin_set - t_db, 0.0)
-                q_ch = max(q * (1.0 - frac), 0.0)
+                p_plant, ok_plant, q_ch, t_tower = chilled_water_plant_hour(cw, hr, curves, q)
                 # chillers (EIR record), staged on; the tower's water
                 y = min(max(max(t_tower, t_cw_min), cw_lo), cw_hi)
                 q_avail = q_ref * (cap0 + x * (cap1 + cap2 * x) + y * (cap3 + cap4 * y) + cap5 * x * y)
@@ -302,11 +420,123 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
                 p_comp = (
                     running * q_avail * (eirft * ((plr2 * pl + plr1) * pl + plr0)) / cop_ref * min(plr / plr_min, 1.0)
                 )
-                water = latent * (q + p_comp) / h_fg * 3600.0 * water_factor
                 out = 1.0 if (out_env > 0.0) | (q_ch > n_ch * q_avail * (1.0 + 1e-9)) else 0.0
-                ok = (p_crah >= 0.0) & (p_pumps >= 0.0) & (p_hr >= 0.0)
-                ok = ok & (p_comp >= 0.0) & (water >= 0.0) & (water <= MAX_FLOAT)
-                p_cool = (p_crah + p_pumps + p_hr) + p_comp
+                p_cool, water, ok = chilled_water_total(cw, h_fg, q, p_plant, p_comp)
+                ok = ok & ok_plant
+                p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
+                n_bad += bad + (0 if ok else 1)
+                s = open_sums(part, acc, peaks, mo, i)
+                s = add_hour(s, p_it, p_cool, water, out, p_f, p_ups, p_tr, H[2, i], H[3, i])
+                close_sums(part, acc, peaks, mo, i, s)
+                p_out[row, i] = p_f
+        end_chunk(part, acc, t1, nt)
+        if n_bad > 0:
+            return 2
+    return 0
+
+
+@kernel_helper
+def cycle_cop(tab, t_evap, t_cond):
+    """COP of the CoolProp cycle at (T_evap, T_cond) °C, isentropic compressor: the cycle
+    table's bilinear interpolation of the Carnot fraction times the Carnot COP
+    (:meth:`twin.building.fluids.CycleTable.__call__`), the same arithmetic on scalars.
+
+    ``tab``: :func:`cycle_consts` (0 °C in K; first, step, count of the T_evap grid; first,
+    step, count of the T_cond grid; their last values; the Carnot fractions row by row).
+    """
+    t0, e0, de, ne, c0, dc, nc = tab[0], tab[1], tab[2], tab[3], tab[4], tab[5], tab[6]
+    e_hi, c_hi = tab[7], tab[8]
+    x = min(max((t_evap - e0) / de, 0.0), ne - 1.000001)
+    y = min(max((t_cond - c0) / dc, 0.0), nc - 1.000001)
+    i = int(x)
+    j = int(y)
+    fx = x - i
+    fy = y - j
+    n = int(nc)
+    k = CYCLE_HEAD + i * n + j
+    frac = (
+        tab[k] * (1 - fx) * (1 - fy)
+        + tab[k + n] * fx * (1 - fy)
+        + tab[k + 1] * (1 - fx) * fy
+        + tab[k + n + 1] * fx * fy
+    )
+    te_k = min(max(t_evap, e0), e_hi) + t0
+    tc_k = max(min(max(t_cond, c0), c_hi) + t0, te_k + 5.0)
+    return frac * te_k / (tc_k - te_k)
+
+
+CYCLE_HEAD = 9
+"""Values of :func:`cycle_consts` before the Carnot fractions."""
+
+
+def cycle_consts(table: CycleTable) -> np.ndarray:
+    """The cycle table as :func:`cycle_cop` reads it (a flat float array)."""
+    te, tc = table.t_evap, table.t_cond
+    head = [_T0, te[0], te[1] - te[0], te.size, tc[0], tc[1] - tc[0], tc.size, te[-1], tc[-1]]
+    return np.concatenate([np.asarray(head, dtype=float), np.ravel(table.carnot_fraction)])
+
+
+def chilled_water_cycle_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
+    """Chilled water with CoolProp cycle chillers: as :func:`chilled_water_loop`, the chillers'
+    power the load over the cycle's COP at each case-hour's condenser water
+    (:func:`~twin.building.cooling.components.vapour_compression_power`, :func:`cycle_cop`):
+    ``T_cond = max(T_tower, T_cw,min) + range + condenser approach``, the evaporator at the
+    chilled water minus its approach; never short of capacity.
+
+    Three loops over the cases per hour (measured on the bench's 1,000-case sweep): the plant
+    (:func:`chilled_water_plant_hour`), keeping its power, the chillers' heat and the condenser
+    temperature per case; the COP alone (:func:`cycle_cop` reads the table at indices that
+    differ per case, which the compiler does not vectorise: in one body with the rest it kept
+    the whole body scalar, 2.5× slower); then the IT power and losses again (cheaper than a
+    fourth kept array, with which the first loop was no longer vectorised), the chillers, the
+    electrical chain and the sums.
+
+    ``consts``: as :func:`chilled_water_loop`'s first twelve, then :func:`cycle_consts`. ``P``:
+    :data:`CHILLED_WATER_ROWS`, then :data:`CYCLE_ROWS`. Returns the status (0, 2 out of bounds).
+    """
+    m = P.shape[1]
+    nt = S.shape[1]
+    t_inlet_ref, dt_chip, h_fg = consts[1], consts[2], consts[3]
+    curves = (consts[4], consts[5], consts[6], consts[7], consts[8], consts[9], consts[10], consts[11])
+    tab = consts[12:]
+    t_chip_ref = t_inlet_ref + dt_chip
+    r = len(SHARED_ROWS) + len(CHILLED_WATER_ROWS)
+    H, segs, hourly = kernel_scratch(month, p_out, m)
+    w_cond, w_plant, w_ch = np.empty(m), np.empty(m), np.empty(m)
+    for k in range(segs.size - 1):
+        t0, t1 = segs[k], segs[k + 1]
+        mo = month[t0]
+        n_bad = 0
+        for t in range(t0, t1):
+            fill_hour(t, U, IT, price, clean, H)
+            hr = chilled_water_hour(S, t)
+            t_in = hr[0]
+            row = t * hourly
+            for i in range(m):  # the plant, up to the condenser
+                it = it_case(P, i)
+                el = electrical_case(P, i)
+                cw = chilled_water_case(P, i)
+                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_dist, p_ups, p_misc = indoor_losses(el, p_it)
+                q = p_it + (p_dist + p_ups + p_misc)
+                p_plant, ok_plant, q_ch, t_tower = chilled_water_plant_hour(cw, hr, curves, q)
+                n_bad += 0 if ok_plant else 1
+                w_plant[i] = p_plant
+                w_ch[i] = q_ch
+                w_cond[i] = max(t_tower, cw[19]) + cw[11] + P[r + 1, i]  # entering water + range + approach
+            for i in range(m):  # the cycle's COP at T_evap, T_cond, times the compressor's and motor's efficiencies
+                w_cond[i] = cycle_cop(tab, P[r, i], w_cond[i]) * P[r + 2, i] * P[r + 3, i]
+            for i in range(m):  # the chillers, the electrical chain, the sums
+                it = it_case(P, i)
+                el = electrical_case(P, i)
+                cw = chilled_water_case(P, i)
+                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_dist, p_ups, p_misc = indoor_losses(el, p_it)
+                q = p_it + (p_dist + p_ups + p_misc)
+                p_plant = w_plant[i]
+                p_comp = w_ch[i] / w_cond[i]
+                out = 1.0 if cw[28] > 0.0 else 0.0  # never short of capacity
+                p_cool, water, ok = chilled_water_total(cw, h_fg, q, p_plant, p_comp)
                 p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
                 n_bad += bad + (0 if ok else 1)
                 s = open_sums(part, acc, peaks, mo, i)
@@ -409,10 +639,10 @@ def indirect_evap_kernel(block: Block) -> dict[str, Any] | None:
 
 
 def chilled_water_kernel(block: Block) -> dict[str, Any] | None:
-    """Chilled water's entry of :data:`twin.engine.kernels.COMPILED_DESIGNS` (None for cycle chillers)."""
+    """Chilled water's entry of :data:`twin.engine.kernels.COMPILED_DESIGNS`: EIR chillers
+    (:func:`chilled_water_loop`) or CoolProp cycle chillers (:func:`chilled_water_cycle_loop`)."""
     design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block
-    if coo["chiller_model"] != "eir":
-        return None
+    eir = coo["chiller_model"] == "eir"
     nt = int(np.shape(wx["t_db"])[-1])
     installed, overclock = installed_it(design, fac, coo, design_kw, nt)
     coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}
@@ -422,60 +652,70 @@ def chilled_water_kernel(block: Block) -> dict[str, Any] | None:
     ch = plant["chiller"]
     lo, hi = ENVELOPES[str(coo["envelope"])][:2]
     t_in = np.asarray(st["t_in"])[..., :1]  # the inlet the CRAHs hold: one value per case
-    P = case_matrix(
-        [
-            *shared_rows(fac, ele, design_kw, overclock),
-            q_design,
-            CP_AIR * st["dt_units"],
-            q_design / (CP_AIR * st["dt_units"]),
-            coo["fan_units"] / (coo["fan_units"] + coo["fan_redundant_units"]),
-            coo["fan_min_flow"],
-            plant["p_chw_design"],
-            coo["pump_min_flow"],
-            1.0 + 1.0 / plant["cop_design"],
-            plant["q_rej_design"],
-            coo["chiller_count"],
-            float(coo["pump_control"] == "constant"),
-            coo["tower_range"],
-            plant["lg_design"],
-            np.minimum(plant["lg_design"] / coo["tower_min_air_flow"], 8.0),
-            coo["economiser"],
-            coo["economiser_approach"],
-            np.clip(st["t_chw"], *ch.t_chw_range),
-            st["t_chw_return"],
-            coo["tower_min_water"],
-            coo["t_cond_water_min"],
-            coo["delta_t_chw"],
-            plant["q_ref"],
-            plant["p_cw_cell"],
-            plant["p_tower_design"],
-            plant["basin_kw_per_k"],
-            coo["basin_heater_setpoint"],
-            coo["tower_latent_fraction"],
-            1.0 + 1.0 / (coo["cycles_of_concentration"] - 1.0),
-            (t_in > hi) | (t_in < lo),
-        ],
-        m,
-    )
+    rows = [
+        *shared_rows(fac, ele, design_kw, overclock),
+        q_design,
+        CP_AIR * st["dt_units"],
+        q_design / (CP_AIR * st["dt_units"]),
+        coo["fan_units"] / (coo["fan_units"] + coo["fan_redundant_units"]),
+        coo["fan_min_flow"],
+        plant["p_chw_design"],
+        coo["pump_min_flow"],
+        1.0 + 1.0 / plant["cop_design"],
+        plant["q_rej_design"],
+        coo["chiller_count"],
+        float(coo["pump_control"] == "constant"),
+        coo["tower_range"],
+        plant["lg_design"],
+        np.minimum(plant["lg_design"] / coo["tower_min_air_flow"], 8.0),
+        coo["economiser"],
+        coo["economiser_approach"],
+        np.clip(st["t_chw"], *ch.t_chw_range) if eir else st["t_chw"],
+        st["t_chw_return"],
+        coo["tower_min_water"],
+        coo["t_cond_water_min"],
+        coo["delta_t_chw"],
+        plant["q_ref"] if eir else 0.0,
+        plant["p_cw_cell"],
+        plant["p_tower_design"],
+        plant["basin_kw_per_k"],
+        coo["basin_heater_setpoint"],
+        coo["tower_latent_fraction"],
+        1.0 + 1.0 / (coo["cycles_of_concentration"] - 1.0),
+        (t_in > hi) | (t_in < lo),
+    ]
     york = np.asarray(st["york_wb"])
     state = [st["t_in"], st["kw_per_kg"], wx["t_wb"], wx["t_db"], *york.reshape(9, *york.shape[2:])]
-    consts = np.array(
-        [
-            CP_AIR,
-            T_INLET_REF,
-            DT_CHIP_AIR,
-            H_FG,
-            *FAN_CURVES[str(coo["fan_control"])],
-            *PUMP_CURVES[str(coo["pump_control"])],
-            *ch.capft,
-            *ch.eirft,
-            *ch.eirfplr,
-            ch.plr_min,
-            ch.plr_min_unload,
-            ch.cop_ref,
-            *ch.t_chw_range,
-            *ch.t_cw_range,
-        ],
-        dtype=float,
-    )
-    return run_kernel(chilled_water_loop, P, state, (u, installed), consts, nt, grid, want_hourly)
+    head = [
+        CP_AIR,
+        T_INLET_REF,
+        DT_CHIP_AIR,
+        H_FG,
+        *FAN_CURVES[str(coo["fan_control"])],
+        *PUMP_CURVES[str(coo["pump_control"])],
+    ]
+    if not eir:
+        rows += [
+            st["t_chw"] - coo["evaporator_approach"],
+            coo["condenser_approach"],
+            coo["eta_isentropic"],
+            coo["eta_motor"],
+        ]
+        consts = np.concatenate(
+            [np.asarray(head, dtype=float), cycle_consts(cycle_table(str(coo["refrigerant"]), 1.0))]
+        )
+        return run_kernel(
+            chilled_water_cycle_loop, case_matrix(rows, m), state, (u, installed), consts, nt, grid, want_hourly
+        )
+    record = [
+        *ch.capft,
+        *ch.eirft,
+        *ch.eirfplr,
+        ch.plr_min,
+        ch.plr_min_unload,
+        ch.cop_ref,
+        *ch.t_chw_range,
+        *ch.t_cw_range,
+    ]
+    consts = np.asarray([*head, *record], dtype=float)
+    return run_kernel(chilled_water_loop, case_matrix(rows, m), state, (u, installed), consts, nt, grid, want_hourly)

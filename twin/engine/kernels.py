@@ -1,7 +1,7 @@
 """Fused compiled kernels: a block's per-case-hour physics and its annual sums in one pass.
 
 Designs with a kernel (:data:`COMPILED_DESIGNS`): free air (here, the worked example), chilled
-water with EIR chillers and indirect evaporative cooling (:mod:`twin.engine.design_kernels`),
+water (EIR or CoolProp cycle chillers) and indirect evaporative cooling (:mod:`twin.engine.design_kernels`),
 the liquid designs (:mod:`twin.engine.liquid_kernels`).
 
 The numpy functions stay the documented reference; each kernel here is a plain Python

@@ -524,7 +524,7 @@ def annual_kpis(
         :mod:`twin.studies.sweep`); their sites must be in ``weather``.
     kernel : {"auto", "numba", "reference"}
         ``"numba"``: the fused compiled kernels of :mod:`twin.engine.kernels` for the designs
-        that have one (free air, chilled water with EIR chillers, indirect evaporative, spray,
+        that have one (free air, chilled water (EIR or cycle chillers), indirect evaporative, spray,
         cold plates, single- and two-phase immersion), the numpy reference for the others and
         for blocks the kernel hands back (trim shortfall, a value out of bounds); ``"reference"``:
         numpy only;

@@ -1,8 +1,10 @@
-"""The chilled-water and indirect-evaporative kernels (twin.engine.kernels) against the numpy reference, to 1e-12.
+"""The chilled-water (EIR and cycle chillers) and indirect-evaporative kernels (twin.engine.kernels)
+against the numpy reference, to 1e-12.
 
 Random blocks (hypothesis), designed days through every mode, generated years at a dry and a
 humid site, and a real EPW year: every KPI of ``annual_kpis(kernel="numba")`` equals the
 reference's to 1e-12 (relative), and blocks the kernel cannot do exactly go to the reference.
+The cycle kernel's COP interpolation equals the reference's cycle table exactly.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ from twin.building.cooling.curves import CHILLERS
 from twin.building.cooling.indirect_evap import IndirectEvapParams, indirect_evap_state
 from twin.building.electrical import ElectricalParams
 from twin.building.facility import derive_psychrometrics, facility_block, stack_columns
+from twin.building.fluids import cycle_table
 from twin.building.it_load import ITParams
+from twin.core.jit import compiled
 from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
+from twin.engine.design_kernels import cycle_consts, cycle_cop
 from twin.engine.simulate import annual_kpis, prepare_weather
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -99,7 +104,26 @@ def _indirect_evap(rng: np.random.Generator) -> IndirectEvapParams:
     )
 
 
-COOLING = {"chilled_water": _chilled_water, "indirect_evap": _indirect_evap}
+def _chilled_water_cycle(rng: np.random.Generator) -> ChilledWaterParams:
+    return dataclasses.replace(
+        _chilled_water(rng),
+        chiller_model="cycle",
+        refrigerant=str(rng.choice(["R134a", "R1234ze(E)"])),
+        eta_isentropic=float(rng.uniform(0.4, 0.95)),
+        eta_motor=float(rng.uniform(0.7, 1.0)),
+        evaporator_approach=float(rng.uniform(0.5, 8.0)),
+        condenser_approach=float(rng.uniform(0.5, 10.0)),
+    )
+
+
+COOLING = {
+    "chilled_water": _chilled_water,
+    "chilled_water_cycle": _chilled_water_cycle,
+    "indirect_evap": _indirect_evap,
+}
+"""Random cooling parameters per kernel: chilled water with EIR and with cycle chillers, indirect evaporative."""
+DESIGN = {"chilled_water_cycle": "chilled_water"}
+"""The design of a :data:`COOLING` key that is not a design's name (its chiller model is in :data:`SWEEPS`)."""
 
 
 def _random_block(design: str, seed: int, m: int, nt: int, per_case_cooling: bool) -> bool:
@@ -107,7 +131,7 @@ def _random_block(design: str, seed: int, m: int, nt: int, per_case_cooling: boo
     wx, facs, eles = _random_hall(rng, m, nt)
     try:
         coos = [COOLING[design](rng) for _ in range(m if per_case_cooling else 1)]
-        text = ("envelope", "pump_control", "chiller", "fan_control", "chiller_model")
+        text = ("envelope", "pump_control", "chiller", "fan_control", "chiller_model", "refrigerant")
         first = {k: getattr(coos[0], k) for k in text if hasattr(coos[0], k)}
         coos = [dataclasses.replace(c, **first) for c in coos]  # text fields: one per block
     except ConfigError:
@@ -198,14 +222,88 @@ def test_chilled_water_every_mode_and_edge():
     hot = [dataclasses.replace(f, performance_factor=0.7) for f in facs]
     assert facility_block(wx, "chilled_water", facility=hot, cooling=base)["out_of_envelope"].any()
     assert _compare(wx, hot, eles, [base], 3)
-    # the CoolProp cycle chillers: the reference
-    assert not _compare(wx, facs, eles, [dataclasses.replace(base, chiller_model="cycle")], 3)
+
+
+def _cycle_cops(tab: np.ndarray, te: np.ndarray, tc: np.ndarray) -> np.ndarray:
+    out = np.empty(te.size)
+    for k in range(te.size):
+        out[k] = cycle_cop(tab, te[k], tc[k])
+    return out
+
+
+@pytest.mark.parametrize("refrigerant", ["R134a", "R1234ze(E)"])
+def test_cycle_cop_is_the_cycle_table(refrigerant):
+    """The kernel's COP (compiled and as plain Python) is the reference's cycle table bit for bit:
+    inside the grid, on its nodes and ends, outside it (clipped), below the minimum lift."""
+    table = cycle_table(refrigerant, 1.0)
+    rng = np.random.default_rng(7)
+    te = np.concatenate(
+        [rng.uniform(-25.0, 35.0, 3000), np.repeat(table.t_evap, table.t_cond[::20].size), [-15.0, 25.0, 24.9999999]]
+    )
+    tc = np.concatenate(
+        [rng.uniform(0.0, 80.0, 3000), np.tile(table.t_cond[::20], table.t_evap.size), [10.0, 70.0, 69.99999]]
+    )
+    low_lift = rng.uniform(-15.0, 25.0, 500)
+    te, tc = np.r_[te, low_lift], np.r_[tc, low_lift + rng.uniform(-10.0, 6.0, 500)]
+    want = table(te, tc)
+    tab = cycle_consts(table)
+    np.testing.assert_array_equal(compiled(_cycle_cops)(tab, te, tc), want)
+    np.testing.assert_array_equal(_cycle_cops(tab, te[::10], tc[::10]), want[::10])
+
+
+def test_chilled_water_cycle_every_mode_and_edge():
+    """CoolProp cycle chillers through free cooling, partial economiser and chillers alone; two
+    refrigerants, a wide condenser approach and a poor compressor; water so warm and a tower so
+    cold that the lift falls below the table's 5 K minimum and its grid (chillers alone, no
+    economiser); every efficiency and approach per case in one block."""
+    wx = _designed_day(
+        [-30.0, -10.0, -2.0, 3.0, 8.0, 12.0, 16.0, 20.0, 25.0, 30.0, 35.0, 42.0],
+        [60.0, 50.0, 70.0, 80.0, 60.0, 50.0, 70.0, 60.0, 70.0, 60.0, 50.0, 30.0],
+    )
+    base = ChilledWaterParams(chiller_model="cycle")
+    facs = [ITParams(utilisation=u) for u in (0.05, 0.4, 1.0)]
+    eles = [ElectricalParams()] * 3
+    r = facility_block(wx, "chilled_water", facility=facs, cooling=base)
+    assert set(np.unique(r["mode"])) == {0, 1, 2}
+    low_lift = dataclasses.replace(
+        base,
+        t_supply_air=32.0,
+        t_chw_supply=20.0,
+        coil_approach=1.0,
+        evaporator_approach=0.5,
+        condenser_approach=0.5,
+        t_cond_water_min=5.0,
+        tower_range=3.0,
+        tower_approach=8.0,
+        economiser=False,
+    )
+    variants = (
+        base,
+        dataclasses.replace(base, refrigerant="R1234ze(E)", pump_control="constant"),
+        dataclasses.replace(base, condenser_approach=10.0, eta_isentropic=0.4, eta_motor=0.7, chiller_count=1),
+        low_lift,
+    )
+    for coo in variants:
+        assert _compare(wx, facs, eles, [coo], 3), coo
+    # the cold hours: tower water at t_cond_water_min, condenser 8.5 °C, below the grid and the lift
+    cop = facility_block(wx, "chilled_water", facility=facs, cooling=low_lift)["cop_mech"]
+    assert np.all(cop[:, :2] == cycle_table("R134a", 1.0)(19.5, 10.0) * 0.75 * 0.93)
+    per_case = [
+        dataclasses.replace(base, condenser_approach=a, t_chw_supply=t, eta_isentropic=e, evaporator_approach=v)
+        for a, t, e, v in ((1.0, 8.0, 0.6, 1.0), (5.0, 12.0, 0.75, 3.0), (9.0, 16.0, 0.9, 6.0))
+    ]
+    assert _compare(wx, facs, eles, per_case, 3)
 
 
 SWEEPS = {
     "chilled_water": (
         ("cooling.chilled_water.t_chw_supply", (10.0, 14.0)),
         ("cooling.chilled_water.pump_control", ("vsd", "constant")),
+    ),
+    "chilled_water_cycle": (
+        ("cooling.chilled_water.chiller_model", ("cycle",)),
+        ("cooling.chilled_water.condenser_approach", (2.0, 8.0)),
+        ("cooling.chilled_water.t_chw_supply", (10.0, 16.0)),
     ),
     "indirect_evap": (
         ("cooling.indirect_evap.effectiveness_wet", (0.5, 0.8)),
@@ -225,7 +323,7 @@ def test_annual_kpis_numba_equals_reference_on_a_generated_year(design, site):
         ("facility.it_capacity_kw", (2_000.0, 10_000.0)),
         *SWEEPS[design],
     )
-    handled = _fused_and_reference(Scenario(sites=(site,), designs=(design,), sweep=grid))
+    handled = _fused_and_reference(Scenario(sites=(site,), designs=(DESIGN.get(design, design),), sweep=grid))
     assert handled and all(handled)
 
 
@@ -240,7 +338,7 @@ def test_grid_sums_and_green_supply_equal_the_reference(design, tmp_path):
         ("green.pv.capacity_mw", (0.0, 4.0)),
         SWEEPS[design][0],
     )
-    sc = Scenario(sites=("qingyang_grid",), designs=(design,), site_dirs=(str(d),), sweep=grid)
+    sc = Scenario(sites=("qingyang_grid",), designs=(DESIGN.get(design, design),), site_dirs=(str(d),), sweep=grid)
     handled = _fused_and_reference(sc)
     assert handled and all(handled)
 
@@ -253,7 +351,7 @@ def test_annual_kpis_numba_equals_reference_with_an_hourly_utilisation_csv(tmp_p
     for design in COOLING:
         sc = Scenario(
             sites=("qingyang",),
-            designs=(design,),
+            designs=(DESIGN.get(design, design),),
             facility=ITParams(profile="csv", profile_csv=str(path)),
             sweep=SWEEPS[design][:1],
         )
@@ -262,16 +360,20 @@ def test_annual_kpis_numba_equals_reference_with_an_hourly_utilisation_csv(tmp_p
 
 @pytest.mark.parametrize(("site", "station"), [("qingyang", "Xifengzhen"), ("guiyang", "Guiyang")])
 def test_annual_kpis_numba_equals_reference_on_a_real_year(site, station):
-    """A real EPW year (CSWD) at a dry and a humid site, both designs."""
+    """A real EPW year (CSWD) at a dry and a humid site, both designs (chilled water with EIR and cycle chillers)."""
     epw = ROOT.parent / "shared" / "weather"
     files = sorted(epw.glob(f"*{station}*.epw")) if epw.is_dir() else []
     if not files:
         pytest.skip(f"no real {station} weather file in ../shared/weather")
     sc = Scenario(
         sites=(site,),
-        designs=tuple(COOLING),
+        designs=("chilled_water", "indirect_evap"),
         weather=WeatherSource(source=str(files[0])),
-        sweep=(("facility.utilisation", (0.3, 0.7, 1.0)), ("facility.profile", ("flat", "diurnal"))),
+        sweep=(
+            ("facility.utilisation", (0.3, 0.7, 1.0)),
+            ("facility.profile", ("flat", "diurnal")),
+            ("cooling.chilled_water.chiller_model", ("eir", "cycle")),
+        ),
     )
     assert all(_fused_and_reference(sc))
 
@@ -290,17 +392,18 @@ def test_the_kernel_is_what_auto_runs_for_a_big_study():
 
 
 def test_design_kernels_are_cached_on_disk(tmp_path):
-    """A second process loads both kernels from NUMBA_CACHE_DIR instead of compiling them."""
+    """A second process loads the three kernels from NUMBA_CACHE_DIR instead of compiling them."""
     code = (
         "from twin import Scenario; from twin.engine.simulate import annual_kpis\n"
         "from twin.engine.kernel_parts import compiled_kernel; from twin.engine import design_kernels as k\n"
-        "annual_kpis(Scenario(sites=('qingyang',), designs=('chilled_water', 'indirect_evap')), kernel='numba')\n"
-        "for f in (compiled_kernel(k.chilled_water_loop), compiled_kernel(k.indirect_evap_loop)):\n"
-        "    print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
+        "sw = (('cooling.chilled_water.chiller_model', ('eir', 'cycle')),)\n"
+        "annual_kpis(Scenario(sites=('qingyang',), designs=('chilled_water', 'indirect_evap'), sweep=sw), kernel='numba')\n"
+        "for f in (k.chilled_water_loop, k.chilled_water_cycle_loop, k.indirect_evap_loop):\n"
+        "    f = compiled_kernel(f); print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
     )
     first, second = _two_processes(code, tmp_path)
-    assert first == [0, 1, 0, 1]  # (hits, misses) of each kernel: compiled and written
-    assert second == [1, 0, 1, 0]  # loaded
+    assert first == [0, 1, 0, 1, 0, 1]  # (hits, misses) of each kernel: compiled and written
+    assert second == [1, 0, 1, 0, 1, 0]  # loaded
 
 
 def _two_processes(code: str, cache_dir: Path) -> list[list[int]]:
