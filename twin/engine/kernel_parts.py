@@ -388,6 +388,16 @@ class GridYear:
         day_end[np.r_[day_starts[1:], nt] - 1] = True
         return cls(by_hour(_rows_of(price), m, nt), by_hour(_rows_of(clean), m, nt), np.cumsum(month), day_end)
 
+    def cases(self, start: int, stop: int) -> GridYear:
+        """The grid year of the cases ``start:stop`` (a part of the block it was made for)."""
+
+        def cut(a: np.ndarray) -> np.ndarray:
+            return (
+                a if a.shape[1] == 1 or (start == 0 and stop == a.shape[1]) else np.ascontiguousarray(a[:, start:stop])
+            )
+
+        return dataclasses.replace(self, price=cut(self.price), clean=cut(self.clean))
+
 
 def _rows_of(a: Any) -> np.ndarray:
     """A (case, time) array with the case axis shrunk to one row when it is a broadcast view."""

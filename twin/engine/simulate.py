@@ -39,8 +39,10 @@ from twin.engine.kernel_parts import GridYear
 from twin.engine.kernels import COMPILED_DESIGNS, facility_year
 from twin.engine.metrics import (
     GREEN_HOURLY_NEEDS,
+    HEAT_NEEDS,
     HOURLY_NEEDS,
     annual_figures,
+    annual_sum,
     calendar_starts,
     kpi_dataset,
     kpi_figures,
@@ -307,15 +309,16 @@ def threads() -> int:
     return int(value)
 
 
-def _run_blocks(plan: _Plan, fn) -> None:
-    """``fn(key, idx)`` for every block; on :func:`threads` threads (numpy releases the GIL in its loops)."""
-    workers = min(len(plan.blocks), threads())
-    if workers == 1:
-        for key, idx in plan.blocks:
+def _run_blocks(blocks: list[tuple[Any, Any]], fn: Callable[[Any, Any], None]) -> None:
+    """``fn(key, idx)`` for every block ``(key, idx)``; on :func:`threads` threads (numpy and the
+    compiled kernels release the GIL in their loops)."""
+    workers = min(len(blocks), threads())
+    if workers <= 1:
+        for key, idx in blocks:
             fn(key, idx)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(fn, key, idx) for key, idx in plan.blocks]
+        futures = [pool.submit(fn, key, idx) for key, idx in blocks]
         try:
             for f in futures:
                 f.result()  # re-raises a block's error here
@@ -439,7 +442,7 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
             results[name][rows] = arr + mode_offset[key[0]] if name == "mode" else arr
             written[name][rows] = True
 
-    _run_blocks(plan, run_block)
+    _run_blocks(plan.blocks, run_block)
     for name, rows in written.items():  # a variable some designs do not have: missing, not garbage
         if not rows.all():
             a = results[name]
@@ -547,56 +550,111 @@ def annual_kpis(
     hour = plan.hour[0]
     months, days = calendar_starts(plan.time, "month"), calendar_starts(plan.time, "day")
 
-    def run_block(key: tuple, idx: list[int]) -> None:
-        m = len(idx)
+    def store(idx: list[int], f: dict[str, Any]) -> None:
+        rows: Any = _rows(idx)
+        rows = np.asarray(rows) if isinstance(rows, list) else rows  # a list converted once, not per KPI
+        with lock:
+            for k, v in f.items():
+                if k not in figures:
+                    figures[k] = np.empty(n, dtype=np.asarray(v).dtype)
+                figures[k][rows] = v
+
+    def supply_step(idx: list[int], load: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
         block = [plan.cases[i] for i in idx]
-        supply = _supply_params(block)
-        block_keys = [keys[i] for i in idx]
+        green, per_case = green_power(
+            _supply_params(block), [keys[i] for i in idx], plan.wx_all, load, scenario.dispatch, profiles, hour
+        )
+        return green, {**per_case, "server_capex_annual": server_capex(block)}
+
+    def hourly_block(key: tuple, idx: list[int], compiled: bool = fused) -> None:
+        """A block through the supply step on hourly arrays: one with a green plant (the kernel gives
+        the hourly facility power), the numpy reference, or a block a kernel handed back."""
+        m = len(idx)
         inputs = _inputs(plan, key, idx)
-        r = green = None
-        if fused and key[0] in COMPILED_DESIGNS:
-            grid = None
-            if not _has_green_supply(block):  # the grid's sums in the kernel: no (case, time) array
-                green, per_case = green_power(
-                    supply, block_keys, plan.wx_all, np.broadcast_to(0.0, (m, nt)), scenario.dispatch, profiles, hour
-                )
-                grid = GridYear.of(green["price"], green["grid_clean_share"], months, days, m)
-            r = facility_year(*inputs, m, grid, want_hourly=grid is None)
+        r = facility_year(*inputs, m, None, want_hourly=True) if compiled else None
         sums = None
         if r is not None:
-            sums = {**r["sums"], **({"peaks": r["peaks"]} if "peaks" in r else {})}
-            hourly = {**r.get("hourly", {}), **({"p_facility": r["p_facility"]} if "p_facility" in r else {})}
+            sums = r["sums"]
+            hourly = {**r.get("hourly", {}), "p_facility": r["p_facility"]}
             _heat_reuse(hourly, plan, idx, inputs[1]["t_db"])
         else:
             hourly = {
                 k: np.broadcast_to(np.asarray(v), (m, nt))
                 for k, v in _block(plan, key, idx, KPI_VARIABLES, inputs).items()
             }
-        if r is None or "p_facility" in hourly:
-            green, per_case = green_power(
-                supply,
-                block_keys,
-                plan.wx_all,
-                np.ascontiguousarray(hourly["p_facility"]),
-                scenario.dispatch,
-                profiles=profiles,
-                hour=hour,
-            )
-        assert green is not None
-        per_case = {**per_case, "server_capex_annual": server_capex(block)}
-        f = annual_figures({**hourly, **green}, per_case, plan.time, sums)
-        with lock:
-            for k, v in f.items():
-                if k not in figures:
-                    figures[k] = np.empty(n, dtype=np.asarray(v).dtype)
-                figures[k][idx] = v
+        green, per_case = supply_step(idx, np.ascontiguousarray(hourly["p_facility"]))
+        store(idx, annual_figures({**hourly, **green}, per_case, plan.time, sums))
 
-    _run_blocks(plan, run_block)
+    def grid_batch(key: tuple, parts: list[list[int]]) -> None:
+        """Blocks without a green plant, one supply step and one KPI reduction for all of them: the
+        kernel of each block (on the threads) takes the grid's sums too, no (case, time) array is formed."""
+        idx = [i for p in parts for i in p]
+        green, per_case = supply_step(idx, np.broadcast_to(0.0, (len(idx), nt)))
+        grid = GridYear.of(green["price"], green["grid_clean_share"], months, days, len(idx))
+        starts = np.cumsum([0, *map(len, parts)])
+        done: list[dict[str, Any] | None] = [None] * len(parts)
+
+        def part(j: int, p: list[int]) -> None:
+            inputs = _inputs(plan, key, p)
+            r = facility_year(*inputs, len(p), grid.cases(starts[j], starts[j + 1]), want_hourly=False)
+            if r is None:  # the reference's result (or error) for this block
+                hourly_block(key, p, compiled=False)
+                return
+            hourly = dict(r.get("hourly", {}))
+            _heat_reuse(hourly, plan, p, inputs[1]["t_db"])
+            heat = {k: np.broadcast_to(annual_sum(hourly[k]), (len(p),)) for k in HEAT_NEEDS}
+            done[j] = {**r["sums"], **heat, "peaks": r["peaks"]}
+
+        _run_blocks(list(enumerate(parts)), part)
+        kept = [(parts[j], d) for j, d in enumerate(done) if d is not None]
+        if not kept:
+            return
+        if len(kept) < len(parts):  # some blocks ran the reference: the supply step of the others
+            idx = [i for p, _ in kept for i in p]
+            green, per_case = supply_step(idx, np.broadcast_to(0.0, (len(idx), nt)))
+        sums = {k: np.concatenate([d[k] for _, d in kept]) for k in kept[0][1]}
+        store(idx, annual_figures(green, per_case, plan.time, sums))
+
+    hourly_blocks, batches = _batches(plan, fused)
+    _run_blocks(hourly_blocks, hourly_block)
+    for key, parts in batches:
+        grid_batch(key, parts)
     coords = _case_coords(scenario, plan)
     if n == 1:
         coords = {k: (v[1][0] if isinstance(v, tuple) else v[0]) for k, v in coords.items()}
         return kpi_dataset({k: v[0] for k, v in figures.items()}, coords, keys, (), _limits(plan))
     return kpi_dataset(figures, coords, keys, ("case",), _limits(plan))
+
+
+KERNEL_BATCH = 1024
+"""Most cases in one batch of :func:`annual_kpis`' compiled blocks without a green plant: one
+supply step and one KPI reduction serve the batch, each block's kernel takes the grid's sums
+(no (case, time) array); the blocks themselves stay the plan's (:data:`CASE_BLOCK`)."""
+
+
+def _batches(plan: _Plan, fused: bool) -> tuple[list[tuple[tuple, list[int]]], list[tuple[tuple, list[list[int]]]]]:
+    """:func:`annual_kpis`' blocks: those run on hourly arrays (a green plant, the numpy
+    reference, a design without a kernel), and the others in batches of blocks of one group
+    key, at most :data:`KERNEL_BATCH` cases each (a block is never split)."""
+    if not fused:
+        return plan.blocks, []
+    hourly: list[tuple[tuple, list[int]]] = []
+    by_key: dict[tuple, list[list[int]]] = {}
+    for key, idx in plan.blocks:
+        if key[0] in COMPILED_DESIGNS and not _has_green_supply([plan.cases[i] for i in idx]):
+            by_key.setdefault(key, []).append(idx)
+        else:
+            hourly.append((key, idx))
+    batches: list[tuple[tuple, list[list[int]]]] = []
+    for key, parts in by_key.items():
+        batch: list[list[int]] = []
+        for idx in parts:
+            if batch and sum(map(len, batch)) + len(idx) > KERNEL_BATCH:
+                batches.append((key, batch))
+                batch = []
+            batch.append(idx)
+        batches.append((key, batch))
+    return hourly, batches
 
 
 def _installed_share(f: Any) -> float:
