@@ -244,32 +244,60 @@ def _inputs_weather(plan: _Plan, idx: list[int]) -> dict[str, np.ndarray]:
     return {v: a[si] for v, a in plan.wstack.items()}
 
 
-def _inputs(plan: _Plan, key: tuple, idx: list[int]) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
-    """The arguments of :func:`~twin.building.facility.facility_chain` for one block of cases."""
-    design = get_design(key[0])
+def _columns(plan: _Plan, idx: list[int]) -> dict[str, Any]:
+    """The parameter columns of a block of cases (:func:`~twin.building.facility.stack_columns`
+    of the facility, electrical, cooling and heat-reuse sections) and its design IT power, kW:
+    (case, 1) where the cases differ, else (1, 1)."""
     g = [plan.cases[i] for i in idx]
-    wx = _inputs_weather(plan, idx)
-    fac = stack_columns([c.facility for c in g])
-    ele = stack_columns([c.electrical for c in g])
-    coo = stack_columns([c.cooling for c in g])
     design_kw = np.asarray(_each(g, lambda c: id(c.facility), lambda c: c.facility.design_kw), dtype=float)[:, None]
-    design_kw = design_kw[:1] if np.all(design_kw == design_kw[0]) else design_kw
+    return {
+        "facility": stack_columns([c.facility for c in g]),
+        "electrical": stack_columns([c.electrical for c in g]),
+        "cooling": stack_columns([c.cooling for c in g]),
+        "heat_reuse": stack_columns([c.heat_reuse for c in g]),
+        "design_kw": design_kw[:1] if np.all(design_kw == design_kw[0]) else design_kw,
+    }
+
+
+def _part_columns(columns: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
+    """:func:`_columns` of the cases ``start:stop`` of the block ``columns`` were made for: the
+    same arrays as :func:`_columns` of those cases alone (a column equal in all of them (1, 1))."""
+
+    def cut(a: Any) -> Any:
+        if not isinstance(a, np.ndarray) or a.shape[0] == 1:
+            return a
+        a = a[start:stop]
+        return a[:1] if bool(np.all(a == a[0])) else a
+
+    return {k: {f: cut(a) for f, a in v.items()} if isinstance(v, dict) else cut(v) for k, v in columns.items()}
+
+
+def _inputs(
+    plan: _Plan, key: tuple, idx: list[int], columns: dict[str, Any] | None = None
+) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """The arguments of :func:`~twin.building.facility.facility_chain` for one block of cases
+    (``columns``: its :func:`_columns`, when the caller has them)."""
+    c = columns or _columns(plan, idx)
+    fac = c["facility"]
     series = None
     if key[1] == "csv":
         series = read_hourly_csv(key[3], plan.time.size, "facility.profile_csv", "utilisation", 1.0)
     u = utilisation_profile(plan.hour, fac["utilisation"], key[1], fac["diurnal_amplitude"], series)
-    return design, wx, fac, ele, coo, design_kw, u
+    return get_design(key[0]), _inputs_weather(plan, idx), fac, c["electrical"], c["cooling"], c["design_kw"], u
 
 
-def _heat_reuse(r: dict[str, Any], plan: _Plan, idx: list[int], t_db: np.ndarray) -> None:
+def _heat_reuse(
+    r: dict[str, Any], plan: _Plan, idx: list[int], t_db: np.ndarray, hr: dict[str, Any] | None = None
+) -> None:
     """Add the heat customer's demand and the heat reused to a block's results, in place.
 
-    ``t_db`` is the block's dry bulb (from :func:`_inputs`). Designs that recover no heat or
-    lose no fluid get zeros for those variables.
+    ``t_db`` is the block's dry bulb (from :func:`_inputs`); ``hr`` its heat-reuse columns
+    (:func:`_columns`), when the caller has them. Designs that recover no heat or lose no fluid
+    get zeros for those variables.
     """
     for name in ("q_recoverable", "fluid_loss", "fluid_co2e", "fluid_cost"):
         r.setdefault(name, np.zeros((1, 1)))
-    hr = stack_columns([plan.cases[i].heat_reuse for i in idx])
+    hr = hr or stack_columns([plan.cases[i].heat_reuse for i in idx])
     r["q_heat_demand"] = heat_demand(t_db, hr["demand_base_kw"], hr["demand_kw_per_k"], hr["t_balance"])
     r["q_reused"] = reused_heat(
         r["q_recoverable"], r.get("t_return", np.full((1, 1), np.nan)), r["q_heat_demand"], hr["t_return_min"]
@@ -592,16 +620,18 @@ def annual_kpis(
         green, per_case = supply_step(idx, np.broadcast_to(0.0, (len(idx), nt)))
         grid = GridYear.of(green["price"], green["grid_clean_share"], months, days, len(idx))
         starts = np.cumsum([0, *map(len, parts)])
+        columns = _columns(plan, idx)  # the parameters stacked once, each block's cut from them
         done: list[dict[str, Any] | None] = [None] * len(parts)
 
         def part(j: int, p: list[int]) -> None:
-            inputs = _inputs(plan, key, p)
+            c = _part_columns(columns, starts[j], starts[j + 1]) if len(parts) > 1 else columns
+            inputs = _inputs(plan, key, p, c)
             r = facility_year(*inputs, len(p), grid.cases(starts[j], starts[j + 1]), want_hourly=False)
             if r is None:  # the reference's result (or error) for this block
                 hourly_block(key, p, compiled=False)
                 return
             hourly = dict(r.get("hourly", {}))
-            _heat_reuse(hourly, plan, p, inputs[1]["t_db"])
+            _heat_reuse(hourly, plan, p, inputs[1]["t_db"], c["heat_reuse"])
             heat = {k: np.broadcast_to(annual_sum(hourly[k]), (len(p),)) for k in HEAT_NEEDS}
             done[j] = {**r["sums"], **heat, "peaks": r["peaks"]}
 
