@@ -542,7 +542,12 @@ def annual_kpis(
     Equal to ``kpis(simulate(scenario))`` (the same physics and the same
     :func:`twin.engine.metrics.annual_figures`, tested to rounding), but each block's hourly results
     are reduced as soon as they exist: memory stays at a block's size whatever the number of
-    cases, which is what large sweeps need.
+    cases, which is what large sweeps need. On the compiled path the blocks without a green
+    plant of one group key run in batches of up to :data:`KERNEL_BATCH` cases: one supply step
+    (prices, clean share, per-case money figures), one :class:`~twin.engine.kernel_parts.GridYear`,
+    one stacking of the parameters and one :func:`~twin.engine.metrics.annual_figures` call
+    serve the batch, while each block's kernel (its own hourly state) runs on the threads and
+    takes the grid's sums; the KPIs are bit for bit those of block-by-block runs (tested).
 
     Parameters
     ----------
