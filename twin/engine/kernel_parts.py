@@ -327,7 +327,8 @@ def case_matrix(rows: Sequence[Any], m: int) -> np.ndarray:
     """``(len(rows), m)`` C-contiguous: each row a per-case value broadcast from (case, 1), (1, 1) or a scalar."""
     out = np.empty((len(rows), m))
     for k, r in enumerate(rows):
-        out[k] = np.broadcast_to(np.asarray(r, dtype=float), (m, 1))[:, 0]
+        a = np.asarray(r, dtype=float)
+        out[k] = a.reshape(-1) if a.size > 1 else a.reshape(())  # (case, 1) a column, else one value
     return out
 
 
@@ -348,11 +349,14 @@ def state_groups(state: Sequence[Any], m: int, nt: int) -> list[tuple[np.ndarray
     the block (a row of (1, time)); else one per distinct set of rows (a packed block of a
     cooling-parameter sweep).
     """
+    if all(np.ndim(s) < 2 or np.shape(s)[0] == 1 for s in state):  # one state for the block: rows copied in
+        S = np.empty((len(state), nt))
+        for k, s in enumerate(state):
+            S[k] = np.reshape(s, -1) if np.size(s) > 1 else np.reshape(s, ())
+        return [(np.arange(m), S)]
     arrays = [
         np.broadcast_to(np.asarray(s, dtype=float), (np.shape(s)[0] if np.ndim(s) == 2 else 1, nt)) for s in state
     ]
-    if all(a.shape[0] == 1 for a in arrays):
-        return [(np.arange(m), np.ascontiguousarray(np.concatenate(arrays, axis=0)))]
     full = [np.broadcast_to(a, (m, nt)) for a in arrays]
     keys: dict[bytes, list[int]] = {}
     per_case = [k for k, a in enumerate(arrays) if a.shape[0] > 1]
@@ -387,6 +391,16 @@ class GridYear:
         day_end = np.zeros(nt, dtype=bool)
         day_end[np.r_[day_starts[1:], nt] - 1] = True
         return cls(by_hour(_rows_of(price), m, nt), by_hour(_rows_of(clean), m, nt), np.cumsum(month), day_end)
+
+    def cases(self, start: int, stop: int) -> GridYear:
+        """The grid year of the cases ``start:stop`` (a part of the block it was made for)."""
+
+        def cut(a: np.ndarray) -> np.ndarray:
+            return (
+                a if a.shape[1] == 1 or (start == 0 and stop == a.shape[1]) else np.ascontiguousarray(a[:, start:stop])
+            )
+
+        return dataclasses.replace(self, price=cut(self.price), clean=cut(self.clean))
 
 
 def _rows_of(a: Any) -> np.ndarray:

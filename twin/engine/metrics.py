@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = [
     "FACILITY_PER_CASE_NEEDS",
     "GB40879_THRESHOLDS",
+    "HEAT_NEEDS",
+    "annual_sum",
     "calendar_starts",
     "gb40879_grade",
     "kpi_figures",
@@ -48,6 +50,15 @@ UPTIME_GLOBAL_PUE_2024 = 1.56
 def _constant(a: np.ndarray) -> bool:
     """True for an array that is a broadcast view of a single value (all strides 0)."""
     return isinstance(a, np.ndarray) and a.ndim > 0 and a.size > 0 and not any(a.strides)
+
+
+def _one_row(a: np.ndarray) -> np.ndarray:
+    """A (case, time) array's first row alone when every case has the same row (a broadcast
+    view: stride 0 along the cases), else the array: what is reduced per case is then reduced
+    once and broadcast, bit for bit the same."""
+    if isinstance(a, np.ndarray) and a.ndim == 2 and a.shape[0] > 1 and a.strides[0] == 0:
+        return a[:1]
+    return a
 
 
 def calendar_starts(time: np.ndarray, period: str) -> np.ndarray:
@@ -92,15 +103,9 @@ GRID_SUMS = ("import_price", "load_clean", "islanded_hours", "green_days_24h")
 """What a compiled kernel sums for a block without green supply (the grid import is then the
 facility power): Σ p·price (CNY), Σ p·clean share (kWh), hours with no grid import, days
 without any; with them ``peaks`` (case, month), each month's highest facility power (kW)."""
-HOURLY_NEEDS = (
-    *FACILITY_SUMS,
-    "q_recoverable",
-    "q_heat_demand",
-    "q_reused",
-    "fluid_loss",
-    "fluid_co2e",
-    "fluid_cost",
-)
+HEAT_NEEDS = ("q_recoverable", "q_heat_demand", "q_reused", "fluid_loss", "fluid_co2e", "fluid_cost")
+"""Heat reuse and the immersion fluid's loss: hourly kW (kg/h, kg CO2e/h, CNY/h for the fluid)."""
+HOURLY_NEEDS = (*FACILITY_SUMS, *HEAT_NEEDS)
 GREEN_HOURLY_NEEDS = (
     "p_pv",
     "p_wind",
@@ -133,6 +138,16 @@ GREEN_PER_CASE_NEEDS = (
 )
 
 
+def annual_sum(a: np.ndarray, dt_h: float = 1.0) -> np.ndarray:
+    """The year's sum of hourly values along the last axis (one value per case), times the step ``dt_h`` h.
+
+    numpy's pairwise sum; a broadcast view of one value (e.g. no green plant) needs no pass.
+    """
+    if _constant(a):
+        return np.full(np.shape(a)[:-1], a.flat[0] * np.shape(a)[-1] * dt_h)
+    return np.broadcast_to(np.sum(_one_row(a), axis=-1) * dt_h, np.shape(a)[:-1]).copy()
+
+
 def annual_figures(
     hourly: dict[str, np.ndarray],
     per_case: dict[str, np.ndarray],
@@ -154,7 +169,9 @@ def annual_figures(
     sums : dict, optional
         The year's sums of :data:`FACILITY_SUMS` (kWh; L of water; hours out of envelope; the
         highest hourly PUE under ``pue``) when a compiled kernel has already taken them
-        (:mod:`twin.engine.kernels`); ``hourly`` then needs only what the green KPIs read.
+        (:mod:`twin.engine.kernels`); ``hourly`` then needs only what the green KPIs read. Any
+        of :data:`HEAT_NEEDS` given here as its :func:`annual_sum` is read from here instead
+        of ``hourly``.
 
     Returns
     -------
@@ -169,15 +186,14 @@ def annual_figures(
     dt_h = 1.0
 
     def annual(a: np.ndarray) -> np.ndarray:
-        if _constant(a):  # a broadcast view of one value (e.g. no green plant): no pass needed
-            return np.full(np.shape(a)[:-1], a.flat[0] * np.shape(a)[-1] * dt_h)
-        return np.sum(a, axis=-1) * dt_h
+        return annual_sum(a, dt_h)
 
     if sums is None:
         sums = {k: annual(hourly[k]) for k in (*HOURLY_NEEDS[:8], "water")}
         sums["out_of_envelope"] = np.sum(hourly["out_of_envelope"], axis=-1)
         sums["pue"] = np.max(hourly["pue"], axis=-1)
     e = {k: sums[k] / 1000.0 for k in HOURLY_NEEDS[:8]}
+    heat = {k: sums[k] if k in sums else annual(hourly[k]) for k in HEAT_NEEDS}
     losses = e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"]
     water = sums["water"]
     pue = e["p_facility"] / e["p_it"]
@@ -197,13 +213,13 @@ def annual_figures(
         "hours_out_of_envelope": np.asarray(sums["out_of_envelope"]).astype(np.int64),
         "pue_max_hourly": sums["pue"],
         "energy_per_compute": e["p_facility"] / e["compute"],
-        "energy_heat_recoverable": annual(hourly["q_recoverable"]) / 1000.0,
-        "energy_heat_demand": annual(hourly["q_heat_demand"]) / 1000.0,
-        "energy_reused": annual(hourly["q_reused"]) / 1000.0,
-        "erf": annual(hourly["q_reused"]) / 1000.0 / e["p_facility"],
-        "fluid_lost_kg": annual(hourly["fluid_loss"]),
-        "co2e_fluid_t": annual(hourly["fluid_co2e"]) / 1000.0,
-        "cost_fluid_makeup": annual(hourly["fluid_cost"]),
+        "energy_heat_recoverable": heat["q_recoverable"] / 1000.0,
+        "energy_heat_demand": heat["q_heat_demand"] / 1000.0,
+        "energy_reused": heat["q_reused"] / 1000.0,
+        "erf": heat["q_reused"] / 1000.0 / e["p_facility"],
+        "fluid_lost_kg": heat["fluid_loss"],
+        "co2e_fluid_t": heat["fluid_co2e"] / 1000.0,
+        "cost_fluid_makeup": heat["fluid_cost"],
     }
     if "server_capex_annual" in per_case:
         out["cost_servers"] = np.asarray(per_case["server_capex_annual"], dtype=float)
@@ -347,7 +363,7 @@ def _hours(a: np.ndarray) -> int:
 def _mean_last_axis(a: np.ndarray) -> np.ndarray:
     if _constant(a):
         return np.full(np.shape(a)[:-1], a.flat[0])
-    return np.mean(a, axis=-1)
+    return np.broadcast_to(np.mean(_one_row(a), axis=-1), np.shape(a)[:-1]).copy()
 
 
 POLICY_ATTR = "policy_pue_limit_"

@@ -39,8 +39,10 @@ from twin.engine.kernel_parts import GridYear
 from twin.engine.kernels import COMPILED_DESIGNS, facility_year
 from twin.engine.metrics import (
     GREEN_HOURLY_NEEDS,
+    HEAT_NEEDS,
     HOURLY_NEEDS,
     annual_figures,
+    annual_sum,
     calendar_starts,
     kpi_dataset,
     kpi_figures,
@@ -242,32 +244,60 @@ def _inputs_weather(plan: _Plan, idx: list[int]) -> dict[str, np.ndarray]:
     return {v: a[si] for v, a in plan.wstack.items()}
 
 
-def _inputs(plan: _Plan, key: tuple, idx: list[int]) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
-    """The arguments of :func:`~twin.building.facility.facility_chain` for one block of cases."""
-    design = get_design(key[0])
+def _columns(plan: _Plan, idx: list[int]) -> dict[str, Any]:
+    """The parameter columns of a block of cases (:func:`~twin.building.facility.stack_columns`
+    of the facility, electrical, cooling and heat-reuse sections) and its design IT power, kW:
+    (case, 1) where the cases differ, else (1, 1)."""
     g = [plan.cases[i] for i in idx]
-    wx = _inputs_weather(plan, idx)
-    fac = stack_columns([c.facility for c in g])
-    ele = stack_columns([c.electrical for c in g])
-    coo = stack_columns([c.cooling for c in g])
     design_kw = np.asarray(_each(g, lambda c: id(c.facility), lambda c: c.facility.design_kw), dtype=float)[:, None]
-    design_kw = design_kw[:1] if np.all(design_kw == design_kw[0]) else design_kw
+    return {
+        "facility": stack_columns([c.facility for c in g]),
+        "electrical": stack_columns([c.electrical for c in g]),
+        "cooling": stack_columns([c.cooling for c in g]),
+        "heat_reuse": stack_columns([c.heat_reuse for c in g]),
+        "design_kw": design_kw[:1] if np.all(design_kw == design_kw[0]) else design_kw,
+    }
+
+
+def _part_columns(columns: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
+    """:func:`_columns` of the cases ``start:stop`` of the block ``columns`` were made for: the
+    same arrays as :func:`_columns` of those cases alone (a column equal in all of them (1, 1))."""
+
+    def cut(a: Any) -> Any:
+        if not isinstance(a, np.ndarray) or a.shape[0] == 1:
+            return a
+        a = a[start:stop]
+        return a[:1] if bool(np.all(a == a[0])) else a
+
+    return {k: {f: cut(a) for f, a in v.items()} if isinstance(v, dict) else cut(v) for k, v in columns.items()}
+
+
+def _inputs(
+    plan: _Plan, key: tuple, idx: list[int], columns: dict[str, Any] | None = None
+) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """The arguments of :func:`~twin.building.facility.facility_chain` for one block of cases
+    (``columns``: its :func:`_columns`, when the caller has them)."""
+    c = columns or _columns(plan, idx)
+    fac = c["facility"]
     series = None
     if key[1] == "csv":
         series = read_hourly_csv(key[3], plan.time.size, "facility.profile_csv", "utilisation", 1.0)
     u = utilisation_profile(plan.hour, fac["utilisation"], key[1], fac["diurnal_amplitude"], series)
-    return design, wx, fac, ele, coo, design_kw, u
+    return get_design(key[0]), _inputs_weather(plan, idx), fac, c["electrical"], c["cooling"], c["design_kw"], u
 
 
-def _heat_reuse(r: dict[str, Any], plan: _Plan, idx: list[int], t_db: np.ndarray) -> None:
+def _heat_reuse(
+    r: dict[str, Any], plan: _Plan, idx: list[int], t_db: np.ndarray, hr: dict[str, Any] | None = None
+) -> None:
     """Add the heat customer's demand and the heat reused to a block's results, in place.
 
-    ``t_db`` is the block's dry bulb (from :func:`_inputs`). Designs that recover no heat or
-    lose no fluid get zeros for those variables.
+    ``t_db`` is the block's dry bulb (from :func:`_inputs`); ``hr`` its heat-reuse columns
+    (:func:`_columns`), when the caller has them. Designs that recover no heat or lose no fluid
+    get zeros for those variables.
     """
     for name in ("q_recoverable", "fluid_loss", "fluid_co2e", "fluid_cost"):
         r.setdefault(name, np.zeros((1, 1)))
-    hr = stack_columns([plan.cases[i].heat_reuse for i in idx])
+    hr = hr or stack_columns([plan.cases[i].heat_reuse for i in idx])
     r["q_heat_demand"] = heat_demand(t_db, hr["demand_base_kw"], hr["demand_kw_per_k"], hr["t_balance"])
     r["q_reused"] = reused_heat(
         r["q_recoverable"], r.get("t_return", np.full((1, 1), np.nan)), r["q_heat_demand"], hr["t_return_min"]
@@ -307,15 +337,16 @@ def threads() -> int:
     return int(value)
 
 
-def _run_blocks(plan: _Plan, fn) -> None:
-    """``fn(key, idx)`` for every block; on :func:`threads` threads (numpy releases the GIL in its loops)."""
-    workers = min(len(plan.blocks), threads())
-    if workers == 1:
-        for key, idx in plan.blocks:
+def _run_blocks(blocks: list[tuple[Any, Any]], fn: Callable[[Any, Any], None]) -> None:
+    """``fn(key, idx)`` for every block ``(key, idx)``; on :func:`threads` threads (numpy and the
+    compiled kernels release the GIL in their loops)."""
+    workers = min(len(blocks), threads())
+    if workers <= 1:
+        for key, idx in blocks:
             fn(key, idx)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(fn, key, idx) for key, idx in plan.blocks]
+        futures = [pool.submit(fn, key, idx) for key, idx in blocks]
         try:
             for f in futures:
                 f.result()  # re-raises a block's error here
@@ -439,7 +470,7 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
             results[name][rows] = arr + mode_offset[key[0]] if name == "mode" else arr
             written[name][rows] = True
 
-    _run_blocks(plan, run_block)
+    _run_blocks(plan.blocks, run_block)
     for name, rows in written.items():  # a variable some designs do not have: missing, not garbage
         if not rows.all():
             a = results[name]
@@ -511,7 +542,12 @@ def annual_kpis(
     Equal to ``kpis(simulate(scenario))`` (the same physics and the same
     :func:`twin.engine.metrics.annual_figures`, tested to rounding), but each block's hourly results
     are reduced as soon as they exist: memory stays at a block's size whatever the number of
-    cases, which is what large sweeps need.
+    cases, which is what large sweeps need. On the compiled path the blocks without a green
+    plant of one group key run in batches of up to :data:`KERNEL_BATCH` cases: one supply step
+    (prices, clean share, per-case money figures), one :class:`~twin.engine.kernel_parts.GridYear`,
+    one stacking of the parameters and one :func:`~twin.engine.metrics.annual_figures` call
+    serve the batch, while each block's kernel (its own hourly state) runs on the threads and
+    takes the grid's sums; the KPIs are bit for bit those of block-by-block runs (tested).
 
     Parameters
     ----------
@@ -547,56 +583,113 @@ def annual_kpis(
     hour = plan.hour[0]
     months, days = calendar_starts(plan.time, "month"), calendar_starts(plan.time, "day")
 
-    def run_block(key: tuple, idx: list[int]) -> None:
-        m = len(idx)
+    def store(idx: list[int], f: dict[str, Any]) -> None:
+        rows: Any = _rows(idx)
+        rows = np.asarray(rows) if isinstance(rows, list) else rows  # a list converted once, not per KPI
+        with lock:
+            for k, v in f.items():
+                if k not in figures:
+                    figures[k] = np.empty(n, dtype=np.asarray(v).dtype)
+                figures[k][rows] = v
+
+    def supply_step(idx: list[int], load: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
         block = [plan.cases[i] for i in idx]
-        supply = _supply_params(block)
-        block_keys = [keys[i] for i in idx]
+        green, per_case = green_power(
+            _supply_params(block), [keys[i] for i in idx], plan.wx_all, load, scenario.dispatch, profiles, hour
+        )
+        return green, {**per_case, "server_capex_annual": server_capex(block)}
+
+    def hourly_block(key: tuple, idx: list[int], compiled: bool = fused) -> None:
+        """A block through the supply step on hourly arrays: one with a green plant (the kernel gives
+        the hourly facility power), the numpy reference, or a block a kernel handed back."""
+        m = len(idx)
         inputs = _inputs(plan, key, idx)
-        r = green = None
-        if fused and key[0] in COMPILED_DESIGNS:
-            grid = None
-            if not _has_green_supply(block):  # the grid's sums in the kernel: no (case, time) array
-                green, per_case = green_power(
-                    supply, block_keys, plan.wx_all, np.broadcast_to(0.0, (m, nt)), scenario.dispatch, profiles, hour
-                )
-                grid = GridYear.of(green["price"], green["grid_clean_share"], months, days, m)
-            r = facility_year(*inputs, m, grid, want_hourly=grid is None)
+        r = facility_year(*inputs, m, None, want_hourly=True) if compiled else None
         sums = None
         if r is not None:
-            sums = {**r["sums"], **({"peaks": r["peaks"]} if "peaks" in r else {})}
-            hourly = {**r.get("hourly", {}), **({"p_facility": r["p_facility"]} if "p_facility" in r else {})}
+            sums = r["sums"]
+            hourly = {**r.get("hourly", {}), "p_facility": r["p_facility"]}
             _heat_reuse(hourly, plan, idx, inputs[1]["t_db"])
         else:
             hourly = {
                 k: np.broadcast_to(np.asarray(v), (m, nt))
                 for k, v in _block(plan, key, idx, KPI_VARIABLES, inputs).items()
             }
-        if r is None or "p_facility" in hourly:
-            green, per_case = green_power(
-                supply,
-                block_keys,
-                plan.wx_all,
-                np.ascontiguousarray(hourly["p_facility"]),
-                scenario.dispatch,
-                profiles=profiles,
-                hour=hour,
-            )
-        assert green is not None
-        per_case = {**per_case, "server_capex_annual": server_capex(block)}
-        f = annual_figures({**hourly, **green}, per_case, plan.time, sums)
-        with lock:
-            for k, v in f.items():
-                if k not in figures:
-                    figures[k] = np.empty(n, dtype=np.asarray(v).dtype)
-                figures[k][idx] = v
+        green, per_case = supply_step(idx, np.ascontiguousarray(hourly["p_facility"]))
+        store(idx, annual_figures({**hourly, **green}, per_case, plan.time, sums))
 
-    _run_blocks(plan, run_block)
+    def grid_batch(key: tuple, parts: list[list[int]]) -> None:
+        """Blocks without a green plant, one supply step and one KPI reduction for all of them: the
+        kernel of each block (on the threads) takes the grid's sums too, no (case, time) array is formed."""
+        idx = [i for p in parts for i in p]
+        green, per_case = supply_step(idx, np.broadcast_to(0.0, (len(idx), nt)))
+        grid = GridYear.of(green["price"], green["grid_clean_share"], months, days, len(idx))
+        starts = np.cumsum([0, *map(len, parts)])
+        columns = _columns(plan, idx)  # the parameters stacked once, each block's cut from them
+        done: list[dict[str, Any] | None] = [None] * len(parts)
+
+        def part(j: int, p: list[int]) -> None:
+            c = _part_columns(columns, starts[j], starts[j + 1]) if len(parts) > 1 else columns
+            inputs = _inputs(plan, key, p, c)
+            r = facility_year(*inputs, len(p), grid.cases(starts[j], starts[j + 1]), want_hourly=False)
+            if r is None:  # the reference's result (or error) for this block
+                hourly_block(key, p, compiled=False)
+                return
+            hourly = dict(r.get("hourly", {}))
+            _heat_reuse(hourly, plan, p, inputs[1]["t_db"], c["heat_reuse"])
+            heat = {k: np.broadcast_to(annual_sum(hourly[k]), (len(p),)) for k in HEAT_NEEDS}
+            done[j] = {**r["sums"], **heat, "peaks": r["peaks"]}
+
+        _run_blocks(list(enumerate(parts)), part)
+        kept = [(parts[j], d) for j, d in enumerate(done) if d is not None]
+        if not kept:
+            return
+        if len(kept) < len(parts):  # some blocks ran the reference: the supply step of the others
+            idx = [i for p, _ in kept for i in p]
+            green, per_case = supply_step(idx, np.broadcast_to(0.0, (len(idx), nt)))
+        sums = {k: np.concatenate([d[k] for _, d in kept]) for k in kept[0][1]}
+        store(idx, annual_figures(green, per_case, plan.time, sums))
+
+    hourly_blocks, batches = _batches(plan, fused)
+    _run_blocks(hourly_blocks, hourly_block)
+    for key, parts in batches:
+        grid_batch(key, parts)
     coords = _case_coords(scenario, plan)
     if n == 1:
         coords = {k: (v[1][0] if isinstance(v, tuple) else v[0]) for k, v in coords.items()}
         return kpi_dataset({k: v[0] for k, v in figures.items()}, coords, keys, (), _limits(plan))
     return kpi_dataset(figures, coords, keys, ("case",), _limits(plan))
+
+
+KERNEL_BATCH = 1024
+"""Most cases in one batch of :func:`annual_kpis`' compiled blocks without a green plant: one
+supply step and one KPI reduction serve the batch, each block's kernel takes the grid's sums
+(no (case, time) array); the blocks themselves stay the plan's (:data:`CASE_BLOCK`)."""
+
+
+def _batches(plan: _Plan, fused: bool) -> tuple[list[tuple[tuple, list[int]]], list[tuple[tuple, list[list[int]]]]]:
+    """:func:`annual_kpis`' blocks: those run on hourly arrays (a green plant, the numpy
+    reference, a design without a kernel), and the others in batches of blocks of one group
+    key, at most :data:`KERNEL_BATCH` cases each (a block is never split)."""
+    if not fused:
+        return plan.blocks, []
+    hourly: list[tuple[tuple, list[int]]] = []
+    by_key: dict[tuple, list[list[int]]] = {}
+    for key, idx in plan.blocks:
+        if key[0] in COMPILED_DESIGNS and not _has_green_supply([plan.cases[i] for i in idx]):
+            by_key.setdefault(key, []).append(idx)
+        else:
+            hourly.append((key, idx))
+    batches: list[tuple[tuple, list[list[int]]]] = []
+    for key, parts in by_key.items():
+        batch: list[list[int]] = []
+        for idx in parts:
+            if batch and sum(map(len, batch)) + len(idx) > KERNEL_BATCH:
+                batches.append((key, batch))
+                batch = []
+            batch.append(idx)
+        batches.append((key, batch))
+    return hourly, batches
 
 
 def _installed_share(f: Any) -> float:

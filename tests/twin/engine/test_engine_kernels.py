@@ -417,3 +417,48 @@ def test_grid_sums_with_a_csv_utilisation(tmp_path):
     )
     handled = _fused_and_reference(sc)
     assert handled and all(handled)
+
+
+@pytest.mark.parametrize("design", ["free_air", "immersion_1p"])
+def test_batches_of_blocks_give_the_same_kpis(monkeypatch, design):
+    """Blocks without a green plant share one supply step and one KPI reduction (a batch): the
+    KPIs are bit for bit those of batches of one block, on one thread or two, and a block the
+    kernel hands back inside a batch (too little trim) gets the reference's KPIs while the
+    others keep the kernel's."""
+    sim = twin.engine.simulate
+    grid = (("facility.utilisation", (0.3, 0.55, 0.8, 1.0)), ("economics.tariff", ("flat", "tou")))
+    if design == "free_air":
+        grid = (
+            *grid,
+            ("cooling.free_air.trim_capacity", (0.02, 1.0)),
+            ("cooling.free_air.evap_effectiveness", (0.0, 0.85)),
+        )
+    else:
+        grid = (
+            *grid,
+            ("cooling.immersion_1p.t_coolant_supply_max", (35.0, 45.0)),
+            ("economics.demand_charge_cny_per_kw_month", (0.0, 40.0)),
+        )
+    sc = Scenario(sites=("guiyang",), designs=(design,), sweep=grid)
+    wx = prepare_weather(sc)
+    monkeypatch.setattr(sim, "CASE_BLOCK", 4)  # many blocks in a batch
+    handled = []
+    real = sim.facility_year
+
+    def counting(*args, **kw):
+        r = real(*args, **kw)
+        handled.append(r is not None)
+        return r
+
+    monkeypatch.setattr(sim, "facility_year", counting)
+    runs = {}
+    for batch, threads in ((1024, "2"), (1, "2"), (5, "1")):
+        monkeypatch.setattr(sim, "KERNEL_BATCH", batch)
+        monkeypatch.setenv("TWIN_THREADS", threads)
+        runs[batch] = annual_kpis(sc, weather=wx, kernel="numba")
+    if design == "free_air":  # some blocks handed back, some not
+        assert any(handled) and not all(handled)
+    for k in runs[1024].data_vars:
+        for other in (runs[1], runs[5]):
+            np.testing.assert_array_equal(runs[1024][k].values, other[k].values, err_msg=k)
+    _assert_kpis_equal(runs[1024], annual_kpis(sc, weather=wx, kernel="reference"))
