@@ -752,7 +752,8 @@ def cmd_size(args: argparse.Namespace) -> int:
     try:
         target = sizing.parse_target(args.target)
     except ConfigError as exc:
-        raise ConfigError(f"--target {args.target}: {exc}") from None
+        named = "" if args.target in str(exc) else f" {args.target}"
+        raise ConfigError(f"--target{named}: {exc}") from None
     designs = tuple(DESIGNS) if args.cooling and "all" in args.cooling else tuple(args.cooling or ())
     for d in designs:
         if d not in DESIGNS:
@@ -998,7 +999,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
-    p.add_argument("scenario", nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
+    p.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
     p.add_argument("--site", nargs="+", help="site keys or names")
     p.add_argument("--cooling", nargs="+", choices=designs, metavar="DESIGN", help="cooling designs: %(choices)s")
     p.add_argument(
@@ -1008,8 +1009,8 @@ def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
         metavar="KEY=VALUES",
         help="a swept parameter: KEY=v1,v2,... or KEY=start:stop:step (stop included); repeatable",
     )
-    p.add_argument("-o", "--output", help="NetCDF file of the results (default: a new name in --out-dir)")
-    p.add_argument("--out-dir", default="out", help="folder for the default output name (default ./out)")
+    p.add_argument("-o", "--output", type=_path, help="NetCDF file of the results (default: a new name in --out-dir)")
+    p.add_argument("--out-dir", type=_path, default="out", help="folder for the default output name (default ./out)")
     p.add_argument("--force", action="store_true", help="replace an existing output (and a stale checkpoint)")
     p.add_argument("--workers", type=int, help="run on a local Dask cluster of N worker processes (127.0.0.1)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster")
@@ -1018,10 +1019,12 @@ def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", help="NetCDF file for the hourly Dataset (default: a new name in --out-dir)")
-    p.add_argument("--out-dir", default="out", help="folder for the default output name (default ./out)")
+    p.add_argument(
+        "-o", "--output", type=_path, help="NetCDF file for the hourly Dataset (default: a new name in --out-dir)"
+    )
+    p.add_argument("--out-dir", type=_path, default="out", help="folder for the default output name (default ./out)")
     p.add_argument("--no-output", action="store_true", help="print the table only")
-    p.add_argument("--csv", help="also write the hourly data to this CSV file")
+    p.add_argument("--csv", type=_path, help="also write the hourly data to this CSV file")
     p.add_argument("--force", action="store_true", help="replace existing output files")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument(
@@ -1045,7 +1048,9 @@ def _set_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _weather_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weather", help="weather file instead of the generated typical year (also over a scenario's)")
+    p.add_argument(
+        "--weather", type=_path, help="weather file instead of the generated typical year (also over a scenario's)"
+    )
     p.add_argument(
         "--weather-format",
         choices=FORMAT_CHOICES,
@@ -1076,10 +1081,18 @@ def _number_in(kind: type, lo: float, hi: float) -> Any:
     return parse
 
 
+def _path(text: str) -> str:
+    """An argparse type: a file or folder name, not empty (an empty name would read as "not given")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is an empty name; give a file or folder name")
+    return text
+
+
 def _site_dir(text: str) -> str:
     """An argparse type: a folder of site files that exists."""
     from weather.files import input_dir
 
+    _path(text)
     try:
         input_dir(text, "site directory", argparse.ArgumentTypeError)
     except argparse.ArgumentTypeError as exc:
@@ -1115,7 +1128,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("weather", help="generate a typical year for a site, or read a weather file; print a summary")
     w.add_argument("--site", action="append", help="site key or name (repeatable)")
-    w.add_argument("--file", help="weather file to read instead (.epw, TMY3 .csv, PVGIS .csv/.json, ERA5 .nc)")
+    w.add_argument(
+        "--file", type=_path, help="weather file to read instead (.epw, TMY3 .csv, PVGIS .csv/.json, ERA5 .nc)"
+    )
     w.add_argument(
         "--format", choices=FORMAT_CHOICES, metavar="FORMAT", help="format of --file: %(choices)s (default: detected)"
     )
@@ -1135,8 +1150,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=0, help="seed of the generated year (default 0)")
     w.add_argument("--year", type=_int_in(1900, 2100), default=2021, help="calendar year of the generated year")
-    w.add_argument("-o", "--output", help="write the hourly Dataset to this NetCDF file")
-    w.add_argument("--csv", help="write the hourly data to this CSV file")
+    w.add_argument("-o", "--output", type=_path, help="write the hourly Dataset to this NetCDF file")
+    w.add_argument("--csv", type=_path, help="write the hourly data to this CSV file")
     w.add_argument("--force", action="store_true", help="replace existing output files")
     w.add_argument(
         "--derive", action="store_true", help="print the [variability] table of a site file derived from the weather"
@@ -1145,7 +1160,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=cmd_weather)
 
     r = sub.add_parser("run", help="simulate a scenario (TOML file, or --site and --cooling) and print its KPIs")
-    r.add_argument("scenario", nargs="?", help="scenario TOML file")
+    r.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file")
     r.add_argument("--site", help="site key or name")
     r.add_argument("--cooling", choices=DESIGN_CHOICES, metavar="DESIGN", help="cooling design: %(choices)s")
     r.add_argument(
@@ -1155,7 +1170,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="facility baseline (with --site/--cooling): %(choices)s",
     )
     _weather_args(r)
-    r.add_argument("--save", help="also save the scenario as TOML here")
+    r.add_argument("--save", type=_path, help="also save the scenario as TOML here")
     _output_args(r)
     r.set_defaults(func=cmd_run)
 
@@ -1182,15 +1197,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_compare)
 
     d = sub.add_parser("dash", help="serve the Dash app for a scenario (default: the Minning green-power example)")
-    d.add_argument("scenario", nargs="?", help="scenario TOML file")
+    d.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file")
     d.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     d.add_argument("--port", type=int, default=8050, help="TCP port (default 8050)")
     d.add_argument("--debug", action="store_true", help="Dash's development server with hot reload (not waitress)")
     d.set_defaults(func=cmd_dash)
 
     rp = sub.add_parser("report", help="write a self-contained HTML report of a scenario")
-    rp.add_argument("scenario", help="scenario TOML file")
-    rp.add_argument("-o", "--output", required=True, help="HTML file to write")
+    rp.add_argument("scenario", type=_path, help="scenario TOML file")
+    rp.add_argument("-o", "--output", type=_path, required=True, help="HTML file to write")
     rp.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels (default en)")
     rp.add_argument("--force", action="store_true", help="replace an existing file")
     rp.set_defaults(func=cmd_report)
@@ -1201,7 +1216,9 @@ def build_parser() -> argparse.ArgumentParser:
         "hourly:X (physical hourly share), cfe:X (24/7 CFE, grid credited --clean-share), "
         "annual:X (annual matching), days:N (24-hour green days). See README 'Sizing the green-power base'.",
     )
-    z.add_argument("scenario", nargs="?", help="scenario TOML file (facility, storage and economics parameters)")
+    z.add_argument(
+        "scenario", type=_path, nargs="?", help="scenario TOML file (facility, storage and economics parameters)"
+    )
     z.add_argument("--site", help="site key or name")
     z.add_argument(
         "--cooling", "--designs", nargs="+", metavar="DESIGN", help="cooling design(s), or all (default free_air)"
@@ -1229,16 +1246,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     z.add_argument("--time-limit", type=float, default=120.0, help="solver time limit per solve, s (default 120)")
     z.add_argument("--resilience", action="store_true", help="also print outage ride-through of the sized bases")
-    z.add_argument("--weather", help="weather file instead of the generated typical year")
+    z.add_argument("--weather", type=_path, help="weather file instead of the generated typical year")
     z.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=None, help="seed of the generated weather year")
-    z.add_argument("-o", "--output", help="NetCDF file of the result or the frontier")
-    z.add_argument("--save", help="save the cheapest sized scenario as TOML (for twin run)")
+    z.add_argument("-o", "--output", type=_path, help="NetCDF file of the result or the frontier")
+    z.add_argument("--save", type=_path, help="save the cheapest sized scenario as TOML (for twin run)")
     z.add_argument("--force", action="store_true", help="replace existing output files")
     z.add_argument("--markdown", action="store_true", help="print Markdown tables")
     z.set_defaults(func=cmd_size)
     sw = sub.add_parser("sweep", help="a grid or list of parameter values in blocks; resumable; one NetCDF")
     _study_args(sw, DESIGN_CHOICES)
-    sw.add_argument("--list", metavar="FILE.csv", help="cases from a CSV file: a header of keys, one case per row")
+    sw.add_argument(
+        "--list", type=_path, metavar="FILE.csv", help="cases from a CSV file: a header of keys, one case per row"
+    )
     sw.add_argument("--block", type=int, default=256, help="cases per block / checkpoint / Dask task (default 256)")
     sw.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=None, help="seed of the generated weather year")
     sw.set_defaults(func=cmd_sweep)
@@ -1272,7 +1291,9 @@ def build_parser() -> argparse.ArgumentParser:
     ca.set_defaults(func=cmd_cache)
 
     v = sub.add_parser("weather-validate", help="compare generated years with real hourly files (EPW)")
-    v.add_argument("--dir", default="../shared/weather", help="folder of .epw files (default ../shared/weather)")
+    v.add_argument(
+        "--dir", type=_path, default="../shared/weather", help="folder of .epw files (default ../shared/weather)"
+    )
     v.add_argument("--seeds", type=_int_in(1, 1000), default=5, help="number of generated years per site (default 5)")
     v.add_argument(
         "--default-variability",

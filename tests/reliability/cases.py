@@ -1598,6 +1598,27 @@ def command_cases() -> list[Case]:
             [*SWEEP, "--set", "facility.it_capacity_kw=big"],
             names=("facility.it_capacity_kw", "big"),
         ),
+        # an empty name is not "not given"
+        *[
+            Case(f"args/empty-name-{i}", argv, names=(option, "''", "empty name"))
+            for i, (option, argv) in enumerate(
+                (
+                    ("-o/--output", [*RUN, "-o", ""]),
+                    ("--csv", ["weather", "--site", "qingyang", "--csv", ""]),
+                    ("--weather", [*QUICK, "--weather", ""]),
+                    ("scenario", ["run", ""]),
+                    ("--site-dir", ["--site-dir", "", "sites"]),
+                    ("--out-dir", [*SWEEP, "--out-dir", ""]),
+                    ("--list", ["sweep", *STUDY, "--list", ""]),
+                    ("--save", [*SIZE, "--save", ""]),
+                )
+            )
+        ],
+        Case(
+            "options/size-target-days-400",
+            ["size", "--site", "qingyang", "--target", "days:400"],
+            names=("--target", "days:400", "0 … 366"),
+        ),
         # environment variables: checked before any command, named with value and what is allowed
         Case(
             "env/site-path-missing",
