@@ -121,8 +121,8 @@ def run_ensemble(
     """Run every case on ``len(seeds) × len(warming)`` generated years.
 
     The members' seeds replace the scenario's own ``weather.seed``; a warning says so when that
-    is not 0 (the default, which every saved scenario holds), so a seed of a scenario file or of
-    ``--set weather.seed`` is never dropped silently.
+    is not 0 (the default), so a seed of a scenario file or of ``--set weather.seed`` is never
+    dropped silently.
 
     Returns
     -------
