@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PORT   ?= 8050
 
 .PHONY: install run test lint format bench validate clean
 
@@ -15,8 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The default study table, then the app on http://127.0.0.1:$(PORT) until Ctrl-C. `exec`: the server is
+# make's own child, so make's SIGTERM (which make passes to its children) stops it, not a shell.
 run: install
-	$(BIN)/twin dash   # default study table, then the app on http://127.0.0.1:8050 until Ctrl-C
+	exec $(BIN)/twin dash --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from weather.dataset import VARIABILITY_RANGES, check_location, lag_pair_problem
+from weather.files import input_dir, input_dirs
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -432,12 +433,15 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
 
 def _dirs(extra_dirs: Iterable[str | os.PathLike[str]] | None) -> list[Path]:
     """Search order: directories given by the caller, then $TWIN_SITE_PATH, then built-ins."""
-    dirs = [Path(d) for d in (extra_dirs or [])]
-    env = os.environ.get(SITE_PATH_ENV, "")
-    dirs += [Path(d) for d in env.split(os.pathsep) if d]
-    for d in dirs:
-        if not d.is_dir():
-            raise SiteError(f"site directory {d} does not exist or is not a directory")
+    dirs = [input_dir(d, "site directory", SiteError) for d in (extra_dirs or [])]
+    text = os.environ.get(SITE_PATH_ENV, "").strip()
+    try:
+        dirs += input_dirs(text, "site directory", SiteError)
+    except SiteError as exc:  # the message of twin.core.environment, which reads it for the twin
+        raise SiteError(
+            f"{SITE_PATH_ENV} = {text!r}: {exc}; allowed: existing folders separated by {os.pathsep!r} "
+            "(unset or empty: none)"
+        ) from None
     return [*dirs, BUILTIN_DIR]
 
 

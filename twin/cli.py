@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -95,8 +95,22 @@ BAD_RECORD_CHOICES = _Choices(_bad_records)
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse with the twin's error line: one line on stderr naming the help of the command
+    at fault (``twin run --help``, or ``twin --help`` for the command's name), exit status 2."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        ns, extras = super().parse_known_args(args, namespace)
+        command = getattr(ns, "command", None)
+        if extras and command and self._subparsers is not None:  # the top parser: extras belong to the command
+            self._fail(f"unrecognized arguments: {' '.join(extras)}", f"{self.prog} {command}")
+        return ns, extras
+
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"twin: error: {message} (see 'twin --help')\n")
+        self._fail(message, self.prog)
+
+    def _fail(self, message: str, prog: str) -> NoReturn:
+        text = " ".join(message.split())
+        self.exit(2, f"twin: error: {text} (see '{prog} --help')\n")
 
 
 def _table(rows: Sequence[Sequence[Any]], header: Sequence[str], markdown: bool = False) -> str:
@@ -275,7 +289,8 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise weather.WeatherError(f"--seeds {args.seeds}: at least 1 generated year is needed")
     if not folder.is_dir():
-        raise weather.WeatherError(f"{folder}: no such directory of weather files")
+        what = "is a file, not" if folder.exists() else "no such"
+        raise weather.WeatherError(f"--dir {folder}: {what} directory of weather files (.epw)")
     files = sorted(folder.glob("*.epw"))
     if not files:
         raise weather.WeatherError(f"{folder}: no .epw files")
@@ -677,6 +692,7 @@ def cmd_dash(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from twin.core.io import atomic_write
 
+    _check_outputs(args, [("-o", args.output)])  # before the report is built
     sc = _load_scenario_arg(args.scenario)
     from dashboards.report import build_report
 
@@ -727,13 +743,17 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
 def cmd_size(args: argparse.Namespace) -> int:
     import weather
     from twin.building.cooling import DESIGNS
-    from twin.core.io import OutputError, write_netcdf
+    from twin.core.io import write_netcdf
     from twin.core.params import ConfigError
     from twin.engine.config import Scenario, WeatherSource, load_scenario
     from twin.studies import sizing
 
     sp = _size_params(args)
-    target = sizing.parse_target(args.target)
+    try:
+        target = sizing.parse_target(args.target)
+    except ConfigError as exc:
+        named = "" if args.target in str(exc) else f" {args.target}"
+        raise ConfigError(f"--target{named}: {exc}") from None
     designs = tuple(DESIGNS) if args.cooling and "all" in args.cooling else tuple(args.cooling or ())
     for d in designs:
         if d not in DESIGNS:
@@ -762,8 +782,7 @@ def cmd_size(args: argparse.Namespace) -> int:
             raise ConfigError("give a scenario file, or --site (and --cooling DESIGN, or all)")
         ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
         sc = Scenario(sites=(args.site,), designs=designs or ("free_air",), name=f"{args.site}-size", weather=ws)
-    if args.output and not args.force and Path(args.output).exists():
-        raise OutputError(f"{args.output} exists; choose another name or pass --force to replace it")
+    _check_outputs(args, [("-o", args.output), ("--save", args.save)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", weather.WeatherWarning)
         inp = sizing.sizing_inputs(sc, sp)
@@ -823,9 +842,8 @@ def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
     return _scenario_from_args(sc, args), stem
 
 
-def _set_not_swept(args: argparse.Namespace, swept: Sequence[str], set_by: Mapping[str, str] | None = None) -> None:
-    """Refuse a ``--set`` of a key the study also varies (the swept values would hide it), or of
-    a key the study sets itself (``set_by``: key → the option that sets it)."""
+def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
+    """Refuse a ``--set`` of a key the study also varies (the swept values would hide it)."""
     from twin.core.params import ConfigError
 
     for text in args.set:
@@ -834,13 +852,14 @@ def _set_not_swept(args: argparse.Namespace, swept: Sequence[str], set_by: Mappi
             raise ConfigError(
                 f"--set {text}: {key} is also swept (--grid, --list or the scenario's [sweep]); give it once"
             )
-        if set_by and key in set_by:
-            raise ConfigError(f"--set {text}: the {args.command} sets {key} itself; use {set_by[key]}")
 
 
 def _study_output(args: argparse.Namespace, stem: str) -> Path:
-    """``-o`` or the first free ``out/STEM.nc`` (an unfinished study keeps its name: its file is not there yet)."""
-    return Path(args.output) if args.output else _free_name(stem, ".nc", Path(args.out_dir))
+    """``-o`` or the first free ``out/STEM.nc`` (an unfinished study keeps its name: its file is not there yet),
+    checked before the study starts (:func:`twin.core.io.check_output`)."""
+    from twin.core.io import check_output
+
+    return check_output(args.output or _free_name(stem, ".nc", Path(args.out_dir)), force=args.force)
 
 
 @contextlib.contextmanager
@@ -896,10 +915,6 @@ def _where_lowest(da: Any) -> dict[str, str]:
     return out
 
 
-ENSEMBLE_SETS = {"weather.seed": "--seeds N (seeds 0 … N-1)"}
-"""Scenario keys ``twin ensemble`` sets itself (``--warming`` changes the sites' normals, no key)."""
-
-
 def cmd_ensemble(args: argparse.Namespace) -> int:
     import weather
     from twin.core.params import ConfigError
@@ -909,7 +924,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
     base, stem = _study_scenario(args)
     base = sweep_scenario(base, [parse_grid(g) for g in args.grid])
-    _set_not_swept(args, [k for k, _ in base.sweep], ENSEMBLE_SETS)
+    _set_not_swept(args, [k for k, _ in base.sweep])
     if args.seeds < 1:
         raise ConfigError(f"--seeds = {args.seeds} must be ≥ 1")
     try:
@@ -984,7 +999,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
-    p.add_argument("scenario", nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
+    p.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
     p.add_argument("--site", nargs="+", help="site keys or names")
     p.add_argument("--cooling", nargs="+", choices=designs, metavar="DESIGN", help="cooling designs: %(choices)s")
     p.add_argument(
@@ -994,8 +1009,8 @@ def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
         metavar="KEY=VALUES",
         help="a swept parameter: KEY=v1,v2,... or KEY=start:stop:step (stop included); repeatable",
     )
-    p.add_argument("-o", "--output", help="NetCDF file of the results (default: a new name in --out-dir)")
-    p.add_argument("--out-dir", default="out", help="folder for the default output name (default ./out)")
+    p.add_argument("-o", "--output", type=_path, help="NetCDF file of the results (default: a new name in --out-dir)")
+    p.add_argument("--out-dir", type=_path, default="out", help="folder for the default output name (default ./out)")
     p.add_argument("--force", action="store_true", help="replace an existing output (and a stale checkpoint)")
     p.add_argument("--workers", type=int, help="run on a local Dask cluster of N worker processes (127.0.0.1)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster")
@@ -1004,10 +1019,12 @@ def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", help="NetCDF file for the hourly Dataset (default: a new name in --out-dir)")
-    p.add_argument("--out-dir", default="out", help="folder for the default output name (default ./out)")
+    p.add_argument(
+        "-o", "--output", type=_path, help="NetCDF file for the hourly Dataset (default: a new name in --out-dir)"
+    )
+    p.add_argument("--out-dir", type=_path, default="out", help="folder for the default output name (default ./out)")
     p.add_argument("--no-output", action="store_true", help="print the table only")
-    p.add_argument("--csv", help="also write the hourly data to this CSV file")
+    p.add_argument("--csv", type=_path, help="also write the hourly data to this CSV file")
     p.add_argument("--force", action="store_true", help="replace existing output files")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument(
@@ -1031,7 +1048,9 @@ def _set_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _weather_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weather", help="weather file instead of the generated typical year (also over a scenario's)")
+    p.add_argument(
+        "--weather", type=_path, help="weather file instead of the generated typical year (also over a scenario's)"
+    )
     p.add_argument(
         "--weather-format",
         choices=FORMAT_CHOICES,
@@ -1062,6 +1081,25 @@ def _number_in(kind: type, lo: float, hi: float) -> Any:
     return parse
 
 
+def _path(text: str) -> str:
+    """An argparse type: a file or folder name, not empty (an empty name would read as "not given")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is an empty name; give a file or folder name")
+    return text
+
+
+def _site_dir(text: str) -> str:
+    """An argparse type: a folder of site files that exists."""
+    from weather.files import input_dir
+
+    _path(text)
+    try:
+        input_dir(text, "site directory", argparse.ArgumentTypeError)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; give a folder of site TOML files") from None
+    return text
+
+
 def _int_in(lo: int, hi: int) -> Any:
     return _number_in(int, lo, hi)
 
@@ -1078,6 +1116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--site-dir",
         action="append",
         default=[],
+        type=_site_dir,
         metavar="DIR",
         help="directory of extra site TOML files (repeatable; also $TWIN_SITE_PATH)",
     )
@@ -1089,7 +1128,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("weather", help="generate a typical year for a site, or read a weather file; print a summary")
     w.add_argument("--site", action="append", help="site key or name (repeatable)")
-    w.add_argument("--file", help="weather file to read instead (.epw, TMY3 .csv, PVGIS .csv/.json, ERA5 .nc)")
+    w.add_argument(
+        "--file", type=_path, help="weather file to read instead (.epw, TMY3 .csv, PVGIS .csv/.json, ERA5 .nc)"
+    )
     w.add_argument(
         "--format", choices=FORMAT_CHOICES, metavar="FORMAT", help="format of --file: %(choices)s (default: detected)"
     )
@@ -1109,8 +1150,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=0, help="seed of the generated year (default 0)")
     w.add_argument("--year", type=_int_in(1900, 2100), default=2021, help="calendar year of the generated year")
-    w.add_argument("-o", "--output", help="write the hourly Dataset to this NetCDF file")
-    w.add_argument("--csv", help="write the hourly data to this CSV file")
+    w.add_argument("-o", "--output", type=_path, help="write the hourly Dataset to this NetCDF file")
+    w.add_argument("--csv", type=_path, help="write the hourly data to this CSV file")
     w.add_argument("--force", action="store_true", help="replace existing output files")
     w.add_argument(
         "--derive", action="store_true", help="print the [variability] table of a site file derived from the weather"
@@ -1119,7 +1160,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=cmd_weather)
 
     r = sub.add_parser("run", help="simulate a scenario (TOML file, or --site and --cooling) and print its KPIs")
-    r.add_argument("scenario", nargs="?", help="scenario TOML file")
+    r.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file")
     r.add_argument("--site", help="site key or name")
     r.add_argument("--cooling", choices=DESIGN_CHOICES, metavar="DESIGN", help="cooling design: %(choices)s")
     r.add_argument(
@@ -1129,7 +1170,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="facility baseline (with --site/--cooling): %(choices)s",
     )
     _weather_args(r)
-    r.add_argument("--save", help="also save the scenario as TOML here")
+    r.add_argument("--save", type=_path, help="also save the scenario as TOML here")
     _output_args(r)
     r.set_defaults(func=cmd_run)
 
@@ -1156,15 +1197,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_compare)
 
     d = sub.add_parser("dash", help="serve the Dash app for a scenario (default: the Minning green-power example)")
-    d.add_argument("scenario", nargs="?", help="scenario TOML file")
+    d.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file")
     d.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     d.add_argument("--port", type=int, default=8050, help="TCP port (default 8050)")
     d.add_argument("--debug", action="store_true", help="Dash's development server with hot reload (not waitress)")
     d.set_defaults(func=cmd_dash)
 
     rp = sub.add_parser("report", help="write a self-contained HTML report of a scenario")
-    rp.add_argument("scenario", help="scenario TOML file")
-    rp.add_argument("-o", "--output", required=True, help="HTML file to write")
+    rp.add_argument("scenario", type=_path, help="scenario TOML file")
+    rp.add_argument("-o", "--output", type=_path, required=True, help="HTML file to write")
     rp.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels (default en)")
     rp.add_argument("--force", action="store_true", help="replace an existing file")
     rp.set_defaults(func=cmd_report)
@@ -1175,7 +1216,9 @@ def build_parser() -> argparse.ArgumentParser:
         "hourly:X (physical hourly share), cfe:X (24/7 CFE, grid credited --clean-share), "
         "annual:X (annual matching), days:N (24-hour green days). See README 'Sizing the green-power base'.",
     )
-    z.add_argument("scenario", nargs="?", help="scenario TOML file (facility, storage and economics parameters)")
+    z.add_argument(
+        "scenario", type=_path, nargs="?", help="scenario TOML file (facility, storage and economics parameters)"
+    )
     z.add_argument("--site", help="site key or name")
     z.add_argument(
         "--cooling", "--designs", nargs="+", metavar="DESIGN", help="cooling design(s), or all (default free_air)"
@@ -1203,23 +1246,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     z.add_argument("--time-limit", type=float, default=120.0, help="solver time limit per solve, s (default 120)")
     z.add_argument("--resilience", action="store_true", help="also print outage ride-through of the sized bases")
-    z.add_argument("--weather", help="weather file instead of the generated typical year")
-    z.add_argument("--seed", type=int, default=None, help="seed of the generated weather year")
-    z.add_argument("-o", "--output", help="NetCDF file of the result or the frontier")
-    z.add_argument("--save", help="save the cheapest sized scenario as TOML (for twin run)")
+    z.add_argument("--weather", type=_path, help="weather file instead of the generated typical year")
+    z.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=None, help="seed of the generated weather year")
+    z.add_argument("-o", "--output", type=_path, help="NetCDF file of the result or the frontier")
+    z.add_argument("--save", type=_path, help="save the cheapest sized scenario as TOML (for twin run)")
     z.add_argument("--force", action="store_true", help="replace existing output files")
     z.add_argument("--markdown", action="store_true", help="print Markdown tables")
     z.set_defaults(func=cmd_size)
     sw = sub.add_parser("sweep", help="a grid or list of parameter values in blocks; resumable; one NetCDF")
     _study_args(sw, DESIGN_CHOICES)
-    sw.add_argument("--list", metavar="FILE.csv", help="cases from a CSV file: a header of keys, one case per row")
+    sw.add_argument(
+        "--list", type=_path, metavar="FILE.csv", help="cases from a CSV file: a header of keys, one case per row"
+    )
     sw.add_argument("--block", type=int, default=256, help="cases per block / checkpoint / Dask task (default 256)")
-    sw.add_argument("--seed", type=int, default=None, help="seed of the generated weather year")
+    sw.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=None, help="seed of the generated weather year")
     sw.set_defaults(func=cmd_sweep)
 
-    en = sub.add_parser("ensemble", help="P10/P50/P90 of the KPIs over generated years and warmer normals")
+    en = sub.add_parser(
+        "ensemble",
+        help="P10/P50/P90 of the KPIs over generated years and warmer normals",
+        description="P10/P50/P90 of the KPIs over generated years (seeds 0…N−1) and warmer normals. The seeds "
+        "replace the scenario's own: a [weather] seed of the scenario file or --set weather.seed=… other than 0 "
+        "is not used, and a warning says so.",
+    )
     _study_args(en, DESIGN_CHOICES)
-    en.add_argument("--seeds", type=int, default=10, help="generated years per warming: seeds 0…N−1 (default 10)")
+    en.add_argument(
+        "--seeds",
+        type=int,
+        default=10,
+        help="generated years per warming: seeds 0…N−1 (default 10; they replace the scenario's [weather] seed)",
+    )
     en.add_argument(
         "--warming", default="0", help="K added to the monthly temperature normals: 0,1,2 or 0:2:0.5 (default 0)"
     )
@@ -1235,7 +1291,9 @@ def build_parser() -> argparse.ArgumentParser:
     ca.set_defaults(func=cmd_cache)
 
     v = sub.add_parser("weather-validate", help="compare generated years with real hourly files (EPW)")
-    v.add_argument("--dir", default="../shared/weather", help="folder of .epw files (default ../shared/weather)")
+    v.add_argument(
+        "--dir", type=_path, default="../shared/weather", help="folder of .epw files (default ../shared/weather)"
+    )
     v.add_argument("--seeds", type=_int_in(1, 1000), default=5, help="number of generated years per site (default 5)")
     v.add_argument(
         "--default-variability",
@@ -1330,10 +1388,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
     import numpy as np
 
-    from twin.core.diskcache import max_bytes
+    from twin.core.environment import check_environment
 
     try:
-        max_bytes()  # a bad TWIN_CACHE_MAX_MB is said at once, not at the first cache miss
+        check_environment()  # a bad TWIN_* variable is said at once, whatever the command
         with np.errstate(all="ignore"):
             return int(args.func(args))
     except _user_errors() as exc:
@@ -1347,7 +1405,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print("twin: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a defect of the twin, not of the input: one line, and how to see more
-        if os.environ.get("TWIN_DEBUG"):
+        if _debug():
             raise
         print(
             f"twin: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
@@ -1355,6 +1413,16 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return 70
+
+
+def _debug() -> bool:
+    """``TWIN_DEBUG`` is on (a bad value was refused before the command ran)."""
+    from twin.core.environment import env
+
+    try:
+        return bool(env("TWIN_DEBUG"))
+    except ValueError:
+        return False
 
 
 def _error(message: str) -> int:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_location
+from weather.files import input_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,13 +85,6 @@ _EPW_FIELDS = (
     (21, "wind_speed"),
 )
 _TYPICAL_MARKERS = ("CSWD", "TMY", "IWEC", "CTYW", "SWERA", "TRY")
-
-
-def _exists(path: PathLike) -> Path:
-    p = Path(path)
-    if not p.is_file():
-        raise WeatherError(f"{p}: no such weather file")
-    return p
 
 
 def _header_location(
@@ -231,7 +225,7 @@ def read_epw(
     import pandas as pd
     import pvlib
 
-    p = _exists(path)
+    p = input_file(path, "weather file")
     source = str(p)
     try:
         lines = p.read_text(encoding="latin-1").splitlines()
@@ -344,7 +338,7 @@ def read_tmy3(
     """
     import pandas as pd
 
-    p = _exists(path)
+    p = input_file(path, "weather file")
     source = str(p)
     try:
         lines = p.read_text(encoding="latin-1").splitlines()
@@ -443,7 +437,7 @@ def read_pvgis_tmy(
     import pandas as pd
     import pvlib
 
-    p = _exists(path)
+    p = input_file(path, "weather file")
     source = str(p)
     if p.suffix.lower() not in (".csv", ".json"):
         raise WeatherError(f"{source}: PVGIS TMY files must be .csv or .json, got {p.suffix!r}")
@@ -549,7 +543,7 @@ def read_csv(
     """
     import pandas as pd
 
-    p = _exists(path)
+    p = input_file(path, "weather file")
     source = str(p)
     given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
     absent = [k for k, v in given.items() if v is None]
@@ -714,7 +708,7 @@ def read_netcdf(
     import pandas as pd
     import xarray as xr
 
-    p = _exists(path)
+    p = input_file(path, "weather file")
     source = str(p)
     try:
         raw = xr.open_dataset(p, engine="h5netcdf")
@@ -893,7 +887,7 @@ def _head(path: Path) -> list[str]:
 
 def detect_format(path: PathLike) -> str:
     """The :data:`FORMATS` key of a file: by its suffix, and by its first lines where a suffix is shared."""
-    p = _exists(path)
+    p = input_file(path, "weather file")
     suffix = p.suffix.lower()
     candidates = [f for f in FORMATS.values() if suffix in f.suffixes]
     if len(candidates) == 1:

@@ -411,7 +411,7 @@ def reader_cases() -> list[Case]:
         Case(
             "readers/file-is-a-directory",
             ["weather", "--file", "adir"],
-            names=("adir", "no such weather file"),
+            names=("adir", "is a directory, not a weather file"),
             setup=lambda d, f: (d / "adir").mkdir(),
         ),
         Case(
@@ -901,11 +901,10 @@ def scenario_cases() -> list[Case]:
             check=_same_pue_as_generated,
         ),
         Case(
-            "scenario/empty-file-is-the-default-scenario",
+            "scenario/empty-file-is-refused",  # not a silent run of the defaults (Karamay, free air)
             ["run", "s.toml", "--no-output"],
-            expect="ok",
+            names=("s.toml", "the scenario file is empty", 'site = "…"'),
             setup=_write("s.toml", ""),
-            check=_stdout_has("karamay"),
         ),
     ]
     return cases
@@ -987,11 +986,15 @@ def site_cases() -> list[Case]:
             names=("mysite.toml",),
             setup=_write("my/mysite.toml", bytes(range(256))),
         ),
-        Case("sites/site-dir-missing", ["--site-dir", "nope", "sites"], names=("nope", "does not exist")),
+        Case(
+            "sites/site-dir-missing",
+            ["--site-dir", "nope", "sites"],
+            names=("--site-dir", "nope: no such site directory", "twin --help"),
+        ),
         Case(
             "sites/site-dir-is-a-file",
             ["--site-dir", "f", "sites"],
-            names=("f",),
+            names=("--site-dir", "f: is a file, not a site directory"),
             setup=_write("f", "x"),
         ),
         Case(
@@ -1101,7 +1104,12 @@ def option_cases() -> list[Case]:
             ["weather", "--site", "qingyang", "--site", "guian", "-o", "w.nc"],
             names=("-o", "one --site"),
         ),
-        Case("options/threads-text", ["sites"], expect="ok", env={"TWIN_THREADS": "many"}),
+        Case(
+            "options/threads-text-checked-whatever-the-command",
+            ["sites"],
+            names=("TWIN_THREADS", "'many'", "allowed: a whole number ≥ 1"),
+            env={"TWIN_THREADS": "many"},
+        ),
         Case("options/threads-text-in-a-run", QUICK, names=("TWIN_THREADS", "many"), env={"TWIN_THREADS": "many"}),
         Case("options/threads-0-in-a-run", QUICK, names=("TWIN_THREADS", "0"), env={"TWIN_THREADS": "0"}),
         Case("options/threads-negative-in-a-run", QUICK, names=("TWIN_THREADS", "-2"), env={"TWIN_THREADS": "-2"}),
@@ -1363,6 +1371,318 @@ def physics_cases() -> list[Case]:
     ]
 
 
+# ----------------------------------------------------------------------------- every command, every kind of input
+def _adir(d: Path, files: dict[str, Path]) -> None:
+    (d / "adir").mkdir()
+
+
+STUDY = ["--site", "qingyang", "--cooling", "spray"]
+SWEEP = ["sweep", *STUDY, "--grid", "facility.utilisation=0.5,0.6"]
+ENSEMBLE = ["ensemble", *STUDY, "--seeds", "2"]
+SIZE = ["size", "--site", "qingyang", "--target", "hourly:0.5"]
+
+
+def command_cases() -> list[Case]:
+    """A bad input of each kind for each command: paths that are directories, devices or empty,
+    outputs that cannot be written, options out of range, unknown names, bad environment."""
+    is_dir = ("adir", "is a directory, not a")
+    scenario_dir = ("adir", "is a directory, not a scenario file")
+    cases = [
+        # a directory (or a device) where a file is read
+        Case(
+            "paths/weather-file-is-a-device",
+            ["weather", "--file", os.devnull],
+            names=(os.devnull, "not a regular file"),
+        ),
+        Case(
+            "paths/run-weather-is-a-directory",
+            [*QUICK, "--weather", "adir"],
+            names=(*is_dir, "weather file"),
+            setup=_adir,
+        ),
+        Case(
+            "paths/compare-weather-is-a-directory",
+            ["compare", "--sites", "qingyang", "--cooling", "spray", "--no-output", "--weather", "adir"],
+            names=(*is_dir, "weather file"),
+            setup=_adir,
+        ),
+        *[
+            Case(f"paths/{argv[0]}-scenario-is-a-directory", argv, names=scenario_dir, setup=_adir)
+            for argv in (
+                ["run", "adir", "--no-output"],
+                ["report", "adir", "-o", "r.html"],
+                ["dash", "adir"],
+                ["size", "adir", "--target", "hourly:0.5"],
+                ["sweep", "adir"],
+                ["ensemble", "adir"],
+            )
+        ],
+        Case(
+            "paths/sweep-list-is-a-directory",
+            [*SWEEP[:-2], "--list", "adir"],
+            names=(*is_dir, "--list"),
+            setup=_adir,
+        ),
+        Case(
+            "paths/scenario-weather-source-is-a-directory",
+            ["run", "s.toml", "--no-output"],
+            names=(*is_dir, "weather file"),
+            setup=_all(_adir, _write("s.toml", SCENARIO + '[weather]\nsource = "adir"\n')),
+        ),
+        Case(
+            "paths/scenario-profile-csv-is-a-directory",
+            ["run", "s.toml", "--no-output"],
+            names=(*is_dir, "facility.profile_csv"),
+            setup=_all(_adir, _write("s.toml", SCENARIO + '[facility]\nprofile = "csv"\nprofile_csv = "adir"\n')),
+        ),
+        Case(
+            "paths/weather-validate-dir-is-a-file",
+            ["weather-validate", "--dir", "f"],
+            names=("--dir", "f", "is a file"),
+            setup=_old("f"),
+        ),
+        Case(
+            "paths/scenario-comments-only",
+            ["report", "s.toml", "-o", "r.html"],
+            names=("s.toml", "empty", "site ="),
+            setup=_write("s.toml", "# a scenario, one day\n\n"),
+            check=_files(absent=("r.html",)),
+        ),
+        # outputs that cannot be written, said before the work
+        Case("outputs/size-o-is-a-directory", [*SIZE, "-o", "adir"], names=("adir", "is a directory"), setup=_adir),
+        Case("outputs/size-save-in-proc", [*SIZE, "--save", "/proc/s.toml"], names=("/proc/s.toml", "cannot create")),
+        Case(
+            "outputs/size-o-and-save-same-file",
+            [*SIZE, "-o", "x", "--save", "./x", "--force"],
+            names=("-o", "--save", "same file"),
+        ),
+        Case("outputs/sweep-o-is-a-directory", [*SWEEP, "-o", "adir"], names=("adir", "is a directory"), setup=_adir),
+        Case("outputs/sweep-o-in-proc", [*SWEEP, "-o", "/proc/x.nc"], names=("/proc/x.nc", "cannot create")),
+        Case("outputs/ensemble-o-in-proc", [*ENSEMBLE, "-o", "/proc/e.nc"], names=("/proc/e.nc", "cannot create")),
+        Case(
+            "outputs/report-o-in-proc",
+            ["report", "s.toml", "-o", "/proc/r.html"],
+            names=("/proc/r.html", "cannot create"),
+            setup=_write("s.toml", SCENARIO),
+        ),
+        Case("outputs/run-csv-in-proc", [*QUICK, "--csv", "/proc/r.csv"], names=("/proc/r.csv", "cannot create")),
+        Case(
+            "outputs/report-o-exists",
+            ["report", "s.toml", "-o", "r.html"],
+            names=("r.html", "exists", "--force"),
+            setup=_all(_write("s.toml", SCENARIO), _old("r.html")),
+            preserve=("r.html",),
+        ),
+        Case(
+            "outputs/sweep-o-exists",
+            [*SWEEP, "-o", "s.nc"],
+            names=("s.nc", "exists", "--force"),
+            setup=_old("s.nc"),
+            preserve=("s.nc",),
+        ),
+        Case(
+            "outputs/weather-o-under-a-file",
+            ["weather", "--site", "qingyang", "-o", "f/w.nc"],
+            names=("f/w.nc", "is a file, not a directory"),
+            setup=_old("f"),
+            preserve=("f",),
+        ),
+        # argparse: wrong types, missing values, bad choices: the command's own help
+        Case("args/run-unknown-option", [*QUICK, "--bogus"], names=("--bogus", "twin run --help")),
+        Case("args/sweep-grid-without-value", ["sweep", "--grid"], names=("--grid", "twin sweep --help")),
+        Case("args/report-without-output", ["report", "s.toml"], names=("-o/--output", "twin report --help")),
+        Case("args/size-without-target", ["size", "--site", "qingyang"], names=("--target", "twin size --help")),
+        Case(
+            "args/ensemble-seeds-text", ["ensemble", "--seeds", "ten"], names=("--seeds", "ten", "twin ensemble --help")
+        ),
+        Case("args/cache-unknown-action", ["cache", "purge"], names=("purge", "info", "clear", "twin cache --help")),
+        Case(
+            "args/report-unknown-language",
+            ["report", "s.toml", "-o", "r.html", "--lang", "fr"],
+            names=("--lang", "fr", "zh"),
+        ),
+        Case("args/dash-port-text", ["dash", "--port", "http"], names=("--port", "http")),
+        Case("args/size-seed-negative", [*SIZE, "--seed", "-1"], names=("--seed", "-1", "0 … 2147483647")),
+        Case("args/sweep-seed-negative", [*SWEEP, "--seed", "-1"], names=("--seed", "-1", "0 … 2147483647")),
+        Case("args/size-pv-max-text", [*SIZE, "--pv-max-mw", "lots"], names=("--pv-max-mw", "lots")),
+        Case("args/compare-sites-without-value", ["compare", "--sites", "--no-output"], names=("--sites",)),
+        # values out of range, unknown names
+        Case("options/dash-port-0", ["dash", "--port", "0"], names=("--port", "0", "1 … 65535")),
+        Case("options/dash-port-70000", ["dash", "--port", "70000"], names=("--port", "70000", "65535")),
+        Case(
+            "options/size-target-above-1",
+            ["size", "--site", "qingyang", "--target", "hourly:2"],
+            names=("hourly:2", "0 … 1"),
+        ),
+        Case(
+            "options/size-target-unknown-kind",
+            ["size", "--site", "qingyang", "--target", "green:1"],
+            names=("--target", "green:1", "'green' is unknown", "hourly"),
+        ),
+        Case(
+            "options/size-pareto-backwards", [*SIZE, "--pareto", "1:0.5:0.1"], names=("--pareto", "1:0.5:0.1", "STOP")
+        ),
+        Case("options/size-clean-share-2", [*SIZE, "--clean-share", "2"], names=("grid_clean_share", "2", "0 … 1")),
+        Case("options/size-unknown-design", [*SIZE, "--cooling", "ice"], names=("--cooling", "ice", "free_air")),
+        Case(
+            "options/size-unknown-site",
+            ["size", "--site", "atlantis", "--target", "hourly:0.5"],
+            names=("atlantis", "qingyang"),
+        ),
+        Case(
+            "options/sweep-unknown-site",
+            ["sweep", "--site", "atlantis", "--cooling", "spray", "--grid", "facility.utilisation=0.5"],
+            names=("atlantis",),
+        ),
+        Case("options/sweep-block-0", [*SWEEP, "--block", "0"], names=("--block", "0", "≥ 1")),
+        Case("options/sweep-workers-0", [*SWEEP, "--workers", "0"], names=("--workers", "0", "≥ 1")),
+        Case(
+            "options/sweep-scheduler-not-a-url",
+            [*SWEEP, "--scheduler", "here"],
+            names=("--scheduler", "here", "tcp://"),
+        ),
+        Case(
+            "options/sweep-grid-step-0",
+            ["sweep", *STUDY, "--grid", "facility.utilisation=0.1:0.9:0"],
+            names=("0.1:0.9:0", "step > 0"),
+        ),
+        Case(
+            "options/sweep-grid-text",
+            ["sweep", *STUDY, "--grid", "facility.utilisation=high"],
+            names=("facility.utilisation", "high"),
+        ),
+        Case(
+            "options/sweep-grid-unknown-key",
+            ["sweep", *STUDY, "--grid", "facility.speed=1,2"],
+            names=("facility.speed", "allowed"),
+        ),
+        Case(
+            "options/sweep-list-empty",
+            ["sweep", *STUDY, "--list", "c.csv"],
+            names=("c.csv", "header"),
+            setup=_write("c.csv", ""),
+        ),
+        Case("options/ensemble-seeds-0", ["ensemble", *STUDY, "--seeds", "0"], names=("--seeds", "0", "≥ 1")),
+        Case(
+            "options/ensemble-seeds-5000", ["ensemble", *STUDY, "--seeds", "5000"], names=("--seeds", "5,000", "1,000")
+        ),
+        Case("options/ensemble-warming-20", [*ENSEMBLE, "--warming", "20"], names=("--warming", "20", "-10 … 10")),
+        Case(
+            "options/ensemble-weather-file",
+            ["ensemble", "s.toml"],
+            names=("weather.source", "generated"),
+            setup=_all(_copy("epw", "w.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "w.epw"\n')),
+        ),
+        Case(
+            "options/set-nan",
+            [*QUICK, "--set", "facility.utilisation=nan"],
+            names=("facility.utilisation", "finite", "nan"),
+        ),
+        Case(
+            "options/set-without-equals",
+            [*QUICK, "--set", "facility.utilisation"],
+            names=("--set", "SECTION.NAME=VALUE"),
+        ),
+        Case(
+            "options/set-unknown-design",
+            [*QUICK, "--set", "cooling.ice.x=1"],
+            names=("cooling.ice.x", "ice", "designs"),
+        ),
+        Case(
+            "options/set-negative-capacity",
+            [*QUICK, "--set", "facility.it_capacity_kw=-5"],
+            names=("facility.it_capacity_kw", "-5", "allowed"),
+        ),
+        Case(
+            "options/sweep-set-text",
+            [*SWEEP, "--set", "facility.it_capacity_kw=big"],
+            names=("facility.it_capacity_kw", "big"),
+        ),
+        # an empty name is not "not given"
+        *[
+            Case(f"args/empty-name-{i}", argv, names=(option, "''", "empty name"))
+            for i, (option, argv) in enumerate(
+                (
+                    ("-o/--output", [*RUN, "-o", ""]),
+                    ("--csv", ["weather", "--site", "qingyang", "--csv", ""]),
+                    ("--weather", [*QUICK, "--weather", ""]),
+                    ("scenario", ["run", ""]),
+                    ("--site-dir", ["--site-dir", "", "sites"]),
+                    ("--out-dir", [*SWEEP, "--out-dir", ""]),
+                    ("--list", ["sweep", *STUDY, "--list", ""]),
+                    ("--save", [*SIZE, "--save", ""]),
+                )
+            )
+        ],
+        Case(
+            "options/size-target-days-400",
+            ["size", "--site", "qingyang", "--target", "days:400"],
+            names=("--target", "days:400", "0 … 366"),
+        ),
+        # environment variables: checked before any command, named with value and what is allowed
+        Case(
+            "env/site-path-missing",
+            QUICK,
+            names=("TWIN_SITE_PATH", "'/nonexistent'", "no such site directory", "allowed: existing folders"),
+            env={"TWIN_SITE_PATH": "/nonexistent"},
+        ),
+        Case(
+            "env/site-path-is-a-file",
+            ["sites"],
+            names=("TWIN_SITE_PATH", "f: is a file", "allowed"),
+            env={"TWIN_SITE_PATH": "f"},
+            setup=_old("f"),
+        ),
+        Case(
+            "env/memory-gb-negative",
+            QUICK,
+            names=("TWIN_MEMORY_GB", "'-1'", "allowed: a number of GB > 0"),
+            env={"TWIN_MEMORY_GB": "-1"},
+        ),
+        Case(
+            "env/memory-gb-text",
+            ["sites"],
+            names=("TWIN_MEMORY_GB", "'lots'", "allowed"),
+            env={"TWIN_MEMORY_GB": "lots"},
+        ),
+        Case(
+            "env/cache-max-mb-nan",
+            ["cache", "info"],
+            names=("TWIN_CACHE_MAX_MB", "'nan'", "allowed"),
+            env={"TWIN_CACHE_MAX_MB": "nan"},
+        ),
+        Case(
+            "env/cache-dir-is-a-file",
+            QUICK,
+            names=("TWIN_CACHE_DIR", "is a file, not a folder", "off"),
+            env={"TWIN_CACHE_DIR": "f"},
+            setup=_old("f"),
+            preserve=("f",),
+        ),
+        Case(
+            "env/debug-not-yes-or-no",
+            ["sites"],
+            names=("TWIN_DEBUG", "'maybe'", "allowed"),
+            env={"TWIN_DEBUG": "maybe"},
+        ),
+        Case(
+            "env/threads-in-subprocess-before-any-command",
+            ["cache", "info"],
+            names=("TWIN_THREADS", "'x'"),
+            env={"TWIN_THREADS": "x"},
+            subprocess=True,
+        ),
+        Case(
+            "env/empty-values-are-unset",
+            ["sites"],
+            expect="ok",
+            env={n: "" for n in ("TWIN_THREADS", "TWIN_MEMORY_GB", "TWIN_SITE_PATH", "TWIN_DEBUG")},
+            check=_stdout_has("qingyang"),
+        ),
+    ]
+    return cases
+
+
 def all_cases() -> list[Case]:
     cases = (
         reader_cases()
@@ -1373,6 +1693,7 @@ def all_cases() -> list[Case]:
         + file_cases()
         + resource_cases()
         + physics_cases()
+        + command_cases()
     )
     ids = [c.id for c in cases]
     dup = {i for i in ids if ids.count(i) > 1}

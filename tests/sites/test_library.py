@@ -142,7 +142,7 @@ def test_broken_toml_and_missing_directory(tmp_path):
     (tmp_path / "bad.toml").write_text("schema = \n", encoding="utf-8")
     with pytest.raises(sites.SiteError, match=r"bad.toml: not valid TOML"):
         sites.load("bad", [tmp_path])
-    with pytest.raises(sites.SiteError, match="does not exist"):
+    with pytest.raises(sites.SiteError, match=r"nope: no such site directory$"):
         sites.available([tmp_path / "nope"])
 
 

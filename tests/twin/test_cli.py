@@ -45,7 +45,7 @@ def test_sites_lists_the_library():
         (["weather", "--file", "/nonexistent/x.epw"], "no such weather file"),
         (["weather", "--seed", "x", "--site", "karamay"], "--seed: 'x' is not a whole number"),
         (["frobnicate"], "invalid choice"),
-        (["--site-dir", "/nonexistent", "sites"], "does not exist"),
+        (["--site-dir", "/nonexistent", "sites"], "argument --site-dir: /nonexistent: no such site directory"),
         (
             [
                 "run",
@@ -168,7 +168,7 @@ def test_compare_is_one_table(capsys):
     [
         (["run", "--site", "karamay", "--cooling", "ice_pond"], "invalid choice: 'ice_pond'"),
         (["run", "--site", "atlantis", "--cooling", "spray", "--no-output"], "unknown site 'atlantis'"),
-        (["run", "/nonexistent/s.toml"], "cannot read scenario"),
+        (["run", "/nonexistent/s.toml"], "/nonexistent/s.toml: no such scenario file"),
         (["run"], "give a scenario file, or both --site and --cooling"),
     ],
 )
@@ -351,3 +351,26 @@ def test_weather_file_options_without_a_weather_file_are_refused(capsys, tmp_pat
     scenario.write_text('sites = ["qingyang"]\ndesigns = ["spray"]\n[weather]\nsource = "missing.epw"\n')
     assert cli.main(["run", str(scenario), "--no-output", "--weather-format", "epw"]) == 2
     assert "no weather file" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "help_of"),
+    [
+        (["run", "--bogus"], "unrecognized arguments: --bogus", "twin run"),
+        (["sweep", "--grid"], "argument --grid: expected one argument", "twin sweep"),
+        (["report"], "the following arguments are required: scenario, -o/--output", "twin report"),
+        (["size", "--site", "qingyang"], "the following arguments are required: --target", "twin size"),
+        (["run", "--cooling", "ice"], "argument --cooling: invalid choice: 'ice'", "twin run"),
+        (["ensemble", "--seeds", "x"], "argument --seeds: invalid int value: 'x'", "twin ensemble"),
+        (["weather", "--site", "karamay", "extra"], "unrecognized arguments: extra", "twin weather"),
+        (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'", "twin"),
+        (["--bogus"], "unrecognized arguments: --bogus", "twin"),
+    ],
+)
+def test_argument_errors_name_the_help_of_their_command(args, message, help_of, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"twin: error: {message}")
+    assert err.endswith(f"(see '{help_of} --help')\n")

@@ -7,7 +7,7 @@ and the property tables of :mod:`twin.building.fluids` (importing CoolProp alone
 libraries that compute it and a digest of the twin's own source files that compute it, so
 upgrading CoolProp or editing the generator invalidates the entries it touches.
 
-Where: ``$TWIN_CACHE_DIR`` if set (``off`` turns the cache off), else
+Where: ``$TWIN_CACHE_DIR`` if set and not empty (``off`` turns the cache off), else
 ``$XDG_CACHE_HOME/pue-twin``, else ``~/.cache/pue-twin``. Deleting the folder is always safe.
 
 Size: at most ``$TWIN_CACHE_MAX_MB`` megabytes (default :data:`DEFAULT_MAX_MB`). After a new
@@ -42,6 +42,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from twin.core.environment import OFF, env
+
 __all__ = [
     "CACHE_ENV",
     "DEFAULT_MAX_MB",
@@ -57,7 +59,7 @@ __all__ = [
 ]
 
 CACHE_ENV = "TWIN_CACHE_DIR"
-"""Environment variable naming the cache folder; ``off`` (or empty) turns the cache off."""
+"""Environment variable naming the cache folder; ``off`` turns the cache off (empty: unset)."""
 MAX_ENV = "TWIN_CACHE_MAX_MB"
 """Environment variable bounding the cache folder's size, in megabytes (10⁶ bytes)."""
 DEFAULT_MAX_MB = 500.0
@@ -84,10 +86,14 @@ T = TypeVar("T")
 
 def cache_dir() -> Path | None:
     """The cache folder (it may not exist yet), or ``None`` when the cache is off."""
-    value = os.environ.get(CACHE_ENV)
+    from twin.core.params import ConfigError
+
+    try:
+        value = env(CACHE_ENV)
+    except ConfigError:  # an existing file: the cache is not used (never a failed run); twin says so
+        value = Path(os.environ[CACHE_ENV].strip()).expanduser()
     if value is not None:
-        value = value.strip()
-        return None if value.lower() in ("", "off", "none", "0") else Path(value).expanduser()
+        return None if value == OFF else Path(value)
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
     if xdg and os.path.isabs(xdg):  # the XDG spec: a relative path is invalid and ignored
         return Path(xdg) / "pue-twin"
@@ -140,20 +146,8 @@ def max_bytes() -> int:
     ConfigError
         The variable is not a positive number of megabytes (the message names it).
     """
-    from twin.core.params import ConfigError
-
-    text = os.environ.get(MAX_ENV, "").strip()
-    if not text:
-        return int(DEFAULT_MAX_MB * 1e6)
-    try:
-        mb = float(text)
-    except ValueError:
-        mb = float("nan")
-    if not 0 < mb < 1e300:  # NaN fails too; the bytes (mb × 10⁶) stay finite
-        raise ConfigError(
-            f"{MAX_ENV} = {text!r} is not a size; allowed: megabytes > 0 and below 1e300, e.g. 500 or 0.5"
-        )
-    return max(1, int(mb * 1e6))
+    mb = env(MAX_ENV)  # below 1e300: the bytes (mb × 10⁶) stay finite
+    return int(DEFAULT_MAX_MB * 1e6) if mb is None else max(1, int(mb * 1e6))
 
 
 def _entries(folder: Path) -> list[tuple[float, int, Path]]:

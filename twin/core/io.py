@@ -66,7 +66,9 @@ def read_hourly_csv(path: str, n_hours: int, field: str, column: str, upper: flo
     import pandas as pd
 
     from twin.core.params import ConfigError
+    from weather.files import input_file
 
+    input_file(path, f"CSV file of hourly values ({field})", ConfigError)
     try:
         df = pd.read_csv(path)
     except (OSError, ValueError) as exc:
@@ -112,7 +114,8 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     dest = Path(path)
     folder = dest.parent
     if not folder.is_dir():
-        raise OutputError(f"{dest}: directory {folder} does not exist")
+        what = "is a file, not a directory" if folder.exists() else "does not exist"
+        raise OutputError(f"{dest}: directory {folder} {what}")
     if len(os.fsencode(dest.name)) > _name_max(folder):
         raise OutputError(
             f"{dest.name[:40]}…: a file name of {len(os.fsencode(dest.name))} bytes; "
@@ -124,6 +127,7 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
         raise OutputExists(f"{dest} exists; choose another name or pass --force to replace it")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{dest}: directory {folder} is not writable")
+    _new_part(dest).unlink()  # a file can be created there (root, read-only mounts and /proc fool access(2))
     return dest
 
 
@@ -191,20 +195,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object], 
     """
     dest = check_output(path, force=force)
     clean_stale_parts(dest.parent)
-    tmp = None
-    for _ in range(100):
-        cand = dest.parent / f".twin-{os.getpid()}-{secrets.token_hex(4)}.part"
-        try:
-            fd = os.open(cand, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise OutputError(f"{dest}: cannot create a file in {dest.parent} ({exc.strerror})") from None
-        os.close(fd)
-        tmp = cand
-        break
-    if tmp is None:
-        raise OutputError(f"{dest}: cannot create a temporary file in {dest.parent}")
+    tmp = _new_part(dest)
     try:
         write(tmp)
         _commit(tmp, dest, force)
@@ -216,6 +207,21 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object], 
     finally:
         tmp.unlink(missing_ok=True)
     return dest
+
+
+def _new_part(dest: Path) -> Path:
+    """A new, empty temporary file ``.twin-PID-RANDOM.part`` beside ``dest`` (mode 0666 less the umask)."""
+    for _ in range(100):
+        cand = dest.parent / f".twin-{os.getpid()}-{secrets.token_hex(4)}.part"
+        try:
+            fd = os.open(cand, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"{dest}: cannot create a file in {dest.parent} ({exc.strerror})") from None
+        os.close(fd)
+        return cand
+    raise OutputError(f"{dest}: cannot create a temporary file in {dest.parent}")
 
 
 def _commit(tmp: Path, dest: Path, force: bool) -> None:

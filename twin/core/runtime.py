@@ -21,6 +21,8 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any
 
+from twin.core.environment import env
+
 __all__ = [
     "MAX_CASES",
     "ResourceError",
@@ -49,15 +51,9 @@ class ResourceError(ValueError):
 
 def available_memory() -> float:
     """Bytes a run may use: ``$TWIN_MEMORY_GB`` if set, else MemAvailable of /proc/meminfo (or physical memory)."""
-    value = os.environ.get(MEMORY_ENV, "").strip()
-    if value:
-        try:
-            gb = float(value)
-        except ValueError:
-            gb = -1.0
-        if not (math.isfinite(gb) and gb > 0):
-            raise ResourceError(f"{MEMORY_ENV} = {value!r} must be a positive number of GB (or unset)")
-        return gb * 1e9
+    gb = env(MEMORY_ENV)
+    if gb is not None:
+        return float(gb) * 1e9
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:

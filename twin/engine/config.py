@@ -66,6 +66,7 @@ from twin.supply.pv import PVParams
 from twin.supply.storage import MINNING, StorageParams
 from twin.supply.wind import WindParams
 from weather.dataset import BAD_RECORDS
+from weather.files import input_file
 from weather.readers import FORMATS
 
 STORAGE_PRESETS: Mapping[str, StorageParams] = MappingProxyType({"minning": MINNING})
@@ -559,11 +560,11 @@ def _section(data: Mapping[str, Any], s: Section) -> Params:
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario TOML file (UTF-8); errors name the file and the field."""
-    p = Path(path)
+    p = input_file(path, "scenario file", ConfigError)
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{p}: cannot read scenario ({exc.strerror})") from None
+        raise ConfigError(f"{p}: cannot read the scenario file ({exc.strerror})") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -574,6 +575,11 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    if not data:
+        raise ConfigError(
+            f"{p}: the scenario file is empty (no site, design or section); give at least "
+            'site = "…" and design = "…" (twin run --site S --cooling D --save FILE writes a full one)'
+        )
     try:
         sc = Scenario.from_dict(data, str(p))
     except ConfigError as exc:

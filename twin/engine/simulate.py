@@ -29,6 +29,7 @@ from twin.building.cooling.free_air import ConvergenceError
 from twin.building.facility import COOLING_PARTS, POWER_PARTS, derive_psychrometrics, facility_chain, stack_columns
 from twin.building.heat_reuse import heat_demand, reused_heat
 from twin.building.it_load import utilisation_profile
+from twin.core.environment import env
 from twin.core.io import NcContent, NcVariable, read_hourly_csv
 from twin.core.jit import use_compiled
 from twin.core.params import ConfigError
@@ -329,12 +330,8 @@ def _block(
 
 def threads() -> int:
     """Threads a run may use: ``$TWIN_THREADS`` if set (e.g. 1 in a busy web server), else all cores."""
-    value = os.environ.get("TWIN_THREADS", "").strip()
-    if not value:
-        return os.cpu_count() or 1
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"TWIN_THREADS = {value!r} must be a whole number ≥ 1 (or unset: all cores)")
-    return int(value)
+    value = env("TWIN_THREADS")
+    return (os.cpu_count() or 1) if value is None else int(value)
 
 
 def _run_blocks(blocks: list[tuple[Any, Any]], fn: Callable[[Any, Any], None]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,13 @@ MAX_MEMBERS = 2_000_000
 issue 14, 4 hubs × 7 designs × 1,000 sizes × 50 years = 1.4 M, fits; its KPIs hold ≈ 0.4 kB each)."""
 
 
+def _seed_range(seeds: Sequence[int]) -> str:
+    """``0…9`` for consecutive seeds, else the list."""
+    if list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}…{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+    return ", ".join(map(str, seeds))
+
+
 def run_ensemble(
     scenario: Scenario,
     seeds: Sequence[int],
@@ -111,6 +119,10 @@ def run_ensemble(
     on_block: Callable[[int], None] | None = None,
 ) -> tuple[xr.Dataset, xr.Dataset]:
     """Run every case on ``len(seeds) × len(warming)`` generated years.
+
+    The members' seeds replace the scenario's own ``weather.seed``; a warning says so when that
+    is not 0 (the default), so a seed of a scenario file or of ``--set weather.seed`` is never
+    dropped silently.
 
     Returns
     -------
@@ -137,10 +149,16 @@ def run_ensemble(
         raise ConfigError(f"--seeds: need distinct seeds ≥ 0, got {seeds}")
     if not warming or len(set(warming)) != len(warming) or not all(-10 <= w <= 10 for w in warming):
         raise ConfigError(f"--warming = {warming}: need distinct values within -10 … 10 K")
+    if scenario.weather.seed != 0:  # a file's [weather] seed, or --set weather.seed: the members' seeds replace it
+        warnings.warn(
+            f"weather.seed = {scenario.weather.seed} of scenario {scenario.name!r} is not used: the ensemble "
+            f"runs one generated year per seed {_seed_range(seeds)}",
+            stacklevel=2,
+        )
     out = Path(output) if output is not None else None
     if out is not None and out.exists() and not force:
         raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
-    site_objs = tuple(sites.load(s) for s in scenario.sites)
+    site_objs = tuple(sites.load(s, scenario.site_dirs) for s in scenario.sites)
     cases = scenario.cases()
     m = len(cases) // len(site_objs)  # cases() runs sites × designs × sweep: one slice per site
     per_site = [(site, cases[j * m : (j + 1) * m]) for j, site in enumerate(site_objs)]

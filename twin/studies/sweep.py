@@ -28,6 +28,7 @@ from twin.engine.config import Case, Scenario
 from twin.engine.kernels import COMPILED_DESIGNS, kernel_for
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
+from weather.files import input_file
 
 __all__ = [
     "BLOCK",
@@ -92,7 +93,7 @@ def parse_grid(spec: str) -> tuple[str, tuple[Any, ...]]:
 
 def read_case_list(path: str | Path) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
     """A CSV file of cases: a header of dotted keys, one case per row → ``(keys, rows)``."""
-    p = Path(path)
+    p = input_file(path, "CSV file of cases (--list)", ConfigError)
     try:
         with p.open(newline="", encoding="utf-8") as fh:
             lines = list(csv.reader(fh))

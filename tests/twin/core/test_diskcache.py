@@ -369,7 +369,9 @@ def test_cache_size_setting_is_checked(cache, monkeypatch, capsys):
         monkeypatch.setenv(diskcache.MAX_ENV, bad)
         assert cli.main(["cache", "info"]) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and f"TWIN_CACHE_MAX_MB = '{bad}' is not a size" in err
+        assert (
+            err.count("\n") == 1 and f"TWIN_CACHE_MAX_MB = '{bad}': " in err and "allowed: a number of megabytes" in err
+        )
     monkeypatch.setenv(diskcache.MAX_ENV, "2.5")
     assert diskcache.max_bytes() == 2_500_000
     monkeypatch.delenv(diskcache.MAX_ENV)
@@ -381,7 +383,7 @@ def test_bad_size_setting_never_fails_a_library_run(cache, monkeypatch):
     monkeypatch.setenv(diskcache.MAX_ENV, "abc")
     monkeypatch.setattr(diskcache, "_SEEN", {})
     monkeypatch.setattr(diskcache, "_WARNED", set(), raising=False)
-    with pytest.warns(UserWarning, match="TWIN_CACHE_MAX_MB = 'abc' is not a size.*default 500 MB") as caught:
+    with pytest.warns(UserWarning, match="TWIN_CACHE_MAX_MB = 'abc': not a number.*default 500 MB") as caught:
         assert _put("a")[3] == 4.0
         assert _put("b")[3] == 4.0
     assert len([w for w in caught if "TWIN_CACHE_MAX_MB" in str(w.message)]) == 1
@@ -437,7 +439,7 @@ def test_cli_cache_on_a_missing_folder_or_a_file(cache, capsys, monkeypatch):
     for action in ("info", "clear"):
         assert cli.main(["cache", action]) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and f"TWIN_CACHE_DIR = '{cache}' is not a folder" in err
+        assert err.count("\n") == 1 and f"TWIN_CACHE_DIR = '{cache}': {cache} is a file, not a folder" in err
 
 
 _WORKER = """

@@ -341,7 +341,7 @@ def test_results_do_not_depend_on_block_size_or_threads(monkeypatch):
     for v in ("p_facility", "p_cooling", "water", "t_supply", "out_of_envelope"):
         np.testing.assert_array_equal(serial[v].values, big[v].values, err_msg=v)
     monkeypatch.setenv("TWIN_THREADS", "two")
-    with pytest.raises(ConfigError, match=r"TWIN_THREADS = 'two' must be a whole number ≥ 1"):
+    with pytest.raises(ConfigError, match=r"TWIN_THREADS = 'two': not a whole number; allowed: a whole number ≥ 1"):
         simulate(sc, weather=wx)
 
 

@@ -104,12 +104,49 @@ def test_cli_ensemble_refuses_a_bad_warming_in_one_line(tmp_path, capsys, warmin
     )
 
 
-def test_cli_ensemble_refuses_a_set_of_what_it_sets_itself(tmp_path, capsys):
-    args = ["ensemble", "--site", "karamay", "--cooling", "spray", "--seeds", "2", "-o", str(tmp_path / "e.nc")]
-    assert cli.main([*args, "--set", "weather.seed=5"]) == 2
-    err = capsys.readouterr().err
-    assert (
-        err
-        == "twin: error: --set weather.seed=5: the ensemble sets weather.seed itself; use --seeds N (seeds 0 … N-1)\n"
-    )
-    assert not (tmp_path / "e.nc").exists()
+def test_cli_ensemble_says_its_seeds_replace_a_scenario_seed(tmp_path, capsys):
+    """A [weather] seed of the file and --set weather.seed are treated alike: one warning line
+    that the ensemble's seeds replace it, and the members are those of seed 0 (the default)."""
+    (tmp_path / "s.toml").write_text('name = "s"\nsite = "karamay"\ndesign = "spray"\n[weather]\nseed = 7\n')
+    common = ["--seeds", "2", "--markdown"]
+    runs = {
+        "plain": ["ensemble", "--site", "karamay", "--cooling", "spray", *common],
+        "set": ["ensemble", "--site", "karamay", "--cooling", "spray", "--set", "weather.seed=5", *common],
+        "file": ["ensemble", str(tmp_path / "s.toml"), *common],
+        "file-set-0": ["ensemble", str(tmp_path / "s.toml"), "--set", "weather.seed=0", *common],
+    }
+    members = {}
+    for name, args in runs.items():
+        out = tmp_path / f"{name}.nc"
+        assert cli.main([*args, "-o", str(out)]) == 0
+        err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("kernel:")]
+        seed = {"plain": None, "set": 5, "file": 7, "file-set-0": None}[name]
+        if seed is None:
+            assert err == []
+        else:
+            scenario = "s" if name == "file" else "scenario"
+            assert err == [
+                f"twin: warning: weather.seed = {seed} of scenario {scenario!r} is not used: the ensemble runs "
+                "one generated year per seed 0…1"
+            ]
+        members[name] = xr.load_dataset(out, engine="h5netcdf")["pue"]
+    for name in ("set", "file", "file-set-0"):
+        xr.testing.assert_identical(members[name], members["plain"])
+
+
+def test_ensemble_help_says_the_seeds_replace_the_scenarios(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["ensemble", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--set weather.seed=… other than 0 is not used, and a warning says so" in text
+
+
+def test_cli_ensemble_finds_a_site_of_site_dir(tmp_path, capsys):
+    """`twin --site-dir DIR ensemble --site S` loads S from DIR (as run and sweep do)."""
+    folder = tmp_path / "my"
+    folder.mkdir()
+    text = (sites.library.BUILTIN_DIR / "qingyang.toml").read_text(encoding="utf-8")
+    (folder / "mysite.toml").write_text(text.replace('key = "qingyang"', 'key = "mysite"'), encoding="utf-8")
+    args = ["--site-dir", str(folder), "ensemble", "--site", "mysite", "--cooling", "spray", "--seeds", "1"]
+    assert cli.main([*args, "-o", str(tmp_path / "e.nc")]) == 0, capsys.readouterr().err
+    assert "mysite" in capsys.readouterr().out

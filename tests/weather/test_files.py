@@ -1,0 +1,60 @@
+"""weather.files: the one check of an input path (weather files, scenario files, case lists, site folders)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+import weather
+from weather.files import input_dir, input_dirs, input_file
+
+
+class OwnError(ValueError):
+    pass
+
+
+def test_a_readable_file_is_returned(tmp_path):
+    p = tmp_path / "w.epw"
+    p.write_text("x")
+    assert input_file(str(p), "weather file") == p
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.epw", "missing.epw: no such weather file"),
+        (
+            lambda d: (d / "adir").mkdir() or d / "adir",
+            "adir: is a directory, not a weather file; give the file's path",
+        ),
+        (lambda d: os.devnull, "/dev/null: is not a regular file (a device, pipe or socket); give a weather file"),
+    ],
+)
+def test_what_is_wrong_with_an_input_file_is_said(tmp_path, make, message):
+    path = make(tmp_path)
+    with pytest.raises(weather.WeatherError, match=re.escape(message) + "$"):
+        input_file(path, "weather file")
+    with pytest.raises(OwnError, match="scenario file"):
+        input_file(path, "scenario file", OwnError)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_an_unreadable_file_is_said(tmp_path):
+    p = tmp_path / "w.epw"
+    p.write_text("x")
+    p.chmod(0)
+    with pytest.raises(weather.WeatherError, match="cannot read the weather file"):
+        input_file(p, "weather file")
+
+
+def test_directories_of_a_search_path(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "f").write_text("x")
+    assert input_dir(tmp_path / "a", "site directory") == tmp_path / "a"
+    assert input_dirs(f"{tmp_path / 'a'}{os.pathsep}{os.pathsep} ", "site directory") == [tmp_path / "a"]
+    with pytest.raises(OwnError, match=r"f: is a file, not a site directory$"):
+        input_dirs(f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'f'}", "site directory", OwnError)
+    with pytest.raises(OwnError, match=r"nope: no such site directory$"):
+        input_dir(tmp_path / "nope", "site directory", OwnError)

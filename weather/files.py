@@ -1,0 +1,73 @@
+"""The one check of an input file's path, before it is read: weather files here, and the
+twin's scenario files, case lists and hourly CSV files (``twin`` passes its own error class).
+
+A path that is missing, a directory, not a regular file or not readable gives one message
+naming the path and what it should have been, e.g. ``adir: is a directory, not a weather file``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["input_dir", "input_dirs", "input_file"]
+
+
+def input_file(path: str | os.PathLike[str], what: str, error: type[Exception] | None = None) -> Path:
+    """The path of an input file that can be read, or ``error`` saying what is wrong with it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file a user named.
+    what : str
+        What the file should be, for the message: ``"weather file"``, ``"scenario file"``.
+    error : type of Exception, optional
+        The error raised (default :class:`weather.WeatherError`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a Path.
+
+    Raises
+    ------
+    Exception
+        ``error``: the path does not exist, is a directory, is not a regular file (a device,
+        a pipe), or cannot be read; the message names the path.
+    """
+    return _check(path, what, error, folder=False)
+
+
+def input_dir(path: str | os.PathLike[str], what: str, error: type[Exception] | None = None) -> Path:
+    """As :func:`input_file`, for a directory (``what``: ``"site directory"``) that can be listed."""
+    return _check(path, what, error, folder=True)
+
+
+def _check(path: str | os.PathLike[str], what: str, error: type[Exception] | None, folder: bool) -> Path:
+    if error is None:
+        from weather.dataset import WeatherError
+
+        error = WeatherError
+    p = Path(path)
+    try:
+        is_dir, is_file, exists = p.is_dir(), p.is_file(), p.exists()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise error(f"{p}: cannot open the {what} ({exc.strerror or exc})") from None
+    if not exists:
+        raise error(f"{p}: no such {what}")
+    if folder and not is_dir:
+        raise error(f"{p}: is a file, not a {what}")
+    if not folder and is_dir:
+        raise error(f"{p}: is a directory, not a {what}; give the file's path")
+    if not (folder or is_file):
+        raise error(f"{p}: is not a regular file (a device, pipe or socket); give a {what}")
+    if not os.access(p, os.R_OK | (os.X_OK if folder else 0)):
+        raise error(f"{p}: cannot read the {what} (permission denied)")
+    return p
+
+
+def input_dirs(text: str, what: str, error: type[Exception] | None = None) -> list[Path]:
+    """The directories of a search path (``DIR1:DIR2``, :data:`os.pathsep`), each checked by
+    :func:`input_dir`; empty entries are skipped."""
+    return [input_dir(d, what, error) for d in text.split(os.pathsep) if d.strip()]
