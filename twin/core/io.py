@@ -7,7 +7,6 @@ import datetime
 import errno
 import os
 import re
-import secrets
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,7 +192,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object], 
     clean_stale_parts(dest.parent)
     tmp = None
     for _ in range(100):
-        cand = dest.parent / f".twin-{os.getpid()}-{secrets.token_hex(4)}.part"
+        cand = dest.parent / f".twin-{os.getpid()}-{os.urandom(4).hex()}.part"
         try:
             fd = os.open(cand, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:

@@ -8,10 +8,7 @@ it imports behaves, so nothing here runs on import: :func:`keep_freed_memory` an
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
-import importlib.abc
 import importlib.util
 import math
 import os
@@ -19,7 +16,10 @@ import sys
 from collections.abc import Callable
 from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 __all__ = [
     "MAX_CASES",
@@ -113,13 +113,11 @@ def keep_freed_memory(threshold_bytes: int = 256 * 2**20) -> bool:
     bool
         True if glibc accepted the settings; False elsewhere (no effect, nothing breaks).
     """
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    import ctypes
+
+    try:  # the process's own symbols, the C library's among them (ctypes.util.find_library runs ldconfig)
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     ok = mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)) == 1
@@ -198,8 +196,9 @@ def _defer_dask(_: ModuleType | None = None) -> None:
             setattr(module, name, wrap(function))
 
 
-class _ThenCall(importlib.abc.Loader):
-    """A module's own loader, then ``after(module)`` once the module has run."""
+class _ThenCall:
+    """A module's own loader, then ``after(module)`` once the module has run (a loader by the
+    import protocol; :mod:`importlib.abc`, whose import brings :mod:`tempfile` and more, is not needed)."""
 
     def __init__(self, loader: Any, after: Callable[[ModuleType], None]) -> None:
         self._loader, self._after = loader, after
@@ -215,7 +214,7 @@ class _ThenCall(importlib.abc.Loader):
         return getattr(self._loader, name)
 
 
-class _AfterImport(importlib.abc.MetaPathFinder):
+class _AfterImport:
     """Call ``after(module)`` when the module ``name`` has been imported, then step aside.
 
     A spec asked for without an import (``importlib.util.find_spec``) leaves the hook in place.
@@ -233,7 +232,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         finally:
             self._busy = False
         if spec is not None and spec.loader is not None:
-            spec.loader = _ThenCall(spec.loader, self._imported)
+            spec.loader = cast("Loader", _ThenCall(spec.loader, self._imported))
         return spec
 
     def _imported(self, module: ModuleType) -> None:
