@@ -12,7 +12,9 @@ time are reported as median and range over the rounds — not best-of.
 * ``no dask``: ``dask`` made unimportable, as in an install without the ``[dask]`` extra (the
   ``twin`` command keeps xarray from importing dask when it is installed,
   :func:`twin.core.runtime.defer_dask_in_xarray`, so the two rows should agree);
-* ``floor``: a process that only imports numpy, or numpy, pandas and xarray (what any run that
+* ``floor``: a process that only imports numpy (``CPU - floor``: each twin command's CPU less
+  that of the numpy floor in the same round, median and range over the rounds, so that the
+  VM's drift between runs shows), or numpy, pandas and xarray (what any run that
   builds an ``xarray.Dataset`` pays before the twin does anything), or numpy and netCDF4 (what
   a run writing its file pays: it writes without xarray).
 
@@ -24,7 +26,7 @@ from source in every process, about 0.1 s more).
 step in one fresh process (interpreter start, importing numpy and the twin's modules, the run's
 steps to the table — all a ``--no-output`` run does — then what writing the file adds: the
 file's arrays, importing netCDF4 and the NetCDF write; neither pandas nor xarray), median and
-range over the rounds.
+range over the rounds, and the whole run beyond Python's start and numpy's import.
 
 ``python bench/coldstart.py --rounds 9 [--baseline DIR] [--phases]``: ``--baseline`` adds the same commands
 run on another checkout of the code (``PYTHONPATH=DIR``, e.g. ``git archive`` of an older commit),
@@ -48,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NO_DASK = "import sys; sys.modules['dask'] = None; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
 CLI = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
 FLOOR = "import numpy"
+FLOOR_LABEL = "floor: python -c 'import numpy'"
 FLOOR_XR = "import numpy, pandas, xarray"
 FLOOR_NC = "import numpy, netCDF4"
 
@@ -67,7 +70,7 @@ def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
         ("  the same, --no-output, no cache", [CLI, *run, "--no-output"], off, False),
         ("run examples/yinchuan_minning_green.toml", [CLI, *green], {}, True),
         ("  the same, no cache", [CLI, *green], off, False),
-        ("floor: python -c 'import numpy'", [FLOOR], {}, False),
+        (FLOOR_LABEL, [FLOOR], {}, False),
         ("floor: python -c 'import numpy, pandas, xarray'", [FLOOR_XR], {}, False),
         ("floor: python -c 'import numpy, netCDF4'", [FLOOR_NC], {}, False),
     ]
@@ -78,10 +81,13 @@ import json, sys, time
 marks = [("python start", time.process_time())]
 def mark(name):
     marks.append((name, time.process_time()))
-from twin.core.runtime import defer_dask_in_xarray
+from twin.core.runtime import defer_dask_in_xarray, reuse_dataclass_code
 defer_dask_in_xarray()
+save_code = reuse_dataclass_code()  # as twin.cli.main
 import numpy; mark("import numpy")
 import twin.cli, twin.engine.metrics, twin.engine.simulate; mark("import the twin's modules")
+argv = ["run", "--site", "qingyang", "--cooling", "free_air", "-o", sys.argv[1], "--force"]
+twin.cli.build_parser(twin.cli._command_of(argv)).parse_args(argv); mark("the command line (argparse)")
 from twin.engine.config import Scenario
 sc = Scenario.from_dict({"sites": ["qingyang"], "designs": ["free_air"], "name": "qingyang-free_air"}); mark("scenario")
 from twin.engine.simulate import prepare_years, run_content, simulate_arrays
@@ -93,6 +99,7 @@ content = run_content(run); mark("the file's arrays (the file only)")
 import netCDF4; mark("import netCDF4 (the file only)")
 from twin.core.io import write_netcdf
 write_netcdf(content, sys.argv[1], force=True); mark("write the NetCDF file")
+save_code()
 print(json.dumps([(n, b - a) for (_, a), (n, b) in zip([("", 0.0), *marks], marks)]))
 """
 """One warm run in steps, CPU s per step (``--phases``)."""
@@ -118,7 +125,12 @@ def _phases(rounds: int, env: dict[str, str], out: Path) -> None:
         print(f"{name:<{width}}  {_summary(values, 3):>20}")
     names = list(steps)
     table = names[: names.index("the table") + 1]  # a --no-output run ends with the table
-    for label, part in (("total, table only (--no-output)", table), ("total, writing the file", names)):
+    floor = ("python start", "import numpy")
+    for label, part in (
+        ("total, table only (--no-output)", table),
+        ("total, writing the file", names),
+        ("  the same, beyond Python and numpy", [n for n in names if n not in floor]),
+    ):
         totals = [sum(steps[n][i] for n in part) for i in range(rounds)]
         print(f"{label:<{width}}  {_summary(totals, 3):>20}")
 
@@ -182,9 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Cold start: fresh processes, {args.rounds} interleaved rounds, median (range), seconds; {os.cpu_count()} cores"
     )
-    print(f"{'command':<{width}}  {'CPU':>17}  {'wall':>17}")
+    floor = cpu.get(FLOOR_LABEL)
+    print(f"{'command':<{width}}  {'CPU':>17}  {'CPU - floor':>17}  {'wall':>17}")
     for label in cpu:
-        print(f"{label:<{width}}  {_summary(cpu[label]):>17}  {_summary(wall[label]):>17}")
+        beyond = ""
+        if floor is not None and not label.startswith("floor"):  # the same round's numpy floor
+            beyond = _summary([c - f for c, f in zip(cpu[label], floor, strict=True)])
+        print(f"{label:<{width}}  {_summary(cpu[label]):>17}  {beyond:>17}  {_summary(wall[label]):>17}")
+    if floor is not None:
+        print(f"CPU - floor: each round's CPU less the same round's {FLOOR_LABEL!r} (Python + numpy alone)")
     return 0
 
 

@@ -7,7 +7,6 @@ import datetime
 import errno
 import os
 import re
-import secrets
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -212,7 +211,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object], 
 def _new_part(dest: Path) -> Path:
     """A new, empty temporary file ``.twin-PID-RANDOM.part`` beside ``dest`` (mode 0666 less the umask)."""
     for _ in range(100):
-        cand = dest.parent / f".twin-{os.getpid()}-{secrets.token_hex(4)}.part"
+        cand = dest.parent / f".twin-{os.getpid()}-{os.urandom(4).hex()}.part"
         try:
             fd = os.open(cand, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
@@ -400,6 +399,7 @@ def _netcdf_bytes(variables: dict[str, NcVariable], attrs: dict[str, Any]) -> by
             sizes.update(zip(v.dims, v.data.shape, strict=True))
         for dim, size in sizes.items():
             nc.createDimension(dim, size)
+        created = []
         for name, v in variables.items():
             attrs = dict(v.attrs)
             fill = attrs.pop("_FillValue", None)
@@ -408,7 +408,9 @@ def _netcdf_bytes(variables: dict[str, NcVariable], attrs: dict[str, Any]) -> by
             var.setncatts(attrs)
             var.set_auto_maskandscale(False)
             var.set_auto_chartostring(False)
-            var[...] = v.data
+            created.append((var, v.data))
+        for var, data in created:  # every variable declared first: about half the time of writing each in turn
+            var[...] = data
     except BaseException:
         nc.close()
         raise

@@ -51,8 +51,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
-import tomli_w
-
 from twin.building.cooling import DESIGNS, get_design
 from twin.building.electrical import ElectricalParams
 from twin.building.heat_reuse import HeatReuseParams
@@ -605,5 +603,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Write a scenario as TOML (``tomli-w``), atomically; an existing file needs ``force``."""
+    import tomli_w  # saving only
+
     text = tomli_w.dumps(scenario.to_dict())
     return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), force=force)

@@ -18,7 +18,6 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,8 +35,6 @@ from twin.core.params import ConfigError
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
 from twin.core.variables import attrs, build_dataset
 from twin.engine.config import Case, Scenario
-from twin.engine.kernel_parts import GridYear
-from twin.engine.kernels import COMPILED_DESIGNS, facility_year
 from twin.engine.metrics import (
     GREEN_HOURLY_NEEDS,
     HEAT_NEEDS,
@@ -137,9 +134,9 @@ def mode_codes() -> tuple[dict[str, int], tuple[str, ...]]:
     """
     offset: dict[str, int] = {}
     meanings: list[str] = []
-    for name, design in DESIGNS.items():
+    for name in DESIGNS:  # DESIGNS.modes: without importing every design
         offset[name] = len(meanings)
-        meanings += [f"{name}_{m}".replace("+", "_and_").replace(" ", "_") for m in design.modes]
+        meanings += [f"{name}_{m}".replace("+", "_and_").replace(" ", "_") for m in DESIGNS.modes(name)]
     return offset, tuple(meanings)
 
 
@@ -342,6 +339,8 @@ def _run_blocks(blocks: list[tuple[Any, Any]], fn: Callable[[Any, Any], None]) -
         for key, idx in blocks:
             fn(key, idx)
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(fn, key, idx) for key, idx in blocks]
         try:
@@ -570,6 +569,9 @@ def annual_kpis(
     xarray.Dataset
         As :func:`twin.kpis`: one value per case (no ``case`` dimension for a single case).
     """
+    from twin.engine.kernel_parts import GridYear  # the compiled kernels: not for simulate_arrays
+    from twin.engine.kernels import COMPILED_DESIGNS, facility_year
+
     plan = _plan(scenario, weather, cases)
     n, nt = len(plan.cases), plan.time.size
     keys = plan.site_keys

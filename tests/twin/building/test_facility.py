@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from twin import ConfigError, Scenario, facility_block, simulate
-from twin.building.cooling import DESIGNS, Design, free_air
+from twin.building.cooling import DESIGNS, Design, free_air, modes
 from twin.building.cooling.contract import REQUIRED_OUTPUTS, DesignContractError
 from twin.building.facility import COOLING_PARTS, POWER_PARTS, PhysicalBoundsError, check_bounds
 from twin.building.it_load import ITParams, occupancy_profile
@@ -50,7 +50,7 @@ def _without(name):
 
 def test_a_missing_output_is_an_error_naming_it(monkeypatch):
     monkeypatch.setitem(
-        DESIGNS, "broken", Design("broken", "test", free_air.FreeAirParams, _without("p_pumps"), free_air.MODES)
+        DESIGNS, "broken", Design("broken", "test", free_air.FreeAirParams, _without("p_pumps"), modes.FREE_AIR)
     )
     with pytest.raises(DesignContractError, match="'broken' did not return p_pumps"):
         facility_block({"t_db": [20.0], "rh": [50.0], "p_air": [1e5]}, "broken")
@@ -60,7 +60,7 @@ def test_an_undeclared_output_is_an_error_naming_it(monkeypatch):
     def model(wx, p, it_fn, heat_other, q_design):
         return {**free_air.simulate_free_air(wx, p, it_fn, heat_other, q_design), "p_magic": 0.0}
 
-    monkeypatch.setitem(DESIGNS, "extra", Design("extra", "test", free_air.FreeAirParams, model, free_air.MODES))
+    monkeypatch.setitem(DESIGNS, "extra", Design("extra", "test", free_air.FreeAirParams, model, modes.FREE_AIR))
     with pytest.raises(DesignContractError, match="returned p_magic, not declared"):
         facility_block({"t_db": [20.0], "rh": [50.0], "p_air": [1e5]}, "extra")
 
@@ -69,7 +69,7 @@ def test_a_new_design_is_one_registry_entry(monkeypatch):
     monkeypatch.setitem(
         DESIGNS,
         "free_air_copy",
-        Design("free_air_copy", "copy", free_air.FreeAirParams, free_air.simulate_free_air, free_air.MODES),
+        Design("free_air_copy", "copy", free_air.FreeAirParams, free_air.simulate_free_air, modes.FREE_AIR),
     )
     ds = simulate(Scenario(sites=("karamay",), designs=("free_air", "free_air_copy")))
     np.testing.assert_array_equal(ds["p_facility"][0], ds["p_facility"][1])

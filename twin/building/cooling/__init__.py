@@ -8,16 +8,26 @@ mode, supply conditions, out-of-envelope flags) for all cases of a block at once
 diagnostic may be returned as a function of no arguments; :func:`twin.simulate` calls it only
 when the variable is kept.
 
-A new design is one module (its parameter class and model) and one entry in :data:`DESIGNS`.
+A new design is one module (its parameter class and model), its modes in
+:mod:`twin.building.cooling.modes` and one entry in :data:`DESIGNS`.
+A design's module is imported when its entry is first read (``DESIGNS[name]``), not when the
+names are listed or checked (``list(DESIGNS)``, ``name in DESIGNS``): a run imports the
+designs it uses.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from twin.building.cooling import chilled_water, free_air, indirect_evap, liquid
-from twin.building.cooling.contract import CoolingModel
-from twin.core.params import ConfigError, Params
+from twin.building.cooling import modes
+from twin.core.params import ConfigError
+
+if TYPE_CHECKING:
+    from twin.building.cooling.contract import CoolingModel
+    from twin.core.params import Params
 
 __all__ = ["DESIGNS", "Design", "get_design"]
 
@@ -33,51 +43,91 @@ class Design:
     modes: tuple[str, ...]
 
 
-DESIGNS: dict[str, Design] = {
-    "free_air": Design(
-        "free_air",
-        "free air (economiser + evaporative + DX trim)",
-        free_air.FreeAirParams,
-        free_air.simulate_free_air,
-        free_air.MODES,
-    ),
-    "chilled_water": Design(
-        "chilled_water",
-        "chilled water (chiller + tower + economiser)",
-        chilled_water.ChilledWaterParams,
-        chilled_water.simulate_chilled_water,
-        chilled_water.MODES,
-    ),
-    "indirect_evap": Design(
-        "indirect_evap",
-        "indirect evaporative (air-to-air HX, dry / wet / DX trim)",
-        indirect_evap.IndirectEvapParams,
-        indirect_evap.simulate_indirect_evap,
-        indirect_evap.MODES,
-    ),
-    "spray": Design("spray", "spray liquid cooling", liquid.SprayParams, liquid.simulate_spray, liquid.MODES),
-    "cold_plate": Design(
-        "cold_plate",
-        "direct-to-chip cold plates (liquid + air for the rest)",
-        liquid.ColdPlateParams,
-        liquid.simulate_cold_plate,
-        liquid.MODES,
-    ),
-    "immersion_1p": Design(
-        "immersion_1p",
-        "single-phase immersion",
-        liquid.Immersion1pParams,
-        liquid.simulate_immersion_1p,
-        liquid.MODES,
-    ),
-    "immersion_2p": Design(
-        "immersion_2p",
-        "two-phase immersion",
-        liquid.Immersion2pParams,
-        liquid.simulate_immersion_2p,
-        liquid.MODES,
-    ),
-}
+class _Declared(NamedTuple):
+    """A design not imported yet: its label, where its parts live (module, parameter class,
+    model) and its modes (:mod:`twin.building.cooling.modes`)."""
+
+    label: str
+    module: str
+    params: str
+    simulate: str
+    modes: tuple[str, ...]
+
+    def load(self, name: str) -> Design:
+        module = importlib.import_module(f"twin.building.cooling.{self.module}")
+        return Design(name, self.label, getattr(module, self.params), getattr(module, self.simulate), self.modes)
+
+
+class _Designs(MutableMapping[str, Design]):
+    """The registry: names in declaration order, each design imported at its first lookup."""
+
+    def __init__(self, declared: dict[str, Design | _Declared]) -> None:
+        self._entries: dict[str, Design | _Declared] = dict(declared)
+
+    def __getitem__(self, name: str) -> Design:
+        entry = self._entries[name]
+        if isinstance(entry, _Declared):
+            entry = self._entries[name] = entry.load(name)
+        return entry
+
+    def __setitem__(self, name: str, design: Design) -> None:
+        self._entries[name] = design
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"DESIGNS({', '.join(self._entries)})"
+
+    def modes(self, name: str) -> tuple[str, ...]:
+        """The modes of design ``name``, without importing it."""
+        return self._entries[name].modes
+
+
+def _liquid(label: str, params: str, simulate: str) -> _Declared:
+    return _Declared(label, "liquid", params, simulate, modes.LIQUID)
+
+
+DESIGNS = _Designs(
+    {
+        "free_air": _Declared(
+            "free air (economiser + evaporative + DX trim)",
+            "free_air",
+            "FreeAirParams",
+            "simulate_free_air",
+            modes.FREE_AIR,
+        ),
+        "chilled_water": _Declared(
+            "chilled water (chiller + tower + economiser)",
+            "chilled_water",
+            "ChilledWaterParams",
+            "simulate_chilled_water",
+            modes.CHILLED_WATER,
+        ),
+        "indirect_evap": _Declared(
+            "indirect evaporative (air-to-air HX, dry / wet / DX trim)",
+            "indirect_evap",
+            "IndirectEvapParams",
+            "simulate_indirect_evap",
+            modes.INDIRECT_EVAP,
+        ),
+        "spray": _liquid("spray liquid cooling", "SprayParams", "simulate_spray"),
+        "cold_plate": _liquid(
+            "direct-to-chip cold plates (liquid + air for the rest)", "ColdPlateParams", "simulate_cold_plate"
+        ),
+        "immersion_1p": _liquid("single-phase immersion", "Immersion1pParams", "simulate_immersion_1p"),
+        "immersion_2p": _liquid("two-phase immersion", "Immersion2pParams", "simulate_immersion_2p"),
+    }
+)
 
 
 def get_design(name: str) -> Design:

@@ -59,8 +59,6 @@ from weather import psychrometrics as psy
 
 __all__ = ["ChilledWaterParams", "chilled_water_plant", "chilled_water_state", "simulate_chilled_water"]
 
-MODES = ("free cooling", "partial economiser", "chiller")
-
 
 @dataclass(frozen=True)
 class ChilledWaterParams(FanArrayParams):

@@ -57,9 +57,6 @@ class ConvergenceError(ConfigError):
         self.rows = rows
 
 
-MODES = ("mix", "outdoor", "evaporative", "evaporative+trim", "outdoor+trim", "closed")
-
-
 @dataclass(frozen=True)
 class FreeAirParams(FanArrayParams):
     """Parameters of the free-air design."""
@@ -198,7 +195,7 @@ def simulate_free_air(
     Returns
     -------
     dict
-        Component powers (kW), water (L/h), mode (index into :data:`MODES`), supply
+        Component powers (kW), water (L/h), mode (index into :data:`twin.building.cooling.modes.FREE_AIR`), supply
         conditions and ``out_of_envelope``; also the IT results from ``it_fn``.
     """
     return _simulate(wx, p, it_fn, heat_other, q_design)

@@ -41,9 +41,7 @@ from twin.building.it_load import DT_CHIP_AIR
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
-__all__ = ["MODES", "IndirectEvapParams", "indirect_evap_state", "simulate_indirect_evap"]
-
-MODES = ("dry", "wet", "wet+trim")
+__all__ = ["IndirectEvapParams", "indirect_evap_state", "simulate_indirect_evap"]
 
 
 @dataclass(frozen=True)

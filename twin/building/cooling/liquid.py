@@ -64,8 +64,6 @@ __all__ = [
     "simulate_spray",
 ]
 
-MODES = ("dry", "adiabatic", "short")
-
 
 @dataclass(frozen=True)
 class LiquidParams(Params):

@@ -1,0 +1,206 @@
+"""What a fresh ``twin run`` pays for beyond Python and numpy: structure, never time (bench/coldstart.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import types
+
+import pytest
+
+from tests.twin.core.test_diskcache import _imports_after
+from twin import cli
+from twin.building.cooling import DESIGNS, modes
+from twin.core import diskcache, runtime
+
+NOT_IN_A_WARM_RUN = (
+    # heavy libraries: the disk cache, numpy arrays and netCDF4 stand in for them
+    *("pandas", "xarray", "scipy", "numba", "dask", "distributed", "CoolProp", "pvlib", "windpowerlib"),
+    *("plotly", "dash", "linopy", "highspy", "h5py", "h5netcdf"),
+    # the twin's modules a free-air run does not use: the other designs, the compiled kernels,
+    # the generator (its year is cached), studies and the dashboard
+    *("twin.building.cooling.chilled_water", "twin.building.cooling.indirect_evap", "twin.building.cooling.liquid"),
+    *("twin.engine.kernels", "twin.engine.kernel_parts", "twin.engine.design_kernels", "twin.engine.liquid_kernels"),
+    *("weather.generator", "twin.studies", "dashboards"),
+    # standard modules only some paths need: distribution metadata (email, zipfile, csv…), the
+    # thread pool of a many-block run, ctypes.util (it runs ldconfig), importlib.abc
+    # (importlib.resources, tempfile), scenario saving
+    *("importlib.metadata", "email", "concurrent.futures", "ctypes.util", "importlib.abc", "tomli_w"),
+)
+"""Modules a warm ``twin run --site X --cooling free_air`` (table or file) must not import."""
+
+
+@pytest.mark.parametrize("output", [["--no-output"], ["-o", "run.nc", "--force"]], ids=["table", "file"])
+def test_a_warm_run_imports_only_what_it_uses(tmp_path, output):
+    env = {**os.environ, diskcache.CACHE_ENV: str(tmp_path / "cache")}
+    argv = ["run", "--site", "qingyang", "--cooling", "free_air", *output]
+    argv = [str(tmp_path / a) if a == "run.nc" else a for a in argv]
+    run = f"from twin.cli import main\nmain({argv!r})"
+    _imports_after(run, env, hide_dask=False)  # the first run on the machine fills the cache
+    assert _imports_after(run, env, NOT_IN_A_WARM_RUN, hide_dask=False) == set()
+    assert (tmp_path / "run.nc").exists() == ("-o" in output)
+
+
+def test_the_probe_sees_a_lazy_module_imported(tmp_path):
+    """The test above can fail: a run of another design imports that design (and a study, the kernels)."""
+    env = {**os.environ, diskcache.CACHE_ENV: str(tmp_path / "cache")}
+    run = "from twin.cli import main\nmain(['run', '--site', 'qingyang', '--cooling', 'chilled_water', '--no-output'])"
+    assert "twin.building.cooling.chilled_water" in _imports_after(run, env, NOT_IN_A_WARM_RUN, hide_dask=False)
+    kernels = "import twin.engine.simulate, twin.engine.kernels"
+    assert "twin.engine.kernels" in _imports_after(kernels, env, NOT_IN_A_WARM_RUN, hide_dask=False)
+
+
+def test_designs_are_listed_without_importing_them(tmp_path):
+    env = {**os.environ, diskcache.CACHE_ENV: str(tmp_path / "cache")}
+    code = (
+        "from twin.building.cooling import DESIGNS\n"
+        "from twin.engine.simulate import mode_codes\n"
+        "assert 'spray' in DESIGNS and len(list(DESIGNS)) == 7\n"
+        "mode_codes()"
+    )
+    _imports_after(code, env, hide_dask=False)  # fills the cache (fluid names: CoolProp)
+    assert _imports_after(code, env, NOT_IN_A_WARM_RUN, hide_dask=False) == set()
+
+
+def test_registry_modes_are_the_designs_modes():
+    """``DESIGNS.modes`` (read without importing a design) is what the loaded design carries."""
+    assert [DESIGNS.modes(name) for name in DESIGNS] == [DESIGNS[name].modes for name in DESIGNS]
+    assert DESIGNS.modes("free_air") == modes.FREE_AIR and DESIGNS.modes("cold_plate") == modes.LIQUID
+
+
+COMMANDS = ("sites", "weather", "run", "compare", "dash", "report", "size", "sweep", "ensemble", "cache")
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "weather-validate"])
+def test_the_parser_of_the_command_run_is_the_whole_parser(command):
+    """``build_parser(command)`` (what ``twin COMMAND`` builds) gives that command its whole parser."""
+    full, only = cli.build_parser(), cli.build_parser(command)
+    assert only.format_help() == full.format_help()  # twin --help lists every command still
+    sub = {p.prog: p for p in _subparsers(full)}, {p.prog: p for p in _subparsers(only)}
+    assert sub[1][f"twin {command}"].format_help() == sub[0][f"twin {command}"].format_help()
+    others = [prog for prog in sub[1] if prog != f"twin {command}"]
+    assert all(sub[1][prog].format_help() != sub[0][prog].format_help() for prog in others)  # left out
+
+
+def _subparsers(parser):
+    action = next(a for a in parser._actions if a.dest == "command")
+    return list(action.choices.values())
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["run", "--site", "x"], "run"),
+        (["--site-dir", "run", "sites"], "sites"),  # the value of --site-dir is not the command
+        (["--site-d", "d", "run"], "run"),  # an abbreviation of --site-dir takes its value too
+        (["--site-dir=d", "compare"], "compare"),
+        (["--version"], None),
+        (["--", "run"], None),
+        ([], None),
+    ],
+)
+def test_the_command_is_found_before_parsing(argv, command):
+    assert cli._command_of(argv) == command
+
+
+def test_a_run_through_the_command_line_is_unchanged(capsys):
+    """The same table whether the parser was built whole or for the command alone."""
+    argv = ["run", "--site", "qingyang", "--cooling", "free_air", "--no-output", "--seed", "0"]
+    assert cli.main(argv) == 0
+    once = capsys.readouterr().out
+    args = cli.build_parser().parse_args(argv)
+    assert int(args.func(args)) == 0
+    assert capsys.readouterr().out == once and "qingyang" in once
+
+
+@pytest.mark.parametrize("name", ["numpy", "CoolProp", "coolprop", "windpowerlib", "pvlib", "typing_extensions"])
+def test_package_version_is_the_metadata_version(name):
+    """Read from the ``.dist-info`` folder's name and METADATA, as :mod:`importlib.metadata` gives it."""
+    from importlib.metadata import version
+
+    diskcache.package_version.cache_clear()
+    assert diskcache.package_version(name) == version(name)
+
+
+def test_package_version_of_a_missing_distribution_is_absent():
+    diskcache.package_version.cache_clear()
+    assert diskcache._dist_info_version("no-such-distribution-of-the-twin") is None
+    assert diskcache.package_version("no-such-distribution-of-the-twin") == "absent"
+
+
+_PROBE = "twin._coldstart_probe"
+_CLASS = """
+from dataclasses import dataclass, field
+
+@dataclass(frozen=True)
+class P:
+    x: float = 1.0
+    name: str = "a"
+    tags: tuple = field(default=(), compare=False)
+"""
+_METHODS = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
+
+
+def _probe_class(monkeypatch) -> type:
+    module = types.ModuleType(_PROBE)  # a module of the twin: its dataclasses' code is kept
+    monkeypatch.setitem(sys.modules, _PROBE, module)
+    exec(_CLASS, module.__dict__)
+    return module.__dict__["P"]
+
+
+def test_kept_dataclass_code_makes_the_same_classes(tmp_path, monkeypatch):
+    """Compiled, kept, written, read back: the generated methods are the code ``exec`` compiles."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    plain = _probe_class(monkeypatch)  # as dataclasses makes it
+    path = str(tmp_path / "dataclass-code.marshal")
+    first = runtime._DataclassCode(path)
+    monkeypatch.setattr(dataclasses, "exec", first.exec, raising=False)
+    compiled = _probe_class(monkeypatch)
+    assert first.new and len(first.kept) == len(_METHODS)
+    first.save()
+    second = runtime._DataclassCode(path)  # another process: reads the file
+    assert second.kept.keys() == first.kept.keys()
+    monkeypatch.setattr(dataclasses, "exec", second.exec, raising=False)
+    reused = _probe_class(monkeypatch)
+    assert not second.new  # nothing compiled
+    for cls in (compiled, reused):
+        for name in _METHODS:
+            assert getattr(cls, name).__code__ == getattr(plain, name).__code__, name
+        assert cls(2.0, "b") == cls(2.0, "b", ("t",)) and repr(cls()) == "P(x=1.0, name='a', tags=())"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            cls().x = 3.0
+
+
+def test_other_code_and_a_damaged_file_are_left_alone(tmp_path, monkeypatch):
+    path = tmp_path / "dataclass-code.marshal"
+    path.write_bytes(b"not a code file")
+    kept = runtime._DataclassCode(str(path))
+    assert kept.kept == {}  # compiled again
+    namespace: dict = {"__name__": "tests.elsewhere"}
+    kept.exec("x = 1", namespace)
+    assert namespace["x"] == 1 and kept.kept == {}  # not the twin's code: plain exec
+
+
+def test_a_second_twin_process_compiles_no_dataclass_code(tmp_path):
+    """The twin command writes the code (to the bytecode folder, here PYTHONPYCACHEPREFIX); the next reads it."""
+    env = {**os.environ, diskcache.CACHE_ENV: str(tmp_path / "cache"), "PYTHONPYCACHEPREFIX": str(tmp_path / "pyc")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    code = (
+        "import dataclasses, io, contextlib\nfrom twin.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    main(['sites'])\n"
+        "kept = dataclasses.exec.__self__\nprint(len(kept.used), kept.new)"
+    )
+
+    def run(environ):
+        out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
+        return out.stdout.split()
+
+    n, new = run(env)
+    assert int(n) > 0 and new == "False"  # compiled, then written (new is cleared by the write)
+    assert list((tmp_path / "pyc").rglob("dataclass-code.*.marshal"))
+    assert run(env) == [n, "False"]  # all read back
+    unwritten = tmp_path / "other"
+    assert run({**env, "PYTHONPYCACHEPREFIX": str(unwritten), "PYTHONDONTWRITEBYTECODE": "1"}) == [n, "True"]
+    assert not unwritten.exists()  # no bytecode written, no code kept
