@@ -570,7 +570,7 @@ def annual_kpis(
         As :func:`twin.kpis`: one value per case (no ``case`` dimension for a single case).
     """
     from twin.engine.kernel_parts import GridYear  # the compiled kernels: not for simulate_arrays
-    from twin.engine.kernels import COMPILED_DESIGNS, facility_year
+    from twin.engine.kernels import facility_year
 
     plan = _plan(scenario, weather, cases)
     n, nt = len(plan.cases), plan.time.size
@@ -672,6 +672,8 @@ def _batches(plan: _Plan, fused: bool) -> tuple[list[tuple[tuple, list[int]]], l
     key, at most :data:`KERNEL_BATCH` cases each (a block is never split)."""
     if not fused:
         return plan.blocks, []
+    from twin.engine.kernels import COMPILED_DESIGNS
+
     hourly: list[tuple[tuple, list[int]]] = []
     by_key: dict[tuple, list[list[int]]] = {}
     for key, idx in plan.blocks:
