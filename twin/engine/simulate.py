@@ -430,6 +430,12 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
                 kept.add(id(arr))
                 written[name] = np.ones(n, dtype=bool)
                 continue
+            if whole and arr.dtype in (np.float64, np.bool_) and arr.size < n * nt and not arr.any():
+                # zero in every case and hour (no pumps, no heat recovered): a read-only
+                # broadcast view, as an empty supply's variables are
+                results[name] = np.broadcast_to(arr, (n, nt))
+                written[name] = np.ones(n, dtype=bool)
+                continue
             arr = np.broadcast_to(arr, (len(idx), nt))
             with lock:
                 if name not in results:
