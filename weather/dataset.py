@@ -50,6 +50,7 @@ __all__ = [
     "fill_gaps",
     "hour_of_day",
     "lag_pair_problem",
+    "month_of_year",
     "repair",
     "solar_position",
 ]
@@ -85,10 +86,28 @@ RH_SLACK = 10.0
 accepted and clipped to 100 %, above that the value is taken as a wrong unit or column."""
 
 
+def _datetimes(time: Any) -> np.ndarray:
+    t = np.asarray(time)
+    return t if t.dtype.kind == "M" else t.astype("datetime64[ns]")
+
+
 def hour_of_day(time: np.ndarray) -> np.ndarray:
     """Hour of the day (0–23, int) of each time stamp, from the datetime64 values directly."""
-    t = np.asarray(time, dtype="datetime64[ns]")
-    return ((t - t.astype("datetime64[D]")) // np.timedelta64(1, "h")).astype(int)
+    return _datetimes(time).astype("datetime64[h]").view(np.int64) % 24
+
+
+def month_of_year(time: np.ndarray) -> np.ndarray:
+    """Month of the year (0 = January … 11, int) of each time stamp.
+
+    A month changes only where the day does: each run of time stamps within one day is converted
+    to its month once, not every hour (a calendar conversion per element is slow).
+    """
+    day = _datetimes(time).astype("datetime64[D]")
+    if day.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+    month = day[starts].astype("datetime64[M]").view(np.int64) % 12
+    return np.repeat(month, np.diff(np.r_[starts, day.size]))
 
 
 def solar_position(time: pd.DatetimeIndex, latitude: float, longitude: float, utc_offset_h: float) -> pd.DataFrame:
