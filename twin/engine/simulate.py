@@ -268,6 +268,9 @@ def _heat_reuse(r: dict[str, Any], plan: _Plan, idx: list[int], t_db: np.ndarray
     for name in ("q_recoverable", "fluid_loss", "fluid_co2e", "fluid_cost"):
         r.setdefault(name, np.zeros((1, 1)))
     hr = stack_columns([plan.cases[i].heat_reuse for i in idx])
+    if not (np.any(hr["demand_base_kw"]) or np.any(hr["demand_kw_per_k"])):
+        r["q_heat_demand"] = r["q_reused"] = np.zeros((1, 1))  # no heat customer: none demanded, none reused
+        return
     r["q_heat_demand"] = heat_demand(t_db, hr["demand_base_kw"], hr["demand_kw_per_k"], hr["t_balance"])
     r["q_reused"] = reused_heat(
         r["q_recoverable"], r.get("t_return", np.full((1, 1), np.nan)), r["q_heat_demand"], hr["t_return_min"]
@@ -430,9 +433,9 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
                 kept.add(id(arr))
                 written[name] = np.ones(n, dtype=bool)
                 continue
-            if whole and arr.dtype in (np.float64, np.bool_) and arr.size < n * nt and not arr.any():
-                # zero in every case and hour (no pumps, no heat recovered): a read-only
-                # broadcast view, as an empty supply's variables are
+            if whole and name != "mode" and arr.dtype in (np.float64, np.bool_) and arr.size < n * nt:
+                # the same in every hour or case (no pumps, chilled water's IT power): a read-only
+                # broadcast view, as the weather's and an empty supply's variables are
                 results[name] = np.broadcast_to(arr, (n, nt))
                 written[name] = np.ones(n, dtype=bool)
                 continue
