@@ -128,6 +128,19 @@ def _x_sat(t: np.ndarray, p: np.ndarray) -> np.ndarray:
     return psy.vapor_mole_fraction(t, 100.0, p)
 
 
+def _saturation_terms(*temps: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`weather.psychrometrics.saturation_terms` of several temperature arrays in one call
+    (elementwise, so the same values), each of its own shape."""
+    arrays = [np.asarray(t, dtype=float) for t in temps]
+    terms = psy.saturation_terms(np.concatenate([a.ravel() for a in arrays]))
+    out, start = [], 0
+    for a in arrays:
+        es, alpha, beta = (x[start : start + a.size].reshape(a.shape) for x in terms)
+        out.append((es, alpha, beta))
+        start += a.size
+    return out
+
+
 def _w_of_x(x: np.ndarray) -> np.ndarray:
     return 0.621945 * x / (1.0 - x)
 
@@ -227,9 +240,13 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     # The setpoints hold the server inlet: the air is supplied the supply approach colder.
     d_s, dt_units, dp_racks = from_columns(p)
     ts, tmax = p["t_supply_setpoint"] - d_s, p["t_supply_max"] - d_s
-    # Saturation at the few temperatures the supply can take (per case or per hour).
-    # The envelope's humidity limits hold at the server inlet, the supply approach warmer.
-    xs_ts = _x_sat(np.atleast_2d(ts + d_s), pa)
+    # Saturation at the few temperatures the supply can take (per case or per hour), their
+    # temperature terms in one call. The envelope's humidity limits hold at the server inlet,
+    # the supply approach warmer.
+    at_ts, at_tmax, at_setpoint, at_dp = _saturation_terms(
+        np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s), ts, np.array([[[dp_hi]], [[dp_lo]]])
+    )
+    xs_ts = psy.saturated_mole_fraction(at_ts, pa)
     if "x_sat" in wx and not np.any(d_s):
         xs_o = wx["x_sat"]
     else:  # read where the outdoor air is within 1 K of the setpoint or warmer (below, the setpoint's is the larger)
@@ -238,7 +255,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
             t_o > ts - 1.0,
             lambda h: _x_sat(_hours(t_o, h) + d_s, _hours(pa, h)),
         )
-    w_dp_hi, w_dp_lo = _w_of_x(_x_sat(np.array([[[dp_hi]], [[dp_lo]]]), pa))
+    w_dp_hi, w_dp_lo = _w_of_x(psy.saturated_mole_fraction(at_dp, pa))
     # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
     too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.fmax(xs_o, xs_ts)))
     # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most
@@ -248,7 +265,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         too_humid,
         lambda h: np.minimum(
             np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * _hours(xs_ts, h))),
-            _w_of_x(_x_sat(ts, _hours(pa, h))),
+            _w_of_x(psy.saturated_mole_fraction(at_setpoint, _hours(pa, h))),
         ),
     )
 
@@ -260,7 +277,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     xs_tmax = _on_hours(
         np.broadcast_shapes(np.shape(np.atleast_2d(tmax + d_s)), np.shape(pa)),
         warm,
-        lambda h: _x_sat(np.atleast_2d(tmax + d_s), _hours(pa, h)),
+        lambda h: psy.saturated_mole_fraction(at_tmax, _hours(pa, h)),
     )
     w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
     dw_to_tmax = CP_AIR * (t_o - tmax) / H_FG
