@@ -91,9 +91,23 @@ def _datetimes(time: Any) -> np.ndarray:
     return t if t.dtype.kind == "M" else t.astype("datetime64[ns]")
 
 
+def _hourly_from_hour(t: np.ndarray) -> bool:
+    """Stamps one hour apart, the first on the hour (a weather year's time axis)."""
+    unit, count = np.datetime_data(t.dtype)
+    if unit not in ("h", "m", "s", "ms", "us", "ns") or not t.size:
+        return False
+    hour = int(np.timedelta64(1, "h") // np.timedelta64(count, unit))
+    v = t.view(np.int64)
+    return hour > 0 and int(v[0]) % hour == 0 and bool(np.all(np.diff(v) == hour))
+
+
 def hour_of_day(time: np.ndarray) -> np.ndarray:
     """Hour of the day (0–23, int) of each time stamp, from the datetime64 values directly."""
-    return _datetimes(time).astype("datetime64[h]").view(np.int64) % 24
+    t = _datetimes(time)
+    if t.ndim == 1 and _hourly_from_hour(t):  # the day's 24 hours repeated from the first stamp's
+        first = int(t[:1].astype("datetime64[h]").view(np.int64)[0] % 24)
+        return np.resize(np.roll(np.arange(24, dtype=np.int64), -first), t.size)
+    return t.astype("datetime64[h]").view(np.int64) % 24
 
 
 def month_of_year(time: np.ndarray) -> np.ndarray:
@@ -102,12 +116,17 @@ def month_of_year(time: np.ndarray) -> np.ndarray:
     A month changes only where the day does: each run of time stamps within one day is converted
     to its month once, not every hour (a calendar conversion per element is slow).
     """
-    day = _datetimes(time).astype("datetime64[D]")
-    if day.size == 0:
+    t = _datetimes(time)
+    if t.size == 0:
         return np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
-    month = day[starts].astype("datetime64[M]").view(np.int64) % 12
-    return np.repeat(month, np.diff(np.r_[starts, day.size]))
+    if t.ndim == 1 and _hourly_from_hour(t):  # days start where the hour of day is 0
+        first = int(t[:1].astype("datetime64[h]").view(np.int64)[0] % 24)
+        starts = np.r_[0, np.arange((24 - first) % 24 or 24, t.size, 24)]
+    else:
+        day = t.astype("datetime64[D]")
+        starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+    month = t[starts].astype("datetime64[M]").view(np.int64) % 12
+    return np.repeat(month, np.diff(np.r_[starts, t.size]))
 
 
 def solar_position(time: pd.DatetimeIndex, latitude: float, longitude: float, utc_offset_h: float) -> pd.DataFrame:

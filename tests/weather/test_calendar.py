@@ -28,3 +28,22 @@ def test_calendar_of_a_year_and_of_text() -> None:
     assert np.array_equal(hour_of_day(t), np.tile(np.arange(24), 365))
     assert hour_of_day(["1969-12-31T23:30"]).tolist() == [23]
     assert month_of_year(["1969-12-31T23:30", "1970-01-01"]).tolist() == [11, 0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start_h=st.integers(-60 * 8784, 80 * 8784),
+    n=st.integers(1, 9000),
+    unit=st.sampled_from(["h", "m", "s", "us", "ns"]),
+)
+def test_calendar_of_an_hourly_axis(start_h: int, n: int, unit: str) -> None:
+    """Stamps one hour apart from a whole hour (a weather year's axis, any year and unit)."""
+    t = (np.datetime64(start_h, "h") + np.arange(n) * np.timedelta64(1, "h")).astype(f"datetime64[{unit}]")
+    assert np.array_equal(hour_of_day(t), t.astype("datetime64[h]").astype(int) % 24)
+    assert np.array_equal(month_of_year(t), t.astype("datetime64[M]").astype(int) % 12)
+
+
+def test_calendar_of_days() -> None:
+    t = np.arange("2020-02-27", "2020-03-03", dtype="datetime64[D]")
+    assert hour_of_day(t).tolist() == [0] * 5
+    assert month_of_year(t).tolist() == [1, 1, 1, 2, 2]
