@@ -462,7 +462,10 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
             results[name] = arr
     for v in ("t_db", "t_wb", "rh", "ghi", "wind_speed"):
         if v in wstack and (keep is None or v in keep):
-            results[v] = wstack[v][plan.site_index] if len(plan.keys) > 1 else np.broadcast_to(wstack[v], (n, nt))
+            if len(plan.keys) > 1:
+                results[v] = wstack[v][plan.site_index]
+            else:  # read-only (1, time) views already
+                results[v] = wstack[v] if wstack[v].shape == (n, nt) else np.broadcast_to(wstack[v], (n, nt))
     return HourlyRun(scenario, plan, results, per_case)
 
 

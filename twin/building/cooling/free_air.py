@@ -282,15 +282,15 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
     dw_to_tmax = CP_AIR * (t_o - tmax) / H_FG
     w_evap_full = w_o + CP_AIR * p["evap_effectiveness"] * (t_o - wx["t_wb"]) / H_FG
-    dw_possible = np.where(p["evaporative"], np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_o, 0.0), 0.0)
+    dw_possible = np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_o, 0.0)
+    if not np.all(p["evaporative"]):
+        dw_possible = np.where(p["evaporative"], dw_possible, 0.0)
     dw = np.minimum(dw_to_tmax, dw_possible)
     evap_only = warm & (dw_to_tmax <= dw_possible + 1e-12)
-    # (np.where chains: np.select is several times slower on hourly arrays)
-    mode = np.where(
-        too_humid,
-        5,
-        np.where(mix, 0, np.where(outdoor, 1, np.where(warm, np.where(dw > 0, np.where(evap_only, 2, 3), 4), 0))),
-    )
+    # The mode's code from the masks, which exclude each other (too humid, mix, outdoor, warm):
+    # 0 mix (or none), 1 outdoor, warm: 2 evaporative, 3 evaporative + trim, 4 outdoor + trim;
+    # 5 closed. Integer arithmetic on them: a where-chain of six costs several times more.
+    mode = 5 * too_humid + outdoor + warm * (4 - (dw > 0) * (1 + evap_only))
     t_supply = np.where(outdoor, t_o, np.where(warm, tmax, ts))  # too humid and mix: the setpoint
     xs_supply = np.where(outdoor, xs_o, np.where(warm, xs_tmax, xs_ts))  # x_sat at t_supply + d_s
     w_pre = np.where(warm, w_o + dw, w_o)  # supply humidity before humidification
