@@ -91,14 +91,18 @@ def _datetimes(time: Any) -> np.ndarray:
     return t if t.dtype.kind == "M" else t.astype("datetime64[ns]")
 
 
+_PER_HOUR = {"h": 1, "m": 60, "s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "ns": 3_600_000_000_000}
+"""Ticks of a datetime64 unit in one hour."""
+
+
 def _hourly_from_hour(t: np.ndarray) -> bool:
     """Stamps one hour apart, the first on the hour (a weather year's time axis)."""
     unit, count = np.datetime_data(t.dtype)
-    if unit not in ("h", "m", "s", "ms", "us", "ns") or not t.size:
+    if unit not in _PER_HOUR or count != 1 or not t.size:
         return False
-    hour = int(np.timedelta64(1, "h") // np.timedelta64(count, unit))
+    hour = _PER_HOUR[unit]
     v = t.view(np.int64)
-    return hour > 0 and int(v[0]) % hour == 0 and bool(np.all(np.diff(v) == hour))
+    return int(v[0]) % hour == 0 and bool(np.all(np.diff(v) == hour))
 
 
 def hour_of_day(time: np.ndarray) -> np.ndarray:
