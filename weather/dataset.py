@@ -50,6 +50,7 @@ __all__ = [
     "fill_gaps",
     "hour_of_day",
     "lag_pair_problem",
+    "month_of_year",
     "repair",
     "solar_position",
 ]
@@ -85,10 +86,51 @@ RH_SLACK = 10.0
 accepted and clipped to 100 %, above that the value is taken as a wrong unit or column."""
 
 
+def _datetimes(time: Any) -> np.ndarray:
+    t = np.asarray(time)
+    return t if t.dtype.kind == "M" else t.astype("datetime64[ns]")
+
+
+_PER_HOUR = {"h": 1, "m": 60, "s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "ns": 3_600_000_000_000}
+"""Ticks of a datetime64 unit in one hour."""
+
+
+def _hourly_from_hour(t: np.ndarray) -> bool:
+    """Stamps one hour apart, the first on the hour (a weather year's time axis)."""
+    unit, count = np.datetime_data(t.dtype)
+    if unit not in _PER_HOUR or count != 1 or not t.size:
+        return False
+    hour = _PER_HOUR[unit]
+    v = t.view(np.int64)
+    return int(v[0]) % hour == 0 and bool(np.all(np.diff(v) == hour))
+
+
 def hour_of_day(time: np.ndarray) -> np.ndarray:
     """Hour of the day (0–23, int) of each time stamp, from the datetime64 values directly."""
-    t = np.asarray(time, dtype="datetime64[ns]")
-    return ((t - t.astype("datetime64[D]")) // np.timedelta64(1, "h")).astype(int)
+    t = _datetimes(time)
+    if t.ndim == 1 and _hourly_from_hour(t):  # the day's 24 hours repeated from the first stamp's
+        first = int(t[:1].astype("datetime64[h]").view(np.int64)[0] % 24)
+        return np.resize(np.roll(np.arange(24, dtype=np.int64), -first), t.size)
+    return t.astype("datetime64[h]").view(np.int64) % 24
+
+
+def month_of_year(time: np.ndarray) -> np.ndarray:
+    """Month of the year (0 = January … 11, int) of each time stamp.
+
+    A month changes only where the day does: each run of time stamps within one day is converted
+    to its month once, not every hour (a calendar conversion per element is slow).
+    """
+    t = _datetimes(time)
+    if t.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if t.ndim == 1 and _hourly_from_hour(t):  # days start where the hour of day is 0
+        first = int(t[:1].astype("datetime64[h]").view(np.int64)[0] % 24)
+        starts = np.r_[0, np.arange((24 - first) % 24 or 24, t.size, 24)]
+    else:
+        day = t.astype("datetime64[D]")
+        starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+    month = t[starts].astype("datetime64[M]").view(np.int64) % 12
+    return np.repeat(month, np.diff(np.r_[starts, t.size]))
 
 
 def solar_position(time: pd.DatetimeIndex, latitude: float, longitude: float, utc_offset_h: float) -> pd.DataFrame:

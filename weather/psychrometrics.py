@@ -64,6 +64,8 @@ __all__ = [
     "moist_air_density",
     "pressure_from_elevation",
     "relative_humidity_from_dew_point",
+    "saturated_mole_fraction",
+    "saturation_terms",
     "saturation_vapor_pressure",
     "vapor_mole_fraction",
     "wet_bulb",
@@ -171,10 +173,13 @@ def enhancement_factor(t: ArrayLike, p_air: ArrayLike) -> np.ndarray:
     ``β = exp(Σ B_i T^i)`` (Greenspan 1976), coefficients from Hardy (1998).
     """
     t = _asfloat(t)
-    return _enhancement(t, _asfloat(p_air), saturation_vapor_pressure(t))
+    es = saturation_vapor_pressure(t)
+    alpha, ln_beta = _enhancement_coefficients(t)
+    return _enhancement(es, alpha, np.exp(ln_beta), _asfloat(p_air))
 
 
-def _enhancement(t: np.ndarray, p: np.ndarray, es: np.ndarray) -> np.ndarray:
+def _enhancement_coefficients(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """α and ln β of the enhancement factor at t °C (over ice below 0 °C)."""
     T = t + _T0
     T2 = T * T
     T3 = T2 * T
@@ -188,7 +193,58 @@ def _enhancement(t: np.ndarray, p: np.ndarray, es: np.ndarray) -> np.ndarray:
         Ti, T2i, T3i = T[ice], T2[ice], T3[ice]
         alpha[ice] = _cubic(_F_ICE_A, Ti, T2i, T3i)
         ln_beta[ice] = _cubic(_F_ICE_B, Ti, T2i, T3i)
-    return np.exp(alpha * (1.0 - es / p) + np.exp(ln_beta) * (p / es - 1.0))
+    return alpha, ln_beta
+
+
+def _enhancement(es: np.ndarray, alpha: np.ndarray, beta: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``exp(α (1 − p_ws/p) + β (p/p_ws − 1))`` (a new array, computed in place of its temporaries)."""
+    a = es / p
+    if np.ndim(a) == 0:
+        return np.exp(alpha * (1.0 - a) + beta * (p / es - 1.0))
+    np.subtract(1.0, a, out=a)
+    a *= alpha
+    b = p / es
+    b -= 1.0
+    b *= beta
+    a += b
+    return np.exp(a, out=a)
+
+
+def saturation_terms(t: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What saturation at ``t`` °C takes from the temperature alone, for :func:`saturated_mole_fraction`.
+
+    Returns the saturation pressure p_ws (Pa) and the enhancement factor's α and β
+    (:func:`enhancement_factor`), each of the shape of ``t``: evaluated once for temperatures that
+    meet many pressures (a setpoint, an envelope's dew points against the hourly pressure).
+    """
+    t = _asfloat(t)
+    alpha, ln_beta = _enhancement_coefficients(t)
+    return saturation_vapor_pressure(t), alpha, np.exp(ln_beta)
+
+
+def saturated_mole_fraction(terms: tuple[np.ndarray, np.ndarray, np.ndarray], p_air: ArrayLike) -> np.ndarray:
+    """Mole fraction of water vapour at saturation, ``f · p_ws / p``, from :func:`saturation_terms`
+    and the pressure (Pa): :func:`vapor_mole_fraction` at 100 %, bit for bit."""
+    return _x_of(terms, _asfloat(p_air), None)
+
+
+def _x_of(terms: tuple[np.ndarray, np.ndarray, np.ndarray], p: np.ndarray, share: np.ndarray | None) -> np.ndarray:
+    """``share · (f · p_ws) / p`` (``share`` = RH/100; None: 1)."""
+    es, alpha, beta = terms
+    x = _enhancement(es, alpha, beta, p)
+    if np.ndim(x) == 0:
+        x = x * es
+        return x / p if share is None else share * x / p
+    x *= es
+    if share is not None:
+        if np.shape(share) != np.broadcast_shapes(np.shape(share), x.shape):
+            x = share * x
+        else:
+            x *= share
+    if x.shape != np.broadcast_shapes(x.shape, np.shape(p)):
+        return x / p
+    x /= p
+    return x
 
 
 def _cubic(c: tuple[float, ...], T: np.ndarray, T2: np.ndarray, T3: np.ndarray) -> np.ndarray:
@@ -219,15 +275,14 @@ def pressure_from_elevation(elevation: ArrayLike) -> np.ndarray:
 
 def vapor_mole_fraction(t_db: ArrayLike, rh: ArrayLike, p_air: ArrayLike) -> np.ndarray:
     """Mole fraction of water vapour x_w (dimensionless) from dry bulb °C, RH % and pressure Pa."""
-    t = _asfloat(t_db)
-    p = _asfloat(p_air)
-    return _asfloat(rh) / 100.0 * _f_pws(t, p) / p
+    share = _asfloat(rh) / 100.0
+    return _x_of(saturation_terms(t_db), _asfloat(p_air), None if share.ndim == 0 and share == 1.0 else share)
 
 
 def _f_pws(t: np.ndarray, p: np.ndarray) -> np.ndarray:
     """f(t, p) · p_ws(t), Pa: the vapour partial pressure at saturation in moist air."""
-    es = saturation_vapor_pressure(t)
-    return _enhancement(t, p, es) * es
+    es, alpha, beta = saturation_terms(t)
+    return _enhancement(es, alpha, beta, p) * es
 
 
 def _w_from_x(x: np.ndarray) -> np.ndarray:

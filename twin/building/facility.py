@@ -95,7 +95,7 @@ def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
                 raise ValueError(f"{objs[0].section}.{name}: one block needs one value, got {sorted(set(vals))}")
             out[name] = v0
         elif vals.count(v0) == len(vals):  # (values are validated: no NaN, equal to itself)
-            out[name] = np.full((1, 1), v0, dtype=bool if isinstance(v0, bool) else float)
+            out[name] = np.array([[v0]], dtype=bool if isinstance(v0, bool) else float)
         else:
             out[name] = np.asarray(vals, dtype=bool if isinstance(v0, bool) else float)[rows][:, None]
     return out

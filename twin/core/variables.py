@@ -466,6 +466,13 @@ def _coordinates(coords: Mapping[str, Any]) -> tuple[dict[Any, xr.Variable], dic
             return None  # xarray's PandasMultiIndex and its level coordinates
         if isinstance(value, pd.Index) and value.name is not None and value.name != name:
             return None  # xarray names the dimension after the index (another coordinate)
+        if isinstance(value, tuple) and len(value) == 2 and _plain_dimension(name, *value):
+            # an indexed dimension coordinate of plain numbers or datetimes: the index from_variables
+            # would build from it, and its variable, without converting the array to a Variable first
+            index = PandasIndex(value[1], name, coord_dtype=value[1].dtype)
+            indexes[name] = index
+            variables[name] = index.create_variables()[name]
+            continue
         if isinstance(value, tuple):
             var = xr.Variable(*value)
         elif isinstance(value, (pd.Index, np.ndarray)) and np.ndim(value) == 1:
@@ -480,6 +487,18 @@ def _coordinates(coords: Mapping[str, Any]) -> tuple[dict[Any, xr.Variable], dic
             var = index.create_variables({name: var})[name]
         variables[name] = var
     return variables, indexes
+
+
+def _plain_dimension(name: Any, dims: Any, data: Any) -> bool:
+    """``(dims, data)`` is a 1-D numpy array of 8-byte numbers or of datetimes in a unit pandas keeps,
+    on the dimension ``name``: xarray's Variable takes it unconverted."""
+    import numpy as np
+
+    if (dims if isinstance(dims, tuple) else (dims,)) != (name,) or not isinstance(data, np.ndarray) or data.ndim != 1:
+        return False
+    if data.dtype.kind == "M":
+        return np.datetime_data(data.dtype) in (("s", 1), ("ms", 1), ("us", 1), ("ns", 1))
+    return data.dtype.kind in "iuf" and data.dtype.itemsize == 8
 
 
 def build_dataset(data: Mapping[str, xr.Variable], coords: Mapping[str, Any]) -> xr.Dataset:

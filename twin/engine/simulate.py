@@ -296,6 +296,9 @@ def _heat_reuse(
     for name in ("q_recoverable", "fluid_loss", "fluid_co2e", "fluid_cost"):
         r.setdefault(name, np.zeros((1, 1)))
     hr = hr or stack_columns([plan.cases[i].heat_reuse for i in idx])
+    if not (np.any(hr["demand_base_kw"]) or np.any(hr["demand_kw_per_k"])):
+        r["q_heat_demand"] = r["q_reused"] = np.zeros((1, 1))  # no heat customer: none demanded, none reused
+        return
     r["q_heat_demand"] = heat_demand(t_db, hr["demand_base_kw"], hr["demand_kw_per_k"], hr["t_balance"])
     r["q_reused"] = reused_heat(
         r["q_recoverable"], r.get("t_return", np.full((1, 1), np.nan)), r["q_heat_demand"], hr["t_return_min"]
@@ -457,6 +460,12 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
                 kept.add(id(arr))
                 written[name] = np.ones(n, dtype=bool)
                 continue
+            if whole and name != "mode" and arr.dtype in (np.float64, np.bool_) and arr.size < n * nt:
+                # the same in every hour or case (no pumps, chilled water's IT power): a read-only
+                # broadcast view, as the weather's and an empty supply's variables are
+                results[name] = np.broadcast_to(arr, (n, nt))
+                written[name] = np.ones(n, dtype=bool)
+                continue
             arr = np.broadcast_to(arr, (len(idx), nt))
             with lock:
                 if name not in results:
@@ -480,7 +489,10 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
             results[name] = arr
     for v in ("t_db", "t_wb", "rh", "ghi", "wind_speed"):
         if v in wstack and (keep is None or v in keep):
-            results[v] = wstack[v][plan.site_index] if len(plan.keys) > 1 else np.broadcast_to(wstack[v], (n, nt))
+            if len(plan.keys) > 1:
+                results[v] = wstack[v][plan.site_index]
+            else:  # read-only (1, time) views already
+                results[v] = wstack[v] if wstack[v].shape == (n, nt) else np.broadcast_to(wstack[v], (n, nt))
     return HourlyRun(scenario, plan, results, per_case)
 
 

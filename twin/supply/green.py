@@ -34,7 +34,7 @@ from twin.supply.storage import StorageParams, dispatch_green_first, dispatch_lp
 from twin.supply.wind import WindParams, wind_unit_profile
 from weather import dataset as weather_dataset
 from weather import psychrometrics
-from weather.dataset import hour_of_day, solar_position
+from weather.dataset import hour_of_day, month_of_year, solar_position
 from weather.year import as_year
 
 if TYPE_CHECKING:
@@ -327,18 +327,20 @@ def green_power(
         share = site_objs[key].grid.clean_share
         if share is None:
             return np.zeros(nt)
-        return np.asarray(share, dtype=float)[np.asarray(time).astype("datetime64[M]").astype(int) % 12]
+        return np.asarray(share, dtype=float)[month_of_year(time)]
 
     clean = of.rows(clean_row, nt, "site")
-    # Stacked per case; a None field (max_cycles_per_day: no limit) is NaN.
-    st = {f.name: of.field("storage", f.name) for f in dataclasses.fields(stores[0])}
-    if green is zeros and not np.any(st["energy_mwh"] > 0):
+    sto_mwh = of.field("storage", "energy_mwh")
+    if green is zeros and not np.any(sto_mwh > 0):
         # Nothing to dispatch: every kWh comes from the grid.
         d = {k: zeros for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "surplus")}
         d["grid_import"] = load_kw
         d["deficit"] = np.zeros(n)
     elif dispatch.strategy == "green_first":
-        d = dispatch_green_first(green, load_kw, st)
+        # Stacked per case; a None field (max_cycles_per_day: no limit) is NaN.
+        d = dispatch_green_first(
+            green, load_kw, {f.name: of.field("storage", f.name) for f in dataclasses.fields(stores[0])}
+        )
         d["grid_charge"] = zeros
     else:
         parts = [
@@ -365,11 +367,7 @@ def green_power(
     }
     # Per-case figures, each computed once per distinct parameter object (or pair of objects).
     owned = of.each(lambda e: e.green_procurement == "owned", "economics", dtype=bool)
-    pv_mw, wind_mw, sto_mwh = (
-        of.field("pv", "capacity_mw"),
-        of.field("wind", "capacity_mw"),
-        of.field("storage", "energy_mwh"),
-    )
+    pv_mw, wind_mw = of.field("pv", "capacity_mw"), of.field("wind", "capacity_mw")
     gen_capex = (
         pv_mw * of.field("economics", "pv_capex_cny_per_w") + wind_mw * of.field("economics", "wind_capex_cny_per_w")
     ) * 1e6

@@ -46,9 +46,11 @@ from twin.building.cooling.curves import (
     CHILLERS,
     biquadratic,
     chiller_power,
+    lg_approach,
     part_load_power,
     tower_air_flow_ratio,
     york_design_lg,
+    york_lg_coeffs,
     york_wet_bulb_terms,
 )
 from twin.building.cooling.freeze import basin_heater_power
@@ -279,11 +281,12 @@ def simulate_chilled_water(
     cells = np.where(p["pump_control"] == "constant", 1.0, np.maximum(np.ceil(rej_ratio * n - 1e-9), 1.0) / n)
     t_range = p["tower_range"] * rej_ratio / cells
     # Tower water wanted: as cold as allowed while the economiser can use it, else the chillers' minimum.
-    _, app_full = tower_air_flow_ratio(wx["t_wb"], t_range, 0.0 * t_range, lg_design, 1.0, st["york_wb"])
+    coeffs = york_lg_coeffs(st["york_wb"], t_range)  # the approach against the liquid-to-gas ratio, per hour
+    app_full = lg_approach(coeffs, lg_design)  # at full air flow
     econ_useful = p["economiser"] & (wx["t_wb"] + app_full + p["economiser_approach"] < t_chw_ret)
     target = np.where(econ_useful, p["tower_min_water"], p["t_cond_water_min"])
     air_ratio, app = tower_air_flow_ratio(
-        wx["t_wb"], t_range, target - wx["t_wb"], lg_design, p["tower_min_air_flow"], st["york_wb"]
+        wx["t_wb"], t_range, target - wx["t_wb"], lg_design, p["tower_min_air_flow"], coeffs=coeffs
     )
     t_tower = np.maximum(wx["t_wb"] + app, target)
     t_econ = t_tower + p["economiser_approach"]
@@ -302,7 +305,7 @@ def simulate_chilled_water(
         short = np.zeros(np.shape(p_comp), dtype=bool)
     q_rej = q + p_comp
     p_cw = cells * plant["p_cw_cell"]
-    p_tower = plant["p_tower_design"] * cells * air_ratio**3
+    p_tower = plant["p_tower_design"] * cells * (air_ratio * air_ratio * air_ratio)  # not **3: pow() per element
     p_basin = basin_heater_power(wx["t_db"], 1.0 - cells, plant["basin_kw_per_k"], p["basin_heater_setpoint"])
     evap = p["tower_latent_fraction"] * q_rej / H_FG * 3600.0  # kg/h
     water = evap * (1.0 + 1.0 / (p["cycles_of_concentration"] - 1.0))

@@ -35,9 +35,11 @@ __all__ = [
     "biquadratic",
     "chiller_power",
     "cubic",
+    "lg_approach",
     "part_load_power",
     "tower_air_flow_ratio",
     "tower_approach",
+    "york_lg_coeffs",
     "york_wet_bulb_terms",
 ]
 
@@ -249,10 +251,18 @@ def york_wet_bulb_terms(t_wb: np.ndarray) -> np.ndarray:
     depends on the weather only, so a tower computes it once per hour for all its loads.
     """
     wb = np.clip(t_wb, *YORKCALC_BOUNDS["t_wb"])
-    return np.array([[c[j, 0] + wb * (c[j, 1] + wb * c[j, 2]) for j in range(3)] for c in YORKCALC])
+    out = np.empty((3, 3, *np.shape(wb)))
+    for k, c in enumerate(YORKCALC):
+        for j in range(3):
+            w = out[k, j, ...]  # c0 + wb (c1 + wb c2), in place (a view also for a scalar wet bulb)
+            np.multiply(wb, c[j, 2], out=w)
+            w += c[j, 1]
+            w *= wb
+            w += c[j, 0]
+    return out
 
 
-def _york_lg_coeffs(wb_terms: np.ndarray, t_range: np.ndarray) -> list[np.ndarray]:
+def york_lg_coeffs(wb_terms: np.ndarray, t_range: np.ndarray) -> list[np.ndarray]:
     """Approach = a0 + a1 LG + a2 LG²: the coefficients at the wet bulb of ``wb_terms``
     (:func:`york_wet_bulb_terms`) and this range."""
     r = np.clip(t_range, *YORKCALC_BOUNDS["range"])
@@ -261,10 +271,12 @@ def _york_lg_coeffs(wb_terms: np.ndarray, t_range: np.ndarray) -> list[np.ndarra
 
 def tower_approach(t_wb: np.ndarray, t_range: np.ndarray, lg: np.ndarray) -> np.ndarray:
     """YorkCalc approach temperature, K, at wet bulb (°C), range (K) and liquid-to-gas ratio."""
-    return _approach(_york_lg_coeffs(york_wet_bulb_terms(t_wb), t_range), lg)
+    return lg_approach(york_lg_coeffs(york_wet_bulb_terms(t_wb), t_range), lg)
 
 
-def _approach(coeffs: list[np.ndarray], lg: np.ndarray) -> np.ndarray:
+def lg_approach(coeffs: list[np.ndarray], lg: np.ndarray) -> np.ndarray:
+    """YorkCalc approach, K, at the liquid-to-gas ratio ``lg`` (at most its bound) with the
+    coefficients of :func:`york_lg_coeffs`."""
     a0, a1, a2 = coeffs
     g = np.minimum(lg, YORKCALC_BOUNDS["lg_max"])
     return a0 + g * (a1 + g * a2)
@@ -277,6 +289,7 @@ def tower_air_flow_ratio(
     lg_design: np.ndarray | float,
     min_ratio: np.ndarray | float,
     wb_terms: np.ndarray | None = None,
+    coeffs: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fan air-flow ratio that gives ``approach_wanted``, and the approach reached, K.
 
@@ -284,9 +297,10 @@ def tower_air_flow_ratio(
     approach quadratic in LG, the ratio follows from the quadratic's root, clipped to
     ``[min_ratio, 1]`` (a colder request runs the fans at full speed; a warmer one at the
     minimum, with the water colder than asked). ``wb_terms``: :func:`york_wet_bulb_terms` of
-    ``t_wb``, when the caller has them.
+    ``t_wb``, when the caller has them; ``coeffs``: :func:`york_lg_coeffs` of them and ``t_range``.
     """
-    coeffs = _york_lg_coeffs(york_wet_bulb_terms(t_wb) if wb_terms is None else wb_terms, t_range)
+    if coeffs is None:
+        coeffs = york_lg_coeffs(york_wet_bulb_terms(t_wb) if wb_terms is None else wb_terms, t_range)
     a0, a1, a2 = coeffs
     lo = lg_design
     hi = np.minimum(np.divide(lg_design, min_ratio), YORKCALC_BOUNDS["lg_max"])
@@ -298,7 +312,7 @@ def tower_air_flow_ratio(
         lo,
         np.where(approach_wanted >= app_hi, hi, np.clip(np.where(np.isnan(root), lo, root), lo, hi)),
     )
-    return lg_design / lg, _approach(coeffs, lg)
+    return lg_design / lg, lg_approach(coeffs, lg)
 
 
 def _root_in(c: np.ndarray, b: np.ndarray, a: np.ndarray, lo: np.ndarray | float, hi: np.ndarray | float) -> np.ndarray:
@@ -313,7 +327,7 @@ def _root_in(c: np.ndarray, b: np.ndarray, a: np.ndarray, lo: np.ndarray | float
 def york_design_lg(t_wb: np.ndarray | float, t_range: np.ndarray | float, approach: np.ndarray | float) -> np.ndarray:
     """The liquid-to-gas ratio at which YorkCalc gives the design approach at full air flow
     (EnergyPlus scales a tower to its design point the same way); ValueError if none does."""
-    a0, a1, a2 = _york_lg_coeffs(york_wet_bulb_terms(np.asarray(t_wb, dtype=float)), np.asarray(t_range, dtype=float))
+    a0, a1, a2 = york_lg_coeffs(york_wet_bulb_terms(np.asarray(t_wb, dtype=float)), np.asarray(t_range, dtype=float))
     lg = _root_in(a0 - approach, a1, a2, 0.0, YORKCALC_BOUNDS["lg_max"])
     if np.any(~np.isfinite(lg) | (lg <= 0.0) | (lg > YORKCALC_BOUNDS["lg_max"])):
         raise ValueError(

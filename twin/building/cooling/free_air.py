@@ -22,6 +22,7 @@ humidifier, too humid with no DX) are flagged ``out_of_envelope``, not hidden.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +125,19 @@ def _x_sat(t: np.ndarray, p: np.ndarray) -> np.ndarray:
     return psy.vapor_mole_fraction(t, 100.0, p)
 
 
+def _saturation_terms(*temps: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`weather.psychrometrics.saturation_terms` of several temperature arrays in one call
+    (elementwise, so the same values), each of its own shape."""
+    arrays = [np.asarray(t, dtype=float) for t in temps]
+    terms = psy.saturation_terms(np.concatenate([a.ravel() for a in arrays]))
+    out, start = [], 0
+    for a in arrays:
+        es, alpha, beta = (x[start : start + a.size].reshape(a.shape) for x in terms)
+        out.append((es, alpha, beta))
+        start += a.size
+    return out
+
+
 def _w_of_x(x: np.ndarray) -> np.ndarray:
     return 0.621945 * x / (1.0 - x)
 
@@ -137,11 +151,21 @@ def _hours(a: Any, hours: np.ndarray) -> Any:
     return a[..., hours] if np.ndim(a) and np.shape(a)[-1] != 1 else a
 
 
+def _on_hours(shape: tuple[int, ...], mask: Any, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """An array of ``shape`` (case, time) holding ``fn(hours)`` in the hours in which ``mask`` holds
+    for some case, and NaN in the others (a value no hour of those reads)."""
+    hours = np.flatnonzero(np.reshape(mask, (-1, np.shape(mask)[-1])).any(axis=0))
+    out = np.full(shape, np.nan)
+    if hours.size:
+        out[..., hours] = fn(hours)
+    return out
+
+
 def _x_sat_supply(
     t_supply: np.ndarray, pa: np.ndarray, known: list[tuple[np.ndarray, np.ndarray]], offset: Any = 0.0
 ) -> np.ndarray:
     """x_sat at the supply temperature plus ``offset`` (the server inlet), reusing values at
-    temperatures already evaluated.
+    temperatures already evaluated (NaN in ``known``: not evaluated in that hour).
 
     The supply temperature of every hour is one of a few arrays (setpoint and band top per
     case, outdoor temperature per hour); their saturation values cost (case + time) work
@@ -168,7 +192,7 @@ def free_air_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
     ``water`` (L/h per kg/s), ``out_of_envelope``, ``w_supply`` (kg/kg), ``rh_supply`` (%).
     The compiled kernel (:mod:`twin.engine.kernels`) takes the load part from here.
     """
-    return _simulate(wx, p, None, None, None)
+    return _state(wx, p)[0]
 
 
 def simulate_free_air(
@@ -201,56 +225,70 @@ def simulate_free_air(
     return _simulate(wx, p, it_fn, heat_other, q_design)
 
 
-def _simulate(
-    wx: Weather, p: Columns, it_fn: ITFunction | None, heat_other: HeatOther | None, q_design: np.ndarray | None
-) -> Any:
-    """:func:`simulate_free_air`; with ``it_fn`` None, :func:`free_air_state` (the state, no load)."""
+def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarray], dict[str, np.ndarray]]]:
+    """:func:`free_air_state`, and the supply air at other supply temperatures (for a trim shortfall).
+
+    Only the state and what the second function reads outlive this call: the intermediate
+    arrays are freed before the load is computed on top of them.
+    """
     t_o, w_o, pa = wx["t_db"], wx["w"], wx["p_air"]
     env = ENVELOPES[p["envelope"]]
     t_lo, t_hi, dp_lo, dp_hi, rh_lo, rh_hi = env
     # The setpoints hold the server inlet: the air is supplied the supply approach colder.
     d_s, dt_units, dp_racks = from_columns(p)
     ts, tmax = p["t_supply_setpoint"] - d_s, p["t_supply_max"] - d_s
-    # Saturation at the few temperatures the supply can take (per case or per hour).
-    # The envelope's humidity limits hold at the server inlet, the supply approach warmer.
-    xs_o = wx["x_sat"] if "x_sat" in wx and not np.any(d_s) else _x_sat(t_o + d_s, pa)
-    xs_ts, xs_tmax = _x_sat(
-        np.stack(np.broadcast_arrays(np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s))), pa
-    )  # one call
-    w_dp_hi, w_dp_lo = _w_of_x(_x_sat(np.array([[[dp_hi]], [[dp_lo]]]), pa))
-    w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
-    # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
-    too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.maximum(xs_o, xs_ts)))
-    # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most
-    # to saturation at the (colder) supply temperature it delivers. Only too-humid hours read it
-    # (NaN in the others).
-    humid_hours = np.flatnonzero(np.reshape(too_humid, (-1, np.shape(too_humid)[-1])).any(axis=0))
-    w_closed = np.full(np.broadcast_shapes(np.shape(ts), np.shape(pa), np.shape(xs_ts)), np.nan)
-    if humid_hours.size:
-        xs_ts_h, pa_h, w_dp_hi_h = (_hours(a, humid_hours) for a in (xs_ts, pa, w_dp_hi))
-        w_closed[..., humid_hours] = np.minimum(
-            np.minimum(w_dp_hi_h, _w_of_x(rh_hi / 100.0 * xs_ts_h)), _w_of_x(_x_sat(ts, pa_h))
+    # Saturation at the few temperatures the supply can take (per case or per hour), their
+    # temperature terms in one call. The envelope's humidity limits hold at the server inlet,
+    # the supply approach warmer.
+    at_ts, at_tmax, at_setpoint, at_dp = _saturation_terms(
+        np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s), ts, np.array([[[dp_hi]], [[dp_lo]]])
+    )
+    xs_ts = psy.saturated_mole_fraction(at_ts, pa)
+    if "x_sat" in wx and not np.any(d_s):
+        xs_o = wx["x_sat"]
+    else:  # read where the outdoor air is within 1 K of the setpoint or warmer (below, the setpoint's is the larger)
+        xs_o = _on_hours(
+            np.broadcast_shapes(np.shape(t_o), np.shape(d_s), np.shape(pa)),
+            t_o > ts - 1.0,
+            lambda h: _x_sat(_hours(t_o, h) + d_s, _hours(pa, h)),
         )
+    w_dp_hi, w_dp_lo = _w_of_x(psy.saturated_mole_fraction(at_dp, pa))
+    # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
+    too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.fmax(xs_o, xs_ts)))
+    # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most
+    # to saturation at the (colder) supply temperature it delivers (too-humid hours only).
+    w_closed = _on_hours(
+        np.broadcast_shapes(np.shape(ts), np.shape(pa), np.shape(xs_ts)),
+        too_humid,
+        lambda h: np.minimum(
+            np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * _hours(xs_ts, h))),
+            _w_of_x(psy.saturated_mole_fraction(at_setpoint, _hours(pa, h))),
+        ),
+    )
 
     # Supply air temperature and humidity without capacity limits.
     mix = (~too_humid) & (t_o <= ts)
     outdoor = (~too_humid) & (t_o > ts) & (t_o <= tmax)
     warm = (~too_humid) & (t_o > tmax)
-    # Evaporative: how far can we cool before hitting the humidity limit at tmax?
+    # Evaporative: how far can we cool before hitting the humidity limit at tmax? (warm hours only)
+    xs_tmax = _on_hours(
+        np.broadcast_shapes(np.shape(np.atleast_2d(tmax + d_s)), np.shape(pa)),
+        warm,
+        lambda h: psy.saturated_mole_fraction(at_tmax, _hours(pa, h)),
+    )
+    w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
     dw_to_tmax = CP_AIR * (t_o - tmax) / H_FG
     w_evap_full = w_o + CP_AIR * p["evap_effectiveness"] * (t_o - wx["t_wb"]) / H_FG
-    dw_possible = np.where(p["evaporative"], np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_o, 0.0), 0.0)
+    dw_possible = np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_o, 0.0)
+    if not np.all(p["evaporative"]):
+        dw_possible = np.where(p["evaporative"], dw_possible, 0.0)
     dw = np.minimum(dw_to_tmax, dw_possible)
-    t_after_evap = t_o - dw * H_FG / CP_AIR
     evap_only = warm & (dw_to_tmax <= dw_possible + 1e-12)
-    # (np.where chains: np.select is several times slower on hourly arrays)
-    mode = np.where(
-        too_humid,
-        5,
-        np.where(mix, 0, np.where(outdoor, 1, np.where(warm, np.where(dw > 0, np.where(evap_only, 2, 3), 4), 0))),
-    )
+    # The mode's code from the masks, which exclude each other (too humid, mix, outdoor, warm):
+    # 0 mix (or none), 1 outdoor, warm: 2 evaporative, 3 evaporative + trim, 4 outdoor + trim;
+    # 5 closed. Integer arithmetic on them: a where-chain of six costs several times more.
+    mode = 5 * too_humid + outdoor + warm * (4 - (dw > 0) * (1 + evap_only))
     t_supply = np.where(outdoor, t_o, np.where(warm, tmax, ts))  # too humid and mix: the setpoint
-    known_sat = [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)]
     xs_supply = np.where(outdoor, xs_o, np.where(warm, xs_tmax, xs_ts))  # x_sat at t_supply + d_s
     w_pre = np.where(warm, w_o + dw, w_o)  # supply humidity before humidification
     # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
@@ -278,40 +316,45 @@ def _simulate(
         dw_humid = np.where(humidify, frac_oa * (w_min - w_pre), 0.0)  # kg water per kg supply air
         rho = psy.moist_air_density(t_sup, w_sup, pa)
         return {
-            "w": w_sup,
-            "rh": rh_s,
-            "out": out,
-            "humidify": humidify,
             # per kg/s of supply air: fan kW, humidifier kW, water L/h
             "fan_kw": fan_power(1.0, rho, p["fan_pressure_pa"] + dp_racks, p["fan_efficiency"]),
             "humid_kw": dw_humid * 3600.0 * p["humidifier_kwh_per_kg"],
             "water": (np.where(warm, dw, 0.0) + dw_humid) * 3600.0,
+            "out_of_envelope": out,
+            "w_supply": w_sup,
+            "rh_supply": rh_s,
         }
 
-    sup = supply_air(t_supply, xs_supply)
-    trim_per_kg = np.where(warm, CP_AIR * (t_after_evap - tmax), 0.0)  # kJ/kg to bring evap air to tmax
-    # Closed: the minimum outdoor air replaces return air; the coil takes its sensible and latent heat.
-    closed_oa_per_kg = np.where(
-        too_humid,
-        p["closed_outdoor_air"] * (CP_AIR * (t_o - ts - dt_units) + H_FG * np.maximum(w_o - w_closed, 0.0)),
-        0.0,
-    )
-    if it_fn is None or heat_other is None or q_design is None:
-        return {
-            "mode": mode,
-            "too_humid": too_humid,
-            "t_supply": t_supply,
-            "trim_per_kg": trim_per_kg,
-            "closed_oa_per_kg": closed_oa_per_kg,
-            "fan_kw": sup["fan_kw"],
-            "humid_kw": sup["humid_kw"],
-            "water": sup["water"],
-            "out_of_envelope": sup["out"],
-            "w_supply": sup["w"],
-            "rh_supply": sup["rh"],
-        }
+    state = {
+        "mode": mode,
+        "too_humid": too_humid,
+        "t_supply": t_supply,
+        # kJ/kg to bring the evaporatively cooled air to tmax
+        "trim_per_kg": np.where(warm, CP_AIR * ((t_o - dw * H_FG / CP_AIR) - tmax), 0.0),
+        # Closed: the minimum outdoor air replaces return air; the coil takes its sensible and latent heat.
+        "closed_oa_per_kg": np.where(
+            too_humid,
+            p["closed_outdoor_air"] * (CP_AIR * (t_o - ts - dt_units) + H_FG * np.maximum(w_o - w_closed, 0.0)),
+            0.0,
+        ),
+        **supply_air(t_supply, xs_supply),
+    }
+    known = [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)]
+
+    def supply_at(t_sup: np.ndarray) -> dict[str, np.ndarray]:
+        return supply_air(t_sup, _x_sat_supply(t_sup, pa, known, d_s))
+
+    return state, supply_at
+
+
+def _simulate(wx: Weather, p: Columns, it_fn: ITFunction, heat_other: HeatOther, q_design: np.ndarray) -> Any:
+    """:func:`simulate_free_air`: the state (:func:`_state`) and the load on it."""
+    state, supply_at = _state(wx, p)
+    d_s, dt_units, _ = from_columns(p)
+    too_humid, t_target = state["too_humid"], state["t_supply"]
+    # trim of the evaporatively cooled air, or the closed mode's outdoor air, per kg of supply air
+    mech_per_kg = state.pop("trim_per_kg") + state.pop("closed_oa_per_kg")
     cap = p["trim_capacity"] * q_design
-    t_target = t_supply
 
     def load(t_sup: np.ndarray) -> tuple[ITResult, np.ndarray, np.ndarray, np.ndarray]:
         """IT power at this supply air, heat, airflow, and mechanical cooling asked for (kW, kg/s)."""
@@ -319,13 +362,14 @@ def _simulate(
         it = it_fn(t_inlet, t_inlet + DT_CHIP_AIR, True)
         q = it["p_it"] + heat_other(it["p_it"])
         m_air = q * (1.0 / (CP_AIR * dt_units))
-        # trim of the evaporatively cooled air, or all the heat when closed
-        return it, q, m_air, m_air * (trim_per_kg + closed_oa_per_kg) + q * too_humid
+        # the trim, or all the heat when closed
+        return it, q, m_air, m_air * mech_per_kg + q * too_humid
 
     # The supply temperature is known before the load: IT power follows from it, and from
     # here on the load only sets the air mass flow (what happens per kg of air is the state).
-    it, q, m_air, q_mech = load(t_supply)
+    it, q, m_air, q_mech = load(t_target)
     short = np.maximum(q_mech - cap, 0.0)
+    t_supply, sup = t_target, state
     if np.any(short > 0.0):
         # The trim cannot hold the setpoint: the supply (and server inlet) runs warmer, the
         # servers' fans and leakage add heat, the shortfall grows. Fixed point on the supply
@@ -351,13 +395,13 @@ def _simulate(
             )
         q_mech = q_mech - short
         t_supply = t_target + short / np.maximum(m_air * CP_AIR, 1e-12)
-        sup = supply_air(t_supply, _x_sat_supply(t_supply, pa, known_sat, d_s))
+        sup = supply_at(t_supply)
+    del supply_at, short  # what only a shortfall reads: freed before the rest (the peak memory)
     t_evap = t_supply - p["evaporator_approach"]
-    t_cond = t_o + p["condenser_approach"]
+    t_cond = wx["t_db"] + p["condenser_approach"]
     p_mech, cop = vapour_compression_power(
         q_mech, t_evap, t_cond, p["refrigerant"], p["eta_isentropic"], p["eta_motor"]
     )
-    w_supply = sup["w"]
 
     return {
         **it,
@@ -368,10 +412,10 @@ def _simulate(
         "p_heat_rejection": 0.0,
         "p_humidification": m_air * sup["humid_kw"],
         "water": m_air * sup["water"],
-        "mode": mode,
+        "mode": state["mode"],
         "t_supply": t_supply,
-        "w_supply": w_supply,
-        "rh_supply": sup["rh"],
+        "w_supply": sup["w_supply"],
+        "rh_supply": sup["rh_supply"],
         "cop_mech": lambda: np.where(q_mech > 0.0, cop, np.nan),  # hours it runs; only if kept
-        "out_of_envelope": sup["out"],
+        "out_of_envelope": sup["out_of_envelope"],
     }
