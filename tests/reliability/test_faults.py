@@ -159,3 +159,35 @@ def test_read_only_directory_is_refused_before_writing(tmp_path):
             subprocess.run(["umount", str(ro)], check=False)
         else:
             ro.chmod(0o755)
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_pipe_is_never_replaced_also_with_force(tmp_path, force):
+    """A named pipe (as a device: not a regular file) in an output's place is refused and kept;
+    ``--force`` replaces files, never devices, pipes or sockets."""
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match="not a regular file"):
+        atomic_write(fifo, lambda p: p.write_text("x"), force=force)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    cmd = ["run", "--site", "karamay", "--cooling", "free_air", "--no-output", "--csv", str(fifo), "--force"]
+    r = subprocess.run(
+        [sys.executable, "-m", "twin.cli", *cmd],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a regular file" in r.stderr, r.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_a_link_to_a_file_is_replaced_not_followed(tmp_path):
+    """With ``force`` an output that is a symbolic link is replaced by the new file; the file it
+    pointed to is kept as it was."""
+    target = tmp_path / "kept.txt"
+    target.write_text("old")
+    link = tmp_path / "out.txt"
+    link.symlink_to(target)
+    atomic_write(link, lambda p: p.write_text("new"), force=True)
+    assert not link.is_symlink() and link.read_text() == "new" and target.read_text() == "old"

@@ -302,6 +302,22 @@ def test_saved_scenario_keeps_the_site_folder(tmp_path, monkeypatch, capsys):
     assert _column(capsys.readouterr().out, "CNY/MWh IT") == direct
 
 
+def test_saved_scenario_finds_its_weather_file_from_any_folder(weather_files, tmp_path, monkeypatch, capsys):
+    """``--weather`` given relative to the working folder is saved absolute: the saved file, read
+    from its own folder's point of view, still finds the weather (a path in a scenario file is
+    relative to the file)."""
+    here = tmp_path / "work"
+    (here / "deep" / "er").mkdir(parents=True)
+    shutil.copy(weather_files["epw"], here / "station.epw")
+    monkeypatch.chdir(here)
+    args = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output", "--markdown"]
+    assert cli.main([*args, "--weather", "station.epw", "--save", "deep/er/s.toml"]) == 0
+    direct = _column(capsys.readouterr().out, "PUE")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "work/deep/er/s.toml", "--no-output", "--markdown"]) == 0
+    assert _column(capsys.readouterr().out, "PUE") == direct
+
+
 def test_a_set_for_a_design_not_run_is_said_to_change_nothing(capsys):
     args = ["run", "--site", "qingyang", "--cooling", "free_air", "--no-output"]
     assert cli.main([*args, "--set", "cooling.chilled_water.t_chw_supply=10"]) == 0

@@ -7,6 +7,7 @@ import datetime
 import errno
 import os
 import re
+import stat
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,7 +107,8 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     Raises
     ------
     OutputError
-        The path is a directory, its directory is missing or not writable, its name is longer
+        The path is a directory or another file that is not a regular one (a device, pipe or
+        socket: never replaced, also with ``force``), its directory is missing or not writable, its name is longer
         than the file system allows, or it exists and ``force`` was not given
         (:class:`OutputExists`).
     """
@@ -122,6 +124,9 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
         )
     if dest.is_dir():
         raise OutputError(f"{dest} is a directory; give a file name")
+    mode = dest.lstat().st_mode if os.path.lexists(dest) else None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise OutputError(f"{dest} is not a regular file (a device, pipe or socket); give a file name")
     if dest.exists() and not force:
         raise OutputExists(f"{dest} exists; choose another name or pass --force to replace it")
     if not os.access(folder, os.W_OK | os.X_OK):

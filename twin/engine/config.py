@@ -583,11 +583,21 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     except ConfigError as exc:
         msg = str(exc)
         raise ConfigError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
+    return paths_from(sc, p.parent)
 
-    # A relative file path (weather, measured PV/wind output, hourly utilisation, site folders)
-    # is relative to the scenario file, wherever the command runs.
+
+def paths_from(sc: Scenario, folder: Path) -> Scenario:
+    """The scenario with its relative file paths (weather, hourly utilisation, measured PV/wind
+    output, site folders) made absolute against ``folder``.
+
+    A scenario file's relative paths are relative to the file, wherever the command runs
+    (:func:`load_scenario`); a scenario built from the command line is saved with its paths made
+    absolute against the working folder (:func:`save_scenario`), so the saved file finds them
+    from any folder.
+    """
+
     def near(name: str) -> str:
-        return name if not name or Path(name).is_absolute() else str((p.parent / name).resolve())
+        return name if not name or Path(name).is_absolute() else str((folder / name).resolve())
 
     changes: dict[str, Any] = {}
     if sc.weather.is_file:
@@ -602,8 +612,11 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Write a scenario as TOML (``tomli-w``), atomically; an existing file needs ``force``."""
+    """Write a scenario as TOML (``tomli-w``), atomically; an existing file needs ``force``.
+
+    Relative file paths are written absolute, against the working folder (:func:`paths_from`).
+    """
     import tomli_w  # saving only
 
-    text = tomli_w.dumps(scenario.to_dict())
+    text = tomli_w.dumps(paths_from(scenario, Path.cwd()).to_dict())
     return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), force=force)

@@ -396,7 +396,9 @@ def simulate(scenario: Scenario, weather: dict | None = None, keep: tuple[str, .
         Dimensions ``case`` and ``time`` (``case`` dropped when there is one case); hourly power
         by component (kW), water (L/h), modes, supply conditions, out-of-envelope flags, hourly
         PUE; coordinates ``site``, ``design`` and one per swept parameter. Every variable has
-        ``units`` and ``long_name``. Annual figures: :func:`twin.kpis`.
+        ``units`` and ``long_name``. Annual figures: :func:`twin.kpis`. The hourly arrays are
+        read-only (a result that is the same in every hour, or the weather, is one shared row
+        broadcast, not a copy): ``ds.copy(deep=True)`` gives arrays to edit.
     """
     return run_dataset(simulate_arrays(scenario, weather, keep))
 
@@ -535,6 +537,9 @@ def run_dataset(run: HourlyRun) -> xr.Dataset:
     import xarray as xr
 
     content = run_content(run)
+    for v in content.data_vars.values():
+        if "time" in v.dims:  # every hourly result read-only, views of shared arrays or not
+            v.data.flags.writeable = False
     # Variables built directly from the numpy arrays (fastpath: no conversion or checks)
     data = {k: xr.Variable(v.dims, v.data, v.attrs, fastpath=True) for k, v in content.data_vars.items()}
     ds = build_dataset(data, {k: (v.dims, v.data) for k, v in content.coords.items()})
@@ -549,8 +554,8 @@ def annual_kpis(
 
     Equal to ``kpis(simulate(scenario))`` (the same physics and the same
     :func:`twin.engine.metrics.annual_figures`, tested to rounding), but each block's hourly results
-    are reduced as soon as they exist: memory stays at a block's size whatever the number of
-    cases, which is what large sweeps need. On the compiled path the blocks without a green
+    are reduced as soon as they exist: memory stays at a batch's size (below) whatever the
+    number of cases, which is what large sweeps need. On the compiled path the blocks without a green
     plant of one group key run in batches of up to :data:`KERNEL_BATCH` cases: one supply step
     (prices, clean share, per-case money figures), one :class:`~twin.engine.kernel_parts.GridYear`,
     one stacking of the parameters and one :func:`~twin.engine.metrics.annual_figures` call
@@ -681,7 +686,9 @@ supply step and one KPI reduction serve the batch, each block's kernel takes the
 def _batches(plan: _Plan, fused: bool) -> tuple[list[tuple[tuple, list[int]]], list[tuple[tuple, list[list[int]]]]]:
     """:func:`annual_kpis`' blocks: those run on hourly arrays (a green plant, the numpy
     reference, a design without a kernel), and the others in batches of blocks of one group
-    key, at most :data:`KERNEL_BATCH` cases each (a block is never split)."""
+    key and the same sites, at most :data:`KERNEL_BATCH` cases each (a block is never split):
+    the batch's supply step holds its hourly price and clean share per case, which for cases of
+    one site and tariff are one row broadcast, for several sites full (case, time) arrays."""
     if not fused:
         return plan.blocks, []
     from twin.engine.kernels import COMPILED_DESIGNS
@@ -690,11 +697,12 @@ def _batches(plan: _Plan, fused: bool) -> tuple[list[tuple[tuple, list[int]]], l
     by_key: dict[tuple, list[list[int]]] = {}
     for key, idx in plan.blocks:
         if key[0] in COMPILED_DESIGNS and not _has_green_supply([plan.cases[i] for i in idx]):
-            by_key.setdefault(key, []).append(idx)
+            sites = tuple(np.unique(np.asarray(plan.site_index)[idx]))
+            by_key.setdefault((key, sites), []).append(idx)
         else:
             hourly.append((key, idx))
     batches: list[tuple[tuple, list[list[int]]]] = []
-    for key, parts in by_key.items():
+    for (key, _), parts in by_key.items():
         batch: list[list[int]] = []
         for idx in parts:
             if batch and sum(map(len, batch)) + len(idx) > KERNEL_BATCH:

@@ -420,6 +420,23 @@ def test_grid_sums_with_a_csv_utilisation(tmp_path):
     assert handled and all(handled)
 
 
+def test_a_batch_holds_blocks_of_the_same_sites(monkeypatch):
+    """Batches never mix blocks of different sites, whose supply step would hold the price and
+    clean share as full (case, time) arrays for the whole batch instead of one row per site."""
+    sim = twin.engine.simulate
+    sc = Scenario(
+        sites=("karamay", "qingyang", "guiyang"),
+        designs=("free_air",),
+        sweep=(("facility.utilisation", tuple(np.linspace(0.2, 1.0, 40))),),
+    )
+    monkeypatch.setattr(sim, "CASE_BLOCK", 16)
+    plan = sim._plan(sc, prepare_weather(sc))
+    hourly, batches = sim._batches(plan, True)
+    assert not hourly and len(batches) == 3
+    for _, parts in batches:
+        assert len({int(plan.site_index[i]) for p in parts for i in p}) == 1
+
+
 @pytest.mark.parametrize("design", ["free_air", "immersion_1p"])
 def test_batches_of_blocks_give_the_same_kpis(monkeypatch, design):
     """Blocks without a green plant share one supply step and one KPI reduction (a batch): the

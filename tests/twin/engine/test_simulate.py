@@ -35,6 +35,22 @@ def test_dataset_shape_and_labels(five_designs):
         assert ds[name].attrs["long_name"]
 
 
+@pytest.mark.parametrize("design", ["free_air", "chilled_water"])
+def test_hourly_results_are_read_only_whatever_the_design(design):
+    """Every hourly variable of simulate()'s Dataset is read-only, the computed ones as the
+    shared weather and the constant ones (chilled water's IT power, zero pumps): the same rule
+    for every design; a deep copy is writable."""
+    ds = simulate(Scenario(sites=("qingyang",), designs=(design,)))
+    hourly = [k for k, v in ds.data_vars.items() if "time" in v.dims]
+    assert {"p_facility", "p_it", "p_pumps", "t_db", "pue"} <= set(hourly)
+    for k in hourly:
+        with pytest.raises(ValueError, match="read-only"):
+            ds[k].values[0] = 1
+    ds2 = ds.copy(deep=True)
+    ds2["p_it"] *= 1.1
+    np.testing.assert_allclose(ds2["p_it"].values, ds["p_it"].values * 1.1)
+
+
 def test_energy_balance_closes_every_hour(five_designs):
     _, ds = five_designs
     total = sum(ds[k] for k in POWER_PARTS)
