@@ -12,8 +12,9 @@ time are reported as median and range over the rounds — not best-of.
 * ``no dask``: ``dask`` made unimportable, as in an install without the ``[dask]`` extra (the
   ``twin`` command keeps xarray from importing dask when it is installed,
   :func:`twin.core.runtime.defer_dask_in_xarray`, so the two rows should agree);
-* ``floor``: a process that only imports numpy (``CPU - floor``: each twin command's CPU less
-  that of the numpy floor in the same round, median and range over the rounds, so that the
+* ``floor``: a process that only imports numpy, with OpenBLAS on one thread as ``twin`` starts
+  it (:func:`twin.core.runtime.one_blas_thread`) and with OpenBLAS's default thread per core
+  (``CPU - floor``: each twin command's CPU less that of the one-thread numpy floor in the same round, median and range over the rounds, so that the
   VM's drift between runs shows), or numpy, pandas and xarray (what any run that
   builds an ``xarray.Dataset`` pays before the twin does anything), or numpy and netCDF4 (what
   a run writing its file pays: it writes without xarray).
@@ -50,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NO_DASK = "import sys; sys.modules['dask'] = None; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
 CLI = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
 FLOOR = "import numpy"
-FLOOR_LABEL = "floor: python -c 'import numpy'"
+FLOOR_LABEL = "floor: python -c 'import numpy', OpenBLAS on one thread (as twin)"
 FLOOR_XR = "import numpy, pandas, xarray"
 FLOOR_NC = "import numpy, netCDF4"
 
@@ -70,7 +71,8 @@ def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
         ("  the same, --no-output, no cache", [CLI, *run, "--no-output"], off, False),
         ("run examples/yinchuan_minning_green.toml", [CLI, *green], {}, True),
         ("  the same, no cache", [CLI, *green], off, False),
-        (FLOOR_LABEL, [FLOOR], {}, False),
+        (FLOOR_LABEL, [FLOOR], {"OPENBLAS_NUM_THREADS": "1"}, False),
+        ("floor: python -c 'import numpy', OpenBLAS's default threads", [FLOOR], {}, False),
         ("floor: python -c 'import numpy, pandas, xarray'", [FLOOR_XR], {}, False),
         ("floor: python -c 'import numpy, netCDF4'", [FLOOR_NC], {}, False),
     ]
@@ -81,7 +83,8 @@ import json, sys, time
 marks = [("python start", time.process_time())]
 def mark(name):
     marks.append((name, time.process_time()))
-from twin.core.runtime import defer_dask_in_xarray, reuse_dataclass_code
+from twin.core.runtime import defer_dask_in_xarray, one_blas_thread, reuse_dataclass_code
+one_blas_thread()  # as twin.cli.main
 defer_dask_in_xarray()
 save_code = reuse_dataclass_code()  # as twin.cli.main
 import numpy; mark("import numpy")

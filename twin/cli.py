@@ -1390,8 +1390,9 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from twin.core.runtime import defer_dask_in_xarray, keep_freed_memory, reuse_dataclass_code
+    from twin.core.runtime import defer_dask_in_xarray, keep_freed_memory, one_blas_thread, reuse_dataclass_code
 
+    one_blas_thread()  # before numpy's first import: OpenBLAS's thread pool is CPU the CLI never uses
     keep_freed_memory()  # the CLI owns its process: let glibc reuse freed arrays (twin/core/runtime.py)
     save_code = reuse_dataclass_code()  # the compiled methods of the twin's dataclasses, kept like bytecode
     defer_dask_in_xarray()  # and xarray import dask only if the command uses it
