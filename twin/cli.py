@@ -981,6 +981,13 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
+def _cache_origin() -> str:
+    """Where the cache folder comes from, for ``twin cache``: the variable, or the default."""
+    from twin.core import diskcache
+
+    return diskcache.CACHE_ENV if os.environ.get(diskcache.CACHE_ENV) else f"the default: {diskcache.CACHE_ENV} is unset"
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     from twin.core import diskcache
 
@@ -994,7 +1001,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
         raise ConfigError(f"{diskcache.CACHE_ENV} = {str(folder)!r} is not a folder: nothing is cached (runs compute)")
     if info["state"] == "missing":
-        print(f"folder: {folder} ({diskcache.CACHE_ENV}) does not exist yet: nothing is cached")
+        print(f"folder: {folder} ({_cache_origin()}) does not exist yet: nothing is cached")
         return 0
     if args.action == "clear":
         n, size, failed = diskcache.clear(folder)
@@ -1009,7 +1016,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
             return 1
         return 0
     rows = [[kind, f"{n:,}", f"{size / 1e6:.1f}"] for kind, (n, size) in info["kinds"].items()]
-    print(f"folder: {folder} ({diskcache.CACHE_ENV})")
+    print(f"folder: {folder} ({_cache_origin()})")
     print(
         f"size: {info['bytes'] / 1e6:.1f} MB in {info['entries']:,} entries; "
         f"limit {info['limit'] / 1e6:g} MB ({diskcache.MAX_ENV}, default {diskcache.DEFAULT_MAX_MB:g}; "

@@ -403,6 +403,12 @@ def test_cli_cache_info_and_clear(cache, capsys, monkeypatch):
     assert cli.main(["cache", "clear"]) == 0
     assert f"removed 2 entries (0.0 MB) from {cache}" in capsys.readouterr().out
     assert not list(cache.glob("*.npz")) and part.exists()
+    assert cli.main(["cache", "info"]) == 0
+    assert f"folder: {cache} (TWIN_CACHE_DIR)" in capsys.readouterr().out
+    monkeypatch.delenv(diskcache.CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    assert cli.main(["cache", "info"]) == 0
+    assert f"folder: {cache / 'pue-twin'} (the default: TWIN_CACHE_DIR is unset)" in capsys.readouterr().out
     monkeypatch.setenv(diskcache.CACHE_ENV, "off")
     assert cli.main(["cache", "clear"]) == 0 and "off" in capsys.readouterr().out
 
