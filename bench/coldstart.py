@@ -13,8 +13,9 @@ time are reported as median and range over the rounds — not best-of.
   ``twin`` command keeps xarray from importing dask when it is installed,
   :func:`twin.core.runtime.defer_dask_in_xarray`, so the two rows should agree);
 * ``floor``: a process that only imports numpy, with OpenBLAS on one thread as ``twin`` starts
-  it (:func:`twin.core.runtime.one_blas_thread`) and with OpenBLAS's default thread per core
-  (``CPU - floor``: each twin command's CPU less that of the one-thread numpy floor in the same round, median and range over the rounds, so that the
+  it (:func:`twin.core.runtime.one_blas_thread`; the other floors too) and with OpenBLAS's
+  default thread per core (``CPU - floor``: each twin command's CPU less that of the one-thread
+  numpy floor in the same round, median and range over the rounds, so that the
   VM's drift between runs shows), or numpy, pandas and xarray (what any run that
   builds an ``xarray.Dataset`` pays before the twin does anything), or numpy and netCDF4 (what
   a run writing its file pays: it writes without xarray).
@@ -73,8 +74,8 @@ def _commands(out: Path) -> list[tuple[str, list[str], dict[str, str], bool]]:
         ("  the same, no cache", [CLI, *green], off, False),
         (FLOOR_LABEL, [FLOOR], {"OPENBLAS_NUM_THREADS": "1"}, False),
         ("floor: python -c 'import numpy', OpenBLAS's default threads", [FLOOR], {}, False),
-        ("floor: python -c 'import numpy, pandas, xarray'", [FLOOR_XR], {}, False),
-        ("floor: python -c 'import numpy, netCDF4'", [FLOOR_NC], {}, False),
+        ("floor: python -c 'import numpy, pandas, xarray'", [FLOOR_XR], {"OPENBLAS_NUM_THREADS": "1"}, False),
+        ("floor: python -c 'import numpy, netCDF4'", [FLOOR_NC], {"OPENBLAS_NUM_THREADS": "1"}, False),
     ]
 
 

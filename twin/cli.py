@@ -985,7 +985,9 @@ def _cache_origin() -> str:
     """Where the cache folder comes from, for ``twin cache``: the variable, or the default."""
     from twin.core import diskcache
 
-    return diskcache.CACHE_ENV if os.environ.get(diskcache.CACHE_ENV) else f"the default: {diskcache.CACHE_ENV} is unset"
+    return (
+        diskcache.CACHE_ENV if os.environ.get(diskcache.CACHE_ENV) else f"the default: {diskcache.CACHE_ENV} is unset"
+    )
 
 
 def cmd_cache(args: argparse.Namespace) -> int:

@@ -180,6 +180,11 @@ def test_a_pipe_is_never_replaced_also_with_force(tmp_path, force):
     )
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a regular file" in r.stderr, r.stderr
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    link = tmp_path / "link.csv"  # a link to a pipe (as /dev/stdout is): the pipe decides
+    link.symlink_to(fifo)
+    with pytest.raises(OutputError, match="not a regular file"):
+        atomic_write(link, lambda p: p.write_text("x"), force=True)
+    assert link.is_symlink() and stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
 def test_a_link_to_a_file_is_replaced_not_followed(tmp_path):

@@ -125,6 +125,8 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     if dest.is_dir():
         raise OutputError(f"{dest} is a directory; give a file name")
     mode = dest.lstat().st_mode if os.path.lexists(dest) else None
+    if mode is not None and stat.S_ISLNK(mode) and dest.exists():  # a link: what it points to
+        mode = dest.stat().st_mode
     if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
         raise OutputError(f"{dest} is not a regular file (a device, pipe or socket); give a file name")
     if dest.exists() and not force:

@@ -109,18 +109,19 @@ def one_blas_thread() -> bool:
 
     The twin's arithmetic is elementwise: no matrix product worth a thread pool. OpenBLAS starts
     a thread per core when numpy is first imported, and on this 2-core machine that costs
-    ≈ 0.08 s of CPU per process (``python -c "import numpy"``: 0.16–0.20 s CPU against
-    0.08–0.14 s with one thread, wall unchanged), the largest part of a fresh ``twin run``
-    after Python itself. For the CLI, which owns its process (and the Dask workers it starts,
+    ≈ 0.08 s of CPU per process (``python -c "import numpy"``: 0.21 s CPU against 0.13 s with
+    one thread, wall unchanged; README "Cold start"), more while those threads spin. For the CLI, which owns its process (and the Dask workers it starts,
     which inherit the variable); a library user's process is left alone.
 
     Returns
     -------
     bool
         True if it set the variable; False when numpy is already imported (too late: no effect)
-        or the variable is set (the user's choice wins).
+        or the user chose OpenBLAS's threads (``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS`` or
+        ``OMP_NUM_THREADS`` set: the user's choice wins).
     """
-    if "numpy" in sys.modules or "OPENBLAS_NUM_THREADS" in os.environ:
+    chosen = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+    if "numpy" in sys.modules or any(v in os.environ for v in chosen):
         return False
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     return True

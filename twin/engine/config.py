@@ -596,8 +596,8 @@ def paths_from(sc: Scenario, folder: Path) -> Scenario:
     from any folder.
     """
 
-    def near(name: str) -> str:
-        return name if not name or Path(name).is_absolute() else str((folder / name).resolve())
+    def near(name: str) -> str:  # absolute, links kept (a link saved is the link, not its target)
+        return name if not name or Path(name).is_absolute() else os.path.abspath(folder / name)
 
     changes: dict[str, Any] = {}
     if sc.weather.is_file:
@@ -608,6 +608,10 @@ def paths_from(sc: Scenario, folder: Path) -> Scenario:
             changes[s.attr] = dataclasses.replace(obj, profile_csv=near(obj.profile_csv))
     if sc.site_dirs:
         changes["site_dirs"] = tuple(near(d) for d in sc.site_dirs)
+    if any(k.endswith(".profile_csv") for k, _ in sc.sweep):  # swept file names too
+        changes["sweep"] = tuple(
+            (k, tuple(near(v) for v in vals) if k.endswith(".profile_csv") else vals) for k, vals in sc.sweep
+        )
     return dataclasses.replace(sc, **changes) if changes else sc
 
 

@@ -213,6 +213,11 @@ def tou_price(hour: np.ndarray, flat: float, periods: Sequence[str], factors: Ma
     return table[np.asarray(hour, dtype=int)]
 
 
+PRICE_FIELDS = ("tariff", "tariff_cny_per_kwh", "tou_peak_factor", "tou_valley_factor")
+"""The fields of :class:`EconomicsParams` :func:`hourly_price` reads (cases equal in these and
+the site share one price row)."""
+
+
 def hourly_price(hour: np.ndarray, e: EconomicsParams, site: SiteTariff) -> np.ndarray:
     """Grid price per hour, CNY/kWh, as ``e.tariff`` says (site table, flat or time-of-use)."""
     flat = site.price_cny_per_kwh if e.tariff_cny_per_kwh is None else e.tariff_cny_per_kwh

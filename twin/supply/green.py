@@ -26,7 +26,14 @@ import numpy as np
 from twin.core.diskcache import cached
 from twin.core.io import read_hourly_csv
 from twin.core.memo import LRU
-from twin.money.economics import EconomicsParams, SiteTariff, capital_recovery_factor, hourly_price, replacement_annuity
+from twin.money.economics import (
+    PRICE_FIELDS,
+    EconomicsParams,
+    SiteTariff,
+    capital_recovery_factor,
+    hourly_price,
+    replacement_annuity,
+)
 from twin.supply import pv as pv_model
 from twin.supply import wind as wind_model
 from twin.supply.pv import PVParams, pv_profile
@@ -217,21 +224,26 @@ class _Distinct:
         """A field of every case's object in column ``name`` as floats (``None``: NaN)."""
         return self.each(lambda o: np.nan if (v := getattr(o, attr)) is None else v, name)
 
-    def rows(self, make: Callable[..., np.ndarray], nt: int, *names: str) -> np.ndarray:
-        """(case, time) array of the rows ``make(*objects)``: a broadcast view when all cases' objects are equal.
+    def rows(
+        self, make: Callable[..., np.ndarray], nt: int, *names: str, key: Callable[..., Any] | None = None
+    ) -> np.ndarray:
+        """(case, time) array of the rows ``make(*objects)``: a broadcast view when all cases' rows are one.
 
-        ``make`` runs once per distinct combination of equal objects (hashed once per distinct object).
+        ``make`` runs once per distinct combination of equal objects (hashed once per distinct
+        object), or of equal ``key(*objects)`` when given: what ``make`` reads of them, so that
+        objects differing in anything else share a row.
         """
         picks, which = self(*names)
         cols = [self.columns[name] for name in names]
-        row_of: dict[tuple, int] = {}
+        row_of: dict[Any, int] = {}
         rows: list[np.ndarray] = []
         of_pick = np.empty(len(picks), dtype=np.intp)
         for j, i in enumerate(picks):
-            k = tuple(c[i] for c in cols)
+            objs = tuple(c[i] for c in cols)
+            k = objs if key is None else key(*objs)
             if k not in row_of:
                 row_of[k] = len(rows)
-                rows.append(make(*k))
+                rows.append(make(*objs))
             of_pick[j] = row_of[k]
         return np.broadcast_to(rows[0], (len(which), nt)) if len(rows) == 1 else np.stack(rows)[of_pick[which]]
 
@@ -321,7 +333,13 @@ def green_power(
     site_objs = {k: weather[k][2] for k in set(site_keys)}
     tariffs = {k: site_tariff(s) for k, s in site_objs.items()}
     # One price row per distinct (tariff choice, site table), indexed per case.
-    price = of.rows(lambda e, key: hourly_price(hour, e, tariffs[key]), nt, "economics", "site")
+    price = of.rows(
+        lambda e, key: hourly_price(hour, e, tariffs[key]),
+        nt,
+        "economics",
+        "site",
+        key=lambda e, key: (*(getattr(e, f) for f in PRICE_FIELDS), key),
+    )
 
     def clean_row(key: str) -> np.ndarray:
         share = site_objs[key].grid.clean_share

@@ -248,3 +248,24 @@ def test_every_fluid_name_of_every_design_is_checked_when_read():
                 with pytest.raises(ConfigError, match=rf"{design.params.section}\.{f.name} = '{re.escape(bad)}'"):
                     design.params(**{f.name: bad})
     assert named >= 7
+
+
+def test_swept_and_linked_paths_are_made_absolute_against_the_file(tmp_path, monkeypatch):
+    """A swept file name (``facility.profile_csv``) is relative to the scenario file as a single
+    one is; a path that is a link is kept as the link, not its present target."""
+    d = tmp_path / "study"
+    d.mkdir()
+    for name in ("u1.csv", "u2.csv"):
+        (d / name).write_text("utilisation\n" + "0.6\n" * 8760)
+    (d / "now.csv").symlink_to(d / "u1.csv")
+    (d / "s.toml").write_text(
+        'sites = ["karamay"]\ndesigns = ["free_air"]\n[facility]\nprofile = "csv"\nprofile_csv = "now.csv"\n'
+        '[sweep]\n"facility.profile_csv" = ["u1.csv", "u2.csv"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    sc = load_scenario(Path("study") / "s.toml")
+    assert sc.facility.profile_csv == str(d / "now.csv")
+    assert dict(sc.sweep)["facility.profile_csv"] == (str(d / "u1.csv"), str(d / "u2.csv"))
+    monkeypatch.chdir(d)
+    again = load_scenario(save_scenario(sc, tmp_path / "saved.toml"))
+    assert again.facility.profile_csv == str(d / "now.csv") and again.sweep == sc.sweep

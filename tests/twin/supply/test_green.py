@@ -321,3 +321,24 @@ def test_per_case_figures_equal_the_per_case_construction(two_sites, picks, copi
         np.testing.assert_array_equal(hourly["grid_clean_share"][i], 0.0 if share is None else np.asarray(share)[month])
     same = all(e == econ[0] for e in econ) and len(set(site_keys)) == 1
     assert (hourly["price"].strides[0] == 0) == same  # one row shared when every case's tariff is the same
+
+
+def test_cases_differing_in_no_price_field_share_one_price_row(two_sites):
+    """Economics that differ only where the hourly price does not look (discount rate, capex) give
+    one price row broadcast over the cases, not a (case, time) array; a tariff field that differs
+    gives each case its own site's and tariff's row."""
+    from twin.money.economics import hourly_price
+    from twin.supply.green import green_power, site_tariff
+
+    sc, wx = two_sites
+    nt = next(iter(wx.values()))[0].sizes["time"]
+    econ = [EconomicsParams(discount_rate=r, storage_capex_cny_per_wh=c) for r, c in ((0.05, 1.0), (0.08, 0.9))] * 3
+    params = {"pv": [PVParams(capacity_mw=0.0)] * 6, "wind": [WindParams(capacity_mw=0.0)] * 6, "economics": econ}
+    params["storage"] = [StorageParams(energy_mwh=0.0, power_mw=0.0)] * 6
+    hourly, _ = green_power(params, ["qingyang"] * 6, wx, np.full((6, nt), 4000.0), sc.dispatch)
+    assert hourly["price"].shape == (6, nt) and hourly["price"].strides[0] == 0
+    econ[3] = EconomicsParams(discount_rate=0.05, tariff="tou")
+    hourly, _ = green_power(params, ["qingyang"] * 5 + ["guian"], wx, np.full((6, nt), 4000.0), sc.dispatch)
+    hour = next(iter(wx.values()))[0].indexes["time"].hour.to_numpy()
+    for i, (e, k) in enumerate(zip(econ, ["qingyang"] * 5 + ["guian"], strict=True)):
+        np.testing.assert_array_equal(hourly["price"][i], hourly_price(hour, e, site_tariff(wx[k][2])))
