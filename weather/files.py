@@ -13,7 +13,9 @@ from pathlib import Path
 __all__ = ["input_dir", "input_dirs", "input_file"]
 
 
-def input_file(path: str | os.PathLike[str], what: str, error: type[Exception] | None = None) -> Path:
+def input_file(
+    path: str | os.PathLike[str], what: str, error: type[Exception] | None = None, *, empty: bool = True
+) -> Path:
     """The path of an input file that can be read, or ``error`` saying what is wrong with it.
 
     Parameters
@@ -24,6 +26,9 @@ def input_file(path: str | os.PathLike[str], what: str, error: type[Exception] |
         What the file should be, for the message: ``"weather file"``, ``"scenario file"``.
     error : type of Exception, optional
         The error raised (default :class:`weather.WeatherError`).
+    empty : bool, default True
+        Whether an empty file (0 bytes) is accepted; ``False``: refused as empty (a weather file,
+        whose readers would otherwise name the first thing they miss in it).
 
     Returns
     -------
@@ -34,9 +39,12 @@ def input_file(path: str | os.PathLike[str], what: str, error: type[Exception] |
     ------
     Exception
         ``error``: the path does not exist, is a directory, is not a regular file (a device,
-        a pipe), or cannot be read; the message names the path.
+        a pipe), cannot be read, or is empty and ``empty`` is False; the message names the path.
     """
-    return _check(path, what, error, folder=False)
+    p = _check(path, what, error, folder=False)
+    if not empty and p.stat().st_size == 0:
+        raise (error or _weather_error())(f"{p}: the {what} is empty (0 bytes)")
+    return p
 
 
 def input_dir(path: str | os.PathLike[str], what: str, error: type[Exception] | None = None) -> Path:
@@ -46,9 +54,7 @@ def input_dir(path: str | os.PathLike[str], what: str, error: type[Exception] | 
 
 def _check(path: str | os.PathLike[str], what: str, error: type[Exception] | None, folder: bool) -> Path:
     if error is None:
-        from weather.dataset import WeatherError
-
-        error = WeatherError
+        error = _weather_error()
     p = Path(path)
     try:
         is_dir, is_file, exists = p.is_dir(), p.is_file(), p.exists()
@@ -65,6 +71,12 @@ def _check(path: str | os.PathLike[str], what: str, error: type[Exception] | Non
     if not os.access(p, os.R_OK | (os.X_OK if folder else 0)):
         raise error(f"{p}: cannot read the {what} (permission denied)")
     return p
+
+
+def _weather_error() -> type[Exception]:
+    from weather.dataset import WeatherError
+
+    return WeatherError
 
 
 def input_dirs(text: str, what: str, error: type[Exception] | None = None) -> list[Path]:

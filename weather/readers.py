@@ -225,7 +225,7 @@ def read_epw(
     import pandas as pd
     import pvlib
 
-    p = input_file(path, "weather file")
+    p = input_file(path, "weather file", empty=False)
     source = str(p)
     try:
         lines = p.read_text(encoding="latin-1").splitlines()
@@ -338,7 +338,7 @@ def read_tmy3(
     """
     import pandas as pd
 
-    p = input_file(path, "weather file")
+    p = input_file(path, "weather file", empty=False)
     source = str(p)
     try:
         lines = p.read_text(encoding="latin-1").splitlines()
@@ -437,7 +437,7 @@ def read_pvgis_tmy(
     import pandas as pd
     import pvlib
 
-    p = input_file(path, "weather file")
+    p = input_file(path, "weather file", empty=False)
     source = str(p)
     if p.suffix.lower() not in (".csv", ".json"):
         raise WeatherError(f"{source}: PVGIS TMY files must be .csv or .json, got {p.suffix!r}")
@@ -543,7 +543,7 @@ def read_csv(
     """
     import pandas as pd
 
-    p = input_file(path, "weather file")
+    p = input_file(path, "weather file", empty=False)
     source = str(p)
     given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
     absent = [k for k, v in given.items() if v is None]
@@ -708,7 +708,7 @@ def read_netcdf(
     import pandas as pd
     import xarray as xr
 
-    p = input_file(path, "weather file")
+    p = input_file(path, "weather file", empty=False)
     source = str(p)
     try:
         raw = xr.open_dataset(p, engine="h5netcdf")
@@ -887,7 +887,7 @@ def _head(path: Path) -> list[str]:
 
 def detect_format(path: PathLike) -> str:
     """The :data:`FORMATS` key of a file: by its suffix, and by its first lines where a suffix is shared."""
-    p = input_file(path, "weather file")
+    p = input_file(path, "weather file", empty=False)
     suffix = p.suffix.lower()
     candidates = [f for f in FORMATS.values() if suffix in f.suffixes]
     if len(candidates) == 1:

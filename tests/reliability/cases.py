@@ -367,7 +367,7 @@ def reader_cases() -> list[Case]:
         Case(
             "readers/epw-empty-file",
             ["weather", "--file", "w.epw"],
-            names=("w.epw", "LOCATION"),
+            names=("w.epw", "the weather file is empty (0 bytes)"),
             setup=_write("w.epw", ""),
         ),
         Case(
@@ -561,7 +561,7 @@ def reader_cases() -> list[Case]:
         Case(
             "readers/csv-empty",
             ["weather", "--file", "c.csv", "--site", "qingyang"],
-            names=("c.csv", "cannot parse CSV"),
+            names=("c.csv", "the weather file is empty (0 bytes)"),
             setup=_write("c.csv", ""),
         ),
     ]

@@ -58,3 +58,14 @@ def test_directories_of_a_search_path(tmp_path):
         input_dirs(f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'f'}", "site directory", OwnError)
     with pytest.raises(OwnError, match=r"nope: no such site directory$"):
         input_dir(tmp_path / "nope", "site directory", OwnError)
+
+
+@pytest.mark.parametrize("reader", ["read_epw", "read_tmy3", "read_csv", "read_pvgis_tmy"])
+def test_an_empty_weather_file_is_said_to_be_empty(tmp_path, reader):
+    """A weather file of 0 bytes is named empty, by every reader, not by what its first line lacks;
+    ``input_file`` accepts an empty file unless told not to."""
+    f = tmp_path / "w.epw"
+    f.write_bytes(b"")
+    assert input_file(f, "scenario file") == f
+    with pytest.raises(weather.WeatherError, match=re.escape(f"{f}: the weather file is empty (0 bytes)")):
+        getattr(weather, reader)(f)
