@@ -248,10 +248,10 @@ def _assert_kpis_equal(a, b) -> None:
         assert a[k].dtype == b[k].dtype, k
 
 
-def _fused_and_reference(sc) -> list[bool]:
-    """annual_kpis with the kernel against the reference; returns which blocks the kernel took."""
-    wx = prepare_weather(sc)
-    handled = []
+def _count_kernel_blocks(mp: pytest.MonkeyPatch) -> list[bool]:
+    """Record, per block the compiled path is asked for, whether the kernel took it (True) or
+    handed it back to the reference (False)."""
+    handled: list[bool] = []
     real = twin.engine.kernels.facility_year  # annual_kpis imports it from there at each call
 
     def counting(*args, **kw):
@@ -259,8 +259,15 @@ def _fused_and_reference(sc) -> list[bool]:
         handled.append(r is not None)
         return r
 
+    mp.setattr(twin.engine.kernels, "facility_year", counting)
+    return handled
+
+
+def _fused_and_reference(sc) -> list[bool]:
+    """annual_kpis with the kernel against the reference; returns which blocks the kernel took."""
+    wx = prepare_weather(sc)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(twin.engine.kernels, "facility_year", counting)
+        handled = _count_kernel_blocks(mp)
         fused = annual_kpis(sc, weather=wx, kernel="numba")
     _assert_kpis_equal(fused, annual_kpis(sc, weather=wx, kernel="reference"))
     return handled
@@ -460,15 +467,7 @@ def test_batches_of_blocks_give_the_same_kpis(monkeypatch, design):
     sc = Scenario(sites=("guiyang",), designs=(design,), sweep=grid)
     wx = prepare_weather(sc)
     monkeypatch.setattr(sim, "CASE_BLOCK", 4)  # many blocks in a batch
-    handled = []
-    real = twin.engine.kernels.facility_year  # annual_kpis imports it from there at each call
-
-    def counting(*args, **kw):
-        r = real(*args, **kw)
-        handled.append(r is not None)
-        return r
-
-    monkeypatch.setattr(twin.engine.kernels, "facility_year", counting)
+    handled = _count_kernel_blocks(monkeypatch)
     runs = {}
     for batch, threads in ((1024, "2"), (1, "2"), (5, "1")):
         monkeypatch.setattr(sim, "KERNEL_BATCH", batch)
