@@ -84,10 +84,9 @@ import json, sys, time
 marks = [("python start", time.process_time())]
 def mark(name):
     marks.append((name, time.process_time()))
-from twin.core.runtime import defer_dask_in_xarray, one_blas_thread, reuse_dataclass_code
+from twin.core.runtime import defer_dask_in_xarray, one_blas_thread
 one_blas_thread()  # as twin.cli.main
 defer_dask_in_xarray()
-save_code = reuse_dataclass_code()  # as twin.cli.main
 import numpy; mark("import numpy")
 import twin.cli, twin.engine.metrics, twin.engine.simulate; mark("import the twin's modules")
 argv = ["run", "--site", "qingyang", "--cooling", "free_air", "-o", sys.argv[1], "--force"]
@@ -103,7 +102,6 @@ content = run_content(run); mark("the file's arrays (the file only)")
 import netCDF4; mark("import netCDF4 (the file only)")
 from twin.core.io import write_netcdf
 write_netcdf(content, sys.argv[1], force=True); mark("write the NetCDF file")
-save_code()
 print(json.dumps([(n, b - a) for (_, a), (n, b) in zip([("", 0.0), *marks], marks)]))
 """
 """One warm run in steps, CPU s per step (``--phases``)."""

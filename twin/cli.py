@@ -1399,11 +1399,10 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from twin.core.runtime import defer_dask_in_xarray, keep_freed_memory, one_blas_thread, reuse_dataclass_code
+    from twin.core.runtime import defer_dask_in_xarray, keep_freed_memory, one_blas_thread
 
     one_blas_thread()  # before numpy's first import: OpenBLAS's thread pool is CPU the CLI never uses
     keep_freed_memory()  # the CLI owns its process: let glibc reuse freed arrays (twin/core/runtime.py)
-    save_code = reuse_dataclass_code()  # the compiled methods of the twin's dataclasses, kept like bytecode
     defer_dask_in_xarray()  # and xarray import dask only if the command uses it
     stdout, showwarning = sys.stdout, warnings.showwarning
     sys.stdout = _PipeSafe(stdout)
@@ -1421,7 +1420,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(sig, previous)
         sys.stdout.flush()
         sys.stdout, warnings.showwarning = stdout, showwarning
-        save_code()
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import subprocess
-import sys
-import types
 
 import pytest
 
 from tests.twin.core.test_diskcache import _imports_after
 from twin import cli
 from twin.building.cooling import DESIGNS, modes
-from twin.core import diskcache, runtime
+from twin.core import diskcache
 
 NOT_IN_A_WARM_RUN = (
     # heavy libraries: the disk cache, numpy arrays and netCDF4 stand in for them
@@ -128,79 +124,3 @@ def test_package_version_of_a_missing_distribution_is_absent():
     diskcache.package_version.cache_clear()
     assert diskcache._dist_info_version("no-such-distribution-of-the-twin") is None
     assert diskcache.package_version("no-such-distribution-of-the-twin") == "absent"
-
-
-_PROBE = "twin._coldstart_probe"
-_CLASS = """
-from dataclasses import dataclass, field
-
-@dataclass(frozen=True)
-class P:
-    x: float = 1.0
-    name: str = "a"
-    tags: tuple = field(default=(), compare=False)
-"""
-_METHODS = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
-
-
-def _probe_class(monkeypatch) -> type:
-    module = types.ModuleType(_PROBE)  # a module of the twin: its dataclasses' code is kept
-    monkeypatch.setitem(sys.modules, _PROBE, module)
-    exec(_CLASS, module.__dict__)
-    return module.__dict__["P"]
-
-
-def test_kept_dataclass_code_makes_the_same_classes(tmp_path, monkeypatch):
-    """Compiled, kept, written, read back: the generated methods are the code ``exec`` compiles."""
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    plain = _probe_class(monkeypatch)  # as dataclasses makes it
-    path = str(tmp_path / "dataclass-code.marshal")
-    first = runtime._DataclassCode(path)
-    monkeypatch.setattr(dataclasses, "exec", first.exec, raising=False)
-    compiled = _probe_class(monkeypatch)
-    assert first.new and len(first.kept) == len(_METHODS)
-    first.save()
-    second = runtime._DataclassCode(path)  # another process: reads the file
-    assert second.kept.keys() == first.kept.keys()
-    monkeypatch.setattr(dataclasses, "exec", second.exec, raising=False)
-    reused = _probe_class(monkeypatch)
-    assert not second.new  # nothing compiled
-    for cls in (compiled, reused):
-        for name in _METHODS:
-            assert getattr(cls, name).__code__ == getattr(plain, name).__code__, name
-        assert cls(2.0, "b") == cls(2.0, "b", ("t",)) and repr(cls()) == "P(x=1.0, name='a', tags=())"
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            cls().x = 3.0
-
-
-def test_other_code_and_a_damaged_file_are_left_alone(tmp_path, monkeypatch):
-    path = tmp_path / "dataclass-code.marshal"
-    path.write_bytes(b"not a code file")
-    kept = runtime._DataclassCode(str(path))
-    assert kept.kept == {}  # compiled again
-    namespace: dict = {"__name__": "tests.elsewhere"}
-    kept.exec("x = 1", namespace)
-    assert namespace["x"] == 1 and kept.kept == {}  # not the twin's code: plain exec
-
-
-def test_a_second_twin_process_compiles_no_dataclass_code(tmp_path):
-    """The twin command writes the code (to the bytecode folder, here PYTHONPYCACHEPREFIX); the next reads it."""
-    env = {**os.environ, diskcache.CACHE_ENV: str(tmp_path / "cache"), "PYTHONPYCACHEPREFIX": str(tmp_path / "pyc")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    code = (
-        "import dataclasses, io, contextlib\nfrom twin.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n    main(['sites'])\n"
-        "kept = dataclasses.exec.__self__\nprint(len(kept.used), kept.new)"
-    )
-
-    def run(environ):
-        out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
-        return out.stdout.split()
-
-    n, new = run(env)
-    assert int(n) > 0 and new == "False"  # compiled, then written (new is cleared by the write)
-    assert list((tmp_path / "pyc").rglob("dataclass-code.*.marshal"))
-    assert run(env) == [n, "False"]  # all read back
-    unwritten = tmp_path / "other"
-    assert run({**env, "PYTHONPYCACHEPREFIX": str(unwritten), "PYTHONDONTWRITEBYTECODE": "1"}) == [n, "True"]
-    assert not unwritten.exists()  # no bytecode written, no code kept

@@ -8,10 +8,8 @@ it imports behaves, so nothing here runs on import: :func:`keep_freed_memory` an
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib.util
-import marshal
 import math
 import os
 import sys
@@ -33,7 +31,6 @@ __all__ = [
     "check_memory",
     "defer_dask_in_xarray",
     "keep_freed_memory",
-    "reuse_dataclass_code",
 ]
 
 MAX_CASES = 200_000
@@ -151,95 +148,6 @@ def keep_freed_memory(threshold_bytes: int = 256 * 2**20) -> bool:
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     ok = mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)) == 1
     return ok and mallopt(_M_TRIM_THRESHOLD, int(4 * threshold_bytes)) == 1
-
-
-class _DataclassCode:
-    """Compiled code of the methods :mod:`dataclasses` generates, kept beside the twin's bytecode.
-
-    For every class ``@dataclass`` writes the source of ``__init__``, ``__repr__``, ``__eq__``,
-    ``__hash__`` (and a frozen class's ``__setattr__`` and ``__delattr__``) and compiles it with
-    ``exec``: about 1 ms per class, 25–40 ms of a fresh ``twin run`` (its 37 classes). The same
-    source compiles to the same code object, so the code is kept by its source text, like
-    Python's own bytecode (in the twin's ``__pycache__`` folder, for this interpreter's
-    ``cache_tag``; not written under ``PYTHONDONTWRITEBYTECODE``), and ``exec`` runs the kept
-    code: the classes are the same (tested). Only the twin's own classes (``twin``, ``weather``,
-    ``sites``, ``dashboards``) are kept; a file that does not read is compiled again and replaced.
-    """
-
-    ROOTS = ("twin", "weather", "sites", "dashboards")
-    MAX_ENTRIES = 4000
-    """Bound of the file (about 6 per class): above it only what this process used is written."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.kept: dict[str, Any] = {}
-        self.used: dict[str, Any] = {}
-        self.new = False
-        if path is not None:
-            try:
-                with open(path, "rb") as fh:
-                    if fh.read(len(_MAGIC)) == _MAGIC:
-                        kept = marshal.loads(fh.read())
-                        if isinstance(kept, dict):
-                            self.kept = kept
-            except (OSError, ValueError, EOFError, TypeError):
-                pass
-
-    def exec(self, source: Any, globals: Any = None, locals: Any = None) -> None:
-        name = globals.get("__name__", "") if isinstance(globals, dict) else ""
-        if type(source) is not str or name.partition(".")[0] not in self.ROOTS:
-            return exec(source, globals, locals)
-        code = self.kept.get(source)
-        if code is None:  # as exec compiles a string, without this module's __future__ flags
-            code = self.kept[source] = compile(source, "<string>", "exec", dont_inherit=True)
-            self.new = True
-        self.used[source] = code
-        return exec(code, globals, locals)
-
-    def save(self) -> None:
-        if not self.new or self.path is None or sys.dont_write_bytecode:
-            return
-        kept = self.kept if len(self.kept) <= self.MAX_ENTRIES else self.used
-        tmp = f"{self.path}.{os.getpid()}.part"
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(tmp, "wb") as fh:
-                fh.write(_MAGIC + marshal.dumps(kept))
-            os.replace(tmp, self.path)
-            self.new = False
-        except (OSError, ValueError):
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-
-_MAGIC = b"twin-dataclass-code\n" + importlib.util.MAGIC_NUMBER
-
-
-def _dataclass_code_path() -> str | None:
-    tag = sys.implementation.cache_tag
-    if tag is None:
-        return None
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # twin/
-    folder = os.path.dirname(importlib.util.cache_from_source(os.path.join(package, "__init__.py")))
-    return os.path.join(folder, f"dataclass-code.{tag}.marshal")
-
-
-def reuse_dataclass_code() -> Callable[[], None]:
-    """Let :mod:`dataclasses` reuse the compiled code of the twin's generated methods (:class:`_DataclassCode`).
-
-    Called by the ``twin`` command, which owns its process, before it imports the engine (as
-    :func:`keep_freed_memory`). Returns the function that writes the code compiled meanwhile
-    (the command calls it when it ends). Where :mod:`dataclasses` does not compile with
-    ``exec`` (another Python) nothing changes.
-    """
-    import dataclasses
-
-    current = getattr(dataclasses, "exec", None)
-    if isinstance(getattr(current, "__self__", None), _DataclassCode):
-        return current.__self__.save  # type: ignore[union-attr]
-    kept = _DataclassCode(_dataclass_code_path())
-    dataclasses.exec = kept.exec  # type: ignore[attr-defined]  # its module global, ahead of the builtin
-    return kept.save
 
 
 class _DeferredDask:
