@@ -264,16 +264,17 @@ def sweep_scenario(n_u: int, n_eff: int = 10):
 
 
 def engine_overhead(scenario, weather, names: list[str], block: int | None = None) -> None:
-    """The engine's Python work around the physics for every case of ``scenario``, as annual_kpis does it.
+    """The engine's Python work around the physics for every case of ``scenario``, as
+    ``annual_kpis(kernel="numba")`` does it for blocks without a green plant.
 
     ``Scenario.cases()``, then per call (one for all cases, or one per ``block`` cases as
-    ``twin sweep`` makes them): the block plan, each block's inputs (``stack_columns`` of the
-    facility, electrical, cooling and heat-reuse parameters, design power), server capex and
-    the supply parameters, the case coordinates, and the KPI Dataset of the KPIs ``names``:
-    everything of ``annual_kpis`` but the facility physics, the green step and the annual
-    reduction.
+    ``twin sweep`` makes them): the block plan and its batches (``_batches``), per batch the
+    parameter columns stacked once and each block's cut and inputs, server capex and the supply
+    parameters, the case coordinates, and the KPI Dataset of the KPIs ``names``: everything of
+    ``annual_kpis`` but the facility physics (the kernel), the green step and the annual
+    reduction. It calls the engine's own steps in the engine's order; a change of that order in
+    ``annual_kpis`` is to be followed here.
     """
-    from twin.building.facility import stack_columns
     from twin.engine import simulate as sim
     from twin.engine.metrics import kpi_dataset
 
@@ -282,12 +283,20 @@ def engine_overhead(scenario, weather, names: list[str], block: int | None = Non
     for s in range(0, len(cases), step):
         part = cases[s : s + step]
         plan = sim._plan(scenario, weather, part)
-        for key, idx in plan.blocks:
+        hourly, batches = sim._batches(plan, True)
+        for key, idx in hourly:  # a block on hourly arrays
             sim._inputs(plan, key, idx)
-            g = [part[i] for i in idx]
-            stack_columns([c.heat_reuse for c in g])
-            sim.server_capex(g)
-            sim._supply_params(g)
+            sim.server_capex([part[i] for i in idx])
+            sim._supply_params([part[i] for i in idx])
+        for key, parts in batches:
+            idx = [i for p in parts for i in p]
+            columns = sim._columns(plan, idx)
+            starts = np.cumsum([0, *map(len, parts)])
+            for j, p in enumerate(parts):
+                c = sim._part_columns(columns, starts[j], starts[j + 1]) if len(parts) > 1 else columns
+                sim._inputs(plan, key, p, c)
+            sim.server_capex([part[i] for i in idx])
+            sim._supply_params([part[i] for i in idx])
         figures = {k: np.zeros(len(part)) for k in names}
         kpi_dataset(figures, sim._case_coords(scenario, plan), plan.site_keys, ("case",), sim._limits(plan))
 
