@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from twin.core.diskcache import cached
+from twin.core.jit import kernel_helper
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -109,7 +110,7 @@ class CycleTable:
     t_evap: np.ndarray
     t_cond: np.ndarray
     cop: np.ndarray  # shape (len(t_evap), len(t_cond))
-    _fraction: np.ndarray = dataclasses.field(init=False, repr=False, compare=False)
+    _flat: np.ndarray = dataclasses.field(init=False, repr=False, compare=False)
 
     @property
     def carnot_fraction(self) -> np.ndarray:
@@ -128,29 +129,56 @@ class CycleTable:
         t_evap, t_cond : array_like
             Evaporating and condensing temperatures, °C (broadcast together).
         """
-        te = np.asarray(t_evap, dtype=float)
-        tc = np.asarray(t_cond, dtype=float)
-        e0, de, ne = self.t_evap[0], self.t_evap[1] - self.t_evap[0], self.t_evap.size
-        c0, dc, nc = self.t_cond[0], self.t_cond[1] - self.t_cond[0], self.t_cond.size
-        x = np.clip((te - e0) / de, 0.0, ne - 1.000001)
-        y = np.clip((tc - c0) / dc, 0.0, nc - 1.000001)
-        i = x.astype(np.intp)
-        j = y.astype(np.intp)
-        fx = x - i
-        fy = y - j
-        c = self._fraction
-        frac = (
-            c[i, j] * (1 - fx) * (1 - fy)
-            + c[i + 1, j] * fx * (1 - fy)
-            + c[i, j + 1] * (1 - fx) * fy
-            + c[i + 1, j + 1] * fx * fy
-        )
-        te_k = np.clip(te, self.t_evap[0], self.t_evap[-1]) + _T0
-        tc_k = np.maximum(np.clip(tc, self.t_cond[0], self.t_cond[-1]) + _T0, te_k + 5.0)
-        return frac * te_k / (tc_k - te_k)
+        return cycle_cop(self._flat, np.asarray(t_evap, dtype=float), np.asarray(t_cond, dtype=float))
+
+    @property
+    def flat(self) -> np.ndarray:
+        """The table as :func:`cycle_cop` reads it, one float array: 0 °C in K; first value,
+        step and count of the T_evap grid; the same of the T_cond grid; the grids' last values;
+        then the Carnot fractions row by row (from index :data:`CYCLE_HEAD`)."""
+        return self._flat
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_fraction", self.carnot_fraction)
+        te, tc = self.t_evap, self.t_cond
+        head = [_T0, te[0], te[1] - te[0], te.size, tc[0], tc[1] - tc[0], tc.size, te[-1], tc[-1]]
+        flat = np.concatenate([np.asarray(head, dtype=float), np.ravel(self.carnot_fraction)])
+        object.__setattr__(self, "_flat", flat)
+
+
+CYCLE_HEAD = 9
+"""Values of :attr:`CycleTable.flat` before the Carnot fractions."""
+
+
+@kernel_helper
+def cycle_cop(tab, t_evap, t_cond):
+    """COP of the cycle at (T_evap, T_cond) °C from its table ``tab`` (:attr:`CycleTable.flat`):
+    bilinear interpolation of the Carnot fraction × the Carnot COP, the inputs clipped to the
+    grid and to a minimum lift of 5 K.
+
+    One function for numpy arrays (:meth:`CycleTable.__call__`, broadcast together) and, compiled
+    by numba, for scalars in the chilled-water kernel
+    (:func:`twin.engine.design_kernels.chilled_water_cycle_loop`): only operations both take
+    (``np.minimum``/``np.maximum``, ``np.intp``, flat indexing).
+    """
+    t0, e0, de, ne, c0, dc, nc = tab[0], tab[1], tab[2], tab[3], tab[4], tab[5], tab[6]
+    e_hi, c_hi = tab[7], tab[8]
+    x = np.minimum(np.maximum((t_evap - e0) / de, 0.0), ne - 1.000001)
+    y = np.minimum(np.maximum((t_cond - c0) / dc, 0.0), nc - 1.000001)
+    i = np.intp(x)
+    j = np.intp(y)
+    fx = x - i
+    fy = y - j
+    n = np.intp(nc)
+    k = CYCLE_HEAD + i * n + j
+    frac = (
+        tab[k] * (1 - fx) * (1 - fy)
+        + tab[k + n] * fx * (1 - fy)
+        + tab[k + 1] * (1 - fx) * fy
+        + tab[k + n + 1] * fx * fy
+    )
+    te_k = np.minimum(np.maximum(t_evap, e0), e_hi) + t0
+    tc_k = np.maximum(np.minimum(np.maximum(t_cond, c0), c_hi) + t0, te_k + 5.0)
+    return frac * te_k / (tc_k - te_k)
 
 
 def _isentropic_enthalpy(state: object, p: float, s_target: float, t_sat: float) -> float:

@@ -12,7 +12,7 @@ the tests hold every KPI equal to the reference's to 1e-12.
 Chilled water has one kernel per chiller model on the same plant (:func:`chilled_water_plant_hour`:
 fans, pumps, tower, economiser): EIR records (:func:`chilled_water_loop`) and the CoolProp
 cycle (:func:`chilled_water_cycle_loop`), whose COP depends on each case-hour's condenser water
-and is interpolated in the kernel from the reference's cycle table (:func:`cycle_cop`, the same
+and is interpolated in the kernel from the reference's cycle table (:func:`~twin.building.fluids.cycle_cop`, the same
 arithmetic as :class:`~twin.building.fluids.CycleTable`). Status ``2``
 (out of bounds, or a DX trim running in an hour without a finite COP) hands a block to the
 reference as for free air.
@@ -33,7 +33,7 @@ from twin.building.cooling.free_air import free_air_state
 from twin.building.cooling.indirect_evap import indirect_evap_state
 from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
-from twin.building.fluids import _T0, CycleTable, cycle_table
+from twin.building.fluids import cycle_cop, cycle_table
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import kernel_helper
 from twin.engine.kernel_parts import (
@@ -71,8 +71,6 @@ __all__ = [
     "chilled_water_loop",
     "chilled_water_plant_hour",
     "chilled_water_total",
-    "cycle_consts",
-    "cycle_cop",
     "indirect_evap_kernel",
     "indirect_evap_loop",
 ]
@@ -435,63 +433,22 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
     return 0
 
 
-@kernel_helper
-def cycle_cop(tab, t_evap, t_cond):
-    """COP of the CoolProp cycle at (T_evap, T_cond) °C, isentropic compressor: the cycle
-    table's bilinear interpolation of the Carnot fraction times the Carnot COP
-    (:meth:`twin.building.fluids.CycleTable.__call__`), the same arithmetic on scalars.
-
-    ``tab``: :func:`cycle_consts` (0 °C in K; first, step, count of the T_evap grid; first,
-    step, count of the T_cond grid; their last values; the Carnot fractions row by row).
-    """
-    t0, e0, de, ne, c0, dc, nc = tab[0], tab[1], tab[2], tab[3], tab[4], tab[5], tab[6]
-    e_hi, c_hi = tab[7], tab[8]
-    x = min(max((t_evap - e0) / de, 0.0), ne - 1.000001)
-    y = min(max((t_cond - c0) / dc, 0.0), nc - 1.000001)
-    i = int(x)
-    j = int(y)
-    fx = x - i
-    fy = y - j
-    n = int(nc)
-    k = CYCLE_HEAD + i * n + j
-    frac = (
-        tab[k] * (1 - fx) * (1 - fy)
-        + tab[k + n] * fx * (1 - fy)
-        + tab[k + 1] * (1 - fx) * fy
-        + tab[k + n + 1] * fx * fy
-    )
-    te_k = min(max(t_evap, e0), e_hi) + t0
-    tc_k = max(min(max(t_cond, c0), c_hi) + t0, te_k + 5.0)
-    return frac * te_k / (tc_k - te_k)
-
-
-CYCLE_HEAD = 9
-"""Values of :func:`cycle_consts` before the Carnot fractions."""
-
-
-def cycle_consts(table: CycleTable) -> np.ndarray:
-    """The cycle table as :func:`cycle_cop` reads it (a flat float array)."""
-    te, tc = table.t_evap, table.t_cond
-    head = [_T0, te[0], te[1] - te[0], te.size, tc[0], tc[1] - tc[0], tc.size, te[-1], tc[-1]]
-    return np.concatenate([np.asarray(head, dtype=float), np.ravel(table.carnot_fraction)])
-
-
 def chilled_water_cycle_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
     """Chilled water with CoolProp cycle chillers: as :func:`chilled_water_loop`, the chillers'
     power the load over the cycle's COP at each case-hour's condenser water
-    (:func:`~twin.building.cooling.components.vapour_compression_power`, :func:`cycle_cop`):
+    (:func:`~twin.building.cooling.components.vapour_compression_power`, :func:`~twin.building.fluids.cycle_cop`):
     ``T_cond = max(T_tower, T_cw,min) + range + condenser approach``, the evaporator at the
     chilled water minus its approach; never short of capacity.
 
     Three loops over the cases per hour (measured on the bench's 1,000-case sweep): the plant
     (:func:`chilled_water_plant_hour`), keeping its power, the chillers' heat and the condenser
-    temperature per case; the COP alone (:func:`cycle_cop` reads the table at indices that
+    temperature per case; the COP alone (:func:`~twin.building.fluids.cycle_cop` reads the table at indices that
     differ per case, which the compiler does not vectorise: in one body with the rest it kept
     the whole body scalar, 2.5× slower); then the IT power and losses again (cheaper than a
     fourth kept array, with which the first loop was no longer vectorised), the chillers, the
     electrical chain and the sums.
 
-    ``consts``: as :func:`chilled_water_loop`'s first twelve, then :func:`cycle_consts`. ``P``:
+    ``consts``: as :func:`chilled_water_loop`'s first twelve, then :attr:`~twin.building.fluids.CycleTable.flat`. ``P``:
     :data:`CHILLED_WATER_ROWS`, then :data:`CYCLE_ROWS`. Returns the status (0, 2 out of bounds).
     """
     m = P.shape[1]
@@ -701,9 +658,7 @@ def chilled_water_kernel(block: Block) -> dict[str, Any] | None:
             coo["eta_isentropic"],
             coo["eta_motor"],
         ]
-        consts = np.concatenate(
-            [np.asarray(head, dtype=float), cycle_consts(cycle_table(str(coo["refrigerant"]), 1.0))]
-        )
+        consts = np.concatenate([np.asarray(head, dtype=float), cycle_table(str(coo["refrigerant"]), 1.0).flat])
         return run_kernel(
             chilled_water_cycle_loop, case_matrix(rows, m), state, (u, installed), consts, nt, grid, want_hourly
         )

@@ -33,12 +33,11 @@ from twin.building.cooling.curves import CHILLERS
 from twin.building.cooling.indirect_evap import IndirectEvapParams, indirect_evap_state
 from twin.building.electrical import ElectricalParams
 from twin.building.facility import derive_psychrometrics, facility_block, stack_columns
-from twin.building.fluids import cycle_table
+from twin.building.fluids import cycle_cop, cycle_table
 from twin.building.it_load import ITParams
 from twin.core.jit import compiled
 from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
-from twin.engine.design_kernels import cycle_consts, cycle_cop
 from twin.engine.simulate import annual_kpis, prepare_weather
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -233,8 +232,10 @@ def _cycle_cops(tab: np.ndarray, te: np.ndarray, tc: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("refrigerant", ["R134a", "R1234ze(E)"])
 def test_cycle_cop_is_the_cycle_table(refrigerant):
-    """The kernel's COP (compiled and as plain Python) is the reference's cycle table bit for bit:
-    inside the grid, on its nodes and ends, outside it (clipped), below the minimum lift."""
+    """The cycle table's interpolation (one function, :func:`cycle_cop`) gives the same COP bit for
+    bit compiled on scalars (the kernel) and on numpy arrays (the reference): inside the grid, on
+    its nodes and ends, outside it (clipped), below the minimum lift; on the nodes it is the
+    table's own COP."""
     table = cycle_table(refrigerant, 1.0)
     rng = np.random.default_rng(7)
     te = np.concatenate(
@@ -246,8 +247,11 @@ def test_cycle_cop_is_the_cycle_table(refrigerant):
     low_lift = rng.uniform(-15.0, 25.0, 500)
     te, tc = np.r_[te, low_lift], np.r_[tc, low_lift + rng.uniform(-10.0, 6.0, 500)]
     want = table(te, tc)
-    tab = cycle_consts(table)
+    tab = table.flat
     np.testing.assert_array_equal(compiled(_cycle_cops)(tab, te, tc), want)
+    te_n, tc_n = table.t_evap[:-1, None], table.t_cond[None, :-1]  # the last nodes clip to just inside
+    lift = tc_n >= te_n + 5.0  # above the minimum lift
+    np.testing.assert_allclose(table(te_n, tc_n)[lift], table.cop[:-1, :-1][lift], rtol=1e-12)
     np.testing.assert_array_equal(_cycle_cops(tab, te[::10], tc[::10]), want[::10])
 
 
