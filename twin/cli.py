@@ -324,14 +324,17 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     rows, design_rows, problems = [], [], []
     count_keys = [f"{k}>{x:g}" for k, xs in THRESHOLDS.items() for x in xs]
     for f in files:
-        wmo = f.read_text(encoding="latin-1").split("\n", 1)[0].split(",")[5].strip()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", weather.WeatherWarning)
+            real, real_meta = weather.read_epw(f)  # the reader's checks first: a file, not empty, an EPW
+        with open(f, encoding="latin-1") as fh:
+            wmo = fh.readline().split(",")[5].strip()  # the LOCATION line the reader accepted
         site = by_wmo.get(wmo)
         if site is None:
             print(f"skip {f.name}: no site with WMO {wmo}", file=sys.stderr)
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", weather.WeatherWarning)
-            real, real_meta = weather.read_epw(f)
             problems += [f"{f.name}: {flag}" for flag in real_meta["flags"]] or [f"{f.name}: no bad records"]
             gens = [
                 site_weather(site, seed=s, site_variability=not args.default_variability)[0] for s in range(args.seeds)

@@ -1436,6 +1436,18 @@ def command_cases() -> list[Case]:
             setup=_all(_adir, _write("s.toml", SCENARIO + '[facility]\nprofile = "csv"\nprofile_csv = "adir"\n')),
         ),
         Case(
+            "paths/weather-validate-an-empty-epw-in-the-dir",  # each file through the reader's checks
+            ["weather-validate", "--dir", "v", "--seeds", "1"],
+            names=("x.epw", "the weather file is empty (0 bytes)"),
+            setup=_write("v/x.epw", ""),
+        ),
+        Case(
+            "paths/weather-validate-a-location-line-alone",
+            ["weather-validate", "--dir", "v", "--seeds", "1"],
+            names=("s.epw", "no data lines"),
+            setup=_write("v/s.epw", "LOCATION,a\n"),
+        ),
+        Case(
             "paths/weather-validate-dir-is-a-file",
             ["weather-validate", "--dir", "f"],
             names=("--dir", "f", "is a file"),
