@@ -196,3 +196,14 @@ def test_a_link_to_a_file_is_replaced_not_followed(tmp_path):
     link.symlink_to(target)
     atomic_write(link, lambda p: p.write_text("new"), force=True)
     assert not link.is_symlink() and link.read_text() == "new" and target.read_text() == "old"
+
+
+def test_a_link_to_nothing_is_a_name_taken_before_the_run(tmp_path):
+    """A dangling link in an output's place is refused before the run (as an existing file is),
+    not after it with "created by another run meanwhile"; with ``force`` it is replaced."""
+    link = tmp_path / "out.csv"
+    link.symlink_to(tmp_path / "no" / "such" / "x.csv")
+    with pytest.raises(OutputExists, match="exists"):
+        atomic_write(link, lambda p: p.write_text("x"))
+    atomic_write(link, lambda p: p.write_text("new"), force=True)
+    assert not link.is_symlink() and link.read_text() == "new"

@@ -108,7 +108,8 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     ------
     OutputError
         The path is a directory or another file that is not a regular one (a device, pipe or
-        socket: never replaced, also with ``force``), its directory is missing or not writable, its name is longer
+        socket, or a link to one: never replaced, also with ``force``; a link to a regular file
+        or to nothing is replaced by the new file, its target left as it is), its directory is missing or not writable, its name is longer
         than the file system allows, or it exists and ``force`` was not given
         (:class:`OutputExists`).
     """
@@ -129,7 +130,7 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
         mode = dest.stat().st_mode
     if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
         raise OutputError(f"{dest} is not a regular file (a device, pipe or socket); give a file name")
-    if dest.exists() and not force:
+    if os.path.lexists(dest) and not force:  # a link to nothing is a name taken too
         raise OutputExists(f"{dest} exists; choose another name or pass --force to replace it")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{dest}: directory {folder} is not writable")
