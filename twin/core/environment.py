@@ -42,11 +42,13 @@ class EnvVar:
 
 
 def _threads(text: str) -> int:
-    if not text.isdigit():
-        raise ValueError("not a whole number")
-    if int(text) < 1:
+    try:
+        n = int(text)
+    except ValueError:
+        raise ValueError("not a whole number") from None
+    if n < 1:
         raise ValueError("below 1")
-    return int(text)
+    return n
 
 
 def _positive(limit: float) -> Callable[[str], float]:

@@ -94,3 +94,10 @@ def test_the_site_library_reads_the_site_path_with_the_same_message(monkeypatch)
     with pytest.raises(sites.SiteError) as sites_side:
         sites.load("qingyang")
     assert str(sites_side.value) == str(twin_side.value)
+
+
+@pytest.mark.parametrize(("text", "why"), [("-1", "below 1"), ("0", "below 1"), ("two", "not a whole number")])
+def test_threads_say_what_is_wrong(monkeypatch, text, why):
+    monkeypatch.setenv("TWIN_THREADS", text)
+    with pytest.raises(ConfigError, match=f"TWIN_THREADS = '{text}': {why}"):
+        env("TWIN_THREADS")
