@@ -31,12 +31,15 @@ def _esc(x: object) -> str:
     return _html.escape(str(x))
 
 
-def _table(header: list[str], rows: list[list[str]], num_from: int = 1) -> str:
+def _table(header: list[str], rows: list[list[str]], num_from: int = 1, num_to: int | None = None) -> str:
+    """An HTML table; columns ``num_from`` up to ``num_to`` (default: the last) are numbers, set right."""
     head = "<tr>" + "".join(f"<th>{_esc(h)}</th>" for h in header) + "</tr>"
+    last = len(header) if num_to is None else num_to
     body = "".join(
         "<tr>"
         + "".join(
-            f"<td class='num'>{_esc(c)}</td>" if j >= num_from else f"<td>{_esc(c)}</td>" for j, c in enumerate(r)
+            f"<td class='num'>{_esc(c)}</td>" if num_from <= j < last else f"<td>{_esc(c)}</td>"
+            for j, c in enumerate(r)
         )
         + "</tr>"
         for r in rows
@@ -105,6 +108,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
                 [t(h, lang) for h in ("col_metric", "col_reported", "modelled", "col_what", "col_source")],
                 [[r["metric"], r["reported"], r["modelled"], r["what"], r["source"]] for r in reported],
                 num_from=1,
+                num_to=3,  # what and source are text
             ),
         ]
     parts += [

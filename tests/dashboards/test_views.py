@@ -260,3 +260,13 @@ def test_unknown_page_is_a_404_for_get_and_head_and_dash_routes_pass(monkeypatch
     assert client.head("/report/karamay").status_code != 404
     assert client.get("/old-report").status_code != 404
     assert client.get("/reports/karamay").status_code == 404
+
+
+def test_report_sets_numbers_right_and_text_left():
+    """The report's tables: the sources' reported and modelled figures are numbers (set right),
+    what was reported and its source are text (set left)."""
+    html = report._table(
+        ["metric", "reported", "modelled", "what", "source"], [["pue", "1.08", "1.098", "new", "K"]], 1, 3
+    )
+    assert "<td>pue</td><td class='num'>1.08</td><td class='num'>1.098</td><td>new</td><td>K</td>" in html
+    assert report._table(["a", "b"], [["x", "1"]]).endswith("<td>x</td><td class='num'>1</td></tr></table>")
