@@ -989,7 +989,9 @@ def _cache_origin() -> str:
     from twin.core import diskcache
 
     return (
-        diskcache.CACHE_ENV if os.environ.get(diskcache.CACHE_ENV) else f"the default: {diskcache.CACHE_ENV} is unset"
+        diskcache.CACHE_ENV
+        if os.environ.get(diskcache.CACHE_ENV)
+        else f"the default: {diskcache.CACHE_ENV} is unset or empty"
     )
 
 
@@ -1405,6 +1407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from twin.core.runtime import defer_dask_in_xarray, keep_freed_memory, one_blas_thread
 
     one_blas_thread()  # before numpy's first import: OpenBLAS's thread pool is CPU the CLI never uses
+    # numexpr (imported by pandas when linopy is) reads OMP_NUM_THREADS with int() when this is
+    # unset: an OpenMP list such as "2,1" failed its import; the twin computes nothing with it
+    os.environ.setdefault("NUMEXPR_NUM_THREADS", "1")
     keep_freed_memory()  # the CLI owns its process: let glibc reuse freed arrays (twin/core/runtime.py)
     defer_dask_in_xarray()  # and xarray import dask only if the command uses it
     stdout, showwarning = sys.stdout, warnings.showwarning

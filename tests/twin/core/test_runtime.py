@@ -124,3 +124,14 @@ def test_the_cli_starts_openblas_on_one_thread_unless_told(given, seen):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert f"SEEN {seen} False" in r.stdout
+
+
+def test_an_openmp_thread_list_does_not_break_a_command_that_imports_numexpr():
+    """``OMP_NUM_THREADS="2,1"`` is valid OpenMP; numexpr, imported through pandas, parsed it with
+    int() and failed the command (exit 70) unless ``NUMEXPR_NUM_THREADS`` is set, which the CLI does."""
+    pytest.importorskip("numexpr")
+    code = "from twin import cli\ncli.main(['sites'])\nimport numexpr\nprint('SEEN', numexpr.nthreads)"
+    env = {**os.environ, "OMP_NUM_THREADS": "2,1", "PYTHONPATH": str(ROOT)}
+    env.pop("NUMEXPR_NUM_THREADS", None)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    assert r.returncode == 0 and "SEEN 1" in r.stdout, r.stderr
