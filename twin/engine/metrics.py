@@ -3,7 +3,10 @@
 Definitions (keys of docs/references.md: ISO30134, ASHRAE904, GB40879, GoogleCFE2021):
 
 * PUE (ISO/IEC 30134-2) = annual facility energy / annual IT energy — energy-weighted, never
-  the mean of hourly PUE; overhead share = 1 − 1/PUE (7.4 % at PUE 1.08).
+  the mean of hourly PUE; overhead share = annual non-IT energy (cooling + electrical-chain
+  losses + miscellaneous) / annual facility energy, which equals 1 − 1/PUE (7.4 % at PUE 1.08)
+  but is computed from the non-IT sums themselves: 1 − 1/PUE would amplify the rounding of
+  the facility and IT sums by 1/(PUE − 1).
 * pPUE of cooling = (IT + cooling energy) / IT energy.
 * WUE (ISO/IEC 30134-9) = site water (L) / IT energy (kWh).
 * ASHRAE 90.4: MLC = cooling energy / IT energy; ELC = electrical-chain losses / IT energy.
@@ -181,7 +184,9 @@ def annual_figures(
     Notes
     -----
     Sums run over the full year and propagate NaN: an hourly NaN is a defect to show, not a
-    value to skip.
+    value to skip. ``overhead_share`` = (E_cooling + E_losses + E_misc) / E_facility, the
+    non-IT share of the facility energy (= 1 − 1/PUE by the energy balance, better
+    conditioned: the same formula whether the sums come from numpy or from a kernel).
     """
     dt_h = 1.0
 
@@ -195,6 +200,7 @@ def annual_figures(
     e = {k: sums[k] / 1000.0 for k in HOURLY_NEEDS[:8]}
     heat = {k: sums[k] if k in sums else annual(hourly[k]) for k in HEAT_NEEDS}
     losses = e["p_ups_loss"] + e["p_dist_loss"] + e["p_transformer_loss"]
+    non_it = e["p_cooling"] + losses + e["p_misc"]
     water = sums["water"]
     pue = e["p_facility"] / e["p_it"]
     out = {
@@ -204,7 +210,7 @@ def annual_figures(
         "energy_electrical_losses": losses,
         "compute_delivered": e["compute"],
         "pue": pue,
-        "overhead_share": 1.0 - 1.0 / pue,
+        "overhead_share": non_it / e["p_facility"],
         "ppue_cooling": (e["p_it"] + e["p_cooling"]) / e["p_it"],
         "mlc": e["p_cooling"] / e["p_it"],
         "elc": losses / e["p_it"],
