@@ -88,10 +88,17 @@ def _bad_records() -> list[str]:
     return list(BAD_RECORDS)
 
 
+def _kernels() -> list[str]:
+    from twin.core.jit import KERNELS
+
+    return list(KERNELS)
+
+
 DESIGN_CHOICES = _Choices(_designs)
 BASELINE_CHOICES = _Choices(_baselines)
 FORMAT_CHOICES = _Choices(_formats)
 BAD_RECORD_CHOICES = _Choices(_bad_records)
+KERNEL_CHOICES = _Choices(_kernels)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -911,7 +918,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = _study_output(args, f"{stem}-sweep")
     with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
         warnings.simplefilter("ignore", weather.WeatherWarning)
-        ds = run_sweep(base, grid, case_list, output=out, force=args.force, block=args.block, client=client)
+        ds = run_sweep(
+            base, grid, case_list, output=out, force=args.force, block=args.block, client=client, kernel=args.kernel
+        )
     rows = []
     for s in ds["site"].values:
         for d in ds["design"].values:
@@ -961,7 +970,9 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     out = _study_output(args, f"{stem}-ensemble")
     with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
         warnings.simplefilter("ignore", weather.WeatherWarning)
-        members, q = run_ensemble(base, range(args.seeds), warming, output=out, force=args.force, client=client)
+        members, q = run_ensemble(
+            base, range(args.seeds), warming, output=out, force=args.force, client=client, kernel=args.kernel
+        )
     cols = [("pue", "PUE", "{:.3f}"), ("wue", "WUE", "{:.2f}"), ("green_share_annual", "green", "{:.1%}")]
     cols.append(("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}"))
     flat = q.stack(case=[d for d in q["pue"].dims if d != "quantile"])
@@ -1051,7 +1062,21 @@ def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
     p.add_argument("--workers", type=int, help="run on a local Dask cluster of N worker processes (127.0.0.1)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    _kernel_arg(p)
     _set_arg(p)
+
+
+def _kernel_arg(p: argparse.ArgumentParser) -> None:
+    """``--kernel``, the ``kernel`` argument of :func:`twin.engine.simulate.annual_kpis` and the studies."""
+    p.add_argument(
+        "--kernel",
+        choices=KERNEL_CHOICES,
+        default="auto",
+        metavar="KERNEL",
+        help="which implementation runs the cases: %(choices)s; auto (the default) runs the compiled numba "
+        "kernels for a study of 1,000 case-years or more and the numpy reference below that (results agree "
+        "to 1e-12); the choice is printed and kept in the file's kernel attribute",
+    )
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:

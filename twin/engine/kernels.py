@@ -199,8 +199,8 @@ def facility_year(
     return None if fn is None else fn(Block(design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly))
 
 
-def kernel_for(case_years: float) -> str:
-    """``"numba"`` or ``"reference"``: what ``kernel="auto"`` picks for a whole study of
-    ``case_years`` (:func:`twin.core.jit.use_compiled`), for each of its blocks to run with
-    whatever the block's size and whichever process runs it."""
-    return "numba" if use_compiled("auto", case_years) else "reference"
+def kernel_for(case_years: float, kernel: str = "auto") -> str:
+    """``"numba"`` or ``"reference"``: what ``kernel`` (``"auto"`` by default) picks for a whole
+    study of ``case_years`` (:func:`twin.core.jit.use_compiled`), for each of its blocks to run
+    with whatever the block's size and whichever process runs it."""
+    return "numba" if use_compiled(kernel, case_years) else "reference"

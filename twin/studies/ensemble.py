@@ -117,12 +117,14 @@ def run_ensemble(
     client: Any = None,
     progress: bool = True,
     on_block: Callable[[int], None] | None = None,
+    kernel: str = "auto",
 ) -> tuple[xr.Dataset, xr.Dataset]:
     """Run every case on ``len(seeds) × len(warming)`` generated years.
 
     The members' seeds replace the scenario's own ``weather.seed``; a warning says so when that
     is not 0 (the default), so a seed of a scenario file or of ``--set weather.seed`` is never
-    dropped silently.
+    dropped silently. ``kernel`` is :func:`~twin.studies.sweep.run_sweep`'s, decided once for
+    the ensemble's case-years (cases × seeds × warmings).
 
     Returns
     -------
@@ -162,11 +164,17 @@ def run_ensemble(
     cases = scenario.cases()
     m = len(cases) // len(site_objs)  # cases() runs sites × designs × sweep: one slice per site
     per_site = [(site, cases[j * m : (j + 1) * m]) for j, site in enumerate(site_objs)]
-    kernel = kernel_for(len(cases) * len(seeds) * len(warming))  # one choice for the ensemble's case-years
+    kernel = kernel_for(len(cases) * len(seeds) * len(warming), kernel)  # one choice for the ensemble's case-years
     blocks = [(site, c, s, w, kernel) for w in warming for s in seeds for site, c in per_site]
     ckpt = None
     if out is not None:
-        spec = {"kind": "ensemble", "scenario": scenario.to_dict(), "seeds": seeds, "warming": warming}
+        spec = {
+            "kind": "ensemble",
+            "scenario": scenario.to_dict(),
+            "seeds": seeds,
+            "warming": warming,
+            "kernel": kernel,
+        }
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
     label = f"ensemble {len(seeds) * len(warming)} years × {len(cases)} cases"
     bar = Progress(len(blocks), label) if progress else None

@@ -223,6 +223,7 @@ def run_sweep(
     client: Any = None,
     progress: bool = True,
     on_block: Callable[[int], None] | None = None,
+    kernel: str = "auto",
 ) -> xr.Dataset:
     """Run a grid or a list of cases and return (and write) the annual KPIs.
 
@@ -245,6 +246,10 @@ def run_sweep(
         A progress bar on stderr (only if it is a terminal).
     on_block : callable, optional
         Called with each finished block's index.
+    kernel : {"auto", "numba", "reference"}
+        Which implementation every block runs (:func:`twin.engine.simulate.annual_kpis`);
+        ``"auto"`` decides once by the study's size (:func:`~twin.engine.kernels.kernel_for`).
+        The choice is part of the checkpoint's fingerprint.
 
     Returns
     -------
@@ -267,11 +272,11 @@ def run_sweep(
         scenario = sweep_scenario(base, grid)
         cases, lay = scenario.cases(), layout(scenario)
         spec_cases = None
-    kernel = kernel_for(len(cases))  # one choice for the study, whichever process runs a block
+    kernel = kernel_for(len(cases), kernel)  # one choice for the study, whichever process runs a block
     blocks = [(cases[s : s + block], kernel) for s in range(0, len(cases), block)]
     ckpt = None
     if out is not None:
-        spec = {"kind": "sweep", "scenario": scenario.to_dict(), "list": spec_cases, "block": block}
+        spec = {"kind": "sweep", "scenario": scenario.to_dict(), "list": spec_cases, "block": block, "kernel": kernel}
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
     weather = prepare_weather(scenario)
     bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None

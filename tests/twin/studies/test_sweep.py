@@ -130,6 +130,8 @@ def test_output_and_foreign_checkpoint_are_never_replaced_silently(tmp_path):
     changed = (("facility.utilisation", (0.4, 0.6)),)
     with pytest.raises(OutputError, match="checkpoint of another study"):
         run_sweep(BASE, changed, output=other, block=5, progress=False)
+    with pytest.raises(OutputError, match="checkpoint of another study"):  # the blocks ran on the reference
+        run_sweep(BASE, GRID, output=other, block=5, progress=False, kernel="numba")
     ds = run_sweep(BASE, changed, output=other, block=5, progress=False, force=True)
     assert ds["pue"].shape == (2, 2, 2)
 
@@ -199,6 +201,35 @@ def test_cli_sweep_says_which_kernel_ran(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "kernel: reference (free_air, spray)\n" in err  # 4 case-years: below kernel="auto"'s threshold
     assert xr.load_dataset(tmp_path / "k.nc", engine="h5netcdf").attrs["kernel"] == "reference (free_air, spray)"
+
+
+@pytest.mark.parametrize("command", ["sweep", "ensemble"])
+def test_cli_kernel_option_chooses_the_implementation(tmp_path, capsys, command):
+    """--kernel numba runs a 2-case study compiled (auto would take the reference), with the
+    same KPIs as --kernel reference (a checkpoint of one is not resumed by the other: see
+    test_output_and_foreign_checkpoint_are_never_replaced_silently)."""
+    from twin.core.jit import AUTO_MIN_CASE_YEARS
+
+    base = [command, "--site", "qingyang", "--cooling", "spray", "--grid", "facility.utilisation=0.5,0.8"]
+    if command == "ensemble":
+        base += ["--seeds", "1"]
+    files = {}
+    for kernel in ("numba", "reference"):
+        files[kernel] = tmp_path / f"{kernel}.nc"
+        assert cli.main([*base, "--kernel", kernel, "-o", str(files[kernel])]) == 0
+        assert f"kernel: {kernel} (spray)\n" in capsys.readouterr().err
+    numba, ref = (xr.load_dataset(files[k], engine="h5netcdf") for k in ("numba", "reference"))
+    assert numba.attrs["kernel"] == "numba (spray)" and ref.attrs["kernel"] == "reference (spray)"
+    for name in ("pue", "wue", "overhead_share", "energy_facility"):
+        np.testing.assert_allclose(numba[name].to_numpy(), ref[name].to_numpy(), rtol=1e-12)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*base, "--kernel", "fast", "-o", str(tmp_path / "f.nc")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--kernel: invalid choice: 'fast' (choose from 'auto', 'numba', 'reference')" in err
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    assert f"{AUTO_MIN_CASE_YEARS:,} case-years" in " ".join(capsys.readouterr().out.split())
 
 
 def test_kernel_summary_names_each_designs_implementation(monkeypatch):
