@@ -122,5 +122,26 @@ def test_package_version_is_the_metadata_version(name):
 
 def test_package_version_of_a_missing_distribution_is_absent():
     diskcache.package_version.cache_clear()
-    assert diskcache._dist_info_version("no-such-distribution-of-the-twin") is None
+    assert diskcache._metadata_version("no-such-distribution-of-the-twin") is None
     assert diskcache.package_version("no-such-distribution-of-the-twin") == "absent"
+
+
+@pytest.mark.parametrize("layout", ["develop folder", "egg folder", "egg-info file"])
+def test_package_version_reads_an_egg_info(tmp_path, monkeypatch, layout):
+    """An egg or ``setup.py develop`` install has ``NAME.egg-info/PKG-INFO`` (or an ``.egg-info``
+    file that is the PKG-INFO), no ``.dist-info``: read without importlib.metadata, as it reads it."""
+    from importlib.metadata import version
+
+    pkg_info = "Metadata-Version: 1.1\nName: twin-egg-probe\nVersion: 3.1.4\nSummary: x\n\nbody\nVersion: 9\n"
+    if layout == "egg-info file":
+        (tmp_path / "twin_egg_probe-3.1.4-py3.11.egg-info").write_text(pkg_info)
+    else:
+        folder = tmp_path / (
+            "twin_egg_probe.egg-info" if layout == "develop folder" else "twin_egg_probe-3.1.4-py3.11.egg-info"
+        )
+        folder.mkdir()
+        (folder / "PKG-INFO").write_text(pkg_info)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    diskcache.package_version.cache_clear()
+    assert diskcache._metadata_version("twin-egg-probe") == "3.1.4"  # the fast path, not importlib.metadata
+    assert diskcache.package_version("Twin.Egg_Probe") == "3.1.4" == version("twin-egg-probe")

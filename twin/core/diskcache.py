@@ -108,12 +108,14 @@ def package_version(name: str) -> str:
     """Installed version of a distribution (``"CoolProp"``), ``"absent"`` if not installed.
 
     Read from the package metadata, so the package itself is not imported: the ``Version``
-    field of the first ``NAME-VERSION.dist-info`` folder on ``sys.path`` whose name is ``name``
-    (compared as the packaging specifications normalise names), as :mod:`importlib.metadata`
-    finds it; :mod:`importlib.metadata` itself (about 20 ms to import, and it parses every
-    header of the metadata) only where there is no such folder (an egg, a zip, a custom finder).
+    field of the first metadata of ``name`` on ``sys.path`` (names compared as the packaging
+    specifications normalise them), as :mod:`importlib.metadata` finds it: a
+    ``NAME-VERSION.dist-info`` folder's ``METADATA``, or the ``PKG-INFO`` of a ``NAME.egg-info``
+    folder (an egg or ``setup.py develop`` install; an ``.egg-info`` file is that ``PKG-INFO``
+    itself). :mod:`importlib.metadata` (about 20 ms to import, and it parses every header of
+    the metadata) only where there is none of them (a zip, a custom finder).
     """
-    found = _dist_info_version(name)
+    found = _metadata_version(name)
     if found is not None:
         return found
     from importlib.metadata import PackageNotFoundError, version
@@ -128,13 +130,13 @@ def _normal_name(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def _dist_info_version(name: str) -> str | None:
-    """The ``Version`` of the first ``.dist-info`` folder of ``name`` on ``sys.path`` (None: none readable)."""
+def _metadata_version(name: str) -> str | None:
+    """The ``Version`` of the first metadata file of ``name`` on ``sys.path`` (None: none readable)."""
     want = _normal_name(name)
     for entry in sys.path:
-        for folder in _dist_info_folders(entry).get(want, ()):
+        for path in _metadata_files(entry).get(want, ()):
             try:
-                with open(os.path.join(entry or ".", folder, "METADATA"), encoding="utf-8") as fh:
+                with open(os.path.join(entry or ".", path), encoding="utf-8") as fh:
                     for line in fh:
                         if line.startswith("Version:"):
                             return line.partition(":")[2].strip()
@@ -145,17 +147,28 @@ def _dist_info_version(name: str) -> str | None:
     return None
 
 
+_METADATA = {".dist-info": "METADATA", ".egg-info": "PKG-INFO"}
+"""The metadata file inside a distribution's folder, by the folder's suffix."""
+
+
 @functools.cache
-def _dist_info_folders(entry: str) -> dict[str, list[str]]:
-    """The ``NAME-VERSION.dist-info`` folders of one ``sys.path`` entry by normalised ``NAME``, read once."""
+def _metadata_files(entry: str) -> dict[str, list[str]]:
+    """The metadata files of one ``sys.path`` entry by normalised distribution name, read once:
+    ``NAME-VERSION.dist-info/METADATA``, ``NAME[-VERSION…].egg-info/PKG-INFO`` and an
+    ``.egg-info`` file (a ``PKG-INFO`` of its own)."""
     out: dict[str, list[str]] = {}
     try:
-        names = os.listdir(entry or ".")
+        entries = list(os.scandir(entry or "."))
     except OSError:
         return out
-    for folder in names:
-        if folder.endswith(".dist-info"):
-            out.setdefault(_normal_name(folder[: -len(".dist-info")].partition("-")[0]), []).append(folder)
+    for e in entries:
+        for suffix, inside in _METADATA.items():
+            if e.name.endswith(suffix):
+                try:
+                    path = os.path.join(e.name, inside) if e.is_dir() else e.name
+                except OSError:
+                    continue
+                out.setdefault(_normal_name(e.name[: -len(suffix)].partition("-")[0]), []).append(path)
     return out
 
 
