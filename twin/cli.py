@@ -109,6 +109,14 @@ class _Parser(argparse.ArgumentParser):
         ns, extras = super().parse_known_args(args, namespace)
         command = getattr(ns, "command", None)
         if extras and command and self._subparsers is not None:  # the top parser: extras belong to the command
+            own = [e for e in extras if e.split("=", 1)[0] in self._option_string_actions]
+            if own:  # e.g. twin run --site-dir DIR: an option of twin itself, after the command
+                option = own[0].split("=", 1)[0]
+                self._fail(
+                    f"{option} is an option of twin itself, not of {command}: give it before the command "
+                    f"(twin {option} … {command} …)",
+                    self.prog,
+                )
             self._fail(f"unrecognized arguments: {' '.join(extras)}", f"{self.prog} {command}")
         return ns, extras
 
@@ -266,6 +274,10 @@ def cmd_weather(args: argparse.Namespace) -> int:
 
     if not args.file and not args.site:
         raise weather.WeatherError("give --site NAME (generated typical year) or --file PATH")
+    if args.format and not args.file:
+        raise weather.WeatherError(
+            f"--format {args.format}: there is no weather file to read (the generated typical year); give --file PATH"
+        )
     targets = [None] if args.file else args.site
     if len(targets) > 1 and (args.output or args.csv):
         raise OutputError("-o/--csv write one file: give one --site (or run once per site)")
@@ -431,7 +443,7 @@ def _free_name(stem: str, suffix: str, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(
-            f"cannot create the output folder {folder} ({exc.strerror}); pass -o FILE or --out-dir DIR"
+            f"--out-dir {folder}: cannot create the output folder ({exc.strerror}); pass -o FILE or another --out-dir"
         ) from None
     p = folder / f"{stem}{suffix}"
     k = 2
@@ -441,13 +453,23 @@ def _free_name(stem: str, suffix: str, folder: Path) -> Path:
     return p
 
 
+def _check_output(option: str, path: str | Path, force: bool = False) -> Path:
+    """:func:`twin.core.io.check_output` of the path given with ``option``; its error names the option."""
+    from twin.core.io import OutputError, check_output
+
+    try:
+        return check_output(path, force=force)
+    except OutputError as exc:
+        raise type(exc)(f"{option} {exc}") from None
+
+
 def _check_outputs(args: argparse.Namespace, named: list[tuple[str, str | None]]) -> list[tuple[Path, str]]:
     """Check every output before the run: writable, not existing unless --force, no two the same.
 
     Returns ``(path, kind)`` pairs, kind ``"nc"``, ``"csv"`` or ``"auto"`` (a free name in
     --out-dir, chosen again at the end if another run took it meanwhile).
     """
-    from twin.core.io import OutputError, check_output
+    from twin.core.io import OutputError
 
     out: list[tuple[Path, str]] = []
     seen: dict[str, str] = {}
@@ -459,7 +481,7 @@ def _check_outputs(args: argparse.Namespace, named: list[tuple[str, str | None]]
         if key in seen:
             raise OutputError(f"{seen[key]} and {option} name the same file {p}; give each output its own name")
         seen[key] = option
-        check_output(p, force=args.force)
+        _check_output(option, p, args.force)
         out.append((p, "csv" if option == "--csv" else "nc"))
     return out
 
@@ -558,7 +580,7 @@ def _table_rows(coords: dict[str, Any], k: dict[str, Any], many: bool) -> tuple[
 
 def _planned_outputs(args: argparse.Namespace, stem: str) -> list[tuple[Path, str]]:
     """The run's output files, checked before it starts (see :func:`_check_outputs`)."""
-    from twin.core.io import OutputError, check_output
+    from twin.core.io import OutputError
 
     if args.output and args.no_output:
         raise OutputError("-o and --no-output contradict each other; give one")
@@ -566,7 +588,7 @@ def _planned_outputs(args: argparse.Namespace, stem: str) -> list[tuple[Path, st
     outputs = [o for o in outputs if o[0] != Path(getattr(args, "save", None) or "\0")]
     if not args.output and not args.no_output:
         auto = _free_name(stem, ".nc", Path(args.out_dir))
-        check_output(auto)
+        _check_output("--out-dir", auto)
         outputs.insert(0, (auto, "auto"))
     return outputs
 
@@ -655,6 +677,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from twin.engine.config import Scenario, load_scenario
 
     if args.scenario:
+        if args.site and not Path(args.scenario).is_file():  # twin run --site karamay guian
+            raise ConfigError(
+                f"--site {args.site} {args.scenario}: twin run takes one site ({args.scenario!r} was read as "
+                f"a scenario file, and there is none); twin compare and twin sweep take several "
+                f"(twin compare --site {args.site} {args.scenario} …)"
+            )
         if args.site or args.cooling or args.preset:
             raise ConfigError("give a scenario file or --site/--cooling/--preset, not both")
         sc = load_scenario(args.scenario)
@@ -707,11 +735,7 @@ def _load_scenario_arg(path: str | None):
 
 
 def cmd_dash(args: argparse.Namespace) -> int:
-    from twin.core.params import ConfigError
-
     sc = _load_scenario_arg(args.scenario)
-    if not 0 < args.port < 65536:
-        raise ConfigError(f"--port {args.port} is not a TCP port; allowed 1 … 65535")
     from dashboards.app import bind, create_app, serve
 
     app = create_app(sc.to_dict())
@@ -888,10 +912,10 @@ def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
 
 def _study_output(args: argparse.Namespace, stem: str) -> Path:
     """``-o`` or the first free ``out/STEM.nc`` (an unfinished study keeps its name: its file is not there yet),
-    checked before the study starts (:func:`twin.core.io.check_output`)."""
-    from twin.core.io import check_output
-
-    return check_output(args.output or _free_name(stem, ".nc", Path(args.out_dir)), force=args.force)
+    checked before the study starts (:func:`_check_output`)."""
+    if args.output:
+        return _check_output("-o", args.output, args.force)
+    return _check_output("--out-dir", _free_name(stem, ".nc", Path(args.out_dir)), args.force)
 
 
 @contextlib.contextmanager
@@ -952,20 +976,23 @@ def _where_lowest(da: Any) -> dict[str, str]:
 def cmd_ensemble(args: argparse.Namespace) -> int:
     import weather
     from twin.core.params import ConfigError
-    from twin.studies.ensemble import run_ensemble
+    from twin.studies.ensemble import MAX_SEEDS, run_ensemble
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, sweep_scenario
 
     base, stem = _study_scenario(args)
     base = sweep_scenario(base, [parse_grid(g) for g in args.grid])
     _set_not_swept(args, [k for k, _ in base.sweep])
-    if args.seeds < 1:
-        raise ConfigError(f"--seeds = {args.seeds} must be ≥ 1")
+    if args.seeds > MAX_SEEDS:  # before range(N) is counted: 10**20 seeds is one line too
+        raise ConfigError(f"--seeds = {args.seeds}: at most {MAX_SEEDS:,} generated years per site and warming")
     try:
         warming = [float(w) for w in parse_grid(f"warming={args.warming}")[1]]
-    except (ConfigError, TypeError, ValueError):
+    except (ConfigError, TypeError, ValueError) as exc:
+        why = str(exc).partition("': ")[2] if isinstance(exc, ConfigError) else ""  # e.g. a value is repeated
+        why = f"{why}; " if why and not why.startswith("write") else ""
         raise ConfigError(
-            f"--warming {args.warming!r}: write kelvin values w1,w2,... or start:stop:step (each within -10 … 10 K)"
+            f"--warming {args.warming!r}: {why}write kelvin values w1,w2,... or start:stop:step "
+            "(each within -10 … 10 K)"
         ) from None
     out = _study_output(args, f"{stem}-ensemble")
     with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
@@ -1045,6 +1072,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_WORKERS_PER_CORE = 4
+"""The most ``--workers`` of a local cluster per core of this machine: each is a process of its
+own, single-threaded; more than a few per core only wait and take memory."""
+
+
 def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
     p.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
     p.add_argument("--site", nargs="+", help="site keys or names")
@@ -1059,7 +1091,11 @@ def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
     p.add_argument("-o", "--output", type=_path, help="NetCDF file of the results (default: a new name in --out-dir)")
     p.add_argument("--out-dir", type=_path, default="out", help="folder for the default output name (default ./out)")
     p.add_argument("--force", action="store_true", help="replace an existing output (and a stale checkpoint)")
-    p.add_argument("--workers", type=int, help="run on a local Dask cluster of N worker processes (127.0.0.1)")
+    p.add_argument(
+        "--workers",
+        type=_int_in(1, MAX_WORKERS_PER_CORE * (os.cpu_count() or 1)),
+        help=f"run on a local Dask cluster of N worker processes (127.0.0.1; at most {MAX_WORKERS_PER_CORE} per core)",
+    )
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     _kernel_arg(p)
@@ -1126,17 +1162,21 @@ def _weather_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _number_in(kind: type, lo: float, hi: float) -> Any:
-    """An argparse type: a number of ``kind`` (int or float) within lo … hi."""
+def _number_in(kind: type, lo: float, hi: float | None) -> Any:
+    """An argparse type: a number of ``kind`` (int or float) within lo … hi (``None``: no upper
+    bound); an error names the range."""
+    from twin.core.fmt import number
+
     what = "a whole number" if kind is int else "a number"
+    rng = f"≥ {number(lo)}" if hi is None else f"{number(lo)} … {number(hi)}"
 
     def parse(text: str) -> Any:
         try:
             v = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{text} is outside {lo} … {hi}")
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}; allowed {rng}") from None
+        if not (lo <= v and (hi is None or v <= hi)):
+            raise argparse.ArgumentTypeError(f"{text} is outside {rng}" if hi is not None else f"{text} is not {rng}")
         return v
 
     return parse
@@ -1146,6 +1186,13 @@ def _path(text: str) -> str:
     """An argparse type: a file or folder name, not empty (an empty name would read as "not given")."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is an empty name; give a file or folder name")
+    return text
+
+
+def _host(text: str) -> str:
+    """An argparse type: a host name or address to bind, not empty (an empty one would bind nothing)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is an empty address; give a host name or address, e.g. 127.0.0.1")
     return text
 
 
@@ -1161,7 +1208,7 @@ def _site_dir(text: str) -> str:
     return text
 
 
-def _int_in(lo: int, hi: int) -> Any:
+def _int_in(lo: int, hi: int | None) -> Any:
     return _number_in(int, lo, hi)
 
 
@@ -1232,7 +1279,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate a scenario (TOML file, or --site and --cooling) and print its KPIs")
     r.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file")
-    r.add_argument("--site", help="site key or name")
+    r.add_argument("--site", help="site key or name (one; twin compare and twin sweep take several)")
     r.add_argument("--cooling", choices=DESIGN_CHOICES, metavar="DESIGN", help="cooling design: %(choices)s")
     r.add_argument(
         "--preset",
@@ -1247,7 +1294,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     c = sub.add_parser("compare", help="sites × cooling designs in one vectorised run; KPI table")
     c.add_argument(
-        "--sites", nargs="+", default=["karamay", "qingyang", "guian", "yinchuan", "us_dulles"], help="site keys"
+        "--site",
+        "--sites",
+        dest="sites",
+        nargs="+",
+        default=["karamay", "qingyang", "guian", "yinchuan", "us_dulles"],
+        help="site keys or names, as in twin sweep (--sites: the same option, its older spelling; "
+        "default karamay qingyang guian yinchuan us_dulles)",
     )
     c.add_argument(
         "--cooling",
@@ -1269,8 +1322,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     d = sub.add_parser("dash", help="serve the Dash app for a scenario (default: the Minning green-power example)")
     d.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file")
-    d.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    d.add_argument("--port", type=int, default=8050, help="TCP port (default 8050)")
+    d.add_argument(
+        "--host", type=_host, default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    d.add_argument("--port", type=_int_in(1, 65535), default=8050, help="TCP port, 1 … 65535 (default 8050)")
     d.add_argument("--debug", action="store_true", help="Dash's development server with hot reload (not waitress)")
     d.set_defaults(func=cmd_dash)
 
@@ -1324,12 +1379,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     z.add_argument("--force", action="store_true", help="replace existing output files")
     z.add_argument("--markdown", action="store_true", help="print Markdown tables")
     z.set_defaults(func=cmd_size)
+    from twin.core.runtime import MAX_CASES
+
     sw = sub.add_parser("sweep", help="a grid or list of parameter values in blocks; resumable; one NetCDF")
     _study_args(sw, DESIGN_CHOICES)
     sw.add_argument(
         "--list", type=_path, metavar="FILE.csv", help="cases from a CSV file: a header of keys, one case per row"
     )
-    sw.add_argument("--block", type=int, default=256, help="cases per block / checkpoint / Dask task (default 256)")
+    sw.add_argument(
+        "--block",
+        type=_int_in(1, MAX_CASES),
+        default=256,
+        help=f"cases per block / checkpoint / Dask task (default 256; at most {MAX_CASES:,}, the most cases a study has)",
+    )
     sw.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=None, help="seed of the generated weather year")
     sw.set_defaults(func=cmd_sweep)
 
@@ -1343,7 +1405,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _study_args(en, DESIGN_CHOICES)
     en.add_argument(
         "--seeds",
-        type=int,
+        type=_int_in(1, None),
         default=10,
         help="generated years per warming: seeds 0…N−1 (default 10; they replace the scenario's [weather] seed)",
     )

@@ -1107,7 +1107,7 @@ def option_cases() -> list[Case]:
         Case(
             "options/threads-text-checked-whatever-the-command",
             ["sites"],
-            names=("TWIN_THREADS", "'many'", "allowed: a whole number ≥ 1"),
+            names=("TWIN_THREADS", "'many'", "allowed: a whole number from 1 to 8192"),
             env={"TWIN_THREADS": "many"},
         ),
         Case("options/threads-text-in-a-run", QUICK, names=("TWIN_THREADS", "many"), env={"TWIN_THREADS": "many"}),
@@ -1514,8 +1514,8 @@ def command_cases() -> list[Case]:
             names=("--lang", "fr", "zh"),
         ),
         Case("args/dash-port-text", ["dash", "--port", "http"], names=("--port", "http")),
-        Case("args/size-seed-negative", [*SIZE, "--seed", "-1"], names=("--seed", "-1", "0 … 2147483647")),
-        Case("args/sweep-seed-negative", [*SWEEP, "--seed", "-1"], names=("--seed", "-1", "0 … 2147483647")),
+        Case("args/size-seed-negative", [*SIZE, "--seed", "-1"], names=("--seed", "-1", "0 … 2,147,483,647")),
+        Case("args/sweep-seed-negative", [*SWEEP, "--seed", "-1"], names=("--seed", "-1", "0 … 2,147,483,647")),
         Case("args/size-pv-max-text", [*SIZE, "--pv-max-mw", "lots"], names=("--pv-max-mw", "lots")),
         Case("args/compare-sites-without-value", ["compare", "--sites", "--no-output"], names=("--sites",)),
         # values out of range, unknown names
@@ -1546,8 +1546,8 @@ def command_cases() -> list[Case]:
             ["sweep", "--site", "atlantis", "--cooling", "spray", "--grid", "facility.utilisation=0.5"],
             names=("atlantis",),
         ),
-        Case("options/sweep-block-0", [*SWEEP, "--block", "0"], names=("--block", "0", "≥ 1")),
-        Case("options/sweep-workers-0", [*SWEEP, "--workers", "0"], names=("--workers", "0", "≥ 1")),
+        Case("options/sweep-block-0", [*SWEEP, "--block", "0"], names=("--block", "0", "1 … 200,000")),
+        Case("options/sweep-workers-0", [*SWEEP, "--workers", "0"], names=("--workers", "0", "outside 1 …")),
         Case(
             "options/sweep-scheduler-not-a-url",
             [*SWEEP, "--scheduler", "here"],
@@ -1576,7 +1576,7 @@ def command_cases() -> list[Case]:
         ),
         Case("options/ensemble-seeds-0", ["ensemble", *STUDY, "--seeds", "0"], names=("--seeds", "0", "≥ 1")),
         Case(
-            "options/ensemble-seeds-5000", ["ensemble", *STUDY, "--seeds", "5000"], names=("--seeds", "5,000", "1,000")
+            "options/ensemble-seeds-5000", ["ensemble", *STUDY, "--seeds", "5000"], names=("--seeds", "5000", "1,000")
         ),
         Case("options/ensemble-warming-20", [*ENSEMBLE, "--warming", "20"], names=("--warming", "20", "-10 … 10")),
         Case(
@@ -1695,6 +1695,195 @@ def command_cases() -> list[Case]:
     return cases
 
 
+def polish8_cases() -> list[Case]:
+    """Options of every command not covered above: out-of-range and mistyped numbers, grid and
+    list mistakes, a misplaced top-level option, empty host, a second site to twin run."""
+    huge = "1" + "0" * 20
+    return [
+        Case("args/sweep-block-text", [*SWEEP, "--block", "x"], names=("--block", "'x'", "1 … 200,000")),
+        Case("args/sweep-block-huge", [*SWEEP, "--block", huge], names=("--block", huge, "1 … 200,000")),
+        Case("args/sweep-workers-text", [*SWEEP, "--workers", "x"], names=("--workers", "'x'", "allowed 1 …")),
+        Case("args/sweep-workers-100000", [*SWEEP, "--workers", "100000"], names=("--workers", "100000", "1 …")),
+        Case("args/sweep-kernel-unknown", [*SWEEP, "--kernel", "fast"], names=("--kernel", "fast", "numba")),
+        Case("args/ensemble-seeds-huge", ["ensemble", *STUDY, "--seeds", huge], names=("--seeds", huge, "1,000")),
+        Case("args/ensemble-seeds-negative", ["ensemble", *STUDY, "--seeds", "-3"], names=("--seeds", "-3", "≥ 1")),
+        Case("args/ensemble-kernel-unknown", [*ENSEMBLE, "--kernel", "gpu"], names=("--kernel", "gpu", "reference")),
+        Case("options/ensemble-warming-empty", [*ENSEMBLE, "--warming", ""], names=("--warming", "''", "w1,w2")),
+        Case("options/ensemble-warming-nan", [*ENSEMBLE, "--warming", "nan"], names=("--warming", "nan", "-10 … 10")),
+        Case(
+            "options/ensemble-warming-repeated", [*ENSEMBLE, "--warming", "0,0"], names=("--warming", "0,0", "repeated")
+        ),
+        Case(
+            "options/ensemble-warming-backwards",
+            [*ENSEMBLE, "--warming", "2:0:1"],
+            names=("--warming", "2:0:1", "start ≤ stop"),
+        ),
+        Case("options/sweep-grid-empty-key", ["sweep", *STUDY, "--grid", "=1,2"], names=("--grid", "=1,2", "KEY=")),
+        Case(
+            "options/sweep-grid-no-values",
+            ["sweep", *STUDY, "--grid", "facility.utilisation="],
+            names=("--grid", "facility.utilisation=", "KEY=v1"),
+        ),
+        Case(
+            "options/sweep-grid-key-twice",
+            [*SWEEP, "--grid", "facility.utilisation=0.7"],
+            names=("facility.utilisation", "twice"),
+        ),
+        Case(
+            "options/sweep-grid-backwards",
+            ["sweep", *STUDY, "--grid", "facility.utilisation=1:0:0.1"],
+            names=("1:0:0.1", "start ≤ stop"),
+        ),
+        Case(
+            "options/sweep-grid-too-many-values",
+            ["sweep", *STUDY, "--grid", "facility.utilisation=0:1:1e-9"],
+            names=("0:1:1e-9", "100,000"),
+        ),
+        Case("options/sweep-list-missing", ["sweep", *STUDY, "--list", "none.csv"], names=("none.csv", "no such")),
+        Case(
+            "options/sweep-list-unknown-key",
+            ["sweep", *STUDY, "--list", "c.csv"],
+            names=("--list line 2", "facility.nope", "allowed"),
+            setup=_write("c.csv", "facility.nope\n1\n"),
+        ),
+        Case(
+            "options/sweep-list-and-grid",
+            [*SWEEP, "--list", "c.csv"],
+            names=("--grid", "--list", "not both"),
+            setup=_write("c.csv", "facility.utilisation\n0.5\n"),
+        ),
+        Case(
+            "options/sweep-scheduler-no-port",
+            [*SWEEP, "--scheduler", "tcp://"],
+            names=("--scheduler", "tcp://", "tcp://host:port"),
+        ),
+        Case(
+            "outputs/sweep-out-dir-is-a-file",
+            [*SWEEP, "--out-dir", "f"],
+            names=("--out-dir", "f", "cannot create"),
+            setup=_old("f"),
+            preserve=("f",),
+        ),
+        Case(
+            "outputs/sweep-o-is-the-scenario",
+            ["sweep", "s.toml", "-o", "s.toml"],
+            names=("-o", "s.toml", "exists"),
+            setup=_write("s.toml", SCENARIO),
+            preserve=("s.toml",),
+        ),
+        Case(
+            "options/compare-site-unknown",
+            ["compare", "--site", "atlantis", "--cooling", "spray", "--no-output"],
+            names=("atlantis", "qingyang"),
+        ),
+        Case("args/compare-unknown-preset", ["compare", "--preset", "old"], names=("--preset", "old", "legacy")),
+        Case("options/run-preset-alone", ["run", "--preset", "legacy"], names=("--site", "--cooling")),
+        Case(
+            "args/run-two-sites",
+            ["run", "--site", "karamay", "guian", "--cooling", "spray"],
+            names=("--site karamay guian", "one site", "twin compare"),
+        ),
+        Case(
+            "args/top-level-option-after-the-command",
+            ["sites", "--site-dir", "x"],
+            names=("--site-dir", "before the command", "twin --help"),
+        ),
+        Case(
+            "options/set-seed-negative",
+            [*QUICK, "--set", "weather.seed=-1"],
+            names=("weather.seed", "-1", "2,147,483,647"),
+        ),
+        Case(
+            "options/set-seed-huge",
+            [*QUICK, "--set", "weather.seed=99999999999"],
+            names=("weather.seed", "99999999999", "0 … 2,147,483,647"),
+        ),
+        Case(
+            "options/set-true-for-a-number",
+            [*QUICK, "--set", "facility.utilisation=true"],
+            names=("facility.utilisation", "a number"),
+        ),
+        Case(
+            "options/set-number-for-a-choice",
+            [*QUICK, "--set", "facility.profile=5"],
+            names=("facility.profile", "5", "flat"),
+        ),
+        Case(
+            "options/set-list-for-a-number",
+            [*QUICK, "--set", "facility.utilisation=[1,2]"],
+            names=("facility.utilisation", "[1, 2]", "a number"),
+        ),
+        Case(
+            "options/set-inf",
+            [*QUICK, "--set", "green.pv.capacity_mw=inf"],
+            names=("green.pv.capacity_mw", "inf", "finite"),
+        ),
+        Case("args/run-seed-text", [*QUICK, "--seed", "x"], names=("--seed", "'x'", "0 … 2,147,483,647")),
+        Case(
+            "args/weather-utc-offset-20",
+            ["weather", "--site", "qingyang", "--utc-offset", "20"],
+            names=("--utc-offset", "20", "-12 … 14"),
+        ),
+        Case(
+            "args/weather-seed-negative",
+            ["weather", "--site", "qingyang", "--seed", "-1"],
+            names=("--seed", "-1", "0 …"),
+        ),
+        Case(
+            "options/weather-format-without-a-file",
+            ["weather", "--site", "qingyang", "--format", "epw"],
+            names=("--format", "epw", "--file"),
+        ),
+        Case(
+            "options/weather-validate-dir-missing",
+            ["weather-validate", "--dir", "none"],
+            names=("--dir", "none", "no such"),
+        ),
+        Case(
+            "options/size-time-limit-negative", [*SIZE, "--time-limit", "-1"], names=("time_limit_s", "-1", "1 … 86400")
+        ),
+        Case("options/size-time-limit-nan", [*SIZE, "--time-limit", "nan"], names=("time_limit_s", "nan", "finite")),
+        Case(
+            "options/size-rep-days-400", [*SIZE, "--rep-days", "400"], names=("representative_days", "400", "0 … 366")
+        ),
+        Case("options/size-pv-max-negative", [*SIZE, "--pv-max-mw", "-5"], names=("pv_max_mw", "-5", "100,000")),
+        Case(
+            "options/size-clean-share-nan", [*SIZE, "--clean-share", "nan"], names=("grid_clean_share", "nan", "finite")
+        ),
+        Case(
+            "options/size-export-cap-inf", [*SIZE, "--export-cap-mw", "inf"], names=("export_cap_mw", "inf", "finite")
+        ),
+        Case("options/size-pareto-text", [*SIZE, "--pareto", "a:b:c"], names=("--pareto", "a:b:c", "START:STOP:STEP")),
+        Case(
+            "options/size-target-nan",
+            ["size", "--site", "qingyang", "--target", "hourly:nan"],
+            names=("--target", "hourly:nan"),
+        ),
+        Case(
+            "options/size-target-without-value",
+            ["size", "--site", "qingyang", "--target", "hourly"],
+            names=("--target", "'hourly'", "KIND:VALUE"),
+        ),
+        Case(
+            "options/report-scenario-missing", ["report", "none.toml", "-o", "r.html"], names=("none.toml", "no such")
+        ),
+        Case(
+            "outputs/report-o-is-a-directory",
+            ["report", "s.toml", "-o", "adir"],
+            names=("-o", "adir", "is a directory"),
+            setup=_all(_write("s.toml", SCENARIO), _adir),
+        ),
+        Case("options/dash-scenario-missing", ["dash", "none.toml"], names=("none.toml", "no such")),
+        Case("args/dash-host-empty", ["dash", "--host", ""], names=("--host", "''", "address")),
+        Case(
+            "options/threads-above-the-most-cpus",
+            ["sites"],
+            names=("TWIN_THREADS", huge, "8192"),
+            env={"TWIN_THREADS": huge},
+        ),
+    ]
+
+
 def all_cases() -> list[Case]:
     cases = (
         reader_cases()
@@ -1706,6 +1895,7 @@ def all_cases() -> list[Case]:
         + resource_cases()
         + physics_cases()
         + command_cases()
+        + polish8_cases()
     )
     ids = [c.id for c in cases]
     dup = {i for i in ids if ids.count(i) > 1}

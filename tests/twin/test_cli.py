@@ -377,10 +377,15 @@ def test_weather_file_options_without_a_weather_file_are_refused(capsys, tmp_pat
         (["report"], "the following arguments are required: scenario, -o/--output", "twin report"),
         (["size", "--site", "qingyang"], "the following arguments are required: --target", "twin size"),
         (["run", "--cooling", "ice"], "argument --cooling: invalid choice: 'ice'", "twin run"),
-        (["ensemble", "--seeds", "x"], "argument --seeds: invalid int value: 'x'", "twin ensemble"),
+        (["ensemble", "--seeds", "x"], "argument --seeds: 'x' is not a whole number; allowed ≥ 1", "twin ensemble"),
         (["weather", "--site", "karamay", "extra"], "unrecognized arguments: extra", "twin weather"),
         (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'", "twin"),
         (["--bogus"], "unrecognized arguments: --bogus", "twin"),
+        (["run", "--site-dir", "x"], "--site-dir is an option of twin itself, not of run: give it before", "twin"),
+        (["sweep", "--site-dir=x"], "--site-dir is an option of twin itself, not of sweep: give it before", "twin"),
+        (["dash", "--port", "http"], "argument --port: 'http' is not a whole number; allowed 1 … 65535", "twin dash"),
+        (["dash", "--port", "0"], "argument --port: 0 is outside 1 … 65535", "twin dash"),
+        (["run", "--seed", "3000000000"], "argument --seed: 3000000000 is outside 0 … 2,147,483,647", "twin run"),
     ],
 )
 def test_argument_errors_name_the_help_of_their_command(args, message, help_of, capsys):
@@ -390,3 +395,78 @@ def test_argument_errors_name_the_help_of_their_command(args, message, help_of, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"twin: error: {message}")
     assert err.endswith(f"(see '{help_of} --help')\n")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--csv", "/dev/null"], "--csv /dev/null is not a regular file"),
+        (["-o", "{tmp}/nodir/r.nc"], "-o {tmp}/nodir/r.nc: directory {tmp}/nodir does not exist"),
+        (["--save", "{tmp}"], "--save {tmp} is a directory"),
+        (["--out-dir", "{tmp}/taken/qingyang-spray.nc"], "--out-dir {tmp}/taken/qingyang-spray.nc: cannot create"),
+    ],
+)
+def test_an_output_error_names_the_option_of_the_path(extra, message, tmp_path, capsys):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "qingyang-spray.nc").write_text("mine")
+    argv = ["run", "--site", "qingyang", "--cooling", "spray", *(a.format(tmp=tmp_path) for a in extra)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"twin: error: {message.format(tmp=tmp_path)}")
+    assert (tmp_path / "taken" / "qingyang-spray.nc").read_text() == "mine"
+
+
+def test_study_output_errors_name_the_option(tmp_path, capsys):
+    study = ["--site", "qingyang", "--cooling", "spray"]
+    for command in (["sweep", *study], ["ensemble", *study, "--seeds", "1"]):
+        assert cli.main([*command, "-o", str(tmp_path / "no" / "s.nc")]) == 2
+        assert (
+            capsys.readouterr().err == f"twin: error: -o {tmp_path}/no/s.nc: directory {tmp_path}/no does not exist\n"
+        )
+
+
+def test_parameter_bounds_are_written_in_full(capsys):
+    """2^31 - 1 as 2,147,483,647, never 2.14748e+09 (twin.core.fmt.number, the one formatter); the
+    value given as it was typed."""
+    quick = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output"]
+    assert cli.main([*quick, "--set", "weather.seed=99999999999"]) == 2
+    assert "weather.seed = 99999999999 is out of range; allowed 0 … 2,147,483,647\n" in capsys.readouterr().err
+    assert cli.main([*quick, "--set", "facility.it_capacity_kw=1e12"]) == 2
+    assert "allowed 0 … 10,000,000 kW\n" in capsys.readouterr().err
+
+
+def test_compare_takes_site_as_sweep_does_and_sites_as_its_alias(capsys):
+    tables = []
+    for option in ("--site", "--sites"):
+        assert cli.main(["compare", option, "karamay", "guian", "--cooling", "spray", "--no-output"]) == 0
+        tables.append(capsys.readouterr().out)
+    assert tables[0] == tables[1] and "karamay" in tables[0] and "guian" in tables[0]
+
+
+def test_run_with_two_sites_says_run_takes_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "--site", "karamay", "guian", "--cooling", "spray"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("twin: error: --site karamay guian: twin run takes one site")
+    assert "twin compare and twin sweep take several" in err and list(tmp_path.iterdir()) == []
+
+
+def test_csv_headers_carry_the_units_and_currency_the_netcdf_has(tmp_path, capsys):
+    """A money column keeps its currency (price [CNY kW-1 h-1]), read from the attributes the
+    NetCDF file holds (twin.core.io.units_text); a label column has no empty brackets."""
+    from twin.core.io import units_text
+
+    nc, csv = tmp_path / "g.nc", tmp_path / "g.csv"
+    scenario = Path(cli.__file__).parents[1] / "examples" / "yinchuan_minning_green.toml"
+    assert cli.main(["run", str(scenario), "-o", str(nc), "--csv", str(csv)]) == 0
+    capsys.readouterr()
+    header = csv.read_text().splitlines()[0].split(",")
+    assert "price [CNY kW-1 h-1]" in header and "capex [CNY]" in header and "p_it [kW]" in header
+    assert "site" in header and not any(h.endswith("[]") for h in header)
+    with xr.open_dataset(nc, engine="h5netcdf") as ds:
+        money = [v for v in ds.data_vars if "currency" in ds[v].attrs]
+        assert "price" in money
+        for name in ds.data_vars:
+            units = units_text(ds[name].attrs)
+            assert (f"{name} [{units}]" if units else name) in header, name

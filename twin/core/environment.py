@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ENVIRONMENT", "OFF", "EnvVar", "check_environment", "env"]
+from twin.core.fmt import number
+
+__all__ = ["ENVIRONMENT", "MAX_THREADS", "OFF", "EnvVar", "check_environment", "env"]
 
 OFF = "off"
 """What :func:`env` gives for ``TWIN_CACHE_DIR`` set to ``off``, ``none`` or ``0``."""
@@ -41,6 +43,12 @@ class EnvVar:
     parse: Callable[[str], Any]
 
 
+MAX_THREADS = 8192
+"""The most threads ``TWIN_THREADS`` may ask for: the most CPUs a Linux kernel can be built for
+(x86-64 ``CONFIG_NR_CPUS`` with ``MAXSMP``), so more than any machine the twin could run on;
+a run starts at most one thread per block of cases."""
+
+
 def _threads(text: str) -> int:
     try:
         n = int(text)
@@ -48,6 +56,8 @@ def _threads(text: str) -> int:
         raise ValueError("not a whole number") from None
     if n < 1:
         raise ValueError("below 1")
+    if n > MAX_THREADS:
+        raise ValueError(f"above {number(MAX_THREADS)} (MAX_THREADS, the most CPUs a Linux kernel supports)")
     return n
 
 
@@ -105,7 +115,7 @@ ENVIRONMENT: dict[str, EnvVar] = {
             "TWIN_CACHE_MAX_MB",
             "bound of the disk cache's size, megabytes (10⁶ bytes); least recently used entries go first",
             "500",
-            "a number of megabytes > 0 and below 1e300, e.g. 500 or 0.5",
+            f"a number of megabytes > 0 and below {number(1e300)}, e.g. 500 or 0.5",
             _positive(1e300),
         ),
         EnvVar(
@@ -133,7 +143,7 @@ ENVIRONMENT: dict[str, EnvVar] = {
             "TWIN_THREADS",
             "threads of one run (1 in a busy server; the Dash app and Dask workers set 1)",
             "all cores",
-            "a whole number ≥ 1",
+            f"a whole number from 1 to {number(MAX_THREADS)}",
             _threads,
         ),
     )

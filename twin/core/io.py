@@ -8,12 +8,13 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from twin.core.fmt import number
 from twin.core.version import __version__
 
 if TYPE_CHECKING:
@@ -29,9 +30,11 @@ __all__ = [
     "cf_content",
     "check_output",
     "clean_stale_parts",
+    "csv_header",
     "dataset_content",
     "local_time",
     "read_hourly_csv",
+    "units_text",
     "write_csv",
     "write_netcdf",
 ]
@@ -82,8 +85,8 @@ def read_hourly_csv(path: str, n_hours: int, field: str, column: str, upper: flo
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0) | (values > upper))
     if bad.size:
         v = df[col].iloc[bad[0]]
-        shown = repr(v) if isinstance(v, str) else str(v)
-        raise ConfigError(f"{path}: line {bad[0] + 2}: {col} = {shown} is outside 0 … {upper:g}")
+        shown = repr(v) if isinstance(v, str) else number(v, grouped=False)
+        raise ConfigError(f"{path}: line {bad[0] + 2}: {col} = {shown} is outside 0 … {number(upper)}")
     return values
 
 
@@ -470,12 +473,30 @@ def write_netcdf(data: xr.Dataset | NcContent, path: str | os.PathLike[str], *, 
     return atomic_write(path, write, force=force)
 
 
+def units_text(attrs: Mapping[Hashable, Any]) -> str:
+    """A variable's units as one text, from the attributes its NetCDF file holds: the UDUNITS
+    ``units``, after the ``currency`` of a money variable (``CNY kW-1 h-1`` for a price per
+    kWh, ``CNY`` for an amount, whose units are ``1``); ``""`` without units (a label)."""
+    units = str(attrs.get("units", ""))
+    currency = attrs.get("currency")
+    if currency:
+        return str(currency) if units in ("", "1") else f"{currency} {units}"
+    return units
+
+
+def csv_header(name: Hashable, attrs: Mapping[Hashable, Any]) -> str:
+    """A CSV column's header: ``name [units]`` (:func:`units_text`), the name alone without units."""
+    units = units_text(attrs)
+    return f"{name} [{units}]" if units else str(name)
+
+
 def write_csv(ds: xr.Dataset, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Write the hourly variables of a Dataset to CSV atomically (units in the header)."""
+    """Write the hourly variables of a Dataset to CSV atomically, units (and a money column's
+    currency) in the header as :func:`csv_header` writes them."""
 
     def _write(p: Path) -> None:
         df = ds.to_dataframe()
-        df.columns = [f"{c} [{ds[c].attrs.get('units', '')}]" for c in df.columns]
+        df.columns = [csv_header(c, ds[c].attrs) for c in df.columns]
         df.to_csv(p)
 
     return atomic_write(path, _write, force=force)

@@ -156,6 +156,8 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
             raise ClusterError(
                 f"--scheduler {scheduler}: no scheduler answered within {timeout_s:g} s ({exc})"
             ) from None
+        except ValueError as exc:  # an address Dask cannot parse (tcp:// without a host or port)
+            raise ClusterError(f"--scheduler = {scheduler!r}: {exc}; give tcp://host:port") from None
         with client:
             yield client
         return

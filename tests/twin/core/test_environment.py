@@ -9,7 +9,7 @@ import pytest
 
 from twin import cli
 from twin.core import diskcache
-from twin.core.environment import ENVIRONMENT, OFF, env
+from twin.core.environment import ENVIRONMENT, MAX_THREADS, OFF, env
 from twin.core.params import ConfigError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -75,6 +75,7 @@ def test_an_empty_cache_dir_keeps_the_cache_on_and_off_turns_it_off(tmp_path, mo
 def test_good_values(tmp_path, monkeypatch):
     for name, text, value in (
         ("TWIN_THREADS", "3", 3),
+        ("TWIN_THREADS", "8192", 8192),  # MAX_THREADS
         ("TWIN_MEMORY_GB", "0.5", 0.5),
         ("TWIN_CACHE_MAX_MB", "2.5", 2.5),
         ("TWIN_DEBUG", "Yes", True),
@@ -96,8 +97,18 @@ def test_the_site_library_reads_the_site_path_with_the_same_message(monkeypatch)
     assert str(sites_side.value) == str(twin_side.value)
 
 
-@pytest.mark.parametrize(("text", "why"), [("-1", "below 1"), ("0", "below 1"), ("two", "not a whole number")])
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("-1", "below 1"),
+        ("0", "below 1"),
+        ("two", "not a whole number"),
+        ("8193", "above 8192 (MAX_THREADS, the most CPUs a Linux kernel supports)"),
+        ("99999999999999999999", "above 8192"),
+    ],
+)
 def test_threads_say_what_is_wrong(monkeypatch, text, why):
+    assert MAX_THREADS == 8192
     monkeypatch.setenv("TWIN_THREADS", text)
-    with pytest.raises(ConfigError, match=f"TWIN_THREADS = '{text}': {why}"):
+    with pytest.raises(ConfigError, match=re.escape(f"TWIN_THREADS = '{text}': {why}")):
         env("TWIN_THREADS")

@@ -94,13 +94,23 @@ def test_too_big_an_ensemble_is_refused_before_anything_is_built():
         run_ensemble(SC, seeds=range(1000), warming=tuple(np.arange(-10.0, 10.0, 0.01)), progress=False)
 
 
-@pytest.mark.parametrize("warming", ["0,abc", "0,,1", "", "0,1,1", "0:x"])
-def test_cli_ensemble_refuses_a_bad_warming_in_one_line(tmp_path, capsys, warming):
+@pytest.mark.parametrize(
+    ("warming", "why"),
+    [
+        ("0,abc", ""),
+        ("0,,1", ""),
+        ("", ""),
+        ("0,1,1", "a value is repeated; "),
+        ("0:x", "a range is start:stop:step with three numbers; "),
+    ],
+)
+def test_cli_ensemble_refuses_a_bad_warming_in_one_line(tmp_path, capsys, warming, why):
     args = ["ensemble", "--site", "karamay", "--cooling", "spray", "--seeds", "2", "-o", str(tmp_path / "e.nc")]
     assert cli.main([*args, "--warming", warming]) == 2
     err = capsys.readouterr().err
     assert err == (
-        f"twin: error: --warming {warming!r}: write kelvin values w1,w2,... or start:stop:step (each within -10 … 10 K)\n"
+        f"twin: error: --warming {warming!r}: {why}write kelvin values w1,w2,... or start:stop:step "
+        "(each within -10 … 10 K)\n"
     )
 
 

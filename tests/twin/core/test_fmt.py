@@ -1,0 +1,39 @@
+"""twin.core.fmt.number: the one formatter of numbers in messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.core.fmt import number
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (2**31 - 1, "2,147,483,647"),
+        (2147483647.0, "2,147,483,647"),  # a float bound: in full, not 2.14748e+09
+        (np.int64(123456), "123,456"),
+        (1e7, "10,000,000"),
+        (8050, "8050"),  # below 100,000: no separator (a port, a year)
+        (65535, "65535"),
+        (-5.0, "-5"),
+        (0.0, "0"),
+        (0.1 + 0.2, "0.3"),
+        (np.float64(2.5), "2.5"),
+        (1e-6, "1e-06"),
+        (1e300, "1e+300"),
+        (10**20, "1e+20"),
+        (10**400, "about 10^400"),  # beyond any float
+        (float("inf"), "inf"),
+        (True, "True"),
+    ],
+)
+def test_number(value, text):
+    assert number(value) == text
+
+
+def test_a_given_value_is_not_grouped():
+    assert number(99999, grouped=False) == "99999"
+    assert number(1e12, grouped=False) == "1000000000000"
+    assert number(0.35, grouped=False) == "0.35"
