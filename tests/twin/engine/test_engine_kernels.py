@@ -361,7 +361,7 @@ def test_a_study_chooses_the_kernel_once_for_all_its_blocks(monkeypatch):
         return real(*args, kernel=kernel, **kw)
 
     monkeypatch.setattr(twin.studies.sweep, "annual_kpis", spy)
-    monkeypatch.setattr(twin.studies.sweep, "kernel_for", lambda n: "numba")
+    monkeypatch.setattr(twin.studies.sweep, "kernel_for", lambda n, kernel="auto": "numba")
     base = Scenario(sites=("qingyang",), designs=("free_air",))
     run_sweep(base, (("facility.utilisation", (0.3, 0.5, 0.7)),), block=1, progress=False)
     assert seen == ["numba"] * 3
