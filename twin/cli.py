@@ -1298,6 +1298,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--sites",
         dest="sites",
         nargs="+",
+        metavar="SITE",
         default=["karamay", "qingyang", "guian", "yinchuan", "us_dulles"],
         help="site keys or names, as in twin sweep (--sites: the same option, its older spelling; "
         "default karamay qingyang guian yinchuan us_dulles)",
