@@ -586,7 +586,7 @@ def annual_kpis(
     xarray.Dataset
         As :func:`twin.kpis`: one value per case (no ``case`` dimension for a single case).
     """
-    from twin.engine.kernel_parts import GridYear  # the compiled kernels: not for simulate_arrays
+    from twin.engine.kernel_parts import GridYear, StateMemo  # the compiled kernels: not for simulate_arrays
     from twin.engine.kernels import facility_year
 
     plan = _plan(scenario, weather, cases)
@@ -598,6 +598,12 @@ def annual_kpis(
     fused = use_compiled(kernel, n * nt / 8760.0)
     hour = plan.hour[0]
     months, days = calendar_starts(plan.time, "month"), calendar_starts(plan.time, "day")
+    states = StateMemo()  # the hourly states of this call, shared by blocks of equal weather and cooling
+
+    def weather_key(idx: list[int]) -> tuple:
+        """The block's weather rows, as :func:`_inputs_weather` takes them: its sites in the run."""
+        si = plan.site_index[idx]
+        return (int(si[0]),) if bool(np.all(si == si[0])) else tuple(si.tolist())
 
     def store(idx: list[int], f: dict[str, Any]) -> None:
         rows: Any = _rows(idx)
@@ -620,7 +626,7 @@ def annual_kpis(
         the hourly facility power), the numpy reference, or a block a kernel handed back."""
         m = len(idx)
         inputs = _inputs(plan, key, idx)
-        r = facility_year(*inputs, m, None, want_hourly=True) if compiled else None
+        r = facility_year(*inputs, m, None, True, weather_key(idx), states) if compiled else None
         sums = None
         if r is not None:
             sums = r["sums"]
@@ -647,7 +653,7 @@ def annual_kpis(
         def part(j: int, p: list[int]) -> None:
             c = _part_columns(columns, starts[j], starts[j + 1]) if len(parts) > 1 else columns
             inputs = _inputs(plan, key, p, c)
-            r = facility_year(*inputs, len(p), grid.cases(starts[j], starts[j + 1]), want_hourly=False)
+            r = facility_year(*inputs, len(p), grid.cases(starts[j], starts[j + 1]), False, weather_key(p), states)
             if r is None:  # the reference's result (or error) for this block
                 hourly_block(key, p, compiled=False)
                 return

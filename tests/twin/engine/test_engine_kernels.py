@@ -479,3 +479,53 @@ def test_batches_of_blocks_give_the_same_kpis(monkeypatch, design):
         for other in (runs[1], runs[5]):
             np.testing.assert_array_equal(runs[1024][k].values, other[k].values, err_msg=k)
     _assert_kpis_equal(runs[1024], annual_kpis(sc, weather=wx, kernel="reference"))
+
+
+@pytest.mark.parametrize(
+    ("design", "fixed"),
+    [
+        ("free_air", ()),
+        ("chilled_water", ()),
+        ("chilled_water", (("cooling.chilled_water.chiller_model", ("cycle",)),)),
+        ("indirect_evap", ()),
+        ("spray", ()),
+        ("cold_plate", ()),
+        ("immersion_1p", ()),
+        ("immersion_2p", ()),
+    ],
+)
+def test_blocks_of_one_cooling_set_share_one_hourly_state_per_call(design, fixed):
+    """300 utilisations of one cooling set are three blocks: their hourly state is computed once
+    per annual_kpis call (a second call computes it again: nothing outlives the call), and the
+    KPIs are bit for bit those of every block computing its own."""
+    import twin.engine.kernel_parts as kp
+
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=(design,),
+        sweep=(("facility.utilisation", tuple(np.linspace(0.3, 1.0, 300).round(6))), *fixed),
+    )
+    wx = prepare_weather(sc)
+    computed: list[object] = []
+    real = kp.StateMemo.get
+
+    def counting(self, key, fn):
+        def compute():
+            computed.append(key)
+            return fn()
+
+        return real(self, key, compute)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp.StateMemo, "get", counting)
+        handled = _count_kernel_blocks(mp)
+        shared = annual_kpis(sc, weather=wx, kernel="numba")
+        assert len(handled) == 3 and all(handled)
+        assert len(computed) == 1
+        annual_kpis(sc, weather=wx, kernel="numba")
+        assert len(computed) == 2
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp.StateMemo, "get", lambda self, key, fn: fn())  # each block its own state
+        alone = annual_kpis(sc, weather=wx, kernel="numba")
+    for k in alone.data_vars:
+        np.testing.assert_array_equal(shared[k].to_numpy(), alone[k].to_numpy(), err_msg=k)
