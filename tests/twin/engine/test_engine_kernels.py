@@ -529,3 +529,31 @@ def test_blocks_of_one_cooling_set_share_one_hourly_state_per_call(design, fixed
         alone = annual_kpis(sc, weather=wx, kernel="numba")
     for k in alone.data_vars:
         np.testing.assert_array_equal(shared[k].to_numpy(), alone[k].to_numpy(), err_msg=k)
+
+
+def test_annual_kpis_leaves_the_garbage_collector_as_it_found_it():
+    """annual_kpis pauses the cyclic collector for its run and restores it, on success and on
+    error, enabled or not before; overlapping holds restore it only when the last ends."""
+    import gc
+
+    from twin.engine.simulate import _cyclic_gc_paused
+
+    sc = Scenario(sites=("qingyang",), designs=("free_air",))
+    wx = prepare_weather(sc)
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            annual_kpis(sc, weather=wx)
+            assert gc.isenabled() is enabled
+            with pytest.raises(ConfigError, match="kernel"):
+                annual_kpis(sc, weather=wx, kernel="fast")
+            assert gc.isenabled() is enabled
+        gc.enable()
+        with _cyclic_gc_paused():
+            with _cyclic_gc_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
