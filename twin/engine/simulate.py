@@ -563,6 +563,9 @@ def annual_kpis(
     one stacking of the parameters and one :func:`~twin.engine.metrics.annual_figures` call
     serve the batch, while each block's kernel (its own hourly state) runs on the threads and
     takes the grid's sums; the KPIs are bit for bit those of block-by-block runs (tested).
+    Blocks of equal weather and cooling parameters share one hourly state
+    (:class:`~twin.engine.kernel_parts.StateMemo`, for this call only). Python's cyclic garbage
+    collector is paused for the run and restored after (:func:`_cyclic_gc_paused`).
 
     Parameters
     ----------
