@@ -28,7 +28,6 @@ codes, :data:`COMPILED_DESIGNS`): :func:`facility_year` and :mod:`twin.engine.ke
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -181,7 +180,7 @@ def facility_year(
     m: int,
     grid: GridYear | None = None,
     want_hourly: bool = True,
-    weather: Hashable | None = None,
+    weather: tuple[int, ...] | None = None,
     states: StateMemo | None = None,
 ) -> dict[str, Any] | None:
     """A block's annual sums (and hourly facility power) by the design's fused kernel.

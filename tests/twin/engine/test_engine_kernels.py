@@ -557,3 +557,38 @@ def test_annual_kpis_leaves_the_garbage_collector_as_it_found_it():
         assert gc.isenabled()
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_the_state_memo_holds_a_few_states_and_not_a_block_whose_state_differs_per_case():
+    """The memo keeps its ``limit`` latest states (memory stays at a few states whatever the run's
+    size), and a packed block of several cooling sets (a state per case, as large as the block)
+    computes its own without storing it."""
+    import twin.engine.kernel_parts as kp
+
+    memo = kp.StateMemo(limit=2)
+    calls: list[str] = []
+
+    def state(name: str):
+        return lambda: calls.append(name) or name
+
+    assert [memo.get(k, state(k)) for k in ("a", "b", "a", "c", "a")] == ["a", "b", "a", "c", "a"]
+    assert calls == ["a", "b", "c"]  # "a" still among the two latest when asked again
+    memo.get("b", state("b"))
+    assert calls == ["a", "b", "c", "b"]  # "b" was dropped when "c" came
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(
+            ("facility.utilisation", (0.4, 0.8)),
+            ("cooling.free_air.evap_effectiveness", tuple(np.linspace(0.5, 0.95, 20).round(4))),
+        ),
+    )
+    wx = prepare_weather(sc)
+    asked: list[object] = []
+    real = kp.StateMemo.get
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp.StateMemo, "get", lambda self, key, fn: asked.append(key) or real(self, key, fn))
+        handled = _count_kernel_blocks(mp)
+        fused = annual_kpis(sc, weather=wx, kernel="numba")
+    assert handled == [True] and asked == []  # one packed block of 40 cases, 20 states
+    _assert_kpis_equal(fused, annual_kpis(sc, weather=wx, kernel="reference"))
