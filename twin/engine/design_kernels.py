@@ -47,6 +47,7 @@ from twin.engine.kernel_parts import (
     electrical_chain,
     end_chunk,
     fill_hour,
+    hourly_state,
     indoor_losses,
     it_case,
     it_power,
@@ -71,6 +72,7 @@ __all__ = [
     "chilled_water_loop",
     "chilled_water_plant_hour",
     "chilled_water_total",
+    "indirect_evap_hours",
     "indirect_evap_kernel",
     "indirect_evap_loop",
 ]
@@ -561,18 +563,25 @@ def air_rows(coo: Any, q_design: Any, dt_units: Any) -> list[Any]:
     ]
 
 
-def indirect_evap_kernel(block: Block) -> dict[str, Any] | None:
-    """Indirect evaporative cooling's entry of :data:`twin.engine.kernels.COMPILED_DESIGNS`."""
-    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block
-    nt = int(np.shape(wx["t_db"])[-1])
-    installed, overclock = installed_it(design, fac, coo, design_kw, nt)
-    coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}  # as facility_chain does
+def indirect_evap_hours(wx: Any, coo: Any) -> tuple[dict[str, Any], np.ndarray]:
+    """Indirect evaporative cooling's hourly state (:func:`~twin.building.cooling.indirect_evap.indirect_evap_state`)
+    and the DX trim's COP in the hours any case may run it."""
     st = indirect_evap_state(wx, coo)
-    q_design = _design_heat(design_kw, ele)
-    may_run = (st["t_after"] > st["t_set"]).astype(float)  # the hours any case may run the DX trim
+    may_run = (st["t_after"] > st["t_set"]).astype(float)
     _, cop = vapour_compression_power(
         may_run, st["t_evap"], st["t_cond"], str(coo["refrigerant"]), coo["eta_isentropic"], coo["eta_motor"]
     )
+    return st, cop
+
+
+def indirect_evap_kernel(block: Block) -> dict[str, Any] | None:
+    """Indirect evaporative cooling's entry of :data:`twin.engine.kernels.COMPILED_DESIGNS`."""
+    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block[:10]
+    nt = int(np.shape(wx["t_db"])[-1])
+    installed, overclock = installed_it(design, fac, coo, design_kw, nt)
+    coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}  # as facility_chain does
+    st, cop = hourly_state(block, indirect_evap_hours, coo)
+    q_design = _design_heat(design_kw, ele)
     P = case_matrix(
         [
             *shared_rows(fac, ele, design_kw, overclock),
@@ -598,12 +607,12 @@ def indirect_evap_kernel(block: Block) -> dict[str, Any] | None:
 def chilled_water_kernel(block: Block) -> dict[str, Any] | None:
     """Chilled water's entry of :data:`twin.engine.kernels.COMPILED_DESIGNS`: EIR chillers
     (:func:`chilled_water_loop`) or CoolProp cycle chillers (:func:`chilled_water_cycle_loop`)."""
-    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block
+    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block[:10]
     eir = coo["chiller_model"] == "eir"
     nt = int(np.shape(wx["t_db"])[-1])
     installed, overclock = installed_it(design, fac, coo, design_kw, nt)
     coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}
-    st = chilled_water_state(wx, coo)
+    st = hourly_state(block, chilled_water_state, coo)
     q_design = _design_heat(design_kw, ele)
     plant = chilled_water_plant(coo, q_design, st["t_chw"])
     ch = plant["chiller"]

@@ -44,7 +44,8 @@ Physical constants are arguments (a module constant is frozen into the compiled 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -62,6 +63,7 @@ __all__ = [
     "SHARED_ROWS",
     "Block",
     "GridYear",
+    "StateMemo",
     "add_hour",
     "by_hour",
     "case_matrix",
@@ -72,6 +74,7 @@ __all__ = [
     "end_chunk",
     "fill_column",
     "fill_hour",
+    "hourly_state",
     "indoor_losses",
     "it_case",
     "it_power",
@@ -81,6 +84,7 @@ __all__ = [
     "segment_starts",
     "shared_rows",
     "state_groups",
+    "value_key",
 ]
 
 CHUNK = 128
@@ -446,6 +450,87 @@ class Block(NamedTuple):
     """The grid's hourly inputs (a block without green supply: take the grid sums), or None."""
     want_hourly: bool
     """Whether the hourly facility power is needed (a block with a green plant)."""
+    weather: tuple[int, ...] | None = None
+    """The block's sites in the run (one index when its cases share a site), for ``states``."""
+    states: StateMemo | None = None
+    """The run's memo of hourly states (:func:`hourly_state`), or None (compute each block's)."""
+
+
+class StateMemo:
+    """The hourly states of one run (one :func:`twin.engine.simulate.annual_kpis` call), each
+    computed once per distinct input and shared by the blocks that read the same.
+
+    Lives as long as the call: no state outlives the run, so no result depends on what a
+    process ran before. Holds at most ``limit`` states (the least recently asked for dropped
+    first: the plan puts the blocks of one state next to each other), so memory stays at a few states whatever the
+    number of blocks. Thread-safe (blocks run on threads); a state is computed once even when
+    two blocks ask for it at the same time.
+    """
+
+    def __init__(self, limit: int = 2) -> None:
+        self.limit = limit
+        self._values: dict[Hashable, Any] = {}
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, fn: Callable[[], Any]) -> Any:
+        """``fn()``, computed at the first call with ``key`` and the same object returned after
+        (while it is among the ``limit`` latest)."""
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                if key in self._values:
+                    self._values[key] = self._values.pop(key)  # the latest asked for
+                    return self._values[key]
+            value = fn()
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.limit:
+                    old = next(iter(self._values))
+                    del self._values[old]
+                    self._locks.pop(old, None)
+            return value
+
+
+def value_key(v: Any) -> Hashable:
+    """A hashable key equal for equal values: arrays by shape, type and bytes, mappings and
+    sequences item by item, other values as themselves."""
+    if isinstance(v, np.ndarray):
+        return (v.shape, v.dtype.str, v.tobytes())
+    if isinstance(v, Mapping):
+        return tuple((k, value_key(v[k])) for k in sorted(v))
+    if isinstance(v, list | tuple):
+        return tuple(value_key(x) for x in v)
+    return v
+
+
+def _per_case(v: Any) -> bool:
+    """Whether ``v`` (arrays, mappings and sequences of them) holds a column that differs per case."""
+    if isinstance(v, np.ndarray):
+        return v.ndim >= 1 and v.shape[0] > 1
+    if isinstance(v, Mapping):
+        return any(_per_case(x) for x in v.values())
+    if isinstance(v, list | tuple):
+        return any(_per_case(x) for x in v)
+    return False
+
+
+def hourly_state(block: Block, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(block.wx, *args)``: a design's hourly state (what depends on the weather and the
+    cooling parameters only), computed once per run for equal weather and ``args``
+    (:class:`StateMemo`) when the block carries the run's memo and its cases share one site and
+    one set of those parameters (a block whose state differs per case computes its own: it is
+    as large as the block and no other block has it), else computed here.
+
+    The result is shared by the blocks: it is never written to. ``args`` are everything
+    ``fn`` reads besides the weather (the cooling columns after the hall's air management, the
+    design heat…).
+    """
+    if block.states is None or block.weather is None or len(block.weather) != 1 or _per_case(args):
+        return fn(block.wx, *args)
+    key = (fn.__module__, fn.__qualname__, block.weather, value_key(args))
+    return block.states.get(key, lambda: fn(block.wx, *args))
 
 
 def run_kernel(

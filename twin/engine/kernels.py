@@ -44,6 +44,7 @@ from twin.engine.kernel_parts import (
     SHARED_ROWS,
     Block,
     GridYear,
+    StateMemo,
     add_hour,
     case_matrix,
     close_sums,
@@ -51,6 +52,7 @@ from twin.engine.kernel_parts import (
     electrical_chain,
     end_chunk,
     fill_hour,
+    hourly_state,
     indoor_losses,
     it_case,
     it_power,
@@ -145,11 +147,11 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
 
 
 def _free_air(block: Block) -> dict[str, Any] | None:
-    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block
+    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block[:10]
     nt = int(np.shape(wx["t_db"])[-1])
     installed, overclock = installed_it(design, fac, coo, design_kw, nt)
     coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}  # as facility_chain does
-    state, d_s, dt_units = air_state(wx, coo)
+    state, d_s, dt_units = hourly_state(block, air_state, coo)
     q_design = _design_heat(design_kw, ele)
     P = case_matrix([*shared_rows(fac, ele, design_kw, overclock), d_s, *air_rows(coo, q_design, dt_units)], m)
     consts = np.array([CP_AIR, T_INLET_REF, DT_CHIP_AIR, *FAN_CURVES[str(coo["fan_control"])]], dtype=float)
@@ -178,12 +180,17 @@ def facility_year(
     m: int,
     grid: GridYear | None = None,
     want_hourly: bool = True,
+    weather: tuple[int, ...] | None = None,
+    states: StateMemo | None = None,
 ) -> dict[str, Any] | None:
     """A block's annual sums (and hourly facility power) by the design's fused kernel.
 
     Same arguments as :func:`twin.building.facility.facility_chain` and the block's case count
     ``m``; ``grid`` the grid's hourly inputs of a block without green supply (then the grid
-    sums are taken too); ``want_hourly`` whether the hourly facility power is needed.
+    sums are taken too); ``want_hourly`` whether the hourly facility power is needed; ``states``
+    the run's memo of hourly states (:class:`~twin.engine.kernel_parts.StateMemo`: blocks of
+    equal weather and cooling parameters share one), with ``weather`` the key of the block's
+    weather rows (its site indices in the run).
 
     Returns
     -------
@@ -196,7 +203,11 @@ def facility_year(
         no kernel or the block needs the reference (trim shortfall, a value out of bounds).
     """
     fn = COMPILED_DESIGNS.get(design.name)
-    return None if fn is None else fn(Block(design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly))
+    return (
+        None
+        if fn is None
+        else fn(Block(design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly, weather, states))
+    )
 
 
 def kernel_for(case_years: float, kernel: str = "auto") -> str:

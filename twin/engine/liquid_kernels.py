@@ -62,6 +62,7 @@ from twin.engine.kernel_parts import (
     end_chunk,
     fill_column,
     fill_hour,
+    hourly_state,
     indoor_losses,
     it_case,
     it_power,
@@ -80,6 +81,7 @@ __all__ = [
     "drycooler_case",
     "liquid_case",
     "liquid_heat",
+    "liquid_hours",
     "liquid_kernel",
     "liquid_load",
     "liquid_loop",
@@ -372,6 +374,16 @@ def _trim_short(
     return np.concatenate([[hours.size, m], hours, values.transpose(2, 0, 1).ravel()])
 
 
+def liquid_hours(wx: Any, kind: str, coo: Any, q_design: Any) -> tuple[dict[str, Any], list[Any], Any, Any]:
+    """A liquid design's hourly state: :func:`~twin.building.cooling.liquid.liquid_state`, its
+    auxiliary air system's (:func:`~twin.engine.design_kernels.air_state`: rows and ΔT units K)
+    and the adiabatic pad's air °C."""
+    st = liquid_state(kind, wx, coo, q_design)
+    air, _, dt_units = air_state(wx, st["aux"])
+    t_pad = wx["t_db"] - coo["adiabatic_effectiveness"] * (wx["t_db"] - wx["t_wb"])
+    return st, air, dt_units, t_pad
+
+
 def liquid_kernel(block: Block) -> dict[str, Any] | None:
     """The liquid designs' entry of :data:`twin.engine.kernels.COMPILED_DESIGNS`.
 
@@ -379,18 +391,16 @@ def liquid_kernel(block: Block) -> dict[str, Any] | None:
     time) ``q_recoverable`` and ``t_return`` (heat reuse) and ``fluid_loss``, ``fluid_co2e``,
     ``fluid_cost`` as the reference gives them.
     """
-    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block
+    design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block[:10]
     kind = design.name
     nt = int(np.shape(wx["t_db"])[-1])
     installed, overclock = installed_it(design, fac, coo, design_kw, nt)
     coo = {**coo, **hall_air(kind, fac, coo, wx["p_air"])}  # as facility_chain does
     q_design = _design_heat(design_kw, ele)
-    st = liquid_state(kind, wx, coo, q_design)
+    st, air, dt_units, t_pad = hourly_state(block, liquid_hours, kind, coo, q_design)
     two_phase = st["p_coolant_pump_design"] is None
     aux = st["aux"]
-    air, _, dt_units = air_state(wx, aux)
     aux_state = air[1:]  # the air system's "IT" is the residual heat: no supply temperature in it
-    t_pad = wx["t_db"] - coo["adiabatic_effectiveness"] * (wx["t_db"] - wx["t_wb"])
     state = [
         st["t_coolant"],
         st["t_water_target"],

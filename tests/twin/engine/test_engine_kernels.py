@@ -479,3 +479,116 @@ def test_batches_of_blocks_give_the_same_kpis(monkeypatch, design):
         for other in (runs[1], runs[5]):
             np.testing.assert_array_equal(runs[1024][k].values, other[k].values, err_msg=k)
     _assert_kpis_equal(runs[1024], annual_kpis(sc, weather=wx, kernel="reference"))
+
+
+@pytest.mark.parametrize(
+    ("design", "fixed"),
+    [
+        ("free_air", ()),
+        ("chilled_water", ()),
+        ("chilled_water", (("cooling.chilled_water.chiller_model", ("cycle",)),)),
+        ("indirect_evap", ()),
+        ("spray", ()),
+        ("cold_plate", ()),
+        ("immersion_1p", ()),
+        ("immersion_2p", ()),
+    ],
+)
+def test_blocks_of_one_cooling_set_share_one_hourly_state_per_call(design, fixed):
+    """300 utilisations of one cooling set are three blocks: their hourly state is computed once
+    per annual_kpis call (a second call computes it again: nothing outlives the call), and the
+    KPIs are bit for bit those of every block computing its own."""
+    import twin.engine.kernel_parts as kp
+
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=(design,),
+        sweep=(("facility.utilisation", tuple(np.linspace(0.3, 1.0, 300).round(6))), *fixed),
+    )
+    wx = prepare_weather(sc)
+    computed: list[object] = []
+    real = kp.StateMemo.get
+
+    def counting(self, key, fn):
+        def compute():
+            computed.append(key)
+            return fn()
+
+        return real(self, key, compute)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp.StateMemo, "get", counting)
+        handled = _count_kernel_blocks(mp)
+        shared = annual_kpis(sc, weather=wx, kernel="numba")
+        assert len(handled) == 3 and all(handled)
+        assert len(computed) == 1
+        annual_kpis(sc, weather=wx, kernel="numba")
+        assert len(computed) == 2
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp.StateMemo, "get", lambda self, key, fn: fn())  # each block its own state
+        alone = annual_kpis(sc, weather=wx, kernel="numba")
+    for k in alone.data_vars:
+        np.testing.assert_array_equal(shared[k].to_numpy(), alone[k].to_numpy(), err_msg=k)
+
+
+def test_annual_kpis_leaves_the_garbage_collector_as_it_found_it():
+    """annual_kpis pauses the cyclic collector for its run and restores it, on success and on
+    error, enabled or not before; overlapping holds restore it only when the last ends."""
+    import gc
+
+    from twin.engine.simulate import _cyclic_gc_paused
+
+    sc = Scenario(sites=("qingyang",), designs=("free_air",))
+    wx = prepare_weather(sc)
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            annual_kpis(sc, weather=wx)
+            assert gc.isenabled() is enabled
+            with pytest.raises(ConfigError, match="kernel"):
+                annual_kpis(sc, weather=wx, kernel="fast")
+            assert gc.isenabled() is enabled
+        gc.enable()
+        with _cyclic_gc_paused():
+            with _cyclic_gc_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_the_state_memo_holds_a_few_states_and_not_a_block_whose_state_differs_per_case():
+    """The memo keeps its ``limit`` latest states (memory stays at a few states whatever the run's
+    size), and a packed block of several cooling sets (a state per case, as large as the block)
+    computes its own without storing it."""
+    import twin.engine.kernel_parts as kp
+
+    memo = kp.StateMemo(limit=2)
+    calls: list[str] = []
+
+    def state(name: str):
+        return lambda: calls.append(name) or name
+
+    assert [memo.get(k, state(k)) for k in ("a", "b", "a", "c", "a")] == ["a", "b", "a", "c", "a"]
+    assert calls == ["a", "b", "c"]  # "a" still among the two latest when asked again
+    memo.get("b", state("b"))
+    assert calls == ["a", "b", "c", "b"]  # "b" was dropped when "c" came
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(
+            ("facility.utilisation", (0.4, 0.8)),
+            ("cooling.free_air.evap_effectiveness", tuple(np.linspace(0.5, 0.95, 20).round(4))),
+        ),
+    )
+    wx = prepare_weather(sc)
+    asked: list[object] = []
+    real = kp.StateMemo.get
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp.StateMemo, "get", lambda self, key, fn: asked.append(key) or real(self, key, fn))
+        handled = _count_kernel_blocks(mp)
+        fused = annual_kpis(sc, weather=wx, kernel="numba")
+    assert handled == [True] and asked == []  # one packed block of 40 cases, 20 states
+    _assert_kpis_equal(fused, annual_kpis(sc, weather=wx, kernel="reference"))
