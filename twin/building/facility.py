@@ -263,25 +263,26 @@ def check_bounds(design: str, r: Mapping[str, Any], fac: Columns, coo: Columns) 
         return ", ".join(vals)
 
     p_it = np.asarray(r["p_it"])
-    bad = ~(p_it > 0.0) | ~np.isfinite(p_it)
-    if bad.any():
+    top = p_it.max()  # the lowest and highest value: all positive and finite in two passes
+    if not (p_it.min() > 0.0 and top < np.inf):
+        bad = ~(p_it > 0.0) | ~np.isfinite(p_it)
         sec, names = _CAUSES["p_it"]
         raise PhysicalBoundsError(
             f"design {design!r}: IT power is not positive in {int(bad.sum())} case-hours "
             f"(lowest {float(np.nanmin(p_it)):.4g} kW) with {row_values(sec, names, fac, bad)}; "
             "this combination cannot be physical: raise the utilisation or idle fraction, or lower leakage_per_k"
         )
-    scale = 1e-9 * float(np.max(np.abs(p_it)))
+    scale = 1e-9 * float(top)  # (= the largest |p_it|: every value is positive)
     for name in (*POWER_PARTS, *COOLING_PARTS, "water"):
         a = np.asarray(r[name])
         # min ≥ −scale holds for no NaN and no −inf; max < inf for no +inf: all finite and ≥ −scale
-        if not (np.min(a) >= -scale and np.max(a) < np.inf):
+        if not (a.min() >= -scale and a.max() < np.inf):
             raise PhysicalBoundsError(
                 f"design {design!r}: {name} is negative or not finite (lowest {float(np.nanmin(a)):.4g}); "
                 f"cooling parameters {row_values('cooling.' + design, tuple(coo), coo, a < -scale)}"
             )
     pue = np.asarray(r["pue"])
-    if np.any(pue < 1.0 - 1e-12):
+    if pue.min() < 1.0 - 1e-12:
         raise PhysicalBoundsError(f"design {design!r}: hourly PUE {float(pue.min()):.6g} < 1 (the balance is broken)")
 
 

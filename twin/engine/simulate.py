@@ -457,16 +457,15 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
         kept: set[int] = set()  # arrays already stored (two variables never share memory)
         for name, arr in _block(plan, key, idx, keep).items():
             arr = np.asarray(arr)
+            # (the one block writes every case: no record of the rows written)
             if whole and name != "mode" and arr.shape == (n, nt) and arr.flags.owndata and id(arr) not in kept:
                 results[name] = arr  # already the full result: keep it, no copy
                 kept.add(id(arr))
-                written[name] = np.ones(n, dtype=bool)
                 continue
             if whole and name != "mode" and arr.dtype in (np.float64, np.bool_) and arr.size < n * nt:
                 # the same in every hour or case (no pumps, chilled water's IT power): a read-only
                 # broadcast view, as the weather's and an empty supply's variables are
                 results[name] = np.broadcast_to(arr, (n, nt))
-                written[name] = np.ones(n, dtype=bool)
                 continue
             arr = np.broadcast_to(arr, (len(idx), nt))
             with lock:
@@ -474,7 +473,7 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
                     dtype = bool if arr.dtype == bool else (np.int16 if name == "mode" else float)
                     results[name] = np.empty((n, nt), dtype=dtype)
                     written[name] = np.zeros(n, dtype=bool)
-            results[name][rows] = arr + mode_offset[key[0]] if name == "mode" else arr
+            results[name][rows] = np.add(arr, mode_offset[key[0]], dtype=np.int16) if name == "mode" else arr
             written[name][rows] = True
 
     _run_blocks(plan.blocks, run_block)

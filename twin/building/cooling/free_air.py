@@ -41,6 +41,7 @@ from twin.building.cooling.components import (
 from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, ITResult, Weather
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
+from twin.core.memo import LRU
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
@@ -125,17 +126,35 @@ def _x_sat(t: np.ndarray, p: np.ndarray) -> np.ndarray:
     return psy.vapor_mole_fraction(t, 100.0, p)
 
 
+_TERMS = LRU(64)
+"""Saturation terms of the parameters' temperatures (setpoints, the envelope's dew points), by value."""
+
+
 def _saturation_terms(*temps: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """:func:`weather.psychrometrics.saturation_terms` of several temperature arrays in one call
-    (elementwise, so the same values), each of its own shape."""
+    (elementwise, so the same values), each of its own shape, read-only.
+
+    The temperatures are the parameters' (a setpoint, an envelope's dew points: a few values per
+    case, no weather), so the terms of equal temperatures are computed once per process: they
+    are constants of those values (the same arrays bit for bit), and on the few values a call
+    holds numpy's per-call overhead costs more than a year's hourly pass.
+    """
     arrays = [np.asarray(t, dtype=float) for t in temps]
-    terms = psy.saturation_terms(np.concatenate([a.ravel() for a in arrays]))
-    out, start = [], 0
-    for a in arrays:
-        es, alpha, beta = (x[start : start + a.size].reshape(a.shape) for x in terms)
-        out.append((es, alpha, beta))
-        start += a.size
-    return out
+    key = tuple((a.shape, a.tobytes()) for a in arrays)
+
+    def make() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        terms = psy.saturation_terms(np.concatenate([a.ravel() for a in arrays]))
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        start = 0
+        for a in arrays:
+            es, alpha, beta = (x[start : start + a.size].reshape(a.shape) for x in terms)
+            for x in (es, alpha, beta):
+                x.flags.writeable = False
+            out.append((es, alpha, beta))
+            start += a.size
+        return out
+
+    return _TERMS.get(key, make) if sum(a.size for a in arrays) <= 4096 else make()
 
 
 def _w_of_x(x: np.ndarray) -> np.ndarray:
@@ -186,7 +205,7 @@ def _x_sat_supply(
 def free_air_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
     """What happens per kg of supply air each hour: the part of :func:`simulate_free_air` before the load.
 
-    Arrays broadcastable to (case, time), independent of the IT load: ``mode``, ``too_humid``,
+    Arrays broadcastable to (case, time), independent of the IT load: ``mode`` (int8), ``too_humid``,
     ``t_supply`` (°C, before any trim shortfall), ``trim_per_kg`` and ``closed_oa_per_kg``
     (kJ per kg of supply air the DX coil removes), ``fan_kw``, ``humid_kw`` (kW per kg/s),
     ``water`` (L/h per kg/s), ``out_of_envelope``, ``w_supply`` (kg/kg), ``rh_supply`` (%).
@@ -287,7 +306,13 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     # The mode's code from the masks, which exclude each other (too humid, mix, outdoor, warm):
     # 0 mix (or none), 1 outdoor, warm: 2 evaporative, 3 evaporative + trim, 4 outdoor + trim;
     # 5 closed. Integer arithmetic on them: a where-chain of six costs several times more.
-    mode = 5 * too_humid + outdoor + warm * (4 - (dw > 0) * (1 + evap_only))
+    # In int8 (booleans viewed as 0/1 bytes): a third of int64's time, codes 0–5.
+    i8 = np.int8
+    mode = (
+        too_humid.view(i8) * i8(5)
+        + outdoor.view(i8)
+        + warm.view(i8) * (i8(4) - (dw > 0).view(i8) * (evap_only.view(i8) + i8(1)))
+    )
     t_supply = np.where(outdoor, t_o, np.where(warm, tmax, ts))  # too humid and mix: the setpoint
     xs_supply = np.where(outdoor, xs_o, np.where(warm, xs_tmax, xs_ts))  # x_sat at t_supply + d_s
     w_pre = np.where(warm, w_o + dw, w_o)  # supply humidity before humidification
