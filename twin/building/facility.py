@@ -41,6 +41,7 @@ __all__ = [
     "derive_psychrometrics",
     "facility_block",
     "facility_chain",
+    "field_names",
     "stack_columns",
 ]
 
@@ -83,7 +84,7 @@ def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
             distinct.append(o)
         rows.append(i)
     out: dict[str, Any] = {}
-    names = _field_names(type(objs[0]))
+    names = field_names(type(objs[0]))
     if not names:
         return out
     get = operator.attrgetter(*names)
@@ -104,7 +105,8 @@ def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
+def field_names(cls: type) -> tuple[str, ...]:
+    """The field names of a parameter class, in order (read once per class)."""
     if cls not in _FIELD_NAMES:
         _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return _FIELD_NAMES[cls]
