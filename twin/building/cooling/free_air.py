@@ -41,7 +41,7 @@ from twin.building.cooling.components import (
 from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, ITResult, Weather
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
-from twin.core.memo import LRU
+from twin.core.memo import LRU, of_values
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
@@ -135,12 +135,11 @@ def _saturation_terms(*temps: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndar
     (elementwise, so the same values), each of its own shape, read-only.
 
     The temperatures are the parameters' (a setpoint, an envelope's dew points: a few values per
-    case, no weather), so the terms of equal temperatures are computed once per process: they
-    are constants of those values (the same arrays bit for bit), and on the few values a call
-    holds numpy's per-call overhead costs more than a year's hourly pass.
+    case, no weather), so the terms of equal temperatures are computed once per process
+    (:func:`twin.core.memo.of_values`): on the few values a call holds, numpy's per-call
+    overhead costs more than a year's hourly pass.
     """
     arrays = [np.asarray(t, dtype=float) for t in temps]
-    key = tuple((a.shape, a.tobytes()) for a in arrays)
 
     def make() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         terms = psy.saturation_terms(np.concatenate([a.ravel() for a in arrays]))
@@ -148,13 +147,11 @@ def _saturation_terms(*temps: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndar
         start = 0
         for a in arrays:
             es, alpha, beta = (x[start : start + a.size].reshape(a.shape) for x in terms)
-            for x in (es, alpha, beta):
-                x.flags.writeable = False
             out.append((es, alpha, beta))
             start += a.size
         return out
 
-    return _TERMS.get(key, make) if sum(a.size for a in arrays) <= 4096 else make()
+    return of_values(_TERMS, make, *arrays)
 
 
 def _w_of_x(x: np.ndarray) -> np.ndarray:
@@ -167,6 +164,8 @@ def _x_of_w(w: np.ndarray) -> np.ndarray:
 
 def _hours(a: Any, hours: np.ndarray) -> Any:
     """The columns ``hours`` of an array broadcastable to (case, time); a column without a time axis as it is."""
+    if isinstance(a, np.ndarray):
+        return a[..., hours] if a.ndim and a.shape[-1] != 1 else a
     return a[..., hours] if np.ndim(a) and np.shape(a)[-1] != 1 else a
 
 
@@ -300,9 +299,10 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     humid_h = _hours(too_humid, humid_hours)
 
     # Supply air temperature and humidity without capacity limits.
-    mix = (~too_humid) & (t_o <= ts)
-    outdoor = (~too_humid) & (t_o > ts) & (t_o <= tmax)
-    warm = (~too_humid) & (t_o > tmax)
+    dry = ~too_humid
+    mix = dry & (t_o <= ts)
+    outdoor = dry & (t_o > ts) & (t_o <= tmax)
+    warm = dry & (t_o > tmax)
     # Evaporative: how far can we cool before hitting the humidity limit at tmax? Evaluated in
     # the warm hours only (of some case): every use of dw and evap_only is masked by warm, and
     # dw is NaN in the other hours.
@@ -355,7 +355,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         + warm.view(i8) * (i8(4) - (dw > 0).view(i8) * (evap_only.view(i8) + i8(1)))
     )
     # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
-    frac_oa = np.where(mix, np.minimum(np.maximum(dt_units / np.maximum(ts + dt_units - t_o, 1e-9), 0.0), 1.0), 1.0)
+    frac_oa = np.where(mix, np.clip(dt_units / np.maximum(ts + dt_units - t_o, 1e-9), 0.0, 1.0), 1.0)
 
     def supply_air(t_sup: np.ndarray, xs_s: np.ndarray) -> dict[str, np.ndarray]:
         """Humidification and the supply air's humidity, density, RH and envelope check at t_sup
@@ -365,7 +365,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         evaluated on the state's shape, and again per case only in hours of trim shortfall.
         """
         w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
-        humidify = (~too_humid) & (w_pre < w_min) & p["humidifier"]
+        humidify = dry & (w_pre < w_min) & p["humidifier"]
         w_sup = np.where(humidify, w_min, w_pre)
         if humid_hours.size:  # closed: dried by the DX coil
             h = humid_hours
