@@ -321,7 +321,9 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     evap_only = np.zeros(full, dtype=bool)
     trim_per_kg = np.zeros(full)  # kJ/kg to bring the evaporatively cooled air to tmax
     evap_water = np.zeros(full)  # kg water evaporated per kg supply air
-    w_pre = np.array(np.broadcast_to(w_o, full))  # supply humidity before humidification
+    w_pre = np.array(
+        np.broadcast_to(w_o, full), order="C"
+    )  # supply humidity before humidification (C order: as np.where gave)
     # Supply temperature and its x_sat (at t_supply + d_s): too humid and mix the setpoint,
     # outdoor the outdoor air; warm hours: tmax, below.
     t_supply = np.where(outdoor, t_o, ts)
