@@ -41,6 +41,7 @@ __all__ = [
     "derive_psychrometrics",
     "facility_block",
     "facility_chain",
+    "field_names",
     "stack_columns",
 ]
 
@@ -83,7 +84,7 @@ def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
             distinct.append(o)
         rows.append(i)
     out: dict[str, Any] = {}
-    names = _field_names(type(objs[0]))
+    names = field_names(type(objs[0]))
     if not names:
         return out
     get = operator.attrgetter(*names)
@@ -104,7 +105,8 @@ def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
+def field_names(cls: type) -> tuple[str, ...]:
+    """The field names of a parameter class, in order (read once per class)."""
     if cls not in _FIELD_NAMES:
         _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return _FIELD_NAMES[cls]
@@ -263,25 +265,26 @@ def check_bounds(design: str, r: Mapping[str, Any], fac: Columns, coo: Columns) 
         return ", ".join(vals)
 
     p_it = np.asarray(r["p_it"])
-    bad = ~(p_it > 0.0) | ~np.isfinite(p_it)
-    if bad.any():
+    top = p_it.max()  # the lowest and highest value: all positive and finite in two passes
+    if not (p_it.min() > 0.0 and top < np.inf):
+        bad = ~(p_it > 0.0) | ~np.isfinite(p_it)
         sec, names = _CAUSES["p_it"]
         raise PhysicalBoundsError(
             f"design {design!r}: IT power is not positive in {int(bad.sum())} case-hours "
             f"(lowest {float(np.nanmin(p_it)):.4g} kW) with {row_values(sec, names, fac, bad)}; "
             "this combination cannot be physical: raise the utilisation or idle fraction, or lower leakage_per_k"
         )
-    scale = 1e-9 * float(np.max(np.abs(p_it)))
+    scale = 1e-9 * float(top)  # (= the largest |p_it|: every value is positive)
     for name in (*POWER_PARTS, *COOLING_PARTS, "water"):
         a = np.asarray(r[name])
         # min ≥ −scale holds for no NaN and no −inf; max < inf for no +inf: all finite and ≥ −scale
-        if not (np.min(a) >= -scale and np.max(a) < np.inf):
+        if not (a.min() >= -scale and a.max() < np.inf):
             raise PhysicalBoundsError(
                 f"design {design!r}: {name} is negative or not finite (lowest {float(np.nanmin(a)):.4g}); "
                 f"cooling parameters {row_values('cooling.' + design, tuple(coo), coo, a < -scale)}"
             )
     pue = np.asarray(r["pue"])
-    if np.any(pue < 1.0 - 1e-12):
+    if pue.min() < 1.0 - 1e-12:
         raise PhysicalBoundsError(f"design {design!r}: hourly PUE {float(pue.min()):.6g} < 1 (the balance is broken)")
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["LRU"]
+import numpy as np
+
+__all__ = ["LRU", "of_values"]
+
+T = TypeVar("T")
 
 
 class LRU:
@@ -48,3 +52,31 @@ class LRU:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+def of_values(memo: LRU, make: Callable[[], T], *values: Any, limit: int = 4096) -> T:
+    """``make()``, memoised in ``memo`` by the values it is computed from (arrays or numbers).
+
+    For what depends on parameter values alone (a setpoint's saturation terms, a tower's design
+    point): computed once per process for equal values, the same result bit for bit. The arrays
+    of the result (in tuples and lists too) are read-only, as it is shared; values of more than
+    ``limit`` elements in all are not memoised.
+    """
+    arrays = [np.asarray(v) for v in values]
+    if sum(a.size for a in arrays) > limit:
+        return make()
+
+    def built() -> T:
+        out = make()
+        _freeze(out)
+        return out
+
+    return memo.get(tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays), built)
+
+
+def _freeze(x: Any) -> None:
+    if isinstance(x, np.ndarray):
+        x.flags.writeable = False
+    elif isinstance(x, (tuple, list)):
+        for v in x:
+            _freeze(v)

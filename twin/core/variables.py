@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from twin.core.memo import LRU
 from twin.core.params import display_units
 from weather.dataset import VARIABLES as WEATHER_VARIABLES
 
@@ -469,7 +470,7 @@ def _coordinates(coords: Mapping[str, Any]) -> tuple[dict[Any, xr.Variable], dic
         if isinstance(value, tuple) and len(value) == 2 and _plain_dimension(name, *value):
             # an indexed dimension coordinate of plain numbers or datetimes: the index from_variables
             # would build from it, and its variable, without converting the array to a Variable first
-            index = PandasIndex(value[1], name, coord_dtype=value[1].dtype)
+            index = _index(name, value[1])
             indexes[name] = index
             variables[name] = index.create_variables()[name]
             continue
@@ -487,6 +488,30 @@ def _coordinates(coords: Mapping[str, Any]) -> tuple[dict[Any, xr.Variable], dic
             var = index.create_variables({name: var})[name]
         variables[name] = var
     return variables, indexes
+
+
+_INDEXES = LRU(8)
+"""The indexes of dimension coordinates built last (a run's time axis: the same year, call after call)."""
+
+
+def _index(name: Any, values: Any) -> Any:
+    """xarray's ``PandasIndex`` of a 1-D array on the dimension ``name``.
+
+    An index is immutable (its array a private copy, read-only through the Dataset), so one
+    built for equal values is shared: a run's time axis is indexed once per process, not once
+    per Dataset (pandas' conversion of 8,760 datetimes costs more than a free-air year's
+    supply step). Equal means equal: the ends pick the entry, the whole array is compared.
+    """
+    import numpy as np
+    from xarray.core.indexes import PandasIndex
+
+    def make() -> tuple[Any, Any]:
+        own = values.copy()
+        return own, PandasIndex(own, name, coord_dtype=own.dtype)
+
+    key = (name, values.dtype.str, values.size, values[:1].tobytes(), values[-1:].tobytes())
+    own, index = _INDEXES.get(key, make)
+    return index if np.array_equal(own, values) else make()[1]
 
 
 def _plain_dimension(name: Any, dims: Any, data: Any) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import os
 import threading
@@ -27,7 +28,14 @@ import numpy as np
 import sites
 from twin.building.cooling import DESIGNS, get_design
 from twin.building.cooling.free_air import ConvergenceError
-from twin.building.facility import COOLING_PARTS, POWER_PARTS, derive_psychrometrics, facility_chain, stack_columns
+from twin.building.facility import (
+    COOLING_PARTS,
+    POWER_PARTS,
+    derive_psychrometrics,
+    facility_chain,
+    field_names,
+    stack_columns,
+)
 from twin.building.heat_reuse import heat_demand, reused_heat
 from twin.building.it_load import utilisation_profile
 from twin.core.environment import env
@@ -102,7 +110,8 @@ def prepare_years(scenario: Scenario) -> dict[str, tuple[WeatherYear, dict[str, 
 
 def _texts(p: Any) -> tuple:
     """The text fields of a parameter object (they pick tables and laws: one value per block)."""
-    return tuple((f.name, getattr(p, f.name)) for f in dataclasses.fields(p) if isinstance(getattr(p, f.name), str))
+    names = field_names(type(p))
+    return tuple((n, v) for n, v in zip(names, map(p.__getattribute__, names), strict=True) if isinstance(v, str))
 
 
 def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
@@ -115,9 +124,10 @@ def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _group_key(c: Case) -> tuple:
-    """What the cases of one block share: design, utilisation profile and the text fields."""
-    return (c.design, c.facility.profile, _texts(c.cooling), c.facility.profile_csv, _texts(c.facility))
+def _group_key(c: Case, texts: Callable[[Any], tuple] = _texts) -> tuple:
+    """What the cases of one block share: design, utilisation profile and the text fields
+    (``texts``: :func:`_texts`, or a memo of it)."""
+    return (c.design, c.facility.profile, texts(c.cooling), c.facility.profile_csv, texts(c.facility))
 
 
 CASE_BLOCK = 128
@@ -134,12 +144,22 @@ def mode_codes() -> tuple[dict[str, int], tuple[str, ...]]:
     several designs can carry CF ``flag_values`` / ``flag_meanings`` (free air's codes are its
     indices 0–5). Read at each run, so a design registered later gets codes too.
     """
-    offset: dict[str, int] = {}
+    designs = tuple((name, tuple(DESIGNS.modes(name))) for name in DESIGNS)  # without importing them
+    offset, meanings = _mode_codes(designs)
+    return dict(offset), meanings
+
+
+@functools.lru_cache(maxsize=8)
+def _mode_codes(
+    designs: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[tuple[str, int], ...], tuple[str, ...]]:
+    """:func:`mode_codes` of the designs' names and modes."""
+    offset: list[tuple[str, int]] = []
     meanings: list[str] = []
-    for name in DESIGNS:  # DESIGNS.modes: without importing every design
-        offset[name] = len(meanings)
-        meanings += [f"{name}_{m}".replace("+", "_and_").replace(" ", "_") for m in DESIGNS.modes(name)]
-    return offset, tuple(meanings)
+    for name, modes in designs:
+        offset.append((name, len(meanings)))
+        meanings += [f"{name}_{m}".replace("+", "_and_").replace(" ", "_") for m in modes]
+    return tuple(offset), tuple(meanings)
 
 
 KPI_VARIABLES = (*HOURLY_NEEDS, *GREEN_HOURLY_NEEDS)
@@ -204,23 +224,31 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
     group_key: dict[tuple, tuple] = {}  # (design, facility id, cooling id) -> the group key
     # group -> (site, cooling fields) -> cases sharing site and cooling parameters
     runs: dict[tuple, dict[tuple, list[int]]] = {}
+    text_of: dict[int, tuple] = {}  # id(parameter object) -> its text fields
+
+    def texts(o: Any) -> tuple:
+        t = text_of.get(id(o))
+        if t is None:
+            t = text_of[id(o)] = _texts(o)
+        return t
+
     for i, c in enumerate(cases):
         f = fac_id.get(id(c.facility))
         if f is None:
-            texts = ("facility", c.facility.profile, c.facility.profile_csv, _texts(c.facility))
-            f = fac_id[id(c.facility)] = interned.setdefault(texts, len(interned))
+            fkey = ("facility", c.facility.profile, c.facility.profile_csv, texts(c.facility))
+            f = fac_id[id(c.facility)] = interned.setdefault(fkey, len(interned))
         k = cool_id.get(id(c.cooling))
         if k is None:
-            fields = tuple(repr(getattr(c.cooling, fld.name)) for fld in dataclasses.fields(c.cooling))
+            fields = tuple(map(repr, map(c.cooling.__getattribute__, field_names(type(c.cooling)))))
             k = cool_id[id(c.cooling)] = (
-                interned.setdefault(("cooling", _texts(c.cooling)), len(interned)),
+                interned.setdefault(("cooling", texts(c.cooling)), len(interned)),
                 interned.setdefault(("fields", fields), len(interned)),
             )
         group = (c.design, f, k[0])
         sub = runs.get(group)
         if sub is None:
             sub = runs[group] = {}
-            group_key[group] = _group_key(c)
+            group_key[group] = _group_key(c, texts)
         sub.setdefault((site_of[i], k[1]), []).append(i)
 
     # Runs of at least half a block get blocks of their own; shorter ones (a sweep of a cooling
@@ -314,14 +342,17 @@ def _block(
 
     ``inputs``: the block's :func:`_inputs`, when the caller has them already."""
     g = [plan.cases[i] for i in idx]
+    hr = None
     try:
-        inputs = inputs or _inputs(plan, key, idx)
+        if inputs is None:
+            columns = _columns(plan, idx)
+            inputs, hr = _inputs(plan, key, idx, columns), columns["heat_reuse"]
         r = facility_chain(*inputs)
     except ConvergenceError as exc:
         cases = [g[i] if len(g) > 1 else g[0] for i in exc.rows] or g
         named = "; ".join(f"{c.site} {c.design} {dict(c.swept) or ''}".rstrip() for c in cases[:5])
         raise ConfigError(f"{exc} (cases: {named})") from None
-    _heat_reuse(r, plan, idx, inputs[1]["t_db"])
+    _heat_reuse(r, plan, idx, inputs[1]["t_db"], hr)
     out = {}
     for name, arr in r.items():
         if keep is not None and name not in keep and name != "p_facility":
@@ -459,16 +490,15 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
         kept: set[int] = set()  # arrays already stored (two variables never share memory)
         for name, arr in _block(plan, key, idx, keep).items():
             arr = np.asarray(arr)
+            # (the one block writes every case: no record of the rows written)
             if whole and name != "mode" and arr.shape == (n, nt) and arr.flags.owndata and id(arr) not in kept:
                 results[name] = arr  # already the full result: keep it, no copy
                 kept.add(id(arr))
-                written[name] = np.ones(n, dtype=bool)
                 continue
             if whole and name != "mode" and arr.dtype in (np.float64, np.bool_) and arr.size < n * nt:
                 # the same in every hour or case (no pumps, chilled water's IT power): a read-only
                 # broadcast view, as the weather's and an empty supply's variables are
                 results[name] = np.broadcast_to(arr, (n, nt))
-                written[name] = np.ones(n, dtype=bool)
                 continue
             arr = np.broadcast_to(arr, (len(idx), nt))
             with lock:
@@ -476,7 +506,7 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
                     dtype = bool if arr.dtype == bool else (np.int16 if name == "mode" else float)
                     results[name] = np.empty((n, nt), dtype=dtype)
                     written[name] = np.zeros(n, dtype=bool)
-            results[name][rows] = arr + mode_offset[key[0]] if name == "mode" else arr
+            results[name][rows] = np.add(arr, mode_offset[key[0]], dtype=np.int16) if name == "mode" else arr
             written[name][rows] = True
 
     _run_blocks(plan.blocks, run_block)
@@ -502,14 +532,21 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
 
 def run_content(run: HourlyRun) -> NcContent:
     """:func:`simulate`'s variables, coordinates and attributes as numpy arrays (what its file holds), without xarray."""
+    return NcContent(*_run_parts(run, NcVariable))
+
+
+def _run_parts(
+    run: HourlyRun, variable: Callable[[tuple[str, ...], np.ndarray, dict], Any]
+) -> tuple[dict[str, Any], dict[str, NcVariable], dict[str, Any]]:
+    """:func:`run_content`'s data variables (each ``variable(dims, data, attrs)``), coordinates and attributes."""
     scenario, plan, results, per_case = run.scenario, run.plan, run.results, run.per_case
     _, mode_meanings = mode_codes()
     # one case has no case dimension (built so: squeezing a Dataset is slow)
     one = run.one
     hourly_dims, case_dims = (("time",), ()) if one else (("case", "time"), ("case",))
     pick = (lambda v: np.asarray(v)[0, ...]) if one else np.asarray
-    data = {k: NcVariable(hourly_dims, pick(v), attrs(k)) for k, v in results.items()}
-    data.update({k: NcVariable(case_dims, pick(v), attrs(k)) for k, v in per_case.items()})
+    data = {k: variable(hourly_dims, pick(v), attrs(k)) for k, v in results.items()}
+    data.update({k: variable(case_dims, pick(v), attrs(k)) for k, v in per_case.items()})
     if "mode" in data:
         data["mode"].attrs.update(
             flag_values=np.arange(len(mode_meanings), dtype=np.int16), flag_meanings=" ".join(mode_meanings)
@@ -531,21 +568,22 @@ def run_content(run: HourlyRun) -> NcContent:
     for key, (_, meta, _) in plan.wx_all.items():
         gattrs[f"weather_{key}"] = "; ".join(meta.get("notes", []))[:500]
     gattrs.update(policy_attrs(_limits(plan)))
-    return NcContent(data, coords, gattrs)
+    return data, coords, gattrs
 
 
 def run_dataset(run: HourlyRun) -> xr.Dataset:
     """:func:`simulate`'s Dataset from a run's arrays (:func:`simulate_arrays`, :func:`run_content`)."""
     import xarray as xr
 
-    content = run_content(run)
-    for v in content.data_vars.values():
-        if "time" in v.dims:  # every hourly result read-only, views of shared arrays or not
-            v.data.flags.writeable = False
-    # Variables built directly from the numpy arrays (fastpath: no conversion or checks)
-    data = {k: xr.Variable(v.dims, v.data, v.attrs, fastpath=True) for k, v in content.data_vars.items()}
-    ds = build_dataset(data, {k: (v.dims, v.data) for k, v in content.coords.items()})
-    ds.attrs.update(content.attrs)
+    def variable(dims: tuple[str, ...], data: np.ndarray, attrs: dict) -> xr.Variable:
+        if "time" in dims:  # every hourly result read-only, views of shared arrays or not
+            data.flags.writeable = False
+        # built directly from the numpy array (fastpath: no conversion or checks)
+        return xr.Variable(dims, data, attrs, fastpath=True)
+
+    data, coords, gattrs = _run_parts(run, variable)
+    ds = build_dataset(data, {k: (v.dims, v.data) for k, v in coords.items()})
+    ds.attrs.update(gattrs)
     return ds
 
 

@@ -218,6 +218,8 @@ class _Distinct:
         """``make(*objects)`` of every case (an array of ``dtype``), computed once per distinct combination."""
         picks, which = self(*names)
         cols = [self.columns[name] for name in names]
+        if len(picks) == 1:  # one distinct combination (one case, or a sweep of other sections)
+            return np.full(len(which), make(*(c[picks[0]] for c in cols)), dtype=dtype)
         return np.array([make(*(c[i] for c in cols)) for i in picks], dtype=dtype)[which]
 
     def field(self, name: str, attr: str) -> np.ndarray:

@@ -56,6 +56,7 @@ from twin.building.cooling.curves import (
 from twin.building.cooling.freeze import basin_heater_power
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
+from twin.core.memo import LRU, of_values
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
@@ -212,6 +213,10 @@ def chilled_water_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
     }
 
 
+_DESIGN_LG = LRU(64)
+"""The towers' design liquid-to-gas ratios, by their design point (parameters only)."""
+
+
 def chilled_water_plant(p: Columns, q_design: np.ndarray, t_chw: np.ndarray) -> dict[str, Any]:
     """The plant sized for the design heat ``q_design`` (kW), per case: what the hours share.
 
@@ -239,7 +244,13 @@ def chilled_water_plant(p: Columns, q_design: np.ndarray, t_chw: np.ndarray) -> 
         "chiller": chiller,
         "cop_design": cop_design,
         "q_rej_design": q_rej_design,
-        "lg_design": york_design_lg(p["tower_design_wet_bulb"], p["tower_range"], p["tower_approach"]),
+        "lg_design": of_values(
+            _DESIGN_LG,
+            lambda: york_design_lg(p["tower_design_wet_bulb"], p["tower_range"], p["tower_approach"]),
+            p["tower_design_wet_bulb"],
+            p["tower_range"],
+            p["tower_approach"],
+        ),
         "q_ref": q_ref,
         "p_chw_design": pump_power(
             q_design, p["delta_t_chw"], RHO_WATER, CP_WATER, p["chw_pump_head_pa"], p["pump_efficiency"]

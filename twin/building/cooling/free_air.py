@@ -41,6 +41,7 @@ from twin.building.cooling.components import (
 from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, ITResult, Weather
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
+from twin.core.memo import LRU, of_values
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
@@ -125,17 +126,32 @@ def _x_sat(t: np.ndarray, p: np.ndarray) -> np.ndarray:
     return psy.vapor_mole_fraction(t, 100.0, p)
 
 
+_TERMS = LRU(64)
+"""Saturation terms of the parameters' temperatures (setpoints, the envelope's dew points), by value."""
+
+
 def _saturation_terms(*temps: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """:func:`weather.psychrometrics.saturation_terms` of several temperature arrays in one call
-    (elementwise, so the same values), each of its own shape."""
+    (elementwise, so the same values), each of its own shape, read-only.
+
+    The temperatures are the parameters' (a setpoint, an envelope's dew points: a few values per
+    case, no weather), so the terms of equal temperatures are computed once per process
+    (:func:`twin.core.memo.of_values`): on the few values a call holds, numpy's per-call
+    overhead costs more than a year's hourly pass.
+    """
     arrays = [np.asarray(t, dtype=float) for t in temps]
-    terms = psy.saturation_terms(np.concatenate([a.ravel() for a in arrays]))
-    out, start = [], 0
-    for a in arrays:
-        es, alpha, beta = (x[start : start + a.size].reshape(a.shape) for x in terms)
-        out.append((es, alpha, beta))
-        start += a.size
-    return out
+
+    def make() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        terms = psy.saturation_terms(np.concatenate([a.ravel() for a in arrays]))
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        start = 0
+        for a in arrays:
+            es, alpha, beta = (x[start : start + a.size].reshape(a.shape) for x in terms)
+            out.append((es, alpha, beta))
+            start += a.size
+        return out
+
+    return of_values(_TERMS, make, *arrays)
 
 
 def _w_of_x(x: np.ndarray) -> np.ndarray:
@@ -148,13 +164,24 @@ def _x_of_w(w: np.ndarray) -> np.ndarray:
 
 def _hours(a: Any, hours: np.ndarray) -> Any:
     """The columns ``hours`` of an array broadcastable to (case, time); a column without a time axis as it is."""
+    if isinstance(a, np.ndarray):
+        return a[..., hours] if a.ndim and a.shape[-1] != 1 else a
     return a[..., hours] if np.ndim(a) and np.shape(a)[-1] != 1 else a
 
 
-def _on_hours(shape: tuple[int, ...], mask: Any, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def _any_hours(mask: Any) -> np.ndarray:
+    """The hours (indices on the last axis) in which ``mask`` holds for some case."""
+    rows = np.reshape(mask, (-1, np.shape(mask)[-1]))
+    return np.flatnonzero(rows[0] if rows.shape[0] == 1 else rows.any(axis=0))
+
+
+def _on_hours(
+    shape: tuple[int, ...], mask: Any, fn: Callable[[np.ndarray], np.ndarray], hours: np.ndarray | None = None
+) -> np.ndarray:
     """An array of ``shape`` (case, time) holding ``fn(hours)`` in the hours in which ``mask`` holds
-    for some case, and NaN in the others (a value no hour of those reads)."""
-    hours = np.flatnonzero(np.reshape(mask, (-1, np.shape(mask)[-1])).any(axis=0))
+    for some case (``hours``: :func:`_any_hours` of it, when known), and NaN in the others (a
+    value no hour of those reads)."""
+    hours = _any_hours(mask) if hours is None else hours
     out = np.full(shape, np.nan)
     if hours.size:
         out[..., hours] = fn(hours)
@@ -186,7 +213,7 @@ def _x_sat_supply(
 def free_air_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
     """What happens per kg of supply air each hour: the part of :func:`simulate_free_air` before the load.
 
-    Arrays broadcastable to (case, time), independent of the IT load: ``mode``, ``too_humid``,
+    Arrays broadcastable to (case, time), independent of the IT load: ``mode`` (int8), ``too_humid``,
     ``t_supply`` (°C, before any trim shortfall), ``trim_per_kg`` and ``closed_oa_per_kg``
     (kJ per kg of supply air the DX coil removes), ``fan_kw``, ``humid_kw`` (kW per kg/s),
     ``water`` (L/h per kg/s), ``out_of_envelope``, ``w_supply`` (kg/kg), ``rh_supply`` (%).
@@ -257,6 +284,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.fmax(xs_o, xs_ts)))
     # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most
     # to saturation at the (colder) supply temperature it delivers (too-humid hours only).
+    humid_hours = _any_hours(too_humid)
     w_closed = _on_hours(
         np.broadcast_shapes(np.shape(ts), np.shape(pa), np.shape(xs_ts)),
         too_humid,
@@ -264,35 +292,72 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
             np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * _hours(xs_ts, h))),
             _w_of_x(psy.saturated_mole_fraction(at_setpoint, _hours(pa, h))),
         ),
+        humid_hours,
     )
+    # What only the too-humid and the warm hours change is evaluated on those hours (of some
+    # case; a few per cent of a year) and written into arrays of the other hours' value.
+    humid_h = _hours(too_humid, humid_hours)
 
     # Supply air temperature and humidity without capacity limits.
-    mix = (~too_humid) & (t_o <= ts)
-    outdoor = (~too_humid) & (t_o > ts) & (t_o <= tmax)
-    warm = (~too_humid) & (t_o > tmax)
-    # Evaporative: how far can we cool before hitting the humidity limit at tmax? (warm hours only)
-    xs_tmax = _on_hours(
-        np.broadcast_shapes(np.shape(np.atleast_2d(tmax + d_s)), np.shape(pa)),
-        warm,
-        lambda h: psy.saturated_mole_fraction(at_tmax, _hours(pa, h)),
+    dry = ~too_humid
+    mix = dry & (t_o <= ts)
+    outdoor = dry & (t_o > ts) & (t_o <= tmax)
+    warm = dry & (t_o > tmax)
+    # Evaporative: how far can we cool before hitting the humidity limit at tmax? Evaluated in
+    # the warm hours only (of some case): every use of dw and evap_only is masked by warm, and
+    # dw is NaN in the other hours.
+    eps, evaporative, t_wb = p["evap_effectiveness"], p["evaporative"], wx["t_wb"]
+    xs_tmax = np.full(np.broadcast_shapes(np.shape(np.atleast_2d(tmax + d_s)), np.shape(pa)), np.nan)
+    full = np.broadcast_shapes(
+        warm.shape,
+        np.shape(w_o),
+        np.shape(w_dp_hi),
+        xs_tmax.shape,
+        np.shape(eps),
+        np.shape(evaporative),
+        np.shape(t_wb),
     )
-    w_max_at_tmax = np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * xs_tmax))
-    dw_to_tmax = CP_AIR * (t_o - tmax) / H_FG
-    w_evap_full = w_o + CP_AIR * p["evap_effectiveness"] * (t_o - wx["t_wb"]) / H_FG
-    dw_possible = np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_o, 0.0)
-    if not np.all(p["evaporative"]):
-        dw_possible = np.where(p["evaporative"], dw_possible, 0.0)
-    dw = np.minimum(dw_to_tmax, dw_possible)
-    evap_only = warm & (dw_to_tmax <= dw_possible + 1e-12)
+    dw = np.full(full, np.nan)
+    evap_only = np.zeros(full, dtype=bool)
+    trim_per_kg = np.zeros(full)  # kJ/kg to bring the evaporatively cooled air to tmax
+    evap_water = np.zeros(full)  # kg water evaporated per kg supply air
+    w_pre = np.array(
+        np.broadcast_to(w_o, full), order="C"
+    )  # supply humidity before humidification (C order: as np.where gave)
+    # Supply temperature and its x_sat (at t_supply + d_s): too humid and mix the setpoint,
+    # outdoor the outdoor air; warm hours: tmax, below.
+    t_supply = np.where(outdoor, t_o, ts)
+    xs_supply = np.where(outdoor, xs_o, xs_ts)
+    warm_hours = _any_hours(warm)
+    if warm_hours.size:
+        h = warm_hours
+        warm_h, t_h, w_h = _hours(warm, h), _hours(t_o, h), _hours(w_o, h)
+        xs_tmax[..., h] = xs_h = psy.saturated_mole_fraction(at_tmax, _hours(pa, h))
+        w_max_at_tmax = np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * xs_h))
+        dw_to_tmax = CP_AIR * (t_h - tmax) / H_FG
+        w_evap_full = w_h + CP_AIR * eps * (t_h - _hours(t_wb, h)) / H_FG
+        dw_possible = np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_h, 0.0)
+        if not np.all(evaporative):
+            dw_possible = np.where(evaporative, dw_possible, 0.0)
+        dw[..., h] = dw_h = np.minimum(dw_to_tmax, dw_possible)
+        evap_only[..., h] = warm_h & (dw_to_tmax <= dw_possible + 1e-12)
+        trim_per_kg[..., h] = np.where(warm_h, CP_AIR * ((t_h - dw_h * H_FG / CP_AIR) - tmax), 0.0)
+        evap_water[..., h] = np.where(warm_h, dw_h, 0.0)
+        w_pre[..., h] = np.where(warm_h, w_h + dw_h, w_h)
+        t_supply[..., h] = np.where(warm_h, tmax, t_supply[..., h])
+        xs_supply[..., h] = np.where(warm_h, xs_h, xs_supply[..., h])
     # The mode's code from the masks, which exclude each other (too humid, mix, outdoor, warm):
     # 0 mix (or none), 1 outdoor, warm: 2 evaporative, 3 evaporative + trim, 4 outdoor + trim;
     # 5 closed. Integer arithmetic on them: a where-chain of six costs several times more.
-    mode = 5 * too_humid + outdoor + warm * (4 - (dw > 0) * (1 + evap_only))
-    t_supply = np.where(outdoor, t_o, np.where(warm, tmax, ts))  # too humid and mix: the setpoint
-    xs_supply = np.where(outdoor, xs_o, np.where(warm, xs_tmax, xs_ts))  # x_sat at t_supply + d_s
-    w_pre = np.where(warm, w_o + dw, w_o)  # supply humidity before humidification
+    # In int8 (booleans viewed as 0/1 bytes): a third of int64's time, codes 0–5.
+    i8 = np.int8
+    mode = (
+        too_humid.view(i8) * i8(5)
+        + outdoor.view(i8)
+        + warm.view(i8) * (i8(4) - (dw > 0).view(i8) * (evap_only.view(i8) + i8(1)))
+    )
     # Outdoor-air fraction of the mix: f = (T_return − T_supply) / (T_return − T_outdoor).
-    frac_oa = np.where(mix, np.minimum(np.maximum(dt_units / np.maximum(ts + dt_units - t_o, 1e-9), 0.0), 1.0), 1.0)
+    frac_oa = np.where(mix, np.clip(dt_units / np.maximum(ts + dt_units - t_o, 1e-9), 0.0, 1.0), 1.0)
 
     def supply_air(t_sup: np.ndarray, xs_s: np.ndarray) -> dict[str, np.ndarray]:
         """Humidification and the supply air's humidity, density, RH and envelope check at t_sup
@@ -302,13 +367,16 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         evaluated on the state's shape, and again per case only in hours of trim shortfall.
         """
         w_min = np.maximum(w_dp_lo, _w_of_x(rh_lo / 100.0 * xs_s))
-        humidify = (~too_humid) & (w_pre < w_min) & p["humidifier"]
+        humidify = dry & (w_pre < w_min) & p["humidifier"]
         w_sup = np.where(humidify, w_min, w_pre)
-        w_sup = np.where(too_humid, np.minimum(w_o, w_closed), w_sup)
+        if humid_hours.size:  # closed: dried by the DX coil
+            h = humid_hours
+            w_sup[..., h] = np.where(humid_h, np.minimum(_hours(w_o, h), _hours(w_closed, h)), w_sup[..., h])
         rh_s = np.minimum(100.0 * _x_of_w(w_sup) / xs_s, 100.0)
+        t_inlet = t_sup + d_s  # the envelope is the server inlet's
         out = (
-            (t_sup + d_s > t_hi + 1e-6)  # the envelope is the server inlet's
-            | (t_sup + d_s < t_lo - 1e-6)
+            (t_inlet > t_hi + 1e-6)
+            | (t_inlet < t_lo - 1e-6)
             | (w_sup > w_dp_hi * 1.0005)
             | (w_sup < w_dp_lo * 0.9995)
             | (rh_s > rh_hi + 0.5)
@@ -319,24 +387,28 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
             # per kg/s of supply air: fan kW, humidifier kW, water L/h
             "fan_kw": fan_power(1.0, rho, p["fan_pressure_pa"] + dp_racks, p["fan_efficiency"]),
             "humid_kw": dw_humid * 3600.0 * p["humidifier_kwh_per_kg"],
-            "water": (np.where(warm, dw, 0.0) + dw_humid) * 3600.0,
+            "water": (evap_water + dw_humid) * 3600.0,
             "out_of_envelope": out,
             "w_supply": w_sup,
             "rh_supply": rh_s,
         }
 
+    # Closed: the minimum outdoor air replaces return air; the coil takes its sensible and latent heat.
+    oa = p["closed_outdoor_air"]
+    closed_oa_per_kg = np.zeros(
+        np.broadcast_shapes(too_humid.shape, np.shape(oa), np.shape(t_o), np.shape(dt_units), w_closed.shape)
+    )
+    if humid_hours.size:
+        h = humid_hours
+        t_h, w_h = _hours(t_o, h), _hours(w_o, h)
+        heat = CP_AIR * (t_h - ts - _hours(dt_units, h)) + H_FG * np.maximum(w_h - _hours(w_closed, h), 0.0)
+        closed_oa_per_kg[..., h] = np.where(humid_h, oa * heat, 0.0)
     state = {
         "mode": mode,
         "too_humid": too_humid,
         "t_supply": t_supply,
-        # kJ/kg to bring the evaporatively cooled air to tmax
-        "trim_per_kg": np.where(warm, CP_AIR * ((t_o - dw * H_FG / CP_AIR) - tmax), 0.0),
-        # Closed: the minimum outdoor air replaces return air; the coil takes its sensible and latent heat.
-        "closed_oa_per_kg": np.where(
-            too_humid,
-            p["closed_outdoor_air"] * (CP_AIR * (t_o - ts - dt_units) + H_FG * np.maximum(w_o - w_closed, 0.0)),
-            0.0,
-        ),
+        "trim_per_kg": trim_per_kg,
+        "closed_oa_per_kg": closed_oa_per_kg,
         **supply_air(t_supply, xs_supply),
     }
     known = [(ts, xs_ts), (tmax, xs_tmax), (t_o, xs_o)]

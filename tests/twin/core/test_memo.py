@@ -1,0 +1,56 @@
+"""Memoising by value (what depends on parameter values alone) and the shared time index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from twin.core.memo import LRU, of_values
+from twin.core.variables import build_dataset
+
+
+def test_of_values_computes_once_per_value_and_shares_read_only() -> None:
+    memo, calls = LRU(8), []
+
+    def make(x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        calls.append(x.copy())
+        return x * 2.0, [x + 1.0]
+
+    a = np.array([[22.0]])
+    first = of_values(memo, lambda: make(a), a)
+    again = of_values(memo, lambda: make(a), np.array([[22.0]]))  # equal values, another array
+    assert again is first and len(calls) == 1
+    assert not first[0].flags.writeable and not first[1][0].flags.writeable
+    with pytest.raises(ValueError):
+        first[0][0, 0] = 0.0
+    other = of_values(memo, lambda: make(np.array([[23.0]])), np.array([[23.0]]))
+    assert other[0][0, 0] == 46.0 and len(calls) == 2
+    # the shape and the dtype are part of the key: (1, 1) and (1,) are different values
+    of_values(memo, lambda: make(np.array([22.0])), np.array([22.0]))
+    assert len(calls) == 3
+
+
+def test_of_values_does_not_memoise_large_values() -> None:
+    memo = LRU(8)
+    big = np.zeros(10)
+    out = of_values(memo, lambda: big + 1.0, big, limit=5)
+    assert out.flags.writeable and len(memo) == 0
+
+
+def test_time_index_shared_only_for_equal_stamps() -> None:
+    """Two time axes with the same ends but different stamps get their own index."""
+    t1 = np.datetime64("2021-01-01T00", "us") + np.arange(5).astype("timedelta64[h]")
+    t2 = t1.copy()
+    t2[2] += np.timedelta64(30, "m")
+    data = {"x": xr.Variable(("time",), np.arange(5.0))}
+    d1 = build_dataset(data, {"time": (("time",), t1)})
+    d2 = build_dataset(data, {"time": (("time",), t2)})
+    d3 = build_dataset(data, {"time": (("time",), t1.copy())})
+    assert np.array_equal(d1["time"].values, t1) and np.array_equal(d2["time"].values, t2)
+    assert d3.xindexes["time"] is d1.xindexes["time"]  # equal stamps: one index per process
+    assert d2.sel(time=t2[2])["x"].item() == 2.0
+    # the index holds its own copy: a caller's later edit of its array changes no Dataset
+    t1[0] = np.datetime64("2000-01-01T00", "us")
+    assert d1["time"].values[0] == np.datetime64("2021-01-01T00", "us")
+    assert xr.Dataset(dict(data), coords={"time": t2}).identical(d2)
