@@ -215,6 +215,7 @@ _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
     "t_daily_lag2": (float, VARIABILITY_RANGES["t_daily_lag2"], False),
     "t_dew_daily_lag2": (float, VARIABILITY_RANGES["t_dew_daily_lag2"], False),
     "t_dew_hot_c": (list, VARIABILITY_RANGES["t_dew_hot_c"], False),
+    "t_peak_hours": (list, VARIABILITY_RANGES["t_peak_hours"], False),
     "source": (str, None, True),
 }
 _TOP = {"schema", "key", "name", "name_zh", "region", "country", "aliases"}

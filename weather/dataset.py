@@ -292,6 +292,7 @@ VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         "t_daily_lag2": (-0.9, 0.95),
         "t_dew_daily_lag2": (-0.9, 0.95),
         "t_dew_hot_c": (-20.0, 20.0),
+        "t_peak_hours": (1.0, 12.0),
     }
 )
 """The one schema of the day-to-day weather statistics (:class:`weather.generator.Variability`,

@@ -27,7 +27,10 @@ recursions over 365 days, done with ``scipy.signal.lfilter``):
    exponent puts the daily mean where the normals put it between the mean daily minimum and
    maximum; its range follows cloudiness (factor ``0.6 + 0.8 k_d / K_month``), and its upper and
    lower excursions are corrected until the monthly means of the daily maxima and minima equal
-   the normals. The temperature does not fall below the air's dew point (condensation).
+   the normals. The temperature does not fall below the air's dew point (condensation). With
+   ``t_peak_hours`` in the variability table the cycle is mapped by :func:`sharpen`, its
+   exponent per month drawn until the generated days spend the record's hours within a tenth of
+   their range of the maximum (:func:`peak_hours`).
 4. **Humidity.** Daily mean dew point = climatology + an anomaly correlated with the temperature
    anomaly (``t_dew_corr``) with its own monthly SD ``t_dew_daily_sd_c`` and persistence
    (``t_dew_daily_lag1``, ``t_dew_daily_lag2``, as for the temperature); in the hot hours it
@@ -123,6 +126,10 @@ class Variability:
         Mean dew point of the month's hottest hours (:func:`hot_hour_dew_anomaly`) minus the
         month's mean dew point, K. Given, the hot hours' dew point is drawn to it
         (:func:`typical_year`, step 4); absent, only the afternoon dip κ acts.
+    t_peak_hours : tuple of 12 float, optional
+        Mean number of hours per day within a tenth of the day's range of its maximum dry bulb,
+        per month, h (:func:`peak_hours`). Given, the diurnal cycle's sharpness is drawn to it
+        (:func:`diurnal_shape`, ``sharp``); absent, the half-cosine cycle.
     """
 
     t_daily_sd_c: tuple[float, ...]
@@ -136,9 +143,10 @@ class Variability:
     t_daily_lag2: float | None = None
     t_dew_daily_lag2: float | None = None
     t_dew_hot_c: tuple[float, ...] | None = None
+    t_peak_hours: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        units = {"t_daily_sd_c": " K", "t_dew_daily_sd_c": " K", "t_dew_hourly_sd_c": " K"}
+        units = {"t_daily_sd_c": " K", "t_dew_daily_sd_c": " K", "t_dew_hourly_sd_c": " K", "t_peak_hours": " h"}
         for name, (lo, hi) in VARIABILITY_RANGES.items():
             v = getattr(self, name)
             if v is None:
@@ -164,6 +172,7 @@ DEFAULT_VARIABILITY = Variability(
     t_dew_skew=(0.12, 0.07, 0.06, 0.01, -0.45, -0.28, -0.67, -0.44, -0.23, -0.36, -0.11, -0.03),
     t_daily_lag2=0.36,
     t_dew_daily_lag2=0.301,
+    t_peak_hours=(3.05, 3.47, 3.67, 3.83, 3.91, 3.79, 3.88, 3.65, 3.71, 3.77, 3.43, 3.06),
     source=(
         "assumption for sites without an hourly record: month-by-month mean of the five reference "
         "records (Karamay, Xifeng, Guiyang, Yinchuan CSWD; Dulles TMYx) by variability_from_record"
@@ -385,6 +394,17 @@ seven months by 1.3–5.8 K (in the other five within 0.2 K); the other four sit
 within 0.5 K in 41 of their 48 months."""
 
 
+PEAK_FROZEN = 7
+"""The diurnal loop's last iterations, in which the cycle's sharpness is held so that the
+excursions converge on a fixed shape (the monthly means of the daily maxima and minima within
+0.001 K of the normals, as without the sharpness)."""
+
+PEAK_RESPONSE = 1.2
+"""Approximate ``d ln H / d ln a`` of the hours near the maximum ``H`` (:func:`peak_hours`) against
+:func:`sharpen`'s exponent ``a``, the step of its correction: near a peak, ``1 − S ∝ t²``, so the
+hours within a tenth of the range scale as ``0.1^(1/(2a))``, ``ln 10 / 2 ≈ 1.15`` at ``a = 1``."""
+
+
 def _monthly_percentile(values: np.ndarray, month: np.ndarray, q: float) -> np.ndarray:
     """Percentile ``q`` of ``values`` within each month, shape (12,)."""
     return np.array([np.percentile(values[month == m], q) for m in range(12)])
@@ -435,8 +455,59 @@ def _m_grid() -> np.ndarray:
     return _fall_mean(_P_GRID)
 
 
+PEAK_FRACTION = 0.1
+"""The top of a day's cycle, as a fraction of its range, whose hours :func:`peak_hours` counts
+(assumption: within a tenth of the range of the maximum, about 1 K on a summer day)."""
+
+_SHARP_GRID = np.logspace(np.log10(0.25), np.log10(4.0), 49)
+_P_TABLE = np.logspace(-2.0, 2.0, 201)
+
+
+def sharpen(s: np.ndarray, sharp: np.ndarray | float) -> np.ndarray:
+    """Map a cycle's position ``s`` (0 at the minimum, 1 at the maximum) so that its odds are raised
+    to the power ``sharp``: ``s^a / (s^a + (1 − s)^a)``.
+
+    Symmetric (``1 − g(s) = g(1 − s)``), fixing 0, ½ and 1; ``a < 1`` shortens the time the cycle
+    spends near both extremes, ``a > 1`` lengthens it, ``a = 1`` is the identity.
+    """
+    sa, ca = s**sharp, (1.0 - s) ** sharp
+    return sa / (sa + ca)
+
+
+@functools.cache
+def _sharp_fall_table() -> np.ndarray:
+    """Mean over the fall of ``sharpen((½(1 + cos πφ))^p, a)``, shape (a, p) on :data:`_SHARP_GRID`
+    × :data:`_P_TABLE` (each row decreasing in p), by 200-point Gauss–Legendre quadrature."""
+    x, w = np.polynomial.legendre.leggauss(200)
+    phi, w = 0.5 * (x + 1.0), 0.5 * w
+    base = (0.5 * (1.0 + np.cos(np.pi * phi)))[None, :] ** _P_TABLE[:, None]
+    return np.stack([sharpen(base, a) @ w for a in _SHARP_GRID])
+
+
+def _fall_exponent(m_target: np.ndarray, sharp: np.ndarray | None) -> np.ndarray:
+    """The fall's exponent ``p`` whose (sharpened) fall has the mean ``m_target``."""
+    if sharp is None:
+        m_grid = _m_grid()
+        return np.interp(np.clip(m_target, m_grid[-1], m_grid[0]), m_grid[::-1], _P_GRID[::-1])
+    table = _sharp_fall_table()
+    pos = np.interp(np.log(sharp), np.log(_SHARP_GRID), np.arange(_SHARP_GRID.size, dtype=float))
+    lo = np.minimum(pos.astype(int), _SHARP_GRID.size - 2)
+    w = pos - lo
+    p = np.empty_like(m_target)
+    for k in np.unique(lo):
+        at = lo == k
+        pk = [np.interp(m_target[at], table[j, ::-1], _P_TABLE[::-1]) for j in (k, k + 1)]
+        p[at] = (1.0 - w[at]) * pk[0] + w[at] * pk[1]
+    return p
+
+
 def diurnal_shape(
-    rising: np.ndarray, phase_rise: np.ndarray, phase_fall: np.ndarray, rise_len: np.ndarray, frac: np.ndarray
+    rising: np.ndarray,
+    phase_rise: np.ndarray,
+    phase_fall: np.ndarray,
+    rise_len: np.ndarray,
+    frac: np.ndarray,
+    sharp: np.ndarray | None = None,
 ) -> np.ndarray:
     """Diurnal temperature cycle in units of the daily range, with zero daily mean.
 
@@ -451,6 +522,9 @@ def diurnal_shape(
         Length of the rise, h (the fall lasts ``24 − rise_len``).
     frac : numpy.ndarray
         (daily mean − daily minimum) / daily range, 0 … 1: where the mean sits in the range.
+    sharp : numpy.ndarray, optional
+        Exponent ``a`` of :func:`sharpen`, 0.25 … 4 (None: 1, the plain cycle): below 1 the cycle
+        passes its maximum and minimum quicker.
 
     Returns
     -------
@@ -463,18 +537,41 @@ def diurnal_shape(
     The rise is a half cosine, ``S = ½(1 − cos πφ)``; the fall is ``S = (½(1 + cos πφ))^p``: with
     ``p = 1`` the symmetric half cosine, with ``p > 1`` a quick evening fall and a long flat
     night, the shape of nocturnal cooling (Parton & Logan 1981, Agric. Meteorol. 23, 205, use an
-    exponential). ``p`` is the one that gives the day's mean ``frac``:
-    ``rise_len/2 + (24 − rise_len) M(p) = 24 frac`` with ``M(p) = Γ(p + ½) / (√π Γ(p + 1))``.
+    exponential). Both are then mapped by :func:`sharpen`, which leaves the rise's mean at ½ (the
+    rise is symmetric about its middle). ``p`` is the one that gives the day's mean ``frac``:
+    ``rise_len/2 + (24 − rise_len) M(p) = 24 frac``, with the fall's mean
+    ``M(p) = Γ(p + ½) / (√π Γ(p + 1))`` without sharpening, else from a quadrature table.
     ``frac`` comes from the normals (mean, mean daily maximum and minimum), so the asymmetry of
     the real cycle is kept.
     """
     fall_len = 24.0 - rise_len
-    m_grid = _m_grid()
-    m_target = np.clip((24.0 * frac - 0.5 * rise_len) / fall_len, m_grid[-1], m_grid[0])
-    p = np.interp(m_target, m_grid[::-1], _P_GRID[::-1])
+    p = _fall_exponent((24.0 * frac - 0.5 * rise_len) / fall_len, sharp)
     s_rise = 0.5 * (1.0 - np.cos(np.pi * phase_rise))
     s_fall = (0.5 * (1.0 + np.cos(np.pi * phase_fall))) ** p
-    return np.where(rising, s_rise, s_fall) - frac
+    s = np.where(rising, s_rise, s_fall)
+    return (s if sharp is None else sharpen(s, sharp)) - frac
+
+
+def peak_hours(t_db: np.ndarray, month: np.ndarray, fraction: float = PEAK_FRACTION) -> np.ndarray:
+    """Mean hours per day within ``fraction`` of the day's range of its maximum, per month, shape (12,).
+
+    Parameters
+    ----------
+    t_db : numpy.ndarray
+        Hourly dry bulb of whole days (24 values each, local time), °C.
+    month : numpy.ndarray of int
+        Month of each day, 0 … 11.
+
+    Returns
+    -------
+    numpy.ndarray
+        On a record it is ``t_peak_hours`` of :class:`Variability`; on a generated year, what the
+        generator draws to it. The maximum hour itself counts, so it is at least 1.
+    """
+    day = np.asarray(t_db, dtype=float).reshape(-1, 24)
+    top, low = day.max(axis=1, keepdims=True), day.min(axis=1, keepdims=True)
+    near = (day >= top - fraction * (top - low)).sum(axis=1)
+    return np.bincount(month, weights=near, minlength=12) / np.bincount(month, minlength=12)
 
 
 def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -655,12 +752,18 @@ def typical_year(
     lower = g["t_mean_c"] - g["t_min_daily_mean_c"]
     rise_len = np.repeat(hmax - sunrise, 24)
     gain = np.ones(n_days)
-    for _ in range(DIURNAL_ITERATIONS):
+    # The cycle's sharpness (sharpen's exponent, per month) is drawn until the generated hours near
+    # each day's maximum are the record's (t_peak_hours).
+    log_sharp = np.zeros(12)
+    for it in range(DIURNAL_ITERATIONS):
         level = np.interp(hours_axis, noons, t_clim + anom_t)
         dtr_m = np.maximum(upper + lower, 0.5)
         frac = np.clip(lower / dtr_m, 0.0, 1.0)
+        sharp = None
+        if var.t_peak_hours is not None:
+            sharp = np.repeat(np.exp(mean_preserving_daily(log_sharp, year)), 24).clip(_SHARP_GRID[0], _SHARP_GRID[-1])
         shape = diurnal_shape(
-            rising, phase_rise, phase_fall, rise_len, np.repeat(mean_preserving_daily(frac, year), 24)
+            rising, phase_rise, phase_fall, rise_len, np.repeat(mean_preserving_daily(frac, year), 24), sharp
         )
         scale = mean_preserving_daily(dtr_m, year) / np.maximum(dtr_clim, 1e-6)
         t_db = np.maximum(level + np.repeat(dtr * scale, 24) * shape + noise, td_air)
@@ -670,6 +773,9 @@ def typical_year(
         gmin = np.bincount(mon_d, weights=day_t.min(axis=1), minlength=12) / n_month
         upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
         lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
+        if var.t_peak_hours is not None and it < DIURNAL_ITERATIONS - PEAK_FROZEN:
+            ratio = peak_hours(t_db, mon_d) / np.asarray(var.t_peak_hours, dtype=float)
+            log_sharp = np.clip(log_sharp - np.log(ratio) / PEAK_RESPONSE, *np.log(_SHARP_GRID[[0, -1]]))
         spread = daily_anomaly_sd(day_t.mean(axis=1), mon_d)
         factor = mean_preserving_daily(target_sd / np.maximum(spread, 0.05), year)
         bounded = np.clip(gain * factor, 1.0 / SPREAD_GAIN_MAX, SPREAD_GAIN_MAX)
@@ -766,6 +872,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     skew = [float(stats.skew(ah[ah.index.month == m])) for m in range(1, 13)]
     within = float((hourly - hourly.groupby(hourly.index.floor("D")).transform("mean")).std())
     r1, r1_d = round(min(max(lag1, 0.0), 0.9), 3), round(min(max(lag1_d, 0.0), 0.9), 3)
+    peak = peak_hours(ds["t_db"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
     dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
 
     def lag2_in_domain(r2: float, r1: float) -> float:
@@ -784,4 +891,5 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_daily_lag2=lag2_in_domain(lag2, r1),
         t_dew_daily_lag2=lag2_in_domain(lag2_d, r1_d),
         t_dew_hot_c=tuple(round(float(x), 2) for x in dew_hot),
+        t_peak_hours=tuple(round(float(x), 2) for x in peak),
     )
