@@ -70,12 +70,66 @@ def test_physical_invariants(qingyang_year):
 
 
 def test_each_month_has_the_spread_of_daily_means_of_its_variability_table():
+    """Without the daily maximum's and minimum's fields the daily means have the table's spread."""
     for key in ("qingyang", "karamay"):
-        ds, _ = site_weather(sites.load(key), seed=2)
-        daily = ds["t_db"].to_series().resample("D").mean()
+        site = sites.load(key)
+        var = dataclasses.replace(gen.as_variability(site.variability), **dict.fromkeys(gen.EXTREME_FIELDS))
+        daily = year_with(site, var, seed=2)["t_db"].to_series().resample("D").mean()
         spread = gen.daily_anomaly_sd(daily.to_numpy(), daily.index.month.to_numpy() - 1)
-        target = gen.as_variability(sites.load(key).variability).t_daily_sd_c
-        np.testing.assert_allclose(spread, target, atol=0.05)
+        np.testing.assert_allclose(spread, var.t_daily_sd_c, atol=0.05)
+
+
+@pytest.mark.parametrize("key", ["qingyang", "karamay", "us_dulles"])
+def test_each_month_has_the_spread_and_correlation_of_the_daily_extremes_of_its_table(key):
+    """With the daily maximum's and minimum's fields each month's daily maxima and minima have the
+    table's spreads (enforced) and, over seeds, about its correlation (not enforced: the
+    diurnal cycle, the noise and the dew-point floor blur it)."""
+    site = sites.load(key)
+    var = gen.as_variability(site.variability)
+    corr, sds = [], []
+    for seed in (0, 1, 2):
+        days = site_weather(site, seed=seed)[0]["t_db"].to_series().resample("D")
+        dmax, dmin = days.max(), days.min()
+        stats = gen.extreme_statistics(dmax.to_numpy(), dmin.to_numpy(), dmax.index.month.to_numpy() - 1)
+        sds.append([stats["t_max_daily_sd_c"], stats["t_min_daily_sd_c"]])
+        corr.append(stats["t_max_min_corr"])
+    # the median over seeds (one seed's March at Karamay: 9.3 K against 7.7 K)
+    np.testing.assert_allclose(np.median(sds, axis=0)[0], var.t_max_daily_sd_c, rtol=0.02, atol=0.02)
+    np.testing.assert_allclose(np.median(sds, axis=0)[1], var.t_min_daily_sd_c, rtol=0.02, atol=0.02)
+    # the monthly correlations pass through a smooth daily curve: a month far from its neighbours
+    # (Qingyang's May, 0.33 between 0.80 and 0.48) is drawn towards them
+    gap = np.abs(np.mean(corr, axis=0) - np.asarray(var.t_max_min_corr))
+    assert gap.mean() < 0.1 and gap.max() < 0.35, gap
+
+
+def test_extreme_anomalies_have_the_asked_spreads_and_correlation():
+    rng = np.random.default_rng(5)
+    z1, z2 = rng.standard_normal((2, 400_000))
+    for sx, sn, r in ((4.0, 6.0, 0.8), (3.0, 2.0, 0.2), (5.0, 5.0, -0.3)):
+        ax, an = gen.extreme_anomalies(z1, z2, np.full(z1.size, sx), np.full(z1.size, sn), np.full(z1.size, r))
+        assert np.std(ax) == pytest.approx(sx, rel=0.01) and np.std(an) == pytest.approx(sn, rel=0.01)
+        assert np.corrcoef(ax, an)[0, 1] == pytest.approx(r, abs=0.01)
+        # the mean of the two follows the first series alone
+        assert np.corrcoef(ax + an, z1)[0, 1] == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("kurtosis", [-0.8, -0.5, 0.0, 1.0])
+def test_light_tails_has_unit_variance_and_the_asked_kurtosis(kurtosis):
+    from scipy import stats
+
+    z = np.random.default_rng(1).standard_normal(1_000_000)
+    y = gen.light_tails(z, kurtosis)
+    assert np.std(y) == pytest.approx(1.0, abs=0.005) and abs(np.mean(y)) < 0.005
+    assert stats.kurtosis(y) == pytest.approx(kurtosis, abs=0.03)
+    assert np.all(np.diff(y[np.argsort(z)]) >= 0)  # monotone: ranks and persistence kept
+
+
+def test_the_daily_extremes_fields_come_together():
+    var = gen.as_variability(sites.load("karamay").variability)
+    with pytest.raises(gen.WeatherError, match=r"^variability\.t_min_kurtosis is missing: t_max_daily_sd_c, "):
+        dataclasses.replace(var, t_min_kurtosis=None)
+    with pytest.raises(gen.WeatherError, match=r"^variability\.t_max_kurtosis = -2\.0; allowed -0\.85 … 3"):
+        dataclasses.replace(var, t_max_kurtosis=-2.0)
 
 
 def test_diurnal_shape_has_zero_mean_and_the_asked_extremes():
@@ -275,9 +329,25 @@ def test_site_variability_is_what_the_record_gives(key, real_weather):
     real, _ = real_weather(key)
     derived = gen.variability_from_record(real, "x")
     stored = gen.as_variability(sites.load(key).variability)
-    for field in ("t_daily_sd_c", "t_dew_daily_sd_c", "t_dew_corr", "t_dew_skew", "t_dew_hot_c", "t_peak_hours"):
+    lists = (
+        "t_daily_sd_c",
+        "t_dew_daily_sd_c",
+        "t_dew_corr",
+        "t_dew_skew",
+        "t_dew_hot_c",
+        "t_peak_hours",
+        *gen.EXTREME_FIELDS[:3],
+    )
+    for field in lists:
         np.testing.assert_allclose(getattr(stored, field), getattr(derived, field), atol=0.011)
-    for field in ("t_daily_lag1", "t_dew_daily_lag1", "t_daily_lag2", "t_dew_daily_lag2", "t_dew_hourly_sd_c"):
+    for field in (
+        "t_daily_lag1",
+        "t_dew_daily_lag1",
+        "t_daily_lag2",
+        "t_dew_daily_lag2",
+        "t_dew_hourly_sd_c",
+        *gen.EXTREME_FIELDS[3:],
+    ):
         assert getattr(stored, field) == pytest.approx(getattr(derived, field), abs=0.011)
 
 
@@ -376,6 +446,17 @@ def _climates(draw):
     )
     hot = draw(st.one_of(st.none(), st.lists(st.floats(-20.0, 20.0), min_size=12, max_size=12)))
     var = dataclasses.replace(var, t_dew_hot_c=None if hot is None else tuple(hot))
+    extremes = draw(st.sampled_from([None, "karamay", "guian", "us_dulles"]))
+    if extremes is not None:  # a record's daily maximum and minimum, with any shape
+        table = gen.as_variability(sites.load(extremes).variability)
+        var = dataclasses.replace(
+            var,
+            **{k: getattr(table, k) for k in gen.EXTREME_FIELDS if "kurtosis" not in k},
+            t_max_kurtosis=draw(st.floats(-0.85, 3.0)),
+            t_min_kurtosis=draw(st.floats(-0.85, 3.0)),
+        )
+    peak = draw(st.one_of(st.none(), st.lists(st.floats(1.5, 6.0), min_size=12, max_size=12)))
+    var = dataclasses.replace(var, t_peak_hours=None if peak is None else tuple(peak))
     return normals, var, lat, draw(st.floats(-180.0, 180.0)), draw(st.integers(0, 2**31))
 
 
@@ -386,7 +467,8 @@ def _climates(draw):
 def test_generated_years_are_physical_for_any_normals(climate):
     """Dew point ≤ dry bulb, RH in (0, 100], irradiance ≥ 0 and ≤ extraterrestrial, the monthly
     means of the normals kept, whatever the normals and the persistence (any lag-1/lag-2 pair a stationary process
-    has, strong two-day oscillations included) and whatever hot-hour dew-point table (or none)."""
+    has, strong two-day oscillations included), whatever hot-hour dew-point table (or none) and
+    with or without a record's daily maximum and minimum (any kurtosis)."""
     import pvlib
 
     normals, var, lat, lon, seed = climate
