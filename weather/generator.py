@@ -247,7 +247,7 @@ def _month_of_day(year: int) -> np.ndarray:
     return np.concatenate([np.full(calendar.monthrange(year, m)[1], m - 1) for m in range(1, 13)])
 
 
-def mean_preserving_daily(monthly: Any, year: int, iterations: int = 30) -> np.ndarray:
+def mean_preserving_daily(monthly: Any, year: int) -> np.ndarray:
     """Smooth daily curve whose monthly means equal ``monthly`` (periodic over the year).
 
     Parameters
@@ -260,31 +260,39 @@ def mean_preserving_daily(monthly: Any, year: int, iterations: int = 30) -> np.n
     Returns
     -------
     numpy.ndarray, shape (n_days,)
-        Daily values; ``mean over month m == monthly[m]`` to < 1e-6.
+        Daily values; ``mean over month m == monthly[m]`` to < 1e-9.
 
     Notes
     -----
     Periodic cubic spline through mid-month knots; the knot values are corrected by the
     residual monthly means until they vanish (a fixed-point iteration that converges
-    geometrically because each knot dominates its own month).
+    geometrically because each knot dominates its own month). Spline and correction are linear
+    in the monthly values, so the curve is a fixed (days × 12) matrix times them
+    (:func:`_mean_preserving_operator`, computed once per month lengths).
     """
+    return _mean_preserving_operator(calendar.isleap(year)) @ np.asarray(monthly, dtype=float)
+
+
+@functools.cache
+def _mean_preserving_operator(leap: bool, iterations: int = 60) -> np.ndarray:
+    """The (days × 12) matrix of :func:`mean_preserving_daily`: its columns are the curves of the
+    twelve unit months, by the fixed-point iteration run on all twelve at once."""
     from scipy import interpolate  # imported when needed: scipy's modules cost tenths of a second
 
-    target = np.asarray(monthly, dtype=float)
-    mon = _month_of_day(year)
+    mon = _month_of_day(2020 if leap else 2021)
     n = mon.size
     lengths = np.bincount(mon, minlength=12)
     mid = np.cumsum(lengths) - lengths / 2.0
     x = np.concatenate([mid - n, mid, mid + n])
     day = np.arange(n) + 0.5
+    target = np.eye(12)
     knots = target.copy()
+    onehot = np.eye(12)[mon] / lengths[mon][:, None]  # (days, 12): the monthly mean as a matrix
     for _ in range(iterations):
-        cs = interpolate.CubicSpline(x, np.tile(knots, 3))
-        daily = cs(day)
-        means = np.bincount(mon, weights=daily, minlength=12) / lengths
-        resid = target - means
+        daily = interpolate.CubicSpline(x, np.tile(knots, (3, 1)))(day)
+        resid = target - onehot.T @ daily
         knots = knots + resid
-        if np.max(np.abs(resid)) < 1e-9:
+        if np.max(np.abs(resid)) < 1e-13:
             break
     return daily
 
