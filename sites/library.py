@@ -215,6 +215,14 @@ _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
     "t_daily_lag2": (float, VARIABILITY_RANGES["t_daily_lag2"], False),
     "t_dew_daily_lag2": (float, VARIABILITY_RANGES["t_dew_daily_lag2"], False),
     "t_dew_hot_c": (list, VARIABILITY_RANGES["t_dew_hot_c"], False),
+    "t_peak_hours": (list, VARIABILITY_RANGES["t_peak_hours"], False),
+    "t_max_daily_sd_c": (list, VARIABILITY_RANGES["t_max_daily_sd_c"], False),
+    "t_min_daily_sd_c": (list, VARIABILITY_RANGES["t_min_daily_sd_c"], False),
+    "t_max_min_corr": (list, VARIABILITY_RANGES["t_max_min_corr"], False),
+    "t_max_skew": (list, VARIABILITY_RANGES["t_max_skew"], False),
+    "t_min_skew": (list, VARIABILITY_RANGES["t_min_skew"], False),
+    "t_max_kurtosis": (float, VARIABILITY_RANGES["t_max_kurtosis"], False),
+    "t_min_kurtosis": (float, VARIABILITY_RANGES["t_min_kurtosis"], False),
     "source": (str, None, True),
 }
 _TOP = {"schema", "key", "name", "name_zh", "region", "country", "aliases"}

@@ -299,6 +299,14 @@ VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         "t_daily_lag2": (-0.9, 0.95),
         "t_dew_daily_lag2": (-0.9, 0.95),
         "t_dew_hot_c": (-20.0, 20.0),
+        "t_peak_hours": (1.0, 12.0),
+        "t_max_daily_sd_c": (0.0, 20.0),
+        "t_min_daily_sd_c": (0.0, 20.0),
+        "t_max_min_corr": (-1.0, 1.0),
+        "t_max_skew": (-1.5, 1.5),
+        "t_min_skew": (-1.5, 1.5),
+        "t_max_kurtosis": (-0.85, 3.0),
+        "t_min_kurtosis": (-0.85, 3.0),
     }
 )
 """The one schema of the day-to-day weather statistics (:class:`weather.generator.Variability`,

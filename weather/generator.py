@@ -27,7 +27,17 @@ recursions over 365 days, done with ``scipy.signal.lfilter``):
    exponent puts the daily mean where the normals put it between the mean daily minimum and
    maximum; its range follows cloudiness (factor ``0.6 + 0.8 k_d / K_month``), and its upper and
    lower excursions are corrected until the monthly means of the daily maxima and minima equal
-   the normals. The temperature does not fall below the air's dew point (condensation).
+   the normals. The temperature does not fall below the air's dew point (condensation). With
+   ``t_peak_hours`` in the variability table the cycle is mapped by :func:`sharpen`, its
+   exponent per month drawn until the generated days spend the record's hours within a tenth of
+   their range of the maximum (:func:`peak_hours`).
+   **Daily maximum and minimum as two variables** when the variability table has their fields
+   (:data:`EXTREME_FIELDS`; Richardson 1981, WGEN): their anomalies have the record's monthly
+   spreads about the month's mean, correlation and (annual) kurtosis (:func:`extreme_anomalies`,
+   :func:`light_tails`); their mean follows the AR(2) anomaly above, their difference the day's
+   clearness; the hours rise from the day's minimum at sunrise to its maximum and fall to the
+   next day's minimum with the same shape, and each month's spreads of the generated daily
+   maxima and minima are rescaled to the record's (instead of the daily means').
 4. **Humidity.** Daily mean dew point = climatology + an anomaly correlated with the temperature
    anomaly (``t_dew_corr``) with its own monthly SD ``t_dew_daily_sd_c`` and persistence
    (``t_dew_daily_lag1``, ``t_dew_daily_lag2``, as for the temperature); in the hot hours it
@@ -54,7 +64,7 @@ import calendar
 import dataclasses
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,10 +77,14 @@ from weather.dataset import VARIABILITY_RANGES, WeatherError, build_dataset, lag
 
 __all__ = [
     "DEFAULT_VARIABILITY",
+    "EXTREME_FIELDS",
     "T_MAX_SOLAR_HOUR",
     "MonthlyNormals",
     "Variability",
     "as_variability",
+    "extreme_anomalies",
+    "extreme_statistics",
+    "light_tails",
     "typical_year",
     "variability_from_record",
 ]
@@ -90,6 +104,18 @@ class MonthlyNormals(Protocol):
     t_dew_mean_c: Any
     wind10m_mean_ms: Any
     ghi_kwh_m2: Any
+
+
+EXTREME_FIELDS = (
+    "t_max_daily_sd_c",
+    "t_min_daily_sd_c",
+    "t_max_min_corr",
+    "t_max_skew",
+    "t_min_skew",
+    "t_max_kurtosis",
+    "t_min_kurtosis",
+)
+"""The optional :class:`Variability` fields of the daily maximum and minimum, given together."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +149,22 @@ class Variability:
         Mean dew point of the month's hottest hours (:func:`hot_hour_dew_anomaly`) minus the
         month's mean dew point, K. Given, the hot hours' dew point is drawn to it
         (:func:`typical_year`, step 4); absent, only the afternoon dip κ acts.
+    t_peak_hours : tuple of 12 float, optional
+        Mean number of hours per day within a tenth of the day's range of its maximum dry bulb,
+        per month, h (:func:`peak_hours`). Given, the diurnal cycle's sharpness is drawn to it
+        (:func:`diurnal_shape`, ``sharp``); absent, the half-cosine cycle.
+    t_max_daily_sd_c, t_min_daily_sd_c : tuple of 12 float, optional
+        SD of the daily maximum / minimum dry bulb about its 31-day running mean, per month, K.
+    t_max_min_corr : tuple of 12 float, optional
+        Correlation of the daily maximum's and minimum's anomalies (about their running means)
+        on the same day, per month. Given together, the three make the daily maximum and
+        minimum two variables (:func:`extreme_anomalies`, :func:`typical_year` step 3) with the
+        record's spreads and correlation; absent, the diurnal cycle about the daily mean.
+    t_max_kurtosis, t_min_kurtosis : float, optional
+        Excess kurtosis of the daily maximum's / minimum's anomaly, each day's divided by its
+        month's SD, over the year (the records': −0.3 … −0.7, lighter tails than a normal's).
+        Given with the three above (all five or none): the anomalies' shape
+        (:func:`light_tails`).
     """
 
     t_daily_sd_c: tuple[float, ...]
@@ -136,9 +178,23 @@ class Variability:
     t_daily_lag2: float | None = None
     t_dew_daily_lag2: float | None = None
     t_dew_hot_c: tuple[float, ...] | None = None
+    t_max_daily_sd_c: tuple[float, ...] | None = None
+    t_min_daily_sd_c: tuple[float, ...] | None = None
+    t_max_min_corr: tuple[float, ...] | None = None
+    t_max_skew: tuple[float, ...] | None = None
+    t_min_skew: tuple[float, ...] | None = None
+    t_max_kurtosis: float | None = None
+    t_min_kurtosis: float | None = None
+    t_peak_hours: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        units = {"t_daily_sd_c": " K", "t_dew_daily_sd_c": " K", "t_dew_hourly_sd_c": " K"}
+        given = [getattr(self, k) is not None for k in EXTREME_FIELDS]
+        if any(given) and not all(given):
+            missing = [k for k, g in zip(EXTREME_FIELDS, given, strict=True) if not g]
+            raise WeatherError(
+                f"variability.{missing[0]} is missing: {', '.join(EXTREME_FIELDS)} are given together or not at all"
+            )
+        units = {"t_daily_sd_c": " K", "t_dew_daily_sd_c": " K", "t_dew_hourly_sd_c": " K", "t_peak_hours": " h"}
         for name, (lo, hi) in VARIABILITY_RANGES.items():
             v = getattr(self, name)
             if v is None:
@@ -164,6 +220,7 @@ DEFAULT_VARIABILITY = Variability(
     t_dew_skew=(0.12, 0.07, 0.06, 0.01, -0.45, -0.28, -0.67, -0.44, -0.23, -0.36, -0.11, -0.03),
     t_daily_lag2=0.36,
     t_dew_daily_lag2=0.301,
+    t_peak_hours=(3.05, 3.47, 3.67, 3.83, 3.91, 3.79, 3.88, 3.65, 3.71, 3.77, 3.43, 3.06),
     source=(
         "assumption for sites without an hourly record: month-by-month mean of the five reference "
         "records (Karamay, Xifeng, Guiyang, Yinchuan CSWD; Dulles TMYx) by variability_from_record"
@@ -190,7 +247,7 @@ def _month_of_day(year: int) -> np.ndarray:
     return np.concatenate([np.full(calendar.monthrange(year, m)[1], m - 1) for m in range(1, 13)])
 
 
-def mean_preserving_daily(monthly: Any, year: int, iterations: int = 30) -> np.ndarray:
+def mean_preserving_daily(monthly: Any, year: int) -> np.ndarray:
     """Smooth daily curve whose monthly means equal ``monthly`` (periodic over the year).
 
     Parameters
@@ -203,31 +260,39 @@ def mean_preserving_daily(monthly: Any, year: int, iterations: int = 30) -> np.n
     Returns
     -------
     numpy.ndarray, shape (n_days,)
-        Daily values; ``mean over month m == monthly[m]`` to < 1e-6.
+        Daily values; ``mean over month m == monthly[m]`` to < 1e-9.
 
     Notes
     -----
     Periodic cubic spline through mid-month knots; the knot values are corrected by the
     residual monthly means until they vanish (a fixed-point iteration that converges
-    geometrically because each knot dominates its own month).
+    geometrically because each knot dominates its own month). Spline and correction are linear
+    in the monthly values, so the curve is a fixed (days × 12) matrix times them
+    (:func:`_mean_preserving_operator`, computed once per month lengths).
     """
+    return _mean_preserving_operator(calendar.isleap(year)) @ np.asarray(monthly, dtype=float)
+
+
+@functools.cache
+def _mean_preserving_operator(leap: bool, iterations: int = 60) -> np.ndarray:
+    """The (days × 12) matrix of :func:`mean_preserving_daily`: its columns are the curves of the
+    twelve unit months, by the fixed-point iteration run on all twelve at once."""
     from scipy import interpolate  # imported when needed: scipy's modules cost tenths of a second
 
-    target = np.asarray(monthly, dtype=float)
-    mon = _month_of_day(year)
+    mon = _month_of_day(2020 if leap else 2021)
     n = mon.size
     lengths = np.bincount(mon, minlength=12)
     mid = np.cumsum(lengths) - lengths / 2.0
     x = np.concatenate([mid - n, mid, mid + n])
     day = np.arange(n) + 0.5
+    target = np.eye(12)
     knots = target.copy()
+    onehot = np.eye(12)[mon] / lengths[mon][:, None]  # (days, 12): the monthly mean as a matrix
     for _ in range(iterations):
-        cs = interpolate.CubicSpline(x, np.tile(knots, 3))
-        daily = cs(day)
-        means = np.bincount(mon, weights=daily, minlength=12) / lengths
-        resid = target - means
+        daily = interpolate.CubicSpline(x, np.tile(knots, (3, 1)))(day)
+        resid = target - onehot.T @ daily
         knots = knots + resid
-        if np.max(np.abs(resid)) < 1e-9:
+        if np.max(np.abs(resid)) < 1e-13:
             break
     return daily
 
@@ -341,6 +406,118 @@ May with a monthly mean of 8 °C: temperature lags 0.24/0.79 with a dew-point pa
 sites, seeds 0–2, need 0.48 … 2.4 (assumption: 4 leaves room)."""
 
 
+FRAC_BOUND = 0.1
+"""Bounds of where the daily mean sits in the day's range with the daily maximum and minimum as
+two variables, ``FRAC_BOUND … 1 − FRAC_BOUND`` (assumption; the normals of the ten library sites
+put it at 0.2 … 0.5)."""
+
+
+CLEARNESS_LAG1 = 0.3
+"""Day-to-day autocorrelation of the daily clearness's normal score (assumption)."""
+
+
+DTR_MIN = 0.5
+"""Smallest daily temperature range, K (assumption: an overcast, foggy day still has some)."""
+
+
+def extreme_anomalies(
+    z_mean: np.ndarray, z_range: np.ndarray, sd_max: np.ndarray, sd_min: np.ndarray, corr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily maximum and minimum anomalies with given spreads and correlation, K.
+
+    Parameters
+    ----------
+    z_mean, z_range : numpy.ndarray
+        Two uncorrelated standard series (days): the first drives the mean of the two anomalies,
+        the second what is left of their difference.
+    sd_max, sd_min : numpy.ndarray
+        SD of the maximum's and the minimum's anomaly, K.
+    corr : numpy.ndarray
+        Their correlation, −1 … 1.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``(a_max, a_min)`` with SDs ``sd_max``, ``sd_min`` and correlation ``corr``.
+
+    Notes
+    -----
+    A bivariate normal written by its mean ``m = (a_max + a_min)/2`` and the residual ``e`` of the
+    regression of ``a_max`` on ``m``: ``a_max = β_x m + e``, ``a_min = β_n m − e`` (so the two sum
+    to ``2m``), ``Var m = (σx² + σn² + 2rσxσn)/4``, ``β_x = (σx² + rσxσn)/(2 Var m)``,
+    ``β_n = 2 − β_x``, ``Var e = σx² − (σx² + rσxσn)²/(4 Var m)``. This is Richardson's (1981)
+    multivariate model of the daily maximum and minimum (WGEN) with the lag structure of the
+    driving series (the cross-correlations at lag 1 are ``r`` times the lag-1 autocorrelation).
+    """
+    cov_x = sd_max**2 + corr * sd_max * sd_min  # 2 Cov(a_max, m)
+    var_m = np.maximum(0.25 * (sd_max**2 + sd_min**2 + 2.0 * corr * sd_max * sd_min), 1e-12)
+    beta_x = cov_x / (2.0 * var_m)
+    m = np.sqrt(var_m) * z_mean
+    e = np.sqrt(np.maximum(sd_max**2 - cov_x**2 / (4.0 * var_m), 0.0)) * z_range
+    return beta_x * m + e, (2.0 - beta_x) * m - e
+
+
+_SAS_DELTA = np.logspace(-0.3, 1.3, 321)
+
+
+@functools.cache
+def _sas_moments() -> tuple[np.ndarray, np.ndarray]:
+    """SD and excess kurtosis of ``sinh(asinh(Z)/δ)``, ``Z`` standard normal, on :data:`_SAS_DELTA`
+    (Gauss–Hermite quadrature, 120 nodes); the kurtosis decreases with δ."""
+    x, w = np.polynomial.hermite_e.hermegauss(120)
+    w = w / w.sum()
+    y = np.sinh(np.arcsinh(x)[None, :] / _SAS_DELTA[:, None])
+    var = (w * y**2).sum(axis=1)
+    return np.sqrt(var), (w * y**4).sum(axis=1) / var**2 - 3.0
+
+
+def light_tails(z: np.ndarray, kurtosis: float) -> np.ndarray:
+    """Standard-normal values → zero-mean, unit-variance symmetric values with excess kurtosis ``kurtosis``.
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        Standard-normal values.
+    kurtosis : float
+        Target excess kurtosis, −0.85 … 3 (0 returns ``z`` unchanged up to rounding).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``sinh(asinh(z)/δ) / SD`` (the symmetric sinh-arcsinh family of Jones & Pewsey 2009,
+        Biometrika 96, 761): δ > 1 gives lighter tails than a normal's (down to −0.86 as
+        δ → ∞), δ < 1 heavier; monotone in ``z``, so ranks and persistence are kept.
+    """
+    sd, kurt = _sas_moments()
+    delta = float(np.interp(kurtosis, kurt[::-1], _SAS_DELTA[::-1]))
+    return np.sinh(np.arcsinh(z) / delta) / float(np.interp(delta, _SAS_DELTA, sd))
+
+
+def _spread_to(
+    anomaly: np.ndarray,
+    clim: np.ndarray,
+    month: np.ndarray,
+    normal: np.ndarray,
+    target: np.ndarray,
+    year: int,
+    spread_of: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """``anomaly`` rescaled until the spread of ``clim + anomaly`` (each month shifted to ``normal``)
+    is ``target`` in every month (:func:`daily_anomaly_sd`; :data:`SPREAD_ITERATIONS` rescalings)."""
+    for _ in range(SPREAD_ITERATIONS):
+        spread = (spread_of or daily_anomaly_sd)(_monthly_shift(clim + anomaly, month, normal), month)
+        anomaly = anomaly * mean_preserving_daily(target / np.maximum(spread, 0.05), year)
+    return anomaly
+
+
+def _bounded_gain(gain: np.ndarray, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gain after ``factor`` and the factor, so that the gain stays within
+    ``1/SPREAD_GAIN_MAX … SPREAD_GAIN_MAX``."""
+    bounded = np.clip(gain * factor, 1.0 / SPREAD_GAIN_MAX, SPREAD_GAIN_MAX)
+    factor = np.where(bounded != gain * factor, bounded / gain, factor)
+    return gain * factor, factor
+
+
 DEW_HOURLY_LAG1 = 0.9
 """Hour-to-hour autocorrelation of the within-day dew-point fluctuation (assumption)."""
 
@@ -383,6 +560,17 @@ tenth, each way: the bound of κ (assumption: the dew point changes at most as f
 bulb). Where it binds, the hottest hours' dew point stays off the record's: Qingyang, seed 0, in
 seven months by 1.3–5.8 K (in the other five within 0.2 K); the other four sites' years (seed 0)
 within 0.5 K in 41 of their 48 months."""
+
+
+PEAK_FROZEN = 7
+"""The diurnal loop's last iterations, in which the cycle's sharpness is held so that the
+excursions converge on a fixed shape (the monthly means of the daily maxima and minima within
+0.001 K of the normals, as without the sharpness)."""
+
+PEAK_RESPONSE = 1.2
+"""Approximate ``d ln H / d ln a`` of the hours near the maximum ``H`` (:func:`peak_hours`) against
+:func:`sharpen`'s exponent ``a``, the step of its correction: near a peak, ``1 − S ∝ t²``, so the
+hours within a tenth of the range scale as ``0.1^(1/(2a))``, ``ln 10 / 2 ≈ 1.15`` at ``a = 1``."""
 
 
 def _monthly_percentile(values: np.ndarray, month: np.ndarray, q: float) -> np.ndarray:
@@ -435,8 +623,59 @@ def _m_grid() -> np.ndarray:
     return _fall_mean(_P_GRID)
 
 
+PEAK_FRACTION = 0.1
+"""The top of a day's cycle, as a fraction of its range, whose hours :func:`peak_hours` counts
+(assumption: within a tenth of the range of the maximum, about 1 K on a summer day)."""
+
+_SHARP_GRID = np.logspace(np.log10(0.25), np.log10(4.0), 49)
+_P_TABLE = np.logspace(-2.0, 2.0, 201)
+
+
+def sharpen(s: np.ndarray, sharp: np.ndarray | float) -> np.ndarray:
+    """Map a cycle's position ``s`` (0 at the minimum, 1 at the maximum) so that its odds are raised
+    to the power ``sharp``: ``s^a / (s^a + (1 − s)^a)``.
+
+    Symmetric (``1 − g(s) = g(1 − s)``), fixing 0, ½ and 1; ``a < 1`` shortens the time the cycle
+    spends near both extremes, ``a > 1`` lengthens it, ``a = 1`` is the identity.
+    """
+    sa, ca = s**sharp, (1.0 - s) ** sharp
+    return sa / (sa + ca)
+
+
+@functools.cache
+def _sharp_fall_table() -> np.ndarray:
+    """Mean over the fall of ``sharpen((½(1 + cos πφ))^p, a)``, shape (a, p) on :data:`_SHARP_GRID`
+    × :data:`_P_TABLE` (each row decreasing in p), by 200-point Gauss–Legendre quadrature."""
+    x, w = np.polynomial.legendre.leggauss(200)
+    phi, w = 0.5 * (x + 1.0), 0.5 * w
+    base = (0.5 * (1.0 + np.cos(np.pi * phi)))[None, :] ** _P_TABLE[:, None]
+    return np.stack([sharpen(base, a) @ w for a in _SHARP_GRID])
+
+
+def _fall_exponent(m_target: np.ndarray, sharp: np.ndarray | None) -> np.ndarray:
+    """The fall's exponent ``p`` whose (sharpened) fall has the mean ``m_target``."""
+    if sharp is None:
+        m_grid = _m_grid()
+        return np.interp(np.clip(m_target, m_grid[-1], m_grid[0]), m_grid[::-1], _P_GRID[::-1])
+    table = _sharp_fall_table()
+    pos = np.interp(np.log(sharp), np.log(_SHARP_GRID), np.arange(_SHARP_GRID.size, dtype=float))
+    lo = np.minimum(pos.astype(int), _SHARP_GRID.size - 2)
+    w = pos - lo
+    p = np.empty_like(m_target)
+    for k in np.unique(lo):
+        at = lo == k
+        pk = [np.interp(m_target[at], table[j, ::-1], _P_TABLE[::-1]) for j in (k, k + 1)]
+        p[at] = (1.0 - w[at]) * pk[0] + w[at] * pk[1]
+    return p
+
+
 def diurnal_shape(
-    rising: np.ndarray, phase_rise: np.ndarray, phase_fall: np.ndarray, rise_len: np.ndarray, frac: np.ndarray
+    rising: np.ndarray,
+    phase_rise: np.ndarray,
+    phase_fall: np.ndarray,
+    rise_len: np.ndarray,
+    frac: np.ndarray,
+    sharp: np.ndarray | None = None,
 ) -> np.ndarray:
     """Diurnal temperature cycle in units of the daily range, with zero daily mean.
 
@@ -451,6 +690,9 @@ def diurnal_shape(
         Length of the rise, h (the fall lasts ``24 − rise_len``).
     frac : numpy.ndarray
         (daily mean − daily minimum) / daily range, 0 … 1: where the mean sits in the range.
+    sharp : numpy.ndarray, optional
+        Exponent ``a`` of :func:`sharpen`, 0.25 … 4 (None: 1, the plain cycle): below 1 the cycle
+        passes its maximum and minimum quicker.
 
     Returns
     -------
@@ -463,18 +705,51 @@ def diurnal_shape(
     The rise is a half cosine, ``S = ½(1 − cos πφ)``; the fall is ``S = (½(1 + cos πφ))^p``: with
     ``p = 1`` the symmetric half cosine, with ``p > 1`` a quick evening fall and a long flat
     night, the shape of nocturnal cooling (Parton & Logan 1981, Agric. Meteorol. 23, 205, use an
-    exponential). ``p`` is the one that gives the day's mean ``frac``:
-    ``rise_len/2 + (24 − rise_len) M(p) = 24 frac`` with ``M(p) = Γ(p + ½) / (√π Γ(p + 1))``.
+    exponential). Both are then mapped by :func:`sharpen`, which leaves the rise's mean at ½ (the
+    rise is symmetric about its middle). ``p`` is the one that gives the day's mean ``frac``:
+    ``rise_len/2 + (24 − rise_len) M(p) = 24 frac``, with the fall's mean
+    ``M(p) = Γ(p + ½) / (√π Γ(p + 1))`` without sharpening, else from a quadrature table.
     ``frac`` comes from the normals (mean, mean daily maximum and minimum), so the asymmetry of
     the real cycle is kept.
     """
     fall_len = 24.0 - rise_len
-    m_grid = _m_grid()
-    m_target = np.clip((24.0 * frac - 0.5 * rise_len) / fall_len, m_grid[-1], m_grid[0])
-    p = np.interp(m_target, m_grid[::-1], _P_GRID[::-1])
+    p = _fall_exponent((24.0 * frac - 0.5 * rise_len) / fall_len, sharp)
     s_rise = 0.5 * (1.0 - np.cos(np.pi * phase_rise))
     s_fall = (0.5 * (1.0 + np.cos(np.pi * phase_fall))) ** p
-    return np.where(rising, s_rise, s_fall) - frac
+    s = np.where(rising, s_rise, s_fall)
+    return (s if sharp is None else sharpen(s, sharp)) - frac
+
+
+def peak_hours(t_db: np.ndarray, month: np.ndarray, fraction: float = PEAK_FRACTION) -> np.ndarray:
+    """Mean hours per day within ``fraction`` of the day's range of its maximum, per month, shape (12,).
+
+    Parameters
+    ----------
+    t_db : numpy.ndarray
+        Hourly dry bulb of whole days (24 values each, local time), °C.
+    month : numpy.ndarray of int
+        Month of each day, 0 … 11.
+
+    Returns
+    -------
+    numpy.ndarray
+        On a record it is ``t_peak_hours`` of :class:`Variability`; on a generated year, what the
+        generator draws to it. The maximum hour itself counts, so it is at least 1.
+    """
+    day = np.asarray(t_db, dtype=float).reshape(-1, 24)
+    top, low = day.max(axis=1, keepdims=True), day.min(axis=1, keepdims=True)
+    near = (day >= top - fraction * (top - low)).sum(axis=1)
+    return np.bincount(month, weights=near, minlength=12) / np.bincount(month, minlength=12)
+
+
+def monthly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """SD per month of daily values about the month's mean, shape (12,), ``ddof = 1``: the spread
+    of the daily maxima and minima of :class:`Variability` (``t_max_daily_sd_c``, ...)."""
+    return np.array([np.std(daily[month == m], ddof=1) for m in range(12)])
+
+
+def _about_month_mean(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    return daily - (np.bincount(month, weights=daily, minlength=12) / np.bincount(month, minlength=12))[month]
 
 
 def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -575,7 +850,8 @@ def typical_year(
     kd_mean = k_month[mon_d]
     nu = 3.0  # beta concentration: SD of daily clearness ≈ √(K(1−K)/4), assumption
     a_par, b_par = kd_mean * nu, (1.0 - np.minimum(kd_mean, 0.985)) * nu
-    u = stats.norm.cdf(_ar1(rng, n_days, 0.3))
+    z_k = _ar1(rng, n_days, CLEARNESS_LAG1)  # the day's clearness as a normal score
+    u = stats.norm.cdf(z_k)
     k_d = stats.beta.ppf(u, a_par, b_par)
     for _ in range(10):  # each month's clear-sky-weighted mean clearness = K_month, k ≤ 1
         num = np.bincount(mon_d, weights=k_d * clear_day, minlength=12)
@@ -596,19 +872,35 @@ def typical_year(
     t_clim = mean_preserving_daily(g["t_mean_c"], year)
     dtr_clim = np.maximum(mean_preserving_daily(g["t_max_daily_mean_c"] - g["t_min_daily_mean_c"], year), 0.5)
     z_t, inflation = _daily_anomaly(rng, n_days, var.t_daily_lag1, var.t_daily_lag2)
-    sd_t = mean_preserving_daily(var.t_daily_sd_c, year) * inflation
-    anom_t = z_t * sd_t
     # Like a typical year's months, chosen for daily values distributed as in the long record,
-    # each month's spread of daily means is the record's (t_daily_sd_c): the anomaly is rescaled
-    # until the spread of the daily means (each month shifted to its normal) equals it, first
-    # here and then, for what the diurnal cycle and the dew-point floor add, in the loop below.
-    target_sd = np.asarray(var.t_daily_sd_c, dtype=float)
-    for _ in range(SPREAD_ITERATIONS):
-        spread = daily_anomaly_sd(_monthly_shift(t_clim + anom_t, mon_d, g["t_mean_c"]), mon_d)
-        anom_t = anom_t * mean_preserving_daily(target_sd / np.maximum(spread, 0.05), year)
-    rel = 0.6 + 0.8 * k_d / np.maximum(kd_mean, 1e-6)
-    rel = rel / (np.bincount(mon_d, weights=rel, minlength=12) / np.bincount(mon_d, minlength=12))[mon_d]
-    dtr = dtr_clim * rel
+    # each month's spread of daily values is the record's: the anomaly is rescaled until the
+    # spread (each month shifted to its normal) equals it, first here and then, for what the
+    # diurnal cycle and the dew-point floor add, in the loop below.
+    extremes = var.t_max_daily_sd_c is not None
+    if extremes:
+        # The daily maximum and minimum as two variables (Richardson 1981): anomalies with the
+        # record's spreads and correlation, their mean driven by z_t (the dew point keeps its
+        # correlation with the day's temperature), their difference by the day's clearness.
+        targets = [np.asarray(x, dtype=float) for x in (var.t_max_daily_sd_c, var.t_min_daily_sd_c)]
+        normal_x, normal_n = g["t_max_daily_mean_c"], g["t_min_daily_mean_c"]
+        sd_x, sd_n = (mean_preserving_daily(x, year) for x in targets)
+        corr_xn = mean_preserving_daily(var.t_max_min_corr, year).clip(-0.99, 0.99)
+        ax, an = extreme_anomalies(z_t, z_k, sd_x, sd_n, corr_xn)
+        for_shape = ((var.t_max_skew, var.t_max_kurtosis), (var.t_min_skew, var.t_min_kurtosis))
+        ax, an = (
+            sd * _skewed(light_tails(a / sd, float(k or 0.0)), mean_preserving_daily(sk, year))
+            for a, sd, (sk, k) in zip((ax, an), (sd_x, sd_n), for_shape, strict=True)
+        )
+        ax = _spread_to(ax, mean_preserving_daily(normal_x, year), mon_d, normal_x, targets[0], year, monthly_sd)
+        an = _spread_to(an, mean_preserving_daily(normal_n, year), mon_d, normal_n, targets[1], year, monthly_sd)
+        gains = [np.ones(n_days), np.ones(n_days)]
+    else:
+        anom_t = z_t * (mean_preserving_daily(var.t_daily_sd_c, year) * inflation)
+        target_sd = np.asarray(var.t_daily_sd_c, dtype=float)
+        anom_t = _spread_to(anom_t, t_clim, mon_d, g["t_mean_c"], target_sd, year)
+        rel = 0.6 + 0.8 * k_d / np.maximum(kd_mean, 1e-6)
+        rel = rel / (np.bincount(mon_d, weights=rel, minlength=12) / np.bincount(mon_d, minlength=12))[mon_d]
+        dtr = dtr_clim * rel
 
     # Diurnal shape in solar time: minimum at sunrise, maximum at T_MAX_SOLAR_HOUR.
     decl = np.radians(23.45) * np.sin(2 * np.pi * (284 + np.arange(1, n_days + 1)) / 365.0)
@@ -623,6 +915,13 @@ def typical_year(
     phase_rise = (solar_hour - rise) / (hmax - rise)
     fall_len = 24.0 - (hmax - rise)
     phase_fall = ((solar_hour - hmax) % 24.0) / fall_len
+    # The fall before sunrise comes from the previous day's maximum, the one after the maximum
+    # goes to the next day's minimum (days in solar time, kept within the year).
+    day = np.repeat(np.arange(n_days), 24)
+    solar_day = day + np.floor((hour + 0.5 + (longitude - 15.0 * utc_offset_h) / 15.0 + eot / 60.0) / 24.0).astype(int)
+    before = ~rising & (solar_hour < rise)
+    day_max = np.clip(np.where(before, solar_day - 1, solar_day), 0, n_days - 1)
+    day_min = np.clip(np.where(rising | before, solar_day, solar_day + 1), 0, n_days - 1)
     # Day-to-day level: interpolate daily means between noons so there is no jump at midnight.
     hours_axis = np.arange(time.size) + 0.5
     noons = np.arange(n_days) * 24.0 + 12.0
@@ -655,31 +954,72 @@ def typical_year(
     lower = g["t_mean_c"] - g["t_min_daily_mean_c"]
     rise_len = np.repeat(hmax - sunrise, 24)
     gain = np.ones(n_days)
-    for _ in range(DIURNAL_ITERATIONS):
-        level = np.interp(hours_axis, noons, t_clim + anom_t)
+    # The cycle's sharpness (sharpen's exponent, per month) is drawn until the generated hours near
+    # each day's maximum are the record's (t_peak_hours).
+    log_sharp = np.zeros(12)
+    frac_normals = np.clip(
+        (g["t_mean_c"] - g["t_min_daily_mean_c"]) / np.maximum(g["t_max_daily_mean_c"] - g["t_min_daily_mean_c"], 0.5),
+        0.0,
+        1.0,
+    )
+    for it in range(DIURNAL_ITERATIONS):
         dtr_m = np.maximum(upper + lower, 0.5)
-        frac = np.clip(lower / dtr_m, 0.0, 1.0)
-        shape = diurnal_shape(
-            rising, phase_rise, phase_fall, rise_len, np.repeat(mean_preserving_daily(frac, year), 24)
-        )
-        scale = mean_preserving_daily(dtr_m, year) / np.maximum(dtr_clim, 1e-6)
-        t_db = np.maximum(level + np.repeat(dtr * scale, 24) * shape + noise, td_air)
+        # Two variables: upper and lower set the levels of the daily maximum and minimum; the
+        # shape's mean sits between them where the normals put it, corrected below for the days'
+        # falls to the next day's minimum.
+        frac = frac_normals if extremes else np.clip(lower / dtr_m, 0.0, 1.0)
+        frac_h = np.repeat(mean_preserving_daily(frac, year), 24)
+        sharp = None
+        if var.t_peak_hours is not None:
+            sharp = np.repeat(np.exp(mean_preserving_daily(log_sharp, year)), 24).clip(_SHARP_GRID[0], _SHARP_GRID[-1])
+        shape = diurnal_shape(rising, phase_rise, phase_fall, rise_len, frac_h, sharp)
+        if extremes:
+            mid = t_clim + mean_preserving_daily(0.5 * (upper - lower), year) + 0.5 * (ax + an)
+            half = np.maximum(mean_preserving_daily(0.5 * (upper + lower), year) + 0.5 * (ax - an), 0.5 * DTR_MIN)
+            t_lo, t_hi = (mid - half)[day_min], (mid + half)[day_max]
+            amplitude = np.repeat(2.0 * half, 24)
+            t_db = t_lo + (t_hi - t_lo) * (shape + frac_h)
+        else:
+            level = np.interp(hours_axis, noons, t_clim + anom_t)
+            amplitude = np.repeat(dtr * (mean_preserving_daily(dtr_m, year) / np.maximum(dtr_clim, 1e-6)), 24)
+            t_db = level + amplitude * shape
+        # The spreads of the daily extremes are those before the dew-point floor: the floor takes
+        # from the cold side only, which no rescaling of both sides may restore.
+        free = (t_db + noise).reshape(n_days, 24)
+        t_db = np.maximum(t_db + noise, td_air)
         t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
         day_t = t_db.reshape(n_days, 24)
         gmax = np.bincount(mon_d, weights=day_t.max(axis=1), minlength=12) / n_month
         gmin = np.bincount(mon_d, weights=day_t.min(axis=1), minlength=12) / n_month
+        if extremes:
+            shift = 0.5 * (gmax - g["t_max_daily_mean_c"] + gmin - g["t_min_daily_mean_c"])
+            frac_normals = np.clip(
+                frac_normals + shift / np.maximum(g["t_max_daily_mean_c"] - g["t_min_daily_mean_c"], 0.5),
+                FRAC_BOUND,
+                1.0 - FRAC_BOUND,
+            )
         upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
         lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
-        spread = daily_anomaly_sd(day_t.mean(axis=1), mon_d)
-        factor = mean_preserving_daily(target_sd / np.maximum(spread, 0.05), year)
-        bounded = np.clip(gain * factor, 1.0 / SPREAD_GAIN_MAX, SPREAD_GAIN_MAX)
-        factor = np.where(bounded != gain * factor, bounded / gain, factor)
-        gain = gain * factor
-        anom_t = anom_t * factor
+        if var.t_peak_hours is not None and it < DIURNAL_ITERATIONS - PEAK_FROZEN:
+            ratio = peak_hours(t_db, mon_d) / np.asarray(var.t_peak_hours, dtype=float)
+            log_sharp = np.clip(log_sharp - np.log(ratio) / PEAK_RESPONSE, *np.log(_SHARP_GRID[[0, -1]]))
+        if extremes:
+            for i, daily in enumerate((free.max(axis=1), free.min(axis=1))):
+                factor = mean_preserving_daily(targets[i] / np.maximum(monthly_sd(daily, mon_d), 0.05), year)
+                gains[i], factor = _bounded_gain(gains[i], factor)
+                if i:
+                    an = an * factor
+                else:
+                    ax = ax * factor
+        else:
+            spread = daily_anomaly_sd(day_t.mean(axis=1), mon_d)
+            factor = mean_preserving_daily(target_sd / np.maximum(spread, 0.05), year)
+            gain, factor = _bounded_gain(gain, factor)
+            anom_t = anom_t * factor
 
     # Afternoon drying: the dew point falls by κ K per K that the air warms above its daily mean
     # (the growing boundary layer mixes drier air down), with zero daily mean.
-    warm = (np.repeat(dtr * scale, 24) * np.maximum(shape, 0.0)).reshape(n_days, 24)
+    warm = (amplitude * np.maximum(shape, 0.0)).reshape(n_days, 24)
     warm = (warm - warm.mean(axis=1, keepdims=True)).ravel()
     rh_min = getattr(normals, "rh_min_daily_mean_pct", None)
     kappa = np.asarray(DEW_DIP_DEFAULT, dtype=float)
@@ -766,7 +1106,11 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     skew = [float(stats.skew(ah[ah.index.month == m])) for m in range(1, 13)]
     within = float((hourly - hourly.groupby(hourly.index.floor("D")).transform("mean")).std())
     r1, r1_d = round(min(max(lag1, 0.0), 0.9), 3), round(min(max(lag1_d, 0.0), 0.9), 3)
+    peak = peak_hours(ds["t_db"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
     dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
+    day_t = ds["t_db"].to_series().resample("D")
+    daily_max, daily_min = day_t.max(), day_t.min()
+    ext = extreme_statistics(daily_max.to_numpy(), daily_min.to_numpy(), daily_max.index.month.to_numpy() - 1)
 
     def lag2_in_domain(r2: float, r1: float) -> float:
         """ρ2 within its range and at most ρ1² (the generator's domain: weather.dataset.lag_pair_problem)."""
@@ -784,4 +1128,48 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_daily_lag2=lag2_in_domain(lag2, r1),
         t_dew_daily_lag2=lag2_in_domain(lag2_d, r1_d),
         t_dew_hot_c=tuple(round(float(x), 2) for x in dew_hot),
+        t_peak_hours=tuple(round(float(x), 2) for x in peak),
+        **ext,
     )
+
+
+def extreme_statistics(daily_max: np.ndarray, daily_min: np.ndarray, month: np.ndarray) -> dict[str, Any]:
+    """The daily maximum's and minimum's fields of :class:`Variability` (:data:`EXTREME_FIELDS`).
+
+    Parameters
+    ----------
+    daily_max, daily_min : numpy.ndarray
+        Daily maximum and minimum dry bulb of a record, °C (any subset of its days, e.g. the
+        first half of each month for a split-sample check).
+    month : numpy.ndarray of int
+        Month of each day, 0 … 11.
+
+    Returns
+    -------
+    dict
+        ``t_max_daily_sd_c``, ``t_min_daily_sd_c`` (SD about the month's mean, :func:`monthly_sd`),
+        ``t_max_min_corr`` (per month, about the months' means) and ``t_max_kurtosis``,
+        ``t_min_kurtosis`` (of each day's deviation from its month's mean divided by the month's
+        SD, over the days given; clipped to −0.85 … 3, the range :func:`light_tails` reaches),
+        rounded as a site file stores them.
+    """
+    from scipy import stats
+
+    sd = [monthly_sd(x, month) for x in (daily_max, daily_min)]
+    dev = [_about_month_mean(x, month) for x in (daily_max, daily_min)]
+    corr = [float(np.corrcoef(dev[0][month == m], dev[1][month == m])[0, 1]) for m in range(12)]
+    kurt = [float(np.clip(stats.kurtosis(d / s[month]), -0.85, 3.0)) for d, s in zip(dev, sd, strict=True)]
+    # skewness per month over the month and its two neighbours (about 90 days)
+    near = [np.isin(month, [(m - 1) % 12, m, (m + 1) % 12]) for m in range(12)]
+    skew = [
+        [float(np.clip(stats.skew(d[n] / s[month][n]), -1.5, 1.5)) for n in near] for d, s in zip(dev, sd, strict=True)
+    ]
+    return {
+        "t_max_daily_sd_c": tuple(round(float(x), 2) for x in sd[0]),
+        "t_min_daily_sd_c": tuple(round(float(x), 2) for x in sd[1]),
+        "t_max_min_corr": tuple(round(c, 3) for c in corr),
+        "t_max_skew": tuple(round(x, 2) for x in skew[0]),
+        "t_min_skew": tuple(round(x, 2) for x in skew[1]),
+        "t_max_kurtosis": round(kurt[0], 2),
+        "t_min_kurtosis": round(kurt[1], 2),
+    }

@@ -13,7 +13,14 @@
    design conditions in the file's header (many years of observations, not the typical year);
 4. the afternoon peak: hours per day, June–August, within 1 K of the day's maximum, generated
    (mean over the seeds) and in the record (the hourly 0.4 % and 1 % levels depend on it beside
-   the daily maxima's distribution).
+   the daily maxima's distribution);
+5. split sample of the peak's sharpness: ``t_peak_hours`` derived from the days 1–15 of each
+   month only, the generated years' 40 design conditions compared with the record's days 16–31,
+   with the field and without it (the plain half-cosine cycle);
+6. split sample of the daily maximum and minimum with the peak: their fields
+   (``weather.generator.EXTREME_FIELDS`` and ``t_peak_hours``) derived from the days 1–15 of each
+   month only, the generated years' design conditions compared with the record's days 16–31, with
+   the fields and without them (the diurnal cycle about the daily mean).
 """
 
 from __future__ import annotations
@@ -61,6 +68,11 @@ def year_with(site: sites.Site, var: gen.Variability, seed: int = 0):
     )[0]
 
 
+def plain(var: gen.Variability) -> gen.Variability:
+    """``var`` without the peak's sharpness (the half-cosine cycle)."""
+    return dataclasses.replace(var, t_peak_hours=None)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the three comparisons; returns 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -71,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     within, total = 0, 0.0
     print(f"1. in sample: generated mean (seeds 0…{args.seeds - 1}) − real file, K; * outside 0.5 K")
     print("| site | " + " | ".join(FIGURES) + " |")
-    rows_pub, rows_split, rows_peak = [], [], []
+    rows_pub, rows_split, rows_peak, rows_sharp, rows_ext = [], [], [], [], []
     for key, name in EPW_FILES.items():
         real, _ = weather.read_epw(WEATHER / name)
         site = sites.load(key)
@@ -100,6 +112,30 @@ def main(argv: list[str] | None = None) -> int:
             gm = _mean_conditions([year_with(site, v, s) for s in range(args.split_seeds)])
             split[label] = {k: gm[k] - held_out[k] for k in ("mcwb_0.4", "mcwb_1", "wb_0.4", "wb_1")}
         rows_split.append((key, split))
+        day_month = month[::24]
+        first_day = day[::24] <= 15
+        hours_first = np.repeat(first_day, 24)
+        half_peak = gen.peak_hours(t[hours_first], day_month[first_day]).round(2)
+        sharp = {}
+        for label, v in (("with", dataclasses.replace(var, t_peak_hours=tuple(half_peak))), ("without", plain(var))):
+            gm = _mean_conditions([year_with(site, v, s) for s in range(args.split_seeds)])
+            sharp[label] = {k: gm[k] - held_out[k] for k in FIGURES}
+        rows_sharp.append((key, sharp))
+        # split sample of the daily maximum and minimum fields
+        days = real["t_db"].to_series().resample("D")
+        dmax, dmin = days.max(), days.min()
+        first_d = dmax.index.day.to_numpy() <= 15
+        month_d = dmax.index.month.to_numpy() - 1
+        half_ext = gen.extreme_statistics(dmax.to_numpy()[first_d], dmin.to_numpy()[first_d], month_d[first_d])
+        without = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS)))
+        ext = {}
+        for label, v in (
+            ("with", dataclasses.replace(var, **half_ext, t_peak_hours=tuple(half_peak))),
+            ("without", without),
+        ):
+            gm = _mean_conditions([year_with(site, v, s) for s in range(args.split_seeds)])
+            ext[label] = {k: gm[k] - held_out[k] for k in FIGURES}
+        rows_ext.append((key, ext))
     print(f"{within} of {5 * len(FIGURES)} within 0.5 K; sum of |gap| {total:.1f} K")
     print()
     print(
@@ -123,6 +159,38 @@ def main(argv: list[str] | None = None) -> int:
     )
     for key, g_h, r_h in rows_peak:
         print(f"| {key} | {g_h:.2f} / {r_h:.2f} |")
+    print()
+    print(
+        "5. split sample: t_peak_hours from days 1–15 of each month; generated mean "
+        f"(seeds 0…{args.split_seeds - 1}) − the record's days 16–31, K: with the field / without it"
+    )
+    print("| site | " + " | ".join(FIGURES) + " |")
+    for key, sharp in rows_sharp:
+        print(
+            f"| {key} | " + " | ".join(f"{sharp['with'][k]:+.2f} / {sharp['without'][k]:+.2f}" for k in FIGURES) + " |"
+        )
+    for label in ("with", "without"):
+        gaps = [v for _, sharp in rows_sharp for v in sharp[label].values()]
+        print(
+            f"{label} the field: {sum(abs(v) <= 0.5 for v in gaps)} of {len(gaps)} within 0.5 K; "
+            f"sum of |gap| {sum(abs(v) for v in gaps):.1f} K"
+        )
+    print()
+    print(
+        "6. split sample: the daily maximum's and minimum's fields and t_peak_hours from days 1–15 of each month; generated mean "
+        f"(seeds 0…{args.split_seeds - 1}) − the record's days 16–31, K: with the fields / without them"
+    )
+    print("| site | " + " | ".join(FIGURES) + " |")
+    counts = {"with": 0, "without": 0}
+    for key, ext in rows_ext:
+        for label in counts:
+            counts[label] += sum(abs(v) <= 0.5 for v in ext[label].values())
+        print(f"| {key} | " + " | ".join(f"{ext['with'][k]:+.2f} / {ext['without'][k]:+.2f}" for k in FIGURES) + " |")
+    sums = {label: sum(abs(v) for _, ext in rows_ext for v in ext[label].values()) for label in counts}
+    print(
+        f"within 0.5 K: {counts['with']} with / {counts['without']} without of {len(FIGURES) * len(rows_ext)}; "
+        f"sum of |gap| {sums['with']:.1f} / {sums['without']:.1f} K"
+    )
     return 0
 
 

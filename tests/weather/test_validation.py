@@ -75,10 +75,10 @@ def test_record_problems_names_impossible_and_implausible_hours():
 def test_generated_design_conditions_against_real_files(key, real_weather):
     """Measured gaps (generated mean of 5 seeds − real file), stated in the README.
 
-    28 of 40 figures are within the issue's 0.5 K on these five seeds; the largest gaps are the
-    99.6 % dry bulb of Dulles and Karamay (−1.0 K) and Karamay's coincident wet bulbs (+0.9 K;
-    +1.3 K before the hottest hours' dew point, ``t_dew_hot_c``) (README, "Are the generated
-    extremes right?"). This test pins that the comparison runs, its figures stay physical and
+    On ten seeds 34 of 40 figures are within the issue's 0.5 K (28 before the daily maximum and
+    minimum as two variables; README, "Are the generated extremes right?"). The largest gap on
+    these five seeds is now Qingyang's coincident wet bulb 1 % (−1.1 K); the other comments below
+    give the gaps before that change. This test pins that the comparison runs, its figures stay physical and
     the hot, cold and humid tails within the bounds below; it does not pretend the goal is met
     everywhere.
     """
@@ -98,7 +98,7 @@ def test_generated_design_conditions_against_real_files(key, real_weather):
     assert abs(dc["db_99.6"][0] - dc["db_99.6"][2]) < 1.2  # the cold tail: at most −1.0 K (Dulles, Karamay)
     assert abs(dc["wb_0.4"][0] - dc["wb_0.4"][2]) < 0.8  # the humid tail: at most −0.6 K (Qingyang)
     assert abs(dc["mcwb_0.4"][0] - dc["mcwb_0.4"][2]) < 1.1  # hot hours' humidity: at most +0.9 K (Karamay)
-    assert abs(dc["mcwb_1"][0] - dc["mcwb_1"][2]) < 1.1  # at most −0.9 K (Qingyang), +0.8 K (Karamay)
+    assert abs(dc["mcwb_1"][0] - dc["mcwb_1"][2]) < 1.2  # at most −1.1 K (Qingyang), +0.8 K (Karamay)
 
 
 def test_real_records_are_checked(real_weather):
