@@ -99,6 +99,7 @@ BASELINE_CHOICES = _Choices(_baselines)
 FORMAT_CHOICES = _Choices(_formats)
 BAD_RECORD_CHOICES = _Choices(_bad_records)
 KERNEL_CHOICES = _Choices(_kernels)
+COMPARE_SITES = ("karamay", "qingyang", "guian", "yinchuan", "us_dulles")  # twin compare without --site
 
 
 class _Parser(argparse.ArgumentParser):
@@ -677,7 +678,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from twin.engine.config import Scenario, load_scenario
 
     if args.scenario:
-        if args.site and not Path(args.scenario).is_file():  # twin run --site karamay guian
+        looks_like_a_file = args.scenario.endswith(".toml") or os.sep in args.scenario
+        if args.site and not looks_like_a_file and not Path(args.scenario).exists():  # run --site karamay guian
             raise ConfigError(
                 f"--site {args.site} {args.scenario}: twin run takes one site ({args.scenario!r} was read as "
                 f"a scenario file, and there is none); twin compare and twin sweep take several "
@@ -707,7 +709,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from twin.engine.config import Scenario
 
     sc = Scenario.from_dict(
-        {"sites": list(args.sites), "designs": list(args.cooling), "name": "compare", "preset": args.preset}
+        {
+            "sites": list(args.sites or COMPARE_SITES),
+            "designs": list(args.cooling),
+            "name": "compare",
+            "preset": args.preset,
+        }
     )
     sc = _scenario_from_args(_weather_from_args(sc, args), args)
     return _run_and_report(sc, args, _planned_outputs(args, "compare"))
@@ -1298,10 +1305,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--sites",
         dest="sites",
         nargs="+",
+        action="extend",
         metavar="SITE",
-        default=["karamay", "qingyang", "guian", "yinchuan", "us_dulles"],
+        default=None,
         help="site keys or names, as in twin sweep (--sites: the same option, its older spelling; "
-        "default karamay qingyang guian yinchuan us_dulles)",
+        "given more than once, the sites add up; default karamay qingyang guian yinchuan us_dulles)",
     )
     c.add_argument(
         "--cooling",

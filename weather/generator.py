@@ -294,7 +294,13 @@ def _mean_preserving_operator(leap: bool, iterations: int = 60) -> np.ndarray:
         knots = knots + resid
         if np.max(np.abs(resid)) < 1e-13:
             break
-    return daily
+    return _frozen(daily)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """``a`` made read-only: a table cached for the process must not be changed by a caller."""
+    a.setflags(write=False)
+    return a
 
 
 def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
@@ -468,7 +474,7 @@ def _sas_moments() -> tuple[np.ndarray, np.ndarray]:
     w = w / w.sum()
     y = np.sinh(np.arcsinh(x)[None, :] / _SAS_DELTA[:, None])
     var = (w * y**2).sum(axis=1)
-    return np.sqrt(var), (w * y**4).sum(axis=1) / var**2 - 3.0
+    return _frozen(np.sqrt(var)), _frozen((w * y**4).sum(axis=1) / var**2 - 3.0)
 
 
 def light_tails(z: np.ndarray, kurtosis: float) -> np.ndarray:
@@ -620,7 +626,7 @@ _P_GRID = np.logspace(-2.0, 2.0, 801)
 def _m_grid() -> np.ndarray:
     """:func:`_fall_mean` on :data:`_P_GRID` (decreasing), computed at first use: scipy is not
     imported with the module."""
-    return _fall_mean(_P_GRID)
+    return _frozen(_fall_mean(_P_GRID))
 
 
 PEAK_FRACTION = 0.1
@@ -649,7 +655,7 @@ def _sharp_fall_table() -> np.ndarray:
     x, w = np.polynomial.legendre.leggauss(200)
     phi, w = 0.5 * (x + 1.0), 0.5 * w
     base = (0.5 * (1.0 + np.cos(np.pi * phi)))[None, :] ** _P_TABLE[:, None]
-    return np.stack([sharpen(base, a) @ w for a in _SHARP_GRID])
+    return _frozen(np.stack([sharpen(base, a) @ w for a in _SHARP_GRID]))
 
 
 def _fall_exponent(m_target: np.ndarray, sharp: np.ndarray | None) -> np.ndarray:

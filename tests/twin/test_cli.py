@@ -441,6 +441,18 @@ def test_compare_takes_site_as_sweep_does_and_sites_as_its_alias(capsys):
         assert cli.main(["compare", option, "karamay", "guian", "--cooling", "spray", "--no-output"]) == 0
         tables.append(capsys.readouterr().out)
     assert tables[0] == tables[1] and "karamay" in tables[0] and "guian" in tables[0]
+    assert cli.main(["compare", "--site", "karamay", "--sites", "guian", "--cooling", "spray", "--no-output"]) == 0
+    assert capsys.readouterr().out == tables[0]  # both spellings given: the sites add up, none is dropped
+    assert cli.main(["compare", "--cooling", "spray", "--no-output"]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines() if " spray " in line]
+    assert rows == list(cli.COMPARE_SITES)  # the default, not extended
+
+
+def test_a_set_key_given_twice_is_refused(capsys):
+    args = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output"]
+    assert cli.main([*args, "--set", "facility.utilisation=0.5", "--set", "facility.utilisation=0.6"]) == 2
+    err = capsys.readouterr().err
+    assert err == "twin: error: --set facility.utilisation is given twice (0.5 and 0.6); give it once\n"
 
 
 def test_run_with_two_sites_says_run_takes_one(tmp_path, capsys, monkeypatch):

@@ -42,11 +42,11 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
         if abs(n) < _WHOLE_BELOW:
             return _whole(n, grouped)
         if n.bit_length() > 1023:  # beyond any float
-            return f"about 10^{int(abs(n).bit_length() * math.log10(2))}"
+            return f"about {'-' if n < 0 else ''}10^{int(abs(n).bit_length() * math.log10(2))}"
     v = float(value)
     if math.isfinite(v) and v.is_integer() and abs(v) < _WHOLE_BELOW:
         return _whole(int(v), grouped)
-    return f"{v:.12g}"
+    return f"{v:.12g}" if grouped else repr(v)
 
 
 def _whole(n: int, grouped: bool) -> str:

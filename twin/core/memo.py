@@ -36,7 +36,12 @@ class LRU:
             with self._lock:
                 if key in self._data:
                     return self._data[key]
-            value = make()
+            try:
+                value = make()
+            except BaseException:
+                with self._lock:
+                    self._pending.pop(key, None)
+                raise
             with self._lock:
                 self._data[key] = value
                 self._data.move_to_end(key)

@@ -443,11 +443,17 @@ class Scenario(CaseSections):
 
         A preset (``preset=legacy``, ``green.storage.preset=minning``) is laid over the scenario's
         values first, whatever its place among the overrides; the other values then win over it.
+        A key given twice is an error (as a ``--grid`` key given twice is).
         """
         if not overrides:
             return self
         d = self.to_dict()
         parsed = [parse_override(text) for text in overrides]
+        seen: dict[str, Any] = {}
+        for key, value in parsed:
+            if key in seen:
+                raise ConfigError(f"--set {key} is given twice ({seen[key]!r} and {value!r}); give it once")
+            seen[key] = value
         for key, value in sorted(parsed, key=lambda kv: kv[0].rpartition(".")[2] != "preset"):
             *parents, name = key.split(".")
             if name == "preset":

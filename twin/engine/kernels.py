@@ -215,3 +215,11 @@ def kernel_for(case_years: float, kernel: str = "auto") -> str:
     study of ``case_years`` (:func:`twin.core.jit.use_compiled`), for each of its blocks to run
     with whatever the block's size and whichever process runs it."""
     return "numba" if use_compiled(kernel, case_years) else "reference"
+
+
+def kernel_mark(case_years: float, chosen: str) -> dict[str, str]:
+    """A study checkpoint's record of its implementation: ``{"kernel": chosen}`` when ``chosen``
+    (from :func:`kernel_for`) is not what ``"auto"`` picks for ``case_years``, else nothing, so
+    a checkpoint written before the choice existed (always ``"auto"``) still resumes, and a
+    resumption on the other implementation is refused."""
+    return {} if chosen == kernel_for(case_years) else {"kernel": chosen}

@@ -602,8 +602,9 @@ def annual_kpis(
     serve the batch, while each block's kernel (its own hourly state) runs on the threads and
     takes the grid's sums; the KPIs are bit for bit those of block-by-block runs (tested).
     Blocks of equal weather and cooling parameters share one hourly state
-    (:class:`~twin.engine.kernel_parts.StateMemo`, for this call only). Python's cyclic garbage
-    collector is paused for the run and restored after (:func:`_cyclic_gc_paused`).
+    (:class:`~twin.engine.kernel_parts.StateMemo`, for this call only). Called from the main
+    thread, it pauses Python's cyclic garbage collector for the run and restores it after
+    (:func:`_cyclic_gc_paused`).
 
     Parameters
     ----------
@@ -639,8 +640,10 @@ _GC_HOLDS = [0, True]  # calls holding the collector paused; whether it was enab
 
 @contextlib.contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused for the duration (reference counting still frees
-    everything that dies); restored as it was when the last of overlapping calls ends.
+    """Python's cyclic garbage collector paused for the duration of a call in the main thread
+    (reference counting still frees everything that dies); restored as it was when the last of
+    nested calls ends. A call in another thread (a Dash server's request, a Dask worker's task)
+    leaves it alone: overlapping requests could otherwise hold it off for the whole process.
 
     :func:`annual_kpis` makes a few Python objects per case (the cases, their coordinates) that
     live for the call and die by reference count, in no cycle. Collections during the call
@@ -648,6 +651,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
     off a full collection of every object of the process (≈ 90 ms with numba and xarray loaded,
     about one call in 20 of 1,000 cases): paused, they die young and that never happens.
     """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     with _GC_LOCK:
         if _GC_HOLDS[0] == 0:
             _GC_HOLDS[1] = gc.isenabled()

@@ -30,7 +30,7 @@ import sites
 from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
 from twin.engine.config import Scenario
-from twin.engine.kernels import kernel_for
+from twin.engine.kernels import kernel_for, kernel_mark
 from twin.engine.simulate import with_psychrometrics
 from twin.engine.weather_source import site_weather
 from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
@@ -173,7 +173,7 @@ def run_ensemble(
             "scenario": scenario.to_dict(),
             "seeds": seeds,
             "warming": warming,
-            "kernel": kernel,
+            **kernel_mark(len(cases) * len(seeds) * len(warming), kernel),
         }
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
     label = f"ensemble {len(seeds) * len(warming)} years × {len(cases)} cases"

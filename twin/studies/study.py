@@ -59,8 +59,9 @@ class Checkpoint:
             if old != key:
                 if not force:
                     raise OutputError(
-                        f"{self.path} is the checkpoint of another study (or unreadable); "
-                        "remove it or pass --force to discard it"
+                        f"{self.path} is the checkpoint of another study (its scenario, sites, grid, seeds or "
+                        "--kernel differ) or unreadable; run the same command as before to resume it, "
+                        "or remove it or pass --force to discard it"
                     )
                 shutil.rmtree(self.path)
         if not self.path.exists():

@@ -25,7 +25,7 @@ from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
 from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
-from twin.engine.kernels import COMPILED_DESIGNS, kernel_for
+from twin.engine.kernels import COMPILED_DESIGNS, kernel_for, kernel_mark
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
 from weather.files import input_file
@@ -276,7 +276,13 @@ def run_sweep(
     blocks = [(cases[s : s + block], kernel) for s in range(0, len(cases), block)]
     ckpt = None
     if out is not None:
-        spec = {"kind": "sweep", "scenario": scenario.to_dict(), "list": spec_cases, "block": block, "kernel": kernel}
+        spec = {
+            "kind": "sweep",
+            "scenario": scenario.to_dict(),
+            "list": spec_cases,
+            "block": block,
+            **kernel_mark(len(cases), kernel),
+        }
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
     weather = prepare_weather(scenario)
     bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None

@@ -555,6 +555,18 @@ def test_annual_kpis_leaves_the_garbage_collector_as_it_found_it():
                 assert not gc.isenabled()
             assert not gc.isenabled()
         assert gc.isenabled()
+        seen: list[bool] = []
+
+        def in_a_thread() -> None:
+            with _cyclic_gc_paused():
+                seen.append(gc.isenabled())
+
+        import threading
+
+        t = threading.Thread(target=in_a_thread)
+        t.start()
+        t.join()
+        assert seen == [True]  # another thread (a server's request) leaves the collector alone
     finally:
         (gc.enable if was else gc.disable)()
 
