@@ -611,3 +611,12 @@ def test_derive_round_trip(real_weather, capsys):
     assert back == derived
     assert back.t_dew_hot_c is not None and len(back.t_dew_hot_c) == 12
     assert back.t_peak_hours is not None and len(back.t_peak_hours) == 12
+
+
+def test_the_generators_process_wide_tables_are_read_only():
+    """Tables cached for the process (functools.cache) are shared by every later call: a caller
+    writing into one would change every year generated after it."""
+    import weather.generator as g
+
+    tables = [g._mean_preserving_operator(False), *g._sas_moments(), g._sharp_fall_table(), g._m_grid()]
+    assert not any(t.flags.writeable for t in tables)

@@ -37,3 +37,10 @@ def test_a_given_value_is_not_grouped():
     assert number(99999, grouped=False) == "99999"
     assert number(1e12, grouped=False) == "1000000000000"
     assert number(0.35, grouped=False) == "0.35"
+
+
+def test_the_users_value_is_echoed_exactly_and_a_huge_negative_keeps_its_sign() -> None:
+    """An out-of-range value a user typed must not print equal to its bound (1.0000000000001
+    against 1: 12 significant digits would show 1)."""
+    assert number(1.0000000000001, grouped=False) == "1.0000000000001"
+    assert number(-(10**400)).startswith("about -10^")

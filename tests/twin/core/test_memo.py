@@ -54,3 +54,16 @@ def test_time_index_shared_only_for_equal_stamps() -> None:
     t1[0] = np.datetime64("2000-01-01T00", "us")
     assert d1["time"].values[0] == np.datetime64("2021-01-01T00", "us")
     assert xr.Dataset(dict(data), coords={"time": t2}).identical(d2)
+
+
+def test_a_failed_computation_leaves_no_pending_lock() -> None:
+    memo = LRU(4)
+
+    def fail() -> None:
+        raise ValueError("bad value")
+
+    for _ in range(3):
+        with pytest.raises(ValueError, match="bad value"):
+            memo.get("k", fail)
+    assert memo._pending == {} and len(memo) == 0
+    assert memo.get("k", lambda: 1) == 1

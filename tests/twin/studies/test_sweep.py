@@ -133,6 +133,10 @@ def test_output_and_foreign_checkpoint_are_never_replaced_silently(tmp_path):
     with pytest.raises(OutputError, match=r"checkpoint of another study \(its .*--kernel differ\)"):  # ran on numpy
         run_sweep(BASE, GRID, output=other, block=5, progress=False, kernel="numba")
     ds = run_sweep(BASE, changed, output=other, block=5, progress=False, force=True)
+    from twin.engine.kernels import kernel_for, kernel_mark
+
+    assert kernel_mark(8, kernel_for(8)) == {}  # auto's choice is not recorded: older checkpoints resume
+    assert kernel_mark(8, "numba") == {"kernel": "numba"} and kernel_for(8) == "reference"
     assert ds["pue"].shape == (2, 2, 2)
 
 
