@@ -332,7 +332,7 @@ _V = [
         fmt="{:.1%}",
     ),
     Variable("wind_capacity_factor", "1", "wind-farm capacity factor", kind="kpi", label="wind CF", fmt="{:.1%}"),
-    Variable("islanded_hours", "h", "hours without grid import", kind="kpi", label="islanded h", fmt="{:.0f}"),
+    Variable("islanded_hours", "h", "hours without grid import", kind="kpi", label="islanded h", fmt="{:,.0f}"),
     Variable("green_days_24h", "d", "days with 24-hour green supply", kind="kpi", label="24h-green d", fmt="{:.0f}"),
     Variable("storage_cycles_per_day", "1", "equivalent full storage cycles per day", kind="kpi", fmt="{:.2f}"),
     _money("cost_total", "", "annual electricity cost incl. green capex annuity", kind="kpi", fmt="{:,.0f}"),

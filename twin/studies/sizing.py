@@ -1073,8 +1073,12 @@ def _fmt_measure(kind: str, v: float) -> str:
 
 
 def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str], str]:
-    """(rows, header, note) of a table, one row per design: the base, the engine's measure and cost, the LP's estimate."""
+    """(rows, header, note) of a table, one row per design: the base, the engine's measure and cost, the LP's estimate.
+
+    The physical hourly green share has its own column unless it is the target's measure (then
+    the two columns would be the same)."""
     rows = []
+    both = any(r.target.kind != "hourly" for r in results)
     for r in results:
         f = r.figures
         rows.append(
@@ -1086,8 +1090,8 @@ def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str
                 f"{r.base['storage_mw']:,.1f}",
                 f"{r.base['storage_mwh']:,.1f}",
                 _fmt_measure(r.target.kind, r.achieved),
-                f"{100 * r.shares['hourly']:.1f} %",
-                f"{f['energy_surplus'] / max(f['energy_green'], 1e-9):.1%}",
+                *([f"{100 * r.shares['hourly']:.1f} %"] if both else []),
+                f"{100 * f['energy_surplus'] / max(f['energy_green'], 1e-9):.1f} %",
                 f"{r.cost / 1e6:,.2f}",
                 f"{f['cost_per_mwh_it']:,.0f}",
                 f"{100 * r.lp_error:+.2f} %",
@@ -1102,7 +1106,7 @@ def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str
         "storage MW",
         "storage MWh",
         f"{r.target.kind} (engine)",
-        "hourly green",
+        *(["hourly green"] if both else []),
         "surplus",
         "M CNY/yr",
         "CNY/MWh IT",

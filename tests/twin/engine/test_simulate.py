@@ -432,3 +432,12 @@ def test_trim_shortfall_warms_the_inlet_and_it_power_follows():
     np.testing.assert_allclose(ds["p_it"].values, expected, rtol=1e-8)
     assert ds["p_it"].values[short].mean() > ds["p_it"].values[~short].mean()  # fans speed up
     assert ds["out_of_envelope"].values[short & (t > 32.0)].all()
+
+
+def test_annual_counts_and_energies_in_tables_group_thousands():
+    """A table's annual energies and counts of hours that reach thousands print grouped
+    (``6,515``), as the README's tables show them."""
+    from twin.core.variables import KPI_REGISTRY
+
+    for name in ("islanded_hours", "energy_facility", "water_m3"):
+        assert KPI_REGISTRY[name].fmt.format(6515.0) == "6,515", name

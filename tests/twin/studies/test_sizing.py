@@ -341,3 +341,30 @@ def test_sized_pv_follows_the_scenario_unless_told():
     assert _tracking(tracking, SizingParams()) is True
     assert _tracking(Scenario(sites=("yinchuan",)), SizingParams()) is False
     assert _tracking(tracking, SizingParams(pv_type="fixed")) is False
+
+
+def test_the_size_table_has_one_column_per_measure():
+    """With an hourly target the engine's measure is the physical hourly share: one column, not
+    two equal ones; another target keeps the hourly share beside it. Shares print as '14.4 %'."""
+    from types import SimpleNamespace
+
+    from twin.studies.sizing import results_rows
+
+    def result(kind: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            design="spray",
+            figures={"pue": 1.086, "energy_surplus": 14.4, "energy_green": 100.0, "cost_per_mwh_it": 392.0},
+            base={"pv_mw": 275.2, "wind_mw": 146.6, "storage_mw": 208.0, "storage_mwh": 616.4},
+            target=SimpleNamespace(kind=kind, __str__=lambda self: kind),
+            achieved=0.8 if kind != "days" else 300.0,
+            shares={"hourly": 0.8},
+            cost=270.72e6,
+            lp_error=-0.0555,
+            seconds=1.0,
+        )
+
+    rows, header, _ = results_rows([result("hourly")])
+    assert header.count("hourly (engine)") == 1 and "hourly green" not in header
+    assert len(rows[0]) == len(header) and rows[0][header.index("surplus")] == "14.4 %"
+    rows, header, _ = results_rows([result("days")])
+    assert "days (engine)" in header and "hourly green" in header and len(rows[0]) == len(header)
