@@ -765,7 +765,34 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+_SIZE_OPTIONS = {
+    "pv_max_mw": "--pv-max-mw",
+    "wind_max_mw": "--wind-max-mw",
+    "storage_max_mw": "--storage-max-mw",
+    "storage_max_mwh": "--storage-max-mwh",
+    "grid_cap_mw": "--grid-cap-mw",
+    "export_cap_mw": "--export-cap-mw",
+    "grid_clean_share": "--clean-share",
+    "representative_days": "--rep-days",
+    "time_limit_s": "--time-limit",
+}  # twin size's options by the SizingParams field they set
+
+
 def _size_params(args: argparse.Namespace) -> Any:
+    """The sizing parameters of ``twin size``'s options; a bad value's message names its option."""
+    from twin.core.params import ConfigError
+
+    try:
+        return _size_fields(args)
+    except ConfigError as exc:
+        text = str(exc)
+        for field, option in _SIZE_OPTIONS.items():
+            if text.startswith(f"size.{field} "):
+                raise ConfigError(f"{option} (size.{field}){text[len('size.' + field) :]}") from None
+        raise
+
+
+def _size_fields(args: argparse.Namespace) -> Any:
     from twin.studies.sizing import SizingParams
 
     return SizingParams(
@@ -1372,7 +1399,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         ("grid-cap-mw", "MW"),
         ("export-cap-mw", "MW"),
     ):
-        z.add_argument(f"--{name}", type=float, default=-1.0, metavar=unit, help="upper bound (default none)")
+        z.add_argument(f"--{name}", type=float, default=-1.0, metavar=unit, help="upper bound (default -1: none)")
     z.add_argument("--export-credit", action="store_true", help="annual matching counts exported green energy")
     z.add_argument("--clean-share", type=float, default=0.0, help="clean share of grid imports for cfe: (default 0)")
     z.add_argument("--rep-days", type=int, default=36, help="representative days the LP solves on (0 = full year)")

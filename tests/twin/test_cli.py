@@ -482,3 +482,18 @@ def test_csv_headers_carry_the_units_and_currency_the_netcdf_has(tmp_path, capsy
         for name in ds.data_vars:
             units = units_text(ds[name].attrs)
             assert (f"{name} [{units}]" if units else name) in header, name
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "field"),
+    [
+        ("--pv-max-mw", "-5", "pv_max_mw"),
+        ("--rep-days", "-4", "representative_days"),
+        ("--clean-share", "2", "grid_clean_share"),
+    ],
+)
+def test_a_bad_size_option_names_the_option(option, value, field, capsys):
+    args = ["size", "--site", "qingyang", "--cooling", "free_air", "--target", "hourly:0.8", option, value]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"twin: error: {option} (size.{field}) = {value} is out of range") and err.count("\n") == 1
