@@ -202,7 +202,8 @@ def run_blocks(
     shared : tuple
         Arguments common to every block (e.g. the weather): sent to each Dask worker once.
     checkpoint : Checkpoint, optional
-        Finished blocks found there are loaded, not computed; new ones are saved there.
+        Finished blocks found there are loaded, not computed (one line on stderr says how many);
+        new ones are saved there.
     client : dask.distributed.Client, optional
         Run the blocks as Dask tasks (one task per block); ``None`` runs them here in order.
     progress : Progress, optional
@@ -217,6 +218,11 @@ def run_blocks(
             results[i] = checkpoint.load(i)  # type: ignore[union-attr]  # done is empty without one
     todo = [i for i in range(len(blocks)) if results[i] is None]
     count = len(blocks) - len(todo)
+    if count and checkpoint is not None:  # say so: a resumed study otherwise looks like a fresh one
+        print(
+            f"resuming from {checkpoint.path}: {count} of {len(blocks)} blocks done, {len(todo)} to run",
+            file=sys.stderr,
+        )
     if progress is not None:
         progress.show(count)
 

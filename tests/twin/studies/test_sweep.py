@@ -94,7 +94,7 @@ class Stop(Exception):
     pass
 
 
-def test_interrupted_sweep_resumes_without_recomputing(tmp_path, grid_result):
+def test_interrupted_sweep_resumes_without_recomputing(tmp_path, grid_result, capsys):
     out = tmp_path / "s.nc"
     k = 2
 
@@ -107,8 +107,10 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path, grid_result):
     ckpt = tmp_path / "s.nc.checkpoint"
     assert not out.exists() and len(list(ckpt.glob("block-*.npz"))) == k
     computed = []
+    capsys.readouterr()
     ds = run_sweep(BASE, GRID, output=out, block=5, progress=False, on_block=computed.append)
     assert computed == list(range(k, 5))  # 24 cases in blocks of 5: blocks 0 and 1 loaded, not run
+    assert capsys.readouterr().err == f"resuming from {ckpt}: 2 of 5 blocks done, 3 to run\n"
     xr.testing.assert_identical(ds, grid_result.assign_attrs(ds.attrs))
     back = xr.load_dataset(out, engine="h5netcdf")  # CF layout: swept keys renamed, their key kept
     back = back.rename({n: back[n].attrs["parameter"] for n in back.coords if "parameter" in back[n].attrs})
