@@ -823,7 +823,7 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
     except ValueError:
         raise ConfigError(f"--pareto {text!r} must be START:STOP:STEP, e.g. 0.5:1.0:0.05") from None
     if not (step > 0 and hi >= lo):
-        raise ConfigError(f"--pareto {text!r}: STEP must be > 0 and STOP ≥ START")
+        raise ConfigError(f"--pareto {text!r}: need START ≤ STOP and STEP > 0 (START:STOP:STEP)")
     n = int(np.floor((hi - lo) / step + 1e-9)) + 1
     if n > 200:
         raise ConfigError(f"--pareto {text!r} asks for {n} points; at most 200")
