@@ -315,6 +315,29 @@ correlation up to 0.95 keeps the generator's AR(1) anomaly stationary (assumptio
 lag-1 and lag-2 correlations must also be one a stationary process has (:func:`lag_pair_problem`)."""
 
 
+EXTREME_FIELDS = (
+    "t_max_daily_sd_c",
+    "t_min_daily_sd_c",
+    "t_max_min_corr",
+    "t_max_skew",
+    "t_min_skew",
+    "t_max_kurtosis",
+    "t_min_kurtosis",
+)
+"""The optional variability fields of the daily maximum and minimum (:class:`weather.generator.Variability`),
+given together."""
+
+
+def extremes_problem(values: Mapping[str, Any], where: str = "variability") -> str | None:
+    """What is wrong with a variability table's daily-extreme fields (:data:`EXTREME_FIELDS`,
+    given together or not at all), or None."""
+    given = [values.get(k) is not None for k in EXTREME_FIELDS]
+    if any(given) and not all(given):
+        missing = next(k for k, g in zip(EXTREME_FIELDS, given, strict=True) if not g)
+        return f"{where}.{missing} is missing: {', '.join(EXTREME_FIELDS)} are given together or not at all"
+    return None
+
+
 def lag_pair_problem(values: Mapping[str, Any], where: str = "variability") -> str | None:
     """What is wrong with the lag-1/lag-2 autocorrelation pairs of a variability table, or None.
 

@@ -73,7 +73,15 @@ import pandas as pd
 import xarray as xr
 
 from weather import psychrometrics as psy
-from weather.dataset import VARIABILITY_RANGES, WeatherError, build_dataset, lag_pair_problem, solar_position
+from weather.dataset import (
+    EXTREME_FIELDS,
+    VARIABILITY_RANGES,
+    WeatherError,
+    build_dataset,
+    extremes_problem,
+    lag_pair_problem,
+    solar_position,
+)
 
 __all__ = [
     "DEFAULT_VARIABILITY",
@@ -104,18 +112,6 @@ class MonthlyNormals(Protocol):
     t_dew_mean_c: Any
     wind10m_mean_ms: Any
     ghi_kwh_m2: Any
-
-
-EXTREME_FIELDS = (
-    "t_max_daily_sd_c",
-    "t_min_daily_sd_c",
-    "t_max_min_corr",
-    "t_max_skew",
-    "t_min_skew",
-    "t_max_kurtosis",
-    "t_min_kurtosis",
-)
-"""The optional :class:`Variability` fields of the daily maximum and minimum, given together."""
 
 
 @dataclass(frozen=True)
@@ -188,12 +184,9 @@ class Variability:
     t_peak_hours: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        given = [getattr(self, k) is not None for k in EXTREME_FIELDS]
-        if any(given) and not all(given):
-            missing = [k for k, g in zip(EXTREME_FIELDS, given, strict=True) if not g]
-            raise WeatherError(
-                f"variability.{missing[0]} is missing: {', '.join(EXTREME_FIELDS)} are given together or not at all"
-            )
+        problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
+        if problem:
+            raise WeatherError(problem)
         units = {"t_daily_sd_c": " K", "t_dew_daily_sd_c": " K", "t_dew_hourly_sd_c": " K", "t_peak_hours": " h"}
         for name, (lo, hi) in VARIABILITY_RANGES.items():
             v = getattr(self, name)

@@ -178,6 +178,16 @@ def test_variability_has_one_schema_with_the_generator(tmp_path, lag, ok):
     assert generator.as_variability(site.variability).t_daily_lag1 == lag
 
 
+def test_a_partial_set_of_daily_extreme_fields_is_refused_naming_the_site_file(tmp_path):
+    """The daily maximum's and minimum's fields come together or not at all: the site file's
+    error names the file, as its range and type errors do (the generator's says the same)."""
+    p = _copy_site(tmp_path)
+    lines = p.read_text(encoding="utf-8").splitlines(keepends=True)
+    p.write_text("".join(line for line in lines if not line.startswith("t_min_daily_sd_c")), "utf-8")
+    with pytest.raises(sites.SiteError, match=r"mysite\.toml: variability\.t_min_daily_sd_c is missing: .* together"):
+        sites.load("mysite", [tmp_path])
+
+
 def test_a_lag_pair_no_process_has_is_refused_by_the_site_file_and_the_generator(tmp_path):
     """Both values in range, ρ2 = −0.5 ≤ 2·0.703² − 1 = −0.012: one SiteError naming both."""
     from weather import generator
