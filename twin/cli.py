@@ -681,9 +681,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         looks_like_a_file = args.scenario.endswith(".toml") or os.sep in args.scenario
         if args.site and not looks_like_a_file and not Path(args.scenario).exists():  # run --site karamay guian
             raise ConfigError(
-                f"--site {args.site} {args.scenario}: twin run takes one site ({args.scenario!r} was read as "
-                f"a scenario file, and there is none); twin compare and twin sweep take several "
-                f"(twin compare --site {args.site} {args.scenario} …)"
+                f"{args.scenario!r} was read as a scenario file, and there is none: twin run takes one site "
+                f"(--site) and one design (--cooling); twin compare and twin sweep take several "
+                f"(twin compare --site A B --cooling X Y …)"
             )
         if args.site or args.cooling or args.preset:
             raise ConfigError("give a scenario file or --site/--cooling/--preset, not both")

@@ -455,12 +455,23 @@ def test_a_set_key_given_twice_is_refused(capsys):
     assert err == "twin: error: --set facility.utilisation is given twice (0.5 and 0.6); give it once\n"
 
 
-def test_run_with_two_sites_says_run_takes_one(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize(
+    ("argv", "extra"),
+    [
+        (["--site", "karamay", "guian", "--cooling", "spray"], "guian"),
+        (["--site", "karamay", "--cooling", "free_air", "spray"], "spray"),
+    ],
+)
+def test_run_with_two_sites_or_designs_says_run_takes_one(argv, extra, tmp_path, capsys, monkeypatch):
+    """A second site or design lands in the scenario-file argument: the message names the word
+    read as a file, not a site list the user may not have given."""
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["run", "--site", "karamay", "guian", "--cooling", "spray"]) == 2
+    assert cli.main(["run", *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith("twin: error: --site karamay guian: twin run takes one site")
+    assert err.startswith(
+        f"twin: error: {extra!r} was read as a scenario file, and there is none: twin run takes one site"
+    )
     assert "twin compare and twin sweep take several" in err and list(tmp_path.iterdir()) == []
 
 
