@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import pickle
 import sys
 import warnings
 from collections import defaultdict
@@ -85,7 +86,10 @@ def test_cases_equal_the_straightforward_construction_field_by_field(sc):
         for f in dataclasses.fields(Case):
             assert getattr(a, f.name) == getattr(b, f.name), f.name
             assert type(getattr(a, f.name)) is type(getattr(b, f.name))
+        assert a == b and hash(a) == hash(b) and repr(a) == repr(b)
+        assert a.__dict__ == Case(**a.__dict__).__dict__  # exactly the dataclass' fields, nothing more
     assert sc.cases() == fast  # the same list again (nothing consumed)
+    assert pickle.loads(pickle.dumps(fast)) == fast  # as a Dask task ships them
 
 
 def test_each_swept_value_is_validated_once_not_once_per_case(monkeypatch):
