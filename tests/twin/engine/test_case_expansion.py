@@ -12,6 +12,7 @@ import dataclasses
 import itertools
 import pickle
 import sys
+import tracemalloc
 import warnings
 from collections import defaultdict
 
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from twin import ConfigError, Scenario
 from twin.building.it_load import ITParams
 from twin.core.variables import build_dataset
+from twin.engine import config
 from twin.engine import simulate as sim
 from twin.engine.config import COOLING, SECTIONS, Case
 from twin.money.economics import EconomicsParams, server_capex_annual
@@ -90,6 +92,27 @@ def test_cases_equal_the_straightforward_construction_field_by_field(sc):
         assert a.__dict__ == Case(**a.__dict__).__dict__  # exactly the dataclass' fields, nothing more
     assert sc.cases() == fast  # the same list again (nothing consumed)
     assert pickle.loads(pickle.dumps(fast)) == fast  # as a Dask task ships them
+
+
+def test_a_case_takes_the_memory_of_a_plainly_constructed_case():
+    """Cases built without ``__init__`` keep their field values inline, as plain ones do (a dict
+    object per case would add ≈ 64 B to each; README "How big a study fits")."""
+    one = Scenario().cases()[0]
+    fields = {f.name: getattr(one, f.name) for f in dataclasses.fields(Case)}
+    fixed = [(k, v) for k, v in fields.items() if k != "swept"]
+
+    def traced(build):
+        tracemalloc.start()
+        try:
+            cases = [build() for _ in range(500)]
+            return tracemalloc.get_traced_memory()[0], cases
+        finally:
+            tracemalloc.stop()
+
+    fast, fast_cases = traced(lambda: config._case(fixed, [], ()))
+    plain, plain_cases = traced(lambda: Case(**fields))
+    assert fast_cases == plain_cases
+    assert fast <= plain * 1.01, (fast, plain)
 
 
 def test_each_swept_value_is_validated_once_not_once_per_case(monkeypatch):
