@@ -620,3 +620,44 @@ def test_the_generators_process_wide_tables_are_read_only():
 
     tables = [g._mean_preserving_operator(False), *g._sas_moments(), g._sharp_fall_table(), g._m_grid()]
     assert not any(t.flags.writeable for t in tables)
+
+
+@pytest.mark.parametrize(("t_dew", "p_air"), [(20.0, 101325.0), (5.0, 101325.0), (2.0, 85000.0)])
+def test_condensation_floor_closes_the_energy_balance_against_coolprop(t_dew, p_air):
+    # Saturated air cooled from its dew point loses CoolProp's saturation enthalpy; unsaturated
+    # air at the same moisture would have lost c_pm per kelvin (CoolProp's Cha at the dew point).
+    from CoolProp.HumidAirProp import HAPropsSI
+
+    t_free = np.array([t_dew - 3.0])
+    t = float(gen.condensation_floor(t_free, np.array([t_dew]), p_air)[0])
+
+    def h_sat(x):
+        return HAPropsSI("H", "T", x + 273.15, "P", p_air, "R", 1.0) / 1000.0
+
+    cp = HAPropsSI("cp_ha", "T", t_dew + 273.15, "P", p_air, "R", 1.0) / 1000.0
+    w = HAPropsSI("W", "T", t_dew + 273.15, "P", p_air, "R", 1.0)
+    cp_dry_air = cp * (1.0 + w)  # per kg of dry air
+    assert t_dew - 3.0 < t < t_dew
+    assert h_sat(t_dew) - h_sat(t) == pytest.approx(cp_dry_air * 3.0, rel=0.02)
+
+
+def test_condensation_floor_damps_the_fall_by_the_latent_factor():
+    # 1 + (L/c_p) dw_s/dT for a small fall below the dew point: 1.73 at 0 °C, 3.30 at 20 °C at
+    # sea level (w_s' from the saturation table: 0.27 and 0.89 g/kg per K).
+    for t_dew, factor in ((0.5, 1.71), (20.0, 3.30)):
+        t = gen.condensation_floor(np.array([t_dew - 0.01]), np.array([t_dew]), 101325.0)[0]
+        assert 0.01 / (t_dew - t) == pytest.approx(factor, rel=0.02)
+
+
+@given(
+    st.lists(st.floats(-40.0, 35.0), min_size=1, max_size=20),
+    st.lists(st.floats(-40.0, 30.0), min_size=1, max_size=20),
+    st.floats(50000.0, 105000.0),
+)
+def test_condensation_floor_stays_between_the_free_temperature_and_the_dew_point(free, dew, p_air):
+    n = min(len(free), len(dew))
+    t_free, t_dew = np.array(free[:n]), np.array(dew[:n])
+    t = gen.condensation_floor(t_free, t_dew, p_air)
+    assert np.all(t >= t_free - 1e-9)
+    assert np.all(t <= np.maximum(t_free, t_dew) + 1e-9)
+    assert np.array_equal(t[t_free >= t_dew], t_free[t_free >= t_dew])
