@@ -28,7 +28,9 @@
    first direction here) only :data:`weather.generator.EXTREME_FIELDS` and ``t_peak_hours`` come
    from the training half; the normals (monthly means of the dry bulb, the daily maximum and
    minimum, the dew point, RH and its daily minimum, wind, irradiance) and every other
-   ``[variability]`` field (``t_dew_hot_c`` among them, unless asked) are the whole record's.
+   ``[variability]`` field (``t_dew_hot_c`` among them, unless asked) are the whole record's;
+   7c splits the directions' difference into the record's halves and the generated means; 7d is
+   the sixth table's 'without' side against both halves.
 """
 
 from __future__ import annotations
@@ -121,13 +123,22 @@ def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tu
     return fields, real.isel(time=np.flatnonzero(~train))
 
 
-def two_way_split(site: sites.Site, real: xr.Dataset, seeds: int, dew_hot: bool = False) -> dict[str, dict[str, float]]:
-    """Generated mean (seeds 0…``seeds``−1) − the held-out half, K, per direction of :data:`HALVES`."""
+def two_way_split(
+    site: sites.Site, real: xr.Dataset, seeds: int, dew_hot: bool = False, trained: bool = True
+) -> dict[str, dict[str, float]]:
+    """Generated mean (seeds 0…``seeds``−1) − the held-out half, K, per direction of :data:`HALVES`.
+
+    ``trained`` False: without item 8's fields (the cycle about the daily mean, the sixth table's
+    'without'), the same years against both halves.
+    """
     var = gen.as_variability(site.variability)
+    untrained = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS)))
+    gm = {} if trained else _mean_conditions([year_with(site, untrained, s) for s in range(seeds)])
     out = {}
     for label, train_first in zip(HALVES, (True, False), strict=True):
         fields, held_out = half_split(real, train_first, dew_hot)
-        gm = _mean_conditions([year_with(site, dataclasses.replace(var, **fields), s) for s in range(seeds)])
+        if trained:
+            gm = _mean_conditions([year_with(site, dataclasses.replace(var, **fields), s) for s in range(seeds)])
         r = design_conditions(held_out)
         out[label] = {k: gm[k] - r[k] for k in FIGURES}
     return out
@@ -153,13 +164,13 @@ def print_two_way(rows: list[tuple[str, dict[str, dict[str, float]]]]) -> None:
 
 def report_two_way(split_seeds: int) -> None:
     """Print the seventh table: the sixth's fields both ways, then with ``t_dew_hot_c`` too."""
-    rows: dict[bool, list] = {False: [], True: []}
+    rows: dict[str, list] = {"fields": [], "dew_hot": [], "without": []}
     halves = []
     for key, name in EPW_FILES.items():
         real, _ = weather.read_epw(WEATHER / name)
         site = sites.load(key)
-        for dew_hot, r in rows.items():
-            r.append((key, two_way_split(site, real, split_seeds, dew_hot)))
+        for label, r in rows.items():
+            r.append((key, two_way_split(site, real, split_seeds, label == "dew_hot", label != "without")))
         first, second = (design_conditions(half_split(real, train_first)[1]) for train_first in (False, True))
         halves.append((key, {k: first[k] - second[k] for k in FIGURES}))
     print(
@@ -167,19 +178,25 @@ def report_two_way(split_seeds: int) -> None:
         f"(seeds 0…{split_seeds - 1}) − the record's other half, K: fields from days 1–15 against days 16–31 "
         "(the sixth table's 'with') / from days 16–31 against days 1–15"
     )
-    print_two_way(rows[False])
+    print_two_way(rows["fields"])
     print()
     print("7b. the same with t_dew_hot_c also from the training half (the sixth table keeps the whole record's)")
-    print_two_way(rows[True])
+    print_two_way(rows["dew_hot"])
     print()
     print(
         "7c. what the directions differ by, K: the record's halves (days 1–15 − days 16–31) / the generated means "
         "(fields from days 1–15 − fields from days 16–31); the first direction's gap minus the second's is their sum"
     )
     print("| site | " + " | ".join(FIGURES) + " |")
-    for (key, diff), (_, gaps) in zip(halves, rows[False], strict=True):
+    for (key, diff), (_, gaps) in zip(halves, rows["fields"], strict=True):
         a, b = (gaps[h] for h in HALVES)
         print(f"| {key} | " + " | ".join(f"{diff[k]:+.2f} / {a[k] - b[k] - diff[k]:+.2f}" for k in FIGURES) + " |")
+    print()
+    print(
+        "7d. without the fields (the cycle about the daily mean, the sixth table's 'without': no field from a half, "
+        "t_daily_sd_c and the rest the whole record's), the same years against both halves"
+    )
+    print_two_way(rows["without"])
 
 
 def main(argv: list[str] | None = None) -> int:
