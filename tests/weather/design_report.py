@@ -21,6 +21,16 @@
    (``weather.generator.EXTREME_FIELDS`` and ``t_peak_hours``) derived from the days 1–15 of each
    month only, the generated years' design conditions compared with the record's days 16–31, with
    the fields and without them (the diurnal cycle about the daily mean).
+7. the sixth table two-way (:func:`two_way_split`): the same fields derived from days 1–15 and
+   compared with days 16–31 (the sixth table's 'with' side), and derived from days 16–31 and
+   compared with days 1–15; the count over both directions (of 80) and the sum of the gaps; then
+   the same with ``t_dew_hot_c`` also derived from the training half. In the sixth table (and the
+   first direction here) only :data:`weather.generator.EXTREME_FIELDS` and ``t_peak_hours`` come
+   from the training half; the normals (monthly means of the dry bulb, the daily maximum and
+   minimum, the dew point, RH and its daily minimum, wind, irradiance) and every other
+   ``[variability]`` field (``t_dew_hot_c`` among them, unless asked) are the whole record's;
+   7c splits the directions' difference into the record's halves and the generated means; 7d is
+   the sixth table's 'without' side against both halves.
 """
 
 from __future__ import annotations
@@ -28,8 +38,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import warnings
+from typing import Any
 
 import numpy as np
+import xarray as xr
 
 import sites
 import weather
@@ -73,13 +85,131 @@ def plain(var: gen.Variability) -> gen.Variability:
     return dataclasses.replace(var, t_peak_hours=None)
 
 
+HALVES = ("1–15 → 16–31", "16–31 → 1–15")
+
+
+def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tuple[dict[str, Any], xr.Dataset]:
+    """Item 8's fields derived from one half of each month's days, and the record's other half.
+
+    Parameters
+    ----------
+    real : xarray.Dataset
+        An hourly record of whole days (``t_db``, ``t_dp``, °C).
+    train_first : bool
+        True: the fields from days 1–15 of each month, the other half days 16–31 (the sixth
+        table); False: the reverse.
+    dew_hot : bool
+        Also ``t_dew_hot_c`` from the training half (else the caller keeps the whole record's).
+
+    Returns
+    -------
+    fields : dict
+        :data:`weather.generator.EXTREME_FIELDS` and ``t_peak_hours`` (and ``t_dew_hot_c``) of the
+        training half, rounded as a site file stores them, for :func:`dataclasses.replace`.
+    held_out : xarray.Dataset
+        The record's hours of the other half.
+    """
+    t, td = real["t_db"].to_numpy(), real["t_dp"].to_numpy()
+    month = real["time"].dt.month.to_numpy() - 1
+    train = (real["time"].dt.day.to_numpy() <= 15) == train_first
+    days = real["t_db"].to_series().resample("D")
+    dmax, dmin = days.max(), days.min()
+    train_d = (dmax.index.day.to_numpy() <= 15) == train_first
+    month_d = dmax.index.month.to_numpy() - 1
+    fields = gen.extreme_statistics(dmax.to_numpy()[train_d], dmin.to_numpy()[train_d], month_d[train_d])
+    fields["t_peak_hours"] = tuple(gen.peak_hours(t[train], month_d[train_d]).round(2))
+    if dew_hot:
+        fields["t_dew_hot_c"] = tuple(gen.hot_hour_dew_anomaly(t[train], td[train], month[train]).round(2))
+    return fields, real.isel(time=np.flatnonzero(~train))
+
+
+def two_way_split(
+    site: sites.Site, real: xr.Dataset, seeds: int, dew_hot: bool = False, trained: bool = True
+) -> dict[str, dict[str, float]]:
+    """Generated mean (seeds 0…``seeds``−1) − the held-out half, K, per direction of :data:`HALVES`.
+
+    ``trained`` False: without item 8's fields (the cycle about the daily mean, the sixth table's
+    'without'), the same years against both halves.
+    """
+    var = gen.as_variability(site.variability)
+    untrained = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS)))
+    gm = {} if trained else _mean_conditions([year_with(site, untrained, s) for s in range(seeds)])
+    out = {}
+    for label, train_first in zip(HALVES, (True, False), strict=True):
+        fields, held_out = half_split(real, train_first, dew_hot)
+        if trained:
+            gm = _mean_conditions([year_with(site, dataclasses.replace(var, **fields), s) for s in range(seeds)])
+        r = design_conditions(held_out)
+        out[label] = {k: gm[k] - r[k] for k in FIGURES}
+    return out
+
+
+def print_two_way(rows: list[tuple[str, dict[str, dict[str, float]]]]) -> None:
+    """The two-way table, the count over both directions (of 80) and the sum of the gaps."""
+    print("| site | " + " | ".join(FIGURES) + " |")
+    for key, gaps in rows:
+        cells = (" / ".join(f"{gaps[h][k]:+.2f}" for h in HALVES) for k in FIGURES)
+        print(f"| {key} | " + " | ".join(cells) + " |")
+    per = {h: [v for _, gaps in rows for v in gaps[h].values()] for h in HALVES}
+    n = {h: sum(abs(v) <= 0.5 for v in per[h]) for h in HALVES}
+    total = {h: sum(abs(v) for v in per[h]) for h in HALVES}
+    mean = [(a + b) / 2 for a, b in zip(*per.values(), strict=True)]
+    print(
+        f"within 0.5 K: {' + '.join(str(n[h]) for h in HALVES)} = {sum(n.values())} of {2 * len(per[HALVES[0]])}; "
+        f"sum of |gap| {' + '.join(f'{total[h]:.1f}' for h in HALVES)} = {sum(total.values()):.1f} K; "
+        f"mean of the two directions: {sum(abs(v) <= 0.5 for v in mean)} of {len(mean)} within 0.5 K, "
+        f"sum of |gap| {sum(abs(v) for v in mean):.1f} K"
+    )
+
+
+def report_two_way(split_seeds: int) -> None:
+    """Print the seventh table: the sixth's fields both ways, then with ``t_dew_hot_c`` too."""
+    rows: dict[str, list] = {"fields": [], "dew_hot": [], "without": []}
+    halves = []
+    for key, name in EPW_FILES.items():
+        real, _ = weather.read_epw(WEATHER / name)
+        site = sites.load(key)
+        for label, r in rows.items():
+            r.append((key, two_way_split(site, real, split_seeds, label == "dew_hot", label != "without")))
+        first, second = (design_conditions(half_split(real, train_first)[1]) for train_first in (False, True))
+        halves.append((key, {k: first[k] - second[k] for k in FIGURES}))
+    print(
+        "7. two-way split sample: the sixth table's fields from one half of each month's days; generated mean "
+        f"(seeds 0…{split_seeds - 1}) − the record's other half, K: fields from days 1–15 against days 16–31 "
+        "(the sixth table's 'with') / from days 16–31 against days 1–15"
+    )
+    print_two_way(rows["fields"])
+    print()
+    print("7b. the same with t_dew_hot_c also from the training half (the sixth table keeps the whole record's)")
+    print_two_way(rows["dew_hot"])
+    print()
+    print(
+        "7c. what the directions differ by, K: the record's halves (days 1–15 − days 16–31) / the generated means "
+        "(fields from days 1–15 − fields from days 16–31); the first direction's gap minus the second's is their sum"
+    )
+    print("| site | " + " | ".join(FIGURES) + " |")
+    for (key, diff), (_, gaps) in zip(halves, rows["fields"], strict=True):
+        a, b = (gaps[h] for h in HALVES)
+        print(f"| {key} | " + " | ".join(f"{diff[k]:+.2f} / {a[k] - b[k] - diff[k]:+.2f}" for k in FIGURES) + " |")
+    print()
+    print(
+        "7d. without the fields (the cycle about the daily mean, the sixth table's 'without': no field from a half, "
+        "t_daily_sd_c and the rest the whole record's), the same years against both halves"
+    )
+    print_two_way(rows["without"])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the three comparisons; returns 0."""
+    """Print the comparisons; returns 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--split-seeds", type=int, default=10)
+    ap.add_argument("--two-way-only", action="store_true", help="print only the seventh table")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.two_way_only:
+        report_two_way(args.split_seeds)
+        return 0
     within, total = 0, 0.0
     print(f"1. in sample: generated mean (seeds 0…{args.seeds - 1}) − real file, K; * outside 0.5 K")
     print("| site | " + " | ".join(FIGURES) + " |")
@@ -191,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         f"within 0.5 K: {counts['with']} with / {counts['without']} without of {len(FIGURES) * len(rows_ext)}; "
         f"sum of |gap| {sums['with']:.1f} / {sums['without']:.1f} K"
     )
+    print()
+    report_two_way(args.split_seeds)
     return 0
 
 
