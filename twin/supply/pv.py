@@ -203,7 +203,8 @@ def _turns(p: tuple, u: tuple, v: tuple, du: np.ndarray, dv: np.ndarray, thresho
     ux, uy = u[0] - p[0], u[1] - p[1]
     vx, vy = v[0] - p[0], v[1] - p[1]
     below, above = (uy < 0) & (vy < 0), (uy > 0) & (vy > 0)
-    gap = vx / dv - ux / du
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero length is neither below nor above: unsure
+        gap = vx / dv - ux / du
     gap = np.where(below, gap, -gap)
     known = below | above
     yes = known & (gap > threshold + 1e-12)

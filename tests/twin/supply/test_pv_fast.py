@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pvlib.bifacial import utils
 
@@ -44,6 +44,7 @@ def reference_factors(tilt, surf_az, zenith, azimuth, ghi, dni, dhi, gcr, width,
     height=st.floats(0.2, 10.0),
     width=st.floats(0.3, 10.0),
 )
+@example(tilts=[0.0], gcr=0.5, height=0.2, width=0.4)  # a point of a row on a line of sight: zero length
 def test_view_factors_equal_pvlib(tilts, gcr, height, width):
     tilt = np.array([*tilts, 0.0, 90.0, -90.0])
     pitch = width / gcr
