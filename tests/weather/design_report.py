@@ -17,10 +17,11 @@
 5. split sample of the peak's sharpness: ``t_peak_hours`` derived from the days 1–15 of each
    month only, the generated years' 40 design conditions compared with the record's days 16–31,
    with the field and without it (the plain half-cosine cycle);
-6. split sample of the daily maximum and minimum with the peak: their fields
-   (``weather.generator.EXTREME_FIELDS`` and ``t_peak_hours``) derived from the days 1–15 of each
-   month only, the generated years' design conditions compared with the record's days 16–31, with
-   the fields and without them (the diurnal cycle about the daily mean).
+6. split sample of the daily maximum and minimum with the peak and the afternoon drying by the
+   day's humidity: their fields (``weather.generator.EXTREME_FIELDS``, ``t_peak_hours`` and
+   ``t_dew_dip_slope``) derived from the days 1–15 of each month only, the generated years' design
+   conditions compared with the record's days 16–31, with the fields and without them (the diurnal
+   cycle about the daily mean, every afternoon of a month drying alike).
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         month = real["time"].dt.month.to_numpy() - 1
         first = day <= 15
         t, td = real["t_db"].to_numpy(), real["t_dp"].to_numpy()
-        var = gen.as_variability(site.variability)
+        # every split table takes the afternoon drying by the day's humidity from days 1–15 too
+        half_dip = tuple(gen.dew_dip_slope(t[first], td[first], month[::24][first[::24]]).round(2))
+        var = dataclasses.replace(gen.as_variability(site.variability), t_dew_dip_slope=half_dip)
         half = dataclasses.replace(
             var, t_dew_hot_c=tuple(gen.hot_hour_dew_anomaly(t[first], td[first], month[first]).round(2))
         )
@@ -127,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         first_d = dmax.index.day.to_numpy() <= 15
         month_d = dmax.index.month.to_numpy() - 1
         half_ext = gen.extreme_statistics(dmax.to_numpy()[first_d], dmin.to_numpy()[first_d], month_d[first_d])
-        without = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS)))
+        without = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None))
         ext = {}
         for label, v in (
             ("with", dataclasses.replace(var, **half_ext, t_peak_hours=tuple(half_peak))),
@@ -177,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     print(
-        "6. split sample: the daily maximum's and minimum's fields and t_peak_hours from days 1–15 of each month; generated mean "
+        "6. split sample: the daily maximum's and minimum's fields, t_peak_hours and t_dew_dip_slope from days 1–15 of "
+        "each month; generated mean "
         f"(seeds 0…{args.split_seeds - 1}) − the record's days 16–31, K: with the fields / without them"
     )
     print("| site | " + " | ".join(FIGURES) + " |")
