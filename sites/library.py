@@ -216,6 +216,7 @@ _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
     "t_dew_daily_lag2": (float, VARIABILITY_RANGES["t_dew_daily_lag2"], False),
     "t_dew_hot_c": (list, VARIABILITY_RANGES["t_dew_hot_c"], False),
     "t_peak_hours": (list, VARIABILITY_RANGES["t_peak_hours"], False),
+    "t_dew_dip_slope": (list, VARIABILITY_RANGES["t_dew_dip_slope"], False),
     "t_max_daily_sd_c": (list, VARIABILITY_RANGES["t_max_daily_sd_c"], False),
     "t_min_daily_sd_c": (list, VARIABILITY_RANGES["t_min_daily_sd_c"], False),
     "t_max_min_corr": (list, VARIABILITY_RANGES["t_max_min_corr"], False),

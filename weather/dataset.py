@@ -300,6 +300,7 @@ VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         "t_dew_daily_lag2": (-0.9, 0.95),
         "t_dew_hot_c": (-20.0, 20.0),
         "t_peak_hours": (1.0, 12.0),
+        "t_dew_dip_slope": (-10.0, 10.0),
         "t_max_daily_sd_c": (0.0, 20.0),
         "t_min_daily_sd_c": (0.0, 20.0),
         "t_max_min_corr": (-1.0, 1.0),

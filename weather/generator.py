@@ -46,8 +46,11 @@ recursions over 365 days, done with ``scipy.signal.lfilter``):
    ``rh_min_daily_mean_pct`` (:data:`DEW_DIP_DEFAULT` where the normals lack it); in the
    month's hottest hours (the dry bulb in its top tenth) it falls by a further λ K per K above
    that level, λ per month such that the mean dew point of the top 3 % of hours is the record's
-   (``t_dew_hot_c``, when the variability table has it); hourly dew point never exceeds the dry
-   bulb; monthly means are restored after that cap.
+   (``t_dew_hot_c``, when the variability table has it); humid days dry less in the afternoon
+   than dry ones by β K per SD of the day's dew point, β per month such that the slope of the
+   dip on the day's humidity is the record's (``t_dew_dip_slope``, :func:`dew_dip_slope`, when
+   the variability table has it); hourly dew point never exceeds the dry bulb; monthly means are
+   restored after that cap.
 5. **Wind.** Weibull (k = 2) hourly speeds through a Gaussian copula of an hourly AR(1)
    (φ = 0.9), a diurnal modulation peaking in mid-afternoon (± 25 %), scaled to the monthly
    means. **Pressure**: the standard atmosphere at the elevation, with a ± 0.6 % synoptic AR(1).
@@ -90,6 +93,7 @@ __all__ = [
     "MonthlyNormals",
     "Variability",
     "as_variability",
+    "dew_dip_slope",
     "extreme_anomalies",
     "extreme_statistics",
     "light_tails",
@@ -149,6 +153,11 @@ class Variability:
         Mean number of hours per day within a tenth of the day's range of its maximum dry bulb,
         per month, h (:func:`peak_hours`). Given, the diurnal cycle's sharpness is drawn to it
         (:func:`diurnal_shape`, ``sharp``); absent, the half-cosine cycle.
+    t_dew_dip_slope : tuple of 12 float, optional
+        Slope of the afternoon dew-point dip on the day's humidity, per month, K per SD
+        (:func:`dew_dip_slope`; the records': positive in summer, humid days dry less in the
+        afternoon). Given, the generated days are drawn to it (:func:`typical_year`, step 4);
+        absent, every day of a month dries alike.
     t_max_daily_sd_c, t_min_daily_sd_c : tuple of 12 float, optional
         SD of the daily maximum / minimum dry bulb about its 31-day running mean, per month, K.
     t_max_min_corr : tuple of 12 float, optional
@@ -182,6 +191,7 @@ class Variability:
     t_max_kurtosis: float | None = None
     t_min_kurtosis: float | None = None
     t_peak_hours: tuple[float, ...] | None = None
+    t_dew_dip_slope: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
@@ -553,12 +563,16 @@ percentile of the month's hours and is zero below it (assumption: a ramp over th
 a step at the top 3 %)."""
 
 
+DIP_SLOPE_MAX = 3.0
+"""Bound of β, the change of the afternoon dip per SD of the day's dew point, K each way
+(assumption: about the largest dip of the records' driest days, 3 K)."""
+
 HOT_DEW_SLOPE_MAX = 1.0
 """Bound of λ, the hot hours' extra change of the dew point per K of dry bulb above the month's top
 tenth, each way: the bound of κ (assumption: the dew point changes at most as fast as the dry
 bulb). Where it binds, the hottest hours' dew point stays off the record's: Qingyang, seed 0, in
-seven months by 1.3–5.8 K (in the other five within 0.2 K); the other four sites' years (seed 0)
-within 0.5 K in 41 of their 48 months."""
+five months by 2.6–9.2 K (June–October; in the other seven within 0.5 K); the other four sites'
+years (seed 0) within 0.5 K in 38 of their 48 months."""
 
 
 PEAK_FROZEN = 7
@@ -603,6 +617,42 @@ def hot_hour_dew_anomaly(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) 
         np.bincount(month, weights=t_dp * hot, minlength=12) / n_hot
         - np.bincount(month, weights=t_dp, minlength=12) / n
     )
+
+
+def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Slope of the afternoon dew-point dip on the day's standardised dew point, K per SD, shape (12,).
+
+    Parameters
+    ----------
+    t_db, t_dp : numpy.ndarray
+        Hourly dry bulb and dew point of whole days, °C (24 values a day; any subset of a
+        record's days, e.g. the first half of each month for a split-sample check).
+    month : numpy.ndarray of int
+        Month of each day, 0 … 11.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per month, the least-squares slope of the dip (the dew point at the hour of the day's
+        maximum dry bulb minus the day's mean dew point) on ``z``, the day's mean dew point
+        minus its month's mean, divided by the month's SD of daily means; over the days of the
+        month and its two neighbours (about 90 days: one month's 30 scatter too much). On a
+        record it is ``t_dew_dip_slope`` of :class:`Variability`; on a generated year, what the
+        generator draws to it. Positive where humid days dry less in the afternoon than dry
+        days (Qingyang's summer: 0.5–0.9 K per SD).
+    """
+    t, d = t_db.reshape(-1, 24), t_dp.reshape(-1, 24)
+    mean = d.mean(axis=1)
+    dip = d[np.arange(d.shape[0]), t.argmax(axis=1)] - mean
+    z = _about_month_mean(mean, month) / np.maximum(monthly_sd(mean, month), 1e-6)[month]
+    sums = [np.bincount(month, weights=w, minlength=12) for w in (np.ones_like(z), z, dip, z * z, z * dip)]
+    n, sz, sd, szz, szd = ((np.roll(x, 1) + x + np.roll(x, -1)) for x in sums)  # the month and its neighbours
+    return (szd - sz * sd / n) / (szz - sz * sz / n)
+
+
+def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
+    """Per month, the mask of the days of the month and its two neighbours (about 90 days)."""
+    return [np.isin(month, [(m - 1) % 12, m, (m + 1) % 12]) for m in range(12)]
 
 
 def _fall_mean(p: np.ndarray) -> np.ndarray:
@@ -1029,14 +1079,28 @@ def typical_year(
     hot = t_db >= _monthly_percentile(t_db, mon_h, HOT_HOURS_PERCENTILE)[mon_h]
     hot_excess = np.bincount(mon_h, weights=excess * hot, minlength=12) / np.bincount(mon_h, weights=hot, minlength=12)
     lam = np.zeros(12)
-    fitted = rh_min is not None or var.t_dew_hot_c is not None
+    # The day's humidity: humid days dry less in the afternoon than dry ones (t_dew_dip_slope), by
+    # β K per SD of the day's dew point at the hour of the mean peak warming, β per month drawn
+    # until the generated slope is the record's.
+    base_day = td_base.reshape(n_days, 24).mean(axis=1)
+    z_day = _about_month_mean(base_day, mon_d) / np.maximum(monthly_sd(base_day, mon_d), 1e-6)[mon_d]
+    peak = np.bincount(mon_d, weights=warm.reshape(n_days, 24).max(axis=1), minlength=12) / n_month
+    humid = np.repeat(z_day, 24) * warm / np.maximum(peak, 0.5)[mon_h]
+    beta = np.zeros(12)
+    fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
-        td = td_base - kappa[mon_h] * warm - lam[mon_h] * excess
+        td = td_base - kappa[mon_h] * warm - lam[mon_h] * excess + beta[mon_h] * humid
         for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
             td = np.minimum(_monthly_shift(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
+        if var.t_dew_dip_slope is not None:
+            gap_slope = np.asarray(var.t_dew_dip_slope, dtype=float) - dew_dip_slope(t_db, td, mon_d)
+            # Each month's slope is over its neighbours' days too: the step is the gap averaged
+            # the same way (a step by each month's own gap grows month-to-month alternations).
+            step = (np.roll(gap_slope, 1) + gap_slope + np.roll(gap_slope, -1)) / 3.0
+            beta = np.clip(beta + step, -DIP_SLOPE_MAX, DIP_SLOPE_MAX)
         if rh_min is None:
             continue
         # κ per month such that the mean daily minimum RH equals the normal: compare the dew
@@ -1047,7 +1111,6 @@ def typical_year(
         gap = psy.dew_point(tx, np.clip(rh_g, 1.0, 100.0), p0) - psy.dew_point(
             tx, np.clip(np.asarray(rh_min, dtype=float), 1.0, 100.0), p0
         )
-        peak = np.bincount(mon_d, weights=warm.reshape(n_days, 24).max(axis=1), minlength=12) / n_month
         kappa = np.clip(kappa + gap / np.maximum(peak, 0.5), 0.0, 1.0)
     td = np.minimum(td, t_db)
 
@@ -1107,6 +1170,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     r1, r1_d = round(min(max(lag1, 0.0), 0.9), 3), round(min(max(lag1_d, 0.0), 0.9), 3)
     peak = peak_hours(ds["t_db"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
     dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
+    dip_slope = dew_dip_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
     day_t = ds["t_db"].to_series().resample("D")
     daily_max, daily_min = day_t.max(), day_t.min()
     ext = extreme_statistics(daily_max.to_numpy(), daily_min.to_numpy(), daily_max.index.month.to_numpy() - 1)
@@ -1128,6 +1192,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_daily_lag2=lag2_in_domain(lag2_d, r1_d),
         t_dew_hot_c=tuple(round(float(x), 2) for x in dew_hot),
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
+        t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
         **ext,
     )
 
@@ -1158,8 +1223,7 @@ def extreme_statistics(daily_max: np.ndarray, daily_min: np.ndarray, month: np.n
     dev = [_about_month_mean(x, month) for x in (daily_max, daily_min)]
     corr = [float(np.corrcoef(dev[0][month == m], dev[1][month == m])[0, 1]) for m in range(12)]
     kurt = [float(np.clip(stats.kurtosis(d / s[month]), -0.85, 3.0)) for d, s in zip(dev, sd, strict=True)]
-    # skewness per month over the month and its two neighbours (about 90 days)
-    near = [np.isin(month, [(m - 1) % 12, m, (m + 1) % 12]) for m in range(12)]
+    near = _with_neighbours(month)  # skewness per month over the month and its two neighbours
     skew = [
         [float(np.clip(stats.skew(d[n] / s[month][n]), -1.5, 1.5)) for n in near] for d, s in zip(dev, sd, strict=True)
     ]

@@ -17,10 +17,11 @@
 5. split sample of the peak's sharpness: ``t_peak_hours`` derived from the days 1–15 of each
    month only, the generated years' 40 design conditions compared with the record's days 16–31,
    with the field and without it (the plain half-cosine cycle);
-6. split sample of the daily maximum and minimum with the peak: their fields
-   (``weather.generator.EXTREME_FIELDS`` and ``t_peak_hours``) derived from the days 1–15 of each
-   month only, the generated years' design conditions compared with the record's days 16–31, with
-   the fields and without them (the diurnal cycle about the daily mean).
+6. split sample of the daily maximum and minimum with the peak and the afternoon drying by the
+   day's humidity: their fields (``weather.generator.EXTREME_FIELDS``, ``t_peak_hours`` and
+   ``t_dew_dip_slope``) derived from the days 1–15 of each month only, the generated years' design
+   conditions compared with the record's days 16–31, with the fields and without them (the diurnal
+   cycle about the daily mean, every afternoon of a month drying alike).
 7. the sixth table two-way (:func:`two_way_split`): the same fields derived from days 1–15 and
    compared with days 16–31 (the sixth table's 'with' side), and derived from days 16–31 and
    compared with days 1–15; the count over both directions (of 80) and the sum of the gaps; then
@@ -104,7 +105,7 @@ def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tu
     Returns
     -------
     fields : dict
-        :data:`weather.generator.EXTREME_FIELDS` and ``t_peak_hours`` (and ``t_dew_hot_c``) of the
+        :data:`weather.generator.EXTREME_FIELDS`, ``t_peak_hours``, ``t_dew_dip_slope`` (and ``t_dew_hot_c``) of the
         training half, rounded as a site file stores them, for :func:`dataclasses.replace`.
     held_out : xarray.Dataset
         The record's hours of the other half.
@@ -118,6 +119,7 @@ def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tu
     month_d = dmax.index.month.to_numpy() - 1
     fields = gen.extreme_statistics(dmax.to_numpy()[train_d], dmin.to_numpy()[train_d], month_d[train_d])
     fields["t_peak_hours"] = tuple(gen.peak_hours(t[train], month_d[train_d]).round(2))
+    fields["t_dew_dip_slope"] = tuple(gen.dew_dip_slope(t[train], td[train], month_d[train_d]).round(2))
     if dew_hot:
         fields["t_dew_hot_c"] = tuple(gen.hot_hour_dew_anomaly(t[train], td[train], month[train]).round(2))
     return fields, real.isel(time=np.flatnonzero(~train))
@@ -132,7 +134,7 @@ def two_way_split(
     'without'), the same years against both halves.
     """
     var = gen.as_variability(site.variability)
-    untrained = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS)))
+    untrained = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None))
     gm = {} if trained else _mean_conditions([year_with(site, untrained, s) for s in range(seeds)])
     out = {}
     for label, train_first in zip(HALVES, (True, False), strict=True):
@@ -232,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         month = real["time"].dt.month.to_numpy() - 1
         first = day <= 15
         t, td = real["t_db"].to_numpy(), real["t_dp"].to_numpy()
-        var = gen.as_variability(site.variability)
+        # every split table takes the afternoon drying by the day's humidity from days 1–15 too
+        half_dip = tuple(gen.dew_dip_slope(t[first], td[first], month[::24][first[::24]]).round(2))
+        var = dataclasses.replace(gen.as_variability(site.variability), t_dew_dip_slope=half_dip)
         half = dataclasses.replace(
             var, t_dew_hot_c=tuple(gen.hot_hour_dew_anomaly(t[first], td[first], month[first]).round(2))
         )
@@ -257,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         first_d = dmax.index.day.to_numpy() <= 15
         month_d = dmax.index.month.to_numpy() - 1
         half_ext = gen.extreme_statistics(dmax.to_numpy()[first_d], dmin.to_numpy()[first_d], month_d[first_d])
-        without = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS)))
+        without = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None))
         ext = {}
         for label, v in (
             ("with", dataclasses.replace(var, **half_ext, t_peak_hours=tuple(half_peak))),
@@ -307,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     print(
-        "6. split sample: the daily maximum's and minimum's fields and t_peak_hours from days 1–15 of each month; generated mean "
+        "6. split sample: the daily maximum's and minimum's fields, t_peak_hours and t_dew_dip_slope from days 1–15 of "
+        "each month; generated mean "
         f"(seeds 0…{args.split_seeds - 1}) − the record's days 16–31, K: with the fields / without them"
     )
     print("| site | " + " | ".join(FIGURES) + " |")
