@@ -26,6 +26,7 @@ import numpy as np
 
 from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_location
 from weather.files import input_file
+from weather.fmt import number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,7 +108,9 @@ def _header_location(
         except (KeyError, TypeError, ValueError):
             raise WeatherError(f"{source}: {where}: {key} = {meta.get(key)!r} is not a number") from None
     if utc_offset_h is not None and float(utc_offset_h) != out["utc_offset_h"]:
-        notes.append(f"utc_offset_h: the file says {out['utc_offset_h']:g} h; {float(utc_offset_h):g} h given and used")
+        notes.append(
+            f"utc_offset_h: the file says {number(out['utc_offset_h'])} h; {number(float(utc_offset_h), grouped=False)} h given and used"
+        )
         out["utc_offset_h"] = float(utc_offset_h)
     return out
 
@@ -169,7 +172,9 @@ def _calendar(
         bad = np.flatnonzero(~ok | (v != np.round(v)))
         if bad.size:
             i = int(bad[0])
-            raise WeatherError(f"{source}: {_where(line_of_row, i)}: {name} = {v[i]:g}; allowed {allowed}")
+            raise WeatherError(
+                f"{source}: {_where(line_of_row, i)}: {name} = {number(v[i], grouped=False)}; allowed {allowed}"
+            )
     y = year.astype(int)
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
     days_in = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month.astype(int) - 1] + (leap & (month == 2))
@@ -178,7 +183,7 @@ def _calendar(
         i = int(bad[0])
         extra = " (29 February in a year of 8760 hours; a leap year has 8784)" if month[i] == 2 and day[i] == 29 else ""
         raise WeatherError(
-            f"{source}: {_where(line_of_row, i)}: day {day[i]:g} of month {month[i]:g} does not exist in {y[i]}{extra}"
+            f"{source}: {_where(line_of_row, i)}: day {number(day[i], grouped=False)} of month {number(month[i], grouped=False)} does not exist in {y[i]}{extra}"
         )
 
 
@@ -459,7 +464,7 @@ def read_pvgis_tmy(
     location = _header_location(loc, ("latitude", "longitude", "elevation", "elevation"), source, where, None, notes)
     if utc_offset_h is None:
         utc_offset_h = float(round(location["longitude"] / 15.0))
-        notes.append(f"utc_offset_h not given; assumed round(lon/15) = {utc_offset_h:g}")
+        notes.append(f"utc_offset_h not given; assumed round(lon/15) = {number(utc_offset_h)}")
     location["utc_offset_h"] = float(utc_offset_h)
     for std in ("t_db", "rh"):
         if _PVGIS_COLUMNS[std] not in df:

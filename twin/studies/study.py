@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from twin.core.fmt import number
 from twin.core.io import OutputError, atomic_write
 from twin.core.params import ConfigError
 
@@ -155,7 +156,7 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
             client = Client(scheduler, timeout=f"{timeout_s}s")
         except (OSError, TimeoutError) as exc:
             raise ClusterError(
-                f"--scheduler {scheduler}: no scheduler answered within {timeout_s:g} s ({exc})"
+                f"--scheduler {scheduler}: no scheduler answered within {number(timeout_s)} s ({exc})"
             ) from None
         except ValueError as exc:  # an address Dask cannot parse (tcp:// without a host or port)
             raise ClusterError(f"--scheduler = {scheduler!r}: {exc}; give tcp://host:port") from None
