@@ -363,8 +363,10 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
     if data.get("schema") != 1:
         raise SiteError(f"{path}: schema = {data.get('schema')!r}; this version reads schema = 1")
     for key in ("key", "name", "name_zh", "region", "country"):
-        if not isinstance(data.get(key), str) or not data[key].strip():
+        if key not in data:
             raise SiteError(f"{path}: missing field {key} (a non-empty string)")
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise SiteError(f"{path}: {key} must be a non-empty string, got {data[key]!r}")
     key = data["key"]
     if normalize_name(key) != key:
         raise SiteError(f"{path}: key = {key!r} must be lower-case letters, digits and _ only")

@@ -493,13 +493,35 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _auto_columns(header: list[str]) -> dict[str, str]:
-    """Standard name → column for columns named by a standard name (``t_db`` or ``t_db [degC]``)."""
+_UNIT_SPELLINGS = {
+    "degC": ("degc", "°c", "c", "deg c", "celsius", "degree_celsius", "degrees_celsius"),
+    "%": ("%", "percent", "pct"),
+    "Pa": ("pa",),
+    "W m-2": ("w m-2", "w/m2", "w/m^2", "w m^-2", "w/m²", "w m⁻²"),
+    "m s-1": ("m s-1", "m/s", "m s^-1", "m s⁻¹"),
+}
+"""How a CSV header may write each standard variable's units (compared in lower case, spaces
+collapsed); other units in a header are refused, not read as if they were these."""
+
+
+def _auto_columns(header: list[str], source: str) -> dict[str, str]:
+    """Standard name → column for columns named by a standard name (``t_db`` or ``t_db [degC]``);
+    a column whose ``[units]`` are not the standard's is refused (``t_db [degF]``, ``p_air [hPa]``):
+    the values would be read in the standard's units, and a wind in km/h passes every range check."""
     found: dict[str, str] = {}
     for col in header:
-        base = str(col).split("[", 1)[0].strip().lower()
-        if base in VARIABLES and base not in found:
-            found[base] = str(col)
+        base, bracket, rest = str(col).partition("[")
+        base = base.strip().lower()
+        if base not in VARIABLES or base in found:
+            continue
+        units = rest.rsplit("]", 1)[0].strip() if bracket else ""
+        standard = VARIABLES[base][0]
+        if bracket and " ".join(units.lower().split()) not in _UNIT_SPELLINGS[standard]:
+            raise WeatherError(
+                f"{source}: column {str(col)!r}: units {units!r}; allowed {standard} "
+                f"({', '.join(repr(u) for u in _UNIT_SPELLINGS[standard])}): convert the column to {standard}"
+            )
+        found[base] = str(col)
     return found
 
 
@@ -571,7 +593,7 @@ def read_csv(
         raise WeatherError(f"{source}: cannot parse CSV ({_first_line(exc)})") from None
     header = [str(c) for c in raw.columns]
     if columns is None:
-        columns = _auto_columns(header)
+        columns = _auto_columns(header, source)
         if "t_db" not in columns:
             raise WeatherError(
                 f"{source}: no column named t_db (or 't_db [degC]'); columns are {', '.join(header)}; "
@@ -589,7 +611,13 @@ def read_csv(
     empty = np.flatnonzero(stamps.isna().to_numpy())
     if empty.size:
         raise WeatherError(f"{source}: line {csv_line(int(empty[0]))}: column {time_column!r} is empty")
-    t = pd.to_datetime(stamps, format=time_format, errors="coerce")
+    try:
+        t = pd.to_datetime(stamps, format=time_format, errors="coerce")
+    except (ValueError, TypeError) as exc:  # errors="coerce" still raises for mixed time zones
+        raise WeatherError(
+            f"{source}: column {time_column!r} (first value {stamps.iloc[0]!r}) is not one series of timestamps "
+            f"({_first_line(exc)}); one time zone, or none, for every row"
+        ) from None
     bad = np.flatnonzero(pd.isna(t).to_numpy())
     if bad.size:
         i = int(bad[0])
