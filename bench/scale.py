@@ -189,8 +189,12 @@ def main(which: list[str]) -> None:
 
     keep_freed_memory()
     warnings.simplefilter("ignore")
+    benches = {"dask": bench_dask, "cost": bench_cost, "memory": bench_memory, "memory-kernel": bench_memory_kernel}
+    unknown = [name for name in which if name not in benches]
+    if unknown:
+        raise SystemExit(f"bench/scale.py: unknown benchmark {unknown[0]!r}; allowed: {', '.join(benches)}")
     for name in which or ["cost", "memory", "dask"]:
-        {"dask": bench_dask, "cost": bench_cost, "memory": bench_memory, "memory-kernel": bench_memory_kernel}[name]()
+        benches[name]()
         print()
 
 

@@ -27,9 +27,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
+
+if __name__ == "__main__" and not __package__:  # run as a file, from any folder: this checkout's packages
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
 
 import sites
 import weather
