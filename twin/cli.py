@@ -773,7 +773,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"(twin compare --site A B --cooling X Y …)"
             )
         if args.site or args.cooling or args.preset:
-            raise ConfigError(f"give a scenario file ({args.scenario}) or --site/--cooling/--preset, not both")
+            raise ConfigError(
+                f"give a scenario file or --site/--cooling/--preset, not both (the scenario file: {args.scenario})"
+            )
         sc = load_scenario(args.scenario)
         stem = Path(args.scenario).stem
     else:
@@ -937,7 +939,7 @@ def cmd_size(args: argparse.Namespace) -> int:
             raise ConfigError(f"--cooling {d!r} is not a design; choose from {', '.join(DESIGNS)} or all")
     if args.scenario:
         if args.site:
-            raise ConfigError(f"give a scenario file ({args.scenario}) or --site, not both")
+            raise ConfigError(f"give a scenario file or --site, not both (the scenario file: {args.scenario})")
         sc = load_scenario(args.scenario)
         if sc.sweep:
             swept = ", ".join(k for k, _ in sc.sweep)
@@ -1008,7 +1010,9 @@ def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
 
     if args.scenario:
         if args.site or args.cooling:
-            raise ConfigError(f"give a scenario file ({args.scenario}) or --site/--cooling, not both")
+            raise ConfigError(
+                f"give a scenario file or --site/--cooling, not both (the scenario file: {args.scenario})"
+            )
         sc = load_scenario(args.scenario)
         if args.seed is not None:
             _refuse_seed_with_file(args.seed, sc.weather.source if sc.weather.is_file else None)
