@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8050
 
-.PHONY: install run test lint format bench validate clean
+.PHONY: install run test lint format bench validate design-report clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed, found " + sys.version)'
@@ -42,6 +42,10 @@ bench: install
 	$(BIN)/python bench/dash.py   # the Dash app: slider re-run, 20 concurrent users on loopback
 	$(BIN)/python bench/scale.py   # sweeps: Dask against serial, CPU per case-year, memory per case
 	$(BIN)/python bench/coldstart.py   # cold start: fresh twin processes, CPU and wall, median and range
+
+# The generator's design conditions against ../shared/weather (README "Weather"): make design-report ARGS="--seeds 20"
+design-report: install
+	$(BIN)/python tests/weather/design_report.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

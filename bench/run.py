@@ -535,6 +535,9 @@ def main(which: list[str]) -> None:
 
     keep_freed_memory()  # as the twin CLI does: reuse freed arrays (see twin/core/runtime.py)
     warnings.simplefilter("ignore")
+    unknown = [name for name in which if name not in BENCHES and name != "machine"]
+    if unknown:
+        raise SystemExit(f"bench/run.py: unknown benchmark {unknown[0]!r}; allowed: machine, {', '.join(BENCHES)}")
     print("machine:", machine(), "— shared with other jobs: read medians and ranges, not single runs")
     for name in which or list(BENCHES):
         if name != "machine":

@@ -1,4 +1,4 @@
-"""Scale benchmarks (`make bench`, or `python bench/scale.py [dask|cost|memory|memory-kernel]`).
+"""Scale benchmarks (`make bench`, or `python bench/scale.py [dask|cost|memory|memory-kernel|gc]`).
 
 * **dask**: the same sweep serially (this process, the engine's threads) and on a warm
   LocalCluster of 2 single-threaded workers, in interleaved pairs; wall and CPU time (this
@@ -10,6 +10,10 @@
   ``simulate`` (all hourly variables, or ``keep=KPI_VARIABLES``) and ``annual_kpis`` at two
   case counts; the difference per case gives cases per GB.
 * **memory-kernel**: the same for ``annual_kpis`` with the compiled kernel and with numpy.
+* **gc** (not in the default run): Python's cyclic collections (``gc.callbacks``: count per
+  generation and their CPU time) in the workers of ``--workers 2`` over tasks of 1,000 free-air
+  cases, with the collector paused per task (``twin.studies.study._task``) and running,
+  interleaved; and in a thread making one-case calls (a Dash request).
 """
 
 from __future__ import annotations
@@ -184,13 +188,108 @@ def bench_memory_kernel() -> None:
         print(f"  kernel={kernel:<10} 128 cases {peaks[0]:7.1f} MiB, 512 cases {peaks[1]:7.1f} MiB")
 
 
+def _count_collections() -> None:
+    """Install a ``gc.callbacks`` counter in this process (also run in Dask workers)."""
+    import gc
+
+    state = {"n": [0, 0, 0], "cpu": 0.0, "t0": 0.0}
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            state["t0"] = time.thread_time()
+        else:
+            state["n"][info["generation"]] += 1
+            state["cpu"] += time.thread_time() - state["t0"]
+
+    gc.callbacks.append(callback)
+    gc.twin_bench_collections = state  # type: ignore[attr-defined]
+
+
+def _collections() -> dict:
+    """The counts since the last call: ``{"n": [gen0, gen1, gen2], "cpu": seconds}``."""
+    import gc
+
+    state = gc.twin_bench_collections  # type: ignore[attr-defined]
+    out = {"n": list(state["n"]), "cpu": state["cpu"]}
+    state["n"], state["cpu"] = [0, 0, 0], 0.0
+    return out
+
+
+def _mark_one_task(on: bool) -> None:
+    from twin.studies import study
+
+    study._ONE_TASK_AT_A_TIME[0] = on
+
+
+def bench_gc(tasks: int = 20, rounds: int = 4) -> None:
+    import threading
+
+    from twin import Scenario
+    from twin.engine.simulate import prepare_weather
+    from twin.studies import study
+    from twin.studies.sweep import kpi_block
+
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(("facility.utilisation", tuple(np.linspace(0.3, 1.0, 1000).round(5))),),
+    )
+    wx, cases = prepare_weather(sc), sc.cases()
+    total = {False: [0, 0, 0, 0.0], True: [0, 0, 0, 0.0]}
+    with study.cluster(workers=2) as client:
+        client.run(_count_collections)
+        remote = client.scatter(wx, broadcast=True)
+
+        def run(n: int) -> None:
+            client.gather(
+                [client.submit(study._task, kpi_block, sc, remote, cases, "numba", pure=False) for _ in range(n)]
+            )
+
+        run(3)  # warm: the kernel's cache, the weather
+        client.run(_collections)
+        for _ in range(rounds):
+            for paused in (False, True):
+                client.run(_mark_one_task, paused)
+                run(tasks)
+                for r in client.run(_collections).values():
+                    t = total[paused]
+                    t[0], t[1], t[2], t[3] = t[0] + r["n"][0], t[1] + r["n"][1], t[2] + r["n"][2], t[3] + r["cpu"]
+    n = rounds * tasks
+    print(f"cyclic collections in both workers of --workers 2, {n} tasks of 1,000 free-air cases (numba) each way:")
+    for paused, (g0, g1, g2, cpu) in total.items():
+        what = "paused per task" if paused else "running"
+        print(f"  {what:<16} {g0:5d} gen-0, {g1:4d} gen-1, {g2:2d} full; {cpu / n * 1e3:.1f} ms CPU per task")
+    _count_collections()
+    one = Scenario(sites=("qingyang",), designs=("free_air",))
+    wx1 = prepare_weather(one)
+    kpi_block(one, wx1, one.cases(), "numba")
+    _collections()
+    worker = threading.Thread(target=lambda: [kpi_block(one, wx1, one.cases(), "numba") for _ in range(50)])
+    worker.start()
+    worker.join()
+    r = _collections()
+    print(
+        f"  a thread (a Dash request), 50 one-case calls: {r['n'][0]} gen-0, {r['n'][1]} gen-1, {r['n'][2]} full, {r['cpu'] * 1e3:.1f} ms"
+    )
+
+
 def main(which: list[str]) -> None:
     from twin.core.runtime import keep_freed_memory
 
     keep_freed_memory()
     warnings.simplefilter("ignore")
+    benches = {
+        "dask": bench_dask,
+        "cost": bench_cost,
+        "memory": bench_memory,
+        "memory-kernel": bench_memory_kernel,
+        "gc": bench_gc,
+    }
+    unknown = [name for name in which if name not in benches]
+    if unknown:
+        raise SystemExit(f"bench/scale.py: unknown benchmark {unknown[0]!r}; allowed: {', '.join(benches)}")
     for name in which or ["cost", "memory", "dask"]:
-        {"dask": bench_dask, "cost": bench_cost, "memory": bench_memory, "memory-kernel": bench_memory_kernel}[name]()
+        benches[name]()
         print()
 
 

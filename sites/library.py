@@ -25,6 +25,7 @@ from typing import Any
 
 from weather.dataset import VARIABILITY_RANGES, check_location, extremes_problem, lag_pair_problem
 from weather.files import input_dir, input_dirs
+from weather.fmt import number, span
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -334,7 +335,7 @@ def _number(path: str, name: str, value: Any, rng: tuple[float, float] | None) -
     if not math.isfinite(v):
         raise SiteError(f"{path}: {name} must be finite, got {value!r}")
     if rng is not None and not rng[0] <= v <= rng[1]:
-        raise SiteError(f"{path}: {name} = {v:g} is out of range; allowed {rng[0]:g} … {rng[1]:g}")
+        raise SiteError(f"{path}: {name} = {number(v, grouped=False)} is out of range; allowed {span(*rng)}")
     return v
 
 
@@ -363,8 +364,10 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
     if data.get("schema") != 1:
         raise SiteError(f"{path}: schema = {data.get('schema')!r}; this version reads schema = 1")
     for key in ("key", "name", "name_zh", "region", "country"):
-        if not isinstance(data.get(key), str) or not data[key].strip():
+        if key not in data:
             raise SiteError(f"{path}: missing field {key} (a non-empty string)")
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise SiteError(f"{path}: {key} must be a non-empty string, got {data[key]!r}")
     key = data["key"]
     if normalize_name(key) != key:
         raise SiteError(f"{path}: key = {key!r} must be lower-case letters, digits and _ only")
@@ -386,18 +389,18 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         if not lo <= mid <= hi:
             raise SiteError(
                 f"{path}: normals for month {m + 1}: need t_min_daily_mean_c ≤ t_mean_c ≤ "
-                f"t_max_daily_mean_c, got {lo:g}, {mid:g}, {hi:g}"
+                f"t_max_daily_mean_c, got {number(lo, grouped=False)}, {number(mid, grouped=False)}, {number(hi, grouped=False)}"
             )
         if n["t_dew_mean_c"][m] > mid:
             raise SiteError(
-                f"{path}: normals.t_dew_mean_c[{m + 1}] = {n['t_dew_mean_c'][m]:g} is above "
-                f"t_mean_c = {mid:g}; the mean dew point cannot exceed the mean dry bulb"
+                f"{path}: normals.t_dew_mean_c[{m + 1}] = {number(n['t_dew_mean_c'][m], grouped=False)} is above "
+                f"t_mean_c = {number(mid, grouped=False)}; the mean dew point cannot exceed the mean dry bulb"
             )
         rh_min = n["rh_min_daily_mean_pct"]
         if rh_min is not None and rh_min[m] > n["rh_mean_pct"][m]:
             raise SiteError(
-                f"{path}: normals.rh_min_daily_mean_pct[{m + 1}] = {rh_min[m]:g} is above "
-                f"rh_mean_pct = {n['rh_mean_pct'][m]:g}; the mean daily minimum cannot exceed the mean"
+                f"{path}: normals.rh_min_daily_mean_pct[{m + 1}] = {number(rh_min[m], grouped=False)} is above "
+                f"rh_mean_pct = {number(n['rh_mean_pct'][m], grouped=False)}; the mean daily minimum cannot exceed the mean"
             )
     reported = data.get("reported", [])
     if not isinstance(reported, list):

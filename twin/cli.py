@@ -104,22 +104,61 @@ COMPARE_SITES = ("karamay", "qingyang", "guian", "yinchuan", "us_dulles")  # twi
 
 class _Parser(argparse.ArgumentParser):
     """argparse with the twin's error line: one line on stderr naming the help of the command
-    at fault (``twin run --help``, or ``twin --help`` for the command's name), exit status 2."""
+    at fault (``twin run --help``, or ``twin --help`` for the command's name), exit status 2.
+
+    Options are written in full (``allow_abbrev=False``): an abbreviation that works today
+    (``--co`` for ``--cooling``) would silently change meaning, or stop working, when a later
+    release adds an option with the same beginning; a script must not depend on that. An
+    unknown option names the options it could have meant (:func:`_meant`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._subparsers is not None:  # the top parser: every option checked before parsing
+            self._check_options(sys.argv[1:] if args is None else list(args))
         ns, extras = super().parse_known_args(args, namespace)
         command = getattr(ns, "command", None)
         if extras and command and self._subparsers is not None:  # the top parser: extras belong to the command
-            own = [e for e in extras if e.split("=", 1)[0] in self._option_string_actions]
-            if own:  # e.g. twin run --site-dir DIR: an option of twin itself, after the command
-                option = own[0].split("=", 1)[0]
-                self._fail(
-                    f"{option} is an option of twin itself, not of {command}: give it before the command "
-                    f"(twin {option} … {command} …)",
-                    self.prog,
-                )
             self._fail(f"unrecognized arguments: {' '.join(extras)}", f"{self.prog} {command}")
         return ns, extras
+
+    def _check_options(self, argv: list[str]) -> None:
+        """Refuse the first ``--option`` that is not one of twin's (before the command) or the
+        command's (after it), naming what it could have meant: argparse would take it for a
+        value, or report a missing required option first (``twin size --t 0.8``)."""
+        at = _command_at(argv)
+        parser = None if at is None else _subparsers_of(self).get(argv[at])
+        command = "" if at is None else argv[at]
+        for i, word in enumerate(argv):
+            if word == "--":
+                return
+            name = word.split("=", 1)[0]
+            before = at is None or i < at
+            if not word.startswith("--") or " " in word or (parser is None and not before):
+                continue  # after an unknown command: argparse names the commands
+            own, other = (self, parser) if before else (parser, self)
+            assert own is not None
+            if name in own._option_string_actions:
+                continue
+            if other is not None and name in other._option_string_actions:
+                if before:
+                    self._fail(
+                        f"{name} is an option of {command}, not of twin: give it after the command "
+                        f"(twin {command} {name} …)",
+                        f"{self.prog} {command}",
+                    )
+                self._fail(  # e.g. twin run --site-dir DIR
+                    f"{name} is an option of twin itself, not of {command}: give it before the command "
+                    f"(twin {name} … {command} …)",
+                    self.prog,
+                )
+            hint = _meant(name, own)
+            self._fail(
+                f"unrecognized arguments: {name}{f' ({hint})' if hint else ''}",
+                self.prog if own is self else f"{self.prog} {command}",
+            )
 
     def error(self, message: str) -> NoReturn:
         self._fail(message, self.prog)
@@ -137,17 +176,46 @@ class _Outline(_Parser):
         return argparse.Action((), argparse.SUPPRESS)
 
 
+def _subparsers_of(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The commands of the top parser by name."""
+    if parser._subparsers is None:
+        return {}
+    choices: dict[str, argparse.ArgumentParser] = parser._subparsers._group_actions[0].choices  # type: ignore[assignment]
+    return dict(choices)
+
+
+def _meant(name: str, parser: argparse.ArgumentParser) -> str:
+    """The options of ``parser`` an unknown option ``name`` may stand for: those it begins (an
+    abbreviation, not accepted) or close to it (a typo); empty when there are none."""
+    import difflib
+
+    options = [o for o in parser._option_string_actions if o.startswith("--")]
+    starts = [o for o in options if o.startswith(name)]
+    if starts:
+        return f"options are written in full, not abbreviated: {' or '.join(starts)}"
+    close = difflib.get_close_matches(name, options, n=3, cutoff=0.75)
+    return f"did you mean {' or '.join(close)}?" if close else ""
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
     """The command ``argv`` runs (its first word that is neither an option nor the value of
     ``--site-dir``, abbreviated or not), or None when it names none."""
-    words = iter(argv)
-    for word in words:
-        if word == "--":
+    at = _command_at(argv)
+    return None if at is None else argv[at]
+
+
+def _command_at(argv: Sequence[str]) -> int | None:
+    """The position of :func:`_command_of`'s word in ``argv``, or None."""
+    skip = False
+    for i, word in enumerate(argv):
+        if skip:
+            skip = False
+        elif word == "--":
             return None
-        if not word.startswith("-"):
-            return word
-        if len(word) > 2 and "=" not in word and "--site-dir".startswith(word):
-            next(words, None)
+        elif not word.startswith("-"):
+            return i
+        else:  # an abbreviation is refused, but its value is still not the command
+            skip = len(word) > 2 and "=" not in word and "--site-dir".startswith(word)
     return None
 
 
@@ -236,8 +304,9 @@ def _load_weather(args: argparse.Namespace) -> tuple[Any, dict[str, Any], str]:
             )
         return ds, meta, Path(args.file).name
     site = sites.load(args.site[0], args.site_dir)
-    ds, meta = site_weather(site, seed=args.seed, year=args.year)
-    return ds, meta, f"{site.key} (generated, seed {args.seed})"
+    seed = 0 if args.seed is None else args.seed
+    ds, meta = site_weather(site, seed=seed, year=2021 if args.year is None else args.year)
+    return ds, meta, f"{site.key} (generated, seed {seed})"
 
 
 def _monthly_summary(ds: Any) -> list[list[str]]:
@@ -279,6 +348,12 @@ def cmd_weather(args: argparse.Namespace) -> int:
         raise weather.WeatherError(
             f"--format {args.format}: there is no weather file to read (the generated typical year); give --file PATH"
         )
+    for option, value in (("--seed", args.seed), ("--year", args.year)):
+        if args.file and value is not None:
+            raise weather.WeatherError(
+                f"{option} {value} is of the generated typical year, and --file {args.file} is read as it is; "
+                f"give {option} or --file, not both"
+            )
     targets = [None] if args.file else args.site
     if len(targets) > 1 and (args.output or args.csv):
         raise OutputError("-o/--csv write one file: give one --site (or run once per site)")
@@ -629,6 +704,17 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
     return 0
 
 
+def _refuse_seed_with_file(seed: int | None, file: str | None) -> None:
+    """``--seed`` picks a generated typical year: beside a weather file it would change nothing."""
+    from twin.core.params import ConfigError
+
+    if seed is not None and file:
+        raise ConfigError(
+            f"--seed {seed} picks a generated typical year, and the weather is read from the file {file}; "
+            "give --seed or a weather file, not both"
+        )
+
+
 def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
     """A scenario with the command line's ``--weather``, ``--seed``, ``--weather-format`` and
     ``--bad-records`` laid over its own ``[weather]`` (the command line wins; a new file's
@@ -638,6 +724,7 @@ def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
 
     if not (args.weather or args.seed is not None or args.weather_format or args.bad_records):
         return sc
+    _refuse_seed_with_file(args.seed, args.weather or (sc.weather.source if sc.weather.is_file else None))
     if not (args.weather or sc.weather.is_file):
         for option, value in (("--weather-format", args.weather_format), ("--bad-records", args.bad_records)):
             if value:
@@ -686,7 +773,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"(twin compare --site A B --cooling X Y …)"
             )
         if args.site or args.cooling or args.preset:
-            raise ConfigError("give a scenario file or --site/--cooling/--preset, not both")
+            raise ConfigError(
+                f"give a scenario file or --site/--cooling/--preset, not both (the scenario file: {args.scenario})"
+            )
         sc = load_scenario(args.scenario)
         stem = Path(args.scenario).stem
     else:
@@ -850,7 +939,7 @@ def cmd_size(args: argparse.Namespace) -> int:
             raise ConfigError(f"--cooling {d!r} is not a design; choose from {', '.join(DESIGNS)} or all")
     if args.scenario:
         if args.site:
-            raise ConfigError("give a scenario file or --site, not both")
+            raise ConfigError(f"give a scenario file or --site, not both (the scenario file: {args.scenario})")
         sc = load_scenario(args.scenario)
         if sc.sweep:
             swept = ", ".join(k for k, _ in sc.sweep)
@@ -858,6 +947,7 @@ def cmd_size(args: argparse.Namespace) -> int:
             sc = dataclasses.replace(sc, sweep=())
         if designs:
             sc = dataclasses.replace(sc, designs=designs)
+        _refuse_seed_with_file(args.seed, args.weather or (sc.weather.source if sc.weather.is_file else None))
         if args.weather or args.seed is not None:
             sc = dataclasses.replace(
                 sc,
@@ -870,6 +960,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     else:
         if not args.site:
             raise ConfigError("give a scenario file, or --site (and --cooling DESIGN, or all)")
+        _refuse_seed_with_file(args.seed, args.weather)
         ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
         sc = Scenario(sites=(args.site,), designs=designs or ("free_air",), name=f"{args.site}-size", weather=ws)
     _check_outputs(args, [("-o", args.output), ("--save", args.save)])
@@ -919,9 +1010,12 @@ def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
 
     if args.scenario:
         if args.site or args.cooling:
-            raise ConfigError("give a scenario file or --site/--cooling, not both")
+            raise ConfigError(
+                f"give a scenario file or --site/--cooling, not both (the scenario file: {args.scenario})"
+            )
         sc = load_scenario(args.scenario)
         if args.seed is not None:
+            _refuse_seed_with_file(args.seed, sc.weather.source if sc.weather.is_file else None)
             sc = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, seed=args.seed))
         stem = Path(args.scenario).stem
     else:
@@ -1300,8 +1394,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="impossible or implausible records (weather.RECORD_CHECKS): %(choices)s; repair and report them "
         "(default), or refuse the file",
     )
-    w.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=0, help="seed of the generated year (default 0)")
-    w.add_argument("--year", type=_int_in(1900, 2100), default=2021, help="calendar year of the generated year")
+    w.add_argument("--seed", type=_int_in(0, 2**31 - 1), help="seed of the generated year (default 0)")
+    w.add_argument("--year", type=_int_in(1900, 2100), help="calendar year of the generated year (default 2021)")
     w.add_argument("-o", "--output", type=_path, help="write the hourly Dataset to this NetCDF file")
     w.add_argument("--csv", type=_path, help="write the hourly data to this CSV file")
     w.add_argument("--force", action="store_true", help="replace existing output files")

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from weather import psychrometrics as psy
+from weather.fmt import number, span
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -271,7 +272,7 @@ def _check_hourly(index: pd.DatetimeIndex, source: str, line_of_row: Any = None)
     if bad.size:
         i = int(bad[0])
         raise WeatherError(
-            f"{source}: data must be hourly and contiguous; step of {step[i]:g} h between "
+            f"{source}: data must be hourly and contiguous; step of {number(step[i])} h between "
             f"{index[i]} and {index[i + 1]}{_at_line(line_of_row, i + 1)}"
         )
 
@@ -411,12 +412,12 @@ def check_location(latitude: float, longitude: float, utc_offset_h: float, sourc
         ("utc_offset_h", utc_offset_h, -12.0, 14.0),
     ):
         if not (np.isfinite(v) and lo <= v <= hi):
-            return f"{source}: {name} = {v:g} is outside {lo:g} … {hi:g}"
+            return f"{source}: {name} = {number(v, grouped=False)} is outside {span(lo, hi)}"
     solar = longitude / 15.0
     if abs(utc_offset_h - solar) > MAX_UTC_OFFSET_FROM_LONGITUDE_H:
         return (
-            f"{source}: utc_offset_h = {utc_offset_h:g} h does not fit longitude {longitude:g}° "
-            f"(solar time is UTC{solar:+.1f} h; allowed within ±{MAX_UTC_OFFSET_FROM_LONGITUDE_H:g} h): "
+            f"{source}: utc_offset_h = {number(utc_offset_h, grouped=False)} h does not fit longitude {number(longitude, grouped=False)}° "
+            f"(solar time is UTC{solar:+.1f} h; allowed within ±{number(MAX_UTC_OFFSET_FROM_LONGITUDE_H)} h): "
             "a sign or zone error?"
         )
     return None
@@ -441,10 +442,10 @@ clipped, negative irradiance set to 0; a jump is kept and reported); ``refuse`` 
 :class:`WeatherError` naming them."""
 
 RECORD_CHECKS: dict[str, str] = {
-    "dew_point_above_dry_bulb": f"dew point above the dry bulb by more than {DEW_POINT_TOLERANCE_K:g} K",
-    "rh_above_100": f"relative humidity above 100 + {RH_TOLERANCE:g} %",
-    "dry_bulb_jump": f"dry bulb changes more than {STEP_LIMIT_K:g} K in an hour",
-    "dew_point_jump": f"dew point changes more than {STEP_LIMIT_K:g} K in an hour",
+    "dew_point_above_dry_bulb": f"dew point above the dry bulb by more than {number(DEW_POINT_TOLERANCE_K)} K",
+    "rh_above_100": f"relative humidity above 100 + {number(RH_TOLERANCE)} %",
+    "dry_bulb_jump": f"dry bulb changes more than {number(STEP_LIMIT_K)} K in an hour",
+    "dew_point_jump": f"dew point changes more than {number(STEP_LIMIT_K)} K in an hour",
     "negative_irradiance": "GHI, DNI or DHI below 0",
 }
 """Physically impossible or implausible records that reading flags (``meta['flags']``). DNI or
@@ -633,8 +634,8 @@ def build_dataset(
                 else "check the units or the column mapping"
             )
             raise WeatherError(
-                f"{source}: {col} = {v[i]:g} {VARIABLES[col][0]} at {df.index[i]}{_at_line(line_of_row, i)} is outside "
-                f"{lo:g} … {hi:g}; {hint}"
+                f"{source}: {col} = {number(v[i], grouped=False)} {VARIABLES[col][0]} at {df.index[i]}{_at_line(line_of_row, i)} is outside "
+                f"{span(lo, hi)}; {hint}"
             )
     _check_extraterrestrial(df, source, line_of_row)
     flags = record_flags(df, bool(meta.get("typical_year", True)))
@@ -756,7 +757,7 @@ def _check_extraterrestrial(df: pd.DataFrame, source: str, line_of_row: Any) -> 
         if bad.size:
             i = int(bad[0])
             raise WeatherError(
-                f"{source}: {col} = {v[i]:g} W m-2 at {df.index[i]}{_at_line(line_of_row, i)} is above the "
+                f"{source}: {col} = {number(v[i], grouped=False)} W m-2 at {df.index[i]}{_at_line(line_of_row, i)} is above the "
                 f"extraterrestrial irradiance of that day ({e0[i]:.0f} W m-2); check the units or the column"
             )
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_location
 from weather.files import input_file
+from weather.fmt import number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,7 +108,9 @@ def _header_location(
         except (KeyError, TypeError, ValueError):
             raise WeatherError(f"{source}: {where}: {key} = {meta.get(key)!r} is not a number") from None
     if utc_offset_h is not None and float(utc_offset_h) != out["utc_offset_h"]:
-        notes.append(f"utc_offset_h: the file says {out['utc_offset_h']:g} h; {float(utc_offset_h):g} h given and used")
+        notes.append(
+            f"utc_offset_h: the file says {number(out['utc_offset_h'])} h; {number(float(utc_offset_h), grouped=False)} h given and used"
+        )
         out["utc_offset_h"] = float(utc_offset_h)
     return out
 
@@ -169,7 +172,9 @@ def _calendar(
         bad = np.flatnonzero(~ok | (v != np.round(v)))
         if bad.size:
             i = int(bad[0])
-            raise WeatherError(f"{source}: {_where(line_of_row, i)}: {name} = {v[i]:g}; allowed {allowed}")
+            raise WeatherError(
+                f"{source}: {_where(line_of_row, i)}: {name} = {number(v[i], grouped=False)}; allowed {allowed}"
+            )
     y = year.astype(int)
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
     days_in = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month.astype(int) - 1] + (leap & (month == 2))
@@ -178,7 +183,7 @@ def _calendar(
         i = int(bad[0])
         extra = " (29 February in a year of 8760 hours; a leap year has 8784)" if month[i] == 2 and day[i] == 29 else ""
         raise WeatherError(
-            f"{source}: {_where(line_of_row, i)}: day {day[i]:g} of month {month[i]:g} does not exist in {y[i]}{extra}"
+            f"{source}: {_where(line_of_row, i)}: day {number(day[i], grouped=False)} of month {number(month[i], grouped=False)} does not exist in {y[i]}{extra}"
         )
 
 
@@ -459,7 +464,7 @@ def read_pvgis_tmy(
     location = _header_location(loc, ("latitude", "longitude", "elevation", "elevation"), source, where, None, notes)
     if utc_offset_h is None:
         utc_offset_h = float(round(location["longitude"] / 15.0))
-        notes.append(f"utc_offset_h not given; assumed round(lon/15) = {utc_offset_h:g}")
+        notes.append(f"utc_offset_h not given; assumed round(lon/15) = {number(utc_offset_h)}")
     location["utc_offset_h"] = float(utc_offset_h)
     for std in ("t_db", "rh"):
         if _PVGIS_COLUMNS[std] not in df:
@@ -488,13 +493,35 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _auto_columns(header: list[str]) -> dict[str, str]:
-    """Standard name → column for columns named by a standard name (``t_db`` or ``t_db [degC]``)."""
+_UNIT_SPELLINGS = {
+    "degC": ("degc", "°c", "c", "deg c", "celsius", "degree_celsius", "degrees_celsius"),
+    "%": ("%", "percent", "pct"),
+    "Pa": ("pa",),
+    "W m-2": ("w m-2", "w/m2", "w/m^2", "w m^-2", "w/m²", "w m⁻²"),
+    "m s-1": ("m s-1", "m/s", "m s^-1", "m s⁻¹"),
+}
+"""How a CSV header may write each standard variable's units (compared in lower case, spaces
+collapsed); other units in a header are refused, not read as if they were these."""
+
+
+def _auto_columns(header: list[str], source: str) -> dict[str, str]:
+    """Standard name → column for columns named by a standard name (``t_db`` or ``t_db [degC]``);
+    a column whose ``[units]`` are not the standard's is refused (``t_db [degF]``, ``p_air [hPa]``):
+    the values would be read in the standard's units, and a wind in km/h passes every range check."""
     found: dict[str, str] = {}
     for col in header:
-        base = str(col).split("[", 1)[0].strip().lower()
-        if base in VARIABLES and base not in found:
-            found[base] = str(col)
+        base, bracket, rest = str(col).partition("[")
+        base = base.strip().lower()
+        if base not in VARIABLES or base in found:
+            continue
+        units = rest.rsplit("]", 1)[0].strip() if bracket else ""
+        standard = VARIABLES[base][0]
+        if bracket and " ".join(units.lower().split()) not in _UNIT_SPELLINGS[standard]:
+            raise WeatherError(
+                f"{source}: column {str(col)!r}: units {units!r}; allowed {standard} "
+                f"({', '.join(repr(u) for u in _UNIT_SPELLINGS[standard])}): convert the column to {standard}"
+            )
+        found[base] = str(col)
     return found
 
 
@@ -566,7 +593,7 @@ def read_csv(
         raise WeatherError(f"{source}: cannot parse CSV ({_first_line(exc)})") from None
     header = [str(c) for c in raw.columns]
     if columns is None:
-        columns = _auto_columns(header)
+        columns = _auto_columns(header, source)
         if "t_db" not in columns:
             raise WeatherError(
                 f"{source}: no column named t_db (or 't_db [degC]'); columns are {', '.join(header)}; "
@@ -584,7 +611,13 @@ def read_csv(
     empty = np.flatnonzero(stamps.isna().to_numpy())
     if empty.size:
         raise WeatherError(f"{source}: line {csv_line(int(empty[0]))}: column {time_column!r} is empty")
-    t = pd.to_datetime(stamps, format=time_format, errors="coerce")
+    try:
+        t = pd.to_datetime(stamps, format=time_format, errors="coerce")
+    except (ValueError, TypeError) as exc:  # errors="coerce" still raises for mixed time zones
+        raise WeatherError(
+            f"{source}: column {time_column!r} (first value {stamps.iloc[0]!r}) is not one series of timestamps "
+            f"({_first_line(exc)}); one time zone, or none, for every row"
+        ) from None
     bad = np.flatnonzero(pd.isna(t).to_numpy())
     if bad.size:
         i = int(bad[0])

@@ -1884,6 +1884,192 @@ def polish8_cases() -> list[Case]:
     ]
 
 
+def _csv_weather(column: str, header: str, convert=None):
+    """The shared CSV year with ``column``'s header written ``header`` and its values passed
+    through ``convert`` (a unit conversion), as ``w.csv``."""
+
+    def setup(d: Path, files: dict[str, Path]) -> None:
+        lines = list(csv_text())
+        head = lines[0].split(",")
+        i = next(k for k, c in enumerate(head) if c.split(" ", 1)[0] == column)
+        head[i] = header
+        lines[0] = ",".join(head)
+        if convert is not None:
+            for r in range(1, len(lines)):
+                parts = lines[r].split(",")
+                parts[i] = f"{convert(float(parts[i])):.4f}"
+                lines[r] = ",".join(parts)
+        (d / "w.csv").write_text("\n".join(lines) + "\n")
+
+    return setup
+
+
+def polish9_cases() -> list[Case]:
+    """Combinations of options, more environment values, site files with odd TOML types and
+    weather files with odd units and headers; abbreviated options (options are written in full)."""
+    base = QINGYANG_SITE.read_text(encoding="utf-8").replace('key = "qingyang"', 'key = "mysite"')
+    base = base.replace('aliases = ["xifeng", "xifengzhen"]', "aliases = []")
+
+    def site(old: str, new: str):
+        assert old in base, old
+        return _write("my/mysite.toml", base.replace(old, new, 1))
+
+    sites = ["--site-dir", "my", "sites"]
+    odd_sites = [
+        ("latitude-bool", "latitude_deg = 35.73", "latitude_deg = true", ("location.latitude_deg", "True")),
+        ("latitude-array", "latitude_deg = 35.73", "latitude_deg = [35.73]", ("location.latitude_deg", "[35.73]")),
+        ("latitude-date", "latitude_deg = 35.73", "latitude_deg = 1979-05-27", ("location.latitude_deg", "1979")),
+        ("latitude-inf", "latitude_deg = 35.73", "latitude_deg = inf", ("location.latitude_deg", "inf", "finite")),
+        ("utc-offset-text", "utc_offset_h = 8", 'utc_offset_h = "+8"', ("location.utc_offset_h", "'+8'", "number")),
+        ("key-a-number", 'key = "mysite"', "key = 5", ("key", "5", "string")),
+        ("name-a-list", 'name = "Qingyang"', 'name = ["Q"]', ("name", "['Q']", "string")),
+        ("schema-text", "schema = 1", 'schema = "1"', ("schema", "'1'", "schema = 1")),
+        ("normals-nested-list", "rh_mean_pct = [48,", "rh_mean_pct = [[48],", ("rh_mean_pct[1]", "[48]", "number")),
+        ("tou-hours-number", 'tou_hours = ["valley",', "tou_hours = [1,", ("tariff.tou_hours", "valley")),
+        ("clean-share-13", "clean_share = [0.53,", "clean_share = [0.53, 0.53,", ("grid.clean_share", "12", "13")),
+        ("aliases-numbers", "aliases = []", "aliases = [5]", ("aliases", "[5]", "strings")),
+    ]
+    cases = [
+        Case(f"sites/{name}", sites, names=("mysite.toml", *words), setup=site(old, new))
+        for name, old, new, words in odd_sites
+    ]
+    weather_csv = ["weather", "--site", "qingyang", "--file", "w.csv"]
+    cases += [
+        Case(
+            "readers/csv-units-degF",
+            weather_csv,
+            names=("w.csv", "t_db [degF]", "'degF'", "allowed degC"),
+            setup=_csv_weather("t_db", "t_db [degF]", lambda c: 1.8 * c + 32.0),
+        ),
+        Case(
+            "readers/csv-units-kelvin",
+            weather_csv,
+            names=("w.csv", "t_dp [K]", "allowed degC"),
+            setup=_csv_weather("t_dp", "t_dp [K]", lambda c: c + 273.15),
+        ),
+        Case(
+            "readers/csv-units-hpa",
+            weather_csv,
+            names=("w.csv", "p_air [hPa]", "allowed Pa"),
+            setup=_csv_weather("p_air", "p_air [hPa]", lambda p: p / 100.0),
+        ),
+        Case(  # within every range check: read as m/s it would be a silently wrong result
+            "readers/csv-units-km-per-hour",
+            weather_csv,
+            names=("w.csv", "wind_speed [km/h]", "allowed m s-1"),
+            setup=_csv_weather("wind_speed", "wind_speed [km/h]", lambda v: 3.6 * v),
+        ),
+        Case(
+            "readers/csv-units-degree-sign-runs",
+            weather_csv,
+            expect="ok",
+            setup=_csv_weather("t_db", "t_db [°C]"),
+            check=_stdout_has("w.csv"),
+        ),
+        Case(
+            "readers/csv-byte-order-mark-runs",
+            weather_csv,
+            expect="ok",
+            setup=_lines_file("w.csv", lambda: ["\ufeff" + csv_text()[0], *csv_text()[1:]], encoding="utf-8"),
+        ),
+        Case(
+            "readers/csv-semicolons",
+            weather_csv,
+            names=("w.csv", "no column named t_db"),
+            setup=_lines_file("w.csv", lambda: [ln.replace(",", ";") for ln in csv_text()]),
+        ),
+        Case(
+            "readers/csv-decimal-commas",
+            weather_csv,
+            names=("w.csv", "column 'time'", "timestamps"),
+            setup=_lines_file(
+                "w.csv", lambda: [csv_text()[0], *(ln.replace(",", ";").replace(".", ",") for ln in csv_text()[1:])]
+            ),
+        ),
+    ]
+    cases += [
+        Case("env/threads-hex", ["sites"], names=("TWIN_THREADS", "0x10", "8192"), env={"TWIN_THREADS": "0x10"}),
+        Case("env/threads-with-spaces-runs", ["sites"], expect="ok", env={"TWIN_THREADS": " 2 "}),
+        Case("env/memory-gb-inf", ["sites"], names=("TWIN_MEMORY_GB", "inf", "> 0"), env={"TWIN_MEMORY_GB": "inf"}),
+        Case("env/memory-gb-0", ["sites"], names=("TWIN_MEMORY_GB", "'0'", "> 0"), env={"TWIN_MEMORY_GB": "0"}),
+        Case(
+            "env/cache-max-mb-1e300",
+            ["cache", "info"],
+            names=("TWIN_CACHE_MAX_MB", "1e300", "below 1e+300"),
+            env={"TWIN_CACHE_MAX_MB": "1e300"},
+        ),
+        Case(
+            "env/site-path-second-folder-missing",
+            ["sites"],
+            names=("TWIN_SITE_PATH", "nope", "no such site directory"),
+            env={"TWIN_SITE_PATH": "my:nope"},
+            setup=_write("my/mysite.toml", base),
+        ),
+        Case(
+            "env/cache-dir-a-device",
+            ["cache", "info"],
+            names=("TWIN_CACHE_DIR", "/dev/null", "not a folder"),
+            env={"TWIN_CACHE_DIR": "/dev/null"},
+        ),
+    ]
+    cases += [
+        Case(
+            "args/run-scenario-and-site",
+            ["run", "s.toml", "--site", "guian", "--no-output"],
+            names=("s.toml", "--site", "not both"),
+            setup=_write("s.toml", SCENARIO),
+        ),
+        *(
+            Case(f"args/{name}", argv, names=(f"--seed {argv[-1]}", "q.epw", "not both"), setup=_copy("epw", "q.epw"))
+            for name, argv in (
+                ("run-seed-and-weather-file", [*QUICK, "--weather", "q.epw", "--seed", "3"]),
+                (
+                    "compare-seed-and-weather-file",
+                    ["compare", *STUDY, "--no-output", "--weather", "q.epw", "--seed", "1"],
+                ),
+                ("size-seed-and-weather-file", [*SIZE, "--weather", "q.epw", "--seed", "1"]),
+                ("weather-file-and-seed", ["weather", "--file", "q.epw", "--seed", "3"]),
+            )
+        ),
+        Case(
+            "args/run-seed-and-a-scenario-reading-a-file",
+            ["run", "s.toml", "--seed", "3", "--no-output"],
+            names=("--seed 3", "q.epw", "not both"),
+            setup=_all(_copy("epw", "q.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "q.epw"\n')),
+        ),
+        Case(
+            "args/weather-file-and-year",
+            ["weather", "--site", "qingyang", "--file", "q.epw", "--year", "2030"],
+            names=("--year 2030", "--file q.epw", "not both"),
+            setup=_copy("epw", "q.epw"),
+        ),
+        Case(
+            "args/sweep-workers-and-scheduler",
+            [*SWEEP, "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
+            names=("--workers", "--scheduler", "not both"),
+        ),
+        Case("args/ensemble-has-no-weather-option", [*ENSEMBLE, "--weather", "q.epw"], names=("--weather",)),
+        Case(
+            "args/compare-abbreviated-site",
+            ["compare", "--sit", "qingyang"],
+            names=("--sit", "--site or --sites", "not abbreviated"),
+        ),
+        Case("args/run-abbreviated-cooling", [*RUN[:3], "--cool", "spray"], names=("--cool", "--cooling", "in full")),
+        Case(
+            "args/size-abbreviation-before-a-missing-required-option",
+            ["size", "--site", "qingyang", "--t", "hourly:0.8"],
+            names=("--t", "--target or --time-limit"),
+        ),
+        Case(
+            "args/command-option-before-the-command",
+            ["--site", "qingyang", "run"],
+            names=("--site", "option of run", "after the command"),
+        ),
+        Case("args/typo-names-the-option", [*QUICK, "--wether", "q.epw"], names=("--wether", "--weather")),
+    ]
+    return cases
+
+
 def all_cases() -> list[Case]:
     cases = (
         reader_cases()
@@ -1896,6 +2082,7 @@ def all_cases() -> list[Case]:
         + physics_cases()
         + command_cases()
         + polish8_cases()
+        + polish9_cases()
     )
     ids = [c.id for c in cases]
     dup = {i for i in ids if ids.count(i) > 1}

@@ -116,6 +116,11 @@ def test_user_site_overrides_builtin_of_same_key(tmp_path):
             r"grid.clean_share\[1\] = 1.24 is out of range; allowed 0 … 1",
         ),
         ("mean_speed_ms = 6.5", "mean_speed_ms = -2", r"wind.mean_speed_ms = -2 is out of range"),
+        (  # numbers in full (weather.fmt.number), never 1e+07
+            "elevation_m = 449.5\n",
+            "elevation_m = 1e7\n",
+            r"location.elevation_m = 10000000 is out of range; allowed -500 … 6000$",
+        ),
         (
             "rh_min_daily_mean_pct = [70,",
             "rh_min_daily_mean_pct = [80,",

@@ -329,14 +329,16 @@ def test_a_set_for_a_design_not_run_is_said_to_change_nothing(capsys):
 
 def test_compare_takes_weather_as_run_does(weather_files, tmp_path, capsys):
     path = str(weather_files["epw"])
-    run = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output", "--markdown", "--seed", "4"]
-    compare = ["compare", "--sites", "qingyang", "--cooling", "spray", "--no-output", "--markdown", "--seed", "4"]
+    run = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output", "--markdown"]
+    compare = ["compare", "--sites", "qingyang", "--cooling", "spray", "--no-output", "--markdown"]
 
     def row(out: str) -> str:
         return next(line for line in out.splitlines() if line.startswith("| qingyang"))
 
-    assert cli.main(compare) == 0
+    assert cli.main([*compare, "--seed", "4"]) == 0
     generated = row(capsys.readouterr().out)
+    assert cli.main([*compare, "--seed", "4", "--weather", path]) == 2  # a seed beside a file is refused
+    assert "--seed 4 picks a generated typical year" in capsys.readouterr().err
     for extra in (["--weather", path], ["--weather", path, "--weather-format", "epw", "--bad-records", "refuse"]):
         assert cli.main([*run, *extra]) == 0
         want = row(capsys.readouterr().out)
@@ -383,6 +385,31 @@ def test_weather_file_options_without_a_weather_file_are_refused(capsys, tmp_pat
         (["--bogus"], "unrecognized arguments: --bogus", "twin"),
         (["run", "--site-dir", "x"], "--site-dir is an option of twin itself, not of run: give it before", "twin"),
         (["sweep", "--site-dir=x"], "--site-dir is an option of twin itself, not of sweep: give it before", "twin"),
+        (
+            ["compare", "--sit", "karamay"],
+            "unrecognized arguments: --sit (options are written in full, not abbreviated: --site or --sites)",
+            "twin compare",
+        ),
+        (
+            ["size", "--t", "hourly:0.8"],
+            "unrecognized arguments: --t (options are written in full, not abbreviated: --target or --time-limit)",
+            "twin size",
+        ),
+        (
+            ["compare", "--weater", "w.epw"],
+            "unrecognized arguments: --weater (did you mean --weather?)",
+            "twin compare",
+        ),
+        (
+            ["--site-d", "x", "run"],
+            "unrecognized arguments: --site-d (options are written in full, not abbreviated: --site-dir)",
+            "twin",
+        ),
+        (
+            ["--site", "karamay", "run"],
+            "--site is an option of run, not of twin: give it after the command",
+            "twin run",
+        ),
         (["dash", "--port", "http"], "argument --port: 'http' is not a whole number; allowed 1 … 65535", "twin dash"),
         (["dash", "--port", "0"], "argument --port: 0 is outside 1 … 65535", "twin dash"),
         (["run", "--seed", "3000000000"], "argument --seed: 3000000000 is outside 0 … 2,147,483,647", "twin run"),
@@ -395,6 +422,33 @@ def test_argument_errors_name_the_help_of_their_command(args, message, help_of, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"twin: error: {message}")
     assert err.endswith(f"(see '{help_of} --help')\n")
+
+
+def _long_options(parser):
+    return sorted(o for o in parser._option_string_actions if o.startswith("--") and o != "--help")
+
+
+@pytest.mark.parametrize("command", [None, *cli._subparsers_of(cli.build_parser())])
+def test_no_option_of_any_command_is_taken_abbreviated(command, capsys):
+    """Options are written in full: a script's ``--co`` must not change meaning when a release
+    adds an option beginning the same way. Every long option of every command, cut by one
+    letter, is one error line naming the option(s) it begins, exit status 2, before any work."""
+    parser = cli.build_parser(command)
+    if command is not None:
+        parser = cli._subparsers_of(parser)[command]
+    for option in _long_options(parser):
+        cut = option[:-1]
+        if cut in parser._option_string_actions:  # e.g. --site beside --sites: a full option itself
+            continue
+        argv = [cut, "x", "sites"] if command is None else [command, cut, "x"]
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(
+            f"twin: error: unrecognized arguments: {cut} (options are written"
+        )
+        assert option in err, err
 
 
 @pytest.mark.parametrize(

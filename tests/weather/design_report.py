@@ -38,11 +38,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
+
+if __name__ == "__main__" and not __package__:  # run as a file, from any folder: this checkout's packages
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
 
 import sites
 import weather

@@ -30,6 +30,7 @@ from twin.building.cooling.free_air import FreeAirParams
 from twin.building.electrical import ElectricalParams, electrical_losses, indoor_losses
 from twin.building.it_load import ITParams, it_power, occupancy_profile, overclock_power, utilisation_profile
 from twin.core.arrays import total
+from twin.core.fmt import number
 from twin.core.params import ConfigError, Params
 from weather import psychrometrics as psy
 
@@ -119,8 +120,8 @@ def installed_it(design: Design, fac: Columns, coo: Columns, design_kw: np.ndarr
     """
     if "max_kw_per_rack" in coo and np.any(fac["kw_per_rack"] > coo["max_kw_per_rack"]):
         raise ConfigError(
-            f"facility.kw_per_rack = {float(np.max(fac['kw_per_rack'])):g} kW is above "
-            f"cooling.{design.name}.max_kw_per_rack = {float(np.min(coo['max_kw_per_rack'])):g} kW: "
+            f"facility.kw_per_rack = {number(float(np.max(fac['kw_per_rack'])), grouped=False)} kW is above "
+            f"cooling.{design.name}.max_kw_per_rack = {number(float(np.min(coo['max_kw_per_rack'])))} kW: "
             "air cannot carry that density; choose cold_plate, spray or immersion, or raise the limit"
         )
     occupancy = fac["occupancy"]
@@ -231,8 +232,8 @@ def hall_air(design: str, fac: Columns, coo: Columns, p_air: np.ndarray) -> dict
     if np.any(air["dt_units"] < 1.0):
         raise ConfigError(
             f"facility.supply_approach + facility.return_approach = "
-            f"{float(np.min(air['supply_approach'] + air['return_approach'])):g} K with cooling.{design}'s "
-            f"server air rise {float(np.min(dt_it)):g} K leaves the air warming by less than 1 K across the "
+            f"{number(float(np.min(air['supply_approach'] + air['return_approach'])), grouped=False)} K with cooling.{design}'s "
+            f"server air rise {number(float(np.min(dt_it)))} K leaves the air warming by less than 1 K across the "
             "cooling units: the return approach must stay above -(delta_t_it + supply_approach) + 1"
         )
     return air
@@ -261,7 +262,7 @@ def check_bounds(design: str, r: Mapping[str, Any], fac: Columns, coo: Columns) 
         for n in names:
             if n in cols and not isinstance(cols[n], str):
                 a = np.asarray(cols[n])
-                vals.append(f"{section}.{n} = {float(a[min(i, a.shape[0] - 1), 0]):g}")
+                vals.append(f"{section}.{n} = {number(float(a[min(i, a.shape[0] - 1), 0]), grouped=False)}")
         return ", ".join(vals)
 
     p_it = np.asarray(r["p_it"])

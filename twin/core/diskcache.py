@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from twin.core.environment import OFF, env
+from twin.core.fmt import number
 
 __all__ = [
     "CACHE_ENV",
@@ -384,7 +385,7 @@ def _limit() -> int:
         text = os.environ.get(MAX_ENV, "")
         if text not in _WARNED:
             _WARNED.add(text)
-            warnings.warn(f"{exc}; the cache uses the default {DEFAULT_MAX_MB:g} MB", stacklevel=2)
+            warnings.warn(f"{exc}; the cache uses the default {number(DEFAULT_MAX_MB)} MB", stacklevel=2)
         return int(DEFAULT_MAX_MB * 1e6)
 
 

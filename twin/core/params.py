@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from twin.core.fmt import number
+from twin.core.fmt import number, span
 
 __all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "param"]
 
@@ -231,11 +231,8 @@ class Params:
             raise TypeError(f"{name}: parameters are bool, int, float or str, not {kind}")
         lo, hi = md.get("lo"), md.get("hi")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            rng = f"{'-∞' if lo is None else number(lo)} … {'∞' if hi is None else number(hi)}"
             units = display_units(md.get("units", "1"), md.get("currency"))
-            raise ConfigError(
-                f"{name} = {number(value, grouped=False)} is out of range; allowed {rng}{' ' + units if units else ''}"
-            )
+            raise ConfigError(f"{name} = {number(value, grouped=False)} is out of range; allowed {span(lo, hi, units)}")
         return value
 
     @classmethod

@@ -639,11 +639,13 @@ _GC_HOLDS = [0, True]  # calls holding the collector paused; whether it was enab
 
 
 @contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def _cyclic_gc_paused(any_thread: bool = False) -> Iterator[None]:
     """Python's cyclic garbage collector paused for the duration of a call in the main thread
     (reference counting still frees everything that dies); restored as it was when the last of
     nested calls ends. A call in another thread (a Dash server's request, a Dask worker's task)
-    leaves it alone: overlapping requests could otherwise hold it off for the whole process.
+    leaves it alone: overlapping requests could otherwise hold it off for the whole process;
+    ``any_thread=True`` pauses it from any thread, for a process that runs one task at a time
+    (a worker of :func:`twin.studies.study.cluster`'s local cluster).
 
     :func:`annual_kpis` makes a few Python objects per case (the cases, their coordinates) that
     live for the call and die by reference count, in no cycle. Collections during the call
@@ -651,7 +653,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
     off a full collection of every object of the process (≈ 90 ms with numba and xarray loaded,
     about one call in 20 of 1,000 cases): paused, they die young and that never happens.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if not any_thread and threading.current_thread() is not threading.main_thread():
         yield
         return
     with _GC_LOCK:

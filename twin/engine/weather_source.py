@@ -16,6 +16,7 @@ import numpy as np
 import sites
 import weather
 from twin.core.diskcache import cached
+from twin.core.fmt import number
 from weather.year import WeatherYear
 
 if TYPE_CHECKING:
@@ -89,12 +90,12 @@ def check_station(meta: dict[str, Any], site: sites.Site, source: str) -> None:
     )
     if km > STATION_REFUSE_KM or dz > STATION_REFUSE_M:
         raise weather.WeatherError(
-            f"{where}; more than {STATION_REFUSE_KM:g} km or {STATION_REFUSE_M:g} m is another climate: "
+            f"{where}; more than {number(STATION_REFUSE_KM)} km or {number(STATION_REFUSE_M)} m is another climate: "
             "run the file for its own site (a site file with its location, --site-dir)"
         )
     if km > STATION_WARN_KM or dz > STATION_WARN_M:
         warnings.warn(
-            f"{where}; beyond {STATION_WARN_KM:g} km or {STATION_WARN_M:g} m the file may not describe the site",
+            f"{where}; beyond {number(STATION_WARN_KM)} km or {number(STATION_WARN_M)} m the file may not describe the site",
             StationWarning,
             stacklevel=3,
         )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twin.core.fmt import number
 from twin.core.params import ConfigError, Params, param
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class EconomicsParams(Params):
         super().__post_init__()
         if self.export_cny_per_kwh > 0 and not self.export_contract:
             raise ConfigError(
-                f"economics.export_cny_per_kwh = {self.export_cny_per_kwh:g} needs economics.export_contract = true "
+                f"economics.export_cny_per_kwh = {number(self.export_cny_per_kwh, grouped=False)} needs economics.export_contract = true "
                 "(without a contract the surplus is curtailed, unpaid)"
             )
 

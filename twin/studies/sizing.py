@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from twin.core.fmt import number
 from twin.core.params import ConfigError, Params, param
 from twin.money.economics import EconomicsParams, capital_recovery_factor, demand_cost, replacement_annuity
 from twin.money.economics import annual_cost as economics_annual_cost
@@ -104,10 +105,10 @@ class Target:
         top = 366.0 if self.kind == "days" else 1.0
         if not np.isfinite(self.value) or not 0.0 <= self.value <= top:
             what = "a number of days 0 … 366" if self.kind == "days" else "a share 0 … 1 (e.g. 0.8)"
-            raise ConfigError(f"target {self.kind}:{self.value:g} is out of range; give {what}")
+            raise ConfigError(f"target {self.kind}:{number(self.value, grouped=False)} is out of range; give {what}")
 
     def __str__(self) -> str:
-        return f"{self.value:g} days" if self.kind == "days" else f"{self.kind} ≥ {100 * self.value:.1f} %"
+        return f"{number(self.value)} days" if self.kind == "days" else f"{self.kind} ≥ {100 * self.value:.1f} %"
 
 
 def parse_target(text: str) -> Target:
@@ -599,12 +600,13 @@ class SizingLP:
         if status == ms.kTimeLimit:
             if info.primal_solution_status != 2:
                 raise InfeasibleError(
-                    f"time limit: no feasible base found within size.time_limit_s = {self.sp.time_limit_s:g} s; "
+                    f"time limit: no feasible base found within size.time_limit_s = {number(self.sp.time_limit_s)} s; "
                     "raise it (--time-limit) or solve on fewer representative days (--rep-days)"
                 )
             bound = float(info.mip_dual_bound) if self.kind == "days" else float("nan")
-            note = f"solver time limit ({self.sp.time_limit_s:g} s) reached: best base found, not proven optimal" + (
-                f"; the optimum costs at least {bound / 1e6:,.2f} M CNY/yr" if np.isfinite(bound) else ""
+            note = (
+                f"solver time limit ({number(self.sp.time_limit_s)} s) reached: best base found, not proven optimal"
+                + (f"; the optimum costs at least {bound / 1e6:,.2f} M CNY/yr" if np.isfinite(bound) else "")
             )
         elif status != ms.kOptimal:
             raise InfeasibleError(f"solver stopped: {self.h.modelStatusToString(status)}")
@@ -703,7 +705,7 @@ def _describe_bounds(sp: SizingParams) -> str:
     ):
         v = getattr(sp, name)
         if v >= 0:
-            parts.append(f"{label} ≤ {v:g} {unit}")
+            parts.append(f"{label} ≤ {number(v)} {unit}")
     if sp.pv_type == "none":
         parts.append("no PV")
     if not sp.wind:
@@ -713,7 +715,7 @@ def _describe_bounds(sp: SizingParams) -> str:
 
 def _grid_cap_message(prof: Profiles, sp: SizingParams) -> str:
     return (
-        f"infeasible: grid connection cap {sp.grid_cap_mw:g} MW: the load (peak {float(np.max(prof.load)):,.1f} MW) "
+        f"infeasible: grid connection cap {number(sp.grid_cap_mw)} MW: the load (peak {float(np.max(prof.load)):,.1f} MW) "
         f"cannot be met within the other bounds ({_describe_bounds(sp)})"
     )
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.core.fmt import number
 from twin.core.params import ConfigError, Params, param
 from twin.supply.kernels import green_first
 
@@ -128,9 +129,13 @@ class StorageParams(Params):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.soc_min > self.soc_max:
-            raise ConfigError(f"green.storage.soc_min = {self.soc_min:g} is above soc_max = {self.soc_max:g}")
+            raise ConfigError(
+                f"green.storage.soc_min = {number(self.soc_min, grouped=False)} is above soc_max = {number(self.soc_max, grouped=False)}"
+            )
         if not self.soc_min <= self.soc_initial <= self.soc_max:
-            raise ConfigError(f"green.storage.soc_initial = {self.soc_initial:g} must lie within soc_min … soc_max")
+            raise ConfigError(
+                f"green.storage.soc_initial = {number(self.soc_initial, grouped=False)} must lie within soc_min … soc_max"
+            )
 
     @property
     def duty_cycles_per_day(self) -> float:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from twin.core.diskcache import cached
+from twin.core.fmt import number, span
 from twin.core.params import ConfigError, Params, param
 
 __all__ = [
@@ -147,7 +148,7 @@ class WindParams(Params):
         super().__post_init__()
         if not self.site_resource and self.hub_mean_speed_ms is not None:
             raise ConfigError(
-                f"green.wind.hub_mean_speed_ms = {self.hub_mean_speed_ms:g} scales the wind, but "
+                f"green.wind.hub_mean_speed_ms = {number(self.hub_mean_speed_ms, grouped=False)} scales the wind, but "
                 "green.wind.site_resource = false asks for the unscaled station wind; give one of them"
             )
         if self.turbine_type not in turbine_types():
@@ -157,8 +158,8 @@ class WindParams(Params):
         half = rotor_diameter_m(self.turbine_type) / 2.0
         if self.hub_height_m < half:
             raise ConfigError(
-                f"green.wind.hub_height_m = {self.hub_height_m:g} is below half the rotor diameter of "
-                f"{self.turbine_type} ({half:g} m): its blades would reach the ground; allowed {half:g} … 250 m"
+                f"green.wind.hub_height_m = {number(self.hub_height_m, grouped=False)} is below half the rotor diameter of "
+                f"{self.turbine_type} ({number(half)} m): its blades would reach the ground; allowed {span(half, 250, 'm')}"
             )
 
 
@@ -349,8 +350,8 @@ def wind_unit_profile(
     top = 15.0 / max(float(v_hub.mean()), 1e-6)
     if farm(top).mean() < p.target_capacity_factor:
         raise ConfigError(
-            f"green.wind.target_capacity_factor = {p.target_capacity_factor:g} cannot be reached with {p.turbine_type} "
-            f"and {p.park_losses_pct:g} % park losses"
+            f"green.wind.target_capacity_factor = {number(p.target_capacity_factor, grouped=False)} cannot be reached with {p.turbine_type} "
+            f"and {number(p.park_losses_pct, grouped=False)} % park losses"
         )
     lo, hi = 0.0, top  # bisection on the wind-speed scale factor
     for _ in range(40):

@@ -1,46 +1,22 @@
-"""twin.core.fmt.number: the one formatter of numbers in messages."""
+"""Numbers in the engine's messages: written by twin.core.fmt.number (weather.fmt's), never with ``:g``
+(which cuts a value to six digits, 0.123457, and writes 1e+06)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from twin.core.fmt import number
+from twin.building.cooling.free_air import FreeAirParams
+from twin.core.params import ConfigError
+from twin.supply.storage import StorageParams
 
 
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (2**31 - 1, "2,147,483,647"),
-        (2147483647.0, "2,147,483,647"),  # a float bound: in full, not 2.14748e+09
-        (np.int64(123456), "123,456"),
-        (1e7, "10,000,000"),
-        (8050, "8050"),  # below 100,000: no separator (a port, a year)
-        (65535, "65535"),
-        (-5.0, "-5"),
-        (0.0, "0"),
-        (0.1 + 0.2, "0.3"),
-        (np.float64(2.5), "2.5"),
-        (1e-6, "1e-06"),
-        (1e300, "1e+300"),
-        (10**20, "1e+20"),
-        (10**400, "about 10^400"),  # beyond any float
-        (float("inf"), "inf"),
-        (True, "True"),
-    ],
-)
-def test_number(value, text):
-    assert number(value) == text
+def test_a_cross_check_of_two_parameters_repeats_the_values_as_given():
+    with pytest.raises(ConfigError, match=r"^green.storage.soc_min = 0.923456789 is above soc_max = 0.123456789$"):
+        StorageParams(soc_min=0.923456789, soc_max=0.123456789)
 
 
-def test_a_given_value_is_not_grouped():
-    assert number(99999, grouped=False) == "99999"
-    assert number(1e12, grouped=False) == "1000000000000"
-    assert number(0.35, grouped=False) == "0.35"
-
-
-def test_the_users_value_is_echoed_exactly_and_a_huge_negative_keeps_its_sign() -> None:
-    """An out-of-range value a user typed must not print equal to its bound (1.0000000000001
-    against 1: 12 significant digits would show 1)."""
-    assert number(1.0000000000001, grouped=False) == "1.0000000000001"
-    assert number(-(10**400)).startswith("about -10^")
+def test_an_envelope_bound_is_written_by_the_formatter():
+    with pytest.raises(
+        ConfigError, match=r"t_supply_setpoint = 12.3456789 °C is outside the A1 envelope \(15 … 32 °C\)$"
+    ):
+        FreeAirParams(envelope="A1", t_supply_setpoint=12.3456789)

@@ -13,6 +13,7 @@ from hypothesis import strategies as hs
 
 from twin import Scenario, kpis, simulate
 from twin.cli import main
+from twin.core.params import ConfigError
 from twin.engine.simulate import prepare_weather
 from twin.money.economics import EconomicsParams
 from twin.studies.sizing import (
@@ -21,6 +22,7 @@ from twin.studies.sizing import (
     SizingLP,
     SizingParams,
     Target,
+    _describe_bounds,
     annual_cost,
     engine_check,
     frontier_figure,
@@ -368,3 +370,12 @@ def test_the_size_table_has_one_column_per_measure():
     assert len(rows[0]) == len(header) and rows[0][header.index("surplus")] == "14.4 %"
     rows, header, _ = results_rows([result("days")])
     assert "days (engine)" in header and "hourly green" in header and len(rows[0]) == len(header)
+
+
+def test_sizing_messages_write_numbers_in_full():
+    """A target or bound in a message is written by twin.core.fmt.number: in full, never 1e+06."""
+    with pytest.raises(ConfigError, match=r"^target days:1000000 is out of range; give a number of days 0 … 366$"):
+        Target("days", 1e6)
+    assert str(Target("days", 120.0)) == "120 days"
+    sp = SizingParams(pv_max_mw=100_000.0, grid_cap_mw=2_500.5, wind=False)
+    assert _describe_bounds(sp) == "PV ≤ 100,000 MW, grid import ≤ 2500.5 MW, no wind"

@@ -55,6 +55,13 @@ def test_local_cluster_of_two_workers_equals_the_serial_run():
         assert len(client.scheduler_info()["workers"]) == 2
         assert all(a.startswith("tcp://127.0.0.1:") for a in client.scheduler_info()["workers"])
         assert _listening_addresses() == {"127.0.0.1"}  # scheduler, workers and HTTP servers alike
+        import gc
+
+        from twin.studies import study
+
+        # a worker runs one task at a time: the task runs with the cyclic collector paused
+        assert client.submit(study._task, gc.isenabled, pure=False).result() is False
+        assert all(client.run(gc.isenabled).values())  # and restored after it
         dask = run_sweep(BASE, GRID, block=4, progress=False, client=client)
         dask_m, dask_q = run_ensemble(ONE, seeds=(0, 1), progress=False, client=client)
         with cluster(scheduler=client.scheduler.address) as remote:  # as --scheduler tcp://… does
@@ -85,3 +92,35 @@ def test_unreachable_scheduler_is_one_clear_error(capsys, tmp_path):
 def test_bad_cluster_options(kwargs, match):
     with pytest.raises(ClusterError, match=match), cluster(**kwargs):
         pass
+
+
+def test_a_task_pauses_the_collector_only_in_a_process_marked_one_task_at_a_time():
+    """study._task pauses Python's cyclic collector from a worker's thread only when the process
+    runs one task at a time (marked by cluster()); otherwise, as annual_kpis in a thread, it
+    leaves it alone; either way the collector is as it was afterwards, also on error."""
+    import gc
+    import threading
+
+    from twin.studies import study
+
+    seen: list[bool] = []
+
+    def in_a_thread() -> None:
+        seen.append(study._task(gc.isenabled))
+        with contextlib.suppress(ZeroDivisionError):
+            study._task(lambda: 1 / 0)
+        seen.append(gc.isenabled())
+
+    was, flag = gc.isenabled(), study._ONE_TASK_AT_A_TIME[0]
+    try:
+        gc.enable()
+        for marked in (False, True):
+            study._ONE_TASK_AT_A_TIME[0] = marked
+            t = threading.Thread(target=in_a_thread)
+            t.start()
+            t.join()
+        assert seen == [True, True, False, True]
+        assert gc.isenabled()
+    finally:
+        study._ONE_TASK_AT_A_TIME[0] = flag
+        (gc.enable if was else gc.disable)()

@@ -56,6 +56,7 @@ from twin.building.cooling.curves import (
 from twin.building.cooling.freeze import basin_heater_power
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
+from twin.core.fmt import number, span
 from twin.core.memo import LRU, of_values
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
@@ -166,12 +167,12 @@ class ChilledWaterParams(FanArrayParams):
         lo, hi = ENVELOPES[self.envelope][:2]
         if not lo <= self.t_supply_air <= hi:
             raise ConfigError(
-                f"{self.section}.t_supply_air = {self.t_supply_air:g} °C is outside the {self.envelope} envelope ({lo:g} … {hi:g} °C)"
+                f"{self.section}.t_supply_air = {number(self.t_supply_air, grouped=False)} °C is outside the {self.envelope} envelope ({span(lo, hi, '°C')})"
             )
         if self.t_chw_supply + self.delta_t_chw > self.t_supply_air + self.delta_t_it:
             raise ConfigError(
-                f"{self.section}.t_chw_supply + delta_t_chw = {self.t_chw_supply + self.delta_t_chw:g} °C is above the "
-                f"air returning from the servers ({self.t_supply_air + self.delta_t_it:g} °C): the coils cannot cool it"
+                f"{self.section}.t_chw_supply + delta_t_chw = {number(self.t_chw_supply + self.delta_t_chw)} °C is above the "
+                f"air returning from the servers ({number(self.t_supply_air + self.delta_t_it)} °C): the coils cannot cool it"
             )
         try:
             york_design_lg(self.tower_design_wet_bulb, self.tower_range, self.tower_approach)

@@ -41,6 +41,7 @@ from twin.building.cooling.components import (
 from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, ITResult, Weather
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
+from twin.core.fmt import number, span
 from twin.core.memo import LRU, of_values
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
@@ -113,11 +114,11 @@ class FreeAirParams(FanArrayParams):
             v = getattr(self, name)
             if not lo <= v <= hi:
                 raise ConfigError(
-                    f"{self.section}.{name} = {v:g} °C is outside the {self.envelope} envelope ({lo:g} … {hi:g} °C)"
+                    f"{self.section}.{name} = {number(v, grouped=False)} °C is outside the {self.envelope} envelope ({span(lo, hi, '°C')})"
                 )
         if self.t_supply_setpoint > self.t_supply_max:
             raise ConfigError(
-                f"{self.section}.t_supply_setpoint = {self.t_supply_setpoint:g} must not exceed t_supply_max = {self.t_supply_max:g}"
+                f"{self.section}.t_supply_setpoint = {number(self.t_supply_setpoint, grouped=False)} must not exceed t_supply_max = {number(self.t_supply_max, grouped=False)}"
             )
 
 

@@ -38,6 +38,7 @@ from twin.building.cooling.components import (
 from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, ITFunction, Weather
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
+from twin.core.fmt import number, span
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
@@ -96,8 +97,8 @@ class IndirectEvapParams(FanArrayParams):
         lo, hi = ENVELOPES[self.envelope][:2]
         if not lo <= self.t_supply_setpoint <= hi:
             raise ConfigError(
-                f"{self.section}.t_supply_setpoint = {self.t_supply_setpoint:g} °C is outside the "
-                f"{self.envelope} envelope ({lo:g} … {hi:g} °C)"
+                f"{self.section}.t_supply_setpoint = {number(self.t_supply_setpoint, grouped=False)} °C is outside the "
+                f"{self.envelope} envelope ({span(lo, hi, '°C')})"
             )
 
 

@@ -1,0 +1,77 @@
+"""weather.fmt.number: the one formatter of numbers in messages (twin.core.fmt re-exports it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import weather.fmt
+from weather.dataset import check_location
+from weather.fmt import number, span
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (2**31 - 1, "2,147,483,647"),
+        (2147483647.0, "2,147,483,647"),  # a float bound: in full, not 2.14748e+09
+        (np.int64(123456), "123,456"),
+        (1e7, "10,000,000"),
+        (8050, "8050"),  # below 100,000: no separator (a port, a year)
+        (65535, "65535"),
+        (-5.0, "-5"),
+        (0.0, "0"),
+        (0.1 + 0.2, "0.3"),
+        (np.float64(2.5), "2.5"),
+        (1e-6, "1e-06"),
+        (1e300, "1e+300"),
+        (10**20, "1e+20"),
+        (10**400, "about 10^400"),  # beyond any float
+        (float("inf"), "inf"),
+        (True, "True"),
+    ],
+)
+def test_number(value, text):
+    assert number(value) == text
+
+
+def test_a_given_value_is_not_grouped():
+    assert number(99999, grouped=False) == "99999"
+    assert number(1e12, grouped=False) == "1000000000000"
+    assert number(0.35, grouped=False) == "0.35"
+
+
+def test_the_users_value_is_echoed_exactly_and_a_huge_negative_keeps_its_sign() -> None:
+    """An out-of-range value a user typed must not print equal to its bound (1.0000000000001
+    against 1: 12 significant digits would show 1)."""
+    assert number(1.0000000000001, grouped=False) == "1.0000000000001"
+    assert number(-(10**400)).startswith("about -10^")
+
+
+def test_span_writes_bounds_with_the_formatter_and_infinities():
+    assert span(0, 2**31 - 1) == "0 … 2,147,483,647"
+    assert span(None, 1e6, "MW") == "-∞ … 1,000,000 MW"
+    assert span(1, None) == "1 … ∞"
+
+
+def test_twin_uses_the_same_formatter():
+    """One formatter for every package: twin's name is weather's function, not a copy."""
+    import twin.core.fmt
+
+    assert twin.core.fmt.number is weather.fmt.number
+    assert twin.core.fmt.span is weather.fmt.span
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        ((1e6, 10.0, 0.0), "w.epw: latitude = 1000000 is outside -90 … 90"),
+        ((30.0, 2e6, 0.0), "w.epw: longitude = 2000000 is outside -180 … 180"),
+        ((30.0, 100.0, 1e6), "w.epw: utc_offset_h = 1000000 is outside -12 … 14"),
+    ],
+)
+def test_weather_messages_write_numbers_in_full(args, text):
+    """A value the user gave is repeated as typed (never 1e+06)."""
+    message = check_location(*args, source="w.epw")
+    assert message == text
+    assert "e+" not in message

@@ -1,0 +1,69 @@
+"""Numbers in messages: the one formatter of values, bounds and counts the user reads.
+
+It lives at the bottom (``weather`` imports neither ``twin`` nor ``sites``) so that the weather
+readers, the site library and the engine write a number the same way; ``twin.core.fmt``
+re-exports it. Standard library only, so that the command line's checks (environment
+variables, option types) can use it before anything heavy is imported (``import weather``
+loads nothing else, PEP 562).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+from typing import SupportsFloat
+
+__all__ = ["number", "span"]
+
+_PLAIN_BELOW = 100_000
+"""Whole numbers from here on get thousands separators (2,147,483,647); below it they do not
+(a year, 2021; a port, 65535)."""
+_WHOLE_BELOW = 1e15
+"""Whole floats below this are written as integers (2^31 − 1 as 2,147,483,647, never
+2.14748e+09); from here on, and for fractions, 12 significant digits (1e+300, 0.35)."""
+
+
+def number(value: SupportsFloat, grouped: bool = True) -> str:
+    """A number as a message shows it: whole numbers in full (``2,147,483,647``, ``8050``),
+    other values (and whole numbers from 10^15 on) to 12 significant digits (``0.35``, ``1e+20``,
+    ``inf``); ``True``/``False`` as such.
+
+    ``grouped=False`` leaves out the thousands separators: for the value a user gave, which the
+    message repeats as it was typed (``weather.year = 99999``), while a bound is read (``2,100``).
+
+    Examples
+    --------
+    >>> number(2**31 - 1), number(2147483647.0), number(8050), number(0.1 + 0.2), number(1e300)
+    ('2,147,483,647', '2,147,483,647', '8050', '0.3', '1e+300')
+    >>> number(99999, grouped=False), number(1e12, grouped=False)
+    ('99999', '1000000000000')
+    """
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, Integral):
+        n = int(value)
+        if abs(n) < _WHOLE_BELOW:
+            return _whole(n, grouped)
+        if n.bit_length() > 1023:  # beyond any float
+            return f"about {'-' if n < 0 else ''}10^{int(abs(n).bit_length() * math.log10(2))}"
+    v = float(value)
+    if math.isfinite(v) and v.is_integer() and abs(v) < _WHOLE_BELOW:
+        return _whole(int(v), grouped)
+    return f"{v:.12g}" if grouped else repr(v)
+
+
+def _whole(n: int, grouped: bool) -> str:
+    return f"{n:,}" if grouped and abs(n) >= _PLAIN_BELOW else str(n)
+
+
+def span(lo: SupportsFloat | None, hi: SupportsFloat | None, units: str = "") -> str:
+    """Bounds as a message shows them: ``lo … hi`` with :func:`number`, ``-∞``/``∞`` for a
+    missing side and the units after a space.
+
+    Examples
+    --------
+    >>> span(0, 2**31 - 1), span(1, None), span(-90, 90, "°"), span(0.5, 250, "m")
+    ('0 … 2,147,483,647', '1 … ∞', '-90 … 90 °', '0.5 … 250 m')
+    """
+    text = f"{'-∞' if lo is None else number(lo)} … {'∞' if hi is None else number(hi)}"
+    return f"{text} {units}" if units else text
