@@ -14,13 +14,16 @@
 4. the afternoon peak: hours per day, June–August, within 1 K of the day's maximum, generated
    (mean over the seeds) and in the record (the hourly 0.4 % and 1 % levels depend on it beside
    the daily maxima's distribution);
-5. split sample of the peak's sharpness: ``t_peak_hours`` derived from the days 1–15 of each
-   month only, the generated years' 40 design conditions compared with the record's days 16–31,
-   with the field and without it (the plain half-cosine cycle);
+5. split sample of the peak's sharpness: ``t_peak_hours`` and ``t_peak_hour_sd_h`` derived from
+   the days 1–15 of each month only, the generated years' 40 design conditions compared with the
+   record's days 16–31, with the fields and without them (the plain half-cosine cycle, every day
+   peaking at one hour);
 6. split sample of the daily maximum and minimum with the peak: their fields
-   (``weather.generator.EXTREME_FIELDS`` and ``t_peak_hours``) derived from the days 1–15 of each
-   month only, the generated years' design conditions compared with the record's days 16–31, with
+   (``weather.generator.EXTREME_FIELDS``, ``t_peak_hours`` and ``t_peak_hour_sd_h``) derived from
+   the days 1–15 of each month only, the generated years' design conditions compared with the record's days 16–31, with
    the fields and without them (the diurnal cycle about the daily mean).
+
+Every split table takes ``t_peak_hour_sd_h`` from days 1–15 (the site files' is the whole record's).
 """
 
 from __future__ import annotations
@@ -69,8 +72,8 @@ def year_with(site: sites.Site, var: gen.Variability, seed: int = 0):
 
 
 def plain(var: gen.Variability) -> gen.Variability:
-    """``var`` without the peak's sharpness (the half-cosine cycle)."""
-    return dataclasses.replace(var, t_peak_hours=None)
+    """``var`` without the peak's sharpness and its day-to-day hour (the half-cosine cycle)."""
+    return dataclasses.replace(var, t_peak_hours=None, t_peak_hour_sd_h=None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,7 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         month = real["time"].dt.month.to_numpy() - 1
         first = day <= 15
         t, td = real["t_db"].to_numpy(), real["t_dp"].to_numpy()
-        var = gen.as_variability(site.variability)
+        day_month = month[::24]
+        first_day = day[::24] <= 15
+        hours_first = np.repeat(first_day, 24)
+        # every split table: the peak hour's spread from days 1–15 too
+        half_spread = tuple(gen.peak_hour_spread(t[hours_first], day_month[first_day]).round(2))
+        var = dataclasses.replace(gen.as_variability(site.variability), t_peak_hour_sd_h=half_spread)
         half = dataclasses.replace(
             var, t_dew_hot_c=tuple(gen.hot_hour_dew_anomaly(t[first], td[first], month[first]).round(2))
         )
@@ -112,12 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             gm = _mean_conditions([year_with(site, v, s) for s in range(args.split_seeds)])
             split[label] = {k: gm[k] - held_out[k] for k in ("mcwb_0.4", "mcwb_1", "wb_0.4", "wb_1")}
         rows_split.append((key, split))
-        day_month = month[::24]
-        first_day = day[::24] <= 15
-        hours_first = np.repeat(first_day, 24)
         half_peak = gen.peak_hours(t[hours_first], day_month[first_day]).round(2)
         sharp = {}
-        for label, v in (("with", dataclasses.replace(var, t_peak_hours=tuple(half_peak))), ("without", plain(var))):
+        with_peak = dataclasses.replace(var, t_peak_hours=tuple(half_peak))
+        for label, v in (("with", with_peak), ("without", plain(var))):
             gm = _mean_conditions([year_with(site, v, s) for s in range(args.split_seeds)])
             sharp[label] = {k: gm[k] - held_out[k] for k in FIGURES}
         rows_sharp.append((key, sharp))
@@ -161,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {key} | {g_h:.2f} / {r_h:.2f} |")
     print()
     print(
-        "5. split sample: t_peak_hours from days 1–15 of each month; generated mean "
+        "5. split sample: t_peak_hours and t_peak_hour_sd_h from days 1–15 of each month; generated mean "
         f"(seeds 0…{args.split_seeds - 1}) − the record's days 16–31, K: with the field / without it"
     )
     print("| site | " + " | ".join(FIGURES) + " |")
@@ -177,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     print(
-        "6. split sample: the daily maximum's and minimum's fields and t_peak_hours from days 1–15 of each month; generated mean "
+        "6. split sample: the daily maximum's and minimum's fields, t_peak_hours and t_peak_hour_sd_h from days 1–15 of "
+        "each month; generated mean "
         f"(seeds 0…{args.split_seeds - 1}) − the record's days 16–31, K: with the fields / without them"
     )
     print("| site | " + " | ".join(FIGURES) + " |")
