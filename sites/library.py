@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from weather.dataset import VARIABILITY_RANGES, check_location, extremes_problem, lag_pair_problem
+from weather.dataset import VARIABILITY_RANGES, check_location, extremes_problem, lag_pair_problem, wind_lags_problem
 from weather.files import input_dir, input_dirs
 
 __all__ = [
@@ -418,7 +418,7 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
     variability = None
     if "variability" in data:
         variability = MappingProxyType(_check_table(path, "variability", data["variability"], _VARIABILITY))
-        problem = lag_pair_problem(variability) or extremes_problem(variability)
+        problem = lag_pair_problem(variability) or extremes_problem(variability) or wind_lags_problem(variability)
         if problem:
             raise SiteError(f"{path}: {problem}")
     loc["station"] = loc["station"] or ""

@@ -341,6 +341,15 @@ def extremes_problem(values: Mapping[str, Any], where: str = "variability") -> s
     return None
 
 
+def wind_lags_problem(values: Mapping[str, Any], where: str = "variability") -> str | None:
+    """What is wrong with a variability table's hourly wind lags (``wind_hourly_lag1``,
+    ``wind_hourly_lag2``, given together or not at all), or None. Whether an hourly process has
+    the pair is checked where the year is generated (:func:`weather.generator.hourly_ar2_for_residual`)."""
+    if (values.get("wind_hourly_lag1") is None) != (values.get("wind_hourly_lag2") is None):
+        return f"{where}.wind_hourly_lag1 and {where}.wind_hourly_lag2 are given together or not at all"
+    return None
+
+
 def lag_pair_problem(values: Mapping[str, Any], where: str = "variability") -> str | None:
     """What is wrong with the lag-1/lag-2 autocorrelation pairs of a variability table, or None.
 

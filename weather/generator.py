@@ -84,6 +84,7 @@ from weather.dataset import (
     extremes_problem,
     lag_pair_problem,
     solar_position,
+    wind_lags_problem,
 )
 
 __all__ = [
@@ -222,8 +223,9 @@ class Variability:
         problem = lag_pair_problem(dataclasses.asdict(self))
         if problem:
             raise WeatherError(problem)
-        if (self.wind_hourly_lag1 is None) != (self.wind_hourly_lag2 is None):
-            raise WeatherError("variability.wind_hourly_lag1 and wind_hourly_lag2 are given together or not at all")
+        problem = wind_lags_problem(dataclasses.asdict(self))
+        if problem:
+            raise WeatherError(problem)
 
 
 DEFAULT_VARIABILITY = Variability(

@@ -54,7 +54,9 @@ def test_residual_of_white_noise_and_of_an_ar2():
 
 
 def test_wind_lags_are_given_together():
-    with pytest.raises(gen.WeatherError, match=r"wind_hourly_lag1 and wind_hourly_lag2 are given together"):
+    with pytest.raises(
+        gen.WeatherError, match=r"^variability\.wind_hourly_lag1 and variability\.wind_hourly_lag2 are given together"
+    ):
         dataclasses.replace(gen.DEFAULT_VARIABILITY, wind_hourly_lag1=0.5)
     with pytest.raises(gen.WeatherError, match=r"^variability\.wind_hourly_lag1 = 0\.99; allowed 0 … 0\.95"):
         dataclasses.replace(gen.DEFAULT_VARIABILITY, wind_hourly_lag1=0.99, wind_hourly_lag2=0.3)
@@ -170,3 +172,16 @@ def test_the_peak_hour_varies_as_in_the_record(key, real_weather):
     gap = {k: np.median(np.abs(v - record)) for k, v in spread.items()}
     assert gap["with"] <= 0.6, spread
     assert gap["with"] < gap["without"], spread
+
+
+def test_a_site_file_with_one_wind_lag_is_refused(tmp_path):
+    """The site file's error names the file and both fields (the CLI prints it as one line, exit 2)."""
+    text = (sites.library.BUILTIN_DIR / "karamay.toml").read_text(encoding="utf-8")
+    text = text.replace('key = "karamay"', 'key = "kone"').replace(
+        "[variability]\n", "[variability]\nwind_hourly_lag1 = 0.4\n"
+    )
+    (tmp_path / "kone.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(
+        sites.SiteError, match=r"kone\.toml: variability\.wind_hourly_lag1 and variability\.wind_hourly_lag2"
+    ):
+        sites.library.read_site_file(tmp_path / "kone.toml")
