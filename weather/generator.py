@@ -1108,7 +1108,10 @@ def typical_year(
     n_month = np.bincount(mon_d, minlength=12)
     upper = g["t_max_daily_mean_c"] - g["t_mean_c"]
     lower = g["t_mean_c"] - g["t_min_daily_mean_c"]
-    rise_len = hmax - rise
+    # The fall's exponent keeps the day's mean where the normals put it for a peak at
+    # T_MAX_SOLAR_HOUR; a day peaking later is warmer for it, not steeper in its evening fall (a
+    # fall fitted to each day's own rise dropped 10 K in an hour after a peak at 19 h).
+    rise_len = T_MAX_SOLAR_HOUR - rise
     gain = np.ones(n_days)
     # The cycle's sharpness (sharpen's exponent, per month) is drawn until the generated hours near
     # each day's maximum are the record's (t_peak_hours).
