@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from weather.dataset import VARIABILITY_RANGES, check_location, extremes_problem, lag_pair_problem
+from weather.dataset import VARIABILITY_RANGES, check_location, extremes_problem, lag_pair_problem, wind_lags_problem
 from weather.files import input_dir, input_dirs
 from weather.fmt import number, span
 
@@ -218,6 +218,9 @@ _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
     "t_dew_hot_c": (list, VARIABILITY_RANGES["t_dew_hot_c"], False),
     "t_peak_hours": (list, VARIABILITY_RANGES["t_peak_hours"], False),
     "t_dew_dip_slope": (list, VARIABILITY_RANGES["t_dew_dip_slope"], False),
+    "t_peak_hour_sd_h": (list, VARIABILITY_RANGES["t_peak_hour_sd_h"], False),
+    "wind_hourly_lag1": (float, VARIABILITY_RANGES["wind_hourly_lag1"], False),
+    "wind_hourly_lag2": (float, VARIABILITY_RANGES["wind_hourly_lag2"], False),
     "t_max_daily_sd_c": (list, VARIABILITY_RANGES["t_max_daily_sd_c"], False),
     "t_min_daily_sd_c": (list, VARIABILITY_RANGES["t_min_daily_sd_c"], False),
     "t_max_min_corr": (list, VARIABILITY_RANGES["t_max_min_corr"], False),
@@ -419,7 +422,7 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
     variability = None
     if "variability" in data:
         variability = MappingProxyType(_check_table(path, "variability", data["variability"], _VARIABILITY))
-        problem = lag_pair_problem(variability) or extremes_problem(variability)
+        problem = lag_pair_problem(variability) or extremes_problem(variability) or wind_lags_problem(variability)
         if problem:
             raise SiteError(f"{path}: {problem}")
     loc["station"] = loc["station"] or ""

@@ -302,6 +302,9 @@ VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         "t_dew_hot_c": (-20.0, 20.0),
         "t_peak_hours": (1.0, 12.0),
         "t_dew_dip_slope": (-10.0, 10.0),
+        "t_peak_hour_sd_h": (0.0, 12.0),
+        "wind_hourly_lag1": (0.0, 0.95),
+        "wind_hourly_lag2": (-0.5, 0.95),
         "t_max_daily_sd_c": (0.0, 20.0),
         "t_min_daily_sd_c": (0.0, 20.0),
         "t_max_min_corr": (-1.0, 1.0),
@@ -337,6 +340,15 @@ def extremes_problem(values: Mapping[str, Any], where: str = "variability") -> s
     if any(given) and not all(given):
         missing = next(k for k, g in zip(EXTREME_FIELDS, given, strict=True) if not g)
         return f"{where}.{missing} is missing: {', '.join(EXTREME_FIELDS)} are given together or not at all"
+    return None
+
+
+def wind_lags_problem(values: Mapping[str, Any], where: str = "variability") -> str | None:
+    """What is wrong with a variability table's hourly wind lags (``wind_hourly_lag1``,
+    ``wind_hourly_lag2``, given together or not at all), or None. Whether an hourly process has
+    the pair is checked where the year is generated (:func:`weather.generator.hourly_ar2_for_residual`)."""
+    if (values.get("wind_hourly_lag1") is None) != (values.get("wind_hourly_lag2") is None):
+        return f"{where}.wind_hourly_lag1 and {where}.wind_hourly_lag2 are given together or not at all"
     return None
 
 

@@ -30,7 +30,9 @@ recursions over 365 days, done with ``scipy.signal.lfilter``):
    the normals. The temperature does not fall below the air's dew point (condensation). With
    ``t_peak_hours`` in the variability table the cycle is mapped by :func:`sharpen`, its
    exponent per month drawn until the generated days spend the record's hours within a tenth of
-   their range of the maximum (:func:`peak_hours`).
+   their range of the maximum (:func:`peak_hours`). With ``t_peak_hour_sd_h`` each day's hour of
+   the maximum is drawn about ``T_MAX_SOLAR_HOUR`` with the record's monthly spread
+   (:func:`peak_hour_draws`, :func:`peak_hour_spread`).
    **Daily maximum and minimum as two variables** when the variability table has their fields
    (:data:`EXTREME_FIELDS`; Richardson 1981, WGEN): their anomalies have the record's monthly
    spreads about the month's mean, correlation and (annual) kurtosis (:func:`extreme_anomalies`,
@@ -52,8 +54,9 @@ recursions over 365 days, done with ``scipy.signal.lfilter``):
    the variability table has it); hourly dew point never exceeds the dry bulb; monthly means are
    restored after that cap.
 5. **Wind.** Weibull (k = 2) hourly speeds through a Gaussian copula of an hourly AR(1)
-   (φ = 0.9), a diurnal modulation peaking in mid-afternoon (± 25 %), scaled to the monthly
-   means. **Pressure**: the standard atmosphere at the elevation, with a ± 0.6 % synoptic AR(1).
+   (φ = 0.9; with ``wind_hourly_lag1`` and ``wind_hourly_lag2``, the AR(2) whose residual about
+   its daily means has those autocorrelations, :func:`hourly_ar2_for_residual`), a diurnal
+   modulation peaking in mid-afternoon (± 25 %), scaled to the monthly means. **Pressure**: the standard atmosphere at the elevation, with a ± 0.6 % synoptic AR(1).
 
 ``Variability`` holds the day-to-day statistics. A site with an hourly station record carries
 its own (derived by :func:`variability_from_record`, stored in its site file); other sites use
@@ -84,7 +87,9 @@ from weather.dataset import (
     extremes_problem,
     lag_pair_problem,
     solar_position,
+    wind_lags_problem,
 )
+from weather.fmt import span
 
 __all__ = [
     "DEFAULT_VARIABILITY",
@@ -158,6 +163,15 @@ class Variability:
         (:func:`dew_dip_slope`; the records': positive in summer, humid days dry less in the
         afternoon). Given, the generated days are drawn to it (:func:`typical_year`, step 4);
         absent, every day of a month dries alike.
+    t_peak_hour_sd_h : tuple of 12 float, optional
+        Spread of the hour of the daily maximum dry bulb, per month, h (:func:`peak_hour_spread`).
+        Given, each day's hour of the maximum is drawn about :data:`T_MAX_SOLAR_HOUR` with it
+        (:func:`peak_hour_draws`); absent, every day's maximum is at that hour.
+    wind_hourly_lag1, wind_hourly_lag2 : float, optional
+        Lag-1 and lag-2 autocorrelations of the hourly wind speed about the day's curve (its day's
+        mean and its month's mean diurnal profile, :func:`weather.validation.residual_lags`).
+        Given together, the wind's normal score is the hourly AR(2) with that residual
+        (:func:`hourly_ar2_for_residual`); absent, an AR(1) with φ = :data:`WIND_HOURLY_LAG1`.
     t_max_daily_sd_c, t_min_daily_sd_c : tuple of 12 float, optional
         SD of the daily maximum / minimum dry bulb about its 31-day running mean, per month, K.
     t_max_min_corr : tuple of 12 float, optional
@@ -192,23 +206,36 @@ class Variability:
     t_min_kurtosis: float | None = None
     t_peak_hours: tuple[float, ...] | None = None
     t_dew_dip_slope: tuple[float, ...] | None = None
+    t_peak_hour_sd_h: tuple[float, ...] | None = None
+    wind_hourly_lag1: float | None = None
+    wind_hourly_lag2: float | None = None
 
     def __post_init__(self) -> None:
         problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
         if problem:
             raise WeatherError(problem)
-        units = {"t_daily_sd_c": " K", "t_dew_daily_sd_c": " K", "t_dew_hourly_sd_c": " K", "t_peak_hours": " h"}
+        units = {
+            "t_daily_sd_c": "K",
+            "t_dew_daily_sd_c": "K",
+            "t_dew_hourly_sd_c": "K",
+            "t_peak_hours": "h",
+            "t_peak_hour_sd_h": "h",
+            "t_dew_dip_slope": "K per SD",
+        }
         for name, (lo, hi) in VARIABILITY_RANGES.items():
             v = getattr(self, name)
             if v is None:
                 continue
-            allowed = f"{lo:g} … {hi:g}{units.get(name, '')}"
+            allowed = span(lo, hi, units.get(name, ""))
             if isinstance(v, tuple):
                 if len(v) != 12 or not all(lo <= float(x) <= hi for x in v):
                     raise WeatherError(f"variability.{name} must be 12 values in {allowed}, got {v!r}")
             elif not lo <= v <= hi:
                 raise WeatherError(f"variability.{name} = {v!r}; allowed {allowed}")
         problem = lag_pair_problem(dataclasses.asdict(self))
+        if problem:
+            raise WeatherError(problem)
+        problem = wind_lags_problem(dataclasses.asdict(self))
         if problem:
             raise WeatherError(problem)
 
@@ -224,6 +251,7 @@ DEFAULT_VARIABILITY = Variability(
     t_daily_lag2=0.36,
     t_dew_daily_lag2=0.301,
     t_peak_hours=(3.05, 3.47, 3.67, 3.83, 3.91, 3.79, 3.88, 3.65, 3.71, 3.77, 3.43, 3.06),
+    t_peak_hour_sd_h=(1.41, 1.26, 1.33, 1.59, 1.63, 1.15, 1.26, 1.18, 1.3, 1.48, 1.26, 1.85),
     source=(
         "assumption for sites without an hourly record: month-by-month mean of the five reference "
         "records (Karamay, Xifeng, Guiyang, Yinchuan CSWD; Dulles TMYx) by variability_from_record"
@@ -351,6 +379,65 @@ def _ar2(rng: np.random.Generator, n: int, phi1: float, phi2: float, spin_up: in
     sigma = np.sqrt(max(1.0 - phi1 * rho[1] - phi2 * rho[2], 1e-12))
     e = rng.standard_normal(n + spin_up)
     return signal.lfilter([sigma], [1.0, -phi1, -phi2], e)[spin_up:]
+
+
+def _hourly_ar2(rng: np.random.Generator, n: int, phi1: float, phi2: float) -> np.ndarray:
+    """Unit-variance AR(2) series of length n from ``n + 1`` normal draws (as :func:`_ar1`): the
+    first draw starts it near a stationary state (``x[−1] = ε0``, ``x[−2] = ρ1 ε0``)."""
+    from scipy import signal
+
+    rho = _ar2_acf(phi1, phi2, 3)
+    sigma = np.sqrt(max(1.0 - phi1 * rho[1] - phi2 * rho[2], 1e-12))
+    e = rng.standard_normal(n + 1)
+    a = [1.0, -phi1, -phi2]
+    zi = signal.lfiltic([sigma], a, y=[e[0], rho[1] * e[0]])
+    return signal.lfilter([sigma], a, e[1:], zi=zi)[0]
+
+
+def residual_lags_of(r1: float, r2: float, hours: int = 24) -> tuple[float, float]:
+    """Lag-1 and lag-2 autocorrelations of a stationary AR(2) with autocorrelations ``r1``, ``r2``
+    about its means over blocks of ``hours`` (what :func:`weather.validation.residual_lags` measures).
+
+    Notes
+    -----
+    With ``C`` the process's autocorrelation matrix over a block and ``M = I − 1/n`` the removal of
+    the block's mean, the residual's covariance is ``M C M``; the pooled lag-k correlation is the
+    mean of its k-th diagonal over the geometric mean of the variances of the hours paired.
+    """
+    phi1, phi2 = ar2_coefficients(r1, r2)
+    acf = _ar2_acf(phi1, phi2, hours)
+    k = np.arange(hours)
+    m = np.eye(hours) - 1.0 / hours
+    cov = m @ acf[np.abs(k[:, None] - k[None, :])] @ m
+    v = np.diag(cov)
+    return tuple(  # type: ignore[return-value]
+        float(np.mean(np.diag(cov, lag)) / np.sqrt(np.mean(v[:-lag]) * np.mean(v[lag:]))) for lag in (1, 2)
+    )
+
+
+@functools.cache
+def hourly_ar2_for_residual(lag1: float, lag2: float) -> tuple[float, float]:
+    """AR(2) coefficients ``(φ1, φ2)`` of an hourly process whose residual about its daily means
+    has the lag-1 and lag-2 autocorrelations ``lag1``, ``lag2`` (a record's, :func:`residual_lags_of`).
+
+    Raises
+    ------
+    WeatherError
+        When no stationary AR(2) has that residual (off by more than 0.01).
+    """
+    from scipy import optimize
+
+    def gap(x: np.ndarray) -> np.ndarray:
+        return np.subtract(residual_lags_of(x[0], x[1]), (lag1, lag2))
+
+    x0 = [min(lag1 + 0.1, 0.98), lag2]
+    fit = optimize.least_squares(gap, x0, bounds=([0.0, -0.9], [0.999, 0.999]))
+    if np.max(np.abs(gap(fit.x))) > 0.01:
+        raise WeatherError(
+            f"variability.wind_hourly_lag1 = {lag1!r} with variability.wind_hourly_lag2 = {lag2!r}: no "
+            "stationary hourly AR(2) has these autocorrelations about its daily means"
+        )
+    return ar2_coefficients(float(fit.x[0]), float(fit.x[1]))
 
 
 def _daily_anomaly(rng: np.random.Generator, n: int, lag1: float, lag2: float | None) -> tuple[np.ndarray, float]:
@@ -529,6 +616,11 @@ def _bounded_gain(gain: np.ndarray, factor: np.ndarray) -> tuple[np.ndarray, np.
 
 DEW_HOURLY_LAG1 = 0.9
 """Hour-to-hour autocorrelation of the within-day dew-point fluctuation (assumption)."""
+
+
+WIND_HOURLY_LAG1 = 0.9
+"""Hour-to-hour autocorrelation of the wind's normal score without ``wind_hourly_lag1`` /
+``wind_hourly_lag2`` (assumption)."""
 
 
 DEW_POINT_MAX_C = 35.0
@@ -769,6 +861,70 @@ def diurnal_shape(
     return (s if sharp is None else sharpen(s, sharp)) - frac
 
 
+PEAK_HOUR_Z_MAX = 2.0
+"""Bound of the standard normal score of a day's peak-hour shift, each way (assumption: the drawn
+hours stay within two of the record's spreads of the mean hour)."""
+
+PEAK_HOUR_SD_MAX = 3.0
+"""Largest spread of the drawn hours of the daily maximum, h (assumption). A month whose record has
+many days with their maximum at midnight (a cold front in the day: Qingyang's March, 5.5 h) is
+not a smooth daily cycle whose peak moves; drawing such a spread would put peaks at dawn."""
+
+PEAK_HOUR_LATEST = 20.0
+"""Latest solar hour of a drawn daily maximum, h (assumption: before sunset in the months that
+have a daily cycle); the earliest is two hours after sunrise."""
+
+
+def peak_hour_draws(seed: int, sunrise: np.ndarray, spread: Any, year: int) -> np.ndarray:
+    """Each day's solar hour of the maximum dry bulb, shape (days,).
+
+    Parameters
+    ----------
+    seed : int
+        The year's seed; the draws come from their own stream (``[seed, 1]``), so a year's other
+        draws do not change with them.
+    sunrise : numpy.ndarray
+        Solar hour of each day's sunrise.
+    spread : sequence of 12 float or None
+        Each month's SD of the hour of the daily maximum, h (``t_peak_hour_sd_h``, :func:`peak_hour_spread`
+        of the record); None: :data:`T_MAX_SOLAR_HOUR` every day.
+    year : int
+        Calendar year (month lengths).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``T_MAX_SOLAR_HOUR + s z`` with ``z`` standard normal, independent from day to day and
+        clipped to ±:data:`PEAK_HOUR_Z_MAX`, ``s`` the month's spread (at most
+        :data:`PEAK_HOUR_SD_MAX`) interpolated through the year (:func:`mean_preserving_daily`), within two hours after sunrise … :data:`PEAK_HOUR_LATEST`.
+    """
+    n = sunrise.size
+    if spread is None:
+        return np.full(n, T_MAX_SOLAR_HOUR)
+    z = np.random.default_rng([seed, 1]).standard_normal(n).clip(-PEAK_HOUR_Z_MAX, PEAK_HOUR_Z_MAX)
+    sd = np.clip(mean_preserving_daily(np.minimum(spread, PEAK_HOUR_SD_MAX), year), 0.0, PEAK_HOUR_SD_MAX)
+    return np.clip(T_MAX_SOLAR_HOUR + sd * z, sunrise + 2.0, PEAK_HOUR_LATEST)
+
+
+def peak_hour_spread(t_db: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Each month's spread of the hour of the daily maximum dry bulb, h, shape (12,).
+
+    The arguments are those of :func:`peak_hours` (whole days of local time, the month of each day).
+
+    Returns
+    -------
+    numpy.ndarray
+        The interquartile range of the hour (0 … 23) of each day's maximum divided by 1.349 (the
+        SD of a normal distribution with that range): robust to the days whose maximum falls at
+        midnight as a front passes, which a smooth daily cycle does not represent and which give
+        the records' hour of the maximum SDs of 3–7 h. On a record it is ``t_peak_hour_sd_h`` of
+        :class:`Variability`. NaN for a month without days.
+    """
+    hour = np.asarray(t_db, dtype=float).reshape(-1, 24).argmax(axis=1)
+    iqr = [np.subtract(*np.percentile(hour[month == m], [75, 25])) if np.any(month == m) else np.nan for m in range(12)]
+    return np.asarray(iqr) / 1.349
+
+
 def peak_hours(t_db: np.ndarray, month: np.ndarray, fraction: float = PEAK_FRACTION) -> np.ndarray:
     """Mean hours per day within ``fraction`` of the day's range of its maximum, per month, shape (12,).
 
@@ -959,18 +1115,21 @@ def typical_year(
     eot = pvlib.solarposition.equation_of_time_spencer71(doy)  # minutes
     solar_hour = (hour + 0.5 + (longitude - 15.0 * utc_offset_h) / 15.0 + eot / 60.0) % 24.0
     rise = np.repeat(sunrise, 24)
-    hmax = T_MAX_SOLAR_HOUR
-    rising = (solar_hour >= rise) & (solar_hour < hmax)
-    phase_rise = (solar_hour - rise) / (hmax - rise)
-    fall_len = 24.0 - (hmax - rise)
-    phase_fall = ((solar_hour - hmax) % 24.0) / fall_len
+    # The hour of each day's maximum (solar time): T_MAX_SOLAR_HOUR, or drawn about it with the
+    # record's spread (t_peak_hour_sd_h).
+    hmax_day = peak_hour_draws(seed, sunrise, var.t_peak_hour_sd_h, year)
     # The fall before sunrise comes from the previous day's maximum, the one after the maximum
     # goes to the next day's minimum (days in solar time, kept within the year).
     day = np.repeat(np.arange(n_days), 24)
     solar_day = day + np.floor((hour + 0.5 + (longitude - 15.0 * utc_offset_h) / 15.0 + eot / 60.0) / 24.0).astype(int)
+    rising = (solar_hour >= rise) & (solar_hour < hmax_day[np.clip(solar_day, 0, n_days - 1)])
     before = ~rising & (solar_hour < rise)
     day_max = np.clip(np.where(before, solar_day - 1, solar_day), 0, n_days - 1)
     day_min = np.clip(np.where(rising | before, solar_day, solar_day + 1), 0, n_days - 1)
+    hmax = hmax_day[day_max]
+    phase_rise = (solar_hour - rise) / (hmax - rise)
+    fall_len = 24.0 - (hmax - rise)
+    phase_fall = ((solar_hour - hmax) % 24.0) / fall_len
     # Day-to-day level: interpolate daily means between noons so there is no jump at midnight.
     hours_axis = np.arange(time.size) + 0.5
     noons = np.arange(n_days) * 24.0 + 12.0
@@ -1001,7 +1160,10 @@ def typical_year(
     n_month = np.bincount(mon_d, minlength=12)
     upper = g["t_max_daily_mean_c"] - g["t_mean_c"]
     lower = g["t_mean_c"] - g["t_min_daily_mean_c"]
-    rise_len = np.repeat(hmax - sunrise, 24)
+    # The fall's exponent keeps the day's mean where the normals put it for a peak at
+    # T_MAX_SOLAR_HOUR; a day peaking later is warmer for it, not steeper in its evening fall (a
+    # fall fitted to each day's own rise dropped 10 K in an hour after a peak at 19 h).
+    rise_len = T_MAX_SOLAR_HOUR - rise
     gain = np.ones(n_days)
     # The cycle's sharpness (sharpen's exponent, per month) is drawn until the generated hours near
     # each day's maximum are the record's (t_peak_hours).
@@ -1115,7 +1277,11 @@ def typical_year(
     td = np.minimum(td, t_db)
 
     # --- wind and pressure ----------------------------------------------------------------------
-    uw = stats.norm.cdf(_ar1(rng, time.size, 0.9))
+    if var.wind_hourly_lag1 is None or var.wind_hourly_lag2 is None:
+        z_wind = _ar1(rng, time.size, WIND_HOURLY_LAG1)
+    else:
+        z_wind = _hourly_ar2(rng, time.size, *hourly_ar2_for_residual(var.wind_hourly_lag1, var.wind_hourly_lag2))
+    uw = stats.norm.cdf(z_wind)
     wind = stats.weibull_min.ppf(uw, 2.0)
     wind = wind * (1.0 + 0.25 * np.cos(2 * np.pi * (solar_hour - 15.0) / 24.0))
     wmean = np.bincount(mon_h, weights=wind, minlength=12) / np.bincount(mon_h, minlength=12)
@@ -1168,7 +1334,11 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     skew = [float(stats.skew(ah[ah.index.month == m])) for m in range(1, 13)]
     within = float((hourly - hourly.groupby(hourly.index.floor("D")).transform("mean")).std())
     r1, r1_d = round(min(max(lag1, 0.0), 0.9), 3), round(min(max(lag1_d, 0.0), 0.9), 3)
-    peak = peak_hours(ds["t_db"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
+    from weather.validation import day_residual, residual_lags
+
+    day_month = ds["time"].dt.month.to_numpy()[::24] - 1
+    wind_lags = residual_lags(day_residual(ds["wind_speed"].to_numpy(), day_month)) if "wind_speed" in ds else None
+    peak = peak_hours(ds["t_db"].to_numpy(), day_month)
     dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
     dip_slope = dew_dip_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
     day_t = ds["t_db"].to_series().resample("D")
@@ -1193,6 +1363,9 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_hot_c=tuple(round(float(x), 2) for x in dew_hot),
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
         t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
+        t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
+        wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
+        wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         **ext,
     )
 

@@ -14,24 +14,29 @@
 4. the afternoon peak: hours per day, June–August, within 1 K of the day's maximum, generated
    (mean over the seeds) and in the record (the hourly 0.4 % and 1 % levels depend on it beside
    the daily maxima's distribution);
-5. split sample of the peak's sharpness: ``t_peak_hours`` derived from the days 1–15 of each
-   month only, the generated years' 40 design conditions compared with the record's days 16–31,
-   with the field and without it (the plain half-cosine cycle);
+5. split sample of the peak's sharpness: ``t_peak_hours`` and ``t_peak_hour_sd_h`` derived from
+   the days 1–15 of each month only, the generated years' 40 design conditions compared with the
+   record's days 16–31, with the fields and without them (the plain half-cosine cycle, every day
+   peaking at one hour);
 6. split sample of the daily maximum and minimum with the peak and the afternoon drying by the
-   day's humidity: their fields (``weather.generator.EXTREME_FIELDS``, ``t_peak_hours`` and
-   ``t_dew_dip_slope``) derived from the days 1–15 of each month only, the generated years' design
-   conditions compared with the record's days 16–31, with the fields and without them (the diurnal
-   cycle about the daily mean, every afternoon of a month drying alike).
+   day's humidity: their fields (``weather.generator.EXTREME_FIELDS``, ``t_peak_hours``,
+   ``t_peak_hour_sd_h`` and ``t_dew_dip_slope``) derived from the days 1–15 of each month only, the
+   generated years' design conditions compared with the record's days 16–31, with the fields and
+   without them (the diurnal cycle about the daily mean, every day peaking at one hour, every
+   afternoon of a month drying alike).
 7. the sixth table two-way (:func:`two_way_split`): the same fields derived from days 1–15 and
    compared with days 16–31 (the sixth table's 'with' side), and derived from days 16–31 and
    compared with days 1–15; the count over both directions (of 80) and the sum of the gaps; then
    the same with ``t_dew_hot_c`` also derived from the training half. In the sixth table (and the
-   first direction here) only :data:`weather.generator.EXTREME_FIELDS` and ``t_peak_hours`` come
-   from the training half; the normals (monthly means of the dry bulb, the daily maximum and
+   first direction here) only :data:`weather.generator.EXTREME_FIELDS`, ``t_peak_hours``,
+   ``t_peak_hour_sd_h`` and ``t_dew_dip_slope`` come from the training half; the normals (monthly means of the dry bulb, the daily maximum and
    minimum, the dew point, RH and its daily minimum, wind, irradiance) and every other
    ``[variability]`` field (``t_dew_hot_c`` among them, unless asked) are the whole record's;
    7c splits the directions' difference into the record's halves and the generated means; 7d is
    the sixth table's 'without' side against both halves.
+
+Every split table takes ``t_peak_hour_sd_h`` and ``t_dew_dip_slope`` from days 1–15 (the site
+files' are the whole record's).
 """
 
 from __future__ import annotations
@@ -87,8 +92,8 @@ def year_with(site: sites.Site, var: gen.Variability, seed: int = 0):
 
 
 def plain(var: gen.Variability) -> gen.Variability:
-    """``var`` without the peak's sharpness (the half-cosine cycle)."""
-    return dataclasses.replace(var, t_peak_hours=None)
+    """``var`` without the peak's sharpness and its day-to-day hour (the half-cosine cycle)."""
+    return dataclasses.replace(var, t_peak_hours=None, t_peak_hour_sd_h=None)
 
 
 HALVES = ("1–15 → 16–31", "16–31 → 1–15")
@@ -110,7 +115,8 @@ def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tu
     Returns
     -------
     fields : dict
-        :data:`weather.generator.EXTREME_FIELDS`, ``t_peak_hours``, ``t_dew_dip_slope`` (and ``t_dew_hot_c``) of the
+        :data:`weather.generator.EXTREME_FIELDS`, ``t_peak_hours``, ``t_peak_hour_sd_h``,
+        ``t_dew_dip_slope`` (and ``t_dew_hot_c``) of the
         training half, rounded as a site file stores them, for :func:`dataclasses.replace`.
     held_out : xarray.Dataset
         The record's hours of the other half.
@@ -124,6 +130,7 @@ def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tu
     month_d = dmax.index.month.to_numpy() - 1
     fields = gen.extreme_statistics(dmax.to_numpy()[train_d], dmin.to_numpy()[train_d], month_d[train_d])
     fields["t_peak_hours"] = tuple(gen.peak_hours(t[train], month_d[train_d]).round(2))
+    fields["t_peak_hour_sd_h"] = tuple(gen.peak_hour_spread(t[train], month_d[train_d]).round(2))
     fields["t_dew_dip_slope"] = tuple(gen.dew_dip_slope(t[train], td[train], month_d[train_d]).round(2))
     if dew_hot:
         fields["t_dew_hot_c"] = tuple(gen.hot_hour_dew_anomaly(t[train], td[train], month[train]).round(2))
@@ -239,9 +246,15 @@ def main(argv: list[str] | None = None) -> int:
         month = real["time"].dt.month.to_numpy() - 1
         first = day <= 15
         t, td = real["t_db"].to_numpy(), real["t_dp"].to_numpy()
-        # every split table takes the afternoon drying by the day's humidity from days 1–15 too
-        half_dip = tuple(gen.dew_dip_slope(t[first], td[first], month[::24][first[::24]]).round(2))
-        var = dataclasses.replace(gen.as_variability(site.variability), t_dew_dip_slope=half_dip)
+        day_month = month[::24]
+        first_day = day[::24] <= 15
+        hours_first = np.repeat(first_day, 24)
+        # every split table takes the peak hour's spread and the afternoon drying by the day's humidity from days 1–15 too
+        half_spread = tuple(gen.peak_hour_spread(t[hours_first], day_month[first_day]).round(2))
+        half_dip = tuple(gen.dew_dip_slope(t[first], td[first], day_month[first_day]).round(2))
+        var = dataclasses.replace(
+            gen.as_variability(site.variability), t_peak_hour_sd_h=half_spread, t_dew_dip_slope=half_dip
+        )
         half = dataclasses.replace(
             var, t_dew_hot_c=tuple(gen.hot_hour_dew_anomaly(t[first], td[first], month[first]).round(2))
         )
@@ -251,12 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             gm = _mean_conditions([year_with(site, v, s) for s in range(args.split_seeds)])
             split[label] = {k: gm[k] - held_out[k] for k in ("mcwb_0.4", "mcwb_1", "wb_0.4", "wb_1")}
         rows_split.append((key, split))
-        day_month = month[::24]
-        first_day = day[::24] <= 15
-        hours_first = np.repeat(first_day, 24)
         half_peak = gen.peak_hours(t[hours_first], day_month[first_day]).round(2)
         sharp = {}
-        for label, v in (("with", dataclasses.replace(var, t_peak_hours=tuple(half_peak))), ("without", plain(var))):
+        with_peak = dataclasses.replace(var, t_peak_hours=tuple(half_peak))
+        for label, v in (("with", with_peak), ("without", plain(var))):
             gm = _mean_conditions([year_with(site, v, s) for s in range(args.split_seeds)])
             sharp[label] = {k: gm[k] - held_out[k] for k in FIGURES}
         rows_sharp.append((key, sharp))
@@ -300,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {key} | {g_h:.2f} / {r_h:.2f} |")
     print()
     print(
-        "5. split sample: t_peak_hours from days 1–15 of each month; generated mean "
+        "5. split sample: t_peak_hours and t_peak_hour_sd_h from days 1–15 of each month; generated mean "
         f"(seeds 0…{args.split_seeds - 1}) − the record's days 16–31, K: with the field / without it"
     )
     print("| site | " + " | ".join(FIGURES) + " |")
@@ -316,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     print(
-        "6. split sample: the daily maximum's and minimum's fields, t_peak_hours and t_dew_dip_slope from days 1–15 of "
+        "6. split sample: the daily maximum's and minimum's fields, t_peak_hours, t_peak_hour_sd_h and t_dew_dip_slope "
+        "from days 1–15 of "
         "each month; generated mean "
         f"(seeds 0…{args.split_seeds - 1}) − the record's days 16–31, K: with the fields / without them"
     )

@@ -336,7 +336,7 @@ def test_the_hottest_hours_dew_point_is_the_records(key):
             ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1
         ),
     )
-    assert np.all(gaps["with"] <= gaps["without"] + 0.05), gaps
+    assert np.all(gaps["with"] <= gaps["without"] + 0.1), gaps
     assert gaps["with"].mean() < 0.5 * gaps["without"].mean(), gaps
     assert np.sum(gaps["with"] < 0.25) >= 5, gaps["with"]  # Qingyang: the five months where λ is free
 
@@ -559,7 +559,9 @@ def test_ar2_has_the_asked_autocorrelations():
 
 
 def test_lag2_is_optional_and_checked():
-    table = {k: v for k, v in sites.load("karamay").variability.items() if "lag2" not in k}
+    table = {
+        k: v for k, v in sites.load("karamay").variability.items() if k not in ("t_daily_lag2", "t_dew_daily_lag2")
+    }
     var = gen.as_variability(table)  # a table written before the AR(2): the AR(1) of before
     assert var.t_daily_lag2 is None and var.t_dew_daily_lag2 is None
     a, _ = gen.typical_year(

@@ -71,15 +71,27 @@ def test_record_problems_names_impossible_and_implausible_hours():
     assert any("month boundary" in line and "2021-02-01" in line for line in lines)
 
 
-@pytest.mark.parametrize("key", sorted(EPW_FILES))
+MCWB_1_MISSES: dict[str, str] = {}
+"""Sites whose coincident wet bulb 1 % is a known miss of this test's bound (strict xfail). Qingyang's
+(−1.11 K on these five seeds) came in with humid days drying less and the day-to-day peak hour (−1.01 K)."""
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=MCWB_1_MISSES[k])) if k in MCWB_1_MISSES else k
+        for k in sorted(EPW_FILES)
+    ],
+)
 def test_generated_design_conditions_against_real_files(key, real_weather):
     """Measured gaps (generated mean of 5 seeds − real file), stated in the README.
 
-    On ten seeds 35 of 40 figures are within the issue's 0.5 K (28 before the daily maximum and
+    On ten seeds 34 of 40 figures are within the issue's 0.5 K (28 before the daily maximum and
     minimum as two variables; README, "Are the generated extremes right?"). The largest gap on
-    these five seeds is Qingyang's coincident wet bulb 1 % (−1.09 K; −1.11 K before humid days
-    dried less than dry ones, a strict xfail then; −0.9 K before the two variables), 0.01 K inside
-    this test's 1.1 K bound; the comments below give the gaps of these five seeds. This test pins that the comparison runs, its figures stay physical and
+    these five seeds is Qingyang's coincident wet bulb 1 % (−1.01 K; −1.11 K before humid days
+    dried less than dry ones and the peak hour varied from day to day, a strict xfail then; −0.9 K
+    before the two variables), inside this test's 1.1 K bound; the comments below give the gaps of
+    these five seeds. This test pins that the comparison runs, its figures stay physical and
     the hot, cold and humid tails within the bounds below; it does not pretend the goal is met
     everywhere.
     """
@@ -95,11 +107,11 @@ def test_generated_design_conditions_against_real_files(key, real_weather):
     for g in (lambda k: dc[k][0], lambda k: dc[k][2]):  # generated and real alike
         assert g("db_99.6") < g("db_99") < g("db_1") < g("db_0.4")
         assert g("wb_1") <= g("wb_0.4") and g("mcwb_0.4") <= g("db_0.4")
-    assert abs(dc["db_0.4"][0] - dc["db_0.4"][2]) < 0.6  # the hot tail: at most +0.2 K (Karamay)
-    assert abs(dc["db_99.6"][0] - dc["db_99.6"][2]) < 1.2  # the cold tail: at most −0.9 K (Dulles)
-    assert abs(dc["wb_0.4"][0] - dc["wb_0.4"][2]) < 0.6  # the humid tail: at most +0.46 K (Dulles), −0.44 K (Qingyang)
-    assert abs(dc["mcwb_0.4"][0] - dc["mcwb_0.4"][2]) < 0.9  # hot hours' humidity: at most −0.69 K (Qingyang)
-    assert abs(dc["mcwb_1"][0] - dc["mcwb_1"][2]) < 1.1  # −1.09 K (Qingyang), +0.61 K (Karamay)
+    assert abs(dc["db_0.4"][0] - dc["db_0.4"][2]) < 0.6  # the hot tail: at most +0.24 K (Karamay)
+    assert abs(dc["db_99.6"][0] - dc["db_99.6"][2]) < 1.2  # the cold tail: at most −0.81 K (Dulles)
+    assert abs(dc["wb_0.4"][0] - dc["wb_0.4"][2]) < 0.6  # the humid tail: at most +0.50 K (Dulles), −0.47 K (Qingyang)
+    assert abs(dc["mcwb_0.4"][0] - dc["mcwb_0.4"][2]) < 0.9  # hot hours' humidity: at most −0.68 K (Qingyang)
+    assert abs(dc["mcwb_1"][0] - dc["mcwb_1"][2]) < 1.1  # −1.01 K (Qingyang), +0.63 K (Karamay)
 
 
 def test_real_records_are_checked(real_weather):
