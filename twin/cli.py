@@ -368,6 +368,8 @@ def cmd_weather(args: argparse.Namespace) -> int:
             v = variability_from_record(ds, f"derived from {label} by weather.generator.variability_from_record")
             print("[variability]")
             for k, val in v.__dict__.items():
+                if val is None:  # a field the record cannot give (no wind column): TOML has no null
+                    continue
                 if isinstance(val, tuple):
                     print(f"{k} = [{', '.join(f'{x:g}' for x in val)}]")
                 elif isinstance(val, str):
@@ -708,7 +710,7 @@ def _refuse_seed_with_file(seed: int | None, file: str | None) -> None:
     """``--seed`` picks a generated typical year: beside a weather file it would change nothing."""
     from twin.core.params import ConfigError
 
-    if seed is not None and file:
+    if seed is not None and file and file != "typical":
         raise ConfigError(
             f"--seed {seed} picks a generated typical year, and the weather is read from the file {file}; "
             "give --seed or a weather file, not both"

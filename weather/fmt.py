@@ -46,6 +46,8 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
             return _whole(n, grouped)
         if n.bit_length() > 1023:  # beyond any float
             return f"about {'-' if n < 0 else ''}10^{int(abs(n).bit_length() * math.log10(2))}"
+    if getattr(getattr(value, "dtype", None), "itemsize", 8) < 8:
+        value = float(str(value))  # a float32 value as it was written (70.1), not its double (70.0999984741211)
     v = float(value)
     if math.isfinite(v) and v.is_integer() and abs(v) < _WHOLE_BELOW:
         return _whole(int(v), grouped)

@@ -70,6 +70,7 @@ import calendar
 import dataclasses
 import functools
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -83,6 +84,7 @@ from weather.dataset import (
     EXTREME_FIELDS,
     VARIABILITY_RANGES,
     WeatherError,
+    WeatherWarning,
     build_dataset,
     extremes_problem,
     lag_pair_problem,
@@ -901,6 +903,13 @@ def peak_hour_draws(seed: int, sunrise: np.ndarray, spread: Any, year: int) -> n
     n = sunrise.size
     if spread is None:
         return np.full(n, T_MAX_SOLAR_HOUR)
+    if max(spread) > PEAK_HOUR_SD_MAX:
+        warnings.warn(
+            f"variability.t_peak_hour_sd_h up to {max(spread):g} h: the drawn peak hours spread at most "
+            f"{PEAK_HOUR_SD_MAX:g} h (weather.generator.PEAK_HOUR_SD_MAX), the months above it are drawn with that",
+            WeatherWarning,
+            stacklevel=2,
+        )
     z = np.random.default_rng([seed, 1]).standard_normal(n).clip(-PEAK_HOUR_Z_MAX, PEAK_HOUR_Z_MAX)
     sd = np.clip(mean_preserving_daily(np.minimum(spread, PEAK_HOUR_SD_MAX), year), 0.0, PEAK_HOUR_SD_MAX)
     return np.clip(T_MAX_SOLAR_HOUR + sd * z, sunrise + 2.0, PEAK_HOUR_LATEST)

@@ -494,14 +494,37 @@ def _first_line(exc: BaseException) -> str:
 
 
 _UNIT_SPELLINGS = {
-    "degC": ("degc", "°c", "c", "deg c", "celsius", "degree_celsius", "degrees_celsius"),
+    "degC": (
+        "degc",
+        "°c",
+        "c",
+        "deg c",
+        "celsius",
+        "degree_celsius",
+        "degrees_celsius",
+        "degree_c",
+        "degrees_c",
+        "deg_c",
+        "degree c",
+        "degrees c",
+    ),
     "%": ("%", "percent", "pct"),
     "Pa": ("pa",),
     "W m-2": ("w m-2", "w/m2", "w/m^2", "w m^-2", "w/m²", "w m⁻²"),
     "m s-1": ("m s-1", "m/s", "m s^-1", "m s⁻¹"),
 }
-"""How a CSV header may write each standard variable's units (compared in lower case, spaces
-collapsed); other units in a header are refused, not read as if they were these."""
+"""How a CSV header may write each standard variable's units (compared through :func:`_unit_key`);
+other units in a header are refused, not read as if they were these. An empty ``[]`` is no units,
+as a column without brackets."""
+
+
+def _unit_key(units: str) -> str:
+    """Units compared without case, spacing or the product and power signs (``W·m**-2``,
+    ``W.m^-2`` and ``w m-2`` alike; ``℃`` and ``° C`` as ``°c``)."""
+    key = units.lower().replace("℃", "°c").replace("**", "").replace("^", "")
+    for sign in "·.*":
+        key = key.replace(sign, " ")
+    return " ".join(key.split()).replace("° c", "°c")
 
 
 def _auto_columns(header: list[str], source: str) -> dict[str, str]:
@@ -516,7 +539,7 @@ def _auto_columns(header: list[str], source: str) -> dict[str, str]:
             continue
         units = rest.rsplit("]", 1)[0].strip() if bracket else ""
         standard = VARIABLES[base][0]
-        if bracket and " ".join(units.lower().split()) not in _UNIT_SPELLINGS[standard]:
+        if units and _unit_key(units) not in {_unit_key(u) for u in _UNIT_SPELLINGS[standard]}:
             raise WeatherError(
                 f"{source}: column {str(col)!r}: units {units!r}; allowed {standard} "
                 f"({', '.join(repr(u) for u in _UNIT_SPELLINGS[standard])}): convert the column to {standard}"

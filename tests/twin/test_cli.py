@@ -128,6 +128,29 @@ def test_derive_prints_a_site_table(capsys):
     assert out.startswith("[variability]") and "t_dew_skew = [" in out
 
 
+def test_derive_from_a_file_without_wind(tmp_path, capsys):
+    """A record without a wind column derives the rest (the wind's fields left out: TOML has no null)."""
+    assert cli.main(["weather", "--site", "karamay", "--csv", str(tmp_path / "k.csv")]) == 0
+    text = (tmp_path / "k.csv").read_text().splitlines()
+    cols = text[0].split(",")
+    keep = [i for i, c in enumerate(cols) if not c.startswith("wind_speed")]
+    assert len(keep) == len(cols) - 1
+    (tmp_path / "nowind.csv").write_text("\n".join(",".join(r.split(",")[i] for i in keep) for r in text) + "\n")
+    capsys.readouterr()
+    assert cli.main(["weather", "--file", str(tmp_path / "nowind.csv"), "--site", "karamay", "--derive"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[variability]") and "t_dew_dip_slope = [" in out and "wind_hourly" not in out
+
+
+def test_weather_typical_takes_a_seed(capsys):
+    """``--weather typical`` is the generated year, not a file: ``--seed`` beside it picks that year."""
+    args = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output", "--markdown"]
+    assert cli.main([*args, "--weather", "typical", "--seed", "3"]) == 0
+    with_typical = capsys.readouterr().out
+    assert cli.main([*args, "--seed", "3"]) == 0
+    assert capsys.readouterr().out == with_typical
+
+
 # ----------------------------------------------------------------------------- run / compare
 def test_run_with_site_and_cooling_writes_a_new_file_each_time(tmp_path, capsys):
     args = ["run", "--site", "karamay", "--cooling", "free_air", "--out-dir", str(tmp_path)]

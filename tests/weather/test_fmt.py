@@ -41,6 +41,15 @@ def test_a_given_value_is_not_grouped():
     assert number(0.35, grouped=False) == "0.35"
 
 
+def test_a_float32_value_prints_as_written() -> None:
+    """A value read from a float32 NetCDF variable (70.1 stored as 70.0999984741211 in double)."""
+    import numpy as np
+
+    assert number(np.float32(70.1), grouped=False) == "70.1"
+    assert number(np.float32(70.1)) == "70.1"
+    assert number(np.float32(3.0)) == "3"
+
+
 def test_the_users_value_is_echoed_exactly_and_a_huge_negative_keeps_its_sign() -> None:
     """An out-of-range value a user typed must not print equal to its bound (1.0000000000001
     against 1: 12 significant digits would show 1)."""

@@ -538,3 +538,36 @@ def test_a_file_written_by_twin_weather_reads_back_and_drives_a_run(tmp_path, ca
     on_file = capsys.readouterr().out
     assert cli.main(run) == 0
     assert capsys.readouterr().out.splitlines()[:4] == on_file.splitlines()[:4]  # the same KPI rows
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t_db [degree_C]",
+        "t_db [degrees_C]",
+        "t_db [deg_C]",
+        "t_db [℃]",
+        "t_db [° C]",
+        "t_db []",
+        "ghi [W m**-2]",
+        "ghi [W.m-2]",
+        "ghi [W·m-2]",
+        "ghi [W m^-2]",
+        "wind_speed [m s**-1]",
+        "wind_speed [m.s-1]",
+        "wind_speed [m·s-1]",
+    ],
+)
+def test_csv_header_units_in_their_common_spellings_are_read(header):
+    """CF/UDUNITS and typographic spellings of the standard units pass the header check."""
+    from weather.readers import _auto_columns
+
+    assert _auto_columns(["time", header], "f.csv") == {header.split(" ")[0]: header}
+
+
+@pytest.mark.parametrize("header", ["t_db [degF]", "t_db [K]", "p_air [hPa]", "wind_speed [km/h]", "ghi [kW m-2]"])
+def test_csv_header_units_of_another_scale_are_refused(header):
+    from weather.readers import _auto_columns
+
+    with pytest.raises(weather.WeatherError, match="units"):
+        _auto_columns(["time", header], "f.csv")
