@@ -354,6 +354,18 @@ def cmd_weather(args: argparse.Namespace) -> int:
                 f"{option} {value} is of the generated typical year, and --file {args.file} is read as it is; "
                 f"give {option} or --file, not both"
             )
+    if args.file and args.site and len(args.site) > 1:
+        raise weather.WeatherError(
+            f"--site {' '.join(args.site)} with --file {args.file}: the file is one place; give one --site "
+            "(its location and normals for the file), or leave --file out to print several sites' generated years"
+        )
+    if args.derive:
+        for option, given in (("-o", args.output), ("--csv", args.csv), ("--markdown", args.markdown)):
+            if given:
+                raise weather.WeatherError(
+                    f"{option} with --derive: --derive prints a site file's [variability] table (TOML) and "
+                    f"writes nothing; give {option} without --derive, or redirect the table (> file.toml)"
+                )
     targets = [None] if args.file else args.site
     if len(targets) > 1 and (args.output or args.csv):
         raise OutputError("-o/--csv write one file: give one --site (or run once per site)")

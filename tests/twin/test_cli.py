@@ -128,6 +128,26 @@ def test_derive_prints_a_site_table(capsys):
     assert out.startswith("[variability]") and "t_dew_skew = [" in out
 
 
+@pytest.mark.parametrize("option", [["--csv", "d.csv"], ["-o", "d.nc"], ["--markdown"]])
+def test_derive_refuses_what_it_would_ignore(option, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["weather", "--site", "qingyang", "--derive", *option]) == 2
+    assert f"{option[0]} with --derive" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_weather_file_takes_one_site(capsys):
+    assert cli.main(["weather", "--file", str(epw_path("qingyang")), "--site", "qingyang", "--site", "karamay"]) == 2
+    assert "give one --site" in capsys.readouterr().err
+
+
+def test_derive_takes_a_generated_years_own_statistics(capsys):
+    """A generated year's March can have a wide spread of peak hours (12.2 h at Qingyang, seed 1):
+    its derived table is one the site file takes."""
+    assert cli.main(["weather", "--site", "qingyang", "--seed", "1", "--derive"]) == 0
+    assert "t_peak_hour_sd_h = [" in capsys.readouterr().out
+
+
 def test_derive_from_a_file_without_wind(tmp_path, capsys):
     """A record without a wind column derives the rest (the wind's fields left out: TOML has no null)."""
     assert cli.main(["weather", "--site", "karamay", "--csv", str(tmp_path / "k.csv")]) == 0

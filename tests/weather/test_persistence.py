@@ -60,8 +60,8 @@ def test_wind_lags_are_given_together():
         dataclasses.replace(gen.DEFAULT_VARIABILITY, wind_hourly_lag1=0.5)
     with pytest.raises(gen.WeatherError, match=r"^variability\.wind_hourly_lag1 = 0\.99; allowed 0 … 0\.95"):
         dataclasses.replace(gen.DEFAULT_VARIABILITY, wind_hourly_lag1=0.99, wind_hourly_lag2=0.3)
-    with pytest.raises(gen.WeatherError, match=r"^variability\.t_peak_hour_sd_h must be 12 values in 0 … 12 h"):
-        dataclasses.replace(gen.DEFAULT_VARIABILITY, t_peak_hour_sd_h=(1.0,) * 11 + (13.0,))
+    with pytest.raises(gen.WeatherError, match=r"^variability\.t_peak_hour_sd_h must be 12 values in 0 … 18 h"):
+        dataclasses.replace(gen.DEFAULT_VARIABILITY, t_peak_hour_sd_h=(1.0,) * 11 + (19.0,))
 
 
 def test_peak_hour_draws():
