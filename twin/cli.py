@@ -383,7 +383,7 @@ def cmd_weather(args: argparse.Namespace) -> int:
                 if val is None:  # a field the record cannot give (no wind column): TOML has no null
                     continue
                 if isinstance(val, tuple):
-                    print(f"{k} = [{', '.join(f'{x:g}' for x in val)}]")
+                    print(f"{k} = [{', '.join(f'{x + 0.0:g}' for x in val)}]")  # + 0.0: no "-0"
                 elif isinstance(val, str):
                     print(f'{k} = "{val}"')
                 else:

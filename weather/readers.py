@@ -535,8 +535,13 @@ def _auto_columns(header: list[str], source: str) -> dict[str, str]:
     for col in header:
         base, bracket, rest = str(col).partition("[")
         base = base.strip().lower()
-        if base not in VARIABLES or base in found:
+        if base not in VARIABLES:
             continue
+        if base in found:
+            raise WeatherError(
+                f"{source}: columns {found[base]!r} and {str(col)!r} are both {base}; keep one (the reader would "
+                "not know which to read)"
+            )
         units = rest.rsplit("]", 1)[0].strip() if bracket else ""
         standard = VARIABLES[base][0]
         if units and _unit_key(units) not in {_unit_key(u) for u in _UNIT_SPELLINGS[standard]}:

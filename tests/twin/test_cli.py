@@ -136,6 +136,13 @@ def test_derive_refuses_what_it_would_ignore(option, tmp_path, capsys, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_derive_prints_no_negative_zero(capsys):
+    """A statistic rounded to -0.0 prints as 0 (Yinchuan's generated year has one)."""
+    assert cli.main(["weather", "--site", "yinchuan", "--derive"]) == 0
+    out = capsys.readouterr().out
+    assert "-0," not in out and "-0]" not in out
+
+
 def test_a_weather_file_takes_one_site(capsys):
     assert cli.main(["weather", "--file", str(epw_path("qingyang")), "--site", "qingyang", "--site", "karamay"]) == 2
     assert "give one --site" in capsys.readouterr().err

@@ -571,3 +571,12 @@ def test_csv_header_units_of_another_scale_are_refused(header):
 
     with pytest.raises(weather.WeatherError, match="units"):
         _auto_columns(["time", header], "f.csv")
+
+
+@pytest.mark.parametrize("second", ["t_db", "t_db [degC]", "T_DB"])
+def test_a_variable_in_two_columns_is_refused(second):
+    """Two columns of one variable (``t_db [degC]`` and ``t_db``): which one is meant is not known."""
+    from weather.readers import _auto_columns
+
+    with pytest.raises(weather.WeatherError, match=r"columns 't_db \[degC\]' and .* are both t_db; keep one"):
+        _auto_columns(["time", "t_db [degC]", second], "f.csv")
