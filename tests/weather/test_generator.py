@@ -336,7 +336,7 @@ def test_the_hottest_hours_dew_point_is_the_records(key):
             ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1
         ),
     )
-    assert np.all(gaps["with"] <= gaps["without"] + 0.1), gaps
+    assert np.all(gaps["with"] <= gaps["without"] + 0.05), gaps  # at most +0.033 K (Gui'an June, seed 0)
     assert gaps["with"].mean() < 0.5 * gaps["without"].mean(), gaps
     assert np.sum(gaps["with"] < 0.25) >= 5, gaps["with"]  # Qingyang: the five months where λ is free
 
