@@ -71,18 +71,7 @@ def test_record_problems_names_impossible_and_implausible_hours():
     assert any("month boundary" in line and "2021-02-01" in line for line in lines)
 
 
-MCWB_1_MISSES: dict[str, str] = {}
-"""Sites whose coincident wet bulb 1 % is a known miss of this test's bound (strict xfail). Qingyang's
-(−1.11 K on these five seeds) came in with humid days drying less and the day-to-day peak hour (−1.01 K)."""
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=MCWB_1_MISSES[k])) if k in MCWB_1_MISSES else k
-        for k in sorted(EPW_FILES)
-    ],
-)
+@pytest.mark.parametrize("key", sorted(EPW_FILES))
 def test_generated_design_conditions_against_real_files(key, real_weather):
     """Measured gaps (generated mean of 5 seeds − real file), stated in the README.
 
