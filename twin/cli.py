@@ -721,8 +721,9 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
 def _refuse_seed_with_file(seed: int | None, file: str | None) -> None:
     """``--seed`` picks a generated typical year: beside a weather file it would change nothing."""
     from twin.core.params import ConfigError
+    from twin.engine.config import WeatherSource
 
-    if seed is not None and file and file != "typical":
+    if seed is not None and file and WeatherSource(source=file).is_file:
         raise ConfigError(
             f"--seed {seed} picks a generated typical year, and the weather is read from the file {file}; "
             "give --seed or a weather file, not both"

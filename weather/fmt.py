@@ -38,15 +38,16 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
     >>> number(99999, grouped=False), number(1e12, grouped=False)
     ('99999', '1000000000000')
     """
-    if isinstance(value, bool):
-        return str(value)
+    dtype = getattr(value, "dtype", None)  # a numpy scalar (no numpy import here)
+    if isinstance(value, bool) or getattr(dtype, "kind", "") == "b":
+        return str(bool(value))
     if isinstance(value, Integral):
         n = int(value)
         if abs(n) < _WHOLE_BELOW:
             return _whole(n, grouped)
         if n.bit_length() > 1023:  # beyond any float
             return f"about {'-' if n < 0 else ''}10^{int(abs(n).bit_length() * math.log10(2))}"
-    if getattr(getattr(value, "dtype", None), "itemsize", 8) < 8:
+    if getattr(dtype, "kind", "") == "f" and getattr(dtype, "itemsize", 8) < 8:
         value = float(str(value))  # a float32 value as it was written (70.1), not its double (70.0999984741211)
     v = float(value)
     if math.isfinite(v) and v.is_integer() and abs(v) < _WHOLE_BELOW:

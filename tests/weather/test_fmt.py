@@ -48,6 +48,7 @@ def test_a_float32_value_prints_as_written() -> None:
     assert number(np.float32(70.1), grouped=False) == "70.1"
     assert number(np.float32(70.1)) == "70.1"
     assert number(np.float32(3.0)) == "3"
+    assert number(np.bool_(True)) == "True"  # not float("True")
 
 
 def test_the_users_value_is_echoed_exactly_and_a_huge_negative_keeps_its_sign() -> None:
