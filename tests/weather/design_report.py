@@ -37,6 +37,12 @@
 
 Every split table takes ``t_peak_hour_sd_h`` and ``t_dew_dip_slope`` from days 1–15 (the site
 files' are the whole record's).
+
+``--humid`` prints the humid tail's diagnosis instead (:func:`report_humid`): the dew point of the
+hours at the 1 % and 0.4 % dry bulb split into the months', the day's and the hour's parts
+(:func:`dew_parts`), the record's 0.4 % wet-bulb hours by day (:func:`wet_bulb_days`) and the
+summer correlation of the daily range with the day's dew point (:func:`range_dew_corr`), record
+against generated.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ import weather
 from tests.conftest import EPW_FILES, SHARED_WEATHER
 from twin.engine.weather_source import site_weather
 from weather import generator as gen
-from weather.validation import design_conditions, published_design_conditions
+from weather.validation import design_conditions, published_design_conditions, wet_bulb_of
 
 FIGURES = ("db_0.4", "mcwb_0.4", "db_1", "mcwb_1", "wb_0.4", "wb_1", "db_99.6", "db_99")
 WEATHER = SHARED_WEATHER
@@ -241,6 +247,98 @@ def report_rule(split_seeds: int = 10) -> None:
     print("outside 0.5 K: " + ("; ".join(misses) or "none"))
 
 
+def dew_parts(ds: xr.Dataset, level: str = "1") -> dict[str, float]:
+    """The dew point of the hours at a cooling dry-bulb level in three parts, °C / K.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        An hourly year of whole days (``t_db``, ``t_dp``, °C).
+    level : str
+        ``"1"`` or ``"0.4"``: the hours within ±0.5 K of that dry bulb (the hours whose mean wet
+        bulb is the coincident wet bulb of :func:`weather.validation.design_conditions`).
+
+    Returns
+    -------
+    dict
+        ``td`` their mean dew point = ``month`` (the mean over them of their month's mean dew
+        point) + ``day`` (their day's mean dew point minus the month's) + ``dip`` (the hour's dew
+        point minus its day's mean), and ``hours`` their number.
+    """
+    t, td = ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()
+    month = ds["time"].dt.month.to_numpy() - 1
+    near = np.abs(t - design_conditions(ds)[f"db_{level}"]) <= 0.5
+    month_mean = (np.bincount(month, weights=td, minlength=12) / np.bincount(month, minlength=12))[month]
+    day_mean = np.repeat(td.reshape(-1, 24).mean(axis=1), 24)
+    return {
+        "td": float(td[near].mean()),
+        "month": float(month_mean[near].mean()),
+        "day": float((day_mean - month_mean)[near].mean()),
+        "dip": float((td - day_mean)[near].mean()),
+        "hours": float(near.sum()),
+    }
+
+
+def wet_bulb_days(ds: xr.Dataset, days: int = 2) -> tuple[float, float]:
+    """How much of the 0.4 % wet bulb a few days make: ``(share of its hours, level without them)``.
+
+    The hours at or above the 0.4 % wet bulb; the share of them on the ``days`` days that hold
+    the most, and the 0.4 % level of the year without those days, °C.
+    """
+    wb = wet_bulb_of(ds)
+    day = np.repeat(np.arange(wb.size // 24), 24)
+    top = wb >= np.percentile(wb, 99.6)
+    counts = np.bincount(day[top], minlength=day[-1] + 1)
+    most = np.argsort(counts, kind="stable")[::-1][:days]
+    return float(counts[most].sum() / top.sum()), float(np.percentile(wb[~np.isin(day, most)], 99.6))
+
+
+def range_dew_corr(ds: xr.Dataset, months: tuple[int, ...] = (6, 7, 8)) -> float:
+    """Correlation of the daily range of the dry bulb with the day's mean dew point, both about their
+    month's mean, over the days of ``months`` (1 … 12)."""
+    t, td = (ds[v].to_numpy().reshape(-1, 24) for v in ("t_db", "t_dp"))
+    month = ds["time"].dt.month.to_numpy()[::24]
+    x, y = t.max(axis=1) - t.min(axis=1), td.mean(axis=1)
+    for v in (x, y):
+        v -= (np.bincount(month, weights=v, minlength=13) / np.maximum(np.bincount(month, minlength=13), 1))[month]
+    keep = np.isin(month, months)
+    return float(np.corrcoef(x[keep], y[keep])[0, 1])
+
+
+def report_humid(seeds: int = 10) -> None:
+    """Print the humid tail's diagnosis, record / generated mean over seeds 0…``seeds``−1."""
+    print(
+        "8. the humid tail: dew point of the hours within ±0.5 K of the 1 % / 0.4 % dry bulb, °C = the months' mean + "
+        f"the day's anomaly + the hour's dip, record / generated (seeds 0…{seeds - 1})"
+    )
+    print("| site | level | dew point | months | day | dip |")
+    rows = []
+    for key, name in EPW_FILES.items():
+        real, _ = weather.read_epw(WEATHER / name)
+        years = [site_weather(sites.load(key), seed=s)[0] for s in range(seeds)]
+        for lvl in ("1", "0.4"):
+            r = dew_parts(real, lvl)
+            g = {k: float(np.mean([dew_parts(y, lvl)[k] for y in years])) for k in r}
+            signs = {"td": "", "month": "", "day": "+", "dip": "+"}
+            print(
+                f"| {key} | {lvl} % | " + " | ".join(f"{r[k]:{f}.2f} / {g[k]:{f}.2f}" for k, f in signs.items()) + " |"
+            )
+        stats = [(range_dew_corr(y), *wet_bulb_days(y), design_conditions(y)["wb_0.4"]) for y in [real, *years]]
+        rec, gen_mean = stats[0], np.mean(stats[1:], axis=0)
+        rows.append((key, rec, gen_mean))
+    print()
+    print(
+        "8b. the 0.4 % wet bulb: the share of its hours on the two days with the most, and how much lower the level "
+        "is without those two days, K; the June–August correlation of the daily range with the day's mean dew point; "
+        f"record / generated (mean over seeds 0…{seeds - 1})"
+    )
+    print("| site | share on two days | drop without them | range–dew correlation |")
+    for key, r, g in rows:
+        print(
+            f"| {key} | {r[1]:.2f} / {g[1]:.2f} | {r[3] - r[2]:.2f} / {g[3] - g[2]:.2f} | {r[0]:+.2f} / {g[0]:+.2f} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the comparisons; returns 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -248,10 +346,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split-seeds", type=int, default=10)
     ap.add_argument("--two-way-only", action="store_true", help="print only the seventh table")
     ap.add_argument("--rule", action="store_true", help="print only the adoption rule's three counts and the misses")
+    ap.add_argument("--humid", action="store_true", help="print only the humid tail's diagnosis (the eighth table)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     if args.rule:
         report_rule(args.split_seeds)
+        return 0
+    if args.humid:
+        report_humid(args.split_seeds)
         return 0
     if args.two_way_only:
         report_two_way(args.split_seeds)

@@ -6,9 +6,18 @@ import numpy as np
 import pytest
 
 import sites
-from tests.weather.design_report import FIGURES, HALVES, half_split, two_way_split
+from tests.weather.design_report import (
+    FIGURES,
+    HALVES,
+    dew_parts,
+    half_split,
+    range_dew_corr,
+    two_way_split,
+    wet_bulb_days,
+)
 from twin import site_weather
-from weather.validation import design_conditions
+from weather import psychrometrics as psy
+from weather.validation import design_conditions, wet_bulb_of
 
 TRAINED_FIELDS = ("t_max_daily_sd_c", "t_min_daily_sd_c", "t_max_min_corr", "t_peak_hours", "t_dew_hot_c")
 
@@ -70,3 +79,59 @@ def test_without_the_fields_the_directions_differ_by_the_halves_only(record):
     first, second = (design_conditions(half_split(record, train_first)[1]) for train_first in (False, True))
     for k in FIGURES:
         assert gaps[HALVES[0]][k] - gaps[HALVES[1]][k] == pytest.approx(first[k] - second[k], abs=1e-9)
+
+
+def _with_values(ds, t_db, t_dp):
+    """``ds`` with its dry bulb and dew point replaced (hourly arrays, °C) and its RH to match."""
+    out = ds.copy(deep=True)
+    out["t_db"].values[:] = t_db
+    out["t_dp"].values[:] = t_dp
+    out["rh"].values[:] = psy.relative_humidity_from_dew_point(t_db, t_dp, out["p_air"].to_numpy())
+    return out
+
+
+def test_dew_parts_by_hand(record):
+    """Hours at 30 °C at 15 h on even days (the 1 % level: 2 % of the hours reach it), 20 °C else; the
+    dew point 5 + month, +1 K on even days and −1 K on odd ones, +2 K at 15 h and −2 K at 3 h."""
+    n = record.sizes["time"] // 24
+    hour, day = np.tile(np.arange(24), n), np.repeat(np.arange(n), 24)
+    month = record["time"].dt.month.to_numpy() - 1
+    even = day % 2 == 0
+    t = np.where(even & (hour == 15), 30.0, 20.0)
+    td = 5.0 + month + np.where(even, 1.0, -1.0) + 2.0 * (hour == 15) - 2.0 * (hour == 3)
+    parts = dew_parts(_with_values(record, t, td), "1")
+    hot = even & (hour == 15)
+    assert parts["hours"] == hot.sum()
+    assert parts["dip"] == pytest.approx(2.0, abs=1e-9)
+    # a month's odd and even days do not quite balance: its mean is off 5 + month by at most 1/28 K
+    assert parts["month"] == pytest.approx(np.mean(5.0 + month[hot]), abs=1.0 / 28.0)
+    assert parts["day"] == pytest.approx(1.0, abs=1.0 / 28.0)
+    assert parts["td"] == pytest.approx(parts["month"] + parts["day"] + parts["dip"], abs=1e-9)
+
+
+def test_wet_bulb_days_finds_the_humid_spell(record):
+    """Two humid days (48 h, more than the year's 0.4 %, 35 h) hold every hour of the 0.4 % wet bulb;
+    without them the level is the other days' 0.4 % level, far below."""
+    n = record.sizes["time"] // 24
+    spell = np.isin(np.repeat(np.arange(n), 24), (200, 201))
+    rng = np.random.default_rng(0)
+    t = 25.0 + rng.normal(0.0, 2.0, spell.size)
+    ds = _with_values(record, t, np.minimum(np.where(spell, 22.0, 5.0 + rng.normal(0.0, 2.0, spell.size)), t))
+    share, without = wet_bulb_days(ds)
+    assert share == 1.0
+    assert without == pytest.approx(np.percentile(wet_bulb_of(ds)[~spell], 99.6), abs=1e-12)
+    assert without < design_conditions(ds)["wb_0.4"] - 5.0
+
+
+def test_range_dew_corr_of_a_linear_link(record):
+    """Days whose range is 10 + a K and whose dew point is 8 − 2a °C (a random): correlation −1."""
+    n = record.sizes["time"] // 24
+    a = np.random.default_rng(2).uniform(-2.0, 2.0, n)
+    hour = np.tile(np.arange(24), n)
+    rng_h = np.repeat(10.0 + a, 24)
+    t = np.where(hour == 3, 15.0, np.where(hour == 15, 15.0 + rng_h, 15.0 + rng_h / 2.0))
+    td = np.repeat(8.0 - 2.0 * a, 24)
+    assert range_dew_corr(_with_values(record, t, td)) == pytest.approx(-1.0, abs=1e-12)
+    assert range_dew_corr(_with_values(record, t, np.repeat(8.0 + 2.0 * a, 24)), months=(1,)) == pytest.approx(
+        1.0, abs=1e-12
+    )
