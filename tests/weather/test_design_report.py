@@ -132,6 +132,7 @@ def test_range_dew_corr_of_a_linear_link(record):
     t = np.where(hour == 3, 15.0, np.where(hour == 15, 15.0 + rng_h, 15.0 + rng_h / 2.0))
     td = np.repeat(8.0 - 2.0 * a, 24)
     assert range_dew_corr(_with_values(record, t, td)) == pytest.approx(-1.0, abs=1e-12)
+    assert abs(range_dew_corr(_with_values(record, 15.0 + np.repeat(a, 24), td), mid=True) + 1.0) < 1e-12
     assert range_dew_corr(_with_values(record, t, np.repeat(8.0 + 2.0 * a, 24)), months=(1,)) == pytest.approx(
         1.0, abs=1e-12
     )
