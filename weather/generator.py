@@ -169,13 +169,6 @@ class Variability:
         Spread of the hour of the daily maximum dry bulb, per month, h (:func:`peak_hour_spread`).
         Given, each day's hour of the maximum is drawn about :data:`T_MAX_SOLAR_HOUR` with it
         (:func:`peak_hour_draws`); absent, every day's maximum is at that hour.
-    t_dew_range_corr : tuple of 12 float, optional
-        Correlation of the daily range of the dry bulb with the day's mean dew point, per month
-        (:func:`dew_range_corr`; the records': negative in summer, −0.2 … −0.5 at the arid sites:
-        clear days with a wide range bring dry air). Given with the daily maximum's and minimum's
-        fields, the day's dew-point anomaly takes a share of the day's clearness, which drives the
-        range, drawn until the generated anomalies have it (:func:`typical_year`, step 3); absent,
-        the dew point follows the day's mean temperature only.
     wind_hourly_lag1, wind_hourly_lag2 : float, optional
         Lag-1 and lag-2 autocorrelations of the hourly wind speed about the day's curve (its day's
         mean and its month's mean diurnal profile, :func:`weather.validation.residual_lags`).
@@ -216,7 +209,6 @@ class Variability:
     t_peak_hours: tuple[float, ...] | None = None
     t_dew_dip_slope: tuple[float, ...] | None = None
     t_peak_hour_sd_h: tuple[float, ...] | None = None
-    t_dew_range_corr: tuple[float, ...] | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
 
@@ -752,77 +744,6 @@ def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.n
     return (szd - sz * sd / n) / (szz - sz * sz / n)
 
 
-def _pooled_corr(x: np.ndarray, y: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Per month, the correlation of ``x`` and ``y`` (each about its own month's mean) over the days
-    of the month and its two neighbours, shape (12,)."""
-    x, y = _about_month_mean(x, month), _about_month_mean(y, month)
-    sums = [np.bincount(month, weights=w, minlength=12) for w in (np.ones_like(x), x, y, x * x, y * y, x * y)]
-    n, sx, sy, sxx, syy, sxy = ((np.roll(v, 1) + v + np.roll(v, -1)) for v in sums)
-    cov = sxy - sx * sy / n
-    return cov / np.sqrt(np.maximum((sxx - sx * sx / n) * (syy - sy * sy / n), 1e-300))
-
-
-def dew_range_corr(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Correlation of the day's range of dry bulb with its mean dew point, per month, shape (12,).
-
-    Parameters
-    ----------
-    t_db, t_dp : numpy.ndarray
-        Hourly dry bulb and dew point of whole days, °C (24 values a day; any subset of a
-        record's days).
-    month : numpy.ndarray of int
-        Month of each day, 0 … 11.
-
-    Returns
-    -------
-    numpy.ndarray
-        Per month, the Pearson correlation of the daily range (maximum − minimum dry bulb) with
-        the day's mean dew point, each about its month's mean, over the days of the month and
-        its two neighbours (about 90 days, as :func:`dew_dip_slope`). On a record it is
-        ``t_dew_range_corr`` of :class:`Variability`. Negative where clear days with a wide range
-        are dry days (arid summers: Yinchuan's July −0.48, Karamay's −0.32).
-    """
-    t, d = t_db.reshape(-1, 24), t_dp.reshape(-1, 24)
-    return _pooled_corr(t.max(axis=1) - t.min(axis=1), d.mean(axis=1), month)
-
-
-DEW_SPREAD_ITERATIONS = 6
-"""Rescalings of the daily dew-point anomaly until the generated daily means' spread is
-``t_dew_daily_sd_c`` (within 0.03 of it, relative; the interpolation between noons took 6–12 %)."""
-
-DEW_SPREAD_GAIN_MAX = 2.0
-"""Bound of that rescaling each way (assumption; the reference sites need 1.03–1.2)."""
-
-RANGE_SHARE_MAX = 0.9
-"""Bound of the clearness's share of the day's dew-point score (:func:`dew_score`), each way
-(assumption: the day's temperature and its own noise keep at least a fifth of the variance)."""
-
-
-def dew_score(z_t: np.ndarray, z_k: np.ndarray, z_dew: np.ndarray, rho: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """The day's standardised dew-point anomaly from three uncorrelated standard series.
-
-    Parameters
-    ----------
-    z_t, z_k, z_dew : numpy.ndarray
-        The day's temperature anomaly, its clearness (which drives the daily range) and the dew
-        point's own anomaly, standard scores (days).
-    rho : numpy.ndarray
-        Correlation with ``z_t`` (``t_dew_corr``), −1 … 1.
-    share : numpy.ndarray
-        Weight of ``z_k``; bounded so that the own anomaly keeps at least 0.1 of what ``rho``
-        leaves (the score's variance stays 1).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``rho z_t + s z_k + √(1 − rho² − s²) z_dew`` with ``|s| ≤ 0.95 √(1 − rho²)``: unit
-        variance, correlation ``rho`` with ``z_t`` and ``s`` with ``z_k``.
-    """
-    rest = 1.0 - rho**2
-    s = np.clip(share, -0.95 * np.sqrt(rest), 0.95 * np.sqrt(rest))
-    return rho * z_t + s * z_k + np.sqrt(np.maximum(rest - s**2, 0.0)) * z_dew
-
-
 def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
     """Per month, the mask of the days of the month and its two neighbours (about 90 days)."""
     return [np.isin(month, [(m - 1) % 12, m, (m + 1) % 12]) for m in range(12)]
@@ -1231,37 +1152,17 @@ def typical_year(
     target_td = np.asarray(var.t_dew_daily_sd_c, dtype=float)
     sd_td = mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year) * inflation
     rho = mean_preserving_daily(var.t_dew_corr, year).clip(-0.99, 0.99)
-    within_day = var.t_dew_hourly_sd_c * _ar1(rng, time.size, DEW_HOURLY_LAG1)
+    z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
+    # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
+    # the month's skewness (Cornish–Fisher), scaled back.
+    anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, DEW_HOURLY_LAG1)
+    sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
-
-    def dew_base(share: np.ndarray, gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The hourly dew point before the afternoon's drying, and the air's (at the monthly means).
-
-        Hourly anomaly = interpolated daily anomaly (its spread times ``gain``, per month) +
-        within-day AR(1); standardised, skewed by the month's skewness (Cornish–Fisher), scaled back.
-        """
-        z_td = dew_score(z_t, z_k, z_dew, rho, mean_preserving_daily(share, year))
-        sd_day = sd_td * mean_preserving_daily(gain, year)
-        sd_h = np.sqrt(np.interp(hours_axis, noons, sd_day**2) + var.t_dew_hourly_sd_c**2)
-        anom = np.interp(hours_axis, noons, sd_day * z_td) + within_day
-        base = np.minimum(np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h), DEW_POINT_MAX_C)
-        return base, _monthly_shift(base, mon_h, g["t_dew_mean_c"])
-
-    # Interpolating the daily anomaly between noons averages each day with its neighbours: its
-    # spread is rescaled until the generated daily mean dew points have the record's
-    # (t_dew_daily_sd_c). The day's clearness (which drives its range) takes a share of the
-    # anomaly, drawn in the diurnal loop until the range's correlation with the day's dew point
-    # is the record's (t_dew_range_corr).
-    share, dew_gain = np.zeros(12), np.ones(12)
-    for _ in range(DEW_SPREAD_ITERATIONS):
-        _, td_air = dew_base(share, dew_gain)
-        spread = daily_anomaly_sd(td_air.reshape(n_days, 24).mean(axis=1), mon_d)
-        dew_gain = np.clip(
-            dew_gain * target_td / np.maximum(spread, 0.05), 1.0 / DEW_SPREAD_GAIN_MAX, DEW_SPREAD_GAIN_MAX
-        )
+    td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
+    td_base = np.minimum(td_base, DEW_POINT_MAX_C)
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
-    td_base, td_air = dew_base(share, dew_gain)
+    td_air = _monthly_shift(td_base, mon_h, g["t_dew_mean_c"])
     # Upper and lower excursions of the daily cycle from the daily mean, per month: start from
     # the normals (mean daily maximum − mean, mean − mean daily minimum) and correct them until
     # the generated monthly means of the daily maxima and minima equal the normals.
@@ -1319,10 +1220,6 @@ def typical_year(
             )
         upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
         lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
-        if var.t_dew_range_corr is not None and it < DIURNAL_ITERATIONS - PEAK_FROZEN:
-            gap_r = np.asarray(var.t_dew_range_corr, dtype=float) - dew_range_corr(t_db, td_air, mon_d)
-            share = np.clip(share + gap_r, -RANGE_SHARE_MAX, RANGE_SHARE_MAX)
-            td_base, td_air = dew_base(share, dew_gain)
         if var.t_peak_hours is not None and it < DIURNAL_ITERATIONS - PEAK_FROZEN:
             ratio = peak_hours(t_db, mon_d) / np.asarray(var.t_peak_hours, dtype=float)
             log_sharp = np.clip(log_sharp - np.log(ratio) / PEAK_RESPONSE, *np.log(_SHARP_GRID[[0, -1]]))
@@ -1453,7 +1350,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     peak = peak_hours(ds["t_db"].to_numpy(), day_month)
     dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
     dip_slope = dew_dip_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
-    range_corr = dew_range_corr(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
     day_t = ds["t_db"].to_series().resample("D")
     daily_max, daily_min = day_t.max(), day_t.min()
     ext = extreme_statistics(daily_max.to_numpy(), daily_min.to_numpy(), daily_max.index.month.to_numpy() - 1)
@@ -1477,7 +1373,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
         t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
         t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
-        t_dew_range_corr=tuple(round(float(x), 3) for x in range_corr),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         **ext,

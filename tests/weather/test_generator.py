@@ -298,10 +298,6 @@ def test_bad_variability_is_rejected():
         gen.Variability(**{**good.__dict__, "t_peak_hours": (3.0,) * 11 + (0.5,)})
     with pytest.raises(gen.WeatherError, match=r"^variability\.t_dew_dip_slope must be 12 values in -10 … 10"):
         gen.Variability(**{**good.__dict__, "t_dew_dip_slope": (0.5,) * 11 + (12.0,)})
-    with pytest.raises(gen.WeatherError, match=r"^variability\.t_dew_range_corr must be 12 values in -1 … 1"):
-        gen.Variability(**{**good.__dict__, "t_dew_range_corr": (-0.3,) * 11 + (1.5,)})
-    with pytest.raises(gen.WeatherError, match=r"^variability\.t_dew_range_corr must be 12 values"):
-        gen.Variability(**{**good.__dict__, "t_dew_range_corr": (-0.3,) * 11})
 
 
 def test_hot_hour_dew_anomaly_by_hand():
@@ -362,71 +358,6 @@ def test_dew_dip_slope_by_hand():
     np.testing.assert_allclose(gen.dew_dip_slope(t, td, month), 0.8 * np.std(z, ddof=1), atol=1e-12)
 
 
-def test_dew_range_corr_by_hand():
-    # Per month 30 days whose range is 8 + r K and whose mean dew point is 10 − 0.5 r + u °C (r, u
-    # independent, zero-mean patterns): over the month and its neighbours the correlation is
-    # cov(r, −0.5 r) / (sd(r) sd(−0.5 r + u)).
-    rng = np.random.default_rng(3)
-    r, u = rng.normal(0.0, 2.0, 360), rng.normal(0.0, 1.0, 360)
-    month = np.repeat(np.arange(12), 30)
-    r, u = r - np.repeat(r.reshape(12, 30).mean(axis=1), 30), u - np.repeat(u.reshape(12, 30).mean(axis=1), 30)
-    hours = np.arange(24)
-    t = (15.0 + np.outer(8.0 + r, np.where(hours == 15, 1.0, np.where(hours == 3, 0.0, 0.5)))).ravel()
-    td = np.repeat(10.0 - 0.5 * r + u, 24)
-    y = -0.5 * r + u
-    want = [
-        np.corrcoef(
-            r[np.isin(month, [(m - 1) % 12, m, (m + 1) % 12])], y[np.isin(month, [(m - 1) % 12, m, (m + 1) % 12])]
-        )[0, 1]
-        for m in range(12)
-    ]
-    np.testing.assert_allclose(gen.dew_range_corr(t, td, month), want, atol=1e-12)
-
-
-def test_dew_score_keeps_unit_variance_and_its_correlations():
-    rng = np.random.default_rng(4)
-    z_t, z_k, z_dew = rng.standard_normal((3, 400_000))
-    rho, share = np.full(z_t.size, 0.6), np.full(z_t.size, -0.5)
-    z = gen.dew_score(z_t, z_k, z_dew, rho, share)
-    assert np.std(z) == pytest.approx(1.0, abs=0.01)
-    assert np.corrcoef(z, z_t)[0, 1] == pytest.approx(0.6, abs=0.01)
-    assert np.corrcoef(z, z_k)[0, 1] == pytest.approx(-0.5, abs=0.01)
-    # a share beyond what rho leaves is bounded (0.95 of √(1 − rho²)) and the variance stays 1
-    z = gen.dew_score(z_t, z_k, z_dew, rho, np.full(z_t.size, -0.9))
-    assert np.corrcoef(z, z_k)[0, 1] == pytest.approx(-0.95 * 0.8, abs=0.01)
-    assert np.std(z) == pytest.approx(1.0, abs=0.01)
-
-
-@pytest.mark.parametrize("key", list(EPW_FILES))
-def test_the_range_follows_the_dew_point_as_in_the_record(key):
-    """With ``t_dew_range_corr`` the generated daily range correlates with the day's dew point as the
-    record's does (seed 0: over the months within 0.12 on average); without it the link is missing
-    (Karamay's and Yinchuan's summers +0.0 … +0.2 against the records' −0.3 … −0.5). Site files only."""
-    gaps = _gaps_with_and_without(
-        key,
-        "t_dew_range_corr",
-        lambda ds: gen.dew_range_corr(
-            ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1
-        ),
-    )
-    assert gaps["with"].mean() < 0.12, gaps["with"]
-    assert gaps["with"].mean() < gaps["without"].mean(), gaps
-
-
-@pytest.mark.parametrize("key", ["qingyang", "us_dulles", "beijing"])
-def test_the_daily_dew_points_have_the_tables_spread(key):
-    """The generated daily mean dew points' spread about their 31-day running mean is
-    ``t_dew_daily_sd_c`` within 5 % in every month (seed 0; the interpolation between noons took 6–12 %
-    before it was rescaled), for a site with a record and one with the default table."""
-    site = sites.load(key)
-    ds = site_weather(site, seed=0)[0]
-    target = np.asarray(gen.as_variability(site.variability or gen.DEFAULT_VARIABILITY).t_dew_daily_sd_c)
-    spread = gen.daily_anomaly_sd(
-        ds["t_dp"].to_numpy().reshape(-1, 24).mean(axis=1), ds["time"].dt.month.to_numpy()[::24] - 1
-    )
-    np.testing.assert_allclose(spread / target, 1.0, atol=0.05)
-
-
 @pytest.mark.parametrize("key", list(EPW_FILES))
 def test_humid_days_dry_as_in_the_record(key):
     """With ``t_dew_dip_slope`` the generated afternoons dry by the day's humidity as the record's
@@ -458,7 +389,6 @@ def test_site_variability_is_what_the_record_gives(key, real_weather):
         "t_dew_hot_c",
         "t_peak_hours",
         "t_dew_dip_slope",
-        "t_dew_range_corr",
         *gen.EXTREME_FIELDS[:3],
     )
     for field in lists:
