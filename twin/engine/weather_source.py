@@ -9,6 +9,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -176,10 +177,11 @@ def site_weather(site: sites.Site, **options: Any) -> tuple[xr.Dataset, dict[str
 
 
 _GENERATOR_FILES = tuple(
-    str(getattr(importlib.util.find_spec(f"weather.{m}"), "origin", m))
-    for m in ("generator", "dataset", "psychrometrics")
+    sorted(str(p) for p in Path(str(getattr(importlib.util.find_spec("weather"), "origin", ""))).parent.glob("*.py"))
 )
-"""The generator's source files (found without importing the generator: it loads pandas and xarray)."""
+"""The generator's source files: every module of the ``weather`` package, so a change to any module it
+calls (the solar position, the validation's residuals, ...) is a new cache entry (found without
+importing the generator: it loads pandas and xarray)."""
 _GENERATOR_LIBRARIES = ("numpy", "scipy", "pandas", "pvlib")
 
 

@@ -486,3 +486,24 @@ def test_two_processes_share_a_tiny_cache(cache):
     _age(cache, 600)
     diskcache.prune(cache, 40_000)
     assert 0 < sum(p.stat().st_size for p in cache.glob("*.npz")) <= 40_000
+
+
+def test_the_generated_years_key_covers_every_weather_module_the_generator_runs():
+    """A cached year is keyed by the digest of every ``weather`` module a generation imports."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sites\n"
+        "from weather.generator import typical_year, as_variability\n"
+        "from twin.engine import weather_source as w\n"
+        "site = sites.load('qingyang')\n"
+        "typical_year(site.normals, variability=as_variability(site.variability), latitude=36.0, longitude=107.6,"
+        " elevation=1421.0, utc_offset_h=8.0, seed=0)\n"
+        "used = {m.__file__ for n, m in sys.modules.items() if n.startswith('weather.') and getattr(m, '__file__', None)}\n"
+        "print(sorted(used - set(w._GENERATOR_FILES)))\n"
+        "print(len(used))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]"
+    assert int(out[1]) >= 4  # generator, dataset, psychrometrics, solar at least
