@@ -165,6 +165,11 @@ class Variability:
         (:func:`dew_dip_slope`; the records': positive in summer, humid days dry less in the
         afternoon). Given, the generated days are drawn to it (:func:`typical_year`, step 4);
         absent, every day of a month dries alike.
+    t_dew_range_corr : tuple of 12 float, optional
+        Partial correlation of the day's mean dew point with its range of dry bulb given its mean
+        dry bulb, per month (:func:`dew_range_corr`; the records': mostly negative, dry days are
+        clear). Given, the day's dew-point anomaly takes a share of the day's clearness, which
+        sets its range; absent, the dew point knows only the day's mean dry bulb.
     t_peak_hour_sd_h : tuple of 12 float, optional
         Spread of the hour of the daily maximum dry bulb, per month, h (:func:`peak_hour_spread`).
         Given, each day's hour of the maximum is drawn about :data:`T_MAX_SOLAR_HOUR` with it
@@ -208,6 +213,7 @@ class Variability:
     t_min_kurtosis: float | None = None
     t_peak_hours: tuple[float, ...] | None = None
     t_dew_dip_slope: tuple[float, ...] | None = None
+    t_dew_range_corr: tuple[float, ...] | None = None
     t_peak_hour_sd_h: tuple[float, ...] | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
@@ -518,6 +524,78 @@ DTR_MIN = 0.5
 """Smallest daily temperature range, K (assumption: an overcast, foggy day still has some)."""
 
 
+LATENT_FUSION_KJ_KG = 333.4
+"""Latent heat of fusion of water at 0 °C, kJ/kg (ASHRAE 2017 ch. 1, Table 3: 333.4)."""
+
+_SATURATION_GRID_C = np.arange(-90.0, 60.0 + 1e-9, 0.02)
+_SATURATION_GRID_C.flags.writeable = False
+
+
+@functools.cache
+def _saturation_enthalpy(p_air: float) -> tuple[np.ndarray, np.ndarray]:
+    """Saturation enthalpy ``h_s`` (kJ/kg dry air, frost below 0 °C) and ``c_pm`` (kJ/(kg K)) of
+    saturated air on :data:`_SATURATION_GRID_C` at pressure ``p_air`` Pa (read-only)."""
+    t = _SATURATION_GRID_C
+    p = np.full_like(t, p_air)
+    w_s = psy.humidity_ratio_saturated(t, p)
+    frost = psy.humidity_ratio_saturated(np.minimum(t, 0.0), p) - psy.humidity_ratio_saturated(np.zeros_like(t), p)
+    h_s = psy.enthalpy(t, w_s) + LATENT_FUSION_KJ_KG * frost
+    c_pm = 1.006 + 1.86 * w_s
+    for a in (h_s, c_pm):
+        a.flags.writeable = False
+    return h_s, c_pm
+
+
+def condensation_floor(t_free: np.ndarray, t_dew: np.ndarray, p_air: float) -> np.ndarray:
+    """Air temperature after cooling that would take it below its dew point, °C.
+
+    Parameters
+    ----------
+    t_free : numpy.ndarray
+        Temperature the air would reach without condensing, °C.
+    t_dew : numpy.ndarray
+        The air's dew (frost) point, °C (broadcast to ``t_free``).
+    p_air : float
+        Air pressure, Pa.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``t_free`` where it is at or above ``t_dew``; below, the temperature ``T`` at which the
+        saturated air has lost the same energy, ``t_dew ≥ T ≥ t_free``.
+
+    Notes
+    -----
+    Unsaturated air losing heat ``Q`` (J per kg dry air) cools by ``Q / c_pm``, with
+    ``c_pm = 1.006 + 1.86 w`` kJ/(kg K). Once saturated it keeps cooling, but the vapour that
+    condenses (dew, fog, frost) releases its latent heat, so the air follows the saturation curve
+    and loses its saturation enthalpy ``h_s(T) = h(T, w_s(T))`` (ASHRAE 2017 ch. 1 eq. 32):
+    ``h_s(t_dew) − h_s(T) = c_pm (t_dew − t_free)``. Per kelvin the saturated air gives up
+    ``dh_s/dT = c_pm (1 + (L/c_pm) dw_s/dT)``: the fall below the dew point is damped by
+    ``1 + (L/c_p) dw_s/dT`` ≈ 1.3 at −10 °C, 1.7 at 0 °C, 3.3 at 20 °C at sea level (more at
+    altitude): saturated air cools as on a moist adiabat, slowed by its own condensation (Stull,
+    *Meteorology for Scientists and Engineers*, 3rd ed. 2017, on fog; Monteith & Unsworth,
+    *Principles of Environmental Physics*, 4th ed. 2013, on dew). The dew point follows the
+    temperature down (the condensate leaves the air). Below 0 °C the saturation is over ice
+    (frost), whose deposition also releases the heat of fusion ``L_f`` = 333.4 kJ/kg: below 0 °C
+    ``h_s`` gains ``L_f (w_s(T) − w_s(0))``. ``h_s`` is monotonic, so ``T`` is its inverse,
+    interpolated on a 0.02 K table per pressure (within 2e-4 K of a Newton solve; ``t_dew`` within
+    −90…60 °C).
+    """
+    t_free = np.asarray(t_free, dtype=float)
+    t_dew = np.broadcast_to(np.asarray(t_dew, dtype=float), t_free.shape)
+    out = t_free.copy()
+    below = t_free < t_dew
+    if not below.any():
+        return out
+    td, tf = t_dew[below], t_free[below]
+    h_s, c_pm = _saturation_enthalpy(float(p_air))
+    grid = _SATURATION_GRID_C
+    target = np.interp(td, grid, h_s) - np.interp(td, grid, c_pm) * (td - tf)
+    out[below] = np.clip(np.interp(target, h_s, grid), tf, td)
+    return out
+
+
 def extreme_anomalies(
     z_mean: np.ndarray, z_range: np.ndarray, sd_max: np.ndarray, sd_min: np.ndarray, corr: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -742,6 +820,42 @@ def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.n
     sums = [np.bincount(month, weights=w, minlength=12) for w in (np.ones_like(z), z, dip, z * z, z * dip)]
     n, sz, sd, szz, szd = ((np.roll(x, 1) + x + np.roll(x, -1)) for x in sums)  # the month and its neighbours
     return (szd - sz * sd / n) / (szz - sz * sz / n)
+
+
+def dew_range_corr(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Partial correlation of the day's dew point with its range given its mean dry bulb, shape (12,).
+
+    Parameters
+    ----------
+    t_db, t_dp : numpy.ndarray
+        Hourly dry bulb and dew point of whole days, °C (24 values a day; any subset of a
+        record's days, e.g. the first half of each month for a split-sample check).
+    month : numpy.ndarray of int
+        Month of each day, 0 … 11.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per month, the partial correlation of the day's mean dew point with the day's range of
+        dry bulb (maximum − minimum), given the day's mean dry bulb, each about its month's mean;
+        pooled over the days of the month and its two neighbours like :func:`dew_dip_slope`.
+        On a record it is ``t_dew_range_corr`` of :class:`Variability`. Negative where dry
+        days are clear, with a wide range and a cold night, and humid days cloudy (Qingyang's
+        record: −0.3 … −0.7 in most months).
+
+    Notes
+    -----
+    ``r_{dr·t} = (r_dr − r_dt r_rt) / √((1 − r_dt²)(1 − r_rt²))`` from the three pairwise
+    correlations of the pooled anomalies.
+    """
+    t, d = t_db.reshape(-1, 24), t_dp.reshape(-1, 24)
+    series = [_about_month_mean(x, month) for x in (d.mean(axis=1), t.max(axis=1) - t.min(axis=1), t.mean(axis=1))]
+    out = np.empty(12)
+    for m, sel in enumerate(_with_neighbours(month)):
+        c = np.corrcoef(np.stack([x[sel] for x in series]))
+        r_dr, r_dt, r_rt = c[0, 1], c[0, 2], c[1, 2]
+        out[m] = (r_dr - r_dt * r_rt) / np.sqrt(max((1.0 - r_dt**2) * (1.0 - r_rt**2), 1e-12))
+    return out
 
 
 def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
@@ -1152,7 +1266,13 @@ def typical_year(
     target_td = np.asarray(var.t_dew_daily_sd_c, dtype=float)
     sd_td = mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year) * inflation
     rho = mean_preserving_daily(var.t_dew_corr, year).clip(-0.99, 0.99)
-    z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
+    if var.t_dew_range_corr is None:
+        z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
+    else:
+        # Dry air masses are clear (a wide range, a cold night), humid ones cloudy: given z_t the
+        # day's range is the clearness z_k's, so its weight γ gives the record's partial correlation.
+        gamma = mean_preserving_daily(var.t_dew_range_corr, year).clip(-0.99, 0.99) * np.sqrt(1.0 - rho**2)
+        z_td = rho * z_t + gamma * z_k + np.sqrt(np.maximum(1.0 - rho**2 - gamma**2, 0.0)) * z_dew
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
     # the month's skewness (Cornish–Fisher), scaled back.
     anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, DEW_HOURLY_LAG1)
@@ -1160,9 +1280,10 @@ def typical_year(
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
     td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
     td_base = np.minimum(td_base, DEW_POINT_MAX_C)
-    # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
-    # the temperature at the air's dew point, so the night cannot cool below it.
+    # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released slows
+    # the night's cooling below the air's dew point (condensation_floor).
     td_air = _monthly_shift(td_base, mon_h, g["t_dew_mean_c"])
+    p0 = float(psy.pressure_from_elevation(elevation))
     # Upper and lower excursions of the daily cycle from the daily mean, per month: start from
     # the normals (mean daily maximum − mean, mean − mean daily minimum) and correct them until
     # the generated monthly means of the daily maxima and minima equal the normals.
@@ -1206,7 +1327,7 @@ def typical_year(
         # The spreads of the daily extremes are those before the dew-point floor: the floor takes
         # from the cold side only, which no rescaling of both sides may restore.
         free = (t_db + noise).reshape(n_days, 24)
-        t_db = np.maximum(t_db + noise, td_air)
+        t_db = condensation_floor(t_db + noise, td_air, p0)
         t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
         day_t = t_db.reshape(n_days, 24)
         gmax = np.bincount(mon_d, weights=day_t.max(axis=1), minlength=12) / n_month
@@ -1243,7 +1364,6 @@ def typical_year(
     warm = (warm - warm.mean(axis=1, keepdims=True)).ravel()
     rh_min = getattr(normals, "rh_min_daily_mean_pct", None)
     kappa = np.asarray(DEW_DIP_DEFAULT, dtype=float)
-    p0 = float(psy.pressure_from_elevation(elevation))
     # The hottest hours: the dew point falls by a further λ K per K of dry bulb above the month's
     # top tenth, λ per month drawn so that their mean dew point is the record's (t_dew_hot_c).
     excess = np.maximum(t_db - _monthly_percentile(t_db, mon_h, HOT_RAMP_PERCENTILE)[mon_h], 0.0)
@@ -1349,7 +1469,8 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     wind_lags = residual_lags(day_residual(ds["wind_speed"].to_numpy(), day_month)) if "wind_speed" in ds else None
     peak = peak_hours(ds["t_db"].to_numpy(), day_month)
     dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
-    dip_slope = dew_dip_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
+    t_all, td_all = ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()
+    dip_slope = dew_dip_slope(t_all, td_all, day_month)
     day_t = ds["t_db"].to_series().resample("D")
     daily_max, daily_min = day_t.max(), day_t.min()
     ext = extreme_statistics(daily_max.to_numpy(), daily_min.to_numpy(), daily_max.index.month.to_numpy() - 1)
@@ -1372,6 +1493,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_hot_c=tuple(round(float(x), 2) for x in dew_hot),
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
         t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
+        t_dew_range_corr=tuple(round(float(x), 2) for x in dew_range_corr(t_all, td_all, day_month)),
         t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),

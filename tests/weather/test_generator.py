@@ -375,6 +375,39 @@ def test_humid_days_dry_as_in_the_record(key):
     assert gaps["with"].mean() < gaps["without"].mean(), gaps
 
 
+def test_dew_range_corr_by_hand():
+    # Per month 30 days: mean dry bulb 20 + a, range 8 + b, mean dew point 5 + a + b + c, with
+    # a, b, c three orthogonal zero-mean patterns of equal norm. Given the mean dry bulb (a), the
+    # dew point's residual b + c has correlation 1/√2 with the range's residual b.
+    k = np.arange(30)
+    a, b, c = (np.cos(2 * np.pi * f * k / 30) for f in (1, 2, 3))
+    hours = np.arange(24)
+    shape = np.cos(2 * np.pi * (hours - 15) / 24)  # mean 0, range 2
+    t = (20.0 + a)[:, None] + ((8.0 + b) / 2.0)[:, None] * shape
+    td = np.repeat((5.0 + a + b + c)[:, None], 24, axis=1)
+    month = np.repeat(np.arange(12), 30)
+    got = gen.dew_range_corr(np.tile(t.ravel(), 12), np.tile(td.ravel(), 12), month)
+    np.testing.assert_allclose(got, 1.0 / np.sqrt(2.0), atol=1e-12)
+    # the range's sign reversed in the dew point: −1/√2
+    td = np.repeat((5.0 + a - b + c)[:, None], 24, axis=1)
+    got = gen.dew_range_corr(np.tile(t.ravel(), 12), np.tile(td.ravel(), 12), month)
+    np.testing.assert_allclose(got, -1.0 / np.sqrt(2.0), atol=1e-12)
+
+
+def _pooled_range_corr(ds: xr.Dataset) -> np.ndarray:
+    return gen.dew_range_corr(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
+
+
+@pytest.mark.parametrize("key", list(EPW_FILES))
+def test_dry_days_are_clear_as_in_the_record(key):
+    """With ``t_dew_range_corr`` the generated days' dew point falls with their range (a clear,
+    dry day) as the record's does; without it the partial correlation is near zero. Seed 0, site
+    files only: the test needs no weather file."""
+    gaps = _gaps_with_and_without(key, "t_dew_range_corr", _pooled_range_corr)
+    assert gaps["with"].mean() < 0.5 * gaps["without"].mean(), gaps
+    assert gaps["with"].mean() < 0.2, gaps["with"]
+
+
 @pytest.mark.parametrize("key", list(EPW_FILES))
 def test_site_variability_is_what_the_record_gives(key, real_weather):
     """The [variability] tables in the site files are derived from the real records, not tuned."""
@@ -389,6 +422,7 @@ def test_site_variability_is_what_the_record_gives(key, real_weather):
         "t_dew_hot_c",
         "t_peak_hours",
         "t_dew_dip_slope",
+        "t_dew_range_corr",
         *gen.EXTREME_FIELDS[:3],
     )
     for field in lists:
@@ -669,5 +703,57 @@ def test_the_generators_process_wide_tables_are_read_only():
     writing into one would change every year generated after it."""
     import weather.generator as g
 
-    tables = [g._mean_preserving_operator(False), *g._sas_moments(), g._sharp_fall_table(), g._m_grid()]
+    tables = [
+        g._mean_preserving_operator(False),
+        *g._sas_moments(),
+        g._sharp_fall_table(),
+        g._m_grid(),
+        *g._saturation_enthalpy(101325.0),
+        g._SATURATION_GRID_C,
+    ]
     assert not any(t.flags.writeable for t in tables)
+
+
+@pytest.mark.parametrize(("t_dew", "p_air"), [(20.0, 101325.0), (5.0, 101325.0), (2.0, 85000.0), (-8.0, 85000.0)])
+def test_condensation_floor_closes_the_energy_balance_against_coolprop(t_dew, p_air):
+    # Saturated air cooled from its dew point loses CoolProp's saturation enthalpy; unsaturated
+    # air at the same moisture would have lost c_pm per kelvin (CoolProp's Cha at the dew point).
+    # Below 0 °C CoolProp saturates over ice; the frost deposited also releases the heat of
+    # fusion, which CoolProp's humid-air enthalpy (vapour and dry air only) does not count.
+    from CoolProp.HumidAirProp import HAPropsSI
+
+    t_free = np.array([t_dew - 3.0])
+    t = float(gen.condensation_floor(t_free, np.array([t_dew]), p_air)[0])
+
+    def h_sat(x):
+        h = HAPropsSI("H", "T", x + 273.15, "P", p_air, "R", 1.0) / 1000.0
+        frost = HAPropsSI("W", "T", min(x, 0.0) + 273.15, "P", p_air, "R", 1.0)
+        return h + gen.LATENT_FUSION_KJ_KG * frost
+
+    cp = HAPropsSI("cp_ha", "T", t_dew + 273.15, "P", p_air, "R", 1.0) / 1000.0
+    w = HAPropsSI("W", "T", t_dew + 273.15, "P", p_air, "R", 1.0)
+    cp_dry_air = cp * (1.0 + w)  # per kg of dry air
+    assert t_dew - 3.0 < t < t_dew
+    assert h_sat(t_dew) - h_sat(t) == pytest.approx(cp_dry_air * 3.0, rel=0.03)
+
+
+def test_condensation_floor_damps_the_fall_by_the_latent_factor():
+    # 1 + (L/c_p) dw_s/dT for a small fall below the dew point: 1.73 at 0 °C, 3.30 at 20 °C at
+    # sea level (w_s' from the saturation table: 0.27 and 0.89 g/kg per K).
+    for t_dew, factor in ((0.5, 1.71), (20.0, 3.30)):
+        t = gen.condensation_floor(np.array([t_dew - 0.1]), np.array([t_dew]), 101325.0)[0]
+        assert 0.1 / (t_dew - t) == pytest.approx(factor, rel=0.02)
+
+
+@given(
+    st.lists(st.floats(-40.0, 35.0), min_size=1, max_size=20),
+    st.lists(st.floats(-40.0, 30.0), min_size=1, max_size=20),
+    st.floats(50000.0, 105000.0),
+)
+def test_condensation_floor_stays_between_the_free_temperature_and_the_dew_point(free, dew, p_air):
+    n = min(len(free), len(dew))
+    t_free, t_dew = np.array(free[:n]), np.array(dew[:n])
+    t = gen.condensation_floor(t_free, t_dew, p_air)
+    assert np.all(t >= t_free)
+    assert np.all(t <= np.maximum(t_free, t_dew))
+    assert np.array_equal(t[t_free >= t_dew], t_free[t_free >= t_dew])
