@@ -524,78 +524,6 @@ DTR_MIN = 0.5
 """Smallest daily temperature range, K (assumption: an overcast, foggy day still has some)."""
 
 
-LATENT_FUSION_KJ_KG = 333.4
-"""Latent heat of fusion of water at 0 °C, kJ/kg (ASHRAE 2017 ch. 1, Table 3: 333.4)."""
-
-_SATURATION_GRID_C = np.arange(-90.0, 60.0 + 1e-9, 0.02)
-_SATURATION_GRID_C.flags.writeable = False
-
-
-@functools.cache
-def _saturation_enthalpy(p_air: float) -> tuple[np.ndarray, np.ndarray]:
-    """Saturation enthalpy ``h_s`` (kJ/kg dry air, frost below 0 °C) and ``c_pm`` (kJ/(kg K)) of
-    saturated air on :data:`_SATURATION_GRID_C` at pressure ``p_air`` Pa (read-only)."""
-    t = _SATURATION_GRID_C
-    p = np.full_like(t, p_air)
-    w_s = psy.humidity_ratio_saturated(t, p)
-    frost = psy.humidity_ratio_saturated(np.minimum(t, 0.0), p) - psy.humidity_ratio_saturated(np.zeros_like(t), p)
-    h_s = psy.enthalpy(t, w_s) + LATENT_FUSION_KJ_KG * frost
-    c_pm = 1.006 + 1.86 * w_s
-    for a in (h_s, c_pm):
-        a.flags.writeable = False
-    return h_s, c_pm
-
-
-def condensation_floor(t_free: np.ndarray, t_dew: np.ndarray, p_air: float) -> np.ndarray:
-    """Air temperature after cooling that would take it below its dew point, °C.
-
-    Parameters
-    ----------
-    t_free : numpy.ndarray
-        Temperature the air would reach without condensing, °C.
-    t_dew : numpy.ndarray
-        The air's dew (frost) point, °C (broadcast to ``t_free``).
-    p_air : float
-        Air pressure, Pa.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``t_free`` where it is at or above ``t_dew``; below, the temperature ``T`` at which the
-        saturated air has lost the same energy, ``t_dew ≥ T ≥ t_free``.
-
-    Notes
-    -----
-    Unsaturated air losing heat ``Q`` (J per kg dry air) cools by ``Q / c_pm``, with
-    ``c_pm = 1.006 + 1.86 w`` kJ/(kg K). Once saturated it keeps cooling, but the vapour that
-    condenses (dew, fog, frost) releases its latent heat, so the air follows the saturation curve
-    and loses its saturation enthalpy ``h_s(T) = h(T, w_s(T))`` (ASHRAE 2017 ch. 1 eq. 32):
-    ``h_s(t_dew) − h_s(T) = c_pm (t_dew − t_free)``. Per kelvin the saturated air gives up
-    ``dh_s/dT = c_pm (1 + (L/c_pm) dw_s/dT)``: the fall below the dew point is damped by
-    ``1 + (L/c_p) dw_s/dT`` ≈ 1.3 at −10 °C, 1.7 at 0 °C, 3.3 at 20 °C at sea level (more at
-    altitude): saturated air cools as on a moist adiabat, slowed by its own condensation (Stull,
-    *Meteorology for Scientists and Engineers*, 3rd ed. 2017, on fog; Monteith & Unsworth,
-    *Principles of Environmental Physics*, 4th ed. 2013, on dew). The dew point follows the
-    temperature down (the condensate leaves the air). Below 0 °C the saturation is over ice
-    (frost), whose deposition also releases the heat of fusion ``L_f`` = 333.4 kJ/kg: below 0 °C
-    ``h_s`` gains ``L_f (w_s(T) − w_s(0))``. ``h_s`` is monotonic, so ``T`` is its inverse,
-    interpolated on a 0.02 K table per pressure (within 2e-4 K of a Newton solve; ``t_dew`` within
-    −90…60 °C).
-    """
-    t_free = np.asarray(t_free, dtype=float)
-    t_dew = np.broadcast_to(np.asarray(t_dew, dtype=float), t_free.shape)
-    out = t_free.copy()
-    below = t_free < t_dew
-    if not below.any():
-        return out
-    td, tf = t_dew[below], t_free[below]
-    h_s, c_pm = _saturation_enthalpy(float(p_air))
-    grid = _SATURATION_GRID_C
-    target = np.interp(td, grid, h_s) - np.interp(td, grid, c_pm) * (td - tf)
-    out[below] = np.clip(np.interp(target, h_s, grid), tf, td)
-    return out
-
-
 def extreme_anomalies(
     z_mean: np.ndarray, z_range: np.ndarray, sd_max: np.ndarray, sd_min: np.ndarray, corr: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1280,10 +1208,9 @@ def typical_year(
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
     td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
     td_base = np.minimum(td_base, DEW_POINT_MAX_C)
-    # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released slows
-    # the night's cooling below the air's dew point (condensation_floor).
+    # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
+    # the temperature at the air's dew point, so the night cannot cool below it.
     td_air = _monthly_shift(td_base, mon_h, g["t_dew_mean_c"])
-    p0 = float(psy.pressure_from_elevation(elevation))
     # Upper and lower excursions of the daily cycle from the daily mean, per month: start from
     # the normals (mean daily maximum − mean, mean − mean daily minimum) and correct them until
     # the generated monthly means of the daily maxima and minima equal the normals.
@@ -1327,7 +1254,7 @@ def typical_year(
         # The spreads of the daily extremes are those before the dew-point floor: the floor takes
         # from the cold side only, which no rescaling of both sides may restore.
         free = (t_db + noise).reshape(n_days, 24)
-        t_db = condensation_floor(t_db + noise, td_air, p0)
+        t_db = np.maximum(t_db + noise, td_air)
         t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
         day_t = t_db.reshape(n_days, 24)
         gmax = np.bincount(mon_d, weights=day_t.max(axis=1), minlength=12) / n_month
@@ -1364,6 +1291,7 @@ def typical_year(
     warm = (warm - warm.mean(axis=1, keepdims=True)).ravel()
     rh_min = getattr(normals, "rh_min_daily_mean_pct", None)
     kappa = np.asarray(DEW_DIP_DEFAULT, dtype=float)
+    p0 = float(psy.pressure_from_elevation(elevation))
     # The hottest hours: the dew point falls by a further λ K per K of dry bulb above the month's
     # top tenth, λ per month drawn so that their mean dew point is the record's (t_dew_hot_c).
     excess = np.maximum(t_db - _monthly_percentile(t_db, mon_h, HOT_RAMP_PERCENTILE)[mon_h], 0.0)
