@@ -165,11 +165,6 @@ class Variability:
         (:func:`dew_dip_slope`; the records': positive in summer, humid days dry less in the
         afternoon). Given, the generated days are drawn to it (:func:`typical_year`, step 4);
         absent, every day of a month dries alike.
-    t_dew_range_corr : tuple of 12 float, optional
-        Partial correlation of the day's mean dew point with its range of dry bulb given its mean
-        dry bulb, per month (:func:`dew_range_corr`; the records': mostly negative, dry days are
-        clear). Given, the day's dew-point anomaly takes a share of the day's clearness, which
-        sets its range; absent, the dew point knows only the day's mean dry bulb.
     t_peak_hour_sd_h : tuple of 12 float, optional
         Spread of the hour of the daily maximum dry bulb, per month, h (:func:`peak_hour_spread`).
         Given, each day's hour of the maximum is drawn about :data:`T_MAX_SOLAR_HOUR` with it
@@ -213,7 +208,6 @@ class Variability:
     t_min_kurtosis: float | None = None
     t_peak_hours: tuple[float, ...] | None = None
     t_dew_dip_slope: tuple[float, ...] | None = None
-    t_dew_range_corr: tuple[float, ...] | None = None
     t_peak_hour_sd_h: tuple[float, ...] | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
@@ -750,42 +744,6 @@ def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.n
     return (szd - sz * sd / n) / (szz - sz * sz / n)
 
 
-def dew_range_corr(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Partial correlation of the day's dew point with its range given its mean dry bulb, shape (12,).
-
-    Parameters
-    ----------
-    t_db, t_dp : numpy.ndarray
-        Hourly dry bulb and dew point of whole days, °C (24 values a day; any subset of a
-        record's days, e.g. the first half of each month for a split-sample check).
-    month : numpy.ndarray of int
-        Month of each day, 0 … 11.
-
-    Returns
-    -------
-    numpy.ndarray
-        Per month, the partial correlation of the day's mean dew point with the day's range of
-        dry bulb (maximum − minimum), given the day's mean dry bulb, each about its month's mean;
-        pooled over the days of the month and its two neighbours like :func:`dew_dip_slope`.
-        On a record it is ``t_dew_range_corr`` of :class:`Variability`. Negative where dry
-        days are clear, with a wide range and a cold night, and humid days cloudy (Qingyang's
-        record: −0.3 … −0.7 in most months).
-
-    Notes
-    -----
-    ``r_{dr·t} = (r_dr − r_dt r_rt) / √((1 − r_dt²)(1 − r_rt²))`` from the three pairwise
-    correlations of the pooled anomalies.
-    """
-    t, d = t_db.reshape(-1, 24), t_dp.reshape(-1, 24)
-    series = [_about_month_mean(x, month) for x in (d.mean(axis=1), t.max(axis=1) - t.min(axis=1), t.mean(axis=1))]
-    out = np.empty(12)
-    for m, sel in enumerate(_with_neighbours(month)):
-        c = np.corrcoef(np.stack([x[sel] for x in series]))
-        r_dr, r_dt, r_rt = c[0, 1], c[0, 2], c[1, 2]
-        out[m] = (r_dr - r_dt * r_rt) / np.sqrt(max((1.0 - r_dt**2) * (1.0 - r_rt**2), 1e-12))
-    return out
-
-
 def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
     """Per month, the mask of the days of the month and its two neighbours (about 90 days)."""
     return [np.isin(month, [(m - 1) % 12, m, (m + 1) % 12]) for m in range(12)]
@@ -1194,13 +1152,7 @@ def typical_year(
     target_td = np.asarray(var.t_dew_daily_sd_c, dtype=float)
     sd_td = mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year) * inflation
     rho = mean_preserving_daily(var.t_dew_corr, year).clip(-0.99, 0.99)
-    if var.t_dew_range_corr is None:
-        z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
-    else:
-        # Dry air masses are clear (a wide range, a cold night), humid ones cloudy: given z_t the
-        # day's range is the clearness z_k's, so its weight γ gives the record's partial correlation.
-        gamma = mean_preserving_daily(var.t_dew_range_corr, year).clip(-0.99, 0.99) * np.sqrt(1.0 - rho**2)
-        z_td = rho * z_t + gamma * z_k + np.sqrt(np.maximum(1.0 - rho**2 - gamma**2, 0.0)) * z_dew
+    z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
     # the month's skewness (Cornish–Fisher), scaled back.
     anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, DEW_HOURLY_LAG1)
@@ -1397,8 +1349,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     wind_lags = residual_lags(day_residual(ds["wind_speed"].to_numpy(), day_month)) if "wind_speed" in ds else None
     peak = peak_hours(ds["t_db"].to_numpy(), day_month)
     dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
-    t_all, td_all = ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()
-    dip_slope = dew_dip_slope(t_all, td_all, day_month)
+    dip_slope = dew_dip_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
     day_t = ds["t_db"].to_series().resample("D")
     daily_max, daily_min = day_t.max(), day_t.min()
     ext = extreme_statistics(daily_max.to_numpy(), daily_min.to_numpy(), daily_max.index.month.to_numpy() - 1)
@@ -1421,7 +1372,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_hot_c=tuple(round(float(x), 2) for x in dew_hot),
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
         t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
-        t_dew_range_corr=tuple(round(float(x), 2) for x in dew_range_corr(t_all, td_all, day_month)),
         t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),

@@ -375,42 +375,6 @@ def test_humid_days_dry_as_in_the_record(key):
     assert gaps["with"].mean() < gaps["without"].mean(), gaps
 
 
-def test_dew_range_corr_by_hand():
-    # Per month 30 days: mean dry bulb 20 + a, range 8 + b, mean dew point 5 + a + b + c, with
-    # a, b, c three orthogonal zero-mean patterns of equal norm. Given the mean dry bulb (a), the
-    # dew point's residual b + c has correlation 1/√2 with the range's residual b.
-    k = np.arange(30)
-    a, b, c = (np.cos(2 * np.pi * f * k / 30) for f in (1, 2, 3))
-    hours = np.arange(24)
-    shape = np.cos(2 * np.pi * (hours - 15) / 24)  # mean 0, range 2
-    t = (20.0 + a)[:, None] + ((8.0 + b) / 2.0)[:, None] * shape
-    td = np.repeat((5.0 + a + b + c)[:, None], 24, axis=1)
-    month = np.repeat(np.arange(12), 30)
-    got = gen.dew_range_corr(np.tile(t.ravel(), 12), np.tile(td.ravel(), 12), month)
-    np.testing.assert_allclose(got, 1.0 / np.sqrt(2.0), atol=1e-12)
-    # the range's sign reversed in the dew point: −1/√2
-    td = np.repeat((5.0 + a - b + c)[:, None], 24, axis=1)
-    got = gen.dew_range_corr(np.tile(t.ravel(), 12), np.tile(td.ravel(), 12), month)
-    np.testing.assert_allclose(got, -1.0 / np.sqrt(2.0), atol=1e-12)
-
-
-def _pooled_range_corr(ds: xr.Dataset) -> np.ndarray:
-    return gen.dew_range_corr(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
-
-
-@pytest.mark.parametrize("key", list(EPW_FILES))
-def test_dry_days_are_clear_as_in_the_record(key):
-    """With ``t_dew_range_corr`` the generated days' dew point falls with their range (a clear,
-    dry day) as the record's does; without it the partial correlation is near zero. Seed 0, the
-    mean |gap| over the months with / without: Qingyang 0.09 / 0.25, Gui'an 0.20 / 0.41, Yinchuan
-    0.13 / 0.30, Karamay 0.23 / 0.34, Dulles 0.14 / 0.20 (the generated correlation reaches about
-    two thirds of the record's: the hourly noise and the floor dilute it). Site files only: the
-    test needs no weather file."""
-    gaps = _gaps_with_and_without(key, "t_dew_range_corr", _pooled_range_corr)
-    assert gaps["with"].mean() < gaps["without"].mean() - 0.04, gaps
-    assert gaps["with"].mean() < 0.25, gaps["with"]
-
-
 @pytest.mark.parametrize("key", list(EPW_FILES))
 def test_site_variability_is_what_the_record_gives(key, real_weather):
     """The [variability] tables in the site files are derived from the real records, not tuned."""
@@ -425,7 +389,6 @@ def test_site_variability_is_what_the_record_gives(key, real_weather):
         "t_dew_hot_c",
         "t_peak_hours",
         "t_dew_dip_slope",
-        "t_dew_range_corr",
         *gen.EXTREME_FIELDS[:3],
     )
     for field in lists:
@@ -706,10 +669,5 @@ def test_the_generators_process_wide_tables_are_read_only():
     writing into one would change every year generated after it."""
     import weather.generator as g
 
-    tables = [
-        g._mean_preserving_operator(False),
-        *g._sas_moments(),
-        g._sharp_fall_table(),
-        g._m_grid(),
-    ]
+    tables = [g._mean_preserving_operator(False), *g._sas_moments(), g._sharp_fall_table(), g._m_grid()]
     assert not any(t.flags.writeable for t in tables)
