@@ -208,7 +208,6 @@ class Variability:
     t_min_kurtosis: float | None = None
     t_peak_hours: tuple[float, ...] | None = None
     t_dew_dip_slope: tuple[float, ...] | None = None
-    rh_99_hours_frac: tuple[float, ...] | None = None
     t_peak_hour_sd_h: tuple[float, ...] | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
@@ -517,53 +516,6 @@ CLEARNESS_LAG1 = 0.3
 
 DTR_MIN = 0.5
 """Smallest daily temperature range, K (assumption: an overcast, foggy day still has some)."""
-
-
-SATURATION_SCALE_MAX_C = 0.5
-"""Largest scale of :func:`soft_saturation`, K (assumption: the soft cap acts within a few kelvin
-of saturation; above it, it would move the humid hours' dew point as a whole)."""
-
-SATURATION_ITERATIONS = 8
-"""Draws of :func:`soft_saturation`'s monthly scale towards the record's near-saturated hours."""
-
-
-def soft_saturation(t_dp: np.ndarray, t_db: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Dew point capped softly at the dry bulb, °C.
-
-    Parameters
-    ----------
-    t_dp : numpy.ndarray
-        Dew point before the cap (may exceed ``t_db``), °C.
-    t_db : numpy.ndarray
-        Dry bulb, °C.
-    scale : numpy.ndarray
-        Width ``s`` of the cap, K (broadcast); 0 gives the hard cap ``min(t_dp, t_db)``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``t_db − s ln(1 + exp((t_db − t_dp)/s))``: never above ``t_db``, below ``t_dp``, equal to
-        it within 1e-6 K once the depression ``t_db − t_dp`` exceeds ``14 s``.
-
-    Notes
-    -----
-    A drawn dew point above the dry bulb is air that cannot exist (it condenses); the hard cap
-    puts every such hour at exactly 100 % RH, far more than a record holds (Karamay: 700 against
-    22 hours a year at RH ≥ 99 %). The softplus spreads them over depressions ``0 … s ln 2`` and
-    moves the hours just below saturation a little further from it, keeping the order of the
-    hours' depressions (it is monotonic).
-    """
-    t_dp, t_db = np.asarray(t_dp, dtype=float), np.asarray(t_db, dtype=float)
-    s = np.broadcast_to(np.asarray(scale, dtype=float), np.broadcast_shapes(t_dp.shape, t_db.shape))
-    safe = np.maximum(s, 1e-9)
-    soft = t_db - safe * np.logaddexp(0.0, (t_db - t_dp) / safe)
-    return np.where(s > 0.0, soft, np.minimum(t_dp, t_db))
-
-
-def saturated_fraction(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray, p_air: float | np.ndarray) -> np.ndarray:
-    """Fraction of each month's hours at RH ≥ 99 %, shape (12,) (``rh_99_hours_frac``)."""
-    rh = psy.relative_humidity_from_dew_point(t_db, t_dp, p_air)
-    return np.bincount(month, weights=rh >= 99.0, minlength=12) / np.maximum(np.bincount(month, minlength=12), 1)
 
 
 def extreme_anomalies(
@@ -1308,7 +1260,7 @@ def typical_year(
     beta = np.zeros(12)
     fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
-        td = td_drawn = td_base - kappa[mon_h] * warm - lam[mon_h] * excess + beta[mon_h] * humid
+        td = td_base - kappa[mon_h] * warm - lam[mon_h] * excess + beta[mon_h] * humid
         for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
             td = np.minimum(_monthly_shift(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
         if var.t_dew_hot_c is not None:
@@ -1331,25 +1283,7 @@ def typical_year(
             tx, np.clip(np.asarray(rh_min, dtype=float), 1.0, 100.0), p0
         )
         kappa = np.clip(kappa + gap / np.maximum(peak, 0.5), 0.0, 1.0)
-    if var.rh_99_hours_frac is None:
-        td = np.minimum(td, t_db)
-    else:
-        # A dew point drawn above the dry bulb condenses: capped softly, each month's scale drawn
-        # until its hours at RH ≥ 99 % are the record's share.
-        target_sat = np.asarray(var.rh_99_hours_frac, dtype=float)
-        log_s = np.full(12, np.log(0.3))
-        for _ in range(SATURATION_ITERATIONS):
-            scale = np.exp(log_s)[mon_h]
-            td = td_drawn
-            for _ in range(8):
-                td = soft_saturation(
-                    _monthly_shift(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C), scale
-                )
-            got = saturated_fraction(t_db, td, mon_h, p0)
-            log_s = np.clip(
-                log_s + np.log((got + 1e-3) / (target_sat + 1e-3)), np.log(0.01), np.log(SATURATION_SCALE_MAX_C)
-            )
-        td = np.minimum(td, t_db)
+    td = np.minimum(td, t_db)
 
     # --- wind and pressure ----------------------------------------------------------------------
     if var.wind_hourly_lag1 is None or var.wind_hourly_lag2 is None:
@@ -1414,8 +1348,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     day_month = ds["time"].dt.month.to_numpy()[::24] - 1
     wind_lags = residual_lags(day_residual(ds["wind_speed"].to_numpy(), day_month)) if "wind_speed" in ds else None
     peak = peak_hours(ds["t_db"].to_numpy(), day_month)
-    t_all, month_h = ds["t_db"].to_numpy(), ds["time"].dt.month.to_numpy() - 1
-    dew_hot = hot_hour_dew_anomaly(t_all, ds["t_dp"].to_numpy(), month_h)
+    dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
     dip_slope = dew_dip_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
     day_t = ds["t_db"].to_series().resample("D")
     daily_max, daily_min = day_t.max(), day_t.min()
@@ -1439,10 +1372,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_hot_c=tuple(round(float(x), 2) for x in dew_hot),
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
         t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
-        rh_99_hours_frac=tuple(
-            round(float(x), 4)
-            for x in saturated_fraction(t_all, ds["t_dp"].to_numpy(), month_h, ds["p_air"].to_numpy())
-        ),
         t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
