@@ -1218,7 +1218,6 @@ def typical_year(
     # The cycle's sharpness (sharpen's exponent, per month) is drawn until the generated hours near
     # each day's maximum are the record's (t_peak_hours).
     log_sharp = np.zeros(12)
-    nu_floor = np.zeros(12)
     frac_normals = np.clip(
         (g["t_mean_c"] - g["t_min_daily_mean_c"]) / np.maximum(g["t_max_daily_mean_c"] - g["t_min_daily_mean_c"], 0.5),
         0.0,
@@ -1248,17 +1247,7 @@ def typical_year(
         # The spreads of the daily extremes are those before the dew-point floor: the floor takes
         # from the cold side only, which no rescaling of both sides may restore.
         free = (t_db + noise).reshape(n_days, 24)
-        if var.t_dew_cold_night_c is not None:
-            # the cold nights' dew point as the dew-point step below draws it (ν), for the floor
-            chill_f = np.maximum(
-                _monthly_percentile(free.ravel(), mon_h, COLD_NIGHTS_PERCENTILE)[mon_h] - free.ravel(), 0.0
-            )
-            td_floor = td_air - nu_floor[mon_h] * chill_f
-            t_db = np.maximum(t_db + noise, td_floor)
-            gap_floor = cold_night_dew_anomaly(t_db, td_floor, mon_d) - np.asarray(var.t_dew_cold_night_c, dtype=float)
-            nu_floor = np.clip(nu_floor + gap_floor, -COLD_DEW_SLOPE_MAX, COLD_DEW_SLOPE_MAX)
-        else:
-            t_db = np.maximum(t_db + noise, td_air)
+        t_db = np.maximum(t_db + noise, td_air)
         t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
         day_t = t_db.reshape(n_days, 24)
         gmax = np.bincount(mon_d, weights=day_t.max(axis=1), minlength=12) / n_month
