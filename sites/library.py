@@ -218,7 +218,6 @@ _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
     "t_dew_hot_c": (list, VARIABILITY_RANGES["t_dew_hot_c"], False),
     "t_peak_hours": (list, VARIABILITY_RANGES["t_peak_hours"], False),
     "t_dew_dip_slope": (list, VARIABILITY_RANGES["t_dew_dip_slope"], False),
-    "t_dew_cold_night_c": (list, VARIABILITY_RANGES["t_dew_cold_night_c"], False),
     "t_peak_hour_sd_h": (list, VARIABILITY_RANGES["t_peak_hour_sd_h"], False),
     "wind_hourly_lag1": (float, VARIABILITY_RANGES["wind_hourly_lag1"], False),
     "wind_hourly_lag2": (float, VARIABILITY_RANGES["wind_hourly_lag2"], False),

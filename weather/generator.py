@@ -208,7 +208,6 @@ class Variability:
     t_min_kurtosis: float | None = None
     t_peak_hours: tuple[float, ...] | None = None
     t_dew_dip_slope: tuple[float, ...] | None = None
-    t_dew_cold_night_c: tuple[float, ...] | None = None
     t_peak_hour_sd_h: tuple[float, ...] | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
@@ -224,7 +223,6 @@ class Variability:
             "t_peak_hours": "h",
             "t_peak_hour_sd_h": "h",
             "t_dew_dip_slope": "K per SD",
-            "t_dew_cold_night_c": "K",
         }
         for name, (lo, hi) in VARIABILITY_RANGES.items():
             v = getattr(self, name)
@@ -712,45 +710,6 @@ def hot_hour_dew_anomaly(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) 
     return (
         np.bincount(month, weights=t_dp * hot, minlength=12) / n_hot
         - np.bincount(month, weights=t_dp, minlength=12) / n
-    )
-
-
-COLD_NIGHTS_PERCENTILE = 10.0
-"""A month's cold nights are its days with the daily minimum at or below this percentile of the
-month's daily minima (its three coldest nights); the night's extra fall of the dew point grows
-linearly with the dry bulb below this percentile of the month's hours (assumption: the mirror of
-:data:`HOT_RAMP_PERCENTILE`)."""
-
-COLD_DEW_SLOPE_MAX = 1.0
-"""Bound of ν, the cold hours' dew-point fall per K below the month's coldest tenth (K/K, as
-:data:`HOT_DEW_SLOPE_MAX`)."""
-
-
-def cold_night_dew_anomaly(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Dew point at the minimum of each month's coldest nights minus their day's mean, K, shape (12,).
-
-    Parameters
-    ----------
-    t_db, t_dp : numpy.ndarray
-        Hourly dry bulb and dew point of whole days, °C (24 values a day).
-    month : numpy.ndarray of int
-        Month of each day, 0 … 11.
-
-    Returns
-    -------
-    numpy.ndarray
-        Per month, over the days whose minimum dry bulb is at or below the month's
-        :data:`COLD_NIGHTS_PERCENTILE` of daily minima, the mean of the dew point at the hour of
-        the minimum minus the day's mean dew point (``t_dew_cold_night_c`` of
-        :class:`Variability` on a record; Qingyang's: −2.0 K in October, −1.3 K in January, dew
-        and frost taking water from the air on clear cold nights).
-    """
-    t, d = t_db.reshape(-1, 24), t_dp.reshape(-1, 24)
-    t_min = t.min(axis=1)
-    at_min = d[np.arange(d.shape[0]), t.argmin(axis=1)] - d.mean(axis=1)
-    cold = t_min <= _monthly_percentile(t_min, month, COLD_NIGHTS_PERCENTILE)[month]
-    return np.bincount(month, weights=at_min * cold, minlength=12) / np.maximum(
-        np.bincount(month, weights=cold, minlength=12), 1
     )
 
 
@@ -1299,32 +1258,14 @@ def typical_year(
     peak = np.bincount(mon_d, weights=warm.reshape(n_days, 24).max(axis=1), minlength=12) / n_month
     humid = np.repeat(z_day, 24) * warm / np.maximum(peak, 0.5)[mon_h]
     beta = np.zeros(12)
-    # Cold nights: the dew point falls by a further ν K per K of dry bulb below the month's coldest
-    # tenth of hours, ν per month drawn until the dew point at the minimum of its coldest nights,
-    # relative to their day's mean, is the record's (t_dew_cold_night_c).
-    chill = np.maximum(_monthly_percentile(t_db, mon_h, COLD_NIGHTS_PERCENTILE)[mon_h] - t_db, 0.0)
-    day_min_hour = np.arange(n_days) * 24 + t_db.reshape(n_days, 24).argmin(axis=1)
-    cold_night = t_db[day_min_hour] <= _monthly_percentile(t_db[day_min_hour], mon_d, COLD_NIGHTS_PERCENTILE)[mon_d]
-    chill_scale = np.bincount(mon_d, weights=chill[day_min_hour] * cold_night, minlength=12) / np.maximum(
-        np.bincount(mon_d, weights=cold_night, minlength=12), 1
-    )
-    nu = np.zeros(12)
-    fitted = (
-        rh_min is not None
-        or var.t_dew_hot_c is not None
-        or var.t_dew_dip_slope is not None
-        or var.t_dew_cold_night_c is not None
-    )
+    fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
-        td = td_base - kappa[mon_h] * warm - lam[mon_h] * excess + beta[mon_h] * humid - nu[mon_h] * chill
+        td = td_base - kappa[mon_h] * warm - lam[mon_h] * excess + beta[mon_h] * humid
         for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
             td = np.minimum(_monthly_shift(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
-        if var.t_dew_cold_night_c is not None:
-            gap_cold = cold_night_dew_anomaly(t_db, td, mon_d) - np.asarray(var.t_dew_cold_night_c, dtype=float)
-            nu = np.clip(nu + gap_cold / np.maximum(chill_scale, 0.5), -COLD_DEW_SLOPE_MAX, COLD_DEW_SLOPE_MAX)
         if var.t_dew_dip_slope is not None:
             gap_slope = np.asarray(var.t_dew_dip_slope, dtype=float) - dew_dip_slope(t_db, td, mon_d)
             # Each month's slope is over its neighbours' days too: the step is the gap averaged
@@ -1431,9 +1372,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_hot_c=tuple(round(float(x), 2) for x in dew_hot),
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
         t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
-        t_dew_cold_night_c=tuple(
-            round(float(x), 2) for x in cold_night_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), day_month)
-        ),
         t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),

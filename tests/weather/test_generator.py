@@ -375,38 +375,6 @@ def test_humid_days_dry_as_in_the_record(key):
     assert gaps["with"].mean() < gaps["without"].mean(), gaps
 
 
-def test_cold_night_dew_anomaly_by_hand():
-    # Per month 30 days, the day's minimum at 5 h equal to the day's index (0 … 29): the three
-    # coldest (0, 1, 2) are at or below the 10th percentile (2.9). Their dew point at 5 h is the
-    # day's mean − 1.5 K (−1.5 at 5 h, +1.5 at 17 h about a constant); the other days' +1 K.
-    hours = np.arange(24)
-    t = np.repeat(np.arange(30.0)[:, None], 24, axis=1) + 5.0 + np.abs(hours - 5.0)
-    dip = np.where(np.arange(30) < 3, -1.5, 1.0)[:, None]
-    td = np.zeros((30, 24))
-    td[:, 5:6] += dip
-    td[:, 17:18] -= dip
-    month = np.repeat(np.arange(12), 30)
-    got = gen.cold_night_dew_anomaly(np.tile(t.ravel(), 12), np.tile(td.ravel(), 12), month)
-    np.testing.assert_allclose(got, -1.5, atol=1e-12)
-
-
-@pytest.mark.parametrize("key", list(EPW_FILES))
-def test_cold_nights_dew_point_falls_as_in_the_record(key):
-    """With ``t_dew_cold_night_c`` the dew point at the minimum of each month's coldest nights,
-    relative to their day's mean, is drawn to the record's; without it it rose (the afternoon
-    dip's mirror: Qingyang's January +0.3 K, October +0.2 K against the record's −1.3 / −2.0 K).
-    Seed 0, site files only: the test needs no weather file."""
-    gaps = _gaps_with_and_without(
-        key,
-        "t_dew_cold_night_c",
-        lambda ds: gen.cold_night_dew_anomaly(
-            ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1
-        ),
-    )
-    assert gaps["with"].mean() < 0.5 * gaps["without"].mean(), gaps
-    assert np.median(gaps["with"]) < 0.2, gaps["with"]
-
-
 @pytest.mark.parametrize("key", list(EPW_FILES))
 def test_site_variability_is_what_the_record_gives(key, real_weather):
     """The [variability] tables in the site files are derived from the real records, not tuned."""
@@ -421,7 +389,6 @@ def test_site_variability_is_what_the_record_gives(key, real_weather):
         "t_dew_hot_c",
         "t_peak_hours",
         "t_dew_dip_slope",
-        "t_dew_cold_night_c",
         *gen.EXTREME_FIELDS[:3],
     )
     for field in lists:
