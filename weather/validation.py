@@ -20,6 +20,7 @@ __all__ = [
     "design_conditions",
     "hour_counts",
     "hourly_persistence",
+    "near_saturation_hours",
     "published_design_conditions",
     "record_problems",
     "within_tolerance",
@@ -39,6 +40,32 @@ def hour_counts(ds: xr.Dataset) -> dict[str, int]:
     """Annual hours above each threshold of :data:`THRESHOLDS`, keyed like ``"t_db>27"``."""
     series = {"t_db": ds["t_db"].to_numpy(), "t_dp": ds["t_dp"].to_numpy(), "t_wb": wet_bulb_of(ds)}
     return {f"{k}>{x:g}": int((series[k] > x).sum()) for k, xs in THRESHOLDS.items() for x in xs}
+
+
+SATURATION_LEVELS: tuple[float, ...] = (99.0, 95.0)
+"""Relative humidities, %, of :func:`near_saturation_hours`: at 99 % an hour is saturated within
+the records' resolution (dew point to 0.1 K), at 95 % an evaporative cooler or a cooling tower has
+almost no wet-bulb depression left to use."""
+
+
+def near_saturation_hours(ds: xr.Dataset, levels: tuple[float, ...] = SATURATION_LEVELS) -> dict[str, int]:
+    """Annual hours at or above each relative humidity of ``levels``, keyed like ``"rh>=99"``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A weather Dataset with ``rh`` (%).
+    levels : tuple of float
+        Relative humidities, %.
+
+    Returns
+    -------
+    dict
+        ``{"rh>=99": hours, ...}``. Compared with a record by :func:`within_tolerance` (±10 % or
+        ±100 h).
+    """
+    rh = ds["rh"].to_numpy()
+    return {f"rh>={x:g}": int((rh >= x).sum()) for x in levels}
 
 
 def monthly_mean(ds: xr.Dataset, var: str) -> np.ndarray:

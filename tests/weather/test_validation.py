@@ -15,8 +15,10 @@ from twin.engine.weather_source import site_weather
 from weather.validation import (
     compare_design_conditions,
     design_conditions,
+    near_saturation_hours,
     published_design_conditions,
     record_problems,
+    within_tolerance,
 )
 
 
@@ -51,6 +53,13 @@ def test_design_conditions_by_hand():
     assert dc["mcwb_1"] == pytest.approx(dc["db_1"], abs=0.01)  # band 38.9 … 39.9 °C, inside the range
     top = t[t >= dc["db_0.4"] - 0.5]  # the band of the 0.4 % level is cut at the year's maximum
     assert dc["mcwb_0.4"] == pytest.approx(top.mean(), abs=0.01)
+
+
+def test_near_saturation_hours_by_hand():
+    ds = _year(np.zeros(10), np.zeros(10))
+    ds["rh"] = ("time", np.array([100.0, 99.0, 98.99, 97.0, 95.0, 94.9, 50.0, 99.5, 95.01, 10.0]))
+    assert near_saturation_hours(ds) == {"rh>=99": 3, "rh>=95": 7}
+    assert near_saturation_hours(ds, (50.0,)) == {"rh>=50": 9}
 
 
 def test_record_problems_names_impossible_and_implausible_hours():
@@ -101,6 +110,45 @@ def test_generated_design_conditions_against_real_files(key, real_weather):
     assert abs(dc["wb_0.4"][0] - dc["wb_0.4"][2]) < 0.6  # the humid tail: at most +0.50 K (Dulles), −0.47 K (Qingyang)
     assert abs(dc["mcwb_0.4"][0] - dc["mcwb_0.4"][2]) < 0.9  # hot hours' humidity: at most −0.68 K (Qingyang)
     assert abs(dc["mcwb_1"][0] - dc["mcwb_1"][2]) < 1.1  # −1.01 K (Qingyang), +0.63 K (Karamay)
+
+
+# Hours a year at RH >= 99 % / >= 95 %, generated mean of seeds 0-4 against the record (README,
+# "What still misses"): the dew point drawn above the dry bulb is capped at it, piling hours at
+# saturation. Every pair outside ±10 % or ±100 h is a strict xfail: a change that fixes one
+# makes it pass.
+_SATURATION_MEASURED = {
+    "qingyang": ((454, 221), (736, 793)),
+    "guian": ((598, 62), (1151, 574)),
+    "yinchuan": ((525, 46), (751, 225)),
+    "karamay": ((734, 22), (903, 84)),
+    "us_dulles": ((694, 274), (940, 599)),
+}
+_SATURATION_CASES = [
+    pytest.param(
+        key,
+        level,
+        marks=[]
+        if within_tolerance(*_SATURATION_MEASURED[key][i])
+        else [pytest.mark.xfail(strict=True, reason=f"{key}: {_SATURATION_MEASURED[key][i]} h (generated, record)")],
+        id=f"{key}-rh>={level:g}",
+    )
+    for key in sorted(EPW_FILES)
+    for i, level in enumerate((99.0, 95.0))
+]
+
+
+@pytest.mark.parametrize(("key", "level"), _SATURATION_CASES)
+def test_generated_hours_near_saturation_against_real_files(key, level, real_weather):
+    """Hours at or above ``level`` % RH: the generated mean of five seeds within ±10 % or ±100 h
+    of the record's (:func:`weather.validation.within_tolerance`, the hour counts' rule)."""
+    epw_path(key)
+    real, _ = real_weather(key)
+    site = sites.load(key)
+    name = f"rh>={level:g}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hours = [near_saturation_hours(site_weather(site, seed=s)[0], (level,))[name] for s in range(5)]
+    assert within_tolerance(float(np.mean(hours)), near_saturation_hours(real, (level,))[name])
 
 
 def test_real_records_are_checked(real_weather):
