@@ -163,11 +163,17 @@ def kernel_scratch(month, p_out, m):
 @kernel_helper
 def fill_hour(t, U, IT, price, clean, H):
     """Hour ``t``'s utilisation, installed IT, price and clean share into the rows of ``H``
-    (:func:`kernel_scratch`), one value per case (:func:`fill_column`)."""
-    fill_column(U, t, H[0])
-    fill_column(IT, t, H[1])
-    fill_column(price, t, H[2])
-    fill_column(clean, t, H[3])
+    (:func:`kernel_scratch`), one value per case (:func:`fill_column`); an array without an
+    hour axis (one row for the year) is copied at the year's first hour only, as it holds the
+    same values in every hour."""
+    if t == 0 or U.shape[0] > 1:
+        fill_column(U, t, H[0])
+    if t == 0 or IT.shape[0] > 1:
+        fill_column(IT, t, H[1])
+    if t == 0 or price.shape[0] > 1:
+        fill_column(price, t, H[2])
+    if t == 0 or clean.shape[0] > 1:
+        fill_column(clean, t, H[3])
 
 
 @kernel_helper
