@@ -68,6 +68,7 @@ __all__ = [
     "by_hour",
     "case_matrix",
     "close_sums",
+    "column_cut",
     "compiled_kernel",
     "electrical_case",
     "electrical_chain",
@@ -81,6 +82,7 @@ __all__ = [
     "kernel_scratch",
     "open_sums",
     "run_kernel",
+    "run_kernel_parts",
     "segment_starts",
     "shared_rows",
     "state_groups",
@@ -163,11 +165,17 @@ def kernel_scratch(month, p_out, m):
 @kernel_helper
 def fill_hour(t, U, IT, price, clean, H):
     """Hour ``t``'s utilisation, installed IT, price and clean share into the rows of ``H``
-    (:func:`kernel_scratch`), one value per case (:func:`fill_column`)."""
-    fill_column(U, t, H[0])
-    fill_column(IT, t, H[1])
-    fill_column(price, t, H[2])
-    fill_column(clean, t, H[3])
+    (:func:`kernel_scratch`), one value per case (:func:`fill_column`); an array without an
+    hour axis (one row for the year) is copied at the year's first hour only, as it holds the
+    same values in every hour."""
+    if t == 0 or U.shape[0] > 1:
+        fill_column(U, t, H[0])
+    if t == 0 or IT.shape[0] > 1:
+        fill_column(IT, t, H[1])
+    if t == 0 or price.shape[0] > 1:
+        fill_column(price, t, H[2])
+    if t == 0 or clean.shape[0] > 1:
+        fill_column(clean, t, H[3])
 
 
 @kernel_helper
@@ -454,6 +462,11 @@ class Block(NamedTuple):
     """The block's sites in the run (one index when its cases share a site), for ``states``."""
     states: StateMemo | None = None
     """The run's memo of hourly states (:func:`hourly_state`), or None (compute each block's)."""
+    parts: tuple[tuple[int, int], ...] | None = None
+    """A batch of the plan's blocks in one call (:func:`run_kernel_parts`): each block's
+    ``(start, stop)`` among the cases, or None (one block)."""
+    run: Callable[[list[Any], Callable[[Any, Any], None]], None] | None = None
+    """How a batch's blocks run (``run(items, fn)``, e.g. on threads), or None (in turn)."""
 
 
 class StateMemo:
@@ -505,6 +518,15 @@ def value_key(v: Any) -> Hashable:
     return v
 
 
+def column_cut(a: Any, start: int, stop: int) -> Any:
+    """The cases ``start:stop`` of a (case, 1) parameter column: (1, 1) when they are all equal,
+    as a block of those cases alone has it; a value shared by every case as it is."""
+    if not isinstance(a, np.ndarray) or a.shape[0] == 1:
+        return a
+    a = a[start:stop]
+    return a[:1] if bool(np.all(a == a[0])) else a
+
+
 def _per_case(v: Any) -> bool:
     """Whether ``v`` (arrays, mappings and sequences of them) holds a column that differs per case."""
     if isinstance(v, np.ndarray):
@@ -550,6 +572,30 @@ def run_kernel(
     (case, time). Returns ``sums`` ``{name: (case,)}`` for :data:`ACC_NAMES` (grid sums only
     with ``grid``), ``peaks`` (case, month) with ``grid``, and ``p_facility`` (case, time) with
     ``want_hourly`` (a transposed view); None when a group's status is not 0 (the reference runs).
+    :func:`run_kernel_parts` of one part.
+    """
+    m = P.shape[1]
+    return run_kernel_parts(kernel, P, [((0, m), state)], hourly, consts, nt, grid, want_hourly)[0]
+
+
+def run_kernel_parts(
+    kernel: Kernel,
+    P: np.ndarray,
+    parts: Sequence[tuple[tuple[int, int], Any]],
+    hourly: Sequence[Any],
+    consts: np.ndarray,
+    nt: int,
+    grid: GridYear | None,
+    want_hourly: bool,
+    run: Callable[[list[Any], Callable[[Any, Any], None]], None] | None = None,
+) -> list[dict[str, Any] | None]:
+    """:func:`run_kernel` over a batch of consecutive parts (the plan's blocks) at once: ``P``,
+    ``hourly`` and ``grid`` are the batch's, ``parts`` ``[((start, stop), state)]`` each part's
+    cases and hourly state (its own groups of equal state, :func:`state_groups`), or a function
+    ``state(start, stop)`` that computes it (then on ``run``'s threads too). Returns each
+    part's result (or None: that part needs the reference), as :func:`run_kernel` of the part
+    alone would (the same arrays for the kernel, so the same bits). ``run(items, fn)`` calls
+    ``fn(j, item)`` for every part (e.g. on threads; default: in turn).
 
     The kernel is compiled with its array arguments declared not to overlap (``noalias``): each
     call gets arrays of its own. What the kernel does not sum: the facility power's sum is its
@@ -565,37 +611,61 @@ def run_kernel(
     else:
         g = grid
     n_months = int(g.month[-1]) + 1
-    p_all = np.empty((nt, m)) if want_hourly else None
-    acc_all = np.empty((len(ACC_NAMES), m))
-    peaks_all = np.empty((n_months, m))
-    for idx, S in state_groups(state, m, nt):
-        whole = idx.size == m
-        sub = P if whole else np.ascontiguousarray(P[:, idx])
-
-        def cols(a: np.ndarray, idx: np.ndarray = idx, whole: bool = whole) -> np.ndarray:
-            return a if whole or a.shape[1] == 1 else np.ascontiguousarray(a[:, idx])
-
-        U, inst = (cols(by_hour(a, m, nt)) for a in hourly)
-        p_out = np.empty((nt, idx.size)) if want_hourly else np.empty((1, idx.size))
-        acc = np.zeros((len(ACC_NAMES), idx.size))
-        acc[A_PUE] = -np.inf
-        peaks = np.full((n_months, idx.size), -np.inf)
-        part = tuple(np.zeros(idx.size) for _ in PART_ROWS)
-        status = f(sub, S, U, inst, consts, cols(g.price), cols(g.clean), g.month, p_out, acc, peaks, part)
-        if status != 0:
-            return None
-        acc[A_MISC] = sub[R_MISC] * nt
-        acc[A_DIST] = sub[R_DIST] * acc[A_IT]  # p_dist = d p_it each hour
-        acc[A_FAC] = acc[A_IT] + acc[A_COOL] + acc[A_UPS] + acc[A_DIST] + acc[A_TR] + acc[A_MISC]
-        acc[A_COMPUTE] = _year_sum(cols(by_hour(hourly[1] * hourly[0], m, nt)), nt)
-        acc_all[:, idx] = acc
-        peaks_all[:, idx] = peaks
-        if p_all is not None:
-            p_all[:, idx] = p_out
     names = ACC_NAMES if grid is not None else ACC_NAMES[: -len(GRID_SUMS)]
-    out: dict[str, Any] = {"sums": {k: acc_all[j] for j, k in enumerate(names)}}
-    if grid is not None:
-        out["peaks"] = peaks_all.T
-    if p_all is not None:
-        out["p_facility"] = p_all.T
+    U_all, inst_all = (by_hour(a, m, nt) for a in hourly)
+    compute = by_hour(hourly[1] * hourly[0], m, nt)
+    out: list[dict[str, Any] | None] = [None] * len(parts)
+
+    def cut(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        return a if a.shape[1] == 1 or (lo == 0 and hi == a.shape[1]) else np.ascontiguousarray(a[:, lo:hi])
+
+    def one(j: int, item: tuple[tuple[int, int], Sequence[Any]]) -> None:
+        (lo, hi), state = item
+        if callable(state):
+            state = state(lo, hi)
+        mp = hi - lo
+        Pp = cut(P, lo, hi)
+        Up, instp, cp = cut(U_all, lo, hi), cut(inst_all, lo, hi), cut(compute, lo, hi)
+        price, clean = cut(g.price, lo, hi), cut(g.clean, lo, hi)
+        p_all = np.empty((nt, mp)) if want_hourly else None
+        acc_all = np.empty((len(ACC_NAMES), mp))
+        peaks_all = np.empty((n_months, mp))
+        for idx, S in state_groups(state, mp, nt):
+            whole = idx.size == mp
+            sub = Pp if whole else np.ascontiguousarray(Pp[:, idx])
+
+            def cols(a: np.ndarray, idx: np.ndarray = idx, whole: bool = whole) -> np.ndarray:
+                return a if whole or a.shape[1] == 1 else np.ascontiguousarray(a[:, idx])
+
+            p_out = np.empty((nt, idx.size)) if want_hourly else np.empty((1, idx.size))
+            acc = np.zeros((len(ACC_NAMES), idx.size))
+            acc[A_PUE] = -np.inf
+            peaks = np.full((n_months, idx.size), -np.inf)
+            part = tuple(np.zeros(idx.size) for _ in PART_ROWS)
+            status = f(
+                sub, S, cols(Up), cols(instp), consts, cols(price), cols(clean), g.month, p_out, acc, peaks, part
+            )
+            if status != 0:
+                return
+            acc[A_MISC] = sub[R_MISC] * nt
+            acc[A_DIST] = sub[R_DIST] * acc[A_IT]  # p_dist = d p_it each hour
+            acc[A_FAC] = acc[A_IT] + acc[A_COOL] + acc[A_UPS] + acc[A_DIST] + acc[A_TR] + acc[A_MISC]
+            acc[A_COMPUTE] = _year_sum(cols(cp), nt)
+            acc_all[:, idx] = acc
+            peaks_all[:, idx] = peaks
+            if p_all is not None:
+                p_all[:, idx] = p_out
+        r: dict[str, Any] = {"sums": {k: acc_all[i] for i, k in enumerate(names)}}
+        if grid is not None:
+            r["peaks"] = peaks_all.T
+        if p_all is not None:
+            r["p_facility"] = p_all.T
+        out[j] = r
+
+    items = list(enumerate(parts))
+    if run is None or len(items) == 1:
+        for j, item in items:
+            one(j, item)
+    else:
+        run(items, one)
     return out

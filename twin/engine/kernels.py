@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from twin.building.cooling import Design
+from twin.building.cooling.air_management import from_columns
 from twin.building.cooling.components import CP_AIR
 from twin.building.cooling.curves import FAN_CURVES
 from twin.building.facility import hall_air, installed_it
@@ -48,6 +49,7 @@ from twin.engine.kernel_parts import (
     add_hour,
     case_matrix,
     close_sums,
+    column_cut,
     electrical_case,
     electrical_chain,
     end_chunk,
@@ -58,13 +60,13 @@ from twin.engine.kernel_parts import (
     it_power,
     kernel_scratch,
     open_sums,
-    run_kernel,
+    run_kernel_parts,
     shared_rows,
 )
 from twin.engine.liquid_kernels import LIQUID_DESIGNS, liquid_kernel
 from twin.engine.metrics import FACILITY_SUMS
 
-__all__ = ["COMPILED_DESIGNS", "SUMS", "facility_year", "free_air_loop", "kernel_for"]
+__all__ = ["BATCHED_DESIGNS", "COMPILED_DESIGNS", "SUMS", "facility_year", "free_air_loop", "kernel_for"]
 
 SUMS = FACILITY_SUMS
 """Columns of a kernel's ``sums``: annual kWh (L for water, hours for ``out_of_envelope``) and,
@@ -146,16 +148,26 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
     return 0
 
 
-def _free_air(block: Block) -> dict[str, Any] | None:
+def _free_air(block: Block) -> dict[str, Any] | list[dict[str, Any] | None] | None:
+    """Free air's entry of :data:`COMPILED_DESIGNS`; with ``block.parts`` (a batch of blocks of
+    one site) the per-case columns are computed once for the batch and each block's hourly state
+    from its own cooling columns (:data:`BATCHED_DESIGNS`), a result per block."""
     design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block[:10]
     nt = int(np.shape(wx["t_db"])[-1])
     installed, overclock = installed_it(design, fac, coo, design_kw, nt)
     coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}  # as facility_chain does
-    state, d_s, dt_units = hourly_state(block, air_state, coo)
+    d_s, dt_units, _ = from_columns(coo)  # as air_state reads them
+
+    def state(lo: int, hi: int) -> Any:  # a block's hourly state, from its own cooling columns
+        part = coo if (lo, hi) == (0, m) else {k: column_cut(v, lo, hi) for k, v in coo.items()}
+        return hourly_state(block, air_state, part)[0]
+
+    parts = [((lo, hi), state) for lo, hi in block.parts or ((0, m),)]
     q_design = _design_heat(design_kw, ele)
     P = case_matrix([*shared_rows(fac, ele, design_kw, overclock), d_s, *air_rows(coo, q_design, dt_units)], m)
     consts = np.array([CP_AIR, T_INLET_REF, DT_CHIP_AIR, *FAN_CURVES[str(coo["fan_control"])]], dtype=float)
-    return run_kernel(free_air_loop, P, state, (u, installed), consts, nt, grid, want_hourly)
+    out = run_kernel_parts(free_air_loop, P, parts, (u, installed), consts, nt, grid, want_hourly, block.run)
+    return out if block.parts else out[0]
 
 
 COMPILED_DESIGNS = {
@@ -167,6 +179,10 @@ COMPILED_DESIGNS = {
 """Designs with a fused kernel: ``{name: fn(block) -> result or None}`` with ``block`` a
 :class:`~twin.engine.kernel_parts.Block`, the result as :func:`facility_year`'s
 (:func:`~twin.engine.kernel_parts.run_kernel` returns it)."""
+
+BATCHED_DESIGNS = frozenset({"free_air"})
+"""Designs whose kernel entry also takes a batch of blocks (:attr:`~twin.engine.kernel_parts.Block.parts`):
+their per-case columns computed once for the batch, a result per block."""
 
 
 def facility_year(
@@ -182,7 +198,9 @@ def facility_year(
     want_hourly: bool = True,
     weather: tuple[int, ...] | None = None,
     states: StateMemo | None = None,
-) -> dict[str, Any] | None:
+    parts: tuple[tuple[int, int], ...] | None = None,
+    run: Any = None,
+) -> Any:
     """A block's annual sums (and hourly facility power) by the design's fused kernel.
 
     Same arguments as :func:`twin.building.facility.facility_chain` and the block's case count
@@ -201,13 +219,14 @@ def facility_year(
         the (case, time) arrays heat reuse and the fluid KPIs read (``q_recoverable``,
         ``t_return``, ``fluid_loss``, ``fluid_co2e``, ``fluid_cost``). None when the design has
         no kernel or the block needs the reference (trim shortfall, a value out of bounds).
+        With ``parts`` (a batch of the plan's blocks of one site, each ``(start, stop)`` among
+        the ``m`` cases; ``run(items, fn)`` runs them, e.g. on threads): a list of such results,
+        one per block, or None when the design takes no batch (:data:`BATCHED_DESIGNS`).
     """
     fn = COMPILED_DESIGNS.get(design.name)
-    return (
-        None
-        if fn is None
-        else fn(Block(design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly, weather, states))
-    )
+    if fn is None or (parts is not None and design.name not in BATCHED_DESIGNS):
+        return None
+    return fn(Block(design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly, weather, states, parts, run))
 
 
 def kernel_for(case_years: float, kernel: str = "auto") -> str:

@@ -290,14 +290,12 @@ def _columns(plan: _Plan, idx: list[int]) -> dict[str, Any]:
 def _part_columns(columns: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
     """:func:`_columns` of the cases ``start:stop`` of the block ``columns`` were made for: the
     same arrays as :func:`_columns` of those cases alone (a column equal in all of them (1, 1))."""
+    from twin.engine.kernel_parts import column_cut
 
-    def cut(a: Any) -> Any:
-        if not isinstance(a, np.ndarray) or a.shape[0] == 1:
-            return a
-        a = a[start:stop]
-        return a[:1] if bool(np.all(a == a[0])) else a
-
-    return {k: {f: cut(a) for f, a in v.items()} if isinstance(v, dict) else cut(v) for k, v in columns.items()}
+    return {
+        k: {f: column_cut(a, start, stop) for f, a in v.items()} if isinstance(v, dict) else column_cut(v, start, stop)
+        for k, v in columns.items()
+    }
 
 
 def _inputs(
@@ -600,7 +598,10 @@ def annual_kpis(
     (prices, clean share, per-case money figures), one :class:`~twin.engine.kernel_parts.GridYear`,
     one stacking of the parameters and one :func:`~twin.engine.metrics.annual_figures` call
     serve the batch, while each block's kernel (its own hourly state) runs on the threads and
-    takes the grid's sums; the KPIs are bit for bit those of block-by-block runs (tested).
+    takes the grid's sums; the KPIs are bit for bit those of block-by-block runs (tested). Free
+    air's batch of one site enters its kernel once (:data:`~twin.engine.kernels.BATCHED_DESIGNS`:
+    the per-case columns, the hall's air and the kernel's parameter matrix computed once for the
+    batch, each block's hourly state from its own cooling columns).
     Blocks of equal weather and cooling parameters share one hourly state
     (:class:`~twin.engine.kernel_parts.StateMemo`, for this call only). Called from the main
     thread, it pauses Python's cyclic garbage collector for the run and restores it after
@@ -672,8 +673,12 @@ def _cyclic_gc_paused(any_thread: bool = False) -> Iterator[None]:
 
 def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | None, kernel: str) -> xr.Dataset:
     """:func:`annual_kpis`' work."""
-    from twin.engine.kernel_parts import GridYear, StateMemo  # the compiled kernels: not for simulate_arrays
-    from twin.engine.kernels import facility_year
+    from twin.engine.kernel_parts import (
+        GridYear,
+        StateMemo,
+        column_cut,
+    )  # the compiled kernels: not for simulate_arrays
+    from twin.engine.kernels import BATCHED_DESIGNS, facility_year
 
     plan = _plan(scenario, weather, cases)
     n, nt = len(plan.cases), plan.time.size
@@ -736,19 +741,29 @@ def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | N
         columns = _columns(plan, idx)  # the parameters stacked once, each block's cut from them
         done: list[dict[str, Any] | None] = [None] * len(parts)
 
-        def part(j: int, p: list[int]) -> None:
-            c = _part_columns(columns, starts[j], starts[j + 1]) if len(parts) > 1 else columns
-            inputs = _inputs(plan, key, p, c)
-            r = facility_year(*inputs, len(p), grid.cases(starts[j], starts[j + 1]), False, weather_key(p), states)
+        def take(j: int, p: list[int], r: dict[str, Any] | None, t_db: Any, hr: Any) -> None:
+            """Block ``j``'s kernel result ``r`` into ``done`` with its heat reuse, or its reference run."""
             if r is None:  # the reference's result (or error) for this block
                 hourly_block(key, p, compiled=False)
                 return
             hourly = dict(r.get("hourly", {}))
-            _heat_reuse(hourly, plan, p, inputs[1]["t_db"], c["heat_reuse"])
+            _heat_reuse(hourly, plan, p, t_db, hr)
             heat = {k: np.broadcast_to(annual_sum(hourly[k]), (len(p),)) for k in HEAT_NEEDS}
             done[j] = {**r["sums"], **heat, "peaks": r["peaks"]}
 
-        _run_blocks(list(enumerate(parts)), part)
+        def part(j: int, p: list[int]) -> None:
+            c = _part_columns(columns, starts[j], starts[j + 1]) if len(parts) > 1 else columns
+            inputs = _inputs(plan, key, p, c)
+            r = facility_year(*inputs, len(p), grid.cases(starts[j], starts[j + 1]), False, weather_key(p), states)
+            take(j, p, r, inputs[1]["t_db"], c["heat_reuse"])
+
+        batched = batch_kernel(key, idx, parts, columns, grid) if len(parts) > 1 else None
+        if batched is None:
+            _run_blocks(list(enumerate(parts)), part)
+        else:
+            t_db, hr = batched.pop()
+            for j, r in enumerate(batched):
+                take(j, parts[j], r, t_db, {k: column_cut(v, starts[j], starts[j + 1]) for k, v in hr.items()})
         kept = [(parts[j], d) for j, d in enumerate(done) if d is not None]
         if not kept:
             return
@@ -757,6 +772,29 @@ def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | N
             green, per_case = supply_step(idx, np.broadcast_to(0.0, (len(idx), nt)))
         sums = {k: np.concatenate([d[k] for _, d in kept]) for k in kept[0][1]}
         store(idx, annual_figures(green, per_case, plan.time, sums))
+
+    def batch_kernel(
+        key: tuple, idx: list[int], parts: list[list[int]], columns: dict[str, Any], grid: GridYear
+    ) -> list[Any] | None:
+        """A batch of one site's blocks in one kernel entry (:data:`~twin.engine.kernels.BATCHED_DESIGNS`):
+        each block's result, then the batch's dry bulb and heat-reuse columns; None when the design
+        takes no batch, the cases have several sites, the utilisation or the installed IT may vary
+        by hour and case (a diurnal profile, an occupancy ramp: (case, time) arrays as large as the
+        batch, where blocks one by one hold a block's), or a check refuses a value (the blocks then
+        run one by one and raise their own errors)."""
+        fac = columns["facility"]
+        if key[0] not in BATCHED_DESIGNS or len(weather_key(idx)) != 1 or key[1] == "diurnal":
+            return None
+        if np.any(fac["occupancy_ramp"]):
+            return None
+        starts = np.cumsum([0, *map(len, parts)]).tolist()
+        bounds = tuple((starts[j], starts[j + 1]) for j in range(len(parts)))
+        try:
+            inputs = _inputs(plan, key, idx, columns)
+            out = facility_year(*inputs, len(idx), grid, False, weather_key(idx), states, bounds, _run_blocks)
+        except ConfigError:
+            return None
+        return None if out is None else [*out, (inputs[1]["t_db"], columns["heat_reuse"])]
 
     hourly_blocks, batches = _batches(plan, fused)
     _run_blocks(hourly_blocks, hourly_block)

@@ -256,7 +256,10 @@ def _count_kernel_blocks(mp: pytest.MonkeyPatch) -> list[bool]:
 
     def counting(*args, **kw):
         r = real(*args, **kw)
-        handled.append(r is not None)
+        if isinstance(r, list):  # a batch of blocks in one entry: one result per block
+            handled.extend(x is not None for x in r)
+        else:
+            handled.append(r is not None)
         return r
 
     mp.setattr(twin.engine.kernels, "facility_year", counting)
@@ -479,6 +482,54 @@ def test_batches_of_blocks_give_the_same_kpis(monkeypatch, design):
         for other in (runs[1], runs[5]):
             np.testing.assert_array_equal(runs[1024][k].values, other[k].values, err_msg=k)
     _assert_kpis_equal(runs[1024], annual_kpis(sc, weather=wx, kernel="reference"))
+
+
+def test_a_batch_in_one_kernel_entry_equals_its_blocks_one_by_one(monkeypatch):
+    """Free air takes a batch of blocks in one kernel entry (the per-case columns computed once,
+    each block's hourly state from its own cooling columns): bit for bit the KPIs of the blocks
+    one by one, with facility columns that differ inside a block (supply approach and rack
+    density: the hall's air per case) and cooling sets that differ between blocks; a value a
+    check refuses gives the error the blocks one by one give."""
+    import twin.engine.kernel_parts as kp
+
+    sim = twin.engine.simulate
+    sweep = (
+        ("facility.utilisation", (0.3, 0.7, 1.0)),
+        ("facility.supply_approach", (0.5, 3.0)),
+        ("facility.kw_per_rack", (8.0, 25.0)),
+        ("cooling.free_air.evap_effectiveness", (0.0, 0.6, 0.9)),
+    )
+    sc = Scenario(sites=("qingyang",), designs=("free_air",), sweep=sweep)
+    wx = prepare_weather(sc)
+    monkeypatch.setattr(sim, "CASE_BLOCK", 8)  # 3 cooling sets of 12 cases: blocks of 8 and 4
+    handled = _count_kernel_blocks(monkeypatch)
+    batches: list[int] = []
+    real = kp.run_kernel_parts
+
+    def counting(kernel, P, parts, *args, **kw):
+        batches.append(len(parts))
+        return real(kernel, P, parts, *args, **kw)
+
+    monkeypatch.setattr(twin.engine.kernels, "run_kernel_parts", counting)
+    runs = {}
+    for batch in (1024, 1):
+        monkeypatch.setattr(sim, "KERNEL_BATCH", batch)
+        runs[batch] = annual_kpis(sc, weather=wx, kernel="numba")
+    assert batches == [6] + [1] * 6 and len(handled) == 12
+    for k in runs[1024].data_vars:
+        np.testing.assert_array_equal(runs[1024][k].values, runs[1][k].values, err_msg=k)
+    _assert_kpis_equal(runs[1024], annual_kpis(sc, weather=wx, kernel="reference"))
+
+    dense = Scenario(
+        sites=("qingyang",), designs=("free_air",), sweep=(*sweep[:2], ("facility.kw_per_rack", (8.0, 45.0)))
+    )
+    errors = []
+    for batch in (1024, 1):
+        monkeypatch.setattr(sim, "KERNEL_BATCH", batch)
+        with pytest.raises(ConfigError) as err:
+            annual_kpis(dense, weather=wx, kernel="numba")
+        errors.append(str(err.value))
+    assert errors[0] == errors[1] and "kw_per_rack" in errors[0]
 
 
 @pytest.mark.parametrize(
