@@ -735,7 +735,6 @@ def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
     ``--bad-records`` laid over its own ``[weather]`` (the command line wins; a new file's
     format is detected unless ``--weather-format`` names it)."""
     from twin.core.params import ConfigError
-    from twin.engine.config import WeatherSource
 
     if not (args.weather or args.seed is not None or args.weather_format or args.bad_records):
         return sc
@@ -747,12 +746,12 @@ def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
                     f"{option} {value}: there is no weather file to read (the generated typical year); "
                     "give --weather FILE, or a scenario whose [weather] source is a file"
                 )
-    ws = WeatherSource(
-        source=args.weather or sc.weather.source,
-        seed=sc.weather.seed if args.seed is None else args.seed,
-        year=sc.weather.year,
-        format=args.weather_format or (sc.weather.format if not args.weather else "auto"),
-        bad_records=args.bad_records or sc.weather.bad_records,
+    ws = sc.weather.with_source(args.weather, "auto") if args.weather else sc.weather
+    ws = dataclasses.replace(
+        ws,
+        seed=ws.seed if args.seed is None else args.seed,
+        format=args.weather_format or ws.format,
+        bad_records=args.bad_records or ws.bad_records,
     )
     return dataclasses.replace(sc, weather=ws)
 
@@ -962,16 +961,7 @@ def cmd_size(args: argparse.Namespace) -> int:
             sc = dataclasses.replace(sc, sweep=())
         if designs:
             sc = dataclasses.replace(sc, designs=designs)
-        _refuse_seed_with_file(args.seed, args.weather or (sc.weather.source if sc.weather.is_file else None))
-        if args.weather or args.seed is not None:
-            sc = dataclasses.replace(
-                sc,
-                weather=WeatherSource(
-                    source=args.weather or sc.weather.source,
-                    seed=sc.weather.seed if args.seed is None else args.seed,
-                    year=sc.weather.year,
-                ),
-            )
+        sc = _weather_from_args(sc, args)
     else:
         if not args.site:
             raise ConfigError("give a scenario file, or --site (and --cooling DESIGN, or all)")
@@ -1523,7 +1513,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     z.add_argument("--save", type=_path, help="save the cheapest sized scenario as TOML (for twin run)")
     z.add_argument("--force", action="store_true", help="replace existing output files")
     z.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    z.set_defaults(func=cmd_size)
+    z.set_defaults(func=cmd_size, weather_format=None, bad_records=None)
     from twin.core.runtime import MAX_CASES
 
     sw = sub.add_parser("sweep", help="a grid or list of parameter values in blocks; resumable; one NetCDF")

@@ -2038,6 +2038,39 @@ def polish9_cases() -> list[Case]:
             setup=_all(_copy("epw", "q.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "q.epw"\n')),
         ),
         Case(
+            "args/scenario-seed-beside-its-weather-file",
+            ["run", "s.toml", "--no-output"],
+            names=("s.toml", "weather.seed = 3", "q.epw", "not both"),
+            setup=_all(_copy("epw", "q.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "q.epw"\nseed = 3\n')),
+        ),
+        Case(
+            "args/scenario-year-beside-its-weather-file",
+            ["run", "s.toml", "--no-output"],
+            names=("s.toml", "weather.year = 2030", "q.epw", "not both"),
+            setup=_all(
+                _copy("epw", "q.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "q.epw"\nyear = 2030\n')
+            ),
+        ),
+        *(
+            Case(
+                f"args/{name}",
+                argv,
+                names=("--set", "weather.seed = 5", "q.epw", "not both"),
+                setup=_all(_copy("epw", "q.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "q.epw"\n')),
+            )
+            for name, argv in (
+                ("run-set-seed-and-weather-file", [*QUICK, "--weather", "q.epw", "--set", "weather.seed=5"]),
+                (
+                    "compare-set-seed-and-weather-file",
+                    ["compare", *STUDY, "--no-output", "--weather", "q.epw", "--set", "weather.seed=5"],
+                ),
+                (
+                    "run-set-seed-and-a-scenario-reading-a-file",
+                    ["run", "s.toml", "--no-output", "--set", "weather.seed=5"],
+                ),
+            )
+        ),
+        Case(
             "args/weather-file-and-year",
             ["weather", "--site", "qingyang", "--file", "q.epw", "--year", "2030"],
             names=("--year 2030", "--file q.epw", "not both"),

@@ -249,6 +249,25 @@ def test_weather_option_overrides_a_scenario_files_weather(capsys):
     assert capsys.readouterr().out not in (generated, real)
 
 
+def test_weather_option_replaces_a_scenario_files_seed_and_set_seed_beside_it_is_refused(tmp_path, capsys):
+    # --weather replaces the scenario's generated year, its seed with it; a --set seed beside the
+    # file would pick a year the run does not use (it was silently ignored).
+    real = str(epw_path("karamay"))
+    s = tmp_path / "s.toml"
+    s.write_text('site = "karamay"\n[weather]\nseed = 3\nyear = 2030\n')
+    assert cli.main(["run", str(s), "--weather", real, "--no-output", "--markdown"]) == 0
+    assert (
+        cli.main(["run", "--site", "karamay", "--cooling", "free_air", "--weather", real, "--no-output", "--markdown"])
+        == 0
+    )
+    first, second = capsys.readouterr().out.split("PUE is energy-weighted")[:2]
+    assert _column(first, "PUE") == _column(second.split("\n", 1)[1], "PUE")
+    assert cli.main(["run", str(s), "--weather", real, "--set", "weather.seed=5", "--no-output"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "twin: error: --set: weather.seed = 5 picks a generated typical year" in err
+    assert real in err and "not both" in err
+
+
 def _column(out: str, name: str) -> str:
     """A column of the one-row Markdown KPI table."""
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("|")]
