@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
 import sys
@@ -406,7 +407,7 @@ def cmd_weather(args: argparse.Namespace) -> int:
         if args.file and not meta.get("flags"):
             print("record check: no impossible or implausible records")
         del caught
-        _write_outputs(ds, outputs, args.force)
+        _write_outputs(ds, outputs, args.force, dataset=functools.partial(weather.location_columns, ds))
     return 0
 
 

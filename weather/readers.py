@@ -34,10 +34,12 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "CSV_LOCATION",
     "FORMATS",
     "TYPICAL_YEAR",
     "Format",
     "detect_format",
+    "location_columns",
     "read",
     "read_csv",
     "read_epw",
@@ -553,6 +555,53 @@ def _auto_columns(header: list[str], source: str) -> dict[str, str]:
     return found
 
 
+CSV_LOCATION = {"latitude": "degrees_north", "longitude": "degrees_east", "elevation": "m", "utc_offset_h": "h"}
+"""The location columns of a weather CSV and their units (``latitude [degrees_north]``, …): one
+value in every row. ``twin weather --csv`` writes them (:func:`location_columns`), so the file
+carries its place and is checked against the site it is run for, as an EPW header is; a CSV
+without them takes the site's location (nothing to check). ``utc_offset_h`` may be left out."""
+
+
+def location_columns(ds: xr.Dataset) -> xr.Dataset:
+    """A weather Dataset with its location (the attributes ``latitude``, ``longitude``,
+    ``elevation``, ``utc_offset_h``) as the constant :data:`CSV_LOCATION` columns of a CSV file."""
+    n = ds.sizes["time"]
+    return ds.assign(
+        {k: ("time", np.full(n, float(ds.attrs[k])), {"units": u}) for k, u in CSV_LOCATION.items() if k in ds.attrs}
+    )
+
+
+def _csv_location(raw: pd.DataFrame, source: str, line_of_row: Any) -> dict[str, float]:
+    """The location a CSV's :data:`CSV_LOCATION` columns give (``{}`` without them): each column
+    one number in every row, in its units; latitude, longitude and elevation all or none."""
+    out: dict[str, float] = {}
+    for col in raw.columns if len(raw) else ():  # no rows: the year's length check says so
+        base, bracket, rest = str(col).partition("[")
+        key = base.strip().lower()
+        if key not in CSV_LOCATION:
+            continue
+        units = rest.rsplit("]", 1)[0].strip() if bracket else ""
+        if units and units != CSV_LOCATION[key]:
+            raise WeatherError(f"{source}: column {str(col)!r}: units {units!r}; allowed {CSV_LOCATION[key]}")
+        values = _numbers(raw[col], source, f"column {str(col)!r}", line_of_row)
+        differ = np.flatnonzero(~(values == values[0]))
+        if not np.isfinite(values[0]) or differ.size:
+            i = int(differ[0]) if np.isfinite(values[0]) else 0
+            raise WeatherError(
+                f"{source}: {_where(line_of_row, i)}: column {str(col)!r} = {raw[col].iloc[i]!r}; the location "
+                f"columns hold one number in every row (the file is one place), here {raw[col].iloc[0]!r}"
+            )
+        out[key] = float(values[0])
+    given = [k for k in ("latitude", "longitude", "elevation") if k in out]
+    if given and len(given) < 3:
+        absent = next(k for k in ("latitude", "longitude", "elevation") if k not in out)
+        raise WeatherError(
+            f"{source}: a {given[0]} column and no {absent} column; give latitude, longitude and elevation "
+            "columns (the file's location) or none (the site's)"
+        )
+    return out
+
+
 def read_csv(
     path: PathLike,
     columns: Mapping[str, str] | None = None,
@@ -585,8 +634,9 @@ def read_csv(
         taken as local standard time; times with a UTC offset are converted to local
         standard time with ``utc_offset_h``.
     latitude, longitude, elevation, utc_offset_h : float
-        Site location (degrees, m, hours east of UTC); required (a CSV file has no header
-        for them; ``weather.read`` passes the site's).
+        Site location (degrees, m, hours east of UTC); ``weather.read`` passes the site's.
+        Required unless the file has the :data:`CSV_LOCATION` columns, which win (the file's
+        own place, as an EPW header's).
     wind_height_m : float
         Height of the wind measurement, m.
     time_label : {"start", "end"}
@@ -600,13 +650,6 @@ def read_csv(
 
     p = input_file(path, "weather file", empty=False)
     source = str(p)
-    given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
-    absent = [k for k, v in given.items() if v is None]
-    if absent:
-        raise WeatherError(
-            f"{source}: a CSV weather file carries no location; {absent[0]} is needed "
-            "(run it for a site: --site NAME, or pass latitude, longitude, elevation and utc_offset_h)"
-        )
     if columns is not None:
         unknown = sorted(set(columns) - set(VARIABLES))
         if unknown:
@@ -619,6 +662,19 @@ def read_csv(
         raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
     except Exception as exc:
         raise WeatherError(f"{source}: cannot parse CSV ({_first_line(exc)})") from None
+    csv_line = lambda i: i + 2  # noqa: E731
+    given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
+    given.update(_csv_location(raw, source, csv_line))
+    absent = [k for k, v in given.items() if v is None]
+    if absent:
+        raise WeatherError(
+            f"{source}: no location in the CSV weather file (no {absent[0]} column); {absent[0]} is needed "
+            "(run it for a site: --site NAME, or pass latitude, longitude, elevation and utc_offset_h)"
+        )
+    lat, lon, utc = (float(given[k]) for k in ("latitude", "longitude", "utc_offset_h"))  # type: ignore[arg-type]
+    problem = check_location(lat, lon, utc, source)
+    if problem:
+        raise WeatherError(problem)
     header = [str(c) for c in raw.columns]
     if columns is None:
         columns = _auto_columns(header, source)
@@ -634,7 +690,6 @@ def read_csv(
             raise WeatherError(
                 f"{source}: column {col!r} of the mapping is not in the file; columns are {', '.join(header)}"
             )
-    csv_line = lambda i: i + 2  # noqa: E731
     stamps = raw[time_column]
     empty = np.flatnonzero(stamps.isna().to_numpy())
     if empty.size:
@@ -924,7 +979,7 @@ FORMATS: dict[str, Format] = {
             "csv",
             read_csv,
             (".csv",),
-            "hourly CSV, columns named t_db, rh, ... (the site's location)",
+            "hourly CSV, columns named t_db, rh, ... (its location columns, else the site's location)",
             from_site=_LOCATION,
             options=("columns", "time_column", "wind_height_m", "time_label", "time_format"),
             sniff=lambda head: True,

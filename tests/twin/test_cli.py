@@ -90,6 +90,23 @@ def test_weather_generate_writes_netcdf_and_refuses_to_overwrite(tmp_path, capsy
     assert (tmp_path / "k.csv").read_text().splitlines()[0].startswith("time,t_db [degC]")
 
 
+def test_a_generated_csv_carries_its_site_and_is_refused_for_another(tmp_path, capsys):
+    """``twin weather --csv`` writes the location columns, so the station check applies to the
+    CSV as to the same year as .nc (a CSV without them could drive any site)."""
+    csv, nc = str(tmp_path / "k.csv"), str(tmp_path / "k.nc")
+    assert cli.main(["weather", "--site", "karamay", "--csv", csv, "-o", nc]) == 0
+    capsys.readouterr()
+    run = ["run", "--cooling", "free_air", "--no-output", "--markdown"]
+    for path in (nc, csv):
+        assert cli.main([*run, "--site", "guian", "--weather", path]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{path}: the file's location (45.62, 84.85, 450 m) is 2,870 km" in err
+    assert cli.main([*run, "--site", "karamay"]) == 0
+    generated = _column(capsys.readouterr().out, "PUE")
+    assert cli.main([*run, "--site", "karamay", "--weather", csv]) == 0
+    assert _column(capsys.readouterr().out, "PUE") == generated
+
+
 def test_weather_reads_a_real_file(capsys):
     path = epw_path("qingyang")
     assert cli.main(["weather", "--file", str(path)]) == 0

@@ -195,7 +195,42 @@ def test_csv_named_columns_round_trip(tmp_path, year):
     got, _ = weather.read(p, location=loc, repair=False)
     _check_standard(got)
     _same(got, ds, 1e-9, ("t_db", "t_dp", "rh", "p_air", "ghi", "dni", "dhi", "wind_speed"))
-    with pytest.raises(weather.WeatherError, match="a CSV weather file carries no location; latitude is needed"):
+    with pytest.raises(
+        weather.WeatherError, match=r"no location in the CSV weather file \(no latitude column\); latitude is needed"
+    ):
+        weather.read(p)
+
+
+def test_a_csv_with_location_columns_carries_its_place(tmp_path, year):
+    """The location columns ``twin weather --csv`` writes are the file's place (the site's passed
+    location does not replace them, so the station check applies); one value in every row."""
+    ds, meta = year
+    p = tmp_path / "w.csv"
+    placed = weather.location_columns(ds)
+    df = placed.to_dataframe()
+    df.columns = [f"{c} [{placed[c].attrs['units']}]" for c in df.columns]  # as twin weather --csv
+    df.to_csv(p)
+    got, gmeta = weather.read(
+        p, location={"latitude": 26.6, "longitude": 106.7, "elevation": 1224.0, "utc_offset_h": 8}
+    )
+    _same(got, ds, 1e-9, ("t_db", "t_dp", "rh", "p_air", "ghi", "dni", "dhi", "wind_speed"))
+    assert set(got.data_vars) <= set(VARIABLES)
+    assert {k: gmeta[k] for k in weather.readers.CSV_LOCATION} == {k: meta[k] for k in weather.readers.CSV_LOCATION}
+    assert weather.read(p)[1]["latitude"] == meta["latitude"]  # no location needed
+    df = pd.read_csv(p)
+    df.loc[100, "latitude [degrees_north]"] = 40.0
+    df.to_csv(p, index=False)
+    with pytest.raises(
+        weather.WeatherError, match=r"line 102: column 'latitude \[degrees_north\]' = '40\.0'; .*one number"
+    ):
+        weather.read(p)
+    df.drop(columns=["latitude [degrees_north]"]).to_csv(p, index=False)
+    with pytest.raises(weather.WeatherError, match="a longitude column and no latitude column"):
+        weather.read(p)
+    df.drop(columns=["latitude [degrees_north]"]).rename(
+        columns={"longitude [degrees_east]": "longitude [rad]"}
+    ).to_csv(p, index=False)
+    with pytest.raises(weather.WeatherError, match=r"column 'longitude \[rad\]': units 'rad'; allowed degrees_east"):
         weather.read(p)
 
 
