@@ -320,6 +320,15 @@ correlation up to 0.95 keeps the generator's AR(1) anomaly stationary (assumptio
 lag-1 and lag-2 correlations must also be one a stationary process has (:func:`lag_pair_problem`)."""
 
 
+DIP_SLOPE_BOUND = 3.0
+"""The generator's bound of β, the change of the afternoon dew-point dip per SD of the day's dew
+point, K each way (``weather.generator.DIP_SLOPE_MAX``, which the tests hold equal to this; why 3
+K: its docstring). ``t_dew_dip_slope`` may be up to ±10 K per SD (:data:`VARIABILITY_RANGES`: what
+a record may measure), but a generated year changes the dip by at most this much, so a site file
+beyond it is read with a :class:`WeatherWarning` (``sites.library``), as ``t_peak_hour_sd_h``
+beyond the drawn spread's bound is generated with one."""
+
+
 EXTREME_FIELDS = (
     "t_max_daily_sd_c",
     "t_min_daily_sd_c",
