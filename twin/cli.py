@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import re
 import signal
 import sys
 import warnings
@@ -103,6 +104,13 @@ KERNEL_CHOICES = _Choices(_kernels)
 COMPARE_SITES = ("karamay", "qingyang", "guian", "yinchuan", "us_dulles")  # twin compare without --site
 
 
+_NEGATIVE_VALUE = re.compile(r"^-\.?\d")
+"""A word that is a value, not an option, though it begins with '-': a digit (or '.' and a digit)
+follows (``--warming -1,0,1``, ``--warming -1:1:0.5``, ``--utc-offset -5``, ``-1e-3``). argparse's own
+pattern takes only a plain negative number, and read a list starting with one as an unknown
+option (``expected one argument``); no option of twin's begins with '-' and a digit."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with the twin's error line: one line on stderr naming the help of the command
     at fault (``twin run --help``, or ``twin --help`` for the command's name), exit status 2.
@@ -115,6 +123,7 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_VALUE
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         if self._subparsers is not None:  # the top parser: every option checked before parsing

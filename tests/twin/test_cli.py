@@ -648,3 +648,25 @@ def test_a_bad_size_option_names_the_option(option, value, field, capsys):
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"twin: error: {option} (size.{field}) = {value} is out of range") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["-1,0,1", "-1:1:0.5", "-0.5", "-.5,0", "-1e-3"])
+def test_a_value_that_begins_with_a_minus_and_a_digit_is_a_value(value):
+    """``--warming -1,0,1`` (argparse took a list starting with a negative number for an option:
+    ``expected one argument``); no option of twin's begins with '-' and a digit."""
+    argv = ["ensemble", "--site", "qingyang", "--cooling", "free_air", "--warming", value]
+    assert cli.build_parser("ensemble").parse_args(argv).warming == value
+    if "," not in value and ":" not in value:  # a number: --utc-offset takes it too
+        argv = ["weather", "--file", "q.epw", "--utc-offset", value]
+        assert cli.build_parser("weather").parse_args(argv).utc_offset == float(value)
+    for parser in (cli.build_parser(), *cli._subparsers_of(cli.build_parser()).values()):
+        assert not any(cli._NEGATIVE_VALUE.match(o) for o in parser._option_string_actions)
+
+
+def test_an_ensemble_over_a_cooler_climate_reads_its_negative_warming(tmp_path, capsys):
+    out = tmp_path / "e.nc"
+    args = ["ensemble", "--site", "qingyang", "--cooling", "free_air", "--seeds", "1", "-o", str(out)]
+    assert cli.main([*args, "--warming", "-1,0"]) == 0
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    assert ds["warming"].values.tolist() == [-1.0, 0.0]
+    ds.close()
