@@ -152,6 +152,8 @@ class _Parser(argparse.ArgumentParser):
             assert own is not None
             if name in own._option_string_actions:
                 continue
+            if before and parser is None:  # twin --site karamay: the option of a command, and no command
+                self._fail(_without_command(name, self, None if at is None else argv[at]), self.prog)
             if other is not None and name in other._option_string_actions:
                 if before:
                     self._fail(
@@ -164,7 +166,7 @@ class _Parser(argparse.ArgumentParser):
                     f"(twin {name} … {command} …)",
                     self.prog,
                 )
-            hint = _meant(name, own)
+            hint = _meant(name, own, other, command if before else "twin")
             self._fail(
                 f"unrecognized arguments: {name}{f' ({hint})' if hint else ''}",
                 self.prog if own is self else f"{self.prog} {command}",
@@ -194,17 +196,58 @@ def _subparsers_of(parser: argparse.ArgumentParser) -> dict[str, argparse.Argume
     return dict(choices)
 
 
-def _meant(name: str, parser: argparse.ArgumentParser) -> str:
-    """The options of ``parser`` an unknown option ``name`` may stand for: those it begins (an
-    abbreviation, not accepted) or close to it (a typo); empty when there are none."""
+def _long(parser: argparse.ArgumentParser | None, name: str) -> list[str]:
+    """The long options of ``parser`` that ``name`` begins (an abbreviation of them)."""
+    return (
+        []
+        if parser is None
+        else [o for o in parser._option_string_actions if o.startswith("--") and o.startswith(name)]
+    )
+
+
+def _meant(
+    name: str, parser: argparse.ArgumentParser, other: argparse.ArgumentParser | None = None, owner: str = ""
+) -> str:
+    """The options an unknown option ``name`` of ``parser`` may stand for: those it begins (an
+    abbreviation, not accepted) — of ``parser``, and of ``other`` with where they go (``owner``:
+    ``twin`` for an option of twin itself given after the command, else the command, whose
+    option was given before it) — or the options of ``parser`` close to it (a typo); empty when
+    there are none."""
     import difflib
 
-    options = [o for o in parser._option_string_actions if o.startswith("--")]
-    starts = [o for o in options if o.startswith(name)]
+    starts = " or ".join(_long(parser, name))
+    elsewhere = _long(other, name)
+    if elsewhere:
+        where = (
+            "an option of twin itself: give it before the command"
+            if owner == "twin"
+            else f"an option of {owner}: give it after the command"
+        )
+        starts = " or ".join(x for x in (starts, f"{' or '.join(elsewhere)} ({where})") if x)
     if starts:
-        return f"options are written in full, not abbreviated: {' or '.join(starts)}"
+        return f"options are written in full, not abbreviated: {starts}"
+    options = [o for o in parser._option_string_actions if o.startswith("--")]
     close = difflib.get_close_matches(name, options, n=3, cutoff=0.75)
     return f"did you mean {' or '.join(close)}?" if close else ""
+
+
+def _without_command(name: str, top: argparse.ArgumentParser, word: str | None) -> str:
+    """The error of an option that is not twin's own given with no command (``twin --site
+    karamay``; ``word``: the word in the command's place, not a command): the commands it belongs
+    to (or the options it abbreviates), and the commands."""
+    commands = _subparsers_of(build_parser())  # every command's options (``top`` may hold outlines)
+    of = [c for c, p in commands.items() if name in p._option_string_actions]
+    if of:
+        what = f"{name} is an option of {', '.join(of)}"
+    else:
+        starts = sorted({o for p in (top, *commands.values()) for o in _long(p, name)})
+        hint = f" (options are written in full, not abbreviated: {' or '.join(starts)})" if starts else ""
+        what = f"unrecognized arguments: {name}{hint}"
+    given = "no command was given" if word is None else f"{word!r} is not a command"
+    return (
+        f"{what}; {given}: a command comes first, then its options (twin COMMAND {name} …); "
+        f"commands: {', '.join(commands)}"
+    )
 
 
 def _command_of(argv: Sequence[str]) -> str | None:

@@ -473,7 +473,8 @@ def test_weather_file_options_without_a_weather_file_are_refused(capsys, tmp_pat
         (["sweep", "--site-dir=x"], "--site-dir is an option of twin itself, not of sweep: give it before", "twin"),
         (
             ["compare", "--sit", "karamay"],
-            "unrecognized arguments: --sit (options are written in full, not abbreviated: --site or --sites)",
+            "unrecognized arguments: --sit (options are written in full, not abbreviated: --site or --sites or "
+            "--site-dir (an option of twin itself: give it before the command))",
             "twin compare",
         ),
         (
@@ -495,6 +496,29 @@ def test_weather_file_options_without_a_weather_file_are_refused(capsys, tmp_pat
             ["--site", "karamay", "run"],
             "--site is an option of run, not of twin: give it after the command",
             "twin run",
+        ),
+        (
+            ["--site", "karamay"],
+            "--site is an option of weather, run, compare, size, sweep, ensemble; no command was given: a command "
+            "comes first, then its options (twin COMMAND --site …); commands: sites, weather, run,",
+            "twin",
+        ),
+        (
+            ["--weather", "x.epw"],
+            "--weather is an option of run, compare, size; 'x.epw' is not a command: a command comes first",
+            "twin",
+        ),
+        (
+            ["run", "--site-di", "x"],
+            "unrecognized arguments: --site-di (options are written in full, not abbreviated: --site-dir (an option "
+            "of twin itself: give it before the command))",
+            "twin run",
+        ),
+        (
+            ["--sit", "karamay", "run"],
+            "unrecognized arguments: --sit (options are written in full, not abbreviated: --site-dir or --site (an "
+            "option of run: give it after the command))",
+            "twin",
         ),
         (["dash", "--port", "http"], "argument --port: 'http' is not a whole number; allowed 1 … 65535", "twin dash"),
         (["dash", "--port", "0"], "argument --port: 0 is outside 1 … 65535", "twin dash"),
