@@ -444,6 +444,16 @@ def check_location(latitude: float, longitude: float, utc_offset_h: float, sourc
     return None
 
 
+def check_file_location(latitude: float, longitude: float, utc_offset_h: float, source: str) -> None:
+    """Raise :class:`WeatherError` for a weather file's location problem (:func:`check_location`);
+    an offset problem names the ways to replace the file's offset."""
+    problem = check_location(latitude, longitude, utc_offset_h, source)
+    if problem and "utc_offset_h =" in problem:
+        problem += " (to replace the file's offset: twin weather --utc-offset H, or utc_offset_h=H of weather.read)"
+    if problem:
+        raise WeatherError(problem)
+
+
 RH_TOLERANCE = 3.0
 """RH up to 100 + this, %, is the hygrometer's tolerance near saturation (capacitive sensors:
 ±2–3 %, WMO-No. 8, 2018, ch. 4); above it an hour is flagged."""
@@ -629,9 +639,7 @@ def build_dataset(
     meta = dict(meta)
     notes: list[str] = list(meta.pop("notes", []))
     steps = _repair_steps(repair)
-    problem = check_location(meta["latitude"], meta["longitude"], meta["utc_offset_h"], source)
-    if problem:
-        raise WeatherError(f"{problem} (a file's offset is replaced with utc_offset_h=, --utc-offset)")
+    check_file_location(meta["latitude"], meta["longitude"], meta["utc_offset_h"], source)
     _check_hourly(df.index, source, line_of_row)
     if "t_db" not in df:
         raise WeatherError(f"{source}: no dry-bulb temperature (t_db) column")

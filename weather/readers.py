@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_location
+from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_file_location
 from weather.files import input_file
 from weather.fmt import number
 
@@ -266,9 +266,7 @@ def read_epw(
     location = _header_location(
         header, ("latitude", "longitude", "altitude", "TZ"), source, "line 1", utc_offset_h, notes
     )
-    problem = check_location(location["latitude"], location["longitude"], location["utc_offset_h"], source)
-    if problem:
-        raise WeatherError(f"{problem} (a file's offset is replaced with utc_offset_h=, --utc-offset)")
+    check_file_location(location["latitude"], location["longitude"], location["utc_offset_h"], source)
     # pvlib localises its index with the header's offset; the stamps here come from the
     # columns (below), so a neutral offset keeps a wrong header from failing the parse.
     lines = [",".join([*loc[:8], "0", *loc[9:]]) if len(loc) > 9 else lines[0], *lines[1:]]
@@ -489,6 +487,16 @@ def read_pvgis_tmy(
     return build_dataset(out, meta_out, source, repair=repair)
 
 
+def csv_problem(exc: BaseException) -> str:
+    """What pandas could not parse in a CSV file, in the file's terms (a row with more fields than
+    the header names its line), else pandas' first line."""
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if fields:
+        n, line, saw = fields.groups()
+        return f"line {line} has {saw} fields, the header {n}; every row has the header's columns"
+    return f"cannot parse CSV ({_first_line(exc)})"
+
+
 def _first_line(exc: BaseException) -> str:
     """The first line of an exception's message (pandas adds multi-line hints)."""
     text = str(exc).strip()
@@ -661,7 +669,7 @@ def read_csv(
     try:
         raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
     except Exception as exc:
-        raise WeatherError(f"{source}: cannot parse CSV ({_first_line(exc)})") from None
+        raise WeatherError(f"{source}: {csv_problem(exc)}") from None
     csv_line = lambda i: i + 2  # noqa: E731
     given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
     given.update(_csv_location(raw, source, csv_line))
@@ -672,9 +680,7 @@ def read_csv(
             "(run it for a site: --site NAME, or pass latitude, longitude, elevation and utc_offset_h)"
         )
     lat, lon, utc = (float(given[k]) for k in ("latitude", "longitude", "utc_offset_h"))  # type: ignore[arg-type]
-    problem = check_location(lat, lon, utc, source)
-    if problem:
-        raise WeatherError(problem)
+    check_file_location(lat, lon, utc, source)
     header = [str(c) for c in raw.columns]
     if columns is None:
         columns = _auto_columns(header, source)
@@ -697,9 +703,13 @@ def read_csv(
     try:
         t = pd.to_datetime(stamps, format=time_format, errors="coerce")
     except (ValueError, TypeError) as exc:  # errors="coerce" still raises for mixed time zones
+        first = str(stamps.iloc[0])
+        why = "its times carry different UTC offsets" if "timezone" in str(exc).lower() else "its values are not times"
+        if ";" in first:
+            why += " (the file separates its columns with ';' and has decimal commas: save it with ',' and '.')"
         raise WeatherError(
-            f"{source}: column {time_column!r} (first value {stamps.iloc[0]!r}) is not one series of timestamps "
-            f"({_first_line(exc)}); one time zone, or none, for every row"
+            f"{source}: column {time_column!r} (first value {first!r}) is not one series of timestamps: {why}; "
+            "one time zone, or none, for every row"
         ) from None
     bad = np.flatnonzero(pd.isna(t).to_numpy())
     if bad.size:
@@ -829,7 +839,10 @@ def read_netcdf(
     try:
         raw = xr.open_dataset(p, engine="h5netcdf")
     except Exception as exc:
-        raise WeatherError(f"{source}: cannot open NetCDF ({_first_line(exc)})") from None
+        why = "no NetCDF-4 (HDF5) signature at its start" if "signature" in str(exc) else _first_line(exc)
+        raise WeatherError(
+            f"{source}: cannot open as NetCDF-4 ({why}); if it is a NetCDF-3 file, save it as NetCDF-4"
+        ) from None
     try:
         with raw:
             tname = "valid_time" if "valid_time" in raw.dims else "time"

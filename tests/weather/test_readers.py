@@ -615,3 +615,41 @@ def test_a_variable_in_two_columns_is_refused(second):
 
     with pytest.raises(weather.WeatherError, match=r"columns 't_db \[degC\]' and .* are both t_db; keep one"):
         _auto_columns(["time", "t_db [degC]", second], "f.csv")
+
+
+@pytest.mark.parametrize(
+    ("location", "offset_hint"),
+    [
+        ((95.0, 107.0, 8.0), False),
+        ((36.0, 200.0, 8.0), False),
+        ((36.0, 107.0, -5.0), True),
+        ((36.0, 107.0, 20.0), True),
+    ],
+)
+def test_a_files_location_error_names_the_offset_option_only_for_the_offset(location, offset_hint):
+    """The way to replace a file's UTC offset is named where the offset is at fault (it was added
+    to a latitude's error too, as the Python argument ``utc_offset_h=`` alone)."""
+    from weather.dataset import check_file_location
+
+    with pytest.raises(weather.WeatherError) as err:
+        check_file_location(*location, "w.epw")
+    assert ("twin weather --utc-offset H" in str(err.value)) is offset_hint
+    assert "utc_offset_h=, --utc-offset" not in str(err.value)
+
+
+def test_reader_messages_are_in_the_users_terms_not_the_libraries(tmp_path):
+    """pandas' and HDF5's own texts (``Error tokenizing data. C error``, ``Mixed timezones detected.
+    Pass utc=True in to_datetime``, ``Unable to synchronously open file``) are said in the file's terms."""
+    loc = {"latitude": 36.0, "longitude": 107.0, "elevation": 1000.0, "utc_offset_h": 8.0}
+    p = tmp_path / "w.csv"
+    p.write_text("time,t_db,rh\n2021-01-01 00:00,1,50\n2021-01-01 01:00,1,50,7\n")
+    with pytest.raises(weather.WeatherError, match=r"w\.csv: line 3 has 4 fields, the header 3; every row") as err:
+        weather.read_csv(p, **loc)
+    p.write_text("time,t_db,rh\n2021-01-01 00:00+08:00,1,50\n2021-01-01 01:00+07:00,1,50\n")
+    with pytest.raises(weather.WeatherError, match=r"not one series of timestamps: its times carry different UTC"):
+        weather.read_csv(p, **loc)
+    nc = tmp_path / "e.nc"
+    nc.write_text("CDF garbage")
+    with pytest.raises(weather.WeatherError, match=r"e\.nc: cannot open as NetCDF-4 \(no NetCDF-4 \(HDF5\) signature"):
+        weather.read_netcdf(nc, utc_offset_h=8)
+    assert "C error" not in str(err.value)
