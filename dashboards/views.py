@@ -314,7 +314,7 @@ def use_uploaded_epw(d: dict[str, Any], contents: str | None, filename: str | No
         if len(sc.sites) > 1:
             raise ConfigError(f"{name}: a weather file is one site, but the scenario has {len(sc.sites)} sites")
         path, ds, meta = data.upload_epw(raw, name)
-        new = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, source=path))
+        new = dataclasses.replace(sc, weather=sc.weather.with_source(path))
     except USER_ERRORS as exc:
         return None, str(exc)
     notes = "; ".join(meta.get("notes", [])) or "-"

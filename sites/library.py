@@ -23,7 +23,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from weather.dataset import VARIABILITY_RANGES, check_location, extremes_problem, lag_pair_problem, wind_lags_problem
+from weather.dataset import (
+    DIP_SLOPE_BOUND,
+    VARIABILITY_RANGES,
+    check_location,
+    extremes_problem,
+    lag_pair_problem,
+    wind_lags_problem,
+)
 from weather.files import input_dir, input_dirs
 from weather.fmt import number, span
 
@@ -425,6 +432,8 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         problem = lag_pair_problem(variability) or extremes_problem(variability) or wind_lags_problem(variability)
         if problem:
             raise SiteError(f"{path}: {problem}")
+        _check_wind_lags(path, variability)
+        _warn_dip_slope(path, variability)
     loc["station"] = loc["station"] or ""
     loc["wmo"] = loc["wmo"] or ""
     return Site(
@@ -443,6 +452,73 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         aliases=tuple(normalize_name(a) for a in aliases),
         variability=variability,
         path=path,
+    )
+
+
+def _check_wind_lags(path: str, variability: Mapping[str, Any]) -> None:
+    """Refuse a ``wind_hourly_lag1``/``wind_hourly_lag2`` pair that no hourly process has about its
+    daily means: the generator's own test (:func:`weather.generator.hourly_ar2_for_residual`), at
+    read time, so the error names the file and the lag-2 values allowed beside the lag-1."""
+    lag1, lag2 = variability.get("wind_hourly_lag1"), variability.get("wind_hourly_lag2")
+    if lag1 is None or lag2 is None:
+        return
+    from weather.dataset import WeatherError
+    from weather.generator import hourly_ar2_for_residual
+
+    try:
+        hourly_ar2_for_residual(lag1, lag2)
+    except WeatherError:
+        lo_hi = wind_lag2_range(lag1)
+        allowed = (
+            f"allowed with wind_hourly_lag1 = {number(lag1, grouped=False)}: wind_hourly_lag2 "
+            f"{number(lo_hi[0], grouped=False)} … {number(lo_hi[1], grouped=False)}"
+            if lo_hi
+            else f"no hourly process has wind_hourly_lag1 = {number(lag1, grouped=False)} about its daily means"
+        )
+        raise SiteError(
+            f"{path}: variability.wind_hourly_lag1 = {number(lag1, grouped=False)} with variability.wind_hourly_lag2 "
+            f"= {number(lag2, grouped=False)}: no stationary hourly process has these autocorrelations about its "
+            f"daily means; {allowed} (or leave both out: the default hourly AR(1))"
+        ) from None
+
+
+def wind_lag2_range(lag1: float) -> tuple[float, float] | None:
+    """The least and greatest ``wind_hourly_lag2`` that the generator takes beside ``wind_hourly_lag1
+    = lag1`` (:func:`weather.generator.hourly_ar2_for_residual`), on a 0.01 grid of the schema's
+    range, or None when it takes none (about a second: for messages)."""
+    import numpy as np
+
+    from weather.dataset import WeatherError
+    from weather.generator import hourly_ar2_for_residual
+
+    lo, hi = VARIABILITY_RANGES["wind_hourly_lag2"]
+    taken = []
+    for lag2 in np.round(np.arange(lo, hi + 1e-9, 0.01), 2):
+        try:
+            hourly_ar2_for_residual(lag1, float(lag2))
+        except WeatherError:
+            continue
+        taken.append(float(lag2))
+    return (min(taken), max(taken)) if taken else None
+
+
+def _warn_dip_slope(path: str, variability: Mapping[str, Any]) -> None:
+    """Warn when ``t_dew_dip_slope`` passes the generator's bound of the dip's change
+    (:data:`weather.dataset.DIP_SLOPE_BOUND`): a record may measure it, a generated year stops there."""
+    slope = variability.get("t_dew_dip_slope")
+    if slope is None or max(abs(x) for x in slope) <= DIP_SLOPE_BOUND:
+        return
+    import warnings
+
+    from weather.dataset import WeatherWarning
+
+    worst = max(slope, key=abs)
+    warnings.warn(
+        f"{path}: variability.t_dew_dip_slope up to {number(worst, grouped=False)} K per SD: a generated year "
+        f"changes the afternoon dip by at most {number(DIP_SLOPE_BOUND)} K per SD each way "
+        "(weather.dataset.DIP_SLOPE_BOUND), so the months beyond it get a smaller slope",
+        WeatherWarning,
+        stacklevel=3,
     )
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import os
+import re
 import signal
 import sys
 import warnings
@@ -102,6 +104,13 @@ KERNEL_CHOICES = _Choices(_kernels)
 COMPARE_SITES = ("karamay", "qingyang", "guian", "yinchuan", "us_dulles")  # twin compare without --site
 
 
+_NEGATIVE_VALUE = re.compile(r"^-\.?\d")
+"""A word that is a value, not an option, though it begins with '-': a digit (or '.' and a digit)
+follows (``--warming -1,0,1``, ``--warming -1:1:0.5``, ``--utc-offset -5``, ``-1e-3``). argparse's own
+pattern takes only a plain negative number, and read a list starting with one as an unknown
+option (``expected one argument``); no option of twin's begins with '-' and a digit."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with the twin's error line: one line on stderr naming the help of the command
     at fault (``twin run --help``, or ``twin --help`` for the command's name), exit status 2.
@@ -114,6 +123,7 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_VALUE
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         if self._subparsers is not None:  # the top parser: every option checked before parsing
@@ -142,6 +152,8 @@ class _Parser(argparse.ArgumentParser):
             assert own is not None
             if name in own._option_string_actions:
                 continue
+            if before and parser is None:  # twin --site karamay: the option of a command, and no command
+                self._fail(_without_command(name, self, None if at is None else argv[at]), self.prog)
             if other is not None and name in other._option_string_actions:
                 if before:
                     self._fail(
@@ -154,7 +166,7 @@ class _Parser(argparse.ArgumentParser):
                     f"(twin {name} … {command} …)",
                     self.prog,
                 )
-            hint = _meant(name, own)
+            hint = _meant(name, own, other, command if before else "twin")
             self._fail(
                 f"unrecognized arguments: {name}{f' ({hint})' if hint else ''}",
                 self.prog if own is self else f"{self.prog} {command}",
@@ -184,17 +196,58 @@ def _subparsers_of(parser: argparse.ArgumentParser) -> dict[str, argparse.Argume
     return dict(choices)
 
 
-def _meant(name: str, parser: argparse.ArgumentParser) -> str:
-    """The options of ``parser`` an unknown option ``name`` may stand for: those it begins (an
-    abbreviation, not accepted) or close to it (a typo); empty when there are none."""
+def _long(parser: argparse.ArgumentParser | None, name: str) -> list[str]:
+    """The long options of ``parser`` that ``name`` begins (an abbreviation of them)."""
+    return (
+        []
+        if parser is None
+        else [o for o in parser._option_string_actions if o.startswith("--") and o.startswith(name)]
+    )
+
+
+def _meant(
+    name: str, parser: argparse.ArgumentParser, other: argparse.ArgumentParser | None = None, owner: str = ""
+) -> str:
+    """The options an unknown option ``name`` of ``parser`` may stand for: those it begins (an
+    abbreviation, not accepted) — of ``parser``, and of ``other`` with where they go (``owner``:
+    ``twin`` for an option of twin itself given after the command, else the command, whose
+    option was given before it) — or the options of ``parser`` close to it (a typo); empty when
+    there are none."""
     import difflib
 
-    options = [o for o in parser._option_string_actions if o.startswith("--")]
-    starts = [o for o in options if o.startswith(name)]
+    starts = " or ".join(_long(parser, name))
+    elsewhere = _long(other, name)
+    if elsewhere:
+        where = (
+            "an option of twin itself: give it before the command"
+            if owner == "twin"
+            else f"an option of {owner}: give it after the command"
+        )
+        starts = " or ".join(x for x in (starts, f"{' or '.join(elsewhere)} ({where})") if x)
     if starts:
-        return f"options are written in full, not abbreviated: {' or '.join(starts)}"
+        return f"options are written in full, not abbreviated: {starts}"
+    options = [o for o in parser._option_string_actions if o.startswith("--")]
     close = difflib.get_close_matches(name, options, n=3, cutoff=0.75)
     return f"did you mean {' or '.join(close)}?" if close else ""
+
+
+def _without_command(name: str, top: argparse.ArgumentParser, word: str | None) -> str:
+    """The error of an option that is not twin's own given with no command (``twin --site
+    karamay``; ``word``: the word in the command's place, not a command): the commands it belongs
+    to (or the options it abbreviates), and the commands."""
+    commands = _subparsers_of(build_parser())  # every command's options (``top`` may hold outlines)
+    of = [c for c, p in commands.items() if name in p._option_string_actions]
+    if of:
+        what = f"{name} is an option of {', '.join(of)}"
+    else:
+        starts = sorted({o for p in (top, *commands.values()) for o in _long(p, name)})
+        hint = f" (options are written in full, not abbreviated: {' or '.join(starts)})" if starts else ""
+        what = f"unrecognized arguments: {name}{hint}"
+    given = "no command was given" if word is None else f"{word!r} is not a command"
+    return (
+        f"{what}; {given}: a command comes first, then its options (twin COMMAND {name} …); "
+        f"commands: {', '.join(commands)}"
+    )
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -406,7 +459,7 @@ def cmd_weather(args: argparse.Namespace) -> int:
         if args.file and not meta.get("flags"):
             print("record check: no impossible or implausible records")
         del caught
-        _write_outputs(ds, outputs, args.force)
+        _write_outputs(ds, outputs, args.force, dataset=functools.partial(weather.location_columns, ds))
     return 0
 
 
@@ -735,7 +788,6 @@ def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
     ``--bad-records`` laid over its own ``[weather]`` (the command line wins; a new file's
     format is detected unless ``--weather-format`` names it)."""
     from twin.core.params import ConfigError
-    from twin.engine.config import WeatherSource
 
     if not (args.weather or args.seed is not None or args.weather_format or args.bad_records):
         return sc
@@ -747,12 +799,12 @@ def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
                     f"{option} {value}: there is no weather file to read (the generated typical year); "
                     "give --weather FILE, or a scenario whose [weather] source is a file"
                 )
-    ws = WeatherSource(
-        source=args.weather or sc.weather.source,
-        seed=sc.weather.seed if args.seed is None else args.seed,
-        year=sc.weather.year,
-        format=args.weather_format or (sc.weather.format if not args.weather else "auto"),
-        bad_records=args.bad_records or sc.weather.bad_records,
+    ws = sc.weather.with_source(args.weather, "auto") if args.weather else sc.weather
+    ws = dataclasses.replace(
+        ws,
+        seed=ws.seed if args.seed is None else args.seed,
+        format=args.weather_format or ws.format,
+        bad_records=args.bad_records or ws.bad_records,
     )
     return dataclasses.replace(sc, weather=ws)
 
@@ -962,16 +1014,7 @@ def cmd_size(args: argparse.Namespace) -> int:
             sc = dataclasses.replace(sc, sweep=())
         if designs:
             sc = dataclasses.replace(sc, designs=designs)
-        _refuse_seed_with_file(args.seed, args.weather or (sc.weather.source if sc.weather.is_file else None))
-        if args.weather or args.seed is not None:
-            sc = dataclasses.replace(
-                sc,
-                weather=WeatherSource(
-                    source=args.weather or sc.weather.source,
-                    seed=sc.weather.seed if args.seed is None else args.seed,
-                    year=sc.weather.year,
-                ),
-            )
+        sc = _weather_from_args(sc, args)
     else:
         if not args.site:
             raise ConfigError("give a scenario file, or --site (and --cooling DESIGN, or all)")
@@ -1523,7 +1566,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     z.add_argument("--save", type=_path, help="save the cheapest sized scenario as TOML (for twin run)")
     z.add_argument("--force", action="store_true", help="replace existing output files")
     z.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    z.set_defaults(func=cmd_size)
+    z.set_defaults(func=cmd_size, weather_format=None, bad_records=None)
     from twin.core.runtime import MAX_CASES
 
     sw = sub.add_parser("sweep", help="a grid or list of parameter values in blocks; resumable; one NetCDF")

@@ -320,6 +320,15 @@ correlation up to 0.95 keeps the generator's AR(1) anomaly stationary (assumptio
 lag-1 and lag-2 correlations must also be one a stationary process has (:func:`lag_pair_problem`)."""
 
 
+DIP_SLOPE_BOUND = 3.0
+"""The generator's bound of β, the change of the afternoon dew-point dip per SD of the day's dew
+point, K each way (``weather.generator.DIP_SLOPE_MAX``, which the tests hold equal to this; why 3
+K: its docstring). ``t_dew_dip_slope`` may be up to ±10 K per SD (:data:`VARIABILITY_RANGES`: what
+a record may measure), but a generated year changes the dip by at most this much, so a site file
+beyond it is read with a :class:`WeatherWarning` (``sites.library``), as ``t_peak_hour_sd_h``
+beyond the drawn spread's bound is generated with one."""
+
+
 EXTREME_FIELDS = (
     "t_max_daily_sd_c",
     "t_min_daily_sd_c",
@@ -433,6 +442,16 @@ def check_location(latitude: float, longitude: float, utc_offset_h: float, sourc
             "a sign or zone error?"
         )
     return None
+
+
+def check_file_location(latitude: float, longitude: float, utc_offset_h: float, source: str) -> None:
+    """Raise :class:`WeatherError` for a weather file's location problem (:func:`check_location`);
+    an offset problem names the ways to replace the file's offset."""
+    problem = check_location(latitude, longitude, utc_offset_h, source)
+    if problem and "utc_offset_h =" in problem:
+        problem += " (to replace the file's offset: twin weather --utc-offset H, or utc_offset_h=H of weather.read)"
+    if problem:
+        raise WeatherError(problem)
 
 
 RH_TOLERANCE = 3.0
@@ -620,9 +639,7 @@ def build_dataset(
     meta = dict(meta)
     notes: list[str] = list(meta.pop("notes", []))
     steps = _repair_steps(repair)
-    problem = check_location(meta["latitude"], meta["longitude"], meta["utc_offset_h"], source)
-    if problem:
-        raise WeatherError(f"{problem} (a file's offset is replaced with utc_offset_h=, --utc-offset)")
+    check_file_location(meta["latitude"], meta["longitude"], meta["utc_offset_h"], source)
     _check_hourly(df.index, source, line_of_row)
     if "t_db" not in df:
         raise WeatherError(f"{source}: no dry-bulb temperature (t_db) column")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_location
+from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_file_location
 from weather.files import input_file
 from weather.fmt import number
 
@@ -34,10 +34,12 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "CSV_LOCATION",
     "FORMATS",
     "TYPICAL_YEAR",
     "Format",
     "detect_format",
+    "location_columns",
     "read",
     "read_csv",
     "read_epw",
@@ -264,9 +266,7 @@ def read_epw(
     location = _header_location(
         header, ("latitude", "longitude", "altitude", "TZ"), source, "line 1", utc_offset_h, notes
     )
-    problem = check_location(location["latitude"], location["longitude"], location["utc_offset_h"], source)
-    if problem:
-        raise WeatherError(f"{problem} (a file's offset is replaced with utc_offset_h=, --utc-offset)")
+    check_file_location(location["latitude"], location["longitude"], location["utc_offset_h"], source)
     # pvlib localises its index with the header's offset; the stamps here come from the
     # columns (below), so a neutral offset keeps a wrong header from failing the parse.
     lines = [",".join([*loc[:8], "0", *loc[9:]]) if len(loc) > 9 else lines[0], *lines[1:]]
@@ -487,6 +487,16 @@ def read_pvgis_tmy(
     return build_dataset(out, meta_out, source, repair=repair)
 
 
+def csv_problem(exc: BaseException) -> str:
+    """What pandas could not parse in a CSV file, in the file's terms (a row with more fields than
+    the header names its line), else pandas' first line."""
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if fields:
+        n, line, saw = fields.groups()
+        return f"line {line} has {saw} fields, the header {n}; every row has the header's columns"
+    return f"cannot parse CSV ({_first_line(exc)})"
+
+
 def _first_line(exc: BaseException) -> str:
     """The first line of an exception's message (pandas adds multi-line hints)."""
     text = str(exc).strip()
@@ -553,6 +563,53 @@ def _auto_columns(header: list[str], source: str) -> dict[str, str]:
     return found
 
 
+CSV_LOCATION = {"latitude": "degrees_north", "longitude": "degrees_east", "elevation": "m", "utc_offset_h": "h"}
+"""The location columns of a weather CSV and their units (``latitude [degrees_north]``, …): one
+value in every row. ``twin weather --csv`` writes them (:func:`location_columns`), so the file
+carries its place and is checked against the site it is run for, as an EPW header is; a CSV
+without them takes the site's location (nothing to check). ``utc_offset_h`` may be left out."""
+
+
+def location_columns(ds: xr.Dataset) -> xr.Dataset:
+    """A weather Dataset with its location (the attributes ``latitude``, ``longitude``,
+    ``elevation``, ``utc_offset_h``) as the constant :data:`CSV_LOCATION` columns of a CSV file."""
+    n = ds.sizes["time"]
+    return ds.assign(
+        {k: ("time", np.full(n, float(ds.attrs[k])), {"units": u}) for k, u in CSV_LOCATION.items() if k in ds.attrs}
+    )
+
+
+def _csv_location(raw: pd.DataFrame, source: str, line_of_row: Any) -> dict[str, float]:
+    """The location a CSV's :data:`CSV_LOCATION` columns give (``{}`` without them): each column
+    one number in every row, in its units; latitude, longitude and elevation all or none."""
+    out: dict[str, float] = {}
+    for col in raw.columns if len(raw) else ():  # no rows: the year's length check says so
+        base, bracket, rest = str(col).partition("[")
+        key = base.strip().lower()
+        if key not in CSV_LOCATION:
+            continue
+        units = rest.rsplit("]", 1)[0].strip() if bracket else ""
+        if units and units != CSV_LOCATION[key]:
+            raise WeatherError(f"{source}: column {str(col)!r}: units {units!r}; allowed {CSV_LOCATION[key]}")
+        values = _numbers(raw[col], source, f"column {str(col)!r}", line_of_row)
+        differ = np.flatnonzero(~(values == values[0]))
+        if not np.isfinite(values[0]) or differ.size:
+            i = int(differ[0]) if np.isfinite(values[0]) else 0
+            raise WeatherError(
+                f"{source}: {_where(line_of_row, i)}: column {str(col)!r} = {raw[col].iloc[i]!r}; the location "
+                f"columns hold one number in every row (the file is one place), here {raw[col].iloc[0]!r}"
+            )
+        out[key] = float(values[0])
+    given = [k for k in ("latitude", "longitude", "elevation") if k in out]
+    if given and len(given) < 3:
+        absent = next(k for k in ("latitude", "longitude", "elevation") if k not in out)
+        raise WeatherError(
+            f"{source}: a {given[0]} column and no {absent} column; give latitude, longitude and elevation "
+            "columns (the file's location) or none (the site's)"
+        )
+    return out
+
+
 def read_csv(
     path: PathLike,
     columns: Mapping[str, str] | None = None,
@@ -585,8 +642,9 @@ def read_csv(
         taken as local standard time; times with a UTC offset are converted to local
         standard time with ``utc_offset_h``.
     latitude, longitude, elevation, utc_offset_h : float
-        Site location (degrees, m, hours east of UTC); required (a CSV file has no header
-        for them; ``weather.read`` passes the site's).
+        Site location (degrees, m, hours east of UTC); ``weather.read`` passes the site's.
+        Required unless the file has the :data:`CSV_LOCATION` columns, which win (the file's
+        own place, as an EPW header's).
     wind_height_m : float
         Height of the wind measurement, m.
     time_label : {"start", "end"}
@@ -600,13 +658,6 @@ def read_csv(
 
     p = input_file(path, "weather file", empty=False)
     source = str(p)
-    given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
-    absent = [k for k, v in given.items() if v is None]
-    if absent:
-        raise WeatherError(
-            f"{source}: a CSV weather file carries no location; {absent[0]} is needed "
-            "(run it for a site: --site NAME, or pass latitude, longitude, elevation and utc_offset_h)"
-        )
     if columns is not None:
         unknown = sorted(set(columns) - set(VARIABLES))
         if unknown:
@@ -618,7 +669,18 @@ def read_csv(
     try:
         raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
     except Exception as exc:
-        raise WeatherError(f"{source}: cannot parse CSV ({_first_line(exc)})") from None
+        raise WeatherError(f"{source}: {csv_problem(exc)}") from None
+    csv_line = lambda i: i + 2  # noqa: E731
+    given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
+    given.update(_csv_location(raw, source, csv_line))
+    absent = [k for k, v in given.items() if v is None]
+    if absent:
+        raise WeatherError(
+            f"{source}: no location in the CSV weather file (no {absent[0]} column); {absent[0]} is needed "
+            "(run it for a site: --site NAME, or pass latitude, longitude, elevation and utc_offset_h)"
+        )
+    lat, lon, utc = (float(given[k]) for k in ("latitude", "longitude", "utc_offset_h"))  # type: ignore[arg-type]
+    check_file_location(lat, lon, utc, source)
     header = [str(c) for c in raw.columns]
     if columns is None:
         columns = _auto_columns(header, source)
@@ -634,7 +696,6 @@ def read_csv(
             raise WeatherError(
                 f"{source}: column {col!r} of the mapping is not in the file; columns are {', '.join(header)}"
             )
-    csv_line = lambda i: i + 2  # noqa: E731
     stamps = raw[time_column]
     empty = np.flatnonzero(stamps.isna().to_numpy())
     if empty.size:
@@ -642,9 +703,13 @@ def read_csv(
     try:
         t = pd.to_datetime(stamps, format=time_format, errors="coerce")
     except (ValueError, TypeError) as exc:  # errors="coerce" still raises for mixed time zones
+        first = str(stamps.iloc[0])
+        why = "its times carry different UTC offsets" if "timezone" in str(exc).lower() else "its values are not times"
+        if ";" in first:
+            why += " (the file separates its columns with ';' and has decimal commas: save it with ',' and '.')"
         raise WeatherError(
-            f"{source}: column {time_column!r} (first value {stamps.iloc[0]!r}) is not one series of timestamps "
-            f"({_first_line(exc)}); one time zone, or none, for every row"
+            f"{source}: column {time_column!r} (first value {first!r}) is not one series of timestamps: {why}; "
+            "one time zone, or none, for every row"
         ) from None
     bad = np.flatnonzero(pd.isna(t).to_numpy())
     if bad.size:
@@ -774,7 +839,10 @@ def read_netcdf(
     try:
         raw = xr.open_dataset(p, engine="h5netcdf")
     except Exception as exc:
-        raise WeatherError(f"{source}: cannot open NetCDF ({_first_line(exc)})") from None
+        why = "no NetCDF-4 (HDF5) signature at its start" if "signature" in str(exc) else _first_line(exc)
+        raise WeatherError(
+            f"{source}: cannot open as NetCDF-4 ({why}); if it is a NetCDF-3 file, save it as NetCDF-4"
+        ) from None
     try:
         with raw:
             tname = "valid_time" if "valid_time" in raw.dims else "time"
@@ -924,7 +992,7 @@ FORMATS: dict[str, Format] = {
             "csv",
             read_csv,
             (".csv",),
-            "hourly CSV, columns named t_db, rh, ... (the site's location)",
+            "hourly CSV, columns named t_db, rh, ... (its location columns, else the site's location)",
             from_site=_LOCATION,
             options=("columns", "time_column", "wind_height_m", "time_label", "time_format"),
             sniff=lambda head: True,

@@ -694,7 +694,7 @@ def reader_cases() -> list[Case]:
         Case(
             "readers/netcdf-garbage",
             ["weather", "--file", "e.nc", "--site", "qingyang"],
-            names=("e.nc", "cannot open NetCDF"),
+            names=("e.nc", "cannot open as NetCDF-4 (no NetCDF-4 (HDF5) signature at its start)"),
             setup=_write("e.nc", "CDF garbage"),
         ),
     ]
@@ -864,32 +864,26 @@ def scenario_cases() -> list[Case]:
             names=("adir",),
             setup=lambda d, f: (d / "adir").mkdir(),
         ),
-        Case(
-            "scenario/profile-csv-wrong-length",
-            ["run", "s.toml", "--no-output"],
-            names=("load.csv", "48 hourly rows", "8760"),
-            setup=_all(
-                _write("s.toml", SCENARIO + '[facility]\nprofile = "csv"\nprofile_csv = "load.csv"\n'),
-                _write("load.csv", "utilisation\n" + "0.5\n" * 48),
-            ),
-        ),
-        Case(
-            "scenario/profile-csv-bad-value",
-            ["run", "s.toml", "--no-output"],
-            names=("load.csv", "line 12", "1.5"),
-            setup=_all(
-                _write("s.toml", SCENARIO + '[facility]\nprofile = "csv"\nprofile_csv = "load.csv"\n'),
-                _write("load.csv", "utilisation\n" + "0.5\n" * 10 + "1.5\n" + "0.5\n" * 8749),
-            ),
-        ),
-        Case(
-            "scenario/profile-csv-text-value",
-            ["run", "s.toml", "--no-output"],
-            names=("load.csv", "line 5", "'busy'"),
-            setup=_all(
-                _write("s.toml", SCENARIO + '[facility]\nprofile = "csv"\nprofile_csv = "load.csv"\n'),
-                _write("load.csv", "utilisation\n" + "0.5\n" * 3 + "busy\n" + "0.5\n" * 8756),
-            ),
+        *(
+            Case(
+                f"scenario/profile-csv-{what}",
+                ["run", "s.toml", "--no-output"],
+                names=("load.csv", *words),
+                setup=_all(
+                    _write("s.toml", SCENARIO + '[facility]\nprofile = "csv"\nprofile_csv = "load.csv"\n'),
+                    _write("load.csv", "utilisation\n" + text),
+                ),
+            )
+            for what, words, text in (
+                ("wrong-length", ("48 hourly rows", "8760"), "0.5\n" * 48),
+                ("bad-value", ("line 12", "1.5"), "0.5\n" * 10 + "1.5\n" + "0.5\n" * 8749),
+                ("text-value", ("line 5", "'busy'"), "0.5\n" * 3 + "busy\n" + "0.5\n" * 8756),
+                (
+                    "a-row-with-an-extra-field",
+                    ("facility.profile_csv", "line 5 has 2 fields, the header 1"),
+                    "0.5\n" * 3 + "0.5,1\n" + "0.5\n" * 8756,
+                ),
+            )
         ),
         Case(
             "scenario/weather-format-field-runs",
@@ -1981,10 +1975,16 @@ def polish9_cases() -> list[Case]:
         Case(
             "readers/csv-decimal-commas",
             weather_csv,
-            names=("w.csv", "column 'time'", "timestamps"),
+            names=("w.csv", "column 'time'", "timestamps", "save it with ',' and '.'"),
             setup=_lines_file(
                 "w.csv", lambda: [csv_text()[0], *(ln.replace(",", ";").replace(".", ",") for ln in csv_text()[1:])]
             ),
+        ),
+        Case(
+            "readers/csv-a-row-with-an-extra-field",
+            weather_csv,
+            names=("w.csv", "line 5 has 10 fields, the header 9; every row has the header's columns"),
+            setup=_lines_file("w.csv", lambda: [*csv_text()[:4], csv_text()[4] + ",7", *csv_text()[5:]]),
         ),
     ]
     cases += [
@@ -2036,6 +2036,39 @@ def polish9_cases() -> list[Case]:
             ["run", "s.toml", "--seed", "3", "--no-output"],
             names=("--seed 3", "q.epw", "not both"),
             setup=_all(_copy("epw", "q.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "q.epw"\n')),
+        ),
+        Case(
+            "args/scenario-seed-beside-its-weather-file",
+            ["run", "s.toml", "--no-output"],
+            names=("s.toml", "weather.seed = 3", "q.epw", "not both"),
+            setup=_all(_copy("epw", "q.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "q.epw"\nseed = 3\n')),
+        ),
+        Case(
+            "args/scenario-year-beside-its-weather-file",
+            ["run", "s.toml", "--no-output"],
+            names=("s.toml", "weather.year = 2030", "q.epw", "not both"),
+            setup=_all(
+                _copy("epw", "q.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "q.epw"\nyear = 2030\n')
+            ),
+        ),
+        *(
+            Case(
+                f"args/{name}",
+                argv,
+                names=("--set", "weather.seed = 5", "q.epw", "not both"),
+                setup=_all(_copy("epw", "q.epw"), _write("s.toml", SCENARIO + '[weather]\nsource = "q.epw"\n')),
+            )
+            for name, argv in (
+                ("run-set-seed-and-weather-file", [*QUICK, "--weather", "q.epw", "--set", "weather.seed=5"]),
+                (
+                    "compare-set-seed-and-weather-file",
+                    ["compare", *STUDY, "--no-output", "--weather", "q.epw", "--set", "weather.seed=5"],
+                ),
+                (
+                    "run-set-seed-and-a-scenario-reading-a-file",
+                    ["run", "s.toml", "--no-output", "--set", "weather.seed=5"],
+                ),
+            )
         ),
         Case(
             "args/weather-file-and-year",

@@ -238,3 +238,61 @@ def test_the_hot_hour_dew_point_table_is_optional(tmp_path):
     start = text.index("t_dew_hot_c = ")
     p.write_text(text[:start] + text[text.index("\n", start) + 1 :], "utf-8")
     assert generator.as_variability(sites.load("mysite", [tmp_path]).variability).t_dew_hot_c is None
+
+
+def _with_variability(p: Path, lines: str) -> None:
+    text = p.read_text(encoding="utf-8")
+    p.write_text(text.replace("[variability]\n", f"[variability]\n{lines}"), "utf-8")
+
+
+def test_a_wind_lag_pair_no_hourly_process_has_is_refused_when_the_site_file_is_read(tmp_path):
+    """Refused on reading (not only when a year is generated), in one line naming the file, both
+    fields, their values and the lag-2 values the generator takes beside that lag-1."""
+    p = _copy_site(tmp_path)
+    _with_variability(p, "wind_hourly_lag1 = 0.1\nwind_hourly_lag2 = 0.9\n")
+    with pytest.raises(sites.SiteError) as err:
+        sites.load("mysite", [tmp_path])
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{p}: variability.wind_hourly_lag1 = 0.1 with ")
+    assert "variability.wind_hourly_lag2 = 0.9: no stationary hourly process" in msg
+    assert "allowed with wind_hourly_lag1 = 0.1: wind_hourly_lag2 -0.5 … 0.73" in msg
+
+
+def test_a_wind_lag_pair_in_the_allowed_range_is_read_and_generated(tmp_path):
+    from weather import generator
+
+    p = _copy_site(tmp_path)
+    lo, hi = sites.library.wind_lag2_range(0.5)
+    assert -0.5 <= lo < hi <= 0.95
+    for lag2 in (lo, hi):
+        _copy_site(tmp_path)  # afresh
+        _with_variability(p, f"wind_hourly_lag1 = 0.5\nwind_hourly_lag2 = {lag2}\n")
+        generator.hourly_ar2_for_residual(0.5, lag2)  # what the file accepts, the generator takes
+        assert sites.library.read_site_file(p).variability["wind_hourly_lag2"] == lag2
+
+
+@pytest.mark.parametrize(("value", "warned"), [(3.0, False), (-3.5, True)])
+def test_a_dip_slope_beyond_the_generators_bound_is_read_with_a_warning(tmp_path, value, warned):
+    """``t_dew_dip_slope`` may be what a record measures (±10 K per SD), but a generated year moves
+    the dip by at most the generator's bound, which the warning names (one fact with the generator)."""
+    import warnings
+
+    from weather import generator
+    from weather.dataset import DIP_SLOPE_BOUND, VARIABILITY_RANGES, WeatherWarning
+
+    assert DIP_SLOPE_BOUND == generator.DIP_SLOPE_MAX
+    assert VARIABILITY_RANGES["t_dew_dip_slope"][1] >= DIP_SLOPE_BOUND
+    p = _copy_site(tmp_path)
+    text = p.read_text(encoding="utf-8")
+    start = text.index("t_dew_dip_slope = ")
+    end = text.index("\n", start)
+    p.write_text(text[:start] + f"t_dew_dip_slope = [{value}" + ", 0.0" * 11 + "]" + text[end:], "utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sites.library.read_site_file(p)
+        sites.library.read_site_file(p)  # read once while the file is unchanged: one warning
+    mine = [str(w.message) for w in caught if issubclass(w.category, WeatherWarning)]
+    assert len(mine) == warned
+    if warned:
+        assert mine[0].startswith(f"{p}: variability.t_dew_dip_slope up to -3.5 K per SD")
+        assert "at most 3 K per SD" in mine[0]

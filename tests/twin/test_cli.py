@@ -90,6 +90,23 @@ def test_weather_generate_writes_netcdf_and_refuses_to_overwrite(tmp_path, capsy
     assert (tmp_path / "k.csv").read_text().splitlines()[0].startswith("time,t_db [degC]")
 
 
+def test_a_generated_csv_carries_its_site_and_is_refused_for_another(tmp_path, capsys):
+    """``twin weather --csv`` writes the location columns, so the station check applies to the
+    CSV as to the same year as .nc (a CSV without them could drive any site)."""
+    csv, nc = str(tmp_path / "k.csv"), str(tmp_path / "k.nc")
+    assert cli.main(["weather", "--site", "karamay", "--csv", csv, "-o", nc]) == 0
+    capsys.readouterr()
+    run = ["run", "--cooling", "free_air", "--no-output", "--markdown"]
+    for path in (nc, csv):
+        assert cli.main([*run, "--site", "guian", "--weather", path]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{path}: the file's location (45.62, 84.85, 450 m) is 2,870 km" in err
+    assert cli.main([*run, "--site", "karamay"]) == 0
+    generated = _column(capsys.readouterr().out, "PUE")
+    assert cli.main([*run, "--site", "karamay", "--weather", csv]) == 0
+    assert _column(capsys.readouterr().out, "PUE") == generated
+
+
 def test_weather_reads_a_real_file(capsys):
     path = epw_path("qingyang")
     assert cli.main(["weather", "--file", str(path)]) == 0
@@ -247,6 +264,25 @@ def test_weather_option_overrides_a_scenario_files_weather(capsys):
     assert generated != real
     assert cli.main(["run", example, "--seed", "3", "--no-output"]) == 0
     assert capsys.readouterr().out not in (generated, real)
+
+
+def test_weather_option_replaces_a_scenario_files_seed_and_set_seed_beside_it_is_refused(tmp_path, capsys):
+    # --weather replaces the scenario's generated year, its seed with it; a --set seed beside the
+    # file would pick a year the run does not use (it was silently ignored).
+    real = str(epw_path("karamay"))
+    s = tmp_path / "s.toml"
+    s.write_text('site = "karamay"\n[weather]\nseed = 3\nyear = 2030\n')
+    assert cli.main(["run", str(s), "--weather", real, "--no-output", "--markdown"]) == 0
+    assert (
+        cli.main(["run", "--site", "karamay", "--cooling", "free_air", "--weather", real, "--no-output", "--markdown"])
+        == 0
+    )
+    first, second = capsys.readouterr().out.split("PUE is energy-weighted")[:2]
+    assert _column(first, "PUE") == _column(second.split("\n", 1)[1], "PUE")
+    assert cli.main(["run", str(s), "--weather", real, "--set", "weather.seed=5", "--no-output"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "twin: error: --set: weather.seed = 5 picks a generated typical year" in err
+    assert real in err and "not both" in err
 
 
 def _column(out: str, name: str) -> str:
@@ -437,7 +473,8 @@ def test_weather_file_options_without_a_weather_file_are_refused(capsys, tmp_pat
         (["sweep", "--site-dir=x"], "--site-dir is an option of twin itself, not of sweep: give it before", "twin"),
         (
             ["compare", "--sit", "karamay"],
-            "unrecognized arguments: --sit (options are written in full, not abbreviated: --site or --sites)",
+            "unrecognized arguments: --sit (options are written in full, not abbreviated: --site or --sites or "
+            "--site-dir (an option of twin itself: give it before the command))",
             "twin compare",
         ),
         (
@@ -459,6 +496,29 @@ def test_weather_file_options_without_a_weather_file_are_refused(capsys, tmp_pat
             ["--site", "karamay", "run"],
             "--site is an option of run, not of twin: give it after the command",
             "twin run",
+        ),
+        (
+            ["--site", "karamay"],
+            "--site is an option of weather, run, compare, size, sweep, ensemble; no command was given: a command "
+            "comes first, then its options (twin COMMAND --site …); commands: sites, weather, run,",
+            "twin",
+        ),
+        (
+            ["--weather", "x.epw"],
+            "--weather is an option of run, compare, size; 'x.epw' is not a command: a command comes first",
+            "twin",
+        ),
+        (
+            ["run", "--site-di", "x"],
+            "unrecognized arguments: --site-di (options are written in full, not abbreviated: --site-dir (an option "
+            "of twin itself: give it before the command))",
+            "twin run",
+        ),
+        (
+            ["--sit", "karamay", "run"],
+            "unrecognized arguments: --sit (options are written in full, not abbreviated: --site-dir or --site (an "
+            "option of run: give it after the command))",
+            "twin",
         ),
         (["dash", "--port", "http"], "argument --port: 'http' is not a whole number; allowed 1 … 65535", "twin dash"),
         (["dash", "--port", "0"], "argument --port: 0 is outside 1 … 65535", "twin dash"),
@@ -612,3 +672,25 @@ def test_a_bad_size_option_names_the_option(option, value, field, capsys):
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"twin: error: {option} (size.{field}) = {value} is out of range") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["-1,0,1", "-1:1:0.5", "-0.5", "-.5,0", "-1e-3"])
+def test_a_value_that_begins_with_a_minus_and_a_digit_is_a_value(value):
+    """``--warming -1,0,1`` (argparse took a list starting with a negative number for an option:
+    ``expected one argument``); no option of twin's begins with '-' and a digit."""
+    argv = ["ensemble", "--site", "qingyang", "--cooling", "free_air", "--warming", value]
+    assert cli.build_parser("ensemble").parse_args(argv).warming == value
+    if "," not in value and ":" not in value:  # a number: --utc-offset takes it too
+        argv = ["weather", "--file", "q.epw", "--utc-offset", value]
+        assert cli.build_parser("weather").parse_args(argv).utc_offset == float(value)
+    for parser in (cli.build_parser(), *cli._subparsers_of(cli.build_parser()).values()):
+        assert not any(cli._NEGATIVE_VALUE.match(o) for o in parser._option_string_actions)
+
+
+def test_an_ensemble_over_a_cooler_climate_reads_its_negative_warming(tmp_path, capsys):
+    out = tmp_path / "e.nc"
+    args = ["ensemble", "--site", "qingyang", "--cooling", "free_air", "--seeds", "1", "-o", str(out)]
+    assert cli.main([*args, "--warming", "-1,0"]) == 0
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    assert ds["warming"].values.tolist() == [-1.0, 0.0]
+    ds.close()

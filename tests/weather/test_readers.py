@@ -195,7 +195,42 @@ def test_csv_named_columns_round_trip(tmp_path, year):
     got, _ = weather.read(p, location=loc, repair=False)
     _check_standard(got)
     _same(got, ds, 1e-9, ("t_db", "t_dp", "rh", "p_air", "ghi", "dni", "dhi", "wind_speed"))
-    with pytest.raises(weather.WeatherError, match="a CSV weather file carries no location; latitude is needed"):
+    with pytest.raises(
+        weather.WeatherError, match=r"no location in the CSV weather file \(no latitude column\); latitude is needed"
+    ):
+        weather.read(p)
+
+
+def test_a_csv_with_location_columns_carries_its_place(tmp_path, year):
+    """The location columns ``twin weather --csv`` writes are the file's place (the site's passed
+    location does not replace them, so the station check applies); one value in every row."""
+    ds, meta = year
+    p = tmp_path / "w.csv"
+    placed = weather.location_columns(ds)
+    df = placed.to_dataframe()
+    df.columns = [f"{c} [{placed[c].attrs['units']}]" for c in df.columns]  # as twin weather --csv
+    df.to_csv(p)
+    got, gmeta = weather.read(
+        p, location={"latitude": 26.6, "longitude": 106.7, "elevation": 1224.0, "utc_offset_h": 8}
+    )
+    _same(got, ds, 1e-9, ("t_db", "t_dp", "rh", "p_air", "ghi", "dni", "dhi", "wind_speed"))
+    assert set(got.data_vars) <= set(VARIABLES)
+    assert {k: gmeta[k] for k in weather.readers.CSV_LOCATION} == {k: meta[k] for k in weather.readers.CSV_LOCATION}
+    assert weather.read(p)[1]["latitude"] == meta["latitude"]  # no location needed
+    df = pd.read_csv(p)
+    df.loc[100, "latitude [degrees_north]"] = 40.0
+    df.to_csv(p, index=False)
+    with pytest.raises(
+        weather.WeatherError, match=r"line 102: column 'latitude \[degrees_north\]' = '40\.0'; .*one number"
+    ):
+        weather.read(p)
+    df.drop(columns=["latitude [degrees_north]"]).to_csv(p, index=False)
+    with pytest.raises(weather.WeatherError, match="a longitude column and no latitude column"):
+        weather.read(p)
+    df.drop(columns=["latitude [degrees_north]"]).rename(
+        columns={"longitude [degrees_east]": "longitude [rad]"}
+    ).to_csv(p, index=False)
+    with pytest.raises(weather.WeatherError, match=r"column 'longitude \[rad\]': units 'rad'; allowed degrees_east"):
         weather.read(p)
 
 
@@ -580,3 +615,41 @@ def test_a_variable_in_two_columns_is_refused(second):
 
     with pytest.raises(weather.WeatherError, match=r"columns 't_db \[degC\]' and .* are both t_db; keep one"):
         _auto_columns(["time", "t_db [degC]", second], "f.csv")
+
+
+@pytest.mark.parametrize(
+    ("location", "offset_hint"),
+    [
+        ((95.0, 107.0, 8.0), False),
+        ((36.0, 200.0, 8.0), False),
+        ((36.0, 107.0, -5.0), True),
+        ((36.0, 107.0, 20.0), True),
+    ],
+)
+def test_a_files_location_error_names_the_offset_option_only_for_the_offset(location, offset_hint):
+    """The way to replace a file's UTC offset is named where the offset is at fault (it was added
+    to a latitude's error too, as the Python argument ``utc_offset_h=`` alone)."""
+    from weather.dataset import check_file_location
+
+    with pytest.raises(weather.WeatherError) as err:
+        check_file_location(*location, "w.epw")
+    assert ("twin weather --utc-offset H" in str(err.value)) is offset_hint
+    assert "utc_offset_h=, --utc-offset" not in str(err.value)
+
+
+def test_reader_messages_are_in_the_users_terms_not_the_libraries(tmp_path):
+    """pandas' and HDF5's own texts (``Error tokenizing data. C error``, ``Mixed timezones detected.
+    Pass utc=True in to_datetime``, ``Unable to synchronously open file``) are said in the file's terms."""
+    loc = {"latitude": 36.0, "longitude": 107.0, "elevation": 1000.0, "utc_offset_h": 8.0}
+    p = tmp_path / "w.csv"
+    p.write_text("time,t_db,rh\n2021-01-01 00:00,1,50\n2021-01-01 01:00,1,50,7\n")
+    with pytest.raises(weather.WeatherError, match=r"w\.csv: line 3 has 4 fields, the header 3; every row") as err:
+        weather.read_csv(p, **loc)
+    p.write_text("time,t_db,rh\n2021-01-01 00:00+08:00,1,50\n2021-01-01 01:00+07:00,1,50\n")
+    with pytest.raises(weather.WeatherError, match=r"not one series of timestamps: its times carry different UTC"):
+        weather.read_csv(p, **loc)
+    nc = tmp_path / "e.nc"
+    nc.write_text("CDF garbage")
+    with pytest.raises(weather.WeatherError, match=r"e\.nc: cannot open as NetCDF-4 \(no NetCDF-4 \(HDF5\) signature"):
+        weather.read_netcdf(nc, utc_offset_h=8)
+    assert "C error" not in str(err.value)

@@ -72,10 +72,14 @@ def read_hourly_csv(path: str, n_hours: int, field: str, column: str, upper: flo
     from weather.files import input_file
 
     input_file(path, f"CSV file of hourly values ({field})", ConfigError)
+    from weather.readers import csv_problem
+
     try:
         df = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{field} = {path!r}: cannot read ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{field} = {path!r}: cannot read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ConfigError(f"{field} = {path!r}: {csv_problem(exc)}") from None
     col = column if column in df.columns else (df.columns[0] if df.shape[1] == 1 else None)
     if col is None:
         raise ConfigError(f"{path}: needs a column {column!r}; columns are {', '.join(map(str, df.columns))}")

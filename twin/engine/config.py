@@ -118,9 +118,38 @@ class WeatherSource(Params):
         source="a file's impossible or implausible records (weather.RECORD_CHECKS): repair and report, or refuse the file",
     )
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.is_file:
+            for name, meaning in (("seed", "picks"), ("year", "sets the calendar year of")):
+                value, default = getattr(self, name), _WEATHER_DEFAULTS[name]
+                if value != default:
+                    raise ConfigError(
+                        f"weather.{name} = {value} {meaning} a generated typical year, and the weather is read "
+                        f"from the file {self.source}; give weather.{name} or a weather file, not both"
+                    )
+
     @property
     def is_file(self) -> bool:
         return self.source != "typical"
+
+    def with_source(self, source: str, format: str = "auto") -> WeatherSource:
+        """This weather from ``source`` (``"typical"`` or a file), ``bad_records`` kept; from a file,
+        the generated year's seed and year go back to their defaults (they mean nothing there)."""
+        if not WeatherSource(source=source).is_file:
+            return dataclasses.replace(self, source=source, format=format)
+        seed, year = _WEATHER_DEFAULTS["seed"], _WEATHER_DEFAULTS["year"]
+        return dataclasses.replace(self, source=source, format=format, seed=seed, year=year)
+
+    def to_toml(self) -> dict[str, Any]:
+        """The fields for a TOML table; beside a weather file, without the generated year's seed and year."""
+        return {k: v for k, v in super().to_toml().items() if not (self.is_file and k in _WEATHER_DEFAULTS)}
+
+
+_WEATHER_DEFAULTS: dict[str, int] = {
+    f.name: cast(int, f.default) for f in dataclasses.fields(WeatherSource) if f.name in ("seed", "year")
+}
+"""The generated year's fields and their defaults: a weather file takes them only at their defaults."""
 
 
 @dataclass(frozen=True)

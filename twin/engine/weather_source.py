@@ -276,14 +276,15 @@ def generated_year_arrays(
 
 
 def _year_arrays(result: tuple[WeatherYear, dict[str, Any]]) -> dict[str, np.ndarray] | None:
-    """A weather year and its metadata as named arrays (a JSON layout beside the data), or
-    ``None`` when it does not come back identical (attributes JSON cannot spell exactly)."""
+    """A weather year and its metadata as named arrays (a JSON layout beside the data; the record
+    checks' flags as their fields), or ``None`` when it does not come back identical (attributes
+    JSON cannot spell exactly)."""
     year, meta = result
     ds = year.to_dataset()
     layout = {
         "variables": [[n, list(dims), attrs, n in year.coords] for n, (dims, _, attrs) in year.variables.items()],
         "attrs": year.attrs,
-        "meta": meta,
+        "meta": {**meta, "flags": [dataclasses.asdict(f) for f in meta["flags"]]} if "flags" in meta else meta,
     }
     try:
         text = json.dumps(layout)
@@ -304,4 +305,7 @@ def _year_from_arrays(arrays: Mapping[str, np.ndarray]) -> tuple[WeatherYear, di
         name: (tuple(dims), arrays[f"var{i}"], attrs) for i, (name, dims, attrs, _) in enumerate(layout["variables"])
     }
     coords = [name for name, _, _, is_coord in layout["variables"] if is_coord]
-    return WeatherYear(variables, coords, layout["attrs"]), layout["meta"]
+    meta = layout["meta"]
+    if "flags" in meta:  # the record checks' findings (a generated year may have one: a 10 K hourly jump)
+        meta["flags"] = [weather.RecordFlag(**{**f, "first": tuple(f["first"])}) for f in meta["flags"]]
+    return WeatherYear(variables, coords, layout["attrs"]), meta

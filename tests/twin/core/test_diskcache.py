@@ -209,6 +209,23 @@ def test_generated_year_from_cache_is_the_generated_year(cache, monkeypatch):
         weather_source.generated_year(other, seed=3)
 
 
+def test_a_generated_year_with_a_record_flag_is_cached_too(cache, monkeypatch):
+    """Gui'an's seed 2 has one 10 K hourly jump of the dry bulb (a record flag in its metadata):
+    the flag was not JSON, so the year was never stored and was generated again every run."""
+    site = sites.load("guian")
+    fresh, fresh_meta = weather_source.generated_year_arrays(site, seed=2)
+    assert [f.kind for f in fresh_meta["flags"]] == ["dry_bulb_jump"]
+    assert len(_entries(cache, "year")) == 1
+
+    def fail(*args, **kwargs):
+        raise AssertionError("generated again: the entry was not read")
+
+    monkeypatch.setattr(weather_source, "typical_year", fail)
+    year, meta = weather_source.generated_year_arrays(site, seed=2)
+    assert repr(meta) == repr(fresh_meta) and meta["flags"] == fresh_meta["flags"]
+    assert year.to_dataset().identical(fresh.to_dataset())
+
+
 HEAVY = ("dash", "plotly", "scipy", "CoolProp", "pvlib", "numba", "windpowerlib", "linopy", "h5py")
 
 

@@ -104,6 +104,27 @@ def test_save_and_load_round_trip(path, tmp_path):
     assert load_scenario(out) == sc
 
 
+@pytest.mark.parametrize(("name", "value"), [("seed", 3), ("year", 2030)])
+def test_a_generated_years_field_beside_a_weather_file_is_refused(name, value, tmp_path):
+    text = f'[weather]\nsource = "q.epw"\n{name} = {value}\n'
+    with pytest.raises(ConfigError, match=rf"s\.toml: weather\.{name} = {value} .* file q\.epw; .*not both"):
+        load_scenario(_write(tmp_path, text))
+    with pytest.raises(ConfigError, match=rf"weather\.{name} = {value} .*not both"):
+        Scenario(sites=("qingyang",)).with_overrides(["weather.source=q.epw", f"weather.{name}={value}"])
+    assert WeatherSource(source="q.epw", **{name: WeatherSource().to_dict()[name]}).is_file  # the default is no choice
+
+
+def test_a_saved_weather_file_has_no_seed_and_a_new_file_drops_the_generated_years_fields(tmp_path):
+    sc = Scenario(sites=("qingyang",), weather=WeatherSource(source=str(tmp_path / "q.epw")))
+    weather = save_scenario(sc, tmp_path / "s.toml").read_text().split("[weather]\n")[1].split("\n\n")[0]
+    assert "source =" in weather and "seed" not in weather and "year" not in weather
+    assert load_scenario(tmp_path / "s.toml") == sc
+    generated = WeatherSource(seed=7, year=2030, bad_records="refuse")
+    assert "seed = 7" in save_scenario(Scenario(weather=generated), tmp_path / "g.toml").read_text()
+    assert generated.with_source("q.epw") == WeatherSource(source="q.epw", bad_records="refuse")
+    assert generated.with_source("typical") == generated
+
+
 def test_a_name_with_a_newline_and_quotes_round_trips(tmp_path):
     sc = Scenario(name='two\nlines "quoted" \\ back')
     assert load_scenario(save_scenario(sc, tmp_path / "n.toml")).name == sc.name
