@@ -351,10 +351,14 @@ that it adds little to a month's spread of daily values)."""
 
 
 @functools.cache
-def _month_ramps(leap: bool, per_day: int) -> np.ndarray:
-    """The (values × 12) basis of :func:`monthly_correction`: each month's column is 1 inside the month,
-    0 outside, with linear ramps :data:`MONTH_BLEND_DAYS` wide centred on its start and its end
-    (periodic over the year; the columns sum to 1 everywhere)."""
+def _month_ramps(leap: bool, per_day: int) -> tuple[np.ndarray, np.ndarray]:
+    """The basis of :func:`monthly_correction` where it is not the month's indicator.
+
+    Month ``j``'s basis function is 1 inside the month, 0 outside, with linear ramps
+    :data:`MONTH_BLEND_DAYS` wide centred on its start and its end (periodic over the year; the
+    twelve sum to 1 everywhere). Returns the indices of the values within a ramp and, for them, the
+    basis minus the indicator of their own month, shape (ramp values, 12).
+    """
     mon = _month_of_day(2020 if leap else 2021)
     n = mon.size
     edges = np.concatenate([[0], np.cumsum(np.bincount(mon, minlength=12))]).astype(float)
@@ -363,7 +367,9 @@ def _month_ramps(leap: bool, per_day: int) -> np.ndarray:
     for k in (-n, 0, n):
         up = np.clip((t[:, None] + k - edges[None, :]) / MONTH_BLEND_DAYS + 0.5, 0.0, 1.0)
         basis += up[:, :-1] - up[:, 1:]
-    return _frozen(basis)
+    delta = basis - np.eye(12)[np.repeat(mon, per_day)]
+    rows = np.flatnonzero(np.any(np.abs(delta) > 0.0, axis=1))
+    return _frozen(rows), _frozen(delta[rows])
 
 
 def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
@@ -1056,20 +1062,27 @@ def monthly_correction(
     w = np.ones_like(values) if weights is None else np.asarray(weights, dtype=float)
     counts = np.bincount(month, minlength=12)
     per_day = int(counts[0]) // 31
-    basis = _month_ramps(bool(counts[1] == 29 * per_day), per_day)
+    rows, delta = _month_ramps(bool(counts[1] == 29 * per_day), per_day)
     total = np.bincount(month, weights=w, minlength=12)
-    pick = np.zeros((12, values.size))
-    pick[month, np.arange(values.size)] = w * values if scale else w
-    system = pick @ basis / total[:, None]
+    means = np.bincount(month, weights=values * w, minlength=12) / total
+    weighted = w * values if scale else w
+    # The monthly means of the basis: the months' own (weighted) sums, moved by the ramps.
+    system = np.diag(np.bincount(month, weights=weighted, minlength=12))
+    system += np.eye(12)[month[rows]].T @ (weighted[rows, None] * delta)
+    system /= total[:, None]
+
+    def curve(levels: np.ndarray) -> np.ndarray:
+        out = levels[month]
+        out[rows] += delta @ levels
+        return out
+
     if not scale:
-        means = np.bincount(month, weights=values * w, minlength=12) / total
-        return values + basis @ np.linalg.solve(system, target - means)
+        return values + curve(np.linalg.solve(system, target - means))
     try:
-        factor = basis @ np.linalg.solve(system, target)
+        factor = curve(np.linalg.solve(system, target))
     except np.linalg.LinAlgError:  # a month whose values are all zero
         factor = np.full(values.size, -1.0)
     if np.min(factor) < 0.0:
-        means = np.bincount(month, weights=values * w, minlength=12) / total
         factor = (target / np.maximum(means, 1e-12))[month]
     return values * factor
 

@@ -1,4 +1,5 @@
-"""The shape of the generated year: no step at the start of a month, the monthly means kept exactly."""
+"""The shape of the generated year: no step at the start of a month (the monthly means kept exactly) and
+the days whose maximum falls at night against the records."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sites
+from tests.conftest import EPW_FILES
 from twin import site_weather
 from weather import generator as gen
-from weather.validation import month_start_steps
+from weather.validation import month_start_steps, night_maximum_days
 
 SITES = ("qingyang", "guian", "yinchuan", "karamay", "us_dulles", "beijing")
 SEEDS = (0, 1, 2)
@@ -101,3 +103,33 @@ def test_the_monthly_means_stay_the_normals(years):
             np.testing.assert_allclose(wind, normals.wind10m_mean_ms, rtol=0.01)
             ghi = np.bincount(month, weights=ds["ghi"].to_numpy()) / 1000.0
             np.testing.assert_allclose(ghi, normals.ghi_kwh_m2, rtol=0.005)
+
+
+def _night_maxima(ds) -> np.ndarray:
+    return night_maximum_days(ds["t_db"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
+
+
+@pytest.mark.parametrize("key", list(EPW_FILES))
+def test_no_year_has_more_night_maxima_than_the_record(key, real_weather):
+    """Days whose maximum dry bulb falls at 21–05 h (a front passing at night): over the year the mean
+    of seeds 0–4 is at most the record's count + 25 % (the records 15–44 days, the generated years
+    4–34: their summers have almost none, the records 1–3 a month)."""
+    real, _ = real_weather(key)
+    generated = np.mean([_night_maxima(site_weather(sites.load(key), seed=s)[0]).sum() for s in range(5)])
+    assert generated <= 1.25 * _night_maxima(real).sum(), generated
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Qingyang's March: 8.0 days (1–14 over seeds 0–9) whose maximum is at 21–05 h against the record's "
+    "4; the record's March spread of daily maxima about the month's mean (7.5 K) is nearly twice its "
+    "day-to-day spread (t_daily_sd_c 4.0 K), which the AR(2) with the year's lags gives as day-to-day swings "
+    "(SD of the daily mean's change 3.9 K against 2.5 K): README, What still misses",
+)
+def test_qingyang_march_has_the_record_night_maxima(real_weather):
+    """The one month where the generator makes clearly more night maxima than the record (seeds 0–4,
+    within the record's count + 2 days)."""
+    real, _ = real_weather("qingyang")
+    site = sites.load("qingyang")
+    generated = np.mean([_night_maxima(site_weather(site, seed=s)[0])[2] for s in range(5)])
+    assert generated <= _night_maxima(real)[2] + 2.0, generated
