@@ -1067,9 +1067,10 @@ def monthly_correction(
     means = np.bincount(month, weights=values * w, minlength=12) / total
     weighted = w * values if scale else w
     # The monthly means of the basis: the months' own (weighted) sums, moved by the ramps.
-    system = np.diag(np.bincount(month, weights=weighted, minlength=12))
-    system += np.eye(12)[month[rows]].T @ (weighted[rows, None] * delta)
-    system /= total[:, None]
+    system = np.diag(np.bincount(month, weights=weighted, minlength=12)) + np.eye(12)[month[rows]].T @ (
+        weighted[rows, None] * delta
+    )
+    system = system / total[:, None]
 
     def curve(levels: np.ndarray) -> np.ndarray:
         out = levels[month]
