@@ -133,3 +133,9 @@ def test_qingyang_march_has_the_record_night_maxima(real_weather):
     site = sites.load("qingyang")
     generated = np.mean([_night_maxima(site_weather(site, seed=s)[0])[2] for s in range(5)])
     assert generated <= _night_maxima(real)[2] + 2.0, generated
+
+
+def test_the_ramp_table_is_read_only():
+    """The ramps are cached for the process: a caller must not change them."""
+    for table in gen._month_ramps(False, 24):
+        assert not table.flags.writeable
