@@ -322,8 +322,7 @@ lag-1 and lag-2 correlations must also be one a stationary process has (:func:`l
 
 DIP_SLOPE_BOUND = 3.0
 """The generator's bound of β, the change of the afternoon dew-point dip per SD of the day's dew
-point, K each way (``weather.generator.DIP_SLOPE_MAX``, which the tests hold equal to this; why 3
-K: its docstring). ``t_dew_dip_slope`` may be up to ±10 K per SD (:data:`VARIABILITY_RANGES`: what
+point, K each way (``weather.generator.DIP_SLOPE_MAX`` is this constant; why 3 K: its docstring). ``t_dew_dip_slope`` may be up to ±10 K per SD (:data:`VARIABILITY_RANGES`: what
 a record may measure), but a generated year changes the dip by at most this much, so a site file
 beyond it is read with a :class:`WeatherWarning` (``sites.library``), as ``t_peak_hour_sd_h``
 beyond the drawn spread's bound is generated with one."""

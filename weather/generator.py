@@ -58,6 +58,12 @@ recursions over 365 days, done with ``scipy.signal.lfilter``):
    its daily means has those autocorrelations, :func:`hourly_ar2_for_residual`), a diurnal
    modulation peaking in mid-afternoon (± 25 %), scaled to the monthly means. **Pressure**: the standard atmosphere at the elevation, with a ± 0.6 % synoptic AR(1).
 
+Every correction that makes a month's mean equal its normal (the clearness and GHI scaling, the
+dry bulb's and the dew point's monthly means, κ and β, the wind's scaling, the daily range's
+normalisation) is continuous through the year: a level per month with linear ramps across the
+months' starts, the levels solved so that the monthly means are exact (:func:`monthly_correction`);
+as a constant per month each stepped at 00:00 on the 1st.
+
 ``Variability`` holds the day-to-day statistics. A site with an hourly station record carries
 its own (derived by :func:`variability_from_record`, stored in its site file); other sites use
 :data:`DEFAULT_VARIABILITY`, the month-by-month mean of the five reference records — an
@@ -81,6 +87,7 @@ import xarray as xr
 
 from weather import psychrometrics as psy
 from weather.dataset import (
+    DIP_SLOPE_BOUND,
     EXTREME_FIELDS,
     VARIABILITY_RANGES,
     WeatherError,
@@ -104,6 +111,7 @@ __all__ = [
     "extreme_anomalies",
     "extreme_statistics",
     "light_tails",
+    "monthly_correction",
     "typical_year",
     "variability_from_record",
 ]
@@ -334,6 +342,35 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     """``a`` made read-only: a table cached for the process must not be changed by a caller."""
     a.setflags(write=False)
     return a
+
+
+MONTH_BLEND_DAYS = 2.0
+"""Width of the ramp from one month's correction to the next, centred on the month's start, days
+(:func:`monthly_correction`; assumption: long enough that the ramp adds no visible step to an
+hour's change, a 5 K difference between two months' corrections is 0.1 K per hour, short enough
+that it adds little to a month's spread of daily values)."""
+
+
+@functools.cache
+def _month_ramps(leap: bool, per_day: int) -> tuple[np.ndarray, np.ndarray]:
+    """The basis of :func:`monthly_correction` where it is not the month's indicator.
+
+    Month ``j``'s basis function is 1 inside the month, 0 outside, with linear ramps
+    :data:`MONTH_BLEND_DAYS` wide centred on its start and its end (periodic over the year; the
+    twelve sum to 1 everywhere). Returns the indices of the values within a ramp and, for them, the
+    basis minus the indicator of their own month, shape (ramp values, 12).
+    """
+    mon = _month_of_day(2020 if leap else 2021)
+    n = mon.size
+    edges = np.concatenate([[0], np.cumsum(np.bincount(mon, minlength=12))]).astype(float)
+    t = (np.arange(n * per_day) + 0.5) / per_day
+    basis = np.zeros((t.size, 12))
+    for k in (-n, 0, n):
+        up = np.clip((t[:, None] + k - edges[None, :]) / MONTH_BLEND_DAYS + 0.5, 0.0, 1.0)
+        basis += up[:, :-1] - up[:, 1:]
+    delta = basis - np.eye(12)[np.repeat(mon, per_day)]
+    rows = np.flatnonzero(np.any(np.abs(delta) > 0.0, axis=1))
+    return _frozen(rows), _frozen(delta[rows])
 
 
 def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
@@ -603,7 +640,7 @@ def _spread_to(
     """``anomaly`` rescaled until the spread of ``clim + anomaly`` (each month shifted to ``normal``)
     is ``target`` in every month (:func:`daily_anomaly_sd`; :data:`SPREAD_ITERATIONS` rescalings)."""
     for _ in range(SPREAD_ITERATIONS):
-        spread = (spread_of or daily_anomaly_sd)(_monthly_shift(clim + anomaly, month, normal), month)
+        spread = (spread_of or daily_anomaly_sd)(monthly_correction(clim + anomaly, month, normal), month)
         anomaly = anomaly * mean_preserving_daily(target / np.maximum(spread, 0.05), year)
     return anomaly
 
@@ -657,9 +694,10 @@ percentile of the month's hours and is zero below it (assumption: a ramp over th
 a step at the top 3 %)."""
 
 
-DIP_SLOPE_MAX = 3.0
+DIP_SLOPE_MAX = DIP_SLOPE_BOUND
 """Bound of β, the change of the afternoon dip per SD of the day's dew point, K each way
-(assumption: about the largest dip of the records' driest days, 3 K)."""
+(assumption: about the largest dip of the records' driest days, 3 K; one constant with
+:data:`weather.dataset.DIP_SLOPE_BOUND`, which the site files' check reads)."""
 
 HOT_DEW_SLOPE_MAX = 1.0
 """Bound of λ, the hot hours' extra change of the dew point per K of dry bulb above the month's top
@@ -978,13 +1016,78 @@ def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return np.array([np.std(anomaly[month == m], ddof=1) for m in range(12)])
 
 
-def _monthly_shift(
-    values: np.ndarray, month: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None
+def monthly_correction(
+    values: np.ndarray,
+    month: np.ndarray,
+    target: Any,
+    *,
+    weights: np.ndarray | None = None,
+    scale: bool = False,
 ) -> np.ndarray:
-    """Add a constant per month so that the monthly (weighted) means equal ``target``."""
-    w = np.ones_like(values) if weights is None else weights
-    means = np.bincount(month, weights=values * w, minlength=12) / np.bincount(month, weights=w, minlength=12)
-    return values + (target - means)[month]
+    """``values`` corrected so that each month's (weighted) mean is ``target``, by a correction that
+    is smooth through the year (no step at the start of a month).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Daily or hourly values of one calendar year (365 or 366 days, whole days).
+    month : numpy.ndarray of int
+        Month of each value, 0 … 11.
+    target : array_like, shape (12,)
+        The required monthly (weighted) means.
+    weights : numpy.ndarray, optional
+        Weight of each value in its month's mean (default 1).
+    scale : bool
+        False: add the correction; True: multiply by it (a positive quantity: irradiance, wind).
+
+    Returns
+    -------
+    numpy.ndarray
+        The corrected values; their monthly means equal ``target`` to rounding.
+
+    Notes
+    -----
+    The correction is ``c(t) = Σ_j c_j B_j(t)`` with ``B_j`` month ``j``'s trapezoid
+    (:func:`_month_ramps`: constant inside the month, linear ramps :data:`MONTH_BLEND_DAYS` wide
+    across its start and end), so it is continuous through the year; the twelve ``c_j`` solve the
+    periodic 12 × 12 linear system that the monthly means impose,
+    ``Σ_j c_j Σ_{t∈m} w_t B_j(t) / W_m = target_m − mean_m`` (added) or
+    ``Σ_j c_j Σ_{t∈m} w_t x_t B_j(t) / W_m = target_m`` (multiplied). A constant per month (what a
+    correction was before) steps at every month's start: a falling night rose 2–4 K at 00:00 on the
+    1st. A mean-preserving spline through the year (tried) is smooth but varies within the month,
+    which adds to a month's spread of daily values what its neighbours' corrections differ by (and
+    the spread's rescaling then takes from the day-to-day anomaly). A multiplying correction below
+    zero anywhere (a month whose values are all zero) is the constant per month instead.
+    """
+    values = np.asarray(values, dtype=float)
+    target = np.asarray(target, dtype=float)
+    w = np.ones_like(values) if weights is None else np.asarray(weights, dtype=float)
+    counts = np.bincount(month, minlength=12)
+    per_day = int(counts[0]) // 31
+    rows, delta = _month_ramps(bool(counts[1] == 29 * per_day), per_day)
+    total = np.bincount(month, weights=w, minlength=12)
+    means = np.bincount(month, weights=values * w, minlength=12) / total
+    weighted = w * values if scale else w
+    # The monthly means of the basis: the months' own (weighted) sums, moved by the ramps.
+    system = np.diag(np.bincount(month, weights=weighted, minlength=12)) + np.eye(12)[month[rows]].T @ (
+        weighted[rows, None] * delta
+    )
+    system = system / total[:, None]
+
+    def curve(levels: np.ndarray) -> np.ndarray:
+        out = levels[month]
+        out[rows] += delta @ levels
+        return out
+
+    if not scale:
+        return values + curve(np.linalg.solve(system, target - means))
+    try:
+        factor = curve(np.linalg.solve(system, target))
+    except np.linalg.LinAlgError:  # a month whose values are all zero
+        factor = np.full(values.size, -1.0)
+    if np.min(factor) < 0.0:
+        factor = (target / np.maximum(means, 1e-12))[month]
+    return values * factor
 
 
 def typical_year(
@@ -1061,26 +1164,20 @@ def typical_year(
     clear_day = ghi_clear.reshape(n_days, 24).sum(axis=1)  # Wh/m2 per day
     clear_month = np.bincount(mon_d, weights=clear_day, minlength=12) / 1000.0  # kWh/m2
     k_month = np.clip(g["ghi_kwh_m2"] / np.maximum(clear_month, 1e-9), 0.02, 1.0)
-    kd_mean = k_month[mon_d]
+    kd_mean = np.clip(mean_preserving_daily(k_month, year), 0.02, 1.0)
     nu = 3.0  # beta concentration: SD of daily clearness ≈ √(K(1−K)/4), assumption
     a_par, b_par = kd_mean * nu, (1.0 - np.minimum(kd_mean, 0.985)) * nu
     z_k = _ar1(rng, n_days, CLEARNESS_LAG1)  # the day's clearness as a normal score
     u = stats.norm.cdf(z_k)
     k_d = stats.beta.ppf(u, a_par, b_par)
     for _ in range(10):  # each month's clear-sky-weighted mean clearness = K_month, k ≤ 1
-        num = np.bincount(mon_d, weights=k_d * clear_day, minlength=12)
-        k_d = np.clip(
-            k_d * (k_month * np.bincount(mon_d, weights=clear_day, minlength=12) / np.maximum(num, 1e-9))[mon_d],
-            0.02,
-            1.0,
-        )
+        k_d = np.clip(monthly_correction(k_d, mon_d, k_month, weights=clear_day, scale=True), 0.02, 1.0)
     # Hourly fluctuation on partly cloudy days (lognormal, mean 1).
     sig_h = 0.6 * np.repeat(k_d * (1.0 - k_d), 24)
     z_h = _ar1(rng, time.size, 0.6)
     ghi = ghi_clear * np.repeat(k_d, 24) * np.exp(sig_h * z_h - 0.5 * sig_h**2)
     ghi = np.minimum(ghi, 1.05 * ghi_clear)
-    month_sum = np.bincount(mon_h, weights=ghi, minlength=12) / 1000.0
-    ghi = ghi * (g["ghi_kwh_m2"] / np.maximum(month_sum, 1e-9))[mon_h]
+    ghi = monthly_correction(ghi, mon_h, 1000.0 * g["ghi_kwh_m2"] / np.bincount(mon_h, minlength=12), scale=True)
 
     # --- temperature ----------------------------------------------------------------------------
     t_clim = mean_preserving_daily(g["t_mean_c"], year)
@@ -1113,7 +1210,7 @@ def typical_year(
         target_sd = np.asarray(var.t_daily_sd_c, dtype=float)
         anom_t = _spread_to(anom_t, t_clim, mon_d, g["t_mean_c"], target_sd, year)
         rel = 0.6 + 0.8 * k_d / np.maximum(kd_mean, 1e-6)
-        rel = rel / (np.bincount(mon_d, weights=rel, minlength=12) / np.bincount(mon_d, minlength=12))[mon_d]
+        rel = monthly_correction(rel, mon_d, np.ones(12), scale=True)
         dtr = dtr_clim * rel
 
     # Diurnal shape in solar time: minimum at sunrise, maximum at T_MAX_SOLAR_HOUR.
@@ -1162,7 +1259,7 @@ def typical_year(
     td_base = np.minimum(td_base, DEW_POINT_MAX_C)
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
-    td_air = _monthly_shift(td_base, mon_h, g["t_dew_mean_c"])
+    td_air = monthly_correction(td_base, mon_h, g["t_dew_mean_c"])
     # Upper and lower excursions of the daily cycle from the daily mean, per month: start from
     # the normals (mean daily maximum − mean, mean − mean daily minimum) and correct them until
     # the generated monthly means of the daily maxima and minima equal the normals.
@@ -1203,11 +1300,13 @@ def typical_year(
             level = np.interp(hours_axis, noons, t_clim + anom_t)
             amplitude = np.repeat(dtr * (mean_preserving_daily(dtr_m, year) / np.maximum(dtr_clim, 1e-6)), 24)
             t_db = level + amplitude * shape
-        # The spreads of the daily extremes are those before the dew-point floor: the floor takes
-        # from the cold side only, which no rescaling of both sides may restore.
-        free = (t_db + noise).reshape(n_days, 24)
-        t_db = np.maximum(t_db + noise, td_air)
-        t_db = _monthly_shift(t_db, mon_h, g["t_mean_c"])
+        # The spreads of the daily extremes are those before the dew-point floor (with the monthly
+        # correction the year gets): the floor takes from the cold side only, which no rescaling of
+        # both sides may restore.
+        raw = t_db + noise
+        floored = np.maximum(raw, td_air)
+        t_db = monthly_correction(floored, mon_h, g["t_mean_c"])
+        free = (raw + (t_db - floored)).reshape(n_days, 24)
         day_t = t_db.reshape(n_days, 24)
         gmax = np.bincount(mon_d, weights=day_t.max(axis=1), minlength=12) / n_month
         gmin = np.bincount(mon_d, weights=day_t.min(axis=1), minlength=12) / n_month
@@ -1256,13 +1355,19 @@ def typical_year(
     base_day = td_base.reshape(n_days, 24).mean(axis=1)
     z_day = _about_month_mean(base_day, mon_d) / np.maximum(monthly_sd(base_day, mon_d), 1e-6)[mon_d]
     peak = np.bincount(mon_d, weights=warm.reshape(n_days, 24).max(axis=1), minlength=12) / n_month
-    humid = np.repeat(z_day, 24) * warm / np.maximum(peak, 0.5)[mon_h]
+    zero = np.zeros(mon_h.size)
+    humid = np.repeat(z_day, 24) * warm / np.maximum(monthly_correction(zero, mon_h, peak), 0.5)
     beta = np.zeros(12)
     fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
-        td = td_base - kappa[mon_h] * warm - lam[mon_h] * excess + beta[mon_h] * humid
+        # κ and β through the year without steps (as a constant per month the night's dew point
+        # stepped at each month's start: warm is below zero at night); λ acts on the top tenth of
+        # a month's hours only, which a month's start does not hold.
+        kappa_h = monthly_correction(zero, mon_h, kappa).clip(0.0, 1.0)
+        beta_h = monthly_correction(zero, mon_h, beta).clip(-DIP_SLOPE_MAX, DIP_SLOPE_MAX)
+        td = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
         for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
-            td = np.minimum(_monthly_shift(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
+            td = np.minimum(monthly_correction(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
@@ -1293,8 +1398,7 @@ def typical_year(
     uw = stats.norm.cdf(z_wind)
     wind = stats.weibull_min.ppf(uw, 2.0)
     wind = wind * (1.0 + 0.25 * np.cos(2 * np.pi * (solar_hour - 15.0) / 24.0))
-    wmean = np.bincount(mon_h, weights=wind, minlength=12) / np.bincount(mon_h, minlength=12)
-    wind = wind * (g["wind10m_mean_ms"] / wmean)[mon_h]
+    wind = monthly_correction(wind, mon_h, g["wind10m_mean_ms"], scale=True)
     p_air = float(psy.pressure_from_elevation(elevation)) * (1.0 + 0.006 * _ar1(rng, time.size, 0.98))
 
     df = pd.DataFrame(
