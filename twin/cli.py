@@ -348,12 +348,12 @@ def _load_weather(args: argparse.Namespace) -> tuple[Any, dict[str, Any], str]:
                 file=args.file,
                 format=args.format,
                 repair=not args.no_repair,
-                bad_records=args.bad_records,
+                bad_records=args.bad_records or "repair",
                 **options,
             )
         else:
             ds, meta = weather.read(
-                args.file, args.format, repair=not args.no_repair, bad_records=args.bad_records, **options
+                args.file, args.format, repair=not args.no_repair, bad_records=args.bad_records or "repair", **options
             )
         return ds, meta, Path(args.file).name
     site = sites.load(args.site[0], args.site_dir)
@@ -401,6 +401,17 @@ def cmd_weather(args: argparse.Namespace) -> int:
         raise weather.WeatherError(
             f"--format {args.format}: there is no weather file to read (the generated typical year); give --file PATH"
         )
+    for option, given in (
+        ("--utc-offset", args.utc_offset),
+        ("--bad-records", args.bad_records),
+        ("--no-repair", True if args.no_repair else None),
+    ):
+        if not args.file and given is not None:
+            shown = option if given is True else f"{option} {given}"
+            raise weather.WeatherError(
+                f"{shown} applies to a weather file read with --file; the generated typical year of --site "
+                f"has nothing to apply it to: give --file PATH, or leave {option} out"
+            )
     for option, value in (("--seed", args.seed), ("--year", args.year)):
         if args.file and value is not None:
             raise weather.WeatherError(
@@ -1447,10 +1458,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     w.add_argument(
         "--bad-records",
         choices=BAD_RECORD_CHOICES,
-        default="repair",
         metavar="ACTION",
-        help="impossible or implausible records (weather.RECORD_CHECKS): %(choices)s; repair and report them "
-        "(default), or refuse the file",
+        help="impossible or implausible records of --file (weather.RECORD_CHECKS): %(choices)s; repair and "
+        "report them (default), or refuse the file",
     )
     w.add_argument("--seed", type=_int_in(0, 2**31 - 1), help="seed of the generated year (default 0)")
     w.add_argument("--year", type=_int_in(1900, 2100), help="calendar year of the generated year (default 2021)")

@@ -1030,7 +1030,8 @@ def monthly_correction(
     Parameters
     ----------
     values : numpy.ndarray
-        Daily or hourly values of one calendar year (365 or 366 days, whole days).
+        Daily or hourly values of one calendar year from 1 January (365 or 366 days, whole days;
+        another span is refused: the ramps sit at the calendar's month starts).
     month : numpy.ndarray of int
         Month of each value, 0 … 11.
     target : array_like, shape (12,)
@@ -1057,15 +1058,22 @@ def monthly_correction(
     1st. A mean-preserving spline through the year (tried) is smooth but varies within the month,
     which adds to a month's spread of daily values what its neighbours' corrections differ by (and
     the spread's rescaling then takes from the day-to-day anomaly). A multiplying correction below
-    zero anywhere (a month whose values are all zero) is the constant per month instead.
+    zero anywhere (a month whose values are all zero) is the constant per month instead; a month
+    whose weights are all zero (a polar night's clear-sky irradiance) is weighted evenly.
     """
     values = np.asarray(values, dtype=float)
     target = np.asarray(target, dtype=float)
+    month = np.asarray(month)
+    if month.size == 0 or month[0] != 0 or month[-1] != 11 or np.any(np.diff(month) < 0):
+        raise ValueError("monthly_correction takes the values of one calendar year from 1 January to 31 December")
     w = np.ones_like(values) if weights is None else np.asarray(weights, dtype=float)
     counts = np.bincount(month, minlength=12)
     per_day = int(counts[0]) // 31
     rows, delta = _month_ramps(bool(counts[1] == 29 * per_day), per_day)
     total = np.bincount(month, weights=w, minlength=12)
+    if np.any(total <= 0.0):  # a month its weights leave out (a polar night's clear-sky day): unweighted
+        w = np.where((total <= 0.0)[month], 1.0, w)
+        total = np.bincount(month, weights=w, minlength=12)
     means = np.bincount(month, weights=values * w, minlength=12) / total
     weighted = w * values if scale else w
     # The monthly means of the basis: the months' own (weighted) sums, moved by the ramps.
@@ -1085,7 +1093,7 @@ def monthly_correction(
         factor = curve(np.linalg.solve(system, target))
     except np.linalg.LinAlgError:  # a month whose values are all zero
         factor = np.full(values.size, -1.0)
-    if np.min(factor) < 0.0:
+    if not np.all(np.isfinite(factor)) or np.min(factor) < 0.0:
         factor = (target / np.maximum(means, 1e-12))[month]
     return values * factor
 

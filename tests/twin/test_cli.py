@@ -458,6 +458,33 @@ def test_weather_file_options_without_a_weather_file_are_refused(capsys, tmp_pat
 
 
 @pytest.mark.parametrize(
+    ("extra", "shown"),
+    [
+        (["--utc-offset", "-5"], "--utc-offset -5.0"),
+        (["--bad-records", "refuse"], "--bad-records refuse"),
+        (["--bad-records", "repair"], "--bad-records repair"),
+        (["--no-repair"], "--no-repair"),
+    ],
+)
+def test_twin_weather_refuses_a_files_options_over_a_generated_year(extra, shown, capsys):
+    """`twin weather --site X` with an option of a file (--utc-offset, --bad-records, --no-repair) changed
+    nothing and said nothing; it is refused in one line."""
+    assert cli.main(["weather", "--site", "karamay", *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"twin: error: {shown} applies to a weather file read with --file" in err
+
+
+def test_a_scenario_saved_with_a_seed_beside_its_file_says_how_to_mend_it(tmp_path, capsys):
+    """Earlier versions' --save wrote the generated year's seed beside a file source: the refusal says so."""
+    old = tmp_path / "old.toml"
+    old.write_text('sites = ["qingyang"]\ndesigns = ["spray"]\n[weather]\nsource = "x.epw"\nseed = 3\n')
+    assert cli.main(["run", str(old), "--no-output"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "weather.seed = 3 picks a generated typical year" in err
+    assert "delete that line" in err
+
+
+@pytest.mark.parametrize(
     ("args", "message", "help_of"),
     [
         (["run", "--bogus"], "unrecognized arguments: --bogus", "twin run"),

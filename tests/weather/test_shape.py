@@ -66,6 +66,28 @@ def test_a_month_of_zeros_takes_the_constant_factor():
     assert np.all(np.isfinite(out)) and np.all(out[month == 5] == 0.0)
 
 
+def test_a_month_its_weights_leave_out_is_weighted_evenly():
+    """A polar night: December's clear-sky weights are all zero; its values are weighted evenly and
+    every month's (weighted) mean is still the target (the division by a zero weight gave NaN)."""
+    month = _months(2021, 1)
+    w = np.where(month == 11, 0.0, 1.0 + (month % 3))
+    target = np.linspace(0.3, 0.6, 12)
+    out = gen.monthly_correction(np.full(365, 0.5), month, target, weights=w, scale=True)
+    assert np.all(np.isfinite(out))
+    means = np.bincount(month, weights=out * np.where(month == 11, 1.0, w), minlength=12) / np.bincount(
+        month, weights=np.where(month == 11, 1.0, w), minlength=12
+    )
+    np.testing.assert_allclose(means, target, rtol=1e-12)
+
+
+@pytest.mark.parametrize("start", [181, 14])
+def test_a_span_other_than_a_calendar_year_is_refused(start):
+    """The ramps sit at the calendar's month starts: a July–June year or one from 15 January is refused."""
+    month = np.roll(_months(2021, 1), -start)
+    with pytest.raises(ValueError, match="one calendar year from 1 January"):
+        gen.monthly_correction(np.zeros(365), month, np.zeros(12))
+
+
 @pytest.fixture(scope="module")
 def years():
     return {key: [site_weather(sites.load(key), seed=s)[0] for s in SEEDS] for key in SITES}

@@ -126,7 +126,8 @@ class WeatherSource(Params):
                 if value != default:
                     raise ConfigError(
                         f"weather.{name} = {value} {meaning} a generated typical year, and the weather is read "
-                        f"from the file {self.source}; give weather.{name} or a weather file, not both"
+                        f"from the file {self.source}; give weather.{name} or a weather file, not both (`--save` of "
+                        f"earlier versions wrote the generated year's {name} beside a file: delete that line)"
                     )
 
     @property

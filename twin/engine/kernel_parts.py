@@ -613,7 +613,6 @@ def run_kernel_parts(
     n_months = int(g.month[-1]) + 1
     names = ACC_NAMES if grid is not None else ACC_NAMES[: -len(GRID_SUMS)]
     U_all, inst_all = (by_hour(a, m, nt) for a in hourly)
-    compute = by_hour(hourly[1] * hourly[0], m, nt)
     out: list[dict[str, Any] | None] = [None] * len(parts)
 
     def cut(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -625,7 +624,8 @@ def run_kernel_parts(
             state = state(lo, hi)
         mp = hi - lo
         Pp = cut(P, lo, hi)
-        Up, instp, cp = cut(U_all, lo, hi), cut(inst_all, lo, hi), cut(compute, lo, hi)
+        Up, instp = cut(U_all, lo, hi), cut(inst_all, lo, hi)
+        cp = np.ascontiguousarray(instp * Up)  # the part's compute (time or 1, case or 1): no batch-wide array
         price, clean = cut(g.price, lo, hi), cut(g.clean, lo, hi)
         p_all = np.empty((nt, mp)) if want_hourly else None
         acc_all = np.empty((len(ACC_NAMES), mp))
