@@ -153,7 +153,8 @@ class _Parser(argparse.ArgumentParser):
             if name in own._option_string_actions:
                 continue
             if before and parser is None:  # twin --site karamay: the option of a command, and no command
-                self._fail(_without_command(name, self, None if at is None else argv[at]), self.prog)
+                value = at == i + 1 and "=" not in word and _takes_value(name)  # twin --seed 3: 3 is its value
+                self._fail(_without_command(name, self, None if at is None or value else argv[at]), self.prog)
             if other is not None and name in other._option_string_actions:
                 if before:
                     self._fail(
@@ -229,6 +230,12 @@ def _meant(
     options = [o for o in parser._option_string_actions if o.startswith("--")]
     close = difflib.get_close_matches(name, options, n=3, cutoff=0.75)
     return f"did you mean {' or '.join(close)}?" if close else ""
+
+
+def _takes_value(name: str) -> bool:
+    """Whether the option ``name`` of some command takes a value (``--seed 3``; not ``--force``)."""
+    actions = [p._option_string_actions.get(name) for p in _subparsers_of(build_parser()).values()]
+    return any(a is not None and a.nargs != 0 for a in actions)
 
 
 def _without_command(name: str, top: argparse.ArgumentParser, word: str | None) -> str:

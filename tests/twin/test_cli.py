@@ -532,7 +532,17 @@ def test_a_scenario_saved_with_a_seed_beside_its_file_says_how_to_mend_it(tmp_pa
         ),
         (
             ["--weather", "x.epw"],
-            "--weather is an option of run, compare, size; 'x.epw' is not a command: a command comes first",
+            "--weather is an option of run, compare, size; no command was given: a command comes first",
+            "twin",
+        ),
+        (
+            ["--seed", "3"],
+            "--seed is an option of weather, run, compare, size, sweep; no command was given: a command comes first",
+            "twin",
+        ),
+        (
+            ["--force", "x"],
+            "--force is an option of weather, run, compare, report, size, sweep, ensemble; 'x' is not a command",
             "twin",
         ),
         (
