@@ -35,6 +35,7 @@ from twin.core.params import ConfigError, Params
 from weather import psychrometrics as psy
 
 __all__ = [
+    "BOUND_SLACK",
     "COOLING_PARTS",
     "POWER_PARTS",
     "PhysicalBoundsError",
@@ -50,6 +51,10 @@ POWER_PARTS = ("p_it", "p_cooling", "p_ups_loss", "p_dist_loss", "p_transformer_
 """The parts whose sum is the facility power (the energy balance)."""
 COOLING_PARTS = ("p_cooling_fans", "p_pumps", "p_compressor", "p_heat_rejection", "p_humidification")
 """The parts whose sum is the cooling power."""
+BOUND_SLACK = 1e-9
+"""How far below 0 a power part or the water may fall by rounding (:func:`check_bounds`), as a
+share of the block's largest IT power (e.g. pad water at a saturated hour, whose wet bulb the
+solver returns an ulp above the dry bulb)."""
 
 
 def derive_psychrometrics(t_db: np.ndarray, rh: np.ndarray, p_air: np.ndarray) -> dict[str, np.ndarray]:
@@ -275,7 +280,7 @@ def check_bounds(design: str, r: Mapping[str, Any], fac: Columns, coo: Columns) 
             f"(lowest {float(np.nanmin(p_it)):.4g} kW) with {row_values(sec, names, fac, bad)}; "
             "this combination cannot be physical: raise the utilisation or idle fraction, or lower leakage_per_k"
         )
-    scale = 1e-9 * float(top)  # (= the largest |p_it|: every value is positive)
+    scale = BOUND_SLACK * float(top)  # (= the largest |p_it|: every value is positive)
     for name in (*POWER_PARTS, *COOLING_PARTS, "water"):
         a = np.asarray(r[name])
         # min ≥ −scale holds for no NaN and no −inf; max < inf for no +inf: all finite and ≥ −scale

@@ -28,7 +28,11 @@ trim's COP per case: :func:`_trim_short` runs the reference's air system on thos
 columns only and the kernel takes its fans, compressor, humidifier, water and envelope there.
 
 A status hands the block to the reference: ``1`` the trim short in an hour not so given, ``2``
-a value out of bounds (or the trim running in an hour without a finite COP).
+a value out of bounds (or the trim running in an hour without a finite COP). A power part or the
+water may fall below 0 by rounding (pad water at a saturated hour, whose wet bulb the solver puts
+an ulp above the dry bulb) by :data:`~twin.building.facility.BOUND_SLACK` times the case-hour's
+IT power: within the reference's bound (that share of the block's largest IT power), so the
+kernel takes such an hour with the reference's value, and hands back what the reference refuses.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from twin.building.cooling.components import CP_AIR, H_FG, dry_cooler
 from twin.building.cooling.curves import FAN_CURVES, PUMP_CURVES
 from twin.building.cooling.free_air import FreeAirParams, simulate_free_air
 from twin.building.cooling.liquid import fluid_lost, liquid_state
-from twin.building.facility import hall_air, installed_it
+from twin.building.facility import BOUND_SLACK, hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import kernel_helper
 from twin.core.params import ConfigError
@@ -298,8 +302,9 @@ def liquid_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, par
                 out_a = G[4, i] if given else out_aux
                 n_short += 0 if given else (1 if q_mech - cap > 0.0 else 0)
                 out = 1.0 if (short > 0.0) | (out_a > 0.0) else 0.0
-                ok = (p_fans >= 0.0) & (p_pumps >= 0.0) & (p_dc >= 0.0) & (p_hum >= 0.0) & (p_mech >= 0.0)
-                ok = ok & (water >= 0.0) & (water <= MAX_FLOAT) & (given | (q_mech <= 0.0) | (no_cop == 0.0))
+                low = -BOUND_SLACK * p_it  # the reference's bound is the block's largest IT power's: looser
+                ok = (p_fans >= low) & (p_pumps >= low) & (p_dc >= low) & (p_hum >= low) & (p_mech >= low)
+                ok = ok & (water >= low) & (water <= MAX_FLOAT) & (given | (q_mech <= 0.0) | (no_cop == 0.0))
                 p_cool = p_fans + p_pumps + p_mech + p_dc + p_hum
                 p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
                 n_bad += bad + (0 if ok else 1)

@@ -3,7 +3,7 @@
 Spray, cold plates, single- and two-phase immersion: random blocks (hypothesis) with shared
 and per-case cooling parameters, designed days through every mode (dry cooler dry, on its pads
 and short of its target; the auxiliary air system with and without its trim, closed to humid
-air), generated years at a dry and a humid site, a real EPW year; every KPI of
+air; saturated hours with the pads running), generated years at a dry and a humid site, a real EPW year; every KPI of
 ``annual_kpis(kernel="numba")`` (heat reuse, water and fluid loss included) equals the
 reference's to 1e-12 (relative), and the kernel takes a stated share of the blocks.
 """
@@ -36,7 +36,7 @@ from twin.building.cooling.liquid import (
     SprayParams,
 )
 from twin.building.electrical import ElectricalParams
-from twin.building.facility import facility_block, facility_chain, stack_columns
+from twin.building.facility import PhysicalBoundsError, facility_block, facility_chain, stack_columns
 from twin.building.it_load import ITParams, utilisation_profile
 from twin.core.params import ConfigError
 from twin.engine import liquid_kernels
@@ -205,6 +205,32 @@ def test_hours_the_air_systems_trim_falls_short_come_from_the_reference():
         mp.setattr(liquid_kernels, "_trim_short", counting)
         assert _compare_liquid(wx, facs, eles, [SprayParams()], 2)
     assert given and given[0] > 0
+
+
+SATURATED = [15.45, 16.05, 18.1, 19.75, 21.4, 22.4, 22.55, 22.7, 25.0, 30.0]
+"""Dry bulbs °C at which the wet-bulb solver, at RH 100 % and 85 kPa, returns a wet bulb an ulp
+or two above the dry bulb (the pads' water then comes out a few 1e-12 L/h below 0)."""
+
+
+@pytest.mark.parametrize("design", LIQUID_DESIGNS)
+def test_saturated_hours_with_the_pads_running_stay_in_the_kernel(design):
+    """Saturated hours (fog, drizzle: RH 100 %) warm enough for the dry cooler's pads: the pads'
+    water is ``m c_p ε (t_db − t_wb) / h_fg`` with t_wb an ulp above t_db, about −1e-11 L/h in the
+    reference, which its bounds allow (−1e-9 × the block's largest IT power); the kernel takes
+    the block with the reference's values. A wet bulb truly above the dry bulb is refused by the
+    reference and handed back by the kernel."""
+    wx = _designed_day(SATURATED, [100.0] * len(SATURATED))
+    assert (wx["t_wb"] > wx["t_db"]).any()
+    coo = PARAMS[design](t_coolant_supply_max=30.0)
+    facs = [ITParams(utilisation=u) for u in (0.5, 1.0)]
+    eles = [ElectricalParams()] * 2
+    r = facility_block(wx, design, facility=facs, cooling=coo)
+    assert -1e-10 < r["water"].min() < 0.0  # the case the kernel once handed back
+    assert _compare_liquid(wx, facs, eles, [coo], 2)
+    odd = {**wx, "t_wb": np.where(wx["t_wb"] > wx["t_db"], wx["t_db"] + 2.0, wx["t_wb"])}
+    with pytest.raises(PhysicalBoundsError, match="water is negative"):
+        facility_block(odd, design, facility=facs, cooling=coo)
+    assert not _compare_liquid(odd, facs, eles, [coo], 2)
 
 
 SWEEP = {
