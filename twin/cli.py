@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -921,9 +922,35 @@ def cmd_dash(args: argparse.Namespace) -> int:
 
     app = create_app(sc.to_dict())
     server = None if args.debug else bind(app, args.host, args.port)  # a busy port fails before the study
-    _study_tables(sc, args)
-    serve(app, host=args.host, port=args.port, debug=args.debug, server=server)
+    with _interrupt_remembered() as interrupted:
+        _study_tables(sc, args)
+        if interrupted:  # a Ctrl-C whose KeyboardInterrupt was lost in a finaliser during the study
+            raise KeyboardInterrupt
+        serve(app, host=args.host, port=args.port, debug=args.debug, server=server)
     return 0
+
+
+@contextlib.contextmanager
+def _interrupt_remembered() -> Iterator[list[int]]:
+    """SIGINT raises KeyboardInterrupt as Python's own handler does, and is also remembered in the
+    list yielded: an interrupt that arrives while Python runs a finaliser (``__del__``, a weakref or
+    garbage-collector callback) raises there, where Python reports and drops the exception, so
+    ``twin dash`` went on to serve after a Ctrl-C during its study. The main thread only; the
+    previous handler is restored on exit."""
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def on_sigint(sig: int, frame: Any) -> None:
+        seen.append(sig)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -731,3 +731,42 @@ def test_an_ensemble_over_a_cooler_climate_reads_its_negative_warming(tmp_path, 
     ds = xr.open_dataset(out, engine="h5netcdf")
     assert ds["warming"].values.tolist() == [-1.0, 0.0]
     ds.close()
+
+
+class _InterruptInFinaliser:
+    """An object whose finaliser receives a Ctrl-C: Python reports and drops the KeyboardInterrupt."""
+
+    def __del__(self) -> None:
+        import os
+        import signal
+        import time
+
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)  # the handler runs here, inside the finaliser
+
+
+def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypatch, capsys):
+    """A Ctrl-C during the study whose KeyboardInterrupt Python drops (it arrived in a finaliser) still
+    stops `twin dash` before it serves (make run kept serving: tests/test_make_run.py)."""
+    import sys
+
+    import dashboards.app as app_mod
+
+    dropped: list[type] = []
+    served: list[int] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_type))
+    monkeypatch.setattr(app_mod, "create_app", lambda d: object())
+    monkeypatch.setattr(app_mod, "bind", lambda app, host, port: None)
+    monkeypatch.setattr(app_mod, "serve", lambda *a, **k: served.append(1))
+
+    def study(sc, args):
+        x = _InterruptInFinaliser()
+        del x
+
+    monkeypatch.setattr(cli, "_study_tables", study)
+    assert cli.main(["dash", "--port", "8123"]) == 130
+    assert dropped == [KeyboardInterrupt] and served == []
+    assert "twin: interrupted" in capsys.readouterr().err
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
