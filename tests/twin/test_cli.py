@@ -748,10 +748,12 @@ class _InterruptInFinaliser:
 def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypatch, capsys):
     """A Ctrl-C during the study whose KeyboardInterrupt Python drops (it arrived in a finaliser) still
     stops `twin dash` before it serves (make run kept serving: tests/test_make_run.py)."""
+    import signal
     import sys
 
     import dashboards.app as app_mod
 
+    before = signal.getsignal(signal.SIGINT)  # default_int_handler, or SIG_IGN when started in the background
     dropped: list[type] = []
     served: list[int] = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_type))
@@ -767,6 +769,4 @@ def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypat
     assert cli.main(["dash", "--port", "8123"]) == 130
     assert dropped == [KeyboardInterrupt] and served == []
     assert "twin: interrupted" in capsys.readouterr().err
-    import signal
-
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
