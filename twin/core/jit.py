@@ -19,8 +19,10 @@ disk cache detects a change in the kernel's own file only; the key of a kernel's
 therefore also holds a digest of the source files of every helper it reaches, so a changed
 helper is recompiled, never loaded stale. That key is extended through numba's
 ``FunctionCache._index_key``, a private method (numba 0.60–0.68); a numba without it compiles
-such kernels in memory in each process instead (slower to start, same results). Module constants a kernel reads are frozen into it
-at compilation: pass physical constants in as arguments instead.
+such kernels in memory in each process instead (slower to start, same results). Module constants a
+kernel or helper reads (numbers, tuples of numbers, arrays: numba freezes them into the machine
+code) count in the key by value, wherever they are defined, so a constant changed in another
+module (``from twin.building.facility import BOUND_SLACK``) is recompiled, never loaded stale.
 
 Where the compiled code lives: numba's ``__pycache__`` beside the kernel's module when that
 directory is writable; otherwise numba's per-user cache directory (``$XDG_CACHE_HOME/numba``,
@@ -69,14 +71,20 @@ def kernel_helper(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def helpers_of(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
-    """The :func:`kernel_helper` functions ``fn`` calls by global name: ``{name: function}``."""
+def _global_names(fn: Callable[..., Any]) -> set[str]:
+    """The global names ``fn``'s code reads, nested code objects (comprehensions) included."""
     names: set[str] = set()
     stack = [fn.__code__]
-    while stack:  # nested code objects too (comprehensions)
+    while stack:
         code = stack.pop()
         names.update(code.co_names)
         stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return names
+
+
+def helpers_of(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    """The :func:`kernel_helper` functions ``fn`` calls by global name: ``{name: function}``."""
+    names = _global_names(fn)
     found = {n: fn.__globals__.get(n) for n in sorted(names)}
     return {n: f for n, f in found.items() if f is not None and getattr(f, _HELPER, False)}
 
@@ -93,7 +101,25 @@ def _source_digest(fns: list[Callable[..., Any]]) -> str:
     for f in fns:
         h.update(f.__code__.co_code)
         h.update(repr(f.__code__.co_consts).encode())
+        h.update(_frozen_values(f).encode())
     return h.hexdigest()
+
+
+def _frozen_values(fn: Callable[..., Any]) -> str:
+    """The module constants ``fn`` reads that numba freezes into its machine code, by value:
+    numbers, tuples of numbers and arrays (``name=repr``; an array by its bytes' digest)."""
+    import numpy as np
+
+    out = []
+    for name in sorted(_global_names(fn)):
+        v = fn.__globals__.get(name)
+        if isinstance(v, np.ndarray):
+            out.append(f"{name}={v.dtype}{v.shape}{hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()}")
+        elif isinstance(v, (bool, int, float, complex, np.number)) or (
+            isinstance(v, tuple) and all(isinstance(x, (bool, int, float, complex, np.number)) for x in v)
+        ):
+            out.append(f"{name}={v!r}")
+    return ";".join(out)
 
 
 def _against_helpers(fn: Callable[..., Any], reached: list[Callable[..., Any]]) -> Callable[..., Any]:
@@ -117,7 +143,7 @@ def _against_helpers(fn: Callable[..., Any], reached: list[Callable[..., Any]]) 
 
 
 def _cached(py_func: Callable[..., Any], salt: str) -> Any:
-    """numba's function cache, its key extended by ``salt`` (the helpers' digest)."""
+    """numba's function cache, its key extended by ``salt`` (the helpers' and constants' digest)."""
     from numba.core.caching import FunctionCache
 
     if not callable(getattr(FunctionCache, "_index_key", None)):
@@ -167,11 +193,8 @@ def compiled(fn: Callable[..., Any], noalias: bool = False) -> Callable[..., Any
             pipeline = _noalias_pipeline() if noalias else Compiler
             f = numba.njit(nogil=True, error_model="numpy", pipeline_class=pipeline)(py_func)
             try:
-                if reached:
-                    salt = _source_digest(reached) + (" noalias" if noalias else "")
-                    f._cache = _cached(py_func, salt)  # type: ignore[attr-defined]
-                else:
-                    f.enable_caching()
+                salt = _source_digest([fn, *reached]) + (" noalias" if noalias else "")
+                f._cache = _cached(py_func, salt)  # type: ignore[attr-defined]
             except (RuntimeError, ImportError, AttributeError, TypeError):
                 pass  # no writable cache directory anywhere, or a numba without this cache API: compile in memory
             _COMPILED[key] = f

@@ -91,3 +91,45 @@ def test_a_numba_without_the_cache_key_method_compiles_in_memory(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["4.0"]
     assert not list((tmp_path / "cache").rglob("*.nbi"))  # compiled in memory: nothing written to the cache
+
+
+def test_a_changed_constant_in_another_module_is_recompiled_never_loaded_stale(tmp_path):
+    """numba freezes a module constant into the machine code: a kernel without helpers reading a
+    constant imported from another file (as the liquid kernels read ``BOUND_SLACK``) is compiled
+    again when that constant changes (numba alone checks the kernel's own file only)."""
+    (tmp_path / "consts_mod.py").write_text("import numpy as np\n\nSLACK = 2.0\nTABLE = np.array([1.0, 10.0])\n")
+    (tmp_path / "plain_mod.py").write_text(
+        textwrap.dedent(
+            """
+            from consts_mod import SLACK, TABLE
+
+            def kern(a, out):
+                for i in range(a.size):
+                    out[i] = a[i] * SLACK + TABLE[i]
+                return 0
+            """
+        )
+    )
+    code = (
+        "import numpy as np, plain_mod\nfrom twin.core.jit import compiled\n"
+        "f = compiled(plain_mod.kern); o = np.empty(2); f(np.array([1.0, 2.0]), o)\n"
+        "print(o[1], sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
+    )
+    env = {
+        **os.environ,
+        "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)]),
+    }
+
+    def run() -> list[float]:
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return [float(x) for x in out.stdout.split()]
+
+    consts = tmp_path / "consts_mod.py"
+    assert run() == [14.0, 0.0, 1.0]  # compiled and cached
+    assert run() == [14.0, 1.0, 0.0]  # loaded from the cache
+    consts.write_text(consts.read_text().replace("SLACK = 2.0", "SLACK = 3.0"))
+    assert run() == [16.0, 0.0, 1.0]  # the constant changed: compiled again
+    consts.write_text(consts.read_text().replace("10.0", "20.0"))
+    assert run() == [26.0, 0.0, 1.0]  # an array constant changed: compiled again
