@@ -177,6 +177,12 @@ class Variability:
         Spread of the hour of the daily maximum dry bulb, per month, h (:func:`peak_hour_spread`).
         Given, each day's hour of the maximum is drawn about :data:`T_MAX_SOLAR_HOUR` with it
         (:func:`peak_hour_draws`); absent, every day's maximum is at that hour.
+    t_dew_depression_p10 : tuple of 12 float, optional
+        Each month's 10th percentile of the hourly dew-point depression (dry bulb − dew point)
+        over the month's mean depression (:func:`depression_low_ratio`). Given, the generated
+        depression is kept positive by :func:`positive_depression` with a scale per month drawn
+        until the generated percentile is this share of the normals' mean depression; absent, the
+        dew point is capped at the dry bulb (every hour where the two cross is saturated).
     wind_hourly_lag1, wind_hourly_lag2 : float, optional
         Lag-1 and lag-2 autocorrelations of the hourly wind speed about the day's curve (its day's
         mean and its month's mean diurnal profile, :func:`weather.validation.residual_lags`).
@@ -217,6 +223,7 @@ class Variability:
     t_peak_hours: tuple[float, ...] | None = None
     t_dew_dip_slope: tuple[float, ...] | None = None
     t_peak_hour_sd_h: tuple[float, ...] | None = None
+    t_dew_depression_p10: tuple[float, ...] | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
 
@@ -720,6 +727,9 @@ hours within a tenth of the range scale as ``0.1^(1/(2a))``, ``ln 10 / 2 ≈ 1.1
 
 def _monthly_percentile(values: np.ndarray, month: np.ndarray, q: float) -> np.ndarray:
     """Percentile ``q`` of ``values`` within each month, shape (12,)."""
+    if np.all(month[1:] >= month[:-1]):  # a year in order: each month is a slice, no mask to copy
+        edges = np.searchsorted(month, np.arange(13))
+        return np.array([np.percentile(values[edges[m] : edges[m + 1]], q) for m in range(12)])
     return np.array([np.percentile(values[month == m], q) for m in range(12)])
 
 
@@ -780,6 +790,107 @@ def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.n
     sums = [np.bincount(month, weights=w, minlength=12) for w in (np.ones_like(z), z, dip, z * z, z * dip)]
     n, sz, sd, szz, szd = ((np.roll(x, 1) + x + np.roll(x, -1)) for x in sums)  # the month and its neighbours
     return (szd - sz * sd / n) / (szz - sz * sz / n)
+
+
+DEPRESSION_PERCENTILE = 10.0
+"""The percentile of a month's hourly dew-point depressions that ``t_dew_depression_p10`` gives
+(:func:`depression_low_ratio`; assumption: low enough to describe the hours near saturation — RH
+95 % is a depression of 0.7–0.9 K — and high enough that the records' rounding of both temperatures
+to 0.1 K does not decide it: their 5th percentile is 0.0 K in five months, the 10th in two)."""
+
+
+def depression_low_ratio(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Each month's low percentile of the hourly dew-point depression over its mean depression, shape (12,).
+
+    Parameters
+    ----------
+    t_db, t_dp : numpy.ndarray
+        Hourly dry bulb and dew point, °C.
+    month : numpy.ndarray of int
+        Month of each hour, 0 … 11.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per month, the :data:`DEPRESSION_PERCENTILE` th percentile of ``t_db − t_dp`` divided by
+        its mean (0 where the mean is not positive). On a record it is ``t_dew_depression_p10`` of
+        :class:`Variability` (the records': 0.01 … 0.56; Karamay's months 0.34 … 0.56, Qingyang's
+        and Dulles's mostly 0.1 … 0.2); on a generated year, what the generator draws to it. As a
+        share of the mean depression (which the normals give: mean dry bulb − mean dew point) it
+        describes the shape of the depression's distribution, not its level.
+    """
+    dep = t_db - t_dp
+    mean = np.bincount(month, weights=dep, minlength=12) / np.bincount(month, minlength=12)
+    low = _monthly_percentile(dep, month, DEPRESSION_PERCENTILE)
+    return np.where(mean > 0.0, low / np.where(mean > 0.0, mean, 1.0), 0.0)
+
+
+def positive_depression(raw: np.ndarray, scale: Any) -> np.ndarray:
+    """A drawn dew-point depression made positive: unchanged above ``scale``, approaching 0 below it.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        Dry bulb minus dew point as drawn, K; negative where the dew point was drawn above the
+        dry bulb.
+    scale : array_like
+        ``s``, K, ≥ 0 (broadcast against ``raw``; a value below 0 is taken as 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        The depression, K: positive where ``s > 0``; with ``s = 0``, ``max(raw, 0)`` (the dew
+        point capped at the dry bulb).
+
+    Notes
+    -----
+    ``D = raw`` for ``raw ≥ s`` and ``D = s exp(raw / s − 1)`` for ``raw < s``: continuous with
+    its first derivative at ``s`` (value ``s``, slope 1), increasing, ``D ≥ raw`` and ``D → 0`` as
+    ``raw → −∞``. The hours keep their order (the most humid stay the most humid) and only those
+    below ``s`` move, so the dry hours (the hot afternoons of the design conditions) are
+    unchanged. The form is an assumption — a smooth, monotone map of the real line onto the
+    positive one — and ``s`` is drawn per month until a low percentile of the depression is the
+    record's (:func:`depression_scale`). A cap at the dry bulb (``s = 0``) puts every hour whose
+    dew point is drawn above the dry bulb at exactly 100 % RH.
+    """
+    raw = np.asarray(raw, dtype=float)
+    s = np.broadcast_to(np.maximum(np.asarray(scale, dtype=float), 0.0), raw.shape)
+    out = np.maximum(raw, 0.0)
+    low = (raw < s) & (s > 0.0)
+    out[low] = s[low] * np.exp(raw[low] / s[low] - 1.0)
+    return out
+
+
+def depression_scale(raw: Any, target: Any) -> np.ndarray:
+    """The scale ``s`` of :func:`positive_depression` that maps a raw depression to ``target``, K.
+
+    Parameters
+    ----------
+    raw : array_like
+        The raw depression (e.g. a month's percentile of the drawn depressions), K.
+    target : array_like
+        What it should become, K (broadcast against ``raw``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``s ≥ target`` with ``s exp(raw / s − 1) = target`` where ``raw < target`` and
+        ``target > 0``; 0 elsewhere (the raw depression is already as large: no map can lower it).
+
+    Notes
+    -----
+    With ``u = raw / s`` the equation is ``u exp(−u) = raw / (e · target)``, so
+    ``u = −W₀(−raw / (e · target))`` (Lambert's W, principal branch: its argument is above
+    ``−1/e`` when ``raw < target``) and ``s = raw / u``; ``s = e · target`` at ``raw = 0``.
+    """
+    from scipy.special import lambertw
+
+    raw, target = np.broadcast_arrays(np.asarray(raw, dtype=float), np.asarray(target, dtype=float))
+    ok = (raw < target) & (target > 0.0)
+    u = -np.real(lambertw(np.where(ok, -raw / (np.e * np.where(ok, target, 1.0)), 0.0)))
+    near_zero = np.abs(u) < 1e-12
+    s = np.where(near_zero, np.e * target, raw / np.where(near_zero, 1.0, u))
+    return np.where(ok, s, 0.0)
 
 
 def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
@@ -1366,6 +1477,11 @@ def typical_year(
     zero = np.zeros(mon_h.size)
     humid = np.repeat(z_day, 24) * warm / np.maximum(monthly_correction(zero, mon_h, peak), 0.5)
     beta = np.zeros(12)
+    # The dew point's depression below the dry bulb: its month's low percentile is the record's
+    # share (t_dew_depression_p10) of the normals' mean depression.
+    dep_low = None
+    if var.t_dew_depression_p10 is not None:
+        dep_low = np.asarray(var.t_dew_depression_p10, dtype=float) * np.maximum(g["t_mean_c"] - g["t_dew_mean_c"], 0.0)
     fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
         # κ and β through the year without steps (as a constant per month the night's dew point
@@ -1373,9 +1489,20 @@ def typical_year(
         # a month's hours only, which a month's start does not hold.
         kappa_h = monthly_correction(zero, mon_h, kappa).clip(0.0, 1.0)
         beta_h = monthly_correction(zero, mon_h, beta).clip(-DIP_SLOPE_MAX, DIP_SLOPE_MAX)
-        td = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
-        for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
-            td = np.minimum(monthly_correction(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
+        drawn = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
+        # The drawn dew point is kept below the dry bulb (positive_depression) and shifted until
+        # the monthly means are the normals: the shift is a smooth correction of the drawn series,
+        # and the map acts on the drawn depression each time (applied to its own output it would
+        # pile the low depressions at the scale).
+        shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
+        scale_h = zero
+        for _ in range(8):
+            raw = drawn + shift
+            if dep_low is not None:  # the depression's low percentile drawn to the record's
+                raw_low = _monthly_percentile(t_db - raw, mon_h, DEPRESSION_PERCENTILE)
+                scale_h = monthly_correction(zero, mon_h, depression_scale(raw_low, dep_low)).clip(0.0)
+            td = np.minimum(t_db - positive_depression(t_db - raw, scale_h), DEW_POINT_MAX_C)
+            shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
@@ -1485,6 +1612,10 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
         t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
         t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
+        t_dew_depression_p10=tuple(
+            round(float(x), 3)
+            for x in depression_low_ratio(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
+        ),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         **ext,
