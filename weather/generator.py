@@ -180,9 +180,9 @@ class Variability:
     t_dew_depression_p10 : tuple of 12 float, optional
         Each month's 10th percentile of the hourly dew-point depression (dry bulb − dew point)
         over the month's mean depression (:func:`depression_low_ratio`). Given, the generated
-        depression is kept positive by :func:`positive_depression` with a scale per month drawn
-        until the generated percentile is this share of the normals' mean depression; absent, the
-        dew point is capped at the dry bulb (every hour where the two cross is saturated).
+        depression is at least :func:`depression_floor` of its rank, whose 10th percentile is this
+        share of the normals' mean depression; absent, the dew point is capped at the dry bulb
+        (every hour where the two cross is saturated).
     wind_hourly_lag1, wind_hourly_lag2 : float, optional
         Lag-1 and lag-2 autocorrelations of the hourly wind speed about the day's curve (its day's
         mean and its month's mean diurnal profile, :func:`weather.validation.residual_lags`).
@@ -727,9 +727,6 @@ hours within a tenth of the range scale as ``0.1^(1/(2a))``, ``ln 10 / 2 ≈ 1.1
 
 def _monthly_percentile(values: np.ndarray, month: np.ndarray, q: float) -> np.ndarray:
     """Percentile ``q`` of ``values`` within each month, shape (12,)."""
-    if np.all(month[1:] >= month[:-1]):  # a year in order: each month is a slice, no mask to copy
-        edges = np.searchsorted(month, np.arange(13))
-        return np.array([np.percentile(values[edges[m] : edges[m + 1]], q) for m in range(12)])
     return np.array([np.percentile(values[month == m], q) for m in range(12)])
 
 
@@ -825,72 +822,57 @@ def depression_low_ratio(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) 
     return np.where(mean > 0.0, low / np.where(mean > 0.0, mean, 1.0), 0.0)
 
 
-def positive_depression(raw: np.ndarray, scale: Any) -> np.ndarray:
-    """A drawn dew-point depression made positive: unchanged above ``scale``, approaching 0 below it.
+DEPRESSION_TAIL_POWER = 0.5
+"""The power of the rank in :func:`depression_floor`: below its 10th percentile a month's depression
+grows as the square root of its rank (assumption, from the five records: their 1st and 5th
+percentiles are 0.34 and 0.72 of the 10th, the median over the months whose 10th percentile is
+above 0.3 K; the square root gives 0.32 and 0.71)."""
+
+
+def depression_floor(raw: np.ndarray, month: np.ndarray, low: Any) -> np.ndarray:
+    """The smallest dew-point depression each hour may have, K: the low tail of a positive distribution.
 
     Parameters
     ----------
     raw : numpy.ndarray
-        Dry bulb minus dew point as drawn, K; negative where the dew point was drawn above the
-        dry bulb.
-    scale : array_like
-        ``s``, K, ≥ 0 (broadcast against ``raw``; a value below 0 is taken as 0).
+        Dry bulb minus dew point as drawn, hourly, K (negative where the dew point was drawn above
+        the dry bulb); only its order within each month is used.
+    month : numpy.ndarray of int
+        Month of each hour, 0 … 11.
+    low : array_like
+        The depression's :data:`DEPRESSION_PERCENTILE` th percentile wanted, K, per hour or
+        broadcast (``t_dew_depression_p10`` times the normals' mean depression).
 
     Returns
     -------
     numpy.ndarray
-        The depression, K: positive where ``s > 0``; with ``s = 0``, ``max(raw, 0)`` (the dew
-        point capped at the dry bulb).
+        ``low · ((r + ½) / (n p))^a`` per hour, ``r`` the hour's rank by ``raw`` within its month
+        (0 the most humid), ``n`` the month's hours, ``p = 0.1`` and ``a`` =
+        :data:`DEPRESSION_TAIL_POWER`.
 
     Notes
     -----
-    ``D = raw`` for ``raw ≥ s`` and ``D = s exp(raw / s − 1)`` for ``raw < s``: continuous with
-    its first derivative at ``s`` (value ``s``, slope 1), increasing, ``D ≥ raw`` and ``D → 0`` as
-    ``raw → −∞``. The hours keep their order (the most humid stay the most humid) and only those
-    below ``s`` move, so the dry hours (the hot afternoons of the design conditions) are
-    unchanged. The form is an assumption — a smooth, monotone map of the real line onto the
-    positive one — and ``s`` is drawn per month until a low percentile of the depression is the
-    record's (:func:`depression_scale`). A cap at the dry bulb (``s = 0``) puts every hour whose
-    dew point is drawn above the dry bulb at exactly 100 % RH.
+    The depression kept is ``max(raw, floor)``: increasing in the rank (both are), so the most humid
+    hours stay the most humid; the month's 10th percentile is at least ``low`` and the hours below
+    it spread over ``(0, low)`` as the records' do, with a cumulative distribution ``(D / low)^(1/a)
+    · p`` (assumption: the form, from the records' ratios of their percentiles,
+    :data:`DEPRESSION_TAIL_POWER`). Above the 10th percentile the floor rises as the same power, below
+    the records' quantiles there (their 25th and 50th percentiles are 1.9 and 3.7 of the 10th,
+    the floor's 1.6 and 2.2), so it lifts only a body of hours drawn too humid. Capping the dew
+    point at the dry bulb instead (``floor = 0``) puts every hour whose dew point is drawn above
+    the dry bulb at exactly 100 % RH. The rank is taken within the calendar month, so where two
+    months' ``low`` or drawn distributions differ a humid hour's floor can change at 00:00 on the
+    1st by up to the month's ``low``.
     """
     raw = np.asarray(raw, dtype=float)
-    s = np.broadcast_to(np.maximum(np.asarray(scale, dtype=float), 0.0), raw.shape)
-    out = np.maximum(raw, 0.0)
-    low = (raw < s) & (s > 0.0)
-    out[low] = s[low] * np.exp(raw[low] / s[low] - 1.0)
-    return out
-
-
-def depression_scale(raw: Any, target: Any) -> np.ndarray:
-    """The scale ``s`` of :func:`positive_depression` that maps a raw depression to ``target``, K.
-
-    Parameters
-    ----------
-    raw : array_like
-        The raw depression (e.g. a month's percentile of the drawn depressions), K.
-    target : array_like
-        What it should become, K (broadcast against ``raw``).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``s ≥ target`` with ``s exp(raw / s − 1) = target`` where ``raw < target`` and
-        ``target > 0``; 0 elsewhere (the raw depression is already as large: no map can lower it).
-
-    Notes
-    -----
-    With ``u = raw / s`` the equation is ``u exp(−u) = raw / (e · target)``, so
-    ``u = −W₀(−raw / (e · target))`` (Lambert's W, principal branch: its argument is above
-    ``−1/e`` when ``raw < target``) and ``s = raw / u``; ``s = e · target`` at ``raw = 0``.
-    """
-    from scipy.special import lambertw
-
-    raw, target = np.broadcast_arrays(np.asarray(raw, dtype=float), np.asarray(target, dtype=float))
-    ok = (raw < target) & (target > 0.0)
-    u = -np.real(lambertw(np.where(ok, -raw / (np.e * np.where(ok, target, 1.0)), 0.0)))
-    near_zero = np.abs(u) < 1e-12
-    s = np.where(near_zero, np.e * target, raw / np.where(near_zero, 1.0, u))
-    return np.where(ok, s, 0.0)
+    month = np.asarray(month)
+    order = np.lexsort((raw, month))
+    counts = np.bincount(month, minlength=12)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(raw.size)
+    rank[order] = np.arange(raw.size) - starts[month[order]]
+    share = (rank + 0.5) / (counts[month] * DEPRESSION_PERCENTILE / 100.0)
+    return np.maximum(np.asarray(low, dtype=float), 0.0) * share**DEPRESSION_TAIL_POWER
 
 
 def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
@@ -1477,11 +1459,6 @@ def typical_year(
     zero = np.zeros(mon_h.size)
     humid = np.repeat(z_day, 24) * warm / np.maximum(monthly_correction(zero, mon_h, peak), 0.5)
     beta = np.zeros(12)
-    # The dew point's depression below the dry bulb: its month's low percentile is the record's
-    # share (t_dew_depression_p10) of the normals' mean depression.
-    dep_low = None
-    if var.t_dew_depression_p10 is not None:
-        dep_low = np.asarray(var.t_dew_depression_p10, dtype=float) * np.maximum(g["t_mean_c"] - g["t_dew_mean_c"], 0.0)
     fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
         # κ and β through the year without steps (as a constant per month the night's dew point
@@ -1490,19 +1467,9 @@ def typical_year(
         kappa_h = monthly_correction(zero, mon_h, kappa).clip(0.0, 1.0)
         beta_h = monthly_correction(zero, mon_h, beta).clip(-DIP_SLOPE_MAX, DIP_SLOPE_MAX)
         drawn = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
-        # The drawn dew point is kept below the dry bulb (positive_depression) and shifted until
-        # the monthly means are the normals: the shift is a smooth correction of the drawn series,
-        # and the map acts on the drawn depression each time (applied to its own output it would
-        # pile the low depressions at the scale).
-        shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
-        scale_h = zero
-        for _ in range(8):
-            raw = drawn + shift
-            if dep_low is not None:  # the depression's low percentile drawn to the record's
-                raw_low = _monthly_percentile(t_db - raw, mon_h, DEPRESSION_PERCENTILE)
-                scale_h = monthly_correction(zero, mon_h, depression_scale(raw_low, dep_low)).clip(0.0)
-            td = np.minimum(t_db - positive_depression(t_db - raw, scale_h), DEW_POINT_MAX_C)
-            shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
+        td = drawn
+        for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
+            td = np.minimum(monthly_correction(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
@@ -1524,6 +1491,18 @@ def typical_year(
         )
         kappa = np.clip(kappa + gap / np.maximum(peak, 0.5), 0.0, 1.0)
     td = np.minimum(td, t_db)
+    if var.t_dew_depression_p10 is not None:
+        # The depression below the dry bulb from a positive distribution: at least the floor of
+        # the drawn hour's rank, its month's 10th percentile the record's share of the normals'
+        # mean depression; the drawn series shifted (smoothly) until the monthly means are the
+        # normals again. The afternoon's κ, λ and β above were fitted with the cap: the floor
+        # acts on the humid hours, mostly nights.
+        low = np.asarray(var.t_dew_depression_p10, dtype=float) * np.maximum(g["t_mean_c"] - g["t_dew_mean_c"], 0.0)
+        floor = depression_floor(t_db - drawn, mon_h, monthly_correction(zero, mon_h, low))
+        shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
+        for _ in range(8):
+            td = np.minimum(t_db - np.maximum(t_db - drawn - shift, floor), DEW_POINT_MAX_C)
+            shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
 
     # --- wind and pressure ----------------------------------------------------------------------
     if var.wind_hourly_lag1 is None or var.wind_hourly_lag2 is None:
