@@ -180,7 +180,7 @@ class Variability:
     t_dew_depression_p10 : tuple of 12 float, optional
         Each month's 10th percentile of the hourly dew-point depression (dry bulb − dew point)
         over the month's mean depression (:func:`depression_low_ratio`). Given, the generated
-        depression is at least :func:`depression_floor` of its rank, whose 10th percentile is this
+        depression is :func:`positive_depression` of its rank, whose 10th percentile is this
         share of the normals' mean depression; absent, the dew point is capped at the dry bulb
         (every hour where the two cross is saturated).
     wind_hourly_lag1, wind_hourly_lag2 : float, optional
@@ -823,47 +823,14 @@ def depression_low_ratio(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) 
 
 
 DEPRESSION_TAIL_POWER = 0.5
-"""The power of the rank in :func:`depression_floor`: below its 10th percentile a month's depression
+"""The power of the rank in :func:`positive_depression`: below its 10th percentile a month's depression
 grows as the square root of its rank (assumption, from the five records: their 1st and 5th
 percentiles are 0.34 and 0.72 of the 10th, the median over the months whose 10th percentile is
 above 0.3 K; the square root gives 0.32 and 0.71)."""
 
 
-def depression_floor(raw: np.ndarray, month: np.ndarray, low: Any) -> np.ndarray:
-    """The smallest dew-point depression each hour may have, K: the low tail of a positive distribution.
-
-    Parameters
-    ----------
-    raw : numpy.ndarray
-        Dry bulb minus dew point as drawn, hourly, K (negative where the dew point was drawn above
-        the dry bulb); only its order within each month is used.
-    month : numpy.ndarray of int
-        Month of each hour, 0 … 11.
-    low : array_like
-        The depression's :data:`DEPRESSION_PERCENTILE` th percentile wanted, K, per hour or
-        broadcast (``t_dew_depression_p10`` times the normals' mean depression).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``low · ((r + ½) / (n p))^a`` per hour, ``r`` the hour's rank by ``raw`` within its month
-        (0 the most humid), ``n`` the month's hours, ``p = 0.1`` and ``a`` =
-        :data:`DEPRESSION_TAIL_POWER`.
-
-    Notes
-    -----
-    The depression kept is ``max(raw, floor)``: increasing in the rank (both are), so the most humid
-    hours stay the most humid; the month's 10th percentile is at least ``low`` and the hours below
-    it spread over ``(0, low)`` as the records' do, with a cumulative distribution ``(D / low)^(1/a)
-    · p`` (assumption: the form, from the records' ratios of their percentiles,
-    :data:`DEPRESSION_TAIL_POWER`). Above the 10th percentile the floor rises as the same power, below
-    the records' quantiles there (their 25th and 50th percentiles are 1.9 and 3.7 of the 10th,
-    the floor's 1.6 and 2.2), so it lifts only a body of hours drawn too humid. Capping the dew
-    point at the dry bulb instead (``floor = 0``) puts every hour whose dew point is drawn above
-    the dry bulb at exactly 100 % RH. The rank is taken within the calendar month, so where two
-    months' ``low`` or drawn distributions differ a humid hour's floor can change at 00:00 on the
-    1st by up to the month's ``low``.
-    """
+def depression_rank(raw: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Each hour's rank by ``raw`` within its month, as a share of the month's hours, ``(r + ½) / n``."""
     raw = np.asarray(raw, dtype=float)
     month = np.asarray(month)
     order = np.lexsort((raw, month))
@@ -871,8 +838,56 @@ def depression_floor(raw: np.ndarray, month: np.ndarray, low: Any) -> np.ndarray
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     rank = np.empty(raw.size)
     rank[order] = np.arange(raw.size) - starts[month[order]]
-    share = (rank + 0.5) / (counts[month] * DEPRESSION_PERCENTILE / 100.0)
-    return np.maximum(np.asarray(low, dtype=float), 0.0) * share**DEPRESSION_TAIL_POWER
+    return (rank + 0.5) / counts[month]
+
+
+def positive_depression(raw: np.ndarray, rank: np.ndarray, month: np.ndarray, low: Any) -> np.ndarray:
+    """The dew-point depression from a positive distribution whose low percentile is ``low``, K.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        Dry bulb minus dew point as drawn, hourly, K (negative where the dew point was drawn above
+        the dry bulb).
+    rank : numpy.ndarray
+        Each hour's rank by ``raw`` within its month, a share of the month's hours
+        (:func:`depression_rank`).
+    month : numpy.ndarray of int
+        Month of each hour, 0 … 11.
+    low : array_like, shape (12,)
+        The depression's :data:`DEPRESSION_PERCENTILE` th percentile wanted per month, K
+        (``t_dew_depression_p10`` times the normals' mean depression).
+
+    Returns
+    -------
+    numpy.ndarray
+        The depression, K, positive where ``low > 0``; with ``low = 0``, ``max(raw, 0)`` (the dew
+        point capped at the dry bulb).
+
+    Notes
+    -----
+    With ``q`` the month's percentile of ``raw`` and ``g = max(low − q, 0)``: the hours below it
+    (``rank ≤ p``, ``p`` = 0.1) take ``max(raw, low (rank / p)^a)``, ``a`` =
+    :data:`DEPRESSION_TAIL_POWER` — a low tail whose cumulative distribution is ``p (D / low)^(1/a)``
+    (assumption: the form, from the records' ratios of their percentiles); the hours above it take
+    ``raw + g max(0, 1 − (raw − q) / (2 g))``, which joins ``low`` at ``q`` to ``raw`` at
+    ``q + 2g`` with slope ½ (assumption: the width of the join). The result increases with ``raw``
+    (the most humid hours stay the most humid), leaves the hours drawn drier than ``q + 2g`` (the
+    hot afternoons of the design conditions) unchanged and is continuous. A cap at the dry bulb
+    (``low = 0``) puts every hour whose dew point is drawn above the dry bulb at exactly 100 % RH.
+    ``g`` is the month's, so a humid hour's depression can change at 00:00 on the 1st by up to the
+    difference of two months' ``g``.
+    """
+    raw = np.asarray(raw, dtype=float)
+    month = np.asarray(month)
+    low = np.maximum(np.asarray(low, dtype=float), 0.0)
+    p = DEPRESSION_PERCENTILE / 100.0
+    q = _monthly_percentile(raw, month, DEPRESSION_PERCENTILE)
+    gap = np.maximum(low - q, 0.0)[month]
+    below = rank <= p
+    join = np.maximum(0.0, 1.0 - (raw - q[month]) / np.maximum(2.0 * gap, 1e-9))
+    out = np.where(below, np.maximum(raw, low[month] * (rank / p) ** DEPRESSION_TAIL_POWER), raw + gap * join)
+    return np.maximum(out, 0.0)
 
 
 def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
@@ -1498,10 +1513,10 @@ def typical_year(
         # normals again. The afternoon's κ, λ and β above were fitted with the cap: the floor
         # acts on the humid hours, mostly nights.
         low = np.asarray(var.t_dew_depression_p10, dtype=float) * np.maximum(g["t_mean_c"] - g["t_dew_mean_c"], 0.0)
-        floor = depression_floor(t_db - drawn, mon_h, monthly_correction(zero, mon_h, low))
+        rank = depression_rank(t_db - drawn, mon_h)
         shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
         for _ in range(8):
-            td = np.minimum(t_db - np.maximum(t_db - drawn - shift, floor), DEW_POINT_MAX_C)
+            td = np.minimum(t_db - positive_depression(t_db - drawn - shift, rank, mon_h, low), DEW_POINT_MAX_C)
             shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
 
     # --- wind and pressure ----------------------------------------------------------------------
