@@ -849,7 +849,7 @@ the flattest record's body, Karamay's, whose 25th and 50th percentiles are 1.45 
 that the floor there lifts only a body of hours drawn more humid than any record's."""
 
 
-DEPRESSION_FLOOR_MAX = 2.0
+DEPRESSION_FLOOR_MAX = 1.0
 """The highest floor of :func:`positive_depression`, K: the floor shapes the hours near saturation
 (RH ≥ 95 % is a depression below 0.7–0.9 K, RH ≥ 87 % below 2 K at 20 °C) and leaves the drier
 hours as drawn (assumption). Without it, an arid summer's floor (Karamay's August 10th percentile
