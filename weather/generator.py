@@ -1512,6 +1512,14 @@ def typical_year(
     zero = np.zeros(mon_h.size)
     humid = np.repeat(z_day, 24) * warm / np.maximum(monthly_correction(zero, mon_h, peak), 0.5)
     beta = np.zeros(12)
+    # The dew point's depression: its month's 10th percentile the record's share of the normals'
+    # mean depression, its low tail's shape from the record's 5th percentile.
+    low = power = None
+    if var.t_dew_depression_p10 is not None:
+        low = np.asarray(var.t_dew_depression_p10, dtype=float) * np.maximum(g["t_mean_c"] - g["t_dew_mean_c"], 0.0)
+        power = np.full(12, DEPRESSION_TAIL_POWER)
+        if var.t_dew_depression_p05 is not None:
+            power = depression_tail_power(var.t_dew_depression_p05, var.t_dew_depression_p10)
     fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
         # κ and β through the year without steps (as a constant per month the night's dew point
@@ -1520,9 +1528,19 @@ def typical_year(
         kappa_h = monthly_correction(zero, mon_h, kappa).clip(0.0, 1.0)
         beta_h = monthly_correction(zero, mon_h, beta).clip(-DIP_SLOPE_MAX, DIP_SLOPE_MAX)
         drawn = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
-        td = drawn
-        for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
-            td = np.minimum(monthly_correction(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
+        if low is None:
+            td = drawn
+            for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
+                td = np.minimum(monthly_correction(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
+        else:
+            # The depression below the dry bulb from a positive distribution (positive_depression),
+            # the drawn series shifted (smoothly) until the monthly means are the normals again.
+            rank = depression_rank(t_db - drawn, mon_h)
+            shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
+            for _ in range(8):
+                kept = positive_depression(t_db - drawn - shift, rank, mon_h, low, power)
+                td = np.minimum(t_db - kept, DEW_POINT_MAX_C)
+                shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
@@ -1544,23 +1562,6 @@ def typical_year(
         )
         kappa = np.clip(kappa + gap / np.maximum(peak, 0.5), 0.0, 1.0)
     td = np.minimum(td, t_db)
-    if var.t_dew_depression_p10 is not None:
-        # The depression below the dry bulb from a positive distribution: at least the floor of
-        # the drawn hour's rank, its month's 10th percentile the record's share of the normals'
-        # mean depression; the drawn series shifted (smoothly) until the monthly means are the
-        # normals again. The afternoon's κ, λ and β above were fitted with the cap: the floor
-        # acts on the humid hours, mostly nights.
-        low = np.asarray(var.t_dew_depression_p10, dtype=float) * np.maximum(g["t_mean_c"] - g["t_dew_mean_c"], 0.0)
-        power = np.full(12, DEPRESSION_TAIL_POWER)
-        if var.t_dew_depression_p05 is not None:
-            power = depression_tail_power(var.t_dew_depression_p05, var.t_dew_depression_p10)
-        rank = depression_rank(t_db - drawn, mon_h)
-        shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
-        for _ in range(8):
-            kept = positive_depression(t_db - drawn - shift, rank, mon_h, low, power)
-            td = np.minimum(t_db - kept, DEW_POINT_MAX_C)
-            shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
-
     # --- wind and pressure ----------------------------------------------------------------------
     if var.wind_hourly_lag1 is None or var.wind_hourly_lag2 is None:
         z_wind = _ar1(rng, time.size, WIND_HOURLY_LAG1)
