@@ -17,6 +17,7 @@ __all__ = [
     "compare",
     "compare_design_conditions",
     "compare_ensemble",
+    "depression_percentiles",
     "design_conditions",
     "hour_counts",
     "hourly_persistence",
@@ -68,6 +69,43 @@ def near_saturation_hours(ds: xr.Dataset, levels: tuple[float, ...] = SATURATION
     """
     rh = ds["rh"].to_numpy()
     return {f"rh>={x:g}": int((rh >= x).sum()) for x in levels}
+
+
+DEPRESSION_PERCENTILES: tuple[float, ...] = (1.0, 5.0, 10.0, 25.0, 50.0)
+"""Percentiles, %, of :func:`depression_percentiles`: the low tail of the dew-point depression,
+where the hours near saturation are (RH 95 % is a depression of 0.7–0.9 K), and its median."""
+
+
+def depression_percentiles(
+    ds: xr.Dataset, percentiles: tuple[float, ...] = DEPRESSION_PERCENTILES
+) -> dict[str, np.ndarray]:
+    """Percentiles of the hourly dew-point depression per month, at night and by day.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A weather Dataset with ``t_db``, ``t_dp`` (°C) and ``ghi`` (W m-2).
+    percentiles : tuple of float
+        Percentiles, %.
+
+    Returns
+    -------
+    dict
+        ``{"night": array, "day": array}``, each of shape (12, len(percentiles)), K: the
+        percentiles of ``t_db − t_dp`` over the month's hours with ``ghi ≤ 0`` (night) or
+        ``ghi > 0`` (day); NaN for a month without such hours (a polar day or night).
+    """
+    dep = ds["t_db"].to_numpy() - ds["t_dp"].to_numpy()
+    month = ds["time"].dt.month.to_numpy() - 1
+    night = ds["ghi"].to_numpy() <= 0.0
+    out = {}
+    for name, part in (("night", night), ("day", ~night)):
+        rows = []
+        for m in range(12):
+            values = dep[part & (month == m)]
+            rows.append(np.percentile(values, percentiles) if values.size else np.full(len(percentiles), np.nan))
+        out[name] = np.array(rows)
+    return out
 
 
 def monthly_mean(ds: xr.Dataset, var: str) -> np.ndarray:

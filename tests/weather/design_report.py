@@ -43,6 +43,10 @@ hours at the 1 % and 0.4 % dry bulb split into the months', the day's and the ho
 (:func:`dew_parts`), the record's 0.4 % wet-bulb hours by day (:func:`wet_bulb_days`) and the
 summer correlation of the daily range with the day's dew point (:func:`range_dew_corr`), record
 against generated.
+
+``--depression`` prints the dew-point depression's low tail instead (:func:`report_depression`):
+its percentiles month by month at night and by day and the hours at RH ≥ 95 %, record against
+the generated mean (seeds 0…``--split-seeds``−1).
 """
 
 from __future__ import annotations
@@ -346,6 +350,39 @@ def report_humid(seeds: int = 10) -> None:
         )
 
 
+def report_depression(seeds: int = 10) -> None:
+    """Print the dew-point depression's low tail, month by month, at night and by day, record / generated.
+
+    The percentiles of :func:`weather.validation.depression_percentiles` of the record and their mean
+    over the generated seeds 0…``seeds``−1, and the hours at RH ≥ 95 % (record / generated mean) of
+    each month's nights and days: where the generated hours near saturation come from (README
+    "Tried and left out", the dew point as a depression below the dry bulb).
+    """
+    from weather.validation import DEPRESSION_PERCENTILES, depression_percentiles
+
+    def humid(ds: xr.Dataset, night: bool) -> np.ndarray:
+        month = ds["time"].dt.month.to_numpy() - 1
+        part = (ds["ghi"].to_numpy() <= 0.0) == night
+        return np.bincount(month, weights=part & (ds["rh"].to_numpy() >= 95.0), minlength=12)
+
+    levels = " ".join(f"p{x:g}" for x in DEPRESSION_PERCENTILES)
+    print(
+        f"9. the dew-point depression, K ({levels}), record / generated (mean over seeds 0…{seeds - 1}); h RH >= 95 %"
+    )
+    for key, name in EPW_FILES.items():
+        real, _ = weather.read_epw(WEATHER / name)
+        years = [site_weather(sites.load(key), seed=s)[0] for s in range(seeds)]
+        rec, gens = depression_percentiles(real), [depression_percentiles(y) for y in years]
+        for part in ("night", "day"):
+            print(f"| {key} {part} | month | record | generated | h RH >= 95 % |")
+            gen_mean = np.mean([g[part] for g in gens], axis=0)
+            h_rec = humid(real, part == "night")
+            h_gen = np.mean([humid(y, part == "night") for y in years], axis=0)
+            for m in range(12):
+                r, g = (" ".join(f"{x:.1f}" for x in a[m]) for a in (rec[part], gen_mean))
+                print(f"| | {m + 1} | {r} | {g} | {h_rec[m]:.0f} / {h_gen[m]:.1f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the comparisons; returns 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -354,8 +391,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--two-way-only", action="store_true", help="print only the seventh table")
     ap.add_argument("--rule", action="store_true", help="print only the adoption rule's three counts and the misses")
     ap.add_argument("--humid", action="store_true", help="print only the humid tail's diagnosis (the eighth table)")
+    ap.add_argument(
+        "--depression", action="store_true", help="print only the dew-point depression's low tail (the ninth table)"
+    )
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.depression:
+        report_depression(args.split_seeds)
+        return 0
     if args.rule:
         report_rule(args.split_seeds)
         return 0

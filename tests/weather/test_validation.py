@@ -14,6 +14,7 @@ from tests.conftest import EPW_FILES, epw_path
 from twin.engine.weather_source import site_weather
 from weather.validation import (
     compare_design_conditions,
+    depression_percentiles,
     design_conditions,
     near_saturation_hours,
     published_design_conditions,
@@ -60,6 +61,27 @@ def test_near_saturation_hours_by_hand():
     ds["rh"] = ("time", np.array([100.0, 99.0, 98.99, 97.0, 95.0, 94.9, 50.0, 99.5, 95.01, 10.0]))
     assert near_saturation_hours(ds) == {"rh>=99": 3, "rh>=95": 7}
     assert near_saturation_hours(ds, (50.0,)) == {"rh>=50": 9}
+
+
+def test_depression_percentiles_by_hand():
+    # Nights (GHI 0) at a depression of 0.0 … 9.9 K in 0.1 K steps, days (GHI 100) at 20 … 29.9 K:
+    # within each month the nights' percentiles are those of the night values, the days' those of
+    # the day values, so the two halves never mix.
+    n = 8760
+    night = np.arange(n) % 24 < 12
+    step = np.arange(n) % 100 * 0.1
+    dep = np.where(night, step, 20.0 + step)
+    ds = _year(np.full(n, 25.0), 25.0 - dep)
+    ds["ghi"] = ("time", np.where(night, 0.0, 100.0))
+    out = depression_percentiles(ds, (0.0, 50.0, 100.0))
+    month = ds["time"].dt.month.to_numpy() - 1
+    for m in (0, 6, 11):
+        for name, part in (("night", night), ("day", ~night)):
+            values = dep[part & (month == m)]
+            assert out[name][m] == pytest.approx([values.min(), np.median(values), values.max()])
+    assert out["night"].shape == (12, 3) and np.all(out["night"] < 10.0) and np.all(out["day"] >= 20.0)
+    ds["ghi"] = ("time", np.zeros(n))  # no day at all: NaN, not an error
+    assert np.all(np.isnan(depression_percentiles(ds)["day"]))
 
 
 def test_record_problems_names_impossible_and_implausible_hours():
