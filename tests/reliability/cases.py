@@ -1844,7 +1844,7 @@ def polish8_cases() -> list[Case]:
         Case(
             "options/size-storage-max-between-sentinel-and-0",
             [*SIZE, "--storage-max-mwh", "-0.9"],
-            names=("storage_max_mwh", "-0.9", "−1 (no bound) or 0 … 1,000,000 MWh"),
+            names=("storage_max_mwh", "-0.9", "-1 (no bound) or 0 … 1,000,000 MWh"),
         ),
         Case(
             "options/size-clean-share-nan", [*SIZE, "--clean-share", "nan"], names=("grid_clean_share", "nan", "finite")

@@ -138,7 +138,7 @@ def _bound_check(hi: float, units: str) -> Callable[[float], str | None]:
     def check(value: float) -> str | None:
         if value == NO_BOUND or 0.0 <= value <= hi:
             return None
-        return f"allowed −1 (no bound) or {span(0.0, hi, units)}"
+        return f"allowed -1 (no bound) or {span(0.0, hi, units)}"
 
     return check
 

@@ -391,7 +391,7 @@ def test_a_bound_is_minus_1_for_none_or_non_negative(name, value):
     """Only −1 means no bound: a value between −1 and 0 was read as none (the LP bought storage
     above a typed −0.9 MWh), a value below −1 named a range that suggested −0.5 was allowed."""
     with pytest.raises(
-        ConfigError, match=rf"size\.{name} = {value:g} is out of range; allowed −1 \(no bound\) or 0 … "
+        ConfigError, match=rf"size\.{name} = {value:g} is out of range; allowed -1 \(no bound\) or 0 … "
     ):
         SizingParams(**{name: value})
 
