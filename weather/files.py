@@ -42,9 +42,17 @@ def input_file(
         a pipe), cannot be read, or is empty and ``empty`` is False; the message names the path.
     """
     p = _check(path, what, error, folder=False)
-    if not empty and p.stat().st_size == 0:
+    if not empty and p.stat().st_size == 0 and not _has_a_byte(p):  # /proc's files report 0 bytes and hold text
         raise (error or _weather_error())(f"{p}: the {what} is empty (0 bytes)")
     return p
+
+
+def _has_a_byte(p: Path) -> bool:
+    try:
+        with open(p, "rb") as fh:
+            return bool(fh.read(1))
+    except OSError:
+        return False
 
 
 def input_dir(path: str | os.PathLike[str], what: str, error: type[Exception] | None = None) -> Path:

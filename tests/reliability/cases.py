@@ -1842,6 +1842,11 @@ def polish8_cases() -> list[Case]:
         ),
         Case("options/size-pv-max-negative", [*SIZE, "--pv-max-mw", "-5"], names=("pv_max_mw", "-5", "100,000")),
         Case(
+            "options/size-storage-max-between-sentinel-and-0",
+            [*SIZE, "--storage-max-mwh", "-0.9"],
+            names=("storage_max_mwh", "-0.9", "-1 (no bound) or 0 … 1,000,000 MWh"),
+        ),
+        Case(
             "options/size-clean-share-nan", [*SIZE, "--clean-share", "nan"], names=("grid_clean_share", "nan", "finite")
         ),
         Case(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,10 @@ def test_an_empty_weather_file_is_said_to_be_empty(tmp_path, reader):
     assert input_file(f, "scenario file") == f
     with pytest.raises(weather.WeatherError, match=re.escape(f"{f}: the weather file is empty (0 bytes)")):
         getattr(weather, reader)(f)
+
+
+@pytest.mark.skipif(not Path("/proc/version").is_file(), reason="no procfs here")
+def test_a_file_that_reports_0_bytes_and_holds_text_is_not_called_empty():
+    """procfs files report a size of 0 and hold text: read, not refused as "empty (0 bytes)"."""
+    assert Path("/proc/version").stat().st_size == 0
+    assert input_file("/proc/version", "weather file", empty=False) == Path("/proc/version")

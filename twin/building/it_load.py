@@ -27,7 +27,12 @@ class ITParams(Params):
     section = "facility"
 
     it_capacity_kw: float = param(
-        10_000.0, 0.0, 1e7, units="kW", source="assumption: a 10 MW hall; set racks × kW/rack instead"
+        10_000.0,
+        0.0,
+        1e7,
+        units="kW",
+        source="assumption: a 10 MW hall; set racks × kW/rack instead",
+        check=lambda v: None if v > 0 else "allowed above 0, up to 10,000,000 kW (or give racks and kw_per_rack)",
     )
     racks: int | None = param(
         None, 1, 1e6, source="input: racks × kw_per_rack instead of it_capacity_kw", inherit="it_capacity_kw"
@@ -130,8 +135,6 @@ class ITParams(Params):
                 f"facility.profile = {self.profile!r} with profile_csv = {self.profile_csv!r}: "
                 "an hourly utilisation file goes with profile = 'csv', and only with it"
             )
-        if self.design_kw <= 0:
-            raise ConfigError("facility.it_capacity_kw must be > 0 (or give racks and kw_per_rack)")
         if self.occupancy_ramp and self.profile == "csv":
             raise ConfigError("facility.occupancy_ramp with profile = 'csv': give the hourly series the ramp instead")
         if self.utilisation == 0 and self.idle_fraction == 0 and self.profile != "csv":

@@ -61,7 +61,9 @@ def param(
         What ``None`` means: ``"site.<path>"`` (the site's value, see :meth:`Params.inherited`)
         or a phrase (``"no limit"``, ``"off"``). Only a field with ``inherit`` may be ``None``.
     check : callable, optional
-        ``check(value)`` returns an error text (what is allowed) or ``None`` for a valid value.
+        ``check(value)`` returns an error text (what is allowed) or ``None`` for a valid value; a
+        number's check runs before its range (it may allow less than ``lo … hi``, e.g. a
+        sentinel below a range).
     currency : str, optional
         The currency of a money parameter (``"CNY"``); money is not a UDUNITS unit.
     """
@@ -143,8 +145,9 @@ _SPECS: dict[type, tuple[tuple[dataclasses.Field, type, bool, bool, Any, Any], .
 def _specs(cls: type) -> tuple[tuple[dataclasses.Field, type, bool, bool, Any, Any], ...]:
     """``(field, base type, None allowed, plain float, lo, hi)`` of every field (once per class).
 
-    A plain float is a ``float`` field without choices: a finite float within ``lo … hi`` is
-    valid as it is, which :meth:`Params.__post_init__` checks without :meth:`Params._check`.
+    A plain float is a ``float`` field without choices or a check: a finite float within
+    ``lo … hi`` is valid as it is, which :meth:`Params.__post_init__` checks without
+    :meth:`Params._check`.
     """
     if cls not in _SPECS:
         kinds = _kinds(cls)
@@ -152,7 +155,7 @@ def _specs(cls: type) -> tuple[tuple[dataclasses.Field, type, bool, bool, Any, A
             (
                 f,
                 *kinds[f.name],
-                kinds[f.name][0] is float and f.metadata.get("choices") is None,
+                kinds[f.name][0] is float and f.metadata.get("choices") is None and f.metadata.get("check") is None,
                 f.metadata.get("lo"),
                 f.metadata.get("hi"),
             )
@@ -229,6 +232,9 @@ class Params:
             value = float(value)
         else:  # pragma: no cover - a declaration error, not a user's
             raise TypeError(f"{name}: parameters are bool, int, float or str, not {kind}")
+        check = md.get("check")
+        if check is not None and (why := check(value)) is not None:
+            raise ConfigError(f"{name} = {number(value, grouped=False)} is out of range; {why}")
         lo, hi = md.get("lo"), md.get("hi")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             units = display_units(md.get("units", "1"), md.get("currency"))

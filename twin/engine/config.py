@@ -299,6 +299,20 @@ def _case(
     return case
 
 
+def _names(data: Mapping[str, Any], key: str, default: str, where: str) -> Any:
+    """A file's ``key`` (one name) or ``key + "s"`` (a list of names), refused in the file's own
+    terms when both are given or when the value is not a name or a list of names."""
+    given = [k for k in (key, key + "s") if k in data]
+    if len(given) == 2:
+        raise ConfigError(f"{where}: give {key} (one) or {key}s (a list), not both")
+    if not given:
+        return default
+    value = data[given[0]]
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return value
+    raise ConfigError(f"{where}: {given[0]} must be a {key} name or a list of names, got {value!r}")
+
+
 @dataclass(frozen=True)
 class Scenario(CaseSections):
     """A facility at one or more sites with one or more cooling designs (see module docs).
@@ -459,8 +473,8 @@ class Scenario(CaseSections):
         sweep = data.get("sweep", {})
         if not isinstance(sweep, Mapping):
             raise ConfigError(f"[sweep] must be a table of 'SECTION.NAME' = [values], got {sweep!r}")
-        sites = data.get("sites", data.get("site", "karamay"))
-        designs = data.get("designs", data.get("design", "free_air"))
+        sites = _names(data, "site", "karamay", where)
+        designs = _names(data, "design", "free_air", where)
         try:
             return cls(
                 sites=sites,

@@ -33,7 +33,7 @@ from twin.engine.config import Scenario
 from twin.engine.kernels import kernel_for, kernel_mark
 from twin.engine.simulate import with_psychrometrics
 from twin.engine.weather_source import site_weather
-from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
+from twin.studies.study import Checkpoint, Progress, run_blocks
 from twin.studies.sweep import assemble, kernel_summary, kpi_block, layout
 from weather import psychrometrics as psy
 
@@ -175,7 +175,7 @@ def run_ensemble(
             "warming": warming,
             **kernel_mark(len(cases) * len(seeds) * len(warming), kernel),
         }
-        ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
+        ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), spec, force=force)
     label = f"ensemble {len(seeds) * len(warming)} years × {len(cases)} cases"
     bar = Progress(len(blocks), label) if progress else None
     results = run_blocks(

@@ -57,13 +57,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from twin.core.fmt import number
+from twin.core.fmt import number, span
 from twin.core.params import ConfigError, Params, param
 from twin.money.economics import EconomicsParams, capital_recovery_factor, demand_cost, replacement_annuity
 from twin.money.economics import annual_cost as economics_annual_cost
@@ -126,6 +127,27 @@ def parse_target(text: str) -> Target:
     return Target(kind.strip(), v)
 
 
+NO_BOUND = -1.0
+"""A sizing bound's value that means no bound."""
+
+
+def _bound_check(hi: float, units: str) -> Callable[[float], str | None]:
+    """The check of a bound field: :data:`NO_BOUND` or ``0 … hi`` (a value between −1 and 0 is
+    neither, and was read as no bound)."""
+
+    def check(value: float) -> str | None:
+        if value == NO_BOUND or 0.0 <= value <= hi:
+            return None
+        return f"allowed -1 (no bound) or {span(0.0, hi, units)}"
+
+    return check
+
+
+def _bound_param(hi: float, units: str, source: str) -> Any:
+    """A sizing bound: −1 (the default) for none, else ``0 … hi``."""
+    return param(NO_BOUND, NO_BOUND, hi, units=units, source=source, check=_bound_check(hi, units))
+
+
 @dataclass(frozen=True)
 class SizingParams(Params):
     """What the optimiser may choose and within which bounds (−1 = no bound)."""
@@ -139,12 +161,12 @@ class SizingParams(Params):
         inherit="the scenario's green.pv.tracking (tracking or fixed)",
     )
     wind: bool = param(True, source="may the base include wind")
-    pv_max_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input: land bound on PV; −1 = none")
-    wind_max_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input; −1 = none")
-    storage_max_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input; −1 = none")
-    storage_max_mwh: float = param(-1.0, -1.0, 1e6, units="MWh", source="input; −1 = none")
-    grid_cap_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input: grid connection (import) cap; −1 = none")
-    export_cap_mw: float = param(-1.0, -1.0, 1e5, units="MW", source="input: grid export cap; −1 = none")
+    pv_max_mw: float = _bound_param(1e5, "MW", "input: land bound on PV; −1 = none")
+    wind_max_mw: float = _bound_param(1e5, "MW", "input; −1 = none")
+    storage_max_mw: float = _bound_param(1e5, "MW", "input; −1 = none")
+    storage_max_mwh: float = _bound_param(1e6, "MWh", "input; −1 = none")
+    grid_cap_mw: float = _bound_param(1e5, "MW", "input: grid connection (import) cap; −1 = none")
+    export_cap_mw: float = _bound_param(1e5, "MW", "input: grid export cap; −1 = none")
     export_credit: bool = param(
         False, source="annual matching counts exported green energy (a declared export or certificate contract)"
     )
@@ -375,7 +397,7 @@ class LPResult:
 
 
 def _bound(v: float) -> float:
-    return float("inf") if v < 0 else float(v)
+    return float("inf") if v == NO_BOUND else float(v)
 
 
 _HIGHS_BANNER = [True]  # HiGHS prints a banner on stdout when the process makes its first instance

@@ -39,6 +39,24 @@ def fingerprint(spec: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+SPEC_PARTS = {
+    "kind": "the command (sweep or ensemble)",
+    "scenario": "the scenario (its sites, designs, grid or fields)",
+    "list": "the case list",
+    "block": "--block",
+    "seeds": "--seeds",
+    "warming": "--warming",
+    "kernel": "--kernel",
+}
+"""What a study definition's top-level keys are to a user, for a checkpoint's refusal."""
+
+
+def spec_parts(spec: Any) -> dict[str, str]:
+    """The fingerprint of each top-level part of a study's definition (a mapping), so that a
+    checkpoint of another study can say which part differs."""
+    return {k: fingerprint(v) for k, v in spec.items()} if isinstance(spec, dict) else {}
+
+
 class Checkpoint:
     """A directory of finished blocks next to a study's output: ``OUT.nc.checkpoint/``.
 
@@ -48,28 +66,30 @@ class Checkpoint:
     of a *different* study is an error (or discarded with ``force``).
     """
 
-    def __init__(self, path: str | Path, key: str, *, force: bool = False) -> None:
+    def __init__(self, path: str | Path, spec: Any, *, force: bool = False) -> None:
         self.path = Path(path)
-        self.key = key
+        self.key = key = fingerprint(spec)
+        parts = spec_parts(spec)
         meta = self.path / "study.json"
         if self.path.exists():
             try:
-                old = json.loads(meta.read_text(encoding="utf-8"))["fingerprint"]
-            except (OSError, ValueError, KeyError):
-                old = None
+                saved = json.loads(meta.read_text(encoding="utf-8"))
+                old, old_parts = saved["fingerprint"], saved.get("parts", {})
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                old, old_parts = None, {}
             if old != key:
                 if not force:
                     raise OutputError(
-                        f"{self.path} is the checkpoint of another study (its scenario, sites, grid, seeds or "
-                        "--kernel differ) or unreadable; run the same command as before to resume it, "
-                        "or remove it or pass --force to discard it"
+                        f"{self.path} is {_other_study(old, old_parts, parts)}; run the same command "
+                        "as before to resume it, or remove it or pass --force to discard it"
                     )
                 shutil.rmtree(self.path)
         if not self.path.exists():
             if not self.path.parent.is_dir():
                 raise OutputError(f"{self.path}: directory {self.path.parent} does not exist")
             self.path.mkdir()
-            atomic_write(meta, lambda p: p.write_text(json.dumps({"fingerprint": key}), encoding="utf-8"))
+            text = json.dumps({"fingerprint": key, "parts": parts})
+            atomic_write(meta, lambda p: p.write_text(text, encoding="utf-8"))
 
     def _file(self, i: int) -> Path:
         return self.path / f"block-{i:06d}.npz"
@@ -95,6 +115,18 @@ class Checkpoint:
     def remove(self) -> None:
         """Delete the checkpoint (after the study's output is written)."""
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _other_study(old: str | None, old_parts: Any, parts: dict[str, str]) -> str:
+    """What a checkpoint whose fingerprint differs is, in a user's terms."""
+    if old is None:
+        return "unreadable as a checkpoint"
+    if not isinstance(old_parts, dict) or not old_parts:  # written before the parts were kept
+        return "the checkpoint of another study (its scenario, sites, grid, seeds, --block or --kernel differ)"
+    keys = [k for k in SPEC_PARTS if k in parts or k in old_parts]
+    keys += sorted((set(parts) | set(old_parts)) - set(SPEC_PARTS))
+    differ = [SPEC_PARTS.get(k, k) for k in keys if parts.get(k) != old_parts.get(k)]
+    return f"the checkpoint of another study ({', '.join(differ) or 'its definition'} differ{'s' if len(differ) == 1 else ''})"
 
 
 class Progress:

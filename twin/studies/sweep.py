@@ -27,7 +27,7 @@ from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
 from twin.engine.kernels import COMPILED_DESIGNS, kernel_for, kernel_mark
 from twin.engine.simulate import annual_kpis, prepare_weather
-from twin.studies.study import Checkpoint, Progress, fingerprint, run_blocks
+from twin.studies.study import Checkpoint, Progress, run_blocks
 from weather.files import input_file
 
 __all__ = [
@@ -283,7 +283,7 @@ def run_sweep(
             "block": block,
             **kernel_mark(len(cases), kernel),
         }
-        ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), fingerprint(spec), force=force)
+        ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), spec, force=force)
     weather = prepare_weather(scenario)
     bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
     results = run_blocks(

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from twin.building.it_load import DT_CHIP_AIR, ITParams, it_power, utilisation_profile
+from twin.core.params import ConfigError
 
 
 def _p_it(t_inlet: float, f: ITParams) -> float:
@@ -44,3 +45,16 @@ def test_flat_profile_stays_one_value_per_case_and_diurnal_peaks_at_14h():
     np.testing.assert_allclose(d[:, 13], d.max(axis=1))
     np.testing.assert_allclose(d[:, 14], d.max(axis=1))
     np.testing.assert_allclose(d.mean(axis=1), [0.5, 0.8], rtol=1e-12)
+
+
+@pytest.mark.parametrize("value", [0, -5000.0])
+def test_it_capacity_is_refused_with_its_value_and_what_is_allowed(value):
+    """0 was refused as "must be > 0" without its value, −5000 with a range that allowed 0."""
+    with pytest.raises(
+        ConfigError, match=rf"facility\.it_capacity_kw = {value:g} is out of range; allowed above 0, up to"
+    ):
+        ITParams(it_capacity_kw=value)
+
+
+def test_racks_give_the_capacity():
+    assert ITParams(racks=100, kw_per_rack=20.0).design_kw == 2000.0

@@ -64,6 +64,29 @@ def test_bad_refrigerant_in_a_scenario_file_is_one_line(tmp_path):
         load_scenario(p)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("site = 5\n", r"site must be a site name or a list of names, got 5"),
+        ('sites = ["guian", 3]\n', r"sites must be a site name or a list of names, got \['guian', 3\]"),
+        ("design = true\n", r"design must be a design name or a list of names, got True"),
+        ('site = "guian"\nsites = ["karamay"]\n', r"give site \(one\) or sites \(a list\), not both"),
+        ('design = "spray"\ndesigns = ["free_air"]\n', r"give design \(one\) or designs \(a list\), not both"),
+    ],
+)
+def test_sites_and_designs_are_refused_in_the_files_own_terms(tmp_path, text, message):
+    """The message names the key the file has (``site = 5`` was reported as ``sites``) and a file
+    with both spellings is refused (``sites`` won silently)."""
+    with pytest.raises(ConfigError, match=message):
+        load_scenario(_write(tmp_path, text))
+
+
+def test_one_site_or_a_list_of_sites_load_alike(tmp_path):
+    one = load_scenario(_write(tmp_path, 'site = "guian"\ndesign = "spray"\n'))
+    many = load_scenario(_write(tmp_path, 'sites = ["guian"]\ndesigns = ["spray"]\n', "m.toml"))
+    assert (one.sites, one.designs) == (many.sites, many.designs) == (("guian",), ("spray",))
+
+
 def test_scenario_default_is_valid():
     assert Scenario().cases()
 

@@ -16,6 +16,7 @@ from twin.cli import main
 from twin.core.params import ConfigError
 from twin.engine.simulate import prepare_weather
 from twin.money.economics import EconomicsParams
+from twin.studies import sizing
 from twin.studies.sizing import (
     InfeasibleError,
     Profiles,
@@ -379,3 +380,23 @@ def test_sizing_messages_write_numbers_in_full():
     assert str(Target("days", 120.0)) == "120 days"
     sp = SizingParams(pv_max_mw=100_000.0, grid_cap_mw=2_500.5, wind=False)
     assert _describe_bounds(sp) == "PV ≤ 100,000 MW, grid import ≤ 2500.5 MW, no wind"
+
+
+BOUND_FIELDS = ("pv_max_mw", "wind_max_mw", "storage_max_mw", "storage_max_mwh", "grid_cap_mw", "export_cap_mw")
+
+
+@pytest.mark.parametrize("name", BOUND_FIELDS)
+@pytest.mark.parametrize("value", [-0.5, -0.999, -1.5, -5.0])
+def test_a_bound_is_minus_1_for_none_or_non_negative(name, value):
+    """Only −1 means no bound: a value between −1 and 0 was read as none (the LP bought storage
+    above a typed −0.9 MWh), a value below −1 named a range that suggested −0.5 was allowed."""
+    with pytest.raises(
+        ConfigError, match=rf"size\.{name} = {value:g} is out of range; allowed -1 \(no bound\) or 0 … "
+    ):
+        SizingParams(**{name: value})
+
+
+@pytest.mark.parametrize("name", BOUND_FIELDS)
+def test_minus_1_is_no_bound_and_0_a_bound(name):
+    assert sizing._bound(getattr(SizingParams(**{name: -1}), name)) == np.inf
+    assert sizing._bound(getattr(SizingParams(**{name: 0}), name)) == 0.0

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 
 import pytest
 import xarray as xr
 
 from twin import Scenario, cli
+from twin.core.io import OutputError
 from twin.studies.ensemble import run_ensemble
-from twin.studies.study import ClusterError, Progress, cluster
+from twin.studies.study import Checkpoint, ClusterError, Progress, cluster, fingerprint
 from twin.studies.sweep import run_sweep
 
 BASE = Scenario(sites=("karamay", "qingyang"), designs=("free_air", "immersion_1p"))
@@ -124,3 +126,24 @@ def test_a_task_pauses_the_collector_only_in_a_process_marked_one_task_at_a_time
     finally:
         study._ONE_TASK_AT_A_TIME[0] = flag
         (gc.enable if was else gc.disable)()
+
+
+def test_a_checkpoint_names_what_differs_and_reads_an_older_one(tmp_path):
+    """A checkpoint keeps each part's fingerprint and names the parts that differ; one written
+    before the parts were kept (the fingerprint alone) and one unreadable are refused generally."""
+    spec = {"kind": "ensemble", "scenario": {"sites": ["guian"]}, "seeds": [0, 1], "warming": [0.0]}
+    path = tmp_path / "e.nc.checkpoint"
+    Checkpoint(path, spec)
+    Checkpoint(path, dict(spec))  # the same study resumes
+    with pytest.raises(OutputError, match=r"another study \(--seeds, --warming differ\); run the same command"):
+        Checkpoint(path, {**spec, "seeds": [0, 2], "warming": [1.0]})
+    (path / "study.json").write_text(json.dumps({"fingerprint": fingerprint({**spec, "seeds": [5]})}))
+    with pytest.raises(
+        OutputError, match=r"another study \(its scenario, sites, grid, seeds, --block or --kernel differ\)"
+    ):
+        Checkpoint(path, spec)
+    (path / "study.json").write_text("{not json")
+    with pytest.raises(OutputError, match=r"e\.nc\.checkpoint is unreadable as a checkpoint; .*--force to discard it"):
+        Checkpoint(path, spec)
+    Checkpoint(path, spec, force=True)
+    assert json.loads((path / "study.json").read_text())["fingerprint"] == fingerprint(spec)

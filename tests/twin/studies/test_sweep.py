@@ -130,10 +130,17 @@ def test_output_and_foreign_checkpoint_are_never_replaced_silently(tmp_path):
     with pytest.raises(Stop):
         run_sweep(BASE, GRID, output=other, block=5, progress=False, on_block=lambda i: (_ for _ in ()).throw(Stop))
     changed = (("facility.utilisation", (0.4, 0.6)),)
-    with pytest.raises(OutputError, match="checkpoint of another study"):
+    with pytest.raises(
+        OutputError,
+        match=r"checkpoint of another study \(the scenario \(its sites, designs, grid or fields\) differs\)",
+    ):
         run_sweep(BASE, changed, output=other, block=5, progress=False)
-    with pytest.raises(OutputError, match=r"checkpoint of another study \(its .*--kernel differ\)"):  # ran on numpy
+    with pytest.raises(OutputError, match=r"checkpoint of another study \(--kernel differs\)"):  # ran on numpy
         run_sweep(BASE, GRID, output=other, block=5, progress=False, kernel="numba")
+    with pytest.raises(OutputError, match=r"checkpoint of another study \(--block differs\)"):
+        run_sweep(BASE, GRID, output=other, block=4, progress=False)
+    with pytest.raises(OutputError, match=r"checkpoint of another study \(the scenario .*, --block differ\)"):
+        run_sweep(BASE, changed, output=other, block=4, progress=False)
     ds = run_sweep(BASE, changed, output=other, block=5, progress=False, force=True)
     from twin.engine.kernels import kernel_for, kernel_mark
 
