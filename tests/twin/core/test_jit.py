@@ -34,6 +34,24 @@ def test_helpers_are_found_by_global_name_and_the_kernel_still_runs_as_python():
     np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
 
 
+def _fresh_process(tmp_path, module: str) -> list[float]:
+    """``compiled(module.kern)`` called in a fresh process with its disk cache in ``tmp_path``:
+    ``[out[1], cache hits, cache misses]``."""
+    code = (
+        f"import numpy as np, {module}\nfrom twin.core.jit import compiled\n"
+        f"f = compiled({module}.kern); o = np.empty(2); f(np.array([1.0, 2.0]), o)\n"
+        "print(o[1], sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
+    )
+    env = {
+        **os.environ,
+        "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)]),
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return [float(x) for x in out.stdout.split()]
+
+
 def test_a_changed_helper_is_recompiled_never_loaded_stale(tmp_path):
     """The kernel's cache entry is keyed on its helpers' source: editing a helper in another
     file recompiles the kernel (numba alone would load the stale one)."""
@@ -52,21 +70,9 @@ def test_a_changed_helper_is_recompiled_never_loaded_stale(tmp_path):
             """
         )
     )
-    code = (
-        "import numpy as np, kernel_mod\nfrom twin.core.jit import compiled\n"
-        "f = compiled(kernel_mod.kern); o = np.empty(2); f(np.array([1.0, 2.0]), o)\n"
-        "print(o[1], sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
-    )
-    env = {
-        **os.environ,
-        "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)]),
-    }
 
     def run() -> list[float]:
-        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
-        assert out.returncode == 0, out.stderr
-        return [float(x) for x in out.stdout.split()]
+        return _fresh_process(tmp_path, "kernel_mod")
 
     assert run() == [5.0, 0.0, 1.0]  # compiled and cached
     assert run() == [5.0, 1.0, 0.0]  # loaded from the cache
@@ -110,21 +116,9 @@ def test_a_changed_constant_in_another_module_is_recompiled_never_loaded_stale(t
             """
         )
     )
-    code = (
-        "import numpy as np, plain_mod\nfrom twin.core.jit import compiled\n"
-        "f = compiled(plain_mod.kern); o = np.empty(2); f(np.array([1.0, 2.0]), o)\n"
-        "print(o[1], sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
-    )
-    env = {
-        **os.environ,
-        "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)]),
-    }
 
     def run() -> list[float]:
-        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
-        assert out.returncode == 0, out.stderr
-        return [float(x) for x in out.stdout.split()]
+        return _fresh_process(tmp_path, "plain_mod")
 
     consts = tmp_path / "consts_mod.py"
     assert run() == [14.0, 0.0, 1.0]  # compiled and cached
