@@ -19,10 +19,13 @@ disk cache detects a change in the kernel's own file only; the key of a kernel's
 therefore also holds a digest of the source files of every helper it reaches, so a changed
 helper is recompiled, never loaded stale. That key is extended through numba's
 ``FunctionCache._index_key``, a private method (numba 0.60–0.68); a numba without it compiles
-such kernels in memory in each process instead (slower to start, same results). Module constants a
-kernel or helper reads (numbers, tuples of numbers, arrays: numba freezes them into the machine
-code) count in the key by value, wherever they are defined, so a constant changed in another
-module (``from twin.building.facility import BOUND_SLACK``) is recompiled, never loaded stale.
+kernels with helpers in memory in each process instead (slower to start, same results), and a
+kernel without helpers on numba's own cache. Module constants a kernel or helper reads (numbers,
+strings, tuples of them, nested; arrays; a module's attributes, ``consts.SLACK``; default
+arguments: what numba freezes into the machine code) count in the key by value, wherever they are
+defined, so a constant changed in another module (``from twin.building.facility import
+BOUND_SLACK``) is recompiled, never loaded stale (on a numba without the key method, a kernel
+without helpers is keyed by numba on its own file only).
 
 Where the compiled code lives: numba's ``__pycache__`` beside the kernel's module when that
 directory is writable; otherwise numba's per-user cache directory (``$XDG_CACHE_HOME/numba``,
@@ -90,7 +93,9 @@ def helpers_of(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
 
 
 def _source_digest(fns: list[Callable[..., Any]]) -> str:
-    """Digest of the source files that define ``fns`` (their code when a file cannot be read)."""
+    """Digest of the source files that define ``fns``, their code (nested code objects by their
+    contents, never by a repr that holds an address), default arguments and the module constants
+    they read (:func:`_frozen_values`)."""
     h = hashlib.sha256()
     for path in sorted({inspect.getsourcefile(f) or "" for f in fns}):
         try:
@@ -99,26 +104,57 @@ def _source_digest(fns: list[Callable[..., Any]]) -> str:
         except OSError:
             h.update(path.encode())
     for f in fns:
-        h.update(f.__code__.co_code)
-        h.update(repr(f.__code__.co_consts).encode())
+        _code_digest(h, f.__code__)
+        h.update(str(_frozen_text(f.__defaults__)).encode())
         h.update(_frozen_values(f).encode())
     return h.hexdigest()
 
 
-def _frozen_values(fn: Callable[..., Any]) -> str:
-    """The module constants ``fn`` reads that numba freezes into its machine code, by value:
-    numbers, tuples of numbers and arrays (``name=repr``; an array by its bytes' digest)."""
+def _code_digest(h: Any, code: types.CodeType) -> None:
+    """Add ``code``'s bytecode, names and constants to ``h``, nested code objects recursively."""
+    h.update(code.co_code)
+    h.update(repr(code.co_names).encode())
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            _code_digest(h, c)
+        else:
+            h.update(repr(c).encode())
+
+
+_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+
+
+def _frozen_text(v: Any) -> str | None:
+    """``v`` as numba would freeze it, as stable text: a number, string or None by its repr, a
+    tuple element by element (nested), an array by dtype, shape and its bytes' digest; ``None``
+    for what numba does not freeze as a constant (functions, modules, dicts)."""
     import numpy as np
 
+    if isinstance(v, np.ndarray):
+        return f"array({v.dtype},{v.shape},{hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()})"
+    if isinstance(v, _SCALARS) or isinstance(v, np.number | np.bool_):
+        return repr(v)
+    if isinstance(v, tuple):
+        parts = [_frozen_text(x) for x in v]
+        return None if any(p is None for p in parts) else f"({','.join(parts)})"  # type: ignore[arg-type]
+    return None
+
+
+def _frozen_values(fn: Callable[..., Any]) -> str:
+    """The module constants ``fn`` reads that numba freezes into its machine code, by value
+    (:func:`_frozen_text`): its globals, and the attributes of a module it reads (``consts.SLACK``:
+    every name of ``fn``'s code that the module has)."""
+    names = sorted(_global_names(fn))
     out = []
-    for name in sorted(_global_names(fn)):
+    for name in names:
         v = fn.__globals__.get(name)
-        if isinstance(v, np.ndarray):
-            out.append(f"{name}={v.dtype}{v.shape}{hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()}")
-        elif isinstance(v, (bool, int, float, complex, np.number)) or (
-            isinstance(v, tuple) and all(isinstance(x, (bool, int, float, complex, np.number)) for x in v)
-        ):
-            out.append(f"{name}={v!r}")
+        if isinstance(v, types.ModuleType):
+            for attr in names:
+                text = _frozen_text(getattr(v, attr, None)) if hasattr(v, attr) else None
+                if text is not None:
+                    out.append(f"{name}.{attr}={text}")
+        elif (text := _frozen_text(v)) is not None and name in fn.__globals__:
+            out.append(f"{name}={text}")
     return ";".join(out)
 
 
@@ -194,9 +230,14 @@ def compiled(fn: Callable[..., Any], noalias: bool = False) -> Callable[..., Any
             f = numba.njit(nogil=True, error_model="numpy", pipeline_class=pipeline)(py_func)
             try:
                 salt = _source_digest([fn, *reached]) + (" noalias" if noalias else "")
-                f._cache = _cached(py_func, salt)  # type: ignore[attr-defined]
+                try:
+                    f._cache = _cached(py_func, salt)  # type: ignore[attr-defined]
+                except RuntimeError:  # a numba without the key method: a kernel without helpers on numba's own cache
+                    if reached:
+                        raise
+                    f.enable_caching()
             except (RuntimeError, ImportError, AttributeError, TypeError):
-                pass  # no writable cache directory anywhere, or a numba without this cache API: compile in memory
+                pass  # no writable cache directory anywhere, or a kernel with helpers on such a numba: compile in memory
             _COMPILED[key] = f
         return f
 

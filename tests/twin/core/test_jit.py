@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from twin.core.jit import helpers_of, kernel_helper
 
@@ -78,6 +79,7 @@ def test_a_changed_helper_is_recompiled_never_loaded_stale(tmp_path):
     assert run() == [5.0, 1.0, 0.0]  # loaded from the cache
     helpers = tmp_path / "helpers_mod.py"
     helpers.write_text(helpers.read_text().replace("x * 2.0", "x * 3.0"))
+    _no_stale_bytecode(tmp_path)
     assert run() == [7.0, 0.0, 1.0]  # the helper changed: compiled again, the new result
 
 
@@ -124,6 +126,68 @@ def test_a_changed_constant_in_another_module_is_recompiled_never_loaded_stale(t
     assert run() == [14.0, 0.0, 1.0]  # compiled and cached
     assert run() == [14.0, 1.0, 0.0]  # loaded from the cache
     consts.write_text(consts.read_text().replace("SLACK = 2.0", "SLACK = 3.0"))
+    _no_stale_bytecode(tmp_path)
     assert run() == [16.0, 0.0, 1.0]  # the constant changed: compiled again
     consts.write_text(consts.read_text().replace("10.0", "20.0"))
+    _no_stale_bytecode(tmp_path)
     assert run() == [26.0, 0.0, 1.0]  # an array constant changed: compiled again
+
+
+@pytest.mark.parametrize(
+    ("consts", "kernel", "edit", "before", "after"),
+    [
+        pytest.param(  # a module's attribute: co_names holds "consts_x" and "SLACK", no global holds the value
+            "SLACK = 2.0\n",
+            "import consts_x\n\ndef kern(a, out):\n    for i in range(a.size):\n        out[i] = a[i] * consts_x.SLACK\n    return 0\n",
+            ("2.0", "3.0"),
+            4.0,
+            6.0,
+            id="module-attribute",
+        ),
+        pytest.param(  # a tuple of strings, read through its length (as the kernels read their row tuples)
+            'ROWS = ("a", "b")\n',
+            "from consts_x import ROWS\n\ndef kern(a, out):\n    for i in range(a.size):\n        out[i] = a[i] * len(ROWS)\n    return 0\n",
+            ('"b")', '"b", "c")'),
+            4.0,
+            6.0,
+            id="tuple-of-strings",
+        ),
+        pytest.param(  # nested tuples
+            "T = ((2.0, 0.0), (0.0, 2.0))\n",
+            "from consts_x import T\n\ndef kern(a, out):\n    for i in range(a.size):\n        out[i] = a[i] * T[i][i]\n    return 0\n",
+            ("(0.0, 2.0))", "(0.0, 3.0))"),
+            4.0,
+            6.0,
+            id="nested-tuple",
+        ),
+    ],
+)
+def test_every_constant_numba_freezes_counts_in_the_key(tmp_path, consts, kernel, edit, before, after):
+    """A module attribute, a tuple of strings and nested tuples are frozen by numba as the
+    numbers are: a change of any in another file recompiles (each loaded stale before)."""
+    (tmp_path / "consts_x.py").write_text(consts)
+    (tmp_path / "plain_mod.py").write_text(kernel)
+    assert _fresh_process(tmp_path, "plain_mod") == [before, 0.0, 1.0]
+    assert _fresh_process(tmp_path, "plain_mod") == [before, 1.0, 0.0]
+    path = tmp_path / "consts_x.py"
+    path.write_text(path.read_text().replace(*edit))
+    _no_stale_bytecode(tmp_path)
+    assert _fresh_process(tmp_path, "plain_mod") == [after, 0.0, 1.0]
+
+
+def test_a_kernel_with_nested_code_loads_from_the_cache(tmp_path):
+    """A comprehension's code object is keyed by its contents, not by a repr holding its address
+    (which differs in every process, so the kernel was compiled again every time)."""
+    (tmp_path / "plain_mod.py").write_text(
+        "S = 2.0\n\ndef kern(a, out):\n    xs = [a[i] * S for i in range(a.size)]\n"
+        "    for i in range(a.size):\n        out[i] = xs[i]\n    return 0\n"
+    )
+    assert _fresh_process(tmp_path, "plain_mod") == [4.0, 0.0, 1.0]
+    assert _fresh_process(tmp_path, "plain_mod") == [4.0, 1.0, 0.0]
+
+
+def _no_stale_bytecode(tmp_path) -> None:
+    """Remove the byte-compiled modules: a file rewritten within its timestamp's second at the
+    same size would be loaded from its stale ``.pyc``."""
+    for pyc in tmp_path.rglob("__pycache__/*.pyc"):
+        pyc.unlink()
