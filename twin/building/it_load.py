@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.core.fmt import number
 from twin.core.params import ConfigError, Params, param
 
 __all__ = ["ITParams", "it_power", "occupancy_profile", "overclock_power", "utilisation_profile"]
@@ -18,6 +19,10 @@ T_INLET_REF = 27.0
 the ASHRAE recommended band; the Dell R410 test starts there)."""
 DT_CHIP_AIR = 40.0
 """Chip temperature above the server inlet air, K (assumption: ~67 °C die at 27 °C inlet)."""
+
+
+CAPACITY_ALLOWED = "allowed above 0 up to 10,000,000 kW, or racks and kw_per_rack instead"
+"""What ``facility.it_capacity_kw`` allows: above 0 unless racks are given (then it is not read)."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class ITParams(Params):
         1e7,
         units="kW",
         source="assumption: a 10 MW hall; set racks × kW/rack instead",
-        check=lambda v: None if v > 0 else "allowed above 0, up to 10,000,000 kW (or give racks and kw_per_rack)",
+        check=lambda v: None if 0 <= v <= 1e7 else CAPACITY_ALLOWED,
     )
     racks: int | None = param(
         None, 1, 1e6, source="input: racks × kw_per_rack instead of it_capacity_kw", inherit="it_capacity_kw"
@@ -130,6 +135,10 @@ class ITParams(Params):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.racks is None and self.it_capacity_kw <= 0:
+            raise ConfigError(
+                f"facility.it_capacity_kw = {number(self.it_capacity_kw)} is out of range; {CAPACITY_ALLOWED}"
+            )
         if (self.profile == "csv") != bool(self.profile_csv):
             raise ConfigError(
                 f"facility.profile = {self.profile!r} with profile_csv = {self.profile_csv!r}: "

@@ -79,9 +79,10 @@ class Checkpoint:
                 old, old_parts = None, {}
             if old != key:
                 if not force:
+                    resume = "" if old is None else "run the same command as before to resume it, or "
                     raise OutputError(
-                        f"{self.path} is {_other_study(old, old_parts, parts)}; run the same command "
-                        "as before to resume it, or remove it or pass --force to discard it"
+                        f"{self.path} is {_other_study(old, old_parts, parts)}; {resume}remove it or pass "
+                        "--force to discard it"
                     )
                 shutil.rmtree(self.path)
         if not self.path.exists():
@@ -126,7 +127,9 @@ def _other_study(old: str | None, old_parts: Any, parts: dict[str, str]) -> str:
     keys = [k for k in SPEC_PARTS if k in parts or k in old_parts]
     keys += sorted((set(parts) | set(old_parts)) - set(SPEC_PARTS))
     differ = [SPEC_PARTS.get(k, k) for k in keys if parts.get(k) != old_parts.get(k)]
-    return f"the checkpoint of another study ({', '.join(differ) or 'its definition'} differ{'s' if len(differ) == 1 else ''})"
+    if not differ:  # every part's fingerprint is this study's, the whole one not: study.json was edited
+        return "a checkpoint whose study.json does not match its own parts"
+    return f"the checkpoint of another study ({', '.join(differ)} differ{'s' if len(differ) == 1 else ''})"
 
 
 class Progress:

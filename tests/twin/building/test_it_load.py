@@ -47,14 +47,17 @@ def test_flat_profile_stays_one_value_per_case_and_diurnal_peaks_at_14h():
     np.testing.assert_allclose(d.mean(axis=1), [0.5, 0.8], rtol=1e-12)
 
 
-@pytest.mark.parametrize("value", [0, -5000.0])
-def test_it_capacity_is_refused_with_its_value_and_what_is_allowed(value):
+@pytest.mark.parametrize(("value", "shown"), [(0, "0"), (-5000.0, "-5000"), (2e7, "20000000")])
+def test_it_capacity_is_refused_with_its_value_and_what_is_allowed(value, shown):
     """0 was refused as "must be > 0" without its value, −5000 with a range that allowed 0."""
     with pytest.raises(
-        ConfigError, match=rf"facility\.it_capacity_kw = {value:g} is out of range; allowed above 0, up to"
+        ConfigError,
+        match=rf"facility\.it_capacity_kw = {shown} is out of range; allowed above 0 up to 10,000,000 kW, "
+        "or racks and kw_per_rack instead",
     ):
         ITParams(it_capacity_kw=value)
 
 
-def test_racks_give_the_capacity():
+def test_racks_give_the_capacity_and_a_capacity_of_0_beside_them_is_not_read():
     assert ITParams(racks=100, kw_per_rack=20.0).design_kw == 2000.0
+    assert ITParams(racks=100, kw_per_rack=20.0, it_capacity_kw=0.0).design_kw == 2000.0

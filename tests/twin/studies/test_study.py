@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -143,7 +144,21 @@ def test_a_checkpoint_names_what_differs_and_reads_an_older_one(tmp_path):
     ):
         Checkpoint(path, spec)
     (path / "study.json").write_text("{not json")
-    with pytest.raises(OutputError, match=r"e\.nc\.checkpoint is unreadable as a checkpoint; .*--force to discard it"):
+    with pytest.raises(
+        OutputError, match=r"e\.nc\.checkpoint is unreadable as a checkpoint; remove it or pass --force"
+    ):
         Checkpoint(path, spec)
     Checkpoint(path, spec, force=True)
     assert json.loads((path / "study.json").read_text())["fingerprint"] == fingerprint(spec)
+
+
+def test_a_checkpoint_written_before_the_parts_were_kept_resumes_its_own_study(tmp_path):
+    """study.json of the previous version holds the fingerprint alone: the same study resumes
+    with its finished blocks (and keeps them)."""
+    spec = {"kind": "sweep", "scenario": {"sites": ["guian"]}, "list": None, "block": 5}
+    path = tmp_path / "s.nc.checkpoint"
+    path.mkdir()
+    (path / "study.json").write_text(json.dumps({"fingerprint": fingerprint(spec)}))
+    ckpt = Checkpoint(path, spec)
+    ckpt.save(0, {"pue": np.array([1.2])})
+    assert Checkpoint(path, spec).done() == {0}
