@@ -25,6 +25,7 @@ from typing import Any
 
 from weather.dataset import (
     DIP_SLOPE_BOUND,
+    ELEVATION_RANGE_M,
     VARIABILITY_RANGES,
     check_location,
     extremes_problem,
@@ -242,7 +243,7 @@ _TABLES: dict[str, dict[str, tuple[type, Any, bool]]] = {
     "location": {
         "latitude_deg": (float, (-90.0, 90.0), True),
         "longitude_deg": (float, (-180.0, 180.0), True),
-        "elevation_m": (float, (-500.0, 6000.0), True),
+        "elevation_m": (float, ELEVATION_RANGE_M, True),
         "utc_offset_h": (float, (-12.0, 14.0), True),
         "station": (str, None, False),
         "wmo": (str, None, False),
