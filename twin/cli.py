@@ -1206,8 +1206,9 @@ def _where_lowest(da: Any) -> dict[str, str]:
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
     import weather
+    from twin.core.fmt import span
     from twin.core.params import ConfigError
-    from twin.studies.ensemble import MAX_SEEDS, run_ensemble
+    from twin.studies.ensemble import MAX_SEEDS, WARMING_RANGE_K, check_warming, run_ensemble
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, sweep_scenario
 
@@ -1216,15 +1217,19 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     _set_not_swept(args, [k for k, _ in base.sweep])
     if args.seeds > MAX_SEEDS:  # before range(N) is counted: 10**20 seeds is one line too
         raise ConfigError(f"--seeds = {args.seeds}: at most {MAX_SEEDS:,} generated years per site and warming")
+    allowed = f"each within {span(*WARMING_RANGE_K)} K"
     try:
-        warming = [float(w) for w in parse_grid(f"warming={args.warming}")[1]]
-    except (ConfigError, TypeError, ValueError) as exc:
-        why = str(exc).partition("': ")[2] if isinstance(exc, ConfigError) else ""  # e.g. a value is repeated
+        values = parse_grid(f"warming={args.warming}")[1]
+    except ConfigError as exc:
+        why = str(exc).partition("': ")[2]  # e.g. a value is repeated
         why = f"{why}; " if why and not why.startswith("write") else ""
         raise ConfigError(
-            f"--warming {args.warming!r}: {why}write kelvin values w1,w2,... or start:stop:step "
-            "(each within -10 … 10 K)"
+            f"--warming {args.warming!r}: {why}write kelvin values w1,w2,... or start:stop:step ({allowed})"
         ) from None
+    try:
+        warming = check_warming(values)
+    except ConfigError as exc:
+        raise ConfigError(f"--warming {args.warming!r}: {exc}") from None
     out = _study_output(args, f"{stem}-ensemble")
     with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
         warnings.simplefilter("ignore", weather.WeatherWarning)
