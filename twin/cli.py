@@ -920,12 +920,17 @@ def cmd_dash(args: argparse.Namespace) -> int:
     sc = _load_scenario_arg(args.scenario)
     from dashboards.app import bind, create_app, serve
 
-    app = create_app(sc.to_dict())
-    server = None if args.debug else bind(app, args.host, args.port)  # a busy port fails before the study
-    with _interrupt_remembered() as interrupted:
-        _study_tables(sc, args)
-        if interrupted:  # a Ctrl-C whose KeyboardInterrupt was lost in a finaliser during the study
-            raise KeyboardInterrupt
+    with _interrupt_remembered() as interrupted:  # from the app's building to the serving
+        app = create_app(sc.to_dict())
+        server = None if args.debug else bind(app, args.host, args.port)  # a busy port fails before the study
+        try:
+            _study_tables(sc, args)
+            if interrupted:  # a Ctrl-C whose KeyboardInterrupt was lost in a finaliser since the app's building
+                raise KeyboardInterrupt
+        except BaseException:
+            if server is not None:
+                server.close()
+            raise
         serve(app, host=args.host, port=args.port, debug=args.debug, server=server)
     return 0
 

@@ -745,9 +745,19 @@ class _InterruptInFinaliser:
         time.sleep(0.2)  # the handler runs here, inside the finaliser
 
 
-def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypatch, capsys):
-    """A Ctrl-C during the study whose KeyboardInterrupt Python drops (it arrived in a finaliser) still
-    stops `twin dash` before it serves (make run kept serving: tests/test_make_run.py)."""
+class _Server:
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("where", ["create_app", "bind", "study"])
+def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypatch, capsys, where):
+    """A Ctrl-C whose KeyboardInterrupt Python drops (it arrived in a finaliser) while the app is
+    built, its port bound or the study printed still stops `twin dash` before it serves, the bound
+    port closed (make run kept serving: tests/test_make_run.py; the app's building and the bind were
+    outside the handler's reach)."""
     import signal
     import sys
 
@@ -756,18 +766,20 @@ def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypat
     before = signal.getsignal(signal.SIGINT)  # default_int_handler, or SIG_IGN when started in the background
     dropped: list[type] = []
     served: list[int] = []
+    server = _Server()
+
+    def finalised_interrupt(step):
+        if step == where:
+            x = _InterruptInFinaliser()
+            del x
+
     monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_type))
-    monkeypatch.setattr(app_mod, "create_app", lambda d: object())
-    monkeypatch.setattr(app_mod, "bind", lambda app, host, port: None)
+    monkeypatch.setattr(app_mod, "create_app", lambda d: finalised_interrupt("create_app"))
+    monkeypatch.setattr(app_mod, "bind", lambda app, host, port: finalised_interrupt("bind") or server)
     monkeypatch.setattr(app_mod, "serve", lambda *a, **k: served.append(1))
-
-    def study(sc, args):
-        x = _InterruptInFinaliser()
-        del x
-
-    monkeypatch.setattr(cli, "_study_tables", study)
+    monkeypatch.setattr(cli, "_study_tables", lambda sc, args: finalised_interrupt("study"))
     assert cli.main(["dash", "--port", "8123"]) == 130
-    assert dropped == [KeyboardInterrupt] and served == []
+    assert dropped == [KeyboardInterrupt] and served == [] and server.closed
     assert "twin: interrupted" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is before
 
