@@ -486,7 +486,7 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     import sites
     import weather
     from twin.engine.weather_source import site_weather
-    from weather.validation import THRESHOLDS, compare_design_conditions, compare_ensemble
+    from weather.validation import SATURATION_LEVELS, THRESHOLDS, compare_design_conditions, compare_ensemble
 
     folder = Path(args.dir)
     if args.seeds < 1:
@@ -504,6 +504,7 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
             by_wmo[s.location.wmo] = s
     rows, design_rows, problems = [], [], []
     count_keys = [f"{k}>{x:g}" for k, xs in THRESHOLDS.items() for x in xs]
+    saturation_keys = [f"rh>={x:g}" for x in SATURATION_LEVELS]
     for f in files:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", weather.WeatherWarning)
@@ -525,11 +526,17 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
             dc = compare_design_conditions(gens, real)
             design_rows.append([site.key, *[_design_cell(*dc[k]) for k in DESIGN_COLUMNS]])
         row = [site.key, f"{res['dt_month_max']:.2f}", f"{100 * res['ghi_rel']:+.1f} %"]
-        for k in count_keys:
-            gm, sd, r, ok = res["counts"][k]
+        for group, k in [*(("counts", k) for k in count_keys), *(("saturation", k) for k in saturation_keys)]:
+            gm, sd, r, ok = res[group][k]
             row.append(f"{gm:.0f}±{sd:.0f} / {r}" + ("" if ok else " ✗"))
         rows.append(row)
-    header = ["site", "max ΔT month K", "ΔGHI year", *[f"h {k.replace('>', ' > ')} °C" for k in count_keys]]
+    header = [
+        "site",
+        "max ΔT month K",
+        "ΔGHI year",
+        *[f"h {k.replace('>', ' > ')} °C" for k in count_keys],
+        *[f"h RH ≥ {x:g} %" for x in SATURATION_LEVELS],
+    ]
     print(_table(rows, header, args.markdown))
     print(f"generated: mean ± SD over seeds 0…{args.seeds - 1} / real file; ✗ outside ±10 % (or ±100 h)")
     if args.design:

@@ -800,3 +800,19 @@ def test_an_implausible_warming_names_the_option_the_value_and_the_range(value, 
     args = ["ensemble", "--site", "qingyang", "--cooling", "free_air", "--seeds", "1", "--warming", value]
     assert cli.main(args) == 2
     assert capsys.readouterr().err == f"twin: error: {message}\n"
+
+
+def test_weather_validate_prints_the_hours_near_saturation(tmp_path, capsys):
+    """The RH ≥ 99 % and ≥ 95 % hour counts (weather.validation.near_saturation_hours) beside the
+    threshold counts: generated mean ± SD / the real file's, ✗ outside the tolerance."""
+    import weather
+    from weather.validation import near_saturation_hours
+
+    shutil.copy(epw_path("qingyang"), tmp_path)
+    assert cli.main(["weather-validate", "--dir", str(tmp_path), "--seeds", "1"]) == 0
+    header, _, row = capsys.readouterr().out.splitlines()[:3]
+    assert header.split()[-10:] == "h RH ≥ 99 % h RH ≥ 95 %".split()
+    real = near_saturation_hours(weather.read_epw(epw_path("qingyang"))[0])
+    cells = [c.strip() for c in row.split("  ") if c.strip()][-2:]
+    assert [c.split(" / ")[1].split()[0] for c in cells] == [str(real["rh>=99"]), str(real["rh>=95"])]
+    assert all(c.split(" / ")[0].partition("±")[2].isdigit() for c in cells)
