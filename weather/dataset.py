@@ -43,6 +43,7 @@ __all__ = [
     "ELEVATION_RANGE_M",
     "LOCATION_RANGES",
     "MAX_GAP_HOURS",
+    "PEAK_HOUR_SD_BOUND",
     "REPAIRS",
     "VARIABILITY_RANGES",
     "VARIABLES",
@@ -326,8 +327,14 @@ DIP_SLOPE_BOUND = 3.0
 """The generator's bound of β, the change of the afternoon dew-point dip per SD of the day's dew
 point, K each way (``weather.generator.DIP_SLOPE_MAX`` is this constant; why 3 K: its docstring). ``t_dew_dip_slope`` may be up to ±10 K per SD (:data:`VARIABILITY_RANGES`: what
 a record may measure), but a generated year changes the dip by at most this much, so a site file
-beyond it is read with a :class:`WeatherWarning` (``sites.library``), as ``t_peak_hour_sd_h``
-beyond the drawn spread's bound is generated with one."""
+beyond it is read with a :class:`WeatherWarning` (``sites.library``)."""
+
+PEAK_HOUR_SD_BOUND = 3.0
+"""Largest spread of the drawn hours of the daily maximum, h (``weather.generator.PEAK_HOUR_SD_MAX``
+is this constant; why 3 h: its docstring). ``t_peak_hour_sd_h`` may be up to 18 h (what a record
+may measure), but a generated year draws at most this spread, so a site file beyond it is read
+with a :class:`WeatherWarning` (``sites.library``), as a ``t_dew_dip_slope`` beyond
+:data:`DIP_SLOPE_BOUND` is."""
 
 
 EXTREME_FIELDS = (

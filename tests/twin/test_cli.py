@@ -816,3 +816,44 @@ def test_weather_validate_prints_the_hours_near_saturation(tmp_path, capsys):
     cells = [c.strip() for c in row.split("  ") if c.strip()][-2:]
     assert [c.split(" / ")[1].split()[0] for c in cells] == [str(real["rh>=99"]), str(real["rh>=95"])]
     assert all(c.split(" / ")[0].partition("±")[2].isdigit() for c in cells)
+
+
+def test_each_warning_is_one_line_once_per_command(tmp_path, capsys):
+    """The one policy (``cli._Warnings``): a weather file's repair and a site file's field beyond
+    the generator's bound were dropped by run, weather, sweep and ensemble; each is said once, as
+    one ``twin: warning:`` line, however many years or blocks raise it; a command that ends in an
+    error prints its one error line only."""
+    lines = epw_path("qingyang").read_text(encoding="latin-1").split("\n")
+    row = lines[100].split(",")
+    row[6] = "99.9"  # t_db missing for an hour: interpolated, with a WeatherWarning
+    lines[100] = ",".join(row)
+    gap = tmp_path / "gap.epw"
+    gap.write_text("\n".join(lines), encoding="latin-1")
+    assert (
+        cli.main(
+            ["compare", "--site", "qingyang", "--cooling", "free_air", "spray", "--weather", str(gap), "--no-output"]
+        )
+        == 0
+    )
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"twin: warning: {gap}: t_db: 1 h gap from 2021-01-04 20:00:00 interpolated linearly"]
+    assert cli.main(["weather", "--file", str(gap)]) == 0  # the report's note says it: not warned again
+    out, err = capsys.readouterr()
+    assert "note: t_db: 1 h gap from 2021-01-04 20:00:00 interpolated linearly" in out and err == ""
+
+    sites_dir = tmp_path / "sites"
+    sites_dir.mkdir()
+    text = (Path(cli.__file__).parents[1] / "sites" / "data" / "karamay.toml").read_text(encoding="utf-8")
+    (sites_dir / "kone.toml").write_text(text.replace('key = "karamay"', 'key = "kone"'), "utf-8")
+    args = ["--site-dir", str(sites_dir), "ensemble", "--site", "kone", "--cooling", "spray", "--seeds", "2"]
+    assert cli.main([*args, "-o", str(tmp_path / "e.nc")]) == 0
+    err = [x for x in capsys.readouterr().err.splitlines() if x.startswith("twin: warning:")]
+    assert err == [
+        f"twin: warning: {sites_dir / 'kone.toml'}: variability.t_peak_hour_sd_h up to 4.45 h (December): a generated "
+        "year spreads the hour of the daily maximum by at most 3 h (weather.dataset.PEAK_HOUR_SD_BOUND), so the "
+        "months beyond it get that"
+    ]
+    far = ["--site-dir", str(sites_dir), "run", "--site", "kone", "--cooling", "spray", "--no-output"]
+    assert cli.main([*far, "--weather", str(epw_path("qingyang"))]) == 2  # the error is all of stderr
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error: ") and "2,202 km" in err and err.count("\n") == 1

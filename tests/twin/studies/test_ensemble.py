@@ -126,11 +126,11 @@ def test_cli_ensemble_names_a_warming_that_is_not_a_number(tmp_path, capsys, war
 def test_cli_ensemble_says_its_seeds_replace_a_scenario_seed(tmp_path, capsys):
     """A [weather] seed of the file and --set weather.seed are treated alike: one warning line
     that the ensemble's seeds replace it, and the members are those of seed 0 (the default)."""
-    (tmp_path / "s.toml").write_text('name = "s"\nsite = "karamay"\ndesign = "spray"\n[weather]\nseed = 7\n')
+    (tmp_path / "s.toml").write_text('name = "s"\nsite = "qingyang"\ndesign = "spray"\n[weather]\nseed = 7\n')
     common = ["--seeds", "2", "--markdown"]
     runs = {
-        "plain": ["ensemble", "--site", "karamay", "--cooling", "spray", *common],
-        "set": ["ensemble", "--site", "karamay", "--cooling", "spray", "--set", "weather.seed=5", *common],
+        "plain": ["ensemble", "--site", "qingyang", "--cooling", "spray", *common],
+        "set": ["ensemble", "--site", "qingyang", "--cooling", "spray", "--set", "weather.seed=5", *common],
         "file": ["ensemble", str(tmp_path / "s.toml"), *common],
         "file-set-0": ["ensemble", str(tmp_path / "s.toml"), "--set", "weather.seed=0", *common],
     }
