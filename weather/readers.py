@@ -462,7 +462,8 @@ def read_pvgis_tmy(
     try:
         df, meta = pvlib.iotools.read_pvgis_tmy(str(p), map_variables=True)
     except Exception as exc:
-        raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({_first_line(exc)})") from None
+        why = f"no {exc.args[0]!r} field" if isinstance(exc, KeyError) and exc.args else _first_line(exc)
+        raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({why})") from None
     _year_length_check(len(df), source)
     if p.suffix.lower() == ".csv":
         head = p.read_text(encoding="latin-1").splitlines()

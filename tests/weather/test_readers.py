@@ -717,3 +717,11 @@ def test_reader_messages_are_in_the_users_terms_not_the_libraries(tmp_path):
     with pytest.raises(weather.WeatherError, match=r"e\.nc: cannot open as NetCDF-4 \(no NetCDF-4 \(HDF5\) signature"):
         weather.read_netcdf(nc, utc_offset_h=8)
     assert "C error" not in str(err.value)
+
+
+def test_a_pvgis_json_without_a_field_names_it(tmp_path):
+    """pvlib's KeyError was said as its bare text: ``cannot parse PVGIS TMY data ('meta')``."""
+    p = tmp_path / "p.json"
+    p.write_text('{"outputs": {}}')
+    with pytest.raises(weather.WeatherError, match=r"p\.json: cannot parse PVGIS TMY data \(no '\w+' field\)$"):
+        weather.read_pvgis_tmy(p)
