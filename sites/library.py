@@ -341,13 +341,14 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
 
 
 def _number(path: str, name: str, value: Any, rng: tuple[float, float] | None) -> float:
+    allowed = f"; allowed {span(*rng)}" if rng is not None else ""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SiteError(f"{path}: {name} must be a number, got {value!r}")
+        raise SiteError(f"{path}: {name} must be a number, got {value!r}{allowed}")
     v = float(value)
     if not math.isfinite(v):
-        raise SiteError(f"{path}: {name} must be finite, got {value!r}")
+        raise SiteError(f"{path}: {name} must be finite, got {value!r}{allowed}")
     if rng is not None and not rng[0] <= v <= rng[1]:
-        raise SiteError(f"{path}: {name} = {number(v, grouped=False)} is out of range; allowed {span(*rng)}")
+        raise SiteError(f"{path}: {name} = {number(v, grouped=False)} is out of range{allowed}")
     return v
 
 

@@ -98,7 +98,21 @@ def test_user_site_overrides_builtin_of_same_key(tmp_path):
         ("latitude_deg = 45.62", "latitude_deg = 95", r"location.latitude_deg = 95 is out of range; allowed -90 … 90"),
         ("latitude_deg = 45.62", "lattitude_deg = 45.62", r"unknown field location.lattitude_deg"),
         ("elevation_m = 449.5\n", "", r"missing field location.elevation_m"),
-        ("price_cny_per_kwh = 0.45", 'price_cny_per_kwh = "cheap"', r"tariff.price_cny_per_kwh must be a number"),
+        (
+            "price_cny_per_kwh = 0.45",
+            'price_cny_per_kwh = "cheap"',
+            r"tariff.price_cny_per_kwh must be a number, got 'cheap'; allowed 0 … 10$",
+        ),
+        (
+            "elevation_m = 449.5\n",
+            'elevation_m = ""\n',
+            r"location.elevation_m must be a number, got ''; allowed -500 … 6000$",
+        ),
+        (
+            "elevation_m = 449.5\n",
+            "elevation_m = nan\n",
+            r"location.elevation_m must be finite, got nan; allowed -500 … 6000$",
+        ),
         (
             "rh_mean_pct = [77,",
             "rh_mean_pct = [177,",
