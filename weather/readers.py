@@ -833,15 +833,31 @@ def _read_standard_netcdf(
         if offset is None:
             raise WeatherError(f"{source}: time is in UTC and the file has no utc_offset_h; pass the site's")
         stamps = stamps + pd.Timedelta(hours=float(offset))
+
+    def number_of(key: str, value: Any) -> float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            lo, hi = LOCATION_RANGES.get(key, (0.0, 300.0))  # wind_height_m: the site schema's bound
+            units = "" if key in ("latitude", "longitude") else (" h" if key == "utc_offset_h" else " m")
+            raise WeatherError(
+                f"{source}: attribute {key} = {value!r} is not a number; allowed {span(lo, hi)}{units}"
+            ) from None
+
+    notes = []
+    if "elevation" not in attrs and elevation is None:
+        elevation = 0.0
+        notes.append("elevation unknown; 0 m assumed (pass elevation, or run it for a site: --site NAME)")
     meta: dict[str, Any] = {
         "name": str(attrs.get("name", Path(source).stem)),
-        "latitude": float(attrs.get("latitude", latitude if latitude is not None else np.nan)),
-        "longitude": float(attrs.get("longitude", longitude if longitude is not None else np.nan)),
-        "elevation": float(attrs.get("elevation", elevation if elevation is not None else 0.0)),
-        "utc_offset_h": float(offset) if offset is not None else np.nan,
-        "wind_height_m": float(attrs.get("wind_height_m", 10.0)),
+        "latitude": number_of("latitude", attrs.get("latitude", latitude if latitude is not None else np.nan)),
+        "longitude": number_of("longitude", attrs.get("longitude", longitude if longitude is not None else np.nan)),
+        "elevation": number_of("elevation", attrs.get("elevation", elevation)),
+        "utc_offset_h": number_of("utc_offset_h", offset) if offset is not None else np.nan,
+        "wind_height_m": number_of("wind_height_m", attrs.get("wind_height_m", 10.0)),
         "source_file": source,
         "format": "netcdf",
+        "notes": notes,
     }
     missing = [k for k in ("latitude", "longitude", "utc_offset_h") if not math.isfinite(meta[k])]
     if missing:

@@ -403,6 +403,14 @@ def test_a_csv_or_netcdf_location_without_a_finite_elevation_is_refused(tmp_path
     ds.assign_attrs(elevation=float("nan")).to_netcdf(nc, engine="h5netcdf")
     with pytest.raises(weather.WeatherError, match=r"w\.nc: elevation = nan m is not a finite number"):
         weather.read(nc)
+    ds.assign_attrs(elevation="").to_netcdf(nc, engine="h5netcdf")  # was "cannot read the ERA5 variables (…)"
+    with pytest.raises(weather.WeatherError, match=r"w\.nc: attribute elevation = '' is not a number; allowed -500"):
+        weather.read(nc)
+    bare = ds.copy()
+    del bare.attrs["elevation"]
+    bare.to_netcdf(nc, engine="h5netcdf")
+    _, meta = _quiet(weather.read, nc)
+    assert meta["elevation"] == 0.0 and any(n.startswith("elevation unknown; 0 m assumed") for n in meta["notes"])
 
 
 def _csv_of(ds, path, sep=",", decimal="."):
