@@ -108,7 +108,9 @@ def read_case_list(path: str | Path) -> tuple[tuple[str, ...], list[tuple[Any, .
         raise ConfigError(f"--list {p}: {problem}")
     keys = tuple(k.strip() for k in lines[0])
     if len(set(keys)) != len(keys) or not all(keys):
-        raise ConfigError(f"--list {p}: header {','.join(keys)} has an empty or repeated key")
+        bad = next((f"column {i + 1} is empty" for i, k in enumerate(keys) if not k), None)
+        bad = bad or next(f"key {k!r} is repeated" for i, k in enumerate(keys) if k in keys[:i])
+        raise ConfigError(f"--list {p}: header {','.join(keys)}: {bad}; give each key once")
     rows = []
     for n, r in enumerate(lines[1:], start=2):
         if len(r) != len(keys):

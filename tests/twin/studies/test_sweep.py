@@ -94,6 +94,15 @@ def test_a_case_list_not_utf8_or_semicolon_separated_is_one_line(tmp_path):
         ConfigError, match=r"^--list .*cases\.csv: not UTF-8 text \(byte 25\); save the CSV file as UTF-8$"
     ):
         read_case_list(f)
+    f.write_text("facility.utilisation,facility.utilisation\n0.5,0.6\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"header facility\.utilisation,facility\.utilisation: key 'facility\.utilisation' is repeated",
+    ):
+        read_case_list(f)
+    f.write_text("facility.utilisation,\n0.5,0.6\n")
+    with pytest.raises(ConfigError, match=r"header facility\.utilisation,: column 2 is empty; give each key once"):
+        read_case_list(f)
     f.write_text("facility.utilisation;facility.idle_fraction\n0,5;0,2\n")
     with pytest.raises(
         ConfigError, match=r"header 'facility\.utilisation;facility\.idle_fraction' is separated by ';'"
