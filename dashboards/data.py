@@ -14,7 +14,6 @@ import json
 import os
 import tempfile
 import threading
-import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -131,9 +130,7 @@ def _weather_of(sc: Scenario) -> dict:
     key = (sites.load(sc.sites[0], sc.site_dirs).key, w.source, w.seed, w.year, sc.site_dirs)
 
     def make() -> dict:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", weather.WeatherWarning)
-            return prepare_weather(sc)
+        return prepare_weather(sc)
 
     return _WEATHER.get(key, make)
 
@@ -168,8 +165,7 @@ def frontier(sc: Scenario, i: int = 0, compute: bool = True) -> xr.Dataset | Non
         from twin.studies import sizing
 
         sp = sizing.SizingParams()
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", weather.WeatherWarning)
+        with np.errstate(all="ignore"):
             inp = sizing.sizing_inputs(one, sp, weather=_weather_of(one))
             return sizing.pareto(inp, "hourly", np.asarray(FRONTIER_TARGETS), sp)
 
@@ -181,8 +177,7 @@ def study(seed: int = 0) -> xr.Dataset:
 
     def make() -> xr.Dataset:
         sc = Scenario(sites=tuple(sites.available()), designs=tuple(DESIGNS), name="study", weather=_seed(seed))
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", weather.WeatherWarning)
+        with np.errstate(all="ignore"):
             return annual_kpis(sc)
 
     return _STUDIES.get(("study", seed), make)
@@ -207,8 +202,7 @@ def comparison(sc: Scenario, i: int = 0) -> xr.Dataset:
 
     def make() -> xr.Dataset:
         s = Scenario.from_dict(d)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", weather.WeatherWarning)
+        with np.errstate(all="ignore"):
             return annual_kpis(s)
 
     return _STUDIES.get(key, make)
@@ -224,8 +218,7 @@ def designs_at_site(sc: Scenario, i: int = 0) -> xr.Dataset:
 
     def make() -> xr.Dataset:
         s = Scenario.from_dict(d)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", weather.WeatherWarning)
+        with np.errstate(all="ignore"):
             return annual_kpis(s, weather=_weather_of(one))
 
     return _STUDIES.get(key, make)
@@ -259,9 +252,7 @@ def upload_epw(content: bytes, filename: str = "upload.epw") -> tuple[str, xr.Da
         path = Path(_UPLOAD_DIR.name) / f"{digest}.epw"
         path.write_bytes(content)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", weather.WeatherWarning)
-            ds, meta = weather.read_epw(path)
+        ds, meta = weather.read_epw(path)
     except weather.WeatherError as exc:
         path.unlink(missing_ok=True)
         raise weather.WeatherError(str(exc).replace(str(path), name)) from None
@@ -278,8 +269,7 @@ def scenario_kpis(sc: Scenario) -> xr.Dataset:
     """Annual KPIs of every case of a scenario (memoised)."""
 
     def make() -> xr.Dataset:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", weather.WeatherWarning)
+        with np.errstate(all="ignore"):
             return annual_kpis(sc)
 
     return _STUDIES.get("kpis" + key_of(sc.to_dict()), make)

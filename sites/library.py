@@ -25,6 +25,8 @@ from typing import Any
 
 from weather.dataset import (
     DIP_SLOPE_BOUND,
+    ELEVATION_RANGE_M,
+    PEAK_HOUR_SD_BOUND,
     VARIABILITY_RANGES,
     check_location,
     extremes_problem,
@@ -242,7 +244,7 @@ _TABLES: dict[str, dict[str, tuple[type, Any, bool]]] = {
     "location": {
         "latitude_deg": (float, (-90.0, 90.0), True),
         "longitude_deg": (float, (-180.0, 180.0), True),
-        "elevation_m": (float, (-500.0, 6000.0), True),
+        "elevation_m": (float, ELEVATION_RANGE_M, True),
         "utc_offset_h": (float, (-12.0, 14.0), True),
         "station": (str, None, False),
         "wmo": (str, None, False),
@@ -339,13 +341,14 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
 
 
 def _number(path: str, name: str, value: Any, rng: tuple[float, float] | None) -> float:
+    allowed = f"; allowed {span(*rng)}" if rng is not None else ""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SiteError(f"{path}: {name} must be a number, got {value!r}")
+        raise SiteError(f"{path}: {name} must be a number, got {value!r}{allowed}")
     v = float(value)
     if not math.isfinite(v):
-        raise SiteError(f"{path}: {name} must be finite, got {value!r}")
+        raise SiteError(f"{path}: {name} must be finite, got {value!r}{allowed}")
     if rng is not None and not rng[0] <= v <= rng[1]:
-        raise SiteError(f"{path}: {name} = {number(v, grouped=False)} is out of range; allowed {span(*rng)}")
+        raise SiteError(f"{path}: {name} = {number(v, grouped=False)} is out of range{allowed}")
     return v
 
 
@@ -433,7 +436,6 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         if problem:
             raise SiteError(f"{path}: {problem}")
         _check_wind_lags(path, variability)
-        _warn_dip_slope(path, variability)
     loc["station"] = loc["station"] or ""
     loc["wmo"] = loc["wmo"] or ""
     return Site(
@@ -502,24 +504,52 @@ def wind_lag2_range(lag1: float) -> tuple[float, float] | None:
     return (min(taken), max(taken)) if taken else None
 
 
-def _warn_dip_slope(path: str, variability: Mapping[str, Any]) -> None:
-    """Warn when ``t_dew_dip_slope`` passes the generator's bound of the dip's change
-    (:data:`weather.dataset.DIP_SLOPE_BOUND`): a record may measure it, a generated year stops there."""
-    slope = variability.get("t_dew_dip_slope")
-    if slope is None or max(abs(x) for x in slope) <= DIP_SLOPE_BOUND:
-        return
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _warn_generator_bounds(path: str, variability: Mapping[str, Any]) -> None:
+    """Warn when ``t_dew_dip_slope`` or ``t_peak_hour_sd_h`` passes the generator's bound
+    (:data:`weather.dataset.DIP_SLOPE_BOUND`, :data:`weather.dataset.PEAK_HOUR_SD_BOUND`): a
+    record may measure it, a generated year stops there. The message names the file and the
+    month of the largest value. Said by :func:`load` of the site, on every load (the file is
+    read once while unchanged; ``twin`` says each warning once per command)."""
     import warnings
 
     from weather.dataset import WeatherWarning
 
-    worst = max(slope, key=abs)
-    warnings.warn(
-        f"{path}: variability.t_dew_dip_slope up to {number(worst, grouped=False)} K per SD: a generated year "
-        f"changes the afternoon dip by at most {number(DIP_SLOPE_BOUND)} K per SD each way "
-        "(weather.dataset.DIP_SLOPE_BOUND), so the months beyond it get a smaller slope",
-        WeatherWarning,
-        stacklevel=3,
-    )
+    slope = variability.get("t_dew_dip_slope")
+    if slope is not None and max(abs(x) for x in slope) > DIP_SLOPE_BOUND:
+        worst = max(slope, key=abs)
+        warnings.warn(
+            f"{path}: variability.t_dew_dip_slope up to {number(worst, grouped=False)} K per SD: a generated year "
+            f"changes the afternoon dip by at most {number(DIP_SLOPE_BOUND)} K per SD each way "
+            "(weather.dataset.DIP_SLOPE_BOUND), so the months beyond it get a smaller slope",
+            WeatherWarning,
+            stacklevel=4,
+        )
+    spread = variability.get("t_peak_hour_sd_h")
+    if spread is not None and max(spread) > PEAK_HOUR_SD_BOUND:
+        month = max(range(len(spread)), key=lambda i: spread[i])
+        warnings.warn(
+            f"{path}: variability.t_peak_hour_sd_h up to {number(spread[month], grouped=False)} h "
+            f"({_MONTHS[month]}): a generated year spreads the hour of the daily maximum by at most "
+            f"{number(PEAK_HOUR_SD_BOUND)} h (weather.dataset.PEAK_HOUR_SD_BOUND), so the months beyond it get that",
+            WeatherWarning,
+            stacklevel=4,
+        )
 
 
 def _dirs(extra_dirs: Iterable[str | os.PathLike[str]] | None) -> list[Path]:
@@ -596,10 +626,10 @@ def load(name: str, extra_dirs: Iterable[str | os.PathLike[str]] | None = None) 
     """
     files = site_files(extra_dirs)
     want = normalize_name(name)
-    if want in files:
-        return read_site_file(files[want])
-    for f in files.values():
-        site = read_site_file(f)
-        if want in site.aliases or want == normalize_name(site.name):
-            return site
-    raise SiteError(f"unknown site {name!r}; known sites: {', '.join(sorted(files))}")
+    named = (s for s in map(read_site_file, files.values()) if want in (*s.aliases, normalize_name(s.name)))
+    site = read_site_file(files[want]) if want in files else next(named, None)
+    if site is None:
+        raise SiteError(f"unknown site {name!r}; known sites: {', '.join(sorted(files))}")
+    if site.variability is not None:  # the site loaded, not those read to find it
+        _warn_generator_bounds(site.path, site.variability)
+    return site

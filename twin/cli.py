@@ -448,6 +448,10 @@ def cmd_weather(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", weather.WeatherWarning)
             ds, meta, label = _load_weather(args)
+        notes = meta.get("notes", []) if not args.derive else []
+        for w in caught:  # to the one policy (main), but a note the report prints below is not said twice
+            if not any(str(w.message).endswith(f": {note}") for note in notes):
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         if args.derive:
             v = variability_from_record(ds, f"derived from {label} by weather.generator.variability_from_record")
             print("[variability]")
@@ -477,7 +481,6 @@ def cmd_weather(args: argparse.Namespace) -> int:
             print(f"note: {note}")
         if args.file and not meta.get("flags"):
             print("record check: no impossible or implausible records")
-        del caught
         _write_outputs(ds, outputs, args.force, dataset=functools.partial(weather.location_columns, ds))
     return 0
 
@@ -486,7 +489,7 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     import sites
     import weather
     from twin.engine.weather_source import site_weather
-    from weather.validation import THRESHOLDS, compare_design_conditions, compare_ensemble
+    from weather.validation import SATURATION_LEVELS, THRESHOLDS, compare_design_conditions, compare_ensemble
 
     folder = Path(args.dir)
     if args.seeds < 1:
@@ -504,32 +507,33 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
             by_wmo[s.location.wmo] = s
     rows, design_rows, problems = [], [], []
     count_keys = [f"{k}>{x:g}" for k, xs in THRESHOLDS.items() for x in xs]
+    saturation_keys = [f"rh>={x:g}" for x in SATURATION_LEVELS]
     for f in files:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", weather.WeatherWarning)
-            real, real_meta = weather.read_epw(f)  # the reader's checks first: a file, not empty, an EPW
+        real, real_meta = weather.read_epw(f)  # the reader's checks first: a file, not empty, an EPW
         with open(f, encoding="latin-1") as fh:
             wmo = fh.readline().split(",")[5].strip()  # the LOCATION line the reader accepted
         site = by_wmo.get(wmo)
         if site is None:
             print(f"skip {f.name}: no site with WMO {wmo}", file=sys.stderr)
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", weather.WeatherWarning)
-            problems += [f"{f.name}: {flag}" for flag in real_meta["flags"]] or [f"{f.name}: no bad records"]
-            gens = [
-                site_weather(site, seed=s, site_variability=not args.default_variability)[0] for s in range(args.seeds)
-            ]
+        problems += [f"{f.name}: {flag}" for flag in real_meta["flags"]] or [f"{f.name}: no bad records"]
+        gens = [site_weather(site, seed=s, site_variability=not args.default_variability)[0] for s in range(args.seeds)]
         res = compare_ensemble(gens, real)
         if args.design:
             dc = compare_design_conditions(gens, real)
             design_rows.append([site.key, *[_design_cell(*dc[k]) for k in DESIGN_COLUMNS]])
         row = [site.key, f"{res['dt_month_max']:.2f}", f"{100 * res['ghi_rel']:+.1f} %"]
-        for k in count_keys:
-            gm, sd, r, ok = res["counts"][k]
+        for group, k in [*(("counts", k) for k in count_keys), *(("saturation", k) for k in saturation_keys)]:
+            gm, sd, r, ok = res[group][k]
             row.append(f"{gm:.0f}±{sd:.0f} / {r}" + ("" if ok else " ✗"))
         rows.append(row)
-    header = ["site", "max ΔT month K", "ΔGHI year", *[f"h {k.replace('>', ' > ')} °C" for k in count_keys]]
+    header = [
+        "site",
+        "max ΔT month K",
+        "ΔGHI year",
+        *[f"h {k.replace('>', ' > ')} °C" for k in count_keys],
+        *[f"h RH ≥ {x:g} %" for x in SATURATION_LEVELS],
+    ]
     print(_table(rows, header, args.markdown))
     print(f"generated: mean ± SD over seeds 0…{args.seeds - 1} / real file; ✗ outside ±10 % (or ±100 h)")
     if args.design:
@@ -568,7 +572,6 @@ def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Names
     """Annual PUE of every design on the real file and on generated years of the same site."""
     import numpy as np
 
-    import weather
     from twin import Scenario
     from twin.building.cooling import DESIGNS
     from twin.engine.config import WeatherSource
@@ -581,13 +584,11 @@ def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Names
         site = by_wmo.get(wmo)
         if site is None:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", weather.WeatherWarning)
-            real = annual_kpis(Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(source=str(f))))
-            gen = [
-                annual_kpis(Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(seed=s)))
-                for s in range(args.seeds)
-            ]
+        real = annual_kpis(Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(source=str(f))))
+        gen = [
+            annual_kpis(Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(seed=s)))
+            for s in range(args.seeds)
+        ]
         row = [site.key]
         for i in range(len(designs)):
             g = np.array([float(k["pue"][i]) for k in gen])
@@ -758,13 +759,10 @@ def _planned_outputs(args: argparse.Namespace, stem: str) -> list[tuple[Path, st
 def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path, str]]) -> int:
     import numpy as np
 
-    import weather
     from twin.engine.simulate import run_content, run_dataset, simulate_arrays
     from twin.supply.wind import LOW_CAPACITY_FACTOR
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", weather.WeatherWarning)
-        run = simulate_arrays(scenario)
+    run = simulate_arrays(scenario)
     k = run.figures()  # the KPIs of twin.kpis(simulate(scenario)), without building the Dataset
     rows, header = _table_rows(run.case_coords(), k, not run.one)
     print(_table(rows, header, args.markdown))
@@ -920,12 +918,18 @@ def cmd_dash(args: argparse.Namespace) -> int:
     sc = _load_scenario_arg(args.scenario)
     from dashboards.app import bind, create_app, serve
 
-    app = create_app(sc.to_dict())
-    server = None if args.debug else bind(app, args.host, args.port)  # a busy port fails before the study
-    with _interrupt_remembered() as interrupted:
-        _study_tables(sc, args)
-        if interrupted:  # a Ctrl-C whose KeyboardInterrupt was lost in a finaliser during the study
-            raise KeyboardInterrupt
+    with _interrupt_remembered() as interrupted:  # from the app's building to the serving
+        app = create_app(sc.to_dict())
+        server = None if args.debug else bind(app, args.host, args.port)  # a busy port fails before the study
+        try:
+            _study_tables(sc, args)
+            if interrupted:  # a Ctrl-C whose KeyboardInterrupt was lost in a finaliser since the app's building
+                raise KeyboardInterrupt
+        except BaseException:
+            if server is not None:
+                server.close()
+            raise
+        _WARNINGS.say(from_now=True)  # the study's before serving, a request's as it comes
         serve(app, host=args.host, port=args.port, debug=args.debug, server=server)
     return 0
 
@@ -1032,7 +1036,6 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
-    import weather
     from twin.building.cooling import DESIGNS
     from twin.core.io import write_netcdf
     from twin.core.params import ConfigError
@@ -1067,20 +1070,18 @@ def cmd_size(args: argparse.Namespace) -> int:
         ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
         sc = Scenario(sites=(args.site,), designs=designs or ("free_air",), name=f"{args.site}-size", weather=ws)
     _check_outputs(args, [("-o", args.output), ("--save", args.save)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", weather.WeatherWarning)
-        inp = sizing.sizing_inputs(sc, sp)
-        if args.pareto:
-            values = _pareto_values(args.pareto, target.kind)
-            ds = sizing.pareto(inp, target.kind, values, sp)
-            rows, header, note = sizing.frontier_rows(ds)
-            print(_table(rows, header, args.markdown))
-            print(note)
-            if args.output:
-                write_netcdf(ds, args.output, force=args.force)
-                print(f"wrote {args.output}")
-            return 0
-        results = [sizing.size_design(inp, i, target, sp) for i in range(len(inp.cases))]
+    inp = sizing.sizing_inputs(sc, sp)
+    if args.pareto:
+        values = _pareto_values(args.pareto, target.kind)
+        ds = sizing.pareto(inp, target.kind, values, sp)
+        rows, header, note = sizing.frontier_rows(ds)
+        print(_table(rows, header, args.markdown))
+        print(note)
+        if args.output:
+            write_netcdf(ds, args.output, force=args.force)
+            print(f"wrote {args.output}")
+        return 0
+    results = [sizing.size_design(inp, i, target, sp) for i in range(len(inp.cases))]
     rows, header, note = sizing.results_rows(results)
     print(_table(rows, header, args.markdown))
     print(note)
@@ -1162,7 +1163,6 @@ def _resumable(out: Path) -> Iterator[None]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    import weather
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, read_case_list, run_sweep
 
@@ -1171,8 +1171,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     case_list = read_case_list(args.list) if args.list else None
     _set_not_swept(args, [k for k, _ in (*base.sweep, *grid)] + list(case_list[0] if case_list else ()))
     out = _study_output(args, f"{stem}-sweep")
-    with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
-        warnings.simplefilter("ignore", weather.WeatherWarning)
+    with cluster(args.workers, args.scheduler) as client, _resumable(out):
         ds = run_sweep(
             base, grid, case_list, output=out, force=args.force, block=args.block, client=client, kernel=args.kernel
         )
@@ -1205,9 +1204,9 @@ def _where_lowest(da: Any) -> dict[str, str]:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
-    import weather
+    from twin.core.fmt import span
     from twin.core.params import ConfigError
-    from twin.studies.ensemble import MAX_SEEDS, run_ensemble
+    from twin.studies.ensemble import MAX_SEEDS, WARMING_RANGE_K, check_warming, run_ensemble
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, sweep_scenario
 
@@ -1216,18 +1215,21 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     _set_not_swept(args, [k for k, _ in base.sweep])
     if args.seeds > MAX_SEEDS:  # before range(N) is counted: 10**20 seeds is one line too
         raise ConfigError(f"--seeds = {args.seeds}: at most {MAX_SEEDS:,} generated years per site and warming")
+    allowed = f"each within {span(*WARMING_RANGE_K)} K"
     try:
-        warming = [float(w) for w in parse_grid(f"warming={args.warming}")[1]]
-    except (ConfigError, TypeError, ValueError) as exc:
-        why = str(exc).partition("': ")[2] if isinstance(exc, ConfigError) else ""  # e.g. a value is repeated
+        values = parse_grid(f"warming={args.warming}")[1]
+    except ConfigError as exc:
+        why = str(exc).partition("': ")[2]  # e.g. a value is repeated
         why = f"{why}; " if why and not why.startswith("write") else ""
         raise ConfigError(
-            f"--warming {args.warming!r}: {why}write kelvin values w1,w2,... or start:stop:step "
-            "(each within -10 … 10 K)"
+            f"--warming {args.warming!r}: {why}write kelvin values w1,w2,... or start:stop:step ({allowed})"
         ) from None
+    try:
+        warming = check_warming(values)
+    except ConfigError as exc:
+        raise ConfigError(f"--warming {args.warming!r}: {exc}") from None
     out = _study_output(args, f"{stem}-ensemble")
-    with warnings.catch_warnings(), cluster(args.workers, args.scheduler) as client, _resumable(out):
-        warnings.simplefilter("ignore", weather.WeatherWarning)
+    with cluster(args.workers, args.scheduler) as client, _resumable(out):
         members, q = run_ensemble(
             base, range(args.seeds), warming, output=out, force=args.force, client=client, kernel=args.kernel
         )
@@ -1714,8 +1716,43 @@ class _PipeSafe:
         return getattr(self._stream, name)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"twin: warning: {message}", file=sys.stderr)
+class _Warnings:
+    """The CLI's one policy for warnings (a weather file's repairs, a site file's field beyond the
+    generator's bound, a station far from the site, a ``--set`` that changes nothing, …): each
+    message once per command, as one line ``twin: warning: …`` on stderr, however many years,
+    blocks or sites raise it. :meth:`show` is the ``warnings.showwarning`` of a command.
+
+    They are held until the command ends (:meth:`say`, by :func:`_main`) and dropped when it ends
+    in an error, whose one line is then all of stderr (bad input is one line); ``twin dash`` says
+    them before it serves and each later one as it comes (:meth:`say` with ``from_now``).
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.held: list[str] = []
+        self.at_once = False
+
+    def show(self, message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        if text not in self.seen:
+            self.seen.add(text)
+            self.held.append(text)
+            if self.at_once:
+                self.say()
+
+    def say(self, from_now: bool = False) -> None:
+        """Print the held warnings; with ``from_now``, each later one as it comes."""
+        for text in self.held:
+            print(f"twin: warning: {text}", file=sys.stderr)
+        self.held.clear()
+        self.at_once = self.at_once or from_now
+
+    def drop(self) -> None:
+        self.held.clear()
+
+
+_WARNINGS = _Warnings()
+"""The running command's warnings (:func:`main` sets a new one for each command)."""
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -1731,9 +1768,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("NUMEXPR_NUM_THREADS", "1")
     keep_freed_memory()  # the CLI owns its process: let glibc reuse freed arrays (twin/core/runtime.py)
     defer_dask_in_xarray()  # and xarray import dask only if the command uses it
-    stdout, showwarning = sys.stdout, warnings.showwarning
+    stdout = sys.stdout
     sys.stdout = _PipeSafe(stdout)
-    warnings.showwarning = _show_warning
     handlers = {}
     try:  # a file-size limit makes writes fail (EFBIG) instead of killing the process
         for sig, handler in ((signal.SIGXFSZ, signal.SIG_IGN), (signal.SIGTERM, _on_sigterm)):
@@ -1741,12 +1777,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, AttributeError, OSError):  # not the main thread, or no such signal here
         pass
     try:
-        return _main(argv)
+        with warnings.catch_warnings():  # filters and showwarning restored on return
+            warnings.simplefilter("always", UserWarning)  # every one reaches the policy, which shows each once
+            global _WARNINGS
+            _WARNINGS = _Warnings()
+            warnings.showwarning = _WARNINGS.show
+            return _main(argv)
     finally:
         for sig, previous in handlers.items():
             signal.signal(sig, previous)
         sys.stdout.flush()
-        sys.stdout, warnings.showwarning = stdout, showwarning
+        sys.stdout = stdout
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -1763,7 +1804,9 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         check_environment()  # a bad TWIN_* variable is said at once, whatever the command
         with np.errstate(all="ignore"):
-            return int(args.func(args))
+            status = int(args.func(args))
+        _WARNINGS.say()
+        return status
     except _user_errors() as exc:
         return _error(str(exc))
     except OSError as exc:
@@ -1772,6 +1815,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except MemoryError:
         return _error("out of memory; use fewer cases, or twin.annual_kpis for a large sweep")
     except KeyboardInterrupt:
+        _WARNINGS.say()
         print("twin: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a defect of the twin, not of the input: one line, and how to see more
@@ -1796,6 +1840,7 @@ def _debug() -> bool:
 
 
 def _error(message: str) -> int:
+    _WARNINGS.drop()  # the error is the one line (the warnings come when the command runs)
     text = " ".join(message.split())  # one line, whatever the message held
     print(f"twin: error: {text}", file=sys.stderr)
     return 2

@@ -40,7 +40,10 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "ELEVATION_RANGE_M",
+    "LOCATION_RANGES",
     "MAX_GAP_HOURS",
+    "PEAK_HOUR_SD_BOUND",
     "REPAIRS",
     "VARIABILITY_RANGES",
     "VARIABLES",
@@ -324,8 +327,14 @@ DIP_SLOPE_BOUND = 3.0
 """The generator's bound of β, the change of the afternoon dew-point dip per SD of the day's dew
 point, K each way (``weather.generator.DIP_SLOPE_MAX`` is this constant; why 3 K: its docstring). ``t_dew_dip_slope`` may be up to ±10 K per SD (:data:`VARIABILITY_RANGES`: what
 a record may measure), but a generated year changes the dip by at most this much, so a site file
-beyond it is read with a :class:`WeatherWarning` (``sites.library``), as ``t_peak_hour_sd_h``
-beyond the drawn spread's bound is generated with one."""
+beyond it is read with a :class:`WeatherWarning` (``sites.library``)."""
+
+PEAK_HOUR_SD_BOUND = 3.0
+"""Largest spread of the drawn hours of the daily maximum, h (``weather.generator.PEAK_HOUR_SD_MAX``
+is this constant; why 3 h: its docstring). ``t_peak_hour_sd_h`` may be up to 18 h (what a record
+may measure), but a generated year draws at most this spread, so a site file beyond it is read
+with a :class:`WeatherWarning` (``sites.library``), as a ``t_dew_dip_slope`` beyond
+:data:`DIP_SLOPE_BOUND` is."""
 
 
 EXTREME_FIELDS = (
@@ -407,7 +416,23 @@ time by up to about 3 h (China's UTC+8 at Kashgar, 76 °E: 2.9 h); 3.5 h leaves 
 still refuses a sign or zone error such as −5 h at 107 °E (12.1 h)."""
 
 
-def check_location(latitude: float, longitude: float, utc_offset_h: float, source: str) -> str | None:
+ELEVATION_RANGE_M = (-500.0, 6000.0)
+"""Elevations a site or weather file may have, m: the Dead Sea's shore (−430 m) to above the
+highest towns; a value outside (or NaN, which a header may spell ``nan``) is refused, since the
+pressure of a file without it and the station check against the site are computed from it."""
+
+LOCATION_RANGES: dict[str, tuple[float, float]] = {
+    "latitude": (-90.0, 90.0),
+    "longitude": (-180.0, 180.0),
+    "utc_offset_h": (-12.0, 14.0),
+    "elevation": ELEVATION_RANGE_M,
+}
+"""What :func:`check_location` allows of each field of a location (degrees, hours, m)."""
+
+
+def check_location(
+    latitude: float, longitude: float, utc_offset_h: float, source: str, elevation: float | None = None
+) -> str | None:
     """The first problem with a location's metadata, or None.
 
     Parameters
@@ -418,21 +443,24 @@ def check_location(latitude: float, longitude: float, utc_offset_h: float, sourc
         Hours east of UTC.
     source : str
         File or field named in the message.
+    elevation : float, optional
+        Metres above sea level (not checked when None).
 
     Returns
     -------
     str or None
         A message naming the value and what is allowed: latitude outside −90 … 90, longitude
-        outside −180 … 180, a UTC offset outside −12 … 14, or an offset that differs from
-        ``longitude / 15`` by more than :data:`MAX_UTC_OFFSET_FROM_LONGITUDE_H`.
+        outside −180 … 180, a UTC offset outside −12 … 14, an elevation outside
+        :data:`ELEVATION_RANGE_M` (each also when not a finite number), or an offset that
+        differs from ``longitude / 15`` by more than :data:`MAX_UTC_OFFSET_FROM_LONGITUDE_H`.
     """
-    for name, v, lo, hi in (
-        ("latitude", latitude, -90.0, 90.0),
-        ("longitude", longitude, -180.0, 180.0),
-        ("utc_offset_h", utc_offset_h, -12.0, 14.0),
-    ):
-        if not (np.isfinite(v) and lo <= v <= hi):
-            return f"{source}: {name} = {number(v, grouped=False)} is outside {span(lo, hi)}"
+    given = {"latitude": latitude, "longitude": longitude, "utc_offset_h": utc_offset_h, "elevation": elevation}
+    for name, v in given.items():
+        lo, hi = LOCATION_RANGES[name]
+        if v is not None and not (np.isfinite(v) and lo <= v <= hi):
+            units = " m" if name == "elevation" else ""
+            what = "is not a finite number; allowed" if not np.isfinite(v) else "is outside"
+            return f"{source}: {name} = {number(v, grouped=False)}{units} {what} {span(lo, hi)}{units}"
     solar = longitude / 15.0
     if abs(utc_offset_h - solar) > MAX_UTC_OFFSET_FROM_LONGITUDE_H:
         return (
@@ -443,10 +471,12 @@ def check_location(latitude: float, longitude: float, utc_offset_h: float, sourc
     return None
 
 
-def check_file_location(latitude: float, longitude: float, utc_offset_h: float, source: str) -> None:
+def check_file_location(
+    latitude: float, longitude: float, utc_offset_h: float, source: str, elevation: float | None = None
+) -> None:
     """Raise :class:`WeatherError` for a weather file's location problem (:func:`check_location`);
     an offset problem names the ways to replace the file's offset."""
-    problem = check_location(latitude, longitude, utc_offset_h, source)
+    problem = check_location(latitude, longitude, utc_offset_h, source, elevation)
     if problem and "utc_offset_h =" in problem:
         problem += " (to replace the file's offset: twin weather --utc-offset H, or utc_offset_h=H of weather.read)"
     if problem:
@@ -638,7 +668,7 @@ def build_dataset(
     meta = dict(meta)
     notes: list[str] = list(meta.pop("notes", []))
     steps = _repair_steps(repair)
-    check_file_location(meta["latitude"], meta["longitude"], meta["utc_offset_h"], source)
+    check_file_location(meta["latitude"], meta["longitude"], meta["utc_offset_h"], source, meta["elevation"])
     _check_hourly(df.index, source, line_of_row)
     if "t_db" not in df:
         raise WeatherError(f"{source}: no dry-bulb temperature (t_db) column")

@@ -76,7 +76,6 @@ import calendar
 import dataclasses
 import functools
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -89,9 +88,9 @@ from weather import psychrometrics as psy
 from weather.dataset import (
     DIP_SLOPE_BOUND,
     EXTREME_FIELDS,
+    PEAK_HOUR_SD_BOUND,
     VARIABILITY_RANGES,
     WeatherError,
-    WeatherWarning,
     build_dataset,
     extremes_problem,
     lag_pair_problem,
@@ -905,10 +904,12 @@ PEAK_HOUR_Z_MAX = 2.0
 """Bound of the standard normal score of a day's peak-hour shift, each way (assumption: the drawn
 hours stay within two of the record's spreads of the mean hour)."""
 
-PEAK_HOUR_SD_MAX = 3.0
+PEAK_HOUR_SD_MAX = PEAK_HOUR_SD_BOUND
 """Largest spread of the drawn hours of the daily maximum, h (assumption). A month whose record has
 many days with their maximum at midnight (a cold front in the day: Qingyang's March, 5.5 h) is
-not a smooth daily cycle whose peak moves; drawing such a spread would put peaks at dawn."""
+not a smooth daily cycle whose peak moves; drawing such a spread would put peaks at dawn. A
+month's spread above it is drawn with it (:data:`weather.dataset.PEAK_HOUR_SD_BOUND`, which the
+site files' check reads and warns of)."""
 
 PEAK_HOUR_LATEST = 20.0
 """Latest solar hour of a drawn daily maximum, h (assumption: before sunset in the months that
@@ -941,13 +942,6 @@ def peak_hour_draws(seed: int, sunrise: np.ndarray, spread: Any, year: int) -> n
     n = sunrise.size
     if spread is None:
         return np.full(n, T_MAX_SOLAR_HOUR)
-    if max(spread) > PEAK_HOUR_SD_MAX:
-        warnings.warn(
-            f"variability.t_peak_hour_sd_h up to {max(spread):g} h: the drawn peak hours spread at most "
-            f"{PEAK_HOUR_SD_MAX:g} h (weather.generator.PEAK_HOUR_SD_MAX), the months above it are drawn with that",
-            WeatherWarning,
-            stacklevel=2,
-        )
     z = np.random.default_rng([seed, 1]).standard_normal(n).clip(-PEAK_HOUR_Z_MAX, PEAK_HOUR_Z_MAX)
     sd = np.clip(mean_preserving_daily(np.minimum(spread, PEAK_HOUR_SD_MAX), year), 0.0, PEAK_HOUR_SD_MAX)
     return np.clip(T_MAX_SOLAR_HOUR + sd * z, sunrise + 2.0, PEAK_HOUR_LATEST)

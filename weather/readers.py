@@ -17,16 +17,23 @@ import io
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from weather.dataset import VARIABLES, WeatherError, apply_bad_records, build_dataset, check_file_location
+from weather.dataset import (
+    LOCATION_RANGES,
+    VARIABLES,
+    WeatherError,
+    apply_bad_records,
+    build_dataset,
+    check_file_location,
+)
 from weather.files import input_file
-from weather.fmt import number
+from weather.fmt import number, span
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,7 +115,11 @@ def _header_location(
         try:
             out[std] = float(meta[key])
         except (KeyError, TypeError, ValueError):
-            raise WeatherError(f"{source}: {where}: {key} = {meta.get(key)!r} is not a number") from None
+            lo, hi = LOCATION_RANGES[std]
+            raise WeatherError(
+                f"{source}: {where}: {key} = {meta.get(key)!r} is not a number (the {std}; allowed {span(lo, hi)}"
+                f"{' m' if std == 'elevation' else ''})"
+            ) from None
     if utc_offset_h is not None and float(utc_offset_h) != out["utc_offset_h"]:
         notes.append(
             f"utc_offset_h: the file says {number(out['utc_offset_h'])} h; {number(float(utc_offset_h), grouped=False)} h given and used"
@@ -266,7 +277,9 @@ def read_epw(
     location = _header_location(
         header, ("latitude", "longitude", "altitude", "TZ"), source, "line 1", utc_offset_h, notes
     )
-    check_file_location(location["latitude"], location["longitude"], location["utc_offset_h"], source)
+    check_file_location(
+        location["latitude"], location["longitude"], location["utc_offset_h"], source, location["elevation"]
+    )
     # pvlib localises its index with the header's offset; the stamps here come from the
     # columns (below), so a neutral offset keeps a wrong header from failing the parse.
     lines = [",".join([*loc[:8], "0", *loc[9:]]) if len(loc) > 9 else lines[0], *lines[1:]]
@@ -449,7 +462,8 @@ def read_pvgis_tmy(
     try:
         df, meta = pvlib.iotools.read_pvgis_tmy(str(p), map_variables=True)
     except Exception as exc:
-        raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({_first_line(exc)})") from None
+        why = f"no {exc.args[0]!r} field" if isinstance(exc, KeyError) and exc.args else _first_line(exc)
+        raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({why})") from None
     _year_length_check(len(df), source)
     if p.suffix.lower() == ".csv":
         head = p.read_text(encoding="latin-1").splitlines()
@@ -488,13 +502,59 @@ def read_pvgis_tmy(
 
 
 def csv_problem(exc: BaseException) -> str:
-    """What pandas could not parse in a CSV file, in the file's terms (a row with more fields than
-    the header names its line), else pandas' first line."""
+    """What pandas (or :mod:`csv`) could not read in a CSV file, in the file's terms: text that is
+    not UTF-8 names its byte, a row with more fields than the header names its line; else the
+    library's first line."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start}); save the CSV file as UTF-8"
+    if isinstance(exc, OSError):
+        return f"cannot read ({exc.strerror or exc})"
     fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
     if fields:
         n, line, saw = fields.groups()
         return f"line {line} has {saw} fields, the header {n}; every row has the header's columns"
     return f"cannot parse CSV ({_first_line(exc)})"
+
+
+def semicolon_problem(header: Sequence[str]) -> str | None:
+    """The problem of a CSV header that is one field holding ';' — a spreadsheet's export in a
+    locale that writes decimal commas (``time;t_db;rh``) — or None.
+
+    Such a file is refused, not read with ';': its numbers may carry '.' as a thousands separator
+    (``1.013`` for 1013 W m-2 passes every range check as 1.013) and its dates may be day first.
+    """
+    if len(header) == 1 and ";" in str(header[0]):
+        return (
+            f"the header {str(header[0])!r} is separated by ';', not ',' (a spreadsheet's export with decimal "
+            "commas, which the reader does not guess at); save the file as CSV with ',' between the columns "
+            "and '.' as the decimal point"
+        )
+    return None
+
+
+def csv_frame(path: PathLike, error: Callable[[str], Exception], **options: Any) -> pd.DataFrame:
+    """``pandas.read_csv`` of a user's CSV file; ``error(text)`` for what cannot be read as its
+    header's columns (:func:`csv_problem`, :func:`semicolon_problem`, and rows with more fields than
+    the header, which pandas would take as an index and shift the columns by)."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, **options)
+    except UnicodeDecodeError:  # pandas names the byte within its chunk: decode again for the file's
+        try:
+            Path(path).read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise error(csv_problem(exc)) from None
+        raise
+    except (ValueError, OSError) as exc:  # pandas' ParserError is a ValueError
+        raise error(csv_problem(exc)) from None
+    problem = semicolon_problem([str(c) for c in df.columns])
+    if problem:
+        raise error(problem)
+    if not isinstance(df.index, pd.RangeIndex):
+        n = df.shape[1]
+        raise error(f"line 2 has {n + df.index.nlevels} fields, the header {n}; every row has the header's columns")
+    return df
 
 
 def _first_line(exc: BaseException) -> str:
@@ -666,10 +726,7 @@ def read_csv(
             )
     if time_label not in ("start", "end"):
         raise WeatherError(f"time_label = {time_label!r}; allowed: 'start', 'end'")
-    try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
-    except Exception as exc:
-        raise WeatherError(f"{source}: {csv_problem(exc)}") from None
+    raw = csv_frame(p, lambda text: WeatherError(f"{source}: {text}"), dtype=str, keep_default_na=False, na_values=[""])
     csv_line = lambda i: i + 2  # noqa: E731
     given = {"latitude": latitude, "longitude": longitude, "elevation": elevation, "utc_offset_h": utc_offset_h}
     given.update(_csv_location(raw, source, csv_line))
@@ -776,15 +833,31 @@ def _read_standard_netcdf(
         if offset is None:
             raise WeatherError(f"{source}: time is in UTC and the file has no utc_offset_h; pass the site's")
         stamps = stamps + pd.Timedelta(hours=float(offset))
+
+    def number_of(key: str, value: Any) -> float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            lo, hi = LOCATION_RANGES.get(key, (0.0, 300.0))  # wind_height_m: the site schema's bound
+            units = "" if key in ("latitude", "longitude") else (" h" if key == "utc_offset_h" else " m")
+            raise WeatherError(
+                f"{source}: attribute {key} = {value!r} is not a number; allowed {span(lo, hi)}{units}"
+            ) from None
+
+    notes = []
+    if "elevation" not in attrs and elevation is None:
+        elevation = 0.0
+        notes.append("elevation unknown; 0 m assumed (pass elevation, or run it for a site: --site NAME)")
     meta: dict[str, Any] = {
         "name": str(attrs.get("name", Path(source).stem)),
-        "latitude": float(attrs.get("latitude", latitude if latitude is not None else np.nan)),
-        "longitude": float(attrs.get("longitude", longitude if longitude is not None else np.nan)),
-        "elevation": float(attrs.get("elevation", elevation if elevation is not None else 0.0)),
-        "utc_offset_h": float(offset) if offset is not None else np.nan,
-        "wind_height_m": float(attrs.get("wind_height_m", 10.0)),
+        "latitude": number_of("latitude", attrs.get("latitude", latitude if latitude is not None else np.nan)),
+        "longitude": number_of("longitude", attrs.get("longitude", longitude if longitude is not None else np.nan)),
+        "elevation": number_of("elevation", attrs.get("elevation", elevation)),
+        "utc_offset_h": number_of("utc_offset_h", offset) if offset is not None else np.nan,
+        "wind_height_m": number_of("wind_height_m", attrs.get("wind_height_m", 10.0)),
         "source_file": source,
         "format": "netcdf",
+        "notes": notes,
     }
     missing = [k for k in ("latitude", "longitude", "utc_offset_h") if not math.isfinite(meta[k])]
     if missing:

@@ -125,18 +125,21 @@ def compare(generated: xr.Dataset, real: xr.Dataset) -> dict[str, Any]:
     -------
     dict
         ``dt_month_max`` (largest |monthly mean dry-bulb difference|, K), ``ghi_annual``
-        (generated, real, kWh/m²), ``ghi_rel`` (relative difference), and ``counts``:
-        ``{name: (generated, real, ok)}`` for each threshold.
+        (generated, real, kWh/m²), ``ghi_rel`` (relative difference), ``counts``:
+        ``{name: (generated, real, ok)}`` for each threshold of :data:`THRESHOLDS`, and
+        ``saturation``: the same for :func:`near_saturation_hours` (``"rh>=99"``, ``"rh>=95"``).
     """
     dt = monthly_mean(generated, "t_db") - monthly_mean(real, "t_db")
     g_ghi = float(generated["ghi"].sum()) / 1000.0
     r_ghi = float(real["ghi"].sum()) / 1000.0
     cg, cr = hour_counts(generated), hour_counts(real)
+    sg, sr = near_saturation_hours(generated), near_saturation_hours(real)
     return {
         "dt_month_max": float(np.max(np.abs(dt))),
         "ghi_annual": (g_ghi, r_ghi),
         "ghi_rel": g_ghi / r_ghi - 1.0,
         "counts": {k: (cg[k], cr[k], within_tolerance(cg[k], cr[k])) for k in cg},
+        "saturation": {k: (sg[k], sr[k], within_tolerance(sg[k], sr[k])) for k in sg},
     }
 
 
@@ -149,20 +152,22 @@ def compare_ensemble(generated: list[xr.Dataset], real: xr.Dataset) -> dict[str,
     Returns
     -------
     dict
-        ``dt_month_max`` (largest over seeds, K), ``ghi_rel`` (mean), and ``counts``:
-        ``{name: (mean, sd, real, ok)}`` with ``ok`` by :func:`within_tolerance`.
+        ``dt_month_max`` (largest over seeds, K), ``ghi_rel`` (mean), and ``counts`` and
+        ``saturation`` (as :func:`compare`'s): ``{name: (mean, sd, real, ok)}`` with ``ok`` by
+        :func:`within_tolerance` of the mean.
     """
     results = [compare(g, real) for g in generated]
-    counts = {}
-    for k in results[0]["counts"]:
-        vals = np.array([r["counts"][k][0] for r in results], dtype=float)
-        r = results[0]["counts"][k][1]
-        counts[k] = (float(vals.mean()), float(vals.std()), r, within_tolerance(float(vals.mean()), r))
-    return {
+    out: dict[str, Any] = {
         "dt_month_max": max(r["dt_month_max"] for r in results),
         "ghi_rel": float(np.mean([r["ghi_rel"] for r in results])),
-        "counts": counts,
     }
+    for group in ("counts", "saturation"):
+        out[group] = {}
+        for k in results[0][group]:
+            vals = np.array([r[group][k][0] for r in results], dtype=float)
+            r = results[0][group][k][1]
+            out[group][k] = (float(vals.mean()), float(vals.std()), r, within_tolerance(float(vals.mean()), r))
+    return out
 
 
 def day_residual(values: np.ndarray, month: np.ndarray) -> np.ndarray:

@@ -1735,6 +1735,18 @@ def polish8_cases() -> list[Case]:
         ),
         Case("options/sweep-list-missing", ["sweep", *STUDY, "--list", "none.csv"], names=("none.csv", "no such")),
         Case(
+            "options/sweep-list-latin-1",
+            ["sweep", *STUDY, "--list", "c.csv"],
+            names=("--list", "c.csv", "not UTF-8 text (byte 25)"),
+            setup=_write("c.csv", "facility.utilisation\n0.5 \u00e9\n".encode("latin-1")),
+        ),
+        Case(
+            "options/sweep-list-semicolons",
+            ["sweep", *STUDY, "--list", "c.csv"],
+            names=("c.csv", "separated by ';'"),
+            setup=_write("c.csv", "facility.utilisation;facility.idle_fraction\n0,5;0,2\n"),
+        ),
+        Case(
             "options/sweep-list-unknown-key",
             ["sweep", *STUDY, "--list", "c.csv"],
             names=("--list line 2", "facility.nope", "allowed"),
@@ -1974,7 +1986,7 @@ def polish9_cases() -> list[Case]:
         Case(
             "readers/csv-semicolons",
             weather_csv,
-            names=("w.csv", "no column named t_db"),
+            names=("w.csv", "is separated by ';', not ','", "'.' as the decimal point"),
             setup=_lines_file("w.csv", lambda: [ln.replace(",", ";") for ln in csv_text()]),
         ),
         Case(
@@ -1984,6 +1996,24 @@ def polish9_cases() -> list[Case]:
             setup=_lines_file(
                 "w.csv", lambda: [csv_text()[0], *(ln.replace(",", ";").replace(".", ",") for ln in csv_text()[1:])]
             ),
+        ),
+        Case(
+            "readers/csv-latin-1",
+            weather_csv,
+            names=("w.csv", "not UTF-8 text (byte", "save the CSV file as UTF-8"),
+            setup=_lines_file("w.csv", lambda: [csv_text()[0] + " \u00e9", *csv_text()[1:]]),
+        ),
+        Case(
+            "readers/epw-elevation-nan",
+            ["weather", "--file", "w.epw"],
+            names=("w.epw", "elevation = nan m", "-500 … 6000 m"),
+            setup=_lines_file("w.epw", lambda: [_set(epw_text()[0], {9: "nan"}), *epw_text()[1:]]),
+        ),
+        Case(
+            "readers/epw-elevation-blank",
+            ["run", "--site", "qingyang", "--cooling", "spray", "--weather", "w.epw", "--no-output"],
+            names=("w.epw", "line 1", "altitude = ''", "-500 … 6000 m"),
+            setup=_lines_file("w.epw", lambda: [_set(epw_text()[0], {9: ""}), *epw_text()[1:]]),
         ),
         Case(
             "readers/csv-a-row-with-an-extra-field",

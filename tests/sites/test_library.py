@@ -98,7 +98,21 @@ def test_user_site_overrides_builtin_of_same_key(tmp_path):
         ("latitude_deg = 45.62", "latitude_deg = 95", r"location.latitude_deg = 95 is out of range; allowed -90 … 90"),
         ("latitude_deg = 45.62", "lattitude_deg = 45.62", r"unknown field location.lattitude_deg"),
         ("elevation_m = 449.5\n", "", r"missing field location.elevation_m"),
-        ("price_cny_per_kwh = 0.45", 'price_cny_per_kwh = "cheap"', r"tariff.price_cny_per_kwh must be a number"),
+        (
+            "price_cny_per_kwh = 0.45",
+            'price_cny_per_kwh = "cheap"',
+            r"tariff.price_cny_per_kwh must be a number, got 'cheap'; allowed 0 … 10$",
+        ),
+        (
+            "elevation_m = 449.5\n",
+            'elevation_m = ""\n',
+            r"location.elevation_m must be a number, got ''; allowed -500 … 6000$",
+        ),
+        (
+            "elevation_m = 449.5\n",
+            "elevation_m = nan\n",
+            r"location.elevation_m must be finite, got nan; allowed -500 … 6000$",
+        ),
         (
             "rh_mean_pct = [77,",
             "rh_mean_pct = [177,",
@@ -271,6 +285,37 @@ def test_a_wind_lag_pair_in_the_allowed_range_is_read_and_generated(tmp_path):
         assert sites.library.read_site_file(p).variability["wind_hourly_lag2"] == lag2
 
 
+@pytest.mark.parametrize(("value", "warned"), [(3.0, False), (4.45, True)])
+def test_a_peak_hour_spread_beyond_the_generators_bound_is_read_with_a_warning(tmp_path, value, warned):
+    """``t_peak_hour_sd_h`` beyond the drawn spread's bound: the generator warned on every year it
+    drew, without the site (``variability.t_peak_hour_sd_h up to 4.45 h``); the site file's reading
+    says it once, naming the file and the month."""
+    import warnings
+
+    from twin.engine.weather_source import site_weather
+    from weather import generator
+    from weather.dataset import PEAK_HOUR_SD_BOUND, WeatherWarning
+
+    assert PEAK_HOUR_SD_BOUND == generator.PEAK_HOUR_SD_MAX
+    p = _copy_site(tmp_path)
+    text = p.read_text(encoding="utf-8")
+    start = text.index("t_peak_hour_sd_h = ")
+    end = text.index("\n", start)
+    p.write_text(text[:start] + "t_peak_hour_sd_h = [1.0" + ", 1.0" * 10 + f", {value}]" + text[end:], "utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sites.library.read_site_file(p)  # reading alone says nothing: the site's load does
+        site = sites.load("mysite", [tmp_path])
+        site_weather(site, seed=0)  # the generator draws with the bound, saying nothing more
+    mine = [str(w.message) for w in caught if issubclass(w.category, WeatherWarning)]
+    assert len(mine) == warned
+    if warned:
+        assert mine[0].startswith(
+            f"{p}: variability.t_peak_hour_sd_h up to 4.45 h (December): a generated year spreads"
+        )
+        assert "by at most 3 h (weather.dataset.PEAK_HOUR_SD_BOUND)" in mine[0]
+
+
 @pytest.mark.parametrize(("value", "warned"), [(3.0, False), (-3.5, True)])
 def test_a_dip_slope_beyond_the_generators_bound_is_read_with_a_warning(tmp_path, value, warned):
     """``t_dew_dip_slope`` may be what a record measures (±10 K per SD), but a generated year moves
@@ -289,9 +334,13 @@ def test_a_dip_slope_beyond_the_generators_bound_is_read_with_a_warning(tmp_path
     p.write_text(text[:start] + f"t_dew_dip_slope = [{value}" + ", 0.0" * 11 + "]" + text[end:], "utf-8")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        sites.library.read_site_file(p)
-        sites.library.read_site_file(p)  # read once while the file is unchanged: one warning
-    mine = [str(w.message) for w in caught if issubclass(w.category, WeatherWarning)]
+        sites.library.read_site_file(p)  # reading alone says nothing: the site's load does
+        sites.load("mysite", [tmp_path])
+    mine = [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, WeatherWarning) and "variability.t_dew_dip_slope" in str(w.message)
+    ]
     assert len(mine) == warned
     if warned:
         assert mine[0].startswith(f"{p}: variability.t_dew_dip_slope up to -3.5 K per SD")

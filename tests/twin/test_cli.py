@@ -747,9 +747,19 @@ class _InterruptInFinaliser:
         time.sleep(0.2)  # the handler runs here, inside the finaliser
 
 
-def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypatch, capsys):
-    """A Ctrl-C during the study whose KeyboardInterrupt Python drops (it arrived in a finaliser) still
-    stops `twin dash` before it serves (make run kept serving: tests/test_make_run.py)."""
+class _Server:
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("where", ["create_app", "bind", "study"])
+def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypatch, capsys, where):
+    """A Ctrl-C whose KeyboardInterrupt Python drops (it arrived in a finaliser) while the app is
+    built, its port bound or the study printed still stops `twin dash` before it serves, the bound
+    port closed (make run kept serving: tests/test_make_run.py; the app's building and the bind were
+    outside the handler's reach)."""
     import signal
     import sys
 
@@ -758,17 +768,94 @@ def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypat
     before = signal.getsignal(signal.SIGINT)  # default_int_handler, or SIG_IGN when started in the background
     dropped: list[type] = []
     served: list[int] = []
+    server = _Server()
+
+    def finalised_interrupt(step):
+        if step == where:
+            x = _InterruptInFinaliser()
+            del x
+
     monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_type))
-    monkeypatch.setattr(app_mod, "create_app", lambda d: object())
-    monkeypatch.setattr(app_mod, "bind", lambda app, host, port: None)
+    monkeypatch.setattr(app_mod, "create_app", lambda d: finalised_interrupt("create_app"))
+    monkeypatch.setattr(app_mod, "bind", lambda app, host, port: finalised_interrupt("bind") or server)
     monkeypatch.setattr(app_mod, "serve", lambda *a, **k: served.append(1))
-
-    def study(sc, args):
-        x = _InterruptInFinaliser()
-        del x
-
-    monkeypatch.setattr(cli, "_study_tables", study)
+    monkeypatch.setattr(cli, "_study_tables", lambda sc, args: finalised_interrupt("study"))
     assert cli.main(["dash", "--port", "8123"]) == 130
-    assert dropped == [KeyboardInterrupt] and served == []
+    assert dropped == [KeyboardInterrupt] and served == [] and server.closed
     assert "twin: interrupted" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is before
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("50", "--warming '50': warming 50 K is outside -10 … 10 K"),
+        ("0,50", "--warming '0,50': warming 50 K is outside -10 … 10 K"),
+        ("0:50:10", "--warming '0:50:10': warming 20 K is outside -10 … 10 K"),
+        ("nan", "--warming 'nan': warming nan is not a finite number; allowed -10 … 10 K"),
+        ("x", "--warming 'x': warming 'x' is not a number; allowed -10 … 10 K"),
+    ],
+)
+def test_an_implausible_warming_names_the_option_the_value_and_the_range(value, message, capsys):
+    """``--warming 50`` said ``--warming = [50.0]: need distinct values within -10 … 10 K``: the list
+    as floats, not the value as typed nor which one was outside."""
+    args = ["ensemble", "--site", "qingyang", "--cooling", "free_air", "--seeds", "1", "--warming", value]
+    assert cli.main(args) == 2
+    assert capsys.readouterr().err == f"twin: error: {message}\n"
+
+
+def test_weather_validate_prints_the_hours_near_saturation(tmp_path, capsys):
+    """The RH ≥ 99 % and ≥ 95 % hour counts (weather.validation.near_saturation_hours) beside the
+    threshold counts: generated mean ± SD / the real file's, ✗ outside the tolerance."""
+    import weather
+    from weather.validation import near_saturation_hours
+
+    shutil.copy(epw_path("qingyang"), tmp_path)
+    assert cli.main(["weather-validate", "--dir", str(tmp_path), "--seeds", "1"]) == 0
+    header, _, row = capsys.readouterr().out.splitlines()[:3]
+    assert header.split()[-10:] == "h RH ≥ 99 % h RH ≥ 95 %".split()
+    real = near_saturation_hours(weather.read_epw(epw_path("qingyang"))[0])
+    cells = [c.strip() for c in row.split("  ") if c.strip()][-2:]
+    assert [c.split(" / ")[1].split()[0] for c in cells] == [str(real["rh>=99"]), str(real["rh>=95"])]
+    assert all(c.split(" / ")[0].partition("±")[2].isdigit() for c in cells)
+
+
+def test_each_warning_is_one_line_once_per_command(tmp_path, capsys):
+    """The one policy (``cli._Warnings``): a weather file's repair and a site file's field beyond
+    the generator's bound were dropped by run, weather, sweep and ensemble; each is said once, as
+    one ``twin: warning:`` line, however many years or blocks raise it; a command that ends in an
+    error prints its one error line only."""
+    lines = epw_path("qingyang").read_text(encoding="latin-1").split("\n")
+    row = lines[100].split(",")
+    row[6] = "99.9"  # t_db missing for an hour: interpolated, with a WeatherWarning
+    lines[100] = ",".join(row)
+    gap = tmp_path / "gap.epw"
+    gap.write_text("\n".join(lines), encoding="latin-1")
+    assert (
+        cli.main(
+            ["compare", "--site", "qingyang", "--cooling", "free_air", "spray", "--weather", str(gap), "--no-output"]
+        )
+        == 0
+    )
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"twin: warning: {gap}: t_db: 1 h gap from 2021-01-04 20:00:00 interpolated linearly"]
+    assert cli.main(["weather", "--file", str(gap)]) == 0  # the report's note says it: not warned again
+    out, err = capsys.readouterr()
+    assert "note: t_db: 1 h gap from 2021-01-04 20:00:00 interpolated linearly" in out and err == ""
+
+    sites_dir = tmp_path / "sites"
+    sites_dir.mkdir()
+    text = (Path(cli.__file__).parents[1] / "sites" / "data" / "karamay.toml").read_text(encoding="utf-8")
+    (sites_dir / "kone.toml").write_text(text.replace('key = "karamay"', 'key = "kone"'), "utf-8")
+    args = ["--site-dir", str(sites_dir), "ensemble", "--site", "kone", "--cooling", "spray", "--seeds", "2"]
+    assert cli.main([*args, "-o", str(tmp_path / "e.nc")]) == 0
+    err = [x for x in capsys.readouterr().err.splitlines() if x.startswith("twin: warning:")]
+    assert err == [
+        f"twin: warning: {sites_dir / 'kone.toml'}: variability.t_peak_hour_sd_h up to 4.45 h (December): a generated "
+        "year spreads the hour of the daily maximum by at most 3 h (weather.dataset.PEAK_HOUR_SD_BOUND), so the "
+        "months beyond it get that"
+    ]
+    far = ["--site-dir", str(sites_dir), "run", "--site", "kone", "--cooling", "spray", "--no-output"]
+    assert cli.main([*far, "--weather", str(epw_path("qingyang"))]) == 2  # the error is all of stderr
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error: ") and "2,202 km" in err and err.count("\n") == 1

@@ -375,6 +375,78 @@ def test_29_february_in_a_365_day_file_names_the_line(tmp_path, epw_text):
 
 
 @pytest.mark.parametrize(
+    ("elevation", "message"),
+    [
+        ("nan", r"elevation = nan m is not a finite number; allowed -500 … 6000 m"),
+        ("inf", r"elevation = inf m is not a finite number; allowed -500 … 6000 m"),
+        ("9000", r"elevation = 9000 m is outside -500 … 6000 m"),
+        ("", r"line 1: altitude = '' is not a number \(the elevation; allowed -500 … 6000 m\)"),
+    ],
+)
+def test_an_epw_elevation_that_is_blank_nan_or_off_the_earth_is_refused(tmp_path, epw_text, elevation, message):
+    """A header's elevation of ``nan`` was read as NaN: ``twin weather`` printed ``elev nan m`` and a
+    run skipped the station check against the site (NaN compares false) without a word."""
+    head = epw_text[0].split(",")
+    head[9] = elevation
+    p = _write_epw(tmp_path / "e.epw", [",".join(head), *epw_text[1:]])
+    with pytest.raises(weather.WeatherError, match=message):
+        weather.read_epw(p)
+
+
+def test_a_csv_or_netcdf_location_without_a_finite_elevation_is_refused(tmp_path, year):
+    ds, _ = year
+    with pytest.raises(weather.WeatherError, match=r"elevation = nan m is not a finite number"):
+        weather.read_csv(
+            _csv_of(ds, tmp_path / "w.csv"), latitude=36.0, longitude=107.0, elevation=float("nan"), utc_offset_h=8.0
+        )
+    nc = tmp_path / "w.nc"
+    ds.assign_attrs(elevation=float("nan")).to_netcdf(nc, engine="h5netcdf")
+    with pytest.raises(weather.WeatherError, match=r"w\.nc: elevation = nan m is not a finite number"):
+        weather.read(nc)
+    ds.assign_attrs(elevation="").to_netcdf(nc, engine="h5netcdf")  # was "cannot read the ERA5 variables (…)"
+    with pytest.raises(weather.WeatherError, match=r"w\.nc: attribute elevation = '' is not a number; allowed -500"):
+        weather.read(nc)
+    bare = ds.copy()
+    del bare.attrs["elevation"]
+    bare.to_netcdf(nc, engine="h5netcdf")
+    _, meta = _quiet(weather.read, nc)
+    assert meta["elevation"] == 0.0 and any(n.startswith("elevation unknown; 0 m assumed") for n in meta["notes"])
+
+
+def _csv_of(ds, path, sep=",", decimal="."):
+    df = ds[["t_db", "rh"]].to_dataframe()
+    df.index.name = "time"
+    df.to_csv(path, sep=sep, decimal=decimal)
+    return path
+
+
+@pytest.mark.parametrize(("decimal"), [",", "."])
+def test_a_semicolon_separated_csv_is_refused_saying_so(tmp_path, year, decimal):
+    """A European spreadsheet's export (';' between columns, decimal commas) said "no column named
+    t_db" (or, without a site, "no location"); it is refused, not read: its '.' may be a thousands
+    separator."""
+    ds, _ = year
+    p = _csv_of(ds, tmp_path / "semi.csv", sep=";", decimal=decimal)
+    with pytest.raises(
+        weather.WeatherError, match=r"semi\.csv: the header 'time;t_db;rh' is separated by ';', not ','"
+    ):
+        weather.read_csv(p, latitude=36.0, longitude=107.0, elevation=1000.0, utc_offset_h=8.0)
+    with pytest.raises(weather.WeatherError, match=r"is separated by ';'"):
+        weather.read_csv(p)  # before the location is asked for
+
+
+def test_a_csv_that_is_not_utf8_or_has_rows_longer_than_its_header_says_so(tmp_path):
+    loc = {"latitude": 36.0, "longitude": 107.0, "elevation": 1000.0, "utc_offset_h": 8.0}
+    p = tmp_path / "w.csv"
+    p.write_bytes("time,t_db,rh\n2021-01-01 00:00,1,50\n2021-01-01 01:00,1,50 \u00e9t\u00e9\n".encode("latin-1"))
+    with pytest.raises(weather.WeatherError, match=r"w\.csv: not UTF-8 text \(byte 57\); save the CSV file as UTF-8"):
+        weather.read_csv(p, **loc)
+    p.write_text("t_db\n1,5\n2,5\n")  # decimal commas: pandas took the first field as an index
+    with pytest.raises(weather.WeatherError, match=r"line 2 has 2 fields, the header 1"):
+        weather.read_csv(p, **loc)
+
+
+@pytest.mark.parametrize(
     ("place", "message"),
     [
         ({"latitude": 95.0}, "latitude = 95 is outside -90 … 90"),
@@ -653,3 +725,11 @@ def test_reader_messages_are_in_the_users_terms_not_the_libraries(tmp_path):
     with pytest.raises(weather.WeatherError, match=r"e\.nc: cannot open as NetCDF-4 \(no NetCDF-4 \(HDF5\) signature"):
         weather.read_netcdf(nc, utc_offset_h=8)
     assert "C error" not in str(err.value)
+
+
+def test_a_pvgis_json_without_a_field_names_it(tmp_path):
+    """pvlib's KeyError was said as its bare text: ``cannot parse PVGIS TMY data ('meta')``."""
+    p = tmp_path / "p.json"
+    p.write_text('{"outputs": {}}')
+    with pytest.raises(weather.WeatherError, match=r"p\.json: cannot parse PVGIS TMY data \(no '\w+' field\)$"):
+        weather.read_pvgis_tmy(p)

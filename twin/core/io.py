@@ -72,14 +72,9 @@ def read_hourly_csv(path: str, n_hours: int, field: str, column: str, upper: flo
     from weather.files import input_file
 
     input_file(path, f"CSV file of hourly values ({field})", ConfigError)
-    from weather.readers import csv_problem
+    from weather.readers import csv_frame
 
-    try:
-        df = pd.read_csv(path)
-    except OSError as exc:
-        raise ConfigError(f"{field} = {path!r}: cannot read ({exc.strerror or exc})") from None
-    except ValueError as exc:
-        raise ConfigError(f"{field} = {path!r}: {csv_problem(exc)}") from None
+    df = csv_frame(path, lambda text: ConfigError(f"{field} = {path!r}: {text}"))
     col = column if column in df.columns else (df.columns[0] if df.shape[1] == 1 else None)
     if col is None:
         raise ConfigError(f"{path}: needs a column {column!r}; columns are {', '.join(map(str, df.columns))}")

@@ -221,24 +221,25 @@ class Params:
             if value and check is not None and (why := check(value)) is not None:
                 raise ConfigError(f"{name} = {value!r} is not allowed; {why}")
             return value
+        lo, hi = md.get("lo"), md.get("hi")
+        units = display_units(md.get("units", "1"), md.get("currency"))
+        allowed = f"; allowed {span(lo, hi, units)}" if lo is not None or hi is not None else ""
         if kind is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{name} must be a whole number, got {value!r}")
+                raise ConfigError(f"{name} must be a whole number, got {value!r}{allowed}")
         elif kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"{name} must be a number, got {value!r}")
+                raise ConfigError(f"{name} must be a number, got {value!r}{allowed}")
             if not math.isfinite(value):
-                raise ConfigError(f"{name} must be finite, got {value!r}")
+                raise ConfigError(f"{name} must be finite, got {value!r}{allowed}")
             value = float(value)
         else:  # pragma: no cover - a declaration error, not a user's
             raise TypeError(f"{name}: parameters are bool, int, float or str, not {kind}")
         check = md.get("check")
         if check is not None and (why := check(value)) is not None:
             raise ConfigError(f"{name} = {number(value, grouped=False)} is out of range; {why}")
-        lo, hi = md.get("lo"), md.get("hi")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            units = display_units(md.get("units", "1"), md.get("currency"))
-            raise ConfigError(f"{name} = {number(value, grouped=False)} is out of range; allowed {span(lo, hi, units)}")
+            raise ConfigError(f"{name} = {number(value, grouped=False)} is out of range{allowed}")
         return value
 
     @classmethod

@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 import sites
+from twin.core.fmt import number, span
 from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
 from twin.engine.config import Scenario
@@ -37,7 +38,16 @@ from twin.studies.study import Checkpoint, Progress, run_blocks
 from twin.studies.sweep import assemble, kernel_summary, kpi_block, layout
 from weather import psychrometrics as psy
 
-__all__ = ["ENSEMBLE_KPIS", "QUANTILES", "member_block", "percentiles", "run_ensemble", "warmed_normals"]
+__all__ = [
+    "ENSEMBLE_KPIS",
+    "QUANTILES",
+    "WARMING_RANGE_K",
+    "check_warming",
+    "member_block",
+    "percentiles",
+    "run_ensemble",
+    "warmed_normals",
+]
 
 QUANTILES = (0.1, 0.5, 0.9)
 """P10, P50, P90: linear interpolation between order statistics (numpy's default, Hyndman &
@@ -100,6 +110,33 @@ MAX_MEMBERS = 2_000_000
 issue 14, 4 hubs × 7 designs × 1,000 sizes × 50 years = 1.4 M, fits; its KPIs hold ≈ 0.4 kB each)."""
 
 
+WARMING_RANGE_K = (-10.0, 10.0)
+"""Warmings an ensemble takes, K (assumption: the constant-RH shift of :func:`warmed_normals` is a
+sensitivity study, not a projection; ±10 K is beyond every scenario's 2100 mean for these regions)."""
+
+
+def check_warming(warming: Sequence[Any]) -> list[float]:
+    """The warmings as floats, each finite and within :data:`WARMING_RANGE_K`, none repeated;
+    else ``ConfigError`` naming the first value that is not (as given) and what is allowed."""
+    allowed = f"allowed {span(*WARMING_RANGE_K)} K"
+    if not len(warming):
+        raise ConfigError(f"warming: no value given; {allowed}")
+    out = []
+    for w in warming:
+        try:
+            v = float(w)
+        except (TypeError, ValueError):
+            raise ConfigError(f"warming {w!r} is not a number; {allowed}") from None
+        if not math.isfinite(v):
+            raise ConfigError(f"warming {w!r} is not a finite number; {allowed}")
+        if not WARMING_RANGE_K[0] <= v <= WARMING_RANGE_K[1]:
+            raise ConfigError(f"warming {number(v, grouped=False)} K is outside {span(*WARMING_RANGE_K)} K")
+        if v in out:
+            raise ConfigError(f"warming {number(v, grouped=False)} K is repeated; give each warming once")
+        out.append(v)
+    return out
+
+
 def _seed_range(seeds: Sequence[int]) -> str:
     """``0…9`` for consecutive seeds, else the list."""
     if list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
@@ -146,11 +183,9 @@ def run_ensemble(
             "use fewer seeds, warmings or swept values, or split the study"
         )
     seeds = [int(s) for s in seeds]
-    warming = [float(w) for w in warming]
+    warming = check_warming(warming)
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
         raise ConfigError(f"--seeds: need distinct seeds ≥ 0, got {seeds}")
-    if not warming or len(set(warming)) != len(warming) or not all(-10 <= w <= 10 for w in warming):
-        raise ConfigError(f"--warming = {warming}: need distinct values within -10 … 10 K")
     if scenario.weather.seed != 0:  # a file's [weather] seed, or --set weather.seed: the members' seeds replace it
         warnings.warn(
             f"weather.seed = {scenario.weather.seed} of scenario {scenario.name!r} is not used: the ensemble "

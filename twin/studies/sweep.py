@@ -29,6 +29,7 @@ from twin.engine.kernels import COMPILED_DESIGNS, kernel_for, kernel_mark
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.study import Checkpoint, Progress, run_blocks
 from weather.files import input_file
+from weather.readers import csv_problem, semicolon_problem
 
 __all__ = [
     "BLOCK",
@@ -97,14 +98,19 @@ def read_case_list(path: str | Path) -> tuple[tuple[str, ...], list[tuple[Any, .
     try:
         with p.open(newline="", encoding="utf-8") as fh:
             lines = list(csv.reader(fh))
-    except OSError as exc:
-        raise ConfigError(f"--list {p}: cannot read ({exc.strerror})") from None
+    except (OSError, ValueError, csv.Error) as exc:  # ValueError: not UTF-8
+        raise ConfigError(f"--list {p}: {csv_problem(exc)}") from None
     lines = [r for r in lines if any(c.strip() for c in r)]
     if len(lines) < 2:
         raise ConfigError(f"--list {p}: needs a header of parameter keys and at least one row")
+    problem = semicolon_problem(lines[0])
+    if problem:
+        raise ConfigError(f"--list {p}: {problem}")
     keys = tuple(k.strip() for k in lines[0])
     if len(set(keys)) != len(keys) or not all(keys):
-        raise ConfigError(f"--list {p}: header {','.join(keys)} has an empty or repeated key")
+        bad = next((f"column {i + 1} is empty" for i, k in enumerate(keys) if not k), None)
+        bad = bad or next(f"key {k!r} is repeated" for i, k in enumerate(keys) if k in keys[:i])
+        raise ConfigError(f"--list {p}: header {','.join(keys)}: {bad}; give each key once")
     rows = []
     for n, r in enumerate(lines[1:], start=2):
         if len(r) != len(keys):

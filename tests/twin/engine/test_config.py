@@ -30,6 +30,21 @@ def test_an_integer_refuses_a_float_and_names_the_field(tmp_path):
         ITParams(racks=2.5)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("utilisation = '0.5'", "facility.utilisation must be a number, got '0.5'; allowed 0 … 1$"),
+        ("utilisation = nan", "facility.utilisation must be finite, got nan; allowed 0 … 1$"),
+        ("racks = 'x'", "facility.racks must be a whole number, got 'x'; allowed 1 … 1,000,000$"),
+    ],
+)
+def test_a_value_of_another_type_names_what_is_allowed(tmp_path, text, message):
+    """A text or NaN where a number belongs said only "must be a number": the range is said too, as
+    for a number out of it."""
+    with pytest.raises(ConfigError, match=message):
+        load_scenario(_write(tmp_path, f'site = "karamay"\ndesign = "spray"\n[facility]\n{text}\n'))
+
+
 def test_numpy_scalars_are_numbers():
     assert WeatherSource(seed=np.int64(3)).seed == 3 and type(WeatherSource(seed=np.int64(3)).seed) is int
     assert ITParams(utilisation=np.float32(0.5)).utilisation == 0.5

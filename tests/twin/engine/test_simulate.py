@@ -385,6 +385,21 @@ def test_hourly_utilisation_series_from_csv(tmp_path):
         simulate(series)
 
 
+def test_an_hourly_csv_with_decimal_commas_or_semicolons_or_not_utf8_is_refused(tmp_path):
+    """``1,0`` (decimal commas) was read as an index 1 and a utilisation 0, the year silently idle."""
+    f = tmp_path / "u.csv"
+    series = Scenario(sites=("karamay",), designs=("free_air",), facility=ITParams(profile="csv", profile_csv=str(f)))
+    f.write_text("utilisation\n" + "1,0\n" * 8760)
+    with pytest.raises(ConfigError, match=r"u\.csv': line 2 has 2 fields, the header 1"):
+        simulate(series)
+    f.write_text("utilisation;note\n" + "1,0;x\n" * 8760)
+    with pytest.raises(ConfigError, match=r"header 'utilisation;note' is separated by ';'"):
+        simulate(series)
+    f.write_bytes(("utilisation\n" + "0.5\n" * 8759 + "0.5 \u00e9\n").encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"profile_csv = .*u\.csv': not UTF-8 text \(byte 35052\)"):
+        simulate(series)
+
+
 def test_relative_csv_paths_are_relative_to_the_scenario_file(tmp_path, monkeypatch):
     d = tmp_path / "study"
     d.mkdir()

@@ -85,6 +85,31 @@ def test_case_list_errors_name_the_line(tmp_path):
         read_case_list(f)
 
 
+def test_a_case_list_not_utf8_or_semicolon_separated_is_one_line(tmp_path):
+    """A Latin-1 case list was an internal error (UnicodeDecodeError's text); a ';'-separated one
+    said "line 2 has 2 values, the header 1"."""
+    f = tmp_path / "cases.csv"
+    f.write_bytes("facility.utilisation\n0.5 \u00e9\n".encode("latin-1"))
+    with pytest.raises(
+        ConfigError, match=r"^--list .*cases\.csv: not UTF-8 text \(byte 25\); save the CSV file as UTF-8$"
+    ):
+        read_case_list(f)
+    f.write_text("facility.utilisation,facility.utilisation\n0.5,0.6\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"header facility\.utilisation,facility\.utilisation: key 'facility\.utilisation' is repeated",
+    ):
+        read_case_list(f)
+    f.write_text("facility.utilisation,\n0.5,0.6\n")
+    with pytest.raises(ConfigError, match=r"header facility\.utilisation,: column 2 is empty; give each key once"):
+        read_case_list(f)
+    f.write_text("facility.utilisation;facility.idle_fraction\n0,5;0,2\n")
+    with pytest.raises(
+        ConfigError, match=r"header 'facility\.utilisation;facility\.idle_fraction' is separated by ';'"
+    ):
+        read_case_list(f)
+
+
 def test_a_design_key_needs_its_design():
     with pytest.raises(ConfigError, match="design this study does not run; designs: spray"):
         run_sweep(Scenario(designs=("spray",)), (("cooling.free_air.evap_effectiveness", (0.7, 0.8)),), progress=False)
