@@ -524,8 +524,10 @@ def _warn_generator_bounds(path: str, variability: Mapping[str, Any]) -> None:
     """Warn when ``t_dew_dip_slope`` or ``t_peak_hour_sd_h`` passes the generator's bound
     (:data:`weather.dataset.DIP_SLOPE_BOUND`, :data:`weather.dataset.PEAK_HOUR_SD_BOUND`): a
     record may measure it, a generated year stops there. The message names the file and the
-    month of the largest value. Said by :func:`load` of the site, on every load (the file is
-    read once while unchanged; ``twin`` says each warning once per command)."""
+    month of the largest value. Said by :func:`load` of a user's site file, on every load (the
+    file is read once while unchanged; ``twin`` says each warning once per command); the
+    built-in files' values beyond the bounds are in the README (Karamay's December
+    ``t_peak_hour_sd_h``, 4.45 h), not said on every command that loads them."""
     import warnings
 
     from weather.dataset import WeatherWarning
@@ -630,6 +632,6 @@ def load(name: str, extra_dirs: Iterable[str | os.PathLike[str]] | None = None) 
     site = read_site_file(files[want]) if want in files else next(named, None)
     if site is None:
         raise SiteError(f"unknown site {name!r}; known sites: {', '.join(sorted(files))}")
-    if site.variability is not None:  # the site loaded, not those read to find it
+    if site.variability is not None and Path(site.path).parent != BUILTIN_DIR:  # a user's file, the one loaded
         _warn_generator_bounds(site.path, site.variability)
     return site
