@@ -188,9 +188,13 @@ def bind(app: Dash, host: str = "127.0.0.1", port: int = 8050, threads: int = 8)
     os.environ.setdefault("TWIN_THREADS", "1")  # one engine thread per request: the server has many
     try:
         return create_server(app.server, host=host, port=port, threads=threads, ident="twin")
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ConfigError(f"cannot serve on {host}:{port}: {reason}") from None
+    except ValueError as exc:  # waitress's "Invalid host/port specified." (the port is checked before)
+        raise ConfigError(
+            f"cannot serve on {host}:{port}: --host {host!r} is not a host name or address this machine can "
+            f"bind ({str(exc).rstrip('.')}); give e.g. 127.0.0.1 or 0.0.0.0"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def serve(app: Dash, host: str = "127.0.0.1", port: int = 8050, debug: bool = False, server=None) -> None:

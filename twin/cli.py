@@ -142,16 +142,29 @@ class _Parser(argparse.ArgumentParser):
         at = _command_at(argv)
         parser = None if at is None else _subparsers_of(self).get(argv[at])
         command = "" if at is None else argv[at]
+        seen: dict[int, tuple[str, str]] = {}
         for i, word in enumerate(argv):
             if word == "--":
                 return
             name = word.split("=", 1)[0]
             before = at is None or i < at
-            if not word.startswith("--") or " " in word or (parser is None and not before):
+            if not word.startswith("-") or word.startswith("---") or " " in word or (parser is None and not before):
                 continue  # after an unknown command: argparse names the commands
             own, other = (self, parser) if before else (parser, self)
             assert own is not None
             if name in own._option_string_actions:
+                action = own._option_string_actions[name]
+                if type(action) is argparse._StoreAction:  # one value: a second would replace the first silently
+                    value = word.split("=", 1)[1] if "=" in word else (argv[i + 1] if i + 1 < len(argv) else "")
+                    if id(action) in seen:
+                        first, was = seen[id(action)]
+                        self._fail(
+                            f"{name} is given twice ({first} {was} and {name} {value}); give it once",
+                            self.prog if own is self else f"{self.prog} {command}",
+                        )
+                    seen[id(action)] = (name, value)
+                continue
+            if not word.startswith("--"):
                 continue
             if before and parser is None:  # twin --site karamay: the option of a command, and no command
                 value = at == i + 1 and "=" not in word and _takes_value(name)  # twin --seed 3: 3 is its value
@@ -229,8 +242,15 @@ def _meant(
     if starts:
         return f"options are written in full, not abbreviated: {starts}"
     options = [o for o in parser._option_string_actions if o.startswith("--")]
+    same = _SAME_AS.get(name)
+    if same in options:
+        return f"did you mean {same}?"
     close = difflib.get_close_matches(name, options, n=3, cutoff=0.75)
     return f"did you mean {' or '.join(close)}?" if close else ""
+
+
+_SAME_AS = {"--file": "--weather", "--weather": "--file"}
+"""Options of one meaning that commands spell differently: ``twin weather --file``, ``twin run --weather``."""
 
 
 def _takes_value(name: str) -> bool:
@@ -1395,9 +1415,10 @@ def _weather_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _number_in(kind: type, lo: float, hi: float | None) -> Any:
+def _number_in(kind: type, lo: float, hi: float | None, *, bounded: bool = True) -> Any:
     """An argparse type: a number of ``kind`` (int or float) within lo … hi (``None``: no upper
-    bound); an error names the range."""
+    bound); an error names the range. ``bounded=False``: any number of ``kind`` (a text that is
+    not one still names the range), the range checked by the parameter the option sets."""
     from twin.core.fmt import number
 
     what = "a whole number" if kind is int else "a number"
@@ -1408,7 +1429,7 @@ def _number_in(kind: type, lo: float, hi: float | None) -> Any:
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}; allowed {rng}") from None
-        if not (lo <= v and (hi is None or v <= hi)):
+        if bounded and not (lo <= v and (hi is None or v <= hi)):
             raise argparse.ArgumentTypeError(f"{text} is outside {rng}" if hi is not None else f"{text} is not {rng}")
         return v
 
@@ -1600,7 +1621,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         z.add_argument(f"--{name}", type=float, default=-1.0, metavar=unit, help="upper bound (default -1: none)")
     z.add_argument("--export-credit", action="store_true", help="annual matching counts exported green energy")
     z.add_argument("--clean-share", type=float, default=0.0, help="clean share of grid imports for cfe: (default 0)")
-    z.add_argument("--rep-days", type=int, default=36, help="representative days the LP solves on (0 = full year)")
+    z.add_argument(
+        "--rep-days",
+        type=_number_in(int, 0, 366, bounded=False),
+        default=36,
+        help="representative days the LP solves on (0 = full year)",
+    )
     z.add_argument(
         "--check-dispatch", choices=["green_first", "lp"], default="green_first", help="engine dispatch of the check"
     )

@@ -211,6 +211,13 @@ def test_cli_report_and_dash_errors(tmp_path, capsys):
         port = busy.getsockname()[1]
         assert main(["dash", "--port", str(port)]) == 2  # fails before computing anything
     assert capsys.readouterr().err == f"twin: error: cannot serve on 127.0.0.1:{port}: Address already in use\n"
+    assert (
+        main(["dash", "--host", "999.1.1.1", "--port", str(port)]) == 2
+    )  # not an address: waitress's text said only that
+    assert capsys.readouterr().err == (
+        f"twin: error: cannot serve on 999.1.1.1:{port}: --host '999.1.1.1' is not a host name or address this "
+        "machine can bind (Invalid host/port specified); give e.g. 127.0.0.1 or 0.0.0.0\n"
+    )
 
 
 def test_frontier_is_computed_on_request_and_drawn_from_the_cache(example):

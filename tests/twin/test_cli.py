@@ -859,3 +859,46 @@ def test_each_warning_is_one_line_once_per_command(tmp_path, capsys):
     assert cli.main([*far, "--weather", str(epw_path("qingyang"))]) == 2  # the error is all of stderr
     err = capsys.readouterr().err
     assert err.startswith("twin: error: ") and "2,202 km" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seed", "3", "--seed", "4"], "--seed is given twice (--seed 3 and --seed 4); give it once"),
+        (
+            ["--preset", "legacy", "--preset", "best_practice"],
+            "--preset is given twice (--preset legacy and --preset best_practice); give it once",
+        ),
+        (["-o", "a.nc", "--output=b.nc"], "--output is given twice (-o a.nc and --output b.nc); give it once"),
+    ],
+)
+def test_an_option_of_one_value_given_twice_is_refused(argv, message, capsys):
+    """argparse kept the last value silently (a run of seed 4 for ``--seed 3 --seed 4``); a repeated
+    ``--set`` was already refused, options that add up (``--site A --sites B`` of compare) still do."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["run", "--site", "karamay", "--cooling", "spray", "--no-output", *argv])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == f"twin: error: {message} (see 'twin run --help')\n"
+
+
+def test_options_that_add_up_may_be_repeated(capsys):
+    assert cli.main(["compare", "--site", "karamay", "--sites", "guian", "--cooling", "spray", "--no-output"]) == 0
+    assert "guian" in capsys.readouterr().out
+
+
+def test_a_weather_file_option_of_the_other_command_is_named(capsys):
+    """``twin weather`` reads a file with --file, run with --weather: each names the other."""
+    for argv, meant in (
+        (["run", "--site", "karamay", "--file", "x.epw"], "--weather"),
+        (["weather", "--weather", "x.epw"], "--file"),
+    ):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        assert f"unrecognized arguments: {argv[-2]} (did you mean {meant}?)" in capsys.readouterr().err
+
+
+def test_a_whole_number_option_given_a_fraction_names_its_range(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["size", "--site", "karamay", "--cooling", "spray", "--target", "hourly:0.8", "--rep-days", "0.5"])
+    assert exit_.value.code == 2
+    assert "argument --rep-days: '0.5' is not a whole number; allowed 0 … 366" in capsys.readouterr().err
