@@ -45,11 +45,13 @@ import math
 import operator
 import os
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
+
+import numpy as np
 
 from twin.building.cooling import DESIGNS, get_design
 from twin.building.electrical import ElectricalParams
@@ -281,22 +283,121 @@ class Case(CaseSections):
 _CASE_FIELDS = tuple(f.name for f in dataclasses.fields(Case))
 
 
-def _case(
-    fixed: list[tuple[str, Any]], swept_sections: list[tuple[str, Any]], swept: Any, _set: Any = object.__setattr__
-) -> Case:
-    """A :class:`Case` of already validated fields (:meth:`Scenario.cases`' parameter objects:
-    ``fixed`` and ``swept_sections`` as ``(field, value)`` pairs, every field but ``swept`` once),
-    without the frozen dataclass' ``__init__`` (its keyword binding and default factories); the
-    same object as ``Case(**fields)``, equal and of equal hash. Each field is set as ``__init__``
-    sets it, so the instance keeps its values inline as any case does (filling ``case.__dict__``
-    instead gives each case a dict object of its own: 240 instead of 177 B per case)."""
+def _case(fixed: list[tuple[str, Any]], varying: list[tuple[str, Any]], _set: Any = object.__setattr__) -> Case:
+    """A :class:`Case` of already validated fields (:meth:`CaseColumns.cases`: ``fixed`` and
+    ``varying`` as ``(field, value)`` pairs, every field once), without the frozen dataclass'
+    ``__init__`` (its keyword binding and default factories); the same object as
+    ``Case(**fields)``, equal and of equal hash. Each field is set as ``__init__`` sets it, so
+    the instance keeps its values inline as any case does (filling ``case.__dict__`` instead
+    gives each case a dict object of its own: 240 instead of 177 B per case)."""
     case = object.__new__(Case)
     for name, value in fixed:
         _set(case, name, value)
-    for name, value in swept_sections:
+    for name, value in varying:
         _set(case, name, value)
-    _set(case, "swept", swept)
     return case
+
+
+Column = tuple[list[Any], "np.ndarray"]
+"""A per-case field as its distinct values and each case's index into them (``intp``)."""
+
+
+class CaseColumns:
+    """The cases of a run as columns: what the engine reads of them, without a :class:`Case` per case.
+
+    For each field of :class:`Case`, its distinct values and each case's index into them
+    (:meth:`column`, made on first use); for each swept key, every case's coordinate
+    (:meth:`coordinate`). Made from a scenario's grid by :meth:`Scenario.case_columns` (index
+    arithmetic on the grid's axes: nothing per case in Python) or from a list of cases by
+    :meth:`of_cases` (values told apart by identity: the cases of a sweep share their parameter
+    objects). :meth:`cases` makes the :class:`Case` objects; :meth:`Scenario.cases` is that.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        make: Callable[[str], Column],
+        coordinate: Callable[[str], list[Any]],
+        cases: list[Case] | None = None,
+    ) -> None:
+        self.n = n
+        self._make = make
+        self._coordinate = coordinate
+        self._columns: dict[str, Column] = {}
+        self._cases = cases
+
+    def __len__(self) -> int:
+        return self.n
+
+    @classmethod
+    def of_cases(cls, cases: Sequence[Case]) -> CaseColumns:
+        """The columns of a list of cases (any cases, in any order)."""
+        cases = list(cases)
+
+        def make(name: str) -> Column:
+            objs = list(map(operator.attrgetter(name), cases))
+            first: dict[int, int] = {}
+            codes = np.array([first.setdefault(id(o), len(first)) for o in objs], dtype=np.intp)
+            return list({id(o): o for o in objs}.values()), codes
+
+        def coordinate(key: str) -> list[Any]:
+            values, codes = self.column("swept")
+            return _take([dict(sw).get(key, np.nan) for sw in values], codes)
+
+        self = cls(len(cases), make, coordinate, cases)
+        return self
+
+    def column(self, name: str) -> Column:
+        """The field ``name`` of every case: its distinct values and each case's index into them."""
+        col = self._columns.get(name)
+        if col is None:
+            col = self._columns[name] = self._make(name)
+        return col
+
+    def of(self, name: str, idx: Any = None) -> Column:
+        """:meth:`column` of the cases ``idx`` (all by default): the distinct values among them
+        (in the order of the column's values) and each case's index into those."""
+        values, codes = self.column(name)
+        if idx is not None:
+            codes = codes[idx]
+        if len(values) == 1:
+            return values, codes
+        if codes.size and bool(np.all(codes == codes[0])):
+            return [values[codes[0]]], np.zeros(codes.size, dtype=np.intp)
+        present, rows = np.unique(codes, return_inverse=True)
+        return [values[k] for k in present.tolist()], rows.reshape(-1)
+
+    def values(self, name: str, idx: Any = None, fn: Callable[[Any], Any] | None = None) -> list[Any]:
+        """The field ``name`` of every case of ``idx`` (all by default), or ``fn`` of it (run once
+        per distinct value)."""
+        values, codes = self.column(name)
+        return _take(values if fn is None else list(map(fn, values)), codes if idx is None else codes[idx])
+
+    def each(self, name: str, fn: Callable[[Any], Any], idx: Any = None, dtype: type = float) -> np.ndarray:
+        """``fn(value)`` of the field ``name`` of every case of ``idx`` (all by default), as an
+        array of ``dtype``; ``fn`` runs once per distinct value."""
+        values, rows = self.of(name, idx)
+        return np.array([fn(v) for v in values], dtype=dtype)[rows]
+
+    def coordinate(self, key: str) -> list[Any]:
+        """Every case's value of the swept key ``key`` (NaN where the case does not take it)."""
+        return self._coordinate(key)
+
+    def cases(self) -> list[Case]:
+        """The :class:`Case` objects (those given to :meth:`of_cases`); cases of one value share its object."""
+        if self._cases is not None:
+            return list(self._cases)
+        columns = [(name, *self.column(name)) for name in _CASE_FIELDS]
+        fixed = [(name, values[0]) for name, values, _ in columns if len(values) == 1]
+        varying = [(name, values, codes.tolist()) for name, values, codes in columns if len(values) > 1]
+        return [_case(fixed, [(name, values[c[i]]) for name, values, c in varying]) for i in range(self.n)]
+
+
+def _take(values: list[Any], codes: np.ndarray) -> list[Any]:
+    """``[values[c] for c in codes]``."""
+    if len(values) == 1:
+        return values * codes.size
+    return [values[c] for c in codes.tolist()]
 
 
 @dataclass(frozen=True)
@@ -404,29 +505,71 @@ class Scenario(CaseSections):
     def cases(self) -> list[Case]:
         """The cases: sites × designs × every combination of swept values (in that order).
 
-        Built from the parameter sets :meth:`__post_init__` made (and validated) once each;
-        cases of a swept value share its parameter object.
+        :meth:`case_columns`' :class:`Case` objects: built from the parameter sets
+        :meth:`__post_init__` made (and validated) once each; cases of a swept value share its
+        parameter object.
+        """
+        return self.case_columns().cases()
+
+    def case_columns(self) -> CaseColumns:
+        """The cases of :meth:`cases` as columns (:class:`CaseColumns`), from the grid's axes.
+
+        Case ``(s, d, c)`` (site, design, combination of swept values in ``itertools.product``'s
+        order) is number ``(s · designs + d) · combinations + c``; a swept section's object for
+        a combination is its parameter set's (:meth:`_parameter_sets`) at the flat index of the
+        combination's values of the keys that section takes.
         """
         sets = cast(dict[str, list[tuple[str, tuple[int, ...], dict[Any, Params]]]], self.__dict__["_swept_sets"])
-        sections = {s.attr: getattr(self, s.attr) for s in SECTIONS if s.per_case}
-        pairs = [[(k, v) for v in vs] for k, vs in self.sweep]
-        combos = list(itertools.product(*(range(len(v)) for _, v in self.sweep)))  # [()] without a sweep
-        swept_of: dict[tuple[int, ...], list[tuple[tuple[str, Any], ...]]] = {}  # shared by sites and designs
-        out: list[Case] = []
-        for site in self.sites:
-            for design in self.designs:
-                tables = [(attr, operator.itemgetter(*js), table) for attr, js, table in sets[design]]
-                applicable = tuple(sorted(j for _, js, _ in sets[design] for j in js))
-                if applicable not in swept_of:
-                    swept_of[applicable] = [tuple(pairs[j][c[j]] for j in applicable) for c in combos]
-                base = {**sections, COOLING: self.cooling[design], "site": site, "design": design}
-                per_case = {attr for attr, _, _ in tables} | {"swept"}
-                fixed = [(name, base[name]) for name in _CASE_FIELDS if name not in per_case]
-                out += [
-                    _case(fixed, [(attr, table[get(c)]) for attr, get, table in tables], swept)
-                    for c, swept in zip(combos, swept_of[applicable], strict=True)
-                ]
-        return out
+        dims = tuple(len(v) for _, v in self.sweep)
+        nc = math.prod(dims)
+        combos = np.indices(dims, dtype=np.intp).reshape(len(dims), nc)  # each key's value index per combination
+        n_sites, designs = len(self.sites), self.designs
+        taken = {d: tuple(sorted(j for _, js, _ in sets[d] for j in js)) for d in designs}  # keys each design takes
+
+        def grid(per_design: list[np.ndarray]) -> np.ndarray:
+            """Every case's code from each design's codes over the combinations."""
+            return np.tile(np.concatenate(per_design), n_sites)
+
+        def make(name: str) -> Column:
+            if name == "site":
+                return list(self.sites), np.repeat(np.arange(n_sites, dtype=np.intp), len(designs) * nc)
+            if name == "design":
+                return list(designs), grid([np.full(nc, d, dtype=np.intp) for d in range(len(designs))])
+            if name == "swept":
+                pairs = [[(k, v) for v in vs] for k, vs in self.sweep]
+                rows = combos.T.tolist()
+                values: list[Any] = []
+                start: dict[tuple[int, ...], int] = {}
+                for js in dict.fromkeys(taken.values()):
+                    start[js] = len(values)
+                    values += [tuple(pairs[j][c[j]] for j in js) for c in rows]
+                return values, grid([start[taken[d]] + np.arange(nc, dtype=np.intp) for d in designs])
+            values = []
+            codes: list[np.ndarray] = []
+            for d in designs:
+                if name != COOLING and codes:  # the other sections' objects serve every design
+                    codes.append(codes[0])
+                    continue
+                table = next(((js, t) for attr, js, t in sets[d] if attr == name), None)
+                if table is None:
+                    codes.append(np.full(nc, len(values), dtype=np.intp))
+                    values.append(self.cooling[d] if name == COOLING else getattr(self, name))
+                else:
+                    js, t = table
+                    flat = np.ravel_multi_index(tuple(combos[j] for j in js), tuple(dims[j] for j in js))
+                    codes.append(len(values) + flat.astype(np.intp))
+                    values += t.values()
+            return values, grid(codes)
+
+        def coordinate(key: str) -> list[Any]:
+            out = [np.nan] * (n_sites * len(designs) * nc)
+            for j, (k, vs) in enumerate(self.sweep):  # a key given twice: its last values, as dict(case.swept)
+                if k == key:
+                    codes = [combos[j] if j in taken[d] else np.full(nc, len(vs), dtype=np.intp) for d in designs]
+                    out = _take([*vs, np.nan], grid(codes))
+            return out
+
+        return CaseColumns(n_sites * len(designs) * nc, make, coordinate)
 
     def one_case(self, case: Case) -> Scenario:
         """``case`` as a scenario of its own: its site, design and sections, this scenario's name,
