@@ -45,7 +45,7 @@ import math
 import operator
 import os
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -283,7 +283,7 @@ class Case(CaseSections):
 _CASE_FIELDS = tuple(f.name for f in dataclasses.fields(Case))
 
 
-def _case(fixed: list[tuple[str, Any]], varying: list[tuple[str, Any]], _set: Any = object.__setattr__) -> Case:
+def _case(fixed: Iterable[tuple[str, Any]], varying: Iterable[tuple[str, Any]], _set: Any = object.__setattr__) -> Case:
     """A :class:`Case` of already validated fields (:meth:`CaseColumns.cases`: ``fixed`` and
     ``varying`` as ``(field, value)`` pairs, every field once), without the frozen dataclass'
     ``__init__`` (its keyword binding and default factories); the same object as
@@ -336,13 +336,19 @@ class CaseColumns:
 
         def make(name: str) -> Column:
             objs = list(map(operator.attrgetter(name), cases))
-            first: dict[int, int] = {}
-            codes = np.array([first.setdefault(id(o), len(first)) for o in objs], dtype=np.intp)
-            return list({id(o): o for o in objs}.values()), codes
+            if not objs or all(map(operator.is_, objs, itertools.repeat(objs[0]))):  # one object (a sweep's block)
+                return objs[:1], np.zeros(len(objs), dtype=np.intp)
+            ids = np.fromiter(map(id, objs), np.uintp, len(objs))
+            _, first, codes = np.unique(ids, return_index=True, return_inverse=True)
+            return [objs[i] for i in first.tolist()], codes.astype(np.intp).reshape(-1)
+
+        swept: list[list[dict[str, Any]]] = []  # each distinct swept tuple as a dict, once
 
         def coordinate(key: str) -> list[Any]:
             values, codes = self.column("swept")
-            return _take([dict(sw).get(key, np.nan) for sw in values], codes)
+            if not swept:
+                swept.append([dict(sw) for sw in values])
+            return _take([sw.get(key, np.nan) for sw in swept[0]], codes)
 
         self = cls(len(cases), make, coordinate, cases)
         return self
@@ -389,8 +395,13 @@ class CaseColumns:
             return list(self._cases)
         columns = [(name, *self.column(name)) for name in _CASE_FIELDS]
         fixed = [(name, values[0]) for name, values, _ in columns if len(values) == 1]
-        varying = [(name, values, codes.tolist()) for name, values, codes in columns if len(values) > 1]
-        return [_case(fixed, [(name, values[c[i]]) for name, values, c in varying]) for i in range(self.n)]
+        names = [name for name, values, _ in columns if len(values) > 1]
+        varying = [_take(values, codes) for _, values, codes in columns if len(values) > 1]
+        return (
+            [_case(fixed, zip(names, row, strict=True)) for row in zip(*varying, strict=True)]
+            if varying
+            else [_case(fixed, ()) for _ in range(self.n)]
+        )
 
 
 def _take(values: list[Any], codes: np.ndarray) -> list[Any]:

@@ -17,8 +17,6 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import itertools
-import operator
 import os
 import threading
 from collections import defaultdict
@@ -43,7 +41,7 @@ from twin.building.it_load import utilisation_profile
 from twin.core.environment import env
 from twin.core.io import NcContent, NcVariable, read_hourly_csv
 from twin.core.jit import use_compiled
-from twin.core.params import ConfigError
+from twin.core.params import ConfigError, text_fields
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
 from twin.core.variables import attrs, build_dataset
 from twin.engine.config import Case, CaseColumns, Scenario
@@ -112,21 +110,7 @@ def prepare_years(scenario: Scenario) -> dict[str, tuple[WeatherYear, dict[str, 
 
 def _texts(p: Any) -> tuple:
     """The text fields of a parameter object (they pick tables and laws: one value per block)."""
-    names, get = _getter(type(p))
-    values = get(p)
-    return tuple(itertools.compress(zip(names, values, strict=True), map(isinstance, values, itertools.repeat(str))))
-
-
-_GETTERS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple]]] = {}
-
-
-def _getter(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple]]:
-    """The field names of a parameter class and a getter of their values as a tuple (made once per class)."""
-    if cls not in _GETTERS:
-        names = field_names(cls)
-        get = operator.attrgetter(*names) if len(names) > 1 else (lambda p: tuple(getattr(p, n) for n in names))
-        _GETTERS[cls] = (names, get)
-    return _GETTERS[cls]
+    return tuple((n, v) for n in text_fields(type(p)) if isinstance(v := getattr(p, n), str))
 
 
 def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
@@ -259,10 +243,13 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
     )
     # group (design, facility, cooling texts) -> runs of cases sharing site and cooling
     # parameters, each in order of its first case
-    group = _dense(design, facility, cooling_texts)
-    run = _dense(group, site_index, cooling_fields)
-    _, group_first = np.unique(group, return_index=True)
-    _, run_first, run_of = np.unique(run, return_index=True, return_inverse=True)
+    _, group_first, group = np.unique(
+        _combined(design, facility, cooling_texts), return_index=True, return_inverse=True
+    )
+    group = group.reshape(-1)
+    _, run_first, run_of = np.unique(
+        _combined(group, site_index, cooling_fields), return_index=True, return_inverse=True
+    )
     order = np.lexsort((run_first, group_first[group[run_first]]))
     members = np.split(np.argsort(run_of, kind="stable"), np.cumsum(np.bincount(run_of))[:-1])
     values = {name: table.column(name)[0] for name in ("design", "facility", "cooling")}
@@ -286,11 +273,15 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
     return _Plan(wx_all, table, keys, time, hour, wstack, key_of, site_index, blocks)
 
 
-def _dense(*keys: np.ndarray) -> np.ndarray:
-    """One integer per distinct combination of the non-negative integer arrays ``keys`` (0, 1, … in sorted order)."""
-    code = np.zeros(len(keys[0]), dtype=np.int64)
+def _combined(*keys: np.ndarray) -> np.ndarray:
+    """One integer per distinct combination of the non-negative integer arrays ``keys``."""
+    code, span = np.zeros(len(keys[0]), dtype=np.int64), 1
     for k in keys:
-        code = np.unique(code * (int(k.max(initial=0)) + 1) + k, return_inverse=True)[1].reshape(-1)
+        m = int(k.max(initial=0)) + 1
+        if span * m >= 2**62:  # renumber densely before the product could overflow
+            code = np.unique(code, return_inverse=True)[1].reshape(-1)
+            span = int(code.max(initial=0)) + 1
+        code, span = code * m + k, span * m
     return code
 
 

@@ -435,3 +435,17 @@ def test_a_run_from_the_grid_equals_the_run_of_its_cases_bit_for_bit(weather, na
     for k in [*grid.data_vars, *grid.coords]:
         if k != "case":
             np.testing.assert_array_equal(part[k].to_numpy(), grid[k].to_numpy()[which], err_msg=k)
+
+
+def test_the_text_fields_are_the_fields_holding_text_in_every_parameter_class():
+    """The block key reads the fields declared ``str`` (:func:`twin.core.params.text_fields`):
+    those are the fields whose values are text, in every section and design class."""
+    from twin.building.cooling import DESIGNS, get_design
+
+    objs = [get_design(d).params() for d in DESIGNS] + [s.cls() for s in SECTIONS]
+    objs.append(dataclasses.replace(Scenario().facility, profile_csv="u.csv", profile="csv"))
+    for o in objs:
+        plain = tuple(
+            (f.name, getattr(o, f.name)) for f in dataclasses.fields(o) if isinstance(getattr(o, f.name), str)
+        )
+        assert sim._texts(o) == plain, type(o).__name__
