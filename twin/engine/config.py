@@ -548,12 +548,11 @@ class Scenario(CaseSections):
                 return list(designs), grid([np.full(nc, d, dtype=np.intp) for d in range(len(designs))])
             if name == "swept":
                 pairs = [[(k, v) for v in vs] for k, vs in self.sweep]
-                rows = combos.T.tolist()
                 values: list[Any] = []
                 start: dict[tuple[int, ...], int] = {}
-                for js in dict.fromkeys(taken.values()):
+                for js in dict.fromkeys(taken.values()):  # each combination's (key, value) pairs
                     start[js] = len(values)
-                    values += [tuple(pairs[j][c[j]] for j in js) for c in rows]
+                    values += zip(*(_take(pairs[j], combos[j]) for j in js), strict=True) if js else [()] * nc
                 return values, grid([start[taken[d]] + np.arange(nc, dtype=np.intp) for d in designs])
             values = []
             codes: list[np.ndarray] = []
