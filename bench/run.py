@@ -275,9 +275,9 @@ def engine_overhead(scenario, weather, names: list[str], block: int | None = Non
     """The engine's Python work around the physics for every case of ``scenario``, as
     ``annual_kpis(kernel="numba")`` does it for blocks without a green plant.
 
-    Per call (one for all cases, from the scenario's grid, or one per ``block`` cases of
-    ``Scenario.cases()`` as ``twin sweep`` makes them): the block plan and its batches (``_batches``), per batch the
-    parameter columns stacked once and each block's cut and inputs, server capex and the supply
+    Per call (one for all cases, or one per ``block`` cases as ``twin sweep`` makes them: a
+    slice of the grid), from the grid's columns: the block plan and its batches (``_batches``),
+    per batch the parameter columns stacked once and each block's cut and inputs, server capex and the supply
     parameters, the case coordinates, and the KPI Dataset of the KPIs ``names``: everything of
     ``annual_kpis`` but the facility physics (the kernel), the green step and the annual
     reduction. It calls the engine's own steps in the engine's order; a change of that order in
@@ -286,11 +286,10 @@ def engine_overhead(scenario, weather, names: list[str], block: int | None = Non
     from twin.engine import simulate as sim
     from twin.engine.metrics import kpi_dataset
 
-    cases = scenario.cases() if block else None
     n = len(scenario.case_columns())
     step = block or n
     for s in range(0, n, step):
-        plan = sim._plan(scenario, weather, cases[s : s + step] if cases else None)
+        plan = sim._plan(scenario, weather, slice(s, min(s + step, n)) if block else None)
         hourly, batches = sim._batches(plan, True)
         for key, idx in hourly:  # a block on hourly arrays
             sim._inputs(plan, key, idx)

@@ -317,7 +317,7 @@ class CaseColumns:
         self,
         n: int,
         make: Callable[[str], Column],
-        coordinate: Callable[[str], list[Any]],
+        coordinate: Callable[[str], Column],
         cases: list[Case] | None = None,
     ) -> None:
         self.n = n
@@ -344,11 +344,11 @@ class CaseColumns:
 
         swept: list[list[dict[str, Any]]] = []  # each distinct swept tuple as a dict, once
 
-        def coordinate(key: str) -> list[Any]:
+        def coordinate(key: str) -> Column:
             values, codes = self.column("swept")
             if not swept:
                 swept.append([dict(sw) for sw in values])
-            return _take([sw.get(key, np.nan) for sw in swept[0]], codes)
+            return [sw.get(key, np.nan) for sw in swept[0]], codes
 
         self = cls(len(cases), make, coordinate, cases)
         return self
@@ -387,7 +387,22 @@ class CaseColumns:
 
     def coordinate(self, key: str) -> list[Any]:
         """Every case's value of the swept key ``key`` (NaN where the case does not take it)."""
-        return self._coordinate(key)
+        return _take(*self._coordinate(key))
+
+    def part(self, rows: slice) -> CaseColumns:
+        """The cases ``rows`` as columns of their own (each column's values those of these cases)."""
+        n = len(range(self.n)[rows])
+
+        def make(name: str) -> Column:
+            values, codes = self.column(name)
+            present, codes = np.unique(codes[rows], return_inverse=True)
+            return [values[k] for k in present.tolist()], codes.astype(np.intp).reshape(-1)
+
+        def coordinate(key: str) -> Column:
+            values, codes = self._coordinate(key)
+            return values, codes[rows]
+
+        return CaseColumns(n, make, coordinate, None if self._cases is None else self._cases[rows])
 
     def cases(self) -> list[Case]:
         """The :class:`Case` objects (those given to :meth:`of_cases`); cases of one value share its object."""
@@ -571,12 +586,12 @@ class Scenario(CaseSections):
                     values += t.values()
             return values, grid(codes)
 
-        def coordinate(key: str) -> list[Any]:
-            out = [np.nan] * (n_sites * len(designs) * nc)
+        def coordinate(key: str) -> Column:
+            out: Column = ([np.nan], np.zeros(n_sites * len(designs) * nc, dtype=np.intp))
             for j, (k, vs) in enumerate(self.sweep):  # a key given twice: its last values, as dict(case.swept)
                 if k == key:
                     codes = [combos[j] if j in taken[d] else np.full(nc, len(vs), dtype=np.intp) for d in designs]
-                    out = _take([*vs, np.nan], grid(codes))
+                    out = ([*vs, np.nan], grid(codes))
             return out
 
         return CaseColumns(n_sites * len(designs) * nc, make, coordinate)

@@ -195,10 +195,13 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = None) -> _Plan:
+def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | None = None) -> _Plan:
     wx_all = weather if weather is not None else prepare_years(scenario)
     wx_all = {k: (as_year(year), meta, site) for k, (year, meta, site) in wx_all.items()}  # Datasets: views
-    table = scenario.case_columns() if cases is None else CaseColumns.of_cases(cases)
+    if cases is None or isinstance(cases, slice):
+        table = scenario.case_columns() if cases is None else scenario.case_columns().part(cases)
+    else:
+        table = CaseColumns.of_cases(cases)
     keys = list(wx_all)
     first = wx_all[keys[0]][0]
     time = first.time
@@ -608,7 +611,7 @@ def run_dataset(run: HourlyRun) -> xr.Dataset:
 
 
 def annual_kpis(
-    scenario: Scenario, weather: dict | None = None, cases: list[Case] | None = None, kernel: str = "auto"
+    scenario: Scenario, weather: dict | None = None, cases: list[Case] | slice | None = None, kernel: str = "auto"
 ) -> xr.Dataset:
     """The annual KPIs of every case, block by block, without holding hourly arrays.
 
@@ -635,9 +638,10 @@ def annual_kpis(
         Sites, designs, parameters and sweep.
     weather : dict, optional
         The result of :func:`prepare_weather` (to reuse it across calls).
-    cases : list of Case, optional
-        Run these cases instead of ``scenario.cases()`` (e.g. one slice of them: a block of
-        :mod:`twin.studies.sweep`); their sites must be in ``weather``.
+    cases : list of Case or slice, optional
+        Run these cases instead of ``scenario.cases()``, or the slice ``cases`` of them (a block
+        of :mod:`twin.studies.sweep`'s grid, read from the grid's columns); their sites must be
+        in ``weather``.
     kernel : {"auto", "numba", "reference"}
         ``"numba"``: the fused compiled kernels of :mod:`twin.engine.kernels` for the designs
         that have one (free air, chilled water (EIR or cycle chillers), indirect evaporative, spray,
@@ -693,7 +697,7 @@ def _cyclic_gc_paused(any_thread: bool = False) -> Iterator[None]:
                 gc.enable()
 
 
-def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | None, kernel: str) -> xr.Dataset:
+def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | None, kernel: str) -> xr.Dataset:
     """:func:`annual_kpis`' work."""
     from twin.engine.kernel_parts import (
         GridYear,

@@ -385,6 +385,15 @@ def test_the_grids_columns_equal_the_cases_field_by_field(sc):
         for key, _ in sc.sweep:
             want = [dict(c.swept).get(key, np.nan) for c in plain]
             np.testing.assert_array_equal(np.asarray(table.coordinate(key)), np.asarray(want))
+        for rows in (slice(1, None, 2), slice(len(plain) // 3, len(plain) - 1)):
+            part = table.part(rows)  # a block of a grid study
+            assert len(part) == len(plain[rows])
+            for f in dataclasses.fields(Case):
+                assert part.values(f.name) == [getattr(c, f.name) for c in plain[rows]], f.name
+            assert part.cases() == plain[rows]
+            for key, _ in sc.sweep:
+                want = [dict(c.swept).get(key, np.nan) for c in plain[rows]]
+                np.testing.assert_array_equal(np.asarray(part.coordinate(key)), np.asarray(want))
 
 
 def _listed(sc: Scenario, seed: int) -> tuple[list[Case], list[int]]:
@@ -432,9 +441,11 @@ def test_a_run_from_the_grid_equals_the_run_of_its_cases_bit_for_bit(weather, na
         assert grid[k].dtype == listed[k].dtype, k
     cases, which = _listed(sc, 7)
     part = sim.annual_kpis(sc, weather, cases, kernel=kernel)
+    block = sim.annual_kpis(sc, weather, slice(3, len(cases) + 3), kernel=kernel)  # a grid study's block
     for k in [*grid.data_vars, *grid.coords]:
         if k != "case":
             np.testing.assert_array_equal(part[k].to_numpy(), grid[k].to_numpy()[which], err_msg=k)
+            np.testing.assert_array_equal(block[k].to_numpy(), grid[k].to_numpy()[3 : len(cases) + 3], err_msg=k)
 
 
 def test_the_text_fields_are_the_fields_holding_text_in_every_parameter_class():
