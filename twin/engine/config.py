@@ -389,21 +389,6 @@ class CaseColumns:
         """Every case's value of the swept key ``key`` (NaN where the case does not take it)."""
         return _take(*self._coordinate(key))
 
-    def part(self, rows: slice) -> CaseColumns:
-        """The cases ``rows`` as columns of their own (each column's values those of these cases)."""
-        n = len(range(self.n)[rows])
-
-        def make(name: str) -> Column:
-            values, codes = self.column(name)
-            present, codes = np.unique(codes[rows], return_inverse=True)
-            return [values[k] for k in present.tolist()], codes.astype(np.intp).reshape(-1)
-
-        def coordinate(key: str) -> Column:
-            values, codes = self._coordinate(key)
-            return values, codes[rows]
-
-        return CaseColumns(n, make, coordinate, None if self._cases is None else self._cases[rows])
-
     def cases(self) -> list[Case]:
         """The :class:`Case` objects (those given to :meth:`of_cases`); cases of one value share its object."""
         if self._cases is not None:
@@ -537,64 +522,68 @@ class Scenario(CaseSections):
         """
         return self.case_columns().cases()
 
-    def case_columns(self) -> CaseColumns:
-        """The cases of :meth:`cases` as columns (:class:`CaseColumns`), from the grid's axes.
+    def case_columns(self, rows: slice | None = None) -> CaseColumns:
+        """The cases of :meth:`cases` (or the slice ``rows`` of them: a block of a grid study) as
+        columns (:class:`CaseColumns`), from the grid's axes.
 
-        Case ``(s, d, c)`` (site, design, combination of swept values in ``itertools.product``'s
-        order) is number ``(s · designs + d) · combinations + c``; a swept section's object for
-        a combination is its parameter set's (:meth:`_parameter_sets`) at the flat index of the
-        combination's values of the keys that section takes.
+        Case number ``(s · designs + d) · combinations + c`` is site ``s``, design ``d`` and
+        combination ``c`` of swept values (in ``itertools.product``'s order); a swept section's
+        object for a combination is its parameter set's (:meth:`_parameter_sets`) at the flat
+        index of the combination's values of the keys that section takes. With ``rows`` each
+        column holds the values of those cases only.
         """
         sets = cast(dict[str, list[tuple[str, tuple[int, ...], dict[Any, Params]]]], self.__dict__["_swept_sets"])
         dims = tuple(len(v) for _, v in self.sweep)
         nc = math.prod(dims)
-        combos = np.indices(dims, dtype=np.intp).reshape(len(dims), nc)  # each key's value index per combination
-        n_sites, designs = len(self.sites), self.designs
-        taken = {d: tuple(sorted(j for _, js, _ in sets[d] for j in js)) for d in designs}  # keys each design takes
-
-        def grid(per_design: list[np.ndarray]) -> np.ndarray:
-            """Every case's code from each design's codes over the combinations."""
-            return np.tile(np.concatenate(per_design), n_sites)
+        designs = self.designs
+        r = range(len(self.sites) * len(designs) * nc)[rows if rows is not None else slice(None)]
+        site, rest = np.divmod(np.arange(r.start, r.stop, r.step, dtype=np.intp), len(designs) * nc)
+        design, combo = np.divmod(rest, nc)
+        combos = np.unravel_index(combo, dims) if dims else ()  # each key's value index, per case
+        taken = [tuple(sorted(j for _, js, _ in sets[d] for j in js)) for d in designs]  # the keys each design takes
 
         def make(name: str) -> Column:
+            values: list[Any]
             if name == "site":
-                return list(self.sites), np.repeat(np.arange(n_sites, dtype=np.intp), len(designs) * nc)
-            if name == "design":
-                return list(designs), grid([np.full(nc, d, dtype=np.intp) for d in range(len(designs))])
-            if name == "swept":
+                values, codes = list(self.sites), site
+            elif name == "design":
+                values, codes = list(designs), design
+            elif name == "swept":
                 pairs = [[(k, v) for v in vs] for k, vs in self.sweep]
-                values: list[Any] = []
-                start: dict[tuple[int, ...], int] = {}
-                for js in dict.fromkeys(taken.values()):  # each combination's (key, value) pairs
+                present = np.unique(combo)
+                at = np.unravel_index(present, dims) if dims else ()
+                values, start = [], {}
+                for js in dict.fromkeys(taken):  # each combination's (key, value) pairs, once per set of keys
                     start[js] = len(values)
-                    values += zip(*(_take(pairs[j], combos[j]) for j in js), strict=True) if js else [()] * nc
-                return values, grid([start[taken[d]] + np.arange(nc, dtype=np.intp) for d in designs])
-            values = []
-            codes: list[np.ndarray] = []
-            for d in designs:
-                if name != COOLING and codes:  # the other sections' objects serve every design
-                    codes.append(codes[0])
-                    continue
-                table = next(((js, t) for attr, js, t in sets[d] if attr == name), None)
-                if table is None:
-                    codes.append(np.full(nc, len(values), dtype=np.intp))
-                    values.append(self.cooling[d] if name == COOLING else getattr(self, name))
-                else:
-                    js, t = table
-                    flat = np.ravel_multi_index(tuple(combos[j] for j in js), tuple(dims[j] for j in js))
-                    codes.append(len(values) + flat.astype(np.intp))
-                    values += t.values()
-            return values, grid(codes)
+                    values += zip(*(_take(pairs[j], at[j]) for j in js), strict=True) if js else [()] * len(present)
+                codes = np.asarray([start[js] for js in taken], dtype=np.intp)[design] + np.searchsorted(present, combo)
+            else:
+                values, codes = [], np.empty(len(r), dtype=np.intp)
+                for i, d in enumerate(designs if name == COOLING else designs[:1]):
+                    here = design == i if name == COOLING else slice(None)  # other sections: every design's
+                    table = next(((js, t) for attr, js, t in sets[d] if attr == name), None)
+                    if table is None:
+                        codes[here] = len(values)
+                        values.append(self.cooling[d] if name == COOLING else getattr(self, name))
+                    else:
+                        js, t = table
+                        at = tuple(combos[j][here] for j in js)
+                        codes[here] = len(values) + np.ravel_multi_index(at, tuple(dims[j] for j in js))
+                        values += t.values()
+            if rows is None:
+                return values, codes
+            present, codes = np.unique(codes, return_inverse=True)
+            return [values[k] for k in present.tolist()], codes.reshape(-1).astype(np.intp)
 
         def coordinate(key: str) -> Column:
-            out: Column = ([np.nan], np.zeros(n_sites * len(designs) * nc, dtype=np.intp))
+            out: Column = ([np.nan], np.zeros(len(r), dtype=np.intp))
             for j, (k, vs) in enumerate(self.sweep):  # a key given twice: its last values, as dict(case.swept)
                 if k == key:
-                    codes = [combos[j] if j in taken[d] else np.full(nc, len(vs), dtype=np.intp) for d in designs]
-                    out = ([*vs, np.nan], grid(codes))
+                    takes = np.array([j in js for js in taken])[design]
+                    out = ([*vs, np.nan], np.where(takes, combos[j], len(vs)).astype(np.intp))
             return out
 
-        return CaseColumns(n_sites * len(designs) * nc, make, coordinate)
+        return CaseColumns(len(r), make, coordinate)
 
     def one_case(self, case: Case) -> Scenario:
         """``case`` as a scenario of its own: its site, design and sections, this scenario's name,

@@ -199,7 +199,7 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | 
     wx_all = weather if weather is not None else prepare_years(scenario)
     wx_all = {k: (as_year(year), meta, site) for k, (year, meta, site) in wx_all.items()}  # Datasets: views
     if cases is None or isinstance(cases, slice):
-        table = scenario.case_columns() if cases is None else scenario.case_columns().part(cases)
+        table = scenario.case_columns(cases)
     else:
         table = CaseColumns.of_cases(cases)
     keys = list(wx_all)

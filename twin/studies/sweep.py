@@ -180,7 +180,7 @@ def kpi_block(
     ``kernel`` as :func:`~twin.engine.simulate.annual_kpis`'s; a study passes the one it chose
     for all its blocks (:func:`~twin.engine.kernels.kernel_for`)."""
     if isinstance(cases, slice):
-        used = set(scenario.case_columns().part(cases).values("site"))
+        used = set(scenario.case_columns(cases).values("site"))
     else:
         used = {c.site for c in cases}
     wx = {k: v for k, v in weather.items() if k in used or v[2].name in used}

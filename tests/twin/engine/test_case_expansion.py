@@ -385,15 +385,17 @@ def test_the_grids_columns_equal_the_cases_field_by_field(sc):
         for key, _ in sc.sweep:
             want = [dict(c.swept).get(key, np.nan) for c in plain]
             np.testing.assert_array_equal(np.asarray(table.coordinate(key)), np.asarray(want))
-        for rows in (slice(1, None, 2), slice(len(plain) // 3, len(plain) - 1)):
-            part = table.part(rows)  # a block of a grid study
-            assert len(part) == len(plain[rows])
-            for f in dataclasses.fields(Case):
-                assert part.values(f.name) == [getattr(c, f.name) for c in plain[rows]], f.name
-            assert part.cases() == plain[rows]
-            for key, _ in sc.sweep:
-                want = [dict(c.swept).get(key, np.nan) for c in plain[rows]]
-                np.testing.assert_array_equal(np.asarray(part.coordinate(key)), np.asarray(want))
+    for rows in (slice(1, None, 2), slice(len(plain) // 3, len(plain) - 1)):
+        part = sc.case_columns(rows)  # a block of a grid study
+        assert len(part) == len(plain[rows])
+        for f in dataclasses.fields(Case):
+            assert part.values(f.name) == [getattr(c, f.name) for c in plain[rows]], f.name
+            values, codes = part.column(f.name)
+            assert sorted(set(codes.tolist())) == list(range(len(values))), f.name  # only these cases' values
+        assert part.cases() == plain[rows]
+        for key, _ in sc.sweep:
+            want = [dict(c.swept).get(key, np.nan) for c in plain[rows]]
+            np.testing.assert_array_equal(np.asarray(part.coordinate(key)), np.asarray(want))
 
 
 def _listed(sc: Scenario, seed: int) -> tuple[list[Case], list[int]]:
