@@ -345,13 +345,13 @@ class CaseColumns:
         swept: list[list[dict[str, Any]]] = []  # each distinct swept tuple as a dict, once
 
         def coordinate(key: str) -> Column:
-            values, codes = self.column("swept")
+            values, codes = table.column("swept")
             if not swept:
                 swept.append([dict(sw) for sw in values])
             return [sw.get(key, np.nan) for sw in swept[0]], codes
 
-        self = cls(len(cases), make, coordinate, cases)
-        return self
+        table = cls(len(cases), make, coordinate, cases)
+        return table
 
     def column(self, name: str) -> Column:
         """The field ``name`` of every case: its distinct values and each case's index into them."""
