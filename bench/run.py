@@ -275,9 +275,9 @@ def engine_overhead(scenario, weather, names: list[str], block: int | None = Non
     """The engine's Python work around the physics for every case of ``scenario``, as
     ``annual_kpis(kernel="numba")`` does it for blocks without a green plant.
 
-    ``Scenario.cases()``, then per call (one for all cases, or one per ``block`` cases as
-    ``twin sweep`` makes them): the block plan and its batches (``_batches``), per batch the
-    parameter columns stacked once and each block's cut and inputs, server capex and the supply
+    Per call (one for all cases, or one per ``block`` cases as ``twin sweep`` makes them: a
+    slice of the grid), from the grid's columns: the block plan and its batches (``_batches``),
+    per batch the parameter columns stacked once and each block's cut and inputs, server capex and the supply
     parameters, the case coordinates, and the KPI Dataset of the KPIs ``names``: everything of
     ``annual_kpis`` but the facility physics (the kernel), the green step and the annual
     reduction. It calls the engine's own steps in the engine's order; a change of that order in
@@ -286,16 +286,15 @@ def engine_overhead(scenario, weather, names: list[str], block: int | None = Non
     from twin.engine import simulate as sim
     from twin.engine.metrics import kpi_dataset
 
-    cases = scenario.cases()
-    step = block or len(cases)
-    for s in range(0, len(cases), step):
-        part = cases[s : s + step]
-        plan = sim._plan(scenario, weather, part)
+    n = len(scenario.case_columns())
+    step = block or n
+    for s in range(0, n, step):
+        plan = sim._plan(scenario, weather, slice(s, min(s + step, n)) if block else None)
         hourly, batches = sim._batches(plan, True)
         for key, idx in hourly:  # a block on hourly arrays
             sim._inputs(plan, key, idx)
-            sim.server_capex([part[i] for i in idx])
-            sim._supply_params([part[i] for i in idx])
+            sim.server_capex(plan.table, idx)
+            sim._supply_params(plan.table, idx)
         for key, parts in batches:
             idx = [i for p in parts for i in p]
             columns = sim._columns(plan, idx)
@@ -303,9 +302,9 @@ def engine_overhead(scenario, weather, names: list[str], block: int | None = Non
             for j, p in enumerate(parts):
                 c = sim._part_columns(columns, starts[j], starts[j + 1]) if len(parts) > 1 else columns
                 sim._inputs(plan, key, p, c)
-            sim.server_capex([part[i] for i in idx])
-            sim._supply_params([part[i] for i in idx])
-        figures = {k: np.zeros(len(part)) for k in names}
+            sim.server_capex(plan.table, idx)
+            sim._supply_params(plan.table, idx)
+        figures = {k: np.zeros(len(plan.table)) for k in names}
         kpi_dataset(figures, sim._case_coords(scenario, plan), plan.site_keys, ("case",), sim._limits(plan))
 
 

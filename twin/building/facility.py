@@ -71,7 +71,7 @@ def derive_psychrometrics(t_db: np.ndarray, rh: np.ndarray, p_air: np.ndarray) -
     }
 
 
-def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
+def stack_columns(objs: Sequence[Params], rows: Sequence[int] | np.ndarray | None = None) -> dict[str, Any]:
     """Stack the fields of parameter objects into (n, 1) columns; text fields must agree.
 
     A field with one value in every case becomes a (1, 1) array instead: broadcasting then
@@ -79,18 +79,23 @@ def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
     per case and hour — a sweep pays for the parameters it varies, not for the others.
     Cases share parameter objects (:meth:`twin.engine.config.Scenario.cases`): each field is
     read once per distinct object, and a column of varying values is gathered from them.
+    With ``rows``, the columns of the objects ``objs[rows[i]]``, ``objs`` distinct (what
+    :meth:`twin.engine.config.CaseColumns.of` gives).
     """
-    index: dict[int, int] = {}  # id of a distinct object -> its position in `distinct`
-    distinct: list[Params] = []
-    rows = []
-    for o in objs:
-        i = index.get(id(o))
-        if i is None:
-            i = index[id(o)] = len(distinct)
-            distinct.append(o)
-        rows.append(i)
+    if rows is None:
+        index: dict[int, int] = {}  # id of a distinct object -> its position in `distinct`
+        distinct: list[Params] = []
+        rows = []
+        for o in objs:
+            i = index.get(id(o))
+            if i is None:
+                i = index[id(o)] = len(distinct)
+                distinct.append(o)
+            rows.append(i)
+    else:
+        distinct = list(objs)
     out: dict[str, Any] = {}
-    names = field_names(type(objs[0]))
+    names = field_names(type(distinct[0]))
     if not names:
         return out
     get = operator.attrgetter(*names)
@@ -99,7 +104,7 @@ def stack_columns(objs: Sequence[Params]) -> dict[str, Any]:
         v0 = vals[0]
         if isinstance(v0, str):
             if vals.count(v0) != len(vals):
-                raise ValueError(f"{objs[0].section}.{name}: one block needs one value, got {sorted(set(vals))}")
+                raise ValueError(f"{distinct[0].section}.{name}: one block needs one value, got {sorted(set(vals))}")
             out[name] = v0
         elif vals.count(v0) == len(vals):  # (values are validated: no NaN, equal to itself)
             out[name] = np.array([[v0]], dtype=bool if isinstance(v0, bool) else float)

@@ -136,6 +136,17 @@ def _kinds(cls: type) -> dict[str, tuple[type, bool]]:
     return out
 
 
+_TEXT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def text_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a parameter class declared ``str`` (or ``str | None``), in order (once per
+    class): the only fields whose validated values are text."""
+    if cls not in _TEXT_FIELDS:
+        _TEXT_FIELDS[cls] = tuple(name for name, (kind, _) in _kinds(cls).items() if kind is str)
+    return _TEXT_FIELDS[cls]
+
+
 _INHERITS: dict[type, dict[str, str | None]] = {}
 """``{field: inherit}`` of each class (:meth:`Params.inherited`)."""
 

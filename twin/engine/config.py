@@ -45,11 +45,13 @@ import math
 import operator
 import os
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
+
+import numpy as np
 
 from twin.building.cooling import DESIGNS, get_design
 from twin.building.electrical import ElectricalParams
@@ -281,21 +283,18 @@ class Case(CaseSections):
 _CASE_FIELDS = tuple(f.name for f in dataclasses.fields(Case))
 
 
-def _case(
-    fixed: list[tuple[str, Any]], swept_sections: list[tuple[str, Any]], swept: Any, _set: Any = object.__setattr__
-) -> Case:
-    """A :class:`Case` of already validated fields (:meth:`Scenario.cases`' parameter objects:
-    ``fixed`` and ``swept_sections`` as ``(field, value)`` pairs, every field but ``swept`` once),
-    without the frozen dataclass' ``__init__`` (its keyword binding and default factories); the
-    same object as ``Case(**fields)``, equal and of equal hash. Each field is set as ``__init__``
-    sets it, so the instance keeps its values inline as any case does (filling ``case.__dict__``
-    instead gives each case a dict object of its own: 240 instead of 177 B per case)."""
+def _case(fixed: Iterable[tuple[str, Any]], varying: Iterable[tuple[str, Any]], _set: Any = object.__setattr__) -> Case:
+    """A :class:`Case` of already validated fields (:meth:`CaseColumns.cases`: ``fixed`` and
+    ``varying`` as ``(field, value)`` pairs, every field once), without the frozen dataclass'
+    ``__init__`` (its keyword binding and default factories); the same object as
+    ``Case(**fields)``, equal and of equal hash. Each field is set as ``__init__`` sets it, so
+    the instance keeps its values inline as any case does (filling ``case.__dict__`` instead
+    gives each case a dict object of its own: 240 instead of 177 B per case)."""
     case = object.__new__(Case)
     for name, value in fixed:
         _set(case, name, value)
-    for name, value in swept_sections:
+    for name, value in varying:
         _set(case, name, value)
-    _set(case, "swept", swept)
     return case
 
 
@@ -311,6 +310,119 @@ def _names(data: Mapping[str, Any], key: str, default: str, where: str) -> Any:
     if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         return value
     raise ConfigError(f"{where}: {given[0]} must be a {key} name or a list of names, got {value!r}")
+
+
+Column = tuple[list[Any], "np.ndarray"]
+"""A per-case field as its distinct values and each case's index into them (``intp``)."""
+
+
+class CaseColumns:
+    """The cases of a run as columns: what the engine reads of them, without a :class:`Case` per case.
+
+    For each field of :class:`Case`, its distinct values and each case's index into them
+    (:meth:`column`, made on first use); for each swept key, every case's coordinate
+    (:meth:`coordinate`). Made from a scenario's grid by :meth:`Scenario.case_columns` (index
+    arithmetic on the grid's axes: nothing per case in Python) or from a list of cases by
+    :meth:`of_cases` (values told apart by identity: the cases of a sweep share their parameter
+    objects). :meth:`cases` makes the :class:`Case` objects; :meth:`Scenario.cases` is that.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        make: Callable[[str], Column],
+        coordinate: Callable[[str], Column],
+        cases: list[Case] | None = None,
+    ) -> None:
+        self.n = n
+        self._make = make
+        self._coordinate = coordinate
+        self._columns: dict[str, Column] = {}
+        self._cases = cases
+
+    def __len__(self) -> int:
+        return self.n
+
+    @classmethod
+    def of_cases(cls, cases: Sequence[Case]) -> CaseColumns:
+        """The columns of a list of cases (any cases, in any order)."""
+        cases = list(cases)
+
+        def make(name: str) -> Column:
+            objs = list(map(operator.attrgetter(name), cases))
+            if not objs or all(map(operator.is_, objs, itertools.repeat(objs[0]))):  # one object (a sweep's block)
+                return objs[:1], np.zeros(len(objs), dtype=np.intp)
+            ids = np.fromiter(map(id, objs), np.uintp, len(objs))
+            _, first, codes = np.unique(ids, return_index=True, return_inverse=True)
+            return [objs[i] for i in first.tolist()], codes.astype(np.intp).reshape(-1)
+
+        swept: list[list[dict[str, Any]]] = []  # each distinct swept tuple as a dict, once
+
+        def coordinate(key: str) -> Column:
+            values, codes = table.column("swept")
+            if not swept:
+                swept.append([dict(sw) for sw in values])
+            return [sw.get(key, np.nan) for sw in swept[0]], codes
+
+        table = cls(len(cases), make, coordinate, cases)
+        return table
+
+    def column(self, name: str) -> Column:
+        """The field ``name`` of every case: its distinct values and each case's index into them."""
+        col = self._columns.get(name)
+        if col is None:
+            col = self._columns[name] = self._make(name)
+        return col
+
+    def of(self, name: str, idx: Any = None) -> Column:
+        """:meth:`column` of the cases ``idx`` (all by default): the distinct values among them
+        (in the order of the column's values) and each case's index into those."""
+        values, codes = self.column(name)
+        if idx is not None:
+            codes = codes[idx]
+        if len(values) == 1:
+            return values, codes
+        if codes.size and bool(np.all(codes == codes[0])):
+            return [values[codes[0]]], np.zeros(codes.size, dtype=np.intp)
+        present, rows = np.unique(codes, return_inverse=True)
+        return [values[k] for k in present.tolist()], rows.reshape(-1)
+
+    def values(self, name: str, idx: Any = None, fn: Callable[[Any], Any] | None = None) -> list[Any]:
+        """The field ``name`` of every case of ``idx`` (all by default), or ``fn`` of it (run once
+        per distinct value)."""
+        values, codes = self.column(name)
+        return _take(values if fn is None else list(map(fn, values)), codes if idx is None else codes[idx])
+
+    def each(self, name: str, fn: Callable[[Any], Any], idx: Any = None, dtype: type = float) -> np.ndarray:
+        """``fn(value)`` of the field ``name`` of every case of ``idx`` (all by default), as an
+        array of ``dtype``; ``fn`` runs once per distinct value."""
+        values, rows = self.of(name, idx)
+        return np.array([fn(v) for v in values], dtype=dtype)[rows]
+
+    def coordinate(self, key: str) -> list[Any]:
+        """Every case's value of the swept key ``key`` (NaN where the case does not take it)."""
+        return _take(*self._coordinate(key))
+
+    def cases(self) -> list[Case]:
+        """The :class:`Case` objects (those given to :meth:`of_cases`); cases of one value share its object."""
+        if self._cases is not None:
+            return list(self._cases)
+        columns = [(name, *self.column(name)) for name in _CASE_FIELDS]
+        fixed = [(name, values[0]) for name, values, _ in columns if len(values) == 1]
+        names = [name for name, values, _ in columns if len(values) > 1]
+        varying = [_take(values, codes) for _, values, codes in columns if len(values) > 1]
+        return (
+            [_case(fixed, zip(names, row, strict=True)) for row in zip(*varying, strict=True)]
+            if varying
+            else [_case(fixed, ()) for _ in range(self.n)]
+        )
+
+
+def _take(values: list[Any], codes: np.ndarray) -> list[Any]:
+    """``[values[c] for c in codes]``."""
+    if len(values) == 1:
+        return values * codes.size
+    return [values[c] for c in codes.tolist()]
 
 
 @dataclass(frozen=True)
@@ -418,29 +530,74 @@ class Scenario(CaseSections):
     def cases(self) -> list[Case]:
         """The cases: sites × designs × every combination of swept values (in that order).
 
-        Built from the parameter sets :meth:`__post_init__` made (and validated) once each;
-        cases of a swept value share its parameter object.
+        :meth:`case_columns`' :class:`Case` objects: built from the parameter sets
+        :meth:`__post_init__` made (and validated) once each; cases of a swept value share its
+        parameter object.
+        """
+        return self.case_columns().cases()
+
+    def case_columns(self, rows: slice | None = None) -> CaseColumns:
+        """The cases of :meth:`cases` (or the slice ``rows`` of them: a block of a grid study) as
+        columns (:class:`CaseColumns`), from the grid's axes.
+
+        Case number ``(s · designs + d) · combinations + c`` is site ``s``, design ``d`` and
+        combination ``c`` of swept values (in ``itertools.product``'s order); a swept section's
+        object for a combination is its parameter set's (:meth:`_parameter_sets`) at the flat
+        index of the combination's values of the keys that section takes. With ``rows`` each
+        column holds the values of those cases only.
         """
         sets = cast(dict[str, list[tuple[str, tuple[int, ...], dict[Any, Params]]]], self.__dict__["_swept_sets"])
-        sections = {s.attr: getattr(self, s.attr) for s in SECTIONS if s.per_case}
-        pairs = [[(k, v) for v in vs] for k, vs in self.sweep]
-        combos = list(itertools.product(*(range(len(v)) for _, v in self.sweep)))  # [()] without a sweep
-        swept_of: dict[tuple[int, ...], list[tuple[tuple[str, Any], ...]]] = {}  # shared by sites and designs
-        out: list[Case] = []
-        for site in self.sites:
-            for design in self.designs:
-                tables = [(attr, operator.itemgetter(*js), table) for attr, js, table in sets[design]]
-                applicable = tuple(sorted(j for _, js, _ in sets[design] for j in js))
-                if applicable not in swept_of:
-                    swept_of[applicable] = [tuple(pairs[j][c[j]] for j in applicable) for c in combos]
-                base = {**sections, COOLING: self.cooling[design], "site": site, "design": design}
-                per_case = {attr for attr, _, _ in tables} | {"swept"}
-                fixed = [(name, base[name]) for name in _CASE_FIELDS if name not in per_case]
-                out += [
-                    _case(fixed, [(attr, table[get(c)]) for attr, get, table in tables], swept)
-                    for c, swept in zip(combos, swept_of[applicable], strict=True)
-                ]
-        return out
+        dims = tuple(len(v) for _, v in self.sweep)
+        nc = math.prod(dims)
+        designs = self.designs
+        r = range(len(self.sites) * len(designs) * nc)[rows if rows is not None else slice(None)]
+        site, rest = np.divmod(np.arange(r.start, r.stop, r.step, dtype=np.intp), len(designs) * nc)
+        design, combo = np.divmod(rest, nc)
+        combos = np.unravel_index(combo, dims) if dims else ()  # each key's value index, per case
+        taken = [tuple(sorted(j for _, js, _ in sets[d] for j in js)) for d in designs]  # the keys each design takes
+
+        def make(name: str) -> Column:
+            values: list[Any]
+            if name == "site":
+                values, codes = list(self.sites), site
+            elif name == "design":
+                values, codes = list(designs), design
+            elif name == "swept":
+                pairs = [[(k, v) for v in vs] for k, vs in self.sweep]
+                present = np.unique(combo)
+                at = np.unravel_index(present, dims) if dims else ()
+                values, start = [], {}
+                for js in dict.fromkeys(taken):  # each combination's (key, value) pairs, once per set of keys
+                    start[js] = len(values)
+                    values += zip(*(_take(pairs[j], at[j]) for j in js), strict=True) if js else [()] * len(present)
+                codes = np.asarray([start[js] for js in taken], dtype=np.intp)[design] + np.searchsorted(present, combo)
+            else:
+                values, codes = [], np.empty(len(r), dtype=np.intp)
+                for i, d in enumerate(designs if name == COOLING else designs[:1]):
+                    here = design == i if name == COOLING else slice(None)  # other sections: every design's
+                    table = next(((js, t) for attr, js, t in sets[d] if attr == name), None)
+                    if table is None:
+                        codes[here] = len(values)
+                        values.append(self.cooling[d] if name == COOLING else getattr(self, name))
+                    else:
+                        js, t = table
+                        at = tuple(combos[j][here] for j in js)
+                        codes[here] = len(values) + np.ravel_multi_index(at, tuple(dims[j] for j in js))
+                        values += t.values()
+            if rows is None:
+                return values, codes
+            present, codes = np.unique(codes, return_inverse=True)
+            return [values[k] for k in present.tolist()], codes.reshape(-1).astype(np.intp)
+
+        def coordinate(key: str) -> Column:
+            out: Column = ([np.nan], np.zeros(len(r), dtype=np.intp))
+            for j, (k, vs) in enumerate(self.sweep):  # a key given twice: its last values, as dict(case.swept)
+                if k == key:
+                    takes = np.array([j in js for js in taken])[design]
+                    out = ([*vs, np.nan], np.where(takes, combos[j], len(vs)).astype(np.intp))
+            return out
+
+        return CaseColumns(len(r), make, coordinate)
 
     def one_case(self, case: Case) -> Scenario:
         """``case`` as a scenario of its own: its site, design and sections, this scenario's name,

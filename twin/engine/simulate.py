@@ -20,7 +20,7 @@ import gc
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,10 +41,10 @@ from twin.building.it_load import utilisation_profile
 from twin.core.environment import env
 from twin.core.io import NcContent, NcVariable, read_hourly_csv
 from twin.core.jit import use_compiled
-from twin.core.params import ConfigError
+from twin.core.params import ConfigError, text_fields
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
 from twin.core.variables import attrs, build_dataset
-from twin.engine.config import Case, Scenario
+from twin.engine.config import Case, CaseColumns, Scenario
 from twin.engine.metrics import (
     GREEN_HOURLY_NEEDS,
     HEAT_NEEDS,
@@ -110,8 +110,7 @@ def prepare_years(scenario: Scenario) -> dict[str, tuple[WeatherYear, dict[str, 
 
 def _texts(p: Any) -> tuple:
     """The text fields of a parameter object (they pick tables and laws: one value per block)."""
-    names = field_names(type(p))
-    return tuple((n, v) for n, v in zip(names, map(p.__getattribute__, names), strict=True) if isinstance(v, str))
+    return tuple((n, v) for n in text_fields(type(p)) if isinstance(v := getattr(p, n), str))
 
 
 def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
@@ -124,10 +123,10 @@ def with_psychrometrics(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _group_key(c: Case, texts: Callable[[Any], tuple] = _texts) -> tuple:
+def _group_key(design: str, facility: Any, cooling: Any, texts: Callable[[Any], tuple] = _texts) -> tuple:
     """What the cases of one block share: design, utilisation profile and the text fields
     (``texts``: :func:`_texts`, or a memo of it)."""
-    return (c.design, c.facility.profile, texts(c.cooling), c.facility.profile_csv, texts(c.facility))
+    return (design, facility.profile, texts(cooling), facility.profile_csv, texts(facility))
 
 
 CASE_BLOCK = 128
@@ -168,10 +167,10 @@ KPI_VARIABLES = (*HOURLY_NEEDS, *GREEN_HOURLY_NEEDS)
 
 @dataclasses.dataclass
 class _Plan:
-    """What every block of a run shares: cases, weather stacked per site, the blocks."""
+    """What every block of a run shares: the cases (as columns), weather stacked per site, the blocks."""
 
     wx_all: dict
-    cases: list[Case]
+    table: CaseColumns
     keys: list[str]
     time: np.ndarray
     hour: np.ndarray
@@ -180,9 +179,15 @@ class _Plan:
     site_index: np.ndarray
     blocks: list[tuple[tuple, list[int]]]
 
-    @property
+    @functools.cached_property
+    def cases(self) -> list[Case]:
+        """The :class:`Case` objects (made on first use: the engine reads :attr:`table`)."""
+        return self.table.cases()
+
+    @functools.cached_property
     def site_keys(self) -> list[str]:
-        return [self.key_of[c.site] for c in self.cases]
+        """Each case's site key."""
+        return self.table.values("site", fn=self.key_of.__getitem__)
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -190,10 +195,13 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = None) -> _Plan:
+def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | None = None) -> _Plan:
     wx_all = weather if weather is not None else prepare_years(scenario)
     wx_all = {k: (as_year(year), meta, site) for k, (year, meta, site) in wx_all.items()}  # Datasets: views
-    cases = scenario.cases() if cases is None else list(cases)
+    if cases is None or isinstance(cases, slice):
+        table = scenario.case_columns(cases)
+    else:
+        table = CaseColumns.of_cases(cases)
     keys = list(wx_all)
     first = wx_all[keys[0]][0]
     time = first.time
@@ -205,25 +213,18 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
         wstack = {v: np.stack([wx_all[k][0][v] for k in keys]) for v in wvars if v in first}
     # The weather was loaded per site: map each case's site name to its key without reloading.
     known = {k: k for k in keys} | {site.name: k for k, (_, _, site) in wx_all.items()}
-    key_of = {name: known.get(name) or sites.load(name, scenario.site_dirs).key for name in {c.site for c in cases}}
-    index_of = {name: keys.index(key) for name, key in key_of.items()}
-    site_of = [index_of[c.site] for c in cases]
-    site_index = np.array(site_of, dtype=int)
+    site_names, site_codes = table.column("site")
+    key_of = {name: known.get(name) or sites.load(name, scenario.site_dirs).key for name in dict.fromkeys(site_names)}
+    site_index = np.array([keys.index(key_of[name]) for name in site_names], dtype=int)[site_codes]
     # Large groups run in blocks of CASE_BLOCK cases: every block is one vectorised call on
     # (block, time) arrays, instead of streaming each of ~50 intermediate (1000, 8760) arrays
     # through memory.
     # A block holds cases of one site with the same cooling parameters: those become (1, 1)
     # columns (see twin.building.facility.stack_columns) and the cooling state is computed once
     # per hour for the block; only what depends on the varying parameters (load, electrical
-    # chain) is per case. Cases share their parameter objects (Scenario.cases): the text and
-    # field keys are computed once per distinct facility and cooling object, not per case, and
-    # cases are grouped by small interned ids.
-    interned: dict[tuple, int] = {}  # facility / cooling text fields and cooling fields -> a small id
-    fac_id: dict[int, int] = {}  # id(facility) -> interned (profile, profile_csv, text fields)
-    cool_id: dict[int, tuple[int, int]] = {}  # id(cooling) -> interned (text fields), (all fields)
-    group_key: dict[tuple, tuple] = {}  # (design, facility id, cooling id) -> the group key
-    # group -> (site, cooling fields) -> cases sharing site and cooling parameters
-    runs: dict[tuple, dict[tuple, list[int]]] = {}
+    # chain) is per case. The keys are computed once per distinct design, facility and cooling
+    # object (the table's columns), interned as small ids and taken per case by index.
+    interned: dict[tuple, int] = {}
     text_of: dict[int, tuple] = {}  # id(parameter object) -> its text fields
 
     def texts(o: Any) -> tuple:
@@ -232,36 +233,59 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | None = N
             t = text_of[id(o)] = _texts(o)
         return t
 
-    for i, c in enumerate(cases):
-        f = fac_id.get(id(c.facility))
-        if f is None:
-            fkey = ("facility", c.facility.profile, c.facility.profile_csv, texts(c.facility))
-            f = fac_id[id(c.facility)] = interned.setdefault(fkey, len(interned))
-        k = cool_id.get(id(c.cooling))
-        if k is None:
-            fields = tuple(map(repr, map(c.cooling.__getattribute__, field_names(type(c.cooling)))))
-            k = cool_id[id(c.cooling)] = (
-                interned.setdefault(("cooling", texts(c.cooling)), len(interned)),
-                interned.setdefault(("fields", fields), len(interned)),
-            )
-        group = (c.design, f, k[0])
-        sub = runs.get(group)
-        if sub is None:
-            sub = runs[group] = {}
-            group_key[group] = _group_key(c, texts)
-        sub.setdefault((site_of[i], k[1]), []).append(i)
+    def ids(name: str, key: Callable[[Any], tuple]) -> np.ndarray:
+        """Each case's interned id of ``key`` of its value of the column ``name``."""
+        values, codes = table.column(name)
+        return np.array([interned.setdefault(key(v), len(interned)) for v in values], dtype=np.intp)[codes]
+
+    design = ids("design", lambda d: ("design", d))
+    facility = ids("facility", lambda f: ("facility", f.profile, f.profile_csv, texts(f)))
+    cooling_texts = ids("cooling", lambda o: ("cooling", texts(o)))
+    cooling_fields = ids(
+        "cooling", lambda o: ("fields", tuple(map(repr, map(o.__getattribute__, field_names(type(o))))))
+    )
+    # group (design, facility, cooling texts) -> runs of cases sharing site and cooling
+    # parameters, each in order of its first case
+    _, group_first, group = np.unique(
+        _combined(design, facility, cooling_texts), return_index=True, return_inverse=True
+    )
+    group = group.reshape(-1)
+    _, run_first, run_of = np.unique(
+        _combined(group, site_index, cooling_fields), return_index=True, return_inverse=True
+    )
+    order = np.lexsort((run_first, group_first[group[run_first]]))
+    members = np.split(np.argsort(run_of, kind="stable"), np.cumsum(np.bincount(run_of))[:-1])
+    values = {name: table.column(name)[0] for name in ("design", "facility", "cooling")}
+    codes = {name: table.column(name)[1] for name in ("design", "facility", "cooling")}
+    group_key: dict[int, tuple] = {}
+    for g, i in enumerate(group_first.tolist()):
+        d, f, c = (values[k][codes[k][i]] for k in ("design", "facility", "cooling"))
+        group_key[g] = _group_key(d, f, c, texts)
 
     # Runs of at least half a block get blocks of their own; shorter ones (a sweep of a cooling
     # parameter) are packed together, so a block is never left with a handful of cases.
     blocks: list[tuple[tuple, list[int]]] = []
     packed: dict[tuple, list[int]] = defaultdict(list)
-    for key, idx in ((group_key[g], idx) for g, sub in runs.items() for idx in sub.values()):
+    for r in order.tolist():
+        key, idx = group_key[int(group[run_first[r]])], members[r].tolist()
         if len(idx) >= CASE_BLOCK // 2:
             blocks += [(key, idx[s : s + CASE_BLOCK]) for s in range(0, len(idx), CASE_BLOCK)]
         else:
             packed[key] += idx
     blocks += [(key, idx[s : s + CASE_BLOCK]) for key, idx in packed.items() for s in range(0, len(idx), CASE_BLOCK)]
-    return _Plan(wx_all, cases, keys, time, hour, wstack, key_of, site_index, blocks)
+    return _Plan(wx_all, table, keys, time, hour, wstack, key_of, site_index, blocks)
+
+
+def _combined(*keys: np.ndarray) -> np.ndarray:
+    """One integer per distinct combination of the non-negative integer arrays ``keys``."""
+    code, span = np.zeros(len(keys[0]), dtype=np.int64), 1
+    for k in keys:
+        m = int(k.max(initial=0)) + 1
+        if span * m >= 2**62:  # renumber densely before the product could overflow
+            code = np.unique(code, return_inverse=True)[1].reshape(-1)
+            span = int(code.max(initial=0)) + 1
+        code, span = code * m + k, span * m
+    return code
 
 
 def _inputs_weather(plan: _Plan, idx: list[int]) -> dict[str, np.ndarray]:
@@ -276,13 +300,10 @@ def _columns(plan: _Plan, idx: list[int]) -> dict[str, Any]:
     """The parameter columns of a block of cases (:func:`~twin.building.facility.stack_columns`
     of the facility, electrical, cooling and heat-reuse sections) and its design IT power, kW:
     (case, 1) where the cases differ, else (1, 1)."""
-    g = [plan.cases[i] for i in idx]
-    design_kw = np.asarray(_each(g, lambda c: id(c.facility), lambda c: c.facility.design_kw), dtype=float)[:, None]
+    table = plan.table
+    design_kw = table.each("facility", lambda f: f.design_kw, idx)[:, None]
     return {
-        "facility": stack_columns([c.facility for c in g]),
-        "electrical": stack_columns([c.electrical for c in g]),
-        "cooling": stack_columns([c.cooling for c in g]),
-        "heat_reuse": stack_columns([c.heat_reuse for c in g]),
+        **{name: stack_columns(*table.of(name, idx)) for name in ("facility", "electrical", "cooling", "heat_reuse")},
         "design_kw": design_kw[:1] if np.all(design_kw == design_kw[0]) else design_kw,
     }
 
@@ -323,7 +344,7 @@ def _heat_reuse(
     """
     for name in ("q_recoverable", "fluid_loss", "fluid_co2e", "fluid_cost"):
         r.setdefault(name, np.zeros((1, 1)))
-    hr = hr or stack_columns([plan.cases[i].heat_reuse for i in idx])
+    hr = hr or stack_columns(*plan.table.of("heat_reuse", idx))
     if not (np.any(hr["demand_base_kw"]) or np.any(hr["demand_kw_per_k"])):
         r["q_heat_demand"] = r["q_reused"] = np.zeros((1, 1))  # no heat customer: none demanded, none reused
         return
@@ -398,13 +419,12 @@ def _rows(idx: list[int]) -> slice | list[int]:
 
 def _case_coords(scenario: Scenario, plan: _Plan) -> dict[str, Any]:
     coords: dict[str, Any] = {
-        "case": np.arange(len(plan.cases)),
+        "case": np.arange(len(plan.table)),
         "site": ("case", plan.site_keys),
-        "design": ("case", [c.design for c in plan.cases]),
+        "design": ("case", plan.table.values("design")),
     }
-    swept = [dict(c.swept) for c in plan.cases] if scenario.sweep else []
     for k, _ in scenario.sweep:
-        coords[k] = ("case", [sw.get(k, np.nan) for sw in swept])
+        coords[k] = ("case", plan.table.coordinate(k))
     return coords
 
 
@@ -450,7 +470,7 @@ class HourlyRun:
     @property
     def one(self) -> bool:
         """One case: the Dataset has no ``case`` dimension."""
-        return len(self.plan.cases) == 1
+        return len(self.plan.table) == 1
 
     def case_coords(self) -> dict[str, np.ndarray]:
         """The case coordinates (``site``, ``design``, swept parameters) as numpy arrays, 0-d for one case."""
@@ -475,8 +495,8 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
     """
     plan = _plan(scenario, weather)
     mode_offset, _ = mode_codes()
-    cases, time, wstack = plan.cases, plan.time, plan.wstack
-    n, nt = len(cases), time.size
+    time, wstack = plan.time, plan.wstack
+    n, nt = len(plan.table), time.size
     check_memory(n, nt, len(keep) if keep is not None else HOURLY_VARIABLES)
     results: dict[str, np.ndarray] = {}
     written: dict[str, np.ndarray] = {}
@@ -513,9 +533,14 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
             a = results[name]
             a[~rows] = False if a.dtype == bool else (-1 if a.dtype == np.int16 else np.nan)
     hourly, per_case = green_power(
-        _supply_params(cases), plan.site_keys, plan.wx_all, results["p_facility"], scenario.dispatch, hour=plan.hour[0]
+        _supply_params(plan.table),
+        plan.site_keys,
+        plan.wx_all,
+        results["p_facility"],
+        scenario.dispatch,
+        hour=plan.hour[0],
     )
-    per_case = {**per_case, "server_capex_annual": server_capex(cases)}
+    per_case = {**per_case, "server_capex_annual": server_capex(plan.table)}
     for name, arr in hourly.items():
         if keep is None or name in keep:
             results[name] = arr
@@ -586,7 +611,7 @@ def run_dataset(run: HourlyRun) -> xr.Dataset:
 
 
 def annual_kpis(
-    scenario: Scenario, weather: dict | None = None, cases: list[Case] | None = None, kernel: str = "auto"
+    scenario: Scenario, weather: dict | None = None, cases: list[Case] | slice | None = None, kernel: str = "auto"
 ) -> xr.Dataset:
     """The annual KPIs of every case, block by block, without holding hourly arrays.
 
@@ -613,9 +638,10 @@ def annual_kpis(
         Sites, designs, parameters and sweep.
     weather : dict, optional
         The result of :func:`prepare_weather` (to reuse it across calls).
-    cases : list of Case, optional
-        Run these cases instead of ``scenario.cases()`` (e.g. one slice of them: a block of
-        :mod:`twin.studies.sweep`); their sites must be in ``weather``.
+    cases : list of Case or slice, optional
+        Run these cases instead of ``scenario.cases()``, or the slice ``cases`` of them (a block
+        of :mod:`twin.studies.sweep`'s grid, read from the grid's columns); their sites must be
+        in ``weather``.
     kernel : {"auto", "numba", "reference"}
         ``"numba"``: the fused compiled kernels of :mod:`twin.engine.kernels` for the designs
         that have one (free air, chilled water (EIR or cycle chillers), indirect evaporative, spray,
@@ -671,7 +697,7 @@ def _cyclic_gc_paused(any_thread: bool = False) -> Iterator[None]:
                 gc.enable()
 
 
-def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | None, kernel: str) -> xr.Dataset:
+def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | None, kernel: str) -> xr.Dataset:
     """:func:`annual_kpis`' work."""
     from twin.engine.kernel_parts import (
         GridYear,
@@ -681,7 +707,7 @@ def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | N
     from twin.engine.kernels import BATCHED_DESIGNS, facility_year
 
     plan = _plan(scenario, weather, cases)
-    n, nt = len(plan.cases), plan.time.size
+    n, nt = len(plan.table), plan.time.size
     keys = plan.site_keys
     figures: dict[str, np.ndarray] = {}
     lock = threading.Lock()
@@ -706,11 +732,16 @@ def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | N
                 figures[k][rows] = v
 
     def supply_step(idx: list[int], load: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
-        block = [plan.cases[i] for i in idx]
         green, per_case = green_power(
-            _supply_params(block), [keys[i] for i in idx], plan.wx_all, load, scenario.dispatch, profiles, hour
+            _supply_params(plan.table, idx),
+            [keys[i] for i in idx],
+            plan.wx_all,
+            load,
+            scenario.dispatch,
+            profiles,
+            hour,
         )
-        return green, {**per_case, "server_capex_annual": server_capex(block)}
+        return green, {**per_case, "server_capex_annual": server_capex(plan.table, idx)}
 
     def hourly_block(key: tuple, idx: list[int], compiled: bool = fused) -> None:
         """A block through the supply step on hourly arrays: one with a green plant (the kernel gives
@@ -826,7 +857,7 @@ def _batches(plan: _Plan, fused: bool) -> tuple[list[tuple[tuple, list[int]]], l
     hourly: list[tuple[tuple, list[int]]] = []
     by_key: dict[tuple, list[list[int]]] = {}
     for key, idx in plan.blocks:
-        if key[0] in COMPILED_DESIGNS and not _has_green_supply([plan.cases[i] for i in idx]):
+        if key[0] in COMPILED_DESIGNS and not _has_green_supply(plan.table, idx):
             sites = tuple(np.unique(np.asarray(plan.site_index)[idx]))
             by_key.setdefault((key, sites), []).append(idx)
         else:
@@ -850,55 +881,50 @@ def _installed_share(f: Any) -> float:
     return float(f.occupancy + (f.occupancy_end - f.occupancy) * min(f.operating_year / f.ramp_years, 1.0))
 
 
-def server_capex(cases: list[Case]) -> np.ndarray:
-    """Annualised server capex of each case, CNY/yr (:func:`twin.money.economics.server_capex_annual`).
+def server_capex(cases: list[Case] | CaseColumns, idx: Any = None) -> np.ndarray:
+    """Annualised server capex of each case (of ``idx`` among ``cases``, all by default), CNY/yr
+    (:func:`twin.money.economics.server_capex_annual`).
 
     The hall's installed IT kW over ``economics.server_kw`` nominal servers, divided by
     ``facility.performance_factor`` (servers that each do k times the work: 1/k as many). The
     installed IT is the design IT times ``facility.occupancy``, or with an occupancy ramp the
     share installed by the end of the simulated year (the servers bought by then).
     """
-    installed = _each(cases, lambda c: id(c.facility), lambda c: c.facility.design_kw * _installed_share(c.facility))
-    out = np.empty(len(cases))
+    table = cases if isinstance(cases, CaseColumns) else CaseColumns.of_cases(cases)
+    installed = table.each("facility", lambda f: f.design_kw * _installed_share(f), idx)
+    performance = table.each("facility", lambda f: f.performance_factor, idx)
+    economics, rows = table.of("economics", idx)
+    server_kw = np.array([e.server_kw for e in economics], dtype=float)[rows]
+    price = np.array([e.server_price_cny for e in economics], dtype=float)[rows]
+    out = np.empty(len(rows))
     by_annuity: dict[tuple[float, float], list[int]] = {}  # one call per discount rate and server life
-    for i, c in enumerate(cases):
-        by_annuity.setdefault((c.economics.discount_rate, c.economics.server_life_years), []).append(i)
-    for (rate, life), idx in by_annuity.items():
-        out[idx] = server_capex_annual(
-            np.array([installed[i] for i in idx], dtype=float),
-            np.array([cases[i].economics.server_kw for i in idx], dtype=float),
-            np.array([cases[i].facility.performance_factor for i in idx], dtype=float),
-            np.array([cases[i].economics.server_price_cny for i in idx], dtype=float),
-            rate,
-            life,
+    for j, e in enumerate(economics):
+        by_annuity.setdefault((e.discount_rate, e.server_life_years), []).append(j)
+    for (rate, life), js in by_annuity.items():
+        i = np.flatnonzero(np.isin(rows, js))
+        out[i] = server_capex_annual(installed[i], server_kw[i], performance[i], price[i], rate, life)
+    return out
+
+
+def _has_green_supply(table: CaseColumns, idx: Any = None) -> bool:
+    """Whether any case (of ``idx``) has a PV or wind plant or storage (:func:`twin.supply.green.green_power` dispatches)."""
+    return any(
+        any(test(o) for o in table.of(name, idx)[0])
+        for name, test in (
+            ("pv", lambda p: p.capacity_mw > 0),
+            ("wind", lambda w: w.capacity_mw > 0),
+            ("storage", lambda s: s.energy_mwh > 0),
         )
-    return out
+    )
 
 
-def _each(items: list[Any], key: Callable[[Any], Hashable], fn: Callable[[Any], Any]) -> list[Any]:
-    """``[fn(x) for x in items]``, computed once per distinct ``key(x)`` (cases share their parameter objects)."""
-    memo: dict[Hashable, Any] = {}
-    out = []
-    for x in items:
-        k = key(x)
-        if k not in memo:
-            memo[k] = fn(x)
-        out.append(memo[k])
-    return out
-
-
-def _has_green_supply(cases: list[Case]) -> bool:
-    """Whether any case has a PV or wind plant or storage (:func:`twin.supply.green.green_power` dispatches)."""
-    return any(c.pv.capacity_mw > 0 or c.wind.capacity_mw > 0 or c.storage.energy_mwh > 0 for c in cases)
-
-
-def _supply_params(cases: list[Case]) -> SupplyParams:
-    """The supply step's parameters: one object per case and section."""
+def _supply_params(table: CaseColumns, idx: Any = None) -> SupplyParams:
+    """The supply step's parameters of the cases ``idx`` (all by default): one object per case and section."""
     return SupplyParams(
-        pv=[c.pv for c in cases],
-        wind=[c.wind for c in cases],
-        storage=[c.storage for c in cases],
-        economics=[c.economics for c in cases],
+        pv=table.values("pv", idx),
+        wind=table.values("wind", idx),
+        storage=table.values("storage", idx),
+        economics=table.values("economics", idx),
     )
 
 

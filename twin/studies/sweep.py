@@ -176,15 +176,27 @@ def kernel_summary(kernel: str, designs: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
-def kpi_block(scenario: Scenario, weather: dict, cases: list[Case], kernel: str = "auto") -> dict[str, np.ndarray]:
-    """Annual KPIs of one block of cases: ``{name: (len(cases),) array}`` (a Dask task).
+def kpi_block(
+    scenario: Scenario, weather: dict, cases: list[Case] | slice, kernel: str = "auto"
+) -> dict[str, np.ndarray]:
+    """Annual KPIs of one block of cases: ``{name: (cases,) array}`` (a Dask task).
 
+    ``cases``: a list of cases, or a slice of the scenario's grid (read from its columns,
+    :meth:`~twin.engine.config.Scenario.case_columns`: no case objects made or shipped).
     ``kernel`` as :func:`~twin.engine.simulate.annual_kpis`'s; a study passes the one it chose
     for all its blocks (:func:`~twin.engine.kernels.kernel_for`)."""
-    used = {c.site for c in cases}
+    if isinstance(cases, slice):
+        used = set(scenario.case_columns(cases).values("site"))
+    else:
+        used = {c.site for c in cases}
     wx = {k: v for k, v in weather.items() if k in used or v[2].name in used}
     ds = annual_kpis(scenario, wx or weather, cases, kernel=kernel)
     return {str(k): np.atleast_1d(ds.variables[k].to_numpy()) for k in ds.data_vars}  # no DataArray per KPI
+
+
+def _block_of(cases: Sequence[Case] | range, start: int, stop: int) -> list[Case] | slice:
+    """The block ``start:stop`` of a study's cases: a list of them, or of a grid's a slice."""
+    return slice(start, min(stop, len(cases))) if isinstance(cases, range) else list(cases[start:stop])
 
 
 def assemble(results: list[dict[str, np.ndarray]], lay: Layout) -> xr.Dataset:
@@ -270,16 +282,17 @@ def run_sweep(
     out = Path(output) if output is not None else None
     if out is not None and out.exists() and not force:
         raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
+    cases: Any
     if case_list is not None:
         scenario = base
         cases, lay = _list_cases(base, *case_list)
         spec_cases: Any = [list(case_list[0]), [list(r) for r in case_list[1]]]
-    else:
+    else:  # a grid: each block a slice of its cases, read from the grid's columns
         scenario = sweep_scenario(base, grid)
-        cases, lay = scenario.cases(), layout(scenario)
+        cases, lay = range(len(scenario.case_columns())), layout(scenario)
         spec_cases = None
     kernel = kernel_for(len(cases), kernel)  # one choice for the study, whichever process runs a block
-    blocks = [(cases[s : s + block], kernel) for s in range(0, len(cases), block)]
+    blocks = [(_block_of(cases, s, s + block), kernel) for s in range(0, len(cases), block)]
     ckpt = None
     if out is not None:
         spec = {

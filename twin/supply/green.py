@@ -16,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
+import operator
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -196,7 +198,7 @@ class _Distinct:
         if names not in self._memo:
             if len(names) == 1:
                 col = self.columns[names[0]]
-                if all(o is col[0] for o in col):  # a sweep's block: one object
+                if all(map(operator.is_, col, itertools.repeat(col[0]))):  # a sweep's block: one object
                     picks, which = np.zeros(1, dtype=np.intp), np.zeros(len(col), dtype=np.intp)
                 else:
                     first: dict[int, int] = {}

@@ -109,7 +109,7 @@ def test_a_case_takes_the_memory_of_a_plainly_constructed_case():
         finally:
             tracemalloc.stop()
 
-    fast, fast_cases = traced(lambda: config._case(fixed, [], ()))
+    fast, fast_cases = traced(lambda: config._case(fixed, [("swept", ())]))
     plain, plain_cases = traced(lambda: Case(**fields))
     assert fast_cases == plain_cases
     assert fast <= plain * 1.01, (fast, plain)
@@ -368,3 +368,97 @@ def test_a_changed_private_constructor_falls_back_to_the_public_one(monkeypatch)
     data = {"p_it": xr.Variable(("case", "time"), np.ones((2, 4)), {"units": "kW"})}
     coords = {"time": time, "case": np.arange(2)}
     assert build_dataset(data, coords).identical(xr.Dataset(data, coords=coords))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sweeps())
+def test_the_grids_columns_equal_the_cases_field_by_field(sc):
+    """:meth:`Scenario.case_columns` (index arithmetic on the grid) gives every case's field and
+    coordinate of the straightforward construction, and so do the columns of a list of cases."""
+    plain = straightforward_cases(sc)
+    for table in (sc.case_columns(), config.CaseColumns.of_cases(plain)):
+        assert len(table) == len(plain)
+        for f in dataclasses.fields(Case):
+            assert table.values(f.name) == [getattr(c, f.name) for c in plain], f.name
+            values, rows = table.of(f.name, slice(1, None, 2))
+            assert [values[r] for r in rows] == [getattr(c, f.name) for c in plain[1::2]], f.name
+        for key, _ in sc.sweep:
+            want = [dict(c.swept).get(key, np.nan) for c in plain]
+            np.testing.assert_array_equal(np.asarray(table.coordinate(key)), np.asarray(want))
+    for rows in (slice(1, None, 2), slice(len(plain) // 3, len(plain) - 1)):
+        part = sc.case_columns(rows)  # a block of a grid study
+        assert len(part) == len(plain[rows])
+        for f in dataclasses.fields(Case):
+            assert part.values(f.name) == [getattr(c, f.name) for c in plain[rows]], f.name
+            values, codes = part.column(f.name)
+            assert sorted(set(codes.tolist())) == list(range(len(values))), f.name  # only these cases' values
+        assert part.cases() == plain[rows]
+        for key, _ in sc.sweep:
+            want = [dict(c.swept).get(key, np.nan) for c in plain[rows]]
+            np.testing.assert_array_equal(np.asarray(part.coordinate(key)), np.asarray(want))
+
+
+def _listed(sc: Scenario, seed: int) -> tuple[list[Case], list[int]]:
+    """A shuffled half of a scenario's cases (a list, as ``twin sweep --list`` or a block gives) and their numbers."""
+    cases = sc.cases()
+    rng = np.random.default_rng(seed)
+    which = rng.permutation(len(cases))[: len(cases) // 2].tolist()
+    return [cases[i] for i in which], which
+
+
+GRIDS = {
+    "free air, utilisation × a cooling parameter": Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(
+            ("facility.utilisation", (0.3, 0.45, 0.6, 0.8, 1.0)),
+            ("cooling.free_air.evap_effectiveness", (0.5, 0.7, 0.95)),
+        ),
+    ),
+    "two sites × two designs, parameters of other sections": Scenario(
+        sites=("qingyang", "karamay"),
+        designs=("free_air", "chilled_water"),
+        sweep=(
+            ("economics.discount_rate", (0.04, 0.08)),
+            ("electrical.distribution_loss", (0.01, 0.03)),
+            ("facility.occupancy", (0.5, 0.9)),
+            ("cooling.chilled_water.t_chw_supply", (10.0, 14.0)),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("kernel", ["numba", "reference"])
+@pytest.mark.parametrize("name", list(GRIDS))
+def test_a_run_from_the_grid_equals_the_run_of_its_cases_bit_for_bit(weather, name, kernel):
+    """``annual_kpis`` of a scenario reads its cases as columns made from the grid; given the
+    cases as a list it makes the columns from them. Every KPI and coordinate is the same, bit
+    for bit, and a shuffled half of the cases gives those cases' KPIs."""
+    sc = GRIDS[name]
+    grid = sim.annual_kpis(sc, weather, kernel=kernel)
+    listed = sim.annual_kpis(sc, weather, sc.cases(), kernel=kernel)
+    assert list(grid.data_vars) == list(listed.data_vars) and list(grid.coords) == list(listed.coords)
+    for k in [*grid.data_vars, *grid.coords]:
+        np.testing.assert_array_equal(grid[k].to_numpy(), listed[k].to_numpy(), err_msg=k)
+        assert grid[k].dtype == listed[k].dtype, k
+    cases, which = _listed(sc, 7)
+    part = sim.annual_kpis(sc, weather, cases, kernel=kernel)
+    block = sim.annual_kpis(sc, weather, slice(3, len(cases) + 3), kernel=kernel)  # a grid study's block
+    for k in [*grid.data_vars, *grid.coords]:
+        if k != "case":
+            np.testing.assert_array_equal(part[k].to_numpy(), grid[k].to_numpy()[which], err_msg=k)
+            np.testing.assert_array_equal(block[k].to_numpy(), grid[k].to_numpy()[3 : len(cases) + 3], err_msg=k)
+
+
+def test_the_text_fields_are_the_fields_holding_text_in_every_parameter_class():
+    """The block key reads the fields declared ``str`` (:func:`twin.core.params.text_fields`):
+    those are the fields whose values are text, in every section and design class."""
+    from twin.building.cooling import DESIGNS, get_design
+
+    objs = [get_design(d).params() for d in DESIGNS] + [s.cls() for s in SECTIONS]
+    objs.append(dataclasses.replace(Scenario().facility, profile_csv="u.csv", profile="csv"))
+    for o in objs:
+        plain = tuple(
+            (f.name, getattr(o, f.name)) for f in dataclasses.fields(o) if isinstance(getattr(o, f.name), str)
+        )
+        assert sim._texts(o) == plain, type(o).__name__
