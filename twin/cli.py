@@ -155,14 +155,14 @@ class _Parser(argparse.ArgumentParser):
             if name in own._option_string_actions:
                 action = own._option_string_actions[name]
                 if type(action) is argparse._StoreAction:  # one value: a second would replace the first silently
-                    value = word.split("=", 1)[1] if "=" in word else (argv[i + 1] if i + 1 < len(argv) else "")
+                    given = word.split("=", 1)[1] if "=" in word else (argv[i + 1] if i + 1 < len(argv) else "")
                     if id(action) in seen:
                         first, was = seen[id(action)]
                         self._fail(
-                            f"{name} is given twice ({first} {was} and {name} {value}); give it once",
+                            f"{name} is given twice ({first} {was} and {name} {given}); give it once",
                             self.prog if own is self else f"{self.prog} {command}",
                         )
-                    seen[id(action)] = (name, value)
+                    seen[id(action)] = (name, given)
                 continue
             if not word.startswith("--"):
                 continue
