@@ -1757,24 +1757,32 @@ class _Warnings:
         self.seen: set[str] = set()
         self.held: list[str] = []
         self.at_once = False
+        self._lock = threading.Lock()  # the dashboard's request threads and the engine's pool warn too
 
     def show(self, message, category, filename, lineno, file=None, line=None) -> None:
         text = " ".join(str(message).split())
-        if text not in self.seen:
+        with self._lock:
+            if text in self.seen:
+                return
             self.seen.add(text)
             self.held.append(text)
             if self.at_once:
-                self.say()
+                self._say()
 
     def say(self, from_now: bool = False) -> None:
         """Print the held warnings; with ``from_now``, each later one as it comes."""
+        with self._lock:
+            self._say()
+            self.at_once = self.at_once or from_now
+
+    def _say(self) -> None:
         for text in self.held:
             print(f"twin: warning: {text}", file=sys.stderr)
         self.held.clear()
-        self.at_once = self.at_once or from_now
 
     def drop(self) -> None:
-        self.held.clear()
+        with self._lock:
+            self.held.clear()
 
 
 _WARNINGS = _Warnings()

@@ -516,14 +516,17 @@ def csv_problem(exc: BaseException) -> str:
     return f"cannot parse CSV ({_first_line(exc)})"
 
 
-def semicolon_problem(header: Sequence[str]) -> str | None:
+def semicolon_problem(header: Sequence[str], first_row: Sequence[Any] = ()) -> str | None:
     """The problem of a CSV header that is one field holding ';' — a spreadsheet's export in a
-    locale that writes decimal commas (``time;t_db;rh``) — or None.
+    locale that writes decimal commas (``time;t_db;rh``) — unless its first row is one field
+    without ';' (a one-column file whose quoted name holds a ';', ``"utilisation; fraction"``,
+    is a valid CSV), or None.
 
     Such a file is refused, not read with ';': its numbers may carry '.' as a thousands separator
     (``1.013`` for 1013 W m-2 passes every range check as 1.013) and its dates may be day first.
     """
-    if len(header) == 1 and ";" in str(header[0]):
+    row = [str(v) for v in first_row]
+    if len(header) == 1 and ";" in str(header[0]) and not (len(row) == 1 and ";" not in row[0]):
         return (
             f"the header {str(header[0])!r} is separated by ';', not ',' (a spreadsheet's export with decimal "
             "commas, which the reader does not guess at); save the file as CSV with ',' between the columns "
@@ -548,7 +551,11 @@ def csv_frame(path: PathLike, error: Callable[[str], Exception], **options: Any)
         raise
     except (ValueError, OSError) as exc:  # pandas' ParserError is a ValueError
         raise error(csv_problem(exc)) from None
-    problem = semicolon_problem([str(c) for c in df.columns])
+    first: list[Any] = df.iloc[0].tolist() if len(df) else []
+    if len(df) and not isinstance(df.index, pd.RangeIndex):  # pandas took the fields beyond the header's as an index
+        lead = df.index[0]
+        first = [*(lead if isinstance(lead, tuple) else (lead,)), *first]
+    problem = semicolon_problem([str(c) for c in df.columns], first)
     if problem:
         raise error(problem)
     if not isinstance(df.index, pd.RangeIndex):

@@ -902,3 +902,29 @@ def test_a_whole_number_option_given_a_fraction_names_its_range(capsys):
         cli.main(["size", "--site", "karamay", "--cooling", "spray", "--target", "hourly:0.8", "--rep-days", "0.5"])
     assert exit_.value.code == 2
     assert "argument --rep-days: '0.5' is not a whole number; allowed 0 … 366" in capsys.readouterr().err
+
+
+def test_warnings_from_many_threads_are_each_said_once(capsys):
+    """The dashboard's request threads warn at once: a message is said once, none is lost."""
+    import threading
+
+    said = cli._Warnings()
+    said.say(from_now=True)
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+
+        def warn(k: int) -> None:
+            for i in range(2000):
+                said.show(f"thread {k} message {i}", UserWarning, "", 0)
+                said.show(f"shared message {i}", UserWarning, "", 0)
+
+        threads = [threading.Thread(target=warn, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == len(set(lines)) == 8 * 2000 + 2000

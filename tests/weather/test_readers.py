@@ -733,3 +733,14 @@ def test_a_pvgis_json_without_a_field_names_it(tmp_path):
     p.write_text('{"outputs": {}}')
     with pytest.raises(weather.WeatherError, match=r"p\.json: cannot parse PVGIS TMY data \(no '\w+' field\)$"):
         weather.read_pvgis_tmy(p)
+
+
+def test_a_one_column_csv_whose_quoted_name_holds_a_semicolon_is_read(tmp_path):
+    """Only a ';'-separated export is refused: a valid one-column file with a ';' inside its
+    quoted header (and none in its rows) reads as before."""
+    from weather.readers import csv_frame
+
+    p = tmp_path / "u.csv"
+    p.write_text('"utilisation; fraction"\n0.5\n0.6\n', encoding="utf-8")
+    df = csv_frame(p, weather.WeatherError)
+    assert list(df.columns) == ["utilisation; fraction"] and df.iloc[:, 0].tolist() == [0.5, 0.6]

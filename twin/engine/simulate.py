@@ -360,7 +360,6 @@ def _block(
     """Facility physics of one block of cases: arrays broadcastable to (len(idx), time).
 
     ``inputs``: the block's :func:`_inputs`, when the caller has them already."""
-    g = [plan.cases[i] for i in idx]
     hr = None
     try:
         if inputs is None:
@@ -368,6 +367,7 @@ def _block(
             inputs, hr = _inputs(plan, key, idx, columns), columns["heat_reuse"]
         r = facility_chain(*inputs)
     except ConvergenceError as exc:
+        g = [plan.cases[i] for i in idx]  # only to name them: a grid's plan makes its Case objects on demand
         cases = [g[i] if len(g) > 1 else g[0] for i in exc.rows] or g
         named = "; ".join(f"{c.site} {c.design} {dict(c.swept) or ''}".rstrip() for c in cases[:5])
         raise ConfigError(f"{exc} (cases: {named})") from None

@@ -103,7 +103,7 @@ def read_case_list(path: str | Path) -> tuple[tuple[str, ...], list[tuple[Any, .
     lines = [r for r in lines if any(c.strip() for c in r)]
     if len(lines) < 2:
         raise ConfigError(f"--list {p}: needs a header of parameter keys and at least one row")
-    problem = semicolon_problem(lines[0])
+    problem = semicolon_problem(lines[0], lines[1])
     if problem:
         raise ConfigError(f"--list {p}: {problem}")
     keys = tuple(k.strip() for k in lines[0])

@@ -84,8 +84,8 @@ def test_cli_ensemble(tmp_path, capsys):
     assert "PUE P10/P50/P90" in text and "over 2 generated years" in text
     assert "kernel: reference (spray)\n" in err  # as twin sweep says it (the same kernel_summary)
     assert xr.load_dataset(out, engine="h5netcdf").attrs["kernel"] == "reference (spray)"
-    assert cli.main([*args[:-2], "--warming", "0:x", "-o", str(tmp_path / "f.nc")]) == 2
-    assert capsys.readouterr().err.startswith("twin: error:")
+    assert cli.main([*args[:-4], "--warming", "0:x", "-o", str(tmp_path / "f.nc")]) == 2
+    assert capsys.readouterr().err.startswith("twin: error: --warming '0:x'")
 
 
 def test_too_big_an_ensemble_is_refused_before_anything_is_built():
