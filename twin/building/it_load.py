@@ -21,7 +21,10 @@ DT_CHIP_AIR = 40.0
 """Chip temperature above the server inlet air, K (assumption: ~67 °C die at 27 °C inlet)."""
 
 
-CAPACITY_ALLOWED = "allowed above 0 up to 10,000,000 kW, or racks and kw_per_rack instead"
+IT_CAPACITY_MAX_KW = 1e7
+"""The largest ``facility.it_capacity_kw``, kW (a 10 GW campus: an input bound, not physics)."""
+
+CAPACITY_ALLOWED = f"allowed above 0 up to {number(IT_CAPACITY_MAX_KW)} kW, or racks and kw_per_rack instead"
 """What ``facility.it_capacity_kw`` allows: above 0 unless racks are given (then it is not read)."""
 
 
@@ -34,10 +37,10 @@ class ITParams(Params):
     it_capacity_kw: float = param(
         10_000.0,
         0.0,
-        1e7,
+        IT_CAPACITY_MAX_KW,
         units="kW",
         source="assumption: a 10 MW hall; set racks × kW/rack instead",
-        check=lambda v: None if 0 <= v <= 1e7 else CAPACITY_ALLOWED,
+        check=lambda v: None if 0 <= v <= IT_CAPACITY_MAX_KW else CAPACITY_ALLOWED,
     )
     racks: int | None = param(
         None, 1, 1e6, source="input: racks × kw_per_rack instead of it_capacity_kw", inherit="it_capacity_kw"
