@@ -838,7 +838,9 @@ def test_each_warning_is_one_line_once_per_command(tmp_path, capsys):
         == 0
     )
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"twin: warning: {gap}: t_db: 1 h gap from 2021-01-04 20:00:00 interpolated linearly"]
+    assert len(err) == 2  # the gap, and the file's flagged records (the real file's own), once each
+    assert err[0] == f"twin: warning: {gap}: t_db: 1 h gap from 2021-01-04 20:00:00 interpolated linearly"
+    assert err[1].startswith(f"twin: warning: {gap}: flagged records (dew point above the dry bulb")
     assert cli.main(["weather", "--file", str(gap)]) == 0  # the report's note says it: not warned again
     out, err = capsys.readouterr()
     assert "note: t_db: 1 h gap from 2021-01-04 20:00:00 interpolated linearly" in out and err == ""
@@ -928,3 +930,13 @@ def test_warnings_from_many_threads_are_each_said_once(capsys):
         sys.setswitchinterval(old)
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == len(set(lines)) == 8 * 2000 + 2000
+
+
+def test_a_run_on_a_file_with_bad_records_says_so_in_one_warning_line(capsys):
+    """The record checks' flags were listed by ``twin weather --file`` but a run on the same file
+    said nothing: Xifeng's 39 h of dew point above the dry bulb now come as one warning line."""
+    epw = epw_path("qingyang")
+    assert cli.main(["run", "--site", "qingyang", "--cooling", "spray", "--weather", str(epw), "--no-output"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"twin: warning: {epw}: flagged records (dew point above the dry bulb")
+    assert "--bad-records refuse refuses the file" in err[0]

@@ -102,6 +102,22 @@ def check_station(meta: dict[str, Any], site: sites.Site, source: str) -> None:
         )
 
 
+def warn_flags(meta: dict[str, Any], source: str) -> None:
+    """Warn (:class:`weather.WeatherWarning`) of the bad records a file read for a run held
+    (``meta["flags"]``, read with the reader's repairs): a run on the file says so in one line, as
+    ``twin weather --file`` lists them, instead of passing them silently."""
+    flags = meta.get("flags") or []
+    if flags:
+        kinds = "; ".join(f"{weather.RECORD_CHECKS[f.kind]}: {f.count} h" for f in flags)
+        warnings.warn(
+            f"{source}: flagged records ({kinds}), read with the repairs (dew point and RH capped, negative "
+            f"irradiance set to 0, a jump kept); twin weather --file {source} lists them, --bad-records refuse "
+            "refuses the file",
+            weather.WeatherWarning,
+            stacklevel=3,
+        )
+
+
 def site_year(
     site: sites.Site,
     *,
@@ -163,6 +179,7 @@ def site_year(
                 "(8760 hours, or 8784 in a leap year)"
             )
         check_station(meta, site, str(file))
+        warn_flags(meta, str(file))
         return WeatherYear.from_dataset(ds), meta
     return generated_year_arrays(site, seed=seed, year=year, site_variability=site_variability)
 
