@@ -1,4 +1,4 @@
-"""Scale benchmarks (`make bench`, or `python bench/scale.py [dask|cost|memory|memory-kernel|gc]`).
+"""Scale benchmarks (`make bench`, or `python bench/scale.py [dask|cost|memory|memory-kernel|memory-sweep|gc]`).
 
 * **dask**: the same sweep serially (this process, the engine's threads) and on a warm
   LocalCluster of 2 single-threaded workers, in interleaved pairs; wall and CPU time (this
@@ -10,6 +10,11 @@
   ``simulate`` (all hourly variables, or ``keep=KPI_VARIABLES``) and ``annual_kpis`` at two
   case counts; the difference per case gives cases per GB.
 * **memory-kernel**: the same for ``annual_kpis`` with the compiled kernel and with numpy.
+* **memory-sweep** (not in the default run): peak resident memory (``ru_maxrss``) of ``twin sweep``
+  in a fresh process per size (free air at Qingyang, utilisation × 10 evaporative
+  effectivenesses; 2,000 cases and ``TWIN_BENCH_SWEEP_CASES``, default 100,000): what a study
+  costs the machine, interpreter, libraries, compiled kernels, results, checkpoint and NetCDF
+  writing included; the difference per case gives cases per GB of a whole study.
 * **gc** (not in the default run): Python's cyclic collections (``gc.callbacks``: count per
   generation and their CPU time) in the workers of ``--workers 2`` over tasks of 1,000 free-air
   cases, with the collector paused per task (``twin.studies.study._task``) and running,
@@ -188,6 +193,47 @@ def bench_memory_kernel() -> None:
         print(f"  kernel={kernel:<10} 128 cases {peaks[0]:7.1f} MiB, 512 cases {peaks[1]:7.1f} MiB")
 
 
+_SWEEP_RSS = """
+import resource, sys
+from twin.cli import main
+status = main(sys.argv[1:])
+print("maxrss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "status", status)
+"""
+
+
+def _sweep_rss(n_cases: int, out: str) -> float:
+    """Peak resident memory (MiB) of one ``twin sweep`` of ``n_cases`` free-air cases in a new process."""
+    import subprocess
+
+    n_u = n_cases // 10
+    grid = [
+        "--grid",
+        "facility.utilisation=" + ",".join(f"{u:.7f}" for u in np.linspace(0.1, 0.9, n_u)),
+        "--grid",
+        "cooling.free_air.evap_effectiveness=" + ",".join(f"{e:.2f}" for e in np.linspace(0.5, 0.95, 10)),
+    ]
+    argv = ["sweep", "--site", "qingyang", "--cooling", "free_air", *grid, "-o", out, "--force"]
+    done = subprocess.run([sys.executable, "-c", _SWEEP_RSS, *argv], capture_output=True, text=True, check=False)
+    words = (done.stdout.strip().splitlines() or [""])[-1].split()
+    if len(words) != 4 or words[0] != "maxrss_kib" or words[3] != "0":
+        raise SystemExit(f"bench/scale.py memory-sweep: twin sweep failed: {done.stderr.strip()[-300:]}")
+    return int(words[1]) / 1024
+
+
+def bench_memory_sweep() -> None:
+    """Peak RSS of ``twin sweep`` at two study sizes, each in a fresh process (compiled kernels cached)."""
+    import tempfile
+
+    big = int(os.environ.get("TWIN_BENCH_SWEEP_CASES", "100000"))
+    sizes = (2_000, big)
+    with tempfile.TemporaryDirectory() as tmp:
+        _sweep_rss(sizes[0], os.path.join(tmp, "warm.nc"))  # compiled kernels on disk before measuring
+        peaks = [_sweep_rss(n, os.path.join(tmp, f"s{n}.nc")) for n in sizes]
+    per_case = (peaks[1] - peaks[0]) * 2**20 / (sizes[1] - sizes[0])
+    print(f"peak resident memory of twin sweep (free air, Qingyang), one process per size, {sizes[0]:,} / {sizes[1]:,} cases")
+    print(f"  {peaks[0]:7.0f} / {peaks[1]:7.0f} MiB; {per_case / 1024:.2f} KiB per extra case = {2**30 / per_case:,.0f} cases per GiB")
+
+
 def _count_collections() -> None:
     """Install a ``gc.callbacks`` counter in this process (also run in Dask workers)."""
     import gc
@@ -283,6 +329,7 @@ def main(which: list[str]) -> None:
         "cost": bench_cost,
         "memory": bench_memory,
         "memory-kernel": bench_memory_kernel,
+        "memory-sweep": bench_memory_sweep,
         "gc": bench_gc,
     }
     unknown = [name for name in which if name not in benches]
