@@ -230,8 +230,12 @@ def bench_memory_sweep() -> None:
         _sweep_rss(sizes[0], os.path.join(tmp, "warm.nc"))  # compiled kernels on disk before measuring
         peaks = [_sweep_rss(n, os.path.join(tmp, f"s{n}.nc")) for n in sizes]
     per_case = (peaks[1] - peaks[0]) * 2**20 / (sizes[1] - sizes[0])
-    print(f"peak resident memory of twin sweep (free air, Qingyang), one process per size, {sizes[0]:,} / {sizes[1]:,} cases")
-    print(f"  {peaks[0]:7.0f} / {peaks[1]:7.0f} MiB; {per_case / 1024:.2f} KiB per extra case = {2**30 / per_case:,.0f} cases per GiB")
+    print(
+        f"peak resident memory of twin sweep (free air, Qingyang), one process per size, {sizes[0]:,} / {sizes[1]:,} cases"
+    )
+    print(
+        f"  {peaks[0]:7.0f} / {peaks[1]:7.0f} MiB; {per_case / 1024:.2f} KiB per extra case = {2**30 / per_case:,.0f} cases per GiB"
+    )
 
 
 def _count_collections() -> None:
