@@ -1245,7 +1245,8 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
             f"--warming {args.warming!r}: {why}write kelvin values w1,w2,... or start:stop:step ({allowed})"
         ) from None
     try:
-        warming = check_warming(values)
+        one = "," not in args.warming and ":" not in args.warming  # then named as typed: '1e400', not inf
+        warming = check_warming([args.warming.strip()] if one else values, name="" if one else "value")
     except ConfigError as exc:
         raise ConfigError(f"--warming {args.warming!r}: {exc}") from None
     out = _study_output(args, f"{stem}-ensemble")

@@ -789,16 +789,18 @@ def test_a_ctrl_c_lost_in_a_finaliser_stops_twin_dash_before_it_serves(monkeypat
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("50", "--warming '50': warming 50 K is outside -10 … 10 K"),
-        ("0,50", "--warming '0,50': warming 50 K is outside -10 … 10 K"),
-        ("0:50:10", "--warming '0:50:10': warming 20 K is outside -10 … 10 K"),
-        ("nan", "--warming 'nan': warming nan is not a finite number; allowed -10 … 10 K"),
-        ("x", "--warming 'x': warming 'x' is not a number; allowed -10 … 10 K"),
+        ("50", "--warming '50': 50 K is outside -10 … 10 K"),
+        ("0,50", "--warming '0,50': value 50 K is outside -10 … 10 K"),
+        ("0:50:10", "--warming '0:50:10': value 20 K is outside -10 … 10 K"),
+        ("nan", "--warming 'nan': 'nan' is not a finite number; allowed -10 … 10 K"),
+        ("1e400", "--warming '1e400': '1e400' is not a finite number; allowed -10 … 10 K"),
+        ("x", "--warming 'x': 'x' is not a number; allowed -10 … 10 K"),
     ],
 )
 def test_an_implausible_warming_names_the_option_the_value_and_the_range(value, message, capsys):
     """``--warming 50`` said ``--warming = [50.0]: need distinct values within -10 … 10 K``: the list
-    as floats, not the value as typed nor which one was outside."""
+    as floats, not the value as typed nor which one was outside; the option is named once, and a
+    single value as typed (``1e400``, not the ``inf`` it overflows to)."""
     args = ["ensemble", "--site", "qingyang", "--cooling", "free_air", "--seeds", "1", "--warming", value]
     assert cli.main(args) == 2
     assert capsys.readouterr().err == f"twin: error: {message}\n"

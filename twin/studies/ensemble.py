@@ -115,24 +115,26 @@ WARMING_RANGE_K = (-10.0, 10.0)
 sensitivity study, not a projection; ±10 K is beyond every scenario's 2100 mean for these regions)."""
 
 
-def check_warming(warming: Sequence[Any]) -> list[float]:
+def check_warming(warming: Sequence[Any], name: str = "warming") -> list[float]:
     """The warmings as floats, each finite and within :data:`WARMING_RANGE_K`, none repeated;
-    else ``ConfigError`` naming the first value that is not (as given) and what is allowed."""
+    else ``ConfigError`` naming the first value that is not (as given, after ``name`` when one is
+    given) and what is allowed."""
     allowed = f"allowed {span(*WARMING_RANGE_K)} K"
+    name = f"{name} " if name else ""
     if not len(warming):
-        raise ConfigError(f"warming: no value given; {allowed}")
+        raise ConfigError(f"{name.rstrip() or 'warming'}: no value given; {allowed}")
     out = []
     for w in warming:
         try:
             v = float(w)
         except (TypeError, ValueError):
-            raise ConfigError(f"warming {w!r} is not a number; {allowed}") from None
+            raise ConfigError(f"{name}{w!r} is not a number; {allowed}") from None
         if not math.isfinite(v):
-            raise ConfigError(f"warming {w!r} is not a finite number; {allowed}")
+            raise ConfigError(f"{name}{w!r} is not a finite number; {allowed}")
         if not WARMING_RANGE_K[0] <= v <= WARMING_RANGE_K[1]:
-            raise ConfigError(f"warming {number(v, grouped=False)} K is outside {span(*WARMING_RANGE_K)} K")
+            raise ConfigError(f"{name}{number(v, grouped=False)} K is outside {span(*WARMING_RANGE_K)} K")
         if v in out:
-            raise ConfigError(f"warming {number(v, grouped=False)} K is repeated; give each warming once")
+            raise ConfigError(f"{name}{number(v, grouped=False)} K is repeated; give each warming once")
         out.append(v)
     return out
 

@@ -119,7 +119,7 @@ def test_cli_ensemble_names_a_warming_that_is_not_a_number(tmp_path, capsys, war
     args = ["ensemble", "--site", "karamay", "--cooling", "spray", "--seeds", "2", "-o", str(tmp_path / "e.nc")]
     assert cli.main([*args, "--warming", warming]) == 2
     assert capsys.readouterr().err == (
-        f"twin: error: --warming {warming!r}: warming {value} is not a number; allowed -10 … 10 K\n"
+        f"twin: error: --warming {warming!r}: value {value} is not a number; allowed -10 … 10 K\n"
     )
 
 
