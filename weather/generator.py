@@ -634,6 +634,17 @@ def light_tails(z: np.ndarray, kurtosis: float) -> np.ndarray:
     return np.sinh(np.arcsinh(z) / delta) / float(np.interp(delta, _SAS_DELTA, sd))
 
 
+def _skew_step(parameter: np.ndarray, target: np.ndarray, daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """One correction of the monthly skewness parameter of :func:`_skewed` towards ``target``.
+
+    The generated :func:`neighbour_skew` of ``daily`` is over each month and its neighbours, so the
+    step is its gap averaged the same way (a step by each month's own gap grows month-to-month
+    alternations), and the parameter stays within ±:data:`SKEW_BOUND`.
+    """
+    gap = target - neighbour_skew(daily, month)
+    return np.clip(parameter + (np.roll(gap, 1) + gap + np.roll(gap, -1)) / 3.0, -SKEW_BOUND, SKEW_BOUND)
+
+
 def _spread_gain(
     anomaly: np.ndarray,
     clim: np.ndarray,
@@ -1376,20 +1387,21 @@ def typical_year(
             )
         upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
         lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
-        if var.t_peak_hours is not None and it < DIURNAL_ITERATIONS - PEAK_FROZEN:
+        shaping = it < DIURNAL_ITERATIONS - PEAK_FROZEN
+        if var.t_peak_hours is not None and shaping:
             ratio = peak_hours(t_db, mon_d) / np.asarray(var.t_peak_hours, dtype=float)
             log_sharp = np.clip(log_sharp - np.log(ratio) / PEAK_RESPONSE, *np.log(_SHARP_GRID[[0, -1]]))
         if extremes:
             # The maxima's spread before the floor (which rarely reaches them); the minima's after
-            # it, as the record's minima are, with their skewness: the floor takes from the cold
-            # side of a month's nights, and the monthly mean's restoring shift moves the others.
+            # it, as the record's minima are, with their skewness (held with the sharpness in the
+            # last passes): the floor takes from the cold side of a month's nights, and the monthly
+            # mean's restoring shift moves the others.
             for i, daily in enumerate((free.max(axis=1), day_t.min(axis=1))):
                 factor = mean_preserving_daily(targets[i] / np.maximum(monthly_sd(daily, mon_d), 0.05), year)
                 gains[i], factor = _bounded_gain(gains[i], factor)
                 if i:
-                    gap_skew = np.asarray(var.t_min_skew, dtype=float) - neighbour_skew(daily, mon_d)
-                    step = (np.roll(gap_skew, 1) + gap_skew + np.roll(gap_skew, -1)) / 3.0
-                    skew_n = np.clip(skew_n + step, -SKEW_BOUND, SKEW_BOUND)
+                    if shaping:
+                        skew_n = _skew_step(skew_n, np.asarray(var.t_min_skew, dtype=float), daily, mon_d)
                     scale_n = scale_n * factor
                     an = scale_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
                 else:
