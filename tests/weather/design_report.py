@@ -47,6 +47,10 @@ against generated.
 ``--depression`` prints the dew-point depression's low tail instead (:func:`report_depression`):
 its percentiles month by month at night and by day and the hours at RH ≥ 95 %, record against
 the generated mean (seeds 0…``--split-seeds``−1).
+
+``--cold`` prints the cold tail's diagnosis instead (:func:`report_cold`): the months, days and
+spells of each year's 35 coldest hours (the 99.6 % dry bulb) and the daily minima of the three
+coldest months (spread, skewness, 5 % level), record against the generated mean.
 """
 
 from __future__ import annotations
