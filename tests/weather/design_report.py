@@ -47,6 +47,10 @@ against generated.
 ``--depression`` prints the dew-point depression's low tail instead (:func:`report_depression`):
 its percentiles month by month at night and by day and the hours at RH ≥ 95 %, record against
 the generated mean (seeds 0…``--split-seeds``−1).
+
+``--cold`` prints the cold tail's diagnosis instead (:func:`report_cold`): the months, days and
+spells of each year's 35 coldest hours (the 99.6 % dry bulb) and the daily minima of the three
+coldest months (spread, skewness, 5 % level), record against the generated mean.
 """
 
 from __future__ import annotations
@@ -383,6 +387,65 @@ def report_depression(seeds: int = 10) -> None:
                 print(f"| | {m + 1} | {r} | {g} | {h_rec[m]:.0f} / {h_gen[m]:.1f} |")
 
 
+COLD_HOURS = 35
+"""Hours of a year's 99.6 % dry bulb (0.4 % of 8,760 h): the cold tail of the tenth table."""
+
+
+def cold_tail(ds: xr.Dataset, hours: int = COLD_HOURS) -> dict[str, Any]:
+    """Where a year's coldest ``hours`` hours fall, and the daily minima of its three coldest months.
+
+    Returns ``months`` (the hours per month, 12 counts), ``days`` (distinct days holding them),
+    ``spells`` (runs of consecutive such days), ``coldest`` (the three months, 0 … 11, with the
+    lowest mean dry bulb), and for those months the daily minima's spread about their month's mean
+    (``sd``, K, as ``t_min_daily_sd_c``), skewness (``skew``, as ``t_min_skew``: the month and its
+    neighbours, :func:`weather.generator.extreme_statistics`) and the 5 % level of their deviations
+    from the month's mean over the three months (``p05``, K).
+    """
+    t = ds["t_db"].to_numpy()
+    month_h = ds["time"].dt.month.to_numpy() - 1
+    idx = np.argsort(t, kind="stable")[:hours]
+    days = np.unique(idx // 24)
+    day = t.reshape(-1, 24)
+    month = month_h[::24]
+    coldest = np.argsort(np.bincount(month_h, weights=t, minlength=12) / np.bincount(month_h, minlength=12))[:3]
+    ext = gen.extreme_statistics(day.max(axis=1), day.min(axis=1), month)
+    dmin = day.min(axis=1)
+    dev = dmin - (np.bincount(month, weights=dmin, minlength=12) / np.bincount(month, minlength=12))[month]
+    return {
+        "months": np.bincount(month_h[idx], minlength=12),
+        "days": int(days.size),
+        "spells": int(1 + np.count_nonzero(np.diff(days) > 1)),
+        "coldest": coldest,
+        "sd": np.asarray(ext["t_min_daily_sd_c"])[coldest],
+        "skew": np.asarray(ext["t_min_skew"])[coldest],
+        "p05": float(np.quantile(dev[np.isin(month, coldest)], 0.05)),
+    }
+
+
+def report_cold(seeds: int = 10) -> None:
+    """Print the cold tail's diagnosis (:func:`cold_tail`), record / generated mean over seeds 0…``seeds``−1."""
+    print(
+        f"10. the cold tail: months of the {COLD_HOURS} coldest hours (the 99.6 % dry bulb), their days and spells; "
+        "the daily minima of the three coldest months (spread about the month's mean, K, skewness, and the 5 % "
+        f"level of their deviations, K), record / generated (mean over seeds 0…{seeds - 1})"
+    )
+    print("| site | hours by month | days | spells | coldest months | minima SD | minima skewness | 5 % level |")
+    for key, name in EPW_FILES.items():
+        real, _ = weather.read_epw(WEATHER / name)
+        rec = cold_tail(real)
+        gens = [cold_tail(site_weather(sites.load(key), seed=s)[0]) for s in range(seeds)]
+        mean = {k: np.mean([g[k] for g in gens], axis=0) for k in ("months", "days", "spells", "sd", "skew", "p05")}
+        top = np.argsort(-(rec["months"] + mean["months"]), kind="stable")[:3]
+        hours = ", ".join(f"{m + 1}: {rec['months'][m]} / {mean['months'][m]:.1f}" for m in top)
+        sd, skew = (
+            " ".join(f"{a:+.2f}/{b:+.2f}" for a, b in zip(rec[k], mean[k], strict=True)) for k in ("sd", "skew")
+        )
+        print(
+            f"| {key} | {hours} | {rec['days']} / {mean['days']:.1f} | {rec['spells']} / {mean['spells']:.1f} "
+            f"| {' '.join(str(m + 1) for m in rec['coldest'])} | {sd} | {skew} | {rec['p05']:+.2f} / {mean['p05']:+.2f} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the comparisons; returns 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -394,8 +457,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--depression", action="store_true", help="print only the dew-point depression's low tail (the ninth table)"
     )
+    ap.add_argument("--cold", action="store_true", help="print only the cold tail's diagnosis (the tenth table)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.cold:
+        report_cold(args.split_seeds)
+        return 0
     if args.depression:
         report_depression(args.split_seeds)
         return 0

@@ -9,6 +9,7 @@ import sites
 from tests.weather.design_report import (
     FIGURES,
     HALVES,
+    cold_tail,
     dew_parts,
     half_split,
     range_dew_corr,
@@ -16,6 +17,7 @@ from tests.weather.design_report import (
     wet_bulb_days,
 )
 from twin import site_weather
+from weather import generator as gen
 from weather import psychrometrics as psy
 from weather.validation import design_conditions, wet_bulb_of
 
@@ -136,3 +138,20 @@ def test_range_dew_corr_of_a_linear_link(record):
     assert range_dew_corr(_with_values(record, t, np.repeat(8.0 + 2.0 * a, 24)), months=(1,)) == pytest.approx(
         1.0, abs=1e-12
     )
+
+
+def test_cold_tail_finds_a_cold_spell(record):
+    """20 hours of 1 December at −41 °C and 12 hours of each of 10–12 February at −40 °C: the 35
+    coldest hours are December's 20 and the first 15 of February's (10 February and three of the
+    11th), on three days in two spells; the minima's spread is :func:`weather.generator.monthly_sd`'s."""
+    ds = record.copy(deep=True)
+    t = ds["t_db"].values
+    for d in (40, 41, 42):
+        t[d * 24 : d * 24 + 12] = -40.0
+    t[334 * 24 : 334 * 24 + 20] = -41.0
+    got = cold_tail(ds)
+    assert got["months"][11] == 20 and got["months"][1] == 15 and got["months"].sum() == 35
+    assert (got["days"], got["spells"]) == (3, 2)
+    month = ds["time"].dt.month.to_numpy()[::24] - 1
+    sd = gen.monthly_sd(t.reshape(-1, 24).min(axis=1), month)
+    np.testing.assert_allclose(got["sd"], sd[got["coldest"]], atol=0.005)
