@@ -64,7 +64,7 @@ def of_values(memo: LRU, make: Callable[[], T], *values: Any, limit: int = 4096)
 
     For what depends on parameter values alone (a setpoint's saturation terms, a tower's design
     point): computed once per process for equal values, the same result bit for bit. The arrays
-    of the result (in tuples and lists too) are read-only, as it is shared; values of more than
+    of the result (in tuples, lists and dicts too) are read-only, as it is shared; values of more than
     ``limit`` elements in all are not memoised.
     """
     arrays = [np.asarray(v) for v in values]
@@ -84,4 +84,7 @@ def _freeze(x: Any) -> None:
         x.flags.writeable = False
     elif isinstance(x, (tuple, list)):
         for v in x:
+            _freeze(v)
+    elif isinstance(x, dict):
+        for v in x.values():
             _freeze(v)

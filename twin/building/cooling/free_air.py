@@ -155,6 +155,62 @@ def _saturation_terms(*temps: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndar
     return of_values(_TERMS, make, *arrays)
 
 
+_AT_PRESSURE = LRU(8)
+"""The state's saturation at the hourly pressure (:func:`_saturation_at_pressure`), by the weather's and the temperatures' values."""
+
+AT_PRESSURE_MEMO_VALUES = 8
+"""Most parameter values (temperatures, supply approach) of a memoised :func:`_saturation_at_pressure`:
+a block of one site whose setpoints are one per block (a few rows), not a sweep of them."""
+
+
+def _saturation_at_pressure(
+    t_o: np.ndarray,
+    pa: np.ndarray,
+    d_s: Any,
+    ts: Any,
+    tmax: Any,
+    dew_points: tuple[float, float],
+    outdoor_given: bool,
+) -> dict[str, np.ndarray]:
+    """What :func:`_state` reads of saturation at the hourly pressure ``pa`` (Pa): at the server
+    inlet at the supply setpoint ``ts`` and band top ``tmax`` (°C, plus the supply approach
+    ``d_s``), at the setpoint itself, at the envelope's ``dew_points`` (high, low; stacked on a
+    leading axis) and, unless ``outdoor_given``, at the outdoor air ``t_o`` + ``d_s`` in the hours
+    within 1 K of the setpoint or warmer (NaN in the others).
+
+    Depends on the weather and a few parameter values only: for one site and parameters of one
+    value per block it is computed once per process for equal values (:func:`twin.core.memo.of_values`,
+    keyed on every input's bytes; :data:`AT_PRESSURE_MEMO_VALUES`), the arrays read-only. The
+    band top's and the setpoint's are computed for every hour, though the state reads them in
+    the warm and the too-humid hours only (elementwise: the same values).
+    """
+
+    def make() -> dict[str, np.ndarray]:
+        at_ts, at_tmax, at_setpoint, at_dp = _saturation_terms(
+            np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s), ts, np.array(dew_points)[:, None, None]
+        )
+        out = {
+            "ts": psy.saturated_mole_fraction(at_ts, pa),
+            "tmax": psy.saturated_mole_fraction(at_tmax, pa),
+            "setpoint": psy.saturated_mole_fraction(at_setpoint, pa),
+            "dew_points": psy.saturated_mole_fraction(at_dp, pa),
+        }
+        if not outdoor_given:
+            out["outdoor"] = _on_hours(
+                np.broadcast_shapes(np.shape(t_o), np.shape(d_s), np.shape(pa)),
+                t_o > ts - 1.0,
+                lambda h: _x_sat(_hours(t_o, h) + d_s, _hours(pa, h)),
+            )
+        return out
+
+    weather = (t_o, pa) if not outdoor_given else (pa,)
+    params = (d_s, ts, tmax, dew_points, outdoor_given)
+    if any(np.shape(w)[:-1] not in ((), (1,)) for w in weather) or sum(map(np.size, params)) > AT_PRESSURE_MEMO_VALUES:
+        return make()
+    limit = sum(map(np.size, weather)) + AT_PRESSURE_MEMO_VALUES
+    return of_values(_AT_PRESSURE, make, *weather, *params, limit=limit)
+
+
 def _w_of_x(x: np.ndarray) -> np.ndarray:
     return 0.621945 * x / (1.0 - x)
 
@@ -265,22 +321,13 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     # The setpoints hold the server inlet: the air is supplied the supply approach colder.
     d_s, dt_units, dp_racks = from_columns(p)
     ts, tmax = p["t_supply_setpoint"] - d_s, p["t_supply_max"] - d_s
-    # Saturation at the few temperatures the supply can take (per case or per hour), their
-    # temperature terms in one call. The envelope's humidity limits hold at the server inlet,
-    # the supply approach warmer.
-    at_ts, at_tmax, at_setpoint, at_dp = _saturation_terms(
-        np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s), ts, np.array([[[dp_hi]], [[dp_lo]]])
-    )
-    xs_ts = psy.saturated_mole_fraction(at_ts, pa)
-    if "x_sat" in wx and not np.any(d_s):
-        xs_o = wx["x_sat"]
-    else:  # read where the outdoor air is within 1 K of the setpoint or warmer (below, the setpoint's is the larger)
-        xs_o = _on_hours(
-            np.broadcast_shapes(np.shape(t_o), np.shape(d_s), np.shape(pa)),
-            t_o > ts - 1.0,
-            lambda h: _x_sat(_hours(t_o, h) + d_s, _hours(pa, h)),
-        )
-    w_dp_hi, w_dp_lo = _w_of_x(psy.saturated_mole_fraction(at_dp, pa))
+    # Saturation at the hourly pressure: at the few temperatures the supply can take (per case or
+    # per hour) and at the envelope's dew points.
+    outdoor_given = "x_sat" in wx and not np.any(d_s)
+    sat = _saturation_at_pressure(t_o, pa, d_s, ts, tmax, (dp_hi, dp_lo), outdoor_given)
+    xs_ts = sat["ts"]
+    xs_o = wx["x_sat"] if outdoor_given else sat["outdoor"]
+    w_dp_hi, w_dp_lo = _w_of_x(sat["dew_points"])
     # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
     too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.fmax(xs_o, xs_ts)))
     # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most
@@ -291,7 +338,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         too_humid,
         lambda h: np.minimum(
             np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * _hours(xs_ts, h))),
-            _w_of_x(psy.saturated_mole_fraction(at_setpoint, _hours(pa, h))),
+            _w_of_x(_hours(sat["setpoint"], h)),
         ),
         humid_hours,
     )
@@ -333,7 +380,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     if warm_hours.size:
         h = warm_hours
         warm_h, t_h, w_h = _hours(warm, h), _hours(t_o, h), _hours(w_o, h)
-        xs_tmax[..., h] = xs_h = psy.saturated_mole_fraction(at_tmax, _hours(pa, h))
+        xs_tmax[..., h] = xs_h = _hours(sat["tmax"], h)
         w_max_at_tmax = np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * xs_h))
         dw_to_tmax = CP_AIR * (t_h - tmax) / H_FG
         w_evap_full = w_h + CP_AIR * eps * (t_h - _hours(t_wb, h)) / H_FG
