@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["LRU", "of_values"]
+__all__ = ["LRU", "of_arrays", "of_values"]
 
 T = TypeVar("T")
 
@@ -77,6 +77,28 @@ def of_values(memo: LRU, make: Callable[[], T], *values: Any, limit: int = 4096)
         return out
 
     return memo.get(tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays), built)
+
+
+def of_arrays(memo: LRU, make: Callable[[], T], arrays: Sequence[Any], *key: Hashable) -> T:
+    """``make()``, memoised in ``memo`` by the values of large arrays (a year's weather or time
+    axis) and the hashable ``key``.
+
+    For what is rebuilt call after call from the same arrays (the hour of day of a run's time
+    axis, saturation at a year's hourly pressure): each array's dtype, shape and first and last
+    element pick the entry, and its bytes are compared with the entry's private copy (a
+    comparison costs a fraction of hashing them); arrays that differ yet share those get
+    ``make()`` unmemoised. The arrays of the result are read-only, as :func:`of_values`'.
+    """
+    values = [np.asarray(a) for a in arrays]
+
+    def built() -> tuple[list[bytes], T]:
+        out = make()
+        _freeze(out)
+        return [a.tobytes() for a in values], out
+
+    ends = tuple((a.dtype.str, a.shape, a.ravel()[[0, -1]].tobytes() if a.size else b"") for a in values)
+    own, out = memo.get((*key, *ends), built)
+    return out if all(a.tobytes() == b for a, b in zip(values, own, strict=True)) else make()
 
 
 def _freeze(x: Any) -> None:

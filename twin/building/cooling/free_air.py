@@ -42,7 +42,7 @@ from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, IT
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
 from twin.core.fmt import number, span
-from twin.core.memo import LRU, of_values
+from twin.core.memo import LRU, of_arrays, of_values
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
@@ -178,9 +178,10 @@ def _saturation_at_pressure(
     leading axis) and, unless ``outdoor_given``, at the outdoor air ``t_o`` + ``d_s`` in the hours
     within 1 K of the setpoint or warmer (NaN in the others).
 
-    Depends on the weather and a few parameter values only: for one site and parameters of one
-    value per block it is computed once per process for equal values (:func:`twin.core.memo.of_values`,
-    keyed on every input's bytes; :data:`AT_PRESSURE_MEMO_VALUES`), the arrays read-only. The
+    Depends on the weather and a few parameter values only: for one site and at most
+    :data:`AT_PRESSURE_MEMO_VALUES` parameter values it is computed once per process for equal
+    values (:func:`twin.core.memo.of_arrays`: the weather's bytes compared, the parameters'
+    in the key), the arrays read-only; an entry holds ≈ 0.6 MB for a year of one setpoint. The
     band top's and the setpoint's are computed for every hour, though the state reads them in
     the warm and the too-humid hours only (elementwise: the same values).
     """
@@ -204,11 +205,10 @@ def _saturation_at_pressure(
         return out
 
     weather = (t_o, pa) if not outdoor_given else (pa,)
-    params = (d_s, ts, tmax, dew_points, outdoor_given)
-    if any(np.shape(w)[:-1] not in ((), (1,)) for w in weather) or sum(map(np.size, params)) > AT_PRESSURE_MEMO_VALUES:
+    params = [np.asarray(v, dtype=float) for v in (d_s, ts, tmax, dew_points)]
+    if any(np.shape(w)[:-1] not in ((), (1,)) for w in weather) or sum(v.size for v in params) > AT_PRESSURE_MEMO_VALUES:
         return make()
-    limit = sum(map(np.size, weather)) + AT_PRESSURE_MEMO_VALUES
-    return of_values(_AT_PRESSURE, make, *weather, *params, limit=limit)
+    return of_arrays(_AT_PRESSURE, make, weather, outdoor_given, *((v.shape, v.tobytes()) for v in params))
 
 
 def _w_of_x(x: np.ndarray) -> np.ndarray:
