@@ -560,7 +560,7 @@ def _direct_works(xr: Any) -> bool:
         v._dims, v._data, v._attrs, v._encoding = ("case", "time"), a, {"units": "1"}, None
         ref = xr.Variable(("case", "time"), a, {"units": "1"}, fastpath=True)
         return bool(v.identical(ref) and v.data is ref.data and v.encoding == ref.encoding and v.sizes == ref.sizes)
-    except Exception:  # noqa: BLE001 - any failure: the public constructor
+    except Exception:  # any failure: the public constructor
         return False
 
 

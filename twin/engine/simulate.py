@@ -619,7 +619,6 @@ def _run_parts(
 
 def run_dataset(run: HourlyRun) -> xr.Dataset:
     """:func:`simulate`'s Dataset from a run's arrays (:func:`simulate_arrays`, :func:`run_content`)."""
-    import xarray as xr
 
     def variable(dims: tuple[str, ...], data: np.ndarray, attrs: dict) -> xr.Variable:
         if "time" in dims:  # every hourly result read-only, views of shared arrays or not

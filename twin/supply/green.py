@@ -221,7 +221,7 @@ class _Distinct:
         picks, which = self(*names)
         cols = [self.columns[name] for name in names]
         if len(picks) == 1:  # one distinct combination (one case, or a sweep of other sections)
-            out = np.empty(len(which), dtype=dtype)
+            out: np.ndarray = np.empty(len(which), dtype=dtype)
             out.fill(make(*(c[picks[0]] for c in cols)))  # (np.full's work, without its Python layer)
             return out
         return np.array([make(*(c[i] for c in cols)) for i in picks], dtype=dtype)[which]

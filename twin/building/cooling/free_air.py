@@ -34,6 +34,7 @@ from twin.building.cooling.components import (
     ENVELOPES,
     H_FG,
     FanArrayParams,
+    at_hours,
     fan_array_power,
     fan_power,
     vapour_compression_power,
@@ -200,13 +201,16 @@ def _saturation_at_pressure(
             out["outdoor"] = _on_hours(
                 np.broadcast_shapes(np.shape(t_o), np.shape(d_s), np.shape(pa)),
                 t_o > ts - 1.0,
-                lambda h: _x_sat(_hours(t_o, h) + d_s, _hours(pa, h)),
+                lambda h: _x_sat(at_hours(t_o, h) + d_s, at_hours(pa, h)),
             )
         return out
 
     weather = (t_o, pa) if not outdoor_given else (pa,)
     params = [np.asarray(v, dtype=float) for v in (d_s, ts, tmax, dew_points)]
-    if any(np.shape(w)[:-1] not in ((), (1,)) for w in weather) or sum(v.size for v in params) > AT_PRESSURE_MEMO_VALUES:
+    if (
+        any(np.shape(w)[:-1] not in ((), (1,)) for w in weather)
+        or sum(v.size for v in params) > AT_PRESSURE_MEMO_VALUES
+    ):
         return make()
     return of_arrays(_AT_PRESSURE, make, weather, outdoor_given, *((v.shape, v.tobytes()) for v in params))
 
@@ -217,13 +221,6 @@ def _w_of_x(x: np.ndarray) -> np.ndarray:
 
 def _x_of_w(w: np.ndarray) -> np.ndarray:
     return w / (0.621945 + w)
-
-
-def _hours(a: Any, hours: np.ndarray) -> Any:
-    """The columns ``hours`` of an array broadcastable to (case, time); a column without a time axis as it is."""
-    if isinstance(a, np.ndarray):
-        return a[..., hours] if a.ndim and a.shape[-1] != 1 else a
-    return a[..., hours] if np.ndim(a) and np.shape(a)[-1] != 1 else a
 
 
 def _any_hours(mask: Any) -> np.ndarray:
@@ -337,14 +334,14 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         np.broadcast_shapes(np.shape(ts), np.shape(pa), np.shape(xs_ts)),
         too_humid,
         lambda h: np.minimum(
-            np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * _hours(xs_ts, h))),
-            _w_of_x(_hours(sat["setpoint"], h)),
+            np.minimum(at_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * at_hours(xs_ts, h))),
+            _w_of_x(at_hours(sat["setpoint"], h)),
         ),
         humid_hours,
     )
     # What only the too-humid and the warm hours change is evaluated on those hours (of some
     # case; a few per cent of a year) and written into arrays of the other hours' value.
-    humid_h = _hours(too_humid, humid_hours)
+    humid_h = at_hours(too_humid, humid_hours)
 
     # Supply air temperature and humidity without capacity limits.
     dry = ~too_humid
@@ -379,11 +376,11 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     warm_hours = _any_hours(warm)
     if warm_hours.size:
         h = warm_hours
-        warm_h, t_h, w_h = _hours(warm, h), _hours(t_o, h), _hours(w_o, h)
-        xs_tmax[..., h] = xs_h = _hours(sat["tmax"], h)
-        w_max_at_tmax = np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * xs_h))
+        warm_h, t_h, w_h = at_hours(warm, h), at_hours(t_o, h), at_hours(w_o, h)
+        xs_tmax[..., h] = xs_h = at_hours(sat["tmax"], h)
+        w_max_at_tmax = np.minimum(at_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * xs_h))
         dw_to_tmax = CP_AIR * (t_h - tmax) / H_FG
-        w_evap_full = w_h + CP_AIR * eps * (t_h - _hours(t_wb, h)) / H_FG
+        w_evap_full = w_h + CP_AIR * eps * (t_h - at_hours(t_wb, h)) / H_FG
         dw_possible = np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_h, 0.0)
         if not np.all(evaporative):
             dw_possible = np.where(evaporative, dw_possible, 0.0)
@@ -419,7 +416,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         w_sup = np.where(humidify, w_min, w_pre)
         if humid_hours.size:  # closed: dried by the DX coil
             h = humid_hours
-            w_sup[..., h] = np.where(humid_h, np.minimum(_hours(w_o, h), _hours(w_closed, h)), w_sup[..., h])
+            w_sup[..., h] = np.where(humid_h, np.minimum(at_hours(w_o, h), at_hours(w_closed, h)), w_sup[..., h])
         rh_s = np.minimum(100.0 * _x_of_w(w_sup) / xs_s, 100.0)
         t_inlet = t_sup + d_s  # the envelope is the server inlet's
         out = (
@@ -448,8 +445,8 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     )
     if humid_hours.size:
         h = humid_hours
-        t_h, w_h = _hours(t_o, h), _hours(w_o, h)
-        heat = CP_AIR * (t_h - ts - _hours(dt_units, h)) + H_FG * np.maximum(w_h - _hours(w_closed, h), 0.0)
+        t_h, w_h = at_hours(t_o, h), at_hours(w_o, h)
+        heat = CP_AIR * (t_h - ts - at_hours(dt_units, h)) + H_FG * np.maximum(w_h - at_hours(w_closed, h), 0.0)
         closed_oa_per_kg[..., h] = np.where(humid_h, oa * heat, 0.0)
     state = {
         "mode": mode,
