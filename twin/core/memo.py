@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["LRU", "of_arrays", "of_values"]
+__all__ = ["LRU", "of_arrays", "of_values", "of_weather"]
 
 T = TypeVar("T")
 
@@ -99,6 +99,21 @@ def of_arrays(memo: LRU, make: Callable[[], T], arrays: Sequence[Any], *key: Has
     ends = tuple((a.dtype.str, a.shape, a.ravel()[[0, -1]].tobytes() if a.size else b"") for a in values)
     own, out = memo.get((*key, *ends), built)
     return out if all(a.tobytes() == b for a, b in zip(values, own, strict=True)) else make()
+
+
+def of_weather(memo: LRU, make: Callable[[], T], weather: Sequence[Any], *params: Any, most: int = 8) -> T:
+    """``make()`` of hourly ``weather`` arrays and a few parameter values, memoised by their values
+    (:func:`of_arrays`; the parameters as float arrays in the key) when every weather array is one
+    row (one site) and the parameters hold at most ``most`` values in all (one value per block,
+    not a sweep of them: an entry stays a few rows); else computed.
+
+    For the weather-only part of an hourly state (saturation at the hourly pressure): the same
+    year and parameters give it call after call.
+    """
+    values = [np.asarray(v, dtype=float) for v in params]
+    if any(np.ndim(w) == 0 or np.size(w) != np.shape(w)[-1] for w in weather) or sum(v.size for v in values) > most:
+        return make()
+    return of_arrays(memo, make, weather, *((v.shape, v.tobytes()) for v in values))
 
 
 def _freeze(x: Any) -> None:

@@ -43,7 +43,7 @@ from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, IT
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
 from twin.core.fmt import number, span
-from twin.core.memo import LRU, of_arrays, of_values
+from twin.core.memo import LRU, of_values, of_weather
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
@@ -160,8 +160,9 @@ _AT_PRESSURE = LRU(8)
 """The state's saturation at the hourly pressure (:func:`_saturation_at_pressure`), by the weather's and the temperatures' values."""
 
 AT_PRESSURE_MEMO_VALUES = 8
-"""Most parameter values (temperatures, supply approach) of a memoised :func:`_saturation_at_pressure`:
-a block of one site whose setpoints are one per block (a few rows), not a sweep of them."""
+"""Most parameter values (temperatures, supply approach, the flag) of a memoised
+:func:`_saturation_at_pressure`: a block of one site whose setpoints are one per block (a few
+rows), not a sweep of them."""
 
 
 def _saturation_at_pressure(
@@ -181,7 +182,7 @@ def _saturation_at_pressure(
 
     Depends on the weather and a few parameter values only: for one site and at most
     :data:`AT_PRESSURE_MEMO_VALUES` parameter values it is computed once per process for equal
-    values (:func:`twin.core.memo.of_arrays`: the weather's bytes compared, the parameters'
+    values (:func:`twin.core.memo.of_weather`: the weather's bytes compared, the parameters'
     in the key), the arrays read-only; an entry holds ≈ 0.6 MB for a year of one setpoint. The
     band top's and the setpoint's are computed for every hour, though the state reads them in
     the warm and the too-humid hours only (elementwise: the same values).
@@ -206,13 +207,9 @@ def _saturation_at_pressure(
         return out
 
     weather = (t_o, pa) if not outdoor_given else (pa,)
-    params = [np.asarray(v, dtype=float) for v in (d_s, ts, tmax, dew_points)]
-    if (
-        any(np.shape(w)[:-1] not in ((), (1,)) for w in weather)
-        or sum(v.size for v in params) > AT_PRESSURE_MEMO_VALUES
-    ):
-        return make()
-    return of_arrays(_AT_PRESSURE, make, weather, outdoor_given, *((v.shape, v.tobytes()) for v in params))
+    return of_weather(
+        _AT_PRESSURE, make, weather, d_s, ts, tmax, dew_points, outdoor_given, most=AT_PRESSURE_MEMO_VALUES
+    )
 
 
 def _w_of_x(x: np.ndarray) -> np.ndarray:

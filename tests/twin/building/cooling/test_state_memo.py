@@ -1,11 +1,13 @@
-"""Free air's saturation at the hourly pressure, memoised by the weather's and the parameters' values."""
+"""The weather-only part of the hourly states (free air's saturation at the hourly pressure, chilled
+water's supply-air density and tower wet-bulb terms), memoised by the weather's and the parameters' values."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from twin.building.cooling import free_air
+from twin.building.cooling import chilled_water, free_air
+from twin.building.cooling.chilled_water import ChilledWaterParams, chilled_water_state
 from twin.building.cooling.free_air import FreeAirParams, free_air_state
 from twin.building.facility import derive_psychrometrics, stack_columns
 
@@ -83,3 +85,29 @@ def test_a_sweep_of_setpoints_is_not_memoised() -> None:
     free_air._AT_PRESSURE = type(free_air._AT_PRESSURE)(8)
     free_air_state(wx, p)
     assert len(free_air._AT_PRESSURE) == 0
+
+
+def _chilled(wx: dict, **fields: float) -> dict[str, np.ndarray]:
+    p = {**stack_columns([ChilledWaterParams(**fields)]), "supply_approach": np.array([[1.5]]),
+         "dt_units": np.array([[12.0]]), "dp_distribution": np.array([[20.0]])}  # fmt: skip
+    return chilled_water_state(wx, p)
+
+
+def _chilled_fresh(wx: dict, **fields: float) -> dict[str, np.ndarray]:
+    chilled_water._DENSITY = type(chilled_water._DENSITY)(8)
+    chilled_water._YORK_WB = type(chilled_water._YORK_WB)(8)
+    return _chilled(wx, **fields)
+
+
+@pytest.mark.parametrize(("variable", "fields"), [("p_air", {}), ("t_wb", {}), (None, {"t_supply_air": 20.0})])
+def test_chilled_water_state_of_other_weather_or_supply_air_is_computed_again(
+    variable: str | None, fields: dict
+) -> None:
+    wx = _weather(True)
+    first = _chilled_fresh(wx)
+    assert _equal(_chilled({k: v.copy() for k, v in wx.items()}), first) and len(chilled_water._YORK_WB) == 1
+    changed = {k: v.copy() for k, v in wx.items()}
+    if variable is not None:
+        changed[variable][0, N // 2] = 12.345 if variable == "t_wb" else 70_000.0  # within the YorkCalc bounds
+    again = _chilled(changed, **fields)
+    assert not _equal(again, first) and _equal(again, _chilled_fresh(changed, **fields))
