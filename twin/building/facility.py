@@ -128,7 +128,7 @@ def _one_object(names: tuple[str, ...], values: Sequence[Any]) -> dict[str, Any]
             kinds[bool if isinstance(v, bool) else float].append((name, v))
     for dtype, items in kinds.items():
         if items:
-            column = np.array([v for _, v in items], dtype=dtype).reshape(-1, 1, 1)
+            column: np.ndarray = np.array([v for _, v in items], dtype=dtype).reshape(-1, 1, 1)
             for i, (name, _) in enumerate(items):
                 out[name] = column[i]
     return out
