@@ -100,6 +100,8 @@ def stack_columns(objs: Sequence[Params], rows: Sequence[int] | np.ndarray | Non
         return out
     get = operator.attrgetter(*names)
     table = [get(o) for o in distinct] if len(names) > 1 else [(get(o),) for o in distinct]
+    if len(distinct) == 1:
+        return _one_object(names, table[0])
     for name, vals in zip(names, zip(*table, strict=True), strict=True):
         v0 = vals[0]
         if isinstance(v0, str):
@@ -110,6 +112,25 @@ def stack_columns(objs: Sequence[Params], rows: Sequence[int] | np.ndarray | Non
             out[name] = np.array([[v0]], dtype=bool if isinstance(v0, bool) else float)
         else:
             out[name] = np.asarray(vals, dtype=bool if isinstance(v0, bool) else float)[rows][:, None]
+    return out
+
+
+def _one_object(names: tuple[str, ...], values: Sequence[Any]) -> dict[str, Any]:
+    """:func:`stack_columns` of one object: its texts, and its numbers as (1, 1) arrays (float,
+    booleans bool), made from one array per kind (views of it: the values, not their order, are
+    what a column holds)."""
+    out: dict[str, Any] = dict.fromkeys(names)
+    kinds: dict[type, list[tuple[str, Any]]] = {float: [], bool: []}
+    for name, v in zip(names, values, strict=True):
+        if isinstance(v, str):
+            out[name] = v
+        else:
+            kinds[bool if isinstance(v, bool) else float].append((name, v))
+    for dtype, items in kinds.items():
+        if items:
+            column: np.ndarray = np.array([v for _, v in items], dtype=dtype).reshape(-1, 1, 1)
+            for i, (name, _) in enumerate(items):
+                out[name] = column[i]
     return out
 
 

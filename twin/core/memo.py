@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["LRU", "of_values"]
+__all__ = ["LRU", "of_arrays", "of_values", "of_weather"]
 
 T = TypeVar("T")
 
@@ -64,7 +64,7 @@ def of_values(memo: LRU, make: Callable[[], T], *values: Any, limit: int = 4096)
 
     For what depends on parameter values alone (a setpoint's saturation terms, a tower's design
     point): computed once per process for equal values, the same result bit for bit. The arrays
-    of the result (in tuples and lists too) are read-only, as it is shared; values of more than
+    of the result (in tuples, lists and dicts too) are read-only, as it is shared; values of more than
     ``limit`` elements in all are not memoised.
     """
     arrays = [np.asarray(v) for v in values]
@@ -79,9 +79,49 @@ def of_values(memo: LRU, make: Callable[[], T], *values: Any, limit: int = 4096)
     return memo.get(tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays), built)
 
 
+def of_arrays(memo: LRU, make: Callable[[], T], arrays: Sequence[Any], *key: Hashable) -> T:
+    """``make()``, memoised in ``memo`` by the values of large arrays (a year's weather or time
+    axis) and the hashable ``key``.
+
+    For what is rebuilt call after call from the same arrays (the hour of day of a run's time
+    axis, saturation at a year's hourly pressure): each array's dtype, shape and first and last
+    element pick the entry, and its bytes are compared with the entry's private copy (a
+    comparison costs a fraction of hashing them); arrays that differ yet share those get
+    ``make()`` unmemoised. The arrays of the result are read-only, as :func:`of_values`'.
+    """
+    values = [np.asarray(a) for a in arrays]
+
+    def built() -> tuple[list[bytes], T]:
+        out = make()
+        _freeze(out)
+        return [a.tobytes() for a in values], out
+
+    ends = tuple((a.dtype.str, a.shape, a.ravel()[[0, -1]].tobytes() if a.size else b"") for a in values)
+    own, out = memo.get((*key, *ends), built)
+    return out if all(a.tobytes() == b for a, b in zip(values, own, strict=True)) else make()
+
+
+def of_weather(memo: LRU, make: Callable[[], T], weather: Sequence[Any], *params: Any, most: int = 8) -> T:
+    """``make()`` of hourly ``weather`` arrays and a few parameter values, memoised by their values
+    (:func:`of_arrays`; the parameters as float arrays in the key) when every weather array is one
+    row (one site) and the parameters hold at most ``most`` values in all (one value per block,
+    not a sweep of them: an entry stays a few rows); else computed.
+
+    For the weather-only part of an hourly state (saturation at the hourly pressure): the same
+    year and parameters give it call after call.
+    """
+    values = [np.asarray(v, dtype=float) for v in params]
+    if any(np.ndim(w) == 0 or np.size(w) != np.shape(w)[-1] for w in weather) or sum(v.size for v in values) > most:
+        return make()
+    return of_arrays(memo, make, weather, *((v.shape, v.tobytes()) for v in values))
+
+
 def _freeze(x: Any) -> None:
     if isinstance(x, np.ndarray):
         x.flags.writeable = False
     elif isinstance(x, (tuple, list)):
         for v in x:
+            _freeze(v)
+    elif isinstance(x, dict):
+        for v in x.values():
             _freeze(v)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from twin.core.memo import LRU
+from twin.core.memo import LRU, of_arrays
 from twin.core.params import display_units
 from weather.dataset import VARIABLES as WEATHER_VARIABLES
 
@@ -500,18 +500,11 @@ def _index(name: Any, values: Any) -> Any:
     An index is immutable (its array a private copy, read-only through the Dataset), so one
     built for equal values is shared: a run's time axis is indexed once per process, not once
     per Dataset (pandas' conversion of 8,760 datetimes costs more than a free-air year's
-    supply step). Equal means equal: the ends pick the entry, the whole array is compared.
+    supply step). Equal means equal (:func:`twin.core.memo.of_arrays`: the whole array is compared).
     """
-    import numpy as np
     from xarray.core.indexes import PandasIndex
 
-    def make() -> tuple[Any, Any]:
-        own = values.copy()
-        return own, PandasIndex(own, name, coord_dtype=own.dtype)
-
-    key = (name, values.dtype.str, values.size, values[:1].tobytes(), values[-1:].tobytes())
-    own, index = _INDEXES.get(key, make)
-    return index if np.array_equal(own, values) else make()[1]
+    return of_arrays(_INDEXES, lambda: PandasIndex(values.copy(), name, coord_dtype=values.dtype), (values,), name)
 
 
 def _plain_dimension(name: Any, dims: Any, data: Any) -> bool:
@@ -524,6 +517,51 @@ def _plain_dimension(name: Any, dims: Any, data: Any) -> bool:
     if data.dtype.kind == "M":
         return np.datetime_data(data.dtype) in (("s", 1), ("ms", 1), ("us", 1), ("ns", 1))
     return data.dtype.kind in "iuf" and data.dtype.itemsize == 8
+
+
+_SLOTS = ("_attrs", "_data", "_dims", "_encoding")
+_DIRECT: list[bool] = []  # whether new_variable may fill xarray's slots (decided on first use)
+
+
+def new_variable(dims: tuple[str, ...], data: Any, attrs: dict[str, Any]) -> xr.Variable:
+    """``xr.Variable(dims, data, attrs, fastpath=True)`` for a numpy array of ``len(dims)`` axes
+    (a result of :func:`twin.simulate`), its slots filled directly.
+
+    The public constructor's checks (a dimension per axis, no repeated name, the data's type)
+    cost ≈ 5× the Variable itself, ~60 times per run; here they hold by construction. Used when
+    ``xr.Variable`` has exactly the slots ``_attrs``, ``_data``, ``_dims``, ``_encoding`` and a
+    Variable so built is identical to the constructor's (checked once); else the constructor.
+    ``attrs`` is taken as it is (not copied).
+    """
+    import xarray as xr
+
+    if not _DIRECT:
+        _DIRECT.append(_direct_works(xr))
+    if not _DIRECT[0]:
+        return xr.Variable(dims, data, attrs, fastpath=True)
+    v = object.__new__(xr.Variable)
+    v._dims, v._data, v._attrs, v._encoding = dims, data, attrs, None
+    return v
+
+
+def _direct_works(xr: Any) -> bool:
+    """Whether a Variable with its slots filled directly is the constructor's (:func:`new_variable`)."""
+    import numpy as np
+
+    classes = [c for c in xr.Variable.__mro__ if c is not object]
+    if not all("__slots__" in vars(c) for c in classes):  # a class without slots: attributes set elsewhere
+        return False
+    declared = [vars(c)["__slots__"] for c in classes]
+    if {s for d in declared for s in ((d,) if isinstance(d, str) else d)} != set(_SLOTS):
+        return False
+    try:
+        a = np.arange(6.0).reshape(2, 3)
+        v = object.__new__(xr.Variable)
+        v._dims, v._data, v._attrs, v._encoding = ("case", "time"), a, {"units": "1"}, None
+        ref = xr.Variable(("case", "time"), a, {"units": "1"}, fastpath=True)
+        return bool(v.identical(ref) and v.data is ref.data and v.encoding == ref.encoding and v.sizes == ref.sizes)
+    except Exception:  # any failure: the public constructor
+        return False
 
 
 def build_dataset(data: Mapping[str, xr.Variable], coords: Mapping[str, Any]) -> xr.Dataset:

@@ -41,9 +41,10 @@ from twin.building.it_load import utilisation_profile
 from twin.core.environment import env
 from twin.core.io import NcContent, NcVariable, read_hourly_csv
 from twin.core.jit import use_compiled
+from twin.core.memo import LRU, of_arrays
 from twin.core.params import ConfigError, text_fields
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
-from twin.core.variables import attrs, build_dataset
+from twin.core.variables import attrs, build_dataset, new_variable
 from twin.engine.config import Case, CaseColumns, Scenario
 from twin.engine.metrics import (
     GREEN_HOURLY_NEEDS,
@@ -59,7 +60,7 @@ from twin.engine.metrics import (
 from twin.engine.weather_source import site_year
 from twin.money.economics import server_capex_annual
 from twin.supply.green import SupplyParams, green_power
-from weather.dataset import hour_of_day
+from weather.dataset import hour_of_day, month_of_year
 from weather.year import WeatherYear, as_year
 
 if TYPE_CHECKING:
@@ -185,9 +186,26 @@ class _Plan:
         return self.table.cases()
 
     @functools.cached_property
+    def month(self) -> np.ndarray:
+        """Month of the year (0–11) of each time step (:func:`calendar`)."""
+        return calendar(self.time, "month")
+
+    @functools.cached_property
     def site_keys(self) -> list[str]:
         """Each case's site key."""
         return self.table.values("site", fn=self.key_of.__getitem__)
+
+
+_CALENDAR = LRU(8)
+"""The hour of day and month of the time axes run last (a run's year, call after call)."""
+
+
+def calendar(time: np.ndarray, kind: str) -> np.ndarray:
+    """The hour of day (``kind="hour"``) or month (``"month"``, 0–11) of each time stamp, read-only:
+    :func:`weather.dataset.hour_of_day` / :func:`~weather.dataset.month_of_year`, memoised by the
+    time stamps' values (:func:`twin.core.memo.of_arrays`)."""
+    fn = hour_of_day if kind == "hour" else month_of_year
+    return of_arrays(_CALENDAR, lambda: fn(time), (time,), kind)
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -205,7 +223,7 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | 
     keys = list(wx_all)
     first = wx_all[keys[0]][0]
     time = first.time
-    hour = hour_of_day(time)[None, :]
+    hour = calendar(time, "hour")[None, :]
     wvars = ("t_db", "t_dp", "rh", "p_air", "w", "t_wb", "x_sat", "ghi", "wind_speed")
     if len(keys) == 1:  # one site: read-only (1, time) views of its arrays, no copies
         wstack = {v: _read_only(first[v][None, :]) for v in wvars if v in first}
@@ -232,6 +250,10 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | 
         if t is None:
             t = text_of[id(o)] = _texts(o)
         return t
+
+    if len(table) == 1:  # one case: one block (what the grouping below gives it)
+        d, f, c = (values[codes[0]] for values, codes in map(table.column, ("design", "facility", "cooling")))
+        return _Plan(wx_all, table, keys, time, hour, wstack, key_of, site_index, [(_group_key(d, f, c, texts), [0])])
 
     def ids(name: str, key: Callable[[Any], tuple]) -> np.ndarray:
         """Each case's interned id of ``key`` of its value of the column ``name``."""
@@ -539,6 +561,7 @@ def simulate_arrays(scenario: Scenario, weather: dict | None = None, keep: tuple
         results["p_facility"],
         scenario.dispatch,
         hour=plan.hour[0],
+        month=plan.month,
     )
     per_case = {**per_case, "server_capex_annual": server_capex(plan.table)}
     for name, arr in hourly.items():
@@ -596,13 +619,11 @@ def _run_parts(
 
 def run_dataset(run: HourlyRun) -> xr.Dataset:
     """:func:`simulate`'s Dataset from a run's arrays (:func:`simulate_arrays`, :func:`run_content`)."""
-    import xarray as xr
 
     def variable(dims: tuple[str, ...], data: np.ndarray, attrs: dict) -> xr.Variable:
         if "time" in dims:  # every hourly result read-only, views of shared arrays or not
             data.flags.writeable = False
-        # built directly from the numpy array (fastpath: no conversion or checks)
-        return xr.Variable(dims, data, attrs, fastpath=True)
+        return new_variable(dims, data, attrs)  # built directly from the numpy array: no conversion or checks
 
     data, coords, gattrs = _run_parts(run, variable)
     ds = build_dataset(data, {k: (v.dims, v.data) for k, v in coords.items()})
@@ -740,6 +761,7 @@ def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | s
             scenario.dispatch,
             profiles,
             hour,
+            plan.month,
         )
         return green, {**per_case, "server_capex_annual": server_capex(plan.table, idx)}
 
@@ -901,7 +923,7 @@ def server_capex(cases: list[Case] | CaseColumns, idx: Any = None) -> np.ndarray
     for j, e in enumerate(economics):
         by_annuity.setdefault((e.discount_rate, e.server_life_years), []).append(j)
     for (rate, life), js in by_annuity.items():
-        i = np.flatnonzero(np.isin(rows, js))
+        i = np.flatnonzero(np.isin(rows, js)) if len(by_annuity) > 1 else slice(None)
         out[i] = server_capex_annual(installed[i], server_kw[i], performance[i], price[i], rate, life)
     return out
 

@@ -221,7 +221,9 @@ class _Distinct:
         picks, which = self(*names)
         cols = [self.columns[name] for name in names]
         if len(picks) == 1:  # one distinct combination (one case, or a sweep of other sections)
-            return np.full(len(which), make(*(c[picks[0]] for c in cols)), dtype=dtype)
+            out: np.ndarray = np.empty(len(which), dtype=dtype)
+            out.fill(make(*(c[picks[0]] for c in cols)))  # (np.full's work, without its Python layer)
+            return out
         return np.array([make(*(c[i] for c in cols)) for i in picks], dtype=dtype)[which]
 
     def field(self, name: str, attr: str) -> np.ndarray:
@@ -260,6 +262,7 @@ def green_power(
     dispatch: Any,
     profiles: dict | None = None,
     hour: np.ndarray | None = None,
+    month: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Supply, dispatch and prices for every case.
 
@@ -282,6 +285,8 @@ def green_power(
         Cache of PV and wind unit profiles to share between calls (block-wise runs).
     hour : numpy.ndarray, optional
         Hour of the day of each time step, if the caller has it.
+    month : numpy.ndarray, optional
+        Month of the year (0–11) of each time step, if the caller has it.
 
     Returns
     -------
@@ -349,7 +354,7 @@ def green_power(
         share = site_objs[key].grid.clean_share
         if share is None:
             return np.zeros(nt)
-        return np.asarray(share, dtype=float)[month_of_year(time)]
+        return np.asarray(share, dtype=float)[month_of_year(time) if month is None else month]
 
     clean = of.rows(clean_row, nt, "site")
     sto_mwh = of.field("storage", "energy_mwh")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from twin.core.memo import LRU, of_values
+from twin.core.memo import LRU, of_arrays, of_values
 from twin.core.variables import build_dataset
 
 
@@ -36,6 +36,29 @@ def test_of_values_does_not_memoise_large_values() -> None:
     big = np.zeros(10)
     out = of_values(memo, lambda: big + 1.0, big, limit=5)
     assert out.flags.writeable and len(memo) == 0
+
+
+def test_of_arrays_compares_every_array_whole_and_keys_the_rest() -> None:
+    """Equal arrays (another object) share the entry; an array that differs inside (same ends,
+    dtype and shape), another key or another second array each computes again."""
+    memo, calls = LRU(8), []
+
+    def make(*arrays: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        return sum(a.sum() for a in arrays) * np.ones(2)
+
+    a, b = np.arange(10.0), np.linspace(0.0, 1.0, 10)
+    first = of_arrays(memo, lambda: make(a, b), (a, b), "k")
+    assert of_arrays(memo, lambda: make(a, b), (a.copy(), b.copy()), "k") is first and len(calls) == 1
+    assert not first.flags.writeable
+    inner = a.copy()
+    inner[4] += 100.0  # the same ends: the same entry, told apart by the comparison
+    assert of_arrays(memo, lambda: make(inner, b), (inner, b), "k")[0] == first[0] + 100.0
+    other = b.copy()
+    other[3] = -5.0
+    assert of_arrays(memo, lambda: make(a, other), (a, other), "k")[0] != first[0]
+    assert of_arrays(memo, lambda: make(a, b) + 1.0, (a, b), "j")[0] == first[0] + 1.0
+    assert len(calls) == 4
 
 
 def test_time_index_shared_only_for_equal_stamps() -> None:

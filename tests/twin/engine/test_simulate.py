@@ -456,3 +456,20 @@ def test_annual_counts_and_energies_in_tables_group_thousands():
 
     for name in ("islanded_hours", "energy_facility", "water_m3"):
         assert KPI_REGISTRY[name].fmt.format(6515.0) == "6,515", name
+
+
+def test_calendar_is_that_of_the_time_axis_given() -> None:
+    """Hour and month are memoised by the time stamps: axes with the same ends differ inside."""
+    from twin.engine.simulate import calendar
+    from weather.dataset import hour_of_day, month_of_year
+
+    year = np.datetime64("2021-01-01T00", "us") + np.arange(8760).astype("timedelta64[h]")
+    shifted = year.copy()
+    shifted[100:2000] += np.timedelta64(1, "h")  # the same ends, other stamps inside
+    shifted[1000] += np.timedelta64(40, "D")
+    for kind, fn in (("hour", hour_of_day), ("month", month_of_year)):
+        first = calendar(year, kind)
+        assert np.array_equal(first, fn(year)) and not first.flags.writeable
+        assert calendar(year.copy(), kind) is first
+        assert np.array_equal(calendar(shifted, kind), fn(shifted))
+        assert not np.array_equal(calendar(shifted, kind), first)

@@ -57,7 +57,7 @@ from twin.building.cooling.freeze import basin_heater_power
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
 from twin.core.fmt import number, span
-from twin.core.memo import LRU, of_values
+from twin.core.memo import LRU, of_values, of_weather
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
@@ -180,6 +180,12 @@ class ChilledWaterParams(FanArrayParams):
             raise ConfigError(f"{self.section}.tower_approach: {exc}") from None
 
 
+_DENSITY = LRU(8)
+"""The CRAH supply air's density at the hourly pressure (one site, a few supply temperatures), by value."""
+_YORK_WB = LRU(8)
+"""The tower's wet-bulb terms of a year's wet bulb (one site), by value."""
+
+
 def chilled_water_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
     """What each hour sets before the load: the part of :func:`simulate_chilled_water` that depends
     only on the weather and the cooling parameters.
@@ -189,7 +195,9 @@ def chilled_water_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
     ``t_chw_return`` (chilled water, °C), ``york_wb`` (the wet-bulb terms of the tower's
     YorkCalc approach, :func:`~twin.building.cooling.curves.york_wet_bulb_terms`), and the hall's
     ``d_s`` (supply approach, K) and ``dt_units`` (K). The compiled kernel
-    (:mod:`twin.engine.kernels`) takes the load part from here.
+    (:mod:`twin.engine.kernels`) takes the load part from here. The density and the wet-bulb
+    terms depend on the weather and the supply temperature only: memoised by their values for
+    one site (:func:`twin.core.memo.of_weather`; ≈ 0.7 MB an entry, read-only).
     """
     # The CRAHs hold the server inlet at t_supply_air: they supply the supply approach colder air.
     d_s, dt_units, dp_racks = from_columns(p)
@@ -198,7 +206,10 @@ def chilled_water_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
     # the supply air's density at its (per-case) temperature: the saturation's temperature terms
     # once per case, only its pressure terms per hour
     t_col = p["t_supply_air"] - d_s
-    rho = psy.moist_air_density(t_col, psy.humidity_ratio(t_col, 50.0, wx["p_air"]), wx["p_air"])
+    pa = wx["p_air"]
+    rho = of_weather(
+        _DENSITY, lambda: psy.moist_air_density(t_col, psy.humidity_ratio(t_col, 50.0, pa), pa), (pa,), t_col
+    )
     # Chilled water cold enough for the coils to reach the supply air: a hall that needs colder
     # supply air (recirculation) needs colder water.
     t_chw = np.minimum(p["t_chw_supply"], p["t_supply_air"] - d_s - p["coil_approach"])
@@ -208,7 +219,7 @@ def chilled_water_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
         "kw_per_kg": fan_power(1.0, rho, p["crah_fan_pressure_pa"] + dp_racks, p["fan_efficiency"]),
         "t_chw": t_chw,
         "t_chw_return": t_chw + p["delta_t_chw"],
-        "york_wb": york_wet_bulb_terms(wx["t_wb"]),
+        "york_wb": of_weather(_YORK_WB, lambda: york_wet_bulb_terms(wx["t_wb"]), (wx["t_wb"],)),
         "d_s": d_s,
         "dt_units": dt_units,
     }

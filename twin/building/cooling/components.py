@@ -131,21 +131,28 @@ def vapour_compression_power(
     Negative ``q_kw`` counts as 0.
     """
     q = np.asarray(q_kw, dtype=float)
-    te, tc, ei, em = np.broadcast_arrays(
-        *(np.asarray(a, dtype=float) for a in (t_evap, t_cond, eta_isentropic, eta_motor))
-    )
+    te, tc, ei, em = (np.asarray(a, dtype=float) for a in (t_evap, t_cond, eta_isentropic, eta_motor))
+    shape = np.broadcast_shapes(te.shape, tc.shape, ei.shape, em.shape)
     table = fluids.cycle_table(refrigerant, 1.0)
-    if te.ndim == 0 or te.shape[-1] == 1 or q.ndim == 0:  # no hourly axis to thin out
+    if not shape or shape[-1] == 1 or q.ndim == 0:  # no hourly axis to thin out
         cop = table(te, tc) * ei * em
     else:
         # the hours (last axis) in which any case runs
-        runs = np.broadcast_to((q > 0.0).reshape(-1, q.shape[-1]).any(axis=0), te.shape[-1:])
+        runs = np.broadcast_to((q > 0.0).reshape(-1, q.shape[-1]).any(axis=0), shape[-1:])
         hours = np.flatnonzero(runs)
-        cop = np.full(te.shape, np.inf)
+        cop = np.full(shape, np.inf)
         if hours.size:
-            sel = (..., hours)
-            cop[sel] = table(te[sel], tc[sel]) * ei[sel] * em[sel]
+            cop[..., hours] = (
+                table(at_hours(te, hours), at_hours(tc, hours)) * at_hours(ei, hours) * at_hours(em, hours)
+            )
     return np.maximum(q, 0.0) / cop, cop
+
+
+def at_hours(a: Any, hours: np.ndarray) -> Any:
+    """The columns ``hours`` of an array broadcastable to (case, time); a column without a time axis as it is."""
+    if isinstance(a, np.ndarray):
+        return a[..., hours] if a.ndim and a.shape[-1] != 1 else a
+    return a[..., hours] if np.ndim(a) and np.shape(a)[-1] != 1 else a
 
 
 def dry_cooler(

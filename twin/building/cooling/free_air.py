@@ -34,6 +34,7 @@ from twin.building.cooling.components import (
     ENVELOPES,
     H_FG,
     FanArrayParams,
+    at_hours,
     fan_array_power,
     fan_power,
     vapour_compression_power,
@@ -42,7 +43,7 @@ from twin.building.cooling.contract import Columns, CoolingResult, HeatOther, IT
 from twin.building.fluids import fluid_error
 from twin.building.it_load import DT_CHIP_AIR
 from twin.core.fmt import number, span
-from twin.core.memo import LRU, of_values
+from twin.core.memo import LRU, of_values, of_weather
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
@@ -155,19 +156,68 @@ def _saturation_terms(*temps: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndar
     return of_values(_TERMS, make, *arrays)
 
 
+_AT_PRESSURE = LRU(8)
+"""The state's saturation at the hourly pressure (:func:`_saturation_at_pressure`), by the weather's and the temperatures' values."""
+
+AT_PRESSURE_MEMO_VALUES = 8
+"""Most parameter values (temperatures, supply approach, the flag) of a memoised
+:func:`_saturation_at_pressure`: a block of one site whose setpoints are one per block (a few
+rows), not a sweep of them."""
+
+
+def _saturation_at_pressure(
+    t_o: np.ndarray,
+    pa: np.ndarray,
+    d_s: Any,
+    ts: Any,
+    tmax: Any,
+    dew_points: tuple[float, float],
+    outdoor_given: bool,
+) -> dict[str, np.ndarray]:
+    """What :func:`_state` reads of saturation at the hourly pressure ``pa`` (Pa): at the server
+    inlet at the supply setpoint ``ts`` and band top ``tmax`` (°C, plus the supply approach
+    ``d_s``), at the setpoint itself, at the envelope's ``dew_points`` (high, low; stacked on a
+    leading axis) and, unless ``outdoor_given``, at the outdoor air ``t_o`` + ``d_s`` in the hours
+    within 1 K of the setpoint or warmer (NaN in the others).
+
+    Depends on the weather and a few parameter values only: for one site and at most
+    :data:`AT_PRESSURE_MEMO_VALUES` parameter values it is computed once per process for equal
+    values (:func:`twin.core.memo.of_weather`: the weather's bytes compared, the parameters'
+    in the key), the arrays read-only; an entry holds ≈ 0.6 MB for a year of one setpoint. The
+    band top's and the setpoint's are computed for every hour, though the state reads them in
+    the warm and the too-humid hours only (elementwise: the same values).
+    """
+
+    def make() -> dict[str, np.ndarray]:
+        at_ts, at_tmax, at_setpoint, at_dp = _saturation_terms(
+            np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s), ts, np.array(dew_points)[:, None, None]
+        )
+        out = {
+            "ts": psy.saturated_mole_fraction(at_ts, pa),
+            "tmax": psy.saturated_mole_fraction(at_tmax, pa),
+            "setpoint": psy.saturated_mole_fraction(at_setpoint, pa),
+            "dew_points": psy.saturated_mole_fraction(at_dp, pa),
+        }
+        if not outdoor_given:
+            out["outdoor"] = _on_hours(
+                np.broadcast_shapes(np.shape(t_o), np.shape(d_s), np.shape(pa)),
+                t_o > ts - 1.0,
+                lambda h: _x_sat(at_hours(t_o, h) + d_s, at_hours(pa, h)),
+            )
+        return out
+
+    weather = (t_o, pa) if not outdoor_given else (pa,)
+    return of_weather(
+        _AT_PRESSURE, make, weather, d_s, ts, tmax, dew_points, outdoor_given, most=AT_PRESSURE_MEMO_VALUES
+    )
+
+
 def _w_of_x(x: np.ndarray) -> np.ndarray:
     return 0.621945 * x / (1.0 - x)
 
 
 def _x_of_w(w: np.ndarray) -> np.ndarray:
     return w / (0.621945 + w)
-
-
-def _hours(a: Any, hours: np.ndarray) -> Any:
-    """The columns ``hours`` of an array broadcastable to (case, time); a column without a time axis as it is."""
-    if isinstance(a, np.ndarray):
-        return a[..., hours] if a.ndim and a.shape[-1] != 1 else a
-    return a[..., hours] if np.ndim(a) and np.shape(a)[-1] != 1 else a
 
 
 def _any_hours(mask: Any) -> np.ndarray:
@@ -265,22 +315,13 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     # The setpoints hold the server inlet: the air is supplied the supply approach colder.
     d_s, dt_units, dp_racks = from_columns(p)
     ts, tmax = p["t_supply_setpoint"] - d_s, p["t_supply_max"] - d_s
-    # Saturation at the few temperatures the supply can take (per case or per hour), their
-    # temperature terms in one call. The envelope's humidity limits hold at the server inlet,
-    # the supply approach warmer.
-    at_ts, at_tmax, at_setpoint, at_dp = _saturation_terms(
-        np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s), ts, np.array([[[dp_hi]], [[dp_lo]]])
-    )
-    xs_ts = psy.saturated_mole_fraction(at_ts, pa)
-    if "x_sat" in wx and not np.any(d_s):
-        xs_o = wx["x_sat"]
-    else:  # read where the outdoor air is within 1 K of the setpoint or warmer (below, the setpoint's is the larger)
-        xs_o = _on_hours(
-            np.broadcast_shapes(np.shape(t_o), np.shape(d_s), np.shape(pa)),
-            t_o > ts - 1.0,
-            lambda h: _x_sat(_hours(t_o, h) + d_s, _hours(pa, h)),
-        )
-    w_dp_hi, w_dp_lo = _w_of_x(psy.saturated_mole_fraction(at_dp, pa))
+    # Saturation at the hourly pressure: at the few temperatures the supply can take (per case or
+    # per hour) and at the envelope's dew points.
+    outdoor_given = "x_sat" in wx and not np.any(d_s)
+    sat = _saturation_at_pressure(t_o, pa, d_s, ts, tmax, (dp_hi, dp_lo), outdoor_given)
+    xs_ts = sat["ts"]
+    xs_o = wx["x_sat"] if outdoor_given else sat["outdoor"]
+    w_dp_hi, w_dp_lo = _w_of_x(sat["dew_points"])
     # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
     too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.fmax(xs_o, xs_ts)))
     # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most
@@ -290,14 +331,14 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         np.broadcast_shapes(np.shape(ts), np.shape(pa), np.shape(xs_ts)),
         too_humid,
         lambda h: np.minimum(
-            np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * _hours(xs_ts, h))),
-            _w_of_x(psy.saturated_mole_fraction(at_setpoint, _hours(pa, h))),
+            np.minimum(at_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * at_hours(xs_ts, h))),
+            _w_of_x(at_hours(sat["setpoint"], h)),
         ),
         humid_hours,
     )
     # What only the too-humid and the warm hours change is evaluated on those hours (of some
     # case; a few per cent of a year) and written into arrays of the other hours' value.
-    humid_h = _hours(too_humid, humid_hours)
+    humid_h = at_hours(too_humid, humid_hours)
 
     # Supply air temperature and humidity without capacity limits.
     dry = ~too_humid
@@ -332,11 +373,11 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     warm_hours = _any_hours(warm)
     if warm_hours.size:
         h = warm_hours
-        warm_h, t_h, w_h = _hours(warm, h), _hours(t_o, h), _hours(w_o, h)
-        xs_tmax[..., h] = xs_h = psy.saturated_mole_fraction(at_tmax, _hours(pa, h))
-        w_max_at_tmax = np.minimum(_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * xs_h))
+        warm_h, t_h, w_h = at_hours(warm, h), at_hours(t_o, h), at_hours(w_o, h)
+        xs_tmax[..., h] = xs_h = at_hours(sat["tmax"], h)
+        w_max_at_tmax = np.minimum(at_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * xs_h))
         dw_to_tmax = CP_AIR * (t_h - tmax) / H_FG
-        w_evap_full = w_h + CP_AIR * eps * (t_h - _hours(t_wb, h)) / H_FG
+        w_evap_full = w_h + CP_AIR * eps * (t_h - at_hours(t_wb, h)) / H_FG
         dw_possible = np.maximum(np.minimum(w_evap_full, w_max_at_tmax) - w_h, 0.0)
         if not np.all(evaporative):
             dw_possible = np.where(evaporative, dw_possible, 0.0)
@@ -372,7 +413,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         w_sup = np.where(humidify, w_min, w_pre)
         if humid_hours.size:  # closed: dried by the DX coil
             h = humid_hours
-            w_sup[..., h] = np.where(humid_h, np.minimum(_hours(w_o, h), _hours(w_closed, h)), w_sup[..., h])
+            w_sup[..., h] = np.where(humid_h, np.minimum(at_hours(w_o, h), at_hours(w_closed, h)), w_sup[..., h])
         rh_s = np.minimum(100.0 * _x_of_w(w_sup) / xs_s, 100.0)
         t_inlet = t_sup + d_s  # the envelope is the server inlet's
         out = (
@@ -401,8 +442,8 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     )
     if humid_hours.size:
         h = humid_hours
-        t_h, w_h = _hours(t_o, h), _hours(w_o, h)
-        heat = CP_AIR * (t_h - ts - _hours(dt_units, h)) + H_FG * np.maximum(w_h - _hours(w_closed, h), 0.0)
+        t_h, w_h = at_hours(t_o, h), at_hours(w_o, h)
+        heat = CP_AIR * (t_h - ts - at_hours(dt_units, h)) + H_FG * np.maximum(w_h - at_hours(w_closed, h), 0.0)
         closed_oa_per_kg[..., h] = np.where(humid_h, oa * heat, 0.0)
     state = {
         "mode": mode,

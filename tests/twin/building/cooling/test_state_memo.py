@@ -1,0 +1,113 @@
+"""The weather-only part of the hourly states (free air's saturation at the hourly pressure, chilled
+water's supply-air density and tower wet-bulb terms), memoised by the weather's and the parameters' values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.building.cooling import chilled_water, free_air
+from twin.building.cooling.chilled_water import ChilledWaterParams, chilled_water_state
+from twin.building.cooling.free_air import FreeAirParams, free_air_state
+from twin.building.facility import derive_psychrometrics, stack_columns
+
+N = 240
+
+
+def _weather(with_x_sat: bool) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(3)
+    t = rng.uniform(-10.0, 38.0, N)
+    rh = rng.uniform(10.0, 95.0, N)
+    p = rng.uniform(84_000.0, 86_000.0, N)
+    wx = {"t_db": t, "rh": rh, "p_air": p, **derive_psychrometrics(t, rh, p)}
+    if not with_x_sat:
+        del wx["x_sat"]
+    return {k: v[None, :] for k, v in wx.items()}
+
+
+def _columns(**fields: float) -> dict:
+    return {**stack_columns([FreeAirParams(**fields)]), "supply_approach": np.array([[1.5]]),
+            "dt_units": np.array([[12.0]]), "dp_distribution": np.array([[20.0]])}  # fmt: skip
+
+
+def _fresh(wx: dict, p: dict) -> dict[str, np.ndarray]:
+    """The state computed with the memo empty (what a first call computes)."""
+    free_air._AT_PRESSURE = type(free_air._AT_PRESSURE)(8)
+    return free_air_state(wx, p)
+
+
+def _equal(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+
+
+@pytest.mark.parametrize("with_x_sat", [True, False])
+def test_a_memoised_state_is_the_computed_one(with_x_sat: bool) -> None:
+    wx, p = _weather(with_x_sat), _columns()
+    first = _fresh(wx, p)
+    assert len(free_air._AT_PRESSURE) == 1
+    again = free_air_state({k: v.copy() for k, v in wx.items()}, p)  # equal values, other arrays
+    assert len(free_air._AT_PRESSURE) == 1 and _equal(first, again)
+
+
+@pytest.mark.parametrize("variable", ["p_air", "t_db"])
+def test_weather_that_differs_inside_is_computed_again(variable: str) -> None:
+    """The same ends (the memo's slot), one hour changed: the state of the changed weather."""
+    wx, p = _weather(False), _columns()
+    _fresh(wx, p)
+    changed = {k: v.copy() for k, v in wx.items()}
+    changed[variable][0, N // 2] += 8.0 if variable == "t_db" else 1_500.0
+    assert not _equal(free_air_state(wx, p), free_air_state(changed, p))
+    assert _equal(free_air_state(changed, p), _fresh(changed, p))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"t_supply_setpoint": 20.0}, {"t_supply_max": 25.0}, {"envelope": "A2", "t_supply_max": 30.0}],
+)
+def test_other_temperatures_are_computed_again(fields: dict) -> None:
+    wx = _weather(False)
+    _fresh(wx, _columns())
+    other = _columns(**fields)
+    assert not _equal(free_air_state(wx, _columns()), free_air_state(wx, other))
+    assert _equal(free_air_state(wx, other), _fresh(wx, other))
+
+
+def test_another_supply_approach_is_computed_again() -> None:
+    wx, p = _weather(False), _columns()
+    _fresh(wx, p)
+    q = {**p, "supply_approach": np.array([[3.0]])}
+    assert _equal(free_air_state(wx, q), _fresh(wx, q))
+
+
+def test_a_sweep_of_setpoints_is_not_memoised() -> None:
+    wx = _weather(True)
+    p = stack_columns([FreeAirParams(t_supply_setpoint=t) for t in np.linspace(18.0, 24.0, 12)])
+    free_air._AT_PRESSURE = type(free_air._AT_PRESSURE)(8)
+    free_air_state(wx, p)
+    assert len(free_air._AT_PRESSURE) == 0
+
+
+def _chilled(wx: dict, **fields: float) -> dict[str, np.ndarray]:
+    p = {**stack_columns([ChilledWaterParams(**fields)]), "supply_approach": np.array([[1.5]]),
+         "dt_units": np.array([[12.0]]), "dp_distribution": np.array([[20.0]])}  # fmt: skip
+    return chilled_water_state(wx, p)
+
+
+def _chilled_fresh(wx: dict, **fields: float) -> dict[str, np.ndarray]:
+    chilled_water._DENSITY = type(chilled_water._DENSITY)(8)
+    chilled_water._YORK_WB = type(chilled_water._YORK_WB)(8)
+    return _chilled(wx, **fields)
+
+
+@pytest.mark.parametrize(("variable", "fields"), [("p_air", {}), ("t_wb", {}), (None, {"t_supply_air": 20.0})])
+def test_chilled_water_state_of_other_weather_or_supply_air_is_computed_again(
+    variable: str | None, fields: dict
+) -> None:
+    wx = _weather(True)
+    first = _chilled_fresh(wx)
+    assert _equal(_chilled({k: v.copy() for k, v in wx.items()}), first) and len(chilled_water._YORK_WB) == 1
+    changed = {k: v.copy() for k, v in wx.items()}
+    if variable is not None:
+        changed[variable][0, N // 2] = 12.345 if variable == "t_wb" else 70_000.0  # within the YorkCalc bounds
+    again = _chilled(changed, **fields)
+    assert not _equal(again, first) and _equal(again, _chilled_fresh(changed, **fields))
