@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["LRU", "of_arrays", "of_values", "of_weather"]
+__all__ = ["LRU", "clear_array_memos", "of_arrays", "of_values", "of_weather"]
 
 T = TypeVar("T")
 
@@ -58,6 +59,11 @@ class LRU:
     def __len__(self) -> int:
         return len(self._data)
 
+    def clear(self) -> None:
+        """Forget every result (a computation in progress still stores its own)."""
+        with self._lock:
+            self._data.clear()
+
 
 def of_values(memo: LRU, make: Callable[[], T], *values: Any, limit: int = 4096) -> T:
     """``make()``, memoised in ``memo`` by the values it is computed from (arrays or numbers).
@@ -79,6 +85,18 @@ def of_values(memo: LRU, make: Callable[[], T], *values: Any, limit: int = 4096)
     return memo.get(tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays), built)
 
 
+_ARRAY_MEMOS: weakref.WeakSet[LRU] = weakref.WeakSet()
+"""The memos :func:`of_arrays` has filled: what :func:`clear_array_memos` empties."""
+
+
+def clear_array_memos() -> None:
+    """Empty every memo of :func:`of_arrays` and :func:`of_weather` (the weather-only hourly
+    states, the calendar of a time axis): the next call computes them from its weather, as a
+    first run at a site does (``python bench/run.py pysam`` times a facility-year both ways)."""
+    for memo in list(_ARRAY_MEMOS):
+        memo.clear()
+
+
 def of_arrays(memo: LRU, make: Callable[[], T], arrays: Sequence[Any], *key: Hashable) -> T:
     """``make()``, memoised in ``memo`` by the values of large arrays (a year's weather or time
     axis) and the hashable ``key``.
@@ -90,6 +108,7 @@ def of_arrays(memo: LRU, make: Callable[[], T], arrays: Sequence[Any], *key: Has
     ``make()`` unmemoised. The arrays of the result are read-only, as :func:`of_values`'.
     """
     values = [np.asarray(a) for a in arrays]
+    _ARRAY_MEMOS.add(memo)
 
     def built() -> tuple[list[bytes], T]:
         out = make()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from twin.core.memo import LRU, of_arrays, of_values
+from twin.core.memo import LRU, clear_array_memos, of_arrays, of_values
 from twin.core.variables import build_dataset
 
 
@@ -90,3 +90,24 @@ def test_a_failed_computation_leaves_no_pending_lock() -> None:
             memo.get("k", fail)
     assert memo._pending == {} and len(memo) == 0
     assert memo.get("k", lambda: 1) == 1
+
+
+def test_clear_array_memos_makes_the_next_call_compute() -> None:
+    """What the bench's "memos cleared" facility-year relies on: after the clear, an array memo
+    computes again (an of_values memo, of parameters alone, is kept)."""
+    arrays, values = LRU(4), LRU(4)
+    calls: list[str] = []
+    year = np.arange(8760.0)
+
+    def make(kind: str):
+        return lambda: calls.append(kind) or np.zeros(3)
+
+    of_arrays(arrays, make("arrays"), (year,))
+    of_values(values, make("values"), 1.0)
+    of_arrays(arrays, make("arrays"), (year,))
+    of_values(values, make("values"), 1.0)
+    assert calls == ["arrays", "values"]
+    clear_array_memos()
+    of_arrays(arrays, make("arrays"), (year,))
+    of_values(values, make("values"), 1.0)
+    assert calls == ["arrays", "values", "arrays"]
