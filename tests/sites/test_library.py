@@ -383,3 +383,13 @@ def test_a_dip_slope_beyond_the_generators_bound_is_read_with_a_warning(tmp_path
     if warned:
         assert mine[0].startswith(f"{p}: variability.t_dew_dip_slope up to -3.5 K per SD")
         assert "at most 3 K per SD" in mine[0]
+
+
+@pytest.mark.parametrize("key", sites.available())
+def test_every_name_of_a_built_in_site_loads_that_site(key):
+    """No two built-in sites share a name, alias or part of a Chinese name (it would be refused)."""
+    from sites.library import _zh_parts
+
+    s = sites.load(key)
+    for name in (s.name, f"{s.name} {s.name_zh}", *s.aliases, *_zh_parts(s.name_zh)):
+        assert sites.load(name).key == key
