@@ -34,7 +34,7 @@ from weather.dataset import (
     wind_lags_problem,
 )
 from weather.files import input_dir, input_dirs
-from weather.fmt import number, span
+from weather.fmt import given, number, span
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -329,7 +329,7 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
         value = table[key]
         if typ is str:
             if not isinstance(value, str) or (key == "source" and not value.strip()):
-                raise SiteError(f"{path}: {name} must be a non-empty string, got {value!r}")
+                raise SiteError(f"{path}: {name} must be a non-empty string, got {given(value)}")
             out[key] = value
         elif typ is float:
             out[key] = _number(path, name, value, rng)
@@ -341,11 +341,13 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
         elif typ is tuple:  # a fixed-length list of names: rng = (length, allowed names)
             n, names = rng
             if not isinstance(value, list) or len(value) != n or not all(v in names for v in value):
-                raise SiteError(f"{path}: {name} must be a list of {n} names from {', '.join(names)}, got {value!r}")
+                raise SiteError(
+                    f"{path}: {name} must be a list of {n} names from {', '.join(names)}, got {given(value)}"
+                )
             out[key] = tuple(value)
         elif typ is dict:  # a table of numbers
             if not isinstance(value, dict):
-                raise SiteError(f"{path}: {name} must be a table of numbers, got {value!r}")
+                raise SiteError(f"{path}: {name} must be a table of numbers, got {given(value)}")
             out[key] = MappingProxyType({k: _number(path, f"{name}.{k}", v, rng) for k, v in value.items()})
     return out
 
@@ -353,7 +355,7 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
 def _number(path: str, name: str, value: Any, rng: tuple[float, float] | None) -> float:
     allowed = f"; allowed {span(*rng)}" if rng is not None else ""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SiteError(f"{path}: {name} must be a number, got {value!r}{allowed}")
+        raise SiteError(f"{path}: {name} must be a number, got {given(value)}{allowed}")
     v = float(value)
     if not math.isfinite(v):
         raise SiteError(f"{path}: {name} must be finite, got {value!r}{allowed}")
@@ -396,7 +398,7 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         raise SiteError(f"{path}: key = {key!r} must be lower-case letters, digits and _ only")
     aliases = data.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        raise SiteError(f"{path}: aliases must be a list of strings, got {aliases!r}")
+        raise SiteError(f"{path}: aliases must be a list of strings, got {given(aliases)}")
     tables = {}
     for name, spec in _TABLES.items():
         if name not in data:
@@ -640,6 +642,7 @@ def load(name: str, extra_dirs: Iterable[str | os.PathLike[str]] | None = None) 
     """
     files = site_files(extra_dirs)
     want = normalize_name(name)
+    site: Site | None
     if want in files:
         site = read_site_file(files[want])
     else:
@@ -652,10 +655,10 @@ def load(name: str, extra_dirs: Iterable[str | os.PathLike[str]] | None = None) 
         ]
         if len(named) > 1:  # a user's site named as a built-in one's alias: which is meant is not ours to guess
             which = ", ".join(f"{s.key} ({s.path})" for s in named)
-            raise SiteError(f"site {name!r} is the name or alias of {len(named)} sites: {which}; give its key")
+            raise SiteError(f"site {given(name)} is the name or alias of {len(named)} sites: {which}; give its key")
         site = named[0] if named else None
     if site is None:
-        raise SiteError(f"unknown site {name!r}; known sites: {', '.join(sorted(files))}")
+        raise SiteError(f"unknown site {given(name)}; known sites: {', '.join(sorted(files))}")
     if site.variability is not None and Path(site.path).parent != BUILTIN_DIR:  # a user's file, the one loaded
         _warn_generator_bounds(site.path, site.variability)
     return site
