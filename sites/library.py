@@ -34,7 +34,7 @@ from weather.dataset import (
     wind_lags_problem,
 )
 from weather.files import input_dir, input_dirs
-from weather.fmt import number, span
+from weather.fmt import given, number, span
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -302,6 +302,16 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[^0-9a-z_]", "", re.sub(r"[\s\-]+", "_", name.strip().lower()))
 
 
+def _local_form(name: str) -> str:
+    """:func:`normalize_name` keeping letters of any script (a name in Chinese)."""
+    return re.sub(r"[^\w]", "", re.sub(r"[\s\-]+", "_", name.strip().lower()))
+
+
+def _zh_parts(name_zh: str) -> list[str]:
+    """A Chinese name and its parts outside and inside brackets: 银川（闽宁） → 银川（闽宁）, 银川, 闽宁."""
+    return [name_zh, *(part for part in re.split(r"[（）()]", name_zh) if part.strip())]
+
+
 def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[type, Any, bool]]) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise SiteError(f"{path}: [{where}] must be a table, got {type(table).__name__}")
@@ -319,7 +329,7 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
         value = table[key]
         if typ is str:
             if not isinstance(value, str) or (key == "source" and not value.strip()):
-                raise SiteError(f"{path}: {name} must be a non-empty string, got {value!r}")
+                raise SiteError(f"{path}: {name} must be a non-empty string, got {given(value)}")
             out[key] = value
         elif typ is float:
             out[key] = _number(path, name, value, rng)
@@ -331,11 +341,13 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
         elif typ is tuple:  # a fixed-length list of names: rng = (length, allowed names)
             n, names = rng
             if not isinstance(value, list) or len(value) != n or not all(v in names for v in value):
-                raise SiteError(f"{path}: {name} must be a list of {n} names from {', '.join(names)}, got {value!r}")
+                raise SiteError(
+                    f"{path}: {name} must be a list of {n} names from {', '.join(names)}, got {given(value)}"
+                )
             out[key] = tuple(value)
         elif typ is dict:  # a table of numbers
             if not isinstance(value, dict):
-                raise SiteError(f"{path}: {name} must be a table of numbers, got {value!r}")
+                raise SiteError(f"{path}: {name} must be a table of numbers, got {given(value)}")
             out[key] = MappingProxyType({k: _number(path, f"{name}.{k}", v, rng) for k, v in value.items()})
     return out
 
@@ -343,7 +355,7 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
 def _number(path: str, name: str, value: Any, rng: tuple[float, float] | None) -> float:
     allowed = f"; allowed {span(*rng)}" if rng is not None else ""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SiteError(f"{path}: {name} must be a number, got {value!r}{allowed}")
+        raise SiteError(f"{path}: {name} must be a number, got {given(value)}{allowed}")
     v = float(value)
     if not math.isfinite(v):
         raise SiteError(f"{path}: {name} must be finite, got {value!r}{allowed}")
@@ -386,7 +398,7 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         raise SiteError(f"{path}: key = {key!r} must be lower-case letters, digits and _ only")
     aliases = data.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        raise SiteError(f"{path}: aliases must be a list of strings, got {aliases!r}")
+        raise SiteError(f"{path}: aliases must be a list of strings, got {given(aliases)}")
     tables = {}
     for name, spec in _TABLES.items():
         if name not in data:
@@ -616,7 +628,8 @@ def load(name: str, extra_dirs: Iterable[str | os.PathLike[str]] | None = None) 
     Parameters
     ----------
     name : str
-        Site key or alias; case, spaces and punctuation are ignored.
+        Site key, name, alias or Chinese name (``name_zh`` or a part of it in brackets or
+        before them, alone or after the name as ``twin sites`` shows it); case, spaces and punctuation are ignored.
     extra_dirs : iterable of path, optional
         Directories with user site files, searched before ``$TWIN_SITE_PATH`` and the
         built-in library (a user file with a built-in key overrides the built-in site).
@@ -624,14 +637,28 @@ def load(name: str, extra_dirs: Iterable[str | os.PathLike[str]] | None = None) 
     Raises
     ------
     SiteError
-        Unknown site (the message lists the known ones) or an invalid site file.
+        Unknown site (the message lists the known ones), a name or alias of more than one
+        site (a key is never ambiguous: the first directory's file wins), or an invalid site file.
     """
     files = site_files(extra_dirs)
     want = normalize_name(name)
-    named = (s for s in map(read_site_file, files.values()) if want in (*s.aliases, normalize_name(s.name)))
-    site = read_site_file(files[want]) if want in files else next(named, None)
+    site: Site | None
+    if want in files:
+        site = read_site_file(files[want])
+    else:
+        local = _local_form(name)  # 银川, "Karamay 克拉玛依" (as `twin sites` shows it)
+        named = [
+            s
+            for s in map(read_site_file, files.values())
+            if want in (*s.aliases, normalize_name(s.name))
+            or local in (_local_form(f"{s.name} {s.name_zh}"), *map(_local_form, _zh_parts(s.name_zh)))
+        ]
+        if len(named) > 1:  # a user's site named as a built-in one's alias: which is meant is not ours to guess
+            which = ", ".join(f"{s.key} ({s.path})" for s in named)
+            raise SiteError(f"site {given(name)} is the name or alias of {len(named)} sites: {which}; give its key")
+        site = named[0] if named else None
     if site is None:
-        raise SiteError(f"unknown site {name!r}; known sites: {', '.join(sorted(files))}")
+        raise SiteError(f"unknown site {given(name)}; known sites: {', '.join(sorted(files))}")
     if site.variability is not None and Path(site.path).parent != BUILTIN_DIR:  # a user's file, the one loaded
         _warn_generator_bounds(site.path, site.variability)
     return site

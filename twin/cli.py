@@ -1051,7 +1051,7 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
         raise ConfigError(f"--pareto {text!r}: need START ≤ STOP and STEP > 0 (START:STOP:STEP)")
     n = int(np.floor((hi - lo) / step + 1e-9)) + 1
     if n > 200:
-        raise ConfigError(f"--pareto {text!r} asks for {n} points; at most 200")
+        raise ConfigError(f"--pareto {text!r} asks for {n:,} points; at most 200")
     return np.round(lo + step * np.arange(n), 10)
 
 

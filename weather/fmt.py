@@ -13,7 +13,7 @@ import math
 from numbers import Integral
 from typing import SupportsFloat
 
-__all__ = ["number", "span"]
+__all__ = ["given", "number", "span"]
 
 _PLAIN_BELOW = 100_000
 """Whole numbers from here on get thousands separators (2,147,483,647); below it they do not
@@ -70,3 +70,36 @@ def span(lo: SupportsFloat | None, hi: SupportsFloat | None, units: str = "") ->
     """
     text = f"{'-∞' if lo is None else number(lo)} … {'∞' if hi is None else number(hi)}"
     return f"{text} {units}" if units else text
+
+
+GIVEN_CHARS = 60
+"""Longest rendering of a value a user gave that a message repeats whole; a longer one is cut
+there and its length said (a 2 MB string pasted into a field is not echoed back)."""
+
+
+def given(value: object, limit: int = GIVEN_CHARS) -> str:
+    """A value from a user's file or option as a message repeats it: in TOML's spelling where
+    Python's differs (``true``, ``2021-01-01``, ``[0.5, 0.6]``, ``{utilisation = 0.5}``), text
+    quoted, and anything longer than ``limit`` characters cut with its length.
+
+    Examples
+    --------
+    >>> given(True), given([{"utilisation": 0.5}]), given("x" * 100, 10)
+    ('true', '[{utilisation = 0.5}]', "'xxxxxxxx… (102 characters)")
+    """
+    text = _given(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+def _given(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if hasattr(value, "isoformat"):  # TOML's dates and times
+        return str(value.isoformat())
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(_given, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_given(v)}" for k, v in value.items()) + "}"
+    return repr(value)

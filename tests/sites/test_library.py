@@ -58,6 +58,11 @@ def test_grid_factors_match_reference_facts():
         ("Shenzhen", "guangzhou"),
         ("US Dulles", "us_dulles"),
         ("KARAMAY", "karamay"),
+        ("银川", "yinchuan"),
+        ("闽宁", "yinchuan"),
+        ("Yinchuan (Minning) 银川（闽宁）", "yinchuan"),
+        ("Karamay 克拉玛依", "karamay"),
+        ("贵安", "guian"),
     ],
 )
 def test_names_and_aliases(name, key):
@@ -82,6 +87,23 @@ def test_user_site_directory(tmp_path, monkeypatch):
     assert sites.load("mysite", [tmp_path]).location.latitude_deg == 45.62
     monkeypatch.setenv(sites.SITE_PATH_ENV, str(tmp_path))
     assert sites.load("mysite").key == "mysite"
+
+
+def test_a_name_of_two_sites_is_refused_naming_both(tmp_path):
+    """A user's site named "Minning" (an alias of the built-in yinchuan) was run in its place, with
+    no word: which one is meant is not ours to guess; the keys still tell them apart."""
+    p = _copy_site(tmp_path, "qingyang", "mysite")
+    p.write_text(p.read_text(encoding="utf-8").replace('name = "Qingyang"', 'name = "Minning"'), encoding="utf-8")
+    message = (
+        f"site 'Minning' is the name or alias of 2 sites: mysite ({p}), yinchuan ({BUILTIN_DIR / 'yinchuan.toml'}); "
+        "give its key"
+    )
+    with pytest.raises(sites.SiteError) as err:
+        sites.load("Minning", [tmp_path])
+    assert str(err.value) == message
+    assert sites.load("mysite", [tmp_path]).location.latitude_deg == 35.73
+    assert sites.load("yinchuan", [tmp_path]).key == "yinchuan"
+    assert sites.load("Minning").key == "yinchuan"
 
 
 def test_user_site_overrides_builtin_of_same_key(tmp_path):
@@ -361,3 +383,13 @@ def test_a_dip_slope_beyond_the_generators_bound_is_read_with_a_warning(tmp_path
     if warned:
         assert mine[0].startswith(f"{p}: variability.t_dew_dip_slope up to -3.5 K per SD")
         assert "at most 3 K per SD" in mine[0]
+
+
+@pytest.mark.parametrize("key", sites.available())
+def test_every_name_of_a_built_in_site_loads_that_site(key):
+    """No two built-in sites share a name, alias or part of a Chinese name (it would be refused)."""
+    from sites.library import _zh_parts
+
+    s = sites.load(key)
+    for name in (s.name, f"{s.name} {s.name_zh}", *s.aliases, *_zh_parts(s.name_zh)):
+        assert sites.load(name).key == key

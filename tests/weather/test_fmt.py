@@ -85,3 +85,24 @@ def test_weather_messages_write_numbers_in_full(args, text):
     message = check_location(*args, source="w.epw")
     assert message == text
     assert "e+" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (True, "true"),
+        (False, "false"),
+        ("x", "'x'"),
+        (0.5, "0.5"),
+        (__import__("datetime").date(2021, 1, 1), "2021-01-01"),
+        ([{"utilisation": 0.5}], "[{utilisation = 0.5}]"),
+        ({"a": [1, True]}, "{a = [1, true]}"),
+        ("x" * 2_000_000, "'" + "x" * 58 + "… (2,000,002 characters)"),
+    ],
+)
+def test_a_value_a_user_gave_is_shown_in_tomls_spelling_and_cut_when_long(value, shown):
+    """``got datetime.date(2021, 1, 1)``, ``got True`` and a 2 MB site name echoed whole were
+    Python's reprs, not what the user wrote."""
+    from weather.fmt import given
+
+    assert given(value) == shown

@@ -80,6 +80,11 @@ def _cache_dir(text: str) -> Path | str:
     p = Path(text).expanduser()
     if p.exists() and not p.is_dir():
         raise ValueError(f"{p} is a file, not a folder")
+    for up in p.parents:  # the nearest existing folder above must be one: a file there makes it impossible
+        if up.exists():
+            if not up.is_dir():
+                raise ValueError(f"{up} is a file, so {p} cannot be made a folder")
+            break
     return p
 
 

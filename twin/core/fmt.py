@@ -3,6 +3,6 @@ bottom of the layers so that ``weather`` and ``sites`` use it too."""
 
 from __future__ import annotations
 
-from weather.fmt import number, span
+from weather.fmt import given, number, span
 
-__all__ = ["number", "span"]
+__all__ = ["given", "number", "span"]

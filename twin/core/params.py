@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from twin.core.fmt import number, span
+from twin.core.fmt import given, number, span
 
 __all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "param"]
 
@@ -219,28 +219,28 @@ class Params:
         choices = md.get("choices")
         if choices is not None:
             if value not in choices:
-                raise ConfigError(f"{name} = {value!r} is not allowed; choose one of {', '.join(choices)}")
+                raise ConfigError(f"{name} = {given(value)} is not allowed; choose one of {', '.join(choices)}")
             return value
         if kind is bool:
             if not isinstance(value, bool):
-                raise ConfigError(f"{name} must be true or false, got {value!r}")
+                raise ConfigError(f"{name} must be true or false, got {given(value)}")
             return value
         if kind is str:
             if not isinstance(value, str) or (not value and f.default):
-                raise ConfigError(f"{name} must be a non-empty string, got {value!r}")
+                raise ConfigError(f"{name} must be a non-empty string, got {given(value)}")
             check = md.get("check")
             if value and check is not None and (why := check(value)) is not None:
-                raise ConfigError(f"{name} = {value!r} is not allowed; {why}")
+                raise ConfigError(f"{name} = {given(value)} is not allowed; {why}")
             return value
         lo, hi = md.get("lo"), md.get("hi")
         units = display_units(md.get("units", "1"), md.get("currency"))
         allowed = f"; allowed {span(lo, hi, units)}" if lo is not None or hi is not None else ""
         if kind is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{name} must be a whole number, got {value!r}{allowed}")
+                raise ConfigError(f"{name} must be a whole number, got {given(value)}{allowed}")
         elif kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"{name} must be a number, got {value!r}{allowed}")
+                raise ConfigError(f"{name} must be a number, got {given(value)}{allowed}")
             if not math.isfinite(value):
                 raise ConfigError(f"{name} must be finite, got {value!r}{allowed}")
             value = float(value)
@@ -260,7 +260,7 @@ class Params:
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
-            raise ConfigError(f"[{prefix}] must be a table of fields, got {data!r}")
+            raise ConfigError(f"[{prefix}] must be a table of fields, got {given(data)}")
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(data) - set(names))
         if unknown:

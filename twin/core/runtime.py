@@ -91,10 +91,20 @@ def check_memory(n_cases: int, n_hours: int, n_variables: int = HOURLY_VARIABLES
     have = available_memory()
     if need > 0.8 * have:
         raise ResourceError(
-            f"{n_cases:,} cases × {n_hours:,} h × {n_variables} hourly variables need about {need / 1e9:,.1f} GB; "
-            f"{have / 1e9:,.1f} GB are available: use twin.annual_kpis (memory of one block whatever the cases), "
+            f"{n_cases:,} cases × {n_hours:,} h × {n_variables} hourly variables need about {_size(need)}; "
+            f"{_size(have)} are available: use twin.annual_kpis (memory of one block whatever the cases), "
             "simulate(..., keep=KPI_VARIABLES), fewer cases, or Dask over parts of the sweep"
         )
+
+
+def _size(n_bytes: float) -> str:
+    """A memory size as a message shows it: ``12.3 GB``, ``340 MB``, ``1 kB`` (two significant
+    figures at least; never ``0.0 GB`` for a small one)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            v = n_bytes / scale
+            return f"{v:,.1f} {unit}" if v < 100 else f"{v:,.0f} {unit}"
+    return f"{n_bytes:.0f} B"
 
 
 _M_TRIM_THRESHOLD = -1

@@ -57,6 +57,7 @@ from twin.building.cooling import DESIGNS, get_design
 from twin.building.electrical import ElectricalParams
 from twin.building.heat_reuse import HeatReuseParams
 from twin.building.it_load import ITParams
+from twin.core.fmt import given
 from twin.core.io import atomic_write
 from twin.core.params import ConfigError, Params, param
 from twin.core.runtime import check_cases
@@ -298,18 +299,29 @@ def _case(fixed: Iterable[tuple[str, Any]], varying: Iterable[tuple[str, Any]], 
     return case
 
 
+def _dotted(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """A ``[sweep]`` table's keys as dotted paths: TOML reads ``facility.utilisation = [...]``
+    (unquoted) as a table in a table, ``"facility.utilisation" = [...]`` as one key; both mean the
+    same parameter."""
+    for k, v in table.items():
+        if isinstance(v, Mapping):
+            yield from _dotted(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
 def _names(data: Mapping[str, Any], key: str, default: str, where: str) -> Any:
     """A file's ``key`` (one name) or ``key + "s"`` (a list of names), refused in the file's own
     terms when both are given or when the value is not a name or a list of names."""
-    given = [k for k in (key, key + "s") if k in data]
-    if len(given) == 2:
+    keys = [k for k in (key, key + "s") if k in data]
+    if len(keys) == 2:
         raise ConfigError(f"{where}: give {key} (one) or {key}s (a list), not both")
-    if not given:
+    if not keys:
         return default
-    value = data[given[0]]
+    value = data[keys[0]]
     if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         return value
-    raise ConfigError(f"{where}: {given[0]} must be a {key} name or a list of names, got {value!r}")
+    raise ConfigError(f"{where}: {keys[0]} must be a {key} name or a list of names, got {given(value)}")
 
 
 Column = tuple[list[Any], "np.ndarray"]
@@ -448,10 +460,10 @@ class Scenario(CaseSections):
             if isinstance(value, str | os.PathLike):
                 value = (value,)
             if not isinstance(value, Sequence) or not all(isinstance(v, str | os.PathLike) for v in value):
-                raise ConfigError(f"{name} must be a list of names, got {value!r}")
+                raise ConfigError(f"{name} must be a list of names, got {given(value)}")
             object.__setattr__(self, name, tuple(str(v) for v in value))
         if not isinstance(self.name, str):
-            raise ConfigError(f"name must be text, got {self.name!r}")
+            raise ConfigError(f"name must be text, got {given(self.name)}")
         if not self.sites:
             raise ConfigError("sites must name at least one site")
         if not self.designs:
@@ -611,7 +623,7 @@ class Scenario(CaseSections):
     def from_dict(cls, data: Mapping[str, Any], where: str = "scenario") -> Scenario:
         """Build from a TOML document; unknown keys and sections that are not tables are errors naming them."""
         if not isinstance(data, Mapping):
-            raise ConfigError(f"{where}: a scenario is a table of fields, got {data!r}")
+            raise ConfigError(f"{where}: a scenario is a table of fields, got {given(data)}")
         data = apply_preset(data, where)
         allowed = sorted(set(TOP_LEVEL) | {s.path.split(".")[0] for s in SECTIONS})
         unknown = sorted(set(data) - set(allowed))
@@ -629,7 +641,7 @@ class Scenario(CaseSections):
         }
         sweep = data.get("sweep", {})
         if not isinstance(sweep, Mapping):
-            raise ConfigError(f"[sweep] must be a table of 'SECTION.NAME' = [values], got {sweep!r}")
+            raise ConfigError(f"[sweep] must be a table of 'SECTION.NAME' = [values], got {given(sweep)}")
         sites = _names(data, "site", "karamay", where)
         designs = _names(data, "design", "free_air", where)
         try:
@@ -637,7 +649,7 @@ class Scenario(CaseSections):
                 sites=sites,
                 designs=designs,
                 name=data.get("name", "scenario"),
-                sweep=tuple((k, tuple(v) if isinstance(v, list | tuple) else (v,)) for k, v in sweep.items()),
+                sweep=tuple((k, tuple(v) if isinstance(v, list | tuple) else (v,)) for k, v in _dotted(sweep)),
                 site_dirs=data.get("site_dirs", ()),
                 **kwargs,
             )
@@ -773,7 +785,7 @@ def _section(data: Mapping[str, Any], s: Section) -> Params:
         table = table.get(part, {}) if isinstance(table, Mapping) else table
         if not isinstance(table, Mapping):
             where = ".".join(s.path.split(".")[: i + 1])
-            raise ConfigError(f"[{where}] must be a table of fields, got {table!r}")
+            raise ConfigError(f"[{where}] must be a table of fields, got {given(table)}")
     children = {p.split(".")[-1] for p in _BY_PATH if p.startswith(s.path + ".")}
     own = {k: v for k, v in table.items() if k not in children}
     if s.presets and "preset" in own:

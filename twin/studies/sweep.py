@@ -83,7 +83,7 @@ def parse_grid(spec: str) -> tuple[str, tuple[Any, ...]]:
             raise ConfigError(f"--grid {spec!r}: need start ≤ stop and step > 0")
         n = math.floor((stop - start) / step + 1e-9) + 1
         if n > 100_000:
-            raise ConfigError(f"--grid {spec!r}: {n} values; at most 100,000 per key")
+            raise ConfigError(f"--grid {spec!r}: {n:,} values; at most 100,000 per key")
         values: tuple[Any, ...] = tuple(round(start + i * step, 12) for i in range(n))
     else:
         values = tuple(_value(v) for v in rhs.split(","))

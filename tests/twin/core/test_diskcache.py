@@ -524,3 +524,17 @@ def test_the_generated_years_key_covers_every_weather_module_the_generator_runs(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]"
     assert int(out[1]) >= 4  # generator, dataset, psychrometrics, solar at least
+
+
+def test_a_cache_folder_under_a_file_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    """``TWIN_CACHE_DIR=afile/cache`` can never be made a folder: it was taken and the run went on
+    silently without a cache (``afile`` itself was refused)."""
+    from twin import cli
+
+    (tmp_path / "afile").write_text("a file")
+    cache = tmp_path / "afile" / "deeper" / "cache"
+    monkeypatch.setenv("TWIN_CACHE_DIR", str(cache))
+    assert cli.main(["cache", "info"]) == 2
+    err = capsys.readouterr().err
+    want = f"TWIN_CACHE_DIR = '{cache}': {tmp_path / 'afile'} is a file, so {cache} cannot be made a folder; allowed"
+    assert err.count("\n") == 1 and err.startswith(f"twin: error: {want}")

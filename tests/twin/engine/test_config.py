@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +85,7 @@ def test_bad_refrigerant_in_a_scenario_file_is_one_line(tmp_path):
     [
         ("site = 5\n", r"site must be a site name or a list of names, got 5"),
         ('sites = ["guian", 3]\n', r"sites must be a site name or a list of names, got \['guian', 3\]"),
-        ("design = true\n", r"design must be a design name or a list of names, got True"),
+        ("design = true\n", r"design must be a design name or a list of names, got true"),
         ('site = "guian"\nsites = ["karamay"]\n', r"give site \(one\) or sites \(a list\), not both"),
         ('design = "spray"\ndesigns = ["free_air"]\n', r"give design \(one\) or designs \(a list\), not both"),
     ],
@@ -328,3 +329,15 @@ def test_swept_and_linked_paths_are_made_absolute_against_the_file(tmp_path, mon
     monkeypatch.chdir(d)
     again = load_scenario(save_scenario(sc, tmp_path / "saved.toml"))
     assert again.facility.profile_csv == str(d / "now.csv") and again.sweep == sc.sweep
+
+
+def test_a_sweep_key_written_dotted_without_quotes_is_the_same_parameter():
+    """TOML reads ``facility.utilisation = [...]`` (no quotes) as a table in a table: it was refused
+    as ``sweep key 'facility' is not a parameter; use SECTION.NAME`` — what had been written."""
+    quoted = Scenario.from_dict(tomllib.loads('[sweep]\n"facility.utilisation" = [0.5, 0.6]\n'))
+    dotted = Scenario.from_dict(tomllib.loads("[sweep]\nfacility.utilisation = [0.5, 0.6]\n"))
+    assert dotted.sweep == quoted.sweep == (("facility.utilisation", (0.5, 0.6)),)
+    three = Scenario.from_dict(
+        tomllib.loads("designs = ['free_air']\n[sweep]\ncooling.free_air.t_supply_max = [27, 30]\n")
+    )
+    assert three.sweep == (("cooling.free_air.t_supply_max", (27, 30)),)
