@@ -108,10 +108,18 @@ def site_names(key: str) -> tuple[str, str]:
 
 
 def case_labels(sc: Scenario) -> list[str]:
-    """One label per case: site · design (· swept values)."""
+    """One label per case: site · design (· swept values), each swept parameter by its field
+    name (``energy_mwh=200``; the whole key where two swept keys end alike), numbers to 12
+    significant digits."""
+    ends = [k.split(".")[-1] for k, _ in sc.sweep]
+    short = {k: end if ends.count(end) == 1 else k for (k, _), end in zip(sc.sweep, ends, strict=True)}
+
+    def shown(v: Any) -> str:
+        return f"{v:.12g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+
     out = []
     for c in sc.cases():
-        extra = ", ".join(f"{k.split('.')[-1]}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in c.swept)
+        extra = ", ".join(f"{short.get(k, k)}={shown(v)}" for k, v in c.swept)
         out.append(f"{sites.load(c.site).key} · {c.design}" + (f" · {extra}" if extra else ""))
     return out
 

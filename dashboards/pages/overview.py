@@ -144,7 +144,7 @@ def comparison(d, case, rank, lang):
     rows = views.comparison_rows(cmp, rank or "pue", lang)
     here = data.site_key(sc.cases()[case if isinstance(case, int) and case < len(sc.cases()) else 0].site)
     china = [r for r in rows if 70 < r["lon"] < 140]  # the US reference is in the table only
-    fig = figures.site_map(china, lang)
+    fig = figures.site_map(china, lang, by=rank or "pue")
     cols = ("pue", "cost_per_mwh_it", "co2", "green_share_hourly")
     header = ["#", t("site", lang), *[KPI_BY_NAME[c].label(lang) for c in cols], t("latency", lang)]
     body = [

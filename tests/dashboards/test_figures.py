@@ -115,6 +115,26 @@ def test_design_comparison_and_site_map():
     geo = figures.site_map(rows)
     assert geo.data[0].type == "scattergeo" and geo.layout.geo.scope == "asia" and geo.layout.geo.resolution == 50
     assert figures.site_map(rows, geo=False).data[0].type == "scatter"
+    rows = [{**rows[0], "co2": 4.2e4}, {"lat": 45.6, "lon": 84.9, "name": "Karamay", "pue": 1.09, "co2": 4.7e4}]
+    by_co2 = figures.site_map(rows, by="co2")  # the map ranked as the table is: it stayed PUE
+    assert list(by_co2.data[0].marker.color) == [4.2e4, 4.7e4]
+    assert "CO2" in by_co2.data[0].marker.colorbar.title.text
+
+
+def test_case_labels_name_a_swept_field_short_and_its_value_plainly():
+    """The Minning example's storage sweep read ``green.storage.energy_mwh=200`` (an int kept the
+    whole key): cut in the case chooser, 200 and 400 MWh looked the same."""
+    from twin import Scenario
+
+    sc = Scenario(
+        sites=("yinchuan",),
+        designs=("free_air",),
+        sweep=(("green.storage.energy_mwh", (200, 400)), ("facility.utilisation", (0.5,))),
+    )
+    assert data.case_labels(sc) == [
+        "yinchuan · free_air · energy_mwh=200, utilisation=0.5",
+        "yinchuan · free_air · energy_mwh=400, utilisation=0.5",
+    ]
 
 
 def test_chinese_labels():
