@@ -137,7 +137,7 @@ def test_an_openmp_thread_list_does_not_break_a_command_that_imports_numexpr():
     assert r.returncode == 0 and "SEEN 1" in r.stdout, r.stderr
 
 
-@pytest.mark.parametrize(("gb", "have"), [("0.000001", "1.0 kB"), ("0.2", "200.0 MB"), ("0.08", "80.0 MB")])
+@pytest.mark.parametrize(("gb", "have"), [("0.000001", "1.0 kB"), ("0.2", "200 MB"), ("0.08", "80.0 MB")])
 def test_the_memory_refusal_names_sizes_in_units_that_show_them(monkeypatch, gb, have):
     """``TWIN_MEMORY_GB=0.000001`` said ``need about 0.0 GB; 0.0 GB are available``."""
     from twin.core.runtime import ResourceError, check_memory
