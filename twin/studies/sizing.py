@@ -1016,35 +1016,36 @@ def _next_lp_target(tried: list[Checked], target: Target, top: float) -> float |
         nx = last.x + (float(np.ceil(step)) if step > 0 else float(np.floor(step / 2)))
     else:
         aim = target.value + band(target.kind) / 4
-        nx = last.x + aim - last.got
+        slope = 1.0
+        if len(tried) > 1 and tried[-2].x != last.x:
+            slope = float(np.clip((last.got - tried[-2].got) / (last.x - tried[-2].x), 0.1, 10.0))
+        nx = last.x + (aim - last.got) / slope
         short = [c for c in tried if not c.meets(target)]
-        if short:
+        met = [c for c in tried if c.meets(target)]
+        if short and met:
             lo = max(short, key=lambda c: c.x)
-            above = [c for c in tried if c.meets(target) and c.x > lo.x]
-            if above:
-                hi = min(above, key=lambda c: c.x)
-                nx = lo.x + (aim - lo.got) * (hi.x - lo.x) / (hi.got - lo.got)
-                if not lo.x < nx < hi.x:
+            hi = min((c for c in met if c.x > lo.x), key=lambda c: c.x, default=None)
+            if hi is not None:
+                same_side = len(tried) > 2 and tried[-1].meets(target) == tried[-2].meets(target) == tried[-3].meets(target)
+                if same_side or not lo.x + 1e-6 < nx < hi.x - 1e-6:
                     nx = 0.5 * (lo.x + hi.x)
     nx = float(np.clip(nx, 0.0, top))
     return None if any(abs(nx - c.x) < 1e-9 for c in tried) else nx
 
 
-def _search(inp: SizingInputs, i: int, target: Target, sp: SizingParams, lp: SizingLP) -> list[Checked]:
-    """The rounds of one sizing on the representative days, until the engine's measure lands in the band.
+def _search(evaluate: Callable[[float], Checked], target: Target, top: float) -> list[Checked]:
+    """The rounds of one sizing, ``evaluate`` (LP target → checked round) from the target itself on,
+    until the engine's measure lands in the band, at most :data:`MAX_ROUNDS`.
 
     Also stops when the LP's own target row does not bind and the engine overshoots: the base is
     then the cost optimum, and a lower target would return it again.
     """
-    top = float(np.sum(lp.w)) if target.kind == "days" else 1.0
     tried: list[Checked] = []
     x: float | None = target.value
     while x is not None and len(tried) < MAX_ROUNDS:
-        r = lp.solve(Target(target.kind, x))
-        chk = engine_check(inp, i, r.base, sp)
-        c = Checked(x, r, chk, _measure(chk["shares"], target.kind))
+        c = evaluate(x)
         tried.append(c)
-        if c.meets(target) and (c.got - target.value <= band(target.kind) or r.target_slack > MEETS):
+        if c.meets(target) and (c.got - target.value <= band(target.kind) or c.lp.target_slack > MEETS):
             break
         x = _next_lp_target(tried, target, top)
     return tried
@@ -1110,7 +1111,14 @@ def size_design(
     pool = [] if pool is None else pool
     if lp is None:
         lp = build_lp(inp, i, target.kind, sp)
-    tried = _search(inp, i, target, sp, lp)
+    top = float(np.sum(lp.w)) if target.kind == "days" else 1.0
+
+    def evaluate(x: float) -> Checked:
+        r = lp.solve(Target(target.kind, x))
+        chk = engine_check(inp, i, r.base, sp)
+        return Checked(x, r, chk, _measure(chk["shares"], target.kind))
+
+    tried = _search(evaluate, target, top)
     pool.extend(tried)
     chosen = cheapest(pool, target)
     if chosen is None and lp.chain:
