@@ -47,9 +47,10 @@ Speed (the reduced model): a full hourly year has about 44,000 columns and takes
 here. :func:`size_base` solves instead on **representative days** — the calendar days clustered
 by k-means on their hourly load, PV and wind profiles, each cluster represented by its medoid
 (a real day) weighted by the number of days it stands for, the storage cyclic within each day —
-then checks the answer on the full year with the engine's own dispatch and corrects the target
-until the engine's share meets it (:func:`size_base`, ``correction`` in the result). The error this
-costs against the full-year LP is measured in the README and tested on a short toy year.
+then checks the answer on the full year with the engine's own dispatch and corrects the LP's target
+until the engine's share lands within :func:`band` above the target (:func:`size_design`; the rounds
+are ``iterations`` in the result). The error this costs against the full-year LP is measured in the
+README and tested on a short toy year.
 """
 
 from __future__ import annotations
@@ -395,7 +396,8 @@ class LPResult:
     seconds: float = 0.0
     columns: int = 0
     target_slack: float = float("nan")
-    """How far the LP's own measure lies above its target row (a share, or days); 0 where the row binds."""
+    """How far the LP's own share lies above its target row; 0 where the row binds. NaN for the days
+    MILP, whose weighted green days can exceed the row's bound while it still binds."""
 
 
 def _bound(v: float) -> float:
@@ -638,9 +640,8 @@ class SizingLP:
         x = np.asarray(sol.col_value)
         val = {k: x[c] for k, c in self.cols.items()}
         slack = float("nan")
-        if self.row is not None:
-            slack = float(sol.row_value[self.row]) - self.rhs(target)
-            slack = slack if self.kind == "days" else slack / self.e_load
+        if self.row is not None and self.kind != "days":
+            slack = (float(sol.row_value[self.row]) - self.rhs(target)) / self.e_load
         base = {k: max(float(val[k]), 0.0) for k in ("pv_mw", "wind_mw", "storage_mw", "storage_mwh")}
         hourly = {k: np.maximum(val[k], 0.0) for k in ("charge", "discharge", "soc", "imp", "spill")}
         return LPResult(
@@ -968,7 +969,10 @@ def _measure(shares: dict[str, float], kind: str) -> float:
 
 
 MAX_ROUNDS = 10
-"""Rounds (LP solve + the engine's full-year check) of one sizing's search for its target."""
+"""Rounds (LP solve + the engine's full-year check) of one sizing's search for a share target."""
+
+MAX_ROUNDS_DAYS = 6
+"""Rounds of the search for a days target: each solves the MILP (seconds to minutes, not 0.1 s)."""
 
 MEETS = 1e-6
 """A base meets a target the engine finds short by at most this (the LP solver's feasibility tolerance)."""
@@ -1026,7 +1030,9 @@ def _next_lp_target(tried: list[Checked], target: Target, top: float) -> float |
             lo = max(short, key=lambda c: c.x)
             hi = min((c for c in met if c.x > lo.x), key=lambda c: c.x, default=None)
             if hi is not None:
-                same_side = len(tried) > 2 and tried[-1].meets(target) == tried[-2].meets(target) == tried[-3].meets(target)
+                same_side = len(tried) > 2 and tried[-1].meets(target) == tried[-2].meets(target) == tried[-3].meets(
+                    target
+                )
                 if same_side or not lo.x + 1e-6 < nx < hi.x - 1e-6:
                     nx = 0.5 * (lo.x + hi.x)
     nx = float(np.clip(nx, 0.0, top))
@@ -1035,14 +1041,15 @@ def _next_lp_target(tried: list[Checked], target: Target, top: float) -> float |
 
 def _search(evaluate: Callable[[float], Checked], target: Target, top: float) -> list[Checked]:
     """The rounds of one sizing, ``evaluate`` (LP target → checked round) from the target itself on,
-    until the engine's measure lands in the band, at most :data:`MAX_ROUNDS`.
+    until the engine's measure lands in the band, at most :data:`MAX_ROUNDS` (:data:`MAX_ROUNDS_DAYS`).
 
     Also stops when the LP's own target row does not bind and the engine overshoots: the base is
     then the cost optimum, and a lower target would return it again.
     """
     tried: list[Checked] = []
     x: float | None = target.value
-    while x is not None and len(tried) < MAX_ROUNDS:
+    limit = MAX_ROUNDS_DAYS if target.kind == "days" else MAX_ROUNDS
+    while x is not None and len(tried) < limit:
         c = evaluate(x)
         tried.append(c)
         if c.meets(target) and (c.got - target.value <= band(target.kind) or c.lp.target_slack > MEETS):
@@ -1097,7 +1104,7 @@ def size_design(
     The LP solves on :attr:`SizingParams.representative_days`; the engine then runs the base
     on the full year with its own dispatch (``check_dispatch``) and the LP's target is corrected
     (:func:`_next_lp_target`) until the engine's measure lands within :func:`band` above the
-    target (0.2 points, or one day), at most :data:`MAX_ROUNDS` rounds. The answer is the cheapest
+    target (0.2 points, or one day), at most :data:`MAX_ROUNDS` rounds (:data:`MAX_ROUNDS_DAYS`). The answer is the cheapest
     base the engine confirmed among the rounds and ``pool`` (rounds of other targets of the same
     design and kind, e.g. the frontier's; this sizing's rounds are added to it). If none is
     confirmed — typically when the LP already asks for the most it can (100 %, or every day) and
