@@ -325,7 +325,7 @@ def test_search_lands_in_the_band_on_a_monotone_map(first, slopes, where):
     """The LP's target → the engine's share, any monotone piecewise-linear map with slopes 0.5–2:
     the search lands within the band above the target in at most MAX_ROUNDS rounds.
 
-    (The engine's map on the Qingyang year has slopes 0.6–1.5 per unit of the LP's target; the
+    (The engine's map on the Qingyang year has local slopes 0.4–1.5 between 80 and 87 %; the
     former step by the shortfall missed the band on about a third of such maps.)
     """
     knots = np.linspace(0.0, 1.0, len(slopes) + 1)
