@@ -1007,12 +1007,13 @@ def _next_lp_target(tried: list[Checked], target: Target, top: float) -> float |
     """The LP's target for the next round, or None when it would repeat a round.
 
     A share target aims a quarter into the band (0.05 points above the target: close, so the base
-    stays cheap; above, so a round landing a little below its aim still meets the target). Until
-    one round falls short and another meets the target, the LP's target moves by the engine's
-    distance from that aim; then by the secant through the highest short round and the lowest
-    meeting round above it (the midpoint where the secant leaves that bracket), so the search
-    crosses into the band rather than creeping up to the target from below. A days target moves
-    by whole days: up by the shortfall, down by half an overshoot.
+    stays cheap; above, so a round landing a little below its aim still meets the target). The LP's
+    target moves by the engine's distance from that aim over the slope of the last two rounds (1
+    after the first); once one round falls short and another meets the target it stays inside the
+    bracket of the highest short round and the lowest meeting round above it, taking the midpoint
+    where that step leaves the bracket or the last three rounds fell on one side of it. So the
+    search crosses into the band rather than creeping up to the target from below. A days target
+    moves by whole days: up by the shortfall, down by half an overshoot.
     """
     last = tried[-1]
     if target.kind == "days":
@@ -1030,10 +1031,9 @@ def _next_lp_target(tried: list[Checked], target: Target, top: float) -> float |
             lo = max(short, key=lambda c: c.x)
             hi = min((c for c in met if c.x > lo.x), key=lambda c: c.x, default=None)
             if hi is not None:
-                same_side = len(tried) > 2 and tried[-1].meets(target) == tried[-2].meets(target) == tried[-3].meets(
-                    target
-                )
-                if same_side or not lo.x + 1e-6 < nx < hi.x - 1e-6:
+                sides = {c.meets(target) for c in tried[-3:]}
+                stalled = len(tried) > 2 and len(sides) == 1
+                if stalled or not lo.x + 1e-6 < nx < hi.x - 1e-6:
                     nx = 0.5 * (lo.x + hi.x)
     nx = float(np.clip(nx, 0.0, top))
     return None if any(abs(nx - c.x) < 1e-9 for c in tried) else nx
@@ -1104,9 +1104,10 @@ def size_design(
     The LP solves on :attr:`SizingParams.representative_days`; the engine then runs the base
     on the full year with its own dispatch (``check_dispatch``) and the LP's target is corrected
     (:func:`_next_lp_target`) until the engine's measure lands within :func:`band` above the
-    target (0.2 points, or one day), at most :data:`MAX_ROUNDS` rounds (:data:`MAX_ROUNDS_DAYS`). The answer is the cheapest
-    base the engine confirmed among the rounds and ``pool`` (rounds of other targets of the same
-    design and kind, e.g. the frontier's; this sizing's rounds are added to it). If none is
+    target (0.2 points, or one day), at most :data:`MAX_ROUNDS` rounds (:data:`MAX_ROUNDS_DAYS`).
+    The answer is the cheapest base the engine confirmed among the rounds and ``pool`` (rounds of
+    other targets of the same design and kind, e.g. the frontier's; this sizing's rounds are
+    added to it). If none is
     confirmed — typically when the LP already asks for the most it can (100 %, or every day) and
     the engine still falls short, because a day's storage is cyclic in the reduced model while
     the real year carries energy from one day into the next — the full-year LP is solved instead
@@ -1346,13 +1347,14 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
         pool: list[Checked] = []
         below = float(values[-1]) - unit
         points = [float(v) for v in values] + ([below] if below >= 0 else [])
-        found: dict[float, SizingResult | None] = {}
+        found: list[SizingResult | None] = []
         for v in points:
             try:
-                found[v] = size_design(inp, i, Target(kind, v), sp, lp, pool)
+                found.append(size_design(inp, i, Target(kind, v), sp, lp, pool))
             except InfeasibleError:
-                found[v] = None
-        best = [_cheapest_result(inp.cases[i].design, Target(kind, v), found[v], pool) for v in points]
+                found.append(None)
+        design = inp.cases[i].design
+        best = [_cheapest_result(design, Target(kind, v), r, pool) for v, r in zip(points, found, strict=True)]
         rows.append([_result_values(r) if r else dict.fromkeys(_RESULT_VARS, np.nan) for r in best[: values.size]])
         cost = [r.cost if r else np.nan for r in best]
         last.append(cost[values.size - 1] - (cost[-1] if below >= 0 else np.nan))
