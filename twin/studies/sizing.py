@@ -47,9 +47,10 @@ Speed (the reduced model): a full hourly year has about 44,000 columns and takes
 here. :func:`size_base` solves instead on **representative days** — the calendar days clustered
 by k-means on their hourly load, PV and wind profiles, each cluster represented by its medoid
 (a real day) weighted by the number of days it stands for, the storage cyclic within each day —
-then checks the answer on the full year with the engine's own dispatch and corrects the target
-until the engine's share meets it (:func:`size_base`, ``correction`` in the result). The error this
-costs against the full-year LP is measured in the README and tested on a short toy year.
+then checks the answer on the full year with the engine's own dispatch and corrects the LP's target
+until the engine's share lands within :func:`band` above the target (:func:`size_design`; the rounds
+are ``iterations`` in the result). The error this costs against the full-year LP is measured in the
+README and tested on a short toy year.
 """
 
 from __future__ import annotations
@@ -394,6 +395,9 @@ class LPResult:
     bound: float = float("nan")
     seconds: float = 0.0
     columns: int = 0
+    target_slack: float = float("nan")
+    """How far the LP's own share lies above its target row; 0 where the row binds. NaN for the days
+    MILP, whose weighted green days can exceed the row's bound while it still binds."""
 
 
 def _bound(v: float) -> float:
@@ -632,8 +636,12 @@ class SizingLP:
             )
         elif status != ms.kOptimal:
             raise InfeasibleError(f"solver stopped: {self.h.modelStatusToString(status)}")
-        x = np.asarray(self.h.getSolution().col_value)
+        sol = self.h.getSolution()
+        x = np.asarray(sol.col_value)
         val = {k: x[c] for k, c in self.cols.items()}
+        slack = float("nan")
+        if self.row is not None and self.kind != "days":
+            slack = (float(sol.row_value[self.row]) - self.rhs(target)) / self.e_load
         base = {k: max(float(val[k]), 0.0) for k in ("pv_mw", "wind_mw", "storage_mw", "storage_mwh")}
         hourly = {k: np.maximum(val[k], 0.0) for k in ("charge", "discharge", "soc", "imp", "spill")}
         return LPResult(
@@ -646,6 +654,7 @@ class SizingLP:
             bound=bound,
             seconds=seconds,
             columns=self.columns,
+            target_slack=slack,
         )
 
     def _cost(self, base: dict[str, float], hourly: dict[str, np.ndarray], exp: np.ndarray | None) -> dict[str, float]:
@@ -959,77 +968,190 @@ def _measure(shares: dict[str, float], kind: str) -> float:
     return shares[kind]
 
 
+MAX_ROUNDS = 10
+"""Rounds (LP solve + the engine's full-year check) of one sizing's search for a share target."""
+
+MAX_ROUNDS_DAYS = 6
+"""Rounds of the search for a days target: each solves the MILP (seconds to minutes, not 0.1 s)."""
+
+MEETS = 1e-6
+"""A base meets a target the engine finds short by at most this (the LP solver's feasibility tolerance)."""
+
+
+def band(kind: str) -> float:
+    """How far above the target the engine's measure should land: 0.2 points of share, or one day."""
+    return 1.0 if kind == "days" else 0.002
+
+
+@dataclass
+class Checked:
+    """One round of a sizing: the LP's target ``x``, its answer, and the engine's full-year check of that base."""
+
+    x: float
+    lp: LPResult
+    check: dict[str, Any]
+    got: float
+    note: str = ""
+
+    def meets(self, target: Target) -> bool:
+        return self.got >= target.value - MEETS
+
+
+def cheapest(pool: list[Checked], target: Target) -> Checked | None:
+    """The cheapest base of ``pool`` (by the engine's cost) that meets ``target``; None if none does."""
+    ok = [c for c in pool if c.meets(target)]
+    return min(ok, key=lambda c: c.check["cost"]) if ok else None
+
+
+def _next_lp_target(tried: list[Checked], target: Target, top: float) -> float | None:
+    """The LP's target for the next round, or None when it would repeat a round.
+
+    A share target aims a quarter into the band (0.05 points above the target: close, so the base
+    stays cheap; above, so a round landing a little below its aim still meets the target). The LP's
+    target moves by the engine's distance from that aim over the slope of the last two rounds (1
+    after the first); once one round falls short and another meets the target it stays inside the
+    bracket of the highest short round and the lowest meeting round above it, taking the midpoint
+    where that step leaves the bracket or the last three rounds fell on one side of it. So the
+    search crosses into the band rather than creeping up to the target from below. A days target
+    moves by whole days: up by the shortfall, down by half an overshoot.
+    """
+    last = tried[-1]
+    if target.kind == "days":
+        step = target.value - last.got
+        nx = last.x + (float(np.ceil(step)) if step > 0 else float(np.floor(step / 2)))
+    else:
+        aim = target.value + band(target.kind) / 4
+        slope = 1.0
+        if len(tried) > 1 and tried[-2].x != last.x:
+            slope = float(np.clip((last.got - tried[-2].got) / (last.x - tried[-2].x), 0.1, 10.0))
+        nx = last.x + (aim - last.got) / slope
+        short = [c for c in tried if not c.meets(target)]
+        met = [c for c in tried if c.meets(target)]
+        if short and met:
+            lo = max(short, key=lambda c: c.x)
+            hi = min((c for c in met if c.x > lo.x), key=lambda c: c.x, default=None)
+            if hi is not None:
+                sides = {c.meets(target) for c in tried[-3:]}
+                stalled = len(tried) > 2 and len(sides) == 1
+                if stalled or not lo.x + 1e-6 < nx < hi.x - 1e-6:
+                    nx = 0.5 * (lo.x + hi.x)
+    nx = float(np.clip(nx, 0.0, top))
+    return None if any(abs(nx - c.x) < 1e-9 for c in tried) else nx
+
+
+def _search(evaluate: Callable[[float], Checked], target: Target, top: float) -> list[Checked]:
+    """The rounds of one sizing, ``evaluate`` (LP target → checked round) from the target itself on,
+    until the engine's measure lands in the band, at most :data:`MAX_ROUNDS` (:data:`MAX_ROUNDS_DAYS`).
+
+    Also stops when the LP's own target row does not bind and the engine overshoots: the base is
+    then the cost optimum, and a lower target would return it again.
+    """
+    tried: list[Checked] = []
+    x: float | None = target.value
+    limit = MAX_ROUNDS_DAYS if target.kind == "days" else MAX_ROUNDS
+    while x is not None and len(tried) < limit:
+        c = evaluate(x)
+        tried.append(c)
+        if c.meets(target) and (c.got - target.value <= band(target.kind) or c.lp.target_slack > MEETS):
+            break
+        x = _next_lp_target(tried, target, top)
+    return tried
+
+
+def _result(
+    design: str, target: Target, chosen: Checked, iterations: list[tuple[float, float, float]], seconds: float
+) -> SizingResult:
+    """The :class:`SizingResult` of the chosen round, with a note where its measure lies beyond the band."""
+    note = chosen.note
+    if chosen.got - target.value > band(target.kind) + MEETS:
+        reach = _fmt_measure(target.kind, chosen.got)
+        if chosen.lp.target_slack > MEETS:
+            extra = f"the cost-optimal base already reaches {reach}"
+        else:
+            extra = (
+                f"the engine's measure lands at {reach}, beyond the band above the target the search aims for; "
+                "no base found closer to the target costs less"
+            )
+        note = "; ".join(n for n in (note, extra) if n)
+    note = "; ".join(n for n in (note, chosen.lp.note) if n)
+    return SizingResult(
+        design=design,
+        target=target,
+        base={k: (v if v > 1e-6 else 0.0) for k, v in chosen.lp.base.items()},
+        achieved=chosen.got,
+        shares=chosen.check["shares"],
+        cost=chosen.check["cost"],
+        figures=chosen.check["figures"],
+        lp=chosen.lp,
+        lp_target=chosen.x,
+        iterations=iterations,
+        seconds=seconds,
+        note=note,
+        hourly=chosen.check["hourly"],
+    )
+
+
 def size_design(
-    inp: SizingInputs, i: int, target: Target, sp: SizingParams, lp: SizingLP | None = None
+    inp: SizingInputs,
+    i: int,
+    target: Target,
+    sp: SizingParams,
+    lp: SizingLP | None = None,
+    pool: list[Checked] | None = None,
 ) -> SizingResult:
     """Size the base of design ``i`` for a target: reduced LP, engine check, target correction.
 
     The LP solves on :attr:`SizingParams.representative_days`; the engine then runs the base
-    on the full year with its own dispatch (``check_dispatch``). While the engine's measure falls
-    short of the target, the LP's target is raised by the shortfall (and lowered by an overshoot
-    of more than 0.2 points or one day), keeping the cheapest base the engine confirms, at most
-    six rounds. If none is confirmed — typically when the LP already asks for the most it can
-    (100 %, or every day) and the engine still falls short, because a day's storage is cyclic in
-    the reduced model while the real year carries energy from one day into the next — the
-    full-year LP is solved instead (slow, exact).
+    on the full year with its own dispatch (``check_dispatch``) and the LP's target is corrected
+    (:func:`_next_lp_target`) until the engine's measure lands within :func:`band` above the
+    target (0.2 points, or one day), at most :data:`MAX_ROUNDS` rounds (:data:`MAX_ROUNDS_DAYS`).
+    The answer is the cheapest base the engine confirmed among the rounds and ``pool`` (rounds of
+    other targets of the same design and kind, e.g. the frontier's; this sizing's rounds are
+    added to it). If none is
+    confirmed — typically when the LP already asks for the most it can (100 %, or every day) and
+    the engine still falls short, because a day's storage is cyclic in the reduced model while
+    the real year carries energy from one day into the next — the full-year LP is solved instead
+    (slow, exact).
     """
     t0 = time.perf_counter()
     prof = inp.profiles[i]
     case = inp.cases[i]
+    pool = [] if pool is None else pool
     if lp is None:
         lp = build_lp(inp, i, target.kind, sp)
     top = float(np.sum(lp.w)) if target.kind == "days" else 1.0
-    slack = 1.0 if target.kind == "days" else 0.002
-    x = target.value
-    tried: list[tuple[float, float, float]] = []
-    best: tuple[LPResult, dict, float] | None = None
-    for _ in range(6):
+
+    def evaluate(x: float) -> Checked:
         r = lp.solve(Target(target.kind, x))
         chk = engine_check(inp, i, r.base, sp)
-        got = _measure(chk["shares"], target.kind)
-        tried.append((x, got, chk["cost"]))
-        short = got < target.value - 1e-6
-        if not short and (best is None or chk["cost"] < best[1]["cost"]):
-            best = (r, chk, x)
-        if not short and got - target.value <= slack:
-            break
-        step = target.value - got
-        if target.kind == "days":
-            step = float(np.ceil(step)) if step > 0 else float(np.floor(step / 2))
-        nx = float(np.clip(x + step, 0.0, top))
-        if nx == x or any(abs(nx - t[0]) < 1e-9 for t in tried):
-            break
-        x = nx
-    note = ""
-    if best is None and lp.chain:
+        return Checked(x, r, chk, _measure(chk["shares"], target.kind))
+
+    tried = _search(evaluate, target, top)
+    pool.extend(tried)
+    chosen = cheapest(pool, target)
+    if chosen is None and lp.chain:
         raise InfeasibleError(
             f"infeasible: the engine's {sp.check_dispatch} dispatch of the optimal base reaches "
-            f"{_fmt_measure(target.kind, tried[-1][1])}, short of {target} (the LP assumes perfect foresight; "
+            f"{_fmt_measure(target.kind, tried[-1].got)}, short of {target} (the LP assumes perfect foresight; "
             "try --check-dispatch lp)"
         )
-    if best is None:
+    if chosen is None:
         full = SizingLP(prof, target.kind, sp, case.storage, case.economics).solve(target)
         chk = engine_check(inp, i, full.base, sp)
-        best = (full, chk, target.value)
-        tried.append((target.value, _measure(chk["shares"], target.kind), chk["cost"]))
         note = "the representative days could not reach the target; solved on the full hourly year"
-    r, chk, x = best
-    note = "; ".join(n for n in (note, r.note) if n)
-    return SizingResult(
-        design=case.design,
-        target=target,
-        base={k: (v if v > 1e-6 else 0.0) for k, v in r.base.items()},
-        achieved=_measure(chk["shares"], target.kind),
-        shares=chk["shares"],
-        cost=chk["cost"],
-        figures=chk["figures"],
-        lp=r,
-        lp_target=x,
-        iterations=tried,
-        seconds=time.perf_counter() - t0,
-        note=note,
-        hourly=chk["hourly"],
-    )
+        chosen = Checked(target.value, full, chk, _measure(chk["shares"], target.kind), note)
+        tried.append(chosen)
+        pool.append(chosen)
+    iterations = [(c.x, c.got, c.check["cost"]) for c in tried]
+    return _result(case.design, target, chosen, iterations, time.perf_counter() - t0)
+
+
+def _cheapest_result(design: str, target: Target, r: SizingResult | None, pool: list[Checked]) -> SizingResult | None:
+    """``r`` (a sizing for ``target``, None if it failed), or the cheaper base of ``pool`` that meets the target too."""
+    c = cheapest(pool, target)
+    if c is None or (r is not None and c.check["cost"] >= r.cost):
+        return r
+    return _result(design, target, c, r.iterations if r else [], r.seconds if r else 0.0)
 
 
 def build_lp(inp: SizingInputs, i: int, kind: str, sp: SizingParams) -> SizingLP:
@@ -1204,9 +1326,11 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     """Cost against the green target for every design of ``inp``: the Pareto frontier.
 
     One LP per design is built once; each target value re-solves it from the previous basis and
-    is checked and corrected by the engine (:func:`size_design`). The marginal cost is the cost
-    difference to the previous point per percentage point (per day for a days target); the
-    cost of the last percent (day) is solved as its own point one percent (day) below the top.
+    is checked and corrected by the engine (:func:`size_design`). Every point is then the cheapest
+    base the engine confirmed for that target among all the rounds of the design's frontier, so
+    the cost never falls as the target rises. The marginal cost is the cost difference to the
+    previous point per percentage point (per day for a days target); the cost of the last percent
+    (day) is solved as its own point one percent (day) below the top.
 
     Returns
     -------
@@ -1220,20 +1344,20 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     last: list[float] = []
     for i in range(len(inp.cases)):
         lp = build_lp(inp, i, kind, sp)
-        row = []
-        for v in values:
+        pool: list[Checked] = []
+        below = float(values[-1]) - unit
+        points = [float(v) for v in values] + ([below] if below >= 0 else [])
+        found: list[SizingResult | None] = []
+        for v in points:
             try:
-                row.append(_result_values(size_design(inp, i, Target(kind, float(v)), sp, lp)))
+                found.append(size_design(inp, i, Target(kind, v), sp, lp, pool))
             except InfeasibleError:
-                row.append(dict.fromkeys(_RESULT_VARS, np.nan))
-        rows.append(row)
-        top = float(values[-1])
-        below = top - unit
-        try:
-            c_below = size_design(inp, i, Target(kind, below), sp, lp).cost if below >= 0 else np.nan
-        except InfeasibleError:
-            c_below = np.nan
-        last.append(row[-1]["cost"] - c_below)
+                found.append(None)
+        design = inp.cases[i].design
+        best = [_cheapest_result(design, Target(kind, v), r, pool) for v, r in zip(points, found, strict=True)]
+        rows.append([_result_values(r) if r else dict.fromkeys(_RESULT_VARS, np.nan) for r in best[: values.size]])
+        cost = [r.cost if r else np.nan for r in best]
+        last.append(cost[values.size - 1] - (cost[-1] if below >= 0 else np.nan))
     ds = xr.Dataset(
         {k: (("design", "target"), np.array([[p[k] for p in row] for row in rows])) for k in _RESULT_VARS},
         coords={"design": [c.design for c in inp.cases], "target": values},
