@@ -23,6 +23,10 @@ _WHOLE_BELOW = 1e15
 2.14748e+09); from here on, and for fractions, 12 significant digits (1e+300, 0.35)."""
 
 
+_TYPED_INT_BITS = 128
+"""A whole number a user gave (``grouped=False``) up to this size is repeated digit for digit."""
+
+
 def number(value: SupportsFloat, grouped: bool = True) -> str:
     """A number as a message shows it: whole numbers in full (``2,147,483,647``, ``8050``),
     other values (and whole numbers from 10^15 on) to 12 significant digits (``0.35``, ``1e+20``,
@@ -35,8 +39,8 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
     --------
     >>> number(2**31 - 1), number(2147483647.0), number(8050), number(0.1 + 0.2), number(1e300)
     ('2,147,483,647', '2,147,483,647', '8050', '0.3', '1e+300')
-    >>> number(99999, grouped=False), number(1e12, grouped=False)
-    ('99999', '1000000000000')
+    >>> number(99999, grouped=False), number(1e12, grouped=False), number(2**63 - 1, grouped=False)
+    ('99999', '1000000000000', '9223372036854775807')
     """
     dtype = getattr(value, "dtype", None)  # a numpy scalar (no numpy import here)
     if isinstance(value, bool) or getattr(dtype, "kind", "") == "b":
@@ -45,6 +49,8 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
         n = int(value)
         if abs(n) < _WHOLE_BELOW:
             return _whole(n, grouped)
+        if not grouped and n.bit_length() <= _TYPED_INT_BITS:  # as typed: 99999999999999999999999, not 1e+23
+            return str(n)
         if n.bit_length() > 1023:  # beyond any float
             return f"about {'-' if n < 0 else ''}10^{int(abs(n).bit_length() * math.log10(2))}"
     if getattr(dtype, "kind", "") == "f" and getattr(dtype, "itemsize", 8) < 8:

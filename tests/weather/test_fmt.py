@@ -106,3 +106,25 @@ def test_a_value_a_user_gave_is_shown_in_tomls_spelling_and_cut_when_long(value,
     from weather.fmt import given
 
     assert given(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (99999999999999999999999, "99999999999999999999999"),
+        (2**63 - 1, "9223372036854775807"),
+        (10**400, "about 10^400"),
+    ],
+)
+def test_a_whole_number_a_user_gave_is_repeated_digit_for_digit(value, text):
+    """``--set weather.seed=99999999999999999999999`` said ``weather.seed = 1e+23``."""
+    assert number(value, grouped=False) == text
+
+
+def test_a_float_parameter_given_a_huge_whole_number_names_it_as_typed():
+    """``--set facility.it_capacity_kw=9223372036854775807`` said ``9.223372036854776e+18``."""
+    from twin.building.it_load import ITParams
+    from twin.core.params import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^facility\.it_capacity_kw = 9223372036854775807 is out of range"):
+        ITParams.from_dict({"it_capacity_kw": 2**63 - 1})

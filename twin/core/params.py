@@ -235,6 +235,7 @@ class Params:
         lo, hi = md.get("lo"), md.get("hi")
         units = display_units(md.get("units", "1"), md.get("currency"))
         allowed = f"; allowed {span(lo, hi, units)}" if lo is not None or hi is not None else ""
+        typed = value  # a message repeats a whole number digit for digit, not as the float it becomes
         if kind is int:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"{name} must be a whole number, got {given(value)}{allowed}")
@@ -248,9 +249,9 @@ class Params:
             raise TypeError(f"{name}: parameters are bool, int, float or str, not {kind}")
         check = md.get("check")
         if check is not None and (why := check(value)) is not None:
-            raise ConfigError(f"{name} = {number(value, grouped=False)} is out of range; {why}")
+            raise ConfigError(f"{name} = {number(typed, grouped=False)} is out of range; {why}")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(f"{name} = {number(value, grouped=False)} is out of range{allowed}")
+            raise ConfigError(f"{name} = {number(typed, grouped=False)} is out of range{allowed}")
         return value
 
     @classmethod
