@@ -286,7 +286,7 @@ def frontier_figure(ds: xr.Dataset) -> Any:
     from twin.studies.sizing import frontier_figure as build
 
     fig = build(ds)
-    fig.update_layout(height=420, margin={"l": 60, "r": 60, "t": 60, "b": 40})
+    fig.update_layout(height=460, margin={"l": 60, "r": 60, "t": 60, "b": 100})  # the legend below the axis
     return fig
 
 

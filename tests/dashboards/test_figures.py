@@ -215,3 +215,21 @@ def test_map_labels_do_not_overlap():
     assert all(bounds[0] <= b[0] and b[2] <= bounds[2] and bounds[1] <= b[1] and b[3] <= bounds[3] for b in boxes)
     cx, cy, names = [100, 112, 124, 106], [100, 104, 98, 115], ["Alpha", "Beta 北", "Gamma", "Delta"]
     assert _overlaps(figures.label_boxes(cx, cy, names, figures.place_labels(cx, cy, names))) == []
+
+
+def test_the_frontier_keeps_its_legend_off_the_axis_title_and_its_marginal_ticks_round():
+    """The legend lay on "target (%)" and the marginal axis, synced to the cost axis' grid, read
+    0.259, 0.572 … (newcomer's screenshot)."""
+    import xarray as xr
+
+    from dashboards.views import frontier_figure
+
+    rng = np.random.default_rng(1)
+    names = ("cost", "marginal_cost", "pv_mw", "wind_mw", "storage_mw", "storage_mwh")
+    ds = xr.Dataset(
+        {k: (("design", "target"), rng.random((1, 3)) * 1e7) for k in names},
+        coords={"design": ["free_air"], "target": [0.5, 0.6, 0.7]},
+    )
+    fig = frontier_figure(ds)
+    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top" and fig.layout.margin.b >= 90
+    assert fig.layout.yaxis2.tickmode == "auto"

@@ -1449,9 +1449,16 @@ def frontier_figure(ds: xr.Dataset):
         title=f"Cost of the green-power base against the {ds['target'].attrs.get('long_name', 'target')}",
         xaxis_title="target (days)" if kind == "days" else "target (%)",
         yaxis={"title": "annual cost (M CNY/yr)"},
-        yaxis2={"title": f"marginal cost (M CNY/yr per {per})", "overlaying": "y", "side": "right"},
+        yaxis2={
+            "title": f"marginal cost (M CNY/yr per {per})",
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "tickmode": "auto",  # its own round ticks (synced to the cost axis' grid they read 0.259, 0.572)
+            "showgrid": False,
+        },
         barmode="group",
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},  # below the x axis' title
     )
     return fig
 
