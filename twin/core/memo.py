@@ -117,7 +117,11 @@ def of_arrays(memo: LRU, make: Callable[[], T], arrays: Sequence[Any], *key: Has
 
     ends = tuple((a.dtype.str, a.shape, a.ravel()[[0, -1]].tobytes() if a.size else b"") for a in values)
     own, out = memo.get((*key, *ends), built)
-    return out if all(a.tobytes() == b for a, b in zip(values, own, strict=True)) else make()
+    if all(a.tobytes() == b for a, b in zip(values, own, strict=True)):
+        return out
+    fresh = make()  # arrays sharing the entry's ends but not its values: computed, read-only as a hit's
+    _freeze(fresh)
+    return fresh
 
 
 def of_weather(memo: LRU, make: Callable[[], T], weather: Sequence[Any], *params: Any, most: int = 8) -> T:

@@ -299,15 +299,26 @@ def _case(fixed: Iterable[tuple[str, Any]], varying: Iterable[tuple[str, Any]], 
     return case
 
 
-def _dotted(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+def _dotted(table: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """A ``[sweep]`` table's keys as dotted paths: TOML reads ``facility.utilisation = [...]``
     (unquoted) as a table in a table, ``"facility.utilisation" = [...]`` as one key; both mean the
-    same parameter."""
-    for k, v in table.items():
-        if isinstance(v, Mapping):
-            yield from _dotted(v, f"{prefix}{k}.")
-        else:
-            yield f"{prefix}{k}", v
+    same parameter, so one written both ways, or an empty table in it, is refused."""
+    out: dict[str, Any] = {}
+
+    def walk(t: Mapping[str, Any], prefix: str) -> None:
+        for k, v in t.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, Mapping):
+                if not v:
+                    raise ConfigError(f"[sweep] {key} is an empty table; write 'SECTION.NAME' = [values]")
+                walk(v, f"{key}.")
+            elif key in out:
+                raise ConfigError(f"[sweep] {key!r} is given twice (quoted and dotted); give it once")
+            else:
+                out[key] = v
+
+    walk(table, "")
+    return list(out.items())
 
 
 def _names(data: Mapping[str, Any], key: str, default: str, where: str) -> Any:

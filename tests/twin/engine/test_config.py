@@ -341,3 +341,21 @@ def test_a_sweep_key_written_dotted_without_quotes_is_the_same_parameter():
         tomllib.loads("designs = ['free_air']\n[sweep]\ncooling.free_air.t_supply_max = [27, 30]\n")
     )
     assert three.sweep == (("cooling.free_air.t_supply_max", (27, 30)),)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[sweep]\nfacility.it_capacity_kw = [1000.0, 2000.0]\n"facility.it_capacity_kw" = [3000.0]\n',
+            "[sweep] 'facility.it_capacity_kw' is given twice (quoted and dotted); give it once",
+        ),
+        ("[sweep.facility]\n", "[sweep] facility is an empty table; write 'SECTION.NAME' = [values]"),
+    ],
+)
+def test_a_sweep_key_given_both_ways_or_an_empty_sweep_table_is_refused(text, message):
+    """Both spellings of one key ran the last list only (the first silently dropped, its cases
+    repeated); an empty table in [sweep] was ignored."""
+    with pytest.raises(ConfigError) as err:
+        Scenario.from_dict(tomllib.loads(text))
+    assert str(err.value) == message
