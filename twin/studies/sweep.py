@@ -303,22 +303,33 @@ def run_sweep(
             **kernel_mark(len(cases), kernel),
         }
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), spec, force=force)
-    weather = prepare_weather(scenario)
-    bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
-    results = run_blocks(
-        kpi_block, blocks, shared=(scenario, weather), checkpoint=ckpt, client=client, progress=bar, on_block=on_block
-    )
-    ds = assemble(results, lay)
-    ds.attrs.update(
-        scenario=scenario.name,
-        weather_source=scenario.weather.source,
-        weather_seed=scenario.weather.seed,
-        cases=len(cases),
-        block_cases=block,
-        kernel=kernel_summary(kernel, scenario.designs),
-        comment="annual KPIs per case (twin.kpis); swept parameters are coordinates",
-    )
-    if out is not None and ckpt is not None:
-        write_netcdf(ds, out, force=force)
-        ckpt.remove()
+    try:
+        weather = prepare_weather(scenario)
+        bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
+        results = run_blocks(
+            kpi_block,
+            blocks,
+            shared=(scenario, weather),
+            checkpoint=ckpt,
+            client=client,
+            progress=bar,
+            on_block=on_block,
+            sizes=[min(block, len(cases) - s) for s in range(0, len(cases), block)],
+        )
+        ds = assemble(results, lay)
+        ds.attrs.update(
+            scenario=scenario.name,
+            weather_source=scenario.weather.source,
+            weather_seed=scenario.weather.seed,
+            cases=len(cases),
+            block_cases=block,
+            kernel=kernel_summary(kernel, scenario.designs),
+            comment="annual KPIs per case (twin.kpis); swept parameters are coordinates",
+        )
+        if out is not None and ckpt is not None:
+            write_netcdf(ds, out, force=force)
+            ckpt.remove()
+    finally:
+        if ckpt is not None:
+            ckpt.close()
     return ds
