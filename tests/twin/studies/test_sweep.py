@@ -394,3 +394,27 @@ def test_cli_says_a_damaged_block_in_one_warning_line(three_blocks, tmp_path, ca
     assert f"twin: warning: {bad.relative_to(tmp_path)}: not a readable block (" in "\n".join(err)
     assert next(line for line in err if "warning" in line).endswith("not used, the block is computed again")
     assert err[0] == "resuming from s.nc.checkpoint: 2 of 5 blocks done, 3 to run"  # block 1 is not done
+
+
+def test_a_case_list_beyond_the_bound_of_cases_is_refused_before_its_rows_become_cases(tmp_path, monkeypatch, capsys):
+    """A 300,000-row --list was never refused (still building cases after 300 s): rows × sites ×
+    designs are counted while the file is read and held to the grid's bound, MAX_CASES."""
+    from twin.core.runtime import ResourceError
+    from twin.studies import sweep
+
+    monkeypatch.setattr(sweep, "MAX_CASES", 10)
+    f = tmp_path / "cases.csv"
+    f.write_text("facility.utilisation\n" + "".join(f"0.{i}\n\n" for i in range(1, 7)))  # 6 rows, blank lines
+    assert len(read_case_list(f, 1)[1]) == 6
+    bound = r"at most 10 per study, as for a grid: split the list into several files$"
+    with pytest.raises(ResourceError, match=rf"^--list {f}: 6 rows make 12 cases \(2 per row: .*{bound}"):
+        read_case_list(f, 2)
+    with pytest.raises(ResourceError, match=rf"^the case list: 6 rows make 12 cases \(2 per row: .*{bound}"):
+        run_sweep(Scenario(sites=("karamay", "guian")), case_list=read_case_list(f), progress=False)
+    monkeypatch.chdir(tmp_path)
+    argv = ["sweep", "--site", "karamay", "guian", "--cooling", "free_air", "--list", "cases.csv", "-o", "s.nc"]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == (
+        "twin: error: --list cases.csv: 6 rows make 12 cases (2 per row: one per site and design); at most 10 per "
+        "study, as for a grid: split the list into several files\n"
+    )
