@@ -32,7 +32,7 @@ from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
 from twin.engine.config import Scenario
 from twin.engine.kernels import kernel_for, kernel_mark
-from twin.engine.simulate import with_psychrometrics
+from twin.engine.simulate import load_sites, with_psychrometrics
 from twin.engine.weather_source import site_weather
 from twin.studies.study import Checkpoint, Progress, run_blocks
 from twin.studies.sweep import assemble, kernel_summary, kpi_block, layout
@@ -195,7 +195,7 @@ def run_ensemble(
     out = Path(output) if output is not None else None
     if out is not None and out.exists() and not force:
         raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
-    site_objs = tuple(sites.load(s, scenario.site_dirs) for s in scenario.sites)
+    site_objs = tuple(load_sites(scenario))
     cases = scenario.cases()
     m = len(cases) // len(site_objs)  # cases() runs sites × designs × sweep: one slice per site
     per_site = [(site, cases[j * m : (j + 1) * m]) for j, site in enumerate(site_objs)]

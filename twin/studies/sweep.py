@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from twin.core.io import OutputError, write_netcdf
-from twin.core.params import ConfigError
+from twin.core.params import ConfigError, repeated
 from twin.core.runtime import MAX_CASES, ResourceError
 from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
@@ -90,7 +90,7 @@ def parse_grid(spec: str) -> tuple[str, tuple[Any, ...]]:
         values: tuple[Any, ...] = tuple(round(start + i * step, 12) for i in range(n))
     else:
         values = tuple(_value(v) for v in rhs.split(","))
-    if len(set(values)) != len(values):
+    if repeated(values) is not None:
         raise ConfigError(f"--grid {spec!r}: a value is repeated")
     return key, values
 
