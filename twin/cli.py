@@ -664,7 +664,7 @@ def _check_outputs(args: argparse.Namespace, named: list[tuple[str, str | None]]
         if key in seen:
             raise OutputError(f"{seen[key]} and {option} name the same file {p}; give each output its own name")
         seen[key] = option
-        _check_output(option, p, args.force)
+        _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
         out.append((p, "csv" if option == "--csv" else "nc"))
     return out
 

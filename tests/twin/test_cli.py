@@ -1000,3 +1000,22 @@ def test_a_repeated_site_design_or_swept_value_is_one_line(argv, files, message,
     assert cli.main(argv) == 2
     assert capsys.readouterr().err == f"twin: error: {message}\n"
     assert not list(tmp_path.glob("*.nc*"))
+
+
+@pytest.mark.parametrize("option", ["-o", "--csv", "--save"])
+def test_an_output_ending_in_a_slash_names_a_folder(option, tmp_path, monkeypatch, capsys):
+    """`twin run … -o newdir/` (no such folder) exited 0 and wrote a FILE named newdir."""
+    from twin.core.io import check_output
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--site", "karamay", "--cooling", "free_air", option, "newdir/"]
+    assert cli.main([*argv, *([] if option == "-o" else ["--no-output"])]) == 2
+    assert capsys.readouterr().err == (
+        f"twin: error: {option} newdir/: a path ending in '/' names a folder; give a file name\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(OutputError, match=r"^newdir/: a path ending in '/' names a folder; give a file name$"):
+        atomic_write("newdir/", lambda p: p.write_text("x"), force=True)
+    (tmp_path / "newdir").mkdir()
+    with pytest.raises(OutputError, match="names a folder"):
+        check_output(str(tmp_path / "newdir") + "/", force=True)
