@@ -137,8 +137,12 @@ class Checkpoint:
                         "--force to discard it"
                     )
                 for p in self.path.iterdir():  # all but the lock this study holds
-                    if p.name != LOCK_FILE:
-                        shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+                    if p.name == LOCK_FILE:
+                        continue
+                    if p.is_dir() and not p.is_symlink():
+                        shutil.rmtree(p)
+                    else:
+                        p.unlink()
             text = json.dumps({"fingerprint": key, "parts": parts})
             atomic_write(meta, lambda p: p.write_text(text, encoding="utf-8"))
         except BaseException:
@@ -252,9 +256,8 @@ class Checkpoint:
             raise DamagedBlock(f"{p}: holds no variables")
         for k, v in out.items():
             if v.dtype.kind not in "biufUS" or v.ndim != 1 or (cases is not None and v.size != cases):
-                raise DamagedBlock(
-                    f"{p}: variable {k} has shape {v.shape} and type {v.dtype}; the block has {cases} cases"
-                )
+                want = "one value per case" if cases is None else f"{cases} values, one per case of the block"
+                raise DamagedBlock(f"{p}: variable {k} has shape {v.shape} and type {v.dtype}; it needs {want}")
         return out
 
     def remove(self) -> None:

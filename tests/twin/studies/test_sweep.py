@@ -346,7 +346,10 @@ def test_a_damaged_or_edited_block_is_computed_again_with_one_warning(damage, th
 @pytest.mark.parametrize(
     ("change", "said"),
     [
-        ({"pue": np.full(3, 1.2)}, "variable pue has shape (3,) and type float64; the block has 5 cases"),
+        (
+            {"pue": np.full(3, 1.2)},
+            "variable pue has shape (3,) and type float64; it needs 5 values, one per case of the block",
+        ),
         ({"pue": None}, "lacks pue"),
     ],
 )
