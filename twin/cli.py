@@ -664,7 +664,7 @@ def _check_outputs(args: argparse.Namespace, named: list[tuple[str, str | None]]
         if key in seen:
             raise OutputError(f"{seen[key]} and {option} name the same file {p}; give each output its own name")
         seen[key] = option
-        _check_output(option, p, args.force)
+        _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
         out.append((p, "csv" if option == "--csv" else "nc"))
     return out
 
@@ -1188,7 +1188,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     base, stem = _study_scenario(args)
     grid = [parse_grid(g) for g in args.grid]
-    case_list = read_case_list(args.list) if args.list else None
+    case_list = read_case_list(args.list, len(base.sites) * len(base.designs)) if args.list else None
     _set_not_swept(args, [k for k, _ in (*base.sweep, *grid)] + list(case_list[0] if case_list else ()))
     out = _study_output(args, f"{stem}-sweep")
     with cluster(args.workers, args.scheduler) as client, _resumable(out):

@@ -824,6 +824,12 @@ def scenario_cases() -> list[Case]:
         ("sweep-bad-value", SCENARIO + '[sweep]\n"facility.utilisation" = [0.5, 2.0]\n', ("utilisation", "2")),
         ("sweep-not-a-table", SCENARIO + "sweep = 3\n", ("sweep",)),
         (
+            "sweep-repeated-value",
+            SCENARIO + '[sweep]\n"facility.utilisation" = [0.5, 0.5]\n',
+            ("utilisation", "0.5", "repeated"),
+        ),
+        ("sites-repeated", 'sites = ["qingyang", "qingyang"]\ndesign = "spray"\n', ("sites", "qingyang", "repeated")),
+        (
             "two-sites-one-file",
             'sites = ["qingyang", "guian"]\ndesign = "spray"\n[weather]\nsource = "w.epw"\n',
             ("w.epw", "2 sites"),
@@ -1464,6 +1470,15 @@ def command_cases() -> list[Case]:
         ),
         Case("outputs/sweep-o-is-a-directory", [*SWEEP, "-o", "adir"], names=("adir", "is a directory"), setup=_adir),
         Case("outputs/sweep-o-in-proc", [*SWEEP, "-o", "/proc/x.nc"], names=("/proc/x.nc", "cannot create")),
+        *[
+            Case(
+                f"outputs/{argv[0]}-{option[2:] or 'o'}-ends-in-a-slash",
+                [*argv, option, "newdir/"],
+                names=(option, "newdir/", "names a folder"),
+                check=_files(absent=("newdir",)),
+            )
+            for argv, option in ((RUN, "-o"), (QUICK, "--csv"), (QUICK, "--save"), (SWEEP, "-o"), (ENSEMBLE, "-o"))
+        ],
         Case("outputs/ensemble-o-in-proc", [*ENSEMBLE, "-o", "/proc/e.nc"], names=("/proc/e.nc", "cannot create")),
         Case(
             "outputs/report-o-in-proc",
@@ -1541,6 +1556,28 @@ def command_cases() -> list[Case]:
             names=("atlantis",),
         ),
         Case("options/sweep-block-0", [*SWEEP, "--block", "0"], names=("--block", "0", "1 … 200,000")),
+        Case(
+            "options/sweep-site-repeated",
+            ["sweep", "--site", "qingyang", "qingyang", "--cooling", "spray", "--grid", "facility.utilisation=0.5"],
+            names=("sites", "qingyang", "repeated"),
+        ),
+        Case(
+            "options/compare-cooling-repeated",
+            ["compare", "--site", "qingyang", "--cooling", "spray", "spray", "--no-output"],
+            names=("designs", "spray", "repeated"),
+        ),
+        Case(
+            "options/sweep-site-by-key-and-alias",
+            ["sweep", "--site", "yinchuan", "Minning", "--cooling", "spray", "--grid", "facility.utilisation=0.5"],
+            names=("yinchuan", "Minning", "the same site"),
+        ),
+        Case(
+            "options/sweep-list-beyond-the-bound-of-cases",
+            ["sweep", *STUDY, "--list", "big.csv", "-o", "s.nc"],
+            names=("--list big.csv", "200,001 rows", "200,000"),
+            setup=_write("big.csv", "facility.utilisation\n" + "0.5\n" * 200_001),
+            check=_files(absent=("s.nc", "s.nc.checkpoint")),
+        ),
         Case("options/sweep-workers-0", [*SWEEP, "--workers", "0"], names=("--workers", "0", "outside 1 …")),
         Case(
             "options/sweep-scheduler-not-a-url",

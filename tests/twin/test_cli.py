@@ -942,3 +942,82 @@ def test_a_run_on_a_file_with_bad_records_says_so_in_one_warning_line(capsys):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(f"twin: warning: {epw}: flagged records (dew point above the dry bulb")
     assert "--bad-records refuse refuses the file" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "files", "message"),
+    [
+        (
+            [
+                "sweep",
+                "--site",
+                "karamay",
+                "karamay",
+                "--cooling",
+                "free_air",
+                "--grid",
+                "facility.utilisation=0.5,0.6",
+            ],
+            {},
+            "sites = karamay, karamay: 'karamay' is repeated; give each site once",
+        ),
+        (
+            ["compare", "--site", "karamay", "--cooling", "free_air", "free_air", "--no-output"],
+            {},
+            "designs = free_air, free_air: 'free_air' is repeated; give each design once",
+        ),
+        (
+            ["run", "s.toml", "--no-output"],
+            {"s.toml": 'sites = ["karamay", "karamay"]\ndesign = "free_air"\n'},
+            "s.toml: sites = karamay, karamay: 'karamay' is repeated; give each site once",
+        ),
+        (
+            ["sweep", "s.toml", "-o", "s.nc"],
+            {"s.toml": 'site = "karamay"\ndesign = "free_air"\n[sweep]\n"facility.utilisation" = [0.5, 0.5]\n'},
+            "s.toml: sweep.facility.utilisation: a value is repeated (0.5); give each value once",
+        ),
+        (
+            ["sweep", "--site", "yinchuan", "Minning", "--cooling", "free_air", "--grid", "facility.utilisation=0.5"],
+            {},
+            "sites = yinchuan, Minning: 'yinchuan' and 'Minning' are the same site (yinchuan); give each site once",
+        ),
+        (
+            ["compare", "--site", "Minning", "yinchuan", "--cooling", "free_air", "--no-output"],
+            {},
+            "sites = Minning, yinchuan: 'Minning' and 'yinchuan' are the same site (yinchuan); give each site once",
+        ),
+        (
+            ["ensemble", "--site", "yinchuan", "Minning", "--cooling", "free_air", "--seeds", "2"],
+            {},
+            "sites = yinchuan, Minning: 'yinchuan' and 'Minning' are the same site (yinchuan); give each site once",
+        ),
+    ],
+)
+def test_a_repeated_site_design_or_swept_value_is_one_line(argv, files, message, tmp_path, monkeypatch, capsys):
+    """A site, design or swept value given twice (also a site by key and by alias) ran with
+    duplicate rows and NetCDF coordinates, exit 0; --grid refused it already: one check for all."""
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == f"twin: error: {message}\n"
+    assert not list(tmp_path.glob("*.nc*"))
+
+
+@pytest.mark.parametrize("option", ["-o", "--csv", "--save"])
+def test_an_output_ending_in_a_slash_names_a_folder(option, tmp_path, monkeypatch, capsys):
+    """`twin run … -o newdir/` (no such folder) exited 0 and wrote a FILE named newdir."""
+    from twin.core.io import check_output
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--site", "karamay", "--cooling", "free_air", option, "newdir/"]
+    assert cli.main([*argv, *([] if option == "-o" else ["--no-output"])]) == 2
+    assert capsys.readouterr().err == (
+        f"twin: error: {option} newdir/: a path ending in '/' names a folder; give a file name\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(OutputError, match=r"^newdir/: a path ending in '/' names a folder; give a file name$"):
+        atomic_write("newdir/", lambda p: p.write_text("x"), force=True)
+    (tmp_path / "newdir").mkdir()
+    with pytest.raises(OutputError, match="names a folder"):
+        check_output(str(tmp_path / "newdir") + "/", force=True)

@@ -109,12 +109,16 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     Raises
     ------
     OutputError
-        The path is a directory or another file that is not a regular one (a device, pipe or
+        The path ends in a separator (it names a folder, existing or not), is a directory or
+        another file that is not a regular one (a device, pipe or
         socket, or a link to one: never replaced, also with ``force``; a link to a regular file
         or to nothing is replaced by the new file, its target left as it is), its directory is missing or not writable, its name is longer
         than the file system allows, or it exists and ``force`` was not given
         (:class:`OutputExists`).
     """
+    text = os.fspath(path)
+    if text.endswith(tuple(filter(None, (os.sep, os.altsep)))):  # Path() would drop it: a file named like the folder
+        raise OutputError(f"{text}: a path ending in {text[-1]!r} names a folder; give a file name")
     dest = Path(path)
     folder = dest.parent
     if not folder.is_dir():

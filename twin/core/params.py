@@ -16,18 +16,35 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from twin.core.fmt import given, number, span
 
-__all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "param"]
+__all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "param", "repeated"]
 
 
 class ConfigError(ValueError):
     """A scenario or parameter value that is not allowed; the message names the field."""
+
+
+def repeated(values: Iterable[Any]) -> Any:
+    """The first value of ``values`` that equals an earlier one (``None`` if none does): the one
+    check of a list that must hold each value once (sites, designs, swept values, ``--grid``)."""
+    seen: set[Any] = set()
+    unhashable: list[Any] = []
+    for v in values:
+        try:
+            if v in seen:
+                return v
+            seen.add(v)
+        except TypeError:  # a list or table: compared one by one
+            if v in unhashable:
+                return v
+            unhashable.append(v)
+    return None
 
 
 def param(

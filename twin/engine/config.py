@@ -59,7 +59,7 @@ from twin.building.heat_reuse import HeatReuseParams
 from twin.building.it_load import ITParams
 from twin.core.fmt import given
 from twin.core.io import atomic_write
-from twin.core.params import ConfigError, Params, param
+from twin.core.params import ConfigError, Params, param, repeated
 from twin.core.runtime import check_cases
 from twin.engine.presets import BASELINES, apply_preset
 from twin.money.economics import EconomicsParams
@@ -479,6 +479,12 @@ class Scenario(CaseSections):
             raise ConfigError("sites must name at least one site")
         if not self.designs:
             raise ConfigError("designs must name at least one cooling design")
+        for name, what in (("sites", "site"), ("designs", "design")):
+            again = repeated(getattr(self, name))
+            if again is not None:
+                raise ConfigError(
+                    f"{name} = {', '.join(getattr(self, name))}: {again!r} is repeated; give each {what} once"
+                )
         for s in SECTIONS:
             if not isinstance(getattr(self, s.attr), s.cls):
                 raise ConfigError(f"{s.path} must be {s.cls.__name__}, got {type(getattr(self, s.attr)).__name__}")
@@ -502,6 +508,8 @@ class Scenario(CaseSections):
         for key, values in sweep:
             if not values:
                 raise ConfigError(f"sweep.{key} has no values")
+            if repeated(values) is not None:
+                raise ConfigError(f"sweep.{key}: a value is repeated ({repeated(values)!r}); give each value once")
             param_class(key, sweep=True)
         object.__setattr__(self, "sweep", sweep)
         check_cases(len(self.sites) * len(self.designs) * math.prod(len(v) for _, v in sweep))

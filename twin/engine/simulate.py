@@ -72,6 +72,7 @@ __all__ = [
     "POWER_PARTS",
     "HourlyRun",
     "annual_kpis",
+    "load_sites",
     "prepare_weather",
     "prepare_years",
     "server_capex",
@@ -79,6 +80,29 @@ __all__ = [
     "simulate_arrays",
     "with_psychrometrics",
 ]
+
+
+def load_sites(scenario: Scenario) -> list[sites.Site]:
+    """The scenario's sites, loaded (by key, name or alias), in its order.
+
+    Raises
+    ------
+    ConfigError
+        Two entries name one site (``yinchuan`` and its alias ``Minning``): its cases would run
+        twice, with duplicate coordinates.
+    """
+    loaded: dict[str, str] = {}
+    out = []
+    for name in scenario.sites:
+        site = sites.load(name, scenario.site_dirs)
+        if site.key in loaded:
+            raise ConfigError(
+                f"sites = {', '.join(scenario.sites)}: {loaded[site.key]!r} and {name!r} are the same site "
+                f"({site.key}); give each site once"
+            )
+        loaded[site.key] = name
+        out.append(site)
+    return out
 
 
 def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str, Any], sites.Site]]:
@@ -89,8 +113,7 @@ def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str,
 def prepare_years(scenario: Scenario) -> dict[str, tuple[WeatherYear, dict[str, Any], sites.Site]]:
     """:func:`prepare_weather` as named arrays (:class:`weather.year.WeatherYear`), without xarray."""
     out = {}
-    for name in scenario.sites:
-        site = sites.load(name, scenario.site_dirs)
+    for site in load_sites(scenario):
         w = scenario.weather
         year, meta = site_year(
             site,

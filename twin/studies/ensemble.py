@@ -32,7 +32,7 @@ from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
 from twin.engine.config import Scenario
 from twin.engine.kernels import kernel_for, kernel_mark
-from twin.engine.simulate import with_psychrometrics
+from twin.engine.simulate import load_sites, with_psychrometrics
 from twin.engine.weather_source import site_weather
 from twin.studies.study import Checkpoint, Progress, run_blocks
 from twin.studies.sweep import assemble, kernel_summary, kpi_block, layout
@@ -197,7 +197,7 @@ def run_ensemble(
     out = Path(output) if output is not None else None
     if out is not None and out.exists() and not force:
         raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
-    site_objs = tuple(sites.load(s, scenario.site_dirs) for s in scenario.sites)
+    site_objs = tuple(load_sites(scenario))
     cases = scenario.cases()
     m = len(cases) // len(site_objs)  # cases() runs sites × designs × sweep: one slice per site
     per_site = [(site, cases[j * m : (j + 1) * m]) for j, site in enumerate(site_objs)]
@@ -213,38 +213,43 @@ def run_ensemble(
             **kernel_mark(len(cases) * len(seeds) * len(warming), kernel),
         }
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), spec, force=force)
-    label = f"ensemble {len(seeds) * len(warming)} years × {len(cases)} cases"
-    bar = Progress(len(blocks), label) if progress else None
-    results = run_blocks(
-        member_block,
-        blocks,
-        shared=(scenario,),
-        checkpoint=ckpt,
-        client=client,
-        progress=bar,
-        on_block=on_block,
-    )
-    case_lay = layout(scenario)
-    lay = dataclasses.replace(
-        case_lay,
-        dims=("warming", "seed", *case_lay.dims),
-        shape=(len(warming), len(seeds), *case_lay.shape),
-        coords={
-            "warming": ("warming", warming, {"units": "K", "long_name": "warming of the monthly dry-bulb normals"}),
-            "seed": ("seed", seeds, {"long_name": "seed of the generated year"}),
-            **case_lay.coords,
-        },
-    )
-    members = assemble(results, lay)
-    members.attrs.update(
-        scenario=scenario.name,
-        weather_year=scenario.weather.year,
-        warming="dry-bulb normals + ΔT; dew point at constant RH of the monthly means (twin.studies.ensemble)",
-        kernel=kernel_summary(kernel, scenario.designs),
-    )
-    q = percentiles(members)
-    if out is not None and ckpt is not None:
-        both = members.merge(q.rename({n: f"{n}_quantile" for n in q.data_vars}))
-        write_netcdf(both, out, force=force)
-        ckpt.remove()
+    try:
+        label = f"ensemble {len(seeds) * len(warming)} years × {len(cases)} cases"
+        bar = Progress(len(blocks), label) if progress else None
+        results = run_blocks(
+            member_block,
+            blocks,
+            shared=(scenario,),
+            checkpoint=ckpt,
+            client=client,
+            progress=bar,
+            on_block=on_block,
+            sizes=[len(b[1]) for b in blocks],
+        )
+        case_lay = layout(scenario)
+        lay = dataclasses.replace(
+            case_lay,
+            dims=("warming", "seed", *case_lay.dims),
+            shape=(len(warming), len(seeds), *case_lay.shape),
+            coords={
+                "warming": ("warming", warming, {"units": "K", "long_name": "warming of the monthly dry-bulb normals"}),
+                "seed": ("seed", seeds, {"long_name": "seed of the generated year"}),
+                **case_lay.coords,
+            },
+        )
+        members = assemble(results, lay)
+        members.attrs.update(
+            scenario=scenario.name,
+            weather_year=scenario.weather.year,
+            warming="dry-bulb normals + ΔT; dew point at constant RH of the monthly means (twin.studies.ensemble)",
+            kernel=kernel_summary(kernel, scenario.designs),
+        )
+        q = percentiles(members)
+        if out is not None and ckpt is not None:
+            both = members.merge(q.rename({n: f"{n}_quantile" for n in q.data_vars}))
+            write_netcdf(both, out, force=force)
+            ckpt.remove()
+    finally:
+        if ckpt is not None:
+            ckpt.close()
     return members, q

@@ -11,11 +11,16 @@ blocks ran: the partition into blocks is fixed by the study, not by the executor
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import io
 import json
+import os
+import re
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,7 +31,16 @@ from twin.core.fmt import number
 from twin.core.io import OutputError, atomic_write
 from twin.core.params import ConfigError
 
-__all__ = ["Checkpoint", "ClusterError", "Progress", "cluster", "fingerprint", "run_blocks"]
+__all__ = [
+    "Checkpoint",
+    "CheckpointInUse",
+    "ClusterError",
+    "DamagedBlock",
+    "Progress",
+    "cluster",
+    "fingerprint",
+    "run_blocks",
+]
 
 
 class ClusterError(ConfigError):
@@ -57,65 +71,199 @@ def spec_parts(spec: Any) -> dict[str, str]:
     return {k: fingerprint(v) for k, v in spec.items()} if isinstance(spec, dict) else {}
 
 
+class CheckpointInUse(OutputError):
+    """A checkpoint another process holds (its lock): a second study on the same output."""
+
+
+class DamagedBlock(ValueError):
+    """A block file of a checkpoint that is not used: unreadable, of the wrong shape or
+    variables, or its digest does not match."""
+
+
+BLOCK_FILE = re.compile(r"^block-(\d{6,})(?:-([0-9a-f]{64}))?\.npz$")
+"""A block's file name: ``block-NNNNNN-SHA256.npz`` (``block-NNNNNN.npz``: written before blocks
+had a digest)."""
+
+LOCK_FILE = ".lock"
+"""The file inside a checkpoint a study holds an ``flock`` on while it runs."""
+
+
 class Checkpoint:
     """A directory of finished blocks next to a study's output: ``OUT.nc.checkpoint/``.
 
-    ``study.json`` holds the study's fingerprint; ``block-NNNNNN.npz`` one finished block each,
-    written through a temporary file and renamed (a block is there whole or not at all). A
-    restarted study loads the finished blocks instead of computing them again; a checkpoint
-    of a *different* study is an error (or discarded with ``force``).
+    ``study.json`` holds the study's fingerprint; ``block-NNNNNN-DIGEST.npz`` one finished block
+    each, written through a temporary file and renamed (a block and its digest are there whole or
+    not at all). The digest is the SHA-256 of the study's fingerprint, the block's number and the
+    file's bytes: a block edited, cut short, or copied from another block or study does not
+    match and is not used (:meth:`load`). A restarted study loads the finished blocks instead
+    of computing them again; a checkpoint of a *different* study is an error (or discarded with
+    ``force``).
+
+    The study holds an exclusive ``flock`` on ``.lock`` inside the directory from here until
+    :meth:`close` (or :meth:`remove`); the operating system drops it when the process ends,
+    also when it is killed. A second study on the same output is refused at once
+    (:class:`CheckpointInUse`), with or without ``force``.
     """
 
     def __init__(self, path: str | Path, spec: Any, *, force: bool = False) -> None:
         self.path = Path(path)
         self.key = key = fingerprint(spec)
+        self._lock: int | None = None
+        self.used: dict[int, Path] = {}
+        """The file each block :meth:`load` returned was read from."""
         parts = spec_parts(spec)
         meta = self.path / "study.json"
-        if self.path.exists():
-            try:
-                saved = json.loads(meta.read_text(encoding="utf-8"))
-                old, old_parts = saved["fingerprint"], saved.get("parts", {})
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                old, old_parts = None, {}
-            if old != key:
+        if self.path.exists() and not self.path.is_dir():
+            if not force:
+                raise OutputError(f"{self.path} is unreadable as a checkpoint; remove it or pass --force to discard it")
+            self.path.unlink()
+        if not self.path.parent.is_dir():
+            raise OutputError(f"{self.path}: directory {self.path.parent} does not exist")
+        self.path.mkdir(exist_ok=True)
+        self._hold()
+        try:
+            if any(p.name != LOCK_FILE for p in self.path.iterdir()):
+                try:
+                    saved = json.loads(meta.read_text(encoding="utf-8"))
+                    old, old_parts = saved["fingerprint"], saved.get("parts", {})
+                except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    old, old_parts = None, {}
+                if old == key:
+                    return
                 if not force:
                     resume = "" if old is None else "run the same command as before to resume it, or "
                     raise OutputError(
                         f"{self.path} is {_other_study(old, old_parts, parts)}; {resume}remove it or pass "
                         "--force to discard it"
                     )
-                shutil.rmtree(self.path)
-        if not self.path.exists():
-            if not self.path.parent.is_dir():
-                raise OutputError(f"{self.path}: directory {self.path.parent} does not exist")
-            self.path.mkdir()
+                for p in self.path.iterdir():  # all but the lock this study holds
+                    if p.name == LOCK_FILE:
+                        continue
+                    if p.is_dir() and not p.is_symlink():
+                        shutil.rmtree(p)
+                    else:
+                        p.unlink()
             text = json.dumps({"fingerprint": key, "parts": parts})
             atomic_write(meta, lambda p: p.write_text(text, encoding="utf-8"))
+        except BaseException:
+            self.close()
+            raise
+
+    def _hold(self) -> None:
+        """Take the study's lock, or refuse: another process runs a study on this output."""
+        lock = self.path / LOCK_FILE
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise OutputError(f"{lock}: cannot create the checkpoint's lock file ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                pid = os.read(fd, 32).decode("ascii", "replace").strip()
+            except OSError:
+                pid = ""
+            os.close(fd)
+            output = self.path.with_name(self.path.name.removesuffix(".checkpoint"))
+            who = f"process {pid}" if pid.isdigit() else "process"
+            raise CheckpointInUse(
+                f"{output}: another twin {who} is running a study on this output (it holds {self.path}); "
+                "wait for it to finish or stop it, or give another output name"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode("ascii"))
+        self._lock = fd
+
+    def close(self) -> None:
+        """Release the study's lock (another process may then resume the checkpoint)."""
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor drops its flock
+            self._lock = None
+
+    def __enter__(self) -> Checkpoint:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _files(self) -> Iterator[tuple[int, str | None, Path]]:
+        """``(block number, digest or None, path)`` of every block file (other names are ignored)."""
+        for p in self.path.iterdir():
+            m = BLOCK_FILE.match(p.name)
+            if m:
+                yield int(m.group(1)), m.group(2), p
+
+    def done(self) -> set[int]:
+        """Numbers of the blocks with a file (:meth:`load` tells whether it can be used)."""
+        return {i for i, _, _ in self._files()}
+
+    def _digest(self, i: int, data: bytes) -> str:
+        return hashlib.sha256(f"{self.key}:{i}:".encode("ascii") + data).hexdigest()
+
+    def save(self, i: int, result: dict[str, np.ndarray]) -> None:
+        """Store block ``i`` atomically, its digest in its name; other files of block ``i`` go."""
+        buf = io.BytesIO()
+        np.savez(buf, **result)  # type: ignore[arg-type]
+        data = buf.getvalue()
+        dest = self.path / f"block-{i:06d}-{self._digest(i, data)}.npz"
+        atomic_write(dest, lambda p: p.write_bytes(data), force=True)
+        for j, _, p in list(self._files()):
+            if j == i and p != dest:
+                p.unlink(missing_ok=True)
+
+    def load(self, i: int, cases: int | None = None) -> dict[str, np.ndarray]:
+        """Block ``i`` as it was saved.
+
+        Raises
+        ------
+        DamagedBlock
+            No file of block ``i`` can be used (the message names the file and why): unreadable
+            (cut short, not an npz, pickled objects: never loaded), its digest does not match, or an
+            array is not one value per case (``cases``). A block written before blocks had a digest
+            (``block-NNNNNN.npz``) is checked for the last two only.
+        """
+        files = sorted((p for j, _, p in self._files() if j == i), key=lambda p: p.name, reverse=True)
+        if not files:
+            raise DamagedBlock(f"{self._file(i)}: no such block")
+        why = ""
+        for p in files:  # a file with a digest first
+            try:
+                out = self._read(i, p, cases)
+                self.used[i] = p
+                return out
+            except DamagedBlock as exc:
+                why = why or str(exc)
+        raise DamagedBlock(why)
 
     def _file(self, i: int) -> Path:
         return self.path / f"block-{i:06d}.npz"
 
-    def done(self) -> set[int]:
-        """Indices of the finished blocks."""
-        return {int(p.stem.split("-")[1]) for p in self.path.glob("block-*.npz")}
-
-    def save(self, i: int, result: dict[str, np.ndarray]) -> None:
-        """Store block ``i`` atomically."""
-
-        def write(p: Path) -> None:
-            with p.open("wb") as fh:
-                np.savez(fh, **result)  # type: ignore[arg-type]
-
-        atomic_write(self._file(i), write, force=True)
-
-    def load(self, i: int) -> dict[str, np.ndarray]:
-        """Block ``i`` as it was saved."""
-        with np.load(self._file(i)) as z:
-            return {k: z[k] for k in z.files}
+    def _read(self, i: int, p: Path, cases: int | None) -> dict[str, np.ndarray]:
+        digest = BLOCK_FILE.match(p.name).group(2)  # type: ignore[union-attr]
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise DamagedBlock(f"{p}: cannot be read ({exc.strerror})") from None
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                out = {k: z[k] for k in z.files}
+        except Exception as exc:  # zipfile, EOF, pickled data, a bad header: all damage
+            reason = " ".join(str(exc).split())[:80] or type(exc).__name__
+            raise DamagedBlock(f"{p}: not a readable block ({reason})") from None
+        if digest is not None and self._digest(i, data) != digest:
+            raise DamagedBlock(f"{p}: its content does not match its digest (edited, or copied from another block)")
+        if not out:
+            raise DamagedBlock(f"{p}: holds no variables")
+        for k, v in out.items():
+            if v.dtype.kind not in "biufUS" or v.ndim != 1 or (cases is not None and v.size != cases):
+                want = "one value per case" if cases is None else f"{cases} values, one per case of the block"
+                raise DamagedBlock(f"{p}: variable {k} has shape {v.shape} and type {v.dtype}; it needs {want}")
+        return out
 
     def remove(self) -> None:
-        """Delete the checkpoint (after the study's output is written)."""
+        """Delete the checkpoint (after the study's output is written) and release its lock."""
         shutil.rmtree(self.path, ignore_errors=True)
+        self.close()
 
 
 def _other_study(old: str | None, old_parts: Any, parts: dict[str, str]) -> str:
@@ -250,6 +398,7 @@ def run_blocks(
     client: Any = None,
     progress: Progress | None = None,
     on_block: Callable[[int], None] | None = None,
+    sizes: Sequence[int] | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """Results of ``fn(*shared, *blocks[i])`` for every block, in block order.
 
@@ -263,19 +412,27 @@ def run_blocks(
         Arguments common to every block (e.g. the weather): sent to each Dask worker once.
     checkpoint : Checkpoint, optional
         Finished blocks found there are loaded, not computed (one line on stderr says how many);
-        new ones are saved there.
+        new ones are saved there. A block file that cannot be used (:meth:`Checkpoint.load`), or
+        whose variables are not those of the other blocks, is computed again, with one warning
+        (``warnings.warn``) naming the file and why.
     client : dask.distributed.Client, optional
         Run the blocks as Dask tasks (one task per block); ``None`` runs them here in order.
     progress : Progress, optional
         Updated after every block.
     on_block : callable, optional
         Called with the index of every block just finished and saved (tests interrupt here).
+    sizes : sequence of int, optional
+        Cases of each block: every array of a loaded block must hold that many values.
     """
     results: list[dict[str, np.ndarray] | None] = [None] * len(blocks)
-    done = checkpoint.done() if checkpoint is not None else set()
-    for i in sorted(done):
+    loaded = []
+    for i in sorted(checkpoint.done()) if checkpoint is not None else ():
         if i < len(blocks):
-            results[i] = checkpoint.load(i)  # type: ignore[union-attr]  # done is empty without one
+            try:
+                results[i] = checkpoint.load(i, None if sizes is None else sizes[i])  # type: ignore[union-attr]
+                loaded.append(i)
+            except DamagedBlock as exc:
+                _not_used(str(exc))
     todo = [i for i in range(len(blocks)) if results[i] is None]
     count = len(blocks) - len(todo)
     if count and checkpoint is not None:  # say so: a resumed study otherwise looks like a fresh one
@@ -297,18 +454,37 @@ def run_blocks(
         if on_block is not None:
             on_block(i)
 
-    if client is None:
-        for i in todo:
-            finish(i, fn(*shared, *blocks[i]))
-    elif todo:
-        from dask.distributed import as_completed
+    def compute(todo: list[int]) -> None:
+        if client is None:
+            for i in todo:
+                finish(i, fn(*shared, *blocks[i]))
+        elif todo:
+            from dask.distributed import as_completed
 
-        remote = [client.scatter(s, broadcast=True) for s in shared]
-        futures = [client.submit(_task, fn, *remote, *blocks[i], pure=False) for i in todo]
-        index = {f.key: i for f, i in zip(futures, todo, strict=True)}
-        try:
-            for f, r in as_completed(futures, with_results=True):
-                finish(index[f.key], r)
-        finally:
-            client.cancel(futures)
+            remote = [client.scatter(s, broadcast=True) for s in shared]
+            futures = [client.submit(_task, fn, *remote, *blocks[i], pure=False) for i in todo]
+            index = {f.key: i for f, i in zip(futures, todo, strict=True)}
+            try:
+                for f, r in as_completed(futures, with_results=True):
+                    finish(index[f.key], r)
+            finally:
+                client.cancel(futures)
+
+    compute(todo)
+    if loaded:  # the variables every block has: a computed block's, else most loaded blocks'
+        sets = [frozenset(r or ()) for r in results]
+        ref = [v for i, v in enumerate(sets) if i not in loaded] or [sets[i] for i in loaded]
+        names = max(set(ref), key=ref.count)
+        again = [i for i in loaded if sets[i] != names]
+        for i in again:
+            missing, extra = sorted(names - sets[i]), sorted(sets[i] - names)
+            what = f"lacks {', '.join(missing)}" if missing else f"has variables no other block has: {', '.join(extra)}"
+            _not_used(f"{checkpoint.used[i]}: {what}")  # type: ignore[union-attr]
+            count -= 1
+        compute(again)
     return results  # type: ignore[return-value]
+
+
+def _not_used(why: str) -> None:
+    """One warning: a checkpoint's block file is not used (``why`` names it); it is computed again."""
+    warnings.warn(f"{why}; not used, the block is computed again", stacklevel=3)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,7 +23,8 @@ import numpy as np
 import xarray as xr
 
 from twin.core.io import OutputError, write_netcdf
-from twin.core.params import ConfigError
+from twin.core.params import ConfigError, repeated
+from twin.core.runtime import MAX_CASES, ResourceError
 from twin.core.variables import attrs
 from twin.engine.config import Case, Scenario
 from twin.engine.kernels import COMPILED_DESIGNS, kernel_for, kernel_mark
@@ -34,6 +36,7 @@ from weather.readers import csv_problem, semicolon_problem
 __all__ = [
     "BLOCK",
     "Layout",
+    "check_list_size",
     "kernel_summary",
     "kpi_block",
     "layout",
@@ -87,20 +90,27 @@ def parse_grid(spec: str) -> tuple[str, tuple[Any, ...]]:
         values: tuple[Any, ...] = tuple(round(start + i * step, 12) for i in range(n))
     else:
         values = tuple(_value(v) for v in rhs.split(","))
-    if len(set(values)) != len(values):
+    if repeated(values) is not None:
         raise ConfigError(f"--grid {spec!r}: a value is repeated")
     return key, values
 
 
-def read_case_list(path: str | Path) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    """A CSV file of cases: a header of dotted keys, one case per row → ``(keys, rows)``."""
+def read_case_list(path: str | Path, cases_per_row: int = 1) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """A CSV file of cases: a header of dotted keys, one case per row → ``(keys, rows)``.
+
+    ``cases_per_row``: cases each row makes (sites × designs); a file of more rows than
+    :data:`~twin.core.runtime.MAX_CASES` cases allow is refused while it is read, before a row
+    becomes a case (:class:`~twin.core.runtime.ResourceError`)."""
     p = input_file(path, "CSV file of cases (--list)", ConfigError)
+    most = MAX_CASES // max(cases_per_row, 1) + 1  # the header and the most rows allowed
     try:
         with p.open(newline="", encoding="utf-8") as fh:
-            lines = list(csv.reader(fh))
+            nonblank = (r for r in csv.reader(fh) if any(c.strip() for c in r))
+            lines = list(itertools.islice(nonblank, most + 1))
+            more = sum(1 for _ in nonblank) if len(lines) > most else 0  # counted, not kept
     except (OSError, ValueError, csv.Error) as exc:  # ValueError: not UTF-8
         raise ConfigError(f"--list {p}: {csv_problem(exc)}") from None
-    lines = [r for r in lines if any(c.strip() for c in r)]
+    check_list_size(len(lines) - 1 + more, cases_per_row, f"--list {p}")
     if len(lines) < 2:
         raise ConfigError(f"--list {p}: needs a header of parameter keys and at least one row")
     problem = semicolon_problem(lines[0], lines[1])
@@ -117,6 +127,16 @@ def read_case_list(path: str | Path) -> tuple[tuple[str, ...], list[tuple[Any, .
             raise ConfigError(f"--list {p}: line {n} has {len(r)} values, the header {len(keys)}")
         rows.append(tuple(_value(c) for c in r))
     return keys, rows
+
+
+def check_list_size(n_rows: int, cases_per_row: int, where: str) -> None:
+    """Refuse a case list whose rows × sites × designs exceed :data:`~twin.core.runtime.MAX_CASES`
+    (the bound of a grid) before a row becomes a case."""
+    if n_rows * cases_per_row > MAX_CASES:
+        raise ResourceError(
+            f"{where}: {n_rows:,} rows make {n_rows * cases_per_row:,} cases ({cases_per_row:,} per row: one per "
+            f"site and design); at most {MAX_CASES:,} per study, as for a grid: split the list into several files"
+        )
 
 
 def sweep_scenario(base: Scenario, grid: Sequence[tuple[str, Sequence[Any]]]) -> Scenario:
@@ -210,6 +230,7 @@ def assemble(results: list[dict[str, np.ndarray]], lay: Layout) -> xr.Dataset:
 
 def _list_cases(base: Scenario, keys: Sequence[str], rows: Sequence[tuple]) -> tuple[list[Case], Layout]:
     """Cases of a list study in (site, design, row) order, and its layout."""
+    check_list_size(len(rows), len(base.sites) * len(base.designs), "the case list")
     per_row = []
     for n, row in enumerate(rows, start=2):
         try:
@@ -303,22 +324,33 @@ def run_sweep(
             **kernel_mark(len(cases), kernel),
         }
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), spec, force=force)
-    weather = prepare_weather(scenario)
-    bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
-    results = run_blocks(
-        kpi_block, blocks, shared=(scenario, weather), checkpoint=ckpt, client=client, progress=bar, on_block=on_block
-    )
-    ds = assemble(results, lay)
-    ds.attrs.update(
-        scenario=scenario.name,
-        weather_source=scenario.weather.source,
-        weather_seed=scenario.weather.seed,
-        cases=len(cases),
-        block_cases=block,
-        kernel=kernel_summary(kernel, scenario.designs),
-        comment="annual KPIs per case (twin.kpis); swept parameters are coordinates",
-    )
-    if out is not None and ckpt is not None:
-        write_netcdf(ds, out, force=force)
-        ckpt.remove()
+    try:
+        weather = prepare_weather(scenario)
+        bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
+        results = run_blocks(
+            kpi_block,
+            blocks,
+            shared=(scenario, weather),
+            checkpoint=ckpt,
+            client=client,
+            progress=bar,
+            on_block=on_block,
+            sizes=[min(block, len(cases) - s) for s in range(0, len(cases), block)],
+        )
+        ds = assemble(results, lay)
+        ds.attrs.update(
+            scenario=scenario.name,
+            weather_source=scenario.weather.source,
+            weather_seed=scenario.weather.seed,
+            cases=len(cases),
+            block_cases=block,
+            kernel=kernel_summary(kernel, scenario.designs),
+            comment="annual KPIs per case (twin.kpis); swept parameters are coordinates",
+        )
+        if out is not None and ckpt is not None:
+            write_netcdf(ds, out, force=force)
+            ckpt.remove()
+    finally:
+        if ckpt is not None:
+            ckpt.close()
     return ds

@@ -72,7 +72,7 @@ def sweeps(draw):
     sweep = []
     for k in keys:
         lo, hi = KEYS[k]
-        values = draw(st.lists(st.floats(lo, hi), min_size=1, max_size=4))
+        values = draw(st.lists(st.floats(lo, hi), min_size=1, max_size=4, unique=True))  # a repeated value is refused
         sweep.append((k, tuple(values)))
     sites = draw(st.sampled_from([("qingyang",), ("qingyang", "karamay")]))
     designs = draw(st.sampled_from([("free_air",), ("chilled_water",), ("free_air", "chilled_water")]))

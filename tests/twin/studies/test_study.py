@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 
 import numpy as np
 import pytest
@@ -134,8 +135,8 @@ def test_a_checkpoint_names_what_differs_and_reads_an_older_one(tmp_path):
     before the parts were kept (the fingerprint alone) and one unreadable are refused generally."""
     spec = {"kind": "ensemble", "scenario": {"sites": ["guian"]}, "seeds": [0, 1], "warming": [0.0]}
     path = tmp_path / "e.nc.checkpoint"
-    Checkpoint(path, spec)
-    Checkpoint(path, dict(spec))  # the same study resumes
+    Checkpoint(path, spec).close()  # a study holds its checkpoint until it closes it
+    Checkpoint(path, dict(spec)).close()  # the same study resumes
     with pytest.raises(OutputError, match=r"another study \(--seeds, --warming differ\); run the same command"):
         Checkpoint(path, {**spec, "seeds": [0, 2], "warming": [1.0]})
     (path / "study.json").write_text(json.dumps({"fingerprint": fingerprint({**spec, "seeds": [5]})}))
@@ -148,7 +149,7 @@ def test_a_checkpoint_names_what_differs_and_reads_an_older_one(tmp_path):
         OutputError, match=r"e\.nc\.checkpoint is unreadable as a checkpoint; remove it or pass --force"
     ):
         Checkpoint(path, spec)
-    Checkpoint(path, spec, force=True)
+    Checkpoint(path, spec, force=True).close()
     assert json.loads((path / "study.json").read_text())["fingerprint"] == fingerprint(spec)
 
 
@@ -159,6 +160,66 @@ def test_a_checkpoint_written_before_the_parts_were_kept_resumes_its_own_study(t
     path = tmp_path / "s.nc.checkpoint"
     path.mkdir()
     (path / "study.json").write_text(json.dumps({"fingerprint": fingerprint(spec)}))
-    ckpt = Checkpoint(path, spec)
-    ckpt.save(0, {"pue": np.array([1.2])})
-    assert Checkpoint(path, spec).done() == {0}
+    with Checkpoint(path, spec) as ckpt:
+        ckpt.save(0, {"pue": np.array([1.2])})
+    with Checkpoint(path, spec) as ckpt:
+        assert ckpt.done() == {0}
+
+
+def test_a_checkpoint_is_held_by_one_study_at_a_time(tmp_path):
+    """Two studies on one output: the second "resumed" the first's live checkpoint (or, with
+    --force and another grid, deleted it); it is refused at once, --force or not."""
+    from twin.studies.study import CheckpointInUse
+
+    spec = {"kind": "sweep", "scenario": {"sites": ["guian"]}, "list": None, "block": 5}
+    path = tmp_path / "s.nc.checkpoint"
+    first = Checkpoint(path, spec)
+    first.save(0, {"pue": np.array([1.2])})
+    for force in (False, True):
+        with pytest.raises(
+            CheckpointInUse,
+            match=rf"^{tmp_path}/s\.nc: another twin process {os.getpid()} is running a study on this output "
+            rf"\(it holds {path}\); wait for it to finish or stop it, or give another output name$",
+        ):
+            Checkpoint(path, {**spec, "block": 4}, force=force)
+    assert first.done() == {0} and first.load(0, 1)["pue"].tolist() == [1.2]
+    first.close()
+    with Checkpoint(path, spec) as again:  # released: the same study resumes
+        assert again.done() == {0}
+
+
+def test_a_study_in_another_process_holds_its_output(tmp_path):
+    """The lock is the operating system's: a study running in another process is refused by
+    the CLI in one line (exit 2), its checkpoint untouched; when that process ends (killed
+    here), the lock is gone with it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "s.nc"
+    argv = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5,0.6"]
+    holder = (
+        "import sys, time\n"
+        "from twin.studies.study import Checkpoint\n"
+        f"c = Checkpoint({str(out) + '.checkpoint'!r}, {{'kind': 'sweep'}})\n"
+        "print('held', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        before = sorted(p.name for p in (tmp_path / "s.nc.checkpoint").iterdir())
+        for extra in ([], ["--force"]):
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                assert cli.main([*argv, "-o", str(out), *extra]) == 2
+            assert err.getvalue() == (
+                f"twin: error: {out}: another twin process {proc.pid} is running a study on this output "
+                f"(it holds {out}.checkpoint); wait for it to finish or stop it, or give another output name\n"
+            )
+        assert sorted(p.name for p in (tmp_path / "s.nc.checkpoint").iterdir()) == before
+    finally:
+        proc.kill()
+        proc.wait()
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main([*argv, "-o", str(out), "--force"]) == 0  # another study: --force discards the old one
+    assert out.exists() and not (tmp_path / "s.nc.checkpoint").exists()

@@ -279,3 +279,145 @@ def test_kernel_summary_names_each_designs_implementation(monkeypatch):
     )
     assert sweep.kernel_summary("reference", ["free_air", "spray"]) == "reference (free_air, spray)"
     assert sweep.kernel_summary("numba", ["free_air"]) == "numba (free_air)"
+
+
+@pytest.fixture(scope="module")
+def three_blocks(tmp_path_factory):
+    """A checkpoint of BASE × GRID in blocks of 5 with blocks 0, 1 and 2 finished."""
+    out = tmp_path_factory.mktemp("ck") / "s.nc"
+
+    def interrupt(i):
+        if i == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_sweep(BASE, GRID, output=out, block=5, progress=False, on_block=interrupt)
+    return out.with_name("s.nc.checkpoint")
+
+
+def _block(ckpt, i):
+    (p,) = ckpt.glob(f"block-{i:06d}*.npz")
+    return p
+
+
+def _rewrite(p, **changes):
+    with np.load(p) as z:
+        data = {k: z[k] for k in z.files}
+    data.update(changes)
+    with p.open("wb") as fh:
+        np.savez(fh, **data)
+
+
+DAMAGE = {
+    "cut-in-half": lambda c: _block(c, 1).write_bytes(_block(c, 1).read_bytes()[:2000]),
+    "empty": lambda c: _block(c, 1).write_bytes(b""),
+    "garbage": lambda c: _block(c, 1).write_bytes(b"\x93NUMPY" + bytes(range(256)) * 40),
+    "pue-edited": lambda c: _rewrite(_block(c, 1), pue=np.full(5, 0.5)),
+    "array-cut-short": lambda c: _rewrite(_block(c, 1), pue=np.full(3, 1.2)),
+    "block-0-copied-over-1": lambda c: _block(c, 1).write_bytes(_block(c, 0).read_bytes()),
+    "block-0-copied-with-its-name": lambda c: (
+        _block(c, 1).unlink(),
+        (c / _block(c, 0).name.replace("block-000000", "block-000001")).write_bytes(_block(c, 0).read_bytes()),
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_or_edited_block_is_computed_again_with_one_warning(damage, three_blocks, grid_result, tmp_path):
+    """A block cut short, emptied, garbage, edited (PUE 0.5) or copied from another block was an
+    internal error, or a silently wrong result (the newcomer's PUE 0.500): it is not used."""
+    import shutil
+    import warnings
+
+    ckpt = tmp_path / "s.nc.checkpoint"
+    shutil.copytree(three_blocks, ckpt)
+    DAMAGE[damage](ckpt)
+    bad = _block(ckpt, 1)
+    computed = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = run_sweep(BASE, GRID, output=tmp_path / "s.nc", block=5, progress=False, on_block=computed.append)
+    assert computed == [1, 3, 4]
+    (w,) = (str(w.message) for w in caught if "block" in str(w.message))
+    assert w.startswith(f"{bad}: ") and w.endswith("; not used, the block is computed again")
+    xr.testing.assert_identical(ds, grid_result.assign_attrs(ds.attrs))
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            {"pue": np.full(3, 1.2)},
+            "variable pue has shape (3,) and type float64; it needs 5 values, one per case of the block",
+        ),
+        ({"pue": None}, "lacks pue"),
+    ],
+)
+def test_a_block_of_an_older_checkpoint_is_used_if_it_reads_with_the_right_shape(
+    change, said, three_blocks, grid_result, tmp_path
+):
+    """Session 11's blocks (``block-NNNNNN.npz``, no digest) resume; one that is unreadable, holds
+    pickled objects or arrays of the wrong length, or lacks a variable, is computed again."""
+    import shutil
+    import warnings
+
+    ckpt = tmp_path / "s.nc.checkpoint"
+    shutil.copytree(three_blocks, ckpt)
+    for i in range(3):
+        _block(ckpt, i).rename(ckpt / f"block-{i:06d}.npz")
+    with np.load(ckpt / "block-000001.npz") as z:
+        data = {k: z[k] for k in z.files}
+    np.savez(ckpt / "block-000001.npz", **{**data, "pue": np.array([object()] * 5, dtype=object)})
+    data.update(change)
+    np.savez(ckpt / "block-000002.npz", **{k: v for k, v in data.items() if v is not None})
+    (ckpt / "block-x.npz").write_text("not a block")  # other names are not blocks
+    computed = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = run_sweep(BASE, GRID, output=tmp_path / "s.nc", block=5, progress=False, on_block=computed.append)
+    assert sorted(computed) == [1, 2, 3, 4]  # block 0 loaded: the older format is read
+    first, second = sorted(str(w.message) for w in caught if "block" in str(w.message))
+    assert first.startswith(f"{ckpt}/block-000001.npz: not a readable block (")
+    assert "Object arrays cannot be loaded when allow_pickle=False" in first
+    assert second == f"{ckpt}/block-000002.npz: {said}; not used, the block is computed again"
+    xr.testing.assert_identical(ds, grid_result.assign_attrs(ds.attrs))
+
+
+def test_cli_says_a_damaged_block_in_one_warning_line(three_blocks, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(three_blocks, tmp_path / "s.nc.checkpoint")
+    DAMAGE["empty"](tmp_path / "s.nc.checkpoint")
+    bad = _block(tmp_path / "s.nc.checkpoint", 1)
+    argv = ["sweep", "--site", "karamay", "guian", "--cooling", "free_air", "spray", "--block", "5", "-o", "s.nc"]
+    argv += ["--grid", "facility.utilisation=0.3,0.6,0.9", "--grid", "cooling.free_air.evap_effectiveness=0.7,0.9"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert f"twin: warning: {bad.relative_to(tmp_path)}: not a readable block (" in "\n".join(err)
+    assert next(line for line in err if "warning" in line).endswith("not used, the block is computed again")
+    assert err[0] == "resuming from s.nc.checkpoint: 2 of 5 blocks done, 3 to run"  # block 1 is not done
+
+
+def test_a_case_list_beyond_the_bound_of_cases_is_refused_before_its_rows_become_cases(tmp_path, monkeypatch, capsys):
+    """A 300,000-row --list was never refused (still building cases after 300 s): rows × sites ×
+    designs are counted while the file is read and held to the grid's bound, MAX_CASES."""
+    from twin.core.runtime import ResourceError
+    from twin.studies import sweep
+
+    monkeypatch.setattr(sweep, "MAX_CASES", 10)
+    f = tmp_path / "cases.csv"
+    f.write_text("facility.utilisation\n" + "".join(f"0.{i}\n\n" for i in range(1, 7)))  # 6 rows, blank lines
+    assert len(read_case_list(f, 1)[1]) == 6
+    bound = r"at most 10 per study, as for a grid: split the list into several files$"
+    with pytest.raises(ResourceError, match=rf"^--list {f}: 6 rows make 12 cases \(2 per row: .*{bound}"):
+        read_case_list(f, 2)
+    with pytest.raises(ResourceError, match=rf"^the case list: 6 rows make 12 cases \(2 per row: .*{bound}"):
+        run_sweep(Scenario(sites=("karamay", "guian")), case_list=read_case_list(f), progress=False)
+    monkeypatch.chdir(tmp_path)
+    argv = ["sweep", "--site", "karamay", "guian", "--cooling", "free_air", "--list", "cases.csv", "-o", "s.nc"]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == (
+        "twin: error: --list cases.csv: 6 rows make 12 cases (2 per row: one per site and design); at most 10 per "
+        "study, as for a grid: split the list into several files\n"
+    )
