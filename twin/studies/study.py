@@ -111,6 +111,9 @@ class Checkpoint:
         self._lock: int | None = None
         self.used: dict[int, Path] = {}
         """The file each block :meth:`load` returned was read from."""
+        self.digests = True
+        """Whether every block of this checkpoint has a digest in its name (False: a checkpoint
+        written before blocks had one, whose ``block-NNNNNN.npz`` files are still read)."""
         parts = spec_parts(spec)
         meta = self.path / "study.json"
         if self.path.exists() and not self.path.is_dir():
@@ -129,6 +132,7 @@ class Checkpoint:
                 except (OSError, ValueError, KeyError, TypeError, AttributeError):
                     old, old_parts = None, {}
                 if old == key:
+                    self.digests = saved.get("blocks") == "digest"
                     return
                 if not force:
                     resume = "" if old is None else "run the same command as before to resume it, or "
@@ -143,7 +147,7 @@ class Checkpoint:
                         shutil.rmtree(p)
                     else:
                         p.unlink()
-            text = json.dumps({"fingerprint": key, "parts": parts})
+            text = json.dumps({"fingerprint": key, "parts": parts, "blocks": "digest"})
             atomic_write(meta, lambda p: p.write_text(text, encoding="utf-8"))
         except BaseException:
             self.close()
@@ -219,14 +223,16 @@ class Checkpoint:
         DamagedBlock
             No file of block ``i`` can be used (the message names the file and why): unreadable
             (cut short, not an npz, pickled objects: never loaded), its digest does not match, or an
-            array is not one value per case (``cases``). A block written before blocks had a digest
-            (``block-NNNNNN.npz``) is checked for the last two only.
+            array is not one value per case (``cases``). A block without a digest
+            (``block-NNNNNN.npz``) is used only in a checkpoint written before blocks had one
+            (its ``study.json`` without ``"blocks": "digest"``), checked for the last two only.
         """
-        files = sorted((p for j, _, p in self._files() if j == i), key=lambda p: p.name, reverse=True)
+        named = sorted(((d is None, p.name), p) for j, d, p in self._files() if j == i)
+        files = [p for _, p in named]  # a file with a digest first
         if not files:
             raise DamagedBlock(f"{self._file(i)}: no such block")
         why = ""
-        for p in files:  # a file with a digest first
+        for p in files:
             try:
                 out = self._read(i, p, cases)
                 self.used[i] = p
@@ -249,7 +255,13 @@ class Checkpoint:
                 out = {k: z[k] for k in z.files}
         except Exception as exc:  # zipfile, EOF, pickled data, a bad header: all damage
             reason = " ".join(str(exc).split())[:80] or type(exc).__name__
+            if "pickled" in reason or "allow_pickle" in reason:  # numpy's advice to load it is not ours
+                reason = "it holds pickled Python objects, which are never loaded"
             raise DamagedBlock(f"{p}: not a readable block ({reason})") from None
+        if digest is None and self.digests:
+            raise DamagedBlock(
+                f"{p}: has no digest in its name, which every block of this study has (put there by hand?)"
+            )
         if digest is not None and self._digest(i, data) != digest:
             raise DamagedBlock(f"{p}: its content does not match its digest (edited, or copied from another block)")
         if not out:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -322,6 +324,45 @@ DAMAGE = {
 }
 
 
+def _undigested(c, beside):
+    """Block 1 edited (PUE 0.5) and saved under the name without a digest, beside its good file or alone."""
+    good = _block(c, 1)
+    with np.load(good) as z:
+        data = {k: z[k] for k in z.files}
+    if not beside:
+        good.unlink()
+    np.savez(c / "block-000001.npz", **{**data, "pue": np.full(5, 0.5)})
+
+
+UNDIGESTED = {"undigested-edit-alone": False, "undigested-edit-beside-the-good-file": True}
+
+
+@pytest.mark.parametrize("damage", list(UNDIGESTED))
+def test_an_edited_block_named_without_a_digest_is_not_used(damage, three_blocks, grid_result, tmp_path):
+    """A block file named as before digests (``block-000001.npz``) in a checkpoint whose blocks all
+    have one was used unchecked: PUE 0.500 printed, exit 0 (re-check of the newcomer's case)."""
+    import shutil
+    import warnings
+
+    ckpt = tmp_path / "s.nc.checkpoint"
+    shutil.copytree(three_blocks, ckpt)
+    _undigested(ckpt, UNDIGESTED[damage])
+    computed = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = run_sweep(BASE, GRID, output=tmp_path / "s.nc", block=5, progress=False, on_block=computed.append)
+    said = [str(w.message) for w in caught if "block" in str(w.message)]
+    if UNDIGESTED[damage]:  # the good file is read first and used
+        assert computed == [3, 4] and not said
+    else:
+        assert computed == [1, 3, 4]
+        assert said == [
+            f"{ckpt}/block-000001.npz: has no digest in its name, which every block of this study has "
+            "(put there by hand?); not used, the block is computed again"
+        ]
+    xr.testing.assert_identical(ds, grid_result.assign_attrs(ds.attrs))
+
+
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_a_damaged_or_edited_block_is_computed_again_with_one_warning(damage, three_blocks, grid_result, tmp_path):
     """A block cut short, emptied, garbage, edited (PUE 0.5) or copied from another block was an
@@ -365,6 +406,9 @@ def test_a_block_of_an_older_checkpoint_is_used_if_it_reads_with_the_right_shape
     shutil.copytree(three_blocks, ckpt)
     for i in range(3):
         _block(ckpt, i).rename(ckpt / f"block-{i:06d}.npz")
+    meta = json.loads((ckpt / "study.json").read_text())
+    del meta["blocks"]  # session 11's study.json: no word of digests
+    (ckpt / "study.json").write_text(json.dumps(meta))
     with np.load(ckpt / "block-000001.npz") as z:
         data = {k: z[k] for k in z.files}
     np.savez(ckpt / "block-000001.npz", **{**data, "pue": np.array([object()] * 5, dtype=object)})
@@ -378,7 +422,9 @@ def test_a_block_of_an_older_checkpoint_is_used_if_it_reads_with_the_right_shape
     assert sorted(computed) == [1, 2, 3, 4]  # block 0 loaded: the older format is read
     first, second = sorted(str(w.message) for w in caught if "block" in str(w.message))
     assert first.startswith(f"{ckpt}/block-000001.npz: not a readable block (")
-    assert "Object arrays cannot be loaded when allow_pickle=False" in first
+    assert first.endswith(
+        "(it holds pickled Python objects, which are never loaded); not used, the block is computed again"
+    )
     assert second == f"{ckpt}/block-000002.npz: {said}; not used, the block is computed again"
     xr.testing.assert_identical(ds, grid_result.assign_attrs(ds.attrs))
 
