@@ -1165,9 +1165,14 @@ def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
 def _study_output(args: argparse.Namespace, stem: str) -> Path:
     """``-o`` or the first free ``out/STEM.nc`` (an unfinished study keeps its name: its file is not there yet),
     checked before the study starts (:func:`_check_output`)."""
+    from twin.studies.study import refuse_if_held
+
     if args.output:
-        return _check_output("-o", args.output, args.force)
-    return _check_output("--out-dir", _free_name(stem, ".nc", Path(args.out_dir)), args.force)
+        out = _check_output("-o", args.output, args.force)
+    else:
+        out = _check_output("--out-dir", _free_name(stem, ".nc", Path(args.out_dir)), args.force)
+    refuse_if_held(out.with_name(out.name + ".checkpoint"))  # before a Dask cluster is started for it
+    return out
 
 
 @contextlib.contextmanager

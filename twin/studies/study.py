@@ -23,7 +23,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import numpy as np
 
@@ -163,17 +163,7 @@ class Checkpoint:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            try:
-                pid = os.read(fd, 32).decode("ascii", "replace").strip()
-            except OSError:
-                pid = ""
-            os.close(fd)
-            output = self.path.with_name(self.path.name.removesuffix(".checkpoint"))
-            who = f"process {pid}" if pid.isdigit() else "process"
-            raise CheckpointInUse(
-                f"{output}: another twin {who} is running a study on this output (it holds {self.path}); "
-                "wait for it to finish or stop it, or give another output name"
-            ) from None
+            _in_use(self.path, fd)
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode("ascii"))
         self._lock = fd
@@ -276,6 +266,38 @@ class Checkpoint:
         """Delete the checkpoint (after the study's output is written) and release its lock."""
         shutil.rmtree(self.path, ignore_errors=True)
         self.close()
+
+
+def _in_use(path: Path, fd: int) -> NoReturn:
+    """Refuse: the checkpoint ``path`` is held by another process (its lock file open as ``fd``,
+    closed here; the holder's PID read from it)."""
+    try:
+        pid = os.read(fd, 32).decode("ascii", "replace").strip()
+    except OSError:
+        pid = ""
+    os.close(fd)
+    output = path.with_name(path.name.removesuffix(".checkpoint"))
+    who = f"process {pid}" if pid.isdigit() else "process"
+    raise CheckpointInUse(
+        f"{output}: another twin {who} is running a study on this output (it holds {path}); "
+        "wait for it to finish or stop it, or give another output name"
+    )
+
+
+def refuse_if_held(path: str | Path) -> None:
+    """Refuse at once (:class:`CheckpointInUse`) when another process holds the checkpoint
+    ``path``; else nothing (the lock is not kept: :class:`Checkpoint` takes it). For a command to
+    say so before it starts a Dask cluster."""
+    lock = Path(path) / LOCK_FILE
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:  # no checkpoint, or none held yet
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        _in_use(Path(path), fd)
+    os.close(fd)
 
 
 def _other_study(old: str | None, old_parts: Any, parts: dict[str, str]) -> str:

@@ -223,3 +223,29 @@ def test_a_study_in_another_process_holds_its_output(tmp_path):
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
         assert cli.main([*argv, "-o", str(out), "--force"]) == 0  # another study: --force discards the old one
     assert out.exists() and not (tmp_path / "s.nc.checkpoint").exists()
+
+
+def test_a_held_output_is_refused_before_a_dask_cluster_is_started(tmp_path, monkeypatch):
+    """With --workers the cluster was started first and the second study refused only after it:
+    the lock is now looked at (not taken) as soon as the output is known."""
+    import twin.studies.study as study_mod
+    from twin.studies.study import CheckpointInUse, refuse_if_held
+
+    out = tmp_path / "s.nc"
+    path = tmp_path / "s.nc.checkpoint"
+    refuse_if_held(path)  # nothing there: nothing to say
+    held = Checkpoint(path, {"kind": "sweep"})
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started for an output another study holds")
+
+    monkeypatch.setattr(study_mod, "cluster", no_cluster)
+    err = io.StringIO()
+    argv = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5,0.6"]
+    with contextlib.redirect_stderr(err):
+        assert cli.main([*argv, "--workers", "2", "-o", str(out)]) == 2
+    assert err.getvalue().startswith(f"twin: error: {out}: another twin process {os.getpid()} is running a study")
+    with pytest.raises(CheckpointInUse):
+        refuse_if_held(path)
+    held.close()
+    refuse_if_held(path)  # released: the next study may take it
