@@ -108,9 +108,9 @@ def of_arrays(memo: LRU, make: Callable[[], T], arrays: Sequence[Any], *key: Has
     ``make()`` unmemoised. The arrays of the result are read-only, as :func:`of_values`'.
     """
     values = [np.asarray(a) for a in arrays]
-    _ARRAY_MEMOS.add(memo)
 
     def built() -> tuple[list[bytes], T]:
+        _ARRAY_MEMOS.add(memo)  # on a miss only: a memo holding an entry has had one
         out = make()
         _freeze(out)
         return [a.tobytes() for a in values], out
