@@ -176,6 +176,16 @@ class Variability:
         Spread of the hour of the daily maximum dry bulb, per month, h (:func:`peak_hour_spread`).
         Given, each day's hour of the maximum is drawn about :data:`T_MAX_SOLAR_HOUR` with it
         (:func:`peak_hour_draws`); absent, every day's maximum is at that hour.
+    t_dew_depression_p10 : tuple of 12 float, optional
+        Each month's 10th percentile of the hourly dew-point depression (dry bulb − dew point)
+        over the month's mean depression (:func:`depression_low_ratio`). Given, the generated
+        depression is :func:`positive_depression` of its rank, whose 10th percentile is this
+        share of the normals' mean depression; absent, the dew point is capped at the dry bulb
+        (every hour where the two cross is saturated).
+    t_dew_depression_p05 : tuple of 12 float, optional
+        The same for the 5th percentile (:func:`depression_low_ratio` with ``percentile = 5``).
+        Given with ``t_dew_depression_p10``, it sets the shape of the depression's low tail
+        (:func:`depression_tail_power`); absent, :data:`DEPRESSION_TAIL_POWER`.
     wind_hourly_lag1, wind_hourly_lag2 : float, optional
         Lag-1 and lag-2 autocorrelations of the hourly wind speed about the day's curve (its day's
         mean and its month's mean diurnal profile, :func:`weather.validation.residual_lags`).
@@ -216,6 +226,8 @@ class Variability:
     t_peak_hours: tuple[float, ...] | None = None
     t_dew_dip_slope: tuple[float, ...] | None = None
     t_peak_hour_sd_h: tuple[float, ...] | None = None
+    t_dew_depression_p10: tuple[float, ...] | None = None
+    t_dew_depression_p05: tuple[float, ...] | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
 
@@ -779,6 +791,140 @@ def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.n
     sums = [np.bincount(month, weights=w, minlength=12) for w in (np.ones_like(z), z, dip, z * z, z * dip)]
     n, sz, sd, szz, szd = ((np.roll(x, 1) + x + np.roll(x, -1)) for x in sums)  # the month and its neighbours
     return (szd - sz * sd / n) / (szz - sz * sz / n)
+
+
+DEPRESSION_PERCENTILE = 10.0
+"""The percentile of a month's hourly dew-point depressions that ``t_dew_depression_p10`` gives
+(:func:`depression_low_ratio`; assumption: low enough to describe the hours near saturation — RH
+95 % is a depression of 0.7–0.9 K — and high enough that the records' rounding of both temperatures
+to 0.1 K does not decide it: their 5th percentile is 0.0 K in five months, the 10th in two)."""
+
+
+def depression_low_ratio(
+    t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray, percentile: float = DEPRESSION_PERCENTILE
+) -> np.ndarray:
+    """Each month's low percentile of the hourly dew-point depression over its mean depression, shape (12,).
+
+    Parameters
+    ----------
+    t_db, t_dp : numpy.ndarray
+        Hourly dry bulb and dew point, °C.
+    month : numpy.ndarray of int
+        Month of each hour, 0 … 11.
+    percentile : float
+        Which percentile, %.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per month, the ``percentile`` th percentile of ``t_db − t_dp`` divided by
+        its mean (0 where the mean is not positive). On a record it is ``t_dew_depression_p10`` of
+        :class:`Variability` (the records': 0.01 … 0.56; Karamay's months 0.34 … 0.56, Qingyang's
+        and Dulles's mostly 0.1 … 0.2); on a generated year, what the generator draws to it. As a
+        share of the mean depression (which the normals give: mean dry bulb − mean dew point) it
+        describes the shape of the depression's distribution, not its level.
+    """
+    dep = t_db - t_dp
+    mean = np.bincount(month, weights=dep, minlength=12) / np.bincount(month, minlength=12)
+    low = _monthly_percentile(dep, month, percentile)
+    return np.where(mean > 0.0, low / np.where(mean > 0.0, mean, 1.0), 0.0)
+
+
+DEPRESSION_TAIL_POWER = 0.5
+"""The power of the rank in :func:`positive_depression` below the 10th percentile without
+``t_dew_depression_p05`` (assumption, from the five records: their 1st and 5th percentiles are
+0.34 and 0.72 of the 10th, the median over the months whose 10th percentile is above 0.3 K; the
+square root gives 0.32 and 0.71)."""
+
+DEPRESSION_TAIL_POWER_MAX = 8.0
+"""The largest power of the rank below the 10th percentile: a month whose 5th percentile is 0 (a
+record with more than 5 % of its hours saturated; Qingyang's March, Dulles's August) keeps its
+drawn depression there (``(rank / p)^8`` is below 0.4 % of ``low`` at half the percentile)."""
+
+DEPRESSION_BODY_POWER = 0.3
+"""The power of the rank in :func:`positive_depression` above the 10th percentile (assumption: below
+the flattest record's body, Karamay's, whose 25th and 50th percentiles are 1.45 and 2.11 of the
+10th, powers 0.41 and 0.46 of the rank; the five records' median 1.94 and 3.71, 0.72 and 0.81), so
+that the floor there lifts only a body of hours drawn more humid than any record's."""
+
+
+DEPRESSION_FLOOR_MAX = 1.0
+"""The highest floor of :func:`positive_depression`, K: the floor shapes the hours near saturation
+(RH ≥ 95 % is a depression below 0.7–0.9 K, RH ≥ 87 % below 2 K at 20 °C) and leaves the drier
+hours as drawn (assumption). Without it, an arid summer's floor (Karamay's August 10th percentile
+7.4 K) lifted the humid hours that make the generated 0.4 % wet bulb (twenty seeds −0.49 → −0.60 K)."""
+
+
+def depression_tail_power(p05: Any, p10: Any) -> np.ndarray:
+    """The power of the rank below the 10th percentile from a month's 5th and 10th percentiles.
+
+    ``ln(p05 / p10) / ln ½``, within 0.1 … :data:`DEPRESSION_TAIL_POWER_MAX` (the largest where
+    ``p05`` is 0), :data:`DEPRESSION_TAIL_POWER` where ``p10`` is 0.
+    """
+    p05, p10 = np.broadcast_arrays(np.asarray(p05, dtype=float), np.asarray(p10, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.log(p05 / p10) / np.log(0.5)
+    power = np.where(p05 <= 0.0, DEPRESSION_TAIL_POWER_MAX, power)
+    return np.where(p10 > 0.0, np.clip(power, 0.1, DEPRESSION_TAIL_POWER_MAX), DEPRESSION_TAIL_POWER)
+
+
+def depression_rank(raw: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Each hour's rank by ``raw`` within its month, as a share of the month's hours, ``(r + ½) / n``."""
+    raw = np.asarray(raw, dtype=float)
+    month = np.asarray(month)
+    order = np.lexsort((raw, month))
+    counts = np.bincount(month, minlength=12)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(raw.size)
+    rank[order] = np.arange(raw.size) - starts[month[order]]
+    return (rank + 0.5) / counts[month]
+
+
+def positive_depression(raw: np.ndarray, rank: np.ndarray, month: np.ndarray, low: Any, power: Any) -> np.ndarray:
+    """The dew-point depression from a positive distribution whose low percentile is ``low``, K.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        Dry bulb minus dew point as drawn, hourly, K (negative where the dew point was drawn above
+        the dry bulb).
+    rank : numpy.ndarray
+        Each hour's rank by ``raw`` within its month, a share of the month's hours
+        (:func:`depression_rank`).
+    month : numpy.ndarray of int
+        Month of each hour, 0 … 11.
+    low : array_like, shape (12,)
+        The depression's :data:`DEPRESSION_PERCENTILE` th percentile wanted per month, K
+        (``t_dew_depression_p10`` times the normals' mean depression).
+    power : array_like, shape (12,)
+        The power of the rank below that percentile per month (:func:`depression_tail_power`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``max(raw, low (rank / p)^b, 0)``, K, ``p`` = 0.1, ``b`` the month's ``power`` below ``p``
+        and the smaller of it and :data:`DEPRESSION_BODY_POWER` above: positive where ``low > 0``;
+        with ``low = 0``, ``max(raw, 0)`` (the dew point capped at the dry bulb).
+
+    Notes
+    -----
+    The floor ``low (rank / p)^b`` is the quantile function of a positive distribution whose
+    ``p``-quantile is ``low`` and whose cumulative distribution below it is ``p (D / low)^(1/b)``
+    (from the record's 5th and 10th percentiles; the form is an assumption). Both the floor and
+    ``raw`` increase with the rank, so the result does: the most humid hours stay the most humid,
+    and an hour drawn drier than the floor (the hot afternoons of the design conditions, the
+    body of a month's hours: :data:`DEPRESSION_BODY_POWER`) is unchanged. A cap at the dry bulb
+    (``low = 0``) puts every hour whose dew point is drawn above the dry bulb at exactly 100 % RH.
+    The rank is within the calendar month, so a humid hour's floor can change at 00:00 on the 1st
+    by up to the difference of two months' ``low``.
+    """
+    month = np.asarray(month)
+    low = np.maximum(np.asarray(low, dtype=float), 0.0)[month]
+    power = np.asarray(power, dtype=float)[month]
+    share = np.asarray(rank, dtype=float) / (DEPRESSION_PERCENTILE / 100.0)
+    floor = low * share ** np.where(share <= 1.0, power, np.minimum(power, DEPRESSION_BODY_POWER))
+    floor = np.minimum(floor, DEPRESSION_FLOOR_MAX)
+    return np.maximum(np.maximum(np.asarray(raw, dtype=float), floor), 0.0)
 
 
 def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
@@ -1360,6 +1506,14 @@ def typical_year(
     zero = np.zeros(mon_h.size)
     humid = np.repeat(z_day, 24) * warm / np.maximum(monthly_correction(zero, mon_h, peak), 0.5)
     beta = np.zeros(12)
+    # The dew point's depression: its month's 10th percentile the record's share of the normals'
+    # mean depression, its low tail's shape from the record's 5th percentile.
+    low = power = None
+    if var.t_dew_depression_p10 is not None:
+        low = np.asarray(var.t_dew_depression_p10, dtype=float) * np.maximum(g["t_mean_c"] - g["t_dew_mean_c"], 0.0)
+        power = np.full(12, DEPRESSION_TAIL_POWER)
+        if var.t_dew_depression_p05 is not None:
+            power = depression_tail_power(var.t_dew_depression_p05, var.t_dew_depression_p10)
     fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
         # κ and β through the year without steps (as a constant per month the night's dew point
@@ -1367,9 +1521,20 @@ def typical_year(
         # a month's hours only, which a month's start does not hold.
         kappa_h = monthly_correction(zero, mon_h, kappa).clip(0.0, 1.0)
         beta_h = monthly_correction(zero, mon_h, beta).clip(-DIP_SLOPE_MAX, DIP_SLOPE_MAX)
-        td = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
-        for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
-            td = np.minimum(monthly_correction(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
+        drawn = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
+        if low is None:
+            td = drawn
+            for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
+                td = np.minimum(monthly_correction(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
+        else:
+            # The depression below the dry bulb from a positive distribution (positive_depression),
+            # the drawn series shifted (smoothly) until the monthly means are the normals again.
+            rank = depression_rank(t_db - drawn, mon_h)
+            shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
+            for _ in range(8):
+                kept = positive_depression(t_db - drawn - shift, rank, mon_h, low, power)
+                td = np.minimum(t_db - kept, DEW_POINT_MAX_C)
+                shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
@@ -1391,7 +1556,6 @@ def typical_year(
         )
         kappa = np.clip(kappa + gap / np.maximum(peak, 0.5), 0.0, 1.0)
     td = np.minimum(td, t_db)
-
     # --- wind and pressure ----------------------------------------------------------------------
     if var.wind_hourly_lag1 is None or var.wind_hourly_lag2 is None:
         z_wind = _ar1(rng, time.size, WIND_HOURLY_LAG1)
@@ -1456,6 +1620,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     peak = peak_hours(ds["t_db"].to_numpy(), day_month)
     dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
     dip_slope = dew_dip_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
+    dep_args = (ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
     day_t = ds["t_db"].to_series().resample("D")
     daily_max, daily_min = day_t.max(), day_t.min()
     ext = extreme_statistics(daily_max.to_numpy(), daily_min.to_numpy(), daily_max.index.month.to_numpy() - 1)
@@ -1479,6 +1644,8 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
         t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
         t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
+        t_dew_depression_p10=tuple(round(float(x), 3) for x in depression_low_ratio(*dep_args)),
+        t_dew_depression_p05=tuple(round(float(x), 3) for x in depression_low_ratio(*dep_args, 5.0)),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         **ext,
