@@ -534,6 +534,13 @@ def _skewed(z: np.ndarray, skew: np.ndarray) -> np.ndarray:
     return (z + g * (z**2 - 1.0) / 6.0) / np.sqrt(1.0 + g**2 / 18.0)
 
 
+SKEW_BOUND = VARIABILITY_RANGES["t_min_skew"][1]
+"""Bound of the daily extremes' skewness, each way: the site files' range of ``t_max_skew`` and
+``t_min_skew`` (what :func:`extreme_statistics` clips to) and of the skewness parameter the
+generator draws for the minima (beyond about 1 the first-order Cornish–Fisher map of
+:func:`_skewed` is no longer accurate, and at 1.5 it stays monotone over ±6 SD)."""
+
+
 DIURNAL_ITERATIONS = 14
 """Corrections of the diurnal cycle's excursions until the monthly means of the generated daily
 maxima and minima equal the normals, and of the daily anomaly's spread for what the dew-point
@@ -639,6 +646,36 @@ def light_tails(z: np.ndarray, kurtosis: float) -> np.ndarray:
     return np.sinh(np.arcsinh(z) / delta) / float(np.interp(delta, _SAS_DELTA, sd))
 
 
+def _skew_step(parameter: np.ndarray, target: np.ndarray, daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """One correction of the monthly skewness parameter of :func:`_skewed` towards ``target``.
+
+    The generated :func:`neighbour_skew` of ``daily`` is over each month and its neighbours, so the
+    step is its gap averaged the same way (a step by each month's own gap grows month-to-month
+    alternations), and the parameter stays within ±:data:`SKEW_BOUND`.
+    """
+    gap = target - neighbour_skew(daily, month)
+    return np.clip(parameter + (np.roll(gap, 1) + gap + np.roll(gap, -1)) / 3.0, -SKEW_BOUND, SKEW_BOUND)
+
+
+def _spread_gain(
+    anomaly: np.ndarray,
+    clim: np.ndarray,
+    month: np.ndarray,
+    normal: np.ndarray,
+    target: np.ndarray,
+    year: int,
+    spread_of: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Daily factor by which ``anomaly`` is rescaled until the spread of ``clim + anomaly`` (each
+    month shifted to ``normal``) is ``target`` in every month (:func:`daily_anomaly_sd`;
+    :data:`SPREAD_ITERATIONS` rescalings)."""
+    gain = np.ones_like(anomaly)
+    for _ in range(SPREAD_ITERATIONS):
+        spread = (spread_of or daily_anomaly_sd)(monthly_correction(clim + anomaly * gain, month, normal), month)
+        gain = gain * mean_preserving_daily(target / np.maximum(spread, 0.05), year)
+    return gain
+
+
 def _spread_to(
     anomaly: np.ndarray,
     clim: np.ndarray,
@@ -648,12 +685,8 @@ def _spread_to(
     year: int,
     spread_of: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """``anomaly`` rescaled until the spread of ``clim + anomaly`` (each month shifted to ``normal``)
-    is ``target`` in every month (:func:`daily_anomaly_sd`; :data:`SPREAD_ITERATIONS` rescalings)."""
-    for _ in range(SPREAD_ITERATIONS):
-        spread = (spread_of or daily_anomaly_sd)(monthly_correction(clim + anomaly, month, normal), month)
-        anomaly = anomaly * mean_preserving_daily(target / np.maximum(spread, 0.05), year)
-    return anomaly
+    """``anomaly`` rescaled by :func:`_spread_gain`."""
+    return anomaly * _spread_gain(anomaly, clim, month, normal, target, year, spread_of)
 
 
 def _bounded_gain(gain: np.ndarray, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1144,6 +1177,32 @@ def _about_month_mean(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return daily - (np.bincount(month, weights=daily, minlength=12) / np.bincount(month, minlength=12))[month]
 
 
+def neighbour_skew(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Skewness per month of daily values, each day's deviation from its month's mean over the
+    month's SD, over the month and its two neighbours, shape (12,): ``t_max_skew`` and
+    ``t_min_skew`` of :class:`Variability` (before :func:`extreme_statistics` clips them).
+
+    Parameters
+    ----------
+    daily : numpy.ndarray
+        One value per day (e.g. the daily minimum dry bulb, °C).
+    month : numpy.ndarray of int
+        Month of each day, 0 … 11.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``g1 = m3 / m2^1.5`` (the biased sample skewness, ``scipy.stats.skew``'s default) of the
+        standardised deviations of months ``m − 1, m, m + 1`` (cyclic), per month ``m``.
+    """
+    z = _about_month_mean(daily, month) / np.maximum(monthly_sd(daily, month), 1e-12)[month]
+    out = np.empty(12)
+    for m, near in enumerate(_with_neighbours(month)):
+        d = z[near] - z[near].mean()
+        out[m] = np.mean(d**3) / max(np.mean(d**2), 1e-24) ** 1.5
+    return out
+
+
 def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     """SD per month of daily values about their centred 31-day running mean, shape (12,).
 
@@ -1345,13 +1404,20 @@ def typical_year(
         sd_x, sd_n = (mean_preserving_daily(x, year) for x in targets)
         corr_xn = mean_preserving_daily(var.t_max_min_corr, year).clip(-0.99, 0.99)
         ax, an = extreme_anomalies(z_t, z_k, sd_x, sd_n, corr_xn)
-        for_shape = ((var.t_max_skew, var.t_max_kurtosis), (var.t_min_skew, var.t_min_kurtosis))
-        ax, an = (
-            sd * _skewed(light_tails(a / sd, float(k or 0.0)), mean_preserving_daily(sk, year))
-            for a, sd, (sk, k) in zip((ax, an), (sd_x, sd_n), for_shape, strict=True)
+        ax = sd_x * _skewed(
+            light_tails(ax / sd_x, float(var.t_max_kurtosis or 0.0)), mean_preserving_daily(var.t_max_skew, year)
         )
         ax = _spread_to(ax, mean_preserving_daily(normal_x, year), mon_d, normal_x, targets[0], year, monthly_sd)
-        an = _spread_to(an, mean_preserving_daily(normal_n, year), mon_d, normal_n, targets[1], year, monthly_sd)
+        # The minima: their score and skewness kept apart from their scale, so that both can be
+        # drawn in the loop below until the spread and skewness after the dew-point floor are the
+        # record's.
+        score_n = light_tails(an / sd_n, float(var.t_min_kurtosis or 0.0))
+        skew_n = np.asarray(var.t_min_skew, dtype=float)
+        an = sd_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
+        scale_n = sd_n * _spread_gain(
+            an, mean_preserving_daily(normal_n, year), mon_d, normal_n, targets[1], year, monthly_sd
+        )
+        an = scale_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
         gains = [np.ones(n_days), np.ones(n_days)]
     else:
         anom_t = z_t * (mean_preserving_daily(var.t_daily_sd_c, year) * inflation)
@@ -1467,15 +1533,23 @@ def typical_year(
             )
         upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
         lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
-        if var.t_peak_hours is not None and it < DIURNAL_ITERATIONS - PEAK_FROZEN:
+        shaping = it < DIURNAL_ITERATIONS - PEAK_FROZEN
+        if var.t_peak_hours is not None and shaping:
             ratio = peak_hours(t_db, mon_d) / np.asarray(var.t_peak_hours, dtype=float)
             log_sharp = np.clip(log_sharp - np.log(ratio) / PEAK_RESPONSE, *np.log(_SHARP_GRID[[0, -1]]))
         if extremes:
-            for i, daily in enumerate((free.max(axis=1), free.min(axis=1))):
+            # The maxima's spread before the floor (which rarely reaches them); the minima's after
+            # it, as the record's minima are, with their skewness (held with the sharpness in the
+            # last passes): the floor takes from the cold side of a month's nights, and the monthly
+            # mean's restoring shift moves the others.
+            for i, daily in enumerate((free.max(axis=1), day_t.min(axis=1))):
                 factor = mean_preserving_daily(targets[i] / np.maximum(monthly_sd(daily, mon_d), 0.05), year)
                 gains[i], factor = _bounded_gain(gains[i], factor)
                 if i:
-                    an = an * factor
+                    if shaping:
+                        skew_n = _skew_step(skew_n, np.asarray(var.t_min_skew, dtype=float), daily, mon_d)
+                    scale_n = scale_n * factor
+                    an = scale_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
                 else:
                     ax = ax * factor
         else:
@@ -1678,16 +1752,13 @@ def extreme_statistics(daily_max: np.ndarray, daily_min: np.ndarray, month: np.n
     dev = [_about_month_mean(x, month) for x in (daily_max, daily_min)]
     corr = [float(np.corrcoef(dev[0][month == m], dev[1][month == m])[0, 1]) for m in range(12)]
     kurt = [float(np.clip(stats.kurtosis(d / s[month]), -0.85, 3.0)) for d, s in zip(dev, sd, strict=True)]
-    near = _with_neighbours(month)  # skewness per month over the month and its two neighbours
-    skew = [
-        [float(np.clip(stats.skew(d[n] / s[month][n]), -1.5, 1.5)) for n in near] for d, s in zip(dev, sd, strict=True)
-    ]
+    skew = [np.clip(neighbour_skew(x, month), -SKEW_BOUND, SKEW_BOUND) for x in (daily_max, daily_min)]
     return {
         "t_max_daily_sd_c": tuple(round(float(x), 2) for x in sd[0]),
         "t_min_daily_sd_c": tuple(round(float(x), 2) for x in sd[1]),
         "t_max_min_corr": tuple(round(c, 3) for c in corr),
-        "t_max_skew": tuple(round(x, 2) for x in skew[0]),
-        "t_min_skew": tuple(round(x, 2) for x in skew[1]),
+        "t_max_skew": tuple(round(float(x), 2) for x in skew[0]),
+        "t_min_skew": tuple(round(float(x), 2) for x in skew[1]),
         "t_max_kurtosis": round(kurt[0], 2),
         "t_min_kurtosis": round(kurt[1], 2),
     }
