@@ -230,6 +230,7 @@ _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
     "t_peak_hour_sd_h": (list, VARIABILITY_RANGES["t_peak_hour_sd_h"], False),
     "t_dew_depression_p10": (list, VARIABILITY_RANGES["t_dew_depression_p10"], False),
     "t_dew_depression_p05": (list, VARIABILITY_RANGES["t_dew_depression_p05"], False),
+    "t_dew_depression_step_sd_c": (float, VARIABILITY_RANGES["t_dew_depression_step_sd_c"], False),
     "wind_hourly_lag1": (float, VARIABILITY_RANGES["wind_hourly_lag1"], False),
     "wind_hourly_lag2": (float, VARIABILITY_RANGES["wind_hourly_lag2"], False),
     "t_max_daily_sd_c": (list, VARIABILITY_RANGES["t_max_daily_sd_c"], False),

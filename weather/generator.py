@@ -186,6 +186,13 @@ class Variability:
         The same for the 5th percentile (:func:`depression_low_ratio` with ``percentile = 5``).
         Given with ``t_dew_depression_p10``, it sets the shape of the depression's low tail
         (:func:`depression_tail_power`); absent, :data:`DEPRESSION_TAIL_POWER`.
+    t_dew_depression_step_sd_c : float, optional
+        SD of the hour-to-hour change of the dew-point depression over the pairs of hours whose
+        depressions are both below :data:`DEPRESSION_FLOOR_MAX`, K (:func:`depression_step_sd`:
+        how the air near saturation keeps its own hourly fluctuation). Given with
+        ``t_dew_depression_p10``, the depression's floor fluctuates from hour to hour by it
+        (:func:`positive_depression`'s ``jitter``); absent, the floor is a function of the hour's
+        rank alone and the dew point at it follows the dry bulb's curve.
     wind_hourly_lag1, wind_hourly_lag2 : float, optional
         Lag-1 and lag-2 autocorrelations of the hourly wind speed about the day's curve (its day's
         mean and its month's mean diurnal profile, :func:`weather.validation.residual_lags`).
@@ -228,6 +235,7 @@ class Variability:
     t_peak_hour_sd_h: tuple[float, ...] | None = None
     t_dew_depression_p10: tuple[float, ...] | None = None
     t_dew_depression_p05: tuple[float, ...] | None = None
+    t_dew_depression_step_sd_c: float | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
 
@@ -239,6 +247,7 @@ class Variability:
             "t_daily_sd_c": "K",
             "t_dew_daily_sd_c": "K",
             "t_dew_hourly_sd_c": "K",
+            "t_dew_depression_step_sd_c": "K",
             "t_peak_hours": "h",
             "t_peak_hour_sd_h": "h",
             "t_dew_dip_slope": "K per SD",
@@ -913,7 +922,41 @@ def depression_rank(raw: np.ndarray, month: np.ndarray) -> np.ndarray:
     return (rank + 0.5) / counts[month]
 
 
-def positive_depression(raw: np.ndarray, rank: np.ndarray, month: np.ndarray, low: Any, power: Any) -> np.ndarray:
+def depression_step_sd(t_db: np.ndarray, t_dp: np.ndarray, below: float = DEPRESSION_FLOOR_MAX) -> float:
+    """SD of the hour-to-hour change of the dew-point depression near saturation, K.
+
+    Parameters
+    ----------
+    t_db, t_dp : numpy.ndarray
+        Hourly dry bulb and dew point, °C, in time order.
+    below : float
+        Only pairs of consecutive hours whose depressions ``t_db − t_dp`` are both below it, K
+        (:data:`DEPRESSION_FLOOR_MAX`: the depressions :func:`positive_depression`'s floor gives).
+
+    Returns
+    -------
+    float
+        ``sqrt(mean(ΔD²))`` over those pairs (0 with none): ``t_dew_depression_step_sd_c`` of
+        :class:`Variability`. The records': Gui'an 0.19, Qingyang 0.22, Dulles 0.24, Yinchuan
+        0.26 K; Karamay's interpolated dew point 0.10 K.
+
+    Notes
+    -----
+    Near saturation the record's depression is not a smooth function of the dry bulb: air of
+    another humidity is mixed in from hour to hour, and dew, fog and rime take and give back
+    vapour (Stull, *Meteorology for Scientists and Engineers*, on radiation fog), so the dew point
+    does not follow the night's smooth fall. The change's root mean square (not its SD about a
+    mean) is taken: its mean over the pairs is a trend of the few hours, not a fluctuation.
+    """
+    dep = np.asarray(t_db, dtype=float) - np.asarray(t_dp, dtype=float)
+    pair = (dep[1:] < below) & (dep[:-1] < below)
+    step = np.diff(dep)[pair]
+    return float(np.sqrt(np.mean(step**2))) if step.size else 0.0
+
+
+def positive_depression(
+    raw: np.ndarray, rank: np.ndarray, month: np.ndarray, low: Any, power: Any, jitter: np.ndarray | None = None
+) -> np.ndarray:
     """The dew-point depression from a positive distribution whose low percentile is ``low``, K.
 
     Parameters
@@ -931,13 +974,18 @@ def positive_depression(raw: np.ndarray, rank: np.ndarray, month: np.ndarray, lo
         (``t_dew_depression_p10`` times the normals' mean depression).
     power : array_like, shape (12,)
         The power of the rank below that percentile per month (:func:`depression_tail_power`).
+    jitter : numpy.ndarray, optional
+        The floor's hourly fluctuation, K (zero mean, independent from hour to hour: white noise
+        of SD ``t_dew_depression_step_sd_c / √2``, whose hour-to-hour change has the record's SD);
+        absent, none.
 
     Returns
     -------
     numpy.ndarray
-        ``max(raw, low (rank / p)^b, 0)``, K, ``p`` = 0.1, ``b`` the month's ``power`` below ``p``
-        and the smaller of it and :data:`DEPRESSION_BODY_POWER` above: positive where ``low > 0``;
-        with ``low = 0``, ``max(raw, 0)`` (the dew point capped at the dry bulb).
+        ``max(raw, |min(low (rank / p)^b, F) + jitter|, 0)``, K, ``p`` = 0.1, ``b`` the month's
+        ``power`` below ``p`` and the smaller of it and :data:`DEPRESSION_BODY_POWER` above, ``F``
+        :data:`DEPRESSION_FLOOR_MAX`: positive where ``low > 0``; with ``low = 0``, ``max(raw, 0)``
+        (the dew point capped at the dry bulb).
 
     Notes
     -----
@@ -950,6 +998,14 @@ def positive_depression(raw: np.ndarray, rank: np.ndarray, month: np.ndarray, lo
     (``low = 0``) puts every hour whose dew point is drawn above the dry bulb at exactly 100 % RH.
     The rank is within the calendar month, so a humid hour's floor can change at 00:00 on the 1st
     by up to the difference of two months' ``low``.
+
+    Where the floor binds, the dew point is the dry bulb minus the floor; as a function of the
+    rank alone it follows the dry bulb's smooth fall through the night, where the record's dew
+    point near saturation keeps an hourly fluctuation of its own (:func:`depression_step_sd`).
+    ``jitter`` gives it one: the floor moves by it from hour to hour, reflected at zero (the dew
+    point stays at or below the dry bulb without piling hours at saturation; the reflected
+    fluctuation's mean is ``|j|``'s, above zero, which the monthly mean's restoring shift takes
+    back). The form, white noise about the rank's floor, is an assumption.
     """
     month = np.asarray(month)
     low = np.maximum(np.asarray(low, dtype=float), 0.0)[month]
@@ -957,6 +1013,8 @@ def positive_depression(raw: np.ndarray, rank: np.ndarray, month: np.ndarray, lo
     share = np.asarray(rank, dtype=float) / (DEPRESSION_PERCENTILE / 100.0)
     floor = low * share ** np.where(share <= 1.0, power, np.minimum(power, DEPRESSION_BODY_POWER))
     floor = np.minimum(floor, DEPRESSION_FLOOR_MAX)
+    if jitter is not None:
+        floor = np.abs(floor + np.where(low > 0.0, jitter, 0.0))
     return np.maximum(np.maximum(np.asarray(raw, dtype=float), floor), 0.0)
 
 
@@ -1591,6 +1649,12 @@ def typical_year(
         power = np.full(12, DEPRESSION_TAIL_POWER)
         if var.t_dew_depression_p05 is not None:
             power = depression_tail_power(var.t_dew_depression_p05, var.t_dew_depression_p10)
+    jitter = None
+    if low is not None and var.t_dew_depression_step_sd_c is not None:
+        # The floor's own hourly fluctuation, from its own random stream (the year's other draws
+        # do not change).
+        step = var.t_dew_depression_step_sd_c / np.sqrt(2.0)
+        jitter = step * np.random.default_rng([seed, 2]).standard_normal(time.size)
     fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
         # κ and β through the year without steps (as a constant per month the night's dew point
@@ -1609,7 +1673,7 @@ def typical_year(
             rank = depression_rank(t_db - drawn, mon_h)
             shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
             for _ in range(8):
-                kept = positive_depression(t_db - drawn - shift, rank, mon_h, low, power)
+                kept = positive_depression(t_db - drawn - shift, rank, mon_h, low, power, jitter)
                 td = np.minimum(t_db - kept, DEW_POINT_MAX_C)
                 shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
         if var.t_dew_hot_c is not None:
@@ -1723,6 +1787,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
         t_dew_depression_p10=tuple(round(float(x), 3) for x in depression_low_ratio(*dep_args)),
         t_dew_depression_p05=tuple(round(float(x), 3) for x in depression_low_ratio(*dep_args, 5.0)),
+        t_dew_depression_step_sd_c=round(depression_step_sd(*dep_args[:2]), 3),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         **ext,
