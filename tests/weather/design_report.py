@@ -359,7 +359,7 @@ def report_depression(seeds: int = 10) -> None:
 
     The percentiles of :func:`weather.validation.depression_percentiles` of the record and their mean
     over the generated seeds 0…``seeds``−1, and the hours at RH ≥ 95 % (record / generated mean) of
-    each month's nights and days: where the generated hours near saturation come from (README
+    each month's nights and days: where the generated hours near saturation come from (docs/weather-generator.md,
     "Tried and left out", the dew point as a depression below the dry bulb).
     """
     from weather.validation import DEPRESSION_PERCENTILES, depression_percentiles

@@ -146,7 +146,7 @@ def test_no_year_has_more_night_maxima_than_the_record(key, real_weather):
     reason="Qingyang's March: 8.0 days (1–14 over seeds 0–9) whose maximum is at 21–05 h against the record's "
     "4; the record's March spread of daily maxima about the month's mean (7.5 K) is nearly twice its "
     "day-to-day spread (t_daily_sd_c 4.0 K), which the AR(2) with the year's lags gives as day-to-day swings "
-    "(SD of the daily mean's change 3.9 K against 2.5 K): README, What still misses",
+    "(SD of the daily mean's change 3.9 K against 2.5 K): docs/weather-generator.md, What still misses",
 )
 def test_qingyang_march_has_the_record_night_maxima(real_weather):
     """The one month where the generator makes clearly more night maxima than the record (seeds 0–4,

@@ -134,7 +134,7 @@ def test_generated_design_conditions_against_real_files(key, real_weather):
     assert abs(dc["mcwb_1"][0] - dc["mcwb_1"][2]) < 1.1  # −1.01 K (Qingyang), +0.63 K (Karamay)
 
 
-# Hours a year at RH >= 99 % / >= 95 %, generated mean of seeds 0-4 against the record (README,
+# Hours a year at RH >= 99 % / >= 95 %, generated mean of seeds 0-4 against the record (docs/weather-generator.md,
 # "What still misses"): the dew point drawn above the dry bulb is capped at it, piling hours at
 # saturation. Every pair outside ±10 % or ±100 h is a strict xfail: a change that fixes one
 # makes it pass.
