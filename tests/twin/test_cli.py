@@ -1059,7 +1059,9 @@ def test_no_output_is_a_file_the_command_reads(argv, names, force, tmp_path, mon
         (tmp_path / name).write_text(SCENARIO_TOML)
     (tmp_path / "link.toml").symlink_to(tmp_path / "k.toml")
     shutil.copy(epw_path("qingyang"), tmp_path / "q.epw")
-    (tmp_path / "w.toml").write_text('name = "w"\nsite = "qingyang"\ndesign = "free_air"\n[weather]\nsource = "q.epw"\n')
+    (tmp_path / "w.toml").write_text(
+        'name = "w"\nsite = "qingyang"\ndesign = "free_air"\n[weather]\nsource = "q.epw"\n'
+    )
     (tmp_path / "l.csv").write_text("facility.utilisation\n0.5\n")
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert cli.main([*argv, *(["--force"] if force else [])]) == 2
@@ -1090,7 +1092,9 @@ def test_no_output_is_a_file_the_command_reads(argv, names, force, tmp_path, mon
         ),
     ],
 )
-def test_an_option_and_a_set_of_the_same_key_with_other_values_are_refused(argv, message, tmp_path, monkeypatch, capsys):
+def test_an_option_and_a_set_of_the_same_key_with_other_values_are_refused(
+    argv, message, tmp_path, monkeypatch, capsys
+):
     """``--seed 3 --set weather.seed=4`` ran seed 4 and dropped --seed (exit 0); the preset of one
     of ``--preset`` and ``--set preset=`` was dropped too."""
     monkeypatch.chdir(tmp_path)
