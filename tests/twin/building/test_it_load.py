@@ -49,8 +49,14 @@ def test_flat_profile_stays_one_value_per_case_and_diurnal_peaks_at_14h():
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(0, "0 is out of range"), (-5000.0, "-5000 is out of range"), (2e7, "20000000 is out of range")]
-    + [(1e-300, "1e-300 is out of range"), (0.09, "0.09 is out of range"), (float("nan"), "must be finite, got nan")],
+    [
+        (0, "0 is out of range"),
+        (-5000.0, "-5000 is out of range"),
+        (2e7, "20000000 is out of range"),
+        (1e-300, "1e-300 is out of range"),
+        (0.09, "0.09 is out of range"),
+        (float("nan"), "must be finite, got nan"),
+    ],
 )
 def test_it_capacity_is_refused_with_its_value_and_what_is_allowed(value, shown):
     """0 was refused as "must be > 0" without its value, −5000 with a range that allowed 0;
