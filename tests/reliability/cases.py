@@ -1679,7 +1679,7 @@ def command_cases() -> list[Case]:
         Case(
             "env/memory-gb-negative",
             QUICK,
-            names=("TWIN_MEMORY_GB", "'-1'", "allowed: a number of GB > 0"),
+            names=("TWIN_MEMORY_GB", "'-1'", "allowed: a number of GB ≥ 0.01"),
             env={"TWIN_MEMORY_GB": "-1"},
         ),
         Case(
@@ -2062,8 +2062,8 @@ def polish9_cases() -> list[Case]:
     cases += [
         Case("env/threads-hex", ["sites"], names=("TWIN_THREADS", "0x10", "8192"), env={"TWIN_THREADS": "0x10"}),
         Case("env/threads-with-spaces-runs", ["sites"], expect="ok", env={"TWIN_THREADS": " 2 "}),
-        Case("env/memory-gb-inf", ["sites"], names=("TWIN_MEMORY_GB", "inf", "> 0"), env={"TWIN_MEMORY_GB": "inf"}),
-        Case("env/memory-gb-0", ["sites"], names=("TWIN_MEMORY_GB", "'0'", "> 0"), env={"TWIN_MEMORY_GB": "0"}),
+        Case("env/memory-gb-inf", ["sites"], names=("TWIN_MEMORY_GB", "inf", "≥ 0.01"), env={"TWIN_MEMORY_GB": "inf"}),
+        Case("env/memory-gb-0", ["sites"], names=("TWIN_MEMORY_GB", "'0'", "≥ 0.01"), env={"TWIN_MEMORY_GB": "0"}),
         Case(
             "env/cache-max-mb-1e300",
             ["cache", "info"],

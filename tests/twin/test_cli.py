@@ -633,7 +633,7 @@ def test_parameter_bounds_are_written_in_full(capsys):
     assert cli.main([*quick, "--set", "weather.seed=99999999999"]) == 2
     assert "weather.seed = 99999999999 is out of range; allowed 0 … 2,147,483,647\n" in capsys.readouterr().err
     assert cli.main([*quick, "--set", "facility.it_capacity_kw=1e12"]) == 2
-    assert "it_capacity_kw = 1000000000000 is out of range; allowed above 0 up to 10,000,000 kW, or racks and " in (
+    assert "it_capacity_kw = 1000000000000 is out of range; allowed 0.1 … 10,000,000 kW, or racks and " in (
         capsys.readouterr().err
     )
 
