@@ -1810,7 +1810,7 @@ def polish8_cases() -> list[Case]:
         Case(
             "outputs/sweep-o-is-the-scenario",
             ["sweep", "s.toml", "-o", "s.toml"],
-            names=("-o", "s.toml", "exists"),
+            names=("-o", "s.toml", "the scenario file", "name the same file"),
             setup=_write("s.toml", SCENARIO),
             preserve=("s.toml",),
         ),
