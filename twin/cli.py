@@ -719,11 +719,15 @@ def _check_outputs(
 
 def _scenario_inputs(sc: Any, args: argparse.Namespace) -> list[tuple[str, str | None]]:
     """The files a command reads for a scenario, as :func:`_check_outputs` names them: the
-    scenario file, the weather file, hourly profiles (``SECTION.profile_csv``) and a case list
-    (``--list``)."""
+    scenario file, the site files, the weather file, hourly profiles (``SECTION.profile_csv``)
+    and a case list (``--list``)."""
+    import sites
     from twin.engine.config import SECTIONS
 
     files: list[tuple[str, str | None]] = [("the scenario file", getattr(args, "scenario", None))]
+    for key in sc.sites:
+        with contextlib.suppress(sites.SiteError):  # an unknown site is said when the run loads it
+            files.append((f"the site file of {key}", sites.load(key, sc.site_dirs).path))
     if sc.weather.is_file:
         files.append(("--weather" if getattr(args, "weather", None) else "weather.source", sc.weather.source))
     for s in SECTIONS:

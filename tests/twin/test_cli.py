@@ -1046,6 +1046,10 @@ SCENARIO_TOML = 'name = "k"\nsite = "karamay"\ndesign = "free_air"\n'
         (["ensemble", "k.toml", "--seeds", "1", "-o", "k.toml"], ("-o and the scenario file", "k.toml")),
         (["size", "k.toml", "--target", "hourly:0.5", "--save", "k.toml"], ("--save and the scenario file", "k.toml")),
         (["sweep", "s.nc.checkpoint/k.toml", "-o", "s.nc"], ("the scenario file", "s.nc.checkpoint", "-o s.nc")),
+        (
+            ["--site-dir", "my", "run", "--site", "mysite", "--cooling", "free_air", "--save", "my/mysite.toml"],
+            ("--save and the site file of mysite", "my/mysite.toml"),
+        ),
     ],
 )
 @pytest.mark.parametrize("force", [False, True])
@@ -1063,6 +1067,12 @@ def test_no_output_is_a_file_the_command_reads(argv, names, force, tmp_path, mon
         'name = "w"\nsite = "qingyang"\ndesign = "free_air"\n[weather]\nsource = "q.epw"\n'
     )
     (tmp_path / "l.csv").write_text("facility.utilisation\n0.5\n")
+    (tmp_path / "my").mkdir()
+    site = (Path(cli.__file__).parents[1] / "sites" / "data" / "qingyang.toml").read_text(encoding="utf-8")
+    site = site.replace('key = "qingyang"', 'key = "mysite"').replace(
+        'aliases = ["xifeng", "xifengzhen"]', "aliases = []"
+    )
+    (tmp_path / "my" / "mysite.toml").write_text(site, encoding="utf-8")
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert cli.main([*argv, *(["--force"] if force else [])]) == 2
     err = capsys.readouterr().err
