@@ -306,11 +306,23 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str], markdown: bool 
         lines = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("---" for _ in header) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in cells[1:]]
         return "\n".join(lines)
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    fmt = "  ".join(f"{{:>{w}}}" if i else f"{{:<{w}}}" for i, w in enumerate(widths))
-    out = [fmt.format(*cells[0]), "  ".join("-" * w for w in widths)]
-    out += [fmt.format(*r) for r in cells[1:]]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:  # the first column to the left, the others to the right
+        pads = [" " * (w - _width(c)) for c, w in zip(row, widths, strict=True)]
+        return "  ".join(c + p if i == 0 else p + c for i, (c, p) in enumerate(zip(row, pads, strict=True)))
+
+    out = [line(cells[0]), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells[1:]]
     return "\n".join(out)
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: 2 for a wide or full-width character (Chinese,
+    ``unicodedata.east_asian_width`` W or F), 0 for a combining mark, else 1."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -461,7 +473,7 @@ def cmd_weather(args: argparse.Namespace) -> int:
     targets = [None] if args.file else args.site
     if len(targets) > 1 and (args.output or args.csv):
         raise OutputError("-o/--csv write one file: give one --site (or run once per site)")
-    outputs = _check_outputs(args, [("-o", args.output), ("--csv", args.csv)])
+    outputs = _check_outputs(args, [("-o", args.output), ("--csv", args.csv)], [("--file", args.file)])
     for i, name in enumerate(targets):
         if name is not None:
             args.site = [name]
@@ -646,27 +658,82 @@ def _check_output(option: str, path: str | Path, force: bool = False) -> Path:
         raise type(exc)(f"{option} {exc}") from None
 
 
-def _check_outputs(args: argparse.Namespace, named: list[tuple[str, str | None]]) -> list[tuple[Path, str]]:
-    """Check every output before the run: writable, not existing unless --force, no two the same.
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: :func:`os.path.samefile` when both exist (hard and
+    symbolic links, ``./x`` and ``x``), else their resolved paths."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _inside(path: str | Path, folder: Path) -> bool:
+    """Whether ``path`` is in ``folder`` (at any depth), both resolved."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+
+
+def _check_outputs(
+    args: argparse.Namespace,
+    named: list[tuple[str, str | None]],
+    inputs: Sequence[tuple[str, str | None]] = (),
+    checkpoint: bool = False,
+) -> list[tuple[Path, str]]:
+    """Check every output before the run: writable, not existing unless --force, no two the same,
+    none the same file as an input the command reads (``inputs``: ``(what, path)`` pairs, what
+    as a message names it, e.g. ``--weather``), with or without --force; with ``checkpoint``
+    (a study's output), no input in the output's checkpoint folder either (the study writes and
+    removes it).
 
     Returns ``(path, kind)`` pairs, kind ``"nc"``, ``"csv"`` or ``"auto"`` (a free name in
     --out-dir, chosen again at the end if another run took it meanwhile).
     """
     from twin.core.io import OutputError
 
+    read = [(what, path) for what, path in inputs if path]
     out: list[tuple[Path, str]] = []
-    seen: dict[str, str] = {}
+    written: list[tuple[str, str]] = []
     for option, value in named:
         if not value:
             continue
         p = Path(value)
-        key = os.path.realpath(p)
-        if key in seen:
-            raise OutputError(f"{seen[key]} and {option} name the same file {p}; give each output its own name")
-        seen[key] = option
+        for what, path in read:
+            if _same_file(p, path):
+                raise OutputError(
+                    f"{option} and {what} name the same file {value}, which the command reads; give the output "
+                    "another name (--force replaces an output, never an input)"
+                )
+            folder = p.with_name(p.name + ".checkpoint")
+            if checkpoint and _inside(path, folder):
+                raise OutputError(
+                    f"{what} {path} is in {folder}, the checkpoint folder of {option} {value}, which the study "
+                    "writes and removes; move the input or give the output another name"
+                )
+        for other, path in written:
+            if _same_file(p, path):
+                raise OutputError(f"{other} and {option} name the same file {p}; give each output its own name")
+        written.append((option, value))
         _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
         out.append((p, "csv" if option == "--csv" else "nc"))
     return out
+
+
+def _scenario_inputs(sc: Any, args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """The files a command reads for a scenario, as :func:`_check_outputs` names them: the
+    scenario file, the site files, the weather file, hourly profiles (``SECTION.profile_csv``)
+    and a case list (``--list``)."""
+    import sites
+    from twin.engine.config import SECTIONS
+
+    files: list[tuple[str, str | None]] = [("the scenario file", getattr(args, "scenario", None))]
+    for key in sc.sites:
+        with contextlib.suppress(sites.SiteError):  # an unknown site is said when the run loads it
+            files.append((f"the site file of {key}", sites.load(key, sc.site_dirs).path))
+    if sc.weather.is_file:
+        files.append(("--weather" if getattr(args, "weather", None) else "weather.source", sc.weather.source))
+    for s in SECTIONS:
+        files.append((f"{s.path}.profile_csv", getattr(getattr(sc, s.attr), "profile_csv", None)))
+    files.append(("--list", getattr(args, "list", None)))
+    return files
 
 
 def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, dataset: Any = None) -> None:
@@ -761,13 +828,15 @@ def _table_rows(coords: dict[str, Any], k: dict[str, Any], many: bool) -> tuple[
     return rows, ["site", "design", *swept, *[label(var) for var in columns]]
 
 
-def _planned_outputs(args: argparse.Namespace, stem: str) -> list[tuple[Path, str]]:
-    """The run's output files, checked before it starts (see :func:`_check_outputs`)."""
+def _planned_outputs(args: argparse.Namespace, stem: str, sc: Any) -> list[tuple[Path, str]]:
+    """The run's output files, checked before it starts against each other and the files the
+    scenario ``sc`` reads (see :func:`_check_outputs`)."""
     from twin.core.io import OutputError
 
     if args.output and args.no_output:
         raise OutputError("-o and --no-output contradict each other; give one")
-    outputs = _check_outputs(args, [("-o", args.output), ("--csv", args.csv), ("--save", getattr(args, "save", None))])
+    named = [("-o", args.output), ("--csv", args.csv), ("--save", getattr(args, "save", None))]
+    outputs = _check_outputs(args, named, _scenario_inputs(sc, args))
     outputs = [o for o in outputs if o[0] != Path(getattr(args, "save", None) or "\0")]
     if not args.output and not args.no_output:
         auto = _free_name(stem, ".nc", Path(args.out_dir))
@@ -846,11 +915,58 @@ def _weather_from_args(sc: Any, args: argparse.Namespace) -> Any:
     return dataclasses.replace(sc, weather=ws)
 
 
+_SET_BY_OPTION = {
+    "site": ("--site", "site"),
+    "sites": ("--site", "site"),
+    "design": ("--cooling", "cooling"),
+    "designs": ("--cooling", "cooling"),
+    "preset": ("--preset", "preset"),
+    "weather.source": ("--weather", "weather"),
+    "weather.seed": ("--seed", "seed"),
+    "weather.format": ("--weather-format", "weather_format"),
+    "weather.bad_records": ("--bad-records", "bad_records"),
+}
+"""The ``--set`` keys an option of run, compare, sweep or ensemble also sets: the option and its
+``args`` name (``--site`` is ``args.sites`` in twin compare)."""
+
+
+def _same_value(key: str, given: Any, value: Any) -> bool:
+    """Whether an option's value and a ``--set`` value of ``key`` are the same."""
+    if key == "weather.source":
+        return isinstance(value, str) and _same_file(given, value)
+    if key in ("site", "sites", "design", "designs"):
+        many = [given] if isinstance(given, str) else list(given)
+        return many == ([value] if isinstance(value, str) else list(value) if isinstance(value, list) else [None])
+    return bool(given == value) and isinstance(given, bool) == isinstance(value, bool)
+
+
+def _refuse_set_beside_option(args: argparse.Namespace) -> None:
+    """Refuse a ``--set`` of a key that an option given on the command line also sets, with
+    another value (one of them would be dropped silently); the same value is accepted."""
+    from twin.core.params import ConfigError
+    from twin.engine.config import parse_override
+
+    for text in args.set or ():
+        key, value = parse_override(text)
+        if key not in _SET_BY_OPTION:
+            continue
+        option, dest = _SET_BY_OPTION[key]
+        given = getattr(args, "sites" if dest == "site" and hasattr(args, "sites") else dest, None)
+        if given is None or given is DESIGN_CHOICES or _same_value(key, given, value):
+            continue  # not given (compare's --cooling default: every design), or the same value
+        shown = given if isinstance(given, str | int) else " ".join(map(str, given))
+        raise ConfigError(
+            f"{option} {shown} and --set {text.strip()} both set {key}; give one of them (or the same value in both)"
+        )
+
+
 def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
-    """A scenario with the command line's site folders (``--site-dir``) and ``--set`` overrides."""
+    """A scenario with the command line's site folders (``--site-dir``) and ``--set`` overrides
+    (a key an option also sets, with another value, is refused: :func:`_refuse_set_beside_option`)."""
     if args.site_dir:
         here = tuple(str(Path(d).resolve()) for d in args.site_dir)  # a saved scenario finds them anywhere
         sc = dataclasses.replace(sc, site_dirs=(*here, *sc.site_dirs))
+    _refuse_set_beside_option(args)
     sc = sc.with_overrides(args.set)
     for text in args.set or ():
         parts = text.split("=", 1)[0].strip().split(".")
@@ -889,7 +1005,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sc = Scenario.from_dict({"sites": [args.site], "designs": [args.cooling], "name": name, "preset": args.preset})
         stem = sc.name
     sc = _scenario_from_args(_weather_from_args(sc, args), args)
-    outputs = _planned_outputs(args, stem)
+    outputs = _planned_outputs(args, stem, sc)
     if args.save:
         from twin.engine.config import save_scenario
 
@@ -910,7 +1026,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         }
     )
     sc = _scenario_from_args(_weather_from_args(sc, args), args)
-    return _run_and_report(sc, args, _planned_outputs(args, "compare"))
+    return _run_and_report(sc, args, _planned_outputs(args, "compare", sc))
 
 
 def _study_tables(scenario, args: argparse.Namespace) -> None:
@@ -980,8 +1096,8 @@ def _interrupt_remembered() -> Iterator[list[int]]:
 def cmd_report(args: argparse.Namespace) -> int:
     from twin.core.io import atomic_write
 
-    _check_outputs(args, [("-o", args.output)])  # before the report is built
     sc = _load_scenario_arg(args.scenario)
+    _check_outputs(args, [("-o", args.output)], _scenario_inputs(sc, args))  # before the report is built
     from dashboards.report import build_report
 
     text = build_report(sc, 0, args.lang)
@@ -1000,7 +1116,17 @@ _SIZE_OPTIONS = {
     "grid_clean_share": "--clean-share",
     "representative_days": "--rep-days",
     "time_limit_s": "--time-limit",
+    "pv_type": "--pv",
+    "wind": "--no-wind",
 }  # twin size's options by the SizingParams field they set
+
+
+def _size_options(exc: Exception) -> Exception:
+    """The error with each ``size.FIELD`` it names preceded by its option (``--pv-max-mw (size.pv_max_mw)``)."""
+    text = re.sub(
+        r"\bsize\.(\w+)", lambda m: f"{_SIZE_OPTIONS[m[1]]} ({m[0]})" if m[1] in _SIZE_OPTIONS else m[0], str(exc)
+    )
+    return type(exc)(text)
 
 
 def _size_params(args: argparse.Namespace) -> Any:
@@ -1010,11 +1136,7 @@ def _size_params(args: argparse.Namespace) -> Any:
     try:
         return _size_fields(args)
     except ConfigError as exc:
-        text = str(exc)
-        for field, option in _SIZE_OPTIONS.items():
-            if text.startswith(f"size.{field} "):
-                raise ConfigError(f"{option} (size.{field}){text[len('size.' + field) :]}") from None
-        raise
+        raise _size_options(exc) from None
 
 
 def _size_fields(args: argparse.Namespace) -> Any:
@@ -1040,6 +1162,7 @@ def _size_fields(args: argparse.Namespace) -> Any:
 def _pareto_values(text: str, kind: str) -> np.ndarray:
     import numpy as np
 
+    from twin.core.fmt import number, span
     from twin.core.params import ConfigError
 
     parts = text.split(":")
@@ -1052,7 +1175,14 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
     n = int(np.floor((hi - lo) / step + 1e-9)) + 1
     if n > 200:
         raise ConfigError(f"--pareto {text!r} asks for {n:,} points; at most 200")
-    return np.round(lo + step * np.arange(n), 10)
+    values = np.round(lo + step * np.arange(n), 10)
+    top, what = (366.0, "numbers of days") if kind == "days" else (1.0, "shares")
+    for end, value in (("start at", values[0]), ("reach", values[-1])):
+        if not 0.0 <= value <= top:
+            raise ConfigError(
+                f"--pareto {text}: the targets {end} {number(value, grouped=False)}; give {what} {span(0.0, top)}"
+            )
+    return values
 
 
 def cmd_size(args: argparse.Namespace) -> int:
@@ -1089,10 +1219,14 @@ def cmd_size(args: argparse.Namespace) -> int:
         _refuse_seed_with_file(args.seed, args.weather)
         ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
         sc = Scenario(sites=(args.site,), designs=designs or ("free_air",), name=f"{args.site}-size", weather=ws)
-    _check_outputs(args, [("-o", args.output), ("--save", args.save)])
+    _check_outputs(args, [("-o", args.output), ("--save", args.save)], _scenario_inputs(sc, args))
+    values = _pareto_values(args.pareto, target.kind) if args.pareto else None
+    try:  # before the engine's year and the solver: bounds without PV and wind
+        sizing.check_generation(target if values is None else sizing.Target(target.kind, float(values[-1])), sp)
+    except sizing.InfeasibleError as exc:
+        raise _size_options(exc if values is None else type(exc)(f"--pareto {args.pareto}: {exc}")) from None
     inp = sizing.sizing_inputs(sc, sp)
-    if args.pareto:
-        values = _pareto_values(args.pareto, target.kind)
+    if values is not None:
         ds = sizing.pareto(inp, target.kind, values, sp)
         rows, header, note = sizing.frontier_rows(ds)
         print(_table(rows, header, args.markdown))
@@ -1162,15 +1296,13 @@ def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
             )
 
 
-def _study_output(args: argparse.Namespace, stem: str) -> Path:
+def _study_output(args: argparse.Namespace, stem: str, sc: Any) -> Path:
     """``-o`` or the first free ``out/STEM.nc`` (an unfinished study keeps its name: its file is not there yet),
-    checked before the study starts (:func:`_check_output`)."""
+    checked before the study starts against the files the scenario ``sc`` reads (:func:`_check_outputs`)."""
     from twin.studies.study import refuse_if_held
 
-    if args.output:
-        out = _check_output("-o", args.output, args.force)
-    else:
-        out = _check_output("--out-dir", _free_name(stem, ".nc", Path(args.out_dir)), args.force)
+    named = ("-o", args.output) if args.output else ("--out-dir", str(_free_name(stem, ".nc", Path(args.out_dir))))
+    out = _check_outputs(args, [named], _scenario_inputs(sc, args), checkpoint=True)[0][0]
     refuse_if_held(out.with_name(out.name + ".checkpoint"))  # before a Dask cluster is started for it
     return out
 
@@ -1195,7 +1327,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     grid = [parse_grid(g) for g in args.grid]
     case_list = read_case_list(args.list, len(base.sites) * len(base.designs)) if args.list else None
     _set_not_swept(args, [k for k, _ in (*base.sweep, *grid)] + list(case_list[0] if case_list else ()))
-    out = _study_output(args, f"{stem}-sweep")
+    out = _study_output(args, f"{stem}-sweep", base)
     with cluster(args.workers, args.scheduler) as client, _resumable(out):
         ds = run_sweep(
             base, grid, case_list, output=out, force=args.force, block=args.block, client=client, kernel=args.kernel
@@ -1254,7 +1386,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         warming = check_warming([args.warming.strip()] if one else values, name="" if one else "value")
     except ConfigError as exc:
         raise ConfigError(f"--warming {args.warming!r}: {exc}") from None
-    out = _study_output(args, f"{stem}-ensemble")
+    out = _study_output(args, f"{stem}-ensemble", base)
     with cluster(args.workers, args.scheduler) as client, _resumable(out):
         members, q = run_ensemble(
             base, range(args.seeds), warming, output=out, force=args.force, client=client, kernel=args.kernel

@@ -201,9 +201,18 @@ def _calendar(
 
 
 def _year_length_check(n: int, source: str) -> None:
+    """Refuse a file that is not one year of hourly rows; the hint says which way it is off."""
     if n not in (8760, 8784):
+        hint = (
+            "is the file truncated?"
+            if n < 8760
+            else "more than a year: several years, or rows repeated? give one year of hourly rows"
+            if n > 8784
+            else "is the leap year's file truncated, or rows repeated?"
+        )
         raise WeatherError(
-            f"{source}: {n} hourly data rows; a year needs 8760 (or 8784 in a leap year) — is the file truncated?"
+            f"{source}: {number(n)} hourly data rows; a year needs {number(8760)} (or {number(8784)} in a leap year)"
+            f" — {hint}"
         )
 
 

@@ -1679,7 +1679,7 @@ def command_cases() -> list[Case]:
         Case(
             "env/memory-gb-negative",
             QUICK,
-            names=("TWIN_MEMORY_GB", "'-1'", "allowed: a number of GB > 0"),
+            names=("TWIN_MEMORY_GB", "'-1'", "allowed: a number of GB ≥ 0.01"),
             env={"TWIN_MEMORY_GB": "-1"},
         ),
         Case(
@@ -1810,7 +1810,7 @@ def polish8_cases() -> list[Case]:
         Case(
             "outputs/sweep-o-is-the-scenario",
             ["sweep", "s.toml", "-o", "s.toml"],
-            names=("-o", "s.toml", "exists"),
+            names=("-o", "s.toml", "the scenario file", "name the same file"),
             setup=_write("s.toml", SCENARIO),
             preserve=("s.toml",),
         ),
@@ -2062,8 +2062,8 @@ def polish9_cases() -> list[Case]:
     cases += [
         Case("env/threads-hex", ["sites"], names=("TWIN_THREADS", "0x10", "8192"), env={"TWIN_THREADS": "0x10"}),
         Case("env/threads-with-spaces-runs", ["sites"], expect="ok", env={"TWIN_THREADS": " 2 "}),
-        Case("env/memory-gb-inf", ["sites"], names=("TWIN_MEMORY_GB", "inf", "> 0"), env={"TWIN_MEMORY_GB": "inf"}),
-        Case("env/memory-gb-0", ["sites"], names=("TWIN_MEMORY_GB", "'0'", "> 0"), env={"TWIN_MEMORY_GB": "0"}),
+        Case("env/memory-gb-inf", ["sites"], names=("TWIN_MEMORY_GB", "inf", "≥ 0.01"), env={"TWIN_MEMORY_GB": "inf"}),
+        Case("env/memory-gb-0", ["sites"], names=("TWIN_MEMORY_GB", "'0'", "≥ 0.01"), env={"TWIN_MEMORY_GB": "0"}),
         Case(
             "env/cache-max-mb-1e300",
             ["cache", "info"],
@@ -2175,6 +2175,169 @@ def polish9_cases() -> list[Case]:
     return cases
 
 
+def fix13_cases() -> list[Case]:
+    """A newcomer's findings of session 13: an output that is a file the command reads (with
+    --force), an option beside a --set of the same key, sizing without PV and wind, --pareto beyond
+    its range, TWIN_MEMORY_GB below its least, an EPW of more rows than a year, a tiny IT capacity."""
+    scenario = _write("s.toml", SCENARIO)
+    weather_scenario = _all(_copy("epw", "q.epw"), _write("w.toml", SCENARIO + '[weather]\nsource = "q.epw"\n'))
+    same = "name the same file"
+    cases = [
+        Case(
+            f"outputs/{name}",
+            [*argv, "--force"],
+            names=(*words, same),
+            setup=setup,
+            preserve=tuple(kept),
+            check=_files(absent=("out",)),
+        )
+        for name, argv, words, setup, kept in (
+            (
+                "run-o-is-the-scenario",
+                ["run", "s.toml", "-o", "s.toml"],
+                ("-o", "scenario file", "s.toml"),
+                scenario,
+                ["s.toml"],
+            ),
+            (
+                "run-save-is-the-scenario",
+                ["run", "s.toml", "--save", "./s.toml"],
+                ("--save", "./s.toml"),
+                scenario,
+                ["s.toml"],
+            ),
+            (
+                "run-csv-is-the-weather",
+                [*RUN, "--weather", "q.epw", "--csv", "q.epw"],
+                ("--csv", "--weather", "q.epw"),
+                _copy("epw", "q.epw"),
+                ["q.epw"],
+            ),
+            (
+                "run-o-is-the-scenarios-weather",
+                ["run", "w.toml", "-o", "q.epw"],
+                ("-o", "weather.source", "q.epw"),
+                weather_scenario,
+                ["q.epw", "w.toml"],
+            ),
+            (
+                "report-o-is-the-scenario",
+                ["report", "s.toml", "-o", "s.toml"],
+                ("-o", "scenario file", "s.toml"),
+                scenario,
+                ["s.toml"],
+            ),
+            (
+                "weather-o-is-the-file",
+                ["weather", "--file", "q.epw", "-o", "q.epw"],
+                ("-o", "--file", "q.epw"),
+                _copy("epw", "q.epw"),
+                ["q.epw"],
+            ),
+            (
+                "sweep-o-is-the-list",
+                [*SWEEP[:-2], "--list", "l.csv", "-o", "l.csv"],
+                ("-o", "--list", "l.csv"),
+                _write("l.csv", "facility.utilisation\n0.5\n"),
+                ["l.csv"],
+            ),
+            (
+                "ensemble-o-is-the-scenario",
+                ["ensemble", "s.toml", "--seeds", "1", "-o", "s.toml"],
+                ("-o", "s.toml"),
+                scenario,
+                ["s.toml"],
+            ),
+            (
+                "size-save-is-the-scenario",
+                ["size", "s.toml", "--target", "hourly:0.5", "--save", "s.toml"],
+                ("--save", "s.toml"),
+                scenario,
+                ["s.toml"],
+            ),
+        )
+    ]
+    cases.append(
+        Case(
+            "outputs/sweep-scenario-in-the-checkpoint-folder",
+            ["sweep", "x.nc.checkpoint/s.toml", "-o", "x.nc", "--force"],
+            names=("x.nc.checkpoint", "-o x.nc", "checkpoint folder"),
+            setup=_write("x.nc.checkpoint/s.toml", SCENARIO),
+            preserve=("x.nc.checkpoint/s.toml",),
+        )
+    )
+    both = "give one of them"
+    cases += [
+        Case(
+            "args/seed-and-set-weather-seed",
+            [*QUICK, "--seed", "3", "--set", "weather.seed=4"],
+            names=("--seed 3", "weather.seed=4", both),
+        ),
+        Case(
+            "args/preset-and-set-preset",
+            [*QUICK, "--preset", "legacy", "--set", "preset=best_practice"],
+            names=("--preset legacy", "preset=best_practice", both),
+        ),
+        Case(
+            "args/set-preset-and-preset",
+            [*QUICK, "--set", "preset=legacy", "--preset", "best_practice"],
+            names=("--preset best_practice", "preset=legacy", both),
+        ),
+        Case("args/site-and-set-site", [*QUICK, "--set", "site=guian"], names=("--site qingyang", "site=guian", both)),
+        Case(
+            "args/compare-cooling-and-set-designs",
+            ["compare", "--site", "qingyang", "--cooling", "spray", "--no-output", "--set", "designs=['free_air']"],
+            names=("--cooling spray", "designs=", both),
+        ),
+        Case(
+            "args/weather-and-set-weather-source",
+            [*QUICK, "--weather", "q.epw", "--set", "weather.source=typical"],
+            names=("--weather q.epw", "weather.source=typical", both),
+            setup=_copy("epw", "q.epw"),
+        ),
+        Case(
+            "args/sweep-seed-and-set-weather-seed",
+            [*SWEEP, "--seed", "1", "--set", "weather.seed=2"],
+            names=("--seed 1", "weather.seed=2", both),
+            check=_files(absent=("out",)),
+        ),
+        Case("args/seed-and-set-the-same-seed", [*QUICK, "--seed", "3", "--set", "weather.seed=3"], expect="ok"),
+        Case(
+            "size/no-pv-and-no-wind",
+            [*SIZE, "--pv-max-mw", "0", "--wind-max-mw", "0"],
+            names=("--pv-max-mw", "--wind-max-mw", "hourly ≥ 50.0 %", "0.0 %"),
+        ),
+        Case(
+            "size/pareto-beyond-a-share",
+            [*SIZE, "--pareto", "0.5:1.5:0.1"],
+            names=("--pareto 0.5:1.5:0.1", "reach 1.5", "0 … 1"),
+        ),
+        Case(
+            "env/memory-gb-tiny",
+            [*QUICK],
+            names=("TWIN_MEMORY_GB", "1e-300", "≥ 0.01"),
+            env={"TWIN_MEMORY_GB": "1e-300"},
+        ),
+        Case(
+            "readers/epw-more-rows-than-a-year",
+            [*QUICK, "--weather", "w.epw"],
+            names=("w.epw", "8860 hourly data rows", "more than a year"),
+            setup=_lines_file("w.epw", lambda: [*epw_text(), *epw_text()[8:108]]),
+        ),
+        Case(
+            "physics/it-capacity-tiny",
+            [*QUICK, "--set", "facility.it_capacity_kw=1e-300"],
+            names=("facility.it_capacity_kw", "1e-300", "0.1 … 10,000,000 kW"),
+        ),
+        Case(
+            "physics/it-capacity-nan",
+            [*QUICK, "--set", "facility.it_capacity_kw=nan"],
+            names=("facility.it_capacity_kw", "nan", "0.1 … 10,000,000 kW"),
+        ),
+    ]
+    return cases
+
+
 def all_cases() -> list[Case]:
     cases = (
         reader_cases()
@@ -2188,6 +2351,7 @@ def all_cases() -> list[Case]:
         + command_cases()
         + polish8_cases()
         + polish9_cases()
+        + fix13_cases()
     )
     ids = [c.id for c in cases]
     dup = {i for i in ids if ids.count(i) > 1}

@@ -633,7 +633,7 @@ def test_parameter_bounds_are_written_in_full(capsys):
     assert cli.main([*quick, "--set", "weather.seed=99999999999"]) == 2
     assert "weather.seed = 99999999999 is out of range; allowed 0 … 2,147,483,647\n" in capsys.readouterr().err
     assert cli.main([*quick, "--set", "facility.it_capacity_kw=1e12"]) == 2
-    assert "it_capacity_kw = 1000000000000 is out of range; allowed above 0 up to 10,000,000 kW, or racks and " in (
+    assert "it_capacity_kw = 1000000000000 is out of range; allowed 0.1 … 10,000,000 kW, or racks and " in (
         capsys.readouterr().err
     )
 
@@ -1021,3 +1021,145 @@ def test_an_output_ending_in_a_slash_names_a_folder(option, tmp_path, monkeypatc
     (tmp_path / "newdir").mkdir()
     with pytest.raises(OutputError, match="names a folder"):
         check_output(str(tmp_path / "newdir") + "/", force=True)
+
+
+SCENARIO_TOML = 'name = "k"\nsite = "karamay"\ndesign = "free_air"\n'
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["run", "k.toml", "-o", "k.toml"], ("-o and the scenario file", "k.toml")),
+        (["run", "k.toml", "-o", "./k.toml"], ("-o and the scenario file", "./k.toml")),
+        (["run", "k.toml", "--save", "k.toml", "--no-output"], ("--save and the scenario file", "k.toml")),
+        (["run", "k.toml", "--csv", "link.toml", "--no-output"], ("--csv and the scenario file", "link.toml")),
+        (
+            ["run", "--site", "qingyang", "--cooling", "free_air", "--weather", "q.epw", "--csv", "q.epw"],
+            ("--csv and --weather", "q.epw"),
+        ),
+        (["run", "w.toml", "-o", "q.epw"], ("-o and weather.source", "q.epw")),
+        (["compare", "--site", "qingyang", "--weather", "q.epw", "-o", "q.epw"], ("-o and --weather", "q.epw")),
+        (["report", "k.toml", "-o", "k.toml"], ("-o and the scenario file", "k.toml")),
+        (["weather", "--file", "q.epw", "--csv", "q.epw"], ("--csv and --file", "q.epw")),
+        (["sweep", "k.toml", "-o", "k.toml"], ("-o and the scenario file", "k.toml")),
+        (["sweep", "k.toml", "--list", "l.csv", "-o", "l.csv"], ("-o and --list", "l.csv")),
+        (["ensemble", "k.toml", "--seeds", "1", "-o", "k.toml"], ("-o and the scenario file", "k.toml")),
+        (["size", "k.toml", "--target", "hourly:0.5", "--save", "k.toml"], ("--save and the scenario file", "k.toml")),
+        (["sweep", "s.nc.checkpoint/k.toml", "-o", "s.nc"], ("the scenario file", "s.nc.checkpoint", "-o s.nc")),
+        (
+            ["--site-dir", "my", "run", "--site", "mysite", "--cooling", "free_air", "--save", "my/mysite.toml"],
+            ("--save and the site file of mysite", "my/mysite.toml"),
+        ),
+    ],
+)
+@pytest.mark.parametrize("force", [False, True])
+def test_no_output_is_a_file_the_command_reads(argv, names, force, tmp_path, monkeypatch, capsys):
+    """``--force`` replaced the scenario with NetCDF bytes, the weather file with CSV, the scenario
+    with HTML (exit 0): an output that is an input is refused, with --force or without, before
+    anything is written."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("k.toml", "s.nc.checkpoint/k.toml"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(SCENARIO_TOML)
+    (tmp_path / "link.toml").symlink_to(tmp_path / "k.toml")
+    shutil.copy(epw_path("qingyang"), tmp_path / "q.epw")
+    (tmp_path / "w.toml").write_text(
+        'name = "w"\nsite = "qingyang"\ndesign = "free_air"\n[weather]\nsource = "q.epw"\n'
+    )
+    (tmp_path / "l.csv").write_text("facility.utilisation\n0.5\n")
+    (tmp_path / "my").mkdir()
+    site = (Path(cli.__file__).parents[1] / "sites" / "data" / "qingyang.toml").read_text(encoding="utf-8")
+    site = site.replace('key = "qingyang"', 'key = "mysite"').replace(
+        'aliases = ["xifeng", "xifengzhen"]', "aliases = []"
+    )
+    (tmp_path / "my" / "mysite.toml").write_text(site, encoding="utf-8")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert cli.main([*argv, *(["--force"] if force else [])]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("twin: error:"), err
+    for word in names:
+        assert word in err, err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert not (tmp_path / "out").exists() and not (tmp_path / "s.nc").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seed", "3", "--set", "weather.seed=4"], "--seed 3 and --set weather.seed=4 both set weather.seed"),
+        (["--preset", "legacy", "--set", "preset=best_practice"], "--preset legacy and --set preset=best_practice"),
+        (["--set", "preset=legacy", "--preset", "best_practice"], "--preset best_practice and --set preset=legacy"),
+        (["--set", "site=guian"], "--site karamay and --set site=guian both set site"),
+        (["--set", "designs=['spray']"], "--cooling free_air and --set designs=['spray'] both set designs"),
+        (["--weather", "q.epw", "--set", "weather.source=typical"], "--weather q.epw and --set weather.source=typical"),
+        (
+            ["--weather", "q.epw", "--weather-format", "epw", "--set", "weather.format=csv"],
+            "--weather-format epw and --set weather.format=csv",
+        ),
+        (
+            ["--weather", "q.epw", "--bad-records", "refuse", "--set", "weather.bad_records=repair"],
+            "--bad-records refuse and --set weather.bad_records=repair",
+        ),
+    ],
+)
+def test_an_option_and_a_set_of_the_same_key_with_other_values_are_refused(
+    argv, message, tmp_path, monkeypatch, capsys
+):
+    """``--seed 3 --set weather.seed=4`` ran seed 4 and dropped --seed (exit 0); the preset of one
+    of ``--preset`` and ``--set preset=`` was dropped too."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(epw_path("karamay"), tmp_path / "q.epw")
+    assert cli.main(["run", "--site", "karamay", "--cooling", "free_air", "--no-output", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("twin: error:") and message in err, err
+    assert "give one of them (or the same value in both)" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--site", "karamay", "--cooling", "free_air", "--seed", "3", "--set", "weather.seed=3"],
+        ["run", "--site", "karamay", "--cooling", "free_air", "--preset", "legacy", "--set", "preset=legacy"],
+        ["run", "--site", "karamay", "--cooling", "free_air", "--set", "sites=['karamay']", "--set", "design=free_air"],
+        ["compare", "--site", "karamay", "--set", "design=spray"],  # --cooling not given: every design by default
+    ],
+)
+def test_an_option_and_a_set_of_the_same_value_run(argv, capsys):
+    assert cli.main([*argv, "--no-output"]) == 0, capsys.readouterr().err
+
+
+def test_compare_and_sweep_refuse_an_option_and_a_set_of_the_same_key(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["compare", "--site", "karamay", "--cooling", "free_air", "--no-output", "--set", "site=guian"]
+    assert cli.main(argv) == 2
+    assert "--site karamay and --set site=guian both set site" in capsys.readouterr().err
+    argv = ["sweep", "--site", "karamay", "--cooling", "free_air", "--seed", "1", "--set", "weather.seed=2"]
+    assert cli.main(argv) == 2
+    assert "--seed 1 and --set weather.seed=2 both set weather.seed" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_table_aligns_wide_characters_by_their_display_width(capsys):
+    """``twin sites``: a name with Chinese characters (two columns each in a terminal) pushed the
+    columns after it out of line."""
+    import unicodedata
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    assert cli.main(["sites"]) == 0
+    lines = capsys.readouterr().out.splitlines()[:-1]
+    assert any(width(line) != len(line) for line in lines)  # the test sees wide characters
+    assert len({width(line) for line in lines}) == 1
+    assert cli._table([["北京", "1"], ["x", "22"]], ["名", "n"]).splitlines() == [
+        "名     n",
+        "----  --",
+        "北京   1",
+        "x     22",
+    ]
+
+
+def test_a_run_without_o_says_where_it_wrote(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "--site", "karamay", "--cooling", "free_air"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"wrote {Path('out', 'karamay-free_air.nc')}"

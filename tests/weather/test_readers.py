@@ -329,6 +329,26 @@ def test_truncated_epw_names_line(tmp_path, epw_text):
         weather.read_epw(_write_epw(tmp_path / "short.epw", epw_text[: 8 + 4999]))
 
 
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        (8759, "8759 hourly data rows; a year needs 8760 (or 8784 in a leap year) — is the file truncated?"),
+        (8770, "8770 hourly data rows; a year needs 8760 (or 8784 in a leap year) — is the leap year's file truncated"),
+        (8860, "8860 hourly data rows; a year needs 8760 (or 8784 in a leap year) — more than a year: several years"),
+        (105120, "105,120 hourly data rows; a year needs 8760 (or 8784 in a leap year) — more than a year"),
+    ],
+)
+def test_a_file_of_more_rows_than_a_year_is_not_called_truncated(tmp_path, epw_text, rows, said):
+    """An EPW with 100 rows added was asked "is the file truncated?", and the 12-year file's
+    count was written 105120 (numbers of 100,000 and more carry the thousands separator)."""
+    data = list(epw_text[8:])
+    lines = [*epw_text[:8], *(data * (rows // len(data) + 1))[:rows]]
+    with pytest.raises(weather.WeatherError) as err:
+        weather.read_epw(_write_epw(tmp_path / "w.epw", lines))
+    assert said in str(err.value)
+    assert ("truncated?" in str(err.value)) == (rows < 8760)
+
+
 def test_short_gap_is_interpolated_with_warning(tmp_path, epw_text):
     lines = list(epw_text)
     for i in (1000, 1001):  # 2-hour gap in dry bulb (EPW missing code 99.9)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.core.fmt import number
+from twin.core.fmt import number, span
 from twin.core.params import ConfigError, Params, param
 
 __all__ = ["ITParams", "it_power", "occupancy_profile", "overclock_power", "utilisation_profile"]
@@ -24,8 +24,13 @@ DT_CHIP_AIR = 40.0
 IT_CAPACITY_MAX_KW = 1e7
 """The largest ``facility.it_capacity_kw``, kW (a 10 GW campus: an input bound, not physics)."""
 
-CAPACITY_ALLOWED = f"allowed above 0 up to {number(IT_CAPACITY_MAX_KW)} kW, or racks and kw_per_rack instead"
-"""What ``facility.it_capacity_kw`` allows: above 0 unless racks are given (then it is not read)."""
+IT_CAPACITY_MIN_KW = 0.1
+"""The smallest ``facility.it_capacity_kw``, kW (assumption: an input bound, not physics; the
+smallest IT load ``racks × kw_per_rack`` gives, one rack of 0.1 kW; a value such as 1e-300 is a
+slip, and ran to a table of zero energies)."""
+
+CAPACITY_ALLOWED = f"allowed {span(IT_CAPACITY_MIN_KW, IT_CAPACITY_MAX_KW, 'kW')}, or racks and kw_per_rack instead"
+"""What ``facility.it_capacity_kw`` allows; 0 too when racks are given (then it is not read)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class ITParams(Params):
         IT_CAPACITY_MAX_KW,
         units="kW",
         source="assumption: a 10 MW hall; set racks × kW/rack instead",
-        check=lambda v: None if 0 <= v <= IT_CAPACITY_MAX_KW else CAPACITY_ALLOWED,
+        check=lambda v: None if v == 0 or IT_CAPACITY_MIN_KW <= v <= IT_CAPACITY_MAX_KW else CAPACITY_ALLOWED,
     )
     racks: int | None = param(
         None, 1, 1e6, source="input: racks × kw_per_rack instead of it_capacity_kw", inherit="it_capacity_kw"

@@ -61,13 +61,22 @@ def _threads(text: str) -> int:
     return n
 
 
-def _positive(limit: float) -> Callable[[str], float]:
+MIN_MEMORY_GB = 0.01
+"""The least ``TWIN_MEMORY_GB``, GB (10 MB). Assumption: an input bound, not a measurement; 80 %
+of it still holds one case-year of hourly results (8,760 h × 45 variables × 8 bytes ≈ 3.2 MB),
+and below it every run's hourly result would be refused (a value such as ``1e-300`` is a typo,
+not a limit)."""
+
+
+def _between(lo: float, limit: float, *, lo_allowed: bool = False) -> Callable[[str], float]:
+    """A number above ``lo`` (or equal to it with ``lo_allowed``) and below ``limit``."""
+
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise ValueError("not a number") from None
-        if not (math.isfinite(value) and 0 < value < limit):
+        if not (math.isfinite(value) and (lo <= value if lo_allowed else lo < value) and value < limit):
             raise ValueError("out of range")
         return value
 
@@ -121,7 +130,7 @@ ENVIRONMENT: dict[str, EnvVar] = {
             "bound of the disk cache's size, megabytes (10⁶ bytes); least recently used entries go first",
             "500",
             f"a number of megabytes > 0 and below {number(1e300)}, e.g. 500 or 0.5",
-            _positive(1e300),
+            _between(0.0, 1e300),
         ),
         EnvVar(
             "TWIN_DEBUG",
@@ -134,8 +143,8 @@ ENVIRONMENT: dict[str, EnvVar] = {
             "TWIN_MEMORY_GB",
             "memory a run may use, GB (an hourly result above 80 % of it is refused before the run)",
             "the memory available now",
-            "a number of GB > 0, e.g. 8 or 0.5",
-            _positive(math.inf),
+            f"a number of GB ≥ {number(MIN_MEMORY_GB)} (10 MB, the least that holds one case-year), e.g. 8 or 0.5",
+            _between(MIN_MEMORY_GB, math.inf, lo_allowed=True),
         ),
         EnvVar(
             "TWIN_SITE_PATH",

@@ -259,8 +259,9 @@ class Params:
         elif kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{name} must be a number, got {given(value)}{allowed}")
-            if not math.isfinite(value):
-                raise ConfigError(f"{name} must be finite, got {value!r}{allowed}")
+            if not math.isfinite(value):  # said as the check says a value out of range, when there is one
+                why = md["check"](value) if md.get("check") is not None else None
+                raise ConfigError(f"{name} must be finite, got {value!r}{f'; {why}' if why else allowed}")
             value = float(value)
         else:  # pragma: no cover - a declaration error, not a user's
             raise TypeError(f"{name}: parameters are bool, int, float or str, not {kind}")

@@ -90,9 +90,11 @@ def check_memory(n_cases: int, n_hours: int, n_variables: int = HOURLY_VARIABLES
         return
     have = available_memory()
     if need > 0.8 * have:
+        limit = os.environ.get(MEMORY_ENV, "").strip()
+        set_by = f" ({MEMORY_ENV} = {limit!r}, 80 % of it usable: raise it if the machine has more)" if limit else ""
         raise ResourceError(
             f"{n_cases:,} cases × {n_hours:,} h × {n_variables} hourly variables need about {_size(need)}; "
-            f"{_size(have)} are available: use twin.annual_kpis (memory of one block whatever the cases), "
+            f"{_size(have)} are available{set_by}: use twin.annual_kpis (memory of one block whatever the cases), "
             "simulate(..., keep=KPI_VARIABLES), fewer cases, or Dask over parts of the sweep"
         )
 

@@ -78,6 +78,7 @@ __all__ = [
     "SizingParams",
     "Target",
     "annual_cost",
+    "check_generation",
     "frontier_figure",
     "green_shares",
     "outage_survival",
@@ -404,6 +405,33 @@ def _bound(v: float) -> float:
     return float("inf") if v == NO_BOUND else float(v)
 
 
+def check_generation(target: Target, sp: SizingParams) -> None:
+    """Refuse, before any solver runs, a target that no base within ``sp`` can reach because the
+    bounds allow no green generation: no PV (``pv_type = "none"`` or ``pv_max_mw = 0``) and no
+    wind (``wind = false`` or ``wind_max_mw = 0``). Then only a target of 0 is reachable (0 days;
+    for ``cfe`` the credited clean share of the grid, ``grid_clean_share``).
+
+    The LP of such a base has every import fixed by the load; HiGHS's dual simplex does not prove
+    its target row infeasible but stops with an error (excessive dual values, model status "Not
+    Set"), which said nothing of the bounds.
+
+    Raises
+    ------
+    InfeasibleError
+        Naming the bounds, the target and the most they allow.
+    """
+    pv = "size.pv_type = 'none'" if sp.pv_type == "none" else "size.pv_max_mw = 0" if sp.pv_max_mw == 0 else None
+    wind = "size.wind = false" if not sp.wind else "size.wind_max_mw = 0" if sp.wind_max_mw == 0 else None
+    reach = sp.grid_clean_share if target.kind == "cfe" else 0.0
+    if pv is None or wind is None or target.value <= reach:
+        return
+    most = "0 days" if target.kind == "days" else f"{100 * reach:.1f} %"
+    raise InfeasibleError(
+        f"infeasible: target {target} cannot be met with {pv} and {wind}: a base without PV or wind generates "
+        f"nothing green, so the most it reaches is {most}; allow PV or wind (a bound above 0, or -1 for none)"
+    )
+
+
 _HIGHS_BANNER = [True]  # HiGHS prints a banner on stdout when the process makes its first instance
 
 
@@ -635,7 +663,10 @@ class SizingLP:
                 + (f"; the optimum costs at least {bound / 1e6:,.2f} M CNY/yr" if np.isfinite(bound) else "")
             )
         elif status != ms.kOptimal:
-            raise InfeasibleError(f"solver stopped: {self.h.modelStatusToString(status)}")
+            raise InfeasibleError(
+                f"solver stopped ({self.h.modelStatusToString(status)}) on target {target} with "
+                f"{_describe_bounds(self.sp)}: no base found; try other bounds or --rep-days"
+            )
         sol = self.h.getSolution()
         x = np.asarray(sol.col_value)
         val = {k: x[c] for k, c in self.cols.items()}
@@ -1114,6 +1145,7 @@ def size_design(
     (slow, exact).
     """
     t0 = time.perf_counter()
+    check_generation(target, sp)
     prof = inp.profiles[i]
     case = inp.cases[i]
     pool = [] if pool is None else pool

@@ -47,15 +47,29 @@ def test_flat_profile_stays_one_value_per_case_and_diurnal_peaks_at_14h():
     np.testing.assert_allclose(d.mean(axis=1), [0.5, 0.8], rtol=1e-12)
 
 
-@pytest.mark.parametrize(("value", "shown"), [(0, "0"), (-5000.0, "-5000"), (2e7, "20000000")])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0, "0 is out of range"),
+        (-5000.0, "-5000 is out of range"),
+        (2e7, "20000000 is out of range"),
+        (1e-300, "1e-300 is out of range"),
+        (0.09, "0.09 is out of range"),
+        (float("nan"), "must be finite, got nan"),
+    ],
+)
 def test_it_capacity_is_refused_with_its_value_and_what_is_allowed(value, shown):
-    """0 was refused as "must be > 0" without its value, −5000 with a range that allowed 0."""
-    with pytest.raises(
-        ConfigError,
-        match=rf"facility\.it_capacity_kw = {shown} is out of range; allowed above 0 up to 10,000,000 kW, "
-        "or racks and kw_per_rack instead",
-    ):
+    """0 was refused as "must be > 0" without its value, −5000 with a range that allowed 0;
+    1e-300 ran (0 MWh, PUE 1.061), and nan said another range ("allowed 0 … 10,000,000 kW") than 0."""
+    with pytest.raises(ConfigError) as err:
         ITParams(it_capacity_kw=value)
+    assert str(err.value) == (
+        f"facility.it_capacity_kw {'= ' if 'finite' not in shown else ''}{shown}; "
+        "allowed 0.1 … 10,000,000 kW, or racks and kw_per_rack instead"
+    )
+    from twin.building.it_load import IT_CAPACITY_MIN_KW
+
+    assert IT_CAPACITY_MIN_KW == 0.1 and ITParams(it_capacity_kw=0.1).design_kw == 0.1
 
 
 def test_racks_give_the_capacity_and_a_capacity_of_0_beside_them_is_not_read():

@@ -112,3 +112,17 @@ def test_threads_say_what_is_wrong(monkeypatch, text, why):
     monkeypatch.setenv("TWIN_THREADS", text)
     with pytest.raises(ConfigError, match=re.escape(f"TWIN_THREADS = '{text}': {why}")):
         env("TWIN_THREADS")
+
+
+@pytest.mark.parametrize("text", ["1e-300", "0.009", "0", "-1", "inf", "nan"])
+def test_memory_below_its_least_is_refused_naming_the_variable(monkeypatch, text):
+    """``TWIN_MEMORY_GB=1e-300`` passed the check, then every run was refused ("0 B are
+    available") without naming the variable."""
+    from twin.core.environment import MIN_MEMORY_GB
+
+    monkeypatch.setenv("TWIN_MEMORY_GB", text)
+    with pytest.raises(ConfigError, match=re.escape(f"TWIN_MEMORY_GB = '{text}': ")) as err:
+        env("TWIN_MEMORY_GB")
+    assert f"a number of GB ≥ {MIN_MEMORY_GB:g} (10 MB" in str(err.value)
+    monkeypatch.setenv("TWIN_MEMORY_GB", f"{MIN_MEMORY_GB}")
+    assert env("TWIN_MEMORY_GB") == MIN_MEMORY_GB

@@ -213,7 +213,7 @@ def shared_weather_cache():
     [
         (
             lambda: ITParams(it_capacity_kw=-5.0),
-            r"facility.it_capacity_kw = -5 is out of range; allowed above 0 up to 10,000,000 kW, or racks and kw_per_rack instead",
+            r"facility.it_capacity_kw = -5 is out of range; allowed 0.1 … 10,000,000 kW, or racks and kw_per_rack instead",
         ),
         (
             lambda: DESIGNS["free_air"].params(evap_effectiveness=1.2),

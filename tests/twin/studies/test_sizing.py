@@ -360,6 +360,26 @@ def test_outage_survival_hand_case():
         (["--target", "hourly"], "not KIND:VALUE"),
         (["--target", "hourly:0.5", "--pareto", "1:0.5:0.1"], "START ≤ STOP"),
         (["--target", "hourly:0.5", "--cooling", "ice"], "not a design"),
+        (
+            ["--target", "hourly:0.8", "--pareto", "0.5:1.5:0.1"],
+            "--pareto 0.5:1.5:0.1: the targets reach 1.5; give shares 0 … 1",
+        ),
+        (["--target", "hourly:0.8", "--pareto", "-0.5:0.5:0.1"], "--pareto -0.5:0.5:0.1: the targets start at -0.5"),
+        (["--target", "days:10", "--pareto", "100:400:100"], "the targets reach 400; give numbers of days 0 … 366"),
+        (
+            ["--target", "hourly:0.8", "--pv-max-mw", "0", "--wind-max-mw", "0"],
+            "target hourly ≥ 80.0 % cannot be met with --pv-max-mw (size.pv_max_mw) = 0 and --wind-max-mw "
+            "(size.wind_max_mw) = 0: a base without PV or wind generates nothing green, so the most it reaches is 0.0 %",
+        ),
+        (
+            ["--target", "cfe:0.5", "--clean-share", "0.3", "--pv", "none", "--no-wind"],
+            "--pv (size.pv_type) = 'none' and --no-wind (size.wind) = false: a base without PV or wind generates "
+            "nothing green, so the most it reaches is 30.0 %",
+        ),
+        (
+            ["--target", "days:0", "--pareto", "0:10:5", "--pv-max-mw", "0", "--no-wind"],
+            "--pareto 0:10:5: infeasible: target 10 days cannot be met with --pv-max-mw (size.pv_max_mw) = 0",
+        ),
     ],
 )
 def test_cli_size_errors_one_line(argv, message, capsys):
@@ -476,3 +496,30 @@ def test_a_bound_is_minus_1_for_none_or_non_negative(name, value):
 def test_minus_1_is_no_bound_and_0_a_bound(name):
     assert sizing._bound(getattr(SizingParams(**{name: -1}), name)) == np.inf
     assert sizing._bound(getattr(SizingParams(**{name: 0}), name)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("sp", "target", "refused"),
+    [
+        (SizingParams(pv_max_mw=0, wind_max_mw=0), Target("hourly", 0.8), True),
+        (SizingParams(pv_type="none", wind=False), Target("days", 1), True),
+        (SizingParams(pv_max_mw=0, wind=False), Target("annual", 1e-9), True),
+        (SizingParams(pv_max_mw=0, wind_max_mw=0, grid_clean_share=0.4), Target("cfe", 0.4), False),
+        (SizingParams(pv_max_mw=0, wind_max_mw=0, grid_clean_share=0.4), Target("cfe", 0.41), True),
+        (SizingParams(pv_max_mw=0, wind_max_mw=0), Target("hourly", 0.0), False),
+        (SizingParams(pv_max_mw=0, wind_max_mw=0.001), Target("hourly", 0.8), False),  # the LP says how far
+        (SizingParams(pv_type="none", wind_max_mw=-1), Target("hourly", 0.8), False),
+    ],
+)
+def test_bounds_without_pv_and_wind_are_refused_before_the_solver(sp, target, refused):
+    """``twin size --pv-max-mw 0 --wind-max-mw 0`` said ``solver stopped: Not Set``: on the full
+    Qingyang model HiGHS's dual simplex stops with an error on the infeasible LP instead of proving
+    it so. Without PV and wind only 0 (cfe: the grid's clean share) is reachable, decided before
+    any solver is built."""
+    if refused:
+        with pytest.raises(
+            InfeasibleError, match=r"^infeasible: target .* a base without PV or wind generates nothing"
+        ):
+            sizing.check_generation(target, sp)
+    else:
+        sizing.check_generation(target, sp)
