@@ -242,6 +242,11 @@ _TEXT = {
         "尚未计算：请点击按钮（twin size，逐时绿电 50–90 %）",
     ),
     "run_pareto": ("Compute the frontier (about a minute)", "计算帕累托前沿（约一分钟）"),
+    "idle_storage": (
+        "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy), "
+        "and its cost is still counted.",
+        "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量），其成本仍计入。",
+    ),
     "no_green": (
         "This case has no green-power base: add PV, wind or storage on the Scenario page or with the sliders.",
         "此工况没有绿电配置：请在“情景”页或用滑块添加光伏、风电或储能。",

@@ -36,6 +36,7 @@ __all__ = [
     "comparison_rows",
     "compute_cost",
     "csv_bytes",
+    "idle_storage_note",
     "kpi_cards",
     "message",
     "netcdf_bytes",
@@ -190,6 +191,15 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
         except ConfigError as exc:
             errors[name] = str(exc)
     return (None, errors) if errors else (cls(**values), {})
+
+
+def idle_storage_note(storage: Any, lang: str = "en") -> html.Div | str:
+    """A note when the case's storage has energy but no power (or power but no energy): it can
+    neither charge nor discharge, so the engine keeps it idle, while its cost is counted."""
+    mw, mwh = storage.power_mw, storage.energy_mwh
+    if (mw > 0) == (mwh > 0):
+        return ""
+    return html.Div(t("idle_storage", lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}"), className="note", role="status")
 
 
 def amount(v: float, decimals: int = 2) -> str:

@@ -46,6 +46,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             html.H2(t("green", lang)),
             html.Div(id="green-error"),
             html.Div(sliders, className="sliders"),
+            html.Div(id="green-storage-note"),
             html.Div(id="green-cards", className="kpi-row"),
             html.Div(
                 [
@@ -139,6 +140,7 @@ def resize(pv, wind, st_mw, st_mwh, d, case, lang):
     Output("green-cfe", "figure"),
     Output("green-cycles", "figure"),
     Output("green-start-error", "children"),
+    Output("green-storage-note", "children"),
     Input("scenario", "data"),
     Input("case", "data"),
     Input("green-span", "value"),
@@ -149,10 +151,11 @@ def render(d, case, span, start, lang):
     window, errors = views.checked(DispatchWindow, start_day=start)
     start_error = views.error_box(errors["start_day"], lang) if window is None else ""
     try:
-        _sc, _i, ds, k = views.load_case(d, case)
+        sc, i, ds, k = views.load_case(d, case)
     except views.USER_ERRORS as exc:
         empty = figures.message_figure(views.message(exc))
-        return views.error_box(exc, lang), empty, empty, empty, start_error
+        return views.error_box(exc, lang), empty, empty, empty, start_error, ""
+    note = views.idle_storage_note(sc.cases()[i].storage, lang)
     cards = [
         html.Div(
             [
@@ -166,7 +169,7 @@ def render(d, case, span, start, lang):
     ]
     if float(ds["p_green"].max()) <= 0 and float(ds["p_discharge"].max()) <= 0:
         msg = figures.message_figure(t("no_green", lang))
-        return cards, msg, msg, msg, start_error
+        return cards, msg, msg, msg, start_error, note
     return (
         cards,
         figures.message_figure(errors["start_day"], t("dispatch", lang))
@@ -175,6 +178,7 @@ def render(d, case, span, start, lang):
         figures.cfe_heatmap(ds, lang),
         figures.storage_cycles(ds, lang),
         start_error,
+        note,
     )
 
 

@@ -446,3 +446,15 @@ def test_every_label_of_the_cooling_page_has_both_languages(example):
     chart = figures.psychrometric_chart(ds, data.design_modes("free_air"), None, "A1", 1111.0, "zh")
     names = [tr.name for tr in chart.data if tr.name and "h)" in tr.name]
     assert names and all(re.search(r"[\u4e00-\u9fff]", n) for n in names), names
+
+
+def test_green_page_says_a_store_without_power_is_idle(pages, example):
+    sc, _, _ = example
+    d, err = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 1600)
+    assert err == ""
+    out = pages["green"].render(d, 0, "week", 172, "en")
+    assert "Storage of 1,600 MWh at 0 MW can neither charge nor discharge" in str(out[5])
+    assert "无法充放电" in str(pages["green"].render(d, 0, "week", 172, "zh")[5])
+    assert pages["green"].render(sc.to_dict(), 0, "week", 172, "en")[5] == ""
+    _, k = data.run_case(data.from_dict(d), 0)
+    assert float(k["energy_storage_deficit"]) == 0.0
