@@ -300,6 +300,7 @@ _DESIGN_ZH = {  # design: (short name, label), the engine's labels in Chinese
     "immersion_2p": ("两相浸没", "两相浸没式液冷"),
 }
 
+# A design or mode missing here is shown in English; tests/dashboards/test_views.py checks none is.
 _MODE_ZH = {  # the designs' operating modes (twin.building.cooling: each design's ``modes``)
     "mix": "新风回风混合",
     "outdoor": "全新风",
@@ -320,17 +321,17 @@ _MODE_ZH = {  # the designs' operating modes (twin.building.cooling: each design
 
 def design_name(name: str, lang: str = "en") -> str:
     """A cooling design's short name: its key (``free_air``, as a scenario writes it) or Chinese name."""
-    return _DESIGN_ZH[name][0] if lang == "zh" else name
+    return _DESIGN_ZH.get(name, (name,))[0] if lang == "zh" else name
 
 
 def design_label(name: str, lang: str = "en") -> str:
     """A cooling design's one-line label: the engine's, or its Chinese translation."""
-    return _DESIGN_ZH[name][1] if lang == "zh" else DESIGNS[name].label
+    return _DESIGN_ZH[name][1] if lang == "zh" and name in _DESIGN_ZH else DESIGNS[name].label
 
 
 def mode_name(mode: str, lang: str = "en") -> str:
     """An operating mode's name as the engine gives it, or in Chinese."""
-    return _MODE_ZH[mode] if lang == "zh" else mode
+    return _MODE_ZH.get(mode, mode) if lang == "zh" else mode
 
 
 def t(key: str, lang: str = "en", **fmt: object) -> str:

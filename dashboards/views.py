@@ -27,6 +27,7 @@ from twin import Scenario, save_scenario
 from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
 from twin.engine.config import SECTIONS, scenario_from_text
+from twin.supply.storage import StorageParams
 
 __all__ = [
     "USER_ERRORS",
@@ -193,7 +194,7 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
     return (None, errors) if errors else (cls(**values), {})
 
 
-def idle_storage_note(storage: Any, lang: str = "en") -> html.Div | str:
+def idle_storage_note(storage: StorageParams, lang: str = "en") -> html.Div | str:
     """A note when the case's storage has energy but no power (or power but no energy): it can
     neither charge nor discharge, so the engine keeps it idle, while its cost is counted."""
     mw, mwh = storage.power_mw, storage.energy_mwh
@@ -344,7 +345,7 @@ def use_uploaded_epw(d: dict[str, Any], contents: str | None, filename: str | No
     unreadable upload, a file the EPW reader rejects (its message, naming the line), a file a
     run refuses (not one whole year, a station far from the site: ``twin run --weather``'s
     message, naming the uploaded file), or a scenario with several sites (one weather file is
-    one site). The summary ends with the warnings a run on the file gives.
+    one site). The summary ends with the CLI's warning when the station is some way off.
     """
     name = Path(filename or "upload.epw").name
     if not contents or "," not in contents:
