@@ -83,7 +83,9 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
     params = views.non_default_params(sc)
     reported = views.reported_rows(k, key)
     generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    weather = sc.weather.source if sc.weather.is_file else f"generated typical year, seed {sc.weather.seed}"
+    weather = (
+        data.public_text(sc.weather.source) if sc.weather.is_file else f"generated typical year, seed {sc.weather.seed}"
+    )
     parts = [
         "<!DOCTYPE html><html lang='" + ("zh" if lang == "zh" else "en") + "'><head><meta charset='utf-8'>",
         f"<title>{_esc(sc.name)} — PUE twin report</title><style>{_CSS}</style>",

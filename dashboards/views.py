@@ -268,7 +268,8 @@ def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
             v = getattr(p, info.name)
             if v != info.default:
                 default = "site's" if info.default is None else _value_text(info.default)
-                rows.append((f"{section}.{info.name}", _value_text(v), default, info.display_units, info.source))
+                shown = data.public_text(_value_text(v))  # an upload by its own name
+                rows.append((f"{section}.{info.name}", shown, default, info.display_units, info.source))
     for key, values in sc.sweep:
         rows.append((f"sweep.{key}", ", ".join(f"{v}" for v in values), "-", "-", "sweep (scenario)"))
     return rows

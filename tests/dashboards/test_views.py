@@ -458,3 +458,14 @@ def test_green_page_says_a_store_without_power_is_idle(pages, example):
     assert pages["green"].render(sc.to_dict(), 0, "week", 172, "en")[5] == ""
     _, k = data.run_case(data.from_dict(d), 0)
     assert float(k["energy_storage_deficit"]) == 0.0
+
+
+def test_report_and_sources_table_name_an_upload_as_uploaded(example):
+    sc, _, _ = example
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
+    assert new is not None, msg
+    up = data.from_dict(new)
+    rows = {r[0]: r[1] for r in views.non_default_params(up)}
+    assert rows["weather.source"] == "mine.epw"
+    page = report.build_report(up, 0)
+    assert "weather: mine.epw" in page and data._UPLOAD_DIR.name not in page
