@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twin.core.params import display_units
+from twin.building.cooling import DESIGNS
+from twin.core.params import Params, display_units, param
 from twin.core.variables import REGISTRY
 
 __all__ = [
@@ -24,7 +25,12 @@ __all__ = [
     "PALETTE",
     "TABLE_KPIS",
     "WHEN_NONZERO",
+    "ComputeAssumptions",
+    "DispatchWindow",
     "Kpi",
+    "design_label",
+    "design_name",
+    "mode_name",
     "t",
     "unit_of",
     "var_label",
@@ -144,22 +150,45 @@ LATENCY = (
     ("guian", "Shenzhen (Greater Bay Area)", "深圳（粤港澳大湾区）", 10.0, "Guian2025"),
 )
 
-# Cost of compute: stated assumptions a user can edit in the page (name, default, en, zh, source).
-COMPUTE_ASSUMPTIONS = (
-    (
-        "pflop_h_per_mwh",
+
+@dataclass(frozen=True)
+class ComputeAssumptions(Params):
+    """The cost of compute's assumptions a user can edit on the Overview, checked as the engine
+    checks its parameters (a message naming the field, the value and what is allowed)."""
+
+    section = "compute"
+
+    pflop_h_per_mwh: float = param(
         320.0,
-        "Compute per nominal-server MWh, PFLOP-h",
-        "每 MWh 标称服务器算力，PFLOP·h",
-        "assumption: ~0.8 PFLOP/s dense FP16 per kW of accelerator server × 40 % utilisation",
-    ),
-    (
-        "gflop_per_token",
+        1.0,
+        100_000.0,
+        units="PFLOP-h/MWh",
+        source="assumption: ~0.8 PFLOP/s dense FP16 per kW of accelerator server × 40 % utilisation; "
+        "range: an old CPU server (about 1) to 100 times today's accelerators",
+    )
+    gflop_per_token: float = param(
         140.0,
-        "Work per token, GFLOP",
-        "每 token 计算量，GFLOP",
-        "assumption: 2 × parameters for a 70-billion-parameter dense model (inference)",
-    ),
+        0.001,
+        1_000_000.0,
+        units="GFLOP",
+        source="assumption: 2 × parameters for a 70-billion-parameter dense model (inference); "
+        "range: a 0.5-million-parameter model to a 500-trillion-parameter one",
+    )
+
+
+@dataclass(frozen=True)
+class DispatchWindow(Params):
+    """Where the Green page's dispatch plot starts, checked as a parameter."""
+
+    section = "dispatch_plot"
+
+    start_day: int = param(172, 1, 366, units="day", source="the day of the year the plot starts on (172: 21 June)")
+
+
+# Cost of compute: the assumptions' labels (name, en, zh); defaults, ranges and sources: ComputeAssumptions.
+COMPUTE_ASSUMPTIONS = (
+    ("pflop_h_per_mwh", "Compute per nominal-server MWh, PFLOP-h", "每 MWh 标称服务器算力，PFLOP·h"),
+    ("gflop_per_token", "Work per token, GFLOP", "每 token 计算量，GFLOP"),
 )
 
 _TEXT = {
@@ -213,6 +242,11 @@ _TEXT = {
         "尚未计算：请点击按钮（twin size，逐时绿电 50–90 %）",
     ),
     "run_pareto": ("Compute the frontier (about a minute)", "计算帕累托前沿（约一分钟）"),
+    "idle_storage": (
+        "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy), "
+        "and its cost is still counted.",
+        "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量），其成本仍计入。",
+    ),
     "no_green": (
         "This case has no green-power base: add PV, wind or storage on the Scenario page or with the sliders.",
         "此工况没有绿电配置：请在“情景”页或用滑块添加光伏、风电或储能。",
@@ -231,6 +265,7 @@ _TEXT = {
     "lang": ("中文", "English"),
     "error": ("Error", "错误"),
     "modes": ("operating mode", "运行模式"),
+    "ppue_cooling": ("pPUE (cooling)", "制冷 pPUE"),
     "envelope": ("ASHRAE {env} envelope", "ASHRAE {env} 允许范围"),
     "day_of_year": ("day of year", "年内日序"),
     "hour_of_day": ("hour of day", "时刻"),
@@ -253,6 +288,50 @@ _TEXT = {
     "col_default": ("default", "默认值"),
     "col_units": ("units", "单位"),
 }
+
+
+_DESIGN_ZH = {  # design: (short name, label), the engine's labels in Chinese
+    "free_air": ("新风自然冷却", "新风自然冷却（节能器 + 蒸发冷却 + 直膨补冷）"),
+    "chilled_water": ("冷冻水", "冷冻水（冷水机组 + 冷却塔 + 节能器）"),
+    "indirect_evap": ("间接蒸发冷却", "间接蒸发冷却（空-空换热器，干 / 湿 / 直膨补冷）"),
+    "spray": ("喷淋液冷", "喷淋式液冷"),
+    "cold_plate": ("冷板液冷", "冷板式液冷（芯片直接液冷，其余风冷）"),
+    "immersion_1p": ("单相浸没", "单相浸没式液冷"),
+    "immersion_2p": ("两相浸没", "两相浸没式液冷"),
+}
+
+# A design or mode missing here is shown in English; tests/dashboards/test_views.py checks none is.
+_MODE_ZH = {  # the designs' operating modes (twin.building.cooling: each design's ``modes``)
+    "mix": "新风回风混合",
+    "outdoor": "全新风",
+    "evaporative": "蒸发冷却",
+    "evaporative+trim": "蒸发冷却 + 补冷",
+    "outdoor+trim": "新风 + 补冷",
+    "closed": "风阀关闭（内循环）",
+    "free cooling": "完全自然冷却",
+    "partial economiser": "部分自然冷却",
+    "chiller": "冷水机组",
+    "dry": "干冷",
+    "wet": "湿冷",
+    "wet+trim": "湿冷 + 补冷",
+    "adiabatic": "绝热喷淋",
+    "short": "冷量不足（未达供水温度）",
+}
+
+
+def design_name(name: str, lang: str = "en") -> str:
+    """A cooling design's short name: its key (``free_air``, as a scenario writes it) or Chinese name."""
+    return _DESIGN_ZH.get(name, (name,))[0] if lang == "zh" else name
+
+
+def design_label(name: str, lang: str = "en") -> str:
+    """A cooling design's one-line label: the engine's, or its Chinese translation."""
+    return _DESIGN_ZH[name][1] if lang == "zh" and name in _DESIGN_ZH else DESIGNS[name].label
+
+
+def mode_name(mode: str, lang: str = "en") -> str:
+    """An operating mode's name as the engine gives it, or in Chinese."""
+    return _MODE_ZH.get(mode, mode) if lang == "zh" else mode
 
 
 def t(key: str, lang: str = "en", **fmt: object) -> str:

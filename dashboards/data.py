@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from twin.building.cooling.components import ENVELOPES
 from twin.core.memo import LRU
 from twin.engine.config import WeatherSource
 from twin.engine.simulate import prepare_weather
+from twin.engine.weather_source import StationWarning, check_for_run
 
 __all__ = [
     "EPW_MAX_BYTES",
@@ -41,6 +44,7 @@ __all__ = [
     "designs_at_site",
     "from_dict",
     "key_of",
+    "public_text",
     "run_case",
     "site_names",
     "study",
@@ -79,11 +83,6 @@ def default_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
 def designs() -> list[str]:
     """Names of the cooling designs."""
     return list(DESIGNS)
-
-
-def design_label(name: str) -> str:
-    """The engine's one-line label of a cooling design."""
-    return DESIGNS[name].label
 
 
 def design_modes(name: str) -> tuple[str, ...]:
@@ -234,17 +233,24 @@ def designs_at_site(sc: Scenario, i: int = 0) -> xr.Dataset:
 
 _UPLOAD_DIR: tempfile.TemporaryDirectory | None = None
 _UPLOADS: OrderedDict[str, Path] = OrderedDict()
+_UPLOAD_NAMES: dict[str, str] = {}
 _UPLOAD_LOCK = threading.Lock()
 UPLOADS_KEPT = 8
 
 
-def upload_epw(content: bytes, filename: str = "upload.epw") -> tuple[str, xr.Dataset, dict[str, Any]]:
+def upload_epw(
+    content: bytes, filename: str = "upload.epw", site: sites.Site | None = None
+) -> tuple[str, xr.Dataset, dict[str, Any]]:
     """Check an uploaded EPW file; return the path a scenario can use, its Dataset and metadata.
 
     The reader takes a path, so the bytes go to a private temporary directory (memory-backed
     ``/dev/shm`` where there is one) under their content hash; at most :data:`UPLOADS_KEPT`
     files are kept, the oldest removed first. Raises :class:`weather.WeatherError` (too large,
-    not an EPW, a malformed line: the reader's own message).
+    not an EPW, a malformed line: the reader's own message), and with ``site`` the checks of a
+    run on the file (:func:`twin.engine.weather_source.check_for_run`: one whole year, a
+    station near the site; the CLI's messages). Every message names the file by ``filename``,
+    never by the private path; a warning of a station some way off is in ``metadata["warnings"]``
+    (the flagged records are in the reader's ``notes``).
     """
     global _UPLOAD_DIR
     name = Path(filename).name or "upload.epw"
@@ -260,17 +266,37 @@ def upload_epw(content: bytes, filename: str = "upload.epw") -> tuple[str, xr.Da
         path = Path(_UPLOAD_DIR.name) / f"{digest}.epw"
         path.write_bytes(content)
     try:
-        ds, meta = weather.read_epw(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds, meta = weather.read_epw(path)
+            if site is not None:
+                check_for_run(ds, meta, site, name)
     except weather.WeatherError as exc:
         path.unlink(missing_ok=True)
         raise weather.WeatherError(str(exc).replace(str(path), name)) from None
+    far = [str(w.message).replace(str(path), name) for w in caught if issubclass(w.category, StationWarning)]
+    meta = {**meta, "warnings": far}
     with _UPLOAD_LOCK:
+        _UPLOAD_NAMES[str(path)] = name
         _UPLOADS[digest] = path
         _UPLOADS.move_to_end(digest)
         while len(_UPLOADS) > UPLOADS_KEPT:
             _, old = _UPLOADS.popitem(last=False)
             old.unlink(missing_ok=True)
+            _UPLOAD_NAMES.pop(str(old), None)
     return str(path), ds, meta
+
+
+def public_text(text: str) -> str:
+    """A message with every uploaded file's private path replaced by the name it was uploaded
+    as (a path of an upload no longer kept: by the words "an uploaded file")."""
+    if _UPLOAD_DIR is None or _UPLOAD_DIR.name not in text:
+        return text
+    with _UPLOAD_LOCK:
+        names = dict(_UPLOAD_NAMES)
+    for path, name in names.items():
+        text = text.replace(path, name)
+    return re.sub(re.escape(_UPLOAD_DIR.name) + r"/[0-9a-f]+\.epw", "an uploaded file", text)
 
 
 def scenario_kpis(sc: Scenario) -> xr.Dataset:

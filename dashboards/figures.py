@@ -18,7 +18,18 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import xarray as xr
 
-from dashboards.catalog import COMPONENTS, DISPATCH, GREYS, KPI_BY_NAME, PALETTE, t, unit_of, var_label
+from dashboards.catalog import (
+    COMPONENTS,
+    DISPATCH,
+    GREYS,
+    KPI_BY_NAME,
+    PALETTE,
+    design_name,
+    mode_name,
+    t,
+    unit_of,
+    var_label,
+)
 from weather import psychrometrics as psy
 
 __all__ = [
@@ -281,7 +292,7 @@ def psychrometric_chart(
                     "x": np.round(tdb[sel], 2),
                     "y": np.round(w[sel], 3),
                     "mode": "markers",
-                    "name": f"{name} ({int(sel.sum())} h)",
+                    "name": f"{mode_name(name, lang)} ({int(sel.sum())} h)",
                     "marker": {"size": 3, "color": PALETTE[m % len(PALETTE)], "opacity": 0.6},
                 }
             )
@@ -468,7 +479,7 @@ def design_comparison(
             "type": "scatter",
             "x": names,
             "y": np.round(ppue, 4),
-            "name": "pPUE (cooling)",
+            "name": t("ppue_cooling", lang),
             "mode": "markers",
             "marker": {"size": 10, "color": PALETTE[2]},
         },
@@ -491,7 +502,8 @@ def design_comparison(
         ]
     top = max(float(np.max(pue)) if pue.size else 1.3, limit or 0) + 0.05
     # seven design names side by side overlap when slanted: two short lines each, level
-    xaxis = {"tickangle": 0, "tickvals": names, "ticktext": [n.replace("_", "<br>") for n in names]}
+    shown = [design_name(n, lang).replace("_", "<br>") for n in names]
+    xaxis = {"tickangle": 0, "tickvals": names, "ticktext": shown}
     return _figure(traces, t("design_cmp", lang), yaxis=_axis("PUE", range=[1.0, top]), xaxis=xaxis, **extra)
 
 

@@ -13,7 +13,7 @@ import plotly.offline
 
 import sites
 from dashboards import data, figures, views
-from dashboards.catalog import TABLE_KPIS, WHEN_NONZERO, t
+from dashboards.catalog import TABLE_KPIS, WHEN_NONZERO, design_label, t
 from twin import Scenario
 
 __all__ = ["build_report"]
@@ -83,7 +83,9 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
     params = views.non_default_params(sc)
     reported = views.reported_rows(k, key)
     generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    weather = sc.weather.source if sc.weather.is_file else f"generated typical year, seed {sc.weather.seed}"
+    weather = (
+        data.public_text(sc.weather.source) if sc.weather.is_file else f"generated typical year, seed {sc.weather.seed}"
+    )
     parts = [
         "<!DOCTYPE html><html lang='" + ("zh" if lang == "zh" else "en") + "'><head><meta charset='utf-8'>",
         f"<title>{_esc(sc.name)} — PUE twin report</title><style>{_CSS}</style>",
@@ -95,7 +97,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
         "<p class='small'>PUE is energy-weighted over the year; green share hourly = 24/7 carbon-free score, "
         "annual = annual matching; cost includes the green plant's annuity or PPA; CO2 from grid electricity "
         "with the site's provincial factor; GB 40879 thresholds unverified against the standard's text.</p>",
-        f"<h2>{_esc(site.name)} {_esc(site.name_zh)} · {_esc(data.design_label(c.design))}</h2>",
+        f"<h2>{_esc(site.name)} {_esc(site.name_zh)} · {_esc(design_label(c.design, lang))}</h2>",
         f"<p>{_esc(t('limit', lang))}: {site.policy.pue_limit if site.policy.pue_limit is not None else '–'} "
         f"({_esc(site.policy.basis)}; {_esc(site.policy.source)}). "
         f"Tariff {site.tariff.price_cny_per_kwh:g} CNY/kWh ({_esc(site.tariff.source)}); "

@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import math
 import tempfile
-import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import xarray as xr
@@ -22,19 +22,24 @@ from dash import html
 import sites
 import weather
 from dashboards import data, figures
-from dashboards.catalog import COMPUTE_ASSUMPTIONS, KPI_CARDS, LATENCY, t
+from dashboards.catalog import KPI_CARDS, LATENCY, ComputeAssumptions, t
 from twin import Scenario, save_scenario
 from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
-from twin.engine.config import SECTIONS
+from twin.engine.config import SECTIONS, scenario_from_text
+from twin.supply.storage import StorageParams
 
 __all__ = [
     "USER_ERRORS",
+    "amount",
     "apply_toml",
+    "checked",
     "comparison_rows",
     "compute_cost",
     "csv_bytes",
+    "idle_storage_note",
     "kpi_cards",
+    "message",
     "netcdf_bytes",
     "non_default_params",
     "policy_badge",
@@ -170,7 +175,43 @@ def compute_cost(k: xr.Dataset, pflop_h_per_mwh: float, gflop_per_token: float) 
 
 def assumption_defaults() -> dict[str, float]:
     """The compute-cost assumptions' defaults."""
-    return {name: default for name, default, *_ in COMPUTE_ASSUMPTIONS}
+    return ComputeAssumptions().to_dict()
+
+
+P = TypeVar("P", bound=Params)
+
+
+def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
+    """A page's inputs checked as the engine checks its parameters: (the parameters, {}) or
+    (None, {field: message}), each field checked alone so that each input shows its own
+    message (the field, the value, what is allowed)."""
+    errors = {}
+    for name, v in values.items():
+        try:
+            cls(**{name: v})
+        except ConfigError as exc:
+            errors[name] = str(exc)
+    return (None, errors) if errors else (cls(**values), {})
+
+
+def idle_storage_note(storage: StorageParams, lang: str = "en") -> html.Div | str:
+    """A note when the case's storage has energy but no power (or power but no energy): it can
+    neither charge nor discharge, so the engine keeps it idle, while its cost is counted."""
+    mw, mwh = storage.power_mw, storage.energy_mwh
+    if (mw > 0) == (mwh > 0):
+        return ""
+    return html.Div(t("idle_storage", lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}"), className="note", role="status")
+
+
+def amount(v: float, decimals: int = 2) -> str:
+    """A result as a page shows it, never wider than about 15 characters: grouped with
+    ``decimals`` places from 10^-decimals up to a billion, else 3 significant digits
+    (``1.23e+12``); "–" when there is no value."""
+    if not math.isfinite(v):
+        return "–"
+    if v == 0 or 10.0**-decimals <= abs(v) < 1e9:
+        return f"{v:,.{decimals}f}"
+    return f"{v:.3g}"
 
 
 def scenario_toml(sc: Scenario) -> str:
@@ -187,11 +228,7 @@ def apply_toml(text: str) -> tuple[dict[str, Any] | None, str]:
     The message is the one ``twin run`` prints after ``twin: error:`` for the same file content.
     """
     try:
-        doc = tomllib.loads(text or "")
-    except tomllib.TOMLDecodeError as exc:
-        return None, f"scenario: not valid TOML: {exc}"
-    try:
-        sc = Scenario.from_dict(doc, "scenario")
+        sc = scenario_from_text(text or "", "scenario")
     except USER_ERRORS as exc:
         msg = str(exc)
         return None, msg if msg.startswith("scenario") else f"scenario: {msg}"
@@ -231,7 +268,8 @@ def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
             v = getattr(p, info.name)
             if v != info.default:
                 default = "site's" if info.default is None else _value_text(info.default)
-                rows.append((f"{section}.{info.name}", _value_text(v), default, info.display_units, info.source))
+                shown = data.public_text(_value_text(v))  # an upload by its own name
+                rows.append((f"{section}.{info.name}", shown, default, info.display_units, info.source))
     for key, values in sc.sweep:
         rows.append((f"sweep.{key}", ", ".join(f"{v}" for v in values), "-", "-", "sweep (scenario)"))
     return rows
@@ -290,17 +328,25 @@ def frontier_figure(ds: xr.Dataset) -> Any:
     return fig
 
 
+def message(exc: Exception | str) -> str:
+    """A user error's text as a page shows it: an uploaded file named as it was uploaded,
+    never by the private path the server keeps it under (:func:`dashboards.data.public_text`)."""
+    return data.public_text(str(exc))
+
+
 def error_box(exc: Exception | str, lang: str = "en") -> html.Div:
     """A user error shown in the page (the message the CLI would print)."""
-    return html.Div(f"{t('error', lang)}: {exc}", className="error", role="alert")
+    return html.Div(f"{t('error', lang)}: {message(exc)}", className="error", role="alert")
 
 
 def use_uploaded_epw(d: dict[str, Any], contents: str | None, filename: str | None) -> tuple[dict | None, str]:
     """An uploaded EPW (a data: URL from ``dcc.Upload``) as the scenario's weather.
 
     Returns (the new scenario mapping, a summary) or (None, the error message): an
-    unreadable upload, a file the EPW reader rejects (its message, naming the line), or a
-    scenario with several sites (one weather file is one site).
+    unreadable upload, a file the EPW reader rejects (its message, naming the line), a file a
+    run refuses (not one whole year, a station far from the site: ``twin run --weather``'s
+    message, naming the uploaded file), or a scenario with several sites (one weather file is
+    one site). The summary ends with the CLI's warning when the station is some way off.
     """
     name = Path(filename or "upload.epw").name
     if not contents or "," not in contents:
@@ -313,16 +359,26 @@ def use_uploaded_epw(d: dict[str, Any], contents: str | None, filename: str | No
         sc = data.from_dict(d)
         if len(sc.sites) > 1:
             raise ConfigError(f"{name}: a weather file is one site, but the scenario has {len(sc.sites)} sites")
-        path, ds, meta = data.upload_epw(raw, name)
+        path, ds, meta = data.upload_epw(raw, name, sites.load(sc.sites[0], sc.site_dirs))
         new = dataclasses.replace(sc, weather=sc.weather.with_source(path))
     except USER_ERRORS as exc:
-        return None, str(exc)
+        return None, message(exc)
     notes = "; ".join(meta.get("notes", [])) or "-"
-    return new.to_dict(), f"{name}: {ds.sizes['time']} h, {meta.get('name', '')} ({notes})"
+    said = "".join(f"; warning: {w}" for w in meta["warnings"])
+    return new.to_dict(), f"{name}: {ds.sizes['time']} h, {meta.get('name', '')} ({notes}){said}"
+
+
+STEM_CHARS = 120
+"""Longest file name stem of a download (file systems allow 255 bytes; a stem cut here ends
+with the case's number, so two cases never share a name)."""
 
 
 def file_stem(sc: Scenario, i: int) -> str:
-    """A file name stem for case ``i`` of a scenario."""
-    label = data.case_labels(sc)[i].split(" · ")
-    raw = "-".join([sc.name, *label[:2]])
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in raw)
+    """A file name stem for case ``i`` of a scenario: its name, site, design and swept values
+    (``k-karamay-free_air-utilisation_0.5``), letters, digits, ``-``, ``_`` and ``.`` only."""
+    site, design, *swept = data.case_labels(sc)[i].split(" · ")
+    parts = [sc.name, site, design, *(v.replace("=", "_") for v in ", ".join(swept).split(", ") if v)]
+    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in "-".join(parts)).strip(".")
+    if len(stem) > STEM_CHARS:
+        stem = f"{stem[: STEM_CHARS - 12]}-case{i + 1}"
+    return stem

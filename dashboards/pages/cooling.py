@@ -8,6 +8,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, figures, views
+from dashboards.catalog import design_label
 
 dash.register_page(__name__, path="/cooling", name="Cooling", order=1)
 
@@ -45,11 +46,11 @@ def render(d, case, lang):
         key = str(k["site"].values)
         designs = data.designs_at_site(sc, i)
     except views.USER_ERRORS as exc:
-        empty = figures.message_figure(str(exc))
+        empty = figures.message_figure(views.message(exc))
         return "", views.error_box(exc, lang), *[empty] * len(GRAPHS)
     en, zh = data.site_names(key)
     limit = views.value(k, "policy_pue_limit")
     cmp = figures.design_comparison(designs, key, None if limit != limit else limit, lang, current=c.design)
     f = views.case_figures(ds, c.design, key, c.cooling, lang)
-    title = f"{en} {zh} · {data.design_label(c.design)}"
+    title = f"{en} {zh} · {design_label(c.design, lang)}"
     return title, "", cmp, f["heatmap"], f["psychro"], f["stack"], f["sankey"]

@@ -8,7 +8,7 @@ import dash
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import figures, views
-from dashboards.catalog import KPI_BY_NAME, t
+from dashboards.catalog import KPI_BY_NAME, DispatchWindow, t
 
 dash.register_page(__name__, path="/green", name="Green power", order=2)
 
@@ -46,6 +46,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             html.H2(t("green", lang)),
             html.Div(id="green-error"),
             html.Div(sliders, className="sliders"),
+            html.Div(id="green-storage-note"),
             html.Div(id="green-cards", className="kpi-row"),
             html.Div(
                 [
@@ -56,15 +57,15 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                         inline=True,
                     ),
                     html.Label(t("start_day", lang), htmlFor="green-start"),
-                    dcc.Input(
+                    dcc.Input(  # no min, max or step: the browser would send no value, the page checks it
                         id="green-start",
                         type="number",
-                        min=1,
-                        max=366,
-                        value=172,
+                        step="any",
+                        value=DispatchWindow().start_day,
                         debounce=True,
                         style={"width": "140px"},
                     ),
+                    html.Div(id="green-start-error"),
                 ],
                 className="controls",
             ),
@@ -138,6 +139,8 @@ def resize(pv, wind, st_mw, st_mwh, d, case, lang):
     Output("green-dispatch", "figure"),
     Output("green-cfe", "figure"),
     Output("green-cycles", "figure"),
+    Output("green-start-error", "children"),
+    Output("green-storage-note", "children"),
     Input("scenario", "data"),
     Input("case", "data"),
     Input("green-span", "value"),
@@ -145,11 +148,14 @@ def resize(pv, wind, st_mw, st_mwh, d, case, lang):
     State("green-lang", "data"),
 )
 def render(d, case, span, start, lang):
+    window, errors = views.checked(DispatchWindow, start_day=start)
+    start_error = views.error_box(errors["start_day"], lang) if window is None else ""
     try:
-        _sc, _i, ds, k = views.load_case(d, case)
+        sc, i, ds, k = views.load_case(d, case)
     except views.USER_ERRORS as exc:
-        empty = figures.message_figure(str(exc))
-        return views.error_box(exc, lang), empty, empty, empty
+        empty = figures.message_figure(views.message(exc))
+        return views.error_box(exc, lang), empty, empty, empty, start_error, ""
+    note = views.idle_storage_note(sc.cases()[i].storage, lang)
     cards = [
         html.Div(
             [
@@ -163,12 +169,16 @@ def render(d, case, span, start, lang):
     ]
     if float(ds["p_green"].max()) <= 0 and float(ds["p_discharge"].max()) <= 0:
         msg = figures.message_figure(t("no_green", lang))
-        return cards, msg, msg, msg
+        return cards, msg, msg, msg, start_error, note
     return (
         cards,
-        figures.dispatch(ds, span or "week", int(start or 1), lang),
+        figures.message_figure(errors["start_day"], t("dispatch", lang))
+        if window is None
+        else figures.dispatch(ds, span or "week", window.start_day, lang),
         figures.cfe_heatmap(ds, lang),
         figures.storage_cycles(ds, lang),
+        start_error,
+        note,
     )
 
 
@@ -188,7 +198,7 @@ def pareto(n_clicks, d, case, lang):
         i = case if isinstance(case, int) and 0 <= case < len(sc.cases()) else 0
         ds = views.data.frontier(sc, i, compute=asked)
     except views.USER_ERRORS as exc:
-        return figures.message_figure(str(exc), t("pareto", lang)), views.error_box(exc, lang)
+        return figures.message_figure(views.message(exc), t("pareto", lang)), views.error_box(exc, lang)
     if ds is None:
         return figures.message_figure(t("not_computed", lang), t("pareto", lang)), ""
     return views.frontier_figure(ds), ""

@@ -6,11 +6,12 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, figures, views
-from dashboards.catalog import COMPUTE_ASSUMPTIONS, KPI_BY_NAME, t
+from dashboards.catalog import COMPUTE_ASSUMPTIONS, KPI_BY_NAME, ComputeAssumptions, design_label, t
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
 RANKS = ("pue", "cost_per_mwh_it", "co2", "green_share_hourly")
+ASSUMED = {i.name: i for i in ComputeAssumptions.info()}
 
 
 def layout(lang: str = "en", **_kwargs) -> html.Div:
@@ -29,19 +30,20 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                     html.Div(
                         [
                             html.Label(label_zh if lang == "zh" else label_en, htmlFor=f"ov-{name}"),
-                            dcc.Input(
+                            dcc.Input(  # no min, max or step: the browser would send no value, the page checks it
                                 id=f"ov-{name}",
                                 type="number",
-                                value=default,
-                                min=0,
+                                value=ASSUMED[name].default,
+                                step="any",
                                 debounce=True,
                                 style={"width": "180px"},
                             ),
-                            html.Div(source, className="small"),
+                            html.Div(id=f"ov-{name}-error"),
+                            html.Div(ASSUMED[name].source, className="small"),
                         ],
                         className="assumption",
                     )
-                    for name, default, label_en, label_zh, source in COMPUTE_ASSUMPTIONS
+                    for name, label_en, label_zh in COMPUTE_ASSUMPTIONS
                 ],
                 className="assumptions",
             ),
@@ -85,6 +87,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     Output("ov-policy", "children"),
     Output("ov-reported", "children"),
     Output("ov-compute", "children"),
+    *[Output(f"ov-{name}-error", "children") for name, *_ in COMPUTE_ASSUMPTIONS],
     Input("scenario", "data"),
     Input("case", "data"),
     Input("ov-pflop_h_per_mwh", "value"),
@@ -92,14 +95,16 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     State("ov-lang", "data"),
 )
 def render(d, case, pflop, gflop, lang):
+    assumed, errors = views.checked(ComputeAssumptions, pflop_h_per_mwh=pflop, gflop_per_token=gflop)
+    shown = [views.error_box(errors[name], lang) if name in errors else "" for name, *_ in COMPUTE_ASSUMPTIONS]
     try:
         sc, i, _ds, k = views.load_case(d, case)
     except views.USER_ERRORS as exc:
-        return "", views.error_box(exc, lang), "", "", ""
+        return "", views.error_box(exc, lang), "", "", "", *shown
     c = sc.cases()[i]
     key = str(k["site"].values)
     en, zh = data.site_names(key)
-    title = f"{en} {zh} · {data.design_label(c.design)}"
+    title = f"{en} {zh} · {design_label(c.design, lang)}"
     rows = views.reported_rows(k, key)
     reported = (
         html.Table(
@@ -114,17 +119,24 @@ def render(d, case, pflop, gflop, lang):
         if rows
         else html.P("–")
     )
-    per_pflop, per_mtok = views.compute_cost(k, float(pflop or 0), float(gflop or 0))
+    if assumed is None:
+        per_pflop = per_mtok = float("nan")
+    else:
+        per_pflop, per_mtok = views.compute_cost(k, assumed.pflop_h_per_mwh, assumed.gflop_per_token)
     compute = html.Div(
         [
             html.Span(
-                f"{per_pflop:,.2f} {t('per_pflop_h', lang)}", id="ov-cost-pflop", className="kpi-value small-kpi"
+                f"{views.amount(per_pflop)} {t('per_pflop_h', lang)}",
+                id="ov-cost-pflop",
+                className="kpi-value small-kpi",
             ),
             html.Span(" · "),
-            html.Span(f"{per_mtok:,.4f} {t('per_mtok', lang)}", id="ov-cost-mtok", className="kpi-value small-kpi"),
+            html.Span(
+                f"{views.amount(per_mtok, 4)} {t('per_mtok', lang)}", id="ov-cost-mtok", className="kpi-value small-kpi"
+            ),
         ]
     )
-    return title, views.kpi_cards(k, lang), views.policy_badge(k, key, lang), reported, compute
+    return title, views.kpi_cards(k, lang), views.policy_badge(k, key, lang), reported, compute, *shown
 
 
 @callback(
@@ -140,7 +152,7 @@ def comparison(d, case, rank, lang):
         sc = data.from_dict(d)
         cmp = data.comparison(sc, case if isinstance(case, int) else 0)
     except views.USER_ERRORS as exc:
-        return figures.message_figure(str(exc)), views.error_box(exc, lang)
+        return figures.message_figure(views.message(exc)), views.error_box(exc, lang)
     rows = views.comparison_rows(cmp, rank or "pue", lang)
     here = data.site_key(sc.cases()[case if isinstance(case, int) and case < len(sc.cases()) else 0].site)
     china = [r for r in rows if 70 < r["lon"] < 140]  # the US reference is in the table only

@@ -258,3 +258,103 @@ def test_map_labels_and_dispatch_ticks_as_drawn(page, server):
     ticks = page.eval_on_selector_all("#green-dispatch .y2tick text", "els => els.map(e => e.textContent)")
     values = [float(v.replace(",", "").replace("−", "-")) for v in ticks]
     assert len(values) >= 3 and all(v % 10 == 0 or v in (2.5, 5, 7.5) for v in values), ticks
+
+
+def _enter(pg, selector: str, text: str) -> None:
+    """Type into a debounced input and send it (Enter)."""
+    pg.fill(selector, text)
+    pg.press(selector, "Enter")
+
+
+def test_compute_cost_inputs_say_what_is_allowed_and_keep_the_page_width(page, server):
+    page.goto(server + "/")
+    page.wait_for_selector("#ov-cost-pflop")
+    _settle(page)
+    for typed, said in (("1e-300", "= 1e-300 is out of range"), ("0", "= 0 is out of range"), ("-1", "= -1 is")):
+        _enter(page, "#ov-pflop_h_per_mwh", typed)
+        err = page.locator("#ov-pflop_h_per_mwh-error .error")
+        page.wait_for_function(
+            "(s) => { const e = document.querySelector('#ov-pflop_h_per_mwh-error .error'); "
+            "return e && e.innerText.includes(s); }",
+            arg=said,
+        )
+        assert "compute.pflop_h_per_mwh" in err.inner_text() and "allowed 1 … 100,000" in err.inner_text()
+        assert page.inner_text("#ov-cost-pflop").startswith("–")
+        assert "nan" not in page.inner_text("#ov-compute")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    _shot(page, "overview-compute-input-refused")
+    _enter(page, "#ov-pflop_h_per_mwh", "1")
+    _enter(page, "#ov-gflop_per_token", "1000000")
+    page.wait_for_function("() => !document.querySelector('#ov-pflop_h_per_mwh-error .error')")
+    page.wait_for_function("() => !document.querySelector('#ov-cost-mtok').innerText.startsWith('–')")
+    assert len(page.inner_text("#ov-cost-mtok").split(" ")[0]) <= 15
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+
+
+def test_start_day_box_says_what_is_allowed(page, server):
+    page.goto(server + "/green")
+    page.wait_for_selector("#green-dispatch .scatterlayer")
+    _settle(page)
+    for typed, said in (("367", "= 367 is out of range; allowed 1 … 366"), ("1.5", "must be a whole number, got 1.5")):
+        _enter(page, "#green-start", typed)
+        page.wait_for_function(
+            "(s) => { const e = document.querySelector('#green-start-error .error'); return e && e.innerText.includes(s); }",
+            arg=said,
+        )
+        assert "dispatch_plot.start_day" in page.inner_text("#green-start-error")
+    _shot(page, "green-start-day-refused")
+    _enter(page, "#green-start", "200")
+    page.wait_for_function("() => !document.querySelector('#green-start-error .error')")
+
+
+def test_empty_scenario_is_refused(page, server):
+    page.goto(server + "/scenario")
+    page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+    page.fill("#sc-text", "# nothing but a comment\n")
+    page.click("#sc-apply")
+    err = page.locator("#sc-message .error")
+    err.wait_for()
+    assert "the scenario file is empty" in err.inner_text()
+    assert "Applied" not in page.inner_text("#sc-message")
+
+
+def test_far_epw_upload_is_refused_naming_the_file(page, server):
+    from tests.conftest import epw_path
+
+    epw = epw_path("qingyang")  # the default scenario is at Yinchuan, 330 km away
+    page.goto(server + "/scenario")
+    page.wait_for_selector("#sc-upload")
+    page.set_input_files(
+        "#sc-upload input[type=file]",
+        files=[{"name": epw.name, "mimeType": "text/plain", "buffer": epw.read_bytes()}],
+    )
+    err = page.locator("#sc-upload-message .error")
+    err.wait_for()
+    text = err.inner_text()
+    assert text.startswith(f"Error: {epw.name}: the file's location") and "another climate" in text
+    assert "/dev/shm" not in text and "twin-dash-" not in text
+    _shot(page, "scenario-far-epw")
+
+
+def test_cooling_page_in_chinese(page, server):
+    page.goto(server + "/")
+    page.wait_for_selector("#kpi-pue")
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#nav-overview').innerText === '总览'")
+    page.click("#nav-cooling")
+    page.wait_for_url("**/cooling")
+    page.wait_for_selector("#cool-psychro .legendtext")
+    page.wait_for_selector("#cool-designs .legendtext")
+    _settle(page)
+    legends = page.eval_on_selector_all(
+        "#cool-psychro .legendtext, #cool-designs .legendtext", "els => els.map(e => e.textContent)"
+    )
+    assert "制冷 pPUE" in legends
+    modes = [s for s in legends if s.endswith(" h)")]
+    assert modes and all(any("\u4e00" <= ch <= "\u9fff" for ch in s) for s in modes), modes
+    ticks = page.eval_on_selector_all("#cool-designs .xtick text", "els => els.map(e => e.textContent)")
+    assert "冷冻水" in ticks, ticks
+    assert "新风自然冷却" in page.inner_text("#cool-title")
+    _shot(page, "cooling-zh")
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#nav-overview').innerText === 'Overview'")

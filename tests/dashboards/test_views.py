@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import socket
 import threading
 
+import dash
 import numpy as np
 import pytest
 
@@ -278,3 +280,192 @@ def test_report_sets_numbers_right_and_text_left():
     )
     assert "<td>pue</td><td class='num'>1.08</td><td class='num'>1.098</td><td>new</td><td>K</td>" in html
     assert report._table(["a", "b"], [["x", "1"]]).endswith("<td>x</td><td class='num'>1</td></tr></table>")
+
+
+@pytest.fixture(scope="module")
+def pages():
+    """The app's page modules, as Dash imports them (their callbacks are called directly)."""
+    import sys
+
+    from dashboards.app import create_app
+
+    create_app()
+    return {name: sys.modules[f"pages.{name}"] for name in ("overview", "cooling", "green", "scenario")}
+
+
+@pytest.mark.parametrize(
+    ("pflop", "gflop", "field", "said"),
+    [
+        (0, 140, "pflop_h_per_mwh", "= 0 is out of range; allowed 1 … 100,000 PFLOP-h/MWh"),
+        (-1, 140, "pflop_h_per_mwh", "= -1 is out of range; allowed 1 … 100,000 PFLOP-h/MWh"),
+        (1e-300, 140, "pflop_h_per_mwh", "= 1e-300 is out of range"),
+        (1e300, 140, "pflop_h_per_mwh", "= 1e+300 is out of range"),
+        (None, 140, "pflop_h_per_mwh", " must be given"),
+        (320, 0, "gflop_per_token", "= 0 is out of range; allowed 0.001 … 1,000,000 GFLOP"),
+        (320, 1e300, "gflop_per_token", "= 1e+300 is out of range"),
+    ],
+)
+def test_compute_cost_inputs_are_checked_as_parameters(pages, example, pflop, gflop, field, said):
+    """Overview: an input out of its declared range is a message beside it (field, value, allowed),
+    and no cost is shown (never nan, never a 300-digit number, never a silent 0.00)."""
+    sc, _, _ = example
+    out = pages["overview"].render(sc.to_dict(), 0, pflop, gflop, "en")
+    errors = {"pflop_h_per_mwh": out[5], "gflop_per_token": out[6]}
+    assert f"compute.{field} {said.lstrip()}" in str(errors[field])
+    assert all(e == "" for name, e in errors.items() if name != field)
+    shown = out[4].children[0].children + out[4].children[2].children
+    assert "nan" not in shown and shown.count("–") == 2
+
+
+def test_compute_cost_results_never_blow_up_the_layout(pages, example):
+    sc, _, k = example
+    for pflop, gflop in ((1, 1e6), (1e5, 0.001), (320, 140)):
+        out = pages["overview"].render(sc.to_dict(), 0, pflop, gflop, "en")
+        assert out[5] == out[6] == ""
+        for span in (out[4].children[0], out[4].children[2]):
+            number = span.children.split(" ")[0]
+            assert len(number) <= 15 and number != "–", number
+    per_pflop, _ = views.compute_cost(k, 320.0, 140.0)
+    assert views.amount(per_pflop) == f"{per_pflop:,.2f}"
+    assert [views.amount(v) for v in (1e-300, 1e300, 123456.789, float("nan"), float("inf"), 0.0)] == [
+        "1e-300",
+        "1e+300",
+        "123,456.79",
+        "–",
+        "–",
+        "0.00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "said"),
+    [
+        (0, "= 0 is out of range"),
+        (-5, "= -5 is out of range"),
+        (367, "= 367 is out of range"),
+        (1.5, "must be a whole number, got 1.5"),
+        (1e300, "must be a whole number, got 1e+300"),
+        (None, "must be given"),
+    ],
+)
+def test_start_day_box_says_what_is_allowed(pages, example, start, said):
+    sc, _, _ = example
+    out = pages["green"].render(sc.to_dict(), 0, "week", start, "en")
+    msg = str(out[4])
+    assert f"dispatch_plot.start_day {said}" in msg, msg
+    if start is not None:
+        assert "allowed 1 … 366" in msg
+    assert "start_day" in out[1].layout.annotations[0].text  # the plot says it too, drawn from no day
+    ok = pages["green"].render(sc.to_dict(), 0, "week", 200, "en")
+    assert ok[4] == "" and ok[1].data
+
+
+def test_an_empty_scenario_is_refused_as_the_cli_refuses_it(pages, tmp_path, capsys):
+    for text in ("", "# only a comment\n\n# and another\n"):
+        new, msg = views.apply_toml(text)
+        assert new is None and msg.startswith("scenario: the scenario file is empty"), msg
+        f = tmp_path / "empty.toml"
+        f.write_text(text, encoding="utf-8")
+        assert main(["run", str(f), "--no-output"]) == 2
+        assert capsys.readouterr().err.strip() == f"twin: error: {f}: " + msg.removeprefix("scenario: ")
+        scenario, case, shown = pages["scenario"].apply(1, text, "en")
+        assert scenario is case is dash.no_update and "the scenario file is empty" in str(shown)
+        assert "Applied" not in str(shown)
+
+
+def test_a_far_epw_upload_is_refused_with_the_cli_message_and_no_private_path(example, capsys):
+    sc, _, _ = example
+    epw = epw_path("qingyang")
+    d = {**sc.to_dict(), "sites": ["karamay"]}
+    new, msg = views.use_uploaded_epw(d, _data_url(epw.read_bytes()), epw.name)
+    assert new is None
+    assert main(["run", "--site", "karamay", "--cooling", "free_air", "--weather", str(epw), "--no-output"]) == 2
+    cli = capsys.readouterr().err.strip()
+    assert cli == "twin: error: " + msg.replace(epw.name, str(epw), 1)
+    assert msg.startswith(f"{epw.name}: the file's location") and "2,202 km" in msg
+    assert "/dev/shm" not in msg and "twin-dash-" not in msg
+
+
+def test_no_message_shows_an_uploads_private_path(example):
+    """A run on an upload the server no longer keeps names the file as it was uploaded."""
+    sc, _, _ = example
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
+    assert new is not None, msg
+    private = data.from_dict(new).weather.source
+    assert private.startswith(data._UPLOAD_DIR.name)
+    os.unlink(private)
+    with pytest.raises(views.USER_ERRORS) as caught:
+        views.load_case(new, 0)
+    assert private in str(caught.value)  # what the engine says; the page shows:
+    assert str(views.error_box(caught.value).children) == "Error: mine.epw: no such weather file"
+    assert views.message("/tmp/theirs.epw: gone") == "/tmp/theirs.epw: gone"  # not an upload: as it is
+    gone = os.path.join(data._UPLOAD_DIR.name, "0123456789abcdef.epw")
+    assert views.message(f"{gone}: no such weather file") == "an uploaded file: no such weather file"
+
+
+def test_sweep_cases_download_under_their_own_names():
+    from twin import Scenario
+
+    sc = Scenario(sites=("karamay",), designs=("free_air",), name="k", sweep=(("facility.utilisation", (0.5, 0.9)),))
+    assert [views.file_stem(sc, i) for i in range(2)] == [
+        "k-karamay-free_air-utilisation_0.5",
+        "k-karamay-free_air-utilisation_0.9",
+    ]
+    assert views.file_stem(Scenario(sites=("karamay",), designs=("free_air",), name="k"), 0) == "k-karamay-free_air"
+    odd = Scenario(
+        sites=("karamay",), designs=("free_air",), name="a/b: c..", sweep=(("facility.utilisation", (0.5,)),)
+    )
+    stem = views.file_stem(odd, 0)
+    assert stem == "a_b__c..-karamay-free_air-utilisation_0.5" and "/" not in stem
+    many = Scenario(
+        sites=("karamay",),
+        designs=("free_air",),
+        name="x" * 200,
+        sweep=(("facility.utilisation", (0.5, 0.6)),),
+    )
+    stems = [views.file_stem(many, i) for i in range(2)]
+    assert stems[0] != stems[1] and all(len(s) <= views.STEM_CHARS for s in stems)
+
+
+def test_every_label_of_the_cooling_page_has_both_languages(example):
+    from dashboards import catalog, figures
+    from twin.building.cooling import DESIGNS
+
+    for key, (en, zh) in catalog._TEXT.items():
+        assert en and zh, key
+    for name, design in DESIGNS.items():
+        assert catalog.design_label(name, "zh") != design.label and catalog.design_name(name, "zh") != name
+        for mode in design.modes:
+            assert catalog.mode_name(mode, "zh") != mode and re.search(
+                r"[\u4e00-\u9fff]", catalog.mode_name(mode, "zh")
+            )
+    designs = data.designs_at_site(example[0], 0)
+    fig = figures.design_comparison(designs, "yinchuan", 1.2, "zh")
+    assert fig.data[1].name == "制冷 pPUE" and "新风自然冷却" in fig.layout.xaxis.ticktext
+    _, ds, _ = example
+    chart = figures.psychrometric_chart(ds, data.design_modes("free_air"), None, "A1", 1111.0, "zh")
+    names = [tr.name for tr in chart.data if tr.name and "h)" in tr.name]
+    assert names and all(re.search(r"[\u4e00-\u9fff]", n) for n in names), names
+
+
+def test_green_page_says_a_store_without_power_is_idle(pages, example):
+    sc, _, _ = example
+    d, err = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 1600)
+    assert err == ""
+    out = pages["green"].render(d, 0, "week", 172, "en")
+    assert "Storage of 1,600 MWh at 0 MW can neither charge nor discharge" in str(out[5])
+    assert "无法充放电" in str(pages["green"].render(d, 0, "week", 172, "zh")[5])
+    assert pages["green"].render(sc.to_dict(), 0, "week", 172, "en")[5] == ""
+    _, k = data.run_case(data.from_dict(d), 0)
+    assert float(k["energy_storage_deficit"]) == 0.0
+
+
+def test_report_and_sources_table_name_an_upload_as_uploaded(example):
+    sc, _, _ = example
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
+    assert new is not None, msg
+    up = data.from_dict(new)
+    rows = {r[0]: r[1] for r in views.non_default_params(up)}
+    assert rows["weather.source"] == "mine.epw"
+    page = report.build_report(up, 0)
+    assert "weather: mine.epw" in page and data._UPLOAD_DIR.name not in page

@@ -99,6 +99,7 @@ __all__ = [
     "load_scenario",
     "parse_override",
     "save_scenario",
+    "scenario_from_text",
     "section",
 ]
 
@@ -828,21 +829,27 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         raise ConfigError(
             f"{p}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8: save it as UTF-8 and try again"
         ) from None
+    return paths_from(scenario_from_text(text, str(p)), p.parent)
+
+
+def scenario_from_text(text: str, where: str = "scenario") -> Scenario:
+    """A scenario from TOML text (a file's content, or what the app's editor holds): refused
+    (``ConfigError``, every message starting with ``where``) when it is not TOML, when it is
+    empty or holds only comments, or when a value is not allowed."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
     if not data:
         raise ConfigError(
-            f"{p}: the scenario file is empty (no site, design or section); give at least "
+            f"{where}: the scenario file is empty (no site, design or section); give at least "
             'site = "…" and design = "…" (twin run --site S --cooling D --save FILE writes a full one)'
         )
     try:
-        sc = Scenario.from_dict(data, str(p))
+        return Scenario.from_dict(data, where)
     except ConfigError as exc:
         msg = str(exc)
-        raise ConfigError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
-    return paths_from(sc, p.parent)
+        raise ConfigError(msg if msg.startswith(where) else f"{where}: {msg}") from None
 
 
 def paths_from(sc: Scenario, folder: Path) -> Scenario:

@@ -29,6 +29,7 @@ __all__ = [
     "STATION_WARN_KM",
     "STATION_WARN_M",
     "StationWarning",
+    "check_for_run",
     "check_station",
     "generated_year",
     "generated_year_arrays",
@@ -102,6 +103,23 @@ def check_station(meta: dict[str, Any], site: sites.Site, source: str) -> None:
         )
 
 
+def check_for_run(ds: xr.Dataset, meta: dict[str, Any], site: sites.Site, source: str) -> None:
+    """The checks a weather file read for a run passes: one whole year (8760 or 8784 hours), a
+    station near the site (:func:`check_station`), its flagged records said (:func:`warn_flags`).
+
+    ``source`` names the file in the messages (the app gives an upload's own file name, not
+    the private path it was saved under). Raises ``weather.WeatherError``; warns as those do.
+    """
+    n = ds.sizes["time"]
+    if n not in (8760, 8784):
+        raise weather.WeatherError(
+            f"{source}: {n} hours from {str(ds['time'].values[0])[:16]}; a run needs one whole year "
+            "(8760 hours, or 8784 in a leap year)"
+        )
+    check_station(meta, site, source)
+    warn_flags(meta, source)
+
+
 def warn_flags(meta: dict[str, Any], source: str) -> None:
     """Warn (:class:`weather.WeatherWarning`) of the bad records a file read for a run held
     (``meta["flags"]``, read with the reader's repairs): a run on the file says so in one line, as
@@ -172,14 +190,7 @@ def site_year(
             "utc_offset_h": loc.utc_offset_h,
         }
         ds, meta = weather.read(file, format, location=location, repair=repair, **reader_options)
-        n = ds.sizes["time"]
-        if n not in (8760, 8784):
-            raise weather.WeatherError(
-                f"{file}: {n} hours from {str(ds['time'].values[0])[:16]}; a run needs one whole year "
-                "(8760 hours, or 8784 in a leap year)"
-            )
-        check_station(meta, site, str(file))
-        warn_flags(meta, str(file))
+        check_for_run(ds, meta, site, str(file))
         return WeatherYear.from_dataset(ds), meta
     return generated_year_arrays(site, seed=seed, year=year, site_variability=site_variability)
 

@@ -17,6 +17,9 @@ settles it; a pass stops as soon as its trajectory meets the previous one). What
 battery that never fills or empties still ends below its start after :data:`CYCLIC_PASSES`
 passes is returned as ``deficit`` (kWh), which the accounting buys from the grid.
 
+A store that cannot charge or discharge (a power rating of 0 MW, or an energy rating of 0 MWh)
+is idle: it holds no energy, so none leaks away to the grid's account; its cost is still counted.
+
 The green-first rule is the only loop over time in the twin; it runs over all cases at once.
 """
 
@@ -182,6 +185,8 @@ def dispatch_green_first(
         (case, time): ``charge``, ``discharge``, ``soc`` (kWh at the end of each step),
         ``green_direct``, ``grid_import``, ``surplus`` (green neither used nor stored);
         (case,): ``deficit``, kWh the cyclic year still ends below its start (module notes).
+        A case with ``power_mw`` or ``energy_mwh`` 0 is idle: charge, discharge, state of charge
+        and deficit 0.
 
     Notes
     -----
@@ -199,8 +204,9 @@ def dispatch_green_first(
     out["deficit"] = np.zeros(n)
     green = np.broadcast_to(green_kw, (n, nt))
     load = np.broadcast_to(load_kw, (n, nt))
-    # Only cases with a battery need the time loop; it runs over all of them at once.
-    idx = np.flatnonzero(e_cap > 0)
+    # Only cases with a battery that can charge and discharge need the time loop; it runs over
+    # all of them at once. A store rated 0 MW (or 0 MWh) is idle: it holds nothing and loses nothing.
+    idx = np.flatnonzero((e_cap > 0) & (q["power_mw"] > 0))
     if idx.size:
         net_all = green[idx] - load[idx]
         p_cap = q["power_mw"][idx] * 1000.0

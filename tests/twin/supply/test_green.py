@@ -109,6 +109,44 @@ def test_invariants_over_sizes(pv, wind, power, hours, rte, unit_profiles):
     assert np.all(d["deficit"] >= 0.0)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    power=st.one_of(st.just(0.0), st.floats(0, 100)),
+    energy=st.one_of(st.just(0.0), st.floats(0, 1600)),
+    seed=st.integers(0, 2**16),
+)
+def test_energy_balance_closes_and_an_idle_store_holds_nothing(power, energy, seed):
+    """Hourly balances close for any rating; a store that cannot charge or discharge (0 MW or
+    0 MWh) buys nothing: the grid import is the hand calculation Σ max(load − green, 0)."""
+    rng = np.random.default_rng(seed)
+    nt = 24 * 14
+    green = np.clip(rng.normal(50_000, 40_000, (1, nt)), 0, None)
+    load = np.full((1, nt), 60_000.0)
+    d = dispatch_green_first(green, load, StorageParams(power_mw=power, energy_mwh=energy).to_dict())
+    assert np.max(np.abs(d["green_direct"] + d["discharge"] + d["grid_import"] - load)) < 1e-6
+    assert np.max(np.abs(d["green_direct"] + d["charge"] + d["surplus"] - green)) < 1e-6
+    if power == 0.0 or energy == 0.0:
+        assert d["grid_import"].sum() == pytest.approx(np.maximum(load - green, 0).sum(), rel=1e-12)
+        assert d["surplus"].sum() == pytest.approx(np.maximum(green - load, 0).sum(), rel=1e-12)
+        assert float(d["deficit"][0]) == 0.0
+        assert not d["soc"].any() and not d["charge"].any() and not d["discharge"].any()
+
+
+def test_storage_with_energy_but_no_power_adds_no_grid_import():
+    """1,600 MWh at 0 MW on a year with no green power: every kWh of the load is bought, and no more."""
+    sc = Scenario(
+        sites=("karamay",),
+        designs=("free_air",),
+        facility=ITParams(it_capacity_kw=5000.0),
+        storage=StorageParams(power_mw=0.0, energy_mwh=1600.0),
+    )
+    ds = simulate(sc)
+    k = kpis(ds)
+    assert float(k["energy_storage_deficit"]) == 0.0
+    assert float(k["energy_grid_import"]) == pytest.approx(float(ds["p_facility"].sum()) / 1000.0, rel=1e-12)
+    assert float(ds["soc"].max()) == 0.0
+
+
 @pytest.fixture(scope="module")
 def unit_profiles():
     from twin.supply.pv import pv_profile
