@@ -502,9 +502,21 @@ def _index(name: Any, values: Any) -> Any:
     per Dataset (pandas' conversion of 8,760 datetimes costs more than a free-air year's
     supply step). Equal means equal (:func:`twin.core.memo.of_arrays`: the whole array is compared).
     """
+    return of_arrays(_INDEXES, lambda: _new_index(name, values), (values,), name)
+
+
+def _new_index(name: Any, values: Any) -> Any:
+    """:func:`_index` computed: the pandas index of a private copy of ``values`` (datetimes or
+    8-byte numbers, :func:`_plain_dimension`), named ``name``, as xarray's ``PandasIndex`` holds it
+    (built by its class, not by ``pandas.Index``'s dispatch on the values)."""
+    import pandas as pd
     from xarray.core.indexes import PandasIndex
 
-    return of_arrays(_INDEXES, lambda: PandasIndex(values.copy(), name, coord_dtype=values.dtype), (values,), name)
+    own = values.copy()
+    index = (
+        pd.DatetimeIndex(own, name=name, copy=False) if own.dtype.kind == "M" else pd.Index(own, name=name, copy=False)
+    )
+    return PandasIndex(index, name, coord_dtype=values.dtype)
 
 
 def _plain_dimension(name: Any, dims: Any, data: Any) -> bool:

@@ -60,7 +60,7 @@ from twin.engine.metrics import (
 from twin.engine.weather_source import site_year
 from twin.money.economics import server_capex_annual
 from twin.supply.green import SupplyParams, green_power
-from weather.dataset import hour_of_day, month_of_year
+from weather.dataset import hour_and_month
 from weather.year import WeatherYear, as_year
 
 if TYPE_CHECKING:
@@ -225,10 +225,11 @@ _CALENDAR = LRU(8)
 
 def calendar(time: np.ndarray, kind: str) -> np.ndarray:
     """The hour of day (``kind="hour"``) or month (``"month"``, 0–11) of each time stamp, read-only:
-    :func:`weather.dataset.hour_of_day` / :func:`~weather.dataset.month_of_year`, memoised by the
-    time stamps' values (:func:`twin.core.memo.of_arrays`)."""
-    fn = hour_of_day if kind == "hour" else month_of_year
-    return of_arrays(_CALENDAR, lambda: fn(time), (time,), kind)
+    :func:`weather.dataset.hour_of_day` / :func:`~weather.dataset.month_of_year`, both computed
+    together (:func:`~weather.dataset.hour_and_month`: a run reads both) and memoised by the time
+    stamps' values (:func:`twin.core.memo.of_arrays`)."""
+    hour, month = of_arrays(_CALENDAR, lambda: hour_and_month(time), (time,))
+    return hour if kind == "hour" else month
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -434,7 +435,7 @@ def threads() -> int:
 def _run_blocks(blocks: list[tuple[Any, Any]], fn: Callable[[Any, Any], None]) -> None:
     """``fn(key, idx)`` for every block ``(key, idx)``; on :func:`threads` threads (numpy and the
     compiled kernels release the GIL in their loops)."""
-    workers = min(len(blocks), threads())
+    workers = min(len(blocks), threads()) if len(blocks) > 1 else len(blocks)
     if workers <= 1:
         for key, idx in blocks:
             fn(key, idx)

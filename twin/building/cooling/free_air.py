@@ -175,28 +175,37 @@ def _saturation_at_pressure(
     outdoor_given: bool,
 ) -> dict[str, np.ndarray]:
     """What :func:`_state` reads of saturation at the hourly pressure ``pa`` (Pa): at the server
-    inlet at the supply setpoint ``ts`` and band top ``tmax`` (°C, plus the supply approach
-    ``d_s``), at the setpoint itself, at the envelope's ``dew_points`` (high, low; stacked on a
-    leading axis) and, unless ``outdoor_given``, at the outdoor air ``t_o`` + ``d_s`` in the hours
-    within 1 K of the setpoint or warmer (NaN in the others).
+    inlet at the supply setpoint ``ts`` (°C, plus the supply approach ``d_s``), at the setpoint
+    itself, at the envelope's ``dew_points`` (high, low; stacked on a leading axis), at the band
+    top ``tmax`` + ``d_s`` in the hours the outdoor air ``t_o`` is warmer than ``tmax`` (NaN in the
+    others) and, unless ``outdoor_given``, at the outdoor air + ``d_s`` in the hours within 1 K of
+    the setpoint or warmer (NaN in the others).
 
-    Depends on the weather and a few parameter values only: for one site and at most
-    :data:`AT_PRESSURE_MEMO_VALUES` parameter values it is computed once per process for equal
-    values (:func:`twin.core.memo.of_weather`: the weather's bytes compared, the parameters'
-    in the key), the arrays read-only; an entry holds ≈ 0.6 MB for a year of one setpoint. The
-    band top's and the setpoint's are computed for every hour, though the state reads them in
-    the warm and the too-humid hours only (elementwise: the same values).
+    Each is computed for the hours :func:`_state` reads it in (the band top's in the warm hours,
+    which lie among those named), and the setpoint's is the server inlet's array when the two
+    temperatures are equal (no supply approach): one pass of the enhancement factor's ``exp`` per
+    distinct temperature and hour. Depends on the weather and a few parameter values only: for one
+    site and at most :data:`AT_PRESSURE_MEMO_VALUES` parameter values it is computed once per
+    process for equal values (:func:`twin.core.memo.of_weather`: the weather's bytes compared, the
+    parameters' in the key), the arrays read-only; an entry holds ≈ 0.4 MB for a year of one
+    setpoint.
     """
 
     def make() -> dict[str, np.ndarray]:
-        at_ts, at_tmax, at_setpoint, at_dp = _saturation_terms(
-            np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s), ts, np.array(dew_points)[:, None, None]
-        )
+        inlet, top = np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s)
+        same = inlet.shape == np.shape(ts) and bool(np.array_equal(inlet, ts))
+        temps = (inlet, top, np.array(dew_points)[:, None, None]) + (() if same else (ts,))
+        at_ts, at_tmax, at_dp, *at_setpoint = _saturation_terms(*temps)
+        xs_ts = psy.saturated_mole_fraction(at_ts, pa)
         out = {
-            "ts": psy.saturated_mole_fraction(at_ts, pa),
-            "tmax": psy.saturated_mole_fraction(at_tmax, pa),
-            "setpoint": psy.saturated_mole_fraction(at_setpoint, pa),
+            "ts": xs_ts,
+            "setpoint": psy.saturated_mole_fraction(at_setpoint[0], pa) if at_setpoint else xs_ts,
             "dew_points": psy.saturated_mole_fraction(at_dp, pa),
+            "tmax": _on_hours(
+                np.broadcast_shapes(top.shape, np.shape(pa)),
+                t_o > tmax,
+                lambda h: psy.saturated_mole_fraction(at_tmax, at_hours(pa, h)),
+            ),
         }
         if not outdoor_given:
             out["outdoor"] = _on_hours(
@@ -206,9 +215,8 @@ def _saturation_at_pressure(
             )
         return out
 
-    weather = (t_o, pa) if not outdoor_given else (pa,)
     return of_weather(
-        _AT_PRESSURE, make, weather, d_s, ts, tmax, dew_points, outdoor_given, most=AT_PRESSURE_MEMO_VALUES
+        _AT_PRESSURE, make, (t_o, pa), d_s, ts, tmax, dew_points, outdoor_given, most=AT_PRESSURE_MEMO_VALUES
     )
 
 
