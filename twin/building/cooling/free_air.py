@@ -175,12 +175,11 @@ def _saturation_at_pressure(
     outdoor_given: bool,
 ) -> dict[str, np.ndarray]:
     """What :func:`_state` reads of saturation at the hourly pressure ``pa`` (Pa) in every hour: at
-    the server inlet at the supply setpoint ``ts`` (°C, plus the supply approach ``d_s``) and, as
-    humidity ratios (kg/kg), at the envelope's ``dew_points`` (high, low; stacked on a leading
-    axis); at the band top ``tmax`` + ``d_s`` in the hours the outdoor air ``t_o`` is warmer than
-    ``tmax`` (NaN in the others: the state reads it in the warm hours, which lie among those) and,
-    unless ``outdoor_given``, at the outdoor air + ``d_s`` in the hours within 1 K of the setpoint
-    or warmer (NaN in the others).
+    the server inlet at the supply setpoint ``ts`` (°C, plus the supply approach ``d_s``) and at
+    the envelope's ``dew_points`` (high, low; stacked on a leading axis); at the band top ``tmax``
+    + ``d_s`` in the hours the outdoor air ``t_o`` is warmer than ``tmax`` (NaN in the others: the
+    state reads it in the warm hours, which lie among those) and, unless ``outdoor_given``, at the
+    outdoor air + ``d_s`` in the hours within 1 K of the setpoint or warmer (NaN in the others).
 
     Depends on the weather and a few parameter values only: for one site and at most
     :data:`AT_PRESSURE_MEMO_VALUES` parameter values it is computed once per process for equal
@@ -194,7 +193,7 @@ def _saturation_at_pressure(
         at_ts, at_tmax, at_dp = _saturation_terms(np.atleast_2d(ts + d_s), top, np.array(dew_points)[:, None, None])
         out = {
             "ts": psy.saturated_mole_fraction(at_ts, pa),
-            "w_dew_points": _w_of_x(psy.saturated_mole_fraction(at_dp, pa)),
+            "dew_points": psy.saturated_mole_fraction(at_dp, pa),
             "tmax": _on_hours(
                 np.broadcast_shapes(top.shape, np.shape(pa)),
                 t_o > tmax,
@@ -333,7 +332,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
     sat = _saturation_at_pressure(t_o, pa, d_s, ts, tmax, (dp_hi, dp_lo), outdoor_given)
     xs_ts = sat["ts"]
     xs_o = wx["x_sat"] if outdoor_given else sat["outdoor"]
-    w_dp_hi, w_dp_lo = sat["w_dew_points"]
+    w_dp_hi, w_dp_lo = _w_of_x(sat["dew_points"])
     # Too humid for the envelope at the warmer of outdoor and setpoint temperature.
     too_humid = w_o > np.minimum(w_dp_hi, _w_of_x(rh_hi / 100.0 * np.fmax(xs_o, xs_ts)))
     # Closed: the DX coil dries the air to the envelope's limit at the server inlet, and at most

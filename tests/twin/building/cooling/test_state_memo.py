@@ -127,7 +127,7 @@ def _every_hour(
     """Saturation at every temperature in every hour, no memo: what the state's hourly subsets are cut from."""
     out = {
         "ts": _x_every_hour(np.atleast_2d(ts + d_s), pa),
-        "w_dew_points": free_air._w_of_x(_x_every_hour(np.array(dew_points)[:, None, None], pa)),
+        "dew_points": _x_every_hour(np.array(dew_points)[:, None, None], pa),
         "tmax": _x_every_hour(np.atleast_2d(tmax + d_s), pa),
     }
     if not outdoor_given:
