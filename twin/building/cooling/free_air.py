@@ -184,7 +184,7 @@ def _saturation_at_pressure(
     Depends on the weather and a few parameter values only: for one site and at most
     :data:`AT_PRESSURE_MEMO_VALUES` parameter values it is computed once per process for equal
     values (:func:`twin.core.memo.of_weather`: the weather's bytes compared, the parameters' in
-    the key), the arrays read-only; an entry holds ≈ 0.3 MB of arrays for a year of one setpoint
+    the key), the arrays read-only; an entry holds ≈ 0.35 MB of arrays for a year of one setpoint
     (and the weather's bytes).
     """
 
