@@ -52,6 +52,7 @@ __all__ = [
     "build_dataset",
     "check_location",
     "fill_gaps",
+    "hour_and_month",
     "hour_of_day",
     "lag_pair_problem",
     "month_of_year",
@@ -99,24 +100,23 @@ _PER_HOUR = {"h": 1, "m": 60, "s": 3600, "ms": 3_600_000, "us": 3_600_000_000, "
 """Ticks of a datetime64 unit in one hour."""
 
 
-def _hourly_from_hour(t: np.ndarray) -> bool:
-    """Stamps one hour apart, the first on the hour (a weather year's time axis)."""
+def _first_hour(t: np.ndarray) -> int | None:
+    """The hour of day of the first stamp of an axis of stamps one hour apart, the first on the
+    hour (a weather year's time axis); None for any other axis."""
     unit, count = np.datetime_data(t.dtype)
-    if unit not in _PER_HOUR or count != 1 or not t.size:
-        return False
+    if t.ndim != 1 or unit not in _PER_HOUR or count != 1 or not t.size:
+        return None
     hour = _PER_HOUR[unit]
     v = t.view(np.int64)
-    return int(v[0]) % hour == 0 and bool(np.all(np.diff(v) == hour))
+    if int(v[0]) % hour != 0 or not bool((v[1:] - v[:-1] == hour).all()):
+        return None
+    return int(v[0] // hour % 24)
 
 
 def hour_of_day(time: np.ndarray) -> np.ndarray:
     """Hour of the day (0–23, int) of each time stamp, from the datetime64 values directly."""
     t = _datetimes(time)
-    if t.ndim == 1 and _hourly_from_hour(t):  # the day's 24 hours repeated from the first stamp's
-        first = int(t[:1].astype("datetime64[h]").view(np.int64)[0] % 24)
-        day = np.roll(np.arange(24, dtype=np.int64), -first)
-        return np.tile(day, -(-t.size // 24))[: t.size]  # tile, not np.resize (≈ 10× slower)
-    return t.astype("datetime64[h]").view(np.int64) % 24
+    return _hours(t, _first_hour(t))
 
 
 def month_of_year(time: np.ndarray) -> np.ndarray:
@@ -126,10 +126,29 @@ def month_of_year(time: np.ndarray) -> np.ndarray:
     to its month once, not every hour (a calendar conversion per element is slow).
     """
     t = _datetimes(time)
+    return _months(t, _first_hour(t))
+
+
+def hour_and_month(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hour_of_day` and :func:`month_of_year` of the same stamps (the axis checked once)."""
+    t = _datetimes(time)
+    first = _first_hour(t)
+    return _hours(t, first), _months(t, first)
+
+
+def _hours(t: np.ndarray, first: int | None) -> np.ndarray:
+    """:func:`hour_of_day` of datetimes ``t`` (``first``: :func:`_first_hour` of them)."""
+    if first is not None:  # the day's 24 hours repeated from the first stamp's
+        day = (np.arange(24, dtype=np.int64) + first) % 24
+        return np.tile(day, -(-t.size // 24))[: t.size]  # tile, not np.resize (≈ 10× slower)
+    return t.astype("datetime64[h]").view(np.int64) % 24
+
+
+def _months(t: np.ndarray, first: int | None) -> np.ndarray:
+    """:func:`month_of_year` of datetimes ``t`` (``first``: :func:`_first_hour` of them)."""
     if t.size == 0:
         return np.zeros(0, dtype=np.int64)
-    if t.ndim == 1 and _hourly_from_hour(t):  # days start where the hour of day is 0
-        first = int(t[:1].astype("datetime64[h]").view(np.int64)[0] % 24)
+    if first is not None:  # days start where the hour of day is 0
         head = min((24 - first) % 24, t.size)  # stamps before the first midnight
         starts = np.arange(head, t.size, 24)
         month = t[starts].astype("datetime64[M]").view(np.int64) % 12

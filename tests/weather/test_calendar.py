@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weather.dataset import hour_of_day, month_of_year
+from weather.dataset import hour_and_month, hour_of_day, month_of_year
 
 
 @settings(max_examples=60, deadline=None)
@@ -20,6 +20,8 @@ def test_calendar_of_each_stamp(start: int, step: int, n: int, reverse: bool) ->
     hours = (t - t.astype("datetime64[D]")) // np.timedelta64(1, "h")
     assert np.array_equal(hour_of_day(t), hours)
     assert np.array_equal(month_of_year(t), t.astype("datetime64[M]").astype(int) % 12)
+    both = hour_and_month(t)
+    assert np.array_equal(both[0], hours) and np.array_equal(both[1], month_of_year(t))
 
 
 def test_calendar_of_a_year_and_of_text() -> None:
@@ -41,6 +43,8 @@ def test_calendar_of_an_hourly_axis(start_h: int, n: int, unit: str) -> None:
     t = (np.datetime64(start_h, "h") + np.arange(n) * np.timedelta64(1, "h")).astype(f"datetime64[{unit}]")
     assert np.array_equal(hour_of_day(t), t.astype("datetime64[h]").astype(int) % 24)
     assert np.array_equal(month_of_year(t), t.astype("datetime64[M]").astype(int) % 12)
+    hour, month = hour_and_month(t)
+    assert np.array_equal(hour, hour_of_day(t)) and np.array_equal(month, month_of_year(t))
 
 
 def test_calendar_of_days() -> None:

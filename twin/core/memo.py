@@ -108,20 +108,28 @@ def of_arrays(memo: LRU, make: Callable[[], T], arrays: Sequence[Any], *key: Has
     ``make()`` unmemoised. The arrays of the result are read-only, as :func:`of_values`'.
     """
     values = [np.asarray(a) for a in arrays]
+    computed: list[bool] = []
 
     def built() -> tuple[list[bytes], T]:
         _ARRAY_MEMOS.add(memo)  # on a miss only: a memo holding an entry has had one
         out = make()
         _freeze(out)
+        computed.append(True)
         return [a.tobytes() for a in values], out
 
-    ends = tuple((a.dtype.str, a.shape, a.ravel()[[0, -1]].tobytes() if a.size else b"") for a in values)
+    ends = tuple((a.dtype.str, a.shape, _ends(a)) for a in values)
     own, out = memo.get((*key, *ends), built)
-    if all(a.tobytes() == b for a, b in zip(values, own, strict=True)):
-        return out
+    if computed or all(a.tobytes() == b for a, b in zip(values, own, strict=True)):
+        return out  # computed here from these arrays, or the entry's arrays are equal to them
     fresh = make()  # arrays sharing the entry's ends but not its values: computed, read-only as a hit's
     _freeze(fresh)
     return fresh
+
+
+def _ends(a: np.ndarray) -> bytes:
+    """The bytes of the first and the last element of ``a`` (none if it is empty)."""
+    flat = a.reshape(-1)
+    return flat[:1].tobytes() + flat[-1:].tobytes() if flat.size > 1 else flat.tobytes() * 2
 
 
 def of_weather(memo: LRU, make: Callable[[], T], weather: Sequence[Any], *params: Any, most: int = 8) -> T:

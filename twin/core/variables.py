@@ -502,9 +502,63 @@ def _index(name: Any, values: Any) -> Any:
     per Dataset (pandas' conversion of 8,760 datetimes costs more than a free-air year's
     supply step). Equal means equal (:func:`twin.core.memo.of_arrays`: the whole array is compared).
     """
+    return of_arrays(_INDEXES, lambda: _new_index(name, values), (values,), name)
+
+
+def _new_index(name: Any, values: Any) -> Any:
+    """:func:`_index` computed: the pandas index of a private copy of ``values`` (datetimes or
+    8-byte numbers, :func:`_plain_dimension`), named ``name``, as xarray's ``PandasIndex`` holds it.
+
+    Datetimes are wrapped by pandas' ``DatetimeIndex._simple_new`` when that gives the public
+    constructor's index (checked once: its class, values, dtype, name and frequency), which
+    validates what :func:`_plain_dimension` has checked already; else the constructor.
+    """
+    import pandas as pd
     from xarray.core.indexes import PandasIndex
 
-    return of_arrays(_INDEXES, lambda: PandasIndex(values.copy(), name, coord_dtype=values.dtype), (values,), name)
+    own = values.copy()
+    if own.dtype.kind != "M":
+        index = pd.Index(own, name=name, copy=False)
+    else:
+        if not _SIMPLE_INDEX:
+            _SIMPLE_INDEX.append(_simple_index_works(pd))
+        index = _simple_index(pd, own, name) if _SIMPLE_INDEX[0] else pd.DatetimeIndex(own, name=name, copy=False)
+    return PandasIndex(index, name, coord_dtype=values.dtype)
+
+
+_SIMPLE_INDEX: list[bool] = []  # whether _simple_index gives the constructor's index (decided on first use)
+
+
+def _simple_index(pd: Any, values: Any, name: Any) -> Any:
+    """``pandas.DatetimeIndex(values, name=name)`` of datetime64 ``values`` (s, ms, us or ns), wrapped without checks."""
+    from pandas.core.arrays import DatetimeArray
+
+    return pd.DatetimeIndex._simple_new(DatetimeArray._simple_new(values, dtype=values.dtype), name=name)
+
+
+def _simple_index_works(pd: Any) -> bool:
+    """Whether :func:`_simple_index` gives what the public constructor gives (:func:`_new_index`)."""
+    import numpy as np
+
+    try:
+        for unit in ("s", "ms", "us", "ns"):
+            t = np.datetime64("2021-01-01T00", unit) + np.arange(5).astype("timedelta64[h]").astype(
+                f"timedelta64[{unit}]"
+            )
+            a, b = _simple_index(pd, t.copy(), "time"), pd.DatetimeIndex(t.copy(), name="time", copy=False)
+            if not (
+                type(a) is type(b)
+                and a.equals(b)
+                and a.dtype == b.dtype
+                and a.name == b.name
+                and a.freq == b.freq
+                and np.array_equal(a.asi8, b.asi8)
+                and a.get_loc(t[3]) == b.get_loc(t[3]) == 3
+            ):
+                return False
+        return True
+    except Exception:  # any failure: the public constructor
+        return False
 
 
 def _plain_dimension(name: Any, dims: Any, data: Any) -> bool:

@@ -60,7 +60,7 @@ from twin.engine.metrics import (
 from twin.engine.weather_source import site_year
 from twin.money.economics import server_capex_annual
 from twin.supply.green import SupplyParams, green_power
-from weather.dataset import hour_of_day, month_of_year
+from weather.dataset import hour_and_month
 from weather.year import WeatherYear, as_year
 
 if TYPE_CHECKING:
@@ -198,6 +198,8 @@ class _Plan:
     keys: list[str]
     time: np.ndarray
     hour: np.ndarray
+    month: np.ndarray
+    """Month of the year (0–11) of each time step (:func:`calendar`)."""
     wstack: dict[str, np.ndarray]
     key_of: dict[str, str]
     site_index: np.ndarray
@@ -207,11 +209,6 @@ class _Plan:
     def cases(self) -> list[Case]:
         """The :class:`Case` objects (made on first use: the engine reads :attr:`table`)."""
         return self.table.cases()
-
-    @functools.cached_property
-    def month(self) -> np.ndarray:
-        """Month of the year (0–11) of each time step (:func:`calendar`)."""
-        return calendar(self.time, "month")
 
     @functools.cached_property
     def site_keys(self) -> list[str]:
@@ -225,10 +222,16 @@ _CALENDAR = LRU(8)
 
 def calendar(time: np.ndarray, kind: str) -> np.ndarray:
     """The hour of day (``kind="hour"``) or month (``"month"``, 0–11) of each time stamp, read-only:
-    :func:`weather.dataset.hour_of_day` / :func:`~weather.dataset.month_of_year`, memoised by the
-    time stamps' values (:func:`twin.core.memo.of_arrays`)."""
-    fn = hour_of_day if kind == "hour" else month_of_year
-    return of_arrays(_CALENDAR, lambda: fn(time), (time,), kind)
+    :func:`weather.dataset.hour_of_day` / :func:`~weather.dataset.month_of_year`, both computed
+    together (:func:`~weather.dataset.hour_and_month`: a run reads both) and memoised by the time
+    stamps' values (:func:`twin.core.memo.of_arrays`)."""
+    hour, month = _calendar(time)
+    return hour if kind == "hour" else month
+
+
+def _calendar(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`calendar`'s hour of day and month, one memo entry."""
+    return of_arrays(_CALENDAR, lambda: hour_and_month(time), (time,))
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -246,7 +249,8 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | 
     keys = list(wx_all)
     first = wx_all[keys[0]][0]
     time = first.time
-    hour = calendar(time, "hour")[None, :]
+    hour, month = _calendar(time)
+    hour = hour[None, :]
     wvars = ("t_db", "t_dp", "rh", "p_air", "w", "t_wb", "x_sat", "ghi", "wind_speed")
     if len(keys) == 1:  # one site: read-only (1, time) views of its arrays, no copies
         wstack = {v: _read_only(first[v][None, :]) for v in wvars if v in first}
@@ -276,7 +280,9 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | 
 
     if len(table) == 1:  # one case: one block (what the grouping below gives it)
         d, f, c = (values[codes[0]] for values, codes in map(table.column, ("design", "facility", "cooling")))
-        return _Plan(wx_all, table, keys, time, hour, wstack, key_of, site_index, [(_group_key(d, f, c, texts), [0])])
+        return _Plan(
+            wx_all, table, keys, time, hour, month, wstack, key_of, site_index, [(_group_key(d, f, c, texts), [0])]
+        )
 
     def ids(name: str, key: Callable[[Any], tuple]) -> np.ndarray:
         """Each case's interned id of ``key`` of its value of the column ``name``."""
@@ -318,7 +324,7 @@ def _plan(scenario: Scenario, weather: dict | None, cases: list[Case] | slice | 
         else:
             packed[key] += idx
     blocks += [(key, idx[s : s + CASE_BLOCK]) for key, idx in packed.items() for s in range(0, len(idx), CASE_BLOCK)]
-    return _Plan(wx_all, table, keys, time, hour, wstack, key_of, site_index, blocks)
+    return _Plan(wx_all, table, keys, time, hour, month, wstack, key_of, site_index, blocks)
 
 
 def _combined(*keys: np.ndarray) -> np.ndarray:
@@ -434,7 +440,7 @@ def threads() -> int:
 def _run_blocks(blocks: list[tuple[Any, Any]], fn: Callable[[Any, Any], None]) -> None:
     """``fn(key, idx)`` for every block ``(key, idx)``; on :func:`threads` threads (numpy and the
     compiled kernels release the GIL in their loops)."""
-    workers = min(len(blocks), threads())
+    workers = min(len(blocks), threads()) if len(blocks) > 1 else len(blocks)
     if workers <= 1:
         for key, idx in blocks:
             fn(key, idx)

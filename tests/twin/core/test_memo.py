@@ -81,6 +81,37 @@ def test_time_index_shared_only_for_equal_stamps() -> None:
     assert xr.Dataset(dict(data), coords={"time": t2}).identical(d2)
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.datetime64("2021-01-01T00", "us") + np.arange(48).astype("timedelta64[h]"),
+        np.datetime64("2021-01-01T00", "ns") + np.arange(48).astype("timedelta64[h]"),
+        np.arange(7),
+        np.linspace(18.0, 24.0, 5),
+    ],
+)
+@pytest.mark.parametrize("simple", [True, False])
+def test_a_dimension_index_is_the_one_xarray_builds(
+    monkeypatch: pytest.MonkeyPatch, values: np.ndarray, simple: bool
+) -> None:
+    """The index of a dimension coordinate (datetimes, integers, floats) is xarray's own: its
+    class, name, dtype and frequency, and the Dataset identical to the constructor's; datetimes
+    wrapped directly (pandas' ``_simple_new``, as this pandas allows) or by the constructor."""
+    import pandas as pd
+
+    from twin.core import variables
+
+    assert variables._simple_index_works(pd)
+    monkeypatch.setattr(variables, "_SIMPLE_INDEX", [simple])
+    monkeypatch.setattr(variables, "_INDEXES", type(variables._INDEXES)(8))
+    data = {"x": xr.Variable(("d",), np.zeros(values.size))}
+    ours, theirs = build_dataset(data, {"d": (("d",), values)}), xr.Dataset(dict(data), coords={"d": values})
+    a, b = ours.xindexes["d"], theirs.xindexes["d"]
+    assert ours.identical(theirs) and a.equals(b) and a.coord_dtype == b.coord_dtype
+    assert type(a.index) is type(b.index) and a.index.name == b.index.name == "d"
+    assert a.index.dtype == b.index.dtype and getattr(a.index, "freq", None) == getattr(b.index, "freq", None)
+
+
 def test_a_failed_computation_leaves_no_pending_lock() -> None:
     memo = LRU(4)
 

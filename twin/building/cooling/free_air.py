@@ -174,29 +174,31 @@ def _saturation_at_pressure(
     dew_points: tuple[float, float],
     outdoor_given: bool,
 ) -> dict[str, np.ndarray]:
-    """What :func:`_state` reads of saturation at the hourly pressure ``pa`` (Pa): at the server
-    inlet at the supply setpoint ``ts`` and band top ``tmax`` (°C, plus the supply approach
-    ``d_s``), at the setpoint itself, at the envelope's ``dew_points`` (high, low; stacked on a
-    leading axis) and, unless ``outdoor_given``, at the outdoor air ``t_o`` + ``d_s`` in the hours
-    within 1 K of the setpoint or warmer (NaN in the others).
+    """What :func:`_state` reads of saturation at the hourly pressure ``pa`` (Pa) in every hour: at
+    the server inlet at the supply setpoint ``ts`` (°C, plus the supply approach ``d_s``) and at
+    the envelope's ``dew_points`` (high, low; stacked on a leading axis); at the band top ``tmax``
+    + ``d_s`` in the hours the outdoor air ``t_o`` is warmer than ``tmax`` (NaN in the others: the
+    state reads it in the warm hours, which lie among those) and, unless ``outdoor_given``, at the
+    outdoor air + ``d_s`` in the hours within 1 K of the setpoint or warmer (NaN in the others).
 
     Depends on the weather and a few parameter values only: for one site and at most
     :data:`AT_PRESSURE_MEMO_VALUES` parameter values it is computed once per process for equal
-    values (:func:`twin.core.memo.of_weather`: the weather's bytes compared, the parameters'
-    in the key), the arrays read-only; an entry holds ≈ 0.6 MB for a year of one setpoint. The
-    band top's and the setpoint's are computed for every hour, though the state reads them in
-    the warm and the too-humid hours only (elementwise: the same values).
+    values (:func:`twin.core.memo.of_weather`: the weather's bytes compared, the parameters' in
+    the key), the arrays read-only; an entry holds ≈ 0.35 MB of arrays for a year of one setpoint
+    (and the weather's bytes).
     """
 
     def make() -> dict[str, np.ndarray]:
-        at_ts, at_tmax, at_setpoint, at_dp = _saturation_terms(
-            np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s), ts, np.array(dew_points)[:, None, None]
-        )
+        top = np.atleast_2d(tmax + d_s)
+        at_ts, at_tmax, at_dp = _saturation_terms(np.atleast_2d(ts + d_s), top, np.array(dew_points)[:, None, None])
         out = {
             "ts": psy.saturated_mole_fraction(at_ts, pa),
-            "tmax": psy.saturated_mole_fraction(at_tmax, pa),
-            "setpoint": psy.saturated_mole_fraction(at_setpoint, pa),
             "dew_points": psy.saturated_mole_fraction(at_dp, pa),
+            "tmax": _on_hours(
+                np.broadcast_shapes(top.shape, np.shape(pa)),
+                t_o > tmax,
+                lambda h: psy.saturated_mole_fraction(at_tmax, at_hours(pa, h)),
+            ),
         }
         if not outdoor_given:
             out["outdoor"] = _on_hours(
@@ -206,10 +208,19 @@ def _saturation_at_pressure(
             )
         return out
 
-    weather = (t_o, pa) if not outdoor_given else (pa,)
     return of_weather(
-        _AT_PRESSURE, make, weather, d_s, ts, tmax, dew_points, outdoor_given, most=AT_PRESSURE_MEMO_VALUES
+        _AT_PRESSURE, make, (t_o, pa), d_s, ts, tmax, dew_points, outdoor_given, most=AT_PRESSURE_MEMO_VALUES
     )
+
+
+def _x_sat_setpoint(ts: Any, d_s: Any, pa: np.ndarray, xs_ts: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """Saturation at the supply setpoint ``ts`` itself (°C) at the hourly pressure ``pa`` of the
+    ``hours``: the server inlet's ``xs_ts`` (at ``ts`` + ``d_s``) there when the two temperatures
+    are equal (no supply approach), else computed in those hours only (the too-humid ones)."""
+    inlet = np.atleast_2d(ts + d_s)
+    if inlet.shape == np.shape(ts) and bool(np.array_equal(inlet, ts)):
+        return at_hours(xs_ts, hours)
+    return psy.saturated_mole_fraction(_saturation_terms(ts)[0], at_hours(pa, hours))
 
 
 def _w_of_x(x: np.ndarray) -> np.ndarray:
@@ -332,7 +343,7 @@ def _state(wx: Weather, p: Columns) -> tuple[dict[str, Any], Callable[[np.ndarra
         too_humid,
         lambda h: np.minimum(
             np.minimum(at_hours(w_dp_hi, h), _w_of_x(rh_hi / 100.0 * at_hours(xs_ts, h))),
-            _w_of_x(at_hours(sat["setpoint"], h)),
+            _w_of_x(_x_sat_setpoint(ts, d_s, pa, xs_ts, h)),
         ),
         humid_hours,
     )

@@ -3,13 +3,17 @@ water's supply-air density and tower wet-bulb terms), memoised by the weather's 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from twin.building.cooling import chilled_water, free_air
 from twin.building.cooling.chilled_water import ChilledWaterParams, chilled_water_state
+from twin.building.cooling.components import at_hours
 from twin.building.cooling.free_air import FreeAirParams, free_air_state
 from twin.building.facility import derive_psychrometrics, stack_columns
+from weather import psychrometrics as psy
 
 N = 240
 
@@ -25,8 +29,8 @@ def _weather(with_x_sat: bool) -> dict[str, np.ndarray]:
     return {k: v[None, :] for k, v in wx.items()}
 
 
-def _columns(**fields: float) -> dict:
-    return {**stack_columns([FreeAirParams(**fields)]), "supply_approach": np.array([[1.5]]),
+def _columns(approach: float = 1.5, **fields: float) -> dict:
+    return {**stack_columns([FreeAirParams(**fields)]), "supply_approach": np.array([[approach]]),
             "dt_units": np.array([[12.0]]), "dp_distribution": np.array([[20.0]])}  # fmt: skip
 
 
@@ -111,3 +115,52 @@ def test_chilled_water_state_of_other_weather_or_supply_air_is_computed_again(
         changed[variable][0, N // 2] = 12.345 if variable == "t_wb" else 70_000.0  # within the YorkCalc bounds
     again = _chilled(changed, **fields)
     assert not _equal(again, first) and _equal(again, _chilled_fresh(changed, **fields))
+
+
+def _x_every_hour(t: np.ndarray, pa: np.ndarray) -> np.ndarray:
+    return psy.saturated_mole_fraction(psy.saturation_terms(t), pa)
+
+
+def _every_hour(
+    t_o: np.ndarray, pa: np.ndarray, d_s: Any, ts: Any, tmax: Any, dew_points: tuple, outdoor_given: bool
+) -> dict[str, np.ndarray]:
+    """Saturation at every temperature in every hour, no memo: what the state's hourly subsets are cut from."""
+    out = {
+        "ts": _x_every_hour(np.atleast_2d(ts + d_s), pa),
+        "dew_points": _x_every_hour(np.array(dew_points)[:, None, None], pa),
+        "tmax": _x_every_hour(np.atleast_2d(tmax + d_s), pa),
+    }
+    if not outdoor_given:
+        out["outdoor"] = _x_every_hour(t_o + d_s, pa)
+    return out
+
+
+@pytest.mark.parametrize("approach", [0.0, 1.5, 6.0])
+@pytest.mark.parametrize("with_x_sat", [True, False])
+def test_saturation_in_the_hours_read_gives_the_state_of_every_hour(
+    monkeypatch: pytest.MonkeyPatch, approach: float, with_x_sat: bool
+) -> None:
+    """The band top's saturation in the hours warmer than it and the setpoint's in the too-humid
+    hours (or the server inlet's, with no supply approach) give the state computed from
+    saturation at every temperature in every hour, bit for bit."""
+    wx, p = _weather(with_x_sat), _columns(approach)
+    state = _fresh(wx, p)
+    assert np.any(state["too_humid"]) and np.any(state["mode"] == 2) and np.any(state["mode"] == 3)
+    monkeypatch.setattr(free_air, "_saturation_at_pressure", _every_hour)
+    monkeypatch.setattr(
+        free_air, "_x_sat_setpoint", lambda ts, d_s, pa, xs_ts, hours: at_hours(_x_every_hour(ts, pa), hours)
+    )
+    assert _equal(state, free_air_state(wx, p))
+
+
+def test_given_x_sat_the_memo_still_compares_the_dry_bulb() -> None:
+    """With the outdoor saturation given (no supply approach) the band top's hours come from the
+    dry bulb: an hour made warm inside the year (the same ends) is computed again."""
+    wx, p = _weather(True), _columns(0.0)
+    _fresh(wx, p)
+    hour = N // 2 + int(np.argmax(wx["t_db"][0, N // 2 :] < 20.0))
+    changed = {k: v.copy() for k, v in wx.items()}
+    changed["t_db"][0, hour], changed["w"][0, hour] = 36.0, 0.004  # warm and dry: read at the band top
+    again = free_air_state(changed, p)
+    assert again["mode"][0, hour] in (2, 3)
+    assert _equal(again, _fresh(changed, p))
