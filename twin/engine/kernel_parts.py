@@ -29,7 +29,8 @@ Arrays a kernel receives (all C-contiguous float64 unless said):
 * ``S`` ``(n_state, time)``: the hourly state, shared by the cases of the call (a block whose
   state differs between cases runs once per group of equal state: :func:`state_groups`).
 * ``U``, ``I``: utilisation (0–1) and installed IT (kW) as ``(time or 1, case or 1)``
-  (:func:`by_hour`); :func:`fill_hour` copies one hour's into ``H``.
+  (:func:`by_hour`); :func:`fill_hour` puts one hour's :func:`it_load` of them into ``H``
+  (when they change: once a year when neither has an hour axis).
 * the grid year (:class:`GridYear`): ``price`` and ``clean`` as ``(time or 1, case or 1)``
   (zeros ``(1, 1)`` for a block without one), ``month`` (int64, time) the month's index from 0.
 * outputs: ``p_out`` ``(time, case)`` the hourly facility power (``(1, case)`` scratch when
