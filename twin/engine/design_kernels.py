@@ -177,7 +177,7 @@ def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
         mo = month[t0]
         n_bad = 0
         for t in range(t0, t1):
-            fill_hour(t, U, IT, price, clean, H)
+            fill_hour(t, P, U, IT, price, clean, H)
             t_in, t_set, t_ret, t_after, dry = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
             sec_ratio, kw_pri, kw_sec, inv_cop, no_cop = S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
             row = t * hourly
@@ -186,7 +186,7 @@ def indirect_evap_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
                 el = electrical_case(P, i)
                 cp_dt, d_s, trim_cap, m_design = P[r, i], P[r + 1, i], P[r + 2, i], P[r + 3, i]
                 share, x_min, sec_flow, water_factor = P[r + 4, i], P[r + 5, i], P[r + 6, i], P[r + 7, i]
-                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_it, _ = it_power(it, H[0, i], H[1, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
                 p_dist, p_ups, p_misc = indoor_losses(el, p_it)
                 q = p_it + (p_dist + p_ups + p_misc)
                 m_air = q / cp_dt
@@ -395,7 +395,7 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
         mo = month[t0]
         n_bad = 0
         for t in range(t0, t1):
-            fill_hour(t, U, IT, price, clean, H)
+            fill_hour(t, P, U, IT, price, clean, H)
             hr = chilled_water_hour(S, t)
             t_in = hr[0]
             row = t * hourly
@@ -405,7 +405,7 @@ def chilled_water_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, pea
                 cw = chilled_water_case(P, i)
                 n_ch, x, t_cw_min, q_ref, out_env = cw[9], cw[16], cw[19], cw[21], cw[28]
                 # IT power and the heat the plant removes
-                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_it, _ = it_power(it, H[0, i], H[1, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
                 p_dist, p_ups, p_misc = indoor_losses(el, p_it)
                 q = p_it + (p_dist + p_ups + p_misc)
                 p_plant, ok_plant, q_ch, t_tower = chilled_water_plant_hour(cw, hr, curves, q)
@@ -467,7 +467,7 @@ def chilled_water_cycle_loop(P, S, U, IT, consts, price, clean, month, p_out, ac
         mo = month[t0]
         n_bad = 0
         for t in range(t0, t1):
-            fill_hour(t, U, IT, price, clean, H)
+            fill_hour(t, P, U, IT, price, clean, H)
             hr = chilled_water_hour(S, t)
             t_in = hr[0]
             row = t * hourly
@@ -475,7 +475,7 @@ def chilled_water_cycle_loop(P, S, U, IT, consts, price, clean, month, p_out, ac
                 it = it_case(P, i)
                 el = electrical_case(P, i)
                 cw = chilled_water_case(P, i)
-                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_it, _ = it_power(it, H[0, i], H[1, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
                 p_dist, p_ups, p_misc = indoor_losses(el, p_it)
                 q = p_it + (p_dist + p_ups + p_misc)
                 p_plant, ok_plant, q_ch, t_tower = chilled_water_plant_hour(cw, hr, curves, q)
@@ -489,7 +489,7 @@ def chilled_water_cycle_loop(P, S, U, IT, consts, price, clean, month, p_out, ac
                 it = it_case(P, i)
                 el = electrical_case(P, i)
                 cw = chilled_water_case(P, i)
-                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_it, _ = it_power(it, H[0, i], H[1, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
                 p_dist, p_ups, p_misc = indoor_losses(el, p_it)
                 q = p_it + (p_dist + p_ups + p_misc)
                 p_plant = w_plant[i]

@@ -4,8 +4,8 @@ A design kernel (:mod:`twin.engine.kernels`) walks the year in *segments* of hou
 (:func:`segment_starts`: each within one :data:`CHUNK` and one calendar month), hours outside
 and the block's cases inside, **one loop over the cases per hour**. Per hour it reads the
 hourly *state* (what depends on the weather and the cooling parameters only: one column of an
-``(n_state, time)`` matrix) into scalars and fills the hour's utilisation, installed IT, price
-and clean share per case (:func:`fill_hour`); then for every case, in one straight-line body,
+``(n_state, time)`` matrix) into scalars and fills the hour's per-case inputs (:func:`fill_hour`:
+the IT power's parts that do not depend on temperature, :func:`it_load`, price and clean share); then for every case, in one straight-line body,
 it reads the case's parameters (:func:`it_case`, :func:`electrical_case`, its own rows of
 ``P``), computes the IT power, the design's own load part, the indoor losses, the transformer
 and the facility power, and adds the hour to the case's sums (:func:`open_sums`,
@@ -29,7 +29,8 @@ Arrays a kernel receives (all C-contiguous float64 unless said):
 * ``S`` ``(n_state, time)``: the hourly state, shared by the cases of the call (a block whose
   state differs between cases runs once per group of equal state: :func:`state_groups`).
 * ``U``, ``I``: utilisation (0–1) and installed IT (kW) as ``(time or 1, case or 1)``
-  (:func:`by_hour`); :func:`fill_hour` copies one hour's into ``H``.
+  (:func:`by_hour`); :func:`fill_hour` puts one hour's :func:`it_load` of them into ``H``
+  (when they change: once a year when neither has an hour axis).
 * the grid year (:class:`GridYear`): ``price`` and ``clean`` as ``(time or 1, case or 1)``
   (zeros ``(1, 1)`` for a block without one), ``month`` (int64, time) the month's index from 0.
 * outputs: ``p_out`` ``(time, case)`` the hourly facility power (``(1, case)`` scratch when
@@ -75,9 +76,11 @@ __all__ = [
     "end_chunk",
     "fill_column",
     "fill_hour",
+    "fill_it",
     "hourly_state",
     "indoor_losses",
     "it_case",
+    "it_load",
     "it_power",
     "kernel_scratch",
     "open_sums",
@@ -156,26 +159,37 @@ def segment_starts(month):
 
 @kernel_helper
 def kernel_scratch(month, p_out, m):
-    """What a kernel's loops need: ``H`` ``(4, m)`` the hour's utilisation, installed IT, price
+    """What a kernel's loops need: ``H`` ``(4, m)`` the hour's :func:`it_load` (core, fans), price
     and clean share per case (:func:`fill_hour`), the segments (:func:`segment_starts`), and 1
     when ``p_out`` has a row per hour (0: one row of scratch)."""
     return np.empty((4, m)), segment_starts(month), 1 if p_out.shape[0] > 1 else 0
 
 
 @kernel_helper
-def fill_hour(t, U, IT, price, clean, H):
-    """Hour ``t``'s utilisation, installed IT, price and clean share into the rows of ``H``
-    (:func:`kernel_scratch`), one value per case (:func:`fill_column`); an array without an
-    hour axis (one row for the year) is copied at the year's first hour only, as it holds the
-    same values in every hour."""
-    if t == 0 or U.shape[0] > 1:
-        fill_column(U, t, H[0])
-    if t == 0 or IT.shape[0] > 1:
-        fill_column(IT, t, H[1])
+def fill_hour(t, P, U, IT, price, clean, H):
+    """Hour ``t``'s per-case inputs into the rows of ``H`` (:func:`kernel_scratch`): the IT
+    power's two parts that do not depend on temperature (:func:`it_load` of the hour's
+    utilisation and installed IT), price and clean share (:func:`fill_column`). An array without
+    an hour axis (one row for the year) is read at the year's first hour only, as it holds the
+    same values in every hour; the IT parts are computed again when the utilisation or the
+    installed IT has an hour axis."""
+    fill_it(t, P, U, IT, H[0], H[1])
     if t == 0 or price.shape[0] > 1:
         fill_column(price, t, H[2])
     if t == 0 or clean.shape[0] > 1:
         fill_column(clean, t, H[3])
+
+
+@kernel_helper
+def fill_it(t, P, U, IT, core, fans):
+    """Hour ``t``'s :func:`it_load` of every case into ``core`` and ``fans`` (kW, (case,)), from
+    the utilisation ``U`` and installed IT ``IT`` (``(time or 1, case or 1)``); computed at the
+    year's first hour only when neither has an hour axis."""
+    if t == 0 or U.shape[0] > 1 or IT.shape[0] > 1:
+        fill_column(U, t, core)
+        fill_column(IT, t, fans)
+        for i in range(core.size):
+            core[i], fans[i] = it_load(P, i, fans[i], core[i])
 
 
 @kernel_helper
@@ -192,17 +206,22 @@ def fill_column(a, t, out):
 
 
 @kernel_helper
+def it_load(P, i, installed, u):
+    """Case ``i``'s IT power before its temperature terms, kW: ``(core, fans)``, the chips' power
+    before leakage and the server fans' at full speed (:func:`twin.building.it_load.it_power`'s
+    ``p_core`` and its fan power over the speed cubed), at ``installed`` kW and utilisation ``u``
+    (rows :data:`IT_ROWS` of ``P``). :func:`it_power` completes them; the products are taken in
+    the reference's order, so the IT power is the same to the bit."""
+    idle, fan_share = P[R_IDLE, i], P[R_FAN_SHARE, i]
+    load = (idle + (1.0 - idle) * u) * P[R_INV_PERF, i]
+    return installed * (1.0 - fan_share) * load * P[R_OVERCLOCK, i], installed * fan_share * load
+
+
+@kernel_helper
 def it_case(P, i):
-    """Case ``i``'s :data:`IT_ROWS` of ``P`` as a tuple of scalars (for :func:`it_power`)."""
-    return (
-        P[R_IDLE, i],
-        P[R_FAN_SHARE, i],
-        P[R_FAN_K, i],
-        P[R_LEAK_K, i],
-        P[R_LEAK_SHARE, i],
-        P[R_INV_PERF, i],
-        P[R_OVERCLOCK, i],
-    )
+    """Case ``i``'s temperature terms of :data:`IT_ROWS` (fan speed and leakage per K, leakage
+    floor) as a tuple of scalars (for :func:`it_power`)."""
+    return P[R_FAN_K, i], P[R_LEAK_K, i], P[R_LEAK_SHARE, i]
 
 
 @kernel_helper
@@ -222,20 +241,18 @@ def electrical_case(P, i):
 
 
 @kernel_helper
-def it_power(it, installed, u, t_inlet, t_chip, fans_kept, t_inlet_ref, t_chip_ref):
+def it_power(it, core, fans, t_inlet, t_chip, fans_kept, t_inlet_ref, t_chip_ref):
     """IT power of one case (:func:`twin.building.it_load.it_power`), kW: ``(p_it, p_server_fans)``.
 
-    ``it`` the case's :func:`it_case`; ``installed`` kW and ``u`` this hour; inlet and chip °C;
-    ``fans_kept`` the share of server fans (1 air-cooled, 0 none); the reference inlet and chip
-    temperatures °C.
+    ``it`` the case's :func:`it_case`; ``core`` and ``fans`` kW its :func:`it_load` this hour;
+    inlet and chip °C; ``fans_kept`` the share of server fans (1 air-cooled, 0 none); the
+    reference inlet and chip temperatures °C.
     """
-    idle, fan_share, fan_k, leak_k, leak_share, inv_perf, overclock = it
-    load = (idle + (1.0 - idle) * u) * inv_perf
-    p_core = installed * (1.0 - fan_share) * load * overclock
-    p_leak = p_core * max(leak_k * (t_chip - t_chip_ref), -leak_share)
+    fan_k, leak_k, leak_share = it
+    p_leak = core * max(leak_k * (t_chip - t_chip_ref), -leak_share)
     speed = 1.0 + fan_k * max(t_inlet - t_inlet_ref, 0.0)
-    p_fans = installed * fan_share * load * (speed * speed * speed) * fans_kept
-    return p_core + p_leak + p_fans, p_fans
+    p_fans = fans * (speed * speed * speed) * fans_kept
+    return core + p_leak + p_fans, p_fans
 
 
 @kernel_helper

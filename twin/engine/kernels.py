@@ -110,7 +110,7 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
         n_short = 0
         n_bad = 0
         for t in range(t0, t1):
-            fill_hour(t, U, IT, price, clean, H)
+            fill_hour(t, P, U, IT, price, clean, H)
             t_sup, humid, mech, fan_kw = S[0, t], S[1, t], S[2, t], S[3, t]
             hum_kw, water_kg, out, inv_cop, no_cop = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t]
             row = t * hourly
@@ -120,7 +120,7 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
                 d_s, per_kg, cap = P[r, i], P[r + 1, i], P[r + 2, i]
                 flow_x, x_min, fan_scale = P[r + 3, i], P[r + 4, i], P[r + 5, i]
                 t_in = t_sup + d_s
-                p_it, _ = it_power(it, H[1, i], H[0, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+                p_it, _ = it_power(it, H[0, i], H[1, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
                 p_dist, p_ups, p_misc = indoor_losses(el, p_it)
                 q = p_it + (p_dist + p_ups + p_misc)
                 m_air = q * per_kg

@@ -64,8 +64,8 @@ from twin.engine.kernel_parts import (
     electrical_case,
     electrical_chain,
     end_chunk,
-    fill_column,
     fill_hour,
+    fill_it,
     hourly_state,
     indoor_losses,
     it_case,
@@ -161,14 +161,14 @@ def liquid_case(P, i):
 
 
 @kernel_helper
-def liquid_heat(it, el, lq, installed, u, t_cool, t_air, t_inlet_ref, t_chip_ref):
+def liquid_heat(it, el, lq, core, fans, t_cool, t_air, t_inlet_ref, t_chip_ref):
     """IT power of one case with its chips at the coolant's temperature, its indoor losses, and
     the heat left to the air and taken by the liquid (:func:`~twin.building.cooling.liquid.simulate_liquid`),
     kW: ``(p_it, p_dist, p_ups, p_misc, q_air, q_liquid)``. ``it``, ``el``, ``lq`` the case's
     :func:`~twin.engine.kernel_parts.it_case`, :func:`~twin.engine.kernel_parts.electrical_case`,
     :func:`liquid_case`; ``t_cool`` the coolant supply, ``t_air`` the servers' inlet °C."""
     fans_kept, dt_chip, capture = lq[0], lq[1], lq[2]
-    p_it, _ = it_power(it, installed, u, t_air, t_cool + dt_chip, fans_kept, t_inlet_ref, t_chip_ref)
+    p_it, _ = it_power(it, core, fans, t_air, t_cool + dt_chip, fans_kept, t_inlet_ref, t_chip_ref)
     p_dist, p_ups, p_misc = indoor_losses(el, p_it)
     return p_it, p_dist, p_ups, p_misc, fans_kept * p_it + (p_dist + p_ups + p_misc), capture * p_it
 
@@ -215,19 +215,18 @@ def liquid_peak_loop(P, S, U, IT, consts, q_peak, q_rec, t_ret, q_res):
     t_air, t_inlet_ref, t_chip_ref = consts[0], consts[1], consts[2]
     pump = (consts[7], consts[8], consts[9], consts[10])
     two_phase = consts[11]
-    u = np.empty(m)
-    inst = np.empty(m)
+    core = np.empty(m)
+    fans = np.empty(m)
     for i in range(m):
         q_peak[i] = -math.inf
     for t in range(nt):
-        fill_column(U, t, u)
-        fill_column(IT, t, inst)
+        fill_it(t, P, U, IT, core, fans)
         t_cool, t_wt, t_db, t_pad, p_cool_d = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
         for i in range(m):
             it = it_case(P, i)
             el = electrical_case(P, i)
             lq = liquid_case(P, i)
-            _, _, _, _, q_air, q_liq = liquid_heat(it, el, lq, inst[i], u[i], t_cool, t_air, t_inlet_ref, t_chip_ref)
+            _, _, _, _, q_air, q_liq = liquid_heat(it, el, lq, core[i], fans[i], t_cool, t_air, t_inlet_ref, t_chip_ref)
             _, _, _, _, load, t_water = liquid_load(lq, q_liq, t_wt, t_db, t_pad, p_cool_d, pump, two_phase)
             flow = 1.0 if lq[9] > 0.0 else max(load, lq[8])
             q_peak[i] = max(q_peak[i], q_air)
@@ -269,7 +268,7 @@ def liquid_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, par
         n_short = 0
         n_bad = 0
         for t in range(t0, t1):
-            fill_hour(t, U, IT, price, clean, H)
+            fill_hour(t, P, U, IT, price, clean, H)
             t_cool, t_wt, t_db, t_pad, p_cool_d = S[0, t], S[1, t], S[2, t], S[3, t], S[4, t]
             humid, mech, fan_kw, hum_kw, water_kg = S[5, t], S[6, t], S[7, t], S[8, t], S[9, t]
             out_aux, inv_cop, no_cop = S[10, t], S[11, t], S[12, t]
@@ -287,7 +286,7 @@ def liquid_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, par
                 lq = liquid_case(P, i)
                 per_kg, cap, flow_x, x_min, fan_scale = P[ra, i], P[ra + 1, i], P[ra + 2, i], P[ra + 3, i], P[ra + 4, i]
                 p_it, p_dist, p_ups, p_misc, q, q_liq = liquid_heat(
-                    it, el, lq, H[1, i], H[0, i], t_cool, t_air, t_inlet_ref, t_chip_ref
+                    it, el, lq, H[0, i], H[1, i], t_cool, t_air, t_inlet_ref, t_chip_ref
                 )
                 p_pumps, p_dc, water_dc, short, _, _ = liquid_load(
                     lq, q_liq, t_wt, t_db, t_pad, p_cool_d, pump, two_phase
