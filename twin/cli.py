@@ -1182,6 +1182,12 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
             raise ConfigError(
                 f"--pareto {text}: the targets {end} {number(value, grouped=False)}; give {what} {span(0.0, top)}"
             )
+    if kind == "days" and not np.array_equal(values, np.round(values)):
+        odd = next(v for v in values if v != round(v))
+        raise ConfigError(
+            f"--pareto {text}: a days target counts whole days, and {number(odd, grouped=False)} is not one; "
+            "give whole numbers of days 0 … 366 (e.g. 250:350:25)"
+        )
     return values
 
 

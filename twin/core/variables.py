@@ -497,7 +497,8 @@ _INDEXES = LRU(8)
 def _index(name: Any, values: Any) -> Any:
     """xarray's ``PandasIndex`` of a 1-D array on the dimension ``name``.
 
-    An index is immutable (its array a private copy, read-only through the Dataset), so one
+    An index is immutable (its array a private, read-only copy: also through
+    ``Dataset.indexes[...].asi8`` or ``numpy.asarray`` of the index), so one
     built for equal values is shared: a run's time axis is indexed once per process, not once
     per Dataset (pandas' conversion of 8,760 datetimes costs more than a free-air year's
     supply step). Equal means equal (:func:`twin.core.memo.of_arrays`: the whole array is compared).
@@ -517,6 +518,7 @@ def _new_index(name: Any, values: Any) -> Any:
     from xarray.core.indexes import PandasIndex
 
     own = values.copy()
+    own.flags.writeable = False  # shared by every later Dataset of equal values: never written through
     if own.dtype.kind != "M":
         index = pd.Index(own, name=name, copy=False)
     else:

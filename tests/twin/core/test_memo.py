@@ -112,6 +112,33 @@ def test_a_dimension_index_is_the_one_xarray_builds(
     assert a.index.dtype == b.index.dtype and getattr(a.index, "freq", None) == getattr(b.index, "freq", None)
 
 
+@pytest.mark.parametrize("simple", [True, False])
+@pytest.mark.parametrize(
+    "values",
+    [np.arange("2021-01-01T00", "2021-01-02T00", dtype="datetime64[h]").astype("datetime64[ns]"), np.arange(6)],
+)
+def test_a_shared_index_cannot_be_written_through(
+    monkeypatch: pytest.MonkeyPatch, values: np.ndarray, simple: bool
+) -> None:
+    """The index built for equal values is shared by every later Dataset, so no view of it a user
+    can reach (``.asi8``, ``numpy.asarray`` of the index, ``.values``) writes into it: a write
+    raises, and the next Dataset's coordinate is the one given."""
+    from twin.core import variables
+
+    monkeypatch.setattr(variables, "_SIMPLE_INDEX", [simple])
+    monkeypatch.setattr(variables, "_INDEXES", type(variables._INDEXES)(8))
+    data = {"x": xr.Variable(("d",), np.zeros(values.size))}
+    first = build_dataset(data, {"d": (("d",), values)})
+    index = first.indexes["d"]
+    views = [np.asarray(index), index.values] + ([index.asi8] if values.dtype.kind == "M" else [])
+    for view in views:
+        with pytest.raises(ValueError, match="read-only"):
+            view[0] = view[-1]
+    again = build_dataset(data, {"d": (("d",), values.copy())})
+    assert again.indexes["d"] is index or again.indexes["d"].equals(index)
+    np.testing.assert_array_equal(again["d"].values, values)
+
+
 def test_a_failed_computation_leaves_no_pending_lock() -> None:
     memo = LRU(4)
 

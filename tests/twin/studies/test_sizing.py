@@ -367,6 +367,11 @@ def test_outage_survival_hand_case():
         (["--target", "hourly:0.8", "--pareto", "-0.5:0.5:0.1"], "--pareto -0.5:0.5:0.1: the targets start at -0.5"),
         (["--target", "days:10", "--pareto", "100:400:100"], "the targets reach 400; give numbers of days 0 … 366"),
         (
+            ["--target", "days:100", "--pareto", "0.5:0.9:0.2"],
+            "--pareto 0.5:0.9:0.2: a days target counts whole days, and 0.5 is not one",
+        ),
+        (["--target", "days:100", "--pareto", "100:200:12.5"], "and 112.5 is not one"),
+        (
             ["--target", "hourly:0.8", "--pv-max-mw", "0", "--wind-max-mw", "0"],
             "target hourly ≥ 80.0 % cannot be met with --pv-max-mw (size.pv_max_mw) = 0 and --wind-max-mw "
             "(size.wind_max_mw) = 0: a base without PV or wind generates nothing green, so the most it reaches is 0.0 %",
