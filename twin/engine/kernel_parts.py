@@ -74,6 +74,7 @@ __all__ = [
     "electrical_case",
     "electrical_chain",
     "end_chunk",
+    "facility_power",
     "fill_column",
     "fill_hour",
     "fill_it",
@@ -84,6 +85,7 @@ __all__ = [
     "it_power",
     "kernel_scratch",
     "open_sums",
+    "rows_nonnegative",
     "run_kernel",
     "run_kernel_parts",
     "segment_starts",
@@ -266,16 +268,34 @@ def indoor_losses(el, p_it):
 
 
 @kernel_helper
+def facility_power(el, p_it, p_dist, p_ups, p_misc, p_cool):
+    """Transformer loss and facility power of one case, kW (:func:`twin.building.electrical.electrical_losses`,
+    :data:`twin.building.facility.POWER_PARTS` summed in their order): ``(p_tr, p_facility)``;
+    ``el`` the case's :func:`electrical_case`. :func:`electrical_chain` with its bounds checked."""
+    tr_k, tr_0 = el[6], el[7]
+    through = p_it + p_dist + p_ups + p_cool + p_misc
+    p_tr = through * through * tr_k + tr_0
+    return p_tr, p_it + p_cool + p_ups + p_dist + p_tr + p_misc
+
+
+@kernel_helper
+def rows_nonnegative(P, lo, hi):
+    """1 when every value of the rows ``lo:hi`` of ``P`` is ≥ 0 (none NaN), else 0."""
+    ok = True
+    for r in range(lo, hi):
+        for i in range(P.shape[1]):
+            ok = ok and P[r, i] >= 0.0
+    return 1 if ok else 0
+
+
+@kernel_helper
 def electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool):
     """Transformer loss and facility power of one case, kW (:func:`twin.building.electrical.electrical_losses`,
     :data:`twin.building.facility.POWER_PARTS` summed in their order), and 1 when the hour is out
     of bounds (the reference decides, :func:`twin.building.facility.check_bounds`: IT power not
     positive, a part negative, PUE below 1, the facility power not finite), else 0:
     ``(p_tr, p_facility, bad)``."""
-    tr_k, tr_0 = el[6], el[7]
-    through = p_it + p_dist + p_ups + p_cool + p_misc
-    p_tr = through * through * tr_k + tr_0
-    p_f = p_it + p_cool + p_ups + p_dist + p_tr + p_misc
+    p_tr, p_f = facility_power(el, p_it, p_dist, p_ups, p_misc, p_cool)
     ok = (p_it > 0.0) & (p_cool >= 0.0) & (p_ups >= 0.0) & (p_dist >= 0.0) & (p_tr >= 0.0) & (p_misc >= 0.0)
     ok = ok & (p_f >= (1.0 - 1e-12) * p_it) & (p_f <= MAX_FLOAT)
     return p_tr, p_f, 0 if ok else 1

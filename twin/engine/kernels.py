@@ -42,6 +42,8 @@ from twin.core.jit import use_compiled
 from twin.engine.design_kernels import _design_heat, air_rows, air_state, chilled_water_kernel, indirect_evap_kernel
 from twin.engine.kernel_parts import (
     MAX_FLOAT,
+    R_DIST,
+    R_TR_0,
     SHARED_ROWS,
     Block,
     GridYear,
@@ -51,8 +53,8 @@ from twin.engine.kernel_parts import (
     close_sums,
     column_cut,
     electrical_case,
-    electrical_chain,
     end_chunk,
+    facility_power,
     fill_hour,
     hourly_state,
     indoor_losses,
@@ -60,6 +62,7 @@ from twin.engine.kernel_parts import (
     it_power,
     kernel_scratch,
     open_sums,
+    rows_nonnegative,
     run_kernel_parts,
     shared_rows,
 )
@@ -96,6 +99,15 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
 
     ``consts``: c_p of air kJ/(kg K), the servers' reference inlet °C, chip minus inlet K, the
     fan curve's four coefficients. Returns the status (0, 1 trim short, 2 out of bounds).
+
+    The bounds of :func:`~twin.engine.kernel_parts.electrical_chain`, checked with five
+    comparisons per case-hour instead of thirteen: where the electrical rows of ``P``, the air
+    per kW and the hour's humidifier kW, water and 1/COP are ≥ 0 (checked once per call and per
+    hour; else status 2), every part of the facility power but the fans' is ≥ 0 or NaN when the
+    IT power is > 0, so the facility power is ≥ the IT power (a rounded sum of terms ≥ 0 does
+    not fall below its first) and a NaN or infinite part makes it not finite. What is left per
+    case-hour: IT power > 0, fans ≥ 0, water and facility power finite, no mechanical load
+    without a finite COP.
     """
     m = P.shape[1]
     nt = S.shape[1]
@@ -104,6 +116,8 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
     a0, a1, a2, a3 = consts[3], consts[4], consts[5], consts[6]
     r = len(SHARED_ROWS)
     H, segs, hourly = kernel_scratch(month, p_out, m)
+    if rows_nonnegative(P, R_DIST, R_TR_0 + 1) + rows_nonnegative(P, r + 1, r + 2) < 2:
+        return 2
     for k in range(segs.size - 1):
         t0, t1 = segs[k], segs[k + 1]
         mo = month[t0]
@@ -113,6 +127,7 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
             fill_hour(t, P, U, IT, price, clean, H)
             t_sup, humid, mech, fan_kw = S[0, t], S[1, t], S[2, t], S[3, t]
             hum_kw, water_kg, out, inv_cop, no_cop = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t]
+            n_bad += 0 if (hum_kw >= 0.0) & (water_kg >= 0.0) & (inv_cop >= 0.0) else 1
             row = t * hourly
             for i in range(m):
                 it = it_case(P, i)
@@ -131,11 +146,10 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
                 p_fans = fan_scale * fan_kw * (((a3 * xf + a2) * xf + a1) * xf + a0)
                 p_hum = m_air * hum_kw
                 water = m_air * water_kg
-                ok = (p_fans >= 0.0) & (p_hum >= 0.0) & (water >= 0.0) & (water <= MAX_FLOAT)
-                ok = ok & ((q_mech <= 0.0) | (no_cop == 0.0))
                 p_cool = p_fans + p_mech + p_hum
-                p_tr, p_f, bad = electrical_chain(el, p_it, p_dist, p_ups, p_misc, p_cool)
-                n_bad += bad + (0 if ok else 1)
+                p_tr, p_f = facility_power(el, p_it, p_dist, p_ups, p_misc, p_cool)
+                ok = (p_it > 0.0) & (p_fans >= 0.0) & (water <= MAX_FLOAT) & (p_f <= MAX_FLOAT)
+                n_bad += 0 if ok & ((q_mech <= 0.0) | (no_cop == 0.0)) else 1
                 s = open_sums(part, acc, peaks, mo, i)
                 s = add_hour(s, p_it, p_cool, water, out, p_f, p_ups, p_tr, H[2, i], H[3, i])
                 close_sums(part, acc, peaks, mo, i, s)
