@@ -128,6 +128,7 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
             t_sup, humid, mech, fan_kw = S[0, t], S[1, t], S[2, t], S[3, t]
             hum_kw, water_kg, out, inv_cop, no_cop = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t]
             n_bad += 0 if (hum_kw >= 0.0) & (water_kg >= 0.0) & (inv_cop >= 0.0) else 1
+            mech_max = np.inf if no_cop == 0.0 else 0.0  # no mechanical load without a finite COP
             row = t * hourly
             for i in range(m):
                 it = it_case(P, i)
@@ -149,7 +150,7 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
                 p_cool = p_fans + p_mech + p_hum
                 p_tr, p_f = facility_power(el, p_it, p_dist, p_ups, p_misc, p_cool)
                 ok = (p_it > 0.0) & (p_fans >= 0.0) & (water <= MAX_FLOAT) & (p_f <= MAX_FLOAT)
-                n_bad += 0 if ok & ((q_mech <= 0.0) | (no_cop == 0.0)) else 1
+                n_bad += 0 if ok & (q_mech <= mech_max) else 1
                 s = open_sums(part, acc, peaks, mo, i)
                 s = add_hour(s, p_it, p_cool, water, out, p_f, p_ups, p_tr, H[2, i], H[3, i])
                 close_sums(part, acc, peaks, mo, i, s)
