@@ -655,3 +655,65 @@ def test_the_state_memo_holds_a_few_states_and_not_a_block_whose_state_differs_p
         fused = annual_kpis(sc, weather=wx, kernel="numba")
     assert handled == [True] and asked == []  # one packed block of 40 cases, 20 states
     _assert_kpis_equal(fused, annual_kpis(sc, weather=wx, kernel="reference"))
+
+
+def _free_air_call(monkeypatch) -> tuple:
+    """The free-air kernel's arguments for a small block (3 cases, 48 mild hours) as the engine
+    passes them, and the compiled kernel."""
+    import twin.engine.kernel_parts as kp
+
+    calls = []
+    real = kp.compiled_kernel
+
+    def spy(kernel):
+        f = real(kernel)
+        calls.append(f)
+        return lambda *a: calls.append(a) or f(*a)
+
+    monkeypatch.setattr(kp, "compiled_kernel", spy)
+    nt, m = 48, 3
+    t_db, rh, p_air = np.full(nt, 18.0), np.full(nt, 50.0), np.full(nt, 101_325.0)
+    wx = {"t_db": t_db[None, :], "rh": rh[None, :], "p_air": p_air[None, :]}
+    wx.update({k: np.atleast_2d(v) for k, v in derive_psychrometrics(t_db, rh, p_air).items()})
+    facs = [ITParams(utilisation=u) for u in (0.3, 0.6, 0.9)]
+    fac, ele, coo = stack_columns(facs), stack_columns([ElectricalParams()]), stack_columns([FreeAirParams()])
+    kw = np.asarray([f.design_kw for f in facs], dtype=float)[:, None]
+    assert facility_year(get_design("free_air"), wx, fac, ele, coo, kw, fac["utilisation"], m) is not None
+    return calls[0], calls[1]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [*(("P", row, 1) for row in range(7, 15)), ("P", 16, 1), ("P", 14, 2), ("S", 4, 0), ("S", 5, 0), ("S", 7, 0)],
+)
+def test_free_air_kernel_hands_back_a_block_whose_signs_imply_no_bounds(monkeypatch, change):
+    """The free-air kernel checks five bounds per case-hour and takes the others as implied by signs
+    it checks once per call (the electrical rows of ``P``, air per kW) and per hour (humidifier kW,
+    water, 1/COP): a value just below zero there (or NaN) hands the block back (status 2), even
+    where the hour's parts would still come out ≥ 0."""
+    f, args = _free_air_call(monkeypatch)
+    where, row, case = change
+    P, S = args[0].copy(), args[1].copy()
+    value = np.nan if (where, row) == ("P", 14) else -1e-300
+    if where == "P":
+        P[row, case] = value
+    else:
+        S[row, 20] = value
+
+    def run(P, S):
+        out = [a.copy() if isinstance(a, np.ndarray) else tuple(x.copy() for x in a) for a in args[2:]]
+        return f(P, S, *out)
+
+    assert run(args[0].copy(), args[1].copy()) == 0
+    assert run(P, S) == 2
+
+
+@pytest.mark.parametrize(("no_cop", "mech", "status"), [(1.0, 1.0, 2), (1.0, 0.0, 0), (0.0, 1.0, 0)])
+def test_free_air_kernel_refuses_a_mechanical_load_without_a_cop(monkeypatch, no_cop, mech, status):
+    """An hour without a finite COP (state row ``no_cop``) is out of bounds only where the hour
+    has a mechanical load (kJ/kg ``mech`` > 0)."""
+    f, args = _free_air_call(monkeypatch)
+    S = args[1].copy()
+    S[1, 20], S[2, 20], S[8, 20] = 0.0, mech, no_cop  # not too humid; trim + closed outdoor air; no COP
+    out = [a.copy() if isinstance(a, np.ndarray) else tuple(x.copy() for x in a) for a in args[2:]]
+    assert f(args[0].copy(), S, *out) == status
