@@ -271,7 +271,7 @@ def indoor_losses(el, p_it):
 def facility_power(el, p_it, p_dist, p_ups, p_misc, p_cool):
     """Transformer loss and facility power of one case, kW (:func:`twin.building.electrical.electrical_losses`,
     :data:`twin.building.facility.POWER_PARTS` summed in their order): ``(p_tr, p_facility)``;
-    ``el`` the case's :func:`electrical_case`. :func:`electrical_chain` with its bounds checked."""
+    ``el`` the case's :func:`electrical_case`. :func:`electrical_chain` is this and its bounds."""
     tr_k, tr_0 = el[6], el[7]
     through = p_it + p_dist + p_ups + p_cool + p_misc
     p_tr = through * through * tr_k + tr_0

@@ -106,8 +106,10 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
     hour; else status 2), every part of the facility power but the fans' is ≥ 0 or NaN when the
     IT power is > 0, so the facility power is ≥ the IT power (a rounded sum of terms ≥ 0 does
     not fall below its first) and a NaN or infinite part makes it not finite. What is left per
-    case-hour: IT power > 0, fans ≥ 0, water and facility power finite, no mechanical load
-    without a finite COP.
+    case-hour: IT power > 0, fans ≥ 0, water and facility power finite, and the mechanical load
+    at most the hour's limit (+∞, or 0 in an hour without a finite COP). A block handed back
+    before is handed back still (some with an out-of-range sign, which the parameter classes
+    refuse, also where the reference would have run them).
     """
     m = P.shape[1]
     nt = S.shape[1]
