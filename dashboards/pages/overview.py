@@ -34,7 +34,6 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                             dcc.Input(  # text: a number box sends no value for 1e400 or 1e, the page checks the text
                                 id=f"ov-{name}",
                                 type="text",
-                                inputMode="decimal",
                                 value=f"{ASSUMED[name].default:g}",
                                 debounce=True,
                                 style={"width": "180px"},

@@ -433,22 +433,24 @@ def test_apply_refuses_an_unknown_site_and_keeps_the_applied_scenario(page, serv
     assert failed == []
 
 
+def _error_says(pg, selector: str, text: str) -> None:
+    """Wait until the error message in ``selector`` includes ``text``."""
+    pg.wait_for_function(
+        "([sel, s]) => { const e = document.querySelector(sel + ' .error'); return e && e.innerText.includes(s); }",
+        arg=[selector, text],
+    )
+
+
 def test_a_number_beyond_a_float_says_so(page, server):
     """1e400 in a number box said "must be given (no value)": the browser's number box sends none."""
     page.goto(server + "/")
     page.wait_for_selector("#ov-cost-pflop")
     _settle(page)
     _enter(page, "#ov-pflop_h_per_mwh", "1e400")
-    page.wait_for_function(
-        "() => { const e = document.querySelector('#ov-pflop_h_per_mwh-error .error'); "
-        "return e && e.innerText.includes('= 1e400 is not a finite number'); }"
-    )
+    _error_says(page, "#ov-pflop_h_per_mwh-error", "compute.pflop_h_per_mwh = 1e400 is not a finite number")
     assert "no value" not in page.inner_text("#ov-pflop_h_per_mwh-error")
     page.goto(server + "/green")
     page.wait_for_selector("#green-dispatch .scatterlayer")
     _settle(page)
     _enter(page, "#green-start", "1e400")
-    page.wait_for_function(
-        "() => { const e = document.querySelector('#green-start-error .error'); "
-        "return e && e.innerText.includes('dispatch_plot.start_day = 1e400 is not a finite number'); }"
-    )
+    _error_says(page, "#green-start-error", "dispatch_plot.start_day = 1e400 is not a finite number")
