@@ -277,7 +277,7 @@ _TEXT = {
     "sources": ("Non-default parameters and their sources", "非默认参数及其来源"),
     "assumptions": ("Assumptions", "假设"),
     "lang": ("中文", "English"),
-    "error": ("Error", "错误（引擎原文，英文，与 twin run 相同）"),
+    "error": ("Error", "错误（信息为英文原文）"),
     "sources_text": ("What, basis and source are the sources' own text.", "说明、依据与来源为资料原文（英文）。"),
     "basis_text": ("(the basis as the source gives it)", "（依据为资料原文，英文）"),
     "modes": ("operating mode", "运行模式"),

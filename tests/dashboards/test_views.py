@@ -647,4 +647,4 @@ def test_chinese_pages_say_which_text_stays_english(pages, example):
     assert "~0.8 PFLOP/s" not in layout and "资料原文" in layout
     assert "资料原文" in str(views.policy_badge(k, "yinchuan", "zh"))
     box = views.error_box("scenario: facility.utilisation = 7 is out of range; allowed 0 … 1", "zh")
-    assert box.children.startswith("错误（引擎原文，英文") and "facility.utilisation = 7" in box.children
+    assert box.children.startswith("错误（信息为英文原文）: scenario: ") and "facility.utilisation = 7" in box.children
