@@ -191,6 +191,13 @@ COMPUTE_ASSUMPTIONS = (
     ("gflop_per_token", "Work per token, GFLOP", "每 token 计算量，GFLOP"),
 )
 
+COMPUTE_NOTES_ZH = {
+    "pflop_h_per_mwh": "假设：加速服务器每 kW 约 0.8 PFLOP/s（FP16 稠密）× 40 % 利用率；"
+    "范围：从旧式 CPU 服务器（约 1）到今日加速器的 100 倍",
+    "gflop_per_token": "假设：700 亿参数稠密模型推理，每 token 约 2 × 参数量；范围：50 万参数到 500 万亿参数的模型",
+}
+"""The compute-cost assumptions' notes in Chinese (the English ones are their parameters' sources)."""
+
 _TEXT = {
     "title": ("PUE twin", "数据中心能效数字孪生"),
     "overview": ("Overview", "总览"),
@@ -242,10 +249,17 @@ _TEXT = {
         "尚未计算：请点击按钮（twin size，逐时绿电 50–90 %）",
     ),
     "run_pareto": ("Compute the frontier (about a minute)", "计算帕累托前沿（约一分钟）"),
-    "idle_storage": (
-        "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy), "
-        "and its cost is still counted.",
-        "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量），其成本仍计入。",
+    "idle_storage_paid": (
+        "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy). "
+        "Storage is priced per MWh of energy ({price} CNY/Wh), so its {mwh} MWh are counted in the cost.",
+        "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量）。储能按能量容量计价（{price} 元/Wh），"
+        "其 {mwh} MWh 的成本计入总成本。",
+    ),
+    "idle_storage_free": (
+        "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy). "
+        "Storage is priced per MWh of energy ({price} CNY/Wh), so it costs nothing: its {mw} MW are not priced.",
+        "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量）。储能按能量容量计价（{price} 元/Wh），"
+        "故不计成本：其 {mw} MW 功率不单独计价。",
     ),
     "no_green": (
         "This case has no green-power base: add PV, wind or storage on the Scenario page or with the sliders.",
@@ -263,7 +277,9 @@ _TEXT = {
     "sources": ("Non-default parameters and their sources", "非默认参数及其来源"),
     "assumptions": ("Assumptions", "假设"),
     "lang": ("中文", "English"),
-    "error": ("Error", "错误"),
+    "error": ("Error", "错误（信息为英文原文）"),
+    "sources_text": ("What, basis and source are the sources' own text.", "说明、依据与来源为资料原文（英文）。"),
+    "basis_text": ("(the basis as the source gives it)", "（依据为资料原文，英文）"),
     "modes": ("operating mode", "运行模式"),
     "ppue_cooling": ("pPUE (cooling)", "制冷 pPUE"),
     "envelope": ("ASHRAE {env} envelope", "ASHRAE {env} 允许范围"),

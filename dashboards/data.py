@@ -38,6 +38,7 @@ __all__ = [
     "LRU",
     "case_labels",
     "case_scenario",
+    "check_runs",
     "comparison",
     "default_scenario",
     "designs",
@@ -300,10 +301,22 @@ def public_text(text: str) -> str:
 
 
 def scenario_kpis(sc: Scenario) -> xr.Dataset:
-    """Annual KPIs of every case of a scenario (memoised)."""
+    """Annual KPIs of every case of a scenario (memoised).
+
+    Raises what ``twin run`` raises for the scenario: the engine's own checks before the first
+    hour (:func:`twin.engine.simulate.prepare_years`: every site resolved, once; a weather file
+    read and checked against every site; one year length) and those of the run (a design that
+    does not converge names its cases).
+    """
 
     def make() -> xr.Dataset:
         with np.errstate(all="ignore"):
             return annual_kpis(sc)
 
     return _STUDIES.get("kpis" + key_of(sc.to_dict()), make)
+
+
+def check_runs(sc: Scenario) -> None:
+    """Refuse a scenario ``twin run`` refuses, with its message (:func:`scenario_kpis`'s checks:
+    the engine's, as a run meets them); a scenario that passes has its KPIs memoised."""
+    scenario_kpis(sc)

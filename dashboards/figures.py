@@ -10,6 +10,8 @@ a year of a time series is reduced to daily means (365 points).
 from __future__ import annotations
 
 import functools
+import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -84,10 +86,40 @@ def _axis(title: str, **kw: object) -> dict:
     return {"title": {"text": title}, **kw}
 
 
+MESSAGE_EM = 21.0
+"""Longest line of a figure's message, in em of its 14 px font (about 300 px: inside a chart on
+a 375 px phone screen; plotly does not wrap an annotation's text)."""
+
+
+_WIDE = "[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]"
+"""CJK characters and full-width punctuation: 1 em wide."""
+
+
+def wrap_em(text: str, width_em: float = MESSAGE_EM) -> list[str]:
+    """Text broken into lines no wider than ``width_em`` (a CJK character 1 em, another
+    character 0.55 em: a system sans-serif's average); a Latin word is kept whole (one longer
+    than a line is a line of its own), CJK text breaks between characters."""
+    lines: list[str] = []
+    line, used = "", 0.0
+    for tok in re.findall(rf"{_WIDE}|[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+|\s+", text):
+        if tok.isspace():
+            line, used = (line + " ", used + 0.55) if line else (line, used)
+            continue
+        w = sum(1.0 if re.match(_WIDE, ch) else 0.55 for ch in tok)
+        if line.strip() and used + w > width_em:
+            lines.append(line.rstrip())
+            line, used = "", 0.0
+        line, used = line + tok, used + w
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
 def message_figure(text: str, title: str = "", height: int = 300) -> go.Figure:
-    """An empty figure carrying a message (an error, or "not yet computed")."""
+    """An empty figure carrying a message (an error, or "not yet computed"), wrapped to fit a
+    narrow chart (:func:`wrap_em`)."""
     note = {
-        "text": text,
+        "text": "<br>".join(html.escape(line, quote=False) for line in wrap_em(text)),
         "showarrow": False,
         "x": 0.5,
         "y": 0.5,
@@ -521,8 +553,23 @@ LABEL_POSITIONS = (
 
 
 def _text_width(text: str, size: float = 12.0) -> float:
-    """Estimated width of a label in px: CJK characters a full em, the others about 0.57 em."""
-    return sum(size if ord(ch) >= 0x2E80 else 0.57 * size for ch in text)
+    """Estimated width of a label in px: CJK characters a full em, the others about 0.57 em (of
+    a label of several lines, ``<br>`` between them, the widest)."""
+    return max(sum(size if ord(ch) >= 0x2E80 else 0.57 * size for ch in line) for line in text.split("<br>"))
+
+
+MAP_LABEL_PX = 160.0
+"""Widest one-line map label, px; a wider one is two lines (:func:`map_label`): one line of
+Guangzhou's two names is 318 px, wider than the map on a phone screen."""
+
+
+def map_label(name: str) -> str:
+    """A site's label on the map: its English and Chinese names, on two lines when one line is
+    wider than :data:`MAP_LABEL_PX`."""
+    m = re.match(rf"^(.*?)\s+({_WIDE}.*)$", name)
+    if m is None or _text_width(name) <= MAP_LABEL_PX:
+        return name
+    return f"{m.group(1)}<br>{m.group(2)}"
 
 
 def label_boxes(
@@ -533,10 +580,10 @@ def label_boxes(
     size: float = 12.0,
 ) -> list[tuple[float, float, float, float]]:
     """Boxes ``(x0, y0, x1, y1)`` in px (y down) of labels placed at ``positions`` around markers at (x, y)."""
-    r, h, gap = 7.0, 1.25 * size, 2.0
+    r, gap = 7.0, 2.0
     out = []
     for xi, yi, text, pos in zip(x, y, texts, positions, strict=True):
-        w = _text_width(text, size)
+        w, h = _text_width(text, size), 1.25 * size * (text.count("<br>") + 1)
         vert, horiz = pos.split()
         d = r * 0.7 if vert != "middle" and horiz != "center" else r
         x0 = {"left": xi - d - gap - w, "center": xi - w / 2, "right": xi + d + gap}[horiz]
@@ -555,12 +602,16 @@ def place_labels(
     texts: Sequence[str],
     bounds: tuple[float, float, float, float] | None = None,
     size: float = 12.0,
+    also: Sequence[tuple[Any, Any, tuple[float, float, float, float], float]] = (),
 ) -> list[str]:
     """A text position per marker so that labels overlap neither each other nor the markers.
 
     Greedy: the most crowded markers first (most neighbours within 150 px), each taking the
     first of :data:`LABEL_POSITIONS` whose box is clear of the labels placed so far, of every
     marker and of ``bounds`` (px, y down); where none is clear, the one overlapping least.
+    ``also``: the same markers drawn smaller, ``(x, y, bounds, size)`` each (the map on a phone
+    screen, its labels' font ``size`` px): of the positions that overlap least, the one whose
+    boxes there leave the least area outside those bounds.
     """
     n = len(x)
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -568,18 +619,23 @@ def place_labels(
     order = sorted(range(n), key=lambda i: (-int((dist[i] < 150).sum()), i))
     markers = [(xs[i] - 7, ys[i] - 7, xs[i] + 7, ys[i] + 7) for i in range(n)]
     placed: list[tuple[float, float, float, float]] = []
+    smaller = [(np.asarray(a, dtype=float), np.asarray(b, dtype=float), c, f) for a, b, c, f in also]
+
+    def outside(box: tuple[float, float, float, float], frame: tuple[float, float, float, float] | None) -> float:
+        return 0.0 if frame is None else (box[2] - box[0]) * (box[3] - box[1]) - _overlap(box, frame)
+
     out = [LABEL_POSITIONS[0]] * n
     for i in order:
-        best, best_cost = LABEL_POSITIONS[0], np.inf
+        best, best_cost = LABEL_POSITIONS[0], (np.inf, np.inf)
         for pos in LABEL_POSITIONS:
             box = label_boxes([xs[i]], [ys[i]], [texts[i]], [pos], size)[0]
-            cost = sum(_overlap(box, b) for b in placed) + sum(_overlap(box, m) for m in markers)
-            if bounds is not None:
-                area = (box[2] - box[0]) * (box[3] - box[1])
-                cost += area - _overlap(box, bounds)
-            if cost < best_cost - 1e-9:
+            cost = (
+                sum(_overlap(box, b) for b in placed) + sum(_overlap(box, m) for m in markers) + outside(box, bounds),
+                sum(outside(label_boxes([fx[i]], [fy[i]], [texts[i]], [pos], fs)[0], fb) for fx, fy, fb, fs in smaller),
+            )
+            if cost[0] < best_cost[0] - 1e-9 or (cost[0] <= best_cost[0] + 1e-9 and cost[1] < best_cost[1] - 1e-9):
                 best, best_cost = pos, cost
-            if cost <= 0:
+            if cost[0] <= 0 and cost[1] <= 0:
                 break
         out[i] = best
         placed.append(label_boxes([xs[i]], [ys[i]], [texts[i]], [best], size)[0])
@@ -591,18 +647,26 @@ MAP_LAT = (17.0, 54.0)
 MAP_WIDTH_PX = 540.0
 """The map's longitude and latitude ranges, and the width its plot area has on a 1400 px page
 (half of the Overview's width): the scale :func:`site_map` places labels at."""
+MAP_NARROW_PX = 262.0
+"""The width the map's plot area has on a 375 px phone screen (270 px measured in Chromium, less a
+margin): its labels are placed to fit there too."""
+MAP_NARROW_FONT = 9.0
+"""The map labels' font size on a screen narrower than 500 px, px (``dashboards/assets/style.css``)."""
 
 
-def map_pixels(lon: Sequence[float], lat: Sequence[float]) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """Marker positions in px (y down) on the Mercator map of :func:`site_map`, and its bounds."""
-    k = MAP_WIDTH_PX / np.radians(MAP_LON[1] - MAP_LON[0])
+def map_pixels(
+    lon: Sequence[float], lat: Sequence[float], width_px: float = MAP_WIDTH_PX
+) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Marker positions in px (y down) on the Mercator map of :func:`site_map` drawn ``width_px``
+    wide, and its bounds."""
+    k = width_px / np.radians(MAP_LON[1] - MAP_LON[0])
 
     def merc(phi: Any) -> Any:
         return np.log(np.tan(np.pi / 4 + np.radians(phi) / 2))
 
     x = k * np.radians(np.asarray(lon, dtype=float) - MAP_LON[0])
     y = k * (merc(MAP_LAT[1]) - merc(np.asarray(lat, dtype=float)))
-    return x, y, (0.0, 0.0, MAP_WIDTH_PX, float(k * (merc(MAP_LAT[1]) - merc(MAP_LAT[0]))))
+    return x, y, (0.0, 0.0, width_px, float(k * (merc(MAP_LAT[1]) - merc(MAP_LAT[0]))))
 
 
 def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True, by: str = "pue") -> go.Figure:
@@ -626,7 +690,7 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True, by: str =
         "size": 12,
         "color": [r[by] * kpi.scale for r in rows],
         "colorscale": "Viridis",
-        "colorbar": {"title": {"text": "PUE" if by == "pue" else title}},
+        "colorbar": {"title": {"text": "PUE" if by == "pue" else title}, "thickness": 14},
         "line": {"width": 1, "color": "#333"},
     }
     if not geo:
@@ -639,15 +703,18 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True, by: str =
             yaxis=_axis("latitude, °N", scaleanchor="x"),
         )
     px, py, bounds = map_pixels(lon, lat)
+    labels = [map_label(r["name"]) for r in rows]
     trace = {
         "type": "scattergeo",
         "lat": lat,
         "lon": lon,
-        "text": [r["name"] for r in rows],
+        "text": labels,
         "hovertext": text,
         "hoverinfo": "text",
         "mode": "markers+text",
-        "textposition": place_labels(px, py, [r["name"] for r in rows], bounds),
+        "textposition": place_labels(
+            px, py, labels, bounds, also=[(*map_pixels(lon, lat, MAP_NARROW_PX), MAP_NARROW_FONT)]
+        ),
         "marker": marker,
     }
     geo_layout = {

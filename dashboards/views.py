@@ -24,8 +24,10 @@ import weather
 from dashboards import data, figures
 from dashboards.catalog import KPI_CARDS, LATENCY, ComputeAssumptions, t
 from twin import Scenario, save_scenario
+from twin.core.fmt import span
 from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
+from twin.core.runtime import ResourceError
 from twin.engine.config import SECTIONS, scenario_from_text
 from twin.supply.storage import StorageParams
 
@@ -48,7 +50,8 @@ __all__ = [
     "with_capacities",
 ]
 
-USER_ERRORS = (ConfigError, sites.SiteError, weather.WeatherError)
+USER_ERRORS = (ConfigError, sites.SiteError, weather.WeatherError, ResourceError)
+"""What the engine raises for a user's input (the errors ``twin run`` prints in one line)."""
 
 
 def value(k: xr.Dataset, name: str) -> float:
@@ -100,7 +103,7 @@ def policy_badge(k: xr.Dataset, site_key: str, lang: str = "en") -> html.Div:
             html.Span(f"{t('policy', lang)}: ", className="badge-title"),
             html.Span(status, className=cls),
             html.Span(f"{t('grade', lang)}: {grade:.0f}", className="badge neutral"),
-            html.Div(site.policy.basis, className="small"),
+            html.Div(site.policy.basis + (t("basis_text", lang) if lang == "zh" else ""), className="small"),
         ],
         className="policy",
     )
@@ -109,20 +112,29 @@ def policy_badge(k: xr.Dataset, site_key: str, lang: str = "en") -> html.Div:
 REPORTED_KPI = {"pue": "pue", "green_share": "green_share_annual"}
 """Reported metric of a site file → the modelled KPI shown beside it."""
 
+REPORTED_RATING = {"storage_power": ("power_mw", "MW"), "storage_energy": ("energy_mwh", "MWh")}
+"""Reported metric of a site file → the case's storage rating shown beside it (field, units)."""
 
-def reported_rows(k: xr.Dataset, site_key: str) -> list[dict[str, str]]:
-    """Every figure the sources report for the site, beside the modelled value where the twin computes one."""
+
+def reported_rows(k: xr.Dataset, site_key: str, case: Any = None) -> list[dict[str, str]]:
+    """Every figure the sources report for the site, beside the modelled value where the twin
+    computes one: a KPI of ``k``, or the storage rating of ``case`` (a :class:`twin.Case`: the
+    storage the case models, 0 MW when it has none)."""
     site = sites.load(site_key)
     rows = []
     for r in site.reported:
         kpi = REPORTED_KPI.get(r.metric)
         scale = 100.0 if r.unit == "%" else 1.0
         v = value(k, kpi) * scale if kpi else float("nan")
+        modelled = "–" if v != v else (f"{v:.3f}" if scale == 1.0 else f"{v:.1f} %")
+        rating = REPORTED_RATING.get(r.metric)
+        if rating is not None and case is not None:
+            modelled = f"{getattr(case.storage, rating[0]):,.4g} {rating[1]}"
         rows.append(
             {
                 "metric": r.metric,
                 "reported": f"{r.value:g} {'' if r.unit == '-' else r.unit}".strip(),
-                "modelled": "–" if v != v else (f"{v:.3f}" if scale == 1.0 else f"{v:.1f} %"),
+                "modelled": modelled,
                 "what": r.what,
                 "source": r.source,
             }
@@ -181,26 +193,63 @@ def assumption_defaults() -> dict[str, float]:
 P = TypeVar("P", bound=Params)
 
 
+def typed_number(text: Any) -> Any:
+    """A number box's text as the value a parameter check takes: ``None`` for an empty box, an
+    ``int`` or a ``float`` for a number (``1e400`` is ``inf``: beyond the largest float), any
+    other text as it is (the check says it is not a number)."""
+    if text is None or isinstance(text, bool | int | float):
+        return text
+    s = str(text).strip()
+    if not s:
+        return None
+    try:
+        return int(s)
+    except ValueError:
+        pass
+    try:
+        v = float(s)
+    except ValueError:
+        return s
+    return v if math.isfinite(v) or s.lower().lstrip("+-") not in ("nan", "inf", "infinity") else s
+
+
 def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
     """A page's inputs checked as the engine checks its parameters: (the parameters, {}) or
     (None, {field: message}), each field checked alone so that each input shows its own
-    message (the field, the value, what is allowed)."""
+    message (the field, the value, what is allowed).
+
+    A value may be a number box's text (:func:`typed_number`); a number too large for a float
+    (``1e400``) is said to be not finite, naming the text typed."""
     errors = {}
-    for name, v in values.items():
+    given = {name: typed_number(v) for name, v in values.items()}
+    info = {i.name: i for i in cls.info()}
+    for name, v in given.items():
+        if isinstance(v, float) and not math.isfinite(v):
+            i = info[name]
+            allowed = f"; allowed {span(i.lo, i.hi, i.display_units)}" if i.lo is not None or i.hi is not None else ""
+            field = f"{cls.section}.{name}" if cls.section else name
+            errors[name] = (
+                f"{field} = {str(values[name]).strip()} is not a finite number (beyond the largest, about 1.8e308){allowed}"
+            )
+            continue
         try:
             cls(**{name: v})
         except ConfigError as exc:
             errors[name] = str(exc)
-    return (None, errors) if errors else (cls(**values), {})
+    return (None, errors) if errors else (cls(**given), {})
 
 
-def idle_storage_note(storage: StorageParams, lang: str = "en") -> html.Div | str:
+def idle_storage_note(storage: StorageParams, price_cny_per_wh: float, lang: str = "en") -> html.Div | str:
     """A note when the case's storage has energy but no power (or power but no energy): it can
-    neither charge nor discharge, so the engine keeps it idle, while its cost is counted."""
+    neither charge nor discharge, so the engine keeps it idle. What it costs is said as the
+    engine counts it: storage is priced per Wh of energy (``economics.storage_capex_cny_per_wh``),
+    so energy without power is paid for and power without energy costs nothing."""
     mw, mwh = storage.power_mw, storage.energy_mwh
     if (mw > 0) == (mwh > 0):
         return ""
-    return html.Div(t("idle_storage", lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}"), className="note", role="status")
+    key = "idle_storage_paid" if mwh > 0 else "idle_storage_free"
+    text = t(key, lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}", price=f"{price_cny_per_wh:g}")
+    return html.Div(text, className="note", role="status")
 
 
 def amount(v: float, decimals: int = 2) -> str:
@@ -223,15 +272,24 @@ def scenario_toml(sc: Scenario) -> str:
 
 
 def apply_toml(text: str) -> tuple[dict[str, Any] | None, str]:
-    """Parse and validate scenario TOML: (the scenario mapping, '') or (None, the error message).
+    """Parse, validate and run scenario TOML: (the scenario mapping, '') or (None, the error message).
 
-    The message is the one ``twin run`` prints after ``twin: error:`` for the same file content.
+    The checks are ``twin run``'s, in its order: the file's text and every value
+    (:func:`twin.engine.config.scenario_from_text`), then the run itself
+    (:func:`dashboards.data.check_runs`: every site resolved once, the weather of every site
+    read and checked against it, every case through the engine). The message is the one
+    ``twin run`` prints after ``twin: error:`` for the same file content (an uploaded file named
+    as it was uploaded).
     """
     try:
         sc = scenario_from_text(text or "", "scenario")
     except USER_ERRORS as exc:
         msg = str(exc)
         return None, msg if msg.startswith("scenario") else f"scenario: {msg}"
+    try:
+        data.check_runs(sc)
+    except USER_ERRORS as exc:
+        return None, message(exc)
     return sc.to_dict(), ""
 
 
@@ -288,8 +346,18 @@ def csv_bytes(ds: xr.Dataset) -> bytes:
 
 
 def netcdf_bytes(ds: xr.Dataset) -> bytes:
-    """The NetCDF file that ``twin run -o`` writes, as bytes."""
-    return _file_bytes(write_netcdf, ds, ".nc")
+    """The NetCDF file that ``twin run -o`` writes, as bytes: every text attribute with an
+    uploaded file named as it was uploaded (:func:`dashboards.data.public_text`), never by the
+    private path the server keeps it under (which is gone when the server stops)."""
+    out = ds.copy(deep=False)
+    out.attrs = _public_attrs(ds.attrs)
+    for name in out.variables:
+        out.variables[name].attrs = _public_attrs(ds.variables[name].attrs)
+    return _file_bytes(write_netcdf, out, ".nc")
+
+
+def _public_attrs(attrs: dict) -> dict:
+    return {k: data.public_text(v) if isinstance(v, str) else v for k, v in attrs.items()}
 
 
 def case_figures(ds: xr.Dataset, design: str, site_key: str, cooling: Params, lang: str = "en") -> dict:

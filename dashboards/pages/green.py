@@ -57,11 +57,11 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                         inline=True,
                     ),
                     html.Label(t("start_day", lang), htmlFor="green-start"),
-                    dcc.Input(  # no min, max or step: the browser would send no value, the page checks it
+                    dcc.Input(  # text: a number box sends no value for 1e400 or 1e, the page checks the text
                         id="green-start",
-                        type="number",
-                        step="any",
-                        value=DispatchWindow().start_day,
+                        type="text",
+                        inputMode="numeric",
+                        value=str(DispatchWindow().start_day),
                         debounce=True,
                         style={"width": "140px"},
                     ),
@@ -155,7 +155,8 @@ def render(d, case, span, start, lang):
     except views.USER_ERRORS as exc:
         empty = figures.message_figure(views.message(exc))
         return views.error_box(exc, lang), empty, empty, empty, start_error, ""
-    note = views.idle_storage_note(sc.cases()[i].storage, lang)
+    c = sc.cases()[i]
+    note = views.idle_storage_note(c.storage, c.economics.storage_capex_cny_per_wh, lang)
     cards = [
         html.Div(
             [

@@ -6,7 +6,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, figures, views
-from dashboards.catalog import COMPUTE_ASSUMPTIONS, KPI_BY_NAME, ComputeAssumptions, design_label, t
+from dashboards.catalog import COMPUTE_ASSUMPTIONS, COMPUTE_NOTES_ZH, KPI_BY_NAME, ComputeAssumptions, design_label, t
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
@@ -23,6 +23,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             dcc.Loading(html.Div(id="ov-cards", className="kpi-row"), type="dot"),
             html.Div(id="ov-policy"),
             html.H3(t("reported", lang)),
+            *([html.P(t("sources_text", lang), className="small")] if lang == "zh" else []),
             html.Div(id="ov-reported"),
             html.H3(t("compute_cost", lang)),
             html.Div(
@@ -30,16 +31,17 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                     html.Div(
                         [
                             html.Label(label_zh if lang == "zh" else label_en, htmlFor=f"ov-{name}"),
-                            dcc.Input(  # no min, max or step: the browser would send no value, the page checks it
+                            dcc.Input(  # text: a number box sends no value for 1e400 or 1e, the page checks the text
                                 id=f"ov-{name}",
-                                type="number",
-                                value=ASSUMED[name].default,
-                                step="any",
+                                type="text",
+                                value=f"{ASSUMED[name].default:g}",
                                 debounce=True,
                                 style={"width": "180px"},
                             ),
                             html.Div(id=f"ov-{name}-error"),
-                            html.Div(ASSUMED[name].source, className="small"),
+                            html.Div(
+                                COMPUTE_NOTES_ZH[name] if lang == "zh" else ASSUMED[name].source, className="small"
+                            ),
                         ],
                         className="assumption",
                     )
@@ -105,7 +107,7 @@ def render(d, case, pflop, gflop, lang):
     key = str(k["site"].values)
     en, zh = data.site_names(key)
     title = f"{en} {zh} · {design_label(c.design, lang)}"
-    rows = views.reported_rows(k, key)
+    rows = views.reported_rows(k, key, c)
     reported = (
         html.Table(
             [
@@ -150,11 +152,12 @@ def render(d, case, pflop, gflop, lang):
 def comparison(d, case, rank, lang):
     try:
         sc = data.from_dict(d)
-        cmp = data.comparison(sc, case if isinstance(case, int) else 0)
+        i = case if isinstance(case, int) and 0 <= case < len(sc.cases()) else 0
+        cmp = data.comparison(sc, i)
+        here = data.site_key(sc.cases()[i].site)
     except views.USER_ERRORS as exc:
         return figures.message_figure(views.message(exc)), views.error_box(exc, lang)
     rows = views.comparison_rows(cmp, rank or "pue", lang)
-    here = data.site_key(sc.cases()[case if isinstance(case, int) and case < len(sc.cases()) else 0].site)
     china = [r for r in rows if 70 < r["lon"] < 140]  # the US reference is in the table only
     fig = figures.site_map(china, lang, by=rank or "pue")
     cols = ("pue", "cost_per_mwh_it", "co2", "green_share_hourly")

@@ -358,3 +358,99 @@ def test_cooling_page_in_chinese(page, server):
     _shot(page, "cooling-zh")
     page.click("#lang-toggle")
     page.wait_for_function("() => document.querySelector('#nav-overview').innerText === 'Overview'")
+
+
+def _loaded(pg, path: str) -> None:
+    """Wait until a page has drawn what it draws."""
+    if path == "/":
+        pg.wait_for_selector("#ov-map .geo")
+        pg.wait_for_selector("#ov-rank-table")
+    if path == "/cooling":
+        pg.wait_for_selector("#cool-sankey .sankey")
+    if path == "/green":
+        pg.wait_for_selector("#green-dispatch .scatterlayer")
+    if path == "/scenario":
+        pg.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+    _settle(pg)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_phone_screen_needs_no_sideways_scroll_and_the_map_keeps_its_labels(browser, server, lang):
+    """At 375 px the pages were 544 px wide (Chinese; the Overview 919 px) and the map cut
+    "Yinchuan (Minning)" at its left edge."""
+    ctx = browser.new_context(viewport={"width": 375, "height": 800})
+    pg = ctx.new_page()
+    pg.set_default_timeout(120_000)
+    try:
+        pg.goto(server + "/")
+        pg.wait_for_selector("#kpi-pue")
+        if lang == "zh":
+            pg.click("#lang-toggle")
+            pg.wait_for_function("() => document.querySelector('#nav-overview').innerText === '总览'")
+        for path in ("/", "/cooling", "/green", "/scenario"):
+            pg.goto(server + path)
+            _loaded(pg, path)
+            width = pg.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1] == 375, (path, width)
+            _shot(pg, f"phone-{lang}{path.replace('/', '-')}")
+        pg.goto(server + "/")
+        _loaded(pg, "/")
+        frame = pg.evaluate(
+            "() => { const b = document.querySelector('#ov-map .geo .bg rect').getBoundingClientRect(); "
+            "return [b.left, b.top, b.right, b.bottom]; }"
+        )
+        labels = pg.eval_on_selector_all(
+            "#ov-map .scattergeo text",
+            "els => els.map(e => { const r = e.getBoundingClientRect(); "
+            "return [e.textContent, r.left, r.top, r.right, r.bottom]; })",
+        )
+        assert len(labels) >= 8
+        out = [t for t, x0, y0, x1, y1 in labels if x0 < frame[0] or x1 > frame[2] or y0 < frame[1] or y1 > frame[3]]
+        assert out == [], (frame, labels)
+    finally:
+        ctx.close()
+
+
+def test_apply_refuses_an_unknown_site_and_keeps_the_applied_scenario(page, server):
+    """Apply said "Applied: 2 case(s)" for a site `twin run` refuses; the Overview then answered 500."""
+    failed = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    page.goto(server + "/scenario")
+    _loaded(page, "/scenario")
+    text = page.input_value("#sc-text")
+    assert '"yinchuan",' in text
+    page.fill("#sc-text", text.replace('"yinchuan",', '"atlantis",'))
+    page.click("#sc-apply")
+    err = page.locator("#sc-message .error")
+    err.wait_for()
+    assert err.inner_text().startswith("Error: unknown site 'atlantis'; known sites:")
+    assert "Applied" not in page.inner_text("#sc-message")
+    page.click("#nav-overview")
+    page.wait_for_selector("#kpi-pue")
+    _loaded(page, "/")
+    assert page.locator(".error").count() == 0  # the scenario applied before is still the one shown
+    assert "Yinchuan" in page.inner_text("#ov-title")
+    assert failed == []
+
+
+def _error_says(pg, selector: str, text: str) -> None:
+    """Wait until the error message in ``selector`` includes ``text``."""
+    pg.wait_for_function(
+        "([sel, s]) => { const e = document.querySelector(sel + ' .error'); return e && e.innerText.includes(s); }",
+        arg=[selector, text],
+    )
+
+
+def test_a_number_beyond_a_float_says_so(page, server):
+    """1e400 in a number box said "must be given (no value)": the browser's number box sends none."""
+    page.goto(server + "/")
+    page.wait_for_selector("#ov-cost-pflop")
+    _settle(page)
+    _enter(page, "#ov-pflop_h_per_mwh", "1e400")
+    _error_says(page, "#ov-pflop_h_per_mwh-error", "compute.pflop_h_per_mwh = 1e400 is not a finite number")
+    assert "no value" not in page.inner_text("#ov-pflop_h_per_mwh-error")
+    page.goto(server + "/green")
+    page.wait_for_selector("#green-dispatch .scatterlayer")
+    _settle(page)
+    _enter(page, "#green-start", "1e400")
+    _error_says(page, "#green-start-error", "dispatch_plot.start_day = 1e400 is not a finite number")

@@ -203,7 +203,7 @@ def _overlaps(boxes) -> list[tuple[int, int]]:
 
 def test_map_labels_do_not_overlap():
     rows = _site_rows()
-    names = [r["name"] for r in rows]
+    names = [figures.map_label(r["name"]) for r in rows]
     x, y, bounds = figures.map_pixels([r["lon"] for r in rows], [r["lat"] for r in rows])
     fig = figures.site_map(rows)
     pos = list(fig.data[0].textposition)
@@ -211,8 +211,18 @@ def test_map_labels_do_not_overlap():
     assert _overlaps(boxes) == [] and len(set(pos)) > 1  # with one position for all they did overlap
     assert _overlaps(figures.label_boxes(x, y, names, ["top center"] * len(names)))
     markers = [(a - 7, b - 7, a + 7, b + 7) for a, b in zip(x, y, strict=True)]
-    assert not [(i, j) for i, j in _overlaps([*boxes, *markers]) if i < len(boxes) <= j]  # no label on a marker
+    on_marker = [(i, j) for i, j in _overlaps([*boxes, *markers]) if i < len(boxes) <= j]
+    # no label on a marker (a corner position's box reaches 0.1 px into its marker's square, 9.8 px
+    # from the centre of the 6 px circle drawn)
+    assert not [(i, j) for i, j in on_marker if figures._overlap(boxes[i], markers[j - len(boxes)]) > 0.05]
     assert all(bounds[0] <= b[0] and b[2] <= bounds[2] and bounds[1] <= b[1] and b[3] <= bounds[3] for b in boxes)
+    nx, ny, narrow = figures.map_pixels([r["lon"] for r in rows], [r["lat"] for r in rows], figures.MAP_NARROW_PX)
+    small = figures.MAP_NARROW_FONT
+    inside = [
+        narrow[0] <= b[0] and b[2] <= narrow[2] and narrow[1] <= b[1] and b[3] <= narrow[3]
+        for b in figures.label_boxes(nx, ny, names, pos, small)
+    ]
+    assert all(inside), [n for n, ok in zip(names, inside, strict=True) if not ok]  # on a 375 px phone screen
     cx, cy, names = [100, 112, 124, 106], [100, 104, 98, 115], ["Alpha", "Beta 北", "Gamma", "Delta"]
     assert _overlaps(figures.label_boxes(cx, cy, names, figures.place_labels(cx, cy, names))) == []
 
@@ -233,3 +243,14 @@ def test_the_frontier_keeps_its_legend_off_the_axis_title_and_its_marginal_ticks
     fig = frontier_figure(ds)
     assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top" and fig.layout.margin.b >= 90
     assert fig.layout.yaxis2.tickmode == "auto"
+
+
+def test_a_wide_map_label_is_two_lines():
+    """One line of both names (318 px for Guangzhou's) is wider than the map on a phone screen."""
+    assert (
+        figures.map_label("Guangzhou (Greater Bay Area) 广州（粤港澳大湾区）")
+        == "Guangzhou (Greater Bay Area)<br>广州（粤港澳大湾区）"
+    )
+    assert figures.map_label("Karamay 克拉玛依") == "Karamay 克拉玛依"
+    assert figures._text_width("ab<br>北京") == 24.0
+    assert figures.label_boxes([0], [0], ["a<br>b"], ["middle right"])[0][3] == 15.0

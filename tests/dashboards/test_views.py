@@ -469,3 +469,182 @@ def test_report_and_sources_table_name_an_upload_as_uploaded(example):
     assert rows["weather.source"] == "mine.epw"
     page = report.build_report(up, 0)
     assert "weather: mine.epw" in page and data._UPLOAD_DIR.name not in page
+
+
+def _cli_says(tmp_path, capsys, text: str) -> str:
+    """What ``twin run`` prints (after ``twin: error:``) for a scenario file holding ``text``."""
+    f = tmp_path / "s.toml"
+    f.write_text(text, encoding="utf-8")
+    assert main(["run", str(f), "--no-output"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("twin: error: ") and "\n" not in err and "Traceback" not in err, err
+    return err.removeprefix("twin: error: ")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ('"yinchuan",', '"atlantis",', "unknown site 'atlantis'"),
+        ('"yinchuan",', '"yinchuan", "Minning",', "are the same site (yinchuan)"),
+    ],
+)
+def test_apply_refuses_what_twin_run_refuses_and_keeps_the_applied_scenario(
+    pages, example, tmp_path, capsys, old, new, said
+):
+    """Apply said "Applied: 2 case(s)" for a site `twin run` refuses; every page then failed."""
+    sc, _, _ = example
+    text = views.scenario_toml(sc)
+    assert old in text
+    bad = text.replace(old, new)
+    applied, msg = views.apply_toml(bad)
+    assert applied is None and said in msg
+    assert msg == _cli_says(tmp_path, capsys, bad)
+    scenario, case, shown = pages["scenario"].apply(1, bad, "en")
+    assert scenario is case is dash.no_update  # the scenario applied before stays
+    assert str(shown.children) == f"Error: {msg}" and shown.className == "error" and "Applied" not in str(shown)
+
+
+def test_apply_refuses_an_uploaded_weather_file_far_from_the_new_site(pages, example, tmp_path, capsys):
+    """An upload accepted at Yinchuan, then the site changed to Karamay: `twin run` refuses the file."""
+    sc, _, _ = example
+    epw = epw_path("yinchuan")
+    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw.read_bytes()), "good.epw")
+    assert up is not None, msg
+    text = views.scenario_toml(data.from_dict(up))
+    private = data.from_dict(up).weather.source
+    far = text.replace('"yinchuan",', '"karamay",')
+    applied, msg = views.apply_toml(far)
+    assert applied is None
+    assert (
+        msg.startswith("good.epw: the file's location") and "from site 'karamay'" in msg and "more than 300 km" in msg
+    )
+    assert msg == _cli_says(tmp_path, capsys, far).replace(private, "good.epw")
+    assert "/dev/shm" not in msg and "twin-dash-" not in msg
+    _, _, shown = pages["scenario"].apply(1, far, "en")
+    assert "good.epw" in str(shown) and "Applied" not in str(shown)
+
+
+def test_no_callback_raises_for_a_scenario_the_engine_refuses(pages, example):
+    """A stored scenario that fails in the engine (unknown site, weather far from the site) is the
+    page's error message in every callback, never an exception (Dash answers HTTP 500)."""
+    sc, _, _ = example
+    atlantis = {**sc.to_dict(), "sites": ["atlantis"]}
+    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "good.epw")
+    assert up is not None, msg
+    far = {**up, "sites": ["karamay"]}
+    for d, said in ((atlantis, "unknown site 'atlantis'"), (far, "good.epw: the file's location")):
+        out = pages["overview"].render(d, 0, "320", "140", "en")
+        assert said in str(out[1]) and "error" in str(out[1])
+        fig, table = pages["overview"].comparison(d, 0, "pue", "en")  # the comparison's years are generated:
+        if d is atlantis:  # the far file is not read there
+            assert said in str(table) and said in fig.layout.annotations[0].text.replace("&#x27;", "'")
+        out = pages["cooling"].render(d, 0, "en")
+        assert said in str(out[1])
+        out = pages["green"].render(d, 0, "week", "172", "en")
+        assert said in str(out[0])
+        assert pages["green"].slider_values(d, 0)[0] in (dash.no_update, 150.0)
+        pages["scenario"].show(d, "en")  # the stored scenario as text: no exception
+
+
+def test_netcdf_download_names_an_upload_as_uploaded(example):
+    """The NetCDF download carried the private /dev/shm path of an upload (gone when the server stops)."""
+    sc, _, _ = example
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
+    assert new is not None, msg
+    _, _, ds, _ = views.load_case(new, 0)
+    assert data._UPLOAD_DIR.name in ds.attrs["weather_source"]  # the run reads the private copy
+    raw = views.netcdf_bytes(ds)
+    assert data._UPLOAD_DIR.name.encode() not in raw and b"/dev/shm" not in raw and b"twin-dash-" not in raw
+    import io
+
+    import xarray as xr
+
+    with xr.open_dataset(io.BytesIO(raw), engine="h5netcdf") as back:
+        assert back.attrs["weather_source"] == "mine.epw"
+        assert back.sizes["time"] == ds.sizes["time"]
+    assert data._UPLOAD_DIR.name in ds.attrs["weather_source"]  # the cached Dataset is unchanged
+
+
+@pytest.mark.parametrize(("typed", "field"), [("1e400", "pflop_h_per_mwh"), ("-1e400", "gflop_per_token")])
+def test_a_number_too_large_for_a_float_is_said_to_be_not_finite(pages, example, typed, field):
+    """1e400 in a number box said "must be given (no value)": the browser sent no value."""
+    sc, _, _ = example
+    values = {"pflop_h_per_mwh": "320", "gflop_per_token": "140", field: typed}
+    out = pages["overview"].render(sc.to_dict(), 0, values["pflop_h_per_mwh"], values["gflop_per_token"], "en")
+    said = str(out[5] if field == "pflop_h_per_mwh" else out[6])
+    assert f"compute.{field} = {typed} is not a finite number" in said and "allowed" in said
+    assert "no value" not in said
+    out = pages["green"].render(sc.to_dict(), 0, "week", typed, "en")
+    assert f"dispatch_plot.start_day = {typed} is not a finite number" in str(out[4]) and "allowed 1 … 366" in str(
+        out[4]
+    )
+    for text, said in (
+        ("", "must be given"),
+        ("abc", "must be a number, got 'abc'"),
+        ("nan", "must be a number, got 'nan'"),
+    ):
+        out = pages["overview"].render(sc.to_dict(), 0, text, "140", "en")
+        assert said in str(out[5]), (text, out[5])
+    assert views.typed_number(" 172 ") == 172 and views.typed_number("1.5") == 1.5 and views.typed_number(None) is None
+    ok = pages["overview"].render(sc.to_dict(), 0, "320", "140", "en")
+    assert ok[5] == ok[6] == "" and not ok[4].children[0].children.startswith("–")
+
+
+def test_reported_storage_ratings_show_the_modelled_case(example):
+    """The Reported table said "modelled –" for Minning's 100 MW / 200 MWh, which the case models."""
+    sc, _, k = example
+    rows = {r["metric"]: r for r in views.reported_rows(k, "yinchuan", sc.cases()[0])}
+    assert (rows["storage_power"]["reported"], rows["storage_power"]["modelled"]) == ("100 MW", "100 MW")
+    assert (rows["storage_energy"]["reported"], rows["storage_energy"]["modelled"]) == ("200 MWh", "200 MWh")
+    rows = {r["metric"]: r for r in views.reported_rows(k, "yinchuan", sc.cases()[1])}
+    assert rows["storage_energy"]["modelled"] == "400 MWh"
+    html_text = report.build_report(sc, 0)
+    assert "<td>storage_power</td><td class='num'>100 MW</td><td class='num'>100 MW</td>" in html_text
+
+
+def test_idle_storage_note_says_what_its_cost_counts(pages, example):
+    """Storage of 0 MWh at 400 MW said "its cost is still counted", yet it costs nothing (priced per Wh)."""
+    sc, _, _ = example
+    free, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 400, 0)
+    note = str(pages["green"].render(free, 0, "week", "172", "en")[5])
+    assert "Storage of 0 MWh at 400 MW" in note and "costs nothing" in note and "still counted" not in note
+    assert "不计成本" in str(pages["green"].render(free, 0, "week", "172", "zh")[5])
+    none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
+    _, k_free = data.run_case(data.from_dict(free), 0)
+    _, k_none = data.run_case(data.from_dict(none), 0)
+    assert float(k_free["cost_total"]) == float(k_none["cost_total"])  # what the note says
+    paid, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 1600)
+    note = str(pages["green"].render(paid, 0, "week", "172", "en")[5])
+    assert "its 1,600 MWh are counted in the cost" in note and "0.465 CNY/Wh" in note
+    _, k_paid = data.run_case(data.from_dict(paid), 0)
+    assert float(k_paid["cost_total"]) > float(k_none["cost_total"])
+
+
+def test_a_charts_message_is_wrapped_whole_to_fit_a_phone(pages, example):
+    """The no-green-base text was cut at "… on the Scenario page or with the s" (plotly does not wrap)."""
+    from dashboards import figures
+    from dashboards.catalog import t
+
+    sc, _, _ = example
+    none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
+    for lang in ("en", "zh"):
+        fig = pages["green"].render(none, 0, "week", "172", lang)[1]
+        lines = fig.layout.annotations[0].text.split("<br>")
+        assert len(lines) > 1 and " ".join(lines).replace(" ", "") == t("no_green", lang).replace(" ", "")
+        assert all(sum(1.0 if ord(c) >= 0x2E80 else 0.55 for c in line) <= figures.MESSAGE_EM for line in lines)
+    assert figures.wrap_em("a <b> & c", 100) == ["a <b> & c"]
+    assert figures.message_figure("x < y").layout.annotations[0].text == "x &lt; y"
+
+
+def test_chinese_pages_say_which_text_stays_english(pages, example):
+    """In Chinese the error prefix, the compute notes, the policy basis and the Reported table
+    were English without a word; the notes are now Chinese, the sources' own text is marked."""
+    from dashboards.catalog import COMPUTE_NOTES_ZH
+
+    _, _, k = example
+    layout = str(pages["overview"].layout("zh"))
+    assert all(note in layout for note in COMPUTE_NOTES_ZH.values())
+    assert "~0.8 PFLOP/s" not in layout and "资料原文" in layout
+    assert "资料原文" in str(views.policy_badge(k, "yinchuan", "zh"))
+    box = views.error_box("scenario: facility.utilisation = 7 is out of range; allowed 0 … 1", "zh")
+    assert box.children.startswith("错误（信息为英文原文）: scenario: ") and "facility.utilisation = 7" in box.children
