@@ -325,6 +325,9 @@ VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         "t_peak_hours": (1.0, 12.0),
         "t_dew_dip_slope": (-10.0, 10.0),
         "t_peak_hour_sd_h": (0.0, 18.0),  # the IQR of hours 0 … 23 over 1.349 reaches 17.05 h
+        "t_dew_depression_p10": (0.0, 1.0),
+        "t_dew_depression_p05": (0.0, 1.0),
+        "t_dew_depression_step_sd_c": (0.0, 5.0),
         "wind_hourly_lag1": (0.0, 0.95),
         "wind_hourly_lag2": (-0.5, 0.95),
         "t_max_daily_sd_c": (0.0, 20.0),

@@ -176,6 +176,23 @@ class Variability:
         Spread of the hour of the daily maximum dry bulb, per month, h (:func:`peak_hour_spread`).
         Given, each day's hour of the maximum is drawn about :data:`T_MAX_SOLAR_HOUR` with it
         (:func:`peak_hour_draws`); absent, every day's maximum is at that hour.
+    t_dew_depression_p10 : tuple of 12 float, optional
+        Each month's 10th percentile of the hourly dew-point depression (dry bulb − dew point)
+        over the month's mean depression (:func:`depression_low_ratio`). Given, the generated
+        depression is :func:`positive_depression` of its rank, whose 10th percentile is this
+        share of the normals' mean depression; absent, the dew point is capped at the dry bulb
+        (every hour where the two cross is saturated).
+    t_dew_depression_p05 : tuple of 12 float, optional
+        The same for the 5th percentile (:func:`depression_low_ratio` with ``percentile = 5``).
+        Given with ``t_dew_depression_p10``, it sets the shape of the depression's low tail
+        (:func:`depression_tail_power`); absent, :data:`DEPRESSION_TAIL_POWER`.
+    t_dew_depression_step_sd_c : float, optional
+        SD of the hour-to-hour change of the dew-point depression over the pairs of hours whose
+        depressions are both below :data:`DEPRESSION_FLOOR_MAX`, K (:func:`depression_step_sd`:
+        how the air near saturation keeps its own hourly fluctuation). Given with
+        ``t_dew_depression_p10``, the depression's floor fluctuates from hour to hour by it
+        (:func:`positive_depression`'s ``jitter``); absent, the floor is a function of the hour's
+        rank alone and the dew point at it follows the dry bulb's curve.
     wind_hourly_lag1, wind_hourly_lag2 : float, optional
         Lag-1 and lag-2 autocorrelations of the hourly wind speed about the day's curve (its day's
         mean and its month's mean diurnal profile, :func:`weather.validation.residual_lags`).
@@ -216,6 +233,9 @@ class Variability:
     t_peak_hours: tuple[float, ...] | None = None
     t_dew_dip_slope: tuple[float, ...] | None = None
     t_peak_hour_sd_h: tuple[float, ...] | None = None
+    t_dew_depression_p10: tuple[float, ...] | None = None
+    t_dew_depression_p05: tuple[float, ...] | None = None
+    t_dew_depression_step_sd_c: float | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
 
@@ -227,6 +247,7 @@ class Variability:
             "t_daily_sd_c": "K",
             "t_dew_daily_sd_c": "K",
             "t_dew_hourly_sd_c": "K",
+            "t_dew_depression_step_sd_c": "K",
             "t_peak_hours": "h",
             "t_peak_hour_sd_h": "h",
             "t_dew_dip_slope": "K per SD",
@@ -522,6 +543,13 @@ def _skewed(z: np.ndarray, skew: np.ndarray) -> np.ndarray:
     return (z + g * (z**2 - 1.0) / 6.0) / np.sqrt(1.0 + g**2 / 18.0)
 
 
+SKEW_BOUND = VARIABILITY_RANGES["t_min_skew"][1]
+"""Bound of the daily extremes' skewness, each way: the site files' range of ``t_max_skew`` and
+``t_min_skew`` (what :func:`extreme_statistics` clips to) and of the skewness parameter the
+generator draws for the minima (beyond about 1 the first-order Cornish–Fisher map of
+:func:`_skewed` is no longer accurate, and at 1.5 it stays monotone over ±6 SD)."""
+
+
 DIURNAL_ITERATIONS = 14
 """Corrections of the diurnal cycle's excursions until the monthly means of the generated daily
 maxima and minima equal the normals, and of the daily anomaly's spread for what the dew-point
@@ -627,6 +655,36 @@ def light_tails(z: np.ndarray, kurtosis: float) -> np.ndarray:
     return np.sinh(np.arcsinh(z) / delta) / float(np.interp(delta, _SAS_DELTA, sd))
 
 
+def _skew_step(parameter: np.ndarray, target: np.ndarray, daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """One correction of the monthly skewness parameter of :func:`_skewed` towards ``target``.
+
+    The generated :func:`neighbour_skew` of ``daily`` is over each month and its neighbours, so the
+    step is its gap averaged the same way (a step by each month's own gap grows month-to-month
+    alternations), and the parameter stays within ±:data:`SKEW_BOUND`.
+    """
+    gap = target - neighbour_skew(daily, month)
+    return np.clip(parameter + (np.roll(gap, 1) + gap + np.roll(gap, -1)) / 3.0, -SKEW_BOUND, SKEW_BOUND)
+
+
+def _spread_gain(
+    anomaly: np.ndarray,
+    clim: np.ndarray,
+    month: np.ndarray,
+    normal: np.ndarray,
+    target: np.ndarray,
+    year: int,
+    spread_of: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Daily factor by which ``anomaly`` is rescaled until the spread of ``clim + anomaly`` (each
+    month shifted to ``normal``) is ``target`` in every month (:func:`daily_anomaly_sd`;
+    :data:`SPREAD_ITERATIONS` rescalings)."""
+    gain = np.ones_like(anomaly)
+    for _ in range(SPREAD_ITERATIONS):
+        spread = (spread_of or daily_anomaly_sd)(monthly_correction(clim + anomaly * gain, month, normal), month)
+        gain = gain * mean_preserving_daily(target / np.maximum(spread, 0.05), year)
+    return gain
+
+
 def _spread_to(
     anomaly: np.ndarray,
     clim: np.ndarray,
@@ -636,12 +694,8 @@ def _spread_to(
     year: int,
     spread_of: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """``anomaly`` rescaled until the spread of ``clim + anomaly`` (each month shifted to ``normal``)
-    is ``target`` in every month (:func:`daily_anomaly_sd`; :data:`SPREAD_ITERATIONS` rescalings)."""
-    for _ in range(SPREAD_ITERATIONS):
-        spread = (spread_of or daily_anomaly_sd)(monthly_correction(clim + anomaly, month, normal), month)
-        anomaly = anomaly * mean_preserving_daily(target / np.maximum(spread, 0.05), year)
-    return anomaly
+    """``anomaly`` rescaled by :func:`_spread_gain`."""
+    return anomaly * _spread_gain(anomaly, clim, month, normal, target, year, spread_of)
 
 
 def _bounded_gain(gain: np.ndarray, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -779,6 +833,189 @@ def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.n
     sums = [np.bincount(month, weights=w, minlength=12) for w in (np.ones_like(z), z, dip, z * z, z * dip)]
     n, sz, sd, szz, szd = ((np.roll(x, 1) + x + np.roll(x, -1)) for x in sums)  # the month and its neighbours
     return (szd - sz * sd / n) / (szz - sz * sz / n)
+
+
+DEPRESSION_PERCENTILE = 10.0
+"""The percentile of a month's hourly dew-point depressions that ``t_dew_depression_p10`` gives
+(:func:`depression_low_ratio`; assumption: low enough to describe the hours near saturation — RH
+95 % is a depression of 0.7–0.9 K — and high enough that the records' rounding of both temperatures
+to 0.1 K does not decide it: their 5th percentile is 0.0 K in five months, the 10th in two)."""
+
+
+def depression_low_ratio(
+    t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray, percentile: float = DEPRESSION_PERCENTILE
+) -> np.ndarray:
+    """Each month's low percentile of the hourly dew-point depression over its mean depression, shape (12,).
+
+    Parameters
+    ----------
+    t_db, t_dp : numpy.ndarray
+        Hourly dry bulb and dew point, °C.
+    month : numpy.ndarray of int
+        Month of each hour, 0 … 11.
+    percentile : float
+        Which percentile, %.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per month, the ``percentile`` th percentile of ``t_db − t_dp`` divided by
+        its mean (0 where the mean is not positive). On a record it is ``t_dew_depression_p10`` of
+        :class:`Variability` (the records': 0.01 … 0.56; Karamay's months 0.34 … 0.56, Qingyang's
+        and Dulles's mostly 0.1 … 0.2); on a generated year, what the generator draws to it. As a
+        share of the mean depression (which the normals give: mean dry bulb − mean dew point) it
+        describes the shape of the depression's distribution, not its level.
+    """
+    dep = t_db - t_dp
+    mean = np.bincount(month, weights=dep, minlength=12) / np.bincount(month, minlength=12)
+    low = _monthly_percentile(dep, month, percentile)
+    return np.where(mean > 0.0, low / np.where(mean > 0.0, mean, 1.0), 0.0)
+
+
+DEPRESSION_TAIL_POWER = 0.5
+"""The power of the rank in :func:`positive_depression` below the 10th percentile without
+``t_dew_depression_p05`` (assumption, from the five records: their 1st and 5th percentiles are
+0.34 and 0.72 of the 10th, the median over the months whose 10th percentile is above 0.3 K; the
+square root gives 0.32 and 0.71)."""
+
+DEPRESSION_TAIL_POWER_MAX = 8.0
+"""The largest power of the rank below the 10th percentile: a month whose 5th percentile is 0 (a
+record with more than 5 % of its hours saturated; Qingyang's March, Dulles's August) keeps its
+drawn depression there (``(rank / p)^8`` is below 0.4 % of ``low`` at half the percentile)."""
+
+DEPRESSION_BODY_POWER = 0.3
+"""The power of the rank in :func:`positive_depression` above the 10th percentile (assumption: below
+the flattest record's body, Karamay's, whose 25th and 50th percentiles are 1.45 and 2.11 of the
+10th, powers 0.41 and 0.46 of the rank; the five records' median 1.94 and 3.71, 0.72 and 0.81), so
+that the floor there lifts only a body of hours drawn more humid than any record's."""
+
+
+DEPRESSION_FLOOR_MAX = 1.0
+"""The highest floor of :func:`positive_depression`, K: the floor shapes the hours near saturation
+(RH ≥ 95 % is a depression below 0.7–0.9 K, RH ≥ 87 % below 2 K at 20 °C) and leaves the drier
+hours as drawn (assumption). Without it, an arid summer's floor (Karamay's August 10th percentile
+7.4 K) lifted the humid hours that make the generated 0.4 % wet bulb (twenty seeds −0.49 → −0.60 K)."""
+
+
+def depression_tail_power(p05: Any, p10: Any) -> np.ndarray:
+    """The power of the rank below the 10th percentile from a month's 5th and 10th percentiles.
+
+    ``ln(p05 / p10) / ln ½``, within 0.1 … :data:`DEPRESSION_TAIL_POWER_MAX` (the largest where
+    ``p05`` is 0), :data:`DEPRESSION_TAIL_POWER` where ``p10`` is 0.
+    """
+    p05, p10 = np.broadcast_arrays(np.asarray(p05, dtype=float), np.asarray(p10, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.log(p05 / p10) / np.log(0.5)
+    power = np.where(p05 <= 0.0, DEPRESSION_TAIL_POWER_MAX, power)
+    return np.where(p10 > 0.0, np.clip(power, 0.1, DEPRESSION_TAIL_POWER_MAX), DEPRESSION_TAIL_POWER)
+
+
+def depression_rank(raw: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Each hour's rank by ``raw`` within its month, as a share of the month's hours, ``(r + ½) / n``."""
+    raw = np.asarray(raw, dtype=float)
+    month = np.asarray(month)
+    order = np.lexsort((raw, month))
+    counts = np.bincount(month, minlength=12)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(raw.size)
+    rank[order] = np.arange(raw.size) - starts[month[order]]
+    return (rank + 0.5) / counts[month]
+
+
+def depression_step_sd(t_db: np.ndarray, t_dp: np.ndarray, below: float = DEPRESSION_FLOOR_MAX) -> float:
+    """SD of the hour-to-hour change of the dew-point depression near saturation, K.
+
+    Parameters
+    ----------
+    t_db, t_dp : numpy.ndarray
+        Hourly dry bulb and dew point, °C, in time order.
+    below : float
+        Only pairs of consecutive hours whose depressions ``t_db − t_dp`` are both below it, K
+        (:data:`DEPRESSION_FLOOR_MAX`: the depressions :func:`positive_depression`'s floor gives).
+
+    Returns
+    -------
+    float
+        ``sqrt(mean(ΔD²))`` over those pairs (0 with none): ``t_dew_depression_step_sd_c`` of
+        :class:`Variability`. The records': Gui'an 0.19, Qingyang 0.22, Dulles 0.24, Yinchuan
+        0.26 K; Karamay's interpolated dew point 0.10 K.
+
+    Notes
+    -----
+    Near saturation the record's depression is not a smooth function of the dry bulb: air of
+    another humidity is mixed in from hour to hour, and dew, fog and rime take and give back
+    vapour (Stull, *Meteorology for Scientists and Engineers*, on radiation fog), so the dew point
+    does not follow the night's smooth fall. The change's root mean square (not its SD about a
+    mean) is taken: its mean over the pairs is a trend of the few hours, not a fluctuation.
+    """
+    dep = np.asarray(t_db, dtype=float) - np.asarray(t_dp, dtype=float)
+    pair = (dep[1:] < below) & (dep[:-1] < below)
+    step = np.diff(dep)[pair]
+    return float(np.sqrt(np.mean(step**2))) if step.size else 0.0
+
+
+def positive_depression(
+    raw: np.ndarray, rank: np.ndarray, month: np.ndarray, low: Any, power: Any, jitter: np.ndarray | None = None
+) -> np.ndarray:
+    """The dew-point depression from a positive distribution whose low percentile is ``low``, K.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        Dry bulb minus dew point as drawn, hourly, K (negative where the dew point was drawn above
+        the dry bulb).
+    rank : numpy.ndarray
+        Each hour's rank by ``raw`` within its month, a share of the month's hours
+        (:func:`depression_rank`).
+    month : numpy.ndarray of int
+        Month of each hour, 0 … 11.
+    low : array_like, shape (12,)
+        The depression's :data:`DEPRESSION_PERCENTILE` th percentile wanted per month, K
+        (``t_dew_depression_p10`` times the normals' mean depression).
+    power : array_like, shape (12,)
+        The power of the rank below that percentile per month (:func:`depression_tail_power`).
+    jitter : numpy.ndarray, optional
+        The floor's hourly fluctuation, K (zero mean, independent from hour to hour: white noise
+        of SD ``t_dew_depression_step_sd_c / √2``, whose hour-to-hour change has the record's SD);
+        absent, none.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``max(raw, |min(low (rank / p)^b, F) + jitter|, 0)``, K, ``p`` = 0.1, ``b`` the month's
+        ``power`` below ``p`` and the smaller of it and :data:`DEPRESSION_BODY_POWER` above, ``F``
+        :data:`DEPRESSION_FLOOR_MAX`: positive where ``low > 0``; with ``low = 0``, ``max(raw, 0)``
+        (the dew point capped at the dry bulb).
+
+    Notes
+    -----
+    The floor ``low (rank / p)^b`` is the quantile function of a positive distribution whose
+    ``p``-quantile is ``low`` and whose cumulative distribution below it is ``p (D / low)^(1/b)``
+    (from the record's 5th and 10th percentiles; the form is an assumption). Both the floor and
+    ``raw`` increase with the rank, so the result does: the most humid hours stay the most humid,
+    and an hour drawn drier than the floor (the hot afternoons of the design conditions, the
+    body of a month's hours: :data:`DEPRESSION_BODY_POWER`) is unchanged. A cap at the dry bulb
+    (``low = 0``) puts every hour whose dew point is drawn above the dry bulb at exactly 100 % RH.
+    The rank is within the calendar month, so a humid hour's floor can change at 00:00 on the 1st
+    by up to the difference of two months' ``low``.
+
+    Where the floor binds, the dew point is the dry bulb minus the floor; as a function of the
+    rank alone it follows the dry bulb's smooth fall through the night, where the record's dew
+    point near saturation keeps an hourly fluctuation of its own (:func:`depression_step_sd`).
+    ``jitter`` gives it one: the floor moves by it from hour to hour, reflected at zero (the dew
+    point stays at or below the dry bulb without piling hours at saturation; the reflected
+    fluctuation's mean is ``|j|``'s, above zero, which the monthly mean's restoring shift takes
+    back). The form, white noise about the rank's floor, is an assumption.
+    """
+    month = np.asarray(month)
+    low = np.maximum(np.asarray(low, dtype=float), 0.0)[month]
+    power = np.asarray(power, dtype=float)[month]
+    share = np.asarray(rank, dtype=float) / (DEPRESSION_PERCENTILE / 100.0)
+    floor = low * share ** np.where(share <= 1.0, power, np.minimum(power, DEPRESSION_BODY_POWER))
+    floor = np.minimum(floor, DEPRESSION_FLOOR_MAX)
+    if jitter is not None:
+        floor = np.abs(floor + np.where(low > 0.0, jitter, 0.0))
+    return np.maximum(np.maximum(np.asarray(raw, dtype=float), floor), 0.0)
 
 
 def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
@@ -998,6 +1235,32 @@ def _about_month_mean(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return daily - (np.bincount(month, weights=daily, minlength=12) / np.bincount(month, minlength=12))[month]
 
 
+def neighbour_skew(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Skewness per month of daily values, each day's deviation from its month's mean over the
+    month's SD, over the month and its two neighbours, shape (12,): ``t_max_skew`` and
+    ``t_min_skew`` of :class:`Variability` (before :func:`extreme_statistics` clips them).
+
+    Parameters
+    ----------
+    daily : numpy.ndarray
+        One value per day (e.g. the daily minimum dry bulb, °C).
+    month : numpy.ndarray of int
+        Month of each day, 0 … 11.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``g1 = m3 / m2^1.5`` (the biased sample skewness, ``scipy.stats.skew``'s default) of the
+        standardised deviations of months ``m − 1, m, m + 1`` (cyclic), per month ``m``.
+    """
+    z = _about_month_mean(daily, month) / np.maximum(monthly_sd(daily, month), 1e-12)[month]
+    out = np.empty(12)
+    for m, near in enumerate(_with_neighbours(month)):
+        d = z[near] - z[near].mean()
+        out[m] = np.mean(d**3) / max(np.mean(d**2), 1e-24) ** 1.5
+    return out
+
+
 def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     """SD per month of daily values about their centred 31-day running mean, shape (12,).
 
@@ -1199,13 +1462,20 @@ def typical_year(
         sd_x, sd_n = (mean_preserving_daily(x, year) for x in targets)
         corr_xn = mean_preserving_daily(var.t_max_min_corr, year).clip(-0.99, 0.99)
         ax, an = extreme_anomalies(z_t, z_k, sd_x, sd_n, corr_xn)
-        for_shape = ((var.t_max_skew, var.t_max_kurtosis), (var.t_min_skew, var.t_min_kurtosis))
-        ax, an = (
-            sd * _skewed(light_tails(a / sd, float(k or 0.0)), mean_preserving_daily(sk, year))
-            for a, sd, (sk, k) in zip((ax, an), (sd_x, sd_n), for_shape, strict=True)
+        ax = sd_x * _skewed(
+            light_tails(ax / sd_x, float(var.t_max_kurtosis or 0.0)), mean_preserving_daily(var.t_max_skew, year)
         )
         ax = _spread_to(ax, mean_preserving_daily(normal_x, year), mon_d, normal_x, targets[0], year, monthly_sd)
-        an = _spread_to(an, mean_preserving_daily(normal_n, year), mon_d, normal_n, targets[1], year, monthly_sd)
+        # The minima: their score and skewness kept apart from their scale, so that both can be
+        # drawn in the loop below until the spread and skewness after the dew-point floor are the
+        # record's.
+        score_n = light_tails(an / sd_n, float(var.t_min_kurtosis or 0.0))
+        skew_n = np.asarray(var.t_min_skew, dtype=float)
+        an = sd_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
+        scale_n = sd_n * _spread_gain(
+            an, mean_preserving_daily(normal_n, year), mon_d, normal_n, targets[1], year, monthly_sd
+        )
+        an = scale_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
         gains = [np.ones(n_days), np.ones(n_days)]
     else:
         anom_t = z_t * (mean_preserving_daily(var.t_daily_sd_c, year) * inflation)
@@ -1306,7 +1576,10 @@ def typical_year(
         # correction the year gets): the floor takes from the cold side only, which no rescaling of
         # both sides may restore.
         raw = t_db + noise
-        floored = np.maximum(raw, td_air)
+        # With the depression's fields the night is free: the dew point gives way to the dry bulb
+        # below (positive_depression: dew and rime take the vapour), instead of the night held at
+        # the air's dew point.
+        floored = raw if var.t_dew_depression_p10 is not None else np.maximum(raw, td_air)
         t_db = monthly_correction(floored, mon_h, g["t_mean_c"])
         free = (raw + (t_db - floored)).reshape(n_days, 24)
         day_t = t_db.reshape(n_days, 24)
@@ -1321,15 +1594,23 @@ def typical_year(
             )
         upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
         lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
-        if var.t_peak_hours is not None and it < DIURNAL_ITERATIONS - PEAK_FROZEN:
+        shaping = it < DIURNAL_ITERATIONS - PEAK_FROZEN
+        if var.t_peak_hours is not None and shaping:
             ratio = peak_hours(t_db, mon_d) / np.asarray(var.t_peak_hours, dtype=float)
             log_sharp = np.clip(log_sharp - np.log(ratio) / PEAK_RESPONSE, *np.log(_SHARP_GRID[[0, -1]]))
         if extremes:
-            for i, daily in enumerate((free.max(axis=1), free.min(axis=1))):
+            # The maxima's spread before the floor (which rarely reaches them); the minima's after
+            # it, as the record's minima are, with their skewness (held with the sharpness in the
+            # last passes): the floor takes from the cold side of a month's nights, and the monthly
+            # mean's restoring shift moves the others.
+            for i, daily in enumerate((free.max(axis=1), day_t.min(axis=1))):
                 factor = mean_preserving_daily(targets[i] / np.maximum(monthly_sd(daily, mon_d), 0.05), year)
                 gains[i], factor = _bounded_gain(gains[i], factor)
                 if i:
-                    an = an * factor
+                    if shaping:
+                        skew_n = _skew_step(skew_n, np.asarray(var.t_min_skew, dtype=float), daily, mon_d)
+                    scale_n = scale_n * factor
+                    an = scale_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
                 else:
                     ax = ax * factor
         else:
@@ -1360,6 +1641,20 @@ def typical_year(
     zero = np.zeros(mon_h.size)
     humid = np.repeat(z_day, 24) * warm / np.maximum(monthly_correction(zero, mon_h, peak), 0.5)
     beta = np.zeros(12)
+    # The dew point's depression: its month's 10th percentile the record's share of the normals'
+    # mean depression, its low tail's shape from the record's 5th percentile.
+    low = power = None
+    if var.t_dew_depression_p10 is not None:
+        low = np.asarray(var.t_dew_depression_p10, dtype=float) * np.maximum(g["t_mean_c"] - g["t_dew_mean_c"], 0.0)
+        power = np.full(12, DEPRESSION_TAIL_POWER)
+        if var.t_dew_depression_p05 is not None:
+            power = depression_tail_power(var.t_dew_depression_p05, var.t_dew_depression_p10)
+    jitter = None
+    if low is not None and var.t_dew_depression_step_sd_c is not None:
+        # The floor's own hourly fluctuation, from its own random stream (the year's other draws
+        # do not change).
+        step = var.t_dew_depression_step_sd_c / np.sqrt(2.0)
+        jitter = step * np.random.default_rng([seed, 2]).standard_normal(time.size)
     fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
     for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
         # κ and β through the year without steps (as a constant per month the night's dew point
@@ -1367,9 +1662,20 @@ def typical_year(
         # a month's hours only, which a month's start does not hold.
         kappa_h = monthly_correction(zero, mon_h, kappa).clip(0.0, 1.0)
         beta_h = monthly_correction(zero, mon_h, beta).clip(-DIP_SLOPE_MAX, DIP_SLOPE_MAX)
-        td = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
-        for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
-            td = np.minimum(monthly_correction(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
+        drawn = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
+        if low is None:
+            td = drawn
+            for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
+                td = np.minimum(monthly_correction(td, mon_h, g["t_dew_mean_c"]), np.minimum(t_db, DEW_POINT_MAX_C))
+        else:
+            # The depression below the dry bulb from a positive distribution (positive_depression),
+            # the drawn series shifted (smoothly) until the monthly means are the normals again.
+            rank = depression_rank(t_db - drawn, mon_h)
+            shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
+            for _ in range(8):
+                kept = positive_depression(t_db - drawn - shift, rank, mon_h, low, power, jitter)
+                td = np.minimum(t_db - kept, DEW_POINT_MAX_C)
+                shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
@@ -1391,7 +1697,6 @@ def typical_year(
         )
         kappa = np.clip(kappa + gap / np.maximum(peak, 0.5), 0.0, 1.0)
     td = np.minimum(td, t_db)
-
     # --- wind and pressure ----------------------------------------------------------------------
     if var.wind_hourly_lag1 is None or var.wind_hourly_lag2 is None:
         z_wind = _ar1(rng, time.size, WIND_HOURLY_LAG1)
@@ -1456,6 +1761,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     peak = peak_hours(ds["t_db"].to_numpy(), day_month)
     dew_hot = hot_hour_dew_anomaly(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
     dip_slope = dew_dip_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy()[::24] - 1)
+    dep_args = (ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), ds["time"].dt.month.to_numpy() - 1)
     day_t = ds["t_db"].to_series().resample("D")
     daily_max, daily_min = day_t.max(), day_t.min()
     ext = extreme_statistics(daily_max.to_numpy(), daily_min.to_numpy(), daily_max.index.month.to_numpy() - 1)
@@ -1479,6 +1785,9 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_peak_hours=tuple(round(float(x), 2) for x in peak),
         t_dew_dip_slope=tuple(round(float(x), 2) for x in dip_slope),
         t_peak_hour_sd_h=tuple(round(float(x), 2) for x in peak_hour_spread(ds["t_db"].to_numpy(), day_month)),
+        t_dew_depression_p10=tuple(round(float(x), 3) for x in depression_low_ratio(*dep_args)),
+        t_dew_depression_p05=tuple(round(float(x), 3) for x in depression_low_ratio(*dep_args, 5.0)),
+        t_dew_depression_step_sd_c=round(depression_step_sd(*dep_args[:2]), 3),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         **ext,
@@ -1511,16 +1820,13 @@ def extreme_statistics(daily_max: np.ndarray, daily_min: np.ndarray, month: np.n
     dev = [_about_month_mean(x, month) for x in (daily_max, daily_min)]
     corr = [float(np.corrcoef(dev[0][month == m], dev[1][month == m])[0, 1]) for m in range(12)]
     kurt = [float(np.clip(stats.kurtosis(d / s[month]), -0.85, 3.0)) for d, s in zip(dev, sd, strict=True)]
-    near = _with_neighbours(month)  # skewness per month over the month and its two neighbours
-    skew = [
-        [float(np.clip(stats.skew(d[n] / s[month][n]), -1.5, 1.5)) for n in near] for d, s in zip(dev, sd, strict=True)
-    ]
+    skew = [np.clip(neighbour_skew(x, month), -SKEW_BOUND, SKEW_BOUND) for x in (daily_max, daily_min)]
     return {
         "t_max_daily_sd_c": tuple(round(float(x), 2) for x in sd[0]),
         "t_min_daily_sd_c": tuple(round(float(x), 2) for x in sd[1]),
         "t_max_min_corr": tuple(round(c, 3) for c in corr),
-        "t_max_skew": tuple(round(x, 2) for x in skew[0]),
-        "t_min_skew": tuple(round(x, 2) for x in skew[1]),
+        "t_max_skew": tuple(round(float(x), 2) for x in skew[0]),
+        "t_min_skew": tuple(round(float(x), 2) for x in skew[1]),
         "t_max_kurtosis": round(kurt[0], 2),
         "t_min_kurtosis": round(kurt[1], 2),
     }

@@ -401,9 +401,35 @@ def test_site_variability_is_what_the_record_gives(key, real_weather):
         "t_daily_lag2",
         "t_dew_daily_lag2",
         "t_dew_hourly_sd_c",
+        "t_dew_depression_step_sd_c",
         *gen.EXTREME_FIELDS[3:],
     ):
         assert getattr(stored, field) == pytest.approx(getattr(derived, field), abs=0.011)
+
+
+def test_depression_step_sd_by_hand():
+    """The root mean square of the depression's hourly change over the pairs of hours both below
+    the bound: depressions 0.2, 0.6, 0.3, 3.0, 0.5 K give the pairs (0.2, 0.6) and (0.6, 0.3)."""
+    t_dp = np.zeros(5)
+    t_db = np.array([0.2, 0.6, 0.3, 3.0, 0.5])
+    assert gen.depression_step_sd(t_db, t_dp) == pytest.approx(np.sqrt((0.4**2 + 0.3**2) / 2))
+    assert gen.depression_step_sd(t_db, t_dp, below=0.25) == 0.0
+
+
+def test_the_depression_floor_fluctuates_by_its_jitter():
+    """With ``jitter`` the floor is ``|floor + jitter|`` (never negative: the dew point at or below
+    the dry bulb), an hour drawn drier than it is unchanged, and a month with ``low = 0`` keeps
+    the plain cap at the dry bulb."""
+    month = np.array([0, 0, 0, 1])
+    raw = np.array([-2.0, -2.0, 5.0, -1.0])
+    rank = np.array([0.05, 0.1, 0.9, 0.05])
+    low = np.array([0.8] + [0.0] * 11)
+    power = np.full(12, 0.5)
+    plain = gen.positive_depression(raw, rank, month, low, power)
+    jitter = np.array([0.3, -1.2, 0.3, 0.3])
+    got = gen.positive_depression(raw, rank, month, low, power, jitter)
+    np.testing.assert_allclose(got, [abs(plain[0] + 0.3), abs(0.8 - 1.2), 5.0, 0.0])
+    assert np.all(got >= 0.0)
 
 
 # The generator against the real hourly files (the issue's fidelity criteria), on the mean of
