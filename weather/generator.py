@@ -619,66 +619,6 @@ def extreme_anomalies(
     return beta_x * m + e, (2.0 - beta_x) * m - e
 
 
-def range_sd(sd_max: Any, sd_min: Any, corr: Any) -> np.ndarray:
-    """SD of the daily temperature range from the spreads of the daily extremes, K.
-
-    Parameters
-    ----------
-    sd_max, sd_min : array_like
-        SD of the daily maximum and minimum about the month's mean, K.
-    corr : array_like
-        Their correlation, −1 … 1.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``sqrt(σx² + σn² − 2 r σx σn)``.
-
-    Notes
-    -----
-    ``Var(x − n) = Var x + Var n − 2 Cov(x, n)``: an identity, so the record's monthly fields
-    ``t_max_daily_sd_c``, ``t_min_daily_sd_c`` and ``t_max_min_corr`` (all about the month's mean,
-    over the same days) give the SD of its daily range exactly.
-    """
-    sx, sn, r = (np.asarray(v, dtype=float) for v in (sd_max, sd_min, corr))
-    return np.sqrt(np.maximum(sx**2 + sn**2 - 2.0 * r * sx * sn, 0.0))
-
-
-def skewed_range(mean: np.ndarray, sd: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """Daily temperature range from a normal score: the gamma quantile with the given mean and SD, K.
-
-    Parameters
-    ----------
-    mean, sd : numpy.ndarray
-        Mean and SD of the day's range, K (``mean > 0``).
-    score : numpy.ndarray
-        The day's standard-normal score of its range (days).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``G⁻¹(Φ(z); k, θ)`` with shape ``k = (μ/σ)²`` and scale ``θ = σ²/μ`` (so mean μ, SD σ,
-        skewness ``2σ/μ``), at least :data:`DTR_MIN`.
-
-    Notes
-    -----
-    A day's range is positive and right-skewed: overcast, foggy or rainy days crowd near a small
-    range and clear, dry days spread far above it (Gui'an's record in January: mean 4.5 K, SD
-    4.0 K). A symmetric anomaly with this mean and SD falls below zero on one day in six and,
-    stopped at :data:`DTR_MIN`, puts those days at one value. Assumption: the gamma law, the
-    two-parameter positive law fixed by the mean and SD; its skewness ``2σ/μ`` follows from them
-    and is not fitted. The map from the score is monotone, so the day-to-day persistence and the
-    correlation with the day's mean anomaly are kept in rank.
-    """
-    from scipy import special
-
-    mu = np.maximum(np.asarray(mean, dtype=float), DTR_MIN)
-    sigma = np.maximum(np.asarray(sd, dtype=float), 1e-3)
-    k = (mu / sigma) ** 2
-    u = special.ndtr(np.clip(score, -8.0, 8.0))
-    return np.maximum(special.gammaincinv(k, u) * (sigma**2 / mu), DTR_MIN)
-
-
 _SAS_DELTA = np.logspace(-0.3, 1.3, 321)
 
 
@@ -1521,7 +1461,6 @@ def typical_year(
         normal_x, normal_n = g["t_max_daily_mean_c"], g["t_min_daily_mean_c"]
         sd_x, sd_n = (mean_preserving_daily(x, year) for x in targets)
         corr_xn = mean_preserving_daily(var.t_max_min_corr, year).clip(-0.99, 0.99)
-        sd_r = mean_preserving_daily(range_sd(*targets, np.asarray(var.t_max_min_corr, dtype=float)), year)
         ax, an = extreme_anomalies(z_t, z_k, sd_x, sd_n, corr_xn)
         ax = sd_x * _skewed(
             light_tails(ax / sd_x, float(var.t_max_kurtosis or 0.0)), mean_preserving_daily(var.t_max_skew, year)
@@ -1625,9 +1564,7 @@ def typical_year(
         shape = diurnal_shape(rising, phase_rise, phase_fall, rise_len, frac_h, sharp)
         if extremes:
             mid = t_clim + mean_preserving_daily(0.5 * (upper - lower), year) + 0.5 * (ax + an)
-            d_xn = _about_month_mean(ax - an, mon_d)
-            score_r = d_xn / np.maximum(monthly_sd(d_xn, mon_d), 1e-6)[mon_d]
-            half = 0.5 * skewed_range(mean_preserving_daily(upper + lower, year), sd_r, score_r)
+            half = np.maximum(mean_preserving_daily(0.5 * (upper + lower), year) + 0.5 * (ax - an), 0.5 * DTR_MIN)
             t_lo, t_hi = (mid - half)[day_min], (mid + half)[day_max]
             amplitude = np.repeat(2.0 * half, 24)
             t_db = t_lo + (t_hi - t_lo) * (shape + frac_h)
