@@ -1007,6 +1007,14 @@ def positive_depression(
     fluctuation's mean is ``|j|``'s, above zero, which the monthly mean's restoring shift takes
     back). The form, white noise about the rank's floor, is an assumption.
     """
+    return np.maximum(np.maximum(np.asarray(raw, dtype=float), depression_floor(rank, month, low, power, jitter)), 0.0)
+
+
+def depression_floor(
+    rank: np.ndarray, month: np.ndarray, low: Any, power: Any, jitter: np.ndarray | None = None
+) -> np.ndarray:
+    """The floor of :func:`positive_depression`, ``|min(low (rank / p)^b, F) + jitter|``, K (the
+    arguments as there; it does not depend on ``raw``, so a loop over ``raw`` computes it once)."""
     month = np.asarray(month)
     low = np.maximum(np.asarray(low, dtype=float), 0.0)[month]
     power = np.asarray(power, dtype=float)[month]
@@ -1015,12 +1023,7 @@ def positive_depression(
     floor = np.minimum(floor, DEPRESSION_FLOOR_MAX)
     if jitter is not None:
         floor = np.abs(floor + np.where(low > 0.0, jitter, 0.0))
-    return np.maximum(np.maximum(np.asarray(raw, dtype=float), floor), 0.0)
-
-
-def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
-    """Per month, the mask of the days of the month and its two neighbours (about 90 days)."""
-    return [np.isin(month, [(m - 1) % 12, m, (m + 1) % 12]) for m in range(12)]
+    return floor
 
 
 def _fall_mean(p: np.ndarray) -> np.ndarray:
@@ -1228,7 +1231,8 @@ def peak_hours(t_db: np.ndarray, month: np.ndarray, fraction: float = PEAK_FRACT
 def monthly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     """SD per month of daily values about the month's mean, shape (12,), ``ddof = 1``: the spread
     of the daily maxima and minima of :class:`Variability` (``t_max_daily_sd_c``, ...)."""
-    return np.array([np.std(daily[month == m], ddof=1) for m in range(12)])
+    n = np.bincount(month, minlength=12)
+    return np.sqrt(np.bincount(month, weights=_about_month_mean(daily, month) ** 2, minlength=12) / (n - 1))
 
 
 def _about_month_mean(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -1254,11 +1258,13 @@ def neighbour_skew(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
         standardised deviations of months ``m − 1, m, m + 1`` (cyclic), per month ``m``.
     """
     z = _about_month_mean(daily, month) / np.maximum(monthly_sd(daily, month), 1e-12)[month]
-    out = np.empty(12)
-    for m, near in enumerate(_with_neighbours(month)):
-        d = z[near] - z[near].mean()
-        out[m] = np.mean(d**3) / max(np.mean(d**2), 1e-24) ** 1.5
-    return out
+    s0, s1, s2, s3 = (
+        sum(np.roll(np.bincount(month, weights=z**k, minlength=12), shift) for shift in (1, 0, -1)) for k in range(4)
+    )
+    mean = s1 / s0
+    m2 = s2 / s0 - mean**2
+    m3 = s3 / s0 - 3.0 * mean * s2 / s0 + 2.0 * mean**3
+    return m3 / np.maximum(m2, 1e-24) ** 1.5
 
 
 def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -1269,8 +1275,7 @@ def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     ``t_dew_daily_sd_c``).
     """
     s = pd.Series(np.asarray(daily, dtype=float))
-    anomaly = (s - s.rolling(31, center=True, min_periods=1).mean()).to_numpy()
-    return np.array([np.std(anomaly[month == m], ddof=1) for m in range(12)])
+    return monthly_sd((s - s.rolling(31, center=True, min_periods=1).mean()).to_numpy(), month)
 
 
 def monthly_correction(
@@ -1672,8 +1677,9 @@ def typical_year(
             # the drawn series shifted (smoothly) until the monthly means are the normals again.
             rank = depression_rank(t_db - drawn, mon_h)
             shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
+            floor = depression_floor(rank, mon_h, low, power, jitter)
             for _ in range(8):
-                kept = positive_depression(t_db - drawn - shift, rank, mon_h, low, power, jitter)
+                kept = np.maximum(np.maximum(t_db - drawn - shift, floor), 0.0)
                 td = np.minimum(t_db - kept, DEW_POINT_MAX_C)
                 shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
         if var.t_dew_hot_c is not None:
