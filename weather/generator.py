@@ -1569,10 +1569,10 @@ def typical_year(
         if extremes:
             mid = t_clim + mean_preserving_daily(0.5 * (upper - lower), year) + 0.5 * (ax + an)
             half = np.maximum(mean_preserving_daily(0.5 * (upper + lower), year) + 0.5 * (ax - an), 0.5 * DTR_MIN)
-            # The day's level moves with the weather from noon to noon; the cycle about it has
-            # the day's own range (an overcast day that cools through it peaks at night).
+            # The day's level moves with the weather from noon to noon, and so does the range of
+            # the cycle about it (an overcast day that cools through it peaks at night).
             level = np.interp(hours_axis, noons, mid - half + 2.0 * half * mean_preserving_daily(frac, year))
-            amplitude = np.repeat(2.0 * half, 24)
+            amplitude = np.interp(hours_axis, noons, 2.0 * half)
             t_db = level + amplitude * shape
         else:
             level = np.interp(hours_axis, noons, t_clim + anom_t)
