@@ -8,7 +8,7 @@ hour (below 1 K — where the generator's floor acts — 1 … 3 K, above 3 K); 
 depression class; the generated years also rounded to 0.1 K as the records are. Then the lag-1
 autocorrelation of the depression's hourly change near saturation (three depressions below 1 K),
 the mean hourly change of the dry bulb and the dew point from a night hour (20-6 h) below 1 K, and
-the SD of the depression's step (:func:`weather.generator.depression_step_sd`).
+the SD of the depression's step (gen13's ``depression_step_sd``; the script runs on main too).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ import weather
 from tests.conftest import EPW_FILES, SHARED_WEATHER
 from tests.weather.design_report import year_with
 from weather import generator as gen
+
+FLOOR_MAX = 1.0
+"""The depression below which the hours are near saturation, K (gen13's ``DEPRESSION_FLOOR_MAX``)."""
 
 BLOCKS = [(0, 4), (4, 8), (8, 12), (12, 16), (16, 20), (20, 24)]
 DEPS = [(-1.0, 1.0), (1.0, 3.0), (3.0, 99.0)]
@@ -52,13 +55,20 @@ def reversals(t_db: np.ndarray, t_dp: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def step_lag1(t_db: np.ndarray, t_dp: np.ndarray, below: float = gen.DEPRESSION_FLOOR_MAX) -> float:
+def step_lag1(t_db: np.ndarray, t_dp: np.ndarray, below: float = FLOOR_MAX) -> float:
     """Lag-1 autocorrelation of the depression's hourly change over runs where three consecutive depressions are below ``below``."""
     dep = t_db - t_dp
     d = np.diff(dep)
     ok = (dep[2:] < below) & (dep[1:-1] < below) & (dep[:-2] < below)
     a, b = d[:-1][ok], d[1:][ok]
     return float(np.sum(a * b) / np.sqrt(np.sum(a * a) * np.sum(b * b))) if ok.sum() > 2 else float("nan")
+
+
+def step_sd(t_db: np.ndarray, t_dp: np.ndarray, below: float = FLOOR_MAX) -> float:
+    """RMS of the depression's hourly change over pairs of hours both below ``below`` (gen13's ``depression_step_sd``)."""
+    dep = t_db - t_dp
+    pair = (dep[1:] < below) & (dep[:-1] < below)
+    return float(np.sqrt(np.mean(np.diff(dep)[pair] ** 2))) if pair.any() else float("nan")
 
 
 def night_fall(t_db: np.ndarray, t_dp: np.ndarray) -> np.ndarray:
@@ -103,10 +113,7 @@ def main(seeds: int, keys: list[str]) -> None:
             f"  night below 1 K: mean hourly change of the dry bulb, dew point {fmt(night_fall(*rec))} | "
             f"{fmt(np.mean([night_fall(*x) for x in got], axis=0))}"
         )
-        print(
-            f"  depression step SD below 1 K: {gen.depression_step_sd(*rec):.3f} | "
-            f"{np.mean([gen.depression_step_sd(*x) for x in got]):.3f}"
-        )
+        print(f"  depression step SD below 1 K: {step_sd(*rec):.3f} | {np.mean([step_sd(*x) for x in got]):.3f}")
 
 
 if __name__ == "__main__":
