@@ -1050,8 +1050,8 @@ def condensation_damping(t_dew: np.ndarray, p_air: Any) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``1 / (1 + ε)``, ``ε = (L / c_p) dW_s/dT`` at ``t_dew``: 0.71 at −10 °C, 0.55 below and
-        0.58 above 0 °C, 0.30 at 20 °C at sea level (dimensionless, in (0, 1]).
+        ``1 / (1 + ε)``, ``ε = (L / c_p) dW_s/dT`` at ``t_dew``: 0.6 at −10 °C, 0.5 at 0 °C,
+        0.3 at 20 °C at sea level (dimensionless, in (0, 1]).
 
     Notes
     -----

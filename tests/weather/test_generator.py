@@ -726,26 +726,3 @@ def test_the_generators_process_wide_tables_are_read_only():
 
     tables = [g._mean_preserving_operator(False), *g._sas_moments(), g._sharp_fall_table(), g._m_grid()]
     assert not any(t.flags.writeable for t in tables)
-
-
-@pytest.mark.parametrize("t", [-20.0, -10.0, -1.0, 1.0, 10.0, 20.0, 30.0])
-def test_condensation_damping_against_coolprop(t):
-    """``1 / (1 + ε)`` against the heat balance of saturated air in CoolProp's HAPropsSI: the heat
-    taken per kelvin, ``dh_s/dT − h_c dW_s/dT`` (``h_s`` the saturated air's enthalpy, ``h_c`` the
-    condensate's, water above and ice below 0 °C), over dry cooling's ``dh/dT`` at constant ``W``;
-    within 7 % (the linearisation with constant ``L`` and dry air's ``c_p``: 0.3 % at 0 °C, 6 % at
-    30 °C). The hard floor's ``damping = 0`` gives ``t_dew`` below it, ``1`` the free fall."""
-    from CoolProp.HumidAirProp import HAPropsSI
-
-    p, d, kelvin = 101_325.0, 0.05, t + 273.15
-    hs = [HAPropsSI("H", "T", kelvin + s, "P", p, "R", 1.0) for s in (-d, d)]
-    ws = [HAPropsSI("W", "T", kelvin + s, "P", p, "R", 1.0) for s in (-d, d)]
-    w0 = HAPropsSI("W", "T", kelvin, "P", p, "R", 1.0)
-    hd = [HAPropsSI("H", "T", kelvin + s, "P", p, "W", w0) for s in (-d, d)]
-    h_c = 4186.0 * t if t >= 0.0 else -333_400.0 + 2100.0 * t
-    reference = (hd[1] - hd[0]) / ((hs[1] - hs[0]) - h_c * (ws[1] - ws[0]))
-    damping = gen.condensation_damping(np.array(t), p)
-    assert float(damping) == pytest.approx(reference, rel=0.07)
-    free, dew = np.array([2.0, -3.0]), np.array([0.0, 0.0])
-    np.testing.assert_allclose(gen.condensation_damped(free, dew, damping), [2.0, -3.0 * float(damping)])
-    np.testing.assert_allclose(gen.condensation_damped(free, dew, 0.0), [2.0, 0.0])
