@@ -1026,80 +1026,6 @@ def depression_floor(
     return floor
 
 
-LATENT_HEAT_KJ_KG = 2501.0
-"""Latent heat of condensation at 0 °C, kJ/kg (ASHRAE Fundamentals 2017 ch. 1 eq. 32)."""
-
-FUSION_HEAT_KJ_KG = 333.4
-"""Heat of fusion of ice at 0 °C, kJ/kg (ASHRAE Fundamentals 2017 ch. 1; rime and frost below
-0 °C release the heat of sublimation, condensation plus fusion)."""
-
-CP_DRY_AIR_KJ_KG_K = 1.006
-"""Specific heat of dry air, kJ/(kg K) (ASHRAE Fundamentals 2017 ch. 1 eq. 32)."""
-
-
-def condensation_damping(t_dew: np.ndarray, p_air: Any) -> np.ndarray:
-    """How much slower saturated air cools than dry air for the same heat lost, ``1 / (1 + ε)``.
-
-    Parameters
-    ----------
-    t_dew : numpy.ndarray
-        Temperature at which the air saturates (its dew point), °C.
-    p_air : float or numpy.ndarray
-        Air pressure, Pa.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``1 / (1 + ε)``, ``ε = (L / c_p) dW_s/dT`` at ``t_dew``: 0.6 at −10 °C, 0.5 at 0 °C,
-        0.3 at 20 °C at sea level (dimensionless, in (0, 1]).
-
-    Notes
-    -----
-    Saturated air that loses the heat ``q`` per kg of dry air cools by ``dT`` and condenses
-    ``dW_s = (dW_s/dT) dT`` of its vapour, whose latent heat ``L`` it keeps:
-    ``q = c_p dT + L dW_s``, so ``dT = q / (c_p (1 + ε))`` where unsaturated air cools by
-    ``q / c_p`` (``ε`` is Penman's ``Δ / γ``: Monteith & Unsworth, *Principles of Environmental
-    Physics*, on dew; Stull, *Meteorology for Scientists and Engineers*, on radiation fog).
-    ``L`` is the heat of condensation, and of sublimation (plus fusion) below 0 °C, where the
-    vapour is deposited as rime or frost; ``dW_s/dT`` is the central difference of
-    :func:`weather.psychrometrics.humidity_ratio_saturated` over ±0.05 K (over ice below 0 °C).
-    """
-    t = np.asarray(t_dew, dtype=float)
-    slope = (psy.humidity_ratio_saturated(t + 0.05, p_air) - psy.humidity_ratio_saturated(t - 0.05, p_air)) / 0.1
-    latent = LATENT_HEAT_KJ_KG + np.where(t < 0.0, FUSION_HEAT_KJ_KG, 0.0)
-    return 1.0 / (1.0 + latent * slope / CP_DRY_AIR_KJ_KG_K)
-
-
-def condensation_damped(t_free: np.ndarray, t_dew: np.ndarray, damping: np.ndarray) -> np.ndarray:
-    """The dry bulb whose fall below the air's dew point is slowed by condensation, °C.
-
-    Parameters
-    ----------
-    t_free : numpy.ndarray
-        Dry bulb as the diurnal cycle draws it (without condensation), °C.
-    t_dew : numpy.ndarray
-        The air's dew point, °C.
-    damping : numpy.ndarray
-        :func:`condensation_damping` of ``t_dew``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``t_free`` where it is at or above ``t_dew``; ``t_dew + damping (t_free − t_dew)`` below.
-
-    Notes
-    -----
-    The heat the night takes below saturation, ``c_p (t_dew − t_free)``, cools saturated air by
-    ``damping`` of that (:func:`condensation_damping`, linearised about ``t_dew``): the fall below
-    the dew point is damped, not stopped (a hard floor, ``max(t_free, t_dew)``, is
-    ``damping = 0``). Below ``t_dew`` the dry bulb carries ``1 − damping`` of the air's hourly
-    dew-point fluctuation: the night near saturation does not fall as smoothly as the cycle.
-    """
-    t_free = np.asarray(t_free, dtype=float)
-    t_dew = np.asarray(t_dew, dtype=float)
-    return np.where(t_free < t_dew, t_dew + damping * (t_free - t_dew), t_free)
-
-
 def _fall_mean(p: np.ndarray) -> np.ndarray:
     """Mean over the fall of ``(½(1 + cos πφ))^p``, φ ∈ [0, 1]: ``Γ(p + ½) / (√π Γ(p + 1))``."""
     from scipy.special import gammaln
@@ -1610,12 +1536,6 @@ def typical_year(
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
     td_air = monthly_correction(td_base, mon_h, g["t_dew_mean_c"])
-    # With the depression's fields the night is not held at the air's dew point: below it the
-    # fall is slowed by the latent heat of what condenses (condensation_damped), and the dew point
-    # gives way to the dry bulb by the depression's floor (positive_depression).
-    damping = None
-    if var.t_dew_depression_p10 is not None:
-        damping = condensation_damping(td_air, psy.pressure_from_elevation(elevation))
     # Upper and lower excursions of the daily cycle from the daily mean, per month: start from
     # the normals (mean daily maximum − mean, mean − mean daily minimum) and correct them until
     # the generated monthly means of the daily maxima and minima equal the normals.
@@ -1662,7 +1582,10 @@ def typical_year(
         # correction the year gets): the floor takes from the cold side only, which no rescaling of
         # both sides may restore.
         raw = t_db + noise
-        floored = np.maximum(raw, td_air) if damping is None else condensation_damped(raw, td_air, damping)
+        # With the depression's fields the night is free: the dew point gives way to the dry bulb
+        # below (positive_depression: dew and rime take the vapour), instead of the night held at
+        # the air's dew point.
+        floored = raw if var.t_dew_depression_p10 is not None else np.maximum(raw, td_air)
         t_db = monthly_correction(floored, mon_h, g["t_mean_c"])
         free = (raw + (t_db - floored)).reshape(n_days, 24)
         day_t = t_db.reshape(n_days, 24)
