@@ -1582,7 +1582,10 @@ def typical_year(
         # correction the year gets): the floor takes from the cold side only, which no rescaling of
         # both sides may restore.
         raw = t_db + noise
-        floored = np.maximum(raw, td_air)
+        # With the depression's fields the night is free: the dew point gives way to the dry bulb
+        # below (positive_depression: dew and rime take the vapour), instead of the night held at
+        # the air's dew point.
+        floored = raw if var.t_dew_depression_p10 is not None else np.maximum(raw, td_air)
         t_db = monthly_correction(floored, mon_h, g["t_mean_c"])
         free = (raw + (t_db - floored)).reshape(n_days, 24)
         day_t = t_db.reshape(n_days, 24)
