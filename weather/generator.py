@@ -1501,14 +1501,13 @@ def typical_year(
     # The hour of each day's maximum (solar time): T_MAX_SOLAR_HOUR, or drawn about it with the
     # record's spread (t_peak_hour_sd_h).
     hmax_day = peak_hour_draws(seed, sunrise, var.t_peak_hour_sd_h, year)
-    # The fall before sunrise comes from the previous day's maximum, the one after the maximum
-    # goes to the next day's minimum (days in solar time, kept within the year).
+    # The fall before sunrise comes from the previous day's maximum (days in solar time, kept
+    # within the year).
     day = np.repeat(np.arange(n_days), 24)
     solar_day = day + np.floor((hour + 0.5 + (longitude - 15.0 * utc_offset_h) / 15.0 + eot / 60.0) / 24.0).astype(int)
     rising = (solar_hour >= rise) & (solar_hour < hmax_day[np.clip(solar_day, 0, n_days - 1)])
     before = ~rising & (solar_hour < rise)
     day_max = np.clip(np.where(before, solar_day - 1, solar_day), 0, n_days - 1)
-    day_min = np.clip(np.where(rising | before, solar_day, solar_day + 1), 0, n_days - 1)
     hmax = hmax_day[day_max]
     phase_rise = (solar_hour - rise) / (hmax - rise)
     fall_len = 24.0 - (hmax - rise)
@@ -1570,9 +1569,11 @@ def typical_year(
         if extremes:
             mid = t_clim + mean_preserving_daily(0.5 * (upper - lower), year) + 0.5 * (ax + an)
             half = np.maximum(mean_preserving_daily(0.5 * (upper + lower), year) + 0.5 * (ax - an), 0.5 * DTR_MIN)
-            t_lo, t_hi = (mid - half)[day_min], (mid + half)[day_max]
-            amplitude = np.repeat(2.0 * half, 24)
-            t_db = t_lo + (t_hi - t_lo) * (shape + frac_h)
+            # The day's level moves with the weather from noon to noon, and so does the range of
+            # the cycle about it (an overcast day that cools through it peaks at night).
+            level = np.interp(hours_axis, noons, mid - half + 2.0 * half * mean_preserving_daily(frac, year))
+            amplitude = np.interp(hours_axis, noons, 2.0 * half)
+            t_db = level + amplitude * shape
         else:
             level = np.interp(hours_axis, noons, t_clim + anom_t)
             amplitude = np.repeat(dtr * (mean_preserving_daily(dtr_m, year) / np.maximum(dtr_clim, 1e-6)), 24)
