@@ -330,6 +330,7 @@ VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         "t_dew_depression_step_sd_c": (0.0, 5.0),
         "wind_hourly_lag1": (0.0, 0.95),
         "wind_hourly_lag2": (-0.5, 0.95),
+        "t_dew_hourly_lag1": (0.0, 0.95),
         "t_max_daily_sd_c": (0.0, 20.0),
         "t_min_daily_sd_c": (0.0, 20.0),
         "t_max_min_corr": (-1.0, 1.0),

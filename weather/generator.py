@@ -198,6 +198,13 @@ class Variability:
         mean and its month's mean diurnal profile, :func:`weather.validation.residual_lags`).
         Given together, the wind's normal score is the hourly AR(2) with that residual
         (:func:`hourly_ar2_for_residual`); absent, an AR(1) with φ = :data:`WIND_HOURLY_LAG1`.
+    t_dew_hourly_lag1 : float, optional
+        Lag-1 autocorrelation of the hourly dew point about the day's curve
+        (:func:`weather.validation.residual_lags`). Given, the dew point's within-day AR(1) takes
+        the φ whose drawn hourly anomaly has that residual lag-1 (:func:`dew_hourly_phi`); absent,
+        φ = :data:`DEW_HOURLY_LAG1`. The records': Yinchuan 0.745, Dulles 0.815, Qingyang and
+        Gui'an 0.852 (Karamay's, 0.938, is of a dew point interpolated between three-hourly
+        observations and is not in its site file).
     t_max_daily_sd_c, t_min_daily_sd_c : tuple of 12 float, optional
         SD of the daily maximum / minimum dry bulb about its 31-day running mean, per month, K.
     t_max_min_corr : tuple of 12 float, optional
@@ -238,6 +245,7 @@ class Variability:
     t_dew_depression_step_sd_c: float | None = None
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
+    t_dew_hourly_lag1: float | None = None
 
     def __post_init__(self) -> None:
         problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
@@ -395,9 +403,13 @@ def _month_ramps(leap: bool, per_day: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
     """Unit-variance AR(1) series of length n: x[t] = φ x[t−1] + √(1−φ²) ε[t]."""
+    return _ar1_of(rng.standard_normal(n + 1), phi)
+
+
+def _ar1_of(e: np.ndarray, phi: float) -> np.ndarray:
+    """:func:`_ar1` of its ``n + 1`` normal draws ``e``."""
     from scipy import signal
 
-    e = rng.standard_normal(n + 1)
     # Start from a stationary state: the initial condition is φ·x[−1] with x[−1] ~ N(0, 1).
     return signal.lfilter([np.sqrt(1.0 - phi**2)], [1.0, -phi], e[1:], zi=[phi * e[0]])[0]
 
@@ -497,6 +509,64 @@ def hourly_ar2_for_residual(lag1: float, lag2: float) -> tuple[float, float]:
             "stationary hourly AR(2) has these autocorrelations about its daily means"
         )
     return ar2_coefficients(float(fit.x[0]), float(fit.x[1]))
+
+
+def ar1_phi_for_residual(lag1: float) -> float:
+    """φ of the hourly AR(1) whose residual about its daily means has the lag-1 autocorrelation
+    ``lag1`` (:func:`residual_lags_of` with ``r2 = r1²``), within 0 … 0.999 (the ends where
+    ``lag1`` is beyond what an AR(1) reaches)."""
+    from scipy import optimize
+
+    def gap(phi: float) -> float:
+        return residual_lags_of(phi, phi * phi)[0] - lag1
+
+    lo, hi = 0.0, 0.999
+    if gap(lo) >= 0.0:
+        return lo
+    if gap(hi) <= 0.0:
+        return hi
+    return float(optimize.brentq(gap, lo, hi, xtol=1e-6))
+
+
+def dew_hourly_phi(daily: np.ndarray, hourly_sd: float, draws: np.ndarray, month: np.ndarray, lag1: float) -> float:
+    """φ of the dew point's within-day AR(1) such that the drawn hourly anomaly has the residual
+    lag-1 autocorrelation ``lag1`` (``t_dew_hourly_lag1``).
+
+    Parameters
+    ----------
+    daily : numpy.ndarray
+        The hourly interpolation of the daily dew-point anomaly, K (its within-day slopes are part
+        of the residual about the day's curve).
+    hourly_sd : float
+        SD of the within-day AR(1), K (``t_dew_hourly_sd_c``).
+    draws : numpy.ndarray
+        The AR(1)'s ``n + 1`` normal draws (:func:`_ar1_of`).
+    month : numpy.ndarray of int
+        Month of each day, 0 … 11.
+    lag1 : float
+        The record's residual lag-1.
+
+    Returns
+    -------
+    float
+        ``φ1``: with ``φ0`` = :data:`DEW_HOURLY_LAG1`, the anomaly ``daily + hourly_sd AR(1; φ0)``
+        has the residual lag-1 ``r0`` and the AR(1) alone ``ρ(φ0)`` (:func:`residual_lags_of`); the
+        daily part adds ``r0 − ρ(φ0)``, so ``φ1`` is :func:`ar1_phi_for_residual` of
+        ``lag1 − (r0 − ρ(φ0))`` (one linear step; assumption that the daily part's share does not
+        change with φ).
+
+    Notes
+    -----
+    The records' dew point about the day's curve is less persistent than the assumed φ = 0.9
+    gives at Yinchuan and Dulles (residual lag-1 0.745 and 0.815 against the generated 0.805 and
+    0.837), and its sign reverses as often as the record's only with the record's persistence
+    (changes/gen14.readme.md).
+    """
+    from weather.validation import day_residual, residual_lags
+
+    phi0 = DEW_HOURLY_LAG1
+    r0 = residual_lags(day_residual(daily + hourly_sd * _ar1_of(draws, phi0), month), (1,))[0]
+    return ar1_phi_for_residual(lag1 - (r0 - residual_lags_of(phi0, phi0 * phi0)[0]))
 
 
 def _daily_anomaly(rng: np.random.Generator, n: int, lag1: float, lag2: float | None) -> tuple[np.ndarray, float]:
@@ -1007,6 +1077,14 @@ def positive_depression(
     fluctuation's mean is ``|j|``'s, above zero, which the monthly mean's restoring shift takes
     back). The form, white noise about the rank's floor, is an assumption.
     """
+    return np.maximum(np.maximum(np.asarray(raw, dtype=float), depression_floor(rank, month, low, power, jitter)), 0.0)
+
+
+def depression_floor(
+    rank: np.ndarray, month: np.ndarray, low: Any, power: Any, jitter: np.ndarray | None = None
+) -> np.ndarray:
+    """The floor of :func:`positive_depression`, ``|min(low (rank / p)^b, F) + jitter|``, K (the
+    arguments as there; it does not depend on ``raw``, so a loop over ``raw`` computes it once)."""
     month = np.asarray(month)
     low = np.maximum(np.asarray(low, dtype=float), 0.0)[month]
     power = np.asarray(power, dtype=float)[month]
@@ -1015,12 +1093,7 @@ def positive_depression(
     floor = np.minimum(floor, DEPRESSION_FLOOR_MAX)
     if jitter is not None:
         floor = np.abs(floor + np.where(low > 0.0, jitter, 0.0))
-    return np.maximum(np.maximum(np.asarray(raw, dtype=float), floor), 0.0)
-
-
-def _with_neighbours(month: np.ndarray) -> list[np.ndarray]:
-    """Per month, the mask of the days of the month and its two neighbours (about 90 days)."""
-    return [np.isin(month, [(m - 1) % 12, m, (m + 1) % 12]) for m in range(12)]
+    return floor
 
 
 def _fall_mean(p: np.ndarray) -> np.ndarray:
@@ -1228,7 +1301,8 @@ def peak_hours(t_db: np.ndarray, month: np.ndarray, fraction: float = PEAK_FRACT
 def monthly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     """SD per month of daily values about the month's mean, shape (12,), ``ddof = 1``: the spread
     of the daily maxima and minima of :class:`Variability` (``t_max_daily_sd_c``, ...)."""
-    return np.array([np.std(daily[month == m], ddof=1) for m in range(12)])
+    n = np.bincount(month, minlength=12)
+    return np.sqrt(np.bincount(month, weights=_about_month_mean(daily, month) ** 2, minlength=12) / (n - 1))
 
 
 def _about_month_mean(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -1254,11 +1328,13 @@ def neighbour_skew(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
         standardised deviations of months ``m − 1, m, m + 1`` (cyclic), per month ``m``.
     """
     z = _about_month_mean(daily, month) / np.maximum(monthly_sd(daily, month), 1e-12)[month]
-    out = np.empty(12)
-    for m, near in enumerate(_with_neighbours(month)):
-        d = z[near] - z[near].mean()
-        out[m] = np.mean(d**3) / max(np.mean(d**2), 1e-24) ** 1.5
-    return out
+    s0, s1, s2, s3 = (
+        sum(np.roll(np.bincount(month, weights=z**k, minlength=12), shift) for shift in (1, 0, -1)) for k in range(4)
+    )
+    mean = s1 / s0
+    m2 = s2 / s0 - mean**2
+    m3 = s3 / s0 - 3.0 * mean * s2 / s0 + 2.0 * mean**3
+    return m3 / np.maximum(m2, 1e-24) ** 1.5
 
 
 def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -1269,8 +1345,7 @@ def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     ``t_dew_daily_sd_c``).
     """
     s = pd.Series(np.asarray(daily, dtype=float))
-    anomaly = (s - s.rolling(31, center=True, min_periods=1).mean()).to_numpy()
-    return np.array([np.std(anomaly[month == m], ddof=1) for m in range(12)])
+    return monthly_sd((s - s.rolling(31, center=True, min_periods=1).mean()).to_numpy(), month)
 
 
 def monthly_correction(
@@ -1496,14 +1571,13 @@ def typical_year(
     # The hour of each day's maximum (solar time): T_MAX_SOLAR_HOUR, or drawn about it with the
     # record's spread (t_peak_hour_sd_h).
     hmax_day = peak_hour_draws(seed, sunrise, var.t_peak_hour_sd_h, year)
-    # The fall before sunrise comes from the previous day's maximum, the one after the maximum
-    # goes to the next day's minimum (days in solar time, kept within the year).
+    # The fall before sunrise comes from the previous day's maximum (days in solar time, kept
+    # within the year).
     day = np.repeat(np.arange(n_days), 24)
     solar_day = day + np.floor((hour + 0.5 + (longitude - 15.0 * utc_offset_h) / 15.0 + eot / 60.0) / 24.0).astype(int)
     rising = (solar_hour >= rise) & (solar_hour < hmax_day[np.clip(solar_day, 0, n_days - 1)])
     before = ~rising & (solar_hour < rise)
     day_max = np.clip(np.where(before, solar_day - 1, solar_day), 0, n_days - 1)
-    day_min = np.clip(np.where(rising | before, solar_day, solar_day + 1), 0, n_days - 1)
     hmax = hmax_day[day_max]
     phase_rise = (solar_hour - rise) / (hmax - rise)
     fall_len = 24.0 - (hmax - rise)
@@ -1515,16 +1589,28 @@ def typical_year(
     # --- dew point ------------------------------------------------------------------------------
     td_clim = mean_preserving_daily(g["t_dew_mean_c"], year)
     z_dew, inflation = _daily_anomaly(rng, n_days, var.t_dew_daily_lag1, var.t_dew_daily_lag2)
-    # The hourly AR(1) below has memory (φ = DEW_HOURLY_LAG1), so part of its variance is in its
-    # daily means; the daily anomaly carries only the rest of the record's daily spread.
-    leak = var.t_dew_hourly_sd_c**2 * _daily_mean_variance_fraction(DEW_HOURLY_LAG1)
+    # The hourly AR(1) below has memory (φ = DEW_HOURLY_LAG1, or from t_dew_hourly_lag1), so part
+    # of its variance is in its daily means; the daily anomaly carries only the rest of the
+    # record's daily spread.
     target_td = np.asarray(var.t_dew_daily_sd_c, dtype=float)
-    sd_td = mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year) * inflation
     rho = mean_preserving_daily(var.t_dew_corr, year).clip(-0.99, 0.99)
     z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
+    draws = rng.standard_normal(time.size + 1)
+
+    def daily_part(phi: float) -> tuple[np.ndarray, np.ndarray]:
+        leak = var.t_dew_hourly_sd_c**2 * _daily_mean_variance_fraction(phi)
+        sd = mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year) * inflation
+        return sd, np.interp(hours_axis, noons, sd * z_td)
+
+    phi_dew = DEW_HOURLY_LAG1
+    sd_td, daily_h = daily_part(phi_dew)
+    if var.t_dew_hourly_lag1 is not None:
+        # The within-day AR(1)'s φ from the record's persistence about the day's curve.
+        phi_dew = dew_hourly_phi(daily_h, var.t_dew_hourly_sd_c, draws, mon_d, var.t_dew_hourly_lag1)
+        sd_td, daily_h = daily_part(phi_dew)
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
     # the month's skewness (Cornish–Fisher), scaled back.
-    anom = np.interp(hours_axis, noons, sd_td * z_td) + var.t_dew_hourly_sd_c * _ar1(rng, time.size, DEW_HOURLY_LAG1)
+    anom = daily_h + var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
     sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
     td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
@@ -1565,9 +1651,11 @@ def typical_year(
         if extremes:
             mid = t_clim + mean_preserving_daily(0.5 * (upper - lower), year) + 0.5 * (ax + an)
             half = np.maximum(mean_preserving_daily(0.5 * (upper + lower), year) + 0.5 * (ax - an), 0.5 * DTR_MIN)
-            t_lo, t_hi = (mid - half)[day_min], (mid + half)[day_max]
-            amplitude = np.repeat(2.0 * half, 24)
-            t_db = t_lo + (t_hi - t_lo) * (shape + frac_h)
+            # The day's level moves with the weather from noon to noon, and so does the range of
+            # the cycle about it (an overcast day that cools through it peaks at night).
+            level = np.interp(hours_axis, noons, mid - half + 2.0 * half * mean_preserving_daily(frac, year))
+            amplitude = np.interp(hours_axis, noons, 2.0 * half)
+            t_db = level + amplitude * shape
         else:
             level = np.interp(hours_axis, noons, t_clim + anom_t)
             amplitude = np.repeat(dtr * (mean_preserving_daily(dtr_m, year) / np.maximum(dtr_clim, 1e-6)), 24)
@@ -1672,8 +1760,9 @@ def typical_year(
             # the drawn series shifted (smoothly) until the monthly means are the normals again.
             rank = depression_rank(t_db - drawn, mon_h)
             shift = monthly_correction(drawn, mon_h, g["t_dew_mean_c"]) - drawn
+            floor = depression_floor(rank, mon_h, low, power, jitter)
             for _ in range(8):
-                kept = positive_depression(t_db - drawn - shift, rank, mon_h, low, power, jitter)
+                kept = np.maximum(np.maximum(t_db - drawn - shift, floor), 0.0)
                 td = np.minimum(t_db - kept, DEW_POINT_MAX_C)
                 shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
         if var.t_dew_hot_c is not None:
@@ -1790,6 +1879,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_depression_step_sd_c=round(depression_step_sd(*dep_args[:2]), 3),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
+        t_dew_hourly_lag1=round(residual_lags(day_residual(ds["t_dp"].to_numpy(), day_month), (1,))[0], 3),
         **ext,
     )
 

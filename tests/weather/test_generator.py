@@ -440,11 +440,6 @@ KNOWN_MISSES = {
         "the Guiyang record holds a warm, humid spell in early September (days 244-253, dew point "
         "+2 to +3 K for ten days) worth 123 of its 896 h; the generator's five-seed mean is about 22 % lower"
     ),
-    ("qingyang", "t_dp>15"): (
-        "July's mean dew point (15.9 °C) is just above the threshold, so the count grows as the "
-        "daily spread narrows: with the AR(2) persistence and each month's spread held at the record's, "
-        "929 h against 812 h (+14 %; 902 h, +11 %, with the AR(1))"
-    ),
 }
 
 
