@@ -1476,7 +1476,7 @@ own, single-threaded; more than a few per core only wait and take memory."""
 
 def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
     p.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
-    p.add_argument("--site", nargs="+", help="site keys or names")
+    p.add_argument("--site", nargs="+", type=_site_name, help="site keys or names")
     p.add_argument("--cooling", nargs="+", choices=designs, metavar="DESIGN", help="cooling designs: %(choices)s")
     p.add_argument(
         "--grid",
@@ -1587,6 +1587,15 @@ def _path(text: str) -> str:
     return text
 
 
+def _site_name(text: str) -> str:
+    """An argparse type: a site key or name, not empty (an empty one would read as "not given")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is an empty site name; give a site key or name (twin sites lists them)"
+        )
+    return text
+
+
 def _host(text: str) -> str:
     """An argparse type: a host name or address to bind, not empty (an empty one would bind nothing)."""
     if not text.strip():
@@ -1643,7 +1652,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sites)
 
     w = sub.add_parser("weather", help="generate a typical year for a site, or read a weather file; print a summary")
-    w.add_argument("--site", action="append", help="site key or name (repeatable)")
+    w.add_argument("--site", action="append", type=_site_name, help="site key or name (repeatable)")
     w.add_argument(
         "--file", type=_path, help="weather file to read instead (.epw, TMY3 .csv, PVGIS .csv/.json, ERA5 .nc)"
     )
@@ -1676,7 +1685,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate a scenario (TOML file, or --site and --cooling) and print its KPIs")
     r.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file")
-    r.add_argument("--site", help="site key or name (one; twin compare and twin sweep take several)")
+    r.add_argument("--site", type=_site_name, help="site key or name (one; twin compare and twin sweep take several)")
     r.add_argument("--cooling", choices=DESIGN_CHOICES, metavar="DESIGN", help="cooling design: %(choices)s")
     r.add_argument(
         "--preset",
@@ -1695,6 +1704,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--sites",
         dest="sites",
         nargs="+",
+        type=_site_name,
         action="extend",
         metavar="SITE",
         default=None,
@@ -1744,7 +1754,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     z.add_argument(
         "scenario", type=_path, nargs="?", help="scenario TOML file (facility, storage and economics parameters)"
     )
-    z.add_argument("--site", help="site key or name")
+    z.add_argument("--site", type=_site_name, help="site key or name")
     z.add_argument(
         "--cooling", "--designs", nargs="+", metavar="DESIGN", help="cooling design(s), or all (default free_air)"
     )

@@ -106,8 +106,10 @@ class Target:
         if self.kind not in TARGET_KINDS:
             raise ConfigError(f"target kind {self.kind!r} is unknown; use one of {', '.join(TARGET_KINDS)}")
         top = 366.0 if self.kind == "days" else 1.0
-        if not np.isfinite(self.value) or not 0.0 <= self.value <= top:
-            what = "a number of days 0 … 366" if self.kind == "days" else "a share 0 … 1 (e.g. 0.8)"
+        what = _target_range(self.kind)
+        if not np.isfinite(self.value):
+            raise ConfigError(f"target {self.kind}:{self.value}: {self.value} is not a finite number; give {what}")
+        if not 0.0 <= self.value <= top:
             raise ConfigError(f"target {self.kind}:{number(self.value, grouped=False)} is out of range; give {what}")
 
     def __str__(self) -> str:
@@ -118,15 +120,22 @@ def parse_target(text: str) -> Target:
     """``'hourly:0.8'``, ``'cfe:0.9'``, ``'annual:1'`` or ``'days:100'`` → :class:`Target`."""
     kind, sep, value = str(text).partition(":")
     try:
-        v = float(value)
+        v: float | None = float(value)
     except ValueError:
-        v = float("nan")
-    if not sep or not np.isfinite(v):
+        v = None
+    if not sep or v is None:
         raise ConfigError(
             f"target {text!r} is not KIND:VALUE; use hourly:0.8, cfe:0.9, annual:1.0 or days:100 "
             f"(kinds: {', '.join(TARGET_KINDS)})"
         )
+    if not np.isfinite(v) and kind.strip() in TARGET_KINDS:  # named as typed: 1e400, not inf
+        raise ConfigError(f"target {text}: {value.strip()} is not a finite number; give {_target_range(kind.strip())}")
     return Target(kind.strip(), v)
+
+
+def _target_range(kind: str) -> str:
+    """What a target of ``kind`` allows, for a message."""
+    return "a number of days 0 … 366" if kind == "days" else "a share 0 … 1 (e.g. 0.8)"
 
 
 NO_BOUND = -1.0
@@ -1425,7 +1434,7 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
         for j, t in enumerate(p["target"].values):
             q = p.isel(target=j)
             if not np.isfinite(float(q["cost"])):
-                rows.append([str(d), _fmt_measure(kind, float(t)), *(["infeasible"] + ["-"] * 6)])
+                rows.append([str(d), _fmt_measure(kind, float(t)), *(["infeasible"] + ["-"] * 7)])
                 continue
             mc = float(q["marginal_cost"])
             rows.append(
