@@ -779,7 +779,11 @@ GREEN_COLUMNS = (
     "islanded_hours",
     "green_days_24h",
 )
-MONEY_COLUMNS = ("cost_per_mwh_it", "co2")
+MONEY_COLUMNS = ("cost_per_compute", "cost_per_mwh_it", "co2")
+COST_NOTE = (
+    "CNY/MWh compute = electricity cost per nominal-server MWh of work: rank designs by it; CNY/MWh IT divides by "
+    "IT energy, which counts the server fans that liquid designs remove, so it is not a ranking of designs"
+)
 REUSE_COLUMNS = ("erf", "energy_reused")
 """Shown when a heat customer is set ([heat_reuse])."""
 FLUID_COLUMNS = ("fluid_lost_kg", "co2e_fluid_t", "cost_fluid_makeup")
@@ -872,6 +876,8 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
                 "green.wind.hub_mean_speed_ms) before rejecting wind",
                 file=sys.stderr,
             )
+    if "cost_per_compute" in k:
+        print(COST_NOTE)
     if outputs:
         _write_outputs(run_content(run), outputs, args.force, dataset=lambda: run_dataset(run))
     return 0
@@ -1398,7 +1404,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
             base, range(args.seeds), warming, output=out, force=args.force, client=client, kernel=args.kernel
         )
     cols = [("pue", "PUE", "{:.3f}"), ("wue", "WUE", "{:.2f}"), ("green_share_annual", "green", "{:.1%}")]
-    cols.append(("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}"))
+    cols += [("cost_per_compute", "CNY/MWh compute", "{:,.0f}"), ("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}")]
     flat = q.stack(case=[d for d in q["pue"].dims if d != "quantile"])
     rows = []
     for i in range(flat.sizes["case"]):
@@ -1409,6 +1415,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         rows.append(row)
     names = ["ΔT K" if d == "warming" else d for d in flat.indexes["case"].names]
     print(_table(rows, [*names, *[f"{h} P10/P50/P90" for _, h, _ in cols]], args.markdown))
+    print(COST_NOTE)
     print(f"kernel: {members.attrs['kernel']}", file=sys.stderr)
     print(f"over {args.seeds} generated years (seeds 0…{args.seeds - 1}); every member and KPI in {out}")
     return 0

@@ -1214,3 +1214,21 @@ def test_a_target_that_is_not_finite_says_so(target, said, capsys):
     assert cli.main(["size", "--site", "qingyang", "--cooling", "free_air", "--target", target]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and said in err
+
+
+HEADS = ("CNY/MWh compute", "CNY/MWh IT")
+
+
+def test_the_run_table_ranks_designs_by_cost_per_unit_of_compute(capsys):
+    """Karamay, free air against spray with the Minning green base: per MWh IT spray looks dearer,
+    per unit of compute it is cheaper, as its total cost is; both columns are printed, with a note
+    saying which one ranks designs."""
+    args = ["compare", "--site", "karamay", "--cooling", "free_air", "spray", "--no-output", "--markdown"]
+    green = ["--set", "green.pv.capacity_mw=150", "--set", "green.wind.capacity_mw=100"]
+    assert cli.main([*args, *green, "--set", "green.storage.preset=minning"]) == 0
+    out = capsys.readouterr().out
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("|")]
+    assert [r[1] for r in rows[2:]] == ["free_air", "spray"]
+    per_compute, per_it = ([float(r[rows[0].index(h)].replace(",", "")) for r in rows[2:]] for h in HEADS)
+    assert per_compute[1] < per_compute[0] and per_it[1] > per_it[0]
+    assert "CNY/MWh compute = electricity cost per nominal-server MWh of work: rank designs by it" in out

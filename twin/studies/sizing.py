@@ -1280,6 +1280,7 @@ def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str
                 *([f"{100 * r.shares['hourly']:.1f} %"] if both else []),
                 f"{100 * f['energy_surplus'] / max(f['energy_green'], 1e-9):.1f} %",
                 f"{r.cost / 1e6:,.2f}",
+                f"{f['cost_per_compute']:,.0f}",
                 f"{f['cost_per_mwh_it']:,.0f}",
                 f"{100 * r.lp_error:+.2f} %",
                 f"{r.seconds:.1f}",
@@ -1296,6 +1297,7 @@ def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str
         *(["hourly green"] if both else []),
         "surplus",
         "M CNY/yr",
+        "CNY/MWh compute",
         "CNY/MWh IT",
         "LP vs engine",
         "s",
@@ -1316,6 +1318,7 @@ _RESULT_VARS = {
     "achieved": ("1", "the target's measure, engine on the full year (share 0-1, or days)"),
     "green_share_hourly": ("1", "physical hourly green share, engine"),
     "cost": ("CNY yr-1", "annual cost of the sized base and grid energy, engine"),
+    "cost_per_compute": ("CNY MWh-1", "annual cost per nominal-server MWh of compute delivered, engine"),
     "cost_per_mwh_it": ("CNY MWh-1", "annual cost per MWh of IT energy, engine"),
     "cost_lp": ("CNY yr-1", "the reduced LP's estimate of the annual cost"),
     "lp_target": ("1", "target value the LP was given after the engine's correction"),
@@ -1332,6 +1335,7 @@ def _result_values(r: SizingResult) -> dict[str, float]:
         "achieved": r.achieved,
         "green_share_hourly": r.shares["hourly"],
         "cost": r.cost,
+        "cost_per_compute": r.figures["cost_per_compute"],
         "cost_per_mwh_it": r.figures["cost_per_mwh_it"],
         "cost_lp": r.lp.objective,
         "lp_target": r.lp_target,
@@ -1446,12 +1450,14 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
                     f"{float(q['storage_mw']):,.1f} / {float(q['storage_mwh']):,.1f}",
                     _fmt_measure(kind, float(q["achieved"])),
                     f"{float(q['cost']) / 1e6:,.2f}",
+                    f"{float(q['cost_per_compute']):,.0f}",
                     f"{float(q['cost_per_mwh_it']):,.0f}",
                     "-" if not np.isfinite(mc) else f"{mc / 1e6:,.3f}",
                 ]
             )
     per = "day" if kind == "days" else "point"
-    header = ["design", "target", "PV MW", "wind MW", "storage MW / MWh", "engine", "M CNY/yr", "CNY/MWh IT"]
+    header = ["design", "target", "PV MW", "wind MW", "storage MW / MWh", "engine", "M CNY/yr", "CNY/MWh compute"]
+    header.append("CNY/MWh IT")
     header.append(f"marginal M CNY/yr per {per}")
     last = ", ".join(
         f"{d}: {float(v) / 1e6:,.3f} M CNY/yr"
