@@ -85,14 +85,7 @@ KPI_CARDS = (
         100.0,
         "%",
     ),
-    Kpi(
-        "cost_per_compute",
-        "Energy cost per unit of compute",
-        "单位算力能源成本",
-        "{:,.0f}",
-        1.0,
-        "CNY per nominal-server MWh",
-    ),
+    Kpi("cost_per_compute", "Energy cost per unit of compute", "单位算力能源成本", "{:,.0f}", 1.0, "CNY/MWh compute"),
     Kpi(
         "cost_per_mwh_it",
         "Energy cost per MWh IT (not a design ranking)",
@@ -236,11 +229,11 @@ _TEXT = {
     "map": ("Sites", "站点分布"),
     "rank": ("Ranked by", "排序依据"),
     "it_mwh_note": (
-        "Energy cost per unit of compute ranks designs: the same work, whatever IT energy it takes. Per MWh IT "
-        "is shown for reference only: IT energy counts the server fans, which liquid designs remove (cold "
-        "plates keep 25 %, spray 10 %, immersion none), and their cooler chips leak less, so the same compute "
-        "takes less IT energy and the fixed green-plant cost is spread over fewer MWh.",
-        "单位算力能源成本用于比较各方案：相同的算力，不论其 IT 能耗多少。单位 IT 电量成本仅供参考：IT 能耗包含服务器风扇，"
+        "Energy cost per unit of compute (per nominal-server MWh of work) ranks designs: the same work, whatever "
+        "IT energy it takes. Per MWh IT is shown for reference only: IT energy counts the server fans, which "
+        "liquid designs remove (cold plates keep 25 %, spray 10 %, immersion none), and their cooler chips leak "
+        "less, so the same compute takes less IT energy and the fixed green-plant cost is spread over fewer MWh.",
+        "单位算力能源成本（每标称服务器 MWh 的工作量）用于比较各方案：相同的算力，不论其 IT 能耗多少。单位 IT 电量成本仅供参考：IT 能耗包含服务器风扇，"
         "液冷方案去除了风扇（冷板式保留 25 %，喷淋式保留 10 %，浸没式不保留），芯片温度更低、漏电更少，相同算力的 IT "
         "能耗更低，固定的绿电设施成本因此摊到更少的 MWh 上。",
     ),
