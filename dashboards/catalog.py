@@ -85,7 +85,15 @@ KPI_CARDS = (
         100.0,
         "%",
     ),
-    Kpi("cost_per_mwh_it", "Energy cost per MWh IT", "单位 IT 电量能源成本", "{:,.0f}", 1.0, "CNY/MWh"),
+    Kpi("cost_per_compute", "Energy cost per unit of compute", "单位算力能源成本", "{:,.0f}", 1.0, "CNY/MWh compute"),
+    Kpi(
+        "cost_per_mwh_it",
+        "Energy cost per MWh IT (not a design ranking)",
+        "单位 IT 电量能源成本（不用于方案排序）",
+        "{:,.0f}",
+        1.0,
+        "CNY/MWh",
+    ),
     Kpi("co2", "CO2 from grid power", "电网购电 CO2 排放", "{:,.0f}", 1.0, "t"),
     Kpi("cue", "CUE", "碳利用效率 CUE", "{:.3f}", 1.0, "kg/kWh"),
     Kpi("wue", "WUE", "水利用效率 WUE", "{:.2f}", 1.0, "L/kWh"),
@@ -227,6 +235,15 @@ _TEXT = {
     "per_mtok": ("CNY per million tokens", "元/百万 token"),
     "map": ("Sites", "站点分布"),
     "rank": ("Ranked by", "排序依据"),
+    "it_mwh_note": (
+        "Energy cost per unit of compute (per nominal-server MWh of work) ranks designs: the same work, whatever "
+        "IT energy it takes. Per MWh IT is shown for reference only: IT energy counts the server fans, which "
+        "liquid designs remove (cold plates keep 25 %, spray 10 %, immersion none), and their cooler chips leak "
+        "less, so the same compute takes less IT energy and the fixed green-plant cost is spread over fewer MWh.",
+        "单位算力能源成本（每标称服务器 MWh 的工作量）用于比较各方案：相同的算力，不论其 IT 能耗多少。单位 IT 电量成本仅供参考：IT 能耗包含服务器风扇，"
+        "液冷方案去除了风扇（冷板式保留 25 %，喷淋式保留 10 %，浸没式不保留），芯片温度更低、漏电更少，相同算力的 IT "
+        "能耗更低，固定的绿电设施成本因此摊到更少的 MWh 上。",
+    ),
     "design_cmp": ("Design comparison at this site", "本站点各制冷方案对比"),
     "pue_heatmap": ("Hourly PUE", "逐时 PUE"),
     "psychro": ("Weather hours by operating mode", "按运行模式划分的气象小时"),

@@ -160,7 +160,7 @@ def comparison_rows(cmp: xr.Dataset, rank_by: str = "pue", lang: str = "en") -> 
             "lon": s.location.longitude_deg,
             "latency": latency_text(s.key, lang),
         }
-        for name in ("pue", "cost_per_mwh_it", "co2", "green_share_hourly", "green_share_annual"):
+        for name in ("pue", "cost_per_compute", "cost_per_mwh_it", "co2", "green_share_hourly", "green_share_annual"):
             row[name] = float(cmp[name].values[i]) if name in cmp else float("nan")
         rows.append(row)
     higher_better = rank_by in ("green_share_hourly", "green_share_annual")

@@ -779,7 +779,11 @@ GREEN_COLUMNS = (
     "islanded_hours",
     "green_days_24h",
 )
-MONEY_COLUMNS = ("cost_per_mwh_it", "co2")
+MONEY_COLUMNS = ("cost_per_compute", "cost_per_mwh_it", "co2")
+COST_NOTE = (
+    "CNY/MWh compute = electricity cost per nominal-server MWh of work: rank designs by it; CNY/MWh IT divides by "
+    "IT energy, which counts the server fans that liquid designs remove, so it is not a ranking of designs"
+)
 REUSE_COLUMNS = ("erf", "energy_reused")
 """Shown when a heat customer is set ([heat_reuse])."""
 FLUID_COLUMNS = ("fluid_lost_kg", "co2e_fluid_t", "cost_fluid_makeup")
@@ -872,6 +876,8 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
                 "green.wind.hub_mean_speed_ms) before rejecting wind",
                 file=sys.stderr,
             )
+    if "cost_per_compute" in k:
+        print(COST_NOTE)
     if outputs:
         _write_outputs(run_content(run), outputs, args.force, dataset=lambda: run_dataset(run))
     return 0
@@ -1398,7 +1404,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
             base, range(args.seeds), warming, output=out, force=args.force, client=client, kernel=args.kernel
         )
     cols = [("pue", "PUE", "{:.3f}"), ("wue", "WUE", "{:.2f}"), ("green_share_annual", "green", "{:.1%}")]
-    cols.append(("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}"))
+    cols += [("cost_per_compute", "CNY/MWh compute", "{:,.0f}"), ("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}")]
     flat = q.stack(case=[d for d in q["pue"].dims if d != "quantile"])
     rows = []
     for i in range(flat.sizes["case"]):
@@ -1409,6 +1415,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         rows.append(row)
     names = ["ΔT K" if d == "warming" else d for d in flat.indexes["case"].names]
     print(_table(rows, [*names, *[f"{h} P10/P50/P90" for _, h, _ in cols]], args.markdown))
+    print(COST_NOTE)
     print(f"kernel: {members.attrs['kernel']}", file=sys.stderr)
     print(f"over {args.seeds} generated years (seeds 0…{args.seeds - 1}); every member and KPI in {out}")
     return 0
@@ -1476,7 +1483,7 @@ own, single-threaded; more than a few per core only wait and take memory."""
 
 def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
     p.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
-    p.add_argument("--site", nargs="+", help="site keys or names")
+    p.add_argument("--site", nargs="+", type=_site_name, help="site keys or names")
     p.add_argument("--cooling", nargs="+", choices=designs, metavar="DESIGN", help="cooling designs: %(choices)s")
     p.add_argument(
         "--grid",
@@ -1587,6 +1594,15 @@ def _path(text: str) -> str:
     return text
 
 
+def _site_name(text: str) -> str:
+    """An argparse type: a site key or name, not empty (an empty one would read as "not given")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is an empty site name; give a site key or name (twin sites lists them)"
+        )
+    return text
+
+
 def _host(text: str) -> str:
     """An argparse type: a host name or address to bind, not empty (an empty one would bind nothing)."""
     if not text.strip():
@@ -1643,7 +1659,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sites)
 
     w = sub.add_parser("weather", help="generate a typical year for a site, or read a weather file; print a summary")
-    w.add_argument("--site", action="append", help="site key or name (repeatable)")
+    w.add_argument("--site", action="append", type=_site_name, help="site key or name (repeatable)")
     w.add_argument(
         "--file", type=_path, help="weather file to read instead (.epw, TMY3 .csv, PVGIS .csv/.json, ERA5 .nc)"
     )
@@ -1676,7 +1692,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate a scenario (TOML file, or --site and --cooling) and print its KPIs")
     r.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file")
-    r.add_argument("--site", help="site key or name (one; twin compare and twin sweep take several)")
+    r.add_argument("--site", type=_site_name, help="site key or name (one; twin compare and twin sweep take several)")
     r.add_argument("--cooling", choices=DESIGN_CHOICES, metavar="DESIGN", help="cooling design: %(choices)s")
     r.add_argument(
         "--preset",
@@ -1695,6 +1711,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--sites",
         dest="sites",
         nargs="+",
+        type=_site_name,
         action="extend",
         metavar="SITE",
         default=None,
@@ -1744,7 +1761,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     z.add_argument(
         "scenario", type=_path, nargs="?", help="scenario TOML file (facility, storage and economics parameters)"
     )
-    z.add_argument("--site", help="site key or name")
+    z.add_argument("--site", type=_site_name, help="site key or name")
     z.add_argument(
         "--cooling", "--designs", nargs="+", metavar="DESIGN", help="cooling design(s), or all (default free_air)"
     )

@@ -10,7 +10,7 @@ from dashboards.catalog import COMPUTE_ASSUMPTIONS, COMPUTE_NOTES_ZH, KPI_BY_NAM
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
-RANKS = ("pue", "cost_per_mwh_it", "co2", "green_share_hourly")
+RANKS = ("pue", "cost_per_compute", "co2", "green_share_hourly")
 ASSUMED = {i.name: i for i in ComputeAssumptions.info()}
 
 
@@ -52,6 +52,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             html.Div(id="ov-compute", className="compute"),
             html.H3(t("comparison", lang)),
             html.P(t("comparison_note", lang), className="note"),
+            html.P(t("it_mwh_note", lang), className="note"),
             html.Div(
                 [
                     html.Label(t("rank", lang), htmlFor="ov-rank"),
@@ -160,7 +161,7 @@ def comparison(d, case, rank, lang):
     rows = views.comparison_rows(cmp, rank or "pue", lang)
     china = [r for r in rows if 70 < r["lon"] < 140]  # the US reference is in the table only
     fig = figures.site_map(china, lang, by=rank or "pue")
-    cols = ("pue", "cost_per_mwh_it", "co2", "green_share_hourly")
+    cols = ("pue", "cost_per_compute", "cost_per_mwh_it", "co2", "green_share_hourly")
     header = ["#", t("site", lang), *[KPI_BY_NAME[c].label(lang) for c in cols], t("latency", lang)]
     body = [
         html.Tr(

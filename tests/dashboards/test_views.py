@@ -648,3 +648,34 @@ def test_chinese_pages_say_which_text_stays_english(pages, example):
     assert "资料原文" in str(views.policy_badge(k, "yinchuan", "zh"))
     box = views.error_box("scenario: facility.utilisation = 7 is out of range; allowed 0 … 1", "zh")
     assert box.children.startswith("错误（信息为英文原文）: scenario: ") and "facility.utilisation = 7" in box.children
+
+
+def test_site_comparison_ranks_by_cost_per_unit_of_compute(pages):
+    """Two sites whose cost per MWh IT and per unit of compute disagree: the comparison's cost
+    ranking follows the compute (the bill for the same work), and per MWh IT stays in the table,
+    labelled as no ranking."""
+    import xarray as xr
+
+    cmp = xr.Dataset(
+        {
+            "pue": ("case", [1.1, 1.1]),
+            "cost_per_compute": ("case", [466.0, 430.0]),
+            "cost_per_mwh_it": ("case", [403.0, 423.0]),
+            "co2": ("case", [1.0, 1.0]),
+            "green_share_hourly": ("case", [0.7, 0.7]),
+        },
+        coords={"site": ("case", ["karamay", "qingyang"])},
+    )
+    rows = views.comparison_rows(cmp, "cost_per_compute")
+    assert [r["key"] for r in rows] == ["qingyang", "karamay"]
+    assert "cost_per_compute" in pages["overview"].RANKS and "cost_per_mwh_it" not in pages["overview"].RANKS
+    from dashboards.catalog import KPI_BY_NAME
+
+    assert "not a design ranking" in KPI_BY_NAME["cost_per_mwh_it"].label("en")
+
+
+def test_overview_cards_show_cost_per_unit_of_compute(example):
+    _, _, k = example
+    cards = {c.children[1].children[0].id: c.children[1].children[0].children for c in views.kpi_cards(k)}
+    assert cards["kpi-cost_per_compute"] == f"{float(k['cost_total']) / float(k['compute_delivered']):,.0f}"
+    assert "kpi-cost_per_mwh_it" in cards

@@ -1163,3 +1163,72 @@ def test_a_run_without_o_says_where_it_wrote(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["run", "--site", "karamay", "--cooling", "free_air"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == f"wrote {Path('out', 'karamay-free_air.nc')}"
+
+
+# ----------------------------------------------------------------------------- fix14c: small CLI points
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--site", "karamay", "--cooling", "free_air", "--csv", "-"],
+        ["run", "--site", "karamay", "--cooling", "free_air", "-o", "-"],
+        ["run", "--site", "karamay", "--cooling", "free_air", "--no-output", "--save", "-"],
+        ["weather", "--site", "karamay", "--csv", "-"],
+    ],
+)
+def test_a_dash_is_standard_output_which_takes_no_file(args, tmp_path, capsys, monkeypatch):
+    """``-`` reads as standard output: refused in one line naming the option, never a file named '-'."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([*args, "--markdown"] if args[0] == "run" else args) == 2
+    err = capsys.readouterr().err
+    option = args[args.index("-") - 1]
+    assert err.count("\n") == 1 and f"{option} '-' (standard output) is not written to" in err
+    assert "./-" in err and not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--site", "", "--cooling", "free_air"],
+        ["compare", "--site", "karamay", " ", "--cooling", "free_air"],
+        ["sweep", "--site", "", "--cooling", "free_air"],
+        ["size", "--site", "", "--cooling", "free_air", "--target", "hourly:0.8"],
+        ["weather", "--site", ""],
+    ],
+)
+def test_an_empty_site_is_named(args):
+    r = run(*args)
+    value = next(a for a in args if not a.strip())
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"{value!r} is an empty site name; give a site key or name" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("hourly:nan", "target hourly:nan: nan is not a finite number; give a share 0 … 1"),
+        ("days:-inf", "target days:-inf: -inf is not a finite number; give a number of days 0 … 366"),
+        ("cfe:1e400", "target cfe:1e400: 1e400 is not a finite number; give a share 0 … 1"),
+    ],
+)
+def test_a_target_that_is_not_finite_says_so(target, said, capsys):
+    assert cli.main(["size", "--site", "qingyang", "--cooling", "free_air", "--target", target]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and said in err
+
+
+HEADS = ("CNY/MWh compute", "CNY/MWh IT")
+
+
+def test_the_run_table_ranks_designs_by_cost_per_unit_of_compute(capsys):
+    """Karamay, free air against spray with the Minning green base: per MWh IT spray looks dearer,
+    per unit of compute it is cheaper, as its total cost is; both columns are printed, with a note
+    saying which one ranks designs."""
+    args = ["compare", "--site", "karamay", "--cooling", "free_air", "spray", "--no-output", "--markdown"]
+    green = ["--set", "green.pv.capacity_mw=150", "--set", "green.wind.capacity_mw=100"]
+    assert cli.main([*args, *green, "--set", "green.storage.preset=minning"]) == 0
+    out = capsys.readouterr().out
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("|")]
+    assert [r[1] for r in rows[2:]] == ["free_air", "spray"]
+    per_compute, per_it = ([float(r[rows[0].index(h)].replace(",", "")) for r in rows[2:]] for h in HEADS)
+    assert per_compute[1] < per_compute[0] and per_it[1] > per_it[0]
+    assert "CNY/MWh compute = electricity cost per nominal-server MWh of work: rank designs by it" in out

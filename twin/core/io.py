@@ -109,7 +109,9 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     Raises
     ------
     OutputError
-        The path ends in a separator (it names a folder, existing or not), is a directory or
+        The path is ``-``, which the Unix convention reads as standard output: the twin writes
+        no file there (its tables go to standard output, NetCDF is binary), and a file
+        literally named ``-`` is not what was meant (``./-`` names one). The path ends in a separator (it names a folder, existing or not), is a directory or
         another file that is not a regular one (a device, pipe or
         socket, or a link to one: never replaced, also with ``force``; a link to a regular file
         or to nothing is replaced by the new file, its target left as it is), its directory is missing or not writable, its name is longer
@@ -117,6 +119,11 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
         (:class:`OutputExists`).
     """
     text = os.fspath(path)
+    if text == "-":
+        raise OutputError(
+            "'-' (standard output) is not written to: the command prints its tables there and NetCDF is binary; "
+            "give a file name (./- for a file named '-')"
+        )
     if text.endswith(tuple(filter(None, (os.sep, os.altsep)))):  # Path() would drop it: a file named like the folder
         raise OutputError(f"{text}: a path ending in {text[-1]!r} names a folder; give a file name")
     dest = Path(path)

@@ -350,9 +350,20 @@ _V = [
     _money("cost_ppa", "", "green PPA / direct-supply cost", kind="kpi", fmt="{:,.0f}"),
     _money("export_revenue", "", "revenue from contracted export", kind="kpi", fmt="{:,.0f}"),
     _money(
+        "cost_per_compute",
+        "MW-1 h-1",
+        "electricity cost per nominal-server MWh of compute delivered",
+        "cost_total / compute_delivered: the figure to rank designs by (the same work, whatever IT energy it takes)",
+        kind="kpi",
+        label="CNY/MWh compute",
+        fmt="{:,.0f}",
+    ),
+    _money(
         "cost_per_mwh_it",
         "MW-1 h-1",
         "electricity cost per MWh of IT energy",
+        "cost_total / energy_it; IT energy counts the server fans, which liquid designs remove, so the same "
+        "compute takes less IT energy there: not a ranking of designs (cost_per_compute is)",
         kind="kpi",
         label="CNY/MWh IT",
         fmt="{:,.0f}",

@@ -13,6 +13,14 @@ Definitions (keys of docs/references.md: ISO30134, ASHRAE904, GB40879, GoogleCFE
 * ERF (ISO/IEC 30134-6) = heat reused / annual facility energy (:mod:`twin.building.heat_reuse`).
 * Fluid loss: kg of immersion fluid lost, its CO2e (GWP100 × kg, t) and make-up cost (CNY) —
   reported apart from the grid's CO2 and from CUE (ISO/IEC 30134-8 counts the energy's CO2 only).
+* Cost per unit of compute = annual electricity cost (``cost_total``: grid, PPA, green-plant
+  annuity) / compute delivered (nominal-server MWh): the figure to rank designs by. Cost per
+  MWh IT divides by IT energy instead, and IT energy counts the servers' own fans and chip
+  leakage (PUE's IT energy is what the IT equipment draws, its fans included: TheGreenGrid2012;
+  fans are IT-side overhead in ITUE, Patterson2013), so a liquid design that removes the fans
+  and cools the chips delivers the same compute from less IT energy and spreads the fixed
+  green-plant annuity over fewer IT MWh: its cost per MWh IT can be higher while its total
+  cost is lower.
 * GB 40879-2021 grades by PUE: 1 ≤ 1.20, 2 ≤ 1.30, 3 ≤ 1.50 (thresholds commonly cited,
   unverified against the standard text; data in :data:`GB40879_THRESHOLDS`).
 """
@@ -231,11 +239,11 @@ def annual_figures(
         out["cost_servers"] = np.asarray(per_case["server_capex_annual"], dtype=float)
     if all(k in hourly for k in GREEN_HOURLY_NEEDS):
         grid = sums if "import_price" in sums else None
-        out.update(_green_figures(hourly, per_case, time, e["p_facility"], e["p_it"], annual, grid))
+        out.update(_green_figures(hourly, per_case, time, e["p_facility"], e["p_it"], e["compute"], annual, grid))
     return out
 
 
-def _green_figures(h, pc, time, e_load, e_it, annual, grid=None) -> dict[str, np.ndarray]:
+def _green_figures(h, pc, time, e_load, e_it, e_compute, annual, grid=None) -> dict[str, np.ndarray]:
     """Green shares, islanding, cost and carbon (energies in MWh, money in CNY).
 
     Storage: the year is cyclic (:mod:`twin.supply.storage`), so every kWh discharged was charged
@@ -356,6 +364,7 @@ def _green_figures(h, pc, time, e_load, e_it, annual, grid=None) -> dict[str, np
         / (nt / 24.0),
         **money,
         "cost_per_mwh_it": cost / e_it,
+        "cost_per_compute": cost / e_compute,
         "electricity_share_of_spend": spend_share,
         "co2": co2,
         "cue": co2 * 1000.0 / (e_it * 1000.0),

@@ -106,8 +106,10 @@ class Target:
         if self.kind not in TARGET_KINDS:
             raise ConfigError(f"target kind {self.kind!r} is unknown; use one of {', '.join(TARGET_KINDS)}")
         top = 366.0 if self.kind == "days" else 1.0
-        if not np.isfinite(self.value) or not 0.0 <= self.value <= top:
-            what = "a number of days 0 … 366" if self.kind == "days" else "a share 0 … 1 (e.g. 0.8)"
+        what = _target_range(self.kind)
+        if not np.isfinite(self.value):
+            raise ConfigError(f"target {self.kind}:{self.value}: {self.value} is not a finite number; give {what}")
+        if not 0.0 <= self.value <= top:
             raise ConfigError(f"target {self.kind}:{number(self.value, grouped=False)} is out of range; give {what}")
 
     def __str__(self) -> str:
@@ -118,15 +120,22 @@ def parse_target(text: str) -> Target:
     """``'hourly:0.8'``, ``'cfe:0.9'``, ``'annual:1'`` or ``'days:100'`` → :class:`Target`."""
     kind, sep, value = str(text).partition(":")
     try:
-        v = float(value)
+        v: float | None = float(value)
     except ValueError:
-        v = float("nan")
-    if not sep or not np.isfinite(v):
+        v = None
+    if not sep or v is None:
         raise ConfigError(
             f"target {text!r} is not KIND:VALUE; use hourly:0.8, cfe:0.9, annual:1.0 or days:100 "
             f"(kinds: {', '.join(TARGET_KINDS)})"
         )
+    if not np.isfinite(v) and kind.strip() in TARGET_KINDS:  # named as typed: 1e400, not inf
+        raise ConfigError(f"target {text}: {value.strip()} is not a finite number; give {_target_range(kind.strip())}")
     return Target(kind.strip(), v)
+
+
+def _target_range(kind: str) -> str:
+    """What a target of ``kind`` allows, for a message."""
+    return "a number of days 0 … 366" if kind == "days" else "a share 0 … 1 (e.g. 0.8)"
 
 
 NO_BOUND = -1.0
@@ -1271,6 +1280,7 @@ def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str
                 *([f"{100 * r.shares['hourly']:.1f} %"] if both else []),
                 f"{100 * f['energy_surplus'] / max(f['energy_green'], 1e-9):.1f} %",
                 f"{r.cost / 1e6:,.2f}",
+                f"{f['cost_per_compute']:,.0f}",
                 f"{f['cost_per_mwh_it']:,.0f}",
                 f"{100 * r.lp_error:+.2f} %",
                 f"{r.seconds:.1f}",
@@ -1287,6 +1297,7 @@ def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str
         *(["hourly green"] if both else []),
         "surplus",
         "M CNY/yr",
+        "CNY/MWh compute",
         "CNY/MWh IT",
         "LP vs engine",
         "s",
@@ -1307,6 +1318,7 @@ _RESULT_VARS = {
     "achieved": ("1", "the target's measure, engine on the full year (share 0-1, or days)"),
     "green_share_hourly": ("1", "physical hourly green share, engine"),
     "cost": ("CNY yr-1", "annual cost of the sized base and grid energy, engine"),
+    "cost_per_compute": ("CNY MWh-1", "annual cost per nominal-server MWh of compute delivered, engine"),
     "cost_per_mwh_it": ("CNY MWh-1", "annual cost per MWh of IT energy, engine"),
     "cost_lp": ("CNY yr-1", "the reduced LP's estimate of the annual cost"),
     "lp_target": ("1", "target value the LP was given after the engine's correction"),
@@ -1323,6 +1335,7 @@ def _result_values(r: SizingResult) -> dict[str, float]:
         "achieved": r.achieved,
         "green_share_hourly": r.shares["hourly"],
         "cost": r.cost,
+        "cost_per_compute": r.figures["cost_per_compute"],
         "cost_per_mwh_it": r.figures["cost_per_mwh_it"],
         "cost_lp": r.lp.objective,
         "lp_target": r.lp_target,
@@ -1425,7 +1438,7 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
         for j, t in enumerate(p["target"].values):
             q = p.isel(target=j)
             if not np.isfinite(float(q["cost"])):
-                rows.append([str(d), _fmt_measure(kind, float(t)), *(["infeasible"] + ["-"] * 6)])
+                rows.append([str(d), _fmt_measure(kind, float(t)), *(["infeasible"] + ["-"] * 7)])
                 continue
             mc = float(q["marginal_cost"])
             rows.append(
@@ -1437,12 +1450,14 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
                     f"{float(q['storage_mw']):,.1f} / {float(q['storage_mwh']):,.1f}",
                     _fmt_measure(kind, float(q["achieved"])),
                     f"{float(q['cost']) / 1e6:,.2f}",
+                    f"{float(q['cost_per_compute']):,.0f}",
                     f"{float(q['cost_per_mwh_it']):,.0f}",
                     "-" if not np.isfinite(mc) else f"{mc / 1e6:,.3f}",
                 ]
             )
     per = "day" if kind == "days" else "point"
-    header = ["design", "target", "PV MW", "wind MW", "storage MW / MWh", "engine", "M CNY/yr", "CNY/MWh IT"]
+    header = ["design", "target", "PV MW", "wind MW", "storage MW / MWh", "engine", "M CNY/yr", "CNY/MWh compute"]
+    header.append("CNY/MWh IT")
     header.append(f"marginal M CNY/yr per {per}")
     last = ", ".join(
         f"{d}: {float(v) / 1e6:,.3f} M CNY/yr"

@@ -16,8 +16,21 @@ NT = 48
 TIME = np.arange("2021-01-01T00", "2021-01-03T00", dtype="datetime64[h]")
 
 
-def _case(green_kw, load_kw=10.0, *, contract=False, clean=0.0, charge=None, discharge=None, grid_charge=None):
-    """Hourly arrays of one case for annual_figures: load, green, and a storage flow if given."""
+def _case(
+    green_kw,
+    load_kw=10.0,
+    *,
+    contract=False,
+    clean=0.0,
+    charge=None,
+    discharge=None,
+    grid_charge=None,
+    it_kw=None,
+    compute_kw=None,
+    capex=0.0,
+):
+    """Hourly arrays of one case for annual_figures: load, green, and a storage flow if given;
+    IT power and compute 0.9 of the load unless given; a green-plant annuity ``capex`` (CNY)."""
     load = np.full((1, NT), load_kw)
     green = np.asarray(green_kw, dtype=float).reshape(1, NT)
     charge = np.zeros((1, NT)) if charge is None else np.asarray(charge, dtype=float).reshape(1, NT)
@@ -25,7 +38,9 @@ def _case(green_kw, load_kw=10.0, *, contract=False, clean=0.0, charge=None, dis
     gch = np.zeros((1, NT)) if grid_charge is None else np.asarray(grid_charge, dtype=float).reshape(1, NT)
     direct = np.minimum(green, load)
     h = {k: np.zeros((1, NT)) for k in HOURLY_NEEDS}
-    h.update(p_facility=load, p_it=load * 0.9, compute=load * 0.9, pue=np.full((1, NT), 1 / 0.9))
+    it = load * 0.9 if it_kw is None else np.full((1, NT), it_kw)
+    compute = load * 0.9 if compute_kw is None else np.full((1, NT), compute_kw)
+    h.update(p_facility=load, p_it=it, compute=compute, pue=load / it)
     h.update(
         p_pv=green,
         p_wind=np.zeros((1, NT)),
@@ -41,7 +56,7 @@ def _case(green_kw, load_kw=10.0, *, contract=False, clean=0.0, charge=None, dis
     )
     assert set(GREEN_HOURLY_NEEDS) <= set(h)
     pc = {
-        "capex_annual": np.zeros(1),
+        "capex_annual": np.array([capex]),
         "ppa_price": np.zeros(1),
         "export_contract": np.array([1.0 if contract else 0.0]),
         "export_price": np.array([0.3 if contract else 0.0]),
@@ -224,3 +239,21 @@ def test_monthly_clean_share_of_the_site_file_reaches_each_hour(tmp_path, monkey
     assert float(s.sel(time="2021-01-15T12").squeeze()) == 0.05
     assert float(s.sel(time="2021-07-15T12").squeeze()) == 0.35
     assert float(s.sel(time="2021-12-31T23").squeeze()) == 0.6
+
+
+def test_cost_per_compute_ranks_designs_where_cost_per_mwh_it_does_not():
+    """An air design and a liquid one doing the same work (8 kW of nominal compute every hour),
+    each with a 100 CNY green-plant annuity and no green energy; the air design's IT power includes
+    2 kW of server fans, the liquid design's none. By hand over 48 h at 0.5 CNY/kWh: air 528 kWh ×
+    0.5 + 100 = 364 CNY for 480 kWh IT; liquid 408 × 0.5 + 100 = 304 CNY for 384 kWh IT; both
+    deliver 384 nominal-server kWh. Per MWh IT the liquid design looks dearer (791.7 against
+    758.3), though it costs less for the same work (791.7 against 947.9)."""
+    air = _case(np.zeros(NT), 11.0, it_kw=10.0, compute_kw=8.0, capex=100.0)
+    liquid = _case(np.zeros(NT), 8.5, it_kw=8.0, compute_kw=8.0, capex=100.0)
+    assert (float(air["cost_total"][0]), float(liquid["cost_total"][0])) == pytest.approx((364.0, 304.0), rel=1e-12)
+    assert float(air["cost_per_mwh_it"][0]) == pytest.approx(364.0 / 0.48, rel=1e-12)
+    assert float(liquid["cost_per_mwh_it"][0]) == pytest.approx(304.0 / 0.384, rel=1e-12)
+    assert float(air["cost_per_compute"][0]) == pytest.approx(364.0 / 0.384, rel=1e-12)
+    assert float(liquid["cost_per_compute"][0]) == pytest.approx(304.0 / 0.384, rel=1e-12)
+    assert liquid["cost_per_mwh_it"][0] > air["cost_per_mwh_it"][0]  # the misleading order
+    assert liquid["cost_per_compute"][0] < air["cost_per_compute"][0]  # the order of the bills

@@ -457,7 +457,13 @@ def test_the_size_table_has_one_column_per_measure():
     def result(kind: str) -> SimpleNamespace:
         return SimpleNamespace(
             design="spray",
-            figures={"pue": 1.086, "energy_surplus": 14.4, "energy_green": 100.0, "cost_per_mwh_it": 392.0},
+            figures={
+                "pue": 1.086,
+                "energy_surplus": 14.4,
+                "energy_green": 100.0,
+                "cost_per_compute": 446.0,
+                "cost_per_mwh_it": 392.0,
+            },
             base={"pv_mw": 275.2, "wind_mw": 146.6, "storage_mw": 208.0, "storage_mwh": 616.4},
             target=SimpleNamespace(kind=kind, __str__=lambda self: kind),
             achieved=0.8 if kind != "days" else 300.0,
