@@ -631,11 +631,20 @@ def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Names
 
 
 def _free_name(stem: str, suffix: str, folder: Path) -> Path:
-    """``folder/stem.suffix``, or ``stem-2.suffix``, ``stem-3`` … — never an existing file."""
+    """``folder/stem.suffix``, or ``stem-2.suffix``, ``stem-3`` … — never an existing file.
+
+    A folder not there yet is checked (it can be made) but not made: the write makes it
+    (:func:`_write_outputs`, a study's checkpoint), so a refused command leaves none behind.
+    """
     from twin.core.io import OutputError
 
+    first = folder  # the outermost part missing: made and removed again, to know it can be made
+    while not os.path.lexists(first.parent) and first.parent != first.parent.parent:
+        first = first.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            first.mkdir()
+            first.rmdir()
     except OSError as exc:
         raise OutputError(
             f"--out-dir {folder}: cannot create the output folder ({exc.strerror}); pass -o FILE or another --out-dir"
@@ -712,7 +721,8 @@ def _check_outputs(
             if _same_file(p, path):
                 raise OutputError(f"{other} and {option} name the same file {p}; give each output its own name")
         written.append((option, value))
-        _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
+        if option != "--out-dir" or p.parent.is_dir():  # a free name in a folder not made yet: checked by _free_name
+            _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
         out.append((p, "csv" if option == "--csv" else "nc"))
     return out
 
@@ -739,10 +749,16 @@ def _scenario_inputs(sc: Any, args: argparse.Namespace) -> list[tuple[str, str |
 def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, dataset: Any = None) -> None:
     """Write ``ds`` (a Dataset, or a run's :class:`~twin.core.io.NcContent`) to each output;
     a CSV file from ``dataset()`` when given (building the Dataset only for a CSV file)."""
-    from twin.core.io import OutputExists, write_csv, write_netcdf
+    from twin.core.io import OutputError, OutputExists, write_csv, write_netcdf
 
     for path, kind in outputs:
         if kind == "auto":
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(
+                    f"--out-dir {path.parent}: cannot create the output folder ({exc.strerror})"
+                ) from None
             while True:  # another run may take the free name between the check and the write
                 try:
                     write_netcdf(ds, path)
@@ -840,7 +856,8 @@ def _planned_outputs(args: argparse.Namespace, stem: str, sc: Any) -> list[tuple
     outputs = [o for o in outputs if o[0] != Path(getattr(args, "save", None) or "\0")]
     if not args.output and not args.no_output:
         auto = _free_name(stem, ".nc", Path(args.out_dir))
-        _check_output("--out-dir", auto)
+        if auto.parent.is_dir():
+            _check_output("--out-dir", auto)
         outputs.insert(0, (auto, "auto"))
     return outputs
 

@@ -1163,3 +1163,44 @@ def test_a_run_without_o_says_where_it_wrote(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["run", "--site", "karamay", "--cooling", "free_air"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == f"wrote {Path('out', 'karamay-free_air.nc')}"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--site", "nowhere", "--cooling", "free_air"],
+        ["run", "--site", "qingyang", "--cooling", "spray", "--weather", "bad.epw"],
+        ["compare", "--site", "qingyang", "--cooling", "spray", "--weather", "bad.epw"],
+        ["sweep", "--site", "qingyang", "--cooling", "spray", "--grid", "facility.utilisation=0.5,2"],
+        [
+            "sweep",
+            "--site",
+            "qingyang",
+            "--cooling",
+            "spray",
+            "--grid",
+            "facility.utilisation=0.5,0.6",
+            "--set",
+            'weather.source="bad.epw"',
+        ],
+        ["run", "--site", "nowhere", "--cooling", "free_air", "--out-dir", "a/b"],
+    ],
+)
+def test_a_refused_command_creates_no_output_folder(argv, tmp_path, monkeypatch, capsys):
+    """The default out/ (or a new --out-dir) is made by the write, not before the command is accepted."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.epw").write_text("garbage\n")
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.epw"]
+
+
+def test_an_out_dir_that_cannot_be_made_is_refused_before_the_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f").write_text("mine")
+    for folder, why in (("f/x", "Not a directory"), ("f", "File exists")):
+        assert cli.main(["run", "--site", "qingyang", "--cooling", "spray", "--out-dir", folder]) == 2
+        assert capsys.readouterr().err == (
+            f"twin: error: --out-dir {folder}: cannot create the output folder ({why}); pass -o FILE or another --out-dir\n"
+        )
+    assert (tmp_path / "f").read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["f"]

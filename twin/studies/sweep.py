@@ -314,6 +314,7 @@ def run_sweep(
         spec_cases = None
     kernel = kernel_for(len(cases), kernel)  # one choice for the study, whichever process runs a block
     blocks = [(_block_of(cases, s, s + block), kernel) for s in range(0, len(cases), block)]
+    weather = prepare_weather(scenario)  # a refused weather file leaves no checkpoint (nor output folder)
     ckpt = None
     if out is not None:
         spec = {
@@ -325,7 +326,6 @@ def run_sweep(
         }
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), spec, force=force)
     try:
-        weather = prepare_weather(scenario)
         bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
         results = run_blocks(
             kpi_block,
