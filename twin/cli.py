@@ -1136,14 +1136,24 @@ _SIZE_OPTIONS = {
     "pv_type": "--pv",
     "wind": "--no-wind",
 }  # twin size's options by the SizingParams field they set
+_SIZE_FLAGS = {"wind": "--no-wind"}  # an option without a value, which sets its field to false
 
 
 def _size_options(exc: Exception) -> Exception:
-    """The error with each ``size.FIELD`` it names preceded by its option (``--pv-max-mw (size.pv_max_mw)``)."""
-    text = re.sub(
-        r"\bsize\.(\w+)", lambda m: f"{_SIZE_OPTIONS[m[1]]} ({m[0]})" if m[1] in _SIZE_OPTIONS else m[0], str(exc)
-    )
-    return type(exc)(text)
+    """The error with each ``size.FIELD`` it names preceded by its option (``--pv-max-mw (size.pv_max_mw)``);
+    a flag or a choice set is said as the user typed it (``--no-wind``, ``--pv none``), not as its field."""
+
+    def said(m: re.Match[str]) -> str:
+        field, value = m[1], m[2]
+        if field in _SIZE_FLAGS and value == "false":
+            return _SIZE_FLAGS[field]
+        if field not in _SIZE_OPTIONS:
+            return m[0]
+        if value is not None and value.startswith("'"):
+            return f"{_SIZE_OPTIONS[field]} {value[1:-1]}"
+        return f"{_SIZE_OPTIONS[field]} (size.{field})" + ("" if value is None else f" = {value}")
+
+    return type(exc)(re.sub(r"\bsize\.(\w+)(?: = (true|false|'[^']*'))?", said, str(exc)))
 
 
 def _size_params(args: argparse.Namespace) -> Any:

@@ -378,8 +378,12 @@ def test_outage_survival_hand_case():
         ),
         (
             ["--target", "cfe:0.5", "--clean-share", "0.3", "--pv", "none", "--no-wind"],
-            "--pv (size.pv_type) = 'none' and --no-wind (size.wind) = false: a base without PV or wind generates "
+            "cannot be met with --pv none and --no-wind: a base without PV or wind generates "
             "nothing green, so the most it reaches is 30.0 %",
+        ),
+        (
+            ["--target", "hourly:0.5", "--pv-max-mw", "0", "--no-wind"],
+            "cannot be met with --pv-max-mw (size.pv_max_mw) = 0 and --no-wind: a base",
         ),
         (
             ["--target", "days:0", "--pareto", "0:10:5", "--pv-max-mw", "0", "--no-wind"],
