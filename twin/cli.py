@@ -1187,16 +1187,21 @@ def _size_fields(args: argparse.Namespace) -> Any:
 
 
 def _pareto_values(text: str, kind: str) -> np.ndarray:
+    import math
+
     import numpy as np
 
-    from twin.core.fmt import number, span
+    from twin.core.fmt import number, read_float, span
     from twin.core.params import ConfigError
 
     parts = text.split(":")
     try:
-        lo, hi, step = (float(x) for x in parts)
+        lo, hi, step = (read_float(x) for x in parts)
     except ValueError:
         raise ConfigError(f"--pareto {text!r} must be START:STOP:STEP, e.g. 0.5:1.0:0.05") from None
+    bad = next((x for x in (lo, hi, step) if not math.isfinite(x)), None)
+    if bad is not None:
+        raise ConfigError(f"--pareto {text}: {bad!r} is not a finite number; give START:STOP:STEP, e.g. 0.5:1.0:0.05")
     if not (step > 0 and hi >= lo):
         raise ConfigError(f"--pareto {text!r}: need START ≤ STOP and STEP > 0 (START:STOP:STEP)")
     n = int(np.floor((hi - lo) / step + 1e-9)) + 1
@@ -1597,7 +1602,7 @@ def _number_in(kind: type, lo: float, hi: float | None, *, bounded: bool = True)
 
     def parse(text: str) -> Any:
         try:
-            v = kind(text)
+            v = (_float if kind is float else kind)(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}; allowed {rng}") from None
         if bounded and not (lo <= v and (hi is None or v <= hi)):
@@ -1631,6 +1636,17 @@ def _site_dir(text: str) -> str:
     except argparse.ArgumentTypeError as exc:
         raise argparse.ArgumentTypeError(f"{exc}; give a folder of site TOML files") from None
     return text
+
+
+def _float(text: str) -> float:
+    """An argparse type: a number, one typed beyond the largest float repeated as typed
+    (:func:`twin.core.fmt.read_float`: ``1e400``, not ``inf``) by the parameter's check."""
+    from twin.core.fmt import read_float
+
+    return read_float(text)
+
+
+_float.__name__ = "float"  # argparse's message for a text that is not a number: "invalid float value"
 
 
 def _int_in(lo: int, hi: int | None) -> Any:
@@ -1789,9 +1805,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         ("grid-cap-mw", "MW"),
         ("export-cap-mw", "MW"),
     ):
-        z.add_argument(f"--{name}", type=float, default=-1.0, metavar=unit, help="upper bound (default -1: none)")
+        z.add_argument(f"--{name}", type=_float, default=-1.0, metavar=unit, help="upper bound (default -1: none)")
     z.add_argument("--export-credit", action="store_true", help="annual matching counts exported green energy")
-    z.add_argument("--clean-share", type=float, default=0.0, help="clean share of grid imports for cfe: (default 0)")
+    z.add_argument("--clean-share", type=_float, default=0.0, help="clean share of grid imports for cfe: (default 0)")
     z.add_argument(
         "--rep-days",
         type=_number_in(int, 0, 366, bounded=False),
@@ -1801,7 +1817,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     z.add_argument(
         "--check-dispatch", choices=["green_first", "lp"], default="green_first", help="engine dispatch of the check"
     )
-    z.add_argument("--time-limit", type=float, default=120.0, help="solver time limit per solve, s (default 120)")
+    z.add_argument("--time-limit", type=_float, default=120.0, help="solver time limit per solve, s (default 120)")
     z.add_argument("--resilience", action="store_true", help="also print outage ride-through of the sized bases")
     z.add_argument("--weather", type=_path, help="weather file instead of the generated typical year")
     z.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=None, help="seed of the generated weather year")

@@ -1204,3 +1204,38 @@ def test_an_out_dir_that_cannot_be_made_is_refused_before_the_run(tmp_path, monk
             f"twin: error: --out-dir {folder}: cannot create the output folder ({why}); pass -o FILE or another --out-dir\n"
         )
     assert (tmp_path / "f").read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+_QUICK = ["--site", "qingyang", "--cooling", "spray"]
+_SIZE = ["size", "--site", "qingyang", "--target", "hourly:0.5"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["run", *_QUICK, "--no-output", "--set", "facility.utilisation=1e400"], "facility.utilisation"),
+        (["run", *_QUICK, "--no-output", "--set", "facility.utilisation=-1e400"], "facility.utilisation"),
+        (["run", *_QUICK, "--no-output", "--set", "weather.seed=1e400"], "weather.seed"),
+        (["run", "big.toml", "--no-output"], "big.toml: facility.utilisation"),
+        (["sweep", *_QUICK, "--grid", "facility.utilisation=0.5,1e400"], "facility.utilisation"),
+        (["sweep", *_QUICK, "--grid", "facility.utilisation=0.5:1e400:0.1"], "--grid"),
+        (["sweep", *_QUICK, "--list", "cases.csv"], "--list line 3"),
+        (["ensemble", *_QUICK, "--seeds", "1", "--warming", "0,1e400"], "--warming"),
+        (["size", "--site", "qingyang", "--target", "hourly:1e400"], "--target"),
+        ([*_SIZE, "--pareto", "0.5:1e400:0.1"], "--pareto"),
+        ([*_SIZE, "--pareto", "0.5:0.9:1e400"], "--pareto"),
+        ([*_SIZE, "--pv-max-mw", "1e400"], "--pv-max-mw"),
+        ([*_SIZE, "--clean-share", "1e400"], "--clean-share"),
+        ([*_SIZE, "--time-limit", "-1e400"], "--time-limit"),
+    ],
+)
+def test_a_number_beyond_the_largest_float_is_named_as_typed(argv, named, tmp_path, monkeypatch, capsys):
+    """1e400 reads as inf; every option, --set, grid, list and file says 1e400 (and why), never inf."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "big.toml").write_text('site = "qingyang"\ndesign = "spray"\n[facility]\nutilisation = 1e400\n')
+    (tmp_path / "cases.csv").write_text("facility.utilisation\n0.5\n1e400\n")
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error: ") and err.count("\n") == 1, err
+    assert named in err and "1e400 (beyond ±1.8e308, the largest number)" in err, err
+    assert "inf" not in err.replace("finite", ""), err

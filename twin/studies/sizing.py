@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from twin.core.fmt import number, span
+from twin.core.fmt import number, read_float, span
 from twin.core.params import ConfigError, Params, param
 from twin.money.economics import EconomicsParams, capital_recovery_factor, demand_cost, replacement_annuity
 from twin.money.economics import annual_cost as economics_annual_cost
@@ -118,9 +118,11 @@ def parse_target(text: str) -> Target:
     """``'hourly:0.8'``, ``'cfe:0.9'``, ``'annual:1'`` or ``'days:100'`` → :class:`Target`."""
     kind, sep, value = str(text).partition(":")
     try:
-        v = float(value)
+        v = read_float(value)
     except ValueError:
         v = float("nan")
+    if sep and value.strip() and not np.isnan(v) and not np.isfinite(v):
+        raise ConfigError(f"target {text!r}: {v!r} is not a finite number; give a share 0 … 1 or days 0 … 366")
     if not sep or not np.isfinite(v):
         raise ConfigError(
             f"target {text!r} is not KIND:VALUE; use hourly:0.8, cfe:0.9, annual:1.0 or days:100 "
