@@ -1022,6 +1022,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sc = Scenario.from_dict({"sites": [args.site], "designs": [args.cooling], "name": name, "preset": args.preset})
         stem = sc.name
     sc = _scenario_from_args(_weather_from_args(sc, args), args)
+    _set_not_swept(args, [k for k, _ in sc.sweep], "the scenario's [sweep]")
     outputs = _planned_outputs(args, stem, sc)
     if args.save:
         from twin.engine.config import save_scenario
@@ -1322,16 +1323,16 @@ def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
     return _scenario_from_args(sc, args), stem
 
 
-def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
+def _set_not_swept(
+    args: argparse.Namespace, swept: Sequence[str], where: str = "--grid, --list or the scenario's [sweep]"
+) -> None:
     """Refuse a ``--set`` of a key the study also varies (the swept values would hide it)."""
     from twin.core.params import ConfigError
 
-    for text in args.set:
+    for text in args.set or ():
         key = text.split("=", 1)[0].strip()
         if key in swept:
-            raise ConfigError(
-                f"--set {text}: {key} is also swept (--grid, --list or the scenario's [sweep]); give it once"
-            )
+            raise ConfigError(f"--set {text}: {key} is also swept ({where}); give it once")
 
 
 def _study_output(args: argparse.Namespace, stem: str, sc: Any) -> Path:

@@ -1239,3 +1239,15 @@ def test_a_number_beyond_the_largest_float_is_named_as_typed(argv, named, tmp_pa
     assert err.startswith("twin: error: ") and err.count("\n") == 1, err
     assert named in err and "1e400 (beyond ±1.8e308, the largest number)" in err, err
     assert "inf" not in err.replace("finite", ""), err
+
+
+def test_run_refuses_a_set_of_a_key_the_scenario_sweeps(tmp_path, capsys):
+    """The scenario's [sweep] replaced the --set value without a word (storage 200 and 400 MWh, not 1,600)."""
+    f = tmp_path / "s.toml"
+    f.write_text('site = "qingyang"\ndesign = "spray"\n[sweep]\n"facility.utilisation" = [0.5, 0.6]\n')
+    argv = ["run", str(f), "--no-output", "--set", "facility.utilisation=0.9"]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == (
+        "twin: error: --set facility.utilisation=0.9: facility.utilisation is also swept (the scenario's [sweep]); "
+        "give it once\n"
+    )
