@@ -10,6 +10,7 @@ keyed by that mapping, so many users share the work and memory stays bounded.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -50,6 +51,8 @@ __all__ = [
     "site_names",
     "study",
     "upload_epw",
+    "upload_name",
+    "upload_path",
 ]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "yinchuan_minning_green.toml"
@@ -233,8 +236,12 @@ def designs_at_site(sc: Scenario, i: int = 0) -> xr.Dataset:
 
 
 _UPLOAD_DIR: tempfile.TemporaryDirectory | None = None
-_UPLOADS: OrderedDict[str, Path] = OrderedDict()
+_UPLOADS: OrderedDict[tuple[str, str], Path] = OrderedDict()
+"""(content hash, name uploaded as) → the stored file: one file per upload of its own name."""
 _UPLOAD_NAMES: dict[str, str] = {}
+"""Stored file → the name shown for it: the name it was uploaded as, or ``NAME (2).epw`` where an
+upload of other bytes kept under the same name has it."""
+_UPLOAD_COUNT = itertools.count(1)
 _UPLOAD_LOCK = threading.Lock()
 UPLOADS_KEPT = 8
 
@@ -245,13 +252,15 @@ def upload_epw(
     """Check an uploaded EPW file; return the path a scenario can use, its Dataset and metadata.
 
     The reader takes a path, so the bytes go to a private temporary directory (memory-backed
-    ``/dev/shm`` where there is one) under their content hash; at most :data:`UPLOADS_KEPT`
-    files are kept, the oldest removed first. Raises :class:`weather.WeatherError` (too large,
-    not an EPW, a malformed line: the reader's own message), and with ``site`` the checks of a
-    run on the file (:func:`twin.engine.weather_source.check_for_run`: one whole year, a
-    station near the site; the CLI's messages). Every message names the file by ``filename``,
-    never by the private path; a warning of a station some way off is in ``metadata["warnings"]``
-    (the flagged records are in the reader's ``notes``).
+    ``/dev/shm`` where there is one), one file per upload's content and name (the same bytes
+    uploaded under two names are two files, each shown by its own name: :func:`upload_name`);
+    at most :data:`UPLOADS_KEPT` files are kept, the oldest removed first. Raises
+    :class:`weather.WeatherError` (too large, not an EPW, a malformed line: the reader's own
+    message), and with ``site`` the checks of a run on the file
+    (:func:`twin.engine.weather_source.check_for_run`: one whole year, a station near the site;
+    the CLI's messages). Every message names the file by ``filename``, never by the private
+    path; a warning of a station some way off is in ``metadata["warnings"]`` (the flagged
+    records are in the reader's ``notes``).
     """
     global _UPLOAD_DIR
     name = Path(filename).name or "upload.epw"
@@ -259,12 +268,13 @@ def upload_epw(
         raise weather.WeatherError(
             f"{name}: {len(content) / 1e6:.1f} MB is too large; an EPW year is about 1.6 MB (limit {EPW_MAX_BYTES / 1e6:.0f} MB)"
         )
-    digest = hashlib.sha256(content).hexdigest()[:16]
+    key = (hashlib.sha256(content).hexdigest()[:16], name)
     with _UPLOAD_LOCK:
         if _UPLOAD_DIR is None:
             base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
             _UPLOAD_DIR = tempfile.TemporaryDirectory(prefix="twin-dash-", dir=base)
-        path = Path(_UPLOAD_DIR.name) / f"{digest}.epw"
+        kept = _UPLOADS.get(key)
+        path = kept or Path(_UPLOAD_DIR.name) / f"{key[0]}-{next(_UPLOAD_COUNT)}.epw"
         path.write_bytes(content)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -273,14 +283,16 @@ def upload_epw(
             if site is not None:
                 check_for_run(ds, meta, site, name)
     except weather.WeatherError as exc:
-        path.unlink(missing_ok=True)
+        if kept is None:  # a kept upload stays: a scenario may use it (refused here for another site)
+            path.unlink(missing_ok=True)
         raise weather.WeatherError(str(exc).replace(str(path), name)) from None
     far = [str(w.message).replace(str(path), name) for w in caught if issubclass(w.category, StationWarning)]
     meta = {**meta, "warnings": far}
     with _UPLOAD_LOCK:
-        _UPLOAD_NAMES[str(path)] = name
-        _UPLOADS[digest] = path
-        _UPLOADS.move_to_end(digest)
+        if str(path) not in _UPLOAD_NAMES:
+            _UPLOAD_NAMES[str(path)] = _own_name(name, set(_UPLOAD_NAMES.values()))
+        _UPLOADS[key] = path
+        _UPLOADS.move_to_end(key)
         while len(_UPLOADS) > UPLOADS_KEPT:
             _, old = _UPLOADS.popitem(last=False)
             old.unlink(missing_ok=True)
@@ -288,16 +300,35 @@ def upload_epw(
     return str(path), ds, meta
 
 
+def _own_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``stem (2).epw``, ``stem (3).epw`` … where another kept upload is shown as it."""
+    stem, suffix = os.path.splitext(name)
+    names = itertools.chain([name], (f"{stem} ({k}){suffix}" for k in itertools.count(2)))
+    return next(n for n in names if n not in taken)
+
+
+def upload_name(source: str) -> str | None:
+    """The name an uploaded file kept at ``source`` is shown by; None for any other source."""
+    with _UPLOAD_LOCK:
+        return _UPLOAD_NAMES.get(source)
+
+
+def upload_path(name: str) -> str | None:
+    """The stored file of the kept upload shown as ``name`` (:func:`upload_name`); None if none is."""
+    with _UPLOAD_LOCK:
+        return next((path for path, shown in _UPLOAD_NAMES.items() if shown == name), None)
+
+
 def public_text(text: str) -> str:
-    """A message with every uploaded file's private path replaced by the name it was uploaded
-    as (a path of an upload no longer kept: by the words "an uploaded file")."""
+    """A message with every uploaded file's private path replaced by the name it is shown by
+    (a path of an upload no longer kept: by the words "an uploaded file")."""
     if _UPLOAD_DIR is None or _UPLOAD_DIR.name not in text:
         return text
     with _UPLOAD_LOCK:
         names = dict(_UPLOAD_NAMES)
     for path, name in names.items():
         text = text.replace(path, name)
-    return re.sub(re.escape(_UPLOAD_DIR.name) + r"/[0-9a-f]+\.epw", "an uploaded file", text)
+    return re.sub(re.escape(_UPLOAD_DIR.name) + r"/[0-9a-f]+(-[0-9]+)?\.epw", "an uploaded file", text)
 
 
 def scenario_kpis(sc: Scenario) -> xr.Dataset:

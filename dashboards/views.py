@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import json
 import math
 import tempfile
 from pathlib import Path
@@ -264,11 +265,14 @@ def amount(v: float, decimals: int = 2) -> str:
 
 
 def scenario_toml(sc: Scenario) -> str:
-    """A scenario as the TOML text :func:`twin.save_scenario` writes."""
+    """A scenario as the TOML text :func:`twin.save_scenario` writes; an uploaded weather file by
+    the name it was uploaded as, never its private path (:func:`apply_toml` reads the name back)."""
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "scenario.toml"
         save_scenario(sc, p)
-        return p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8")
+    shown = data.upload_name(sc.weather.source)  # a private path is plain text: no TOML escapes in it
+    return text if shown is None else text.replace(f'"{sc.weather.source}"', json.dumps(shown, ensure_ascii=False))
 
 
 def apply_toml(text: str) -> tuple[dict[str, Any] | None, str]:
@@ -279,13 +283,17 @@ def apply_toml(text: str) -> tuple[dict[str, Any] | None, str]:
     (:func:`dashboards.data.check_runs`: every site resolved once, the weather of every site
     read and checked against it, every case through the engine). The message is the one
     ``twin run`` prints after ``twin: error:`` for the same file content (an uploaded file named
-    as it was uploaded).
+    as it was uploaded). A ``weather.source`` that is the name a kept upload is shown by
+    (:func:`scenario_toml`) is that upload's file.
     """
     try:
         sc = scenario_from_text(text or "", "scenario")
     except USER_ERRORS as exc:
         msg = str(exc)
         return None, msg if msg.startswith("scenario") else f"scenario: {msg}"
+    kept = data.upload_path(sc.weather.source)  # an upload, as the editor names it
+    if kept is not None:
+        sc = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, source=kept))
     try:
         data.check_runs(sc)
     except USER_ERRORS as exc:

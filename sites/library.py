@@ -34,7 +34,7 @@ from weather.dataset import (
     wind_lags_problem,
 )
 from weather.files import input_dir, input_dirs
-from weather.fmt import given, number, span
+from weather.fmt import given, number, read_float, span
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -599,7 +599,7 @@ def _read_site_file_cached(path: str, mtime_ns: int) -> Site:
     p = Path(path)
     try:
         with p.open("rb") as fh:
-            data = tomllib.load(fh)
+            data = tomllib.load(fh, parse_float=read_float)
     except OSError as exc:
         raise SiteError(f"{p}: cannot read site file ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:

@@ -631,11 +631,20 @@ def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Names
 
 
 def _free_name(stem: str, suffix: str, folder: Path) -> Path:
-    """``folder/stem.suffix``, or ``stem-2.suffix``, ``stem-3`` … — never an existing file."""
+    """``folder/stem.suffix``, or ``stem-2.suffix``, ``stem-3`` … — never an existing file.
+
+    A folder not there yet is checked (it can be made) but not made: the write makes it
+    (:func:`_write_outputs`, a study's checkpoint), so a refused command leaves none behind.
+    """
     from twin.core.io import OutputError
 
+    first = folder  # the outermost part missing: made and removed again, to know it can be made
+    while not os.path.lexists(first.parent) and first.parent != first.parent.parent:
+        first = first.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            first.mkdir()
+            first.rmdir()
     except OSError as exc:
         raise OutputError(
             f"--out-dir {folder}: cannot create the output folder ({exc.strerror}); pass -o FILE or another --out-dir"
@@ -712,7 +721,8 @@ def _check_outputs(
             if _same_file(p, path):
                 raise OutputError(f"{other} and {option} name the same file {p}; give each output its own name")
         written.append((option, value))
-        _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
+        if option != "--out-dir" or p.parent.is_dir():  # a free name in a folder not made yet: checked by _free_name
+            _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
         out.append((p, "csv" if option == "--csv" else "nc"))
     return out
 
@@ -739,10 +749,16 @@ def _scenario_inputs(sc: Any, args: argparse.Namespace) -> list[tuple[str, str |
 def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, dataset: Any = None) -> None:
     """Write ``ds`` (a Dataset, or a run's :class:`~twin.core.io.NcContent`) to each output;
     a CSV file from ``dataset()`` when given (building the Dataset only for a CSV file)."""
-    from twin.core.io import OutputExists, write_csv, write_netcdf
+    from twin.core.io import OutputError, OutputExists, write_csv, write_netcdf
 
     for path, kind in outputs:
         if kind == "auto":
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(
+                    f"--out-dir {path.parent}: cannot create the output folder ({exc.strerror})"
+                ) from None
             while True:  # another run may take the free name between the check and the write
                 try:
                     write_netcdf(ds, path)
@@ -844,7 +860,8 @@ def _planned_outputs(args: argparse.Namespace, stem: str, sc: Any) -> list[tuple
     outputs = [o for o in outputs if o[0] != Path(getattr(args, "save", None) or "\0")]
     if not args.output and not args.no_output:
         auto = _free_name(stem, ".nc", Path(args.out_dir))
-        _check_output("--out-dir", auto)
+        if auto.parent.is_dir():
+            _check_output("--out-dir", auto)
         outputs.insert(0, (auto, "auto"))
     return outputs
 
@@ -1011,6 +1028,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sc = Scenario.from_dict({"sites": [args.site], "designs": [args.cooling], "name": name, "preset": args.preset})
         stem = sc.name
     sc = _scenario_from_args(_weather_from_args(sc, args), args)
+    _set_not_swept(args, [k for k, _ in sc.sweep], "the scenario's [sweep]")
     outputs = _planned_outputs(args, stem, sc)
     if args.save:
         from twin.engine.config import save_scenario
@@ -1125,14 +1143,24 @@ _SIZE_OPTIONS = {
     "pv_type": "--pv",
     "wind": "--no-wind",
 }  # twin size's options by the SizingParams field they set
+_SIZE_FLAGS = {"wind": "--no-wind"}  # an option without a value, which sets its field to false
 
 
 def _size_options(exc: Exception) -> Exception:
-    """The error with each ``size.FIELD`` it names preceded by its option (``--pv-max-mw (size.pv_max_mw)``)."""
-    text = re.sub(
-        r"\bsize\.(\w+)", lambda m: f"{_SIZE_OPTIONS[m[1]]} ({m[0]})" if m[1] in _SIZE_OPTIONS else m[0], str(exc)
-    )
-    return type(exc)(text)
+    """The error with each ``size.FIELD`` it names preceded by its option (``--pv-max-mw (size.pv_max_mw)``);
+    a flag or a choice set is said as the user typed it (``--no-wind``, ``--pv none``), not as its field."""
+
+    def said(m: re.Match[str]) -> str:
+        field, value = m[1], m[2]
+        if field in _SIZE_FLAGS and value == "false":
+            return _SIZE_FLAGS[field]
+        if field not in _SIZE_OPTIONS:
+            return m[0]
+        if value is not None and value.startswith("'"):
+            return f"{_SIZE_OPTIONS[field]} {value[1:-1]}"
+        return f"{_SIZE_OPTIONS[field]} (size.{field})" + ("" if value is None else f" = {value}")
+
+    return type(exc)(re.sub(r"\bsize\.(\w+)(?: = (true|false|'[^']*'))?", said, str(exc)))
 
 
 def _size_params(args: argparse.Namespace) -> Any:
@@ -1166,16 +1194,21 @@ def _size_fields(args: argparse.Namespace) -> Any:
 
 
 def _pareto_values(text: str, kind: str) -> np.ndarray:
+    import math
+
     import numpy as np
 
-    from twin.core.fmt import number, span
+    from twin.core.fmt import number, read_float, span
     from twin.core.params import ConfigError
 
     parts = text.split(":")
     try:
-        lo, hi, step = (float(x) for x in parts)
+        lo, hi, step = (read_float(x) for x in parts)
     except ValueError:
         raise ConfigError(f"--pareto {text!r} must be START:STOP:STEP, e.g. 0.5:1.0:0.05") from None
+    bad = next((x for x in (lo, hi, step) if not math.isfinite(x)), None)
+    if bad is not None:
+        raise ConfigError(f"--pareto {text}: {bad!r} is not a finite number; give START:STOP:STEP, e.g. 0.5:1.0:0.05")
     if not (step > 0 and hi >= lo):
         raise ConfigError(f"--pareto {text!r}: need START ≤ STOP and STEP > 0 (START:STOP:STEP)")
     n = int(np.floor((hi - lo) / step + 1e-9)) + 1
@@ -1296,16 +1329,16 @@ def _study_scenario(args: argparse.Namespace) -> tuple[Any, str]:
     return _scenario_from_args(sc, args), stem
 
 
-def _set_not_swept(args: argparse.Namespace, swept: Sequence[str]) -> None:
+def _set_not_swept(
+    args: argparse.Namespace, swept: Sequence[str], where: str = "--grid, --list or the scenario's [sweep]"
+) -> None:
     """Refuse a ``--set`` of a key the study also varies (the swept values would hide it)."""
     from twin.core.params import ConfigError
 
-    for text in args.set:
+    for text in args.set or ():
         key = text.split("=", 1)[0].strip()
         if key in swept:
-            raise ConfigError(
-                f"--set {text}: {key} is also swept (--grid, --list or the scenario's [sweep]); give it once"
-            )
+            raise ConfigError(f"--set {text}: {key} is also swept ({where}); give it once")
 
 
 def _study_output(args: argparse.Namespace, stem: str, sc: Any) -> Path:
@@ -1577,7 +1610,7 @@ def _number_in(kind: type, lo: float, hi: float | None, *, bounded: bool = True)
 
     def parse(text: str) -> Any:
         try:
-            v = kind(text)
+            v = (_float if kind is float else kind)(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}; allowed {rng}") from None
         if bounded and not (lo <= v and (hi is None or v <= hi)):
@@ -1620,6 +1653,17 @@ def _site_dir(text: str) -> str:
     except argparse.ArgumentTypeError as exc:
         raise argparse.ArgumentTypeError(f"{exc}; give a folder of site TOML files") from None
     return text
+
+
+def _float(text: str) -> float:
+    """An argparse type: a number, one typed beyond the largest float repeated as typed
+    (:func:`twin.core.fmt.read_float`: ``1e400``, not ``inf``) by the parameter's check."""
+    from twin.core.fmt import read_float
+
+    return read_float(text)
+
+
+_float.__name__ = "float"  # argparse's message for a text that is not a number: "invalid float value"
 
 
 def _int_in(lo: int, hi: int | None) -> Any:
@@ -1779,9 +1823,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         ("grid-cap-mw", "MW"),
         ("export-cap-mw", "MW"),
     ):
-        z.add_argument(f"--{name}", type=float, default=-1.0, metavar=unit, help="upper bound (default -1: none)")
+        z.add_argument(f"--{name}", type=_float, default=-1.0, metavar=unit, help="upper bound (default -1: none)")
     z.add_argument("--export-credit", action="store_true", help="annual matching counts exported green energy")
-    z.add_argument("--clean-share", type=float, default=0.0, help="clean share of grid imports for cfe: (default 0)")
+    z.add_argument("--clean-share", type=_float, default=0.0, help="clean share of grid imports for cfe: (default 0)")
     z.add_argument(
         "--rep-days",
         type=_number_in(int, 0, 366, bounded=False),
@@ -1791,7 +1835,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     z.add_argument(
         "--check-dispatch", choices=["green_first", "lp"], default="green_first", help="engine dispatch of the check"
     )
-    z.add_argument("--time-limit", type=float, default=120.0, help="solver time limit per solve, s (default 120)")
+    z.add_argument("--time-limit", type=_float, default=120.0, help="solver time limit per solve, s (default 120)")
     z.add_argument("--resilience", action="store_true", help="also print outage ride-through of the sized bases")
     z.add_argument("--weather", type=_path, help="weather file instead of the generated typical year")
     z.add_argument("--seed", type=_int_in(0, 2**31 - 1), default=None, help="seed of the generated weather year")

@@ -13,7 +13,7 @@ import math
 from numbers import Integral
 from typing import SupportsFloat
 
-__all__ = ["given", "number", "span"]
+__all__ = ["Overflow", "given", "number", "read_float", "span"]
 
 _PLAIN_BELOW = 100_000
 """Whole numbers from here on get thousands separators (2,147,483,647); below it they do not
@@ -109,3 +109,41 @@ def _given(value: object) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k} = {_given(v)}" for k, v in value.items()) + "}"
     return repr(value)
+
+
+class Overflow(float):
+    """A number typed beyond the largest float (``1e400``): infinite, and repeated as typed.
+
+    ``float("1e400")`` is ``inf``; a message naming the value says ``1e400 (beyond ±1.8e308, the
+    largest number)``, not ``inf``, which the user never typed.
+    """
+
+    text: str
+
+    def __new__(cls, text: str) -> Overflow:
+        self = super().__new__(cls, text)
+        self.text = text.strip()
+        return self
+
+    def __repr__(self) -> str:
+        return f"{self.text} (beyond ±1.8e308, the largest number)"
+
+    __str__ = __repr__
+
+
+def read_float(text: str) -> float:
+    """``float(text)``, except that a number beyond the largest float is an :class:`Overflow`.
+
+    For every number a user types: tomllib's ``parse_float`` (scenario and site files, ``--set``)
+    and the command line's number options. ``inf`` and ``nan`` typed as such stay plain floats.
+    Raises ``ValueError`` as ``float`` does.
+
+    Examples
+    --------
+    >>> read_float("1e400"), read_float("0.5"), read_float("-inf")
+    (1e400 (beyond ±1.8e308, the largest number), 0.5, -inf)
+    """
+    value = float(text)
+    if math.isinf(value) and "inf" not in text.lower():
+        return Overflow(text)
+    return value

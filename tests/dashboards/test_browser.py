@@ -454,3 +454,27 @@ def test_a_number_beyond_a_float_says_so(page, server):
     _settle(page)
     _enter(page, "#green-start", "1e400")
     _error_says(page, "#green-start-error", "dispatch_plot.start_day = 1e400 is not a finite number")
+
+
+def test_an_uploaded_epw_is_shown_by_its_name_in_the_editor_and_applies(page, server):
+    """The editor said weather.source = "/dev/shm/twin-dash-…"; it says the upload's name, and Apply runs on it."""
+    from tests.conftest import epw_path
+
+    page.goto(server + "/scenario")
+    page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+    page.set_input_files(
+        "#sc-upload input[type=file]",
+        files=[{"name": "mine.epw", "mimeType": "text/plain", "buffer": epw_path("yinchuan").read_bytes()}],
+    )
+    page.locator("#sc-upload-message .ok").wait_for()
+    page.wait_for_function("() => document.querySelector('#sc-text').value.includes('source = \"mine.epw\"')")
+    text = page.input_value("#sc-text")
+    assert "/dev/shm" not in text and "twin-dash-" not in text
+    page.fill("#sc-text", text.replace("utilisation = 0.7", "utilisation = 0.6"))
+    page.click("#sc-apply")
+    page.locator("#sc-message .ok").wait_for()
+    page.wait_for_function("() => document.querySelector('#sc-text').value.includes('utilisation = 0.6')")
+    assert 'source = "mine.epw"' in page.input_value("#sc-text")
+    _settle(page)
+    assert "mine.epw" in page.inner_text("#sc-sources") and "twin-dash-" not in page.inner_text("#sc-sources")
+    _shot(page, "scenario-upload-applied")

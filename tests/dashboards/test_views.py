@@ -679,3 +679,38 @@ def test_overview_cards_show_cost_per_unit_of_compute(example):
     cards = {c.children[1].children[0].id: c.children[1].children[0].children for c in views.kpi_cards(k)}
     assert cards["kpi-cost_per_compute"] == f"{float(k['cost_total']) / float(k['compute_delivered']):,.0f}"
     assert "kpi-cost_per_mwh_it" in cards
+
+
+def test_the_editor_shows_an_upload_by_its_own_name_and_apply_reads_it_back(example):
+    """The TOML editor said weather.source = "/dev/shm/twin-dash-…/….epw"; it says the upload's name,
+    and Apply of that text runs on the upload (an edit beside it kept)."""
+    sc, _, _ = example
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
+    assert new is not None, msg
+    text = views.scenario_toml(data.from_dict(new))
+    assert 'source = "mine.epw"' in text and data._UPLOAD_DIR.name not in text
+    back, err = views.apply_toml(text.replace("utilisation = 0.7", "utilisation = 0.6"))
+    assert err == "" and back is not None
+    assert back["weather"]["source"] == new["weather"]["source"]  # the stored upload, not a file "mine.epw"
+    assert back["facility"]["utilisation"] == 0.6
+    views.load_case(back, 0)  # runs
+
+
+def test_two_uploads_of_the_same_bytes_keep_their_own_names(example):
+    """The same bytes uploaded as a.epw and b.epw were one stored file, shown as b.epw for both."""
+    sc, _, _ = example
+    raw = epw_path("yinchuan").read_bytes()
+    a, _ = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "a.epw")
+    b, _ = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "b.epw")
+    again, _ = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "a.epw")
+    assert a is not None and b is not None and again is not None
+    assert a["weather"]["source"] == again["weather"]["source"] != b["weather"]["source"]
+    for d, name in ((a, "a.epw"), (b, "b.epw")):
+        up = data.from_dict(d)
+        assert {r[0]: r[1] for r in views.non_default_params(up)}["weather.source"] == name
+        assert f'source = "{name}"' in views.scenario_toml(up)
+        assert views.message(f"{up.weather.source}: gone") == f"{name}: gone"
+    other = raw.replace(b"\n", b"\r\n", 1)  # other bytes under a name already shown
+    c, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(other), "a.epw")
+    assert c is not None, msg
+    assert 'source = "a (2).epw"' in views.scenario_toml(data.from_dict(c))

@@ -1232,3 +1232,91 @@ def test_the_run_table_ranks_designs_by_cost_per_unit_of_compute(capsys):
     per_compute, per_it = ([float(r[rows[0].index(h)].replace(",", "")) for r in rows[2:]] for h in HEADS)
     assert per_compute[1] < per_compute[0] and per_it[1] > per_it[0]
     assert "CNY/MWh compute = electricity cost per nominal-server MWh of work: rank designs by it" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--site", "nowhere", "--cooling", "free_air"],
+        ["run", "--site", "qingyang", "--cooling", "spray", "--weather", "bad.epw"],
+        ["compare", "--site", "qingyang", "--cooling", "spray", "--weather", "bad.epw"],
+        ["sweep", "--site", "qingyang", "--cooling", "spray", "--grid", "facility.utilisation=0.5,2"],
+        [
+            "sweep",
+            "--site",
+            "qingyang",
+            "--cooling",
+            "spray",
+            "--grid",
+            "facility.utilisation=0.5,0.6",
+            "--set",
+            'weather.source="bad.epw"',
+        ],
+        ["run", "--site", "nowhere", "--cooling", "free_air", "--out-dir", "a/b"],
+    ],
+)
+def test_a_refused_command_creates_no_output_folder(argv, tmp_path, monkeypatch, capsys):
+    """The default out/ (or a new --out-dir) is made by the write, not before the command is accepted."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.epw").write_text("garbage\n")
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.epw"]
+
+
+def test_an_out_dir_that_cannot_be_made_is_refused_before_the_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f").write_text("mine")
+    for folder, why in (("f/x", "Not a directory"), ("f", "File exists")):
+        assert cli.main(["run", "--site", "qingyang", "--cooling", "spray", "--out-dir", folder]) == 2
+        assert capsys.readouterr().err == (
+            f"twin: error: --out-dir {folder}: cannot create the output folder ({why}); pass -o FILE or another --out-dir\n"
+        )
+    assert (tmp_path / "f").read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+_QUICK = ["--site", "qingyang", "--cooling", "spray"]
+_SIZE = ["size", "--site", "qingyang", "--target", "hourly:0.5"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["run", *_QUICK, "--no-output", "--set", "facility.utilisation=1e400"], "facility.utilisation"),
+        (["run", *_QUICK, "--no-output", "--set", "facility.utilisation=-1e400"], "facility.utilisation"),
+        (["run", *_QUICK, "--no-output", "--set", "weather.seed=1e400"], "weather.seed"),
+        (["run", "big.toml", "--no-output"], "big.toml: facility.utilisation"),
+        (["sweep", *_QUICK, "--grid", "facility.utilisation=0.5,1e400"], "facility.utilisation"),
+        (["sweep", *_QUICK, "--grid", "facility.utilisation=0.5:1e400:0.1"], "--grid"),
+        (["sweep", *_QUICK, "--list", "cases.csv"], "--list line 3"),
+        (["ensemble", *_QUICK, "--seeds", "1", "--warming", "0,1e400"], "--warming"),
+        (["size", "--site", "qingyang", "--target", "hourly:1e400"], "--target"),
+        ([*_SIZE, "--pareto", "0.5:1e400:0.1"], "--pareto"),
+        ([*_SIZE, "--pareto", "0.5:0.9:1e400"], "--pareto"),
+        ([*_SIZE, "--pv-max-mw", "1e400"], "--pv-max-mw"),
+        ([*_SIZE, "--clean-share", "1e400"], "--clean-share"),
+        ([*_SIZE, "--time-limit", "-1e400"], "--time-limit"),
+    ],
+)
+def test_a_number_beyond_the_largest_float_is_named_as_typed(argv, named, tmp_path, monkeypatch, capsys):
+    """1e400 reads as inf; every option, --set, grid, list and file says 1e400 (and why), never inf."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "big.toml").write_text('site = "qingyang"\ndesign = "spray"\n[facility]\nutilisation = 1e400\n')
+    (tmp_path / "cases.csv").write_text("facility.utilisation\n0.5\n1e400\n")
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error: ") and err.count("\n") == 1, err
+    assert named in err and "1e400 (beyond ±1.8e308, the largest number)" in err, err
+    assert "inf" not in err.replace("finite", ""), err
+
+
+def test_run_refuses_a_set_of_a_key_the_scenario_sweeps(tmp_path, capsys):
+    """The scenario's [sweep] replaced the --set value without a word (storage 200 and 400 MWh, not 1,600)."""
+    f = tmp_path / "s.toml"
+    f.write_text('site = "qingyang"\ndesign = "spray"\n[sweep]\n"facility.utilisation" = [0.5, 0.6]\n')
+    argv = ["run", str(f), "--no-output", "--set", "facility.utilisation=0.9"]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == (
+        "twin: error: --set facility.utilisation=0.9: facility.utilisation is also swept (the scenario's [sweep]); "
+        "give it once\n"
+    )

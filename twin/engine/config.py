@@ -57,7 +57,7 @@ from twin.building.cooling import DESIGNS, get_design
 from twin.building.electrical import ElectricalParams
 from twin.building.heat_reuse import HeatReuseParams
 from twin.building.it_load import ITParams
-from twin.core.fmt import given
+from twin.core.fmt import given, read_float
 from twin.core.io import atomic_write
 from twin.core.params import ConfigError, Params, param, repeated
 from twin.core.runtime import check_cases
@@ -756,7 +756,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ConfigError(f"--set {text!r}: write SECTION.NAME=VALUE, e.g. facility.it_capacity_kw=50000")
     raw = raw.strip()
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
+        value = tomllib.loads(f"v = {raw}", parse_float=read_float)["v"]
     except tomllib.TOMLDecodeError:
         value = raw
     section, _, name = key.rpartition(".")
@@ -837,7 +837,7 @@ def scenario_from_text(text: str, where: str = "scenario") -> Scenario:
     (``ConfigError``, every message starting with ``where``) when it is not TOML, when it is
     empty or holds only comments, or when a value is not allowed."""
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text, parse_float=read_float)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
     if not data:

@@ -1032,6 +1032,8 @@ class Checked:
     check: dict[str, Any]
     got: float
     note: str = ""
+    sized_for: Target | None = None
+    """The target whose search ran this round (a frontier pools the rounds of all its targets)."""
 
     def meets(self, target: Target) -> bool:
         return self.got >= target.value - MEETS
@@ -1165,7 +1167,7 @@ def size_design(
     def evaluate(x: float) -> Checked:
         r = lp.solve(Target(target.kind, x))
         chk = engine_check(inp, i, r.base, sp)
-        return Checked(x, r, chk, _measure(chk["shares"], target.kind))
+        return Checked(x, r, chk, _measure(chk["shares"], target.kind), sized_for=target)
 
     tried = _search(evaluate, target, top)
     pool.extend(tried)
@@ -1180,7 +1182,7 @@ def size_design(
         full = SizingLP(prof, target.kind, sp, case.storage, case.economics).solve(target)
         chk = engine_check(inp, i, full.base, sp)
         note = "the representative days could not reach the target; solved on the full hourly year"
-        chosen = Checked(target.value, full, chk, _measure(chk["shares"], target.kind), note)
+        chosen = Checked(target.value, full, chk, _measure(chk["shares"], target.kind), note, target)
         tried.append(chosen)
         pool.append(chosen)
     iterations = [(c.x, c.got, c.check["cost"]) for c in tried]
@@ -1188,11 +1190,26 @@ def size_design(
 
 
 def _cheapest_result(design: str, target: Target, r: SizingResult | None, pool: list[Checked]) -> SizingResult | None:
-    """``r`` (a sizing for ``target``, None if it failed), or the cheaper base of ``pool`` that meets the target too."""
+    """``r`` (a sizing for ``target``, None if it failed), or the cheaper base of ``pool`` that meets the target too.
+
+    A base from another target's round keeps this target's own search: its ``lp_target`` (NaN if
+    the search failed), ``iterations`` and ``seconds``; its note says which target's round sized
+    the base (and that round's own note, e.g. a full-year solve, in brackets).
+    """
     c = cheapest(pool, target)
     if c is None or (r is not None and c.check["cost"] >= r.cost):
         return r
-    return _result(design, target, c, r.iterations if r else [], r.seconds if r else 0.0)
+    pooled = _result(
+        design, target, dataclasses.replace(c, note=""), r.iterations if r else [], r.seconds if r else 0.0
+    )
+    search = f"the search for {c.sized_for}" if c.sized_for is not None else "another target's search"
+    origin = f"its base is a cheaper one sized in {search} (LP target {c.x:.4g})"
+    origin += f" ({c.note})" if c.note else ""
+    return dataclasses.replace(
+        pooled,
+        lp_target=r.lp_target if r is not None else float("nan"),
+        note="; ".join(n for n in (origin, pooled.note) if n),
+    )
 
 
 def build_lp(inp: SizingInputs, i: int, kind: str, sp: SizingParams) -> SizingLP:
@@ -1321,7 +1338,7 @@ _RESULT_VARS = {
     "cost_per_compute": ("CNY MWh-1", "annual cost per nominal-server MWh of compute delivered, engine"),
     "cost_per_mwh_it": ("CNY MWh-1", "annual cost per MWh of IT energy, engine"),
     "cost_lp": ("CNY yr-1", "the reduced LP's estimate of the annual cost"),
-    "lp_target": ("1", "target value the LP was given after the engine's correction"),
+    "lp_target": ("1", "target value the point's search gave the LP after the engine's correction"),
     "pue": ("1", "annual PUE of the design"),
     "energy_surplus": ("MWh", "green energy exported or curtailed, engine"),
     "energy_grid_import": ("MWh", "grid import, engine"),

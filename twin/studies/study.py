@@ -120,8 +120,10 @@ class Checkpoint:
             if not force:
                 raise OutputError(f"{self.path} is unreadable as a checkpoint; remove it or pass --force to discard it")
             self.path.unlink()
-        if not self.path.parent.is_dir():
-            raise OutputError(f"{self.path}: directory {self.path.parent} does not exist")
+        try:  # the output's folder is made here, once the study's inputs have been accepted
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot create the directory {self.path.parent} ({exc.strerror})") from None
         self.path.mkdir(exist_ok=True)
         self._hold()
         try:

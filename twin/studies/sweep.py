@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from twin.core.fmt import read_float
 from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError, repeated
 from twin.core.runtime import MAX_CASES, ResourceError
@@ -56,7 +57,7 @@ def _value(text: str) -> Any:
     t = text.strip()
     if t.lower() in ("true", "false"):
         return t.lower() == "true"
-    for kind in (int, float):
+    for kind in (int, read_float):
         try:
             return kind(t)
         except ValueError:
@@ -82,7 +83,10 @@ def parse_grid(spec: str) -> tuple[str, tuple[Any, ...]]:
         if len(parts) != 3 or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in nums):
             raise ConfigError(f"--grid {spec!r}: a range is start:stop:step with three numbers")
         start, stop, step = (float(x) for x in nums)
-        if not all(map(math.isfinite, (start, stop, step))) or step <= 0 or stop < start:
+        bad = next((t.strip() for t, x in zip(parts, (start, stop, step), strict=True) if not math.isfinite(x)), None)
+        if bad is not None:
+            raise ConfigError(f"--grid {spec!r}: {read_float(bad)!r} is not a finite number; give start:stop:step")
+        if step <= 0 or stop < start:
             raise ConfigError(f"--grid {spec!r}: need start ≤ stop and step > 0")
         n = math.floor((stop - start) / step + 1e-9) + 1
         if n > 100_000:
@@ -314,6 +318,7 @@ def run_sweep(
         spec_cases = None
     kernel = kernel_for(len(cases), kernel)  # one choice for the study, whichever process runs a block
     blocks = [(_block_of(cases, s, s + block), kernel) for s in range(0, len(cases), block)]
+    weather = prepare_weather(scenario)  # a refused weather file leaves no checkpoint (nor output folder)
     ckpt = None
     if out is not None:
         spec = {
@@ -325,7 +330,6 @@ def run_sweep(
         }
         ckpt = Checkpoint(out.with_name(out.name + ".checkpoint"), spec, force=force)
     try:
-        weather = prepare_weather(scenario)
         bar = Progress(len(blocks), f"sweep {len(cases)} cases") if progress else None
         results = run_blocks(
             kpi_block,

@@ -10,12 +10,13 @@ battery stands idle; the reserve is topped up by the battery management, not mod
 
 **The year ends where it began** (PyPSA's ``cyclic_state_of_charge``): the state of charge at
 the start of the year equals the state at its end, so every kWh discharged was charged in the
-same year and no energy comes from nowhere. The LP states it as a constraint; green-first
-runs the year again from the end state of the pass before (the end state no longer depends
-on the start once the battery has been full or empty at some hour, so a second pass usually
-settles it; a pass stops as soon as its trajectory meets the previous one). Whatever a
-battery that never fills or empties still ends below its start after :data:`CYCLIC_PASSES`
-passes is returned as ``deficit`` (kWh), which the accounting buys from the grid.
+same year and no energy comes from nowhere. The LP states it as a constraint; green-first finds
+the start state as the fixed point of the year's map (start state → end state):
+:data:`CYCLIC_PASSES` passes from ``soc_initial`` (the second from the first's end state) settle
+every store that fills or empties in the year; a store still unsettled (one whose time constant
+is years, such as a tiny power rating on a large store) is solved by :func:`cyclic_start`.
+What the year still ends below its start (at most the tolerance ``1e-9 (soc_max − soc_min) E``)
+is returned as ``deficit`` (kWh), which the accounting buys from the grid.
 
 A store that cannot charge or discharge (a power rating of 0 MW, or an energy rating of 0 MWh)
 is idle: it holds no energy, so none leaks away to the grid's account; its cost is still counted.
@@ -26,6 +27,7 @@ The green-first rule is the only loop over time in the twin; it runs over all ca
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,8 +54,10 @@ FADE_PER_CYCLE = 1.927e-5
 """Cycling capacity loss, share per equivalent full cycle (same fit; 365 cycles a year)."""
 END_OF_LIFE_RETENTION = 0.8
 """Capacity share at which the battery is replaced (assumption: the usual LFP warranty end of life)."""
-CYCLIC_PASSES = 8
-"""Most green-first passes over the year to reach the cyclic state of charge."""
+CYCLIC_PASSES = 2
+"""Green-first passes over the year from ``soc_initial`` before the fixed-point solve (:func:`cyclic_start`)."""
+CYCLIC_SOLVE_PASSES = 60
+"""Most further passes of the fixed-point solve; it usually needs one to three."""
 
 
 def fade_factor(age_years: float | np.ndarray, cycles_per_day: float | np.ndarray = 1.0) -> np.ndarray | float:
@@ -217,10 +221,19 @@ def dispatch_green_first(
         daily_cap = np.where(np.isnan(limit), np.inf, limit * (hi - lo))
         steps_per_day = round(24 / dt_h)
         tol = 1e-9 * (hi - lo)
-        start = q["soc_initial"][idx] * e_cap[idx]
-        ch, dis, so, start = green_first(
-            net_all, p_cap, eta, lo, hi, keep, daily_cap, start, tol, steps_per_day, dt_h, CYCLIC_PASSES
-        )
+        first = q["soc_initial"][idx] * e_cap[idx]
+        args = (net_all, p_cap, eta, lo, hi, keep, daily_cap)
+        ch, dis, so, start = green_first(*args, first, tol, steps_per_day, dt_h, CYCLIC_PASSES)
+        o = np.flatnonzero(~(np.abs(so[:, -1] - start) <= tol))  # not settled by the first passes
+        if o.size:
+            sub = [a[o] for a in (*args, tol)]
+
+            def year(s: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                return green_first(*(a[j] for a in sub[:-1]), s, sub[-1][j], steps_per_day, dt_h, 1)[:3]
+
+            run = [ch[o], dis[o], so[o]]
+            start[o] = cyclic_start(year, run, first[o], start[o], lo[o], hi[o], tol[o])
+            ch[o], dis[o], so[o] = run
         out["charge"][idx], out["discharge"][idx], out["soc"][idx] = ch, dis, so
         out["deficit"][idx] = np.maximum(start - so[:, -1], 0.0)
     direct = np.minimum(green, load)
@@ -368,3 +381,83 @@ def dispatch_lp(
         "deficit": np.array(0.0),
         "objective": np.array(res.fun * 1000.0),
     }
+
+
+def cyclic_start(
+    year: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    run: list[np.ndarray],
+    first: np.ndarray,
+    start: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tol: np.ndarray,
+) -> np.ndarray:
+    """The cyclic start state of each case, ``F(s*) = s*``, by a safeguarded secant; all cases at once.
+
+    Parameters
+    ----------
+    year : callable
+        ``year(s, j)``: one green-first pass of cases ``j`` from start states ``s`` (kWh),
+        returning charge, discharge and state of charge, each (len(j), time).
+    run : list of three numpy.ndarray, shape (case, time)
+        Charge, discharge and state of charge of the pass from ``start`` (two passes done:
+        ``first`` → ``start`` → ``run``); replaced in place by the pass from the solved state.
+    first, start : numpy.ndarray, shape (case,)
+        Start states of the two passes done, kWh (``start`` is the first pass's end state).
+    lo, hi, tol : numpy.ndarray, shape (case,)
+        Lowest and highest state of charge, and the tolerance on ``F(s) − s``, kWh.
+
+    Returns
+    -------
+    numpy.ndarray, shape (case,)
+        The start state of the pass left in ``run``, kWh; its end state is within ``tol`` of it
+        unless the solve ran out of :data:`CYCLIC_SOLVE_PASSES` passes.
+
+    Notes
+    -----
+    The year's map ``F`` (start state → end state) is continuous, nondecreasing and piecewise
+    affine: slope ``keep^n`` (``keep = 1 − σ dt``, ``n`` steps) where the trajectory touches no
+    bound, flatter where it fills or empties. So ``g(s) = F(s) − s`` is nonincreasing, ``g(lo) ≥
+    0 ≥ g(hi)`` brackets the root, and on the root's affine piece the secant through two passes is
+    exact: ``s* = b / (1 − a)`` for ``F(s) = a s + b``. Each step takes the secant through the
+    last two passes if it falls inside the bracket; else the bracket's end ``g`` points at if not
+    yet run (``lo`` or ``hi``: a lossless store that never fills or empties has ``a = 1``); else
+    regula falsi on the bracket; every fourth step bisects, so the bracket keeps shrinking. A case
+    stops when ``|g| ≤ tol`` or its bracket is narrower than ``tol`` (then ``|g| ≤ tol`` too:
+    ``g``'s slope is at least −1). Only the cases not yet settled run again.
+    """
+    s_best = start.copy()
+    g_best = run[2][:, -1] - start
+    left, g_left = lo.copy(), np.full(lo.size, np.nan)  # g(lo) ≥ 0: the bracket's ends, nan until run
+    right, g_right = hi.copy(), np.full(lo.size, np.nan)  # g(hi) ≤ 0
+    last = [np.stack([first, start]), np.stack([start - first, g_best])]  # the last two (s, g)
+    for s, g in zip(*last, strict=True):
+        up, down = g > 0, g < 0
+        left, g_left = np.where(up, s, left), np.where(up, g, g_left)
+        right, g_right = np.where(down, s, right), np.where(down, g, g_right)
+    j = np.flatnonzero(np.abs(g_best) > tol)
+    for step in range(CYCLIC_SOLVE_PASSES):
+        if not j.size:
+            break
+        (s0, s1), (g0, g1) = last[0][:, j], last[1][:, j]
+        lj, rj, glj, grj = left[j], right[j], g_left[j], g_right[j]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            secant = s1 - g1 * (s1 - s0) / (g1 - g0)
+            falsi = lj - glj * (rj - lj) / (grj - glj)
+        toward, unrun = np.where(g1 > 0, rj, lj), np.isnan(np.where(g1 > 0, grj, glj))
+        guess = np.where((secant > lj) & (secant < rj), secant, np.where(unrun, toward, falsi))
+        bisect = ((step % 4 == 3) | ~((guess > lj) & (guess < rj))) & ~(unrun & (guess == toward))
+        guess = np.where(bisect, 0.5 * (lj + rj), guess)
+        ch, dis, so = year(guess, j)
+        g = so[:, -1] - guess
+        better = np.abs(g) < np.abs(g_best[j])
+        for kept, new in zip(run, (ch, dis, so), strict=True):
+            kept[j[better]] = new[better]
+        s_best[j[better]], g_best[j[better]] = guess[better], g[better]
+        up, down = g > 0, g < 0
+        left[j], g_left[j] = np.where(up, guess, lj), np.where(up, g, glj)
+        right[j], g_right[j] = np.where(down, guess, rj), np.where(down, g, grj)
+        last[0][0, j], last[1][0, j] = s1, g1
+        last[0][1, j], last[1][1, j] = guess, g
+        j = j[(np.abs(g) > tol[j]) & (right[j] - left[j] > tol[j])]
+    return s_best

@@ -26,7 +26,9 @@ from twin.studies.sizing import (
     Profiles,
     SizingLP,
     SizingParams,
+    SizingResult,
     Target,
+    _cheapest_result,
     _describe_bounds,
     _search,
     annual_cost,
@@ -315,6 +317,41 @@ def test_frontier_cost_never_falls_as_the_target_rises(qingyang_size):
     assert float(ds["last_unit_cost"].sel(design="free_air")) >= 0
 
 
+def test_a_pooled_frontier_point_keeps_its_own_search():
+    """A frontier point whose cheapest base was sized in another target's round keeps its own
+    search's LP target, rounds and time, and says where its base came from; it carried the other
+    round's LP target (0.612 for a 57 % point whose own search ended at 0.575) and its note."""
+    lp = LPResult(base={"pv_mw": 10.0}, objective=5.0, cost={}, hourly={}, status="optimal", target_slack=0.0)
+    check = {"cost": 100.0, "shares": {"hourly": 0.575}, "figures": {}, "hourly": {}}
+    own = SizingResult(
+        design="free_air",
+        target=Target("hourly", 0.57),
+        base={"pv_mw": 12.0},
+        achieved=0.571,
+        shares={"hourly": 0.571},
+        cost=120.0,
+        figures={},
+        lp=lp,
+        lp_target=0.575,
+        iterations=[(0.57, 0.566, 110.0), (0.575, 0.571, 120.0)],
+        seconds=2.0,
+        note="own note",
+    )
+    other = Checked(0.612, lp, check, 0.575, "solved on the full hourly year")
+    other.sized_for = Target("hourly", 0.6)
+    got = _cheapest_result("free_air", Target("hourly", 0.57), own, [other])
+    assert got is not None and got.cost == 100.0 and got.base == {"pv_mw": 10.0} and got.achieved == 0.575
+    assert got.lp_target == 0.575 and got.iterations == own.iterations and got.seconds == 2.0
+    assert got.note.startswith(
+        "its base is a cheaper one sized in the search for hourly ≥ 60.0 % (LP target 0.612) "
+        "(solved on the full hourly year)"
+    )
+    assert "own note" not in got.note
+    failed = _cheapest_result("free_air", Target("hourly", 0.57), None, [other])
+    assert failed is not None and np.isnan(failed.lp_target) and failed.iterations == []
+    assert _cheapest_result("free_air", Target("hourly", 0.58), own, [other]) is own  # other does not meet 58 %
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     first=hs.floats(0.0, 0.3),
@@ -378,8 +415,12 @@ def test_outage_survival_hand_case():
         ),
         (
             ["--target", "cfe:0.5", "--clean-share", "0.3", "--pv", "none", "--no-wind"],
-            "--pv (size.pv_type) = 'none' and --no-wind (size.wind) = false: a base without PV or wind generates "
+            "cannot be met with --pv none and --no-wind: a base without PV or wind generates "
             "nothing green, so the most it reaches is 30.0 %",
+        ),
+        (
+            ["--target", "hourly:0.5", "--pv-max-mw", "0", "--no-wind"],
+            "cannot be met with --pv-max-mw (size.pv_max_mw) = 0 and --no-wind: a base",
         ),
         (
             ["--target", "days:0", "--pareto", "0:10:5", "--pv-max-mw", "0", "--no-wind"],
