@@ -25,7 +25,7 @@ import weather
 from dashboards import data, figures
 from dashboards.catalog import KPI_CARDS, LATENCY, ComputeAssumptions, t
 from twin import Scenario, save_scenario
-from twin.core.fmt import span
+from twin.core.fmt import read_float
 from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
 from twin.core.runtime import ResourceError
@@ -196,7 +196,7 @@ P = TypeVar("P", bound=Params)
 
 def typed_number(text: Any) -> Any:
     """A number box's text as the value a parameter check takes: ``None`` for an empty box, an
-    ``int`` or a ``float`` for a number (``1e400`` is ``inf``: beyond the largest float), any
+    ``int`` or a ``float`` for a number (``1e400``: a :class:`weather.fmt.Overflow`, said as typed), any
     other text as it is (the check says it is not a number)."""
     if text is None or isinstance(text, bool | int | float):
         return text
@@ -208,7 +208,7 @@ def typed_number(text: Any) -> Any:
     except ValueError:
         pass
     try:
-        v = float(s)
+        v = read_float(s)
     except ValueError:
         return s
     return v if math.isfinite(v) or s.lower().lstrip("+-") not in ("nan", "inf", "infinity") else s
@@ -220,19 +220,10 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
     message (the field, the value, what is allowed).
 
     A value may be a number box's text (:func:`typed_number`); a number too large for a float
-    (``1e400``) is said to be not finite, naming the text typed."""
+    (``1e400``) is named as typed by the parameter's own check."""
     errors = {}
     given = {name: typed_number(v) for name, v in values.items()}
-    info = {i.name: i for i in cls.info()}
     for name, v in given.items():
-        if isinstance(v, float) and not math.isfinite(v):
-            i = info[name]
-            allowed = f"; allowed {span(i.lo, i.hi, i.display_units)}" if i.lo is not None or i.hi is not None else ""
-            field = f"{cls.section}.{name}" if cls.section else name
-            errors[name] = (
-                f"{field} = {str(values[name]).strip()} is not a finite number (beyond the largest, about 1.8e308){allowed}"
-            )
-            continue
         try:
             cls(**{name: v})
         except ConfigError as exc:

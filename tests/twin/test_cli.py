@@ -1207,7 +1207,10 @@ def test_an_empty_site_is_named(args):
     [
         ("hourly:nan", "target hourly:nan: nan is not a finite number; give a share 0 … 1"),
         ("days:-inf", "target days:-inf: -inf is not a finite number; give a number of days 0 … 366"),
-        ("cfe:1e400", "target cfe:1e400: 1e400 is not a finite number; give a share 0 … 1"),
+        (
+            "cfe:1e400",
+            "target cfe:1e400: 1e400 (beyond ±1.8e308, the largest number) is not a finite number; give a share 0 … 1",
+        ),
     ],
 )
 def test_a_target_that_is_not_finite_says_so(target, said, capsys):

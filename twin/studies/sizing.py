@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from twin.core.fmt import number, span
+from twin.core.fmt import number, read_float, span
 from twin.core.params import ConfigError, Params, param
 from twin.money.economics import EconomicsParams, capital_recovery_factor, demand_cost, replacement_annuity
 from twin.money.economics import annual_cost as economics_annual_cost
@@ -120,7 +120,7 @@ def parse_target(text: str) -> Target:
     """``'hourly:0.8'``, ``'cfe:0.9'``, ``'annual:1'`` or ``'days:100'`` → :class:`Target`."""
     kind, sep, value = str(text).partition(":")
     try:
-        v: float | None = float(value)
+        v: float | None = read_float(value)
     except ValueError:
         v = None
     if not sep or v is None:
@@ -129,7 +129,7 @@ def parse_target(text: str) -> Target:
             f"(kinds: {', '.join(TARGET_KINDS)})"
         )
     if not np.isfinite(v) and kind.strip() in TARGET_KINDS:  # named as typed: 1e400, not inf
-        raise ConfigError(f"target {text}: {value.strip()} is not a finite number; give {_target_range(kind.strip())}")
+        raise ConfigError(f"target {text}: {v!r} is not a finite number; give {_target_range(kind.strip())}")
     return Target(kind.strip(), v)
 
 
