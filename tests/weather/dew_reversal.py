@@ -1,6 +1,6 @@
-"""The dew point's hourly sign reversals, record against generated years (session 14, gen14).
+"""The dew point's hourly sign reversals, record against generated years.
 
-Run from a tree's root: ``PYTHONPATH=. python changes/gen14_reversal.py [seeds] [sites…]``. Per
+Run from a tree's root: ``PYTHONPATH=. python tests/weather/dew_reversal.py [seeds] [sites…]``. Per
 site: the share of the dew point's non-zero hour-to-hour changes whose sign is the opposite of the
 previous non-zero change's (as :func:`weather.validation.hourly_persistence`), overall, by the hour
 of day of the middle hour (six blocks of four hours) and by the dew-point depression at the middle

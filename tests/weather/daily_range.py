@@ -1,6 +1,6 @@
-"""The daily temperature range, record against generated years (session 13, gen13b).
+"""The daily temperature range, record against generated years.
 
-Run from a tree's root: ``PYTHONPATH=. python changes/gen13b_range.py [seeds]``. Per site and
+Run from a tree's root: ``PYTHONPATH=. python tests/weather/daily_range.py [seeds]``. Per site and
 month: the daily range's mean, SD and skewness (each record's first 365 calendar days; generated: seeds 0 … n−1,
 averaged), then for January and June–August how often the day's minimum falls at 18–23 h and its
 maximum at 0–5 h.
