@@ -1825,7 +1825,11 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     calendar month, the lag-1 and lag-2 autocorrelations over the year and the
     dew-point/temperature correlation per month. Each lag-2 is kept at most its lag-1 squared,
     the generator's domain (:func:`weather.dataset.lag_pair_problem`; every reference record is
-    inside it).
+    inside it). ``t_dew_hourly_lag1`` is left out (``None``: the generator's φ = 0.9) when the
+    record's lies outside its range (:data:`weather.dataset.VARIABILITY_RANGES`): above 0.95 the
+    dew point is smoother than an hourly series (interpolated between observations), below 0.6
+    rougher than the generator can follow without jumps; so ``--derive`` never writes a value
+    its own site file would refuse.
     """
     from scipy import stats
 
@@ -1879,9 +1883,17 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_depression_step_sd_c=round(depression_step_sd(*dep_args[:2]), 3),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
-        t_dew_hourly_lag1=round(residual_lags(day_residual(ds["t_dp"].to_numpy(), day_month), (1,))[0], 3),
+        t_dew_hourly_lag1=_in_range_or_none(
+            "t_dew_hourly_lag1", round(residual_lags(day_residual(ds["t_dp"].to_numpy(), day_month), (1,))[0], 3)
+        ),
         **ext,
     )
+
+
+def _in_range_or_none(name: str, value: float) -> float | None:
+    """``value`` if within the field's range (:data:`weather.dataset.VARIABILITY_RANGES`), else ``None``."""
+    lo, hi = VARIABILITY_RANGES[name]
+    return value if lo <= value <= hi else None
 
 
 def extreme_statistics(daily_max: np.ndarray, daily_min: np.ndarray, month: np.ndarray) -> dict[str, Any]:

@@ -124,7 +124,7 @@ def resize(pv, wind, st_mw, st_mwh, d, case, lang):
         return dash.no_update, dash.no_update, ""
     try:
         c = views.data.from_dict(d).cases()[case if isinstance(case, int) else 0]
-    except (views.USER_ERRORS, IndexError) as exc:
+    except (*views.USER_ERRORS, IndexError) as exc:
         return dash.no_update, dash.no_update, views.error_box(exc, lang)
     if (pv, wind, st_mw, st_mwh) == (c.pv.capacity_mw, c.wind.capacity_mw, c.storage.power_mw, c.storage.energy_mwh):
         return dash.no_update, dash.no_update, ""

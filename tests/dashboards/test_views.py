@@ -717,3 +717,16 @@ def test_two_uploads_of_the_same_bytes_keep_their_own_names(example):
     c, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(other), "a.epw")
     assert c is not None, msg
     assert 'source = "a (2).epw"' in views.scenario_toml(data.from_dict(c))
+
+
+@pytest.mark.parametrize("stored", [None, "x", [1, 2], {"facility": {"utilisation": 7}}])
+def test_a_slider_moved_on_a_stored_scenario_that_fails_gives_the_message(pages, stored):
+    """``resize`` caught ``(views.USER_ERRORS, IndexError)``, a tuple inside a tuple: any failure
+    of the stored scenario raised ``TypeError`` (HTTP 500) instead of the page's message."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "green-pv.value", "value": 1.0}]))
+    scenario, case, shown = pages["green"].resize(1.0, 1.0, 1.0, 1.0, stored, 0, "en")
+    assert scenario is case is dash.no_update
+    assert "error" in str(shown) and "Error" in str(shown)

@@ -393,3 +393,18 @@ def test_every_name_of_a_built_in_site_loads_that_site(key):
     s = sites.load(key)
     for name in (s.name, f"{s.name} {s.name_zh}", *s.aliases, *_zh_parts(s.name_zh)):
         assert sites.load(name).key == key
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "0.96"])
+def test_the_dew_points_hourly_persistence_out_of_its_range_is_refused(tmp_path, value):
+    """``t_dew_hourly_lag1`` 0 … 0.6 made a generated dew point jump 10 … 14 K in an hour (the
+    jumps a reader flags in a record as implausible): its range starts at 0.6."""
+    p = _copy_site(tmp_path, "yinchuan", "mysite")
+    p.write_text(
+        p.read_text(encoding="utf-8").replace("t_dew_hourly_lag1 = 0.745", f"t_dew_hourly_lag1 = {value}"),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        sites.SiteError, match=rf"variability.t_dew_hourly_lag1 = {value} is out of range; allowed 0.6 … 0.95"
+    ):
+        sites.load("mysite", [tmp_path])

@@ -220,3 +220,16 @@ def test_a_site_file_with_one_wind_lag_is_refused(tmp_path):
         sites.SiteError, match=r"kone\.toml: variability\.wind_hourly_lag1 and variability\.wind_hourly_lag2"
     ):
         sites.library.read_site_file(tmp_path / "kone.toml")
+
+
+def test_derive_leaves_out_a_dew_point_persistence_its_site_file_would_refuse(real_weather):
+    """A record whose dew point is interpolated between six-hourly observations measures a
+    residual lag-1 above 0.95: ``twin weather --derive`` wrote it and then refused its own output.
+    It is left out (the generator's φ = 0.9), as Karamay's file leaves out its 0.938."""
+    real, _ = real_weather("yinchuan")
+    assert gen.variability_from_record(real, "x").t_dew_hourly_lag1 == pytest.approx(0.745, abs=0.0011)
+    t_dp = real["t_dp"].to_numpy()
+    hours = np.arange(t_dp.size)
+    smooth = real.copy()
+    smooth["t_dp"] = ("time", np.interp(hours, hours[::6], t_dp[::6]))
+    assert gen.variability_from_record(smooth, "x").t_dew_hourly_lag1 is None

@@ -110,7 +110,7 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     ------
     OutputError
         The path is ``-``, which the Unix convention reads as standard output: the twin writes
-        no file there (its tables go to standard output, NetCDF is binary), and a file
+        no file there (its tables go to standard output), and a file
         literally named ``-`` is not what was meant (``./-`` names one). The path ends in a separator (it names a folder, existing or not), is a directory or
         another file that is not a regular one (a device, pipe or
         socket, or a link to one: never replaced, also with ``force``; a link to a regular file
@@ -121,7 +121,7 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     text = os.fspath(path)
     if text == "-":
         raise OutputError(
-            "'-' (standard output) is not written to: the command prints its tables there and NetCDF is binary; "
+            "'-' (standard output) is not written to: the command prints its tables and messages there; "
             "give a file name (./- for a file named '-')"
         )
     if text.endswith(tuple(filter(None, (os.sep, os.altsep)))):  # Path() would drop it: a file named like the folder

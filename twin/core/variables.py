@@ -353,7 +353,8 @@ _V = [
         "cost_per_compute",
         "MW-1 h-1",
         "electricity cost per nominal-server MWh of compute delivered",
-        "cost_total / compute_delivered: the figure to rank designs by (the same work, whatever IT energy it takes)",
+        "cost_total / compute_delivered: the figure to rank designs by (the same work, whatever IT energy it takes); "
+        "NaN when no compute is delivered (utilisation 0)",
         kind="kpi",
         label="CNY/MWh compute",
         fmt="{:,.0f}",

@@ -226,7 +226,7 @@ def annual_figures(
         "water_m3": water / 1000.0,
         "hours_out_of_envelope": np.asarray(sums["out_of_envelope"]).astype(np.int64),
         "pue_max_hourly": sums["pue"],
-        "energy_per_compute": e["p_facility"] / e["compute"],
+        "energy_per_compute": _per_unit(e["p_facility"], e["compute"]),
         "energy_heat_recoverable": heat["q_recoverable"] / 1000.0,
         "energy_heat_demand": heat["q_heat_demand"] / 1000.0,
         "energy_reused": heat["q_reused"] / 1000.0,
@@ -241,6 +241,13 @@ def annual_figures(
         grid = sums if "import_price" in sums else None
         out.update(_green_figures(hourly, per_case, time, e["p_facility"], e["p_it"], e["compute"], annual, grid))
     return out
+
+
+def _per_unit(value: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """``value / units``, NaN where ``units`` is 0 (a cost per unit of compute with no compute
+    delivered, utilisation 0, is undefined: not infinite, and ranks nothing)."""
+    some = np.asarray(units) > 0
+    return np.where(some, value / np.where(some, units, 1.0), np.nan)
 
 
 def _green_figures(h, pc, time, e_load, e_it, e_compute, annual, grid=None) -> dict[str, np.ndarray]:
@@ -364,7 +371,7 @@ def _green_figures(h, pc, time, e_load, e_it, e_compute, annual, grid=None) -> d
         / (nt / 24.0),
         **money,
         "cost_per_mwh_it": cost / e_it,
-        "cost_per_compute": cost / e_compute,
+        "cost_per_compute": _per_unit(cost, e_compute),
         "electricity_share_of_spend": spend_share,
         "co2": co2,
         "cue": co2 * 1000.0 / (e_it * 1000.0),

@@ -257,3 +257,15 @@ def test_cost_per_compute_ranks_designs_where_cost_per_mwh_it_does_not():
     assert float(liquid["cost_per_compute"][0]) == pytest.approx(304.0 / 0.384, rel=1e-12)
     assert liquid["cost_per_mwh_it"][0] > air["cost_per_mwh_it"][0]  # the misleading order
     assert liquid["cost_per_compute"][0] < air["cost_per_compute"][0]  # the order of the bills
+
+
+@pytest.mark.parametrize("kernel", ["reference", "numba"])
+def test_cost_per_compute_is_undefined_without_compute(kernel):
+    """At utilisation 0 no compute is delivered: the cost per unit of compute was ``inf`` in the
+    CLI's tables (and "rank designs by it"), ``nan`` in the ensemble's; it is NaN everywhere."""
+    k = annual_kpis(
+        Scenario(sites=("karamay",), designs=("free_air", "spray"), facility=ITParams(utilisation=0.0)), kernel=kernel
+    )
+    assert (k["compute_delivered"].values == 0).all()
+    assert np.isnan(k["cost_per_compute"].values).all() and np.isnan(k["energy_per_compute"].values).all()
+    assert np.isfinite(k["cost_per_mwh_it"].values).all() and (k["cost_total"].values > 0).all()
