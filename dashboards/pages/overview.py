@@ -151,6 +151,9 @@ def render(d, case, pflop, gflop, lang):
     State("ov-lang", "data"),
 )
 def comparison(d, case, rank, lang):
+    if rank is not None and rank not in RANKS:  # only a hand-made request sends another value
+        msg = f"rank = {rank!r} is not one of {', '.join(RANKS)}"
+        return figures.message_figure(msg), views.error_box(msg, lang)
     try:
         sc = data.from_dict(d)
         i = case if isinstance(case, int) and 0 <= case < len(sc.cases()) else 0

@@ -733,3 +733,12 @@ def test_a_slider_moved_on_a_stored_scenario_that_fails_gives_the_message(pages,
     scenario, case, shown = pages["green"].resize(1.0, 1.0, 1.0, 1.0, stored, 0, "en")
     assert scenario is case is dash.no_update
     assert "error" in str(shown) and "Error" in str(shown)
+
+
+@pytest.mark.parametrize("rank", ["nope", 3, ["pue"]])
+def test_a_ranking_no_button_sends_is_a_message_not_a_500(pages, example, rank):
+    """A hand-made request with a rank outside the radio buttons raised ``KeyError`` (HTTP 500)."""
+    sc, _, _ = example
+    fig, table = pages["overview"].comparison(sc.to_dict(), 0, rank, "en")
+    assert "is not one of pue, cost_per_compute, co2, green_share_hourly" in str(table)
+    assert "error" in str(table) and "not one of" in fig.layout.annotations[0].text
