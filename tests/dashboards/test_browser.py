@@ -443,25 +443,21 @@ def _error_says(pg, selector: str, text: str) -> None:
 
 def test_a_number_beyond_a_float_says_so(page, server):
     """1e400 in a number box said "must be given (no value)": the browser's number box sends none."""
-    page.goto(server + "/")
-    page.wait_for_selector("#ov-cost-pflop")
-    _settle(page)
-    _enter(page, "#ov-pflop_h_per_mwh", "1e400")
-    _error_says(
-        page,
-        "#ov-pflop_h_per_mwh-error",
-        "compute.pflop_h_per_mwh must be finite, got 1e400 (beyond ±1.8e308, the largest number)",
-    )
-    assert "no value" not in page.inner_text("#ov-pflop_h_per_mwh-error")
-    page.goto(server + "/green")
-    page.wait_for_selector("#green-dispatch .scatterlayer")
-    _settle(page)
-    _enter(page, "#green-start", "1e400")
-    _error_says(
-        page,
-        "#green-start-error",
-        "dispatch_plot.start_day must be a whole number, got 1e400 (beyond ±1.8e308, the largest number)",
-    )
+    for path, ready, box, said in (
+        ("/", "#ov-cost-pflop", "#ov-pflop_h_per_mwh", "compute.pflop_h_per_mwh must be finite, got 1e400"),
+        (
+            "/green",
+            "#green-dispatch .scatterlayer",
+            "#green-start",
+            "dispatch_plot.start_day must be a whole number, got 1e400",
+        ),
+    ):
+        page.goto(server + path)
+        page.wait_for_selector(ready)
+        _settle(page)
+        _enter(page, box, "1e400")
+        _error_says(page, f"{box}-error", f"{said} (beyond ±1.8e308, the largest number)")
+        assert "no value" not in page.inner_text(f"{box}-error")
 
 
 def test_an_uploaded_epw_is_shown_by_its_name_in_the_editor_and_applies(page, server):
