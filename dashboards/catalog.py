@@ -18,6 +18,7 @@ __all__ = [
     "COMPONENTS",
     "COMPUTE_ASSUMPTIONS",
     "DISPATCH",
+    "ERRORS_ZH",
     "GREYS",
     "KPI_CARDS",
     "LANGS",
@@ -30,6 +31,7 @@ __all__ = [
     "Kpi",
     "design_label",
     "design_name",
+    "error_text",
     "mode_name",
     "t",
     "unit_of",
@@ -295,6 +297,7 @@ _TEXT = {
     "assumptions": ("Assumptions", "假设"),
     "lang": ("中文", "English"),
     "error": ("Error", "错误（信息为英文原文）"),
+    "error_said": ("Error", "错误"),
     "sources_text": ("What, basis and source are the sources' own text.", "说明、依据与来源为资料原文（英文）。"),
     "basis_text": ("(the basis as the source gives it)", "（依据为资料原文，英文）"),
     "modes": ("operating mode", "运行模式"),
@@ -372,6 +375,47 @@ def t(key: str, lang: str = "en", **fmt: object) -> str:
     en, zh = _TEXT[key]
     s = zh if lang == "zh" else en
     return s.format(**fmt) if fmt else s
+
+
+ERRORS_ZH = {
+    "out_of_range": "{field} = {value} 超出范围；允许 {allowed}",
+    "not_number": "{field} 须为数字，收到 {value}{allowed}",
+    "not_whole": "{field} 须为整数，收到 {value}{allowed}",
+    "not_finite": "{field} 须为有限数，收到 {value}{allowed}",
+    "beyond_largest": "{field} 须为有限数，收到 {value}（超出最大浮点数 ±1.8e308）{allowed}",
+    "choice": "{field} = {value} 不允许；可选 {allowed}",
+    "not_bool": "{field} 须为 true 或 false，收到 {value}",
+    "no_value": "{field} 须给出（无值）",
+    "unknown_field": "未知字段 {field}；允许的字段：{allowed}",
+    "unknown_site": "未知站点 {value}；已知站点：{allowed}",
+    "unknown_design": "未知冷却方案 {value}；可选 {allowed}",
+}
+"""The engine's common user errors in Chinese, by kind (:class:`weather.fmt.Explained`: a
+:class:`~twin.core.params.ConfigError` or :class:`sites.SiteError` with its parts). Field names,
+values and site keys stay as the scenario writes them; an error of another kind, or of none,
+is shown in English, marked as such."""
+
+_ALLOWED_ZH = {"not_number", "not_whole", "not_finite", "beyond_largest"}
+"""Kinds whose "allowed" part is optional: said as "；允许 …" when there is one."""
+
+
+def error_text(exc: object, lang: str = "en") -> tuple[str, bool]:
+    """A user error's text in ``lang`` and whether it is in that language: the English message
+    (``str(exc)``), or in Chinese from its kind and parts (:data:`ERRORS_ZH`), prefixed with its
+    contexts as the English one is (``scenario: …``). (text, False) when Chinese has no
+    rendering of it: the English message, for the page to mark as English."""
+    text = str(exc)
+    kind = getattr(exc, "kind", None)
+    if lang != "zh" or kind not in ERRORS_ZH:
+        return text, lang != "zh"
+    parts = dict(getattr(exc, "parts", {}))
+    if kind in _ALLOWED_ZH:
+        parts["allowed"] = f"；允许 {parts['allowed']}" if parts.get("allowed") else ""
+    try:
+        body = ERRORS_ZH[kind].format(**parts)
+    except KeyError:  # a kind raised without a part its Chinese names
+        return text, False
+    return "".join(f"{w}: " for w in getattr(exc, "where", ())) + body, True
 
 
 _VAR_ZH = {

@@ -9,6 +9,7 @@ keyed by that mapping, so many users share the work and memory stays bounded.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -29,21 +30,26 @@ import weather
 from twin import Scenario, annual_kpis, kpis, load_scenario, simulate
 from twin.building.cooling import DESIGNS
 from twin.building.cooling.components import ENVELOPES
+from twin.core.fmt import given
 from twin.core.memo import LRU
+from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
 from twin.engine.simulate import prepare_weather
 from twin.engine.weather_source import StationWarning, check_for_run
 
 __all__ = [
+    "APPLY_MAX_CASES",
     "EPW_MAX_BYTES",
     "LRU",
     "case_labels",
     "case_scenario",
     "check_runs",
+    "check_size",
     "comparison",
     "default_scenario",
     "designs",
     "designs_at_site",
+    "facility_cases",
     "from_dict",
     "key_of",
     "public_text",
@@ -51,6 +57,7 @@ __all__ = [
     "site_names",
     "study",
     "upload_epw",
+    "upload_label",
     "upload_name",
     "upload_path",
 ]
@@ -74,9 +81,28 @@ def key_of(d: dict[str, Any]) -> str:
     return json.dumps(d, sort_keys=True, default=str)
 
 
+APPLY_MAX_CASES = 1000
+"""Most cases of a scenario the app takes (Apply, ``twin dash FILE``, ``twin report FILE``, a
+browser's stored scenario). Every case is an entry of the case chooser, and Apply runs the facility physics of
+every case (:func:`check_runs`): ≈ 1–2 s of CPU at this size on one thread. A larger study is
+``twin sweep``'s (blocks, a checkpoint, Dask workers, a NetCDF file of every case)."""
+
+
+def check_size(sc: Scenario) -> Scenario:
+    """``sc``, refused (:class:`ConfigError`) when it has more than :data:`APPLY_MAX_CASES` cases."""
+    n = sc.case_count
+    if n > APPLY_MAX_CASES:
+        raise ConfigError(
+            f"the scenario has {n:,} cases; the dashboard and its report take at most {APPLY_MAX_CASES:,} "
+            "(each is a case to choose and is run at Apply): run it with twin sweep SCENARIO.toml, or sweep fewer values"
+        )
+    return sc
+
+
 def from_dict(d: dict[str, Any]) -> Scenario:
-    """A scenario from the mapping a browser holds (raises ConfigError as the CLI would)."""
-    return Scenario.from_dict(d)
+    """A scenario from the mapping a browser holds (raises ConfigError as the CLI would, and
+    :func:`check_size`'s refusal of more cases than the app takes)."""
+    return check_size(Scenario.from_dict(d))
 
 
 def default_scenario(path: str | os.PathLike[str] | None = None) -> Scenario:
@@ -135,15 +161,18 @@ def case_scenario(sc: Scenario, i: int) -> Scenario:
     return sc.one_case(cases[i])
 
 
+def _weather_key(sc: Scenario, site_key: str) -> tuple:
+    w = sc.weather
+    return (site_key, w.source, w.seed, w.year, sc.site_dirs)
+
+
 def _weather_of(sc: Scenario) -> dict:
     """Prepared weather of a one-site scenario, shared between runs (read-only)."""
-    w = sc.weather
-    key = (sites.load(sc.sites[0], sc.site_dirs).key, w.source, w.seed, w.year, sc.site_dirs)
 
     def make() -> dict:
         return prepare_weather(sc)
 
-    return _WEATHER.get(key, make)
+    return _WEATHER.get(_weather_key(sc, sites.load(sc.sites[0], sc.site_dirs).key), make)
 
 
 def run_case(sc: Scenario, i: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
@@ -319,6 +348,39 @@ def upload_path(name: str) -> str | None:
         return next((path for path, shown in _UPLOAD_NAMES.items() if shown == name), None)
 
 
+UPLOAD_LABEL = "upload:"
+"""How the Scenario editor writes a kept upload as ``weather.source`` (``"upload:mine.epw"``):
+Apply reads a source of this form as an upload and never as a path, so a file of the server's
+folder named like an upload is not taken for it (a file whose own name starts with ``upload:``
+is reached as ``./upload:…``)."""
+
+
+def upload_label(source: str) -> str | None:
+    """The editor's label of the kept upload stored at ``source`` (``upload:mine.epw``); None for
+    any other source."""
+    name = upload_name(source)
+    return None if name is None else UPLOAD_LABEL + name
+
+
+def labelled_upload(source: str) -> str | None:
+    """The stored file an editor label (:func:`upload_label`) names; None for a source that is no
+    label (a path, read as a path).
+
+    Raises :class:`ConfigError` for a label whose upload the server no longer keeps (the
+    :data:`UPLOADS_KEPT` newest are kept): the file has to be uploaded again.
+    """
+    if not source.startswith(UPLOAD_LABEL):
+        return None
+    name = source[len(UPLOAD_LABEL) :]
+    path = upload_path(name)
+    if path is None:
+        raise ConfigError(
+            f"weather.source = {given(source)} names an upload the server no longer holds (it keeps the "
+            f"{UPLOADS_KEPT} newest uploads); upload {given(name)} again"
+        )
+    return path
+
+
 def public_text(text: str) -> str:
     """A message with every uploaded file's private path replaced by the name it is shown by
     (a path of an upload no longer kept: by the words "an uploaded file")."""
@@ -348,6 +410,45 @@ def scenario_kpis(sc: Scenario) -> xr.Dataset:
 
 
 def check_runs(sc: Scenario) -> None:
-    """Refuse a scenario ``twin run`` refuses, with its message (:func:`scenario_kpis`'s checks:
-    the engine's, as a run meets them); a scenario that passes has its KPIs memoised."""
-    scenario_kpis(sc)
+    """Refuse a scenario ``twin run`` refuses, with its message, at a cost that grows with what
+    differs in kind and not with every case's whole year.
+
+    In ``twin run``'s order: more cases than the app takes (:func:`check_size`, before anything
+    runs); the weather of every site, prepared once per site (:func:`twin.engine.simulate.prepare_weather`:
+    every site resolved, once; a weather file read and checked against every site; one year
+    length), kept for the pages; the facility physics of every case
+    (:func:`facility_cases`: every refusal of the hourly physics, a design that does not converge,
+    a result out of its physical bounds, an air path that cannot carry the racks); one whole case
+    per site × design (:func:`run_case`: the green supply and the KPIs; memoised, so the pages
+    start from them). Every parameter of every case was checked when ``sc`` was made
+    (:class:`twin.Scenario` builds and validates each distinct parameter set).
+
+    Not checked here: a refusal of the green supply step that only some swept green values meet
+    (a wind ``target_capacity_factor`` out of reach at some of its values): its case shows the
+    message when it is chosen.
+    """
+    check_size(sc)
+    with np.errstate(all="ignore"):
+        wx = prepare_weather(sc)
+        for k, v in wx.items():
+            _WEATHER.get(_weather_key(sc, k), lambda v=v, k=k: {k: v})
+        annual_kpis(facility_cases(sc), weather=wx)
+    combinations = sc.case_count // (len(sc.sites) * len(sc.designs))
+    for i in range(0, sc.case_count, combinations):  # the first case of each site × design
+        run_case(sc, i)
+
+
+_GREEN_SECTIONS = ("green.pv", "green.wind", "green.storage")
+
+
+def facility_cases(sc: Scenario) -> Scenario:
+    """``sc`` without its green plant: PV, wind and storage at 0 MW (and 0 MWh), their swept keys
+    left out. The facility physics of every case (the green plant does not enter it), each
+    combination of the other swept values once; the cases' green supply is the grid's."""
+    off = {
+        "pv": dataclasses.replace(sc.pv, capacity_mw=0.0),
+        "wind": dataclasses.replace(sc.wind, capacity_mw=0.0),
+        "storage": dataclasses.replace(sc.storage, power_mw=0.0, energy_mwh=0.0),
+    }
+    sweep = tuple((k, v) for k, v in sc.sweep if k.rpartition(".")[0] not in _GREEN_SECTIONS)
+    return dataclasses.replace(sc, sweep=sweep, **off)

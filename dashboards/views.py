@@ -23,9 +23,9 @@ from dash import html
 import sites
 import weather
 from dashboards import data, figures
-from dashboards.catalog import KPI_CARDS, LATENCY, ComputeAssumptions, t
+from dashboards.catalog import KPI_CARDS, LATENCY, ComputeAssumptions, error_text, t
 from twin import Scenario, save_scenario
-from twin.core.fmt import read_float
+from twin.core.fmt import Explained, read_float
 from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
 from twin.core.runtime import ResourceError
@@ -227,7 +227,7 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
         try:
             cls(**{name: v})
         except ConfigError as exc:
-            errors[name] = str(exc)
+            errors[name] = message(exc)
     return (None, errors) if errors else (cls(**given), {})
 
 
@@ -257,12 +257,13 @@ def amount(v: float, decimals: int = 2) -> str:
 
 def scenario_toml(sc: Scenario) -> str:
     """A scenario as the TOML text :func:`twin.save_scenario` writes; an uploaded weather file by
-    the name it was uploaded as, never its private path (:func:`apply_toml` reads the name back)."""
+    its label, the name it was uploaded as (``upload:mine.epw``, :func:`dashboards.data.upload_label`),
+    never its private path (:func:`apply_toml` reads the label back)."""
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "scenario.toml"
         save_scenario(sc, p)
         text = p.read_text(encoding="utf-8")
-    shown = data.upload_name(sc.weather.source)  # a private path is plain text: no TOML escapes in it
+    shown = data.upload_label(sc.weather.source)  # a private path is plain text: no TOML escapes in it
     return text if shown is None else text.replace(f'"{sc.weather.source}"', json.dumps(shown, ensure_ascii=False))
 
 
@@ -274,15 +275,18 @@ def apply_toml(text: str) -> tuple[dict[str, Any] | None, str]:
     (:func:`dashboards.data.check_runs`: every site resolved once, the weather of every site
     read and checked against it, every case through the engine). The message is the one
     ``twin run`` prints after ``twin: error:`` for the same file content (an uploaded file named
-    as it was uploaded). A ``weather.source`` that is the name a kept upload is shown by
-    (:func:`scenario_toml`) is that upload's file.
+    as it was uploaded). A ``weather.source`` that is an upload's label (:func:`scenario_toml`:
+    ``upload:mine.epw``) is that upload's file, or refused when the server no longer keeps it;
+    any other source is a path.
     """
     try:
         sc = scenario_from_text(text or "", "scenario")
     except USER_ERRORS as exc:
-        msg = str(exc)
-        return None, msg if msg.startswith("scenario") else f"scenario: {msg}"
-    kept = data.upload_path(sc.weather.source)  # an upload, as the editor names it
+        return None, message(exc if str(exc).startswith("scenario") else _within(exc, "scenario"))
+    try:
+        kept = data.labelled_upload(sc.weather.source)  # an upload, as the editor labels it
+    except USER_ERRORS as exc:
+        return None, message(_within(exc, "scenario"))
     if kept is not None:
         sc = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, source=kept))
     try:
@@ -306,7 +310,7 @@ def with_capacities(d: dict[str, Any], case: int, pv_mw, wind_mw, st_mw, st_mwh)
             storage=dataclasses.replace(one.storage, power_mw=float(st_mw or 0), energy_mwh=float(st_mwh or 0)),
         )
     except USER_ERRORS as exc:
-        return d, str(exc)
+        return d, message(exc)
     return sc.to_dict(), ""
 
 
@@ -395,15 +399,34 @@ def frontier_figure(ds: xr.Dataset) -> Any:
     return fig
 
 
-def message(exc: Exception | str) -> str:
+class Said(str):
+    """A user error's English message as a page shows it (:func:`message`), holding the error
+    it came from (``error``), so that :func:`error_box` can say it in the page's language."""
+
+    error: Exception | None = None
+
+
+def message(exc: Exception | str) -> Said:
     """A user error's text as a page shows it: an uploaded file named as it was uploaded,
     never by the private path the server keeps it under (:func:`dashboards.data.public_text`)."""
-    return data.public_text(str(exc))
+    said = Said(data.public_text(str(exc)))
+    said.error = exc.error if isinstance(exc, Said) else exc if isinstance(exc, Exception) else None
+    return said
+
+
+def _within(exc: Exception, where: str) -> Exception | str:
+    """``exc`` said within ``where`` (``scenario: …``), its parts kept where it has them."""
+    return exc.within(where) if isinstance(exc, Explained) else f"{where}: {exc}"
 
 
 def error_box(exc: Exception | str, lang: str = "en") -> html.Div:
-    """A user error shown in the page (the message the CLI would print)."""
-    return html.Div(f"{t('error', lang)}: {message(exc)}", className="error", role="alert")
+    """A user error shown in the page: the message the CLI would print, or in Chinese where the
+    catalogue says the error's kind (:func:`dashboards.catalog.error_text`); an English message
+    in the Chinese page is marked as English."""
+    said = message(exc)
+    text, own = error_text(said.error, lang) if said.error is not None else (str(said), lang != "zh")
+    shown = data.public_text(text) if own else str(said)
+    return html.Div(f"{t('error_said' if own else 'error', lang)}: {shown}", className="error", role="alert")
 
 
 def use_uploaded_epw(d: dict[str, Any], contents: str | None, filename: str | None) -> tuple[dict | None, str]:

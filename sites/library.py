@@ -34,7 +34,7 @@ from weather.dataset import (
     wind_lags_problem,
 )
 from weather.files import input_dir, input_dirs
-from weather.fmt import given, number, read_float, span
+from weather.fmt import Explained, given, number, read_float, span
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -59,8 +59,9 @@ SITE_PATH_ENV = "TWIN_SITE_PATH"
 BUILTIN_DIR = Path(__file__).with_name("data")
 
 
-class SiteError(ValueError):
-    """A site file or a site name is not valid; the message names the file and field."""
+class SiteError(Explained, ValueError):
+    """A site file or a site name is not valid; the message names the file and field (its parts:
+    :class:`~weather.fmt.Explained`)."""
 
 
 @dataclass(frozen=True)
@@ -662,7 +663,9 @@ def load(name: str, extra_dirs: Iterable[str | os.PathLike[str]] | None = None) 
             raise SiteError(f"site {given(name)} is the name or alias of {len(named)} sites: {which}; give its key")
         site = named[0] if named else None
     if site is None:
-        raise SiteError(f"unknown site {given(name)}; known sites: {', '.join(sorted(files))}")
+        raise SiteError(f"unknown site {given(name)}; known sites: {', '.join(sorted(files))}").explained(
+            "unknown_site", value=given(name), allowed=", ".join(sorted(files))
+        )
     if site.variability is not None and Path(site.path).parent != BUILTIN_DIR:  # a user's file, the one loaded
         _warn_generator_bounds(site.path, site.variability)
     return site

@@ -1071,7 +1071,7 @@ def _study_tables(scenario, args: argparse.Namespace) -> None:
 def _load_scenario_arg(path: str | None):
     from dashboards import data
 
-    return data.default_scenario(path)
+    return data.check_size(data.default_scenario(path))
 
 
 def cmd_dash(args: argparse.Namespace) -> int:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 from numbers import Integral
-from typing import SupportsFloat
+from typing import Self, SupportsFloat
 
-__all__ = ["Overflow", "given", "number", "read_float", "span"]
+__all__ = ["Explained", "Overflow", "given", "number", "read_float", "span"]
 
 _PLAIN_BELOW = 100_000
 """Whole numbers from here on get thousands separators (2,147,483,647); below it they do not
@@ -147,3 +147,32 @@ def read_float(text: str) -> float:
     if math.isinf(value) and "inf" not in text.lower():
         return Overflow(text)
     return value
+
+
+class Explained(Exception):
+    """A user error whose English message is made of named parts, so that a front end can say it
+    in another language from the parts (``dashboards.catalog.ERRORS_ZH``) and not from the text.
+
+    ``kind`` says what is wrong (``"out_of_range"``, ``"choice"``, ``"unknown_site"``, …; None:
+    no parts, the message only), ``parts`` the pieces the message repeats as it says them (the
+    field, the value, what is allowed), ``where`` the contexts its message is prefixed with,
+    outermost first (``("scenario",)``: ``scenario: …``). ``str()`` is the English message.
+    """
+
+    kind: str | None = None
+    parts: dict[str, str] = {}  # noqa: RUF012 - replaced, never mutated
+    where: tuple[str, ...] = ()
+
+    def explained(self, kind: str, **parts: str) -> Self:
+        """This error with its kind and parts (``raise ConfigError(msg).explained("choice", field=…)``)."""
+        self.kind, self.parts = kind, parts
+        return self
+
+    def within(self, where: str) -> Self:
+        """This error said within ``where`` (a file, a sweep): the message ``where: message``, the
+        same class, kind and parts."""
+        err = type(self).__new__(type(self))  # no __init__: a subclass may take other arguments
+        err.__dict__.update(self.__dict__)
+        err.args = (f"{where}: {self}",)
+        err.where = (where, *self.where)
+        return err

@@ -471,14 +471,14 @@ def test_an_uploaded_epw_is_shown_by_its_name_in_the_editor_and_applies(page, se
         files=[{"name": "mine.epw", "mimeType": "text/plain", "buffer": epw_path("yinchuan").read_bytes()}],
     )
     page.locator("#sc-upload-message .ok").wait_for()
-    page.wait_for_function("() => document.querySelector('#sc-text').value.includes('source = \"mine.epw\"')")
+    page.wait_for_function("() => document.querySelector('#sc-text').value.includes('source = \"upload:mine.epw\"')")
     text = page.input_value("#sc-text")
     assert "/dev/shm" not in text and "twin-dash-" not in text
     page.fill("#sc-text", text.replace("utilisation = 0.7", "utilisation = 0.6"))
     page.click("#sc-apply")
     page.locator("#sc-message .ok").wait_for()
     page.wait_for_function("() => document.querySelector('#sc-text').value.includes('utilisation = 0.6')")
-    assert 'source = "mine.epw"' in page.input_value("#sc-text")
+    assert 'source = "upload:mine.epw"' in page.input_value("#sc-text")
     _settle(page)
     assert "mine.epw" in page.inner_text("#sc-sources") and "twin-dash-" not in page.inner_text("#sc-sources")
     _shot(page, "scenario-upload-applied")

@@ -518,10 +518,10 @@ def test_apply_refuses_an_uploaded_weather_file_far_from_the_new_site(pages, exa
     assert (
         msg.startswith("good.epw: the file's location") and "from site 'karamay'" in msg and "more than 300 km" in msg
     )
-    assert 'source = "good.epw"' in far  # the editor names the upload; twin run reads the kept file
-    assert msg == _cli_says(tmp_path, capsys, far.replace('source = "good.epw"', f'source = "{private}"')).replace(
-        private, "good.epw"
-    )
+    assert 'source = "upload:good.epw"' in far  # the editor names the upload; twin run reads the kept file
+    assert msg == _cli_says(
+        tmp_path, capsys, far.replace('source = "upload:good.epw"', f'source = "{private}"')
+    ).replace(private, "good.epw")
     assert "/dev/shm" not in msg and "twin-dash-" not in msg
     _, _, shown = pages["scenario"].apply(1, far, "en")
     assert "good.epw" in str(shown) and "Applied" not in str(shown)
@@ -694,7 +694,7 @@ def test_the_editor_shows_an_upload_by_its_own_name_and_apply_reads_it_back(exam
     new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
     assert new is not None, msg
     text = views.scenario_toml(data.from_dict(new))
-    assert 'source = "mine.epw"' in text and data._UPLOAD_DIR.name not in text
+    assert 'source = "upload:mine.epw"' in text and data._UPLOAD_DIR.name not in text
     back, err = views.apply_toml(text.replace("utilisation = 0.7", "utilisation = 0.6"))
     assert err == "" and back is not None
     assert back["weather"]["source"] == new["weather"]["source"]  # the stored upload, not a file "mine.epw"
@@ -714,12 +714,48 @@ def test_two_uploads_of_the_same_bytes_keep_their_own_names(example):
     for d, name in ((a, "a.epw"), (b, "b.epw")):
         up = data.from_dict(d)
         assert {r[0]: r[1] for r in views.non_default_params(up)}["weather.source"] == name
-        assert f'source = "{name}"' in views.scenario_toml(up)
+        assert f'source = "upload:{name}"' in views.scenario_toml(up)
         assert views.message(f"{up.weather.source}: gone") == f"{name}: gone"
     other = raw.replace(b"\n", b"\r\n", 1)  # other bytes under a name already shown
     c, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(other), "a.epw")
     assert c is not None, msg
-    assert 'source = "a (2).epw"' in views.scenario_toml(data.from_dict(c))
+    assert 'source = "upload:a (2).epw"' in views.scenario_toml(data.from_dict(c))
+
+
+def test_an_upload_label_is_no_path_and_a_path_is_no_label(example, tmp_path, monkeypatch):
+    """The editor wrote an upload as "mine.epw" and Apply took that name for the upload even when
+    the server's folder held a real mine.epw: the label is "upload:mine.epw", a plain name is a path."""
+    sc, _, _ = example
+    raw = epw_path("yinchuan").read_bytes()
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "mine.epw")
+    assert new is not None, msg
+    text = views.scenario_toml(data.from_dict(new))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.epw").write_bytes(raw.replace(b"\n", b"\r\n", 2))  # a real file of that name
+    as_path, err = views.apply_toml(text.replace('"upload:mine.epw"', '"mine.epw"'))
+    assert err == "" and as_path is not None
+    assert as_path["weather"]["source"] == "mine.epw"  # the real file, not the upload
+    as_label, err = views.apply_toml(text)
+    assert err == "" and as_label["weather"]["source"] == new["weather"]["source"]
+
+
+def test_a_label_of_an_upload_no_longer_kept_says_so(example):
+    """After UPLOADS_KEPT newer uploads, Apply of "mine.epw" said "mine.epw: no such weather file",
+    a relative path the user never meant: now one message that the upload is gone."""
+    sc, _, _ = example
+    raw = epw_path("yinchuan").read_bytes()
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "gone.epw")
+    assert new is not None, msg
+    text = views.scenario_toml(data.from_dict(new))
+    assert 'source = "upload:gone.epw"' in text
+    for k in range(data.UPLOADS_KEPT):  # other bytes: each a new stored file
+        data.upload_epw(raw.replace(b"\n", b"\r\n", k + 3), f"other{k}.epw")
+    applied, err = views.apply_toml(text)
+    assert applied is None
+    assert err == (
+        "scenario: weather.source = 'upload:gone.epw' names an upload the server no longer holds "
+        f"(it keeps the {data.UPLOADS_KEPT} newest uploads); upload 'gone.epw' again"
+    )
 
 
 @pytest.mark.parametrize("stored", [None, "x", [1, 2], {"facility": {"utilisation": 7}}])

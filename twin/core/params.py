@@ -21,13 +21,14 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from twin.core.fmt import given, number, span
+from twin.core.fmt import Explained, Overflow, given, number, span
 
 __all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "param", "repeated"]
 
 
-class ConfigError(ValueError):
-    """A scenario or parameter value that is not allowed; the message names the field."""
+class ConfigError(Explained, ValueError):
+    """A scenario or parameter value that is not allowed; the message names the field (its parts:
+    :class:`~weather.fmt.Explained`)."""
 
 
 def repeated(values: Iterable[Any]) -> Any:
@@ -232,15 +233,19 @@ class Params:
         if value is None:
             if optional and md.get("inherit"):
                 return None
-            raise ConfigError(f"{name} must be given (no value)")
+            raise ConfigError(f"{name} must be given (no value)").explained("no_value", field=name)
         choices = md.get("choices")
         if choices is not None:
             if value not in choices:
-                raise ConfigError(f"{name} = {given(value)} is not allowed; choose one of {', '.join(choices)}")
+                raise ConfigError(
+                    f"{name} = {given(value)} is not allowed; choose one of {', '.join(choices)}"
+                ).explained("choice", field=name, value=given(value), allowed=", ".join(choices))
             return value
         if kind is bool:
             if not isinstance(value, bool):
-                raise ConfigError(f"{name} must be true or false, got {given(value)}")
+                raise ConfigError(f"{name} must be true or false, got {given(value)}").explained(
+                    "not_bool", field=name, value=given(value)
+                )
             return value
         if kind is str:
             if not isinstance(value, str) or (not value and f.default):
@@ -251,17 +256,26 @@ class Params:
             return value
         lo, hi = md.get("lo"), md.get("hi")
         units = display_units(md.get("units", "1"), md.get("currency"))
-        allowed = f"; allowed {span(lo, hi, units)}" if lo is not None or hi is not None else ""
+        bounds = span(lo, hi, units) if lo is not None or hi is not None else ""
+        allowed = f"; allowed {bounds}" if bounds else ""
         typed = value  # a message repeats a whole number digit for digit, not as the float it becomes
         if kind is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{name} must be a whole number, got {given(value)}{allowed}")
+                raise ConfigError(f"{name} must be a whole number, got {given(value)}{allowed}").explained(
+                    "not_whole", field=name, value=given(value), allowed=bounds
+                )
         elif kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"{name} must be a number, got {given(value)}{allowed}")
+                raise ConfigError(f"{name} must be a number, got {given(value)}{allowed}").explained(
+                    "not_number", field=name, value=given(value), allowed=bounds
+                )
             if not math.isfinite(value):  # said as the check says a value out of range, when there is one
                 why = md["check"](value) if md.get("check") is not None else None
-                raise ConfigError(f"{name} must be finite, got {value!r}{f'; {why}' if why else allowed}")
+                err = ConfigError(f"{name} must be finite, got {value!r}{f'; {why}' if why else allowed}")
+                if why:  # the check's own words: the message only
+                    raise err
+                kind = "beyond_largest" if isinstance(value, Overflow) else "not_finite"
+                raise err.explained(kind, field=name, value=getattr(value, "text", repr(value)), allowed=bounds)
             value = float(value)
         else:  # pragma: no cover - a declaration error, not a user's
             raise TypeError(f"{name}: parameters are bool, int, float or str, not {kind}")
@@ -269,7 +283,9 @@ class Params:
         if check is not None and (why := check(value)) is not None:
             raise ConfigError(f"{name} = {number(typed, grouped=False)} is out of range; {why}")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(f"{name} = {number(typed, grouped=False)} is out of range{allowed}")
+            raise ConfigError(f"{name} = {number(typed, grouped=False)} is out of range{allowed}").explained(
+                "out_of_range", field=name, value=number(typed, grouped=False), allowed=bounds
+            )
         return value
 
     @classmethod
@@ -283,8 +299,9 @@ class Params:
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(data) - set(names))
         if unknown:
-            raise ConfigError(
-                f"unknown field {prefix + '.' if prefix else ''}{unknown[0]}; allowed fields are {', '.join(names)}"
+            field = f"{prefix + '.' if prefix else ''}{unknown[0]}"
+            raise ConfigError(f"unknown field {field}; allowed fields are {', '.join(names)}").explained(
+                "unknown_field", field=field, allowed=", ".join(names)
             )
         return cls(**data)
 

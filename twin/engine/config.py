@@ -513,7 +513,7 @@ class Scenario(CaseSections):
                 raise ConfigError(f"sweep.{key}: a value is repeated ({repeated(values)!r}); give each value once")
             param_class(key, sweep=True)
         object.__setattr__(self, "sweep", sweep)
-        check_cases(len(self.sites) * len(self.designs) * math.prod(len(v) for _, v in sweep))
+        check_cases(self.case_count)
         # Every distinct parameter set the sweep makes is built (and validated, the field
         # named) once, here; cases() only combines them.
         object.__setattr__(self, "_swept_sets", self._parameter_sets())
@@ -551,13 +551,19 @@ class Scenario(CaseSections):
                         try:
                             obj = dataclasses.replace(base, **changes)
                         except ConfigError as exc:
-                            raise ConfigError(f"sweep {', '.join(self.sweep[j][0] for j in js)}: {exc}") from None
+                            raise exc.within(f"sweep {', '.join(self.sweep[j][0] for j in js)}") from None
                         table[sub[0] if len(js) == 1 else sub] = obj
                     if attr != COOLING:
                         shared[attr] = table
                 tables.append((attr, tuple(js), table))
             out[design] = tables
         return out
+
+    @property
+    def case_count(self) -> int:
+        """How many cases :meth:`cases` gives (sites × designs × combinations of swept values),
+        counted without making them."""
+        return len(self.sites) * len(self.designs) * math.prod(len(v) for _, v in self.sweep)
 
     def cases(self) -> list[Case]:
         """The cases: sites × designs × every combination of swept values (in that order).
@@ -648,7 +654,11 @@ class Scenario(CaseSections):
         allowed = sorted(set(TOP_LEVEL) | {s.path.split(".")[0] for s in SECTIONS})
         unknown = sorted(set(data) - set(allowed))
         if unknown:
-            raise ConfigError(f"{where}: unknown field {unknown[0]!r}; allowed fields are {', '.join(allowed)}")
+            raise (
+                ConfigError(f"unknown field {unknown[0]!r}; allowed fields are {', '.join(allowed)}")
+                .explained("unknown_field", field=repr(unknown[0]), allowed=", ".join(allowed))
+                .within(where)
+            )
         kwargs: dict[str, Any] = {}
         for s in SECTIONS:
             kwargs[s.attr] = _section(data, s)
@@ -849,7 +859,7 @@ def scenario_from_text(text: str, where: str = "scenario") -> Scenario:
         return Scenario.from_dict(data, where)
     except ConfigError as exc:
         msg = str(exc)
-        raise ConfigError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+        raise (exc if msg.startswith(where) else exc.within(where)) from None
 
 
 def paths_from(sc: Scenario, folder: Path) -> Scenario:

@@ -135,4 +135,6 @@ def get_design(name: str) -> Design:
     try:
         return DESIGNS[name]
     except KeyError:
-        raise ConfigError(f"unknown cooling design {name!r}; choose one of {', '.join(DESIGNS)}") from None
+        raise ConfigError(f"unknown cooling design {name!r}; choose one of {', '.join(DESIGNS)}").explained(
+            "unknown_design", value=repr(name), allowed=", ".join(DESIGNS)
+        ) from None
