@@ -12,7 +12,7 @@ import dash
 import numpy as np
 import pytest
 
-from dashboards import data, report, views
+from dashboards import catalog, data, report, views
 from tests.conftest import epw_path
 from twin.cli import main
 
@@ -778,3 +778,98 @@ def test_a_ranking_no_button_sends_is_a_message_not_a_500(pages, example, rank):
     fig, table = pages["overview"].comparison(sc.to_dict(), 0, rank, "en")
     assert "is not one of pue, cost_per_compute, co2, green_share_hourly" in str(table)
     assert "error" in str(table) and "not one of" in fig.layout.annotations[0].text
+
+
+def _swept(text: str, line: str) -> str:
+    """A scenario's TOML with one more swept key (the editor's text has a [sweep] table)."""
+    return text.replace("[sweep]\n", f"[sweep]\n{line}\n")
+
+
+def test_apply_runs_every_case_s_facility_and_one_whole_case_per_site_and_design(
+    example, monkeypatch, tmp_path, capsys
+):
+    """Apply ran every case's whole year (a 3,000-case scenario held the request 21 s): now the
+    facility physics of every case and one whole case per site × design, refusing as twin run does."""
+    sc, _, _ = example
+    text = views.scenario_toml(sc).replace(
+        'designs = [\n    "free_air",\n]', 'designs = [\n    "free_air",\n    "spray",\n]'
+    )
+    ran: list[int] = []
+    whole = data.run_case
+    monkeypatch.setattr(data, "run_case", lambda s, i=0: ran.append(i) or whole(s, i))
+    new, err = views.apply_toml(_swept(text, '"facility.utilisation" = [0.5, 0.6, 0.7]'))
+    assert err == "" and data.from_dict(new).case_count == 12
+    assert ran == [0, 6]  # the first case of free air and of spray
+    bad = _swept(text, '"facility.kw_per_rack" = [10.0, 60.0]')  # free air's second case is refused
+    new, err = views.apply_toml(bad)
+    assert new is None and err == _cli_says(tmp_path, capsys, bad)
+    assert err.startswith("facility.kw_per_rack = 60 kW is above cooling.free_air.max_kw_per_rack = 30 kW")
+
+
+def test_apply_and_the_pages_refuse_more_cases_than_the_app_takes(example, pages, monkeypatch, tmp_path, capsys):
+    """Above APPLY_MAX_CASES Apply says to use twin sweep, and no page runs the scenario."""
+    sc, _, _ = example
+    values = ", ".join(f"{0.3 + k * 1e-3:.3f}" for k in range(data.APPLY_MAX_CASES // 2 + 1))
+    big = _swept(views.scenario_toml(sc), f'"facility.utilisation" = [{values}]')
+    said = (
+        f"the scenario has {2 * (data.APPLY_MAX_CASES // 2 + 1):,} cases; the dashboard and its report take at "
+        f"most {data.APPLY_MAX_CASES:,} (each is a case to choose and is run at Apply): run it with twin sweep "
+        "SCENARIO.toml, or sweep fewer values"
+    )
+    assert views.apply_toml(big) == (None, said)
+    stored = {**sc.to_dict(), "sweep": {"facility.utilisation": [0.3 + k * 1e-3 for k in range(501)]}}
+    stored["sweep"].update(sc.to_dict().get("sweep", {}))
+    monkeypatch.setattr(data, "run_case", lambda *a: pytest.fail("a page ran the uncapped scenario"))
+    monkeypatch.setattr(data, "comparison", lambda *a: pytest.fail("a page ran the uncapped scenario"))
+    assert said in str(pages["overview"].render(stored, 0, "320", "140", "en")[1])
+    assert said in str(pages["overview"].comparison(stored, 0, "pue", "en")[1])
+    f = tmp_path / "big.toml"
+    f.write_text(big, encoding="utf-8")
+    for argv in (["dash", str(f)], ["report", str(f), "-o", str(tmp_path / "r.html")]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err.strip() == f"twin: error: {said}"
+
+
+def test_the_chinese_page_says_the_engine_s_common_errors_in_chinese(example):
+    """Engine messages stayed English in the Chinese page: the common kinds are said in Chinese
+    from the error's parts (field, value, allowed), the others stay English and marked so."""
+    sc, _, _ = example
+    text = views.scenario_toml(sc)
+    cases = [
+        (
+            text.replace("utilisation = 0.7", "utilisation = 7.0"),
+            "错误: scenario: facility.utilisation = 7 超出范围；允许 0 … 1",
+        ),
+        (
+            text.replace("utilisation = 0.7", 'utilisation = "x"'),
+            "错误: scenario: facility.utilisation 须为数字，收到 'x'；允许 0 … 1",
+        ),
+        (
+            text.replace("utilisation = 0.7", "utilisation = 1e400"),
+            "错误: scenario: facility.utilisation 须为有限数，收到 1e400（超出最大浮点数 ±1.8e308）；允许 0 … 1",
+        ),
+        (
+            text.replace('fan_control = "vsd"', 'fan_control = "x"', 1),
+            "错误: scenario: cooling.free_air.fan_control = 'x' 不允许；可选 vsd, constant",
+        ),
+        (
+            text.replace("[facility]\n", "[facility]\nbogus = 1\n"),
+            "错误: scenario: 未知字段 facility.bogus；允许的字段：",
+        ),
+        (text.replace('"yinchuan"', '"atlantis"'), "错误: 未知站点 'atlantis'；已知站点："),
+        (
+            _swept(text, '"facility.utilisation" = [0.5, 7.0]'),
+            "错误: scenario: sweep facility.utilisation: facility.utilisation = 7 超出范围；允许 0 … 1",
+        ),
+    ]
+    for toml, zh in cases:
+        new, err = views.apply_toml(toml)
+        assert new is None
+        assert str(views.error_box(err, "zh").children).startswith(zh), (err, views.error_box(err, "zh").children)
+        assert str(views.error_box(err, "en").children) == f"Error: {err}"  # English: the CLI's message
+    new, err = views.apply_toml(text.replace("name = ", "name = = "))  # not TOML: no parts, English, marked
+    assert str(views.error_box(err, "zh").children) == f"错误（信息为英文原文）: {err}"
+    _, errors = views.checked(catalog.ComputeAssumptions, pflop_h_per_mwh="0", gflop_per_token="140")
+    assert str(views.error_box(errors["pflop_h_per_mwh"], "zh").children) == (
+        "错误: compute.pflop_h_per_mwh = 0 超出范围；允许 1 … 100,000 PFLOP-h/MWh"
+    )
