@@ -1384,9 +1384,30 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             at = ", ".join(f"{k}={v}" for k, v in _where_lowest(pue).items())
             rows.append([s, d, f"{float(pue.min()):.3f}", f"{float(pue.median()):.3f}", f"{float(pue.max()):.3f}", at])
     print(_table(rows, ["site", "design", "PUE min", "median", "max", "lowest PUE at"], args.markdown))
-    print(f"kernel: {ds.attrs['kernel']}", file=sys.stderr)
+    said = _kernel_line(ds.attrs["kernel"], args.kernel, int(ds.attrs["cases"]), base.designs, "sweep")
+    print(said, file=sys.stderr)
     print(f"{ds.attrs['cases']} cases; every KPI in {out}")
     return 0
+
+
+def _kernel_line(summary: str, requested: str, case_years: int, designs: Sequence[str], study: str) -> str:
+    """The line saying which implementation ran a study (``summary``: its ``kernel`` attribute,
+    :func:`twin.studies.sweep.kernel_summary`), and, where ``--kernel auto`` left a design that has
+    a compiled kernel on the numpy reference, why: the study is below the size from which auto
+    compiles (a fresh process pays numba's import and the kernel's load, more than it saves on a
+    small study)."""
+    from twin.engine.kernels import COMPILED_DESIGNS, kernel_for
+
+    line = f"kernel: {summary}"
+    if requested == "auto" and kernel_for(case_years) == "reference":
+        from twin.core.jit import AUTO_MIN_CASE_YEARS
+
+        if any(d in COMPILED_DESIGNS for d in designs):
+            line += (
+                f"; this {study} is {_count(case_years, 'case-year', 'case-years')}, --kernel auto compiles "
+                f"from {AUTO_MIN_CASE_YEARS:,} (--kernel numba compiles it, results agree to 1e-12)"
+            )
+    return line
 
 
 def _where_lowest(da: Any) -> dict[str, str]:
@@ -1449,7 +1470,8 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     names = ["ΔT K" if d == "warming" else d for d in flat.indexes["case"].names]
     print(_table(rows, [*names, *[f"{h} P10/P50/P90" for _, h, _ in cols]], args.markdown))
     print(COST_NOTE)
-    print(f"kernel: {members.attrs['kernel']}", file=sys.stderr)
+    case_years = int(members["pue"].size)  # warmings × seeds × cases
+    print(_kernel_line(members.attrs["kernel"], args.kernel, case_years, base.designs, "ensemble"), file=sys.stderr)
     print(f"over {args.seeds} generated years (seeds 0…{args.seeds - 1}); every member and KPI in {out}")
     return 0
 

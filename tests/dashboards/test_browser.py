@@ -482,3 +482,27 @@ def test_an_uploaded_epw_is_shown_by_its_name_in_the_editor_and_applies(page, se
     _settle(page)
     assert "mine.epw" in page.inner_text("#sc-sources") and "twin-dash-" not in page.inner_text("#sc-sources")
     _shot(page, "scenario-upload-applied")
+
+
+def test_the_chinese_page_says_an_engine_error_in_chinese(page, server):
+    """The engine's messages stayed English in the Chinese page: a value out of range is said in
+    Chinese from the error's parts; a message without parts stays English, marked so."""
+    page.goto(server + "/")
+    page.wait_for_selector("#kpi-pue")
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#nav-overview').innerText === '总览'")
+    page.click("#nav-scenario")
+    page.wait_for_url("**/scenario")
+    page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+    text = page.input_value("#sc-text")
+    page.fill("#sc-text", text.replace("utilisation = 0.7", "utilisation = 7.0"))
+    page.click("#sc-apply")
+    _error_says(page, "#sc-message", "超出范围")
+    assert page.inner_text("#sc-message .error") == "错误: scenario: facility.utilisation = 7 超出范围；允许 0 … 1"
+    _shot(page, "scenario-error-zh")
+    page.fill("#sc-text", text.replace("name = ", "name = = "))  # not TOML: the reader's English
+    page.click("#sc-apply")
+    _error_says(page, "#sc-message", "not valid TOML")
+    assert page.inner_text("#sc-message .error").startswith("错误（信息为英文原文）: scenario: not valid TOML")
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#nav-overview').innerText === 'Overview'")

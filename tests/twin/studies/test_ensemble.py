@@ -82,7 +82,10 @@ def test_cli_ensemble(tmp_path, capsys):
     assert cli.main(args) == 0
     text, err = capsys.readouterr()
     assert "PUE P10/P50/P90" in text and "over 2 generated years" in text
-    assert "kernel: reference (spray)\n" in err  # as twin sweep says it (the same kernel_summary)
+    assert (  # as twin sweep says it (the same kernel_summary), with why auto did not compile
+        "kernel: reference (spray); this ensemble is 4 case-years, --kernel auto compiles from 1,000 "
+        "(--kernel numba compiles it, results agree to 1e-12)\n"
+    ) in err
     assert xr.load_dataset(out, engine="h5netcdf").attrs["kernel"] == "reference (spray)"
     assert cli.main([*args[:-4], "--warming", "0:x", "-o", str(tmp_path / "f.nc")]) == 2
     assert capsys.readouterr().err.startswith("twin: error: --warming '0:x'")
