@@ -10,6 +10,7 @@ keyed by that mapping, so many users share the work and memory stays bounded.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -431,7 +432,7 @@ def check_runs(sc: Scenario) -> None:
     with np.errstate(all="ignore"):
         wx = prepare_weather(sc)
         for k, v in wx.items():
-            _WEATHER.get(_weather_key(sc, k), lambda v=v, k=k: {k: v})
+            _WEATHER.get(_weather_key(sc, k), functools.partial(dict, [(k, v)]))  # for the pages' runs
         annual_kpis(facility_cases(sc), weather=wx)
     combinations = sc.case_count // (len(sc.sites) * len(sc.designs))
     for i in range(0, sc.case_count, combinations):  # the first case of each site × design
@@ -445,10 +446,11 @@ def facility_cases(sc: Scenario) -> Scenario:
     """``sc`` without its green plant: PV, wind and storage at 0 MW (and 0 MWh), their swept keys
     left out. The facility physics of every case (the green plant does not enter it), each
     combination of the other swept values once; the cases' green supply is the grid's."""
-    off = {
-        "pv": dataclasses.replace(sc.pv, capacity_mw=0.0),
-        "wind": dataclasses.replace(sc.wind, capacity_mw=0.0),
-        "storage": dataclasses.replace(sc.storage, power_mw=0.0, energy_mwh=0.0),
-    }
     sweep = tuple((k, v) for k, v in sc.sweep if k.rpartition(".")[0] not in _GREEN_SECTIONS)
-    return dataclasses.replace(sc, sweep=sweep, **off)
+    return dataclasses.replace(
+        sc,
+        sweep=sweep,
+        pv=dataclasses.replace(sc.pv, capacity_mw=0.0),
+        wind=dataclasses.replace(sc.wind, capacity_mw=0.0),
+        storage=dataclasses.replace(sc.storage, power_mw=0.0, energy_mwh=0.0),
+    )

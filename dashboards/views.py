@@ -221,7 +221,7 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
 
     A value may be a number box's text (:func:`typed_number`); a number too large for a float
     (``1e400``) is named as typed by the parameter's own check."""
-    errors = {}
+    errors: dict[str, str] = {}
     given = {name: typed_number(v) for name, v in values.items()}
     for name, v in given.items():
         try:

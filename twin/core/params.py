@@ -274,8 +274,8 @@ class Params:
                 err = ConfigError(f"{name} must be finite, got {value!r}{f'; {why}' if why else allowed}")
                 if why:  # the check's own words: the message only
                     raise err
-                kind = "beyond_largest" if isinstance(value, Overflow) else "not_finite"
-                raise err.explained(kind, field=name, value=getattr(value, "text", repr(value)), allowed=bounds)
+                said = "beyond_largest" if isinstance(value, Overflow) else "not_finite"
+                raise err.explained(said, field=name, value=getattr(value, "text", repr(value)), allowed=bounds)
             value = float(value)
         else:  # pragma: no cover - a declaration error, not a user's
             raise TypeError(f"{name}: parameters are bool, int, float or str, not {kind}")
