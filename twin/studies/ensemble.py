@@ -186,7 +186,7 @@ def run_ensemble(
         raise ConfigError(f"weather.source = {scenario.weather.source!r}: an ensemble needs generated years (typical)")
     if len(seeds) > MAX_SEEDS:
         raise ConfigError(f"--seeds: {len(seeds):,} seeds; at most {MAX_SEEDS:,} generated years per site and warming")
-    n_cases = len(scenario.sites) * len(scenario.designs) * math.prod(len(v) for _, v in scenario.sweep)
+    n_cases = scenario.case_count
     if n_cases * len(seeds) * len(warming) > MAX_MEMBERS:
         raise ConfigError(
             f"the ensemble has {n_cases:,} cases × {len(seeds):,} seeds × {len(warming):,} warmings = "
