@@ -1,8 +1,8 @@
-"""CPU time of Apply's run check: main's (every case's whole year, ``scenario_kpis``) against this
-branch's ``check_runs``, the caches of ``dashboards.data`` emptied before each call, in interleaved
+"""CPU time of the dashboard's Apply check, ``dashboards.data.check_runs``, against running every
+case's whole year (``scenario_kpis``, what Apply did before session 15), the caches of ``dashboards.data`` emptied before each call, in interleaved
 rounds (order alternating), after one warm call of each.
 
-Run from the tree's root: ``TWIN_THREADS=1 PYTHONPATH=. python changes/fix15_apply_bench.py CASES ROUNDS``.
+Run from the tree's root: ``TWIN_THREADS=1 PYTHONPATH=. python bench/apply.py CASES ROUNDS``.
 """
 
 import dataclasses
@@ -36,7 +36,7 @@ def main() -> None:
     big = dataclasses.replace(sc, sweep=(("facility.utilisation", values), *sc.sweep))
     print(f"{big.case_count} cases: the Minning example with facility.utilisation swept over {n // 2} values")
     new = (lambda: data.check_runs(big)) if n <= data.APPLY_MAX_CASES else (lambda: refused(big))
-    sides = {"main: every case's whole year": lambda: data.scenario_kpis(big), "fix15: check_runs": new}
+    sides = {"every case's whole year": lambda: data.scenario_kpis(big), "check_runs": new}
     for run in sides.values():  # warm: imports, compiled kernels, PV and wind unit profiles
         clear()
         run()
