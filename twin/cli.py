@@ -2021,8 +2021,9 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from twin.core.runtime import defer_dask_in_xarray, keep_freed_memory, one_blas_thread
+    from twin.core.runtime import defer_dask_in_xarray, freeze_at_exit, keep_freed_memory, one_blas_thread
 
+    freeze_at_exit()  # the interpreter's exit skips collecting what the command leaves alive
     one_blas_thread()  # before numpy's first import: OpenBLAS's thread pool is CPU the CLI never uses
     # numexpr (imported by pandas when linopy is) reads OMP_NUM_THREADS with int() when this is
     # unset: an OpenMP list such as "2,1" failed its import; the twin computes nothing with it

@@ -145,3 +145,38 @@ def test_package_version_reads_an_egg_info(tmp_path, monkeypatch, layout):
     diskcache.package_version.cache_clear()
     assert diskcache._metadata_version("twin-egg-probe") == "3.1.4"  # the fast path, not importlib.metadata
     assert diskcache.package_version("Twin.Egg_Probe") == "3.1.4" == version("twin-egg-probe")
+
+
+def test_the_command_leaves_its_objects_to_the_exit_uncollected(tmp_path):
+    """``twin`` freezes the collector's objects at exit (:func:`twin.core.runtime.freeze_at_exit`):
+    a handler registered before the command runs after the command's and sees them frozen; a
+    process that only imports the twin does not."""
+    import subprocess
+    import sys
+    import textwrap
+
+    probe = """
+        import atexit, gc
+        atexit.register(lambda: print("frozen" if gc.get_freeze_count() else "collected"))  # runs last
+        from twin.cli import main
+        {call}
+    """
+    env = {**os.environ, diskcache.CACHE_ENV: str(tmp_path / "cache")}
+    seen = {}
+    for name, call in (("cli", "main(['--version'])"), ("library", "import twin.core.runtime")):
+        out = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(probe.format(call=call))],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        seen[name] = out.stdout.split()[-1]
+    assert seen == {"cli": "frozen", "library": "collected"}
+
+
+def test_the_exit_handler_is_registered_once():
+    from twin.core import runtime
+
+    runtime.freeze_at_exit()  # registered (here or by an earlier main() in this process)
+    assert runtime.freeze_at_exit() is False

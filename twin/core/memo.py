@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["LRU", "clear_array_memos", "of_arrays", "of_values", "of_weather"]
+__all__ = ["LRU", "clear_array_memos", "of_arrays", "of_axis", "of_values", "of_weather"]
 
 T = TypeVar("T")
 
@@ -87,14 +87,31 @@ def of_values(memo: LRU, make: Callable[[], T], *values: Any, limit: int = 4096)
 
 _ARRAY_MEMOS: weakref.WeakSet[LRU] = weakref.WeakSet()
 """The memos :func:`of_arrays` has filled: what :func:`clear_array_memos` empties."""
+_AXIS_MEMOS: weakref.WeakSet[LRU] = weakref.WeakSet()
+"""The memos of :func:`of_axis`: what :func:`clear_array_memos` empties only when asked (``axes=True``)."""
 
 
-def clear_array_memos() -> None:
+def clear_array_memos(axes: bool = False) -> None:
     """Empty every memo of :func:`of_arrays` and :func:`of_weather` (the weather-only hourly
-    states, the calendar of a time axis): the next call computes them from its weather, as a
-    first run at a site does (``python bench/run.py pysam`` times a facility-year both ways)."""
+    states): the next call computes them from its weather, as a first run at a site does
+    (``python bench/run.py pysam`` times a facility-year both ways). What depends on a time axis
+    alone (:func:`of_axis`: a year's hour of day and month, the Dataset's time index) is the
+    same at every site of that year and is kept, unless ``axes``."""
     for memo in list(_ARRAY_MEMOS):
-        memo.clear()
+        if axes or memo not in _AXIS_MEMOS:
+            memo.clear()
+
+
+def of_axis(memo: LRU, make: Callable[[], T], axis: Any, *key: Hashable) -> T:
+    """``make()`` of a coordinate axis alone (a year's time stamps, a case axis), memoised in ``memo``
+    by the axis' values and ``key``, as :func:`of_arrays`.
+
+    For what a run builds from its time axis and nothing else (the hour of day and month, the
+    Dataset's index): the same for every site whose year has that axis, so a first run at a
+    new site finds it; :func:`clear_array_memos` leaves these memos (``axes=True`` empties them too).
+    """
+    _AXIS_MEMOS.add(memo)
+    return of_arrays(memo, make, (axis,), *key)
 
 
 def of_arrays(memo: LRU, make: Callable[[], T], arrays: Sequence[Any], *key: Hashable) -> T:

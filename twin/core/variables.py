@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from twin.core.memo import LRU, of_arrays
+from twin.core.memo import LRU, of_axis
 from twin.core.params import display_units
 from weather.dataset import VARIABLES as WEATHER_VARIABLES
 
@@ -513,9 +513,9 @@ def _index(name: Any, values: Any) -> Any:
     ``Dataset.indexes[...].asi8`` or ``numpy.asarray`` of the index), so one
     built for equal values is shared: a run's time axis is indexed once per process, not once
     per Dataset (pandas' conversion of 8,760 datetimes costs more than a free-air year's
-    supply step). Equal means equal (:func:`twin.core.memo.of_arrays`: the whole array is compared).
+    supply step). Equal means equal (:func:`twin.core.memo.of_axis`: the whole array is compared).
     """
-    return of_arrays(_INDEXES, lambda: _new_index(name, values), (values,), name)
+    return of_axis(_INDEXES, lambda: _new_index(name, values), values, name)
 
 
 def _new_index(name: Any, values: Any) -> Any:

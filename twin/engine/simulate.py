@@ -41,7 +41,7 @@ from twin.building.it_load import utilisation_profile
 from twin.core.environment import env
 from twin.core.io import NcContent, NcVariable, read_hourly_csv
 from twin.core.jit import use_compiled
-from twin.core.memo import LRU, of_arrays
+from twin.core.memo import LRU, of_axis
 from twin.core.params import ConfigError, text_fields
 from twin.core.runtime import HOURLY_VARIABLES, check_memory
 from twin.core.variables import attrs, build_dataset, new_variable
@@ -224,14 +224,14 @@ def calendar(time: np.ndarray, kind: str) -> np.ndarray:
     """The hour of day (``kind="hour"``) or month (``"month"``, 0–11) of each time stamp, read-only:
     :func:`weather.dataset.hour_of_day` / :func:`~weather.dataset.month_of_year`, both computed
     together (:func:`~weather.dataset.hour_and_month`: a run reads both) and memoised by the time
-    stamps' values (:func:`twin.core.memo.of_arrays`)."""
+    stamps' values (:func:`twin.core.memo.of_axis`: a year's calendar is every site's)."""
     hour, month = _calendar(time)
     return hour if kind == "hour" else month
 
 
 def _calendar(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`calendar`'s hour of day and month, one memo entry."""
-    return of_arrays(_CALENDAR, lambda: hour_and_month(time), (time,))
+    return of_axis(_CALENDAR, lambda: hour_and_month(time), time)
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:

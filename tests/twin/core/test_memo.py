@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from twin.core.memo import LRU, clear_array_memos, of_arrays, of_values
+from twin.core.memo import LRU, clear_array_memos, of_arrays, of_axis, of_values
 from twin.core.variables import build_dataset
 
 
@@ -171,3 +171,30 @@ def test_clear_array_memos_makes_the_next_call_compute() -> None:
     of_arrays(arrays, make("arrays"), (year,))
     of_values(values, make("values"), 1.0)
     assert calls == ["arrays", "values", "arrays"]
+
+
+def test_an_axis_memo_is_kept_by_the_clear_and_keyed_by_the_axis() -> None:
+    """A year's calendar and index (:func:`of_axis`) outlive ``clear_array_memos()`` (a first year
+    at a new site of the same year finds them), not ``clear_array_memos(axes=True)``; another axis,
+    also one with the same ends and length, computes its own."""
+    memo, weather = LRU(4), LRU(4)
+    calls: list[str] = []
+    year = np.datetime64("2021-01-01T00", "us") + np.arange(8760).astype("timedelta64[h]")
+    other = year.copy()
+    other[10] += np.timedelta64(1, "h")  # the same ends and length
+
+    def make(kind: str):
+        return lambda: calls.append(kind) or np.zeros(3)
+
+    of_axis(memo, make("axis"), year)
+    of_arrays(weather, make("weather"), (np.arange(8760.0),))
+    clear_array_memos()
+    of_axis(memo, make("axis"), year.copy())
+    of_arrays(weather, make("weather"), (np.arange(8760.0),))
+    assert calls == ["axis", "weather", "weather"]
+    of_axis(memo, make("other"), other)
+    of_axis(memo, make("key"), year, "time")
+    assert calls[3:] == ["other", "key"]
+    clear_array_memos(axes=True)
+    of_axis(memo, make("axis"), year)
+    assert calls[5:] == ["axis"]
