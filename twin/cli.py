@@ -1213,7 +1213,7 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
         raise ConfigError(f"--pareto {text!r}: need START ≤ STOP and STEP > 0 (START:STOP:STEP)")
     n = int(np.floor((hi - lo) / step + 1e-9)) + 1
     if n > 200:
-        raise ConfigError(f"--pareto {text!r} asks for {n:,} points; at most 200")
+        raise ConfigError(f"--pareto {text!r} asks for {number(n)} points; at most 200")
     values = np.round(lo + step * np.arange(n), 10)
     top, what = (366.0, "numbers of days") if kind == "days" else (1.0, "shares")
     for end, value in (("start at", values[0]), ("reach", values[-1])):
