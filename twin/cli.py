@@ -1003,22 +1003,30 @@ def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
     return sc
 
 
+def _scenario_alone(args: argparse.Namespace, designs: str, options: Sequence[str]) -> None:
+    """Refuse a scenario file beside the ``options`` that name a scenario instead; a second site
+    (``twin run --site karamay guian``: argparse reads ``guian`` as the scenario file) is said as
+    such. ``designs``: what the command takes of --cooling, for that message."""
+    from twin.core.params import ConfigError
+
+    looks_like_a_file = args.scenario.endswith(".toml") or os.sep in args.scenario
+    if args.site and not looks_like_a_file and not Path(args.scenario).exists():
+        raise ConfigError(
+            f"{args.scenario!r} was read as a scenario file, and there is none: twin {args.command} takes one site "
+            f"(--site) and {designs}; twin compare and twin sweep take several "
+            f"(twin compare --site A B --cooling X Y …)"
+        )
+    given = [o for o in options if getattr(args, o.lstrip("-").replace("-", "_"), None)]
+    if given:
+        raise ConfigError(f"give a scenario file or {'/'.join(options)}, not both (the scenario file: {args.scenario})")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from twin.core.params import ConfigError
     from twin.engine.config import Scenario, load_scenario
 
     if args.scenario:
-        looks_like_a_file = args.scenario.endswith(".toml") or os.sep in args.scenario
-        if args.site and not looks_like_a_file and not Path(args.scenario).exists():  # run --site karamay guian
-            raise ConfigError(
-                f"{args.scenario!r} was read as a scenario file, and there is none: twin run takes one site "
-                f"(--site) and one design (--cooling); twin compare and twin sweep take several "
-                f"(twin compare --site A B --cooling X Y …)"
-            )
-        if args.site or args.cooling or args.preset:
-            raise ConfigError(
-                f"give a scenario file or --site/--cooling/--preset, not both (the scenario file: {args.scenario})"
-            )
+        _scenario_alone(args, "one design (--cooling)", ("--site", "--cooling", "--preset"))
         sc = load_scenario(args.scenario)
         stem = Path(args.scenario).stem
     else:
@@ -1146,6 +1154,62 @@ _SIZE_OPTIONS = {
 _SIZE_FLAGS = {"wind": "--no-wind"}  # an option without a value, which sets its field to false
 
 
+_SIZE_APPLIES: dict[str, tuple[str, Any, str, frozenset[str]]] = {
+    "clean_share": (
+        "--clean-share",
+        0.0,
+        "a cfe target (24/7 CFE credits that share of the grid's imports)",
+        frozenset({"cfe"}),
+    ),
+    "export_credit": (
+        "--export-credit",
+        False,
+        "an annual target (annual matching counts the exported green energy)",
+        frozenset({"annual"}),
+    ),
+    "export_cap_mw": (
+        "--export-cap-mw",
+        -1.0,
+        "exports that count: an annual target with --export-credit, or exports paid under the scenario's "
+        "economics.export_contract",
+        frozenset({"exports"}),
+    ),
+    "resilience": ("--resilience", False, "one sizing, not the --pareto frontier", frozenset({"one"})),
+    "save": ("--save", None, "one sizing (its cheapest base), not the --pareto frontier", frozenset({"one"})),
+}
+"""twin size's options that apply to some runs only: dest → (option, default, what it applies to,
+the runs it applies to). A run is its target kind, ``one`` or ``pareto``, and ``exports`` when
+exports count; an option in none of these is refused, not ignored. The options not named here
+(the bounds, --pv, --no-wind, --rep-days, --check-dispatch, --time-limit, the weather and the
+outputs) apply to every run."""
+
+
+def _refuse_ignored_size_options(args: argparse.Namespace, target: Any, sc: Any) -> None:
+    """Refuse a ``twin size`` option the run would ignore (:data:`_SIZE_APPLIES`)."""
+    from twin.core.fmt import number
+    from twin.core.params import ConfigError
+    from twin.studies.sizing import export_price
+
+    exports = (args.export_credit and target.kind == "annual") or export_price(sc.economics) > 0
+    run = {target.kind, "pareto" if args.pareto else "one"} | ({"exports"} if exports else set())
+    for dest, (option, default, applies_to, runs) in _SIZE_APPLIES.items():
+        value = getattr(args, dest)
+        if value == default or runs & run:
+            continue
+        shown = (
+            option
+            if isinstance(value, bool)
+            else f"{option} {number(value, grouped=False) if isinstance(value, float) else value}"
+        )
+        if "pareto" in run and "one" in runs:
+            this = f"--pareto {args.pareto} asks for the frontier"
+        elif "exports" in runs:
+            this = "no export counts here"
+        else:
+            this = f"the target is {args.target}"
+        raise ConfigError(f"{shown} applies to {applies_to}; {this}: leave {option} out")
+
+
 def _size_options(exc: Exception) -> Exception:
     """The error with each ``size.FIELD`` it names preceded by its option (``--pv-max-mw (size.pv_max_mw)``);
     a flag or a choice set is said as the user typed it (``--no-wind``, ``--pv none``), not as its field."""
@@ -1248,8 +1312,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         if d not in DESIGNS:
             raise ConfigError(f"--cooling {d!r} is not a design; choose from {', '.join(DESIGNS)} or all")
     if args.scenario:
-        if args.site:
-            raise ConfigError(f"give a scenario file or --site, not both (the scenario file: {args.scenario})")
+        _scenario_alone(args, "one or more designs (--cooling)", ("--site",))
         sc = load_scenario(args.scenario)
         if sc.sweep:
             swept = ", ".join(k for k, _ in sc.sweep)
@@ -1264,6 +1327,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         _refuse_seed_with_file(args.seed, args.weather)
         ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
         sc = Scenario(sites=(args.site,), designs=designs or ("free_air",), name=f"{args.site}-size", weather=ws)
+    _refuse_ignored_size_options(args, target, sc)
     _check_outputs(args, [("-o", args.output), ("--save", args.save)], _scenario_inputs(sc, args))
     values = _pareto_values(args.pareto, target.kind) if args.pareto else None
     try:  # before the engine's year and the solver: bounds without PV and wind

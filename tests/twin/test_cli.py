@@ -661,19 +661,21 @@ def test_a_set_key_given_twice_is_refused(capsys):
 @pytest.mark.parametrize(
     ("argv", "extra"),
     [
-        (["--site", "karamay", "guian", "--cooling", "spray"], "guian"),
-        (["--site", "karamay", "--cooling", "free_air", "spray"], "spray"),
+        (["run", "--site", "karamay", "guian", "--cooling", "spray"], "guian"),
+        (["run", "--site", "karamay", "--cooling", "free_air", "spray"], "spray"),
+        (["size", "--site", "qingyang", "guian", "--cooling", "free_air", "--target", "hourly:0.8"], "guian"),
     ],
 )
 def test_run_with_two_sites_or_designs_says_run_takes_one(argv, extra, tmp_path, capsys, monkeypatch):
     """A second site or design lands in the scenario-file argument: the message names the word
-    read as a file, not a site list the user may not have given."""
+    read as a file, not a site list the user may not have given (twin size said "give a scenario
+    file or --site, not both (the scenario file: guian)")."""
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["run", *argv]) == 2
+    assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(
-        f"twin: error: {extra!r} was read as a scenario file, and there is none: twin run takes one site"
+        f"twin: error: {extra!r} was read as a scenario file, and there is none: twin {argv[0]} takes one site"
     )
     assert "twin compare and twin sweep take several" in err and list(tmp_path.iterdir()) == []
 
