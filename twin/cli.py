@@ -13,6 +13,7 @@ import functools
 import os
 import re
 import signal
+import stat
 import sys
 import threading
 import warnings
@@ -721,10 +722,62 @@ def _check_outputs(
             if _same_file(p, path):
                 raise OutputError(f"{other} and {option} name the same file {p}; give each output its own name")
         written.append((option, value))
-        if option != "--out-dir" or p.parent.is_dir():  # a free name in a folder not made yet: checked by _free_name
+    for option, value in written:
+        if option != "--out-dir":  # a free name: STEM.nc
+            _check_suffix(args, option, value)
+        if option != "--out-dir" or Path(value).parent.is_dir():  # a folder not made yet: checked by _free_name
             _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
-        out.append((p, "csv" if option == "--csv" else "nc"))
+        out.append((Path(value), "csv" if option == "--csv" else "nc"))
     return out
+
+
+OUTPUT_SUFFIXES = {
+    "NetCDF": (".nc", ".nc4", ".cdf", ".netcdf"),
+    "CSV": (".csv", ".txt"),
+    "TOML": (".toml",),
+    "HTML": (".html", ".htm"),
+}
+"""The suffixes of each format a command writes; an output's name ends in one of its format's."""
+
+
+def _output_format(args: argparse.Namespace, option: str) -> str:
+    """The format the output ``option`` of ``args.command`` writes."""
+    if option == "-o":
+        return "HTML" if args.command == "report" else "NetCDF"
+    return {"--csv": "CSV", "--save": "TOML"}[option]
+
+
+def _check_suffix(args: argparse.Namespace, option: str, value: str) -> None:
+    """Refuse an output whose name's suffix is not of the format ``option`` writes (``-o y.csv``
+    wrote a NetCDF file named ``y.csv``), naming the option of the command that writes the format
+    the suffix names; a name with no suffix, or one of no format, is refused too. A path that is
+    not a name of a regular file ('-', a folder, a device) is :func:`twin.core.io.check_output`'s
+    to say."""
+    from twin.core.io import OutputError
+
+    mode = os.lstat(value).st_mode if os.path.lexists(value) else None
+    if value == "-" or value.endswith(tuple(filter(None, (os.sep, os.altsep)))) or os.path.isdir(value):
+        return
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        return
+    fmt = _output_format(args, option)
+    suffix = Path(value).suffix.lower()
+    if suffix in OUTPUT_SUFFIXES[fmt]:
+        return
+    writes = f"{option} writes {_a(fmt)} file ({', '.join(OUTPUT_SUFFIXES[fmt])})"
+    other = next((f for f, suffixes in OUTPUT_SUFFIXES.items() if suffix in suffixes), None)
+    if other is None:
+        named = f"ends in {suffix}, the suffix of no format written here" if suffix else "has no suffix"
+        raise OutputError(f"{option} {value}: the name {named}, and {writes}; give a name ending in one of them")
+    options = [o for o in ("-o", "--csv", "--save") if o == "-o" or hasattr(args, o.lstrip("-"))]
+    by = next((o for o in options if _output_format(args, o) == other), None)
+    instead = f"for a {other} file give {by} {value}" if by else f"twin {args.command} writes no {other} file"
+    raise OutputError(f"{option} {value}: the name ends in {suffix}, {_a(other)} file's, and {writes}; {instead}")
+
+
+def _a(fmt: str) -> str:
+    """The format's name with its article (an HTML, a NetCDF)."""
+    return f"{'an' if fmt == 'HTML' else 'a'} {fmt}"
 
 
 def _scenario_inputs(sc: Any, args: argparse.Namespace) -> list[tuple[str, str | None]]:

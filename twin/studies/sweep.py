@@ -349,8 +349,7 @@ def run_sweep(
         ds = assemble(results, lay)
         ds.attrs.update(
             scenario=scenario.name,
-            weather_source=scenario.weather.source,
-            weather_seed=scenario.weather.seed,
+            **scenario.weather.attrs(),
             cases=len(cases),
             block_cases=block,
             kernel=kernel_summary(kernel, scenario.designs),
