@@ -1138,6 +1138,9 @@ def _load_scenario_arg(path: str | None):
 def cmd_dash(args: argparse.Namespace) -> int:
     sc = _load_scenario_arg(args.scenario)
     from dashboards.app import bind, create_app, serve
+    from dashboards.data import public_text
+
+    _WARNINGS.public = public_text  # the server's log names an uploaded file as the pages and downloads do
 
     with _interrupt_remembered() as interrupted:  # from the app's building to the serving
         app = create_app(sc.to_dict())
@@ -2072,17 +2075,20 @@ class _Warnings:
 
     They are held until the command ends (:meth:`say`, by :func:`_main`) and dropped when it ends
     in an error, whose one line is then all of stderr (bad input is one line); ``twin dash`` says
-    them before it serves and each later one as it comes (:meth:`say` with ``from_now``).
+    them before it serves and each later one as it comes (:meth:`say` with ``from_now``), each
+    through :attr:`public` (:func:`dashboards.data.public_text`: an uploaded file by the name it
+    was uploaded as, as the pages and downloads name it, never by its private path).
     """
 
     def __init__(self) -> None:
         self.seen: set[str] = set()
         self.held: list[str] = []
         self.at_once = False
+        self.public: Callable[[str], str] = str  # twin dash: an upload named as uploaded, not by its private path
         self._lock = threading.Lock()  # the dashboard's request threads and the engine's pool warn too
 
     def show(self, message, category, filename, lineno, file=None, line=None) -> None:
-        text = " ".join(str(message).split())
+        text = self.public(" ".join(str(message).split()))
         with self._lock:
             if text in self.seen:
                 return

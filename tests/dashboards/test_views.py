@@ -460,6 +460,26 @@ def test_green_page_says_a_store_without_power_is_idle(pages, example):
     assert float(k["energy_storage_deficit"]) == 0.0
 
 
+def test_the_server_log_names_an_upload_as_uploaded(monkeypatch, capsys):
+    """twin dash's log said `twin: warning: /dev/shm/twin-dash-…/45f5…-9.epw: flagged records …`
+    for an upload of good.epw, which the pages and downloads name as uploaded."""
+    import dashboards.app as app_mod
+    from twin import cli
+    from twin.engine.config import Scenario, WeatherSource
+
+    def serve(*args, **kwargs):  # one request: an upload, then the scenario on it
+        path, _, _ = data.upload_epw(epw_path("yinchuan").read_bytes(), "log-check.epw")
+        data.scenario_kpis(Scenario(sites=("yinchuan",), weather=WeatherSource(source=path)))
+
+    monkeypatch.setattr(app_mod, "create_app", lambda d: None)
+    monkeypatch.setattr(app_mod, "bind", lambda app, host, port: None)
+    monkeypatch.setattr(app_mod, "serve", serve)
+    monkeypatch.setattr(cli, "_study_tables", lambda sc, args: None)
+    assert main(["dash", "--port", "8124"]) == 0
+    err = capsys.readouterr().err
+    assert "twin: warning: log-check.epw: flagged records" in err and "twin-dash-" not in err
+
+
 def test_report_and_sources_table_name_an_upload_as_uploaded(example):
     sc, _, _ = example
     new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
