@@ -284,6 +284,12 @@ _TEXT = {
         "This case has no green-power base: add PV, wind or storage on the Scenario page or with the sliders.",
         "此工况没有绿电配置：请在“情景”页或用滑块添加光伏、风电或储能。",
     ),
+    "no_green_idle_storage": (
+        "No green power flows in this case: it has no PV or wind, so its storage of {mwh} MWh at {mw} MW is idle "
+        "(nothing charges it). Add PV or wind on the Scenario page or with the sliders.",
+        "此工况没有绿电流动：没有光伏或风电，储能 {mwh} MWh、{mw} MW 无电可充，处于闲置。"
+        "请在“情景”页或用滑块添加光伏或风电。",
+    ),
     "edit": ("Edit the scenario (TOML)", "编辑情景（TOML）"),
     "apply": ("Apply", "应用"),
     "applied": ("Applied: {n} case(s).", "已应用：{n} 个工况。"),

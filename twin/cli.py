@@ -13,6 +13,7 @@ import functools
 import os
 import re
 import signal
+import stat
 import sys
 import threading
 import warnings
@@ -721,10 +722,62 @@ def _check_outputs(
             if _same_file(p, path):
                 raise OutputError(f"{other} and {option} name the same file {p}; give each output its own name")
         written.append((option, value))
-        if option != "--out-dir" or p.parent.is_dir():  # a free name in a folder not made yet: checked by _free_name
+    for option, value in written:
+        if option != "--out-dir":  # a free name: STEM.nc
+            _check_suffix(args, option, value)
+        if option != "--out-dir" or Path(value).parent.is_dir():  # a folder not made yet: checked by _free_name
             _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
-        out.append((p, "csv" if option == "--csv" else "nc"))
+        out.append((Path(value), "csv" if option == "--csv" else "nc"))
     return out
+
+
+OUTPUT_SUFFIXES = {
+    "NetCDF": (".nc", ".nc4", ".cdf", ".netcdf"),
+    "CSV": (".csv", ".txt"),
+    "TOML": (".toml",),
+    "HTML": (".html", ".htm"),
+}
+"""The suffixes of each format a command writes; an output's name ends in one of its format's."""
+
+
+def _output_format(args: argparse.Namespace, option: str) -> str:
+    """The format the output ``option`` of ``args.command`` writes."""
+    if option == "-o":
+        return "HTML" if args.command == "report" else "NetCDF"
+    return {"--csv": "CSV", "--save": "TOML"}[option]
+
+
+def _check_suffix(args: argparse.Namespace, option: str, value: str) -> None:
+    """Refuse an output whose name's suffix is not of the format ``option`` writes (``-o y.csv``
+    wrote a NetCDF file named ``y.csv``), naming the option of the command that writes the format
+    the suffix names; a name with no suffix, or one of no format, is refused too. A path that is
+    not a name of a regular file ('-', a folder, a device) is :func:`twin.core.io.check_output`'s
+    to say."""
+    from twin.core.io import OutputError
+
+    mode = os.lstat(value).st_mode if os.path.lexists(value) else None
+    if value == "-" or value.endswith(tuple(filter(None, (os.sep, os.altsep)))) or os.path.isdir(value):
+        return
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        return
+    fmt = _output_format(args, option)
+    suffix = Path(value).suffix.lower()
+    if suffix in OUTPUT_SUFFIXES[fmt]:
+        return
+    writes = f"{option} writes {_a(fmt)} file ({', '.join(OUTPUT_SUFFIXES[fmt])})"
+    other = next((f for f, suffixes in OUTPUT_SUFFIXES.items() if suffix in suffixes), None)
+    if other is None:
+        named = f"ends in {suffix}, the suffix of no format written here" if suffix else "has no suffix"
+        raise OutputError(f"{option} {value}: the name {named}, and {writes}; give a name ending in one of them")
+    options = [o for o in ("-o", "--csv", "--save") if o == "-o" or hasattr(args, o.lstrip("-"))]
+    by = next((o for o in options if _output_format(args, o) == other), None)
+    instead = f"for a {other} file give {by} {value}" if by else f"twin {args.command} writes no {other} file"
+    raise OutputError(f"{option} {value}: the name ends in {suffix}, {_a(other)} file's, and {writes}; {instead}")
+
+
+def _a(fmt: str) -> str:
+    """The format's name with its article (an HTML, a NetCDF)."""
+    return f"{'an' if fmt == 'HTML' else 'a'} {fmt}"
 
 
 def _scenario_inputs(sc: Any, args: argparse.Namespace) -> list[tuple[str, str | None]]:
@@ -1003,22 +1056,30 @@ def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
     return sc
 
 
+def _scenario_alone(args: argparse.Namespace, designs: str, options: Sequence[str]) -> None:
+    """Refuse a scenario file beside the ``options`` that name a scenario instead; a second site
+    (``twin run --site karamay guian``: argparse reads ``guian`` as the scenario file) is said as
+    such. ``designs``: what the command takes of --cooling, for that message."""
+    from twin.core.params import ConfigError
+
+    looks_like_a_file = args.scenario.endswith(".toml") or os.sep in args.scenario
+    if args.site and not looks_like_a_file and not Path(args.scenario).exists():
+        raise ConfigError(
+            f"{args.scenario!r} was read as a scenario file, and there is none: twin {args.command} takes one site "
+            f"(--site) and {designs}; twin compare and twin sweep take several "
+            f"(twin compare --site A B --cooling X Y …)"
+        )
+    given = [o for o in options if getattr(args, o.lstrip("-").replace("-", "_"), None)]
+    if given:
+        raise ConfigError(f"give a scenario file or {'/'.join(options)}, not both (the scenario file: {args.scenario})")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from twin.core.params import ConfigError
     from twin.engine.config import Scenario, load_scenario
 
     if args.scenario:
-        looks_like_a_file = args.scenario.endswith(".toml") or os.sep in args.scenario
-        if args.site and not looks_like_a_file and not Path(args.scenario).exists():  # run --site karamay guian
-            raise ConfigError(
-                f"{args.scenario!r} was read as a scenario file, and there is none: twin run takes one site "
-                f"(--site) and one design (--cooling); twin compare and twin sweep take several "
-                f"(twin compare --site A B --cooling X Y …)"
-            )
-        if args.site or args.cooling or args.preset:
-            raise ConfigError(
-                f"give a scenario file or --site/--cooling/--preset, not both (the scenario file: {args.scenario})"
-            )
+        _scenario_alone(args, "one design (--cooling)", ("--site", "--cooling", "--preset"))
         sc = load_scenario(args.scenario)
         stem = Path(args.scenario).stem
     else:
@@ -1077,6 +1138,9 @@ def _load_scenario_arg(path: str | None):
 def cmd_dash(args: argparse.Namespace) -> int:
     sc = _load_scenario_arg(args.scenario)
     from dashboards.app import bind, create_app, serve
+    from dashboards.data import public_text
+
+    _WARNINGS.public = public_text  # the server's log names an uploaded file as the pages and downloads do
 
     with _interrupt_remembered() as interrupted:  # from the app's building to the serving
         app = create_app(sc.to_dict())
@@ -1146,6 +1210,62 @@ _SIZE_OPTIONS = {
 _SIZE_FLAGS = {"wind": "--no-wind"}  # an option without a value, which sets its field to false
 
 
+_SIZE_APPLIES: dict[str, tuple[str, Any, str, frozenset[str]]] = {
+    "clean_share": (
+        "--clean-share",
+        0.0,
+        "a cfe target (24/7 CFE credits that share of the grid's imports)",
+        frozenset({"cfe"}),
+    ),
+    "export_credit": (
+        "--export-credit",
+        False,
+        "an annual target (annual matching counts the exported green energy)",
+        frozenset({"annual"}),
+    ),
+    "export_cap_mw": (
+        "--export-cap-mw",
+        -1.0,
+        "exports that count: an annual target with --export-credit, or exports paid under the scenario's "
+        "economics.export_contract",
+        frozenset({"exports"}),
+    ),
+    "resilience": ("--resilience", False, "one sizing, not the --pareto frontier", frozenset({"one"})),
+    "save": ("--save", None, "one sizing (its cheapest base), not the --pareto frontier", frozenset({"one"})),
+}
+"""twin size's options that apply to some runs only: dest → (option, default, what it applies to,
+the runs it applies to). A run is its target kind, ``one`` or ``pareto``, and ``exports`` when
+exports count; an option in none of these is refused, not ignored. The options not named here
+(the bounds, --pv, --no-wind, --rep-days, --check-dispatch, --time-limit, the weather and the
+outputs) apply to every run."""
+
+
+def _refuse_ignored_size_options(args: argparse.Namespace, target: Any, sc: Any) -> None:
+    """Refuse a ``twin size`` option the run would ignore (:data:`_SIZE_APPLIES`)."""
+    from twin.core.fmt import number
+    from twin.core.params import ConfigError
+    from twin.studies.sizing import export_price
+
+    exports = (args.export_credit and target.kind == "annual") or export_price(sc.economics) > 0
+    run = {target.kind, "pareto" if args.pareto else "one"} | ({"exports"} if exports else set())
+    for dest, (option, default, applies_to, runs) in _SIZE_APPLIES.items():
+        value = getattr(args, dest)
+        if value == default or runs & run:
+            continue
+        shown = (
+            option
+            if isinstance(value, bool)
+            else f"{option} {number(value, grouped=False) if isinstance(value, float) else value}"
+        )
+        if "pareto" in run and "one" in runs:
+            this = f"--pareto {args.pareto} asks for the frontier"
+        elif "exports" in runs:
+            this = "no export counts here"
+        else:
+            this = f"the target is {args.target}"
+        raise ConfigError(f"{shown} applies to {applies_to}; {this}: leave {option} out")
+
+
 def _size_options(exc: Exception) -> Exception:
     """The error with each ``size.FIELD`` it names preceded by its option (``--pv-max-mw (size.pv_max_mw)``);
     a flag or a choice set is said as the user typed it (``--no-wind``, ``--pv none``), not as its field."""
@@ -1213,7 +1333,7 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
         raise ConfigError(f"--pareto {text!r}: need START ≤ STOP and STEP > 0 (START:STOP:STEP)")
     n = int(np.floor((hi - lo) / step + 1e-9)) + 1
     if n > 200:
-        raise ConfigError(f"--pareto {text!r} asks for {n:,} points; at most 200")
+        raise ConfigError(f"--pareto {text!r} asks for {number(n)} points; at most 200")
     values = np.round(lo + step * np.arange(n), 10)
     top, what = (366.0, "numbers of days") if kind == "days" else (1.0, "shares")
     for end, value in (("start at", values[0]), ("reach", values[-1])):
@@ -1248,8 +1368,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         if d not in DESIGNS:
             raise ConfigError(f"--cooling {d!r} is not a design; choose from {', '.join(DESIGNS)} or all")
     if args.scenario:
-        if args.site:
-            raise ConfigError(f"give a scenario file or --site, not both (the scenario file: {args.scenario})")
+        _scenario_alone(args, "one or more designs (--cooling)", ("--site",))
         sc = load_scenario(args.scenario)
         if sc.sweep:
             swept = ", ".join(k for k, _ in sc.sweep)
@@ -1264,6 +1383,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         _refuse_seed_with_file(args.seed, args.weather)
         ws = WeatherSource(source=args.weather or "typical", seed=args.seed or 0)
         sc = Scenario(sites=(args.site,), designs=designs or ("free_air",), name=f"{args.site}-size", weather=ws)
+    _refuse_ignored_size_options(args, target, sc)
     _check_outputs(args, [("-o", args.output), ("--save", args.save)], _scenario_inputs(sc, args))
     values = _pareto_values(args.pareto, target.kind) if args.pareto else None
     try:  # before the engine's year and the solver: bounds without PV and wind
@@ -1977,17 +2097,20 @@ class _Warnings:
 
     They are held until the command ends (:meth:`say`, by :func:`_main`) and dropped when it ends
     in an error, whose one line is then all of stderr (bad input is one line); ``twin dash`` says
-    them before it serves and each later one as it comes (:meth:`say` with ``from_now``).
+    them before it serves and each later one as it comes (:meth:`say` with ``from_now``), each
+    through :attr:`public` (:func:`dashboards.data.public_text`: an uploaded file by the name it
+    was uploaded as, as the pages and downloads name it, never by its private path).
     """
 
     def __init__(self) -> None:
         self.seen: set[str] = set()
         self.held: list[str] = []
         self.at_once = False
+        self.public: Callable[[str], str] = str  # twin dash: an upload named as uploaded, not by its private path
         self._lock = threading.Lock()  # the dashboard's request threads and the engine's pool warn too
 
     def show(self, message, category, filename, lineno, file=None, line=None) -> None:
-        text = " ".join(str(message).split())
+        text = self.public(" ".join(str(message).split()))
         with self._lock:
             if text in self.seen:
                 return

@@ -169,7 +169,11 @@ def render(d, case, span, start, lang):
         for n in CARDS
     ]
     if float(ds["p_green"].max()) <= 0 and float(ds["p_discharge"].max()) <= 0:
-        msg = figures.message_figure(t("no_green", lang))
+        mw, mwh = c.storage.power_mw, c.storage.energy_mwh  # storage there and paid for is idle, not absent
+        text = (
+            t("no_green_idle_storage", lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}") if mw or mwh else t("no_green", lang)
+        )
+        msg = figures.message_figure(text)
         return cards, msg, msg, msg, start_error, note
     return (
         cards,

@@ -460,6 +460,42 @@ def test_green_page_says_a_store_without_power_is_idle(pages, example):
     assert float(k["energy_storage_deficit"]) == 0.0
 
 
+@pytest.mark.parametrize(("mw", "mwh"), [(0, 1600), (400, 0), (100, 200)])
+def test_green_charts_say_storage_without_pv_or_wind_is_idle(mw, mwh, pages, example):
+    """With PV and wind at 0 and storage of 1,600 MWh at 0 MW, the note said the storage is idle
+    and counted in the cost, the three charts "This case has no green-power base"."""
+    sc, _, _ = example
+    d, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, mw, mwh)
+    for lang, idle in (("en", f"storage of {mwh:,} MWh at {mw:,} MW is idle"), ("zh", "处于闲置")):
+        out = pages["green"].render(d, 0, "week", "172", lang)
+        for fig in out[1:4]:
+            text = fig.layout.annotations[0].text.replace("<br>", " ")
+            assert idle in text.replace("  ", " ") and "no green-power base" not in text
+    none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
+    said = pages["green"].render(none, 0, "week", "172", "en")[1].layout.annotations[0].text
+    assert "no green-power base" in said.replace("<br>", " ")
+
+
+def test_the_server_log_names_an_upload_as_uploaded(monkeypatch, capsys):
+    """twin dash's log said `twin: warning: /dev/shm/twin-dash-…/45f5…-9.epw: flagged records …`
+    for an upload of good.epw, which the pages and downloads name as uploaded."""
+    import dashboards.app as app_mod
+    from twin import cli
+    from twin.engine.config import Scenario, WeatherSource
+
+    def serve(*args, **kwargs):  # one request: an upload, then the scenario on it
+        path, _, _ = data.upload_epw(epw_path("yinchuan").read_bytes(), "log-check.epw")
+        data.scenario_kpis(Scenario(sites=("yinchuan",), weather=WeatherSource(source=path)))
+
+    monkeypatch.setattr(app_mod, "create_app", lambda d: None)
+    monkeypatch.setattr(app_mod, "bind", lambda app, host, port: None)
+    monkeypatch.setattr(app_mod, "serve", serve)
+    monkeypatch.setattr(cli, "_study_tables", lambda sc, args: None)
+    assert main(["dash", "--port", "8124"]) == 0
+    err = capsys.readouterr().err
+    assert "twin: warning: log-check.epw: flagged records" in err and "twin-dash-" not in err
+
+
 def test_report_and_sources_table_name_an_upload_as_uploaded(example):
     sc, _, _ = example
     new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")

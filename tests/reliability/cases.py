@@ -1090,6 +1090,9 @@ def option_cases() -> list[Case]:
             check=_files(present=("x.csv",), absent=("out",)),
         ),
         Case("options/same-file-for-o-and-csv", [*RUN, "-o", "x", "--csv", "x", "--force"], names=("-o", "--csv", "x")),
+        Case("options/o-named-csv", [*RUN, "-o", "y.csv"], names=("-o y.csv", "a CSV file's", "NetCDF", "--csv y.csv")),
+        Case("options/o-without-suffix", [*RUN, "-o", "y"], names=("-o y", "no suffix", ".nc")),
+        Case("options/csv-named-nc", [*RUN, "--csv", "y.nc"], names=("--csv y.nc", "a NetCDF file's", "-o y.nc")),
         Case(
             "options/same-file-for-save-and-o",
             [*RUN, "-o", "x.toml", "--save", "x.toml"],
@@ -1204,7 +1207,7 @@ def file_cases() -> list[Case]:
         ),
         Case("files/o-dir-missing", [*RUN, "-o", "no/r.nc"], names=("no/r.nc", "does not exist")),
         Case("files/o-300-characters", [*RUN, "-o", long], names=("303 bytes", "allows")),
-        Case("files/csv-300-characters", [*QUICK, "--csv", long], names=("303 bytes", "allows")),
+        Case("files/csv-300-characters", [*QUICK, "--csv", long[:-3] + ".csv"], names=("304 bytes", "allows")),
         Case("files/weather-o-300-characters", ["weather", "--site", "qingyang", "-o", long], names=("303 bytes",)),
         Case("files/out-dir-is-a-file", [*RUN, "--out-dir", "f"], names=("f",), setup=_old("f"), preserve=("f",)),
         Case(
@@ -1548,6 +1551,18 @@ def command_cases() -> list[Case]:
         Case("options/size-clean-share-2", [*SIZE, "--clean-share", "2"], names=("grid_clean_share", "2", "0 … 1")),
         Case("options/size-unknown-design", [*SIZE, "--cooling", "ice"], names=("--cooling", "ice", "free_air")),
         Case(
+            "options/size-clean-share-hourly",
+            [*SIZE, "--clean-share", "0.3"],
+            names=("--clean-share 0.3", "a cfe target", "hourly:0.5"),
+        ),
+        Case("options/size-export-credit-hourly", [*SIZE, "--export-credit"], names=("--export-credit", "annual")),
+        Case("options/size-o-named-csv", [*SIZE, "-o", "z.csv"], names=("-o z.csv", "twin size writes no CSV file")),
+        Case(
+            "options/size-two-sites",
+            ["size", "--site", "qingyang", "guian", "--target", "hourly:0.5"],
+            names=("'guian' was read as a scenario file", "twin size takes one site"),
+        ),
+        Case(
             "options/size-unknown-site",
             ["size", "--site", "atlantis", "--target", "hourly:0.5"],
             names=("atlantis", "qingyang"),
@@ -1788,7 +1803,7 @@ def polish8_cases() -> list[Case]:
         Case(
             "options/sweep-list-unknown-key",
             ["sweep", *STUDY, "--list", "c.csv"],
-            names=("--list line 2", "facility.nope", "allowed"),
+            names=("--list", "c.csv: line 1 (the header)", "facility.nope", "allowed"),
             setup=_write("c.csv", "facility.nope\n1\n"),
         ),
         Case(

@@ -285,6 +285,24 @@ def test_weather_option_replaces_a_scenario_files_seed_and_set_seed_beside_it_is
     assert real in err and "not both" in err
 
 
+def test_no_seed_is_written_for_a_year_read_from_a_file(tmp_path, capsys):
+    """The NetCDF file of a run on a weather file said weather_seed = 0 beside its weather_source,
+    as if the year were generated year 0; a sweep's file the same."""
+    from twin.engine.config import Scenario, WeatherSource
+    from twin.studies.sweep import run_sweep
+
+    real = str(epw_path("qingyang"))
+    q = ["--site", "qingyang", "--cooling", "free_air"]
+    assert cli.main(["run", *q, "--weather", real, "-o", str(tmp_path / "w.nc")]) == 0
+    assert cli.main(["run", *q, "--seed", "3", "-o", str(tmp_path / "g.nc")]) == 0
+    with xr.open_dataset(tmp_path / "w.nc") as w, xr.open_dataset(tmp_path / "g.nc") as g:
+        assert w.attrs["weather_source"] == real and "weather_seed" not in w.attrs
+        assert g.attrs["weather_source"] == "typical" and g.attrs["weather_seed"] == 3
+    base = Scenario(sites=("qingyang",), weather=WeatherSource(source=real))
+    ds = run_sweep(base, (("facility.utilisation", (0.5, 0.6)),), progress=False)
+    assert ds.attrs["weather_source"] == real and "weather_seed" not in ds.attrs
+
+
 def _column(out: str, name: str) -> str:
     """A column of the one-row Markdown KPI table."""
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("|")]
@@ -661,21 +679,64 @@ def test_a_set_key_given_twice_is_refused(capsys):
 @pytest.mark.parametrize(
     ("argv", "extra"),
     [
-        (["--site", "karamay", "guian", "--cooling", "spray"], "guian"),
-        (["--site", "karamay", "--cooling", "free_air", "spray"], "spray"),
+        (["run", "--site", "karamay", "guian", "--cooling", "spray"], "guian"),
+        (["run", "--site", "karamay", "--cooling", "free_air", "spray"], "spray"),
+        (["size", "--site", "qingyang", "guian", "--cooling", "free_air", "--target", "hourly:0.8"], "guian"),
     ],
 )
 def test_run_with_two_sites_or_designs_says_run_takes_one(argv, extra, tmp_path, capsys, monkeypatch):
     """A second site or design lands in the scenario-file argument: the message names the word
-    read as a file, not a site list the user may not have given."""
+    read as a file, not a site list the user may not have given (twin size said "give a scenario
+    file or --site, not both (the scenario file: guian)")."""
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["run", *argv]) == 2
+    assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(
-        f"twin: error: {extra!r} was read as a scenario file, and there is none: twin run takes one site"
+        f"twin: error: {extra!r} was read as a scenario file, and there is none: twin {argv[0]} takes one site"
     )
     assert "twin compare and twin sweep take several" in err and list(tmp_path.iterdir()) == []
+
+
+_Q = ["--site", "qingyang", "--cooling", "free_air"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["run", *_Q, "-o", "y.csv"], "-o y.csv: the name ends in .csv, a CSV file's, and -o writes a NetCDF file"),
+        (["run", *_Q, "-o", "y.csv"], "; for a CSV file give --csv y.csv"),
+        (["compare", *_Q, "-o", "y.txt"], "for a CSV file give --csv y.txt"),
+        (["sweep", *_Q, "--grid", "facility.utilisation=0.3,0.5", "-o", "s.txt"], "twin sweep writes no CSV file"),
+        (["ensemble", *_Q, "--seeds", "2", "-o", "e.csv"], "twin ensemble writes no CSV file"),
+        (["size", "--site", "qingyang", "--target", "hourly:0.8", "-o", "z.csv"], "twin size writes no CSV file"),
+        (["weather", "--site", "qingyang", "-o", "w.csv"], "for a CSV file give --csv w.csv"),
+        (
+            ["run", *_Q, "-o", "y"],
+            "-o y: the name has no suffix, and -o writes a NetCDF file (.nc, .nc4, .cdf, .netcdf)",
+        ),
+        (["run", *_Q, "-o", "y.h5"], "-o y.h5: the name ends in .h5, the suffix of no format written here"),
+        (["run", *_Q, "--csv", "y.nc", "--no-output"], "--csv y.nc: the name ends in .nc, a NetCDF file's"),
+        (
+            ["run", *_Q, "--save", "s.nc", "--no-output"],
+            "--save s.nc: the name ends in .nc, a NetCDF file's, and --save",
+        ),
+        (["report", "k.toml", "-o", "r.nc"], "-o writes an HTML file (.html, .htm); twin report writes no NetCDF file"),
+    ],
+)
+def test_an_output_named_for_another_format_is_refused(argv, said, tmp_path, capsys, monkeypatch):
+    """-o y.csv wrote a NetCDF (HDF5) file named y.csv and said "wrote y.csv"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "k.toml").write_text('sites = ["karamay"]\n')
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin: error: ") and said in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.toml"]
+
+
+def test_an_output_suffix_of_its_format_is_taken_in_any_case(tmp_path, capsys):
+    assert cli.main(["run", *_Q, "-o", str(tmp_path / "y.NC"), "--csv", str(tmp_path / "y.txt")]) == 0
+    assert (tmp_path / "y.NC").read_bytes()[:4] == b"\x89HDF" and (tmp_path / "y.txt").read_text().startswith("time")
 
 
 def test_csv_headers_carry_the_units_and_currency_the_netcdf_has(tmp_path, capsys):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from importlib.abc import Loader
 
 from twin.core.environment import env
+from twin.core.fmt import number
 
 __all__ = [
     "MAX_CASES",
@@ -67,13 +68,19 @@ def available_memory() -> float:
         return math.inf
 
 
+def _about(x: float) -> str:
+    """An estimate as a message shows it: three significant digits, scientific form for huge values
+    (:func:`twin.core.fmt.number`: ``1,000,000,000``, ``1e+24``)."""
+    return number(float(f"{x:.3g}"))
+
+
 def check_cases(n_cases: int) -> None:
     """Refuse a scenario of more than :data:`MAX_CASES` cases before it is expanded."""
     if n_cases > MAX_CASES:
         raise ResourceError(
-            f"the scenario expands to {n_cases:,} cases; at most {MAX_CASES:,} per scenario (expanding alone "
-            f"takes about {n_cases / 1e6:,.1f} GB and {n_cases * 1e-3 / 60:,.0f}+ min; hourly results would need "
-            f"{n_cases * 8760 * HOURLY_VARIABLES * 8 / 1e12:,.1f} TB): use fewer values per swept parameter, "
+            f"the scenario expands to {number(n_cases)} cases; at most {MAX_CASES:,} per scenario (expanding alone "
+            f"takes about {_about(n_cases / 1e6)} GB and {_about(n_cases * 1e-3 / 60)}+ min; hourly results would "
+            f"need {_about(n_cases * 8760 * HOURLY_VARIABLES * 8 / 1e12)} TB): use fewer values per swept parameter, "
             "or split the sweep into several scenarios and use twin.annual_kpis for each"
         )
 

@@ -146,6 +146,11 @@ class WeatherSource(Params):
         seed, year = _WEATHER_DEFAULTS["seed"], _WEATHER_DEFAULTS["year"]
         return dataclasses.replace(self, source=source, format=format, seed=seed, year=year)
 
+    def attrs(self) -> dict[str, Any]:
+        """An output file's global attributes of this weather: ``weather_source``, and for a
+        generated year its ``weather_seed`` (a file's weather has no seed: none is written)."""
+        return {"weather_source": self.source, **({} if self.is_file else {"weather_seed": self.seed})}
+
     def to_toml(self) -> dict[str, Any]:
         """The fields for a TOML table; beside a weather file, without the generated year's seed and year."""
         return {k: v for k, v in super().to_toml().items() if not (self.is_file and k in _WEATHER_DEFAULTS)}

@@ -633,8 +633,7 @@ def _run_parts(
     offsets = {round(float(meta.get("utc_offset_h", np.nan)), 6) for _, meta, _ in plan.wx_all.values()}
     gattrs: dict[str, Any] = {
         "scenario": scenario.name,
-        "weather_source": scenario.weather.source,
-        "weather_seed": scenario.weather.seed,
+        **scenario.weather.attrs(),
         "modes": "; ".join(f"{d}: {', '.join(get_design(d).modes)}" for d in scenario.designs),
         "comment": "hourly mean power in kW (= kWh per hour); time is local standard time, interval start",
     }

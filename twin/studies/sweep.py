@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from twin.core.fmt import read_float
+from twin.core.fmt import number, read_float
 from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError, repeated
 from twin.core.runtime import MAX_CASES, ResourceError
 from twin.core.variables import attrs
-from twin.engine.config import Case, Scenario
+from twin.engine.config import Case, Scenario, param_class
 from twin.engine.kernels import COMPILED_DESIGNS, kernel_for, kernel_mark
 from twin.engine.simulate import annual_kpis, prepare_weather
 from twin.studies.study import Checkpoint, Progress, run_blocks
@@ -90,7 +90,7 @@ def parse_grid(spec: str) -> tuple[str, tuple[Any, ...]]:
             raise ConfigError(f"--grid {spec!r}: need start ≤ stop and step > 0")
         n = math.floor((stop - start) / step + 1e-9) + 1
         if n > 100_000:
-            raise ConfigError(f"--grid {spec!r}: {n:,} values; at most 100,000 per key")
+            raise ConfigError(f"--grid {spec!r}: {number(n)} values; at most 100,000 per key")
         values: tuple[Any, ...] = tuple(round(start + i * step, 12) for i in range(n))
     else:
         values = tuple(_value(v) for v in rhs.split(","))
@@ -125,6 +125,11 @@ def read_case_list(path: str | Path, cases_per_row: int = 1) -> tuple[tuple[str,
         bad = next((f"column {i + 1} is empty" for i, k in enumerate(keys) if not k), None)
         bad = bad or next(f"key {k!r} is repeated" for i, k in enumerate(keys) if k in keys[:i])
         raise ConfigError(f"--list {p}: header {','.join(keys)}: {bad}; give each key once")
+    for key in keys:  # a key's error is the header's, line 1, not the first row's
+        try:
+            param_class(key, sweep=True)
+        except ConfigError as exc:
+            raise ConfigError(f"--list {p}: line 1 (the header): {exc}") from None
     rows = []
     for n, r in enumerate(lines[1:], start=2):
         if len(r) != len(keys):
@@ -344,8 +349,7 @@ def run_sweep(
         ds = assemble(results, lay)
         ds.attrs.update(
             scenario=scenario.name,
-            weather_source=scenario.weather.source,
-            weather_seed=scenario.weather.seed,
+            **scenario.weather.attrs(),
             cases=len(cases),
             block_cases=block,
             kernel=kernel_summary(kernel, scenario.designs),

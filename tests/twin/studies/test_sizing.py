@@ -464,6 +464,58 @@ def test_outage_survival_grows_with_storage(seed, e1, extra):
     assert np.all(hours(e1 + extra) >= hours(e1))
 
 
+_NO_BASE = ["size", "--site", "qingyang", "--pv", "none", "--no-wind"]  # every target infeasible before the solver
+
+
+@pytest.mark.parametrize("kind", sizing.TARGET_KINDS)
+@pytest.mark.parametrize(
+    ("option", "applies"),
+    [
+        (["--clean-share", "0.3"], {"cfe"}),
+        (["--export-credit"], {"annual"}),
+        (["--export-cap-mw", "50", "--export-credit"], {"annual"}),  # exports count with the annual credit
+        (["--export-cap-mw", "50"], set()),  # no export contract in the default economics
+    ],
+)
+def test_an_option_that_does_not_apply_to_the_target_is_refused(kind, option, applies, capsys):
+    """--clean-share and --export-credit with an hourly target printed the table without them, exit 0."""
+    target = f"{kind}:{10 if kind == 'days' else 0.5}"
+    assert main([*_NO_BASE, "--target", target, *option]) == 2
+    err = capsys.readouterr().err
+    if kind in applies:
+        assert "cannot be met" in err  # the option was taken: the run went on to its bounds
+        return
+    refused = "--export-credit" if kind != "annual" and "--export-credit" in option else option[0]
+    assert err.count("\n") == 1 and " applies to " in err and err.endswith(f": leave {refused} out\n")
+    assert err.startswith(f"twin: error: {refused}")
+    if refused != "--export-cap-mw":
+        assert f"the target is {target}" in err
+
+
+@pytest.mark.parametrize("option", [["--resilience"], ["--save", "s.toml"]])
+def test_an_option_of_one_sizing_is_refused_beside_the_frontier(option, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main([*_NO_BASE, "--target", "hourly:0.5", "--pareto", "0.5:0.9:0.1", *option]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"twin: error: {' '.join(option)} applies to one sizing") and "--pareto 0.5:0.9:0.1" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_size_option_applies_to_every_run_or_is_in_the_table():
+    """One table says which run each option applies to (cli._SIZE_APPLIES); a new option is placed."""
+    from twin.cli import _SIZE_APPLIES, _subparsers_of, build_parser
+
+    every_run = {
+        "--site", "--cooling", "--designs", "--target", "--pareto", "--pv", "--no-wind", "--pv-max-mw",
+        "--wind-max-mw", "--storage-max-mw", "--storage-max-mwh", "--grid-cap-mw", "--rep-days",
+        "--check-dispatch", "--time-limit", "--weather", "--seed", "-o", "--output", "--force", "--markdown",
+        "-h", "--help",
+    }  # fmt: skip
+    size = _subparsers_of(build_parser())["size"]
+    options = {o for a in size._actions for o in a.option_strings}
+    assert options == every_run | {option for option, *_ in _SIZE_APPLIES.values()}
+
+
 def test_cli_size_never_overwrites_output(tmp_path, capsys):
     out = tmp_path / "frontier.nc"
     out.write_text("keep me")

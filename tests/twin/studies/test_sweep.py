@@ -37,6 +37,21 @@ def test_parse_grid_rejects_malformed(spec):
         parse_grid(spec)
 
 
+def test_a_huge_count_is_written_in_scientific_form():
+    """A step of 1e-300 spelled out a 300-digit count (a 491-character line)."""
+    with pytest.raises(ConfigError) as err:
+        parse_grid("facility.utilisation=0.3:0.9:1e-300")
+    assert str(err.value) == "--grid 'facility.utilisation=0.3:0.9:1e-300': 6e+299 values; at most 100,000 per key"
+    with pytest.raises(ConfigError, match=r"asks for 1e\+300 points; at most 200$"):
+        cli._pareto_values("0:1:1e-300", "hourly")
+    from twin.core.runtime import check_cases
+
+    with pytest.raises(ValueError) as err:
+        check_cases(10**30)
+    assert "expands to 1e+30 cases" in str(err.value) and "about 1e+24 GB" in str(err.value)
+    assert len(str(err.value)) < 300
+
+
 def test_grid_equals_one_engine_call_with_the_same_sweep(grid_result):
     ref = annual_kpis(Scenario(sites=BASE.sites, designs=BASE.designs, sweep=GRID))
     ds = grid_result
@@ -84,6 +99,11 @@ def test_case_list_errors_name_the_line(tmp_path):
         run_sweep(BASE, case_list=read_case_list(f), progress=False)
     f.write_text("facility.utilisation,facility.idle_fraction\n0.5\n")
     with pytest.raises(ConfigError, match="line 2 has 1 values"):
+        read_case_list(f)
+    f.write_text("x,y\n1,2\n")  # a key's error is in the header, line 1 (it said "line 2")
+    with pytest.raises(
+        ConfigError, match=r"^--list .*bad\.csv: line 1 \(the header\): sweep key 'x' is not a parameter"
+    ):
         read_case_list(f)
 
 
