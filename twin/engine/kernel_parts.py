@@ -62,6 +62,7 @@ __all__ = [
     "ELECTRICAL_ROWS",
     "IT_ROWS",
     "MAX_FLOAT",
+    "MONTH_HOURS",
     "PART_ROWS",
     "SHARED_ROWS",
     "Block",
@@ -167,14 +168,20 @@ def segment_starts(month):
     return out[: n + 1]
 
 
+MONTH_HOURS = 744
+"""Hours in the longest calendar month: the longest segment of :func:`month_segments`."""
+
+
 @kernel_helper
 def month_segments(month):
-    """Where each calendar month of ``month`` (int64, time) starts, and the year's end."""
+    """Where each calendar month of ``month`` (int64, time) starts, and the year's end; a run
+    of one month index (a block without a grid year: all zeros) cut every :data:`MONTH_HOURS`,
+    so that a segment's rows stay in the cache and its sums short."""
     nt = month.size
     out = np.empty(nt + 1, dtype=np.int64)
     n = 0
     for t in range(nt):
-        if t == 0 or month[t] != month[t - 1]:
+        if t == 0 or month[t] != month[t - 1] or t - out[n - 1] >= MONTH_HOURS:
             out[n] = t
             n += 1
     out[n] = nt
