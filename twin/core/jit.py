@@ -52,7 +52,15 @@ from typing import Any
 
 from twin.core.params import ConfigError
 
-__all__ = ["AUTO_MIN_CASE_YEARS", "KERNELS", "compiled", "helpers_of", "kernel_helper", "use_compiled"]
+__all__ = [
+    "AUTO_MIN_CASE_YEARS",
+    "KERNELS",
+    "compiled",
+    "helpers_of",
+    "kernel_helper",
+    "kernel_intrinsic",
+    "use_compiled",
+]
 
 KERNELS = ("auto", "numba", "reference")
 """The values of ``kernel=``."""
@@ -64,6 +72,7 @@ kernel's load against the time saved per case-year, ``python bench/run.py kernel
 is measured in README "Engine speed"; the two paths agree to 1e-12 either way."""
 
 _HELPER = "__twin_kernel_helper__"
+_INTRINSIC = "__twin_kernel_intrinsic__"
 _COMPILED: dict[Any, Callable[..., Any]] = {}
 _LOCK = threading.RLock()
 
@@ -72,6 +81,18 @@ def kernel_helper(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a plain function as a helper that compiled kernels call (compiled with them, see the module)."""
     setattr(fn, _HELPER, True)
     return fn
+
+
+def kernel_intrinsic(build: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a plain function as a helper whose compiled version is ``build()`` (a numba
+    ``@intrinsic`` made when a kernel that calls it is compiled, so that numba is imported then
+    and never with the module); the plain function is what the kernel calls uncompiled."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(fn, _INTRINSIC, build)
+        return kernel_helper(fn)
+
+    return mark
 
 
 def _global_names(fn: Callable[..., Any]) -> set[str]:
@@ -166,7 +187,9 @@ def _against_helpers(fn: Callable[..., Any], reached: list[Callable[..., Any]]) 
     bound = {}
     for name, h in helpers.items():
         reached.append(h)
-        if h not in _COMPILED:
+        if h not in _COMPILED and hasattr(h, _INTRINSIC):
+            _COMPILED[h] = getattr(h, _INTRINSIC)()
+        elif h not in _COMPILED:
             import numba
 
             _COMPILED[h] = numba.njit(nogil=True, error_model="numpy", inline="always")(_against_helpers(h, reached))
@@ -207,16 +230,19 @@ def _noalias_pipeline() -> Any:
     return NoAliasCompiler
 
 
-def compiled(fn: Callable[..., Any], noalias: bool = False) -> Callable[..., Any]:
+def compiled(fn: Callable[..., Any], noalias: bool = False, reassociate: bool = False) -> Callable[..., Any]:
     """``fn`` compiled by numba (once per process; from the disk cache after the first process),
     with the :func:`kernel_helper` functions it calls compiled first.
 
     ``noalias``: the caller promises that no array ``fn`` writes overlaps another of its array
     arguments (each call gets arrays of its own), so the compiler needs no runtime overlap
     checks and vectorises loops that write many arrays (a compilation of its own, in memory and
-    on disk).
+    on disk). ``reassociate``: floating-point sums and products may be regrouped (numba's
+    ``fastmath={"reassoc"}`` alone: no assumption about NaN, infinities or signed zeros), so
+    that a sum over a loop is vectorised as several partial sums; results move by rounding
+    only, as numpy's pairwise sums differ from a running sum.
     """
-    key = (fn, "noalias") if noalias else fn
+    key = (fn, "noalias" if noalias else "", "reassoc" if reassociate else "") if noalias or reassociate else fn
     with _LOCK:
         f = _COMPILED.get(key)
         if f is None:
@@ -227,9 +253,14 @@ def compiled(fn: Callable[..., Any], noalias: bool = False) -> Callable[..., Any
             from numba.core.compiler import Compiler
 
             pipeline = _noalias_pipeline() if noalias else Compiler
-            f = numba.njit(nogil=True, error_model="numpy", pipeline_class=pipeline)(py_func)
+            fastmath = {"reassoc"} if reassociate else False
+            f = numba.njit(nogil=True, error_model="numpy", pipeline_class=pipeline, fastmath=fastmath)(py_func)
             try:
-                salt = _source_digest([fn, *reached]) + (" noalias" if noalias else "")
+                salt = (
+                    _source_digest([fn, *reached])
+                    + (" noalias" if noalias else "")
+                    + (" reassoc" if reassociate else "")
+                )
                 try:
                     f._cache = _cached(py_func, salt)  # type: ignore[attr-defined]
                 except RuntimeError:  # a numba without the key method: a kernel without helpers on numba's own cache

@@ -11,7 +11,9 @@ it reads the case's parameters (:func:`it_case`, :func:`electrical_case`, its ow
 and the facility power, and adds the hour to the case's sums (:func:`open_sums`,
 :func:`add_hour`, :func:`close_sums`): no intermediate arrays, no branches per element (flags
 are counted, the status is decided after the segment), so the compiler vectorises the loop.
-At a chunk's end :func:`end_chunk` adds the partial sums to the year's.
+At a chunk's end :func:`end_chunk` adds the partial sums to the year's. (Free air's kernel
+runs cases outside and each month's hours inside, on rows of the month: :func:`month_segments`,
+:func:`fill_row`, :func:`fill_it_rows`, :func:`order_bits`.)
 
 Why this shape (measured): a loop that writes rows of one 2-D array is vectorised only up to
 about four rows (the distance between rows is not known when compiling: runtime overlap
@@ -51,7 +53,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from twin.core.jit import compiled, kernel_helper
+from twin.core.jit import compiled, kernel_helper, kernel_intrinsic
 from twin.engine.metrics import FACILITY_SUMS, GRID_SUMS
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "ELECTRICAL_ROWS",
     "IT_ROWS",
     "MAX_FLOAT",
+    "MONTH_HOURS",
     "PART_ROWS",
     "SHARED_ROWS",
     "Block",
@@ -78,13 +81,19 @@ __all__ = [
     "fill_column",
     "fill_hour",
     "fill_it",
+    "fill_it_rows",
+    "fill_row",
     "hourly_state",
     "indoor_losses",
     "it_case",
     "it_load",
     "it_power",
     "kernel_scratch",
+    "month_segments",
     "open_sums",
+    "order_bits",
+    "order_value",
+    "reassociating",
     "rows_nonnegative",
     "run_kernel",
     "run_kernel_parts",
@@ -159,6 +168,57 @@ def segment_starts(month):
     return out[: n + 1]
 
 
+MONTH_HOURS = 744
+"""Hours in the longest calendar month: the longest segment of :func:`month_segments`."""
+
+
+@kernel_helper
+def month_segments(month):
+    """Where each calendar month of ``month`` (int64, time) starts, and the year's end; a run
+    of one month index (a block without a grid year: all zeros) cut every :data:`MONTH_HOURS`,
+    so that a segment's rows stay in the cache and its sums short."""
+    nt = month.size
+    out = np.empty(nt + 1, dtype=np.int64)
+    n = 0
+    for t in range(nt):
+        if t == 0 or month[t] != month[t - 1] or t - out[n - 1] >= MONTH_HOURS:
+            out[n] = t
+            n += 1
+    out[n] = nt
+    return out[: n + 1]
+
+
+def _bitcast(to_int: bool) -> Any:
+    """A numba intrinsic reinterpreting a float64's bits as an int64 (``to_int``) or back."""
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    src, dst, llvm = (
+        (types.float64, types.int64, ir.IntType(64)) if to_int else (types.int64, types.float64, ir.DoubleType())
+    )
+
+    def bitcast(typingctx: Any, x: Any) -> Any:
+        return dst(src), lambda context, builder, sig, args: builder.bitcast(args[0], llvm)
+
+    bitcast.__name__ = "order_bits" if to_int else "order_value"
+    return intrinsic(bitcast)
+
+
+@kernel_intrinsic(lambda: _bitcast(True))
+def order_bits(x):
+    """``x``'s bits as an int64, whose order is ``x``'s among values > 0 and -inf (below them
+    all); a kernel's running maximum of positive values kept this way is an integer maximum,
+    which the compiler vectorises without assuming anything of NaN (:func:`order_value` reads it back)."""
+    return int(np.array(x, dtype=np.float64).view(np.int64))
+
+
+@kernel_intrinsic(lambda: _bitcast(False))
+def order_value(b):
+    """The float64 whose bits are the int64 ``b`` (the inverse of :func:`order_bits`)."""
+    return float(np.array(b, dtype=np.int64).view(np.float64))
+
+
 @kernel_helper
 def kernel_scratch(month, p_out, m):
     """What a kernel's loops need: ``H`` ``(4, m)`` the hour's :func:`it_load` (core, fans), price
@@ -192,6 +252,37 @@ def fill_it(t, P, U, IT, core, fans):
         fill_column(IT, t, fans)
         for i in range(core.size):
             core[i], fans[i] = it_load(P, i, fans[i], core[i])
+
+
+@kernel_helper
+def fill_row(a, t0, n, i, out):
+    """``out[j] = a[t0 + j, i]`` for the ``n`` hours from ``t0`` of case ``i`` of a ``(time or 1,
+    case or 1)`` array (a shared row or value broadcast)."""
+    col = i if a.shape[1] > 1 else 0
+    if a.shape[0] > 1:
+        for j in range(n):
+            out[j] = a[t0 + j, col]
+    else:
+        v = a[0, col]
+        for j in range(n):
+            out[j] = v
+
+
+@kernel_helper
+def fill_it_rows(P, U, IT, t0, n, i, core, fans):
+    """Case ``i``'s :func:`it_load` (core, fans kW) in the ``n`` hours from ``t0`` into ``core``
+    and ``fans``, from the utilisation ``U`` and installed IT ``IT`` (``(time or 1, case or 1)``;
+    computed once when neither has an hour axis)."""
+    cu, ci = (i if U.shape[1] > 1 else 0), (i if IT.shape[1] > 1 else 0)
+    if U.shape[0] == 1 and IT.shape[0] == 1:
+        c, f = it_load(P, i, IT[0, ci], U[0, cu])
+        for j in range(n):
+            core[j] = c
+            fans[j] = f
+    else:
+        for j in range(n):
+            t = t0 + j
+            core[j], fans[j] = it_load(P, i, IT[t if IT.shape[0] > 1 else 0, ci], U[t if U.shape[0] > 1 else 0, cu])
 
 
 @kernel_helper
@@ -461,10 +552,22 @@ def _rows_of(a: Any) -> np.ndarray:
 Kernel = Callable[..., int]
 
 
+REASSOCIATE = "__twin_reassociate__"
+"""Attribute of a design kernel compiled with its sums reassociated (:func:`compiled_kernel`)."""
+
+
+def reassociating(kernel: Kernel) -> Kernel:
+    """Mark a design kernel to be compiled with its sums reassociated (:func:`compiled_kernel`)."""
+    setattr(kernel, REASSOCIATE, True)
+    return kernel
+
+
 def compiled_kernel(kernel: Kernel) -> Callable[..., int]:
     """A design kernel as :func:`run_kernel` runs it: compiled (:func:`twin.core.jit.compiled`)
-    with its array arguments declared not to overlap (run_kernel gives each call its own)."""
-    return compiled(kernel, noalias=True)
+    with its array arguments declared not to overlap (run_kernel gives each call its own), and
+    its sums reassociated when it is marked so (:data:`REASSOCIATE`: its loops over hours sum
+    in vector lanes)."""
+    return compiled(kernel, noalias=True, reassociate=getattr(kernel, REASSOCIATE, False))
 
 
 def _year_sum(a: np.ndarray, nt: int) -> np.ndarray:

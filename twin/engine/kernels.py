@@ -17,6 +17,12 @@ It writes the hourly facility power only when the caller asks (a block with a gr
 supply step's input); for a block without, it takes the grid's sums too (Σ p·price, Σ p·clean
 share, monthly peaks), and no (case, time) array is formed.
 
+Free air's kernel (:func:`free_air_loop`) runs the other way round: months outside, the cases,
+then the month's hours inside, vectorised across hours with its sums reassociated into vector
+lanes (:func:`~twin.engine.kernel_parts.reassociating`), and what depends on the hour and not
+on the case (or only on parameters a run of cases shares) computed once per month, not per
+case-hour: ≈ 22 machine instructions per case-hour where the cases-inside loop took ≈ 35.
+
 A kernel returns a status instead of raising: ``0`` done; ``1`` the trim cannot hold the
 setpoint (the reference's fixed point on the supply temperature is needed); ``2`` a value
 outside its physical bounds (the reference decides and names the parameters). The caller
@@ -38,30 +44,32 @@ from twin.building.cooling.components import CP_AIR
 from twin.building.cooling.curves import FAN_CURVES
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
-from twin.core.jit import use_compiled
+from twin.core.jit import kernel_helper, use_compiled
 from twin.engine.design_kernels import _design_heat, air_rows, air_state, chilled_water_kernel, indirect_evap_kernel
 from twin.engine.kernel_parts import (
+    A_PUE,
     MAX_FLOAT,
     R_DIST,
+    R_FAN_K,
+    R_LEAK_K,
+    R_LEAK_SHARE,
     R_TR_0,
     SHARED_ROWS,
     Block,
     GridYear,
     StateMemo,
-    add_hour,
     case_matrix,
-    close_sums,
     column_cut,
     electrical_case,
     end_chunk,
-    facility_power,
-    fill_hour,
+    fill_it_rows,
+    fill_row,
     hourly_state,
     indoor_losses,
-    it_case,
-    it_power,
-    kernel_scratch,
-    open_sums,
+    month_segments,
+    order_bits,
+    order_value,
+    reassociating,
     rows_nonnegative,
     run_kernel_parts,
     shared_rows,
@@ -92,77 +100,149 @@ FREE_AIR_ROWS = ("supply_approach", "per_kg", "trim_cap", "flow_x", "fan_min_flo
 """free air's rows of ``P`` after :data:`SHARED_ROWS`: K, kg/s per kW, kW, 1/(kg/s), —, kg/s."""
 
 
+@reassociating
 def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, part):
     """Free air, no trim shortfall: :func:`~twin.building.cooling.free_air.simulate_free_air`'s
-    load part, the electrical chain and the annual sums; hours outside, the cases inside, one
-    loop per hour (:mod:`twin.engine.kernel_parts`).
+    load part, the electrical chain and the annual sums; months outside, then the cases, then
+    the month's hours inside (vectorised across hours, the sums reassociated into vector lanes).
 
     ``consts``: c_p of air kJ/(kg K), the servers' reference inlet °C, chip minus inlet K, the
     fan curve's four coefficients. Returns the status (0, 1 trim short, 2 out of bounds).
+
+    What depends on the hour and not on the case is computed once per month for all cases (the
+    mechanical-load limit, price, clean share, the out-of-envelope hours), and what depends on
+    the hour and a case's cooling and temperature parameters once per month for each run of
+    cases that share them (:func:`air_hour_rows`: a sweep of utilisations computes it once per
+    block). Per case-hour the heat ``q`` (IT and indoor losses) times the hour's factors gives
+    the mechanical load, the cooling power besides the fans and the water: the reference's
+    ``m_air * mech + q * humid``, ``max(q_mech, 0) / COP + m_air * humid_kw`` and
+    ``m_air * water`` with ``m_air = q * per_kg`` and ``q > 0``, equal but for rounding; the
+    transformer's throughput is ``q`` plus the cooling. The highest hourly PUE and the month's
+    peak are running maxima of the values' bits (:func:`~twin.engine.kernel_parts.order_bits`:
+    positive in every hour the kernel completes).
 
     The bounds of :func:`~twin.engine.kernel_parts.electrical_chain`, checked with five
     comparisons per case-hour instead of thirteen: where the electrical rows of ``P``, the air
     per kW and the hour's humidifier kW, water and 1/COP are ≥ 0 (checked once per call and per
     hour; else status 2), every part of the facility power but the fans' is ≥ 0 or NaN when the
     IT power is > 0, so the facility power is ≥ the IT power (a rounded sum of terms ≥ 0 does
-    not fall below its first) and a NaN or infinite part makes it not finite. What is left per
-    case-hour: IT power > 0, fans ≥ 0, water and facility power finite, and the mechanical load
-    at most the hour's limit (+∞, or 0 in an hour without a finite COP). A block handed back
-    before is handed back still (some with an out-of-range sign, which the parameter classes
-    refuse, also where the reference would have run them).
+    not fall below any of them, in any order) and a NaN or infinite part makes it not finite.
+    What is left per case-hour: IT power > 0, fans ≥ 0, water and facility power finite, and
+    the mechanical load at most the hour's limit (+∞, or 0 in an hour without a finite COP).
     """
     m = P.shape[1]
     nt = S.shape[1]
-    t_inlet_ref, dt_chip = consts[1], consts[2]
-    t_chip_ref = t_inlet_ref + dt_chip
-    a0, a1, a2, a3 = consts[3], consts[4], consts[5], consts[6]
     r = len(SHARED_ROWS)
-    H, segs, hourly = kernel_scratch(month, p_out, m)
     if rows_nonnegative(P, R_DIST, R_TR_0 + 1) + rows_nonnegative(P, r + 1, r + 2) < 2:
         return 2
+    a0, a1, a2, a3 = consts[3], consts[4], consts[5], consts[6]
+    segs = month_segments(month)
+    n_max = 0
+    for k in range(segs.size - 1):
+        n_max = max(n_max, segs[k + 1] - segs[k])
+    X = np.empty((13, n_max))
+    lk, s3, fk, c_mech, c_cool, c_water = X[0], X[1], X[2], X[3], X[4], X[5]
+    mech_max, pr, cl, core, fans, pf = X[6], X[7], X[8], X[9], X[10], X[11]
+    s_it, s_cool, s_w, s_out, s_ups, s_tr, s_pr, s_cl = part
     for k in range(segs.size - 1):
         t0, t1 = segs[k], segs[k + 1]
+        n = t1 - t0
         mo = month[t0]
-        n_short = 0
         n_bad = 0
-        for t in range(t0, t1):
-            fill_hour(t, P, U, IT, price, clean, H)
-            t_sup, humid, mech, fan_kw = S[0, t], S[1, t], S[2, t], S[3, t]
-            hum_kw, water_kg, out, inv_cop, no_cop = S[4, t], S[5, t], S[6, t], S[7, t], S[8, t]
+        out_hours = 0.0
+        for j in range(n):
+            t = t0 + j
+            hum_kw, water_kg, inv_cop = S[4, t], S[5, t], S[7, t]
             n_bad += 0 if (hum_kw >= 0.0) & (water_kg >= 0.0) & (inv_cop >= 0.0) else 1
-            mech_max = np.inf if no_cop == 0.0 else 0.0  # no mechanical load without a finite COP
-            row = t * hourly
-            for i in range(m):
-                it = it_case(P, i)
-                el = electrical_case(P, i)
-                d_s, per_kg, cap = P[r, i], P[r + 1, i], P[r + 2, i]
-                flow_x, x_min, fan_scale = P[r + 3, i], P[r + 4, i], P[r + 5, i]
-                t_in = t_sup + d_s
-                p_it, _ = it_power(it, H[0, i], H[1, i], t_in, t_in + dt_chip, 1.0, t_inlet_ref, t_chip_ref)
+            mech_max[j] = np.inf if S[8, t] == 0.0 else 0.0  # no mechanical load without a finite COP
+            out_hours += S[6, t]
+        fill_row(price, t0, n, 0, pr)
+        fill_row(clean, t0, n, 0, cl)
+        key = (np.nan, np.nan, np.nan, np.nan, np.nan, np.nan)
+        flags = 0
+        for i in range(m):
+            case_key = (P[r, i], P[R_FAN_K, i], P[R_LEAK_K, i], P[R_LEAK_SHARE, i], P[r + 5, i], P[r + 1, i])
+            if case_key != key:
+                key = case_key
+                air_hour_rows(S, t0, n, case_key, consts, lk, s3, fk, c_mech, c_cool, c_water)
+            fill_it_rows(P, U, IT, t0, n, i, core, fans)
+            if price.shape[1] > 1:
+                fill_row(price, t0, n, i, pr)
+            if clean.shape[1] > 1:
+                fill_row(clean, t0, n, i, cl)
+            el = electrical_case(P, i)
+            tr_k, tr_0 = el[6], el[7]
+            cap, g, x_min = P[r + 2, i], P[r + 1, i] * P[r + 3, i], P[r + 4, i]
+            a_it = a_cool = a_w = a_ups = a_tr = a_pr = a_cl = 0.0
+            b_pue, b_peak = order_bits(acc[A_PUE, i]), order_bits(peaks[mo, i])
+            fl = 0
+            for j in range(n):
+                p_it = core[j] + core[j] * lk[j] + fans[j] * s3[j]
                 p_dist, p_ups, p_misc = indoor_losses(el, p_it)
                 q = p_it + (p_dist + p_ups + p_misc)
-                m_air = q * per_kg
-                q_mech = m_air * mech + q * humid
-                n_short += 1 if q_mech - cap > 0.0 else 0
-                p_mech = max(q_mech, 0.0) * inv_cop
-                xf = max(m_air * flow_x, x_min)
-                p_fans = fan_scale * fan_kw * (((a3 * xf + a2) * xf + a1) * xf + a0)
-                p_hum = m_air * hum_kw
-                water = m_air * water_kg
-                p_cool = p_fans + p_mech + p_hum
-                p_tr, p_f = facility_power(el, p_it, p_dist, p_ups, p_misc, p_cool)
+                q_mech = q * c_mech[j]
+                xf = max(q * g, x_min)
+                p_fans = fk[j] * (((a3 * xf + a2) * xf + a1) * xf + a0)
+                p_cool = p_fans + q * c_cool[j]
+                water = q * c_water[j]
+                through = q + p_cool
+                p_tr = through * through * tr_k + tr_0
+                p_f = through + p_tr
+                pf[j] = p_f
                 ok = (p_it > 0.0) & (p_fans >= 0.0) & (water <= MAX_FLOAT) & (p_f <= MAX_FLOAT)
-                n_bad += 0 if ok & (q_mech <= mech_max) else 1
-                s = open_sums(part, acc, peaks, mo, i)
-                s = add_hour(s, p_it, p_cool, water, out, p_f, p_ups, p_tr, H[2, i], H[3, i])
-                close_sums(part, acc, peaks, mo, i, s)
-                p_out[row, i] = p_f
-        end_chunk(part, acc, t1, nt)
-        if n_short > 0:
+                fl |= (0 if ok & (q_mech <= mech_max[j]) else 2) | (1 if q_mech - cap > 0.0 else 0)
+                a_it += p_it
+                a_cool += p_cool
+                a_w += water
+                a_ups += p_ups
+                a_tr += p_tr
+                a_pr += p_f * pr[j]
+                a_cl += p_f * cl[j]
+                b_pue = max(b_pue, order_bits(p_f / p_it))
+                b_peak = max(b_peak, order_bits(p_f))
+            flags |= fl
+            s_it[i] += a_it
+            s_cool[i] += a_cool
+            s_w[i] += a_w
+            s_out[i] += out_hours
+            s_ups[i] += a_ups
+            s_tr[i] += a_tr
+            s_pr[i] += a_pr
+            s_cl[i] += a_cl
+            acc[A_PUE, i], peaks[mo, i] = order_value(b_pue), order_value(b_peak)
+            if p_out.shape[0] > 1:
+                for j in range(n):
+                    p_out[t0 + j, i] = pf[j]
+        if flags & 1:
             return 1
-        if n_bad > 0:
+        if (flags & 2) or n_bad > 0:
             return 2
+    end_chunk(part, acc, nt, nt)
     return 0
+
+
+@kernel_helper
+def air_hour_rows(S, t0, n, case_key, consts, lk, s3, fk, c_mech, c_cool, c_water):
+    """The hours ``t0 … t0 + n`` of free air's state ``S`` as factors of one case's IT power and
+    heat, for the cases whose ``case_key`` = (supply approach K, fan speed and leakage per K,
+    leakage floor, fan power per kW of ``fan_kw``, air per kW) it is: the leakage fraction and
+    server-fan speed cubed (:func:`~twin.engine.kernel_parts.it_power`'s), the air-handling fans'
+    kW per unit of the fan curve, and per kW of heat the mechanical load, the cooling power
+    besides the fans (compressor and humidifier) and the water."""
+    d_s, fan_k, leak_k, leak_share, fan_scale, per_kg = case_key
+    t_inlet_ref, dt_chip = consts[1], consts[2]
+    t_chip_ref = t_inlet_ref + dt_chip
+    for j in range(n):
+        t = t0 + j
+        t_in = S[0, t] + d_s
+        lk[j] = max(leak_k * ((t_in + dt_chip) - t_chip_ref), -leak_share)
+        speed = 1.0 + fan_k * max(t_in - t_inlet_ref, 0.0)
+        s3[j] = speed * speed * speed
+        fk[j] = fan_scale * S[3, t]
+        mech = per_kg * S[2, t] + S[1, t]
+        c_mech[j] = mech
+        c_cool[j] = max(mech, 0.0) * S[7, t] + per_kg * S[4, t]
+        c_water[j] = per_kg * S[5, t]
 
 
 def _free_air(block: Block) -> dict[str, Any] | list[dict[str, Any] | None] | None:

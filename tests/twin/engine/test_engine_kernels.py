@@ -221,6 +221,19 @@ def _packed_block(seed: int, m: int) -> bool:
     return _compare(wx, [ITParams()] * m, [ElectricalParams()] * m, coos, m)
 
 
+def test_runs_of_cases_with_equal_temperature_parameters_share_hour_factors():
+    """Free air's kernel computes a month's hour factors (leakage, server-fan speed, fans, the
+    per-kW loads) once for a run of cases with equal supply approach, fan and leakage parameters
+    and again where a case differs: cases A, A, B, A (utilisations differing) against the reference."""
+    rng = np.random.default_rng(7)
+    wx = _weather(rng, 240)
+    a = ITParams(utilisation=0.4, fan_speed_per_k=0.04, leakage_per_k=0.008, leakage_share=0.1)
+    b = dataclasses.replace(a, fan_speed_per_k=0.01, leakage_per_k=0.002)
+    facs = [a, dataclasses.replace(a, utilisation=0.9), b, dataclasses.replace(a, utilisation=0.6)]
+    coo = FreeAirParams(trim_capacity=2.0, closed_outdoor_air=0.0)
+    assert _compare(wx, facs, [ElectricalParams()] * 4, [coo], 4)
+
+
 def test_every_mode_and_edge_is_covered_and_equal():
     """A designed day: mix, outdoor, evaporative, evaporative + trim, outdoor + trim, closed, out of envelope."""
     t = np.array([-20.0, 5.0, 18.0, 24.0, 29.0, 33.0, 38.0, 42.0, 30.0, 35.0, 26.0, 15.0] * 2)
