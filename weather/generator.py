@@ -1791,7 +1791,8 @@ def typical_year(
         jitter = step * np.random.default_rng([seed, 2]).standard_normal(time.size)
     # The year's hottest hours: the dew point changes by a further μ K per K of dry bulb above the
     # year's HOT_SLOPE_PERCENTILE, μ drawn until their slope is the record's (t_dew_hot_slope).
-    year_excess = np.maximum(t_db - np.percentile(t_db, HOT_SLOPE_PERCENTILE), 0.0)
+    year_hot = t_db >= np.percentile(t_db, HOT_SLOPE_PERCENTILE)
+    year_excess = np.where(year_hot, t_db - t_db[year_hot].mean(), 0.0)
     mu = 0.0
     fitted = (
         rh_min is not None
