@@ -51,8 +51,10 @@ recursions over 365 days, done with ``scipy.signal.lfilter``):
    (``t_dew_hot_c``, when the variability table has it); humid days dry less in the afternoon
    than dry ones by β K per SD of the day's dew point, β per month such that the slope of the
    dip on the day's humidity is the record's (``t_dew_dip_slope``, :func:`dew_dip_slope`, when
-   the variability table has it); hourly dew point never exceeds the dry bulb; monthly means are
-   restored after that cap.
+   the variability table has it); in the year's hottest 2 % of hours the dew point tilts by μ K
+   per K of dry bulb about their mean, μ such that its slope on the dry bulb there is the
+   record's (``t_dew_hot_slope``, :func:`hot_dew_slope`, when the variability table has it);
+   hourly dew point never exceeds the dry bulb; monthly means are restored after that cap.
 5. **Wind.** Weibull (k = 2) hourly speeds through a Gaussian copula of an hourly AR(1)
    (φ = 0.9; with ``wind_hourly_lag1`` and ``wind_hourly_lag2``, the AR(2) whose residual about
    its daily means has those autocorrelations, :func:`hourly_ar2_for_residual`), a diurnal
@@ -108,8 +110,8 @@ __all__ = [
     "as_variability",
     "dew_dip_slope",
     "extreme_anomalies",
-    "hot_dew_slope",
     "extreme_statistics",
+    "hot_dew_slope",
     "light_tails",
     "monthly_correction",
     "typical_year",
@@ -1797,8 +1799,9 @@ def typical_year(
         # do not change).
         step = var.t_dew_depression_step_sd_c / np.sqrt(2.0)
         jitter = step * np.random.default_rng([seed, 2]).standard_normal(time.size)
-    # The year's hottest hours: the dew point changes by a further μ K per K of dry bulb above the
-    # year's HOT_SLOPE_PERCENTILE, μ drawn until their slope is the record's (t_dew_hot_slope).
+    # The year's hottest hours (the dry bulb at or above the year's HOT_SLOPE_PERCENTILE): the dew
+    # point tilts by μ K per K of dry bulb about their mean dry bulb (their mean dew point is left to
+    # λ), μ drawn until their slope is the record's (t_dew_hot_slope).
     year_hot = t_db >= np.percentile(t_db, HOT_SLOPE_PERCENTILE)
     year_excess = np.where(year_hot, t_db - t_db[year_hot].mean(), 0.0)
     mu = 0.0
@@ -1834,7 +1837,13 @@ def typical_year(
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
         if var.t_dew_hot_slope is not None:
-            mu = float(np.clip(mu + HOT_DEW_MU_STEP * (var.t_dew_hot_slope - hot_dew_slope(t_db, td)), -HOT_DEW_MU_MAX, HOT_DEW_MU_MAX))
+            mu = float(
+                np.clip(
+                    mu + HOT_DEW_MU_STEP * (var.t_dew_hot_slope - hot_dew_slope(t_db, td)),
+                    -HOT_DEW_MU_MAX,
+                    HOT_DEW_MU_MAX,
+                )
+            )
         if var.t_dew_dip_slope is not None:
             gap_slope = np.asarray(var.t_dew_dip_slope, dtype=float) - dew_dip_slope(t_db, td, mon_d)
             # Each month's slope is over its neighbours' days too: the step is the gap averaged
