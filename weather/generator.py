@@ -1404,6 +1404,19 @@ def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return monthly_sd((s - s.rolling(31, center=True, min_periods=1).mean()).to_numpy(), month)
 
 
+@functools.cache
+def _calendar_system_inverse(leap: bool, per_day: int) -> np.ndarray:
+    """The inverse of :func:`monthly_correction`'s 12 × 12 system for an added, unweighted
+    correction: the monthly means of the basis, which depend on the calendar only."""
+    month = np.repeat(_month_of_day(2020 if leap else 2021), per_day)
+    rows, delta = _month_ramps(leap, per_day)
+    counts = np.bincount(month, minlength=12)
+    system = np.diag(counts.astype(float)) + np.eye(12)[month[rows]].T @ delta
+    inverse = np.linalg.inv(system / counts[:, None])
+    inverse.flags.writeable = False
+    return inverse
+
+
 def monthly_correction(
     values: np.ndarray,
     month: np.ndarray,
@@ -1454,10 +1467,21 @@ def monthly_correction(
     month = np.asarray(month)
     if month.size == 0 or month[0] != 0 or month[-1] != 11 or np.any(np.diff(month) < 0):
         raise ValueError("monthly_correction takes the values of one calendar year from 1 January to 31 December")
-    w = np.ones_like(values) if weights is None else np.asarray(weights, dtype=float)
     counts = np.bincount(month, minlength=12)
     per_day = int(counts[0]) // 31
-    rows, delta = _month_ramps(bool(counts[1] == 29 * per_day), per_day)
+    leap = bool(counts[1] == 29 * per_day)
+    rows, delta = _month_ramps(leap, per_day)
+
+    def curve(levels: np.ndarray) -> np.ndarray:
+        out = levels[month]
+        out[rows] += delta @ levels
+        return out
+
+    if weights is None and not scale:
+        # Added and unweighted: the system depends on the calendar only.
+        means = np.bincount(month, weights=values, minlength=12) / counts
+        return values + curve(_calendar_system_inverse(leap, per_day) @ (target - means))
+    w = np.ones_like(values) if weights is None else np.asarray(weights, dtype=float)
     total = np.bincount(month, weights=w, minlength=12)
     if np.any(total <= 0.0):  # a month its weights leave out (a polar night's clear-sky day): unweighted
         w = np.where((total <= 0.0)[month], 1.0, w)
@@ -1469,12 +1493,6 @@ def monthly_correction(
         weighted[rows, None] * delta
     )
     system = system / total[:, None]
-
-    def curve(levels: np.ndarray) -> np.ndarray:
-        out = levels[month]
-        out[rows] += delta @ levels
-        return out
-
     if not scale:
         return values + curve(np.linalg.solve(system, target - means))
     try:
