@@ -51,8 +51,10 @@ recursions over 365 days, done with ``scipy.signal.lfilter``):
    (``t_dew_hot_c``, when the variability table has it); humid days dry less in the afternoon
    than dry ones by β K per SD of the day's dew point, β per month such that the slope of the
    dip on the day's humidity is the record's (``t_dew_dip_slope``, :func:`dew_dip_slope`, when
-   the variability table has it); hourly dew point never exceeds the dry bulb; monthly means are
-   restored after that cap.
+   the variability table has it); in the year's hottest 2 % of hours the dew point tilts by μ K
+   per K of dry bulb about their mean, μ such that its slope on the dry bulb there is the
+   record's (``t_dew_hot_slope``, :func:`hot_dew_slope`, when the variability table has it);
+   hourly dew point never exceeds the dry bulb; monthly means are restored after that cap.
 5. **Wind.** Weibull (k = 2) hourly speeds through a Gaussian copula of an hourly AR(1)
    (φ = 0.9; with ``wind_hourly_lag1`` and ``wind_hourly_lag2``, the AR(2) whose residual about
    its daily means has those autocorrelations, :func:`hourly_ar2_for_residual`), a diurnal
@@ -109,6 +111,7 @@ __all__ = [
     "dew_dip_slope",
     "extreme_anomalies",
     "extreme_statistics",
+    "hot_dew_slope",
     "light_tails",
     "monthly_correction",
     "typical_year",
@@ -163,6 +166,12 @@ class Variability:
         Mean dew point of the month's hottest hours (:func:`hot_hour_dew_anomaly`) minus the
         month's mean dew point, K. Given, the hot hours' dew point is drawn to it
         (:func:`typical_year`, step 4); absent, only the afternoon dip κ acts.
+    t_dew_hot_slope : float, optional
+        Least-squares slope of the dew point on the dry bulb over the year's hottest hours (the
+        dry bulb at or above its :data:`HOT_SLOPE_PERCENTILE`), K per K (:func:`hot_dew_slope`;
+        the records': Qingyang −0.67, Gui'an −0.44, Karamay −0.10, Dulles +0.27, Yinchuan +0.47).
+        Given, the dew point of those hours is drawn to it (:func:`typical_year`, step 4); absent,
+        their dew point follows κ, λ and β only.
     t_peak_hours : tuple of 12 float, optional
         Mean number of hours per day within a tenth of the day's range of its maximum dry bulb,
         per month, h (:func:`peak_hours`). Given, the diurnal cycle's sharpness is drawn to it
@@ -246,6 +255,7 @@ class Variability:
     wind_hourly_lag1: float | None = None
     wind_hourly_lag2: float | None = None
     t_dew_hourly_lag1: float | None = None
+    t_dew_hot_slope: float | None = None
 
     def __post_init__(self) -> None:
         problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
@@ -259,6 +269,7 @@ class Variability:
             "t_peak_hours": "h",
             "t_peak_hour_sd_h": "h",
             "t_dew_dip_slope": "K per SD",
+            "t_dew_hot_slope": "K per K",
         }
         for name, (lo, hi) in VARIABILITY_RANGES.items():
             v = getattr(self, name)
@@ -829,6 +840,25 @@ bulb). Where it binds, the hottest hours' dew point stays off the record's: Qing
 five months by 2.6–9.2 K (June–October; in the other seven within 0.5 K); the other four sites'
 years (seed 0) within 0.5 K in 38 of their 48 months."""
 
+HOT_SLOPE_PERCENTILE = 98.0
+"""The year's hottest hours for :func:`hot_dew_slope`: the dry bulb at or above this percentile of
+the year's hours, the top 2 %, about 175 h (assumption: the hours about the 1 % and 0.4 % cooling
+dry bulbs, whose coincident wet bulbs the slope sets)."""
+
+DEW_SLOPE_ITERATIONS = 8
+"""Passes of the dew point's fit (κ, λ, β and μ) when ``t_dew_hot_slope`` is given (else
+:data:`DEW_DIP_ITERATIONS`): with eight steps of :data:`HOT_DEW_MU_STEP` the ten seeds' mean slope
+is within 0.04 K per K of the record's at every site with a record (five such steps: up to 0.09,
+seed-to-seed SD up to 0.14; assumption: measured on the five records)."""
+
+HOT_DEW_MU_STEP = 0.5
+"""Share of the slope's gap that μ takes in each pass: a full step oscillated against λ, which acts
+on the same hours (Dulles's generated slope −0.84 … +0.27 over seeds 0–9 for the record's +0.27)."""
+
+HOT_DEW_MU_MAX = 2.0
+"""Bound of μ, the year's hottest hours' extra change of the dew point per K of dry bulb, each way
+(assumption: the field's range, :data:`weather.dataset.VARIABILITY_RANGES`)."""
+
 
 PEAK_FROZEN = 7
 """The diurnal loop's last iterations, in which the cycle's sharpness is held so that the
@@ -872,6 +902,34 @@ def hot_hour_dew_anomaly(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) 
         np.bincount(month, weights=t_dp * hot, minlength=12) / n_hot
         - np.bincount(month, weights=t_dp, minlength=12) / n
     )
+
+
+def hot_dew_slope(t_db: np.ndarray, t_dp: np.ndarray) -> float:
+    """Least-squares slope of the dew point on the dry bulb over the year's hottest hours, K per K.
+
+    Parameters
+    ----------
+    t_db, t_dp : numpy.ndarray
+        Hourly dry bulb and dew point of a year, °C.
+
+    Returns
+    -------
+    float
+        The slope over the hours with the dry bulb at or above the year's
+        :data:`HOT_SLOPE_PERCENTILE`. On a record it is ``t_dew_hot_slope`` of
+        :class:`Variability`; on a generated year, what the generator draws to it.
+
+    Notes
+    -----
+    ``b = Σ (T − T̄)(T_d − T̄_d) / Σ (T − T̄)²`` over those hours. Negative where the year's hottest
+    hours are dry air mixed down or advected (the arid summers), positive where heat comes with
+    moist air; whether the hourly coincident wet bulb at the 1 % dry bulb lies above or below that
+    of the hotter hours follows its sign (the mean coincident wet bulb, ASHRAE Handbook —
+    Fundamentals, ch. 14).
+    """
+    hot = t_db >= np.percentile(t_db, HOT_SLOPE_PERCENTILE)
+    x = t_db[hot] - t_db[hot].mean()
+    return float((x * (t_dp[hot] - t_dp[hot].mean())).sum() / max(float((x * x).sum()), 1e-9))
 
 
 def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -1348,6 +1406,19 @@ def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return monthly_sd((s - s.rolling(31, center=True, min_periods=1).mean()).to_numpy(), month)
 
 
+@functools.cache
+def _calendar_system_inverse(leap: bool, per_day: int) -> np.ndarray:
+    """The inverse of :func:`monthly_correction`'s 12 × 12 system for an added, unweighted
+    correction: the monthly means of the basis, which depend on the calendar only."""
+    month = np.repeat(_month_of_day(2020 if leap else 2021), per_day)
+    rows, delta = _month_ramps(leap, per_day)
+    counts = np.bincount(month, minlength=12)
+    system = np.diag(counts.astype(float)) + np.eye(12)[month[rows]].T @ delta
+    inverse = np.linalg.inv(system / counts[:, None])
+    inverse.flags.writeable = False
+    return inverse
+
+
 def monthly_correction(
     values: np.ndarray,
     month: np.ndarray,
@@ -1398,10 +1469,21 @@ def monthly_correction(
     month = np.asarray(month)
     if month.size == 0 or month[0] != 0 or month[-1] != 11 or np.any(np.diff(month) < 0):
         raise ValueError("monthly_correction takes the values of one calendar year from 1 January to 31 December")
-    w = np.ones_like(values) if weights is None else np.asarray(weights, dtype=float)
     counts = np.bincount(month, minlength=12)
     per_day = int(counts[0]) // 31
-    rows, delta = _month_ramps(bool(counts[1] == 29 * per_day), per_day)
+    leap = bool(counts[1] == 29 * per_day)
+    rows, delta = _month_ramps(leap, per_day)
+
+    def curve(levels: np.ndarray) -> np.ndarray:
+        out = levels[month]
+        out[rows] += delta @ levels
+        return out
+
+    if weights is None and not scale:
+        # Added and unweighted: the system depends on the calendar only.
+        means = np.bincount(month, weights=values, minlength=12) / counts
+        return values + curve(_calendar_system_inverse(leap, per_day) @ (target - means))
+    w = np.ones_like(values) if weights is None else np.asarray(weights, dtype=float)
     total = np.bincount(month, weights=w, minlength=12)
     if np.any(total <= 0.0):  # a month its weights leave out (a polar night's clear-sky day): unweighted
         w = np.where((total <= 0.0)[month], 1.0, w)
@@ -1413,12 +1495,6 @@ def monthly_correction(
         weighted[rows, None] * delta
     )
     system = system / total[:, None]
-
-    def curve(levels: np.ndarray) -> np.ndarray:
-        out = levels[month]
-        out[rows] += delta @ levels
-        return out
-
     if not scale:
         return values + curve(np.linalg.solve(system, target - means))
     try:
@@ -1743,14 +1819,28 @@ def typical_year(
         # do not change).
         step = var.t_dew_depression_step_sd_c / np.sqrt(2.0)
         jitter = step * np.random.default_rng([seed, 2]).standard_normal(time.size)
-    fitted = rh_min is not None or var.t_dew_hot_c is not None or var.t_dew_dip_slope is not None
-    for _ in range(DEW_DIP_ITERATIONS if fitted else 1):
+    # The year's hottest hours (the dry bulb at or above the year's HOT_SLOPE_PERCENTILE): the dew
+    # point tilts by μ K per K of dry bulb about their mean dry bulb (their mean dew point is left to
+    # λ), μ drawn until their slope is the record's (t_dew_hot_slope). The form is an assumption
+    # (zero mean over those hours); where the dry bulb crosses the threshold the tilt steps by
+    # μ (T_98 − their mean), their mean 1.2–1.9 K above T_98 (the five records' sites, seed 0).
+    year_hot = t_db >= np.percentile(t_db, HOT_SLOPE_PERCENTILE)
+    year_excess = np.where(year_hot, t_db - t_db[year_hot].mean(), 0.0)
+    mu = 0.0
+    fitted = (
+        rh_min is not None
+        or var.t_dew_hot_c is not None
+        or var.t_dew_dip_slope is not None
+        or var.t_dew_hot_slope is not None
+    )
+    passes = DEW_SLOPE_ITERATIONS if var.t_dew_hot_slope is not None else DEW_DIP_ITERATIONS
+    for _ in range(passes if fitted else 1):
         # κ and β through the year without steps (as a constant per month the night's dew point
         # stepped at each month's start: warm is below zero at night); λ acts on the top tenth of
         # a month's hours only, which a month's start does not hold.
         kappa_h = monthly_correction(zero, mon_h, kappa).clip(0.0, 1.0)
         beta_h = monthly_correction(zero, mon_h, beta).clip(-DIP_SLOPE_MAX, DIP_SLOPE_MAX)
-        drawn = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid
+        drawn = td_base - kappa_h * warm - lam[mon_h] * excess + beta_h * humid + mu * year_excess
         if low is None:
             td = drawn
             for _ in range(8):  # restore monthly mean dew point after capping at the dry bulb
@@ -1768,6 +1858,14 @@ def typical_year(
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
+        if var.t_dew_hot_slope is not None:
+            mu = float(
+                np.clip(
+                    mu + HOT_DEW_MU_STEP * (var.t_dew_hot_slope - hot_dew_slope(t_db, td)),
+                    -HOT_DEW_MU_MAX,
+                    HOT_DEW_MU_MAX,
+                )
+            )
         if var.t_dew_dip_slope is not None:
             gap_slope = np.asarray(var.t_dew_dip_slope, dtype=float) - dew_dip_slope(t_db, td, mon_d)
             # Each month's slope is over its neighbours' days too: the step is the gap averaged
@@ -1883,6 +1981,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         t_dew_depression_step_sd_c=round(depression_step_sd(*dep_args[:2]), 3),
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
+        t_dew_hot_slope=round(hot_dew_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()), 2),
         t_dew_hourly_lag1=_in_range_or_none(
             "t_dew_hourly_lag1", round(residual_lags(day_residual(ds["t_dp"].to_numpy(), day_month), (1,))[0], 3)
         ),
