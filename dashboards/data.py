@@ -272,6 +272,10 @@ _UPLOADS: OrderedDict[tuple[str, str], Path] = OrderedDict()
 _UPLOAD_NAMES: dict[str, str] = {}
 """Stored file → the name shown for it: the name it was uploaded as, or ``NAME (2).epw`` where an
 upload of other bytes kept under the same name has it."""
+_NAMES_GIVEN: set[str] = set()
+"""Every name an upload has been shown by in this process, kept when the upload is dropped: a
+label is never given to another file, so an editor text naming a dropped upload is refused
+(upload it again), never run on a newer upload of the same name."""
 _UPLOAD_COUNT = itertools.count(1)
 _UPLOAD_LOCK = threading.Lock()
 UPLOADS_KEPT = 8
@@ -321,7 +325,8 @@ def upload_epw(
     meta = {**meta, "warnings": far}
     with _UPLOAD_LOCK:
         if str(path) not in _UPLOAD_NAMES:
-            _UPLOAD_NAMES[str(path)] = _own_name(name, set(_UPLOAD_NAMES.values()))
+            _UPLOAD_NAMES[str(path)] = shown = _own_name(name, _NAMES_GIVEN)
+            _NAMES_GIVEN.add(shown)
         _UPLOADS[key] = path
         _UPLOADS.move_to_end(key)
         while len(_UPLOADS) > UPLOADS_KEPT:
@@ -332,7 +337,8 @@ def upload_epw(
 
 
 def _own_name(name: str, taken: set[str]) -> str:
-    """``name``, or ``stem (2).epw``, ``stem (3).epw`` … where another kept upload is shown as it."""
+    """``name``, or ``stem (2).epw``, ``stem (3).epw`` … where another upload, kept or dropped, was
+    shown as it."""
     stem, suffix = os.path.splitext(name)
     names = itertools.chain([name], (f"{stem} ({k}){suffix}" for k in itertools.count(2)))
     return next(n for n in names if n not in taken)

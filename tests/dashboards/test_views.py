@@ -794,6 +794,24 @@ def test_a_label_of_an_upload_no_longer_kept_says_so(example):
     )
 
 
+def test_a_dropped_uploads_label_is_never_given_to_a_newer_upload(example):
+    """After an upload was dropped, a newer upload of the same name got its label back, so an old
+    editor text ran the newer file without a word (review, session 15): a label names one file
+    for the server's life, and the old text is refused."""
+    sc, _, _ = example
+    raw = epw_path("yinchuan").read_bytes()
+    old, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "reused.epw")
+    assert old is not None, msg
+    text = views.scenario_toml(data.from_dict(old))
+    for k in range(data.UPLOADS_KEPT):
+        data.upload_epw(raw.replace(b"\n", b"\r\n", k + 20), f"filler{k}.epw")
+    newer, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw.replace(b"\n", b"\r\n", 40)), "reused.epw")
+    assert newer is not None, msg
+    assert 'source = "upload:reused (2).epw"' in views.scenario_toml(data.from_dict(newer))
+    applied, err = views.apply_toml(text)
+    assert applied is None and "names an upload the server no longer holds" in err
+
+
 @pytest.mark.parametrize("stored", [None, "x", [1, 2], {"facility": {"utilisation": 7}}])
 def test_a_slider_moved_on_a_stored_scenario_that_fails_gives_the_message(pages, stored):
     """``resize`` caught ``(views.USER_ERRORS, IndexError)``, a tuple inside a tuple: any failure
