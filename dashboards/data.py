@@ -36,7 +36,7 @@ from twin.core.memo import LRU
 from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
 from twin.engine.simulate import prepare_weather
-from twin.engine.weather_source import StationWarning, check_for_run
+from twin.engine.weather_source import UPLOAD_LABEL, StationWarning, check_for_run
 
 __all__ = [
     "APPLY_MAX_CASES",
@@ -354,13 +354,6 @@ def upload_path(name: str) -> str | None:
     """The stored file of the kept upload shown as ``name`` (:func:`upload_name`); None if none is."""
     with _UPLOAD_LOCK:
         return next((path for path, shown in _UPLOAD_NAMES.items() if shown == name), None)
-
-
-UPLOAD_LABEL = "upload:"
-"""How the Scenario editor writes a kept upload as ``weather.source`` (``"upload:mine.epw"``):
-Apply reads a source of this form as an upload and never as a path, so a file of the server's
-folder named like an upload is not taken for it (a file whose own name starts with ``upload:``
-is reached as ``./upload:…``)."""
 
 
 def upload_label(source: str) -> str | None:

@@ -761,14 +761,24 @@ def _check_suffix(args: argparse.Namespace, option: str, value: str) -> None:
     if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
         return
     fmt = _output_format(args, option)
-    suffix = Path(value).suffix.lower()
+    name = Path(value).name.lower()
+    suffix = Path(value).suffix.lower() or (name if name.startswith(".") else "")
     if suffix in OUTPUT_SUFFIXES[fmt]:
         return
     writes = f"{option} writes {_a(fmt)} file ({', '.join(OUTPUT_SUFFIXES[fmt])})"
     other = next((f for f, suffixes in OUTPUT_SUFFIXES.items() if suffix in suffixes), None)
     if other is None:
         named = f"ends in {suffix}, the suffix of no format written here" if suffix else "has no suffix"
-        raise OutputError(f"{option} {value}: the name {named}, and {writes}; give a name ending in one of them")
+        kept = Path(f"{value}.checkpoint")
+        resume = (
+            f"; to resume the study whose checkpoint {kept}/ is there, rename it {value}.nc.checkpoint and give "
+            f"{option} {value}.nc"
+            if fmt == "NetCDF" and kept.is_dir()
+            else ""
+        )
+        raise OutputError(
+            f"{option} {value}: the name {named}, and {writes}; give a name ending in one of them{resume}"
+        )
     options = [o for o in ("-o", "--csv", "--save") if o == "-o" or hasattr(args, o.lstrip("-"))]
     by = next((o for o in options if _output_format(args, o) == other), None)
     instead = f"for a {other} file give {by} {value}" if by else f"twin {args.command} writes no {other} file"

@@ -734,6 +734,37 @@ def test_an_output_named_for_another_format_is_refused(argv, said, tmp_path, cap
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k.toml"]
 
 
+def test_a_name_that_is_only_a_suffix_is_that_suffix(tmp_path, capsys, monkeypatch):
+    """`-o .nc` said "the name has no suffix" (pathlib sees none in a leading-dot name)."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", *_Q, "-o", ".csv"]) == 2
+    assert "-o .csv: the name ends in .csv, a CSV file's" in capsys.readouterr().err
+    assert cli.main(["run", *_Q, "-o", ".nc"]) == 0
+    assert (tmp_path / ".nc").read_bytes()[:4] == b"\x89HDF"
+
+
+def test_a_checkpoint_of_a_name_without_suffix_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    """A study interrupted as `-o big` before output names needed a suffix left big.checkpoint/,
+    which `-o big` can no longer reach: the refusal says how to resume it (the checkpoint holds no
+    output name, so a renamed one resumes)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "big.checkpoint").mkdir()
+    assert cli.main(["sweep", *_Q, "--grid", "facility.utilisation=0.3,0.5", "-o", "big"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "to resume the study whose checkpoint big.checkpoint/ is there, rename it big.nc.checkpoint" in err
+
+
+def test_a_dashboard_upload_label_outside_the_dashboard_says_what_it_is(tmp_path, capsys):
+    """A scenario saved from the dashboard's editor names its weather `upload:mine.epw`; `twin run`
+    said only "no such weather file"."""
+    (tmp_path / "s.toml").write_text('sites = ["yinchuan"]\n[weather]\nsource = "upload:mine.epw"\n')
+    assert cli.main(["run", str(tmp_path / "s.toml"), "--no-output"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such weather file" in err
+    assert "'upload:mine.epw' is how the dashboard's Scenario editor names an uploaded file" in err
+
+
 def test_an_output_suffix_of_its_format_is_taken_in_any_case(tmp_path, capsys):
     assert cli.main(["run", *_Q, "-o", str(tmp_path / "y.NC"), "--csv", str(tmp_path / "y.txt")]) == 0
     assert (tmp_path / "y.NC").read_bytes()[:4] == b"\x89HDF" and (tmp_path / "y.txt").read_text().startswith("time")

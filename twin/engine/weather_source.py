@@ -57,6 +57,14 @@ class StationWarning(UserWarning):
     """A weather file from a station some way from the site (printed by the CLI as ``twin: warning:``)."""
 
 
+UPLOAD_LABEL = "upload:"
+"""How the dashboard's Scenario editor writes a kept upload as ``weather.source``
+(``"upload:mine.epw"``): the dashboard's Apply reads a source of this form as its upload, never as
+a path, so a file of the server's folder named like an upload is not taken for it (a file whose
+own name starts with ``upload:`` is reached as ``./upload:…``); anywhere else such a name that is
+no file is said to be a label (:func:`site_year`)."""
+
+
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance, km (haversine, mean Earth radius 6371 km)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -189,6 +197,11 @@ def site_year(
             "elevation": loc.elevation_m,
             "utc_offset_h": loc.utc_offset_h,
         }
+        if Path(file).name.startswith(UPLOAD_LABEL) and not os.path.lexists(file):
+            raise weather.WeatherError(
+                f"{file}: no such weather file; {Path(file).name!r} is how the dashboard's Scenario editor "
+                "names an uploaded file, which only the dashboard holds: give the file's own path"
+            )
         ds, meta = weather.read(file, format, location=location, repair=repair, **reader_options)
         check_for_run(ds, meta, site, str(file))
         return WeatherYear.from_dataset(ds), meta
