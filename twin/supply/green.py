@@ -358,8 +358,7 @@ def green_power(
 
     clean = of.rows(clean_row, nt, "site")
     sto_mwh = of.field("storage", "energy_mwh")
-    no_plant = green is zeros and not np.any(sto_mwh > 0)
-    if no_plant:
+    if green is zeros and not np.any(sto_mwh > 0):
         # Nothing to dispatch: every kWh comes from the grid.
         d = {k: zeros for k in ("charge", "grid_charge", "discharge", "soc", "green_direct", "surplus")}
         d["grid_import"] = load_kw
@@ -396,37 +395,32 @@ def green_power(
     # Per-case figures, each computed once per distinct parameter object (or pair of objects).
     owned = of.each(lambda e: e.green_procurement == "owned", "economics", dtype=bool)
     pv_mw, wind_mw = of.field("pv", "capacity_mw"), of.field("wind", "capacity_mw")
+    gen_capex = (
+        pv_mw * of.field("economics", "pv_capex_cny_per_w") + wind_mw * of.field("economics", "wind_capex_cny_per_w")
+    ) * 1e6
+    sto_capex = sto_mwh * of.field("economics", "storage_capex_cny_per_wh") * 1e6
+    # With a PPA the generators are someone else's; the storage is the site's own either way.
+    capex = np.where(owned, gen_capex, 0.0) + sto_capex
+    crf = of.each(lambda e: capital_recovery_factor(e.discount_rate, e.lifetime_years), "economics")
+    opex = of.field("economics", "opex_pct_of_capex") / 100.0
     life = of.each(lambda s: years_to_end_of_life(s.duty_cycles_per_day), "storage")
-    if no_plant:  # nothing bought, nothing to replace: the figures below are zeros (tested)
-        capex, capex_annual, replace = np.zeros(n), np.zeros(n), np.zeros(n)
-    else:
-        gen_capex = (
-            pv_mw * of.field("economics", "pv_capex_cny_per_w")
-            + wind_mw * of.field("economics", "wind_capex_cny_per_w")
-        ) * 1e6
-        sto_capex = sto_mwh * of.field("economics", "storage_capex_cny_per_wh") * 1e6
-        # With a PPA the generators are someone else's; the storage is the site's own either way.
-        capex = np.where(owned, gen_capex, 0.0) + sto_capex
-        crf = of.each(lambda e: capital_recovery_factor(e.discount_rate, e.lifetime_years), "economics")
-        opex = of.field("economics", "opex_pct_of_capex") / 100.0
-        replace = of.each(
-            lambda s, e: replacement_annuity(
-                s.energy_mwh * e.storage_capex_cny_per_wh * 1e6,
-                e.discount_rate,
-                e.lifetime_years,
-                years_to_end_of_life(s.duty_cycles_per_day),
-            ),
-            "storage",
-            "economics",
-        )
-        capex_annual = capex * (crf + opex) + replace
+    replace = of.each(
+        lambda s, e: replacement_annuity(
+            s.energy_mwh * e.storage_capex_cny_per_wh * 1e6,
+            e.discount_rate,
+            e.lifetime_years,
+            years_to_end_of_life(s.duty_cycles_per_day),
+        ),
+        "storage",
+        "economics",
+    )
 
     def from_site(name: str) -> np.ndarray:
         return of.each(lambda e, k: e.resolved(name, site_objs[k]), "economics", "site")
 
     per_case = {
         "capex": capex,
-        "capex_annual": capex_annual,
+        "capex_annual": capex * (crf + opex) + replace,
         "storage_replacement_annual": replace,
         "storage_life_years": life,
         "storage_capacity_share": of.each(lambda s: fade_factor(s.age_years, s.duty_cycles_per_day), "storage"),

@@ -298,54 +298,6 @@ _PV = [PVParams(), PVParams(capacity_mw=3.0)]
 _WIND = [WindParams(), WindParams(capacity_mw=2.0, hub_mean_speed_ms=7.0)]
 
 
-def _per_case_figures(pv: PVParams, w: WindParams, s: StorageParams, e: EconomicsParams, site) -> dict[str, float]:
-    """One case's per-case figures of :func:`twin.supply.green.green_power`, built from its objects alone."""
-    from twin.money.economics import capital_recovery_factor, replacement_annuity
-    from twin.supply.storage import fade_factor, years_to_end_of_life
-
-    owned = e.green_procurement == "owned"
-    gen = (pv.capacity_mw * e.pv_capex_cny_per_w + w.capacity_mw * e.wind_capex_cny_per_w) * 1e6
-    sto = s.energy_mwh * e.storage_capex_cny_per_wh * 1e6
-    capex = (gen if owned else 0.0) + sto
-    life = years_to_end_of_life(s.duty_cycles_per_day)
-    replace = replacement_annuity(sto, e.discount_rate, e.lifetime_years, life)
-    crf = capital_recovery_factor(e.discount_rate, e.lifetime_years)
-    return {
-        "capex": capex,
-        "capex_annual": capex * (crf + e.opex_pct_of_capex / 100.0) + replace,
-        "storage_replacement_annual": replace,
-        "storage_life_years": life,
-        "storage_capacity_share": fade_factor(s.age_years, s.duty_cycles_per_day),
-        "ppa_price": 0.0 if owned else e.ppa_cny_per_kwh,
-        "export_contract": float(e.export_contract),
-        "export_price": e.export_cny_per_kwh,
-        "demand_charge": e.resolved("demand_charge_cny_per_kw_month", site),
-        "green_subsidy_pct": e.resolved("green_subsidy_pct", site),
-        "grid_co2": site.grid.co2_kg_per_kwh,
-        "other_spend": e.other_spend_cny_per_year,
-        "storage_energy_mwh": s.energy_mwh,
-        "pv_capacity_mw": pv.capacity_mw,
-        "wind_capacity_mw": w.capacity_mw,
-    }
-
-
-@pytest.mark.parametrize("economics", _ECONOMICS)
-def test_without_a_plant_the_per_case_figures_are_the_construction(two_sites, economics):
-    """No PV, wind or storage in any case: the supply step's closed form (nothing bought or
-    replaced) gives the figures the per-case construction does, a store's duty and age included."""
-    from twin.supply.green import green_power
-
-    sc, wx = two_sites
-    nt = next(iter(wx.values()))[0].sizes["time"]
-    stores = [StorageParams(), StorageParams(energy_mwh=0.0, power_mw=0.0, age_years=6.0, max_cycles_per_day=2.0)]
-    params = {"pv": [PVParams()] * 2, "wind": [WindParams()] * 2, "storage": stores, "economics": [economics] * 2}
-    _, per_case = green_power(params, ["qingyang", "guian"], wx, np.full((2, nt), 4000.0), sc.dispatch)
-    for i, (s, k) in enumerate(zip(stores, ("qingyang", "guian"), strict=True)):
-        for name, value in _per_case_figures(PVParams(), WindParams(), s, economics, wx[k][2]).items():
-            assert per_case[name][i] == float(value), (name, i)
-    assert len({id(per_case[k]) for k in ("capex", "capex_annual", "storage_replacement_annual")}) == 3
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
@@ -363,8 +315,9 @@ def test_per_case_figures_equal_the_per_case_construction(two_sites, picks, copi
     """
     import dataclasses
 
-    from twin.money.economics import hourly_price
+    from twin.money.economics import capital_recovery_factor, hourly_price, replacement_annuity
     from twin.supply.green import green_power, site_tariff
+    from twin.supply.storage import fade_factor, years_to_end_of_life
 
     sc, wx = two_sites
     keys = ("qingyang", "guian")
@@ -385,7 +338,30 @@ def test_per_case_figures_equal_the_per_case_construction(two_sites, picks, copi
     time = next(iter(wx.values()))[0].indexes["time"]
     for i, (pv, w, s, e, k) in enumerate(zip(pvs, winds, stores, econ, site_keys, strict=True)):
         site = wx[k][2]
-        expected = _per_case_figures(pv, w, s, e, site)
+        owned = e.green_procurement == "owned"
+        gen = (pv.capacity_mw * e.pv_capex_cny_per_w + w.capacity_mw * e.wind_capex_cny_per_w) * 1e6
+        sto = s.energy_mwh * e.storage_capex_cny_per_wh * 1e6
+        capex = (gen if owned else 0.0) + sto
+        life = years_to_end_of_life(s.duty_cycles_per_day)
+        replace = replacement_annuity(sto, e.discount_rate, e.lifetime_years, life)
+        crf = capital_recovery_factor(e.discount_rate, e.lifetime_years)
+        expected = {
+            "capex": capex,
+            "capex_annual": capex * (crf + e.opex_pct_of_capex / 100.0) + replace,
+            "storage_replacement_annual": replace,
+            "storage_life_years": life,
+            "storage_capacity_share": fade_factor(s.age_years, s.duty_cycles_per_day),
+            "ppa_price": 0.0 if owned else e.ppa_cny_per_kwh,
+            "export_contract": float(e.export_contract),
+            "export_price": e.export_cny_per_kwh,
+            "demand_charge": e.resolved("demand_charge_cny_per_kw_month", site),
+            "green_subsidy_pct": e.resolved("green_subsidy_pct", site),
+            "grid_co2": site.grid.co2_kg_per_kwh,
+            "other_spend": e.other_spend_cny_per_year,
+            "storage_energy_mwh": s.energy_mwh,
+            "pv_capacity_mw": pv.capacity_mw,
+            "wind_capacity_mw": w.capacity_mw,
+        }
         for name, value in expected.items():
             assert per_case[name][i] == float(value), (name, i)
         hour = np.asarray(time.hour)
