@@ -9,8 +9,10 @@ import sites
 from tests.weather.design_report import (
     FIGURES,
     HALVES,
+    ISSUE_FIGURES,
     cold_tail,
     dew_parts,
+    ensemble_position,
     half_split,
     range_dew_corr,
     two_way_split,
@@ -155,3 +157,19 @@ def test_cold_tail_finds_a_cold_spell(record):
     month = ds["time"].dt.month.to_numpy()[::24] - 1
     sd = gen.monthly_sd(t.reshape(-1, 24).min(axis=1), month)
     np.testing.assert_allclose(got["sd"], sd[got["coldest"]], atol=0.005)
+
+
+def test_the_record_s_rank_and_standard_score_among_generated_years():
+    """Hand calculation: four years 1, 2, 3, 4 (mean 2.5, SD √(5/3)); the ends of the rank."""
+    g = np.array([1.0, 2.0, 3.0, 4.0])
+    rank, z = ensemble_position(g, 3.5)
+    assert rank == 3
+    assert z == pytest.approx(1.0 / np.sqrt(5.0 / 3.0), rel=1e-12)
+    assert ensemble_position(g, 0.5)[0] == 0
+    assert ensemble_position(g, 9.0)[0] == 4
+    assert ensemble_position(g, 1.0)[0] == 0  # a tie is not below
+    assert not np.isfinite(ensemble_position(np.array([2.0, 2.0]), 3.0)[1])
+
+
+def test_the_issue_s_figures_are_among_the_reported_ones():
+    assert set(ISSUE_FIGURES) <= set(FIGURES) and len(ISSUE_FIGURES) == 5
