@@ -970,7 +970,6 @@ def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.n
     return (szd - sz * sd / n) / (szz - sz * sz / n)
 
 
-
 def dew_range_corr(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
     """Partial correlation of the day's mean dew point with its range given its mean dry bulb, shape (12,).
 
@@ -1004,10 +1003,7 @@ def dew_range_corr(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.
     sums += [np.bincount(month, weights=x[i] * x[j], minlength=12) for i, j in pairs]
     n, s0, s1, s2, s00, s11, s22, s01, s02, s12 = ((np.roll(v, 1) + v + np.roll(v, -1)) for v in sums)
     mean = (s0 / n, s1 / n, s2 / n)
-    cov = {
-        p: s / n - mean[p[0]] * mean[p[1]]
-        for p, s in zip(pairs, (s00, s11, s22, s01, s02, s12), strict=True)
-    }
+    cov = {p: s / n - mean[p[0]] * mean[p[1]] for p, s in zip(pairs, (s00, s11, s22, s01, s02, s12), strict=True)}
     r = {p: cov[p] / np.sqrt(np.maximum(cov[(p[0], p[0])] * cov[(p[1], p[1])], 1e-12)) for p in pairs[3:]}
     r_dr, r_dt, r_rt = r[(0, 1)], r[(0, 2)], r[(1, 2)]
     return (r_dr - r_dt * r_rt) / np.sqrt(np.maximum((1.0 - r_dt**2) * (1.0 - r_rt**2), 1e-12))
@@ -1042,6 +1038,11 @@ def dew_clearness_share(range_corr: np.ndarray, dew_corr: np.ndarray) -> np.ndar
     r = np.clip(np.asarray(range_corr, dtype=float), -0.99, 0.99)
     rho = np.clip(np.asarray(dew_corr, dtype=float), -0.99, 0.99)
     return r * np.sqrt(1.0 - rho**2)
+
+
+RANGE_CORR_ITERATIONS = 4
+"""Steps of the dew point's share of the day's clearness (``t_dew_range_corr``) after the diurnal loop."""
+
 
 DEPRESSION_PERCENTILE = 10.0
 """The percentile of a month's hourly dew-point depressions that ``t_dew_depression_p10`` gives
@@ -1750,13 +1751,17 @@ def typical_year(
     # record's daily spread.
     target_td = np.asarray(var.t_dew_daily_sd_c, dtype=float)
     rho = mean_preserving_daily(var.t_dew_corr, year).clip(-0.99, 0.99)
-    if var.t_dew_range_corr is None:
-        z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
-    else:
+    range_corr = None if var.t_dew_range_corr is None else np.asarray(var.t_dew_range_corr, dtype=float)
+
+    def dew_score(r: np.ndarray | None) -> np.ndarray:
         # Dry air masses are clear, humid ones cloudy: the day's dew point takes a share of the
         # clearness score that sets its range (given z_t), keeping its correlation with z_t.
-        gamma = dew_clearness_share(mean_preserving_daily(var.t_dew_range_corr, year), rho)
-        z_td = rho * z_t + gamma * z_k + np.sqrt(1.0 - rho**2 - gamma**2) * z_dew
+        if r is None:
+            return rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
+        gamma = dew_clearness_share(mean_preserving_daily(r, year), rho)
+        return rho * z_t + gamma * z_k + np.sqrt(1.0 - rho**2 - gamma**2) * z_dew
+
+    z_td = dew_score(range_corr)
     draws = rng.standard_normal(time.size + 1)
 
     def daily_part(phi: float) -> tuple[np.ndarray, np.ndarray]:
@@ -1772,11 +1777,15 @@ def typical_year(
         sd_td, daily_h = daily_part(phi_dew)
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
     # the month's skewness (Cornish–Fisher), scaled back.
-    anom = daily_h + var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
-    sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
+    hourly_part = var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
-    td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
-    td_base = np.minimum(td_base, DEW_POINT_MAX_C)
+
+    def dew_base(sd_td: np.ndarray, daily_h: np.ndarray) -> np.ndarray:
+        anom = daily_h + hourly_part
+        sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
+        return np.minimum(np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h), DEW_POINT_MAX_C)
+
+    td_base = dew_base(sd_td, daily_h)
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
     td_air = monthly_correction(td_base, mon_h, g["t_dew_mean_c"])
@@ -1869,6 +1878,16 @@ def typical_year(
             gain, factor = _bounded_gain(gain, factor)
             anom_t = anom_t * factor
 
+    if range_corr is not None:
+        # The share drawn until the generated days have the record's partial correlation (the
+        # hours' noise and the noon-to-noon interpolation dilute a share set from the scores alone);
+        # each step the gap averaged over the month and its neighbours, as the statistic is.
+        r_eff = range_corr.copy()
+        for _ in range(RANGE_CORR_ITERATIONS):
+            gap_r = range_corr - dew_range_corr(t_db, td_base, mon_d)
+            r_eff = np.clip(r_eff + (np.roll(gap_r, 1) + gap_r + np.roll(gap_r, -1)) / 3.0, -0.99, 0.99)
+            z_td = dew_score(r_eff)
+            td_base = dew_base(*daily_part(phi_dew))
     # Afternoon drying: the dew point falls by κ K per K that the air warms above its daily mean
     # (the growing boundary layer mixes drier air down), with zero daily mean.
     warm = (amplitude * np.maximum(shape, 0.0)).reshape(n_days, 24)
