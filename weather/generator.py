@@ -172,12 +172,6 @@ class Variability:
         the records': Qingyang −0.67, Gui'an −0.44, Karamay −0.10, Dulles +0.27, Yinchuan +0.47).
         Given, the dew point of those hours is drawn to it (:func:`typical_year`, step 4); absent,
         their dew point follows κ, λ and β only.
-    t_dew_range_corr : tuple of 12 float, optional
-        Partial correlation of the day's mean dew point with its range of dry bulb given its mean
-        dry bulb, per month (:func:`dew_range_corr`; the records': negative in every month, dry
-        days are clear, with a wide range). Given, the day's dew-point anomaly takes a share of
-        the day's clearness score, which sets its range (:func:`dew_clearness_share`); absent,
-        the day's dew point knows only its mean dry bulb.
     t_peak_hours : tuple of 12 float, optional
         Mean number of hours per day within a tenth of the day's range of its maximum dry bulb,
         per month, h (:func:`peak_hours`). Given, the diurnal cycle's sharpness is drawn to it
@@ -262,7 +256,6 @@ class Variability:
     wind_hourly_lag2: float | None = None
     t_dew_hourly_lag1: float | None = None
     t_dew_hot_slope: float | None = None
-    t_dew_range_corr: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
@@ -968,80 +961,6 @@ def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.n
     sums = [np.bincount(month, weights=w, minlength=12) for w in (np.ones_like(z), z, dip, z * z, z * dip)]
     n, sz, sd, szz, szd = ((np.roll(x, 1) + x + np.roll(x, -1)) for x in sums)  # the month and its neighbours
     return (szd - sz * sd / n) / (szz - sz * sz / n)
-
-
-def dew_range_corr(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Partial correlation of the day's mean dew point with its range given its mean dry bulb, shape (12,).
-
-    Parameters
-    ----------
-    t_db, t_dp : numpy.ndarray
-        Hourly dry bulb and dew point of whole days, °C (24 values a day; any subset of a
-        record's days, e.g. the first half of each month for a split-sample check).
-    month : numpy.ndarray of int
-        Month of each day, 0 … 11.
-
-    Returns
-    -------
-    numpy.ndarray
-        Per month, the partial correlation of the day's mean dew point with the day's range of
-        dry bulb (maximum − minimum) given the day's mean dry bulb, each about its month's mean,
-        over the days of the month and its two neighbours (about 90 days, as
-        :func:`dew_dip_slope`). On a record it is ``t_dew_range_corr`` of :class:`Variability`.
-        Negative where dry days are clear (a wide range) and humid days cloudy: the five
-        records' −0.11 … −0.73 in every month.
-
-    Notes
-    -----
-    ``r_dr·t = (r_dr − r_dt r_rt) / √((1 − r_dt²)(1 − r_rt²))`` from the three pooled pairwise
-    correlations (e.g. Wilks 2011, *Statistical Methods in the Atmospheric Sciences*, § 7.2).
-    """
-    t, d = t_db.reshape(-1, 24), t_dp.reshape(-1, 24)
-    x = [_about_month_mean(v, month) for v in (d.mean(axis=1), t.max(axis=1) - t.min(axis=1), t.mean(axis=1))]
-    pairs = [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)]
-    sums = [np.bincount(month, weights=w, minlength=12) for w in (np.ones_like(x[0]), *x)]
-    sums += [np.bincount(month, weights=x[i] * x[j], minlength=12) for i, j in pairs]
-    n, s0, s1, s2, s00, s11, s22, s01, s02, s12 = ((np.roll(v, 1) + v + np.roll(v, -1)) for v in sums)
-    mean = (s0 / n, s1 / n, s2 / n)
-    cov = {p: s / n - mean[p[0]] * mean[p[1]] for p, s in zip(pairs, (s00, s11, s22, s01, s02, s12), strict=True)}
-    r = {p: cov[p] / np.sqrt(np.maximum(cov[(p[0], p[0])] * cov[(p[1], p[1])], 1e-12)) for p in pairs[3:]}
-    r_dr, r_dt, r_rt = r[(0, 1)], r[(0, 2)], r[(1, 2)]
-    return (r_dr - r_dt * r_rt) / np.sqrt(np.maximum((1.0 - r_dt**2) * (1.0 - r_rt**2), 1e-12))
-
-
-def dew_clearness_share(range_corr: np.ndarray, dew_corr: np.ndarray) -> np.ndarray:
-    """Weight of the day's clearness score in its dew-point score, ``γ`` (dimensionless).
-
-    Parameters
-    ----------
-    range_corr : numpy.ndarray
-        Partial correlation of the day's dew point with its range given its mean dry bulb
-        (``t_dew_range_corr``), −1 … 1.
-    dew_corr : numpy.ndarray
-        Correlation of the day's dew point with its mean dry bulb (``t_dew_corr``), −1 … 1.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``γ = r √(1 − ρ²)``, with ``|r|, |ρ| ≤ 0.99``; ``ρ² + γ² < 1``.
-
-    Notes
-    -----
-    The day's dew-point score is ``z_d = ρ z_t + γ z_k + √(1 − ρ² − γ²) z_e`` with ``z_t`` (the
-    day's temperature anomaly), ``z_k`` (its clearness, which alone drives its range given
-    ``z_t``: :func:`extreme_anomalies`) and ``z_e`` independent standard scores; ``z_d`` keeps
-    unit variance and its correlation ``ρ`` with ``z_t``, and its partial correlation with
-    ``z_k`` given ``z_t`` is ``γ / √(1 − ρ²) = r``. Physically: dry air masses are clear (little
-    water vapour and cloud, a wide range), humid ones cloudy (assumption: the link is linear in
-    the scores, as :func:`extreme_anomalies`' model is).
-    """
-    r = np.clip(np.asarray(range_corr, dtype=float), -0.99, 0.99)
-    rho = np.clip(np.asarray(dew_corr, dtype=float), -0.99, 0.99)
-    return r * np.sqrt(1.0 - rho**2)
-
-
-RANGE_CORR_ITERATIONS = 4
-"""Steps of the dew point's share of the day's clearness (``t_dew_range_corr``) after the diurnal loop."""
 
 
 DEPRESSION_PERCENTILE = 10.0
@@ -1751,17 +1670,7 @@ def typical_year(
     # record's daily spread.
     target_td = np.asarray(var.t_dew_daily_sd_c, dtype=float)
     rho = mean_preserving_daily(var.t_dew_corr, year).clip(-0.99, 0.99)
-    range_corr = None if var.t_dew_range_corr is None else np.asarray(var.t_dew_range_corr, dtype=float)
-
-    def dew_score(r: np.ndarray | None) -> np.ndarray:
-        # Dry air masses are clear, humid ones cloudy: the day's dew point takes a share of the
-        # clearness score that sets its range (given z_t), keeping its correlation with z_t.
-        if r is None:
-            return rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
-        gamma = dew_clearness_share(mean_preserving_daily(r, year), rho)
-        return rho * z_t + gamma * z_k + np.sqrt(1.0 - rho**2 - gamma**2) * z_dew
-
-    z_td = dew_score(range_corr)
+    z_td = rho * z_t + np.sqrt(1.0 - rho**2) * z_dew
     draws = rng.standard_normal(time.size + 1)
 
     def daily_part(phi: float) -> tuple[np.ndarray, np.ndarray]:
@@ -1777,15 +1686,11 @@ def typical_year(
         sd_td, daily_h = daily_part(phi_dew)
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
     # the month's skewness (Cornish–Fisher), scaled back.
-    hourly_part = var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
+    anom = daily_h + var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
+    sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
-
-    def dew_base(sd_td: np.ndarray, daily_h: np.ndarray) -> np.ndarray:
-        anom = daily_h + hourly_part
-        sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
-        return np.minimum(np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h), DEW_POINT_MAX_C)
-
-    td_base = dew_base(sd_td, daily_h)
+    td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
+    td_base = np.minimum(td_base, DEW_POINT_MAX_C)
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
     td_air = monthly_correction(td_base, mon_h, g["t_dew_mean_c"])
@@ -1878,16 +1783,6 @@ def typical_year(
             gain, factor = _bounded_gain(gain, factor)
             anom_t = anom_t * factor
 
-    if range_corr is not None:
-        # The share drawn until the generated days have the record's partial correlation (the
-        # hours' noise and the noon-to-noon interpolation dilute a share set from the scores alone);
-        # each step the gap averaged over the month and its neighbours, as the statistic is.
-        r_eff = range_corr.copy()
-        for _ in range(RANGE_CORR_ITERATIONS):
-            gap_r = range_corr - dew_range_corr(t_db, td_base, mon_d)
-            r_eff = np.clip(r_eff + (np.roll(gap_r, 1) + gap_r + np.roll(gap_r, -1)) / 3.0, -0.99, 0.99)
-            z_td = dew_score(r_eff)
-            td_base = dew_base(*daily_part(phi_dew))
     # Afternoon drying: the dew point falls by κ K per K that the air warms above its daily mean
     # (the growing boundary layer mixes drier air down), with zero daily mean.
     warm = (amplitude * np.maximum(shape, 0.0)).reshape(n_days, 24)
@@ -2087,9 +1982,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         t_dew_hot_slope=round(hot_dew_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()), 2),
-        t_dew_range_corr=tuple(
-            round(float(x), 2) for x in dew_range_corr(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy(), day_month)
-        ),
         t_dew_hourly_lag1=_in_range_or_none(
             "t_dew_hourly_lag1", round(residual_lags(day_residual(ds["t_dp"].to_numpy(), day_month), (1,))[0], 3)
         ),

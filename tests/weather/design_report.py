@@ -130,7 +130,7 @@ def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tu
     -------
     fields : dict
         :data:`weather.generator.EXTREME_FIELDS`, ``t_peak_hours``, ``t_peak_hour_sd_h``,
-        ``t_dew_dip_slope``, ``t_dew_hot_slope``, ``t_dew_range_corr`` (and ``t_dew_hot_c``) of the
+        ``t_dew_dip_slope``, ``t_dew_hot_slope`` (and ``t_dew_hot_c``) of the
         training half, rounded as a site file stores them, for :func:`dataclasses.replace`.
     held_out : xarray.Dataset
         The record's hours of the other half.
@@ -147,7 +147,6 @@ def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tu
     fields["t_peak_hour_sd_h"] = tuple(gen.peak_hour_spread(t[train], month_d[train_d]).round(2))
     fields["t_dew_dip_slope"] = tuple(gen.dew_dip_slope(t[train], td[train], month_d[train_d]).round(2))
     fields["t_dew_hot_slope"] = round(gen.hot_dew_slope(t[train], td[train]), 2)
-    fields["t_dew_range_corr"] = tuple(gen.dew_range_corr(t[train], td[train], month_d[train_d]).round(2))
     if dew_hot:
         fields["t_dew_hot_c"] = tuple(gen.hot_hour_dew_anomaly(t[train], td[train], month[train]).round(2))
     return fields, real.isel(time=np.flatnonzero(~train))
@@ -162,9 +161,7 @@ def two_way_split(
     'without'), the same years against both halves.
     """
     var = gen.as_variability(site.variability)
-    untrained = plain(
-        dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None, t_dew_range_corr=None)
-    )
+    untrained = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None))
     gm = {} if trained else _mean_conditions([year_with(site, untrained, s) for s in range(seeds)])
     out = {}
     for label, train_first in zip(HALVES, (True, False), strict=True):
