@@ -40,9 +40,11 @@ files' are the whole record's), and ``t_dew_hot_slope`` from the training half t
 
 ``--humid`` prints the humid tail's diagnosis instead (:func:`report_humid`): the dew point of the
 hours at the 1 % and 0.4 % dry bulb split into the months', the day's and the hour's parts
-(:func:`dew_parts`), the record's 0.4 % wet-bulb hours by day (:func:`wet_bulb_days`) and the
-summer correlation of the daily range with the day's dew point (:func:`range_dew_corr`), record
-against generated.
+(:func:`dew_parts`), the record's 0.4 % wet-bulb hours by day (:func:`wet_bulb_days`), the
+summer correlation of the daily range with the day's dew point (:func:`range_dew_corr`), the
+days at the 1 % dry bulb (:func:`hot_days`) with the partial correlation of the day's dew point
+with its range given its mean dry bulb, and where the record's coincident and wet-bulb figures lie
+in one generated year's spread over the seeds (``--split-seeds``), record against generated.
 
 ``--depression`` prints the dew-point depression's low tail instead (:func:`report_depression`):
 its percentiles month by month at night and by day and the hours at RH ≥ 95 %, record against
@@ -316,6 +318,12 @@ def report_rule(split_seeds: int = 10) -> None:
     )
 
 
+def near_level(ds: xr.Dataset, level: str = "1") -> np.ndarray:
+    """The hours within ±0.5 K of the ``level`` % dry bulb (``"1"`` or ``"0.4"``), whose mean wet bulb is the
+    coincident wet bulb of :func:`weather.validation.design_conditions`; a boolean array per hour."""
+    return np.abs(ds["t_db"].to_numpy() - design_conditions(ds)[f"db_{level}"]) <= 0.5
+
+
 def dew_parts(ds: xr.Dataset, level: str = "1") -> dict[str, float]:
     """The dew point of the hours at a cooling dry-bulb level in three parts, °C / K.
 
@@ -334,9 +342,9 @@ def dew_parts(ds: xr.Dataset, level: str = "1") -> dict[str, float]:
         point) + ``day`` (their day's mean dew point minus the month's) + ``dip`` (the hour's dew
         point minus its day's mean), and ``hours`` their number.
     """
-    t, td = ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()
+    td = ds["t_dp"].to_numpy()
     month = ds["time"].dt.month.to_numpy() - 1
-    near = np.abs(t - design_conditions(ds)[f"db_{level}"]) <= 0.5
+    near = near_level(ds, level)
     month_mean = (np.bincount(month, weights=td, minlength=12) / np.bincount(month, minlength=12))[month]
     day_mean = np.repeat(td.reshape(-1, 24).mean(axis=1), 24)
     return {
@@ -362,18 +370,56 @@ def wet_bulb_days(ds: xr.Dataset, days: int = 2) -> tuple[float, float]:
     return float(counts[most].sum() / top.sum()), float(np.percentile(wb[~np.isin(day, most)], 99.6))
 
 
-def range_dew_corr(ds: xr.Dataset, months: tuple[int, ...] = (6, 7, 8), mid: bool = False) -> float:
+def _about_month(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Daily values minus their calendar month's mean (``month`` 1 … 12)."""
+    return (
+        daily
+        - (np.bincount(month, weights=daily, minlength=13) / np.maximum(np.bincount(month, minlength=13), 1))[month]
+    )
+
+
+def range_dew_corr(
+    ds: xr.Dataset, months: tuple[int, ...] = (6, 7, 8), mid: bool = False, partial: bool = False
+) -> float:
     """Correlation of the daily range of the dry bulb (``mid``: of its mid-range, the mean of the daily
     maximum and minimum) with the day's mean dew point, both about their month's mean, over the days
-    of ``months`` (1 … 12)."""
+    of ``months`` (1 … 12). ``partial``: given the day's mean dry bulb (about its month's mean too),
+    ``(r_xy − r_xt r_yt) / √((1 − r_xt²)(1 − r_yt²))`` (e.g. Wilks 2011, § 7.2)."""
     t, td = (ds[v].to_numpy().reshape(-1, 24) for v in ("t_db", "t_dp"))
     month = ds["time"].dt.month.to_numpy()[::24]
     x = 0.5 * (t.max(axis=1) + t.min(axis=1)) if mid else t.max(axis=1) - t.min(axis=1)
-    y = td.mean(axis=1)
-    for v in (x, y):
-        v -= (np.bincount(month, weights=v, minlength=13) / np.maximum(np.bincount(month, minlength=13), 1))[month]
     keep = np.isin(month, months)
-    return float(np.corrcoef(x[keep], y[keep])[0, 1])
+    c = np.corrcoef([_about_month(v, month)[keep] for v in (x, td.mean(axis=1), t.mean(axis=1))])
+    if not partial:
+        return float(c[0, 1])
+    return float((c[0, 1] - c[0, 2] * c[1, 2]) / np.sqrt((1.0 - c[0, 2] ** 2) * (1.0 - c[1, 2] ** 2)))
+
+
+def hot_days(ds: xr.Dataset, level: str = "1") -> dict[str, Any]:
+    """The days of the hours at a cooling dry-bulb level: their anomalies and months.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        An hourly year of whole days (``t_db``, ``t_dp``, °C).
+    level : str
+        ``"1"`` or ``"0.4"``: the hours within ±0.5 K of that dry bulb (:func:`near_level`).
+
+    Returns
+    -------
+    dict
+        Means over those hours of their day's mean dry bulb (``t``), range of dry bulb (``range``)
+        and mean dew point (``dew``), each minus its calendar month's mean of daily values, K; and
+        ``months``, their number in each month (12 values).
+    """
+    t, td = (ds[v].to_numpy().reshape(-1, 24) for v in ("t_db", "t_dp"))
+    month = ds["time"].dt.month.to_numpy()[::24]
+    near = near_level(ds, level)
+    day = np.repeat(np.arange(month.size), 24)[near]
+    daily = {"t": t.mean(axis=1), "range": t.max(axis=1) - t.min(axis=1), "dew": td.mean(axis=1)}
+    out: dict[str, Any] = {k: float(_about_month(v, month)[day].mean()) for k, v in daily.items()}
+    out["months"] = np.bincount(month[day], minlength=13)[1:]
+    return out
 
 
 def report_humid(seeds: int = 10) -> None:
@@ -383,7 +429,7 @@ def report_humid(seeds: int = 10) -> None:
         f"the day's anomaly + the hour's dip, record / generated (seeds 0…{seeds - 1})"
     )
     print("| site | level | dew point | months | day | dip |")
-    rows = []
+    rows, days_rows = [], []
     for key, name in EPW_FILES.items():
         real, _ = weather.read_epw(WEATHER / name)
         years = [site_weather(sites.load(key), seed=s)[0] for s in range(seeds)]
@@ -400,6 +446,10 @@ def report_humid(seeds: int = 10) -> None:
         ]
         rec, gen_mean = stats[0], np.mean(stats[1:], axis=0)
         rows.append((key, rec, gen_mean))
+        days = [hot_days(y) for y in [real, *years]]
+        partial = [range_dew_corr(y, partial=True) for y in [real, *years]]
+        figures = [design_conditions(y) for y in [real, *years]]
+        days_rows.append((key, days, partial, figures))
     print()
     print(
         "8b. the 0.4 % wet bulb: the share of its hours on the two days with the most, and how much lower the level "
@@ -413,6 +463,40 @@ def report_humid(seeds: int = 10) -> None:
             f"| {key} | {r[1]:.2f} / {g[1]:.2f} | {r[3] - r[2]:.2f} / {g[3] - g[2]:.2f} | {r[0]:+.2f} / {g[0]:+.2f} "
             f"| {r[4]:+.2f} / {g[4]:+.2f} |"
         )
+    print()
+    print(
+        "8c. the days of the hours within ±0.5 K of the 1 % dry bulb: their mean dry bulb, range and mean dew point "
+        "minus the month's, K, and the June–August partial correlation of the day's mean dew point with its "
+        f"range given its mean dry bulb; record / generated mean (SD over seeds 0…{seeds - 1}); the hours by month "
+        "(May–September)"
+    )
+    print("| site | mean dry bulb | range | dew point | partial correlation | hours May–Sep |")
+    for key, days, partial, _ in days_rows:
+        cells = []
+        for k in ("t", "range", "dew"):
+            v = np.array([d[k] for d in days[1:]])
+            cells.append(f"{days[0][k]:+.2f} / {v.mean():+.2f} ({v.std(ddof=1):.2f})")
+        p = np.array(partial[1:])
+        cells.append(f"{partial[0]:+.2f} / {p.mean():+.2f} ({p.std(ddof=1):.2f})")
+        months = np.mean([d["months"] for d in days[1:]], axis=0)
+        cells.append(
+            " ".join(str(int(x)) for x in days[0]["months"][4:9]) + " / " + " ".join(f"{x:.1f}" for x in months[4:9])
+        )
+        print(f"| {key} | " + " | ".join(cells) + " |")
+    print()
+    print(
+        "8d. one generated year's sampling: the record's figure, the generated mean and SD over seeds "
+        f"0…{seeds - 1}, the gap in SDs and the share of the generated years at or below the record, °C"
+    )
+    print("| site | figure | record | generated mean (SD) | gap / SD | at or below the record |")
+    for key, _, _, figures in days_rows:
+        for k in ("mcwb_1", "mcwb_0.4", "wb_0.4", "wb_1"):
+            v = np.array([f[k] for f in figures[1:]])
+            r = figures[0][k]
+            print(
+                f"| {key} | {k} | {r:.2f} | {v.mean():.2f} ({v.std(ddof=1):.2f}) | "
+                f"{(v.mean() - r) / v.std(ddof=1):+.1f} | {(v <= r).mean():.2f} |"
+            )
 
 
 def report_depression(seeds: int = 10) -> None:

@@ -14,6 +14,7 @@ from tests.weather.design_report import (
     dew_parts,
     ensemble_position,
     half_split,
+    hot_days,
     range_dew_corr,
     two_way_split,
     wet_bulb_days,
@@ -140,6 +141,52 @@ def test_range_dew_corr_of_a_linear_link(record):
     assert range_dew_corr(_with_values(record, t, np.repeat(8.0 + 2.0 * a, 24)), months=(1,)) == pytest.approx(
         1.0, abs=1e-12
     )
+
+
+def test_partial_range_dew_corr_is_the_residuals_correlation(record):
+    """Given the day's mean dry bulb, the partial correlation is the correlation of what a least-squares
+    fit on it leaves of the range and of the dew point (each about its month's mean): days whose mean
+    dry bulb is 20 + a, range 10 + a + b and dew point 8 + a − b + c °C (a, b, c random)."""
+    n = record.sizes["time"] // 24
+    a, b, c = np.random.default_rng(3).normal(0.0, 1.0, (3, n))
+    hour = np.tile(np.arange(24), n)
+    mean, width = np.repeat(20.0 + a, 24), np.repeat(10.0 + a + b, 24)
+    t = mean + width * np.where(hour == 15, 23.0 / 24.0, -1.0 / 24.0)  # one hour at the top: mean kept
+    td = np.repeat(8.0 + a - b + c, 24)
+    ds = _with_values(record, t, td)
+    month = ds["time"].dt.month.to_numpy()[::24]
+    keep = np.isin(month, (6, 7, 8))
+    centred = []
+    for v in (width[::24], td[::24], mean[::24]):
+        v = v[keep].copy()
+        for m in (6, 7, 8):
+            v[month[keep] == m] -= v[month[keep] == m].mean()
+        centred.append(v)
+    x, y, z = centred
+    rx, ry = (v - np.polyfit(z, v, 1)[0] * z for v in (x, y))
+    expected = np.corrcoef(rx, ry)[0, 1]
+    assert range_dew_corr(ds, partial=True) == pytest.approx(expected, abs=1e-9)
+    assert expected < -0.5  # the link is there, and it is not the plain correlation
+    assert abs(range_dew_corr(ds) - expected) > 0.05
+
+
+def test_hot_days_by_hand(record):
+    """Hours at 30 °C at 15 h on even days (the 1 % level), 20 °C else; the dew point 5 + month, +1 K on
+    even days and −1 K on odd ones: the hot hours' days are 10/24 K warmer than the month's mean day
+    over two, their range 10 K over two wider and their dew point 1 K above; counted by month."""
+    n = record.sizes["time"] // 24
+    hour, day = np.tile(np.arange(24), n), np.repeat(np.arange(n), 24)
+    month = record["time"].dt.month.to_numpy() - 1
+    even = day % 2 == 0
+    t = np.where(even & (hour == 15), 30.0, 20.0)
+    td = 5.0 + month + np.where(even, 1.0, -1.0)
+    got = hot_days(_with_values(record, t, td))
+    hot = even & (hour == 15)
+    np.testing.assert_array_equal(got["months"], np.bincount(month[hot], minlength=12))
+    # a month's odd and even days do not quite balance: within 1/28 of the even-odd difference
+    assert got["t"] == pytest.approx(0.5 * 10.0 / 24.0, abs=10.0 / 24.0 / 28.0)
+    assert got["range"] == pytest.approx(5.0, abs=10.0 / 28.0)
+    assert got["dew"] == pytest.approx(1.0, abs=2.0 / 28.0)
 
 
 def test_cold_tail_finds_a_cold_spell(record):
