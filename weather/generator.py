@@ -256,7 +256,6 @@ class Variability:
     wind_hourly_lag2: float | None = None
     t_dew_hourly_lag1: float | None = None
     t_dew_hot_slope: float | None = None
-    t_min_dew_pcorr: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
@@ -667,11 +666,6 @@ DTR_MIN = 0.5
 CORR_BOUND = 0.99
 """Bound of the correlation of the daily maximum's and minimum's anomalies that the generator draws
 (each way): :func:`extreme_anomalies` needs ``|r| < 1`` for a residual of the difference."""
-
-
-SHARE_BOUND = 0.95
-"""Bound of the share of the dew point's own score in the daily minimum (each way, :func:`night_share`;
-assumption: some of the night stays the temperature's)."""
 
 
 def extreme_anomalies(
@@ -1395,67 +1389,6 @@ def monthly_corr(x: np.ndarray, y: np.ndarray, month: np.ndarray) -> np.ndarray:
     return sxy / np.maximum(np.sqrt(sxx * syy), 1e-24)
 
 
-def night_dew_pcorr(t_min: np.ndarray, t_dew: np.ndarray, t_max: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Partial correlation per month of the daily minimum with the day's mean dew point, given the
-    daily maximum, over the month and its two neighbours, shape (12,).
-
-    Parameters
-    ----------
-    t_min, t_dew, t_max : numpy.ndarray
-        One value per day: the daily minimum dry bulb, the day's mean dew point and the daily
-        maximum dry bulb, °C.
-    month : numpy.ndarray of int
-        Month of each day, 0 … 11.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(r_nd − r_nx r_dx) / √((1 − r_nx²)(1 − r_dx²))`` of the three series' deviations from
-        their months' means, the correlations ``r`` over the days of months ``m − 1, m, m + 1``
-        (cyclic): how much of the night's minimum goes with the air's water vapour beyond what the
-        day's maximum carries (``t_min_dew_pcorr`` of :class:`Variability`).
-
-    Notes
-    -----
-    The records': +0.2 … +0.9 in every month at the five reference sites (Dulles +0.65 … +0.79,
-    Karamay's summer +0.2 … +0.4); a generator that draws the dew point beside the day's mean
-    temperature only gives −0.04 … +0.62. A humid night loses less to the sky: the clear-sky
-    emissivity of the air rises with its vapour pressure (Brunt 1932; Swinbank 1963).
-    """
-    dev = [_about_month_mean(np.asarray(v, dtype=float), month) for v in (t_min, t_dew, t_max)]
-    sums = {}
-    for (i, a), (j, b) in ((p, q) for p in enumerate(dev) for q in enumerate(dev)):
-        if i <= j:
-            s = np.bincount(month, weights=a * b, minlength=12)
-            sums[i, j] = np.roll(s, 1) + s + np.roll(s, -1)
-    r = {k: sums[k] / np.sqrt(np.maximum(sums[k[0], k[0]] * sums[k[1], k[1]], 1e-24)) for k in ((0, 1), (0, 2), (1, 2))}
-    return (r[0, 1] - r[0, 2] * r[1, 2]) / np.sqrt(np.maximum((1.0 - r[0, 2] ** 2) * (1.0 - r[1, 2] ** 2), 1e-12))
-
-
-def night_share(a_min: np.ndarray, dew: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """The daily minimum's anomaly with a share of the air's own humidity, K.
-
-    Parameters
-    ----------
-    a_min : numpy.ndarray
-        The minimum's anomaly (days), K.
-    dew : numpy.ndarray
-        The dew point's own daily anomaly at the minimum's scale, K (the part its correlation with
-        the day's temperature leaves; independent of ``a_min``).
-    share : numpy.ndarray
-        Share ``w`` of it per day, −1 … 1.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``√(1 − w²) a_min + w dew``: the same spread when the two have it, correlated with the
-        humidity by ``w`` (assumption: the form; the partial correlation it gives is drawn to the
-        record's, :func:`night_dew_pcorr`).
-    """
-    w = np.asarray(share, dtype=float)
-    return np.sqrt(np.maximum(1.0 - w**2, 0.0)) * a_min + w * dew
-
-
 def _about_month_mean(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return daily - (np.bincount(month, weights=daily, minlength=12) / np.bincount(month, minlength=12))[month]
 
@@ -1692,10 +1625,6 @@ def typical_year(
     t_clim = mean_preserving_daily(g["t_mean_c"], year)
     dtr_clim = np.maximum(mean_preserving_daily(g["t_max_daily_mean_c"] - g["t_min_daily_mean_c"], year), 0.5)
     z_t, inflation = _daily_anomaly(rng, n_days, var.t_daily_lag1, var.t_daily_lag2)
-    # The hourly noise and the dew point's own daily score (the part its temperature correlation
-    # leaves), drawn here in the order the year always drew them: the minima may take a share of it.
-    noise = 0.4 * _ar1(rng, time.size, 0.8)
-    z_dew, inflation_dew = _daily_anomaly(rng, n_days, var.t_dew_daily_lag1, var.t_dew_daily_lag2)
     # Like a typical year's months, chosen for daily values distributed as in the long record,
     # each month's spread of daily values is the record's: the anomaly is rescaled until the
     # spread (each month shifted to its normal) equals it, first here and then, for what the
@@ -1711,27 +1640,17 @@ def typical_year(
         corr_table = np.asarray(var.t_max_min_corr, dtype=float)
         corr_xn = corr_table.clip(-CORR_BOUND, CORR_BOUND)
 
-        # With t_min_dew_pcorr the night's minimum takes a share w of the dew point's own score (dry
-        # air cools more at night), w per month drawn in the loop until the generated partial
-        # correlation is the table's.
-        pcorr_table = None if var.t_min_dew_pcorr is None else np.asarray(var.t_min_dew_pcorr, dtype=float)
-        share = np.zeros(12) if pcorr_table is None else pcorr_table.clip(-SHARE_BOUND, SHARE_BOUND)
-
-        def scores(corr_month: np.ndarray, share_month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def scores(corr_month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             # The maxima's anomaly at the table's spread and the minima's score for a correlation.
             daily_corr = mean_preserving_daily(corr_month, year).clip(-CORR_BOUND, CORR_BOUND)
             a_x, a_n = extreme_anomalies(z_t, z_k, sd_x, sd_n, daily_corr)
             shaped_x = sd_x * _skewed(
                 light_tails(a_x / sd_x, float(var.t_max_kurtosis or 0.0)), mean_preserving_daily(var.t_max_skew, year)
             )
-            if pcorr_table is not None:
-                a_n = night_share(a_n, sd_n * z_dew, mean_preserving_daily(share_month, year))
             return shaped_x, light_tails(a_n / sd_n, float(var.t_min_kurtosis or 0.0))
 
-        base_x, score_n = scores(corr_xn, share)
-        gain_x = _spread_gain(
-            base_x, mean_preserving_daily(normal_x, year), mon_d, normal_x, targets[0], year, monthly_sd
-        )
+        base_x, score_n = scores(corr_xn)
+        gain_x = _spread_gain(base_x, mean_preserving_daily(normal_x, year), mon_d, normal_x, targets[0], year, monthly_sd)
         ax = base_x * gain_x
         # The minima: their score and skewness kept apart from their scale, so that both can be
         # drawn in the loop below until the spread and skewness after the dew-point floor are the
@@ -1776,8 +1695,10 @@ def typical_year(
     # Day-to-day level: interpolate daily means between noons so there is no jump at midnight.
     hours_axis = np.arange(time.size) + 0.5
     noons = np.arange(n_days) * 24.0 + 12.0
+    noise = 0.4 * _ar1(rng, time.size, 0.8)
     # --- dew point ------------------------------------------------------------------------------
     td_clim = mean_preserving_daily(g["t_dew_mean_c"], year)
+    z_dew, inflation = _daily_anomaly(rng, n_days, var.t_dew_daily_lag1, var.t_dew_daily_lag2)
     # The hourly AR(1) below has memory (φ = DEW_HOURLY_LAG1, or from t_dew_hourly_lag1), so part
     # of its variance is in its daily means; the daily anomaly carries only the rest of the
     # record's daily spread.
@@ -1788,10 +1709,7 @@ def typical_year(
 
     def daily_part(phi: float) -> tuple[np.ndarray, np.ndarray]:
         leak = var.t_dew_hourly_sd_c**2 * _daily_mean_variance_fraction(phi)
-        sd = (
-            mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year)
-            * inflation_dew
-        )
+        sd = mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year) * inflation
         return sd, np.interp(hours_axis, noons, sd * z_td)
 
     phi_dew = DEW_HOURLY_LAG1
@@ -1889,13 +1807,7 @@ def typical_year(
                 # corrected until the generated days' is the table's.
                 gap_corr = corr_table - monthly_corr(day_t.max(axis=1), day_t.min(axis=1), mon_d)
                 corr_xn = np.clip(corr_xn + gap_corr, -CORR_BOUND, CORR_BOUND)
-                if pcorr_table is not None:
-                    gap_share = pcorr_table - night_dew_pcorr(
-                        day_t.min(axis=1), td_base.reshape(n_days, 24).mean(axis=1), day_t.max(axis=1), mon_d
-                    )
-                    step = (np.roll(gap_share, 1) + gap_share + np.roll(gap_share, -1)) / 3.0
-                    share = np.clip(share + step, -SHARE_BOUND, SHARE_BOUND)
-                base_x, score_n = scores(corr_xn, share)
+                base_x, score_n = scores(corr_xn)
             for i, daily in enumerate((free.max(axis=1), day_t.min(axis=1))):
                 factor = mean_preserving_daily(targets[i] / np.maximum(monthly_sd(daily, mon_d), 0.05), year)
                 gains[i], factor = _bounded_gain(gains[i], factor)
@@ -2112,15 +2024,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         t_dew_hot_slope=round(hot_dew_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()), 2),
-        t_min_dew_pcorr=tuple(
-            round(float(x), 3)
-            for x in night_dew_pcorr(
-                daily_min.to_numpy(),
-                ds["t_dp"].to_series().resample("D").mean().to_numpy(),
-                daily_max.to_numpy(),
-                daily_max.index.month.to_numpy() - 1,
-            )
-        ),
         t_dew_hourly_lag1=_in_range_or_none(
             "t_dew_hourly_lag1", round(residual_lags(day_residual(ds["t_dp"].to_numpy(), day_month), (1,))[0], 3)
         ),
