@@ -663,11 +663,6 @@ DTR_MIN = 0.5
 """Smallest daily temperature range, K (assumption: an overcast, foggy day still has some)."""
 
 
-CORR_BOUND = 0.99
-"""Bound of the correlation of the daily maximum's and minimum's anomalies that the generator draws
-(each way): :func:`extreme_anomalies` needs ``|r| < 1`` for a residual of the difference."""
-
-
 def extreme_anomalies(
     z_mean: np.ndarray, z_range: np.ndarray, sd_max: np.ndarray, sd_min: np.ndarray, corr: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1368,27 +1363,6 @@ def monthly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return np.sqrt(np.bincount(month, weights=_about_month_mean(daily, month) ** 2, minlength=12) / (n - 1))
 
 
-def monthly_corr(x: np.ndarray, y: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Correlation per month of two daily series about their months' means, shape (12,).
-
-    Parameters
-    ----------
-    x, y : numpy.ndarray
-        One value per day each (e.g. the daily maximum and minimum dry bulb, °C).
-    month : numpy.ndarray of int
-        Month of each day, 0 … 11.
-
-    Returns
-    -------
-    numpy.ndarray
-        Pearson's ``r = Σ x'y' / √(Σ x'² Σ y'²)`` of the deviations ``x'``, ``y'`` from each month's
-        mean: ``t_max_min_corr`` of :class:`Variability` (:func:`extreme_statistics`).
-    """
-    dx, dy = _about_month_mean(x, month), _about_month_mean(y, month)
-    sxy, sxx, syy = (np.bincount(month, weights=w, minlength=12) for w in (dx * dy, dx * dx, dy * dy))
-    return sxy / np.maximum(np.sqrt(sxx * syy), 1e-24)
-
-
 def _about_month_mean(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return daily - (np.bincount(month, weights=daily, minlength=12) / np.bincount(month, minlength=12))[month]
 
@@ -1637,24 +1611,16 @@ def typical_year(
         targets = [np.asarray(x, dtype=float) for x in (var.t_max_daily_sd_c, var.t_min_daily_sd_c)]
         normal_x, normal_n = g["t_max_daily_mean_c"], g["t_min_daily_mean_c"]
         sd_x, sd_n = (mean_preserving_daily(x, year) for x in targets)
-        corr_table = np.asarray(var.t_max_min_corr, dtype=float)
-        corr_xn = corr_table.clip(-CORR_BOUND, CORR_BOUND)
-
-        def scores(corr_month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            # The maxima's anomaly at the table's spread and the minima's score for a correlation.
-            daily_corr = mean_preserving_daily(corr_month, year).clip(-CORR_BOUND, CORR_BOUND)
-            a_x, a_n = extreme_anomalies(z_t, z_k, sd_x, sd_n, daily_corr)
-            shaped_x = sd_x * _skewed(
-                light_tails(a_x / sd_x, float(var.t_max_kurtosis or 0.0)), mean_preserving_daily(var.t_max_skew, year)
-            )
-            return shaped_x, light_tails(a_n / sd_n, float(var.t_min_kurtosis or 0.0))
-
-        base_x, score_n = scores(corr_xn)
-        gain_x = _spread_gain(base_x, mean_preserving_daily(normal_x, year), mon_d, normal_x, targets[0], year, monthly_sd)
-        ax = base_x * gain_x
+        corr_xn = mean_preserving_daily(var.t_max_min_corr, year).clip(-0.99, 0.99)
+        ax, an = extreme_anomalies(z_t, z_k, sd_x, sd_n, corr_xn)
+        ax = sd_x * _skewed(
+            light_tails(ax / sd_x, float(var.t_max_kurtosis or 0.0)), mean_preserving_daily(var.t_max_skew, year)
+        )
+        ax = _spread_to(ax, mean_preserving_daily(normal_x, year), mon_d, normal_x, targets[0], year, monthly_sd)
         # The minima: their score and skewness kept apart from their scale, so that both can be
         # drawn in the loop below until the spread and skewness after the dew-point floor are the
-        # record's; the correlation of the two, drawn there too, changes the scores.
+        # record's.
+        score_n = light_tails(an / sd_n, float(var.t_min_kurtosis or 0.0))
         skew_n = np.asarray(var.t_min_skew, dtype=float)
         an = sd_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
         scale_n = sd_n * _spread_gain(
@@ -1801,13 +1767,6 @@ def typical_year(
             # it, as the record's minima are, with their skewness (held with the sharpness in the
             # last passes): the floor takes from the cold side of a month's nights, and the monthly
             # mean's restoring shift moves the others.
-            if shaping:
-                # The noon-to-noon level and range blend each day's extremes with its neighbours',
-                # which ties them closer than the anomalies drawn: the correlation drawn is
-                # corrected until the generated days' is the table's.
-                gap_corr = corr_table - monthly_corr(day_t.max(axis=1), day_t.min(axis=1), mon_d)
-                corr_xn = np.clip(corr_xn + gap_corr, -CORR_BOUND, CORR_BOUND)
-                base_x, score_n = scores(corr_xn)
             for i, daily in enumerate((free.max(axis=1), day_t.min(axis=1))):
                 factor = mean_preserving_daily(targets[i] / np.maximum(monthly_sd(daily, mon_d), 0.05), year)
                 gains[i], factor = _bounded_gain(gains[i], factor)
@@ -1817,8 +1776,7 @@ def typical_year(
                     scale_n = scale_n * factor
                     an = scale_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
                 else:
-                    gain_x = gain_x * factor
-                    ax = base_x * gain_x
+                    ax = ax * factor
         else:
             spread = daily_anomaly_sd(day_t.mean(axis=1), mon_d)
             factor = mean_preserving_daily(target_sd / np.maximum(spread, 0.05), year)
