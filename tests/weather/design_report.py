@@ -370,12 +370,22 @@ def wet_bulb_days(ds: xr.Dataset, days: int = 2) -> tuple[float, float]:
     return float(counts[most].sum() / top.sum()), float(np.percentile(wb[~np.isin(day, most)], 99.6))
 
 
-def _about_month(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Daily values minus their calendar month's mean (``month`` 1 … 12)."""
-    return (
-        daily
-        - (np.bincount(month, weights=daily, minlength=13) / np.maximum(np.bincount(month, minlength=13), 1))[month]
-    )
+def about_month(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Daily values minus their month's mean over the finite values (``month``: any labels ≥ 0,
+    e.g. 1 … 12); a NaN day stays NaN."""
+    ok = np.isfinite(daily)
+    n = np.bincount(month[ok], minlength=13)
+    return daily - (np.bincount(month[ok], weights=daily[ok], minlength=13) / np.maximum(n, 1))[month]
+
+
+def partial_corr(y: np.ndarray, x: np.ndarray, z: np.ndarray) -> float:
+    """Correlation of ``y`` and ``x`` given ``z``: of their least-squares residuals on ``z``, over the
+    days where all three are finite (e.g. Wilks 2011, § 7.2)."""
+    ok = np.isfinite(y) & np.isfinite(x) & np.isfinite(z)
+    y, x, z = y[ok], x[ok], z[ok]
+    ry = y - np.polyval(np.polyfit(z, y, 1), z)
+    rx = x - np.polyval(np.polyfit(z, x, 1), z)
+    return float(np.corrcoef(ry, rx)[0, 1])
 
 
 def range_dew_corr(
@@ -384,15 +394,13 @@ def range_dew_corr(
     """Correlation of the daily range of the dry bulb (``mid``: of its mid-range, the mean of the daily
     maximum and minimum) with the day's mean dew point, both about their month's mean, over the days
     of ``months`` (1 … 12). ``partial``: given the day's mean dry bulb (about its month's mean too),
-    ``(r_xy − r_xt r_yt) / √((1 − r_xt²)(1 − r_yt²))`` (e.g. Wilks 2011, § 7.2)."""
+    :func:`partial_corr`."""
     t, td = (ds[v].to_numpy().reshape(-1, 24) for v in ("t_db", "t_dp"))
     month = ds["time"].dt.month.to_numpy()[::24]
     x = 0.5 * (t.max(axis=1) + t.min(axis=1)) if mid else t.max(axis=1) - t.min(axis=1)
     keep = np.isin(month, months)
-    c = np.corrcoef([_about_month(v, month)[keep] for v in (x, td.mean(axis=1), t.mean(axis=1))])
-    if not partial:
-        return float(c[0, 1])
-    return float((c[0, 1] - c[0, 2] * c[1, 2]) / np.sqrt((1.0 - c[0, 2] ** 2) * (1.0 - c[1, 2] ** 2)))
+    xs, dew, mean = (about_month(v, month)[keep] for v in (x, td.mean(axis=1), t.mean(axis=1)))
+    return partial_corr(xs, dew, mean) if partial else float(np.corrcoef(xs, dew)[0, 1])
 
 
 def hot_days(ds: xr.Dataset, level: str = "1") -> dict[str, Any]:
@@ -417,7 +425,7 @@ def hot_days(ds: xr.Dataset, level: str = "1") -> dict[str, Any]:
     near = near_level(ds, level)
     day = np.repeat(np.arange(month.size), 24)[near]
     daily = {"t": t.mean(axis=1), "range": t.max(axis=1) - t.min(axis=1), "dew": td.mean(axis=1)}
-    out: dict[str, Any] = {k: float(_about_month(v, month)[day].mean()) for k, v in daily.items()}
+    out: dict[str, Any] = {k: float(about_month(v, month)[day].mean()) for k, v in daily.items()}
     out["months"] = np.bincount(month[day], minlength=13)[1:]
     return out
 

@@ -32,18 +32,12 @@ import xarray as xr
 import sites
 import weather
 from tests.conftest import EPW_FILES, SHARED_WEATHER
+from tests.weather.design_report import about_month, partial_corr
 from twin.engine.weather_source import site_weather
 from weather.validation import wet_bulb_of
 
 WINTER = (11, 12, 1, 2, 3)
 COLD_HOURS = 35
-
-
-def _about_month(v: np.ndarray, month: np.ndarray) -> np.ndarray:
-    ok = np.isfinite(v)
-    n = np.bincount(month[ok], minlength=12)
-    mean = np.bincount(month[ok], weights=v[ok], minlength=12) / np.maximum(n, 1)
-    return v - mean[month]
 
 
 def day_anomalies(ds: xr.Dataset) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -61,16 +55,7 @@ def day_anomalies(ds: xr.Dataset) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         "tmax": t.max(axis=1),
         "tmin": t.min(axis=1),
     }
-    return month, {k: _about_month(v, month) for k, v in raw.items()}
-
-
-def partial_corr(y: np.ndarray, x: np.ndarray, z: np.ndarray) -> float:
-    """Correlation of ``y`` and ``x`` given ``z`` (their residuals on ``z`` by least squares)."""
-    ok = np.isfinite(y) & np.isfinite(x) & np.isfinite(z)
-    y, x, z = y[ok], x[ok], z[ok]
-    ry = y - np.polyval(np.polyfit(z, y, 1), z)
-    rx = x - np.polyval(np.polyfit(z, x, 1), z)
-    return float(np.corrcoef(ry, rx)[0, 1])
+    return month, {k: about_month(v, month) for k, v in raw.items()}
 
 
 def winter_links(ds: xr.Dataset) -> dict[str, float]:
@@ -108,10 +93,10 @@ def coldest_hours(ds: xr.Dataset, hours: int = COLD_HOURS) -> dict[str, float]:
     return {
         "dew point": float(td[idx].mean()),
         "depression": float((t - td)[idx].mean()),
-        "day - month": float(_about_month(day_t, month)[idx].mean()),
+        "day - month": float(about_month(day_t, month)[idx].mean()),
         "hour - day": float((t - day_t)[idx].mean()),
         "range": float(day_range[idx].mean()),
-        "day dew - month": float(_about_month(day_td, month)[idx].mean()),
+        "day dew - month": float(about_month(day_td, month)[idx].mean()),
     }
 
 
@@ -124,7 +109,7 @@ def wet_bulb_hours(ds: xr.Dataset, percentile: float = 99.6) -> dict[str, np.nda
     out: dict[str, np.ndarray | float] = {"wet bulb": float(np.percentile(wb, percentile))}
     for name, v in (("t", t), ("td", td)):
         day = np.repeat(v.reshape(-1, 24).mean(axis=1), 24)
-        month_mean = day - _about_month(day, month)
+        month_mean = day - about_month(day, month)
         out[name] = float(v[top].mean())
         out[f"{name} month"] = float(month_mean[top].mean())
         out[f"{name} day"] = float((day - month_mean)[top].mean())
