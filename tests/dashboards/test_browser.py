@@ -484,6 +484,39 @@ def test_an_uploaded_epw_is_shown_by_its_name_in_the_editor_and_applies(page, se
     _shot(page, "scenario-upload-applied")
 
 
+def test_an_upload_label_is_the_uploading_tabs_own(browser, page, server):
+    """Labels were the server's: a second browser typing ``upload:NAME`` of another's upload ran
+    that file. The second browser is refused; the first keeps its label over a reload."""
+    from tests.conftest import epw_path
+
+    raw = epw_path("yinchuan").read_bytes().replace(b"\n", b"\r\n", 70)
+    page.goto(server + "/scenario")
+    page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+    page.set_input_files(
+        "#sc-upload input[type=file]", files=[{"name": "theirs.epw", "mimeType": "text/plain", "buffer": raw}]
+    )
+    page.locator("#sc-upload-message .ok").wait_for()
+    page.wait_for_function("() => document.querySelector('#sc-text').value.includes('\"upload:theirs.epw\"')")
+    text = page.input_value("#sc-text")
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        pg = other.new_page()
+        pg.set_default_timeout(90_000)
+        pg.goto(server + "/scenario")
+        pg.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+        pg.fill("#sc-text", text)
+        pg.click("#sc-apply")
+        _error_says(pg, "#sc-message", "names no file uploaded on this page")
+        assert "upload 'theirs.epw' here" in pg.inner_text("#sc-message .error")
+    finally:
+        other.close()
+    page.reload()  # the tab's id is in its sessionStorage: the label is still this tab's
+    page.wait_for_function("() => document.querySelector('#sc-text').value.includes('\"upload:theirs.epw\"')")
+    page.fill("#sc-text", page.input_value("#sc-text").replace("utilisation = 0.7", "utilisation = 0.6"))
+    page.click("#sc-apply")
+    page.locator("#sc-message .ok").wait_for()
+
+
 def test_the_chinese_page_says_an_engine_error_in_chinese(page, server):
     """The engine's messages stayed English in the Chinese page: a value out of range is said in
     Chinese from the error's parts; a message without parts stays English, marked so."""
