@@ -1383,7 +1383,7 @@ _SIZE = ["size", "--site", "qingyang", "--target", "hourly:0.5"]
         (["run", "big.toml", "--no-output"], "big.toml: facility.utilisation"),
         (["sweep", *_QUICK, "--grid", "facility.utilisation=0.5,1e400"], "facility.utilisation"),
         (["sweep", *_QUICK, "--grid", "facility.utilisation=0.5:1e400:0.1"], "--grid"),
-        (["sweep", *_QUICK, "--list", "cases.csv"], "--list line 3"),
+        (["sweep", *_QUICK, "--list", "cases.csv"], "--list cases.csv:3: "),
         (["ensemble", *_QUICK, "--seeds", "1", "--warming", "0,1e400"], "--warming"),
         (["size", "--site", "qingyang", "--target", "hourly:1e400"], "--target"),
         ([*_SIZE, "--pareto", "0.5:1e400:0.1"], "--pareto"),
