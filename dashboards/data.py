@@ -100,7 +100,7 @@ def check_size(sc: Scenario) -> Scenario:
         raise ConfigError(
             f"the scenario has {n:,} cases; the dashboard and its report take at most {APPLY_MAX_CASES:,} "
             "(each is a case to choose and is run at Apply): run it with twin sweep SCENARIO.toml, or sweep fewer values"
-        )
+        ).explained("too_many_cases", count=f"{n:,}", most=f"{APPLY_MAX_CASES:,}")
     return sc
 
 
@@ -297,7 +297,9 @@ def new_session() -> str:
 def _session(session: object) -> str:
     """``session``, or :class:`ConfigError` when it is no id :func:`new_session` makes."""
     if not isinstance(session, str) or not _SESSION.fullmatch(session):
-        raise ConfigError(f"the page sent no session id (got {given(session)}); reload the page")
+        raise ConfigError(f"the page sent no session id (got {given(session)}); reload the page").explained(
+            "no_session", value=given(session)
+        )
     return session
 
 
@@ -322,9 +324,10 @@ def upload_epw(
     session = _session(session)
     name = Path(filename).name or "upload.epw"
     if len(content) > EPW_MAX_BYTES:
+        mb, limit = f"{len(content) / 1e6:.1f}", f"{EPW_MAX_BYTES / 1e6:.0f}"
         raise weather.WeatherError(
-            f"{name}: {len(content) / 1e6:.1f} MB is too large; an EPW year is about 1.6 MB (limit {EPW_MAX_BYTES / 1e6:.0f} MB)"
-        )
+            f"{name}: {mb} MB is too large; an EPW year is about 1.6 MB (limit {limit} MB)"
+        ).explained("too_large", file=name, mb=mb, limit=limit)
     key = (hashlib.sha256(content).hexdigest()[:16], name)
     with _UPLOAD_LOCK:
         if _UPLOAD_DIR is None:
@@ -342,7 +345,10 @@ def upload_epw(
     except weather.WeatherError as exc:
         if kept is None:  # a kept upload stays: a scenario may use it (refused here for another site)
             path.unlink(missing_ok=True)
-        raise weather.WeatherError(str(exc).replace(str(path), name)) from None
+        err = weather.WeatherError(str(exc).replace(str(path), name))
+        if exc.kind is not None:
+            err.explained(exc.kind, **{k: v.replace(str(path), name) for k, v in exc.parts.items()})
+        raise err from None
     far = [str(w.message).replace(str(path), name) for w in caught if issubclass(w.category, StationWarning)]
     meta = {**meta, "warnings": far}
     with _UPLOAD_LOCK:
@@ -401,12 +407,12 @@ def labelled_upload(source: str, session: str) -> str | None:
         raise ConfigError(
             f"weather.source = {given(source)} names no file uploaded on this page (a label is the upload's "
             f"of this browser tab only); upload {given(name)} here"
-        )
+        ).explained("upload_not_here", value=given(source), name=given(name))
     if not kept:
         raise ConfigError(
             f"weather.source = {given(source)} names an upload the server no longer holds (it keeps the "
             f"{UPLOADS_KEPT} newest uploads); upload {given(name)} again"
-        )
+        ).explained("upload_gone", value=given(source), name=given(name), kept=str(UPLOADS_KEPT))
     return path
 
 

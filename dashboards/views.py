@@ -453,7 +453,9 @@ def use_uploaded_epw(
     try:
         sc = data.from_dict(d)
         if len(sc.sites) > 1:
-            raise ConfigError(f"{name}: a weather file is one site, but the scenario has {len(sc.sites)} sites")
+            raise ConfigError(
+                f"{name}: a weather file is one site, but the scenario has {len(sc.sites)} sites"
+            ).explained("one_file_many_sites", file=name, count=str(len(sc.sites)))
         path, ds, meta = data.upload_epw(raw, name, sites.load(sc.sites[0], sc.site_dirs), session=session)
         new = dataclasses.replace(sc, weather=sc.weather.with_source(path))
     except USER_ERRORS as exc:

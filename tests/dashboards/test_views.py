@@ -931,6 +931,79 @@ def test_apply_and_the_pages_refuse_more_cases_than_the_app_takes(example, pages
         assert capsys.readouterr().err.strip() == f"twin: error: {said}"
 
 
+def test_the_chinese_page_says_the_editor_s_and_upload_s_other_common_errors_in_chinese(example):
+    """Session 16: the TOML reader's refusal, the [sweep] table's, a key that is no parameter, a
+    file for several sites, too many cases, an upload label of another tab, and an upload too
+    large, not a year or far from the site were English on the Chinese page: said from parts."""
+    sc, _, _ = example
+    text = views.scenario_toml(sc, S)
+    cases = [
+        (
+            text.replace("name = ", "name = = "),
+            "错误: scenario: 不是有效的 TOML：第 1 行第 8 列（解析器原文：Invalid value）",
+        ),
+        ("name = ", "错误: scenario: 不是有效的 TOML：在文本末尾（解析器原文：Invalid value）"),
+        (_swept(text, '"facility.utilisation" = []'), "错误: scenario: sweep.facility.utilisation 没有取值"),
+        (
+            _swept(text, '"facility.utilisation" = [0.5, 0.5]'),
+            "错误: scenario: sweep.facility.utilisation 有重复取值（0.5）；每个值只写一次",
+        ),
+        (_swept(text, '"facility.bogus_section" = [1]'), None),
+        (
+            _swept(text, '"nowhere.x" = [1]'),
+            "错误: scenario: 'nowhere.x' 不是参数；请写 SECTION.NAME，SECTION 可为 facility,",
+        ),
+        (
+            text.replace('"yinchuan",', '"yinchuan", "karamay",').replace('source = "typical"', 'source = "x.epw"'),
+            "错误: scenario: weather.source = 'x.epw' 是一个站点的气象文件，但场景有 2 个站点；请只用一个站点",
+        ),
+        (
+            text.replace('source = "typical"', 'source = "nowhere.epw"'),
+            "错误: nowhere.epw：找不到该文件（weather file）",
+        ),
+        (
+            text.replace('source = "typical"', 'source = "upload:theirs.epw"'),
+            "错误: scenario: weather.source = 'upload:theirs.epw' 不是在本页上传的文件（上传标签只属于上传它的浏览器"
+            "标签页）；请在此上传 'theirs.epw'",
+        ),
+        (
+            _swept(text, f'"facility.utilisation" = [{", ".join(str(i / 2000) for i in range(1001))}]'),
+            "错误: 场景有 2,002 个算例；仪表盘及其报告最多接受 1,000 个",
+        ),
+    ]
+    for toml, zh in cases:
+        new, err = views.apply_toml(toml, S)
+        assert new is None, toml
+        if zh is not None:
+            assert str(views.error_box(err, "zh").children).startswith(zh), (err, views.error_box(err, "zh").children)
+        assert str(views.error_box(err, "en").children) == f"Error: {err}"  # English: the CLI's message
+    raw = epw_path("yinchuan").read_bytes()
+    uploads = [
+        (b"0" * (data.EPW_MAX_BYTES + 1), "big.epw", "错误: big.epw：5.2 MB 过大；一年的 EPW 约 1.6 MB（上限 5 MB）"),
+        (_cut_year(raw), "short.epw", "错误: short.epw：100 行逐时数据；一年需要 8760 行（闰年 8784 行）"),
+        (b"hello", "x.epw", "错误: x.epw：第 1 行须以 LOCATION 开头；这不是 EPW 文件"),
+        (
+            b"\n".join([*raw.split(b"\n")[:9], b"1,2", *raw.split(b"\n")[9:]]),
+            "cut.epw",
+            "错误: cut.epw：第 10 行有 2 个字段，应为 35 个",
+        ),
+        (epw_path("qingyang").read_bytes(), "far.epw", "错误: far.epw：文件位置（"),
+    ]
+    d = {**sc.to_dict(), "sites": ["karamay"]}
+    for content, name, zh in uploads:
+        new, msg = views.use_uploaded_epw(d if name == "far.epw" else sc.to_dict(), _data_url(content), name, S)
+        assert new is None, msg
+        shown = str(views.error_box(msg, "zh").children)
+        assert shown.startswith(zh) and "twin-dash-" not in shown, shown
+        assert "twin-dash-" not in msg and (name != "cut.epw" or "has 2 fields, expected 35" in msg), msg
+
+
+def _cut_year(raw: bytes) -> bytes:
+    """An EPW file of the first 100 of its hours (its 8 header lines kept)."""
+    lines = raw.split(b"\n")
+    return b"\n".join(lines[: 8 + 100]) + b"\n"
+
+
 def test_the_chinese_page_says_the_engine_s_common_errors_in_chinese(example):
     """Engine messages stayed English in the Chinese page: the common kinds are said in Chinese
     from the error's parts (field, value, allowed), the others stay English and marked so."""
@@ -968,7 +1041,11 @@ def test_the_chinese_page_says_the_engine_s_common_errors_in_chinese(example):
         assert new is None
         assert str(views.error_box(err, "zh").children).startswith(zh), (err, views.error_box(err, "zh").children)
         assert str(views.error_box(err, "en").children) == f"Error: {err}"  # English: the CLI's message
-    new, err = views.apply_toml(text.replace("name = ", "name = = "), S)  # not TOML: no parts, English, marked
+    both_zero = re.sub(
+        r"\nidle_fraction = [0-9.]+", "\nidle_fraction = 0.0", text.replace("utilisation = 0.7", "utilisation = 0.0")
+    )
+    new, err = views.apply_toml(both_zero, S)  # a check's own words: no parts, English, marked
+    assert "the servers would draw no power" in err
     assert str(views.error_box(err, "zh").children) == f"错误（信息为英文原文）: {err}"
     _, errors = views.checked(catalog.ComputeAssumptions, pflop_h_per_mwh="0", gflop_per_token="140")
     assert str(views.error_box(errors["pflop_h_per_mwh"], "zh").children) == (
