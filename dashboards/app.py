@@ -1,8 +1,10 @@
 """The Dash app: a ``use_pages`` shell (one page per audience in ``dashboards/pages``).
 
 State a user changes lives in the browser: the scenario (``dcc.Store`` "scenario", the
-mapping of :meth:`twin.Scenario.to_dict`), the chosen case and the language. The server keeps
-no per-user state; it memoises results in the bounded caches of :mod:`dashboards.data`.
+mapping of :meth:`twin.Scenario.to_dict`), the chosen case and the language. The server
+memoises results in the bounded caches of :mod:`dashboards.data`, shared by every user; what it
+keeps per browser tab is only which uploads the tab made (their editor labels), under the tab's
+random id (``dcc.Store`` "session", :func:`dashboards.data.new_session`).
 Everything the page loads comes from this server: Dash's own scripts (``serve_locally``),
 the app's style sheet and the map shapes in ``dashboards/assets``.
 """
@@ -42,6 +44,7 @@ def _shell() -> html.Div:
             dcc.Location(id="url"),
             dcc.Store(id="scenario", storage_type="session", data=default_scenario_dict()),
             dcc.Store(id="case", storage_type="session", data=0),
+            dcc.Store(id="session", storage_type="session", data=data.new_session()),
             dcc.Store(id="lang", storage_type="local", data="en"),
             html.Header(
                 [

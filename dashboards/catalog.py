@@ -395,11 +395,37 @@ ERRORS_ZH = {
     "unknown_field": "未知字段 {field}；允许的字段：{allowed}",
     "unknown_site": "未知站点 {value}；已知站点：{allowed}",
     "unknown_design": "未知冷却方案 {value}；可选 {allowed}",
+    "not_text": "{field} 须为非空文本，收到 {value}",
+    "not_parameter": "{key} 不是参数；请写 SECTION.NAME，SECTION 可为 {allowed}",
+    "toml_syntax": "不是有效的 TOML：第 {line} 行第 {column} 列（解析器原文：{detail}）",
+    "toml_syntax_end": "不是有效的 TOML：在文本末尾（解析器原文：{detail}）",
+    "sweep_empty": "sweep.{key} 没有取值",
+    "sweep_repeated": "sweep.{key} 有重复取值（{value}）；每个值只写一次",
+    "one_file_many_sites": "{file} 是一个站点的气象文件，但场景有 {count} 个站点；请只用一个站点",
+    "too_many_cases": (
+        "场景有 {count} 个算例；仪表盘及其报告最多接受 {most} 个（每个算例都可选择，并在应用时运行）："
+        "请用 twin sweep SCENARIO.toml 运行，或减少扫描取值"
+    ),
+    "upload_not_here": "weather.source = {value} 不是在本页上传的文件（上传标签只属于上传它的浏览器标签页）；请在此上传 {name}",
+    "upload_gone": "weather.source = {value} 所指的上传文件服务器已不再保留（只保留最新 {kept} 个上传）；请重新上传 {name}",
+    "no_session": "页面未发送会话 ID（收到 {value}）；请刷新页面",
+    "not_epw": "{file}：第 1 行须以 LOCATION 开头；这不是 EPW 文件",
+    "epw_fields": "{file}：第 {line} 行有 {fields} 个字段，应为 {expected} 个（行被截断或格式有误）",
+    "epw_fields_short": "{file}：第 {line} 行有 {fields} 个字段，至少应有 {expected} 个（行被截断或格式有误）",
+    "year_rows": "{file}：{rows} 行逐时数据；一年需要 8760 行（闰年 8784 行）",
+    "no_such_file": "{file}：找不到该文件（{what}）",
+    "too_large": "{file}：{mb} MB 过大；一年的 EPW 约 1.6 MB（上限 {limit} MB）",
+    "not_a_year": "{file}：自 {start} 起共 {hours} 小时；运行需要完整的一年（8760 小时，闰年 8784 小时）",
+    "station_far": (
+        "{file}：文件位置（{station}）距站点 {site}（{location}）{km} km，高差 {dz} m；"
+        "超过 {refuse_km} km 或 {refuse_m} m 即为另一种气候：请用该文件所在地的站点运行（带其位置的站点文件，--site-dir）"
+    ),
 }
 """The engine's common user errors in Chinese, by kind (:class:`weather.fmt.Explained`: a
-:class:`~twin.core.params.ConfigError` or :class:`sites.SiteError` with its parts). Field names,
-values and site keys stay as the scenario writes them; an error of another kind, or of none,
-is shown in English, marked as such."""
+:class:`~twin.core.params.ConfigError`, :class:`sites.SiteError` or :class:`weather.WeatherError`
+with its parts). Field names, values, file names and site keys stay as the scenario writes them
+(a TOML reader's own detail too, marked as its text); an error of another kind, or of none, is
+shown in English, marked as such (docs/dashboard-messages.md lists which and why)."""
 
 _ALLOWED_ZH = {"not_number", "not_whole", "not_finite", "beyond_largest"}
 """Kinds whose "allowed" part is optional: said as "；允许 …" when there is one."""

@@ -2,9 +2,10 @@
 
 Uses the engine's public API only (:class:`twin.Scenario`, :func:`twin.simulate`,
 :func:`twin.kpis`, :func:`twin.annual_kpis`, :func:`twin.load_scenario`, :mod:`sites`).
-Nothing here holds per-user state: a browser sends its scenario (as the mapping of
-:meth:`twin.Scenario.to_dict`) with every request; results are memoised in bounded LRU caches
-keyed by that mapping, so many users share the work and memory stays bounded.
+A browser sends its scenario (as the mapping of :meth:`twin.Scenario.to_dict`) with every
+request; results are memoised in bounded LRU caches keyed by that mapping, so many users share
+the work and memory stays bounded. The one thing kept per browser session is which uploads it
+made (their editor labels, :func:`upload_label`), so that one user's label is not another's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import itertools
 import json
 import os
 import re
+import secrets
 import tempfile
 import threading
 import warnings
@@ -53,6 +55,8 @@ __all__ = [
     "facility_cases",
     "from_dict",
     "key_of",
+    "labelled_upload",
+    "new_session",
     "public_text",
     "run_case",
     "site_names",
@@ -60,7 +64,6 @@ __all__ = [
     "upload_epw",
     "upload_label",
     "upload_name",
-    "upload_path",
 ]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "yinchuan_minning_green.toml"
@@ -97,7 +100,7 @@ def check_size(sc: Scenario) -> Scenario:
         raise ConfigError(
             f"the scenario has {n:,} cases; the dashboard and its report take at most {APPLY_MAX_CASES:,} "
             "(each is a case to choose and is run at Apply): run it with twin sweep SCENARIO.toml, or sweep fewer values"
-        )
+        ).explained("too_many_cases", count=f"{n:,}", most=f"{APPLY_MAX_CASES:,}")
     return sc
 
 
@@ -268,41 +271,63 @@ def designs_at_site(sc: Scenario, i: int = 0) -> xr.Dataset:
 
 _UPLOAD_DIR: tempfile.TemporaryDirectory | None = None
 _UPLOADS: OrderedDict[tuple[str, str], Path] = OrderedDict()
-"""(content hash, name uploaded as) → the stored file: one file per upload of its own name."""
+"""(content hash, name uploaded as) → the stored file: one file per upload of its own name, shared
+by every session that uploads those bytes under that name (so are the caches of runs on it)."""
 _UPLOAD_NAMES: dict[str, str] = {}
-"""Stored file → the name shown for it: the name it was uploaded as, or ``NAME (2).epw`` where an
-upload of other bytes kept under the same name has it."""
-_NAMES_GIVEN: set[str] = set()
-"""Every name an upload has been shown by in this process, kept when the upload is dropped: a
-label is never given to another file, so an editor text naming a dropped upload is refused
-(upload it again), never run on a newer upload of the same name."""
+"""Kept stored file → the name it was uploaded as (how messages and downloads name it)."""
+_LABELS: dict[str, dict[str, str]] = {}
+"""Browser session (:func:`new_session`) → {stored file: the name its editor label shows} for every
+upload the session made, kept or dropped, for the server's life: a label resolves only in the
+session that uploaded the file, and one session's label never names two files (a newer upload
+of a name already shown is ``NAME (2).epw``, so an editor text naming a dropped upload is refused,
+never run on a newer file)."""
 _UPLOAD_COUNT = itertools.count(1)
 _UPLOAD_LOCK = threading.Lock()
 UPLOADS_KEPT = 8
+_SESSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_session() -> str:
+    """A browser session's id (22 random URL-safe characters, 128 bits): what the page keeps in its
+    ``session`` store (``sessionStorage``: one per tab, kept over reloads) and sends with every
+    upload and editor request, so that an upload's label is that tab's own."""
+    return secrets.token_urlsafe(16)
+
+
+def _session(session: object) -> str:
+    """``session``, or :class:`ConfigError` when it is no id :func:`new_session` makes."""
+    if not isinstance(session, str) or not _SESSION.fullmatch(session):
+        raise ConfigError(f"the page sent no session id (got {given(session)}); reload the page").explained(
+            "no_session", value=given(session)
+        )
+    return session
 
 
 def upload_epw(
-    content: bytes, filename: str = "upload.epw", site: sites.Site | None = None
+    content: bytes, filename: str = "upload.epw", site: sites.Site | None = None, *, session: str
 ) -> tuple[str, xr.Dataset, dict[str, Any]]:
     """Check an uploaded EPW file; return the path a scenario can use, its Dataset and metadata.
 
     The reader takes a path, so the bytes go to a private temporary directory (memory-backed
     ``/dev/shm`` where there is one), one file per upload's content and name (the same bytes
-    uploaded under two names are two files, each shown by its own name: :func:`upload_name`);
-    at most :data:`UPLOADS_KEPT` files are kept, the oldest removed first. Raises
+    uploaded under two names are two files, each named as it was uploaded: :func:`upload_name`);
+    at most :data:`UPLOADS_KEPT` files are kept, the oldest removed first. The file gets a label
+    in ``session`` (:func:`upload_label`), which no other session resolves. Raises
     :class:`weather.WeatherError` (too large, not an EPW, a malformed line: the reader's own
     message), and with ``site`` the checks of a run on the file
     (:func:`twin.engine.weather_source.check_for_run`: one whole year, a station near the site;
-    the CLI's messages). Every message names the file by ``filename``, never by the private
-    path; a warning of a station some way off is in ``metadata["warnings"]`` (the flagged
-    records are in the reader's ``notes``).
+    the CLI's messages); :class:`ConfigError` for a ``session`` that is no id. Every message
+    names the file by ``filename``, never by the private path; a warning of a station some way
+    off is in ``metadata["warnings"]`` (the flagged records are in the reader's ``notes``).
     """
     global _UPLOAD_DIR
+    session = _session(session)
     name = Path(filename).name or "upload.epw"
     if len(content) > EPW_MAX_BYTES:
+        mb, limit = f"{len(content) / 1e6:.1f}", f"{EPW_MAX_BYTES / 1e6:.0f}"
         raise weather.WeatherError(
-            f"{name}: {len(content) / 1e6:.1f} MB is too large; an EPW year is about 1.6 MB (limit {EPW_MAX_BYTES / 1e6:.0f} MB)"
-        )
+            f"{name}: {mb} MB is too large; an EPW year is about 1.6 MB (limit {limit} MB)"
+        ).explained("too_large", file=name, mb=mb, limit=limit)
     key = (hashlib.sha256(content).hexdigest()[:16], name)
     with _UPLOAD_LOCK:
         if _UPLOAD_DIR is None:
@@ -320,13 +345,17 @@ def upload_epw(
     except weather.WeatherError as exc:
         if kept is None:  # a kept upload stays: a scenario may use it (refused here for another site)
             path.unlink(missing_ok=True)
-        raise weather.WeatherError(str(exc).replace(str(path), name)) from None
+        err = weather.WeatherError(str(exc).replace(str(path), name))
+        if exc.kind is not None:
+            err.explained(exc.kind, **{k: v.replace(str(path), name) for k, v in exc.parts.items()})
+        raise err from None
     far = [str(w.message).replace(str(path), name) for w in caught if issubclass(w.category, StationWarning)]
     meta = {**meta, "warnings": far}
     with _UPLOAD_LOCK:
-        if str(path) not in _UPLOAD_NAMES:
-            _UPLOAD_NAMES[str(path)] = shown = _own_name(name, _NAMES_GIVEN)
-            _NAMES_GIVEN.add(shown)
+        _UPLOAD_NAMES.setdefault(str(path), name)
+        mine = _LABELS.setdefault(session, {})
+        if str(path) not in mine:
+            mine[str(path)] = _own_name(name, set(mine.values()))
         _UPLOADS[key] = path
         _UPLOADS.move_to_end(key)
         while len(_UPLOADS) > UPLOADS_KEPT:
@@ -337,53 +366,58 @@ def upload_epw(
 
 
 def _own_name(name: str, taken: set[str]) -> str:
-    """``name``, or ``stem (2).epw``, ``stem (3).epw`` … where another upload, kept or dropped, was
-    shown as it."""
+    """``name``, or ``stem (2).epw``, ``stem (3).epw`` … where another upload of the session, kept
+    or dropped, was shown as it."""
     stem, suffix = os.path.splitext(name)
     names = itertools.chain([name], (f"{stem} ({k}){suffix}" for k in itertools.count(2)))
     return next(n for n in names if n not in taken)
 
 
 def upload_name(source: str) -> str | None:
-    """The name an uploaded file kept at ``source`` is shown by; None for any other source."""
+    """The name an uploaded file kept at ``source`` was uploaded as; None for any other source."""
     with _UPLOAD_LOCK:
         return _UPLOAD_NAMES.get(source)
 
 
-def upload_path(name: str) -> str | None:
-    """The stored file of the kept upload shown as ``name`` (:func:`upload_name`); None if none is."""
+def upload_label(source: str, session: str) -> str | None:
+    """The editor's label (``upload:mine.epw``) of the file stored at ``source`` that ``session``
+    uploaded; None for any other source."""
     with _UPLOAD_LOCK:
-        return next((path for path, shown in _UPLOAD_NAMES.items() if shown == name), None)
-
-
-def upload_label(source: str) -> str | None:
-    """The editor's label of the kept upload stored at ``source`` (``upload:mine.epw``); None for
-    any other source."""
-    name = upload_name(source)
+        name = _LABELS.get(session, {}).get(source)
     return None if name is None else UPLOAD_LABEL + name
 
 
-def labelled_upload(source: str) -> str | None:
-    """The stored file an editor label (:func:`upload_label`) names; None for a source that is no
-    label (a path, read as a path).
+def labelled_upload(source: str, session: str) -> str | None:
+    """The stored file an editor label (:func:`upload_label`) names in ``session``; None for a
+    source that is no label (a path, read as a path).
 
-    Raises :class:`ConfigError` for a label whose upload the server no longer keeps (the
-    :data:`UPLOADS_KEPT` newest are kept): the file has to be uploaded again.
+    Raises :class:`ConfigError` for a label of no upload of this session (a label is the page's
+    own: another browser's upload is not this one's to use) and for a label whose upload the
+    server no longer keeps (the :data:`UPLOADS_KEPT` newest are kept): the file has to be
+    uploaded (again) on this page.
     """
     if not source.startswith(UPLOAD_LABEL):
         return None
     name = source[len(UPLOAD_LABEL) :]
-    path = upload_path(name)
+    with _UPLOAD_LOCK:
+        mine = _LABELS.get(session, {}) if isinstance(session, str) else {}
+        path = next((p for p, shown in mine.items() if shown == name), None)
+        kept = path in _UPLOAD_NAMES
     if path is None:
+        raise ConfigError(
+            f"weather.source = {given(source)} names no file uploaded on this page (a label is the upload's "
+            f"of this browser tab only); upload {given(name)} here"
+        ).explained("upload_not_here", value=given(source), name=given(name))
+    if not kept:
         raise ConfigError(
             f"weather.source = {given(source)} names an upload the server no longer holds (it keeps the "
             f"{UPLOADS_KEPT} newest uploads); upload {given(name)} again"
-        )
+        ).explained("upload_gone", value=given(source), name=given(name), kept=str(UPLOADS_KEPT))
     return path
 
 
 def public_text(text: str) -> str:
-    """A message with every uploaded file's private path replaced by the name it is shown by
+    """A message with every uploaded file's private path replaced by the name it was uploaded as
     (a path of an upload no longer kept: by the words "an uploaded file")."""
     if _UPLOAD_DIR is None or _UPLOAD_DIR.name not in text:
         return text

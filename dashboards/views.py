@@ -255,19 +255,20 @@ def amount(v: float, decimals: int = 2) -> str:
     return f"{v:.3g}"
 
 
-def scenario_toml(sc: Scenario) -> str:
-    """A scenario as the TOML text :func:`twin.save_scenario` writes; an uploaded weather file by
-    its label, the name it was uploaded as (``upload:mine.epw``, :func:`dashboards.data.upload_label`),
-    never its private path (:func:`apply_toml` reads the label back)."""
+def scenario_toml(sc: Scenario, session: str) -> str:
+    """A scenario as the TOML text :func:`twin.save_scenario` writes; a weather file uploaded in
+    ``session`` by its label there, the name it was uploaded as (``upload:mine.epw``,
+    :func:`dashboards.data.upload_label`), never its private path (:func:`apply_toml` reads the
+    label back in that session)."""
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "scenario.toml"
         save_scenario(sc, p)
         text = p.read_text(encoding="utf-8")
-    shown = data.upload_label(sc.weather.source)  # a private path is plain text: no TOML escapes in it
+    shown = data.upload_label(sc.weather.source, session)  # a private path is plain text: no TOML escapes in it
     return text if shown is None else text.replace(f'"{sc.weather.source}"', json.dumps(shown, ensure_ascii=False))
 
 
-def apply_toml(text: str) -> tuple[dict[str, Any] | None, str]:
+def apply_toml(text: str, session: str) -> tuple[dict[str, Any] | None, str]:
     """Parse, validate and run scenario TOML: (the scenario mapping, '') or (None, the error message).
 
     The checks are ``twin run``'s, in its order: the file's text and every value
@@ -276,15 +277,16 @@ def apply_toml(text: str) -> tuple[dict[str, Any] | None, str]:
     read and checked against it, every case through the engine). The message is the one
     ``twin run`` prints after ``twin: error:`` for the same file content (an uploaded file named
     as it was uploaded). A ``weather.source`` that is an upload's label (:func:`scenario_toml`:
-    ``upload:mine.epw``) is that upload's file, or refused when the server no longer keeps it;
-    any other source is a path.
+    ``upload:mine.epw``) is the file ``session`` uploaded under it, or refused when this session
+    uploaded none (another browser's label) or the server no longer keeps it
+    (:func:`dashboards.data.labelled_upload`); any other source is a path.
     """
     try:
         sc = scenario_from_text(text or "", "scenario")
     except USER_ERRORS as exc:
         return None, message(exc if str(exc).startswith("scenario") else _within(exc, "scenario"))
     try:
-        kept = data.labelled_upload(sc.weather.source)  # an upload, as the editor labels it
+        kept = data.labelled_upload(sc.weather.source, session)  # an upload, as the editor labels it
     except USER_ERRORS as exc:
         return None, message(_within(exc, "scenario"))
     if kept is not None:
@@ -429,8 +431,11 @@ def error_box(exc: Exception | str, lang: str = "en") -> html.Div:
     return html.Div(f"{t('error_said' if own else 'error', lang)}: {shown}", className="error", role="alert")
 
 
-def use_uploaded_epw(d: dict[str, Any], contents: str | None, filename: str | None) -> tuple[dict | None, str]:
-    """An uploaded EPW (a data: URL from ``dcc.Upload``) as the scenario's weather.
+def use_uploaded_epw(
+    d: dict[str, Any], contents: str | None, filename: str | None, session: str
+) -> tuple[dict | None, str]:
+    """An uploaded EPW (a data: URL from ``dcc.Upload``) as the scenario's weather, labelled in the
+    browser ``session`` that uploaded it (:func:`dashboards.data.upload_epw`).
 
     Returns (the new scenario mapping, a summary) or (None, the error message): an
     unreadable upload, a file the EPW reader rejects (its message, naming the line), a file a
@@ -448,8 +453,10 @@ def use_uploaded_epw(d: dict[str, Any], contents: str | None, filename: str | No
     try:
         sc = data.from_dict(d)
         if len(sc.sites) > 1:
-            raise ConfigError(f"{name}: a weather file is one site, but the scenario has {len(sc.sites)} sites")
-        path, ds, meta = data.upload_epw(raw, name, sites.load(sc.sites[0], sc.site_dirs))
+            raise ConfigError(
+                f"{name}: a weather file is one site, but the scenario has {len(sc.sites)} sites"
+            ).explained("one_file_many_sites", file=name, count=str(len(sc.sites)))
+        path, ds, meta = data.upload_epw(raw, name, sites.load(sc.sites[0], sc.site_dirs), session=session)
         new = dataclasses.replace(sc, weather=sc.weather.with_source(path))
     except USER_ERRORS as exc:
         return None, message(exc)

@@ -1328,12 +1328,12 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
 
     import numpy as np
 
-    from twin.core.fmt import number, read_float, span
+    from twin.core.fmt import number, read_typed, span
     from twin.core.params import ConfigError
 
     parts = text.split(":")
     try:
-        lo, hi, step = (read_float(x) for x in parts)
+        lo, hi, step = (read_typed(x) for x in parts)
     except ValueError:
         raise ConfigError(f"--pareto {text!r} must be START:STOP:STEP, e.g. 0.5:1.0:0.05") from None
     bad = next((x for x in (lo, hi, step) if not math.isfinite(x)), None)
@@ -1346,7 +1346,7 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
         raise ConfigError(f"--pareto {text!r} asks for {number(n)} points; at most 200")
     values = np.round(lo + step * np.arange(n), 10)
     top, what = (366.0, "numbers of days") if kind == "days" else (1.0, "shares")
-    for end, value in (("start at", values[0]), ("reach", values[-1])):
+    for end, value in (("start at", lo if values[0] == lo else values[0]), ("reach", values[-1])):
         if not 0.0 <= value <= top:
             raise ConfigError(
                 f"--pareto {text}: the targets {end} {number(value, grouped=False)}; give {what} {span(0.0, top)}"
@@ -1808,11 +1808,11 @@ def _site_dir(text: str) -> str:
 
 
 def _float(text: str) -> float:
-    """An argparse type: a number, one typed beyond the largest float repeated as typed
-    (:func:`twin.core.fmt.read_float`: ``1e400``, not ``inf``) by the parameter's check."""
-    from twin.core.fmt import read_float
+    """An argparse type: a number, repeated as typed by a message about it
+    (:func:`twin.core.fmt.read_typed`: ``0.00001``, not ``1e-05``; ``1e400``, not ``inf``)."""
+    from twin.core.fmt import read_typed
 
-    return read_float(text)
+    return read_typed(text)
 
 
 _float.__name__ = "float"  # argparse's message for a text that is not a number: "invalid float value"

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from weather import psychrometrics as psy
-from weather.fmt import number, span
+from weather.fmt import Explained, number, span
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,8 +64,9 @@ MAX_GAP_HOURS = 3
 """Gaps of up to this many consecutive missing hours are interpolated (with a warning)."""
 
 
-class WeatherError(ValueError):
-    """Weather input that cannot be used: the message names the file, line or field."""
+class WeatherError(Explained, ValueError):
+    """Weather input that cannot be used: the message names the file, line or field (some say
+    it in parts too: :class:`~weather.fmt.Explained`)."""
 
 
 class WeatherWarning(UserWarning):

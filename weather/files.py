@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from weather.fmt import Explained
+
 __all__ = ["input_dir", "input_dirs", "input_file"]
 
 
@@ -69,7 +71,8 @@ def _check(path: str | os.PathLike[str], what: str, error: type[Exception] | Non
     except OSError as exc:  # e.g. a name too long for the file system
         raise error(f"{p}: cannot open the {what} ({exc.strerror or exc})") from None
     if not exists:
-        raise error(f"{p}: no such {what}")
+        err = error(f"{p}: no such {what}")
+        raise err.explained("no_such_file", file=str(p), what=what) if isinstance(err, Explained) else err
     if folder and not is_dir:
         raise error(f"{p}: is a file, not a {what}")
     if not folder and is_dir:

@@ -13,7 +13,7 @@ import math
 from numbers import Integral
 from typing import Self, SupportsFloat
 
-__all__ = ["Explained", "Overflow", "given", "number", "read_float", "span"]
+__all__ = ["Explained", "Overflow", "Typed", "given", "number", "read_float", "read_typed", "span"]
 
 _PLAIN_BELOW = 100_000
 """Whole numbers from here on get thousands separators (2,147,483,647); below it they do not
@@ -33,7 +33,8 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
     ``inf``); ``True``/``False`` as such.
 
     ``grouped=False`` leaves out the thousands separators: for the value a user gave, which the
-    message repeats as it was typed (``weather.year = 99999``), while a bound is read (``2,100``).
+    message repeats as it was typed (``weather.year = 99999``), while a bound is read (``2,100``);
+    a :class:`Typed` number is its text (``0.00001``, where Python writes ``1e-05``).
 
     Examples
     --------
@@ -41,7 +42,11 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
     ('2,147,483,647', '2,147,483,647', '8050', '0.3', '1e+300')
     >>> number(99999, grouped=False), number(1e12, grouped=False), number(2**63 - 1, grouped=False)
     ('99999', '1000000000000', '9223372036854775807')
+    >>> number(Typed("0.00001"), grouped=False), number(0.00001, grouped=False)
+    ('0.00001', '1e-05')
     """
+    if isinstance(value, Typed) and not grouped:
+        return value.text
     dtype = getattr(value, "dtype", None)  # a numpy scalar (no numpy import here)
     if isinstance(value, bool) or getattr(dtype, "kind", "") == "b":
         return str(bool(value))
@@ -129,6 +134,35 @@ class Overflow(float):
         return f"{self.text} (beyond ±1.8e308, the largest number)"
 
     __str__ = __repr__
+
+
+class Typed(float):
+    """A number as a user typed it (a command-line option): a float that keeps its text, which a
+    message repeats (:func:`number` with ``grouped=False``: ``--clean-share 0.00001``, not Python's
+    ``1e-05``). Anything else sees a float; a parameter stores ``float(value)``."""
+
+    text: str
+
+    def __new__(cls, text: str) -> Typed:
+        self = super().__new__(cls, text)
+        self.text = text.strip()
+        return self
+
+    def __reduce__(self) -> tuple[type[Typed], tuple[str]]:
+        return Typed, (self.text,)
+
+
+def read_typed(text: str) -> float:
+    """:func:`read_float`, a finite number as a :class:`Typed` (its text kept for messages): for
+    the command line's number options and values.
+
+    Examples
+    --------
+    >>> x = read_typed(" 0.00001"); x == 1e-05, number(x, grouped=False)
+    (True, '0.00001')
+    """
+    value = read_float(text)
+    return Typed(text) if type(value) is float and math.isfinite(value) else value
 
 
 def read_float(text: str) -> float:

@@ -213,7 +213,7 @@ def _year_length_check(n: int, source: str) -> None:
         raise WeatherError(
             f"{source}: {number(n)} hourly data rows; a year needs {number(8760)} (or {number(8784)} in a leap year)"
             f" — {hint}"
-        )
+        ).explained("year_rows", file=source, rows=number(n))
 
 
 def read_epw(
@@ -259,7 +259,9 @@ def read_epw(
     except OSError as exc:
         raise WeatherError(f"{source}: cannot read ({exc.strerror})") from None
     if not lines or not lines[0].startswith("LOCATION"):
-        raise WeatherError(f"{source}: line 1 must start with LOCATION; this is not an EPW file")
+        raise WeatherError(f"{source}: line 1 must start with LOCATION; this is not an EPW file").explained(
+            "not_epw", file=source
+        )
     data_lines = lines[8:]
     while data_lines and not data_lines[-1].strip():
         data_lines.pop()
@@ -269,8 +271,16 @@ def read_epw(
     for i, line in enumerate(data_lines):
         k = line.count(",") + 1
         if k < _EPW_MIN_FIELDS or k != n_fields:
+            short = n_fields < _EPW_MIN_FIELDS  # the first data line is short itself
+            expected = f"at least {_EPW_MIN_FIELDS}" if short else str(n_fields)
             raise WeatherError(
-                f"{source}: line {i + 9} has {k} fields, expected {n_fields} (truncated or malformed line)"
+                f"{source}: line {i + 9} has {k} fields, expected {expected} (truncated or malformed line)"
+            ).explained(
+                "epw_fields_short" if short else "epw_fields",
+                file=source,
+                line=str(i + 9),
+                fields=str(k),
+                expected=str(_EPW_MIN_FIELDS if short else n_fields),
             )
     _year_length_check(len(data_lines), source)
     cols = pd.DataFrame([ln.split(",") for ln in data_lines])

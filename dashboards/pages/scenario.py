@@ -55,8 +55,9 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     Output("sc-sources", "children"),
     Input("scenario", "data"),
     State("sc-lang", "data"),
+    State("session", "data"),
 )
-def show(d, lang):
+def show(d, lang, session):
     try:
         sc = data.from_dict(d)
     except views.USER_ERRORS as exc:
@@ -67,7 +68,7 @@ def show(d, lang):
         + [html.Tr([html.Td(c) for c in r]) for r in rows],
         className="table small",
     )
-    return views.scenario_toml(sc), table
+    return views.scenario_toml(sc, session), table
 
 
 @callback(
@@ -77,12 +78,13 @@ def show(d, lang):
     Input("sc-apply", "n_clicks"),
     State("sc-text", "value"),
     State("sc-lang", "data"),
+    State("session", "data"),
     prevent_initial_call=True,
 )
-def apply(n, text, lang):
+def apply(n, text, lang, session):
     if not n:
         return dash.no_update, dash.no_update, dash.no_update
-    new, err = views.apply_toml(text or "")
+    new, err = views.apply_toml(text or "", session)
     if err:
         return dash.no_update, dash.no_update, views.error_box(err, lang)
     n = len(data.from_dict(new).cases())
@@ -96,12 +98,13 @@ def apply(n, text, lang):
     State("sc-upload", "filename"),
     State("scenario", "data"),
     State("sc-lang", "data"),
+    State("session", "data"),
     prevent_initial_call=True,
 )
-def upload(contents, filename, d, lang):
+def upload(contents, filename, d, lang, session):
     if contents is None:
         return dash.no_update, dash.no_update
-    new, msg = views.use_uploaded_epw(d, contents, filename)
+    new, msg = views.use_uploaded_epw(d, contents, filename, session)
     if new is None:
         return dash.no_update, views.error_box(msg, lang)
     return new, html.Div(msg, className="ok")

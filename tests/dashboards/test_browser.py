@@ -7,6 +7,7 @@ page go to ``out/screenshots/``.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -484,6 +485,41 @@ def test_an_uploaded_epw_is_shown_by_its_name_in_the_editor_and_applies(page, se
     _shot(page, "scenario-upload-applied")
 
 
+def test_an_upload_label_is_the_uploading_tabs_own(browser, page, server):
+    """Labels were the server's: a second browser typing ``upload:NAME`` of another's upload ran
+    that file. The second browser is refused; the first keeps its label over a reload."""
+    from tests.conftest import epw_path
+
+    raw = epw_path("yinchuan").read_bytes().replace(b"\n", b"\r\n", 70)
+    page.goto(server + "/scenario")
+    page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+    page.set_input_files(
+        "#sc-upload input[type=file]", files=[{"name": "theirs.epw", "mimeType": "text/plain", "buffer": raw}]
+    )
+    page.locator("#sc-upload-message .ok").wait_for()
+    page.wait_for_function("() => document.querySelector('#sc-text').value.includes('\"upload:theirs.epw\"')")
+    text = page.input_value("#sc-text")
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        pg = other.new_page()
+        pg.set_default_timeout(90_000)
+        pg.goto(server + "/scenario")
+        pg.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")
+        pg.fill("#sc-text", text)
+        pg.click("#sc-apply")
+        _error_says(pg, "#sc-message", "names no file uploaded on this page")
+        assert "upload 'theirs.epw' here" in pg.inner_text("#sc-message .error")
+    finally:
+        other.close()
+    page.reload()  # the tab's id is in its sessionStorage: the label is still this tab's
+    page.wait_for_function(
+        "() => (document.querySelector('#sc-text') || {value: ''}).value.includes('\"upload:theirs.epw\"')"
+    )
+    page.fill("#sc-text", page.input_value("#sc-text").replace("utilisation = 0.7", "utilisation = 0.6"))
+    page.click("#sc-apply")
+    page.locator("#sc-message .ok").wait_for()
+
+
 def test_the_chinese_page_says_an_engine_error_in_chinese(page, server):
     """The engine's messages stayed English in the Chinese page: a value out of range is said in
     Chinese from the error's parts; a message without parts stays English, marked so."""
@@ -500,9 +536,20 @@ def test_the_chinese_page_says_an_engine_error_in_chinese(page, server):
     _error_says(page, "#sc-message", "超出范围")
     assert page.inner_text("#sc-message .error") == "错误: scenario: facility.utilisation = 7 超出范围；允许 0 … 1"
     _shot(page, "scenario-error-zh")
-    page.fill("#sc-text", text.replace("name = ", "name = = "))  # not TOML: the reader's English
+    page.fill("#sc-text", text.replace("name = ", "name = = "))  # not TOML: said in Chinese, the reader's detail kept
     page.click("#sc-apply")
-    _error_says(page, "#sc-message", "not valid TOML")
-    assert page.inner_text("#sc-message .error").startswith("错误（信息为英文原文）: scenario: not valid TOML")
+    _error_says(page, "#sc-message", "不是有效的 TOML")
+    assert page.inner_text("#sc-message .error") == (
+        "错误: scenario: 不是有效的 TOML：第 1 行第 8 列（解析器原文：Invalid value）"
+    )
+    both_zero = re.sub(
+        r"\nidle_fraction = [0-9.]+", "\nidle_fraction = 0.0", text.replace("utilisation = 0.7", "utilisation = 0.0")
+    )
+    page.fill("#sc-text", both_zero)  # a check's own words: English, marked
+    page.click("#sc-apply")
+    _error_says(page, "#sc-message", "would draw no power")
+    assert page.inner_text("#sc-message .error").startswith(
+        "错误（信息为英文原文）: scenario: facility.utilisation = 0"
+    )
     page.click("#lang-toggle")
     page.wait_for_function("() => document.querySelector('#nav-overview').innerText === 'Overview'")

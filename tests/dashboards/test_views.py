@@ -16,6 +16,9 @@ from dashboards import catalog, data, report, views
 from tests.conftest import epw_path
 from twin.cli import main
 
+S = data.new_session()
+"""The browser session of this module's uploads and editor texts."""
+
 
 @pytest.fixture(scope="module")
 def example():
@@ -26,8 +29,8 @@ def example():
 
 def test_apply_toml_gives_the_cli_message(tmp_path, capsys, example):
     sc, _, _ = example
-    text = views.scenario_toml(sc).replace("utilisation = 0.7", "utilisation = 7.0")
-    new, msg = views.apply_toml(text)
+    text = views.scenario_toml(sc, S).replace("utilisation = 0.7", "utilisation = 7.0")
+    new, msg = views.apply_toml(text, S)
     assert new is None
     f = tmp_path / "bad.toml"
     f.write_text(text, encoding="utf-8")
@@ -39,10 +42,10 @@ def test_apply_toml_gives_the_cli_message(tmp_path, capsys, example):
 
 def test_apply_toml_round_trips_and_reports_syntax(example):
     sc, _, _ = example
-    new, msg = views.apply_toml(views.scenario_toml(sc))
+    new, msg = views.apply_toml(views.scenario_toml(sc, S), S)
     assert msg == "" and data.from_dict(new) == sc
-    assert views.apply_toml("name = ")[1].startswith("scenario: not valid TOML")
-    assert "unknown field 'bogus'" in views.apply_toml("bogus = 1")[1]
+    assert views.apply_toml("name = ", S)[1].startswith("scenario: not valid TOML")
+    assert "unknown field 'bogus'" in views.apply_toml("bogus = 1", S)[1]
 
 
 def test_with_capacities_makes_the_case_the_scenario(example):
@@ -130,23 +133,23 @@ def test_malformed_epw_upload_is_a_message(example):
     sc, _, _ = example
     d = sc.to_dict()
     bad = b"LOCATION,Nowhere,,,,000000,35,107,8,1400\n" + b"x\n" * 7 + b"2021,1,1,1,0,?,1,2\n"
-    new, msg = views.use_uploaded_epw(d, _data_url(bad), "bad.epw")
+    new, msg = views.use_uploaded_epw(d, _data_url(bad), "bad.epw", S)
     assert new is None and msg.startswith("bad.epw: line 9 has")
-    new, msg = views.use_uploaded_epw(d, _data_url(b"hello"), "x.epw")
+    new, msg = views.use_uploaded_epw(d, _data_url(b"hello"), "x.epw", S)
     assert new is None and "not an EPW file" in msg
-    new, msg = views.use_uploaded_epw(d, "data:;base64,@@@", "y.epw")
+    new, msg = views.use_uploaded_epw(d, "data:;base64,@@@", "y.epw", S)
     assert new is None and "could not be decoded" in msg
-    new, msg = views.use_uploaded_epw(d, _data_url(b"0" * (data.EPW_MAX_BYTES + 1)), "big.epw")
+    new, msg = views.use_uploaded_epw(d, _data_url(b"0" * (data.EPW_MAX_BYTES + 1)), "big.epw", S)
     assert new is None and "too large" in msg
     two = {**d, "sites": ["karamay", "qingyang"]}
-    new, msg = views.use_uploaded_epw(two, _data_url(bad), "bad.epw")
+    new, msg = views.use_uploaded_epw(two, _data_url(bad), "bad.epw", S)
     assert new is None and "one site" in msg
 
 
 def test_real_epw_upload_becomes_the_weather(example):
     sc, _, _ = example
     raw = epw_path("yinchuan").read_bytes()
-    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "yinchuan.epw")
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "yinchuan.epw", S)
     assert new is not None, msg
     assert "8760 h" in msg
     assert data.from_dict(new).weather.is_file
@@ -362,13 +365,13 @@ def test_start_day_box_says_what_is_allowed(pages, example, start, said):
 
 def test_an_empty_scenario_is_refused_as_the_cli_refuses_it(pages, tmp_path, capsys):
     for text in ("", "# only a comment\n\n# and another\n"):
-        new, msg = views.apply_toml(text)
+        new, msg = views.apply_toml(text, S)
         assert new is None and msg.startswith("scenario: the scenario file is empty"), msg
         f = tmp_path / "empty.toml"
         f.write_text(text, encoding="utf-8")
         assert main(["run", str(f), "--no-output"]) == 2
         assert capsys.readouterr().err.strip() == f"twin: error: {f}: " + msg.removeprefix("scenario: ")
-        scenario, case, shown = pages["scenario"].apply(1, text, "en")
+        scenario, case, shown = pages["scenario"].apply(1, text, "en", S)
         assert scenario is case is dash.no_update and "the scenario file is empty" in str(shown)
         assert "Applied" not in str(shown)
 
@@ -377,7 +380,7 @@ def test_a_far_epw_upload_is_refused_with_the_cli_message_and_no_private_path(ex
     sc, _, _ = example
     epw = epw_path("qingyang")
     d = {**sc.to_dict(), "sites": ["karamay"]}
-    new, msg = views.use_uploaded_epw(d, _data_url(epw.read_bytes()), epw.name)
+    new, msg = views.use_uploaded_epw(d, _data_url(epw.read_bytes()), epw.name, S)
     assert new is None
     assert main(["run", "--site", "karamay", "--cooling", "free_air", "--weather", str(epw), "--no-output"]) == 2
     cli = capsys.readouterr().err.strip()
@@ -389,7 +392,7 @@ def test_a_far_epw_upload_is_refused_with_the_cli_message_and_no_private_path(ex
 def test_no_message_shows_an_uploads_private_path(example):
     """A run on an upload the server no longer keeps names the file as it was uploaded."""
     sc, _, _ = example
-    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw", S)
     assert new is not None, msg
     private = data.from_dict(new).weather.source
     assert private.startswith(data._UPLOAD_DIR.name)
@@ -484,7 +487,7 @@ def test_the_server_log_names_an_upload_as_uploaded(monkeypatch, capsys):
     from twin.engine.config import Scenario, WeatherSource
 
     def serve(*args, **kwargs):  # one request: an upload, then the scenario on it
-        path, _, _ = data.upload_epw(epw_path("yinchuan").read_bytes(), "log-check.epw")
+        path, _, _ = data.upload_epw(epw_path("yinchuan").read_bytes(), "log-check.epw", session=S)
         data.scenario_kpis(Scenario(sites=("yinchuan",), weather=WeatherSource(source=path)))
 
     monkeypatch.setattr(app_mod, "create_app", lambda d: None)
@@ -498,7 +501,7 @@ def test_the_server_log_names_an_upload_as_uploaded(monkeypatch, capsys):
 
 def test_report_and_sources_table_name_an_upload_as_uploaded(example):
     sc, _, _ = example
-    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw", S)
     assert new is not None, msg
     up = data.from_dict(new)
     rows = {r[0]: r[1] for r in views.non_default_params(up)}
@@ -529,13 +532,13 @@ def test_apply_refuses_what_twin_run_refuses_and_keeps_the_applied_scenario(
 ):
     """Apply said "Applied: 2 case(s)" for a site `twin run` refuses; every page then failed."""
     sc, _, _ = example
-    text = views.scenario_toml(sc)
+    text = views.scenario_toml(sc, S)
     assert old in text
     bad = text.replace(old, new)
-    applied, msg = views.apply_toml(bad)
+    applied, msg = views.apply_toml(bad, S)
     assert applied is None and said in msg
     assert msg == _cli_says(tmp_path, capsys, bad)
-    scenario, case, shown = pages["scenario"].apply(1, bad, "en")
+    scenario, case, shown = pages["scenario"].apply(1, bad, "en", S)
     assert scenario is case is dash.no_update  # the scenario applied before stays
     assert str(shown.children) == f"Error: {msg}" and shown.className == "error" and "Applied" not in str(shown)
 
@@ -544,12 +547,12 @@ def test_apply_refuses_an_uploaded_weather_file_far_from_the_new_site(pages, exa
     """An upload accepted at Yinchuan, then the site changed to Karamay: `twin run` refuses the file."""
     sc, _, _ = example
     epw = epw_path("yinchuan")
-    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw.read_bytes()), "good.epw")
+    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw.read_bytes()), "good.epw", S)
     assert up is not None, msg
-    text = views.scenario_toml(data.from_dict(up))
+    text = views.scenario_toml(data.from_dict(up), S)
     private = data.from_dict(up).weather.source
     far = text.replace('"yinchuan",', '"karamay",')
-    applied, msg = views.apply_toml(far)
+    applied, msg = views.apply_toml(far, S)
     assert applied is None
     assert (
         msg.startswith("good.epw: the file's location") and "from site 'karamay'" in msg and "more than 300 km" in msg
@@ -559,7 +562,7 @@ def test_apply_refuses_an_uploaded_weather_file_far_from_the_new_site(pages, exa
         tmp_path, capsys, far.replace('source = "upload:good.epw"', f'source = "{private}"')
     ).replace(private, "good.epw")
     assert "/dev/shm" not in msg and "twin-dash-" not in msg
-    _, _, shown = pages["scenario"].apply(1, far, "en")
+    _, _, shown = pages["scenario"].apply(1, far, "en", S)
     assert "good.epw" in str(shown) and "Applied" not in str(shown)
 
 
@@ -568,7 +571,7 @@ def test_no_callback_raises_for_a_scenario_the_engine_refuses(pages, example):
     page's error message in every callback, never an exception (Dash answers HTTP 500)."""
     sc, _, _ = example
     atlantis = {**sc.to_dict(), "sites": ["atlantis"]}
-    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "good.epw")
+    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "good.epw", S)
     assert up is not None, msg
     far = {**up, "sites": ["karamay"]}
     for d, said in ((atlantis, "unknown site 'atlantis'"), (far, "good.epw: the file's location")):
@@ -582,13 +585,13 @@ def test_no_callback_raises_for_a_scenario_the_engine_refuses(pages, example):
         out = pages["green"].render(d, 0, "week", "172", "en")
         assert said in str(out[0])
         assert pages["green"].slider_values(d, 0)[0] in (dash.no_update, 150.0)
-        pages["scenario"].show(d, "en")  # the stored scenario as text: no exception
+        pages["scenario"].show(d, "en", S)  # the stored scenario as text: no exception
 
 
 def test_netcdf_download_names_an_upload_as_uploaded(example):
     """The NetCDF download carried the private /dev/shm path of an upload (gone when the server stops)."""
     sc, _, _ = example
-    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw", S)
     assert new is not None, msg
     _, _, ds, _ = views.load_case(new, 0)
     assert data._UPLOAD_DIR.name in ds.attrs["weather_source"]  # the run reads the private copy
@@ -727,11 +730,11 @@ def test_the_editor_shows_an_upload_by_its_own_name_and_apply_reads_it_back(exam
     """The TOML editor said weather.source = "/dev/shm/twin-dash-…/….epw"; it says the upload's name,
     and Apply of that text runs on the upload (an edit beside it kept)."""
     sc, _, _ = example
-    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw")
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw", S)
     assert new is not None, msg
-    text = views.scenario_toml(data.from_dict(new))
+    text = views.scenario_toml(data.from_dict(new), S)
     assert 'source = "upload:mine.epw"' in text and data._UPLOAD_DIR.name not in text
-    back, err = views.apply_toml(text.replace("utilisation = 0.7", "utilisation = 0.6"))
+    back, err = views.apply_toml(text.replace("utilisation = 0.7", "utilisation = 0.6"), S)
     assert err == "" and back is not None
     assert back["weather"]["source"] == new["weather"]["source"]  # the stored upload, not a file "mine.epw"
     assert back["facility"]["utilisation"] == 0.6
@@ -742,20 +745,20 @@ def test_two_uploads_of_the_same_bytes_keep_their_own_names(example):
     """The same bytes uploaded as a.epw and b.epw were one stored file, shown as b.epw for both."""
     sc, _, _ = example
     raw = epw_path("yinchuan").read_bytes()
-    a, _ = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "a.epw")
-    b, _ = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "b.epw")
-    again, _ = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "a.epw")
+    a, _ = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "a.epw", S)
+    b, _ = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "b.epw", S)
+    again, _ = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "a.epw", S)
     assert a is not None and b is not None and again is not None
     assert a["weather"]["source"] == again["weather"]["source"] != b["weather"]["source"]
     for d, name in ((a, "a.epw"), (b, "b.epw")):
         up = data.from_dict(d)
         assert {r[0]: r[1] for r in views.non_default_params(up)}["weather.source"] == name
-        assert f'source = "upload:{name}"' in views.scenario_toml(up)
+        assert f'source = "upload:{name}"' in views.scenario_toml(up, S)
         assert views.message(f"{up.weather.source}: gone") == f"{name}: gone"
     other = raw.replace(b"\n", b"\r\n", 1)  # other bytes under a name already shown
-    c, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(other), "a.epw")
+    c, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(other), "a.epw", S)
     assert c is not None, msg
-    assert 'source = "upload:a (2).epw"' in views.scenario_toml(data.from_dict(c))
+    assert 'source = "upload:a (2).epw"' in views.scenario_toml(data.from_dict(c), S)
 
 
 def test_an_upload_label_is_no_path_and_a_path_is_no_label(example, tmp_path, monkeypatch):
@@ -763,15 +766,15 @@ def test_an_upload_label_is_no_path_and_a_path_is_no_label(example, tmp_path, mo
     the server's folder held a real mine.epw: the label is "upload:mine.epw", a plain name is a path."""
     sc, _, _ = example
     raw = epw_path("yinchuan").read_bytes()
-    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "mine.epw")
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "mine.epw", S)
     assert new is not None, msg
-    text = views.scenario_toml(data.from_dict(new))
+    text = views.scenario_toml(data.from_dict(new), S)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine.epw").write_bytes(raw.replace(b"\n", b"\r\n", 2))  # a real file of that name
-    as_path, err = views.apply_toml(text.replace('"upload:mine.epw"', '"mine.epw"'))
+    as_path, err = views.apply_toml(text.replace('"upload:mine.epw"', '"mine.epw"'), S)
     assert err == "" and as_path is not None
     assert as_path["weather"]["source"] == "mine.epw"  # the real file, not the upload
-    as_label, err = views.apply_toml(text)
+    as_label, err = views.apply_toml(text, S)
     assert err == "" and as_label["weather"]["source"] == new["weather"]["source"]
 
 
@@ -780,13 +783,13 @@ def test_a_label_of_an_upload_no_longer_kept_says_so(example):
     a relative path the user never meant: now one message that the upload is gone."""
     sc, _, _ = example
     raw = epw_path("yinchuan").read_bytes()
-    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "gone.epw")
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "gone.epw", S)
     assert new is not None, msg
-    text = views.scenario_toml(data.from_dict(new))
+    text = views.scenario_toml(data.from_dict(new), S)
     assert 'source = "upload:gone.epw"' in text
     for k in range(data.UPLOADS_KEPT):  # other bytes: each a new stored file
-        data.upload_epw(raw.replace(b"\n", b"\r\n", k + 3), f"other{k}.epw")
-    applied, err = views.apply_toml(text)
+        data.upload_epw(raw.replace(b"\n", b"\r\n", k + 3), f"other{k}.epw", session=S)
+    applied, err = views.apply_toml(text, S)
     assert applied is None
     assert err == (
         "scenario: weather.source = 'upload:gone.epw' names an upload the server no longer holds "
@@ -800,16 +803,60 @@ def test_a_dropped_uploads_label_is_never_given_to_a_newer_upload(example):
     for the server's life, and the old text is refused."""
     sc, _, _ = example
     raw = epw_path("yinchuan").read_bytes()
-    old, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "reused.epw")
+    old, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "reused.epw", S)
     assert old is not None, msg
-    text = views.scenario_toml(data.from_dict(old))
+    text = views.scenario_toml(data.from_dict(old), S)
     for k in range(data.UPLOADS_KEPT):
-        data.upload_epw(raw.replace(b"\n", b"\r\n", k + 20), f"filler{k}.epw")
-    newer, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw.replace(b"\n", b"\r\n", 40)), "reused.epw")
+        data.upload_epw(raw.replace(b"\n", b"\r\n", k + 20), f"filler{k}.epw", session=S)
+    newer, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw.replace(b"\n", b"\r\n", 40)), "reused.epw", S)
     assert newer is not None, msg
-    assert 'source = "upload:reused (2).epw"' in views.scenario_toml(data.from_dict(newer))
-    applied, err = views.apply_toml(text)
+    assert 'source = "upload:reused (2).epw"' in views.scenario_toml(data.from_dict(newer), S)
+    applied, err = views.apply_toml(text, S)
     assert applied is None and "names an upload the server no longer holds" in err
+
+
+def test_an_upload_label_resolves_only_in_the_browser_session_that_uploaded_it(pages, example):
+    """Labels were the server's: one user typing another's ``upload:NAME`` in the editor ran that
+    user's file (review brief, session 16). A label is the uploading tab's own; the same bytes
+    under the same name from two tabs are still one stored file (one cache entry for both)."""
+    sc, _, _ = example
+    mine, theirs, third = data.new_session(), data.new_session(), data.new_session()
+    yinchuan = epw_path("yinchuan").read_bytes()
+    raw = yinchuan.replace(b"\n", b"\r\n", 60)
+    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "private.epw", mine)
+    assert up is not None, msg
+    text = views.scenario_toml(data.from_dict(up), mine)
+    assert 'source = "upload:private.epw"' in text
+    refused = (
+        "scenario: weather.source = 'upload:private.epw' names no file uploaded on this page (a label is the "
+        "upload's of this browser tab only); upload 'private.epw' here"
+    )
+    assert views.apply_toml(text, theirs) == (None, refused)
+    scenario, case, shown = pages["scenario"].apply(1, text, "en", theirs)
+    assert scenario is case is dash.no_update and str(shown.children) == f"Error: {refused}"
+    back, err = views.apply_toml(text, mine)
+    assert err == "" and back is not None and back["weather"]["source"] == up["weather"]["source"]
+    same, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "private.epw", theirs)
+    assert same is not None, msg
+    assert same["weather"]["source"] == up["weather"]["source"]  # one stored file, one weather cache entry
+    assert views.apply_toml(text, theirs)[1] == ""  # now theirs too: they uploaded it
+    other, msg = views.use_uploaded_epw(
+        sc.to_dict(), _data_url(yinchuan.replace(b"\n", b"\r\n", 61)), "private.epw", third
+    )
+    assert other is not None, msg
+    assert 'source = "upload:private.epw"' in views.scenario_toml(data.from_dict(other), third)  # its own, no "(2)"
+    own, err = views.apply_toml(text, third)
+    assert err == "" and own["weather"]["source"] == other["weather"]["source"] != up["weather"]["source"]
+    assert views.scenario_toml(data.from_dict(other), mine).count("upload:") == 0  # not mine: no label of it
+
+
+@pytest.mark.parametrize("session", [None, "", "x", 7, "a" * 65, "no spaces allowed here"])
+def test_an_upload_without_a_session_id_is_refused(example, session):
+    """The page always sends its id (``dcc.Store`` "session"); a request without one uploads nothing."""
+    sc, _, _ = example
+    new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "x.epw", session)
+    assert new is None and msg.startswith("the page sent no session id (got ") and msg.endswith("; reload the page")
+    assert views.apply_toml('source = "upload:x.epw"', session)[0] is None
 
 
 @pytest.mark.parametrize("stored", [None, "x", [1, 2], {"facility": {"utilisation": 7}}])
@@ -845,17 +892,17 @@ def test_apply_runs_every_case_s_facility_and_one_whole_case_per_site_and_design
     """Apply ran every case's whole year (a 3,000-case scenario held the request 21 s): now the
     facility physics of every case and one whole case per site × design, refusing as twin run does."""
     sc, _, _ = example
-    text = views.scenario_toml(sc).replace(
+    text = views.scenario_toml(sc, S).replace(
         'designs = [\n    "free_air",\n]', 'designs = [\n    "free_air",\n    "spray",\n]'
     )
     ran: list[int] = []
     whole = data.run_case
     monkeypatch.setattr(data, "run_case", lambda s, i=0: ran.append(i) or whole(s, i))
-    new, err = views.apply_toml(_swept(text, '"facility.utilisation" = [0.5, 0.6, 0.7]'))
+    new, err = views.apply_toml(_swept(text, '"facility.utilisation" = [0.5, 0.6, 0.7]'), S)
     assert err == "" and data.from_dict(new).case_count == 12
     assert ran == [0, 6]  # the first case of free air and of spray
     bad = _swept(text, '"facility.kw_per_rack" = [10.0, 60.0]')  # free air's second case is refused
-    new, err = views.apply_toml(bad)
+    new, err = views.apply_toml(bad, S)
     assert new is None and err == _cli_says(tmp_path, capsys, bad)
     assert err.startswith("facility.kw_per_rack = 60 kW is above cooling.free_air.max_kw_per_rack = 30 kW")
 
@@ -864,13 +911,13 @@ def test_apply_and_the_pages_refuse_more_cases_than_the_app_takes(example, pages
     """Above APPLY_MAX_CASES Apply says to use twin sweep, and no page runs the scenario."""
     sc, _, _ = example
     values = ", ".join(f"{0.3 + k * 1e-3:.3f}" for k in range(data.APPLY_MAX_CASES // 2 + 1))
-    big = _swept(views.scenario_toml(sc), f'"facility.utilisation" = [{values}]')
+    big = _swept(views.scenario_toml(sc, S), f'"facility.utilisation" = [{values}]')
     said = (
         f"the scenario has {2 * (data.APPLY_MAX_CASES // 2 + 1):,} cases; the dashboard and its report take at "
         f"most {data.APPLY_MAX_CASES:,} (each is a case to choose and is run at Apply): run it with twin sweep "
         "SCENARIO.toml, or sweep fewer values"
     )
-    assert views.apply_toml(big) == (None, said)
+    assert views.apply_toml(big, S) == (None, said)
     stored = {**sc.to_dict(), "sweep": {"facility.utilisation": [0.3 + k * 1e-3 for k in range(501)]}}
     stored["sweep"].update(sc.to_dict().get("sweep", {}))
     monkeypatch.setattr(data, "run_case", lambda *a: pytest.fail("a page ran the uncapped scenario"))
@@ -884,11 +931,84 @@ def test_apply_and_the_pages_refuse_more_cases_than_the_app_takes(example, pages
         assert capsys.readouterr().err.strip() == f"twin: error: {said}"
 
 
+def test_the_chinese_page_says_the_editor_s_and_upload_s_other_common_errors_in_chinese(example):
+    """Session 16: the TOML reader's refusal, the [sweep] table's, a key that is no parameter, a
+    file for several sites, too many cases, an upload label of another tab, and an upload too
+    large, not a year or far from the site were English on the Chinese page: said from parts."""
+    sc, _, _ = example
+    text = views.scenario_toml(sc, S)
+    cases = [
+        (
+            text.replace("name = ", "name = = "),
+            "错误: scenario: 不是有效的 TOML：第 1 行第 8 列（解析器原文：Invalid value）",
+        ),
+        ("name = ", "错误: scenario: 不是有效的 TOML：在文本末尾（解析器原文：Invalid value）"),
+        (_swept(text, '"facility.utilisation" = []'), "错误: scenario: sweep.facility.utilisation 没有取值"),
+        (
+            _swept(text, '"facility.utilisation" = [0.5, 0.5]'),
+            "错误: scenario: sweep.facility.utilisation 有重复取值（0.5）；每个值只写一次",
+        ),
+        (_swept(text, '"facility.bogus_section" = [1]'), None),
+        (
+            _swept(text, '"nowhere.x" = [1]'),
+            "错误: scenario: 'nowhere.x' 不是参数；请写 SECTION.NAME，SECTION 可为 facility,",
+        ),
+        (
+            text.replace('"yinchuan",', '"yinchuan", "karamay",').replace('source = "typical"', 'source = "x.epw"'),
+            "错误: scenario: weather.source = 'x.epw' 是一个站点的气象文件，但场景有 2 个站点；请只用一个站点",
+        ),
+        (
+            text.replace('source = "typical"', 'source = "nowhere.epw"'),
+            "错误: nowhere.epw：找不到该文件（weather file）",
+        ),
+        (
+            text.replace('source = "typical"', 'source = "upload:theirs.epw"'),
+            "错误: scenario: weather.source = 'upload:theirs.epw' 不是在本页上传的文件（上传标签只属于上传它的浏览器"
+            "标签页）；请在此上传 'theirs.epw'",
+        ),
+        (
+            _swept(text, f'"facility.utilisation" = [{", ".join(str(i / 2000) for i in range(1001))}]'),
+            "错误: 场景有 2,002 个算例；仪表盘及其报告最多接受 1,000 个",
+        ),
+    ]
+    for toml, zh in cases:
+        new, err = views.apply_toml(toml, S)
+        assert new is None, toml
+        if zh is not None:
+            assert str(views.error_box(err, "zh").children).startswith(zh), (err, views.error_box(err, "zh").children)
+        assert str(views.error_box(err, "en").children) == f"Error: {err}"  # English: the CLI's message
+    raw = epw_path("yinchuan").read_bytes()
+    uploads = [
+        (b"0" * (data.EPW_MAX_BYTES + 1), "big.epw", "错误: big.epw：5.2 MB 过大；一年的 EPW 约 1.6 MB（上限 5 MB）"),
+        (_cut_year(raw), "short.epw", "错误: short.epw：100 行逐时数据；一年需要 8760 行（闰年 8784 行）"),
+        (b"hello", "x.epw", "错误: x.epw：第 1 行须以 LOCATION 开头；这不是 EPW 文件"),
+        (
+            b"\n".join([*raw.split(b"\n")[:9], b"1,2", *raw.split(b"\n")[9:]]),
+            "cut.epw",
+            "错误: cut.epw：第 10 行有 2 个字段，应为 35 个",
+        ),
+        (epw_path("qingyang").read_bytes(), "far.epw", "错误: far.epw：文件位置（"),
+    ]
+    d = {**sc.to_dict(), "sites": ["karamay"]}
+    for content, name, zh in uploads:
+        new, msg = views.use_uploaded_epw(d if name == "far.epw" else sc.to_dict(), _data_url(content), name, S)
+        assert new is None, msg
+        shown = str(views.error_box(msg, "zh").children)
+        assert shown.startswith(zh) and "twin-dash-" not in shown, shown
+        assert "twin-dash-" not in msg and (name != "cut.epw" or "has 2 fields, expected 35" in msg), msg
+
+
+def _cut_year(raw: bytes) -> bytes:
+    """An EPW file of the first 100 of its hours (its 8 header lines kept)."""
+    lines = raw.split(b"\n")
+    return b"\n".join(lines[: 8 + 100]) + b"\n"
+
+
 def test_the_chinese_page_says_the_engine_s_common_errors_in_chinese(example):
     """Engine messages stayed English in the Chinese page: the common kinds are said in Chinese
     from the error's parts (field, value, allowed), the others stay English and marked so."""
     sc, _, _ = example
-    text = views.scenario_toml(sc)
+    text = views.scenario_toml(sc, S)
     cases = [
         (
             text.replace("utilisation = 0.7", "utilisation = 7.0"),
@@ -917,11 +1037,15 @@ def test_the_chinese_page_says_the_engine_s_common_errors_in_chinese(example):
         ),
     ]
     for toml, zh in cases:
-        new, err = views.apply_toml(toml)
+        new, err = views.apply_toml(toml, S)
         assert new is None
         assert str(views.error_box(err, "zh").children).startswith(zh), (err, views.error_box(err, "zh").children)
         assert str(views.error_box(err, "en").children) == f"Error: {err}"  # English: the CLI's message
-    new, err = views.apply_toml(text.replace("name = ", "name = = "))  # not TOML: no parts, English, marked
+    both_zero = re.sub(
+        r"\nidle_fraction = [0-9.]+", "\nidle_fraction = 0.0", text.replace("utilisation = 0.7", "utilisation = 0.0")
+    )
+    new, err = views.apply_toml(both_zero, S)  # a check's own words: no parts, English, marked
+    assert "the servers would draw no power" in err
     assert str(views.error_box(err, "zh").children) == f"错误（信息为英文原文）: {err}"
     _, errors = views.checked(catalog.ComputeAssumptions, pflop_h_per_mwh="0", gflop_per_token="140")
     assert str(views.error_box(errors["pflop_h_per_mwh"], "zh").children) == (

@@ -1383,7 +1383,7 @@ _SIZE = ["size", "--site", "qingyang", "--target", "hourly:0.5"]
         (["run", "big.toml", "--no-output"], "big.toml: facility.utilisation"),
         (["sweep", *_QUICK, "--grid", "facility.utilisation=0.5,1e400"], "facility.utilisation"),
         (["sweep", *_QUICK, "--grid", "facility.utilisation=0.5:1e400:0.1"], "--grid"),
-        (["sweep", *_QUICK, "--list", "cases.csv"], "--list line 3"),
+        (["sweep", *_QUICK, "--list", "cases.csv"], "--list cases.csv:3: "),
         (["ensemble", *_QUICK, "--seeds", "1", "--warming", "0,1e400"], "--warming"),
         (["size", "--site", "qingyang", "--target", "hourly:1e400"], "--target"),
         ([*_SIZE, "--pareto", "0.5:1e400:0.1"], "--pareto"),
@@ -1403,6 +1403,26 @@ def test_a_number_beyond_the_largest_float_is_named_as_typed(argv, named, tmp_pa
     assert err.startswith("twin: error: ") and err.count("\n") == 1, err
     assert named in err and "1e400 (beyond ±1.8e308, the largest number)" in err, err
     assert "inf" not in err.replace("finite", ""), err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        ([*_SIZE, "--clean-share", "0.00001"], "twin: error: --clean-share 0.00001 applies to a cfe target"),
+        ([*_SIZE, "--export-cap-mw", "0.00001"], "twin: error: --export-cap-mw 0.00001 applies to exports"),
+        ([*_SIZE, "--pv-max-mw", "-0.00001"], "twin: error: --pv-max-mw (size.pv_max_mw) = -0.00001 is out of range"),
+        ([*_SIZE, "--time-limit", "0.00001"], "twin: error: --time-limit (size.time_limit_s) = 0.00001 is out of"),
+        ([*_SIZE, "--grid-cap-mw", "-1e25"], "twin: error: --grid-cap-mw (size.grid_cap_mw) = -1e25 is out of range"),
+        (["size", "--site", "qingyang", "--target", "hourly:-0.00001"], "target hourly:-0.00001 is out of range"),
+        ([*_SIZE, "--pareto", "-0.00001:0.5:0.1"], "--pareto -0.00001:0.5:0.1: the targets start at -0.00001;"),
+    ],
+)
+def test_twin_size_repeats_a_refused_value_as_typed(argv, said, capsys):
+    """A refused option value was said as Python writes the float (``--clean-share 1e-05``)."""
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and said in err, err
+    assert "e-05" not in err and "e+25" not in err, err
 
 
 def test_run_refuses_a_set_of_a_key_the_scenario_sweeps(tmp_path, capsys):

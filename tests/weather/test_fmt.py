@@ -128,3 +128,16 @@ def test_a_float_parameter_given_a_huge_whole_number_names_it_as_typed():
 
     with pytest.raises(ConfigError, match=r"^facility\.it_capacity_kw = 9223372036854775807 is out of range"):
         ITParams.from_dict({"it_capacity_kw": 2**63 - 1})
+
+
+def test_a_typed_number_is_repeated_as_typed_and_is_a_float_otherwise() -> None:
+    """``twin size --clean-share 0.00001`` said ``--clean-share 1e-05``: Python's spelling, not the user's."""
+    import pickle
+
+    x = weather.fmt.read_typed(" 0.00001 ")
+    assert number(x, grouped=False) == "0.00001" and number(x) == "1e-05"  # a bound's spelling when read
+    assert x == 1e-05 and repr(x) == "1e-05" and float(x) == 1e-05 and type(x + 1) is float
+    back = pickle.loads(pickle.dumps(x))
+    assert back == x and number(back, grouped=False) == "0.00001"
+    assert type(weather.fmt.read_typed("1e400")) is weather.fmt.Overflow  # said with why, as before
+    assert type(weather.fmt.read_typed("inf")) is float

@@ -327,6 +327,10 @@ def test_truncated_epw_names_line(tmp_path, epw_text):
         weather.read_epw(_write_epw(tmp_path / "cut.epw", cut))
     with pytest.raises(weather.WeatherError, match=r"4999 hourly data rows; a year needs 8760"):
         weather.read_epw(_write_epw(tmp_path / "short.epw", epw_text[: 8 + 4999]))
+    first = [*epw_text[:8], "1,2,3,4,5", *epw_text[9:]]  # it said "line 9 has 5 fields, expected 5"
+    with pytest.raises(weather.WeatherError, match=r"line 9 has 5 fields, expected at least 22 \(truncated") as caught:
+        weather.read_epw(_write_epw(tmp_path / "first.epw", first))
+    assert caught.value.kind == "epw_fields_short"
 
 
 @pytest.mark.parametrize(

@@ -249,7 +249,9 @@ class Params:
             return value
         if kind is str:
             if not isinstance(value, str) or (not value and f.default):
-                raise ConfigError(f"{name} must be a non-empty string, got {given(value)}")
+                raise ConfigError(f"{name} must be a non-empty string, got {given(value)}").explained(
+                    "not_text", field=name, value=given(value)
+                )
             check = md.get("check")
             if value and check is not None and (why := check(value)) is not None:
                 raise ConfigError(f"{name} = {given(value)} is not allowed; {why}")

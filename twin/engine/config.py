@@ -44,6 +44,7 @@ import itertools
 import math
 import operator
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -257,7 +258,7 @@ def param_class(key: str, *, sweep: bool = False) -> tuple[type[Params], str]:
         what = "sweep key" if sweep else "key"
         raise ConfigError(
             f"{what} {key!r} is not a parameter; use SECTION.NAME with SECTION one of {', '.join(allowed)}"
-        )
+        ).explained("not_parameter", key=repr(key), allowed=", ".join(allowed))
     names = [f.name for f in dataclasses.fields(cls)]
     if name not in names:
         raise ConfigError(f"{key!r}: unknown field {name!r}; allowed: {', '.join(names)}")
@@ -507,15 +508,19 @@ class Scenario(CaseSections):
         if self.weather.is_file and len(self.sites) > 1:
             raise ConfigError(
                 f"weather.source = {self.weather.source!r} is one file, but {len(self.sites)} sites were given; use one site"
+            ).explained(
+                "one_file_many_sites", file=f"weather.source = {self.weather.source!r}", count=str(len(self.sites))
             )
         sweep = tuple(
             (str(k), tuple(v)) for k, v in (self.sweep.items() if isinstance(self.sweep, Mapping) else self.sweep)
         )
         for key, values in sweep:
             if not values:
-                raise ConfigError(f"sweep.{key} has no values")
+                raise ConfigError(f"sweep.{key} has no values").explained("sweep_empty", key=key)
             if repeated(values) is not None:
-                raise ConfigError(f"sweep.{key}: a value is repeated ({repeated(values)!r}); give each value once")
+                raise ConfigError(
+                    f"sweep.{key}: a value is repeated ({repeated(values)!r}); give each value once"
+                ).explained("sweep_repeated", key=key, value=repr(repeated(values)))
             param_class(key, sweep=True)
         object.__setattr__(self, "sweep", sweep)
         check_cases(self.case_count)
@@ -854,7 +859,15 @@ def scenario_from_text(text: str, where: str = "scenario") -> Scenario:
     try:
         data = tomllib.loads(text, parse_float=read_float)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+        at = re.search(r"\(at (?:line (\d+), column (\d+)|end of document)\)", str(exc))
+        err = ConfigError(f"not valid TOML: {exc}")
+        if at:
+            detail = str(exc)[: at.start()].strip()
+            if at[1]:
+                err.explained("toml_syntax", line=at[1], column=at[2], detail=detail)
+            else:
+                err.explained("toml_syntax_end", detail=detail)
+        raise err.within(where) from None
     if not data:
         raise ConfigError(
             f"{where}: the scenario file is empty (no site, design or section); give at least "

@@ -210,7 +210,7 @@ def free_air_loop(P, S, U, IT, consts, price, clean, month, p_out, acc, peaks, p
             s_pr[i] += a_pr
             s_cl[i] += a_cl
             acc[A_PUE, i], peaks[mo, i] = order_value(b_pue), order_value(b_peak)
-            if p_out.shape[0] > 1:
+            if p_out.shape[0] == nt:  # a row per hour (else one row: the hourly power is not kept)
                 for j in range(n):
                     p_out[t0 + j, i] = pf[j]
         if flags & 1:

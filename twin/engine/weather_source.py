@@ -102,6 +102,16 @@ def check_station(meta: dict[str, Any], site: sites.Site, source: str) -> None:
         raise weather.WeatherError(
             f"{where}; more than {number(STATION_REFUSE_KM)} km or {number(STATION_REFUSE_M)} m is another climate: "
             "run the file for its own site (a site file with its location, --site-dir)"
+        ).explained(
+            "station_far",
+            file=source,
+            station=f"{meta['latitude']:.2f}, {meta['longitude']:.2f}, {meta['elevation']:.0f} m",
+            km=f"{km:,.0f}",
+            dz=f"{dz:,.0f}",
+            site=repr(site.key),
+            location=f"{loc.latitude_deg:.2f}, {loc.longitude_deg:.2f}, {loc.elevation_m:.0f} m",
+            refuse_km=number(STATION_REFUSE_KM),
+            refuse_m=number(STATION_REFUSE_M),
         )
     if km > STATION_WARN_KM or dz > STATION_WARN_M:
         warnings.warn(
@@ -120,10 +130,10 @@ def check_for_run(ds: xr.Dataset, meta: dict[str, Any], site: sites.Site, source
     """
     n = ds.sizes["time"]
     if n not in (8760, 8784):
+        start = str(ds["time"].values[0])[:16]
         raise weather.WeatherError(
-            f"{source}: {n} hours from {str(ds['time'].values[0])[:16]}; a run needs one whole year "
-            "(8760 hours, or 8784 in a leap year)"
-        )
+            f"{source}: {n} hours from {start}; a run needs one whole year (8760 hours, or 8784 in a leap year)"
+        ).explained("not_a_year", file=source, hours=str(n), start=start)
     check_station(meta, site, source)
     warn_flags(meta, source)
 

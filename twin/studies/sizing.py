@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from twin.core.fmt import number, read_float, span
+from twin.core.fmt import number, read_typed, span
 from twin.core.params import ConfigError, Params, param
 from twin.money.economics import EconomicsParams, capital_recovery_factor, demand_cost, replacement_annuity
 from twin.money.economics import annual_cost as economics_annual_cost
@@ -111,6 +111,7 @@ class Target:
             raise ConfigError(f"target {self.kind}:{self.value}: {self.value} is not a finite number; give {what}")
         if not 0.0 <= self.value <= top:
             raise ConfigError(f"target {self.kind}:{number(self.value, grouped=False)} is out of range; give {what}")
+        object.__setattr__(self, "value", float(self.value))  # a typed number's text was for the message
 
     def __str__(self) -> str:
         return f"{number(self.value)} days" if self.kind == "days" else f"{self.kind} ≥ {100 * self.value:.1f} %"
@@ -120,7 +121,7 @@ def parse_target(text: str) -> Target:
     """``'hourly:0.8'``, ``'cfe:0.9'``, ``'annual:1'`` or ``'days:100'`` → :class:`Target`."""
     kind, sep, value = str(text).partition(":")
     try:
-        v: float | None = read_float(value)
+        v: float | None = read_typed(value)
     except ValueError:
         v = None
     if not sep or v is None:

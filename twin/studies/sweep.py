@@ -15,7 +15,7 @@ import csv
 import dataclasses
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from weather.readers import csv_problem, semicolon_problem
 
 __all__ = [
     "BLOCK",
+    "CaseList",
     "Layout",
     "check_list_size",
     "kernel_summary",
@@ -99,8 +100,35 @@ def parse_grid(spec: str) -> tuple[str, tuple[Any, ...]]:
     return key, values
 
 
-def read_case_list(path: str | Path, cases_per_row: int = 1) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    """A CSV file of cases: a header of dotted keys, one case per row → ``(keys, rows)``.
+class CaseList(tuple):
+    """A case list, ``(keys, rows)`` as :func:`run_sweep` takes it, that knows where its rows were
+    read: ``where`` (``--list cases.csv``) and ``lines``, each row's line in that file (blank lines
+    counted), so that a row's refusal names ``cases.csv:LINE``. Only ``(keys, rows)`` is the
+    study's (its checkpoint's fingerprint); a plain ``(keys, rows)`` tuple names a row by its number."""
+
+    where: str
+    lines: tuple[int, ...]
+
+    def __new__(cls, keys: tuple[str, ...], rows: list[tuple[Any, ...]], where: str, lines: Sequence[int]) -> CaseList:
+        self = super().__new__(cls, (keys, rows))
+        self.where, self.lines = where, tuple(lines)
+        return self
+
+
+def _nonblank_records(fh: Any) -> Iterator[tuple[int, list[str]]]:
+    """``(line, cells)`` of each CSV record with a non-blank cell, ``line`` the file's line it
+    starts on (1-based; a quoted cell may run over several lines)."""
+    reader = csv.reader(fh)
+    end = 0
+    for cells in reader:
+        start, end = end + 1, reader.line_num
+        if any(c.strip() for c in cells):
+            yield start, cells
+
+
+def read_case_list(path: str | Path, cases_per_row: int = 1) -> CaseList:
+    """A CSV file of cases: a header of dotted keys, one case per row → ``(keys, rows)`` (a
+    :class:`CaseList`: a row's refusal says ``FILE:LINE``). Blank lines are skipped.
 
     ``cases_per_row``: cases each row makes (sites × designs); a file of more rows than
     :data:`~twin.core.runtime.MAX_CASES` cases allow is refused while it is read, before a row
@@ -109,33 +137,34 @@ def read_case_list(path: str | Path, cases_per_row: int = 1) -> tuple[tuple[str,
     most = MAX_CASES // max(cases_per_row, 1) + 1  # the header and the most rows allowed
     try:
         with p.open(newline="", encoding="utf-8") as fh:
-            nonblank = (r for r in csv.reader(fh) if any(c.strip() for c in r))
-            lines = list(itertools.islice(nonblank, most + 1))
-            more = sum(1 for _ in nonblank) if len(lines) > most else 0  # counted, not kept
+            nonblank = _nonblank_records(fh)
+            records = list(itertools.islice(nonblank, most + 1))
+            more = sum(1 for _ in nonblank) if len(records) > most else 0  # counted, not kept
     except (OSError, ValueError, csv.Error) as exc:  # ValueError: not UTF-8
         raise ConfigError(f"--list {p}: {csv_problem(exc)}") from None
-    check_list_size(len(lines) - 1 + more, cases_per_row, f"--list {p}")
-    if len(lines) < 2:
+    check_list_size(len(records) - 1 + more, cases_per_row, f"--list {p}")
+    if len(records) < 2:
         raise ConfigError(f"--list {p}: needs a header of parameter keys and at least one row")
+    numbers, lines = zip(*records, strict=True)
     problem = semicolon_problem(lines[0], lines[1])
     if problem:
         raise ConfigError(f"--list {p}: {problem}")
     keys = tuple(k.strip() for k in lines[0])
+    header = f"--list {p}:{numbers[0]} (the header)"
     if len(set(keys)) != len(keys) or not all(keys):
         bad = next((f"column {i + 1} is empty" for i, k in enumerate(keys) if not k), None)
         bad = bad or next(f"key {k!r} is repeated" for i, k in enumerate(keys) if k in keys[:i])
-        raise ConfigError(f"--list {p}: header {','.join(keys)}: {bad}; give each key once")
-    for key in keys:  # a key's error is the header's, line 1, not the first row's
+        raise ConfigError(f"{header}: {bad}; give each key once")
+    for key in keys:  # a key's error is the header's, not the first row's
         try:
             param_class(key, sweep=True)
         except ConfigError as exc:
-            raise ConfigError(f"--list {p}: line 1 (the header): {exc}") from None
-    rows = []
-    for n, r in enumerate(lines[1:], start=2):
+            raise exc.within(header) from None
+    for n, r in zip(numbers[1:], lines[1:], strict=True):
         if len(r) != len(keys):
-            raise ConfigError(f"--list {p}: line {n} has {len(r)} values, the header {len(keys)}")
-        rows.append(tuple(_value(c) for c in r))
-    return keys, rows
+            raise ConfigError(f"--list {p}:{n}: {len(r)} values, the header (line {numbers[0]}) {len(keys)}")
+    rows = [tuple(_value(c) for c in r) for r in lines[1:]]
+    return CaseList(keys, rows, f"--list {p}", numbers[1:])
 
 
 def check_list_size(n_rows: int, cases_per_row: int, where: str) -> None:
@@ -237,15 +266,24 @@ def assemble(results: list[dict[str, np.ndarray]], lay: Layout) -> xr.Dataset:
     return xr.Dataset(data, coords=lay.coords)
 
 
-def _list_cases(base: Scenario, keys: Sequence[str], rows: Sequence[tuple]) -> tuple[list[Case], Layout]:
+def _row_place(case_list: tuple[Sequence[str], Sequence[tuple]], r: int) -> str:
+    """Where row ``r`` of a case list was read: ``--list cases.csv:7`` (:class:`CaseList`), or
+    ``the case list, row 3`` for a list given as a plain ``(keys, rows)``."""
+    if isinstance(case_list, CaseList):
+        return f"{case_list.where}:{case_list.lines[r]}"
+    return f"the case list, row {r + 1}"
+
+
+def _list_cases(base: Scenario, case_list: tuple[Sequence[str], Sequence[tuple]]) -> tuple[list[Case], Layout]:
     """Cases of a list study in (site, design, row) order, and its layout."""
+    keys, rows = case_list
     check_list_size(len(rows), len(base.sites) * len(base.designs), "the case list")
     per_row = []
-    for n, row in enumerate(rows, start=2):
+    for r, row in enumerate(rows):
         try:
             sc = dataclasses.replace(base, sweep=tuple((k, (v,)) for k, v in zip(keys, row, strict=True)))
         except ConfigError as exc:
-            raise ConfigError(f"--list line {n}: {exc}") from None
+            raise exc.within(_row_place(case_list, r)) from None
         per_row.append(sc.cases())
     n_sd = len(per_row[0])
     cases = [per_row[r][j] for j in range(n_sd) for r in range(len(rows))]
@@ -315,7 +353,7 @@ def run_sweep(
     cases: Any
     if case_list is not None:
         scenario = base
-        cases, lay = _list_cases(base, *case_list)
+        cases, lay = _list_cases(base, case_list)
         spec_cases: Any = [list(case_list[0]), [list(r) for r in case_list[1]]]
     else:  # a grid: each block a slice of its cases, read from the grid's columns
         scenario = sweep_scenario(base, grid)

@@ -733,3 +733,29 @@ def test_free_air_kernel_refuses_a_mechanical_load_without_a_cop(monkeypatch, no
     S[1, 20], S[2, 20], S[8, 20] = 0.0, mech, no_cop  # not too humid; trim + closed outdoor air; no COP
     out = [a.copy() if isinstance(a, np.ndarray) else tuple(x.copy() for x in a) for a in args[2:]]
     assert f(args[0].copy(), S, *out) == status
+
+
+@pytest.mark.parametrize("design", sorted(twin.engine.kernels.COMPILED_DESIGNS))
+@pytest.mark.parametrize("nt", [1, 8761])
+def test_a_kernel_given_hours_that_are_not_a_year_computes_them(design, nt):
+    """``facility_year`` takes :func:`facility_chain`'s arguments, any number of hours. Free air's
+    kernel took a one-row ``p_out`` for "hourly power not kept" and left a one-hour block's hourly
+    facility power uninitialised (10,492 kW for three cases of 6,250 … 10,111 kW); an hour count
+    that is not a year (8,761) is computed as any other."""
+    rng = np.random.default_rng(nt)
+    t_db, rh, p_air = rng.uniform(5.0, 30.0, nt), rng.uniform(20.0, 80.0, nt), np.full(nt, 101_325.0)
+    wx = {"t_db": t_db[None, :], "rh": rh[None, :], "p_air": p_air[None, :]}
+    wx.update({k: np.atleast_2d(v) for k, v in derive_psychrometrics(t_db, rh, p_air).items()})
+    d = get_design(design)
+    facs = [ITParams(utilisation=u) for u in (0.3, 0.6, 0.9)]
+    fac, ele, coo = stack_columns(facs), stack_columns([ElectricalParams()]), stack_columns([d.params()])
+    kw = np.asarray([f.design_kw for f in facs], dtype=float)[:, None]
+    u = utilisation_profile(
+        (np.arange(nt) % 24)[None, :], fac["utilisation"], facs[0].profile, fac["diurnal_amplitude"]
+    )
+    got = facility_year(d, wx, fac, ele, coo, kw, u, len(facs))
+    assert got is not None, "the kernel handed the block back"
+    ref = facility_chain(d, wx, fac, ele, coo, kw, u)
+    p = np.broadcast_to(ref["p_facility"], (len(facs), nt))
+    np.testing.assert_allclose(got["p_facility"], p, rtol=RTOL)
+    np.testing.assert_allclose(got["sums"]["p_facility"], p.sum(axis=-1), rtol=RTOL)

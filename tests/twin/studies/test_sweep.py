@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -95,16 +96,68 @@ def test_case_list_rows(tmp_path):
 def test_case_list_errors_name_the_line(tmp_path):
     f = tmp_path / "bad.csv"
     f.write_text("facility.utilisation\n0.5\n1.5\n")
-    with pytest.raises(ConfigError, match=r"line 3.*utilisation = 1\.5"):
+    with pytest.raises(ConfigError, match=r"^--list .*bad\.csv:3: .*utilisation = 1\.5"):
         run_sweep(BASE, case_list=read_case_list(f), progress=False)
     f.write_text("facility.utilisation,facility.idle_fraction\n0.5\n")
-    with pytest.raises(ConfigError, match="line 2 has 1 values"):
+    with pytest.raises(ConfigError, match=r"bad\.csv:2: 1 values, the header \(line 1\) 2$"):
         read_case_list(f)
     f.write_text("x,y\n1,2\n")  # a key's error is in the header, line 1 (it said "line 2")
-    with pytest.raises(
-        ConfigError, match=r"^--list .*bad\.csv: line 1 \(the header\): sweep key 'x' is not a parameter"
-    ):
+    with pytest.raises(ConfigError, match=r"^--list .*bad\.csv:1 \(the header\): sweep key 'x' is not a parameter"):
         read_case_list(f)
+
+
+def test_a_case_list_error_names_the_file_and_its_real_line(tmp_path):
+    """A row's refusal said "--list line 3" (no file) and counted only the non-blank lines: it
+    says FILE:LINE of the line the row is on, blank lines and lines of empty cells counted."""
+    f = tmp_path / "gaps.csv"
+    f.write_text("\nfacility.utilisation,facility.it_capacity_kw\n\n0.5,5000\n , \n\n1.5,5000\n")
+    with pytest.raises(ConfigError) as caught:
+        run_sweep(BASE, case_list=read_case_list(f), progress=False)
+    assert str(caught.value) == (
+        f"--list {f}:7: sweep facility.utilisation, facility.it_capacity_kw: facility.utilisation = 1.5 is out of "
+        "range; allowed 0 … 1"
+    )
+    assert caught.value.kind == "out_of_range"  # its parts kept: the dashboard's Chinese says it
+    f.write_text('facility.utilisation,facility.idle_fraction\n\n0.5,"0.1\n"\n0.6\n')  # a cell over two lines
+    with pytest.raises(ConfigError, match=rf"^--list {re.escape(str(f))}:5: 1 values, the header \(line 1\) 2$"):
+        read_case_list(f)
+    f.write_text("\n\nx\n0.5\n")
+    with pytest.raises(ConfigError, match=r"gaps\.csv:3 \(the header\): sweep key 'x' is not a parameter"):
+        read_case_list(f)
+    with pytest.raises(ConfigError, match=r"^the case list, row 2: sweep facility\.utilisation: .* = 1\.5 is out"):
+        run_sweep(BASE, case_list=(("facility.utilisation",), [(0.5,), (1.5,)]), progress=False)
+
+
+CASES_WITH_GAPS = "facility.utilisation,facility.it_capacity_kw\n\n0.5,5000\n , \n0.8,20000\r\n\n0.65,1e4\n"
+MAINS_LIST_PART = "749e71fdb312b2179746666ac598e29ddc248809c0917d28ca4dcb6e713fd008"
+"""The checkpoint fingerprint's ``list`` part of :data:`CASES_WITH_GAPS` as main's code (session
+15, a plain ``(keys, rows)`` from ``read_case_list``) wrote it into ``study.json``."""
+
+
+def test_a_checkpoint_of_a_case_list_written_before_line_numbers_resumes(tmp_path, capsys):
+    """The case list is part of a checkpoint's fingerprint: the list read with its lines (a
+    CaseList) is the same study as the plain (keys, rows) main wrote, so its checkpoint resumes."""
+    f = tmp_path / "cases.csv"
+    f.write_bytes(CASES_WITH_GAPS.encode())
+    case_list = read_case_list(f)
+    assert case_list.lines == (3, 5, 7)
+    base = Scenario(sites=("karamay",), designs=("free_air",))
+    out = tmp_path / "l.nc"
+
+    def interrupt(i):
+        if i == 1:
+            raise Stop
+
+    old = (tuple(case_list[0]), list(case_list[1]))  # what main's read_case_list returned
+    with pytest.raises(Stop):
+        run_sweep(base, case_list=old, output=out, block=1, progress=False, on_block=interrupt)
+    saved = json.loads((tmp_path / "l.nc.checkpoint" / "study.json").read_text())
+    assert saved["parts"]["list"] == MAINS_LIST_PART
+    computed = []
+    ds = run_sweep(base, case_list=case_list, output=out, block=1, progress=False, on_block=computed.append)
+    assert computed == [2]  # rows 0 and 1 loaded from main's checkpoint
+    assert "resuming from" in capsys.readouterr().err
+    assert list(ds["facility.it_capacity_kw"].values) == [5000, 20000, 10000.0]
 
 
 def test_a_case_list_not_utf8_or_semicolon_separated_is_one_line(tmp_path):
@@ -119,11 +172,11 @@ def test_a_case_list_not_utf8_or_semicolon_separated_is_one_line(tmp_path):
     f.write_text("facility.utilisation,facility.utilisation\n0.5,0.6\n")
     with pytest.raises(
         ConfigError,
-        match=r"header facility\.utilisation,facility\.utilisation: key 'facility\.utilisation' is repeated",
+        match=r"cases\.csv:1 \(the header\): key 'facility\.utilisation' is repeated; give each key once$",
     ):
         read_case_list(f)
     f.write_text("facility.utilisation,\n0.5,0.6\n")
-    with pytest.raises(ConfigError, match=r"header facility\.utilisation,: column 2 is empty; give each key once"):
+    with pytest.raises(ConfigError, match=r"cases\.csv:1 \(the header\): column 2 is empty; give each key once$"):
         read_case_list(f)
     f.write_text("facility.utilisation;facility.idle_fraction\n0,5;0,2\n")
     with pytest.raises(
