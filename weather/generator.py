@@ -256,7 +256,6 @@ class Variability:
     wind_hourly_lag2: float | None = None
     t_dew_hourly_lag1: float | None = None
     t_dew_hot_slope: float | None = None
-    t_dew_range_pcorr: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
@@ -662,17 +661,6 @@ CLEARNESS_LAG1 = 0.3
 
 DTR_MIN = 0.5
 """Smallest daily temperature range, K (assumption: an overcast, foggy day still has some)."""
-
-
-SHARE_BOUND = 0.95
-"""Bound of the share of the day's clearness score in its dew-point score, as a fraction of what its
-correlation with the temperature leaves, ``√(1 − ρ²)`` (each way; assumption: some of the day's
-humidity stays its own)."""
-
-
-RANGE_DEW_ITERATIONS = 5
-"""Corrections of the share of the clearness score in the day's dew point until the generated partial
-correlation of the day's range with its dew point is ``t_dew_range_pcorr`` (assumption)."""
 
 
 def extreme_anomalies(
@@ -1375,41 +1363,6 @@ def monthly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return np.sqrt(np.bincount(month, weights=_about_month_mean(daily, month) ** 2, minlength=12) / (n - 1))
 
 
-def partial_corr_by_month(y: np.ndarray, x: np.ndarray, z: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Partial correlation per month of two daily series given a third, over the month and its two
-    neighbours, shape (12,).
-
-    Parameters
-    ----------
-    y, x, z : numpy.ndarray
-        One value per day each (e.g. the daily range of the dry bulb, K, the day's mean dew point
-        and its mean dry bulb, °C).
-    month : numpy.ndarray of int
-        Month of each day, 0 … 11.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(r_yx − r_yz r_xz) / √((1 − r_yz²)(1 − r_xz²))`` of the deviations of the three from
-        their months' means, the correlations ``r`` over the days of months ``m − 1, m, m + 1``
-        (cyclic): ``t_dew_range_pcorr`` of :class:`Variability` for the range, the dew point and
-        the mean dry bulb.
-    """
-    dev = [_about_month_mean(np.asarray(v, dtype=float), month) for v in (y, x, z)]
-
-    def around(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        s = np.bincount(month, weights=a * b, minlength=12)
-        return np.roll(s, 1) + s + np.roll(s, -1)
-
-    var = [around(d, d) for d in dev]
-
-    def corr(i: int, j: int) -> np.ndarray:
-        return around(dev[i], dev[j]) / np.sqrt(np.maximum(var[i] * var[j], 1e-24))
-
-    r_yx, r_yz, r_xz = corr(0, 1), corr(0, 2), corr(1, 2)
-    return (r_yx - r_yz * r_xz) / np.sqrt(np.maximum((1.0 - r_yz**2) * (1.0 - r_xz**2), 1e-12))
-
-
 def _about_month_mean(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return daily - (np.bincount(month, weights=daily, minlength=12) / np.bincount(month, minlength=12))[month]
 
@@ -1837,28 +1790,6 @@ def typical_year(
             gain, factor = _bounded_gain(gain, factor)
             anom_t = anom_t * factor
 
-    if var.t_dew_range_pcorr is not None:
-        # Clear days bring dry air, and dry air lets the night cool: the day's dew-point score takes
-        # a share c of the day's clearness score (which sets its range), keeping its correlation
-        # with the temperature, c per month drawn until the partial correlation of the day's range
-        # with its mean dew point, given its mean dry bulb, is the record's.
-        target_pc = np.asarray(var.t_dew_range_pcorr, dtype=float)
-        room = np.sqrt(1.0 - rho**2)
-        c_month = np.zeros(12)
-        day_t = t_db.reshape(n_days, 24)
-        for _ in range(RANGE_DEW_ITERATIONS):
-            c = np.clip(mean_preserving_daily(c_month, year), -SHARE_BOUND * room, SHARE_BOUND * room)
-            z_shared = rho * z_t + c * z_k + np.sqrt(np.maximum(room**2 - c**2, 0.0)) * z_dew
-            z_td = z_shared
-            td_base = dew_base(dew_gain)
-            got = partial_corr_by_month(
-                day_t.max(axis=1) - day_t.min(axis=1),
-                td_base.reshape(n_days, 24).mean(axis=1),
-                day_t.mean(axis=1),
-                mon_d,
-            )
-            gap = target_pc - got
-            c_month = c_month + (np.roll(gap, 1) + gap + np.roll(gap, -1)) / 3.0
     # Afternoon drying: the dew point falls by κ K per K that the air warms above its daily mean
     # (the growing boundary layer mixes drier air down), with zero daily mean.
     warm = (amplitude * np.maximum(shape, 0.0)).reshape(n_days, 24)
@@ -2065,15 +1996,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         t_dew_hot_slope=round(hot_dew_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()), 2),
-        t_dew_range_pcorr=tuple(
-            round(float(x), 3)
-            for x in partial_corr_by_month(
-                (daily_max - daily_min).to_numpy(),
-                ds["t_dp"].to_series().resample("D").mean().to_numpy(),
-                t.to_numpy(),
-                daily_max.index.month.to_numpy() - 1,
-            )
-        ),
         t_dew_hourly_lag1=_in_range_or_none(
             "t_dew_hourly_lag1", round(residual_lags(day_residual(ds["t_dp"].to_numpy(), day_month), (1,))[0], 3)
         ),
