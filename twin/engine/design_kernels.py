@@ -27,9 +27,9 @@ import numpy as np
 
 from twin.building.cooling.air_management import from_columns
 from twin.building.cooling.chilled_water import chilled_water_plant, chilled_water_state
-from twin.building.cooling.components import CP_AIR, ENVELOPES, H_FG, vapour_compression_power
+from twin.building.cooling.components import CP_AIR, ENVELOPES, H_FG, at_hours, vapour_compression_power
 from twin.building.cooling.curves import FAN_CURVES, PUMP_CURVES
-from twin.building.cooling.free_air import free_air_state
+from twin.building.cooling.free_air import EVAPORATIVE, free_air_state, warm_hours
 from twin.building.cooling.indirect_evap import indirect_evap_state
 from twin.building.electrical import indoor_losses as indoor_losses_reference
 from twin.building.facility import hall_air, installed_it
@@ -53,8 +53,10 @@ from twin.engine.kernel_parts import (
     it_power,
     kernel_scratch,
     open_sums,
+    per_case,
     run_kernel,
     shared_rows,
+    value_key,
 )
 
 __all__ = [
@@ -63,8 +65,10 @@ __all__ = [
     "CYCLE_ROWS",
     "INDIRECT_EVAP_ROWS",
     "INDIRECT_EVAP_STATE",
+    "air_part_states",
     "air_rows",
     "air_state",
+    "air_states",
     "chilled_water_case",
     "chilled_water_cycle_loop",
     "chilled_water_hour",
@@ -525,8 +529,14 @@ def air_state(wx: Any, coo: Any) -> tuple[list[Any], Any, Any]:
     trim's COP in the hours any case may run it (too humid, or trim after evaporation), and the
     hall's supply approach and ΔT units K (:func:`~twin.building.cooling.air_management.from_columns`).
     Free air's and the liquid designs' auxiliary air system's."""
+    return _air_state(wx, coo, free_air_state(wx, coo))
+
+
+def _air_state(wx: Any, coo: Any, st: dict[str, Any], own_rows: bool = False) -> tuple[list[Any], Any, Any]:
+    """:func:`air_state` from the :func:`~twin.building.cooling.free_air.free_air_state` ``st``;
+    ``own_rows``: each row's COP in the hours that row may run it only (+inf in the others, as
+    a state of that row alone has it), not in the hours any row may."""
     d_s, dt_units, _ = from_columns(coo)
-    st = free_air_state(wx, coo)
     may_run = (st["too_humid"] | (st["trim_per_kg"] > 0.0)).astype(float)
     _, cop = vapour_compression_power(
         may_run,
@@ -536,6 +546,8 @@ def air_state(wx: Any, coo: Any) -> tuple[list[Any], Any, Any]:
         coo["eta_isentropic"],
         coo["eta_motor"],
     )
+    if own_rows:
+        cop = np.where(may_run > 0.0, cop, np.inf)
     state = [
         st["t_supply"],
         st["too_humid"],
@@ -547,6 +559,62 @@ def air_state(wx: Any, coo: Any) -> tuple[list[Any], Any, Any]:
         *_inv_cop(cop),
     ]
     return state, d_s, dt_units
+
+
+def air_states(wx: Any, sets: list[dict[str, Any]]) -> list[np.ndarray]:
+    """:func:`air_state`'s rows of each of the cooling column sets ``sets`` (one value per
+    column each; equal but for :data:`~twin.building.cooling.free_air.EVAPORATIVE`) as an
+    ``(n_state, time)`` matrix per set, the same values bit for bit: the first set's over the
+    year, the others' in its warm hours only (:func:`~twin.building.cooling.free_air.warm_hours`,
+    the only hours in which they differ), in one call on those hours' weather with their values
+    stacked as rows, and the first set's rows in the other hours. A sweep of evaporative
+    effectiveness pays one year's state and a few hundred hours per further value, not a year
+    per value."""
+    st = free_air_state(wx, sets[0])
+    base = _air_state(wx, sets[0], st)[0]
+    nt = np.shape(wx["t_db"])[-1]
+    S = np.empty((len(base), nt))
+    for k, row in enumerate(base):
+        S[k] = np.reshape(np.broadcast_to(row, (1, nt)), -1)
+    hours = warm_hours(st)
+    if len(sets) == 1 or hours.size == 0:
+        return [S] * len(sets)
+    stacked = {**sets[0], **{k: np.concatenate([np.reshape(s[k], (1, 1)) for s in sets[1:]]) for k in EVAPORATIVE}}
+    sub = {k: at_hours(v, hours) for k, v in wx.items()}
+    warm = _air_state(sub, stacked, free_air_state(sub, stacked), own_rows=True)[0]
+    W = np.stack([np.broadcast_to(row, (len(sets) - 1, hours.size)) for row in warm], axis=1)  # (set, state, hour)
+    out = [S]
+    for Wj in W:
+        Sj = S.copy()
+        Sj[:, hours] = Wj
+        out.append(Sj)
+    return out
+
+
+def air_part_states(block: Block, sets: list[dict[str, Any]]) -> list[np.ndarray | None]:
+    """The :func:`air_state` rows of each part of a batch of one site (an ``(n_state, time)``
+    matrix), from the parts' cooling columns ``sets``, where parts of one value per column
+    share all but :data:`~twin.building.cooling.free_air.EVAPORATIVE` and differ in those
+    (:func:`air_states` computes them together); None for the other parts (a part of several
+    values of a column, or one whose state no other part's shares all but those): they compute
+    their own (:func:`~twin.engine.kernel_parts.hourly_state`). Only the columns that are not
+    one object in every part (a column of the batch with one value is) are compared."""
+    out: list[np.ndarray | None] = [None] * len(sets)
+    if len(sets) < 2 or np.shape(block.wx["t_db"])[0] != 1:
+        return out
+    varying = [k for k in sets[0] if any(s[k] is not sets[0][k] for s in sets)]
+    groups: dict[Any, dict[Any, list[int]]] = {}
+    for j, s in enumerate(sets):
+        if not per_case([s[k] for k in varying]):
+            rest = value_key([s[k] for k in varying if k not in EVAPORATIVE])
+            groups.setdefault(rest, {}).setdefault(value_key([s[k] for k in EVAPORATIVE]), []).append(j)
+    for by_value in groups.values():
+        if len(by_value) > 1:
+            js = list(by_value.values())
+            for S, same in zip(air_states(block.wx, [sets[j[0]] for j in js]), js, strict=True):
+                for j in same:
+                    out[j] = S
+    return out
 
 
 def air_rows(coo: Any, q_design: Any, dt_units: Any) -> list[Any]:

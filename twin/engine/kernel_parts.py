@@ -93,6 +93,7 @@ __all__ = [
     "open_sums",
     "order_bits",
     "order_value",
+    "per_case",
     "reassociating",
     "rows_nonnegative",
     "run_kernel",
@@ -485,10 +486,13 @@ def by_hour(a: Any, m: int, nt: int) -> np.ndarray:
 def state_groups(state: Sequence[Any], m: int, nt: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """The cases of a block grouped by equal hourly state: ``[(case indices, S (n_state, time))]``.
 
-    ``state``: arrays broadcastable to (case, time). One group when every array is shared by
-    the block (a row of (1, time)); else one per distinct set of rows (a packed block of a
-    cooling-parameter sweep).
+    ``state``: arrays broadcastable to (case, time), or the block's ``(n_state, time)`` float
+    matrix itself (taken as it is, not copied: a kernel never writes to ``S``). One group when
+    every array is shared by the block (a row of (1, time)); else one per distinct set of rows
+    (a packed block of a cooling-parameter sweep).
     """
+    if isinstance(state, np.ndarray) and state.shape[1:] == (nt,) and state.dtype == np.float64:
+        return [(np.arange(m), np.ascontiguousarray(state))]
     if all(np.ndim(s) < 2 or np.shape(s)[0] == 1 for s in state):  # one state for the block: rows copied in
         S = np.empty((len(state), nt))
         for k, s in enumerate(state):
@@ -667,14 +671,14 @@ def column_cut(a: Any, start: int, stop: int) -> Any:
     return a[:1] if bool(np.all(a == a[0])) else a
 
 
-def _per_case(v: Any) -> bool:
+def per_case(v: Any) -> bool:
     """Whether ``v`` (arrays, mappings and sequences of them) holds a column that differs per case."""
     if isinstance(v, np.ndarray):
         return v.ndim >= 1 and v.shape[0] > 1
     if isinstance(v, Mapping):
-        return any(_per_case(x) for x in v.values())
+        return any(per_case(x) for x in v.values())
     if isinstance(v, list | tuple):
-        return any(_per_case(x) for x in v)
+        return any(per_case(x) for x in v)
     return False
 
 
@@ -689,7 +693,7 @@ def hourly_state(block: Block, fn: Callable[..., Any], *args: Any) -> Any:
     ``fn`` reads besides the weather (the cooling columns after the hall's air management, the
     design heat…).
     """
-    if block.states is None or block.weather is None or len(block.weather) != 1 or _per_case(args):
+    if block.states is None or block.weather is None or len(block.weather) != 1 or per_case(args):
         return fn(block.wx, *args)
     key = (fn.__module__, fn.__qualname__, block.weather, value_key(args))
     return block.states.get(key, lambda: fn(block.wx, *args))

@@ -45,7 +45,14 @@ from twin.building.cooling.curves import FAN_CURVES
 from twin.building.facility import hall_air, installed_it
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import kernel_helper, use_compiled
-from twin.engine.design_kernels import _design_heat, air_rows, air_state, chilled_water_kernel, indirect_evap_kernel
+from twin.engine.design_kernels import (
+    _design_heat,
+    air_part_states,
+    air_rows,
+    air_state,
+    chilled_water_kernel,
+    indirect_evap_kernel,
+)
 from twin.engine.kernel_parts import (
     A_PUE,
     MAX_FLOAT,
@@ -248,18 +255,21 @@ def air_hour_rows(S, t0, n, case_key, consts, lk, s3, fk, c_mech, c_cool, c_wate
 def _free_air(block: Block) -> dict[str, Any] | list[dict[str, Any] | None] | None:
     """Free air's entry of :data:`COMPILED_DESIGNS`; with ``block.parts`` (a batch of blocks of
     one site) the per-case columns are computed once for the batch and each block's hourly state
-    from its own cooling columns (:data:`BATCHED_DESIGNS`), a result per block."""
+    from its own cooling columns (:data:`BATCHED_DESIGNS`), a result per block: blocks whose
+    cooling differs in the evaporative parameters alone share the state's computation
+    (:func:`~twin.engine.design_kernels.air_part_states`)."""
     design, wx, fac, ele, coo, design_kw, u, m, grid, want_hourly = block[:10]
     nt = int(np.shape(wx["t_db"])[-1])
     installed, overclock = installed_it(design, fac, coo, design_kw, nt)
     coo = {**coo, **hall_air(design.name, fac, coo, wx["p_air"])}  # as facility_chain does
     d_s, dt_units, _ = from_columns(coo)  # as air_state reads them
+    bounds = block.parts or ((0, m),)
+    sets = [coo if (lo, hi) == (0, m) else {k: column_cut(v, lo, hi) for k, v in coo.items()} for lo, hi in bounds]
 
     def state(lo: int, hi: int) -> Any:  # a block's hourly state, from its own cooling columns
-        part = coo if (lo, hi) == (0, m) else {k: column_cut(v, lo, hi) for k, v in coo.items()}
-        return hourly_state(block, air_state, part)[0]
+        return hourly_state(block, air_state, sets[bounds.index((lo, hi))])[0]
 
-    parts = [((lo, hi), state) for lo, hi in block.parts or ((0, m),)]
+    parts = [(b, state if rows is None else rows) for b, rows in zip(bounds, air_part_states(block, sets), strict=True)]
     q_design = _design_heat(design_kw, ele)
     P = case_matrix([*shared_rows(fac, ele, design_kw, overclock), d_s, *air_rows(coo, q_design, dt_units)], m)
     consts = np.array([CP_AIR, T_INLET_REF, DT_CHIP_AIR, *FAN_CURVES[str(coo["fan_control"])]], dtype=float)

@@ -677,7 +677,9 @@ def annual_kpis(
     the per-case columns, the hall's air and the kernel's parameter matrix computed once for the
     batch, each block's hourly state from its own cooling columns).
     Blocks of equal weather and cooling parameters share one hourly state
-    (:class:`~twin.engine.kernel_parts.StateMemo`, for this call only). Called from the main
+    (:class:`~twin.engine.kernel_parts.StateMemo`, for this call only); free air's blocks of
+    a batch whose cooling differs in the evaporative parameters alone compute their states
+    together (:func:`~twin.engine.design_kernels.air_states`). Called from the main
     thread, it pauses Python's cyclic garbage collector for the run and restores it after
     (:func:`_cyclic_gc_paused`).
 

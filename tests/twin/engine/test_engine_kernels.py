@@ -759,3 +759,65 @@ def test_a_kernel_given_hours_that_are_not_a_year_computes_them(design, nt):
     p = np.broadcast_to(ref["p_facility"], (len(facs), nt))
     np.testing.assert_allclose(got["p_facility"], p, rtol=RTOL)
     np.testing.assert_allclose(got["sums"]["p_facility"], p.sum(axis=-1), rtol=RTOL)
+
+
+def test_states_that_differ_in_the_evaporative_parameters_alone_equal_their_own():
+    """air_states (one year's state and the warm hours of the others, stacked) gives bit for bit
+    each set's own air_state, on random hours with every mode, sets differing in evaporative
+    effectiveness and in whether evaporation runs at all (the first set's value among them)."""
+    from twin.building.cooling.free_air import EVAPORATIVE, warm_hours
+    from twin.engine.design_kernels import air_state, air_states
+
+    @settings(max_examples=25, deadline=None, derandomize=True)
+    @given(seed=st.integers(0, 2**32 - 1), k=st.integers(2, 5))
+    def check(seed, k):
+        rng = np.random.default_rng(seed)
+        wx = _weather(rng, 240)
+        base = _cooling(rng)
+        values = [(bool(rng.random() < 0.7), float(rng.choice([0.0, rng.uniform(0.0, 1.0)]))) for _ in range(k - 1)]
+        sets = [stack_columns([base])] + [
+            stack_columns([dataclasses.replace(base, **dict(zip(EVAPORATIVE, v, strict=True)))]) for v in values
+        ]
+        assert warm_hours(free_air_state(wx, sets[0])).size > 0
+        for got, s in zip(air_states(wx, sets), sets, strict=True):
+            want = air_state(wx, s)[0]
+            assert got.shape == (len(want), 240)
+            for g, w in zip(got, want, strict=True):
+                np.testing.assert_array_equal(g, np.broadcast_to(w, (1, 240))[0].astype(float))
+
+    check()
+
+
+def test_blocks_that_differ_in_the_evaporative_parameters_share_one_state_computation(monkeypatch):
+    """A batch of blocks whose cooling differs in evaporative effectiveness and whether evaporation
+    runs (and, between two groups, in the band's top): each group's states computed together
+    (one year's state and the others' warm hours, two calls of free_air_state per group), the
+    KPIs bit for bit those of every block computing its own state and equal to the reference."""
+    import twin.building.cooling.free_air as fa
+    import twin.engine.design_kernels as dk
+
+    sc = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(
+            ("cooling.free_air.t_supply_max", (25.0, 27.0)),
+            ("cooling.free_air.evaporative", (True, False)),
+            ("cooling.free_air.evap_effectiveness", (0.55, 0.9)),
+            ("facility.utilisation", tuple(np.linspace(0.3, 1.0, 64).round(6))),
+        ),
+    )
+    wx = prepare_weather(sc)
+    calls: list[int] = []
+    real = fa.free_air_state
+    monkeypatch.setattr(dk, "free_air_state", lambda w, p: calls.append(np.shape(w["t_db"])[-1]) or real(w, p))
+    handled = _count_kernel_blocks(monkeypatch)
+    shared = annual_kpis(sc, weather=wx, kernel="numba")
+    assert len(handled) == 8 and all(handled)
+    nt = wx["qingyang"][0].sizes["time"]
+    assert sorted(calls)[-2:] == [nt, nt] and len(calls) == 4 and max(sorted(calls)[:2]) < nt / 10
+    with monkeypatch.context() as mp:
+        mp.setattr(twin.engine.kernels, "air_part_states", lambda block, sets: [None] * len(sets))  # each its own
+        alone = annual_kpis(sc, weather=wx, kernel="numba")
+    for k in alone.data_vars:
+        np.testing.assert_array_equal(shared[k].to_numpy(), alone[k].to_numpy(), err_msg=k)
+    _assert_kpis_equal(shared, annual_kpis(sc, weather=wx, kernel="reference"))

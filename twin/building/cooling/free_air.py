@@ -47,7 +47,7 @@ from twin.core.memo import LRU, of_values, of_weather
 from twin.core.params import ConfigError, param
 from weather import psychrometrics as psy
 
-__all__ = ["ConvergenceError", "FreeAirParams", "free_air_state", "simulate_free_air"]
+__all__ = ["EVAPORATIVE", "ConvergenceError", "FreeAirParams", "free_air_state", "simulate_free_air", "warm_hours"]
 
 MAX_ITERATIONS = 50
 """Iterations of the supply-temperature fixed point with too little trim (it contracts ≈ 10× per step)."""
@@ -282,6 +282,29 @@ def free_air_state(wx: Weather, p: Columns) -> dict[str, np.ndarray]:
     The compiled kernel (:mod:`twin.engine.kernels`) takes the load part from here.
     """
     return _state(wx, p)[0]
+
+
+EVAPORATIVE = ("evaporative", "evap_effectiveness")
+"""The parameters :func:`free_air_state` reads in the warm hours only (:func:`warm_hours`)."""
+
+
+def warm_hours(state: dict[str, np.ndarray]) -> np.ndarray:
+    """The hours (indices on the last axis) in which a :func:`free_air_state` is warm for some
+    case: the outdoor air not too humid and warmer than the band's top (modes 2–4: evaporative,
+    evaporative + trim, outdoor + trim).
+
+    Notes
+    -----
+    Only in these hours does the state read :data:`EVAPORATIVE` (how far direct evaporation
+    cools the air towards the band's top, and the trim and water that follow); which hours
+    are warm depends on the weather, the setpoints and the envelope, not on them. So in every
+    other hour the state of parameters that differ from this state's in :data:`EVAPORATIVE`
+    alone is this state, and each hour's state depends on that hour's weather alone: such a
+    state is this one with :func:`free_air_state` of the warm hours' weather written into
+    those hours (:func:`twin.engine.design_kernels.air_states`).
+    """
+    mode = state["mode"]
+    return _any_hours((mode >= 2) & (mode <= 4))
 
 
 def simulate_free_air(
