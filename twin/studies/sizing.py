@@ -1418,9 +1418,10 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     target's right-hand side, and the reduced LP's is (its cost rises convexly in its own target),
     but each point here is the engine's full-year cost of the LP's base at the LP target the
     correction chose: the gap between the engine's share of a base and the LP's share on the
-    representative days (about 2 points at 80–90 % on the Qingyang example, 0 at 95 %) and the
-    engine's dispatch cost against the LP's (2.6–4.9 % above it there) change from base to base,
-    and each point lands anywhere in the band above its target. With ``representative_days = 0``,
+    representative days (on the Qingyang example about 2 points at 80–90 %, 0 at 95–96 %: cyclic
+    days cannot carry energy from one day into the next, which matters more the higher the target)
+    and the engine's cost against the LP's estimate (2.3–5.0 % above it there: the timing of the
+    imports) change from base to base, and each point lands anywhere in the band above its target. With ``representative_days = 0``,
     a flat price and no demand charge the engine reproduces the LP, and the marginal cost does not
     fall (tested).
 
@@ -1475,8 +1476,8 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     ds.attrs.update(target_kind=kind, site=inp.site_key, check_dispatch=sp.check_dispatch)
     ds = _label(ds, table)
     ds["marginal_cost"].attrs["comment"] = (
-        "difference of the engine's full-year costs of two sized bases; not always non-decreasing "
-        "(falling_marginal), as a linear programme's marginal cost is, when the LP solves on representative days"
+        "difference of the engine's full-year costs of two sized bases; with the LP on representative days it "
+        "can fall from one point to the next, unlike a linear programme's marginal cost (falling_marginal)"
     )
     return ds
 
