@@ -669,6 +669,9 @@ class SizingLP:
         t0 = time.perf_counter()
         if self.row is not None:
             self.h.changeRowBounds(self.row, self.rhs(target), highspy.kHighsInf)
+        # HiGHS 1.x compares time_limit with the object's run time summed over every run (ERGO-Code/HiGHS#1477):
+        # the limit is per solve, so it counts from this run's start.
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(self.sp.time_limit_s))
         self.h.run()
         status = self.h.getModelStatus()
         seconds = time.perf_counter() - t0

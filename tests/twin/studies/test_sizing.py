@@ -106,6 +106,32 @@ def test_lp_prices_storage_power_so_it_sizes_no_more_than_the_dispatch_uses():
     assert free["storage_mw"] == 0.0
 
 
+def test_each_solve_gets_the_whole_time_limit():
+    """HiGHS counts its time limit against the run time summed over every run of one object, so the
+    re-solves of a frontier or a correction loop ran out of time together (a full-year frontier,
+    --rep-days 0, printed every point "infeasible" once 120 s had passed). Each solve sets the
+    limit from its own start."""
+
+    class Spy:
+        def __init__(self, h):
+            self.h, self.limits = h, []
+
+        def __getattr__(self, name):
+            return getattr(self.h, name)
+
+        def setOptionValue(self, key, value):
+            if key == "time_limit":
+                self.limits.append(value - self.h.getRunTime())
+            return self.h.setOptionValue(key, value)
+
+    sp = SizingParams(time_limit_s=7.0)
+    lp = SizingLP(_sun_first(2), "hourly", sp, IDEAL, ECON)
+    spy = lp.h = Spy(lp.h)
+    for t in (0.5, 0.7, 0.9):
+        lp.solve(Target("hourly", t))
+    assert spy.limits == pytest.approx([7.0] * 3)
+
+
 def test_lp_cycle_limit_hand_built():
     """Half a cycle a day: discharging 12 MWh needs 24 MWh of storage."""
     st = dataclasses.replace(IDEAL, max_cycles_per_day=0.5)
