@@ -1476,7 +1476,12 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
         ),
     )
     ds["design"].attrs.update(units="1", long_name="cooling design")
-    ds.attrs.update(target_kind=kind, site=inp.site_key, check_dispatch=sp.check_dispatch)
+    ds.attrs.update(
+        target_kind=kind,
+        site=inp.site_key,
+        check_dispatch=sp.check_dispatch,
+        representative_days=sp.representative_days,
+    )
     ds = _label(ds, table)
     ds["marginal_cost"].attrs["comment"] = (
         "difference of the engine's full-year costs of two sized bases; with the LP on representative days it "
@@ -1523,12 +1528,19 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
     falls = falling_marginal(ds)
     if falls:
         where = "; ".join(f"{d} at {', '.join(_fmt_measure(kind, t) for t in ts)}" for d, ts in falls.items())
-        note += (
-            f"\nthe marginal cost falls ({where}): each point is the engine's full-year cost of a base the LP "
-            "sized on representative days, and how far the engine's share and cost of a base lie from the LP's "
-            "varies from base to base (the LP's own cost is convex in its target); --rep-days 0 sizes on the "
-            "full year"
-        )
+        if ds.attrs.get("representative_days", 0):
+            why = (
+                "each point is the engine's full-year cost of a base the LP sized on representative days, and how "
+                "far the engine's share and cost of a base lie from the LP's varies from base to base (the LP's "
+                "own cost is convex in its target); --rep-days 0 sizes on the full year"
+            )
+        else:
+            why = (
+                "each point is the engine's cost of the LP's base, and the engine's dispatch times the imports "
+                "differently from the LP's (the LP's own cost is convex in its target); each point also lands "
+                "anywhere in the band above its target"
+            )
+        note += f"\nthe marginal cost falls ({where}): {why}"
     return rows, header, note
 
 

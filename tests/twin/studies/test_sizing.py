@@ -331,7 +331,10 @@ def test_the_frontiers_marginal_cost_rises_where_the_engine_reproduces_the_lp(sh
     bumped = ds.copy(deep=True)
     bumped["marginal_cost"][0, 3] = 0.5 * float(bumped["marginal_cost"][0, 2])
     assert falling_marginal(bumped) == {"free_air": [0.75]}
-    assert "the marginal cost falls (free_air at 75.0 %)" in sizing.frontier_rows(bumped)[2]
+    note = sizing.frontier_rows(bumped)[2]
+    assert "the marginal cost falls (free_air at 75.0 %): each point is the engine's cost of the LP's base" in note
+    bumped.attrs["representative_days"] = 36
+    assert "a base the LP sized on representative days" in sizing.frontier_rows(bumped)[2]
 
 
 # ------------------------------------------------------------------ the correction loop: band and monotone cost
