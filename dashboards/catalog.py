@@ -270,15 +270,17 @@ _TEXT = {
     "run_pareto": ("Compute the frontier (about a minute)", "计算帕累托前沿（约一分钟）"),
     "idle_storage_paid": (
         "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy). "
-        "Storage is priced per MWh of energy ({price} CNY/Wh), so its {mwh} MWh are counted in the cost.",
-        "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量）。储能按能量容量计价（{price} 元/Wh），"
-        "其 {mwh} MWh 的成本计入总成本。",
+        "Storage is priced per Wh of energy ({price} CNY/Wh) and per W of power ({power_price} CNY/W), "
+        "so its cost is counted.",
+        "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量）。储能按能量（{price} 元/Wh）和功率"
+        "（{power_price} 元/W）计价，其成本计入总成本。",
     ),
     "idle_storage_free": (
         "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy). "
-        "Storage is priced per MWh of energy ({price} CNY/Wh), so it costs nothing: its {mw} MW are not priced.",
-        "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量）。储能按能量容量计价（{price} 元/Wh），"
-        "故不计成本：其 {mw} MW 功率不单独计价。",
+        "Storage is priced per Wh of energy ({price} CNY/Wh) and per W of power ({power_price} CNY/W), "
+        "so it costs nothing.",
+        "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量）。储能按能量（{price} 元/Wh）和功率"
+        "（{power_price} 元/W）计价，故不计成本。",
     ),
     "no_green": (
         "This case has no green-power base: add PV, wind or storage on the Scenario page or with the sliders.",

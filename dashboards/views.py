@@ -30,6 +30,7 @@ from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
 from twin.core.runtime import ResourceError
 from twin.engine.config import SECTIONS, scenario_from_text
+from twin.money.economics import EconomicsParams, storage_capex
 from twin.supply.storage import StorageParams
 
 __all__ = [
@@ -231,16 +232,17 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
     return (None, errors) if errors else (cls(**given), {})
 
 
-def idle_storage_note(storage: StorageParams, price_cny_per_wh: float, lang: str = "en") -> html.Div | str:
+def idle_storage_note(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> html.Div | str:
     """A note when the case's storage has energy but no power (or power but no energy): it can
     neither charge nor discharge, so the engine keeps it idle. What it costs is said as the
-    engine counts it: storage is priced per Wh of energy (``economics.storage_capex_cny_per_wh``),
-    so energy without power is paid for and power without energy costs nothing."""
+    engine counts it (:func:`twin.money.economics.storage_capex`: per Wh of energy and per W of
+    power), so an idle store is paid for unless both its priced parts are zero."""
     mw, mwh = storage.power_mw, storage.energy_mwh
     if (mw > 0) == (mwh > 0):
         return ""
-    key = "idle_storage_paid" if mwh > 0 else "idle_storage_free"
-    text = t(key, lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}", price=f"{price_cny_per_wh:g}")
+    per_wh, per_w = economics.storage_prices()
+    key = "idle_storage_paid" if float(storage_capex(mwh, mw, economics)) > 0 else "idle_storage_free"
+    text = t(key, lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}", price=f"{per_wh:g}", power_price=f"{per_w:g}")
     return html.Div(text, className="note", role="status")
 
 

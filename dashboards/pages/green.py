@@ -156,7 +156,7 @@ def render(d, case, span, start, lang):
         empty = figures.message_figure(views.message(exc))
         return views.error_box(exc, lang), empty, empty, empty, start_error, ""
     c = sc.cases()[i]
-    note = views.idle_storage_note(c.storage, c.economics.storage_capex_cny_per_wh, lang)
+    note = views.idle_storage_note(c.storage, c.economics, lang)
     cards = [
         html.Div(
             [

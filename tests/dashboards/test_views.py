@@ -648,19 +648,26 @@ def test_reported_storage_ratings_show_the_modelled_case(example):
 
 
 def test_idle_storage_note_says_what_its_cost_counts(pages, example):
-    """Storage of 0 MWh at 400 MW said "its cost is still counted", yet it costs nothing (priced per Wh)."""
+    """An idle store is paid for as the engine books it: 0 MWh at 400 MW costs its power
+    (0.16 CNY/W), and with an all-in price per Wh set alone (power free) it costs nothing."""
     sc, _, _ = example
-    free, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 400, 0)
-    note = str(pages["green"].render(free, 0, "week", "172", "en")[5])
-    assert "Storage of 0 MWh at 400 MW" in note and "costs nothing" in note and "still counted" not in note
-    assert "不计成本" in str(pages["green"].render(free, 0, "week", "172", "zh")[5])
     none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
-    _, k_free = data.run_case(data.from_dict(free), 0)
     _, k_none = data.run_case(data.from_dict(none), 0)
+    power, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 400, 0)
+    note = str(pages["green"].render(power, 0, "week", "172", "en")[5])
+    assert "Storage of 0 MWh at 400 MW" in note and "its cost is counted" in note and "0.16 CNY/W" in note
+    _, k_power = data.run_case(data.from_dict(power), 0)
+    assert float(k_power["cost_total"]) > float(k_none["cost_total"])  # what the note says
+    power["economics"] = {**power.get("economics", {}), "storage_capex_cny_per_wh": 0.465}
+    with pytest.warns(UserWarning, match="all-in price per Wh"):
+        note = str(pages["green"].render(power, 0, "week", "172", "en")[5])
+        _, k_free = data.run_case(data.from_dict(power), 0)
+    assert "costs nothing" in note and "0 CNY/W" in note
+    assert "不计成本" in str(pages["green"].render(power, 0, "week", "172", "zh")[5])
     assert float(k_free["cost_total"]) == float(k_none["cost_total"])  # what the note says
     paid, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 1600)
     note = str(pages["green"].render(paid, 0, "week", "172", "en")[5])
-    assert "its 1,600 MWh are counted in the cost" in note and "0.465 CNY/Wh" in note
+    assert "its cost is counted" in note and "0.385 CNY/Wh" in note
     _, k_paid = data.run_case(data.from_dict(paid), 0)
     assert float(k_paid["cost_total"]) > float(k_none["cost_total"])
 

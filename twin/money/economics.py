@@ -11,6 +11,7 @@ scenario's ``[economics]`` overrides it; capital costs are parameters here.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ __all__ = [
     "hourly_price",
     "replacement_annuity",
     "server_capex_annual",
+    "storage_capex",
     "subsidy",
     "tou_price",
 ]
@@ -91,8 +93,25 @@ class EconomicsParams(Params):
     wind_capex_cny_per_w: float = param(
         4.5, 0.0, 20.0, units="W-1", currency="CNY", source="assumption (no verified source: Brief2025)"
     )
-    storage_capex_cny_per_wh: float = param(
-        0.465, 0.0, 10.0, units="W-1 h-1", currency="CNY", source="CEEC2025: 2 h systems average 0.465 CNY/Wh"
+    storage_capex_cny_per_wh: float | None = param(
+        None,
+        0.0,
+        10.0,
+        units="W-1 h-1",
+        currency="CNY",
+        source="CEEC2025 (2 h systems 0.465, 4 h 0.425 CNY/Wh) with the assumption that the cost is linear in "
+        "energy and power: 0.385 CNY/Wh of energy plus storage_power_capex_cny_per_w (storage_prices)",
+        inherit="0.385 with storage_power_capex_cny_per_w; set alone, an all-in price per Wh (storage power free)",
+    )
+    storage_power_capex_cny_per_w: float | None = param(
+        None,
+        0.0,
+        10.0,
+        units="W-1",
+        currency="CNY",
+        source="CEEC2025 fit with storage_capex_cny_per_wh (assumption: linear in energy and power): 0.16 CNY/W "
+        "of power (converter, PCS)",
+        inherit="0.16, or 0 when storage_capex_cny_per_wh is set alone (an all-in price per Wh)",
     )
     opex_pct_of_capex: float = param(1.5, 0.0, 10.0, units="% year-1", source="assumption")
     lifetime_years: float = param(20.0, 1.0, 50.0, units="year", source="assumption: project life")
@@ -132,11 +151,60 @@ class EconomicsParams(Params):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.storage_capex_cny_per_wh is not None and self.storage_power_capex_cny_per_w is None:
+            warnings.warn(
+                f"economics.storage_capex_cny_per_wh = {number(self.storage_capex_cny_per_wh, grouped=False)} is set "
+                "without economics.storage_power_capex_cny_per_w: it is read as an all-in price per Wh and storage "
+                "power (MW) costs nothing; set storage_power_capex_cny_per_w to price power (CEEC2025 fit: "
+                "0.385 CNY/Wh with 0.16 CNY/W)",
+                UserWarning,
+                stacklevel=3,
+            )
         if self.export_cny_per_kwh > 0 and not self.export_contract:
             raise ConfigError(
                 f"economics.export_cny_per_kwh = {number(self.export_cny_per_kwh, grouped=False)} needs economics.export_contract = true "
                 "(without a contract the surplus is curtailed, unpaid)"
             )
+
+    def storage_prices(self) -> tuple[float, float]:
+        """The storage's capital prices: (CNY per Wh of energy, CNY per W of power).
+
+        Notes
+        -----
+        CEEC2025's tender averages are all-in prices per Wh of systems of two durations ``D``:
+        ``p(2 h) = 0.465`` and ``p(4 h) = 0.425`` CNY/Wh. With a cost linear in energy ``E`` and
+        power ``P`` (an assumption), ``C = c_E E + c_P P`` and ``p(D) = C / E = c_E + c_P / D``, so
+        ``c_P = (p(2) − p(4)) / (1/2 − 1/4) = 0.04 / 0.25 = 0.16`` CNY/W and
+        ``c_E = p(4) − c_P / 4 = 0.385`` CNY/Wh: a 2 h store costs 0.385 + 0.16 / 2 = 0.465 CNY/Wh,
+        as the single price per Wh did. A scenario that sets ``storage_capex_cny_per_wh`` alone
+        (e.g. one saved with the former default 0.465) keeps its meaning, an all-in price per Wh
+        with power free, and a warning says so; one that sets the power price alone takes the
+        energy price 0.385.
+        """
+        if self.storage_capex_cny_per_wh is None:
+            per_w = STORAGE_PER_W if self.storage_power_capex_cny_per_w is None else self.storage_power_capex_cny_per_w
+            return STORAGE_PER_WH, per_w
+        return self.storage_capex_cny_per_wh, self.storage_power_capex_cny_per_w or 0.0
+
+
+STORAGE_PER_WH = 0.385
+"""CNY per Wh of storage energy (CEEC2025 fit, :meth:`EconomicsParams.storage_prices`)."""
+
+STORAGE_PER_W = 0.16
+"""CNY per W of storage power (CEEC2025 fit, :meth:`EconomicsParams.storage_prices`)."""
+
+
+def storage_capex(energy_mwh: ArrayLike, power_mw: ArrayLike, e: EconomicsParams) -> np.ndarray:
+    """Capital cost of a store of ``energy_mwh`` MWh and ``power_mw`` MW, CNY: ``(c_E E + c_P P) · 10⁶``.
+
+    The one place storage is priced: the engine's capex (:func:`twin.supply.green.green_power`)
+    and the sizing LP's cost coefficients (:func:`twin.studies.sizing.unit_costs`) both call it.
+    ``c_E``, ``c_P`` from :meth:`EconomicsParams.storage_prices` (CNY/Wh, CNY/W; CEEC2025 fit,
+    assumption: linear in energy and power). A replacement at the cells' end of life is assumed
+    to replace the whole system, power included, at today's price (:func:`replacement_annuity`).
+    """
+    per_wh, per_w = e.storage_prices()
+    return (np.asarray(energy_mwh, dtype=float) * per_wh + np.asarray(power_mw, dtype=float) * per_w) * 1e6
 
 
 @dataclass(frozen=True)

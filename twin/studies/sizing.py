@@ -30,7 +30,7 @@ Definitions (all energies hourly, kWh = kW × 1 h; ``L`` load, ``imp`` grid impo
   soc_min) × E, the engine's cycle limit;
 * cost per year (CNY), booked by :mod:`twin.money.economics` as :func:`twin.engine.metrics.annual_figures`
   books it for owned plant (:func:`annual_cost`): capex × (capital recovery factor + O&M share)
-  for PV, wind and storage energy plus the annuity of the storage's replacements within the
+  for PV, wind, storage energy and storage power plus the annuity of the storage's replacements within the
   project life, grid energy × the engine's hourly (site time-of-use) price, each month's peak
   import × the site's demand charge, minus surplus × export price under an export contract only,
   minus the green subsidy (that share of the cost × the hourly green share). The site's demand
@@ -67,7 +67,13 @@ import xarray as xr
 
 from twin.core.fmt import number, read_typed, span
 from twin.core.params import ConfigError, Params, param
-from twin.money.economics import EconomicsParams, capital_recovery_factor, demand_cost, replacement_annuity
+from twin.money.economics import (
+    EconomicsParams,
+    capital_recovery_factor,
+    demand_cost,
+    replacement_annuity,
+    storage_capex,
+)
 from twin.money.economics import annual_cost as economics_annual_cost
 from twin.supply.storage import StorageParams, fade_factor, years_to_end_of_life
 
@@ -229,21 +235,28 @@ class Profiles:
 # Cost: the engine's bookkeeping (twin.money.economics) for the LP objective and the engine's results
 # ----------------------------------------------------------------------------------------------
 def unit_costs(e: EconomicsParams, storage: StorageParams) -> dict[str, float]:
-    """Annual cost per MW (PV, wind) and per MWh (storage energy) of owned plant, CNY/yr.
+    """Annual cost per MW (PV, wind, storage power) and per MWh (storage energy) of owned plant, CNY/yr.
 
-    Capex (CNY/W → CNY/MW) × (capital recovery factor + O&M share), and for storage the
-    annuity of its replacements within the project life at the storage's duty
-    (:func:`twin.money.economics.capital_recovery_factor`, :func:`twin.money.economics.replacement_annuity`,
-    :func:`twin.supply.storage.years_to_end_of_life`), as :func:`twin.supply.green.green_power` books it; each
-    is linear in the size, so the LP's cost coefficients are these values.
+    Capex (CNY/W → CNY/MW; storage by :func:`twin.money.economics.storage_capex`, priced per Wh of
+    energy and per W of power) × (capital recovery factor + O&M share), and for storage the
+    annuity of its replacements within the project life at the storage's duty (the whole system,
+    power included: :func:`twin.money.economics.capital_recovery_factor`,
+    :func:`twin.money.economics.replacement_annuity`, :func:`twin.supply.storage.years_to_end_of_life`),
+    as :func:`twin.supply.green.green_power` books it; each is linear in the size, so the LP's
+    cost coefficients are these values.
     """
     k = capital_recovery_factor(e.discount_rate, e.lifetime_years) + e.opex_pct_of_capex / 100.0
-    per_mwh = e.storage_capex_cny_per_wh * 1e6
     life = years_to_end_of_life(storage.duty_cycles_per_day)
+
+    def storage_annual(energy_mwh: float, power_mw: float) -> float:
+        capex = float(storage_capex(energy_mwh, power_mw, e))
+        return capex * k + replacement_annuity(capex, e.discount_rate, e.lifetime_years, life)
+
     return {
         "pv": e.pv_capex_cny_per_w * 1e6 * k,
         "wind": e.wind_capex_cny_per_w * 1e6 * k,
-        "storage_mwh": per_mwh * k + replacement_annuity(per_mwh, e.discount_rate, e.lifetime_years, life),
+        "storage_mwh": storage_annual(1.0, 0.0),
+        "storage_mw": storage_annual(0.0, 1.0),
     }
 
 
@@ -274,7 +287,7 @@ def annual_cost(
     Parameters
     ----------
     base : dict
-        ``pv_mw``, ``wind_mw``, ``storage_mwh`` (and ``storage_mw``, which costs nothing apart).
+        ``pv_mw``, ``wind_mw``, ``storage_mw``, ``storage_mwh``.
     e : EconomicsParams
         Capital costs, export contract and price.
     storage : StorageParams
@@ -304,7 +317,12 @@ def annual_cost(
     for the capital, as :func:`twin.engine.metrics.annual_figures` does on the engine's hourly results.
     """
     u = unit_costs(e, storage)
-    capex = base["pv_mw"] * u["pv"] + base["wind_mw"] * u["wind"] + base["storage_mwh"] * u["storage_mwh"]
+    capex = (
+        base["pv_mw"] * u["pv"]
+        + base["wind_mw"] * u["wind"]
+        + base["storage_mw"] * u["storage_mw"]
+        + base["storage_mwh"] * u["storage_mwh"]
+    )
     peaks_kw = np.asarray(peaks_mw, dtype=float).reshape(-1) * 1000.0
     demand = float(demand_cost(peaks_kw, np.arange(peaks_kw.size), _a(demand_charge))) if peaks_kw.size else 0.0
     money = economics_annual_cost(
@@ -603,7 +621,8 @@ class SizingLP:
                 m.add_constraints(imp - v["peak"].sel(month=mo) <= 0.0, name=f"peak_{mo}", mask=sel)
             n_month = 1.0 if self.chain else float(np.unique(prof.month).size)
         u = unit_costs(econ, storage)
-        cost = pv * u["pv"] + wind * u["wind"] + s_mwh * u["storage_mwh"] + (imp * price * wd).sum() * 1000.0
+        cost = pv * u["pv"] + wind * u["wind"] + s_mwh * u["storage_mwh"] + s_mw * u["storage_mw"]
+        cost = cost + (imp * price * wd).sum() * 1000.0
         if "peak" in v:
             cost = cost + v["peak"].sum() * (1000.0 * prof.demand_charge * n_month)
         if "exp" in v and paid > 0:
@@ -651,6 +670,9 @@ class SizingLP:
         t0 = time.perf_counter()
         if self.row is not None:
             self.h.changeRowBounds(self.row, self.rhs(target), highspy.kHighsInf)
+        # HiGHS 1.x compares time_limit with the object's run time summed over every run (ERGO-Code/HiGHS#1477):
+        # the limit is per solve, so it counts from this run's start.
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(self.sp.time_limit_s))
         self.h.run()
         status = self.h.getModelStatus()
         seconds = time.perf_counter() - t0
@@ -1395,6 +1417,18 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     previous point per percentage point (per day for a days target); the cost of the last percent
     (day) is solved as its own point one percent (day) below the top.
 
+    The marginal cost need not rise from point to point (:func:`falling_marginal` lists where it
+    falls; the table's note says so). The least cost of a linear programme is convex in its
+    target's right-hand side, and the reduced LP's is (its cost rises convexly in its own target),
+    but each point here is the engine's full-year cost of the LP's base at the LP target the
+    correction chose: the gap between the engine's share of a base and the LP's share on the
+    representative days (on the Qingyang example about 2 points at 80–90 %, 0 at 95–96 %: cyclic
+    days cannot carry energy from one day into the next, which matters more the higher the target)
+    and the engine's cost against the LP's estimate (2.3–5.0 % above it there: the timing of the
+    imports) change from base to base, and each point lands anywhere in the band above its target. With ``representative_days = 0``,
+    a flat price and no demand charge the engine reproduces the LP, and the marginal cost does not
+    fall (tested).
+
     Returns
     -------
     xarray.Dataset
@@ -1443,8 +1477,18 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
         ),
     )
     ds["design"].attrs.update(units="1", long_name="cooling design")
-    ds.attrs.update(target_kind=kind, site=inp.site_key, check_dispatch=sp.check_dispatch)
-    return _label(ds, table)
+    ds.attrs.update(
+        target_kind=kind,
+        site=inp.site_key,
+        check_dispatch=sp.check_dispatch,
+        representative_days=sp.representative_days,
+    )
+    ds = _label(ds, table)
+    ds["marginal_cost"].attrs["comment"] = (
+        "difference of the engine's full-year costs of two sized bases; with the LP on representative days it "
+        "can fall from one point to the next, unlike a linear programme's marginal cost (falling_marginal)"
+    )
+    return ds
 
 
 def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
@@ -1481,7 +1525,43 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
         f"{d}: {float(v) / 1e6:,.3f} M CNY/yr"
         for d, v in zip(ds["design"].values, ds["last_unit_cost"].values, strict=True)
     )
-    return rows, header, f"cost of the last {per} of the highest target: {last}"
+    note = f"cost of the last {per} of the highest target: {last}"
+    falls = falling_marginal(ds)
+    if falls:
+        where = "; ".join(f"{d} at {', '.join(_fmt_measure(kind, t) for t in ts)}" for d, ts in falls.items())
+        if ds.attrs.get("representative_days", 0):
+            why = (
+                "each point is the engine's full-year cost of a base the LP sized on representative days, and how "
+                "far the engine's share and cost of a base lie from the LP's varies from base to base (the LP's "
+                "own cost is convex in its target); --rep-days 0 sizes on the full year"
+            )
+        else:
+            why = (
+                "each point is the engine's cost of the LP's base, and the engine's dispatch times the imports "
+                "differently from the LP's (the LP's own cost is convex in its target); each point also lands "
+                "anywhere in the band above its target"
+            )
+        note += f"\nthe marginal cost falls ({where}): {why}"
+    return rows, header, note
+
+
+def falling_marginal(ds: xr.Dataset) -> dict[str, list[float]]:
+    """The targets of a frontier (:func:`pareto`) where the marginal cost is below the previous point's, by design.
+
+    A linear programme's least cost is convex in its target, so its marginal cost never falls; the
+    frontier's costs are the engine's full-year costs of bases the LP sized on representative days
+    (:func:`size_design`), and they need not be (measured in the README). Differences within
+    10⁻⁶ of the marginal cost are not counted.
+    """
+    out: dict[str, list[float]] = {}
+    for d in ds["design"].values:
+        mc = ds["marginal_cost"].sel(design=d).values
+        t = ds["target"].values
+        ok = np.isfinite(mc[1:]) & np.isfinite(mc[:-1])
+        down = ok & (mc[1:] < mc[:-1] - 1e-6 * np.abs(mc[:-1]))
+        if np.any(down):
+            out[str(d)] = [float(v) for v in t[1:][down]]
+    return out
 
 
 def frontier_figure(ds: xr.Dataset):

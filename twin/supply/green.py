@@ -35,6 +35,7 @@ from twin.money.economics import (
     capital_recovery_factor,
     hourly_price,
     replacement_annuity,
+    storage_capex,
 )
 from twin.supply import pv as pv_model
 from twin.supply import wind as wind_model
@@ -398,7 +399,7 @@ def green_power(
     gen_capex = (
         pv_mw * of.field("economics", "pv_capex_cny_per_w") + wind_mw * of.field("economics", "wind_capex_cny_per_w")
     ) * 1e6
-    sto_capex = sto_mwh * of.field("economics", "storage_capex_cny_per_wh") * 1e6
+    sto_capex = of.each(lambda s, e: float(storage_capex(s.energy_mwh, s.power_mw, e)), "storage", "economics")
     # With a PPA the generators are someone else's; the storage is the site's own either way.
     capex = np.where(owned, gen_capex, 0.0) + sto_capex
     crf = of.each(lambda e: capital_recovery_factor(e.discount_rate, e.lifetime_years), "economics")
@@ -406,7 +407,7 @@ def green_power(
     life = of.each(lambda s: years_to_end_of_life(s.duty_cycles_per_day), "storage")
     replace = of.each(
         lambda s, e: replacement_annuity(
-            s.energy_mwh * e.storage_capex_cny_per_wh * 1e6,
+            float(storage_capex(s.energy_mwh, s.power_mw, e)),
             e.discount_rate,
             e.lifetime_years,
             years_to_end_of_life(s.duty_cycles_per_day),

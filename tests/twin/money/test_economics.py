@@ -18,6 +18,7 @@ from twin.money.economics import (
     hourly_price,
     replacement_annuity,
     server_capex_annual,
+    storage_capex,
     subsidy,
 )
 from twin.supply.green import site_tariff
@@ -135,10 +136,39 @@ def test_storage_replacement_enters_the_annual_cost_only_within_the_project_life
         sweep=(("economics.lifetime_years", (10.0, 30.0)),),
     )
     ds = simulate(sc)
-    capex = 200.0 * 0.465 * 1e6  # 200 MWh at 0.465 CNY/Wh
+    capex = 200.0 * 0.385 * 1e6 + 100.0 * 0.16 * 1e6  # 200 MWh at 0.385 CNY/Wh, 100 MW at 0.16 CNY/W
     life = years_to_end_of_life(1.0)  # one cycle a day (the Minning limit)
     rep = ds["storage_replacement_annual"].values
     assert rep[0] == 0.0  # 10-year project: the battery outlives it
     assert rep[1] == pytest.approx(capex / 1.06**life * capital_recovery_factor(0.06, 30.0), rel=1e-9)
     crf = np.array([capital_recovery_factor(0.06, 10.0), capital_recovery_factor(0.06, 30.0)])
     assert ds["capex_annual"].values == pytest.approx(capex * (crf + 0.015) + rep, rel=1e-12)
+
+
+def test_storage_prices_reproduce_both_ceec2025_tender_averages():
+    """c_E + c_P / D: 0.465 CNY/Wh for a 2 h system and 0.425 for a 4 h one (CEEC2025), to rounding."""
+    e = EconomicsParams()
+    assert e.storage_prices() == (0.385, 0.16)
+    for hours, per_wh in ((2.0, 0.465), (4.0, 0.425)):
+        assert float(storage_capex(100.0 * hours, 100.0, e)) / (100.0 * hours * 1e6) == pytest.approx(per_wh, rel=1e-12)
+
+
+def test_the_minning_store_costs_what_it_did_and_power_is_priced():
+    """Minning's 100 MW / 200 MWh (2 h) store costs 200 MWh × 0.465 CNY/Wh, as with the former per-Wh price;
+    the same energy at 1,000 MW costs 900 MW × 0.16 CNY/W more."""
+    e = EconomicsParams()
+    assert float(storage_capex(200.0, 100.0, e)) == pytest.approx(200.0 * 0.465e6, rel=1e-12)
+    assert float(storage_capex(200.0, 1000.0, e)) - float(storage_capex(200.0, 100.0, e)) == pytest.approx(900 * 0.16e6)
+
+
+def test_an_energy_price_set_alone_is_all_in_and_warns():
+    """A scenario saved with only storage_capex_cny_per_wh keeps its result (power free) and is told so."""
+    with pytest.warns(UserWarning, match="all-in price per Wh"):
+        old = EconomicsParams(storage_capex_cny_per_wh=0.465)
+    assert old.storage_prices() == (0.465, 0.0)
+    assert float(storage_capex(200.0, 1000.0, old)) == pytest.approx(200.0 * 0.465e6, rel=1e-12)
+    assert EconomicsParams(storage_power_capex_cny_per_w=0.2).storage_prices() == (0.385, 0.2)
+    both = EconomicsParams(storage_capex_cny_per_wh=0.3, storage_power_capex_cny_per_w=0.1)
+    assert float(storage_capex(10.0, 5.0, both)) == pytest.approx((10 * 0.3 + 5 * 0.1) * 1e6)
+    with pytest.raises(ConfigError, match="storage_power_capex_cny_per_w"):
+        EconomicsParams(storage_power_capex_cny_per_w=-0.1)

@@ -34,6 +34,7 @@ from twin.studies.sizing import (
     annual_cost,
     band,
     engine_check,
+    falling_marginal,
     frontier_figure,
     green_shares,
     outage_survival,
@@ -82,9 +83,53 @@ def test_lp_hand_built_day():
     assert r.base["storage_mwh"] == pytest.approx(12 / eta, rel=1e-6)
     assert r.base["storage_mw"] == pytest.approx(max(1 / eta**2, 1.0), rel=1e-6)
     u = unit_costs(ECON, st)
-    assert r.objective == pytest.approx(r.base["pv_mw"] * u["pv"] + r.base["storage_mwh"] * u["storage_mwh"], rel=1e-9)
+    capex = (
+        r.base["pv_mw"] * u["pv"] + r.base["storage_mwh"] * u["storage_mwh"] + r.base["storage_mw"] * u["storage_mw"]
+    )
+    assert r.objective == pytest.approx(capex, rel=1e-9)
     assert r.hourly["imp"].sum() == pytest.approx(0.0, abs=1e-7)
     assert r.hourly["soc"][0, -1] == pytest.approx(0.0, abs=1e-7)  # terminal SOC = initial
+
+
+def test_lp_prices_storage_power_so_it_sizes_no_more_than_the_dispatch_uses():
+    """Storage power has a price (0.16 CNY/W): the LP's MW is the largest charge or discharge, not
+    one of many equal-cost choices; with the power free (an all-in price per Wh set alone) any MW
+    above that costs the same, and the cost of the base is the same at 10 × the MW."""
+    st = dataclasses.replace(IDEAL, round_trip_efficiency=0.81)
+    r = SizingLP(_sun_first(3), "hourly", SizingParams(), st, ECON).solve(Target("hourly", 1.0))
+    used = max(float(r.hourly["charge"].max()), float(r.hourly["discharge"].max()))
+    assert r.base["storage_mw"] == pytest.approx(used, rel=1e-6)
+    u = unit_costs(ECON, st)
+    assert u["storage_mw"] == pytest.approx(u["storage_mwh"] * 0.16 / 0.385, rel=1e-12)  # one booking, two prices
+    with pytest.warns(UserWarning):
+        free = unit_costs(EconomicsParams(storage_capex_cny_per_wh=0.465), st)
+    assert free["storage_mw"] == 0.0
+
+
+def test_each_solve_gets_the_whole_time_limit():
+    """HiGHS counts its time limit against the run time summed over every run of one object, so the
+    re-solves of a frontier or a correction loop ran out of time together (a full-year frontier,
+    --rep-days 0, printed every point "infeasible" once 120 s had passed). Each solve sets the
+    limit from its own start."""
+
+    class Spy:
+        def __init__(self, h):
+            self.h, self.limits = h, []
+
+        def __getattr__(self, name):
+            return getattr(self.h, name)
+
+        def setOptionValue(self, key, value):
+            if key == "time_limit":
+                self.limits.append(value - self.h.getRunTime())
+            return self.h.setOptionValue(key, value)
+
+    sp = SizingParams(time_limit_s=7.0)
+    lp = SizingLP(_sun_first(2), "hourly", sp, IDEAL, ECON)
+    spy = lp.h = Spy(lp.h)
+    for t in (0.5, 0.7, 0.9):
+        lp.solve(Target("hourly", t))
+    assert spy.limits == pytest.approx([7.0] * 3)
 
 
 def test_lp_cycle_limit_hand_built():
@@ -269,6 +314,27 @@ def test_pareto_frontier_dataset_and_figure(short_year):
     assert cost[0] <= cost[-1]
     fig = frontier_figure(ds)
     assert len(fig.data) == 2 and list(fig.data[0].x) == [50.0, 70.0, 90.0]
+
+
+def test_the_frontiers_marginal_cost_rises_where_the_engine_reproduces_the_lp(short_year):
+    """The least cost of an LP is convex in its target: on the full year (no representative days),
+    with a flat price and no demand charge, the engine's cost and share are the LP's, and the
+    frontier's marginal cost does not fall; :func:`falling_marginal` finds a fall where there is one."""
+    sc, wx = short_year
+    sc = dataclasses.replace(sc, economics=EconomicsParams(tariff="flat", demand_charge_cny_per_kw_month=0.0))
+    sp = SizingParams(representative_days=0)
+    inp = sizing_inputs(sc, sp, weather=wx)
+    ds = pareto(inp, "hourly", np.array([0.6, 0.65, 0.7, 0.75, 0.8, 0.85]), sp)
+    mc = ds["marginal_cost"].sel(design="free_air").values[1:]
+    assert np.all(np.diff(mc) >= -1e-6 * mc[:-1]), mc
+    assert falling_marginal(ds) == {}
+    bumped = ds.copy(deep=True)
+    bumped["marginal_cost"][0, 3] = 0.5 * float(bumped["marginal_cost"][0, 2])
+    assert falling_marginal(bumped) == {"free_air": [0.75]}
+    note = sizing.frontier_rows(bumped)[2]
+    assert "the marginal cost falls (free_air at 75.0 %): each point is the engine's cost of the LP's base" in note
+    bumped.attrs["representative_days"] = 36
+    assert "a base the LP sized on representative days" in sizing.frontier_rows(bumped)[2]
 
 
 # ------------------------------------------------------------------ the correction loop: band and monotone cost

@@ -340,7 +340,8 @@ def test_per_case_figures_equal_the_per_case_construction(two_sites, picks, copi
         site = wx[k][2]
         owned = e.green_procurement == "owned"
         gen = (pv.capacity_mw * e.pv_capex_cny_per_w + w.capacity_mw * e.wind_capex_cny_per_w) * 1e6
-        sto = s.energy_mwh * e.storage_capex_cny_per_wh * 1e6
+        per_wh, per_w = e.storage_prices()
+        sto = (s.energy_mwh * per_wh + s.power_mw * per_w) * 1e6
         capex = (gen if owned else 0.0) + sto
         life = years_to_end_of_life(s.duty_cycles_per_day)
         replace = replacement_annuity(sto, e.discount_rate, e.lifetime_years, life)
