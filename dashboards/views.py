@@ -383,6 +383,20 @@ def case_figures(ds: xr.Dataset, design: str, site_key: str, cooling: Params, la
     }
 
 
+def check_upload_held(d: dict[str, Any], session: str) -> None:
+    """Refuse a scenario whose weather is an upload of ``session`` that the server no longer holds,
+    with Apply's message for its label (``… names an upload the server no longer holds …; upload
+    'mine.epw' again``, :func:`dashboards.data.labelled_upload`), not the reader's of a missing file."""
+    w = d.get("weather") if isinstance(d, dict) else None
+    label = data.upload_label(str(w.get("source", "")), session) if isinstance(w, dict) else None
+    if label is not None:
+        try:
+            data.labelled_upload(label, session)
+        except ConfigError as exc:
+            said = _within(exc, "scenario")
+            raise (said if isinstance(said, Exception) else ConfigError(said)) from None
+
+
 def load_case(d: dict[str, Any], i: int | None) -> tuple[Scenario, int, xr.Dataset, xr.Dataset]:
     """The scenario of a browser's store, the case index (0 when out of range), its hourly Dataset and KPIs."""
     sc = data.from_dict(d)

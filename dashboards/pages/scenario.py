@@ -119,13 +119,15 @@ def upload(contents, filename, d, lang, session):
     State("scenario", "data"),
     State("case", "data"),
     State("sc-lang", "data"),
+    State("session", "data"),
     prevent_initial_call=True,
 )
-def download(n_csv, n_nc, n_report, d, case, lang):
+def download(n_csv, n_nc, n_report, d, case, lang, session):
     which = dash.ctx.triggered_id
     if not (n_csv or n_nc or n_report):
         return dash.no_update, dash.no_update
     try:
+        views.check_upload_held(d, session)
         sc, i, ds, _k = views.load_case(d, case)
         stem = views.file_stem(sc, i)
         if which == "sc-dl-csv":

@@ -7,6 +7,7 @@ import os
 import re
 import socket
 import threading
+from pathlib import Path
 
 import dash
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 from dashboards import catalog, data, report, views
 from tests.conftest import epw_path
 from twin.cli import main
+from twin.core.params import ConfigError
 
 S = data.new_session()
 """The browser session of this module's uploads and editor texts."""
@@ -793,8 +795,11 @@ def test_a_label_of_an_upload_no_longer_kept_says_so(example):
     assert applied is None
     assert err == (
         "scenario: weather.source = 'upload:gone.epw' names an upload the server no longer holds "
-        f"(it keeps the {data.UPLOADS_KEPT} newest uploads); upload 'gone.epw' again"
+        f"(it keeps a page's {data.UPLOADS_KEPT} newest uploads, {data.UPLOADS_TOTAL} in all); upload 'gone.epw' again"
     )
+    with pytest.raises(ConfigError) as said:  # the downloads say it too, not "an uploaded file: no such weather file"
+        views.check_upload_held(new, S)
+    assert str(said.value) == err and data.public_text(str(said.value)) == err
 
 
 def test_a_dropped_uploads_label_is_never_given_to_a_newer_upload(example):
@@ -974,3 +979,38 @@ def test_the_chinese_page_says_the_engine_s_common_errors_in_chinese(example):
     assert str(views.error_box(errors["pflop_h_per_mwh"], "zh").children) == (
         "错误: compute.pflop_h_per_mwh = 0 超出范围；允许 1 … 100,000 PFLOP-h/MWh"
     )
+
+
+def test_another_sessions_uploads_do_not_drop_mine(example):
+    """The server kept 8 uploads across all sessions: another browser's 9 uploads dropped this
+    one's file, and its Apply and downloads failed (newcomer, session 16). A session's uploads
+    drop only its own (a page keeps its UPLOADS_KEPT newest)."""
+    sc, _, _ = example
+    mine, theirs = data.new_session(), data.new_session()
+    raw = epw_path("yinchuan").read_bytes()
+    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw.replace(b"\n", b"\r\n", 90)), "mine.epw", mine)
+    assert up is not None, msg
+    text = views.scenario_toml(data.from_dict(up), mine)
+    for k in range(data.UPLOADS_KEPT + 1):
+        data.upload_epw(raw.replace(b"\n", b"\r\n", 91 + k), f"w{k}.epw", session=theirs)
+    back, err = views.apply_toml(text, mine)
+    assert err == "" and back is not None and back["weather"]["source"] == up["weather"]["source"]
+    views.check_upload_held(up, mine)  # the downloads run
+    assert Path(up["weather"]["source"]).is_file()
+
+
+def test_past_the_servers_total_the_session_holding_most_loses_its_oldest(example, monkeypatch):
+    """The server's own bound (UPLOADS_TOTAL files): the session holding the most files gives up
+    its oldest, so a session with one upload keeps it while another holds more."""
+    for name, fresh in (("_UPLOADS", type(data._UPLOADS)()), ("_HELD", {}), ("_UPLOAD_NAMES", {})):
+        monkeypatch.setattr(data, name, fresh)  # this test's uploads only
+    monkeypatch.setattr(data, "UPLOADS_TOTAL", 3)
+    sc, _, _ = example
+    one, many = data.new_session(), data.new_session()
+    raw = epw_path("yinchuan").read_bytes()
+    kept, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw.replace(b"\n", b"\r\n", 110)), "one.epw", one)
+    assert kept is not None, msg
+    paths = [data.upload_epw(raw.replace(b"\n", b"\r\n", 111 + k), f"m{k}.epw", session=many)[0] for k in range(3)]
+    assert len(data._UPLOADS) == data.UPLOADS_TOTAL
+    assert Path(kept["weather"]["source"]).is_file()
+    assert not Path(paths[0]).exists() and all(Path(p).is_file() for p in paths[1:])
