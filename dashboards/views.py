@@ -13,6 +13,7 @@ import dataclasses
 import json
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ import weather
 from dashboards import data, figures
 from dashboards.catalog import KPI_CARDS, LATENCY, ComputeAssumptions, error_text, t
 from twin import Scenario, save_scenario
-from twin.core.fmt import Explained, read_float
+from twin.core.fmt import Explained, number, read_float
 from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
 from twin.core.runtime import ResourceError
@@ -117,10 +118,15 @@ REPORTED_RATING = {"storage_power": ("power_mw", "MW"), "storage_energy": ("ener
 """Reported metric of a site file → the case's storage rating shown beside it (field, units)."""
 
 
-def reported_rows(k: xr.Dataset, site_key: str, case: Any = None) -> list[dict[str, str]]:
+def reported_rows(
+    k: xr.Dataset, site_key: str, case: Any = None, co2_avoided: Callable[[], float] | None = None
+) -> list[dict[str, str]]:
     """Every figure the sources report for the site, beside the modelled value where the twin
-    computes one: a KPI of ``k``, or the storage rating of ``case`` (a :class:`twin.Case`: the
-    storage the case models, 0 MW when it has none)."""
+    computes one: a KPI of ``k``, the storage rating of ``case`` (a :class:`twin.Case`: the
+    storage the case models, 0 MW when it has none), or the CO2 the case's store avoids
+    (``co2_avoided``, called only for a reported ``co2_avoided``:
+    :func:`dashboards.data.storage_co2_avoided`). "–" where the twin has no counterpart
+    (``households_served``). Numbers by the project's formatter (``30,000 t/yr``)."""
     site = sites.load(site_key)
     rows = []
     for r in site.reported:
@@ -131,10 +137,13 @@ def reported_rows(k: xr.Dataset, site_key: str, case: Any = None) -> list[dict[s
         rating = REPORTED_RATING.get(r.metric)
         if rating is not None and case is not None:
             modelled = f"{getattr(case.storage, rating[0]):,.4g} {rating[1]}"
+        if r.metric == "co2_avoided" and co2_avoided is not None:
+            t_yr = co2_avoided()
+            modelled = "–" if t_yr != t_yr else f"{number(round(t_yr), quantity=True)} t/yr"
         rows.append(
             {
                 "metric": r.metric,
-                "reported": f"{r.value:g} {'' if r.unit == '-' else r.unit}".strip(),
+                "reported": f"{number(r.value, quantity=True)} {'' if r.unit == '-' else r.unit}".strip(),
                 "modelled": modelled,
                 "what": r.what,
                 "source": r.source,

@@ -1495,6 +1495,7 @@ def _resumable(out: Path) -> Iterator[None]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from twin.core.fmt import number
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, read_case_list, run_sweep
 
@@ -1516,7 +1517,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(_table(rows, ["site", "design", "PUE min", "median", "max", "lowest PUE at"], args.markdown))
     said = _kernel_line(ds.attrs["kernel"], args.kernel, int(ds.attrs["cases"]), base.designs, "sweep")
     print(said, file=sys.stderr)
-    print(f"{ds.attrs['cases']} cases; every KPI in {out}")
+    print(f"{number(ds.attrs['cases'])} cases; every KPI in {out}")
     return 0
 
 

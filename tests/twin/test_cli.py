@@ -1458,3 +1458,16 @@ def test_out_of_memory_is_said_only_for_the_twins_own_arrays(monkeypatch, capsys
     assert cli.main(["sites"]) == 70
     err = capsys.readouterr().err
     assert err.startswith("twin: internal error: MemoryError: Unable to allocate 1.00 EiB") and err.count("\n") == 1
+
+
+def test_sweep_says_its_case_count_grouped(monkeypatch, tmp_path, capsys):
+    """``twin sweep`` printed "200000 cases; every KPI in …": the count by the project's formatter
+    (200,000). The sweep's own count is stood in for a 200,000-case study."""
+    from twin.studies import sweep
+
+    real = sweep.run_sweep
+    monkeypatch.setattr(sweep, "run_sweep", lambda *a, **kw: real(*a, **kw).assign_attrs(cases=200_000))
+    out = tmp_path / "s.nc"
+    args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5", "-o", str(out)]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"200,000 cases; every KPI in {out}"
