@@ -293,6 +293,10 @@ _TEXT = {
     "edit": ("Edit the scenario (TOML)", "编辑情景（TOML）"),
     "apply": ("Apply", "应用"),
     "applied": ("Applied: {n} case(s).", "已应用：{n} 个工况。"),
+    "draft": (
+        "A draft, not applied: Apply refused this text; the pages show the last applied scenario.",
+        "草稿，未应用：应用时被拒绝；各页面显示的是上次应用的情景。",
+    ),
     "upload": ("Upload an EPW weather file (max {mb} MB)", "上传 EPW 气象文件（最大 {mb} MB）"),
     "epw_ok": ("Weather file read: {n} hours, {notes}", "气象文件已读取：{n} 小时，{notes}"),
     "downloads": ("Downloads", "下载"),

@@ -392,6 +392,20 @@ def case_figures(ds: xr.Dataset, design: str, site_key: str, cooling: Params, la
     }
 
 
+def draft(text: str, d: Any) -> dict[str, str]:
+    """An editor text Apply refused, kept in the tab's ``sc-draft`` store (``sessionStorage``) with
+    the applied scenario ``d`` it was typed over, so that a reload shows it again (:func:`draft_of`)."""
+    return {"text": text, "base": data.key_of(d) if isinstance(d, dict) else ""}
+
+
+def draft_of(kept: Any, d: Any) -> str | None:
+    """The draft's text (:func:`draft`) when it was typed over the applied scenario ``d``; None
+    when there is none, or the scenario changed since (a later Apply or upload)."""
+    if not isinstance(kept, dict) or not isinstance(kept.get("text"), str) or not isinstance(d, dict):
+        return None
+    return kept["text"] if kept.get("base") == data.key_of(d) else None
+
+
 def check_upload_held(d: dict[str, Any], session: str) -> None:
     """Refuse a scenario whose weather is an upload of ``session`` that the server no longer holds,
     with Apply's message for its label (``… names an upload the server no longer holds …; upload

@@ -374,7 +374,7 @@ def test_an_empty_scenario_is_refused_as_the_cli_refuses_it(pages, tmp_path, cap
         f.write_text(text, encoding="utf-8")
         assert main(["run", str(f), "--no-output"]) == 2
         assert capsys.readouterr().err.strip() == f"twin: error: {f}: " + msg.removeprefix("scenario: ")
-        scenario, case, shown = pages["scenario"].apply(1, text, "en", S)
+        scenario, case, shown, _ = pages["scenario"].apply(1, text, "en", S)
         assert scenario is case is dash.no_update and "the scenario file is empty" in str(shown)
         assert "Applied" not in str(shown)
 
@@ -541,7 +541,7 @@ def test_apply_refuses_what_twin_run_refuses_and_keeps_the_applied_scenario(
     applied, msg = views.apply_toml(bad, S)
     assert applied is None and said in msg
     assert msg == _cli_says(tmp_path, capsys, bad)
-    scenario, case, shown = pages["scenario"].apply(1, bad, "en", S)
+    scenario, case, shown, _ = pages["scenario"].apply(1, bad, "en", S)
     assert scenario is case is dash.no_update  # the scenario applied before stays
     assert str(shown.children) == f"Error: {msg}" and shown.className == "error" and "Applied" not in str(shown)
 
@@ -565,7 +565,7 @@ def test_apply_refuses_an_uploaded_weather_file_far_from_the_new_site(pages, exa
         tmp_path, capsys, far.replace('source = "upload:good.epw"', f'source = "{private}"')
     ).replace(private, "good.epw")
     assert "/dev/shm" not in msg and "twin-dash-" not in msg
-    _, _, shown = pages["scenario"].apply(1, far, "en", S)
+    _, _, shown, _ = pages["scenario"].apply(1, far, "en", S)
     assert "good.epw" in str(shown) and "Applied" not in str(shown)
 
 
@@ -860,7 +860,7 @@ def test_an_upload_label_resolves_only_in_the_browser_session_that_uploaded_it(p
         "upload's of this browser tab only); upload 'private.epw' here"
     )
     assert views.apply_toml(text, theirs) == (None, refused)
-    scenario, case, shown = pages["scenario"].apply(1, text, "en", theirs)
+    scenario, case, shown, _ = pages["scenario"].apply(1, text, "en", theirs)
     assert scenario is case is dash.no_update and str(shown.children) == f"Error: {refused}"
     back, err = views.apply_toml(text, mine)
     assert err == "" and back is not None and back["weather"]["source"] == up["weather"]["source"]
@@ -1037,3 +1037,26 @@ def test_past_the_servers_total_the_session_holding_most_loses_its_oldest(exampl
     assert len(data._UPLOADS) == data.UPLOADS_TOTAL
     assert Path(kept["weather"]["source"]).is_file()
     assert not Path(paths[0]).exists() and all(Path(p).is_file() for p in paths[1:])
+
+
+def test_a_refused_edit_is_kept_as_a_draft_over_a_reload(pages, example):
+    """An edit Apply refused was lost on reload: the editor showed the last applied scenario and
+    the typed text was gone (newcomer, session 16). It is kept in the tab as a draft, said to be
+    one, until an Apply succeeds or the scenario changes."""
+    sc, _, _ = example
+    d = sc.to_dict()
+    text = pages["scenario"].show(d, "en", S)[0]
+    typo = text.replace('    "yinchuan",\n]', '    "atlantis",\n]', 1)
+    assert typo != text
+    scenario, case, shown, kept = pages["scenario"].apply(1, typo, "en", S, d)
+    assert scenario is case is dash.no_update and "atlantis" in str(shown.children)
+    shown_text, _, note = pages["scenario"].show(d, "en", S, kept)  # the reload: the stores come back
+    assert shown_text == typo
+    assert note.children == "A draft, not applied: Apply refused this text; the pages show the last applied scenario."
+    assert "草稿，未应用" in pages["scenario"].show(d, "zh", S, kept)[2].children
+    fixed = typo.replace('"atlantis"', '"yinchuan"').replace("utilisation = 0.7", "utilisation = 0.6")
+    new, _, ok, cleared = pages["scenario"].apply(1, fixed, "en", S, d)
+    assert cleared is None and new["facility"]["utilisation"] == 0.6
+    assert pages["scenario"].show(new, "en", S, cleared)[0] == pages["scenario"].show(new, "en", S)[0]
+    other = {**d, "facility": {**d["facility"], "utilisation": 0.5}}  # the scenario changed since the draft
+    assert pages["scenario"].show(other, "en", S, kept)[2] == ""
