@@ -1056,6 +1056,7 @@ def test_a_refused_edit_is_kept_as_a_draft_over_a_reload(pages, example):
     assert "草稿，未应用" in pages["scenario"].show(d, "zh", S, kept)[2].children
     fixed = typo.replace('"atlantis"', '"yinchuan"').replace("utilisation = 0.7", "utilisation = 0.6")
     new, _, ok, cleared = pages["scenario"].apply(1, fixed, "en", S, d)
+    assert "Applied" in str(ok.children)
     assert cleared is None and new["facility"]["utilisation"] == 0.6
     assert pages["scenario"].show(new, "en", S, cleared)[0] == pages["scenario"].show(new, "en", S)[0]
     other = {**d, "facility": {**d["facility"], "utilisation": 0.5}}  # the scenario changed since the draft
