@@ -820,6 +820,8 @@ def test_a_label_of_an_upload_no_longer_kept_says_so(example):
         "scenario: weather.source = 'upload:gone.epw' names an upload the server no longer holds "
         f"(it keeps a page's {data.UPLOADS_KEPT} newest uploads, {data.UPLOADS_TOTAL} in all); upload 'gone.epw' again"
     )
+    after = views.scenario_toml(data.from_dict(new), S)  # the editor after a reload: the label, no private path
+    assert 'source = "upload:gone.epw"' in after and "/dev/shm" not in after and new["weather"]["source"] not in after
     with pytest.raises(ConfigError) as said:  # the downloads say it too, not "an uploaded file: no such weather file"
         views.check_upload_held(new, S)
     assert str(said.value) == err and data.public_text(str(said.value)) == err
