@@ -528,7 +528,9 @@ def test_an_upload_label_is_the_uploading_tabs_own(browser, page, server):
     finally:
         other.close()
     page.reload()  # the tab's id is in its sessionStorage: the label is still this tab's
-    page.wait_for_function("() => document.querySelector('#sc-text').value.includes('\"upload:theirs.epw\"')")
+    page.wait_for_function(
+        "() => (document.querySelector('#sc-text') || {value: ''}).value.includes('\"upload:theirs.epw\"')"
+    )
     page.fill("#sc-text", page.input_value("#sc-text").replace("utilisation = 0.7", "utilisation = 0.6"))
     page.click("#sc-apply")
     page.locator("#sc-message .ok").wait_for()
