@@ -414,7 +414,8 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
         Address of a running scheduler, ``tcp://host:port``; its workers need ``twin``
         installed (their processes are not ours to tune: start them with
         ``MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824`` for the same
-        effect). Unreachable within ``timeout_s`` → :class:`ClusterError`.
+        effect). Unreachable within ``timeout_s``, or a server there that is not a Dask
+        scheduler (:func:`_probe_scheduler`) → :class:`ClusterError`.
     """
     if workers is not None and scheduler is not None:
         raise ClusterError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
