@@ -2246,8 +2246,8 @@ def _internal(exc: BaseException) -> int:
     return 70
 
 
-_ARRAY_LIBRARIES = ("numpy", "xarray", "pandas", "numba", "scipy")
-"""Libraries the twin's own code allocates its arrays through (:func:`_study_memory`)."""
+_ARRAY_LIBRARIES = ("numpy", "xarray", "pandas", "numba", "scipy", "h5py", "h5netcdf", "netCDF4")
+"""Libraries the twin's own code allocates and writes its arrays through (:func:`_study_memory`)."""
 
 
 def _study_memory(exc: MemoryError) -> bool:
