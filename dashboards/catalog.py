@@ -295,6 +295,10 @@ _TEXT = {
     "edit": ("Edit the scenario (TOML)", "编辑情景（TOML）"),
     "apply": ("Apply", "应用"),
     "applied": ("Applied: {n} case(s).", "已应用：{n} 个工况。"),
+    "draft": (
+        "A draft, not applied: Apply refused this text; the pages show the last applied scenario.",
+        "草稿，未应用：应用时被拒绝；各页面显示的是上次应用的情景。",
+    ),
     "upload": ("Upload an EPW weather file (max {mb} MB)", "上传 EPW 气象文件（最大 {mb} MB）"),
     "epw_ok": ("Weather file read: {n} hours, {notes}", "气象文件已读取：{n} 小时，{notes}"),
     "downloads": ("Downloads", "下载"),
@@ -409,7 +413,7 @@ ERRORS_ZH = {
         "请用 twin sweep SCENARIO.toml 运行，或减少扫描取值"
     ),
     "upload_not_here": "weather.source = {value} 不是在本页上传的文件（上传标签只属于上传它的浏览器标签页）；请在此上传 {name}",
-    "upload_gone": "weather.source = {value} 所指的上传文件服务器已不再保留（只保留最新 {kept} 个上传）；请重新上传 {name}",
+    "upload_gone": "weather.source = {value} 所指的上传文件服务器已不再保留（每个页面只保留最新 {kept} 个上传）；请重新上传 {name}",
     "no_session": "页面未发送会话 ID（收到 {value}）；请刷新页面",
     "not_epw": "{file}：第 1 行须以 LOCATION 开头；这不是 EPW 文件",
     "epw_fields": "{file}：第 {line} 行有 {fields} 个字段，应为 {expected} 个（行被截断或格式有误）",

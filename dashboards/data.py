@@ -60,6 +60,7 @@ __all__ = [
     "public_text",
     "run_case",
     "site_names",
+    "storage_co2_avoided",
     "study",
     "upload_epw",
     "upload_label",
@@ -193,6 +194,28 @@ def run_case(sc: Scenario, i: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
     return _CASES.get(key, make)
 
 
+def storage_co2_avoided(sc: Scenario, i: int = 0) -> float:
+    """CO2 the battery store of case ``i`` avoids, t/yr; NaN when the case has no store.
+
+    The case's annual grid CO2 (the ``co2`` KPI: grid import × the province's factor) with the
+    store removed (``green.storage`` at 0 MW and 0 MWh, everything else the same) minus with
+    it: the imports the stored wind and PV replace. Both runs are memoised (:func:`run_case`).
+
+    Notes
+    -----
+    The counterpart of a reported "CO2 avoided by the storage station" (Minning: about 30,000
+    t/yr, Karamay2025, which gives no method); an assumption that the report means the same
+    difference. It omits the station's own embodied CO2 and any grid service it gives beyond
+    this facility.
+    """
+    one = case_scenario(sc, i)
+    if one.storage.energy_mwh <= 0:
+        return float("nan")
+    bare = dataclasses.replace(one, storage=dataclasses.replace(one.storage, power_mw=0.0, energy_mwh=0.0))
+    with_store = float(run_case(one, 0)[1]["co2"])
+    return float(run_case(bare, 0)[1]["co2"]) - with_store
+
+
 def frontier(sc: Scenario, i: int = 0, compute: bool = True) -> xr.Dataset | None:
     """Cost of the cheapest green-power base against the physical hourly green share, for case ``i``.
 
@@ -281,9 +304,19 @@ upload the session made, kept or dropped, for the server's life: a label resolve
 session that uploaded the file, and one session's label never names two files (a newer upload
 of a name already shown is ``NAME (2).epw``, so an editor text naming a dropped upload is refused,
 never run on a newer file)."""
+_HELD: dict[str, list[tuple[str, str]]] = {}
+"""Browser session → the keys of :data:`_UPLOADS` it uploaded that are kept, oldest first: a file
+is removed when no session holds it (:func:`_keep_within_quota`)."""
 _UPLOAD_COUNT = itertools.count(1)
 _UPLOAD_LOCK = threading.Lock()
 UPLOADS_KEPT = 8
+"""Uploads kept per browser session: a session's newer uploads drop its own oldest, never
+another session's (an assumption: a few years or sites to compare)."""
+UPLOADS_TOTAL = 32
+"""Upload files kept by the server in all (≤ 160 MiB of ``/dev/shm`` at :data:`EPW_MAX_BYTES`,
+≈ 50 MB of real EPW years; an assumption). Past it, the session holding the most files loses its
+oldest (the uploading session first among equals), so a session's upload is dropped by another's
+only when every session holding files holds as few as it does, with 32 sessions or more."""
 _SESSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -311,7 +344,8 @@ def upload_epw(
     The reader takes a path, so the bytes go to a private temporary directory (memory-backed
     ``/dev/shm`` where there is one), one file per upload's content and name (the same bytes
     uploaded under two names are two files, each named as it was uploaded: :func:`upload_name`);
-    at most :data:`UPLOADS_KEPT` files are kept, the oldest removed first. The file gets a label
+    a session keeps its :data:`UPLOADS_KEPT` newest uploads, whatever other sessions upload (within
+    the server's :data:`UPLOADS_TOTAL`: :func:`_keep_within_quota`). The file gets a label
     in ``session`` (:func:`upload_label`), which no other session resolves. Raises
     :class:`weather.WeatherError` (too large, not an EPW, a malformed line: the reader's own
     message), and with ``site`` the checks of a run on the file
@@ -357,12 +391,36 @@ def upload_epw(
         if str(path) not in mine:
             mine[str(path)] = _own_name(name, set(mine.values()))
         _UPLOADS[key] = path
-        _UPLOADS.move_to_end(key)
-        while len(_UPLOADS) > UPLOADS_KEPT:
-            _, old = _UPLOADS.popitem(last=False)
-            old.unlink(missing_ok=True)
-            _UPLOAD_NAMES.pop(str(old), None)
+        held = _HELD.setdefault(session, [])
+        if key in held:
+            held.remove(key)
+        held.append(key)
+        _keep_within_quota(session)
     return str(path), ds, meta
+
+
+def _keep_within_quota(session: str) -> None:
+    """Drop uploads until ``session`` holds at most :data:`UPLOADS_KEPT` and the server at most
+    :data:`UPLOADS_TOTAL` files (the caller holds the lock): ``session``'s own oldest first, then
+    the oldest of the session holding the most (``session`` first among equals)."""
+    while len(_HELD[session]) > UPLOADS_KEPT:
+        _release(session, _HELD[session][0])
+    while len(_UPLOADS) > UPLOADS_TOTAL:
+        most = max(_HELD, key=lambda s: (len(_HELD[s]), s == session))
+        _release(most, _HELD[most][0])
+
+
+def _release(session: str, key: tuple[str, str]) -> None:
+    """``session`` no longer holds the upload ``key``; its file is removed when no session does."""
+    held = _HELD[session]
+    held.remove(key)
+    if not held:
+        del _HELD[session]
+    if any(key in other for other in _HELD.values()):
+        return
+    old = _UPLOADS.pop(key)
+    old.unlink(missing_ok=True)
+    _UPLOAD_NAMES.pop(str(old), None)
 
 
 def _own_name(name: str, taken: set[str]) -> str:
@@ -393,8 +451,7 @@ def labelled_upload(source: str, session: str) -> str | None:
 
     Raises :class:`ConfigError` for a label of no upload of this session (a label is the page's
     own: another browser's upload is not this one's to use) and for a label whose upload the
-    server no longer keeps (the :data:`UPLOADS_KEPT` newest are kept): the file has to be
-    uploaded (again) on this page.
+    server no longer keeps (:func:`upload_epw`): the file has to be uploaded (again) on this page.
     """
     if not source.startswith(UPLOAD_LABEL):
         return None
@@ -410,8 +467,8 @@ def labelled_upload(source: str, session: str) -> str | None:
         ).explained("upload_not_here", value=given(source), name=given(name))
     if not kept:
         raise ConfigError(
-            f"weather.source = {given(source)} names an upload the server no longer holds (it keeps the "
-            f"{UPLOADS_KEPT} newest uploads); upload {given(name)} again"
+            f"weather.source = {given(source)} names an upload the server no longer holds (it keeps a page's "
+            f"{UPLOADS_KEPT} newest uploads, {UPLOADS_TOTAL} in all); upload {given(name)} again"
         ).explained("upload_gone", value=given(source), name=given(name), kept=str(UPLOADS_KEPT))
     return path
 

@@ -81,7 +81,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
         f.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}) for f in figs.values()
     )
     params = views.non_default_params(sc)
-    reported = views.reported_rows(k, key, c)
+    reported = views.reported_rows(k, key, c, lambda: data.storage_co2_avoided(sc, i))
     generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     weather = (
         data.public_text(sc.weather.source) if sc.weather.is_file else f"generated typical year, seed {sc.weather.seed}"

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ import weather
 from dashboards import data, figures
 from dashboards.catalog import KPI_CARDS, LATENCY, ComputeAssumptions, error_text, t
 from twin import Scenario, save_scenario
-from twin.core.fmt import Explained, read_float
+from twin.core.fmt import Explained, number, read_float
 from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
 from twin.core.runtime import ResourceError
@@ -118,10 +119,15 @@ REPORTED_RATING = {"storage_power": ("power_mw", "MW"), "storage_energy": ("ener
 """Reported metric of a site file → the case's storage rating shown beside it (field, units)."""
 
 
-def reported_rows(k: xr.Dataset, site_key: str, case: Any = None) -> list[dict[str, str]]:
+def reported_rows(
+    k: xr.Dataset, site_key: str, case: Any = None, co2_avoided: Callable[[], float] | None = None
+) -> list[dict[str, str]]:
     """Every figure the sources report for the site, beside the modelled value where the twin
-    computes one: a KPI of ``k``, or the storage rating of ``case`` (a :class:`twin.Case`: the
-    storage the case models, 0 MW when it has none)."""
+    computes one: a KPI of ``k``, the storage rating of ``case`` (a :class:`twin.Case`: the
+    storage the case models, 0 MW when it has none), or the CO2 the case's store avoids
+    (``co2_avoided``, called only for a reported ``co2_avoided``:
+    :func:`dashboards.data.storage_co2_avoided`). "–" where the twin has no counterpart
+    (``households_served``). Numbers by the project's formatter (``30,000 t/yr``)."""
     site = sites.load(site_key)
     rows = []
     for r in site.reported:
@@ -132,10 +138,13 @@ def reported_rows(k: xr.Dataset, site_key: str, case: Any = None) -> list[dict[s
         rating = REPORTED_RATING.get(r.metric)
         if rating is not None and case is not None:
             modelled = f"{getattr(case.storage, rating[0]):,.4g} {rating[1]}"
+        if r.metric == "co2_avoided" and co2_avoided is not None:
+            t_yr = co2_avoided()
+            modelled = "–" if t_yr != t_yr else f"{number(round(t_yr), quantity=True)} t/yr"
         rows.append(
             {
                 "metric": r.metric,
-                "reported": f"{r.value:g} {'' if r.unit == '-' else r.unit}".strip(),
+                "reported": f"{number(r.value, quantity=True)} {'' if r.unit == '-' else r.unit}".strip(),
                 "modelled": modelled,
                 "what": r.what,
                 "source": r.source,
@@ -383,6 +392,34 @@ def case_figures(ds: xr.Dataset, design: str, site_key: str, cooling: Params, la
         "stack": figures.power_stack(ds, lang),
         "sankey": figures.sankey(ds, lang),
     }
+
+
+def draft(text: str, d: Any) -> dict[str, str]:
+    """An editor text Apply refused, kept in the tab's ``sc-draft`` store (``sessionStorage``) with
+    the applied scenario ``d`` it was typed over, so that a reload shows it again (:func:`draft_of`)."""
+    return {"text": text, "base": data.key_of(d) if isinstance(d, dict) else ""}
+
+
+def draft_of(kept: Any, d: Any) -> str | None:
+    """The draft's text (:func:`draft`) when it was typed over the applied scenario ``d``; None
+    when there is none, or the scenario changed since (a later Apply or upload)."""
+    if not isinstance(kept, dict) or not isinstance(kept.get("text"), str) or not isinstance(d, dict):
+        return None
+    return kept["text"] if kept.get("base") == data.key_of(d) else None
+
+
+def check_upload_held(d: dict[str, Any], session: str) -> None:
+    """Refuse a scenario whose weather is an upload of ``session`` that the server no longer holds,
+    with Apply's message for its label (``… names an upload the server no longer holds …; upload
+    'mine.epw' again``, :func:`dashboards.data.labelled_upload`), not the reader's of a missing file."""
+    w = d.get("weather") if isinstance(d, dict) else None
+    label = data.upload_label(str(w.get("source", "")), session) if isinstance(w, dict) else None
+    if label is not None:
+        try:
+            data.labelled_upload(label, session)
+        except ConfigError as exc:
+            said = _within(exc, "scenario")
+            raise (said if isinstance(said, Exception) else ConfigError(said)) from None
 
 
 def load_case(d: dict[str, Any], i: int | None) -> tuple[Scenario, int, xr.Dataset, xr.Dataset]:

@@ -1495,6 +1495,7 @@ def _resumable(out: Path) -> Iterator[None]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from twin.core.fmt import number
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, read_case_list, run_sweep
 
@@ -1516,7 +1517,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(_table(rows, ["site", "design", "PUE min", "median", "max", "lowest PUE at"], args.markdown))
     said = _kernel_line(ds.attrs["kernel"], args.kernel, int(ds.attrs["cases"]), base.designs, "sweep")
     print(said, file=sys.stderr)
-    print(f"{ds.attrs['cases']} cases; every KPI in {out}")
+    print(f"{number(ds.attrs['cases'])} cases; every KPI in {out}")
     return 0
 
 
@@ -1685,7 +1686,7 @@ def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
         type=_int_in(1, MAX_WORKERS_PER_CORE * (os.cpu_count() or 1)),
         help=f"run on a local Dask cluster of N worker processes (127.0.0.1; at most {MAX_WORKERS_PER_CORE} per core)",
     )
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster")
+    p.add_argument("--scheduler", type=_scheduler, metavar="tcp://HOST:PORT", help="run on this Dask cluster")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     _kernel_arg(p)
     _set_arg(p)
@@ -1770,6 +1771,19 @@ def _number_in(kind: type, lo: float, hi: float | None, *, bounded: bool = True)
         return v
 
     return parse
+
+
+def _scheduler(text: str) -> str:
+    """An argparse type: a Dask scheduler's address, tcp://HOST:PORT or tls://HOST:PORT with a
+    port 1 … 65535 (:func:`twin.studies.study.scheduler_address`); whether one answers there is
+    asked when the study starts."""
+    from twin.studies.study import ClusterError, scheduler_address
+
+    try:
+        scheduler_address(text)
+    except ClusterError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--scheduler = ")) from None
+    return text
 
 
 def _path(text: str) -> str:
@@ -2207,21 +2221,47 @@ def _main(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         name = f"{exc.filename}: " if exc.filename else ""
         return _error(f"{name}{exc.strerror or exc}")
-    except MemoryError:
+    except MemoryError as exc:
+        if not _study_memory(exc):
+            return _internal(exc)
         return _error("out of memory; use fewer cases, or twin.annual_kpis for a large sweep")
     except KeyboardInterrupt:
         _WARNINGS.say()
         print("twin: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a defect of the twin, not of the input: one line, and how to see more
-        if _debug():
-            raise
-        print(
-            f"twin: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-            "(please report it; TWIN_DEBUG=1 shows the traceback)",
-            file=sys.stderr,
-        )
-        return 70
+    except Exception as exc:  # a defect of the twin, not of the input
+        return _internal(exc)
+
+
+def _internal(exc: BaseException) -> int:
+    """A defect of the twin, not of the input: one line, and how to see more (``TWIN_DEBUG=1``
+    raises it); exit status 70."""
+    if _debug():
+        raise exc
+    print(
+        f"twin: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+        "(please report it; TWIN_DEBUG=1 shows the traceback)",
+        file=sys.stderr,
+    )
+    return 70
+
+
+_ARRAY_LIBRARIES = ("numpy", "xarray", "pandas", "numba", "scipy", "h5py", "h5netcdf", "netCDF4")
+"""Libraries the twin's own code allocates and writes its arrays through (:func:`_study_memory`)."""
+
+
+def _study_memory(exc: MemoryError) -> bool:
+    """``exc`` ran out of memory for the study's arrays: the innermost frame outside the array
+    libraries is the twin's own. Another library's MemoryError (Dask reading another protocol's
+    bytes as a frame length asks for exabytes) is not the study's size: no advice to use fewer cases."""
+    tb = exc.__traceback__
+    module = ""
+    while tb is not None:
+        name = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if name.split(".")[0] not in _ARRAY_LIBRARIES:
+            module = name
+        tb = tb.tb_next
+    return module.split(".")[0] == "twin"
 
 
 def _debug() -> bool:

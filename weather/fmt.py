@@ -27,7 +27,7 @@ _TYPED_INT_BITS = 128
 """A whole number a user gave (``grouped=False``) up to this size is repeated digit for digit."""
 
 
-def number(value: SupportsFloat, grouped: bool = True) -> str:
+def number(value: SupportsFloat, grouped: bool = True, *, quantity: bool = False) -> str:
     """A number as a message shows it: whole numbers in full (``2,147,483,647``, ``8050``),
     other values (and whole numbers from 10^15 on) to 12 significant digits (``0.35``, ``1e+20``,
     ``inf``); ``True``/``False`` as such.
@@ -35,6 +35,8 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
     ``grouped=False`` leaves out the thousands separators: for the value a user gave, which the
     message repeats as it was typed (``weather.year = 99999``), while a bound is read (``2,100``);
     a :class:`Typed` number is its text (``0.00001``, where Python writes ``1e-05``).
+    ``quantity=True``: an amount in a table (tonnes a year, households), grouped from 1,000
+    (``30,000 t/yr``), where a count in a message is grouped from 100,000 (a year, 2021; a port, 65535).
 
     Examples
     --------
@@ -44,6 +46,8 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
     ('99999', '1000000000000', '9223372036854775807')
     >>> number(Typed("0.00001"), grouped=False), number(0.00001, grouped=False)
     ('0.00001', '1e-05')
+    >>> number(30000, quantity=True), number(30000), number(1.08, quantity=True)
+    ('30,000', '30000', '1.08')
     """
     if isinstance(value, Typed) and not grouped:
         return value.text
@@ -53,7 +57,7 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
     if isinstance(value, Integral):
         n = int(value)
         if abs(n) < _WHOLE_BELOW:
-            return _whole(n, grouped)
+            return _whole(n, grouped, quantity)
         if not grouped and n.bit_length() <= _TYPED_INT_BITS:  # as typed: 99999999999999999999999, not 1e+23
             return str(n)
         if n.bit_length() > 1023:  # beyond any float
@@ -62,12 +66,12 @@ def number(value: SupportsFloat, grouped: bool = True) -> str:
         value = float(str(value))  # a float32 value as it was written (70.1), not its double (70.0999984741211)
     v = float(value)
     if math.isfinite(v) and v.is_integer() and abs(v) < _WHOLE_BELOW:
-        return _whole(int(v), grouped)
+        return _whole(int(v), grouped, quantity)
     return f"{v:.12g}" if grouped else repr(v)
 
 
-def _whole(n: int, grouped: bool) -> str:
-    return f"{n:,}" if grouped and abs(n) >= _PLAIN_BELOW else str(n)
+def _whole(n: int, grouped: bool, quantity: bool = False) -> str:
+    return f"{n:,}" if grouped and abs(n) >= (1000 if quantity else _PLAIN_BELOW) else str(n)
 
 
 def span(lo: SupportsFloat | None, hi: SupportsFloat | None, units: str = "") -> str:

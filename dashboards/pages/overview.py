@@ -108,7 +108,7 @@ def render(d, case, pflop, gflop, lang):
     key = str(k["site"].values)
     en, zh = data.site_names(key)
     title = f"{en} {zh} · {design_label(c.design, lang)}"
-    rows = views.reported_rows(k, key, c)
+    rows = views.reported_rows(k, key, c, lambda: data.storage_co2_avoided(sc, i))
     reported = (
         html.Table(
             [

@@ -18,7 +18,9 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             dcc.Store(id="sc-lang", data=lang),
             html.H2(t("scenario", lang)),
             html.H3(t("edit", lang)),
+            dcc.Store(id="sc-draft", storage_type="session"),
             dcc.Textarea(id="sc-text", className="toml", spellCheck=False),
+            html.Div(id="sc-draft-note", role="status"),
             html.Div(
                 [html.Button(t("apply", lang), id="sc-apply", n_clicks=0), html.Div(id="sc-message", role="status")],
                 className="controls",
@@ -53,42 +55,49 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
 @callback(
     Output("sc-text", "value"),
     Output("sc-sources", "children"),
+    Output("sc-draft-note", "children"),
     Input("scenario", "data"),
     State("sc-lang", "data"),
     State("session", "data"),
+    Input("sc-draft", "data"),
 )
-def show(d, lang, session):
+def show(d, lang, session, draft=None):
     try:
         sc = data.from_dict(d)
     except views.USER_ERRORS as exc:
-        return dash.no_update, views.error_box(exc)
+        return dash.no_update, views.error_box(exc), ""
     rows = views.non_default_params(sc)
     table = html.Table(
         [html.Tr([html.Th(t(f"col_{h}", lang)) for h in ("field", "value", "default", "units", "source")])]
         + [html.Tr([html.Td(c) for c in r]) for r in rows],
         className="table small",
     )
-    return views.scenario_toml(sc, session), table
+    text = views.draft_of(draft, d)
+    if text is None:
+        return views.scenario_toml(sc, session), table, ""
+    return text, table, html.Div(t("draft", lang), className="note")
 
 
 @callback(
     Output("scenario", "data", allow_duplicate=True),
     Output("case", "data", allow_duplicate=True),
     Output("sc-message", "children"),
+    Output("sc-draft", "data"),
     Input("sc-apply", "n_clicks"),
     State("sc-text", "value"),
     State("sc-lang", "data"),
     State("session", "data"),
+    State("scenario", "data"),
     prevent_initial_call=True,
 )
-def apply(n, text, lang, session):
+def apply(n, text, lang, session, d=None):
     if not n:
-        return dash.no_update, dash.no_update, dash.no_update
+        return dash.no_update, dash.no_update, dash.no_update, dash.no_update
     new, err = views.apply_toml(text or "", session)
-    if err:
-        return dash.no_update, dash.no_update, views.error_box(err, lang)
+    if err:  # the refused text is kept in the tab (over a reload) as a draft of the applied scenario
+        return dash.no_update, dash.no_update, views.error_box(err, lang), views.draft(text or "", d)
     n = len(data.from_dict(new).cases())
-    return new, 0, html.Div(t("applied", lang, n=n), className="ok")
+    return new, 0, html.Div(t("applied", lang, n=n), className="ok"), None
 
 
 @callback(
@@ -119,13 +128,15 @@ def upload(contents, filename, d, lang, session):
     State("scenario", "data"),
     State("case", "data"),
     State("sc-lang", "data"),
+    State("session", "data"),
     prevent_initial_call=True,
 )
-def download(n_csv, n_nc, n_report, d, case, lang):
+def download(n_csv, n_nc, n_report, d, case, lang, session):
     which = dash.ctx.triggered_id
     if not (n_csv or n_nc or n_report):
         return dash.no_update, dash.no_update
     try:
+        views.check_upload_held(d, session)
         sc, i, ds, _k = views.load_case(d, case)
         stem = views.file_stem(sc, i)
         if which == "sc-dl-csv":

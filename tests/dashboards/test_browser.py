@@ -434,6 +434,23 @@ def test_apply_refuses_an_unknown_site_and_keeps_the_applied_scenario(page, serv
     assert failed == []
 
 
+def test_a_refused_edit_is_kept_as_a_draft_over_a_reload(page, server):
+    """A refused edit was gone after a reload (the editor showed the last applied scenario)."""
+    page.goto(server + "/scenario")
+    _loaded(page, "/scenario")
+    text = page.input_value("#sc-text")
+    page.fill("#sc-text", text.replace('"yinchuan",', '"atlantis",'))
+    page.click("#sc-apply")
+    page.locator("#sc-message .error").wait_for()
+    page.reload()
+    page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('\"atlantis\",')")
+    page.wait_for_selector("#sc-draft-note .note")
+    assert page.inner_text("#sc-draft-note").startswith("A draft, not applied")
+    page.click("#nav-overview")
+    page.wait_for_selector("#kpi-pue")
+    assert "Yinchuan" in page.inner_text("#ov-title")  # the pages run the applied scenario
+
+
 def _error_says(pg, selector: str, text: str) -> None:
     """Wait until the error message in ``selector`` includes ``text``."""
     pg.wait_for_function(

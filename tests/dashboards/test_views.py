@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import re
 import socket
 import threading
+from pathlib import Path
 
 import dash
 import numpy as np
@@ -15,6 +17,7 @@ import pytest
 from dashboards import catalog, data, report, views
 from tests.conftest import epw_path
 from twin.cli import main
+from twin.core.params import ConfigError
 
 S = data.new_session()
 """The browser session of this module's uploads and editor texts."""
@@ -371,7 +374,7 @@ def test_an_empty_scenario_is_refused_as_the_cli_refuses_it(pages, tmp_path, cap
         f.write_text(text, encoding="utf-8")
         assert main(["run", str(f), "--no-output"]) == 2
         assert capsys.readouterr().err.strip() == f"twin: error: {f}: " + msg.removeprefix("scenario: ")
-        scenario, case, shown = pages["scenario"].apply(1, text, "en", S)
+        scenario, case, shown, _ = pages["scenario"].apply(1, text, "en", S)
         assert scenario is case is dash.no_update and "the scenario file is empty" in str(shown)
         assert "Applied" not in str(shown)
 
@@ -538,7 +541,7 @@ def test_apply_refuses_what_twin_run_refuses_and_keeps_the_applied_scenario(
     applied, msg = views.apply_toml(bad, S)
     assert applied is None and said in msg
     assert msg == _cli_says(tmp_path, capsys, bad)
-    scenario, case, shown = pages["scenario"].apply(1, bad, "en", S)
+    scenario, case, shown, _ = pages["scenario"].apply(1, bad, "en", S)
     assert scenario is case is dash.no_update  # the scenario applied before stays
     assert str(shown.children) == f"Error: {msg}" and shown.className == "error" and "Applied" not in str(shown)
 
@@ -562,7 +565,7 @@ def test_apply_refuses_an_uploaded_weather_file_far_from_the_new_site(pages, exa
         tmp_path, capsys, far.replace('source = "upload:good.epw"', f'source = "{private}"')
     ).replace(private, "good.epw")
     assert "/dev/shm" not in msg and "twin-dash-" not in msg
-    _, _, shown = pages["scenario"].apply(1, far, "en", S)
+    _, _, shown, _ = pages["scenario"].apply(1, far, "en", S)
     assert "good.epw" in str(shown) and "Applied" not in str(shown)
 
 
@@ -645,6 +648,28 @@ def test_reported_storage_ratings_show_the_modelled_case(example):
     assert rows["storage_energy"]["modelled"] == "400 MWh"
     html_text = report.build_report(sc, 0)
     assert "<td>storage_power</td><td class='num'>100 MW</td><td class='num'>100 MW</td>" in html_text
+
+
+def test_reported_co2_avoided_shows_the_stores_modelled_saving(pages, example):
+    """Minning's "co2_avoided 30000 t/yr" showed modelled "–": the twin computes it, the case's CO2
+    without its store minus with it (as ``twin run --set green.storage.energy_mwh=0``: 70,252 − 41,654
+    t, the newcomer's figures, session 16). Numbers grouped as the project's formatter groups them;
+    "–" only where the twin has no counterpart (households_served)."""
+    sc, _, k = example
+    one = data.case_scenario(sc, 0)
+    bare = dataclasses.replace(one, storage=dataclasses.replace(one.storage, power_mw=0.0, energy_mwh=0.0))
+    expected = float(data.run_case(bare, 0)[1]["co2"]) - float(k["co2"])
+    assert 25_000 < expected < 32_000  # the saving of a 200 MWh store, near the reported ≈ 30,000 t
+    assert data.storage_co2_avoided(sc, 0) == pytest.approx(expected, rel=1e-12)
+    rows = {r["metric"]: r for r in views.reported_rows(k, "yinchuan", sc.cases()[0], lambda: expected)}
+    assert rows["co2_avoided"]["reported"] == "30,000 t/yr"
+    assert rows["co2_avoided"]["modelled"] == f"{round(expected):,} t/yr"
+    assert (rows["households_served"]["reported"], rows["households_served"]["modelled"]) == ("24,000", "–")
+    shown = str(pages["overview"].render(sc.to_dict(), 0, "320", "140", "en")[3])
+    assert "30,000 t/yr" in shown and f"{round(expected):,} t/yr" in shown
+    assert f"<td class='num'>{round(expected):,} t/yr</td>" in report.build_report(sc, 0)
+    no_store = dataclasses.replace(sc, storage=dataclasses.replace(sc.storage, energy_mwh=0.0), sweep=())
+    assert data.storage_co2_avoided(no_store, 0) != data.storage_co2_avoided(no_store, 0)  # NaN: no store, "–"
 
 
 def test_idle_storage_note_says_what_its_cost_counts(pages, example):
@@ -800,8 +825,13 @@ def test_a_label_of_an_upload_no_longer_kept_says_so(example):
     assert applied is None
     assert err == (
         "scenario: weather.source = 'upload:gone.epw' names an upload the server no longer holds "
-        f"(it keeps the {data.UPLOADS_KEPT} newest uploads); upload 'gone.epw' again"
+        f"(it keeps a page's {data.UPLOADS_KEPT} newest uploads, {data.UPLOADS_TOTAL} in all); upload 'gone.epw' again"
     )
+    after = views.scenario_toml(data.from_dict(new), S)  # the editor after a reload: the label, no private path
+    assert 'source = "upload:gone.epw"' in after and "/dev/shm" not in after and new["weather"]["source"] not in after
+    with pytest.raises(ConfigError) as said:  # the downloads say it too, not "an uploaded file: no such weather file"
+        views.check_upload_held(new, S)
+    assert str(said.value) == err and data.public_text(str(said.value)) == err
 
 
 def test_a_dropped_uploads_label_is_never_given_to_a_newer_upload(example):
@@ -839,7 +869,7 @@ def test_an_upload_label_resolves_only_in_the_browser_session_that_uploaded_it(p
         "upload's of this browser tab only); upload 'private.epw' here"
     )
     assert views.apply_toml(text, theirs) == (None, refused)
-    scenario, case, shown = pages["scenario"].apply(1, text, "en", theirs)
+    scenario, case, shown, _ = pages["scenario"].apply(1, text, "en", theirs)
     assert scenario is case is dash.no_update and str(shown.children) == f"Error: {refused}"
     back, err = views.apply_toml(text, mine)
     assert err == "" and back is not None and back["weather"]["source"] == up["weather"]["source"]
@@ -1058,3 +1088,62 @@ def test_the_chinese_page_says_the_engine_s_common_errors_in_chinese(example):
     assert str(views.error_box(errors["pflop_h_per_mwh"], "zh").children) == (
         "错误: compute.pflop_h_per_mwh = 0 超出范围；允许 1 … 100,000 PFLOP-h/MWh"
     )
+
+
+def test_another_sessions_uploads_do_not_drop_mine(example):
+    """The server kept 8 uploads across all sessions: another browser's 9 uploads dropped this
+    one's file, and its Apply and downloads failed (newcomer, session 16). A session's uploads
+    drop only its own (a page keeps its UPLOADS_KEPT newest)."""
+    sc, _, _ = example
+    mine, theirs = data.new_session(), data.new_session()
+    raw = epw_path("yinchuan").read_bytes()
+    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw.replace(b"\n", b"\r\n", 90)), "mine.epw", mine)
+    assert up is not None, msg
+    text = views.scenario_toml(data.from_dict(up), mine)
+    for k in range(data.UPLOADS_KEPT + 1):
+        data.upload_epw(raw.replace(b"\n", b"\r\n", 91 + k), f"w{k}.epw", session=theirs)
+    back, err = views.apply_toml(text, mine)
+    assert err == "" and back is not None and back["weather"]["source"] == up["weather"]["source"]
+    views.check_upload_held(up, mine)  # the downloads run
+    assert Path(up["weather"]["source"]).is_file()
+
+
+def test_past_the_servers_total_the_session_holding_most_loses_its_oldest(example, monkeypatch):
+    """The server's own bound (UPLOADS_TOTAL files): the session holding the most files gives up
+    its oldest, so a session with one upload keeps it while another holds more."""
+    for name, fresh in (("_UPLOADS", type(data._UPLOADS)()), ("_HELD", {}), ("_UPLOAD_NAMES", {})):
+        monkeypatch.setattr(data, name, fresh)  # this test's uploads only
+    monkeypatch.setattr(data, "UPLOADS_TOTAL", 3)
+    sc, _, _ = example
+    one, many = data.new_session(), data.new_session()
+    raw = epw_path("yinchuan").read_bytes()
+    kept, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw.replace(b"\n", b"\r\n", 110)), "one.epw", one)
+    assert kept is not None, msg
+    paths = [data.upload_epw(raw.replace(b"\n", b"\r\n", 111 + k), f"m{k}.epw", session=many)[0] for k in range(3)]
+    assert len(data._UPLOADS) == data.UPLOADS_TOTAL
+    assert Path(kept["weather"]["source"]).is_file()
+    assert not Path(paths[0]).exists() and all(Path(p).is_file() for p in paths[1:])
+
+
+def test_a_refused_edit_is_kept_as_a_draft_over_a_reload(pages, example):
+    """An edit Apply refused was lost on reload: the editor showed the last applied scenario and
+    the typed text was gone (newcomer, session 16). It is kept in the tab as a draft, said to be
+    one, until an Apply succeeds or the scenario changes."""
+    sc, _, _ = example
+    d = sc.to_dict()
+    text = pages["scenario"].show(d, "en", S)[0]
+    typo = text.replace('    "yinchuan",\n]', '    "atlantis",\n]', 1)
+    assert typo != text
+    scenario, case, shown, kept = pages["scenario"].apply(1, typo, "en", S, d)
+    assert scenario is case is dash.no_update and "atlantis" in str(shown.children)
+    shown_text, _, note = pages["scenario"].show(d, "en", S, kept)  # the reload: the stores come back
+    assert shown_text == typo
+    assert note.children == "A draft, not applied: Apply refused this text; the pages show the last applied scenario."
+    assert "草稿，未应用" in pages["scenario"].show(d, "zh", S, kept)[2].children
+    fixed = typo.replace('"atlantis"', '"yinchuan"').replace("utilisation = 0.7", "utilisation = 0.6")
+    new, _, ok, cleared = pages["scenario"].apply(1, fixed, "en", S, d)
+    assert "Applied" in str(ok.children)
+    assert cleared is None and new["facility"]["utilisation"] == 0.6
+    assert pages["scenario"].show(new, "en", S, cleared)[0] == pages["scenario"].show(new, "en", S)[0]
+    other = {**d, "facility": {**d["facility"], "utilisation": 0.5}}  # the scenario changed since the draft
+    assert pages["scenario"].show(other, "en", S, kept)[2] == ""

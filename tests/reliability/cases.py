@@ -1803,7 +1803,7 @@ def polish8_cases() -> list[Case]:
         Case(
             "options/sweep-list-unknown-key",
             ["sweep", *STUDY, "--list", "c.csv"],
-            names=("--list", "c.csv: line 1 (the header)", "facility.nope", "allowed"),
+            names=("--list", "c.csv:1 (the header)", "facility.nope", "allowed"),
             setup=_write("c.csv", "facility.nope\n1\n"),
         ),
         Case(

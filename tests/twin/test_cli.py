@@ -1435,3 +1435,39 @@ def test_run_refuses_a_set_of_a_key_the_scenario_sweeps(tmp_path, capsys):
         "twin: error: --set facility.utilisation=0.9: facility.utilisation is also swept (the scenario's [sweep]); "
         "give it once\n"
     )
+
+
+def _allocating_in(module: str):
+    """A command whose frame is of ``module`` and asks numpy for 1 EiB (as Dask did, reading an
+    SSH banner as a frame length)."""
+    ns: dict = {"__name__": module}
+    exec("import numpy\ndef cmd(args):\n    numpy.empty(2**60, dtype=numpy.uint8)\n", ns)
+    return ns["cmd"]
+
+
+def test_out_of_memory_is_said_only_for_the_twins_own_arrays(monkeypatch, capsys):
+    """Any MemoryError said "out of memory; use fewer cases", also Dask's reading of another
+    server's bytes: advice about the study's size is given only where the twin's code allocated."""
+    monkeypatch.delenv("TWIN_DEBUG", raising=False)
+    monkeypatch.setattr(cli, "cmd_sites", _allocating_in("twin.studies.sweep"))
+    assert cli.main(["sites"]) == 2
+    assert capsys.readouterr().err == (
+        "twin: error: out of memory; use fewer cases, or twin.annual_kpis for a large sweep\n"
+    )
+    monkeypatch.setattr(cli, "cmd_sites", _allocating_in("distributed.protocol.core"))
+    assert cli.main(["sites"]) == 70
+    err = capsys.readouterr().err
+    assert err.startswith("twin: internal error: MemoryError: Unable to allocate 1.00 EiB") and err.count("\n") == 1
+
+
+def test_sweep_says_its_case_count_grouped(monkeypatch, tmp_path, capsys):
+    """``twin sweep`` printed "200000 cases; every KPI in …": the count by the project's formatter
+    (200,000). The sweep's own count is stood in for a 200,000-case study."""
+    from twin.studies import sweep
+
+    real = sweep.run_sweep
+    monkeypatch.setattr(sweep, "run_sweep", lambda *a, **kw: real(*a, **kw).assign_attrs(cases=200_000))
+    out = tmp_path / "s.nc"
+    args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5", "-o", str(out)]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"200,000 cases; every KPI in {out}"

@@ -40,6 +40,7 @@ __all__ = [
     "cluster",
     "fingerprint",
     "run_blocks",
+    "scheduler_address",
 ]
 
 
@@ -338,6 +339,66 @@ class Progress:
         self.stream.flush()
 
 
+def scheduler_address(text: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a ``--scheduler`` value, ``tcp://HOST:PORT`` or ``tls://HOST:PORT``
+    (an IPv6 host in brackets); :class:`ClusterError` naming the value otherwise (no port, or a port
+    outside 1 … 65535: TCP's range, as ``twin dash --port`` checks)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme not in ("tcp", "tls"):
+        raise ClusterError(f"--scheduler = {text!r} must look like tcp://host:port")
+    host, colon, port = rest.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not colon or not host or not port.isdigit():
+        raise ClusterError(f"--scheduler = {text!r} must look like tcp://host:port (a host and a port number)")
+    if not 1 <= int(port) <= 65535:
+        raise ClusterError(f"--scheduler = {text!r}: port {port} is outside 1 … 65535")
+    return scheme, host, int(port)
+
+
+_DASK_FRAMES_MAX = 64
+"""The most frames the first message of a server :func:`_probe_scheduler` takes for Dask's (its
+handshake is one small mapping; an assumption with room to spare)."""
+
+
+def _probe_scheduler(scheduler: str, host: str, port: int, timeout_s: float) -> None:
+    """Refuse, within ``timeout_s``, a TCP server that is not a Dask scheduler.
+
+    A Dask server writes its handshake as soon as it accepts a connection (``distributed.comm``:
+    the server writes, then reads), framed as an 8-byte little-endian length of what follows,
+    then the number of frames and each frame's length, 8 bytes each. So the first 16 bytes of
+    a scheduler read as a length that holds the frame table and a small frame count; another
+    server (an SSH banner, an HTTP server waiting for a request) says something else, closes,
+    or says nothing. Raises :class:`ClusterError` naming ``scheduler``: "no scheduler answered
+    within N s" (no connection, or a silent one) or "is not a Dask scheduler" (with what it said).
+    """
+    import socket
+    import struct
+
+    head = b""
+    deadline = time.monotonic() + timeout_s
+    waited = f"--scheduler {scheduler}: no scheduler answered within {number(timeout_s)} s"
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as s:
+            while len(head) < 16:
+                s.settimeout(max(deadline - time.monotonic(), 1e-3))
+                chunk = s.recv(16 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except TimeoutError:
+        if not head:
+            raise ClusterError(f"{waited} (it accepted the connection and said nothing)") from None
+    except OSError as exc:
+        raise ClusterError(f"{waited} ({exc.strerror or exc})") from None
+    if len(head) == 16:
+        length, frames = struct.unpack("<QQ", head)
+        if 1 <= frames <= _DASK_FRAMES_MAX and 8 * (frames + 1) <= length <= 2**26:
+            return
+    said = head.decode("ascii", "replace") if head.isascii() else head.hex(" ")
+    what = f"it said {said.strip()!r}" if head else "it closed the connection without a word"
+    raise ClusterError(f"--scheduler {scheduler} is not a Dask scheduler ({what})")
+
+
 @contextlib.contextmanager
 def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s: float = 3.0) -> Iterator[Any]:
     """A ``dask.distributed.Client``, or ``None`` for a serial run.
@@ -353,7 +414,8 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
         Address of a running scheduler, ``tcp://host:port``; its workers need ``twin``
         installed (their processes are not ours to tune: start them with
         ``MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824`` for the same
-        effect). Unreachable within ``timeout_s`` → :class:`ClusterError`.
+        effect). Unreachable within ``timeout_s``, or a server there that is not a Dask
+        scheduler (:func:`_probe_scheduler`) → :class:`ClusterError`.
     """
     if workers is not None and scheduler is not None:
         raise ClusterError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
@@ -362,23 +424,27 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
         return
     if workers is not None and workers < 1:
         raise ClusterError(f"--workers = {workers} must be ≥ 1")
-    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://")):
-        raise ClusterError(f"--scheduler = {scheduler!r} must look like tcp://host:port")
+    address = None if scheduler is None else scheduler_address(scheduler)
     try:
         import logging
 
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ClusterError("Dask is not installed: pip install 'dask[distributed]'") from None
-    if scheduler is not None:
+    if scheduler is not None and address is not None:
+        scheme, host, port = address
+        if scheme == "tcp":  # tls:// speaks TLS first: Dask's own connect tells
+            _probe_scheduler(scheduler, host, port, timeout_s)
         try:
             client = Client(scheduler, timeout=f"{timeout_s}s")
         except (OSError, TimeoutError) as exc:
             raise ClusterError(
                 f"--scheduler {scheduler}: no scheduler answered within {number(timeout_s)} s ({exc})"
             ) from None
-        except ValueError as exc:  # an address Dask cannot parse (tcp:// without a host or port)
+        except ValueError as exc:  # an address Dask cannot parse
             raise ClusterError(f"--scheduler = {scheduler!r}: {exc}; give tcp://host:port") from None
+        except MemoryError:  # Dask read another protocol's bytes as a frame length
+            raise ClusterError(f"--scheduler {scheduler} is not a Dask scheduler") from None
         with client:
             yield client
         return

@@ -6,6 +6,9 @@ import contextlib
 import io
 import json
 import os
+import socket
+import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -87,6 +90,80 @@ def test_unreachable_scheduler_is_one_clear_error(capsys, tmp_path):
     assert cli.main([*args, "--scheduler", "tcp://127.0.0.1:9", "-o", str(tmp_path / "x.nc")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("twin: error: --scheduler tcp://127.0.0.1:9") and err.count("\n") == 1
+
+
+@contextlib.contextmanager
+def _server(banner: bytes) -> Iterator[str]:
+    """A local TCP server thread that writes ``banner`` (nothing when empty) to each connection
+    and keeps it open: another protocol's server where a Dask scheduler was meant."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = srv.accept()
+                held.append(conn)
+                if banner:
+                    conn.sendall(banner)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+    finally:
+        srv.close()
+        for conn in held:
+            conn.close()
+
+
+def test_a_server_that_is_no_dask_scheduler_is_one_clear_error(capsys, tmp_path):
+    """An SSH banner was read as a frame length (3 EiB): "out of memory; use fewer cases"; a
+    server that accepts and says nothing (an HTTP port) failed after minutes. Both are named."""
+    pytest.importorskip("dask.distributed")
+    with _server(b"SSH-2.0-OpenSSH_9.6\r\n") as ssh:
+        with pytest.raises(ClusterError) as err, cluster(scheduler=ssh, timeout_s=1):
+            pass
+        assert str(err.value) == f"--scheduler {ssh} is not a Dask scheduler (it said 'SSH-2.0-OpenSSH_')"
+        args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5"]
+        assert cli.main([*args, "--scheduler", ssh, "-o", str(tmp_path / "x.nc")]) == 2
+        assert (
+            capsys.readouterr().err
+            == f"twin: error: --scheduler {ssh} is not a Dask scheduler (it said 'SSH-2.0-OpenSSH_')\n"
+        )
+    with _server(b"") as silent:
+        with pytest.raises(ClusterError) as err, cluster(scheduler=silent, timeout_s=1):
+            pass
+        assert str(err.value) == (
+            f"--scheduler {silent}: no scheduler answered within 1 s (it accepted the connection and said nothing)"
+        )
+
+
+def test_a_real_scheduler_passes_the_probe():
+    """The probe reads a real scheduler's handshake as Dask's (its first 16 bytes)."""
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as lc:
+        with cluster(scheduler=lc.scheduler_address, timeout_s=3) as client:
+            assert client.scheduler_info()["address"] == lc.scheduler_address
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("tcp://127.0.0.1:99999", "'tcp://127.0.0.1:99999': port 99999 is outside 1 … 65535"),
+        ("tcp://[::1]:0", "'tcp://[::1]:0': port 0 is outside 1 … 65535"),
+        ("tcp://h", "'tcp://h' must look like tcp://host:port (a host and a port number)"),
+        ("udp://h:1", "'udp://h:1' must look like tcp://host:port"),
+    ],
+)
+def test_a_scheduler_address_is_checked_when_parsed(capsys, tmp_path, address, said):
+    """A port above 65,535 was taken as an address and only timed out (``twin dash --port`` checks its range)."""
+    args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5"]
+    with pytest.raises(SystemExit) as ended:
+        cli.main([*args, "--scheduler", address, "-o", str(tmp_path / "x.nc")])
+    assert ended.value.code == 2
+    assert capsys.readouterr().err == f"twin: error: argument --scheduler: {said} (see 'twin sweep --help')\n"
 
 
 @pytest.mark.parametrize(
