@@ -1216,7 +1216,8 @@ def test_labels_are_kept_within_a_bound(example, monkeypatch):
     uploads' labels, are forgotten past the bound; held uploads keep theirs."""
     monkeypatch.setattr(data, "LABEL_SESSIONS", 3)
     monkeypatch.setattr(data, "LABELS_KEPT", data.UPLOADS_KEPT + 1)
-    monkeypatch.setattr(data, "_LABELS", type(data._LABELS)())
+    for name in ("_LABELS", "_UPLOADS", "_UPLOAD_NAMES", "_HELD"):  # this test's uploads only
+        monkeypatch.setattr(data, name, type(getattr(data, name))())
     raw = epw_path("yinchuan").read_bytes()
     first = data.new_session()
     for k in range(data.UPLOADS_KEPT + 3):
