@@ -34,6 +34,7 @@ from twin import Scenario, annual_kpis, kpis, load_scenario, simulate
 from twin.building.cooling import DESIGNS
 from twin.building.cooling.components import ENVELOPES
 from twin.core.fmt import given
+from twin.core.io import atomic_write
 from twin.core.memo import LRU
 from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
@@ -376,9 +377,7 @@ def upload_epw(
         kept = _UPLOADS.get(key)
         path = kept or Path(_UPLOAD_DIR.name) / f"{key[0]}-{next(_UPLOAD_COUNT)}.epw"
         if kept is None or not kept.is_file():  # a kept file is not rewritten: other tabs may be reading it
-            part = path.with_suffix(".part")
-            part.write_bytes(content)
-            os.replace(part, path)
+            atomic_write(path, lambda part: part.write_bytes(content), force=True)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -999,7 +999,7 @@ def test_the_chinese_page_says_the_editor_s_and_upload_s_other_common_errors_in_
         ),
         (
             text.replace('source = "typical"', 'source = "nowhere.epw"'),
-            "错误: nowhere.epw：找不到该文件（weather file）",
+            "错误: nowhere.epw：找不到该文件（气象文件）",
         ),
         (
             text.replace('source = "typical"', 'source = "upload:theirs.epw"'),
@@ -1020,7 +1020,11 @@ def test_the_chinese_page_says_the_editor_s_and_upload_s_other_common_errors_in_
     raw = epw_path("yinchuan").read_bytes()
     uploads = [
         (b"0" * (data.EPW_MAX_BYTES + 1), "big.epw", "错误: big.epw：5.2 MB 过大；一年的 EPW 约 1.6 MB（上限 5 MB）"),
-        (_cut_year(raw), "short.epw", "错误: short.epw：100 行逐时数据；一年需要 8760 行（闰年 8784 行）"),
+        (
+            _cut_year(raw),
+            "short.epw",
+            "错误: short.epw：100 行逐时数据；一年需要 8760 行（闰年 8784 行）— 文件是否被截断？",
+        ),
         (b"hello", "x.epw", "错误: x.epw：第 1 行须以 LOCATION 开头；这不是 EPW 文件"),
         (
             b"\n".join([*raw.split(b"\n")[:9], b"1,2", *raw.split(b"\n")[9:]]),
@@ -1230,3 +1234,27 @@ def test_labels_are_kept_within_a_bound(example, monkeypatch):
         data.upload_epw(raw.replace(b"\n", b"\r\n", 90 + k), "other.epw", session=s)
     assert len(data._LABELS) == 3 and others[-1] in data._LABELS  # of 6 sessions, the 3 kept
     assert all(s in data._LABELS for s in data._HELD)  # a session holding an upload keeps its labels
+
+
+def test_the_chinese_page_says_a_files_kind_and_a_years_hint_in_chinese():
+    """A missing file's kind and the hint of a file not one year long stayed English in Chinese
+    (review 16a, findings 3, 4)."""
+    from twin.core.io import read_hourly_csv
+    from weather.readers import _year_length_check
+
+    def zh(call):
+        try:
+            call()
+        except views.USER_ERRORS as exc:
+            return catalog.error_text(exc, "zh")
+        raise AssertionError("not refused")
+
+    assert zh(lambda: _year_length_check(9000, "a.epw")) == (
+        "a.epw：9000 行逐时数据；一年需要 8760 行（闰年 8784 行）— 多于一年：是几年的数据，还是有重复的行？请给出一年的逐时数据",
+        True,
+    )
+    assert zh(lambda: _year_length_check(8770, "a.epw"))[0].endswith("— 闰年文件是否被截断，或有重复的行？")
+    assert zh(lambda: read_hourly_csv("/nonexistent/x.csv", 8760, "it_load", "it_load", 1.0)) == (
+        "/nonexistent/x.csv：找不到该文件（逐时数值 CSV 文件（it_load））",
+        True,
+    )
