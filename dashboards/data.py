@@ -476,7 +476,7 @@ def upload_label(source: object, session: object) -> str | None:
     if stored is None:
         return None
     with _UPLOAD_LOCK:
-        name = _own_labels(session).get(source)
+        name = _own_labels(session).get(stored[0])
     return UPLOAD_LABEL + (name or stored[1])
 
 
