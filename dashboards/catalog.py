@@ -418,7 +418,7 @@ ERRORS_ZH = {
     "not_epw": "{file}：第 1 行须以 LOCATION 开头；这不是 EPW 文件",
     "epw_fields": "{file}：第 {line} 行有 {fields} 个字段，应为 {expected} 个（行被截断或格式有误）",
     "epw_fields_short": "{file}：第 {line} 行有 {fields} 个字段，至少应有 {expected} 个（行被截断或格式有误）",
-    "year_rows": "{file}：{rows} 行逐时数据；一年需要 8760 行（闰年 8784 行）",
+    "year_rows": "{file}：{rows} 行逐时数据；一年需要 8760 行（闰年 8784 行）— {off}",
     "no_such_file": "{file}：找不到该文件（{what}）",
     "too_large": "{file}：{mb} MB 过大；一年的 EPW 约 1.6 MB（上限 {limit} MB）",
     "not_a_year": "{file}：自 {start} 起共 {hours} 小时；运行需要完整的一年（8760 小时，闰年 8784 小时）",
@@ -433,6 +433,34 @@ with its parts). Field names, values, file names and site keys stay as the scena
 (a TOML reader's own detail too, marked as its text); an error of another kind, or of none, is
 shown in English, marked as such (docs/dashboard-messages.md lists which and why)."""
 
+_PARTS_ZH = {
+    "what": {
+        "weather file": "气象文件",
+        "scenario file": "场景文件",
+        "CSV file of cases (--list)": "算例 CSV 文件（--list）",
+        "CSV file of hourly values": "逐时数值 CSV 文件",
+        "site directory": "站点目录",
+    },
+    "off": {
+        "short": "文件是否被截断？",
+        "long": "多于一年：是几年的数据，还是有重复的行？请给出一年的逐时数据",
+        "leap": "闰年文件是否被截断，或有重复的行？",
+    },
+}
+"""Parts of an error that are words, not values (a file's kind, which way a year is off), in
+Chinese; a part ``what (field)`` keeps its field."""
+
+
+def _part_zh(key: str, value: object) -> object:
+    words = _PARTS_ZH.get(key)
+    if words is None or not isinstance(value, str):
+        return value
+    head, paren, rest = value.partition(" (")
+    if value not in words and head in words and paren:
+        return f"{words[head]}（{rest.removesuffix(')')}）"
+    return words.get(value, value)
+
+
 _ALLOWED_ZH = {"not_number", "not_whole", "not_finite", "beyond_largest"}
 """Kinds whose "allowed" part is optional: said as "；允许 …" when there is one."""
 
@@ -446,7 +474,7 @@ def error_text(exc: object, lang: str = "en") -> tuple[str, bool]:
     kind = getattr(exc, "kind", None)
     if lang != "zh" or kind not in ERRORS_ZH:
         return text, lang != "zh"
-    parts = dict(getattr(exc, "parts", {}))
+    parts = {k: _part_zh(k, v) for k, v in getattr(exc, "parts", {}).items()}
     if kind in _ALLOWED_ZH:
         parts["allowed"] = f"；允许 {parts['allowed']}" if parts.get("allowed") else ""
     try:

@@ -34,6 +34,7 @@ from twin import Scenario, annual_kpis, kpis, load_scenario, simulate
 from twin.building.cooling import DESIGNS
 from twin.building.cooling.components import ENVELOPES
 from twin.core.fmt import given
+from twin.core.io import atomic_write
 from twin.core.memo import LRU
 from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
@@ -298,12 +299,18 @@ _UPLOADS: OrderedDict[tuple[str, str], Path] = OrderedDict()
 by every session that uploads those bytes under that name (so are the caches of runs on it)."""
 _UPLOAD_NAMES: dict[str, str] = {}
 """Kept stored file → the name it was uploaded as (how messages and downloads name it)."""
-_LABELS: dict[str, dict[str, str]] = {}
+_LABELS: OrderedDict[str, dict[str, str]] = OrderedDict()
 """Browser session (:func:`new_session`) → {stored file: the name its editor label shows} for every
-upload the session made, kept or dropped, for the server's life: a label resolves only in the
+upload the session made, kept or dropped (within :data:`LABELS_KEPT` and :data:`LABEL_SESSIONS`): a label resolves only in the
 session that uploaded the file, and one session's label never names two files (a newer upload
 of a name already shown is ``NAME (2).epw``, so an editor text naming a dropped upload is refused,
 never run on a newer file)."""
+LABELS_KEPT = 64
+"""Labels kept per browser session (its held uploads' always); past it the labels of its oldest
+dropped uploads are forgotten, so that a name may again label a newer upload (an assumption)."""
+LABEL_SESSIONS = 256
+"""Browser sessions whose labels the server keeps; past it those that uploaded least recently
+and hold no upload are forgotten (an assumption: at most :data:`UPLOADS_TOTAL` sessions hold one)."""
 _HELD: dict[str, list[tuple[str, str]]] = {}
 """Browser session → the keys of :data:`_UPLOADS` it uploaded that are kept, oldest first: a file
 is removed when no session holds it (:func:`_keep_within_quota`)."""
@@ -369,7 +376,8 @@ def upload_epw(
             _UPLOAD_DIR = tempfile.TemporaryDirectory(prefix="twin-dash-", dir=base)
         kept = _UPLOADS.get(key)
         path = kept or Path(_UPLOAD_DIR.name) / f"{key[0]}-{next(_UPLOAD_COUNT)}.epw"
-        path.write_bytes(content)
+        if kept is None or not kept.is_file():  # a kept file is not rewritten: other tabs may be reading it
+            atomic_write(path, lambda part: part.write_bytes(content), force=True)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -388,6 +396,7 @@ def upload_epw(
     with _UPLOAD_LOCK:
         _UPLOAD_NAMES.setdefault(str(path), name)
         mine = _LABELS.setdefault(session, {})
+        _LABELS.move_to_end(session)
         if str(path) not in mine:
             mine[str(path)] = _own_name(name, set(mine.values()))
         _UPLOADS[key] = path
@@ -396,6 +405,7 @@ def upload_epw(
             held.remove(key)
         held.append(key)
         _keep_within_quota(session)
+        _keep_labels(session)
     return str(path), ds, meta
 
 
@@ -408,6 +418,18 @@ def _keep_within_quota(session: str) -> None:
     while len(_UPLOADS) > UPLOADS_TOTAL:
         most = max(_HELD, key=lambda s: (len(_HELD[s]), s == session))
         _release(most, _HELD[most][0])
+
+
+def _keep_labels(session: str) -> None:
+    """Forget labels until ``session`` has at most :data:`LABELS_KEPT` and the server labels of at
+    most :data:`LABEL_SESSIONS` sessions (the caller holds the lock): the labels of uploads no
+    longer held, ``session``'s oldest first, then the sessions that uploaded least recently and
+    hold no upload."""
+    mine, held = _LABELS[session], {str(_UPLOADS[k]) for k in _HELD.get(session, [])}
+    for path in [p for p in mine if p not in held][: max(0, len(mine) - LABELS_KEPT)]:
+        del mine[path]
+    for old in [s for s in _LABELS if s not in _HELD][: max(0, len(_LABELS) - LABEL_SESSIONS)]:
+        del _LABELS[old]
 
 
 def _release(session: str, key: tuple[str, str]) -> None:
@@ -437,52 +459,75 @@ def upload_name(source: str) -> str | None:
         return _UPLOAD_NAMES.get(source)
 
 
-def upload_label(source: str, session: str) -> str | None:
-    """The editor's label (``upload:mine.epw``) of the file stored at ``source`` that ``session``
-    uploaded; None for any other source."""
-    with _UPLOAD_LOCK:
-        name = _LABELS.get(session, {}).get(source)
-    return None if name is None else UPLOAD_LABEL + name
+_STORED = re.compile(r"(?:.*/)?twin-dash-[A-Za-z0-9_]+/([0-9a-f]{16}-[0-9]+\.epw)")
+"""Where :func:`upload_epw` stores a file, in this server's folder or a former server's."""
 
 
-def labelled_upload(source: str, session: str) -> str | None:
-    """The stored file an editor label (:func:`upload_label`) names in ``session``; None for a
-    source that is no label (a path, read as a path).
+def _own_labels(session: object) -> dict[str, str]:
+    """``session``'s labels (the caller holds the lock); none for a value that is no session id."""
+    return _LABELS.get(session, {}) if isinstance(session, str) else {}
 
-    Raises :class:`ConfigError` for a label of no upload of this session (a label is the page's
-    own: another browser's upload is not this one's to use) and for a label whose upload the
-    server no longer keeps (:func:`upload_epw`): the file has to be uploaded (again) on this page.
-    """
-    if not source.startswith(UPLOAD_LABEL):
+
+def upload_label(source: object, session: object) -> str | None:
+    """The editor's label (``upload:mine.epw``) of an uploaded file stored at ``source``: the name
+    ``session`` uploaded it as, else (another session's upload, or a former server's) the stored
+    file's base name, a label no session resolves; None for any other source."""
+    stored = _STORED.fullmatch(source) if isinstance(source, str) else None
+    if stored is None:
         return None
-    name = source[len(UPLOAD_LABEL) :]
     with _UPLOAD_LOCK:
-        mine = _LABELS.get(session, {}) if isinstance(session, str) else {}
-        path = next((p for p, shown in mine.items() if shown == name), None)
+        name = _own_labels(session).get(stored[0])
+    return UPLOAD_LABEL + (name or stored[1])
+
+
+def labelled_upload(source: str, session: object) -> str | None:
+    """The stored file an editor label (:func:`upload_label`), or its stored path, names in
+    ``session``; None for any other source (a path, read as a path).
+
+    Raises :class:`ConfigError` for a label or path of no upload of this session (a label is the
+    page's own: another browser's upload is not this one's to use), and for one whose upload the
+    server no longer keeps (:func:`upload_epw`; a former server's stored file): the file has to be
+    uploaded (again) on this page. The message names the label, never the stored path.
+    """
+    stored = _STORED.fullmatch(source)
+    if stored is None and not source.startswith(UPLOAD_LABEL):
+        return None
+    with _UPLOAD_LOCK:
+        mine = _own_labels(session)
+        if stored is not None:
+            ours = _UPLOAD_DIR is not None and os.path.dirname(source) == _UPLOAD_DIR.name
+            name = mine.get(source, stored[1])
+            path = source if source in mine or not ours else None
+        else:
+            name = source[len(UPLOAD_LABEL) :]
+            path = next((p for p, shown in mine.items() if shown == name), None)
+            if path is None and _STORED.fullmatch(f"twin-dash-x/{name}"):  # a former server's upload
+                path = name
         kept = path in _UPLOAD_NAMES
+    label = given(UPLOAD_LABEL + name)
     if path is None:
         raise ConfigError(
-            f"weather.source = {given(source)} names no file uploaded on this page (a label is the upload's "
+            f"weather.source = {label} names no file uploaded on this page (a label is the upload's "
             f"of this browser tab only); upload {given(name)} here"
-        ).explained("upload_not_here", value=given(source), name=given(name))
+        ).explained("upload_not_here", value=label, name=given(name))
     if not kept:
         raise ConfigError(
-            f"weather.source = {given(source)} names an upload the server no longer holds (it keeps a page's "
+            f"weather.source = {label} names an upload the server no longer holds (it keeps a page's "
             f"{UPLOADS_KEPT} newest uploads, {UPLOADS_TOTAL} in all); upload {given(name)} again"
-        ).explained("upload_gone", value=given(source), name=given(name), kept=str(UPLOADS_KEPT))
+        ).explained("upload_gone", value=label, name=given(name), kept=str(UPLOADS_KEPT))
     return path
 
 
 def public_text(text: str) -> str:
     """A message with every uploaded file's private path replaced by the name it was uploaded as
-    (a path of an upload no longer kept: by the words "an uploaded file")."""
-    if _UPLOAD_DIR is None or _UPLOAD_DIR.name not in text:
+    (a path of an upload no longer kept, or a former server's: by the words "an uploaded file")."""
+    if "twin-dash-" not in text:
         return text
     with _UPLOAD_LOCK:
         names = dict(_UPLOAD_NAMES)
     for path, name in names.items():
         text = text.replace(path, name)
-    return re.sub(re.escape(_UPLOAD_DIR.name) + r"/[0-9a-f]+(-[0-9]+)?\.epw", "an uploaded file", text)
+    return re.sub(r"(?:/[^/\s'\"]+)*/twin-dash-[A-Za-z0-9_]+/[0-9a-f]+(-[0-9]+)?\.epw", "an uploaded file", text)
 
 
 def scenario_kpis(sc: Scenario) -> xr.Dataset:

@@ -1346,11 +1346,11 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
         raise ConfigError(f"--pareto {text!r} asks for {number(n)} points; at most 200")
     values = np.round(lo + step * np.arange(n), 10)
     top, what = (366.0, "numbers of days") if kind == "days" else (1.0, "shares")
-    for end, value in (("start at", lo if values[0] == lo else values[0]), ("reach", values[-1])):
+    stop = hi if values[-1] == np.round(hi, 10) else values[-1]  # STOP reached: as typed, not rounded into range
+    for end, value, typed in (("start at", lo, parts[0]), ("reach", stop, parts[1] if stop == hi else None)):
         if not 0.0 <= value <= top:
-            raise ConfigError(
-                f"--pareto {text}: the targets {end} {number(value, grouped=False)}; give {what} {span(0.0, top)}"
-            )
+            shown = typed.strip() if typed is not None else number(value, grouped=False)
+            raise ConfigError(f"--pareto {text}: the targets {end} {shown}; give {what} {span(0.0, top)}")
     if kind == "days" and not np.array_equal(values, np.round(values)):
         odd = next(v for v in values if v != round(v))
         raise ConfigError(

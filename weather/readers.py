@@ -203,17 +203,16 @@ def _calendar(
 def _year_length_check(n: int, source: str) -> None:
     """Refuse a file that is not one year of hourly rows; the hint says which way it is off."""
     if n not in (8760, 8784):
-        hint = (
-            "is the file truncated?"
-            if n < 8760
-            else "more than a year: several years, or rows repeated? give one year of hourly rows"
-            if n > 8784
-            else "is the leap year's file truncated, or rows repeated?"
-        )
+        off = "short" if n < 8760 else "long" if n > 8784 else "leap"
+        hint = {
+            "short": "is the file truncated?",
+            "long": "more than a year: several years, or rows repeated? give one year of hourly rows",
+            "leap": "is the leap year's file truncated, or rows repeated?",
+        }[off]
         raise WeatherError(
             f"{source}: {number(n)} hourly data rows; a year needs {number(8760)} (or {number(8784)} in a leap year)"
             f" — {hint}"
-        ).explained("year_rows", file=source, rows=number(n))
+        ).explained("year_rows", file=source, rows=number(n), off=off)
 
 
 def read_epw(

@@ -884,7 +884,10 @@ def test_an_upload_label_resolves_only_in_the_browser_session_that_uploaded_it(p
     assert 'source = "upload:private.epw"' in views.scenario_toml(data.from_dict(other), third)  # its own, no "(2)"
     own, err = views.apply_toml(text, third)
     assert err == "" and own["weather"]["source"] == other["weather"]["source"] != up["weather"]["source"]
-    assert views.scenario_toml(data.from_dict(other), mine).count("upload:") == 0  # not mine: no label of it
+    theirs_text = views.scenario_toml(data.from_dict(other), mine)  # not mine: its stored name, never the path
+    stored = Path(other["weather"]["source"]).name
+    assert f'source = "upload:{stored}"' in theirs_text and data._UPLOAD_DIR.name not in theirs_text
+    assert views.apply_toml(theirs_text, mine)[0] is None
 
 
 @pytest.mark.parametrize("session", [None, "", "x", 7, "a" * 65, "no spaces allowed here"])
@@ -996,7 +999,7 @@ def test_the_chinese_page_says_the_editor_s_and_upload_s_other_common_errors_in_
         ),
         (
             text.replace('source = "typical"', 'source = "nowhere.epw"'),
-            "错误: nowhere.epw：找不到该文件（weather file）",
+            "错误: nowhere.epw：找不到该文件（气象文件）",
         ),
         (
             text.replace('source = "typical"', 'source = "upload:theirs.epw"'),
@@ -1017,7 +1020,11 @@ def test_the_chinese_page_says_the_editor_s_and_upload_s_other_common_errors_in_
     raw = epw_path("yinchuan").read_bytes()
     uploads = [
         (b"0" * (data.EPW_MAX_BYTES + 1), "big.epw", "错误: big.epw：5.2 MB 过大；一年的 EPW 约 1.6 MB（上限 5 MB）"),
-        (_cut_year(raw), "short.epw", "错误: short.epw：100 行逐时数据；一年需要 8760 行（闰年 8784 行）"),
+        (
+            _cut_year(raw),
+            "short.epw",
+            "错误: short.epw：100 行逐时数据；一年需要 8760 行（闰年 8784 行）— 文件是否被截断？",
+        ),
         (b"hello", "x.epw", "错误: x.epw：第 1 行须以 LOCATION 开头；这不是 EPW 文件"),
         (
             b"\n".join([*raw.split(b"\n")[:9], b"1,2", *raw.split(b"\n")[9:]]),
@@ -1147,3 +1154,107 @@ def test_a_refused_edit_is_kept_as_a_draft_over_a_reload(pages, example):
     assert pages["scenario"].show(new, "en", S, cleared)[0] == pages["scenario"].show(new, "en", S)[0]
     other = {**d, "facility": {**d["facility"], "utilisation": 0.5}}  # the scenario changed since the draft
     assert pages["scenario"].show(other, "en", S, kept)[2] == ""
+
+
+def test_a_kept_upload_is_not_rewritten_when_uploaded_again(example):
+    """Every upload of the same bytes and name rewrote the shared stored file in place: a run in
+    another tab read it short (review 16a, finding 1). The kept file is left as it is."""
+    sc, _, _ = example
+    raw = epw_path("yinchuan").read_bytes().replace(b"\n", b"\r\n", 70)
+    first, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "kept.epw", S)
+    assert first is not None, msg
+    path = Path(first["weather"]["source"])
+    os.utime(path, ns=(0, 0))
+    again, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "kept.epw", data.new_session())
+    assert again is not None and again["weather"]["source"] == str(path), msg
+    assert path.stat().st_mtime_ns == 0 and path.read_bytes() == raw
+    assert [p.suffix for p in path.parent.iterdir()] == [".epw"] * len(list(path.parent.iterdir()))
+
+
+@pytest.mark.parametrize("folder", ["/dev/shm/twin-dash-_g7d0ekk", "/tmp/twin-dash-abc123"])
+@pytest.mark.parametrize("session", ["same", None, ["x"], 7])
+def test_a_former_servers_upload_is_shown_and_refused_as_gone(pages, example, folder, session):
+    """After a restart the editor showed "/dev/shm/twin-dash-…/….epw" and Apply said the path was no
+    weather file; a session value that is no string raised TypeError (review 16a, findings 2, 8)."""
+    sc, _, _ = example
+    session = S if session == "same" else session
+    gone = f"{folder}/45f5346e4ca284ee-1.epw"
+    old = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, source=gone))
+    text = views.scenario_toml(old, session)
+    assert 'source = "upload:45f5346e4ca284ee-1.epw"' in text and "twin-dash" not in text
+    said = (
+        "scenario: weather.source = 'upload:45f5346e4ca284ee-1.epw' names an upload the server no longer holds "
+        "(it keeps a page's 8 newest uploads, 32 in all); upload '45f5346e4ca284ee-1.epw' again"
+    )
+    assert views.apply_toml(text, session) == (None, said)
+    assert views.apply_toml(text.replace("upload:45f5346e4ca284ee-1.epw", gone), session) == (None, said)
+    with pytest.raises(ConfigError) as held:
+        views.check_upload_held(old.to_dict(), session)
+    assert str(held.value) == said
+    assert views.message(f"{gone}: no such weather file") == "an uploaded file: no such weather file"
+
+
+def test_a_typed_path_of_another_tabs_upload_is_refused(example):
+    """Typing the stored path of another tab's upload ran it (review 16a, finding 6): it is refused
+    as that tab's label is, without its name or path; the uploading tab's own path still runs."""
+    sc, _, _ = example
+    raw = epw_path("yinchuan").read_bytes().replace(b"\n", b"\r\n", 71)
+    mine = data.new_session()
+    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw), "secret.epw", mine)
+    assert up is not None, msg
+    path = up["weather"]["source"]
+    text = views.scenario_toml(data.from_dict(up), mine).replace('"upload:secret.epw"', f'"{path}"')
+    stored = Path(path).name
+    assert views.apply_toml(text, S) == (
+        None,
+        f"scenario: weather.source = 'upload:{stored}' names no file uploaded on this page (a label is the "
+        f"upload's of this browser tab only); upload '{stored}' here",
+    )
+    back, err = views.apply_toml(text, mine)
+    assert err == "" and back["weather"]["source"] == path
+
+
+def test_labels_are_kept_within_a_bound(example, monkeypatch):
+    """Every session's labels were kept for the server's life (review 16a, finding 7): the
+    sessions that uploaded least recently and hold nothing, and a session's oldest dropped
+    uploads' labels, are forgotten past the bound; held uploads keep theirs."""
+    monkeypatch.setattr(data, "LABEL_SESSIONS", 3)
+    monkeypatch.setattr(data, "LABELS_KEPT", data.UPLOADS_KEPT + 1)
+    for name in ("_LABELS", "_UPLOADS", "_UPLOAD_NAMES", "_HELD"):  # this test's uploads only
+        monkeypatch.setattr(data, name, type(getattr(data, name))())
+    raw = epw_path("yinchuan").read_bytes()
+    first = data.new_session()
+    for k in range(data.UPLOADS_KEPT + 3):
+        data.upload_epw(raw.replace(b"\n", b"\r\n", 80 + k), f"y{k}.epw", session=first)
+    assert len(data._LABELS[first]) == data.UPLOADS_KEPT + 1
+    assert set(data._LABELS[first].values()) == {f"y{k}.epw" for k in range(2, data.UPLOADS_KEPT + 3)}
+    monkeypatch.setattr(data, "UPLOADS_TOTAL", 2)
+    others = [data.new_session() for _ in range(5)]
+    for k, s in enumerate(others):
+        data.upload_epw(raw.replace(b"\n", b"\r\n", 90 + k), "other.epw", session=s)
+    assert len(data._LABELS) == 3 and others[-1] in data._LABELS  # of 6 sessions, the 3 kept
+    assert all(s in data._LABELS for s in data._HELD)  # a session holding an upload keeps its labels
+
+
+def test_the_chinese_page_says_a_files_kind_and_a_years_hint_in_chinese():
+    """A missing file's kind and the hint of a file not one year long stayed English in Chinese
+    (review 16a, findings 3, 4)."""
+    from twin.core.io import read_hourly_csv
+    from weather.readers import _year_length_check
+
+    def zh(call):
+        try:
+            call()
+        except views.USER_ERRORS as exc:
+            return catalog.error_text(exc, "zh")
+        raise AssertionError("not refused")
+
+    assert zh(lambda: _year_length_check(9000, "a.epw")) == (
+        "a.epw：9000 行逐时数据；一年需要 8760 行（闰年 8784 行）— 多于一年：是几年的数据，还是有重复的行？请给出一年的逐时数据",
+        True,
+    )
+    assert zh(lambda: _year_length_check(8770, "a.epw"))[0].endswith("— 闰年文件是否被截断，或有重复的行？")
+    assert zh(lambda: read_hourly_csv("/nonexistent/x.csv", 8760, "it_load", "it_load", 1.0)) == (
+        "/nonexistent/x.csv：找不到该文件（逐时数值 CSV 文件（it_load））",
+        True,
+    )

@@ -1415,6 +1415,14 @@ def test_a_number_beyond_the_largest_float_is_named_as_typed(argv, named, tmp_pa
         ([*_SIZE, "--grid-cap-mw", "-1e25"], "twin: error: --grid-cap-mw (size.grid_cap_mw) = -1e25 is out of range"),
         (["size", "--site", "qingyang", "--target", "hourly:-0.00001"], "target hourly:-0.00001 is out of range"),
         ([*_SIZE, "--pareto", "-0.00001:0.5:0.1"], "--pareto -0.00001:0.5:0.1: the targets start at -0.00001;"),
+        (
+            [*_SIZE, "--pareto", "-0.00000000001:1:0.1"],
+            "--pareto -0.00000000001:1:0.1: the targets start at -0.00000000001;",
+        ),
+        (
+            [*_SIZE, "--pareto", "0.9:1.00000000001:0.1"],
+            "--pareto 0.9:1.00000000001:0.1: the targets reach 1.00000000001;",
+        ),
     ],
 )
 def test_twin_size_repeats_a_refused_value_as_typed(argv, said, capsys):

@@ -136,7 +136,7 @@ def read_case_list(path: str | Path, cases_per_row: int = 1) -> CaseList:
     p = input_file(path, "CSV file of cases (--list)", ConfigError)
     most = MAX_CASES // max(cases_per_row, 1) + 1  # the header and the most rows allowed
     try:
-        with p.open(newline="", encoding="utf-8") as fh:
+        with p.open(newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's "CSV UTF-8" starts with a BOM
             nonblank = _nonblank_records(fh)
             records = list(itertools.islice(nonblank, most + 1))
             more = sum(1 for _ in nonblank) if len(records) > most else 0  # counted, not kept

@@ -160,6 +160,17 @@ def test_a_checkpoint_of_a_case_list_written_before_line_numbers_resumes(tmp_pat
     assert list(ds["facility.it_capacity_kw"].values) == [5000, 20000, 10000.0]
 
 
+def test_a_case_list_saved_with_a_byte_order_mark_reads_as_without(tmp_path):
+    """A spreadsheet's "CSV UTF-8" starts with a BOM: its first key was refused as
+    '\\ufefffacility.utilisation' (review 16a, finding 5). Read as the file without it (so the
+    same checkpoint fingerprint, :data:`MAINS_LIST_PART` for the file without it)."""
+    plain, bom = tmp_path / "plain.csv", tmp_path / "bom.csv"
+    plain.write_bytes(CASES_WITH_GAPS.encode())
+    bom.write_bytes(b"\xef\xbb\xbf" + CASES_WITH_GAPS.encode())
+    a, b = read_case_list(plain), read_case_list(bom)
+    assert (a[0], a[1], a.lines) == (b[0], b[1], b.lines) and b[0][0] == "facility.utilisation"
+
+
 def test_a_case_list_not_utf8_or_semicolon_separated_is_one_line(tmp_path):
     """A Latin-1 case list was an internal error (UnicodeDecodeError's text); a ';'-separated one
     said "line 2 has 2 values, the header 1"."""
