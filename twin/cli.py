@@ -1517,7 +1517,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(_table(rows, ["site", "design", "PUE min", "median", "max", "lowest PUE at"], args.markdown))
     said = _kernel_line(ds.attrs["kernel"], args.kernel, int(ds.attrs["cases"]), base.designs, "sweep")
     print(said, file=sys.stderr)
-    print(f"{number(ds.attrs['cases'])} cases; every KPI in {out}")
+    n = int(ds.attrs["cases"])
+    print(f"{number(n)} {'case' if n == 1 else 'cases'}; every KPI in {out}")
     return 0
 
 

@@ -1479,3 +1479,11 @@ def test_sweep_says_its_case_count_grouped(monkeypatch, tmp_path, capsys):
     args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5", "-o", str(out)]
     assert cli.main(args) == 0
     assert capsys.readouterr().out.splitlines()[-1] == f"200,000 cases; every KPI in {out}"
+
+
+def test_sweep_of_one_case_says_case(tmp_path, capsys):
+    """One case is "1 case", not "1 cases"."""
+    out = tmp_path / "one.nc"
+    args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5", "-o", str(out)]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"1 case; every KPI in {out}"
