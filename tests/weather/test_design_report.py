@@ -9,7 +9,6 @@ import sites
 from tests.weather.design_report import (
     FIGURES,
     HALVES,
-    ISSUE_FIGURES,
     cold_tail,
     dew_parts,
     ensemble_position,
@@ -216,7 +215,3 @@ def test_the_record_s_rank_and_standard_score_among_generated_years():
     assert ensemble_position(g, 9.0)[0] == 4
     assert ensemble_position(g, 1.0)[0] == 0  # a tie is not below
     assert not np.isfinite(ensemble_position(np.array([2.0, 2.0]), 3.0)[1])
-
-
-def test_the_issue_s_figures_are_among_the_reported_ones():
-    assert set(ISSUE_FIGURES) <= set(FIGURES) and len(ISSUE_FIGURES) == 5
