@@ -60,8 +60,9 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     State("sc-lang", "data"),
     State("session", "data"),
     Input("sc-draft", "data"),
+    State("sc-text", "value"),
 )
-def show(d, lang, session, draft=None):
+def show(d, lang, session, draft=None, shown=None):
     try:
         sc = data.from_dict(d)
     except views.USER_ERRORS as exc:
@@ -75,7 +76,10 @@ def show(d, lang, session, draft=None):
     text = views.draft_of(draft, d)
     if text is None:
         return views.scenario_toml(sc, session), table, ""
-    return text, table, html.Div(t("draft", lang), className="note")
+    note = html.Div(t("draft", lang), className="note")
+    if text == shown:  # the editor holds the draft Apply just refused: what is typed after it stays
+        return dash.no_update, table, note
+    return text, table, note
 
 
 @callback(

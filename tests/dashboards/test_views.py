@@ -1156,6 +1156,21 @@ def test_a_refused_edit_is_kept_as_a_draft_over_a_reload(pages, example):
     assert pages["scenario"].show(other, "en", S, kept)[2] == ""
 
 
+def test_what_is_typed_after_a_refused_apply_is_not_overwritten_by_its_draft(pages, example):
+    """Apply's refusal stores the draft; the draft store then re-ran ``show``, which wrote the
+    refused text back into the editor over what had been typed since (a browser test on CI applied
+    the previous, refused text again). The editor holding the draft is left as it is."""
+    sc, _, _ = example
+    d = sc.to_dict()
+    text = pages["scenario"].show(d, "en", S)[0]
+    typo = text.replace("utilisation = 0.7", "utilisation = 7.0")
+    kept = pages["scenario"].apply(1, typo, "en", S, d)[3]
+    shown_text, _, note = pages["scenario"].show(d, "en", S, kept, typo)
+    assert shown_text is dash.no_update and "A draft" in note.children
+    assert pages["scenario"].show(d, "en", S, kept, text)[0] == typo  # a reload: the editor shows the applied text
+    assert pages["scenario"].show(d, "en", S, kept, None)[0] == typo
+
+
 def test_a_kept_upload_is_not_rewritten_when_uploaded_again(example):
     """Every upload of the same bytes and name rewrote the shared stored file in place: a run in
     another tab read it short (review 16a, finding 1). The kept file is left as it is."""
