@@ -408,25 +408,34 @@ def draft_of(kept: Any, d: Any) -> str | None:
     return kept["text"] if kept.get("base") == data.key_of(d) else None
 
 
-def check_upload_held(d: dict[str, Any], session: str) -> None:
-    """Refuse a scenario whose weather is an upload of ``session`` that the server no longer holds,
-    with Apply's message for its label (``… names an upload the server no longer holds …; upload
-    'mine.epw' again``, :func:`dashboards.data.labelled_upload`), not the reader's of a missing file."""
+def check_upload_held(d: dict[str, Any], session: object) -> None:
+    """Refuse a scenario whose weather is an upload the browser ``session`` cannot use, with Apply's
+    message for its label (:func:`dashboards.data.labelled_upload`: ``… names an upload the server no
+    longer holds …; upload 'mine.epw' again``, or another tab's), not the reader's of a missing file:
+    every page and download asks this before it runs or shows a result, so none shows a result
+    memoised on a file the server dropped beside a refusal."""
     w = d.get("weather") if isinstance(d, dict) else None
-    label = data.upload_label(str(w.get("source", "")), session) if isinstance(w, dict) else None
-    if label is not None:
+    source = w.get("source") if isinstance(w, dict) else None
+    if isinstance(source, str):
         try:
-            data.labelled_upload(label, session)
+            data.labelled_upload(source, session)
         except ConfigError as exc:
             said = _within(exc, "scenario")
             raise (said if isinstance(said, Exception) else ConfigError(said)) from None
 
 
-def load_case(d: dict[str, Any], i: int | None) -> tuple[Scenario, int, xr.Dataset, xr.Dataset]:
-    """The scenario of a browser's store, the case index (0 when out of range), its hourly Dataset and KPIs."""
+def page_case(d: dict[str, Any], i: int | None, session: object) -> tuple[Scenario, int]:
+    """The scenario of a browser's store and the case index (0 when out of range), refused
+    (:func:`check_upload_held`) when its weather is an upload ``session`` cannot use."""
+    check_upload_held(d, session)
     sc = data.from_dict(d)
     n = len(sc.cases())
-    i = i if isinstance(i, int) and 0 <= i < n else 0
+    return sc, i if isinstance(i, int) and 0 <= i < n else 0
+
+
+def load_case(d: dict[str, Any], i: int | None, session: object) -> tuple[Scenario, int, xr.Dataset, xr.Dataset]:
+    """:func:`page_case`, with the case's hourly Dataset and KPIs."""
+    sc, i = page_case(d, i, session)
     ds, k = data.run_case(sc, i)
     return sc, i, ds, k
 

@@ -96,12 +96,13 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     Input("ov-pflop_h_per_mwh", "value"),
     Input("ov-gflop_per_token", "value"),
     State("ov-lang", "data"),
+    State("session", "data"),
 )
-def render(d, case, pflop, gflop, lang):
+def render(d, case, pflop, gflop, lang, session=None):
     assumed, errors = views.checked(ComputeAssumptions, pflop_h_per_mwh=pflop, gflop_per_token=gflop)
     shown = [views.error_box(errors[name], lang) if name in errors else "" for name, *_ in COMPUTE_ASSUMPTIONS]
     try:
-        sc, i, _ds, k = views.load_case(d, case)
+        sc, i, _ds, k = views.load_case(d, case, session)
     except views.USER_ERRORS as exc:
         return "", views.error_box(exc, lang), "", "", "", *shown
     c = sc.cases()[i]
