@@ -170,10 +170,8 @@ def render(d, case, span, start, lang, session=None):
         for n in CARDS
     ]
     if float(ds["p_green"].max()) <= 0 and float(ds["p_discharge"].max()) <= 0:
-        mw, mwh = c.storage.power_mw, c.storage.energy_mwh  # storage there and paid for is idle, not absent
-        text = (
-            t("no_green_idle_storage", lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}") if mw or mwh else t("no_green", lang)
-        )
+        stored = c.storage.power_mw or c.storage.energy_mwh  # storage there and paid for is idle, not absent
+        text = t("no_green_idle_storage", lang, **views.storage_amounts(c.storage)) if stored else t("no_green", lang)
         msg = figures.message_figure(text)
         return cards, msg, msg, msg, start_error, note
     return (

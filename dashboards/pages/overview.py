@@ -7,6 +7,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, figures, views
 from dashboards.catalog import COMPUTE_ASSUMPTIONS, COMPUTE_NOTES_ZH, KPI_BY_NAME, ComputeAssumptions, design_label, t
+from twin.core.fmt import number
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
@@ -34,7 +35,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                             dcc.Input(  # text: a number box sends no value for 1e400 or 1e, the page checks the text
                                 id=f"ov-{name}",
                                 type="text",
-                                value=f"{ASSUMED[name].default:g}",
+                                value=number(ASSUMED[name].default, grouped=False),
                                 debounce=True,
                                 style={"width": "180px"},
                             ),

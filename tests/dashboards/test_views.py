@@ -15,6 +15,7 @@ import dash
 import numpy as np
 import pytest
 
+import dashboards
 from dashboards import catalog, data, report, views
 from tests.conftest import epw_path
 from twin.cli import main
@@ -104,6 +105,39 @@ def test_compute_cost_by_hand(example):
     # 1 PFLOP-h = 3.6e18 FLOP = 3.6e18 / 1.4e11 tokens
     assert per_mtok == pytest.approx(per_pflop * 1e6 * 1.4e11 / 3.6e18)
     assert views.compute_cost(k, 0.0, 140.0)[0] != views.compute_cost(k, 0.0, 140.0)[0]  # NaN
+
+
+def test_every_number_a_page_shows_is_the_project_formatters(example):
+    """The cards, tables and notes wrote numbers with Python's own format specs beside
+    :func:`weather.fmt.number`: a store of 1,636.7 MWh was "1,637 MWh" (4 significant digits), hours
+    out of the envelope "1234 h" beside "1,234 MWh", a parameter of 12345.67 kW "12345.7"."""
+    sc, _, _ = example
+    case = dataclasses.replace(sc.cases()[0], storage=dataclasses.replace(sc.storage, energy_mwh=1636.7))
+    rows = {r["metric"]: r["modelled"] for r in views.reported_rows(data.run_case(sc, 0)[1], "yinchuan", case)}
+    assert rows["storage_energy"] == "1,636.7 MWh" and rows["storage_power"] == "100 MW"
+    assert catalog.KPI_BY_NAME["hours_out_of_envelope"].format(1234.0) == "1,234"
+    assert catalog.KPI_BY_NAME["pue"].format(1.23456) == "1.235"
+    assert catalog.KPI_BY_NAME["co2"].format(70252.4) == "70,252"
+    odd = dataclasses.replace(sc, facility=dataclasses.replace(sc.facility, it_capacity_kw=12345.67))
+    assert {r[0]: r[1] for r in views.non_default_params(odd)}["facility.it_capacity_kw"] == "12345.67"
+    assert views.amount(1234.5678) == "1,234.57" and views.amount(2.5e-9) == "2.5e-09"
+
+
+def test_no_page_formats_a_number_with_its_own_grouping():
+    """One formatter of numbers on the pages (weather.fmt.number, through the catalog's KPIs): no
+    format spec with Python's thousands separator (``f"{x:,.0f}"``, ``"{:,.0f}"``) in dashboards/."""
+    import ast
+
+    found = []
+    for path in Path(dashboards.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
+                spec = "".join(str(v.value) for v in node.format_spec.values if isinstance(v, ast.Constant))
+                found += [f"{path.name}:{node.lineno}: f-string :{spec}"] if re.match(r"[^.]*[,_]", spec) else []
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                fields = re.findall(r"\{[\w.\[\]]*:[<>^=+\- #0-9]*[,_][^{}]*\}", node.value)
+                found += [f"{path.name}:{node.lineno}: {x}" for x in fields]
+    assert found == []
 
 
 def test_non_default_parameters_carry_their_source(example):
