@@ -140,6 +140,22 @@ def test_no_page_formats_a_number_with_its_own_grouping():
     assert found == []
 
 
+def test_the_messages_doc_lists_every_kind_and_part_the_catalogue_says():
+    """docs/dashboard-messages.md did not list session 16's refusals and parts said in Chinese (a
+    former server's upload label, a forged session, a year's length hint, a missing file's kind): it
+    is written from the code and the catalogue (``python -m tests.dashboards.messages_doc``)."""
+    from tests.dashboards import messages_doc
+
+    doc = messages_doc.DOC.read_text(encoding="utf-8")
+    assert set(messages_doc.WHEN) == set(catalog.ERRORS_ZH)
+    assert [k for k in catalog.ERRORS_ZH if f"| `{k}` | {messages_doc.WHEN[k]} |" not in doc] == []
+    words = [(part, en, zh) for part, said in catalog._PARTS_ZH.items() for en, zh in said.items()]
+    assert [w for w in words if "| `{}` | {} | {} |".format(*w) not in doc] == []
+    raised = {k for r in messages_doc.walk() for k in r.kinds} - {messages_doc.KEPT}
+    assert raised == set(catalog.ERRORS_ZH)  # every kind the code gives is said, every one said is given
+    assert messages_doc.main(["--check"]) == 0, "run python -m tests.dashboards.messages_doc"
+
+
 def test_non_default_parameters_carry_their_source(example):
     sc, _, _ = example
     rows = {r[0]: r for r in views.non_default_params(sc)}
