@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twin.building.cooling import DESIGNS
+from twin.core.fmt import number
 from twin.core.params import Params, display_units, param
 from twin.core.variables import REGISTRY
 
@@ -57,12 +58,12 @@ GREYS = ("#999999", "#555555")
 
 @dataclass(frozen=True)
 class Kpi:
-    """How one annual KPI is shown: engine name, labels, scale to the shown unit, format."""
+    """How one annual KPI is shown: engine name, labels, decimal places, scale to the shown unit."""
 
     name: str
     en: str
     zh: str
-    fmt: str = "{:.3f}"
+    places: int = 3
     scale: float = 1.0
     unit: str | None = None  # shown unit when scaled; None: the KPI's own units attribute
 
@@ -70,56 +71,58 @@ class Kpi:
         return self.zh if lang == "zh" else self.en
 
     def format(self, value: float) -> str:
+        """The value as every page, table and language shows it: the project's formatter
+        (:func:`weather.fmt.number`, an amount grouped from 1,000) to :attr:`places`; "–" for NaN."""
         if value != value:  # NaN
             return "–"
-        return self.fmt.format(value * self.scale)
+        return number(value * self.scale, quantity=True, places=self.places)
 
 
 KPI_CARDS = (
     Kpi("pue", "Annual PUE", "年均 PUE"),
-    Kpi("green_share_hourly", "Green share, physical hourly", "逐时绿电占比（物理）", "{:.1f}", 100.0, "%"),
-    Kpi("green_share_annual", "Green share, annual matching", "年度绿电匹配占比", "{:.1f}", 100.0, "%"),
+    Kpi("green_share_hourly", "Green share, physical hourly", "逐时绿电占比（物理）", 1, 100.0, "%"),
+    Kpi("green_share_annual", "Green share, annual matching", "年度绿电匹配占比", 1, 100.0, "%"),
     Kpi(
         "cfe_score",
         "24/7 CFE score (grid's clean share credited)",
         "24/7 无碳电力得分（计入电网清洁电力）",
-        "{:.1f}",
+        1,
         100.0,
         "%",
     ),
-    Kpi("cost_per_compute", "Energy cost per unit of compute", "单位算力能源成本", "{:,.0f}", 1.0, "CNY/MWh compute"),
+    Kpi("cost_per_compute", "Energy cost per unit of compute", "单位算力能源成本", 0, 1.0, "CNY/MWh compute"),
     Kpi(
         "cost_per_mwh_it",
         "Energy cost per MWh IT (not a design ranking)",
         "单位 IT 电量能源成本（不用于方案排序）",
-        "{:,.0f}",
+        0,
         1.0,
         "CNY/MWh",
     ),
-    Kpi("co2", "CO2 from grid power", "电网购电 CO2 排放", "{:,.0f}", 1.0, "t"),
-    Kpi("cue", "CUE", "碳利用效率 CUE", "{:.3f}", 1.0, "kg/kWh"),
-    Kpi("wue", "WUE", "水利用效率 WUE", "{:.2f}", 1.0, "L/kWh"),
+    Kpi("co2", "CO2 from grid power", "电网购电 CO2 排放", 0, 1.0, "t"),
+    Kpi("cue", "CUE", "碳利用效率 CUE", 3, 1.0, "kg/kWh"),
+    Kpi("wue", "WUE", "水利用效率 WUE", 2, 1.0, "L/kWh"),
 )
 """The Overview's KPI cards, headline first (the hourly green share is the physical figure)."""
 
 TABLE_KPIS = (
     KPI_CARDS[0],
-    Kpi("gb40879_grade", "GB 40879 grade", "GB 40879 等级", "{:.0f}"),
-    Kpi("policy_pue_limit", "Policy PUE limit", "政策 PUE 限值", "{:.2f}"),
+    Kpi("gb40879_grade", "GB 40879 grade", "GB 40879 等级", 0),
+    Kpi("policy_pue_limit", "Policy PUE limit", "政策 PUE 限值", 2),
     *KPI_CARDS[1:],
-    Kpi("energy_facility", "Facility energy", "设施总能耗", "{:,.0f}", 1.0, "MWh"),
-    Kpi("energy_it", "IT energy", "IT 能耗", "{:,.0f}", 1.0, "MWh"),
-    Kpi("energy_cooling", "Cooling energy", "制冷能耗", "{:,.0f}", 1.0, "MWh"),
-    Kpi("hours_out_of_envelope", "Hours out of envelope", "超出温湿度范围小时数", "{:.0f}", 1.0, "h"),
-    Kpi("energy_green", "Green generation", "绿电发电量", "{:,.0f}", 1.0, "MWh"),
-    Kpi("energy_grid_import", "Grid import", "电网购电量", "{:,.0f}", 1.0, "MWh"),
-    Kpi("cost_total", "Annual electricity cost", "年电费", "{:,.0f}", 1e-6, "M CNY"),
-    Kpi("cost_servers", "Server capex, annualised", "服务器年化投资", "{:,.1f}", 1e-6, "M CNY/yr"),
-    Kpi("erf", "Energy reuse factor ERF", "能源再利用系数 ERF", "{:.3f}", 1.0, ""),
-    Kpi("energy_reused", "Heat reused", "余热利用量", "{:,.0f}", 1.0, "MWh"),
-    Kpi("fluid_lost_kg", "Coolant fluid lost", "冷却液损耗", "{:,.0f}", 1.0, "kg/yr"),
-    Kpi("co2e_fluid_t", "CO2e of fluid lost", "冷却液损耗 CO2e", "{:,.1f}", 1.0, "t/yr"),
-    Kpi("cost_fluid_makeup", "Fluid make-up cost", "冷却液补充费用", "{:,.2f}", 1e-6, "M CNY/yr"),
+    Kpi("energy_facility", "Facility energy", "设施总能耗", 0, 1.0, "MWh"),
+    Kpi("energy_it", "IT energy", "IT 能耗", 0, 1.0, "MWh"),
+    Kpi("energy_cooling", "Cooling energy", "制冷能耗", 0, 1.0, "MWh"),
+    Kpi("hours_out_of_envelope", "Hours out of envelope", "超出温湿度范围小时数", 0, 1.0, "h"),
+    Kpi("energy_green", "Green generation", "绿电发电量", 0, 1.0, "MWh"),
+    Kpi("energy_grid_import", "Grid import", "电网购电量", 0, 1.0, "MWh"),
+    Kpi("cost_total", "Annual electricity cost", "年电费", 0, 1e-6, "M CNY"),
+    Kpi("cost_servers", "Server capex, annualised", "服务器年化投资", 1, 1e-6, "M CNY/yr"),
+    Kpi("erf", "Energy reuse factor ERF", "能源再利用系数 ERF", 3, 1.0, ""),
+    Kpi("energy_reused", "Heat reused", "余热利用量", 0, 1.0, "MWh"),
+    Kpi("fluid_lost_kg", "Coolant fluid lost", "冷却液损耗", 0, 1.0, "kg/yr"),
+    Kpi("co2e_fluid_t", "CO2e of fluid lost", "冷却液损耗 CO2e", 1, 1.0, "t/yr"),
+    Kpi("cost_fluid_makeup", "Fluid make-up cost", "冷却液补充费用", 2, 1e-6, "M CNY/yr"),
 )
 """KPI table of the report and the comparison (in this order). Heat reuse and fluid rows are
 shown when some case has them (a heat customer, a fluid that is lost)."""

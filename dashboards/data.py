@@ -33,7 +33,7 @@ import weather
 from twin import Scenario, annual_kpis, kpis, load_scenario, simulate
 from twin.building.cooling import DESIGNS
 from twin.building.cooling.components import ENVELOPES
-from twin.core.fmt import given
+from twin.core.fmt import given, number
 from twin.core.io import atomic_write
 from twin.core.memo import LRU
 from twin.core.params import ConfigError
@@ -100,9 +100,10 @@ def check_size(sc: Scenario) -> Scenario:
     n = sc.case_count
     if n > APPLY_MAX_CASES:
         raise ConfigError(
-            f"the scenario has {n:,} cases; the dashboard and its report take at most {APPLY_MAX_CASES:,} "
-            "(each is a case to choose and is run at Apply): run it with twin sweep SCENARIO.toml, or sweep fewer values"
-        ).explained("too_many_cases", count=f"{n:,}", most=f"{APPLY_MAX_CASES:,}")
+            f"the scenario has {number(n, quantity=True)} cases; the dashboard and its report take at most "
+            f"{number(APPLY_MAX_CASES, quantity=True)} (each is a case to choose and is run at Apply): run it with "
+            "twin sweep SCENARIO.toml, or sweep fewer values"
+        ).explained("too_many_cases", count=number(n, quantity=True), most=number(APPLY_MAX_CASES, quantity=True))
     return sc
 
 
@@ -365,7 +366,7 @@ def upload_epw(
     session = _session(session)
     name = Path(filename).name or "upload.epw"
     if len(content) > EPW_MAX_BYTES:
-        mb, limit = f"{len(content) / 1e6:.1f}", f"{EPW_MAX_BYTES / 1e6:.0f}"
+        mb, limit = number(len(content) / 1e6, places=1), number(EPW_MAX_BYTES / 1e6, places=0)
         raise weather.WeatherError(
             f"{name}: {mb} MB is too large; an EPW year is about 1.6 MB (limit {limit} MB)"
         ).explained("too_large", file=name, mb=mb, limit=limit)

@@ -32,6 +32,7 @@ from dashboards.catalog import (
     unit_of,
     var_label,
 )
+from twin.core.fmt import number
 from weather import psychrometrics as psy
 
 __all__ = [
@@ -356,7 +357,7 @@ def psychrometric_chart(
     ylabel = ("含湿量" if lang == "zh" else "humidity ratio") + ", g/kg"
     return _figure(
         traces,
-        f"{t('psychro', lang)} ({p / 1000:.1f} kPa)",
+        f"{t('psychro', lang)} ({number(p / 1000, places=1)} kPa)",
         460,
         xaxis=_axis(var_label("t_db", lang)),
         yaxis=_axis(ylabel, range=[0, max(30.0, float(np.nanmax(w)) * 1.1)]),
@@ -504,7 +505,7 @@ def design_comparison(
             "y": np.round(pue, 4),
             "name": "PUE",
             "marker": {"color": [PALETTE[1] if n == current else PALETTE[0] for n in names]},
-            "text": [f"{v:.3f}" for v in pue],
+            "text": [KPI_BY_NAME["pue"].format(v) for v in pue],
             "textposition": "outside",
         },
         {
@@ -520,7 +521,7 @@ def design_comparison(
     if limit is not None:
         line = {"dash": "dash", "color": PALETTE[3]}
         extra["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": limit, "y1": limit, "line": line}]
-        label = f"{t('limit', lang)} {limit:g}"
+        label = f"{t('limit', lang)} {number(limit)}"
         extra["annotations"] = [
             {
                 "text": label,
@@ -684,7 +685,9 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True, by: str =
     kpi = KPI_BY_NAME[by]
     title = kpi.label(lang) + (f", {kpi.unit}" if kpi.unit else "")
     text = [
-        f"{r['name']}<br>PUE {r['pue']:.3f}" + ("" if by == "pue" else f"<br>{title} {kpi.format(r[by])}") for r in rows
+        f"{r['name']}<br>PUE {KPI_BY_NAME['pue'].format(r['pue'])}"
+        + ("" if by == "pue" else f"<br>{title} {kpi.format(r[by])}")
+        for r in rows
     ]
     marker = {
         "size": 12,

@@ -15,6 +15,7 @@ import sites
 from dashboards import data, figures, views
 from dashboards.catalog import TABLE_KPIS, WHEN_NONZERO, design_label, t
 from twin import Scenario
+from twin.core.fmt import number
 
 __all__ = ["build_report"]
 
@@ -100,8 +101,8 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
         f"<h2>{_esc(site.name)} {_esc(site.name_zh)} · {_esc(design_label(c.design, lang))}</h2>",
         f"<p>{_esc(t('limit', lang))}: {site.policy.pue_limit if site.policy.pue_limit is not None else '–'} "
         f"({_esc(site.policy.basis)}; {_esc(site.policy.source)}). "
-        f"Tariff {site.tariff.price_cny_per_kwh:g} CNY/kWh ({_esc(site.tariff.source)}); "
-        f"grid {site.grid.co2_kg_per_kwh:g} kg CO2/kWh ({_esc(site.grid.source)}).</p>",
+        f"Tariff {number(site.tariff.price_cny_per_kwh)} CNY/kWh ({_esc(site.tariff.source)}); "
+        f"grid {number(site.grid.co2_kg_per_kwh)} kg CO2/kWh ({_esc(site.grid.source)}).</p>",
     ]
     if reported:
         parts += [

@@ -24,7 +24,7 @@ from dash import html
 import sites
 import weather
 from dashboards import data, figures
-from dashboards.catalog import KPI_CARDS, LATENCY, ComputeAssumptions, error_text, t
+from dashboards.catalog import KPI_BY_NAME, KPI_CARDS, LATENCY, ComputeAssumptions, error_text, t
 from twin import Scenario, save_scenario
 from twin.core.fmt import Explained, number, read_float
 from twin.core.io import write_csv, write_netcdf
@@ -97,15 +97,15 @@ def policy_badge(k: xr.Dataset, site_key: str, lang: str = "en") -> html.Div:
     if lim != lim:
         status, cls = t("no_limit", lang), "badge neutral"
     elif value(k, "pue") <= lim:
-        status, cls = f"{t('meets', lang)} ({t('limit', lang)} {lim:g})", "badge ok"
+        status, cls = f"{t('meets', lang)} ({t('limit', lang)} {number(lim)})", "badge ok"
     else:
-        status, cls = f"{t('fails', lang)} ({t('limit', lang)} {lim:g})", "badge bad"
+        status, cls = f"{t('fails', lang)} ({t('limit', lang)} {number(lim)})", "badge bad"
     site = sites.load(site_key)
     return html.Div(
         [
             html.Span(f"{t('policy', lang)}: ", className="badge-title"),
             html.Span(status, className=cls),
-            html.Span(f"{t('grade', lang)}: {grade:.0f}", className="badge neutral"),
+            html.Span(f"{t('grade', lang)}: {KPI_BY_NAME['gb40879_grade'].format(grade)}", className="badge neutral"),
             html.Div(site.policy.basis + (t("basis_text", lang) if lang == "zh" else ""), className="small"),
         ],
         className="policy",
@@ -127,17 +127,17 @@ def reported_rows(
     storage the case models, 0 MW when it has none), or the CO2 the case's store avoids
     (``co2_avoided``, called only for a reported ``co2_avoided``:
     :func:`dashboards.data.storage_co2_avoided`). "–" where the twin has no counterpart
-    (``households_served``). Numbers by the project's formatter (``30,000 t/yr``)."""
+    (``households_served``). Numbers by the project's formatter (``30,000 t/yr``), a KPI as its
+    card shows it (:data:`dashboards.catalog.KPI_BY_NAME`)."""
     site = sites.load(site_key)
     rows = []
     for r in site.reported:
-        kpi = REPORTED_KPI.get(r.metric)
-        scale = 100.0 if r.unit == "%" else 1.0
-        v = value(k, kpi) * scale if kpi else float("nan")
-        modelled = "–" if v != v else (f"{v:.3f}" if scale == 1.0 else f"{v:.1f} %")
+        kpi = KPI_BY_NAME[REPORTED_KPI[r.metric]] if r.metric in REPORTED_KPI else None
+        v = value(k, kpi.name) if kpi else float("nan")
+        modelled = "–" if kpi is None or v != v else f"{kpi.format(v)} {kpi.unit or ''}".strip()
         rating = REPORTED_RATING.get(r.metric)
         if rating is not None and case is not None:
-            modelled = f"{getattr(case.storage, rating[0]):,.4g} {rating[1]}"
+            modelled = f"{number(getattr(case.storage, rating[0]), quantity=True)} {rating[1]}"
         if r.metric == "co2_avoided" and co2_avoided is not None:
             t_yr = co2_avoided()
             modelled = "–" if t_yr != t_yr else f"{number(round(t_yr), quantity=True)} t/yr"
@@ -155,7 +155,7 @@ def reported_rows(
 
 def latency_text(site_key: str, lang: str = "en") -> str:
     """Latencies the sources give from a site to the eastern demand centres ('' if none)."""
-    parts = [f"{zh if lang == 'zh' else en} {ms:g} ms ({src})" for s, en, zh, ms, src in LATENCY if s == site_key]
+    parts = [f"{zh if lang == 'zh' else en} {number(ms)} ms ({src})" for s, en, zh, ms, src in LATENCY if s == site_key]
     return "; ".join(parts)
 
 
@@ -251,18 +251,26 @@ def idle_storage_note(storage: StorageParams, economics: EconomicsParams, lang: 
         return ""
     per_wh, per_w = economics.storage_prices()
     key = "idle_storage_paid" if float(storage_capex(mwh, mw, economics)) > 0 else "idle_storage_free"
-    text = t(key, lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}", price=f"{per_wh:g}", power_price=f"{per_w:g}")
+    text = t(key, lang, **storage_amounts(storage), price=number(per_wh), power_price=number(per_w))
     return html.Div(text, className="note", role="status")
+
+
+def storage_amounts(storage: StorageParams) -> dict[str, str]:
+    """A store's power and energy as the Green page's notes say them (``mw``, ``mwh``: ``1,600``)."""
+    return {
+        "mw": number(storage.power_mw, quantity=True, places=0),
+        "mwh": number(storage.energy_mwh, quantity=True, places=0),
+    }
 
 
 def amount(v: float, decimals: int = 2) -> str:
     """A result as a page shows it, never wider than about 15 characters: grouped with
-    ``decimals`` places from 10^-decimals up to a billion, else 3 significant digits
-    (``1.23e+12``); "–" when there is no value."""
+    ``decimals`` places from 10^-decimals up to a billion (:func:`weather.fmt.number`), else 3
+    significant digits (``1.23e+12``); "–" when there is no value."""
     if not math.isfinite(v):
         return "–"
     if v == 0 or 10.0**-decimals <= abs(v) < 1e9:
-        return f"{v:,.{decimals}f}"
+        return number(v, quantity=True, places=decimals)
     return f"{v:.3g}"
 
 
@@ -329,7 +337,7 @@ def with_capacities(d: dict[str, Any], case: int, pv_mw, wind_mw, st_mw, st_mwh)
 
 def _value_text(v: Any) -> str:
     """A parameter value as a person writes it (50000, not 50000.0)."""
-    return f"{v:g}" if isinstance(v, float) else f"{v}"
+    return number(v, grouped=False) if isinstance(v, float) else f"{v}"
 
 
 def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
@@ -408,25 +416,34 @@ def draft_of(kept: Any, d: Any) -> str | None:
     return kept["text"] if kept.get("base") == data.key_of(d) else None
 
 
-def check_upload_held(d: dict[str, Any], session: str) -> None:
-    """Refuse a scenario whose weather is an upload of ``session`` that the server no longer holds,
-    with Apply's message for its label (``… names an upload the server no longer holds …; upload
-    'mine.epw' again``, :func:`dashboards.data.labelled_upload`), not the reader's of a missing file."""
+def check_upload_held(d: dict[str, Any], session: object) -> None:
+    """Refuse a scenario whose weather is an upload the browser ``session`` cannot use, with Apply's
+    message for its label (:func:`dashboards.data.labelled_upload`: ``… names an upload the server no
+    longer holds …; upload 'mine.epw' again``, or another tab's), not the reader's of a missing file:
+    every page and download asks this before it runs or shows a result, so none shows a result
+    memoised on a file the server dropped beside a refusal."""
     w = d.get("weather") if isinstance(d, dict) else None
-    label = data.upload_label(str(w.get("source", "")), session) if isinstance(w, dict) else None
-    if label is not None:
+    source = w.get("source") if isinstance(w, dict) else None
+    if isinstance(source, str):
         try:
-            data.labelled_upload(label, session)
+            data.labelled_upload(source, session)
         except ConfigError as exc:
             said = _within(exc, "scenario")
             raise (said if isinstance(said, Exception) else ConfigError(said)) from None
 
 
-def load_case(d: dict[str, Any], i: int | None) -> tuple[Scenario, int, xr.Dataset, xr.Dataset]:
-    """The scenario of a browser's store, the case index (0 when out of range), its hourly Dataset and KPIs."""
+def page_case(d: dict[str, Any], i: int | None, session: object) -> tuple[Scenario, int]:
+    """The scenario of a browser's store and the case index (0 when out of range), refused
+    (:func:`check_upload_held`) when its weather is an upload ``session`` cannot use."""
+    check_upload_held(d, session)
     sc = data.from_dict(d)
     n = len(sc.cases())
-    i = i if isinstance(i, int) and 0 <= i < n else 0
+    return sc, i if isinstance(i, int) and 0 <= i < n else 0
+
+
+def load_case(d: dict[str, Any], i: int | None, session: object) -> tuple[Scenario, int, xr.Dataset, xr.Dataset]:
+    """:func:`page_case`, with the case's hourly Dataset and KPIs."""
+    sc, i = page_case(d, i, session)
     ds, k = data.run_case(sc, i)
     return sc, i, ds, k
 

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("script", "args", "out"),
     [
         ("tests/weather/design_report.py", ["--help"], "usage: design_report.py"),
+        ("tests/dashboards/messages_doc.py", ["--help"], "usage: messages_doc.py"),
         ("bench/scale.py", ["nonesuch"], "allowed: dask, cost, memory, memory-kernel, memory-sweep, gc"),
         ("bench/run.py", ["nonesuch"], "allowed: machine, engine"),
     ],

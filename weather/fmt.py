@@ -27,7 +27,7 @@ _TYPED_INT_BITS = 128
 """A whole number a user gave (``grouped=False``) up to this size is repeated digit for digit."""
 
 
-def number(value: SupportsFloat, grouped: bool = True, *, quantity: bool = False) -> str:
+def number(value: SupportsFloat, grouped: bool = True, *, quantity: bool = False, places: int | None = None) -> str:
     """A number as a message shows it: whole numbers in full (``2,147,483,647``, ``8050``),
     other values (and whole numbers from 10^15 on) to 12 significant digits (``0.35``, ``1e+20``,
     ``inf``); ``True``/``False`` as such.
@@ -35,8 +35,11 @@ def number(value: SupportsFloat, grouped: bool = True, *, quantity: bool = False
     ``grouped=False`` leaves out the thousands separators: for the value a user gave, which the
     message repeats as it was typed (``weather.year = 99999``), while a bound is read (``2,100``);
     a :class:`Typed` number is its text (``0.00001``, where Python writes ``1e-05``).
-    ``quantity=True``: an amount in a table (tonnes a year, households), grouped from 1,000
-    (``30,000 t/yr``), where a count in a message is grouped from 100,000 (a year, 2021; a port, 65535).
+    ``quantity=True``: an amount in a table (tonnes a year, households, a result on a page), grouped
+    from 1,000 (``30,000 t/yr``, ``1,636.7 MWh``), where a count in a message is grouped from 100,000
+    (a year, 2021; a port, 65535). ``places``: a fixed number of decimal places, rounded (a result
+    shown to its precision: PUE ``1.098``, ``28,598`` t), grouped as the rounded value is; values of
+    10^15 and more, and those that are not finite, as without it.
 
     Examples
     --------
@@ -46,14 +49,21 @@ def number(value: SupportsFloat, grouped: bool = True, *, quantity: bool = False
     ('99999', '1000000000000', '9223372036854775807')
     >>> number(Typed("0.00001"), grouped=False), number(0.00001, grouped=False)
     ('0.00001', '1e-05')
-    >>> number(30000, quantity=True), number(30000), number(1.08, quantity=True)
-    ('30,000', '30000', '1.08')
+    >>> number(30000, quantity=True), number(30000), number(1.08, quantity=True), number(1636.7, quantity=True)
+    ('30,000', '30000', '1.08', '1,636.7')
+    >>> number(1.0984, places=3), number(28598.4, quantity=True, places=0), number(999.96, quantity=True, places=1)
+    ('1.098', '28,598', '1,000.0')
     """
     if isinstance(value, Typed) and not grouped:
         return value.text
     dtype = getattr(value, "dtype", None)  # a numpy scalar (no numpy import here)
     if isinstance(value, bool) or getattr(dtype, "kind", "") == "b":
         return str(bool(value))
+    if places is not None and not (isinstance(value, Integral) and abs(int(value)) >= _WHOLE_BELOW):
+        fixed = round(float(value), places)
+        if math.isfinite(fixed) and abs(fixed) < _WHOLE_BELOW:
+            sep = "," if grouped and abs(fixed) >= (1000 if quantity else _PLAIN_BELOW) else ""
+            return f"{fixed:{sep}.{places}f}"
     if isinstance(value, Integral):
         n = int(value)
         if abs(n) < _WHOLE_BELOW:
@@ -67,7 +77,9 @@ def number(value: SupportsFloat, grouped: bool = True, *, quantity: bool = False
     v = float(value)
     if math.isfinite(v) and v.is_integer() and abs(v) < _WHOLE_BELOW:
         return _whole(int(v), grouped, quantity)
-    return f"{v:.12g}" if grouped else repr(v)
+    if not grouped:
+        return repr(v)
+    return f"{v:,.12g}" if quantity else f"{v:.12g}"
 
 
 def _whole(n: int, grouped: bool, quantity: bool = False) -> str:

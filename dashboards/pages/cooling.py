@@ -38,10 +38,11 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     Input("scenario", "data"),
     Input("case", "data"),
     State("cool-lang", "data"),
+    State("session", "data"),
 )
-def render(d, case, lang):
+def render(d, case, lang, session=None):
     try:
-        sc, i, ds, k = views.load_case(d, case)
+        sc, i, ds, k = views.load_case(d, case, session)
         c = sc.cases()[i]
         key = str(k["site"].values)
         designs = data.designs_at_site(sc, i)

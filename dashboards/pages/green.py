@@ -146,12 +146,13 @@ def resize(pv, wind, st_mw, st_mwh, d, case, lang):
     Input("green-span", "value"),
     Input("green-start", "value"),
     State("green-lang", "data"),
+    State("session", "data"),
 )
-def render(d, case, span, start, lang):
+def render(d, case, span, start, lang, session=None):
     window, errors = views.checked(DispatchWindow, start_day=start)
     start_error = views.error_box(errors["start_day"], lang) if window is None else ""
     try:
-        sc, i, ds, k = views.load_case(d, case)
+        sc, i, ds, k = views.load_case(d, case, session)
     except views.USER_ERRORS as exc:
         empty = figures.message_figure(views.message(exc))
         return views.error_box(exc, lang), empty, empty, empty, start_error, ""
@@ -169,10 +170,8 @@ def render(d, case, span, start, lang):
         for n in CARDS
     ]
     if float(ds["p_green"].max()) <= 0 and float(ds["p_discharge"].max()) <= 0:
-        mw, mwh = c.storage.power_mw, c.storage.energy_mwh  # storage there and paid for is idle, not absent
-        text = (
-            t("no_green_idle_storage", lang, mw=f"{mw:,.0f}", mwh=f"{mwh:,.0f}") if mw or mwh else t("no_green", lang)
-        )
+        stored = c.storage.power_mw or c.storage.energy_mwh  # storage there and paid for is idle, not absent
+        text = t("no_green_idle_storage", lang, **views.storage_amounts(c.storage)) if stored else t("no_green", lang)
         msg = figures.message_figure(text)
         return cards, msg, msg, msg, start_error, note
     return (
@@ -194,13 +193,13 @@ def render(d, case, span, start, lang):
     Input("scenario", "data"),
     Input("case", "data"),
     State("green-lang", "data"),
+    State("session", "data"),
 )
-def pareto(n_clicks, d, case, lang):
+def pareto(n_clicks, d, case, lang, session=None):
     """The optimiser's frontier for the chosen case: computed on request, shown from the cache after."""
     asked = ctx.triggered_id == "green-pareto-run"
     try:
-        sc = views.data.from_dict(d)
-        i = case if isinstance(case, int) and 0 <= case < len(sc.cases()) else 0
+        sc, i = views.page_case(d, case, session)
         ds = views.data.frontier(sc, i, compute=asked)
     except views.USER_ERRORS as exc:
         return figures.message_figure(views.message(exc), t("pareto", lang)), views.error_box(exc, lang)

@@ -7,6 +7,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, figures, views
 from dashboards.catalog import COMPUTE_ASSUMPTIONS, COMPUTE_NOTES_ZH, KPI_BY_NAME, ComputeAssumptions, design_label, t
+from twin.core.fmt import number
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
@@ -34,7 +35,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                             dcc.Input(  # text: a number box sends no value for 1e400 or 1e, the page checks the text
                                 id=f"ov-{name}",
                                 type="text",
-                                value=f"{ASSUMED[name].default:g}",
+                                value=number(ASSUMED[name].default, grouped=False),
                                 debounce=True,
                                 style={"width": "180px"},
                             ),
@@ -96,12 +97,13 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     Input("ov-pflop_h_per_mwh", "value"),
     Input("ov-gflop_per_token", "value"),
     State("ov-lang", "data"),
+    State("session", "data"),
 )
-def render(d, case, pflop, gflop, lang):
+def render(d, case, pflop, gflop, lang, session=None):
     assumed, errors = views.checked(ComputeAssumptions, pflop_h_per_mwh=pflop, gflop_per_token=gflop)
     shown = [views.error_box(errors[name], lang) if name in errors else "" for name, *_ in COMPUTE_ASSUMPTIONS]
     try:
-        sc, i, _ds, k = views.load_case(d, case)
+        sc, i, _ds, k = views.load_case(d, case, session)
     except views.USER_ERRORS as exc:
         return "", views.error_box(exc, lang), "", "", "", *shown
     c = sc.cases()[i]

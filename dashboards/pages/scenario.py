@@ -140,8 +140,7 @@ def download(n_csv, n_nc, n_report, d, case, lang, session):
     if not (n_csv or n_nc or n_report):
         return dash.no_update, dash.no_update
     try:
-        views.check_upload_held(d, session)
-        sc, i, ds, _k = views.load_case(d, case)
+        sc, i, ds, _k = views.load_case(d, case, session)
         stem = views.file_stem(sc, i)
         if which == "sc-dl-csv":
             return dcc.send_bytes(views.csv_bytes(ds), f"{stem}.csv"), ""

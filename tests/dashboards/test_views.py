@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import os
 import re
@@ -14,6 +15,7 @@ import dash
 import numpy as np
 import pytest
 
+import dashboards
 from dashboards import catalog, data, report, views
 from tests.conftest import epw_path
 from twin.cli import main
@@ -103,6 +105,55 @@ def test_compute_cost_by_hand(example):
     # 1 PFLOP-h = 3.6e18 FLOP = 3.6e18 / 1.4e11 tokens
     assert per_mtok == pytest.approx(per_pflop * 1e6 * 1.4e11 / 3.6e18)
     assert views.compute_cost(k, 0.0, 140.0)[0] != views.compute_cost(k, 0.0, 140.0)[0]  # NaN
+
+
+def test_every_number_a_page_shows_is_the_project_formatters(example):
+    """The cards, tables and notes wrote numbers with Python's own format specs beside
+    :func:`weather.fmt.number`: a store of 1,636.7 MWh was "1,637 MWh" (4 significant digits), hours
+    out of the envelope "1234 h" beside "1,234 MWh", a parameter of 12345.67 kW "12345.7"."""
+    sc, _, _ = example
+    case = dataclasses.replace(sc.cases()[0], storage=dataclasses.replace(sc.storage, energy_mwh=1636.7))
+    rows = {r["metric"]: r["modelled"] for r in views.reported_rows(data.run_case(sc, 0)[1], "yinchuan", case)}
+    assert rows["storage_energy"] == "1,636.7 MWh" and rows["storage_power"] == "100 MW"
+    assert catalog.KPI_BY_NAME["hours_out_of_envelope"].format(1234.0) == "1,234"
+    assert catalog.KPI_BY_NAME["pue"].format(1.23456) == "1.235"
+    assert catalog.KPI_BY_NAME["co2"].format(70252.4) == "70,252"
+    odd = dataclasses.replace(sc, facility=dataclasses.replace(sc.facility, it_capacity_kw=12345.67))
+    assert {r[0]: r[1] for r in views.non_default_params(odd)}["facility.it_capacity_kw"] == "12345.67"
+    assert views.amount(1234.5678) == "1,234.57" and views.amount(2.5e-9) == "2.5e-09"
+
+
+def test_no_page_formats_a_number_with_its_own_grouping():
+    """One formatter of numbers on the pages (weather.fmt.number, through the catalog's KPIs): no
+    format spec with Python's thousands separator (``f"{x:,.0f}"``, ``"{:,.0f}"``) in dashboards/."""
+    import ast
+
+    found = []
+    for path in Path(dashboards.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
+                spec = "".join(str(v.value) for v in node.format_spec.values if isinstance(v, ast.Constant))
+                found += [f"{path.name}:{node.lineno}: f-string :{spec}"] if re.match(r"[^.]*[,_]", spec) else []
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                fields = re.findall(r"\{[\w.\[\]]*:[<>^=+\- #0-9]*[,_][^{}]*\}", node.value)
+                found += [f"{path.name}:{node.lineno}: {x}" for x in fields]
+    assert found == []
+
+
+def test_the_messages_doc_lists_every_kind_and_part_the_catalogue_says():
+    """docs/dashboard-messages.md did not list session 16's refusals and parts said in Chinese (a
+    former server's upload label, a forged session, a year's length hint, a missing file's kind): it
+    is written from the code and the catalogue (``python -m tests.dashboards.messages_doc``)."""
+    from tests.dashboards import messages_doc
+
+    doc = messages_doc.DOC.read_text(encoding="utf-8")
+    assert set(messages_doc.WHEN) == set(catalog.ERRORS_ZH)
+    assert [k for k in catalog.ERRORS_ZH if f"| `{k}` | {messages_doc.WHEN[k]} |" not in doc] == []
+    words = [(part, en, zh) for part, said in catalog._PARTS_ZH.items() for en, zh in said.items()]
+    assert [w for w in words if "| `{}` | {} | {} |".format(*w) not in doc] == []
+    raised = {k for r in messages_doc.walk() for k in r.kinds} - {messages_doc.KEPT}
+    assert raised == set(catalog.ERRORS_ZH)  # every kind the code gives is said, every one said is given
+    assert messages_doc.main(["--check"]) == 0, "run python -m tests.dashboards.messages_doc"
 
 
 def test_non_default_parameters_carry_their_source(example):
@@ -401,7 +452,7 @@ def test_no_message_shows_an_uploads_private_path(example):
     assert private.startswith(data._UPLOAD_DIR.name)
     os.unlink(private)
     with pytest.raises(views.USER_ERRORS) as caught:
-        views.load_case(new, 0)
+        views.load_case(new, 0, S)
     assert private in str(caught.value)  # what the engine says; the page shows:
     assert str(views.error_box(caught.value).children) == "Error: mine.epw: no such weather file"
     assert views.message("/tmp/theirs.epw: gone") == "/tmp/theirs.epw: gone"  # not an upload: as it is
@@ -578,14 +629,14 @@ def test_no_callback_raises_for_a_scenario_the_engine_refuses(pages, example):
     assert up is not None, msg
     far = {**up, "sites": ["karamay"]}
     for d, said in ((atlantis, "unknown site 'atlantis'"), (far, "good.epw: the file's location")):
-        out = pages["overview"].render(d, 0, "320", "140", "en")
+        out = pages["overview"].render(d, 0, "320", "140", "en", S)
         assert said in str(out[1]) and "error" in str(out[1])
         fig, table = pages["overview"].comparison(d, 0, "pue", "en")  # the comparison's years are generated:
         if d is atlantis:  # the far file is not read there
             assert said in str(table) and said in fig.layout.annotations[0].text.replace("&#x27;", "'")
-        out = pages["cooling"].render(d, 0, "en")
+        out = pages["cooling"].render(d, 0, "en", S)
         assert said in str(out[1])
-        out = pages["green"].render(d, 0, "week", "172", "en")
+        out = pages["green"].render(d, 0, "week", "172", "en", S)
         assert said in str(out[0])
         assert pages["green"].slider_values(d, 0)[0] in (dash.no_update, 150.0)
         pages["scenario"].show(d, "en", S)  # the stored scenario as text: no exception
@@ -596,7 +647,7 @@ def test_netcdf_download_names_an_upload_as_uploaded(example):
     sc, _, _ = example
     new, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "mine.epw", S)
     assert new is not None, msg
-    _, _, ds, _ = views.load_case(new, 0)
+    _, _, ds, _ = views.load_case(new, 0, S)
     assert data._UPLOAD_DIR.name in ds.attrs["weather_source"]  # the run reads the private copy
     raw = views.netcdf_bytes(ds)
     assert data._UPLOAD_DIR.name.encode() not in raw and b"/dev/shm" not in raw and b"twin-dash-" not in raw
@@ -770,7 +821,7 @@ def test_the_editor_shows_an_upload_by_its_own_name_and_apply_reads_it_back(exam
     assert err == "" and back is not None
     assert back["weather"]["source"] == new["weather"]["source"]  # the stored upload, not a file "mine.epw"
     assert back["facility"]["utilisation"] == 0.6
-    views.load_case(back, 0)  # runs
+    views.load_case(back, 0, S)  # runs
 
 
 def test_two_uploads_of_the_same_bytes_keep_their_own_names(example):
@@ -1207,6 +1258,73 @@ def test_a_former_servers_upload_is_shown_and_refused_as_gone(pages, example, fo
         views.check_upload_held(old.to_dict(), session)
     assert str(held.value) == said
     assert views.message(f"{gone}: no such weather file") == "an uploaded file: no such weather file"
+
+
+@contextlib.contextmanager
+def _triggered(prop_id: str):
+    """A page callback called as Dash calls it when ``prop_id`` (``"green-pareto-run.n_clicks"``) changed."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    token = context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+    try:
+        yield
+    finally:
+        context_value.reset(token)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_pages_say_a_former_servers_upload_as_apply_does(pages, example, lang):
+    """After a restart the Overview, Cooling and Green pages said "an uploaded file: no such weather
+    file" (in Chinese "an uploaded file：找不到该文件（气象文件）"), where Apply and the downloads say the
+    upload is no longer held: every page says Apply's line, in the page's language."""
+    sc, _, _ = example
+    gone = "/dev/shm/twin-dash-_g7d0ekk/45f5346e4ca284ee-1.epw"
+    d = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, source=gone)).to_dict()
+    applied, said = views.apply_toml(views.scenario_toml(data.from_dict(d), S), S)
+    assert applied is None and "names an upload the server no longer holds" in said
+    line = str(views.error_box(said, lang).children)
+    assert ("重新上传 '45f5346e4ca284ee-1.epw'" if lang == "zh" else "upload '45f5346e4ca284ee-1.epw' again") in line
+    shown = {
+        "overview": pages["overview"].render(d, 0, "320", "140", lang, S)[1],
+        "cooling": pages["cooling"].render(d, 0, lang, S)[1],
+        "green": pages["green"].render(d, 0, "week", "172", lang, S)[0],
+    }
+    with _triggered("green-pareto-run.n_clicks"):
+        shown["frontier"] = pages["green"].pareto(1, d, 0, lang, S)[1]
+    with _triggered("sc-dl-csv.n_clicks"):
+        shown["download"] = pages["scenario"].download(1, 0, 0, d, 0, lang, S)[1]
+    assert {page: str(box.children) for page, box in shown.items()} == dict.fromkeys(shown, line)
+
+
+def test_no_page_shows_a_result_of_an_upload_the_quota_dropped(pages, example, monkeypatch):
+    """The Overview and Green pages showed the results memoised on an upload the tab's quota had
+    dropped, beside Apply and the downloads refusing it: every page refuses it with their line."""
+    sc, _, _ = example
+    tab = data.new_session()
+    raw = epw_path("yinchuan").read_bytes()
+    up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(raw.replace(b"\n", b"\r\n", 130)), "dropped.epw", tab)
+    assert up is not None, msg
+    before = pages["overview"].render(up, 0, "320", "140", "en", tab)  # its results are memoised
+    assert "kpi-card" in str(before[1])
+    text = views.scenario_toml(data.from_dict(up), tab)
+    for k in range(data.UPLOADS_KEPT):
+        data.upload_epw(raw.replace(b"\n", b"\r\n", 131 + k), f"newer{k}.epw", session=tab)
+    applied, said = views.apply_toml(text, tab)
+    assert applied is None and said.startswith("scenario: weather.source = 'upload:dropped.epw' names an upload")
+    line = str(views.error_box(said).children)
+    monkeypatch.setattr(data, "frontier", lambda *a, **k: pytest.fail("a page showed the dropped upload's frontier"))
+    overview = pages["overview"].render(up, 0, "320", "140", "en", tab)
+    cooling = pages["cooling"].render(up, 0, "en", tab)
+    green = pages["green"].render(up, 0, "week", "172", "en", tab)
+    assert str(overview[1].children) == str(cooling[1].children) == str(green[0].children) == line
+    assert overview[2:5] == ("", "", "")  # no policy, reported figures or cost beside the refusal
+    shown = [f.layout.annotations[0].text.replace("<br>", " ") for f in (*cooling[2:], *green[1:4])]
+    assert not any(f.data for f in (*cooling[2:], *green[1:4])) and shown == [said] * 8
+    with _triggered("green-pareto-run.n_clicks"):
+        assert str(pages["green"].pareto(1, up, 0, "en", tab)[1].children) == line
+    with _triggered("sc-dl-nc.n_clicks"):
+        assert str(pages["scenario"].download(0, 1, 0, up, 0, "en", tab)[1].children) == line
 
 
 def test_a_typed_path_of_another_tabs_upload_is_refused(example):

@@ -35,6 +35,29 @@ def test_number(value, text):
     assert number(value) == text
 
 
+@pytest.mark.parametrize(
+    ("value", "kwargs", "text"),
+    [
+        (1636.7, {"quantity": True}, "1,636.7"),  # an amount is grouped whole or not (was 1636.7 beside 1,637)
+        (30000, {"quantity": True}, "30,000"),
+        (1.08, {"quantity": True}, "1.08"),
+        (1.0984, {"places": 3}, "1.098"),
+        (28598.4, {"quantity": True, "places": 0}, "28,598"),
+        (999.96, {"quantity": True, "places": 1}, "1,000.0"),  # grouped as the rounded value is
+        (np.int64(1234), {"quantity": True, "places": 0}, "1,234"),
+        (5, {"places": 2}, "5.00"),
+        (-0.04, {"places": 1}, "-0.0"),
+        (123456.789, {"places": 1}, "123,456.8"),  # a count's grouping from 100,000
+        (1e20, {"quantity": True, "places": 2}, "1e+20"),  # beyond 10^15: as without places
+        (float("nan"), {"places": 1}, "nan"),
+    ],
+)
+def test_an_amount_and_fixed_places(value, kwargs, text):
+    """The dashboard's cards and tables wrote numbers with Python's own ``f"{x:,.0f}"`` beside this
+    formatter; they use it, with ``places`` for a result shown to its precision."""
+    assert number(value, **kwargs) == text
+
+
 def test_a_given_value_is_not_grouped():
     assert number(99999, grouped=False) == "99999"
     assert number(1e12, grouped=False) == "1000000000000"

@@ -78,11 +78,13 @@ from twin.money.economics import annual_cost as economics_annual_cost
 from twin.supply.storage import StorageParams, fade_factor, years_to_end_of_life
 
 __all__ = [
+    "OUTCOMES",
     "TARGET_KINDS",
     "InfeasibleError",
     "Profiles",
     "SizingParams",
     "Target",
+    "TimeLimitError",
     "annual_cost",
     "check_generation",
     "frontier_figure",
@@ -91,6 +93,7 @@ __all__ = [
     "parse_target",
     "representative_days",
     "solve_lp",
+    "unsized_points",
 ]
 
 TARGET_KINDS = ("hourly", "cfe", "annual", "days")
@@ -99,6 +102,18 @@ TARGET_KINDS = ("hourly", "cfe", "annual", "days")
 
 class InfeasibleError(ConfigError):
     """No base within the bounds meets the target; the message names the constraint."""
+
+
+class TimeLimitError(InfeasibleError):
+    """The solver stopped on its time limit (``size.time_limit_s``) before it found any base: the
+    target may be feasible. An :class:`InfeasibleError` for the callers that refuse both alike; the
+    frontier (:func:`pareto`) tells them apart."""
+
+
+OUTCOMES = ("sized", "infeasible", "time_limit_reached")
+"""What a frontier point's sizing came to (the ``outcome`` flags of :func:`pareto`'s Dataset, CF
+``flag_values`` 0, 1, 2): a base, no base within the bounds, or the solver's time limit reached
+before it found a base."""
 
 
 @dataclass(frozen=True)
@@ -685,7 +700,7 @@ class SizingLP:
             raise InfeasibleError(self._target_message(target))
         if status == ms.kTimeLimit:
             if info.primal_solution_status != 2:
-                raise InfeasibleError(
+                raise TimeLimitError(
                     f"time limit: no feasible base found within size.time_limit_s = {number(self.sp.time_limit_s)} s; "
                     "raise it (--time-limit) or solve on fewer representative days (--rep-days)"
                 )
@@ -748,16 +763,20 @@ class SizingLP:
 
     def _target_message(self, target: Target) -> str:
         """Why a target is infeasible: the most the bounds allow (or the grid cap alone fails)."""
-        best = SizingLP(
-            self.prof,
-            self.kind,
-            self.sp,
-            self.storage,
-            self.econ,
-            days=None if self.chain else self.days,
-            weights=None if self.chain else self.w,
-            objective="share",
-        ).solve(target)
+        said = f"infeasible: target {target} cannot be met with {_describe_bounds(self.sp)}"
+        try:
+            best = SizingLP(
+                self.prof,
+                self.kind,
+                self.sp,
+                self.storage,
+                self.econ,
+                days=None if self.chain else self.days,
+                weights=None if self.chain else self.w,
+                objective="share",
+            ).solve(target)
+        except TimeLimitError:  # the target is infeasible; what the bounds allow was not found in time
+            return f"{said}; the most these bounds allow was not found within size.time_limit_s"
         imp = best.hourly["imp"]
         wh = self.w[:, None]
         hourly = 1.0 - float(np.sum(imp * wh)) / self.e_load
@@ -769,10 +788,7 @@ class SizingLP:
         else:
             reach = f"{100 * hourly:.1f} %"
         where = "" if self.chain else " (on the representative days)"
-        return (
-            f"infeasible: target {target} cannot be met with {_describe_bounds(self.sp)}; "
-            f"the most these bounds allow is {reach}{where}"
-        )
+        return f"{said}; the most these bounds allow is {reach}{where}"
 
 
 def solve_lp(
@@ -1433,11 +1449,14 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     -------
     xarray.Dataset
         Dimensions ``design`` × ``target``; every variable has ``units`` and ``long_name``.
-        Infeasible points are NaN.
+        A point without a base is NaN, and its ``outcome`` (:data:`OUTCOMES`) says why: no base
+        within the bounds meets the target, or the solver's time limit (the ``time_limit_s``
+        attribute) was reached before it found one, which says nothing of the target.
     """
     values = np.asarray(values, dtype=float)
     unit = 1.0 if kind == "days" else 0.01
     rows: list[list[dict[str, float]]] = []
+    outcomes: list[list[int]] = []
     last: list[float] = []
     for i in range(len(inp.cases)):
         lp = build_lp(inp, i, kind, sp)
@@ -1445,14 +1464,20 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
         below = float(values[-1]) - unit
         points = [float(v) for v in values] + ([below] if below >= 0 else [])
         found: list[SizingResult | None] = []
+        failed: list[str] = []
         for v in points:
             try:
                 found.append(size_design(inp, i, Target(kind, v), sp, lp, pool))
-            except InfeasibleError:
+                failed.append("sized")
+            except InfeasibleError as exc:
                 found.append(None)
+                failed.append("time_limit_reached" if isinstance(exc, TimeLimitError) else "infeasible")
         design = inp.cases[i].design
         best = [_cheapest_result(design, Target(kind, v), r, pool) for v, r in zip(points, found, strict=True)]
         rows.append([_result_values(r) if r else dict.fromkeys(_RESULT_VARS, np.nan) for r in best[: values.size]])
+        outcomes.append(
+            [OUTCOMES.index("sized" if r else why) for r, why in zip(best, failed, strict=True)][: values.size]
+        )
         cost = [r.cost if r else np.nan for r in best]
         last.append(cost[values.size - 1] - (cost[-1] if below >= 0 else np.nan))
     ds = xr.Dataset(
@@ -1464,9 +1489,11 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     marginal[:, 1:] = np.diff(ds["cost"].values, axis=1) / step
     ds["marginal_cost"] = (("design", "target"), marginal)
     ds["last_unit_cost"] = ("design", np.asarray(last))
+    ds["outcome"] = (("design", "target"), np.asarray(outcomes, dtype=np.int8))
     per = "day" if kind == "days" else "percentage point"
     table = {
         **_RESULT_VARS,
+        "outcome": ("1", "what the point's sizing came to: a base, none within the bounds, the solver's time limit"),
         "marginal_cost": ("CNY yr-1", f"annual cost of the step from the previous target, per {per}"),
         "last_unit_cost": ("CNY yr-1", f"annual cost of the last {per} of the highest target"),
     }
@@ -1482,8 +1509,10 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
         site=inp.site_key,
         check_dispatch=sp.check_dispatch,
         representative_days=sp.representative_days,
+        time_limit_s=float(sp.time_limit_s),
     )
     ds = _label(ds, table)
+    ds["outcome"].attrs.update(flag_values=np.arange(len(OUTCOMES), dtype=np.int8), flag_meanings=" ".join(OUTCOMES))
     ds["marginal_cost"].attrs["comment"] = (
         "difference of the engine's full-year costs of two sized bases; with the LP on representative days it "
         "can fall from one point to the next, unlike a linear programme's marginal cost (falling_marginal)"
@@ -1494,13 +1523,14 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
 def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
     """(rows, header, note) of the frontier table: one row per design and target."""
     kind = ds.attrs.get("target_kind", "hourly")
+    unsized = unsized_points(ds)
     rows = []
     for d in ds["design"].values:
         p = ds.sel(design=d)
         for j, t in enumerate(p["target"].values):
             q = p.isel(target=j)
             if not np.isfinite(float(q["cost"])):
-                rows.append([str(d), _fmt_measure(kind, float(t)), *(["infeasible"] + ["-"] * 7)])
+                rows.append([str(d), _fmt_measure(kind, float(t)), unsized[str(d)][float(t)], *["-"] * 7])
                 continue
             mc = float(q["marginal_cost"])
             rows.append(
@@ -1522,10 +1552,15 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
     header.append("CNY/MWh IT")
     header.append(f"marginal M CNY/yr per {per}")
     last = ", ".join(
-        f"{d}: {float(v) / 1e6:,.3f} M CNY/yr"
+        f"{d}: {float(v) / 1e6:,.3f} M CNY/yr" if np.isfinite(v) else f"{d}: -"
         for d, v in zip(ds["design"].values, ds["last_unit_cost"].values, strict=True)
     )
     note = f"cost of the last {per} of the highest target: {last}"
+    if any(why != "infeasible" for points in unsized.values() for why in points.values()):
+        note += (
+            "\nwhere the solver's time limit was reached it found no base in time, which says nothing of the "
+            "target: raise --time-limit or solve on fewer representative days (--rep-days)"
+        )
     falls = falling_marginal(ds)
     if falls:
         where = "; ".join(f"{d} at {', '.join(_fmt_measure(kind, t) for t in ts)}" for d, ts in falls.items())
@@ -1543,6 +1578,26 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
             )
         note += f"\nthe marginal cost falls ({where}): {why}"
     return rows, header, note
+
+
+def unsized_points(ds: xr.Dataset) -> dict[str, dict[float, str]]:
+    """Why each point of a frontier (:func:`pareto`) has no base, by design and target:
+    ``"infeasible"``, or ``"time limit (120 s) reached"`` (its ``outcome``; a frontier written
+    before it had one says ``"infeasible"``, as it did then)."""
+    said = {
+        "infeasible": "infeasible",
+        "time_limit_reached": f"time limit ({number(ds.attrs.get('time_limit_s', float('nan')))} s) reached",
+    }
+    out: dict[str, dict[float, str]] = {}
+    for d in ds["design"].values:
+        p = ds.sel(design=d)
+        flags = p["outcome"].values if "outcome" in p else np.ones(p["target"].size, dtype=np.int8)
+        out[str(d)] = {
+            float(t): said.get(OUTCOMES[int(f)], "infeasible")
+            for t, c, f in zip(p["target"].values, p["cost"].values, flags, strict=True)
+            if not np.isfinite(c)
+        }
+    return out
 
 
 def falling_marginal(ds: xr.Dataset) -> dict[str, list[float]]:
@@ -1569,7 +1624,8 @@ def frontier_figure(ds: xr.Dataset):
 
     A pure function of the Dataset (for the dashboard): one line per design (annual cost, M CNY/yr,
     left axis) and the marginal cost per percentage point (or day) as bars on the right axis; the
-    hover text names the base.
+    hover text names the base, and the title's second line each point without one and why
+    (:func:`unsized_points`).
     """
     import plotly.graph_objects as go
 
@@ -1590,8 +1646,12 @@ def frontier_figure(ds: xr.Dataset):
         )
         fig.add_trace(go.Bar(x=x, y=p["marginal_cost"].values / 1e6, name=f"{d}: marginal", yaxis="y2", opacity=0.4))
     per = "day" if kind == "days" else "point"
+    title = f"Cost of the green-power base against the {ds['target'].attrs.get('long_name', 'target')}"
+    missing = "; ".join(
+        f"{d} {_fmt_measure(kind, t)} ({why})" for d, points in unsized_points(ds).items() for t, why in points.items()
+    )
     fig.update_layout(
-        title=f"Cost of the green-power base against the {ds['target'].attrs.get('long_name', 'target')}",
+        title=f"{title}<br><sup>no base at {missing}</sup>" if missing else title,
         xaxis_title="target (days)" if kind == "days" else "target (%)",
         yaxis={"title": "annual cost (M CNY/yr)"},
         yaxis2={

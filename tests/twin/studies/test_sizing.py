@@ -8,11 +8,13 @@ import warnings
 
 import numpy as np
 import pytest
+import xarray as xr
 from hypothesis import assume, given, settings
 from hypothesis import strategies as hs
 
 from twin import Scenario, kpis, simulate
 from twin.cli import main
+from twin.core.io import write_netcdf
 from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
 from twin.engine.simulate import prepare_weather
@@ -314,6 +316,33 @@ def test_pareto_frontier_dataset_and_figure(short_year):
     assert cost[0] <= cost[-1]
     fig = frontier_figure(ds)
     assert len(fig.data) == 2 and list(fig.data[0].x) == [50.0, 70.0, 90.0]
+
+
+def test_a_frontier_point_stopped_by_the_time_limit_is_not_called_infeasible(short_year, tmp_path):
+    """A point whose solve stopped on HiGHS's time limit before it found a base was labelled
+    "infeasible", as is a target no base within the bounds meets: it says the time limit was
+    reached (the table, the NetCDF file's ``outcome`` flags, the figure's title)."""
+    sc, wx = short_year
+    sp = SizingParams(representative_days=6)
+    object.__setattr__(sp, "time_limit_s", 1e-9)  # below the parameter's 1 s floor: HiGHS stops at once
+    inp = sizing_inputs(sc, sp, weather=wx)
+    ds = pareto(inp, "hourly", np.array([0.5, 0.7]), sp)
+    assert ds["outcome"].values.tolist() == [[2, 2]] and np.all(np.isnan(ds["cost"].values))
+    rows, _, note = sizing.frontier_rows(ds)
+    assert [r[2] for r in rows] == ["time limit (1e-09 s) reached"] * 2
+    assert "raise --time-limit" in note and "nan" not in note
+    write_netcdf(ds, tmp_path / "frontier.nc")
+    with xr.open_dataset(tmp_path / "frontier.nc") as back:
+        assert back["outcome"].attrs["flag_meanings"] == "sized infeasible time_limit_reached"
+        assert back["outcome"].attrs["flag_values"].tolist() == [0, 1, 2] and back.attrs["time_limit_s"] == 1e-9
+        assert sizing.frontier_rows(back)[0] == rows
+    assert "no base at free_air 50.0 % (time limit (1e-09 s) reached)" in frontier_figure(ds).layout.title.text
+    tight = SizingParams(representative_days=6, pv_max_mw=1.0, wind_max_mw=1.0, storage_max_mwh=0.0)
+    ds = pareto(sizing_inputs(sc, tight, weather=wx), "hourly", np.array([0.9]), tight)
+    assert ds["outcome"].values.tolist() == [[1]]
+    rows, _, note = sizing.frontier_rows(ds)
+    assert rows[0][2] == "infeasible" and "time limit" not in note
+    assert "no base at free_air 90.0 % (infeasible)" in frontier_figure(ds).layout.title.text
 
 
 def test_the_frontiers_marginal_cost_rises_where_the_engine_reproduces_the_lp(short_year):
