@@ -1683,14 +1683,21 @@ def typical_year(
     if var.t_dew_hourly_lag1 is not None:
         # The within-day AR(1)'s φ from the record's persistence about the day's curve.
         phi_dew = dew_hourly_phi(daily_h, var.t_dew_hourly_sd_c, draws, mon_d, var.t_dew_hourly_lag1)
-        sd_td, daily_h = daily_part(phi_dew)
+        sd_td = daily_part(phi_dew)[0]
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
     # the month's skewness (Cornish–Fisher), scaled back.
-    anom = daily_h + var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
-    sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
+    within = var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
-    td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
-    td_base = np.minimum(td_base, DEW_POINT_MAX_C)
+
+    def dew_base(gain: np.ndarray) -> np.ndarray:
+        """The hourly dew point before the afternoon's drying, the daily anomaly scaled by ``gain``."""
+        sd_day = gain * sd_td
+        anom = np.interp(hours_axis, noons, sd_day * z_td) + within
+        sd_h = np.sqrt(np.interp(hours_axis, noons, sd_day**2) + var.t_dew_hourly_sd_c**2)
+        return np.minimum(np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h), DEW_POINT_MAX_C)
+
+    dew_gain = np.ones(n_days)
+    td_base = dew_base(dew_gain)
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
     td_air = monthly_correction(td_base, mon_h, g["t_dew_mean_c"])
@@ -1855,6 +1862,13 @@ def typical_year(
                 kept = np.maximum(np.maximum(t_db - drawn - shift, floor), 0.0)
                 td = np.minimum(t_db - kept, DEW_POINT_MAX_C)
                 shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
+            # The daily means' spread about their running mean is the record's (t_dew_daily_sd_c):
+            # the interpolation between noons averages each day with its neighbours and the
+            # depression's floor holds the humid days down, so the daily anomaly's scale is drawn
+            # with the other corrections (its share of the hourly AR(1)'s leak kept).
+            spread = daily_anomaly_sd(td.reshape(n_days, 24).mean(axis=1), mon_d)
+            dew_gain, _ = _bounded_gain(dew_gain, mean_preserving_daily(target_td / np.maximum(spread, 0.05), year))
+            td_base = dew_base(dew_gain)
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
