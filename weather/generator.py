@@ -714,46 +714,6 @@ def _sas_moments() -> tuple[np.ndarray, np.ndarray]:
     return _frozen(np.sqrt(var)), _frozen((w * y**4).sum(axis=1) / var**2 - 3.0)
 
 
-_SAS_EPSILON = np.linspace(-2.0, 2.0, 401)
-
-
-@functools.cache
-def _sas_skew_moments() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, SD and skewness of ``sinh(asinh(Z) + ε)``, ``Z`` standard normal, on
-    :data:`_SAS_EPSILON` (Gauss–Hermite quadrature, 120 nodes); the skewness increases with ε."""
-    x, w = np.polynomial.hermite_e.hermegauss(120)
-    w = w / w.sum()
-    y = np.sinh(np.arcsinh(x)[None, :] + _SAS_EPSILON[:, None])
-    mean = (w * y).sum(axis=1)
-    var = (w * (y - mean[:, None]) ** 2).sum(axis=1)
-    skew = (w * (y - mean[:, None]) ** 3).sum(axis=1) / var**1.5
-    return _frozen(mean), _frozen(np.sqrt(var)), _frozen(skew)
-
-
-def monotone_skewed(z: np.ndarray, skew: np.ndarray) -> np.ndarray:
-    """Standard-normal values → zero-mean, unit-variance values with skewness ``skew``, monotone.
-
-    Parameters
-    ----------
-    z : numpy.ndarray
-        Standard-normal values.
-    skew : numpy.ndarray
-        Target skewness (broadcast with ``z``); beyond the family's ±1.40 (ε = ±2 here) the nearer end.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(sinh(asinh(z) + ε) − m(ε)) / s(ε)``: the sinh-arcsinh family of Jones & Pewsey (2009,
-        Biometrika 96, 761) with δ = 1, ε from the skewness by quadrature. Unlike the first-order
-        Cornish–Fisher map of :func:`_skewed`, which turns back at ``z = −3/γ`` (beyond 2 SD at
-        |γ| = 1.5, so that the tail on the short side is cut off), it is monotone for every ε:
-        ranks and persistence are kept and neither tail is truncated.
-    """
-    mean, sd, sk = _sas_skew_moments()
-    eps = np.interp(skew, sk, _SAS_EPSILON)
-    return (np.sinh(np.arcsinh(z) + eps) - np.interp(eps, _SAS_EPSILON, mean)) / np.interp(eps, _SAS_EPSILON, sd)
-
-
 def light_tails(z: np.ndarray, kurtosis: float) -> np.ndarray:
     """Standard-normal values → zero-mean, unit-variance symmetric values with excess kurtosis ``kurtosis``.
 
@@ -1750,27 +1710,14 @@ def typical_year(
     if var.t_dew_hourly_lag1 is not None:
         # The within-day AR(1)'s φ from the record's persistence about the day's curve.
         phi_dew = dew_hourly_phi(daily_h, var.t_dew_hourly_sd_c, draws, mon_d, var.t_dew_hourly_lag1)
-        sd_td = daily_part(phi_dew)[0]
+        sd_td, daily_h = daily_part(phi_dew)
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
-    # the month's skewness, scaled back. With the depression's fields the skewness parameter is
-    # drawn in the dew point's fit (below) and the map is monotone (monotone_skewed: the parameter
-    # goes beyond where the first-order Cornish–Fisher map turns back); without them, the table's
-    # skewness by Cornish–Fisher.
-    within = var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
-    skew_map = monotone_skewed if var.t_dew_depression_p10 is not None else _skewed
-
-    def dew_base(gain: np.ndarray, skew: Any) -> np.ndarray:
-        """The hourly dew point before the afternoon's drying, the daily anomaly scaled by ``gain``
-        and skewed by the monthly parameter ``skew``."""
-        sd_day = gain * sd_td
-        anom = np.interp(hours_axis, noons, sd_day * z_td) + within
-        sd_h = np.sqrt(np.interp(hours_axis, noons, sd_day**2) + var.t_dew_hourly_sd_c**2)
-        skew_h = np.interp(hours_axis, noons, mean_preserving_daily(skew, year))
-        return np.minimum(np.interp(hours_axis, noons, td_clim) + sd_h * skew_map(anom / sd_h, skew_h), DEW_POINT_MAX_C)
-
-    dew_gain = np.ones(n_days)
-    dew_skew = np.asarray(var.t_dew_skew, dtype=float)
-    td_base = dew_base(dew_gain, dew_skew)
+    # the month's skewness (Cornish–Fisher), scaled back.
+    anom = daily_h + var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
+    sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
+    skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
+    td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
+    td_base = np.minimum(td_base, DEW_POINT_MAX_C)
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
     td_air = monthly_correction(td_base, mon_h, g["t_dew_mean_c"])
@@ -1935,20 +1882,6 @@ def typical_year(
                 kept = np.maximum(np.maximum(t_db - drawn - shift, floor), 0.0)
                 td = np.minimum(t_db - kept, DEW_POINT_MAX_C)
                 shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
-            # The daily means' spread about their running mean is the record's (t_dew_daily_sd_c):
-            # the interpolation between noons averages each day with its neighbours and the
-            # depression's floor holds the humid days down, so the daily anomaly's scale is drawn
-            # with the other corrections (its share of the hourly AR(1)'s leak kept). So is the
-            # skewness of the hours about their running mean (t_dew_skew), which the year's own
-            # draws, the afternoon's drying and the floor move by up to 0.6.
-            spread = daily_anomaly_sd(td.reshape(n_days, 24).mean(axis=1), mon_d)
-            dew_gain, _ = _bounded_gain(dew_gain, mean_preserving_daily(target_td / np.maximum(spread, 0.05), year))
-            dew_skew = np.clip(
-                dew_skew + np.asarray(var.t_dew_skew, dtype=float) - hourly_anomaly_skew(td, mon_h),
-                -SKEW_BOUND,
-                SKEW_BOUND,
-            )
-            td_base = dew_base(dew_gain, dew_skew)
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
             lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
