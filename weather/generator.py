@@ -1395,6 +1395,33 @@ def neighbour_skew(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     return m3 / np.maximum(m2, 1e-24) ** 1.5
 
 
+def hourly_anomaly_skew(hourly: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Skewness per month of hourly values about their centred 31-day (744-hour) running mean,
+    shape (12,): ``t_dew_skew`` of :class:`Variability`.
+
+    Parameters
+    ----------
+    hourly : numpy.ndarray
+        One value per hour (e.g. the dew point, °C).
+    month : numpy.ndarray of int
+        Month of each hour, 0 … 11.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``g1 = m3 / m2^1.5`` (the biased sample skewness, ``scipy.stats.skew``'s default) of each
+        month's hours; the running mean is cut at the ends of the series (``min_periods=1``).
+    """
+    s = pd.Series(np.asarray(hourly, dtype=float))
+    a = (s - s.rolling(31 * 24, center=True, min_periods=1).mean()).to_numpy()
+    n = np.bincount(month, minlength=12)
+    mean = np.bincount(month, weights=a, minlength=12) / n
+    d = a - mean[month]
+    m2 = np.bincount(month, weights=d**2, minlength=12) / n
+    m3 = np.bincount(month, weights=d**3, minlength=12) / n
+    return m3 / np.maximum(m2, 1e-24) ** 1.5
+
+
 def daily_anomaly_sd(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
     """SD per month of daily values about their centred 31-day running mean, shape (12,).
 
@@ -1929,7 +1956,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     rougher than the generator can follow without jumps; so ``--derive`` never writes a value
     its own site file would refuse.
     """
-    from scipy import stats
 
     t = ds["t_db"].to_series().resample("D").mean()
     d = ds["t_dp"].to_series().resample("D").mean()
@@ -1941,8 +1967,7 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
     lag1_d, lag2_d = (float(np.corrcoef(ad.to_numpy()[k:], ad.to_numpy()[:-k])[0, 1]) for k in (1, 2))
     corr = [float(np.corrcoef(at[at.index.month == m], ad[ad.index.month == m])[0, 1]) for m in range(1, 13)]
     hourly = ds["t_dp"].to_series()
-    ah = hourly - hourly.rolling(31 * 24, center=True, min_periods=1).mean()
-    skew = [float(stats.skew(ah[ah.index.month == m])) for m in range(1, 13)]
+    skew = hourly_anomaly_skew(hourly.to_numpy(), hourly.index.month.to_numpy() - 1)
     within = float((hourly - hourly.groupby(hourly.index.floor("D")).transform("mean")).std())
     r1, r1_d = round(min(max(lag1, 0.0), 0.9), 3), round(min(max(lag1_d, 0.0), 0.9), 3)
     from weather.validation import day_residual, residual_lags
