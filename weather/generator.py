@@ -628,7 +628,8 @@ SKEW_BOUND = VARIABILITY_RANGES["t_min_skew"][1]
 """Bound of the daily extremes' skewness, each way: the site files' range of ``t_max_skew`` and
 ``t_min_skew`` (what :func:`extreme_statistics` clips to) and of the skewness parameter the
 generator draws for the minima (beyond about 1 the first-order Cornish–Fisher map of
-:func:`_skewed` is no longer accurate, and at 1.5 it stays monotone over ±6 SD)."""
+:func:`_skewed` is no longer accurate; the map turns back at ``z = −3/γ``, beyond 3 SD on the
+short side at 1 and beyond 2 SD at 1.5, where about 2 % of the draws fold back)."""
 
 
 DIURNAL_ITERATIONS = 14
