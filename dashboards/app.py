@@ -1,7 +1,8 @@
 """The Dash app: a ``use_pages`` shell (one page per audience in ``dashboards/pages``).
 
 State a user changes lives in the browser: the scenario (``dcc.Store`` "scenario", the
-mapping of :meth:`twin.Scenario.to_dict`), the chosen case and the language. The server
+mapping of :meth:`twin.Scenario.to_dict`), the chosen case, the language and an editor text Apply
+refused (``dcc.Store`` "sc-draft", :func:`dashboards.views.draft`). The server
 memoises results in the bounded caches of :mod:`dashboards.data`, shared by every user; what it
 keeps per browser tab is only which uploads the tab made (their editor labels), under the tab's
 random id (``dcc.Store`` "session", :func:`dashboards.data.new_session`).
@@ -46,6 +47,7 @@ def _shell() -> html.Div:
             dcc.Store(id="case", storage_type="session", data=0),
             dcc.Store(id="session", storage_type="session", data=data.new_session()),
             dcc.Store(id="lang", storage_type="local", data="en"),
+            dcc.Store(id="sc-draft", storage_type="session"),  # restored before a page asks for it
             html.Header(
                 [
                     html.Span(id="app-title", className="app-title"),
@@ -177,9 +179,13 @@ def _shell_callbacks(app: Dash) -> None:
         i = case if isinstance(case, int) and 0 <= case < len(labels) else 0
         return [{"label": s, "value": j} for j, s in enumerate(labels)], i
 
-    @app.callback(Output("case", "data"), Input("case-select", "value"), prevent_initial_call=True)
-    def pick(i: int | None):
-        if ctx.triggered_id is None or i is None:
+    @app.callback(
+        Output("case", "data"), Input("case-select", "value"), State("case", "data"), prevent_initial_call=True
+    )
+    def pick(i: int | None, case: int | None = None):
+        """The chosen case; nothing when it is the one stored (``cases`` wrote it back: a write would
+        re-run every page's callbacks of the case a second time)."""
+        if ctx.triggered_id is None or i is None or i == case:
             return dash.no_update
         return int(i)
 

@@ -99,7 +99,13 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     Input("case", "data"),
 )
 def slider_values(d, case):
-    """The sliders follow the chosen case."""
+    """The sliders follow the chosen case: on the page's first drawing and when a case is chosen.
+
+    Not when ``resize`` set the scenario: the sliders already show what it applied, and an answer
+    written back after a later move would put the slider where it was (and drop that move's run).
+    """
+    if "scenario.data" in ctx.triggered_prop_ids:
+        return (dash.no_update,) * len(SLIDERS)
     try:
         sc = views.data.from_dict(d)
         c = sc.cases()[case if isinstance(case, int) and 0 <= case < len(sc.cases()) else 0]

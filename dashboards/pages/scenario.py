@@ -10,6 +10,11 @@ from dashboards.catalog import t
 
 dash.register_page(__name__, path="/scenario", name="Scenario", order=3)
 
+DOWNLOADS = (("csv", "csv"), ("nc", "netcdf"), ("report", "report"))
+"""Each download (its button ``sc-dl-KIND``, text key): a callback and a ``dcc.Download`` of its own,
+so that a second button pressed before the first file came does not drop it (Dash keeps only the
+answer of a callback's last request)."""
+
 
 def layout(lang: str = "en", **_kwargs) -> html.Div:
     lang = lang if lang in ("en", "zh") else "en"
@@ -18,7 +23,6 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             dcc.Store(id="sc-lang", data=lang),
             html.H2(t("scenario", lang)),
             html.H3(t("edit", lang)),
-            dcc.Store(id="sc-draft", storage_type="session"),
             dcc.Textarea(id="sc-text", className="toml", spellCheck=False),
             html.Div(id="sc-draft-note", role="status"),
             html.Div(
@@ -38,10 +42,8 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             html.H3(t("downloads", lang)),
             html.Div(
                 [
-                    html.Button(t("csv", lang), id="sc-dl-csv", n_clicks=0),
-                    html.Button(t("netcdf", lang), id="sc-dl-nc", n_clicks=0),
-                    html.Button(t("report", lang), id="sc-dl-report", n_clicks=0),
-                    dcc.Download(id="sc-download"),
+                    *(html.Button(t(label, lang), id=f"sc-dl-{kind}", n_clicks=0) for kind, label in DOWNLOADS),
+                    *(dcc.Download(id=f"sc-download-{kind}") for kind, _ in DOWNLOADS),
                 ],
                 className="controls",
             ),
@@ -52,6 +54,15 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     )
 
 
+BUSY = [
+    (Output("sc-text", "readOnly"), True, False),
+    (Output("sc-apply", "disabled"), True, False),
+    (Output("sc-upload", "disabled"), True, False),
+]
+"""What Apply and an upload hold while the server checks (Dash's ``running``): the editor, which
+their answer rewrites, and the other action, whose answer would carry the scenario of before."""
+
+
 @callback(
     Output("sc-text", "value"),
     Output("sc-sources", "children"),
@@ -59,10 +70,15 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     Input("scenario", "data"),
     State("sc-lang", "data"),
     State("session", "data"),
-    Input("sc-draft", "data"),
+    State("sc-draft", "data"),
     State("sc-text", "value"),
 )
 def show(d, lang, session, draft=None, shown=None):
+    """The editor, the sources table and the draft note of the applied scenario ``d``.
+
+    The draft is read, not waited for: Apply's refusal writes it with the note and leaves the
+    editor as typed; a later answer rewriting the editor would overwrite what was typed since.
+    """
     try:
         sc = data.from_dict(d)
     except views.USER_ERRORS as exc:
@@ -74,12 +90,10 @@ def show(d, lang, session, draft=None, shown=None):
         className="table small",
     )
     text = views.draft_of(draft, d)
+    note = "" if text is None else html.Div(t("draft", lang), className="note")
     if text is None:
-        return views.scenario_toml(sc, session), table, ""
-    note = html.Div(t("draft", lang), className="note")
-    if text == shown:  # the editor holds the draft Apply just refused: what is typed after it stays
-        return dash.no_update, table, note
-    return text, table, note
+        text = views.scenario_toml(sc, session)
+    return dash.no_update if text == shown else text, table, note
 
 
 @callback(
@@ -87,66 +101,90 @@ def show(d, lang, session, draft=None, shown=None):
     Output("case", "data", allow_duplicate=True),
     Output("sc-message", "children"),
     Output("sc-draft", "data"),
+    Output("sc-text", "value", allow_duplicate=True),
+    Output("sc-draft-note", "children", allow_duplicate=True),
     Input("sc-apply", "n_clicks"),
     State("sc-text", "value"),
     State("sc-lang", "data"),
     State("session", "data"),
     State("scenario", "data"),
+    running=BUSY,
     prevent_initial_call=True,
 )
 def apply(n, text, lang, session, d=None):
+    """Apply the editor's text: the scenario and the editor's text of it in one answer, or the
+    refusal with the text kept as typed (a draft)."""
     if not n:
-        return dash.no_update, dash.no_update, dash.no_update, dash.no_update
+        return (dash.no_update,) * 6
     new, err = views.apply_toml(text or "", session)
     if err:  # the refused text is kept in the tab (over a reload) as a draft of the applied scenario
-        return dash.no_update, dash.no_update, views.error_box(err, lang), views.draft(text or "", d)
-    n = len(data.from_dict(new).cases())
-    return new, 0, html.Div(t("applied", lang, n=n), className="ok"), None
+        note = html.Div(t("draft", lang), className="note")
+        return (
+            dash.no_update,
+            dash.no_update,
+            views.error_box(err, lang),
+            views.draft(text or "", d),
+            dash.no_update,
+            note,
+        )
+    sc = data.from_dict(new)
+    shown = views.scenario_toml(sc, session)
+    return new, 0, html.Div(t("applied", lang, n=len(sc.cases())), className="ok"), None, shown, ""
 
 
 @callback(
     Output("scenario", "data", allow_duplicate=True),
     Output("sc-upload-message", "children"),
+    Output("sc-text", "value", allow_duplicate=True),
     Input("sc-upload", "contents"),
     State("sc-upload", "filename"),
     State("scenario", "data"),
     State("sc-lang", "data"),
     State("session", "data"),
+    running=BUSY,
     prevent_initial_call=True,
 )
 def upload(contents, filename, d, lang, session):
+    """An EPW as the scenario's weather: the scenario and the editor's text of it in one answer."""
     if contents is None:
-        return dash.no_update, dash.no_update
+        return dash.no_update, dash.no_update, dash.no_update
     new, msg = views.use_uploaded_epw(d, contents, filename, session)
     if new is None:
-        return dash.no_update, views.error_box(msg, lang)
-    return new, html.Div(msg, className="ok")
+        return dash.no_update, views.error_box(msg, lang), dash.no_update
+    return new, html.Div(msg, className="ok"), views.scenario_toml(data.from_dict(new), session)
 
 
-@callback(
-    Output("sc-download", "data"),
-    Output("sc-dl-message", "children"),
-    Input("sc-dl-csv", "n_clicks"),
-    Input("sc-dl-nc", "n_clicks"),
-    Input("sc-dl-report", "n_clicks"),
-    State("scenario", "data"),
-    State("case", "data"),
-    State("sc-lang", "data"),
-    State("session", "data"),
-    prevent_initial_call=True,
-)
-def download(n_csv, n_nc, n_report, d, case, lang, session):
-    which = dash.ctx.triggered_id
-    if not (n_csv or n_nc or n_report):
+def download(kind, n, d, case, lang, session):
+    """The chosen case's hourly CSV (``kind`` "csv"), NetCDF ("nc") or HTML report ("report")."""
+    if not n:
         return dash.no_update, dash.no_update
     try:
         sc, i, ds, _k = views.load_case(d, case, session)
         stem = views.file_stem(sc, i)
-        if which == "sc-dl-csv":
+        if kind == "csv":
             return dcc.send_bytes(views.csv_bytes(ds), f"{stem}.csv"), ""
-        if which == "sc-dl-nc":
+        if kind == "nc":
             return dcc.send_bytes(views.netcdf_bytes(ds), f"{stem}.nc"), ""
         html_text = report.build_report(sc, i, lang)
         return dcc.send_string(html_text, f"{stem}-report.html"), ""
     except views.USER_ERRORS as exc:
         return dash.no_update, views.error_box(exc, lang)
+
+
+def _download_callback(kind: str) -> None:
+    @callback(
+        Output(f"sc-download-{kind}", "data"),
+        Output("sc-dl-message", "children", allow_duplicate=True),
+        Input(f"sc-dl-{kind}", "n_clicks"),
+        State("scenario", "data"),
+        State("case", "data"),
+        State("sc-lang", "data"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    def send(n, d, case, lang, session):
+        return download(kind, n, d, case, lang, session)
+
+
+for _kind, _ in DOWNLOADS:
+    _download_callback(_kind)

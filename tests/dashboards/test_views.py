@@ -425,7 +425,7 @@ def test_an_empty_scenario_is_refused_as_the_cli_refuses_it(pages, tmp_path, cap
         f.write_text(text, encoding="utf-8")
         assert main(["run", str(f), "--no-output"]) == 2
         assert capsys.readouterr().err.strip() == f"twin: error: {f}: " + msg.removeprefix("scenario: ")
-        scenario, case, shown, _ = pages["scenario"].apply(1, text, "en", S)
+        scenario, case, shown, *_ = pages["scenario"].apply(1, text, "en", S)
         assert scenario is case is dash.no_update and "the scenario file is empty" in str(shown)
         assert "Applied" not in str(shown)
 
@@ -592,7 +592,7 @@ def test_apply_refuses_what_twin_run_refuses_and_keeps_the_applied_scenario(
     applied, msg = views.apply_toml(bad, S)
     assert applied is None and said in msg
     assert msg == _cli_says(tmp_path, capsys, bad)
-    scenario, case, shown, _ = pages["scenario"].apply(1, bad, "en", S)
+    scenario, case, shown, *_ = pages["scenario"].apply(1, bad, "en", S)
     assert scenario is case is dash.no_update  # the scenario applied before stays
     assert str(shown.children) == f"Error: {msg}" and shown.className == "error" and "Applied" not in str(shown)
 
@@ -616,13 +616,17 @@ def test_apply_refuses_an_uploaded_weather_file_far_from_the_new_site(pages, exa
         tmp_path, capsys, far.replace('source = "upload:good.epw"', f'source = "{private}"')
     ).replace(private, "good.epw")
     assert "/dev/shm" not in msg and "twin-dash-" not in msg
-    _, _, shown, _ = pages["scenario"].apply(1, far, "en", S)
+    _, _, shown, *_ = pages["scenario"].apply(1, far, "en", S)
     assert "good.epw" in str(shown) and "Applied" not in str(shown)
 
 
 def test_no_callback_raises_for_a_scenario_the_engine_refuses(pages, example):
     """A stored scenario that fails in the engine (unknown site, weather far from the site) is the
     page's error message in every callback, never an exception (Dash answers HTTP 500)."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    context_value.set(AttributeDict(triggered_inputs=[]))  # the pages' first drawing
     sc, _, _ = example
     atlantis = {**sc.to_dict(), "sites": ["atlantis"]}
     up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "good.epw", S)
@@ -920,7 +924,7 @@ def test_an_upload_label_resolves_only_in_the_browser_session_that_uploaded_it(p
         "upload's of this browser tab only); upload 'private.epw' here"
     )
     assert views.apply_toml(text, theirs) == (None, refused)
-    scenario, case, shown, _ = pages["scenario"].apply(1, text, "en", theirs)
+    scenario, case, shown, *_ = pages["scenario"].apply(1, text, "en", theirs)
     assert scenario is case is dash.no_update and str(shown.children) == f"Error: {refused}"
     back, err = views.apply_toml(text, mine)
     assert err == "" and back is not None and back["weather"]["source"] == up["weather"]["source"]
@@ -1192,14 +1196,14 @@ def test_a_refused_edit_is_kept_as_a_draft_over_a_reload(pages, example):
     text = pages["scenario"].show(d, "en", S)[0]
     typo = text.replace('    "yinchuan",\n]', '    "atlantis",\n]', 1)
     assert typo != text
-    scenario, case, shown, kept = pages["scenario"].apply(1, typo, "en", S, d)
+    scenario, case, shown, kept, *_ = pages["scenario"].apply(1, typo, "en", S, d)
     assert scenario is case is dash.no_update and "atlantis" in str(shown.children)
     shown_text, _, note = pages["scenario"].show(d, "en", S, kept)  # the reload: the stores come back
     assert shown_text == typo
     assert note.children == "A draft, not applied: Apply refused this text; the pages show the last applied scenario."
     assert "草稿，未应用" in pages["scenario"].show(d, "zh", S, kept)[2].children
     fixed = typo.replace('"atlantis"', '"yinchuan"').replace("utilisation = 0.7", "utilisation = 0.6")
-    new, _, ok, cleared = pages["scenario"].apply(1, fixed, "en", S, d)
+    new, _, ok, cleared, *_ = pages["scenario"].apply(1, fixed, "en", S, d)
     assert "Applied" in str(ok.children)
     assert cleared is None and new["facility"]["utilisation"] == 0.6
     assert pages["scenario"].show(new, "en", S, cleared)[0] == pages["scenario"].show(new, "en", S)[0]
@@ -1220,6 +1224,115 @@ def test_what_is_typed_after_a_refused_apply_is_not_overwritten_by_its_draft(pag
     assert shown_text is dash.no_update and "A draft" in note.children
     assert pages["scenario"].show(d, "en", S, kept, text)[0] == typo  # a reload: the editor shows the applied text
     assert pages["scenario"].show(d, "en", S, kept, None)[0] == typo
+
+
+@pytest.fixture(scope="module")
+def answer(pages):
+    """Dash's own answer to one callback request, as the browser sends it: ``answer(output,
+    inputs, state, changed)`` with each input and state ``(id.prop, value)`` in the callback's
+    order, ``changed`` the props that triggered it (``ctx.triggered_prop_ids``); the props the
+    answer writes ({} when every output is ``no_update``)."""
+    from dashboards.app import create_app
+
+    client = create_app().server.test_client()
+    deps = {d["output"]: d for d in client.get("/_dash-dependencies").get_json()}
+
+    def ask(output, inputs, state=(), changed=()):
+        dep = deps[output]
+        outs = [o.split(".") for o in output.strip(".").split("...")]
+        body = {
+            "output": output,
+            "outputs": [{"id": i, "property": p} for i, p in outs]
+            if len(outs) > 1
+            else dict(zip(("id", "property"), outs[0], strict=True)),
+            "inputs": [dict(zip(("id", "property"), k.split("."), strict=True), value=v) for k, v in inputs],
+            "state": [dict(zip(("id", "property"), k.split("."), strict=True), value=v) for k, v in state],
+            "changedPropIds": list(changed),
+        }
+        assert [f"{i['id']}.{i['property']}" for i in dep["inputs"]] == [k for k, _ in inputs]
+        r = client.post("/_dash-update-component", json=body)
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return r.get_json()["response"]
+
+    ask.deps = deps
+    return ask
+
+
+def test_no_answer_rewrites_the_editor_after_apply_answered(pages, answer, example):
+    """Apply's refusal wrote the draft store, the store re-ran ``show``, and ``show`` wrote the
+    refused text into the editor over what was typed after it (CI, session 16); a successful Apply
+    or an upload wrote the scenario and ``show`` then rewrote the editor, a second answer after the
+    editor was free again. The draft is read by ``show``, never waited for; Apply and an upload
+    write the editor in their own answer, and ``show`` after them leaves it as it is."""
+    editor_writers = [d for d in answer.deps.values() if "sc-text.value" in d["output"]]
+    assert len(editor_writers) == 3
+    assert all("sc-draft.data" not in {f"{i['id']}.{i['property']}" for i in d["inputs"]} for d in editor_writers)
+    sc, _, _ = example
+    d = sc.to_dict()
+    text = pages["scenario"].show(d, "en", S)[0]
+    typo = text.replace("utilisation = 0.7", "utilisation = 7.0")
+    *_, kept, editor, note = pages["scenario"].apply(1, typo, "en", S, d)
+    assert editor is dash.no_update and "A draft, not applied" in note.children  # the editor stays as typed
+    fixed = text.replace("utilisation = 0.7", "utilisation = 0.6")
+    new, case, _, cleared, editor, note = pages["scenario"].apply(1, fixed, "en", S, d)
+    assert case == 0
+    assert editor == pages["scenario"].show(new, "en", S)[0] and "utilisation = 0.6" in editor and note == ""
+    assert pages["scenario"].show(new, "en", S, cleared, editor)[0] is dash.no_update
+    new, ok, editor = pages["scenario"].upload(_data_url(epw_path("yinchuan").read_bytes()), "race.epw", d, "en", S)
+    assert "ok" in str(ok) and 'source = "upload:race.epw"' in editor
+    assert pages["scenario"].show(new, "en", S, kept, editor)[0] is dash.no_update
+
+
+def test_apply_and_an_upload_hold_the_editor_and_each_other_while_they_run(answer):
+    """While Apply ran (its check runs every case), what was typed was overwritten by its answer,
+    and an upload answered in between was undone by Apply's older scenario (or the reverse). While
+    either runs the editor is read-only and Apply and the upload are disabled (Dash's ``running``)."""
+    held = {"sc-text.readOnly": True, "sc-apply.disabled": True, "sc-upload.disabled": True}
+    for trigger in ("sc-apply.n_clicks", "sc-upload.contents"):
+        dep = next(d for d in answer.deps.values() if [f"{i['id']}.{i['property']}" for i in d["inputs"]] == [trigger])
+        assert (dep.get("running") or {}).get("running") == held, trigger
+        assert dep["running"]["runningOff"] == dict.fromkeys(held, False)
+
+
+def test_the_sliders_are_not_set_back_by_the_answer_to_their_own_move(answer, example):
+    """A slider moved while the page answered the previous move jumped back: ``resize`` set the
+    scenario, ``slider_values`` wrote the scenario's ratings to every slider, and the later move
+    was undone (and its run dropped). The sliders are written on the page's first drawing and
+    when a case is chosen, not after ``resize``."""
+    sc, _, _ = example
+    d = sc.to_dict()
+    sliders = "..green-pv.value...green-wind.value...green-st-mw.value...green-st-mwh.value.."
+    inputs = [("scenario.data", d), ("case.data", 1)]
+    c = sc.cases()[1]
+    rated = [c.pv.capacity_mw, c.wind.capacity_mw, c.storage.power_mw, c.storage.energy_mwh]
+    assert answer(sliders, inputs, changed=["scenario.data", "case.data"]) == {}  # resize's answer
+    for changed in ([], ["case.data"]):  # the first drawing; a case chosen
+        out = answer(sliders, inputs, changed=changed)
+        assert [out[i]["value"] for i in ("green-pv", "green-wind", "green-st-mw", "green-st-mwh")] == rated
+
+
+def test_a_second_download_pressed_before_the_first_came_does_not_drop_it(answer, pages, example):
+    """The three download buttons were the inputs of one callback: pressing the report while the
+    CSV was being made asked the callback again, and Dash keeps only the answer of a callback's
+    last request (the CSV never came). Each button has its callback and ``dcc.Download``."""
+    sc, _, _ = example
+    for kind in ("csv", "nc", "report"):
+        dep = next(d for d in answer.deps.values() if d["output"].startswith(f"..sc-download-{kind}.data..."))
+        assert [f"{i['id']}.{i['property']}" for i in dep["inputs"]] == [f"sc-dl-{kind}.n_clicks"]
+    sent, said = pages["scenario"].download("csv", 1, sc.to_dict(), 0, "en", S)
+    assert (
+        sent["filename"].endswith(".csv") and b",p_facility [kW]," in base64.b64decode(sent["content"]) and said == ""
+    )
+
+
+def test_the_case_written_back_by_the_chooser_is_not_stored_again(answer):
+    """A new scenario re-set the case chooser, which stored the case it already held: every page
+    callback of the case ran a second time, and on the Green page wrote the sliders back after a
+    later move. The chooser stores a case only when it differs."""
+    assert answer("case.data", [("case-select.value", 0)], [("case.data", 0)], ["case-select.value"]) == {}
+    assert answer("case.data", [("case-select.value", 1)], [("case.data", 0)], ["case-select.value"]) == {
+        "case": {"data": 1}
+    }
 
 
 def test_a_kept_upload_is_not_rewritten_when_uploaded_again(example):
