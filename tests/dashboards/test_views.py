@@ -1405,8 +1405,7 @@ def test_the_pages_say_a_former_servers_upload_as_apply_does(pages, example, lan
     }
     with _triggered("green-pareto-run.n_clicks"):
         shown["frontier"] = pages["green"].pareto(1, d, 0, lang, S)[1]
-    with _triggered("sc-dl-csv.n_clicks"):
-        shown["download"] = pages["scenario"].download(1, 0, 0, d, 0, lang, S)[1]
+    shown["download"] = pages["scenario"].download("csv", 1, d, 0, lang, S)[1]
     assert {page: str(box.children) for page, box in shown.items()} == dict.fromkeys(shown, line)
 
 
@@ -1436,8 +1435,7 @@ def test_no_page_shows_a_result_of_an_upload_the_quota_dropped(pages, example, m
     assert not any(f.data for f in (*cooling[2:], *green[1:4])) and shown == [said] * 8
     with _triggered("green-pareto-run.n_clicks"):
         assert str(pages["green"].pareto(1, up, 0, "en", tab)[1].children) == line
-    with _triggered("sc-dl-nc.n_clicks"):
-        assert str(pages["scenario"].download(0, 1, 0, up, 0, "en", tab)[1].children) == line
+    assert str(pages["scenario"].download("nc", 1, up, 0, "en", tab)[1].children) == line
 
 
 def test_a_typed_path_of_another_tabs_upload_is_refused(example):
