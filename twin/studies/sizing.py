@@ -85,7 +85,6 @@ __all__ = [
     "Target",
     "annual_cost",
     "check_generation",
-    "frontier_figure",
     "green_shares",
     "outage_survival",
     "parse_target",
@@ -1562,50 +1561,6 @@ def falling_marginal(ds: xr.Dataset) -> dict[str, list[float]]:
         if np.any(down):
             out[str(d)] = [float(v) for v in t[1:][down]]
     return out
-
-
-def frontier_figure(ds: xr.Dataset):
-    """A plotly figure of the frontier Dataset of :func:`pareto`: cost and marginal cost against the target.
-
-    A pure function of the Dataset (for the dashboard): one line per design (annual cost, M CNY/yr,
-    left axis) and the marginal cost per percentage point (or day) as bars on the right axis; the
-    hover text names the base.
-    """
-    import plotly.graph_objects as go
-
-    kind = ds.attrs.get("target_kind", "hourly")
-    scale = 1.0 if kind == "days" else 100.0
-    fig = go.Figure()
-    for d in ds["design"].values:
-        p = ds.sel(design=d)
-        x = p["target"].values * scale
-        hover = [
-            f"{float(a):,.0f} MW PV, {float(b):,.0f} MW wind, {float(c):,.0f} MW / {float(e):,.0f} MWh"
-            for a, b, c, e in zip(
-                p["pv_mw"].values, p["wind_mw"].values, p["storage_mw"].values, p["storage_mwh"].values, strict=True
-            )
-        ]
-        fig.add_trace(
-            go.Scatter(x=x, y=p["cost"].values / 1e6, mode="lines+markers", name=f"{d}: cost", hovertext=hover)
-        )
-        fig.add_trace(go.Bar(x=x, y=p["marginal_cost"].values / 1e6, name=f"{d}: marginal", yaxis="y2", opacity=0.4))
-    per = "day" if kind == "days" else "point"
-    fig.update_layout(
-        title=f"Cost of the green-power base against the {ds['target'].attrs.get('long_name', 'target')}",
-        xaxis_title="target (days)" if kind == "days" else "target (%)",
-        yaxis={"title": "annual cost (M CNY/yr)"},
-        yaxis2={
-            "title": f"marginal cost (M CNY/yr per {per})",
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "tickmode": "auto",  # its own round ticks (synced to the cost axis' grid they read 0.259, 0.572)
-            "showgrid": False,
-        },
-        barmode="group",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},  # below the x axis' title
-    )
-    return fig
 
 
 # ----------------------------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from twin.studies.sizing import (
     band,
     engine_check,
     falling_marginal,
-    frontier_figure,
     green_shares,
     outage_survival,
     pareto,
@@ -312,8 +311,6 @@ def test_pareto_frontier_dataset_and_figure(short_year):
     # size_design confirms a base the engine finds short by at most 1e-6 (the LP solver's tolerance).
     assert np.all(ds["achieved"].values >= ds["target"].values - 1e-6)
     assert cost[0] <= cost[-1]
-    fig = frontier_figure(ds)
-    assert len(fig.data) == 2 and list(fig.data[0].x) == [50.0, 70.0, 90.0]
 
 
 def test_the_frontiers_marginal_cost_rises_where_the_engine_reproduces_the_lp(short_year):
