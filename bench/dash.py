@@ -115,7 +115,7 @@ def concurrent_users() -> dict[bool, tuple[list[float], list[float], int, float]
                 time.sleep(0.5)
         _get(base + "/")  # the port is bound before the start-up study: wait until pages are served
         scenario = data.default_scenario().to_dict()
-        outputs = ("green-cards.children", "green-dispatch.figure", "green-cfe.figure", "green-cycles.figure")
+        outputs = ("green-cards.children", "green-dispatch.figure", "green-share-map.figure", "green-cycles.figure")
 
         def body(user: int, k: int, fresh: bool) -> dict:
             d = json.loads(json.dumps(scenario))

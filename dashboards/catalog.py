@@ -14,6 +14,7 @@ from twin.building.cooling import DESIGNS
 from twin.core.fmt import number
 from twin.core.params import Params, display_units, param
 from twin.core.variables import REGISTRY
+from weather.fmt import BEYOND_LARGEST
 
 __all__ = [
     "COMPONENTS",
@@ -66,9 +67,14 @@ class Kpi:
     places: int = 3
     scale: float = 1.0
     unit: str | None = None  # shown unit when scaled; None: the KPI's own units attribute
+    unit_zh: str | None = None  # the shown unit on the Chinese page, where it has a word (None: ``unit``)
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
+
+    def shown_unit(self, lang: str = "en") -> str | None:
+        """The shown unit in ``lang`` (None: the KPI's own units attribute)."""
+        return self.unit_zh if lang == "zh" and self.unit_zh is not None else self.unit
 
     def format(self, value: float) -> str:
         """The value as every page, table and language shows it: the project's formatter
@@ -90,7 +96,15 @@ KPI_CARDS = (
         100.0,
         "%",
     ),
-    Kpi("cost_per_compute", "Energy cost per unit of compute", "单位算力能源成本", 0, 1.0, "CNY/MWh compute"),
+    Kpi(
+        "cost_per_compute",
+        "Energy cost per unit of compute",
+        "单位算力能源成本",
+        0,
+        1.0,
+        "CNY/MWh compute",
+        "CNY/MWh 算力",
+    ),
     Kpi(
         "cost_per_mwh_it",
         "Energy cost per MWh IT (not a design ranking)",
@@ -259,7 +273,10 @@ _TEXT = {
     "month": ("month", "月"),
     "year": ("year", "年"),
     "start_day": ("first day of year", "起始日"),
-    "cfe_heatmap": ("Hourly carbon-free share", "逐时无碳电力占比"),
+    "green_heatmap": (
+        "Hourly green share, physical (no grid credit)",
+        "逐时绿电占比（物理，不计电网清洁电力）",
+    ),
     "cycles": ("Storage: daily discharge and state of charge", "储能：日放电量与荷电状态"),
     "pv_mw": ("PV, MW", "光伏 MW"),
     "wind_mw": ("Wind, MW", "风电 MW"),
@@ -271,6 +288,23 @@ _TEXT = {
         "尚未计算：请点击按钮（twin size，逐时绿电 50–90 %）",
     ),
     "run_pareto": ("Compute the frontier (about a minute)", "计算帕累托前沿（约一分钟）"),
+    "pareto_title": ("Cost of the green-power base against the {target}", "绿电配置成本与{target}"),
+    "pareto_no_base": ("no base at {points}", "以下目标无方案（原因为英文原文）：{points}"),
+    "target_hourly": ("physical hourly green share target", "逐时绿电占比（物理）目标"),
+    "target_cfe": ("24/7 CFE score target", "24/7 无碳电力得分目标"),
+    "target_annual": ("annual matching target", "年度绿电匹配目标"),
+    "target_days": ("24-hour green days target", "全天绿电天数目标"),
+    "pareto_x": ("target, %", "目标, %"),
+    "pareto_x_days": ("target, days", "目标, 天"),
+    "pareto_cost_axis": ("annual cost, M CNY/yr", "年成本, M CNY/yr"),
+    "pareto_marginal_axis_point": ("marginal cost, M CNY/yr per point", "边际成本, M CNY/yr 每百分点"),
+    "pareto_marginal_axis_day": ("marginal cost, M CNY/yr per day", "边际成本, M CNY/yr 每天"),
+    "pareto_cost": ("cost", "成本"),
+    "pareto_marginal": ("marginal", "边际成本"),
+    "pareto_base": (
+        "{pv} MW PV, {wind} MW wind, {mw} MW / {mwh} MWh",
+        "光伏 {pv} MW、风电 {wind} MW、储能 {mw} MW / {mwh} MWh",
+    ),
     "idle_storage_paid": (
         "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy). "
         "Storage is priced per Wh of energy ({price} CNY/Wh) and per W of power ({power_price} CNY/W), "
@@ -309,6 +343,41 @@ _TEXT = {
     "netcdf": ("NetCDF", "NetCDF"),
     "report": ("HTML report", "HTML 报告"),
     "sources": ("Non-default parameters and their sources", "非默认参数及其来源"),
+    "kpis": ("KPIs", "关键指标"),
+    "report_meta": (
+        "twin report · {when} · {n} case(s) · weather: {weather}",
+        "twin report · {when} · {n} 个工况 · 气象：{weather}",
+    ),
+    "typical_year": ("generated typical year, seed {seed}", "生成的典型气象年，种子 {seed}"),
+    "kpi_note": (
+        "PUE is energy-weighted over the year. Green share, physical hourly (the headline): green energy "
+        "used in the hour it is generated or through storage, no grid credit; annual matching: the same, "
+        "plus energy exported under an export contract, over the year; 24/7 CFE score: hour by hour, with "
+        "the grid's carbon-free share credited to the energy taken from the grid. Cost includes the green "
+        "plant's annuity or PPA; CO2 from grid electricity with the site's provincial factor; GB 40879 "
+        "thresholds unverified against the standard's text.",
+        "PUE 为全年按能量加权的值。逐时绿电占比（物理，主指标）：发电当小时直接使用或经储能使用的绿电，不计电网清洁电力；"
+        "年度绿电匹配占比：同上，另计出口合同下的上网电量，按全年匹配；24/7 无碳电力得分：逐时计算，"
+        "从电网购入的电量按电网无碳电力比例计入。成本含绿电设施年化投资或购电协议（PPA）费用；CO2 按站点所在省份的电网排放因子计算"
+        "电网购电；GB 40879 等级阈值未经标准原文核对。",
+    ),
+    "tariff_grid": (
+        "Tariff {price} CNY/kWh ({source}); grid {co2} kg CO2/kWh ({grid_source}).",
+        "电价 {price} CNY/kWh（{source}）；电网 {co2} kg CO2/kWh（{grid_source}）。",
+    ),
+    "all_defaults": ("all defaults", "全部为默认值"),
+    "assumptions_text": (
+        "Every default parameter's value, units and source (or the word assumption) is declared once in "
+        "the twin's parameter classes (twin.core.params.param); the table above lists those this scenario "
+        "changes. Site data and their sources: {file}.",
+        "每个参数的默认值、单位与来源（或注明“假设”）均在孪生模型的参数类中统一声明（twin.core.params.param）；"
+        "上表列出本情景修改过的参数。站点数据及其来源：{file}。",
+    ),
+    "params_text": (
+        "Default texts and sources are the parameter declarations' own text.",
+        "默认值说明与来源为参数声明原文（英文）。",
+    ),
+    "sweep_source": ("sweep (scenario)", "扫描（情景）"),
     "assumptions": ("Assumptions", "假设"),
     "lang": ("中文", "English"),
     "error": ("Error", "错误（信息为英文原文）"),
@@ -330,6 +399,8 @@ _TEXT = {
     "surplus": ("surplus", "余电"),
     "soc": ("state of charge", "荷电状态"),
     "discharge": ("discharged per day", "日放电量"),
+    "soc_day_max": ("max SOC", "日最高荷电状态"),
+    "soc_day_min": ("min SOC", "日最低荷电状态"),
     "col_metric": ("metric", "指标"),
     "col_reported": ("reported", "报道值"),
     "col_what": ("what", "说明"),
@@ -392,12 +463,15 @@ def t(key: str, lang: str = "en", **fmt: object) -> str:
     return s.format(**fmt) if fmt else s
 
 
+_BEYOND_ZH = "（超出最大浮点数 ±1.8e308）"
+""":data:`weather.fmt.BEYOND_LARGEST` in Chinese."""
+
 ERRORS_ZH = {
     "out_of_range": "{field} = {value} 超出范围；允许 {allowed}",
     "not_number": "{field} 须为数字，收到 {value}{allowed}",
     "not_whole": "{field} 须为整数，收到 {value}{allowed}",
     "not_finite": "{field} 须为有限数，收到 {value}{allowed}",
-    "beyond_largest": "{field} 须为有限数，收到 {value}（超出最大浮点数 ±1.8e308）{allowed}",
+    "beyond_largest": "{field} 须为有限数，收到 {value}" + _BEYOND_ZH + "{allowed}",
     "choice": "{field} = {value} 不允许；可选 {allowed}",
     "not_bool": "{field} 须为 true 或 false，收到 {value}",
     "no_value": "{field} 须给出（无值）",
@@ -455,6 +529,8 @@ Chinese; a part ``what (field)`` keeps its field."""
 
 
 def _part_zh(key: str, value: object) -> object:
+    if key == "value" and isinstance(value, str):  # a number beyond the largest float, as the message repeats it
+        return value.replace(f" ({BEYOND_LARGEST})", _BEYOND_ZH)
     words = _PARTS_ZH.get(key)
     if words is None or not isinstance(value, str):
         return value

@@ -33,18 +33,20 @@ from dashboards.catalog import (
     var_label,
 )
 from twin.core.fmt import number
+from twin.engine.metrics import green_fraction_stored
 from weather import psychrometrics as psy
 
 __all__ = [
     "FONT",
-    "cfe_heatmap",
     "daily_mean",
     "day_hour",
     "design_comparison",
     "dispatch",
-    "hourly_cfe",
+    "green_share_heatmap",
+    "hourly_green_share",
     "message_figure",
     "nice_ticks",
+    "pareto_frontier",
     "place_labels",
     "power_stack",
     "psychrometric_chart",
@@ -163,22 +165,35 @@ def pue_heatmap(ds: xr.Dataset, lang: str = "en") -> go.Figure:
     return _heatmap(ds["pue"].to_numpy(), t("pue_heatmap", lang), var_label("pue", lang) or "PUE", lang, "Viridis")
 
 
-def hourly_cfe(ds: xr.Dataset) -> np.ndarray:
-    """Hourly carbon-free share of the load, 0…1: (load − grid import for the load) / load.
+def hourly_green_share(ds: xr.Dataset) -> np.ndarray:
+    """The physical hourly green share of the load, 0…1: the headline's hour by hour, with no
+    grid credit (README "Green shares: three definitions").
 
-    Grid energy that charges the storage is not load, so it is taken off the import first;
-    storage discharge then counts as clean (as :func:`twin.kpis` counts it when no grid
-    charging happens).
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        One case of :func:`twin.simulate`: ``p_facility``, ``p_green_direct``, ``p_discharge``,
+        ``p_charge``, ``p_grid_charge`` (kW) and ``storage_deficit`` (MWh).
+
+    Notes
+    -----
+    ``min(green direct_t + f_g · discharge_t, load_t) / load_t`` with ``f_g`` the green fraction
+    of the energy put into storage (:func:`twin.engine.metrics.green_fraction_stored`: grid
+    charging and the year's deficit are not green). Its load-weighted mean is the KPI
+    ``green_share_hourly``. The grid's own carbon-free share is not counted: that is the 24/7 CFE
+    score's (``cfe_score``), shown beside it as a card.
     """
     load = ds["p_facility"].to_numpy()
-    grid_for_load = ds["p_grid_import"].to_numpy() - ds["p_grid_charge"].to_numpy()
+    deficit_kwh = float(ds["storage_deficit"]) * 1000.0 if "storage_deficit" in ds else 0.0
+    f_g = green_fraction_stored(float(ds["p_charge"].sum()), float(ds["p_grid_charge"].sum()), deficit_kwh)
+    green = np.minimum(ds["p_green_direct"].to_numpy() + float(f_g) * ds["p_discharge"].to_numpy(), load)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.clip((load - grid_for_load) / load, 0.0, 1.0)
+        return np.clip(green / load, 0.0, 1.0)
 
 
-def cfe_heatmap(ds: xr.Dataset, lang: str = "en") -> go.Figure:
-    """Hourly carbon-free share (%) as a day × hour heatmap."""
-    return _heatmap(100.0 * hourly_cfe(ds), t("cfe_heatmap", lang), "%", lang, "Cividis", 0.0, 100.0)
+def green_share_heatmap(ds: xr.Dataset, lang: str = "en") -> go.Figure:
+    """The physical hourly green share (%, :func:`hourly_green_share`) as a day × hour heatmap."""
+    return _heatmap(100.0 * hourly_green_share(ds), t("green_heatmap", lang), "%", lang, "Cividis", 0.0, 100.0)
 
 
 def power_stack(ds: xr.Dataset, lang: str = "en", parts: Sequence[str] = COMPONENTS) -> go.Figure:
@@ -476,18 +491,99 @@ def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
             "fillcolor": "rgba(204, 121, 167, 0.55)",
         }
     ]
-    for f, label, c in ((np.max, "max", PALETTE[2]), (np.min, "min", PALETTE[1])):
+    for f, key, c in ((np.max, "soc_day_max", PALETTE[2]), (np.min, "soc_day_min", PALETTE[1])):
         traces.append(
             {
                 "type": "scatter",
                 "x": time,
                 "y": np.round(f(soc, axis=1), 2),
-                "name": f"{label} SOC, " + unit_of("soc"),
+                "name": f"{t(key, lang)}, {unit_of('soc')}",
                 "mode": "lines",
                 "line": {"color": c},
             }
         )
     return _figure(traces, t("cycles", lang), yaxis=_axis("MWh"))
+
+
+def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
+    """The optimiser's Pareto frontier (a Dataset of :func:`twin.studies.sizing.pareto`): the annual
+    cost of the cheapest green-power base against the target, one line per design (M CNY/yr, left
+    axis), and the marginal cost per percentage point (or day) as bars on the right axis; the hover
+    names the base (MW of PV and wind, storage MW / MWh)."""
+    kind = ds.attrs.get("target_kind", "hourly")
+    scale = 1.0 if kind == "days" else 100.0
+    traces: list[dict] = []
+    for i, d in enumerate(ds["design"].values):
+        p = ds.sel(design=d)
+        x = np.round(p["target"].to_numpy() * scale, 6)
+        hover = [
+            t(
+                "pareto_base",
+                lang,
+                pv=number(a, places=0),
+                wind=number(b, places=0),
+                mw=number(c, places=0),
+                mwh=number(e, places=0),
+            )
+            for a, b, c, e in zip(
+                p["pv_mw"].to_numpy(),
+                p["wind_mw"].to_numpy(),
+                p["storage_mw"].to_numpy(),
+                p["storage_mwh"].to_numpy(),
+                strict=True,
+            )
+        ]
+        name = design_name(str(d), lang)
+        colour = PALETTE[i % len(PALETTE)]
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": np.round(p["cost"].to_numpy() / 1e6, 4),
+                "mode": "lines+markers",
+                "name": f"{name}: {t('pareto_cost', lang)}",
+                "hovertext": hover,
+                "line": {"color": colour},
+            }
+        )
+        traces.append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": np.round(p["marginal_cost"].to_numpy() / 1e6, 4),
+                "name": f"{name}: {t('pareto_marginal', lang)}",
+                "yaxis": "y2",
+                "opacity": 0.4,
+                "marker": {"color": colour},
+            }
+        )
+    from twin.studies import sizing
+
+    per = "day" if kind == "days" else "point"
+    title = t("pareto_title", lang, target=t(f"target_{kind}", lang))
+    missing = "; ".join(
+        f"{design_name(str(d), lang)} {sizing.fmt_measure(kind, x)} ({why})"
+        for d, points in sizing.unsized_points(ds).items()
+        for x, why in points.items()
+    )
+    return _figure(
+        traces,
+        f"{title}<br><sup>{t('pareto_no_base', lang, points=missing)}</sup>" if missing else title,
+        460,
+        xaxis=_axis(t("pareto_x_days" if kind == "days" else "pareto_x", lang)),
+        yaxis=_axis(t("pareto_cost_axis", lang)),
+        yaxis2=_axis(
+            t(f"pareto_marginal_axis_{per}", lang),
+            overlaying="y",
+            side="right",
+            rangemode="tozero",
+            tickmode="auto",  # its own round ticks (synced to the cost axis' grid they read 0.259, 0.572)
+            showgrid=False,
+        ),
+        barmode="group",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},  # below the x axis' title
+        margin={"l": 60, "r": 60, "t": 60, "b": 100},
+    )
 
 
 def design_comparison(
@@ -683,7 +779,7 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True, by: str =
     lat = [r["lat"] for r in rows]
     lon = [r["lon"] for r in rows]
     kpi = KPI_BY_NAME[by]
-    title = kpi.label(lang) + (f", {kpi.unit}" if kpi.unit else "")
+    title = kpi.label(lang) + (f", {kpi.shown_unit(lang)}" if kpi.unit else "")
     text = [
         f"{r['name']}<br>PUE {KPI_BY_NAME['pue'].format(r['pue'])}"
         + ("" if by == "pue" else f"<br>{title} {kpi.format(r[by])}")

@@ -62,7 +62,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
             continue
         if kpi.name in WHEN_NONZERO and not any(views.value(k, kpi.name) for k in results):
             continue
-        unit = kpi.unit or results[0][kpi.name].attrs.get("units", "")
+        unit = kpi.shown_unit(lang) or results[0][kpi.name].attrs.get("units", "")
         unit = "" if unit == "1" else unit
         kpi_rows.append(
             [f"{kpi.label(lang)}" + (f" ({unit})" if unit else "")]
@@ -77,32 +77,40 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
     if float(ds["p_green"].max()) > 0 or float(ds["p_discharge"].max()) > 0:
         figs["dispatch"] = figures.dispatch(ds, "week", 172, lang)
         figs["dispatch_year"] = figures.dispatch(ds, "year", 1, lang)
-        figs["cfe"] = figures.cfe_heatmap(ds, lang)
+        figs["green_share"] = figures.green_share_heatmap(ds, lang)
     divs = "".join(
         f.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}) for f in figs.values()
     )
-    params = views.non_default_params(sc)
+    params = views.non_default_params(sc, lang)
     reported = views.reported_rows(k, key, c, lambda: data.storage_co2_avoided(sc, i))
     generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     weather = (
-        data.public_text(sc.weather.source) if sc.weather.is_file else f"generated typical year, seed {sc.weather.seed}"
+        data.public_text(sc.weather.source) if sc.weather.is_file else t("typical_year", lang, seed=sc.weather.seed)
     )
     parts = [
         "<!DOCTYPE html><html lang='" + ("zh" if lang == "zh" else "en") + "'><head><meta charset='utf-8'>",
-        f"<title>{_esc(sc.name)} — PUE twin report</title><style>{_CSS}</style>",
+        f"<title>{_esc(sc.name)} — {_esc(t('title', lang))}</title><style>{_CSS}</style>",
         f"<script type='text/javascript'>{plotly.offline.get_plotlyjs()}</script></head><body>",
         f"<h1>{_esc(sc.name)}: {_esc(t('title', lang))}</h1>",
-        f"<p class='small'>twin report · {generated} · {len(cases)} case(s) · weather: {_esc(weather)}</p>",
-        "<h2>KPIs</h2>",
+        f"<p class='small'>{_esc(t('report_meta', lang, when=generated, n=len(cases), weather=weather))}</p>",
+        f"<h2>{_esc(t('kpis', lang))}</h2>",
         _table(["", *labels], kpi_rows),
-        "<p class='small'>PUE is energy-weighted over the year; green share hourly = 24/7 carbon-free score, "
-        "annual = annual matching; cost includes the green plant's annuity or PPA; CO2 from grid electricity "
-        "with the site's provincial factor; GB 40879 thresholds unverified against the standard's text.</p>",
+        f"<p class='small'>{_esc(t('kpi_note', lang))}</p>",
         f"<h2>{_esc(site.name)} {_esc(site.name_zh)} · {_esc(design_label(c.design, lang))}</h2>",
         f"<p>{_esc(t('limit', lang))}: {site.policy.pue_limit if site.policy.pue_limit is not None else '–'} "
         f"({_esc(site.policy.basis)}; {_esc(site.policy.source)}). "
-        f"Tariff {number(site.tariff.price_cny_per_kwh)} CNY/kWh ({_esc(site.tariff.source)}); "
-        f"grid {number(site.grid.co2_kg_per_kwh)} kg CO2/kWh ({_esc(site.grid.source)}).</p>",
+        + _esc(
+            t(
+                "tariff_grid",
+                lang,
+                price=number(site.tariff.price_cny_per_kwh),
+                source=site.tariff.source,
+                co2=number(site.grid.co2_kg_per_kwh),
+                grid_source=site.grid.source,
+            )
+        )
+        + (f" {_esc(t('sources_text', lang))}" if lang == "zh" else "")
+        + "</p>",
     ]
     if reported:
         parts += [
@@ -122,12 +130,11 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
             [list(r) for r in params],
             num_from=9,
         )
+        + (f"<p class='small'>{_esc(t('params_text', lang))}</p>" if lang == "zh" else "")
         if params
-        else "<p>all defaults</p>",
+        else f"<p>{_esc(t('all_defaults', lang))}</p>",
         f"<h2>{_esc(t('assumptions', lang))}</h2>",
-        "<p class='small'>Every default parameter's value, units and source (or the word assumption) is declared "
-        "once in the twin's parameter classes (<code>twin.core.params.param</code>); the table above lists those this "
-        "scenario changes. Site data and their sources: <code>sites/data/" + _esc(key) + ".toml</code>.</p>",
+        f"<p class='small'>{_esc(t('assumptions_text', lang, file=f'sites/data/{key}.toml'))}</p>",
         "</body></html>",
     ]
     return "".join(parts)

@@ -62,9 +62,9 @@ def value(k: xr.Dataset, name: str) -> float:
     return float(k[name]) if name in k else float("nan")
 
 
-def _unit(kpi, k: xr.Dataset) -> str:
+def _unit(kpi, k: xr.Dataset, lang: str = "en") -> str:
     if kpi.unit is not None:
-        return kpi.unit
+        return kpi.shown_unit(lang) or ""
     u = k[kpi.name].attrs.get("units", "") if kpi.name in k else ""
     return "" if u == "1" else u
 
@@ -80,7 +80,7 @@ def kpi_cards(k: xr.Dataset, lang: str = "en") -> list[html.Div]:
                     html.Div(
                         [
                             html.Span(kpi.format(value(k, kpi.name)), className="kpi-value", id=f"kpi-{kpi.name}"),
-                            html.Span(" " + _unit(kpi, k), className="kpi-unit"),
+                            html.Span(" " + _unit(kpi, k, lang), className="kpi-unit"),
                         ]
                     ),
                 ],
@@ -336,12 +336,18 @@ def with_capacities(d: dict[str, Any], case: int, pv_mw, wind_mw, st_mw, st_mwh)
 
 
 def _value_text(v: Any) -> str:
-    """A parameter value as a person writes it (50000, not 50000.0)."""
+    """A parameter value as the scenario's TOML writes it (50000, not 50000.0; true, not True)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
     return number(v, grouped=False) if isinstance(v, float) else f"{v}"
 
 
-def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
-    """(field, value, default, units, source) of every parameter that differs from its default."""
+def non_default_params(sc: Scenario, lang: str = "en") -> list[tuple[str, str, str, str, str]]:
+    """(field, value, default, units, source) of every parameter that differs from its default.
+
+    A default of ``None`` is shown as its declaration says what it means (``inherit``: a site's
+    value such as ``site.wind.mean_speed_ms``, or a phrase such as ``no limit``); that text and the
+    source are the declaration's own (English: the page says so in Chinese, ``params_text``)."""
     parts: list[tuple[str, Params]] = [(s.path, getattr(sc, s.attr)) for s in SECTIONS]
     parts += [(f"cooling.{name}", p) for name, p in sc.cooling.items()]
     rows = []
@@ -349,11 +355,11 @@ def non_default_params(sc: Scenario) -> list[tuple[str, str, str, str, str]]:
         for info in type(p).info():
             v = getattr(p, info.name)
             if v != info.default:
-                default = "site's" if info.default is None else _value_text(info.default)
+                default = str(info.inherit) if info.default is None else _value_text(info.default)
                 shown = data.public_text(_value_text(v))  # an upload by its own name
                 rows.append((f"{section}.{info.name}", shown, default, info.display_units, info.source))
     for key, values in sc.sweep:
-        rows.append((f"sweep.{key}", ", ".join(f"{v}" for v in values), "-", "-", "sweep (scenario)"))
+        rows.append((f"sweep.{key}", ", ".join(map(_value_text, values)), "-", "-", t("sweep_source", lang)))
     return rows
 
 
@@ -448,15 +454,6 @@ def load_case(d: dict[str, Any], i: int | None, session: object) -> tuple[Scenar
     return sc, i, ds, k
 
 
-def frontier_figure(ds: xr.Dataset) -> Any:
-    """The optimiser's Pareto frontier (:func:`twin.studies.sizing.frontier_figure`) in the app's layout."""
-    from twin.studies.sizing import frontier_figure as build
-
-    fig = build(ds)
-    fig.update_layout(height=460, margin={"l": 60, "r": 60, "t": 60, "b": 100})  # the legend below the axis
-    return fig
-
-
 class Said(str):
     """A user error's English message as a page shows it (:func:`message`), holding the error
     it came from (``error``), so that :func:`error_box` can say it in the page's language."""
@@ -481,10 +478,15 @@ def error_box(exc: Exception | str, lang: str = "en") -> html.Div:
     """A user error shown in the page: the message the CLI would print, or in Chinese where the
     catalogue says the error's kind (:func:`dashboards.catalog.error_text`); an English message
     in the Chinese page is marked as English."""
+    return html.Div(error_said(exc, lang), className="error", role="alert")
+
+
+def error_said(exc: Exception | str, lang: str = "en") -> str:
+    """The text of :func:`error_box` (``Error: …``; ``错误: …``, or marked as English), for a chart's message."""
     said = message(exc)
     text, own = error_text(said.error, lang) if said.error is not None else (str(said), lang != "zh")
     shown = data.public_text(text) if own else str(said)
-    return html.Div(f"{t('error_said' if own else 'error', lang)}: {shown}", className="error", role="alert")
+    return f"{t('error_said' if own else 'error', lang)}: {shown}"
 
 
 def use_uploaded_epw(

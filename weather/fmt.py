@@ -13,7 +13,7 @@ import math
 from numbers import Integral
 from typing import Self, SupportsFloat
 
-__all__ = ["Explained", "Overflow", "Typed", "given", "number", "read_float", "read_typed", "span"]
+__all__ = ["BEYOND_LARGEST", "Explained", "Overflow", "Typed", "given", "number", "read_float", "read_typed", "span"]
 
 _PLAIN_BELOW = 100_000
 """Whole numbers from here on get thousands separators (2,147,483,647); below it they do not
@@ -132,6 +132,10 @@ def _given(value: object) -> str:
     return repr(value)
 
 
+BEYOND_LARGEST = "beyond ±1.8e308, the largest number"
+"""What a message says after a number typed beyond the largest float (:class:`Overflow`)."""
+
+
 class Overflow(float):
     """A number typed beyond the largest float (``1e400``): infinite, and repeated as typed.
 
@@ -147,7 +151,7 @@ class Overflow(float):
         return self
 
     def __repr__(self) -> str:
-        return f"{self.text} (beyond ±1.8e308, the largest number)"
+        return f"{self.text} ({BEYOND_LARGEST})"
 
     __str__ = __repr__
 

@@ -47,7 +47,7 @@ def render(d, case, lang, session=None):
         key = str(k["site"].values)
         designs = data.designs_at_site(sc, i)
     except views.USER_ERRORS as exc:
-        empty = figures.message_figure(views.message(exc))
+        empty = figures.message_figure(views.error_said(exc, lang))
         return "", views.error_box(exc, lang), *[empty] * len(GRAPHS)
     en, zh = data.site_names(key)
     limit = views.value(k, "policy_pue_limit")

@@ -1,4 +1,4 @@
-"""Green power (planners): dispatch, hourly CFE, storage cycles, sizing sliders that re-run the year."""
+"""Green power (planners): dispatch, the hourly green share, storage cycles, sizing sliders that re-run the year."""
 
 from __future__ import annotations
 
@@ -72,7 +72,10 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             dcc.Loading(
                 html.Div(
                     [
-                        *(dcc.Graph(id=g, config=CONFIG) for g in ("green-dispatch", "green-cfe", "green-cycles")),
+                        *(
+                            dcc.Graph(id=g, config=CONFIG)
+                            for g in ("green-dispatch", "green-share-map", "green-cycles")
+                        ),
                         html.Div(
                             [
                                 html.Button(t("run_pareto", lang), id="green-pareto-run", n_clicks=0),
@@ -143,7 +146,7 @@ def resize(pv, wind, st_mw, st_mwh, d, case, lang):
 @callback(
     Output("green-cards", "children"),
     Output("green-dispatch", "figure"),
-    Output("green-cfe", "figure"),
+    Output("green-share-map", "figure"),
     Output("green-cycles", "figure"),
     Output("green-start-error", "children"),
     Output("green-storage-note", "children"),
@@ -160,7 +163,7 @@ def render(d, case, span, start, lang, session=None):
     try:
         sc, i, ds, k = views.load_case(d, case, session)
     except views.USER_ERRORS as exc:
-        empty = figures.message_figure(views.message(exc))
+        empty = figures.message_figure(views.error_said(exc, lang))
         return views.error_box(exc, lang), empty, empty, empty, start_error, ""
     c = sc.cases()[i]
     note = views.idle_storage_note(c.storage, c.economics, lang)
@@ -169,7 +172,7 @@ def render(d, case, span, start, lang, session=None):
             [
                 html.Div(KPI_BY_NAME[n].label(lang), className="kpi-label"),
                 html.Span(KPI_BY_NAME[n].format(views.value(k, n)), className="kpi-value", id=f"green-kpi-{n}"),
-                html.Span(" " + (KPI_BY_NAME[n].unit or ""), className="kpi-unit"),
+                html.Span(" " + (KPI_BY_NAME[n].shown_unit(lang) or ""), className="kpi-unit"),
             ],
             className="kpi-card headline" if n == "green_share_hourly" else "kpi-card",
         )
@@ -182,10 +185,10 @@ def render(d, case, span, start, lang, session=None):
         return cards, msg, msg, msg, start_error, note
     return (
         cards,
-        figures.message_figure(errors["start_day"], t("dispatch", lang))
+        figures.message_figure(views.error_said(errors["start_day"], lang), t("dispatch", lang))
         if window is None
         else figures.dispatch(ds, span or "week", window.start_day, lang),
-        figures.cfe_heatmap(ds, lang),
+        figures.green_share_heatmap(ds, lang),
         figures.storage_cycles(ds, lang),
         start_error,
         note,
@@ -208,7 +211,7 @@ def pareto(n_clicks, d, case, lang, session=None):
         sc, i = views.page_case(d, case, session)
         ds = views.data.frontier(sc, i, compute=asked)
     except views.USER_ERRORS as exc:
-        return figures.message_figure(views.message(exc), t("pareto", lang)), views.error_box(exc, lang)
+        return figures.message_figure(views.error_said(exc, lang), t("pareto", lang)), views.error_box(exc, lang)
     if ds is None:
         return figures.message_figure(t("not_computed", lang), t("pareto", lang)), ""
-    return views.frontier_figure(ds), ""
+    return figures.pareto_frontier(ds, lang), ""

@@ -162,7 +162,7 @@ def comparison(d, case, rank, lang):
         cmp = data.comparison(sc, i)
         here = data.site_key(sc.cases()[i].site)
     except views.USER_ERRORS as exc:
-        return figures.message_figure(views.message(exc)), views.error_box(exc, lang)
+        return figures.message_figure(views.error_said(exc, lang)), views.error_box(exc, lang)
     rows = views.comparison_rows(cmp, rank or "pue", lang)
     china = [r for r in rows if 70 < r["lon"] < 140]  # the US reference is in the table only
     fig = figures.site_map(china, lang, by=rank or "pue")

@@ -82,12 +82,18 @@ def show(d, lang, session, draft=None, shown=None):
     try:
         sc = data.from_dict(d)
     except views.USER_ERRORS as exc:
-        return dash.no_update, views.error_box(exc), ""
-    rows = views.non_default_params(sc)
-    table = html.Table(
-        [html.Tr([html.Th(t(f"col_{h}", lang)) for h in ("field", "value", "default", "units", "source")])]
-        + [html.Tr([html.Td(c) for c in r]) for r in rows],
-        className="table small",
+        return dash.no_update, views.error_box(exc, lang), ""
+    rows = views.non_default_params(sc, lang)
+    own = [html.P(t("params_text", lang), className="small")] if lang == "zh" and rows else []  # their English
+    table = html.Div(
+        [
+            html.Table(
+                [html.Tr([html.Th(t(f"col_{h}", lang)) for h in ("field", "value", "default", "units", "source")])]
+                + [html.Tr([html.Td(c) for c in r]) for r in rows],
+                className="table small",
+            ),
+            *own,
+        ]
     )
     text = views.draft_of(draft, d)
     note = "" if text is None else html.Div(t("draft", lang), className="note")

@@ -53,13 +53,31 @@ def test_sankey_balances_at_the_facility_node(green_case):
     assert outflow == pytest.approx(inflow, rel=1e-5)
 
 
-def test_hourly_cfe_weighted_by_load_is_the_hourly_green_share(green_case):
+def test_hourly_green_share_weighted_by_load_is_the_hourly_green_share(green_case):
     ds, k = green_case
-    cfe = figures.hourly_cfe(ds)
-    assert 0.0 <= cfe.min() and cfe.max() <= 1.0
+    share = figures.hourly_green_share(ds)
+    assert 0.0 <= share.min() and share.max() <= 1.0
     load = ds["p_facility"].values
-    assert (cfe * load).sum() / load.sum() == pytest.approx(float(k["green_share_hourly"]), rel=1e-9)
-    assert figures.cfe_heatmap(ds).data[0].zmax == 100.0
+    assert (share * load).sum() / load.sum() == pytest.approx(float(k["green_share_hourly"]), rel=1e-9)
+    fig = figures.green_share_heatmap(ds)
+    assert fig.data[0].zmax == 100.0 and "green share" in fig.layout.title.text
+    assert "无碳" not in figures.green_share_heatmap(ds, "zh").layout.title.text  # not the 24/7 CFE
+
+
+def test_the_hourly_green_share_counts_no_grid_charged_discharge():
+    """The heatmap's share counted all storage discharge as green: with the store charged from the
+    grid (LP dispatch, time-of-use arbitrage) its load-weighted mean read 83.2 % against the
+    headline's 71.0 %; now it is the headline hour by hour (README: f_g, the stored energy's green
+    fraction)."""
+    import dataclasses
+
+    sc = data.default_scenario()
+    sc = dataclasses.replace(sc, dispatch=dataclasses.replace(sc.dispatch, strategy="lp", grid_charging=True))
+    ds, k = data.run_case(sc, 0)
+    assert float(ds["p_grid_charge"].sum()) > 0.1 * float(ds["p_charge"].sum())  # the case this is about
+    load = ds["p_facility"].values
+    share = figures.hourly_green_share(ds)
+    assert (share * load).sum() / load.sum() == pytest.approx(float(k["green_share_hourly"]), rel=1e-9)
 
 
 @pytest.mark.parametrize(("span", "points"), [("week", 168), ("month", 720), ("year", 365)])
@@ -227,22 +245,31 @@ def test_map_labels_do_not_overlap():
     assert _overlaps(figures.label_boxes(cx, cy, names, figures.place_labels(cx, cy, names))) == []
 
 
-def test_the_frontier_keeps_its_legend_off_the_axis_title_and_its_marginal_ticks_round():
-    """The legend lay on "target (%)" and the marginal axis, synced to the cost axis' grid, read
-    0.259, 0.572 … (newcomer's screenshot)."""
+def _frontier(kind: str = "hourly"):
     import xarray as xr
-
-    from dashboards.views import frontier_figure
 
     rng = np.random.default_rng(1)
     names = ("cost", "marginal_cost", "pv_mw", "wind_mw", "storage_mw", "storage_mwh")
-    ds = xr.Dataset(
+    return xr.Dataset(
         {k: (("design", "target"), rng.random((1, 3)) * 1e7) for k in names},
         coords={"design": ["free_air"], "target": [0.5, 0.6, 0.7]},
+        attrs={"target_kind": kind},
     )
-    fig = frontier_figure(ds)
+
+
+def test_the_frontier_keeps_its_legend_off_the_axis_title_and_its_marginal_ticks_round():
+    """The legend lay on "target (%)" and the marginal axis, synced to the cost axis' grid, read
+    0.259, 0.572 … (newcomer's screenshot)."""
+    ds = _frontier()
+    fig = figures.pareto_frontier(ds)
     assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top" and fig.layout.margin.b >= 90
     assert fig.layout.yaxis2.tickmode == "auto"
+    line, bars = fig.data
+    assert list(line.x) == pytest.approx([50.0, 60.0, 70.0]) and list(bars.x) == list(line.x)
+    assert list(line.y) == pytest.approx(list(ds["cost"].values[0] / 1e6), abs=1e-4)
+    assert bars.yaxis == "y2" and line.line.color == bars.marker.color == PALETTE[0]  # the app's palette
+    assert fig.layout.font.family == figures.FONT  # the app's layout, not plotly's default
+    assert figures.pareto_frontier(_frontier("days")).layout.xaxis.title.text == "target, days"
 
 
 def test_a_wide_map_label_is_two_lines():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import html
 import os
 import re
 import socket
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 import dashboards
-from dashboards import catalog, data, report, views
+from dashboards import catalog, data, figures, report, views
 from tests.conftest import epw_path
 from twin.cli import main
 from twin.core.params import ConfigError
@@ -301,7 +302,7 @@ def test_frontier_is_computed_on_request_and_drawn_from_the_cache(example):
     data._FRONTIERS.get(data.key_of(one.to_dict()), lambda: fake)
     got = data.frontier(sc, 0, compute=False)
     assert got is fake
-    fig = views.frontier_figure(got)
+    fig = figures.pareto_frontier(got)
     line = next(tr for tr in fig.data if tr.type == "scatter")
     assert list(line.x) == pytest.approx(list(targets * 100)) and list(line.y) == pytest.approx(list(cost[0] / 1e6))
 
@@ -754,7 +755,6 @@ def test_idle_storage_note_says_what_its_cost_counts(pages, example):
 
 def test_a_charts_message_is_wrapped_whole_to_fit_a_phone(pages, example):
     """The no-green-base text was cut at "… on the Scenario page or with the s" (plotly does not wrap)."""
-    from dashboards import figures
     from dashboards.catalog import t
 
     sc, _, _ = example
@@ -780,6 +780,87 @@ def test_chinese_pages_say_which_text_stays_english(pages, example):
     assert "资料原文" in str(views.policy_badge(k, "yinchuan", "zh"))
     box = views.error_box("scenario: facility.utilisation = 7 is out of range; allowed 0 … 1", "zh")
     assert box.children.startswith("错误（信息为英文原文）: scenario: ") and "facility.utilisation = 7" in box.children
+
+
+_NOT_WORDS = re.compile(r"[\w./:'-]*[_./][\w./:'-]*|upload:\S+")
+"""Field names, file names and paths (``dispatch_plot.start_day``, ``sites/data/yinchuan.toml``):
+they stay as the scenario writes them."""
+_KEPT = {"PUE", "pPUE", "CUE", "WUE", "CFE", "ERF", "CO2", "CO2e", "MWh", "kWh", "CNY", "PPA", "ASHRAE", "TOML"}
+_KEPT |= {"EPW", "NetCDF", "CSV", "HTML", "PFLOP", "GFLOP", "token", "twin", "report", "day", "seed", "UTC"}
+_KEPT |= {"true", "false"}
+"""Units, names of metrics, formats and commands: the same in both languages."""
+
+
+def english_words(text: str) -> list[str]:
+    """The English words of a text shown on a Chinese page (beyond names, units and values)."""
+    return [w for w in re.findall(r"[A-Za-z]{3,}", _NOT_WORDS.sub(" ", text)) if w not in _KEPT]
+
+
+def _texts(component) -> list[str]:
+    """The texts a Dash component (or a list of them) shows."""
+    if isinstance(component, str):
+        return [component]
+    if isinstance(component, list | tuple):
+        return [x for c in component for x in _texts(c)]
+    return _texts(getattr(component, "children", None) or [])
+
+
+def _figure_texts(fig) -> list[str]:
+    """A figure's title, axis titles, legend names, hover texts and messages."""
+    lay = fig.to_plotly_json()["layout"]
+    texts = [lay.get(part, {}).get("title", {}).get("text") for part in ("xaxis", "yaxis", "yaxis2")]
+    texts += [lay["title"]["text"], *(a["text"] for a in lay.get("annotations", ()))]
+    for tr in fig.data:
+        texts += [tr.name, *(tr.hovertext if isinstance(tr.hovertext, tuple | list) else [tr.hovertext])]
+    return [x for x in texts if isinstance(x, str) and x]
+
+
+def test_chinese_pages_show_no_english_but_the_sources_own(pages, example):
+    """On main the Chinese pages showed English unmarked: the Pareto frontier (title, legend, axes,
+    hover), the storage chart's `max SOC, MWh`, the card unit `CNY/MWh compute`, the report's KPI
+    note, the sources table's `sweep (scenario)` and `True`, and `(beyond ±1.8e308, the largest
+    number)` inside a Chinese start-day error. Every text a Chinese page shows is Chinese, a name,
+    a unit or a value, or marked as a source's own English."""
+    import xarray as xr
+
+    sc, _, k = example
+    shown: dict[str, list[str]] = {}
+    rng = np.random.default_rng(0)
+    names = ("cost", "marginal_cost", "pv_mw", "wind_mw", "storage_mw", "storage_mwh")
+    frontier = xr.Dataset(
+        {n: (("design", "target"), rng.random((1, 3)) * 1e7) for n in names},
+        coords={"design": ["free_air"], "target": [0.5, 0.6, 0.7]},
+        attrs={"target_kind": "hourly"},
+    )
+    shown["pareto"] = _figure_texts(figures.pareto_frontier(frontier, "zh"))
+    cards, dispatch, share, cycles, start_error, _ = pages["green"].render(sc.to_dict(), 0, "week", "1e400", "zh")
+    shown["green"] = [*_texts(cards), *_texts(start_error), *_figure_texts(dispatch)]
+    shown["green"] += [*_figure_texts(share), *_figure_texts(cycles)]
+    shown["overview"] = _texts(views.kpi_cards(k, "zh"))
+    sources = pages["scenario"].show(sc.to_dict(), "zh", S)[1]
+    table, note = sources.children
+    cells = [[str(c.children) for c in row.children] for row in table.children]
+    shown["sources"] = [c for row in cells for c in (*row[:2], *row[3:4])]  # default and source: marked
+    assert "参数声明原文" in note.children
+    html_zh = report.build_report(sc, 0, "zh")
+    said = {key: catalog.t(key, "zh", file=f"sites/data/{k['site'].item()}.toml") for key in ("kpis", "kpi_note")}
+    said["assumptions_text"] = catalog.t("assumptions_text", "zh", file=f"sites/data/{k['site'].item()}.toml")
+    assert all(html.escape(text) in html_zh for text in said.values())
+    shown["report"] = list(said.values())
+    english = {page: [w for text in texts for w in english_words(text)] for page, texts in shown.items()}
+    assert english == {page: [] for page in shown}, english
+    assert "sweep (scenario)" not in str(cells) and "True" not in str(cells)
+
+
+def test_the_sources_table_shows_a_default_of_none_as_declared(example):
+    """`green.storage.max_cycles_per_day` (declared inherit="no limit") had the default `site's`,
+    as every parameter whose default is None."""
+    sc, _, _ = example
+    rows = {r[0]: r for r in views.non_default_params(sc)}
+    assert rows["green.storage.max_cycles_per_day"][2] == "no limit"
+    assert rows["green.wind.hub_mean_speed_ms"][2] == "site.wind.mean_speed_ms"
+    assert rows["green.pv.tracking"][1:3] == ("true", "false")  # as the scenario's TOML writes them
+    assert "site's" not in {r[2] for r in rows.values()}
 
 
 def test_site_comparison_ranks_by_cost_per_unit_of_compute(pages):

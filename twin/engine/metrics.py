@@ -47,6 +47,7 @@ __all__ = [
     "annual_sum",
     "calendar_starts",
     "gb40879_grade",
+    "green_fraction_stored",
     "kpi_figures",
     "kpis",
 ]
@@ -157,6 +158,28 @@ def annual_sum(a: np.ndarray, dt_h: float = 1.0) -> np.ndarray:
     if _constant(a):
         return np.full(np.shape(a)[:-1], a.flat[0] * np.shape(a)[-1] * dt_h)
     return np.broadcast_to(np.sum(_one_row(a), axis=-1) * dt_h, np.shape(a)[:-1]).copy()
+
+
+def green_fraction_stored(charged_kwh, grid_charged_kwh, deficit_kwh) -> np.ndarray:
+    """The green fraction of the energy a store discharges over a cyclic year, 0…1.
+
+    Parameters
+    ----------
+    charged_kwh, grid_charged_kwh : array_like
+        The year's energy put into the store, all of it and the part from the grid, kWh.
+    deficit_kwh : array_like
+        What the store ends the year below its start, bought from the grid (``storage_deficit``), kWh.
+
+    Notes
+    -----
+    ``f_g = (Σ charge − Σ grid charge) / (Σ charge + deficit)``: the year is cyclic, so every kWh
+    discharged was charged in the same year, and the stored energy is a mix of its sources
+    (no tracking of which kWh leaves when). 0 for a store that takes in nothing.
+    """
+    into_store = np.asarray(charged_kwh, dtype=float) + deficit_kwh
+    has_store = into_store > 0
+    f = np.where(has_store, (np.asarray(charged_kwh) - grid_charged_kwh) / np.where(has_store, into_store, 1.0), 0.0)
+    return np.clip(f, 0.0, 1.0)
 
 
 def annual_figures(
@@ -286,14 +309,13 @@ def _green_figures(h, pc, time, e_load, e_it, e_compute, annual, grid=None) -> d
     into_store = e_charge + deficit
     has_store = into_store > 0
     safe = np.where(has_store, into_store, 1.0)
-    f_green = np.where(has_store, (e_charge - e_grid_charge) / safe, 0.0)
     if _constant(h["p_grid_charge"]) and h["p_grid_charge"].flat[0] == 0.0:
         grid_charge_clean = np.zeros_like(e_charge)
     else:
         grid_charge_clean = annual(h["p_grid_charge"] * s)
     deficit_clean = deficit * _mean_last_axis(s)
     f_clean = np.where(has_store, (e_charge - e_grid_charge + grid_charge_clean + deficit_clean) / safe, 0.0)
-    f_green, f_clean = np.clip(f_green, 0.0, 1.0), np.clip(f_clean, 0.0, 1.0)
+    f_green, f_clean = green_fraction_stored(e_charge, e_grid_charge, deficit), np.clip(f_clean, 0.0, 1.0)
     no_supply = _constant(h["p_green_direct"]) and _constant(h["p_discharge"])
     no_supply = no_supply and h["p_green_direct"].flat[0] == 0.0 and h["p_discharge"].flat[0] == 0.0
     # The grid's figures: sums over the hours, from the hourly import or (no green supply: the

