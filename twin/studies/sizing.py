@@ -1069,9 +1069,11 @@ class Checked:
 
 
 def cheapest(pool: list[Checked], target: Target) -> Checked | None:
-    """The cheapest base of ``pool`` (by the engine's cost) that meets ``target``; None if none does."""
+    """The cheapest base of ``pool`` (by the engine's cost) that meets ``target``; None if none does.
+
+    Of equal costs (the cost-optimal base, returned by every search it meets) the target's own round."""
     ok = [c for c in pool if c.meets(target)]
-    return min(ok, key=lambda c: c.check["cost"]) if ok else None
+    return min(ok, key=lambda c: (c.check["cost"], c.sized_for not in (None, target))) if ok else None
 
 
 def _next_lp_target(tried: list[Checked], target: Target, top: float) -> float | None:

@@ -420,6 +420,18 @@ def test_a_pooled_frontier_point_keeps_its_own_search():
     assert _cheapest_result("free_air", Target("hourly", 0.58), own, [other]) is own  # other does not meet 58 %
 
 
+def test_of_equal_bases_a_point_keeps_its_own_round():
+    """The cost-optimal base meets every target below its share and every search returns it: a
+    frontier point gets its own round, not the first target's (which would mark it as another
+    search's base)."""
+    lp = LPResult(base={"pv_mw": 10.0}, objective=5.0, cost={}, hourly={}, status="optimal", target_slack=0.1)
+    check = {"cost": 100.0, "shares": {"hourly": 0.651}, "figures": {}, "hourly": {}}
+    first = Checked(0.5, lp, check, 0.651, sized_for=Target("hourly", 0.5))
+    own = Checked(0.55, lp, check, 0.651, sized_for=Target("hourly", 0.55))
+    assert sizing.cheapest([first, own], Target("hourly", 0.55)) is own
+    assert sizing.cheapest([first, own], Target("hourly", 0.6)) is first
+
+
 def _frontier(targets, achieved, base_target, pv, cost) -> xr.Dataset:
     """A one-design frontier Dataset as :func:`pareto` writes it, from its points' figures."""
     n = len(targets)
