@@ -1471,7 +1471,8 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     -------
     xarray.Dataset
         Dimensions ``design`` × ``target``; every variable has ``units`` and ``long_name``.
-        Infeasible points are NaN.
+        Infeasible points are NaN. ``base_target`` is the target whose search sized a point's base
+        (:func:`frontier_rows` marks a point where it is another's).
     """
     values = np.asarray(values, dtype=float)
     unit = 1.0 if kind == "days" else 0.01
