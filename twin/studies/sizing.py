@@ -1543,7 +1543,7 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
                 continue
             mc = float(q["marginal_cost"])
             engine = _fmt_measure(kind, float(q["achieved"]))
-            if _reused(float(t), float(q["base_target"])):
+            if "base_target" in q and _reused(float(t), float(q["base_target"])):
                 engine += f" (base from the {_fmt_measure(kind, float(q['base_target']))} search)"
             rows.append(
                 [
@@ -1576,7 +1576,7 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
         )
         note += (
             f"\nbeyond the band ({_fmt_measure(kind, band(kind)).replace(' %', ' points')}) above the target ({where}): "
-            "the cost-optimal base already reaches more, or (marked 'base from') a base sized in a higher target's "
+            "the cost-optimal base already reaches more, or (marked 'base from') a base sized in another target's "
             "search meets this one for less than any its own search found"
         )
     falls = falling_marginal(ds)
@@ -1585,7 +1585,7 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
     if shared:
         where = "; ".join(f"{d} at {', '.join(_fmt_measure(kind, t) for t in ts)}" for d, ts in shared.items())
         note += (
-            f"\nthe marginal cost falls to 0 ({where}): the point has the previous point's base, sized in a higher "
+            f"\nthe marginal cost falls to 0 ({where}): the point has the previous point's base, sized in another "
             "target's search, because no search found a cheaper one that meets the lower target"
         )
     falls = {d: [t for t in ts if not _shares_previous(ds, d, t)] for d, ts in falls.items()}
@@ -1609,7 +1609,7 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
 
 
 def _reused(target: float, base_target: float) -> bool:
-    """Whether a point's base was sized for another target (NaN: a frontier written before the variable)."""
+    """Whether a point's base was sized for another target (NaN: not known)."""
     return bool(np.isfinite(base_target) and abs(base_target - target) > 1e-9)
 
 
