@@ -474,6 +474,8 @@ def test_a_frontier_point_with_a_higher_targets_base_says_so():
     assert "falls (free_air" not in note
     assert "a base the LP sized on representative days" not in note
     assert falling_marginal(ds) == {"free_air": [0.98]}  # the API still lists every fall
+    older = sizing.frontier_rows(ds.drop_vars("base_target"))  # a frontier.nc written before base_target
+    assert [r[5] for r in older[0]] == ["96.1 %", "99.0 %", "99.0 %", "99.0 %"] and "falls to 0" in older[2]
     # a fall between different bases keeps its reason
     ds["base_target"][0, :] = ds["target"].values
     ds["pv_mw"][0, :] = [290.0, 300.0, 310.0, 320.0]
