@@ -441,6 +441,8 @@ class LPResult:
     target_slack: float = float("nan")
     """How far the LP's own share lies above its target row; 0 where the row binds. NaN for the days
     MILP, whose weighted green days can exceed the row's bound while it still binds."""
+    representative: bool = False
+    """Solved on representative days (each day's storage cyclic), not the full year."""
 
 
 def _bound(v: float) -> float:
@@ -732,6 +734,7 @@ class SizingLP:
             seconds=seconds,
             columns=self.columns,
             target_slack=slack,
+            representative=not self.chain,
         )
 
     def _cost(self, base: dict[str, float], hourly: dict[str, np.ndarray], exp: np.ndarray | None) -> dict[str, float]:
@@ -1035,6 +1038,9 @@ class SizingResult:
     seconds: float
     note: str = ""
     hourly: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    base_target: float = float("nan")
+    """The target value whose search sized the base: ``target.value`` unless a frontier point reuses
+    a cheaper base sized for another target (:func:`pareto`)."""
 
     @property
     def lp_error(self) -> float:
@@ -1078,9 +1084,11 @@ class Checked:
 
 
 def cheapest(pool: list[Checked], target: Target) -> Checked | None:
-    """The cheapest base of ``pool`` (by the engine's cost) that meets ``target``; None if none does."""
+    """The cheapest base of ``pool`` (by the engine's cost) that meets ``target``; None if none does.
+
+    Of equal costs (the cost-optimal base, returned by every search it meets) the target's own round."""
     ok = [c for c in pool if c.meets(target)]
-    return min(ok, key=lambda c: c.check["cost"]) if ok else None
+    return min(ok, key=lambda c: (c.check["cost"], c.sized_for not in (None, target))) if ok else None
 
 
 def _next_lp_target(tried: list[Checked], target: Target, top: float) -> float | None:
@@ -1153,7 +1161,7 @@ def _result(
                 "no base found closer to the target costs less"
             )
         note = "; ".join(n for n in (note, extra) if n)
-    note = "; ".join(n for n in (note, chosen.lp.note) if n)
+    note = "; ".join(n for n in (note, _overrated(chosen), chosen.lp.note) if n)
     return SizingResult(
         design=design,
         target=target,
@@ -1168,6 +1176,34 @@ def _result(
         seconds=seconds,
         note=note,
         hourly=chosen.check["hourly"],
+        base_target=(chosen.sized_for or target).value,
+    )
+
+
+OVERRATED = 0.002
+"""The representative days' share of a base above the engine's full-year share by more than this
+(0.2 points) is said in the answer's note (:func:`_overrated`)."""
+
+
+def _overrated(chosen: Checked) -> str:
+    """A note where the representative days rate the chosen base above the engine's year, else "".
+
+    Where the reduced LP's target row binds its own share is its target ``x``. When the engine's
+    share of the base falls short of it, the cyclic representative days miss what the year needs
+    from storage between days (multi-day lulls): the reduced LP then pushes every share point
+    dearer than the full-year LP does (README: +14.9 % at 95 % on the Qingyang example; on the
+    Minning example with tracking PV the reduced 98 % base cost more than the full-year 99 % one).
+    """
+    lp = chosen.lp
+    if not lp.representative or not abs(lp.target_slack) <= MEETS:
+        return ""
+    gap = chosen.x - chosen.got
+    if gap <= OVERRATED:
+        return ""
+    return (
+        f"the representative days rate this base {100 * gap:.1f} points above the engine's year (cyclic days "
+        "carry no energy from one day to the next), so a high target's base from them can cost much more than "
+        "the full-year LP's: check it with --rep-days 0 before quoting it"
     )
 
 
@@ -1377,6 +1413,7 @@ _RESULT_VARS = {
     "cost_per_mwh_it": ("CNY MWh-1", "annual cost per MWh of IT energy, engine"),
     "cost_lp": ("CNY yr-1", "the reduced LP's estimate of the annual cost"),
     "lp_target": ("1", "target value the point's search gave the LP after the engine's correction"),
+    "base_target": ("1", "target whose search sized the base (share 0-1, or days); another when a cheaper base met it"),
     "pue": ("1", "annual PUE of the design"),
     "energy_surplus": ("MWh", "green energy exported or curtailed, engine"),
     "energy_grid_import": ("MWh", "grid import, engine"),
@@ -1394,6 +1431,7 @@ def _result_values(r: SizingResult) -> dict[str, float]:
         "cost_per_mwh_it": r.figures["cost_per_mwh_it"],
         "cost_lp": r.lp.objective,
         "lp_target": r.lp_target,
+        "base_target": r.base_target,
         "pue": r.figures["pue"],
         "energy_surplus": r.figures["energy_surplus"],
         "energy_grid_import": r.figures["energy_grid_import"],
@@ -1451,6 +1489,8 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
         A point without a base is NaN, and its ``outcome`` (:data:`OUTCOMES`) says why: no base
         within the bounds meets the target, or the solver's time limit (the ``time_limit_s``
         attribute) was reached before it found one, which says nothing of the target.
+        ``base_target`` is the target whose search sized a point's base
+        (:func:`frontier_rows` marks a point where it is another's).
     """
     values = np.asarray(values, dtype=float)
     unit = 1.0 if kind == "days" else 0.01
@@ -1532,6 +1572,9 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
                 rows.append([str(d), fmt_measure(kind, float(t)), unsized[str(d)][float(t)], *["-"] * 7])
                 continue
             mc = float(q["marginal_cost"])
+            engine = fmt_measure(kind, float(q["achieved"]))
+            if "base_target" in q and _reused(float(t), float(q["base_target"])):
+                engine += f" (base from the {fmt_measure(kind, float(q['base_target']))} search)"
             rows.append(
                 [
                     str(d),
@@ -1539,7 +1582,7 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
                     f"{float(q['pv_mw']):,.1f}",
                     f"{float(q['wind_mw']):,.1f}",
                     f"{float(q['storage_mw']):,.1f} / {float(q['storage_mwh']):,.1f}",
-                    fmt_measure(kind, float(q["achieved"])),
+                    engine,
                     f"{float(q['cost']) / 1e6:,.2f}",
                     f"{float(q['cost_per_compute']):,.0f}",
                     f"{float(q['cost_per_mwh_it']):,.0f}",
@@ -1560,7 +1603,28 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
             "\nwhere the solver's time limit was reached it found no base in time, which says nothing of the "
             "target: raise --time-limit or solve on fewer representative days (--rep-days)"
         )
+    beyond = _beyond_band(ds)
+    if beyond:
+        where = "; ".join(
+            f"{d} at {', '.join(f'{fmt_measure(kind, t)} ({fmt_measure(kind, a)})' for t, a in ts)}"
+            for d, ts in beyond.items()
+        )
+        note += (
+            f"\nbeyond the band ({fmt_measure(kind, band(kind)).replace(' %', ' points')}) above the target ({where}): "
+            "the cost-optimal base already reaches more, or (marked 'base from') a base sized in another target's "
+            "search meets this one for less than any its own search found"
+        )
     falls = falling_marginal(ds)
+    shared = {d: [t for t in ts if _shares_previous(ds, d, t)] for d, ts in falls.items()}
+    shared = {d: ts for d, ts in shared.items() if ts}
+    if shared:
+        where = "; ".join(f"{d} at {', '.join(fmt_measure(kind, t) for t in ts)}" for d, ts in shared.items())
+        note += (
+            f"\nthe marginal cost falls to 0 ({where}): the point has the previous point's base, sized in another "
+            "target's search, because no search found a cheaper one that meets the lower target"
+        )
+    falls = {d: [t for t in ts if not _shares_previous(ds, d, t)] for d, ts in falls.items()}
+    falls = {d: ts for d, ts in falls.items() if ts}
     if falls:
         where = "; ".join(f"{d} at {', '.join(fmt_measure(kind, t) for t in ts)}" for d, ts in falls.items())
         if ds.attrs.get("representative_days", 0):
@@ -1597,6 +1661,32 @@ def unsized_points(ds: xr.Dataset) -> dict[str, dict[float, str]]:
             if not np.isfinite(c)
         }
     return out
+
+
+def _reused(target: float, base_target: float) -> bool:
+    """Whether a point's base was sized for another target (NaN: not known)."""
+    return bool(np.isfinite(base_target) and abs(base_target - target) > 1e-9)
+
+
+def _beyond_band(ds: xr.Dataset) -> dict[str, list[tuple[float, float]]]:
+    """(target, engine's measure) of the frontier's points that land beyond :func:`band` above their target, by design."""
+    kind = ds.attrs.get("target_kind", "hourly")
+    out: dict[str, list[tuple[float, float]]] = {}
+    for d in ds["design"].values:
+        got = ds["achieved"].sel(design=d).values
+        t = ds["target"].values
+        over = np.isfinite(got) & (got - t > band(kind) + MEETS)
+        if np.any(over):
+            out[str(d)] = [(float(a), float(b)) for a, b in zip(t[over], got[over], strict=True)]
+    return out
+
+
+def _shares_previous(ds: xr.Dataset, design: Any, target: float) -> bool:
+    """Whether the frontier's point at ``target`` has the previous point's base (one of them sized in another's search)."""
+    p = ds.sel(design=design)
+    j = int(np.flatnonzero(p["target"].values == target)[0])
+    sizes = ("pv_mw", "wind_mw", "storage_mw", "storage_mwh", "cost")
+    return j > 0 and all(float(p[k].values[j]) == float(p[k].values[j - 1]) for k in sizes)
 
 
 def falling_marginal(ds: xr.Dataset) -> dict[str, list[float]]:

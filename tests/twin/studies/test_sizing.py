@@ -440,9 +440,101 @@ def test_a_pooled_frontier_point_keeps_its_own_search():
         "(solved on the full hourly year)"
     )
     assert "own note" not in got.note
+    assert got.base_target == 0.6 and own.base_target != 0.6
     failed = _cheapest_result("free_air", Target("hourly", 0.57), None, [other])
     assert failed is not None and np.isnan(failed.lp_target) and failed.iterations == []
     assert _cheapest_result("free_air", Target("hourly", 0.58), own, [other]) is own  # other does not meet 58 %
+
+
+def test_of_equal_bases_a_point_keeps_its_own_round():
+    """The cost-optimal base meets every target below its share and every search returns it: a
+    frontier point gets its own round, not the first target's (which would mark it as another
+    search's base)."""
+    lp = LPResult(base={"pv_mw": 10.0}, objective=5.0, cost={}, hourly={}, status="optimal", target_slack=0.1)
+    check = {"cost": 100.0, "shares": {"hourly": 0.651}, "figures": {}, "hourly": {}}
+    first = Checked(0.5, lp, check, 0.651, sized_for=Target("hourly", 0.5))
+    own = Checked(0.55, lp, check, 0.651, sized_for=Target("hourly", 0.55))
+    assert sizing.cheapest([first, own], Target("hourly", 0.55)) is own
+    assert sizing.cheapest([first, own], Target("hourly", 0.6)) is first
+
+
+def _frontier(targets, achieved, base_target, pv, cost) -> xr.Dataset:
+    """A one-design frontier Dataset as :func:`pareto` writes it, from its points' figures."""
+    n = len(targets)
+    values = {k: np.full(n, 1.0) for k in sizing._RESULT_VARS}
+    values.update(achieved=achieved, base_target=base_target, pv_mw=pv, cost=cost)
+    ds = xr.Dataset(
+        {k: (("design", "target"), np.asarray(v, dtype=float)[None, :]) for k, v in values.items()},
+        coords={"design": ["free_air"], "target": np.asarray(targets, dtype=float)},
+        attrs={"target_kind": "hourly", "representative_days": 36},
+    )
+    mc = np.full((1, n), np.nan)
+    mc[0, 1:] = np.diff(np.asarray(cost, dtype=float)) / (np.diff(targets) / 0.01)
+    ds["marginal_cost"] = (("design", "target"), mc)
+    ds["last_unit_cost"] = ("design", [0.0])
+    return ds
+
+
+def test_a_frontier_point_with_a_higher_targets_base_says_so():
+    """The newcomer's Minning frontier (tracking PV, 96–99 %): the 97, 98 and 99 % points are one
+    base, sized for 99 % on the full year (99.0 %, 196.12 M CNY/yr), cheaper than the bases the
+    representative days sized for 97 % (196.48) and 98 % (201.45). The table showed 99.0 % at the
+    97 % point without a word, and named only 98 % as a fall of the marginal cost, with the reason
+    of a fall between different bases."""
+    ds = _frontier(
+        [0.96, 0.97, 0.98, 0.99],
+        [0.9607, 0.9900, 0.9900, 0.9900],
+        [0.96, 0.99, 0.99, 0.99],
+        [290.0, 313.9, 313.9, 313.9],
+        [176.85e6, 196.12e6, 196.12e6, 196.12e6],
+    )
+    rows, _, note = sizing.frontier_rows(ds)
+    assert [r[5] for r in rows] == [
+        "96.1 %",
+        "99.0 % (base from the 99.0 % search)",
+        "99.0 % (base from the 99.0 % search)",
+        "99.0 %",
+    ]
+    assert "beyond the band (0.2 points) above the target (free_air at 97.0 % (99.0 %), 98.0 % (99.0 %))" in note
+    assert "the marginal cost falls to 0 (free_air at 98.0 %): the point has the previous point's base" in note
+    assert "falls (free_air" not in note
+    assert "a base the LP sized on representative days" not in note
+    assert falling_marginal(ds) == {"free_air": [0.98]}  # the API still lists every fall
+    older = sizing.frontier_rows(ds.drop_vars("base_target"))  # a frontier.nc written before base_target
+    assert [r[5] for r in older[0]] == ["96.1 %", "99.0 %", "99.0 %", "99.0 %"] and "falls to 0" in older[2]
+    # a fall between different bases keeps its reason
+    ds["base_target"][0, :] = ds["target"].values
+    ds["pv_mw"][0, :] = [290.0, 300.0, 310.0, 320.0]
+    ds["cost"][0, :] = [176.0e6, 186.0e6, 190.0e6, 200.0e6]
+    ds["achieved"][0, :] = [0.961, 0.971, 0.981, 0.991]
+    ds["marginal_cost"][0, 1:] = [10.0e6, 4.0e6, 10.0e6]
+    note = sizing.frontier_rows(ds)[2]
+    assert "falls to 0" not in note and "beyond the band" not in note
+    assert (
+        "the marginal cost falls (free_air at 98.0 %): each point is the engine's full-year cost of a base the LP"
+        in note
+    )
+
+
+def test_a_representative_days_base_the_engine_rates_lower_says_to_check_it(short_year, qingyang_size):
+    """The newcomer's single sizing `--target hourly:0.98` (Minning, tracking PV) answered 98.1 % for
+    201.45 M CNY/yr, 2.7 % more than the answer for 99 % (196.12, sized on the full year) and
+    without a word; its representative days rated its base 1.0 point above the engine's year.
+
+    On the toy year at 95 % the representative days rate their base 1.6 points above the engine's
+    year, and the full-year LP sizes a cheaper base for the same target; the answer says to check
+    it. Where the engine's share is above the LP's (Qingyang at 85 %) it says nothing."""
+    sc, wx = short_year
+    reduced = SizingParams(representative_days=6)
+    r = size_design(sizing_inputs(sc, reduced, weather=wx), 0, Target("hourly", 0.95), reduced)
+    assert r.lp_target - r.achieved > sizing.OVERRATED
+    assert "rate this base" in r.note and "check it with --rep-days 0" in r.note
+    full = SizingParams(representative_days=0)
+    f = size_design(sizing_inputs(sc, full, weather=wx), 0, Target("hourly", 0.95), full)
+    assert f.cost < r.cost and "rate this base" not in f.note
+    inp, sp = qingyang_size
+    q = size_design(inp, 0, Target("hourly", 0.85), sp)
+    assert q.achieved > q.lp_target and "rate this base" not in q.note
 
 
 @settings(max_examples=60, deadline=None)
