@@ -13,7 +13,7 @@ import math
 from numbers import Integral
 from typing import Self, SupportsFloat
 
-__all__ = ["Explained", "Overflow", "Typed", "given", "number", "read_float", "read_typed", "span"]
+__all__ = ["Explained", "Overflow", "Typed", "TypedInt", "given", "number", "read_float", "read_typed", "span"]
 
 _PLAIN_BELOW = 100_000
 """Whole numbers from here on get thousands separators (2,147,483,647); below it they do not
@@ -49,7 +49,7 @@ def number(value: SupportsFloat, grouped: bool = True, *, quantity: bool = False
     >>> number(30000, quantity=True), number(30000), number(1.08, quantity=True)
     ('30,000', '30000', '1.08')
     """
-    if isinstance(value, Typed) and not grouped:
+    if isinstance(value, Typed | TypedInt) and not grouped:
         return value.text
     dtype = getattr(value, "dtype", None)  # a numpy scalar (no numpy import here)
     if isinstance(value, bool) or getattr(dtype, "kind", "") == "b":
@@ -107,6 +107,8 @@ def given(value: object, limit: int = GIVEN_CHARS) -> str:
 
 
 def _given(value: object) -> str:
+    if isinstance(value, Typed | TypedInt):
+        return value.text
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -154,6 +156,21 @@ class Typed(float):
 
     def __reduce__(self) -> tuple[type[Typed], tuple[str]]:
         return Typed, (self.text,)
+
+
+class TypedInt(int):
+    """A whole number as a user typed it (``1_000``, ``+5``, ``0x10`` in TOML): an int that keeps
+    its text, as :class:`Typed` keeps a float's. A parameter stores ``int(value)``."""
+
+    text: str
+
+    def __new__(cls, text: str, value: int) -> TypedInt:
+        self = super().__new__(cls, value)
+        self.text = text.strip()
+        return self
+
+    def __reduce__(self) -> tuple[type[TypedInt], tuple[str, int]]:
+        return TypedInt, (self.text, int(self))
 
 
 def read_typed(text: str) -> float:
