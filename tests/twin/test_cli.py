@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -1517,3 +1520,48 @@ def test_sweep_of_one_case_says_case(tmp_path, capsys):
     args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5", "-o", str(out)]
     assert cli.main(args) == 0
     assert capsys.readouterr().out.splitlines()[-1] == f"1 case; every KPI in {out}"
+
+
+@pytest.mark.slow
+def test_ctrl_c_under_a_local_cluster_is_one_line_and_keeps_the_finished_blocks(tmp_path):
+    """SIGINT to the process group, as a terminal's Ctrl-C sends it, once a block is written: each
+    Dask worker died of its own KeyboardInterrupt and printed its traceback (≈ 99 lines). Now the
+    workers ignore it and the study's process says one line, exit 130, the blocks kept."""
+    pytest.importorskip("dask.distributed")
+    exe = shutil.which("twin", path=str(Path(sys.executable).parent))
+    cmd = [exe] if exe else [sys.executable, "-m", "twin.cli"]
+    grid = "facility.utilisation=0.2:1:0.0005"  # 1,601 one-case blocks: still running when one is written
+    out, ckpt = tmp_path / "ck.nc", tmp_path / "ck.nc.checkpoint"
+    study = [
+        "sweep",
+        "--site",
+        "qingyang",
+        "--cooling",
+        "free_air",
+        "--grid",
+        grid,
+        "--block",
+        "1",
+        "--kernel",
+        "reference",
+    ]
+    p = subprocess.Popen(
+        [*cmd, *study, "--workers", "2", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    try:
+        while p.poll() is None and not any(ckpt.glob("block-*.npz")):
+            time.sleep(0.05)
+        os.killpg(p.pid, signal.SIGINT)
+        _, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    kept = len(list(ckpt.glob("block-*.npz")))
+    assert p.returncode == 130 and not out.exists()
+    assert err == f"twin: interrupted; {kept} of 1601 blocks kept in {ckpt}; run the same command to resume\n"
+    assert kept >= 1
