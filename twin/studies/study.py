@@ -450,12 +450,12 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
             raise ClusterError(f"--scheduler = {scheduler!r}: {exc}; give tcp://host:port") from None
         except MemoryError:  # Dask read another protocol's bytes as a frame length
             raise ClusterError(f"--scheduler {scheduler} is not a Dask scheduler") from None
-        with client:
+        with _QuietClose() as quiet, client, quiet.on_interrupt():  # the client closes before quiet restores
             yield client
         return
     with contextlib.ExitStack() as stack:
         quiet = stack.enter_context(_QuietClose())  # entered first, left last: once the cluster is closed
-        try:
+        with quiet.on_interrupt():
             with _children_deaf_to_sigint():
                 lc = stack.enter_context(
                     LocalCluster(
@@ -475,9 +475,6 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
             client.run(keep_freed_memory)  # processes this cluster owns: as the CLI does for its own
             client.run(_one_task_at_a_time)  # one thread each: a task may pause the collector (_task)
             yield client
-        except KeyboardInterrupt:
-            quiet.now()
-            raise
 
 
 @contextlib.contextmanager
@@ -531,6 +528,15 @@ class _QuietClose:
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
             self.undo.append(functools.partial(signal.signal, signal.SIGINT, previous))
+
+    @contextlib.contextmanager
+    def on_interrupt(self) -> Iterator[None]:
+        """:meth:`now` when a KeyboardInterrupt leaves the block."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.now()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         while self.undo:

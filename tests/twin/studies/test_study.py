@@ -79,6 +79,35 @@ def test_local_cluster_of_two_workers_equals_the_serial_run():
     xr.testing.assert_identical(dask_q, serial_q)
 
 
+def test_a_local_clusters_workers_ignore_sigint_and_an_interrupt_closes_it_quietly():
+    """A terminal's Ctrl-C reaches the workers too: each died of its own KeyboardInterrupt with a
+    traceback. They ignore SIGINT; after a KeyboardInterrupt Dask's logging is silenced while the
+    cluster closes, and this process's SIGINT handler and log levels are as they were after it."""
+    pytest.importorskip("dask.distributed")
+    import logging
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    names = ("distributed", "tornado", "asyncio")
+    levels = [logging.getLogger(n).level for n in names]
+    seen = []
+    with pytest.raises(KeyboardInterrupt), cluster(workers=1) as client:
+        assert handler not in (signal.SIG_IGN, None)  # this process still acts on Ctrl-C
+        assert signal.getsignal(signal.SIGINT) is handler
+        assert list(client.run(signal.getsignal, signal.SIGINT).values()) == [signal.SIG_IGN]
+        close = client.close
+
+        def closing(*args, **kwargs):
+            seen.append(logging.getLogger("distributed").isEnabledFor(logging.CRITICAL))
+            return close(*args, **kwargs)
+
+        client.close = closing
+        raise KeyboardInterrupt
+    assert seen == [False]  # silenced while the client closed
+    assert signal.getsignal(signal.SIGINT) is handler
+    assert [logging.getLogger(n).level for n in names] == levels
+
+
 def test_unreachable_scheduler_is_one_clear_error(capsys, tmp_path):
     pytest.importorskip("dask.distributed")
     with (
