@@ -1484,14 +1484,15 @@ def _study_output(args: argparse.Namespace, stem: str, sc: Any) -> Path:
 
 @contextlib.contextmanager
 def _resumable(out: Path) -> Iterator[None]:
-    """On Ctrl-C, say where the finished blocks are and how to resume."""
+    """On Ctrl-C, say where the finished blocks are and how to resume (the words of the interrupt,
+    which :func:`_main` prints in its one line; :func:`twin.studies.study.run_blocks` counts them)."""
     try:
         yield
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         ckpt = out.with_name(out.name + ".checkpoint")
-        if ckpt.is_dir():
-            print(f"twin: finished blocks are kept in {ckpt}; run the same command to resume", file=sys.stderr)
-        raise
+        if exc.args or not ckpt.is_dir():
+            raise
+        raise KeyboardInterrupt(f"finished blocks are kept in {ckpt}; run the same command to resume") from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -1775,7 +1776,7 @@ def _number_in(kind: type, lo: float, hi: float | None, *, bounded: bool = True)
 
 
 def _scheduler(text: str) -> str:
-    """An argparse type: a Dask scheduler's address, tcp://HOST:PORT or tls://HOST:PORT with a
+    """An argparse type: a Dask scheduler's address, tcp://HOST:PORT with a
     port 1 … 65535 (:func:`twin.studies.study.scheduler_address`); whether one answers there is
     asked when the study starts."""
     from twin.studies.study import ClusterError, scheduler_address
@@ -2226,9 +2227,9 @@ def _main(argv: Sequence[str] | None) -> int:
         if not _study_memory(exc):
             return _internal(exc)
         return _error("out of memory; use fewer cases, or twin.annual_kpis for a large sweep")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _WARNINGS.say()
-        print("twin: interrupted", file=sys.stderr)
+        print(f"twin: interrupted{f'; {exc}' if str(exc) else ''}", file=sys.stderr)
         return 130
     except Exception as exc:  # a defect of the twin, not of the input
         return _internal(exc)

@@ -13,7 +13,18 @@ import math
 from numbers import Integral
 from typing import Self, SupportsFloat
 
-__all__ = ["BEYOND_LARGEST", "Explained", "Overflow", "Typed", "given", "number", "read_float", "read_typed", "span"]
+__all__ = [
+    "BEYOND_LARGEST",
+    "Explained",
+    "Overflow",
+    "Typed",
+    "TypedInt",
+    "given",
+    "number",
+    "read_float",
+    "read_typed",
+    "span",
+]
 
 _PLAIN_BELOW = 100_000
 """Whole numbers from here on get thousands separators (2,147,483,647); below it they do not
@@ -54,7 +65,7 @@ def number(value: SupportsFloat, grouped: bool = True, *, quantity: bool = False
     >>> number(1.0984, places=3), number(28598.4, quantity=True, places=0), number(999.96, quantity=True, places=1)
     ('1.098', '28,598', '1,000.0')
     """
-    if isinstance(value, Typed) and not grouped:
+    if isinstance(value, Typed | TypedInt) and not grouped:
         return value.text
     dtype = getattr(value, "dtype", None)  # a numpy scalar (no numpy import here)
     if isinstance(value, bool) or getattr(dtype, "kind", "") == "b":
@@ -119,6 +130,8 @@ def given(value: object, limit: int = GIVEN_CHARS) -> str:
 
 
 def _given(value: object) -> str:
+    if isinstance(value, Typed | TypedInt):
+        return value.text
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -170,6 +183,21 @@ class Typed(float):
 
     def __reduce__(self) -> tuple[type[Typed], tuple[str]]:
         return Typed, (self.text,)
+
+
+class TypedInt(int):
+    """A whole number as a user typed it (``1_000``, ``+5``, ``0x10`` in TOML): an int that keeps
+    its text, as :class:`Typed` keeps a float's. A parameter stores ``int(value)``."""
+
+    text: str
+
+    def __new__(cls, text: str, value: int) -> TypedInt:
+        self = super().__new__(cls, value)
+        self.text = text.strip()
+        return self
+
+    def __reduce__(self) -> tuple[type[TypedInt], tuple[str, int]]:
+        return TypedInt, (self.text, int(self))
 
 
 def read_typed(text: str) -> float:

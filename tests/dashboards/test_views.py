@@ -43,7 +43,7 @@ def test_apply_toml_gives_the_cli_message(tmp_path, capsys, example):
     assert main(["run", str(f), "--no-output"]) == 2
     cli = capsys.readouterr().err.strip()
     assert cli == f"twin: error: {f}: " + msg.removeprefix("scenario: ")
-    assert "facility.utilisation = 7 is out of range" in msg
+    assert "facility.utilisation = 7.0 is out of range" in msg  # as typed in the editor
 
 
 def test_apply_toml_round_trips_and_reports_syntax(example):
@@ -1192,7 +1192,7 @@ def test_the_chinese_page_says_the_engine_s_common_errors_in_chinese(example):
     cases = [
         (
             text.replace("utilisation = 0.7", "utilisation = 7.0"),
-            "错误: scenario: facility.utilisation = 7 超出范围；允许 0 … 1",
+            "错误: scenario: facility.utilisation = 7.0 超出范围；允许 0 … 1",
         ),
         (
             text.replace("utilisation = 0.7", 'utilisation = "x"'),
@@ -1213,7 +1213,7 @@ def test_the_chinese_page_says_the_engine_s_common_errors_in_chinese(example):
         (text.replace('"yinchuan"', '"atlantis"'), "错误: 未知站点 'atlantis'；已知站点："),
         (
             _swept(text, '"facility.utilisation" = [0.5, 7.0]'),
-            "错误: scenario: sweep facility.utilisation: facility.utilisation = 7 超出范围；允许 0 … 1",
+            "错误: scenario: sweep facility.utilisation: facility.utilisation = 7.0 超出范围；允许 0 … 1",
         ),
     ]
     for toml, zh in cases:

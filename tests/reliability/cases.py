@@ -1818,6 +1818,16 @@ def polish8_cases() -> list[Case]:
             names=("--scheduler", "tcp://", "tcp://host:port"),
         ),
         Case(
+            "options/sweep-scheduler-tls",
+            [*SWEEP, "--scheduler", "tls://127.0.0.1:8097"],
+            names=("--scheduler", "tls://127.0.0.1:8097", "not supported", "tcp://host:port"),
+        ),
+        Case(
+            "options/ensemble-scheduler-tls",
+            [*ENSEMBLE, "--scheduler", "tls://127.0.0.1:8097"],
+            names=("--scheduler", "tls://127.0.0.1:8097", "not supported", "tcp://host:port"),
+        ),
+        Case(
             "outputs/sweep-out-dir-is-a-file",
             [*SWEEP, "--out-dir", "f"],
             names=("--out-dir", "f", "cannot create"),
@@ -1857,6 +1867,16 @@ def polish8_cases() -> list[Case]:
             "options/set-seed-huge",
             [*QUICK, "--set", "weather.seed=99999999999"],
             names=("weather.seed", "99999999999", "0 … 2,147,483,647"),
+        ),
+        Case(
+            "options/set-number-as-typed",
+            [*QUICK, "--set", "heat_reuse.demand_base_kw=1e9"],
+            names=("heat_reuse.demand_base_kw = 1e9 is out of range", "10,000,000 kW"),
+        ),
+        Case(
+            "options/set-whole-number-as-typed",
+            [*QUICK, "--set", "weather.seed=-1_000"],
+            names=("weather.seed = -1_000 is out of range", "0 … 2,147,483,647"),
         ),
         Case(
             "options/set-true-for-a-number",

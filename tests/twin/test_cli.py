@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -651,9 +654,39 @@ def test_parameter_bounds_are_written_in_full(capsys):
     assert cli.main([*quick, "--set", "weather.seed=99999999999"]) == 2
     assert "weather.seed = 99999999999 is out of range; allowed 0 … 2,147,483,647\n" in capsys.readouterr().err
     assert cli.main([*quick, "--set", "facility.it_capacity_kw=1e12"]) == 2
-    assert "it_capacity_kw = 1000000000000 is out of range; allowed 0.1 … 10,000,000 kW, or racks and " in (
+    assert "it_capacity_kw = 1e12 is out of range; allowed 0.1 … 10,000,000 kW, or racks and " in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("heat_reuse.demand_base_kw", "1e9"),
+        ("heat_reuse.demand_base_kw", "2e7"),
+        ("heat_reuse.demand_base_kw", "-1e3"),
+        ("heat_reuse.demand_base_kw", "1.5E+07"),
+        ("heat_reuse.demand_base_kw", "-1_000"),
+        ("weather.seed", "-1_000"),
+        ("weather.seed", "+3_000_000_000"),
+        ("weather.seed", "0xffffffffff"),
+    ],
+)
+def test_a_refused_number_is_repeated_as_typed_in_set_and_in_a_scenario_file(capsys, tmp_path, field, typed):
+    """``--set heat_reuse.demand_base_kw=1e9`` was said as ``= 1000000000``, ``-1_000`` as ``-1000``:
+    a number a user typed, in ``--set`` or in a scenario file (TOML), is repeated as typed."""
+    section, name = field.rsplit(".", 1)
+    quick = ["run", "--site", "karamay", "--cooling", "immersion_1p", "--no-output"]
+    assert cli.main([*quick, "--set", f"{field}={typed}"]) == 2
+    err = capsys.readouterr().err
+    assert f"{field} = {typed} is out of range; allowed " in err and err.count("\n") == 1
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'site = "karamay"\ndesign = "immersion_1p"\n[{section}]\n{name} = {typed}\n')
+    if "_" in typed or typed.startswith(("+", "0x")):  # a TOML integer: tomllib keeps no text of it
+        return
+    assert cli.main(["run", str(scenario), "--no-output"]) == 2
+    err = capsys.readouterr().err
+    assert f"{field} = {typed} is out of range; allowed " in err and err.count("\n") == 1
 
 
 def test_compare_takes_site_as_sweep_does_and_sites_as_its_alias(capsys):
@@ -1487,3 +1520,48 @@ def test_sweep_of_one_case_says_case(tmp_path, capsys):
     args = ["sweep", "--site", "karamay", "--cooling", "free_air", "--grid", "facility.utilisation=0.5", "-o", str(out)]
     assert cli.main(args) == 0
     assert capsys.readouterr().out.splitlines()[-1] == f"1 case; every KPI in {out}"
+
+
+@pytest.mark.slow
+def test_ctrl_c_under_a_local_cluster_is_one_line_and_keeps_the_finished_blocks(tmp_path):
+    """SIGINT to the process group, as a terminal's Ctrl-C sends it, once a block is written: each
+    Dask worker died of its own KeyboardInterrupt and printed its traceback (≈ 99 lines). Now the
+    workers ignore it and the study's process says one line, exit 130, the blocks kept."""
+    pytest.importorskip("dask.distributed")
+    exe = shutil.which("twin", path=str(Path(sys.executable).parent))
+    cmd = [exe] if exe else [sys.executable, "-m", "twin.cli"]
+    grid = "facility.utilisation=0.2:1:0.0005"  # 1,601 one-case blocks: still running when one is written
+    out, ckpt = tmp_path / "ck.nc", tmp_path / "ck.nc.checkpoint"
+    study = [
+        "sweep",
+        "--site",
+        "qingyang",
+        "--cooling",
+        "free_air",
+        "--grid",
+        grid,
+        "--block",
+        "1",
+        "--kernel",
+        "reference",
+    ]
+    p = subprocess.Popen(
+        [*cmd, *study, "--workers", "2", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    try:
+        while p.poll() is None and not any(ckpt.glob("block-*.npz")):
+            time.sleep(0.05)
+        os.killpg(p.pid, signal.SIGINT)
+        _, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    kept = len(list(ckpt.glob("block-*.npz")))
+    assert p.returncode == 130 and not out.exists()
+    assert err == f"twin: interrupted; {kept} of 1601 blocks kept in {ckpt}; run the same command to resume\n"
+    assert kept >= 1

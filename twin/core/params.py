@@ -266,6 +266,7 @@ class Params:
                 raise ConfigError(f"{name} must be a whole number, got {given(value)}{allowed}").explained(
                     "not_whole", field=name, value=given(value), allowed=bounds
                 )
+            value = int(value)  # a TypedInt's text is for the message only
         elif kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{name} must be a number, got {given(value)}{allowed}").explained(

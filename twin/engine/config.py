@@ -58,7 +58,7 @@ from twin.building.cooling import DESIGNS, get_design
 from twin.building.electrical import ElectricalParams
 from twin.building.heat_reuse import HeatReuseParams
 from twin.building.it_load import ITParams
-from twin.core.fmt import given, read_float
+from twin.core.fmt import TypedInt, given, read_typed
 from twin.core.io import atomic_write
 from twin.core.params import ConfigError, Params, param, repeated
 from twin.core.runtime import check_cases
@@ -776,9 +776,11 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ConfigError(f"--set {text!r}: write SECTION.NAME=VALUE, e.g. facility.it_capacity_kw=50000")
     raw = raw.strip()
     try:
-        value = tomllib.loads(f"v = {raw}", parse_float=read_float)["v"]
+        value = tomllib.loads(f"v = {raw}", parse_float=read_typed)["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    if type(value) is int and raw != str(value):  # 1_000, +5, 0x10: a message repeats it as typed
+        value = TypedInt(raw, value)
     section, _, name = key.rpartition(".")
     if name == "preset" and section in _BY_PATH and _BY_PATH[section].presets:
         return key, value
@@ -857,7 +859,7 @@ def scenario_from_text(text: str, where: str = "scenario") -> Scenario:
     (``ConfigError``, every message starting with ``where``) when it is not TOML, when it is
     empty or holds only comments, or when a value is not allowed."""
     try:
-        data = tomllib.loads(text, parse_float=read_float)
+        data = tomllib.loads(text, parse_float=read_typed)
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"\(at (?:line (\d+), column (\d+)|end of document)\)", str(exc))
         err = ConfigError(f"not valid TOML: {exc}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import io
 import json
@@ -339,12 +340,18 @@ class Progress:
         self.stream.flush()
 
 
-def scheduler_address(text: str) -> tuple[str, str, int]:
-    """(scheme, host, port) of a ``--scheduler`` value, ``tcp://HOST:PORT`` or ``tls://HOST:PORT``
-    (an IPv6 host in brackets); :class:`ClusterError` naming the value otherwise (no port, or a port
-    outside 1 … 65535: TCP's range, as ``twin dash --port`` checks)."""
+def scheduler_address(text: str) -> tuple[str, int]:
+    """(host, port) of a ``--scheduler`` value, ``tcp://HOST:PORT`` (an IPv6 host in brackets);
+    :class:`ClusterError` naming the value otherwise (another scheme, no port, or a port outside
+    1 … 65535: TCP's range, as ``twin dash --port`` checks). ``tls://`` is refused: Dask connects
+    over TLS only with a security configuration (certificates), which the twin does not take."""
     scheme, sep, rest = text.partition("://")
-    if not sep or scheme not in ("tcp", "tls"):
+    if sep and scheme == "tls":
+        raise ClusterError(
+            f"--scheduler = {text!r}: tls:// is not supported (it needs certificates, which the twin does not "
+            "take); give tcp://host:port"
+        )
+    if not sep or scheme != "tcp":
         raise ClusterError(f"--scheduler = {text!r} must look like tcp://host:port")
     host, colon, port = rest.rpartition(":")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
@@ -352,7 +359,7 @@ def scheduler_address(text: str) -> tuple[str, str, int]:
         raise ClusterError(f"--scheduler = {text!r} must look like tcp://host:port (a host and a port number)")
     if not 1 <= int(port) <= 65535:
         raise ClusterError(f"--scheduler = {text!r}: port {port} is outside 1 … 65535")
-    return scheme, host, int(port)
+    return host, int(port)
 
 
 _DASK_FRAMES_MAX = 64
@@ -432,9 +439,7 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
     except ImportError:
         raise ClusterError("Dask is not installed: pip install 'dask[distributed]'") from None
     if scheduler is not None and address is not None:
-        scheme, host, port = address
-        if scheme == "tcp":  # tls:// speaks TLS first: Dask's own connect tells
-            _probe_scheduler(scheduler, host, port, timeout_s)
+        _probe_scheduler(scheduler, *address, timeout_s)
         try:
             client = Client(scheduler, timeout=f"{timeout_s}s")
         except (OSError, TimeoutError) as exc:
@@ -445,27 +450,97 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
             raise ClusterError(f"--scheduler = {scheduler!r}: {exc}; give tcp://host:port") from None
         except MemoryError:  # Dask read another protocol's bytes as a frame length
             raise ClusterError(f"--scheduler {scheduler} is not a Dask scheduler") from None
-        with client:
+        with _QuietClose() as quiet, client, quiet.on_interrupt():  # the client closes before quiet restores
             yield client
         return
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",  # the HTTP servers too: never on a public interface
-            worker_dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
-            env={"TWIN_THREADS": "1"},
-        ) as lc,
-        Client(lc) as client,
-    ):
-        from twin.core.runtime import keep_freed_memory
+    with contextlib.ExitStack() as stack:
+        quiet = stack.enter_context(_QuietClose())  # entered first, left last: once the cluster is closed
+        with quiet.on_interrupt():
+            with _children_deaf_to_sigint():
+                lc = stack.enter_context(
+                    LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address="127.0.0.1:0",  # the HTTP servers too: never on a public interface
+                        worker_dashboard_address="127.0.0.1:0",
+                        silence_logs=logging.ERROR,
+                        env={"TWIN_THREADS": "1"},
+                    )
+                )
+            client = stack.enter_context(Client(lc))
+            from twin.core.runtime import keep_freed_memory
 
-        client.run(keep_freed_memory)  # processes this cluster owns: as the CLI does for its own
-        client.run(_one_task_at_a_time)  # one thread each: a task may pause the collector (_task)
-        yield client
+            client.run(keep_freed_memory)  # processes this cluster owns: as the CLI does for its own
+            client.run(_one_task_at_a_time)  # one thread each: a task may pause the collector (_task)
+            yield client
+
+
+@contextlib.contextmanager
+def _children_deaf_to_sigint() -> Iterator[None]:
+    """SIGINT ignored in this process while the block runs, so that the processes started in it (a
+    local cluster's workers) inherit it ignored (an ignored signal stays ignored across exec, and
+    Python then leaves it so) and never act on it.
+
+    A terminal's Ctrl-C goes to the whole process group: each worker died of its own
+    KeyboardInterrupt and printed its traceback, and the scheduler logged the workers' lost
+    data. The study's process alone acts on it and closes the cluster. A Ctrl-C while the
+    cluster starts is not acted on (a blocked signal is not inherited by the workers: their
+    start resets the mask). The main thread only; the previous handler is restored on exit.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _QuietClose:
+    """Dask's logging silenced and SIGINT ignored from :meth:`now` (a KeyboardInterrupt) until the
+    block is left (the cluster closed): a Ctrl-C ends a study with the CLI's one line, not Dask's
+    log of the workers and tasks it is told to drop, and a second Ctrl-C does not break off the
+    closing. Everything is as it was on leaving."""
+
+    LOGGERS = ("distributed", "tornado", "asyncio")
+
+    def __init__(self) -> None:
+        self.undo: list[Callable[[], Any]] = []
+
+    def __enter__(self) -> _QuietClose:
+        return self
+
+    def now(self) -> None:
+        import logging
+        import signal
+        import threading
+
+        for name in self.LOGGERS:
+            logger = logging.getLogger(name)
+            self.undo.append(functools.partial(logger.setLevel, logger.level))
+            logger.setLevel(logging.CRITICAL + 1)
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            self.undo.append(functools.partial(signal.signal, signal.SIGINT, previous))
+
+    @contextlib.contextmanager
+    def on_interrupt(self) -> Iterator[None]:
+        """:meth:`now` when a KeyboardInterrupt leaves the block."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.now()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        while self.undo:
+            self.undo.pop()()
 
 
 _ONE_TASK_AT_A_TIME = [False]
@@ -572,7 +647,14 @@ def run_blocks(
             finally:
                 client.cancel(futures)
 
-    compute(todo)
+    try:
+        compute(todo)
+    except KeyboardInterrupt as exc:  # said in one line by the CLI: "twin: interrupted; 3 of 153 blocks kept …"
+        if checkpoint is None or exc.args:
+            raise
+        raise KeyboardInterrupt(
+            f"{count} of {len(blocks)} blocks kept in {checkpoint.path}; run the same command to resume"
+        ) from None
     if loaded:  # the variables every block has: a computed block's, else most loaded blocks'
         sets = [frozenset(r or ()) for r in results]
         ref = [v for i, v in enumerate(sets) if i not in loaded] or [sets[i] for i in loaded]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from twin.core.fmt import number, read_float
+from twin.core.fmt import TypedInt, number, read_float, read_typed
 from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError, repeated
 from twin.core.runtime import MAX_CASES, ResourceError
@@ -58,12 +58,16 @@ def _value(text: str) -> Any:
     t = text.strip()
     if t.lower() in ("true", "false"):
         return t.lower() == "true"
-    for kind in (int, read_float):
-        try:
-            return kind(t)
-        except ValueError:
-            pass
-    return t
+    try:
+        n = int(t)
+    except ValueError:
+        pass
+    else:
+        return n if t == str(n) else TypedInt(t, n)  # 1_000, +5: a message repeats it as typed
+    try:
+        return read_typed(t)  # 1e9 in a message, not 1000000000
+    except ValueError:
+        return t
 
 
 def parse_grid(spec: str) -> tuple[str, tuple[Any, ...]]:

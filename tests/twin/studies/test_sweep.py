@@ -554,3 +554,21 @@ def test_a_case_list_beyond_the_bound_of_cases_is_refused_before_its_rows_become
         "twin: error: --list cases.csv: 6 rows make 12 cases (2 per row: one per site and design); at most 10 per "
         "study, as for a grid: split the list into several files\n"
     )
+
+
+def test_a_grid_or_list_value_is_refused_as_typed(capsys, tmp_path):
+    """``--grid heat_reuse.demand_base_kw=1e9`` was refused as ``= 1000000000``; the values are the
+    numbers they were (a study's cases and fingerprint unchanged), their text kept for messages."""
+    from twin.core.fmt import number
+
+    _, values = parse_grid("heat_reuse.demand_base_kw=1e9,1_000,5,0.5")
+    assert values == (1e9, 1000, 5, 0.5) and type(values[2]) is int
+    assert [number(v, grouped=False) for v in values] == ["1e9", "1_000", "5", "0.5"]
+    study = ["sweep", "--site", "karamay", "--cooling", "free_air", "-o", str(tmp_path / "s.nc")]
+    assert cli.main([*study, "--grid", "heat_reuse.demand_base_kw=2e7,5"]) == 2
+    assert "heat_reuse.demand_base_kw = 2e7 is out of range; allowed 0 … 10,000,000 kW\n" in capsys.readouterr().err
+    (tmp_path / "c.csv").write_text("heat_reuse.demand_base_kw\n5\n-1e3\n")
+    assert cli.main([*study, "--list", str(tmp_path / "c.csv")]) == 2
+    assert "c.csv:3: sweep heat_reuse.demand_base_kw: heat_reuse.demand_base_kw = -1e3 is out of range" in (
+        capsys.readouterr().err
+    )
