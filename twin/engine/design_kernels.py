@@ -573,19 +573,22 @@ def air_states(wx: Any, sets: list[dict[str, Any]]) -> list[np.ndarray]:
     st = free_air_state(wx, sets[0])
     base = _air_state(wx, sets[0], st)[0]
     nt = np.shape(wx["t_db"])[-1]
-    hours = warm_hours(st)
-    alike = len(sets) == 1 or hours.size == 0
-    out = np.empty((1 if alike else len(sets), len(base), nt))  # every set's matrix, C-contiguous, in one buffer
+    S = np.empty((len(base), nt))
     for k, row in enumerate(base):
-        out[:, k] = np.reshape(np.broadcast_to(row, (1, nt)), -1)
-    if alike:
-        return [out[0]] * len(sets)
+        S[k] = np.reshape(np.broadcast_to(row, (1, nt)), -1)
+    hours = warm_hours(st)
+    if len(sets) == 1 or hours.size == 0:
+        return [S] * len(sets)
     stacked = {**sets[0], **{k: np.concatenate([np.reshape(s[k], (1, 1)) for s in sets[1:]]) for k in EVAPORATIVE}}
     sub = {k: at_hours(v, hours) for k, v in wx.items()}
     warm = _air_state(sub, stacked, free_air_state(sub, stacked), own_rows=True)[0]
-    for k, row in enumerate(warm):
-        out[1:, k, hours] = row  # (set, hour), or one row for every set
-    return list(out)
+    W = np.stack([np.broadcast_to(row, (len(sets) - 1, hours.size)) for row in warm], axis=1)  # (set, state, hour)
+    out = [S]
+    for Wj in W:
+        Sj = S.copy()
+        Sj[:, hours] = Wj
+        out.append(Sj)
+    return out
 
 
 def air_part_states(block: Block, sets: list[dict[str, Any]]) -> list[np.ndarray | None]:

@@ -771,7 +771,9 @@ def run_kernel_parts(
         Up, instp = cut(U_all, lo, hi), cut(inst_all, lo, hi)
         cp = np.ascontiguousarray(instp * Up)  # the part's compute (time or 1, case or 1): no batch-wide array
         price, clean = cut(g.price, lo, hi), cut(g.clean, lo, hi)
-        done = []
+        p_all = np.empty((nt, mp)) if want_hourly else None
+        acc_all = np.empty((len(ACC_NAMES), mp))
+        peaks_all = np.empty((n_months, mp))
         for idx, S in state_groups(state, mp, nt):
             whole = idx.size == mp
             sub = Pp if whole else np.ascontiguousarray(Pp[:, idx])
@@ -793,20 +795,14 @@ def run_kernel_parts(
             acc[A_DIST] = sub[R_DIST] * acc[A_IT]  # p_dist = d p_it each hour
             acc[A_FAC] = acc[A_IT] + acc[A_COOL] + acc[A_UPS] + acc[A_DIST] + acc[A_TR] + acc[A_MISC]
             acc[A_COMPUTE] = _year_sum(cols(cp), nt)
-            done.append((idx, acc, peaks, p_out))
-        if len(done) == 1:  # the part's cases share one state: its arrays are the part's
-            _, acc_all, peaks_all, p_all = done[0]
-        else:
-            acc_all, peaks_all = np.empty((len(ACC_NAMES), mp)), np.empty((n_months, mp))
-            p_all = np.empty((nt, mp) if want_hourly else (1, 1))
-            for idx, acc, peaks, p_out in done:
-                acc_all[:, idx], peaks_all[:, idx] = acc, peaks
-                if want_hourly:
-                    p_all[:, idx] = p_out
+            acc_all[:, idx] = acc
+            peaks_all[:, idx] = peaks
+            if p_all is not None:
+                p_all[:, idx] = p_out
         r: dict[str, Any] = {"sums": {k: acc_all[i] for i, k in enumerate(names)}}
         if grid is not None:
             r["peaks"] = peaks_all.T
-        if want_hourly:
+        if p_all is not None:
             r["p_facility"] = p_all.T
         out[j] = r
 

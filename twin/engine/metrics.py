@@ -152,14 +152,10 @@ GREEN_PER_CASE_NEEDS = (
 def annual_sum(a: np.ndarray, dt_h: float = 1.0) -> np.ndarray:
     """The year's sum of hourly values along the last axis (one value per case), times the step ``dt_h`` h.
 
-    numpy's pairwise sum; a broadcast view of one value (e.g. no green plant) needs no pass, and
-    neither does a float array one step long (numpy's sum of one term is ``0.0 + term``: the
-    same bits, -0.0 summed to 0.0).
+    numpy's pairwise sum; a broadcast view of one value (e.g. no green plant) needs no pass.
     """
     if _constant(a):
         return np.full(np.shape(a)[:-1], a.flat[0] * np.shape(a)[-1] * dt_h)
-    if isinstance(a, np.ndarray) and a.ndim > 1 and a.shape[-1] == 1 and a.dtype == np.float64:
-        return (a[..., 0] + 0.0) * dt_h
     return np.broadcast_to(np.sum(_one_row(a), axis=-1) * dt_h, np.shape(a)[:-1]).copy()
 
 

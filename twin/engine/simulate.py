@@ -458,13 +458,6 @@ def _run_blocks(blocks: list[tuple[Any, Any]], fn: Callable[[Any, Any], None]) -
             raise
 
 
-def _each_case(a: np.ndarray, m: int) -> np.ndarray:
-    """A per-case array ``a`` of shape (m,) or (1,) (one value for every case) as (m,)."""
-    if a.shape == (m,):
-        return a
-    return np.repeat(a, m) if a.shape == (1,) else np.broadcast_to(a, (m,))
-
-
 def _rows(idx: list[int]) -> slice | list[int]:
     """``idx`` as a slice when the cases are consecutive: rows copied by a slice, not a fancy index (~4× faster)."""
     if len(idx) == 0:
@@ -838,7 +831,7 @@ def _annual_kpis(scenario: Scenario, weather: dict | None, cases: list[Case] | s
                 return
             hourly = dict(r.get("hourly", {}))
             _heat_reuse(hourly, plan, p, t_db, hr)
-            heat = {k: _each_case(annual_sum(hourly[k]), len(p)) for k in HEAT_NEEDS}
+            heat = {k: np.broadcast_to(annual_sum(hourly[k]), (len(p),)) for k in HEAT_NEEDS}
             done[j] = {**r["sums"], **heat, "peaks": r["peaks"]}
 
         def part(j: int, p: list[int]) -> None:
@@ -915,11 +908,9 @@ def _batches(plan: _Plan, fused: bool) -> tuple[list[tuple[tuple, list[int]]], l
 
     hourly: list[tuple[tuple, list[int]]] = []
     by_key: dict[tuple, list[list[int]]] = {}
-    some_green = _has_green_supply(plan.table)  # none in the run: no block's cases to look at
-    one_site = len(plan.keys) == 1
     for key, idx in plan.blocks:
-        if key[0] in COMPILED_DESIGNS and not (some_green and _has_green_supply(plan.table, idx)):
-            sites = (0,) if one_site else tuple(np.unique(np.asarray(plan.site_index)[idx]))
+        if key[0] in COMPILED_DESIGNS and not _has_green_supply(plan.table, idx):
+            sites = tuple(np.unique(np.asarray(plan.site_index)[idx]))
             by_key.setdefault((key, sites), []).append(idx)
         else:
             hourly.append((key, idx))
