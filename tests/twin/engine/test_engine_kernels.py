@@ -463,6 +463,31 @@ def test_a_batch_holds_blocks_of_the_same_sites(monkeypatch):
         assert len({int(plan.site_index[i]) for p in parts for i in p}) == 1
 
 
+@pytest.mark.parametrize("capacities", [(0.0,), (0.0, 4.0), (4.0,)])
+def test_blocks_with_a_plant_run_on_hourly_arrays_and_the_others_in_batches(monkeypatch, capacities):
+    """The plan's blocks split by whether one of their cases has a green plant (the supply step
+    then needs the hourly facility power), whether the run has such cases or not, for one site
+    and two."""
+    sim = twin.engine.simulate
+    monkeypatch.setattr(sim, "CASE_BLOCK", 4)
+    for sites in (("qingyang",), ("karamay", "qingyang")):
+        sc = Scenario(
+            sites=sites,
+            designs=("free_air",),
+            sweep=(("green.pv.capacity_mw", capacities), ("facility.utilisation", (0.3, 0.5, 0.7, 0.9))),
+        )
+        plan = sim._plan(sc, prepare_weather(sc))
+        plant = np.asarray(sc.case_columns().coordinate("green.pv.capacity_mw")) > 0
+        hourly, batches = sim._batches(plan, True)
+        batched = [p for _, parts in batches for p in parts]
+        assert all(plant[idx].any() for _, idx in hourly) and not any(plant[p].any() for p in batched)
+        assert sorted([i for _, idx in hourly for i in idx] + [i for p in batched for i in p]) == list(
+            range(plant.size)
+        )
+        assert len(hourly) == sum(plant[idx].any() for _, idx in plan.blocks) and (len(hourly) > 0) == plant.any()
+        assert len(batches) == (len(sites) if not plant.all() else 0)
+
+
 @pytest.mark.parametrize("design", ["free_air", "immersion_1p"])
 def test_batches_of_blocks_give_the_same_kpis(monkeypatch, design):
     """Blocks without a green plant share one supply step and one KPI reduction (a batch): the
