@@ -323,7 +323,7 @@ RATING_KEYS = {
 """Each Green-page rating (:class:`dashboards.catalog.GreenRatings`) → the scenario's field it sets."""
 
 
-def swept_ratings(sc: Scenario) -> dict[str, str]:
+def swept_ratings(sc: Scenario) -> dict[str, Said]:
     """The Green-page ratings the scenario sweeps: {rating: the refusal naming its swept key and
     values}. A slider cannot set one value for every case of a swept field without dropping the
     sweep, so the page holds that slider and says why."""

@@ -40,7 +40,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                 dcc.Input(  # text: the page checks what is typed (a number box sends nothing for 1e400)
                     id=f"{sid}-box",
                     type="text",
-                    inputMode="decimal",
+                    inputMode="numeric",
                     debounce=True,
                     style={"width": "90px"},
                 ),
