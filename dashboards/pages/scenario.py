@@ -10,6 +10,11 @@ from dashboards.catalog import t
 
 dash.register_page(__name__, path="/scenario", name="Scenario", order=3)
 
+DOWNLOADS = (("csv", "csv"), ("nc", "netcdf"), ("report", "report"))
+"""Each download (its button ``sc-dl-KIND``, text key): a callback and a ``dcc.Download`` of its own,
+so that a second button pressed before the first file came does not drop it (Dash keeps only the
+answer of a callback's last request)."""
+
 
 def layout(lang: str = "en", **_kwargs) -> html.Div:
     lang = lang if lang in ("en", "zh") else "en"
@@ -37,10 +42,8 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             html.H3(t("downloads", lang)),
             html.Div(
                 [
-                    html.Button(t("csv", lang), id="sc-dl-csv", n_clicks=0),
-                    html.Button(t("netcdf", lang), id="sc-dl-nc", n_clicks=0),
-                    html.Button(t("report", lang), id="sc-dl-report", n_clicks=0),
-                    dcc.Download(id="sc-download"),
+                    *(html.Button(t(label, lang), id=f"sc-dl-{kind}", n_clicks=0) for kind, label in DOWNLOADS),
+                    *(dcc.Download(id=f"sc-download-{kind}") for kind, _ in DOWNLOADS),
                 ],
                 className="controls",
             ),
@@ -177,31 +180,38 @@ def upload(contents, filename, d, lang, session):
     return new, html.Div(msg, className="ok"), views.scenario_toml(data.from_dict(new), session)
 
 
-@callback(
-    Output("sc-download", "data"),
-    Output("sc-dl-message", "children"),
-    Input("sc-dl-csv", "n_clicks"),
-    Input("sc-dl-nc", "n_clicks"),
-    Input("sc-dl-report", "n_clicks"),
-    State("scenario", "data"),
-    State("case", "data"),
-    State("sc-lang", "data"),
-    State("session", "data"),
-    prevent_initial_call=True,
-)
-def download(n_csv, n_nc, n_report, d, case, lang, session):
-    which = dash.ctx.triggered_id
-    if not (n_csv or n_nc or n_report):
+def download(kind, n, d, case, lang, session):
+    """The chosen case's hourly CSV (``kind`` "csv"), NetCDF ("nc") or HTML report ("report")."""
+    if not n:
         return dash.no_update, dash.no_update
     try:
         views.check_upload_held(d, session)
         sc, i, ds, _k = views.load_case(d, case)
         stem = views.file_stem(sc, i)
-        if which == "sc-dl-csv":
+        if kind == "csv":
             return dcc.send_bytes(views.csv_bytes(ds), f"{stem}.csv"), ""
-        if which == "sc-dl-nc":
+        if kind == "nc":
             return dcc.send_bytes(views.netcdf_bytes(ds), f"{stem}.nc"), ""
         html_text = report.build_report(sc, i, lang)
         return dcc.send_string(html_text, f"{stem}-report.html"), ""
     except views.USER_ERRORS as exc:
         return dash.no_update, views.error_box(exc, lang)
+
+
+def _download_callback(kind: str) -> None:
+    @callback(
+        Output(f"sc-download-{kind}", "data"),
+        Output("sc-dl-message", "children", allow_duplicate=True),
+        Input(f"sc-dl-{kind}", "n_clicks"),
+        State("scenario", "data"),
+        State("case", "data"),
+        State("sc-lang", "data"),
+        State("session", "data"),
+        prevent_initial_call=True,
+    )
+    def send(n, d, case, lang, session):
+        return download(kind, n, d, case, lang, session)
+
+
+for _kind, _ in DOWNLOADS:
+    _download_callback(_kind)

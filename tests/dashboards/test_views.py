@@ -664,6 +664,10 @@ def test_apply_refuses_an_uploaded_weather_file_far_from_the_new_site(pages, exa
 def test_no_callback_raises_for_a_scenario_the_engine_refuses(pages, example):
     """A stored scenario that fails in the engine (unknown site, weather far from the site) is the
     page's error message in every callback, never an exception (Dash answers HTTP 500)."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    context_value.set(AttributeDict(triggered_inputs=[]))  # the pages' first drawing
     sc, _, _ = example
     atlantis = {**sc.to_dict(), "sites": ["atlantis"]}
     up, msg = views.use_uploaded_epw(sc.to_dict(), _data_url(epw_path("yinchuan").read_bytes()), "good.epw", S)
@@ -1346,6 +1350,20 @@ def test_the_sliders_are_not_set_back_by_the_answer_to_their_own_move(answer, ex
     for changed in ([], ["case.data"]):  # the first drawing; a case chosen
         out = answer(sliders, inputs, changed=changed)
         assert [out[i]["value"] for i in ("green-pv", "green-wind", "green-st-mw", "green-st-mwh")] == rated
+
+
+def test_a_second_download_pressed_before_the_first_came_does_not_drop_it(answer, pages, example):
+    """The three download buttons were the inputs of one callback: pressing the report while the
+    CSV was being made asked the callback again, and Dash keeps only the answer of a callback's
+    last request (the CSV never came). Each button has its callback and ``dcc.Download``."""
+    sc, _, _ = example
+    for kind in ("csv", "nc", "report"):
+        dep = next(d for d in answer.deps.values() if d["output"].startswith(f"..sc-download-{kind}.data..."))
+        assert [f"{i['id']}.{i['property']}" for i in dep["inputs"]] == [f"sc-dl-{kind}.n_clicks"]
+    sent, said = pages["scenario"].download("csv", 1, sc.to_dict(), 0, "en", S)
+    assert (
+        sent["filename"].endswith(".csv") and b",p_facility [kW]," in base64.b64decode(sent["content"]) and said == ""
+    )
 
 
 def test_the_case_written_back_by_the_chooser_is_not_stored_again(answer):
