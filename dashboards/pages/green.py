@@ -8,7 +8,7 @@ import dash
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import figures, views
-from dashboards.catalog import KPI_BY_NAME, RATING_STEPS, DispatchWindow, GreenRatings, t
+from dashboards.catalog import KPI_BY_NAME, RATING_STEPS, DispatchWindow, GreenRatings, error_text, t
 
 dash.register_page(__name__, path="/green", name="Green power", order=2)
 
@@ -206,7 +206,7 @@ def held_sliders(d, lang):
     swept = views.swept_ratings(sc)
     held = [rating in swept for _, _, rating, _ in SLIDERS]
     n = sc.case_count
-    lines = [views.error_box(said, lang) for said in swept.values()]
+    lines = [html.Div(error_text(said.error, lang)[0], className="note") for said in swept.values()]
     if n > 1:
         lines.append(html.Div(t("ratings_all_cases", lang, n=f"{n:,}"), className="note"))
     return *held, *held, lines

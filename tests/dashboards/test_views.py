@@ -51,6 +51,11 @@ def test_apply_toml_round_trips_and_reports_syntax(example):
     assert "unknown field 'bogus'" in views.apply_toml("bogus = 1", S)[1]
 
 
+def _one(sc):
+    """The scenario's first case alone (no sweep: every slider moves)."""
+    return data.case_scenario(sc, 0).to_dict()
+
+
 def _eight(sc):
     """The newcomer's scenario (session 17): 2 sites × 2 designs × the example's 2 swept storages."""
     return dataclasses.replace(sc, sites=("karamay", "qingyang"), designs=("free_air", "spray"))
@@ -86,7 +91,11 @@ def test_a_swept_rating_is_refused_naming_its_sweep_and_its_slider_is_held(pages
     assert "在情景的扫描中" in str(views.error_box(err, "zh"))
     *held, note = pages["green"].held_sliders(sc.to_dict(), "en")
     assert held == [False, False, False, True] * 2
-    assert "sweep.green.storage.energy_mwh = 200, 400" in str(note[0]) and "every case" in str(note[1])
+    assert note[0].children == err and note[0].className == "note"  # a note, not an error: nothing failed
+    assert "every case" in note[1].children
+    assert (
+        "sweep.green.storage.energy_mwh = 200, 400" in pages["green"].held_sliders(sc.to_dict(), "zh")[-1][0].children
+    )
     *held, note = pages["green"].held_sliders(data.case_scenario(sc, 0).to_dict(), "en")
     assert held == [False] * 8 and note == []
 
@@ -548,7 +557,7 @@ def test_every_label_of_the_cooling_page_has_both_languages(example):
 
 def test_green_page_says_a_store_without_power_is_idle(pages, example):
     sc, _, _ = example
-    d, err = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 1600)
+    d, err = views.with_capacities(_one(sc), 0, 0, 0, 0, 1600)
     assert err == ""
     out = pages["green"].render(d, 0, "week", 172, "en")
     assert "Storage of 1,600 MWh at 0 MW can neither charge nor discharge" in str(out[5])
@@ -563,13 +572,13 @@ def test_green_charts_say_storage_without_pv_or_wind_is_idle(mw, mwh, pages, exa
     """With PV and wind at 0 and storage of 1,600 MWh at 0 MW, the note said the storage is idle
     and counted in the cost, the three charts "This case has no green-power base"."""
     sc, _, _ = example
-    d, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, mw, mwh)
+    d, _ = views.with_capacities(_one(sc), 0, 0, 0, mw, mwh)
     for lang, idle in (("en", f"storage of {mwh:,} MWh at {mw:,} MW is idle"), ("zh", "处于闲置")):
         out = pages["green"].render(d, 0, "week", "172", lang)
         for fig in out[1:4]:
             text = fig.layout.annotations[0].text.replace("<br>", " ")
             assert idle in text.replace("  ", " ") and "no green-power base" not in text
-    none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
+    none, _ = views.with_capacities(_one(sc), 0, 0, 0, 0, 0)
     said = pages["green"].render(none, 0, "week", "172", "en")[1].layout.annotations[0].text
     assert "no green-power base" in said.replace("<br>", " ")
 
@@ -772,9 +781,9 @@ def test_idle_storage_note_says_what_its_cost_counts(pages, example):
     """An idle store is paid for as the engine books it: 0 MWh at 400 MW costs its power
     (0.16 CNY/W), and with an all-in price per Wh set alone (power free) it costs nothing."""
     sc, _, _ = example
-    none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
+    none, _ = views.with_capacities(_one(sc), 0, 0, 0, 0, 0)
     _, k_none = data.run_case(data.from_dict(none), 0)
-    power, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 400, 0)
+    power, _ = views.with_capacities(_one(sc), 0, 0, 0, 400, 0)
     note = str(pages["green"].render(power, 0, "week", "172", "en")[5])
     assert "Storage of 0 MWh at 400 MW" in note and "its cost is counted" in note and "0.16 CNY/W" in note
     _, k_power = data.run_case(data.from_dict(power), 0)
@@ -786,7 +795,7 @@ def test_idle_storage_note_says_what_its_cost_counts(pages, example):
     assert "costs nothing" in note and "0 CNY/W" in note
     assert "不计成本" in str(pages["green"].render(power, 0, "week", "172", "zh")[5])
     assert float(k_free["cost_total"]) == float(k_none["cost_total"])  # what the note says
-    paid, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 1600)
+    paid, _ = views.with_capacities(_one(sc), 0, 0, 0, 0, 1600)
     note = str(pages["green"].render(paid, 0, "week", "172", "en")[5])
     assert "its cost is counted" in note and "0.385 CNY/Wh" in note
     _, k_paid = data.run_case(data.from_dict(paid), 0)
@@ -799,7 +808,7 @@ def test_a_charts_message_is_wrapped_whole_to_fit_a_phone(pages, example):
     from dashboards.catalog import t
 
     sc, _, _ = example
-    none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
+    none, _ = views.with_capacities(_one(sc), 0, 0, 0, 0, 0)
     for lang in ("en", "zh"):
         fig = pages["green"].render(none, 0, "week", "172", lang)[1]
         lines = fig.layout.annotations[0].text.split("<br>")
