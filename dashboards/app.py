@@ -2,7 +2,8 @@
 
 State a user changes lives in the browser: the scenario (``dcc.Store`` "scenario", the
 mapping of :meth:`twin.Scenario.to_dict`), the chosen case, the language and an editor text Apply
-refused (``dcc.Store`` "sc-draft", :func:`dashboards.views.draft`). The server
+refused (``dcc.Store`` "sc-draft", :func:`dashboards.views.draft`) and the scenario applied before the
+Green page's sliders moved (``dcc.Store`` "green-undo", :func:`dashboards.views.undo_step`). The server
 memoises results in the bounded caches of :mod:`dashboards.data`, shared by every user; what it
 keeps per browser tab is only which uploads the tab made (their editor labels), under the tab's
 random id (``dcc.Store`` "session", :func:`dashboards.data.new_session`).
@@ -48,6 +49,7 @@ def _shell() -> html.Div:
             dcc.Store(id="session", storage_type="session", data=data.new_session()),
             dcc.Store(id="lang", storage_type="local", data="en"),
             dcc.Store(id="sc-draft", storage_type="session"),  # restored before a page asks for it
+            dcc.Store(id="green-undo", storage_type="session"),  # the scenario before the Green sliders
             html.Header(
                 [
                     html.Span(id="app-title", className="app-title"),

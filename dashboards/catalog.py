@@ -212,6 +212,26 @@ class DispatchWindow(Params):
     start_day: int = param(172, 1, 366, units="day", source="the day of the year the plot starts on (172: 21 June)")
 
 
+@dataclass(frozen=True)
+class GreenRatings(Params):
+    """The Green page's rating boxes (beside its sliders), checked as parameters: each slider's range.
+
+    The engine allows more (``green.pv.capacity_mw`` up to 100,000 MW): a rating beyond a slider
+    is the Scenario editor's. Each box also takes only its slider's steps (:data:`RATING_STEPS`).
+    """
+
+    section = "green_sliders"
+
+    pv_mw: float = param(0.0, 0.0, 600.0, units="MW", source="assumption: the PV slider's range")
+    wind_mw: float = param(0.0, 0.0, 600.0, units="MW", source="assumption: the wind slider's range")
+    storage_mw: float = param(0.0, 0.0, 400.0, units="MW", source="assumption: the storage power slider's range")
+    storage_mwh: float = param(0.0, 0.0, 1600.0, units="MW h", source="assumption: the storage energy slider's range")
+
+
+RATING_STEPS = {"pv_mw": 10, "wind_mw": 10, "storage_mw": 10, "storage_mwh": 20}
+"""Each Green-page slider's step, in its field's units (its box takes these values only)."""
+
+
 # Cost of compute: the assumptions' labels (name, en, zh); defaults, ranges and sources: ComputeAssumptions.
 COMPUTE_ASSUMPTIONS = (
     ("pflop_h_per_mwh", "Compute per nominal-server MWh, PFLOP-h", "每 MWh 标称服务器算力，PFLOP·h"),
@@ -335,6 +355,15 @@ _TEXT = {
     "draft": (
         "A draft, not applied: Apply refused this text; the pages show the last applied scenario.",
         "草稿，未应用：应用时被拒绝；各页面显示的是上次应用的情景。",
+    ),
+    "draft_typed": (
+        "A draft, not applied yet: press Apply to run it; the pages show the last applied scenario.",
+        "草稿，尚未应用：点击“应用”运行；各页面显示的是上次应用的情景。",
+    ),
+    "undo_sliders": ("Undo the sliders: back to the scenario applied before them", "撤销滑块：恢复滑块之前应用的情景"),
+    "ratings_all_cases": (
+        "The sliders set the ratings of every case of the scenario ({n} cases); its sites, designs and sweep are kept.",
+        "滑块设定情景中全部 {n} 个算例的容量；其站点、冷却方案与扫描保持不变。",
     ),
     "upload": ("Upload an EPW weather file (max {mb} MB)", "上传 EPW 气象文件（最大 {mb} MB）"),
     "epw_ok": ("Weather file read: {n} hours, {notes}", "气象文件已读取：{n} 小时，{notes}"),
@@ -468,6 +497,8 @@ _BEYOND_ZH = "（超出最大浮点数 ±1.8e308）"
 
 ERRORS_ZH = {
     "out_of_range": "{field} = {value} 超出范围；允许 {allowed}",
+    "off_step": "{field} = {value} 不在滑块的刻度上；允许 {allowed}，步长 {step}",
+    "swept_rating": "{field} 在情景的扫描中（sweep.{key} = {values}）；请在“情景”页修改它",
     "not_number": "{field} 须为数字，收到 {value}{allowed}",
     "not_whole": "{field} 须为整数，收到 {value}{allowed}",
     "not_finite": "{field} 须为有限数，收到 {value}{allowed}",

@@ -24,9 +24,18 @@ from dash import html
 import sites
 import weather
 from dashboards import data, figures
-from dashboards.catalog import KPI_BY_NAME, KPI_CARDS, LATENCY, ComputeAssumptions, error_text, t
+from dashboards.catalog import (
+    KPI_BY_NAME,
+    KPI_CARDS,
+    LATENCY,
+    RATING_STEPS,
+    ComputeAssumptions,
+    GreenRatings,
+    error_text,
+    t,
+)
 from twin import Scenario, save_scenario
-from twin.core.fmt import Explained, number, read_float
+from twin.core.fmt import Explained, number, read_float, span
 from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
 from twin.core.runtime import ResourceError
@@ -38,6 +47,7 @@ __all__ = [
     "USER_ERRORS",
     "amount",
     "apply_toml",
+    "case_ratings",
     "checked",
     "comparison_rows",
     "compute_cost",
@@ -48,8 +58,12 @@ __all__ = [
     "netcdf_bytes",
     "non_default_params",
     "policy_badge",
+    "rating_box",
     "reported_rows",
     "scenario_toml",
+    "swept_ratings",
+    "undo_of",
+    "undo_step",
     "with_capacities",
 ]
 
@@ -317,22 +331,108 @@ def apply_toml(text: str, session: str) -> tuple[dict[str, Any] | None, str]:
     return sc.to_dict(), ""
 
 
-def with_capacities(d: dict[str, Any], case: int, pv_mw, wind_mw, st_mw, st_mwh) -> tuple[dict[str, Any], str]:
-    """Case ``case`` of the scenario with new PV, wind and storage ratings (one case, no sweep).
+RATING_KEYS = {
+    "pv_mw": "green.pv.capacity_mw",
+    "wind_mw": "green.wind.capacity_mw",
+    "storage_mw": "green.storage.power_mw",
+    "storage_mwh": "green.storage.energy_mwh",
+}
+"""Each Green-page rating (:class:`dashboards.catalog.GreenRatings`) → the scenario's field it sets."""
 
-    Returns (mapping, '') or (the unchanged mapping, the error message).
+
+def swept_ratings(sc: Scenario) -> dict[str, Said]:
+    """The Green-page ratings the scenario sweeps: {rating: the refusal naming its swept key and
+    values}. A slider cannot set one value for every case of a swept field without dropping the
+    sweep, so the page holds that slider and says why."""
+    swept = dict(sc.sweep)
+    out = {}
+    for rating, key in RATING_KEYS.items():
+        if key in swept:
+            values = ", ".join(_value_text(v) for v in swept[key])
+            out[rating] = message(
+                ConfigError(
+                    f"{key} is swept by the scenario (sweep.{key} = {values}); change it in the Scenario editor"
+                ).explained("swept_rating", field=key, key=key, values=values)
+            )
+    return out
+
+
+def with_capacities(d: dict[str, Any], case: int, pv_mw, wind_mw, st_mw, st_mwh) -> tuple[dict[str, Any], str]:
+    """The applied scenario with new PV, wind and storage ratings for every case: its sites,
+    designs, sweep and other fields kept (a rating is a scenario-wide field, as the editor's
+    ``[green.pv] capacity_mw``).
+
+    A rating the scenario sweeps keeps its sweep: given as case ``case`` has it, it is left as
+    it is; another value is refused with :func:`swept_ratings`' message. Returns (mapping, '')
+    or (the unchanged mapping, the error message).
     """
+    given = dict(zip(RATING_KEYS, (pv_mw, wind_mw, st_mw, st_mwh), strict=True))
     try:
-        one = data.case_scenario(data.from_dict(d), case)
+        sc = data.from_dict(d)
+        cases = sc.cases()
+        c = cases[case if isinstance(case, int) and 0 <= case < len(cases) else 0]
+        now = dict(zip(RATING_KEYS, case_ratings(c), strict=True))
+        refused = swept_ratings(sc)
+        for rating, said in refused.items():
+            if given[rating] is not None and float(given[rating]) != now[rating]:
+                return d, said
+        new = {r: float(v or 0) for r, v in given.items() if r not in refused}
         sc = dataclasses.replace(
-            one,
-            pv=dataclasses.replace(one.pv, capacity_mw=float(pv_mw or 0)),
-            wind=dataclasses.replace(one.wind, capacity_mw=float(wind_mw or 0)),
-            storage=dataclasses.replace(one.storage, power_mw=float(st_mw or 0), energy_mwh=float(st_mwh or 0)),
+            sc,
+            pv=dataclasses.replace(sc.pv, capacity_mw=new.get("pv_mw", sc.pv.capacity_mw)),
+            wind=dataclasses.replace(sc.wind, capacity_mw=new.get("wind_mw", sc.wind.capacity_mw)),
+            storage=dataclasses.replace(
+                sc.storage,
+                power_mw=new.get("storage_mw", sc.storage.power_mw),
+                energy_mwh=new.get("storage_mwh", sc.storage.energy_mwh),
+            ),
         )
     except USER_ERRORS as exc:
         return d, message(exc)
     return sc.to_dict(), ""
+
+
+def undo_step(kept: Any, d: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The ``green-undo`` store after a slider set scenario ``new`` over ``d``: the scenario before
+    the first of a run of slider moves (``before``) and the key of the one they made (``after``);
+    a run starts again when the scenario changed otherwise since (an Apply, an upload)."""
+    before = kept["before"] if isinstance(kept, dict) and kept.get("after") == data.key_of(d) else d
+    return {"before": before, "after": data.key_of(new)}
+
+
+def undo_of(kept: Any, d: Any) -> dict[str, Any] | None:
+    """The scenario to go back to from ``d`` (:func:`undo_step`), or None when ``d`` is not the
+    one the sliders made (nothing to undo, or the scenario changed since)."""
+    if not isinstance(kept, dict) or not isinstance(d, dict) or kept.get("after") != data.key_of(d):
+        return None
+    before = kept.get("before")
+    return before if isinstance(before, dict) else None
+
+
+def case_ratings(c: Any) -> tuple[float, float, float, float]:
+    """A case's (PV MW, wind MW, storage MW, storage MWh), in :data:`RATING_KEYS`' order."""
+    return c.pv.capacity_mw, c.wind.capacity_mw, c.storage.power_mw, c.storage.energy_mwh
+
+
+def rating_box(rating: str, text: Any) -> tuple[float | None, str]:
+    """A Green-page rating box's text as its slider's value: (the value, '') or (None, the
+    message naming the field, the value as typed and what is allowed: the slider's range and
+    step, :class:`dashboards.catalog.GreenRatings`). Never another value than the one typed."""
+    ratings, errors = checked(GreenRatings, **{rating: text})
+    if ratings is None:
+        return None, errors[rating]
+    v = float(getattr(ratings, rating))
+    step = RATING_STEPS[rating]
+    if not math.isclose(v / step, round(v / step), rel_tol=0.0, abs_tol=1e-9):
+        info = next(i for i in GreenRatings.info() if i.name == rating)
+        name, typed, units = f"{GreenRatings.section}.{rating}", str(text).strip(), info.display_units
+        allowed, each = span(info.lo, info.hi, units), f"{step} {units}"
+        return None, message(
+            ConfigError(
+                f"{name} = {typed} is not a step of its slider; allowed {allowed} in steps of {each}"
+            ).explained("off_step", field=name, value=typed, allowed=allowed, step=each)
+        )
+    return v, ""
 
 
 def _value_text(v: Any) -> str:
@@ -408,10 +508,11 @@ def case_figures(ds: xr.Dataset, design: str, site_key: str, cooling: Params, la
     }
 
 
-def draft(text: str, d: Any) -> dict[str, str]:
-    """An editor text Apply refused, kept in the tab's ``sc-draft`` store (``sessionStorage``) with
-    the applied scenario ``d`` it was typed over, so that a reload shows it again (:func:`draft_of`)."""
-    return {"text": text, "base": data.key_of(d) if isinstance(d, dict) else ""}
+def draft(text: str, d: Any, refused: bool = False) -> dict[str, Any]:
+    """An editor text not applied (typed, or ``refused`` by Apply), kept in the tab's ``sc-draft``
+    store (``sessionStorage``) with the applied scenario ``d`` it was typed over, so that another
+    page and back, or a reload, shows it again (:func:`draft_of`)."""
+    return {"text": text, "base": data.key_of(d) if isinstance(d, dict) else "", "refused": refused}
 
 
 def draft_of(kept: Any, d: Any) -> str | None:

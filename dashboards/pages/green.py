@@ -8,16 +8,17 @@ import dash
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import figures, views
-from dashboards.catalog import KPI_BY_NAME, DispatchWindow, t
+from dashboards.catalog import KPI_BY_NAME, RATING_STEPS, DispatchWindow, GreenRatings, error_text, t
 
 dash.register_page(__name__, path="/green", name="Green power", order=2)
 
-SLIDERS = (  # id, text key, max, step, marks step
-    ("green-pv", "pv_mw", 600, 10, 100),
-    ("green-wind", "wind_mw", 600, 10, 100),
-    ("green-st-mw", "st_mw", 400, 10, 100),
-    ("green-st-mwh", "st_mwh", 1600, 20, 400),
+SLIDERS = (  # id, text key, rating (its range: GreenRatings; its step: RATING_STEPS), marks step
+    ("green-pv", "pv_mw", "pv_mw", 100),
+    ("green-wind", "wind_mw", "wind_mw", 100),
+    ("green-st-mw", "st_mw", "storage_mw", 100),
+    ("green-st-mwh", "st_mwh", "storage_mwh", 400),
 )
+HIGH = {i.name: int(i.hi or 0) for i in GreenRatings.info()}
 CARDS = ("green_share_hourly", "green_share_annual", "cfe_score", "energy_grid_import", "cost_per_mwh_it", "co2")
 CONFIG: Any = {"displaylogo": False}  # a dcc.Graph config (Dash types it as its own TypedDict)
 
@@ -27,24 +28,35 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     sliders = [
         html.Div(
             [
-                html.Label(t(key, lang), htmlFor=sid),
+                html.Label(t(key, lang), htmlFor=f"{sid}-box"),
                 dcc.Slider(
                     id=sid,
                     min=0,
-                    max=hi,
-                    step=step,
-                    marks={m: str(m) for m in range(0, hi + 1, mark)},
+                    max=HIGH[rating],
+                    step=RATING_STEPS[rating],
+                    marks={m: str(m) for m in range(0, HIGH[rating] + 1, mark)},
+                    allow_direct_input=False,  # its own box clamps and rounds what is typed, silently
                 ),
+                dcc.Input(  # text: the page checks what is typed (a number box sends nothing for 1e400)
+                    id=f"{sid}-box",
+                    type="text",
+                    inputMode="numeric",
+                    debounce=True,
+                    style={"width": "90px"},
+                ),
+                html.Div(id=f"{sid}-error"),
             ],
             className="slider",
         )
-        for sid, key, hi, step, mark in SLIDERS
+        for sid, key, rating, mark in SLIDERS
     ]
     return html.Div(
         [
             dcc.Store(id="green-lang", data=lang),
             html.H2(t("green", lang)),
             html.Div(id="green-error"),
+            html.Div(id="green-sliders-note", role="status"),
+            html.Button(t("undo_sliders", lang), id="green-undo-run", n_clicks=0, style={"display": "none"}),
             html.Div(sliders, className="sliders"),
             html.Div(id="green-storage-note"),
             html.Div(id="green-cards", className="kpi-row"),
@@ -114,33 +126,135 @@ def slider_values(d, case):
         c = sc.cases()[case if isinstance(case, int) and 0 <= case < len(sc.cases()) else 0]
     except views.USER_ERRORS:
         return (dash.no_update,) * len(SLIDERS)
-    return c.pv.capacity_mw, c.wind.capacity_mw, c.storage.power_mw, c.storage.energy_mwh
+    return views.case_ratings(c)
 
 
 @callback(
     Output("scenario", "data", allow_duplicate=True),
-    Output("case", "data", allow_duplicate=True),
     Output("green-error", "children"),
+    Output("green-undo", "data"),
     *[Input(sid, "value") for sid, *_ in SLIDERS],
     State("scenario", "data"),
     State("case", "data"),
     State("green-lang", "data"),
+    State("green-undo", "data"),
     prevent_initial_call=True,
 )
-def resize(pv, wind, st_mw, st_mwh, d, case, lang):
-    """A slider moved: the chosen case with the new ratings becomes the scenario."""
+def resize(pv, wind, st_mw, st_mwh, d, case, lang, kept=None):
+    """A slider moved: the applied scenario with the new ratings (every case; its sites, designs
+    and sweep kept, the chosen case still chosen: :func:`dashboards.views.with_capacities`), and
+    the scenario before the sliders kept for Undo (:func:`dashboards.views.undo_step`)."""
     if ctx.triggered_id is None:
-        return dash.no_update, dash.no_update, ""
+        return dash.no_update, "", dash.no_update
     try:
-        c = views.data.from_dict(d).cases()[case if isinstance(case, int) else 0]
+        sc = views.data.from_dict(d)
+        c = sc.cases()[case if isinstance(case, int) else 0]
     except (*views.USER_ERRORS, IndexError) as exc:
-        return dash.no_update, dash.no_update, views.error_box(exc, lang)
-    if (pv, wind, st_mw, st_mwh) == (c.pv.capacity_mw, c.wind.capacity_mw, c.storage.power_mw, c.storage.energy_mwh):
-        return dash.no_update, dash.no_update, ""
+        return dash.no_update, views.error_box(exc, lang), dash.no_update
+    if (pv, wind, st_mw, st_mwh) == views.case_ratings(c):
+        return dash.no_update, "", dash.no_update
     new, err = views.with_capacities(d, case, pv, wind, st_mw, st_mwh)
     if err:
-        return dash.no_update, dash.no_update, views.error_box(err, lang)
-    return new, 0, ""
+        return dash.no_update, views.error_box(err, lang), dash.no_update
+    return new, "", views.undo_step(kept, d, new)
+
+
+@callback(
+    Output("green-undo-run", "style"),
+    Input("scenario", "data"),
+    Input("green-undo", "data"),
+)
+def undo_shown(d, kept):
+    """Undo is shown while the scenario is the one the sliders made."""
+    return {"display": "inline-block" if views.undo_of(kept, d) is not None else "none"}
+
+
+@callback(
+    Output("scenario", "data", allow_duplicate=True),
+    Output("green-undo", "data", allow_duplicate=True),
+    *[Output(sid, "value", allow_duplicate=True) for sid, *_ in SLIDERS],
+    Input("green-undo-run", "n_clicks"),
+    State("scenario", "data"),
+    State("case", "data"),
+    State("green-undo", "data"),
+    prevent_initial_call=True,
+)
+def undo(n, d, case, kept):
+    """Back to the scenario applied before the sliders moved, the sliders with it."""
+    before = views.undo_of(kept, d) if n else None
+    if before is None:
+        return (dash.no_update,) * (2 + len(SLIDERS))
+    try:
+        sc = views.data.from_dict(before)
+        c = sc.cases()[case if isinstance(case, int) and 0 <= case < sc.case_count else 0]
+    except views.USER_ERRORS:
+        return (dash.no_update,) * (2 + len(SLIDERS))
+    return before, None, *views.case_ratings(c)
+
+
+@callback(
+    *[Output(sid, "disabled") for sid, *_ in SLIDERS],
+    *[Output(f"{sid}-box", "disabled") for sid, *_ in SLIDERS],
+    Output("green-sliders-note", "children"),
+    Input("scenario", "data"),
+    State("green-lang", "data"),
+)
+def held_sliders(d, lang):
+    """A slider (and its box) of a rating the scenario sweeps is held, with a line naming the
+    swept key; over several cases, a note that the sliders set every case's ratings."""
+    try:
+        sc = views.data.from_dict(d)
+    except views.USER_ERRORS:
+        return (dash.no_update,) * (2 * len(SLIDERS) + 1)
+    swept = views.swept_ratings(sc)
+    held = [rating in swept for _, _, rating, _ in SLIDERS]
+    n = sc.case_count
+    lines = [html.Div(error_text(said.error, lang)[0], className="note") for said in swept.values()]
+    if n > 1:
+        lines.append(html.Div(t("ratings_all_cases", lang, n=f"{n:,}"), className="note"))
+    return *held, *held, lines
+
+
+def _box_callbacks(sid: str, rating: str) -> None:
+    """A slider's box: what is typed sets the slider, or is refused in one line beside the box
+    (the field, the value as typed, the slider's range and step); the slider's value is shown in
+    the box unless the box already says it (what is typed is never written over)."""
+
+    @callback(
+        Output(sid, "value", allow_duplicate=True),
+        Output(f"{sid}-error", "children"),
+        Input(f"{sid}-box", "value"),
+        State(sid, "value"),
+        State("green-lang", "data"),
+        prevent_initial_call=True,
+    )
+    def typed(text, now, lang):
+        v, err = views.rating_box(rating, text)
+        if v is None:
+            return dash.no_update, views.error_box(err, lang)
+        return (dash.no_update if v == now else v), ""
+
+    @callback(
+        Output(f"{sid}-box", "value"),
+        Output(f"{sid}-error", "children", allow_duplicate=True),
+        Input(sid, "value"),
+        State(f"{sid}-box", "value"),
+        prevent_initial_call=True,
+    )
+    def shown(v, text):
+        if v is None or views.rating_box(rating, text)[0] == v:
+            return dash.no_update, dash.no_update
+        return f"{v:g}", ""
+
+    typed.__name__ = f"typed_{rating}"
+    shown.__name__ = f"shown_{rating}"
+    BOXES[rating] = (typed, shown)
+
+
+BOXES: dict[str, tuple[Any, Any]] = {}
+"""Each rating's box callbacks (typed, shown), by rating."""
+for _sid, _key, _rating, _mark in SLIDERS:
+    _box_callbacks(_sid, _rating)
 
 
 @callback(

@@ -96,7 +96,7 @@ def show(d, lang, session, draft=None, shown=None):
         ]
     )
     text = views.draft_of(draft, d)
-    note = "" if text is None else html.Div(t("draft", lang), className="note")
+    note = "" if text is None else draft_note(draft, lang)
     if text is None:
         text = views.scenario_toml(sc, session)
     return dash.no_update if text == shown else text, table, note
@@ -124,18 +124,44 @@ def apply(n, text, lang, session, d=None):
         return (dash.no_update,) * 6
     new, err = views.apply_toml(text or "", session)
     if err:  # the refused text is kept in the tab (over a reload) as a draft of the applied scenario
-        note = html.Div(t("draft", lang), className="note")
-        return (
-            dash.no_update,
-            dash.no_update,
-            views.error_box(err, lang),
-            views.draft(text or "", d),
-            dash.no_update,
-            note,
-        )
+        kept = views.draft(text or "", d, refused=True)
+        return dash.no_update, dash.no_update, views.error_box(err, lang), kept, dash.no_update, draft_note(kept, lang)
     sc = data.from_dict(new)
     shown = views.scenario_toml(sc, session)
     return new, 0, html.Div(t("applied", lang, n=len(sc.cases())), className="ok"), None, shown, ""
+
+
+def draft_note(kept: dict, lang: str) -> html.Div:
+    """The note over a draft (:func:`dashboards.views.draft`): refused by Apply, or not applied yet."""
+    return html.Div(t("draft" if kept.get("refused") else "draft_typed", lang), className="note")
+
+
+@callback(
+    Output("sc-draft", "data", allow_duplicate=True),
+    Output("sc-draft-note", "children", allow_duplicate=True),
+    Input("sc-text", "value"),
+    State("scenario", "data"),
+    State("sc-draft", "data"),
+    State("sc-lang", "data"),
+    State("session", "data"),
+    prevent_initial_call=True,
+)
+def typed(text, d, kept, lang, session):
+    """Every edit of the editor is kept in the tab (``sc-draft``, over navigation and a reload)
+    until an Apply succeeds; the applied scenario's own text is no draft. The editor itself is
+    never written here: the draft is read by ``show`` when the page is drawn again."""
+    if not isinstance(text, str):
+        return dash.no_update, dash.no_update
+    try:
+        applied = views.scenario_toml(data.from_dict(d), session)
+    except views.USER_ERRORS:
+        applied = None
+    if text == applied:
+        return (None, "") if kept is not None else (dash.no_update, dash.no_update)
+    if views.draft_of(kept, d) == text:  # Apply's refusal of this text: kept, said refused
+        return dash.no_update, dash.no_update
+    new = views.draft(text, d)
+    return new, draft_note(new, lang)
 
 
 @callback(

@@ -143,22 +143,25 @@ def test_slider_reruns_the_year(page, server):
     kpi.wait_for()
     _settle(page)
     before = kpi.inner_text()
-    handle = page.locator("#green-st-mwh [role=slider]").first
+    handle = page.locator("#green-pv [role=slider]").first
     handle.focus()
-    assert handle.get_attribute("aria-valuenow") == "200"
-    for _ in range(10):  # +10 steps of 20 MWh: 200 → 400 MWh
+    assert handle.get_attribute("aria-valuenow") == "150"
+    for _ in range(10):  # +10 steps of 10 MW: 150 → 250 MW
         page.keyboard.press("ArrowRight")
     page.wait_for_function(  # the last press reached the slider, and no answer set it back
-        "() => document.querySelector('#green-st-mwh [role=slider]').getAttribute('aria-valuenow') === '400'"
+        "() => document.querySelector('#green-pv [role=slider]').getAttribute('aria-valuenow') === '250'"
     )
     page.wait_for_function(
         "(b) => { const e = document.querySelector('#green-kpi-green_share_hourly'); return e && e.innerText !== b; }",
         arg=before,
     )
-    _settle(page)  # the KPI of 400 MWh, not of a step on the way
-    assert handle.get_attribute("aria-valuenow") == "400"
+    _settle(page)  # the KPI of 250 MW, not of a step on the way
+    assert handle.get_attribute("aria-valuenow") == "250"
     after = float(kpi.inner_text())
-    assert after > float(before)  # more storage: more of the load is green hour by hour
+    assert after > float(before)  # more PV: more of the load is green hour by hour
+    assert page.locator("#green-pv-box").input_value() == "250"
+    cases = "JSON.parse(sessionStorage.getItem('scenario') || '{}').sweep"
+    assert page.evaluate(f"() => {cases}") == {"green.storage.energy_mwh": [200.0, 400.0]}  # the sweep is kept
     _shot(page, "green-after-slider")
 
 
@@ -169,8 +172,8 @@ def test_a_slider_moved_while_the_page_answers_the_last_move_stays_where_it_was_
     page.goto(server + "/green")
     page.wait_for_selector("#green-dispatch .scatterlayer")
     _settle(page)
-    handle = page.locator("#green-st-mwh [role=slider]").first
-    assert handle.get_attribute("aria-valuenow") == "200"
+    handle = page.locator("#green-pv [role=slider]").first
+    assert handle.get_attribute("aria-valuenow") == "150"
     writes_sliders = '"output":"..green-pv.value'
     held: list = []
     holding = [True]
@@ -184,21 +187,21 @@ def test_a_slider_moved_while_the_page_answers_the_last_move_stays_where_it_was_
     answers = lambda url: "/_dash-update-component" in url  # noqa: E731  (Dash adds ?endId=…: no glob)
     page.route(answers, hold)
     handle.focus()
-    page.keyboard.press("ArrowRight")  # 220 MWh: resize answers, then the sliders are asked for
+    page.keyboard.press("ArrowRight")  # 160 MW: resize answers, then the sliders are asked for
     deadline = time.monotonic() + 90
     while not held and time.monotonic() < deadline:
         page.wait_for_timeout(50)
     assert held, "the sliders were not asked for after the first move"
-    page.keyboard.press("ArrowRight")  # 240 MWh, while the answer of 220 MWh is held
-    assert handle.get_attribute("aria-valuenow") == "240"
+    page.keyboard.press("ArrowRight")  # 170 MW, while the answer of 160 MW is held
+    assert handle.get_attribute("aria-valuenow") == "170"
     holding[0] = False
     for route in held:  # Dash sends the second move's resize after this answer (it writes the sliders)
         route.continue_()
-    stored = "JSON.parse(sessionStorage.getItem('scenario') || '{}').green?.storage?.energy_mwh"
-    slider = "document.querySelector('#green-st-mwh [role=slider]').getAttribute('aria-valuenow')"
-    page.wait_for_function(f"() => {stored} === 240 || {slider} !== '240'")
+    stored = "JSON.parse(sessionStorage.getItem('scenario') || '{}').green?.pv?.capacity_mw"
+    slider = "document.querySelector('#green-pv [role=slider]').getAttribute('aria-valuenow')"
+    page.wait_for_function(f"() => {stored} === 170 || {slider} !== '170'")
     _settle(page)
-    assert (handle.get_attribute("aria-valuenow"), page.evaluate(f"() => {stored}")) == ("240", 240)
+    assert (handle.get_attribute("aria-valuenow"), page.evaluate(f"() => {stored}")) == ("170", 170)
     page.unroute(answers)
 
 

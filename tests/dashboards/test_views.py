@@ -54,15 +54,116 @@ def test_apply_toml_round_trips_and_reports_syntax(example):
     assert "unknown field 'bogus'" in views.apply_toml("bogus = 1", S)[1]
 
 
-def test_with_capacities_makes_the_case_the_scenario(example):
-    sc, _, _ = example
-    new, err = views.with_capacities(sc.to_dict(), 1, 200, 50, 100, 300)
+def _one(sc):
+    """The scenario's first case alone (no sweep: every slider moves)."""
+    return data.case_scenario(sc, 0).to_dict()
+
+
+def _eight(sc):
+    """The newcomer's scenario (session 17): 2 sites × 2 designs × the example's 2 swept storages."""
+    return dataclasses.replace(sc, sites=("karamay", "qingyang"), designs=("free_air", "spray"))
+
+
+def test_with_capacities_keeps_every_case_and_the_sweep(example):
+    """A slider step made the chosen case the scenario: the other 7 cases and the sweep were gone
+    (newcomer, session 17). The ratings are set for every case; sites, designs, sweep are kept."""
+    sc = _eight(example[0])
+    c = sc.cases()[3]
+    new, err = views.with_capacities(sc.to_dict(), 3, 160, 50, 100, c.storage.energy_mwh)
     assert err == ""
-    one = data.from_dict(new)
-    assert len(one.cases()) == 1 and not one.sweep
-    assert (one.pv.capacity_mw, one.wind.capacity_mw, one.storage.energy_mwh) == (200.0, 50.0, 300.0)
-    kept, err = views.with_capacities(sc.to_dict(), 0, -5, 0, 0, 0)
+    got = data.from_dict(new)
+    assert (got.sites, got.designs, got.sweep) == (sc.sites, sc.designs, sc.sweep)
+    assert len(got.cases()) == 8
+    assert {(k.pv.capacity_mw, k.wind.capacity_mw, k.storage.power_mw) for k in got.cases()} == {(160.0, 50.0, 100.0)}
+    assert [k.storage.energy_mwh for k in got.cases()] == [k.storage.energy_mwh for k in sc.cases()]
+    kept, err = views.with_capacities(sc.to_dict(), 0, -5, 0, 0, sc.cases()[0].storage.energy_mwh)
     assert err.startswith("green.pv.capacity_mw = -5 is out of range") and kept == sc.to_dict()
+
+
+def test_a_swept_rating_is_refused_naming_its_sweep_and_its_slider_is_held(pages, example):
+    """Moving the storage-energy slider of a scenario that sweeps it would drop the sweep: it is
+    refused in one line naming the swept key and values, and the page holds that slider."""
+    sc = _eight(example[0])
+    c = sc.cases()[3]
+    kept, err = views.with_capacities(sc.to_dict(), 3, 150, 100, 100, c.storage.energy_mwh + 20)
+    assert kept == sc.to_dict()
+    assert err == (
+        "green.storage.energy_mwh is swept by the scenario (sweep.green.storage.energy_mwh = 200, 400); "
+        "change it in the Scenario editor"
+    )
+    assert "在情景的扫描中" in str(views.error_box(err, "zh"))
+    *held, note = pages["green"].held_sliders(sc.to_dict(), "en")
+    assert held == [False, False, False, True] * 2
+    assert note[0].children == err and note[0].className == "note"  # a note, not an error: nothing failed
+    assert "every case" in note[1].children
+    assert (
+        "sweep.green.storage.energy_mwh = 200, 400" in pages["green"].held_sliders(sc.to_dict(), "zh")[-1][0].children
+    )
+    *held, note = pages["green"].held_sliders(data.case_scenario(sc, 0).to_dict(), "en")
+    assert held == [False] * 8 and note == []
+
+
+def test_a_slider_step_keeps_the_applied_scenario_and_the_chosen_case(pages, example):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    sc = _eight(example[0])
+    c = sc.cases()[3]
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "green-pv.value", "value": 160.0}]))
+    new, shown, _ = pages["green"].resize(160.0, 100.0, 100.0, c.storage.energy_mwh, sc.to_dict(), 3, "en")
+    assert shown == "" and len(data.from_dict(new).cases()) == 8 and data.from_dict(new).sweep == sc.sweep
+    assert data.from_dict(new).cases()[3].pv.capacity_mw == 160.0
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("700", "green_sliders.pv_mw = 700 is out of range; allowed 0 … 600 MW"),
+        ("-10", "green_sliders.pv_mw = -10 is out of range; allowed 0 … 600 MW"),
+        ("155", "green_sliders.pv_mw = 155 is not a step of its slider; allowed 0 … 600 MW in steps of 10 MW"),
+        ("0.5", "green_sliders.pv_mw = 0.5 is not a step of its slider; allowed 0 … 600 MW in steps of 10 MW"),
+        ("abc", "green_sliders.pv_mw must be a number, got 'abc'; allowed 0 … 600 MW"),
+        (
+            "1e400",
+            "green_sliders.pv_mw must be finite, got 1e400 (beyond ±1.8e308, the largest number); allowed 0 … 600 MW",
+        ),
+        ("", "green_sliders.pv_mw must be given (no value)"),
+    ],
+)
+def test_a_rating_box_refuses_what_its_slider_cannot_take_as_typed(pages, typed, said):
+    """The box beside each Green slider clamped or rounded what was typed and re-ran the year at
+    that value (700 → 600, 155 → 160, abc → 0 MW PV), or showed 700 beside 150 MW's results.
+    A value the slider cannot take is one line beside the box, and the slider is not moved."""
+    value, shown = pages["green"].BOXES["pv_mw"][0](typed, 150.0, "en")
+    assert value is dash.no_update
+    assert str(shown.children) == f"Error: {said}"
+    zh = pages["green"].BOXES["pv_mw"][0](typed, 150.0, "zh")[1].children
+    assert zh.startswith(catalog.t("error_said", "zh") + ":") and "green_sliders.pv_mw" in zh, zh
+
+
+def test_a_rating_box_sets_its_slider_and_follows_it(pages):
+    typed, shown = pages["green"].BOXES["storage_mwh"]
+    assert typed("440", 200.0, "en") == (440.0, "")
+    assert typed(" 200 ", 200.0, "en") == (dash.no_update, "")
+    assert typed("1e2", 200.0, "en") == (100.0, "")
+    assert "in steps of 20 MWh" in str(typed("430", 200.0, "en")[1].children)
+    assert shown(440.0, "440") == (dash.no_update, dash.no_update)  # what is typed is not written over
+    assert shown(440.0, "700") == ("440", "")  # the slider moved after a refused value: the box follows
+    assert shown(None, "") == (dash.no_update, dash.no_update)
+
+
+def test_the_slider_s_own_box_is_off(pages):
+    layout = pages["green"].layout("en")
+    sliders = [c for c in _walk(layout) if type(c).__name__ == "Slider"]
+    assert len(sliders) == 4 and all(s.allow_direct_input is False for s in sliders)
+
+
+def _walk(c):
+    yield c
+    kids = getattr(c, "children", None)
+    for k in kids if isinstance(kids, list | tuple) else [kids] if kids is not None else []:
+        if hasattr(k, "to_plotly_json"):
+            yield from _walk(k)
 
 
 def test_kpi_cards_and_policy(example):
@@ -508,7 +609,7 @@ def test_every_label_of_the_cooling_page_has_both_languages(example):
 
 def test_green_page_says_a_store_without_power_is_idle(pages, example):
     sc, _, _ = example
-    d, err = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 1600)
+    d, err = views.with_capacities(_one(sc), 0, 0, 0, 0, 1600)
     assert err == ""
     out = pages["green"].render(d, 0, "week", 172, "en")
     assert "Storage of 1,600 MWh at 0 MW can neither charge nor discharge" in str(out[5])
@@ -523,13 +624,13 @@ def test_green_charts_say_storage_without_pv_or_wind_is_idle(mw, mwh, pages, exa
     """With PV and wind at 0 and storage of 1,600 MWh at 0 MW, the note said the storage is idle
     and counted in the cost, the three charts "This case has no green-power base"."""
     sc, _, _ = example
-    d, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, mw, mwh)
+    d, _ = views.with_capacities(_one(sc), 0, 0, 0, mw, mwh)
     for lang, idle in (("en", f"storage of {mwh:,} MWh at {mw:,} MW is idle"), ("zh", "处于闲置")):
         out = pages["green"].render(d, 0, "week", "172", lang)
         for fig in out[1:4]:
             text = fig.layout.annotations[0].text.replace("<br>", " ")
             assert idle in text.replace("  ", " ") and "no green-power base" not in text
-    none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
+    none, _ = views.with_capacities(_one(sc), 0, 0, 0, 0, 0)
     said = pages["green"].render(none, 0, "week", "172", "en")[1].layout.annotations[0].text
     assert "no green-power base" in said.replace("<br>", " ")
 
@@ -732,9 +833,9 @@ def test_idle_storage_note_says_what_its_cost_counts(pages, example):
     """An idle store is paid for as the engine books it: 0 MWh at 400 MW costs its power
     (0.16 CNY/W), and with an all-in price per Wh set alone (power free) it costs nothing."""
     sc, _, _ = example
-    none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
+    none, _ = views.with_capacities(_one(sc), 0, 0, 0, 0, 0)
     _, k_none = data.run_case(data.from_dict(none), 0)
-    power, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 400, 0)
+    power, _ = views.with_capacities(_one(sc), 0, 0, 0, 400, 0)
     note = str(pages["green"].render(power, 0, "week", "172", "en")[5])
     assert "Storage of 0 MWh at 400 MW" in note and "its cost is counted" in note and "0.16 CNY/W" in note
     _, k_power = data.run_case(data.from_dict(power), 0)
@@ -746,7 +847,7 @@ def test_idle_storage_note_says_what_its_cost_counts(pages, example):
     assert "costs nothing" in note and "0 CNY/W" in note
     assert "不计成本" in str(pages["green"].render(power, 0, "week", "172", "zh")[5])
     assert float(k_free["cost_total"]) == float(k_none["cost_total"])  # what the note says
-    paid, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 1600)
+    paid, _ = views.with_capacities(_one(sc), 0, 0, 0, 0, 1600)
     note = str(pages["green"].render(paid, 0, "week", "172", "en")[5])
     assert "its cost is counted" in note and "0.385 CNY/Wh" in note
     _, k_paid = data.run_case(data.from_dict(paid), 0)
@@ -758,7 +859,7 @@ def test_a_charts_message_is_wrapped_whole_to_fit_a_phone(pages, example):
     from dashboards.catalog import t
 
     sc, _, _ = example
-    none, _ = views.with_capacities(sc.to_dict(), 0, 0, 0, 0, 0)
+    none, _ = views.with_capacities(_one(sc), 0, 0, 0, 0, 0)
     for lang in ("en", "zh"):
         fig = pages["green"].render(none, 0, "week", "172", lang)[1]
         lines = fig.layout.annotations[0].text.split("<br>")
@@ -1043,8 +1144,8 @@ def test_a_slider_moved_on_a_stored_scenario_that_fails_gives_the_message(pages,
     from dash._utils import AttributeDict
 
     context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "green-pv.value", "value": 1.0}]))
-    scenario, case, shown = pages["green"].resize(1.0, 1.0, 1.0, 1.0, stored, 0, "en")
-    assert scenario is case is dash.no_update
+    scenario, shown, undo = pages["green"].resize(1.0, 1.0, 1.0, 1.0, stored, 0, "en")
+    assert scenario is undo is dash.no_update
     assert "error" in str(shown) and "Error" in str(shown)
 
 
@@ -1583,3 +1684,54 @@ def test_the_chinese_page_says_a_files_kind_and_a_years_hint_in_chinese():
         "/nonexistent/x.csv：找不到该文件（逐时数值 CSV 文件（it_load））",
         True,
     )
+
+
+def test_a_typed_edit_is_kept_as_the_tabs_draft_until_apply(pages, example):
+    """An edit not applied was lost on going to another page and back, or a reload (newcomer,
+    session 17 #10): only a refused Apply's text was kept. Every edit is the tab's draft, shown
+    with its note when the page is drawn again; the applied text is no draft; the editor is
+    never written by keeping it."""
+    sc, _, _ = example
+    d = sc.to_dict()
+    text = pages["scenario"].show(d, "en", S)[0]
+    edit = text.replace("utilisation = 0.7", "utilisation = 0.65")
+    kept, note = pages["scenario"].typed(edit, d, None, "en", S)
+    assert views.draft_of(kept, d) == edit and "not applied yet" in note.children
+    assert pages["scenario"].typed(text, d, kept, "en", S) == (None, "")  # typed back to the applied text
+    assert pages["scenario"].typed(text, d, None, "en", S) == (dash.no_update, dash.no_update)
+    shown_text, _, note = pages["scenario"].show(d, "en", S, kept)  # another page and back, or a reload
+    assert shown_text == edit and "not applied yet" in note.children
+    assert "尚未应用" in pages["scenario"].show(d, "zh", S, kept)[2].children
+    refused = pages["scenario"].apply(1, edit.replace("0.65", "7.0"), "en", S, d)[3]
+    assert pages["scenario"].typed(refused["text"], d, refused, "en", S) == (dash.no_update, dash.no_update)
+    assert "Apply refused" in pages["scenario"].show(d, "en", S, refused)[2].children
+    _, _, ok, cleared, *_ = pages["scenario"].apply(1, edit, "en", S, d)
+    assert cleared is None and "Applied" in str(ok.children)
+
+
+def test_keeping_the_draft_never_writes_the_editor_and_a_slider_never_the_case(answer):
+    """The draft store's answer must not rewrite the editor (what is typed after it would be
+    lost); a slider's answer must not choose another case (it chose case 1 of 1 before)."""
+    by_inputs = {tuple(f"{i['id']}.{i['property']}" for i in d["inputs"]): d for d in answer.deps.values()}
+    assert "sc-text.value" not in by_inputs[("sc-text.value",)]["output"]
+    sliders = ("green-pv.value", "green-wind.value", "green-st-mw.value", "green-st-mwh.value")
+    assert "case.data" not in by_inputs[sliders]["output"]
+
+
+def test_undo_goes_back_to_the_scenario_before_the_sliders(pages, example):
+    """A run of slider moves can be undone: Undo gives the scenario applied before the first of
+    them, with the sliders at its ratings; after an Apply (another scenario) there is nothing to undo."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    sc = _eight(example[0])
+    d, c = sc.to_dict(), sc.cases()[3]
+    e = c.storage.energy_mwh
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "green-pv.value", "value": 160.0}]))
+    one, _, kept = pages["green"].resize(160.0, 100.0, 100.0, e, d, 3, "en")
+    two, _, kept = pages["green"].resize(160.0, 120.0, 100.0, e, one, 3, "en", kept)
+    assert pages["green"].undo_shown(two, kept) == {"display": "inline-block"}
+    back, cleared, *sliders = pages["green"].undo(1, two, 3, kept)
+    assert back == d and cleared is None and sliders == [150.0, 100.0, 100.0, e]
+    assert pages["green"].undo_shown(d, None) == pages["green"].undo_shown(one, kept) == {"display": "none"}
+    assert pages["green"].undo(1, one, 3, kept)[0] is dash.no_update
