@@ -9,6 +9,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import figures, views
 from dashboards.catalog import KPI_BY_NAME, RATING_STEPS, DispatchWindow, GreenRatings, error_text, t
+from twin.core.fmt import number
 
 dash.register_page(__name__, path="/green", name="Green power", order=2)
 
@@ -211,7 +212,7 @@ def held_sliders(d, lang):
     n = sc.case_count
     lines = [html.Div(error_text(said.error, lang)[0], className="note") for said in swept.values()]
     if n > 1:
-        lines.append(html.Div(t("ratings_all_cases", lang, n=f"{n:,}"), className="note"))
+        lines.append(html.Div(t("ratings_all_cases", lang, n=number(n)), className="note"))
     return *held, *held, lines
 
 
