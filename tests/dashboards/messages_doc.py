@@ -108,6 +108,8 @@ WHEN = {
     "a former server's stored file after a restart (`upload:45f5346e4ca284ee-1.epw`); said by Apply, the "
     "downloads and every page",
     "no_session": "a request whose session id is missing or forged (not text, not an id the server makes)",
+    "swept_rating": "a Green-page rating the scenario sweeps: its slider and box are held, the note names the sweep",
+    "off_step": "a Green-page box's value that is not a step of its slider (`155` for steps of 10 MW)",
     "not_epw": "an upload whose first line is not an EPW's",
     "epw_fields": "an EPW line with another number of fields than the first data line",
     "epw_fields_short": "an EPW whose first data line is short itself",
@@ -187,7 +189,8 @@ def _made(exc: ast.expr, func: ast.AST) -> tuple[ast.Call | None, list[str]]:
 
 
 def walk(root: Path = ROOT) -> list[Raise]:
-    """Every raise of a user error in the code a page request runs, in file and line order."""
+    """Every raise of a user error in the code a page request runs, and every one made and said
+    without a raise (``views.message(ConfigError(…))``), in file and line order."""
     out = []
     for pkg in PACKAGES:
         for path in sorted((root / pkg).rglob("*.py")):
@@ -198,14 +201,18 @@ def walk(root: Path = ROOT) -> list[Raise]:
             tree = ast.parse(src)
             funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
             for node in ast.walk(tree):
-                if not isinstance(node, ast.Raise) or node.exc is None:
+                if isinstance(node, ast.Call) and _name(node.func) == "message" and node.args:
+                    made = node.args[0]  # an error made and said on the page, not raised (views.message)
+                elif isinstance(node, ast.Raise) and node.exc is not None:
+                    made = node.exc
+                else:
                     continue
                 func = min(
                     (f for f in funcs if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)),
                     key=lambda f: (f.end_lineno or f.lineno) - f.lineno,
                     default=tree,
                 )
-                call, kinds = _made(node.exc, func)
+                call, kinds = _made(made, func)
                 if call is None:
                     continue
                 text = ast.get_source_segment(src, call.args[0]) if call.args else ""

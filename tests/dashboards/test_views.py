@@ -88,7 +88,7 @@ def test_a_swept_rating_is_refused_naming_its_sweep_and_its_slider_is_held(pages
     kept, err = views.with_capacities(sc.to_dict(), 3, 150, 100, 100, c.storage.energy_mwh + 20)
     assert kept == sc.to_dict()
     assert err == (
-        "green.storage.energy_mwh is swept by the scenario (sweep.green.storage.energy_mwh = 200, 400); "
+        "green.storage.energy_mwh is swept by the scenario (sweep.green.storage.energy_mwh = 200.0, 400.0); "
         "change it in the Scenario editor"
     )
     assert "在情景的扫描中" in str(views.error_box(err, "zh"))
@@ -97,7 +97,7 @@ def test_a_swept_rating_is_refused_naming_its_sweep_and_its_slider_is_held(pages
     assert note[0].children == err and note[0].className == "note"  # a note, not an error: nothing failed
     assert "every case" in note[1].children
     assert (
-        "sweep.green.storage.energy_mwh = 200, 400" in pages["green"].held_sliders(sc.to_dict(), "zh")[-1][0].children
+        "sweep.green.storage.energy_mwh = 200.0, 400.0" in pages["green"].held_sliders(sc.to_dict(), "zh")[-1][0].children
     )
     *held, note = pages["green"].held_sliders(data.case_scenario(sc, 0).to_dict(), "en")
     assert held == [False] * 8 and note == []
@@ -1614,7 +1614,7 @@ def test_no_page_shows_a_result_of_an_upload_the_quota_dropped(pages, example, m
     assert str(overview[1].children) == str(cooling[1].children) == str(green[0].children) == line
     assert overview[2:5] == ("", "", "")  # no policy, reported figures or cost beside the refusal
     shown = [f.layout.annotations[0].text.replace("<br>", " ") for f in (*cooling[2:], *green[1:4])]
-    assert not any(f.data for f in (*cooling[2:], *green[1:4])) and shown == [said] * 8
+    assert not any(f.data for f in (*cooling[2:], *green[1:4])) and shown == [line] * 8  # as the box beside
     with _triggered("green-pareto-run.n_clicks"):
         assert str(pages["green"].pareto(1, up, 0, "en", tab)[1].children) == line
     assert str(pages["scenario"].download("nc", 1, up, 0, "en", tab)[1].children) == line
