@@ -242,7 +242,7 @@ def test_bad_value_shows_the_cli_message(page, server):
     page.click("#sc-apply")
     err = page.locator("#sc-message .error")
     err.wait_for()
-    assert "facility.utilisation = 7 is out of range" in err.inner_text()
+    assert "facility.utilisation = 7.0 is out of range" in err.inner_text()
 
 
 def test_downloads_open(page, server, tmp_path):
@@ -602,7 +602,7 @@ def test_the_chinese_page_says_an_engine_error_in_chinese(page, server):
     page.fill("#sc-text", text.replace("utilisation = 0.7", "utilisation = 7.0"))
     page.click("#sc-apply")
     _error_says(page, "#sc-message", "超出范围")
-    assert page.inner_text("#sc-message .error") == "错误: scenario: facility.utilisation = 7 超出范围；允许 0 … 1"
+    assert page.inner_text("#sc-message .error") == "错误: scenario: facility.utilisation = 7.0 超出范围；允许 0 … 1"
     _shot(page, "scenario-error-zh")
     page.fill("#sc-text", text.replace("name = ", "name = = "))  # not TOML: said in Chinese, the reader's detail kept
     page.click("#sc-apply")
