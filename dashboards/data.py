@@ -82,9 +82,22 @@ FRONTIER_TARGETS = (0.5, 0.6, 0.7, 0.8, 0.9)
 """Physical hourly green-share targets of the Green page's Pareto frontier (``twin size --pareto``)."""
 
 
+def _canonical(x: Any) -> Any:
+    """``x`` with every whole-number float as an int, in dicts and lists: a browser's JSON writes
+    ``12.0`` as ``12``, so a scenario that went through a store keys as the server's copy does."""
+    if isinstance(x, dict):
+        return {k: _canonical(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_canonical(v) for v in x]
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
+
+
 def key_of(d: dict[str, Any]) -> str:
-    """A stable text key of a scenario mapping (what the caches are keyed by)."""
-    return json.dumps(d, sort_keys=True, default=str)
+    """A stable text key of a scenario mapping (what the caches, drafts and Undo are keyed by),
+    the same for the server's copy and the copy a browser store sent back (``12.0`` there is ``12``)."""
+    return json.dumps(_canonical(d), sort_keys=True, default=str)
 
 
 APPLY_MAX_CASES = 1000

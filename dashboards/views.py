@@ -60,6 +60,7 @@ __all__ = [
     "policy_badge",
     "rating_box",
     "reported_rows",
+    "same_number",
     "scenario_toml",
     "swept_ratings",
     "undo_of",
@@ -390,6 +391,15 @@ def with_capacities(d: dict[str, Any], case: int, pv_mw, wind_mw, st_mw, st_mwh)
     except USER_ERRORS as exc:
         return d, message(exc)
     return sc.to_dict(), ""
+
+
+def same_number(text: Any, value: Any) -> bool:
+    """Whether a box's ``text`` reads as ``value`` (a slider's value the page wrote into its box,
+    which is not refused even beyond the slider's range: it came from the applied scenario)."""
+    try:
+        return value is not None and float(str(text).strip().replace("_", "")) == float(value)
+    except (TypeError, ValueError):
+        return False
 
 
 def undo_step(kept: Any, d: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

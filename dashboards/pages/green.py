@@ -230,6 +230,8 @@ def _box_callbacks(sid: str, rating: str) -> None:
         prevent_initial_call=True,
     )
     def typed(text, now, lang):
+        if views.same_number(text, now):  # the slider's own value written into the box, or typed again
+            return dash.no_update, ""
         v, err = views.rating_box(rating, text)
         if v is None:
             return dash.no_update, views.error_box(err, lang)
@@ -245,7 +247,7 @@ def _box_callbacks(sid: str, rating: str) -> None:
     def shown(v, text):
         if v is None or views.rating_box(rating, text)[0] == v:
             return dash.no_update, dash.no_update
-        return f"{v:g}", ""
+        return number(v, grouped=False), ""
 
     typed.__name__ = f"typed_{rating}"
     shown.__name__ = f"shown_{rating}"

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import dataclasses
 import html
+import json
 import os
 import re
 import socket
@@ -97,7 +98,8 @@ def test_a_swept_rating_is_refused_naming_its_sweep_and_its_slider_is_held(pages
     assert note[0].children == err and note[0].className == "note"  # a note, not an error: nothing failed
     assert "every case" in note[1].children
     assert (
-        "sweep.green.storage.energy_mwh = 200.0, 400.0" in pages["green"].held_sliders(sc.to_dict(), "zh")[-1][0].children
+        "sweep.green.storage.energy_mwh = 200.0, 400.0"
+        in pages["green"].held_sliders(sc.to_dict(), "zh")[-1][0].children
     )
     *held, note = pages["green"].held_sliders(data.case_scenario(sc, 0).to_dict(), "en")
     assert held == [False] * 8 and note == []
@@ -150,6 +152,43 @@ def test_a_rating_box_sets_its_slider_and_follows_it(pages):
     assert shown(440.0, "440") == (dash.no_update, dash.no_update)  # what is typed is not written over
     assert shown(440.0, "700") == ("440", "")  # the slider moved after a refused value: the box follows
     assert shown(None, "") == (dash.no_update, dash.no_update)
+
+
+def _as_a_browser_sends(x):
+    """``x`` as it comes back from a browser store: JSON, with a whole-number float as an int."""
+    if isinstance(x, dict):
+        return {k: _as_a_browser_sends(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_as_a_browser_sends(v) for v in x]
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
+def test_undo_is_shown_for_a_scenario_that_went_through_the_browser(pages, example):
+    """Undo never appeared in a browser (review 17): the store's key of the sliders' scenario was
+    the server's (``12.0``), the scenario the browser sent back keyed as ``12``."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    sc = _eight(example[0])
+    d, e = sc.to_dict(), sc.cases()[3].storage.energy_mwh
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "green-pv.value", "value": 160.0}]))
+    one, _, kept = pages["green"].resize(160.0, 100.0, 100.0, e, d, 3, "en")
+    one, kept = _as_a_browser_sends(one), _as_a_browser_sends(kept)
+    server = pages["green"].resize(160.0, 100.0, 100.0, e, d, 3, "en")[0]
+    assert json.dumps(one, sort_keys=True) != json.dumps(server, sort_keys=True)  # the round trip changed its text
+    assert pages["green"].undo_shown(one, kept) == {"display": "inline-block"}
+    two, _, kept = pages["green"].resize(160.0, 120.0, 100.0, e, one, 3, "en", kept)
+    two, kept = _as_a_browser_sends(two), _as_a_browser_sends(kept)
+    assert pages["green"].undo(1, two, 3, kept)[0] == _as_a_browser_sends(d)  # before the first move
+
+
+def test_a_rating_box_does_not_refuse_the_slider_s_own_value(pages):
+    """A scenario applied with 1,000 MW of PV (beyond the slider's 600) showed `… = 1000 is out of
+    range` under the box as soon as the page wrote the slider's value into it (review 17)."""
+    typed, shown = pages["green"].BOXES["pv_mw"]
+    text = shown(1000.0, "")[0]
+    assert text == "1000" and typed(text, 1000.0, "en") == (dash.no_update, "")
+    assert "out of range" in str(typed("1001", 1000.0, "en")[1].children)  # what is typed is checked
 
 
 def test_the_slider_s_own_box_is_off(pages):
