@@ -1522,6 +1522,13 @@ def test_sweep_of_one_case_says_case(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == f"1 case; every KPI in {out}"
 
 
+def _sigint_default() -> None:
+    """In a child before it runs: SIGINT acts again (as at a terminal), whatever this process has."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_under_a_local_cluster_is_one_line_and_keeps_the_finished_blocks(tmp_path):
     """SIGINT to the process group, as a terminal's Ctrl-C sends it, once a block is written: each
@@ -1551,6 +1558,7 @@ def test_ctrl_c_under_a_local_cluster_is_one_line_and_keeps_the_finished_blocks(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal gives it
+        preexec_fn=_sigint_default,  # a suite run in the background ignores SIGINT, and a child inherits that
     )
     try:
         while p.poll() is None and not any(ckpt.glob("block-*.npz")):

@@ -87,25 +87,29 @@ def test_a_local_clusters_workers_ignore_sigint_and_an_interrupt_closes_it_quiet
     import logging
     import signal
 
-    handler = signal.getsignal(signal.SIGINT)
-    names = ("distributed", "tornado", "asyncio")
-    levels = [logging.getLogger(n).level for n in names]
-    seen = []
-    with pytest.raises(KeyboardInterrupt), cluster(workers=1) as client:
-        assert handler not in (signal.SIG_IGN, None)  # this process still acts on Ctrl-C
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)  # a suite run in the background ignores it
+    try:
+        handler = signal.getsignal(signal.SIGINT)
+        names = ("distributed", "tornado", "asyncio")
+        levels = [logging.getLogger(n).level for n in names]
+        seen = []
+        with pytest.raises(KeyboardInterrupt), cluster(workers=1) as client:
+            assert handler not in (signal.SIG_IGN, None)  # this process still acts on Ctrl-C
+            assert signal.getsignal(signal.SIGINT) is handler
+            assert list(client.run(signal.getsignal, signal.SIGINT).values()) == [signal.SIG_IGN]
+            close = client.close
+
+            def closing(*args, **kwargs):
+                seen.append(logging.getLogger("distributed").isEnabledFor(logging.CRITICAL))
+                return close(*args, **kwargs)
+
+            client.close = closing
+            raise KeyboardInterrupt
+        assert seen == [False]  # silenced while the client closed
         assert signal.getsignal(signal.SIGINT) is handler
-        assert list(client.run(signal.getsignal, signal.SIGINT).values()) == [signal.SIG_IGN]
-        close = client.close
-
-        def closing(*args, **kwargs):
-            seen.append(logging.getLogger("distributed").isEnabledFor(logging.CRITICAL))
-            return close(*args, **kwargs)
-
-        client.close = closing
-        raise KeyboardInterrupt
-    assert seen == [False]  # silenced while the client closed
-    assert signal.getsignal(signal.SIGINT) is handler
-    assert [logging.getLogger(n).level for n in names] == levels
+        assert [logging.getLogger(n).level for n in names] == levels
+    finally:
+        signal.signal(signal.SIGINT, outer)
 
 
 def test_unreachable_scheduler_is_one_clear_error(capsys, tmp_path):
