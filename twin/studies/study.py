@@ -556,7 +556,9 @@ def _quiet_dask_logs() -> None:
     """
     import logging
 
-    for name in _QuietClose.LOGGERS:
+    prefixes = tuple(f"{name}." for name in _QuietClose.LOGGERS)
+    known = [n for n in logging.root.manager.loggerDict if n.startswith(prefixes)]  # a level of their own
+    for name in (*_QuietClose.LOGGERS, *known):
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
