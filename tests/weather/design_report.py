@@ -690,7 +690,9 @@ def main(argv: list[str] | None = None) -> int:
         first_d = dmax.index.day.to_numpy() <= 15
         month_d = dmax.index.month.to_numpy() - 1
         half_ext = gen.extreme_statistics(dmax.to_numpy()[first_d], dmin.to_numpy()[first_d], month_d[first_d])
-        without = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None))
+        without = plain(
+            dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None, t_range_dew_pcorr=None)
+        )
         ext = {}
         for label, v in (
             ("with", dataclasses.replace(var, **half_ext, t_peak_hours=tuple(half_peak))),
