@@ -172,13 +172,6 @@ class Variability:
         the records': Qingyang −0.67, Gui'an −0.44, Karamay −0.10, Dulles +0.27, Yinchuan +0.47).
         Given, the dew point of those hours is drawn to it (:func:`typical_year`, step 4); absent,
         their dew point follows κ, λ and β only.
-    t_range_dew_pcorr : tuple of 12 float, optional
-        Partial correlation of the day's range of dry bulb with its mean dew point given its mean
-        dry bulb, per month over the month and its neighbours (:func:`range_dew_pcorr`; the
-        records' −0.1 … −0.7, humid days cloudy), −0.95 … 0.95. Given (with the daily maximum's
-        and minimum's fields), the day's clearness score, which sets its range and its sunshine,
-        takes a share of the day's own humidity, drawn until the generated days have it
-        (:func:`typical_year`); absent, the two are drawn independently.
     t_peak_hours : tuple of 12 float, optional
         Mean number of hours per day within a tenth of the day's range of its maximum dry bulb,
         per month, h (:func:`peak_hours`). Given, the diurnal cycle's sharpness is drawn to it
@@ -263,17 +256,11 @@ class Variability:
     wind_hourly_lag2: float | None = None
     t_dew_hourly_lag1: float | None = None
     t_dew_hot_slope: float | None = None
-    t_range_dew_pcorr: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
         if problem:
             raise WeatherError(problem)
-        if self.t_range_dew_pcorr is not None and self.t_max_daily_sd_c is None:
-            raise WeatherError(
-                "variability.t_range_dew_pcorr needs the daily maximum's and minimum's fields "
-                f"({', '.join(EXTREME_FIELDS)}): the day's cloud acts on its range through them"
-            )
         units = {
             "t_daily_sd_c": "K",
             "t_dew_daily_sd_c": "K",
@@ -671,11 +658,6 @@ put it at 0.2 … 0.5)."""
 
 CLEARNESS_LAG1 = 0.3
 """Day-to-day autocorrelation of the daily clearness's normal score (assumption)."""
-
-
-SHARE_BOUND = 0.95
-"""Largest share of the day's own humidity in its clearness score, each way (assumption: some of the
-day's cloud is not its humidity's). Also the range of ``t_range_dew_pcorr``."""
 
 
 DTR_MIN = 0.5
@@ -1399,8 +1381,9 @@ def range_dew_pcorr(day_range: np.ndarray, dew: np.ndarray, t_mean: np.ndarray, 
     -------
     numpy.ndarray
         ``(r_rd − r_rt r_dt) / √((1 − r_rt²)(1 − r_dt²))`` of the three's deviations from their months'
-        means, each correlation ``r`` over the days of months ``m − 1, m, m + 1`` (cyclic): the
-        ``t_range_dew_pcorr`` of :class:`Variability`.
+        means, each correlation ``r`` over the days of months ``m − 1, m, m + 1`` (cyclic), as the
+        other per-month fields of :class:`Variability` are taken (``tests/weather/range_dew.py``
+        prints it for records and generated years).
 
     Notes
     -----
@@ -1672,37 +1655,21 @@ def typical_year(
     nu = 3.0  # beta concentration: SD of daily clearness ≈ √(K(1−K)/4), assumption
     a_par, b_par = kd_mean * nu, (1.0 - np.minimum(kd_mean, 0.985)) * nu
     z_k = _ar1(rng, n_days, CLEARNESS_LAG1)  # the day's clearness as a normal score
-
-    def clearness(score: np.ndarray) -> np.ndarray:
-        k = stats.beta.ppf(stats.norm.cdf(score), a_par, b_par)
-        for _ in range(10):  # each month's clear-sky-weighted mean clearness = K_month, k ≤ 1
-            k = np.clip(monthly_correction(k, mon_d, k_month, weights=clear_day, scale=True), 0.02, 1.0)
-        return k
-
-    k_d = clearness(z_k)
+    u = stats.norm.cdf(z_k)
+    k_d = stats.beta.ppf(u, a_par, b_par)
+    for _ in range(10):  # each month's clear-sky-weighted mean clearness = K_month, k ≤ 1
+        k_d = np.clip(monthly_correction(k_d, mon_d, k_month, weights=clear_day, scale=True), 0.02, 1.0)
+    # Hourly fluctuation on partly cloudy days (lognormal, mean 1).
+    sig_h = 0.6 * np.repeat(k_d * (1.0 - k_d), 24)
     z_h = _ar1(rng, time.size, 0.6)
+    ghi = ghi_clear * np.repeat(k_d, 24) * np.exp(sig_h * z_h - 0.5 * sig_h**2)
+    ghi = np.minimum(ghi, 1.05 * ghi_clear)
+    ghi = monthly_correction(ghi, mon_h, 1000.0 * g["ghi_kwh_m2"] / np.bincount(mon_h, minlength=12), scale=True)
 
     # --- temperature ----------------------------------------------------------------------------
     t_clim = mean_preserving_daily(g["t_mean_c"], year)
     dtr_clim = np.maximum(mean_preserving_daily(g["t_max_daily_mean_c"] - g["t_min_daily_mean_c"], year), 0.5)
     z_t, inflation = _daily_anomaly(rng, n_days, var.t_daily_lag1, var.t_daily_lag2)
-    noise = 0.4 * _ar1(rng, time.size, 0.8)
-    # The day's own humidity (the dew point's daily score apart from its correlation with z_t).
-    z_dew, inflation_td = _daily_anomaly(rng, n_days, var.t_dew_daily_lag1, var.t_dew_daily_lag2)
-    # Humid air brings cloud (Dai, Trenberth & Karl 1999): with t_range_dew_pcorr the clearness score
-    # takes a share c of the day's own humidity, c per month drawn in the diurnal loop below until the
-    # partial correlation of the day's range with its dew point, given its mean dry bulb, is the
-    # record's; the same clearness sets the day's sunshine.
-    linked = var.t_range_dew_pcorr is not None
-    c_month = np.asarray(var.t_range_dew_pcorr if linked else np.zeros(12), dtype=float)
-
-    def cloud_score(c_m: np.ndarray) -> np.ndarray:
-        if not linked:
-            return z_k
-        c = mean_preserving_daily(np.clip(c_m, -SHARE_BOUND, SHARE_BOUND), year).clip(-SHARE_BOUND, SHARE_BOUND)
-        return c * z_dew + np.sqrt(1.0 - c**2) * z_k
-
-    z_cloud = cloud_score(c_month)
     # Like a typical year's months, chosen for daily values distributed as in the long record,
     # each month's spread of daily values is the record's: the anomaly is rescaled until the
     # spread (each month shifted to its normal) equals it, first here and then, for what the
@@ -1716,22 +1683,15 @@ def typical_year(
         normal_x, normal_n = g["t_max_daily_mean_c"], g["t_min_daily_mean_c"]
         sd_x, sd_n = (mean_preserving_daily(x, year) for x in targets)
         corr_xn = mean_preserving_daily(var.t_max_min_corr, year).clip(-0.99, 0.99)
-
-        def extreme_scores(z_range: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            a_x, a_n = extreme_anomalies(z_t, z_range, sd_x, sd_n, corr_xn)
-            shaped_x = sd_x * _skewed(
-                light_tails(a_x / sd_x, float(var.t_max_kurtosis or 0.0)), mean_preserving_daily(var.t_max_skew, year)
-            )
-            return shaped_x, light_tails(a_n / sd_n, float(var.t_min_kurtosis or 0.0))
-
+        ax, an = extreme_anomalies(z_t, z_k, sd_x, sd_n, corr_xn)
+        ax = sd_x * _skewed(
+            light_tails(ax / sd_x, float(var.t_max_kurtosis or 0.0)), mean_preserving_daily(var.t_max_skew, year)
+        )
+        ax = _spread_to(ax, mean_preserving_daily(normal_x, year), mon_d, normal_x, targets[0], year, monthly_sd)
         # The minima: their score and skewness kept apart from their scale, so that both can be
         # drawn in the loop below until the spread and skewness after the dew-point floor are the
         # record's.
-        base_x, score_n = extreme_scores(z_cloud)
-        gain_x = _spread_gain(
-            base_x, mean_preserving_daily(normal_x, year), mon_d, normal_x, targets[0], year, monthly_sd
-        )
-        ax = base_x * gain_x
+        score_n = light_tails(an / sd_n, float(var.t_min_kurtosis or 0.0))
         skew_n = np.asarray(var.t_min_skew, dtype=float)
         an = sd_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
         scale_n = sd_n * _spread_gain(
@@ -1772,8 +1732,10 @@ def typical_year(
     # Day-to-day level: interpolate daily means between noons so there is no jump at midnight.
     hours_axis = np.arange(time.size) + 0.5
     noons = np.arange(n_days) * 24.0 + 12.0
+    noise = 0.4 * _ar1(rng, time.size, 0.8)
     # --- dew point ------------------------------------------------------------------------------
     td_clim = mean_preserving_daily(g["t_dew_mean_c"], year)
+    z_dew, inflation = _daily_anomaly(rng, n_days, var.t_dew_daily_lag1, var.t_dew_daily_lag2)
     # The hourly AR(1) below has memory (φ = DEW_HOURLY_LAG1, or from t_dew_hourly_lag1), so part
     # of its variance is in its daily means; the daily anomaly carries only the rest of the
     # record's daily spread.
@@ -1784,10 +1746,7 @@ def typical_year(
 
     def daily_part(phi: float) -> tuple[np.ndarray, np.ndarray]:
         leak = var.t_dew_hourly_sd_c**2 * _daily_mean_variance_fraction(phi)
-        sd = (
-            mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year)
-            * inflation_td
-        )
+        sd = mean_preserving_daily(np.sqrt(np.maximum(target_td**2 - leak, (0.25 * target_td) ** 2)), year) * inflation
         return sd, np.interp(hours_axis, noons, sd * z_td)
 
     phi_dew = DEW_HOURLY_LAG1
@@ -1806,7 +1765,6 @@ def typical_year(
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
     td_air = monthly_correction(td_base, mon_h, g["t_dew_mean_c"])
-    base_day = td_base.reshape(n_days, 24).mean(axis=1)
     # Upper and lower excursions of the daily cycle from the daily mean, per month: start from
     # the normals (mean daily maximum − mean, mean − mean daily minimum) and correct them until
     # the generated monthly means of the daily maxima and minima equal the normals.
@@ -1872,13 +1830,6 @@ def typical_year(
         upper = np.maximum(upper + g["t_max_daily_mean_c"] - gmax, 0.1)
         lower = np.maximum(lower + gmin - g["t_min_daily_mean_c"], 0.1)
         shaping = it < DIURNAL_ITERATIONS - PEAK_FROZEN
-        if linked and shaping:
-            got = range_dew_pcorr(day_t.max(axis=1) - day_t.min(axis=1), base_day, day_t.mean(axis=1), mon_d)
-            gap = np.asarray(var.t_range_dew_pcorr, dtype=float) - got
-            c_month = np.clip(c_month + (np.roll(gap, 1) + gap + np.roll(gap, -1)) / 3.0, -SHARE_BOUND, SHARE_BOUND)
-            z_cloud = cloud_score(c_month)
-            base_x, score_n = extreme_scores(z_cloud)
-            ax = base_x * gain_x
         if var.t_peak_hours is not None and shaping:
             ratio = peak_hours(t_db, mon_d) / np.asarray(var.t_peak_hours, dtype=float)
             log_sharp = np.clip(log_sharp - np.log(ratio) / PEAK_RESPONSE, *np.log(_SHARP_GRID[[0, -1]]))
@@ -1896,7 +1847,6 @@ def typical_year(
                     scale_n = scale_n * factor
                     an = scale_n * _skewed(score_n, mean_preserving_daily(skew_n, year))
                 else:
-                    gain_x = gain_x * factor
                     ax = ax * factor
         else:
             spread = daily_anomaly_sd(day_t.mean(axis=1), mon_d)
@@ -1920,6 +1870,7 @@ def typical_year(
     # The day's humidity: humid days dry less in the afternoon than dry ones (t_dew_dip_slope), by
     # β K per SD of the day's dew point at the hour of the mean peak warming, β per month drawn
     # until the generated slope is the record's.
+    base_day = td_base.reshape(n_days, 24).mean(axis=1)
     z_day = _about_month_mean(base_day, mon_d) / np.maximum(monthly_sd(base_day, mon_d), 1e-6)[mon_d]
     peak = np.bincount(mon_d, weights=warm.reshape(n_days, 24).max(axis=1), minlength=12) / n_month
     zero = np.zeros(mon_h.size)
@@ -2004,13 +1955,6 @@ def typical_year(
         )
         kappa = np.clip(kappa + gap / np.maximum(peak, 0.5), 0.0, 1.0)
     td = np.minimum(td, t_db)
-    # --- sunshine: the day's clearness with an hourly fluctuation on partly cloudy days (lognormal, mean 1)
-    if linked:
-        k_d = clearness(z_cloud)
-    sig_h = 0.6 * np.repeat(k_d * (1.0 - k_d), 24)
-    ghi = ghi_clear * np.repeat(k_d, 24) * np.exp(sig_h * z_h - 0.5 * sig_h**2)
-    ghi = np.minimum(ghi, 1.05 * ghi_clear)
-    ghi = monthly_correction(ghi, mon_h, 1000.0 * g["ghi_kwh_m2"] / np.bincount(mon_h, minlength=12), scale=True)
     # --- wind and pressure ----------------------------------------------------------------------
     if var.wind_hourly_lag1 is None or var.wind_hourly_lag2 is None:
         z_wind = _ar1(rng, time.size, WIND_HOURLY_LAG1)
@@ -2107,12 +2051,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         t_dew_hot_slope=round(hot_dew_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()), 2),
-        t_range_dew_pcorr=tuple(
-            round(float(x), 3)
-            for x in range_dew_pcorr(
-                (daily_max - daily_min).to_numpy(), d.to_numpy(), t.to_numpy(), daily_max.index.month.to_numpy() - 1
-            )
-        ),
         t_dew_hourly_lag1=_in_range_or_none(
             "t_dew_hourly_lag1", round(residual_lags(day_residual(ds["t_dp"].to_numpy(), day_month), (1,))[0], 3)
         ),

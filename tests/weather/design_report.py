@@ -36,7 +36,7 @@
    the sixth table's 'without' side against both halves.
 
 Every split table takes ``t_peak_hour_sd_h`` and ``t_dew_dip_slope`` from days 1–15 (the site
-files' are the whole record's), and ``t_dew_hot_slope`` (the two-way split also ``t_range_dew_pcorr``) from the training half too (the record's halves disagree even in its sign: Qingyang +0.69 / −1.55 K per K).
+files' are the whole record's), and ``t_dew_hot_slope`` from the training half too (the record's halves disagree even in its sign: Qingyang +0.69 / −1.55 K per K).
 
 ``--humid`` prints the humid tail's diagnosis instead (:func:`report_humid`): the dew point of the
 hours at the 1 % and 0.4 % dry bulb split into the months', the day's and the hour's parts
@@ -170,7 +170,7 @@ def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tu
     -------
     fields : dict
         :data:`weather.generator.EXTREME_FIELDS`, ``t_peak_hours``, ``t_peak_hour_sd_h``,
-        ``t_dew_dip_slope``, ``t_dew_hot_slope``, ``t_range_dew_pcorr`` (and ``t_dew_hot_c``) of the
+        ``t_dew_dip_slope``, ``t_dew_hot_slope`` (and ``t_dew_hot_c``) of the
         training half, rounded as a site file stores them, for :func:`dataclasses.replace`.
     held_out : xarray.Dataset
         The record's hours of the other half.
@@ -187,12 +187,6 @@ def half_split(real: xr.Dataset, train_first: bool, dew_hot: bool = False) -> tu
     fields["t_peak_hour_sd_h"] = tuple(gen.peak_hour_spread(t[train], month_d[train_d]).round(2))
     fields["t_dew_dip_slope"] = tuple(gen.dew_dip_slope(t[train], td[train], month_d[train_d]).round(2))
     fields["t_dew_hot_slope"] = round(gen.hot_dew_slope(t[train], td[train]), 2)
-    day_t, day_td = t.reshape(-1, 24)[train_d], td.reshape(-1, 24)[train_d]
-    fields["t_range_dew_pcorr"] = tuple(
-        gen.range_dew_pcorr(
-            day_t.max(axis=1) - day_t.min(axis=1), day_td.mean(axis=1), day_t.mean(axis=1), month_d[train_d]
-        ).round(3)
-    )
     if dew_hot:
         fields["t_dew_hot_c"] = tuple(gen.hot_hour_dew_anomaly(t[train], td[train], month[train]).round(2))
     return fields, real.isel(time=np.flatnonzero(~train))
@@ -207,9 +201,7 @@ def two_way_split(
     'without'), the same years against both halves.
     """
     var = gen.as_variability(site.variability)
-    untrained = plain(
-        dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None, t_range_dew_pcorr=None)
-    )
+    untrained = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None))
     gm = {} if trained else _mean_conditions([year_with(site, untrained, s) for s in range(seeds)])
     out = {}
     for label, train_first in zip(HALVES, (True, False), strict=True):
@@ -690,9 +682,7 @@ def main(argv: list[str] | None = None) -> int:
         first_d = dmax.index.day.to_numpy() <= 15
         month_d = dmax.index.month.to_numpy() - 1
         half_ext = gen.extreme_statistics(dmax.to_numpy()[first_d], dmin.to_numpy()[first_d], month_d[first_d])
-        without = plain(
-            dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None, t_range_dew_pcorr=None)
-        )
+        without = plain(dataclasses.replace(var, **dict.fromkeys(gen.EXTREME_FIELDS), t_dew_dip_slope=None))
         ext = {}
         for label, v in (
             ("with", dataclasses.replace(var, **half_ext, t_peak_hours=tuple(half_peak))),

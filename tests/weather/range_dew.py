@@ -6,9 +6,10 @@ July, August; the days of the calendar month, each daily value about its month's
 generated mean (SD over seeds 0…``seeds``−1): the correlation of the day's mean dew point with its
 range of dry bulb, the same given the day's mean dry bulb (partial), the day's mean dew point with
 its mean dry bulb and with its global horizontal irradiation; then over June–August the range of the
-most humid twentieth of days minus the month's mean range, K, and the month-by-month
-``t_range_dew_pcorr`` (the statistic ``--derive`` writes, over the month and its neighbours) of the
-site's table against the generated years'.
+most humid twentieth of days minus the month's mean range, K, and month by month the same partial
+correlation over the month and its neighbours (:func:`weather.generator.range_dew_pcorr`; the
+statistic of session 18's ``t_range_dew_pcorr``, tried and left out), record / the site table's
+``t_range_dew_pcorr`` where a tree's tables carry it / generated years.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def humid_days_range(ds: xr.Dataset, share: float = 0.05) -> float:
 
 
 def table_statistic(ds: xr.Dataset) -> np.ndarray:
-    """``t_range_dew_pcorr`` of a year, 12 values."""
+    """:func:`weather.generator.range_dew_pcorr` of a year, 12 values."""
     d = daily_values(ds)
     return gen.range_dew_pcorr(d["range"], d["dew"], d["t"], d["month"] - 1)
 
@@ -97,7 +98,9 @@ def main(argv: list[str]) -> int:
         )
         stat = np.array([table_statistic(y) for y in years])
         table = getattr(var, "t_range_dew_pcorr", None)
-        print("t_range_dew_pcorr, month: record / table / generated mean (SD)")
+        print(
+            "range–dew partial correlation over the month and its neighbours, month: record / table / generated mean (SD)"
+        )
         rec = table_statistic(real)
         print(
             "  "

@@ -77,9 +77,7 @@ def test_each_month_has_the_spread_of_daily_means_of_its_variability_table():
     """Without the daily maximum's and minimum's fields the daily means have the table's spread."""
     for key in ("qingyang", "karamay"):
         site = sites.load(key)
-        var = dataclasses.replace(
-            gen.as_variability(site.variability), **dict.fromkeys(gen.EXTREME_FIELDS), t_range_dew_pcorr=None
-        )
+        var = dataclasses.replace(gen.as_variability(site.variability), **dict.fromkeys(gen.EXTREME_FIELDS))
         daily = year_with(site, var, seed=2)["t_db"].to_series().resample("D").mean()
         spread = gen.daily_anomaly_sd(daily.to_numpy(), daily.index.month.to_numpy() - 1)
         np.testing.assert_allclose(spread, var.t_daily_sd_c, atol=0.05)
@@ -415,34 +413,6 @@ def test_range_dew_pcorr_by_hand():
     np.testing.assert_allclose(got, -0.5 / np.sqrt(1.25), atol=0.02)
 
 
-def test_range_dew_pcorr_needs_the_daily_extremes():
-    var = gen.as_variability(sites.load("us_dulles").variability)
-    plain_var = dataclasses.replace(var, t_range_dew_pcorr=None, **dict.fromkeys(gen.EXTREME_FIELDS))
-    with pytest.raises(gen.WeatherError, match=r"^variability\.t_range_dew_pcorr needs the daily maximum's"):
-        dataclasses.replace(plain_var, t_range_dew_pcorr=(-0.3,) * 12)
-    with pytest.raises(gen.WeatherError, match=r"^variability\.t_range_dew_pcorr must be 12 values in -0\.95 … 0\.95"):
-        dataclasses.replace(var, t_range_dew_pcorr=(-0.3,) * 11 + (-0.99,))
-
-
-@pytest.mark.parametrize("key", list(EPW_FILES))
-def test_humid_days_are_cloudy_as_in_the_record(key):
-    """With ``t_range_dew_pcorr`` the generated days' range falls with their humidity (given their
-    warmth) as the record's does: seed 0's statistic within its sampling error of the table's (one
-    year's SD of it over the month and its neighbours is 0.06–0.10; mean gap over the months below
-    0.1); without it the clearness is drawn apart from the humidity and the statistic is near zero
-    (Dulles's summer −0.05 against the record's −0.46). Site files only: the test needs no weather file."""
-
-    def statistic(ds):
-        t, td = (ds[v].to_numpy().reshape(-1, 24) for v in ("t_db", "t_dp"))
-        month = ds["time"].dt.month.to_numpy()[::24] - 1
-        return gen.range_dew_pcorr(t.max(axis=1) - t.min(axis=1), td.mean(axis=1), t.mean(axis=1), month)
-
-    gaps = _gaps_with_and_without(key, "t_range_dew_pcorr", statistic)
-    assert gaps["with"].mean() < 0.1, gaps["with"]
-    assert gaps["with"].max() < 0.25, gaps["with"]
-    assert gaps["with"].mean() < 0.5 * gaps["without"].mean(), gaps
-
-
 @pytest.mark.parametrize("key", list(EPW_FILES))
 def test_site_variability_is_what_the_record_gives(key, real_weather):
     """The [variability] tables in the site files are derived from the real records, not tuned."""
@@ -457,7 +427,6 @@ def test_site_variability_is_what_the_record_gives(key, real_weather):
         "t_dew_hot_c",
         "t_peak_hours",
         "t_dew_dip_slope",
-        "t_range_dew_pcorr",
         *gen.EXTREME_FIELDS[:3],
     )
     for field in lists:
