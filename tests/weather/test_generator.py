@@ -401,6 +401,18 @@ def test_humid_days_dry_as_in_the_record(key):
     assert gaps["with"].mean() < gaps["without"].mean(), gaps
 
 
+def test_range_dew_pcorr_by_hand():
+    """Per month 60 days: the mean dry bulb t, the mean dew point d = t + u and the range
+    r = 8 + t − 0.5 u + v with u, v uncorrelated and t uncorrelated with both: given t the range
+    and the dew point share only u, so their partial correlation is −0.5 σu² / √(σu² (0.25 σu² + σv²))."""
+    rng = np.random.default_rng(1)
+    n = 12 * 4000
+    t, u, v = rng.standard_normal((3, n))
+    month = np.repeat(np.arange(12), n // 12)
+    got = gen.range_dew_pcorr(8.0 + t - 0.5 * u + v, 10.0 + t + u, 20.0 + t, month)
+    np.testing.assert_allclose(got, -0.5 / np.sqrt(1.25), atol=0.02)
+
+
 @pytest.mark.parametrize("key", list(EPW_FILES))
 def test_site_variability_is_what_the_record_gives(key, real_weather):
     """The [variability] tables in the site files are derived from the real records, not tuned."""
