@@ -205,6 +205,40 @@ def test_a_slider_moved_while_the_page_answers_the_last_move_stays_where_it_was_
     page.unroute(answers)
 
 
+def test_undo_the_sliders_goes_back_to_the_scenario_before_the_first_move(page, server):
+    """Undo never appeared in a browser (review 17 #1: the scenario came back from the store as
+    ``12`` where the server had keyed ``12.0``) and no test clicked it. Two moves make one run;
+    Undo gives back the scenario before the first, the sliders, the KPI and the editor with it."""
+    page.goto(server + "/green")
+    page.wait_for_selector("#green-dispatch .scatterlayer")
+    _settle(page)
+    kpi, undo = page.locator("#green-kpi-green_share_hourly"), page.locator("#green-undo-run")
+    before = kpi.inner_text()
+    assert not undo.is_visible()
+    handle = page.locator("#green-pv [role=slider]").first
+    assert handle.get_attribute("aria-valuenow") == "150"
+    stored = "JSON.parse(sessionStorage.getItem('scenario') || '{}').green?.pv?.capacity_mw"
+    for pv in (160, 170):  # each move's answer stored before the next: one run of moves
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => {stored} === {pv}")
+        _settle(page)
+    undo.wait_for(state="visible")
+    assert kpi.inner_text() != before
+    undo.click()
+    page.wait_for_function(f"() => {stored} === 150")  # before the first move, not the second
+    page.wait_for_function("(b) => document.querySelector('#green-kpi-green_share_hourly').innerText === b", arg=before)
+    page.wait_for_function(
+        "() => document.querySelector('#green-pv [role=slider]').getAttribute('aria-valuenow') === '150'"
+    )
+    undo.wait_for(state="hidden")
+    assert page.locator("#green-pv-box").input_value() == "150"
+    page.click("#nav-scenario")
+    page.wait_for_url("**/scenario")
+    page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[green.pv]')")
+    assert re.search(r"\[green\.pv\][^\[]*\ncapacity_mw = 150(\.0)?\n", page.input_value("#sc-text"))
+
+
 def test_language_switch(page, server):
     page.goto(server + "/")
     page.wait_for_selector("#kpi-pue")
