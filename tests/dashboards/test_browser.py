@@ -239,6 +239,40 @@ def test_undo_the_sliders_goes_back_to_the_scenario_before_the_first_move(page, 
     assert re.search(r"\[green\.pv\][^\[]*\ncapacity_mw = 150(\.0)?\n", page.input_value("#sc-text"))
 
 
+def test_a_draft_typed_before_a_slider_move_is_still_there_and_can_be_discarded(page, server):
+    """Review 17 #3: a draft typed on the Scenario page was gone, without a word, after a Green slider
+    moved. It is shown with a note naming what changed; Discard draft gives the applied text."""
+    page.goto(server + "/scenario")
+    _loaded(page, "/scenario")
+    edit = page.input_value("#sc-text").replace("utilisation = 0.7", "utilisation = 0.6")
+    page.fill("#sc-text", edit)
+    page.wait_for_selector("#sc-draft-note .note")
+    page.click("#nav-green")
+    page.wait_for_url("**/green")
+    page.wait_for_selector("#green-dispatch .scatterlayer")
+    _settle(page)
+    _enter(page, "#green-wind-box", "150")
+    page.wait_for_function(
+        "() => JSON.parse(sessionStorage.getItem('scenario') || '{}').green?.wind?.capacity_mw === 150"
+    )
+    page.click("#nav-scenario")
+    page.wait_for_url("**/scenario")
+    page.wait_for_function("(t) => (document.querySelector('#sc-text') || {value: ''}).value === t", arg=edit)
+    page.wait_for_selector("#sc-discard")
+    note = page.inner_text("#sc-draft-note")
+    assert "typed over an older scenario" in note and "green.wind.capacity_mw 100 → 150" in note, note
+    _shot(page, "scenario-draft-over-older")
+    page.click("#sc-discard")
+    page.wait_for_function(
+        "() => /\\[green\\.wind\\][^\\[]*\\ncapacity_mw = 150/.test(document.querySelector('#sc-text').value)"
+    )
+    page.wait_for_function("() => !document.querySelector('#sc-draft-note .note')")
+    assert "utilisation = 0.7" in page.input_value("#sc-text")
+    page.reload()  # the draft is gone from the tab too
+    _loaded(page, "/scenario")
+    assert page.locator("#sc-draft-note .note").count() == 0
+
+
 def test_language_switch(page, server):
     page.goto(server + "/")
     page.wait_for_selector("#kpi-pue")
