@@ -1000,7 +1000,14 @@ def test_chinese_pages_show_no_english_but_the_sources_own(pages, example):
     cards, dispatch, share, cycles, start_error, _ = pages["green"].render(sc.to_dict(), 0, "week", "1e400", "zh")
     shown["green"] = [*_texts(cards), *_texts(start_error), *_figure_texts(dispatch)]
     shown["green"] += [*_figure_texts(share), *_figure_texts(cycles)]
+    label = data.case_labels(sc)[0]
+    said = {"n": "2", "case": label, "done": "1", "total": "6"}
+    notes = [catalog.t(key, "zh", **said) for key in ("pareto_run", "pareto_cached", "pareto_stopped")]
+    shown["pareto"] += [n.replace(label, "") for n in notes]  # the case chooser's label: site key, design, value
     shown["overview"] = _texts(views.kpi_cards(k, "zh"))
+    older = dataclasses.replace(sc, pv=dataclasses.replace(sc.pv, capacity_mw=10.0)).to_dict()
+    shown["draft"] = _texts(pages["scenario"].draft_note(views.draft("x", older), "zh", sc.to_dict(), S))
+    assert "green.pv.capacity_mw 10 → 150" in shown["draft"][1]
     sources = pages["scenario"].show(sc.to_dict(), "zh", S)[1]
     table, note = sources.children
     cells = [[str(c.children) for c in row.children] for row in table.children]
