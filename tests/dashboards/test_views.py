@@ -1860,15 +1860,15 @@ def test_an_upload_keeps_a_draft_in_the_editor_and_says_so(pages, example):
     """An upload rewrote the editor with the uploaded scenario's text: a draft typed before it was
     gone. The editor keeps the draft, its note naming the upload by its label."""
     sc, _, _ = example
-    d = sc.to_dict()
+    d, tab = sc.to_dict(), data.new_session()
     _, edit, kept, _ = _typed(pages, d, "utilisation = 0.6")
     new, ok, editor, note = pages["scenario"].upload(
-        _data_url(epw_path("yinchuan").read_bytes()), "kept.epw", d, "en", S, kept
+        _data_url(epw_path("yinchuan").read_bytes()), "kept.epw", d, "en", tab, kept
     )
     assert "ok" in str(ok) and editor is dash.no_update
     said = _said(note)
     assert "weather.source typical → upload:kept.epw" in said and "twin-dash-" not in said, said
-    assert pages["scenario"].show(new, "en", S, kept)[0] == edit
+    assert pages["scenario"].show(new, "en", tab, kept)[0] == edit
 
 
 def test_a_newer_frontier_request_of_the_tab_stops_the_older_run(pages, example, monkeypatch):
