@@ -349,7 +349,7 @@ def swept_ratings(sc: Scenario) -> dict[str, Said]:
     out = {}
     for rating, key in RATING_KEYS.items():
         if key in swept:
-            values = ", ".join(_value_text(v) for v in swept[key])
+            values = ", ".join(number(float(v), grouped=False) for v in swept[key])  # as the browser's copy says it
             out[rating] = message(
                 ConfigError(
                     f"{key} is swept by the scenario (sweep.{key} = {values}); change it in the Scenario editor"
@@ -397,7 +397,7 @@ def same_number(text: Any, value: Any) -> bool:
     """Whether a box's ``text`` reads as ``value`` (a slider's value the page wrote into its box,
     which is not refused even beyond the slider's range: it came from the applied scenario)."""
     try:
-        return value is not None and float(str(text).strip().replace("_", "")) == float(value)
+        return value is not None and read_float(str(text).strip()) == float(value)
     except (TypeError, ValueError):
         return False
 

@@ -89,17 +89,18 @@ def test_a_swept_rating_is_refused_naming_its_sweep_and_its_slider_is_held(pages
     kept, err = views.with_capacities(sc.to_dict(), 3, 150, 100, 100, c.storage.energy_mwh + 20)
     assert kept == sc.to_dict()
     assert err == (
-        "green.storage.energy_mwh is swept by the scenario (sweep.green.storage.energy_mwh = 200.0, 400.0); "
+        "green.storage.energy_mwh is swept by the scenario (sweep.green.storage.energy_mwh = 200, 400); "
         "change it in the Scenario editor"
     )
     assert "在情景的扫描中" in str(views.error_box(err, "zh"))
+    browser = _as_a_browser_sends(sc.to_dict())  # the page's copy: 200.0 read from the file is 200
+    assert views.with_capacities(browser, 3, 150, 100, 100, c.storage.energy_mwh + 20)[1] == err
     *held, note = pages["green"].held_sliders(sc.to_dict(), "en")
     assert held == [False, False, False, True] * 2
     assert note[0].children == err and note[0].className == "note"  # a note, not an error: nothing failed
     assert "every case" in note[1].children
     assert (
-        "sweep.green.storage.energy_mwh = 200.0, 400.0"
-        in pages["green"].held_sliders(sc.to_dict(), "zh")[-1][0].children
+        "sweep.green.storage.energy_mwh = 200, 400" in pages["green"].held_sliders(sc.to_dict(), "zh")[-1][0].children
     )
     *held, note = pages["green"].held_sliders(data.case_scenario(sc, 0).to_dict(), "en")
     assert held == [False] * 8 and note == []

@@ -474,6 +474,7 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
 
             client.run(keep_freed_memory)  # processes this cluster owns: as the CLI does for its own
             client.run(_one_task_at_a_time)  # one thread each: a task may pause the collector (_task)
+            client.run(_quiet_dask_logs)  # a task's error reaches this process; the workers' logs say nothing
             yield client
 
 
@@ -541,6 +542,24 @@ class _QuietClose:
     def __exit__(self, *exc: object) -> None:
         while self.undo:
             self.undo.pop()()
+
+
+def _quiet_dask_logs() -> None:
+    """Silence Dask's loggers in this process (a worker of :func:`cluster`'s local cluster).
+
+    A task's exception, a worker lost or killed reach the study's process through the task's
+    future and are said there in one line. The workers' own logs said nothing a user acts on and
+    broke that line: a Ctrl-C on a loaded machine closed the scheduler before a worker's heartbeat
+    (``distributed.worker - ERROR - Failed to communicate with scheduler during heartbeat`` and a
+    traceback on the terminal). ``LocalCluster(silence_logs=...)`` sets only the nanny's logger in
+    a worker process.
+    """
+    import logging
+
+    prefixes = tuple(f"{name}." for name in _QuietClose.LOGGERS)
+    known = [n for n in logging.root.manager.loggerDict if n.startswith(prefixes)]  # a level of their own
+    for name in (*_QuietClose.LOGGERS, *known):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 _ONE_TASK_AT_A_TIME = [False]

@@ -97,6 +97,14 @@ def test_a_local_clusters_workers_ignore_sigint_and_an_interrupt_closes_it_quiet
             assert handler not in (signal.SIG_IGN, None)  # this process still acts on Ctrl-C
             assert signal.getsignal(signal.SIGINT) is handler
             assert list(client.run(signal.getsignal, signal.SIGINT).values()) == [signal.SIG_IGN]
+
+            # a worker's heartbeat to a scheduler already closed logged an ERROR and its traceback
+            # on a loaded machine: the workers' Dask loggers say nothing (errors reach this process)
+            def loud():
+                names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("distributed", "tornado")]
+                return [n for n in names if logging.getLogger(n).isEnabledFor(logging.ERROR)]
+
+            assert list(client.run(loud).values()) == [[]]
             close = client.close
 
             def closing(*args, **kwargs):
