@@ -1,12 +1,14 @@
 """The Dash app: a ``use_pages`` shell (one page per audience in ``dashboards/pages``).
 
 State a user changes lives in the browser: the scenario (``dcc.Store`` "scenario", the
-mapping of :meth:`twin.Scenario.to_dict`), the chosen case, the language and an editor text Apply
-refused (``dcc.Store`` "sc-draft", :func:`dashboards.views.draft`) and the scenario applied before the
-Green page's sliders moved (``dcc.Store`` "green-undo", :func:`dashboards.views.undo_step`). The server
-memoises results in the bounded caches of :mod:`dashboards.data`, shared by every user; what it
-keeps per browser tab is only which uploads the tab made (their editor labels), under the tab's
-random id (``dcc.Store`` "session", :func:`dashboards.data.new_session`).
+mapping of :meth:`twin.Scenario.to_dict`), the chosen case, the language, an editor text not applied
+with the scenario it was typed over (``dcc.Store`` "sc-draft", :func:`dashboards.views.draft`) and the
+scenario applied before the Green page's sliders moved (``dcc.Store`` "green-undo",
+:func:`dashboards.views.undo_step`). The server memoises results in the bounded caches of
+:mod:`dashboards.data`, shared by every user; what it keeps per browser tab is which uploads the
+tab made (their editor labels) and which Pareto frontier its Green page shows
+(:func:`dashboards.data.frontier_run`), under the tab's random id (``dcc.Store`` "session",
+:func:`dashboards.data.new_session`).
 Everything the page loads comes from this server: Dash's own scripts (``serve_locally``),
 the app's style sheet and the map shapes in ``dashboards/assets``.
 """

@@ -308,6 +308,19 @@ _TEXT = {
         "尚未计算：请点击按钮（twin size，逐时绿电 50–90 %）",
     ),
     "run_pareto": ("Compute the frontier (about a minute)", "计算帕累托前沿（约一分钟）"),
+    "pareto_run": (
+        "Shown: run {n} of this page, the frontier of case {case}.",
+        "显示：本页第 {n} 次计算，工况 {case} 的前沿。",
+    ),
+    "pareto_cached": (
+        "Shown: the frontier of case {case}, computed earlier.",
+        "显示：工况 {case} 的前沿（此前已计算）。",
+    ),
+    "pareto_stopped": (
+        "Run {n} stopped after {done} of {total} points: this page asked for the frontier of another case "
+        "or scenario since.",
+        "第 {n} 次计算在 {total} 个点中的 {done} 个之后停止：本页此后请求了另一工况或情景的前沿。",
+    ),
     "pareto_title": ("Cost of the green-power base against the {target}", "绿电配置成本与{target}"),
     "pareto_no_base": ("no base at {points}", "以下目标无方案（原因为英文原文）：{points}"),
     "target_hourly": ("physical hourly green share target", "逐时绿电占比（物理）目标"),
@@ -360,6 +373,17 @@ _TEXT = {
         "A draft, not applied yet: press Apply to run it; the pages show the last applied scenario.",
         "草稿，尚未应用：点击“应用”运行；各页面显示的是上次应用的情景。",
     ),
+    "draft_stale": (
+        "It was typed over an older scenario; the applied scenario changed since ({changes}). Apply runs this "
+        "text as it is; Discard draft shows the applied scenario.",
+        "该草稿基于较早的情景；此后应用的情景已改变（{changes}）。“应用”按原文运行此草稿；“放弃草稿”显示已应用的情景。",
+    ),
+    "draft_stale_unknown": (
+        "It was typed over an older scenario; the applied scenario changed since. Apply runs this text as it "
+        "is; Discard draft shows the applied scenario.",
+        "该草稿基于较早的情景；此后应用的情景已改变。“应用”按原文运行此草稿；“放弃草稿”显示已应用的情景。",
+    ),
+    "discard_draft": ("Discard draft", "放弃草稿"),
     "undo_sliders": ("Undo the sliders: back to the scenario applied before them", "撤销滑块：恢复滑块之前应用的情景"),
     "ratings_all_cases": (
         "The sliders set the ratings of every case of the scenario ({n} cases); its sites, designs and sweep are kept.",

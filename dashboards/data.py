@@ -22,6 +22,7 @@ import tempfile
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,14 @@ from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
 from twin.engine.simulate import prepare_weather
 from twin.engine.weather_source import UPLOAD_LABEL, StationWarning, check_for_run
+from twin.studies.sizing import Stopped
 
 __all__ = [
     "APPLY_MAX_CASES",
     "EPW_MAX_BYTES",
     "LRU",
+    "FrontierRun",
+    "Stopped",
     "case_labels",
     "case_scenario",
     "check_runs",
@@ -55,6 +59,8 @@ __all__ = [
     "designs_at_site",
     "facility_cases",
     "from_dict",
+    "frontier",
+    "frontier_run",
     "key_of",
     "labelled_upload",
     "new_session",
@@ -231,13 +237,17 @@ def storage_co2_avoided(sc: Scenario, i: int = 0) -> float:
     return float(run_case(bare, 0)[1]["co2"]) - with_store
 
 
-def frontier(sc: Scenario, i: int = 0, compute: bool = True) -> xr.Dataset | None:
+def frontier(
+    sc: Scenario, i: int = 0, compute: bool = True, should_stop: Callable[[], bool] | None = None
+) -> xr.Dataset | None:
     """Cost of the cheapest green-power base against the physical hourly green share, for case ``i``.
 
     What ``twin size --pareto 0.5:0.9:0.1`` computes (:func:`twin.studies.sizing.pareto`: one LP on
     representative days per target, each answer checked and corrected by the engine on the
     full year). It takes tens of seconds, so the page asks for it; ``compute=False`` returns
-    the memoised frontier or None.
+    the memoised frontier or None. ``should_stop`` (:meth:`FrontierRun.superseded`) is asked
+    between points: when it answers True the computation raises :class:`Stopped` and nothing is
+    memoised (a later request computes it again).
     """
     one = case_scenario(sc, i)
     key = key_of(one.to_dict())
@@ -250,9 +260,49 @@ def frontier(sc: Scenario, i: int = 0, compute: bool = True) -> xr.Dataset | Non
         sp = sizing.SizingParams()
         with np.errstate(all="ignore"):
             inp = sizing.sizing_inputs(one, sp, weather=_weather_of(one))
-            return sizing.pareto(inp, "hourly", np.asarray(FRONTIER_TARGETS), sp)
+            return sizing.pareto(inp, "hourly", np.asarray(FRONTIER_TARGETS), sp, should_stop)
 
     return _FRONTIERS.get(key, make)
+
+
+_WANTED: OrderedDict[str, tuple[str, int]] = OrderedDict()
+"""Browser session → (the key of the frontier its Green page shows now, how many it asked for)."""
+_WANTED_LOCK = threading.Lock()
+WANTED_SESSIONS = 256
+"""Sessions whose wanted frontier is kept (the least recent forgotten first; a forgotten session's
+run is never stopped: an assumption, as :data:`LABEL_SESSIONS`)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FrontierRun:
+    """One request of a browser session's Green page for case ``i``'s frontier (:func:`frontier_run`)."""
+
+    session: str
+    key: str
+    number: int
+    """How many frontiers the session had asked for with this one (its run's number on the page)."""
+
+    def superseded(self) -> bool:
+        """Whether the session's page has asked for another frontier since (another case or
+        scenario): this run's answer is no longer wanted, so its computation may stop."""
+        with _WANTED_LOCK:
+            wanted = _WANTED.get(self.session)
+        return wanted is not None and wanted[0] != self.key
+
+
+def frontier_run(sc: Scenario, i: int, session: object, asked: bool) -> FrontierRun:
+    """The Green page of ``session`` shows case ``i``'s frontier now (``asked``: the button was
+    pressed, which counts a run): a run of the session for another case or scenario is
+    :meth:`FrontierRun.superseded` from here on, and stops at its next point. A run of the same
+    frontier goes on (a second press waits for it, as does a page drawn again)."""
+    key = key_of(case_scenario(sc, i).to_dict())
+    tab = session if isinstance(session, str) else ""
+    with _WANTED_LOCK:
+        n = _WANTED.pop(tab, ("", 0))[1] + (1 if asked else 0)
+        _WANTED[tab] = (key, n)
+        while len(_WANTED) > WANTED_SESSIONS:
+            _WANTED.popitem(last=False)
+    return FrontierRun(tab, key, n)
 
 
 def study(seed: int = 0) -> xr.Dataset:

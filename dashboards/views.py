@@ -518,19 +518,70 @@ def case_figures(ds: xr.Dataset, design: str, site_key: str, cooling: Params, la
     }
 
 
-def draft(text: str, d: Any, refused: bool = False) -> dict[str, Any]:
+def draft(text: str, d: Any, refused: bool = False, over: Any = None) -> dict[str, Any]:
     """An editor text not applied (typed, or ``refused`` by Apply), kept in the tab's ``sc-draft``
     store (``sessionStorage``) with the applied scenario ``d`` it was typed over, so that another
-    page and back, or a reload, shows it again (:func:`draft_of`)."""
-    return {"text": text, "base": data.key_of(d) if isinstance(d, dict) else "", "refused": refused}
+    page and back, or a reload, shows it again (:func:`draft_of`). A draft that continues the
+    draft ``over`` keeps the scenario that one was typed over: it stays a draft of an older
+    scenario (:func:`draft_changes`) until it is applied or discarded."""
+    base = over.get("base") if draft_of(over) is not None else None
+    if not isinstance(base, str):
+        base = data.key_of(d) if isinstance(d, dict) else ""
+    return {"text": text, "base": base, "refused": refused}
 
 
-def draft_of(kept: Any, d: Any) -> str | None:
-    """The draft's text (:func:`draft`) when it was typed over the applied scenario ``d``; None
-    when there is none, or the scenario changed since (a later Apply or upload)."""
-    if not isinstance(kept, dict) or not isinstance(kept.get("text"), str) or not isinstance(d, dict):
+def draft_of(kept: Any) -> str | None:
+    """The draft's text (:func:`draft`), whatever scenario it was typed over; None when there is none."""
+    if not isinstance(kept, dict) or not isinstance(kept.get("text"), str):
         return None
-    return kept["text"] if kept.get("base") == data.key_of(d) else None
+    return kept["text"]
+
+
+DRAFT_CHANGES_SHOWN = 4
+"""Fields a draft's note names of those the applied scenario changed since (the rest counted)."""
+
+
+def draft_changes(kept: Any, d: Any, session: object) -> list[str] | None:
+    """What the applied scenario ``d`` changed since the draft ``kept`` was typed over it, field by
+    field (``green.pv.capacity_mw 150 → 250``, an upload by its label): [] when it is the scenario
+    the draft was typed over, None when that is not known (a draft kept before drafts held it)."""
+    base = kept.get("base") if isinstance(kept, dict) else None
+    if not isinstance(d, dict) or not isinstance(base, str):
+        return None
+    now = data.key_of(d)
+    if base == now:
+        return []
+    try:
+        before = json.loads(base)
+    except ValueError:
+        return None
+    if not isinstance(before, dict):
+        return None
+    old, new = _fields(before), _fields(json.loads(now))
+
+    def shown(v: Any) -> str:
+        if v is None:
+            return "–"
+        if isinstance(v, list):
+            return ", ".join(map(shown, v))
+        if isinstance(v, str):
+            return data.upload_label(v, session) or data.public_text(v)
+        return _value_text(v)
+
+    return [
+        f"{k} {shown(old.get(k))} → {shown(new.get(k))}"
+        for k in sorted(old.keys() | new.keys())
+        if old.get(k) != new.get(k)
+    ]
+
+
+def _fields(d: dict[str, Any], at: str = "") -> dict[str, Any]:
+    """A scenario mapping's values by their dotted field names (``green.pv.capacity_mw``)."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        name = f"{at}{k}"
+        out.update(_fields(v, name + ".") if isinstance(v, dict) and v else {name: v})
+    return out
 
 
 def check_upload_held(d: dict[str, Any], session: object) -> None:

@@ -93,6 +93,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                             [
                                 html.Button(t("run_pareto", lang), id="green-pareto-run", n_clicks=0),
                                 html.Div(id="green-pareto-error"),
+                                html.Div(id="green-pareto-note", role="status"),
                                 dcc.Graph(
                                     id="green-pareto",
                                     config=CONFIG,
@@ -315,6 +316,7 @@ def render(d, case, span, start, lang, session=None):
 @callback(
     Output("green-pareto", "figure"),
     Output("green-pareto-error", "children"),
+    Output("green-pareto-note", "children"),
     Input("green-pareto-run", "n_clicks"),
     Input("scenario", "data"),
     Input("case", "data"),
@@ -322,13 +324,21 @@ def render(d, case, span, start, lang, session=None):
     State("session", "data"),
 )
 def pareto(n_clicks, d, case, lang, session=None):
-    """The optimiser's frontier for the chosen case: computed on request, shown from the cache after."""
+    """The optimiser's frontier for the chosen case: computed on request, shown from the cache after,
+    with a line saying which run (or the cache) it is. A run of this tab for another case or
+    scenario stops at its next point (:func:`dashboards.data.frontier_run`)."""
     asked = ctx.triggered_id == "green-pareto-run"
     try:
         sc, i = views.page_case(d, case, session)
-        ds = views.data.frontier(sc, i, compute=asked)
+        run = views.data.frontier_run(sc, i, session, asked)
+        ds = views.data.frontier(sc, i, compute=asked, should_stop=run.superseded)
+    except views.data.Stopped as exc:
+        said = t("pareto_stopped", lang, n=number(run.number), done=number(exc.done), total=number(exc.total))
+        return dash.no_update, "", html.Div(said, className="note")
     except views.USER_ERRORS as exc:
-        return figures.message_figure(views.error_said(exc, lang), t("pareto", lang)), views.error_box(exc, lang)
+        return figures.message_figure(views.error_said(exc, lang), t("pareto", lang)), views.error_box(exc, lang), ""
     if ds is None:
-        return figures.message_figure(t("not_computed", lang), t("pareto", lang)), ""
-    return figures.pareto_frontier(ds, lang), ""
+        return figures.message_figure(t("not_computed", lang), t("pareto", lang)), "", ""
+    label = views.data.case_labels(sc)[i]
+    said = t("pareto_run", lang, n=number(run.number), case=label) if asked else t("pareto_cached", lang, case=label)
+    return figures.pareto_frontier(ds, lang), "", html.Div(said, className="note")

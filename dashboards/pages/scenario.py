@@ -7,6 +7,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, report, views
 from dashboards.catalog import t
+from twin.core.fmt import number
 
 dash.register_page(__name__, path="/scenario", name="Scenario", order=3)
 
@@ -95,10 +96,12 @@ def show(d, lang, session, draft=None, shown=None):
             *own,
         ]
     )
-    text = views.draft_of(draft, d)
-    note = "" if text is None else draft_note(draft, lang)
-    if text is None:
-        text = views.scenario_toml(sc, session)
+    applied = views.scenario_toml(sc, session)
+    text = views.draft_of(draft)
+    if text is None or text == applied:
+        text, note = applied, ""
+    else:
+        note = draft_note(draft, lang, d, session)
     return dash.no_update if text == shown else text, table, note
 
 
@@ -114,26 +117,58 @@ def show(d, lang, session, draft=None, shown=None):
     State("sc-lang", "data"),
     State("session", "data"),
     State("scenario", "data"),
+    State("sc-draft", "data"),
     running=BUSY,
     prevent_initial_call=True,
 )
-def apply(n, text, lang, session, d=None):
-    """Apply the editor's text: the scenario and the editor's text of it in one answer, or the
-    refusal with the text kept as typed (a draft)."""
+def apply(n, text, lang, session, d=None, draft=None):
+    """Apply the editor's text (a draft typed over an older scenario too, as it is): the scenario and
+    the editor's text of it in one answer, or the refusal with the text kept as typed (a draft)."""
     if not n:
         return (dash.no_update,) * 6
     new, err = views.apply_toml(text or "", session)
     if err:  # the refused text is kept in the tab (over a reload) as a draft of the applied scenario
-        kept = views.draft(text or "", d, refused=True)
-        return dash.no_update, dash.no_update, views.error_box(err, lang), kept, dash.no_update, draft_note(kept, lang)
+        kept = views.draft(text or "", d, refused=True, over=draft)
+        note = draft_note(kept, lang, d, session)
+        return dash.no_update, dash.no_update, views.error_box(err, lang), kept, dash.no_update, note
     sc = data.from_dict(new)
     shown = views.scenario_toml(sc, session)
     return new, 0, html.Div(t("applied", lang, n=len(sc.cases())), className="ok"), None, shown, ""
 
 
-def draft_note(kept: dict, lang: str) -> html.Div:
-    """The note over a draft (:func:`dashboards.views.draft`): refused by Apply, or not applied yet."""
-    return html.Div(t("draft" if kept.get("refused") else "draft_typed", lang), className="note")
+def draft_note(kept: dict, lang: str, d: object = None, session: object = None) -> html.Div:
+    """The note over a draft (:func:`dashboards.views.draft`): refused by Apply, or not applied yet;
+    when the applied scenario ``d`` changed since it was typed (a Green slider, an upload), what
+    changed (:func:`dashboards.views.draft_changes`). Its button discards the draft."""
+    lines: list[html.Div | html.Button] = [html.Div(t("draft" if kept.get("refused") else "draft_typed", lang))]
+    changes = views.draft_changes(kept, d, session)
+    if changes is None or changes:
+        shown = "; ".join(changes[: views.DRAFT_CHANGES_SHOWN]) if changes else ""
+        more = len(changes or ()) - views.DRAFT_CHANGES_SHOWN
+        shown += f"; … (+{number(more)})" if more > 0 else ""
+        lines.append(html.Div(t("draft_stale", lang, changes=shown) if shown else t("draft_stale_unknown", lang)))
+    lines.append(html.Button(t("discard_draft", lang), id="sc-discard", n_clicks=0))
+    return html.Div(lines, className="note")
+
+
+@callback(
+    Output("sc-text", "value", allow_duplicate=True),
+    Output("sc-draft", "data", allow_duplicate=True),
+    Output("sc-draft-note", "children", allow_duplicate=True),
+    Input("sc-discard", "n_clicks"),
+    State("scenario", "data"),
+    State("session", "data"),
+    prevent_initial_call=True,
+)
+def discard(n, d, session):
+    """Discard the draft: the editor shows the applied scenario's text again."""
+    if not n:
+        return (dash.no_update,) * 3
+    try:
+        applied = views.scenario_toml(data.from_dict(d), session)
+    except views.USER_ERRORS:
+        return dash.no_update, None, ""
+    return applied, None, ""
 
 
 @callback(
@@ -158,32 +193,37 @@ def typed(text, d, kept, lang, session):
         applied = None
     if text == applied:
         return (None, "") if kept is not None else (dash.no_update, dash.no_update)
-    if views.draft_of(kept, d) == text:  # Apply's refusal of this text: kept, said refused
+    if views.draft_of(kept) == text:  # the kept draft written back (a page drawn again, Apply's refusal)
         return dash.no_update, dash.no_update
-    new = views.draft(text, d)
-    return new, draft_note(new, lang)
+    new = views.draft(text, d, over=kept)
+    return new, draft_note(new, lang, d, session)
 
 
 @callback(
     Output("scenario", "data", allow_duplicate=True),
     Output("sc-upload-message", "children"),
     Output("sc-text", "value", allow_duplicate=True),
+    Output("sc-draft-note", "children", allow_duplicate=True),
     Input("sc-upload", "contents"),
     State("sc-upload", "filename"),
     State("scenario", "data"),
     State("sc-lang", "data"),
     State("session", "data"),
+    State("sc-draft", "data"),
     running=BUSY,
     prevent_initial_call=True,
 )
-def upload(contents, filename, d, lang, session):
-    """An EPW as the scenario's weather: the scenario and the editor's text of it in one answer."""
+def upload(contents, filename, d, lang, session, draft=None):
+    """An EPW as the scenario's weather: the scenario and the editor's text of it in one answer. A
+    draft in the editor stays as typed, its note saying the applied scenario changed under it."""
     if contents is None:
-        return dash.no_update, dash.no_update, dash.no_update
+        return (dash.no_update,) * 4
     new, msg = views.use_uploaded_epw(d, contents, filename, session)
     if new is None:
-        return dash.no_update, views.error_box(msg, lang), dash.no_update
-    return new, html.Div(msg, className="ok"), views.scenario_toml(data.from_dict(new), session)
+        return dash.no_update, views.error_box(msg, lang), dash.no_update, dash.no_update
+    if views.draft_of(draft) is not None:
+        return new, html.Div(msg, className="ok"), dash.no_update, draft_note(draft, lang, new, session)
+    return new, html.Div(msg, className="ok"), views.scenario_toml(data.from_dict(new), session), dash.no_update
 
 
 def download(kind, n, d, case, lang, session):

@@ -265,20 +265,39 @@ def test_every_number_a_page_shows_is_the_project_formatters(example):
     assert views.amount(1234.5678) == "1,234.57" and views.amount(2.5e-9) == "2.5e-09"
 
 
-def test_no_page_formats_a_number_with_its_own_grouping():
+OWN_SPECS = {
+    ("data.py", "shown"): "a case's swept value in its label to 12 significant digits (README: case labels)",
+    ("views.py", "amount"): "3 significant digits beyond a billion (weather.fmt.number has no such option)",
+}
+"""The functions of dashboards/ that write a number with a format spec of their own, and why."""
+
+
+def test_no_page_formats_a_number_with_its_own_spec():
     """One formatter of numbers on the pages (weather.fmt.number, through the catalog's KPIs): no
-    format spec with Python's thousands separator (``f"{x:,.0f}"``, ``"{:,.0f}"``) in dashboards/."""
+    format spec with Python's thousands separator (``f"{x:,.0f}"``, ``"{:,.0f}"``) and none with a
+    number's presentation type (``f"{v:g}"`` wrote the Green page's box, review 17 #4; ``:.1f``,
+    ``:e``, ``:%``) in dashboards/, but where :data:`OWN_SPECS` says why."""
     import ast
+
+    spec = re.compile(r"(?:.?[<>=^])?[+\- ]?#?0?\d*([,_])?(?:\.\d+)?([eEfFgGn%])?")
+
+    def own(text: str) -> bool:  # a format spec with grouping or a number's presentation type
+        m = spec.fullmatch(text)
+        return m is not None and (m[1] or m[2]) is not None
 
     found = []
     for path in Path(dashboards.__file__).parent.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = {id(node): f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) for node in ast.walk(f)}
+        for node in ast.walk(tree):
+            if (path.name, where.get(id(node))) in OWN_SPECS:
+                continue
             if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
-                spec = "".join(str(v.value) for v in node.format_spec.values if isinstance(v, ast.Constant))
-                found += [f"{path.name}:{node.lineno}: f-string :{spec}"] if re.match(r"[^.]*[,_]", spec) else []
+                text = "".join(str(v.value) for v in node.format_spec.values if isinstance(v, ast.Constant))
+                found += [f"{path.name}:{node.lineno}: f-string :{text}"] if own(text) else []
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                fields = re.findall(r"\{[\w.\[\]]*:[<>^=+\- #0-9]*[,_][^{}]*\}", node.value)
-                found += [f"{path.name}:{node.lineno}: {x}" for x in fields]
+                fields = re.findall(r"\{[\w.\[\]]*:([^{}]*)\}", node.value)
+                found += [f"{path.name}:{node.lineno}: :{x}" for x in fields if own(x)]
     assert found == []
 
 
@@ -946,6 +965,11 @@ def _texts(component) -> list[str]:
     return _texts(getattr(component, "children", None) or [])
 
 
+def _said(component) -> str:
+    """What a Dash component shows, its texts joined by a line break (a note of several lines)."""
+    return "\n".join(_texts(component))
+
+
 def _figure_texts(fig) -> list[str]:
     """A figure's title, axis titles, legend names, hover texts and messages."""
     lay = fig.to_plotly_json()["layout"]
@@ -977,7 +1001,14 @@ def test_chinese_pages_show_no_english_but_the_sources_own(pages, example):
     cards, dispatch, share, cycles, start_error, _ = pages["green"].render(sc.to_dict(), 0, "week", "1e400", "zh")
     shown["green"] = [*_texts(cards), *_texts(start_error), *_figure_texts(dispatch)]
     shown["green"] += [*_figure_texts(share), *_figure_texts(cycles)]
+    label = data.case_labels(sc)[0]
+    said = {"n": "2", "case": label, "done": "1", "total": "6"}
+    notes = [catalog.t(key, "zh", **said) for key in ("pareto_run", "pareto_cached", "pareto_stopped")]
+    shown["pareto"] += [n.replace(label, "") for n in notes]  # the case chooser's label: site key, design, value
     shown["overview"] = _texts(views.kpi_cards(k, "zh"))
+    older = dataclasses.replace(sc, pv=dataclasses.replace(sc.pv, capacity_mw=10.0)).to_dict()
+    shown["draft"] = _texts(pages["scenario"].draft_note(views.draft("x", older), "zh", sc.to_dict(), S))
+    assert "green.pv.capacity_mw 10 → 150" in shown["draft"][1]
     sources = pages["scenario"].show(sc.to_dict(), "zh", S)[1]
     table, note = sources.children
     cells = [[str(c.children) for c in row.children] for row in table.children]
@@ -1422,15 +1453,16 @@ def test_a_refused_edit_is_kept_as_a_draft_over_a_reload(pages, example):
     assert scenario is case is dash.no_update and "atlantis" in str(shown.children)
     shown_text, _, note = pages["scenario"].show(d, "en", S, kept)  # the reload: the stores come back
     assert shown_text == typo
-    assert note.children == "A draft, not applied: Apply refused this text; the pages show the last applied scenario."
-    assert "草稿，未应用" in pages["scenario"].show(d, "zh", S, kept)[2].children
+    assert _said(note).splitlines() == [
+        "A draft, not applied: Apply refused this text; the pages show the last applied scenario.",
+        "Discard draft",
+    ]
+    assert "草稿，未应用" in _said(pages["scenario"].show(d, "zh", S, kept)[2])
     fixed = typo.replace('"atlantis"', '"yinchuan"').replace("utilisation = 0.7", "utilisation = 0.6")
     new, _, ok, cleared, *_ = pages["scenario"].apply(1, fixed, "en", S, d)
     assert "Applied" in str(ok.children)
     assert cleared is None and new["facility"]["utilisation"] == 0.6
     assert pages["scenario"].show(new, "en", S, cleared)[0] == pages["scenario"].show(new, "en", S)[0]
-    other = {**d, "facility": {**d["facility"], "utilisation": 0.5}}  # the scenario changed since the draft
-    assert pages["scenario"].show(other, "en", S, kept)[2] == ""
 
 
 def test_what_is_typed_after_a_refused_apply_is_not_overwritten_by_its_draft(pages, example):
@@ -1443,7 +1475,7 @@ def test_what_is_typed_after_a_refused_apply_is_not_overwritten_by_its_draft(pag
     typo = text.replace("utilisation = 0.7", "utilisation = 7.0")
     kept = pages["scenario"].apply(1, typo, "en", S, d)[3]
     shown_text, _, note = pages["scenario"].show(d, "en", S, kept, typo)
-    assert shown_text is dash.no_update and "A draft" in note.children
+    assert shown_text is dash.no_update and "A draft" in _said(note)
     assert pages["scenario"].show(d, "en", S, kept, text)[0] == typo  # a reload: the editor shows the applied text
     assert pages["scenario"].show(d, "en", S, kept, None)[0] == typo
 
@@ -1487,22 +1519,27 @@ def test_no_answer_rewrites_the_editor_after_apply_answered(pages, answer, examp
     editor was free again. The draft is read by ``show``, never waited for; Apply and an upload
     write the editor in their own answer, and ``show`` after them leaves it as it is."""
     editor_writers = [d for d in answer.deps.values() if "sc-text.value" in d["output"]]
-    assert len(editor_writers) == 3
+    assert len(editor_writers) == 4  # show, Apply, an upload, Discard draft
     assert all("sc-draft.data" not in {f"{i['id']}.{i['property']}" for i in d["inputs"]} for d in editor_writers)
     sc, _, _ = example
     d = sc.to_dict()
     text = pages["scenario"].show(d, "en", S)[0]
     typo = text.replace("utilisation = 0.7", "utilisation = 7.0")
     *_, kept, editor, note = pages["scenario"].apply(1, typo, "en", S, d)
-    assert editor is dash.no_update and "A draft, not applied" in note.children  # the editor stays as typed
+    assert editor is dash.no_update and "A draft, not applied" in _said(note)  # the editor stays as typed
     fixed = text.replace("utilisation = 0.7", "utilisation = 0.6")
     new, case, _, cleared, editor, note = pages["scenario"].apply(1, fixed, "en", S, d)
     assert case == 0
     assert editor == pages["scenario"].show(new, "en", S)[0] and "utilisation = 0.6" in editor and note == ""
     assert pages["scenario"].show(new, "en", S, cleared, editor)[0] is dash.no_update
-    new, ok, editor = pages["scenario"].upload(_data_url(epw_path("yinchuan").read_bytes()), "race.epw", d, "en", S)
+    new, ok, editor, _ = pages["scenario"].upload(_data_url(epw_path("yinchuan").read_bytes()), "race.epw", d, "en", S)
     assert "ok" in str(ok) and 'source = "upload:race.epw"' in editor
-    assert pages["scenario"].show(new, "en", S, kept, editor)[0] is dash.no_update
+    assert pages["scenario"].show(new, "en", S, None, editor)[0] is dash.no_update
+    new, ok, editor, _ = pages["scenario"].upload(
+        _data_url(epw_path("yinchuan").read_bytes()), "race.epw", d, "en", S, kept
+    )
+    assert editor is dash.no_update  # the editor holds a draft: left as typed
+    assert pages["scenario"].show(new, "en", S, kept, typo)[0] is dash.no_update
 
 
 def test_apply_and_an_upload_hold_the_editor_and_each_other_while_they_run(answer):
@@ -1726,6 +1763,14 @@ def test_the_chinese_page_says_a_files_kind_and_a_years_hint_in_chinese():
     )
 
 
+def _typed(pages, d, line: str):
+    """The editor's text of ``d``, that text with ``utilisation = 0.7`` typed as ``line``, and what
+    the Scenario page's ``typed`` answers for the edit (the draft, its note)."""
+    text = pages["scenario"].show(d, "en", S)[0]
+    edit = text.replace("utilisation = 0.7", line)
+    return text, edit, *pages["scenario"].typed(edit, d, None, "en", S)
+
+
 def test_a_typed_edit_is_kept_as_the_tabs_draft_until_apply(pages, example):
     """An edit not applied was lost on going to another page and back, or a reload (newcomer,
     session 17 #10): only a refused Apply's text was kept. Every edit is the tab's draft, shown
@@ -1733,18 +1778,16 @@ def test_a_typed_edit_is_kept_as_the_tabs_draft_until_apply(pages, example):
     never written by keeping it."""
     sc, _, _ = example
     d = sc.to_dict()
-    text = pages["scenario"].show(d, "en", S)[0]
-    edit = text.replace("utilisation = 0.7", "utilisation = 0.65")
-    kept, note = pages["scenario"].typed(edit, d, None, "en", S)
-    assert views.draft_of(kept, d) == edit and "not applied yet" in note.children
+    text, edit, kept, note = _typed(pages, d, "utilisation = 0.65")
+    assert views.draft_of(kept) == edit and "not applied yet" in _said(note)
     assert pages["scenario"].typed(text, d, kept, "en", S) == (None, "")  # typed back to the applied text
     assert pages["scenario"].typed(text, d, None, "en", S) == (dash.no_update, dash.no_update)
     shown_text, _, note = pages["scenario"].show(d, "en", S, kept)  # another page and back, or a reload
-    assert shown_text == edit and "not applied yet" in note.children
-    assert "尚未应用" in pages["scenario"].show(d, "zh", S, kept)[2].children
+    assert shown_text == edit and "not applied yet" in _said(note)
+    assert "尚未应用" in _said(pages["scenario"].show(d, "zh", S, kept)[2])
     refused = pages["scenario"].apply(1, edit.replace("0.65", "7.0"), "en", S, d)[3]
     assert pages["scenario"].typed(refused["text"], d, refused, "en", S) == (dash.no_update, dash.no_update)
-    assert "Apply refused" in pages["scenario"].show(d, "en", S, refused)[2].children
+    assert "Apply refused" in _said(pages["scenario"].show(d, "en", S, refused)[2])
     _, _, ok, cleared, *_ = pages["scenario"].apply(1, edit, "en", S, d)
     assert cleared is None and "Applied" in str(ok.children)
 
@@ -1775,3 +1818,94 @@ def test_undo_goes_back_to_the_scenario_before_the_sliders(pages, example):
     assert back == d and cleared is None and sliders == [150.0, 100.0, 100.0, e]
     assert pages["green"].undo_shown(d, None) == pages["green"].undo_shown(one, kept) == {"display": "none"}
     assert pages["green"].undo(1, one, 3, kept)[0] is dash.no_update
+
+
+def test_a_draft_typed_over_a_scenario_that_changed_since_is_shown_with_what_changed(pages, example):
+    """A draft typed in the editor was dropped without a word once a Green slider moved (review 17
+    #3): ``draft_of`` took a draft only over the scenario it was typed over. It is shown, with a
+    note saying what the applied scenario changed since; Apply runs it as typed; Discard draft
+    gives the applied text back."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    sc, _, _ = example
+    d = sc.to_dict()
+    _, edit, kept, _ = _typed(pages, d, "utilisation = 0.6")
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "green-pv.value", "value": 160.0}]))
+    e = sc.cases()[0].storage.energy_mwh
+    moved = _as_a_browser_sends(pages["green"].resize(160.0, 100.0, 100.0, e, d, 0, "en")[0])
+    shown_text, _, note = pages["scenario"].show(moved, "en", S, kept)  # back on the Scenario page
+    assert shown_text == edit
+    assert _said(note).splitlines() == [
+        "A draft, not applied yet: press Apply to run it; the pages show the last applied scenario.",
+        "It was typed over an older scenario; the applied scenario changed since (green.pv.capacity_mw 150 → 160). "
+        "Apply runs this text as it is; Discard draft shows the applied scenario.",
+        "Discard draft",
+    ]
+    zh = _said(pages["scenario"].show(moved, "zh", S, kept)[2])
+    assert "该草稿基于较早的情景" in zh and "green.pv.capacity_mw 150 → 160" in zh and "放弃草稿" in zh
+    more, note = pages["scenario"].typed(edit + "\n", moved, kept, "en", S)  # typed on: still over the older one
+    assert more["base"] == kept["base"] and "older scenario" in _said(note)
+    refused = pages["scenario"].apply(1, edit.replace("0.6", "7.0"), "en", S, moved, more)[3]
+    assert refused["base"] == kept["base"] and "older scenario" in _said(
+        pages["scenario"].show(moved, "en", S, refused)[2]
+    )
+    assert pages["scenario"].discard(1, moved, S) == (pages["scenario"].show(moved, "en", S)[0], None, "")
+    applied = pages["scenario"].apply(1, edit, "en", S, moved, more)[0]  # as typed: PV 150, utilisation 0.6
+    assert (data.from_dict(applied).pv.capacity_mw, data.from_dict(applied).facility.utilisation) == (150.0, 0.6)
+    unknown = _said(pages["scenario"].show(moved, "en", S, {"text": edit})[2])  # a draft without its base
+    assert "the applied scenario changed since. Apply runs" in unknown and "→" not in unknown
+
+
+def test_an_upload_keeps_a_draft_in_the_editor_and_says_so(pages, example):
+    """An upload rewrote the editor with the uploaded scenario's text: a draft typed before it was
+    gone. The editor keeps the draft, its note naming the upload by its label."""
+    sc, _, _ = example
+    d, tab = sc.to_dict(), data.new_session()
+    _, edit, kept, _ = _typed(pages, d, "utilisation = 0.6")
+    new, ok, editor, note = pages["scenario"].upload(
+        _data_url(epw_path("yinchuan").read_bytes()), "kept.epw", d, "en", tab, kept
+    )
+    assert "ok" in str(ok) and editor is dash.no_update
+    said = _said(note)
+    assert "weather.source typical → upload:kept.epw" in said and "twin-dash-" not in said, said
+    assert pages["scenario"].show(new, "en", tab, kept)[0] == edit
+
+
+def test_a_newer_frontier_request_of_the_tab_stops_the_older_run(pages, example, monkeypatch):
+    """The Green page's frontier went on computing after the tab asked for another case's (or a
+    slider changed the scenario): a second request waited behind it on the server's two cores. A
+    run's ``should_stop`` turns True once its tab wants another frontier (not for another tab, nor
+    for the page drawn again on the same case); the page then says the run stopped and nothing is
+    memoised. Which run a shown frontier is, is said under it."""
+    from twin.studies import sizing
+
+    sc, _, _ = example
+    d, tab = sc.to_dict(), data.new_session()
+    wanted: list[bool] = []
+
+    def pareto(inp, kind, values, sp, should_stop):
+        wanted.append(should_stop())
+        with _triggered("case.data"):
+            pages["green"].pareto(0, d, 0, "en", tab)  # the page drawn again on the same case
+            pages["green"].pareto(0, d, 1, "en", data.new_session())  # another tab's other case
+            wanted.append(should_stop())
+            pages["green"].pareto(0, d, 1, "en", tab)  # this tab chose case 2
+        wanted.append(should_stop())
+        if should_stop():
+            raise sizing.Stopped(1, 6)
+        return None
+
+    monkeypatch.setattr(data, "_FRONTIERS", data.LRU(4))  # none memoised by the tests before
+    monkeypatch.setattr(sizing, "sizing_inputs", lambda *a, **k: None)
+    monkeypatch.setattr(sizing, "pareto", pareto)
+    with _triggered("green-pareto-run.n_clicks"):
+        fig, err, note = pages["green"].pareto(1, d, 0, "en", tab)
+    assert wanted == [False, False, True]
+    assert fig is dash.no_update and err == ""
+    assert _said(note) == (
+        "Run 1 stopped after 1 of 6 points: this page asked for the frontier of another case or scenario since."
+    )
+    assert data.frontier(sc, 0, compute=False) is None  # a stopped run memoises nothing
+    run = data.frontier_run(sc, 0, tab, asked=True)
+    assert (run.number, run.superseded()) == (2, False)

@@ -83,6 +83,7 @@ __all__ = [
     "InfeasibleError",
     "Profiles",
     "SizingParams",
+    "Stopped",
     "Target",
     "TimeLimitError",
     "annual_cost",
@@ -107,6 +108,17 @@ class TimeLimitError(InfeasibleError):
     """The solver stopped on its time limit (``size.time_limit_s``) before it found any base: the
     target may be feasible. An :class:`InfeasibleError` for the callers that refuse both alike; the
     frontier (:func:`pareto`) tells them apart."""
+
+
+class Stopped(Exception):
+    """The caller's ``should_stop`` asked :func:`pareto` to stop between two frontier points (its
+    answer is no longer wanted: a newer request, another scenario). Not a user error: nothing was
+    wrong with the input. ``done`` of ``total`` points were sized before it stopped."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"the frontier was stopped after {done} of {total} points: its answer was no longer wanted")
+        self.done = done
+        self.total = total
 
 
 OUTCOMES = ("sized", "infeasible", "time_limit_reached")
@@ -1460,7 +1472,13 @@ def results_dataset(results: list[SizingResult]) -> xr.Dataset:
 # ----------------------------------------------------------------------------------------------
 # Pareto frontier
 # ----------------------------------------------------------------------------------------------
-def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -> xr.Dataset:
+def pareto(
+    inp: SizingInputs,
+    kind: str,
+    values: np.ndarray,
+    sp: SizingParams,
+    should_stop: Callable[[], bool] | None = None,
+) -> xr.Dataset:
     """Cost against the green target for every design of ``inp``: the Pareto frontier.
 
     One LP per design is built once; each target value re-solves it from the previous basis and
@@ -1482,6 +1500,11 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     a flat price and no demand charge the engine reproduces the LP, and the marginal cost does not
     fall (tested).
 
+    ``should_stop``, when given, is asked before each point (and the last percent's point) is
+    sized; when it answers True the frontier raises :class:`Stopped` (with the number of points
+    done) and sizes no more: a caller whose answer is no longer wanted (the dashboard, when the
+    user asks for another frontier) frees the CPU within one point's sizing.
+
     Returns
     -------
     xarray.Dataset
@@ -1497,20 +1520,24 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     rows: list[list[dict[str, float]]] = []
     outcomes: list[list[int]] = []
     last: list[float] = []
+    below = float(values[-1]) - unit
+    points = [float(v) for v in values] + ([below] if below >= 0 else [])
+    total, done = len(points) * len(inp.cases), 0
     for i in range(len(inp.cases)):
         lp = build_lp(inp, i, kind, sp)
         pool: list[Checked] = []
-        below = float(values[-1]) - unit
-        points = [float(v) for v in values] + ([below] if below >= 0 else [])
         found: list[SizingResult | None] = []
         failed: list[str] = []
         for v in points:
+            if should_stop is not None and should_stop():
+                raise Stopped(done, total)
             try:
                 found.append(size_design(inp, i, Target(kind, v), sp, lp, pool))
                 failed.append("sized")
             except InfeasibleError as exc:
                 found.append(None)
                 failed.append("time_limit_reached" if isinstance(exc, TimeLimitError) else "infeasible")
+            done += 1
         design = inp.cases[i].design
         best = [_cheapest_result(design, Target(kind, v), r, pool) for v, r in zip(points, found, strict=True)]
         rows.append([_result_values(r) if r else dict.fromkeys(_RESULT_VARS, np.nan) for r in best[: values.size]])

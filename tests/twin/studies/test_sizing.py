@@ -316,6 +316,34 @@ def test_pareto_frontier_dataset_and_figure(short_year):
     assert cost[0] <= cost[-1]
 
 
+def test_a_frontier_stops_between_points_when_its_caller_says_so(short_year, monkeypatch):
+    """The dashboard's frontier kept running after its answer was no longer wanted (another case, a
+    new press): on a 2-core server the next request waited behind it. ``should_stop`` is asked
+    before each point; once it says so, no further point is sized and :class:`sizing.Stopped`
+    says how many were."""
+    sc, wx = short_year
+    sp = SizingParams(representative_days=6)
+    inp = sizing_inputs(sc, sp, weather=wx)
+    asked: list[int] = []
+    sized: list[float] = []
+    real = sizing.size_design
+
+    def counted(inp, i, target, *args):
+        sized.append(target.value)
+        return real(inp, i, target, *args)
+
+    def after_one() -> bool:
+        asked.append(len(sized))
+        return len(sized) >= 1
+
+    monkeypatch.setattr(sizing, "size_design", counted)
+    with pytest.raises(sizing.Stopped) as stopped:
+        pareto(inp, "hourly", np.array([0.5, 0.7]), sp, should_stop=after_one)
+    assert sized == [0.5] and asked == [0, 1]  # 0.7 and the last percent's 0.69 were never sized
+    assert (stopped.value.done, stopped.value.total) == (1, 3)
+    assert not isinstance(stopped.value, ConfigError)  # not the user's error: nothing was wrong with the input
+
+
 def test_a_frontier_point_stopped_by_the_time_limit_is_not_called_infeasible(short_year, tmp_path):
     """A point whose solve stopped on HiGHS's time limit before it found a base was labelled
     "infeasible", as is a target no base within the bounds meets: it says the time limit was
