@@ -639,10 +639,10 @@ class SizingLP:
             "storage_mw": m.add_variables(lower=0.0, upper=_bound(sp.storage_max_mw), name="storage_mw"),
             "storage_mwh": m.add_variables(lower=0.0, upper=_bound(sp.storage_max_mwh), name="storage_mwh"),
         }
-        for name in ("charge", "discharge", "spill"):
-            v[name] = m.add_variables(lower=0.0, coords=coords, name=name)
         # chained days: soc is the intra-day state y (free sign), else the state of charge itself
-        v["soc"] = m.add_variables(lower=-np.inf if self.sequence is not None else 0.0, coords=coords, name="soc")
+        free_soc = -np.inf if self.sequence is not None else 0.0
+        for name in ("charge", "discharge", "soc", "spill"):
+            v[name] = m.add_variables(lower=free_soc if name == "soc" else 0.0, coords=coords, name=name)
         v["imp"] = m.add_variables(
             lower=0.0, upper=xr.full_like(load, _bound(sp.grid_cap_mw)), coords=coords, name="imp"
         )
@@ -657,7 +657,7 @@ class SizingLP:
         usable_e = (storage.soc_max - storage.soc_min) * fade
         later = xr.DataArray(np.arange(24) > 0, coords={"hour": coords["hour"]}, dims=("hour",))
         if self.sequence is not None:
-            self._chain_days(m, v, self.sequence, eta, usable_e)
+            self._chain_days(m, v, self.sequence, (eta, usable_e), later)
         else:
             m.add_constraints(soc - storage.soc_max * fade * s_mwh <= 0.0, name="soc_max")
             m.add_constraints(soc - storage.soc_min * fade * s_mwh >= 0.0, name="soc_min")
@@ -740,14 +740,16 @@ class SizingLP:
             self.row = cinv[int(m.constraints["target"].labels.values)]
         self.build_seconds = time.perf_counter() - t0
 
-    def _chain_days(self, m: Any, v: dict[str, Any], sequence: np.ndarray, eta: float, usable_e: float) -> None:
+    def _chain_days(
+        self, m: Any, v: dict[str, Any], sequence: np.ndarray, storage: tuple[float, float], later: xr.DataArray
+    ) -> None:
         """The chained representative days' storage (class Notes; Kotzur et al. 2018, eqs. 11–14):
-        the intra-day recursion from 0, each day's extremes, the inter-day state of every calendar day."""
+        the intra-day recursion from 0, each day's extremes, the inter-day state of every calendar day.
+        ``storage`` is (η, usable share of the energy rating × fade)."""
         import pandas as pd
 
-        keep, y = self.keep, v["soc"]
+        (eta, usable_e), keep, y = storage, self.keep, v["soc"]
         step = y - eta * v["charge"] + v["discharge"] / eta
-        later = xr.DataArray(np.arange(24) > 0, coords={"hour": y.indexes["hour"]}, dims=("hour",))
         m.add_constraints(step - keep * y.roll(hour=1) == 0.0, name="soc_step", mask=later)
         m.add_constraints(step.sel(hour=0, drop=True) == 0.0, name="soc_intra_start")
         period = {"period": y.indexes["period"]}
@@ -1583,9 +1585,10 @@ def pareto(inp: SizingInputs, kind: str, values: np.ndarray, sp: SizingParams) -
     target's right-hand side, and the reduced LP's is (its cost rises convexly in its own target),
     but each point here is the engine's full-year cost of the LP's base at the LP target the
     correction chose: the gap between the engine's share of a base and the LP's share on the
-    representative days (on the Qingyang example about 2 points at 80–90 %, 0 at 95–96 %: cyclic
-    days cannot carry energy from one day into the next, which matters more the higher the target)
-    and the engine's cost against the LP's estimate (2.3–5.0 % above it there: the timing of the
+    representative days (on the Qingyang example with cyclic days about 2 points at 80–90 %, 0 at
+    95–96 %: cyclic days cannot carry energy from one day into the next, which matters more the
+    higher the target; chained days carry it, but every day of a cluster takes its representative's
+    weather) and the engine's cost against the LP's estimate (2.3–5.0 % above it there: the timing of the
     imports) change from base to base, and each point lands anywhere in the band above its target. With ``representative_days = 0``,
     a flat price and no demand charge the engine reproduces the LP, and the marginal cost does not
     fall (tested).
