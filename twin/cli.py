@@ -1213,6 +1213,7 @@ _SIZE_OPTIONS = {
     "export_cap_mw": "--export-cap-mw",
     "grid_clean_share": "--clean-share",
     "representative_days": "--rep-days",
+    "storage_link": "--storage-link",
     "time_limit_s": "--time-limit",
     "pv_type": "--pv",
     "wind": "--no-wind",
@@ -1242,6 +1243,12 @@ _SIZE_APPLIES: dict[str, tuple[str, Any, str, frozenset[str]]] = {
     ),
     "resilience": ("--resilience", False, "one sizing, not the --pareto frontier", frozenset({"one"})),
     "save": ("--save", None, "one sizing (its cheapest base), not the --pareto frontier", frozenset({"one"})),
+    "storage_link": (
+        "--storage-link",
+        None,
+        "representative days (--rep-days above 0); the full year carries one storage state through it",
+        frozenset({"representative"}),
+    ),
 }
 """twin size's options that apply to some runs only: dest → (option, default, what it applies to,
 the runs it applies to). A run is its target kind, ``one`` or ``pareto``, and ``exports`` when
@@ -1258,6 +1265,7 @@ def _refuse_ignored_size_options(args: argparse.Namespace, target: Any, sc: Any)
 
     exports = (args.export_credit and target.kind == "annual") or export_price(sc.economics) > 0
     run = {target.kind, "pareto" if args.pareto else "one"} | ({"exports"} if exports else set())
+    run |= {"representative"} if args.rep_days > 0 else set()
     for dest, (option, default, applies_to, runs) in _SIZE_APPLIES.items():
         value = getattr(args, dest)
         if value == default or runs & run:
@@ -1271,6 +1279,8 @@ def _refuse_ignored_size_options(args: argparse.Namespace, target: Any, sc: Any)
             this = f"--pareto {args.pareto} asks for the frontier"
         elif "exports" in runs:
             this = "no export counts here"
+        elif "representative" in runs:
+            this = "--rep-days 0 solves the full year"
         else:
             this = f"the target is {args.target}"
         raise ConfigError(f"{shown} applies to {applies_to}; {this}: leave {option} out")
@@ -1318,6 +1328,7 @@ def _size_fields(args: argparse.Namespace) -> Any:
         export_credit=args.export_credit,
         grid_clean_share=args.clean_share,
         representative_days=args.rep_days,
+        storage_link=args.storage_link or "chained",
         check_dispatch=args.check_dispatch,
         time_limit_s=args.time_limit,
     )
@@ -1999,6 +2010,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         type=_number_in(int, 0, 366, bounded=False),
         default=36,
         help="representative days the LP solves on (0 = full year)",
+    )
+    z.add_argument(
+        "--storage-link",
+        choices=["chained", "cyclic"],
+        default=None,
+        help="representative days' storage: chained through the calendar (default) or cyclic within each day",
     )
     z.add_argument(
         "--check-dispatch", choices=["green_first", "lp"], default="green_first", help="engine dispatch of the check"

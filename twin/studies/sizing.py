@@ -46,8 +46,10 @@ higher than the LP's objective (measured in the README); the engine's cost is th
 Speed (the reduced model): a full hourly year has about 44,000 columns and takes HiGHS 16–29 s
 here. :func:`size_base` solves instead on **representative days** — the calendar days clustered
 by k-means on their hourly load, PV and wind profiles, each cluster represented by its medoid
-(a real day) weighted by the number of days it stands for, the storage cyclic within each day —
-then checks the answer on the full year with the engine's own dispatch and corrects the LP's target
+(a real day) weighted by the number of days it stands for, the storage chained through the
+calendar (each calendar day's state carried into the next through its representative's net change,
+Kotzur et al. 2018; :class:`SizingLP`'s Notes) or, with ``size.storage_link = "cyclic"``, cyclic
+within each day — then checks the answer on the full year with the engine's own dispatch and corrects the LP's target
 until the engine's share lands within :func:`band` above the target (:func:`size_design`; the rounds
 are ``iterations`` in the result). The error this costs against the full-year LP is measured in the
 README and tested on a short toy year.
@@ -192,6 +194,10 @@ def _bound_param(hi: float, units: str, source: str) -> Any:
     return param(NO_BOUND, NO_BOUND, hi, units=units, source=source, check=_bound_check(hi, units))
 
 
+STORAGE_LINKS = ("chained", "cyclic")
+"""How :class:`SizingLP` links the storage of its representative days (``size.storage_link``)."""
+
+
 @dataclass(frozen=True)
 class SizingParams(Params):
     """What the optimiser may choose and within which bounds (−1 = no bound)."""
@@ -222,6 +228,12 @@ class SizingParams(Params):
     )
     representative_days: int = param(
         36, 0, 366, units="d", source="days the LP solves on (k-means medoids); 0 = the full hourly year"
+    )
+    storage_link: str = param(
+        "chained",
+        choices=STORAGE_LINKS,
+        source="how the representative days' storage links the days: chained through the calendar (Kotzur et al. "
+        "2018) or cyclic within each day (each day ends as it starts); the full year has one state throughout",
     )
     check_dispatch: str = param(
         "green_first",
@@ -409,11 +421,19 @@ def representative_days(prof: Profiles, k: int, seed: int = 0) -> tuple[np.ndarr
     the real day nearest its centre, weighted by the cluster's size (Σ weights = days in the year).
     ``k ≥`` the number of days returns every day with weight 1.
     """
+    days, weights, _ = day_clusters(prof, k, seed)
+    return days, weights
+
+
+def day_clusters(prof: Profiles, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`representative_days` and the calendar: for every calendar day, in order, the position
+    (0 … number of medoids − 1) of the medoid that represents it (what chains the days' storage,
+    :class:`SizingLP`'s ``sequence``)."""
     from scipy.cluster.vq import kmeans2
 
     nd = prof.load.size // 24
     if k <= 0 or k >= nd:
-        return np.arange(nd), np.ones(nd)
+        return np.arange(nd), np.ones(nd), np.arange(nd)
     feats = np.hstack(
         [
             (prof.load / max(float(np.max(prof.load)), 1e-12)).reshape(nd, 24),
@@ -422,7 +442,7 @@ def representative_days(prof: Profiles, k: int, seed: int = 0) -> tuple[np.ndarr
         ]
     )
     centres, label = kmeans2(feats, k, seed=seed, minit="++")
-    days, weights = [], []
+    days, weights, clusters = [], [], []
     for c in range(k):
         members = np.flatnonzero(label == c)
         if members.size == 0:
@@ -430,8 +450,11 @@ def representative_days(prof: Profiles, k: int, seed: int = 0) -> tuple[np.ndarr
         d2 = np.sum((feats[members] - centres[c]) ** 2, axis=1)
         days.append(members[np.argmin(d2)])
         weights.append(members.size)
+        clusters.append(c)
     order = np.argsort(days)
-    return np.asarray(days)[order], np.asarray(weights, dtype=float)[order]
+    position = np.empty(k, dtype=int)
+    position[np.asarray(clusters)[order]] = np.arange(order.size)
+    return np.asarray(days)[order], np.asarray(weights, dtype=float)[order], position[label]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -454,7 +477,9 @@ class LPResult:
     """How far the LP's own share lies above its target row; 0 where the row binds. NaN for the days
     MILP, whose weighted green days can exceed the row's bound while it still binds."""
     representative: bool = False
-    """Solved on representative days (each day's storage cyclic), not the full year."""
+    """Solved on representative days, not the full year."""
+    storage_link: str = ""
+    """How the representative days' storage links the days (:data:`STORAGE_LINKS`); "" on the full year."""
 
 
 def _bound(v: float) -> float:
@@ -532,7 +557,11 @@ class SizingLP:
         Prices and capital costs.
     days, weights : numpy.ndarray, optional
         Days to solve on and how many days each stands for. Default: the full year,
-        chronological, one storage state chained through it; given: each day's storage cyclic.
+        chronological, one storage state chained through it; given: representative days.
+    sequence : numpy.ndarray, optional
+        With ``days``: for every calendar day in order, the position in ``days`` of the day that
+        represents it (:func:`day_clusters`); the storage is then chained through the calendar
+        (below). Without it each representative day's storage is cyclic (ends as it starts).
     subsidy_pct : float, optional
         Green subsidy, % (default the profile's, :attr:`Profiles.subsidy_pct`); subtracted from the
         reported cost as the engine does, not part of the minimised objective (it multiplies the
@@ -540,6 +569,35 @@ class SizingLP:
     objective : str
         ``"cost"``; ``"share"`` maximises the target's measure within the bounds (diagnosis of an
         infeasible target).
+
+    Notes
+    -----
+    The storage in energy above its floor, ``x = soc − soc_min·E`` (E the faded energy rating,
+    ``u = soc_max − soc_min``, ``k = 1 − σ`` the hourly retention), follows
+    ``x_t = k·x_{t−1} + η·c_t − d_t/η`` with ``0 ≤ x_t ≤ u·E`` — the recursion of
+    :mod:`twin.supply.storage`, whose self-discharge acts on the energy above the floor.
+
+    *Full year*: one state through all 8,760 hours, the first hour following the last.
+
+    *Cyclic representative days*: each day's hour 0 follows its own hour 23. No energy passes from
+    one day to the next, so a calm week is served by nothing the windy days before it stored.
+
+    *Chained representative days* (Kotzur, Markewitz, Robinius & Stolten, "Time series aggregation
+    for energy system design: Modeling seasonal storage", Applied Energy 213, 2018, 123–135,
+    eqs. 11–14): the state of calendar day ``i`` at hour ``h`` is split into an inter-day state
+    ``X_i`` (the state before the day's first hour, one per calendar day) and the intra-day state
+    ``y`` of the day ``r(i)`` that represents it (one profile per representative, starting from 0,
+    free in sign)::
+
+        x_{i,h} = k^{h+1}·X_i + y_{r(i),h},     y_{p,h} = k·y_{p,h−1} + η·c_{p,h} − d_{p,h}/η,  y_{p,−1} = 0
+        X_{i+1} = k^24·X_i + y_{r(i),23}         (i = 0 … D−1; X_D = X_0: the year is cyclic)
+        k·X_i + max_h y_{r(i),h} ≤ u·E,           k^24·X_i + min_h y_{r(i),h} ≥ 0,   X_i ≥ 0
+
+    The day's maximum and minimum are variables bounding ``y`` from above and below. With
+    ``X_i ≥ 0`` and ``k^{h+1}`` between ``k^24`` and ``k`` the two bounds imply ``0 ≤ x_{i,h} ≤ u·E`` at
+    every hour of every calendar day (exactly so without self-discharge, σ = 0); energy moves from
+    day to day through ``X`` as in the real year. What remains approximate is that every day of a
+    cluster takes its representative's hours: its load, PV and wind, and the LP's dispatch.
     """
 
     def __init__(
@@ -552,6 +610,7 @@ class SizingLP:
         *,
         days: np.ndarray | None = None,
         weights: np.ndarray | None = None,
+        sequence: np.ndarray | None = None,
         subsidy_pct: float | None = None,
         objective: str = "cost",
     ) -> None:
@@ -565,6 +624,10 @@ class SizingLP:
         self.chain = days is None
         self.days = np.arange(nd) if days is None else np.asarray(days)
         self.w = np.ones(self.days.size) if weights is None else np.asarray(weights, dtype=float)
+        self.sequence = None if self.chain or sequence is None else np.asarray(sequence, dtype=int)
+        if self.sequence is not None and (self.sequence.size != nd or np.any(self.sequence >= self.days.size)):
+            raise ValueError(f"sequence: one position 0 … {self.days.size - 1} per calendar day ({nd}) expected")
+        self.link = "" if self.chain else "chained" if self.sequence is not None else "cyclic"
         idx = self.days[:, None] * 24 + np.arange(24)[None, :]
         self.idx = idx
         dims = ("period", "hour")
@@ -588,8 +651,10 @@ class SizingLP:
             "storage_mw": m.add_variables(lower=0.0, upper=_bound(sp.storage_max_mw), name="storage_mw"),
             "storage_mwh": m.add_variables(lower=0.0, upper=_bound(sp.storage_max_mwh), name="storage_mwh"),
         }
+        # chained days: soc is the intra-day state y (free sign), else the state of charge itself
+        free_soc = -np.inf if self.sequence is not None else 0.0
         for name in ("charge", "discharge", "soc", "spill"):
-            v[name] = m.add_variables(lower=0.0, coords=coords, name=name)
+            v[name] = m.add_variables(lower=free_soc if name == "soc" else 0.0, coords=coords, name=name)
         v["imp"] = m.add_variables(
             lower=0.0, upper=xr.full_like(load, _bound(sp.grid_cap_mw)), coords=coords, name="imp"
         )
@@ -600,19 +665,23 @@ class SizingLP:
         m.add_constraints(charge + spill - green <= 0.0, name="green_split")
         m.add_constraints(charge - s_mw <= 0.0, name="charge_power")
         m.add_constraints(dis - s_mw <= 0.0, name="discharge_power")
-        m.add_constraints(soc - storage.soc_max * fade * s_mwh <= 0.0, name="soc_max")
-        m.add_constraints(soc - storage.soc_min * fade * s_mwh >= 0.0, name="soc_min")
-        floor = (1.0 - keep) * storage.soc_min * fade
-        step = soc - eta * charge + dis / eta - floor * s_mwh
+        self.keep, self.floor = keep, storage.soc_min * fade
+        usable_e = (storage.soc_max - storage.soc_min) * fade
         later = xr.DataArray(np.arange(24) > 0, coords={"hour": coords["hour"]}, dims=("hour",))
-        m.add_constraints(step - keep * soc.roll(hour=1) == 0.0, name="soc_step", mask=later)
-        first = step.sel(hour=0, drop=True)
-        last = soc.sel(hour=23, drop=True)
-        if self.chain:
-            # hour 0 follows the previous day's hour 23, the first day the last (the cyclic year of twin.supply.storage)
-            m.add_constraints(first - keep * last.roll(period=1) == 0.0, name="soc_day_start")
+        if self.sequence is not None:
+            self._chain_days(m, v, self.sequence, (eta, usable_e), later)
         else:
-            m.add_constraints(first - keep * last == 0.0, name="soc_cyclic")
+            m.add_constraints(soc - storage.soc_max * fade * s_mwh <= 0.0, name="soc_max")
+            m.add_constraints(soc - storage.soc_min * fade * s_mwh >= 0.0, name="soc_min")
+            step = soc - eta * charge + dis / eta - (1.0 - keep) * self.floor * s_mwh
+            m.add_constraints(step - keep * soc.roll(hour=1) == 0.0, name="soc_step", mask=later)
+            first = step.sel(hour=0, drop=True)
+            last = soc.sel(hour=23, drop=True)
+            if self.chain:
+                # hour 0 follows the previous day's hour 23, the first day the last (the cyclic year of twin.supply.storage)
+                m.add_constraints(first - keep * last.roll(period=1) == 0.0, name="soc_day_start")
+            else:
+                m.add_constraints(first - keep * last == 0.0, name="soc_cyclic")
         if storage.max_cycles_per_day is not None:  # None: no limit
             usable = storage.max_cycles_per_day * (storage.soc_max - storage.soc_min) * fade
             m.add_constraints(dis.sum("hour") - usable * s_mwh <= 0.0, name="cycles_per_day")
@@ -683,6 +752,33 @@ class SizingLP:
             self.row = cinv[int(m.constraints["target"].labels.values)]
         self.build_seconds = time.perf_counter() - t0
 
+    def _chain_days(
+        self, m: Any, v: dict[str, Any], sequence: np.ndarray, storage: tuple[float, float], later: xr.DataArray
+    ) -> None:
+        """The chained representative days' storage (class Notes; Kotzur et al. 2018, eqs. 11–14):
+        the intra-day recursion from 0, each day's extremes, the inter-day state of every calendar day.
+        ``storage`` is (η, usable share of the energy rating × fade)."""
+        import pandas as pd
+
+        (eta, usable_e), keep, y = storage, self.keep, v["soc"]
+        step = y - eta * v["charge"] + v["discharge"] / eta
+        m.add_constraints(step - keep * y.roll(hour=1) == 0.0, name="soc_step", mask=later)
+        m.add_constraints(step.sel(hour=0, drop=True) == 0.0, name="soc_intra_start")
+        period = {"period": y.indexes["period"]}
+        v["intra_max"] = m.add_variables(coords=period, name="intra_max")
+        v["intra_min"] = m.add_variables(coords=period, name="intra_min")
+        m.add_constraints(y - v["intra_max"] <= 0.0, name="intra_below_max")
+        m.add_constraints(y - v["intra_min"] >= 0.0, name="intra_above_min")
+        day = pd.RangeIndex(sequence.size, name="day")
+        v["soc_inter"] = inter = m.add_variables(lower=0.0, coords={"day": day}, name="soc_inter")
+        rep = xr.DataArray(sequence, coords={"day": day}, dims=("day",))
+        gain = y.sel(hour=23, drop=True).isel(period=rep)
+        day_24 = keep**24
+        m.add_constraints(inter.roll(day=-1) - day_24 * inter - gain == 0.0, name="soc_inter_step")
+        e = v["storage_mwh"]
+        m.add_constraints(keep * inter + v["intra_max"].isel(period=rep) - usable_e * e <= 0.0, name="soc_inter_max")
+        m.add_constraints(day_24 * inter + v["intra_min"].isel(period=rep) >= 0.0, name="soc_inter_min")
+
     def rhs(self, target: Target) -> float:
         """The target row's lower bound for a target value (measure ≥ rhs)."""
         if self.kind == "days":
@@ -734,6 +830,9 @@ class SizingLP:
         if self.row is not None and self.kind != "days":
             slack = (float(sol.row_value[self.row]) - self.rhs(target)) / self.e_load
         base = {k: max(float(val[k]), 0.0) for k in ("pv_mw", "wind_mw", "storage_mw", "storage_mwh")}
+        if self.sequence is not None:  # the state of charge on the representative (real) days themselves
+            start = val["soc_inter"][self.days][:, None] * self.keep ** np.arange(1, 25)[None, :]
+            val["soc"] = self.floor * base["storage_mwh"] + start + val["soc"]
         hourly = {k: np.maximum(val[k], 0.0) for k in ("charge", "discharge", "soc", "imp", "spill")}
         return LPResult(
             base=base,
@@ -747,6 +846,7 @@ class SizingLP:
             columns=self.columns,
             target_slack=slack,
             representative=not self.chain,
+            storage_link=self.link,
         )
 
     def _cost(self, base: dict[str, float], hourly: dict[str, np.ndarray], exp: np.ndarray | None) -> dict[str, float]:
@@ -787,6 +887,7 @@ class SizingLP:
                 self.econ,
                 days=None if self.chain else self.days,
                 weights=None if self.chain else self.w,
+                sequence=self.sequence,
                 objective="share",
             ).solve(target)
         except TimeLimitError:  # the target is infeasible; what the bounds allow was not found in time
@@ -1201,10 +1302,12 @@ def _overrated(chosen: Checked) -> str:
     """A note where the representative days rate the chosen base above the engine's year, else "".
 
     Where the reduced LP's target row binds its own share is its target ``x``. When the engine's
-    share of the base falls short of it, the cyclic representative days miss what the year needs
-    from storage between days (multi-day lulls): the reduced LP then pushes every share point
-    dearer than the full-year LP does (README: +14.9 % at 95 % on the Qingyang example; on the
+    share of the base falls short of it, the representative days miss what the year needs: cyclic
+    days miss the storage between days (multi-day lulls), and the reduced LP then pushes every share
+    point dearer than the full-year LP does (README: +14.9 % at 95 % on the Qingyang example; on the
     Minning example with tracking PV the reduced 98 % base cost more than the full-year 99 % one).
+    Chained days carry the storage between days; what they can still miss is the days themselves
+    (every day of a cluster takes its representative's load, PV and wind).
     """
     lp = chosen.lp
     if not lp.representative or not abs(lp.target_slack) <= MEETS:
@@ -1212,10 +1315,15 @@ def _overrated(chosen: Checked) -> str:
     gap = chosen.x - chosen.got
     if gap <= OVERRATED:
         return ""
+    why = (
+        "cyclic days carry no energy from one day to the next"
+        if lp.storage_link == "cyclic"
+        else "every day of a cluster takes its representative day's load, PV and wind"
+    )
     return (
-        f"the representative days rate this base {100 * gap:.1f} points above the engine's year (cyclic days "
-        "carry no energy from one day to the next), so a high target's base from them can cost much more than "
-        "the full-year LP's: check it with --rep-days 0 before quoting it"
+        f"the representative days rate this base {100 * gap:.1f} points above the engine's year ({why}), so a "
+        "high target's base from them can cost much more than the full-year LP's: check it with --rep-days 0 "
+        "before quoting it"
     )
 
 
@@ -1237,9 +1345,9 @@ def size_design(
     other targets of the same design and kind, e.g. the frontier's; this sizing's rounds are
     added to it). If none is
     confirmed — typically when the LP already asks for the most it can (100 %, or every day) and
-    the engine still falls short, because a day's storage is cyclic in the reduced model while
-    the real year carries energy from one day into the next — the full-year LP is solved instead
-    (slow, exact).
+    the engine still falls short, because the representative days differ from the real ones (and,
+    with cyclic days, carry no energy from one day into the next) — the full-year LP is solved
+    instead (slow, exact).
     """
     t0 = time.perf_counter()
     check_generation(target, sp)
@@ -1299,9 +1407,10 @@ def _cheapest_result(design: str, target: Target, r: SizingResult | None, pool: 
 
 
 def build_lp(inp: SizingInputs, i: int, kind: str, sp: SizingParams) -> SizingLP:
-    """The reduced sizing LP of design ``i`` on its representative days."""
+    """The reduced sizing LP of design ``i`` on its representative days (their storage linked as
+    ``sp.storage_link`` says)."""
     prof = inp.profiles[i]
-    days, weights = representative_days(prof, sp.representative_days)
+    days, weights, sequence = day_clusters(prof, sp.representative_days)
     chain = days.size == prof.load.size // 24
     return SizingLP(
         prof,
@@ -1311,6 +1420,7 @@ def build_lp(inp: SizingInputs, i: int, kind: str, sp: SizingParams) -> SizingLP
         inp.cases[i].economics,
         days=None if chain else days,
         weights=None if chain else weights,
+        sequence=sequence if sp.storage_link == "chained" else None,
     )
 
 
@@ -1493,9 +1603,10 @@ def pareto(
     target's right-hand side, and the reduced LP's is (its cost rises convexly in its own target),
     but each point here is the engine's full-year cost of the LP's base at the LP target the
     correction chose: the gap between the engine's share of a base and the LP's share on the
-    representative days (on the Qingyang example about 2 points at 80–90 %, 0 at 95–96 %: cyclic
-    days cannot carry energy from one day into the next, which matters more the higher the target)
-    and the engine's cost against the LP's estimate (2.3–5.0 % above it there: the timing of the
+    representative days (on the Qingyang example with cyclic days about 2 points at 80–90 %, 0 at
+    95–96 %: cyclic days cannot carry energy from one day into the next, which matters more the
+    higher the target; chained days carry it, but every day of a cluster takes its representative's
+    weather) and the engine's cost against the LP's estimate (2.3–5.0 % above it there: the timing of the
     imports) change from base to base, and each point lands anywhere in the band above its target. With ``representative_days = 0``,
     a flat price and no demand charge the engine reproduces the LP, and the marginal cost does not
     fall (tested).
@@ -1575,6 +1686,7 @@ def pareto(
         site=inp.site_key,
         check_dispatch=sp.check_dispatch,
         representative_days=sp.representative_days,
+        storage_link=sp.storage_link,
         time_limit_s=float(sp.time_limit_s),
     )
     ds = _label(ds, table)

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as hs
 
 from dashboards.figures import pareto_frontier
@@ -301,6 +301,96 @@ def test_representative_days_weights_cover_the_year():
     assert days.size <= 5 and w.sum() == 14 and np.all(np.diff(days) > 0)
     days, w = representative_days(prof, 0)
     assert days.tolist() == list(range(14)) and np.all(w == 1)
+    days, w, seq = sizing.day_clusters(prof, 5)
+    assert np.array_equal(np.bincount(seq, minlength=days.size), w)  # each calendar day to its cluster
+    assert np.array_equal(seq[days], np.arange(days.size))  # a medoid represents itself
+
+
+# ------------------------------------------------------------------ chained representative days
+def _sunny_dark(days: int = 4) -> Profiles:
+    """Load 1 MW; sunny days (PV 1 MW/MW in hours 0–11, dark 12–23) alternate with dark days (no PV)."""
+    n = 24 * days
+    h = np.arange(n) % 24
+    sunny = (np.arange(n) // 24) % 2 == 0
+    return Profiles(
+        load=np.ones(n),
+        pv=np.where(sunny & (h < 12), 1.0, 0.0),
+        wind=np.zeros(n),
+        price=np.full(n, 0.4),
+        month=np.zeros(n, dtype=int),
+    )
+
+
+def _days_lp(prof: Profiles, st: StorageParams, link: str) -> SizingLP:
+    days, w, seq = sizing.day_clusters(prof, 2)
+    half = prof.load.size // 48
+    assert days.tolist() == [0, 1] and w.tolist() == [half, half] and seq.tolist() == [0, 1] * half
+    return SizingLP(
+        prof, "hourly", SizingParams(), st, ECON, days=days, weights=w, sequence=seq if link == "chained" else None
+    )
+
+
+def _calendar_state(lp: SizingLP) -> np.ndarray:
+    """Energy above the floor, MWh, of every calendar day and hour from the chained LP's solution:
+    k^{h+1}·X_i + y_{r(i),h} (SizingLP's Notes)."""
+    x = np.asarray(lp.h.getSolution().col_value)
+    inter, intra = x[lp.cols["soc_inter"]], x[lp.cols["soc"]]
+    return inter[:, None] * lp.keep ** np.arange(1, 25)[None, :] + intra[lp.sequence]
+
+
+def test_chained_days_carry_a_sunny_days_energy_into_the_dark_day():
+    """Two representative days, sunny (PV hours 0–11) and dark, alternating over four days; 100 % green.
+
+    By hand (η = √0.81 = 0.9): the sunny day's night and the whole dark day, 36 h at 1 MW, come
+    from storage: 36/η MWh stored, charged at 3/η² MW over the 12 sunny hours, so PV = 1 + 3/η² MW.
+    The chained days find that base, the full-year LP's to 1e-6; cyclic days cannot carry energy
+    into the dark day and reach at most 50 % (the sunny day green, the dark one imported)."""
+    st = dataclasses.replace(IDEAL, round_trip_efficiency=0.81)
+    eta, prof, target = 0.9, _sunny_dark(), Target("hourly", 1.0)
+    lp = _days_lp(prof, st, "chained")
+    r = lp.solve(target)
+    assert r.storage_link == "chained" and r.representative
+    assert r.base["pv_mw"] == pytest.approx(1 + 3 / eta**2, rel=1e-6)
+    assert r.base["storage_mwh"] == pytest.approx(36 / eta, rel=1e-6)
+    assert r.base["storage_mw"] == pytest.approx(3 / eta**2, rel=1e-6)
+    full = SizingLP(prof, "hourly", SizingParams(), st, ECON).solve(target)
+    assert r.objective == pytest.approx(full.objective, rel=1e-6)
+    for k in ("pv_mw", "wind_mw", "storage_mw", "storage_mwh"):
+        assert r.base[k] == pytest.approx(full.base[k], rel=1e-6, abs=1e-9)
+    state = _calendar_state(lp)
+    assert state.min() >= -1e-7 and state.max() <= r.base["storage_mwh"] * (1 + 1e-7)
+    assert state[0, 11] == pytest.approx(36 / eta, rel=1e-6) and state[1, 23] == pytest.approx(0.0, abs=1e-6)
+    assert np.all(r.hourly["soc"] <= r.base["storage_mwh"] * (1 + 1e-7))  # the medoid days' own state
+    cyclic = _days_lp(prof, st, "cyclic")
+    with pytest.raises(InfeasibleError, match=r"the most these bounds allow is 50\.0 % \(on the representative days\)"):
+        cyclic.solve(Target("hourly", 0.6))
+    half = cyclic.solve(Target("hourly", 0.5))
+    assert half.storage_link == "cyclic"
+    assert half.base["pv_mw"] == pytest.approx(1 + 1 / eta**2, rel=1e-6)  # the sunny day alone (the one-day case)
+    assert half.base["storage_mwh"] == pytest.approx(12 / eta, rel=1e-6)
+
+
+@settings(max_examples=6, deadline=None)
+@example(sigma=0.0, target=1.0, rte=0.81)
+@example(sigma=0.01, target=1.0, rte=0.81)
+@given(sigma=hs.floats(0.0, 0.01), target=hs.floats(0.3, 1.0), rte=hs.floats(0.7, 1.0))
+def test_chained_days_keep_every_calendar_hour_within_the_storage(sigma, target, rte):
+    """With self-discharge the bounds on each day's extremes are conservative (Kotzur et al. 2018,
+    eqs. 13–14): every hour of every calendar day lies within the SOC window, and the chained days
+    cost no less than the full-year LP on the same (here exactly represented) year."""
+    st = dataclasses.replace(
+        IDEAL, round_trip_efficiency=rte, self_discharge_per_h=sigma, soc_min=0.1, soc_max=0.9, soc_initial=0.5
+    )
+    prof, t = _sunny_dark(6), Target("hourly", target)
+    lp = _days_lp(prof, st, "chained")
+    r = lp.solve(t)
+    usable = 0.8 * r.base["storage_mwh"]
+    state = _calendar_state(lp)
+    assert state.min() >= -1e-6 * max(usable, 1.0) and state.max() <= usable + 1e-6 * max(usable, 1.0)
+    full = SizingLP(prof, "hourly", SizingParams(), st, ECON).solve(t)
+    assert r.objective >= full.objective * (1 - 1e-7)
+    if sigma == 0.0:
+        assert r.objective == pytest.approx(full.objective, rel=1e-6)
 
 
 # ------------------------------------------------------------------ frontier, resilience, CLI
@@ -553,10 +643,11 @@ def test_a_representative_days_base_the_engine_rates_lower_says_to_check_it(shor
     year, and the full-year LP sizes a cheaper base for the same target; the answer says to check
     it. Where the engine's share is above the LP's (Qingyang at 85 %) it says nothing."""
     sc, wx = short_year
-    reduced = SizingParams(representative_days=6)
+    reduced = SizingParams(representative_days=6, storage_link="cyclic")
     r = size_design(sizing_inputs(sc, reduced, weather=wx), 0, Target("hourly", 0.95), reduced)
     assert r.lp_target - r.achieved > sizing.OVERRATED
     assert "rate this base" in r.note and "check it with --rep-days 0" in r.note
+    assert "(cyclic days carry no energy from one day to the next)" in r.note
     full = SizingParams(representative_days=0)
     f = size_design(sizing_inputs(sc, full, weather=wx), 0, Target("hourly", 0.95), full)
     assert f.cost < r.cost and "rate this base" not in f.note
@@ -712,6 +803,20 @@ def test_an_option_of_one_sizing_is_refused_beside_the_frontier(option, capsys, 
     err = capsys.readouterr().err
     assert err.startswith(f"twin: error: {' '.join(option)} applies to one sizing") and "--pareto 0.5:0.9:0.1" in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("link", ["chained", "cyclic"])
+def test_the_storage_link_applies_to_representative_days_only(link, capsys):
+    """--storage-link says how the representative days' storage links the days; the full year
+    (--rep-days 0) has one state through it, so the option would be ignored there: it is refused."""
+    assert main([*_NO_BASE, "--target", "hourly:0.5", "--storage-link", link]) == 2
+    assert "cannot be met" in capsys.readouterr().err  # taken: the run went on to its bounds
+    assert main([*_NO_BASE, "--target", "hourly:0.5", "--storage-link", link, "--rep-days", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"twin: error: --storage-link {link} applies to representative days (--rep-days above 0); the full year "
+        "carries one storage state through it; --rep-days 0 solves the full year: leave --storage-link out\n"
+    )
 
 
 def test_every_size_option_applies_to_every_run_or_is_in_the_table():
