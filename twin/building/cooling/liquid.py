@@ -196,8 +196,8 @@ class Immersion1pParams(LiquidParams):
     t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="degC", source="assumption: oil to the tanks")
     dt_chip: float = _dt_chip_param(
         20.0,
-        "assumption; Shah2017: an oil-immersed server's CPU-to-oil-inlet resistance 34.4 % below the same server "
-        "in air gives 0.656 × DT_CHIP_AIR (40 K) = 26 K; Wagner2015: oil the highest of three liquid methods",
+        "assumption; Shah2017: an oil-immersed server's thermal resistance 34.4 % below its air-cooled baseline, "
+        "× DT_CHIP_AIR (40 K) = 26 K; Wagner2015: oil the highest of three liquid methods",
     )
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
     coolant_pump_head_pa: float = param(
