@@ -65,6 +65,16 @@ __all__ = [
 ]
 
 
+def _dt_chip_param(default: float, why: str) -> float:
+    return param(
+        default,
+        2.0,
+        50.0,
+        units="K",
+        source=f"chip lid above coolant supply at full load (DT_CHIP_AIR = 40 K in air): {why}",
+    )
+
+
 @dataclass(frozen=True)
 class LiquidParams(Params):
     """Parameters common to the liquid designs (defaults are the spray design's)."""
@@ -82,7 +92,11 @@ class LiquidParams(Params):
         source="assumption: returns at 50 °C with ΔT 10 K (Guian2025: collected at 45–55 °C)",
     )
     delta_t_coolant: float = param(10.0, 2.0, 30.0, units="K", source="assumption")
-    dt_chip: float = param(15.0, 2.0, 50.0, units="K", source="assumption: chip above coolant supply")
+    dt_chip: float = _dt_chip_param(
+        15.0,
+        "assumption: no measured spray figure found (Kim2007: predictive capability limited); "
+        "the other liquid designs' sourced figures span 6–26 K",
+    )
     capture: float = param(0.9, 0.5, 1.0, source="assumption: share of IT heat taken by the liquid")
     hx_approach: float = param(3.0, 0.5, 15.0, units="K", source="assumption: plate heat exchanger / CDU")
     delta_t_water: float = param(8.0, 2.0, 20.0, units="K", source="assumption")
@@ -180,7 +194,11 @@ class Immersion1pParams(LiquidParams):
 
     fluid: str = _fluid_param("mineral_oil", "single_phase")
     t_coolant_supply_max: float = param(40.0, 15.0, 70.0, units="degC", source="assumption: oil to the tanks")
-    dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: natural/forced convection in oil")
+    dt_chip: float = _dt_chip_param(
+        20.0,
+        "assumption; Shah2017: an oil-immersed server's thermal resistance 34.4 % below its air-cooled baseline, "
+        "× DT_CHIP_AIR (40 K) = 26 K; Wagner2015: oil the highest of three liquid methods",
+    )
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
     coolant_pump_head_pa: float = param(
         150_000.0, 0.0, 1e6, units="Pa", source="assumption: CDU and tank manifolds, viscous oil"
@@ -206,7 +224,11 @@ class ColdPlateParams(LiquidParams):
         units="degC",
         source="assumption: TCS supply 40 °C on facility water ≤ 37 °C (ASHRAE TC9.9 liquid class W40)",
     )
-    dt_chip: float = param(20.0, 2.0, 50.0, units="K", source="assumption: cold-plate thermal resistance at load")
+    dt_chip: float = _dt_chip_param(
+        20.0,
+        "assumption; ColdPlateRth: 0.02–0.05 K/W × a 300 W server CPU (assumption) = 6–15 K; "
+        "Wagner2015: the cold plate the lowest of three liquid methods",
+    )
     capture: float = param(
         0.75, 0.3, 1.0, source="assumption: cold plates on CPUs/GPUs take 70–80 % of server heat (vendor figures)"
     )
@@ -222,7 +244,11 @@ class Immersion2pParams(LiquidParams):
     section = "cooling.immersion_2p"
 
     fluid: str = _fluid_param("novec649", "two_phase")
-    dt_chip: float = param(15.0, 2.0, 50.0, units="K", source="assumption: boiling on the chip lid")
+    dt_chip: float = _dt_chip_param(
+        15.0,
+        "assumption, above T_sat; Cooper1984 on a plain lid at 5–10 W/cm²: 19–24 K (a boiling-enhancement "
+        "coating lowers it, no figure found); Novec649CHF2021: a bare lid boils dry near 9 W/cm²",
+    )
     capture: float = param(1.0, 0.5, 1.0, source="whole servers are immersed")
     coolant_pump_head_pa: float = param(
         0.0, 0.0, 1e6, units="Pa", source="the fluid circulates by boiling and condensing"
