@@ -841,6 +841,20 @@ def scenario_cases() -> list[Case]:
         ("pv-capacity-negative", SCENARIO + "[green.pv]\ncapacity_mw = -1\n", ("capacity_mw", "-1")),
         ("wind-hub-height-20", SCENARIO + "[green.wind]\ncapacity_mw = 10\nhub_height_m = 20\n", ("hub_height_m",)),
         ("dispatch-unknown", SCENARIO + '[green]\nstrategy = "random"\n', ("strategy", "random")),
+        # a whole number as typed, not as Python writes it (the TOML reader keeps no text)
+        ("seed-with-underscores", SCENARIO + "[weather]\nseed = -1_000\n", ("weather.seed = -1_000 ",)),
+        ("seed-in-hex", SCENARIO + "weather.seed = 0x7fffffffff  # a dotted key\n", ("weather.seed = 0x7fffffffff ",)),
+        ("seed-with-plus", SCENARIO + "weather = {seed = +3_000_000_000}\n", ("= +3_000_000_000 ",)),
+        (
+            "sweep-value-with-underscores",
+            SCENARIO + '[sweep]\n"facility.it_capacity_kw" = [1_000, -2_000]\n',
+            ("facility.it_capacity_kw = -2_000 ",),
+        ),
+        (
+            "seed-spelt-two-ways-is-said-plainly",
+            SCENARIO + "[weather]\nseed = -1_000  # not seed = -1000\n",
+            ("weather.seed = -1000 ",),
+        ),
     ]
     cases = [
         Case(
