@@ -32,7 +32,7 @@ from weather.dataset import (
     build_dataset,
     check_file_location,
 )
-from weather.files import input_file
+from weather.files import input_file, station_text
 from weather.fmt import number, span
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ def read_epw(
     p = input_file(path, "weather file", empty=False)
     source = str(p)
     try:
-        lines = p.read_text(encoding="latin-1").splitlines()
+        lines = station_text(p.read_bytes()).splitlines()
     except OSError as exc:
         raise WeatherError(f"{source}: cannot read ({exc.strerror})") from None
     if not lines or not lines[0].startswith("LOCATION"):
@@ -377,7 +377,7 @@ def read_tmy3(
     p = input_file(path, "weather file", empty=False)
     source = str(p)
     try:
-        lines = p.read_text(encoding="latin-1").splitlines()
+        lines = station_text(p.read_bytes()).splitlines()
     except OSError as exc:
         raise WeatherError(f"{source}: cannot read ({exc.strerror})") from None
     head = lines[0].split(",") if lines else []
@@ -484,7 +484,7 @@ def read_pvgis_tmy(
         raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({why})") from None
     _year_length_check(len(df), source)
     if p.suffix.lower() == ".csv":
-        head = p.read_text(encoding="latin-1").splitlines()
+        head = station_text(p.read_bytes()).splitlines()
         first = next((k for k, ln in enumerate(head) if ln.startswith("time(UTC)")), 0) + 2
         row_at: Any = lambda i: first + i  # noqa: E731
     else:
@@ -1108,7 +1108,7 @@ def _head(path: Path) -> list[str]:
             raw = fh.read(4096)
     except OSError as exc:
         raise WeatherError(f"{path}: cannot read ({exc.strerror})") from None
-    lines = raw.decode("latin-1").splitlines() or [""]
+    lines = station_text(raw).splitlines() or [""]
     return lines[:2]
 
 

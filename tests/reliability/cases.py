@@ -2389,6 +2389,60 @@ def fix13_cases() -> list[Case]:
     return cases
 
 
+def _nc_attr(name: str, attr: str, value: str):
+    def check(d: Path, r: Result) -> str | None:
+        import xarray as xr
+
+        got = xr.load_dataset(d / name).attrs.get(attr)
+        return None if got == value else f"{name}: {attr} = {got!r}, expected {value!r}"
+
+    return check
+
+
+def _station_named(name: str, encoding: str):
+    """The generated EPW with its station name in ``encoding`` (the numbers are ASCII)."""
+
+    def setup(d: Path, files: dict[str, Path]) -> None:
+        head = _set(epw_text()[0], {1: name}).encode(encoding)
+        (d / "w.epw").write_bytes(head + b"\n" + ("\n".join(epw_text()[1:]) + "\n").encode("latin-1"))
+
+    return setup
+
+
+def _with_bom(name: str, lines):
+    def setup(d: Path, files: dict[str, Path]) -> None:
+        (d / name).write_bytes(b"\xef\xbb\xbf" + ("\n".join(lines()) + "\n").encode("latin-1"))
+
+    return setup
+
+
+def rel18_cases() -> list[Case]:
+    """Session 18's sweep: weather files as editors and stations write them."""
+    return [
+        Case(
+            "readers/epw-byte-order-mark-runs",  # a Windows editor's UTF-8 with BOM: was "not an EPW file"
+            [*QUICK, "--weather", "w.epw"],
+            expect="ok",
+            setup=_with_bom("w.epw", epw_text),
+            check=_same_pue_as_generated,
+        ),
+        Case(
+            "readers/epw-utf-8-station-name",  # read as Latin-1: 'è¥¿å³°é\x95\x87'
+            ["weather", "--file", "w.epw", "-o", "n.nc"],
+            expect="ok",
+            setup=_station_named("西峰镇", "utf-8"),
+            check=_nc_attr("n.nc", "name", "西峰镇"),
+        ),
+        Case(
+            "readers/epw-latin-1-station-name",  # not UTF-8: read as Latin-1, as before
+            ["weather", "--file", "w.epw", "-o", "n.nc"],
+            expect="ok",
+            setup=_station_named("Zürich", "latin-1"),
+            check=_nc_attr("n.nc", "name", "Zürich"),
+        ),
+    ]
+
+
 def all_cases() -> list[Case]:
     cases = (
         reader_cases()
@@ -2403,6 +2457,7 @@ def all_cases() -> list[Case]:
         + polish8_cases()
         + polish9_cases()
         + fix13_cases()
+        + rel18_cases()
     )
     ids = [c.id for c in cases]
     dup = {i for i in ids if ids.count(i) > 1}
