@@ -851,6 +851,11 @@ def scenario_cases() -> list[Case]:
             ("facility.it_capacity_kw = -2_000 ",),
         ),
         (
+            "key-given-twice",  # the reader said "Cannot overwrite a value (at line 6, column 18)" only
+            SCENARIO + "[facility]\nutilisation = 0.5\nutilisation = 0.6\n",
+            ("s.toml", "line 6", "utilisation is given twice"),
+        ),
+        (
             "seed-spelt-two-ways-is-said-plainly",
             SCENARIO + "[weather]\nseed = -1_000  # not seed = -1000\n",
             ("weather.seed = -1000 ",),

@@ -856,8 +856,10 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 
 _KEY_PART = r"""[A-Za-z0-9_-]+|"[^"\\\n]*"|'[^'\n]*'"""
 _INT = r"[+-]?(?:0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)"
+_KEY = rf"(?:{_KEY_PART})(?:[ \t]*\.[ \t]*(?:{_KEY_PART}))*"
+"""A TOML key as written: bare or quoted parts joined by dots (``weather.seed``, ``"facility.utilisation"``)."""
 _KEY_INT = re.compile(
-    rf"(?P<key>(?:{_KEY_PART})(?:[ \t]*\.[ \t]*(?:{_KEY_PART}))*)[ \t]*=[ \t]*"
+    rf"(?P<key>{_KEY})[ \t]*=[ \t]*"
     rf"(?P<value>\[[^\]\n]*\]|{_INT}(?=[ \t]*(?:[,}}#\n]|$)))"
 )
 
@@ -898,6 +900,16 @@ def typed_ints(data: dict[str, Any], text: str) -> dict[str, Any]:
     return {k: typed(k, v) for k, v in data.items()} if spelt else data
 
 
+def _given_twice(exc: tomllib.TOMLDecodeError, text: str, at: re.Match[str] | None) -> str:
+    """What the reader's "Cannot overwrite a value" at a line means, naming the key of that line
+    (``utilisation = 0.6`` after ``utilisation = 0.5``: ``; utilisation is given twice``), or ""."""
+    lines = text.splitlines()
+    if not str(exc).startswith("Cannot overwrite a value") or not at or not at[1] or int(at[1]) > len(lines):
+        return ""
+    key = re.match(rf"[ \t]*({_KEY})[ \t]*=", lines[int(at[1]) - 1])
+    return f"; {key[1]} is given twice (a key is given once in its table)" if key else ""
+
+
 def scenario_from_text(text: str, where: str = "scenario") -> Scenario:
     """A scenario from TOML text (a file's content, or what the app's editor holds): refused
     (``ConfigError``, every message starting with ``where``) when it is not TOML, when it is
@@ -906,7 +918,7 @@ def scenario_from_text(text: str, where: str = "scenario") -> Scenario:
         data = typed_ints(tomllib.loads(text, parse_float=read_typed), text)
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"\(at (?:line (\d+), column (\d+)|end of document)\)", str(exc))
-        err = ConfigError(f"not valid TOML: {exc}")
+        err = ConfigError(f"not valid TOML: {exc}{_given_twice(exc, text, at)}")
         if at:
             detail = str(exc)[: at.start()].strip()
             if at[1]:
