@@ -812,9 +812,11 @@ def _scenario_inputs(sc: Any, args: argparse.Namespace) -> list[tuple[str, str |
 def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, dataset: Any = None) -> None:
     """Write ``ds`` (a Dataset, or a run's :class:`~twin.core.io.NcContent`) to each output;
     a CSV file from ``dataset()`` when given (building the Dataset only for a CSV file)."""
-    from twin.core.io import OutputError, OutputExists, write_csv, write_netcdf
+    from twin.core.io import OutputError, OutputExists, committed_together, write_csv, write_netcdf
 
-    for path, kind in outputs:
+    written = {}
+    for given, kind in outputs:  # a new name: nothing to keep as it was
+        path = given
         if kind == "auto":
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -824,15 +826,18 @@ def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, datase
                 ) from None
             while True:  # another run may take the free name between the check and the write
                 try:
-                    write_netcdf(ds, path)
+                    written[given, kind] = write_netcdf(ds, path)
                     break
                 except OutputExists:
                     path = _free_name(path.stem.rsplit("-", 1)[0], path.suffix, path.parent)
-        elif kind == "csv":
-            write_csv(dataset() if dataset is not None else ds, path, force=force)
-        else:
-            write_netcdf(ds, path, force=force)
-        print(f"wrote {path}")
+    with committed_together():  # a failure while one is written leaves them all as they were
+        for path, kind in outputs:
+            if kind == "csv":
+                written[path, kind] = write_csv(dataset() if dataset is not None else ds, path, force=force)
+            elif kind != "auto":
+                written[path, kind] = write_netcdf(ds, path, force=force)
+    for path, kind in outputs:
+        print(f"wrote {written.get((path, kind), path)}")
 
 
 KPI_COLUMNS = (

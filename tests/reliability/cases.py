@@ -2439,6 +2439,15 @@ def rel18_cases() -> list[Case]:
             check=_nc_attr("n.nc", "name", "西峰镇"),
         ),
         Case(
+            "files/file-size-limit-on-the-second-output-keeps-both",  # r.nc was replaced, r.csv kept
+            [*RUN, "-o", "r.nc", "--csv", "r.csv", "--force"],
+            names=("r.csv", "too large"),
+            subprocess=True,
+            setup=_all(_old("r.nc"), _old("r.csv")),
+            preserve=("r.nc", "r.csv"),
+            preexec=_fsize_limit(4_500_000),  # the NetCDF (3.5 MB) fits, the CSV (5.5 MB) does not
+        ),
+        Case(
             "readers/epw-latin-1-station-name",  # not UTF-8: read as Latin-1, as before
             ["weather", "--file", "w.epw", "-o", "n.nc"],
             expect="ok",
