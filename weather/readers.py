@@ -289,6 +289,11 @@ def read_epw(
         for i, name in ((0, "year"), (1, "month"), (2, "day"), (3, "hour"), *_EPW_FIELDS)
     }
     loc = lines[0].split(",")
+    if any(f.strip() for f in loc[10:]):  # said as "latitude = 539230 is outside -90 … 90", the WMO number
+        raise WeatherError(
+            f"{source}: line 1 has {len(loc)} fields, an EPW's LOCATION line 10: a comma inside a field "
+            f"(the station name {','.join(loc[1:3])!r}?) moves the latitude and the fields after it; remove it"
+        )
     src_kind = loc[4] if len(loc) > 4 else ""
     notes: list[str] = []
     header = dict(zip(("latitude", "longitude", "TZ", "altitude"), [f.strip() for f in loc[6:10]], strict=False))

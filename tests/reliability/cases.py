@@ -2448,6 +2448,12 @@ def rel18_cases() -> list[Case]:
             preexec=_fsize_limit(4_500_000),  # the NetCDF (3.5 MB) fits, the CSV (5.5 MB) does not
         ),
         Case(
+            "readers/epw-comma-in-the-station-name",  # said "latitude = 539230 is outside -90 … 90"
+            ["weather", "--file", "w.epw"],
+            names=("w.epw", "line 1 has 11 fields", "'Xifeng, Gansu'"),
+            setup=_station_named("Xifeng, Gansu", "utf-8"),
+        ),
+        Case(
             "readers/epw-latin-1-station-name",  # not UTF-8: read as Latin-1, as before
             ["weather", "--file", "w.epw", "-o", "n.nc"],
             expect="ok",
