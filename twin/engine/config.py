@@ -864,6 +864,10 @@ _KEY_INT = re.compile(
 )
 
 
+_NOT_PLAIN = re.compile(r"\+[0-9]|[0-9]_[0-9]|0[xob][0-9A-Fa-f]")
+"""Text that may be a whole number written otherwise than Python writes it."""
+
+
 def typed_ints(data: dict[str, Any], text: str) -> dict[str, Any]:
     """``data`` (the TOML document ``text`` as :mod:`tomllib` reads it) with each whole number
     written otherwise than Python writes it (``1_000``, ``+5``, ``0x10``) as a :class:`TypedInt`
@@ -874,6 +878,8 @@ def typed_ints(data: dict[str, Any], text: str) -> dict[str, Any]:
     the text spells in more than one way (``seed = 0x10`` in one table and ``seed = 16`` in
     another) keep the plain number: the message then says ``16``, never another number.
     """
+    if not _NOT_PLAIN.search(text):  # every whole number as Python writes it: nothing to keep
+        return data
     spelt: dict[tuple[str, int], set[str]] = {}
     for m in _KEY_INT.finditer(text):
         last = re.findall(_KEY_PART, m["key"])[-1]
@@ -883,8 +889,8 @@ def typed_ints(data: dict[str, Any], text: str) -> dict[str, Any]:
             raw = raw.strip()
             if re.fullmatch(_INT, raw):
                 try:
-                    n = tomllib.loads(f"v = {raw}")["v"]
-                except tomllib.TOMLDecodeError:
+                    n = int(raw.replace("_", ""), 0)  # as TOML reads it (0x, 0o, 0b; a sign)
+                except ValueError:  # "007": not TOML (a comment's or a string's text)
                     continue
                 spelt.setdefault((key, n), set()).add(raw)
 
