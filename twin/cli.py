@@ -1490,14 +1490,22 @@ def _study_output(args: argparse.Namespace, stem: str, sc: Any) -> Path:
 @contextlib.contextmanager
 def _resumable(out: Path) -> Iterator[None]:
     """On Ctrl-C, say where the finished blocks are and how to resume (the words of the interrupt,
-    which :func:`_main` prints in its one line; :func:`twin.studies.study.run_blocks` counts them)."""
+    which :func:`_main` prints in its one line; :func:`twin.studies.study.run_blocks` counts them);
+    so does a write that failed (a full disk: the blocks are kept, and the line said only that
+    nothing was written)."""
+    from twin.core.io import OutputError, OutputExists
+
+    ckpt = out.with_name(out.name + ".checkpoint")
     try:
         yield
     except KeyboardInterrupt as exc:
-        ckpt = out.with_name(out.name + ".checkpoint")
         if exc.args or not ckpt.is_dir():
             raise
         raise KeyboardInterrupt(f"finished blocks are kept in {ckpt}; run the same command to resume") from None
+    except OutputError as exc:
+        if isinstance(exc, OutputExists) or not any(ckpt.glob("block-*.npz")):
+            raise
+        raise OutputError(f"{exc}; the finished blocks are kept in {ckpt}: run the same command to resume") from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -2421,6 +2421,9 @@ def _with_bom(name: str, lines):
     return setup
 
 
+SWEEP81 = ["sweep", *RUN[1:], "--grid", "facility.utilisation=0.2:1:0.01", "--block", "8", "--kernel", "reference"]
+
+
 def rel18_cases() -> list[Case]:
     """Session 18's sweep: weather files as editors and stations write them."""
     return [
@@ -2452,6 +2455,16 @@ def rel18_cases() -> list[Case]:
             ["weather", "--file", "w.epw"],
             names=("w.epw", "line 1 has 11 fields", "'Xifeng, Gansu'"),
             setup=_station_named("Xifeng, Gansu", "utf-8"),
+        ),
+        Case(
+            "files/file-size-limit-on-a-sweep-keeps-its-blocks-and-says-so",
+            [*SWEEP81, "-o", "s.nc", "--force"],
+            names=("s.nc", "too large", "finished blocks are kept in s.nc.checkpoint", "run the same command"),
+            subprocess=True,
+            setup=_old("s.nc"),
+            preserve=("s.nc",),
+            preexec=_fsize_limit(100_000),  # a block file (17 kB) fits, the study's file (131 kB) does not
+            check=lambda d, r: None if any(d.glob("s.nc.checkpoint/block-*.npz")) else "no block was kept",
         ),
         Case(
             "readers/epw-latin-1-station-name",  # not UTF-8: read as Latin-1, as before
