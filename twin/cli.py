@@ -812,9 +812,11 @@ def _scenario_inputs(sc: Any, args: argparse.Namespace) -> list[tuple[str, str |
 def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, dataset: Any = None) -> None:
     """Write ``ds`` (a Dataset, or a run's :class:`~twin.core.io.NcContent`) to each output;
     a CSV file from ``dataset()`` when given (building the Dataset only for a CSV file)."""
-    from twin.core.io import OutputError, OutputExists, write_csv, write_netcdf
+    from twin.core.io import OutputError, OutputExists, committed_together, write_csv, write_netcdf
 
-    for path, kind in outputs:
+    written = {}
+    for given, kind in outputs:  # a new name: nothing to keep as it was
+        path = given
         if kind == "auto":
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -824,15 +826,18 @@ def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, datase
                 ) from None
             while True:  # another run may take the free name between the check and the write
                 try:
-                    write_netcdf(ds, path)
+                    written[given, kind] = write_netcdf(ds, path)
                     break
                 except OutputExists:
                     path = _free_name(path.stem.rsplit("-", 1)[0], path.suffix, path.parent)
-        elif kind == "csv":
-            write_csv(dataset() if dataset is not None else ds, path, force=force)
-        else:
-            write_netcdf(ds, path, force=force)
-        print(f"wrote {path}")
+    with committed_together():  # a failure while one is written leaves them all as they were
+        for path, kind in outputs:
+            if kind == "csv":
+                written[path, kind] = write_csv(dataset() if dataset is not None else ds, path, force=force)
+            elif kind != "auto":
+                written[path, kind] = write_netcdf(ds, path, force=force)
+    for path, kind in outputs:
+        print(f"wrote {written.get((path, kind), path)}")
 
 
 KPI_COLUMNS = (
@@ -1496,14 +1501,22 @@ def _study_output(args: argparse.Namespace, stem: str, sc: Any) -> Path:
 @contextlib.contextmanager
 def _resumable(out: Path) -> Iterator[None]:
     """On Ctrl-C, say where the finished blocks are and how to resume (the words of the interrupt,
-    which :func:`_main` prints in its one line; :func:`twin.studies.study.run_blocks` counts them)."""
+    which :func:`_main` prints in its one line; :func:`twin.studies.study.run_blocks` counts them);
+    so does a write that failed (a full disk: the blocks are kept, and the line said only that
+    nothing was written)."""
+    from twin.core.io import OutputError, OutputExists
+
+    ckpt = out.with_name(out.name + ".checkpoint")
     try:
         yield
     except KeyboardInterrupt as exc:
-        ckpt = out.with_name(out.name + ".checkpoint")
         if exc.args or not ckpt.is_dir():
             raise
         raise KeyboardInterrupt(f"finished blocks are kept in {ckpt}; run the same command to resume") from None
+    except OutputError as exc:
+        if isinstance(exc, OutputExists) or not any(ckpt.glob("block-*.npz")):
+            raise
+        raise OutputError(f"{exc}; the finished blocks are kept in {ckpt}: run the same command to resume") from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -94,3 +94,22 @@ def input_dirs(text: str, what: str, error: type[Exception] | None = None) -> li
     """The directories of a search path (``DIR1:DIR2``, :data:`os.pathsep`), each checked by
     :func:`input_dir`; empty entries are skipped."""
     return [input_dir(d, what, error) for d in text.split(os.pathsep) if d.strip()]
+
+
+def station_text(raw: bytes) -> str:
+    """The text of a station's weather file (EPW, TMY3, a PVGIS CSV): UTF-8 when its bytes are
+    UTF-8, a byte-order mark dropped (a Windows editor's ``\\ufeffLOCATION,…`` was refused as not
+    an EPW file), else Latin-1, where every byte is a character (an older file's ``Zürich`` in
+    Latin-1 or Windows-1252). A UTF-8 station name (``西峰镇``) was read as Latin-1 and shown and
+    written as ``è¥¿å³°é``. The numbers are ASCII in either.
+
+    Examples
+    --------
+    >>> station_text("\\ufeffLOCATION,西峰镇".encode()), station_text("LOCATION,Zürich".encode("latin-1"))
+    ('LOCATION,西峰镇', 'LOCATION,Zürich')
+    """
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")

@@ -32,7 +32,7 @@ from weather.dataset import (
     build_dataset,
     check_file_location,
 )
-from weather.files import input_file
+from weather.files import input_file, station_text
 from weather.fmt import number, span
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ def read_epw(
     p = input_file(path, "weather file", empty=False)
     source = str(p)
     try:
-        lines = p.read_text(encoding="latin-1").splitlines()
+        lines = station_text(p.read_bytes()).splitlines()
     except OSError as exc:
         raise WeatherError(f"{source}: cannot read ({exc.strerror})") from None
     if not lines or not lines[0].startswith("LOCATION"):
@@ -289,6 +289,11 @@ def read_epw(
         for i, name in ((0, "year"), (1, "month"), (2, "day"), (3, "hour"), *_EPW_FIELDS)
     }
     loc = lines[0].split(",")
+    if any(f.strip() for f in loc[10:]):  # said as "latitude = 539230 is outside -90 … 90", the WMO number
+        raise WeatherError(
+            f"{source}: line 1 has {len(loc)} fields, an EPW's LOCATION line 10: a comma inside a field "
+            f"(the station name {','.join(loc[1:3])!r}?) moves the latitude and the fields after it; remove it"
+        )
     src_kind = loc[4] if len(loc) > 4 else ""
     notes: list[str] = []
     header = dict(zip(("latitude", "longitude", "TZ", "altitude"), [f.strip() for f in loc[6:10]], strict=False))
@@ -377,7 +382,7 @@ def read_tmy3(
     p = input_file(path, "weather file", empty=False)
     source = str(p)
     try:
-        lines = p.read_text(encoding="latin-1").splitlines()
+        lines = station_text(p.read_bytes()).splitlines()
     except OSError as exc:
         raise WeatherError(f"{source}: cannot read ({exc.strerror})") from None
     head = lines[0].split(",") if lines else []
@@ -484,7 +489,7 @@ def read_pvgis_tmy(
         raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({why})") from None
     _year_length_check(len(df), source)
     if p.suffix.lower() == ".csv":
-        head = p.read_text(encoding="latin-1").splitlines()
+        head = station_text(p.read_bytes()).splitlines()
         first = next((k for k, ln in enumerate(head) if ln.startswith("time(UTC)")), 0) + 2
         row_at: Any = lambda i: first + i  # noqa: E731
     else:
@@ -1108,7 +1113,7 @@ def _head(path: Path) -> list[str]:
             raw = fh.read(4096)
     except OSError as exc:
         raise WeatherError(f"{path}: cannot read ({exc.strerror})") from None
-    lines = raw.decode("latin-1").splitlines() or [""]
+    lines = station_text(raw).splitlines() or [""]
     return lines[:2]
 
 

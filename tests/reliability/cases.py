@@ -841,6 +841,25 @@ def scenario_cases() -> list[Case]:
         ("pv-capacity-negative", SCENARIO + "[green.pv]\ncapacity_mw = -1\n", ("capacity_mw", "-1")),
         ("wind-hub-height-20", SCENARIO + "[green.wind]\ncapacity_mw = 10\nhub_height_m = 20\n", ("hub_height_m",)),
         ("dispatch-unknown", SCENARIO + '[green]\nstrategy = "random"\n', ("strategy", "random")),
+        # a whole number as typed, not as Python writes it (the TOML reader keeps no text)
+        ("seed-with-underscores", SCENARIO + "[weather]\nseed = -1_000\n", ("weather.seed = -1_000 ",)),
+        ("seed-in-hex", SCENARIO + "weather.seed = 0x7fffffffff  # a dotted key\n", ("weather.seed = 0x7fffffffff ",)),
+        ("seed-with-plus", SCENARIO + "weather = {seed = +3_000_000_000}\n", ("= +3_000_000_000 ",)),
+        (
+            "sweep-value-with-underscores",
+            SCENARIO + '[sweep]\n"facility.it_capacity_kw" = [1_000, -2_000]\n',
+            ("facility.it_capacity_kw = -2_000 ",),
+        ),
+        (
+            "key-given-twice",  # the reader said "Cannot overwrite a value (at line 6, column 18)" only
+            SCENARIO + "[facility]\nutilisation = 0.5\nutilisation = 0.6\n",
+            ("s.toml", "line 6", "utilisation is given twice"),
+        ),
+        (
+            "seed-spelt-two-ways-is-said-plainly",
+            SCENARIO + "[weather]\nseed = -1_000  # not seed = -1000\n",
+            ("weather.seed = -1000 ",),
+        ),
     ]
     cases = [
         Case(
@@ -2375,6 +2394,88 @@ def fix13_cases() -> list[Case]:
     return cases
 
 
+def _nc_attr(name: str, attr: str, value: str):
+    def check(d: Path, r: Result) -> str | None:
+        import xarray as xr
+
+        got = xr.load_dataset(d / name).attrs.get(attr)
+        return None if got == value else f"{name}: {attr} = {got!r}, expected {value!r}"
+
+    return check
+
+
+def _station_named(name: str, encoding: str):
+    """The generated EPW with its station name in ``encoding`` (the numbers are ASCII)."""
+
+    def setup(d: Path, files: dict[str, Path]) -> None:
+        head = _set(epw_text()[0], {1: name}).encode(encoding)
+        (d / "w.epw").write_bytes(head + b"\n" + ("\n".join(epw_text()[1:]) + "\n").encode("latin-1"))
+
+    return setup
+
+
+def _with_bom(name: str, lines):
+    def setup(d: Path, files: dict[str, Path]) -> None:
+        (d / name).write_bytes(b"\xef\xbb\xbf" + ("\n".join(lines()) + "\n").encode("latin-1"))
+
+    return setup
+
+
+SWEEP81 = ["sweep", *RUN[1:], "--grid", "facility.utilisation=0.2:1:0.01", "--block", "8", "--kernel", "reference"]
+
+
+def rel18_cases() -> list[Case]:
+    """Session 18's sweep: weather files as editors and stations write them."""
+    return [
+        Case(
+            "readers/epw-byte-order-mark-runs",  # a Windows editor's UTF-8 with BOM: was "not an EPW file"
+            [*QUICK, "--weather", "w.epw"],
+            expect="ok",
+            setup=_with_bom("w.epw", epw_text),
+            check=_same_pue_as_generated,
+        ),
+        Case(
+            "readers/epw-utf-8-station-name",  # read as Latin-1: 'è¥¿å³°é\x95\x87'
+            ["weather", "--file", "w.epw", "-o", "n.nc"],
+            expect="ok",
+            setup=_station_named("西峰镇", "utf-8"),
+            check=_nc_attr("n.nc", "name", "西峰镇"),
+        ),
+        Case(
+            "files/file-size-limit-on-the-second-output-keeps-both",  # r.nc was replaced, r.csv kept
+            [*RUN, "-o", "r.nc", "--csv", "r.csv", "--force"],
+            names=("r.csv", "too large"),
+            subprocess=True,
+            setup=_all(_old("r.nc"), _old("r.csv")),
+            preserve=("r.nc", "r.csv"),
+            preexec=_fsize_limit(4_500_000),  # the NetCDF (3.5 MB) fits, the CSV (5.5 MB) does not
+        ),
+        Case(
+            "readers/epw-comma-in-the-station-name",  # said "latitude = 539230 is outside -90 … 90"
+            ["weather", "--file", "w.epw"],
+            names=("w.epw", "line 1 has 11 fields", "'Xifeng, Gansu'"),
+            setup=_station_named("Xifeng, Gansu", "utf-8"),
+        ),
+        Case(
+            "files/file-size-limit-on-a-sweep-keeps-its-blocks-and-says-so",
+            [*SWEEP81, "-o", "s.nc", "--force"],
+            names=("s.nc", "too large", "finished blocks are kept in s.nc.checkpoint", "run the same command"),
+            subprocess=True,
+            setup=_old("s.nc"),
+            preserve=("s.nc",),
+            preexec=_fsize_limit(100_000),  # a block file (17 kB) fits, the study's file (131 kB) does not
+            check=lambda d, r: None if any(d.glob("s.nc.checkpoint/block-*.npz")) else "no block was kept",
+        ),
+        Case(
+            "readers/epw-latin-1-station-name",  # not UTF-8: read as Latin-1, as before
+            ["weather", "--file", "w.epw", "-o", "n.nc"],
+            expect="ok",
+            setup=_station_named("Zürich", "latin-1"),
+            check=_nc_attr("n.nc", "name", "Zürich"),
+        ),
+    ]
+
+
 def all_cases() -> list[Case]:
     cases = (
         reader_cases()
@@ -2389,6 +2490,7 @@ def all_cases() -> list[Case]:
         + polish8_cases()
         + polish9_cases()
         + fix13_cases()
+        + rel18_cases()
     )
     ids = [c.id for c in cases]
     dup = {i for i in ids if ids.count(i) > 1}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime
 import errno
 import os
 import re
 import stat
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -216,17 +218,54 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object], 
     dest = check_output(path, force=force)
     clean_stale_parts(dest.parent)
     tmp = _new_part(dest)
+    held = _HELD.get()
     try:
         write(tmp)
-        _commit(tmp, dest, force)
+        if held is None:
+            _commit(tmp, dest, force)
+        else:
+            held.append((tmp, dest, force))
     except OSError as exc:
-        reason = exc.strerror or str(exc).splitlines()[0]
-        raise OutputError(
-            f"{dest}: cannot write ({reason}); nothing was written, an existing file is unchanged"
-        ) from None
+        raise _not_written(dest, exc) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if held is None or not held or held[-1][0] != tmp:
+            tmp.unlink(missing_ok=True)
     return dest
+
+
+def _not_written(dest: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or str(exc).splitlines()[0]
+    return OutputError(f"{dest}: cannot write ({reason}); nothing was written, an existing file is unchanged")
+
+
+_HELD: contextvars.ContextVar[list[tuple[Path, Path, bool]] | None] = contextvars.ContextVar("held", default=None)
+"""The written, uncommitted files of :func:`committed_together` (``None`` outside it)."""
+
+
+@contextlib.contextmanager
+def committed_together() -> Iterator[None]:
+    """The files :func:`atomic_write` writes in this block are committed together when it ends
+    without an error, each written whole first: a failure or interruption while one is written
+    (a full disk, a file-size limit, Ctrl-C) leaves every output as it was. ``twin run -o r.nc
+    --csv r.csv --force`` on a disk that filled during the CSV replaced ``r.nc`` and kept the old
+    ``r.csv``, and said of the CSV only that nothing was written. The commits are one
+    ``rename(2)`` or ``link(2)`` each, in a row (not one atomic step: a name another run takes
+    between them is said as without this block)."""
+    held: list[tuple[Path, Path, bool]] = []
+    token = _HELD.set(held)
+    try:
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+        for tmp, dest, force in held:
+            try:
+                _commit(tmp, dest, force)
+            except OSError as exc:
+                raise _not_written(dest, exc) from None
+    finally:
+        for tmp, _, _ in held:
+            tmp.unlink(missing_ok=True)
 
 
 def _new_part(dest: Path) -> Path:

@@ -854,15 +854,77 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     return paths_from(scenario_from_text(text, str(p)), p.parent)
 
 
+_KEY_PART = r"""[A-Za-z0-9_-]+|"[^"\\\n]*"|'[^'\n]*'"""
+_INT = r"[+-]?(?:0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)"
+_KEY = rf"(?:{_KEY_PART})(?:[ \t]*\.[ \t]*(?:{_KEY_PART}))*"
+"""A TOML key as written: bare or quoted parts joined by dots (``weather.seed``, ``"facility.utilisation"``)."""
+_KEY_INT = re.compile(
+    rf"(?P<key>{_KEY})[ \t]*=[ \t]*"
+    rf"(?P<value>\[[^\]\n]*\]|{_INT}(?=[ \t]*(?:[,}}#\n]|$)))"
+)
+
+
+_NOT_PLAIN = re.compile(r"\+[0-9]|[0-9]_[0-9]|0[xob][0-9A-Fa-f]")
+"""Text that may be a whole number written otherwise than Python writes it."""
+
+
+def typed_ints(data: dict[str, Any], text: str) -> dict[str, Any]:
+    """``data`` (the TOML document ``text`` as :mod:`tomllib` reads it) with each whole number
+    written otherwise than Python writes it (``1_000``, ``+5``, ``0x10``) as a :class:`TypedInt`
+    keeping its text, so a message repeats it as typed, as for ``--set``.
+
+    The reader keeps no text, so the text is found by the number's key: ``key = 0x10`` (or an
+    array of numbers on one line, ``key = [1_000, 2_000]``) anywhere in ``text``. A key and value
+    the text spells in more than one way (``seed = 0x10`` in one table and ``seed = 16`` in
+    another) keep the plain number: the message then says ``16``, never another number.
+    """
+    if not _NOT_PLAIN.search(text):  # every whole number as Python writes it: nothing to keep
+        return data
+    spelt: dict[tuple[str, int], set[str]] = {}
+    for m in _KEY_INT.finditer(text):
+        last = re.findall(_KEY_PART, m["key"])[-1]
+        key = last[1:-1] if last[0] in "\"'" else last
+        value = m["value"]
+        for raw in value[1:-1].split(",") if value.startswith("[") else [value]:
+            raw = raw.strip()
+            if re.fullmatch(_INT, raw):
+                try:
+                    n = int(raw.replace("_", ""), 0)  # as TOML reads it (0x, 0o, 0b; a sign)
+                except ValueError:  # "007": not TOML (a comment's or a string's text)
+                    continue
+                spelt.setdefault((key, n), set()).add(raw)
+
+    def typed(key: str, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: typed(k, x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [typed(key, x) for x in v]
+        if type(v) is int and len(texts := spelt.get((key, v), set())) == 1 and (raw := min(texts)) != str(v):
+            return TypedInt(raw, v)
+        return v
+
+    return {k: typed(k, v) for k, v in data.items()} if spelt else data
+
+
+def _given_twice(exc: tomllib.TOMLDecodeError, text: str, at: re.Match[str] | None) -> str:
+    """What the reader's "Cannot overwrite a value" at a line means, naming the key of that line
+    (``utilisation = 0.6`` after ``utilisation = 0.5``: ``; utilisation is given twice``), or ""."""
+    lines = text.splitlines()
+    if not str(exc).startswith("Cannot overwrite a value") or not at or not at[1] or int(at[1]) > len(lines):
+        return ""
+    key = re.match(rf"[ \t]*({_KEY})[ \t]*=", lines[int(at[1]) - 1])
+    return f"; {key[1]} is given twice (a key is given once in its table)" if key else ""
+
+
 def scenario_from_text(text: str, where: str = "scenario") -> Scenario:
     """A scenario from TOML text (a file's content, or what the app's editor holds): refused
     (``ConfigError``, every message starting with ``where``) when it is not TOML, when it is
     empty or holds only comments, or when a value is not allowed."""
     try:
-        data = tomllib.loads(text, parse_float=read_typed)
+        data = typed_ints(tomllib.loads(text, parse_float=read_typed), text)
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"\(at (?:line (\d+), column (\d+)|end of document)\)", str(exc))
-        err = ConfigError(f"not valid TOML: {exc}")
+        err = ConfigError(f"not valid TOML: {exc}{_given_twice(exc, text, at)}")
         if at:
             detail = str(exc)[: at.start()].strip()
             if at[1]:

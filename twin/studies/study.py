@@ -435,7 +435,7 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
     try:
         import logging
 
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:
         raise ClusterError("Dask is not installed: pip install 'dask[distributed]'") from None
     if scheduler is not None and address is not None:
@@ -453,22 +453,25 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
         with _QuietClose() as quiet, client, quiet.on_interrupt():  # the client closes before quiet restores
             yield client
         return
+    import dask
+
     with contextlib.ExitStack() as stack:
         quiet = stack.enter_context(_QuietClose())  # entered first, left last: once the cluster is closed
         with quiet.on_interrupt():
-            with _children_deaf_to_sigint():
-                lc = stack.enter_context(
-                    LocalCluster(
-                        n_workers=workers,
-                        threads_per_worker=1,
-                        processes=True,
-                        host="127.0.0.1",
-                        dashboard_address="127.0.0.1:0",  # the HTTP servers too: never on a public interface
-                        worker_dashboard_address="127.0.0.1:0",
-                        silence_logs=logging.ERROR,
-                        env={"TWIN_THREADS": "1"},
-                    )
+            stack.enter_context(dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}))
+            _forkserver_deaf_to_sigint()
+            lc = stack.enter_context(
+                _local_cluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",  # the HTTP servers too: never on a public interface
+                    worker_dashboard_address="127.0.0.1:0",
+                    silence_logs=logging.ERROR,
+                    env={"TWIN_THREADS": "1"},
                 )
+            )
             client = stack.enter_context(Client(lc))
             from twin.core.runtime import keep_freed_memory
 
@@ -478,29 +481,66 @@ def cluster(workers: int | None = None, scheduler: str | None = None, timeout_s:
             yield client
 
 
-@contextlib.contextmanager
-def _children_deaf_to_sigint() -> Iterator[None]:
-    """SIGINT ignored in this process while the block runs, so that the processes started in it (a
-    local cluster's workers) inherit it ignored (an ignored signal stays ignored across exec, and
-    Python then leaves it so) and never act on it.
+def _forkserver_deaf_to_sigint() -> None:
+    """Start multiprocessing's fork server (the parent of a local cluster's workers, which Dask
+    forks from it: ``distributed.worker.multiprocessing-method = "forkserver"``) with SIGINT
+    ignored, so that it and every worker forked from it ignore SIGINT and never act on it.
 
     A terminal's Ctrl-C goes to the whole process group: each worker died of its own
     KeyboardInterrupt and printed its traceback, and the scheduler logged the workers' lost
-    data. The study's process alone acts on it and closes the cluster. A Ctrl-C while the
-    cluster starts is not acted on (a blocked signal is not inherited by the workers: their
-    start resets the mask). The main thread only; the previous handler is restored on exit.
+    data. The study's process alone acts on it and closes the cluster, also while the cluster
+    starts: SIGINT is ignored here only while the fork server is started (a fork and an exec),
+    where it was ignored for the whole start of the cluster (1–7 s) and a Ctrl-C then was lost.
+    The fork server keeps the disposition it was started with and gives it to each process it
+    forks (``multiprocessing.forkserver``: ``SIG_IGN`` inherited across exec is what it
+    restores), whatever this process's handler is when the workers start. A fork server this
+    process already runs is used as it is. The main thread only; the previous handler is restored.
     """
     import signal
     import threading
+    from multiprocessing import forkserver
 
+    from distributed.utils import get_mp_context
+
+    get_mp_context()  # Dask's preloaded modules set before the server starts
     if threading.current_thread() is not threading.main_thread():
-        yield
+        forkserver.ensure_running()
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        yield
+        forkserver.ensure_running()
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _local_cluster(**kwargs: Any) -> Iterator[Any]:
+    """``LocalCluster(**kwargs)``, closed on leaving. A Ctrl-C (SIGINT) or SIGTERM while it starts
+    (the workers import and connect, 1–7 s) is held until it has started, then delivered as it
+    would have been (the CLI's: a KeyboardInterrupt, which closes the cluster): Dask cannot close
+    a cluster half started (its close asserts that every worker has started: a SIGTERM then ended
+    with Dask's traceback from its exit handler after the one line). A signal this process
+    ignores stays ignored. The main thread only (elsewhere no handler can be set)."""
+    import signal
+    import threading
+
+    from dask.distributed import LocalCluster
+
+    held: list[int] = []
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, lambda signum, frame: held.append(signum))
+    try:
+        lc = LocalCluster(**kwargs)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    with lc:
+        for signum in dict.fromkeys(held):
+            signal.raise_signal(signum)
+        yield lc
 
 
 class _QuietClose:

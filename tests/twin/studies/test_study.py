@@ -120,6 +120,40 @@ def test_a_local_clusters_workers_ignore_sigint_and_an_interrupt_closes_it_quiet
         signal.signal(signal.SIGINT, outer)
 
 
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_signal_while_the_local_cluster_starts_is_acted_on_once_it_has_started(name, monkeypatch):
+    """A Ctrl-C in the 1–7 s while the workers start was lost (SIGINT was ignored for the whole
+    start, so that the workers inherit it ignored), and the study ran on; a SIGTERM then broke off
+    the start, and Dask's exit handler printed its traceback closing the half-started cluster. Now
+    either is held until the cluster has started and then acts as the CLI's handler does (a
+    KeyboardInterrupt), the cluster closed; its workers still ignore SIGINT."""
+    pytest.importorskip("dask.distributed")
+    import signal
+
+    import dask.distributed
+
+    sig = getattr(signal, name)
+    started: list = []
+
+    class Signalled(dask.distributed.LocalCluster):
+        def __init__(self, *args, **kwargs):
+            os.kill(os.getpid(), sig)  # as the workers start
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(dask.distributed, "LocalCluster", Signalled)
+    handler = signal.default_int_handler if name == "SIGINT" else cli._on_sigterm
+    outer = signal.signal(sig, handler)  # a suite run in the background ignores SIGINT
+    try:
+        with pytest.raises(KeyboardInterrupt), cluster(workers=1):
+            pytest.fail("the study ran on after the signal")
+        assert signal.getsignal(sig) is handler
+    finally:
+        signal.signal(sig, outer)
+    (lc,) = started
+    assert lc.status.name == "closed"
+
+
 def test_unreachable_scheduler_is_one_clear_error(capsys, tmp_path):
     pytest.importorskip("dask.distributed")
     with (
