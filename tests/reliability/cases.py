@@ -841,6 +841,11 @@ def scenario_cases() -> list[Case]:
         ("pv-capacity-negative", SCENARIO + "[green.pv]\ncapacity_mw = -1\n", ("capacity_mw", "-1")),
         ("wind-hub-height-20", SCENARIO + "[green.wind]\ncapacity_mw = 10\nhub_height_m = 20\n", ("hub_height_m",)),
         ("dispatch-unknown", SCENARIO + '[green]\nstrategy = "random"\n', ("strategy", "random")),
+        (
+            "grid-charging-green-first",
+            SCENARIO + "[green]\ngrid_charging = true\n",
+            ("green.grid_charging = true", 'green.strategy = "lp"', "green_first"),
+        ),
     ]
     cases = [
         Case(
