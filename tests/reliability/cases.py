@@ -860,6 +860,11 @@ def scenario_cases() -> list[Case]:
             SCENARIO + "[weather]\nseed = -1_000  # not seed = -1000\n",
             ("weather.seed = -1000 ",),
         ),
+        (
+            "grid-charging-green-first",
+            SCENARIO + "[green]\ngrid_charging = true\n",
+            ("green.grid_charging = true", 'green.strategy = "lp"', "green_first"),
+        ),
     ]
     cases = [
         Case(

@@ -66,6 +66,10 @@ def test_sites_lists_the_library():
             ["run", "--site", "qingyang", "--cooling", "spray", "--no-output", "--set", "heat_reuse.t_return_min=5"],
             "heat_reuse.t_return_min = 5 is out of range",
         ),
+        (
+            ["run", "--site", "yinchuan", "--cooling", "free_air", "--no-output", "--set", "green.grid_charging=true"],
+            'green.grid_charging = true needs green.strategy = "lp"',
+        ),
     ],
 )
 def test_user_errors_exit_2_with_one_line(args, message):

@@ -88,6 +88,14 @@ class DispatchParams(Params):
     )
     grid_charging: bool = param(False, source="lp only: may the battery charge from the grid (time-of-use arbitrage)")
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.grid_charging and self.strategy != "lp":
+            raise ConfigError(
+                f'green.grid_charging = true needs green.strategy = "lp" (green.strategy = "{self.strategy}" '
+                'charges the battery from green surplus only); set strategy = "lp" or drop grid_charging'
+            )
+
 
 __all__ = [
     "SECTIONS",

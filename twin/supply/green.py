@@ -4,6 +4,7 @@ Hourly balance (kW), closed by construction and checked by the tests::
 
     load      = green_direct + discharge + grid_import − grid_charge
     green     = green_direct + charge_from_green + surplus     (surplus: exported or curtailed)
+    green_direct = min(green, load);  grid_import ≥ grid_charge  (both dispatch rules)
 
 The supply step receives its parameters as the cooling designs do: one parameter object per
 case and section (``pv``, ``wind``, ``storage``, ``economics``), stacked into columns here; it

@@ -236,11 +236,31 @@ def dispatch_green_first(
             ch[o], dis[o], so[o] = run
         out["charge"][idx], out["discharge"][idx], out["soc"][idx] = ch, dis, so
         out["deficit"][idx] = np.maximum(start - so[:, -1], 0.0)
-    direct = np.minimum(green, load)
-    out["green_direct"] = direct
-    out["grid_import"] = load - direct - out["discharge"]
-    out["surplus"] = green - direct - out["charge"]
+    out.update(_flows(green, load, out["charge"], 0.0, out["discharge"]))
     return out
+
+
+def _flows(
+    green_kw: np.ndarray,
+    load_kw: np.ndarray,
+    green_charge: np.ndarray,
+    grid_charge: np.ndarray | float,
+    discharge: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The hourly flows both dispatch rules report, from what goes into and out of the store (kW).
+
+    Green power serves the load first (``green_direct = min(green, load)``); the store charges
+    from the surplus left (``green_charge``) and, where allowed, from the grid (``grid_charge``),
+    and discharges into the deficit left; the grid brings the rest of the load and the grid charge.
+    """
+    direct = np.minimum(green_kw, load_kw)
+    return {
+        "charge": green_charge + grid_charge,
+        "discharge": discharge,
+        "green_direct": direct,
+        "grid_import": load_kw - direct - discharge + grid_charge,
+        "surplus": green_kw - direct - green_charge,
+    }
 
 
 def dispatch_lp(
@@ -254,7 +274,7 @@ def dispatch_lp(
 ) -> dict[str, np.ndarray]:
     """Perfect-foresight dispatch of one case as a linear programme (HiGHS via scipy).
 
-    Minimises ``Σ price · grid_import · dt`` (price 1 → minimum import) plus a tiny penalty on
+    Minimises the cost of the grid import (price 1 → minimum import) plus a tiny penalty on
     throughput that removes simultaneous charge and discharge from the optimum.
 
     Parameters
@@ -267,73 +287,78 @@ def dispatch_lp(
         Grid price per hour (CNY/kWh); default 1 (minimise import).
     grid_charging : bool
         Whether the battery may charge from the grid (arbitrage).
+    dt_h : float
+        Time step, h.
 
     Returns
     -------
     dict of (time,) arrays
-        As :func:`dispatch_green_first` (``grid_charge`` too; ``deficit`` is 0), plus ``objective``.
+        As :func:`dispatch_green_first` (``grid_charge`` too; ``deficit`` is 0), plus
+        ``objective``, ``Σ price · grid_import · dt`` plus the throughput penalty.
 
     Notes
     -----
-    Constraints: the hourly balance, the state-of-charge recursion of the module notes with
-    a cyclic year (the state before the first hour is the state after the last), the SOC
-    window, the power rating, and — with ``max_cycles_per_day`` given — the daily discharge
-    ``Σ_day d dt ≤ max_cycles_per_day × (soc_max − soc_min) × E``, as in green-first.
+    Green power serves the load first, as in green-first: ``direct_t = min(green_t, load_t)``,
+    which leaves a surplus ``u_t = green_t − direct_t`` and a deficit ``v_t = load_t −
+    direct_t`` (one of them 0). Variables per hour: ``c^g_t`` charge from the green surplus,
+    ``c^n_t`` charge from the grid, ``d_t`` discharge (kW) and ``soc_t`` (kWh)::
+
+        minimise   Σ_t price_t (v_t − d_t + c^n_t) dt + ε Σ_t (c^g_t + c^n_t + d_t)
+        subject to soc_t = soc_min + keep (soc_{t−1} − soc_min) + η (c^g_t + c^n_t) dt − d_t dt / η
+                   soc_{−1} = soc_{T−1}                              (cyclic year)
+                   soc_min E ≤ soc_t ≤ soc_max E,   c^g_t + c^n_t ≤ P
+                   0 ≤ c^g_t ≤ u_t,   0 ≤ d_t ≤ v_t,   0 ≤ c^n_t ≤ P (0 without grid charging)
+                   Σ_{t ∈ day} d_t dt ≤ max_cycles_per_day (soc_max − soc_min) E   (if given)
+
+    with ``η = √round_trip_efficiency``, ``keep = 1 − σ dt`` and ``ε = 10⁻⁶ max price``. The
+    flows follow: ``grid_import = v − d + c^n`` (so ``grid_import ≥ grid_charge``: grid power
+    into the store comes from the grid), ``surplus = u − c^g``, ``charge = c^g + c^n``. The
+    store neither exports nor charges from the grid while it curtails green power unless it
+    pays less for it. Serving the load first loses nothing: green power stored while the grid
+    serves the load is the same flow as that green power serving the load and the grid
+    charging the store; without grid charging, it would be grid charging in disguise.
     """
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
 
     nt = load_kw.size
-    price = np.ones(nt) if price is None else np.asarray(price, dtype=float)
+    price = np.ones(nt) if price is None else np.broadcast_to(np.asarray(price, dtype=float), (nt,))
+    green_kw, load_kw = np.asarray(green_kw, dtype=float), np.asarray(load_kw, dtype=float)
     # Solved in MW and MWh (values near 1 help the solver); results are returned in kW, kWh.
-    green_kw = np.asarray(green_kw, dtype=float) / 1000.0
-    load_kw = np.asarray(load_kw, dtype=float) / 1000.0
+    surplus = np.maximum(green_kw - load_kw, 0.0) / 1000.0
+    deficit = np.maximum(load_kw - green_kw, 0.0) / 1000.0
     e_cap = p.energy_mwh * float(fade_factor(p.age_years, p.duty_cycles_per_day))
     p_cap = p.power_mw
     eta = np.sqrt(p.round_trip_efficiency)
     keep = 1.0 - p.self_discharge_per_h * dt_h
-    # variables: c_g (charge from green), c_n (charge from grid), d, soc, imp, spill; each nt long
-    names = ("cg", "cn", "d", "soc", "imp", "spill")
+    names = ("cg", "cn", "d", "soc")
     k = {nm: i * nt for i, nm in enumerate(names)}
     nv = len(names) * nt
     eps = 1e-6 * (float(np.max(price)) if price.size else 1.0)
     cost = np.zeros(nv)
-    cost[k["imp"] : k["imp"] + nt] = price * dt_h
     cost[k["cg"] : k["cg"] + nt] = eps
-    cost[k["cn"] : k["cn"] + nt] = eps
-    cost[k["d"] : k["d"] + nt] = eps
-    rows, cols, vals, b = [], [], [], []
-    r = 0
+    cost[k["cn"] : k["cn"] + nt] = price * dt_h + eps
+    cost[k["d"] : k["d"] + nt] = -price * dt_h + eps
+    rows, cols, vals = [], [], []
     t = np.arange(nt)
-    # green balance: cg + direct + spill = green; load balance: direct + d + imp − cn = load
-    # with direct = green − cg − spill → (green − cg − spill) + d + imp − cn = load
-    for nm, coef in (("cg", -1.0), ("spill", -1.0), ("d", 1.0), ("imp", 1.0), ("cn", -1.0)):
-        rows += list(r + t)
-        cols += list(k[nm] + t)
+    # soc[t] − keep·soc[t−1] − η dt (cg + cn) + dt/η d = (1 − keep) soc_min E, soc[−1] = soc[nt − 1]
+    for nm, col, coef in (
+        ("soc", t, 1.0),
+        ("soc", (t - 1) % nt, -keep),
+        ("cg", t, -eta * dt_h),
+        ("cn", t, -eta * dt_h),
+        ("d", t, dt_h / eta),
+    ):
+        rows += list(t)
+        cols += list(k[nm] + col)
         vals += [coef] * nt
-    b += list(load_kw - green_kw)
-    r += nt
-    # soc recursion, cyclic: soc[t] − keep·soc[t−1] − η dt (cg + cn) + dt/η d = (1 − keep) soc_min,
-    # with soc[−1] = soc[nt − 1]
-    rows += list(r + t)
-    cols += list(k["soc"] + t)
-    vals += [1.0] * nt
-    rows += list(r + t)
-    cols += list(k["soc"] + (t - 1) % nt)
-    vals += [-keep] * nt
-    for nm, coef in (("cg", -eta * dt_h), ("cn", -eta * dt_h), ("d", dt_h / eta)):
-        rows += list(r + t)
-        cols += list(k[nm] + t)
-        vals += [coef] * nt
-    b += list(np.full(nt, (1.0 - keep) * p.soc_min * e_cap))
-    r += nt
-    a_eq = coo_matrix((vals, (rows, cols)), shape=(r, nv)).tocsr()
+    a_eq = coo_matrix((vals, (rows, cols)), shape=(nt, nv)).tocsr()
+    b_eq = np.full(nt, (1.0 - keep) * p.soc_min * e_cap)
     # inequalities: cg + cn ≤ P; with a cycle limit, each day's discharge ≤ N × usable energy
     ri, ci, vi, bi = list(t) + list(t), list(k["cg"] + t) + list(k["cn"] + t), [1.0] * (2 * nt), [p_cap] * nt
     nrow = nt
     if p.max_cycles_per_day is not None:
-        steps = round(24 / dt_h)
-        day = t // steps
+        day = t // round(24 / dt_h)
         ri += list(nrow + day)
         ci += list(k["d"] + t)
         vi += [dt_h] * nt
@@ -341,45 +366,40 @@ def dispatch_lp(
         bi += [p.max_cycles_per_day * (p.soc_max - p.soc_min) * e_cap] * nday
         nrow += nday
     a_ub = coo_matrix((vi, (ri, ci)), shape=(nrow, nv)).tocsr()
-    bounds: list[tuple[float, float | None]] = []
-    for nm in names:
-        if nm == "cg":
-            bounds += [(0.0, float(min(p_cap, g))) for g in np.maximum(green_kw, 0.0)]
-        elif nm == "cn":
-            bounds += [(0.0, p_cap if grid_charging else 0.0)] * nt
-        elif nm == "d":
-            bounds += [(0.0, p_cap)] * nt
-        elif nm == "soc":
-            bounds += [(p.soc_min * e_cap, p.soc_max * e_cap)] * nt
-        elif nm == "spill":
-            bounds += [(0.0, float(g)) for g in np.maximum(green_kw, 0.0)]
-        else:
-            bounds += [(0.0, None)] * nt
+    lower = np.zeros(nv)
+    upper = np.concatenate(
+        [
+            np.minimum(surplus, p_cap),
+            np.full(nt, p_cap if grid_charging else 0.0),
+            np.minimum(deficit, p_cap),
+            np.full(nt, p.soc_max * e_cap),
+        ]
+    )
+    lower[k["soc"] :] = p.soc_min * e_cap
     res = linprog(
         cost,
         A_ub=a_ub,
         b_ub=np.array(bi),
         A_eq=a_eq,
-        b_eq=np.array(b),
-        bounds=bounds,
+        b_eq=b_eq,
+        bounds=np.stack([lower, upper], axis=1),
         method="highs-ds",
         options={"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9},
     )
     if not res.success:
         raise ConfigError(f"storage LP did not solve: {res.message}")
     x = res.x * 1000.0  # MW -> kW, MWh -> kWh
-    g = {nm: np.maximum(x[k[nm] : k[nm] + nt], 0.0) for nm in names}
-    direct = green_kw * 1000.0 - g["cg"] - g["spill"]
+    # Clipped into the bounds the solver meets to its feasibility tolerance.
+    g = {
+        nm: np.clip(x[k[nm] : k[nm] + nt], lower[k[nm] : k[nm] + nt] * 1000.0, upper[k[nm] : k[nm] + nt] * 1000.0)
+        for nm in names
+    }
     return {
-        "charge": g["cg"] + g["cn"],
+        **_flows(green_kw, load_kw, g["cg"], g["cn"], g["d"]),
         "grid_charge": g["cn"],
-        "discharge": g["d"],
         "soc": g["soc"],
-        "green_direct": direct,
-        "grid_import": g["imp"],
-        "surplus": g["spill"],
         "deficit": np.array(0.0),
-        "objective": np.array(res.fun * 1000.0),
+        "objective": np.array((res.fun + float(np.sum(price * deficit)) * dt_h) * 1000.0),
     }
 
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 import sites
 from twin import ConfigError, Scenario, kpis, load_scenario, simulate, site_weather
 from twin.building.it_load import ITParams
-from twin.engine.config import WeatherSource
+from twin.engine.config import DispatchParams, WeatherSource
+from twin.engine.metrics import green_fraction_stored
 from twin.money.economics import EconomicsParams
 from twin.supply.pv import PVParams
 from twin.supply.storage import MINNING, StorageParams, dispatch_green_first, dispatch_lp
@@ -393,3 +394,77 @@ def test_cases_differing_in_no_price_field_share_one_price_row(two_sites):
     hour = next(iter(wx.values()))[0].indexes["time"].hour.to_numpy()
     for i, (e, k) in enumerate(zip(econ, ["qingyang"] * 5 + ["guian"], strict=True)):
         np.testing.assert_array_equal(hourly["price"][i], hourly_price(hour, e, site_tariff(wx[k][2])))
+
+
+def _flows_are_honest(d, green, load, grid_charging):
+    """Every reported flow of one dispatch: the balances close, green serves the load first, grid
+    power into the store comes from the grid, and the store charges from the grid only if allowed."""
+    tol = 1e-6  # kW
+    gc = np.broadcast_to(d.get("grid_charge", 0.0), np.shape(load))
+    assert np.max(np.abs(d["green_direct"] + d["discharge"] + d["grid_import"] - gc - load)) <= tol
+    assert np.max(np.abs(d["green_direct"] + (d["charge"] - gc) + d["surplus"] - green)) <= tol
+    assert np.array_equal(d["green_direct"], np.minimum(green, load))  # never above the load
+    for v in (d["charge"] - gc, gc, d["discharge"], d["grid_import"], d["surplus"]):
+        assert v.min() >= -tol
+    assert np.all(d["grid_import"] >= gc - tol)
+    assert np.all(d["discharge"] <= load - d["green_direct"] + tol)  # no export from the store
+    if not grid_charging:
+        assert not gc.any()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    days=st.integers(1, 5),
+    power=st.floats(0.5, 30),
+    hours=st.floats(0.5, 6),
+    rte=st.floats(0.6, 1.0),
+    cycles=st.one_of(st.none(), st.floats(0.5, 3)),
+    strategy=st.sampled_from([("green_first", False), ("lp", False), ("lp", True)]),
+    tou=st.booleans(),
+)
+def test_every_reported_flow_is_honest_on_random_years(seed, days, power, hours, rte, cycles, strategy, tou):
+    """Small random years, both strategies, grid charging on and off, flat and time-of-use prices:
+    the invariants of :func:`_flows_are_honest`; green power stored counts as green, so the LP
+    never reports grid charging in an hour that curtails green power or imports nothing."""
+    rng = np.random.default_rng(seed)
+    nt = 24 * days
+    hour = np.arange(nt) % 24
+    green = np.clip(rng.normal(20_000, 20_000, nt), 0, None)
+    load = rng.uniform(5_000, 30_000, nt)
+    price = np.where((hour >= 8) & (hour < 22), 1.0, 0.3) if tou else None
+    p = StorageParams(power_mw=power, energy_mwh=power * hours, round_trip_efficiency=rte, max_cycles_per_day=cycles)
+    name, grid_charging = strategy
+    if name == "green_first":
+        d = {k: v[0] for k, v in dispatch_green_first(green[None], load[None], p.to_dict()).items() if np.ndim(v) == 2}
+    else:
+        d = dispatch_lp(green, load, p, price=price, grid_charging=grid_charging)
+        assert not ((d["grid_charge"] > 1e-3) & (d["surplus"] > 1e-3)).any()
+    _flows_are_honest(d, green, load, grid_charging)
+
+
+def test_the_lp_stores_a_green_surplus_as_green_with_grid_charging_allowed():
+    """Two hours by hand (hour 14 of the Minning LP run, then a dark hour): load 44,480 kW, green
+    83,213 kW, a lossless 14.117 MW store. The store takes 14,117 kW of the 38,733 kW surplus,
+    curtails 24,616 kW, imports nothing, and gives the 14,117 kW back in the dark hour (30,363 kW
+    imported); all of it green, with grid charging allowed or not."""
+    green, load = np.array([83_213.0, 0.0]), np.full(2, 44_480.0)
+    p = StorageParams(
+        power_mw=14.117, energy_mwh=100.0, round_trip_efficiency=1.0, self_discharge_per_h=0.0, soc_min=0.0, soc_max=1.0
+    )
+    for grid_charging in (False, True):
+        d = dispatch_lp(green, load, p, grid_charging=grid_charging)
+        np.testing.assert_allclose(d["green_direct"], [44_480.0, 0.0], atol=1e-6)
+        np.testing.assert_allclose(d["charge"], [14_117.0, 0.0], atol=1e-6)
+        np.testing.assert_allclose(d["grid_charge"], [0.0, 0.0], atol=1e-6)
+        np.testing.assert_allclose(d["surplus"], [24_616.0, 0.0], atol=1e-6)
+        np.testing.assert_allclose(d["discharge"], [0.0, 14_117.0], atol=1e-6)
+        np.testing.assert_allclose(d["grid_import"], [0.0, 30_363.0], atol=1e-6)
+        assert float(d["objective"]) == pytest.approx(30_363.0, rel=1e-5)
+        assert green_fraction_stored(d["charge"].sum(), d["grid_charge"].sum(), 0.0) == 1.0
+
+
+def test_grid_charging_under_green_first_is_refused():
+    with pytest.raises(ConfigError, match=r'green.grid_charging = true needs green.strategy = "lp"'):
+        DispatchParams(grid_charging=True)
+    assert DispatchParams(strategy="lp", grid_charging=True).grid_charging
