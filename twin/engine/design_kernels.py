@@ -36,6 +36,7 @@ from twin.building.facility import hall_air, installed_it
 from twin.building.fluids import cycle_cop, cycle_table
 from twin.building.it_load import DT_CHIP_AIR, T_INLET_REF
 from twin.core.jit import kernel_helper
+from twin.core.memo import LRU, of_arrays
 from twin.engine.kernel_parts import (
     MAX_FLOAT,
     SHARED_ROWS,
@@ -79,6 +80,7 @@ __all__ = [
     "indirect_evap_hours",
     "indirect_evap_kernel",
     "indirect_evap_loop",
+    "weather_air_states",
 ]
 
 INDIRECT_EVAP_STATE = (
@@ -611,10 +613,35 @@ def air_part_states(block: Block, sets: list[dict[str, Any]]) -> list[np.ndarray
     for by_value in groups.values():
         if len(by_value) > 1:
             js = list(by_value.values())
-            for S, same in zip(air_states(block.wx, [sets[j[0]] for j in js]), js, strict=True):
+            for S, same in zip(weather_air_states(block.wx, [sets[j[0]] for j in js]), js, strict=True):
                 for j in same:
                     out[j] = S
     return out
+
+
+_AIR_STATES = LRU(2)
+"""Free air's hourly states of a batch's sets of cooling columns (:func:`weather_air_states`), by the
+weather's and the columns' values."""
+
+AIR_STATES_MEMO_SETS = 16
+"""Most column sets of a memoised :func:`weather_air_states` entry: an entry holds an
+``(n_state, time)`` matrix per set (≈ 0.63 MB for a year), and the weather's bytes."""
+
+
+def weather_air_states(wx: Any, sets: list[dict[str, Any]]) -> list[np.ndarray]:
+    """:func:`air_states` of one site's weather ``wx`` (rows of one hour each) and the column sets
+    ``sets``, memoised by their values (:func:`twin.core.memo.of_arrays`: the weather's bytes
+    compared, the columns' values in the key) for at most :data:`AIR_STATES_MEMO_SETS` sets: the
+    same arrays, read-only, for every call that asks for equal values (a sweep run in blocks of
+    cases, a re-run at the site); :func:`twin.core.memo.clear_array_memos` empties it.
+
+    What it holds depends on the weather and the cooling parameters only, never on what the
+    process ran before: a hit is the value a computation gives, bit for bit.
+    """
+    if len(sets) > AIR_STATES_MEMO_SETS:
+        return air_states(wx, sets)
+    names = sorted(wx)
+    return of_arrays(_AIR_STATES, lambda: air_states(wx, sets), [wx[k] for k in names], tuple(names), value_key(sets))
 
 
 def air_rows(coo: Any, q_design: Any, dt_units: Any) -> list[Any]:

@@ -94,6 +94,7 @@ __all__ = [
     "order_bits",
     "order_value",
     "per_case",
+    "read_only",
     "reassociating",
     "rows_nonnegative",
     "run_kernel",
@@ -699,6 +700,19 @@ def hourly_state(block: Block, fn: Callable[..., Any], *args: Any) -> Any:
     return block.states.get(key, lambda: fn(block.wx, *args))
 
 
+def read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` as a kernel receives its state ``S``: read-only (a read-only view of a writable
+    array, the array itself if it is read-only already). Every state reaches a kernel read-only,
+    whether computed for the call or shared from a memo
+    (:func:`~twin.engine.design_kernels.weather_air_states`): each kernel is compiled for one
+    type of ``S`` (numba specialises on the flag), and a write to it does not compile."""
+    if not a.flags.writeable:
+        return a
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def run_kernel(
     kernel: Kernel,
     P: np.ndarray,
@@ -787,7 +801,18 @@ def run_kernel_parts(
             peaks = np.full((n_months, idx.size), -np.inf)
             part = tuple(np.zeros(idx.size) for _ in PART_ROWS)
             status = f(
-                sub, S, cols(Up), cols(instp), consts, cols(price), cols(clean), g.month, p_out, acc, peaks, part
+                sub,
+                read_only(S),
+                cols(Up),
+                cols(instp),
+                consts,
+                cols(price),
+                cols(clean),
+                g.month,
+                p_out,
+                acc,
+                peaks,
+                part,
             )
             if status != 0:
                 return

@@ -72,6 +72,7 @@ from twin.engine.kernel_parts import (
     it_power,
     kernel_scratch,
     open_sums,
+    read_only,
     run_kernel,
     shared_rows,
     state_groups,
@@ -326,6 +327,7 @@ def _peaks(P: np.ndarray, state: list[Any], hourly: tuple[Any, Any], consts: np.
     q_peak, out = np.empty(m), [np.empty((nt, m)) for _ in range(3)]
     U, inst = (by_hour(a, m, nt) for a in hourly)
     for idx, S in state_groups(state, m, nt):
+        S = read_only(S)
         if idx.size == m:
             f(P, S, U, inst, consts, q_peak, *out)
             continue

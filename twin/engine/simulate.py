@@ -679,7 +679,9 @@ def annual_kpis(
     Blocks of equal weather and cooling parameters share one hourly state
     (:class:`~twin.engine.kernel_parts.StateMemo`, for this call only); free air's blocks of
     a batch whose cooling differs in the evaporative parameters alone compute their states
-    together (:func:`~twin.engine.design_kernels.air_states`). Called from the main
+    together (:func:`~twin.engine.design_kernels.air_states`), kept between calls by the
+    weather's and the columns' values (:func:`~twin.engine.design_kernels.weather_air_states`:
+    a hit is the computed value, bit for bit). Called from the main
     thread, it pauses Python's cyclic garbage collector for the run and restores it after
     (:func:`_cyclic_gc_paused`).
 

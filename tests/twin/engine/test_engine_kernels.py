@@ -24,6 +24,7 @@ from twin.building.electrical import ElectricalParams
 from twin.building.facility import derive_psychrometrics, facility_chain, stack_columns
 from twin.building.it_load import ITParams, utilisation_profile
 from twin.core.jit import AUTO_MIN_CASE_YEARS, use_compiled
+from twin.core.memo import clear_array_memos
 from twin.core.params import ConfigError
 from twin.engine.kernel_parts import GridYear
 from twin.engine.kernels import SUMS, facility_year, kernel_for
@@ -813,6 +814,71 @@ def test_states_that_differ_in_the_evaporative_parameters_alone_equal_their_own(
     check()
 
 
+def test_a_batch_state_is_memoised_by_the_weather_and_the_columns_values(monkeypatch):
+    """weather_air_states: a second call with equal weather and columns computes nothing and gives
+    the same read-only arrays, equal to air_states'; other evaporative values, or weather that
+    differs in one hour (its first and last hours equal), are computed, never served another's."""
+    import twin.engine.design_kernels as dk
+
+    rng = np.random.default_rng(7)
+    wx = _weather(rng, 240)
+    base = FreeAirParams(evaporative=True)
+    sets = [stack_columns([dataclasses.replace(base, evap_effectiveness=e)]) for e in (0.1, 0.5, 0.9)]
+    other = [stack_columns([dataclasses.replace(base, evap_effectiveness=e)]) for e in (0.1, 0.5, 0.3)]
+    calls: list[int] = []
+    real = dk.air_states
+    monkeypatch.setattr(dk, "air_states", lambda w, s: calls.append(len(s)) or real(w, s))
+    clear_array_memos()
+    first = dk.weather_air_states(wx, sets)
+    again = dk.weather_air_states(wx, sets)
+    assert calls == [3] and all(a is b and not a.flags.writeable for a, b in zip(first, again, strict=True))
+    for got, want in zip(first, real(wx, sets), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(first[-1], real(wx, other)[-1])  # 0.9 and 0.3 differ in some warm hour
+    for got, want in zip(dk.weather_air_states(wx, other), real(wx, other), strict=True):
+        np.testing.assert_array_equal(got, want)
+    moved = {**wx, "t_db": wx["t_db"].copy()}
+    moved["t_db"][0, 120] += 3.0
+    for got, want in zip(dk.weather_air_states(moved, sets), real(moved, sets), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert calls == [3, 3, 3]
+    clear_array_memos()
+    dk.weather_air_states(wx, sets)
+    assert calls == [3, 3, 3, 3]
+
+
+def test_every_kernel_receives_its_state_read_only(monkeypatch):
+    """The state matrix S reaches every kernel call read-only, whether computed for the block
+    (a single block, copied rows) or shared from the memo (a batch): one compiled type of S."""
+    import twin.engine.kernel_parts as kp
+
+    seen: list[bool] = []
+    real = kp.compiled_kernel
+
+    def recording(kernel):
+        f = real(kernel)
+
+        def call(P, S, *rest):
+            seen.append(S.flags.writeable)
+            return f(P, S, *rest)
+
+        return call
+
+    monkeypatch.setattr(kp, "compiled_kernel", recording)
+    one = Scenario(sites=("qingyang",), designs=("free_air",))
+    batch = Scenario(
+        sites=("qingyang",),
+        designs=("free_air",),
+        sweep=(
+            ("cooling.free_air.evap_effectiveness", (0.55, 0.9)),
+            ("facility.utilisation", tuple(np.linspace(0.3, 1.0, 64).round(6))),
+        ),
+    )
+    for sc in (one, batch):
+        annual_kpis(sc, weather=prepare_weather(sc), kernel="numba")
+    assert len(seen) >= 3 and not any(seen)
+
+
 def test_blocks_that_differ_in_the_evaporative_parameters_share_one_state_computation(monkeypatch):
     """A batch of blocks whose cooling differs in evaporative effectiveness and whether evaporation
     runs (and, between two groups, in the band's top): each group's states computed together
@@ -836,6 +902,7 @@ def test_blocks_that_differ_in_the_evaporative_parameters_share_one_state_comput
     real = fa.free_air_state
     monkeypatch.setattr(dk, "free_air_state", lambda w, p: calls.append(np.shape(w["t_db"])[-1]) or real(w, p))
     handled = _count_kernel_blocks(monkeypatch)
+    clear_array_memos()  # the states computed here, not found in the memo of an earlier test's run
     shared = annual_kpis(sc, weather=wx, kernel="numba")
     assert len(handled) == 8 and all(handled)
     nt = wx["qingyang"][0].sizes["time"]
