@@ -17,8 +17,10 @@ Definitions (all energies hourly, kWh = kW × 1 h; ``L`` load, ``imp`` grid impo
   2021) and the PyPSA 24/7 CFE study (Riepin & Brown, "Means, costs and system-level impacts of
   24/7 carbon-free energy procurement", Energy Strategy Reviews 54, 2024) define the hourly
   score so;
-* **24/7 CFE score** = the same, with grid imports credited with the grid's clean share ``c``:
-  (Σ (L − imp) + c Σ imp) / Σ L (Google 2021; Riepin & Brown 2024);
+* **24/7 CFE score** = the same, with grid imports credited with the grid's clean share ``c_t``:
+  (Σ (L − imp) + Σ c_t imp_t) / Σ L (Google 2021; Riepin & Brown 2024); ``c_t`` is the site's
+  ``[grid] clean_share`` of the hour's month, as the engine's score credits it, unless
+  ``grid_clean_share`` gives one share;
 * **annual matching** = (green consumed + green exported under a declared export or certificate
   contract) / Σ L; without such a contract it equals the physical hourly share. Curtailed energy
   never counts (it is neither consumed nor sold);
@@ -905,6 +907,12 @@ class SizingLP:
             note = (
                 f"solver time limit ({number(self.sp.time_limit_s)} s) reached: best base found, not proven optimal"
                 + (f"; the optimum costs at least {bound / 1e6:,.2f} M CNY/yr" if np.isfinite(bound) else "")
+            )
+        elif status == ms.kUnbounded:  # check_export_price names the cause the LP has; a safety net
+            raise UnboundedError(
+                f"no base is cheapest: the cost falls without limit as plant is added, with "
+                f"{_describe_bounds(self.sp)}; bound PV and wind (size.pv_max_mw, size.wind_max_mw) or the paid "
+                "export (size.export_cap_mw)"
             )
         elif status != ms.kOptimal:
             raise InfeasibleError(
