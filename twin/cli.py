@@ -1428,11 +1428,17 @@ def cmd_size(args: argparse.Namespace) -> int:
     _refuse_ignored_size_options(args, target, sc)
     _check_outputs(args, [("-o", args.output), ("--save", args.save)], _scenario_inputs(sc, args))
     values = _pareto_values(args.pareto, target.kind) if args.pareto else None
-    try:  # before the engine's year and the solver: bounds without PV and wind
-        sizing.check_generation(target if values is None else sizing.Target(target.kind, float(values[-1])), sp)
-    except sizing.InfeasibleError as exc:
-        raise _size_options(exc if values is None else type(exc)(f"--pareto {args.pareto}: {exc}")) from None
+    top = target if values is None else sizing.Target(target.kind, float(values[-1]))
+
+    def check_generation(prof: Any = None) -> None:
+        try:
+            sizing.check_generation(top, sp, prof)
+        except sizing.InfeasibleError as exc:
+            raise _size_options(exc if values is None else type(exc)(f"--pareto {args.pareto}: {exc}")) from None
+
+    check_generation()  # before the engine's year and the solver: bounds without PV and wind
     inp = sizing.sizing_inputs(sc, sp)
+    check_generation(inp.profiles[0])  # a cfe target's reach: the site's clean share, known from its year
     credit = sizing.clean_credit(inp.profiles[0], sp, "--clean-share") if target.kind == "cfe" else ""
     sunk = sizing.sunk_note(sp, inp.cases[0].economics)
     if values is not None:

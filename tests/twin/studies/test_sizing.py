@@ -613,6 +613,11 @@ def test_outage_survival_hand_case():
             "cannot be met with --pv-max-mw (size.pv_max_mw) = 0 and --no-wind: a base",
         ),
         (
+            ["--target", "cfe:0.5", "--pareto", "0.5:0.6:0.1", "--pv", "none", "--no-wind"],
+            "--pareto 0.5:0.6:0.1: infeasible: target cfe ≥ 60.0 % cannot be met with --pv none and --no-wind: a "
+            "base without PV or wind generates nothing green, so the most it reaches is 53.0 %",
+        ),
+        (
             ["--target", "days:0", "--pareto", "0:10:5", "--pv-max-mw", "0", "--no-wind"],
             "--pareto 0:10:5: infeasible: target 10 days cannot be met with --pv-max-mw (size.pv_max_mw) = 0",
         ),
