@@ -1214,11 +1214,16 @@ _SIZE_OPTIONS = {
     "wind_max_mw": "--wind-max-mw",
     "storage_max_mw": "--storage-max-mw",
     "storage_max_mwh": "--storage-max-mwh",
+    "pv_min_mw": "--pv-min-mw",
+    "wind_min_mw": "--wind-min-mw",
+    "storage_min_mw": "--storage-min-mw",
+    "storage_min_mwh": "--storage-min-mwh",
     "grid_cap_mw": "--grid-cap-mw",
     "export_cap_mw": "--export-cap-mw",
     "grid_clean_share": "--clean-share",
     "representative_days": "--rep-days",
     "storage_link": "--storage-link",
+    "sunk": "--sunk",
     "time_limit_s": "--time-limit",
     "pv_type": "--pv",
     "wind": "--no-wind",
@@ -1229,7 +1234,7 @@ _SIZE_FLAGS = {"wind": "--no-wind"}  # an option without a value, which sets its
 _SIZE_APPLIES: dict[str, tuple[str, Any, str, frozenset[str]]] = {
     "clean_share": (
         "--clean-share",
-        0.0,
+        None,
         "a cfe target (24/7 CFE credits that share of the grid's imports)",
         frozenset({"cfe"}),
     ),
@@ -1318,16 +1323,42 @@ def _size_params(args: argparse.Namespace) -> Any:
         raise _size_options(exc) from None
 
 
+def _fixed_rating(args: argparse.Namespace, unit: str) -> tuple[float, float]:
+    """(minimum, maximum) of the storage's rating in ``unit`` (``mw`` or ``mwh``): ``--storage-MW X``
+    fixes both at X, and is refused beside the minimum or maximum it sets."""
+    from twin.core.fmt import number
+    from twin.core.params import ConfigError
+
+    fixed = getattr(args, f"storage_{unit}")
+    lo, hi = getattr(args, f"storage_min_{unit}"), getattr(args, f"storage_max_{unit}")
+    if fixed is None:
+        return lo, hi
+    for option, value, default in ((f"--storage-min-{unit}", lo, 0.0), (f"--storage-max-{unit}", hi, -1.0)):
+        if value != default:
+            raise ConfigError(
+                f"--storage-{unit} {number(fixed, grouped=False)} fixes the rating that {option} "
+                f"{number(value, grouped=False)} bounds; give one of them"
+            )
+    return fixed, fixed
+
+
 def _size_fields(args: argparse.Namespace) -> Any:
     from twin.studies.sizing import SizingParams
 
+    storage_min_mw, storage_max_mw = _fixed_rating(args, "mw")
+    storage_min_mwh, storage_max_mwh = _fixed_rating(args, "mwh")
     return SizingParams(
         pv_type=args.pv,
         wind=not args.no_wind,
         pv_max_mw=args.pv_max_mw,
         wind_max_mw=args.wind_max_mw,
-        storage_max_mw=args.storage_max_mw,
-        storage_max_mwh=args.storage_max_mwh,
+        storage_max_mw=storage_max_mw,
+        storage_max_mwh=storage_max_mwh,
+        pv_min_mw=args.pv_min_mw,
+        wind_min_mw=args.wind_min_mw,
+        storage_min_mw=storage_min_mw,
+        storage_min_mwh=storage_min_mwh,
+        sunk=",".join(args.sunk or ()),
         grid_cap_mw=args.grid_cap_mw,
         export_cap_mw=args.export_cap_mw,
         export_credit=args.export_credit,
@@ -1378,6 +1409,7 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
 
 def cmd_size(args: argparse.Namespace) -> int:
     from twin.building.cooling import DESIGNS
+    from twin.core.fmt import number
     from twin.core.io import write_netcdf
     from twin.core.params import ConfigError
     from twin.engine.config import Scenario, WeatherSource, load_scenario
@@ -1412,24 +1444,42 @@ def cmd_size(args: argparse.Namespace) -> int:
     _refuse_ignored_size_options(args, target, sc)
     _check_outputs(args, [("-o", args.output), ("--save", args.save)], _scenario_inputs(sc, args))
     values = _pareto_values(args.pareto, target.kind) if args.pareto else None
-    try:  # before the engine's year and the solver: bounds without PV and wind
-        sizing.check_generation(target if values is None else sizing.Target(target.kind, float(values[-1])), sp)
-    except sizing.InfeasibleError as exc:
-        raise _size_options(exc if values is None else type(exc)(f"--pareto {args.pareto}: {exc}")) from None
+    top = target if values is None else sizing.Target(target.kind, float(values[-1]))
+
+    def check_generation(prof: Any = None) -> None:
+        try:
+            sizing.check_generation(top, sp, prof)
+        except sizing.InfeasibleError as exc:
+            raise _size_options(exc if values is None else type(exc)(f"--pareto {args.pareto}: {exc}")) from None
+
+    check_generation()  # before the engine's year and the solver: bounds without PV and wind
     inp = sizing.sizing_inputs(sc, sp)
+    check_generation(inp.profiles[0])  # a cfe target's reach: the site's clean share, known from its year
+    credit = sizing.clean_credit(inp.profiles[0], sp, "--clean-share") if target.kind == "cfe" else ""
+    sunk = sizing.sunk_note(sp, inp.cases[0].economics)
     if values is not None:
-        ds = sizing.pareto(inp, target.kind, values, sp)
-        rows, header, note = sizing.frontier_rows(ds)
+        try:
+            ds = sizing.pareto(inp, target.kind, values, sp)
+        except sizing.UnboundedError as exc:
+            raise _size_options(exc) from None
+        rows, header, note = sizing.frontier_rows(ds, credit)
         print(_table(rows, header, args.markdown))
         print(note)
+        if sunk:
+            print(sunk)
         if args.output:
             write_netcdf(ds, args.output, force=args.force)
             print(f"wrote {args.output}")
         return 0
-    results = [sizing.size_design(inp, i, target, sp) for i in range(len(inp.cases))]
-    rows, header, note = sizing.results_rows(results)
+    try:
+        results = [sizing.size_design(inp, i, target, sp) for i in range(len(inp.cases))]
+    except sizing.UnboundedError as exc:
+        raise _size_options(exc) from None
+    rows, header, note = sizing.results_rows(results, credit)
     print(_table(rows, header, args.markdown))
     print(note)
+    if sunk:
+        print(sunk)
     best = min(results, key=lambda r: r.cost)
     if len(results) > 1:
         print(f"cheapest for {target}: {best.design} with {sizing.describe_base(best.base)}")
@@ -1446,6 +1496,13 @@ def cmd_size(args: argparse.Namespace) -> int:
 
         save_scenario(sizing.sized_scenario(sc, best, sp), args.save, force=args.force)
         print(f"wrote {args.save} (the cheapest base; run it with: twin run {args.save})")
+        if sunk:
+            print(f"note: twin run {args.save} counts the sunk plant's capital recovery in its cost")
+        if target.kind == "cfe" and args.clean_share is not None:
+            print(
+                f"note: twin run {args.save} credits the site's [grid] clean_share in its 24/7 CFE, not "
+                f"--clean-share {number(args.clean_share, grouped=False)}"
+            )
     if args.output:
         write_netcdf(sizing.results_dataset(results), args.output, force=args.force)
         print(f"wrote {args.output}")
@@ -1778,18 +1835,40 @@ def _weather_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _number_in(kind: type, lo: float, hi: float | None, *, bounded: bool = True) -> Any:
+def _whole(text: str) -> int:
+    """A whole number as typed on the command line: ``1000``, or a whole value in any spelling of a
+    number (``1e3``, ``1000.0``), as a ``--set`` value or a scenario file reads it; ``ValueError``
+    for any other text (``1.5``, ``inf``, ``abc``)."""
+    import math
+
+    from twin.core.fmt import read_float
+
+    try:
+        return int(text)
+    except ValueError:
+        v = read_float(text)
+    if not math.isfinite(v) or not float(v).is_integer():
+        raise ValueError(text)
+    return int(v)
+
+
+def _number_in(kind: type, lo: float, hi: float | None, *, bounded: bool = True, quantity: bool = False) -> Any:
     """An argparse type: a number of ``kind`` (int or float) within lo … hi (``None``: no upper
     bound); an error names the range. ``bounded=False``: any number of ``kind`` (a text that is
-    not one still names the range), the range checked by the parameter the option sets."""
+    not one still names the range), the range checked by the parameter the option sets.
+    ``quantity``: the range's numbers grouped from 1,000 (an amount, :func:`twin.core.fmt.number`)."""
     from twin.core.fmt import number
 
     what = "a whole number" if kind is int else "a number"
-    rng = f"≥ {number(lo)}" if hi is None else f"{number(lo)} … {number(hi)}"
+    rng = (
+        f"≥ {number(lo, quantity=quantity)}"
+        if hi is None
+        else f"{number(lo, quantity=quantity)} … {number(hi, quantity=quantity)}"
+    )
 
     def parse(text: str) -> Any:
         try:
-            v = (_float if kind is float else kind)(text)
+            v = (_float if kind is float else _whole if kind is int else kind)(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}; allowed {rng}") from None
         if bounded and not (lo <= v and (hi is None or v <= hi)):
@@ -1858,8 +1937,8 @@ def _float(text: str) -> float:
 _float.__name__ = "float"  # argparse's message for a text that is not a number: "invalid float value"
 
 
-def _int_in(lo: int, hi: int | None) -> Any:
-    return _number_in(int, lo, hi)
+def _int_in(lo: int, hi: int | None, *, quantity: bool = False) -> Any:
+    return _number_in(int, lo, hi, quantity=quantity)
 
 
 def _float_in(lo: float, hi: float) -> Any:
@@ -2016,8 +2095,33 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         ("export-cap-mw", "MW"),
     ):
         z.add_argument(f"--{name}", type=_float, default=-1.0, metavar=unit, help="upper bound (default -1: none)")
+    for name, unit in (
+        ("pv-min-mw", "MW"),
+        ("wind-min-mw", "MW"),
+        ("storage-min-mw", "MW"),
+        ("storage-min-mwh", "MWh"),
+    ):
+        z.add_argument(
+            f"--{name}", type=_float, default=0.0, metavar=unit, help="lower bound: plant already built (default 0)"
+        )
+    for name, unit in (("storage-mw", "MW"), ("storage-mwh", "MWh")):
+        z.add_argument(f"--{name}", type=_float, default=None, metavar=unit, help="fixed rating: the storage as built")
+    z.add_argument(
+        "--sunk",
+        nargs="+",
+        choices=["pv", "wind", "storage"],
+        metavar="PLANT",
+        help="plant already built and paid for (pv, wind, storage): its minimum rating's capital recovery is "
+        "left out of the cost",
+    )
     z.add_argument("--export-credit", action="store_true", help="annual matching counts exported green energy")
-    z.add_argument("--clean-share", type=_float, default=0.0, help="clean share of grid imports for cfe: (default 0)")
+    z.add_argument(
+        "--clean-share",
+        type=_float,
+        default=None,
+        help="clean share of grid imports credited by cfe: (default: the site's [grid] clean_share by month, "
+        "as twin run's 24/7 CFE)",
+    )
     z.add_argument(
         "--rep-days",
         type=_number_in(int, 0, 366, bounded=False),
@@ -2042,7 +2146,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     z.add_argument("--force", action="store_true", help="replace existing output files")
     z.add_argument("--markdown", action="store_true", help="print Markdown tables")
     z.set_defaults(func=cmd_size, weather_format=None, bad_records=None)
-    from twin.core.runtime import MAX_CASES
+    from twin.core.runtime import MAX_CASES, MAX_SEEDS
 
     sw = sub.add_parser("sweep", help="a grid or list of parameter values in blocks; resumable; one NetCDF")
     _study_args(sw, DESIGN_CHOICES)
@@ -2068,7 +2172,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _study_args(en, DESIGN_CHOICES)
     en.add_argument(
         "--seeds",
-        type=_int_in(1, None),
+        type=_int_in(1, MAX_SEEDS, quantity=True),
         default=10,
         help="generated years per warming: seeds 0…N−1 (default 10; they replace the scenario's [weather] seed)",
     )
@@ -2090,7 +2194,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     v.add_argument(
         "--dir", type=_path, default="../shared/weather", help="folder of .epw files (default ../shared/weather)"
     )
-    v.add_argument("--seeds", type=_int_in(1, 1000), default=5, help="number of generated years per site (default 5)")
+    v.add_argument(
+        "--seeds",
+        type=_int_in(1, MAX_SEEDS, quantity=True),
+        default=5,
+        help="number of generated years per site (default 5)",
+    )
     v.add_argument(
         "--default-variability",
         action="store_true",

@@ -70,7 +70,8 @@ WHY = {
     "twin/engine/weather_source.py": "a saved editor label run by `twin run` (the CLI's, not a page's)",
     "twin/money/economics.py": "a rule across economics fields or the site's tariff: the rule's own sentence",
     "twin/studies/sizing.py": "the Green page's frontier (the optimiser's infeasibility or time limit, with its figures): "
-    "the solver's account; the frontier itself shows no message, only its points without a base",
+    "the solver's account; the frontier shows one message only where no base is cheapest at any target (a paid "
+    "export dearer than the plant: the price, the plant's cost per kWh, the fixes), else its points without a base",
     "twin/supply/pv.py": "a pvlib library name: rare",
     "twin/supply/storage.py": "a rule across storage fields, or the LP solver's own words",
     "twin/supply/wind.py": "a rule across wind fields or windpowerlib's library: the rule's own sentence",

@@ -1909,3 +1909,18 @@ def test_a_newer_frontier_request_of_the_tab_stops_the_older_run(pages, example,
     assert data.frontier(sc, 0, compute=False) is None  # a stopped run memoises nothing
     run = data.frontier_run(sc, 0, tab, asked=True)
     assert (run.number, run.superseded()) == (2, False)
+
+
+def test_the_frontier_says_why_a_paid_export_leaves_no_cheapest_base(pages, example):
+    """With an export paid above PV's cost per kWh (Yinchuan, 0.2 CNY/kWh) every point of the
+    frontier said "infeasible" though the applied base already reached 82.8 %: the frontier says
+    `twin size`'s line instead (the price, PV's cost per kWh, the fixes)."""
+    sc, _, _ = example
+    paid = dataclasses.replace(sc.economics, export_contract=True, export_cny_per_kwh=0.2)
+    d = dataclasses.replace(sc, economics=paid).to_dict()
+    with _triggered("green-pareto-run.n_clicks"):
+        fig, box, _ = pages["green"].pareto(1, d, 0, "en", S)
+    said = str(box.children)
+    assert "no base is cheapest: economics.export_cny_per_kwh = 0.2 under economics.export_contract" in said
+    assert "than PV costs (0.177 CNY/kWh" in said and "infeasible" not in said
+    assert not any(tr.type == "scatter" for tr in fig.data)

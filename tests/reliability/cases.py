@@ -1646,7 +1646,7 @@ def command_cases() -> list[Case]:
             names=("c.csv", "header"),
             setup=_write("c.csv", ""),
         ),
-        Case("options/ensemble-seeds-0", ["ensemble", *STUDY, "--seeds", "0"], names=("--seeds", "0", "≥ 1")),
+        Case("options/ensemble-seeds-0", ["ensemble", *STUDY, "--seeds", "0"], names=("--seeds", "0", "1 … 1,000")),
         Case(
             "options/ensemble-seeds-5000", ["ensemble", *STUDY, "--seeds", "5000"], names=("--seeds", "5000", "1,000")
         ),
@@ -1778,7 +1778,9 @@ def polish8_cases() -> list[Case]:
         Case("args/sweep-workers-100000", [*SWEEP, "--workers", "100000"], names=("--workers", "100000", "1 …")),
         Case("args/sweep-kernel-unknown", [*SWEEP, "--kernel", "fast"], names=("--kernel", "fast", "numba")),
         Case("args/ensemble-seeds-huge", ["ensemble", *STUDY, "--seeds", huge], names=("--seeds", huge, "1,000")),
-        Case("args/ensemble-seeds-negative", ["ensemble", *STUDY, "--seeds", "-3"], names=("--seeds", "-3", "≥ 1")),
+        Case(
+            "args/ensemble-seeds-negative", ["ensemble", *STUDY, "--seeds", "-3"], names=("--seeds", "-3", "1 … 1,000")
+        ),
         Case("args/ensemble-kernel-unknown", [*ENSEMBLE, "--kernel", "gpu"], names=("--kernel", "gpu", "reference")),
         Case("options/ensemble-warming-empty", [*ENSEMBLE, "--warming", ""], names=("--warming", "''", "w1,w2")),
         Case("options/ensemble-warming-nan", [*ENSEMBLE, "--warming", "nan"], names=("--warming", "nan", "-10 … 10")),

@@ -517,7 +517,11 @@ def test_a_scenario_saved_with_a_seed_beside_its_file_says_how_to_mend_it(tmp_pa
         (["report"], "the following arguments are required: scenario, -o/--output", "twin report"),
         (["size", "--site", "qingyang"], "the following arguments are required: --target", "twin size"),
         (["run", "--cooling", "ice"], "argument --cooling: invalid choice: 'ice'", "twin run"),
-        (["ensemble", "--seeds", "x"], "argument --seeds: 'x' is not a whole number; allowed ≥ 1", "twin ensemble"),
+        (
+            ["ensemble", "--seeds", "x"],
+            "argument --seeds: 'x' is not a whole number; allowed 1 … 1,000",
+            "twin ensemble",
+        ),
         (["weather", "--site", "karamay", "extra"], "unrecognized arguments: extra", "twin weather"),
         (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'", "twin"),
         (["--bogus"], "unrecognized arguments: --bogus", "twin"),
@@ -1577,3 +1581,29 @@ def test_ctrl_c_under_a_local_cluster_is_one_line_and_keeps_the_finished_blocks(
     assert p.returncode == 130 and not out.exists()
     assert err == f"twin: interrupted; {kept} of 1601 blocks kept in {ckpt}; run the same command to resume\n"
     assert kept >= 1
+
+
+@pytest.mark.parametrize("command", [["ensemble", "--site", "karamay", "--cooling", "free_air"], ["weather-validate"]])
+@pytest.mark.parametrize(
+    ("seeds", "said"),
+    [
+        ("0", "argument --seeds: 0 is outside 1 … 1,000"),
+        ("1001", "argument --seeds: 1001 is outside 1 … 1,000"),
+        ("1.5", "argument --seeds: '1.5' is not a whole number; allowed 1 … 1,000"),
+        ("1e400", "argument --seeds: '1e400' is not a whole number; allowed 1 … 1,000"),
+        ("2e3", "argument --seeds: 2e3 is outside 1 … 1,000"),
+    ],
+)
+def test_seeds_name_their_whole_range_alike(command, seeds, said, capsys):
+    """``--seeds 0`` said ``0 is not ≥ 1`` (twin ensemble) and ``0 is outside 1 … 1000`` (twin
+    weather-validate): both name the whole range, 1,000 grouped as the ensemble's own limit says it."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*command, "--seeds", seeds])
+    assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_a_whole_number_in_e_notation_is_read_as_the_set_option_reads_it():
+    """``--seeds 1e3`` was "not a whole number" while ``--set …=1e9`` reads 1e9: a whole value is
+    read in any spelling of a number."""
+    parse = cli._int_in(1, 1000)
+    assert parse("1e3") == 1000 and type(parse("1e3")) is int and parse("20.0") == 20 and parse("7") == 7

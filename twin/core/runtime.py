@@ -39,6 +39,10 @@ MAX_CASES = 200_000
 case objects, measured on the CI machine), so 200,000 cases take minutes before any physics;
 a larger study is split into several scenarios (an assumption about what a user waits for)."""
 
+MAX_SEEDS = 1000
+"""Most seeds (generated years per site and warming) of one ensemble, and of ``twin weather-validate``
+(assumption)."""
+
 HOURLY_VARIABLES = 45
 """Hourly variables of a full ``simulate`` Dataset (float64 each), for the memory estimate."""
 

@@ -30,6 +30,7 @@ import sites
 from twin.core.fmt import number, span
 from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError
+from twin.core.runtime import MAX_SEEDS
 from twin.engine.config import Scenario
 from twin.engine.kernels import kernel_for, kernel_mark
 from twin.engine.simulate import load_sites, with_psychrometrics
@@ -110,9 +111,6 @@ def percentiles(ds: xr.Dataset, names: Sequence[str] = ENSEMBLE_KPIS) -> xr.Data
     q["quantile"].attrs.update(units="1", long_name="quantile over generated years (P10, P50, P90)")
     return q
 
-
-MAX_SEEDS = 1000
-"""Most seeds (generated years per site and warming) of one ensemble: the limit ``twin weather-validate`` has (assumption)."""
 
 MAX_MEMBERS = 2_000_000
 """Most case-years of one ensemble (cases × seeds × warmings; assumption: the national study of

@@ -17,8 +17,10 @@ Definitions (all energies hourly, kWh = kW × 1 h; ``L`` load, ``imp`` grid impo
   2021) and the PyPSA 24/7 CFE study (Riepin & Brown, "Means, costs and system-level impacts of
   24/7 carbon-free energy procurement", Energy Strategy Reviews 54, 2024) define the hourly
   score so;
-* **24/7 CFE score** = the same, with grid imports credited with the grid's clean share ``c``:
-  (Σ (L − imp) + c Σ imp) / Σ L (Google 2021; Riepin & Brown 2024);
+* **24/7 CFE score** = the same, with grid imports credited with the grid's clean share ``c_t``:
+  (Σ (L − imp) + Σ c_t imp_t) / Σ L (Google 2021; Riepin & Brown 2024); ``c_t`` is the site's
+  ``[grid] clean_share`` of the hour's month, as the engine's score credits it, unless
+  ``grid_clean_share`` gives one share;
 * **annual matching** = (green consumed + green exported under a declared export or certificate
   contract) / Σ L; without such a contract it equals the physical hourly share. Curtailed energy
   never counts (it is neither consumed nor sold);
@@ -88,13 +90,19 @@ __all__ = [
     "Stopped",
     "Target",
     "TimeLimitError",
+    "UnboundedError",
     "annual_cost",
+    "check_export_price",
     "check_generation",
+    "clean_credit",
     "green_shares",
+    "grid_clean",
     "outage_survival",
     "parse_target",
     "representative_days",
     "solve_lp",
+    "sunk_cost",
+    "sunk_note",
     "unsized_points",
 ]
 
@@ -121,6 +129,12 @@ class Stopped(Exception):
         super().__init__(f"the frontier was stopped after {done} of {total} points: its answer was no longer wanted")
         self.done = done
         self.total = total
+
+
+class UnboundedError(ConfigError):
+    """No base is cheapest: a paid export earns more per kWh than some technology without a bound
+    costs, so more of it always lowers the cost (:func:`check_export_price`). Not an
+    :class:`InfeasibleError`: every target of the frontier fails alike, for the same reason."""
 
 
 OUTCOMES = ("sized", "infeasible", "time_limit_reached")
@@ -176,6 +190,9 @@ def _target_range(kind: str) -> str:
 NO_BOUND = -1.0
 """A sizing bound's value that means no bound."""
 
+SUNK = ("pv", "wind", "storage")
+"""Plant whose built rating (the minimum) can be sunk (:attr:`SizingParams.sunk`)."""
+
 
 def _bound_check(hi: float, units: str) -> Callable[[float], str | None]:
     """The check of a bound field: :data:`NO_BOUND` or ``0 … hi`` (a value between −1 and 0 is
@@ -215,16 +232,31 @@ class SizingParams(Params):
     wind_max_mw: float = _bound_param(1e5, "MW", "input; −1 = none")
     storage_max_mw: float = _bound_param(1e5, "MW", "input; −1 = none")
     storage_max_mwh: float = _bound_param(1e6, "MWh", "input; −1 = none")
+    pv_min_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input: PV already built (a lower bound); 0 = none")
+    wind_min_mw: float = param(0.0, 0.0, 1e5, units="MW", source="input: wind already built (a lower bound); 0 = none")
+    storage_min_mw: float = param(
+        0.0, 0.0, 1e5, units="MW", source="input: storage power already built (a lower bound); 0 = none"
+    )
+    storage_min_mwh: float = param(
+        0.0, 0.0, 1e6, units="MWh", source="input: storage energy already built (a lower bound); 0 = none"
+    )
+    sunk: str = param(
+        "",
+        source="input: plant already built and paid for (pv, wind, storage; comma-separated): the capital "
+        "recovery of its minimum rating is left out of the cost; its O&M and the storage's replacements stay in",
+        check=lambda v: None if set(v.split(",")) <= set(SUNK) else f"allowed {', '.join(SUNK)}, comma-separated",
+    )
     grid_cap_mw: float = _bound_param(1e5, "MW", "input: grid connection (import) cap; −1 = none")
     export_cap_mw: float = _bound_param(1e5, "MW", "input: grid export cap; −1 = none")
     export_credit: bool = param(
         False, source="annual matching counts exported green energy (a declared export or certificate contract)"
     )
-    grid_clean_share: float = param(
-        0.0,
+    grid_clean_share: float | None = param(
+        None,
         0.0,
         1.0,
         source="input: clean share of grid imports credited in the 24/7 CFE score (Google 2021); 0 = none",
+        inherit="the site's [grid] clean_share by month, as the engine's 24/7 CFE score credits it",
     )
     representative_days: int = param(
         36, 0, 366, units="d", source="days the LP solves on (k-means medoids); 0 = the full hourly year"
@@ -241,6 +273,44 @@ class SizingParams(Params):
         source="the engine's dispatch that checks the answer on the full year (twin.supply.storage)",
     )
     time_limit_s: float = param(120.0, 1.0, 86400.0, units="s", source="solver time limit per solve")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for low, high in _MIN_MAX:
+            lo, hi = getattr(self, low), getattr(self, high)
+            if hi != NO_BOUND and lo > hi:
+                raise ConfigError(
+                    f"size.{low} = {number(lo, grouped=False)} is above size.{high} = {number(hi, grouped=False)}; "
+                    f"allowed a minimum ≤ the maximum (fix a rating with both equal)"
+                )
+        for plant in self.sunk_plant:
+            if not any(getattr(self, f"{plant}_min_{u}", 0.0) > 0 for u in ("mw", "mwh")):
+                raise ConfigError(
+                    f"size.sunk = '{plant}' names no {plant} already built; give its rating "
+                    f"(size.{plant}_min_mw{', size.storage_min_mwh' if plant == 'storage' else ''})"
+                )
+        for low, off in (("pv_min_mw", self.pv_type == "none"), ("wind_min_mw", not self.wind)):
+            if off and getattr(self, low) > 0:
+                what = "size.pv_type = 'none'" if low == "pv_min_mw" else "size.wind = false"
+                raise ConfigError(
+                    f"size.{low} = {number(getattr(self, low), grouped=False)} asks for plant that {what} "
+                    "leaves out; give one of them"
+                )
+
+    @property
+    def sunk_plant(self) -> tuple[str, ...]:
+        """The plant named in ``sunk``, in :data:`SUNK`'s order."""
+        named = set(self.sunk.split(",")) if self.sunk else set()
+        return tuple(p for p in SUNK if p in named)
+
+
+_MIN_MAX = (
+    ("pv_min_mw", "pv_max_mw"),
+    ("wind_min_mw", "wind_max_mw"),
+    ("storage_min_mw", "storage_max_mw"),
+    ("storage_min_mwh", "storage_max_mwh"),
+)
+"""The sizing's lower bounds (plant already built) and the upper bounds they must not exceed."""
 
 
 @dataclass(frozen=True)
@@ -259,14 +329,39 @@ class Profiles:
     month: np.ndarray
     demand_charge: float = 0.0
     subsidy_pct: float = 0.0
+    clean: np.ndarray | None = None
+    """The grid's clean share of every hour (0…1) as the engine credits it in the 24/7 CFE score
+    (the site's ``[grid] clean_share`` by month); ``None``: the grid is not credited."""
 
     def __post_init__(self) -> None:
         n = np.size(self.load)
         if n % 24 or n == 0:
             raise ConfigError(f"sizing needs whole days of hourly data; got {n} hours")
-        for name in ("pv", "wind", "price", "month"):
+        for name in ("pv", "wind", "price", "month", *(("clean",) if self.clean is not None else ())):
             if np.size(getattr(self, name)) != n:
                 raise ConfigError(f"sizing profile {name!r} has {np.size(getattr(self, name))} hours, the load {n}")
+
+
+def grid_clean(prof: Profiles, sp: SizingParams) -> np.ndarray:
+    """The clean share of the grid's imports credited in every hour of ``prof`` (0…1): ``sp.grid_clean_share``
+    where given, else the site's as the engine credits it (:attr:`Profiles.clean`; none: 0)."""
+    if sp.grid_clean_share is not None:
+        return np.full(prof.load.size, float(sp.grid_clean_share))
+    return np.zeros(prof.load.size) if prof.clean is None else np.asarray(prof.clean, dtype=float)
+
+
+def clean_credit(prof: Profiles, sp: SizingParams, given_as: str = "size.grid_clean_share") -> str:
+    """How the 24/7 CFE score credits the grid, for a table: ``'grid at size.grid_clean_share 0.3'`` or
+    ``"grid at the site's clean share 45 %"`` (``'… 20–45 % by month'`` where the months differ)."""
+    if sp.grid_clean_share is not None:
+        return f"grid at {given_as} {number(sp.grid_clean_share, grouped=False)}"
+    c = grid_clean(prof, sp)
+    lo, hi = 100 * float(np.min(c)), 100 * float(np.max(c))
+    return (
+        f"grid at the site's clean share {lo:.0f} %"
+        if hi - lo < 0.05
+        else (f"grid at the site's clean share {lo:.0f}–{hi:.0f} % by month")
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -296,6 +391,40 @@ def unit_costs(e: EconomicsParams, storage: StorageParams) -> dict[str, float]:
         "storage_mwh": storage_annual(1.0, 0.0),
         "storage_mw": storage_annual(0.0, 1.0),
     }
+
+
+def sunk_cost(sp: SizingParams, e: EconomicsParams) -> dict[str, float]:
+    """The capital recovery of the plant already built and paid for (``sp.sunk``), CNY/yr per plant.
+
+    The minimum rating of each sunk plant × its capex (:func:`twin.money.economics.storage_capex`
+    for storage) × the capital recovery factor: a constant the cost leaves out, so it changes every
+    point's cost alike and neither the base nor a marginal cost. Its O&M share and the storage's
+    replacements are future spending and stay in.
+    """
+    crf = capital_recovery_factor(e.discount_rate, e.lifetime_years)
+    capex = {
+        "pv": sp.pv_min_mw * e.pv_capex_cny_per_w * 1e6,
+        "wind": sp.wind_min_mw * e.wind_capex_cny_per_w * 1e6,
+        "storage": float(storage_capex(sp.storage_min_mwh, sp.storage_min_mw, e)),
+    }
+    return {p: capex[p] * crf for p in sp.sunk_plant}
+
+
+def sunk_note(sp: SizingParams, e: EconomicsParams) -> str:
+    """What the cost leaves out as sunk, for a table's note ("" if nothing)."""
+    sunk = sunk_cost(sp, e)
+    if not sunk:
+        return ""
+    rating = {
+        "pv": f"PV {number(sp.pv_min_mw)} MW",
+        "wind": f"wind {number(sp.wind_min_mw)} MW",
+        "storage": f"storage {number(sp.storage_min_mw)} MW / {number(sp.storage_min_mwh)} MWh",
+    }
+    said = ", ".join(f"{rating[p]} ({v / 1e6:,.2f} M CNY/yr)" for p, v in sunk.items())
+    return (
+        f"sunk: the capital recovery of {said} is left out of every cost (already built and paid for); "
+        "its O&M and the storage's replacements stay in, and a marginal cost does not change"
+    )
 
 
 def export_price(e: EconomicsParams) -> float:
@@ -390,13 +519,14 @@ def green_shares(
     surplus: np.ndarray,
     day: np.ndarray,
     *,
-    clean_share: float = 0.0,
+    clean_share: float | np.ndarray = 0.0,
     export_credit: bool = False,
     export_cap: float = -1.0,
 ) -> dict[str, float]:
     """The green targets' measures of one hourly result (MW or kW, one unit throughout).
 
-    ``hourly`` = 1 − Σ imp / Σ L; ``cfe`` = hourly + c Σ imp / Σ L; ``annual`` = hourly + exported
+    ``hourly`` = 1 − Σ imp / Σ L; ``cfe`` = hourly + Σ c imp / Σ L (``clean_share`` c: one share, or
+    one per hour); ``annual`` = hourly + exported
     surplus (≤ the export cap each hour) / Σ L when exports are credited, capped at 1; ``days`` =
     calendar days (``day`` index per hour) without grid import (≤ 10⁻⁶ of the load, as the engine).
     """
@@ -407,7 +537,8 @@ def green_shares(
     annual = min(1.0, hourly + float(np.sum(exported)) / total) if export_credit else hourly
     no_import = grid_import <= 1e-6 * load
     green_days = int(np.sum(np.minimum.reduceat(no_import, np.flatnonzero(np.r_[True, day[1:] != day[:-1]]))))
-    return {"hourly": hourly, "cfe": hourly + clean_share * e_imp / total, "annual": annual, "days": float(green_days)}
+    cfe = hourly + float(np.sum(np.asarray(clean_share, dtype=float) * grid_import)) / total
+    return {"hourly": hourly, "cfe": cfe, "annual": annual, "days": float(green_days)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -486,11 +617,12 @@ def _bound(v: float) -> float:
     return float("inf") if v == NO_BOUND else float(v)
 
 
-def check_generation(target: Target, sp: SizingParams) -> None:
+def check_generation(target: Target, sp: SizingParams, prof: Profiles | None = None) -> None:
     """Refuse, before any solver runs, a target that no base within ``sp`` can reach because the
     bounds allow no green generation: no PV (``pv_type = "none"`` or ``pv_max_mw = 0``) and no
     wind (``wind = false`` or ``wind_max_mw = 0``). Then only a target of 0 is reachable (0 days;
-    for ``cfe`` the credited clean share of the grid, ``grid_clean_share``).
+    for ``cfe`` the credited clean share of the grid over the load, :func:`grid_clean`: without
+    ``prof`` a site's share is not known yet, and a ``cfe`` target is left to the call with it).
 
     The LP of such a base has every import fixed by the load; HiGHS's dual simplex does not prove
     its target row infeasible but stops with an error (excessive dual values, model status "Not
@@ -503,13 +635,75 @@ def check_generation(target: Target, sp: SizingParams) -> None:
     """
     pv = "size.pv_type = 'none'" if sp.pv_type == "none" else "size.pv_max_mw = 0" if sp.pv_max_mw == 0 else None
     wind = "size.wind = false" if not sp.wind else "size.wind_max_mw = 0" if sp.wind_max_mw == 0 else None
-    reach = sp.grid_clean_share if target.kind == "cfe" else 0.0
-    if pv is None or wind is None or target.value <= reach:
+    if pv is None or wind is None:
+        return
+    reach = 0.0
+    if target.kind == "cfe":
+        if prof is not None:
+            reach = float(np.sum(grid_clean(prof, sp) * prof.load)) / float(np.sum(prof.load))
+        elif sp.grid_clean_share is not None:
+            reach = float(sp.grid_clean_share)
+        else:
+            return
+    if target.value <= reach:
         return
     most = "0 days" if target.kind == "days" else f"{100 * reach:.1f} %"
     raise InfeasibleError(
         f"infeasible: target {target} cannot be met with {pv} and {wind}: a base without PV or wind generates "
         f"nothing green, so the most it reaches is {most}; allow PV or wind (a bound above 0, or -1 for none)"
+    )
+
+
+def check_export_price(
+    prof: Profiles,
+    sp: SizingParams,
+    econ: EconomicsParams,
+    storage: StorageParams,
+    weights: np.ndarray | None = None,
+    idx: np.ndarray | None = None,
+) -> None:
+    """Refuse, before the solver runs, a paid export that makes every base dearer than a bigger one.
+
+    Under an export contract each exported kWh earns ``export_cny_per_kwh``; a technology without
+    an upper bound whose unit profile (MW per MW) earns more by export than its annual cost
+    (:func:`unit_costs`) lowers the cost the more of it is built, so the LP is unbounded (HiGHS:
+    "Unbounded", and the frontier's every point failed). With an export cap
+    (``export_cap_mw``) the paid export is bounded and no check is needed.
+
+    The levelised cost per kWh compared is the technology's annual cost over its unit output on
+    the LP's days (``idx``: day × hour indices, ``weights`` the days each stands for; default
+    the whole profile).
+
+    Raises
+    ------
+    UnboundedError
+        Naming the price, the cheapest such technology's cost per kWh and the fixes.
+    """
+    paid = export_price(econ)
+    if paid <= 0 or sp.export_cap_mw >= 0:
+        return
+    idx = np.arange(prof.load.size).reshape(-1, 24) if idx is None else idx
+    w = np.ones(idx.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    u = unit_costs(econ, storage)
+    free = {
+        "PV": sp.pv_type != "none" and sp.pv_max_mw == NO_BOUND,
+        "wind": sp.wind and sp.wind_max_mw == NO_BOUND,
+    }
+    lcoe = {}
+    for name, key, unit in (("PV", "pv", prof.pv), ("wind", "wind", prof.wind)):
+        kwh = float(np.sum(unit[idx] * w[:, None])) * 1000.0  # kWh per MW over the LP's days
+        if free[name] and kwh > 0:
+            lcoe[name] = u[key] / kwh
+    cheap = {k: v for k, v in lcoe.items() if v < paid}
+    if not cheap:
+        return
+    name = min(cheap, key=cheap.__getitem__)
+    raise UnboundedError(
+        f"no base is cheapest: economics.export_cny_per_kwh = {number(paid, grouped=False)} under "
+        f"economics.export_contract pays more for an exported kWh than {name} costs "
+        f"({cheap[name]:.3f} CNY/kWh levelised over its unit output), so more {name} always lowers the cost; "
+        "cap the paid export with size.export_cap_mw, bound PV and wind with size.pv_max_mw and "
+        "size.wind_max_mw, or lower economics.export_cny_per_kwh"
     )
 
 
@@ -630,6 +824,8 @@ class SizingLP:
         self.link = "" if self.chain else "chained" if self.sequence is not None else "cyclic"
         idx = self.days[:, None] * 24 + np.arange(24)[None, :]
         self.idx = idx
+        if objective == "cost":
+            check_export_price(prof, sp, econ, storage, self.w, idx)
         dims = ("period", "hour")
         coords = {"period": pd.RangeIndex(self.days.size, name="period"), "hour": pd.RangeIndex(24, name="hour")}
 
@@ -646,10 +842,12 @@ class SizingLP:
         pv_hi = 0.0 if sp.pv_type == "none" else _bound(sp.pv_max_mw)
         wind_hi = _bound(sp.wind_max_mw) if sp.wind else 0.0
         v = {
-            "pv_mw": m.add_variables(lower=0.0, upper=pv_hi, name="pv_mw"),
-            "wind_mw": m.add_variables(lower=0.0, upper=wind_hi, name="wind_mw"),
-            "storage_mw": m.add_variables(lower=0.0, upper=_bound(sp.storage_max_mw), name="storage_mw"),
-            "storage_mwh": m.add_variables(lower=0.0, upper=_bound(sp.storage_max_mwh), name="storage_mwh"),
+            "pv_mw": m.add_variables(lower=sp.pv_min_mw, upper=pv_hi, name="pv_mw"),
+            "wind_mw": m.add_variables(lower=sp.wind_min_mw, upper=wind_hi, name="wind_mw"),
+            "storage_mw": m.add_variables(lower=sp.storage_min_mw, upper=_bound(sp.storage_max_mw), name="storage_mw"),
+            "storage_mwh": m.add_variables(
+                lower=sp.storage_min_mwh, upper=_bound(sp.storage_max_mwh), name="storage_mwh"
+            ),
         }
         # chained days: soc is the intra-day state y (free sign), else the state of charge itself
         free_soc = -np.inf if self.sequence is not None else 0.0
@@ -694,7 +892,7 @@ class SizingLP:
         self.e_load = float((load * wd).sum())
         # The target row: measure ≥ rhs (a share of the load, or days); its bound changes per solve.
         if kind in ("hourly", "cfe") or (kind == "annual" and not sp.export_credit):
-            c = sp.grid_clean_share if kind == "cfe" else 0.0
+            c = da(grid_clean(prof, sp)[idx]) if kind == "cfe" else 0.0
             measure = -((1.0 - c) * imp * wd).sum()
         elif kind == "annual":
             measure = -(imp * wd).sum() + (v["exp"] * wd).sum()
@@ -818,6 +1016,12 @@ class SizingLP:
                 f"solver time limit ({number(self.sp.time_limit_s)} s) reached: best base found, not proven optimal"
                 + (f"; the optimum costs at least {bound / 1e6:,.2f} M CNY/yr" if np.isfinite(bound) else "")
             )
+        elif status == ms.kUnbounded:  # check_export_price names the cause the LP has; a safety net
+            raise UnboundedError(
+                f"no base is cheapest: the cost falls without limit as plant is added, with "
+                f"{_describe_bounds(self.sp)}; bound PV and wind (size.pv_max_mw, size.wind_max_mw) or the paid "
+                "export (size.export_cap_mw)"
+            )
         elif status != ms.kOptimal:
             raise InfeasibleError(
                 f"solver stopped ({self.h.modelStatusToString(status)}) on target {target} with "
@@ -863,7 +1067,7 @@ class SizingLP:
             peaks = np.full(months.size, imp.max())
         export = float(np.sum(exp * wh)) if exp is not None and export_price(self.econ) > 0 else 0.0
         share = 1.0 - float(np.sum(imp * wh)) / self.e_load
-        return annual_cost(
+        cost = annual_cost(
             base,
             self.econ,
             self.storage,
@@ -874,6 +1078,9 @@ class SizingLP:
             green_share=share,
             subsidy_pct=self.subsidy_pct,
         )
+        cost["sunk"] = sum(sunk_cost(self.sp, self.econ).values())
+        cost["total"] -= cost["sunk"]
+        return cost
 
     def _target_message(self, target: Target) -> str:
         """Why a target is infeasible: the most the bounds allow (or the grid cap alone fails)."""
@@ -899,7 +1106,8 @@ class SizingLP:
             no_imp = np.all(imp <= 1e-6 * self.prof.load[self.idx], axis=1)
             reach = f"{float(np.sum(self.w * no_imp)):.0f} days"
         elif self.kind == "cfe":
-            reach = f"{100 * (hourly + self.sp.grid_clean_share * (1 - hourly)):.1f} %"
+            credited = float(np.sum(grid_clean(self.prof, self.sp)[self.idx] * imp * wh)) / self.e_load
+            reach = f"{100 * (hourly + credited):.1f} %"
         else:
             reach = f"{100 * hourly:.1f} %"
         where = "" if self.chain else " (on the representative days)"
@@ -920,6 +1128,15 @@ def solve_lp(
 
 def _describe_bounds(sp: SizingParams) -> str:
     parts = []
+    for name, label, unit in (
+        ("pv_min_mw", "PV", "MW"),
+        ("wind_min_mw", "wind", "MW"),
+        ("storage_min_mw", "storage", "MW"),
+        ("storage_min_mwh", "storage", "MWh"),
+    ):
+        v = getattr(sp, name)
+        if v > 0:
+            parts.append(f"{label} ≥ {number(v)} {unit}")
     for name, label, unit in (
         ("pv_max_mw", "PV", "MW"),
         ("wind_max_mw", "wind", "MW"),
@@ -1009,8 +1226,8 @@ def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) 
     key = next(iter(wx))
     cases = unit_sc.cases()
     cache: dict = {}
-    # The site's demand charge and subsidy as the engine resolves them (its per-case money).
-    _, money = green_power(
+    # The site's demand charge, subsidy and grid clean share as the engine resolves them.
+    unit_hourly, money = green_power(
         _supply(cases),
         [key] * len(cases),
         wx,
@@ -1031,6 +1248,7 @@ def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) 
                 month=month,
                 demand_charge=float(money["demand_charge"][i]),
                 subsidy_pct=float(money["green_subsidy_pct"][i]),
+                clean=np.broadcast_to(np.asarray(unit_hourly["grid_clean_share"])[i], (nt,)).copy(),
             )
         )
     tv = t.values
@@ -1122,14 +1340,20 @@ def engine_check(
         np.asarray(hourly["p_grid_import"])[0],
         np.asarray(hourly["p_surplus"])[0],
         inp.day,
-        clean_share=sp.grid_clean_share,
+        clean_share=grid_clean(inp.profiles[i], sp),
         export_credit=sp.export_credit,
         export_cap=sp.export_cap_mw * 1000.0 if sp.export_cap_mw >= 0 else -1.0,
     )
+    figures = {k: float(np.asarray(v)[0]) for k, v in figs.items()}
+    sunk = sum(sunk_cost(sp, case.economics).values())
+    if sunk and figures["cost_total"]:
+        scale = (figures["cost_total"] - sunk) / figures["cost_total"]
+        for k in ("cost_total", "cost_per_compute", "cost_per_mwh_it"):
+            figures[k] *= scale
     return {
         "shares": shares,
-        "cost": float(figs["cost_total"][0]),
-        "figures": {k: float(np.asarray(v)[0]) for k, v in figs.items()},
+        "cost": figures["cost_total"],
+        "figures": figures,
         "hourly": {k: np.asarray(v)[0] for k, v in hourly.items()},
     }
 
@@ -1350,8 +1574,8 @@ def size_design(
     instead (slow, exact).
     """
     t0 = time.perf_counter()
-    check_generation(target, sp)
     prof = inp.profiles[i]
+    check_generation(target, sp, prof)
     case = inp.cases[i]
     pool = [] if pool is None else pool
     if lp is None:
@@ -1472,11 +1696,12 @@ def fmt_measure(kind: str, v: float) -> str:
     return f"{v:.0f} d" if kind == "days" else f"{100 * v:.1f} %"
 
 
-def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str], str]:
+def results_rows(results: list[SizingResult], credit: str = "") -> tuple[list[list[str]], list[str], str]:
     """(rows, header, note) of a table, one row per design: the base, the engine's measure and cost, the LP's estimate.
 
     The physical hourly green share has its own column unless it is the target's measure (then
-    the two columns would be the same)."""
+    the two columns would be the same). ``credit`` (:func:`clean_credit`) names in the measure's
+    header how a ``cfe`` target credited the grid."""
     rows = []
     both = any(r.target.kind != "hourly" for r in results)
     for r in results:
@@ -1506,7 +1731,7 @@ def results_rows(results: list[SizingResult]) -> tuple[list[list[str]], list[str
         "wind MW",
         "storage MW",
         "storage MWh",
-        f"{r.target.kind} (engine)",
+        f"{r.target.kind} (engine{'; ' + credit if credit else ''})",
         *(["hourly green"] if both else []),
         "surplus",
         "M CNY/yr",
@@ -1698,8 +1923,9 @@ def pareto(
     return ds
 
 
-def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
-    """(rows, header, note) of the frontier table: one row per design and target."""
+def frontier_rows(ds: xr.Dataset, credit: str = "") -> tuple[list[list[str]], list[str], str]:
+    """(rows, header, note) of the frontier table: one row per design and target; ``credit``
+    (:func:`clean_credit`) names in the engine's column how a ``cfe`` target credited the grid."""
     kind = ds.attrs.get("target_kind", "hourly")
     unsized = unsized_points(ds)
     rows = []
@@ -1729,7 +1955,8 @@ def frontier_rows(ds: xr.Dataset) -> tuple[list[list[str]], list[str], str]:
                 ]
             )
     per = "day" if kind == "days" else "point"
-    header = ["design", "target", "PV MW", "wind MW", "storage MW / MWh", "engine", "M CNY/yr", "CNY/MWh compute"]
+    engine_col = f"engine ({credit})" if credit else "engine"
+    header = ["design", "target", "PV MW", "wind MW", "storage MW / MWh", engine_col, "M CNY/yr", "CNY/MWh compute"]
     header.append("CNY/MWh IT")
     header.append(f"marginal M CNY/yr per {per}")
     last = ", ".join(

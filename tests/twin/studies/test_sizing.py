@@ -15,6 +15,7 @@ from hypothesis import strategies as hs
 from dashboards.figures import pareto_frontier
 from twin import Scenario, kpis, simulate
 from twin.cli import main
+from twin.core.fmt import number
 from twin.core.io import write_netcdf
 from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
@@ -205,11 +206,15 @@ def short_year():
         wind=WindParams(hub_mean_speed_ms=7.0),
         storage=StorageParams(soc_initial=0.05, self_discharge_per_h=0.0),
     )
+    return sc, _four_weeks(sc)
+
+
+def _four_weeks(sc):
+    """The scenario's weather, its first four weeks (a toy year the full LP solves fast)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wx = prepare_weather(sc)
-    wx = {k: (ds.isel(time=slice(0, 24 * 28)), meta, site) for k, (ds, meta, site) in wx.items()}
-    return sc, wx
+    return {k: (ds.isel(time=slice(0, 24 * 28)), meta, site) for k, (ds, meta, site) in wx.items()}
 
 
 def test_engine_cost_equals_full_lp_objective(short_year):
@@ -727,6 +732,11 @@ def test_outage_survival_hand_case():
             "cannot be met with --pv-max-mw (size.pv_max_mw) = 0 and --no-wind: a base",
         ),
         (
+            ["--target", "cfe:0.5", "--pareto", "0.5:0.6:0.1", "--pv", "none", "--no-wind"],
+            "--pareto 0.5:0.6:0.1: infeasible: target cfe ≥ 60.0 % cannot be met with --pv none and --no-wind: a "
+            "base without PV or wind generates nothing green, so the most it reaches is 53.0 %",
+        ),
+        (
             ["--target", "days:0", "--pareto", "0:10:5", "--pv-max-mw", "0", "--no-wind"],
             "--pareto 0:10:5: infeasible: target 10 days cannot be met with --pv-max-mw (size.pv_max_mw) = 0",
         ),
@@ -826,6 +836,8 @@ def test_every_size_option_applies_to_every_run_or_is_in_the_table():
     every_run = {
         "--site", "--cooling", "--designs", "--target", "--pareto", "--pv", "--no-wind", "--pv-max-mw",
         "--wind-max-mw", "--storage-max-mw", "--storage-max-mwh", "--grid-cap-mw", "--rep-days",
+        "--pv-min-mw", "--wind-min-mw", "--storage-min-mw", "--storage-min-mwh", "--storage-mw", "--storage-mwh",
+        "--sunk",
         "--check-dispatch", "--time-limit", "--weather", "--seed", "-o", "--output", "--force", "--markdown",
         "-h", "--help",
     }  # fmt: skip
@@ -945,3 +957,129 @@ def test_bounds_without_pv_and_wind_are_refused_before_the_solver(sp, target, re
             sizing.check_generation(target, sp)
     else:
         sizing.check_generation(target, sp)
+
+
+# ------------------------------------------------------------------ CFE: one definition (the engine's)
+@pytest.fixture(scope="module")
+def yinchuan_weeks():
+    """Yinchuan (grid clean share 0.45 in every month), generated weather, the first four weeks."""
+    sc = Scenario(sites=("yinchuan",), designs=("free_air",), storage=StorageParams(self_discharge_per_h=0.0))
+    return sc, _four_weeks(sc)
+
+
+def test_a_cfe_sizing_credits_the_sites_grid_as_twin_run_does(yinchuan_weeks):
+    """``twin size --target cfe:X`` without --clean-share credits the site's [grid] clean_share, as
+    the engine's 24/7 CFE score does: the saved base re-run by the engine reports the table's CFE
+    (to 0.1 point). It gave the grid no credit, so the table's CFE was the hourly share and the
+    engine's run of the saved base reported more."""
+    sc, wx = yinchuan_weeks
+    sp = SizingParams(representative_days=6)
+    inp = sizing_inputs(sc, sp, weather=wx)
+    np.testing.assert_allclose(inp.profiles[0].clean, 0.45)
+    res = size_design(inp, 0, Target("cfe", 0.7), sp)
+    k = kpis(simulate(sized_scenario(sc, res, sp), weather=wx))
+    assert res.achieved == pytest.approx(float(k["cfe_score"]), abs=1e-3)
+    assert res.achieved > res.shares["hourly"] + 0.05  # the grid's imports are credited
+    assert sizing.clean_credit(inp.profiles[0], sp) == "grid at the site's clean share 45 %"
+    given = SizingParams(representative_days=6, grid_clean_share=0.0)
+    assert sizing.clean_credit(inp.profiles[0], given, "--clean-share") == "grid at --clean-share 0"
+    alone = size_design(inp, 0, Target("cfe", 0.7), given)
+    assert alone.achieved == pytest.approx(alone.shares["hourly"], abs=1e-12)
+    assert alone.cost > res.cost  # crediting nothing asks for more plant
+
+
+def test_a_monthly_clean_share_is_credited_hour_by_hour():
+    """The LP's cfe row credits each hour at its own clean share: a clean night (share 1) needs no
+    storage for cfe:1, a dirty one (0) needs the night from storage."""
+    prof = _sun_first()
+    night_clean = dataclasses.replace(prof, clean=np.where(np.arange(24) < 12, 0.0, 1.0))
+    r = SizingLP(night_clean, "cfe", SizingParams(), IDEAL, ECON).solve(Target("cfe", 1.0))
+    assert r.base["storage_mwh"] == pytest.approx(0.0, abs=1e-6)
+    dirty = SizingLP(prof, "cfe", SizingParams(), IDEAL, ECON).solve(Target("cfe", 1.0))
+    assert dirty.base["storage_mwh"] == pytest.approx(12.0, rel=1e-6)
+
+
+# ------------------------------------------------------------------ plant as built: lower bounds and fixed ratings
+def test_a_fixed_storage_is_kept_and_the_rest_sized_around_it():
+    """``--storage-mw 5 --storage-mwh 20``: the LP keeps the built store (more than the target
+    needs, where it would have bought less) and sizes PV around it; a minimum PV is kept too."""
+    prof = _sun_first(days=2)
+    free = SizingLP(prof, "hourly", SizingParams(), IDEAL, ECON).solve(Target("hourly", 0.75))
+    assert free.base["storage_mwh"] < 20.0
+    built = SizingParams(storage_min_mw=5, storage_max_mw=5, storage_min_mwh=20, storage_max_mwh=20, pv_min_mw=3)
+    r = SizingLP(prof, "hourly", built, IDEAL, ECON).solve(Target("hourly", 0.75))
+    assert r.base["storage_mw"] == pytest.approx(5.0) and r.base["storage_mwh"] == pytest.approx(20.0)
+    assert r.base["pv_mw"] >= 3.0 - 1e-9
+    assert "storage ≥ 5 MW" in _describe_bounds(built) and "PV ≥ 3 MW" in _describe_bounds(built)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--storage-min-mw", "150", "--storage-max-mw", "100"],
+            "--storage-min-mw (size.storage_min_mw) = 150 is above --storage-max-mw (size.storage_max_mw) = 100; "
+            "allowed a minimum ≤ the maximum (fix a rating with both equal)",
+        ),
+        (
+            ["--storage-mw", "100", "--storage-max-mw", "50"],
+            "--storage-mw 100 fixes the rating that --storage-max-mw 50 bounds; give one of them",
+        ),
+        (
+            ["--pv", "none", "--pv-min-mw", "10"],
+            "--pv-min-mw (size.pv_min_mw) = 10 asks for plant that --pv none leaves out; give one of them",
+        ),
+        (["--storage-min-mwh", "-5"], "--storage-min-mwh (size.storage_min_mwh) = -5 is out of range"),
+    ],
+)
+def test_a_minimum_rating_that_cannot_hold_is_refused_in_one_line(argv, message, capsys):
+    assert main(["size", "--site", "yinchuan", "--target", "hourly:0.5", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_a_sunk_store_leaves_its_capital_recovery_out_and_the_base_alone():
+    """``--sunk storage``: the built store's capital recovery (capex × CRF) is left out of the
+    cost, the same constant at every target: the base and the marginal cost do not change."""
+    from twin.money.economics import capital_recovery_factor, storage_capex
+
+    prof = _sun_first(days=2)
+    built = SizingParams(storage_min_mw=5, storage_max_mw=5, storage_min_mwh=20, storage_max_mwh=20)
+    sunk = dataclasses.replace(built, sunk="storage")
+    crf = capital_recovery_factor(ECON.discount_rate, ECON.lifetime_years)
+    left_out = float(storage_capex(20.0, 5.0, ECON)) * crf
+    assert sizing.sunk_cost(sunk, ECON) == {"storage": pytest.approx(left_out)}
+    costs = {}
+    for sp in (built, sunk):
+        lp = SizingLP(prof, "hourly", sp, IDEAL, ECON)
+        costs[sp.sunk] = [lp.solve(Target("hourly", x)) for x in (0.6, 0.7)]
+    for full, less in zip(costs[""], costs["storage"], strict=True):
+        assert less.objective == pytest.approx(full.objective - left_out, rel=1e-9)
+        assert less.base == pytest.approx(full.base)
+    assert "storage 5 MW / 20 MWh" in sizing.sunk_note(sunk, ECON)
+    with pytest.raises(ConfigError, match=r"size.sunk = 'storage' names no storage already built"):
+        SizingParams(sunk="storage")
+    with pytest.raises(ConfigError, match=r"size.sunk = 'solar' is not allowed; allowed pv, wind, storage"):
+        SizingParams(sunk="solar")
+
+
+def test_a_paid_export_dearer_than_the_plant_is_said_before_the_solver():
+    """An export paid more per kWh than PV's levelised cost makes more PV always cheaper: HiGHS
+    stopped "Unbounded" and every target said "no base found" (the dashboard's frontier:
+    "infeasible"). One line names the price, PV's cost per kWh and the fixes; an export cap bounds it."""
+    prof = _sun_first(days=10)
+    kwh = 12.0 * 10 * 1000.0  # one MW of PV over the ten days
+    lcoe = unit_costs(ECON, IDEAL)["pv"] / kwh
+    price = round(1.5 * lcoe, 2)
+    paid = dataclasses.replace(ECON, export_contract=True, export_cny_per_kwh=price)
+    with pytest.raises(sizing.UnboundedError) as err:
+        SizingLP(prof, "hourly", SizingParams(), IDEAL, paid)
+    said = str(err.value)
+    assert f"economics.export_cny_per_kwh = {number(price, grouped=False)}" in said
+    assert f"than PV costs ({lcoe:.3f} CNY/kWh" in said and "size.export_cap_mw" in said
+    assert not isinstance(err.value, InfeasibleError)  # the frontier does not call each point infeasible
+    for sp in (SizingParams(export_cap_mw=0.5), SizingParams(pv_max_mw=5)):
+        r = SizingLP(prof, "hourly", sp, IDEAL, paid).solve(Target("hourly", 0.5))
+        assert r.status == "Optimal"
+    cheap = dataclasses.replace(ECON, export_contract=True, export_cny_per_kwh=round(0.5 * lcoe, 3))
+    assert SizingLP(prof, "hourly", SizingParams(), IDEAL, cheap).solve(Target("hourly", 0.5)).status == "Optimal"
