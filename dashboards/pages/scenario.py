@@ -80,7 +80,10 @@ def show(d, lang, session, draft=None, shown=None):
     """The editor, the sources table and the draft note of the applied scenario ``d``.
 
     The draft is read, not waited for: Apply's refusal writes it with the note and leaves the
-    editor as typed; a later answer rewriting the editor would overwrite what was typed since.
+    editor as typed; a later answer rewriting the editor would overwrite what was typed since. An
+    editor holding a text that is not ``d``'s with no draft kept yet (an upload answered before the
+    keystroke's ``typed``: Apply and an upload write the editor with ``d`` in their own answer) is
+    left as it is, with its note.
     """
     try:
         sc = data.from_dict(d)
@@ -100,6 +103,8 @@ def show(d, lang, session, draft=None, shown=None):
     )
     applied = views.scenario_toml(sc, session)
     text = views.draft_of(draft)
+    if text is None and isinstance(shown, str) and shown and shown != applied:
+        return dash.no_update, table, dash.no_update  # an edit whose draft ``typed`` has not answered yet
     if text is None or text == applied:
         text, note = applied, ""
     else:

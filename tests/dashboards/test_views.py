@@ -1926,8 +1926,10 @@ def test_an_upload_keeps_an_edit_the_draft_store_has_not_caught_up_with(pages, e
     d, tab = sc.to_dict(), data.new_session()
     text, edit, _, _ = _typed(pages, d, "utilisation = 0.6")
     upload = pages["scenario"].upload
-    _, _, editor, note = upload(_data_url(epw_path("yinchuan").read_bytes()), "a.epw", d, "en", tab, None, edit)
+    new, _, editor, note = upload(_data_url(epw_path("yinchuan").read_bytes()), "a.epw", d, "en", tab, None, edit)
     assert editor is dash.no_update and "weather.source typical → upload:a.epw" in _said(note)
+    shown, _, kept_note = pages["scenario"].show(new, "en", tab, None, edit)  # the upload's new scenario drawn
+    assert shown is dash.no_update and kept_note is dash.no_update
     again = upload(_data_url(epw_path("yinchuan").read_bytes()), "a.epw", d, "en", tab, None, text)
     assert again[2] == pages["scenario"].show(again[0], "en", tab)[0] and again[3] is dash.no_update
 
