@@ -6,9 +6,10 @@ with the scenario it was typed over (``dcc.Store`` "sc-draft", :func:`dashboards
 scenario applied before the Green page's sliders moved (``dcc.Store`` "green-undo",
 :func:`dashboards.views.undo_step`). The server memoises results in the bounded caches of
 :mod:`dashboards.data`, shared by every user; what it keeps per browser tab is which uploads the
-tab made (their editor labels) and which Pareto frontier its Green page shows
-(:func:`dashboards.data.frontier_run`), under the tab's random id (``dcc.Store`` "session",
-:func:`dashboards.data.new_session`).
+tab made (their editor labels), under the tab's random id (``dcc.Store`` "session",
+:func:`dashboards.data.new_session`: kept over a reload, copied by a duplicated tab), and which Pareto
+frontier each page load's Green page shows (:func:`dashboards.data.frontier_run`), under an id made
+when the page loaded (``dcc.Store`` "page-load", in memory: a duplicated tab or a reload makes its own).
 Everything the page loads comes from this server: Dash's own scripts (``serve_locally``),
 the app's style sheet and the map shapes in ``dashboards/assets``.
 """
@@ -49,6 +50,7 @@ def _shell() -> html.Div:
             dcc.Store(id="scenario", storage_type="session", data=default_scenario_dict()),
             dcc.Store(id="case", storage_type="session", data=0),
             dcc.Store(id="session", storage_type="session", data=data.new_session()),
+            dcc.Store(id="page-load", storage_type="memory", data=data.new_session()),  # this load's own
             dcc.Store(id="lang", storage_type="local", data="en"),
             dcc.Store(id="sc-draft", storage_type="session"),  # restored before a page asks for it
             dcc.Store(id="green-undo", storage_type="session"),  # the scenario before the Green sliders

@@ -171,7 +171,9 @@ def case_labels(sc: Scenario) -> list[str]:
     short = {k: end if ends.count(end) == 1 else k for (k, _), end in zip(sc.sweep, ends, strict=True)}
 
     def shown(v: Any) -> str:
-        return f"{v:.12g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return f"{v:.12g}"  # own number format: a swept value in a case label to 12 digits (README)
+        return str(v)
 
     out = []
     for c in sc.cases():
@@ -238,16 +240,21 @@ def storage_co2_avoided(sc: Scenario, i: int = 0) -> float:
 
 
 def frontier(
-    sc: Scenario, i: int = 0, compute: bool = True, should_stop: Callable[[], bool] | None = None
+    sc: Scenario,
+    i: int = 0,
+    compute: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+    started: Callable[[], object] | None = None,
 ) -> xr.Dataset | None:
     """Cost of the cheapest green-power base against the physical hourly green share, for case ``i``.
 
     What ``twin size --pareto 0.5:0.9:0.1`` computes (:func:`twin.studies.sizing.pareto`: one LP on
     representative days per target, each answer checked and corrected by the engine on the
-    full year). It takes tens of seconds, so the page asks for it; ``compute=False`` returns
-    the memoised frontier or None. ``should_stop`` (:meth:`FrontierRun.superseded`) is asked
-    between points: when it answers True the computation raises :class:`Stopped` and nothing is
-    memoised (a later request computes it again).
+    full year). It takes seconds to tens of seconds, so the page asks for it; ``compute=False``
+    returns the memoised frontier or None. ``started`` is called when this call computes it (not
+    when it is memoised, nor when another call computing it is waited for). ``should_stop``
+    (:meth:`FrontierRun.superseded`) is asked between points: when it answers True the computation
+    raises :class:`Stopped` and nothing is memoised (a later request computes it again).
     """
     one = case_scenario(sc, i)
     key = key_of(one.to_dict())
@@ -257,6 +264,8 @@ def frontier(
     def make() -> xr.Dataset:
         from twin.studies import sizing
 
+        if started is not None:
+            started()
         sp = sizing.SizingParams()
         with np.errstate(all="ignore"):
             inp = sizing.sizing_inputs(one, sp, weather=_weather_of(one))
@@ -266,43 +275,52 @@ def frontier(
 
 
 _WANTED: OrderedDict[str, tuple[str, int]] = OrderedDict()
-"""Browser session → (the key of the frontier its Green page shows now, how many it asked for)."""
+"""A page load's id (``dcc.Store`` "page-load") → (the key of the frontier its Green page shows now,
+how many frontiers it computed)."""
 _WANTED_LOCK = threading.Lock()
-WANTED_SESSIONS = 256
-"""Sessions whose wanted frontier is kept (the least recent forgotten first; a forgotten session's
+WANTED_PAGES = 256
+"""Page loads whose wanted frontier is kept (the least recent forgotten first; a forgotten page's
 run is never stopped: an assumption, as :data:`LABEL_SESSIONS`)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class FrontierRun:
-    """One request of a browser session's Green page for case ``i``'s frontier (:func:`frontier_run`)."""
+    """One request of a page load's Green page for case ``i``'s frontier (:func:`frontier_run`)."""
 
-    session: str
+    page: str
+    """The page load's id; "" for a request without one (never stopped, never counted)."""
     key: str
-    number: int
-    """How many frontiers the session had asked for with this one (its run's number on the page)."""
 
     def superseded(self) -> bool:
-        """Whether the session's page has asked for another frontier since (another case or
-        scenario): this run's answer is no longer wanted, so its computation may stop."""
+        """Whether the page has asked for another frontier since (another case or scenario): this
+        run's answer is no longer wanted, so its computation may stop."""
         with _WANTED_LOCK:
-            wanted = _WANTED.get(self.session)
+            wanted = _WANTED.get(self.page) if self.page else None
         return wanted is not None and wanted[0] != self.key
 
+    def started(self) -> int:
+        """Count a computation of this request's frontier: its number among the page's (1, 2, …)."""
+        with _WANTED_LOCK:
+            wanted = _WANTED.get(self.page)
+            if wanted is None:
+                return 1
+            _WANTED[self.page] = (wanted[0], wanted[1] + 1)
+            return wanted[1] + 1
 
-def frontier_run(sc: Scenario, i: int, session: object, asked: bool) -> FrontierRun:
-    """The Green page of ``session`` shows case ``i``'s frontier now (``asked``: the button was
-    pressed, which counts a run): a run of the session for another case or scenario is
-    :meth:`FrontierRun.superseded` from here on, and stops at its next point. A run of the same
-    frontier goes on (a second press waits for it, as does a page drawn again)."""
+
+def frontier_run(sc: Scenario, i: int, page: object) -> FrontierRun:
+    """The Green page of the page load ``page`` (an id made when the browser loaded the app, so
+    not shared by a duplicated tab, :func:`new_session`) shows case ``i``'s frontier now: a run of
+    the page for another case or scenario is :meth:`FrontierRun.superseded` from here on, and stops
+    at its next point. A run of the same frontier goes on (a second press waits for it)."""
     key = key_of(case_scenario(sc, i).to_dict())
-    tab = session if isinstance(session, str) else ""
-    with _WANTED_LOCK:
-        n = _WANTED.pop(tab, ("", 0))[1] + (1 if asked else 0)
-        _WANTED[tab] = (key, n)
-        while len(_WANTED) > WANTED_SESSIONS:
-            _WANTED.popitem(last=False)
-    return FrontierRun(tab, key, n)
+    tab = page if isinstance(page, str) else ""
+    if tab:
+        with _WANTED_LOCK:
+            _WANTED[tab] = (key, _WANTED.pop(tab, ("", 0))[1])
+            while len(_WANTED) > WANTED_PAGES:
+                _WANTED.popitem(last=False)
+    return FrontierRun(tab, key)
 
 
 def study(seed: int = 0) -> xr.Dataset:

@@ -286,7 +286,7 @@ def amount(v: float, decimals: int = 2) -> str:
         return "–"
     if v == 0 or 10.0**-decimals <= abs(v) < 1e9:
         return number(v, quantity=True, places=decimals)
-    return f"{v:.3g}"
+    return f"{v:.3g}"  # own number format: 3 significant digits beyond a billion (weather.fmt.number has none)
 
 
 def scenario_toml(sc: Scenario, session: str) -> str:
@@ -320,16 +320,21 @@ def apply_toml(text: str, session: str) -> tuple[dict[str, Any] | None, str]:
     except USER_ERRORS as exc:
         return None, message(exc if str(exc).startswith("scenario") else _within(exc, "scenario"))
     try:
-        kept = data.labelled_upload(sc.weather.source, session)  # an upload, as the editor labels it
+        sc = _with_stored_upload(sc, session)
     except USER_ERRORS as exc:
         return None, message(_within(exc, "scenario"))
-    if kept is not None:
-        sc = dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, source=kept))
     try:
         data.check_runs(sc)
     except USER_ERRORS as exc:
         return None, message(exc)
     return sc.to_dict(), ""
+
+
+def _with_stored_upload(sc: Scenario, session: object) -> Scenario:
+    """``sc`` with its weather source, an upload as the editor labels it, read as the stored file
+    :func:`dashboards.data.labelled_upload` names (raising its refusal); any other source as it is."""
+    kept = data.labelled_upload(sc.weather.source, session)
+    return sc if kept is None else dataclasses.replace(sc, weather=dataclasses.replace(sc.weather, source=kept))
 
 
 RATING_KEYS = {
@@ -542,9 +547,11 @@ DRAFT_CHANGES_SHOWN = 4
 
 
 def draft_changes(kept: Any, d: Any, session: object) -> list[str] | None:
-    """What the applied scenario ``d`` changed since the draft ``kept`` was typed over it, field by
-    field (``green.pv.capacity_mw 150 → 250``, an upload by its label): [] when it is the scenario
-    the draft was typed over, None when that is not known (a draft kept before drafts held it)."""
+    """What Apply of the draft ``kept`` would undo of the applied scenario ``d``, field by field
+    (``green.pv.capacity_mw 150 → 250``, an upload by its label): the fields ``d`` changed since the
+    draft was typed over it and the draft's text does not say as ``d`` does (every field ``d``
+    changed while the text does not read as a scenario). [] when there is none, None when the
+    scenario it was typed over is not known (a draft kept before drafts held it)."""
     base = kept.get("base") if isinstance(kept, dict) else None
     if not isinstance(d, dict) or not isinstance(base, str):
         return None
@@ -568,11 +575,23 @@ def draft_changes(kept: Any, d: Any, session: object) -> list[str] | None:
             return data.upload_label(v, session) or data.public_text(v)
         return _value_text(v)
 
+    typed = _typed_fields(draft_of(kept) or "", session)
     return [
         f"{k} {shown(old.get(k))} → {shown(new.get(k))}"
         for k in sorted(old.keys() | new.keys())
-        if old.get(k) != new.get(k)
+        if old.get(k) != new.get(k) and (typed is None or typed.get(k) != new.get(k))
     ]
+
+
+def _typed_fields(text: str, session: object) -> dict[str, Any] | None:
+    """The values of the scenario an editor ``text`` reads as, by field (an upload's label as the
+    stored file, as Apply reads it), comparable with :func:`_fields` of a stored scenario; None when
+    the text does not read as a scenario."""
+    try:
+        sc = _with_stored_upload(scenario_from_text(text, "scenario"), session)
+    except USER_ERRORS:
+        return None
+    return _fields(json.loads(data.key_of(sc.to_dict())))
 
 
 def _fields(d: dict[str, Any], at: str = "") -> dict[str, Any]:

@@ -322,23 +322,25 @@ def render(d, case, span, start, lang, session=None):
     Input("case", "data"),
     State("green-lang", "data"),
     State("session", "data"),
+    State("page-load", "data"),
 )
-def pareto(n_clicks, d, case, lang, session=None):
+def pareto(n_clicks, d, case, lang, session=None, page=None):
     """The optimiser's frontier for the chosen case: computed on request, shown from the cache after,
-    with a line saying which run (or the cache) it is. A run of this tab for another case or
-    scenario stops at its next point (:func:`dashboards.data.frontier_run`)."""
+    with a line saying which run of this page load (or the cache) it is. A run of this page load for
+    another case or scenario stops at its next point (:func:`dashboards.data.frontier_run`); its
+    answer is not shown (the browser keeps only the newer call's), so it says nothing."""
     asked = ctx.triggered_id == "green-pareto-run"
+    runs: list[int] = []
     try:
         sc, i = views.page_case(d, case, session)
-        run = views.data.frontier_run(sc, i, session, asked)
-        ds = views.data.frontier(sc, i, compute=asked, should_stop=run.superseded)
-    except views.data.Stopped as exc:
-        said = t("pareto_stopped", lang, n=number(run.number), done=number(exc.done), total=number(exc.total))
-        return dash.no_update, "", html.Div(said, className="note")
+        run = views.data.frontier_run(sc, i, page)
+        ds = views.data.frontier(sc, i, asked, run.superseded, lambda: runs.append(run.started()))
+    except views.data.Stopped:
+        return (dash.no_update,) * 3
     except views.USER_ERRORS as exc:
         return figures.message_figure(views.error_said(exc, lang), t("pareto", lang)), views.error_box(exc, lang), ""
     if ds is None:
         return figures.message_figure(t("not_computed", lang), t("pareto", lang)), "", ""
     label = views.data.case_labels(sc)[i]
-    said = t("pareto_run", lang, n=number(run.number), case=label) if asked else t("pareto_cached", lang, case=label)
+    said = t("pareto_run", lang, n=number(runs[0]), case=label) if runs else t("pareto_cached", lang, case=label)
     return figures.pareto_frontier(ds, lang), "", html.Div(said, className="note")

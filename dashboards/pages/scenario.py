@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
@@ -78,7 +80,10 @@ def show(d, lang, session, draft=None, shown=None):
     """The editor, the sources table and the draft note of the applied scenario ``d``.
 
     The draft is read, not waited for: Apply's refusal writes it with the note and leaves the
-    editor as typed; a later answer rewriting the editor would overwrite what was typed since.
+    editor as typed; a later answer rewriting the editor would overwrite what was typed since. An
+    editor holding a text that is not ``d``'s with no draft kept yet (an upload answered before the
+    keystroke's ``typed``: Apply and an upload write the editor with ``d`` in their own answer) is
+    left as it is, with its note.
     """
     try:
         sc = data.from_dict(d)
@@ -98,6 +103,8 @@ def show(d, lang, session, draft=None, shown=None):
     )
     applied = views.scenario_toml(sc, session)
     text = views.draft_of(draft)
+    if text is None and isinstance(shown, str) and shown and shown != applied:
+        return dash.no_update, table, dash.no_update  # an edit whose draft ``typed`` has not answered yet
     if text is None or text == applied:
         text, note = applied, ""
     else:
@@ -164,11 +171,16 @@ def discard(n, d, session):
     """Discard the draft: the editor shows the applied scenario's text again."""
     if not n:
         return (dash.no_update,) * 3
+    applied = applied_text(d, session)
+    return (dash.no_update if applied is None else applied), None, ""
+
+
+def applied_text(d: Any, session: Any) -> str | None:
+    """The editor's text of the applied scenario ``d`` (None when ``d`` is refused)."""
     try:
-        applied = views.scenario_toml(data.from_dict(d), session)
+        return views.scenario_toml(data.from_dict(d), session)
     except views.USER_ERRORS:
-        return dash.no_update, None, ""
-    return applied, None, ""
+        return None
 
 
 @callback(
@@ -187,10 +199,7 @@ def typed(text, d, kept, lang, session):
     never written here: the draft is read by ``show`` when the page is drawn again."""
     if not isinstance(text, str):
         return dash.no_update, dash.no_update
-    try:
-        applied = views.scenario_toml(data.from_dict(d), session)
-    except views.USER_ERRORS:
-        applied = None
+    applied = applied_text(d, session)
     if text == applied:
         return (None, "") if kept is not None else (dash.no_update, dash.no_update)
     if views.draft_of(kept) == text:  # the kept draft written back (a page drawn again, Apply's refusal)
@@ -210,19 +219,22 @@ def typed(text, d, kept, lang, session):
     State("sc-lang", "data"),
     State("session", "data"),
     State("sc-draft", "data"),
+    State("sc-text", "value"),
     running=BUSY,
     prevent_initial_call=True,
 )
-def upload(contents, filename, d, lang, session, draft=None):
+def upload(contents, filename, d, lang, session, draft=None, text=None):
     """An EPW as the scenario's weather: the scenario and the editor's text of it in one answer. A
-    draft in the editor stays as typed, its note saying the applied scenario changed under it."""
+    draft in the editor (its text not the applied scenario's, whether or not ``typed`` has kept it
+    in ``sc-draft`` yet) stays as typed, its note saying the applied scenario changed under it."""
     if contents is None:
         return (dash.no_update,) * 4
     new, msg = views.use_uploaded_epw(d, contents, filename, session)
     if new is None:
         return dash.no_update, views.error_box(msg, lang), dash.no_update, dash.no_update
-    if views.draft_of(draft) is not None:
-        return new, html.Div(msg, className="ok"), dash.no_update, draft_note(draft, lang, new, session)
+    if isinstance(text, str) and text != applied_text(d, session):
+        kept = draft if views.draft_of(draft) == text else views.draft(text, d, over=draft)
+        return new, html.Div(msg, className="ok"), dash.no_update, draft_note(kept, lang, new, session)
     return new, html.Div(msg, className="ok"), views.scenario_toml(data.from_dict(new), session), dash.no_update
 
 

@@ -621,6 +621,48 @@ def test_an_uploaded_epw_is_shown_by_its_name_in_the_editor_and_applies(page, se
     _shot(page, "scenario-upload-applied")
 
 
+def test_an_upload_keeps_an_edit_whose_draft_the_server_has_not_kept_yet(page, server):
+    """Review 18a #1: an upload decided from the ``sc-draft`` store, which lags the editor until the
+    keystroke's answer comes, and overwrote an edit typed just before it. The keystroke's answer is
+    held (a route) until the upload has answered: the editor keeps the edit, and the draft is kept."""
+    from tests.conftest import epw_path
+
+    page.goto(server + "/scenario")
+    _loaded(page, "/scenario")
+    held: list = []
+    holding = [True]
+
+    def hold(route):
+        body = (route.request.post_data or "").replace(" ", "")
+        if holding[0] and '"output":"..sc-draft.data' in body and '"changedPropIds":["sc-text.value"]' in body:
+            held.append(route)
+        else:
+            route.continue_()
+
+    answers = lambda url: "/_dash-update-component" in url  # noqa: E731  (Dash adds ?endId=…: no glob)
+    page.route(answers, hold)
+    edit = page.input_value("#sc-text").replace("utilisation = 0.7", "utilisation = 0.6")
+    page.fill("#sc-text", edit)
+    deadline = time.monotonic() + 90
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the keystroke's draft was not asked for"
+    page.set_input_files(
+        "#sc-upload input[type=file]",
+        files=[{"name": "race.epw", "mimeType": "text/plain", "buffer": epw_path("yinchuan").read_bytes()}],
+    )
+    page.locator("#sc-upload-message .ok").wait_for()
+    _settle(page)
+    assert page.input_value("#sc-text") == edit
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    page.wait_for_function("() => (sessionStorage.getItem('sc-draft') || '').includes('utilisation = 0.6')")
+    _settle(page)
+    assert page.input_value("#sc-text") == edit
+    page.unroute(answers)
+
+
 def test_an_upload_label_is_the_uploading_tabs_own(browser, page, server):
     """Labels were the server's: a second browser typing ``upload:NAME`` of another's upload ran
     that file. The second browser is refused; the first keeps its label over a reload."""

@@ -265,40 +265,86 @@ def test_every_number_a_page_shows_is_the_project_formatters(example):
     assert views.amount(1234.5678) == "1,234.57" and views.amount(2.5e-9) == "2.5e-09"
 
 
-OWN_SPECS = {
-    ("data.py", "shown"): "a case's swept value in its label to 12 significant digits (README: case labels)",
-    ("views.py", "amount"): "3 significant digits beyond a billion (weather.fmt.number has no such option)",
-}
-"""The functions of dashboards/ that write a number with a format spec of their own, and why."""
+OWN_FORMAT = "# own number format: "
+"""The marker on a line of dashboards/ that writes a number with a format of its own, followed by why."""
+
+_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?#?0?\d*([,_])?(\.\d+)?([eEfFgGn%])?")
+_FIELD = re.compile(r"\{[\w.\[\]]*(?:![rsa])?:((?:[^{}]|\{[\w.\[\]]*\})*)\}")
+_PRINTF = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[diouxXeEfFgGcrsa%]")
+
+
+def _own_spec(text: str) -> bool:
+    """Whether a format spec (``.1f``; a nested field such as ``.{p}f`` read as a number) has
+    grouping, a precision or a number's presentation type."""
+    m = _SPEC.fullmatch(re.sub(r"\{[^{}]*\}", "0", text))
+    return m is not None and any(m.groups())
+
+
+def _own_printf(text: str) -> bool:
+    """Whether a ``%`` format has a conversion with a precision or a float's type (``%.1f``, ``%g``)."""
+    return any("." in c or c[-1] in "eEfFgG" for c in _PRINTF.findall(text))
+
+
+def own_number_formats(source: str, name: str = "source") -> list[str]:
+    """Where ``source`` writes a number with a format of its own: an f-string's spec, a ``{…:spec}``
+    field of a text (``str.format``, a ``!s``/``!r`` conversion too), ``format(v, spec)`` and
+    ``"%.1f" % v``, but on lines marked :data:`OWN_FORMAT`."""
+    import ast
+
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        said: list[str] = []
+        if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
+            spec = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.format_spec.values)
+            said += [f"f-string :{spec}"] if _own_spec(spec) else []
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            said += [f":{x}" for x in _FIELD.findall(node.value) if _own_spec(x)]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "format":
+            spec = node.args[1] if len(node.args) > 1 else None
+            said += ["format()"] if not isinstance(spec, ast.Constant) or _own_spec(str(spec.value)) else []
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
+            said += [f"% {node.left.value!r}"] if _own_printf(str(node.left.value)) else []
+        if said and not any(OWN_FORMAT in lines[n - 1] for n in range(node.lineno, (node.end_lineno or 0) + 1)):
+            found += [f"{name}:{node.lineno}: {x}" for x in said]
+    return found
 
 
 def test_no_page_formats_a_number_with_its_own_spec():
     """One formatter of numbers on the pages (weather.fmt.number, through the catalog's KPIs): no
-    format spec with Python's thousands separator (``f"{x:,.0f}"``, ``"{:,.0f}"``) and none with a
-    number's presentation type (``f"{v:g}"`` wrote the Green page's box, review 17 #4; ``:.1f``,
-    ``:e``, ``:%``) in dashboards/, but where :data:`OWN_SPECS` says why."""
-    import ast
-
-    spec = re.compile(r"(?:.?[<>=^])?[+\- ]?#?0?\d*([,_])?(?:\.\d+)?([eEfFgGn%])?")
-
-    def own(text: str) -> bool:  # a format spec with grouping or a number's presentation type
-        m = spec.fullmatch(text)
-        return m is not None and (m[1] or m[2]) is not None
-
-    found = []
+    format of its own in dashboards/ (``f"{x:,.0f}"``, ``"{:,.0f}"``, ``f"{v:g}"`` wrote the Green
+    page's box, review 17 #4; ``:.1f``, ``:.3``, ``:e``, ``:%``, ``format(v, ".1f")``, ``"%.1f" % v``),
+    but on a line marked :data:`OWN_FORMAT` with why (not a whole function by its name: review 18a #6)."""
+    found, marked = [], 0
     for path in Path(dashboards.__file__).parent.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        where = {id(node): f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) for node in ast.walk(f)}
-        for node in ast.walk(tree):
-            if (path.name, where.get(id(node))) in OWN_SPECS:
-                continue
-            if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
-                text = "".join(str(v.value) for v in node.format_spec.values if isinstance(v, ast.Constant))
-                found += [f"{path.name}:{node.lineno}: f-string :{text}"] if own(text) else []
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                fields = re.findall(r"\{[\w.\[\]]*:([^{}]*)\}", node.value)
-                found += [f"{path.name}:{node.lineno}: :{x}" for x in fields if own(x)]
+        text = path.read_text(encoding="utf-8")
+        found += own_number_formats(text, path.name)
+        marked += text.count(OWN_FORMAT)
     assert found == []
+    assert marked == 2  # data.case_labels' 12 digits, views.amount's 3 beyond a billion
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'f"{v:g}"',
+        'f"{v:,}"',
+        'f"{v:.3}"',
+        'f"{v:.{p}f}"',
+        'f"{v!s:.2f}"',
+        '"{v!s:.2f}".format(v=v)',
+        '"{:.{}f}".format(v, 2)',
+        'format(v, ".1f")',
+        "format(v, spec)",
+        '"%.1f" % v',
+        '"%(v)g" % {"v": v}',
+    ],
+)
+def test_the_number_format_scan_finds_each_form(line):
+    """Each form of a number's own format is found, and a marked line is not."""
+    assert own_number_formats(f"x = {line}\n") != []
+    assert own_number_formats(f"x = {line}  {OWN_FORMAT}why\n") == []
+    assert own_number_formats('x = f"{v} {v:>8} {v!r}" + "{} %s %d" % (v, n)\n') == []
 
 
 def test_the_messages_doc_lists_every_kind_and_part_the_catalogue_says():
@@ -1002,8 +1048,8 @@ def test_chinese_pages_show_no_english_but_the_sources_own(pages, example):
     shown["green"] = [*_texts(cards), *_texts(start_error), *_figure_texts(dispatch)]
     shown["green"] += [*_figure_texts(share), *_figure_texts(cycles)]
     label = data.case_labels(sc)[0]
-    said = {"n": "2", "case": label, "done": "1", "total": "6"}
-    notes = [catalog.t(key, "zh", **said) for key in ("pareto_run", "pareto_cached", "pareto_stopped")]
+    said = {"n": "2", "case": label}
+    notes = [catalog.t(key, "zh", **said) for key in ("pareto_run", "pareto_cached")]
     shown["pareto"] += [n.replace(label, "") for n in notes]  # the case chooser's label: site key, design, value
     shown["overview"] = _texts(views.kpi_cards(k, "zh"))
     older = dataclasses.replace(sc, pv=dataclasses.replace(sc.pv, capacity_mw=10.0)).to_dict()
@@ -1536,7 +1582,7 @@ def test_no_answer_rewrites_the_editor_after_apply_answered(pages, answer, examp
     assert "ok" in str(ok) and 'source = "upload:race.epw"' in editor
     assert pages["scenario"].show(new, "en", S, None, editor)[0] is dash.no_update
     new, ok, editor, _ = pages["scenario"].upload(
-        _data_url(epw_path("yinchuan").read_bytes()), "race.epw", d, "en", S, kept
+        _data_url(epw_path("yinchuan").read_bytes()), "race.epw", d, "en", S, kept, typo
     )
     assert editor is dash.no_update  # the editor holds a draft: left as typed
     assert pages["scenario"].show(new, "en", S, kept, typo)[0] is dash.no_update
@@ -1864,7 +1910,7 @@ def test_an_upload_keeps_a_draft_in_the_editor_and_says_so(pages, example):
     d, tab = sc.to_dict(), data.new_session()
     _, edit, kept, _ = _typed(pages, d, "utilisation = 0.6")
     new, ok, editor, note = pages["scenario"].upload(
-        _data_url(epw_path("yinchuan").read_bytes()), "kept.epw", d, "en", tab, kept
+        _data_url(epw_path("yinchuan").read_bytes()), "kept.epw", d, "en", tab, kept, edit
     )
     assert "ok" in str(ok) and editor is dash.no_update
     said = _said(note)
@@ -1872,25 +1918,61 @@ def test_an_upload_keeps_a_draft_in_the_editor_and_says_so(pages, example):
     assert pages["scenario"].show(new, "en", tab, kept)[0] == edit
 
 
-def test_a_newer_frontier_request_of_the_tab_stops_the_older_run(pages, example, monkeypatch):
+def test_an_upload_keeps_an_edit_the_draft_store_has_not_caught_up_with(pages, example):
+    """An upload decided from the ``sc-draft`` store, which lags the editor until the keystroke's
+    ``typed`` answer comes: an edit typed just before the upload was overwritten (review 18a #1).
+    The editor's own text against the applied scenario's decides."""
+    sc, _, _ = example
+    d, tab = sc.to_dict(), data.new_session()
+    text, edit, _, _ = _typed(pages, d, "utilisation = 0.6")
+    upload = pages["scenario"].upload
+    new, _, editor, note = upload(_data_url(epw_path("yinchuan").read_bytes()), "a.epw", d, "en", tab, None, edit)
+    assert editor is dash.no_update and "weather.source typical → upload:a.epw" in _said(note)
+    shown, _, kept_note = pages["scenario"].show(new, "en", tab, None, edit)  # the upload's new scenario drawn
+    assert shown is dash.no_update and kept_note is dash.no_update
+    again = upload(_data_url(epw_path("yinchuan").read_bytes()), "a.epw", d, "en", tab, None, text)
+    assert again[2] == pages["scenario"].show(again[0], "en", tab)[0] and again[3] is dash.no_update
+
+
+def test_a_drafts_note_names_only_the_changes_its_text_does_not_carry(pages, example):
+    """A draft's note went on naming a change of the applied scenario after the draft's text was
+    edited to carry it (review 18a #7). It names what Apply would undo: the fields the applied
+    scenario changed since and the text does not say as it does."""
+    sc, _, _ = example
+    d = sc.to_dict()
+    _, edit, kept, _ = _typed(pages, d, "utilisation = 0.6")
+    moved = dataclasses.replace(sc, pv=dataclasses.replace(sc.pv, capacity_mw=170.0)).to_dict()
+    assert "green.pv.capacity_mw 150 → 170" in _said(pages["scenario"].draft_note(kept, "en", moved, S))
+    carried = re.sub(r"(?m)^capacity_mw = 150(\.0)?$", "capacity_mw = 170.0", edit, count=1)
+    assert carried != edit
+    _, note = pages["scenario"].typed(carried, moved, kept, "en", S)
+    assert "changed since" not in _said(note) and "A draft, not applied yet" in _said(note)
+    unread = pages["scenario"].draft_note(views.draft("[facility\n", d), "en", moved, S)
+    assert "green.pv.capacity_mw 150 → 170" in _said(unread)  # a text that reads as no scenario: all
+
+
+def test_a_newer_frontier_request_of_the_page_stops_the_older_run(pages, example, monkeypatch):
     """The Green page's frontier went on computing after the tab asked for another case's (or a
     slider changed the scenario): a second request waited behind it on the server's two cores. A
-    run's ``should_stop`` turns True once its tab wants another frontier (not for another tab, nor
-    for the page drawn again on the same case); the page then says the run stopped and nothing is
-    memoised. Which run a shown frontier is, is said under it."""
+    run's ``should_stop`` turns True once its page load wants another frontier (not for another
+    page load, a duplicated tab's with the same ``session`` id included, nor for a request without
+    a page id, nor for the page drawn again on the same case); nothing is memoised and the stopped
+    call changes nothing (the browser shows only the newer call's answer). Which run a shown
+    frontier is, is said under it."""
     from twin.studies import sizing
 
     sc, _, _ = example
-    d, tab = sc.to_dict(), data.new_session()
+    d, tab, page = sc.to_dict(), data.new_session(), data.new_session()
     wanted: list[bool] = []
 
     def pareto(inp, kind, values, sp, should_stop):
         wanted.append(should_stop())
         with _triggered("case.data"):
-            pages["green"].pareto(0, d, 0, "en", tab)  # the page drawn again on the same case
-            pages["green"].pareto(0, d, 1, "en", data.new_session())  # another tab's other case
+            pages["green"].pareto(0, d, 0, "en", tab, page)  # the page drawn again on the same case
+            pages["green"].pareto(0, d, 1, "en", tab, data.new_session())  # a duplicated tab's other case
+            pages["green"].pareto(0, d, 1, "en", tab, None)  # a request without a page id
             wanted.append(should_stop())
-            pages["green"].pareto(0, d, 1, "en", tab)  # this tab chose case 2
+            pages["green"].pareto(0, d, 1, "en", tab, page)  # this page chose case 2
         wanted.append(should_stop())
         if should_stop():
             raise sizing.Stopped(1, 6)
@@ -1900,15 +1982,36 @@ def test_a_newer_frontier_request_of_the_tab_stops_the_older_run(pages, example,
     monkeypatch.setattr(sizing, "sizing_inputs", lambda *a, **k: None)
     monkeypatch.setattr(sizing, "pareto", pareto)
     with _triggered("green-pareto-run.n_clicks"):
-        fig, err, note = pages["green"].pareto(1, d, 0, "en", tab)
+        answer = pages["green"].pareto(1, d, 0, "en", tab, page)
     assert wanted == [False, False, True]
-    assert fig is dash.no_update and err == ""
-    assert _said(note) == (
-        "Run 1 stopped after 1 of 6 points: this page asked for the frontier of another case or scenario since."
-    )
+    assert answer == (dash.no_update,) * 3
     assert data.frontier(sc, 0, compute=False) is None  # a stopped run memoises nothing
-    run = data.frontier_run(sc, 0, tab, asked=True)
-    assert (run.number, run.superseded()) == (2, False)
+    run = data.frontier_run(sc, 0, page)
+    assert (run.started(), run.superseded()) == (2, False)
+
+
+def test_the_frontier_line_counts_only_runs_that_computed(pages, example, monkeypatch):
+    """A press answered from the cache said ``Shown: run 2 of this page`` (review 18a #5): every
+    press was counted. A run is counted when it computes; a frontier memoised before the press is
+    ``computed earlier``."""
+    import xarray
+
+    from twin.studies import sizing
+
+    sc, _, _ = example
+    d, page = sc.to_dict(), data.new_session()
+    monkeypatch.setattr(data, "_FRONTIERS", data.LRU(4))
+    monkeypatch.setattr(sizing, "sizing_inputs", lambda *a, **k: None)
+    monkeypatch.setattr(sizing, "pareto", lambda *a: xarray.Dataset())
+    monkeypatch.setattr(figures, "pareto_frontier", lambda ds, lang: "figure")
+    label = data.case_labels(sc)
+    with _triggered("green-pareto-run.n_clicks"):
+        said = [_said(pages["green"].pareto(1, d, c, "en", S, page)[2]) for c in (0, 0, 1)]
+    assert said == [
+        f"Shown: run 1 of this page, the frontier of case {label[0]}.",
+        f"Shown: the frontier of case {label[0]}, computed earlier.",
+        f"Shown: run 2 of this page, the frontier of case {label[1]}.",
+    ]
 
 
 def test_the_frontier_says_why_a_paid_export_leaves_no_cheapest_base(pages, example):
