@@ -310,7 +310,9 @@ def dispatch_lp(
                    0 ≤ c^g_t ≤ u_t,   0 ≤ d_t ≤ v_t,   0 ≤ c^n_t ≤ P (0 without grid charging)
                    Σ_{t ∈ day} d_t dt ≤ max_cycles_per_day (soc_max − soc_min) E   (if given)
 
-    with ``η = √round_trip_efficiency``, ``keep = 1 − σ dt`` and ``ε = 10⁻⁶ max price``. The
+    with ``η = √round_trip_efficiency``, ``keep = 1 − σ dt`` and ``ε = 10⁻⁶ max price``; with no
+    positive price (a tariff of 0) ``price`` is replaced by 1 in the objective (the import is
+    minimised: otherwise every dispatch costs 0 and the solver may leave the store idle). The
     flows follow: ``grid_import = v − d + c^n`` (so ``grid_import ≥ grid_charge``: grid power
     into the store comes from the grid), ``surplus = u − c^g``, ``charge = c^g + c^n``. The
     store neither exports nor charges from the grid while it curtails green power unless it
@@ -334,11 +336,13 @@ def dispatch_lp(
     names = ("cg", "cn", "d", "soc")
     k = {nm: i * nt for i, nm in enumerate(names)}
     nv = len(names) * nt
-    eps = 1e-6 * (float(np.max(price)) if price.size else 1.0)
+    # no positive price (a tariff of 0): no cost steers the store, so the import is minimised, as a flat tariff does
+    weight = price if price.size and float(np.max(price)) > 0.0 else np.ones(nt)
+    eps = 1e-6 * float(np.max(weight))
     cost = np.zeros(nv)
     cost[k["cg"] : k["cg"] + nt] = eps
-    cost[k["cn"] : k["cn"] + nt] = price * dt_h + eps
-    cost[k["d"] : k["d"] + nt] = -price * dt_h + eps
+    cost[k["cn"] : k["cn"] + nt] = weight * dt_h + eps
+    cost[k["d"] : k["d"] + nt] = -weight * dt_h + eps
     rows, cols, vals = [], [], []
     t = np.arange(nt)
     # soc[t] − keep·soc[t−1] − η dt (cg + cn) + dt/η d = (1 − keep) soc_min E, soc[−1] = soc[nt − 1]
@@ -399,7 +403,10 @@ def dispatch_lp(
         "grid_charge": g["cn"],
         "soc": g["soc"],
         "deficit": np.array(0.0),
-        "objective": np.array((res.fun + float(np.sum(price * deficit)) * dt_h) * 1000.0),
+        "objective": np.array(
+            float(np.sum(price * (deficit * 1000.0 - g["d"] + g["cn"]))) * dt_h
+            + eps * float(np.sum(g["cg"] + g["cn"] + g["d"]))
+        ),
     }
 
 

@@ -468,3 +468,22 @@ def test_grid_charging_under_green_first_is_refused():
     with pytest.raises(ConfigError, match=r'green.grid_charging = true needs green.strategy = "lp"'):
         DispatchParams(grid_charging=True)
     assert DispatchParams(strategy="lp", grid_charging=True).grid_charging
+
+
+def test_the_lp_uses_its_store_at_a_tariff_of_zero():
+    """At a tariff of 0 every dispatch cost 0 and the solver left the store idle (review 18b #1:
+    48 h, PV 3 MW from 08 to 16 h, load 1.5 MW, a 4 MWh / 1 MW store: 0 discharged, 48.0 MWh
+    imported, against 6.75 MWh discharged with no price). With no positive price the import is
+    minimised, as a flat tariff does."""
+    from twin.supply.storage import StorageParams, dispatch_lp
+
+    h = np.arange(48) % 24
+    green = np.where((h >= 8) & (h < 16), 3000.0, 0.0)
+    load = np.full(48, 1500.0)
+    p = StorageParams(power_mw=1.0, energy_mwh=4.0)
+    free = dispatch_lp(green, load, p, price=np.zeros(48))
+    flat = dispatch_lp(green, load, p)
+    assert float(np.sum(free["discharge"])) == pytest.approx(float(np.sum(flat["discharge"])), rel=1e-6)
+    assert float(np.sum(free["discharge"])) > 1000.0
+    assert float(np.sum(free["grid_import"])) == pytest.approx(float(np.sum(flat["grid_import"])), rel=1e-6)
+    assert float(free["objective"]) == pytest.approx(0.0, abs=0.1)  # the import costs 0; ε per kWh moved
