@@ -364,6 +364,22 @@ def clean_credit(prof: Profiles, sp: SizingParams, given_as: str = "size.grid_cl
     )
 
 
+def days_clean(prof: Profiles, sp: SizingParams, idx: np.ndarray, members: np.ndarray | None) -> np.ndarray:
+    """The clean share credited in each hour of the LP's days (day × hour, 0…1).
+
+    A representative day stands for the calendar days of its cluster, which may lie in other
+    months: its hour ``h`` is credited the mean of their shares at ``h``,
+    ``c̄_{k,h} = mean_{i: r(i)=k} c_{i,h}``, so that ``w_k Σ_h (1 − c̄_{k,h}) imp_{k,h}`` is what
+    the calendar days' credit comes to for the representative's import. Without ``members``
+    (the full year, or no clustering given) each day is credited its own hours' share.
+    """
+    c = grid_clean(prof, sp)
+    if members is None:
+        return c[idx]
+    by_day = c.reshape(-1, 24)
+    return np.stack([by_day[members == k].mean(axis=0) for k in range(idx.shape[0])])
+
+
 # ----------------------------------------------------------------------------------------------
 # Cost: the engine's bookkeeping (twin.money.economics) for the LP objective and the engine's results
 # ----------------------------------------------------------------------------------------------
@@ -756,6 +772,10 @@ class SizingLP:
         With ``days``: for every calendar day in order, the position in ``days`` of the day that
         represents it (:func:`day_clusters`); the storage is then chained through the calendar
         (below). Without it each representative day's storage is cyclic (ends as it starts).
+    members : numpy.ndarray, optional
+        With ``days``: the same positions, for what a representative stands for whatever links its
+        storage (default ``sequence``): a ``cfe`` target credits each representative hour the mean
+        clean share of the calendar days it represents (:func:`days_clean`).
     subsidy_pct : float, optional
         Green subsidy, % (default the profile's, :attr:`Profiles.subsidy_pct`); subtracted from the
         reported cost as the engine does, not part of the minimised objective (it multiplies the
@@ -805,6 +825,7 @@ class SizingLP:
         days: np.ndarray | None = None,
         weights: np.ndarray | None = None,
         sequence: np.ndarray | None = None,
+        members: np.ndarray | None = None,
         subsidy_pct: float | None = None,
         objective: str = "cost",
     ) -> None:
@@ -824,6 +845,8 @@ class SizingLP:
         self.link = "" if self.chain else "chained" if self.sequence is not None else "cyclic"
         idx = self.days[:, None] * 24 + np.arange(24)[None, :]
         self.idx = idx
+        self.members = self.sequence if members is None or self.chain else np.asarray(members, dtype=int)
+        self.clean = days_clean(prof, sp, idx, self.members)
         if objective == "cost":
             check_export_price(prof, sp, econ, storage, self.w, idx)
         dims = ("period", "hour")
@@ -892,7 +915,7 @@ class SizingLP:
         self.e_load = float((load * wd).sum())
         # The target row: measure ≥ rhs (a share of the load, or days); its bound changes per solve.
         if kind in ("hourly", "cfe") or (kind == "annual" and not sp.export_credit):
-            c = da(grid_clean(prof, sp)[idx]) if kind == "cfe" else 0.0
+            c = da(self.clean) if kind == "cfe" else 0.0
             measure = -((1.0 - c) * imp * wd).sum()
         elif kind == "annual":
             measure = -(imp * wd).sum() + (v["exp"] * wd).sum()
@@ -1095,6 +1118,7 @@ class SizingLP:
                 days=None if self.chain else self.days,
                 weights=None if self.chain else self.w,
                 sequence=self.sequence,
+                members=self.members,
                 objective="share",
             ).solve(target)
         except TimeLimitError:  # the target is infeasible; what the bounds allow was not found in time
@@ -1106,7 +1130,7 @@ class SizingLP:
             no_imp = np.all(imp <= 1e-6 * self.prof.load[self.idx], axis=1)
             reach = f"{float(np.sum(self.w * no_imp)):.0f} days"
         elif self.kind == "cfe":
-            credited = float(np.sum(grid_clean(self.prof, self.sp)[self.idx] * imp * wh)) / self.e_load
+            credited = float(np.sum(self.clean * imp * wh)) / self.e_load
             reach = f"{100 * (hourly + credited):.1f} %"
         else:
             reach = f"{100 * hourly:.1f} %"
@@ -1645,6 +1669,7 @@ def build_lp(inp: SizingInputs, i: int, kind: str, sp: SizingParams) -> SizingLP
         days=None if chain else days,
         weights=None if chain else weights,
         sequence=sequence if sp.storage_link == "chained" else None,
+        members=None if chain else sequence,
     )
 
 
