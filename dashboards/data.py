@@ -239,6 +239,16 @@ def storage_co2_avoided(sc: Scenario, i: int = 0) -> float:
     return float(run_case(bare, 0)[1]["co2"]) - with_store
 
 
+def _frontier_case(sc: Scenario, i: int) -> tuple[Scenario, str]:
+    """Case ``i`` as the frontier sizes it, and its key: the scenario of
+    :func:`twin.studies.sizing.unit_scenario`, so that the case's green ratings (a slider move, the
+    default example's two storage cases) neither recompute nor stop a frontier they do not change."""
+    from twin.studies import sizing
+
+    one = sizing.unit_scenario(case_scenario(sc, i), sizing.SizingParams())
+    return one, key_of(one.to_dict())
+
+
 def frontier(
     sc: Scenario,
     i: int = 0,
@@ -256,8 +266,7 @@ def frontier(
     (:meth:`FrontierRun.superseded`) is asked between points: when it answers True the computation
     raises :class:`Stopped` and nothing is memoised (a later request computes it again).
     """
-    one = case_scenario(sc, i)
-    key = key_of(one.to_dict())
+    one, key = _frontier_case(sc, i)
     if not compute:
         return _FRONTIERS.peek(key)
 
@@ -313,7 +322,7 @@ def frontier_run(sc: Scenario, i: int, page: object) -> FrontierRun:
     not shared by a duplicated tab, :func:`new_session`) shows case ``i``'s frontier now: a run of
     the page for another case or scenario is :meth:`FrontierRun.superseded` from here on, and stops
     at its next point. A run of the same frontier goes on (a second press waits for it)."""
-    key = key_of(case_scenario(sc, i).to_dict())
+    _, key = _frontier_case(sc, i)
     tab = page if isinstance(page, str) else ""
     if tab:
         with _WANTED_LOCK:

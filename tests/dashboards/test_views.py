@@ -504,8 +504,7 @@ def test_frontier_is_computed_on_request_and_drawn_from_the_cache(example):
         coords={"design": ["free_air"], "target": targets},
         attrs={"target_kind": "hourly"},
     )
-    one = data.case_scenario(sc, 0)
-    data._FRONTIERS.get(data.key_of(one.to_dict()), lambda: fake)
+    data._FRONTIERS.get(data._frontier_case(sc, 0)[1], lambda: fake)
     got = data.frontier(sc, 0, compute=False)
     assert got is fake
     fig = figures.pareto_frontier(got)
@@ -1961,7 +1960,7 @@ def test_a_newer_frontier_request_of_the_page_stops_the_older_run(pages, example
     frontier is, is said under it."""
     from twin.studies import sizing
 
-    sc, _, _ = example
+    sc = dataclasses.replace(example[0], sweep=(("facility.utilisation", (0.7, 0.6)),))  # two frontiers
     d, tab, page = sc.to_dict(), data.new_session(), data.new_session()
     wanted: list[bool] = []
 
@@ -1998,7 +1997,7 @@ def test_the_frontier_line_counts_only_runs_that_computed(pages, example, monkey
 
     from twin.studies import sizing
 
-    sc, _, _ = example
+    sc = dataclasses.replace(example[0], sweep=(("facility.utilisation", (0.7, 0.6)),))  # two frontiers
     d, page = sc.to_dict(), data.new_session()
     monkeypatch.setattr(data, "_FRONTIERS", data.LRU(4))
     monkeypatch.setattr(sizing, "sizing_inputs", lambda *a, **k: None)
@@ -2012,6 +2011,22 @@ def test_the_frontier_line_counts_only_runs_that_computed(pages, example, monkey
         f"Shown: the frontier of case {label[0]}, computed earlier.",
         f"Shown: run 2 of this page, the frontier of case {label[1]}.",
     ]
+
+
+def test_a_green_rating_neither_recomputes_nor_stops_a_frontier(example):
+    """The frontier sizes the base from 1 MW unit profiles (``sizing.unit_scenario``), so a case's
+    green ratings do not change it, yet it was kept under them: a slider move stopped a frontier
+    being computed and forgot one computed, and the default example's 200 and 400 MWh cases
+    computed the same frontier twice (final review 18 a #1). Its key leaves the ratings out; what
+    the sizing reads (here the utilisation) still tells frontiers apart."""
+    sc, _, _ = example
+    page = data.new_session()
+    run = data.frontier_run(sc, 0, page)
+    moved = dataclasses.replace(sc, pv=dataclasses.replace(sc.pv, capacity_mw=140.0))  # as the PV slider sets it
+    assert [data.frontier_run(x, i, page).key for x, i in ((sc, 1), (moved, 0))] == [run.key] * 2
+    assert not run.superseded()
+    other = dataclasses.replace(sc, sweep=(("facility.utilisation", (0.7, 0.6)),))
+    assert data.frontier_run(other, 1, page).key != run.key and run.superseded()
 
 
 def test_the_frontier_says_why_a_paid_export_leaves_no_cheapest_base(pages, example):

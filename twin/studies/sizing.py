@@ -1210,6 +1210,20 @@ def _tracking(scenario: Any, sp: SizingParams) -> bool:
     return scenario.pv.tracking if sp.pv_type is None else sp.pv_type == "tracking"
 
 
+def unit_scenario(scenario: Any, sp: SizingParams) -> Any:
+    """The scenario :func:`sizing_inputs` runs: 1 MW of PV (none with ``pv_type = "none"``) and 1 MW
+    of wind (none without wind), no storage rating, the plant owned; everything else the scenario's.
+    A sizing depends on the scenario through this alone, so its ratings (the Green page's sliders)
+    do not change a frontier."""
+    pv = dataclasses.replace(
+        scenario.pv, capacity_mw=0.0 if sp.pv_type == "none" else 1.0, tracking=_tracking(scenario, sp)
+    )
+    wind = dataclasses.replace(scenario.wind, capacity_mw=1.0 if sp.wind else 0.0)
+    storage = dataclasses.replace(scenario.storage, power_mw=0.0, energy_mwh=0.0)
+    econ = dataclasses.replace(scenario.economics, green_procurement="owned")
+    return dataclasses.replace(scenario, pv=pv, wind=wind, storage=storage, economics=econ)
+
+
 def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) -> SizingInputs:
     """Run the engine once with 1 MW of PV and 1 MW of wind per design: load, unit profiles, price.
 
@@ -1231,13 +1245,7 @@ def sizing_inputs(scenario: Any, sp: SizingParams, weather: dict | None = None) 
         raise ConfigError(f"twin size sizes one site at a time; the scenario has {len(scenario.sites)}")
     if scenario.sweep:
         raise ConfigError("twin size takes one facility; remove the scenario's [sweep] (the optimiser sizes the base)")
-    pv = dataclasses.replace(
-        scenario.pv, capacity_mw=0.0 if sp.pv_type == "none" else 1.0, tracking=_tracking(scenario, sp)
-    )
-    wind = dataclasses.replace(scenario.wind, capacity_mw=1.0 if sp.wind else 0.0)
-    storage = dataclasses.replace(scenario.storage, power_mw=0.0, energy_mwh=0.0)
-    econ = dataclasses.replace(scenario.economics, green_procurement="owned")
-    unit_sc = dataclasses.replace(scenario, pv=pv, wind=wind, storage=storage, economics=econ)
+    unit_sc = unit_scenario(scenario, sp)
     wx = weather if weather is not None else prepare_weather(unit_sc)
     ds = simulate(unit_sc, weather=wx)
     if "case" not in ds.dims:
