@@ -323,7 +323,7 @@ def frontier_run(sc: Scenario, i: int, page: object) -> FrontierRun:
     the page for another case or scenario is :meth:`FrontierRun.superseded` from here on, and stops
     at its next point. A run of the same frontier goes on (a second press waits for it)."""
     _, key = _frontier_case(sc, i)
-    tab = page if isinstance(page, str) else ""
+    tab = page if isinstance(page, str) and _SESSION.fullmatch(page) else ""  # an id new_session() made
     if tab:
         with _WANTED_LOCK:
             _WANTED[tab] = (key, _WANTED.pop(tab, ("", 0))[1])

@@ -103,7 +103,7 @@ def show(d, lang, session, draft=None, shown=None):
     )
     applied = views.scenario_toml(sc, session)
     text = views.draft_of(draft)
-    if text is None and isinstance(shown, str) and shown and shown != applied:
+    if isinstance(shown, str) and shown and shown not in (applied, text):
         return dash.no_update, table, dash.no_update  # an edit whose draft ``typed`` has not answered yet
     if text is None or text == applied:
         text, note = applied, ""

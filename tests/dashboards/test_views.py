@@ -1933,6 +1933,22 @@ def test_an_upload_keeps_an_edit_the_draft_store_has_not_caught_up_with(pages, e
     assert again[2] == pages["scenario"].show(again[0], "en", tab)[0] and again[3] is dash.no_update
 
 
+def test_an_upload_keeps_a_keystroke_typed_after_a_kept_draft(pages, example):
+    """With a draft already kept, a keystroke whose ``typed`` had not answered was lost to an
+    upload: the upload left the editor, but ``show``, drawn on the upload's scenario, read the
+    lagging store's draft and wrote it back over the keystroke (final review 18 c #1)."""
+    sc, _, _ = example
+    d, tab = sc.to_dict(), data.new_session()
+    _, first, kept, _ = _typed(pages, d, "utilisation = 0.6")  # answered: the store holds it
+    second = first.replace("utilisation = 0.6", "utilisation = 0.65")  # not answered yet
+    new, _, editor, _ = pages["scenario"].upload(
+        _data_url(epw_path("yinchuan").read_bytes()), "a.epw", d, "en", tab, kept, second
+    )
+    assert editor is dash.no_update
+    shown, _, _ = pages["scenario"].show(new, "en", tab, kept, second)
+    assert shown is dash.no_update
+
+
 def test_a_drafts_note_names_only_the_changes_its_text_does_not_carry(pages, example):
     """A draft's note went on naming a change of the applied scenario after the draft's text was
     edited to carry it (review 18a #7). It names what Apply would undo: the fields the applied
@@ -2027,6 +2043,7 @@ def test_a_green_rating_neither_recomputes_nor_stops_a_frontier(example):
     assert not run.superseded()
     other = dataclasses.replace(sc, sweep=(("facility.utilisation", (0.7, 0.6)),))
     assert data.frontier_run(other, 1, page).key != run.key and run.superseded()
+    assert data.frontier_run(sc, 0, "x" * 1_000_000).page == ""  # an id new_session() never made: not kept
 
 
 def test_the_frontier_says_why_a_paid_export_leaves_no_cheapest_base(pages, example):
