@@ -307,7 +307,7 @@ _TEXT = {
         "not yet computed: press the button (twin size, 50–90 % hourly green)",
         "尚未计算：请点击按钮（twin size，逐时绿电 50–90 %）",
     ),
-    "run_pareto": ("Compute the frontier (2–13 s measured)", "计算帕累托前沿（实测 2–13 秒）"),
+    "run_pareto": ("Compute the frontier (4–12 s measured)", "计算帕累托前沿（实测 4–12 秒）"),
     "pareto_run": (
         "Shown: run {n} of this page, the frontier of case {case}.",
         "显示：本页第 {n} 次计算，工况 {case} 的前沿。",
