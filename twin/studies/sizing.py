@@ -439,7 +439,8 @@ def sunk_note(sp: SizingParams, e: EconomicsParams) -> str:
     said = ", ".join(f"{rating[p]} ({v / 1e6:,.2f} M CNY/yr)" for p, v in sunk.items())
     return (
         f"sunk: the capital recovery of {said} is left out of every cost (already built and paid for); "
-        "its O&M and the storage's replacements stay in, and a marginal cost does not change"
+        "its O&M and the storage's replacements stay in, and a marginal cost does not change (where a green "
+        "subsidy applies, but for the subsidy the sunk capital would have drawn)"
     )
 
 
@@ -1101,7 +1102,8 @@ class SizingLP:
             green_share=share,
             subsidy_pct=self.subsidy_pct,
         )
-        cost["sunk"] = sum(sunk_cost(self.sp, self.econ).values())
+        # the subsidy is a share of the cost it was paid on, the sunk capital recovery included
+        cost["sunk"] = sum(sunk_cost(self.sp, self.econ).values()) * (1.0 - share * self.subsidy_pct / 100.0)
         cost["total"] -= cost["sunk"]
         return cost
 
@@ -1378,6 +1380,9 @@ def engine_check(
     )
     figures = {k: float(np.asarray(v)[0]) for k, v in figs.items()}
     sunk = sum(sunk_cost(sp, case.economics).values())
+    before = figures["cost_total"] + figures["green_subsidy"]
+    if sunk and before:
+        sunk *= figures["cost_total"] / before  # the subsidy was paid on it too, as on every cost
     if sunk and figures["cost_total"]:
         scale = (figures["cost_total"] - sunk) / figures["cost_total"]
         for k in ("cost_total", "cost_per_compute", "cost_per_mwh_it"):

@@ -1057,6 +1057,16 @@ def test_a_sunk_store_leaves_its_capital_recovery_out_and_the_base_alone():
         assert less.objective == pytest.approx(full.objective - left_out, rel=1e-9)
         assert less.base == pytest.approx(full.base)
     assert "storage 5 MW / 20 MWh" in sizing.sunk_note(sunk, ECON)
+    # with a green subsidy (Karamay's 15 %): it was paid on the sunk capital recovery too, so what
+    # is left out is that recovery less its subsidy (final review 18 b #1: the whole was taken off)
+    paid = {
+        sp.sunk: SizingLP(prof, "hourly", sp, IDEAL, ECON, subsidy_pct=15.0).solve(Target("hourly", 0.7))
+        for sp in (built, sunk)
+    }
+    share = 1.0 - float(np.sum(paid["storage"].hourly["imp"])) / float(np.sum(prof.load))
+    assert paid[""].cost["total"] - paid["storage"].cost["total"] == pytest.approx(
+        left_out * (1.0 - share * 0.15), rel=1e-9
+    )
     with pytest.raises(ConfigError, match=r"size.sunk = 'storage' names no storage already built"):
         SizingParams(sunk="storage")
     with pytest.raises(ConfigError, match=r"size.sunk = 'solar' is not allowed; allowed pv, wind, storage"):
