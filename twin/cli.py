@@ -1256,7 +1256,7 @@ _SIZE_APPLIES: dict[str, tuple[str, Any, str, frozenset[str]]] = {
     "storage_link": (
         "--storage-link",
         None,
-        "representative days (--rep-days above 0); the full year carries one storage state through it",
+        "representative days (--rep-days 1 … 364); the full year carries one storage state through it",
         frozenset({"representative"}),
     ),
 }
@@ -1275,7 +1275,7 @@ def _refuse_ignored_size_options(args: argparse.Namespace, target: Any, sc: Any)
 
     exports = (args.export_credit and target.kind == "annual") or export_price(sc.economics) > 0
     run = {target.kind, "pareto" if args.pareto else "one"} | ({"exports"} if exports else set())
-    run |= {"representative"} if args.rep_days > 0 else set()
+    run |= {"representative"} if 0 < args.rep_days < 365 else set()  # 365 days and more: the full year
     for dest, (option, default, applies_to, runs) in _SIZE_APPLIES.items():
         value = getattr(args, dest)
         if value == default or runs & run:
@@ -1290,7 +1290,7 @@ def _refuse_ignored_size_options(args: argparse.Namespace, target: Any, sc: Any)
         elif "exports" in runs:
             this = "no export counts here"
         elif "representative" in runs:
-            this = "--rep-days 0 solves the full year"
+            this = f"--rep-days {args.rep_days} solves the full year"
         else:
             this = f"the target is {args.target}"
         raise ConfigError(f"{shown} applies to {applies_to}; {this}: leave {option} out")
@@ -1328,11 +1328,16 @@ def _fixed_rating(args: argparse.Namespace, unit: str) -> tuple[float, float]:
     fixes both at X, and is refused beside the minimum or maximum it sets."""
     from twin.core.fmt import number
     from twin.core.params import ConfigError
+    from twin.studies.sizing import SizingParams
 
     fixed = getattr(args, f"storage_{unit}")
     lo, hi = getattr(args, f"storage_min_{unit}"), getattr(args, f"storage_max_{unit}")
     if fixed is None:
         return lo, hi
+    try:  # its range is the minimum's: said by the option typed
+        SizingParams(**{f"storage_min_{unit}": fixed})
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(f"size.storage_min_{unit}", f"--storage-{unit}")) from None
     for option, value, default in ((f"--storage-min-{unit}", lo, 0.0), (f"--storage-max-{unit}", hi, -1.0)):
         if value != default:
             raise ConfigError(
@@ -2108,11 +2113,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         z.add_argument(f"--{name}", type=_float, default=None, metavar=unit, help="fixed rating: the storage as built")
     z.add_argument(
         "--sunk",
-        nargs="+",
+        action="append",
         choices=["pv", "wind", "storage"],
         metavar="PLANT",
-        help="plant already built and paid for (pv, wind, storage): its minimum rating's capital recovery is "
-        "left out of the cost",
+        help="plant already built and paid for (pv, wind, storage; repeat for more): its minimum rating's capital "
+        "recovery is left out of the cost",
     )
     z.add_argument("--export-credit", action="store_true", help="annual matching counts exported green energy")
     z.add_argument(

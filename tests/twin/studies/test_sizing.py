@@ -14,7 +14,7 @@ from hypothesis import strategies as hs
 
 from dashboards.figures import pareto_frontier
 from twin import Scenario, kpis, simulate
-from twin.cli import main
+from twin.cli import build_parser, main
 from twin.core.fmt import number
 from twin.core.io import write_netcdf
 from twin.core.params import ConfigError
@@ -821,17 +821,28 @@ def test_the_storage_link_applies_to_representative_days_only(link, capsys):
     (--rep-days 0) has one state through it, so the option would be ignored there: it is refused."""
     assert main([*_NO_BASE, "--target", "hourly:0.5", "--storage-link", link]) == 2
     assert "cannot be met" in capsys.readouterr().err  # taken: the run went on to its bounds
-    assert main([*_NO_BASE, "--target", "hourly:0.5", "--storage-link", link, "--rep-days", "0"]) == 2
-    err = capsys.readouterr().err
-    assert err == (
-        f"twin: error: --storage-link {link} applies to representative days (--rep-days above 0); the full year "
-        "carries one storage state through it; --rep-days 0 solves the full year: leave --storage-link out\n"
-    )
+    for days in ("0", "365"):  # 365 days cluster the year into itself: the full year (final review 18 b #6)
+        assert main([*_NO_BASE, "--target", "hourly:0.5", "--storage-link", link, "--rep-days", days]) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            f"twin: error: --storage-link {link} applies to representative days (--rep-days 1 … 364); the full "
+            f"year carries one storage state through it; --rep-days {days} solves the full year: leave "
+            "--storage-link out\n"
+        )
+
+
+def test_a_fixed_storage_rating_out_of_range_is_said_by_its_option(capsys):
+    """``--storage-mw -1`` was said as ``--storage-min-mw (size.storage_min_mw) = -1 …``, an option
+    not typed (final review 18 b #10); ``--sunk`` is repeated, so it takes no positional after it."""
+    assert main([*_NO_BASE, "--target", "hourly:0.5", "--storage-mw", "-1", "--storage-mwh", "2"]) == 2
+    assert capsys.readouterr().err == "twin: error: --storage-mw = -1 is out of range; allowed 0 … 100,000 MW\n"
+    args = build_parser().parse_args(["size", "--sunk", "storage", "--sunk", "pv", "s.toml", "--target", "hourly:0.5"])
+    assert args.sunk == ["storage", "pv"] and str(args.scenario) == "s.toml"
 
 
 def test_every_size_option_applies_to_every_run_or_is_in_the_table():
     """One table says which run each option applies to (cli._SIZE_APPLIES); a new option is placed."""
-    from twin.cli import _SIZE_APPLIES, _subparsers_of, build_parser
+    from twin.cli import _SIZE_APPLIES, _subparsers_of
 
     every_run = {
         "--site", "--cooling", "--designs", "--target", "--pareto", "--pv", "--no-wind", "--pv-max-mw",
