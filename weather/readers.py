@@ -13,6 +13,7 @@ any of them (the format given or detected). Readers parse, check and name; the r
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import os
@@ -385,7 +386,7 @@ def read_tmy3(
         lines = station_text(p.read_bytes()).splitlines()
     except OSError as exc:
         raise WeatherError(f"{source}: cannot read ({exc.strerror})") from None
-    head = lines[0].split(",") if lines else []
+    head = next(csv.reader([lines[0]])) if lines else []  # the station name is quoted: it may hold a comma
     if len(head) < 7 or len(lines) < 2 or not lines[1].startswith("Date (MM/DD/YYYY)"):
         raise WeatherError(
             f"{source}: not a TMY3 file (line 1: station metadata with 7 fields; line 2 starting 'Date (MM/DD/YYYY)')"

@@ -2464,6 +2464,15 @@ def rel18_cases() -> list[Case]:
             setup=_station_named("Xifeng, Gansu", "utf-8"),
         ),
         Case(
+            "readers/tmy3-comma-in-the-quoted-station-name-is-read",  # said "TZ = 'GS' is not a number"
+            ["weather", "--file", "t.csv"],
+            expect="ok",
+            setup=_lines_file(
+                "t.csv", lambda: [tmy3_text()[0].replace('"TEST STATION"', '"XIFENG, GANSU"'), *tmy3_text()[1:]]
+            ),
+            check=_stdout_has("8760 h", "lat 35.73, lon 107.63"),
+        ),
+        Case(
             "files/file-size-limit-on-a-sweep-keeps-its-blocks-and-says-so",
             [*SWEEP81, "-o", "s.nc", "--force"],
             names=("s.nc", "too large", "finished blocks are kept in s.nc.checkpoint", "run the same command"),
