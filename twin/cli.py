@@ -1842,8 +1842,8 @@ def _weather_args(p: argparse.ArgumentParser) -> None:
 
 def _whole(text: str) -> int:
     """A whole number as typed on the command line: ``1000``, or a whole value in any spelling of a
-    number (``1e3``, ``1000.0``), as a ``--set`` value or a scenario file reads it; ``ValueError``
-    for any other text (``1.5``, ``inf``, ``abc``)."""
+    number (``1e3``, ``1000.0``); ``ValueError`` for any other text (``1.5``, ``inf``, ``abc``).
+    (A ``--set`` of an integer field reads only integer text: ``--set weather.seed=1e3`` is refused.)"""
     import math
 
     from twin.core.fmt import read_float

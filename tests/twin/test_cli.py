@@ -1602,8 +1602,8 @@ def test_seeds_name_their_whole_range_alike(command, seeds, said, capsys):
     assert exit_.value.code == 2 and said in capsys.readouterr().err
 
 
-def test_a_whole_number_in_e_notation_is_read_as_the_set_option_reads_it():
-    """``--seeds 1e3`` was "not a whole number" while ``--set …=1e9`` reads 1e9: a whole value is
-    read in any spelling of a number."""
+def test_a_whole_number_option_reads_a_whole_value_in_any_spelling():
+    """``--seeds 1e3`` was "not a whole number" while ``--set …=1e9`` reads 1e9 for a float field: a
+    whole-number option reads a whole value in any spelling of a number."""
     parse = cli._int_in(1, 1000)
     assert parse("1e3") == 1000 and type(parse("1e3")) is int and parse("20.0") == 20 and parse("7") == 7

@@ -258,11 +258,18 @@ def committed_together() -> Iterator[None]:
             yield
         finally:
             _HELD.reset(token)
-        for tmp, dest, force in held:
+        for n, (tmp, dest, force) in enumerate(held):
             try:
                 _commit(tmp, dest, force)
             except OSError as exc:
-                raise _not_written(dest, exc) from None
+                if not n:
+                    raise _not_written(dest, exc) from None
+                done = ", ".join(str(d) for _, d, _ in held[:n])  # in place: not "nothing was written"
+                reason = exc.strerror or str(exc).splitlines()[0]
+                raise OutputError(
+                    f"{dest}: cannot write ({reason}); it is unchanged, but {done} "
+                    f"{'was' if n == 1 else 'were'} already written"
+                ) from None
     finally:
         for tmp, _, _ in held:
             tmp.unlink(missing_ok=True)

@@ -152,3 +152,28 @@ def test_warm_run_writing_its_file_imports_neither_pandas_nor_xarray(tmp_path):
     assert _imports_after(run, env, ("pandas", "xarray")) == set()
     assert out.is_file()
     assert xr.load_dataset(out).attrs["scenario"]
+
+
+def test_outputs_committed_together_say_which_are_in_place_when_a_later_commit_fails(tmp_path, monkeypatch):
+    """A commit after an earlier one failed (a rename refused): the message said "nothing was
+    written, an existing file is unchanged" though the first output was already replaced (final
+    review 18 d #9). It names the outputs already in place."""
+    from twin.core import io as tio
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    real = tio._commit
+
+    def commit(tmp, dest, force):
+        if dest == b:
+            raise OSError(28, "No space left on device")
+        real(tmp, dest, force)
+
+    monkeypatch.setattr(tio, "_commit", commit)
+    with pytest.raises(tio.OutputError) as err, tio.committed_together():
+        tio.atomic_write(a, lambda p: p.write_text("A"))
+        tio.atomic_write(b, lambda p: p.write_text("B"))
+    assert (
+        str(err.value) == f"{b}: cannot write (No space left on device); it is unchanged, but {a} was already written"
+    )
+    assert a.read_text() == "A" and not b.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # no temporary file left
