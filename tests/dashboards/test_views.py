@@ -268,7 +268,7 @@ def test_every_number_a_page_shows_is_the_project_formatters(example):
 OWN_FORMAT = "# own number format: "
 """The marker on a line of dashboards/ that writes a number with a format of its own, followed by why."""
 
-_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?#?0?\d*([,_])?(\.\d+)?([eEfFgGn%])?")
+_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?#?0?\d*([,_])?(\.\d+)?([bcdeEfFgGnoxX%])?")
 _FIELD = re.compile(r"\{[\w.\[\]]*(?:![rsa])?:((?:[^{}]|\{[\w.\[\]]*\})*)\}")
 _PRINTF = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[diouxXeEfFgGcrsa%]")
 
@@ -327,6 +327,8 @@ def test_no_page_formats_a_number_with_its_own_spec():
 @pytest.mark.parametrize(
     "line",
     [
+        'f"{n:,d}"',
+        'f"{n:_x}"',
         'f"{v:g}"',
         'f"{v:,}"',
         'f"{v:.3}"',
