@@ -745,7 +745,7 @@ def _skew_step(parameter: np.ndarray, target: np.ndarray, daily: np.ndarray, mon
     alternations), and the parameter stays within ±:data:`SKEW_BOUND`.
     """
     gap = target - neighbour_skew(daily, month)
-    return np.clip(parameter + (np.roll(gap, 1) + gap + np.roll(gap, -1)) / 3.0, -SKEW_BOUND, SKEW_BOUND)
+    return np.clip(parameter + _with_neighbours(gap) / 3.0, -SKEW_BOUND, SKEW_BOUND)
 
 
 def _spread_gain(
@@ -960,7 +960,7 @@ def dew_dip_slope(t_db: np.ndarray, t_dp: np.ndarray, month: np.ndarray) -> np.n
     dip = d[np.arange(d.shape[0]), t.argmax(axis=1)] - mean
     z = _about_month_mean(mean, month) / np.maximum(monthly_sd(mean, month), 1e-6)[month]
     sums = [np.bincount(month, weights=w, minlength=12) for w in (np.ones_like(z), z, dip, z * z, z * dip)]
-    n, sz, sd, szz, szd = ((np.roll(x, 1) + x + np.roll(x, -1)) for x in sums)  # the month and its neighbours
+    n, sz, sd, szz, szd = (_with_neighbours(x) for x in sums)
     return (szd - sz * sd / n) / (szz - sz * sz / n)
 
 
@@ -1395,8 +1395,7 @@ def range_dew_pcorr(day_range: np.ndarray, dew: np.ndarray, t_mean: np.ndarray, 
     dev = [_about_month_mean(np.asarray(v, dtype=float), month) for v in (day_range, dew, t_mean)]
 
     def around(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        s = np.bincount(month, weights=a * b, minlength=12)
-        return np.roll(s, 1) + s + np.roll(s, -1)
+        return _with_neighbours(np.bincount(month, weights=a * b, minlength=12))
 
     var = [around(d, d) for d in dev]
 
@@ -1405,6 +1404,13 @@ def range_dew_pcorr(day_range: np.ndarray, dew: np.ndarray, t_mean: np.ndarray, 
 
     r_rd, r_rt, r_dt = corr(0, 1), corr(0, 2), corr(1, 2)
     return (r_rd - r_rt * r_dt) / np.sqrt(np.maximum((1.0 - r_rt**2) * (1.0 - r_dt**2), 1e-12))
+
+
+def _with_neighbours(x: np.ndarray) -> np.ndarray:
+    """Each month's value summed with its two neighbours' (cyclic: December beside January), for
+    twelve monthly sums: the statistics over a month and its neighbours, and the fitting steps
+    averaged the same way."""
+    return np.roll(x, 1) + x + np.roll(x, -1)
 
 
 def _about_month_mean(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -1430,9 +1436,7 @@ def neighbour_skew(daily: np.ndarray, month: np.ndarray) -> np.ndarray:
         standardised deviations of months ``m − 1, m, m + 1`` (cyclic), per month ``m``.
     """
     z = _about_month_mean(daily, month) / np.maximum(monthly_sd(daily, month), 1e-12)[month]
-    s0, s1, s2, s3 = (
-        sum(np.roll(np.bincount(month, weights=z**k, minlength=12), shift) for shift in (1, 0, -1)) for k in range(4)
-    )
+    s0, s1, s2, s3 = (_with_neighbours(np.bincount(month, weights=z**k, minlength=12)) for k in range(4))
     mean = s1 / s0
     m2 = s2 / s0 - mean**2
     m3 = s3 / s0 - 3.0 * mean * s2 / s0 + 2.0 * mean**3
@@ -1941,7 +1945,7 @@ def typical_year(
             gap_slope = np.asarray(var.t_dew_dip_slope, dtype=float) - dew_dip_slope(t_db, td, mon_d)
             # Each month's slope is over its neighbours' days too: the step is the gap averaged
             # the same way (a step by each month's own gap grows month-to-month alternations).
-            step = (np.roll(gap_slope, 1) + gap_slope + np.roll(gap_slope, -1)) / 3.0
+            step = _with_neighbours(gap_slope) / 3.0
             beta = np.clip(beta + step, -DIP_SLOPE_MAX, DIP_SLOPE_MAX)
         if rh_min is None:
             continue
