@@ -1509,7 +1509,7 @@ def cmd_size(args: argparse.Namespace) -> int:
                 f"--clean-share {number(args.clean_share, grouped=False)}"
             )
     if args.output:
-        write_netcdf(sizing.results_dataset(results), args.output, force=args.force)
+        write_netcdf(sizing.results_dataset(results, inp, sp), args.output, force=args.force)
         print(f"wrote {args.output}")
     return 0
 

@@ -1831,14 +1831,27 @@ def _label(ds: xr.Dataset, table: dict[str, tuple[str, str]]) -> xr.Dataset:
     return ds
 
 
-def results_dataset(results: list[SizingResult]) -> xr.Dataset:
-    """The sized bases of several designs as a Dataset (dimension ``design``)."""
+def _choices_attrs(prof: Profiles, kind: str, sp: SizingParams) -> dict[str, str]:
+    """What a file's costs and measures rest on besides its target: the bounds, the plant left out
+    as sunk (its costs are without that capital recovery) and, for a ``cfe`` target, how the grid
+    was credited."""
+    out = {"bounds": _describe_bounds(sp), "sunk": sp.sunk or "none"}
+    return {**out, "grid_credit": clean_credit(prof, sp)} if kind == "cfe" else out
+
+
+def results_dataset(
+    results: list[SizingResult], inp: SizingInputs | None = None, sp: SizingParams | None = None
+) -> xr.Dataset:
+    """The sized bases of several designs as a Dataset (dimension ``design``); with ``inp`` and
+    ``sp``, the choices they rest on as attributes (:func:`_choices_attrs`)."""
     vals = [_result_values(r) for r in results]
     ds = xr.Dataset(
         {k: ("design", [v[k] for v in vals]) for k in _RESULT_VARS},
         coords={"design": [r.design for r in results]},
     )
     ds.attrs.update(target=str(results[0].target), target_kind=results[0].target.kind)
+    if inp is not None and sp is not None:
+        ds.attrs.update(_choices_attrs(inp.profiles[0], results[0].target.kind, sp))
     return _label(ds, _RESULT_VARS)
 
 
@@ -1951,6 +1964,7 @@ def pareto(
         representative_days=sp.representative_days,
         storage_link=sp.storage_link,
         time_limit_s=float(sp.time_limit_s),
+        **_choices_attrs(inp.profiles[0], kind, sp),
     )
     ds = _label(ds, table)
     ds["outcome"].attrs.update(flag_values=np.arange(len(OUTCOMES), dtype=np.int8), flag_meanings=" ".join(OUTCOMES))

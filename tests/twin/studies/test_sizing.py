@@ -439,6 +439,20 @@ def test_a_frontier_stops_between_points_when_its_caller_says_so(short_year, mon
     assert not isinstance(stopped.value, ConfigError)  # not the user's error: nothing was wrong with the input
 
 
+def test_a_frontier_file_says_its_bounds_what_was_sunk_and_how_the_grid_was_credited(short_year, tmp_path):
+    """An ``-o`` file's costs left a sunk store's capital recovery out without a word, and did not
+    say its bounds nor how a cfe target credited the grid (final review 18 b #5)."""
+    sc, wx = short_year
+    sp = SizingParams(representative_days=6, storage_min_mw=1, storage_min_mwh=2, sunk="storage")
+    object.__setattr__(sp, "time_limit_s", 1e-9)  # HiGHS stops at once: the attributes are what is tested
+    inp = sizing_inputs(sc, sp, weather=wx)
+    write_netcdf(pareto(inp, "cfe", np.array([0.5]), sp), tmp_path / "f.nc")
+    with xr.open_dataset(tmp_path / "f.nc") as back:
+        assert back.attrs["sunk"] == "storage"
+        assert back.attrs["bounds"] == sizing._describe_bounds(sp) and "storage ≥ 1 MW" in back.attrs["bounds"]
+        assert back.attrs["grid_credit"] == sizing.clean_credit(inp.profiles[0], sp)
+
+
 def test_a_frontier_point_stopped_by_the_time_limit_is_not_called_infeasible(short_year, tmp_path):
     """A point whose solve stopped on HiGHS's time limit before it found a base was labelled
     "infeasible", as is a target no base within the bounds meets: it says the time limit was
