@@ -494,7 +494,9 @@ def _forkserver_deaf_to_sigint() -> None:
     The fork server keeps the disposition it was started with and gives it to each process it
     forks (``multiprocessing.forkserver``: ``SIG_IGN`` inherited across exec is what it
     restores), whatever this process's handler is when the workers start. A fork server this
-    process already runs is used as it is. The main thread only; the previous handler is restored.
+    process already runs is used as it is: one started elsewhere with SIGINT acting (from another
+    thread, or by the caller's own code) gives workers that act on a Ctrl-C again. The main thread
+    only; the previous handler is restored.
     """
     import signal
     import threading
