@@ -263,12 +263,18 @@ def frontier(
     full year). It takes seconds to tens of seconds, so the page asks for it; ``compute=False``
     returns the memoised frontier or None. ``started`` is called when this call computes it (not
     when it is memoised, nor when another call computing it is waited for). ``should_stop``
-    (:meth:`FrontierRun.superseded`) is asked between points: when it answers True the computation
-    raises :class:`Stopped` and nothing is memoised (a later request computes it again).
+    (:meth:`FrontierRun.superseded`) is asked between points: when it answers True and no other
+    request waits for the same frontier, the computation raises :class:`Stopped` and nothing is
+    memoised (a later request computes it again); while another waits it goes on for that one.
     """
     one, key = _frontier_case(sc, i)
     if not compute:
         return _FRONTIERS.peek(key)
+
+    def stop() -> bool:
+        with _ASKING_LOCK:
+            alone = _ASKING.get(key, 0) <= 1
+        return alone and should_stop is not None and should_stop()
 
     def make() -> xr.Dataset:
         from twin.studies import sizing
@@ -278,9 +284,23 @@ def frontier(
         sp = sizing.SizingParams()
         with np.errstate(all="ignore"):
             inp = sizing.sizing_inputs(one, sp, weather=_weather_of(one))
-            return sizing.pareto(inp, "hourly", np.asarray(FRONTIER_TARGETS), sp, should_stop)
+            return sizing.pareto(inp, "hourly", np.asarray(FRONTIER_TARGETS), sp, stop)
 
-    return _FRONTIERS.get(key, make)
+    with _ASKING_LOCK:
+        _ASKING[key] = _ASKING.get(key, 0) + 1
+    try:
+        return _FRONTIERS.get(key, make)
+    finally:
+        with _ASKING_LOCK:
+            _ASKING[key] -= 1
+            if not _ASKING[key]:
+                del _ASKING[key]
+
+
+_ASKING: dict[str, int] = {}
+"""A frontier's key → how many requests compute it or wait for it now: a run stops for its page
+only while no other request waits for it (another page load or user pressed for the same frontier)."""
+_ASKING_LOCK = threading.Lock()
 
 
 _WANTED: OrderedDict[str, tuple[str, int]] = OrderedDict()

@@ -2048,6 +2048,44 @@ def test_a_green_rating_neither_recomputes_nor_stops_a_frontier(example):
     assert data.frontier_run(sc, 0, "x" * 1_000_000).page == ""  # an id new_session() never made: not kept
 
 
+def test_a_frontier_another_request_waits_for_goes_on_when_its_page_wants_another(example, monkeypatch):
+    """A run stopped for its page threw away a frontier another request (another tab or user)
+    was waiting for: the waiter computed it again from the start, and a third request alongside
+    (final review 18 c #2). While another request waits for it, the run goes on."""
+    import time
+
+    import xarray as xr
+
+    from twin.studies import sizing
+
+    sc = dataclasses.replace(example[0], sweep=(("facility.utilisation", (0.7, 0.6)),))  # two frontiers
+    key, page = data._frontier_case(sc, 0)[1], data.new_session()
+    waiter: dict[str, object] = {}
+    calls: list[bool] = []
+
+    def pareto(inp, kind, values, sp, should_stop):
+        if not calls:
+            t = threading.Thread(target=lambda: waiter.setdefault("ds", data.frontier(sc, 0)))
+            t.start()
+            waiter["thread"] = t
+            for _ in range(1000):  # until the second request waits (bounded: 10 s)
+                if data._ASKING.get(key, 0) == 2:
+                    break
+                time.sleep(0.01)
+            data.frontier_run(sc, 1, page)  # the page now wants case 2's frontier
+        calls.append(should_stop())
+        return xr.Dataset({"cost": 1.0})
+
+    monkeypatch.setattr(data, "_FRONTIERS", data.LRU(4))
+    monkeypatch.setattr(sizing, "sizing_inputs", lambda *a, **k: None)
+    monkeypatch.setattr(sizing, "pareto", pareto)
+    run = data.frontier_run(sc, 0, page)
+    got = data.frontier(sc, 0, should_stop=run.superseded)
+    waiter["thread"].join(10)
+    assert calls == [False] and run.superseded()  # computed once, not stopped: another waited
+    assert waiter["ds"] is got and key not in data._ASKING
+
+
 def test_the_frontier_says_why_a_paid_export_leaves_no_cheapest_base(pages, example):
     """With an export paid above PV's cost per kWh (Yinchuan, 0.2 CNY/kWh) every point of the
     frontier said "infeasible" though the applied base already reached 82.8 %: the frontier says
