@@ -1098,6 +1098,44 @@ def test_a_sunk_store_leaves_its_capital_recovery_out_and_the_base_alone():
         SizingParams(sunk="solar")
 
 
+def test_twin_size_sunk_with_the_engine_check_leaves_out_the_recovery_less_its_subsidy(capsys):
+    """``twin size --sunk storage`` at Karamay (green subsidy 15 % in its tariff table; the CLI takes
+    no subsidy of its own), checked by the engine on the full year. Run with and without ``--sunk``
+    on the same built store (the base does not change: the recovery is a constant), the printed
+    costs differ by the printed recovery × (1 − printed hourly share × 15 / 100): the subsidy was
+    paid on the sunk capital too (:func:`twin.studies.sizing.engine_check`); all figures as printed
+    (M CNY to 0.01, the share to 0.1 %)."""
+    import re
+
+    import sites
+
+    pct = sites.load("karamay").tariff.green_subsidy_pct
+    assert pct == 15.0
+    argv = ["size", "--site", "karamay", "--target", "hourly:0.5", "--storage-mw", "100", "--storage-mwh", "200"]
+    printed = {}
+    for sunk in ([], ["--sunk", "storage"]):
+        assert main([*argv, "--rep-days", "4", "--markdown", *sunk]) == 0
+        out = capsys.readouterr().out
+        row = next(line for line in out.splitlines() if line.startswith("| free_air"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        printed[bool(sunk)] = {
+            "base": cells[2:6],
+            "share": float(cells[6].rstrip(" %")) / 100.0,
+            "cost": float(cells[8].replace(",", "")),
+            "per_mwh_it": float(cells[10].replace(",", "")),
+            "note": out,
+        }
+    full, less = printed[False], printed[True]
+    assert less["base"] == full["base"] and less["share"] == full["share"]
+    recovery = float(re.search(r"storage 100 MW / 200 MWh \(([\d.,]+) M CNY/yr\)", less["note"]).group(1))
+    left_out = recovery * (1.0 - less["share"] * pct / 100.0)
+    # printed to 0.01 M CNY (two costs, the recovery) and 0.1 % (the share): 0.016 M CNY at most
+    assert full["cost"] - less["cost"] == pytest.approx(left_out, abs=0.016)
+    assert abs(full["cost"] - less["cost"] - recovery) > 0.5  # the whole recovery is not what is left out
+    assert less["per_mwh_it"] == pytest.approx(full["per_mwh_it"] * less["cost"] / full["cost"], abs=1.0)
+    assert "sunk: the capital recovery of storage 100 MW / 200 MWh" not in full["note"]
+
+
 def test_a_paid_export_dearer_than_the_plant_is_said_before_the_solver():
     """An export paid more per kWh than PV's levelised cost makes more PV always cheaper: HiGHS
     stopped "Unbounded" and every target said "no base found" (the dashboard's frontier:
