@@ -398,6 +398,49 @@ def test_chained_days_keep_every_calendar_hour_within_the_storage(sigma, target,
         assert r.objective == pytest.approx(full.objective, rel=1e-6)
 
 
+@pytest.mark.parametrize("sigma", [3e-5, 1e-3, 1e-2])
+def test_chained_days_floor_a_mid_day_minimum_by_a_whole_day_of_self_discharge(sigma):
+    """A state of charge lowest mid-day, so that ``soc_inter ≥ 0`` does not bound it (as it does a
+    day's end, the next day's start): dark hours 0–19 at 1 MW, PV in hours 20–23; one
+    representative day chained through five calendar days; a lossless store that loses σ per hour,
+    100 % green.
+
+    By hand, with ``k = 1 − σ`` and ``S_n = (1 − kⁿ)/(1 − k)``: from 0, the day's intra-day state
+    falls to ``y_19 = −S_20`` (its minimum), so the floor ``k^24 X + y_19 ≥ 0`` (SizingLP's Notes,
+    Kotzur et al. eq. 14: the least self-discharge factor of the day) sets the day-start energy
+    ``X = S_20 / k^24``; charging refills ``y_23 = (1 − k^24) X`` (each day alike), and the day's
+    ceiling ``k X + y_23 ≤ E`` sets ``E = X (1 + k − k^24)``. The state every calendar hour,
+    ``k^{h+1} X + y_h``, stays ≥ 0 (at hour 19, ``k^20 X − S_20 > 0``). Without ``k^24``
+    (``X + y_min ≥ 0``) or with the factor of an hour before the minimum (``k X + y_min ≥ 0``,
+    the ceiling's), hour 19 goes below the floor; any other factor changes ``E``."""
+    st = dataclasses.replace(IDEAL, self_discharge_per_h=sigma)
+    days = 5
+    n = 24 * days
+    h = np.arange(n) % 24
+    prof = Profiles(
+        load=np.ones(n), pv=np.where(h >= 20, 1.0, 0.0), wind=np.zeros(n), price=np.full(n, 0.4), month=np.zeros(n, int)
+    )
+    lp = SizingLP(
+        prof,
+        "hourly",
+        SizingParams(),
+        st,
+        ECON,
+        days=np.array([0]),
+        weights=np.array([days]),
+        sequence=np.zeros(days, dtype=int),
+    )
+    r = lp.solve(Target("hourly", 1.0))
+    k = 1.0 - sigma
+    s20 = (1.0 - k**20) / (1.0 - k)
+    x = s20 / k**24
+    state = _calendar_state(lp)
+    assert int(np.argmin(state[0])) == 19  # the day's lowest hour: mid-day, not its end
+    assert state.min() >= -1e-9
+    assert state[:, 19] == pytest.approx(k**20 * x - s20, rel=1e-6, abs=1e-9)
+    assert r.base["storage_mwh"] == pytest.approx(x * (1.0 + k - k**24), rel=1e-7)
+
+
 # ------------------------------------------------------------------ frontier, resilience, CLI
 def test_pareto_frontier_dataset_and_figure(short_year):
     sc, wx = short_year
