@@ -316,11 +316,11 @@ def dispatch_lp(
 
         minimise   Σ_t price_t (v_t − d_t + c^n_t) dt + D Σ_m peak_m + ε Σ_t (c^g_t + c^n_t + d_t)
         subject to soc_t = soc_min + keep (soc_{t−1} − soc_min) + η (c^g_t + c^n_t) dt − d_t dt / η
-                   v_t − d_t + c^n_t ≤ peak_m,   peak_m ≥ 0        (t in month m; if D > 0)
                    soc_{−1} = soc_{T−1}                              (cyclic year)
                    soc_min E ≤ soc_t ≤ soc_max E,   c^g_t + c^n_t ≤ P
                    0 ≤ c^g_t ≤ u_t,   0 ≤ d_t ≤ v_t,   0 ≤ c^n_t ≤ P (0 without grid charging)
                    Σ_{t ∈ day} d_t dt ≤ max_cycles_per_day (soc_max − soc_min) E   (if given)
+                   v_t − d_t + c^n_t ≤ peak_m,   peak_m ≥ 0        (t in month m; if D > 0)
 
     with ``η = √round_trip_efficiency``, ``keep = 1 − σ dt``, ``D`` the demand charge
     (CNY/kW/month; one ``peak_m`` per month ``m`` of ``month_starts``, so at the optimum
