@@ -176,7 +176,7 @@ def bench_storage() -> None:
     from twin.supply.storage import StorageParams, dispatch_green_first, dispatch_lp
 
     print("storage (CPU s, median (range)):")
-    ds = prepare_weather(Scenario(sites=("qingyang",), designs=("free_air",)))["qingyang"][0]
+    ds, _, site = prepare_weather(Scenario(sites=("qingyang",), designs=("free_air",)))["qingyang"]
     green = 80_000.0 * pv_profile(ds, PVParams())
     load = np.full(green.size, 30_000.0)
     sizes = np.linspace(1.0, 400.0, 1000)
@@ -187,6 +187,27 @@ def bench_storage() -> None:
     )
     lp = StorageParams(power_mw=50.0, energy_mwh=100.0)
     row("one LP year (HiGHS, 8760 h)", stats(runs(lambda: dispatch_lp(green, load, lp), 3)))
+    # The site's time-of-use price and grid charging, without and with its monthly demand charge.
+    from twin.engine.metrics import calendar_starts
+    from twin.money.economics import EconomicsParams, hourly_price
+    from twin.supply.green import site_tariff
+    from weather.dataset import hour_of_day
+
+    tariff = site_tariff(site)
+    price = hourly_price(hour_of_day(ds.time), EconomicsParams(), tariff)
+    kw = {"price": price, "grid_charging": True, "month_starts": calendar_starts(ds.time, "month")}
+    t = interleaved(
+        {
+            "energy only": lambda: dispatch_lp(green, load, lp, **kw),
+            "demand": lambda: dispatch_lp(green, load, lp, demand_charge=tariff.demand_charge_cny_per_kw_month, **kw),
+        },
+        5,
+    )
+    row("one LP year, time of use, grid charging, energy only (interleaved)", stats(t["energy only"]))
+    row(
+        f"same with the demand charge ({tariff.demand_charge_cny_per_kw_month:g} CNY/kW/month, 12 peaks)",
+        stats(t["demand"]),
+    )
 
 
 def bench_sizing() -> None:

@@ -73,7 +73,8 @@ def test_the_hourly_green_share_counts_no_grid_charged_discharge():
     sc = data.default_scenario()
     sc = dataclasses.replace(sc, dispatch=dataclasses.replace(sc.dispatch, strategy="lp", grid_charging=True))
     ds, k = data.run_case(sc, 0)
-    assert float(ds["p_grid_charge"].sum()) > 0.1 * float(ds["p_charge"].sum())  # the case this is about
+    # the case this is about (7.5 % of the charge since the LP sees the demand charge; 11 % before)
+    assert float(ds["p_grid_charge"].sum()) > 0.05 * float(ds["p_charge"].sum())
     load = ds["p_facility"].values
     share = figures.hourly_green_share(ds)
     assert (share * load).sum() / load.sum() == pytest.approx(float(k["green_share_hourly"]), rel=1e-9)

@@ -359,6 +359,11 @@ def green_power(
         return np.asarray(share, dtype=float)[month_of_year(time) if month is None else month]
 
     clean = of.rows(clean_row, nt, "site")
+
+    def from_site(name: str) -> np.ndarray:
+        return of.each(lambda e, k: e.resolved(name, site_objs[k]), "economics", "site")
+
+    demand = from_site("demand_charge_cny_per_kw_month")
     sto_mwh = of.field("storage", "energy_mwh")
     if green is zeros and not np.any(sto_mwh > 0):
         # Nothing to dispatch: every kWh comes from the grid.
@@ -372,8 +377,19 @@ def green_power(
         )
         d["grid_charge"] = zeros
     else:
+        # The LP minimises the bill the engine books: energy and each calendar month's peak import.
+        months = month_of_year(time) if month is None else np.asarray(month)
+        starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
         parts = [
-            dispatch_lp(green[i], load_kw[i], s, price=price[i], grid_charging=dispatch.grid_charging)
+            dispatch_lp(
+                green[i],
+                load_kw[i],
+                s,
+                price=price[i],
+                grid_charging=dispatch.grid_charging,
+                demand_charge=float(demand[i]),
+                month_starts=starts,
+            )
             for i, s in enumerate(stores)
         ]
         d = {
@@ -417,9 +433,6 @@ def green_power(
         "economics",
     )
 
-    def from_site(name: str) -> np.ndarray:
-        return of.each(lambda e, k: e.resolved(name, site_objs[k]), "economics", "site")
-
     per_case = {
         "capex": capex,
         "capex_annual": capex * (crf + opex) + replace,
@@ -430,7 +443,7 @@ def green_power(
         "ppa_price": np.where(owned, 0.0, of.field("economics", "ppa_cny_per_kwh")),
         "export_contract": of.field("economics", "export_contract"),
         "export_price": of.field("economics", "export_cny_per_kwh"),
-        "demand_charge": from_site("demand_charge_cny_per_kw_month"),
+        "demand_charge": demand,
         "green_subsidy_pct": from_site("green_subsidy_pct"),
         "grid_co2": of.each(lambda k: site_objs[k].grid.co2_kg_per_kwh, "site"),
         "other_spend": of.field("economics", "other_spend_cny_per_year"),

@@ -34,6 +34,7 @@ import numpy as np
 
 from twin.core.fmt import number
 from twin.core.params import ConfigError, Params, param
+from twin.money.economics import demand_cost
 from twin.supply.kernels import green_first
 
 __all__ = [
@@ -271,10 +272,13 @@ def dispatch_lp(
     price: np.ndarray | None = None,
     grid_charging: bool = False,
     dt_h: float = 1.0,
+    demand_charge: float = 0.0,
+    month_starts: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Perfect-foresight dispatch of one case as a linear programme (HiGHS via scipy).
 
-    Minimises the cost of the grid import (price 1 → minimum import) plus a tiny penalty on
+    Minimises the bill the engine books for the grid import: its energy cost (price 1 → minimum
+    import) plus the demand charge on each month's peak import, plus a tiny penalty on
     throughput that removes simultaneous charge and discharge from the optimum.
 
     Parameters
@@ -289,12 +293,19 @@ def dispatch_lp(
         Whether the battery may charge from the grid (arbitrage).
     dt_h : float
         Time step, h.
+    demand_charge : float
+        CNY per kW of each month's peak grid import (the site's demand charge, CNY/kW/month,
+        as :func:`twin.money.economics.demand_cost` books it); 0: no peak term.
+    month_starts : numpy.ndarray, optional
+        Index of the first step of each month (the months of the demand charge, the first 0);
+        default one month, the whole series.
 
     Returns
     -------
     dict of (time,) arrays
         As :func:`dispatch_green_first` (``grid_charge`` too; ``deficit`` is 0), plus
-        ``objective``, ``Σ price · grid_import · dt`` plus the throughput penalty.
+        ``objective`` (CNY), ``Σ price · grid_import · dt + demand_charge · Σ_m max_{t ∈ m}
+        grid_import_t`` plus the throughput penalty.
 
     Notes
     -----
@@ -303,16 +314,23 @@ def dispatch_lp(
     direct_t`` (one of them 0). Variables per hour: ``c^g_t`` charge from the green surplus,
     ``c^n_t`` charge from the grid, ``d_t`` discharge (kW) and ``soc_t`` (kWh)::
 
-        minimise   Σ_t price_t (v_t − d_t + c^n_t) dt + ε Σ_t (c^g_t + c^n_t + d_t)
+        minimise   Σ_t price_t (v_t − d_t + c^n_t) dt + D Σ_m peak_m + ε Σ_t (c^g_t + c^n_t + d_t)
         subject to soc_t = soc_min + keep (soc_{t−1} − soc_min) + η (c^g_t + c^n_t) dt − d_t dt / η
                    soc_{−1} = soc_{T−1}                              (cyclic year)
                    soc_min E ≤ soc_t ≤ soc_max E,   c^g_t + c^n_t ≤ P
                    0 ≤ c^g_t ≤ u_t,   0 ≤ d_t ≤ v_t,   0 ≤ c^n_t ≤ P (0 without grid charging)
                    Σ_{t ∈ day} d_t dt ≤ max_cycles_per_day (soc_max − soc_min) E   (if given)
+                   v_t − d_t + c^n_t ≤ peak_m,   peak_m ≥ 0        (t in month m; if D > 0)
 
-    with ``η = √round_trip_efficiency``, ``keep = 1 − σ dt`` and ``ε = 10⁻⁶ max price``; with no
-    positive price (a tariff of 0) ``price`` is replaced by 1 in the objective (the import is
-    minimised: otherwise every dispatch costs 0 and the solver may leave the store idle). The
+    with ``η = √round_trip_efficiency``, ``keep = 1 − σ dt``, ``D`` the demand charge
+    (CNY/kW/month; one ``peak_m`` per month ``m`` of ``month_starts``, so at the optimum
+    ``peak_m = max_{t ∈ m} grid_import_t`` and ``D Σ_m peak_m`` is the demand charge the engine
+    books) and ``ε = 10⁻⁶ max price``; with no positive price (a tariff of 0) ``price`` is
+    replaced by 1 in the objective (the import is minimised: otherwise every dispatch costs 0
+    and the solver may leave the store idle). The optimum never bills more (energy + demand)
+    than a dispatch the LP could also choose, up to ``ε`` × throughput: grid charging cannot
+    raise the bill through the peak above the same LP without grid charging, nor above
+    green-first (feasible here whenever its year closes without deficit). The
     flows follow: ``grid_import = v − d + c^n`` (so ``grid_import ≥ grid_charge``: grid power
     into the store comes from the grid), ``surplus = u − c^g``, ``charge = c^g + c^n``. The
     store neither exports nor charges from the grid while it curtails green power unless it
@@ -335,7 +353,9 @@ def dispatch_lp(
     keep = 1.0 - p.self_discharge_per_h * dt_h
     names = ("cg", "cn", "d", "soc")
     k = {nm: i * nt for i, nm in enumerate(names)}
-    nv = len(names) * nt
+    starts = np.zeros(1, dtype=np.intp) if month_starts is None else np.asarray(month_starts, dtype=np.intp)
+    npeak = starts.size if demand_charge > 0.0 else 0
+    nv = len(names) * nt + npeak  # the month peaks (MW) follow the hourly variables
     # no positive price (a tariff of 0): no cost steers the store, so the import is minimised, as a flat tariff does
     weight = price if price.size and float(np.max(price)) > 0.0 else np.ones(nt)
     eps = 1e-6 * float(np.max(weight))
@@ -343,6 +363,7 @@ def dispatch_lp(
     cost[k["cg"] : k["cg"] + nt] = eps
     cost[k["cn"] : k["cn"] + nt] = weight * dt_h + eps
     cost[k["d"] : k["d"] + nt] = -weight * dt_h + eps
+    cost[nv - npeak :] = demand_charge  # CNY/kW × MW = kCNY, as price × MWh
     rows, cols, vals = [], [], []
     t = np.arange(nt)
     # soc[t] − keep·soc[t−1] − η dt (cg + cn) + dt/η d = (1 − keep) soc_min E, soc[−1] = soc[nt − 1]
@@ -369,6 +390,14 @@ def dispatch_lp(
         nday = int(day[-1]) + 1
         bi += [p.max_cycles_per_day * (p.soc_max - p.soc_min) * e_cap] * nday
         nrow += nday
+    if npeak:
+        # grid_import_t ≤ peak of t's month: −d_t + c^n_t − peak_m ≤ −v_t
+        month = np.maximum(np.searchsorted(starts, t, side="right") - 1, 0)
+        ri += list(nrow + t) * 3
+        ci += list(k["d"] + t) + list(k["cn"] + t) + list(len(names) * nt + month)
+        vi += [-1.0] * nt + [1.0] * nt + [-1.0] * nt
+        bi += list(-deficit)
+        nrow += nt
     a_ub = coo_matrix((vi, (ri, ci)), shape=(nrow, nv)).tocsr()
     lower = np.zeros(nv)
     upper = np.concatenate(
@@ -377,9 +406,10 @@ def dispatch_lp(
             np.full(nt, p_cap if grid_charging else 0.0),
             np.minimum(deficit, p_cap),
             np.full(nt, p.soc_max * e_cap),
+            np.full(npeak, np.inf),
         ]
     )
-    lower[k["soc"] :] = p.soc_min * e_cap
+    lower[k["soc"] : k["soc"] + nt] = p.soc_min * e_cap
     res = linprog(
         cost,
         A_ub=a_ub,
@@ -398,13 +428,16 @@ def dispatch_lp(
         nm: np.clip(x[k[nm] : k[nm] + nt], lower[k[nm] : k[nm] + nt] * 1000.0, upper[k[nm] : k[nm] + nt] * 1000.0)
         for nm in names
     }
+    flows = _flows(green_kw, load_kw, g["cg"], g["cn"], g["d"])
+    demand = float(demand_cost(flows["grid_import"], starts, np.asarray(demand_charge))) if npeak else 0.0
     return {
-        **_flows(green_kw, load_kw, g["cg"], g["cn"], g["d"]),
+        **flows,
         "grid_charge": g["cn"],
         "soc": g["soc"],
         "deficit": np.array(0.0),
         "objective": np.array(
-            float(np.sum(price * (deficit * 1000.0 - g["d"] + g["cn"]))) * dt_h
+            float(np.sum(price * flows["grid_import"])) * dt_h
+            + demand
             + eps * float(np.sum(g["cg"] + g["cn"] + g["d"]))
         ),
     }

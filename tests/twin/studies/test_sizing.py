@@ -398,6 +398,49 @@ def test_chained_days_keep_every_calendar_hour_within_the_storage(sigma, target,
         assert r.objective == pytest.approx(full.objective, rel=1e-6)
 
 
+@pytest.mark.parametrize("sigma", [3e-5, 1e-3, 1e-2])
+def test_chained_days_floor_a_mid_day_minimum_by_a_whole_day_of_self_discharge(sigma):
+    """A state of charge lowest mid-day, so that ``soc_inter ≥ 0`` does not bound it (as it does a
+    day's end, the next day's start): dark hours 0–19 at 1 MW, PV in hours 20–23; one
+    representative day chained through five calendar days; a lossless store that loses σ per hour,
+    100 % green.
+
+    By hand, with ``k = 1 − σ`` and ``S_n = (1 − kⁿ)/(1 − k)``: from 0, the day's intra-day state
+    falls to ``y_19 = −S_20`` (its minimum), so the floor ``k^24 X + y_19 ≥ 0`` (SizingLP's Notes,
+    Kotzur et al. eq. 14: the least self-discharge factor of the day) sets the day-start energy
+    ``X = S_20 / k^24``; charging refills ``y_23 = (1 − k^24) X`` (each day alike), and the day's
+    ceiling ``k X + y_23 ≤ E`` sets ``E = X (1 + k − k^24)``. The state every calendar hour,
+    ``k^{h+1} X + y_h``, stays ≥ 0 (at hour 19, ``k^20 X − S_20 > 0``). Without ``k^24``
+    (``X + y_min ≥ 0``) or with the factor of an hour before the minimum (``k X + y_min ≥ 0``,
+    the ceiling's), hour 19 goes below the floor; any other factor changes ``E``."""
+    st = dataclasses.replace(IDEAL, self_discharge_per_h=sigma)
+    days = 5
+    n = 24 * days
+    h = np.arange(n) % 24
+    prof = Profiles(
+        load=np.ones(n), pv=np.where(h >= 20, 1.0, 0.0), wind=np.zeros(n), price=np.full(n, 0.4), month=np.zeros(n, int)
+    )
+    lp = SizingLP(
+        prof,
+        "hourly",
+        SizingParams(),
+        st,
+        ECON,
+        days=np.array([0]),
+        weights=np.array([days]),
+        sequence=np.zeros(days, dtype=int),
+    )
+    r = lp.solve(Target("hourly", 1.0))
+    k = 1.0 - sigma
+    s20 = (1.0 - k**20) / (1.0 - k)
+    x = s20 / k**24
+    state = _calendar_state(lp)
+    assert int(np.argmin(state[0])) == 19  # the day's lowest hour: mid-day, not its end
+    assert state.min() >= -1e-9
+    assert state[:, 19] == pytest.approx(k**20 * x - s20, rel=1e-6, abs=1e-9)
+    assert r.base["storage_mwh"] == pytest.approx(x * (1.0 + k - k**24), rel=1e-7)
+
+
 # ------------------------------------------------------------------ frontier, resilience, CLI
 def test_pareto_frontier_dataset_and_figure(short_year):
     sc, wx = short_year
@@ -1096,6 +1139,44 @@ def test_a_sunk_store_leaves_its_capital_recovery_out_and_the_base_alone():
         SizingParams(sunk="storage")
     with pytest.raises(ConfigError, match=r"size.sunk = 'solar' is not allowed; allowed pv, wind, storage"):
         SizingParams(sunk="solar")
+
+
+def test_twin_size_sunk_with_the_engine_check_leaves_out_the_recovery_less_its_subsidy(capsys):
+    """``twin size --sunk storage`` at Karamay (green subsidy 15 % in its tariff table; the CLI takes
+    no subsidy of its own), checked by the engine on the full year. Run with and without ``--sunk``
+    on the same built store (the base does not change: the recovery is a constant), the printed
+    costs differ by the printed recovery × (1 − printed hourly share × 15 / 100): the subsidy was
+    paid on the sunk capital too (:func:`twin.studies.sizing.engine_check`); all figures as printed
+    (M CNY to 0.01, the share to 0.1 %)."""
+    import re
+
+    import sites
+
+    pct = sites.load("karamay").tariff.green_subsidy_pct
+    assert pct == 15.0
+    argv = ["size", "--site", "karamay", "--target", "hourly:0.5", "--storage-mw", "100", "--storage-mwh", "200"]
+    printed = {}
+    for sunk in ([], ["--sunk", "storage"]):
+        assert main([*argv, "--rep-days", "4", "--markdown", *sunk]) == 0
+        out = capsys.readouterr().out
+        row = next(line for line in out.splitlines() if line.startswith("| free_air"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        printed[bool(sunk)] = {
+            "base": cells[2:6],
+            "share": float(cells[6].rstrip(" %")) / 100.0,
+            "cost": float(cells[8].replace(",", "")),
+            "per_mwh_it": float(cells[10].replace(",", "")),
+            "note": out,
+        }
+    full, less = printed[False], printed[True]
+    assert less["base"] == full["base"] and less["share"] == full["share"]
+    recovery = float(re.search(r"storage 100 MW / 200 MWh \(([\d.,]+) M CNY/yr\)", less["note"]).group(1))
+    left_out = recovery * (1.0 - less["share"] * pct / 100.0)
+    # printed to 0.01 M CNY (two costs, the recovery) and 0.1 % (the share): 0.016 M CNY at most
+    assert full["cost"] - less["cost"] == pytest.approx(left_out, abs=0.016)
+    assert abs(full["cost"] - less["cost"] - recovery) > 0.5  # the whole recovery is not what is left out
+    assert less["per_mwh_it"] == pytest.approx(full["per_mwh_it"] * less["cost"] / full["cost"], abs=1.0)
+    assert "sunk: the capital recovery of storage 100 MW / 200 MWh" not in full["note"]
 
 
 def test_a_paid_export_dearer_than_the_plant_is_said_before_the_solver():

@@ -412,16 +412,22 @@ def _flows_are_honest(d, green, load, grid_charging):
         assert not gc.any()
 
 
+SMALL_YEAR = {
+    "seed": st.integers(0, 2**16),
+    "power": st.floats(0.5, 30),
+    "hours": st.floats(0.5, 6),
+    "rte": st.floats(0.6, 1.0),
+    "cycles": st.one_of(st.none(), st.floats(0.5, 3)),
+    "tou": st.booleans(),
+}
+"""Random small years' storage and price (MW, hours of storage, round trip, cycle limit, time of use)."""
+
+
 @settings(max_examples=25, deadline=None)
 @given(
-    seed=st.integers(0, 2**16),
     days=st.integers(1, 5),
-    power=st.floats(0.5, 30),
-    hours=st.floats(0.5, 6),
-    rte=st.floats(0.6, 1.0),
-    cycles=st.one_of(st.none(), st.floats(0.5, 3)),
     strategy=st.sampled_from([("green_first", False), ("lp", False), ("lp", True)]),
-    tou=st.booleans(),
+    **SMALL_YEAR,
 )
 def test_every_reported_flow_is_honest_on_random_years(seed, days, power, hours, rte, cycles, strategy, tou):
     """Small random years, both strategies, grid charging on and off, flat and time-of-use prices:
@@ -487,3 +493,109 @@ def test_the_lp_uses_its_store_at_a_tariff_of_zero():
     assert float(np.sum(free["discharge"])) > 1000.0
     assert float(np.sum(free["grid_import"])) == pytest.approx(float(np.sum(flat["grid_import"])), rel=1e-6)
     assert float(free["objective"]) == pytest.approx(0.0, abs=0.1)  # the import costs 0; ε per kWh moved
+
+
+def _bill(d, price, starts, demand_charge):
+    """What the engine books for a dispatch's grid import (CNY): energy, the deficit at the mean
+    price, and the demand charge on each month's peak (:func:`twin.money.economics.demand_cost`)."""
+    from twin.money.economics import demand_cost
+
+    imp = d["grid_import"]
+    deficit = float(np.sum(d.get("deficit", 0.0)))
+    return float(np.sum(price * imp) + deficit * np.mean(price) + demand_cost(imp, starts, np.asarray(demand_charge)))
+
+
+def test_the_lp_does_not_raise_the_peak_and_the_bill_by_grid_charging():
+    """By hand: two days, each its own month, no green power, a flat 1,000 kW load, price 0.3
+    CNY/kWh from 00 to 04 h and 1.0 after, 28 CNY/kW/month, a lossless 1 MW / 4 MWh store.
+    Blind to the peak, grid charging fills the store at 1 MW in the valley (import 2,000 kW) and
+    empties it into four dear hours: energy 2 × (4 × 2,000 × 0.3 + 16 × 1,000) = 36,800 CNY plus
+    demand 2 × 28 × 2,000 = 112,000, a bill of 148,800. Any kW charged raises the month's peak
+    (28 CNY) for 2.8 CNY of arbitrage a day, so the optimum leaves the store idle: energy
+    2 × (4 × 1,000 × 0.3 + 20 × 1,000) = 42,400 plus 56,000 = 98,400 CNY, the bill without grid
+    charging."""
+    h = np.arange(48) % 24
+    price = np.where(h < 4, 0.3, 1.0)
+    green, load = np.zeros(48), np.full(48, 1000.0)
+    starts = np.array([0, 24])
+    p = StorageParams(
+        power_mw=1.0, energy_mwh=4.0, round_trip_efficiency=1.0, self_discharge_per_h=0.0, soc_min=0.0, soc_max=1.0
+    )
+    blind = dispatch_lp(green, load, p, price=price, grid_charging=True, month_starts=starts)
+    np.testing.assert_allclose(blind["grid_import"].reshape(2, 24).max(axis=1), [2000.0, 2000.0], atol=1e-6)
+    assert _bill(blind, price, starts, 28.0) == pytest.approx(148_800.0, rel=1e-6)
+    d = dispatch_lp(green, load, p, price=price, grid_charging=True, demand_charge=28.0, month_starts=starts)
+    np.testing.assert_allclose(d["grid_import"], load, atol=1e-6)
+    np.testing.assert_allclose(d["grid_charge"], 0.0, atol=1e-6)
+    assert _bill(d, price, starts, 28.0) == pytest.approx(98_400.0, rel=1e-6)
+    assert float(d["objective"]) == pytest.approx(98_400.0, rel=1e-6)  # the bill, as the engine books it
+    _flows_are_honest(d, green, load, True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    days=st.integers(2, 6),
+    cut=st.floats(0.0, 1.0),
+    sigma=st.sampled_from([0.0, 3e-5, 1e-3]),
+    charge=st.floats(0.0, 60.0),
+    **SMALL_YEAR,
+)
+def test_the_lp_bill_is_at_most_that_without_grid_charging_and_green_first(
+    seed, days, cut, power, hours, rte, sigma, cycles, charge, tou
+):
+    """Small random years of one or two months, random demand charge: the LP's bill (energy +
+    demand, as the engine books it) with grid charging ≤ the LP's without ≤ green-first's, to the
+    throughput penalty ε = 10⁻⁶ max price per kWh moved and the solver's 10⁻⁹ tolerances."""
+    rng = np.random.default_rng(seed)
+    nt = 24 * days
+    hour = np.arange(nt) % 24
+    green = np.clip(rng.normal(15_000, 15_000, nt), 0, None)
+    load = rng.uniform(5_000, 30_000, nt)
+    price = np.where((hour >= 8) & (hour < 22), 1.0, 0.3) if tou else rng.uniform(0.2, 1.2, nt)
+    split = 24 * round(cut * (days - 1))
+    starts = np.array([0]) if split == 0 else np.array([0, split])
+    p = StorageParams(
+        power_mw=power,
+        energy_mwh=power * hours,
+        round_trip_efficiency=rte,
+        self_discharge_per_h=sigma,
+        max_cycles_per_day=cycles,
+    )
+    kw = {"price": price, "demand_charge": charge, "month_starts": starts}
+    with_grid = dispatch_lp(green, load, p, grid_charging=True, **kw)
+    without = dispatch_lp(green, load, p, **kw)
+    gf = {k: v[0] for k, v in dispatch_green_first(green[None], load[None], p.to_dict()).items()}
+    _flows_are_honest(with_grid, green, load, True)
+    _flows_are_honest(without, green, load, False)
+
+    def slack(*ds):
+        moved = sum(float(np.sum(d["charge"] + d["discharge"])) for d in ds)
+        return 1e-6 * float(np.max(price)) * moved + 1e-6 * _bill(gf, price, starts, charge)
+
+    b_grid, b_without, b_gf = (_bill(d, price, starts, charge) for d in (with_grid, without, gf))
+    assert b_grid <= b_without + slack(with_grid, without)
+    assert b_without <= b_gf + slack(without, gf)
+
+
+def test_the_engine_lp_with_grid_charging_bills_no_more_than_without(yinchuan_base):
+    """The Minning base at Yinchuan (time-of-use price, 28 CNY/kW/month): blind to the demand
+    charge, grid charging lifted the peak import 51 → 148 MW and the bill (energy + demand) by
+    25 M CNY/yr; the engine's LP now takes the site's demand charge and calendar months, so
+    grid charging bills no more than the LP without it, which bills no more than green-first
+    (and here its peak import stays below green-first's: 43 against 50 MW)."""
+    import dataclasses
+
+    sc, _ = yinchuan_base
+    sc = dataclasses.replace(sc, sweep=())
+    bill, peak = {}, {}
+    for name, dispatch in (
+        ("grid", DispatchParams(strategy="lp", grid_charging=True)),
+        ("lp", DispatchParams(strategy="lp")),
+        ("green_first", DispatchParams()),
+    ):
+        ds = simulate(dataclasses.replace(sc, dispatch=dispatch))
+        k = kpis(ds)
+        bill[name] = float(k["cost_grid_energy"] + k["cost_demand"])
+        peak[name] = float(ds["p_grid_import"].max())
+    assert bill["grid"] <= bill["lp"] * (1 + 1e-6) and bill["lp"] <= bill["green_first"] * (1 + 1e-6)
+    assert peak["grid"] <= peak["green_first"]
