@@ -230,6 +230,13 @@ def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
     The facility node balances exactly: grid for the load + green used directly + storage
     discharge = facility energy = IT + cooling + electrical losses + misc. Nodes under
     :data:`SANKEY_LABEL_SHARE` of the facility energy are drawn unlabelled (named in the hover).
+
+    Notes
+    -----
+    A node's energy is max(inflow, outflow): a source's outflow, a sink's inflow, and for a
+    pass-through node (facility, storage) the larger side, so the storage node counts the
+    energy charged, which exceeds the discharge by its losses. Half the sum of in- and
+    outflow would halve the sources and sinks.
     """
     e = {k: _mwh(ds, k) for k in (*COMPONENTS, "p_cooling", "p_facility")}
     g = {k: _mwh(ds, k) for k in ("p_green_direct", "p_discharge", "p_charge", "p_grid_charge", "p_surplus")}
@@ -259,11 +266,11 @@ def sankey(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         (1, 8, g["p_surplus"]),
     ]
     links = [lk for lk in links if lk[2] > 1e-6]
-    through = np.zeros(len(nodes))
+    inflow, outflow = np.zeros(len(nodes)), np.zeros(len(nodes))
     for a, b, v in links:
-        through[a] += v
-        through[b] += v
-    small = through / 2.0 < SANKEY_LABEL_SHARE * max(e["p_facility"], 1e-9)
+        outflow[a] += v
+        inflow[b] += v
+    small = np.maximum(inflow, outflow) < SANKEY_LABEL_SHARE * max(e["p_facility"], 1e-9)
     shown = ["" if tiny else name for name, tiny in zip(nodes, small, strict=True)]
     colours = [
         PALETTE[7],

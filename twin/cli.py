@@ -1648,7 +1648,7 @@ def _where_lowest(da: Any) -> dict[str, str]:
 def cmd_ensemble(args: argparse.Namespace) -> int:
     from twin.core.fmt import span
     from twin.core.params import ConfigError
-    from twin.studies.ensemble import MAX_SEEDS, WARMING_RANGE_K, check_warming, run_ensemble
+    from twin.studies.ensemble import MAX_SEEDS, SEED_SPREAD, WARMING_RANGE_K, check_warming, run_ensemble
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, sweep_scenario
 
@@ -1678,16 +1678,22 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         )
     cols = [("pue", "PUE", "{:.3f}"), ("wue", "WUE", "{:.2f}"), ("green_share_annual", "green", "{:.1%}")]
     cols += [("cost_per_compute", "CNY/MWh compute", "{:,.0f}"), ("cost_per_mwh_it", "CNY/MWh IT", "{:,.0f}")]
-    flat = q.stack(case=[d for d in q["pue"].dims if d != "quantile"])
+    case_dims = [d for d in q["pue"].dims if d != "quantile"]
+    flat = q.stack(case=case_dims)
+    green = (members["energy_green"] > 0).any("seed").transpose(*case_dims).to_numpy().ravel()
     rows = []
     for i in range(flat.sizes["case"]):
         c = flat.isel(case=i)
         row = [f"{c[d].item():g}" if d == "warming" else str(c[d].item()) for d in flat.indexes["case"].names]
         for var, _, fmt in cols:
-            row.append(" / ".join(fmt.format(float(v)) for v in c[var].values))
+            none = var == "green_share_annual" and not green[i]
+            row.append("–" if none else " / ".join(fmt.format(float(v)) for v in c[var].values))
         rows.append(row)
     names = ["ΔT K" if d == "warming" else d for d in flat.indexes["case"].names]
     print(_table(rows, [*names, *[f"{h} P10/P50/P90" for _, h, _ in cols]], args.markdown))
+    print(f"P10/P50/P90: {SEED_SPREAD}")
+    if not green.all():
+        print("green –: no PV or wind generation in the case")
     print(COST_NOTE)
     case_years = int(members["pue"].size)  # warmings × seeds × cases
     print(_kernel_line(members.attrs["kernel"], args.kernel, case_years, base.designs, "ensemble"), file=sys.stderr)

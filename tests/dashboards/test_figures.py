@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from dashboards import data, figures
 from dashboards.catalog import GREYS, PALETTE, unit_of, var_label
@@ -166,13 +167,41 @@ def test_sankey_labels_only_the_nodes_worth_reading(green_case):
     s = figures.sankey(ds).data[0]
     src, dst, val = np.asarray(s.link.source), np.asarray(s.link.target), np.asarray(s.link.value, dtype=float)
     names, shown = list(s.node.customdata), list(s.node.label)
-    share = np.array([(val[src == i].sum() + val[dst == i].sum()) / 2 for i in range(len(names))])
+    share = np.array([max(val[src == i].sum(), val[dst == i].sum()) for i in range(len(names))])
     share /= float(k["energy_facility"])
     small = share < figures.SANKEY_LABEL_SHARE
     assert small.any() and (~small).sum() >= 5  # the Minning example has a thin storage-loss node
     for name, label, tiny in zip(names, shown, small, strict=True):
         assert label == ("" if tiny else name)  # a thin node unlabelled, its name in the hover
     assert "%{customdata}" in s.node.hovertemplate
+
+
+def _flow_year(cooling: float, charge: float, discharge: float) -> xr.Dataset:
+    """One hour of 1,000 kWh facility energy: IT, cooling, UPS loss; a grid-charged store."""
+    it, ups = 900.0, 100.0 - cooling
+    v = {
+        "p_it": it,
+        "p_cooling": cooling,
+        "p_ups_loss": ups,
+        "p_facility": it + cooling + ups,
+        "p_charge": charge,
+        "p_grid_charge": charge,
+        "p_discharge": discharge,
+        "p_grid_import": it + cooling + ups - discharge + charge,
+    }
+    return xr.Dataset({k: ("time", [x]) for k, x in v.items()})
+
+
+@pytest.mark.parametrize(("charge", "store_labelled"), [(25.0, True), (18.0, False)])
+def test_sankey_label_threshold_is_a_nodes_energy_not_half_its_through_flow(charge, store_labelled):
+    # cooling, a sink, carries 3 % of the facility energy (half its flow, 1.5 %, was compared);
+    # the store passes 2.5 % or 1.8 % through (in = out + its loss): counted once, not twice
+    s = figures.sankey(_flow_year(cooling=30.0, charge=charge, discharge=15.0)).data[0]
+    shown = dict(zip(s.node.customdata, s.node.label, strict=True))
+    assert shown["cooling"] == "cooling"
+    assert (shown[var_label("p_discharge", "en", unit="")] != "") is store_labelled
+    assert shown["storage losses"] == ""  # 1.0 % or 0.3 % of the facility energy
+    assert shown["grid"] == "grid" and shown["losses and misc"] == "losses and misc"
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0, 179.2), (0, 1), (0, 0.37), (0, 1234.5), (3.3, 7.1), (0, 200), (5, 5)])

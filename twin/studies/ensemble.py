@@ -42,6 +42,7 @@ from weather import psychrometrics as psy
 __all__ = [
     "ENSEMBLE_KPIS",
     "QUANTILES",
+    "SEED_SPREAD",
     "WARMING_RANGE_K",
     "check_warming",
     "member_block",
@@ -108,8 +109,19 @@ def percentiles(ds: xr.Dataset, names: Sequence[str] = ENSEMBLE_KPIS) -> xr.Data
     q = ds[[n for n in names if n in ds]].quantile(list(QUANTILES), dim="seed")
     for n in q.data_vars:
         q[n].attrs = dict(ds[n].attrs)
-    q["quantile"].attrs.update(units="1", long_name="quantile over generated years (P10, P50, P90)")
+    q["quantile"].attrs.update(
+        units="1", long_name="quantile over generated years (P10, P50, P90)", comment=SEED_SPREAD
+    )
     return q
+
+
+SEED_SPREAD = (
+    "the spread over seeds is the sampling of the day-to-day weather within the site's fixed monthly normals: "
+    "every generated year has the normals' monthly mean dry bulb (exactly) and dew point, so it is not the "
+    "year-to-year variability of the site's climate; a warmer or cooler year is a --warming"
+)
+"""What P10/P50/P90 over seeds are and are not: the table's note and the NetCDF's ``seed_spread``
+attribute (:func:`weather.generator.typical_year` holds each month's means at the normals)."""
 
 
 MAX_MEMBERS = 2_000_000
@@ -250,6 +262,7 @@ def run_ensemble(
             weather_year=scenario.weather.year,
             warming="dry-bulb normals + ΔT; dew point at constant RH of the monthly means (twin.studies.ensemble)",
             kernel=kernel_summary(kernel, scenario.designs),
+            seed_spread=SEED_SPREAD,
         )
         q = percentiles(members)
         if out is not None and ckpt is not None:

@@ -12,7 +12,7 @@ import sites
 from twin import Scenario, annual_kpis, cli
 from twin.core.params import ConfigError
 from twin.engine.config import WeatherSource
-from twin.studies.ensemble import run_ensemble, warmed_normals
+from twin.studies.ensemble import SEED_SPREAD, run_ensemble, warmed_normals
 from weather import psychrometrics as psy
 
 SC = Scenario(sites=("karamay", "qingyang"), designs=("free_air", "chilled_water"))
@@ -89,6 +89,22 @@ def test_cli_ensemble(tmp_path, capsys):
     assert xr.load_dataset(out, engine="h5netcdf").attrs["kernel"] == "reference (spray)"
     assert cli.main([*args[:-4], "--warming", "0:x", "-o", str(tmp_path / "f.nc")]) == 2
     assert capsys.readouterr().err.startswith("twin: error: --warming '0:x'")
+
+
+def test_cli_ensemble_says_what_the_seeds_spread_is_and_dashes_a_green_share_without_a_plant(tmp_path, capsys):
+    """1.107 / 1.107 / 1.107 read as 'no weather risk': the table and the file say the seeds sample
+    the day-to-day weather within fixed normals; a case without PV or wind had green 0.0 % / 0.0 % / 0.0 %."""
+    out = tmp_path / "e.nc"
+    args = ["ensemble", "--site", "qingyang", "--cooling", "free_air", "--seeds", "2", "-o", str(out)]
+    assert cli.main([*args, "--grid", "green.pv.capacity_mw=0,5"]) == 0
+    text = capsys.readouterr().out
+    no_pv, pv = (line.split() for line in text.splitlines() if line.startswith("0 "))
+    assert no_pv[3] == "0" and "–" in no_pv and "0.0%" not in text
+    assert pv[3] == "5" and "–" not in pv and sum(w.endswith("%") for w in pv) == 3
+    assert f"P10/P50/P90: {SEED_SPREAD}\n" in text and "green –: no PV or wind generation in the case" in text
+    assert "not the year-to-year variability" in SEED_SPREAD and "--warming" in SEED_SPREAD
+    ds = xr.load_dataset(out, engine="h5netcdf")
+    assert ds.attrs["seed_spread"] == SEED_SPREAD == ds["quantile"].attrs["comment"]
 
 
 def test_too_big_an_ensemble_is_refused_before_anything_is_built():
