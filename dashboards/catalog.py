@@ -14,6 +14,7 @@ from twin.building.cooling import DESIGNS
 from twin.core.fmt import number
 from twin.core.params import Params, display_units, param
 from twin.core.variables import REGISTRY
+from twin.money.economics import IDLE_STORAGE
 from weather.fmt import BEYOND_LARGEST
 
 __all__ = [
@@ -334,16 +335,12 @@ _TEXT = {
         "光伏 {pv} MW、风电 {wind} MW、储能 {mw} MW / {mwh} MWh",
     ),
     "idle_storage_paid": (
-        "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy). "
-        "Storage is priced per Wh of energy ({price} CNY/Wh) and per W of power ({power_price} CNY/W), "
-        "so its cost is counted.",
+        IDLE_STORAGE["idle_storage_paid"],
         "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量）。储能按能量（{price} 元/Wh）和功率"
         "（{power_price} 元/W）计价，其成本计入总成本。",
     ),
     "idle_storage_free": (
-        "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no energy). "
-        "Storage is priced per Wh of energy ({price} CNY/Wh) and per W of power ({power_price} CNY/W), "
-        "so it costs nothing.",
+        IDLE_STORAGE["idle_storage_free"],
         "储能 {mwh} MWh、{mw} MW 无法充放电：按闲置计算（不储存电量）。储能按能量（{price} 元/Wh）和功率"
         "（{power_price} 元/W）计价，故不计成本。",
     ),
@@ -352,8 +349,7 @@ _TEXT = {
         "此工况没有绿电配置：请在“情景”页或用滑块添加光伏、风电或储能。",
     ),
     "no_green_idle_storage": (
-        "No green power flows in this case: it has no PV or wind, so its storage of {mwh} MWh at {mw} MW is idle "
-        "(nothing charges it). Add PV or wind on the Scenario page or with the sliders.",
+        IDLE_STORAGE["no_green_idle_storage"] + " Add PV or wind on the Scenario page or with the sliders.",
         "此工况没有绿电流动：没有光伏或风电，储能 {mwh} MWh、{mw} MW 无电可充，处于闲置。"
         "请在“情景”页或用滑块添加光伏或风电。",
     ),

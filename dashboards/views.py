@@ -40,7 +40,7 @@ from twin.core.io import write_csv, write_netcdf
 from twin.core.params import ConfigError, Params
 from twin.core.runtime import ResourceError
 from twin.engine.config import SECTIONS, scenario_from_text
-from twin.money.economics import EconomicsParams, storage_capex
+from twin.money.economics import EconomicsParams, idle_storage
 from twin.supply.storage import StorageParams
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "kpi_cards",
     "message",
     "netcdf_bytes",
+    "no_green_text",
     "non_default_params",
     "policy_badge",
     "rating_box",
@@ -259,23 +260,22 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
 def idle_storage_note(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> html.Div | str:
     """A note when the case's storage has energy but no power (or power but no energy): it can
     neither charge nor discharge, so the engine keeps it idle. What it costs is said as the
-    engine counts it (:func:`twin.money.economics.storage_capex`: per Wh of energy and per W of
-    power), so an idle store is paid for unless both its priced parts are zero."""
-    mw, mwh = storage.power_mw, storage.energy_mwh
-    if (mw > 0) == (mwh > 0):
+    engine counts it (:func:`twin.money.economics.idle_storage`, as ``twin run`` warns of it)."""
+    said = idle_storage(storage.power_mw, storage.energy_mwh, economics)
+    if not said:
         return ""
-    per_wh, per_w = economics.storage_prices()
-    key = "idle_storage_paid" if float(storage_capex(mwh, mw, economics)) > 0 else "idle_storage_free"
-    text = t(key, lang, **storage_amounts(storage), price=number(per_wh), power_price=number(per_w))
-    return html.Div(text, className="note", role="status")
+    key, fields = said[0]
+    return html.Div(t(key, lang, **fields), className="note", role="status")
 
 
-def storage_amounts(storage: StorageParams) -> dict[str, str]:
-    """A store's power and energy as the Green page's notes say them (``mw``, ``mwh``: ``1,600``)."""
-    return {
-        "mw": number(storage.power_mw, quantity=True, places=0),
-        "mwh": number(storage.energy_mwh, quantity=True, places=0),
-    }
+def no_green_text(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> str:
+    """What the Green page's charts say of a case in which no green power flows: its store is
+    idle (:func:`twin.money.economics.idle_storage`, as ``twin run`` warns of it), or it has
+    no green-power base at all."""
+    said = dict(idle_storage(storage.power_mw, storage.energy_mwh, economics, green=False))
+    if "no_green_idle_storage" in said:
+        return t("no_green_idle_storage", lang, **said["no_green_idle_storage"])
+    return t("no_green", lang)
 
 
 def amount(v: float, decimals: int = 2) -> str:

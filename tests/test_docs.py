@@ -45,3 +45,73 @@ def test_the_check_sees_a_broken_anchor(tmp_path):
     page.write_text("# Title\n\n[ok](#title) [bad](#nonesuch)\n", encoding="utf-8")
     assert "title" in anchors(page)
     assert [a for a in (link.partition("#")[2] for link in links(page)) if a not in anchors(page)] == ["nonesuch"]
+
+
+README_REFUSED = {
+    "twin run --site karamay guian --cooling spray": "run takes one site",
+}
+"""Commands the README gives as refused, with what the refusal says."""
+
+PLACEHOLDER = re.compile(r"…|\[|\]|\$|\||\b(?:FILE|F|S|D|X|Y|N|T|DESIGN|DIR|NAME|SCENARIO)\b|KEY=|SECTION\.")
+
+
+def readme_commands(text: str, root: Path = ROOT) -> list[str]:
+    """The whole ``twin run`` / ``twin compare`` commands of a README text that can be checked
+    where they stand: inline code and code-block lines (a ``\\`` continues a line; a ``#``
+    comment dropped), without placeholders (``FILE``, ``…``, ``[-o F]``), giving a site and a
+    design or a scenario file, and naming only files there are (``../shared`` may be absent)."""
+    spans = [" ".join(s.split()) for s in re.findall(r"`(twin (?:run|compare)\b[^`]*)`", text)]
+    for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S):
+        joined = re.sub(r"\\\n\s*", " ", block)
+        spans += [line.split(" #")[0].strip() for line in joined.splitlines() if line.startswith("twin ")]
+    found = []
+    for cmd in dict.fromkeys(spans):
+        words = cmd.split()[2:]
+        if PLACEHOLDER.search(cmd) or len(words) < 1 or not cmd.startswith(("twin run", "twin compare")):
+            continue
+        files = [w for w in words if w.endswith((".toml", ".epw", ".csv")) and not w.startswith("-")]
+        named = [w for i, w in enumerate(words) if i == 0 or words[i - 1] not in ("-o", "--csv", "--save")]
+        sited = "--site" in words or "--sites" in words
+        if not ((sited and ("--cooling" in words or cmd.startswith("twin compare"))) or words[0].endswith(".toml")):
+            continue
+        if all((root / w).exists() for w in files if w in named):
+            found.append(cmd)
+    return found
+
+
+def readme_refusals(text: str) -> dict[str, str]:
+    """The commands a README text gives with their refusal, ``` `twin …` → `twin: error: …` ```:
+    the command and the message's text before any ``…`` (whitespace made single spaces)."""
+    found = re.findall(r"`(twin [^`]*)`\s*→\s*`twin: error: ([^`]*)`", text)
+    return {" ".join(c.split()): " ".join(m.split("…")[0].split()) for c, m in found}
+
+
+def test_the_readme_commands_are_not_refused(monkeypatch, capsys):
+    """Every whole ``twin run`` / ``twin compare`` command of the README passes the command
+    line's checks and builds its cases (the run itself is left out: a stub stands for it), and
+    each command the README gives as refused is refused as it says (its message quoted after
+    ``→``, or :data:`README_REFUSED`)."""
+    import os
+    import shlex
+
+    from twin import cli
+
+    monkeypatch.setattr(cli, "_run_and_report", lambda sc, args, outputs: (sc.cases(), 0)[1])
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = readme_commands(text)
+    expected = {**readme_refusals(text), **README_REFUSED}
+    assert len(commands) >= 15 and "twin run examples/karamay_free_air.toml" in commands
+    refused = []
+    for cmd in commands:
+        try:
+            code = cli.main(shlex.split(cmd)[1:])
+        except SystemExit as exc:
+            code = exc.code
+        said = " ".join(capsys.readouterr().err.split())
+        if cmd in expected:
+            assert code == 2 and expected[cmd] in said, (cmd, said)
+        elif code != 0:
+            refused.append(f"{cmd}: {said or code}")
+    assert not refused, "\n".join(refused)
+    assert os.getcwd() == str(ROOT)

@@ -182,7 +182,7 @@ class _Parser(argparse.ArgumentParser):
                     f"(twin {name} … {command} …)",
                     self.prog,
                 )
-            hint = _meant(name, own, other, command if before else "twin")
+            hint = _meant(name, own, other, command if before else "twin", command=command)
             self._fail(
                 f"unrecognized arguments: {name}{f' ({hint})' if hint else ''}",
                 self.prog if own is self else f"{self.prog} {command}",
@@ -222,13 +222,18 @@ def _long(parser: argparse.ArgumentParser | None, name: str) -> list[str]:
 
 
 def _meant(
-    name: str, parser: argparse.ArgumentParser, other: argparse.ArgumentParser | None = None, owner: str = ""
+    name: str,
+    parser: argparse.ArgumentParser,
+    other: argparse.ArgumentParser | None = None,
+    owner: str = "",
+    command: str | None = None,
 ) -> str:
     """The options an unknown option ``name`` of ``parser`` may stand for: those it begins (an
     abbreviation, not accepted) — of ``parser``, and of ``other`` with where they go (``owner``:
     ``twin`` for an option of twin itself given after the command, else the command, whose
-    option was given before it) — or the options of ``parser`` close to it (a typo); empty when
-    there are none."""
+    option was given before it) — or, for an option of other commands, which ones take it (and
+    what ``command`` does instead: :data:`_INSTEAD`), or the options of ``parser`` close to it (a
+    typo); empty when there are none."""
     import difflib
 
     starts = " or ".join(_long(parser, name))
@@ -246,9 +251,24 @@ def _meant(
     same = _SAME_AS.get(name)
     if same in options:
         return f"did you mean {same}?"
+    of = [c for c, p in _subparsers_of(build_parser()).items() if c != command and name in p._option_string_actions]
+    if of:
+        instead = _INSTEAD.get((name, command or ""), "")
+        return f"{name} is an option of {', '.join(of[:-1])}{' and ' if len(of) > 1 else ''}{of[-1]}" + (
+            f"; {instead}" if instead else ""
+        )
     close = difflib.get_close_matches(name, options, n=3, cutoff=0.75)
     return f"did you mean {' or '.join(close)}?" if close else ""
 
+
+_STUDY_FILE = "its results are the study's file, which it always writes: -o names it (by default a new file in out/)"
+_INSTEAD = {
+    ("--no-output", "sweep"): f"twin sweep: {_STUDY_FILE}",
+    ("--no-output", "ensemble"): f"twin ensemble: {_STUDY_FILE}",
+    ("--no-output", "weather"): "twin weather writes a file only with -o or --csv: leave them out",
+    ("--no-output", "size"): "twin size writes a file only with -o or --save: leave them out",
+}
+"""What a command does instead of another command's option (``(option, command)``: the text)."""
 
 _SAME_AS = {"--file": "--weather", "--weather": "--file"}
 """Options of one meaning that commands spell differently: ``twin weather --file``, ``twin run --weather``."""
@@ -963,9 +983,29 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
             )
     if "cost_per_compute" in k:
         print(COST_NOTE)
+    _warn_idle_storage(run)
     if outputs:
         _write_outputs(run_content(run), outputs, args.force, dataset=lambda: run_dataset(run))
     return 0
+
+
+def _warn_idle_storage(run: Any) -> None:
+    """One ``twin: warning:`` line on stderr for each distinct idle store of a run's cases: energy
+    without power (or power without energy), or no green power to take, and what it costs
+    (:func:`twin.money.economics.idle_storage`, the Green page's note)."""
+    import numpy as np
+
+    from twin.money.economics import idle_storage_text
+
+    flows = [run.results[k] for k in ("p_green", "p_discharge") if k in run.results]
+    said: dict[str, None] = {}
+    for i, c in enumerate(run.plan.cases):
+        green = any(float(np.max(f[i], initial=0.0)) > 0 for f in flows)
+        text = idle_storage_text(c.storage.power_mw, c.storage.energy_mwh, c.economics, green=green)
+        if text:
+            said[text] = None
+    for text in said:
+        print(f"twin: warning: {text}", file=sys.stderr)
 
 
 def _refuse_seed_with_file(seed: int | None, file: str | None) -> None:

@@ -297,9 +297,7 @@ def render(d, case, span, start, lang, session=None):
         for n in CARDS
     ]
     if float(ds["p_green"].max()) <= 0 and float(ds["p_discharge"].max()) <= 0:
-        stored = c.storage.power_mw or c.storage.energy_mwh  # storage there and paid for is idle, not absent
-        text = t("no_green_idle_storage", lang, **views.storage_amounts(c.storage)) if stored else t("no_green", lang)
-        msg = figures.message_figure(text)
+        msg = figures.message_figure(views.no_green_text(c.storage, c.economics, lang))
         return cards, msg, msg, msg, start_error, note
     return (
         cards,

@@ -1034,6 +1034,53 @@ def test_a_weather_file_option_of_the_other_command_is_named(capsys):
         assert f"unrecognized arguments: {argv[-2]} (did you mean {meant}?)" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("command", "instead"),
+    [
+        ("sweep", "twin sweep: its results are the study's file, which it always writes"),
+        ("ensemble", "twin ensemble: its results are the study's file"),
+        ("weather", "twin weather writes a file only with -o or --csv: leave them out"),
+    ],
+)
+def test_no_output_of_another_command_is_said_so(command, instead, capsys):
+    """``twin sweep … --no-output`` was answered "did you mean --output?" (the option that
+    writes a file, the opposite of what was asked); it is an option of run and compare."""
+    with pytest.raises(SystemExit):
+        cli.main([command, "--site", "karamay", "--no-output"])
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --no-output (--no-output is an option of run and compare; " in err
+    assert instead in err and "did you mean" not in err
+
+
+def test_an_idle_store_is_said_as_the_green_page_says_it(capsys):
+    """200 MWh at 0 MW with no PV or wind ran silently and was paid for (CNY/MWh compute +27 %);
+    the Green page said so. One ``twin: warning:`` line per distinct idle store, from the same
+    function (:func:`twin.money.economics.idle_storage`), and none for a store that works."""
+    from dashboards import views
+    from twin import Scenario
+
+    quick = ["run", "--site", "karamay", "--cooling", "free_air", "--no-output"]
+    assert cli.main([*quick, "--set", "green.storage.energy_mwh=200"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("twin: warning: Storage of 200 MWh at 0 MW can neither")
+    case = Scenario.from_dict(
+        {"sites": ["karamay"], "designs": ["free_air"], "green": {"storage": {"energy_mwh": 200}}}
+    ).cases()[0]
+    note = views.idle_storage_note(case.storage, case.economics).children
+    chart = views.no_green_text(case.storage, case.economics).removesuffix(
+        " Add PV or wind on the Scenario page or with the sliders."
+    )
+    assert lines[0] == f"twin: warning: {note} {chart}" and "its cost is counted" in note
+    assert cli.main([*quick, "--set", "green.storage.energy_mwh=200", "--set", "green.storage.power_mw=100"]) == 0
+    assert capsys.readouterr().err == (
+        "twin: warning: No green power flows in this case: it has no PV or wind, so its storage of 200 MWh "
+        "at 100 MW is idle (nothing charges it).\n"
+    )
+    working = ["--set", "green.pv.capacity_mw=20", "--set", "green.storage.power_mw=5"]
+    assert cli.main([*quick, *working, "--set", "green.storage.energy_mwh=20"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_a_whole_number_option_given_a_fraction_names_its_range(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["size", "--site", "karamay", "--cooling", "spray", "--target", "hourly:0.8", "--rep-days", "0.5"])

@@ -29,8 +29,11 @@ IT_CAPACITY_MIN_KW = 0.1
 smallest IT load ``racks × kw_per_rack`` gives, one rack of 0.1 kW; a value such as 1e-300 is a
 slip, and ran to a table of zero energies)."""
 
-CAPACITY_ALLOWED = f"allowed {span(IT_CAPACITY_MIN_KW, IT_CAPACITY_MAX_KW, 'kW')}, or racks and kw_per_rack instead"
+CAPACITY_RANGE = f"{span(IT_CAPACITY_MIN_KW, IT_CAPACITY_MAX_KW, 'kW')}, or racks and kw_per_rack instead"
 """What ``facility.it_capacity_kw`` allows; 0 too when racks are given (then it is not read)."""
+
+CAPACITY_ALLOWED = f"allowed {CAPACITY_RANGE}"
+""":data:`CAPACITY_RANGE` as a message says it (every message of the field: one text)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class ITParams(Params):
         units="kW",
         source="assumption: a 10 MW hall; set racks × kW/rack instead",
         check=lambda v: None if v == 0 or IT_CAPACITY_MIN_KW <= v <= IT_CAPACITY_MAX_KW else CAPACITY_ALLOWED,
+        allowed=CAPACITY_RANGE,
     )
     racks: int | None = param(
         None, 1, 1e6, source="input: racks × kw_per_rack instead of it_capacity_kw", inherit="it_capacity_kw"

@@ -59,6 +59,7 @@ def param(
     inherit: str | None = None,
     check: Callable[[Any], str | None] | None = None,
     currency: str | None = None,
+    allowed: str | None = None,
 ) -> Any:
     """Declare a parameter.
 
@@ -84,6 +85,9 @@ def param(
         sentinel below a range).
     currency : str, optional
         The currency of a money parameter (``"CNY"``); money is not a UDUNITS unit.
+    allowed : str, optional
+        What a number allows, in words, where ``lo … hi`` does not say it all (a ``check``'s
+        rule): every message of the field (not a number, out of range) says it instead of the range.
     """
     return dataclasses.field(
         default=default,
@@ -96,6 +100,7 @@ def param(
             "inherit": inherit,
             "check": check,
             "currency": currency,
+            "allowed": allowed,
         },
     )
 
@@ -258,7 +263,7 @@ class Params:
             return value
         lo, hi = md.get("lo"), md.get("hi")
         units = display_units(md.get("units", "1"), md.get("currency"))
-        bounds = span(lo, hi, units) if lo is not None or hi is not None else ""
+        bounds = md.get("allowed") or (span(lo, hi, units) if lo is not None or hi is not None else "")
         allowed = f"; allowed {bounds}" if bounds else ""
         typed = value  # a message repeats a whole number digit for digit, not as the float it becomes
         if kind is int:

@@ -33,6 +33,8 @@ __all__ = [
     "emissions_t",
     "fluid_makeup_cost",
     "hourly_price",
+    "idle_storage",
+    "idle_storage_text",
     "replacement_annuity",
     "server_capex_annual",
     "storage_capex",
@@ -205,6 +207,64 @@ def storage_capex(energy_mwh: ArrayLike, power_mw: ArrayLike, e: EconomicsParams
     """
     per_wh, per_w = e.storage_prices()
     return (np.asarray(energy_mwh, dtype=float) * per_wh + np.asarray(power_mw, dtype=float) * per_w) * 1e6
+
+
+IDLE_STORAGE = {
+    "idle_storage_paid": "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no "
+    "energy). Storage is priced per Wh of energy ({price} CNY/Wh) and per W of power ({power_price} CNY/W), "
+    "so its cost is counted.",
+    "idle_storage_free": "Storage of {mwh} MWh at {mw} MW can neither charge nor discharge: it is idle (holds no "
+    "energy). Storage is priced per Wh of energy ({price} CNY/Wh) and per W of power ({power_price} CNY/W), "
+    "so it costs nothing.",
+    "no_green_idle_storage": "No green power flows in this case: it has no PV or wind, so its storage of {mwh} MWh "
+    "at {mw} MW is idle (nothing charges it).",
+}
+"""What :func:`idle_storage` says, in English, by key (the dashboard's catalog takes these as its
+English texts and gives the Chinese beside them; the CLI prints them as a warning)."""
+
+
+def idle_storage(
+    power_mw: float, energy_mwh: float, e: EconomicsParams, *, green: bool = True
+) -> list[tuple[str, dict[str, str]]]:
+    """Why a case's store is idle, and what it costs, as ``(key of IDLE_STORAGE, its fields)``.
+
+    Parameters
+    ----------
+    power_mw, energy_mwh : float
+        The store's power (MW) and energy (MWh).
+    e : EconomicsParams
+        The case's prices (what the idle store costs: :func:`storage_capex`).
+    green : bool
+        Whether green power flows in the case (PV or wind output, or storage discharge).
+
+    Returns
+    -------
+    list of (str, dict)
+        Empty for a store that can work. A store with energy but no power (or power but no
+        energy) can neither charge nor discharge, and is paid for unless both its priced parts
+        are zero (``idle_storage_paid`` / ``idle_storage_free``); a store with no green power to
+        take is idle (``no_green_idle_storage``). Fields ``mw``, ``mwh`` (``1,600``) and, for the
+        price, ``price`` (CNY/Wh) and ``power_price`` (CNY/W).
+    """
+    amounts = {
+        "mw": number(power_mw, quantity=True, places=0),
+        "mwh": number(energy_mwh, quantity=True, places=0),
+    }
+    said: list[tuple[str, dict[str, str]]] = []
+    if (power_mw > 0) != (energy_mwh > 0):
+        per_wh, per_w = e.storage_prices()
+        key = "idle_storage_paid" if float(storage_capex(energy_mwh, power_mw, e)) > 0 else "idle_storage_free"
+        said.append((key, {**amounts, "price": number(per_wh), "power_price": number(per_w)}))
+    if not green and (power_mw > 0 or energy_mwh > 0):
+        said.append(("no_green_idle_storage", amounts))
+    return said
+
+
+def idle_storage_text(power_mw: float, energy_mwh: float, e: EconomicsParams, *, green: bool = True) -> str:
+    """:func:`idle_storage` as one line of English ("" for a store that can work)."""
+    return " ".join(
+        IDLE_STORAGE[key].format(**fields) for key, fields in idle_storage(power_mw, energy_mwh, e, green=green)
+    )
 
 
 @dataclass(frozen=True)

@@ -1948,7 +1948,10 @@ def pareto(
         **_RESULT_VARS,
         "outcome": ("1", "what the point's sizing came to: a base, none within the bounds, the solver's time limit"),
         "marginal_cost": ("CNY yr-1", f"annual cost of the step from the previous target, per {per}"),
-        "last_unit_cost": ("CNY yr-1", f"annual cost of the last {per} of the highest target"),
+        "last_unit_cost": (
+            "CNY yr-1",
+            f"marginal annual cost of the last {per} of the highest target (from one {per} below it)",
+        ),
     }
     ds["target"].attrs.update(
         units="d" if kind == "days" else "1",
@@ -2015,7 +2018,9 @@ def frontier_rows(ds: xr.Dataset, credit: str = "") -> tuple[list[list[str]], li
         f"{d}: {float(v) / 1e6:,.3f} M CNY/yr" if np.isfinite(v) else f"{d}: -"
         for d, v in zip(ds["design"].values, ds["last_unit_cost"].values, strict=True)
     )
-    note = f"cost of the last {per} of the highest target: {last}"
+    top = float(ds["target"].values[-1])
+    step = f"{fmt_measure(kind, top - (1.0 if kind == 'days' else 0.01))} → {fmt_measure(kind, top)}"
+    note = f"marginal cost of the last {per} of the highest target ({step}): {last}"
     if any(why != "infeasible" for points in unsized.values() for why in points.values()):
         note += (
             "\nwhere the solver's time limit was reached it found no base in time, which says nothing of the "

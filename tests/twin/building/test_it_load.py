@@ -72,6 +72,19 @@ def test_it_capacity_is_refused_with_its_value_and_what_is_allowed(value, shown)
     assert IT_CAPACITY_MIN_KW == 0.1 and ITParams(it_capacity_kw=0.1).design_kw == 0.1
 
 
+@pytest.mark.parametrize("value", ["10 MW", True])
+def test_it_capacity_not_a_number_says_the_same_allowed_range(value):
+    """A text in a TOML file ("10 MW") said "allowed 0 … 10,000,000 kW", a bad number "allowed
+    0.1 … 10,000,000 kW, or racks and kw_per_rack instead": one text, declared once."""
+    from twin.building.it_load import CAPACITY_ALLOWED
+
+    with pytest.raises(ConfigError) as err:
+        ITParams(it_capacity_kw=value)
+    assert str(err.value).startswith("facility.it_capacity_kw must be a number")
+    assert str(err.value).endswith(f"; {CAPACITY_ALLOWED}")
+    assert CAPACITY_ALLOWED == "allowed 0.1 … 10,000,000 kW, or racks and kw_per_rack instead"
+
+
 def test_racks_give_the_capacity_and_a_capacity_of_0_beside_them_is_not_read():
     assert ITParams(racks=100, kw_per_rack=20.0).design_kw == 2000.0
     assert ITParams(racks=100, kw_per_rack=20.0, it_capacity_kw=0.0).design_kw == 2000.0

@@ -1226,3 +1226,13 @@ def test_a_cfe_target_credits_a_representative_day_the_clean_share_of_the_days_i
         imp = lp.solve(Target("cfe", 0.6)).hourly["imp"][seq].ravel()  # every calendar hour, MW
         cfe = 1.0 - float(np.sum((1.0 - prof.clean) * imp)) / float(np.sum(prof.load))
         assert cfe == pytest.approx(0.6, abs=1e-6), link
+
+
+def test_the_last_points_cost_is_said_to_be_marginal():
+    """``--pareto 0.80:0.92:0.01`` ended with "cost of the last point of the highest target:
+    22.780 M CNY/yr", read as the cost of the 92 % base (241.09 M CNY/yr): it is the marginal
+    cost of its last point, from 91 to 92 %."""
+    ds = _frontier([0.91, 0.92], [0.911, 0.921], [0.91, 0.92], [300.0, 320.0], [218.31e6, 241.09e6])
+    ds["last_unit_cost"] = ("design", [22.78e6])
+    note = sizing.frontier_rows(ds)[2]
+    assert note.startswith("marginal cost of the last point of the highest target (91.0 % → 92.0 %): free_air: 22.780")
