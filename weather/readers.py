@@ -851,11 +851,9 @@ def _read_standard_netcdf(
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """A NetCDF file of the standard weather variables (what ``twin weather -o`` writes).
 
-    Its time is local standard time. A file written with the offset in the units (``hours
-    since 2021-01-01 00:00:00 +08:00``, the twin's files before the offset moved to the
-    ``time_zone`` attribute) is decoded by a CF reader to UTC, so the file's ``utc_offset_h``
-    (else the site's) puts it back; units without an offset decode to the local stamps as they
-    are. Location and wind height come from the file's attributes, else from the arguments.
+    Its time is local standard time, stored with the offset in the units; a CF reader decodes
+    it to UTC, so the file's ``utc_offset_h`` (else the site's) puts it back. Location and wind
+    height come from the file's attributes, else from the arguments.
     """
     import pandas as pd
 

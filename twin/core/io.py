@@ -369,12 +369,10 @@ def cf_content(content: NcContent, *, title: str | None = None) -> tuple[dict[st
     """The variables and global attributes of the NetCDF file of ``content``, laid out as CF (1.10) asks.
 
     * global ``Conventions``, ``title``, ``institution``, ``source``, ``history``, ``references``;
-    * time as hours since the first stamp in local standard time (``hours since 2021-01-01
-      00:00:00``), so a CF reader (xarray) decodes the stamps to the site's clock, as the CSV
-      shows them; the offset (``attrs["utc_offset_h"]``) is stated in the time variable's
-      ``time_zone`` (``UTC+08:00``), ``long_name`` and ``comment``, since CF reads a reference
-      time without a zone as UTC; a run of sites with different offsets says so in the
-      ``comment`` instead;
+    * time as hours since the first stamp, with the UTC offset in the units
+      (``hours since 2021-01-01 00:00:00 +08:00``: the stamps are local standard time) when the
+      content has one (``attrs["utc_offset_h"]``); a run of sites with different offsets says so
+      in the time variable's ``comment`` instead;
     * text (``site``, ``design``) as UTF-8 character arrays (``_Encoding``) on a dimension
       ``stringN``; a swept parameter's coordinate ``green.pv.capacity_mw`` becomes
       ``green__pv__capacity_mw`` (its ``parameter`` attribute keeps the key);
@@ -410,13 +408,7 @@ def cf_content(content: NcContent, *, title: str | None = None) -> tuple[dict[st
         }
         offset = content.attrs.get("utc_offset_h")
         if offset is not None and np.isfinite(offset):
-            zone = f"UTC{_utc_offset_text(float(offset))}"
-            attrs["long_name"] = f"time, local standard time ({zone}), start of the hour"
-            attrs["time_zone"] = zone
-            attrs["comment"] = (
-                f"the reference time of the units is local standard time ({zone}), not UTC: "
-                "the stamps decode to the site's clock, as the CSV and the dashboard show them"
-            )
+            units += f" {_utc_offset_text(float(offset))}"
         else:
             attrs["comment"] = "local standard time of each case's site (the sites have different UTC offsets)"
         hours = ((t - t[0]) / np.timedelta64(1, "h")).astype(float)
@@ -495,11 +487,10 @@ def _netcdf_bytes(variables: dict[str, NcVariable], attrs: dict[str, Any]) -> by
 def local_time(ds: xr.Dataset) -> xr.Dataset:
     """A results Dataset read back from a file of :func:`write_netcdf`, its time local standard time again.
 
-    A file written before the offset moved out of the units carries it there (``hours since
-    2021-01-01 00:00:00 +08:00``), so a CF reader such as ``xarray.load_dataset`` decodes its
-    stamps to UTC; the twin's days, months and time-of-use hours are the site's. A Dataset whose
-    time was not decoded from such units (a run in memory, a file written now with local units,
-    a file of several offsets) is returned as it is.
+    The file's time units carry the site's UTC offset (``hours since 2021-01-01 00:00:00
+    +08:00``), so a CF reader such as ``xarray.load_dataset`` decodes the stamps to UTC; the
+    twin's days, months and time-of-use hours are the site's. A Dataset whose time was not
+    decoded from such units (a run in memory, a file of several offsets) is returned as it is.
     """
     import pandas as pd
 

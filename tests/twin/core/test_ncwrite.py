@@ -53,13 +53,7 @@ def xarray_file(ds: xr.Dataset, path: Path, engine: str = "netcdf4") -> Path:
         attrs = {"standard_name": "time", "long_name": "time, local standard time, start of the hour"}
         attrs.update(calendar="standard", axis="T")
         if offset is not None and np.isfinite(offset):
-            zone = f"UTC{_utc_offset_text(float(offset))}"
-            attrs["long_name"] = f"time, local standard time ({zone}), start of the hour"
-            attrs["time_zone"] = zone
-            attrs["comment"] = (
-                f"the reference time of the units is local standard time ({zone}), not UTC: "
-                "the stamps decode to the site's clock, as the CSV and the dashboard show them"
-            )
+            units += f" {_utc_offset_text(float(offset))}"
         else:
             attrs["comment"] = "local standard time of each case's site (the sites have different UTC offsets)"
         out = out.assign_coords(time=("time", hours, {"units": units, **attrs}))

@@ -123,38 +123,24 @@ def test_cf_rules_without_the_checker(files):
         for name in ds.coords:
             assert "_FillValue" not in ds[name].attrs, f"{name}: a coordinate has no missing values (CF 2.5.1)"
     one, two = (xr.open_dataset(f, engine="h5netcdf", decode_times=False) for f in files)
-    assert one["time"].attrs["units"] == "hours since 2021-01-01 00:00:00"
-    assert one["time"].attrs["time_zone"] == "UTC+08:00" and "(UTC+08:00)" in one["time"].attrs["long_name"]
+    assert one["time"].attrs["units"] == "hours since 2021-01-01 00:00:00 +08:00"
     assert "+" not in two["time"].attrs["units"] and "different UTC offsets" in two["time"].attrs["comment"]
-    assert "time_zone" not in two["time"].attrs
     decoded = xr.open_dataset(files[0], engine="h5netcdf")
-    assert decoded["time"].values[0] == np.datetime64("2021-01-01T00:00")  # the site's clock, as the CSV
+    assert decoded["time"].values[0] == np.datetime64("2020-12-31T16:00")  # 00:00 at UTC+8, as UTC
     assert decoded["site"].values[0] == "qingyang"
 
 
-def _as_written_before(path: Path, to: Path) -> Path:
-    """A copy of a file of :func:`write_netcdf` as it was written with the offset in the time units."""
-    with xr.open_dataset(path, engine="h5netcdf", decode_times=False) as ds:
-        old = ds.load()
-    t = old["time"].attrs
-    t["units"] = f"{t['units']} {t.pop('time_zone')[3:]}"
-    t.pop("comment")
-    t["long_name"] = "time, local standard time, start of the hour"
-    old.to_netcdf(to, engine="h5netcdf")
-    return to
-
-
-def test_kpis_of_a_file_read_back_equal_the_run(files, tmp_path):
-    """A file decodes to the site's local standard time (days, months and time-of-use hours, as
-    24-hour-green days and the demand charge, are the run's); a file written with the offset in
-    its units decodes to UTC, and kpis puts the local time back: both give the run's KPIs."""
+def test_kpis_of_a_file_read_back_equal_the_run(files):
+    """CF readers decode the offset time units to UTC; kpis puts the site's local time back, so
+    days, months and time-of-use hours (24-hour-green days, demand charge) are the run's."""
     ppa, two = files
-    old = _as_written_before(ppa, tmp_path / "old.nc")
-    assert xr.open_dataset(old, decode_times=False)["time"].attrs["units"].endswith(" +08:00")
-    run = kpis(simulate(load_scenario(EXAMPLE)))
-    for path, first in ((ppa, "2021-01-01 00:00"), (old, "2020-12-31 16:00")):
+    for path, scenario in ((ppa, load_scenario(EXAMPLE)), (two, None)):
         back = xr.load_dataset(path, engine="h5netcdf")
-        assert back.indexes["time"][0] == pd.Timestamp(first)  # the old file: UTC, as CF decodes it
+        if scenario is None:  # two sites with different UTC offsets: local per case, as written
+            assert "comment" in back["time"].attrs
+            continue
+        run = kpis(simulate(scenario))
+        assert back.indexes["time"][0] == pd.Timestamp("2020-12-31 16:00")  # UTC, as CF decodes it
         got = kpis(back)
         for k in run.data_vars:
             x, y = np.asarray(got[k], dtype=float), np.asarray(run[k], dtype=float)
@@ -162,24 +148,6 @@ def test_kpis_of_a_file_read_back_equal_the_run(files, tmp_path):
         local = local_time(back)
         assert local.indexes["time"][0] == pd.Timestamp("2021-01-01 00:00")
         assert local_time(local) is local  # no offset left to undo
-        daily = local["p_facility"].resample(time="1D").sum()
-        assert daily.sizes["time"] == 365  # local days: no day split at 16:00
-    back = xr.load_dataset(two, engine="h5netcdf")  # two sites with different UTC offsets: local per case
-    assert "comment" in back["time"].attrs and back.indexes["time"][0] == pd.Timestamp("2021-01-01 00:00")
-
-
-def test_weather_file_reads_back_in_local_time_old_and_new(weather_file, tmp_path):
-    """``twin weather -o F.nc`` drives ``twin run --weather F.nc``: a file written now (local units)
-    and one written with the offset in the units read to the same local stamps and values."""
-    import weather
-
-    ds, _ = site_weather(sites.load("qingyang"))
-    old = _as_written_before(weather_file, tmp_path / "old_wx.nc")
-    assert xr.open_dataset(weather_file).indexes["time"][0] == pd.Timestamp("2021-01-01 00:00")
-    for f in (weather_file, old):
-        got, _ = weather.read_netcdf(f)
-        assert got.indexes["time"].equals(ds.indexes["time"]), f
-        np.testing.assert_allclose(got["t_db"].values, ds["t_db"].values, rtol=1e-6, err_msg=str(f))
 
 
 def test_file_reads_back_as_the_h5netcdf_file(tmp_path):
