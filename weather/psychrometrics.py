@@ -94,14 +94,17 @@ def _asfloat(x: ArrayLike) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
-def _hw_ln(T: np.ndarray, c: tuple[float, ...], ln_T: np.ndarray) -> np.ndarray:
-    """``ln p_ws`` of eq. (5) or (6) at T (K), given ``ln T``; a zero coefficient's term is skipped (it adds 0)."""
-    T2 = T * T
+def _hw_ln(
+    T: np.ndarray, c: tuple[float, ...], ln_T: np.ndarray, T2: np.ndarray | None = None, T3: np.ndarray | None = None
+) -> np.ndarray:
+    """``ln p_ws`` of eq. (5) or (6) at T (K), given ``ln T`` (and ``T2`` = T·T, ``T3`` = T2·T if
+    computed already); a zero coefficient's term is skipped (it adds 0)."""
+    T2 = T * T if T2 is None else T2
     out = c[0] / T
     out += c[1]
     out += c[2] * T
     out += c[3] * T2
-    out += c[4] * (T2 * T)  # products, not ``**``: numpy's float power calls pow() per element
+    out += c[4] * (T2 * T if T3 is None else T3)  # products, not ``**``: numpy's float power calls pow() per element
     if c[5]:
         out += c[5] * (T2 * T2)
     out += c[6] * ln_T
@@ -136,12 +139,17 @@ def saturation_vapor_pressure(t: ArrayLike, over_ice: bool = True) -> np.ndarray
     """
     t = _asfloat(t)
     T = t + _T0
+    T2 = T * T
+    return _pws(T, T2, T2 * T, t < 0.0 if over_ice else None)
+
+
+def _pws(T: np.ndarray, T2: np.ndarray, T3: np.ndarray, ice: np.ndarray | None) -> np.ndarray:
+    """:func:`saturation_vapor_pressure` at T (K), given T·T, T²·T and where it is over ice (None: nowhere)."""
     ln_T = np.log(T)
-    ln = _hw_ln(T, _WATER, ln_T)
-    if over_ice:
-        ice = t < 0.0
+    ln = _hw_ln(T, _WATER, ln_T, T2, T3)
+    if ice is not None:
         if ln.ndim == 0 or ice.all():
-            ln = np.where(ice, _hw_ln(T, _ICE, ln_T), ln)
+            ln = np.where(ice, _hw_ln(T, _ICE, ln_T, T2, T3), ln)
         elif ice.any():
             ln[ice] = _hw_ln(T[ice], _ICE, ln_T[ice])
     return np.exp(ln, out=ln) if ln.ndim else np.exp(ln)
@@ -182,10 +190,13 @@ def _enhancement_coefficients(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """α and ln β of the enhancement factor at t °C (over ice below 0 °C)."""
     T = t + _T0
     T2 = T * T
-    T3 = T2 * T
+    return _coefficients(T, T2, T2 * T, t < 0.0)
+
+
+def _coefficients(T: np.ndarray, T2: np.ndarray, T3: np.ndarray, ice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_enhancement_coefficients` at T (K), given T·T, T²·T and where it is over ice."""
     alpha = _cubic(_F_WATER_A, T, T2, T3)
     ln_beta = _cubic(_F_WATER_B, T, T2, T3)
-    ice = t < 0.0
     if alpha.ndim == 0 or ice.all():
         alpha = np.where(ice, _cubic(_F_ICE_A, T, T2, T3), alpha)
         ln_beta = np.where(ice, _cubic(_F_ICE_B, T, T2, T3), ln_beta)
@@ -218,8 +229,12 @@ def saturation_terms(t: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     meet many pressures (a setpoint, an envelope's dew points against the hourly pressure).
     """
     t = _asfloat(t)
-    alpha, ln_beta = _enhancement_coefficients(t)
-    return saturation_vapor_pressure(t), alpha, np.exp(ln_beta)
+    T = t + _T0  # T, its powers and the ice mask serve both (the same values each computes)
+    T2 = T * T
+    T3 = T2 * T
+    ice = t < 0.0
+    alpha, ln_beta = _coefficients(T, T2, T3, ice)
+    return _pws(T, T2, T3, ice), alpha, np.exp(ln_beta)
 
 
 def saturated_mole_fraction(terms: tuple[np.ndarray, np.ndarray, np.ndarray], p_air: ArrayLike) -> np.ndarray:

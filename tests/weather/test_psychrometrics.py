@@ -120,3 +120,20 @@ def test_invariants(t, rh, p):
     w = float(psy.humidity_ratio(t, rh, p))
     assert float(psy.dew_point_from_humidity_ratio(w, p)) == pytest.approx(td, abs=1e-6)
     assert w <= float(psy.humidity_ratio_saturated(t, p)) * (1 + 1e-12)
+
+
+@pytest.mark.parametrize(
+    "t", [np.linspace(-40.0, 60.0, 1001), np.array([-3.0]), np.array([12.0, 30.0]), np.array(-7.5), np.array(21.0)]
+)
+def test_saturation_terms_are_the_functions_values_bit_for_bit(t: np.ndarray) -> None:
+    """The terms saturation at many pressures reuses are p_ws and the enhancement factor's α and β
+    (each over ice below 0 °C) as the functions that compute them alone give, bit for bit: the
+    factor from the terms at any pressure is :func:`enhancement_factor`'s, the mole fraction at
+    100 % :func:`vapor_mole_fraction`'s."""
+    es, alpha, beta = psy.saturation_terms(t)
+    assert np.array_equal(np.asarray(es).view(np.uint64), np.asarray(psy.saturation_vapor_pressure(t)).view(np.uint64))
+    for p in (61_000.0, 85_432.1, 101_325.0):
+        f = np.exp(alpha * (1.0 - es / p) + beta * (p / es - 1.0))
+        assert np.array_equal(np.asarray(f), np.asarray(psy.enhancement_factor(t, p)))
+        x = psy.saturated_mole_fraction((es, alpha, beta), np.full(np.shape(t), p))
+        assert np.array_equal(np.asarray(x), np.asarray(psy.vapor_mole_fraction(t, 100.0, np.full(np.shape(t), p))))

@@ -177,9 +177,16 @@ def _saturation_at_pressure(
     """What :func:`_state` reads of saturation at the hourly pressure ``pa`` (Pa) in every hour: at
     the server inlet at the supply setpoint ``ts`` (°C, plus the supply approach ``d_s``) and at
     the envelope's ``dew_points`` (high, low; stacked on a leading axis); at the band top ``tmax``
-    + ``d_s`` in the hours the outdoor air ``t_o`` is warmer than ``tmax`` (NaN in the others: the
-    state reads it in the warm hours, which lie among those) and, unless ``outdoor_given``, at the
-    outdoor air + ``d_s`` in the hours within 1 K of the setpoint or warmer (NaN in the others).
+    + ``d_s`` in the hours the outdoor air ``t_o`` is warmer than ``tmax`` (the state reads it in
+    the warm hours, which lie among those: NaN in the others, or, for one band top and one row of
+    weather, every hour's value) and, unless ``outdoor_given``, at the outdoor air + ``d_s`` in the
+    hours within 1 K of the setpoint or warmer (NaN in the others).
+
+    For one row of weather, the temperatures evaluated in every hour (the inlet's of each case,
+    the dew points, one band top) are the rows of one array against the hourly pressure: one
+    pass of :func:`weather.psychrometrics.saturated_mole_fraction`, elementwise, so each value is
+    the one a pass of its own gives (on a first year at a site numpy's per-call overhead, not
+    the arithmetic, is most of this function's time).
 
     Depends on the weather and a few parameter values only: for one site and at most
     :data:`AT_PRESSURE_MEMO_VALUES` parameter values it is computed once per process for equal
@@ -189,17 +196,23 @@ def _saturation_at_pressure(
     """
 
     def make() -> dict[str, np.ndarray]:
-        top = np.atleast_2d(tmax + d_s)
-        at_ts, at_tmax, at_dp = _saturation_terms(np.atleast_2d(ts + d_s), top, np.array(dew_points)[:, None, None])
-        out = {
-            "ts": psy.saturated_mole_fraction(at_ts, pa),
-            "dew_points": psy.saturated_mole_fraction(at_dp, pa),
-            "tmax": _on_hours(
+        inlet, top, dew = np.atleast_2d(ts + d_s), np.atleast_2d(tmax + d_s), np.array(dew_points)[:, None, None]
+        out: dict[str, np.ndarray] = {}
+        if inlet.ndim == 2 and inlet.shape[1] == 1 and np.ndim(pa) == 2 and np.shape(pa)[0] == 1:
+            n, k, whole = inlet.shape[0], dew.shape[0], top.size == 1  # whole: the band top's every hour too
+            rows = np.concatenate([inlet.ravel(), dew.ravel(), top.ravel()[: int(whole)]])[:, None]
+            at_rows, at_tmax = _saturation_terms(rows, top)
+            x = psy.saturated_mole_fraction(at_rows, pa)
+            out.update(ts=x[:n], dew_points=x[n : n + k].reshape(k, 1, -1), **({"tmax": x[n + k :]} if whole else {}))
+        else:
+            at_ts, at_tmax, at_dp = _saturation_terms(inlet, top, dew)
+            out.update(ts=psy.saturated_mole_fraction(at_ts, pa), dew_points=psy.saturated_mole_fraction(at_dp, pa))
+        if "tmax" not in out:
+            out["tmax"] = _on_hours(
                 np.broadcast_shapes(top.shape, np.shape(pa)),
                 t_o > tmax,
                 lambda h: psy.saturated_mole_fraction(at_tmax, at_hours(pa, h)),
-            ),
-        }
+            )
         if not outdoor_given:
             out["outdoor"] = _on_hours(
                 np.broadcast_shapes(np.shape(t_o), np.shape(d_s), np.shape(pa)),

@@ -164,3 +164,55 @@ def test_given_x_sat_the_memo_still_compares_the_dry_bulb() -> None:
     again = free_air_state(changed, p)
     assert again["mode"][0, hour] in (2, 3)
     assert _equal(again, _fresh(changed, p))
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """The shapes of every :func:`weather.psychrometrics.saturated_mole_fraction` result from now on."""
+    shapes: list[tuple[int, ...]] = []
+    real = psy.saturated_mole_fraction
+
+    def counted(terms: Any, p_air: Any) -> np.ndarray:
+        out = real(terms, p_air)
+        shapes.append(np.shape(out))
+        return out
+
+    monkeypatch.setattr(psy, "saturated_mole_fraction", counted)
+    return shapes
+
+
+@pytest.mark.parametrize("approach", [0.0, 1.5])
+def test_one_row_of_weather_takes_the_year_in_one_pass(monkeypatch: pytest.MonkeyPatch, approach: float) -> None:
+    """One site and one band top: the inlet's, the dew points' and the band top's saturation are
+    the rows of one pass over the hourly pressure (three passes before), each value the one its
+    own pass gives, bit for bit (the band top's in the hours the state reads: the warm ones)."""
+    wx, p = _weather(False), _columns(approach)
+    d_s = p["supply_approach"]
+    ts, tmax = p["t_supply_setpoint"] - d_s, p["t_supply_max"] - d_s
+    dew = (17.0, -12.0)
+    free_air._AT_PRESSURE = type(free_air._AT_PRESSURE)(8)
+    shapes = _counting(monkeypatch)
+    sat = free_air._saturation_at_pressure(wx["t_db"], wx["p_air"], d_s, ts, tmax, dew, False)
+    assert shapes == [(4, N)]  # inlet, two dew points, band top
+    own = _every_hour(wx["t_db"], wx["p_air"], d_s, ts, tmax, dew, False)
+    warm = wx["t_db"] > tmax
+    assert warm.any() and not warm.all()
+    for k in ("ts", "dew_points"):
+        assert sat[k].shape == own[k].shape and np.array_equal(sat[k].view(np.uint64), own[k].view(np.uint64))
+    assert sat["tmax"].shape == own["tmax"].shape and np.array_equal(sat["tmax"][warm], own["tmax"][warm])
+
+
+def test_a_sweep_of_band_tops_keeps_their_warm_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several band tops: theirs in the warm hours only (not a year per case), the same values."""
+    wx = _weather(False)
+    p = {**stack_columns([FreeAirParams(t_supply_max=t) for t in (24.0, 26.0, 27.0)]),
+         "supply_approach": np.array([[1.0]])}  # fmt: skip
+    ts, tmax = p["t_supply_setpoint"] - 1.0, p["t_supply_max"] - 1.0
+    free_air._AT_PRESSURE = type(free_air._AT_PRESSURE)(8)
+    shapes = _counting(monkeypatch)
+    sat = free_air._saturation_at_pressure(wx["t_db"], wx["p_air"], 1.0, ts, tmax, (17.0, -12.0), False)
+    hours = int(np.any(wx["t_db"] > tmax, axis=0).sum())
+    assert shapes == [(3, N), (3, hours)]  # the setpoint (one for all) and the dew points; the band tops' hours
+    own = _every_hour(wx["t_db"], wx["p_air"], 1.0, ts, tmax, (17.0, -12.0), False)
+    warm = wx["t_db"] > tmax
+    assert np.array_equal(sat["tmax"][warm], own["tmax"][warm])
+    assert np.isnan(sat["tmax"][:, ~np.any(warm, axis=0)]).all()
