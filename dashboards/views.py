@@ -289,31 +289,31 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
     return (None, errors) if errors else (cls(**given), {})
 
 
-def dispatch_start(start_day: int, view: str, ds: xr.Dataset, lang: str = "en") -> tuple[Exception | None, Any]:
-    """The Green page's start day (``dispatch_plot.start_day``, checked 1 … 366 alone) against the
-    year of ``ds``, for the dispatch ``view`` (week, month, year).
+def dispatch_start(start_day: int, view: str, ds: xr.Dataset, lang: str = "en") -> html.Div | str:
+    """The note on the Green page's start day (``dispatch_plot.start_day``, checked 1 … 366 alone)
+    against the year of ``ds``, for the dispatch ``view`` (week, month, year).
 
-    Returns (the refusal, "") for a day beyond the year's days (366 in 2021: allowed 1 … 365);
-    (None, a note) when a window from it would run past the year's end and
-    :func:`dashboards.figures.window_start` moves it back to the year's last week or month;
-    (None, "") when it is shown as typed, and in the year view, which starts on 1 January.
+    A note when a window from it would run past the year's end and
+    :func:`dashboards.figures.window_start` moves it back to the year's last week or month; ""
+    when it is shown as typed, and in the year view, which starts on 1 January. Raises
+    :class:`ConfigError` for a day beyond the year's days (366 in 2021: allowed 1 … 365).
     """
     if view == "year":
-        return None, ""
+        return ""
     n_days = ds.sizes["time"] // 24
     year = int(ds["time"].dt.year.values[0])
     field = f"{DispatchWindow.section}.start_day"
     if start_day > n_days:
         allowed = span(1, n_days, "day")
         err = ConfigError(f"{field} = {start_day} is beyond the {n_days} days of {year}; allowed {allowed}")
-        return err.explained(
+        raise err.explained(
             "beyond_year", field=field, value=str(start_day), days=str(n_days), year=str(year), allowed=allowed
-        ), ""
+        )
     shown = figures.window_start(start_day, view, n_days)
     if shown == start_day:
-        return None, ""
+        return ""
     said = t("start_moved", lang, span=t(view, lang), day=start_day, year=year, days=n_days, shown=shown)
-    return None, html.Div(said, className="note")
+    return html.Div(said, className="note")
 
 
 def idle_storage_note(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> html.Div | str:

@@ -287,9 +287,10 @@ def render(d, case, span, start, lang, session=None):
     c = sc.cases()[i]
     note = views.idle_storage_note(c.storage, c.economics, lang)
     if window is not None:
-        beyond, moved = views.dispatch_start(window.start_day, span or "week", ds, lang)
-        if beyond is not None:
-            window, errors = None, {"start_day": views.message(beyond)}
+        try:
+            moved = views.dispatch_start(window.start_day, span or "week", ds, lang)
+        except views.USER_ERRORS as exc:
+            window, errors, moved = None, {"start_day": views.message(exc)}, ""
         start_error = views.error_box(errors["start_day"], lang) if window is None else moved
     cards = [
         html.Div(

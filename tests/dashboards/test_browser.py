@@ -312,6 +312,8 @@ def test_an_epw_over_the_limit_is_named_with_its_size_and_clears_the_last_messag
         "#sc-upload input[type=file]", files=[{"name": "small.epw", "mimeType": "text/plain", "buffer": small}]
     )
     _error_says(page, "#sc-upload-message", "small.epw")
+    _settle(page)
+    asked = len(page.requested)
     big = b"LOCATION" + b"x" * 7_000_000
     page.set_input_files(
         "#sc-upload input[type=file]", files=[{"name": "big.epw", "mimeType": "text/plain", "buffer": big}]
@@ -321,6 +323,7 @@ def test_an_epw_over_the_limit_is_named_with_its_size_and_clears_the_last_messag
     assert "small.epw" not in text
     assert text.startswith("Error: big.epw: 7.0 MB is too large") and "(limit 5 MB)" in text, text
     assert page.locator("#sc-upload-message .error").count() == 1
+    assert not [u for u in page.requested[asked:] if "_dash-update-component" in u]  # the file is never sent
 
 
 def test_bad_value_shows_the_cli_message(page, server):

@@ -1011,7 +1011,7 @@ def test_reported_storage_ratings_show_the_modelled_case(example):
     rows = {r["metric"]: r for r in views.reported_rows(k, "yinchuan", sc.cases()[1])}
     assert rows["storage_energy"]["modelled"] == "400 MWh"
     html_text = report.build_report(sc, 0)
-    assert "<td>storage_power</td><td class='num'>100 MW</td><td class='num'>100 MW</td>" in html_text
+    assert "<td>Storage power</td><td class='num'>100 MW</td><td class='num'>100 MW</td>" in html_text
 
 
 def test_reported_co2_avoided_shows_the_stores_modelled_saving(pages, example):
