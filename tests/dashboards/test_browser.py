@@ -302,7 +302,8 @@ def test_malformed_epw_upload_shows_the_message(page, server):
     _shot(page, "scenario-bad-epw")
 
 
-def test_an_epw_over_the_limit_is_named_with_its_size_and_clears_the_last_message(page, server):
+@pytest.mark.parametrize("how", ["chosen", "dropped"])
+def test_an_epw_over_the_limit_is_named_with_its_size_and_clears_the_last_message(page, server, how):
     """Newcomer 19 #1: ``dcc.Upload(max_size=…)`` kept a file over 5 MB in the browser with no word,
     and the previous upload's message (naming another file) stayed."""
     page.goto(server + "/scenario")
@@ -314,10 +315,18 @@ def test_an_epw_over_the_limit_is_named_with_its_size_and_clears_the_last_messag
     _error_says(page, "#sc-upload-message", "small.epw")
     _settle(page)
     asked = len(page.requested)
-    big = b"LOCATION" + b"x" * 7_000_000
-    page.set_input_files(
-        "#sc-upload input[type=file]", files=[{"name": "big.epw", "mimeType": "text/plain", "buffer": big}]
-    )
+    if how == "chosen":
+        big = b"LOCATION" + b"x" * 7_000_000
+        page.set_input_files(
+            "#sc-upload input[type=file]", files=[{"name": "big.epw", "mimeType": "text/plain", "buffer": big}]
+        )
+    else:  # dropped on the upload's target
+        page.eval_on_selector(
+            "#sc-upload .upload-target",
+            """el => { const dt = new DataTransfer();
+                dt.items.add(new File([new Uint8Array(7000008)], 'big.epw', {type: 'text/plain'}));
+                el.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); }""",
+        )
     _error_says(page, "#sc-upload-message", "big.epw")
     text = page.inner_text("#sc-upload-message")
     assert "small.epw" not in text
