@@ -26,6 +26,7 @@ __all__ = [
     "KPI_CARDS",
     "LANGS",
     "LATENCY",
+    "METRIC_LABELS",
     "PALETTE",
     "TABLE_KPIS",
     "WHEN_NONZERO",
@@ -35,6 +36,7 @@ __all__ = [
     "design_label",
     "design_name",
     "error_text",
+    "metric_label",
     "mode_name",
     "t",
     "unit_of",
@@ -261,6 +263,15 @@ _TEXT = {
     "meets": ("meets the limit", "满足限值"),
     "fails": ("above the limit", "超出限值"),
     "no_limit": ("no limit applies", "无适用限值"),
+    "shares_equal": (
+        "Equal to the hourly share: annual matching adds only green power exported under an export contract "
+        "(none here, or no surplus).",
+        "与逐时占比相同：年度匹配只额外计入按上网售电合同送出的绿电（本工况无此合同，或无余电）。",
+    ),
+    "off_map": (
+        "Not on the map (it shows China): {names}, in the table only.",
+        "地图仅显示中国：{names} 只列于表中。",
+    ),
     "reported": ("Reported by the sources", "资料报道值"),
     "modelled": ("modelled", "模型"),
     "comparison": ("Site comparison: East Data, West Computing", "站点对比：东数西算"),
@@ -294,6 +305,11 @@ _TEXT = {
     "month": ("month", "月"),
     "year": ("year", "年"),
     "start_day": ("first day of year", "起始日"),
+    "start_moved": (
+        "A {span} from day {day} would run past the end of {year} ({days} days): shown from day {shown} to the "
+        "year's end.",
+        "自第 {day} 天起的{span}视图将超出 {year} 年末（共 {days} 天）：改为从第 {shown} 天起显示至年末。",
+    ),
     "green_heatmap": (
         "Hourly green share, physical (no grid credit)",
         "逐时绿电占比（物理，不计电网清洁电力）",
@@ -316,6 +332,13 @@ _TEXT = {
     "pareto_cached": (
         "Shown: the frontier of case {case}, computed earlier.",
         "显示：工况 {case} 的前沿（此前已计算）。",
+    ),
+    "pareto_free": (
+        "The optimiser sizes PV, wind and storage itself: the case's ratings (its sliders) are not used; the case "
+        "gives the site, facility, design, weather and prices. With a store as built and paid for: twin size "
+        "SCENARIO.toml --pareto 0.5:0.9:0.1 --storage-mw MW --storage-mwh MWH --sunk storage.",
+        "优化器自行确定光伏、风电与储能的规模：不使用本工况的额定值（滑块所设）；工况只提供站点、设施、制冷方案、气象与价格。"
+        "按已建且已付费的储能计算：twin size SCENARIO.toml --pareto 0.5:0.9:0.1 --storage-mw MW --storage-mwh MWH --sunk storage。",
     ),
     "pareto_title": ("Cost of the green-power base against the {target}", "绿电配置成本与{target}"),
     "pareto_no_base": ("no base at {points}", "以下目标无方案（原因为英文原文）：{points}"),
@@ -500,6 +523,33 @@ def mode_name(mode: str, lang: str = "en") -> str:
     return _MODE_ZH.get(mode, mode) if lang == "zh" else mode
 
 
+METRIC_LABELS = {  # a site file's [[reported]] metric id: its name on the Overview's Reported table (en, zh)
+    "annual_mean_temperature": ("Annual mean temperature", "年平均气温"),
+    "co2_avoided": ("CO2 avoided", "减少的 CO2 排放"),
+    "electricity_share_of_spend": ("Electricity share of spending", "电费占数据中心支出比例"),
+    "free_cooling_months": ("Free-cooling months", "自然冷却月数"),
+    "green_power_subsidy": ("Green-power server subsidy", "绿电服务器补贴"),
+    "green_share": ("Green share", "绿电占比"),
+    "households_served": ("Households served", "可供电户数"),
+    "power_capacity": ("Power capacity", "供电容量"),
+    "pue": ("PUE", "PUE"),
+    "rack_density": ("Rack density", "机柜功率密度"),
+    "spray_compute_change": ("Spray cooling: change in compute", "喷淋液冷的算力变化"),
+    "spray_energy_change": ("Spray cooling: change in energy", "喷淋液冷的能耗变化"),
+    "spray_server_ratio": ("Spray cooling: servers for the same work", "喷淋液冷的服务器数量比"),
+    "storage_energy": ("Storage energy", "储能容量"),
+    "storage_power": ("Storage power", "储能功率"),
+    "typical_us_overhead_share": ("Typical US non-compute share", "美国典型数据中心非算力用电占比"),
+}
+
+
+def metric_label(metric: str, lang: str = "en") -> str:
+    """A reported metric (a site file's ``[[reported]] metric``) as the page names it in ``lang``
+    (:data:`METRIC_LABELS`); an id it does not list (a user's own site file) as it is written."""
+    en, zh = METRIC_LABELS.get(metric, (metric, metric))
+    return zh if lang == "zh" else en
+
+
 def t(key: str, lang: str = "en", **fmt: object) -> str:
     """The text ``key`` in ``lang`` ('en' or 'zh'), formatted with ``fmt``."""
     en, zh = _TEXT[key]
@@ -512,6 +562,7 @@ _BEYOND_ZH = "（超出最大浮点数 ±1.8e308）"
 
 ERRORS_ZH = {
     "out_of_range": "{field} = {value} 超出范围；允许 {allowed}",
+    "beyond_year": "{field} = {value} 超出 {year} 年的 {days} 天；允许 {allowed}",
     "off_step": "{field} = {value} 不在滑块的刻度上；允许 {allowed}，步长 {step}",
     "swept_rating": "{field} 在情景的扫描中（sweep.{key} = {values}）；请在“情景”页修改它",
     "not_number": "{field} 须为数字，收到 {value}{allowed}",

@@ -57,6 +57,7 @@ __all__ = [
     "default_scenario",
     "designs",
     "designs_at_site",
+    "epw_too_large",
     "facility_cases",
     "from_dict",
     "frontier",
@@ -454,6 +455,16 @@ def _session(session: object) -> str:
     return session
 
 
+def epw_too_large(name: str, mb: str) -> weather.WeatherError:
+    """The refusal of an upload named ``name`` of ``mb`` megabytes (10^6 bytes, as the page
+    formats them), over :data:`EPW_MAX_BYTES`: what the server says of it, and the template the
+    Scenario page's browser fills in for a file it does not send (``{name}``, ``{mb}``)."""
+    limit = number(EPW_MAX_BYTES / 1e6, places=0)
+    return weather.WeatherError(
+        f"{name}: {mb} MB is too large; an EPW year is about 1.6 MB (limit {limit} MB)"
+    ).explained("too_large", file=name, mb=mb, limit=limit)
+
+
 def upload_epw(
     content: bytes, filename: str = "upload.epw", site: sites.Site | None = None, *, session: str
 ) -> tuple[str, xr.Dataset, dict[str, Any]]:
@@ -476,10 +487,7 @@ def upload_epw(
     session = _session(session)
     name = Path(filename).name or "upload.epw"
     if len(content) > EPW_MAX_BYTES:
-        mb, limit = number(len(content) / 1e6, places=1), number(EPW_MAX_BYTES / 1e6, places=0)
-        raise weather.WeatherError(
-            f"{name}: {mb} MB is too large; an EPW year is about 1.6 MB (limit {limit} MB)"
-        ).explained("too_large", file=name, mb=mb, limit=limit)
+        raise epw_too_large(name, number(len(content) / 1e6, places=1))
     key = (hashlib.sha256(content).hexdigest()[:16], name)
     with _UPLOAD_LOCK:
         if _UPLOAD_DIR is None:

@@ -54,6 +54,7 @@ __all__ = [
     "sankey",
     "site_map",
     "storage_cycles",
+    "window_start",
 ]
 
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
@@ -386,6 +387,13 @@ def psychrometric_chart(
     )
 
 
+def window_start(start_day: int, span: str, n_days: int) -> int:
+    """The first day (1-based) :func:`dispatch` shows of a ``span`` window asked to start on
+    ``start_day`` in a year of ``n_days`` days: moved back so that the window ends on the year's
+    last day at the latest (a week from day 366 of a 365-day year starts on day 359)."""
+    return int(np.clip(start_day, 1, max(n_days - SPANS.get(span, 7) + 1, 1)))
+
+
 def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str = "en") -> go.Figure:
     """Supply and use of power over a week, a month (hourly) or the year (daily means), MW.
 
@@ -403,7 +411,7 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
 
         time = ds["time"].to_numpy()[sl][::24]
     else:
-        start = int(np.clip(start_day - 1, 0, nt // 24 - days)) * 24
+        start = (window_start(start_day, span, nt // 24) - 1) * 24
         sl = slice(start, start + days * 24)
 
         def series(name: str) -> np.ndarray:

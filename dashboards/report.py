@@ -82,7 +82,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
         f.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}) for f in figs.values()
     )
     params = views.non_default_params(sc, lang)
-    reported = views.reported_rows(k, key, c, lambda: data.storage_co2_avoided(sc, i))
+    reported = views.reported_rows(k, key, c, lambda: data.storage_co2_avoided(sc, i), lang)
     generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     weather = (
         data.public_text(sc.weather.source) if sc.weather.is_file else t("typical_year", lang, seed=sc.weather.seed)
@@ -117,7 +117,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
             f"<h2>{_esc(t('reported', lang))}</h2>",
             _table(
                 [t(h, lang) for h in ("col_metric", "col_reported", "modelled", "col_what", "col_source")],
-                [[r["metric"], r["reported"], r["modelled"], r["what"], r["source"]] for r in reported],
+                [[r["label"], r["reported"], r["modelled"], r["what"], r["source"]] for r in reported],
                 num_from=1,
                 num_to=3,  # what and source are text
             ),

@@ -30,8 +30,11 @@ from dashboards.catalog import (
     LATENCY,
     RATING_STEPS,
     ComputeAssumptions,
+    DispatchWindow,
     GreenRatings,
+    Kpi,
     error_text,
+    metric_label,
     t,
 )
 from twin import Scenario, save_scenario
@@ -52,8 +55,11 @@ __all__ = [
     "comparison_rows",
     "compute_cost",
     "csv_bytes",
+    "dispatch_start",
+    "equal_shares_note",
     "idle_storage_note",
     "kpi_cards",
+    "kpi_heading",
     "message",
     "netcdf_bytes",
     "no_green_text",
@@ -85,25 +91,46 @@ def _unit(kpi, k: xr.Dataset, lang: str = "en") -> str:
     return "" if u == "1" else u
 
 
+def kpi_heading(kpi: Kpi, lang: str = "en") -> str:
+    """A KPI as a table's column heading: its label and shown unit (``CO2 from grid power, t``);
+    the label alone for a KPI shown without one (PUE)."""
+    unit = kpi.shown_unit(lang)
+    return f"{kpi.label(lang)}, {unit}" if unit else kpi.label(lang)
+
+
 def kpi_cards(k: xr.Dataset, lang: str = "en") -> list[html.Div]:
-    """The Overview's KPI cards (headline first)."""
+    """The Overview's KPI cards (headline first). The annual-matching card, when it shows the
+    hourly share's figure, says why the two are equal (:func:`equal_shares_note`)."""
     out = []
     for i, kpi in enumerate(KPI_CARDS):
+        shown = kpi.format(value(k, kpi.name))
+        why = equal_shares_note(k, lang) if kpi.name == "green_share_annual" else ""
         out.append(
             html.Div(
                 [
                     html.Div(kpi.label(lang), className="kpi-label"),
                     html.Div(
                         [
-                            html.Span(kpi.format(value(k, kpi.name)), className="kpi-value", id=f"kpi-{kpi.name}"),
+                            html.Span(shown, className="kpi-value", id=f"kpi-{kpi.name}"),
                             html.Span(" " + _unit(kpi, k, lang), className="kpi-unit"),
                         ]
                     ),
+                    *([html.Div(why, className="small", id="kpi-shares-equal")] if why else []),
                 ],
                 className="kpi-card headline" if i == 1 else "kpi-card",
+                title=why or None,
             )
         )
     return out
+
+
+def equal_shares_note(k: xr.Dataset, lang: str = "en") -> str:
+    """Why the annual-matching green share shows the physical hourly one's figure, when it does
+    (as the cards show them): annual matching adds only green energy exported under an export
+    contract (``economics.export_contract``), so without one, or with no surplus, the two are
+    equal. "" when they differ."""
+    hourly, annual = (KPI_BY_NAME[n].format(value(k, n)) for n in ("green_share_hourly", "green_share_annual"))
+    return t("shares_equal", lang) if hourly == annual else ""
 
 
 def policy_badge(k: xr.Dataset, site_key: str, lang: str = "en") -> html.Div:
@@ -136,7 +163,11 @@ REPORTED_RATING = {"storage_power": ("power_mw", "MW"), "storage_energy": ("ener
 
 
 def reported_rows(
-    k: xr.Dataset, site_key: str, case: Any = None, co2_avoided: Callable[[], float] | None = None
+    k: xr.Dataset,
+    site_key: str,
+    case: Any = None,
+    co2_avoided: Callable[[], float] | None = None,
+    lang: str = "en",
 ) -> list[dict[str, str]]:
     """Every figure the sources report for the site, beside the modelled value where the twin
     computes one: a KPI of ``k``, the storage rating of ``case`` (a :class:`twin.Case`: the
@@ -144,7 +175,8 @@ def reported_rows(
     (``co2_avoided``, called only for a reported ``co2_avoided``:
     :func:`dashboards.data.storage_co2_avoided`). "–" where the twin has no counterpart
     (``households_served``). Numbers by the project's formatter (``30,000 t/yr``), a KPI as its
-    card shows it (:data:`dashboards.catalog.KPI_BY_NAME`)."""
+    card shows it (:data:`dashboards.catalog.KPI_BY_NAME`); the metric by its id (``metric``) and
+    by its name in ``lang`` (``label``: :func:`dashboards.catalog.metric_label`)."""
     site = sites.load(site_key)
     rows = []
     for r in site.reported:
@@ -160,6 +192,7 @@ def reported_rows(
         rows.append(
             {
                 "metric": r.metric,
+                "label": metric_label(r.metric, lang),
                 "reported": f"{number(r.value, quantity=True)} {'' if r.unit == '-' else r.unit}".strip(),
                 "modelled": modelled,
                 "what": r.what,
@@ -255,6 +288,33 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
         except ConfigError as exc:
             errors[name] = message(exc)
     return (None, errors) if errors else (cls(**given), {})
+
+
+def dispatch_start(start_day: int, view: str, ds: xr.Dataset, lang: str = "en") -> html.Div | str:
+    """The note on the Green page's start day (``dispatch_plot.start_day``, checked 1 … 366 alone)
+    against the year of ``ds``, for the dispatch ``view`` (week, month, year).
+
+    A note when a window from it would run past the year's end and
+    :func:`dashboards.figures.window_start` moves it back to the year's last week or month; ""
+    when it is shown as typed, and in the year view, which starts on 1 January. Raises
+    :class:`ConfigError` for a day beyond the year's days (366 in 2021: allowed 1 … 365).
+    """
+    if view == "year":
+        return ""
+    n_days = ds.sizes["time"] // 24
+    year = int(ds["time"].dt.year.values[0])
+    field = f"{DispatchWindow.section}.start_day"
+    if start_day > n_days:
+        allowed = span(1, n_days, "day")
+        err = ConfigError(f"{field} = {start_day} is beyond the {n_days} days of {year}; allowed {allowed}")
+        raise err.explained(
+            "beyond_year", field=field, value=str(start_day), days=str(n_days), year=str(year), allowed=allowed
+        )
+    shown = figures.window_start(start_day, view, n_days)
+    if shown == start_day:
+        return ""
+    said = t("start_moved", lang, span=t(view, lang), day=start_day, year=year, days=n_days, shown=shown)
+    return html.Div(said, className="note")
 
 
 def idle_storage_note(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> html.Div | str:

@@ -94,6 +94,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                                 html.Button(t("run_pareto", lang), id="green-pareto-run", n_clicks=0),
                                 html.Div(id="green-pareto-error"),
                                 html.Div(id="green-pareto-note", role="status"),
+                                html.P(t("pareto_free", lang), className="note small", id="green-pareto-free"),
                                 dcc.Graph(
                                     id="green-pareto",
                                     config=CONFIG,
@@ -276,7 +277,7 @@ for _sid, _key, _rating, _mark in SLIDERS:
     State("session", "data"),
 )
 def render(d, case, span, start, lang, session=None):
-    window, errors = views.checked(DispatchWindow, start_day=start)
+    window, errors = views.checked(DispatchWindow, start_day=DispatchWindow().start_day if span == "year" else start)
     start_error = views.error_box(errors["start_day"], lang) if window is None else ""
     try:
         sc, i, ds, k = views.load_case(d, case, session)
@@ -285,6 +286,12 @@ def render(d, case, span, start, lang, session=None):
         return views.error_box(exc, lang), empty, empty, empty, start_error, ""
     c = sc.cases()[i]
     note = views.idle_storage_note(c.storage, c.economics, lang)
+    if window is not None:
+        try:
+            moved = views.dispatch_start(window.start_day, span or "week", ds, lang)
+        except views.USER_ERRORS as exc:
+            window, errors, moved = None, {"start_day": views.message(exc)}, ""
+        start_error = views.error_box(errors["start_day"], lang) if window is None else moved
     cards = [
         html.Div(
             [

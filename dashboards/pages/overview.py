@@ -110,7 +110,7 @@ def render(d, case, pflop, gflop, lang, session=None):
     key = str(k["site"].values)
     en, zh = data.site_names(key)
     title = f"{en} {zh} · {design_label(c.design, lang)}"
-    rows = views.reported_rows(k, key, c, lambda: data.storage_co2_avoided(sc, i))
+    rows = views.reported_rows(k, key, c, lambda: data.storage_co2_avoided(sc, i), lang)
     reported = (
         html.Table(
             [
@@ -118,7 +118,7 @@ def render(d, case, pflop, gflop, lang, session=None):
                     [html.Th(t(h, lang)) for h in ("col_metric", "col_reported", "modelled", "col_what", "col_source")]
                 )
             ]
-            + [html.Tr([html.Td(r[h]) for h in ("metric", "reported", "modelled", "what", "source")]) for r in rows],
+            + [html.Tr([html.Td(r[h]) for h in ("label", "reported", "modelled", "what", "source")]) for r in rows],
             className="table",
         )
         if rows
@@ -167,7 +167,7 @@ def comparison(d, case, rank, lang):
     china = [r for r in rows if 70 < r["lon"] < 140]  # the US reference is in the table only
     fig = figures.site_map(china, lang, by=rank or "pue")
     cols = ("pue", "cost_per_compute", "cost_per_mwh_it", "co2", "green_share_hourly")
-    header = ["#", t("site", lang), *[KPI_BY_NAME[c].label(lang) for c in cols], t("latency", lang)]
+    header = ["#", t("site", lang), *[views.kpi_heading(KPI_BY_NAME[c], lang) for c in cols], t("latency", lang)]
     body = [
         html.Tr(
             [html.Td(n + 1), html.Td(r["name"])]
@@ -178,4 +178,8 @@ def comparison(d, case, rank, lang):
         for n, r in enumerate(rows)
     ]
     table = html.Table([html.Tr([html.Th(h) for h in header]), *body], className="table", id="ov-rank-table")
-    return fig, table
+    abroad = ", ".join(r["name"] for r in rows if r not in china)
+    return fig, [
+        table,
+        html.P(t("off_map", lang, names=abroad), className="note small", id="ov-off-map"),
+    ] if abroad else table

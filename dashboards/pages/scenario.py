@@ -41,7 +41,11 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                 accept=".epw",
                 className="upload",
             ),
-            html.Div(id="sc-upload-message", role="status"),
+            html.Div(
+                id="sc-upload-message",
+                role="status",
+                **limit_attrs(lang),
+            ),
             html.H3(t("downloads", lang)),
             html.Div(
                 [
@@ -55,6 +59,20 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             html.Div(id="sc-sources"),
         ]
     )
+
+
+def too_large_template(lang: str) -> str:
+    """The message of an EPW over :data:`dashboards.data.EPW_MAX_BYTES`, which the browser keeps
+    (``dcc.Upload(max_size=…)``: the file is never sent, and Dash's Upload tells the server
+    nothing of it): the server's own words (:func:`dashboards.data.epw_too_large`) in ``lang``,
+    with ``{name}`` and ``{mb}`` for ``assets/upload_size.js`` to fill in as the file is chosen."""
+    return views.error_said(data.epw_too_large("{name}", "{mb}"), lang)
+
+
+def limit_attrs(lang: str) -> Any:
+    """The upload message's ``data-limit`` (bytes) and ``data-too-large`` (:func:`too_large_template`),
+    read by ``assets/upload_size.js`` (typed Any: Dash types no ``data-*`` keyword)."""
+    return {"data-limit": str(data.EPW_MAX_BYTES), "data-too-large": too_large_template(lang)}
 
 
 BUSY = [

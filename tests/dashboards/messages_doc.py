@@ -86,6 +86,7 @@ WHY = {
 
 WHEN = {
     "out_of_range": "a parameter's value outside its range (the editor, a number box)",
+    "beyond_year": "the Green page's start day beyond the days of the year it plots (366 in 2021)",
     "not_number": "a parameter's value that is not a number",
     "not_whole": "a parameter's value that is not a whole number",
     "not_finite": "a parameter's value that is not finite (`nan`, `inf`)",
@@ -191,7 +192,8 @@ def _made(exc: ast.expr, func: ast.AST) -> tuple[ast.Call | None, list[str]]:
 
 def walk(root: Path = ROOT) -> list[Raise]:
     """Every raise of a user error in the code a page request runs, and every one made and said
-    without a raise (``views.message(ConfigError(…))``), in file and line order."""
+    without a raise (``views.message(ConfigError(…))``) or returned for a caller to raise or show
+    (``data.epw_too_large``), in file and line order."""
     out = []
     for pkg in PACKAGES:
         for path in sorted((root / pkg).rglob("*.py")):
@@ -206,6 +208,8 @@ def walk(root: Path = ROOT) -> list[Raise]:
                     made = node.args[0]  # an error made and said on the page, not raised (views.message)
                 elif isinstance(node, ast.Raise) and node.exc is not None:
                     made = node.exc
+                elif isinstance(node, ast.Return) and node.value is not None:
+                    made = node.value  # an error a function makes for its callers (data.epw_too_large)
                 else:
                     continue
                 func = min(

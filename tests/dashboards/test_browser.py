@@ -302,6 +302,39 @@ def test_malformed_epw_upload_shows_the_message(page, server):
     _shot(page, "scenario-bad-epw")
 
 
+@pytest.mark.parametrize("how", ["chosen", "dropped"])
+def test_an_epw_over_the_limit_is_named_with_its_size_and_clears_the_last_message(page, server, how):
+    """Newcomer 19 #1: ``dcc.Upload(max_size=…)`` kept a file over 5 MB in the browser with no word,
+    and the previous upload's message (naming another file) stayed."""
+    page.goto(server + "/scenario")
+    page.wait_for_selector("#sc-upload")
+    small = b"x,y\n1,2\n"
+    page.set_input_files(
+        "#sc-upload input[type=file]", files=[{"name": "small.epw", "mimeType": "text/plain", "buffer": small}]
+    )
+    _error_says(page, "#sc-upload-message", "small.epw")
+    _settle(page)
+    asked = len(page.requested)
+    if how == "chosen":
+        big = b"LOCATION" + b"x" * 7_000_000
+        page.set_input_files(
+            "#sc-upload input[type=file]", files=[{"name": "big.epw", "mimeType": "text/plain", "buffer": big}]
+        )
+    else:  # dropped on the upload's target
+        page.eval_on_selector(
+            "#sc-upload .upload-target",
+            """el => { const dt = new DataTransfer();
+                dt.items.add(new File([new Uint8Array(7000008)], 'big.epw', {type: 'text/plain'}));
+                el.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); }""",
+        )
+    _error_says(page, "#sc-upload-message", "big.epw")
+    text = page.inner_text("#sc-upload-message")
+    assert "small.epw" not in text
+    assert text.startswith("Error: big.epw: 7.0 MB is too large") and "(limit 5 MB)" in text, text
+    assert page.locator("#sc-upload-message .error").count() == 1
+    assert not [u for u in page.requested[asked:] if "_dash-update-component" in u]  # the file is never sent
+
+
 def test_bad_value_shows_the_cli_message(page, server):
     page.goto(server + "/scenario")
     page.wait_for_function("() => (document.querySelector('#sc-text') || {value: ''}).value.includes('[facility]')")

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import dashboards
+import sites
 from dashboards import catalog, data, figures, report, views
 from tests.conftest import epw_path
 from twin.cli import main
@@ -625,6 +626,106 @@ def test_start_day_box_says_what_is_allowed(pages, example, start, said):
     assert ok[4] == "" and ok[1].data
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_start_day_beyond_the_year_is_refused_and_a_moved_window_is_said(pages, example, lang):
+    """Newcomer 19 #5: 366 in a 365-day year was taken and the week moved back to 25 December with
+    no word; a window running past the year's end is moved back, and says so."""
+    sc, ds, _ = example
+    n, year = ds.sizes["time"] // 24, int(ds["time"].dt.year.values[0])
+    assert n == 365  # the default typical year
+    out = pages["green"].render(sc.to_dict(), 0, "week", str(n + 1), lang)
+    said = {
+        "en": f"dispatch_plot.start_day = {n + 1} is beyond the {n} days of {year}; allowed 1 … {n} day",
+        "zh": f"dispatch_plot.start_day = {n + 1} 超出 {year} 年的 {n} 天；允许 1 … {n} day",
+    }[lang]
+    assert said in str(out[4]) and "error" in str(out[4])
+    drawn = out[1].layout.annotations[0].text  # the chart says it too, wrapped
+    assert said.replace(" ", "") in drawn.replace("<br>", "").replace(" ", "")
+    for view, start, shown in (("week", n - 5, n - 6), ("month", n - 10, n - 29)):
+        out = pages["green"].render(sc.to_dict(), 0, view, str(start), lang)
+        note = catalog.t("start_moved", lang, span=catalog.t(view, lang), day=start, year=year, days=n, shown=shown)
+        assert out[4].children == note and out[4].className == "note", out[4]
+        assert str(out[1].data[0].x[0]).startswith(str(ds["time"].values[(shown - 1) * 24])[:13])
+    assert pages["green"].render(sc.to_dict(), 0, "week", str(n - 6), lang)[4] == ""  # the last week as typed
+
+
+def test_the_year_view_reads_no_start_day(pages, example):
+    """Newcomer 19 #5: in the year view a bad start-day box replaced the year chart with an error,
+    though the year view starts on 1 January."""
+    sc, _, _ = example
+    for typed in ("abc", "0", "1e400"):
+        out = pages["green"].render(sc.to_dict(), 0, "year", typed, "en")
+        assert out[4] == "" and out[1].data and not out[1].layout.annotations, typed
+    assert "must be a whole number" in str(pages["green"].render(sc.to_dict(), 0, "week", "abc", "en")[4])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_frontier_says_it_sizes_the_plant_itself(pages, lang):
+    """Newcomer 19 #3b: the frontier, labelled with the case (``energy_mwh=200``), sizes PV, wind
+    and storage freely; the note beside it says the case's ratings are not used."""
+    notes = [c for c in _walk(pages["green"].layout(lang)) if getattr(c, "id", None) == "green-pareto-free"]
+    assert len(notes) == 1 and notes[0].children == catalog.t("pareto_free", lang)
+    assert ("ratings (its sliders) are not used" if lang == "en" else "不使用本工况的额定值") in notes[0].children
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_epw_over_the_limit_is_said_in_the_servers_words(pages, lang):
+    """Newcomer 19 #1: the browser keeps a file over the limit (``dcc.Upload(max_size=…)``); the
+    message its script fills in is the one the server gives for a file it is sent."""
+    scenario = pages["scenario"]
+    box = next(c for c in _walk(scenario.layout(lang)) if getattr(c, "id", None) == "sc-upload-message")
+    attrs = box.to_plotly_json()["props"]
+    assert attrs["data-limit"] == str(data.EPW_MAX_BYTES)
+    with pytest.raises(Exception) as refused:
+        data.upload_epw(b"x" * 7_000_000, "big.epw", session=S)
+    filled = attrs["data-too-large"].replace("{name}", "big.epw").replace("{mb}", "7.0")
+    assert filled == views.error_said(refused.value, lang)
+    assert filled.startswith({"en": "Error: big.epw: 7.0 MB is too large", "zh": "错误: big.epw：7.0 MB 过大"}[lang])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_reported_table_names_its_metrics(example, lang):
+    """Newcomer 19 #6: the table showed the site file's ids (``storage_power``) on both pages."""
+    sc, _, k = example
+    rows = {r["metric"]: r["label"] for r in views.reported_rows(k, "yinchuan", sc.cases()[0], lambda: 0.0, lang)}
+    assert rows["storage_power"] == {"en": "Storage power", "zh": "储能功率"}[lang]
+    assert rows["households_served"] == {"en": "Households served", "zh": "可供电户数"}[lang]
+    used = {r.metric for key in sites.available() for r in sites.load(key).reported}
+    assert used <= set(catalog.METRIC_LABELS)  # every built-in site's metric has a name in both languages
+    assert catalog.metric_label("my_own_metric", lang) == "my_own_metric"
+
+
+def test_the_site_comparison_gives_units_and_names_the_site_off_the_map(pages, example):
+    """Newcomer 19 #6: no units in the headers (``74.1`` with no ``%``), Dulles ranked but not on
+    the China map with no word."""
+    sc, _, _ = example
+    for lang, co2, share in (("en", "CO2 from grid power, t", "Green share, physical hourly, %"), ("zh", ", t", ", %")):
+        fig, shown = pages["overview"].comparison(sc.to_dict(), 0, "pue", lang)
+        table, note = shown
+        heads = [str(h.children) for h in table.children[0].children]
+        assert any(h.endswith(co2) for h in heads) and any(h.endswith(share) for h in heads), heads
+        assert any(h.endswith(", CNY/MWh compute" if lang == "en" else ", CNY/MWh 算力") for h in heads), heads
+        assert note.id == "ov-off-map" and "Washington Dulles" in note.children
+        assert note.children == catalog.t(
+            "off_map", lang, names="Washington Dulles (US coastal reference) 华盛顿杜勒斯（美国沿海参照）"
+        )
+        mapped = [n for trace in fig.data for n in (trace.text or ()) if isinstance(n, str)]
+        assert not any("Dulles" in n for n in mapped)
+
+
+def test_equal_green_share_cards_say_why(example):
+    """Newcomer 19 #6: two cards with the same green share (hourly, annual matching) and no hint why."""
+    _, _, k = example
+    shares = [catalog.KPI_BY_NAME[n].format(views.value(k, n)) for n in ("green_share_hourly", "green_share_annual")]
+    assert shares[0] == shares[1]  # the default case: no export contract
+    for lang in ("en", "zh"):
+        card = next(c for c in views.kpi_cards(k, lang) if "kpi-shares-equal" in str(c))
+        assert card.title == catalog.t("shares_equal", lang) and "kpi-green_share_annual" in str(card)
+    apart = k.copy()
+    apart["green_share_annual"] = k["green_share_annual"] + 0.05
+    assert "kpi-shares-equal" not in str(views.kpi_cards(apart)) and views.equal_shares_note(apart) == ""
+
+
 def test_an_empty_scenario_is_refused_as_the_cli_refuses_it(pages, tmp_path, capsys):
     for text in ("", "# only a comment\n\n# and another\n"):
         new, msg = views.apply_toml(text, S)
@@ -910,7 +1011,7 @@ def test_reported_storage_ratings_show_the_modelled_case(example):
     rows = {r["metric"]: r for r in views.reported_rows(k, "yinchuan", sc.cases()[1])}
     assert rows["storage_energy"]["modelled"] == "400 MWh"
     html_text = report.build_report(sc, 0)
-    assert "<td>storage_power</td><td class='num'>100 MW</td><td class='num'>100 MW</td>" in html_text
+    assert "<td>Storage power</td><td class='num'>100 MW</td><td class='num'>100 MW</td>" in html_text
 
 
 def test_reported_co2_avoided_shows_the_stores_modelled_saving(pages, example):
