@@ -9,6 +9,8 @@ attribute for KPIs); labels are given in English and Chinese.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from twin.building.cooling import DESIGNS
 from twin.core.fmt import number
@@ -34,7 +36,10 @@ __all__ = [
     "design_label",
     "design_name",
     "error_text",
+    "graph_config",
+    "metric_name",
     "mode_name",
+    "plotly_locale_script",
     "t",
     "unit_of",
     "var_label",
@@ -430,6 +435,9 @@ _TEXT = {
     "lang": ("中文", "English"),
     "error": ("Error", "错误（信息为英文原文）"),
     "error_said": ("Error", "错误"),
+    "quoted": ("“{text}”", "“{text}”"),
+    "refused": (". Not applied.", "。未应用。"),
+    "refused_kept": (". Not applied: it stays at {value}.", "。未应用：仍为 {value}。"),
     "sources_text": ("What, basis and source are the sources' own text.", "说明、依据与来源为资料原文（英文）。"),
     "basis_text": ("(the basis as the source gives it)", "（依据为资料原文，英文）"),
     "modes": ("operating mode", "运行模式"),
@@ -502,6 +510,54 @@ def design_label(name: str, lang: str = "en") -> str:
 def mode_name(mode: str, lang: str = "en") -> str:
     """An operating mode's name as the engine gives it, or in Chinese."""
     return _MODE_ZH.get(mode, mode) if lang == "zh" else mode
+
+
+_METRIC_ZH = {  # a site file's [[reported]] metric, as the Reported table names it on the Chinese page
+    "annual_mean_temperature": "年平均气温",
+    "co2_avoided": "减少的 CO2 排放",
+    "electricity_share_of_spend": "电费占数据中心支出比例",
+    "free_cooling_months": "自然冷却月数",
+    "green_power_subsidy": "绿电服务器补贴",
+    "green_share": "绿电占比",
+    "households_served": "可供电户数",
+    "power_capacity": "供电容量",
+    "pue": "PUE",
+    "rack_density": "机柜功率密度",
+    "spray_compute_change": "喷淋液冷的算力变化",
+    "spray_energy_change": "喷淋液冷的能耗变化",
+    "spray_server_ratio": "喷淋液冷的服务器数量比",
+    "storage_energy": "储能容量",
+    "storage_power": "储能功率",
+    "typical_us_overhead_share": "美国典型数据中心非算力用电占比",
+}
+
+
+def metric_name(metric: str, lang: str = "en") -> str:
+    """A reported metric (a site file's ``[[reported]] metric``) as a page names it: its id
+    (``storage_power``), or its Chinese name; an id with no Chinese name stays as it is
+    (``tests/dashboards/test_views.py`` checks every built-in site's has one)."""
+    return _METRIC_ZH.get(metric, metric) if lang == "zh" else metric
+
+
+PLOTLY_LOCALES = {"en": "en", "zh": "zh-CN"}
+"""plotly.js's locale of each language: its month and day names in date ticks and hovers, its mode
+bar's words. zh-CN is served from the app's assets (``plotly-locale-zh-cn.js``, from the npm
+package plotly.js-locales, MIT), never from the network."""
+
+
+def plotly_locale_script(lang: str = "en") -> str:
+    """The script that registers plotly.js's locale of ``lang`` (the app's asset, inlined by the
+    report); "" for English, plotly.js's own."""
+    if PLOTLY_LOCALES.get(lang, "en") == "en":
+        return ""
+    name = f"plotly-locale-{PLOTLY_LOCALES[lang].lower()}.js"
+    return (Path(__file__).resolve().parent / "assets" / name).read_text(encoding="utf-8")
+
+
+def graph_config(lang: str = "en") -> Any:
+    """A ``dcc.Graph``'s config in ``lang``: plotly.js's locale (:data:`PLOTLY_LOCALES`), no logo
+    (typed Any: Dash types a graph's config as its own TypedDict)."""
+    return {"displaylogo": False, "locale": PLOTLY_LOCALES.get(lang, "en")}
 
 
 def t(key: str, lang: str = "en", **fmt: object) -> str:
