@@ -175,11 +175,13 @@ def _shell_callbacks(app: Dash) -> None:
         Output("case-select", "options"),
         Output("case-select", "value"),
         Input("scenario", "data"),
+        Input("lang", "data"),
         State("case", "data"),
     )
-    def cases(d: dict, case: int):
+    def cases(d: dict, lang: str, case: int):
+        """The case chooser: every case of the scenario, labelled in the page's language."""
         try:
-            labels = data.case_labels(data.from_dict(d))
+            labels = data.case_labels(data.from_dict(d), lang if lang in LANGS else "en")
         except ValueError:
             return [], None
         i = case if isinstance(case, int) and 0 <= case < len(labels) else 0

@@ -9,6 +9,8 @@ attribute for KPIs); labels are given in English and Chinese.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from twin.building.cooling import DESIGNS
 from twin.core.fmt import number
@@ -36,8 +38,10 @@ __all__ = [
     "design_label",
     "design_name",
     "error_text",
+    "graph_config",
     "metric_label",
     "mode_name",
+    "plotly_locale_script",
     "t",
     "unit_of",
     "var_label",
@@ -449,6 +453,9 @@ _TEXT = {
     "lang": ("中文", "English"),
     "error": ("Error", "错误（信息为英文原文）"),
     "error_said": ("Error", "错误"),
+    "quoted": ("“{text}”", "“{text}”"),
+    "refused": (". Not applied.", "。未应用。"),
+    "refused_kept": (". Not applied: it stays at {value}.", "。未应用：仍为 {value}。"),
     "sources_text": ("What, basis and source are the sources' own text.", "说明、依据与来源为资料原文（英文）。"),
     "basis_text": ("(the basis as the source gives it)", "（依据为资料原文，英文）"),
     "modes": ("operating mode", "运行模式"),
@@ -548,6 +555,27 @@ def metric_label(metric: str, lang: str = "en") -> str:
     (:data:`METRIC_LABELS`); an id it does not list (a user's own site file) as it is written."""
     en, zh = METRIC_LABELS.get(metric, (metric, metric))
     return zh if lang == "zh" else en
+
+
+PLOTLY_LOCALES = {"en": "en", "zh": "zh-CN"}
+"""plotly.js's locale of each language: its month and day names in date ticks and hovers, its mode
+bar's words. zh-CN is served from the app's assets (``plotly-locale-zh-cn.js``, from the npm
+package plotly.js-locales, MIT), never from the network."""
+
+
+def plotly_locale_script(lang: str = "en") -> str:
+    """The script that registers plotly.js's locale of ``lang`` (the app's asset, inlined by the
+    report); "" for English, plotly.js's own."""
+    if PLOTLY_LOCALES.get(lang, "en") == "en":
+        return ""
+    name = f"plotly-locale-{PLOTLY_LOCALES[lang].lower()}.js"
+    return (Path(__file__).resolve().parent / "assets" / name).read_text(encoding="utf-8")
+
+
+def graph_config(lang: str = "en") -> Any:
+    """A ``dcc.Graph``'s config in ``lang``: plotly.js's locale (:data:`PLOTLY_LOCALES`), no logo
+    (typed Any: Dash types a graph's config as its own TypedDict)."""
+    return {"displaylogo": False, "locale": PLOTLY_LOCALES.get(lang, "en")}
 
 
 def t(key: str, lang: str = "en", **fmt: object) -> str:

@@ -31,6 +31,7 @@ import xarray as xr
 
 import sites
 import weather
+from dashboards.catalog import design_name
 from twin import Scenario, annual_kpis, kpis, load_scenario, simulate
 from twin.building.cooling import DESIGNS
 from twin.building.cooling.components import ENVELOPES
@@ -164,10 +165,11 @@ def site_names(key: str) -> tuple[str, str]:
     return s.name, s.name_zh
 
 
-def case_labels(sc: Scenario) -> list[str]:
+def case_labels(sc: Scenario, lang: str = "en") -> list[str]:
     """One label per case: site · design (· swept values), each swept parameter by its field
     name (``energy_mwh=200``; the whole key where two swept keys end alike), numbers to 12
-    significant digits."""
+    significant digits. In Chinese (``lang="zh"``) the site's and the design's Chinese names
+    (``银川 · 新风自然冷却 · energy_mwh=200``); field names and values stay as the scenario writes them."""
     ends = [k.split(".")[-1] for k, _ in sc.sweep]
     short = {k: end if ends.count(end) == 1 else k for (k, _), end in zip(sc.sweep, ends, strict=True)}
 
@@ -179,7 +181,9 @@ def case_labels(sc: Scenario) -> list[str]:
     out = []
     for c in sc.cases():
         extra = ", ".join(f"{short.get(k, k)}={shown(v)}" for k, v in c.swept)
-        out.append(f"{sites.load(c.site).key} · {c.design}" + (f" · {extra}" if extra else ""))
+        site = sites.load(c.site)
+        where = f"{site.name_zh} · {design_name(c.design, lang)}" if lang == "zh" else f"{site.key} · {c.design}"
+        out.append(where + (f" · {extra}" if extra else ""))
     return out
 
 
@@ -262,7 +266,9 @@ def frontier(
     What ``twin size --pareto 0.5:0.9:0.1`` computes (:func:`twin.studies.sizing.pareto`: one LP on
     representative days per target, each answer checked and corrected by the engine on the
     full year). It takes seconds to tens of seconds, so the page asks for it; ``compute=False``
-    returns the memoised frontier or None. ``started`` is called when this call computes it (not
+    returns the memoised frontier, or the one a run going on now computes (waited for: the Green
+    page drawn again while its run goes on shows it when it ends), or None; it never starts a
+    run, and does not keep one going that its page no longer wants. ``started`` is called when this call computes it (not
     when it is memoised, nor when another call computing it is waited for). ``should_stop``
     (:meth:`FrontierRun.superseded`) is asked between points: when it answers True and no other
     request waits for the same frontier, the computation raises :class:`Stopped` and nothing is
@@ -270,7 +276,14 @@ def frontier(
     """
     one, key = _frontier_case(sc, i)
     if not compute:
-        return _FRONTIERS.peek(key)
+        with _ASKING_LOCK:
+            running = key in _ASKING
+        if not running:
+            return _FRONTIERS.peek(key)
+        try:
+            return _FRONTIERS.get(key, _not_computed)
+        except _NotComputed:  # the run stopped or failed: this call computes nothing
+            return None
 
     def stop() -> bool:
         with _ASKING_LOCK:
@@ -298,15 +311,24 @@ def frontier(
                 del _ASKING[key]
 
 
+class _NotComputed(Exception):
+    """A frontier a call waited for was not computed (:func:`frontier` with ``compute=False``)."""
+
+
+def _not_computed() -> xr.Dataset:
+    raise _NotComputed
+
+
 _ASKING: dict[str, int] = {}
 """A frontier's key → how many requests compute it or wait for it now: a run stops for its page
-only while no other request waits for it (another page load or user pressed for the same frontier)."""
+only while no other request waits for it (another page load or user pressed for the same frontier).
+A page drawn again that waits for it (:func:`frontier` with ``compute=False``) is not counted."""
 _ASKING_LOCK = threading.Lock()
 
 
 _WANTED: OrderedDict[str, tuple[str, int]] = OrderedDict()
 """A page load's id (``dcc.Store`` "page-load") → (the key of the frontier its Green page shows now,
-how many frontiers it computed)."""
+how many frontiers it computed to the end)."""
 _WANTED_LOCK = threading.Lock()
 WANTED_PAGES = 256
 """Page loads whose wanted frontier is kept (the least recent forgotten first; a forgotten page's
@@ -328,8 +350,9 @@ class FrontierRun:
             wanted = _WANTED.get(self.page) if self.page else None
         return wanted is not None and wanted[0] != self.key
 
-    def started(self) -> int:
-        """Count a computation of this request's frontier: its number among the page's (1, 2, …)."""
+    def finished(self) -> int:
+        """Count a computation of this request's frontier that finished: its number among the page's
+        finished runs (1, 2, …). A run stopped (:class:`Stopped`) is not counted."""
         with _WANTED_LOCK:
             wanted = _WANTED.get(self.page)
             if wanted is None:

@@ -13,7 +13,7 @@ import plotly.offline
 
 import sites
 from dashboards import data, figures, views
-from dashboards.catalog import TABLE_KPIS, WHEN_NONZERO, design_label, t
+from dashboards.catalog import TABLE_KPIS, WHEN_NONZERO, design_label, graph_config, plotly_locale_script, t
 from twin import Scenario
 from twin.core.fmt import number
 
@@ -54,7 +54,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
     The KPI table covers every case of the scenario (one column each).
     """
     cases = sc.cases()
-    labels = data.case_labels(sc)
+    labels = data.case_labels(sc, lang)
     results = [data.run_case(sc, i)[1] for i in range(len(cases))]
     kpi_rows = []
     for kpi in TABLE_KPIS:
@@ -78,9 +78,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
         figs["dispatch"] = figures.dispatch(ds, "week", 172, lang)
         figs["dispatch_year"] = figures.dispatch(ds, "year", 1, lang)
         figs["green_share"] = figures.green_share_heatmap(ds, lang)
-    divs = "".join(
-        f.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}) for f in figs.values()
-    )
+    divs = "".join(f.to_html(full_html=False, include_plotlyjs=False, config=graph_config(lang)) for f in figs.values())
     params = views.non_default_params(sc, lang)
     reported = views.reported_rows(k, key, c, lambda: data.storage_co2_avoided(sc, i), lang)
     generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -90,7 +88,8 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
     parts = [
         "<!DOCTYPE html><html lang='" + ("zh" if lang == "zh" else "en") + "'><head><meta charset='utf-8'>",
         f"<title>{_esc(sc.name)} — {_esc(t('title', lang))}</title><style>{_CSS}</style>",
-        f"<script type='text/javascript'>{plotly.offline.get_plotlyjs()}</script></head><body>",
+        f"<script type='text/javascript'>{plotly.offline.get_plotlyjs()}\n{plotly_locale_script(lang)}</script>",
+        "</head><body>",
         f"<h1>{_esc(sc.name)}: {_esc(t('title', lang))}</h1>",
         f"<p class='small'>{_esc(t('report_meta', lang, when=generated, n=len(cases), weather=weather))}</p>",
         f"<h2>{_esc(t('kpis', lang))}</h2>",

@@ -60,12 +60,14 @@ __all__ = [
     "idle_storage_note",
     "kpi_cards",
     "kpi_heading",
+    "labelled",
     "message",
     "netcdf_bytes",
     "no_green_text",
     "non_default_params",
     "policy_badge",
     "rating_box",
+    "refused_box",
     "reported_rows",
     "same_number",
     "scenario_toml",
@@ -720,6 +722,32 @@ def error_box(exc: Exception | str, lang: str = "en") -> html.Div:
     catalogue says the error's kind (:func:`dashboards.catalog.error_text`); an English message
     in the Chinese page is marked as English."""
     return html.Div(error_said(exc, lang), className="error", role="alert")
+
+
+def refused_box(err: Exception | str, label: str, lang: str = "en", applied: str | None = None) -> html.Div:
+    """A number box's refusal as the page shows it, beside the box: the message of
+    :func:`error_box` naming the box by the ``label`` the page shows beside it (``“PV, MW” = 700
+    is out of range; allowed 0 … 600 MW``; the field's own name, ``green_sliders.pv_mw``, is
+    the page's code, not what the user sees), the value as typed and what is allowed, then that
+    the value is not applied and, when there is one, what is (``applied``: ``150 MW``, the
+    slider's value). Every number box of every page says its refusals with this."""
+    said = t("refused_kept" if applied is not None else "refused", lang, value=applied)
+    return html.Div(f"{error_said(labelled(err, label, lang), lang)}{said}", className="error", role="alert")
+
+
+def labelled(err: Exception | str, label: str, lang: str) -> Exception | str:
+    """``err`` (a parameter's refusal, :class:`weather.fmt.Explained` with a ``field`` part) with
+    its field said as the page's ``label``, quoted as the page's language quotes; as it is when it
+    names no field."""
+    exc = err.error if isinstance(err, Said) else err
+    if not isinstance(exc, Explained) or not exc.parts.get("field"):
+        return err
+    field, quoted = exc.parts["field"], t("quoted", lang, text=label)
+    said = type(exc).__new__(type(exc))  # no __init__: a subclass may take other arguments
+    said.__dict__.update(exc.__dict__)
+    said.args = (str(exc).replace(field, quoted, 1),)
+    said.parts = {**exc.parts, "field": quoted}
+    return said
 
 
 def error_said(exc: Exception | str, lang: str = "en") -> str:

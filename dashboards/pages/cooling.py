@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, figures, views
-from dashboards.catalog import design_label
+from dashboards.catalog import design_label, graph_config
 
 dash.register_page(__name__, path="/cooling", name="Cooling", order=1)
 
 GRAPHS = ("cool-designs", "cool-heatmap", "cool-psychro", "cool-stack", "cool-sankey")
-CONFIG: Any = {"displaylogo": False}  # a dcc.Graph config (Dash types it as its own TypedDict)
 
 
 def layout(lang: str = "en", **_kwargs) -> html.Div:
@@ -24,7 +21,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
             html.H2(id="cool-title"),
             html.Div(id="cool-error"),
             dcc.Loading(
-                html.Div([dcc.Graph(id=g, config=CONFIG) for g in GRAPHS], className="grid"),
+                html.Div([dcc.Graph(id=g, config=graph_config(lang)) for g in GRAPHS], className="grid"),
                 type="dot",
             ),
         ]

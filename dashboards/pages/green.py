@@ -8,7 +8,15 @@ import dash
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import figures, views
-from dashboards.catalog import KPI_BY_NAME, RATING_STEPS, DispatchWindow, GreenRatings, error_text, t
+from dashboards.catalog import (
+    KPI_BY_NAME,
+    RATING_STEPS,
+    DispatchWindow,
+    GreenRatings,
+    error_text,
+    graph_config,
+    t,
+)
 from twin.core.fmt import number
 
 dash.register_page(__name__, path="/green", name="Green power", order=2)
@@ -20,12 +28,13 @@ SLIDERS = (  # id, text key, rating (its range: GreenRatings; its step: RATING_S
     ("green-st-mwh", "st_mwh", "storage_mwh", 400),
 )
 HIGH = {i.name: int(i.hi or 0) for i in GreenRatings.info()}
+UNITS = {i.name: i.display_units for i in GreenRatings.info()}
 CARDS = ("green_share_hourly", "green_share_annual", "cfe_score", "energy_grid_import", "cost_per_mwh_it", "co2")
-CONFIG: Any = {"displaylogo": False}  # a dcc.Graph config (Dash types it as its own TypedDict)
 
 
 def layout(lang: str = "en", **_kwargs) -> html.Div:
     lang = lang if lang in ("en", "zh") else "en"
+    config = graph_config(lang)
     sliders = [
         html.Div(
             [
@@ -86,7 +95,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                 html.Div(
                     [
                         *(
-                            dcc.Graph(id=g, config=CONFIG)
+                            dcc.Graph(id=g, config=config)
                             for g in ("green-dispatch", "green-share-map", "green-cycles")
                         ),
                         html.Div(
@@ -97,7 +106,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                                 html.P(t("pareto_free", lang), className="note small", id="green-pareto-free"),
                                 dcc.Graph(
                                     id="green-pareto",
-                                    config=CONFIG,
+                                    config=config,
                                     figure=figures.message_figure(t("not_computed", lang), t("pareto", lang)),
                                 ),
                             ]
@@ -218,7 +227,7 @@ def held_sliders(d, lang):
     return *held, *held, lines
 
 
-def _box_callbacks(sid: str, rating: str) -> None:
+def _box_callbacks(sid: str, key: str, rating: str) -> None:
     """A slider's box: what is typed sets the slider, or is refused in one line beside the box
     (the field, the value as typed, the slider's range and step); the slider's value is shown in
     the box unless the box already says it (what is typed is never written over)."""
@@ -236,7 +245,8 @@ def _box_callbacks(sid: str, rating: str) -> None:
             return dash.no_update, ""
         v, err = views.rating_box(rating, text)
         if v is None:
-            return dash.no_update, views.error_box(err, lang)
+            kept = None if now is None else f"{number(now)} {UNITS[rating]}"
+            return dash.no_update, views.refused_box(err, t(key, lang), lang, kept)
         return (dash.no_update if v == now else v), ""
 
     @callback(
@@ -259,7 +269,7 @@ def _box_callbacks(sid: str, rating: str) -> None:
 BOXES: dict[str, tuple[Any, Any]] = {}
 """Each rating's box callbacks (typed, shown), by rating."""
 for _sid, _key, _rating, _mark in SLIDERS:
-    _box_callbacks(_sid, _rating)
+    _box_callbacks(_sid, _key, _rating)
 
 
 @callback(
@@ -278,7 +288,7 @@ for _sid, _key, _rating, _mark in SLIDERS:
 )
 def render(d, case, span, start, lang, session=None):
     window, errors = views.checked(DispatchWindow, start_day=DispatchWindow().start_day if span == "year" else start)
-    start_error = views.error_box(errors["start_day"], lang) if window is None else ""
+    start_error = views.refused_box(errors["start_day"], t("start_day", lang), lang) if window is None else ""
     try:
         sc, i, ds, k = views.load_case(d, case, session)
     except views.USER_ERRORS as exc:
@@ -291,7 +301,7 @@ def render(d, case, span, start, lang, session=None):
             moved = views.dispatch_start(window.start_day, span or "week", ds, lang)
         except views.USER_ERRORS as exc:
             window, errors, moved = None, {"start_day": views.message(exc)}, ""
-        start_error = views.error_box(errors["start_day"], lang) if window is None else moved
+        start_error = views.refused_box(errors["start_day"], t("start_day", lang), lang) if window is None else moved
     cards = [
         html.Div(
             [
@@ -308,7 +318,9 @@ def render(d, case, span, start, lang, session=None):
         return cards, msg, msg, msg, start_error, note
     return (
         cards,
-        figures.message_figure(views.error_said(errors["start_day"], lang), t("dispatch", lang))
+        figures.message_figure(
+            views.error_said(views.labelled(errors["start_day"], t("start_day", lang), lang), lang), t("dispatch", lang)
+        )
         if window is None
         else figures.dispatch(ds, span or "week", window.start_day, lang),
         figures.green_share_heatmap(ds, lang),
@@ -331,21 +343,22 @@ def render(d, case, span, start, lang, session=None):
 )
 def pareto(n_clicks, d, case, lang, session=None, page=None):
     """The optimiser's frontier for the chosen case: computed on request, shown from the cache after,
-    with a line saying which run of this page load (or the cache) it is. A run of this page load for
+    with a line saying which finished run of this page load (or the cache) it is. A run of this page load for
     another case or scenario stops at its next point (:func:`dashboards.data.frontier_run`); its
     answer is not shown (the browser keeps only the newer call's), so it says nothing."""
     asked = ctx.triggered_id == "green-pareto-run"
-    runs: list[int] = []
+    computed: list[bool] = []
     try:
         sc, i = views.page_case(d, case, session)
         run = views.data.frontier_run(sc, i, page)
-        ds = views.data.frontier(sc, i, asked, run.superseded, lambda: runs.append(run.started()))
+        ds = views.data.frontier(sc, i, asked, run.superseded, lambda: computed.append(True))
     except views.data.Stopped:
         return (dash.no_update,) * 3
     except views.USER_ERRORS as exc:
         return figures.message_figure(views.error_said(exc, lang), t("pareto", lang)), views.error_box(exc, lang), ""
     if ds is None:
         return figures.message_figure(t("not_computed", lang), t("pareto", lang)), "", ""
-    label = views.data.case_labels(sc)[i]
-    said = t("pareto_run", lang, n=number(runs[0]), case=label) if runs else t("pareto_cached", lang, case=label)
+    label = views.data.case_labels(sc, lang)[i]
+    n = run.finished() if computed else None  # a stopped run never gets here: it is not counted
+    said = t("pareto_run", lang, n=number(n), case=label) if n else t("pareto_cached", lang, case=label)
     return figures.pareto_frontier(ds, lang), "", html.Div(said, className="note")

@@ -6,7 +6,15 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, figures, views
-from dashboards.catalog import COMPUTE_ASSUMPTIONS, COMPUTE_NOTES_ZH, KPI_BY_NAME, ComputeAssumptions, design_label, t
+from dashboards.catalog import (
+    COMPUTE_ASSUMPTIONS,
+    COMPUTE_NOTES_ZH,
+    KPI_BY_NAME,
+    ComputeAssumptions,
+    design_label,
+    graph_config,
+    t,
+)
 from twin.core.fmt import number
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
@@ -72,7 +80,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                     [
                         dcc.Graph(
                             id="ov-map",
-                            config={"topojsonURL": dash.get_relative_path("/assets/topojson/"), "displaylogo": False},
+                            config={**graph_config(lang), "topojsonURL": dash.get_relative_path("/assets/topojson/")},
                         ),
                         html.Div(id="ov-table"),
                     ],
@@ -101,7 +109,10 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
 )
 def render(d, case, pflop, gflop, lang, session=None):
     assumed, errors = views.checked(ComputeAssumptions, pflop_h_per_mwh=pflop, gflop_per_token=gflop)
-    shown = [views.error_box(errors[name], lang) if name in errors else "" for name, *_ in COMPUTE_ASSUMPTIONS]
+    shown = [
+        views.refused_box(errors[name], label_zh if lang == "zh" else label_en, lang) if name in errors else ""
+        for name, label_en, label_zh in COMPUTE_ASSUMPTIONS
+    ]
     try:
         sc, i, _ds, k = views.load_case(d, case, session)
     except views.USER_ERRORS as exc:

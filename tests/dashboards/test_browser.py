@@ -428,7 +428,8 @@ def test_compute_cost_inputs_say_what_is_allowed_and_keep_the_page_width(page, s
             "return e && e.innerText.includes(s); }",
             arg=said,
         )
-        assert "compute.pflop_h_per_mwh" in err.inner_text() and "allowed 1 … 100,000" in err.inner_text()
+        assert "“Compute per nominal-server MWh, PFLOP-h”" in err.inner_text()
+        assert "allowed 1 … 100,000" in err.inner_text() and "Not applied" in err.inner_text()
         assert page.inner_text("#ov-cost-pflop").startswith("–")
         assert "nan" not in page.inner_text("#ov-compute")
         assert page.evaluate("document.documentElement.scrollWidth") <= 1400
@@ -451,7 +452,7 @@ def test_start_day_box_says_what_is_allowed(page, server):
             "(s) => { const e = document.querySelector('#green-start-error .error'); return e && e.innerText.includes(s); }",
             arg=said,
         )
-        assert "dispatch_plot.start_day" in page.inner_text("#green-start-error")
+        assert "“first day of year”" in page.inner_text("#green-start-error")
     _shot(page, "green-start-day-refused")
     _enter(page, "#green-start", "200")
     page.wait_for_function("() => !document.querySelector('#green-start-error .error')")
@@ -611,12 +612,17 @@ def _error_says(pg, selector: str, text: str) -> None:
 def test_a_number_beyond_a_float_says_so(page, server):
     """1e400 in a number box said "must be given (no value)": the browser's number box sends none."""
     for path, ready, box, said in (
-        ("/", "#ov-cost-pflop", "#ov-pflop_h_per_mwh", "compute.pflop_h_per_mwh must be finite, got 1e400"),
+        (
+            "/",
+            "#ov-cost-pflop",
+            "#ov-pflop_h_per_mwh",
+            "“Compute per nominal-server MWh, PFLOP-h” must be finite, got 1e400",
+        ),
         (
             "/green",
             "#green-dispatch .scatterlayer",
             "#green-start",
-            "dispatch_plot.start_day must be a whole number, got 1e400",
+            "“first day of year” must be a whole number, got 1e400",
         ),
     ):
         page.goto(server + path)
@@ -764,3 +770,67 @@ def test_the_chinese_page_says_an_engine_error_in_chinese(page, server):
     )
     page.click("#lang-toggle")
     page.wait_for_function("() => document.querySelector('#nav-overview').innerText === 'Overview'")
+
+
+def test_a_refused_box_names_its_label_and_is_marked_not_applied(page, server):
+    """PV MW 700 typed in its box said `green_sliders.pv_mw = 700 is out of range` (the page's code,
+    not the label "PV, MW" beside the box) and the box went on showing 700 beside the results of
+    150 MW, as if applied. The message names the label, the value, what is allowed and the value the
+    slider stays at; the box's value is struck through and framed while refused."""
+    page.goto(server + "/green")
+    page.wait_for_selector("#green-dispatch .scatterlayer")
+    _settle(page)
+    box = "#green-pv-box"
+    struck = f"() => getComputedStyle(document.querySelector('{box}')).textDecorationLine"
+    assert "line-through" not in page.evaluate(struck)
+    _enter(page, box, "700")
+    said = "“PV, MW” = 700 is out of range; allowed 0 … 600 MW. Not applied: it stays at 150 MW."
+    _error_says(page, "#green-pv-error", said)
+    assert "green_sliders" not in page.inner_text("#green-pv-error")
+    assert page.get_attribute("#green-pv [role=slider]", "aria-valuenow") == "150"
+    assert "line-through" in page.evaluate(struck)
+    _shot(page, "green-box-refused")
+    _enter(page, box, "160")
+    page.wait_for_function("() => !document.querySelector('#green-pv-error .error')")
+    assert "line-through" not in page.evaluate(struck)
+
+
+def test_the_chinese_pages_date_ticks_and_case_labels_are_chinese(page, server):
+    """On the Chinese pages plotly wrote its date ticks in English (Jun 21) and the case chooser
+    said `yinchuan · free_air · energy_mwh=200`: the graphs use plotly.js's zh-CN locale (served
+    from the app's assets: no request leaves 127.0.0.1) and the chooser the catalogue's names."""
+    page.goto(server + "/green")
+    page.wait_for_selector("#green-dispatch .scatterlayer")
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#nav-green').innerText === '绿电'")
+    page.wait_for_selector("#green-dispatch .xtick text", state="attached")
+    _settle(page)
+    ticks = page.eval_on_selector_all("#green-dispatch .xtick text", "els => els.map(e => e.textContent)")
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    assert ticks and not [t for t in ticks if any(m in t for m in months)], ticks
+    assert any("六" in t for t in ticks), ticks  # June, from the locale's month names (day 172 is 21 June)
+    assert "银川" in page.inner_text(".case-select") and "free_air" not in page.inner_text(".case-select")
+    assert any("/assets/plotly-locale-zh-cn.js" in u for u in page.requested)
+    _shot(page, "green-zh-dates")
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#nav-green').innerText === 'Green power'")
+
+
+def test_the_green_page_drawn_again_during_its_frontier_run_shows_the_frontier(page, server):
+    """Pressing the frontier's button, going to another page and back before the run ended showed
+    `not yet computed: press the button`, and still did after the run had put the frontier in the
+    cache. The page drawn again waits for the run going on and shows its frontier."""
+    page.goto(server + "/green")
+    page.wait_for_selector("#green-dispatch .scatterlayer")
+    _settle(page)
+    page.click("#green-pareto-run")
+    page.click("#nav-cooling")
+    page.wait_for_url("**/cooling")
+    page.click("#nav-green")
+    page.wait_for_url("**/green")
+    page.wait_for_function(
+        "() => (document.querySelector('#green-pareto-note') || {innerText: ''}).innerText.includes('Shown')",
+        timeout=300_000,
+    )
+    texts = page.eval_on_selector_all("#green-pareto text", "els => els.map(e => e.textContent)")
+    assert not [t for t in texts if "not yet computed" in t], texts

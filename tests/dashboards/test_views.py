@@ -122,16 +122,16 @@ def test_a_slider_step_keeps_the_applied_scenario_and_the_chosen_case(pages, exa
 @pytest.mark.parametrize(
     ("typed", "said"),
     [
-        ("700", "green_sliders.pv_mw = 700 is out of range; allowed 0 … 600 MW"),
-        ("-10", "green_sliders.pv_mw = -10 is out of range; allowed 0 … 600 MW"),
-        ("155", "green_sliders.pv_mw = 155 is not a step of its slider; allowed 0 … 600 MW in steps of 10 MW"),
-        ("0.5", "green_sliders.pv_mw = 0.5 is not a step of its slider; allowed 0 … 600 MW in steps of 10 MW"),
-        ("abc", "green_sliders.pv_mw must be a number, got 'abc'; allowed 0 … 600 MW"),
+        ("700", "“PV, MW” = 700 is out of range; allowed 0 … 600 MW"),
+        ("-10", "“PV, MW” = -10 is out of range; allowed 0 … 600 MW"),
+        ("155", "“PV, MW” = 155 is not a step of its slider; allowed 0 … 600 MW in steps of 10 MW"),
+        ("0.5", "“PV, MW” = 0.5 is not a step of its slider; allowed 0 … 600 MW in steps of 10 MW"),
+        ("abc", "“PV, MW” must be a number, got 'abc'; allowed 0 … 600 MW"),
         (
             "1e400",
-            "green_sliders.pv_mw must be finite, got 1e400 (beyond ±1.8e308, the largest number); allowed 0 … 600 MW",
+            "“PV, MW” must be finite, got 1e400 (beyond ±1.8e308, the largest number); allowed 0 … 600 MW",
         ),
-        ("", "green_sliders.pv_mw must be given (no value)"),
+        ("", "“PV, MW” must be given (no value)"),
     ],
 )
 def test_a_rating_box_refuses_what_its_slider_cannot_take_as_typed(pages, typed, said):
@@ -140,9 +140,9 @@ def test_a_rating_box_refuses_what_its_slider_cannot_take_as_typed(pages, typed,
     A value the slider cannot take is one line beside the box, and the slider is not moved."""
     value, shown = pages["green"].BOXES["pv_mw"][0](typed, 150.0, "en")
     assert value is dash.no_update
-    assert str(shown.children) == f"Error: {said}"
+    assert str(shown.children) == f"Error: {said}. Not applied: it stays at 150 MW."
     zh = pages["green"].BOXES["pv_mw"][0](typed, 150.0, "zh")[1].children
-    assert zh.startswith(catalog.t("error_said", "zh") + ":") and "green_sliders.pv_mw" in zh, zh
+    assert zh.startswith(catalog.t("error_said", "zh") + ":") and "“光伏 MW”" in zh, zh
 
 
 def test_a_rating_box_sets_its_slider_and_follows_it(pages):
@@ -577,7 +577,8 @@ def test_compute_cost_inputs_are_checked_as_parameters(pages, example, pflop, gf
     sc, _, _ = example
     out = pages["overview"].render(sc.to_dict(), 0, pflop, gflop, "en")
     errors = {"pflop_h_per_mwh": out[5], "gflop_per_token": out[6]}
-    assert f"compute.{field} {said.lstrip()}" in str(errors[field])
+    label = {name: en for name, en, _ in catalog.COMPUTE_ASSUMPTIONS}[field]
+    assert f"“{label}” {said.lstrip()}" in str(errors[field])
     assert all(e == "" for name, e in errors.items() if name != field)
     shown = out[4].children[0].children + out[4].children[2].children
     assert "nan" not in shown and shown.count("–") == 2
@@ -618,10 +619,10 @@ def test_start_day_box_says_what_is_allowed(pages, example, start, said):
     sc, _, _ = example
     out = pages["green"].render(sc.to_dict(), 0, "week", start, "en")
     msg = str(out[4])
-    assert f"dispatch_plot.start_day {said}" in msg, msg
+    assert f"“first day of year” {said}" in msg, msg
     if start is not None:
         assert "allowed 1 … 366" in msg
-    assert "start_day" in out[1].layout.annotations[0].text  # the plot says it too, drawn from no day
+    assert "first day of year" in out[1].layout.annotations[0].text  # the plot says it too, drawn from no day
     ok = pages["green"].render(sc.to_dict(), 0, "week", 200, "en")
     assert ok[4] == "" and ok[1].data
 
@@ -981,13 +982,11 @@ def test_a_number_too_large_for_a_float_is_said_to_be_not_finite(pages, example,
     values = {"pflop_h_per_mwh": "320", "gflop_per_token": "140", field: typed}
     out = pages["overview"].render(sc.to_dict(), 0, values["pflop_h_per_mwh"], values["gflop_per_token"], "en")
     said = str(out[5] if field == "pflop_h_per_mwh" else out[6])
-    assert (
-        f"compute.{field} must be finite, got {typed} (beyond ±1.8e308, the largest number)" in said
-        and "allowed" in said
-    )
+    label = {name: en for name, en, _ in catalog.COMPUTE_ASSUMPTIONS}[field]
+    assert f"“{label}” must be finite, got {typed} (beyond ±1.8e308, the largest number)" in said and "allowed" in said
     assert "no value" not in said
     out = pages["green"].render(sc.to_dict(), 0, "week", typed, "en")
-    assert f"dispatch_plot.start_day must be a whole number, got {typed} (beyond ±1.8e308, the largest number)" in str(
+    assert f"“first day of year” must be a whole number, got {typed} (beyond ±1.8e308, the largest number)" in str(
         out[4]
     ) and "allowed 1 … 366" in str(out[4])
     for text, said in (
@@ -2082,11 +2081,26 @@ def test_a_newer_frontier_request_of_the_page_stops_the_older_run(pages, example
     sc = dataclasses.replace(example[0], sweep=(("facility.utilisation", (0.7, 0.6)),))  # two frontiers
     d, tab, page = sc.to_dict(), data.new_session(), data.new_session()
     wanted: list[bool] = []
+    waits = threading.Event()  # the page drawn again waits for the run
+    redrawn: dict[str, tuple] = {}
+
+    class Frontiers(data.LRU):
+        def get(self, key, make):
+            if threading.current_thread().name == "redraw":
+                waits.set()
+            return super().get(key, make)
+
+    def redraw():
+        with _triggered("case.data"):
+            redrawn["answer"] = pages["green"].pareto(0, d, 0, "en", tab, page)
+
+    again = threading.Thread(target=redraw, name="redraw")  # the page drawn again on the same case
 
     def pareto(inp, kind, values, sp, should_stop):
         wanted.append(should_stop())
+        again.start()
+        assert waits.wait(120)
         with _triggered("case.data"):
-            pages["green"].pareto(0, d, 0, "en", tab, page)  # the page drawn again on the same case
             pages["green"].pareto(0, d, 1, "en", tab, data.new_session())  # a duplicated tab's other case
             pages["green"].pareto(0, d, 1, "en", tab, None)  # a request without a page id
             wanted.append(should_stop())
@@ -2096,16 +2110,18 @@ def test_a_newer_frontier_request_of_the_page_stops_the_older_run(pages, example
             raise sizing.Stopped(1, 6)
         return None
 
-    monkeypatch.setattr(data, "_FRONTIERS", data.LRU(4))  # none memoised by the tests before
+    monkeypatch.setattr(data, "_FRONTIERS", Frontiers(4))  # none memoised by the tests before
     monkeypatch.setattr(sizing, "sizing_inputs", lambda *a, **k: None)
     monkeypatch.setattr(sizing, "pareto", pareto)
     with _triggered("green-pareto-run.n_clicks"):
         answer = pages["green"].pareto(1, d, 0, "en", tab, page)
+    again.join(120)
     assert wanted == [False, False, True]
     assert answer == (dash.no_update,) * 3
     assert data.frontier(sc, 0, compute=False) is None  # a stopped run memoises nothing
+    assert _figure_texts(redrawn["answer"][0])[-1].startswith("not yet computed")  # waited, and none came
     run = data.frontier_run(sc, 0, page)
-    assert (run.started(), run.superseded()) == (2, False)
+    assert (run.finished(), run.superseded()) == (1, False)  # the stopped run is not counted
 
 
 def test_the_frontier_line_counts_only_runs_that_computed(pages, example, monkeypatch):
@@ -2200,3 +2216,148 @@ def test_the_frontier_says_why_a_paid_export_leaves_no_cheapest_base(pages, exam
     assert "no base is cheapest: economics.export_cny_per_kwh = 0.2 under economics.export_contract" in said
     assert "than PV costs (0.177 CNY/kWh" in said and "infeasible" not in said
     assert not any(tr.type == "scatter" for tr in fig.data)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_number_box_names_its_label_and_says_the_value_is_not_applied(pages, example, lang):
+    """A value refused in a number box was said by its field (``green_sliders.pv_mw = 700 is out
+    of range``, ``dispatch_plot.start_day``, ``compute.pflop_h_per_mwh``): the page's code, not the
+    label beside the box, and the box went on showing 700 as if it were applied. Every box of every
+    page names its label (as the page shows it, in its language), the value, what is allowed and
+    that the value is not applied (a slider's box: the value it stays at)."""
+    sc, _, _ = example
+    green, overview = pages["green"], pages["overview"]
+    quoted = catalog.t("quoted", lang, text=catalog.t("pv_mw", lang))
+    said = str(green.BOXES["pv_mw"][0]("700", 150.0, lang)[1].children)
+    stays = catalog.t("refused_kept", lang, value="150 MW")
+    if lang == "en":
+        assert said == f"Error: {quoted} = 700 is out of range; allowed 0 … 600 MW{stays}"
+    else:
+        assert said == f"错误: {quoted} = 700 超出范围；允许 0 … 600 MW{stays}"
+    for typed in ("-10", "155", "abc", "1e400", ""):
+        text = str(green.BOXES["pv_mw"][0](typed, 150.0, lang)[1].children)
+        assert quoted in text and "green_sliders" not in text and text.endswith(stays), text
+    mwh = str(green.BOXES["storage_mwh"][0]("1700", 200.0, lang)[1].children)
+    assert catalog.t("st_mwh", lang) in mwh and mwh.endswith(catalog.t("refused_kept", lang, value="200 MWh"))
+    start = green.render(sc.to_dict(), 0, "week", "367", lang)
+    text = str(start[4].children)
+    assert catalog.t("quoted", lang, text=catalog.t("start_day", lang)) in text and "dispatch_plot" not in text
+    assert "367" in text and "1 … 366" in text and text.endswith(catalog.t("refused", lang))
+    assert "dispatch_plot" not in start[1].layout.annotations[0].text  # the plot says it by the label too
+    shown = overview.render(sc.to_dict(), 0, "0", "2e6", lang, S)[-2:]
+    for (name, en, zh), box in zip(catalog.COMPUTE_ASSUMPTIONS, shown, strict=True):
+        text = str(box.children)
+        assert catalog.t("quoted", lang, text=zh if lang == "zh" else en) in text, text
+        assert "compute." not in text and name not in text and text.endswith(catalog.t("refused", lang))
+    assert "1 … 100,000" in str(shown[0].children) and "0.001 … 1,000,000" in str(shown[1].children)
+    if lang == "zh":
+        assert english_words(said) == [], said
+
+
+def test_a_stopped_frontier_run_is_not_counted(pages, example, monkeypatch):
+    """A frontier run stopped because the page asked for another case's was counted: the next run
+    that finished said ``Shown: run 2 of this page`` though it was the first to finish. Only a run
+    that finished is counted."""
+    import xarray
+
+    from twin.studies import sizing
+
+    sc = dataclasses.replace(example[0], sweep=(("facility.utilisation", (0.7, 0.6)),))  # two frontiers
+    d, page = sc.to_dict(), data.new_session()
+
+    def stopped(inp, kind, values, sp, should_stop):
+        data.frontier_run(sc, 1, page)  # the page chose the other case meanwhile
+        assert should_stop()
+        raise sizing.Stopped(1, 6)
+
+    monkeypatch.setattr(data, "_FRONTIERS", data.LRU(4))
+    monkeypatch.setattr(sizing, "sizing_inputs", lambda *a, **k: None)
+    monkeypatch.setattr(figures, "pareto_frontier", lambda ds, lang: "figure")
+    monkeypatch.setattr(sizing, "pareto", stopped)
+    with _triggered("green-pareto-run.n_clicks"):
+        assert pages["green"].pareto(1, d, 0, "en", S, page) == (dash.no_update,) * 3
+        monkeypatch.setattr(sizing, "pareto", lambda *a: xarray.Dataset())
+        said = _said(pages["green"].pareto(1, d, 1, "en", S, page)[2])
+    assert said == f"Shown: run 1 of this page, the frontier of case {data.case_labels(sc)[1]}."
+
+
+def test_the_green_page_drawn_again_shows_the_frontier_its_run_computes(pages, example, monkeypatch):
+    """The Green page drawn again (another page and back) while its frontier ran said `not yet
+    computed: press the button` and went on saying it after the run had put the frontier in the
+    cache. Drawn again, the page waits for the run going on and shows its frontier; with no run
+    going on and none memoised it still says `not yet computed` at once."""
+    import xarray
+
+    from twin.studies import sizing
+
+    d, page = example[0].to_dict(), data.new_session()
+    began = threading.Event()  # the pressed run computes
+    waiting = threading.Event()  # the page drawn again is waiting for the run (or has answered)
+
+    class Frontiers(data.LRU):
+        def get(self, key, make):
+            if threading.current_thread().name == "redraw":
+                waiting.set()
+            return super().get(key, make)
+
+    def pareto(inp, kind, values, sp, should_stop):
+        began.set()
+        assert waiting.wait(120)
+        return xarray.Dataset()
+
+    monkeypatch.setattr(data, "_FRONTIERS", Frontiers(4))
+    monkeypatch.setattr(sizing, "sizing_inputs", lambda *a, **k: None)
+    monkeypatch.setattr(sizing, "pareto", pareto)
+    monkeypatch.setattr(figures, "pareto_frontier", lambda ds, lang: "figure")
+    with _triggered("."):
+        assert pages["green"].pareto(0, d, 0, "en", S, page)[0] != "figure"  # none memoised, no run: not computed
+    answers: dict[str, tuple] = {}
+
+    def call(name: str, prop: str) -> None:
+        with _triggered(prop):
+            try:
+                answers[name] = pages["green"].pareto(1, d, 0, "en", S, page)
+            finally:
+                waiting.set()
+
+    press = threading.Thread(target=call, args=("press", "green-pareto-run.n_clicks"), name="press")
+    press.start()
+    assert began.wait(120)
+    redraw = threading.Thread(target=call, args=("redraw", "."), name="redraw")
+    redraw.start()
+    press.join(120)
+    redraw.join(120)
+    assert answers["press"][0] == "figure"
+    assert answers["redraw"][0] == "figure", answers["redraw"]
+    assert "computed earlier" in _said(answers["redraw"][2])
+
+
+def test_chinese_pages_label_cases_metrics_and_dates_in_chinese(pages, example):
+    """The Chinese pages showed the case chooser's and the frontier line's case as
+    `yinchuan · free_air · energy_mwh=200`, the Reported table's metric ids (`storage_power`) and
+    plotly's English month names on date axes (Jun 21). Cases and metrics are named from the
+    catalogue; every graph asks plotly.js for its zh-CN locale, served from the app's assets."""
+    import sites as site_files
+
+    sc, _, k = example
+    assert data.case_labels(sc, "zh") == [
+        "银川（闽宁） · 新风自然冷却 · energy_mwh=200",
+        "银川（闽宁） · 新风自然冷却 · energy_mwh=400",
+    ]
+    assert data.case_labels(sc) == ["yinchuan · free_air · energy_mwh=200", "yinchuan · free_air · energy_mwh=400"]
+    metrics = {r.metric for key in site_files.available() for r in site_files.load(key).reported}
+    named = {m: catalog.metric_label(m, "zh") for m in metrics}
+    assert all(english_words(name) == [] for name in named.values()), named
+    rows = views.reported_rows(k, "yinchuan", sc.cases()[0], lambda: 1.0, "zh")
+    assert {r["label"] for r in rows} <= set(named.values()) and "储能功率" in {r["label"] for r in rows}
+    for name in ("overview", "cooling", "green"):
+        graphs = [c for c in _walk(pages[name].layout("zh")) if type(c).__name__ == "Graph"]
+        assert graphs and all(g.config["locale"] == "zh-CN" for g in graphs), name
+        assert all(g.config["locale"] == "en" for g in _walk(pages[name].layout("en")) if type(g).__name__ == "Graph")
+    asset = Path(dashboards.__file__).parent / "assets" / "plotly-locale-zh-cn.js"
+    assert "name: 'zh-CN'" in asset.read_text(encoding="utf-8") and "PlotlyLocales" in asset.read_text(encoding="utf-8")
+    assert "MIT License" in (asset.parent / "LICENSE-plotly.js-locales.txt").read_text(encoding="utf-8")
+    assert catalog.plotly_locale_script("en") == ""
+    zh = report.build_report(sc, 0, "zh")
+    assert catalog.plotly_locale_script("zh") in zh and '"locale": "zh-CN"' in zh  # the report: its own copy
+    assert "银川（闽宁） · 新风自然冷却 · energy_mwh=200" in zh and "储能功率" in zh
