@@ -617,13 +617,15 @@ def test_the_engine_lp_with_grid_charging_bills_no_more_than_without(yinchuan_ba
     """The Minning base at Yinchuan (time-of-use price, 28 CNY/kW/month): blind to the demand
     charge, grid charging lifted the peak import 51 → 148 MW and the bill (energy + demand) by
     25 M CNY/yr; the engine's LP now takes the site's demand charge and calendar months, so
-    grid charging bills no more than the LP without it, which bills no more than green-first
-    (and here its peak import stays below green-first's: 43 against 50 MW)."""
+    grid charging bills no more than the LP without it, which bills no more than green-first.
+    Only the bills are ordered: grid charging may raise a month's peak where the energy saved pays
+    for it (this year's 43.1 MW with grid charging is December's, 2.3 MW above the LP's), so a
+    peak below green-first's (50.3 MW here) is a property of the weather, not asserted."""
     import dataclasses
 
     sc, _ = yinchuan_base
     sc = dataclasses.replace(sc, sweep=())
-    bill, peak = {}, {}
+    bill = {}
     for name, dispatch in (
         ("grid", DispatchParams(strategy="lp", grid_charging=True)),
         ("lp", DispatchParams(strategy="lp")),
@@ -632,6 +634,4 @@ def test_the_engine_lp_with_grid_charging_bills_no_more_than_without(yinchuan_ba
         ds = simulate(dataclasses.replace(sc, dispatch=dispatch))
         k = kpis(ds)
         bill[name] = float(k["cost_grid_energy"] + k["cost_demand"])
-        peak[name] = float(ds["p_grid_import"].max())
     assert bill["grid"] <= bill["lp"] * (1 + 1e-6) and bill["lp"] <= bill["green_first"] * (1 + 1e-6)
-    assert peak["grid"] <= peak["green_first"]
