@@ -50,6 +50,7 @@ __all__ = [
     "WeatherError",
     "WeatherWarning",
     "build_dataset",
+    "calendar_starts",
     "check_location",
     "fill_gaps",
     "hour_and_month",
@@ -128,6 +129,20 @@ def month_of_year(time: np.ndarray) -> np.ndarray:
     """
     t = _datetimes(time)
     return _months(t, _first_hour(t))
+
+
+def calendar_starts(time: np.ndarray, period: str) -> np.ndarray:
+    """Indices where each calendar day or month of an hourly time axis starts.
+
+    A month changes only where the day changes, so the months are read from the day starts'
+    dates (a few hundred values) instead of converting every hour to a month.
+    """
+    day = np.asarray(time).astype("datetime64[D]")
+    days = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+    if period == "day":
+        return days
+    month = day[days].astype("datetime64[M]")
+    return days[np.r_[True, month[1:] != month[:-1]]]
 
 
 def hour_and_month(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -35,6 +35,7 @@ import numpy as np
 from twin.core.io import local_time
 from twin.core.variables import attrs, build_dataset
 from twin.money.economics import annual_cost, demand_cost, emissions_t
+from weather.dataset import calendar_starts
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -71,20 +72,6 @@ def _one_row(a: np.ndarray) -> np.ndarray:
     if isinstance(a, np.ndarray) and a.ndim == 2 and a.shape[0] > 1 and a.strides[0] == 0:
         return a[:1]
     return a
-
-
-def calendar_starts(time: np.ndarray, period: str) -> np.ndarray:
-    """Indices where each calendar day or month of an hourly time axis starts.
-
-    A month changes only where the day changes, so the months are read from the day starts'
-    dates (a few hundred values) instead of converting every hour to a month.
-    """
-    day = np.asarray(time).astype("datetime64[D]")
-    days = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
-    if period == "day":
-        return days
-    month = day[days].astype("datetime64[M]")
-    return days[np.r_[True, month[1:] != month[:-1]]]
 
 
 def gb40879_grade(pue: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ from twin.supply.storage import StorageParams, dispatch_green_first, dispatch_lp
 from twin.supply.wind import WindParams, wind_unit_profile
 from weather import dataset as weather_dataset
 from weather import psychrometrics
-from weather.dataset import hour_of_day, month_of_year, solar_position
+from weather.dataset import calendar_starts, hour_of_day, month_of_year, solar_position
 from weather.year import as_year
 
 if TYPE_CHECKING:
@@ -378,8 +378,7 @@ def green_power(
         d["grid_charge"] = zeros
     else:
         # The LP minimises the bill the engine books: energy and each calendar month's peak import.
-        months = month_of_year(time) if month is None else np.asarray(month)
-        starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+        starts = calendar_starts(time, "month")  # the months the engine bills (metrics.annual_figures)
         parts = [
             dispatch_lp(
                 green[i],

@@ -264,6 +264,26 @@ def _flows(
     }
 
 
+def _month_starts(month_starts: np.ndarray, nt: int) -> np.ndarray:
+    """``month_starts`` of :func:`dispatch_lp`, checked: strictly increasing integers from 0, each
+    below ``nt`` (the number of steps); a :class:`~twin.core.params.ConfigError` otherwise."""
+    a = np.asarray(month_starts)
+    ok = (
+        a.ndim == 1
+        and a.size > 0
+        and (a.dtype.kind in "iu" or (a.dtype.kind == "f" and bool(np.all(a == np.round(a)))))
+        and a[0] == 0
+        and bool(np.all(np.diff(a) > 0))
+        and a[-1] < nt
+    )
+    if not ok:
+        raise ConfigError(
+            f"month_starts = {np.array2string(a, threshold=12, separator=', ')} is not allowed; "
+            f"give strictly increasing integers from 0, each below the {nt} time steps"
+        )
+    return a.astype(np.intp)
+
+
 def dispatch_lp(
     green_kw: np.ndarray,
     load_kw: np.ndarray,
@@ -297,8 +317,9 @@ def dispatch_lp(
         CNY per kW of each month's peak grid import (the site's demand charge, CNY/kW/month,
         as :func:`twin.money.economics.demand_cost` books it); 0: no peak term.
     month_starts : numpy.ndarray, optional
-        Index of the first step of each month (the months of the demand charge, the first 0);
-        default one month, the whole series.
+        Index of the first step of each month (the months of the demand charge): strictly
+        increasing integers from 0, each below the number of steps
+        (:func:`weather.dataset.calendar_starts`); default one month, the whole series.
 
     Returns
     -------
@@ -325,12 +346,18 @@ def dispatch_lp(
     with ``η = √round_trip_efficiency``, ``keep = 1 − σ dt``, ``D`` the demand charge
     (CNY/kW/month; one ``peak_m`` per month ``m`` of ``month_starts``, so at the optimum
     ``peak_m = max_{t ∈ m} grid_import_t`` and ``D Σ_m peak_m`` is the demand charge the engine
-    books) and ``ε = 10⁻⁶ max price``; with no positive price (a tariff of 0) ``price`` is
-    replaced by 1 in the objective (the import is minimised: otherwise every dispatch costs 0
-    and the solver may leave the store idle). The optimum never bills more (energy + demand)
-    than a dispatch the LP could also choose, up to ``ε`` × throughput: grid charging cannot
-    raise the bill through the peak above the same LP without grid charging, nor above
-    green-first (feasible here whenever its year closes without deficit). The
+    books) and ``ε = 10⁻⁶ max price``. With no positive price (a tariff of 0) and no demand
+    charge, ``price`` is replaced by 1 in the objective (the import is minimised: otherwise every
+    dispatch costs 0 and the solver may leave the store idle). With no positive price and a
+    demand charge, the objective keeps the real price and adds a tie-break ``τ = 10⁻⁶ D / (n dt)``
+    per kWh imported (``n`` the longest month's steps; ``ε = 10⁻⁶ τ``): a month's import is at
+    most its peak × ``n dt``, so the tie-break weighs at most ``10⁻⁶`` of a dispatch's demand
+    charge and cannot buy energy with a real cost, while among equal bills less import wins. The
+    optimum never bills more (energy + demand) than a dispatch the LP could also choose, up to
+    ``ε`` × throughput (and, at a tariff of 0 with a demand charge, ``10⁻⁶`` of that
+    dispatch's demand charge): grid charging cannot raise the bill through the peak above the
+    same LP without grid charging, nor above green-first (feasible here whenever its year
+    closes without deficit). The
     flows follow: ``grid_import = v − d + c^n`` (so ``grid_import ≥ grid_charge``: grid power
     into the store comes from the grid), ``surplus = u − c^g``, ``charge = c^g + c^n``. The
     store neither exports nor charges from the grid while it curtails green power unless it
@@ -353,12 +380,20 @@ def dispatch_lp(
     keep = 1.0 - p.self_discharge_per_h * dt_h
     names = ("cg", "cn", "d", "soc")
     k = {nm: i * nt for i, nm in enumerate(names)}
-    starts = np.zeros(1, dtype=np.intp) if month_starts is None else np.asarray(month_starts, dtype=np.intp)
+    starts = np.zeros(1, dtype=np.intp) if month_starts is None else _month_starts(month_starts, nt)
     npeak = starts.size if demand_charge > 0.0 else 0
     nv = len(names) * nt + npeak  # the month peaks (MW) follow the hourly variables
-    # no positive price (a tariff of 0): no cost steers the store, so the import is minimised, as a flat tariff does
-    weight = price if price.size and float(np.max(price)) > 0.0 else np.ones(nt)
-    eps = 1e-6 * float(np.max(weight))
+    top = float(np.max(price)) if nt else 0.0
+    if top > 0.0:
+        weight, eps = price, 1e-6 * top
+    elif npeak:
+        # A tariff of 0 with a demand charge: the real price, and a tie-break on the import at most
+        # 10⁻⁶ of the demand charge (a month's import ≤ its peak × its length).
+        tie = 1e-6 * demand_charge / (float(np.max(np.diff(np.r_[starts, nt]))) * dt_h)
+        weight, eps = price + tie, 1e-6 * tie
+    else:
+        # A tariff of 0 and no demand charge: no cost steers the store, so the import is minimised
+        weight, eps = np.ones(nt), 1e-6
     cost = np.zeros(nv)
     cost[k["cg"] : k["cg"] + nt] = eps
     cost[k["cn"] : k["cn"] + nt] = weight * dt_h + eps

@@ -532,6 +532,42 @@ def test_the_lp_does_not_raise_the_peak_and_the_bill_by_grid_charging():
     _flows_are_honest(d, green, load, True)
 
 
+def test_at_a_tariff_of_zero_the_lp_still_shaves_the_demand_charge():
+    """By hand: one 30-day month, no green power, 1,000 kW with 2,000 kW from 10 to 14 h, price 0,
+    28 CNY/kW/month, a 1 MW / 4 MWh store at 64 % round trip (η = 0.8 each way), grid charging.
+    The bill is the demand charge alone, least at the lowest peak ``P``: the store discharges
+    ``d = 2,000 − P`` for 4 h and refills over the other 20 h at ``c = 4 d / (0.8² × 20) = 5 d / 16``
+    under the same peak, ``1,000 + c = P``, so ``P = 2,000 − 1,000 / (1 + 5/16) = 1,238.1 kW``
+    (``4 d / 0.8 = 3,810 kWh`` fits the 4 MWh) and the bill ``28 P = 34,667 CNY``. Weighing the
+    energy at a stand-in 1 CNY/kWh, a month's losses (~1 kWh per kW shaved a day) outweighed the
+    28 CNY/kW and left the store idle: peak 2,000 kW, 56,000 CNY."""
+    n = 24 * 30
+    h = np.arange(n) % 24
+    load = np.where((h >= 10) & (h < 14), 2000.0, 1000.0)
+    green, price, starts = np.zeros(n), np.zeros(n), np.array([0])
+    p = StorageParams(
+        power_mw=1.0, energy_mwh=4.0, round_trip_efficiency=0.64, self_discharge_per_h=0.0, soc_min=0.0, soc_max=1.0
+    )
+    d = dispatch_lp(green, load, p, price=price, grid_charging=True, demand_charge=28.0, month_starts=starts)
+    peak = 2000.0 - 1000.0 / (1.0 + 5.0 / 16.0)
+    assert float(d["grid_import"].max()) == pytest.approx(peak, abs=1e-3)
+    assert _bill(d, price, starts, 28.0) == pytest.approx(28.0 * peak, rel=1e-6)
+    assert float(d["objective"]) == pytest.approx(28.0 * peak, rel=1e-6)
+    _flows_are_honest(d, green, load, True)
+
+
+@pytest.mark.parametrize("starts", [[0, 48], [24, 0], [24], [0, 0, 24], [], [0, 12.5], [[0, 24]]])
+def test_the_lp_refuses_month_starts_it_cannot_bill(starts):
+    """Month starts out of range (a numpy IndexError before), unsorted or not from 0 (accepted,
+    months assigned arbitrarily): one ConfigError naming the argument, its value and what is allowed."""
+    h = np.arange(48) % 24
+    p = StorageParams(power_mw=1.0, energy_mwh=4.0)
+    with pytest.raises(ConfigError, match=r"month_starts = .* strictly increasing integers from 0, each below the 48"):
+        dispatch_lp(
+            np.zeros(48), np.where(h == 2, 3000.0, 1000.0), p, demand_charge=28.0, month_starts=np.array(starts)
+        )
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     days=st.integers(2, 6),
@@ -581,13 +617,15 @@ def test_the_engine_lp_with_grid_charging_bills_no_more_than_without(yinchuan_ba
     """The Minning base at Yinchuan (time-of-use price, 28 CNY/kW/month): blind to the demand
     charge, grid charging lifted the peak import 51 → 148 MW and the bill (energy + demand) by
     25 M CNY/yr; the engine's LP now takes the site's demand charge and calendar months, so
-    grid charging bills no more than the LP without it, which bills no more than green-first
-    (and here its peak import stays below green-first's: 43 against 50 MW)."""
+    grid charging bills no more than the LP without it, which bills no more than green-first.
+    Only the bills are ordered: grid charging may raise a month's peak where the energy saved pays
+    for it (this year's 43.1 MW with grid charging is December's, 2.3 MW above the LP's), so a
+    peak below green-first's (50.3 MW here) is a property of the weather, not asserted."""
     import dataclasses
 
     sc, _ = yinchuan_base
     sc = dataclasses.replace(sc, sweep=())
-    bill, peak = {}, {}
+    bill = {}
     for name, dispatch in (
         ("grid", DispatchParams(strategy="lp", grid_charging=True)),
         ("lp", DispatchParams(strategy="lp")),
@@ -596,6 +634,4 @@ def test_the_engine_lp_with_grid_charging_bills_no_more_than_without(yinchuan_ba
         ds = simulate(dataclasses.replace(sc, dispatch=dispatch))
         k = kpis(ds)
         bill[name] = float(k["cost_grid_energy"] + k["cost_demand"])
-        peak[name] = float(ds["p_grid_import"].max())
     assert bill["grid"] <= bill["lp"] * (1 + 1e-6) and bill["lp"] <= bill["green_first"] * (1 + 1e-6)
-    assert peak["grid"] <= peak["green_first"]
