@@ -301,6 +301,10 @@ def test_a_run_killed_between_two_commits_leaves_the_old_file_and_the_new_one_na
     assert (tmp_path / "r.csv").read_text() == "the user's old r.csv\n"
     left = sorted(p.name for p in tmp_path.iterdir() if p.name not in ("r.nc", "r.csv"))
     assert len(left) == 1 and re.fullmatch(r"r\.csv\.twin-\d+\.uncommitted", left[0]), left
+    if sig == "SIGTERM":
+        assert p.stderr == (
+            f"twin: interrupted; r.nc was written; the new r.csv is kept as {left[0]} (rename it to r.csv to finish)\n"
+        )
     new = (tmp_path / left[0]).read_text()
     assert new.startswith("time,") or "," in new.splitlines()[0]
     assert len(new.splitlines()) > 8760

@@ -293,11 +293,21 @@ def committed_together() -> Iterator[None]:
             done = n + 1
     except BaseException as exc:
         keep = not isinstance(exc, Exception) and 0 < done < len(held)
+        if keep and isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt(_kept(held, done)) from None
         raise
     finally:
         for i, (tmp, _, _) in enumerate(held):
             if not (keep and i >= done):
                 tmp.unlink(missing_ok=True)
+
+
+def _kept(held: list[tuple[Path, Path, bool]], done: int) -> str:
+    """What an interruption after ``done`` of the ``held`` commits leaves: ``r.nc was written; the
+    new r.csv is kept as r.csv.twin-PID.uncommitted (rename it to r.csv to finish)``."""
+    written = ", ".join(str(d) for _, d, _ in held[:done])
+    kept = ", ".join(f"the new {d} is kept as {t} (rename it to {d} to finish)" for t, d, _ in held[done:])
+    return f"{written} {'was' if done == 1 else 'were'} written; {kept}"
 
 
 def uncommitted_name(dest: Path) -> Path:
