@@ -275,9 +275,10 @@ def committed_together() -> Iterator[None]:
         if len(held) > 1:
             for i, (tmp, dest, force) in enumerate(held):
                 staged = uncommitted_name(dest)
-                with contextlib.suppress(OSError):  # a name too long for the folder: the hidden one
-                    os.replace(tmp, staged)
+                with contextlib.suppress(OSError):  # taken, too long, no links here: the hidden name
+                    os.link(tmp, staged)  # never over a file of that name (a killed run's, the same PID)
                     held[i] = (staged, dest, force)
+                    tmp.unlink()
         for n, (tmp, dest, force) in enumerate(held):
             try:
                 _commit(tmp, dest, force)
