@@ -747,7 +747,7 @@ def _check_outputs(
             _check_suffix(args, option, value)
         if option != "--out-dir" or Path(value).parent.is_dir():  # a folder not made yet: checked by _free_name
             _check_output(option, value, args.force)  # as typed: Path() drops a trailing '/'
-        out.append((Path(value), "csv" if option == "--csv" else "nc"))
+        out.append((Path(value), {"--csv": "csv", "--save": "toml"}.get(option, "nc")))
     return out
 
 
@@ -829,9 +829,14 @@ def _scenario_inputs(sc: Any, args: argparse.Namespace) -> list[tuple[str, str |
     return files
 
 
-def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, dataset: Any = None) -> None:
+def _write_outputs(
+    ds: Any, outputs: list[tuple[Path, str]], force: bool, dataset: Any = None, scenario: Any = None
+) -> None:
     """Write ``ds`` (a Dataset, or a run's :class:`~twin.core.io.NcContent`) to each output;
-    a CSV file from ``dataset()`` when given (building the Dataset only for a CSV file)."""
+    a CSV file from ``dataset()`` when given (building the Dataset only for a CSV file), the
+    ``scenario`` as TOML to a ``toml`` output (``--save``). A free name (``auto``, ``--out-dir``)
+    is written first; the named outputs are committed together
+    (:func:`twin.core.io.committed_together`)."""
     from twin.core.io import OutputError, OutputExists, committed_together, write_csv, write_netcdf
 
     written = {}
@@ -854,6 +859,10 @@ def _write_outputs(ds: Any, outputs: list[tuple[Path, str]], force: bool, datase
         for path, kind in outputs:
             if kind == "csv":
                 written[path, kind] = write_csv(dataset() if dataset is not None else ds, path, force=force)
+            elif kind == "toml":
+                from twin.engine.config import save_scenario
+
+                written[path, kind] = save_scenario(scenario, path, force=force)
             elif kind != "auto":
                 written[path, kind] = write_netcdf(ds, path, force=force)
     for path, kind in outputs:
@@ -945,7 +954,6 @@ def _planned_outputs(args: argparse.Namespace, stem: str, sc: Any) -> list[tuple
         raise OutputError("-o and --no-output contradict each other; give one")
     named = [("-o", args.output), ("--csv", args.csv), ("--save", getattr(args, "save", None))]
     outputs = _check_outputs(args, named, _scenario_inputs(sc, args))
-    outputs = [o for o in outputs if o[0] != Path(getattr(args, "save", None) or "\0")]
     if not args.output and not args.no_output:
         auto = _free_name(stem, ".nc", Path(args.out_dir))
         if auto.parent.is_dir():
@@ -985,7 +993,7 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
         print(COST_NOTE)
     _warn_idle_storage(run)
     if outputs:
-        _write_outputs(run_content(run), outputs, args.force, dataset=lambda: run_dataset(run))
+        _write_outputs(run_content(run), outputs, args.force, dataset=lambda: run_dataset(run), scenario=scenario)
     return 0
 
 
@@ -1145,13 +1153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         stem = sc.name
     sc = _scenario_from_args(_weather_from_args(sc, args), args)
     _set_not_swept(args, [k for k, _ in sc.sweep], "the scenario's [sweep]")
-    outputs = _planned_outputs(args, stem, sc)
-    if args.save:
-        from twin.engine.config import save_scenario
-
-        save_scenario(sc, args.save, force=args.force)
-        print(f"wrote {args.save}")
-    return _run_and_report(sc, args, outputs)
+    return _run_and_report(sc, args, _planned_outputs(args, stem, sc))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -1455,9 +1457,9 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
 def cmd_size(args: argparse.Namespace) -> int:
     from twin.building.cooling import DESIGNS
     from twin.core.fmt import number
-    from twin.core.io import write_netcdf
+    from twin.core.io import committed_together, write_netcdf
     from twin.core.params import ConfigError
-    from twin.engine.config import Scenario, WeatherSource, load_scenario
+    from twin.engine.config import Scenario, WeatherSource, load_scenario, save_scenario
     from twin.studies import sizing
 
     sp = _size_params(args)
@@ -1536,10 +1538,12 @@ def cmd_size(args: argparse.Namespace) -> int:
         rows, header, note = sizing.resilience_rows(inp, results)
         print(_table(rows, header, args.markdown))
         print(note)
+    with committed_together():  # a failure while one is written leaves both as they were
+        if args.save:
+            save_scenario(sizing.sized_scenario(sc, best, sp), args.save, force=args.force)
+        if args.output:
+            write_netcdf(sizing.results_dataset(results, inp, sp), args.output, force=args.force)
     if args.save:
-        from twin.engine.config import save_scenario
-
-        save_scenario(sizing.sized_scenario(sc, best, sp), args.save, force=args.force)
         print(f"wrote {args.save} (the cheapest base; run it with: twin run {args.save})")
         if sunk:
             print(f"note: twin run {args.save} counts the sunk plant's capital recovery in its cost")
@@ -1549,7 +1553,6 @@ def cmd_size(args: argparse.Namespace) -> int:
                 f"--clean-share {number(args.clean_share, grouped=False)}"
             )
     if args.output:
-        write_netcdf(sizing.results_dataset(results, inp, sp), args.output, force=args.force)
         print(f"wrote {args.output}")
     return 0
 

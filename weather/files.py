@@ -8,6 +8,7 @@ naming the path and what it should have been, e.g. ``adir: is a directory, not a
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from weather.fmt import Explained
@@ -97,19 +98,53 @@ def input_dirs(text: str, what: str, error: type[Exception] | None = None) -> li
 
 
 def station_text(raw: bytes) -> str:
-    """The text of a station's weather file (EPW, TMY3, a PVGIS CSV): UTF-8 when its bytes are
-    UTF-8, a byte-order mark dropped (a Windows editor's ``\\ufeffLOCATION,…`` was refused as not
-    an EPW file), else Latin-1, where every byte is a character (an older file's ``Zürich`` in
-    Latin-1 or Windows-1252). A UTF-8 station name (``西峰镇``) was read as Latin-1 and shown and
-    written as ``è¥¿å³°é``. The numbers are ASCII in either.
+    """The text of a station's weather file (EPW, TMY3, a PVGIS CSV), decoded by the first of:
+
+    1. UTF-8, a byte-order mark dropped (a Windows editor's ``\\ufeffLOCATION,…`` was refused as
+       not an EPW file). UTF-8's multi-byte sequences are strict, so text of another encoding
+       is hardly ever valid UTF-8: it goes first.
+    2. GB18030 (a superset of GBK and GB2312), when every run of non-ASCII bytes decodes in it,
+       at least one to a Chinese character, and no run sits inside a word of ASCII letters:
+       files from Chinese sources often name the station in GBK (``西峰镇``), and those
+       names were shown and written as Latin-1 mojibake (``Î÷·åÕò``). Any byte pair ``0x81-0xFE``
+       + ``0x40-0xFE`` decodes in GB18030, so two accented Latin-1 letters in a row would too;
+       in a Latin-1 name they sit inside a word (``Conceição``'s ``çã``), which this refuses.
+    3. Latin-1, where every byte is a character (an older file's ``Zürich`` in Latin-1 or
+       Windows-1252).
+
+    The numbers are ASCII in each.
 
     Examples
     --------
     >>> station_text("\\ufeffLOCATION,西峰镇".encode()), station_text("LOCATION,Zürich".encode("latin-1"))
     ('LOCATION,西峰镇', 'LOCATION,Zürich')
+    >>> station_text("LOCATION,西峰镇".encode("gbk")), station_text("LOCATION,Conceição".encode("latin-1"))
+    ('LOCATION,西峰镇', 'LOCATION,Conceição')
     """
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        pass
+    if _chinese(raw):
+        return raw.decode("gb18030")
+    return raw.decode("latin-1")
+
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _chinese(raw: bytes) -> bool:
+    """Whether the non-ASCII bytes of ``raw`` are GB18030 text with Chinese characters (see
+    :func:`station_text`)."""
+    han = False
+    for m in _NON_ASCII.finditer(raw):
+        before, after = raw[m.start() - 1 : m.start()], raw[m.end() : m.end() + 1]
+        if before.isalpha() and after.isalpha():
+            return False
+        try:
+            han = han or bool(_HAN.search(m.group().decode("gb18030")))
+        except UnicodeDecodeError:
+            return False
+    return han

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -121,17 +121,24 @@ def test_file_size_limit_keeps_the_old_file_and_leaves_no_partial_file(tmp_path)
 
 
 def test_interrupted_run_leaves_nothing(tmp_path):
-    p = _twin("run", "--site", "qingyang", "--cooling", "spray", "--save", "s.toml", "-o", "r.nc", cwd=tmp_path)
-    for _ in range(6000):  # the scenario is saved just before the run starts
-        if (tmp_path / "s.toml").exists() or p.poll() is not None:
-            break
-        time.sleep(0.01)
-    p.send_signal(signal.SIGTERM)
-    rc, err = p.wait(timeout=600), p.stderr.read()
-    if rc == 0:
-        pytest.skip("the run finished before the signal")
-    assert rc == 130 and "interrupted" in err and "Traceback" not in err, (rc, err)
-    assert _parts(tmp_path) == [] and not (tmp_path / "r.nc").exists()
+    """SIGTERM while the run simulates: no output, no scenario file (``--save`` is committed with
+    ``-o``), no temporary file."""
+    hook = (
+        "import os, signal, sys\n"
+        "from twin.engine import simulate\n"
+        "from twin.cli import main\n"
+        "real = simulate.simulate_arrays\n"
+        "def run(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return real(*args, **kwargs)\n"
+        "simulate.simulate_arrays = run\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    argv = ["run", "--site", "qingyang", "--cooling", "spray", "--save", "s.toml", "-o", "r.nc"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, "-c", hook, *argv], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert p.returncode == 130 and "interrupted" in p.stderr and "Traceback" not in p.stderr, (p.returncode, p.stderr)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_output_follows_the_umask(tmp_path):
@@ -207,3 +214,97 @@ def test_a_link_to_nothing_is_a_name_taken_before_the_run(tmp_path):
         atomic_write(link, lambda p: p.write_text("x"))
     atomic_write(link, lambda p: p.write_text("new"), force=True)
     assert not link.is_symlink() and link.read_text() == "new"
+
+
+def _a_folder_in_place_of(path: Path):
+    """A hook that puts a folder where ``path`` is, after the command checked its outputs."""
+
+    def hook(real):
+        def wrapped(*args, **kwargs):
+            if path.exists():
+                path.unlink()
+            path.mkdir()
+            return real(*args, **kwargs)
+
+        return wrapped
+
+    return hook
+
+
+@pytest.mark.parametrize("saved", ["old", "new"])
+@pytest.mark.parametrize(
+    ("argv", "module", "name"),
+    [
+        (["size", "--site", "qingyang", "--target", "hourly:0.5"], "twin.studies.sizing", "results_dataset"),
+        (["run", "--site", "qingyang", "--cooling", "free_air"], "twin.engine.simulate", "run_content"),
+    ],
+)
+def test_save_is_committed_with_the_output_a_failed_output_leaves_it_as_it_was(
+    argv, module, name, saved, tmp_path, monkeypatch, capsys
+):
+    """``--save`` was written before ``-o`` (``twin run``: before the run): an ``-o`` that failed
+    left the scenario file replaced (or new) beside the old output."""
+    import importlib
+
+    from twin.cli import main
+
+    out, save = tmp_path / "r.nc", tmp_path / "s.toml"
+    if saved == "old":
+        save.write_text("the user's old scenario\n")
+    target = importlib.import_module(module)
+    monkeypatch.setattr(target, name, _a_folder_in_place_of(out)(getattr(target, name)))
+    assert main([*argv, "--save", str(save), "-o", str(out), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{out} is a directory" in err, err
+    if saved == "old":
+        assert save.read_text() == "the user's old scenario\n"
+    else:
+        assert not save.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["r.nc", *(["s.toml"] if saved == "old" else [])])
+
+
+_KILLED_BETWEEN_COMMITS = """
+import os, signal, sys
+from twin.core import io
+from twin.cli import main
+
+real, seen = io._commit, []
+
+
+def commit(tmp, dest, force):
+    if seen:
+        os.kill(os.getpid(), signal.{signal})
+        raise SystemExit("not reached")
+    real(tmp, dest, force)
+    seen.append(dest)
+
+
+io._commit = commit
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+def test_a_run_killed_between_two_commits_leaves_the_old_file_and_the_new_one_named(sig, tmp_path):
+    """``kill -9`` (or SIGTERM) between the two renames of ``-o r.nc --csv r.csv --force``: r.nc
+    is new and r.csv old, and the new CSV was a hidden ``.twin-PID-*.part`` removed by the next
+    write into the folder (or by the interrupt's clean-up). The new CSV is kept, whole, as
+    ``r.csv.twin-PID.uncommitted``; renaming it to r.csv finishes the commit."""
+    for name in ("r.nc", "r.csv"):
+        (tmp_path / name).write_text(f"the user's old {name}\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = ["run", "--site", "qingyang", "--cooling", "free_air", "-o", "r.nc", "--csv", "r.csv", "--force"]
+    code = _KILLED_BETWEEN_COMMITS.replace("{signal}", sig)
+    p = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert p.returncode in (-signal.SIGKILL, 130) and "Traceback" not in p.stderr, (p.returncode, p.stderr)
+    assert (tmp_path / "r.nc").read_bytes().startswith(b"\x89HDF")  # the new NetCDF file
+    assert (tmp_path / "r.csv").read_text() == "the user's old r.csv\n"
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name not in ("r.nc", "r.csv"))
+    assert len(left) == 1 and re.fullmatch(r"r\.csv\.twin-\d+\.uncommitted", left[0]), left
+    if sig == "SIGTERM":
+        assert p.stderr == (
+            f"twin: interrupted; r.nc was written; the new r.csv is kept as {left[0]} (rename it to r.csv to finish)\n"
+        )
+    new = (tmp_path / left[0]).read_text()
+    assert new.startswith("time,") or "," in new.splitlines()[0]
+    assert len(new.splitlines()) > 8760

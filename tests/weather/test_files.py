@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import weather
-from weather.files import input_dir, input_dirs, input_file
+from tests.conftest import epw_path
+from weather.files import input_dir, input_dirs, input_file, station_text
 
 
 class OwnError(ValueError):
@@ -77,3 +78,45 @@ def test_a_file_that_reports_0_bytes_and_holds_text_is_not_called_empty():
     """procfs files report a size of 0 and hold text: read, not refused as "empty (0 bytes)"."""
     assert Path("/proc/version").stat().st_size == 0
     assert input_file("/proc/version", "weather file", empty=False) == Path("/proc/version")
+
+
+def _gbk_station(tmp_path: Path) -> Path:
+    """The real Xifengzhen EPW with its station named 西峰镇 in GBK, as Chinese sources write it."""
+    raw = epw_path("qingyang").read_bytes()
+    first, rest = raw.split(b"\n", 1)
+    assert b",Xifengzhen," in first
+    p = tmp_path / "w.epw"
+    p.write_bytes(first.replace(b",Xifengzhen,", ",西峰镇,".encode("gbk")) + b"\n" + rest)
+    return p
+
+
+def test_a_station_named_in_gbk_is_read_as_its_chinese_name(tmp_path):
+    """A GBK name was decoded as Latin-1: 'Î÷·åÕò' for 西峰镇."""
+    ds, meta = weather.read(_gbk_station(tmp_path))
+    assert ds.attrs["name"] == meta["name"] == "西峰镇"
+
+
+def test_the_header_readers_read_the_gbk_name_as_the_reader_does(tmp_path):
+    """The format sniffer (first 4096 bytes) and the design conditions (line 2) read the file too."""
+    from weather.readers import _head
+    from weather.validation import published_design_conditions
+
+    p = _gbk_station(tmp_path)
+    assert _head(p)[0].split(",")[1] == "西峰镇"
+    assert published_design_conditions(p) == published_design_conditions(epw_path("qingyang"))
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("LOCATION,西峰镇,甘肃,CHN", "gb18030"),
+        ("LOCATION,西峰镇,甘肃,CHN", "utf-8"),
+        ("\ufeffLOCATION,西峰镇,甘肃,CHN", "utf-8"),
+        ("LOCATION,Zürich,ZH,CHE", "latin-1"),
+        ("LOCATION,Conceição do Araguaia,PA,BRA", "latin-1"),  # 'çã' is a GB18030 pair inside a word
+        ("LOCATION,São Paulo,SP,BRA", "latin-1"),
+        ("LOCATION,Xifeng,Gansu,CHN", "ascii"),
+    ],
+)
+def test_station_text_decodes_each_encoding_a_station_writes(text, encoding):
+    assert station_text(text.encode(encoding)) == text.removeprefix("\ufeff")

@@ -36,6 +36,7 @@ __all__ = [
     "dataset_content",
     "local_time",
     "read_hourly_csv",
+    "uncommitted_name",
     "units_text",
     "write_csv",
     "write_netcdf",
@@ -250,29 +251,77 @@ def committed_together() -> Iterator[None]:
     --csv r.csv --force`` on a disk that filled during the CSV replaced ``r.nc`` and kept the old
     ``r.csv``, and said of the CSV only that nothing was written. The commits are one
     ``rename(2)`` or ``link(2)`` each, in a row (not one atomic step: a name another run takes
-    between them is said as without this block)."""
+    between them is said as without this block).
+
+    Notes
+    -----
+    Of two or more files, each written file is first renamed to :func:`uncommitted_name` beside
+    its destination, then the files are committed in order. A process killed (``kill -9``, a
+    power cut) or interrupted (Ctrl-C, SIGTERM) between two commits leaves the outputs already
+    committed new, the others as they were, and each new file not yet in place complete under
+    its ``NAME.twin-PID.uncommitted`` name: renaming it to ``NAME`` finishes the commit. No old
+    file is lost either way; such files are never removed automatically. A commit that fails
+    (an ``OSError``) removes them and says which outputs are already in place.
+    """
     held: list[tuple[Path, Path, bool]] = []
     token = _HELD.set(held)
+    done = 0
+    keep = False
     try:
         try:
             yield
         finally:
             _HELD.reset(token)
+        if len(held) > 1:
+            for i, (tmp, dest, force) in enumerate(held):
+                staged = uncommitted_name(dest)
+                with contextlib.suppress(OSError):  # taken, too long, no links here: the hidden name
+                    os.link(tmp, staged)  # never over a file of that name (a killed run's, the same PID)
+                    held[i] = (staged, dest, force)
+                    tmp.unlink()
         for n, (tmp, dest, force) in enumerate(held):
             try:
                 _commit(tmp, dest, force)
             except OSError as exc:
                 if not n:
                     raise _not_written(dest, exc) from None
-                done = ", ".join(str(d) for _, d, _ in held[:n])  # in place: not "nothing was written"
+                done_names = ", ".join(str(d) for _, d, _ in held[:n])  # in place: not "nothing was written"
                 reason = exc.strerror or str(exc).splitlines()[0]
                 raise OutputError(
-                    f"{dest}: cannot write ({reason}); it is unchanged, but {done} "
+                    f"{dest}: cannot write ({reason}); it is unchanged, but {done_names} "
                     f"{'was' if n == 1 else 'were'} already written"
                 ) from None
+            done = n + 1
+    except BaseException as exc:
+        keep = not isinstance(exc, Exception) and 0 < done < len(held)
+        if keep and isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt(_kept(held, done)) from None
+        raise
     finally:
-        for tmp, _, _ in held:
-            tmp.unlink(missing_ok=True)
+        for i, (tmp, _, _) in enumerate(held):
+            if not (keep and i >= done):
+                tmp.unlink(missing_ok=True)
+
+
+def _kept(held: list[tuple[Path, Path, bool]], done: int) -> str:
+    """What an interruption after ``done`` of the ``held`` commits leaves: ``r.nc was written; the
+    new r.csv is kept as r.csv.twin-PID.uncommitted (rename it to r.csv to finish)``."""
+    written = ", ".join(str(d) for _, d, _ in held[:done])
+    kept = ", ".join(f"the new {d} is kept as {t} (rename it to {d} to finish)" for t, d, _ in held[done:])
+    return f"{written} {'was' if done == 1 else 'were'} written; {kept}"
+
+
+def uncommitted_name(dest: Path) -> Path:
+    """``DEST.twin-PID.uncommitted``: the name of a file of :func:`committed_together` written
+    whole and waiting for its commit to ``dest``.
+
+    Examples
+    --------
+    >>> import os
+    >>> uncommitted_name(Path("out/r.csv")) == Path(f"out/r.csv.twin-{os.getpid()}.uncommitted")
+    True
+    """
+    return dest.with_name(f"{dest.name}.twin-{os.getpid()}.uncommitted")
 
 
 def _new_part(dest: Path) -> Path:

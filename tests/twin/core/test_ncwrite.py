@@ -177,3 +177,33 @@ def test_outputs_committed_together_say_which_are_in_place_when_a_later_commit_f
     )
     assert a.read_text() == "A" and not b.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # no temporary file left
+
+
+@pytest.mark.parametrize("at", ["a", "b"])
+def test_outputs_committed_together_interrupted_between_commits_keep_the_new_file_named(tmp_path, monkeypatch, at):
+    """Ctrl-C at the commit of ``at``: before the first commit nothing changes and nothing is
+    left; after it the first output is new, the second old, and the second's new file is kept,
+    whole, as ``b.txt.twin-PID.uncommitted`` (it was removed: a half state with no trace)."""
+    from twin.core import io as tio
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("old A")
+    b.write_text("old B")
+    real = tio._commit
+
+    def commit(tmp, dest, force):
+        if dest == tmp_path / f"{at}.txt":
+            raise KeyboardInterrupt
+        real(tmp, dest, force)
+
+    monkeypatch.setattr(tio, "_commit", commit)
+    with pytest.raises(KeyboardInterrupt), tio.committed_together():
+        tio.atomic_write(a, lambda p: p.write_text("A"), force=True)
+        tio.atomic_write(b, lambda p: p.write_text("B"), force=True)
+    kept = tio.uncommitted_name(b)
+    if at == "a":
+        assert (a.read_text(), b.read_text()) == ("old A", "old B")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+    else:
+        assert (a.read_text(), b.read_text(), kept.read_text()) == ("A", "old B", "B")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt", kept.name]
