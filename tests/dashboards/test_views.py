@@ -639,9 +639,10 @@ def test_a_start_day_beyond_the_year_is_refused_and_a_moved_window_is_said(pages
         "en": f"dispatch_plot.start_day = {n + 1} is beyond the {n} days of {year}; allowed 1 … {n} day",
         "zh": f"dispatch_plot.start_day = {n + 1} 超出 {year} 年的 {n} 天；允许 1 … {n} day",
     }[lang]
-    assert said in str(out[4]) and "error" in str(out[4])
+    boxed = said.replace("dispatch_plot.start_day", f"“{catalog.t('start_day', lang)}”")  # the box: its label
+    assert boxed in str(out[4]) and "error" in str(out[4]), out[4]
     drawn = out[1].layout.annotations[0].text  # the chart says it too, wrapped
-    assert said.replace(" ", "") in drawn.replace("<br>", "").replace(" ", "")
+    assert boxed.replace(" ", "") in drawn.replace("<br>", "").replace(" ", "")
     for view, start, shown in (("week", n - 5, n - 6), ("month", n - 10, n - 29)):
         out = pages["green"].render(sc.to_dict(), 0, view, str(start), lang)
         note = catalog.t("start_moved", lang, span=catalog.t(view, lang), day=start, year=year, days=n, shown=shown)
