@@ -375,6 +375,10 @@ _TEXT = {
         "This case has no green-power base: add PV, wind or storage on the Scenario page or with the sliders.",
         "此工况没有绿电配置：请在“情景”页或用滑块添加光伏、风电或储能。",
     ),
+    "no_storage": (
+        "This case has no storage: add storage power and energy on the Scenario page or with the sliders.",
+        "此工况没有储能：请在“情景”页或用滑块添加储能功率与容量。",
+    ),
     "no_green_idle_storage": (
         IDLE_STORAGE["no_green_idle_storage"] + " Add PV or wind on the Scenario page or with the sliders.",
         "此工况没有绿电流动：没有光伏或风电，储能 {mwh} MWh、{mw} MW 无电可充，处于闲置。"

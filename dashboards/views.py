@@ -13,7 +13,7 @@ import dataclasses
 import json
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,12 +58,14 @@ __all__ = [
     "dispatch_start",
     "equal_shares_note",
     "idle_storage_note",
+    "idle_storage_text",
     "kpi_cards",
     "kpi_heading",
     "labelled",
     "message",
     "netcdf_bytes",
     "no_green_text",
+    "no_storage_text",
     "non_default_params",
     "policy_badge",
     "rating_box",
@@ -100,11 +102,16 @@ def kpi_heading(kpi: Kpi, lang: str = "en") -> str:
     return f"{kpi.label(lang)}, {unit}" if unit else kpi.label(lang)
 
 
-def kpi_cards(k: xr.Dataset, lang: str = "en") -> list[html.Div]:
-    """The Overview's KPI cards (headline first). The annual-matching card, when it shows the
-    hourly share's figure, says why the two are equal (:func:`equal_shares_note`)."""
+def kpi_cards(
+    k: xr.Dataset, lang: str = "en", names: Sequence[str] | None = None, headline: int = 1, prefix: str = "kpi-"
+) -> list[html.Div]:
+    """A page's KPI cards: the Overview's (:data:`KPI_CARDS`), or the KPIs ``names`` (the Green
+    page's), the ``headline``-th card set as the headline and each value's id ``prefix`` + its
+    name. The annual-matching card, when it shows the hourly share's figure, says why the two
+    are equal (:func:`equal_shares_note`)."""
+    kpis = KPI_CARDS if names is None else tuple(KPI_BY_NAME[n] for n in names)
     out = []
-    for i, kpi in enumerate(KPI_CARDS):
+    for i, kpi in enumerate(kpis):
         shown = kpi.format(value(k, kpi.name))
         why = equal_shares_note(k, lang) if kpi.name == "green_share_annual" else ""
         out.append(
@@ -113,13 +120,13 @@ def kpi_cards(k: xr.Dataset, lang: str = "en") -> list[html.Div]:
                     html.Div(kpi.label(lang), className="kpi-label"),
                     html.Div(
                         [
-                            html.Span(shown, className="kpi-value", id=f"kpi-{kpi.name}"),
+                            html.Span(shown, className="kpi-value", id=f"{prefix}{kpi.name}"),
                             html.Span(" " + _unit(kpi, k, lang), className="kpi-unit"),
                         ]
                     ),
-                    *([html.Div(why, className="small", id="kpi-shares-equal")] if why else []),
+                    *([html.Div(why, className="small", id=f"{prefix}shares-equal")] if why else []),
                 ],
-                className="kpi-card headline" if i == 1 else "kpi-card",
+                className="kpi-card headline" if i == headline else "kpi-card",
                 title=why or None,
             )
         )
@@ -319,15 +326,31 @@ def dispatch_start(start_day: int, view: str, ds: xr.Dataset, lang: str = "en") 
     return html.Div(said, className="note")
 
 
-def idle_storage_note(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> html.Div | str:
-    """A note when the case's storage has energy but no power (or power but no energy): it can
-    neither charge nor discharge, so the engine keeps it idle. What it costs is said as the
-    engine counts it (:func:`twin.money.economics.idle_storage`, as ``twin run`` warns of it)."""
+def idle_storage_text(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> str:
+    """Why the case's store is idle, when it has energy but no power (or power but no energy): it
+    can neither charge nor discharge, so the engine keeps it idle. What it costs is said as the
+    engine counts it (:func:`twin.money.economics.idle_storage`, as ``twin run`` warns of it);
+    "" for a store that can work, or none."""
     said = idle_storage(storage.power_mw, storage.energy_mwh, economics)
     if not said:
         return ""
     key, fields = said[0]
-    return html.Div(t(key, lang, **fields), className="note", role="status")
+    return t(key, lang, **fields)
+
+
+def idle_storage_note(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> html.Div | str:
+    """:func:`idle_storage_text` as the Green page's note ("" when there is nothing to say)."""
+    said = idle_storage_text(storage, economics, lang)
+    return html.Div(said, className="note", role="status") if said else ""
+
+
+def no_storage_text(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> str:
+    """What the Green page's storage chart says instead of drawing when the case's store has
+    nothing to draw: it is idle (:func:`idle_storage_text`), or the case has none; "" for a store
+    that can work."""
+    if storage.power_mw <= 0 and storage.energy_mwh <= 0:
+        return t("no_storage", lang)
+    return idle_storage_text(storage, economics, lang)
 
 
 def no_green_text(storage: StorageParams, economics: EconomicsParams, lang: str = "en") -> str:

@@ -9,7 +9,6 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboards import figures, views
 from dashboards.catalog import (
-    KPI_BY_NAME,
     RATING_STEPS,
     DispatchWindow,
     GreenRatings,
@@ -302,20 +301,11 @@ def render(d, case, span, start, lang, session=None):
         except views.USER_ERRORS as exc:
             window, errors, moved = None, {"start_day": views.message(exc)}, ""
         start_error = views.refused_box(errors["start_day"], t("start_day", lang), lang) if window is None else moved
-    cards = [
-        html.Div(
-            [
-                html.Div(KPI_BY_NAME[n].label(lang), className="kpi-label"),
-                html.Span(KPI_BY_NAME[n].format(views.value(k, n)), className="kpi-value", id=f"green-kpi-{n}"),
-                html.Span(" " + (KPI_BY_NAME[n].shown_unit(lang) or ""), className="kpi-unit"),
-            ],
-            className="kpi-card headline" if n == "green_share_hourly" else "kpi-card",
-        )
-        for n in CARDS
-    ]
+    cards = views.kpi_cards(k, lang, CARDS, headline=0, prefix="green-kpi-")
     if float(ds["p_green"].max()) <= 0 and float(ds["p_discharge"].max()) <= 0:
         msg = figures.message_figure(views.no_green_text(c.storage, c.economics, lang))
         return cards, msg, msg, msg, start_error, note
+    idle = views.no_storage_text(c.storage, c.economics, lang)
     return (
         cards,
         figures.message_figure(
@@ -324,7 +314,7 @@ def render(d, case, span, start, lang, session=None):
         if window is None
         else figures.dispatch(ds, span or "week", window.start_day, lang),
         figures.green_share_heatmap(ds, lang),
-        figures.storage_cycles(ds, lang),
+        figures.message_figure(idle, t("cycles", lang)) if idle else figures.storage_cycles(ds, lang),
         start_error,
         note,
     )

@@ -844,6 +844,42 @@ def test_green_charts_say_storage_without_pv_or_wind_is_idle(mw, mwh, pages, exa
     assert "no green-power base" in said.replace("<br>", " ")
 
 
+@pytest.mark.parametrize(("mw", "mwh"), [(0, 400), (0, 0)])
+def test_the_storage_chart_says_why_it_has_nothing_to_draw(mw, mwh, pages, example):
+    """Newcomer 19 #9: with green power flowing and storage of 400 MWh at 0 MW, the storage chart
+    drew flat zero lines on a -1 … 1 MWh axis; it says why it is empty, in the idle-store note's
+    words (or that the case has no storage), and a working store is still drawn."""
+    sc, _, _ = example
+    pv, wind, *_ = views.case_ratings(sc.cases()[0])
+    assert pv > 0 and wind > 0
+    d, err = views.with_capacities(_one(sc), 0, pv, wind, mw, mwh)
+    assert err == ""
+    for lang in ("en", "zh"):
+        out = pages["green"].render(d, 0, "week", "172", lang)
+        fig = out[3]
+        c = data.from_dict(d).cases()[0]
+        said = views.idle_storage_text(c.storage, c.economics, lang) if mwh else catalog.t("no_storage", lang)
+        assert said and not fig.data, fig.data
+        assert fig.layout.annotations[0].text == figures.message_figure(said).layout.annotations[0].text
+        assert fig.layout.title.text == catalog.t("cycles", lang)
+        assert out[1].data and out[2].data  # the dispatch and the share map still draw
+    working = pages["green"].render(_one(sc), 0, "week", "172", "en")[3]
+    assert working.data and not working.layout.annotations
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_green_pages_equal_share_cards_say_why(pages, example, lang):
+    """Newcomer 19 #9: the Green page's cards showed the hourly and annual-matching shares with the
+    same figure and no hint why (the Overview's cards say it)."""
+    sc, _, _ = example
+    cards = pages["green"].render(sc.to_dict(), 0, "week", "172", lang)[0]
+    card = next(c for c in cards if "green-kpi-shares-equal" in str(c))
+    assert card.title == catalog.t("shares_equal", lang) and "green-kpi-green_share_annual" in str(card)
+    assert [c.className for c in cards].count("kpi-card headline") == 1 and "green_share_hourly" in str(
+        next(c for c in cards if c.className == "kpi-card headline")
+    )
+
+
 def test_the_server_log_names_an_upload_as_uploaded(monkeypatch, capsys):
     """twin dash's log said `twin: warning: /dev/shm/twin-dash-…/45f5…-9.epw: flagged records …`
     for an upload of good.epw, which the pages and downloads name as uploaded."""
