@@ -38,6 +38,7 @@ from weather import psychrometrics as psy
 
 __all__ = [
     "FONT",
+    "STORAGE_VARS",
     "daily_mean",
     "day_hour",
     "design_comparison",
@@ -394,14 +395,21 @@ def window_start(start_day: int, span: str, n_days: int) -> int:
     return int(np.clip(start_day, 1, max(n_days - SPANS.get(span, 7) + 1, 1)))
 
 
+STORAGE_VARS = ("p_discharge", "p_charge", "soc")
+"""The storage's series in :func:`dispatch`: discharge and charge power (kW), state of charge (MWh)."""
+
+
 def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str = "en") -> go.Figure:
     """Supply and use of power over a week, a month (hourly) or the year (daily means), MW.
 
     Supply (stacked, up to the load): green used directly, storage discharge, grid import;
     withdrawals drawn below zero: storage charging, surplus (curtailed or exported). PV and
-    wind output as lines; the storage state of charge on the right axis (MWh).
+    wind output as lines; the storage state of charge on the right axis (MWh). A store that never
+    charges, discharges or holds energy in the year (none, or an idle one) is not drawn: its
+    flat zero lines would set a state-of-charge axis of 0 … 1 MWh.
     """
     nt = ds.sizes["time"]
+    stored = any(float(ds[n].max()) > 0 for n in STORAGE_VARS if n in ds)
     days = SPANS.get(span, 7)
     if span == "year":
         sl = slice(0, nt // 24 * 24)
@@ -436,7 +444,7 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
             "fillcolor": colour[name],
         }
         for name, sign, group in DISPATCH
-        if name in ds
+        if name in ds and (stored or name not in STORAGE_VARS)
     ]
     traces += [
         {
@@ -451,7 +459,7 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         if name in ds
     ]
     right = _axis(var_label("soc", lang), overlaying="y", side="right", showgrid=False)
-    if "soc" in ds:
+    if "soc" in ds and stored:
         soc = np.round(series("soc"), 3)
         ticks = nice_ticks(0.0, float(soc.max()) if soc.size else 1.0)
         right.update(tickmode="array", tickvals=ticks, range=[ticks[0], ticks[-1]], zeroline=False)
@@ -471,7 +479,7 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         f"{t('dispatch', lang)}: {t(span if span in SPANS else 'week', lang)}",
         460,
         yaxis=_axis(("功率" if lang == "zh" else "power") + ", MW"),
-        yaxis2=right,
+        **({"yaxis2": right} if stored else {}),
     )
 
 

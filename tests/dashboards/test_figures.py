@@ -226,6 +226,24 @@ def test_dispatch_state_of_charge_axis_has_round_ticks(green_case):
         assert all(f"{v:g}" == f"{v:.4g}" and len(f"{v:g}") <= 5 for v in ticks)  # 0, 50, 100 …, not 43.2
 
 
+def test_dispatch_of_a_store_that_holds_nothing_draws_no_storage_axis(green_case):
+    """Newcomer 19 #9: a case whose store never charges or holds energy (none, or 400 MWh at 0 MW)
+    drew flat zero storage series and a state-of-charge axis of 0 … 1 MWh; the store is left out,
+    and the supply still meets the load."""
+    ds, _ = green_case
+    idle = ds.copy()
+    for n in figures.STORAGE_VARS:
+        idle[n] = ds[n] * 0.0
+    idle["p_grid_import"] = ds["p_grid_import"] + ds["p_discharge"]  # the load met without the store
+    storage = {var_label(n, unit="") for n in ("p_discharge", "p_charge")} | {var_label("soc")}
+    for span in ("week", "year"):
+        fig = figures.dispatch(idle, span, 172)
+        assert not storage & {tr.name for tr in fig.data} and "yaxis2" not in fig.layout.to_plotly_json()
+        supply = sum(_y(fig, var_label(n, unit="")) for n in ("p_green_direct", "p_grid_import"))
+        np.testing.assert_allclose(supply, _y(fig, var_label("p_facility", unit="")), atol=5e-3)
+        assert storage <= {tr.name for tr in figures.dispatch(ds, span, 172).data}
+
+
 def _site_rows() -> list[dict]:
     import sites
 
