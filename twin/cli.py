@@ -231,9 +231,10 @@ def _meant(
     """The options an unknown option ``name`` of ``parser`` may stand for: those it begins (an
     abbreviation, not accepted) — of ``parser``, and of ``other`` with where they go (``owner``:
     ``twin`` for an option of twin itself given after the command, else the command, whose
-    option was given before it) — or, for an option of other commands, which ones take it (and
-    what ``command`` does instead: :data:`_INSTEAD`), or the options of ``parser`` close to it (a
-    typo); empty when there are none."""
+    option was given before it) — or the options of ``parser`` close to it (a typo), else, for an
+    option of other commands, which ones take it; and what ``command`` does instead
+    (:data:`_INSTEAD`, :data:`_SET_KEY`: then no close option, which may be the opposite, as
+    ``--output`` for ``--no-output``); empty when there are none."""
     import difflib
 
     starts = " or ".join(_long(parser, name))
@@ -251,14 +252,18 @@ def _meant(
     same = _SAME_AS.get(name)
     if same in options:
         return f"did you mean {same}?"
+    instead = _INSTEAD.get((name, command or ""), "")
+    if name in _SET_KEY and "--set" in options:
+        instead = f"twin {command} sets it with --set {_SET_KEY[name]}=…"
+    close = [] if instead else difflib.get_close_matches(name, options, n=3, cutoff=0.75)
+    if close:
+        return f"did you mean {' or '.join(close)}?"
     of = [c for c, p in _subparsers_of(build_parser()).items() if c != command and name in p._option_string_actions]
     if of:
-        instead = _INSTEAD.get((name, command or ""), "")
         return f"{name} is an option of {', '.join(of[:-1])}{' and ' if len(of) > 1 else ''}{of[-1]}" + (
             f"; {instead}" if instead else ""
         )
-    close = difflib.get_close_matches(name, options, n=3, cutoff=0.75)
-    return f"did you mean {' or '.join(close)}?" if close else ""
+    return instead
 
 
 _STUDY_FILE = "its results are the study's file, which it always writes: -o names it (by default a new file in out/)"
@@ -269,6 +274,9 @@ _INSTEAD = {
     ("--no-output", "size"): "twin size writes a file only with -o or --save: leave them out",
 }
 """What a command does instead of another command's option (``(option, command)``: the text)."""
+
+_SET_KEY = {"--storage-mw": "green.storage.power_mw", "--storage-mwh": "green.storage.energy_mwh"}
+"""The ``--set`` key of a rating that ``twin size`` takes as an option (``--storage-mwh``)."""
 
 _SAME_AS = {"--file": "--weather", "--weather": "--file"}
 """Options of one meaning that commands spell differently: ``twin weather --file``, ``twin run --weather``."""

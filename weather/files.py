@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 from weather.fmt import Explained
@@ -103,16 +104,18 @@ def station_text(raw: bytes) -> str:
     1. UTF-8, a byte-order mark dropped (a Windows editor's ``\\ufeffLOCATION,…`` was refused as
        not an EPW file). UTF-8's multi-byte sequences are strict, so text of another encoding
        is hardly ever valid UTF-8: it goes first.
-    2. GB18030 (a superset of GBK and GB2312), when every run of non-ASCII bytes decodes in it,
-       at least one to a Chinese character, and no run sits inside a word of ASCII letters:
-       files from Chinese sources often name the station in GBK (``西峰镇``), and those
-       names were shown and written as Latin-1 mojibake (``Î÷·åÕò``). Any byte pair ``0x81-0xFE``
-       + ``0x40-0xFE`` decodes in GB18030, so two accented Latin-1 letters in a row would too;
-       in a Latin-1 name they sit inside a word (``Conceição``'s ``çã``), which this refuses.
+    2. GB18030 (a superset of GBK and GB2312), when the whole text decodes in it strictly and
+       every run of non-ASCII bytes passes :func:`_chinese`'s checks: files from Chinese sources
+       often name the station in GBK (``西峰镇``), and those names were shown and written as
+       Latin-1 mojibake (``Î÷·åÕò``). Any byte pair ``0x81-0xFE`` + ``0x40-0xFE`` decodes in
+       GB18030, so accented Latin-1 letters in a row would too: the checks refuse a run inside
+       a word of ASCII letters (``Conceição``'s ``çã``), a run that does not decode by itself
+       (``ÓÐINSVÉ``'s ``É``; a Latin-1 ``°`` before a ``C``), and text whose longest Chinese
+       run is one character (``Þórisvatn``'s ``Þó``).
     3. Latin-1, where every byte is a character (an older file's ``Zürich`` in Latin-1 or
-       Windows-1252).
+       Windows-1252). Text that is neither UTF-8 nor GB18030 throughout is Latin-1 throughout.
 
-    The numbers are ASCII in each.
+    The numbers are ASCII in each. Never raises: every byte string has a Latin-1 text.
 
     Examples
     --------
@@ -120,6 +123,8 @@ def station_text(raw: bytes) -> str:
     ('LOCATION,西峰镇', 'LOCATION,Zürich')
     >>> station_text("LOCATION,西峰镇".encode("gbk")), station_text("LOCATION,Conceição".encode("latin-1"))
     ('LOCATION,西峰镇', 'LOCATION,Conceição')
+    >>> station_text("LOCATION,Þórisvatn".encode("latin-1"))
+    'LOCATION,Þórisvatn'
     """
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
@@ -127,8 +132,26 @@ def station_text(raw: bytes) -> str:
     except UnicodeDecodeError:
         pass
     if _chinese(raw):
-        return raw.decode("gb18030")
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
     return raw.decode("latin-1")
+
+
+def station_lines(raw: bytes) -> list[str]:
+    """The lines of a station's weather file: its first line (the station's name) decoded by
+    :func:`station_text` on its own bytes, the rest likewise, so the name reads the same
+    whatever follows it (a comment in another encoding, or none: the format sniffer reads only
+    the first lines).
+
+    Examples
+    --------
+    >>> station_lines("LOCATION,西峰镇\\n".encode("gbk") + "COMMENTS 1,30°C".encode("latin-1"))
+    ['LOCATION,西峰镇', 'COMMENTS 1,30°C']
+    """
+    first, _, rest = raw.partition(b"\n")
+    return station_text(first).splitlines() + station_text(rest).splitlines()
 
 
 _NON_ASCII = re.compile(rb"[\x80-\xff]+")
@@ -136,15 +159,20 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def _chinese(raw: bytes) -> bool:
-    """Whether the non-ASCII bytes of ``raw`` are GB18030 text with Chinese characters (see
+    """Whether the non-ASCII bytes of ``raw`` are GB18030 text with Chinese characters: every
+    run of them decodes by itself, sits at no point inside a word of ASCII letters and holds no
+    private-use character, and some run holds two Chinese characters or more (see
     :func:`station_text`)."""
-    han = False
+    han = 0
     for m in _NON_ASCII.finditer(raw):
         before, after = raw[m.start() - 1 : m.start()], raw[m.end() : m.end() + 1]
         if before.isalpha() and after.isalpha():
             return False
         try:
-            han = han or bool(_HAN.search(m.group().decode("gb18030")))
+            text = m.group().decode("gb18030")
         except UnicodeDecodeError:
             return False
-    return han
+        if any(unicodedata.category(c) in ("Co", "Cn") for c in text):
+            return False
+        han = max(han, len(_HAN.findall(text)))
+    return han >= 2

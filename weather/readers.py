@@ -33,7 +33,7 @@ from weather.dataset import (
     build_dataset,
     check_file_location,
 )
-from weather.files import input_file, station_text
+from weather.files import input_file, station_lines
 from weather.fmt import number, span
 
 if TYPE_CHECKING:
@@ -255,7 +255,7 @@ def read_epw(
     p = input_file(path, "weather file", empty=False)
     source = str(p)
     try:
-        lines = station_text(p.read_bytes()).splitlines()
+        lines = station_lines(p.read_bytes())
     except OSError as exc:
         raise WeatherError(f"{source}: cannot read ({exc.strerror})") from None
     if not lines or not lines[0].startswith("LOCATION"):
@@ -383,7 +383,7 @@ def read_tmy3(
     p = input_file(path, "weather file", empty=False)
     source = str(p)
     try:
-        lines = station_text(p.read_bytes()).splitlines()
+        lines = station_lines(p.read_bytes())
     except OSError as exc:
         raise WeatherError(f"{source}: cannot read ({exc.strerror})") from None
     head = next(csv.reader([lines[0]])) if lines else []  # the station name is quoted: it may hold a comma
@@ -490,7 +490,7 @@ def read_pvgis_tmy(
         raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({why})") from None
     _year_length_check(len(df), source)
     if p.suffix.lower() == ".csv":
-        head = station_text(p.read_bytes()).splitlines()
+        head = station_lines(p.read_bytes())
         first = next((k for k, ln in enumerate(head) if ln.startswith("time(UTC)")), 0) + 2
         row_at: Any = lambda i: first + i  # noqa: E731
     else:
@@ -1108,14 +1108,19 @@ FORMATS: dict[str, Format] = {
 reader function plus one entry (see the README, "How to add a weather format")."""
 
 
+_HEAD_LINE_BYTES = 1 << 20
+"""The most of a line the format sniffer reads: a header line is far shorter."""
+
+
 def _head(path: Path) -> list[str]:
+    """The first two lines of a weather file, decoded as its reader decodes them (whole lines,
+    :func:`weather.files.station_lines`), for the format sniffers."""
     try:
         with path.open("rb") as fh:
-            raw = fh.read(4096)
+            raw = fh.readline(_HEAD_LINE_BYTES) + fh.readline(_HEAD_LINE_BYTES)
     except OSError as exc:
         raise WeatherError(f"{path}: cannot read ({exc.strerror})") from None
-    lines = station_text(raw).splitlines() or [""]
-    return lines[:2]
+    return (station_lines(raw) or [""])[:2]
 
 
 def detect_format(path: PathLike) -> str:

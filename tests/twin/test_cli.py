@@ -1052,6 +1052,27 @@ def test_no_output_of_another_command_is_said_so(command, instead, capsys):
     assert instead in err and "did you mean" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["run", "--seeds", "3"], "(did you mean --seed?)"),
+        (
+            ["run", "--storage-mwh", "5"],
+            "(--storage-mwh is an option of size; twin run sets it with --set green.storage.energy_mwh=…)",
+        ),
+        (["compare", "--storage-mw", "5"], "(--storage-mw is an option of size; twin compare sets it with --set "),
+        (["run", "--pv-max-mw", "5"], "(--pv-max-mw is an option of size)"),
+    ],
+)
+def test_a_typo_keeps_its_close_option_and_a_rating_names_its_set_key(argv, hint, capsys):
+    """``twin run --seeds 3`` was told "--seeds is an option of ensemble and weather-validate"
+    (the close --seed of run itself was no longer said), and ``--storage-mwh`` named only size."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    assert f"unrecognized arguments: {argv[1]} {hint}" in capsys.readouterr().err
+
+
 def test_an_idle_store_is_said_as_the_green_page_says_it(capsys):
     """200 MWh at 0 MW with no PV or wind ran silently and was paid for (CNY/MWh compute +27 %);
     the Green page said so. One ``twin: warning:`` line per distinct idle store, from the same

@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import weather
 from tests.conftest import epw_path
-from weather.files import input_dir, input_dirs, input_file, station_text
+from weather.files import input_dir, input_dirs, input_file, station_lines, station_text
 
 
 class OwnError(ValueError):
@@ -120,3 +122,76 @@ def test_the_header_readers_read_the_gbk_name_as_the_reader_does(tmp_path):
 )
 def test_station_text_decodes_each_encoding_a_station_writes(text, encoding):
     assert station_text(text.encode(encoding)) == text.removeprefix("\ufeff")
+
+
+def _renamed_station(tmp_path: Path, name: bytes, comment: bytes = b"") -> Path:
+    """The real Xifengzhen EPW with its station's name (and optionally COMMENTS 1) replaced by raw bytes."""
+    lines = epw_path("qingyang").read_bytes().split(b"\n")
+    assert b",Xifengzhen," in lines[0] and lines[5].startswith(b"COMMENTS 1,")
+    lines[0] = lines[0].replace(b",Xifengzhen,", b"," + name + b",")
+    if comment:
+        lines[5] = b"COMMENTS 1," + comment
+    p = tmp_path / "w.epw"
+    p.write_bytes(b"\n".join(lines))
+    return p
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "LOCATION,ÓÐINSVÉ,XX,ISL",  # 'ÓÐ' decodes to a Chinese character, 'É' then raised UnicodeDecodeError
+        "LOCATION,Þórisvatn,XX,ISL",  # was read as '摅risvatn'
+        "LOCATION,ÞÓRISVATN,XX,ISL",
+        "LOCATION,Xifeng,Gansu,CHN\nCOMMENTS 1,Tdb 30°C",
+    ],
+)
+def test_latin1_text_with_accents_at_a_word_edge_stays_latin1(text):
+    assert station_text(text.encode("latin-1")) == text
+
+
+def test_a_chinese_name_and_a_latin1_comment_never_merge_a_byte_into_a_character():
+    """A GBK name, then 'Tdb 30°C' in Latin-1, read as '30癈' (the ° and the C as one character)."""
+    raw = "LOCATION,西峰镇,甘肃,CHN\nCOMMENTS 1,".encode("gbk") + "Tdb 30°C".encode("latin-1")
+    assert "癈" not in station_text(raw)
+    assert station_lines(raw) == ["LOCATION,西峰镇,甘肃,CHN", "COMMENTS 1,Tdb 30°C"]
+
+
+@pytest.mark.parametrize(("name", "encoding"), [("ÓÐINSVÉ", "latin-1"), ("Þórisvatn", "latin-1"), ("西峰镇", "gbk")])
+def test_an_epw_station_name_is_read_whatever_its_comments(tmp_path, name, encoding):
+    """'ÓÐINSVÉ' in Latin-1 stopped ``twin weather`` and the dashboard upload with an internal
+    UnicodeDecodeError; a Latin-1 '°C' comment beside a GBK name is read too."""
+    p = _renamed_station(tmp_path, name.encode(encoding), "Tdb 30°C".encode("latin-1"))
+    ds, meta = weather.read(p)
+    assert ds.attrs["name"] == meta["name"] == name
+
+
+def test_the_format_sniffer_reads_the_name_as_the_reader_does(tmp_path):
+    """The sniffer decoded the first 4096 bytes: a cut inside a GBK character made it fall back
+    to Latin-1 and read another name than the reader."""
+    from weather.readers import _head
+
+    name = "X" * (4096 - len("LOCATION,") - 1) + "西峰镇"  # the cut falls inside 西
+    p = _renamed_station(tmp_path, name.encode("gbk"))
+    assert _head(p)[0] == station_lines(p.read_bytes())[0]
+    assert _head(p)[0].split(",")[1] == name
+
+
+@given(st.binary(max_size=200))
+def test_station_text_never_raises(raw):
+    assert isinstance(station_text(raw), str)
+    assert isinstance(station_lines(raw), list)
+
+
+_LATIN1_LETTERS = st.sampled_from([chr(c) for c in range(0xC0, 0x100) if c not in (0xD7, 0xF7)])
+_ASCII_LETTERS = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_WORD = st.tuples(
+    st.text(_ASCII_LETTERS, min_size=1, max_size=4),
+    st.text(_LATIN1_LETTERS, min_size=1, max_size=4),
+    st.text(_ASCII_LETTERS, min_size=1, max_size=4),
+).map("".join)
+
+
+@given(st.lists(_WORD, min_size=1, max_size=5), st.sampled_from([" ", ",", "-"]))
+def test_latin1_letters_inside_ascii_words_stay_latin1(words, sep):
+    text = "LOCATION," + sep.join(words)
+    assert station_text(text.encode("latin-1")) == text
