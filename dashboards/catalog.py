@@ -110,7 +110,7 @@ KPI_CARDS = (
         0,
         1.0,
         "CNY/MWh compute",
-        "CNY/MWh 算力",
+        "元/MWh 算力",
     ),
     Kpi(
         "cost_per_mwh_it",
@@ -119,6 +119,7 @@ KPI_CARDS = (
         0,
         1.0,
         "CNY/MWh",
+        "元/MWh",
     ),
     Kpi("co2", "CO2 from grid power", "电网购电 CO2 排放", 0, 1.0, "t"),
     Kpi("cue", "CUE", "碳利用效率 CUE", 3, 1.0, "kg/kWh"),
@@ -216,7 +217,7 @@ class DispatchWindow(Params):
 
     section = "dispatch_plot"
 
-    start_day: int = param(172, 1, 366, units="day", source="the day of the year the plot starts on (172: 21 June)")
+    start_day: int = param(172, 1, 366, units="1", source="the day of the year the plot starts on (172: 21 June)")
 
 
 @dataclass(frozen=True)
@@ -460,6 +461,7 @@ _TEXT = {
     "quoted": ("“{text}”", "“{text}”"),
     "refused": (". Not applied.", "。未应用。"),
     "refused_kept": (". Not applied: it stays at {value}.", "。未应用：仍为 {value}。"),
+    "refused_default": (". Not applied: the costs use the default, {value}.", "。未应用：成本按默认值 {value} 计算。"),
     "sources_text": ("What, basis and source are the sources' own text.", "说明、依据与来源为资料原文（英文）。"),
     "basis_text": ("(the basis as the source gives it)", "（依据为资料原文，英文）"),
     "modes": ("operating mode", "运行模式"),

@@ -73,6 +73,7 @@ __all__ = [
     "reported_rows",
     "same_number",
     "scenario_toml",
+    "start_day_in_year",
     "swept_ratings",
     "undo_of",
     "undo_step",
@@ -96,10 +97,11 @@ def _unit(kpi, k: xr.Dataset, lang: str = "en") -> str:
 
 
 def kpi_heading(kpi: Kpi, lang: str = "en") -> str:
-    """A KPI as a table's column heading: its label and shown unit (``CO2 from grid power, t``);
-    the label alone for a KPI shown without one (PUE)."""
+    """A KPI as a table's column heading: its label and shown unit (``CO2 from grid power, t``;
+    in Chinese with the full-width comma, ``电网购电 CO2 排放，t``); the label alone for a KPI
+    shown without one (PUE)."""
     unit = kpi.shown_unit(lang)
-    return f"{kpi.label(lang)}, {unit}" if unit else kpi.label(lang)
+    return f"{kpi.label(lang)}{'，' if lang == 'zh' else ', '}{unit}" if unit else kpi.label(lang)
 
 
 def kpi_cards(
@@ -299,6 +301,18 @@ def checked(cls: type[P], **values: Any) -> tuple[P | None, dict[str, str]]:
     return (None, errors) if errors else (cls(**given), {})
 
 
+def start_day_in_year(err: Said, ds: xr.Dataset) -> Said:
+    """A refusal of the Green page's start day (``dispatch_plot.start_day``, checked 1 … 366 alone:
+    ``0``, ``abc``, ``1e400``) with what is allowed said for the year of ``ds`` (1 … 365 in 2021),
+    the range :func:`dispatch_start` refuses a day beyond that year with: one range for one box.
+    A refusal that says no range (an empty box) is returned as it is."""
+    exc = err.error
+    if not isinstance(exc, Explained) or not exc.parts.get("allowed"):
+        return err
+    allowed = span(1, ds.sizes["time"] // 24)
+    return message(_reworded(exc, f"allowed {exc.parts['allowed']}", f"allowed {allowed}", allowed=allowed))
+
+
 def dispatch_start(start_day: int, view: str, ds: xr.Dataset, lang: str = "en") -> html.Div | str:
     """The note on the Green page's start day (``dispatch_plot.start_day``, checked 1 … 366 alone)
     against the year of ``ds``, for the dispatch ``view`` (week, month, year).
@@ -314,7 +328,7 @@ def dispatch_start(start_day: int, view: str, ds: xr.Dataset, lang: str = "en") 
     year = int(ds["time"].dt.year.values[0])
     field = f"{DispatchWindow.section}.start_day"
     if start_day > n_days:
-        allowed = span(1, n_days, "day")
+        allowed = span(1, n_days)
         err = ConfigError(f"{field} = {start_day} is beyond the {n_days} days of {year}; allowed {allowed}")
         raise err.explained(
             "beyond_year", field=field, value=str(start_day), days=str(n_days), year=str(year), allowed=allowed
@@ -747,14 +761,18 @@ def error_box(exc: Exception | str, lang: str = "en") -> html.Div:
     return html.Div(error_said(exc, lang), className="error", role="alert")
 
 
-def refused_box(err: Exception | str, label: str, lang: str = "en", applied: str | None = None) -> html.Div:
+def refused_box(
+    err: Exception | str, label: str, lang: str = "en", applied: str | None = None, kept: str = "refused_kept"
+) -> html.Div:
     """A number box's refusal as the page shows it, beside the box: the message of
     :func:`error_box` naming the box by the ``label`` the page shows beside it (``“PV, MW” = 700
     is out of range; allowed 0 … 600 MW``; the field's own name, ``green_sliders.pv_mw``, is
     the page's code, not what the user sees), the value as typed and what is allowed, then that
     the value is not applied and, when there is one, what is (``applied``: ``150 MW``, the
-    slider's value). Every number box of every page says its refusals with this."""
-    said = t("refused_kept" if applied is not None else "refused", lang, value=applied)
+    slider's value), in the words of the catalogue's ``kept`` (``refused_kept``: it stays at that
+    value; ``refused_default``: the figures use the box's default). Every number box of every page
+    says its refusals with this."""
+    said = t(kept if applied is not None else "refused", lang, value=applied)
     return html.Div(f"{error_said(labelled(err, label, lang), lang)}{said}", className="error", role="alert")
 
 
@@ -766,10 +784,15 @@ def labelled(err: Exception | str, label: str, lang: str) -> Exception | str:
     if not isinstance(exc, Explained) or not exc.parts.get("field"):
         return err
     field, quoted = exc.parts["field"], t("quoted", lang, text=label)
+    return _reworded(exc, field, quoted, field=quoted)
+
+
+def _reworded(exc: Explained, old: str, new: str, **parts: str) -> Explained:
+    """``exc`` (the same class and kind) with ``old`` said as ``new`` in its message and ``parts`` replaced."""
     said = type(exc).__new__(type(exc))  # no __init__: a subclass may take other arguments
     said.__dict__.update(exc.__dict__)
-    said.args = (str(exc).replace(field, quoted, 1),)
-    said.parts = {**exc.parts, "field": quoted}
+    said.args = (str(exc).replace(old, new, 1),)
+    said.parts = {**exc.parts, **parts}
     return said
 
 

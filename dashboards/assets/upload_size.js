@@ -1,7 +1,8 @@
 /* The Scenario page's EPW upload: a file over the limit is kept in the browser by dcc.Upload's
    max_size, which tells the server nothing. Here it is said at once, in one line naming the file,
    its size and the limit (the server's own words, in the page's language: the message element's
-   data-too-large, with {name} and {mb} filled in), replacing the previous upload's message. */
+   data-too-large, with {mb} and then {name} put in literally: a name's
+   "$&" or "{mb}" is shown as typed), replacing the previous upload's message. */
 (function () {
     "use strict";
     function said(files) {
@@ -15,7 +16,7 @@
             return;
         }
         var mb = (file.size / 1e6).toLocaleString("en-US", {minimumFractionDigits: 1, maximumFractionDigits: 1});
-        var text = box.getAttribute("data-too-large").replace("{name}", file.name).replace("{mb}", mb);
+        var text = box.getAttribute("data-too-large").split("{mb}").join(mb).split("{name}").join(file.name);
         window.dash_clientside.set_props("sc-upload-message", {
             children: {
                 type: "Div",

@@ -295,7 +295,10 @@ def render(d, case, span, start, lang, session=None):
         return views.error_box(exc, lang), empty, empty, empty, start_error, ""
     c = sc.cases()[i]
     note = views.idle_storage_note(c.storage, c.economics, lang)
-    if window is not None:
+    if window is None:
+        errors = {"start_day": views.start_day_in_year(errors["start_day"], ds)}
+        start_error = views.refused_box(errors["start_day"], t("start_day", lang), lang)
+    else:
         try:
             moved = views.dispatch_start(window.start_day, span or "week", ds, lang)
         except views.USER_ERRORS as exc:

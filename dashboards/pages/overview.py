@@ -108,9 +108,22 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     State("session", "data"),
 )
 def render(d, case, pflop, gflop, lang, session=None):
-    assumed, errors = views.checked(ComputeAssumptions, pflop_h_per_mwh=pflop, gflop_per_token=gflop)
+    typed = {"pflop_h_per_mwh": pflop, "gflop_per_token": gflop}
+    assumed, errors = views.checked(ComputeAssumptions, **typed)
+    if assumed is None:  # a refused box: the costs use its default, and its message says so
+        assumed = ComputeAssumptions(
+            **{name: ASSUMED[name].default if name in errors else views.typed_number(v) for name, v in typed.items()}
+        )
     shown = [
-        views.refused_box(errors[name], label_zh if lang == "zh" else label_en, lang) if name in errors else ""
+        views.refused_box(
+            errors[name],
+            label_zh if lang == "zh" else label_en,
+            lang,
+            f"{number(ASSUMED[name].default)} {ASSUMED[name].display_units}",
+            "refused_default",
+        )
+        if name in errors
+        else ""
         for name, label_en, label_zh in COMPUTE_ASSUMPTIONS
     ]
     try:
@@ -135,10 +148,7 @@ def render(d, case, pflop, gflop, lang, session=None):
         if rows
         else html.P("–")
     )
-    if assumed is None:
-        per_pflop = per_mtok = float("nan")
-    else:
-        per_pflop, per_mtok = views.compute_cost(k, assumed.pflop_h_per_mwh, assumed.gflop_per_token)
+    per_pflop, per_mtok = views.compute_cost(k, assumed.pflop_h_per_mwh, assumed.gflop_per_token)
     compute = html.Div(
         [
             html.Span(

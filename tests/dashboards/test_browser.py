@@ -333,6 +333,12 @@ def test_an_epw_over_the_limit_is_named_with_its_size_and_clears_the_last_messag
     assert text.startswith("Error: big.epw: 7.0 MB is too large") and "(limit 5 MB)" in text, text
     assert page.locator("#sc-upload-message .error").count() == 1
     assert not [u for u in page.requested[asked:] if "_dash-update-component" in u]  # the file is never sent
+    for name in ("big$&x.epw", "a{mb}$'.epw"):  # Review 19b #3: String.replace read "$&" and "{mb}" in a name
+        page.set_input_files(
+            "#sc-upload input[type=file]", files=[{"name": name, "mimeType": "text/plain", "buffer": b"x" * 6_000_000}]
+        )
+        _error_says(page, "#sc-upload-message", name)
+        assert page.inner_text("#sc-upload-message").startswith(f"Error: {name}: 6.0 MB is too large")
 
 
 def test_bad_value_shows_the_cli_message(page, server):
@@ -420,6 +426,8 @@ def test_compute_cost_inputs_say_what_is_allowed_and_keep_the_page_width(page, s
     page.goto(server + "/")
     page.wait_for_selector("#ov-cost-pflop")
     _settle(page)
+    cost = page.inner_text("#ov-cost-pflop")  # at the default assumptions
+    assert not cost.startswith("–")
     for typed, said in (("1e-300", "= 1e-300 is out of range"), ("0", "= 0 is out of range"), ("-1", "= -1 is")):
         _enter(page, "#ov-pflop_h_per_mwh", typed)
         err = page.locator("#ov-pflop_h_per_mwh-error .error")
@@ -430,11 +438,12 @@ def test_compute_cost_inputs_say_what_is_allowed_and_keep_the_page_width(page, s
         )
         assert "“Compute per nominal-server MWh, PFLOP-h”" in err.inner_text()
         assert "allowed 1 … 100,000" in err.inner_text() and "Not applied" in err.inner_text()
-        assert page.inner_text("#ov-cost-pflop").startswith("–")
+        assert err.inner_text().endswith("Not applied: the costs use the default, 320 PFLOP-h/MWh.")
+        assert page.inner_text("#ov-cost-pflop") == cost  # Review 19b #6: the costs went blank ("–")
         assert "nan" not in page.inner_text("#ov-compute")
         assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     _shot(page, "overview-compute-input-refused")
-    _enter(page, "#ov-gflop_per_token", "1000000")  # first: the cost stays '–' until the other box is valid
+    _enter(page, "#ov-gflop_per_token", "1000000")
     _enter(page, "#ov-pflop_h_per_mwh", "1")
     page.wait_for_function("() => !document.querySelector('#ov-pflop_h_per_mwh-error .error')")
     page.wait_for_function("() => !document.querySelector('#ov-cost-mtok').innerText.startsWith('–')")
@@ -446,7 +455,7 @@ def test_start_day_box_says_what_is_allowed(page, server):
     page.goto(server + "/green")
     page.wait_for_selector("#green-dispatch .scatterlayer")
     _settle(page)
-    for typed, said in (("367", "= 367 is out of range; allowed 1 … 366"), ("1.5", "must be a whole number, got 1.5")):
+    for typed, said in (("367", "= 367 is out of range; allowed 1 … 365."), ("1.5", "must be a whole number, got 1.5")):
         _enter(page, "#green-start", typed)
         page.wait_for_function(
             "(s) => { const e = document.querySelector('#green-start-error .error'); return e && e.innerText.includes(s); }",

@@ -573,15 +573,21 @@ def pages():
 )
 def test_compute_cost_inputs_are_checked_as_parameters(pages, example, pflop, gflop, field, said):
     """Overview: an input out of its declared range is a message beside it (field, value, allowed),
-    and no cost is shown (never nan, never a 300-digit number, never a silent 0.00)."""
-    sc, _, _ = example
+    and the costs are shown at that box's default, which the message names (never nan, never a
+    300-digit number, never a silent 0.00; Review 19b #6: they went blank, "–")."""
+    sc, _, k = example
     out = pages["overview"].render(sc.to_dict(), 0, pflop, gflop, "en")
     errors = {"pflop_h_per_mwh": out[5], "gflop_per_token": out[6]}
     label = {name: en for name, en, _ in catalog.COMPUTE_ASSUMPTIONS}[field]
     assert f"“{label}” {said.lstrip()}" in str(errors[field])
+    default = {"pflop_h_per_mwh": "320 PFLOP-h/MWh", "gflop_per_token": "140 GFLOP"}[field]
+    assert str(errors[field].children).endswith(f"Not applied: the costs use the default, {default}.")
     assert all(e == "" for name, e in errors.items() if name != field)
-    shown = out[4].children[0].children + out[4].children[2].children
-    assert "nan" not in shown and shown.count("–") == 2
+    used = {"pflop_h_per_mwh": pflop, "gflop_per_token": gflop, field: float(default.split()[0])}
+    per_pflop, per_mtok = views.compute_cost(k, used["pflop_h_per_mwh"], used["gflop_per_token"])
+    assert out[4].children[0].children.startswith(views.amount(per_pflop) + " ")
+    assert out[4].children[2].children.startswith(views.amount(per_mtok, 4) + " ")
+    assert "nan" not in out[4].children[0].children + out[4].children[2].children
 
 
 def test_compute_cost_results_never_blow_up_the_layout(pages, example):
@@ -620,8 +626,8 @@ def test_start_day_box_says_what_is_allowed(pages, example, start, said):
     out = pages["green"].render(sc.to_dict(), 0, "week", start, "en")
     msg = str(out[4])
     assert f"“first day of year” {said}" in msg, msg
-    if start is not None:
-        assert "allowed 1 … 366" in msg
+    if start is not None:  # Review 19b #2: the year's range (2021: 365 days), as a day beyond it is refused with
+        assert out[4].children.endswith("allowed 1 … 365. Not applied.") and "366" not in msg.replace("367", ""), msg
     assert "first day of year" in out[1].layout.annotations[0].text  # the plot says it too, drawn from no day
     ok = pages["green"].render(sc.to_dict(), 0, "week", 200, "en")
     assert ok[4] == "" and ok[1].data
@@ -636,11 +642,14 @@ def test_a_start_day_beyond_the_year_is_refused_and_a_moved_window_is_said(pages
     assert n == 365  # the default typical year
     out = pages["green"].render(sc.to_dict(), 0, "week", str(n + 1), lang)
     said = {
-        "en": f"dispatch_plot.start_day = {n + 1} is beyond the {n} days of {year}; allowed 1 … {n} day",
-        "zh": f"dispatch_plot.start_day = {n + 1} 超出 {year} 年的 {n} 天；允许 1 … {n} day",
+        "en": f"dispatch_plot.start_day = {n + 1} is beyond the {n} days of {year}; allowed 1 … {n}",
+        "zh": f"dispatch_plot.start_day = {n + 1} 超出 {year} 年的 {n} 天；允许 1 … {n}",
     }[lang]
     boxed = said.replace("dispatch_plot.start_day", f"“{catalog.t('start_day', lang)}”")  # the box: its label
-    assert boxed in str(out[4]) and "error" in str(out[4]), out[4]
+    assert f"{boxed}{catalog.t('refused', lang)}" in str(out[4]) and "error" in str(out[4]), out[4]
+    for typed in ("0", "abc", "1e400"):  # Review 19b #2: one range for the box, no English "day" in Chinese
+        refused = str(pages["green"].render(sc.to_dict(), 0, "week", typed, lang)[4])
+        assert f"1 … {n}{catalog.t('refused', lang)}" in refused and "366" not in refused, refused
     drawn = out[1].layout.annotations[0].text  # the chart says it too, wrapped
     assert boxed.replace(" ", "") in drawn.replace("<br>", "").replace(" ", "")
     for view, start, shown in (("week", n - 5, n - 6), ("month", n - 10, n - 29)):
@@ -701,12 +710,14 @@ def test_the_site_comparison_gives_units_and_names_the_site_off_the_map(pages, e
     """Newcomer 19 #6: no units in the headers (``74.1`` with no ``%``), Dulles ranked but not on
     the China map with no word."""
     sc, _, _ = example
-    for lang, co2, share in (("en", "CO2 from grid power, t", "Green share, physical hourly, %"), ("zh", ", t", ", %")):
+    for lang, co2, share in (("en", "CO2 from grid power, t", "Green share, physical hourly, %"), ("zh", "，t", "，%")):
         fig, shown = pages["overview"].comparison(sc.to_dict(), 0, "pue", lang)
         table, note = shown
         heads = [str(h.children) for h in table.children[0].children]
         assert any(h.endswith(co2) for h in heads) and any(h.endswith(share) for h in heads), heads
-        assert any(h.endswith(", CNY/MWh compute" if lang == "en" else ", CNY/MWh 算力") for h in heads), heads
+        assert any(h.endswith(", CNY/MWh compute" if lang == "en" else "，元/MWh 算力") for h in heads), heads
+        if lang == "zh":  # Review 19b #7: ", " and "CNY" beside the compute line's "元/PFLOP·h"
+            assert any(h.endswith("，元/MWh") for h in heads) and not any(", " in h or "CNY" in h for h in heads), heads
         assert note.id == "ov-off-map" and "Washington Dulles" in note.children
         assert note.children == catalog.t(
             "off_map", lang, names="Washington Dulles (US coastal reference) 华盛顿杜勒斯（美国沿海参照）"
@@ -1025,7 +1036,7 @@ def test_a_number_too_large_for_a_float_is_said_to_be_not_finite(pages, example,
     out = pages["green"].render(sc.to_dict(), 0, "week", typed, "en")
     assert f"“first day of year” must be a whole number, got {typed} (beyond ±1.8e308, the largest number)" in str(
         out[4]
-    ) and "allowed 1 … 366" in str(out[4])
+    ) and "allowed 1 … 365" in str(out[4])
     for text, said in (
         ("", "must be given"),
         ("abc", "must be a number, got 'abc'"),
@@ -2279,13 +2290,15 @@ def test_every_number_box_names_its_label_and_says_the_value_is_not_applied(page
     start = green.render(sc.to_dict(), 0, "week", "367", lang)
     text = str(start[4].children)
     assert catalog.t("quoted", lang, text=catalog.t("start_day", lang)) in text and "dispatch_plot" not in text
-    assert "367" in text and "1 … 366" in text and text.endswith(catalog.t("refused", lang))
+    assert "367" in text and text.endswith(f"1 … 365{catalog.t('refused', lang)}"), text
     assert "dispatch_plot" not in start[1].layout.annotations[0].text  # the plot says it by the label too
     shown = overview.render(sc.to_dict(), 0, "0", "2e6", lang, S)[-2:]
     for (name, en, zh), box in zip(catalog.COMPUTE_ASSUMPTIONS, shown, strict=True):
         text = str(box.children)
         assert catalog.t("quoted", lang, text=zh if lang == "zh" else en) in text, text
-        assert "compute." not in text and name not in text and text.endswith(catalog.t("refused", lang))
+        assert "compute." not in text and name not in text, text
+        default = {"pflop_h_per_mwh": "320 PFLOP-h/MWh", "gflop_per_token": "140 GFLOP"}[name]
+        assert text.endswith(catalog.t("refused_default", lang, value=default)), text
     assert "1 … 100,000" in str(shown[0].children) and "0.001 … 1,000,000" in str(shown[1].children)
     if lang == "zh":
         assert english_words(said) == [], said
