@@ -39,12 +39,14 @@ __all__ = [
     "design_name",
     "error_text",
     "graph_config",
+    "kpi_heading",
     "metric_label",
     "mode_name",
     "plotly_locale_script",
     "t",
     "unit_of",
     "var_label",
+    "with_unit",
 ]
 
 LANGS = ("en", "zh")
@@ -138,13 +140,13 @@ TABLE_KPIS = (
     Kpi("hours_out_of_envelope", "Hours out of envelope", "超出温湿度范围小时数", 0, 1.0, "h"),
     Kpi("energy_green", "Green generation", "绿电发电量", 0, 1.0, "MWh"),
     Kpi("energy_grid_import", "Grid import", "电网购电量", 0, 1.0, "MWh"),
-    Kpi("cost_total", "Annual electricity cost", "年电费", 0, 1e-6, "M CNY"),
-    Kpi("cost_servers", "Server capex, annualised", "服务器年化投资", 1, 1e-6, "M CNY/yr"),
+    Kpi("cost_total", "Annual electricity cost", "年电费", 0, 1e-6, "M CNY", "百万元"),
+    Kpi("cost_servers", "Server capex, annualised", "服务器年化投资", 1, 1e-6, "M CNY/yr", "百万元/年"),
     Kpi("erf", "Energy reuse factor ERF", "能源再利用系数 ERF", 3, 1.0, ""),
     Kpi("energy_reused", "Heat reused", "余热利用量", 0, 1.0, "MWh"),
     Kpi("fluid_lost_kg", "Coolant fluid lost", "冷却液损耗", 0, 1.0, "kg/yr"),
     Kpi("co2e_fluid_t", "CO2e of fluid lost", "冷却液损耗 CO2e", 1, 1.0, "t/yr"),
-    Kpi("cost_fluid_makeup", "Fluid make-up cost", "冷却液补充费用", 2, 1e-6, "M CNY/yr"),
+    Kpi("cost_fluid_makeup", "Fluid make-up cost", "冷却液补充费用", 2, 1e-6, "M CNY/yr", "百万元/年"),
 )
 """KPI table of the report and the comparison (in this order). Heat reuse and fluid rows are
 shown when some case has them (a heat customer, a fluid that is lost)."""
@@ -351,11 +353,11 @@ _TEXT = {
     "target_cfe": ("24/7 CFE score target", "24/7 无碳电力得分目标"),
     "target_annual": ("annual matching target", "年度绿电匹配目标"),
     "target_days": ("24-hour green days target", "全天绿电天数目标"),
-    "pareto_x": ("target, %", "目标, %"),
-    "pareto_x_days": ("target, days", "目标, 天"),
-    "pareto_cost_axis": ("annual cost, M CNY/yr", "年成本, M CNY/yr"),
-    "pareto_marginal_axis_point": ("marginal cost, M CNY/yr per point", "边际成本, M CNY/yr 每百分点"),
-    "pareto_marginal_axis_day": ("marginal cost, M CNY/yr per day", "边际成本, M CNY/yr 每天"),
+    "pareto_x": ("target, %", "目标，%"),
+    "pareto_x_days": ("target, days", "目标，天"),
+    "pareto_cost_axis": ("annual cost, M CNY/yr", "年成本，百万元/年"),
+    "pareto_marginal_axis_point": ("marginal cost, M CNY/yr per point", "边际成本（每百分点），百万元/年"),
+    "pareto_marginal_axis_day": ("marginal cost, M CNY/yr per day", "边际成本（每天），百万元/年"),
     "pareto_cost": ("cost", "成本"),
     "pareto_marginal": ("marginal", "边际成本"),
     "pareto_base": (
@@ -731,5 +733,17 @@ def unit_of(name: str) -> str:
 def var_label(name: str, lang: str = "en", unit: str | None = None) -> str:
     """Axis or legend label of an hourly variable: its long name (or Chinese name) and unit."""
     base = _VAR_ZH.get(name, REGISTRY[name].long_name) if lang == "zh" else REGISTRY[name].long_name
-    u = unit_of(name) if unit is None else unit
-    return f"{base}, {u}" if u else base
+    return with_unit(base, unit_of(name) if unit is None else unit, lang)
+
+
+def with_unit(label: str, unit: str | None, lang: str = "en") -> str:
+    """A label and its unit as an axis title or a table heading: ``IT power, kW``; in Chinese
+    with the full-width comma, ``IT 功率，kW``; the label alone without a unit (None or "")."""
+    return f"{label}{'，' if lang == 'zh' else ', '}{unit}" if unit else label
+
+
+def kpi_heading(kpi: Kpi, lang: str = "en") -> str:
+    """A KPI as a table's column heading or a chart's title: its label and shown unit
+    (``CO2 from grid power, t``; ``电网购电 CO2 排放，t``, ``年电费，百万元``: :func:`with_unit`);
+    the label alone for a KPI shown without one (PUE)."""
+    return with_unit(kpi.label(lang), kpi.shown_unit(lang), lang)

@@ -27,10 +27,12 @@ from dashboards.catalog import (
     KPI_BY_NAME,
     PALETTE,
     design_name,
+    kpi_heading,
     mode_name,
     t,
     unit_of,
     var_label,
+    with_unit,
 )
 from twin.core.fmt import number
 from twin.engine.metrics import green_fraction_stored
@@ -40,6 +42,7 @@ __all__ = [
     "FONT",
     "STORAGE_VARS",
     "daily_mean",
+    "date_axis",
     "day_hour",
     "design_comparison",
     "dispatch",
@@ -89,6 +92,29 @@ def _figure(traces: list[dict], title: str, height: int = 380, **layout: object)
 
 def _axis(title: str, **kw: object) -> dict:
     return {"title": {"text": title}, **kw}
+
+
+DATE_TICKS_ZH = (
+    (None, 43_200_000, "%-m月%-d日 %H时"),
+    (86_400_000, 1_209_600_000, "%-m月%-d日"),
+    ("M1", "M6", "%Y年%-m月"),
+    ("M12", None, "%Y年"),
+)
+"""Date tick formats on the Chinese pages by the ticks' spacing (plotly ``tickformatstops``:
+``dtickrange`` in ms or months ``M1``, both ends included, the first stop that holds the spacing
+wins): ticks up to 12 h apart ``6月21日 12时``, 1 to 14 days ``6月21日``, 1 to 6 months
+``2021年1月``, a year or more ``2021年``. plotly.js's zh-CN locale alone gives ``六 21``, ``一 2021``."""
+
+
+def date_axis(lang: str = "en", hourly: bool = True, **kw: object) -> dict:
+    """A time axis's layout: in Chinese, ticks and hovers in Chinese date order (:data:`DATE_TICKS_ZH`;
+    the hover ``2021年6月21日 12时``, without the hour where ``hourly`` is False: daily values);
+    in English plotly's own date ticks (``Jun 21``). ``kw``: more of the axis's layout."""
+    if lang != "zh":
+        return dict(kw)
+    stops = [{"dtickrange": [lo, hi], "value": fmt} for lo, hi, fmt in DATE_TICKS_ZH]
+    hover = "%Y年%-m月%-d日" + (" %H时" if hourly else "")
+    return {"type": "date", "tickformatstops": stops, "hoverformat": hover, **kw}
 
 
 MESSAGE_EM = 21.0
@@ -214,7 +240,13 @@ def power_stack(ds: xr.Dataset, lang: str = "en", parts: Sequence[str] = COMPONE
         }
         for i, name in enumerate(p for p in parts if p in ds)
     ]
-    return _figure(traces, t("stack", lang), 420, yaxis=_axis(var_label("p_facility", lang, unit="MW")))
+    return _figure(
+        traces,
+        t("stack", lang),
+        420,
+        xaxis=date_axis(lang, hourly=False),
+        yaxis=_axis(var_label("p_facility", lang, unit="MW")),
+    )
 
 
 def _mwh(ds: xr.Dataset, name: str) -> float:
@@ -478,7 +510,8 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         traces,
         f"{t('dispatch', lang)}: {t(span if span in SPANS else 'week', lang)}",
         460,
-        yaxis=_axis(("功率" if lang == "zh" else "power") + ", MW"),
+        xaxis=date_axis(lang, hourly=span != "year"),
+        yaxis=_axis(with_unit("功率" if lang == "zh" else "power", "MW", lang)),
         **({"yaxis2": right} if stored else {}),
     )
 
@@ -508,7 +541,7 @@ def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
             "type": "scatter",
             "x": time,
             "y": np.round(dis, 2),
-            "name": t("discharge", lang) + ", MWh",
+            "name": with_unit(t("discharge", lang), "MWh", lang),
             "fill": "tozeroy",
             "mode": "none",
             "fillcolor": "rgba(204, 121, 167, 0.55)",
@@ -520,12 +553,12 @@ def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
                 "type": "scatter",
                 "x": time,
                 "y": np.round(f(soc, axis=1), 2),
-                "name": f"{t(key, lang)}, {unit_of('soc')}",
+                "name": with_unit(t(key, lang), unit_of("soc"), lang),
                 "mode": "lines",
                 "line": {"color": c},
             }
         )
-    return _figure(traces, t("cycles", lang), yaxis=_axis("MWh"))
+    return _figure(traces, t("cycles", lang), xaxis=date_axis(lang, hourly=False), yaxis=_axis("MWh"))
 
 
 def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
@@ -802,7 +835,7 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True, by: str =
     lat = [r["lat"] for r in rows]
     lon = [r["lon"] for r in rows]
     kpi = KPI_BY_NAME[by]
-    title = kpi.label(lang) + (f", {kpi.shown_unit(lang)}" if kpi.unit else "")
+    title = kpi_heading(kpi, lang)
     text = [
         f"{r['name']}<br>PUE {KPI_BY_NAME['pue'].format(r['pue'])}"
         + ("" if by == "pue" else f"<br>{title} {kpi.format(r[by])}")

@@ -32,7 +32,6 @@ from dashboards.catalog import (
     ComputeAssumptions,
     DispatchWindow,
     GreenRatings,
-    Kpi,
     error_text,
     metric_label,
     t,
@@ -60,7 +59,6 @@ __all__ = [
     "idle_storage_note",
     "idle_storage_text",
     "kpi_cards",
-    "kpi_heading",
     "labelled",
     "message",
     "netcdf_bytes",
@@ -94,14 +92,6 @@ def _unit(kpi, k: xr.Dataset, lang: str = "en") -> str:
         return kpi.shown_unit(lang) or ""
     u = k[kpi.name].attrs.get("units", "") if kpi.name in k else ""
     return "" if u == "1" else u
-
-
-def kpi_heading(kpi: Kpi, lang: str = "en") -> str:
-    """A KPI as a table's column heading: its label and shown unit (``CO2 from grid power, t``;
-    in Chinese with the full-width comma, ``电网购电 CO2 排放，t``); the label alone for a KPI
-    shown without one (PUE)."""
-    unit = kpi.shown_unit(lang)
-    return f"{kpi.label(lang)}{'，' if lang == 'zh' else ', '}{unit}" if unit else kpi.label(lang)
 
 
 def kpi_cards(

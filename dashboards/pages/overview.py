@@ -13,6 +13,7 @@ from dashboards.catalog import (
     ComputeAssumptions,
     design_label,
     graph_config,
+    kpi_heading,
     t,
 )
 from twin.core.fmt import number
@@ -188,7 +189,7 @@ def comparison(d, case, rank, lang):
     china = [r for r in rows if 70 < r["lon"] < 140]  # the US reference is in the table only
     fig = figures.site_map(china, lang, by=rank or "pue")
     cols = ("pue", "cost_per_compute", "cost_per_mwh_it", "co2", "green_share_hourly")
-    header = ["#", t("site", lang), *[views.kpi_heading(KPI_BY_NAME[c], lang) for c in cols], t("latency", lang)]
+    header = ["#", t("site", lang), *[kpi_heading(KPI_BY_NAME[c], lang) for c in cols], t("latency", lang)]
     body = [
         html.Tr(
             [html.Td(n + 1), html.Td(r["name"])]

@@ -805,9 +805,10 @@ def test_a_refused_box_names_its_label_and_is_marked_not_applied(page, server):
 
 
 def test_the_chinese_pages_date_ticks_and_case_labels_are_chinese(page, server):
-    """On the Chinese pages plotly wrote its date ticks in English (Jun 21) and the case chooser
-    said `yinchuan · free_air · energy_mwh=200`: the graphs use plotly.js's zh-CN locale (served
-    from the app's assets: no request leaves 127.0.0.1) and the chooser the catalogue's names."""
+    """On the Chinese pages plotly wrote its date ticks in English (Jun 21), then in the zh-CN
+    locale's month names (六 21), and the case chooser said `yinchuan · free_air · energy_mwh=200`:
+    the graphs use plotly.js's zh-CN locale (served from the app's assets: no request leaves
+    127.0.0.1) and Chinese date formats (6月21日), the chooser the catalogue's names."""
     page.goto(server + "/green")
     page.wait_for_selector("#green-dispatch .scatterlayer")
     page.click("#lang-toggle")
@@ -817,7 +818,15 @@ def test_the_chinese_pages_date_ticks_and_case_labels_are_chinese(page, server):
     ticks = page.eval_on_selector_all("#green-dispatch .xtick text", "els => els.map(e => e.textContent)")
     months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
     assert ticks and not [t for t in ticks if any(m in t for m in months)], ticks
-    assert any("六" in t for t in ticks), ticks  # June, from the locale's month names (day 172 is 21 June)
+    # Chinese date order (day 172 is 21 June), not the locale's month names (六 21): figures.date_axis
+    assert any(re.fullmatch(r"6月\d{1,2}日", t) for t in ticks) and not [t for t in ticks if "六" in t], ticks
+    page.click("#green-span input[value='year']")
+    tick_texts = "Array.from(document.querySelectorAll('#green-dispatch .xtick text')).map(e => e.textContent)"
+    page.wait_for_function(f"() => {tick_texts}.some(t => t.includes('年'))")
+    year = page.evaluate(tick_texts)
+    assert all(re.fullmatch(r"\d{4}年(\d{1,2}月)?", t) for t in year), year  # 2021年1月, not 一 2021
+    page.click("#green-span input[value='week']")
+    page.wait_for_function(f"() => {tick_texts}.some(t => t.includes('日'))")
     assert "银川" in page.inner_text(".case-select") and "free_air" not in page.inner_text(".case-select")
     assert any("/assets/plotly-locale-zh-cn.js" in u for u in page.requested)
     _shot(page, "green-zh-dates")

@@ -157,7 +157,7 @@ def test_case_labels_name_a_swept_field_short_and_its_value_plainly():
 
 
 def test_chinese_labels():
-    assert var_label("p_it", "zh") == "IT 功率, kW"
+    assert var_label("p_it", "zh") == "IT 功率，kW" and var_label("p_it") == "IT power, kW"
     fig = figures.message_figure("尚未计算")
     assert fig.layout.annotations[0].text == "尚未计算"
 
@@ -328,3 +328,45 @@ def test_a_wide_map_label_is_two_lines():
     assert figures.map_label("Karamay 克拉玛依") == "Karamay 克拉玛依"
     assert figures._text_width("ab<br>北京") == 24.0
     assert figures.label_boxes([0], [0], ["a<br>b"], ["middle right"])[0][3] == 15.0
+
+
+def _zh_date_axes(green_case):
+    ds, _ = green_case
+    return {
+        "dispatch": (figures.dispatch(ds, "week", 172, "zh"), True),
+        "dispatch_year": (figures.dispatch(ds, "year", 1, "zh"), False),
+        "power_stack": (figures.power_stack(ds, "zh"), False),
+        "storage_cycles": (figures.storage_cycles(ds, "zh"), False),
+    }
+
+
+def test_the_chinese_date_axes_read_month_and_day_in_chinese(green_case):
+    """Review 19b, finding 7: the date ticks read plotly's zh-CN month names (`六 21`, `一 2021`);
+    every figure with a date axis gives it Chinese formats for every zoom (`6月21日`, `2021年1月`)
+    and hovers (`2021年6月21日 12时`; daily values without the hour). English axes are plotly's own."""
+    for name, (fig, hourly) in _zh_date_axes(green_case).items():
+        x = fig.layout.xaxis
+        formats = {tuple(s.dtickrange): s.value for s in x.tickformatstops}
+        assert formats == {(lo, hi): f for lo, hi, f in figures.DATE_TICKS_ZH}, name
+        assert formats[(86_400_000, 1_209_600_000)] == "%-m月%-d日" and formats[("M1", "M6")] == "%Y年%-m月", name
+        assert x.hoverformat == ("%Y年%-m月%-d日 %H时" if hourly else "%Y年%-m月%-d日"), name
+    ds, _ = green_case
+    for fig in (figures.dispatch(ds), figures.power_stack(ds), figures.storage_cycles(ds)):
+        assert not fig.layout.xaxis.tickformatstops and fig.layout.xaxis.hoverformat is None
+
+
+def test_the_chinese_axis_titles_use_the_full_width_comma_and_yuan(green_case):
+    """Review 19b, finding 7: the Chinese axis titles read `年成本, M CNY/yr` and `年电费, M CNY`."""
+    zh = figures.pareto_frontier(_frontier(), "zh").layout
+    titles = [zh.xaxis.title.text, zh.yaxis.title.text, zh.yaxis2.title.text]
+    assert titles == ["目标，%", "年成本，百万元/年", "边际成本（每百分点），百万元/年"], titles
+    assert figures.pareto_frontier(_frontier("days"), "zh").layout.xaxis.title.text == "目标，天"
+    en = figures.pareto_frontier(_frontier()).layout
+    assert [en.xaxis.title.text, en.yaxis.title.text] == ["target, %", "annual cost, M CNY/yr"]
+    rows = [{"lat": 26.6, "lon": 106.7, "name": "Gui'an 贵安", "pue": 1.1, "cost_total": 3.1e7}]
+    bars = [figures.site_map(rows, lang, by="cost_total").data[0].marker.colorbar.title.text for lang in ("zh", "en")]
+    assert bars == ["年电费，百万元", "Annual electricity cost, M CNY"], bars
+    ds, _ = green_case
+    for fig in (figures.dispatch(ds, "week", 172, "zh"), figures.storage_cycles(ds, "zh")):
+        said = [fig.layout.yaxis.title.text or "", *(tr.name or "" for tr in fig.data)]
+        assert not [s for s in said if ", " in s or "CNY" in s], said
