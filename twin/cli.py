@@ -1072,6 +1072,12 @@ _SET_BY_OPTION = {
     "weather.seed": ("--seed", "seed"),
     "weather.format": ("--weather-format", "weather_format"),
     "weather.bad_records": ("--bad-records", "bad_records"),
+    "ensemble.year_to_year": ("--year-to-year", "year_to_year"),
+    "ensemble.t_sd_k": ("--t-sd", "t_sd"),
+    "ensemble.t_dew_sd_k": ("--dew-sd", "dew_sd"),
+    "ensemble.t_dew_corr": ("--t-dew-corr", "t_dew_corr"),
+    "ensemble.ghi_sd_pct": ("--ghi-sd", "ghi_sd"),
+    "ensemble.wind_sd_pct": ("--wind-sd", "wind_sd"),
 }
 """The ``--set`` keys an option of run, compare, sweep or ensemble also sets: the option and its
 ``args`` name (``--site`` is ``args.sites`` in twin compare)."""
@@ -1101,7 +1107,12 @@ def _refuse_set_beside_option(args: argparse.Namespace) -> None:
         given = getattr(args, "sites" if dest == "site" and hasattr(args, "sites") else dest, None)
         if given is None or given is DESIGN_CHOICES or _same_value(key, given, value):
             continue  # not given (compare's --cooling default: every design), or the same value
-        shown = given if isinstance(given, str | int) else " ".join(map(str, given))
+        if isinstance(given, float):  # a number option as typed (--t-sd 1, not 1.0)
+            from twin.core.fmt import number
+
+            shown: Any = number(given, grouped=False)
+        else:
+            shown = given if isinstance(given, str | int) else " ".join(map(str, given))
         raise ConfigError(
             f"{option} {shown} and --set {text.strip()} both set {key}; give one of them (or the same value in both)"
         )
@@ -1696,15 +1707,37 @@ def _where_lowest(da: Any) -> dict[str, str]:
     return out
 
 
+def _year_to_year(sc: Any, args: argparse.Namespace) -> Any:
+    """The scenario with the year-to-year options of ``twin ensemble`` (``--year-to-year``,
+    ``--t-sd`` …) in its ``[ensemble]`` table; a value that is not allowed is refused naming the
+    option, the field and what is allowed."""
+    from twin.core.fmt import number
+    from twin.core.params import ConfigError
+
+    changes: dict[str, Any] = {}
+    typed = []
+    for key, (option, dest) in _SET_BY_OPTION.items():
+        value = getattr(args, dest, None) if key.startswith("ensemble.") else None
+        if value is not None:
+            changes[key.partition(".")[2]] = value
+            typed.append(option if value is True else f"{option} {number(value, grouped=False)}")
+    if not changes:
+        return sc
+    try:
+        return dataclasses.replace(sc, ensemble=dataclasses.replace(sc.ensemble, **changes))
+    except ConfigError as exc:
+        raise ConfigError(f"{' '.join(typed)}: {exc}") from None
+
+
 def cmd_ensemble(args: argparse.Namespace) -> int:
     from twin.core.fmt import span
     from twin.core.params import ConfigError
-    from twin.studies.ensemble import MAX_SEEDS, SEED_SPREAD, WARMING_RANGE_K, check_warming, run_ensemble
+    from twin.studies.ensemble import MAX_SEEDS, WARMING_RANGE_K, check_warming, run_ensemble, spread_note
     from twin.studies.study import cluster
     from twin.studies.sweep import parse_grid, sweep_scenario
 
     base, stem = _study_scenario(args)
-    base = sweep_scenario(base, [parse_grid(g) for g in args.grid])
+    base = _year_to_year(sweep_scenario(base, [parse_grid(g) for g in args.grid]), args)
     _set_not_swept(args, [k for k, _ in base.sweep])
     if args.seeds > MAX_SEEDS:  # before range(N) is counted: 10**20 seeds is one line too
         raise ConfigError(f"--seeds = {args.seeds}: at most {MAX_SEEDS:,} generated years per site and warming")
@@ -1742,7 +1775,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         rows.append(row)
     names = ["ΔT K" if d == "warming" else d for d in flat.indexes["case"].names]
     print(_table(rows, [*names, *[f"{h} P10/P50/P90" for _, h, _ in cols]], args.markdown))
-    print(f"P10/P50/P90: {SEED_SPREAD}")
+    print(f"P10/P50/P90: {spread_note(base)}")
     if not green.all():
         print("green –: no PV or wind generation in the case")
     print(COST_NOTE)
@@ -2241,6 +2274,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     en.add_argument(
         "--warming", default="0", help="K added to the monthly temperature normals: 0,1,2 or 0:2:0.5 (default 0)"
     )
+    en.add_argument(
+        "--year-to-year",
+        action="store_true",
+        default=None,
+        help="each generated year draws its own monthly anomalies of the normals (ensemble.year_to_year)",
+    )
+    for option, dest, what in (
+        ("--t-sd", "t_sd", "SD of a month's mean dry bulb between years, K (default 0: no source found)"),
+        ("--dew-sd", "dew_sd", "SD of a month's mean dew point between years, K (default 0: no source found)"),
+        ("--t-dew-corr", "t_dew_corr", "correlation of the dry-bulb and dew-point anomalies (default 0)"),
+        ("--ghi-sd", "ghi_sd", "SD of the annual GHI between years, %% (default 2.5, README)"),
+        ("--wind-sd", "wind_sd", "SD of the annual mean wind speed between years, %% (default 6, README)"),
+    ):
+        en.add_argument(option, dest=dest, type=_float, default=None, metavar="X", help=f"{what}; with --year-to-year")
     en.set_defaults(func=cmd_ensemble, seed=None)
 
     ca = sub.add_parser("cache", help="the disk cache of derived tables: its size and entries, or clear it")

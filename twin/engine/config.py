@@ -63,6 +63,7 @@ from twin.core.io import atomic_write
 from twin.core.params import ConfigError, Params, param, repeated
 from twin.core.runtime import check_cases
 from twin.engine.presets import BASELINES, apply_preset
+from twin.engine.year_to_year import YearToYear
 from twin.money.economics import EconomicsParams
 from twin.supply.pv import PVParams
 from twin.supply.storage import MINNING, StorageParams
@@ -477,6 +478,7 @@ class Scenario(CaseSections):
     weather: WeatherSource = section(WeatherSource)
     cooling: Mapping[str, Params] = field(default_factory=FrozenMap)
     dispatch: DispatchParams = section(DispatchParams)
+    ensemble: YearToYear = section(YearToYear)
     sweep: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     site_dirs: tuple[str, ...] = ()
 
@@ -714,7 +716,9 @@ class Scenario(CaseSections):
             table = d
             for p in parents:
                 table = table.setdefault(p, {})
-            table.setdefault(last, {}).update(getattr(self, s.attr).to_toml())
+            fields = getattr(self, s.attr).to_toml()
+            if fields or s.cls is not YearToYear:  # [ensemble] only when it differs from the default
+                table.setdefault(last, {}).update(fields)
         d[COOLING] = {k: v.to_toml() for k, v in self.cooling.items()}
         if self.sweep:
             d["sweep"] = {k: list(v) for k, v in self.sweep}

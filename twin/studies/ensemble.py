@@ -12,6 +12,12 @@ humidity, the behaviour of the lower troposphere under warming in climate models
 Soden 2006, J. Climate 19, 5686), about +6 to 7 % water vapour per K. Irradiation, wind and the
 day-to-day variability statistics are unchanged. This is a uniform sensitivity shift, not a
 downscaled climate projection.
+
+Year-to-year variability (the scenario's ``[ensemble]`` table, ``twin ensemble --year-to-year``):
+each member's site then has its own monthly normals, drawn from the member's seed by
+:func:`twin.engine.year_to_year.perturbed_site` after the warming (:func:`member_block`), so the
+spread over seeds holds warm and cool summers, dull and bright, calm and windy years as well as
+the day-to-day weather. Off (the default), every member is generated from the normals as they are.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from twin.engine.config import Scenario
 from twin.engine.kernels import kernel_for, kernel_mark
 from twin.engine.simulate import load_sites, with_psychrometrics
 from twin.engine.weather_source import site_weather
+from twin.engine.year_to_year import draw_anomalies, perturbed_site
 from twin.studies.study import Checkpoint, Progress, run_blocks
 from twin.studies.sweep import assemble, kernel_summary, kpi_block, layout
 from weather import psychrometrics as psy
@@ -44,10 +51,13 @@ __all__ = [
     "QUANTILES",
     "SEED_SPREAD",
     "WARMING_RANGE_K",
+    "YEAR_SPREAD",
+    "anomalies",
     "check_warming",
     "member_block",
     "percentiles",
     "run_ensemble",
+    "spread_note",
     "warmed_normals",
 ]
 
@@ -97,9 +107,10 @@ def warmed_normals(site: sites.Site, warming_k: float) -> sites.Site:
 def member_block(
     scenario: Scenario, site: sites.Site, cases: list, seed: int, warming_k: float, kernel: str = "auto"
 ) -> dict:
-    """Annual KPIs of the cases at one site on one generated, warmed year (a Dask task);
+    """Annual KPIs of the cases at one site on one generated, warmed year (a Dask task), its
+    normals drawn for the seed when the scenario's ``ensemble.year_to_year`` is on;
     ``kernel`` as :func:`~twin.studies.sweep.kpi_block`'s."""
-    warm = warmed_normals(site, warming_k)
+    warm = perturbed_site(warmed_normals(site, warming_k), scenario.ensemble, seed)
     ds, meta = site_weather(warm, seed=seed, year=scenario.weather.year)
     return kpi_block(scenario, {site.key: (with_psychrometrics(ds), meta, warm)}, cases, kernel)
 
@@ -110,7 +121,9 @@ def percentiles(ds: xr.Dataset, names: Sequence[str] = ENSEMBLE_KPIS) -> xr.Data
     for n in q.data_vars:
         q[n].attrs = dict(ds[n].attrs)
     q["quantile"].attrs.update(
-        units="1", long_name="quantile over generated years (P10, P50, P90)", comment=SEED_SPREAD
+        units="1",
+        long_name="quantile over generated years (P10, P50, P90)",
+        comment=ds.attrs.get("seed_spread", SEED_SPREAD),
     )
     return q
 
@@ -122,6 +135,51 @@ SEED_SPREAD = (
 )
 """What P10/P50/P90 over seeds are and are not: the table's note and the NetCDF's ``seed_spread``
 attribute (:func:`weather.generator.typical_year` holds each month's means at the normals)."""
+
+YEAR_SPREAD = (
+    "the spread over seeds is the day-to-day weather and the year-to-year variability of the monthly means: "
+    "each generated year draws its own monthly mean dry bulb and dew point (SD {t_sd_k:g} K and {t_dew_sd_k:g} K, "
+    "correlation {t_dew_corr:g}), GHI (year SD {ghi_sd_pct:g} %, month SD {ghi_month_sd_pct:g} %) and wind speed "
+    "(year SD {wind_sd_pct:g} %, month SD {wind_month_sd_pct:g} %); anomalies independent between months and sites; "
+    "the drawn anomalies are the yty_* variables"
+)
+""":data:`SEED_SPREAD` with year-to-year variability on, formatted with the scenario's
+:class:`~twin.engine.year_to_year.YearToYear` fields."""
+
+
+def spread_note(scenario: Scenario) -> str:
+    """What the spread over seeds of this scenario's ensemble is (:data:`SEED_SPREAD` or :data:`YEAR_SPREAD`)."""
+    p = scenario.ensemble
+    return YEAR_SPREAD.format(**p.to_dict()) if p.year_to_year else SEED_SPREAD
+
+
+_ANOMALY_VARS = {
+    "t_k": ("yty_t_anomaly", "K", "drawn anomaly of the monthly mean dry bulb (year-to-year variability)"),
+    "t_dew_k": (
+        "yty_t_dew_anomaly",
+        "K",
+        "drawn anomaly of the monthly mean dew point (before the cap at the dry bulb)",
+    ),
+    "ghi_ratio": ("yty_ghi_ratio", "1", "drawn factor on the monthly GHI (year-to-year variability)"),
+    "wind_ratio": ("yty_wind_ratio", "1", "drawn factor on the monthly mean wind speed (year-to-year variability)"),
+}
+
+
+def anomalies(scenario: Scenario, seeds: Sequence[int], site_objs: Sequence[sites.Site]) -> xr.Dataset:
+    """The members' drawn monthly anomalies (:func:`twin.engine.year_to_year.draw_anomalies`) as
+    ``yty_*`` variables with dimensions ``seed, site, month`` (sites labelled as the scenario
+    names them, drawn by their keys as :func:`member_block` draws them)."""
+    drawn = [draw_anomalies(scenario.ensemble, seeds, s.key) for s in site_objs]
+    data = {
+        name: (("seed", "site", "month"), np.stack([d[k] for d in drawn], axis=1), {"units": u, "long_name": ln})
+        for k, (name, u, ln) in _ANOMALY_VARS.items()
+    }
+    coords = {
+        "seed": ("seed", list(seeds)),
+        "site": ("site", list(scenario.sites)),
+        "month": ("month", np.arange(1, 13), {"long_name": "month of the year", "units": "1"}),
+    }
+    return xr.Dataset(data, coords=coords)
 
 
 MAX_MEMBERS = 2_000_000
@@ -156,6 +214,27 @@ def check_warming(warming: Sequence[Any], name: str = "warming") -> list[float]:
             raise ConfigError(f"{name}{number(v, grouped=False)} K is repeated; give each warming once")
         out.append(v)
     return out
+
+
+def _warn_fixed_wind(scenario: Scenario, cases: Sequence[Any]) -> None:
+    """Warn when year-to-year wind anomalies meet a wind farm scaled to a fixed annual mean
+    (``green.wind.hub_mean_speed_ms`` or ``target_capacity_factor``): the scaling takes the year's
+    anomaly out again, only the months' shares of it remain."""
+    p = scenario.ensemble
+    if not p.year_to_year or p.wind_sd_pct == 0:
+        return
+    for c in cases:
+        w = c.wind
+        fixed = "hub_mean_speed_ms" if w.hub_mean_speed_ms is not None else None
+        fixed = fixed or ("target_capacity_factor" if w.target_capacity_factor is not None else None)
+        if w.capacity_mw > 0 and fixed:
+            warnings.warn(
+                f"green.wind.{fixed} = {getattr(w, fixed):g} scales every year's wind to one annual mean, so "
+                f"ensemble.wind_sd_pct = {p.wind_sd_pct:g} % does not reach the wind farm's annual yield "
+                "(drop the key to scale to the site's [wind] resource, which the year's anomaly moves)",
+                stacklevel=3,
+            )
+            return
 
 
 def _seed_range(seeds: Sequence[int]) -> str:
@@ -218,6 +297,7 @@ def run_ensemble(
         raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
     site_objs = tuple(load_sites(scenario))
     cases = scenario.cases()
+    _warn_fixed_wind(scenario, cases)
     m = len(cases) // len(site_objs)  # cases() runs sites × designs × sweep: one slice per site
     per_site = [(site, cases[j * m : (j + 1) * m]) for j, site in enumerate(site_objs)]
     kernel = kernel_for(len(cases) * len(seeds) * len(warming), kernel)  # one choice for the ensemble's case-years
@@ -262,8 +342,10 @@ def run_ensemble(
             weather_year=scenario.weather.year,
             warming="dry-bulb normals + ΔT; dew point at constant RH of the monthly means (twin.studies.ensemble)",
             kernel=kernel_summary(kernel, scenario.designs),
-            seed_spread=SEED_SPREAD,
+            seed_spread=spread_note(scenario),
         )
+        if scenario.ensemble.year_to_year:
+            members = members.merge(anomalies(scenario, seeds, site_objs))
         q = percentiles(members)
         if out is not None and ckpt is not None:
             both = members.merge(q.rename({n: f"{n}_quantile" for n in q.data_vars}))
