@@ -1135,6 +1135,14 @@ def _scenario_from_args(sc: Any, args: argparse.Namespace) -> Any:
                 f"--set {text}: {parts[1]} is not among the designs run ({', '.join(sc.designs)}); it changes nothing",
                 stacklevel=2,
             )
+    if sc.ensemble.year_to_year and getattr(args, "func", None) is not cmd_ensemble:
+        import warnings
+
+        warnings.warn(
+            "ensemble.year_to_year = true draws year-to-year anomalies in twin ensemble only; "
+            "this command runs the generated year of the normals as they are",
+            stacklevel=2,
+        )
     return sc
 
 

@@ -118,3 +118,10 @@ def test_a_wind_farm_scaled_to_a_fixed_mean_is_warned_of():
     )
     with pytest.warns(UserWarning, match=r"green\.wind\.hub_mean_speed_ms = 7 scales every year's wind"):
         run_ensemble(sc, [0], progress=False)
+
+
+def test_run_and_sweep_say_they_do_not_draw_year_to_year_anomalies(tmp_path, capsys):
+    f = tmp_path / "s.toml"
+    f.write_text('site = "qingyang"\ndesign = "free_air"\n[ensemble]\nyear_to_year = true\n')
+    assert cli.main(["run", str(f)]) == 0
+    assert "ensemble.year_to_year = true draws year-to-year anomalies in twin ensemble only" in capsys.readouterr().err
