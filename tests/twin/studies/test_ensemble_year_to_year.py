@@ -123,5 +123,9 @@ def test_a_wind_farm_scaled_to_a_fixed_mean_is_warned_of():
 def test_run_and_sweep_say_they_do_not_draw_year_to_year_anomalies(tmp_path, capsys):
     f = tmp_path / "s.toml"
     f.write_text('site = "qingyang"\ndesign = "free_air"\n[ensemble]\nyear_to_year = true\n')
+    said = "ensemble.year_to_year = true draws year-to-year anomalies in twin ensemble only"
     assert cli.main(["run", str(f)]) == 0
-    assert "ensemble.year_to_year = true draws year-to-year anomalies in twin ensemble only" in capsys.readouterr().err
+    assert said in capsys.readouterr().err
+    sweep = ["sweep", str(f), "--grid", "facility.utilisation=0.5,0.6", "-o", str(tmp_path / "s.nc")]
+    assert cli.main(sweep) == 0
+    assert said in capsys.readouterr().err
