@@ -396,10 +396,11 @@ def classify(gap: float, se: float, goal: float = 0.5) -> str:
     return "line" if goal - abs(gap) <= 2.0 * se else "in"
 
 
-def report_expected(n: int) -> None:
-    """Print the model's expected gaps: :func:`expected_gaps` on seeds 100…100 + ``n`` − 1, each of the 40
-    with its standard error, the counts of 40 and of the issue's 25, and which misses are the model's."""
-    seeds = range(EXPECTED_FIRST, EXPECTED_FIRST + n)
+def report_expected(n: int, first: int = EXPECTED_FIRST) -> None:
+    """Print the model's expected gaps: :func:`expected_gaps` on seeds ``first``…``first`` + ``n`` − 1, each
+    of the 40 with its standard error, the counts of 40 and of the issue's 25, and which misses are the
+    model's."""
+    seeds = range(first, first + n)
     cpu, wall = time.process_time(), time.perf_counter()
     gaps = expected_gaps(seeds)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -729,6 +730,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"print the expected gaps on seeds {EXPECTED_FIRST}…{EXPECTED_FIRST}+N−1 with their standard errors "
         "(after --rule's lines if both are given)",
     )
+    ap.add_argument(
+        "--expected-first",
+        type=int,
+        default=EXPECTED_FIRST,
+        metavar="S",
+        help=f"first seed of --expected (default {EXPECTED_FIRST}; another set checks the first)",
+    )
     args = ap.parse_args(argv)
     if args.expected is not None and args.expected < 2:
         ap.error(f"--expected: {args.expected} seeds; at least 2 are needed for a standard error")
@@ -737,7 +745,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.rule:
             report_rule(args.split_seeds)
             print()
-        report_expected(args.expected)
+        report_expected(args.expected, args.expected_first)
         return 0
     if args.cold:
         report_cold(args.split_seeds)
