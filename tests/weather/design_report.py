@@ -427,8 +427,16 @@ def report_expected(n: int, first: int = EXPECTED_FIRST) -> None:
         ("noise (outside, within 2 SE)", "noise"),
         ("on the line (inside, within 2 SE)", "line"),
     ):
-        hits = [f"{key} {k} {g:+.2f} ± {se:.2f}" for key, k, g, se in cells if classify(g, se) == kind]
+        hits = [
+            f"{key} {k} {g:+.2f} ± {se:.2f} (the record {-g / (se * np.sqrt(n)):+.1f} SD of one year)"
+            for key, k, g, se in cells
+            if classify(g, se) == kind
+        ]
         print(f"{label}: " + ("; ".join(hits) or "none"))
+    print(
+        "(the record is one year: a gap of the mean is the model's against this file, and the record's place in one "
+        "generated year's spread, SD = SE·√N, says how unusual that year would be for the model)"
+    )
     print(f"{len(EPW_FILES) * n} generated years: {cpu:.0f} s CPU, {wall:.0f} s wall")
 
 
