@@ -835,11 +835,11 @@ DIP_SLOPE_MAX = DIP_SLOPE_BOUND
 :data:`weather.dataset.DIP_SLOPE_BOUND`, which the site files' check reads)."""
 
 HOT_DEW_SLOPE_MAX = 1.0
-"""Bound of the hot hours' whole change of the dew point per K of dry bulb above the month's top
-tenth, κ + λ (the afternoon drying and the extra fall λ), each way: the bound of κ (assumption: the
-dew point changes at most as fast as the dry bulb), so λ lies in −1 − κ … 1 − κ. Where it binds,
-the hottest hours' dew point stays off the record's (Qingyang, seed 0: July–October, where λ
-would dry them faster than the dry bulb warms)."""
+"""Bound of λ, the hot hours' extra change of the dew point per K of dry bulb above the month's top
+tenth, each way: the bound of κ (assumption: the dew point changes at most as fast as the dry
+bulb). Where it binds, the hottest hours' dew point stays off the record's: Qingyang, seed 0, in
+five months by 2.6–9.2 K (June–October; in the other seven within 0.5 K); the other four sites'
+years (seed 0) within 0.5 K in 38 of their 48 months."""
 
 HOT_SLOPE_PERCENTILE = 98.0
 """The year's hottest hours for :func:`hot_dew_slope`: the dry bulb at or above this percentile of
@@ -1932,10 +1932,7 @@ def typical_year(
                 shift = shift + monthly_correction(td, mon_h, g["t_dew_mean_c"]) - td
         if var.t_dew_hot_c is not None:
             gap_hot = hot_hour_dew_anomaly(t_db, td, mon_h) - np.asarray(var.t_dew_hot_c, dtype=float)
-            # The hot hours' whole slope per K of dry bulb is κ + λ: the bound holds on it.
-            lam = np.clip(
-                lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX - kappa, HOT_DEW_SLOPE_MAX - kappa
-            )
+            lam = np.clip(lam + gap_hot / np.maximum(hot_excess, 0.5), -HOT_DEW_SLOPE_MAX, HOT_DEW_SLOPE_MAX)
         if var.t_dew_hot_slope is not None:
             mu = float(
                 np.clip(
