@@ -376,7 +376,8 @@ def expected_gaps(seeds: Sequence[int], keys: Sequence[str] | None = None) -> di
     -----
     The seeds' years are independent draws, so the mean of N of them estimates the model's expected
     figure with standard error SD/√N; a gap beyond 0.5 K by more than two of those is the model's, not
-    the seeds' (about 95 % one-sided coverage, 97.7 %, for a normal mean).
+    the seeds' (for a normal mean, a one-sided test at 2.3 %). The record is itself one year: how
+    unusual it would be for the model is its place in one year's spread, SD = SE·√N.
     """
     out = {}
     for key in keys or list(EPW_FILES):
