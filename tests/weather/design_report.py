@@ -50,6 +50,12 @@ in one generated year's spread over the seeds (``--split-seeds``), record agains
 its percentiles month by month at night and by day and the hours at RH ≥ 95 %, record against
 the generated mean (seeds 0…``--split-seeds``−1).
 
+``--rule`` prints the adoption rule's counts (:func:`report_rule`) and a held-out line: the
+twenty-seed line's computation on seeds 20…39, on which no change was chosen. ``--expected N``
+prints the model's expected gaps instead (:func:`report_expected`): the generated mean over seeds
+100…100 + N − 1 minus the record, each with its standard error, and which misses are beyond 0.5 K
+by more than two of those (the model's bias) and which are within the seeds' noise.
+
 ``--cold`` prints the cold tail's diagnosis instead (:func:`report_cold`): the months, days and
 spells of each year's 35 coldest hours (the 99.6 % dry bulb) and the daily minima of the three
 coldest months (spread, skewness, 5 % level), record against the generated mean.
@@ -60,7 +66,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -274,7 +282,8 @@ def report_rule(split_seeds: int = 10) -> None:
     In sample on seeds 0…9 and 0…19, and the mean of the two directions of the seventh table's first
     block (seeds 0…``split_seeds``−1); one line per count with Σ|gap|, then the misses; then the
     counts of :data:`ISSUE_FIGURES` alone, and where the record falls among the twenty generated
-    years (:func:`ensemble_position`: outside their range, beyond two of one year's SD).
+    years (:func:`ensemble_position`: outside their range, beyond two of one year's SD); last the
+    twenty-seed line's computation on the held-out seeds :data:`HELD_OUT` (:func:`expected_gaps`).
     """
     gaps: dict[str, list[float]] = {"10 seeds": [], "20 seeds": [], "two-fold": []}
     misses = []
@@ -316,6 +325,120 @@ def report_rule(split_seeds: int = 10) -> None:
         + (f"; outside: {', '.join(outside)}" if outside else "")
         + (f"; beyond 2 SD: {', '.join(far)}" if far else "")
     )
+    held = expected_gaps(HELD_OUT)
+    held_gaps = [g for per_site in held.values() for g, _ in per_site.values()]
+    held_misses = [
+        f"{key} {k} {g:+.2f}" for key, per_site in held.items() for k, (g, _) in per_site.items() if abs(g) > 0.5
+    ]
+    print(
+        f"held out (seeds {HELD_OUT[0]}…{HELD_OUT[-1]}, the twenty-seed line's computation): "
+        f"{sum(abs(x) <= 0.5 for x in held_gaps)} of {len(held_gaps)} within 0.5 K, "
+        f"sum of |gap| {sum(map(abs, held_gaps)):.2f} K; "
+        f"the issue's five figures {sum(abs(held_gaps[j]) <= 0.5 for j in issue)} of {len(issue)}; "
+        "outside 0.5 K: " + ("; ".join(held_misses) or "none")
+    )
+
+
+HELD_OUT = range(20, 40)
+"""Seeds of :func:`report_rule`'s held-out line: no change was chosen on them (session 19's check)."""
+
+EXPECTED_FIRST = 100
+"""First seed of ``--expected N`` (seeds 100…100 + N − 1, apart from the rule's 0…39)."""
+
+
+def year_figures(site: sites.Site, seeds: Sequence[int]) -> np.ndarray:
+    """:data:`FIGURES` of the site's generated year of each seed, °C, shape ``(len(seeds), 8)``."""
+    rows = []
+    for s in seeds:
+        d = design_conditions(site_weather(site, seed=s)[0])
+        rows.append([d[k] for k in FIGURES])
+    return np.array(rows, dtype=float)
+
+
+def expected_gaps(seeds: Sequence[int], keys: Sequence[str] | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+    """Each figure's generated mean over ``seeds`` minus the record's, and that mean's standard error.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        The generated years' seeds (at least two for a standard error).
+    keys : sequence of str, optional
+        Sites of :data:`tests.conftest.EPW_FILES` (default all, in its order).
+
+    Returns
+    -------
+    dict
+        ``{site: {figure: (gap, se)}}``, K: ``gap`` is the mean over the seeds of one generated year's
+        figure minus the record's (:func:`report_rule`'s twenty-seed line's computation), ``se`` the
+        generated years' sample SD (``ddof=1``) over √N.
+
+    Notes
+    -----
+    The seeds' years are independent draws, so the mean of N of them estimates the model's expected
+    figure with standard error SD/√N; a gap beyond 0.5 K by more than two of those is the model's, not
+    the seeds' (for a normal mean, a one-sided test at 2.3 %). The record is itself one year: how
+    unusual it would be for the model is its place in one year's spread, SD = SE·√N.
+    """
+    out = {}
+    for key in keys or list(EPW_FILES):
+        real, _ = weather.read_epw(WEATHER / EPW_FILES[key])
+        r = design_conditions(real)
+        years = year_figures(sites.load(key), seeds)
+        se = years.std(axis=0, ddof=1) / np.sqrt(len(years)) if len(years) > 1 else np.full(len(FIGURES), np.nan)
+        out[key] = {k: (float(years[:, i].mean() - r[k]), float(se[i])) for i, k in enumerate(FIGURES)}
+    return out
+
+
+def classify(gap: float, se: float, goal: float = 0.5) -> str:
+    """``"bias"`` (outside ``goal`` by more than 2 SE), ``"noise"`` (outside, within 2 SE of it),
+    ``"line"`` (inside, within 2 SE of it) or ``"in"`` (inside by more than 2 SE)."""
+    if abs(gap) > goal:
+        return "bias" if abs(gap) - goal > 2.0 * se else "noise"
+    return "line" if goal - abs(gap) <= 2.0 * se else "in"
+
+
+def report_expected(n: int, first: int = EXPECTED_FIRST) -> None:
+    """Print the model's expected gaps: :func:`expected_gaps` on seeds ``first``…``first`` + ``n`` − 1, each
+    of the 40 with its standard error, the counts of 40 and of the issue's 25, and which misses are the
+    model's."""
+    seeds = range(first, first + n)
+    cpu, wall = time.process_time(), time.perf_counter()
+    gaps = expected_gaps(seeds)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(
+        f"expected gaps: generated mean over seeds {seeds[0]}…{seeds[-1]} ({n} years a site) − record, K ± SE "
+        "(SD/√N); B: outside 0.5 K by more than 2 SE (the model's bias), N: outside within 2 SE (noise), "
+        "L: inside within 2 SE (on the line)"
+    )
+    print("| site | " + " | ".join(k + (" (issue)" if k in ISSUE_FIGURES else "") for k in FIGURES) + " |")
+    print("|---|" + "---|" * len(FIGURES))
+    mark = {"bias": " B", "noise": " N", "line": " L", "in": ""}
+    for key, site in gaps.items():
+        print(
+            f"| {key} | " + " | ".join(f"{g:+.2f} ± {se:.2f}{mark[classify(g, se)]}" for g, se in site.values()) + " |"
+        )
+    cells = [(key, k, g, se) for key, site in gaps.items() for k, (g, se) in site.items()]
+    issue = [c for c in cells if c[1] in ISSUE_FIGURES]
+    print(
+        f"within 0.5 K: {sum(abs(c[2]) <= 0.5 for c in cells)} of {len(cells)}, the issue's five figures "
+        f"{sum(abs(c[2]) <= 0.5 for c in issue)} of {len(issue)}; sum of |gap| {sum(abs(c[2]) for c in cells):.2f} K"
+    )
+    for label, kind in (
+        ("bias (beyond 0.5 K by > 2 SE)", "bias"),
+        ("noise (outside, within 2 SE)", "noise"),
+        ("on the line (inside, within 2 SE)", "line"),
+    ):
+        hits = [
+            f"{key} {k} {g:+.2f} ± {se:.2f} (the record {-g / (se * np.sqrt(n)):+.1f} SD of one year)"
+            for key, k, g, se in cells
+            if classify(g, se) == kind
+        ]
+        print(f"{label}: " + ("; ".join(hits) or "none"))
+    print(
+        "(the record is one year: a gap of the mean is the model's against this file, and the record's place in one "
+        "generated year's spread, SD = SE·√N, says how unusual that year would be for the model)"
+    )
+    print(f"{len(EPW_FILES) * n} generated years: {cpu:.0f} s CPU, {wall:.0f} s wall")
 
 
 def near_level(ds: xr.Dataset, level: str = "1") -> np.ndarray:
@@ -609,8 +732,30 @@ def main(argv: list[str] | None = None) -> int:
         "--depression", action="store_true", help="print only the dew-point depression's low tail (the ninth table)"
     )
     ap.add_argument("--cold", action="store_true", help="print only the cold tail's diagnosis (the tenth table)")
+    ap.add_argument(
+        "--expected",
+        type=int,
+        metavar="N",
+        help=f"print the expected gaps on seeds {EXPECTED_FIRST}…{EXPECTED_FIRST}+N−1 with their standard errors "
+        "(after --rule's lines if both are given)",
+    )
+    ap.add_argument(
+        "--expected-first",
+        type=int,
+        default=EXPECTED_FIRST,
+        metavar="S",
+        help=f"first seed of --expected (default {EXPECTED_FIRST}; another set checks the first)",
+    )
     args = ap.parse_args(argv)
+    if args.expected is not None and args.expected < 2:
+        ap.error(f"--expected: {args.expected} seeds; at least 2 are needed for a standard error")
     warnings.simplefilter("ignore")
+    if args.expected is not None:
+        if args.rule:
+            report_rule(args.split_seeds)
+            print()
+        report_expected(args.expected, args.expected_first)
+        return 0
     if args.cold:
         report_cold(args.split_seeds)
         return 0

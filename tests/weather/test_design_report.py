@@ -6,12 +6,17 @@ import numpy as np
 import pytest
 
 import sites
+import weather
+from tests.conftest import epw_path
 from tests.weather.design_report import (
     FIGURES,
     HALVES,
+    _mean_conditions,
+    classify,
     cold_tail,
     dew_parts,
     ensemble_position,
+    expected_gaps,
     half_split,
     hot_days,
     range_dew_corr,
@@ -215,3 +220,27 @@ def test_the_record_s_rank_and_standard_score_among_generated_years():
     assert ensemble_position(g, 9.0)[0] == 4
     assert ensemble_position(g, 1.0)[0] == 0  # a tie is not below
     assert not np.isfinite(ensemble_position(np.array([2.0, 2.0]), 3.0)[1])
+
+
+def test_expected_gaps_are_the_twenty_seed_line_s_computation_on_other_seeds():
+    """Three seeds of one site: each gap is the mean of the years' figures minus the record's (as
+    ``--rule``'s twenty-seed line computes it), its standard error the years' SD over √3."""
+    real, _ = weather.read_epw(epw_path("karamay"))
+    seeds = (100, 101, 102)
+    got = expected_gaps(seeds, keys=("karamay",))["karamay"]
+    site = sites.load("karamay")
+    years = [site_weather(site, seed=s)[0] for s in seeds]
+    mean, rec = _mean_conditions(years), design_conditions(real)
+    per_year = [design_conditions(y) for y in years]
+    assert tuple(got) == FIGURES
+    for k in FIGURES:
+        assert got[k][0] == pytest.approx(mean[k] - rec[k], abs=1e-9), k
+        assert got[k][1] == pytest.approx(np.std([d[k] for d in per_year], ddof=1) / np.sqrt(3), rel=1e-9), k
+
+
+@pytest.mark.parametrize(
+    ("gap", "se", "kind"),
+    [(0.7, 0.05, "bias"), (-0.7, 0.05, "bias"), (0.55, 0.05, "noise"), (0.45, 0.05, "line"), (0.2, 0.1, "in")],
+)
+def test_a_miss_beyond_two_standard_errors_is_the_model_s(gap, se, kind):
+    assert classify(gap, se) == kind
