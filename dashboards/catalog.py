@@ -331,6 +331,10 @@ _TEXT = {
         "not yet computed: press the button (twin size, 50–90 % hourly green)",
         "尚未计算：请点击按钮（twin size，逐时绿电 50–90 %）",
     ),
+    "pareto_running": (
+        "being computed by a run going on (pressed on this page before, or in another tab): shown here when it ends",
+        "正在计算（此前在本页或其他标签页中开始的计算仍在进行）：完成后在此显示",
+    ),
     "run_pareto": ("Compute the frontier (4–12 s measured)", "计算帕累托前沿（实测 4–12 秒）"),
     "pareto_run": (
         "Shown: run {n} of this page, the frontier of case {case}.",
