@@ -225,9 +225,16 @@ def green_share_heatmap(ds: xr.Dataset, lang: str = "en") -> go.Figure:
 
 
 def power_stack(ds: xr.Dataset, lang: str = "en", parts: Sequence[str] = COMPONENTS) -> go.Figure:
-    """Facility power by component, daily means, stacked (their sum is the facility power)."""
+    """Facility power by component, daily means, stacked (their sum is the facility power).
+
+    A component that is zero every hour of the year (free air's pumps) is not drawn: a note
+    under the title names it, so that a reader who looks for it in the legend knows why it is
+    not there. Each component keeps its colour whatever is left out.
+    """
     time = ds["time"].to_numpy()[::24][: ds.sizes["time"] // 24]
     colours = PALETTE + GREYS
+    present = [(i, name) for i, name in enumerate(parts) if name in ds]
+    zero = [name for _, name in present if not np.any(ds[name].to_numpy())]
     traces = [
         {
             "type": "scatter",
@@ -238,14 +245,28 @@ def power_stack(ds: xr.Dataset, lang: str = "en", parts: Sequence[str] = COMPONE
             "mode": "none",
             "fillcolor": colours[i % len(colours)],
         }
-        for i, name in enumerate(p for p in parts if p in ds)
+        for i, name in present
+        if name not in zero
     ]
+    names = ("、" if lang == "zh" else ", ").join(var_label(name, lang, unit="") for name in zero)
+    note = {
+        "text": html.escape(t("stack_zero", lang, names=names), quote=False),
+        "showarrow": False,
+        "x": 0,
+        "y": 1.0,
+        "xref": "paper",
+        "yref": "paper",
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "font": {"size": 11, "color": GREYS[1]},
+    }
     return _figure(
         traces,
         t("stack", lang),
         420,
         xaxis=date_axis(lang, hourly=False),
         yaxis=_axis(var_label("p_facility", lang, unit="MW")),
+        **({"annotations": [note]} if zero else {}),
     )
 
 

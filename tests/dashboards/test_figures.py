@@ -45,6 +45,28 @@ def test_power_stack_sums_to_facility_power(green_case):
     assert len(set(colours)) == len(colours) and set(colours) <= set(PALETTE + GREYS)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_power_stack_leaves_out_a_component_zero_all_year_and_says_so(green_case, lang):
+    """The Cooling page's power stack listed free air's pumps and heat rejection fans, zero every
+    hour of the year, in its legend (a flat band nobody could see). They are left out; a note
+    under the title names them; every other component keeps its colour."""
+    ds, _ = green_case
+    zero = [p for p in figures.COMPONENTS if p in ds and not np.any(ds[p].values)]
+    assert zero == ["p_pumps", "p_heat_rejection"]  # the precondition: free air moves no water
+    fig = figures.power_stack(ds, lang)
+    names = [tr.name for tr in fig.data]
+    assert not {var_label(p, lang, unit="") for p in zero} & set(names)
+    assert len(names) == sum(p in ds for p in figures.COMPONENTS) - len(zero)
+    note = fig.layout.annotations[0].text
+    sep = "、" if lang == "zh" else ", "
+    assert note.endswith(sep.join(var_label(p, lang, unit="") for p in zero) + ("。" if lang == "zh" else "."))
+    kept = {tr.name: tr.fillcolor for tr in fig.data}
+    every = {tr.name: tr.fillcolor for tr in figures.power_stack(ds.assign(p_pumps=ds["p_it"] * 0 + 1.0), lang).data}
+    assert all(every[n] == c for n, c in kept.items())  # the pumps drawn again shift no other colour
+    ds_all = ds.assign(**{p: ds[p] + 1.0 for p in zero})
+    assert not figures.power_stack(ds_all, lang).layout.annotations  # nothing left out: no note
+
+
 def test_sankey_balances_at_the_facility_node(green_case):
     ds, k = green_case
     s = figures.sankey(ds).data[0]

@@ -573,21 +573,45 @@ def pages():
 )
 def test_compute_cost_inputs_are_checked_as_parameters(pages, example, pflop, gflop, field, said):
     """Overview: an input out of its declared range is a message beside it (field, value, allowed),
-    and the costs are shown at that box's default, which the message names (never nan, never a
-    300-digit number, never a silent 0.00; Review 19b #6: they went blank, "–")."""
+    and the costs are shown at that box's value applied before, on a page just drawn its default,
+    which the message names (never nan, never a 300-digit number, never a silent 0.00; Review 19b
+    #6: they went blank, "–")."""
     sc, _, k = example
     out = pages["overview"].render(sc.to_dict(), 0, pflop, gflop, "en")
     errors = {"pflop_h_per_mwh": out[5], "gflop_per_token": out[6]}
     label = {name: en for name, en, _ in catalog.COMPUTE_ASSUMPTIONS}[field]
     assert f"“{label}” {said.lstrip()}" in str(errors[field])
     default = {"pflop_h_per_mwh": "320 PFLOP-h/MWh", "gflop_per_token": "140 GFLOP"}[field]
-    assert str(errors[field].children).endswith(f"Not applied: the costs use the default, {default}.")
+    assert str(errors[field].children).endswith(f"Not applied: it stays at {default}.")
     assert all(e == "" for name, e in errors.items() if name != field)
     used = {"pflop_h_per_mwh": pflop, "gflop_per_token": gflop, field: float(default.split()[0])}
     per_pflop, per_mtok = views.compute_cost(k, used["pflop_h_per_mwh"], used["gflop_per_token"])
     assert out[4].children[0].children.startswith(views.amount(per_pflop) + " ")
     assert out[4].children[2].children.startswith(views.amount(per_mtok, 4) + " ")
     assert "nan" not in out[4].children[0].children + out[4].children[2].children
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_refused_compute_assumption_keeps_the_value_applied_before(pages, example, lang):
+    """A refused box of the Overview showed the costs at the box's default, not at the value the
+    user had applied before (640 PFLOP-h/MWh typed, then 0 refused: the costs went back to 320
+    while the box said it was not applied). The costs keep the last applied value, and the
+    message says it stays at that value."""
+    sc, _, k = example
+    overview = pages["overview"]
+    first = overview.render(sc.to_dict(), 0, "640", "70", lang, S, None)
+    applied = first[-1]
+    assert applied == {"pflop_h_per_mwh": 640.0, "gflop_per_token": 70.0}
+    out = overview.render(sc.to_dict(), 0, "0", "70", lang, S, applied)
+    per_pflop, per_mtok = views.compute_cost(k, 640.0, 70.0)
+    assert out[4].children[0].children.startswith(views.amount(per_pflop) + " ")
+    assert out[4].children[2].children.startswith(views.amount(per_mtok, 4) + " ")
+    assert out[4].children[0].children == first[4].children[0].children
+    assert str(out[5].children).endswith(catalog.t("refused_kept", lang, value="640 PFLOP-h/MWh"))
+    assert out[-1] is dash.no_update  # still 640 and 70
+    again = overview.render(sc.to_dict(), 0, "0", "35", lang, S, applied)  # the other box applied meanwhile
+    assert again[-1] == {"pflop_h_per_mwh": 640.0, "gflop_per_token": 35.0}
+    assert overview.last_applied({"pflop_h_per_mwh": "1e400", "gflop_per_token": None}) == overview.APPLIED
 
 
 def test_compute_cost_results_never_blow_up_the_layout(pages, example):
@@ -1217,6 +1241,30 @@ def test_chinese_pages_show_no_english_but_the_sources_own(pages, example):
     english = {page: [w for text in texts for w in english_words(text)] for page, texts in shown.items()}
     assert english == {page: [] for page in shown}, english
     assert "sweep (scenario)" not in str(cells) and "True" not in str(cells)
+
+
+def test_the_chinese_report_writes_units_as_the_chinese_pages_do(example):
+    """The Chinese report's tariff sentence said ``CNY/kWh``, its Reported table kept ``t/yr`` and
+    its KPI rows wrote ``年电费 (百万元)`` where every other Chinese title writes ``年电费，百万元``.
+    One function writes a unit in the page's language (:func:`dashboards.catalog.unit_text`: 元,
+    百万元, 年), and the KPI rows are titled as the pages' tables are (:func:`catalog.with_unit`)."""
+    sc, _, _ = example
+    shown = {lang: re.sub(r"(?s)<script.*?</script>", "", report.build_report(sc, 0, lang)) for lang in ("en", "zh")}
+    zh, en = shown["zh"], shown["en"]
+    assert re.search(r"电价 [0-9.]+ 元/kWh（", zh) and "CNY" not in zh, re.findall(r".{20}CNY.{20}", zh)
+    assert "30,000 t/年" in zh and "t/yr" not in zh
+    assert "<td>年电费，百万元</td>" in zh and "(百万元)" not in zh and "（百万元）" not in zh
+    assert "<td>Annual electricity cost, M CNY</td>" in en and re.search(r"Tariff [0-9.]+ CNY/kWh \(", en)
+    assert "30,000 t/yr" in en
+    assert [catalog.unit_text(u, "zh") for u in ("CNY/kWh", "M CNY/yr", "t/yr", "kWh", "%", None)] == [
+        "元/kWh",
+        "百万元/年",
+        "t/年",
+        "kWh",
+        "%",
+        None,
+    ]
+    assert catalog.unit_text("M CNY/yr", "en") == "M CNY/yr"
 
 
 def test_the_sources_table_shows_a_default_of_none_as_declared(example):
@@ -2277,13 +2325,13 @@ def test_every_number_box_names_its_label_and_says_the_value_is_not_applied(page
     assert catalog.t("quoted", lang, text=catalog.t("start_day", lang)) in text and "dispatch_plot" not in text
     assert "367" in text and text.endswith(f"1 … 365{catalog.t('refused', lang)}"), text
     assert "dispatch_plot" not in start[1].layout.annotations[0].text  # the plot says it by the label too
-    shown = overview.render(sc.to_dict(), 0, "0", "2e6", lang, S)[-2:]
+    shown = overview.render(sc.to_dict(), 0, "0", "2e6", lang, S)[5:7]
     for (name, en, zh), box in zip(catalog.COMPUTE_ASSUMPTIONS, shown, strict=True):
         text = str(box.children)
         assert catalog.t("quoted", lang, text=zh if lang == "zh" else en) in text, text
         assert "compute." not in text and name not in text, text
         default = {"pflop_h_per_mwh": "320 PFLOP-h/MWh", "gflop_per_token": "140 GFLOP"}[name]
-        assert text.endswith(catalog.t("refused_default", lang, value=default)), text
+        assert text.endswith(catalog.t("refused_kept", lang, value=default)), text
     assert "1 … 100,000" in str(shown[0].children) and "0.001 … 1,000,000" in str(shown[1].children)
     if lang == "zh":
         assert english_words(said) == [], said
