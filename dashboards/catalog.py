@@ -35,6 +35,7 @@ __all__ = [
     "ComputeAssumptions",
     "DispatchWindow",
     "Kpi",
+    "colon",
     "design_label",
     "design_name",
     "error_text",
@@ -474,6 +475,7 @@ _TEXT = {
     "ppue_cooling": ("pPUE (cooling)", "制冷 pPUE"),
     "envelope": ("ASHRAE {env} envelope", "ASHRAE {env} 允许范围"),
     "day_of_year": ("day of year", "年内日序"),
+    "day_hour_hover": ("day {day}, {hour}:00", "第 {day} 天 {hour}:00"),
     "hour_of_day": ("hour of day", "时刻"),
     "latency_src": ("Latency as the sources give it; blank where no source gives one.", "时延取自资料；无资料处留空。"),
     "grid": ("grid", "电网"),
@@ -738,6 +740,11 @@ def var_label(name: str, lang: str = "en", unit: str | None = None) -> str:
     """Axis or legend label of an hourly variable: its long name (or Chinese name) and unit."""
     base = _VAR_ZH.get(name, REGISTRY[name].long_name) if lang == "zh" else REGISTRY[name].long_name
     return with_unit(base, unit_of(name) if unit is None else unit, lang)
+
+
+def colon(lang: str = "en") -> str:
+    """What joins a title and its part (``Dispatch: week``): in Chinese the full-width colon (``调度：周``)."""
+    return "：" if lang == "zh" else ": "
 
 
 UNIT_WORDS_ZH = (("M CNY", "百万元"), ("CNY", "元"), ("/yr", "/年"), ("months", "个月"))

@@ -838,6 +838,18 @@ def test_the_chinese_pages_date_ticks_and_case_labels_are_chinese(page, server):
     assert "银川" in page.inner_text(".case-select") and "free_air" not in page.inner_text(".case-select")
     assert any("/assets/plotly-locale-zh-cn.js" in u for u in page.requested)
     _shot(page, "green-zh-dates")
+    # zoomed into three hours: ticks 30 minutes apart, each named apart (the hour alone named two alike)
+    gd = "document.querySelector('#green-dispatch .js-plotly-plot')"
+    page.evaluate(f"() => Plotly.relayout({gd}, {{'xaxis.range': ['2021-06-23 02:00', '2021-06-23 05:00']}})")
+    page.wait_for_function(f"() => {tick_texts}.some(t => t.includes(':'))")
+    zoomed = page.evaluate(tick_texts)
+    assert len(set(zoomed)) == len(zoomed) > 1 and all(re.fullmatch(r"6月23日 \d\d:\d\d", t) for t in zoomed), zoomed
+    hover = page.evaluate(
+        f"() => {{ Plotly.Fx.hover({gd}, [{{curveNumber: 0, pointNumber: 50}}]); "
+        f"return Array.from({gd}.querySelectorAll('.hoverlayer text')).map(e => e.textContent); }}"
+    )
+    assert any(re.fullmatch(r"2021年6月\d{1,2}日 \d\d时：-?[0-9.]+ MW", h) for h in hover), hover
+    _shot(page, "green-zh-dates-zoomed")
     page.click("#lang-toggle")
     page.wait_for_function("() => document.querySelector('#nav-green').innerText === 'Green power'")
 
