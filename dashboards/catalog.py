@@ -35,6 +35,7 @@ __all__ = [
     "ComputeAssumptions",
     "DispatchWindow",
     "Kpi",
+    "colon",
     "design_label",
     "design_name",
     "error_text",
@@ -45,6 +46,7 @@ __all__ = [
     "plotly_locale_script",
     "t",
     "unit_of",
+    "unit_text",
     "var_label",
     "with_unit",
 ]
@@ -76,14 +78,14 @@ class Kpi:
     places: int = 3
     scale: float = 1.0
     unit: str | None = None  # shown unit when scaled; None: the KPI's own units attribute
-    unit_zh: str | None = None  # the shown unit on the Chinese page, where it has a word (None: ``unit``)
+    unit_zh: str | None = None  # the shown unit on the Chinese page, where it has a word (None: ``unit_text(unit)``)
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
 
     def shown_unit(self, lang: str = "en") -> str | None:
-        """The shown unit in ``lang`` (None: the KPI's own units attribute)."""
-        return self.unit_zh if lang == "zh" and self.unit_zh is not None else self.unit
+        """The shown unit in ``lang`` (:func:`unit_text`; None: the KPI's own units attribute)."""
+        return self.unit_zh if lang == "zh" and self.unit_zh is not None else unit_text(self.unit, lang)
 
     def format(self, value: float) -> str:
         """The value as every page, table and language shows it: the project's formatter
@@ -121,7 +123,6 @@ KPI_CARDS = (
         0,
         1.0,
         "CNY/MWh",
-        "元/MWh",
     ),
     Kpi("co2", "CO2 from grid power", "电网购电 CO2 排放", 0, 1.0, "t"),
     Kpi("cue", "CUE", "碳利用效率 CUE", 3, 1.0, "kg/kWh"),
@@ -140,13 +141,13 @@ TABLE_KPIS = (
     Kpi("hours_out_of_envelope", "Hours out of envelope", "超出温湿度范围小时数", 0, 1.0, "h"),
     Kpi("energy_green", "Green generation", "绿电发电量", 0, 1.0, "MWh"),
     Kpi("energy_grid_import", "Grid import", "电网购电量", 0, 1.0, "MWh"),
-    Kpi("cost_total", "Annual electricity cost", "年电费", 0, 1e-6, "M CNY", "百万元"),
-    Kpi("cost_servers", "Server capex, annualised", "服务器年化投资", 1, 1e-6, "M CNY/yr", "百万元/年"),
+    Kpi("cost_total", "Annual electricity cost", "年电费", 0, 1e-6, "M CNY"),
+    Kpi("cost_servers", "Server capex, annualised", "服务器年化投资", 1, 1e-6, "M CNY/yr"),
     Kpi("erf", "Energy reuse factor ERF", "能源再利用系数 ERF", 3, 1.0, ""),
     Kpi("energy_reused", "Heat reused", "余热利用量", 0, 1.0, "MWh"),
     Kpi("fluid_lost_kg", "Coolant fluid lost", "冷却液损耗", 0, 1.0, "kg/yr"),
     Kpi("co2e_fluid_t", "CO2e of fluid lost", "冷却液损耗 CO2e", 1, 1.0, "t/yr"),
-    Kpi("cost_fluid_makeup", "Fluid make-up cost", "冷却液补充费用", 2, 1e-6, "M CNY/yr", "百万元/年"),
+    Kpi("cost_fluid_makeup", "Fluid make-up cost", "冷却液补充费用", 2, 1e-6, "M CNY/yr"),
 )
 """KPI table of the report and the comparison (in this order). Heat reuse and fluid rows are
 shown when some case has them (a heat customer, a fluid that is lost)."""
@@ -306,6 +307,7 @@ _TEXT = {
     "pue_heatmap": ("Hourly PUE", "逐时 PUE"),
     "psychro": ("Weather hours by operating mode", "按运行模式划分的气象小时"),
     "stack": ("Facility power by component (daily mean)", "设施分项功率（日均）"),
+    "stack_zero": ("Zero every hour of the year, not drawn: {names}.", "全年每小时均为零，未绘出：{names}。"),
     "sankey": ("Annual energy flow", "年度能量流"),
     "dispatch": ("Dispatch", "调度"),
     "week": ("week", "周"),
@@ -330,6 +332,10 @@ _TEXT = {
     "not_computed": (
         "not yet computed: press the button (twin size, 50–90 % hourly green)",
         "尚未计算：请点击按钮（twin size，逐时绿电 50–90 %）",
+    ),
+    "pareto_running": (
+        "being computed by a run going on (pressed on this page before, or in another tab): shown here when it ends",
+        "正在计算（此前在本页或其他标签页中开始的计算仍在进行）：完成后在此显示",
     ),
     "run_pareto": ("Compute the frontier (4–12 s measured)", "计算帕累托前沿（实测 4–12 秒）"),
     "pareto_run": (
@@ -440,8 +446,8 @@ _TEXT = {
         "电网购电；GB 40879 等级阈值未经标准原文核对。",
     ),
     "tariff_grid": (
-        "Tariff {price} CNY/kWh ({source}); grid {co2} kg CO2/kWh ({grid_source}).",
-        "电价 {price} CNY/kWh（{source}）；电网 {co2} kg CO2/kWh（{grid_source}）。",
+        "Tariff {price} {unit} ({source}); grid {co2} kg CO2/kWh ({grid_source}).",
+        "电价 {price} {unit}（{source}）；电网 {co2} kg CO2/kWh（{grid_source}）。",
     ),
     "all_defaults": ("all defaults", "全部为默认值"),
     "assumptions_text": (
@@ -463,13 +469,13 @@ _TEXT = {
     "quoted": ("“{text}”", "“{text}”"),
     "refused": (". Not applied.", "。未应用。"),
     "refused_kept": (". Not applied: it stays at {value}.", "。未应用：仍为 {value}。"),
-    "refused_default": (". Not applied: the costs use the default, {value}.", "。未应用：成本按默认值 {value} 计算。"),
     "sources_text": ("What, basis and source are the sources' own text.", "说明、依据与来源为资料原文（英文）。"),
     "basis_text": ("(the basis as the source gives it)", "（依据为资料原文，英文）"),
     "modes": ("operating mode", "运行模式"),
     "ppue_cooling": ("pPUE (cooling)", "制冷 pPUE"),
     "envelope": ("ASHRAE {env} envelope", "ASHRAE {env} 允许范围"),
     "day_of_year": ("day of year", "年内日序"),
+    "day_hour_hover": ("day {day}, {hour}:00", "第 {day} 天 {hour}:00"),
     "hour_of_day": ("hour of day", "时刻"),
     "latency_src": ("Latency as the sources give it; blank where no source gives one.", "时延取自资料；无资料处留空。"),
     "grid": ("grid", "电网"),
@@ -734,6 +740,26 @@ def var_label(name: str, lang: str = "en", unit: str | None = None) -> str:
     """Axis or legend label of an hourly variable: its long name (or Chinese name) and unit."""
     base = _VAR_ZH.get(name, REGISTRY[name].long_name) if lang == "zh" else REGISTRY[name].long_name
     return with_unit(base, unit_of(name) if unit is None else unit, lang)
+
+
+def colon(lang: str = "en") -> str:
+    """What joins a title and its part (``Dispatch: week``): in Chinese the full-width colon (``调度：周``)."""
+    return "：" if lang == "zh" else ": "
+
+
+UNIT_WORDS_ZH = (("M CNY", "百万元"), ("CNY", "元"), ("/yr", "/年"), ("months", "个月"))
+"""How the Chinese pages write the words of a unit (:func:`unit_text`), the longer first."""
+
+
+def unit_text(unit: str | None, lang: str = "en") -> str | None:
+    """A unit as a page in ``lang`` writes it: in Chinese, money in 元 and a year as 年
+    (:data:`UNIT_WORDS_ZH`: ``CNY/kWh`` → ``元/kWh``, ``M CNY/yr`` → ``百万元/年``, ``t/yr`` →
+    ``t/年``); symbols (``kWh``, ``MW``, ``%``) as they are, and every unit as it is in English."""
+    if lang != "zh" or not unit:
+        return unit
+    for en, zh in UNIT_WORDS_ZH:
+        unit = unit.replace(en, zh)
+    return unit
 
 
 def with_unit(label: str, unit: str | None, lang: str = "en") -> str:

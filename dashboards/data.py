@@ -63,6 +63,7 @@ __all__ = [
     "from_dict",
     "frontier",
     "frontier_run",
+    "frontier_running",
     "key_of",
     "labelled_upload",
     "new_session",
@@ -266,24 +267,19 @@ def frontier(
     What ``twin size --pareto 0.5:0.9:0.1`` computes (:func:`twin.studies.sizing.pareto`: one LP on
     representative days per target, each answer checked and corrected by the engine on the
     full year). It takes seconds to tens of seconds, so the page asks for it; ``compute=False``
-    returns the memoised frontier, or the one a run going on now computes (waited for: the Green
-    page drawn again while its run goes on shows it when it ends), or None; it never starts a
-    run, and does not keep one going that its page no longer wants. ``started`` is called when this call computes it (not
-    when it is memoised, nor when another call computing it is waited for). ``should_stop``
-    (:meth:`FrontierRun.superseded`) is asked between points: when it answers True and no other
-    request waits for the same frontier, the computation raises :class:`Stopped` and nothing is
-    memoised (a later request computes it again); while another waits it goes on for that one.
+    returns the memoised frontier or None at once: it never starts a run, never waits for one
+    (:func:`frontier_running` tells whether one goes on: the Green page drawn again asks again
+    until it ends), and does not keep one going that its page no longer wants. Requests that
+    compute the same frontier at once share one computation (:class:`twin.core.memo.LRU`).
+    ``started`` is called when this call computes it (not when it is memoised, nor when another
+    call computing it is waited for). ``should_stop`` (:meth:`FrontierRun.superseded`) is asked
+    between points: when it answers True and no other request waits for the same frontier, the
+    computation raises :class:`Stopped` and nothing is memoised (a later request computes it
+    again); while another waits it goes on for that one.
     """
     one, key = _frontier_case(sc, i)
     if not compute:
-        with _ASKING_LOCK:
-            running = key in _ASKING
-        if not running:
-            return _FRONTIERS.peek(key)
-        try:
-            return _FRONTIERS.get(key, _not_computed)
-        except _NotComputed:  # the run stopped or failed: this call computes nothing
-            return None
+        return _FRONTIERS.peek(key)
 
     def stop() -> bool:
         with _ASKING_LOCK:
@@ -311,18 +307,18 @@ def frontier(
                 del _ASKING[key]
 
 
-class _NotComputed(Exception):
-    """A frontier a call waited for was not computed (:func:`frontier` with ``compute=False``)."""
-
-
-def _not_computed() -> xr.Dataset:
-    raise _NotComputed
+def frontier_running(sc: Scenario, i: int = 0) -> bool:
+    """Whether a request computes case ``i``'s frontier now (or waits for its computation). Asked
+    before :func:`frontier` with ``compute=False``: a run that ends between the two has memoised it."""
+    _, key = _frontier_case(sc, i)
+    with _ASKING_LOCK:
+        return key in _ASKING
 
 
 _ASKING: dict[str, int] = {}
 """A frontier's key → how many requests compute it or wait for it now: a run stops for its page
 only while no other request waits for it (another page load or user pressed for the same frontier).
-A page drawn again that waits for it (:func:`frontier` with ``compute=False``) is not counted."""
+A page drawn again that asks whether it is running (:func:`frontier_running`) is not counted."""
 _ASKING_LOCK = threading.Lock()
 
 

@@ -26,6 +26,7 @@ from dashboards.catalog import (
     GREYS,
     KPI_BY_NAME,
     PALETTE,
+    colon,
     design_name,
     kpi_heading,
     mode_name,
@@ -43,6 +44,7 @@ __all__ = [
     "STORAGE_VARS",
     "daily_mean",
     "date_axis",
+    "date_hover",
     "day_hour",
     "design_comparison",
     "dispatch",
@@ -95,14 +97,16 @@ def _axis(title: str, **kw: object) -> dict:
 
 
 DATE_TICKS_ZH = (
-    (None, 43_200_000, "%-m月%-d日 %H时"),
+    (None, 3_599_999, "%-m月%-d日 %H:%M"),
+    (3_600_000, 43_200_000, "%-m月%-d日 %H时"),
     (86_400_000, 1_209_600_000, "%-m月%-d日"),
     ("M1", "M6", "%Y年%-m月"),
     ("M12", None, "%Y年"),
 )
 """Date tick formats on the Chinese pages by the ticks' spacing (plotly ``tickformatstops``:
 ``dtickrange`` in ms or months ``M1``, both ends included, the first stop that holds the spacing
-wins): ticks up to 12 h apart ``6月21日 12时``, 1 to 14 days ``6月21日``, 1 to 6 months
+wins): ticks less than an hour apart ``6月21日 12:30`` (an hour alone named two of them alike),
+ticks 1 to 12 h apart ``6月21日 12时``, 1 to 14 days ``6月21日``, 1 to 6 months
 ``2021年1月``, a year or more ``2021年``. plotly.js's zh-CN locale alone gives ``六 21``, ``一 2021``."""
 
 
@@ -115,6 +119,14 @@ def date_axis(lang: str = "en", hourly: bool = True, **kw: object) -> dict:
     stops = [{"dtickrange": [lo, hi], "value": fmt} for lo, hi, fmt in DATE_TICKS_ZH]
     hover = "%Y年%-m月%-d日" + (" %H时" if hourly else "")
     return {"type": "date", "tickformatstops": stops, "hoverformat": hover, **kw}
+
+
+def date_hover(unit: str, lang: str = "en") -> str:
+    """The hover of a trace on a date axis (:func:`date_axis`): the time, as the axis's
+    ``hoverformat`` writes it, and the value with its ``unit``, the trace's name beside them:
+    ``2021年6月23日 22时：44.218 MW`` (plotly's own was ``(2021年6月23日 22时, 44.218)``, with
+    an English comma and no unit), ``Jun 23, 2021, 22:00: 44.218 MW``."""
+    return f"%{{x}}{colon(lang)}%{{y}} {unit}"
 
 
 MESSAGE_EM = 21.0
@@ -181,7 +193,7 @@ def _heatmap(z: np.ndarray, title: str, cbar: str, lang: str, colorscale: str, z
         "y": np.arange(24),
         "colorscale": colorscale,
         "colorbar": {"title": {"text": cbar}},
-        "hovertemplate": "day %{x}, %{y}:00<br>%{z}<extra></extra>",
+        "hovertemplate": t("day_hour_hover", lang, day="%{x}", hour="%{y}") + "<br>%{z}<extra></extra>",
     }
     if zmin is not None:
         trace.update(zmin=zmin, zmax=zmax)
@@ -225,27 +237,49 @@ def green_share_heatmap(ds: xr.Dataset, lang: str = "en") -> go.Figure:
 
 
 def power_stack(ds: xr.Dataset, lang: str = "en", parts: Sequence[str] = COMPONENTS) -> go.Figure:
-    """Facility power by component, daily means, stacked (their sum is the facility power)."""
+    """Facility power by component, daily means, stacked (their sum is the facility power).
+
+    A component that is zero every hour of the year (free air's pumps) is not drawn: a note
+    under the title names it, so that a reader who looks for it in the legend knows why it is
+    not there. Each component keeps its colour whatever is left out.
+    """
     time = ds["time"].to_numpy()[::24][: ds.sizes["time"] // 24]
     colours = PALETTE + GREYS
+    present = [(i, name) for i, name in enumerate(parts) if name in ds]
+    zero = [name for _, name in present if not np.any(ds[name].to_numpy())]
     traces = [
         {
             "type": "scatter",
             "x": time,
             "y": np.round(daily_mean(ds[name].to_numpy()) / 1000.0, 4),
             "name": var_label(name, lang, unit=""),
+            "hovertemplate": date_hover("MW", lang),
             "stackgroup": "one",
             "mode": "none",
             "fillcolor": colours[i % len(colours)],
         }
-        for i, name in enumerate(p for p in parts if p in ds)
+        for i, name in present
+        if name not in zero
     ]
+    names = ("、" if lang == "zh" else ", ").join(var_label(name, lang, unit="") for name in zero)
+    note = {
+        "text": html.escape(t("stack_zero", lang, names=names), quote=False),
+        "showarrow": False,
+        "x": 0,
+        "y": 1.0,
+        "xref": "paper",
+        "yref": "paper",
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "font": {"size": 11, "color": GREYS[1]},
+    }
     return _figure(
         traces,
         t("stack", lang),
         420,
         xaxis=date_axis(lang, hourly=False),
         yaxis=_axis(var_label("p_facility", lang, unit="MW")),
+        **({"annotations": [note]} if zero else {}),
     )
 
 
@@ -471,6 +505,7 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
             "x": time,
             "y": np.round(sign * series(name) / 1000.0, 3),
             "name": var_label(name, lang, unit=""),
+            "hovertemplate": date_hover("MW", lang),
             "stackgroup": group,
             "mode": "none",
             "fillcolor": colour[name],
@@ -484,6 +519,7 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
             "x": time,
             "y": np.round(series(name) / 1000.0, 3),
             "name": var_label(name, lang, unit=""),
+            "hovertemplate": date_hover("MW", lang),
             "mode": "lines",
             "line": {"color": c, "width": 1.5, "dash": "dot" if name == "p_facility" else "solid"},
         }
@@ -501,6 +537,7 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
                 "x": time,
                 "y": soc,
                 "name": var_label("soc", lang),
+                "hovertemplate": date_hover(unit_of("soc"), lang),
                 "yaxis": "y2",
                 "mode": "lines",
                 "line": {"color": PALETTE[7], "width": 1.2, "dash": "dash"},
@@ -508,7 +545,7 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         )
     return _figure(
         traces,
-        f"{t('dispatch', lang)}: {t(span if span in SPANS else 'week', lang)}",
+        f"{t('dispatch', lang)}{colon(lang)}{t(span if span in SPANS else 'week', lang)}",
         460,
         xaxis=date_axis(lang, hourly=span != "year"),
         yaxis=_axis(with_unit("功率" if lang == "zh" else "power", "MW", lang)),
@@ -542,6 +579,7 @@ def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
             "x": time,
             "y": np.round(dis, 2),
             "name": with_unit(t("discharge", lang), "MWh", lang),
+            "hovertemplate": date_hover("MWh", lang),
             "fill": "tozeroy",
             "mode": "none",
             "fillcolor": "rgba(204, 121, 167, 0.55)",
@@ -554,6 +592,7 @@ def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
                 "x": time,
                 "y": np.round(f(soc, axis=1), 2),
                 "name": with_unit(t(key, lang), unit_of("soc"), lang),
+                "hovertemplate": date_hover(unit_of("soc"), lang),
                 "mode": "lines",
                 "line": {"color": c},
             }
@@ -597,7 +636,7 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
                 "x": x,
                 "y": np.round(p["cost"].to_numpy() / 1e6, 4),
                 "mode": "lines+markers",
-                "name": f"{name}: {t('pareto_cost', lang)}",
+                "name": f"{name}{colon(lang)}{t('pareto_cost', lang)}",
                 "hovertext": hover,
                 "line": {"color": colour},
             }
@@ -607,7 +646,7 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
                 "type": "bar",
                 "x": x,
                 "y": np.round(p["marginal_cost"].to_numpy() / 1e6, 4),
-                "name": f"{name}: {t('pareto_marginal', lang)}",
+                "name": f"{name}{colon(lang)}{t('pareto_marginal', lang)}",
                 "yaxis": "y2",
                 "opacity": 0.4,
                 "marker": {"color": colour},

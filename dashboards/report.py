@@ -13,7 +13,16 @@ import plotly.offline
 
 import sites
 from dashboards import data, figures, views
-from dashboards.catalog import TABLE_KPIS, WHEN_NONZERO, design_label, graph_config, plotly_locale_script, t
+from dashboards.catalog import (
+    TABLE_KPIS,
+    WHEN_NONZERO,
+    design_label,
+    graph_config,
+    plotly_locale_script,
+    t,
+    unit_text,
+    with_unit,
+)
 from twin import Scenario
 from twin.core.fmt import number
 
@@ -62,12 +71,8 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
             continue
         if kpi.name in WHEN_NONZERO and not any(views.value(k, kpi.name) for k in results):
             continue
-        unit = kpi.shown_unit(lang) or results[0][kpi.name].attrs.get("units", "")
-        unit = "" if unit == "1" else unit
-        kpi_rows.append(
-            [f"{kpi.label(lang)}" + (f" ({unit})" if unit else "")]
-            + [kpi.format(views.value(k, kpi.name)) for k in results]
-        )
+        heading = with_unit(kpi.label(lang), views.kpi_unit(kpi, results[0], lang), lang)
+        kpi_rows.append([heading] + [kpi.format(views.value(k, kpi.name)) for k in results])
     i = case if 0 <= case < len(cases) else 0
     c = cases[i]
     ds, k = data.run_case(sc, i)
@@ -103,6 +108,7 @@ def build_report(sc: Scenario, case: int = 0, lang: str = "en") -> str:
                 "tariff_grid",
                 lang,
                 price=number(site.tariff.price_cny_per_kwh),
+                unit=unit_text("CNY/kWh", lang),
                 source=site.tariff.source,
                 co2=number(site.grid.co2_kg_per_kwh),
                 grid_source=site.grid.source,

@@ -32,9 +32,11 @@ from dashboards.catalog import (
     ComputeAssumptions,
     DispatchWindow,
     GreenRatings,
+    Kpi,
     error_text,
     metric_label,
     t,
+    unit_text,
 )
 from twin import Scenario, save_scenario
 from twin.core.fmt import Explained, number, read_float, span
@@ -59,6 +61,7 @@ __all__ = [
     "idle_storage_note",
     "idle_storage_text",
     "kpi_cards",
+    "kpi_unit",
     "labelled",
     "message",
     "netcdf_bytes",
@@ -87,7 +90,9 @@ def value(k: xr.Dataset, name: str) -> float:
     return float(k[name]) if name in k else float("nan")
 
 
-def _unit(kpi, k: xr.Dataset, lang: str = "en") -> str:
+def kpi_unit(kpi: Kpi, k: xr.Dataset, lang: str = "en") -> str:
+    """The unit a KPI of ``k`` is shown in, in ``lang`` (:meth:`Kpi.shown_unit`, else the KPI's
+    units attribute); "" for a number without one (PUE)."""
     if kpi.unit is not None:
         return kpi.shown_unit(lang) or ""
     u = k[kpi.name].attrs.get("units", "") if kpi.name in k else ""
@@ -113,7 +118,7 @@ def kpi_cards(
                     html.Div(
                         [
                             html.Span(shown, className="kpi-value", id=f"{prefix}{kpi.name}"),
-                            html.Span(" " + _unit(kpi, k, lang), className="kpi-unit"),
+                            html.Span(" " + kpi_unit(kpi, k, lang), className="kpi-unit"),
                         ]
                     ),
                     *([html.Div(why, className="small", id=f"{prefix}shares-equal")] if why else []),
@@ -183,18 +188,18 @@ def reported_rows(
     for r in site.reported:
         kpi = KPI_BY_NAME[REPORTED_KPI[r.metric]] if r.metric in REPORTED_KPI else None
         v = value(k, kpi.name) if kpi else float("nan")
-        modelled = "–" if kpi is None or v != v else f"{kpi.format(v)} {kpi.unit or ''}".strip()
+        modelled = "–" if kpi is None or v != v else f"{kpi.format(v)} {kpi.shown_unit(lang) or ''}".strip()
         rating = REPORTED_RATING.get(r.metric)
         if rating is not None and case is not None:
             modelled = f"{number(getattr(case.storage, rating[0]), quantity=True)} {rating[1]}"
         if r.metric == "co2_avoided" and co2_avoided is not None:
             t_yr = co2_avoided()
-            modelled = "–" if t_yr != t_yr else f"{number(round(t_yr), quantity=True)} t/yr"
+            modelled = "–" if t_yr != t_yr else f"{number(round(t_yr), quantity=True)} {unit_text('t/yr', lang)}"
         rows.append(
             {
                 "metric": r.metric,
                 "label": metric_label(r.metric, lang),
-                "reported": f"{number(r.value, quantity=True)} {'' if r.unit == '-' else r.unit}".strip(),
+                "reported": f"{number(r.value, quantity=True)} {'' if r.unit == '-' else unit_text(r.unit, lang)}".strip(),
                 "modelled": modelled,
                 "what": r.what,
                 "source": r.source,
@@ -751,18 +756,15 @@ def error_box(exc: Exception | str, lang: str = "en") -> html.Div:
     return html.Div(error_said(exc, lang), className="error", role="alert")
 
 
-def refused_box(
-    err: Exception | str, label: str, lang: str = "en", applied: str | None = None, kept: str = "refused_kept"
-) -> html.Div:
+def refused_box(err: Exception | str, label: str, lang: str = "en", applied: str | None = None) -> html.Div:
     """A number box's refusal as the page shows it, beside the box: the message of
     :func:`error_box` naming the box by the ``label`` the page shows beside it (``“PV, MW” = 700
     is out of range; allowed 0 … 600 MW``; the field's own name, ``green_sliders.pv_mw``, is
     the page's code, not what the user sees), the value as typed and what is allowed, then that
     the value is not applied and, when there is one, what is (``applied``: ``150 MW``, the
-    slider's value), in the words of the catalogue's ``kept`` (``refused_kept``: it stays at that
-    value; ``refused_default``: the figures use the box's default). Every number box of every page
-    says its refusals with this."""
-    said = t(kept if applied is not None else "refused", lang, value=applied)
+    slider's value, or the last value the Overview's costs use), which stays. Every number box
+    of every page says its refusals with this."""
+    said = t("refused_kept" if applied is not None else "refused", lang, value=applied)
     return html.Div(f"{error_said(labelled(err, label, lang), lang)}{said}", className="error", role="alert")
 
 

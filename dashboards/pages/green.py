@@ -28,6 +28,8 @@ SLIDERS = (  # id, text key, rating (its range: GreenRatings; its step: RATING_S
 )
 HIGH = {i.name: int(i.hi or 0) for i in GreenRatings.info()}
 UNITS = {i.name: i.display_units for i in GreenRatings.info()}
+POLL_MS = 1000
+"""How often a Green page drawn while its frontier is computed asks whether the run has ended, ms."""
 CARDS = ("green_share_hourly", "green_share_annual", "cfe_score", "energy_grid_import", "cost_per_mwh_it", "co2")
 
 
@@ -62,6 +64,8 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="green-lang", data=lang),
+            dcc.Interval(id="green-pareto-poll", interval=POLL_MS, disabled=True),  # outside Loading: no spinner
+            dcc.Store(id="green-pareto-ended"),
             html.H2(t("green", lang)),
             html.Div(id="green-error"),
             html.Div(id="green-sliders-note", role="status"),
@@ -327,31 +331,62 @@ def render(d, case, span, start, lang, session=None):
     Output("green-pareto", "figure"),
     Output("green-pareto-error", "children"),
     Output("green-pareto-note", "children"),
+    Output("green-pareto-poll", "disabled"),
     Input("green-pareto-run", "n_clicks"),
     Input("scenario", "data"),
     Input("case", "data"),
+    Input("green-pareto-ended", "data"),
     State("green-lang", "data"),
     State("session", "data"),
     State("page-load", "data"),
 )
-def pareto(n_clicks, d, case, lang, session=None, page=None):
+def pareto(n_clicks, d, case, ended, lang, session=None, page=None):
     """The optimiser's frontier for the chosen case: computed on request, shown from the cache after,
     with a line saying which finished run of this page load (or the cache) it is. A run of this page load for
     another case or scenario stops at its next point (:func:`dashboards.data.frontier_run`); its
-    answer is not shown (the browser keeps only the newer call's), so it says nothing."""
+    answer is not shown (the browser keeps only the newer call's), so it says nothing.
+
+    Drawn while a run of the frontier goes on (the page left and opened again, another tab's run),
+    the page says so at once and asks again every :data:`POLL_MS` (:func:`poll`) until the run
+    ends: then it shows the frontier, or, for a run stopped or failed, that it is not computed. No
+    request waits for a run it did not ask for."""
     asked = ctx.triggered_id == "green-pareto-run"
     computed: list[bool] = []
     try:
         sc, i = views.page_case(d, case, session)
         run = views.data.frontier_run(sc, i, page)
+        running = not asked and views.data.frontier_running(sc, i)  # before the cache: a run ending between memoised it
         ds = views.data.frontier(sc, i, asked, run.superseded, lambda: computed.append(True))
     except views.data.Stopped:
-        return (dash.no_update,) * 3
+        return (dash.no_update,) * 4
     except views.USER_ERRORS as exc:
-        return figures.message_figure(views.error_said(exc, lang), t("pareto", lang)), views.error_box(exc, lang), ""
+        error = figures.message_figure(views.error_said(exc, lang), t("pareto", lang))
+        return error, views.error_box(exc, lang), "", True
     if ds is None:
-        return figures.message_figure(t("not_computed", lang), t("pareto", lang)), "", ""
+        said = t("pareto_running" if running else "not_computed", lang)
+        return figures.message_figure(said, t("pareto", lang)), "", "", not running
     label = views.data.case_labels(sc, lang)[i]
     n = run.finished() if computed else None  # a stopped run never gets here: it is not counted
     said = t("pareto_run", lang, n=number(n), case=label) if n else t("pareto_cached", lang, case=label)
-    return figures.pareto_frontier(ds, lang), "", html.Div(said, className="note")
+    return figures.pareto_frontier(ds, lang), "", html.Div(said, className="note"), True
+
+
+@callback(
+    Output("green-pareto-ended", "data"),
+    Output("green-pareto-poll", "disabled", allow_duplicate=True),
+    Input("green-pareto-poll", "n_intervals"),
+    State("scenario", "data"),
+    State("case", "data"),
+    State("session", "data"),
+    prevent_initial_call=True,
+)
+def poll(n, d, case, session=None):
+    """While the run of the frontier the page waits for goes on: nothing. When it has ended
+    (memoised, stopped or failed): :func:`pareto` draws the frontier again, and the asking stops."""
+    try:
+        sc, i = views.page_case(d, case, session)
+        if views.data.frontier_running(sc, i):
+            return dash.no_update, dash.no_update
+    except views.USER_ERRORS:
+        pass
+    return n, True

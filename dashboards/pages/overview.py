@@ -22,6 +22,8 @@ dash.register_page(__name__, path="/", name="Overview", order=0)
 
 RANKS = ("pue", "cost_per_compute", "co2", "green_share_hourly")
 ASSUMED = {i.name: i for i in ComputeAssumptions.info()}
+APPLIED = {name: ASSUMED[name].default for name in ASSUMED}
+"""The cost of compute's assumptions applied when the page is drawn: the boxes' defaults."""
 
 
 def layout(lang: str = "en", **_kwargs) -> html.Div:
@@ -29,6 +31,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="ov-lang", data=lang),
+            dcc.Store(id="ov-applied", data=APPLIED),  # the assumptions the costs use: a refused box keeps its last
             html.H2(id="ov-title"),
             dcc.Loading(html.Div(id="ov-cards", className="kpi-row"), type="dot"),
             html.Div(id="ov-policy"),
@@ -94,6 +97,15 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     )
 
 
+def last_applied(stored: object) -> dict[str, float]:
+    """The cost of compute's assumptions last applied, as the page's ``ov-applied`` store holds
+    them; where it holds none, or a value the assumption's check refuses (a hand-made request),
+    the default."""
+    got = stored if isinstance(stored, dict) else {}
+    _, bad = views.checked(ComputeAssumptions, **{name: got.get(name) for name in APPLIED})
+    return {name: APPLIED[name] if name in bad else float(views.typed_number(got[name])) for name in APPLIED}
+
+
 @callback(
     Output("ov-title", "children"),
     Output("ov-cards", "children"),
@@ -101,36 +113,40 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
     Output("ov-reported", "children"),
     Output("ov-compute", "children"),
     *[Output(f"ov-{name}-error", "children") for name, *_ in COMPUTE_ASSUMPTIONS],
+    Output("ov-applied", "data"),
     Input("scenario", "data"),
     Input("case", "data"),
     Input("ov-pflop_h_per_mwh", "value"),
     Input("ov-gflop_per_token", "value"),
     State("ov-lang", "data"),
     State("session", "data"),
+    State("ov-applied", "data"),
 )
-def render(d, case, pflop, gflop, lang, session=None):
+def render(d, case, pflop, gflop, lang, session=None, applied=None):
+    """The Overview of the chosen case. The cost of compute uses each assumption's box, or, where
+    the box is refused, the value last applied (``ov-applied``: the default until one is), which
+    its message names."""
     typed = {"pflop_h_per_mwh": pflop, "gflop_per_token": gflop}
-    assumed, errors = views.checked(ComputeAssumptions, **typed)
-    if assumed is None:  # a refused box: the costs use its default, and its message says so
-        assumed = ComputeAssumptions(
-            **{name: ASSUMED[name].default if name in errors else views.typed_number(v) for name, v in typed.items()}
-        )
+    _, errors = views.checked(ComputeAssumptions, **typed)
+    last = last_applied(applied)
+    used = {name: last[name] if name in errors else float(views.typed_number(v)) for name, v in typed.items()}
+    assumed = ComputeAssumptions(**used)
     shown = [
         views.refused_box(
             errors[name],
             label_zh if lang == "zh" else label_en,
             lang,
-            f"{number(ASSUMED[name].default)} {ASSUMED[name].display_units}",
-            "refused_default",
+            f"{number(used[name])} {ASSUMED[name].display_units}",
         )
         if name in errors
         else ""
         for name, label_en, label_zh in COMPUTE_ASSUMPTIONS
     ]
+    kept = dash.no_update if used == last else used
     try:
         sc, i, _ds, k = views.load_case(d, case, session)
     except views.USER_ERRORS as exc:
-        return "", views.error_box(exc, lang), "", "", "", *shown
+        return "", views.error_box(exc, lang), "", "", "", *shown, kept
     c = sc.cases()[i]
     key = str(k["site"].values)
     en, zh = data.site_names(key)
@@ -163,7 +179,7 @@ def render(d, case, pflop, gflop, lang, session=None):
             ),
         ]
     )
-    return title, views.kpi_cards(k, lang), views.policy_badge(k, key, lang), reported, compute, *shown
+    return title, views.kpi_cards(k, lang), views.policy_badge(k, key, lang), reported, compute, *shown, kept
 
 
 @callback(

@@ -438,11 +438,19 @@ def test_compute_cost_inputs_say_what_is_allowed_and_keep_the_page_width(page, s
         )
         assert "“Compute per nominal-server MWh, PFLOP-h”" in err.inner_text()
         assert "allowed 1 … 100,000" in err.inner_text() and "Not applied" in err.inner_text()
-        assert err.inner_text().endswith("Not applied: the costs use the default, 320 PFLOP-h/MWh.")
+        assert err.inner_text().endswith("Not applied: it stays at 320 PFLOP-h/MWh.")
         assert page.inner_text("#ov-cost-pflop") == cost  # Review 19b #6: the costs went blank ("–")
         assert "nan" not in page.inner_text("#ov-compute")
         assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     _shot(page, "overview-compute-input-refused")
+    _enter(page, "#ov-pflop_h_per_mwh", "640")  # applied: the costs halve
+    page.wait_for_function("(c) => document.querySelector('#ov-cost-pflop').innerText != c", arg=cost)
+    page.wait_for_function("() => !document.querySelector('#ov-pflop_h_per_mwh-error .error')")
+    at_640 = page.inner_text("#ov-cost-pflop")
+    _enter(page, "#ov-pflop_h_per_mwh", "0")  # refused: the costs stay at 640, as the message says
+    page.wait_for_selector("#ov-pflop_h_per_mwh-error .error")
+    assert page.inner_text("#ov-pflop_h_per_mwh-error .error").endswith("Not applied: it stays at 640 PFLOP-h/MWh.")
+    assert page.inner_text("#ov-cost-pflop") == at_640 != cost
     _enter(page, "#ov-gflop_per_token", "1000000")
     _enter(page, "#ov-pflop_h_per_mwh", "1")
     page.wait_for_function("() => !document.querySelector('#ov-pflop_h_per_mwh-error .error')")
@@ -830,6 +838,18 @@ def test_the_chinese_pages_date_ticks_and_case_labels_are_chinese(page, server):
     assert "银川" in page.inner_text(".case-select") and "free_air" not in page.inner_text(".case-select")
     assert any("/assets/plotly-locale-zh-cn.js" in u for u in page.requested)
     _shot(page, "green-zh-dates")
+    # zoomed into three hours: ticks 30 minutes apart, each named apart (the hour alone named two alike)
+    gd = "document.querySelector('#green-dispatch .js-plotly-plot')"
+    page.evaluate(f"() => Plotly.relayout({gd}, {{'xaxis.range': ['2021-06-23 02:00', '2021-06-23 05:00']}})")
+    page.wait_for_function(f"() => {tick_texts}.some(t => t.includes(':'))")
+    zoomed = page.evaluate(tick_texts)
+    assert len(set(zoomed)) == len(zoomed) > 1 and all(re.fullmatch(r"6月23日 \d\d:\d\d", t) for t in zoomed), zoomed
+    hover = page.evaluate(
+        f"() => {{ Plotly.Fx.hover({gd}, [{{curveNumber: 0, pointNumber: 50}}]); "
+        f"return Array.from({gd}.querySelectorAll('.hoverlayer text')).map(e => e.textContent); }}"
+    )
+    assert any(re.fullmatch(r"2021年6月\d{1,2}日 \d\d时：-?[0-9.]+ MW", h) for h in hover), hover
+    _shot(page, "green-zh-dates-zoomed")
     page.click("#lang-toggle")
     page.wait_for_function("() => document.querySelector('#nav-green').innerText === 'Green power'")
 
@@ -837,7 +857,9 @@ def test_the_chinese_pages_date_ticks_and_case_labels_are_chinese(page, server):
 def test_the_green_page_drawn_again_during_its_frontier_run_shows_the_frontier(page, server):
     """Pressing the frontier's button, going to another page and back before the run ended showed
     `not yet computed: press the button`, and still did after the run had put the frontier in the
-    cache. The page drawn again waits for the run going on and shows its frontier."""
+    cache. The page drawn again says the frontier is being computed, asks the server every second
+    (review 19b #4: it no longer holds a request open for the run) and shows the frontier when
+    the run ends."""
     page.goto(server + "/green")
     page.wait_for_selector("#green-dispatch .scatterlayer")
     _settle(page)
@@ -846,6 +868,12 @@ def test_the_green_page_drawn_again_during_its_frontier_run_shows_the_frontier(p
     page.wait_for_url("**/cooling")
     page.click("#nav-green")
     page.wait_for_url("**/green")
+    said = "Array.from(document.querySelectorAll('#green-pareto text')).map(e => e.textContent).join(' ')"
+    page.wait_for_function(
+        f"() => {said}.includes('being computed') || "
+        "(document.querySelector('#green-pareto-note') || {innerText: ''}).innerText.includes('Shown')"
+    )
+    _shot(page, "green-frontier-being-computed")
     page.wait_for_function(
         "() => (document.querySelector('#green-pareto-note') || {innerText: ''}).innerText.includes('Shown')",
         timeout=300_000,

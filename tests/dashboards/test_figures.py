@@ -45,6 +45,28 @@ def test_power_stack_sums_to_facility_power(green_case):
     assert len(set(colours)) == len(colours) and set(colours) <= set(PALETTE + GREYS)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_power_stack_leaves_out_a_component_zero_all_year_and_says_so(green_case, lang):
+    """The Cooling page's power stack listed free air's pumps and heat rejection fans, zero every
+    hour of the year, in its legend (a flat band nobody could see). They are left out; a note
+    under the title names them; every other component keeps its colour."""
+    ds, _ = green_case
+    zero = [p for p in figures.COMPONENTS if p in ds and not np.any(ds[p].values)]
+    assert zero == ["p_pumps", "p_heat_rejection"]  # the precondition: free air moves no water
+    fig = figures.power_stack(ds, lang)
+    names = [tr.name for tr in fig.data]
+    assert not {var_label(p, lang, unit="") for p in zero} & set(names)
+    assert len(names) == sum(p in ds for p in figures.COMPONENTS) - len(zero)
+    note = fig.layout.annotations[0].text
+    sep = "、" if lang == "zh" else ", "
+    assert note.endswith(sep.join(var_label(p, lang, unit="") for p in zero) + ("。" if lang == "zh" else "."))
+    kept = {tr.name: tr.fillcolor for tr in fig.data}
+    every = {tr.name: tr.fillcolor for tr in figures.power_stack(ds.assign(p_pumps=ds["p_it"] * 0 + 1.0), lang).data}
+    assert all(every[n] == c for n, c in kept.items())  # the pumps drawn again shift no other colour
+    ds_all = ds.assign(**{p: ds[p] + 1.0 for p in zero})
+    assert not figures.power_stack(ds_all, lang).layout.annotations  # nothing left out: no note
+
+
 def test_sankey_balances_at_the_facility_node(green_case):
     ds, k = green_case
     s = figures.sankey(ds).data[0]
@@ -353,6 +375,46 @@ def test_the_chinese_date_axes_read_month_and_day_in_chinese(green_case):
     ds, _ = green_case
     for fig in (figures.dispatch(ds), figures.power_stack(ds), figures.storage_cycles(ds)):
         assert not fig.layout.xaxis.tickformatstops and fig.layout.xaxis.hoverformat is None
+
+
+def test_the_chinese_date_ticks_name_every_tick_apart_at_every_zoom():
+    """Zoomed into a few hours of the dispatch chart (ticks 30 or 15 minutes apart), the Chinese
+    ticks read `6月23日 02时, 6月23日 02时, 6月23日 03时`: the hour alone named two ticks alike
+    (seen in Chromium). Each of plotly's tick spacings finds a format that tells two ticks apart."""
+    import datetime as dt
+
+    hour = 3_600_000
+    spacings = [60_000, 300_000, 600_000, 900_000, 1_800_000, hour, 2 * hour, 3 * hour, 6 * hour, 12 * hour]
+    spacings += [24 * hour, 2 * 24 * hour, 7 * 24 * hour, 14 * 24 * hour]
+    t0 = dt.datetime(2021, 6, 23, 2, 0)
+    for ms in spacings:
+        fmt = next(f for lo, hi, f in figures.DATE_TICKS_ZH if (lo is None or lo <= ms) and (hi is None or ms <= hi))
+        first, second = t0.strftime(fmt), (t0 + dt.timedelta(milliseconds=ms)).strftime(fmt)
+        assert first != second, (ms, fmt, first)
+    assert (t0 + dt.timedelta(minutes=30)).strftime(figures.DATE_TICKS_ZH[0][2]) == "6月23日 02:30"
+
+
+def test_the_chinese_hovers_and_titles_are_chinese(green_case):
+    """Seen in Chromium: the Chinese heatmaps' hovers said `day 182, 12:00`, the date charts'
+    `(2021年6月23日 22时, 44.218)` (an English comma, no unit) and the dispatch chart's title
+    `调度: 周`. The heatmaps say `第 182 天 12:00`, a date chart's trace its time and value with
+    the unit (`2021年6月23日 22时：44.218 MW`) in both languages, and Chinese titles join with the
+    full-width colon."""
+    ds, _ = green_case
+    for fig in (figures.pue_heatmap(ds, "zh"), figures.green_share_heatmap(ds, "zh")):
+        assert fig.data[0].hovertemplate.startswith("第 %{x} 天 %{y}:00<br>"), fig.data[0].hovertemplate
+    assert figures.pue_heatmap(ds).data[0].hovertemplate.startswith("day %{x}, %{y}:00<br>")
+    for lang, sep in (("zh", "："), ("en", ": ")):
+        week = figures.dispatch(ds, "week", 172, lang)
+        hovers = {tr.name: tr.hovertemplate for tr in week.data}
+        assert hovers[var_label("p_pv", lang, unit="")] == f"%{{x}}{sep}%{{y}} MW"
+        assert hovers[var_label("soc", lang)] == f"%{{x}}{sep}%{{y}} MWh"
+        assert all(h for h in hovers.values()), hovers
+        for fig in (figures.power_stack(ds, lang), figures.storage_cycles(ds, lang)):
+            assert all(tr.hovertemplate.startswith(f"%{{x}}{sep}%{{y}} MW") for tr in fig.data)
+        assert week.layout.title.text == ("调度：周" if lang == "zh" else "Dispatch: week")
+    names = [tr.name for tr in figures.pareto_frontier(_frontier(), "zh").data]
+    assert names and all("：" in n and ": " not in n for n in names), names
 
 
 def test_the_chinese_axis_titles_use_the_full_width_comma_and_yuan(green_case):

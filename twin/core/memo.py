@@ -15,41 +15,67 @@ __all__ = ["LRU", "clear_array_memos", "of_arrays", "of_axis", "of_values", "of_
 T = TypeVar("T")
 
 
+class _Pending:
+    """One computation of a key going on (:meth:`LRU.get`): the callers that ask for the key meanwhile wait for it."""
+
+    __slots__ = ("done", "ok", "value")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.ok = False
+        self.value: Any = None
+
+
 class LRU:
     """A thread-safe least-recently-used memo of at most ``maxsize`` results.
 
-    Concurrent callers asking for the same missing key compute it once (per-key lock).
+    Concurrent callers asking for the same missing key compute it once: the first computes, the
+    others wait for its result (one pending computation per key). When that computation raises,
+    its caller gets the error and one of the waiters computes the key again, the others waiting
+    for that one in turn.
     """
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self._data: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
-        self._pending: dict[Hashable, threading.Lock] = {}
+        self._pending: dict[Hashable, _Pending] = {}
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
-            klock = self._pending.setdefault(key, threading.Lock())
-        with klock:
+        """The memoised result of ``key``, else ``make()``'s (memoised), else the result of the
+        computation of ``key`` going on now (waited for)."""
+        while True:
             with self._lock:
                 if key in self._data:
+                    self._data.move_to_end(key)
                     return self._data[key]
-            try:
-                value = make()
-            except BaseException:
-                with self._lock:
-                    self._pending.pop(key, None)
-                raise
+                pending = self._pending.get(key)
+                mine = pending is None
+                if pending is None:
+                    pending = self._pending[key] = _Pending()
+            if mine:
+                return self._compute(key, make, pending)
+            pending.done.wait()
+            if pending.ok:
+                return pending.value
+
+    def _compute(self, key: Hashable, make: Callable[[], Any], pending: _Pending) -> Any:
+        try:
+            value = make()
+        except BaseException:
             with self._lock:
-                self._data[key] = value
-                self._data.move_to_end(key)
-                while len(self._data) > self.maxsize:
-                    self._data.popitem(last=False)
-                self._pending.pop(key, None)
-            return value
+                del self._pending[key]
+            pending.done.set()
+            raise
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+            del self._pending[key]
+        pending.value, pending.ok = value, True
+        pending.done.set()
+        return value
 
     def peek(self, key: Hashable) -> Any | None:
         """The memoised result of ``key`` if there is one (never computes)."""
