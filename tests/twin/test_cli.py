@@ -710,6 +710,38 @@ def test_compare_takes_site_as_sweep_does_and_sites_as_its_alias(capsys):
     assert rows == list(cli.COMPARE_SITES)  # the default, not extended
 
 
+def _several_designs_commands():
+    """The commands whose --cooling takes one or more designs."""
+    for name, parser in cli._subparsers_of(cli.build_parser()).items():
+        action = parser._option_string_actions.get("--cooling")
+        if action is not None and action.nargs == "+":
+            yield name
+
+
+def test_every_command_taking_several_designs_takes_all(monkeypatch, tmp_path, capsys):
+    """``--cooling all`` is every design on each command that takes several (twin compare refused
+    it while twin size took it), alone or beside named designs; twin compare runs all seven."""
+    from twin.building.cooling import DESIGNS
+
+    commands = list(_several_designs_commands())
+    assert commands == ["compare", "size", "sweep", "ensemble"]
+    for command in commands:
+        parser = cli._subparsers_of(cli.build_parser())[command]
+        extra = ["--target", "hourly:0.8"] if command == "size" else []
+        for given in (["all"], ["spray", "all"]):
+            args = parser.parse_args(["--site", "karamay", "--cooling", *given, *extra])
+            assert args.cooling == list(DESIGNS), (command, given)
+        assert parser.parse_args(["--site", "karamay", "--cooling", "spray", *extra]).cooling == ["spray"]
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["compare", "--site", "karamay", "--cooling", "ice", "--no-output"])
+    assert exc.value.code == 2
+    assert "argument --cooling: invalid choice: 'ice'" in capsys.readouterr().err
+    ran = []
+    monkeypatch.setattr(cli, "_run_and_report", lambda sc, args, outputs: ran.append(sc.designs) or 0)
+    assert cli.main(["compare", "--site", "karamay", "--cooling", "all", "--no-output"]) == 0
+    assert ran == [tuple(DESIGNS)]
+
+
 def test_a_set_key_given_twice_is_refused(capsys):
     args = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output"]
     assert cli.main([*args, "--set", "facility.utilisation=0.5", "--set", "facility.utilisation=0.6"]) == 2
