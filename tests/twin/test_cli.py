@@ -1683,6 +1683,46 @@ def test_ctrl_c_under_a_local_cluster_is_one_line_and_keeps_the_finished_blocks(
     assert kept >= 1
 
 
+_SIGTERM_AS_BLOCK_2_IS_SAVED = """
+import os, signal, sys
+from twin import cli
+from twin.studies import study
+
+save = study.Checkpoint.save
+
+
+def save_then_sigterm(self, i, result):
+    save(self, i, result)
+    if i == 1:  # block 2's file is committed: the signal comes before save returns
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+study.Checkpoint.save = save_then_sigterm
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_the_blocks_kept_after_an_interrupt_are_those_on_disk(tmp_path):
+    """SIGTERM while a block was committed: the line said "12 of 109 blocks kept" with 13 on disk,
+    and the next run resumed 13. The count is now what a run of the same study resumes from."""
+    out, ckpt = tmp_path / "k.nc", tmp_path / "k.nc.checkpoint"
+    study = ["sweep", "--site", "qingyang", "--cooling", "free_air", "--grid", "facility.utilisation=0.2:0.8:0.2"]
+    study += ["--block", "1", "--kernel", "reference", "-o", str(out)]
+    r = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_AS_BLOCK_2_IS_SAVED, *study],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_sigint_default,
+    )
+    kept = len(list(ckpt.glob("block-*.npz")))
+    assert (r.returncode, kept) == (130, 2), r.stderr
+    assert r.stderr == f"twin: interrupted; 2 of 4 blocks kept in {ckpt}; run the same command to resume\n"
+    again = run(*study)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.startswith(f"resuming from {ckpt}: 2 of 4 blocks done, 2 to run")
+
+
 @pytest.mark.parametrize("command", [["ensemble", "--site", "karamay", "--cooling", "free_air"], ["weather-validate"]])
 @pytest.mark.parametrize(
     ("seeds", "said"),
