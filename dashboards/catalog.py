@@ -260,6 +260,11 @@ _TEXT = {
     "title": ("PUE twin", "数据中心能效数字孪生"),
     "overview": ("Overview", "总览"),
     "cooling": ("Cooling", "制冷"),
+    "load_hint": (
+        "Load here is the servers' utilisation (facility.utilisation), not occupancy: a half-filled hall is "
+        "facility.occupancy.",
+        "此处的负载指服务器利用率（facility.utilisation），而非上架率：半满的机房用 facility.occupancy 表示。",
+    ),
     "green": ("Green power", "绿电"),
     "scenario": ("Scenario", "情景"),
     "case": ("Case", "工况"),

@@ -115,3 +115,29 @@ def test_the_readme_commands_are_not_refused(monkeypatch, capsys):
             refused.append(f"{cmd}: {said or code}")
     assert not refused, "\n".join(refused)
     assert os.getcwd() == str(ROOT)
+
+
+def test_the_readme_sizing_without_a_scenario_is_what_twin_size_prints(capsys):
+    """The README's figures of ``twin size --site qingyang --cooling free_air --target hourly:0.8``
+    are the command's (they had drifted: the README said 37.7 MW PV + 12.3 MW wind + 18.0 MW /
+    107.5 MWh for 31.24 M CNY/yr, and the command printed 38.1 + 12.0 + 18.3 / 109.2 for 31.30).
+    One sizing of the 10 MW example, a few seconds of CPU."""
+    from twin import cli
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    said = re.search(
+        r"Without a scenario \(`twin size --site qingyang --cooling free_air --target hourly:0\.8`:[^)]*\) the base is "
+        r"([\d.]+) MW PV \+ ([\d.]+) MW wind \+ ([\d.]+) MW / ([\d.]+) MWh storage for ([\d.]+) M CNY/yr "
+        r"\((\d+) CNY/MWh IT\)",
+        text,
+    )
+    assert said, "the README's sentence of the sizing without a scenario is not where the test looks"
+    assert (
+        cli.main(["size", "--site", "qingyang", "--cooling", "free_air", "--target", "hourly:0.8", "--markdown"]) == 0
+    )
+    header, _, row = (
+        [c.strip() for c in line.strip("|").split("|")] for line in capsys.readouterr().out.splitlines()[:3]
+    )
+    printed = dict(zip(header, row, strict=True))
+    columns = ("PV MW", "wind MW", "storage MW", "storage MWh", "M CNY/yr", "CNY/MWh IT")
+    assert said.groups() == tuple(printed[c] for c in columns), printed

@@ -99,11 +99,39 @@ def _kernels() -> list[str]:
 
 
 DESIGN_CHOICES = _Choices(_designs)
+ALL_DESIGNS = "all"
+DESIGNS_OR_ALL = _Choices(lambda: [*_designs(), ALL_DESIGNS])
 BASELINE_CHOICES = _Choices(_baselines)
 FORMAT_CHOICES = _Choices(_formats)
 BAD_RECORD_CHOICES = _Choices(_bad_records)
 KERNEL_CHOICES = _Choices(_kernels)
 COMPARE_SITES = ("karamay", "qingyang", "guian", "yinchuan", "us_dulles")  # twin compare without --site
+
+
+def _every_design(names: Sequence[str]) -> list[str]:
+    """The designs a ``--cooling`` list names: ``all`` stands for every design
+    (``twin.building.cooling.DESIGNS``, in its order), alone or beside other names."""
+    return _designs() if ALL_DESIGNS in names else list(names)
+
+
+class _DesignsAction(argparse.Action):
+    """``--cooling`` of the commands that take several designs (compare, size, sweep, ensemble):
+    the names checked against :data:`DESIGNS_OR_ALL` and read by :func:`_every_design`."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, _every_design(values))
+
+
+def _designs_option(p: argparse.ArgumentParser, *names: str, **kwargs: Any) -> None:
+    """The ``--cooling`` option of a command that takes one or more designs, or ``all``."""
+    kwargs.setdefault("help", "cooling designs: %(choices)s (all: every design)")
+    p.add_argument(*names, nargs="+", choices=DESIGNS_OR_ALL, action=_DesignsAction, metavar="DESIGN", **kwargs)
 
 
 _NEGATIVE_VALUE = re.compile(r"^-\.?\d")
@@ -1482,7 +1510,6 @@ def _pareto_values(text: str, kind: str) -> np.ndarray:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
-    from twin.building.cooling import DESIGNS
     from twin.core.fmt import number
     from twin.core.io import committed_together, write_netcdf
     from twin.core.params import ConfigError
@@ -1495,10 +1522,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         named = "" if args.target in str(exc) else f" {args.target}"
         raise ConfigError(f"--target{named}: {exc}") from None
-    designs = tuple(DESIGNS) if args.cooling and "all" in args.cooling else tuple(args.cooling or ())
-    for d in designs:
-        if d not in DESIGNS:
-            raise ConfigError(f"--cooling {d!r} is not a design; choose from {', '.join(DESIGNS)} or all")
+    designs = tuple(args.cooling or ())
     if args.scenario:
         _scenario_alone(args, "one or more designs (--cooling)", ("--site",))
         sc = load_scenario(args.scenario)
@@ -1853,10 +1877,10 @@ MAX_WORKERS_PER_CORE = 4
 own, single-threaded; more than a few per core only wait and take memory."""
 
 
-def _study_args(p: argparse.ArgumentParser, designs: Sequence[str]) -> None:
+def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", type=_path, nargs="?", help="scenario TOML file (its [sweep] is part of the grid)")
     p.add_argument("--site", nargs="+", type=_site_name, help="site keys or names")
-    p.add_argument("--cooling", nargs="+", choices=designs, metavar="DESIGN", help="cooling designs: %(choices)s")
+    _designs_option(p, "--cooling")
     p.add_argument(
         "--grid",
         action="append",
@@ -2136,14 +2160,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="site keys or names, as in twin sweep (--sites: the same option, its older spelling; "
         "given more than once, the sites add up; default karamay qingyang guian yinchuan us_dulles)",
     )
-    c.add_argument(
-        "--cooling",
-        nargs="+",
-        default=DESIGN_CHOICES,
-        choices=DESIGN_CHOICES,
-        metavar="DESIGN",
-        help="cooling designs: %(choices)s",
-    )
+    _designs_option(c, "--cooling", default=DESIGN_CHOICES, help="cooling designs: %(choices)s (default all)")
     c.add_argument(
         "--preset",
         choices=BASELINE_CHOICES,
@@ -2180,9 +2197,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "scenario", type=_path, nargs="?", help="scenario TOML file (facility, storage and economics parameters)"
     )
     z.add_argument("--site", type=_site_name, help="site key or name")
-    z.add_argument(
-        "--cooling", "--designs", nargs="+", metavar="DESIGN", help="cooling design(s), or all (default free_air)"
-    )
+    _designs_option(z, "--cooling", "--designs", help="cooling designs: %(choices)s (default free_air)")
     z.add_argument("--target", required=True, help="hourly:0.8, cfe:0.9, annual:1.0 or days:100")
     z.add_argument("--pareto", metavar="START:STOP:STEP", help="cost against target values, e.g. 0.5:1.0:0.05")
     z.add_argument(
@@ -2252,7 +2267,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     from twin.core.runtime import MAX_CASES, MAX_SEEDS
 
     sw = sub.add_parser("sweep", help="a grid or list of parameter values in blocks; resumable; one NetCDF")
-    _study_args(sw, DESIGN_CHOICES)
+    _study_args(sw)
     sw.add_argument(
         "--list", type=_path, metavar="FILE.csv", help="cases from a CSV file: a header of keys, one case per row"
     )
@@ -2272,7 +2287,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "replace the scenario's own: a [weather] seed of the scenario file or --set weather.seed=… other than 0 "
         "is not used, and a warning says so.",
     )
-    _study_args(en, DESIGN_CHOICES)
+    _study_args(en)
     en.add_argument(
         "--seeds",
         type=_int_in(1, MAX_SEEDS, quantity=True),

@@ -6,7 +6,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data, figures, views
-from dashboards.catalog import design_label, graph_config
+from dashboards.catalog import design_label, graph_config, t
 
 dash.register_page(__name__, path="/cooling", name="Cooling", order=1)
 
@@ -19,6 +19,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
         [
             dcc.Store(id="cool-lang", data=lang),
             html.H2(id="cool-title"),
+            html.P(t("load_hint", lang), className="small"),
             html.Div(id="cool-error"),
             dcc.Loading(
                 html.Div([dcc.Graph(id=g, config=graph_config(lang)) for g in GRAPHS], className="grid"),

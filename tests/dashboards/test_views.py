@@ -704,6 +704,18 @@ def test_the_frontier_says_it_sizes_the_plant_itself(pages, lang):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_cooling_page_says_its_load_is_utilisation_not_occupancy(pages, lang):
+    """Newcomer 20 #7: chilled water's PUE falling with utilisation surprised an engineer who read
+    the load as a half-filled hall; the Cooling page says which load it is, and names occupancy."""
+    hints = [
+        c for c in _walk(pages["cooling"].layout(lang)) if getattr(c, "children", None) == catalog.t("load_hint", lang)
+    ]
+    assert len(hints) == 1
+    assert "facility.utilisation" in hints[0].children and "facility.occupancy" in hints[0].children
+    assert ("not occupancy" if lang == "en" else "而非上架率") in hints[0].children
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_an_epw_over_the_limit_is_said_in_the_servers_words(pages, lang):
     """Newcomer 19 #1: the browser keeps a file over the limit (``dcc.Upload(max_size=…)``); the
     message its script fills in is the one the server gives for a file it is sent."""

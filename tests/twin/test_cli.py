@@ -710,6 +710,38 @@ def test_compare_takes_site_as_sweep_does_and_sites_as_its_alias(capsys):
     assert rows == list(cli.COMPARE_SITES)  # the default, not extended
 
 
+def _several_designs_commands():
+    """The commands whose --cooling takes one or more designs."""
+    for name, parser in cli._subparsers_of(cli.build_parser()).items():
+        action = parser._option_string_actions.get("--cooling")
+        if action is not None and action.nargs == "+":
+            yield name
+
+
+def test_every_command_taking_several_designs_takes_all(monkeypatch, tmp_path, capsys):
+    """``--cooling all`` is every design on each command that takes several (twin compare refused
+    it while twin size took it), alone or beside named designs; twin compare runs all seven."""
+    from twin.building.cooling import DESIGNS
+
+    commands = list(_several_designs_commands())
+    assert commands == ["compare", "size", "sweep", "ensemble"]
+    for command in commands:
+        parser = cli._subparsers_of(cli.build_parser())[command]
+        extra = ["--target", "hourly:0.8"] if command == "size" else []
+        for given in (["all"], ["spray", "all"]):
+            args = parser.parse_args(["--site", "karamay", "--cooling", *given, *extra])
+            assert args.cooling == list(DESIGNS), (command, given)
+        assert parser.parse_args(["--site", "karamay", "--cooling", "spray", *extra]).cooling == ["spray"]
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["compare", "--site", "karamay", "--cooling", "ice", "--no-output"])
+    assert exc.value.code == 2
+    assert "argument --cooling: invalid choice: 'ice'" in capsys.readouterr().err
+    ran = []
+    monkeypatch.setattr(cli, "_run_and_report", lambda sc, args, outputs: ran.append(sc.designs) or 0)
+    assert cli.main(["compare", "--site", "karamay", "--cooling", "all", "--no-output"]) == 0
+    assert ran == [tuple(DESIGNS)]
+
+
 def test_a_set_key_given_twice_is_refused(capsys):
     args = ["run", "--site", "qingyang", "--cooling", "spray", "--no-output"]
     assert cli.main([*args, "--set", "facility.utilisation=0.5", "--set", "facility.utilisation=0.6"]) == 2
@@ -1649,6 +1681,46 @@ def test_ctrl_c_under_a_local_cluster_is_one_line_and_keeps_the_finished_blocks(
     assert p.returncode == 130 and not out.exists()
     assert err == f"twin: interrupted; {kept} of 1601 blocks kept in {ckpt}; run the same command to resume\n"
     assert kept >= 1
+
+
+_SIGTERM_AS_BLOCK_2_IS_SAVED = """
+import os, signal, sys
+from twin import cli
+from twin.studies import study
+
+save = study.Checkpoint.save
+
+
+def save_then_sigterm(self, i, result):
+    save(self, i, result)
+    if i == 1:  # block 2's file is committed: the signal comes before save returns
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+study.Checkpoint.save = save_then_sigterm
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_the_blocks_kept_after_an_interrupt_are_those_on_disk(tmp_path):
+    """SIGTERM while a block was committed: the line said "12 of 109 blocks kept" with 13 on disk,
+    and the next run resumed 13. The count is now what a run of the same study resumes from."""
+    out, ckpt = tmp_path / "k.nc", tmp_path / "k.nc.checkpoint"
+    study = ["sweep", "--site", "qingyang", "--cooling", "free_air", "--grid", "facility.utilisation=0.2:0.8:0.2"]
+    study += ["--block", "1", "--kernel", "reference", "-o", str(out)]
+    r = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_AS_BLOCK_2_IS_SAVED, *study],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_sigint_default,
+    )
+    kept = len(list(ckpt.glob("block-*.npz")))
+    assert (r.returncode, kept) == (130, 2), r.stderr
+    assert r.stderr == f"twin: interrupted; 2 of 4 blocks kept in {ckpt}; run the same command to resume\n"
+    again = run(*study)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.startswith(f"resuming from {ckpt}: 2 of 4 blocks done, 2 to run")
 
 
 @pytest.mark.parametrize("command", [["ensemble", "--site", "karamay", "--cooling", "free_air"], ["weather-validate"]])

@@ -439,7 +439,13 @@ def threads() -> int:
 
 def _run_blocks(blocks: list[tuple[Any, Any]], fn: Callable[[Any, Any], None]) -> None:
     """``fn(key, idx)`` for every block ``(key, idx)``; on :func:`threads` threads (numpy and the
-    compiled kernels release the GIL in their loops)."""
+    compiled kernels release the GIL in their loops).
+
+    An error or interrupt (Ctrl-C, SIGTERM) stops the blocks not yet started and waits for those
+    running (at most :func:`threads`) to end: a block cannot be stopped from another thread. That
+    is well under a second as a rule, but a compiled kernel's first call for a new type
+    signature compiles it (numba: several seconds, which cannot be interrupted), so the first study of a
+    kind after an install can take that long to stop."""
     workers = min(len(blocks), threads()) if len(blocks) > 1 else len(blocks)
     if workers <= 1:
         for key, idx in blocks:

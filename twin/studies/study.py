@@ -681,11 +681,14 @@ def run_blocks(
     if progress is not None:
         progress.show(count)
 
+    saved: set[int] = set()
+
     def finish(i: int, r: dict[str, np.ndarray]) -> None:
         nonlocal count
         results[i] = r
         if checkpoint is not None:
             checkpoint.save(i, r)
+            saved.add(i)
         count += 1
         if progress is not None:
             progress.show(count)
@@ -713,8 +716,9 @@ def run_blocks(
     except KeyboardInterrupt as exc:  # said in one line by the CLI: "twin: interrupted; 3 of 153 blocks kept …"
         if checkpoint is None or exc.args:
             raise
+        kept = len(loaded) + len(saved) + _usable(checkpoint, [i for i in todo if i not in saved], sizes)
         raise KeyboardInterrupt(
-            f"{count} of {len(blocks)} blocks kept in {checkpoint.path}; run the same command to resume"
+            f"{kept} of {len(blocks)} blocks kept in {checkpoint.path}; run the same command to resume"
         ) from None
     if loaded:  # the variables every block has: a computed block's, else most loaded blocks'
         sets = [frozenset(r or ()) for r in results]
@@ -728,6 +732,22 @@ def run_blocks(
             count -= 1
         compute(again)
     return results  # type: ignore[return-value]
+
+
+def _usable(checkpoint: Checkpoint, blocks: Sequence[int], sizes: Sequence[int] | None) -> int:
+    """How many of ``blocks`` have a file in ``checkpoint`` that can be used (:meth:`Checkpoint.load`),
+    as a run of the same study would resume them. Read when a run is interrupted, for the blocks
+    not known to be saved: the one whose file was committed when the interrupt came (in
+    :meth:`Checkpoint.save`, after the rename, while its block's older files were removed) is
+    kept, and one damaged from the start is not."""
+    on_disk = checkpoint.done()
+    usable = 0
+    for i in blocks:
+        if i in on_disk:
+            with contextlib.suppress(DamagedBlock):
+                checkpoint.load(i, None if sizes is None else sizes[i])
+                usable += 1
+    return usable
 
 
 def _not_used(why: str) -> None:
