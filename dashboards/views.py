@@ -551,6 +551,10 @@ def _value_text(v: Any) -> str:
     return number(v, grouped=False) if isinstance(v, float) else f"{v}"
 
 
+YEAR_TO_YEAR_NOTE = "This page runs the year of the normals as they are: twin ensemble draws the anomalies"
+"""Said beside ``ensemble.year_to_year = true`` among a scenario's parameters."""
+
+
 def non_default_params(sc: Scenario, lang: str = "en") -> list[tuple[str, str, str, str, str]]:
     """(field, value, default, units, source) of every parameter that differs from its default.
 
@@ -567,6 +571,8 @@ def non_default_params(sc: Scenario, lang: str = "en") -> list[tuple[str, str, s
                 default = str(info.inherit) if info.default is None else _value_text(info.default)
                 shown = data.public_text(_value_text(v))  # an upload by its own name
                 rows.append((f"{section}.{info.name}", shown, default, info.display_units, info.source))
+    if sc.ensemble.year_to_year:
+        rows = [(*r[:4], f"{r[4]}. {YEAR_TO_YEAR_NOTE}") if r[0] == "ensemble.year_to_year" else r for r in rows]
     for key, values in sc.sweep:
         rows.append((f"sweep.{key}", ", ".join(map(_value_text, values)), "-", "-", t("sweep_source", lang)))
     return rows

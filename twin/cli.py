@@ -1106,6 +1106,8 @@ _SET_BY_OPTION = {
     "ensemble.t_dew_corr": ("--t-dew-corr", "t_dew_corr"),
     "ensemble.ghi_sd_pct": ("--ghi-sd", "ghi_sd"),
     "ensemble.wind_sd_pct": ("--wind-sd", "wind_sd"),
+    "ensemble.ghi_month_sd_pct": ("--ghi-month-sd", "ghi_month_sd"),
+    "ensemble.wind_month_sd_pct": ("--wind-month-sd", "wind_month_sd"),
 }
 """The ``--set`` keys an option of run, compare, sweep or ensemble also sets: the option and its
 ``args`` name (``--site`` is ``args.sites`` in twin compare)."""
@@ -1119,6 +1121,18 @@ def _same_value(key: str, given: Any, value: Any) -> bool:
         many = [given] if isinstance(given, str) else list(given)
         return many == ([value] if isinstance(value, str) else list(value) if isinstance(value, list) else [None])
     return bool(given == value) and isinstance(given, bool) == isinstance(value, bool)
+
+
+def _typed(option: str, given: Any) -> str:
+    """An option as typed: ``--year-to-year`` / ``--no-year-to-year`` for a switch, ``--t-sd 1``
+    (not 1.0) for a number, ``--site a b`` for a list."""
+    if isinstance(given, bool):
+        return option if given else option.replace("--", "--no-", 1)
+    if isinstance(given, float):
+        from twin.core.fmt import number
+
+        return f"{option} {number(given, grouped=False)}"
+    return f"{option} {given if isinstance(given, str | int) else ' '.join(map(str, given))}"
 
 
 def _refuse_set_beside_option(args: argparse.Namespace) -> None:
@@ -1135,14 +1149,9 @@ def _refuse_set_beside_option(args: argparse.Namespace) -> None:
         given = getattr(args, "sites" if dest == "site" and hasattr(args, "sites") else dest, None)
         if given is None or given is DESIGN_CHOICES or _same_value(key, given, value):
             continue  # not given (compare's --cooling default: every design), or the same value
-        if isinstance(given, float):  # a number option as typed (--t-sd 1, not 1.0)
-            from twin.core.fmt import number
-
-            shown: Any = number(given, grouped=False)
-        else:
-            shown = given if isinstance(given, str | int) else " ".join(map(str, given))
         raise ConfigError(
-            f"{option} {shown} and --set {text.strip()} both set {key}; give one of them (or the same value in both)"
+            f"{_typed(option, given)} and --set {text.strip()} both set {key}; "
+            "give one of them (or the same value in both)"
         )
 
 
@@ -1741,24 +1750,40 @@ def _where_lowest(da: Any) -> dict[str, str]:
 
 def _year_to_year(sc: Any, args: argparse.Namespace) -> Any:
     """The scenario with the year-to-year options of ``twin ensemble`` (``--year-to-year``,
-    ``--t-sd`` …) in its ``[ensemble]`` table; a value that is not allowed is refused naming the
-    option, the field and what is allowed."""
+    ``--t-sd`` …) laid over its ``[ensemble]`` table (the file's, then ``--set``'s), validated
+    once on the final values: a value out of its range is refused naming the option, the field and
+    what is allowed; an SD typed on this command line (option or ``--set``) while the final
+    ``ensemble.year_to_year`` is false is refused, as it draws nothing (one kept in the scenario
+    file is not: :func:`~twin.studies.ensemble.run_ensemble` warns of it)."""
     from twin.core.fmt import number
     from twin.core.params import ConfigError
+    from twin.engine.config import parse_override
 
     changes: dict[str, Any] = {}
-    typed = []
+    typed: dict[str, str] = {}
     for key, (option, dest) in _SET_BY_OPTION.items():
         value = getattr(args, dest, None) if key.startswith("ensemble.") else None
         if value is not None:
             changes[key.partition(".")[2]] = value
-            typed.append(option if value is True else f"{option} {number(value, grouped=False)}")
-    if not changes:
-        return sc
-    try:
-        return dataclasses.replace(sc, ensemble=dataclasses.replace(sc.ensemble, **changes))
-    except ConfigError as exc:
-        raise ConfigError(f"{' '.join(typed)}: {exc}") from None
+            typed[key] = _typed(option, value)
+    if changes:
+        try:
+            sc = dataclasses.replace(sc, ensemble=dataclasses.replace(sc.ensemble, **changes))
+        except ConfigError as exc:
+            raise ConfigError(f"{' '.join(typed.values())}: {exc}") from None
+    for text in args.set or ():
+        key = parse_override(text)[0]
+        if key.startswith("ensemble.") and key not in typed:
+            typed[key] = f"--set {text.strip()}"
+    p = sc.ensemble
+    for name in p.unused():
+        if f"ensemble.{name}" in typed:
+            raise ConfigError(
+                f"{typed[f'ensemble.{name}']}: ensemble.{name} = {number(getattr(p, name), grouped=False)} sets a "
+                "year-to-year anomaly, but ensemble.year_to_year = false draws none; set ensemble.year_to_year = "
+                "true (twin ensemble --year-to-year) or drop the value"
+            )
+    return sc
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
@@ -2299,16 +2324,33 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     en.add_argument(
         "--year-to-year",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="each generated year draws its own monthly anomalies of the normals (ensemble.year_to_year)",
+        help="each generated year draws its own monthly anomalies of the normals (ensemble.year_to_year; "
+        "--no-year-to-year switches a scenario file's off); README 'Year-to-year variability'",
     )
     for option, dest, what in (
         ("--t-sd", "t_sd", "SD of a month's mean dry bulb between years, K (default 0: no source found)"),
         ("--dew-sd", "dew_sd", "SD of a month's mean dew point between years, K (default 0: no source found)"),
         ("--t-dew-corr", "t_dew_corr", "correlation of the dry-bulb and dew-point anomalies (default 0)"),
-        ("--ghi-sd", "ghi_sd", "SD of the annual GHI between years, %% (default 2.5, README)"),
-        ("--wind-sd", "wind_sd", "SD of the annual mean wind speed between years, %% (default 6, README)"),
+        (
+            "--ghi-sd",
+            "ghi_sd",
+            "SD of the year's common GHI factor, %% (default 2.5: ACPSolarVar, US; an assumption elsewhere; "
+            "docs/references.md)",
+        ),
+        ("--ghi-month-sd", "ghi_month_sd", "SD of each month's own GHI factor, %% (default 0: no source found)"),
+        (
+            "--wind-sd",
+            "wind_sd",
+            "SD of the year's common wind-speed factor, %% (default 6: Pryor2018, the industry's rule of thumb; "
+            "an assumption outside the eastern USA; docs/references.md)",
+        ),
+        (
+            "--wind-month-sd",
+            "wind_month_sd",
+            "SD of each month's own wind-speed factor, %% (default 0: no source found)",
+        ),
     ):
         en.add_argument(option, dest=dest, type=_float, default=None, metavar="X", help=f"{what}; with --year-to-year")
     en.set_defaults(func=cmd_ensemble, seed=None)

@@ -41,7 +41,7 @@ from twin.engine.config import Scenario
 from twin.engine.kernels import kernel_for, kernel_mark
 from twin.engine.simulate import load_sites, with_psychrometrics
 from twin.engine.weather_source import site_weather
-from twin.engine.year_to_year import draw_anomalies, perturbed_site
+from twin.engine.year_to_year import member_normals, perturbed_site
 from twin.studies.study import Checkpoint, Progress, run_blocks
 from twin.studies.sweep import assemble, kernel_summary, kpi_block, layout
 from weather import psychrometrics as psy
@@ -55,6 +55,7 @@ __all__ = [
     "anomalies",
     "check_warming",
     "member_block",
+    "member_weather",
     "percentiles",
     "run_ensemble",
     "spread_note",
@@ -104,14 +105,23 @@ def warmed_normals(site: sites.Site, warming_k: float) -> sites.Site:
     return dataclasses.replace(site, normals=warmed)
 
 
+def member_weather(
+    scenario: Scenario, site: sites.Site, seed: int, warming_k: float
+) -> tuple[xr.Dataset, dict, sites.Site]:
+    """One member's generated year: the weather Dataset, its metadata and the site it was
+    generated for (the normals warmed by ``warming_k``, then, when the scenario's
+    ``ensemble.year_to_year`` is on, moved by the seed's anomalies)."""
+    warm = perturbed_site(warmed_normals(site, warming_k), scenario.ensemble, seed, scenario.weather.year)
+    ds, meta = site_weather(warm, seed=seed, year=scenario.weather.year)
+    return ds, meta, warm
+
+
 def member_block(
     scenario: Scenario, site: sites.Site, cases: list, seed: int, warming_k: float, kernel: str = "auto"
 ) -> dict:
-    """Annual KPIs of the cases at one site on one generated, warmed year (a Dask task), its
-    normals drawn for the seed when the scenario's ``ensemble.year_to_year`` is on;
-    ``kernel`` as :func:`~twin.studies.sweep.kpi_block`'s."""
-    warm = perturbed_site(warmed_normals(site, warming_k), scenario.ensemble, seed)
-    ds, meta = site_weather(warm, seed=seed, year=scenario.weather.year)
+    """Annual KPIs of the cases at one site on one generated, warmed year (a Dask task,
+    :func:`member_weather`); ``kernel`` as :func:`~twin.studies.sweep.kpi_block`'s."""
+    ds, meta, warm = member_weather(scenario, site, seed, warming_k)
     return kpi_block(scenario, {site.key: (with_psychrometrics(ds), meta, warm)}, cases, kernel)
 
 
@@ -137,44 +147,100 @@ SEED_SPREAD = (
 attribute (:func:`weather.generator.typical_year` holds each month's means at the normals)."""
 
 YEAR_SPREAD = (
-    "the spread over seeds is the day-to-day weather and the year-to-year variability of the monthly means: "
-    "each generated year draws its own monthly mean dry bulb and dew point (SD {t_sd_k:g} K and {t_dew_sd_k:g} K, "
-    "correlation {t_dew_corr:g}), GHI (year SD {ghi_sd_pct:g} %, month SD {ghi_month_sd_pct:g} %) and wind speed "
-    "(year SD {wind_sd_pct:g} %, month SD {wind_month_sd_pct:g} %); anomalies independent between months and sites; "
-    "the drawn anomalies are the yty_* variables"
+    "the spread over seeds is the day-to-day weather and the year-to-year variability of {what}: each generated "
+    "year draws its own monthly means ({sds}); anomalies independent between months, quantities and sites; "
+    "the applied anomalies are the yty_* variables"
 )
-""":data:`SEED_SPREAD` with year-to-year variability on, formatted with the scenario's
-:class:`~twin.engine.year_to_year.YearToYear` fields."""
+""":data:`SEED_SPREAD` with year-to-year variability on, formatted by :func:`spread_note`."""
+
+NO_TEMPERATURE = (
+    "no temperature anomalies drawn (ensemble.t_sd_k and t_dew_sd_k 0: no sourced SD; give --t-sd/--dew-sd), "
+    "so the PUE and WUE spread is the day-to-day weather only"
+)
+"""What :func:`spread_note` adds when year-to-year variability moves no temperature."""
+
+NO_GREEN = "no case has PV or wind modelled from the weather, so the GHI and wind anomalies change nothing"
+"""What :func:`spread_note` adds when no case's green supply sees the GHI and wind anomalies."""
+
+
+def _modelled_green(cases: Sequence[Any]) -> bool:
+    """Whether a case has PV or wind whose output is modelled from the weather (not a measured profile)."""
+    return any(g.capacity_mw > 0 and not g.profile_csv for c in cases for g in (c.pv, c.wind))
 
 
 def spread_note(scenario: Scenario) -> str:
-    """What the spread over seeds of this scenario's ensemble is (:data:`SEED_SPREAD` or :data:`YEAR_SPREAD`)."""
+    """What the spread over seeds of this scenario's ensemble is: :data:`SEED_SPREAD`, or
+    :data:`YEAR_SPREAD` naming the quantities whose monthly means vary and their SDs, and, when
+    they do not reach the KPIs, :data:`NO_TEMPERATURE` and :data:`NO_GREEN`."""
     p = scenario.ensemble
-    return YEAR_SPREAD.format(**p.to_dict()) if p.year_to_year else SEED_SPREAD
+    if not p.year_to_year:
+        return SEED_SPREAD
+    what, sds = [], []
+    if p.t_sd_k > 0:
+        what.append("the monthly mean dry bulb")
+        sds.append(f"dry bulb SD {p.t_sd_k:g} K")
+    if p.t_dew_sd_k > 0:
+        what.append("the monthly mean dew point")
+        sds.append(f"dew point SD {p.t_dew_sd_k:g} K")
+    if p.t_sd_k > 0 and p.t_dew_sd_k > 0:
+        sds.append(f"their correlation {p.t_dew_corr:g}")
+    if p.ghi_sd_pct > 0 or p.ghi_month_sd_pct > 0:
+        what.append("the monthly GHI")
+        sds.append(f"GHI year SD {p.ghi_sd_pct:g} %, month SD {p.ghi_month_sd_pct:g} %")
+    if p.wind_sd_pct > 0 or p.wind_month_sd_pct > 0:
+        what.append("the monthly mean wind speed")
+        sds.append(f"wind year SD {p.wind_sd_pct:g} %, month SD {p.wind_month_sd_pct:g} %")
+    if not what:
+        return f"{SEED_SPREAD} (ensemble.year_to_year = true, but every SD is 0: nothing drawn)"
+    note = YEAR_SPREAD.format(what=", ".join(what), sds="; ".join(sds))
+    if p.t_sd_k == p.t_dew_sd_k == 0:
+        note += "; " + NO_TEMPERATURE
+    if (p.ghi_sd_pct or p.ghi_month_sd_pct or p.wind_sd_pct or p.wind_month_sd_pct) and not _modelled_green(
+        scenario.cases()
+    ):
+        note += "; " + NO_GREEN
+    return note
 
 
 _ANOMALY_VARS = {
-    "t_k": ("yty_t_anomaly", "K", "drawn anomaly of the monthly mean dry bulb (year-to-year variability)"),
+    "t_k": ("yty_t_anomaly", "K", "applied anomaly of the monthly mean dry bulb (year-to-year variability)"),
     "t_dew_k": (
         "yty_t_dew_anomaly",
         "K",
-        "drawn anomaly of the monthly mean dew point (before the cap at the dry bulb)",
+        "applied anomaly of the monthly mean dew point (year-to-year variability, after the cap at the normals' "
+        "smallest mean depression below the new mean dry bulb)",
     ),
-    "ghi_ratio": ("yty_ghi_ratio", "1", "drawn factor on the monthly GHI (year-to-year variability)"),
-    "wind_ratio": ("yty_wind_ratio", "1", "drawn factor on the monthly mean wind speed (year-to-year variability)"),
+    "ghi_ratio": (
+        "yty_ghi_ratio",
+        "1",
+        "applied factor on the monthly GHI (year-to-year variability, after the cap at the clear-sky irradiation)",
+    ),
+    "wind_ratio": ("yty_wind_ratio", "1", "applied factor on the monthly mean wind speed (year-to-year variability)"),
 }
 
 
-def anomalies(scenario: Scenario, seeds: Sequence[int], site_objs: Sequence[sites.Site]) -> xr.Dataset:
-    """The members' drawn monthly anomalies (:func:`twin.engine.year_to_year.draw_anomalies`) as
-    ``yty_*`` variables with dimensions ``seed, site, month`` (sites labelled as the scenario
-    names them, drawn by their keys as :func:`member_block` draws them)."""
-    drawn = [draw_anomalies(scenario.ensemble, seeds, s.key) for s in site_objs]
+def anomalies(
+    scenario: Scenario, seeds: Sequence[int], site_objs: Sequence[sites.Site], warming: Sequence[float] = (0.0,)
+) -> xr.Dataset:
+    """The members' applied monthly anomalies (:func:`twin.engine.year_to_year.member_normals`,
+    after its caps, relative to the warmed normals) as ``yty_*`` variables with dimensions
+    ``warming, seed, site, month`` (sites labelled as the scenario names them, drawn by their keys
+    as :func:`member_block` draws them)."""
+    year = scenario.weather.year
+    applied = [
+        [member_normals(warmed_normals(s, w), scenario.ensemble, seeds, year)[1] for s in site_objs] for w in warming
+    ]
+    dims = ("warming", "seed", "site", "month")
     data = {
-        name: (("seed", "site", "month"), np.stack([d[k] for d in drawn], axis=1), {"units": u, "long_name": ln})
+        name: (
+            dims,
+            np.stack([np.stack([a[k] for a in per_w], axis=1) for per_w in applied]),
+            {"units": u, "long_name": ln},
+        )
         for k, (name, u, ln) in _ANOMALY_VARS.items()
     }
     coords = {
+        "warming": ("warming", list(warming)),
         "seed": ("seed", list(seeds)),
         "site": ("site", list(scenario.sites)),
         "month": ("month", np.arange(1, 13), {"long_name": "month of the year", "units": "1"}),
@@ -216,18 +282,45 @@ def check_warming(warming: Sequence[Any], name: str = "warming") -> list[float]:
     return out
 
 
-def _warn_fixed_wind(scenario: Scenario, cases: Sequence[Any]) -> None:
-    """Warn when year-to-year wind anomalies meet a wind farm scaled to a fixed annual mean
-    (``green.wind.hub_mean_speed_ms`` or ``target_capacity_factor``): the scaling takes the year's
-    anomaly out again, only the months' shares of it remain."""
+def _warn_year_to_year(scenario: Scenario, cases: Sequence[Any]) -> None:
+    """Warn where year-to-year anomalies do not reach the results: SDs kept while
+    ``ensemble.year_to_year`` is off; a correlation without both temperature SDs; a measured PV or
+    wind profile (``profile_csv``), which the weather does not move; a wind farm scaled to a fixed
+    annual mean (``green.wind.hub_mean_speed_ms`` or ``target_capacity_factor``), which takes the
+    year's wind anomaly out again (only the months' shares of it remain)."""
     p = scenario.ensemble
-    if not p.year_to_year or p.wind_sd_pct == 0:
+    if p.unused():
+        shown = ", ".join(f"ensemble.{k} = {getattr(p, k):g}" for k in p.unused())
+        warnings.warn(f"{shown} given, but ensemble.year_to_year = false: nothing is drawn", stacklevel=3)
+        return
+    if not p.year_to_year:
+        return
+    if p.t_dew_corr != 0 and (p.t_sd_k == 0 or p.t_dew_sd_k == 0):
+        warnings.warn(
+            f"ensemble.t_dew_corr = {p.t_dew_corr:g} changes nothing while t_sd_k = {p.t_sd_k:g} K and "
+            f"t_dew_sd_k = {p.t_dew_sd_k:g} K (it correlates two non-zero anomalies)",
+            stacklevel=3,
+        )
+    said = set()
+    for c in cases:
+        for kind, g, sd in (
+            ("pv", c.pv, p.ghi_sd_pct + p.ghi_month_sd_pct),
+            ("wind", c.wind, p.wind_sd_pct + p.wind_month_sd_pct),
+        ):
+            if g.capacity_mw > 0 and g.profile_csv and sd > 0 and kind not in said:
+                said.add(kind)
+                warnings.warn(
+                    f"green.{kind}.profile_csv = {g.profile_csv!r} is a measured profile: the year-to-year "
+                    f"{'GHI' if kind == 'pv' else 'wind'} anomalies do not reach it (the same output every year)",
+                    stacklevel=3,
+                )
+    if p.wind_sd_pct == 0:
         return
     for c in cases:
         w = c.wind
         fixed = "hub_mean_speed_ms" if w.hub_mean_speed_ms is not None else None
         fixed = fixed or ("target_capacity_factor" if w.target_capacity_factor is not None else None)
-        if w.capacity_mw > 0 and fixed:
+        if w.capacity_mw > 0 and fixed and not w.profile_csv:
             warnings.warn(
                 f"green.wind.{fixed} = {getattr(w, fixed):g} scales every year's wind to one annual mean, so "
                 f"ensemble.wind_sd_pct = {p.wind_sd_pct:g} % does not reach the wind farm's annual yield "
@@ -297,7 +390,7 @@ def run_ensemble(
         raise OutputError(f"{out} exists; choose another name or pass --force to replace it")
     site_objs = tuple(load_sites(scenario))
     cases = scenario.cases()
-    _warn_fixed_wind(scenario, cases)
+    _warn_year_to_year(scenario, cases)
     m = len(cases) // len(site_objs)  # cases() runs sites × designs × sweep: one slice per site
     per_site = [(site, cases[j * m : (j + 1) * m]) for j, site in enumerate(site_objs)]
     kernel = kernel_for(len(cases) * len(seeds) * len(warming), kernel)  # one choice for the ensemble's case-years
@@ -345,7 +438,7 @@ def run_ensemble(
             seed_spread=spread_note(scenario),
         )
         if scenario.ensemble.year_to_year:
-            members = members.merge(anomalies(scenario, seeds, site_objs))
+            members = members.merge(anomalies(scenario, seeds, site_objs, warming))
         q = percentiles(members)
         if out is not None and ckpt is not None:
             both = members.merge(q.rename({n: f"{n}_quantile" for n in q.data_vars}))

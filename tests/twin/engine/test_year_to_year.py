@@ -8,7 +8,16 @@ import pytest
 import sites
 from twin.core.params import ConfigError
 from twin.engine.config import Scenario, scenario_from_text
-from twin.engine.year_to_year import DAYS, YearToYear, draw_anomalies, perturbed_normals, perturbed_site
+from twin.engine.year_to_year import (
+    DAYS,
+    YearToYear,
+    clear_sky_month_kwh_m2,
+    draw_anomalies,
+    member_normals,
+    perturbed_normals,
+    perturbed_site,
+)
+from weather import psychrometrics as psy
 
 N = 4000
 """Seeds of the statistical checks: the SD of an SD estimate is σ/√(2N) ≈ 1.1 % of σ, of a
@@ -59,7 +68,7 @@ def test_a_seed_draws_the_same_whatever_is_drawn_beside_it():
 def test_off_draws_nothing_and_leaves_the_site_as_it_is():
     site = sites.load("qingyang")
     off = YearToYear()
-    assert perturbed_site(site, off, 5) is site
+    assert perturbed_site(site, off, 5, 2021) is site
     for k, v in draw_anomalies(off, [0, 1], "qingyang").items():
         np.testing.assert_array_equal(v, 0.0 if k.startswith("t") else 1.0)
 
@@ -68,7 +77,7 @@ def test_perturbed_site_moves_the_normals_and_the_wind_resource():
     site = sites.load("qingyang")
     p = YearToYear(year_to_year=True, t_sd_k=1.0, t_dew_sd_k=1.0, t_dew_corr=0.5, wind_month_sd_pct=10.0)
     a = {k: v[0] for k, v in draw_anomalies(p, [4], site.key).items()}
-    moved = perturbed_site(site, p, 4)
+    moved = perturbed_site(site, p, 4, 2021)
     n0, n1 = site.normals, moved.normals
     for f in ("t_mean_c", "t_max_daily_mean_c", "t_min_daily_mean_c"):
         np.testing.assert_allclose(np.subtract(getattr(n1, f), getattr(n0, f)), a["t_k"], atol=1e-12)
@@ -78,9 +87,10 @@ def test_perturbed_site_moves_the_normals_and_the_wind_resource():
     year = np.sum(DAYS * v0 * a["wind_ratio"]) / np.sum(DAYS * v0)
     assert moved.wind.mean_speed_ms == pytest.approx(site.wind.mean_speed_ms * year, rel=1e-12)
     assert n1.rh_min_daily_mean_pct == n0.rh_min_daily_mean_pct and "seed 4" in n1.source
+    assert np.any(np.abs(np.subtract(n1.rh_mean_pct, n0.rh_mean_pct)) > 0.5)  # moved with T and Td
 
 
-def test_the_mean_dew_point_stays_at_or_below_the_mean_dry_bulb():
+def test_the_mean_dew_point_keeps_the_normals_smallest_depression_and_rh_moves_with_it():
     site = sites.load("guangzhou")  # humid: a small dew-point depression
     a = {
         "t_k": np.full((1, 12), -3.0),
@@ -88,9 +98,58 @@ def test_the_mean_dew_point_stays_at_or_below_the_mean_dry_bulb():
         "ghi_ratio": np.ones((1, 12)),
         "wind_ratio": np.ones((1, 12)),
     }
-    moved = perturbed_normals(site.normals, a)
+    n = site.normals
+    moved = perturbed_normals(n, a)
     assert moved["t_mean_c"].shape == (1, 12)
-    assert np.all(moved["t_dew_mean_c"] <= moved["t_mean_c"])
+    smallest = np.min(np.subtract(n.t_mean_c, n.t_dew_mean_c))
+    assert smallest > 0.5
+    np.testing.assert_allclose(moved["t_mean_c"] - moved["t_dew_mean_c"], smallest, atol=1e-12)  # every month capped
+    # the mean RH moves by the ratio of the RH of the new means to that of the old
+    p = psy.P_STANDARD
+    ratio = psy.relative_humidity_from_dew_point(moved["t_mean_c"], moved["t_dew_mean_c"], p) / (
+        psy.relative_humidity_from_dew_point(np.array(n.t_mean_c), np.array(n.t_dew_mean_c), p)
+    )
+    np.testing.assert_allclose(moved["rh_mean_pct"], np.minimum(np.array(n.rh_mean_pct) * ratio, 100.0), rtol=1e-12)
+    assert np.sum(moved["rh_mean_pct"] > np.array(n.rh_mean_pct) + 1.0) >= 6  # wetter: ΔTd > ΔT
+    zero = {k: np.zeros((1, 12)) if k.startswith("t") else np.ones((1, 12)) for k in a}
+    np.testing.assert_allclose(perturbed_normals(n, zero)["rh_mean_pct"][0], n.rh_mean_pct, rtol=1e-12)
+    np.testing.assert_allclose(perturbed_normals(n, zero)["t_dew_mean_c"][0], n.t_dew_mean_c, atol=1e-12)
+
+
+def test_the_stored_anomalies_are_those_applied_after_the_caps():
+    site = sites.load("karamay")
+    p = YearToYear(
+        year_to_year=True, t_sd_k=3.0, t_dew_sd_k=3.0, t_dew_corr=-0.5, ghi_sd_pct=20.0, ghi_month_sd_pct=20.0
+    )
+    seeds = range(40)
+    moved, applied = member_normals(site, p, seeds, 2021)
+    drawn = draw_anomalies(p, seeds, site.key)
+    assert np.any(applied["t_dew_k"] < drawn["t_dew_k"] - 0.1)  # the dew cap binds in some months
+    assert np.any(applied["ghi_ratio"] < drawn["ghi_ratio"] - 0.01)  # and the clear-sky cap
+    np.testing.assert_allclose(moved["t_dew_mean_c"], np.array(site.normals.t_dew_mean_c) + applied["t_dew_k"])
+    np.testing.assert_allclose(moved["ghi_kwh_m2"], np.array(site.normals.ghi_kwh_m2) * applied["ghi_ratio"])
+    np.testing.assert_array_equal(applied["t_k"], drawn["t_k"])
+
+
+def test_no_month_gets_more_ghi_than_its_clear_sky_at_the_largest_sds():
+    """The generator restores each month's GHI total whatever it is, so the cap must be on the
+    normals; checked on the generated year too (its monthly totals equal the moved normals)."""
+    from twin.engine.weather_source import site_weather
+
+    site = sites.load("qingyang")
+    p = YearToYear(year_to_year=True, ghi_sd_pct=20.0, ghi_month_sd_pct=20.0)
+    loc = site.location
+    clear = np.array(
+        clear_sky_month_kwh_m2(loc.latitude_deg, loc.longitude_deg, loc.elevation_m, loc.utc_offset_h, 2021)
+    )
+    assert np.all(clear > np.array(site.normals.ghi_kwh_m2))
+    moved, _ = member_normals(site, p, range(200), 2021)
+    assert np.any(np.array(site.normals.ghi_kwh_m2) * draw_anomalies(p, range(200), site.key)["ghi_ratio"] > clear)
+    assert np.all(moved["ghi_kwh_m2"] <= clear)
+    seed = int(np.argmax((moved["ghi_kwh_m2"] >= clear).sum(axis=1)))  # a year with capped months
+    ds, _ = site_weather(perturbed_site(site, p, seed, 2021), seed=seed, year=2021)
+    monthly = ds["ghi"].groupby("time.month").sum().to_numpy() / 1000.0
+    assert np.all(monthly <= clear * (1 + 1e-9))
 
 
 @pytest.mark.parametrize(
@@ -99,10 +158,6 @@ def test_the_mean_dew_point_stays_at_or_below_the_mean_dry_bulb():
         ({"year_to_year": True, "t_sd_k": -1.0}, r"^ensemble\.t_sd_k = -1 is out of range; allowed 0 … 5 K$"),
         ({"year_to_year": True, "t_dew_corr": 1.5}, r"^ensemble\.t_dew_corr = 1\.5 is out of range; allowed -1 … 1$"),
         ({"year_to_year": True, "ghi_sd_pct": 25.0}, r"^ensemble\.ghi_sd_pct = 25 is out of range; allowed 0 … 20 %$"),
-        (
-            {"t_sd_k": 1.0},
-            r"^ensemble\.t_sd_k = 1 sets a year-to-year anomaly, but ensemble\.year_to_year = false draws none",
-        ),
     ],
 )
 def test_bad_values_are_refused_naming_field_value_and_range(fields, message):
@@ -110,10 +165,28 @@ def test_bad_values_are_refused_naming_field_value_and_range(fields, message):
         YearToYear(**fields)
 
 
+def test_sds_may_be_kept_while_year_to_year_is_off_and_say_so():
+    p = YearToYear(t_sd_k=1.0, wind_sd_pct=4.0)
+    assert p.unused() == ["t_sd_k", "wind_sd_pct"]
+    assert YearToYear(year_to_year=True, t_sd_k=1.0).unused() == []
+
+
 def test_the_scenario_reads_and_writes_an_ensemble_table_only_when_given():
     assert "ensemble" not in Scenario(sites=("qingyang",)).to_dict()  # saved scenarios are unchanged
     sc = scenario_from_text('site = "qingyang"\n[ensemble]\nyear_to_year = true\nt_sd_k = 1.2\n')
     assert sc.ensemble.year_to_year and sc.ensemble.t_sd_k == 1.2
-    assert sc.to_dict()["ensemble"] == {"year_to_year": True, "t_sd_k": 1.2}
+    # on, every field is written: a saved file keeps the SDs it ran with if a default changes
+    assert sc.to_dict()["ensemble"] == {
+        "year_to_year": True,
+        "t_sd_k": 1.2,
+        "t_dew_sd_k": 0.0,
+        "t_dew_corr": 0.0,
+        "ghi_sd_pct": 2.5,
+        "ghi_month_sd_pct": 0.0,
+        "wind_sd_pct": 6.0,
+        "wind_month_sd_pct": 0.0,
+    }
+    off = scenario_from_text('site = "qingyang"\n[ensemble]\nt_sd_k = 1.2\n')
+    assert off.to_dict()["ensemble"] == {"t_sd_k": 1.2}
     with pytest.raises(ConfigError, match=r"ensemble\.t_dew_sd_k = 9 is out of range; allowed 0 … 5 K"):
         scenario_from_text('site = "qingyang"\n[ensemble]\nyear_to_year = true\nt_dew_sd_k = 9\n')
