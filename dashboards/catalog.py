@@ -140,7 +140,15 @@ TABLE_KPIS = (
     Kpi("hours_out_of_envelope", "Hours out of envelope", "超出温湿度范围小时数", 0, 1.0, "h"),
     Kpi("energy_green", "Green generation", "绿电发电量", 0, 1.0, "MWh"),
     Kpi("energy_grid_import", "Grid import", "电网购电量", 0, 1.0, "MWh"),
-    Kpi("cost_total", "Annual electricity cost", "年电费", 0, 1e-6, "M CNY", "百万元"),
+    Kpi(
+        "cost_total",
+        "Annual energy cost incl. green plant",
+        "年能源成本（含绿电设施）",
+        0,
+        1e-6,
+        "M CNY/yr",
+        "百万元/年",
+    ),
     Kpi("cost_servers", "Server capex, annualised", "服务器年化投资", 1, 1e-6, "M CNY/yr", "百万元/年"),
     Kpi("erf", "Energy reuse factor ERF", "能源再利用系数 ERF", 3, 1.0, ""),
     Kpi("energy_reused", "Heat reused", "余热利用量", 0, 1.0, "MWh"),
@@ -744,6 +752,6 @@ def with_unit(label: str, unit: str | None, lang: str = "en") -> str:
 
 def kpi_heading(kpi: Kpi, lang: str = "en") -> str:
     """A KPI as a table's column heading or a chart's title: its label and shown unit
-    (``CO2 from grid power, t``; ``电网购电 CO2 排放，t``, ``年电费，百万元``: :func:`with_unit`);
+    (``CO2 from grid power, t``; ``电网购电 CO2 排放，t``, ``年能源成本（含绿电设施），百万元/年``: :func:`with_unit`);
     the label alone for a KPI shown without one (PUE)."""
     return with_unit(kpi.label(lang), kpi.shown_unit(lang), lang)

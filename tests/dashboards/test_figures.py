@@ -356,7 +356,8 @@ def test_the_chinese_date_axes_read_month_and_day_in_chinese(green_case):
 
 
 def test_the_chinese_axis_titles_use_the_full_width_comma_and_yuan(green_case):
-    """Review 19b, finding 7: the Chinese axis titles read `年成本, M CNY/yr` and `年电费, M CNY`."""
+    """Review 19b, finding 7: the Chinese axis titles read `年成本, M CNY/yr` and `年电费, M CNY` (plan 20,
+    finding 3: the cost, per year, includes the green plant's annuity: 年能源成本（含绿电设施）)."""
     zh = figures.pareto_frontier(_frontier(), "zh").layout
     titles = [zh.xaxis.title.text, zh.yaxis.title.text, zh.yaxis2.title.text]
     assert titles == ["目标，%", "年成本，百万元/年", "边际成本（每百分点），百万元/年"], titles
@@ -365,7 +366,7 @@ def test_the_chinese_axis_titles_use_the_full_width_comma_and_yuan(green_case):
     assert [en.xaxis.title.text, en.yaxis.title.text] == ["target, %", "annual cost, M CNY/yr"]
     rows = [{"lat": 26.6, "lon": 106.7, "name": "Gui'an 贵安", "pue": 1.1, "cost_total": 3.1e7}]
     bars = [figures.site_map(rows, lang, by="cost_total").data[0].marker.colorbar.title.text for lang in ("zh", "en")]
-    assert bars == ["年电费，百万元", "Annual electricity cost, M CNY"], bars
+    assert bars == ["年能源成本（含绿电设施），百万元/年", "Annual energy cost incl. green plant, M CNY/yr"], bars
     ds, _ = green_case
     for fig in (figures.dispatch(ds, "week", 172, "zh"), figures.storage_cycles(ds, "zh")):
         said = [fig.layout.yaxis.title.text or "", *(tr.name or "" for tr in fig.data)]

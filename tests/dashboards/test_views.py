@@ -2411,3 +2411,16 @@ def test_chinese_pages_label_cases_metrics_and_dates_in_chinese(pages, example):
     zh = report.build_report(sc, 0, "zh")
     assert catalog.plotly_locale_script("zh") in zh and '"locale": "zh-CN"' in zh  # the report: its own copy
     assert "银川（闽宁） · 新风自然冷却 · energy_mwh=200" in zh and "储能功率" in zh
+
+
+def test_the_annual_cost_says_it_is_per_year_and_includes_the_green_plant(example):
+    """Newcomer 20, finding 3: the report's "Annual electricity cost (M CNY) 141 | 143" rose with
+    the 400 MWh store, which imports 35 % less grid energy: the figure includes the green plant's
+    annuity, per year. Its name says so in the report, the tables and the NetCDF file."""
+    sc, _, k = example
+    en, zh = report.build_report(sc, 0), report.build_report(sc, 0, "zh")
+    assert "Annual energy cost incl. green plant (M CNY/yr)" in en and "Annual electricity cost" not in en
+    assert "年能源成本（含绿电设施）" in zh and "年电费" not in zh
+    assert k["cost_total"].attrs["long_name"] == "annual energy cost incl. green plant in CNY"
+    assert "the green plant's annuity and O&M" in k["cost_total"].attrs["description"]
+
