@@ -108,6 +108,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                                     config=config,
                                     figure=figures.message_figure(t("not_computed", lang), t("pareto", lang)),
                                 ),
+                                html.Div(id="green-pareto-marginal", className="note small"),
                             ]
                         ),
                     ],
@@ -355,3 +356,12 @@ def pareto(n_clicks, d, case, lang, session=None, page=None):
     n = run.finished() if computed else None  # a stopped run never gets here: it is not counted
     said = t("pareto_run", lang, n=number(n), case=label) if n else t("pareto_cached", lang, case=label)
     return figures.pareto_frontier(ds, lang), "", html.Div(said, className="note")
+
+
+@callback(Output("green-pareto-marginal", "children"), Input("green-pareto", "figure"))
+def marginal(figure):
+    """Under the frontier, its marginal figures in words (:func:`dashboards.figures.marginal_said`,
+    carried in the figure's ``meta``): the last point's, the steadier average over the last points,
+    why one point's is noisy, and what the bars are; nothing under a message."""
+    lines = ((figure or {}).get("layout", {}).get("meta") or {}).get("marginal", [])
+    return [html.P(line) for line in lines]
