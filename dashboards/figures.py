@@ -575,7 +575,7 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
     per = "day" if kind == "days" else "point"
     step = t("marginal_step", lang, per=t(f"marginal_per_{per}", lang))
     kwh = t("marginal_step_kwh", lang)
-    yuan = ("百万元/年", "元/kWh") if lang == "zh" else ("M CNY/yr", "CNY/kWh")
+    yuan, sep = (("百万元/年", "元/kWh"), "：") if lang == "zh" else (("M CNY/yr", "CNY/kWh"), ": ")
     traces: list[dict] = []
     for i, d in enumerate(ds["design"].values):
         p = ds.sel(design=d)
@@ -620,7 +620,7 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
                     p["marginal_cost_per_kwh"].to_numpy() if "marginal_cost_per_kwh" in p else np.full(x.size, np.nan),
                     4,
                 ),
-                "hovertemplate": f"{step}: %{{y:.3f}} {yuan[0]}<br>{kwh}: %{{customdata:.2f}} {yuan[1]}",
+                "hovertemplate": f"{step}{sep}%{{y:.3f}} {yuan[0]}<br>{kwh}{sep}%{{customdata:.2f}} {yuan[1]}",
                 "yaxis": "y2",
                 "opacity": 0.4,
                 "marker": {"color": colour},

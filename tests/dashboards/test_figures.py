@@ -391,7 +391,8 @@ def test_the_frontiers_bars_and_words_say_what_they_show_as_the_cli_does():
     bars = en.data[1]
     assert list(bars.customdata[1:]) == [0.25, 0.5] and "CNY/kWh" in bars.hovertemplate
     assert "cost per kWh of green energy added over the step: %{customdata:.2f} CNY/kWh" in bars.hovertemplate
-    assert "元/kWh" in zh.data[1].hovertemplate and "CNY" not in zh.data[1].hovertemplate
+    assert "按步长每 kWh 新增绿电的成本：%{customdata:.2f} 元/kWh" in zh.data[1].hovertemplate
+    assert "CNY" not in zh.data[1].hovertemplate and ": " not in zh.data[1].hovertemplate
     said = en.layout.meta["marginal"]
     assert said == sizing.marginal_lines(ds)  # the CLI's words (in English a design is named by its key)
     assert said[0].endswith("(69.0 % → 70.0 %): free_air: 3.779 M CNY/yr per point, 0.87 CNY/kWh of green energy added")
