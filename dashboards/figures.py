@@ -616,11 +616,17 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
                 "x": x,
                 "y": np.round(p["marginal_cost"].to_numpy() / 1e6, 4),
                 "name": f"{name}: {t('pareto_marginal', lang)}",
-                "customdata": np.round(
-                    p["marginal_cost_per_kwh"].to_numpy() if "marginal_cost_per_kwh" in p else np.full(x.size, np.nan),
-                    4,
-                ),
-                "hovertemplate": f"{step}{sep}%{{y:.3f}} {yuan[0]}<br>{kwh}{sep}%{{customdata:.2f}} {yuan[1]}",
+                "customdata": [
+                    [_amount(a / 1e6, 3), _amount(b, 2)]
+                    for a, b in zip(
+                        p["marginal_cost"].to_numpy(),
+                        p["marginal_cost_per_kwh"].to_numpy()
+                        if "marginal_cost_per_kwh" in p
+                        else np.full(x.size, np.nan),
+                        strict=True,
+                    )
+                ],
+                "hovertemplate": f"{step}{sep}%{{customdata[0]}} {yuan[0]}<br>{kwh}{sep}%{{customdata[1]}} {yuan[1]}",
                 "yaxis": "y2",
                 "opacity": 0.4,
                 "marker": {"color": colour},
@@ -653,6 +659,11 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         margin={"l": 60, "r": 60, "t": 60, "b": 100},
         meta={"marginal": marginal_said(ds, lang)},
     )
+
+
+def _amount(v: float, places: int) -> str:
+    """A figure of the frontier's hover as its table writes it (``1.890``), ``-`` without a value."""
+    return number(v, quantity=True, places=places) if np.isfinite(v) else "-"
 
 
 def marginal_said(ds: xr.Dataset, lang: str = "en") -> list[str]:

@@ -389,9 +389,10 @@ def test_the_frontiers_bars_and_words_say_what_they_show_as_the_cli_does():
     assert en.layout.yaxis2.title.text == "average cost per point over the step, M CNY/yr"
     assert zh.layout.yaxis2.title.text == "每百分点平均成本（按步长），百万元/年"
     bars = en.data[1]
-    assert list(bars.customdata[1:]) == [0.25, 0.5] and "CNY/kWh" in bars.hovertemplate
-    assert "cost per kWh of green energy added over the step: %{customdata:.2f} CNY/kWh" in bars.hovertemplate
-    assert "按步长每 kWh 新增绿电的成本：%{customdata:.2f} 元/kWh" in zh.data[1].hovertemplate
+    shown = [f"{v / 1e6:.3f}" for v in ds["marginal_cost"].values[0]]
+    assert [list(c) for c in bars.customdata] == [[shown[0], "-"], [shown[1], "0.25"], [shown[2], "0.50"]]
+    assert "cost per kWh of green energy added over the step: %{customdata[1]} CNY/kWh" in bars.hovertemplate
+    assert "按步长每 kWh 新增绿电的成本：%{customdata[1]} 元/kWh" in zh.data[1].hovertemplate
     assert "CNY" not in zh.data[1].hovertemplate and ": " not in zh.data[1].hovertemplate
     said = en.layout.meta["marginal"]
     assert said == sizing.marginal_lines(ds)  # the CLI's words (in English a design is named by its key)

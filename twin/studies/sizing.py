@@ -2091,7 +2091,7 @@ def marginal_lines(ds: xr.Dataset, text: dict[str, str] | None = None, name: Cal
 
     def said(cost: str, kwh: str) -> str:
         def one(v: float, places: int) -> str:
-            return f"{v:,.{places}f}" if np.isfinite(v) else "-"
+            return number(v, quantity=True, places=places) if np.isfinite(v) else "-"
 
         per_kwh = ds[kwh].values if kwh in ds else np.full(ds["design"].size, np.nan)
         return "; ".join(
