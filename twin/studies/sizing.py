@@ -1920,7 +1920,9 @@ def pareto(
     base the engine confirmed for that target among all the rounds of the design's frontier, so
     the cost never falls as the target rises. The marginal cost is the cost difference to the
     previous point per percentage point (per day for a days target); the cost of the last percent
-    (day) is solved as its own point one percent (day) below the top.
+    (day) is solved as its own point one percent (day) below the top, and the steadier average
+    over the last :data:`LAST_SPAN` from the point that many below it (sized besides when it is
+    not one of ``values``). Each has its cost per kWh of green energy added (:func:`step_cost`).
 
     The marginal cost need not rise from point to point (:func:`falling_marginal` lists where it
     falls; the table's note says so). The least cost of a linear programme is convex in its
