@@ -17,6 +17,7 @@ from twin.core.fmt import number
 from twin.core.params import Params, display_units, param
 from twin.core.variables import REGISTRY
 from twin.money.economics import IDLE_STORAGE
+from twin.studies.sizing import MARGINAL_TEXT
 from weather.fmt import BEYOND_LARGEST
 
 __all__ = [
@@ -141,7 +142,7 @@ TABLE_KPIS = (
     Kpi("hours_out_of_envelope", "Hours out of envelope", "超出温湿度范围小时数", 0, 1.0, "h"),
     Kpi("energy_green", "Green generation", "绿电发电量", 0, 1.0, "MWh"),
     Kpi("energy_grid_import", "Grid import", "电网购电量", 0, 1.0, "MWh"),
-    Kpi("cost_total", "Annual electricity cost", "年电费", 0, 1e-6, "M CNY"),
+    Kpi("cost_total", "Annual energy cost incl. green plant", "年能源成本（含绿电设施）", 0, 1e-6, "M CNY/yr"),
     Kpi("cost_servers", "Server capex, annualised", "服务器年化投资", 1, 1e-6, "M CNY/yr"),
     Kpi("erf", "Energy reuse factor ERF", "能源再利用系数 ERF", 3, 1.0, ""),
     Kpi("energy_reused", "Heat reused", "余热利用量", 0, 1.0, "MWh"),
@@ -367,10 +368,27 @@ _TEXT = {
     "pareto_x": ("target, %", "目标，%"),
     "pareto_x_days": ("target, days", "目标，天"),
     "pareto_cost_axis": ("annual cost, M CNY/yr", "年成本，百万元/年"),
-    "pareto_marginal_axis_point": ("marginal cost, M CNY/yr per point", "边际成本（每百分点），百万元/年"),
-    "pareto_marginal_axis_day": ("marginal cost, M CNY/yr per day", "边际成本（每天），百万元/年"),
     "pareto_cost": ("cost", "成本"),
-    "pareto_marginal": ("marginal", "边际成本"),
+    "pareto_marginal": ("average over the step", "步长平均"),
+    "marginal_per_point": (MARGINAL_TEXT["marginal_per_point"], "百分点"),
+    "marginal_per_day": (MARGINAL_TEXT["marginal_per_day"], "天"),
+    "marginal_units_point": (MARGINAL_TEXT["marginal_units_point"], "个百分点"),
+    "marginal_units_day": (MARGINAL_TEXT["marginal_units_day"], "天"),
+    "marginal_step": (MARGINAL_TEXT["marginal_step"], "每{per}平均成本（按步长）"),
+    "marginal_step_kwh": (MARGINAL_TEXT["marginal_step_kwh"], "按步长每 kWh 新增绿电的成本"),
+    "marginal_last": (MARGINAL_TEXT["marginal_last"], "最高目标最后一个{per}的边际成本（{step}）：{figures}"),
+    "marginal_span": (MARGINAL_TEXT["marginal_span"], "其最后 {n} {units}的平均值（{step}），更稳定：{figures}"),
+    "marginal_figure": (MARGINAL_TEXT["marginal_figure"], "{design}：每{per} {cost} 百万元/年，新增绿电 {kwh} 元/kWh"),
+    "marginal_noisy": (
+        MARGINAL_TEXT["marginal_noisy"],
+        "单个{per}的成本波动较大：每个点是各自的配置，落在其目标之上一个区间内的任意位置，且按典型日的配置不是凸的",
+    ),
+    "marginal_said": (
+        MARGINAL_TEXT["marginal_said"],
+        "每{per}平均成本（按步长）= 自上一目标起这一步的年成本 ÷ 其{per}数（跨多个{per}的一步给出其平均值，而非最后一个"
+        "{per}的成本）；元/kWh = 该成本 ÷ 这一步新增的绿电用量：每新增 1 kWh 绿电比其替代的电网电量"
+        "多花的成本（年成本已扣除其节省的电网电费）",
+    ),
     "pareto_base": (
         "{pv} MW PV, {wind} MW wind, {mw} MW / {mwh} MWh",
         "光伏 {pv} MW、风电 {wind} MW、储能 {mw} MW / {mwh} MWh",
@@ -775,6 +793,6 @@ def with_unit(label: str, unit: str | None, lang: str = "en") -> str:
 
 def kpi_heading(kpi: Kpi, lang: str = "en") -> str:
     """A KPI as a table's column heading or a chart's title: its label and shown unit
-    (``CO2 from grid power, t``; ``电网购电 CO2 排放，t``, ``年电费，百万元``: :func:`with_unit`);
+    (``CO2 from grid power, t``; ``电网购电 CO2 排放，t``, ``年能源成本（含绿电设施），百万元/年``: :func:`with_unit`);
     the label alone for a KPI shown without one (PUE)."""
     return with_unit(kpi.label(lang), kpi.shown_unit(lang), lang)

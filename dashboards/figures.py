@@ -50,6 +50,7 @@ __all__ = [
     "dispatch",
     "green_share_heatmap",
     "hourly_green_share",
+    "marginal_said",
     "message_figure",
     "nice_ticks",
     "pareto_frontier",
@@ -603,10 +604,17 @@ def storage_cycles(ds: xr.Dataset, lang: str = "en") -> go.Figure:
 def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
     """The optimiser's Pareto frontier (a Dataset of :func:`twin.studies.sizing.pareto`): the annual
     cost of the cheapest green-power base against the target, one line per design (M CNY/yr, left
-    axis), and the marginal cost per percentage point (or day) as bars on the right axis; the hover
-    names the base (MW of PV and wind, storage MW / MWh)."""
+    axis), and the average cost per percentage point (or day) over the step from the previous
+    target as bars on the right axis, the bar's hover with its cost per kWh of green energy added;
+    the line's hover names the base (MW of PV and wind, storage MW / MWh). The layout's ``meta``
+    carries the frontier's marginal figures in words (:func:`marginal_said`), which the page
+    shows under the chart."""
     kind = ds.attrs.get("target_kind", "hourly")
     scale = 1.0 if kind == "days" else 100.0
+    per = "day" if kind == "days" else "point"
+    step = t("marginal_step", lang, per=t(f"marginal_per_{per}", lang))
+    kwh = t("marginal_step_kwh", lang)
+    yuan, sep = (("百万元/年", "元/kWh"), "：") if lang == "zh" else (("M CNY/yr", "CNY/kWh"), ": ")
     traces: list[dict] = []
     for i, d in enumerate(ds["design"].values):
         p = ds.sel(design=d)
@@ -647,6 +655,17 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
                 "x": x,
                 "y": np.round(p["marginal_cost"].to_numpy() / 1e6, 4),
                 "name": f"{name}{colon(lang)}{t('pareto_marginal', lang)}",
+                "customdata": [
+                    [_amount(a / 1e6, 3), _amount(b, 2)]
+                    for a, b in zip(
+                        p["marginal_cost"].to_numpy(),
+                        p["marginal_cost_per_kwh"].to_numpy()
+                        if "marginal_cost_per_kwh" in p
+                        else np.full(x.size, np.nan),
+                        strict=True,
+                    )
+                ],
+                "hovertemplate": f"{step}{sep}%{{customdata[0]}} {yuan[0]}<br>{kwh}{sep}%{{customdata[1]}} {yuan[1]}",
                 "yaxis": "y2",
                 "opacity": 0.4,
                 "marker": {"color": colour},
@@ -654,7 +673,6 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         )
     from twin.studies import sizing
 
-    per = "day" if kind == "days" else "point"
     title = t("pareto_title", lang, target=t(f"target_{kind}", lang))
     missing = "; ".join(
         f"{design_name(str(d), lang)} {sizing.fmt_measure(kind, x)} ({why})"
@@ -668,7 +686,7 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         xaxis=_axis(t("pareto_x_days" if kind == "days" else "pareto_x", lang)),
         yaxis=_axis(t("pareto_cost_axis", lang)),
         yaxis2=_axis(
-            t(f"pareto_marginal_axis_{per}", lang),
+            with_unit(step, yuan[0], lang),
             overlaying="y",
             side="right",
             rangemode="tozero",
@@ -678,7 +696,22 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         barmode="group",
         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},  # below the x axis' title
         margin={"l": 60, "r": 60, "t": 60, "b": 100},
+        meta={"marginal": marginal_said(ds, lang)},
     )
+
+
+def _amount(v: float, places: int) -> str:
+    """A figure of the frontier's hover as its table writes it (``1.890``), ``-`` without a value."""
+    return number(v, quantity=True, places=places) if np.isfinite(v) else "-"
+
+
+def marginal_said(ds: xr.Dataset, lang: str = "en") -> list[str]:
+    """A frontier's marginal figures in words, as ``twin size --pareto`` says them
+    (:func:`twin.studies.sizing.marginal_lines`, in the page's language, designs by their names)."""
+    from twin.studies import sizing
+
+    words = {k: t(k, lang) for k in sizing.MARGINAL_TEXT}
+    return sizing.marginal_lines(ds, words, lambda d: design_name(d, lang))
 
 
 def design_comparison(

@@ -930,8 +930,8 @@ GREEN_COLUMNS = (
 )
 MONEY_COLUMNS = ("cost_per_compute", "cost_per_mwh_it", "co2")
 COST_NOTE = (
-    "CNY/MWh compute = electricity cost per nominal-server MWh of work: rank designs by it; CNY/MWh IT divides by "
-    "IT energy, which counts the server fans that liquid designs remove, so it is not a ranking of designs"
+    "CNY/MWh compute = energy cost incl. green plant per nominal-server MWh of work: rank designs by it; CNY/MWh IT "
+    "divides by IT energy, which counts the server fans that liquid designs remove, so it is not a ranking of designs"
 )
 REUSE_COLUMNS = ("erf", "energy_reused")
 """Shown when a heat customer is set ([heat_reuse])."""

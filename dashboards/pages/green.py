@@ -112,6 +112,7 @@ def layout(lang: str = "en", **_kwargs) -> html.Div:
                                     config=config,
                                     figure=figures.message_figure(t("not_computed", lang), t("pareto", lang)),
                                 ),
+                                html.Div(id="green-pareto-marginal", className="note small"),
                             ]
                         ),
                     ],
@@ -390,3 +391,12 @@ def poll(n, d, case, session=None):
     except views.USER_ERRORS:
         pass
     return n, True
+
+
+@callback(Output("green-pareto-marginal", "children"), Input("green-pareto", "figure"))
+def marginal(figure):
+    """Under the frontier, its marginal figures in words (:func:`dashboards.figures.marginal_said`,
+    carried in the figure's ``meta``): the last point's, the steadier average over the last points,
+    why one point's is noisy, and what the bars are; nothing under a message."""
+    lines = ((figure or {}).get("layout", {}).get("meta") or {}).get("marginal", [])
+    return [html.P(line) for line in lines]

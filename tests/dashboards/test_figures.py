@@ -418,17 +418,56 @@ def test_the_chinese_hovers_and_titles_are_chinese(green_case):
 
 
 def test_the_chinese_axis_titles_use_the_full_width_comma_and_yuan(green_case):
-    """Review 19b, finding 7: the Chinese axis titles read `年成本, M CNY/yr` and `年电费, M CNY`."""
+    """Review 19b, finding 7: the Chinese axis titles read `年成本, M CNY/yr` and `年电费, M CNY` (plan 20,
+    finding 3: the cost, per year, includes the green plant's annuity: 年能源成本（含绿电设施）)."""
     zh = figures.pareto_frontier(_frontier(), "zh").layout
     titles = [zh.xaxis.title.text, zh.yaxis.title.text, zh.yaxis2.title.text]
-    assert titles == ["目标，%", "年成本，百万元/年", "边际成本（每百分点），百万元/年"], titles
+    assert titles == ["目标，%", "年成本，百万元/年", "每百分点平均成本（按步长），百万元/年"], titles
     assert figures.pareto_frontier(_frontier("days"), "zh").layout.xaxis.title.text == "目标，天"
     en = figures.pareto_frontier(_frontier()).layout
     assert [en.xaxis.title.text, en.yaxis.title.text] == ["target, %", "annual cost, M CNY/yr"]
     rows = [{"lat": 26.6, "lon": 106.7, "name": "Gui'an 贵安", "pue": 1.1, "cost_total": 3.1e7}]
     bars = [figures.site_map(rows, lang, by="cost_total").data[0].marker.colorbar.title.text for lang in ("zh", "en")]
-    assert bars == ["年电费，百万元", "Annual electricity cost, M CNY"], bars
+    assert bars == ["年能源成本（含绿电设施），百万元/年", "Annual energy cost incl. green plant, M CNY/yr"], bars
     ds, _ = green_case
     for fig in (figures.dispatch(ds, "week", 172, "zh"), figures.storage_cycles(ds, "zh")):
         said = [fig.layout.yaxis.title.text or "", *(tr.name or "" for tr in fig.data)]
         assert not [s for s in said if ", " in s or "CNY" in s], said
+
+
+def test_the_frontiers_bars_and_words_say_what_they_show_as_the_cli_does():
+    """Newcomer 20, finding 1: the Green page's bars (10-point steps) read 1.89 "marginal cost, M
+    CNY/yr per point" where the CLI's last point read 3.78; they are the average per point over
+    the step. The axis says so, the bar's hover gives the cost per kWh of green energy added,
+    and the words under the chart are the CLI's note (the same function), in both languages."""
+    from twin.studies import sizing
+
+    ds = _frontier()
+    ds["marginal_cost_per_kwh"] = (("design", "target"), [[np.nan, 0.25, 0.5]])
+    for name, value in (("last_unit_cost", 3.779e6), ("last_span_cost", 2.438e6)):
+        ds[name] = ("design", [value])
+        ds[f"{name}_per_kwh"] = ("design", [value / 4.35e6])
+    en, zh = figures.pareto_frontier(ds), figures.pareto_frontier(ds, "zh")
+    assert en.layout.yaxis2.title.text == "average cost per point over the step, M CNY/yr"
+    assert zh.layout.yaxis2.title.text == "每百分点平均成本（按步长），百万元/年"
+    bars = en.data[1]
+    shown = [f"{v / 1e6:.3f}" for v in ds["marginal_cost"].values[0]]
+    assert [list(c) for c in bars.customdata] == [[shown[0], "-"], [shown[1], "0.25"], [shown[2], "0.50"]]
+    assert "cost per kWh of green energy added over the step: %{customdata[1]} CNY/kWh" in bars.hovertemplate
+    assert "按步长每 kWh 新增绿电的成本：%{customdata[1]} 元/kWh" in zh.data[1].hovertemplate
+    assert "CNY" not in zh.data[1].hovertemplate and ": " not in zh.data[1].hovertemplate
+    said = en.layout.meta["marginal"]
+    assert said == sizing.marginal_lines(ds)  # the CLI's words (in English a design is named by its key)
+    assert said[0].endswith("(69.0 % → 70.0 %): free_air: 3.779 M CNY/yr per point, 0.87 CNY/kWh of green energy added")
+    assert said[1].startswith("average over its last 5 points (65.0 % → 70.0 %), steadier: free_air: 2.438")
+    zh_said = zh.layout.meta["marginal"]
+    assert (
+        zh_said[0]
+        == "最高目标最后一个百分点的边际成本（69.0 % → 70.0 %）：新风自然冷却：每百分点 3.779 百万元/年，新增绿电 0.87 元/kWh"
+    )
+    assert zh_said[1].startswith("其最后 5 个百分点的平均值（65.0 % → 70.0 %），更稳定：")
+    assert not [line for line in zh_said if "CNY" in line or "point" in line]
+    days = _frontier("days")
+    days["last_unit_cost"] = ("design", [1e6])
+    assert figures.pareto_frontier(days).layout.yaxis2.title.text == "average cost per day over the step, M CNY/yr"
+    assert figures.marginal_said(days)[0].startswith("marginal cost of the last day of the highest target (")

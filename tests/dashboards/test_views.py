@@ -16,6 +16,7 @@ from pathlib import Path
 import dash
 import numpy as np
 import pytest
+import xarray as xr
 
 import dashboards
 import sites
@@ -2549,3 +2550,32 @@ def test_chinese_pages_label_cases_metrics_and_dates_in_chinese(pages, example):
     zh = report.build_report(sc, 0, "zh")
     assert catalog.plotly_locale_script("zh") in zh and '"locale": "zh-CN"' in zh  # the report: its own copy
     assert "银川（闽宁） · 新风自然冷却 · energy_mwh=200" in zh and "储能功率" in zh
+
+
+def test_the_annual_cost_says_it_is_per_year_and_includes_the_green_plant(example):
+    """Newcomer 20, finding 3: the report's "Annual electricity cost (M CNY) 141 | 143" rose with
+    the 400 MWh store, which imports 35 % less grid energy: the figure includes the green plant's
+    annuity, per year. Its name says so in the report, the tables and the NetCDF file."""
+    sc, _, k = example
+    en, zh = report.build_report(sc, 0), report.build_report(sc, 0, "zh")
+    assert re.search(r"Annual energy cost incl\. green plant( \(|, )M CNY/yr", en) and "electricity cost" not in en
+    assert re.search("年能源成本（含绿电设施）( \\(|，)百万元/年", zh) and "年电费" not in zh
+    assert k["cost_total"].attrs["long_name"] == "annual energy cost incl. green plant in CNY"
+    assert "the green plant's annuity and O&M" in k["cost_total"].attrs["description"]
+
+
+def test_the_green_page_says_the_frontiers_marginal_figures_under_it(pages):
+    """Newcomer 20, finding 1: the page gave the bars alone; the words under the chart are the
+    figure's (:func:`dashboards.figures.marginal_said`, the CLI's note), and nothing under a message."""
+    ds = xr.Dataset(
+        {k: (("design", "target"), [[1e8, 1.1e8]]) for k in ("cost", "pv_mw", "wind_mw", "storage_mw", "storage_mwh")},
+        coords={"design": ["free_air"], "target": [0.8, 0.9]},
+        attrs={"target_kind": "hourly"},
+    )
+    ds["marginal_cost"] = (("design", "target"), [[np.nan, 1e6]])
+    ds["last_unit_cost"] = ("design", [3e6])
+    fig = figures.pareto_frontier(ds).to_dict()
+    shown = pages["green"].marginal(fig)
+    assert [p.children for p in shown] == figures.marginal_said(ds)
+    assert shown[0].children.startswith("marginal cost of the last point of the highest target (89.0 % → 90.0 %)")
+    assert pages["green"].marginal(figures.message_figure("not yet computed").to_dict()) == []

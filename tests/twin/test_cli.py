@@ -1467,7 +1467,7 @@ def test_the_run_table_ranks_designs_by_cost_per_unit_of_compute(capsys):
     assert [r[1] for r in rows[2:]] == ["free_air", "spray"]
     per_compute, per_it = ([float(r[rows[0].index(h)].replace(",", "")) for r in rows[2:]] for h in HEADS)
     assert per_compute[1] < per_compute[0] and per_it[1] > per_it[0]
-    assert "CNY/MWh compute = electricity cost per nominal-server MWh of work: rank designs by it" in out
+    assert "CNY/MWh compute = energy cost incl. green plant per nominal-server MWh of work: rank designs by it" in out
 
 
 @pytest.mark.parametrize(

@@ -335,7 +335,15 @@ _V = [
     Variable("islanded_hours", "h", "hours without grid import", kind="kpi", label="islanded h", fmt="{:,.0f}"),
     Variable("green_days_24h", "d", "days with 24-hour green supply", kind="kpi", label="24h-green d", fmt="{:.0f}"),
     Variable("storage_cycles_per_day", "1", "equivalent full storage cycles per day", kind="kpi", fmt="{:.2f}"),
-    _money("cost_total", "", "annual electricity cost incl. green capex annuity", kind="kpi", fmt="{:,.0f}"),
+    _money(
+        "cost_total",
+        "",
+        "annual energy cost incl. green plant",
+        "per year: grid energy + demand charge + PPA + the green plant's annuity and O&M (PV, wind, storage) "
+        "− export revenue − subsidy; more green plant can cost more a year while it buys less grid energy",
+        kind="kpi",
+        fmt="{:,.0f}",
+    ),
     _money(
         "cost_servers",
         "",
@@ -352,7 +360,7 @@ _V = [
     _money(
         "cost_per_compute",
         "MW-1 h-1",
-        "electricity cost per nominal-server MWh of compute delivered",
+        "energy cost incl. green plant per nominal-server MWh of compute delivered",
         "cost_total / compute_delivered: the figure to rank designs by (the same work, whatever IT energy it takes); "
         "NaN when no compute is delivered (utilisation 0)",
         kind="kpi",
@@ -362,7 +370,7 @@ _V = [
     _money(
         "cost_per_mwh_it",
         "MW-1 h-1",
-        "electricity cost per MWh of IT energy",
+        "energy cost incl. green plant per MWh of IT energy",
         "cost_total / energy_it; IT energy counts the server fans, which liquid designs remove, so the same "
         "compute takes less IT energy there: not a ranking of designs (cost_per_compute is)",
         kind="kpi",

@@ -68,6 +68,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from twin.core.fmt import number, read_typed, span
 from twin.core.params import ConfigError, Params, param
@@ -82,6 +83,8 @@ from twin.money.economics import annual_cost as economics_annual_cost
 from twin.supply.storage import StorageParams, fade_factor, years_to_end_of_life
 
 __all__ = [
+    "LAST_SPAN",
+    "MARGINAL_TEXT",
     "OUTCOMES",
     "TARGET_KINDS",
     "InfeasibleError",
@@ -97,10 +100,12 @@ __all__ = [
     "clean_credit",
     "green_shares",
     "grid_clean",
+    "marginal_lines",
     "outage_survival",
     "parse_target",
     "representative_days",
     "solve_lp",
+    "step_cost",
     "sunk_cost",
     "sunk_note",
     "unsized_points",
@@ -1802,6 +1807,7 @@ _RESULT_VARS = {
     "pue": ("1", "annual PUE of the design"),
     "energy_surplus": ("MWh", "green energy exported or curtailed, engine"),
     "energy_grid_import": ("MWh", "grid import, engine"),
+    "energy_green_used": ("MWh", "green energy used by the facility (directly or through storage), engine"),
     "seconds": ("s", "wall time of the sizing"),
 }
 
@@ -1820,6 +1826,7 @@ def _result_values(r: SizingResult) -> dict[str, float]:
         "pue": r.figures["pue"],
         "energy_surplus": r.figures["energy_surplus"],
         "energy_grid_import": r.figures["energy_grid_import"],
+        "energy_green_used": r.figures["energy_green_used"],
         "seconds": r.seconds,
     }
 
@@ -1858,6 +1865,47 @@ def results_dataset(
 # ----------------------------------------------------------------------------------------------
 # Pareto frontier
 # ----------------------------------------------------------------------------------------------
+LAST_SPAN = 5
+"""Points (days) of the frontier's steadier companion of its last point's cost: the average cost
+per point over the last five points of the highest target (:func:`pareto`)."""
+
+
+def step_cost(
+    cost_from: ArrayLike, cost_to: ArrayLike, green_from: ArrayLike, green_to: ArrayLike, units: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """The annual cost of a step of a frontier, per unit of its target and per kWh of green energy it adds.
+
+    Parameters
+    ----------
+    cost_from, cost_to : array_like
+        Annual costs of the bases at the step's two ends, CNY/yr.
+    green_from, green_to : array_like
+        Green energy the facility uses at the two ends (directly or through storage), MWh/yr.
+    units : array_like
+        Length of the step in percentage points of the target (days for a days target).
+
+    Returns
+    -------
+    per_unit, per_kwh : numpy.ndarray
+        ``(cost_to − cost_from) / units`` in CNY/yr per point (per day): over a step of several
+        points the average per point, not the last point's; and ``(cost_to − cost_from) /
+        (green_to − green_from)`` in CNY per kWh of green energy used that the step adds, NaN
+        where the step adds none: the annual cost nets the grid bill the added green energy
+        saves, so this is what an added green kWh costs above the grid energy it displaces.
+
+    Notes
+    -----
+    Every marginal figure of the frontier is this one function: the steps between its targets,
+    the last point and the last :data:`LAST_SPAN` points (:func:`pareto`), as ``twin size --pareto``
+    and the Green page show them (:func:`marginal_lines`).
+    """
+    dc = np.asarray(cost_to, dtype=float) - np.asarray(cost_from, dtype=float)
+    dg = (np.asarray(green_to, dtype=float) - np.asarray(green_from, dtype=float)) * 1000.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_kwh = np.where(dg > 0.0, dc / dg, np.nan)
+    return dc / np.asarray(units, dtype=float), per_kwh
+
+
 def pareto(
     inp: SizingInputs,
     kind: str,
@@ -1872,7 +1920,9 @@ def pareto(
     base the engine confirmed for that target among all the rounds of the design's frontier, so
     the cost never falls as the target rises. The marginal cost is the cost difference to the
     previous point per percentage point (per day for a days target); the cost of the last percent
-    (day) is solved as its own point one percent (day) below the top.
+    (day) is solved as its own point one percent (day) below the top, and the steadier average
+    over the last :data:`LAST_SPAN` from the point that many below it (sized besides when it is
+    not one of ``values``). Each has its cost per kWh of green energy added (:func:`step_cost`).
 
     The marginal cost need not rise from point to point (:func:`falling_marginal` lists where it
     falls; the table's note says so). The least cost of a linear programme is convex in its
@@ -1906,9 +1956,15 @@ def pareto(
     unit = 1.0 if kind == "days" else 0.01
     rows: list[list[dict[str, float]]] = []
     outcomes: list[list[int]] = []
-    last: list[float] = []
+    ends: list[list[tuple[float, float]]] = []
     below = float(values[-1]) - unit
+    five = float(values[-1]) - LAST_SPAN * unit
     points = [float(v) for v in values] + ([below] if below >= 0 else [])
+    known = np.flatnonzero(np.isclose(values, five, rtol=0.0, atol=1e-9 * unit))
+    at_below, at_five = (values.size if below >= 0 else -1), (int(known[0]) if known.size else -1)
+    if five >= 0 and not known.size:
+        points.append(five)
+        at_five = len(points) - 1
     total, done = len(points) * len(inp.cases), 0
     for i in range(len(inp.cases)):
         lp = build_lp(inp, i, kind, sp)
@@ -1931,27 +1987,43 @@ def pareto(
         outcomes.append(
             [OUTCOMES.index("sized" if r else why) for r, why in zip(best, failed, strict=True)][: values.size]
         )
-        cost = [r.cost if r else np.nan for r in best]
-        last.append(cost[values.size - 1] - (cost[-1] if below >= 0 else np.nan))
+        ends.append([_cost_green(best[j] if j >= 0 else None) for j in (values.size - 1, at_below, at_five)])
     ds = xr.Dataset(
         {k: (("design", "target"), np.array([[p[k] for p in row] for row in rows])) for k in _RESULT_VARS},
         coords={"design": [c.design for c in inp.cases], "target": values},
     )
-    step = np.diff(values) / unit
-    marginal = np.full(ds["cost"].shape, np.nan)
-    marginal[:, 1:] = np.diff(ds["cost"].values, axis=1) / step
-    ds["marginal_cost"] = (("design", "target"), marginal)
-    ds["last_unit_cost"] = ("design", np.asarray(last))
+    cost, green = ds["cost"].values, ds["energy_green_used"].values
+    marginal = np.full((2, *cost.shape), np.nan)
+    marginal[:, :, 1:] = step_cost(cost[:, :-1], cost[:, 1:], green[:, :-1], green[:, 1:], np.diff(values) / unit)
+    ds["marginal_cost"] = (("design", "target"), marginal[0])
+    ds["marginal_cost_per_kwh"] = (("design", "target"), marginal[1])
+    e = np.asarray(ends, dtype=float).reshape(len(inp.cases), 3, 2)
+    for name, j, n in (("last_unit_cost", 1, 1.0), ("last_span_cost", 2, float(LAST_SPAN))):
+        per_unit, per_kwh = step_cost(e[:, j, 0], e[:, 0, 0], e[:, j, 1], e[:, 0, 1], n)
+        ds[name] = ("design", per_unit)
+        ds[f"{name}_per_kwh"] = ("design", per_kwh)
     ds["outcome"] = (("design", "target"), np.asarray(outcomes, dtype=np.int8))
     per = "day" if kind == "days" else "percentage point"
+    span = f"{LAST_SPAN} {per}s"
+    added = "per kWh of green energy used that it adds"
     table = {
         **_RESULT_VARS,
         "outcome": ("1", "what the point's sizing came to: a base, none within the bounds, the solver's time limit"),
-        "marginal_cost": ("CNY yr-1", f"annual cost of the step from the previous target, per {per}"),
+        "marginal_cost": (
+            "CNY yr-1",
+            f"average annual cost per {per} over the step from the previous target (its cost / its {per}s)",
+        ),
+        "marginal_cost_per_kwh": ("CNY kWh-1", f"annual cost of the step from the previous target {added}"),
         "last_unit_cost": (
             "CNY yr-1",
             f"marginal annual cost of the last {per} of the highest target (from one {per} below it)",
         ),
+        "last_unit_cost_per_kwh": ("CNY kWh-1", f"annual cost of the last {per} of the highest target {added}"),
+        "last_span_cost": (
+            "CNY yr-1",
+            f"average annual cost per {per} over the last {span} of the highest target (from {span} below it)",
+        ),
+        "last_span_cost_per_kwh": ("CNY kWh-1", f"annual cost of the last {span} of the highest target {added}"),
     }
     ds["target"].attrs.update(
         units="d" if kind == "days" else "1",
@@ -1978,6 +2050,76 @@ def pareto(
     return ds
 
 
+MARGINAL_TEXT = {
+    "marginal_per_point": "point",
+    "marginal_per_day": "day",
+    "marginal_units_point": "points",
+    "marginal_units_day": "days",
+    "marginal_step": "average cost per {per} over the step",
+    "marginal_step_kwh": "cost per kWh of green energy added over the step",
+    "marginal_last": "marginal cost of the last {per} of the highest target ({step}): {figures}",
+    "marginal_span": "average over its last {n} {units} ({step}), steadier: {figures}",
+    "marginal_figure": "{design}: {cost} M CNY/yr per {per}, {kwh} CNY/kWh of green energy added",
+    "marginal_noisy": (
+        "one {per}'s cost is noisy: each point is a base of its own that lands anywhere in a band above its "
+        "target, and the sizing on representative days is not convex"
+    ),
+    "marginal_said": (
+        "average cost per {per} over the step = the annual cost of the step from the previous target / its {units} "
+        "(over a step of several {units} their average, not the last {per}'s); CNY/kWh = that cost / the green "
+        "energy used it adds: what an added green kWh costs above the grid energy it displaces (the annual cost "
+        "already nets the grid bill it saves)"
+    ),
+}
+"""The words of the frontier's marginal figures (:func:`marginal_lines`): ``twin size --pareto``'s
+and the Green page's in English (the page's Chinese has the same keys)."""
+
+
+def marginal_lines(ds: xr.Dataset, text: dict[str, str] | None = None, name: Callable[[str], str] = str) -> list[str]:
+    """What a frontier's (:func:`pareto`) marginal figures are, in the words of ``text``
+    (:data:`MARGINAL_TEXT`, or a page's translation of it), designs named by ``name``.
+
+    The last point's cost per point and per kWh of green energy added, then the average over
+    the last :data:`LAST_SPAN` points (steadier), why one point's is noisy, and what the
+    per-step figures (the table's columns, the page's bars) are. A figure a frontier does not
+    keep (one written before the average over the last points was kept) is left out, and a
+    figure without a value is ``-``.
+    """
+    w = MARGINAL_TEXT if text is None else text
+    kind = ds.attrs.get("target_kind", "hourly")
+    unit = 1.0 if kind == "days" else 0.01
+    per, units = (w[f"marginal_{k}_{'day' if kind == 'days' else 'point'}"] for k in ("per", "units"))
+    top = float(ds["target"].values[-1])
+
+    def said(cost: str, kwh: str) -> str:
+        def one(v: float, places: int) -> str:
+            return number(v, quantity=True, places=places) if np.isfinite(v) else "-"
+
+        per_kwh = ds[kwh].values if kwh in ds else np.full(ds["design"].size, np.nan)
+        return "; ".join(
+            w["marginal_figure"].format(design=name(str(d)), cost=one(c / 1e6, 3), per=per, kwh=one(k, 2))
+            for d, c, k in zip(ds["design"].values, ds[cost].values, per_kwh, strict=True)
+        )
+
+    def step(n: int) -> str:
+        return f"{fmt_measure(kind, top - n * unit)} → {fmt_measure(kind, top)}"
+
+    lines = []
+    if "last_unit_cost" in ds:
+        figures = said("last_unit_cost", "last_unit_cost_per_kwh")
+        lines.append(w["marginal_last"].format(per=per, step=step(1), figures=figures))
+    if "last_span_cost" in ds:
+        figures = said("last_span_cost", "last_span_cost_per_kwh")
+        lines.append(w["marginal_span"].format(n=LAST_SPAN, units=units, step=step(LAST_SPAN), figures=figures))
+    lines += [w["marginal_noisy"].format(per=per), w["marginal_said"].format(per=per, units=units)]
+    return lines
+
+
+def _cost_green(r: SizingResult | None) -> tuple[float, float]:
+    """A base's annual cost (CNY/yr) and the green energy it uses (MWh/yr); NaN for none."""
+    return (r.cost, r.figures["energy_green_used"]) if r is not None else (np.nan, np.nan)
+
+
 def frontier_rows(ds: xr.Dataset, credit: str = "") -> tuple[list[list[str]], list[str], str]:
     """(rows, header, note) of the frontier table: one row per design and target; ``credit``
     (:func:`clean_credit`) names in the engine's column how a ``cfe`` target credited the grid."""
@@ -1989,9 +2131,10 @@ def frontier_rows(ds: xr.Dataset, credit: str = "") -> tuple[list[list[str]], li
         for j, t in enumerate(p["target"].values):
             q = p.isel(target=j)
             if not np.isfinite(float(q["cost"])):
-                rows.append([str(d), fmt_measure(kind, float(t)), unsized[str(d)][float(t)], *["-"] * 7])
+                rows.append([str(d), fmt_measure(kind, float(t)), unsized[str(d)][float(t)], *["-"] * 8])
                 continue
             mc = float(q["marginal_cost"])
+            kwh = float(q["marginal_cost_per_kwh"]) if "marginal_cost_per_kwh" in q else np.nan
             engine = fmt_measure(kind, float(q["achieved"]))
             if "base_target" in q and _reused(float(t), float(q["base_target"])):
                 engine += f" (base from the {fmt_measure(kind, float(q['base_target']))} search)"
@@ -2007,20 +2150,16 @@ def frontier_rows(ds: xr.Dataset, credit: str = "") -> tuple[list[list[str]], li
                     f"{float(q['cost_per_compute']):,.0f}",
                     f"{float(q['cost_per_mwh_it']):,.0f}",
                     "-" if not np.isfinite(mc) else f"{mc / 1e6:,.3f}",
+                    "-" if not np.isfinite(kwh) else f"{kwh:,.2f}",
                 ]
             )
-    per = "day" if kind == "days" else "point"
+    per = MARGINAL_TEXT["marginal_per_day" if kind == "days" else "marginal_per_point"]
     engine_col = f"engine ({credit})" if credit else "engine"
     header = ["design", "target", "PV MW", "wind MW", "storage MW / MWh", engine_col, "M CNY/yr", "CNY/MWh compute"]
     header.append("CNY/MWh IT")
-    header.append(f"marginal M CNY/yr per {per}")
-    last = ", ".join(
-        f"{d}: {float(v) / 1e6:,.3f} M CNY/yr" if np.isfinite(v) else f"{d}: -"
-        for d, v in zip(ds["design"].values, ds["last_unit_cost"].values, strict=True)
-    )
-    top = float(ds["target"].values[-1])
-    step = f"{fmt_measure(kind, top - (1.0 if kind == 'days' else 0.01))} → {fmt_measure(kind, top)}"
-    note = f"marginal cost of the last {per} of the highest target ({step}): {last}"
+    header.append(f"{MARGINAL_TEXT['marginal_step'].format(per=per)}, M CNY/yr")
+    header.append(f"{MARGINAL_TEXT['marginal_step_kwh']}, CNY/kWh")
+    note = "\n".join(marginal_lines(ds))
     if any(why != "infeasible" for points in unsized.values() for why in points.values()):
         note += (
             "\nwhere the solver's time limit was reached it found no base in time, which says nothing of the "

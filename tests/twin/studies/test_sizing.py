@@ -477,8 +477,8 @@ def test_a_frontier_stops_between_points_when_its_caller_says_so(short_year, mon
     monkeypatch.setattr(sizing, "size_design", counted)
     with pytest.raises(sizing.Stopped) as stopped:
         pareto(inp, "hourly", np.array([0.5, 0.7]), sp, should_stop=after_one)
-    assert sized == [0.5] and asked == [0, 1]  # 0.7 and the last percent's 0.69 were never sized
-    assert (stopped.value.done, stopped.value.total) == (1, 3)
+    assert sized == [0.5] and asked == [0, 1]  # 0.7, the last percent's 0.69 and the last five's 0.65 never sized
+    assert (stopped.value.done, stopped.value.total) == (1, 4)
     assert not isinstance(stopped.value, ConfigError)  # not the user's error: nothing was wrong with the input
 
 
@@ -1240,3 +1240,70 @@ def test_the_last_points_cost_is_said_to_be_marginal():
     ds["last_unit_cost"] = ("design", [22.78e6])
     note = sizing.frontier_rows(ds)[2]
     assert note.startswith("marginal cost of the last point of the highest target (91.0 % → 92.0 %): free_air: 22.780")
+
+
+def test_a_steps_cost_is_per_point_and_per_kwh_of_green_energy_added():
+    """Plan 20, finding 1: the frontier's marginal figures are one function, per point of the
+    step and per kWh of green energy it adds (to set against the grid's price)."""
+    per_point, per_kwh = sizing.step_cost([100e6, 50e6], [110e6, 50e6], [300_000.0, 1.0], [310_000.0, 1.0], [10, 1])
+    assert per_point.tolist() == [1e6, 0.0]  # 10 M CNY/yr over 10 points: 1 M CNY/yr per point on average
+    assert per_kwh[0] == pytest.approx(1.0)  # 10 M CNY/yr for 10,000 MWh = 10 million kWh
+    assert np.isnan(per_kwh[1])  # a step that adds no green energy has no cost per kWh of it
+
+
+def test_the_frontier_keeps_the_last_five_points_and_the_cost_per_kwh_of_green_added(short_year):
+    """The newcomer's "what does the last percent cost?": the last point's cost is noisy, so the
+    frontier keeps the average over its last five points beside it, and every figure per kWh of
+    green energy used that it adds. On the full year with a flat price the engine's bases are the
+    LP's: the average is the two points' cost difference / 5, whether the 65 % point is one of the
+    frontier's targets or sized for it; the kWh added are the grid energy it no longer imports
+    (the facility's energy is the same at every point)."""
+    sc, wx = short_year
+    sc = dataclasses.replace(sc, economics=EconomicsParams(tariff="flat", demand_charge_cny_per_kw_month=0.0))
+    sp = SizingParams(representative_days=0)
+    inp = sizing_inputs(sc, sp, weather=wx)
+    ds = pareto(inp, "hourly", np.array([0.6, 0.65, 0.7]), sp)
+    p = ds.sel(design="free_air")
+    cost, imp = p["cost"].values, p["energy_grid_import"].values
+    facility = p["energy_green_used"].values + imp
+    assert np.ptp(facility) < 1e-6 * facility[0], facility  # the balance: green used + grid import = facility
+    assert float(p["last_span_cost"]) == pytest.approx((cost[2] - cost[1]) / 5, rel=1e-12)
+    assert float(p["last_span_cost_per_kwh"]) == pytest.approx((cost[2] - cost[1]) / ((imp[1] - imp[2]) * 1e3))
+    assert p["marginal_cost_per_kwh"].values[1:] == pytest.approx(np.diff(cost) / (-np.diff(imp) * 1e3))
+    assert float(p["last_unit_cost_per_kwh"]) > 0 and ds["last_span_cost"].attrs["units"] == "CNY yr-1"
+    two = pareto(inp, "hourly", np.array([0.6, 0.7]), sp).sel(design="free_air")  # 65 % sized besides
+    assert float(two["last_span_cost"]) == pytest.approx(float(p["last_span_cost"]), rel=1e-3)
+    assert float(two["cost"][-1]) == pytest.approx(cost[2], rel=1e-3)
+
+
+def test_the_frontier_table_says_what_its_marginal_figures_are():
+    """The table's last column read "marginal M CNY/yr per point": over a 10-point step it was the
+    average per point (1.89 at Minning's 90 %), the note's last point 3.78. Now the column says it
+    is the average over the step, a column gives CNY per kWh of green energy added, and the note
+    gives the steadier average over the last five points and why one point's is noisy."""
+    ds = _frontier([0.8, 0.9], [0.801, 0.902], [0.8, 0.9], [143.0, 218.0], [127.51e6, 146.42e6])
+    ds["energy_green_used"] = (("design", "target"), [[313_900.0, 353_400.0]])
+    ds["marginal_cost_per_kwh"] = (("design", "target"), [[np.nan, 18.91e6 / 39.5e6]])
+    ds["last_unit_cost"] = ("design", [3.779e6])
+    ds["last_unit_cost_per_kwh"] = ("design", [0.87])
+    ds["last_span_cost"] = ("design", [2.438e6])
+    ds["last_span_cost_per_kwh"] = ("design", [0.60])
+    rows, header, note = sizing.frontier_rows(ds)
+    assert header[-2:] == [
+        "average cost per point over the step, M CNY/yr",
+        "cost per kWh of green energy added over the step, CNY/kWh",
+    ]
+    assert rows[1][-2:] == ["1.891", "0.48"] and rows[0][-2:] == ["-", "-"]
+    lines = note.split("\n")
+    assert lines[0] == (
+        "marginal cost of the last point of the highest target (89.0 % → 90.0 %): "
+        "free_air: 3.779 M CNY/yr per point, 0.87 CNY/kWh of green energy added"
+    )
+    assert lines[1] == (
+        "average over its last 5 points (85.0 % → 90.0 %), steadier: "
+        "free_air: 2.438 M CNY/yr per point, 0.60 CNY/kWh of green energy added"
+    )
+    assert lines[2].startswith("one point's cost is noisy") and "not convex" in lines[2]
+    assert lines[3].startswith("average cost per point over the step = the annual cost of the step")
+    older = sizing.frontier_rows(ds.drop_vars(["last_span_cost", "last_span_cost_per_kwh", "last_unit_cost_per_kwh"]))
+    assert "last 5" not in older[2] and "3.779 M CNY/yr per point, - CNY/kWh" in older[2]  # a file of before
