@@ -236,7 +236,6 @@ _VARIABILITY: dict[str, tuple[type, tuple[float, float] | None, bool]] = {
     "wind_hourly_lag2": (float, VARIABILITY_RANGES["wind_hourly_lag2"], False),
     "t_dew_hourly_lag1": (float, VARIABILITY_RANGES["t_dew_hourly_lag1"], False),
     "t_dew_hot_slope": (float, VARIABILITY_RANGES["t_dew_hot_slope"], False),
-    "t_dew_daily_skew": (list, VARIABILITY_RANGES["t_dew_daily_skew"], False),
     "t_max_daily_sd_c": (list, VARIABILITY_RANGES["t_max_daily_sd_c"], False),
     "t_min_daily_sd_c": (list, VARIABILITY_RANGES["t_min_daily_sd_c"], False),
     "t_max_min_corr": (list, VARIABILITY_RANGES["t_max_min_corr"], False),

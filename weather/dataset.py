@@ -348,7 +348,6 @@ VARIABILITY_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         "wind_hourly_lag2": (-0.5, 0.95),
         "t_dew_hourly_lag1": (0.6, 0.95),
         "t_dew_hot_slope": (-2.0, 2.0),
-        "t_dew_daily_skew": (-1.5, 1.5),
         "t_max_daily_sd_c": (0.0, 20.0),
         "t_min_daily_sd_c": (0.0, 20.0),
         "t_max_min_corr": (-1.0, 1.0),

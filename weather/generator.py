@@ -172,13 +172,6 @@ class Variability:
         the records': Qingyang −0.67, Gui'an −0.44, Karamay −0.10, Dulles +0.27, Yinchuan +0.47).
         Given, the dew point of those hours is drawn to it (:func:`typical_year`, step 4); absent,
         their dew point follows κ, λ and β only.
-    t_dew_daily_skew : tuple of 12 float, optional
-        Skewness of the daily mean dew point about its month's mean, over each month and its
-        neighbours (:func:`neighbour_skew` of the daily means; the records' June–August: Karamay
-        +0.3 … +0.4, a few very humid days in a dry summer; Dulles −0.5, humid summers with dry
-        spells). Given, the day's dew-point score is mapped to it (:func:`monotone_skewed`, fitted
-        to the generated daily means before the afternoon drying); absent, the daily part is
-        Gaussian and only ``t_dew_skew`` shapes the hours.
     t_peak_hours : tuple of 12 float, optional
         Mean number of hours per day within a tenth of the day's range of its maximum dry bulb,
         per month, h (:func:`peak_hours`). Given, the diurnal cycle's sharpness is drawn to it
@@ -263,7 +256,6 @@ class Variability:
     wind_hourly_lag2: float | None = None
     t_dew_hourly_lag1: float | None = None
     t_dew_hot_slope: float | None = None
-    t_dew_daily_skew: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         problem = extremes_problem({k: getattr(self, k) for k in EXTREME_FIELDS})
@@ -743,55 +735,6 @@ def light_tails(z: np.ndarray, kurtosis: float) -> np.ndarray:
     sd, kurt = _sas_moments()
     delta = float(np.interp(kurtosis, kurt[::-1], _SAS_DELTA[::-1]))
     return np.sinh(np.arcsinh(z) / delta) / float(np.interp(delta, _SAS_DELTA, sd))
-
-
-_SAS_EPSILON = np.linspace(-3.0, 3.0, 601)
-
-
-@functools.cache
-def _sas_skew_moments() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, SD and skewness of ``sinh(asinh(Z) + ε)``, ``Z`` standard normal, on
-    :data:`_SAS_EPSILON` (Gauss–Hermite quadrature, 120 nodes); the skewness increases with ε."""
-    x, w = np.polynomial.hermite_e.hermegauss(120)
-    w = w / w.sum()
-    y = np.sinh(np.arcsinh(x)[None, :] + _SAS_EPSILON[:, None])
-    mean = (w * y).sum(axis=1)
-    d = y - mean[:, None]
-    var = (w * d**2).sum(axis=1)
-    return _frozen(mean), _frozen(np.sqrt(var)), _frozen((w * d**3).sum(axis=1) / var**1.5)
-
-
-def monotone_skewed(z: np.ndarray, skew: np.ndarray) -> np.ndarray:
-    """Standard-normal values → zero-mean, unit-variance values with skewness ``skew``, monotone.
-
-    Parameters
-    ----------
-    z : numpy.ndarray
-        Standard-normal values.
-    skew : numpy.ndarray
-        Target skewness, same shape as ``z`` or broadcastable; within about ±3.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(sinh(asinh(z) + ε) − m(ε)) / s(ε)``: the sinh-arcsinh family of Jones & Pewsey (2009,
-        Biometrika 96, 761) with δ = 1, ε the skewness parameter (ε = 0 returns ``z``), ``m`` and
-        ``s`` its mean and SD. Unlike the Cornish–Fisher map of :func:`_skewed` it never turns
-        back, so ranks and persistence are kept at any skewness.
-    """
-    mean, sd, sk = _sas_skew_moments()
-    eps = np.interp(skew, sk, _SAS_EPSILON)
-    return (np.sinh(np.arcsinh(z) + eps) - np.interp(eps, _SAS_EPSILON, mean)) / np.interp(eps, _SAS_EPSILON, sd)
-
-
-DEW_DAILY_SKEW_ITERATIONS = 6
-"""Corrections of the daily dew-point score's skewness parameter (``t_dew_daily_skew``): each
-month's step its gap averaged over the month and its neighbours, like the statistic. The final
-daily means, after the afternoon drying and the depression, are within 0.2 of the table in every
-month (mean of seeds 0–2; Karamay, Dulles, Qingyang; one year's value scatters by about 0.3)."""
-
-DEW_DAILY_SKEW_MAX = 3.0
-"""Bound of that parameter each way (assumption: the records' statistic is within ±1.5)."""
 
 
 def _skew_step(parameter: np.ndarray, target: np.ndarray, daily: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -1818,22 +1761,10 @@ def typical_year(
         sd_td, daily_h = daily_part(phi_dew)
     # Hourly anomaly = interpolated daily anomaly + within-day AR(1); standardised, skewed by
     # the month's skewness (Cornish–Fisher), scaled back.
-    within = var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
+    anom = daily_h + var.t_dew_hourly_sd_c * _ar1_of(draws, phi_dew)
     sd_h = np.sqrt(np.interp(hours_axis, noons, sd_td**2) + var.t_dew_hourly_sd_c**2)
     skew_h = np.interp(hours_axis, noons, mean_preserving_daily(var.t_dew_skew, year))
-    clim_h = np.interp(hours_axis, noons, td_clim)
-    td_base = clim_h + sd_h * _skewed((daily_h + within) / sd_h, skew_h)
-    if var.t_dew_daily_skew is not None:
-        # The day's score mapped to the record's skewness of the daily means, the map's parameter
-        # drawn until the generated daily means (before the afternoon drying) have it.
-        target_skew = np.asarray(var.t_dew_daily_skew, dtype=float)
-        day_skew = target_skew.copy()
-        for _ in range(DEW_DAILY_SKEW_ITERATIONS):
-            shaped = monotone_skewed(z_td, mean_preserving_daily(day_skew, year))
-            daily_h = np.interp(hours_axis, noons, sd_td * shaped)
-            td_base = clim_h + sd_h * _skewed((daily_h + within) / sd_h, skew_h)
-            gap = target_skew - neighbour_skew(td_base.reshape(n_days, 24).mean(axis=1), mon_d)
-            day_skew = np.clip(day_skew + _with_neighbours(gap) / 3.0, -DEW_DAILY_SKEW_MAX, DEW_DAILY_SKEW_MAX)
+    td_base = np.interp(hours_axis, noons, td_clim) + sd_h * _skewed(anom / sd_h, skew_h)
     td_base = np.minimum(td_base, DEW_POINT_MAX_C)
     # Air cooled to its dew point condenses (dew, fog, low cloud): the latent heat released holds
     # the temperature at the air's dew point, so the night cannot cool below it.
@@ -2124,9 +2055,6 @@ def variability_from_record(ds: xr.Dataset, source: str) -> Variability:
         wind_hourly_lag1=None if wind_lags is None else round(wind_lags[0], 3),
         wind_hourly_lag2=None if wind_lags is None else round(wind_lags[1], 3),
         t_dew_hot_slope=round(hot_dew_slope(ds["t_db"].to_numpy(), ds["t_dp"].to_numpy()), 2),
-        t_dew_daily_skew=tuple(
-            round(float(np.clip(x, -1.5, 1.5)), 2) for x in neighbour_skew(d.to_numpy(), d.index.month.to_numpy() - 1)
-        ),
         t_dew_hourly_lag1=_in_range_or_none(
             "t_dew_hourly_lag1", round(residual_lags(day_residual(ds["t_dp"].to_numpy(), day_month), (1,))[0], 3)
         ),
