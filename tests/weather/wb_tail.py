@@ -13,7 +13,8 @@ Qingyang). Per site, record / mean over the generated years:
 - June–August: the daily mean dew point's anomaly about its month's mean, its SD, skewness, 95th
   and 99th percentiles, and the mean dry bulb anomaly of the most humid twentieth of days;
 - ``t_dew_skew`` June–August, the table's and the generated years'
-  (:func:`weather.generator.hourly_anomaly_skew`, the definition ``--derive`` uses).
+  (:func:`weather.generator.hourly_anomaly_skew`, the definition ``--derive`` uses), and the daily
+  mean dew point's skewness over each month and its neighbours (:func:`daily_skew`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ def tail_hours(ds: xr.Dataset) -> dict[str, np.ndarray]:
     hour = np.arange(td.size) % 24
     days = np.bincount(day_index[top], minlength=day_td.size)
     two = np.sort(days)[-2:].sum() / top.sum()
-    rep = {k: np.repeat(v, 24)[top] for k, v in (("t", about_month(day_t, md)), ("r", about_month(rng, md)), ("g", about_month(day_ghi, md)))}
+    rep = {
+        k: np.repeat(v, 24)[top]
+        for k, v in (("t", about_month(day_t, md)), ("r", about_month(rng, md)), ("g", about_month(day_ghi, md)))
+    }
     split = [
         top.sum(),
         wb[top].mean(),
@@ -89,9 +93,13 @@ def summer_days(ds: xr.Dataset) -> np.ndarray:
     keep = np.isin(md, SUMMER)
     a, at = about_month(td, md)[keep], about_month(t, md)[keep]
     humid = a >= np.percentile(a, 95)
-    return np.array(
-        [np.std(a, ddof=1), stats.skew(a), np.percentile(a, 95), np.percentile(a, 99), at[humid].mean()]
-    )
+    return np.array([np.std(a, ddof=1), stats.skew(a), np.percentile(a, 95), np.percentile(a, 99), at[humid].mean()])
+
+
+def daily_skew(ds: xr.Dataset) -> np.ndarray:
+    """:func:`weather.generator.neighbour_skew` of the daily mean dew point, shape (12,)."""
+    td = ds["t_dp"].to_numpy().reshape(-1, 24).mean(axis=1)
+    return gen.neighbour_skew(td, ds["time"].dt.month.to_numpy()[::24] - 1)
 
 
 def main(argv: list[str]) -> int:
@@ -126,12 +134,22 @@ def main(argv: list[str]) -> int:
         print("    record    " + " ".join(f"{x:+8.2f}" for x in rd))
         print("    generated " + " ".join(f"{x:+8.2f}" for x in gd.mean(axis=0)))
         print("    (gen. SD) " + " ".join(f"{x:8.2f}" for x in gd.std(axis=0, ddof=1)))
-        month_h = [y["time"].dt.month.to_numpy() - 1 for y in years[:20]]
-        skew = np.mean([gen.hourly_anomaly_skew(y["t_dp"].to_numpy(), m) for y, m in zip(years[:20], month_h)], axis=0)
+        skew = np.mean(
+            [gen.hourly_anomaly_skew(y["t_dp"].to_numpy(), y["time"].dt.month.to_numpy() - 1) for y in years[:20]],
+            axis=0,
+        )
         table = np.asarray(var.t_dew_skew)
         print(
             "  t_dew_skew June–August, table / generated (first 20 seeds): "
             + ", ".join(f"{table[m - 1]:+.2f} / {skew[m - 1]:+.2f}" for m in SUMMER)
+        )
+        daily = [daily_skew(y) for y in years]
+        print(
+            "  daily mean dew point's skewness (month and neighbours) June–August, record / generated (SD): "
+            + ", ".join(
+                f"{daily_skew(real)[m - 1]:+.2f} / {np.mean(daily, axis=0)[m - 1]:+.2f} ({np.std(daily, axis=0, ddof=1)[m - 1]:.2f})"
+                for m in SUMMER
+            )
         )
     return 0
 
