@@ -20,16 +20,13 @@ Qingyang). Per site, record / mean over the generated years:
 from __future__ import annotations
 
 import sys
-import warnings
 
 import numpy as np
 import xarray as xr
 from scipy import stats
 
-import sites
-import weather
-from tests.conftest import EPW_FILES, SHARED_WEATHER
 from tests.weather.design_report import about_month
+from tests.weather.dew_tail import record_and_site
 from twin.engine.weather_source import site_weather
 from weather import generator as gen
 from weather.validation import design_conditions, wet_bulb_of
@@ -108,15 +105,10 @@ def main(argv: list[str]) -> int:
     keys = argv[2:] or ["karamay", "us_dulles", "qingyang"]
     print(f"record / mean of seeds {first}…{first + n - 1}")
     for key in keys:
-        path = SHARED_WEATHER / EPW_FILES[key]
-        if not path.is_file():
-            print(f"{key}: no record at {path}")
+        found = record_and_site(key)
+        if found is None:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            real, _ = weather.read_epw(path)
-        site = sites.load(key)
-        var = gen.as_variability(site.variability)
+        real, site, var = found
         years = [site_weather(site, seed=s)[0] for s in range(first, first + n)]
         r, g = tail_hours(real), [tail_hours(y) for y in years]
         print(key)
