@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy import stats
 
 import sites
@@ -85,6 +86,20 @@ def tail_statistics(ds) -> dict[str, np.ndarray]:
     return out
 
 
+def record_and_site(key: str) -> tuple[xr.Dataset, sites.Site, gen.Variability] | None:
+    """The site's record in ``../shared/weather``, its site file and its variability table; ``None``
+    (and a line saying so) where the record is not there."""
+    path = SHARED_WEATHER / EPW_FILES[key]
+    if not path.is_file():
+        print(f"{key}: no record at {path}")
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        real, _ = weather.read_epw(path)
+    site = sites.load(key)
+    return real, site, gen.as_variability(site.variability)
+
+
 def main(argv: list[str]) -> int:
     seeds = int(argv[0]) if argv else 10
     keys = argv[1:] or ["us_dulles", "qingyang", "guian"]
@@ -93,15 +108,10 @@ def main(argv: list[str]) -> int:
         "day's mean SD, p1, p99, p99.9 | hourly about its running mean SD, skew, p99 | wet bulb 0.4 %, 1 % (K, °C)"
     )
     for key in keys:
-        path = SHARED_WEATHER / EPW_FILES[key]
-        if not path.is_file():
-            print(f"{key}: no record at {path}")
+        found = record_and_site(key)
+        if found is None:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            real, _ = weather.read_epw(path)
-        site = sites.load(key)
-        var = gen.as_variability(site.variability)
+        real, site, var = found
         r = tail_statistics(real)
         years = [tail_statistics(site_weather(site, seed=s)[0]) for s in range(seeds)]
         g = {k: np.median([y[k] for y in years], axis=0) for k in r}
