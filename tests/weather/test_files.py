@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import weather
 from tests.conftest import epw_path
-from weather.files import input_dir, input_dirs, input_file, station_lines, station_text
+from weather.files import GLUED_HAN, input_dir, input_dirs, input_file, station_lines, station_text
 
 
 class OwnError(ValueError):
@@ -195,3 +195,51 @@ _WORD = st.tuples(
 def test_latin1_letters_inside_ascii_words_stay_latin1(words, sep):
     text = "LOCATION," + sep.join(words)
     assert station_text(text.encode("latin-1")) == text
+
+
+_GB2312_HAN = st.sampled_from(
+    [bytes([a, b]).decode("gb2312") for a in range(0xB0, 0xF8) for b in range(0xA1, 0xFF) if (a, b) < (0xD7, 0xFA)]
+)
+"""The 6,763 Chinese characters of GB2312 (levels 1 and 2; D7FA-D7FE are unassigned)."""
+
+
+@given(st.text(_GB2312_HAN, min_size=1, max_size=6), st.sampled_from([",", " ", "-", "("]))
+def test_a_gbk_name_standing_alone_is_read_as_chinese_even_of_one_character(name, sep):
+    """A one-character name (``京``) read as Latin-1 (``¾©``): a run of Chinese characters with
+    no ASCII letter beside it is read whatever its length, unless its bytes are UTF-8 too."""
+    text = f"LOCATION{sep}{name}{sep}BJ,CHN"
+    assume(not _utf8(text.encode("gbk")))
+    assert station_text(text.encode("gbk")) == text
+
+
+@given(
+    st.text(_ASCII_LETTERS, min_size=1, max_size=6),
+    st.text(_GB2312_HAN, min_size=GLUED_HAN, max_size=8),
+    st.text(_ASCII_LETTERS, min_size=1, max_size=6),
+)
+def test_a_gbk_name_glued_to_ascii_letters_is_read_as_chinese(left, name, right):
+    """``Xifeng西峰镇Station`` read as Latin-1 (``XifengÎ÷·åÕòStation``)."""
+    text = f"LOCATION,{left}{name}{right},GS,CHN"
+    assume(not _utf8(text.encode("gbk")))
+    assert station_text(text.encode("gbk")) == text
+
+
+def _utf8(raw: bytes) -> bool:
+    """Whether ``raw`` is UTF-8 too (``一`` in GBK, D2 BB, is UTF-8's ``һ``): read as UTF-8 first."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_a_one_character_gbk_name_that_is_utf8_too_reads_as_utf8():
+    """The limit of :func:`station_text`'s order: UTF-8 first, so of the one-character names
+    about one in seven (lead byte C2-DF, second A1-BF) reads as a UTF-8 letter."""
+    assert station_text("LOCATION,一,BJ".encode("gbk")) == "LOCATION,һ,BJ"
+
+
+@pytest.mark.parametrize("name", ["京", "Xifeng西峰镇Station", "Station 京"])
+def test_an_epw_named_so_is_read_with_its_chinese_name(tmp_path, name):
+    ds, meta = weather.read(_renamed_station(tmp_path, name.encode("gbk"), "Tdb 30°C".encode("latin-1")))
+    assert ds.attrs["name"] == meta["name"] == name
