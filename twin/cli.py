@@ -999,28 +999,22 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
             )
     if "cost_per_compute" in k:
         print(COST_NOTE)
-    _warn_idle_storage(run)
+    flows = [run.results[k] for k in ("p_green", "p_discharge") if k in run.results]
+    _warn_idle_storage(
+        run.plan.table, [any(float(np.max(f[i], initial=0.0)) > 0 for f in flows) for i in range(len(run.plan.table))]
+    )
     if outputs:
         _write_outputs(run_content(run), outputs, args.force, dataset=lambda: run_dataset(run), scenario=scenario)
     return 0
 
 
-def _warn_idle_storage(run: Any) -> None:
-    """One ``twin: warning:`` line on stderr for each distinct idle store of a run's cases: energy
-    without power (or power without energy), or no green power to take, and what it costs
-    (:func:`twin.money.economics.idle_storage`, the Green page's note)."""
-    import numpy as np
+def _warn_idle_storage(table: Any, green: Any) -> None:
+    """One ``twin: warning:`` line on stderr for each distinct idle store of a run's cases
+    (:func:`twin.engine.simulate.idle_storage_warnings`, the Green page's note; ``twin sweep``
+    and ``twin ensemble`` warn of them through :mod:`warnings`, from their study)."""
+    from twin.engine.simulate import idle_storage_warnings
 
-    from twin.money.economics import idle_storage_text
-
-    flows = [run.results[k] for k in ("p_green", "p_discharge") if k in run.results]
-    said: dict[str, None] = {}
-    for i, c in enumerate(run.plan.cases):
-        green = any(float(np.max(f[i], initial=0.0)) > 0 for f in flows)
-        text = idle_storage_text(c.storage.power_mw, c.storage.energy_mwh, c.economics, green=green)
-        if text:
-            said[text] = None
-    for text in said:
+    for text in idle_storage_warnings(table, green):
         print(f"twin: warning: {text}", file=sys.stderr)
 
 

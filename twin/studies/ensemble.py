@@ -33,7 +33,7 @@ from twin.core.params import ConfigError
 from twin.core.runtime import MAX_SEEDS
 from twin.engine.config import Scenario
 from twin.engine.kernels import kernel_for, kernel_mark
-from twin.engine.simulate import load_sites, with_psychrometrics
+from twin.engine.simulate import green_flows, idle_storage_warnings, load_sites, with_psychrometrics
 from twin.engine.weather_source import site_weather
 from twin.studies.study import Checkpoint, Progress, run_blocks
 from twin.studies.sweep import assemble, kernel_summary, kpi_block, layout
@@ -264,6 +264,8 @@ def run_ensemble(
             kernel=kernel_summary(kernel, scenario.designs),
             seed_spread=SEED_SPREAD,
         )
+        for text in idle_storage_warnings(scenario.case_columns(), green_flows(members)):
+            warnings.warn(text, stacklevel=2)
         q = percentiles(members)
         if out is not None and ckpt is not None:
             both = members.merge(q.rename({n: f"{n}_quantile" for n in q.data_vars}))
