@@ -1440,6 +1440,22 @@ def test_an_empty_site_is_named(args):
 
 
 @pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ('site = ""', "site = '': '' is an empty site name; give a site key or name (twin sites lists them)"),
+        ('sites = ["karamay", " "]', "sites = ['karamay', ' ']: ' ' is an empty site name; give a site key"),
+        ('design = ""', "design = '': '' is an empty design name; give one of free_air, chilled_water"),
+    ],
+)
+def test_an_empty_site_or_design_in_a_scenario_file_is_named_with_the_file(tmp_path, line, said):
+    """``site = ""`` said ``unknown site ''; known sites: …``, naming neither the file nor the field."""
+    (tmp_path / "s.toml").write_text(line + "\n")
+    r = run("run", str(tmp_path / "s.toml"), "--no-output")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr == f"twin: error: {tmp_path / 's.toml'}: {said}" + r.stderr.partition(said)[2]
+
+
+@pytest.mark.parametrize(
     ("target", "said"),
     [
         ("hourly:nan", "target hourly:nan: nan is not a finite number; give a share 0 … 1"),

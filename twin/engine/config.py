@@ -345,9 +345,13 @@ def _names(data: Mapping[str, Any], key: str, default: str, where: str) -> Any:
     if not keys:
         return default
     value = data[keys[0]]
-    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        return value
-    raise ConfigError(f"{where}: {keys[0]} must be a {key} name or a list of names, got {given(value)}")
+    if not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
+        raise ConfigError(f"{where}: {keys[0]} must be a {key} name or a list of names, got {given(value)}")
+    blank = next((v for v in ([value] if isinstance(value, str) else value) if not v.strip()), None)
+    if blank is not None:
+        allowed = "a site key or name (twin sites lists them)" if key == "site" else f"one of {', '.join(DESIGNS)}"
+        raise ConfigError(f"{where}: {keys[0]} = {given(value)}: {blank!r} is an empty {key} name; give {allowed}")
+    return value
 
 
 Column = tuple[list[Any], "np.ndarray"]
