@@ -585,7 +585,19 @@ def csv_frame(path: PathLike, error: Callable[[str], Exception], **options: Any)
     if not isinstance(df.index, pd.RangeIndex):
         n = df.shape[1]
         raise error(f"line 2 has {n + df.index.nlevels} fields, the header {n}; every row has the header's columns")
+    twice = _repeated_column(path)
+    if twice is not None:
+        raise error(f"the header names the column {twice!r} twice; give each column once")
     return df
+
+
+def _repeated_column(path: PathLike) -> str | None:
+    """The first column name a CSV file's header gives twice, or None. pandas renames the second
+    ``t_db`` to ``t_db.1``, and a reader that looks up ``t_db`` then took the first of the two
+    without a word."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        names = [name.strip() for name in next(csv.reader(fh), [])]
+    return next((name for i, name in enumerate(names) if name and name in names[:i]), None)
 
 
 def _first_line(exc: BaseException) -> str:

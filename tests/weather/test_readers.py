@@ -459,6 +459,17 @@ def test_a_semicolon_separated_csv_is_refused_saying_so(tmp_path, year, decimal)
         weather.read_csv(p)  # before the location is asked for
 
 
+def test_a_csv_weather_file_naming_a_column_twice_is_refused(tmp_path, year):
+    """Refused before too, naming a column the file does not have (``'t_db' and 't_db.1' are
+    both t_db``, pandas' renaming); now in the header's own words, as every CSV reader says it."""
+    ds, _ = year
+    p = _csv_of(ds, tmp_path / "w.csv")
+    lines = p.read_text().splitlines()
+    p.write_text("\n".join(["time,t_db,t_db", *lines[1:]]) + "\n")
+    with pytest.raises(weather.WeatherError, match=r"w\.csv: the header names the column 't_db' twice; give each"):
+        weather.read_csv(p, latitude=36.0, longitude=107.0, elevation=1000.0, utc_offset_h=8.0)
+
+
 def test_a_csv_that_is_not_utf8_or_has_rows_longer_than_its_header_says_so(tmp_path):
     loc = {"latitude": 36.0, "longitude": 107.0, "elevation": 1000.0, "utc_offset_h": 8.0}
     p = tmp_path / "w.csv"

@@ -400,6 +400,16 @@ def test_an_hourly_csv_with_decimal_commas_or_semicolons_or_not_utf8_is_refused(
         simulate(series)
 
 
+def test_an_hourly_csv_naming_its_column_twice_is_refused(tmp_path):
+    """``utilisation,utilisation`` ran on the first of the two without a word (pandas renamed the
+    second ``utilisation.1``)."""
+    f = tmp_path / "u.csv"
+    series = Scenario(sites=("karamay",), designs=("free_air",), facility=ITParams(profile="csv", profile_csv=str(f)))
+    f.write_text("utilisation,utilisation\n" + "0.5,0.9\n" * 8760)
+    with pytest.raises(ConfigError, match=r"u\.csv': the header names the column 'utilisation' twice; give each"):
+        simulate(series)
+
+
 def test_relative_csv_paths_are_relative_to_the_scenario_file(tmp_path, monkeypatch):
     d = tmp_path / "study"
     d.mkdir()
