@@ -7,6 +7,7 @@ naming the path and what it should have been, e.g. ``adir: is a directory, not a
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import unicodedata
@@ -98,9 +99,15 @@ def input_dirs(text: str, what: str, error: type[Exception] | None = None) -> li
     return [input_dir(d, what, error) for d in text.split(os.pathsep) if d.strip()]
 
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+"""The byte-order marks of UTF-16 text (Windows Notepad's "Unicode"): such a file is read as
+UTF-16 (it was refused as "not an EPW file")."""
+
+
 def station_text(raw: bytes) -> str:
     """The text of a station's weather file (EPW, TMY3, a PVGIS CSV), decoded by the first of:
 
+    0. UTF-16, when it starts with its byte-order mark (:data:`UTF16_BOMS`).
     1. UTF-8, a byte-order mark dropped (a Windows editor's ``\\ufeffLOCATION,…`` was refused as
        not an EPW file). UTF-8's multi-byte sequences are strict, so text of another encoding
        is hardly ever valid UTF-8: it goes first.
@@ -128,6 +135,8 @@ def station_text(raw: bytes) -> str:
     >>> station_text("LOCATION,Þórisvatn".encode("latin-1")), station_text("LOCATION,京,BJ".encode("gbk"))
     ('LOCATION,Þórisvatn', 'LOCATION,京,BJ')
     """
+    if raw.startswith(UTF16_BOMS):
+        return raw.decode("utf-16", errors="replace")  # a cut last character as U+FFFD: never raises
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
         return raw.decode("utf-8")
@@ -152,6 +161,8 @@ def station_lines(raw: bytes) -> list[str]:
     >>> station_lines("LOCATION,西峰镇\\n".encode("gbk") + "COMMENTS 1,30°C".encode("latin-1"))
     ['LOCATION,西峰镇', 'COMMENTS 1,30°C']
     """
+    if raw.startswith(UTF16_BOMS):  # b"\n" is half of a character: decoded whole
+        return station_text(raw).splitlines()
     first, _, rest = raw.partition(b"\n")
     return station_text(first).splitlines() + station_text(rest).splitlines()
 

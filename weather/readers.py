@@ -33,7 +33,7 @@ from weather.dataset import (
     build_dataset,
     check_file_location,
 )
-from weather.files import input_file, station_lines
+from weather.files import UTF16_BOMS, input_file, station_lines, station_text
 from weather.fmt import number, span
 
 if TYPE_CHECKING:
@@ -290,6 +290,12 @@ def read_epw(
         for i, name in ((0, "year"), (1, "month"), (2, "day"), (3, "hour"), *_EPW_FIELDS)
     }
     loc = lines[0].split(",")
+    if len(loc) < 10:  # said as "latitude = None is not a number"
+        raise WeatherError(
+            f"{source}: line 1 has {len(loc)} fields, an EPW's LOCATION line 10 (LOCATION, city, state, country, "
+            "source, WMO number, latitude, longitude, time zone, elevation): the line is cut short or its "
+            "fields are not separated by commas"
+        )
     if any(f.strip() for f in loc[10:]):  # said as "latitude = 539230 is outside -90 … 90", the WMO number
         raise WeatherError(
             f"{source}: line 1 has {len(loc)} fields, an EPW's LOCATION line 10: a comma inside a field "
@@ -1130,6 +1136,9 @@ def _head(path: Path) -> list[str]:
     try:
         with path.open("rb") as fh:
             raw = fh.readline(_HEAD_LINE_BYTES) + fh.readline(_HEAD_LINE_BYTES)
+            if raw.startswith(UTF16_BOMS):  # its b"\n" is half of a character: read as characters
+                fh.seek(0)
+                return (station_text(fh.read(4 * _HEAD_LINE_BYTES)).splitlines() or [""])[:2]
     except OSError as exc:
         raise WeatherError(f"{path}: cannot read ({exc.strerror})") from None
     return (station_lines(raw) or [""])[:2]

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -163,6 +164,32 @@ def test_an_epw_station_name_is_read_whatever_its_comments(tmp_path, name, encod
     p = _renamed_station(tmp_path, name.encode(encoding), "Tdb 30°C".encode("latin-1"))
     ds, meta = weather.read(p)
     assert ds.attrs["name"] == meta["name"] == name
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_an_epw_saved_as_utf16_is_read_as_its_utf8_self(tmp_path, encoding):
+    """Notepad's "Unicode" (UTF-16 with a byte-order mark) was refused as "line 1 must start with
+    LOCATION; this is not an EPW file"; the format sniffer reads it too (a name without .epw)."""
+    from weather.readers import _head
+
+    text = _renamed_station(tmp_path, "西峰镇".encode()).read_text(encoding="utf-8")
+    p = tmp_path / "w16.wx"
+    p.write_bytes(("\ufeff" + text).encode(encoding))
+    ds, meta = weather.read(p, format="epw")
+    ref, ref_meta = weather.read(_renamed_station(tmp_path, "西峰镇".encode()))
+    assert meta["name"] == ref_meta["name"] == "西峰镇"
+    assert all(np.array_equal(ds[v].values, ref[v].values, equal_nan=True) for v in ref.data_vars)
+    assert _head(p)[0].startswith("LOCATION,西峰镇,")
+
+
+def test_an_epw_location_line_cut_short_says_so(tmp_path):
+    """``LOCATION,Xifengzhen,Gansu`` said ``latitude = None is not a number``."""
+    p = _renamed_station(tmp_path, b"Xifengzhen")
+    lines = p.read_bytes().split(b"\n")
+    lines[0] = b"LOCATION,Xifengzhen,Gansu"
+    p.write_bytes(b"\n".join(lines))
+    with pytest.raises(weather.WeatherError, match=r"w\.epw: line 1 has 3 fields, an EPW's LOCATION line 10 \(LOC"):
+        weather.read(p)
 
 
 def test_the_format_sniffer_reads_the_name_as_the_reader_does(tmp_path):
