@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from twin import ConfigError, Scenario, load_scenario, save_scenario
 from twin.building.cooling.chilled_water import ChilledWaterParams
@@ -359,3 +361,45 @@ def test_a_sweep_key_given_both_ways_or_an_empty_sweep_table_is_refused(text, me
     with pytest.raises(ConfigError) as err:
         Scenario.from_dict(tomllib.loads(text))
     assert str(err.value) == message
+
+
+def _number_fields() -> list[tuple[str, str]]:
+    """``(section path, field)`` of every number parameter (one with a range) of every scenario
+    section and cooling design."""
+    from twin.building.cooling import DESIGNS
+
+    tables = [(s.path, s.cls) for s in SECTIONS] + [(f"cooling.{n}", d.params) for n, d in DESIGNS.items()]
+    return [
+        (path, f.name)
+        for path, cls in tables
+        for f in dataclasses.fields(cls)
+        if f.metadata.get("lo") is not None or f.metadata.get("hi") is not None
+    ]
+
+
+_TOML_VALUES = st.one_of(
+    st.floats(),  # nan and ±inf too
+    st.integers(-(2**70), 2**70),
+    st.text(max_size=4),
+    st.booleans(),
+    st.dates(),
+    st.lists(st.integers(-5, 5), max_size=2),
+    st.dictionaries(st.sampled_from(["a", "b"]), st.integers(-5, 5), max_size=1),
+)
+"""Values of each TOML type a scenario file can hold."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_number_fields()), _TOML_VALUES)
+def test_any_toml_value_of_a_number_field_is_a_scenario_or_one_error_naming_the_field(field, value):
+    """The project's rule for bad input, over every number field: a value of any TOML type is
+    either a scenario or one ConfigError (a ValueError) of one line naming the field."""
+    path, name = field
+    table: dict = {name: value}
+    for part in reversed(path.split(".")):
+        table = {part: table}
+    try:
+        Scenario.from_dict({"sites": ["karamay"], "designs": ["free_air"], **table}, "s.toml")
+    except ConfigError as exc:
+        text = str(exc)
+        assert f"{path}.{name}" in text and "\n" not in text, text
