@@ -392,6 +392,8 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
         raise SiteError(
             f"{path}: unknown field {unknown[0]}; allowed top-level fields are {', '.join(sorted(allowed))}"
         )
+    if "schema" not in data:
+        raise SiteError(f"{path}: no schema field; this version reads schema = 1")
     if data.get("schema") != 1:
         raise SiteError(f"{path}: schema = {data.get('schema')!r}; this version reads schema = 1")
     for key in ("key", "name", "name_zh", "region", "country"):
@@ -600,14 +602,15 @@ def read_site_file(path: str | os.PathLike[str]) -> Site:
 def _read_site_file_cached(path: str, mtime_ns: int) -> Site:
     p = Path(path)
     try:
-        with p.open("rb") as fh:
-            data = tomllib.load(fh, parse_float=read_float)
+        data = tomllib.loads(p.read_bytes().decode("utf-8-sig"), parse_float=read_float)  # a BOM, as scenarios
     except OSError as exc:
         raise SiteError(f"{p}: cannot read site file ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise SiteError(f"{p}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise SiteError(f"{p}: not UTF-8 text (byte {exc.start}); save the site file as UTF-8") from None
+    if not data:
+        raise SiteError(f"{p}: the site file holds no fields (it is empty or comments only); it starts with schema = 1")
     site = parse_site(data, str(p))
     if p.stem != site.key:
         raise SiteError(f"{p}: key = {site.key!r} must match the file name {p.stem!r}")

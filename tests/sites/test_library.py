@@ -187,6 +187,30 @@ def test_broken_toml_and_missing_directory(tmp_path):
         sites.available([tmp_path / "nope"])
 
 
+def test_a_site_file_saved_with_a_byte_order_mark_is_read_as_a_scenario_file_is(tmp_path):
+    """A Windows editor's UTF-8 with BOM was refused (``not valid TOML: Invalid statement (at line
+    1, column 1)``) where a scenario file with one is read."""
+    text = (BUILTIN_DIR / "qingyang.toml").read_text(encoding="utf-8").replace('key = "qingyang"', 'key = "mysite"')
+    (tmp_path / "mysite.toml").write_text("\ufeff" + text, encoding="utf-8")
+    assert sites.load("mysite", [tmp_path]).location == sites.load("qingyang").location
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("", "the site file holds no fields (it is empty or comments only); it starts with schema = 1"),
+        ("# a site\n", "the site file holds no fields (it is empty or comments only); it starts with schema = 1"),
+        ('key = "mysite"\n', "no schema field; this version reads schema = 1"),
+    ],
+)
+def test_an_empty_site_file_or_one_without_schema_says_so(tmp_path, text, said):
+    """Both said ``schema = None; this version reads schema = 1`` (Python's None)."""
+    (tmp_path / "mysite.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(sites.SiteError) as info:
+        sites.load("mysite", [tmp_path])
+    assert str(info.value) == f"{tmp_path / 'mysite.toml'}: {said}"
+
+
 def test_site_files_are_plain_toml_with_schema_1():
     for f in BUILTIN_DIR.glob("*.toml"):
         with f.open("rb") as fh:
