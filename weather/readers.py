@@ -825,7 +825,7 @@ def read_csv(
         )
     idx = pd.DatetimeIndex(t)
     if idx.tz is not None:
-        idx = idx.tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=float(utc_offset_h))  # type: ignore[arg-type]
+        idx = idx.tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=utc)  # the file's offset, or the one given
     if time_label == "end":
         idx = idx - pd.Timedelta(hours=1)
     out = pd.DataFrame(index=idx)

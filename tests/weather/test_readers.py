@@ -201,6 +201,27 @@ def test_csv_named_columns_round_trip(tmp_path, year):
         weather.read(p)
 
 
+@pytest.mark.parametrize(
+    "location", [None, {"latitude": 36.0, "longitude": 107.0, "elevation": 1000.0, "utc_offset_h": 7}]
+)
+def test_a_csv_with_zoned_times_and_its_own_offset_reads_as_its_local_times(tmp_path, year, location):
+    """Stamps with a zone (``…+08:00``) in a file whose location columns give its offset were an
+    internal error (``float(None)``) read without a site (``twin weather --file``); with a
+    location given, its offset is replaced by the file's, as the file's location is (the stamps
+    are put in the offset the read's ``utc_offset_h`` says)."""
+    ds, meta = year
+    p = tmp_path / "w.csv"
+    placed = weather.location_columns(ds)
+    df = placed.to_dataframe()
+    df.columns = [f"{c} [{placed[c].attrs['units']}]" for c in df.columns]
+    df.index = df.index.tz_localize("Etc/GMT-8")  # UTC+8, ISO stamps ending +08:00
+    df.to_csv(p)
+    assert "+08:00" in p.read_text().splitlines()[1]
+    got, gmeta = weather.read(p) if location is None else weather.read(p, location=location)
+    assert gmeta["utc_offset_h"] == meta["utc_offset_h"] == 8
+    _same(got, ds, 1e-9, ("t_db", "t_dp", "rh", "p_air", "ghi", "dni", "dhi", "wind_speed"))
+
+
 def test_a_csv_with_location_columns_carries_its_place(tmp_path, year):
     """The location columns ``twin weather --csv`` writes are the file's place (the site's passed
     location does not replace them, so the station check applies); one value in every row."""
