@@ -546,6 +546,14 @@ def cmd_weather(args: argparse.Namespace) -> int:
     return 0
 
 
+def _epw_wmo(path: Path) -> str:
+    """The WMO number of an EPW's LOCATION line, decoded as its reader decodes it (a UTF-16 file's
+    was read as Latin-1: ``5\x003\x009…``, and matched no site)."""
+    from weather.readers import head_lines
+
+    return head_lines(Path(path))[0].split(",")[5].strip()
+
+
 def cmd_weather_validate(args: argparse.Namespace) -> int:
     import sites
     import weather
@@ -571,8 +579,7 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     saturation_keys = [f"rh>={x:g}" for x in SATURATION_LEVELS]
     for f in files:
         real, real_meta = weather.read_epw(f)  # the reader's checks first: a file, not empty, an EPW
-        with open(f, encoding="latin-1") as fh:
-            wmo = fh.readline().split(",")[5].strip()  # the LOCATION line the reader accepted
+        wmo = _epw_wmo(f)  # of the LOCATION line the reader accepted
         site = by_wmo.get(wmo)
         if site is None:
             print(f"skip {f.name}: no site with WMO {wmo}", file=sys.stderr)
@@ -641,8 +648,7 @@ def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Names
     designs = tuple(DESIGNS)
     rows = []
     for f in files:
-        wmo = f.read_text(encoding="latin-1").split("\n", 1)[0].split(",")[5].strip()
-        site = by_wmo.get(wmo)
+        site = by_wmo.get(_epw_wmo(f))
         if site is None:
             continue
         real = annual_kpis(Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(source=str(f))))

@@ -47,6 +47,7 @@ __all__ = [
     "TYPICAL_YEAR",
     "Format",
     "detect_format",
+    "head_lines",
     "location_columns",
     "read",
     "read_csv",
@@ -1130,9 +1131,10 @@ _HEAD_LINE_BYTES = 1 << 20
 """The most of a line the format sniffer reads: a header line is far shorter."""
 
 
-def _head(path: Path) -> list[str]:
+def head_lines(path: Path) -> list[str]:
     """The first two lines of a weather file, decoded as its reader decodes them (whole lines,
-    :func:`weather.files.station_lines`), for the format sniffers."""
+    :func:`weather.files.station_lines`): for the format sniffers, and for what is read of an
+    EPW's header apart from its reader (its WMO number, its design conditions)."""
     try:
         with path.open("rb") as fh:
             raw = fh.readline(_HEAD_LINE_BYTES) + fh.readline(_HEAD_LINE_BYTES)
@@ -1151,7 +1153,7 @@ def detect_format(path: PathLike) -> str:
     candidates = [f for f in FORMATS.values() if suffix in f.suffixes]
     if len(candidates) == 1:
         return candidates[0].name
-    head = _head(p)
+    head = head_lines(p)
     for f in candidates or [f for f in FORMATS.values() if f.name != "csv"]:  # unknown suffix: no CSV fallback
         if f.sniff is not None and f.sniff(head):
             return f.name

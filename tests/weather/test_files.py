@@ -101,11 +101,11 @@ def test_a_station_named_in_gbk_is_read_as_its_chinese_name(tmp_path):
 
 def test_the_header_readers_read_the_gbk_name_as_the_reader_does(tmp_path):
     """The format sniffer (first 4096 bytes) and the design conditions (line 2) read the file too."""
-    from weather.readers import _head
+    from weather.readers import head_lines
     from weather.validation import published_design_conditions
 
     p = _gbk_station(tmp_path)
-    assert _head(p)[0].split(",")[1] == "西峰镇"
+    assert head_lines(p)[0].split(",")[1] == "西峰镇"
     assert published_design_conditions(p) == published_design_conditions(epw_path("qingyang"))
 
 
@@ -170,7 +170,7 @@ def test_an_epw_station_name_is_read_whatever_its_comments(tmp_path, name, encod
 def test_an_epw_saved_as_utf16_is_read_as_its_utf8_self(tmp_path, encoding):
     """Notepad's "Unicode" (UTF-16 with a byte-order mark) was refused as "line 1 must start with
     LOCATION; this is not an EPW file"; the format sniffer reads it too (a name without .epw)."""
-    from weather.readers import _head
+    from weather.readers import head_lines
 
     text = _renamed_station(tmp_path, "西峰镇".encode()).read_text(encoding="utf-8")
     p = tmp_path / "w16.wx"
@@ -179,7 +179,19 @@ def test_an_epw_saved_as_utf16_is_read_as_its_utf8_self(tmp_path, encoding):
     ref, ref_meta = weather.read(_renamed_station(tmp_path, "西峰镇".encode()))
     assert meta["name"] == ref_meta["name"] == "西峰镇"
     assert all(np.array_equal(ds[v].values, ref[v].values, equal_nan=True) for v in ref.data_vars)
-    assert _head(p)[0].startswith("LOCATION,西峰镇,")
+    assert head_lines(p)[0].startswith("LOCATION,西峰镇,")
+
+
+def test_a_utf16_epw_s_header_is_read_as_its_reader_reads_it(tmp_path):
+    """``twin weather-validate`` read the WMO number and the design conditions as Latin-1
+    (``skip …: no site with WMO  5 3 9 2 3 0``, NULs between the digits)."""
+    from twin.cli import _epw_wmo
+    from weather.validation import published_design_conditions
+
+    p = tmp_path / "w16.epw"
+    p.write_bytes(("\ufeff" + epw_path("qingyang").read_text(encoding="latin-1")).encode("utf-16-le"))
+    assert _epw_wmo(p) == _epw_wmo(epw_path("qingyang")) == "539230"
+    assert published_design_conditions(p) == published_design_conditions(epw_path("qingyang")) != {}
 
 
 def test_an_epw_location_line_cut_short_says_so(tmp_path):
@@ -195,12 +207,12 @@ def test_an_epw_location_line_cut_short_says_so(tmp_path):
 def test_the_format_sniffer_reads_the_name_as_the_reader_does(tmp_path):
     """The sniffer decoded the first 4096 bytes: a cut inside a GBK character made it fall back
     to Latin-1 and read another name than the reader."""
-    from weather.readers import _head
+    from weather.readers import head_lines
 
     name = "X" * (4096 - len("LOCATION,") - 1) + "西峰镇"  # the cut falls inside 西
     p = _renamed_station(tmp_path, name.encode("gbk"))
-    assert _head(p)[0] == station_lines(p.read_bytes())[0]
-    assert _head(p)[0].split(",")[1] == name
+    assert head_lines(p)[0] == station_lines(p.read_bytes())[0]
+    assert head_lines(p)[0].split(",")[1] == name
 
 
 @given(st.binary(max_size=200))
