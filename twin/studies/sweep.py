@@ -167,7 +167,8 @@ def read_case_list(path: str | Path, cases_per_row: int = 1) -> CaseList:
             raise exc.within(header) from None
     for n, r in zip(numbers[1:], lines[1:], strict=True):
         if len(r) != len(keys):
-            raise ConfigError(f"--list {p}:{n}: {len(r)} values, the header (line {numbers[0]}) {len(keys)}")
+            said = "1 value" if len(r) == 1 else f"{len(r)} values"
+            raise ConfigError(f"--list {p}:{n}: {said}, the header (line {numbers[0]}) {len(keys)}")
     rows = [tuple(_value(c) for c in r) for r in lines[1:]]
     return CaseList(keys, rows, f"--list {p}", numbers[1:])
 
