@@ -60,7 +60,7 @@ from twin.building.heat_reuse import HeatReuseParams
 from twin.building.it_load import ITParams
 from twin.core.fmt import TypedInt, given, read_typed
 from twin.core.io import atomic_write
-from twin.core.params import ConfigError, Params, param, repeated
+from twin.core.params import ConfigError, Params, nearest, param, repeated, unknown_field
 from twin.core.runtime import check_cases
 from twin.engine.presets import BASELINES, apply_preset
 from twin.money.economics import EconomicsParams
@@ -269,7 +269,9 @@ def param_class(key: str, *, sweep: bool = False) -> tuple[type[Params], str]:
         ).explained("not_parameter", key=repr(key), allowed=", ".join(allowed))
     names = [f.name for f in dataclasses.fields(cls)]
     if name not in names:
-        raise ConfigError(f"{key!r}: unknown field {name!r}; allowed: {', '.join(names)}")
+        near = nearest(name, names)
+        hint = f" (did you mean {'.'.join([*key.split('.')[:-1], near])!r}?)" if near else ""
+        raise ConfigError(f"{key!r}: unknown field {name!r}{hint}; allowed: {', '.join(names)}")
     return cls, name
 
 
@@ -676,11 +678,7 @@ class Scenario(CaseSections):
         allowed = sorted(set(TOP_LEVEL) | {s.path.split(".")[0] for s in SECTIONS})
         unknown = sorted(set(data) - set(allowed))
         if unknown:
-            raise (
-                ConfigError(f"unknown field {unknown[0]!r}; allowed fields are {', '.join(allowed)}")
-                .explained("unknown_field", field=repr(unknown[0]), allowed=", ".join(allowed))
-                .within(where)
-            )
+            raise unknown_field("", unknown[0], allowed, quoted=True).within(where)
         kwargs: dict[str, Any] = {}
         for s in SECTIONS:
             kwargs[s.attr] = _section(data, s)

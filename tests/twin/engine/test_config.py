@@ -403,3 +403,37 @@ def test_any_toml_value_of_a_number_field_is_a_scenario_or_one_error_naming_the_
     except ConfigError as exc:
         text = str(exc)
         assert f"{path}.{name}" in text and "\n" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (
+            "[facility]\nit_capacity_k = 5000\n",
+            "unknown field facility.it_capacity_k (did you mean facility.it_capacity_kw?)",
+        ),
+        ('sitee = "karamay"\n', "unknown field 'sitee' (did you mean 'site'?)"),
+        ("[facilty]\nutilisation = 0.5\n", "unknown field 'facilty' (did you mean 'facility'?)"),
+        (
+            "[green.storage]\nenergy_mw = 5\n",
+            "unknown field green.storage.energy_mw (did you mean green.storage.energy_mwh?)",
+        ),
+        ("[facility]\nbogus = 1\n", "unknown field facility.bogus; allowed fields are it_capacity_kw, "),
+    ],
+)
+def test_a_mistyped_field_names_the_field_it_is_a_typo_of(toml, said):
+    """A typo of a real key listed every allowed field (30 of [green.pv]) and left the user to find
+    the one meant; it names the nearest, as a mistyped option does on the command line. In
+    Chinese too (the dashboard's editor)."""
+    from dashboards.catalog import error_text
+
+    with pytest.raises(ConfigError) as info:
+        Scenario.from_dict(tomllib.loads(toml), "s.toml")
+    assert said in str(info.value)
+    zh, in_zh = error_text(info.value, "zh")
+    assert in_zh and ("（是否为 " in zh) == ("did you mean" in said)
+
+
+def test_a_mistyped_set_key_names_the_key_it_is_a_typo_of():
+    with pytest.raises(ConfigError, match=r"unknown field 'utilization' \(did you mean 'facility\.utilisation'\?\)"):
+        parse_override("facility.utilization=0.5")
