@@ -492,6 +492,8 @@ def read_pvgis_tmy(
         raise WeatherError(f"{source}: PVGIS TMY files must be .csv or .json, got {p.suffix!r}")
     try:
         df, meta = pvlib.iotools.read_pvgis_tmy(str(p), map_variables=True)
+    except UnicodeDecodeError as exc:  # pvlib said "'utf-8' codec can't decode byte 0xff in position 0"
+        raise WeatherError(f"{source}: not UTF-8 text (byte {exc.start}); save the PVGIS file as UTF-8") from None
     except Exception as exc:
         why = f"no {exc.args[0]!r} field" if isinstance(exc, KeyError) and exc.args else _first_line(exc)
         raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({why})") from None

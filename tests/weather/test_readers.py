@@ -155,6 +155,20 @@ def test_pvgis_json_round_trip_takes_the_sites_offset(tmp_path, year):
     assert gmeta["utc_offset_h"] == 8.0 and gmeta["latitude"] == meta["latitude"]  # the file's own location
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_a_pvgis_file_not_in_utf8_says_so_in_the_file_s_terms(tmp_path, year, encoding):
+    """A PVGIS file saved as UTF-16 said pvlib's words: ``cannot parse PVGIS TMY data ('utf-8'
+    codec can't decode byte 0xff in position 0: invalid start byte)``."""
+    ds, meta = year
+    p = writers.write_pvgis_json(tmp_path / "pvgis.json", ds, meta)
+    text = p.read_text(encoding="utf-8")
+    p.write_bytes((text if encoding == "utf-16" else text.replace('"inputs"', '"inputs\u00e9"', 1)).encode(encoding))
+    with pytest.raises(
+        weather.WeatherError, match=r"pvgis\.json: not UTF-8 text \(byte \d+\); save the PVGIS file as UTF-8$"
+    ):
+        weather.read_pvgis_tmy(p)
+
+
 def test_pvgis_without_pressure_uses_the_standard_atmosphere(tmp_path, year):
     ds, meta = year
     p = writers.write_pvgis_json(tmp_path / "nosp.json", ds, meta, pressure=False)
