@@ -264,7 +264,8 @@ def test_scenario_toml_round_trip_and_typo(tmp_path):
     bad = tmp_path / "typo.toml"
     bad.write_text(text)
     with pytest.raises(
-        ConfigError, match=r"typo.toml: unknown field cooling.free_air.evap_efectiveness; allowed fields are .*envelope"
+        ConfigError,
+        match=r"typo.toml: unknown field cooling.free_air.evap_efectiveness \(did you mean cooling.free_air.evap_effectiveness\?\); allowed fields are .*envelope",
     ):
         load_scenario(bad)
 

@@ -99,7 +99,7 @@ def test_case_list_errors_name_the_line(tmp_path):
     with pytest.raises(ConfigError, match=r"^--list .*bad\.csv:3: .*utilisation = 1\.5"):
         run_sweep(BASE, case_list=read_case_list(f), progress=False)
     f.write_text("facility.utilisation,facility.idle_fraction\n0.5\n")
-    with pytest.raises(ConfigError, match=r"bad\.csv:2: 1 values, the header \(line 1\) 2$"):
+    with pytest.raises(ConfigError, match=r"bad\.csv:2: 1 value, the header \(line 1\) 2$"):
         read_case_list(f)
     f.write_text("x,y\n1,2\n")  # a key's error is in the header, line 1 (it said "line 2")
     with pytest.raises(ConfigError, match=r"^--list .*bad\.csv:1 \(the header\): sweep key 'x' is not a parameter"):
