@@ -34,7 +34,7 @@ from weather.dataset import (
     wind_lags_problem,
 )
 from weather.files import input_dir, input_dirs
-from weather.fmt import Explained, given, number, read_float, span
+from weather.fmt import Explained, given, nearest, number, read_float, span
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -323,7 +323,9 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
         raise SiteError(f"{path}: [{where}] must be a table, got {type(table).__name__}")
     unknown = sorted(set(table) - set(spec))
     if unknown:
-        raise SiteError(f"{path}: unknown field {where}.{unknown[0]}; allowed fields are {', '.join(spec)}")
+        near = nearest(unknown[0], list(spec))
+        hint = f" (did you mean {where}.{near}?)" if near else ""
+        raise SiteError(f"{path}: unknown field {where}.{unknown[0]}{hint}; allowed fields are {', '.join(spec)}")
     out: dict[str, Any] = {}
     for key, (typ, rng, required) in spec.items():
         name = f"{where}.{key}"
@@ -389,8 +391,10 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
     allowed = _TOP | set(_TABLES) | {"reported", "variability", "wind"}
     unknown = sorted(set(data) - allowed)
     if unknown:
+        near = nearest(unknown[0], sorted(allowed))
+        hint = f" (did you mean {near}?)" if near else ""
         raise SiteError(
-            f"{path}: unknown field {unknown[0]}; allowed top-level fields are {', '.join(sorted(allowed))}"
+            f"{path}: unknown field {unknown[0]}{hint}; allowed top-level fields are {', '.join(sorted(allowed))}"
         )
     if "schema" not in data:
         raise SiteError(f"{path}: no schema field; this version reads schema = 1")

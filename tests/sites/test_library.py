@@ -118,7 +118,12 @@ def test_user_site_overrides_builtin_of_same_key(tmp_path):
     ("old", "new", "message"),
     [
         ("latitude_deg = 45.62", "latitude_deg = 95", r"location.latitude_deg = 95 is out of range; allowed -90 … 90"),
-        ("latitude_deg = 45.62", "lattitude_deg = 45.62", r"unknown field location.lattitude_deg"),
+        (
+            "latitude_deg = 45.62",
+            "lattitude_deg = 45.62",
+            r"unknown field location\.lattitude_deg \(did you mean location\.latitude_deg\?\); allowed",
+        ),
+        ('name = "Karamay"', 'nme = "Karamay"', r"unknown field nme \(did you mean name\?\); allowed top-level"),
         ("elevation_m = 449.5\n", "", r"missing field location.elevation_m"),
         (
             "price_cny_per_kwh = 0.45",

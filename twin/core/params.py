@@ -13,7 +13,6 @@ instances from TOML tables with :meth:`Params.from_dict`, rejecting unknown keys
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import types
 import typing
@@ -22,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from twin.core.fmt import Explained, Overflow, given, number, span
+from twin.core.fmt import Explained, Overflow, given, nearest, number, span
 
 __all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "nearest", "param", "repeated", "unknown_field"]
 
@@ -30,13 +29,6 @@ __all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "nearest", "pa
 class ConfigError(Explained, ValueError):
     """A scenario or parameter value that is not allowed; the message names the field (its parts:
     :class:`~weather.fmt.Explained`)."""
-
-
-def nearest(name: str, names: Sequence[str]) -> str | None:
-    """The one of ``names`` that ``name`` is a likely typo of (``utilization`` → ``utilisation``,
-    ``it_capacity_k`` → ``it_capacity_kw``; :func:`difflib.get_close_matches` at ratio 0.75), or None."""
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
-    return close[0] if close else None
 
 
 def unknown_field(prefix: str, name: str, names: Sequence[str], *, quoted: bool = False) -> ConfigError:
