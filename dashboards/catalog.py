@@ -638,6 +638,7 @@ ERRORS_ZH = {
     "not_bool": "{field} 须为 true 或 false，收到 {value}",
     "no_value": "{field} 须给出（无值）",
     "unknown_field": "未知字段 {field}；允许的字段：{allowed}",
+    "unknown_field_close": "未知字段 {field}（是否为 {close}？）；允许的字段：{allowed}",
     "unknown_site": "未知站点 {value}；已知站点：{allowed}",
     "unknown_design": "未知冷却方案 {value}；可选 {allowed}",
     "not_text": "{field} 须为非空文本，收到 {value}",

@@ -34,7 +34,7 @@ from weather.dataset import (
     wind_lags_problem,
 )
 from weather.files import input_dir, input_dirs
-from weather.fmt import Explained, given, number, read_float, span
+from weather.fmt import Explained, given, nearest, number, read_float, span
 
 __all__ = [
     "SITE_PATH_ENV",
@@ -323,7 +323,9 @@ def _check_table(path: str, where: str, table: Any, spec: Mapping[str, tuple[typ
         raise SiteError(f"{path}: [{where}] must be a table, got {type(table).__name__}")
     unknown = sorted(set(table) - set(spec))
     if unknown:
-        raise SiteError(f"{path}: unknown field {where}.{unknown[0]}; allowed fields are {', '.join(spec)}")
+        near = nearest(unknown[0], list(spec))
+        hint = f" (did you mean {where}.{near}?)" if near else ""
+        raise SiteError(f"{path}: unknown field {where}.{unknown[0]}{hint}; allowed fields are {', '.join(spec)}")
     out: dict[str, Any] = {}
     for key, (typ, rng, required) in spec.items():
         name = f"{where}.{key}"
@@ -389,9 +391,13 @@ def parse_site(data: Mapping[str, Any], path: str = "<site>") -> Site:
     allowed = _TOP | set(_TABLES) | {"reported", "variability", "wind"}
     unknown = sorted(set(data) - allowed)
     if unknown:
+        near = nearest(unknown[0], sorted(allowed))
+        hint = f" (did you mean {near}?)" if near else ""
         raise SiteError(
-            f"{path}: unknown field {unknown[0]}; allowed top-level fields are {', '.join(sorted(allowed))}"
+            f"{path}: unknown field {unknown[0]}{hint}; allowed top-level fields are {', '.join(sorted(allowed))}"
         )
+    if "schema" not in data:
+        raise SiteError(f"{path}: no schema field; this version reads schema = 1")
     if data.get("schema") != 1:
         raise SiteError(f"{path}: schema = {data.get('schema')!r}; this version reads schema = 1")
     for key in ("key", "name", "name_zh", "region", "country"):
@@ -600,14 +606,15 @@ def read_site_file(path: str | os.PathLike[str]) -> Site:
 def _read_site_file_cached(path: str, mtime_ns: int) -> Site:
     p = Path(path)
     try:
-        with p.open("rb") as fh:
-            data = tomllib.load(fh, parse_float=read_float)
+        data = tomllib.loads(p.read_bytes().decode("utf-8-sig"), parse_float=read_float)  # a BOM, as scenarios
     except OSError as exc:
         raise SiteError(f"{p}: cannot read site file ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise SiteError(f"{p}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise SiteError(f"{p}: not UTF-8 text (byte {exc.start}); save the site file as UTF-8") from None
+    if not data:
+        raise SiteError(f"{p}: the site file holds no fields (it is empty or comments only); it starts with schema = 1")
     site = parse_site(data, str(p))
     if p.stem != site.key:
         raise SiteError(f"{p}: key = {site.key!r} must match the file name {p.stem!r}")

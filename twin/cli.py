@@ -574,6 +574,14 @@ def cmd_weather(args: argparse.Namespace) -> int:
     return 0
 
 
+def _epw_wmo(path: Path) -> str:
+    """The WMO number of an EPW's LOCATION line, decoded as its reader decodes it (a UTF-16 file's
+    was read as Latin-1: ``5\x003\x009…``, and matched no site)."""
+    from weather.readers import head_lines
+
+    return head_lines(Path(path))[0].split(",")[5].strip()
+
+
 def cmd_weather_validate(args: argparse.Namespace) -> int:
     import sites
     import weather
@@ -599,8 +607,7 @@ def cmd_weather_validate(args: argparse.Namespace) -> int:
     saturation_keys = [f"rh>={x:g}" for x in SATURATION_LEVELS]
     for f in files:
         real, real_meta = weather.read_epw(f)  # the reader's checks first: a file, not empty, an EPW
-        with open(f, encoding="latin-1") as fh:
-            wmo = fh.readline().split(",")[5].strip()  # the LOCATION line the reader accepted
+        wmo = _epw_wmo(f)  # of the LOCATION line the reader accepted
         site = by_wmo.get(wmo)
         if site is None:
             print(f"skip {f.name}: no site with WMO {wmo}", file=sys.stderr)
@@ -669,8 +676,7 @@ def _pue_real_vs_generated(files: list[Path], by_wmo: dict, args: argparse.Names
     designs = tuple(DESIGNS)
     rows = []
     for f in files:
-        wmo = f.read_text(encoding="latin-1").split("\n", 1)[0].split(",")[5].strip()
-        site = by_wmo.get(wmo)
+        site = by_wmo.get(_epw_wmo(f))
         if site is None:
             continue
         real = annual_kpis(Scenario(sites=(site.key,), designs=designs, weather=WeatherSource(source=str(f))))
@@ -1027,28 +1033,22 @@ def _run_and_report(scenario, args: argparse.Namespace, outputs: list[tuple[Path
             )
     if "cost_per_compute" in k:
         print(COST_NOTE)
-    _warn_idle_storage(run)
+    flows = [run.results[k] for k in ("p_green", "p_discharge") if k in run.results]
+    _warn_idle_storage(
+        run.plan.table, [any(float(np.max(f[i], initial=0.0)) > 0 for f in flows) for i in range(len(run.plan.table))]
+    )
     if outputs:
         _write_outputs(run_content(run), outputs, args.force, dataset=lambda: run_dataset(run), scenario=scenario)
     return 0
 
 
-def _warn_idle_storage(run: Any) -> None:
-    """One ``twin: warning:`` line on stderr for each distinct idle store of a run's cases: energy
-    without power (or power without energy), or no green power to take, and what it costs
-    (:func:`twin.money.economics.idle_storage`, the Green page's note)."""
-    import numpy as np
+def _warn_idle_storage(table: Any, green: Any) -> None:
+    """One ``twin: warning:`` line on stderr for each distinct idle store of a run's cases
+    (:func:`twin.engine.simulate.idle_storage_warnings`, the Green page's note; ``twin sweep``
+    and ``twin ensemble`` warn of them through :mod:`warnings`, from their study)."""
+    from twin.engine.simulate import idle_storage_warnings
 
-    from twin.money.economics import idle_storage_text
-
-    flows = [run.results[k] for k in ("p_green", "p_discharge") if k in run.results]
-    said: dict[str, None] = {}
-    for i, c in enumerate(run.plan.cases):
-        green = any(float(np.max(f[i], initial=0.0)) > 0 for f in flows)
-        text = idle_storage_text(c.storage.power_mw, c.storage.energy_mwh, c.economics, green=green)
-        if text:
-            said[text] = None
-    for text in said:
+    for text in idle_storage_warnings(table, green):
         print(f"twin: warning: {text}", file=sys.stderr)
 
 

@@ -7,6 +7,7 @@ naming the path and what it should have been, e.g. ``adir: is a directory, not a
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import unicodedata
@@ -98,9 +99,15 @@ def input_dirs(text: str, what: str, error: type[Exception] | None = None) -> li
     return [input_dir(d, what, error) for d in text.split(os.pathsep) if d.strip()]
 
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+"""The byte-order marks of UTF-16 text (Windows Notepad's "Unicode"): such a file is read as
+UTF-16 (it was refused as "not an EPW file")."""
+
+
 def station_text(raw: bytes) -> str:
     """The text of a station's weather file (EPW, TMY3, a PVGIS CSV), decoded by the first of:
 
+    0. UTF-16, when it starts with its byte-order mark (:data:`UTF16_BOMS`).
     1. UTF-8, a byte-order mark dropped (a Windows editor's ``\\ufeffLOCATION,…`` was refused as
        not an EPW file). UTF-8's multi-byte sequences are strict, so text of another encoding
        is hardly ever valid UTF-8: it goes first.
@@ -109,9 +116,11 @@ def station_text(raw: bytes) -> str:
        often name the station in GBK (``西峰镇``), and those names were shown and written as
        Latin-1 mojibake (``Î÷·åÕò``). Any byte pair ``0x81-0xFE`` + ``0x40-0xFE`` decodes in
        GB18030, so accented Latin-1 letters in a row would too: the checks refuse a run inside
-       a word of ASCII letters (``Conceição``'s ``çã``), a run that does not decode by itself
-       (``ÓÐINSVÉ``'s ``É``; a Latin-1 ``°`` before a ``C``), and text whose longest Chinese
-       run is one character (``Þórisvatn``'s ``Þó``).
+       a word of ASCII letters shorter than :data:`GLUED_HAN` Chinese characters
+       (``Conceição``'s ``çã``; ``Xifeng西峰镇Station`` is read), a run that does not decode by
+       itself (``ÓÐINSVÉ``'s ``É``; a Latin-1 ``°`` before a ``C``), and text whose longest
+       Chinese run is one character at a word's edge (``Þórisvatn``'s ``Þó``); a one-character
+       name standing alone (``京``, no ASCII letter beside it) is read.
     3. Latin-1, where every byte is a character (an older file's ``Zürich`` in Latin-1 or
        Windows-1252). Text that is neither UTF-8 nor GB18030 throughout is Latin-1 throughout.
 
@@ -123,9 +132,11 @@ def station_text(raw: bytes) -> str:
     ('LOCATION,西峰镇', 'LOCATION,Zürich')
     >>> station_text("LOCATION,西峰镇".encode("gbk")), station_text("LOCATION,Conceição".encode("latin-1"))
     ('LOCATION,西峰镇', 'LOCATION,Conceição')
-    >>> station_text("LOCATION,Þórisvatn".encode("latin-1"))
-    'LOCATION,Þórisvatn'
+    >>> station_text("LOCATION,Þórisvatn".encode("latin-1")), station_text("LOCATION,京,BJ".encode("gbk"))
+    ('LOCATION,Þórisvatn', 'LOCATION,京,BJ')
     """
+    if raw.startswith(UTF16_BOMS):
+        return raw.decode("utf-16", errors="replace")  # a cut last character as U+FFFD: never raises
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
         return raw.decode("utf-8")
@@ -150,6 +161,8 @@ def station_lines(raw: bytes) -> list[str]:
     >>> station_lines("LOCATION,西峰镇\\n".encode("gbk") + "COMMENTS 1,30°C".encode("latin-1"))
     ['LOCATION,西峰镇', 'COMMENTS 1,30°C']
     """
+    if raw.startswith(UTF16_BOMS):  # b"\n" is half of a character: decoded whole
+        return station_text(raw).splitlines()
     first, _, rest = raw.partition(b"\n")
     return station_text(first).splitlines() + station_text(rest).splitlines()
 
@@ -158,21 +171,32 @@ _NON_ASCII = re.compile(rb"[\x80-\xff]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+GLUED_HAN = 3
+"""The fewest Chinese characters a GB18030 run glued to ASCII letters on both sides is read as
+(``Xifeng西峰镇Station``): such a run of fewer (four bytes or two) is read as Latin-1, since
+accented Latin-1 letters inside a word come one or two in a row (``Conceição``'s ``çã``,
+``créée``'s ``éé``), and six in a row are in no Latin-1 language's words."""
+
+
 def _chinese(raw: bytes) -> bool:
     """Whether the non-ASCII bytes of ``raw`` are GB18030 text with Chinese characters: every
-    run of them decodes by itself, sits at no point inside a word of ASCII letters and holds no
-    private-use character, and some run holds two Chinese characters or more (see
-    :func:`station_text`)."""
-    han = 0
+    run of them decodes by itself and holds no private-use character; a run inside a word of
+    ASCII letters (a letter on both sides) is :data:`GLUED_HAN` Chinese characters or more and
+    nothing else; and some run holds two Chinese characters or more, or is a word of its own
+    (no ASCII letter on either side) of Chinese characters only (see :func:`station_text`)."""
+    han, word = 0, False
     for m in _NON_ASCII.finditer(raw):
-        before, after = raw[m.start() - 1 : m.start()], raw[m.end() : m.end() + 1]
-        if before.isalpha() and after.isalpha():
-            return False
+        before, after = raw[m.start() - 1 : m.start()].isalpha(), raw[m.end() : m.end() + 1].isalpha()
         try:
             text = m.group().decode("gb18030")
         except UnicodeDecodeError:
             return False
         if any(unicodedata.category(c) in ("Co", "Cn") for c in text):
             return False
-        han = max(han, len(_HAN.findall(text)))
-    return han >= 2
+        n = len(_HAN.findall(text))
+        only_han = n == len(text)
+        if before and after and not (only_han and n >= GLUED_HAN):
+            return False
+        word = word or (only_han and not (before or after))
+        han = max(han, n)
+    return han >= 2 or word

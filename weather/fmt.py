@@ -9,7 +9,9 @@ loads nothing else, PEP 562).
 
 from __future__ import annotations
 
+import difflib
 import math
+from collections.abc import Sequence
 from numbers import Integral
 from typing import Self, SupportsFloat
 
@@ -20,6 +22,7 @@ __all__ = [
     "Typed",
     "TypedInt",
     "given",
+    "nearest",
     "number",
     "read_float",
     "read_typed",
@@ -258,3 +261,11 @@ class Explained(Exception):
         err.args = (f"{where}: {self}",)
         err.where = (where, *self.where)
         return err
+
+
+def nearest(name: str, names: Sequence[str]) -> str | None:
+    """The one of ``names`` that ``name`` is a likely typo of (``utilization`` → ``utilisation``,
+    ``it_capacity_k`` → ``it_capacity_kw``; :func:`difflib.get_close_matches` at ratio 0.75), or
+    None: the "did you mean" of an unknown field in a scenario or site file."""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return close[0] if close else None

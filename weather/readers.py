@@ -33,7 +33,7 @@ from weather.dataset import (
     build_dataset,
     check_file_location,
 )
-from weather.files import input_file, station_lines
+from weather.files import UTF16_BOMS, input_file, station_lines, station_text
 from weather.fmt import number, span
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ __all__ = [
     "TYPICAL_YEAR",
     "Format",
     "detect_format",
+    "head_lines",
     "location_columns",
     "read",
     "read_csv",
@@ -290,6 +291,12 @@ def read_epw(
         for i, name in ((0, "year"), (1, "month"), (2, "day"), (3, "hour"), *_EPW_FIELDS)
     }
     loc = lines[0].split(",")
+    if len(loc) < 10:  # said as "latitude = None is not a number"
+        raise WeatherError(
+            f"{source}: line 1 has {len(loc)} fields, an EPW's LOCATION line 10 (LOCATION, city, state, country, "
+            "source, WMO number, latitude, longitude, time zone, elevation): the line is cut short or its "
+            "fields are not separated by commas"
+        )
     if any(f.strip() for f in loc[10:]):  # said as "latitude = 539230 is outside -90 … 90", the WMO number
         raise WeatherError(
             f"{source}: line 1 has {len(loc)} fields, an EPW's LOCATION line 10: a comma inside a field "
@@ -485,6 +492,8 @@ def read_pvgis_tmy(
         raise WeatherError(f"{source}: PVGIS TMY files must be .csv or .json, got {p.suffix!r}")
     try:
         df, meta = pvlib.iotools.read_pvgis_tmy(str(p), map_variables=True)
+    except UnicodeDecodeError as exc:  # pvlib said "'utf-8' codec can't decode byte 0xff in position 0"
+        raise WeatherError(f"{source}: not UTF-8 text (byte {exc.start}); save the PVGIS file as UTF-8") from None
     except Exception as exc:
         why = f"no {exc.args[0]!r} field" if isinstance(exc, KeyError) and exc.args else _first_line(exc)
         raise WeatherError(f"{source}: cannot parse PVGIS TMY data ({why})") from None
@@ -585,7 +594,19 @@ def csv_frame(path: PathLike, error: Callable[[str], Exception], **options: Any)
     if not isinstance(df.index, pd.RangeIndex):
         n = df.shape[1]
         raise error(f"line 2 has {n + df.index.nlevels} fields, the header {n}; every row has the header's columns")
+    twice = _repeated_column(path)
+    if twice is not None:
+        raise error(f"the header names the column {twice!r} twice; give each column once")
     return df
+
+
+def _repeated_column(path: PathLike) -> str | None:
+    """The first column name a CSV file's header gives twice, or None. pandas renames the second
+    ``t_db`` to ``t_db.1``, and a reader that looks up ``t_db`` then took the first of the two
+    without a word."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        names = [name.strip() for name in next(csv.reader(fh), [])]
+    return next((name for i, name in enumerate(names) if name and name in names[:i]), None)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -807,7 +828,7 @@ def read_csv(
         )
     idx = pd.DatetimeIndex(t)
     if idx.tz is not None:
-        idx = idx.tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=float(utc_offset_h))  # type: ignore[arg-type]
+        idx = idx.tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=utc)  # the file's offset, or the one given
     if time_label == "end":
         idx = idx - pd.Timedelta(hours=1)
     out = pd.DataFrame(index=idx)
@@ -1112,12 +1133,16 @@ _HEAD_LINE_BYTES = 1 << 20
 """The most of a line the format sniffer reads: a header line is far shorter."""
 
 
-def _head(path: Path) -> list[str]:
+def head_lines(path: Path) -> list[str]:
     """The first two lines of a weather file, decoded as its reader decodes them (whole lines,
-    :func:`weather.files.station_lines`), for the format sniffers."""
+    :func:`weather.files.station_lines`): for the format sniffers, and for what is read of an
+    EPW's header apart from its reader (its WMO number, its design conditions)."""
     try:
         with path.open("rb") as fh:
             raw = fh.readline(_HEAD_LINE_BYTES) + fh.readline(_HEAD_LINE_BYTES)
+            if raw.startswith(UTF16_BOMS):  # its b"\n" is half of a character: read as characters
+                fh.seek(0)
+                return (station_text(fh.read(4 * _HEAD_LINE_BYTES)).splitlines() or [""])[:2]
     except OSError as exc:
         raise WeatherError(f"{path}: cannot read ({exc.strerror})") from None
     return (station_lines(raw) or [""])[:2]
@@ -1130,7 +1155,7 @@ def detect_format(path: PathLike) -> str:
     candidates = [f for f in FORMATS.values() if suffix in f.suffixes]
     if len(candidates) == 1:
         return candidates[0].name
-    head = _head(p)
+    head = head_lines(p)
     for f in candidates or [f for f in FORMATS.values() if f.name != "csv"]:  # unknown suffix: no CSV fallback
         if f.sniff is not None and f.sniff(head):
             return f.name

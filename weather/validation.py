@@ -385,9 +385,10 @@ def published_design_conditions(path: str | Path) -> dict[str, float]:
     mean daily range, 0.4 % dry bulb and MCWB, 1 % dry bulb and MCWB, 2 % dry bulb and MCWB, 0.4 %
     wet bulb and MCDB, 1 % wet bulb and MCDB, ….
     """
-    with open(path, encoding="latin-1") as f:
-        f.readline()
-        fields = [x.strip() for x in f.readline().split(",")]
+    from weather.readers import head_lines
+
+    lines = head_lines(Path(path))
+    fields = [x.strip() for x in lines[1].split(",")] if len(lines) > 1 else []
     if not fields or fields[0].upper() != "DESIGN CONDITIONS" or "Heating" not in fields or "Cooling" not in fields:
         return {}
     h, c = fields.index("Heating"), fields.index("Cooling")

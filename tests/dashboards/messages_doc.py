@@ -95,6 +95,7 @@ WHEN = {
     "not_bool": "a value that is not true or false",
     "no_value": "a parameter without a value",
     "unknown_field": "an unknown field of a section or of the scenario",
+    "unknown_field_close": "an unknown field close to a known one (a typo), naming the known one",
     "unknown_site": "an unknown site",
     "unknown_design": "an unknown cooling design",
     "not_text": "a parameter's text that is empty or not text",

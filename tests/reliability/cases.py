@@ -384,6 +384,19 @@ def reader_cases() -> list[Case]:
             setup=_lines_file("w.epw", lambda: epw_text()[:20], encoding="utf-16"),
         ),
         Case(
+            "readers/epw-utf16-year-is-read",
+            ["weather", "--file", "w.epw"],
+            expect="ok",
+            setup=_lines_file("w.epw", epw_text, encoding="utf-16"),
+            check=_stdout_has("8760 h"),
+        ),
+        Case(
+            "readers/epw-location-cut-short",
+            ["weather", "--file", "w.epw"],
+            names=("w.epw", "line 1 has 3 fields", "LOCATION line 10"),
+            setup=_lines_file("w.epw", lambda: ["LOCATION,Xifeng,Gansu", *epw_text()[1:]]),
+        ),
+        Case(
             "readers/epw-duplicate-hour",
             ["weather", "--file", "w.epw"],
             names=("w.epw", "line 110", "duplicate"),
@@ -876,6 +889,35 @@ def scenario_cases() -> list[Case]:
         for name, text, words in bad
     ]
     cases += [
+        Case(
+            "scenario/empty-site-name",
+            ["run", "s.toml", "--no-output"],
+            names=("s.toml", "site = ''", "empty site name"),
+            setup=_write("s.toml", 'site = ""\n'),
+        ),
+        Case(
+            "scenario/profile-column-twice",
+            ["run", "s.toml", "--no-output"],
+            names=("u.csv", "'utilisation' twice"),
+            setup=lambda d, files: (
+                _write("u.csv", "utilisation,utilisation\n" + "0.5,0.9\n" * 8760)(d, files),
+                _write("s.toml", SCENARIO + '[facility]\nprofile = "csv"\nprofile_csv = "u.csv"\n')(d, files),
+            ),
+        ),
+        Case(
+            "scenario/denormal-discount-rate-runs",
+            [
+                "run",
+                "--site",
+                "karamay",
+                "--cooling",
+                "free_air",
+                "--no-output",
+                "--set",
+                "economics.discount_rate=1e-320",
+            ],
+            expect="ok",
+        ),
         Case(
             "scenario/utf16-file",
             ["run", "s.toml", "--no-output"],

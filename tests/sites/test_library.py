@@ -118,7 +118,12 @@ def test_user_site_overrides_builtin_of_same_key(tmp_path):
     ("old", "new", "message"),
     [
         ("latitude_deg = 45.62", "latitude_deg = 95", r"location.latitude_deg = 95 is out of range; allowed -90 … 90"),
-        ("latitude_deg = 45.62", "lattitude_deg = 45.62", r"unknown field location.lattitude_deg"),
+        (
+            "latitude_deg = 45.62",
+            "lattitude_deg = 45.62",
+            r"unknown field location\.lattitude_deg \(did you mean location\.latitude_deg\?\); allowed",
+        ),
+        ('name = "Karamay"', 'nme = "Karamay"', r"unknown field nme \(did you mean name\?\); allowed top-level"),
         ("elevation_m = 449.5\n", "", r"missing field location.elevation_m"),
         (
             "price_cny_per_kwh = 0.45",
@@ -185,6 +190,30 @@ def test_broken_toml_and_missing_directory(tmp_path):
         sites.load("bad", [tmp_path])
     with pytest.raises(sites.SiteError, match=r"nope: no such site directory$"):
         sites.available([tmp_path / "nope"])
+
+
+def test_a_site_file_saved_with_a_byte_order_mark_is_read_as_a_scenario_file_is(tmp_path):
+    """A Windows editor's UTF-8 with BOM was refused (``not valid TOML: Invalid statement (at line
+    1, column 1)``) where a scenario file with one is read."""
+    text = (BUILTIN_DIR / "qingyang.toml").read_text(encoding="utf-8").replace('key = "qingyang"', 'key = "mysite"')
+    (tmp_path / "mysite.toml").write_text("\ufeff" + text, encoding="utf-8")
+    assert sites.load("mysite", [tmp_path]).location == sites.load("qingyang").location
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("", "the site file holds no fields (it is empty or comments only); it starts with schema = 1"),
+        ("# a site\n", "the site file holds no fields (it is empty or comments only); it starts with schema = 1"),
+        ('key = "mysite"\n', "no schema field; this version reads schema = 1"),
+    ],
+)
+def test_an_empty_site_file_or_one_without_schema_says_so(tmp_path, text, said):
+    """Both said ``schema = None; this version reads schema = 1`` (Python's None)."""
+    (tmp_path / "mysite.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(sites.SiteError) as info:
+        sites.load("mysite", [tmp_path])
+    assert str(info.value) == f"{tmp_path / 'mysite.toml'}: {said}"
 
 
 def test_site_files_are_plain_toml_with_schema_1():

@@ -1134,6 +1134,42 @@ def test_an_idle_store_is_said_as_the_green_page_says_it(capsys):
     assert "warning" not in capsys.readouterr().err
 
 
+def test_sweep_and_ensemble_warn_of_an_idle_store_as_run_does(capsys, tmp_path):
+    """``twin sweep`` and ``twin ensemble`` ran a paid idle store without a word, where ``twin run``
+    warns (one function for all three: :func:`twin.engine.simulate.idle_storage_warnings`);
+    a swept store warns once for the values that idle it, and not for those that work."""
+    quick = ["--site", "karamay", "--cooling", "free_air", "--set", "green.storage.energy_mwh=200"]
+    assert cli.main(["run", *quick, "--no-output"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "Storage of 200 MWh" in line]
+    assert len(said) == 1
+    grid = ["--grid", "facility.utilisation=0.5,0.6"]
+    assert cli.main(["sweep", *quick, *grid, "-o", str(tmp_path / "s.nc")]) == 0
+    assert [line for line in capsys.readouterr().err.splitlines() if "warning" in line] == said
+    assert cli.main(["ensemble", *quick, "--seeds", "2", "-o", str(tmp_path / "e.nc")]) == 0
+    assert [line for line in capsys.readouterr().err.splitlines() if "warning" in line] == said
+    pv = ["--set", "green.pv.capacity_mw=20", "--grid", "green.storage.power_mw=0,5"]
+    assert cli.main(["sweep", *quick, *pv, "-o", str(tmp_path / "p.nc")]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warned) == 1 and warned[0].startswith("twin: warning: Storage of 200 MWh at 0 MW can neither")
+    (tmp_path / "cases.csv").write_text("green.storage.power_mw\n5\n0\n")
+    assert (
+        cli.main(
+            [
+                "sweep",
+                *quick,
+                "--set",
+                "green.pv.capacity_mw=20",
+                "--list",
+                str(tmp_path / "cases.csv"),
+                "-o",
+                str(tmp_path / "l.nc"),
+            ]
+        )
+        == 0
+    )
+    assert [line for line in capsys.readouterr().err.splitlines() if "warning" in line] == warned
+
+
 def test_a_whole_number_option_given_a_fraction_names_its_range(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["size", "--site", "karamay", "--cooling", "spray", "--target", "hourly:0.8", "--rep-days", "0.5"])
@@ -1433,6 +1469,22 @@ def test_an_empty_site_is_named(args):
     value = next(a for a in args if not a.strip())
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert f"{value!r} is an empty site name; give a site key or name" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ('site = ""', "site = '': '' is an empty site name; give a site key or name (twin sites lists them)"),
+        ('sites = ["karamay", " "]', "sites = ['karamay', ' ']: ' ' is an empty site name; give a site key"),
+        ('design = ""', "design = '': '' is an empty design name; give one of free_air, chilled_water"),
+    ],
+)
+def test_an_empty_site_or_design_in_a_scenario_file_is_named_with_the_file(tmp_path, line, said):
+    """``site = ""`` said ``unknown site ''; known sites: …``, naming neither the file nor the field."""
+    (tmp_path / "s.toml").write_text(line + "\n")
+    r = run("run", str(tmp_path / "s.toml"), "--no-output")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr == f"twin: error: {tmp_path / 's.toml'}: {said}" + r.stderr.partition(said)[2]
 
 
 @pytest.mark.parametrize(

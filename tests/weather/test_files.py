@@ -6,13 +6,14 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import weather
 from tests.conftest import epw_path
-from weather.files import input_dir, input_dirs, input_file, station_lines, station_text
+from weather.files import GLUED_HAN, input_dir, input_dirs, input_file, station_lines, station_text
 
 
 class OwnError(ValueError):
@@ -100,11 +101,11 @@ def test_a_station_named_in_gbk_is_read_as_its_chinese_name(tmp_path):
 
 def test_the_header_readers_read_the_gbk_name_as_the_reader_does(tmp_path):
     """The format sniffer (first 4096 bytes) and the design conditions (line 2) read the file too."""
-    from weather.readers import _head
+    from weather.readers import head_lines
     from weather.validation import published_design_conditions
 
     p = _gbk_station(tmp_path)
-    assert _head(p)[0].split(",")[1] == "西峰镇"
+    assert head_lines(p)[0].split(",")[1] == "西峰镇"
     assert published_design_conditions(p) == published_design_conditions(epw_path("qingyang"))
 
 
@@ -165,15 +166,53 @@ def test_an_epw_station_name_is_read_whatever_its_comments(tmp_path, name, encod
     assert ds.attrs["name"] == meta["name"] == name
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_an_epw_saved_as_utf16_is_read_as_its_utf8_self(tmp_path, encoding):
+    """Notepad's "Unicode" (UTF-16 with a byte-order mark) was refused as "line 1 must start with
+    LOCATION; this is not an EPW file"; the format sniffer reads it too (a name without .epw)."""
+    from weather.readers import head_lines
+
+    text = _renamed_station(tmp_path, "西峰镇".encode()).read_text(encoding="utf-8")
+    p = tmp_path / "w16.wx"
+    p.write_bytes(("\ufeff" + text).encode(encoding))
+    ds, meta = weather.read(p, format="epw")
+    ref, ref_meta = weather.read(_renamed_station(tmp_path, "西峰镇".encode()))
+    assert meta["name"] == ref_meta["name"] == "西峰镇"
+    assert all(np.array_equal(ds[v].values, ref[v].values, equal_nan=True) for v in ref.data_vars)
+    assert head_lines(p)[0].startswith("LOCATION,西峰镇,")
+
+
+def test_a_utf16_epw_s_header_is_read_as_its_reader_reads_it(tmp_path):
+    """``twin weather-validate`` read the WMO number and the design conditions as Latin-1
+    (``skip …: no site with WMO  5 3 9 2 3 0``, NULs between the digits)."""
+    from twin.cli import _epw_wmo
+    from weather.validation import published_design_conditions
+
+    p = tmp_path / "w16.epw"
+    p.write_bytes(("\ufeff" + epw_path("qingyang").read_text(encoding="latin-1")).encode("utf-16-le"))
+    assert _epw_wmo(p) == _epw_wmo(epw_path("qingyang")) == "539230"
+    assert published_design_conditions(p) == published_design_conditions(epw_path("qingyang")) != {}
+
+
+def test_an_epw_location_line_cut_short_says_so(tmp_path):
+    """``LOCATION,Xifengzhen,Gansu`` said ``latitude = None is not a number``."""
+    p = _renamed_station(tmp_path, b"Xifengzhen")
+    lines = p.read_bytes().split(b"\n")
+    lines[0] = b"LOCATION,Xifengzhen,Gansu"
+    p.write_bytes(b"\n".join(lines))
+    with pytest.raises(weather.WeatherError, match=r"w\.epw: line 1 has 3 fields, an EPW's LOCATION line 10 \(LOC"):
+        weather.read(p)
+
+
 def test_the_format_sniffer_reads_the_name_as_the_reader_does(tmp_path):
     """The sniffer decoded the first 4096 bytes: a cut inside a GBK character made it fall back
     to Latin-1 and read another name than the reader."""
-    from weather.readers import _head
+    from weather.readers import head_lines
 
     name = "X" * (4096 - len("LOCATION,") - 1) + "西峰镇"  # the cut falls inside 西
     p = _renamed_station(tmp_path, name.encode("gbk"))
-    assert _head(p)[0] == station_lines(p.read_bytes())[0]
-    assert _head(p)[0].split(",")[1] == name
+    assert head_lines(p)[0] == station_lines(p.read_bytes())[0]
+    assert head_lines(p)[0].split(",")[1] == name
 
 
 @given(st.binary(max_size=200))
@@ -195,3 +234,56 @@ _WORD = st.tuples(
 def test_latin1_letters_inside_ascii_words_stay_latin1(words, sep):
     text = "LOCATION," + sep.join(words)
     assert station_text(text.encode("latin-1")) == text
+
+
+_GB2312_HAN = st.sampled_from(
+    [
+        bytes([a, b]).decode("gb2312")
+        for a in range(0xB0, 0xF8)
+        for b in range(0xA1, 0xFF)
+        if not (a == 0xD7 and b >= 0xFA)
+    ]
+)
+"""The 6,763 Chinese characters of GB2312 (levels 1 and 2; D7FA-D7FE are unassigned)."""
+
+
+@given(st.text(_GB2312_HAN, min_size=1, max_size=6), st.sampled_from([",", " ", "-", "("]))
+def test_a_gbk_name_standing_alone_is_read_as_chinese_even_of_one_character(name, sep):
+    """A one-character name (``京``) read as Latin-1 (``¾©``): a run of Chinese characters with
+    no ASCII letter beside it is read whatever its length, unless its bytes are UTF-8 too."""
+    text = f"LOCATION{sep}{name}{sep}BJ,CHN"
+    assume(not _utf8(text.encode("gbk")))
+    assert station_text(text.encode("gbk")) == text
+
+
+@given(
+    st.text(_ASCII_LETTERS, min_size=1, max_size=6),
+    st.text(_GB2312_HAN, min_size=GLUED_HAN, max_size=8),
+    st.text(_ASCII_LETTERS, min_size=1, max_size=6),
+)
+def test_a_gbk_name_glued_to_ascii_letters_is_read_as_chinese(left, name, right):
+    """``Xifeng西峰镇Station`` read as Latin-1 (``XifengÎ÷·åÕòStation``)."""
+    text = f"LOCATION,{left}{name}{right},GS,CHN"
+    assume(not _utf8(text.encode("gbk")))
+    assert station_text(text.encode("gbk")) == text
+
+
+def _utf8(raw: bytes) -> bool:
+    """Whether ``raw`` is UTF-8 too (``一`` in GBK, D2 BB, is UTF-8's ``һ``): read as UTF-8 first."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_a_one_character_gbk_name_that_is_utf8_too_reads_as_utf8():
+    """The limit of :func:`station_text`'s order: UTF-8 first, so of the one-character names
+    about one in seven (lead byte C2-DF, second A1-BF) reads as a UTF-8 letter."""
+    assert station_text("LOCATION,一,BJ".encode("gbk")) == "LOCATION,һ,BJ"
+
+
+@pytest.mark.parametrize("name", ["京", "Xifeng西峰镇Station", "Station 京"])
+def test_an_epw_named_so_is_read_with_its_chinese_name(tmp_path, name):
+    ds, meta = weather.read(_renamed_station(tmp_path, name.encode("gbk"), "Tdb 30°C".encode("latin-1")))
+    assert ds.attrs["name"] == meta["name"] == name

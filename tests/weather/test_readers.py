@@ -155,6 +155,20 @@ def test_pvgis_json_round_trip_takes_the_sites_offset(tmp_path, year):
     assert gmeta["utc_offset_h"] == 8.0 and gmeta["latitude"] == meta["latitude"]  # the file's own location
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_a_pvgis_file_not_in_utf8_says_so_in_the_file_s_terms(tmp_path, year, encoding):
+    """A PVGIS file saved as UTF-16 said pvlib's words: ``cannot parse PVGIS TMY data ('utf-8'
+    codec can't decode byte 0xff in position 0: invalid start byte)``."""
+    ds, meta = year
+    p = writers.write_pvgis_json(tmp_path / "pvgis.json", ds, meta)
+    text = p.read_text(encoding="utf-8")
+    p.write_bytes((text if encoding == "utf-16" else text.replace('"inputs"', '"inputs\u00e9"', 1)).encode(encoding))
+    with pytest.raises(
+        weather.WeatherError, match=r"pvgis\.json: not UTF-8 text \(byte \d+\); save the PVGIS file as UTF-8$"
+    ):
+        weather.read_pvgis_tmy(p)
+
+
 def test_pvgis_without_pressure_uses_the_standard_atmosphere(tmp_path, year):
     ds, meta = year
     p = writers.write_pvgis_json(tmp_path / "nosp.json", ds, meta, pressure=False)
@@ -199,6 +213,27 @@ def test_csv_named_columns_round_trip(tmp_path, year):
         weather.WeatherError, match=r"no location in the CSV weather file \(no latitude column\); latitude is needed"
     ):
         weather.read(p)
+
+
+@pytest.mark.parametrize(
+    "location", [None, {"latitude": 36.0, "longitude": 107.0, "elevation": 1000.0, "utc_offset_h": 7}]
+)
+def test_a_csv_with_zoned_times_and_its_own_offset_reads_as_its_local_times(tmp_path, year, location):
+    """Stamps with a zone (``…+08:00``) in a file whose location columns give its offset were an
+    internal error (``float(None)``) read without a site (``twin weather --file``); with a
+    location given, its offset is replaced by the file's, as the file's location is (the stamps
+    are put in the offset the read's ``utc_offset_h`` says)."""
+    ds, meta = year
+    p = tmp_path / "w.csv"
+    placed = weather.location_columns(ds)
+    df = placed.to_dataframe()
+    df.columns = [f"{c} [{placed[c].attrs['units']}]" for c in df.columns]
+    df.index = df.index.tz_localize("Etc/GMT-8")  # UTC+8, ISO stamps ending +08:00
+    df.to_csv(p)
+    assert "+08:00" in p.read_text().splitlines()[1]
+    got, gmeta = weather.read(p) if location is None else weather.read(p, location=location)
+    assert gmeta["utc_offset_h"] == meta["utc_offset_h"] == 8
+    _same(got, ds, 1e-9, ("t_db", "t_dp", "rh", "p_air", "ghi", "dni", "dhi", "wind_speed"))
 
 
 def test_a_csv_with_location_columns_carries_its_place(tmp_path, year):
@@ -457,6 +492,17 @@ def test_a_semicolon_separated_csv_is_refused_saying_so(tmp_path, year, decimal)
         weather.read_csv(p, latitude=36.0, longitude=107.0, elevation=1000.0, utc_offset_h=8.0)
     with pytest.raises(weather.WeatherError, match=r"is separated by ';'"):
         weather.read_csv(p)  # before the location is asked for
+
+
+def test_a_csv_weather_file_naming_a_column_twice_is_refused(tmp_path, year):
+    """Refused before too, naming a column the file does not have (``'t_db' and 't_db.1' are
+    both t_db``, pandas' renaming); now in the header's own words, as every CSV reader says it."""
+    ds, _ = year
+    p = _csv_of(ds, tmp_path / "w.csv")
+    lines = p.read_text().splitlines()
+    p.write_text("\n".join(["time,t_db,t_db", *lines[1:]]) + "\n")
+    with pytest.raises(weather.WeatherError, match=r"w\.csv: the header names the column 't_db' twice; give each"):
+        weather.read_csv(p, latitude=36.0, longitude=107.0, elevation=1000.0, utc_offset_h=8.0)
 
 
 def test_a_csv_that_is_not_utf8_or_has_rows_longer_than_its_header_says_so(tmp_path):

@@ -3,6 +3,17 @@ bottom of the layers so that ``weather`` and ``sites`` use it too."""
 
 from __future__ import annotations
 
-from weather.fmt import Explained, Overflow, Typed, TypedInt, given, number, read_float, read_typed, span
+from weather.fmt import Explained, Overflow, Typed, TypedInt, given, nearest, number, read_float, read_typed, span
 
-__all__ = ["Explained", "Overflow", "Typed", "TypedInt", "given", "number", "read_float", "read_typed", "span"]
+__all__ = [
+    "Explained",
+    "Overflow",
+    "Typed",
+    "TypedInt",
+    "given",
+    "nearest",
+    "number",
+    "read_float",
+    "read_typed",
+    "span",
+]

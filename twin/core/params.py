@@ -16,19 +16,41 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from twin.core.fmt import Explained, Overflow, given, number, span
+from twin.core.fmt import Explained, Overflow, given, nearest, number, span
 
-__all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "param", "repeated"]
+__all__ = ["ConfigError", "ParamInfo", "Params", "display_units", "nearest", "param", "repeated", "unknown_field"]
 
 
 class ConfigError(Explained, ValueError):
     """A scenario or parameter value that is not allowed; the message names the field (its parts:
     :class:`~weather.fmt.Explained`)."""
+
+
+def unknown_field(prefix: str, name: str, names: Sequence[str], *, quoted: bool = False) -> ConfigError:
+    """The error of a table's unknown field ``name`` (the table at ``prefix``, "" for the scenario's
+    top level; its fields ``names``): ``unknown field facility.utilization (did you mean
+    facility.utilisation?); allowed fields are …``, the nearest field named when there is one
+    (:func:`nearest`), as the command line names the nearest option. ``quoted``: the names in
+    quotes (``'sitee'``)."""
+
+    def shown(n: str) -> str:
+        full = f"{prefix}.{n}" if prefix else n
+        return repr(full) if quoted else full
+
+    allowed = ", ".join(names)
+    near = nearest(name, names)
+    if near is None:
+        return ConfigError(f"unknown field {shown(name)}; allowed fields are {allowed}").explained(
+            "unknown_field", field=shown(name), allowed=allowed
+        )
+    return ConfigError(
+        f"unknown field {shown(name)} (did you mean {shown(near)}?); allowed fields are {allowed}"
+    ).explained("unknown_field_close", field=shown(name), close=shown(near), allowed=allowed)
 
 
 def repeated(values: Iterable[Any]) -> Any:
@@ -307,10 +329,7 @@ class Params:
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(data) - set(names))
         if unknown:
-            field = f"{prefix + '.' if prefix else ''}{unknown[0]}"
-            raise ConfigError(f"unknown field {field}; allowed fields are {', '.join(names)}").explained(
-                "unknown_field", field=field, allowed=", ".join(names)
-            )
+            raise unknown_field(prefix, unknown[0], names)
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:

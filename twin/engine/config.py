@@ -60,7 +60,7 @@ from twin.building.heat_reuse import HeatReuseParams
 from twin.building.it_load import ITParams
 from twin.core.fmt import TypedInt, given, read_typed
 from twin.core.io import atomic_write
-from twin.core.params import ConfigError, Params, param, repeated
+from twin.core.params import ConfigError, Params, nearest, param, repeated, unknown_field
 from twin.core.runtime import check_cases
 from twin.engine.presets import BASELINES, apply_preset
 from twin.engine.year_to_year import YearToYear
@@ -270,7 +270,9 @@ def param_class(key: str, *, sweep: bool = False) -> tuple[type[Params], str]:
         ).explained("not_parameter", key=repr(key), allowed=", ".join(allowed))
     names = [f.name for f in dataclasses.fields(cls)]
     if name not in names:
-        raise ConfigError(f"{key!r}: unknown field {name!r}; allowed: {', '.join(names)}")
+        near = nearest(name, names)
+        hint = f" (did you mean {'.'.join([*key.split('.')[:-1], near])!r}?)" if near else ""
+        raise ConfigError(f"{key!r}: unknown field {name!r}{hint}; allowed: {', '.join(names)}")
     return cls, name
 
 
@@ -346,9 +348,13 @@ def _names(data: Mapping[str, Any], key: str, default: str, where: str) -> Any:
     if not keys:
         return default
     value = data[keys[0]]
-    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        return value
-    raise ConfigError(f"{where}: {keys[0]} must be a {key} name or a list of names, got {given(value)}")
+    if not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
+        raise ConfigError(f"{where}: {keys[0]} must be a {key} name or a list of names, got {given(value)}")
+    blank = next((v for v in ([value] if isinstance(value, str) else value) if not v.strip()), None)
+    if blank is not None:
+        allowed = "a site key or name (twin sites lists them)" if key == "site" else f"one of {', '.join(DESIGNS)}"
+        raise ConfigError(f"{where}: {keys[0]} = {given(value)}: {blank!r} is an empty {key} name; give {allowed}")
+    return value
 
 
 Column = tuple[list[Any], "np.ndarray"]
@@ -674,11 +680,7 @@ class Scenario(CaseSections):
         allowed = sorted(set(TOP_LEVEL) | {s.path.split(".")[0] for s in SECTIONS})
         unknown = sorted(set(data) - set(allowed))
         if unknown:
-            raise (
-                ConfigError(f"unknown field {unknown[0]!r}; allowed fields are {', '.join(allowed)}")
-                .explained("unknown_field", field=repr(unknown[0]), allowed=", ".join(allowed))
-                .within(where)
-            )
+            raise unknown_field("", unknown[0], allowed, quoted=True).within(where)
         kwargs: dict[str, Any] = {}
         for s in SECTIONS:
             kwargs[s.attr] = _section(data, s)

@@ -58,7 +58,7 @@ from twin.engine.metrics import (
     policy_attrs,
 )
 from twin.engine.weather_source import site_year
-from twin.money.economics import server_capex_annual
+from twin.money.economics import idle_storage_text, server_capex_annual
 from twin.supply.green import SupplyParams, green_power
 from weather.dataset import hour_and_month
 from weather.year import WeatherYear, as_year
@@ -72,6 +72,8 @@ __all__ = [
     "POWER_PARTS",
     "HourlyRun",
     "annual_kpis",
+    "green_flows",
+    "idle_storage_warnings",
     "load_sites",
     "prepare_weather",
     "prepare_years",
@@ -103,6 +105,46 @@ def load_sites(scenario: Scenario) -> list[sites.Site]:
         loaded[site.key] = name
         out.append(site)
     return out
+
+
+def idle_storage_warnings(table: CaseColumns, green: Any) -> list[str]:
+    """What a run or study says of its idle stores: one line per distinct idle store, prices and
+    flow of its cases, in case order (``twin run``, ``twin sweep`` and ``twin ensemble`` alike).
+
+    Parameters
+    ----------
+    table : CaseColumns
+        The cases (:meth:`Scenario.case_columns <twin.engine.config.Scenario.case_columns>`).
+    green : array_like of bool
+        Whether green power flows in each case (PV or wind output, or storage discharge), one per
+        case (:func:`green_flows` of a study's KPIs), or one for all.
+
+    Returns
+    -------
+    list of str
+        :func:`twin.money.economics.idle_storage_text` of each distinct ``(storage, economics,
+        green)`` of the cases that is not "" (a store with energy but no power, or power but no
+        energy; a store with no green power to take), each once. Each distinct triple is judged
+        once: a sweep of 200,000 cases judges a few.
+    """
+    stores, s = table.column("storage")
+    prices, e = table.column("economics")
+    flows = np.broadcast_to(np.asarray(green, dtype=bool).reshape(-1), s.shape)
+    said: dict[str, None] = {}
+    for i, j, g in dict.fromkeys(zip(s.tolist(), e.tolist(), flows.tolist(), strict=True)):
+        text = idle_storage_text(stores[i].power_mw, stores[i].energy_mwh, prices[j], green=g)
+        if text:
+            said[text] = None
+    return list(said)
+
+
+def green_flows(kpis: xr.Dataset) -> np.ndarray:
+    """Whether green power flows in each case of a study's annual KPIs (green generation or
+    storage discharge above 0 in the year; an ensemble's case: in any of its members), flat in
+    the order of the cases (dimensions ``site, design, …`` as :func:`twin.studies.sweep.layout`)."""
+    flows = (kpis["energy_green"] > 0) | (kpis["storage_cycles_per_day"] > 0)
+    members = [d for d in ("warming", "seed") if d in flows.dims]
+    return np.asarray((flows.any(members) if members else flows).to_numpy()).reshape(-1)
 
 
 def prepare_weather(scenario: Scenario) -> dict[str, tuple[xr.Dataset, dict[str, Any], sites.Site]]:

@@ -11,6 +11,7 @@ scenario's ``[economics]`` overrides it; capital costs are parameters here.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -283,11 +284,19 @@ def capital_recovery_factor(rate: float, years: float) -> float:
 
     The annuity that repays a capital of 1 over ``years`` at ``rate`` (e.g. 0.08718 at 6 %
     over 20 years).
+
+    Notes
+    -----
+    (1 + r)^n − 1 is computed as ``expm1(n · log1p(r))``, accurate to rounding at any rate:
+    the plain difference loses digits as r → 0 (a relative error of about 1e-16 / r: 1e-4 at
+    r = 1e-12) and is 0 below r ≈ 1e-17, where the formula divided by zero (a discount rate of
+    ``1e-320`` was an internal error). Where n · ln(1 + r) is below 1e-16 the annuity is its
+    limit 1/n to double precision (CRF = (1/n)(1 + r (n + 1)/2 + O(r²))).
     """
-    if rate == 0:
+    x = years * math.log1p(rate)
+    if abs(x) < 1e-16:
         return 1.0 / years
-    f = (1.0 + rate) ** years
-    return rate * f / (f - 1.0)
+    return rate * math.exp(x) / math.expm1(x)
 
 
 def replacement_annuity(capex: float, rate: float, life_years: float, replace_every_years: float) -> float:

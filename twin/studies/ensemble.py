@@ -39,7 +39,7 @@ from twin.core.params import ConfigError
 from twin.core.runtime import MAX_SEEDS
 from twin.engine.config import Scenario
 from twin.engine.kernels import kernel_for, kernel_mark
-from twin.engine.simulate import load_sites, with_psychrometrics
+from twin.engine.simulate import green_flows, idle_storage_warnings, load_sites, with_psychrometrics
 from twin.engine.weather_source import site_weather
 from twin.engine.year_to_year import member_normals, perturbed_site
 from twin.studies.study import Checkpoint, Progress, run_blocks
@@ -437,6 +437,8 @@ def run_ensemble(
             kernel=kernel_summary(kernel, scenario.designs),
             seed_spread=spread_note(scenario),
         )
+        for text in idle_storage_warnings(scenario.case_columns(), green_flows(members)):
+            warnings.warn(text, stacklevel=2)
         if scenario.ensemble.year_to_year:
             members = members.merge(anomalies(scenario, seeds, site_objs, warming))
         q = percentiles(members)

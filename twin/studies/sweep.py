@@ -15,6 +15,7 @@ import csv
 import dataclasses
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,9 @@ from twin.core.io import OutputError, write_netcdf
 from twin.core.params import ConfigError, repeated
 from twin.core.runtime import MAX_CASES, ResourceError
 from twin.core.variables import attrs
-from twin.engine.config import Case, Scenario, param_class
+from twin.engine.config import Case, CaseColumns, Scenario, param_class
 from twin.engine.kernels import COMPILED_DESIGNS, kernel_for, kernel_mark
-from twin.engine.simulate import annual_kpis, prepare_weather
+from twin.engine.simulate import annual_kpis, green_flows, idle_storage_warnings, prepare_weather
 from twin.studies.study import Checkpoint, Progress, run_blocks
 from weather.files import input_file
 from weather.readers import csv_problem, semicolon_problem
@@ -166,7 +167,8 @@ def read_case_list(path: str | Path, cases_per_row: int = 1) -> CaseList:
             raise exc.within(header) from None
     for n, r in zip(numbers[1:], lines[1:], strict=True):
         if len(r) != len(keys):
-            raise ConfigError(f"--list {p}:{n}: {len(r)} values, the header (line {numbers[0]}) {len(keys)}")
+            said = "1 value" if len(r) == 1 else f"{len(r)} values"
+            raise ConfigError(f"--list {p}:{n}: {said}, the header (line {numbers[0]}) {len(keys)}")
     rows = [tuple(_value(c) for c in r) for r in lines[1:]]
     return CaseList(keys, rows, f"--list {p}", numbers[1:])
 
@@ -389,6 +391,9 @@ def run_sweep(
             sizes=[min(block, len(cases) - s) for s in range(0, len(cases), block)],
         )
         ds = assemble(results, lay)
+        table = CaseColumns.of_cases(cases) if case_list is not None else scenario.case_columns()
+        for text in idle_storage_warnings(table, green_flows(ds)):
+            warnings.warn(text, stacklevel=2)
         ds.attrs.update(
             scenario=scenario.name,
             **scenario.weather.attrs(),

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from twin import ConfigError, Scenario, load_scenario, save_scenario
 from twin.building.cooling.chilled_water import ChilledWaterParams
@@ -359,3 +361,79 @@ def test_a_sweep_key_given_both_ways_or_an_empty_sweep_table_is_refused(text, me
     with pytest.raises(ConfigError) as err:
         Scenario.from_dict(tomllib.loads(text))
     assert str(err.value) == message
+
+
+def _number_fields() -> list[tuple[str, str]]:
+    """``(section path, field)`` of every number parameter (one with a range) of every scenario
+    section and cooling design."""
+    from twin.building.cooling import DESIGNS
+
+    tables = [(s.path, s.cls) for s in SECTIONS] + [(f"cooling.{n}", d.params) for n, d in DESIGNS.items()]
+    return [
+        (path, f.name)
+        for path, cls in tables
+        for f in dataclasses.fields(cls)
+        if f.metadata.get("lo") is not None or f.metadata.get("hi") is not None
+    ]
+
+
+_TOML_VALUES = st.one_of(
+    st.floats(),  # nan and ±inf too
+    st.integers(-(2**70), 2**70),
+    st.text(max_size=4),
+    st.booleans(),
+    st.dates(),
+    st.lists(st.integers(-5, 5), max_size=2),
+    st.dictionaries(st.sampled_from(["a", "b"]), st.integers(-5, 5), max_size=1),
+)
+"""Values of each TOML type a scenario file can hold."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_number_fields()), _TOML_VALUES)
+def test_any_toml_value_of_a_number_field_is_a_scenario_or_one_error_naming_the_field(field, value):
+    """The project's rule for bad input, over every number field: a value of any TOML type is
+    either a scenario or one ConfigError (a ValueError) of one line naming the field."""
+    path, name = field
+    table: dict = {name: value}
+    for part in reversed(path.split(".")):
+        table = {part: table}
+    try:
+        Scenario.from_dict({"sites": ["karamay"], "designs": ["free_air"], **table}, "s.toml")
+    except ConfigError as exc:
+        text = str(exc)
+        assert f"{path}.{name}" in text and "\n" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (
+            "[facility]\nit_capacity_k = 5000\n",
+            "unknown field facility.it_capacity_k (did you mean facility.it_capacity_kw?)",
+        ),
+        ('sitee = "karamay"\n', "unknown field 'sitee' (did you mean 'site'?)"),
+        ("[facilty]\nutilisation = 0.5\n", "unknown field 'facilty' (did you mean 'facility'?)"),
+        (
+            "[green.storage]\nenergy_mw = 5\n",
+            "unknown field green.storage.energy_mw (did you mean green.storage.energy_mwh?)",
+        ),
+        ("[facility]\nbogus = 1\n", "unknown field facility.bogus; allowed fields are it_capacity_kw, "),
+    ],
+)
+def test_a_mistyped_field_names_the_field_it_is_a_typo_of(toml, said):
+    """A typo of a real key listed every allowed field (30 of [green.pv]) and left the user to find
+    the one meant; it names the nearest, as a mistyped option does on the command line. In
+    Chinese too (the dashboard's editor)."""
+    from dashboards.catalog import error_text
+
+    with pytest.raises(ConfigError) as info:
+        Scenario.from_dict(tomllib.loads(toml), "s.toml")
+    assert said in str(info.value)
+    zh, in_zh = error_text(info.value, "zh")
+    assert in_zh and ("（是否为 " in zh) == ("did you mean" in said)
+
+
+def test_a_mistyped_set_key_names_the_key_it_is_a_typo_of():
+    with pytest.raises(ConfigError, match=r"unknown field 'utilization' \(did you mean 'facility\.utilisation'\?\)"):
+        parse_override("facility.utilization=0.5")

@@ -264,7 +264,8 @@ def test_scenario_toml_round_trip_and_typo(tmp_path):
     bad = tmp_path / "typo.toml"
     bad.write_text(text)
     with pytest.raises(
-        ConfigError, match=r"typo.toml: unknown field cooling.free_air.evap_efectiveness; allowed fields are .*envelope"
+        ConfigError,
+        match=r"typo.toml: unknown field cooling.free_air.evap_efectiveness \(did you mean cooling.free_air.evap_effectiveness\?\); allowed fields are .*envelope",
     ):
         load_scenario(bad)
 
@@ -397,6 +398,16 @@ def test_an_hourly_csv_with_decimal_commas_or_semicolons_or_not_utf8_is_refused(
         simulate(series)
     f.write_bytes(("utilisation\n" + "0.5\n" * 8759 + "0.5 \u00e9\n").encode("latin-1"))
     with pytest.raises(ConfigError, match=r"profile_csv = .*u\.csv': not UTF-8 text \(byte 35052\)"):
+        simulate(series)
+
+
+def test_an_hourly_csv_naming_its_column_twice_is_refused(tmp_path):
+    """``utilisation,utilisation`` ran on the first of the two without a word (pandas renamed the
+    second ``utilisation.1``)."""
+    f = tmp_path / "u.csv"
+    series = Scenario(sites=("karamay",), designs=("free_air",), facility=ITParams(profile="csv", profile_csv=str(f)))
+    f.write_text("utilisation,utilisation\n" + "0.5,0.9\n" * 8760)
+    with pytest.raises(ConfigError, match=r"u\.csv': the header names the column 'utilisation' twice; give each"):
         simulate(series)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import sites
 from twin import ConfigError
@@ -29,6 +31,20 @@ def test_annuity_against_a_hand_figure():
     # 0.06 × 1.06^20 / (1.06^20 − 1) = 0.06 × 3.207135 / 2.207135
     assert capital_recovery_factor(0.06, 20) == pytest.approx(0.0871846, rel=1e-6)
     assert capital_recovery_factor(0.0, 20) == 0.05
+
+
+@given(st.floats(0.0, 0.3), st.floats(1.0, 60.0))
+def test_the_annuity_is_finite_and_between_its_limits_at_any_allowed_rate(rate, years):
+    """A discount rate of 1e-320 divided by zero ((1 + r)^n − 1 = 0): an internal error. The
+    annuity lies between 1/n (r = 0) and r + 1/n (its upper bound for r ≥ 0)."""
+    crf = capital_recovery_factor(rate, years)
+    assert 1.0 / years * (1 - 1e-12) <= crf <= (rate + 1.0 / years) * (1 + 1e-12)
+
+
+def test_the_annuity_at_a_tiny_rate_follows_its_series():
+    """CRF = (1/n)(1 + r (n + 1)/2 + O(r²)); the plain (1 + r)^n − 1 was off by 1e-4 at r = 1e-12."""
+    for r in (1e-320, 1e-17, 1e-12, 1e-9):
+        assert capital_recovery_factor(r, 20) == pytest.approx((1 + r * 21 / 2) / 20, rel=1e-14)
 
 
 def test_time_of_use_price_of_a_known_hour_from_the_site_table():

@@ -99,7 +99,7 @@ def test_case_list_errors_name_the_line(tmp_path):
     with pytest.raises(ConfigError, match=r"^--list .*bad\.csv:3: .*utilisation = 1\.5"):
         run_sweep(BASE, case_list=read_case_list(f), progress=False)
     f.write_text("facility.utilisation,facility.idle_fraction\n0.5\n")
-    with pytest.raises(ConfigError, match=r"bad\.csv:2: 1 values, the header \(line 1\) 2$"):
+    with pytest.raises(ConfigError, match=r"bad\.csv:2: 1 value, the header \(line 1\) 2$"):
         read_case_list(f)
     f.write_text("x,y\n1,2\n")  # a key's error is in the header, line 1 (it said "line 2")
     with pytest.raises(ConfigError, match=r"^--list .*bad\.csv:1 \(the header\): sweep key 'x' is not a parameter"):
@@ -119,7 +119,7 @@ def test_a_case_list_error_names_the_file_and_its_real_line(tmp_path):
     )
     assert caught.value.kind == "out_of_range"  # its parts kept: the dashboard's Chinese says it
     f.write_text('facility.utilisation,facility.idle_fraction\n\n0.5,"0.1\n"\n0.6\n')  # a cell over two lines
-    with pytest.raises(ConfigError, match=rf"^--list {re.escape(str(f))}:5: 1 values, the header \(line 1\) 2$"):
+    with pytest.raises(ConfigError, match=rf"^--list {re.escape(str(f))}:5: 1 value, the header \(line 1\) 2$"):
         read_case_list(f)
     f.write_text("\n\nx\n0.5\n")
     with pytest.raises(ConfigError, match=r"gaps\.csv:3 \(the header\): sweep key 'x' is not a parameter"):
