@@ -1258,7 +1258,8 @@ def test_chinese_pages_show_no_english_but_the_sources_own(pages, example):
 
 def test_the_chinese_report_writes_units_as_the_chinese_pages_do(example):
     """The Chinese report's tariff sentence said ``CNY/kWh``, its Reported table kept ``t/yr`` and
-    its KPI rows wrote ``年电费 (百万元)`` where every other Chinese title writes ``年电费，百万元``.
+    its KPI rows wrote ``(百万元)`` after the label where every other Chinese title joins label and unit
+    with a full-width comma.
     One function writes a unit in the page's language (:func:`dashboards.catalog.unit_text`: 元,
     百万元, 年), and the KPI rows are titled as the pages' tables are (:func:`catalog.with_unit`)."""
     sc, _, _ = example
@@ -1266,8 +1267,8 @@ def test_the_chinese_report_writes_units_as_the_chinese_pages_do(example):
     zh, en = shown["zh"], shown["en"]
     assert re.search(r"电价 [0-9.]+ 元/kWh（", zh) and "CNY" not in zh, re.findall(r".{20}CNY.{20}", zh)
     assert "30,000 t/年" in zh and "t/yr" not in zh
-    assert "<td>年电费，百万元</td>" in zh and "(百万元)" not in zh and "（百万元）" not in zh
-    assert "<td>Annual electricity cost, M CNY</td>" in en and re.search(r"Tariff [0-9.]+ CNY/kWh \(", en)
+    assert "<td>年能源成本（含绿电设施），百万元/年</td>" in zh and "(百万元)" not in zh and "（百万元）" not in zh
+    assert "<td>Annual energy cost incl. green plant, M CNY/yr</td>" in en and re.search(r"Tariff [0-9.]+ CNY/kWh \(", en)
     assert "30,000 t/yr" in en
     assert [catalog.unit_text(u, "zh") for u in ("CNY/kWh", "M CNY/yr", "t/yr", "kWh", "%", None)] == [
         "元/kWh",
