@@ -353,11 +353,6 @@ _TEXT = {
     "target_cfe": ("24/7 CFE score target", "24/7 无碳电力得分目标"),
     "target_annual": ("annual matching target", "年度绿电匹配目标"),
     "target_days": ("24-hour green days target", "全天绿电天数目标"),
-    "pareto_x": ("target, %", "目标，%"),
-    "pareto_x_days": ("target, days", "目标，天"),
-    "pareto_cost_axis": ("annual cost, M CNY/yr", "年成本，百万元/年"),
-    "pareto_marginal_axis_point": ("marginal cost, M CNY/yr per point", "边际成本（每百分点），百万元/年"),
-    "pareto_marginal_axis_day": ("marginal cost, M CNY/yr per day", "边际成本（每天），百万元/年"),
     "pareto_cost": ("cost", "成本"),
     "pareto_marginal": ("marginal", "边际成本"),
     "pareto_base": (
@@ -558,6 +553,36 @@ METRIC_LABELS = {  # a site file's [[reported]] metric id: its name on the Overv
 }
 
 
+PARAM_ZH = {
+    "facility.it_capacity_kw": ("IT 设计容量", "kW"),
+    "facility.racks": ("机柜数", ""),
+    "facility.kw_per_rack": ("单机柜功率", "kW"),
+    "facility.containment": ("气流遏制", ""),
+    "facility.utilisation": ("利用率", ""),
+    "facility.occupancy": ("上架率", ""),
+    "facility.performance_factor": ("单服务器相对算力", ""),
+    "green.pv.capacity_mw": ("光伏", "MW"),
+    "green.wind.capacity_mw": ("风电", "MW"),
+    "green.storage.power_mw": ("储能功率", "MW"),
+    "green.storage.energy_mwh": ("储能容量", "MWh"),
+    "cooling.free_air.evap_effectiveness": ("蒸发冷却效率", ""),
+    "cooling.free_air.t_supply_max": ("最高送风温度", "°C"),
+}
+"""The Chinese names of the scenario parameters a study most often sweeps, by key: (name, shown
+unit); a case label on the Chinese pages names a swept parameter so (:func:`swept_value`)."""
+
+
+def swept_value(key: str, name: str, value: str, lang: str = "en") -> str:
+    """A swept parameter ``key`` and its ``value`` (already written out) in a case label: as
+    ``name=value`` (``energy_mwh=200``: ``name`` is the key or its field name), on the Chinese
+    pages by its Chinese name and unit (:data:`PARAM_ZH`: ``储能容量 200 MWh``) where it has one."""
+    zh = PARAM_ZH.get(key) if lang == "zh" else None
+    if zh is None:
+        return f"{name}={value}"
+    label, unit = zh
+    return f"{label} {value}" + (f" {unit}" if unit else "")
+
+
 def metric_label(metric: str, lang: str = "en") -> str:
     """A reported metric (a site file's ``[[reported]] metric``) as the page names it in ``lang``
     (:data:`METRIC_LABELS`); an id it does not list (a user's own site file) as it is written."""
@@ -720,7 +745,6 @@ _VAR_ZH = {
     "p_surplus": "余电（弃电或上网）",
     "soc": "储能荷电状态",
     "t_db": "室外干球温度",
-    "w": "含湿量",
 }
 
 
@@ -740,6 +764,29 @@ def with_unit(label: str, unit: str | None, lang: str = "en") -> str:
     """A label and its unit as an axis title or a table heading: ``IT power, kW``; in Chinese
     with the full-width comma, ``IT 功率，kW``; the label alone without a unit (None or "")."""
     return f"{label}{'，' if lang == 'zh' else ', '}{unit}" if unit else label
+
+
+AXIS_TITLES = {
+    "humidity_ratio": (("humidity ratio", "g/kg"), ("含湿量", "g/kg")),
+    "power": (("power", "MW"), ("功率", "MW")),
+    "longitude": (("longitude", "°E"), ("经度", "°E")),
+    "latitude": (("latitude", "°N"), ("纬度", "°N")),
+    "pareto_x": (("target", "%"), ("目标", "%")),
+    "pareto_x_days": (("target", "days"), ("目标", "天")),
+    "pareto_cost": (("annual cost", "M CNY/yr"), ("年成本", "百万元/年")),
+    "pareto_marginal_point": (("marginal cost", "M CNY/yr per point"), ("边际成本（每百分点）", "百万元/年")),
+    "pareto_marginal_day": (("marginal cost", "M CNY/yr per day"), ("边际成本（每天）", "百万元/年")),
+}
+"""Axis titles of quantities that are not registered hourly variables (those are
+:func:`var_label`'s): {key: ((English label, unit), (Chinese label, unit))}, written out by
+:func:`axis_title`."""
+
+
+def axis_title(key: str, lang: str = "en") -> str:
+    """An axis title of :data:`AXIS_TITLES` in ``lang``: its label and unit as :func:`with_unit`
+    writes them (``humidity ratio, g/kg``; ``含湿量，g/kg``)."""
+    label, unit = AXIS_TITLES[key][1 if lang == "zh" else 0]
+    return with_unit(label, unit, lang)
 
 
 def kpi_heading(kpi: Kpi, lang: str = "en") -> str:
