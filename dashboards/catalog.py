@@ -625,7 +625,7 @@ ERRORS_ZH = {
     "out_of_range": "{field} = {value} 超出范围；允许 {allowed}",
     "beyond_year": "{field} = {value} 超出 {year} 年的 {days} 天；允许 {allowed}",
     "off_step": "{field} = {value} 不在滑块的刻度上；允许 {allowed}，步长 {step}",
-    "swept_rating": "{field} 在情景的扫描中（sweep.{key} = {values}）；请在“情景”页修改它",
+    "swept_rating": "{field_zh}在情景的扫描中（sweep.{key} = {values}）；请在“情景”页修改它",
     "not_number": "{field} 须为数字，收到 {value}{allowed}",
     "not_whole": "{field} 须为整数，收到 {value}{allowed}",
     "not_finite": "{field} 须为有限数，收到 {value}{allowed}",
@@ -664,7 +664,8 @@ ERRORS_ZH = {
 }
 """The engine's common user errors in Chinese, by kind (:class:`weather.fmt.Explained`: a
 :class:`~twin.core.params.ConfigError`, :class:`sites.SiteError` or :class:`weather.WeatherError`
-with its parts). Field names, values, file names and site keys stay as the scenario writes them
+with its parts; ``{field_zh}``: the field's Chinese name, :data:`PARAM_ZH`, where it has one).
+Field names, values, file names and site keys stay as the scenario writes them
 (a TOML reader's own detail too, marked as its text); an error of another kind, or of none, is
 shown in English, marked as such (docs/dashboard-messages.md lists which and why)."""
 
@@ -712,6 +713,9 @@ def error_text(exc: object, lang: str = "en") -> tuple[str, bool]:
     if lang != "zh" or kind not in ERRORS_ZH:
         return text, lang != "zh"
     parts = {k: _part_zh(k, v) for k, v in getattr(exc, "parts", {}).items()}
+    if isinstance(parts.get("field"), str):
+        name = PARAM_ZH.get(parts["field"])
+        parts["field_zh"] = name[0] if name else parts["field"]
     if kind in _ALLOWED_ZH:
         parts["allowed"] = f"；允许 {parts['allowed']}" if parts.get("allowed") else ""
     try:
