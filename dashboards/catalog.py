@@ -713,9 +713,9 @@ def error_text(exc: object, lang: str = "en") -> tuple[str, bool]:
     if lang != "zh" or kind not in ERRORS_ZH:
         return text, lang != "zh"
     parts = {k: _part_zh(k, v) for k, v in getattr(exc, "parts", {}).items()}
-    if isinstance(parts.get("field"), str):
-        name = PARAM_ZH.get(parts["field"])
-        parts["field_zh"] = name[0] if name else parts["field"]
+    field = parts.get("field")
+    if isinstance(field, str):
+        parts["field_zh"] = PARAM_ZH[field][0] if field in PARAM_ZH else field
     if kind in _ALLOWED_ZH:
         parts["allowed"] = f"；允许 {parts['allowed']}" if parts.get("allowed") else ""
     try:
