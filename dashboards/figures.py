@@ -703,9 +703,10 @@ def design_comparison(
             }
         ]
     top = max(float(np.max(pue)) if pue.size else 1.3, limit or 0) + 0.05
-    # seven design names side by side overlap when slanted: two short lines each, level
+    # seven design names: two short lines each, level where they fit side by side (slanted they
+    # overlap), upright where they do not (a phone: plotly.js tries the angles in turn)
     shown = [design_name(n, lang).replace("_", "<br>") for n in names]
-    xaxis = {"tickangle": 0, "tickvals": names, "ticktext": shown}
+    xaxis = {"tickangle": "auto", "autotickangles": [0, 90], "tickvals": names, "ticktext": shown}
     return _figure(traces, t("design_cmp", lang), yaxis=_axis("PUE", range=[1.0, top]), xaxis=xaxis, **extra)
 
 

@@ -865,11 +865,15 @@ _OVERLAPS = """() => {
     const ticks = [...g.querySelectorAll('.xtick text, .ytick text, .y2tick text')].map(box).filter(Boolean);
     for (const l of legend) for (const o of [...titles, ...ticks]) if (meet(l, o)) out.push(id + ': legend');
     for (const a of titles) for (const o of ticks) if (meet(a, o)) out.push(id + ': axis title on tick labels');
+    for (const axis of ['.xtick text', '.ytick text']) {
+      const own = [...g.querySelectorAll(axis)].map(box).filter(Boolean);
+      own.forEach((a, i) => own.slice(i + 1).forEach(b => { if (meet(a, b)) out.push(id + ': ' + axis + ' on another'); }));
+    }
   }
   return out;
 }"""
-"""Every chart on the page whose legend meets an axis title or a tick label, or whose axis title
-meets a tick label (bounding boxes as drawn)."""
+"""Every chart on the page whose legend meets an axis title or a tick label, whose axis title
+meets a tick label, or one of whose axes' tick labels meet one another (bounding boxes as drawn)."""
 
 
 def test_no_legend_lies_on_an_axis_title_at_karamay_in_either_language(page, server):
@@ -900,3 +904,27 @@ def test_no_legend_lies_on_an_axis_title_at_karamay_in_either_language(page, ser
         _shot(page, f"cooling-karamay-{lang}")
     page.click("#lang-toggle")
     page.wait_for_function("() => document.querySelector('#nav-overview').innerText === 'Overview'")
+
+
+def test_the_cooling_charts_keep_their_labels_apart_on_a_phone_screen(browser, server):
+    """At 375 px the design comparison's seven names, level, ran into one another (`新风自然冷却`
+    on `冷冻水`, `immersion` on `immersion`): they stand upright where they do not fit side by side
+    (plotly.js's ``autotickangles``), and no legend meets an axis title there either."""
+    ctx = browser.new_context(viewport={"width": 375, "height": 800})
+    page = ctx.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(server + "/cooling")
+        for lang in ("en", "zh"):
+            if lang == "zh":
+                page.click("#lang-toggle")
+                page.wait_for_function("() => document.querySelector('#nav-overview').innerText === '总览'")
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('#cool-designs .xtick text')].some(e => e.textContent === '冷冻水')"
+                )
+            page.wait_for_selector("#cool-designs .xtick text")
+            _loaded(page, "/cooling")
+            assert page.evaluate(_OVERLAPS) == [], lang
+            _shot(page, f"cooling-phone-{lang}")
+    finally:
+        ctx.close()
