@@ -365,9 +365,6 @@ _TEXT = {
     "target_cfe": ("24/7 CFE score target", "24/7 无碳电力得分目标"),
     "target_annual": ("annual matching target", "年度绿电匹配目标"),
     "target_days": ("24-hour green days target", "全天绿电天数目标"),
-    "pareto_x": ("target, %", "目标，%"),
-    "pareto_x_days": ("target, days", "目标，天"),
-    "pareto_cost_axis": ("annual cost, M CNY/yr", "年成本，百万元/年"),
     "pareto_cost": ("cost", "成本"),
     "pareto_marginal": ("average over the step", "步长平均"),
     "marginal_per_point": (MARGINAL_TEXT["marginal_per_point"], "百分点"),
@@ -587,6 +584,36 @@ METRIC_LABELS = {  # a site file's [[reported]] metric id: its name on the Overv
 }
 
 
+PARAM_ZH = {
+    "facility.it_capacity_kw": ("IT 设计容量", "kW"),
+    "facility.racks": ("机柜数", ""),
+    "facility.kw_per_rack": ("单机柜功率", "kW"),
+    "facility.containment": ("气流遏制", ""),
+    "facility.utilisation": ("利用率", ""),
+    "facility.occupancy": ("上架率", ""),
+    "facility.performance_factor": ("单服务器相对算力", ""),
+    "green.pv.capacity_mw": ("光伏", "MW"),
+    "green.wind.capacity_mw": ("风电", "MW"),
+    "green.storage.power_mw": ("储能功率", "MW"),
+    "green.storage.energy_mwh": ("储能容量", "MWh"),
+    "cooling.free_air.evap_effectiveness": ("蒸发冷却效率", ""),
+    "cooling.free_air.t_supply_max": ("最高送风温度", "°C"),
+}
+"""The Chinese names of the scenario parameters a study most often sweeps, by key: (name, shown
+unit); a case label on the Chinese pages names a swept parameter so (:func:`swept_value`)."""
+
+
+def swept_value(key: str, name: str, value: str, lang: str = "en") -> str:
+    """A swept parameter ``key`` and its ``value`` (already written out) in a case label: as
+    ``name=value`` (``energy_mwh=200``: ``name`` is the key or its field name), on the Chinese
+    pages by its Chinese name and unit (:data:`PARAM_ZH`: ``储能容量 200 MWh``) where it has one."""
+    zh = PARAM_ZH.get(key) if lang == "zh" else None
+    if zh is None:
+        return f"{name}={value}"
+    label, unit = zh
+    return f"{label} {value}" + (f" {unit}" if unit else "")
+
+
 def metric_label(metric: str, lang: str = "en") -> str:
     """A reported metric (a site file's ``[[reported]] metric``) as the page names it in ``lang``
     (:data:`METRIC_LABELS`); an id it does not list (a user's own site file) as it is written."""
@@ -629,7 +656,7 @@ ERRORS_ZH = {
     "out_of_range": "{field} = {value} 超出范围；允许 {allowed}",
     "beyond_year": "{field} = {value} 超出 {year} 年的 {days} 天；允许 {allowed}",
     "off_step": "{field} = {value} 不在滑块的刻度上；允许 {allowed}，步长 {step}",
-    "swept_rating": "{field} 在情景的扫描中（sweep.{key} = {values}）；请在“情景”页修改它",
+    "swept_rating": "{field_zh}在情景的扫描中（sweep.{key} = {values}）；请在“情景”页修改它",
     "not_number": "{field} 须为数字，收到 {value}{allowed}",
     "not_whole": "{field} 须为整数，收到 {value}{allowed}",
     "not_finite": "{field} 须为有限数，收到 {value}{allowed}",
@@ -669,7 +696,8 @@ ERRORS_ZH = {
 }
 """The engine's common user errors in Chinese, by kind (:class:`weather.fmt.Explained`: a
 :class:`~twin.core.params.ConfigError`, :class:`sites.SiteError` or :class:`weather.WeatherError`
-with its parts). Field names, values, file names and site keys stay as the scenario writes them
+with its parts; ``{field_zh}``: the field's Chinese name, :data:`PARAM_ZH`, where it has one).
+Field names, values, file names and site keys stay as the scenario writes them
 (a TOML reader's own detail too, marked as its text); an error of another kind, or of none, is
 shown in English, marked as such (docs/dashboard-messages.md lists which and why)."""
 
@@ -717,6 +745,9 @@ def error_text(exc: object, lang: str = "en") -> tuple[str, bool]:
     if lang != "zh" or kind not in ERRORS_ZH:
         return text, lang != "zh"
     parts = {k: _part_zh(k, v) for k, v in getattr(exc, "parts", {}).items()}
+    field = parts.get("field")
+    if isinstance(field, str):
+        parts["field_zh"] = PARAM_ZH[field][0] if field in PARAM_ZH else field
     if kind in _ALLOWED_ZH:
         parts["allowed"] = f"；允许 {parts['allowed']}" if parts.get("allowed") else ""
     try:
@@ -750,7 +781,6 @@ _VAR_ZH = {
     "p_surplus": "余电（弃电或上网）",
     "soc": "储能荷电状态",
     "t_db": "室外干球温度",
-    "w": "含湿量",
 }
 
 
@@ -790,6 +820,29 @@ def with_unit(label: str, unit: str | None, lang: str = "en") -> str:
     """A label and its unit as an axis title or a table heading: ``IT power, kW``; in Chinese
     with the full-width comma, ``IT 功率，kW``; the label alone without a unit (None or "")."""
     return f"{label}{'，' if lang == 'zh' else ', '}{unit}" if unit else label
+
+
+AXIS_TITLES = {
+    "humidity_ratio": (("humidity ratio", "g/kg"), ("含湿量", "g/kg")),
+    "power": (("power", "MW"), ("功率", "MW")),
+    "longitude": (("longitude", "°E"), ("经度", "°E")),
+    "latitude": (("latitude", "°N"), ("纬度", "°N")),
+    "pareto_x": (("target", "%"), ("目标", "%")),
+    "pareto_x_days": (("target", "days"), ("目标", "天")),
+    "pareto_cost": (("annual cost", "M CNY/yr"), ("年成本", "百万元/年")),
+    "pareto_marginal_point": (("marginal cost", "M CNY/yr per point"), ("边际成本（每百分点）", "百万元/年")),
+    "pareto_marginal_day": (("marginal cost", "M CNY/yr per day"), ("边际成本（每天）", "百万元/年")),
+}
+"""Axis titles of quantities that are not registered hourly variables (those are
+:func:`var_label`'s): {key: ((English label, unit), (Chinese label, unit))}, written out by
+:func:`axis_title`."""
+
+
+def axis_title(key: str, lang: str = "en") -> str:
+    """An axis title of :data:`AXIS_TITLES` in ``lang``: its label and unit as :func:`with_unit`
+    writes them (``humidity ratio, g/kg``; ``含湿量，g/kg``)."""
+    label, unit = AXIS_TITLES[key][1 if lang == "zh" else 0]
+    return with_unit(label, unit, lang)
 
 
 def kpi_heading(kpi: Kpi, lang: str = "en") -> str:

@@ -31,7 +31,7 @@ import xarray as xr
 
 import sites
 import weather
-from dashboards.catalog import design_name
+from dashboards.catalog import design_name, swept_value
 from twin import Scenario, annual_kpis, kpis, load_scenario, simulate
 from twin.building.cooling import DESIGNS
 from twin.building.cooling.components import ENVELOPES
@@ -169,8 +169,9 @@ def site_names(key: str) -> tuple[str, str]:
 def case_labels(sc: Scenario, lang: str = "en") -> list[str]:
     """One label per case: site · design (· swept values), each swept parameter by its field
     name (``energy_mwh=200``; the whole key where two swept keys end alike), numbers to 12
-    significant digits. In Chinese (``lang="zh"``) the site's and the design's Chinese names
-    (``银川 · 新风自然冷却 · energy_mwh=200``); field names and values stay as the scenario writes them."""
+    significant digits. In Chinese (``lang="zh"``) the site's, the design's and the swept
+    parameters' Chinese names (``银川 · 新风自然冷却 · 储能容量 200 MWh``:
+    :func:`dashboards.catalog.swept_value`; a parameter without one by its field name)."""
     ends = [k.split(".")[-1] for k, _ in sc.sweep]
     short = {k: end if ends.count(end) == 1 else k for (k, _), end in zip(sc.sweep, ends, strict=True)}
 
@@ -181,7 +182,9 @@ def case_labels(sc: Scenario, lang: str = "en") -> list[str]:
 
     out = []
     for c in sc.cases():
-        extra = ", ".join(f"{short.get(k, k)}={shown(v)}" for k, v in c.swept)
+        extra = ("，" if lang == "zh" else ", ").join(
+            swept_value(k, short.get(k, k), shown(v), lang) for k, v in c.swept
+        )
         site = sites.load(c.site)
         where = f"{site.name_zh} · {design_name(c.design, lang)}" if lang == "zh" else f"{site.key} · {c.design}"
         out.append(where + (f" · {extra}" if extra else ""))

@@ -26,6 +26,7 @@ from dashboards.catalog import (
     GREYS,
     KPI_BY_NAME,
     PALETTE,
+    axis_title,
     colon,
     design_name,
     kpi_heading,
@@ -75,11 +76,25 @@ def _template() -> dict:
     return pio.templates["plotly_white"].to_plotly_json()
 
 
+LEGEND = {"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom"}
+"""Every figure's legend: in rows along the figure's bottom edge, under the x axis's tick labels
+and title.
+
+Placed in the figure's (container's) coordinates, plotly.js reserves the legend's own height,
+however many rows its entries wrap to at the width drawn, as bottom margin beyond ``margin.b``;
+``margin.b`` holds the x axis's tick labels and title, grown by the axes' ``automargin`` where
+they need more (two-line tick labels). So no legend row lies on the axis title, whatever the
+legend's length or the screen's width. (A legend placed a fraction of the plot's height below
+the plot, ``y = -0.18``, moves up as its own rows shrink the plot, onto the axis title.)"""
+
+
 def _figure(traces: list[dict], title: str, height: int = 380, **layout: object) -> go.Figure:
     """A figure from trace and layout dicts, built without plotly's per-property validation.
 
     Validating a week of hourly traces costs plotly.py about 0.1 s per trace; the dicts here
     are written to plotly.js's schema (tests render them in a browser), so it is skipped.
+    The legend is :data:`LEGEND`; every axis given has ``automargin`` (its tick labels and title
+    get the margin they need) unless it says otherwise.
     """
     base = {
         "title": {"text": title, "x": 0.01, "font": {"size": 15}},
@@ -88,9 +103,13 @@ def _figure(traces: list[dict], title: str, height: int = 380, **layout: object)
         "colorway": list(PALETTE),
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 45},
-        "legend": {"orientation": "h", "y": -0.18},
+        "legend": LEGEND,
     }
-    return go.Figure(data=traces, layout={**base, **layout}, _validate=False)
+    merged = {**base, **layout}
+    for key, axis in merged.items():
+        if re.fullmatch(r"[xy]axis\d*", key) and isinstance(axis, dict):
+            merged[key] = {"automargin": True, **axis}
+    return go.Figure(data=traces, layout=merged, _validate=False)
 
 
 def _axis(title: str, **kw: object) -> dict:
@@ -445,13 +464,12 @@ def psychrometric_chart(
                 "line": {"color": PALETTE[7], "width": 2, "dash": "dash"},
             }
         )
-    ylabel = ("含湿量" if lang == "zh" else "humidity ratio") + ", g/kg"
     return _figure(
         traces,
         f"{t('psychro', lang)} ({number(p / 1000, places=1)} kPa)",
         460,
         xaxis=_axis(var_label("t_db", lang)),
-        yaxis=_axis(ylabel, range=[0, max(30.0, float(np.nanmax(w)) * 1.1)]),
+        yaxis=_axis(axis_title("humidity_ratio", lang), range=[0, max(30.0, float(np.nanmax(w)) * 1.1)]),
     )
 
 
@@ -549,7 +567,7 @@ def dispatch(ds: xr.Dataset, span: str = "week", start_day: int = 1, lang: str =
         f"{t('dispatch', lang)}{colon(lang)}{t(span if span in SPANS else 'week', lang)}",
         460,
         xaxis=date_axis(lang, hourly=span != "year"),
-        yaxis=_axis(with_unit("功率" if lang == "zh" else "power", "MW", lang)),
+        yaxis=_axis(axis_title("power", lang)),
         **({"yaxis2": right} if stored else {}),
     )
 
@@ -683,8 +701,8 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
         traces,
         f"{title}<br><sup>{t('pareto_no_base', lang, points=missing)}</sup>" if missing else title,
         460,
-        xaxis=_axis(t("pareto_x_days" if kind == "days" else "pareto_x", lang)),
-        yaxis=_axis(t("pareto_cost_axis", lang)),
+        xaxis=_axis(axis_title("pareto_x_days" if kind == "days" else "pareto_x", lang)),
+        yaxis=_axis(axis_title("pareto_cost", lang)),
         yaxis2=_axis(
             with_unit(step, yuan[0], lang),
             overlaying="y",
@@ -694,8 +712,7 @@ def pareto_frontier(ds: xr.Dataset, lang: str = "en") -> go.Figure:
             showgrid=False,
         ),
         barmode="group",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},  # below the x axis' title
-        margin={"l": 60, "r": 60, "t": 60, "b": 100},
+        margin={"l": 60, "r": 60, "t": 60, "b": 45},
         meta={"marginal": marginal_said(ds, lang)},
     )
 
@@ -758,9 +775,10 @@ def design_comparison(
             }
         ]
     top = max(float(np.max(pue)) if pue.size else 1.3, limit or 0) + 0.05
-    # seven design names side by side overlap when slanted: two short lines each, level
+    # seven design names: two short lines each, level where they fit side by side (slanted they
+    # overlap), upright where they do not (a phone: plotly.js tries the angles in turn)
     shown = [design_name(n, lang).replace("_", "<br>") for n in names]
-    xaxis = {"tickangle": 0, "tickvals": names, "ticktext": shown}
+    xaxis = {"tickangle": "auto", "autotickangles": [0, 90], "tickvals": names, "ticktext": shown}
     return _figure(traces, t("design_cmp", lang), yaxis=_axis("PUE", range=[1.0, top]), xaxis=xaxis, **extra)
 
 
@@ -926,8 +944,8 @@ def site_map(rows: Sequence[dict], lang: str = "en", geo: bool = True, by: str =
             [{**trace, "textposition": "top center"}],
             t("map", lang),
             460,
-            xaxis=_axis("longitude, °E"),
-            yaxis=_axis("latitude, °N", scaleanchor="x"),
+            xaxis=_axis(axis_title("longitude", lang)),
+            yaxis=_axis(axis_title("latitude", lang), scaleanchor="x"),
         )
     px, py, bounds = map_pixels(lon, lat)
     labels = [map_label(r["name"]) for r in rows]

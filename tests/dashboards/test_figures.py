@@ -331,7 +331,7 @@ def test_the_frontier_keeps_its_legend_off_the_axis_title_and_its_marginal_ticks
     0.259, 0.572 … (newcomer's screenshot)."""
     ds = _frontier()
     fig = figures.pareto_frontier(ds)
-    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top" and fig.layout.margin.b >= 90
+    assert fig.layout.legend.to_plotly_json() == figures.LEGEND and fig.layout.xaxis.automargin
     assert fig.layout.yaxis2.tickmode == "auto"
     line, bars = fig.data
     assert list(line.x) == pytest.approx([50.0, 60.0, 70.0]) and list(bars.x) == list(line.x)
@@ -471,3 +471,80 @@ def test_the_frontiers_bars_and_words_say_what_they_show_as_the_cli_does():
     days["last_unit_cost"] = ("design", [1e6])
     assert figures.pareto_frontier(days).layout.yaxis2.title.text == "average cost per day over the step, M CNY/yr"
     assert figures.marginal_said(days)[0].startswith("marginal cost of the last day of the highest target (")
+
+
+def _every_figure(green_case, lang: str) -> dict:
+    ds, _ = green_case
+    rows = [{"lat": 26.6, "lon": 106.7, "name": "Gui'an 贵安", "pue": 1.1, "cost_total": 3.1e7}]
+    return {
+        "pue_heatmap": figures.pue_heatmap(ds, lang),
+        "green_heatmap": figures.green_share_heatmap(ds, lang),
+        "power_stack": figures.power_stack(ds, lang),
+        "sankey": figures.sankey(ds, lang),
+        "psychro": figures.psychrometric_chart(
+            ds, data.design_modes("free_air"), data.envelope("A1"), "A1", 1111.0, lang
+        ),
+        "dispatch": figures.dispatch(ds, "week", 172, lang),
+        "dispatch_year": figures.dispatch(ds, "year", 1, lang),
+        "cycles": figures.storage_cycles(ds, lang),
+        "pareto": figures.pareto_frontier(_frontier(), lang),
+        "pareto_days": figures.pareto_frontier(_frontier("days"), lang),
+        "designs": figures.design_comparison(data.study(), "guian", 1.2, lang),
+        "map": figures.site_map(rows, lang, by="cost_total"),
+        "map_plain": figures.site_map(rows, lang, geo=False),
+    }
+
+
+def _axis_titles(fig) -> list[str]:
+    layout = fig.layout.to_plotly_json()
+    titles = [v["title"]["text"] for k, v in layout.items() if k[1:5] == "axis" and "text" in v.get("title", {})]
+    bars = [
+        tr.marker.colorbar.title.text
+        for tr in fig.data
+        if getattr(tr, "marker", None) and tr.marker.colorbar.title.text
+    ]
+    return titles + bars + [tr.colorbar.title.text for tr in fig.data if tr.type == "heatmap"]
+
+
+def test_every_chinese_axis_title_writes_its_unit_after_a_full_width_comma(green_case):
+    """Newcomer 20, finding 4: the Chinese psychrometric chart's y axis read `含湿量, g/kg` (in the
+    app and in `twin report --lang zh`), its own string beside :func:`catalog.with_unit`; the map
+    without shapes read `longitude, °E` on the Chinese page. Every axis and colour-bar title of
+    every figure: the Chinese with `，` and no ASCII comma, the English with `, ` and no `，`."""
+    zh = {name: _axis_titles(fig) for name, fig in _every_figure(green_case, "zh").items()}
+    assert not {n: ts for n, ts in zh.items() if [s for s in ts if "," in s or "CNY" in s]}, zh
+    assert zh["psychro"][1] == "含湿量，g/kg" and zh["map_plain"] == ["经度，°E", "纬度，°N", "PUE"], zh
+    en = {name: _axis_titles(fig) for name, fig in _every_figure(green_case, "en").items()}
+    assert not {n: ts for n, ts in en.items() if [s for s in ts if "，" in s]}, en
+    assert en["psychro"][1] == "humidity ratio, g/kg" and en["map_plain"][0] == "longitude, °E", en
+
+
+def test_every_legend_lies_below_its_axis_titles_in_rows_of_its_own(green_case):
+    """The legend was placed 0.18 of the plot's height below the plot: as its rows grew (Karamay's
+    psychrometric chart, three rows) they shrank the plot and the legend rose onto the x axis's
+    title. Every figure's legend stands on the figure's bottom edge (plotly reserves its height)
+    and every axis gets the margin its labels need (the browser test measures the drawn boxes)."""
+    for name, fig in _every_figure(green_case, "zh").items():
+        layout = fig.layout.to_plotly_json()
+        assert layout["legend"] == figures.LEGEND, name
+        axes = {k: v for k, v in layout.items() if k[1:5] == "axis"}
+        assert all(v.get("automargin") is True for v in axes.values()), (name, axes.keys())
+    assert figures.LEGEND["yref"] == "container" and figures.LEGEND["yanchor"] == "bottom"
+
+
+def test_a_swept_parameter_is_named_in_chinese_in_the_chinese_case_labels():
+    """Newcomer 20, finding 4: the Chinese case chooser read `银川（闽宁） · 新风自然冷却 · energy_mwh=200`."""
+    from twin import Scenario
+
+    sc = Scenario(
+        sites=("yinchuan",),
+        designs=("free_air",),
+        sweep=(
+            ("green.storage.energy_mwh", (200, 400)),
+            ("facility.utilisation", (0.5,)),
+            ("facility.diurnal_amplitude", (0.1,)),
+        ),
+    )
+    zh = data.case_labels(sc, "zh")
+    assert zh[0] == "银川（闽宁） · 新风自然冷却 · 储能容量 200 MWh，利用率 0.5，diurnal_amplitude=0.1", zh
+    assert data.case_labels(sc)[1] == "yinchuan · free_air · energy_mwh=400, utilisation=0.5, diurnal_amplitude=0.1"

@@ -95,6 +95,8 @@ def test_a_swept_rating_is_refused_naming_its_sweep_and_its_slider_is_held(pages
         "change it in the Scenario editor"
     )
     assert "在情景的扫描中" in str(views.error_box(err, "zh"))
+    zh = catalog.error_text(views.swept_ratings(sc)["storage_mwh"].error, "zh")[0]  # by its slider's Chinese name
+    assert zh == "储能容量在情景的扫描中（sweep.green.storage.energy_mwh = 200, 400）；请在“情景”页修改它", zh
     browser = _as_a_browser_sends(sc.to_dict())  # the page's copy: 200.0 read from the file is 200
     assert views.with_capacities(browser, 3, 150, 100, 100, c.storage.energy_mwh + 20)[1] == err
     *held, note = pages["green"].held_sliders(sc.to_dict(), "en")
@@ -1268,7 +1270,9 @@ def test_the_chinese_report_writes_units_as_the_chinese_pages_do(example):
     assert re.search(r"电价 [0-9.]+ 元/kWh（", zh) and "CNY" not in zh, re.findall(r".{20}CNY.{20}", zh)
     assert "30,000 t/年" in zh and "t/yr" not in zh
     assert "<td>年能源成本（含绿电设施），百万元/年</td>" in zh and "(百万元)" not in zh and "（百万元）" not in zh
-    assert "<td>Annual energy cost incl. green plant, M CNY/yr</td>" in en and re.search(r"Tariff [0-9.]+ CNY/kWh \(", en)
+    assert "<td>Annual energy cost incl. green plant, M CNY/yr</td>" in en and re.search(
+        r"Tariff [0-9.]+ CNY/kWh \(", en
+    )
     assert "30,000 t/yr" in en
     assert [catalog.unit_text(u, "zh") for u in ("CNY/kWh", "M CNY/yr", "t/yr", "kWh", "%", None)] == [
         "元/kWh",
@@ -2531,8 +2535,8 @@ def test_chinese_pages_label_cases_metrics_and_dates_in_chinese(pages, example):
 
     sc, _, k = example
     assert data.case_labels(sc, "zh") == [
-        "银川（闽宁） · 新风自然冷却 · energy_mwh=200",
-        "银川（闽宁） · 新风自然冷却 · energy_mwh=400",
+        "银川（闽宁） · 新风自然冷却 · 储能容量 200 MWh",
+        "银川（闽宁） · 新风自然冷却 · 储能容量 400 MWh",
     ]
     assert data.case_labels(sc) == ["yinchuan · free_air · energy_mwh=200", "yinchuan · free_air · energy_mwh=400"]
     metrics = {r.metric for key in site_files.available() for r in site_files.load(key).reported}
@@ -2550,7 +2554,7 @@ def test_chinese_pages_label_cases_metrics_and_dates_in_chinese(pages, example):
     assert catalog.plotly_locale_script("en") == ""
     zh = report.build_report(sc, 0, "zh")
     assert catalog.plotly_locale_script("zh") in zh and '"locale": "zh-CN"' in zh  # the report: its own copy
-    assert "银川（闽宁） · 新风自然冷却 · energy_mwh=200" in zh and "储能功率" in zh
+    assert "银川（闽宁） · 新风自然冷却 · 储能容量 200 MWh" in zh and "储能功率" in zh
 
 
 def test_the_annual_cost_says_it_is_per_year_and_includes_the_green_plant(example):
