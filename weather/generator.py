@@ -1581,6 +1581,53 @@ def monthly_correction(
     return values * factor
 
 
+def clear_sky_ghi(
+    time: pd.DatetimeIndex,
+    zenith: np.ndarray,
+    latitude: float,
+    longitude: float,
+    utc_offset_h: float,
+    elevation: float,
+) -> np.ndarray:
+    """Hourly clear-sky global horizontal irradiance, W/m², at the hours' mid-points.
+
+    Parameters
+    ----------
+    time : pandas.DatetimeIndex
+        Hour starts, local standard time (naive).
+    zenith : numpy.ndarray
+        Apparent solar zenith at the hours' mid-points, degrees (:func:`weather.dataset.solar_position`).
+    latitude, longitude : float
+        Degrees north / east.
+    utc_offset_h : float
+        Local standard time offset, h.
+    elevation : float
+        m above sea level.
+
+    Returns
+    -------
+    numpy.ndarray
+        GHI, W/m²; 0 with the sun below the horizon.
+
+    Notes
+    -----
+    Ineichen & Perez (2002) clear sky with pvlib's Linke turbidity climatology, the absolute air
+    mass at the elevation's standard pressure and the extraterrestrial irradiance of the day.
+    :func:`typical_year` clips each month's clearness against it, and
+    :func:`twin.engine.year_to_year.clear_sky_month_kwh_m2` caps a perturbed month's GHI with it.
+    """
+    import pvlib
+
+    mid_utc = (time + pd.Timedelta(minutes=30) - pd.Timedelta(hours=utc_offset_h)).tz_localize("UTC")
+    linke = pvlib.clearsky.lookup_linke_turbidity(mid_utc, latitude, longitude).to_numpy()
+    am = pvlib.atmosphere.get_relative_airmass(zenith)
+    am_abs = pvlib.atmosphere.get_absolute_airmass(am, float(psy.pressure_from_elevation(elevation)))
+    dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(time.dayofyear.to_numpy()), dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the sun below the horizon gives NaN
+        cs = pvlib.clearsky.ineichen(zenith, am_abs, linke, altitude=elevation, dni_extra=dni_extra)
+    return np.nan_to_num(np.asarray(cs["ghi"], dtype=float))
+
+
 def typical_year(
     normals: MonthlyNormals,
     *,
@@ -1642,14 +1689,7 @@ def typical_year(
     # --- sun and clear sky (hourly, mid-interval) --------------------------------------------
     sp = solar_position(time, latitude, longitude, utc_offset_h)
     zen = sp["apparent_zenith"].to_numpy()
-    mid_utc = (time + pd.Timedelta(minutes=30) - pd.Timedelta(hours=utc_offset_h)).tz_localize("UTC")
-    linke = pvlib.clearsky.lookup_linke_turbidity(mid_utc, latitude, longitude).to_numpy()
-    am = pvlib.atmosphere.get_relative_airmass(zen)
-    am_abs = pvlib.atmosphere.get_absolute_airmass(am, float(psy.pressure_from_elevation(elevation)))
-    dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(doy), dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):  # the sun below the horizon gives NaN
-        cs = pvlib.clearsky.ineichen(zen, am_abs, linke, altitude=elevation, dni_extra=dni_extra)
-    ghi_clear = np.nan_to_num(np.asarray(cs["ghi"], dtype=float))
+    ghi_clear = clear_sky_ghi(time, zen, latitude, longitude, utc_offset_h, elevation)
 
     # --- daily clearness ----------------------------------------------------------------------
     clear_day = ghi_clear.reshape(n_days, 24).sum(axis=1)  # Wh/m2 per day

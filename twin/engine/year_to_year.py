@@ -244,21 +244,13 @@ def clear_sky_month_kwh_m2(
     clearness it clips at 1): a month's GHI above this total is not reachable physically.
     """
     import pandas as pd
-    import pvlib
 
-    from weather import psychrometrics as psy
     from weather.dataset import solar_position
+    from weather.generator import clear_sky_ghi
 
     time = pd.date_range(f"{year}-01-01", f"{year}-12-31 23:00", freq="h")
     zen = solar_position(time, latitude, longitude, utc_offset_h)["apparent_zenith"].to_numpy()
-    mid_utc = (time + pd.Timedelta(minutes=30) - pd.Timedelta(hours=utc_offset_h)).tz_localize("UTC")
-    linke = pvlib.clearsky.lookup_linke_turbidity(mid_utc, latitude, longitude).to_numpy()
-    am = pvlib.atmosphere.get_relative_airmass(zen)
-    am_abs = pvlib.atmosphere.get_absolute_airmass(am, float(psy.pressure_from_elevation(elevation)))
-    dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(time.dayofyear.to_numpy()), dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):  # the sun below the horizon gives NaN
-        cs = pvlib.clearsky.ineichen(zen, am_abs, linke, altitude=elevation, dni_extra=dni_extra)
-    ghi = np.nan_to_num(np.asarray(cs["ghi"], dtype=float))
+    ghi = clear_sky_ghi(time, zen, latitude, longitude, utc_offset_h, elevation)
     return tuple(float(x) for x in np.bincount(time.month.to_numpy() - 1, weights=ghi, minlength=12) / 1000.0)
 
 
