@@ -596,17 +596,29 @@ def csv_frame(path: PathLike, error: Callable[[str], Exception], **options: Any)
         raise error(f"line 2 has {n + df.index.nlevels} fields, the header {n}; every row has the header's columns")
     twice = _repeated_column(path)
     if twice is not None:
-        raise error(f"the header names the column {twice!r} twice; give each column once")
+        one, other = twice
+        named = repr(one) if one == other else f"{one!r} and {other!r} (one name: read without case or [units])"
+        raise error(f"the header names the column {named} twice; give each column once")
     return df
 
 
-def _repeated_column(path: PathLike) -> str | None:
-    """The first column name a CSV file's header gives twice, or None. pandas renames the second
-    ``t_db`` to ``t_db.1``, and a reader that looks up ``t_db`` then took the first of the two
-    without a word."""
+def _repeated_column(path: PathLike) -> tuple[str, str] | None:
+    """The first two names of a CSV file's header that are one column to the readers, or None.
+
+    The readers look a column up by its name without case and without ``[units]``
+    (``Utilisation`` is ``utilisation``); pandas renames a second ``t_db`` to ``t_db.1``, and a
+    reader that looks up ``t_db`` then took the first of the two without a word."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
         names = [name.strip() for name in next(csv.reader(fh), [])]
-    return next((name for i, name in enumerate(names) if name and name in names[:i]), None)
+    seen: dict[str, str] = {}
+    for name in names:
+        key = name.partition("[")[0].strip().lower()
+        if not key:
+            continue
+        if key in seen:
+            return seen[key], name
+        seen[key] = name
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

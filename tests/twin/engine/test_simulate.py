@@ -411,6 +411,16 @@ def test_an_hourly_csv_naming_its_column_twice_is_refused(tmp_path):
         simulate(series)
 
 
+def test_an_hourly_csv_naming_its_column_twice_in_two_cases_is_refused(tmp_path):
+    """``utilisation,Utilisation`` (and ``cf,CF`` for a PV profile): the readers look a column up
+    without case, so one of the two ran without a word (a newcomer's finding)."""
+    f = tmp_path / "u.csv"
+    series = Scenario(sites=("karamay",), designs=("free_air",), facility=ITParams(profile="csv", profile_csv=str(f)))
+    f.write_text("utilisation,Utilisation\n" + "0.5,0.9\n" * 8760)
+    with pytest.raises(ConfigError, match=r"the header names the column 'utilisation' and 'Utilisation' \(one name"):
+        simulate(series)
+
+
 def test_relative_csv_paths_are_relative_to_the_scenario_file(tmp_path, monkeypatch):
     d = tmp_path / "study"
     d.mkdir()
