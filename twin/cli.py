@@ -110,7 +110,7 @@ COMPARE_SITES = ("karamay", "qingyang", "guian", "yinchuan", "us_dulles")  # twi
 
 def _every_design(names: Sequence[str]) -> list[str]:
     """The designs a ``--cooling`` list names: ``all`` stands for every design
-    (``twin.building.cooling.DESIGNS``, in its order), alone or beside other names."""
+    (``twin.building.cooling.DESIGNS``, in its order) and is given alone."""
     return _designs() if ALL_DESIGNS in names else list(names)
 
 
@@ -125,6 +125,12 @@ class _DesignsAction(argparse.Action):
         values: Any,
         option_string: str | None = None,
     ) -> None:
+        if ALL_DESIGNS in values and len(values) > 1:
+            others = " ".join(v for v in values if v != ALL_DESIGNS)
+            parser.error(
+                f"{option_string} {' '.join(values)}: all names every design already; give all alone "
+                f"or the designs without it ({others})"
+            )
         setattr(namespace, self.dest, _every_design(values))
 
 
